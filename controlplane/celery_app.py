@@ -1,0 +1,31 @@
+"""The console's own Celery app: no tasks of its own, it talks to the fleet's broker."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from controlplane.config import Settings
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app pointed at the fleet's broker and result backend, JSON only."""
+    app = Celery(
+        "controlplane",
+        broker=settings.broker_url,
+        backend=settings.effective_result_backend,
+        set_as_current=False,
+    )
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        result_serializer="json",
+        task_send_sent_event=True,
+        broker_connection_retry_on_startup=False,
+        broker_connection_timeout=2,
+        broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
+        result_backend_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
+        redis_socket_timeout=2,
+        redis_socket_connect_timeout=2,
+    )
+    return app

@@ -1,0 +1,194 @@
+"""The `controlplane` command: run the console, manage the database and users."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from controlplane.config import Settings, load_settings
+from controlplane.errors import ControlplaneError, SettingsError
+
+BAD_INPUT = 2
+
+
+def fail(message: str) -> None:
+    """One clear line on stderr and exit code 2: what a user needs to fix a bad setting."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(BAD_INPUT)
+
+
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    try:
+        settings = load_settings(config_file=ctx.obj.get("config"), **overrides)
+    except SettingsError as exc:
+        fail(str(exc))
+        raise  # unreachable; keeps type checkers happy
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+def _engine(settings: Settings) -> Any:
+    from controlplane.db import make_engine
+
+    return make_engine(settings.database_url)
+
+
+@click.group()
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    envvar="CONTROLPLANE_CONFIG",
+    help="A TOML file of settings (environment variables CONTROLPLANE_* win over it).",
+)
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """controlplane: an operations console for Celery fleets."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+def _host_port(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option("--port", type=int, default=None, help="Port (default 8080).")(function)
+    return click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")(
+        function
+    )
+
+
+@main.command()
+@_host_port
+@click.option("--no-demo-worker", is_flag=True, help="Do not start the demo Celery worker.")
+@click.pass_context
+def up(ctx: click.Context, host: str | None, port: int | None, no_demo_worker: bool) -> None:
+    """Run everything on one machine: console, private Redis if needed, SQLite, demo worker."""
+    from controlplane.launcher import run_up
+
+    settings = settings_from(ctx, host=host, port=port)
+    try:
+        run_up(settings, demo_worker=not no_demo_worker)
+    except ControlplaneError as exc:
+        fail(str(exc))
+
+
+@main.command()
+@_host_port
+@click.option("--threads", default=8, show_default=True, help="Request threads.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) -> None:
+    """Serve the console and API in production (needs CONTROLPLANE_BROKER_URL)."""
+    from waitress import serve as waitress_serve
+
+    from controlplane.services import build_services
+    from controlplane.web import create_app
+
+    settings = settings_from(ctx, host=host, port=port)
+    if not settings.broker_url:
+        fail("CONTROLPLANE_BROKER_URL: required by `serve` (use `up` for a private Redis)")
+    services = build_services(settings)
+    click.echo(f"serving on http://{settings.host}:{settings.port}/")
+    waitress_serve(create_app(services), host=settings.host, port=settings.port, threads=threads)
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """Create or migrate the database schema."""
+
+
+@db_group.command()
+@click.argument("revision", default="head")
+@click.pass_context
+def upgrade(ctx: click.Context, revision: str) -> None:
+    """Upgrade the schema (idempotent: running it twice changes nothing)."""
+    from controlplane import db
+
+    settings = settings_from(ctx)
+    engine = _engine(settings)
+    try:
+        db.upgrade(engine, revision)
+        click.echo(f"database at revision {db.current_revision(engine)}")
+    except Exception as exc:  # noqa: BLE001 - alembic and drivers raise many types
+        fail(f"database upgrade failed: {type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()
+
+
+@db_group.command()
+@click.argument("revision")
+@click.pass_context
+def downgrade(ctx: click.Context, revision: str) -> None:
+    """Downgrade the schema to REVISION (`base` removes every table)."""
+    from controlplane import db
+
+    settings = settings_from(ctx)
+    engine = _engine(settings)
+    try:
+        db.downgrade(engine, revision)
+        click.echo(f"database at revision {db.current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@main.group(name="users")
+def users_group() -> None:
+    """Add users and issue API tokens."""
+
+
+@users_group.command(name="add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "operator", "admin"]),
+    default="viewer",
+    show_default=True,
+    help="What the user may do.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Add a console user (the password is asked for, or read from stdin)."""
+    from controlplane import db, users
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = settings_from(ctx)
+    engine = _engine(settings)
+    try:
+        db.upgrade(engine)
+        with db.session_scope(db.make_session_factory(engine)) as session:
+            users.create_user(session, name, password, role)
+    except users.UserError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    click.echo(f"added {name} ({role})")
+
+
+@users_group.command(name="token")
+@click.argument("name")
+@click.pass_context
+def users_token(ctx: click.Context, name: str) -> None:
+    """Print a new API token for NAME, once (send it as `Authorization: Bearer TOKEN`)."""
+    from controlplane import db, users
+
+    settings = settings_from(ctx)
+    engine = _engine(settings)
+    try:
+        with db.session_scope(db.make_session_factory(engine)) as session:
+            token = users.create_token(session, name)
+    except users.UserError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    click.echo(token)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

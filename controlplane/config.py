@@ -1,0 +1,278 @@
+"""Settings: every knob, read once from the environment (CONTROLPLANE_*) and an optional TOML file.
+
+A bad value stops start-up with one line that names the setting, so an operator never has to
+guess which of thirty variables was wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from controlplane.errors import SettingsError
+
+ENV_PREFIX = "CONTROLPLANE_"
+CONFIG_FILE_ENV = "CONTROLPLANE_CONFIG"
+
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
+# Keys whose values never reach the database, the log or a page: matched against kwargs keys.
+DEFAULT_REDACT_PATTERN = (
+    r"(?i)(pass(word|wd|phrase)?|secret|token|api[-_]?key|auth|credential|private[-_]?key"
+    r"|session|cookie|signature|access[-_]?key)"
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything controlplane can be told. Defaults serve a laptop."""
+
+    broker_url: str | None = None  # None: `up` starts a private redis-server
+    result_backend: str | None = None  # None: the same Redis as the broker
+    database_url: str = "sqlite:///controlplane.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: str | None = None  # None: a random key per process (sessions end at restart)
+    queues: tuple[str, ...] = ("default", "reports", "slow")
+    sample_interval: float = 5.0  # seconds between queue-depth samples
+    inspect_interval: float = 30.0  # seconds between worker inspections
+    inspect_timeout: float = 1.0  # seconds a broadcast inspect() waits for replies
+    retention_days: float = 14.0  # task history and samples older than this are deleted
+    redact_pattern: str = DEFAULT_REDACT_PATTERN
+    max_arg_chars: int = 4096  # args/kwargs/result reprs are cut to this many characters
+    max_traceback_chars: int = 16384
+    cookie_secure: bool | None = None  # None: secure unless bound to loopback
+    login_max_failures: int = 5  # failed logins (per user or address) before slowing down
+    login_window_seconds: float = 300.0
+    metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
+    task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
+    bulk_max: int = 1000  # a bulk action acts on at most this many tasks
+    log_level: str = "INFO"
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("secret_key", "metrics_token") and value:
+                value = "***"
+            elif isinstance(value, str) and "://" in value:
+                value = redact_url(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_broker(self, broker_url: str) -> Settings:
+        """A copy that uses `broker_url` (and the same Redis for results when none was set)."""
+        return dataclasses.replace(self, broker_url=broker_url)
+
+    @property
+    def effective_result_backend(self) -> str | None:
+        if self.result_backend:
+            return self.result_backend
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+    @property
+    def effective_cookie_secure(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.host not in ("127.0.0.1", "localhost", "::1")
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by ***, for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+# ---- parsers: each takes the raw value (str from env, or a TOML value) and the setting name.
+
+
+def _as_str(raw: Any, name: str) -> str:
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise SettingsError(f"{name}: expected a string, got {raw!r}")
+    return str(raw)
+
+
+def _optional(parser: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    def parse(raw: Any, name: str) -> Any:
+        if raw is None or raw == "":
+            return None
+        return parser(raw, name)
+
+    return parse
+
+
+def _as_int(minimum: int, maximum: int | None = None) -> Callable[[Any, str], int]:
+    def parse(raw: Any, name: str) -> int:
+        try:
+            value = int(str(raw).strip()) if not isinstance(raw, bool) else None
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum else f">= {minimum}"
+            raise SettingsError(f"{name}: expected an integer {bound}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _as_positive_float(raw: Any, name: str) -> float:
+    try:
+        value = float(str(raw).strip()) if not isinstance(raw, bool) else -1.0
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise SettingsError(f"{name}: expected a positive number of seconds/days, got {raw!r}")
+    return value
+
+
+def _as_bool(raw: Any, name: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _as_list(raw: Any, name: str) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    values = tuple(str(item).strip() for item in items if str(item).strip())
+    for value in values:
+        if not re.fullmatch(r"[\w.:@\-]+", value):
+            raise SettingsError(f"{name}: {value!r} is not a valid name")
+    return values
+
+
+def _as_broker_url(raw: Any, name: str) -> str:
+    url = _as_str(raw, name).strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise SettingsError(f"{name}: cannot parse {redact_url(url)!r} ({exc})") from None
+    if parts.scheme not in BROKER_SCHEMES:
+        raise SettingsError(
+            f"{name}: expected a URL starting with one of {', '.join(BROKER_SCHEMES)}://, "
+            f"got {redact_url(url)!r}"
+        )
+    if not parts.hostname:
+        raise SettingsError(f"{name}: {redact_url(url)!r} has no host")
+    return url
+
+
+def _as_database_url(raw: Any, name: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = _as_str(raw, name).strip()
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        message = f"{name}: cannot parse {redact_url(url)!r} as a database URL"
+        raise SettingsError(message) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise SettingsError(f"{name}: only sqlite:// and postgresql:// are supported, got {url!r}")
+    return url
+
+
+def _as_regex(raw: Any, name: str) -> str:
+    pattern = _as_str(raw, name)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise SettingsError(f"{name}: not a valid regular expression ({exc})") from None
+    return pattern
+
+
+def _as_log_level(raw: Any, name: str) -> str:
+    level = _as_str(raw, name).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"{name}: expected DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+    return level
+
+
+PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "broker_url": _optional(_as_broker_url),
+    "result_backend": _optional(_as_str),
+    "database_url": _as_database_url,
+    "host": _as_str,
+    "port": _as_int(1, 65535),
+    "secret_key": _optional(_as_str),
+    "queues": _as_list,
+    "sample_interval": _as_positive_float,
+    "inspect_interval": _as_positive_float,
+    "inspect_timeout": _as_positive_float,
+    "retention_days": _as_positive_float,
+    "redact_pattern": _as_regex,
+    "max_arg_chars": _as_int(64),
+    "max_traceback_chars": _as_int(256),
+    "cookie_secure": _optional(_as_bool),
+    "login_max_failures": _as_int(1),
+    "login_window_seconds": _as_positive_float,
+    "metrics_token": _optional(_as_str),
+    "task_allowlist": _as_list,
+    "bulk_max": _as_int(1),
+    "log_level": _as_log_level,
+}
+assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from defaults, then the TOML file, then the environment, then overrides."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, tuple[str, Any]] = {}  # name -> (where it came from, raw value)
+
+    path = config_file or environ.get(CONFIG_FILE_ENV)
+    if path:
+        for key, value in _read_toml(Path(path)).items():
+            if key not in PARSERS:
+                raise SettingsError(f"{path}: unknown setting {key!r}")
+            raw[key] = (f"{key} (in {path})", value)
+    for key in PARSERS:
+        env_name = ENV_PREFIX + key.upper()
+        if env_name in environ:
+            raw[key] = (env_name, environ[env_name])
+    for key, value in overrides.items():
+        if value is not None:
+            raw[key] = (key, value)
+
+    values = {key: PARSERS[key](value, label) for key, (label, value) in raw.items()}
+    return Settings(**values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {str(path)!r}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{CONFIG_FILE_ENV}: {path} is not valid TOML ({exc})") from None
+    section = data.get("controlplane", data)
+    if not isinstance(section, dict):
+        raise SettingsError(f"{CONFIG_FILE_ENV}: [controlplane] in {path} must be a table")
+    return {k: v for k, v in section.items() if not isinstance(v, dict)}

@@ -1,0 +1,220 @@
+"""The tables: task and worker history, queue samples, actions, revocations, audits, users.
+
+Indexes follow the console's queries: tasks by state/name/queue/worker over time, keyset
+pagination on (first_seen_at, task_id), actions by time and actor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("viewer", "operator", "admin")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Task(Base):
+    """One Celery task as seen through its events; timestamps are kept per transition."""
+
+    __tablename__ = "tasks"
+
+    task_id: Mapped[str] = mapped_column(String(155), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(255))
+    routing_key: Mapped[str | None] = mapped_column(String(255))
+    exchange: Mapped[str | None] = mapped_column(String(255))
+    worker: Mapped[str | None] = mapped_column(String(255))
+    args: Mapped[str | None] = mapped_column(Text)
+    kwargs: Mapped[str | None] = mapped_column(Text)
+    # True when args/kwargs were redacted or cut: such a task cannot be retried faithfully.
+    args_incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    result: Mapped[str | None] = mapped_column(Text)
+    exception: Mapped[str | None] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    eta: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    parent_id: Mapped[str | None] = mapped_column(String(155), index=True)
+    root_id: Mapped[str | None] = mapped_column(String(155))
+    retry_of: Mapped[str | None] = mapped_column(String(155), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retried_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    runtime: Mapped[float | None] = mapped_column(Float)
+    queue_wait: Mapped[float | None] = mapped_column(Float)
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_tasks_first_seen", "first_seen_at", "task_id"),
+        Index("ix_tasks_state_time", "state", "first_seen_at"),
+        Index("ix_tasks_name_time", "name", "first_seen_at"),
+        Index("ix_tasks_queue_state", "queue", "state"),
+        Index("ix_tasks_worker_time", "worker", "first_seen_at"),
+    )
+
+
+class Worker(Base):
+    __tablename__ = "workers"
+
+    hostname: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    last_heartbeat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    online_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    offline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    loadavg: Mapped[str | None] = mapped_column(String(64))
+    software: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    freq: Mapped[float | None] = mapped_column(Float)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    queues: Mapped[str | None] = mapped_column(Text)  # JSON list, from active_queues()
+    registered: Mapped[str | None] = mapped_column(Text)  # JSON list, from registered()
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QueueSample(Base):
+    __tablename__ = "queue_samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(255))
+    sampled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ready: Mapped[int] = mapped_column(Integer)
+    unacked: Mapped[int] = mapped_column(Integer, default=0)
+    scheduled: Mapped[int] = mapped_column(Integer, default=0)
+    consumers: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_queue_samples_queue_time", "queue", "sampled_at"),
+        Index("ix_queue_samples_time", "sampled_at"),
+    )
+
+
+class Action(Base):
+    """Who did what to which task, queue or worker, and how it went."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(255))
+    params: Mapped[str | None] = mapped_column(Text)  # JSON
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | error | refused | pending
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)  # JSON answer, replayed for Idempotency-Key
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+    __table_args__ = (
+        Index("ix_actions_at", "at"),
+        Index("ix_actions_actor_at", "actor", "at"),
+        Index("ix_actions_action_at", "action", "at"),
+        Index("ix_actions_target", "target"),
+    )
+
+
+class Revocation(Base):
+    """A revoke that is sent again to every worker that comes online, until it expires."""
+
+    __tablename__ = "revocations"
+
+    task_id: Mapped[str] = mapped_column(String(155), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    terminate: Mapped[bool] = mapped_column(Boolean, default=False)
+    signal: Mapped[str | None] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class EventGap(Base):
+    """A span of time in which the ingester could not see events: history there is incomplete."""
+
+    __tablename__ = "event_gaps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    estimated_missed: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(255))
+
+
+class AuditRun(Base):
+    __tablename__ = "audit_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project: Mapped[str] = mapped_column(String(255))
+    root: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    endpoints: Mapped[int] = mapped_column(Integer, default=0)
+    offloaded: Mapped[int] = mapped_column(Integer, default=0)
+    inline: Mapped[int] = mapped_column(Integer, default=0)
+    inline_heavy: Mapped[int] = mapped_column(Integer, default=0)
+    inprocess_background: Mapped[int] = mapped_column(Integer, default=0)
+    coverage: Mapped[float | None] = mapped_column(Float)
+    actor: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_runs_project_time", "project", "started_at"),)
+
+
+class AuditFinding(Base):
+    __tablename__ = "audit_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("audit_runs.id", ondelete="CASCADE"), index=True)
+    feature: Mapped[str | None] = mapped_column(String(255))
+    file: Mapped[str] = mapped_column(Text)
+    line: Mapped[int] = mapped_column(Integer)
+    handler: Mapped[str] = mapped_column(String(255))
+    framework: Mapped[str | None] = mapped_column(String(32))
+    methods: Mapped[str | None] = mapped_column(String(255))
+    route: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    heavy: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[str | None] = mapped_column(Text)  # JSON list

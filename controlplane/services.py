@@ -1,0 +1,42 @@
+"""The service layer's shared handles, built once per process from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from celery import Celery
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from controlplane.broker import Broker, broker_for
+from controlplane.celery_app import make_celery
+from controlplane.config import Settings
+from controlplane.db import make_engine, make_session_factory
+
+
+@dataclass
+class Services:
+    """What views, the CLI and background threads share: settings, database, broker, Celery."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    celery: Celery
+    broker: Broker
+
+    def close(self) -> None:
+        self.broker.close()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, engine: Engine | None = None) -> Services:
+    if not settings.broker_url:
+        raise ValueError("build_services needs a broker URL (start the embedded Redis first)")
+    engine = engine or make_engine(settings.database_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        celery=make_celery(settings),
+        broker=broker_for(settings.broker_url),
+    )

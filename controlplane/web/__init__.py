@@ -1,0 +1,61 @@
+"""The Flask app factory: console pages, the JSON API, health endpoints."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFProtect
+
+from controlplane.services import Services
+
+csrf = CSRFProtect()
+htmx = HTMX()
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the console for `services`; `test_config` overrides Flask settings in tests."""
+    app = Flask(__name__)
+    settings = services.settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_urlsafe(32),
+        SESSION_COOKIE_NAME="controlplane_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.effective_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.effective_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        WTF_CSRF_SSL_STRICT=settings.effective_cookie_secure,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["controlplane"] = services
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from controlplane.web import api, auth, dashboard, health, security, users
+
+    auth.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
+    return app
+
+
+def services_of(app: Flask) -> Services:
+    services: Services = app.extensions["controlplane"]
+    return services

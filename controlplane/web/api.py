@@ -1,0 +1,46 @@
+"""The JSON API under /api/v1: bearer tokens, JSON answers with an `error` on failure."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify
+
+from controlplane.fleet import fleet_snapshot
+from controlplane.web.auth import api_role_required
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(404)
+def not_found(_error: Any) -> Any:
+    return jsonify(error="not found"), 404
+
+
+@bp.errorhandler(405)
+def method_not_allowed(_error: Any) -> Any:
+    return jsonify(error="method not allowed"), 405
+
+
+@bp.get("/me")
+@api_role_required("viewer")
+def me() -> Any:
+    return jsonify(username=g.api_user.username, role=g.api_user.role)
+
+
+@bp.get("/queues")
+@api_role_required("viewer")
+def queues() -> Any:
+    snapshot = fleet_snapshot(current_app.extensions["controlplane"])
+    return jsonify(
+        broker_error=snapshot.broker_error,
+        queues=[asdict(depth) for depth in snapshot.queues],
+    )
+
+
+@bp.get("/workers")
+@api_role_required("viewer")
+def workers() -> Any:
+    snapshot = fleet_snapshot(current_app.extensions["controlplane"])
+    return jsonify(workers=[{"hostname": name, "status": "online"} for name in snapshot.workers])

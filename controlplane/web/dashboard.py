@@ -1,0 +1,25 @@
+"""The dashboard: queues with their depth and the workers that answer a ping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from controlplane.fleet import fleet_snapshot
+from controlplane.web.auth import role_required
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@role_required("viewer")
+def index() -> Any:
+    return render_template("dashboard.html")
+
+
+@bp.get("/fragments/fleet")
+@role_required("viewer")
+def fleet_fragment() -> Any:
+    snapshot = fleet_snapshot(current_app.extensions["controlplane"])
+    return render_template("_fleet.html", fleet=snapshot)

@@ -1,0 +1,42 @@
+"""The demo fleet's Celery app: JSON only, events on, three routed queues."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+# Queues are created on demand (task_create_missing_queues): exchange and routing key = name.
+QUEUES = ("default", "reports", "slow")
+
+
+def make_app() -> Celery:
+    broker = os.environ.get("CONTROLPLANE_BROKER_URL") or "redis://127.0.0.1:6379/0"
+    backend = os.environ.get("CONTROLPLANE_RESULT_BACKEND") or (
+        broker if broker.startswith(("redis://", "rediss://")) else None
+    )
+    celery_app = Celery("worker_tasks", broker=broker, backend=backend)
+    celery_app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_track_started=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=False,
+        worker_prefetch_multiplier=1,
+        task_default_queue="default",
+        task_routes={
+            "worker_tasks.tasks.csv_batch": {"queue": "reports"},
+            "worker_tasks.tasks.slow": {"queue": "slow"},
+        },
+        broker_connection_retry_on_startup=True,
+        result_expires=86400,
+        worker_hijack_root_logger=False,
+    )
+    return celery_app
+
+
+app = make_app()
