@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -12,6 +12,7 @@ from controlplane.broker import Broker, broker_for
 from controlplane.celery_app import make_celery
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory
+from controlplane.snapshot import LatestSample
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Services:
     sessions: sessionmaker[Session]
     celery: Celery
     broker: Broker
+    # The last fleet sample, kept by this process's scheduler while it leads (else empty).
+    latest: LatestSample = field(default_factory=LatestSample)
 
     def close(self) -> None:
         self.broker.close()

@@ -43,13 +43,14 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from controlplane.web import api, auth, dashboard, health, security, users
+    from controlplane.web import api, auth, dashboard, fleet, health, security, users
 
     auth.init_app(app)
     security.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(fleet.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
