@@ -1,6 +1,6 @@
 """The scheduler's leader lock: any number of schedulers run, exactly one samples.
 
-A Redis key set with NX and an expiry; the holder renews it every third of its lifetime and
+A Redis key set with NX and an expiry; the holder renews it several times per lifetime and
 deletes it on shutdown, both by a script that first checks the value is still its own token.
 A holder also stops believing it leads once its own clock says the lease ran out, so a
 process that stalls (or loses Redis) never samples beside a new leader.

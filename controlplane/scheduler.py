@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.util import undefined
 
 from controlplane.clock import utcnow
 from controlplane.config import Settings
@@ -72,7 +73,9 @@ class FleetScheduler:
         settings = self.settings
         self._leadership()  # decide before the first sample, not one interval later
         now = utcnow()
-        renew_every = max(0.1, settings.leader_lock_ttl / 3)
+        # Renew (or, on standby, try to take) the lock five times per lifetime: a standby
+        # takes over at most TTL/5 after the lock of a crashed leader expires.
+        renew_every = max(0.1, settings.leader_lock_ttl / 5)
         self._add(self._leadership, renew_every, "leadership")
         self._add(self._sample, settings.sample_interval, "sample", first=now)
         self._add(self._inspect, settings.sample_interval, "inspect", first=now)
@@ -96,7 +99,8 @@ class FleetScheduler:
     def is_leader(self) -> bool:
         return self.lock.is_leader
 
-    def _add(self, job: Callable[[], Any], every: float, name: str, first: Any = None) -> None:
+    def _add(self, job: Callable[[], Any], every: float, name: str, first: Any = undefined) -> None:
+        # APScheduler reads next_run_time=None as "add paused": leave it undefined instead.
         self.scheduler.add_job(
             self._guarded(job, name), "interval", seconds=every, id=name, name=name,
             next_run_time=first,

@@ -63,9 +63,10 @@ class LatestSample:
 
     def broker_down(self, error: str, since: datetime) -> None:
         with self._lock:
-            previous = self._sample or FleetSample(None)
-            down_since = previous.broker.down_since or since
-            self._sample = replace(previous, broker=BrokerState(error, down_since))
+            if self._sample is None:  # not the sampling process: readers use the database
+                return
+            down_since = self._sample.broker.down_since or since
+            self._sample = replace(self._sample, broker=BrokerState(error, down_since))
 
     def clear(self) -> None:
         """Forget it (leadership lost): from now on readers go to the database."""
