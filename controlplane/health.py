@@ -105,9 +105,11 @@ def worker_status(
     if pinged is not None and (beat is None or pinged > beat + _seconds(OFFLINE_AFTER * interval)):
         last_seen, interval = pinged, inspect_interval
     gone = as_utc(offline_at)
-    said_goodbye = gone is not None and (last_seen is None or gone >= last_seen)
-    if recorded_status == "offline" and said_goodbye:
-        return "offline", last_seen, interval, True
+    # "offline": the worker said goodbye (worker-offline). "lost": the event ingester gave up
+    # on its heartbeats; either holds until a later sign of life.
+    ended = gone is not None and (last_seen is None or gone >= last_seen)
+    if recorded_status in ("offline", "lost") and ended:
+        return "offline", last_seen, interval, recorded_status == "offline"
     age = age_seconds(last_seen, now)
     if age is None or age > OFFLINE_AFTER * interval:
         return "offline", last_seen, interval, False

@@ -47,6 +47,12 @@ def test_a_clean_shutdown_is_offline_at_once_and_a_restart_is_online_again() -> 
     )[3] is True  # fmt: skip
     back = status(recorded_status="online", online_at=ago(0.2), offline_at=ago(5), freq=2)
     assert back == "online"
+    # The event ingester marks a worker "lost" when its heartbeats stop: offline, not shut down.
+    lost = worker_status(
+        now=NOW, inspect_interval=30, recorded_status="lost", last_heartbeat=ago(4.5),
+        offline_at=ago(0.5), freq=2,
+    )  # fmt: skip
+    assert (lost[0], lost[3]) == ("offline", False)
 
 
 def test_without_events_the_schedulers_pings_stand_in_for_heartbeats() -> None:
