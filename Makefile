@@ -3,7 +3,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test lint typecheck system-deps clean
+
+# Debian packages the tests drive: chromium (browser tests). Installed when missing and root;
+# otherwise the tests that need them skip on a laptop and fail in CI.
+SYSTEM_PACKAGES := chromium
+system-deps:
+	@missing=""; for cmd in $(SYSTEM_PACKAGES); do command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing$$missing: the tests that need them will skip (and fail in CI)"; fi; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +37,7 @@ lint: $(VENV)/.test-deps
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -56,6 +56,10 @@ class Settings:
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
+    max_payload_bytes: int = 262144  # args + kwargs of a triggered task, as JSON
+    visibility_timeout: float = 3600.0  # the Redis transport's; a longer ETA is delivered twice
+    eta_tolerance_seconds: float = 60.0  # an ETA this far in the past is still accepted
+    revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
     log_level: str = "INFO"
 
     def __repr__(self) -> str:
@@ -255,6 +259,10 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "metrics_token": _optional(_as_str),
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
+    "max_payload_bytes": _as_int(1024),
+    "visibility_timeout": _as_positive_float,
+    "eta_tolerance_seconds": _as_positive_float,
+    "revocation_ttl_hours": _as_positive_float,
     "log_level": _as_log_level,
 }
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}

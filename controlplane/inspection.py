@@ -39,6 +39,7 @@ class WorkerReport:
     queues: tuple[str, ...] = ()
     routes: dict[Route, str] = field(default_factory=dict)  # (exchange, rk) -> queue
     registered: tuple[str, ...] = ()
+    answered: bool = True  # False: no reply to any of the three calls
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
@@ -120,6 +121,8 @@ def routes_of(reports: Iterable[WorkerReport]) -> dict[Route, str]:
 
 
 def _report(host: str, stats: Any, active_queues: Any, registered: Any) -> WorkerReport:
+    if stats is None and active_queues is None and registered is None:
+        return WorkerReport(hostname=host, answered=False)
     concurrency = processed = pid = None
     if isinstance(stats, dict):
         pool = stats.get("pool")

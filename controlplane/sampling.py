@@ -84,6 +84,7 @@ class Sampler:
         self.live_hosts: list[str] = []
         self.routes: dict[Route, str] = {}
         self._inspected_at = 0.0
+        self._tried: dict[str, float] = {}  # newcomer hostname -> when we last inspected it
 
     # ---- depth ---------------------------------------------------------------------------
 
@@ -174,18 +175,49 @@ class Sampler:
         """Ping, then stats/active_queues/registered of those who answered; write them down.
 
         Runs every inspect_interval, or at every sample while no worker is known (so a new
-        fleet without events shows up within seconds). Returns the hosts, or None if skipped.
+        fleet without events shows up within seconds). In between, a worker that the event
+        ingester saw come online is inspected at once, alone, so its queues count it as a
+        consumer without waiting for the next round. Returns the hosts inspected, or None.
         """
+        if self.failures:
+            return None
         settings = self.services.settings
         due = time.monotonic() - self._inspected_at >= settings.inspect_interval
-        if not (force or due or not self.live_hosts) or self.failures:
-            return None
-        self._inspected_at = time.monotonic()
-        hosts = ping(self.services.celery, settings.inspect_timeout)
+        if force or due or not self.live_hosts:
+            self._inspected_at = time.monotonic()
+            hosts = ping(self.services.celery, settings.inspect_timeout)
+            self.routes = {}
+            self._tried.clear()
+        else:
+            hosts = self._newcomers()
+            if not hosts:
+                return None
         reports = inspect_workers(self.services.celery, hosts, settings.inspect_timeout)
+        answered = [report for report in reports if report.answered]
         with session_scope(self.services.sessions) as session:
-            record_reports(session, reports, utcnow())
-        self.live_hosts = hosts
-        self.routes = routes_of(reports)
-        log.debug("inspected %d worker(s)", len(hosts))
-        return hosts
+            record_reports(session, answered, utcnow())
+        if force or due or not self.live_hosts:
+            self.live_hosts = hosts
+        else:
+            self.live_hosts = sorted({*self.live_hosts, *(r.hostname for r in answered)})
+        self.routes.update(routes_of(answered))
+        log.debug("inspected %d worker(s)", len(answered))
+        return [report.hostname for report in answered]
+
+    def _newcomers(self) -> list[str]:
+        """Workers online by heartbeat that the last ping did not see."""
+        settings = self.services.settings
+        with session_scope(self.services.sessions) as session:
+            workers = load_workers(session, utcnow(), settings.inspect_interval)
+        known = set(self.live_hosts)
+        now = time.monotonic()
+        # One try per inspect_interval each: a worker that does not answer costs a timeout.
+        newcomers = [
+            w.hostname
+            for w in workers
+            if w.status == "online"
+            and w.hostname not in known
+            and now - self._tried.get(w.hostname, -1e9) >= settings.inspect_interval
+        ]
+        self._tried.update((host, now) for host in newcomers)
+        return newcomers

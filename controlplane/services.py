@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -26,6 +27,7 @@ class Services:
     broker: Broker
     # The last fleet sample, kept by this process's scheduler while it leads (else empty).
     latest: LatestSample = field(default_factory=LatestSample)
+    cache: dict[str, Any] = field(default_factory=dict)  # small per-process caches
 
     def close(self) -> None:
         self.broker.close()

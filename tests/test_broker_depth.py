@@ -132,7 +132,7 @@ def test_unacked_and_scheduled_match_a_worker_holding_prefetched_and_eta_tasks(
         broker_under_test.send(queue, 3, countdown=600)
         for _ in range(4):
             broker_under_test.publisher.send_task("worker_tasks.tasks.slow", args=[60], queue=queue)
-        assert sampler.inspect(force=True) == [worker.hostname]
+        assert worker.hostname in (sampler.inspect(force=True) or [])
 
         expected = {"ready": 2, "unacked": 2, "scheduled": 3, "consumers": 1}
         if broker_under_test.kind == "rabbitmq":
