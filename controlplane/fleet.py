@@ -8,16 +8,17 @@ however large the fleet, and still renders when the broker is down.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from controlplane.broker import QueueDepth
-from controlplane.clock import age_seconds, utcnow
+from controlplane.clock import age_seconds, as_utc, utcnow
 from controlplane.db import session_scope
 from controlplane.health import (
     Alert,
@@ -33,6 +34,8 @@ from controlplane.services import Services
 from controlplane.snapshot import BrokerState, FleetSample, read_latest
 
 SPARKLINE_MINUTES = 60
+SPARKLINE_TTL = 20.0  # seconds a process reuses its sparklines
+SPARKLINE_CACHE = "fleet.sparklines"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         stuck = stuck_tasks(session, now, settings.stuck_task_seconds)
         queues = _queue_views(services, sample, workers, now)
         if sparklines and queues:
-            series = backlog_series(session, [q.name for q in queues], now)
+            series = cached_backlog_series(services, session, [q.name for q in queues], now)
             queues = [replace(q, sparkline=series.get(q.name, ())) for q in queues]
     depths = [QueueDepth(q.name, q.ready, q.unacked, q.scheduled, q.consumers) for q in queues]
     consumers = {q.name: q.consumers for q in queues}
@@ -145,6 +148,23 @@ def _queue_views(
     return sorted(views, key=lambda q: q.name)
 
 
+def cached_backlog_series(
+    services: Services, session: Session, queues: list[str], now: datetime
+) -> dict[str, tuple[int | None, ...]]:
+    """`backlog_series`, computed at most every SPARKLINE_TTL seconds per process.
+
+    The Queues page polls every few seconds; a sparkline of one-minute buckets barely moves.
+    """
+    key = tuple(queues)
+    cached = services.cache.get(SPARKLINE_CACHE)
+    if cached and cached[1] == key and time.monotonic() - cached[0] < SPARKLINE_TTL:
+        series: dict[str, tuple[int | None, ...]] = cached[2]
+        return series
+    series = backlog_series(session, queues, now)
+    services.cache[SPARKLINE_CACHE] = (time.monotonic(), key, series)
+    return series
+
+
 def backlog_series(
     session: Session, queues: Iterable[str], now: datetime, minutes: int = SPARKLINE_MINUTES
 ) -> dict[str, tuple[int | None, ...]]:
@@ -155,11 +175,12 @@ def backlog_series(
     names = list(queues)
     since = now - timedelta(minutes=minutes)
     column = QueueSample.sampled_at
-    minute: ColumnElement[Any]
-    if session.get_bind().dialect.name == "postgresql":
-        minute = cast(func.floor(func.extract("epoch", column) / 60), Integer)
-    else:
-        minute = cast(func.strftime("%s", column), Integer) / 60
+    # SQLAlchemy stores SQLite datetimes as "YYYY-MM-DD HH:MM:SS.ffffff": the minute is a
+    # prefix, far cheaper to group by than strftime() on every row.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    minute: ColumnElement[Any] = (
+        func.date_trunc("minute", column) if postgres else func.substr(column, 1, 16)
+    )
     backlog = func.max(QueueSample.ready + QueueSample.unacked + QueueSample.scheduled)
     query = (
         select(QueueSample.queue, minute.label("minute"), backlog)
@@ -169,8 +190,13 @@ def backlog_series(
     last = int(now.timestamp() // 60)
     first = last - minutes + 1
     series: dict[str, list[int | None]] = {}
+    indexes: dict[Any, int] = {}  # bucket -> position; only `minutes` distinct buckets
     for queue, bucket, value in session.execute(query):
-        index = int(bucket) - first
+        index = indexes.get(bucket)
+        if index is None:
+            moment = as_utc(bucket if postgres else datetime.fromisoformat(f"{bucket}:00"))
+            assert moment is not None
+            index = indexes[bucket] = int(moment.timestamp() // 60) - first
         if 0 <= index < minutes:
             series.setdefault(queue, [None] * minutes)[index] = int(value)
     return {queue: tuple(values) for queue, values in series.items()}

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from controlplane import db
 from controlplane.broker import QueueDepth
 from controlplane.clock import utcnow
+from controlplane.fleet import backlog_series
 from controlplane.models import QueueSample, Task, Worker
 from controlplane.services import Services
 from controlplane.snapshot import FleetSample, QueueReading, write_sample
@@ -150,3 +151,27 @@ def test_pages_need_a_login(client: FlaskClient) -> None:
     for path in ("/queues", "/workers"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_backlog_series_takes_the_largest_backlog_of_each_minute(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    sessions = db.make_session_factory(engine)
+    now = utcnow().replace(second=30, microsecond=0)
+    try:
+        with db.session_scope(sessions) as session:
+            for minutes_ago, seconds, ready in ((5, 0, 3), (5, 20, 9), (5, 40, 4), (1, 10, 2)):
+                at = now - timedelta(minutes=minutes_ago) + timedelta(seconds=seconds - 30)
+                session.add(
+                    QueueSample(queue="q", sampled_at=at, ready=ready, unacked=1, scheduled=1)
+                )
+            session.add(QueueSample(queue="other", sampled_at=now, ready=100))
+        with db.session_scope(sessions) as session:
+            series = backlog_series(session, ["q"], now)
+        assert set(series) == {"q"}
+        values = series["q"]
+        assert len(values) == 60
+        assert values[-6] == 11 and values[-2] == 4  # max of 3/9/4 (+2), then 2 (+2)
+        assert [v for v in values if v is not None] == [11, 4]
+    finally:
+        engine.dispose()
