@@ -26,9 +26,11 @@ PRIORITY_SEP = "\x06\x16"
 UNACKED_KEY = "unacked"
 # kombu keeps an exchange's bindings in a set of "<routing key>\x06\x16<pattern>\x06\x16<queue>".
 BINDING_PREFIX = "_kombu.binding."
-# Above this many reserved messages the script only counts them (HLEN) and we attribute them to
-# queues with a paged HSCAN instead: reading a huge hash inside a script would block Redis.
-MAX_UNACKED_IN_SCRIPT = 5000
+# Above this many reserved messages (ETA-heavy fleets hold 100,000s) the script only counts
+# them (HLEN): reading every value inside a script would block Redis. We then list the delivery
+# tags (HKEYS) and fetch only the messages we have not seen before, remembering their route.
+MAX_UNACKED_IN_SCRIPT = 2000
+FETCH_PAGE = 1000
 
 # One round trip for every queue. Ready: LLEN of the base list and of kombu's default priority
 # lists (3, 6, 9), and one EXISTS for the other six suffixes (read only when one exists), summed
@@ -154,6 +156,7 @@ class RedisBroker:
             url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
         )
         self._script = self.client.register_script(_DEPTH_SCRIPT)
+        self._route_by_tag: dict[bytes, tuple[str, str] | None] = {}
 
     def ping(self) -> None:
         try:
@@ -188,12 +191,19 @@ class RedisBroker:
         return {name: QueueDepth(name, ready.get(name, 0), unacked.get(name, 0)) for name in names}
 
     def _unacked_by_scan(self) -> dict[str, int]:
-        """The script's attribution, done here in pages so a huge hash never blocks Redis."""
-        routes: Counter[tuple[str, str]] = Counter()
-        for _tag, value in self.client.hscan_iter(self.key_prefix + UNACKED_KEY, count=1000):
-            route = _route_of(value)
-            if route is not None:
-                routes[route] += 1
+        """The script's attribution for a huge hash: only new messages are read, in pages."""
+        key = self.key_prefix + UNACKED_KEY
+        tags = self.client.hkeys(key)
+        known = self._route_by_tag
+        self._route_by_tag = {tag: known[tag] for tag in tags if tag in known}
+        new = [tag for tag in tags if tag not in known]
+        for start in range(0, len(new), FETCH_PAGE):
+            page = new[start : start + FETCH_PAGE]
+            for tag, value in zip(page, self.client.hmget(key, page), strict=True):
+                self._route_by_tag[tag] = None if value is None else _route_of(value)
+        routes: Counter[tuple[str, str]] = Counter(
+            route for route in self._route_by_tag.values() if route is not None
+        )
         tables: dict[str, list[tuple[str, str]]] = {}
         for exchange, _rk in routes:
             if exchange and exchange not in tables:

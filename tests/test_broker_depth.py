@@ -189,6 +189,7 @@ def test_redis_reserved_messages_count_under_their_queue_when_routing_key_differ
         # The paged HSCAN used for huge hashes agrees with the script.
         paged = RedisBroker(redis_server.url, max_unacked_in_script=0)
         assert paged.depths([queue])[queue] == QueueDepth(queue, 1, 2)
+        assert paged.depths([queue])[queue] == QueueDepth(queue, 1, 2)  # from its tag cache
         broker.close()
         paged.close()
     finally:
@@ -213,3 +214,34 @@ def test_redis_counts_every_priority_step_when_the_fleet_uses_ten(
         broker.close()
     finally:
         publisher.close()
+
+
+def test_redis_counts_a_huge_unacked_hash_by_reading_only_new_messages(
+    redis_server: EmbeddedRedis,
+) -> None:
+    """Past the script's limit, tags are listed and only unseen messages fetched, in pages."""
+    import json
+
+    import redis
+
+    unique = uuid.uuid4().hex[:8]
+    prefix = f"cp-huge-{unique}:"  # kombu's global_keyprefix keeps this test's hash apart
+    queues = [f"cp-huge-{unique}-{i}" for i in range(3)]
+    client = redis.Redis.from_url(redis_server.url)
+    body = json.dumps({"body": "e30=", "headers": {"id": "x" * 200}, "properties": {}})
+    client.hset(
+        prefix + "unacked",
+        mapping={f"tag-{n}": f'[{body}, "", "{queues[n % 3]}"]' for n in range(3000)},
+    )
+    broker = RedisBroker(redis_server.url, key_prefix=prefix, max_unacked_in_script=2000)
+    try:
+        depths = broker.depths(queues)
+        assert [depths[q].unacked for q in queues] == [1000, 1000, 1000]
+        client.hdel(prefix + "unacked", *[f"tag-{n}" for n in range(0, 600, 3)])  # 200 acked
+        client.hset(prefix + "unacked", "late-tag", f'[{body}, "", "{queues[2]}"]')
+        depths = broker.depths(queues)
+        assert [depths[q].unacked for q in queues] == [800, 1000, 1001]
+    finally:
+        client.delete(prefix + "unacked")
+        client.close()
+        broker.close()
