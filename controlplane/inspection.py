@@ -30,16 +30,17 @@ Route = tuple[str, str]  # (exchange, routing key)
 
 @dataclass(frozen=True)
 class WorkerReport:
-    """One worker's answers to stats(), active_queues() and registered()."""
+    """One worker's answers to stats(), active_queues(), registered() and active()."""
 
     hostname: str
     concurrency: int | None = None
     processed: int | None = None
+    active: int | None = None
     pid: int | None = None
     queues: tuple[str, ...] = ()
     routes: dict[Route, str] = field(default_factory=dict)  # (exchange, rk) -> queue
     registered: tuple[str, ...] = ()
-    answered: bool = True  # False: no reply to any of the three calls
+    answered: bool = True  # False: no reply to any of the calls
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
@@ -49,15 +50,18 @@ def ping(celery: Celery, timeout: float) -> list[str]:
 
 
 def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> list[WorkerReport]:
-    """stats, active queues and registered tasks of `hostnames`; each ends at the last reply."""
+    """What `hostnames` run, consume and know: each broadcast ends at the last reply."""
     if not hostnames:
         return []
     inspect = celery.control.inspect(destination=hostnames, timeout=timeout, limit=len(hostnames))
     stats = inspect.stats() or {}
     active_queues = inspect.active_queues() or {}
     registered = inspect.registered() or {}
+    active = inspect.active() or {}
     return [
-        _report(host, stats.get(host), active_queues.get(host), registered.get(host))
+        _report(
+            host, stats.get(host), active_queues.get(host), registered.get(host), active.get(host)
+        )
         for host in hostnames
     ]
 
@@ -86,8 +90,8 @@ def scheduled_by_queue(
 def record_reports(session: Session, reports: Iterable[WorkerReport], now: datetime) -> None:
     """Upsert what inspection learned into `workers`, leaving the ingester's columns alone.
 
-    `processed` is taken from stats only while the worker has never sent a heartbeat: with
-    events on, the ingester's heartbeat count is the fresher one.
+    `processed` and `active` are taken from inspection only while the worker has never sent a
+    heartbeat: with events on, the ingester's heartbeat counts are the fresher ones.
     """
     insert = _insert_for(session)
     for report in reports:
@@ -103,13 +107,16 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             values["concurrency"] = report.concurrency
         if report.pid is not None:
             values["pid"] = report.pid
-        statement = insert(Worker).values(**values, active=0, processed=report.processed or 0)
+        statement = insert(Worker).values(
+            **values, active=report.active or 0, processed=report.processed or 0
+        )
         update = {k: statement.excluded[k] for k in values if k != "hostname"}
-        if report.processed is not None:
-            update["processed"] = case(
-                (Worker.last_heartbeat.is_(None), statement.excluded.processed),
-                else_=Worker.processed,
-            )
+        for counter in ("processed", "active"):
+            if getattr(report, counter) is not None:
+                update[counter] = case(
+                    (Worker.last_heartbeat.is_(None), statement.excluded[counter]),
+                    else_=getattr(Worker, counter),
+                )
         session.execute(statement.on_conflict_do_update(index_elements=["hostname"], set_=update))
 
 
@@ -120,8 +127,10 @@ def routes_of(reports: Iterable[WorkerReport]) -> dict[Route, str]:
     return merged
 
 
-def _report(host: str, stats: Any, active_queues: Any, registered: Any) -> WorkerReport:
-    if stats is None and active_queues is None and registered is None:
+def _report(
+    host: str, stats: Any, active_queues: Any, registered: Any, active: Any = None
+) -> WorkerReport:
+    if stats is None and active_queues is None and registered is None and active is None:
         return WorkerReport(hostname=host, answered=False)
     concurrency = processed = pid = None
     if isinstance(stats, dict):
@@ -150,6 +159,7 @@ def _report(host: str, stats: Any, active_queues: Any, registered: Any) -> Worke
         hostname=host,
         concurrency=concurrency,
         processed=processed,
+        active=len(active) if isinstance(active, list) else None,
         pid=pid,
         queues=tuple(queues[:MAX_LISTED]),
         routes=routes,

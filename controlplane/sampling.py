@@ -90,7 +90,8 @@ class Sampler:
 
     def sample(self) -> FleetSample | None:
         """Take, store and publish one sample; None while backing off or when the broker is down."""
-        if time.monotonic() < self._retry_at:
+        started = time.monotonic()
+        if started < self._retry_at:
             return None
         settings = self.services.settings
         now = utcnow()
@@ -103,8 +104,10 @@ class Sampler:
         except BrokerUnavailable as exc:
             self._broker_failed(str(exc), now)
             return None
+        read = time.monotonic()
         hosts = sorted(set(self.live_hosts) | {w.hostname for w in workers if w.status == "online"})
         scheduled = self._scheduled(hosts)
+        asked = time.monotonic()
         consumers = consumers_by_queue(workers)
         counted_by_broker = self.services.broker.counts_consumers
         with session_scope(self.services.sessions) as session:
@@ -116,7 +119,9 @@ class Sampler:
             for name, depth in depths.items():
                 held = scheduled.get(name, 0)
                 unacked = depth.unacked
-                if unacked is not None:  # Redis: ETA tasks are reserved too; count them once
+                # Redis: ETA tasks are reserved too; count them once. (If scheduled() failed,
+                # they stay under unacked for this sample: the total is right either way.)
+                if unacked is not None:
                     unacked = max(0, unacked - held)
                 if not counted_by_broker:
                     entry = consumers.get(name)
@@ -132,7 +137,11 @@ class Sampler:
             log.info("broker answers again after %d failed sample(s)", self.failures)
         self.failures = 0
         self._retry_at = 0.0
-        log.debug("sampled %d queue(s)", len(readings))
+        log.debug(
+            "sampled %d queue(s) in %.0f ms (broker %.0f ms, %d worker(s) asked %.0f ms)",
+            len(readings), (time.monotonic() - started) * 1000, (read - started) * 1000,
+            len(hosts), (asked - read) * 1000,
+        )  # fmt: skip
         return sample
 
     def _scheduled(self, hosts: list[str]) -> dict[str, int]:
@@ -183,10 +192,10 @@ class Sampler:
             return None
         settings = self.services.settings
         due = time.monotonic() - self._inspected_at >= settings.inspect_interval
-        if force or due or not self.live_hosts:
+        full_round = force or due or not self.live_hosts
+        if full_round:
             self._inspected_at = time.monotonic()
             hosts = ping(self.services.celery, settings.inspect_timeout)
-            self.routes = {}
             self._tried.clear()
         else:
             hosts = self._newcomers()
@@ -196,11 +205,13 @@ class Sampler:
         answered = [report for report in reports if report.answered]
         with session_scope(self.services.sessions) as session:
             record_reports(session, answered, utcnow())
-        if force or due or not self.live_hosts:
+        # The sample job reads these from another thread: assign whole new values.
+        if full_round:
             self.live_hosts = hosts
+            self.routes = routes_of(answered)
         else:
             self.live_hosts = sorted({*self.live_hosts, *(r.hostname for r in answered)})
-        self.routes.update(routes_of(answered))
+            self.routes = {**self.routes, **routes_of(answered)}
         log.debug("inspected %d worker(s)", len(answered))
         return [report.hostname for report in answered]
 

@@ -59,6 +59,11 @@ class FleetScheduler:
     """APScheduler's BackgroundScheduler running the fleet jobs while this process leads."""
 
     def __init__(self, services: Services, lock: LeaderLock | None = None) -> None:
+        # APScheduler logs every run at INFO ("Running job ..."): keep only its warnings,
+        # unless someone configured its logger on purpose.
+        apscheduler_log = logging.getLogger("apscheduler")
+        if apscheduler_log.level == logging.NOTSET:
+            apscheduler_log.setLevel(logging.WARNING)
         self.services = services
         self.settings = services.settings
         self.lock = lock or leader_lock_for(self.settings, identity())

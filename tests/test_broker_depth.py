@@ -7,6 +7,7 @@ Celery workers holding prefetched and ETA tasks.
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from controlplane import db
 from controlplane.broker import Broker, QueueDepth, RedisBroker, broker_for
 from controlplane.config import Settings
 from controlplane.embedded import EmbeddedRedis
+from controlplane.models import Worker
 from controlplane.sampling import Sampler
 from controlplane.services import build_services
 from controlplane.snapshot import FleetSample, LatestSample
@@ -154,6 +156,14 @@ def test_unacked_and_scheduled_match_a_worker_holding_prefetched_and_eta_tasks(
             stored = read_latest(session)
         assert stored.queues[queue].depth.ready == 2
         assert stored.queues[queue].depth.scheduled == 3
+        # Inspection wrote what the worker consumes, its pool and what it runs (no heartbeats
+        # in this test, so active/processed come from inspect()).
+        sampler.inspect(force=True)
+        with db.session_scope(sampler.services.sessions) as session:
+            row = session.get(Worker, worker.hostname)
+            assert row is not None and row.inspected_at is not None
+            assert (row.concurrency, row.active, json.loads(row.queues or "[]")) == (1, 1, [queue])
+            assert "worker_tasks.tasks.add" in json.loads(row.registered or "[]")
     finally:
         worker.kill()  # the running task would hold a warm shutdown for a minute
         sampler.services.close()

@@ -136,3 +136,24 @@ def test_worker_lists_from_the_database_are_bounded_and_malformed_ones_read_empt
     assert json_names("{not json") == ()
     assert json_names('{"a": 1}') == ()
     assert len(json_names('["' + "x" * 1000 + '"]')[0]) == 255
+
+
+def test_inspection_leaves_heartbeat_counts_to_the_ingester(services: Services) -> None:
+    """processed/active come from inspect() only for a worker that never sent a heartbeat."""
+    from controlplane.inspection import WorkerReport, record_reports
+    from controlplane.models import Worker
+
+    report = WorkerReport("w@h", concurrency=4, processed=5, active=2, queues=("q",))
+    with db.session_scope(services.sessions) as session:
+        record_reports(session, [report], NOW)
+    with db.session_scope(services.sessions) as session:
+        row = session.get(Worker, "w@h")
+        assert row is not None and (row.processed, row.active, row.concurrency) == (5, 2, 4)
+        row.last_heartbeat, row.processed, row.active = NOW, 9, 3  # the ingester's heartbeat
+    later = WorkerReport("w@h", concurrency=8, processed=7, active=0, queues=("q", "r"))
+    with db.session_scope(services.sessions) as session:
+        record_reports(session, [later], NOW)
+    with db.session_scope(services.sessions) as session:
+        row = session.get(Worker, "w@h")
+        assert row is not None and (row.processed, row.active, row.concurrency) == (9, 3, 8)
+        assert row.queues == '["q", "r"]'

@@ -12,7 +12,7 @@ PAD = 2
 def sparkline_points(values: Sequence[int | float | None]) -> str:
     """'x,y x,y ...' for an SVG polyline of `values` (None: a minute without a sample)."""
     known = [v for v in values if v is not None]
-    if len(values) < 2 or not known:
+    if len(values) < 2 or len(known) < 2:  # one point draws nothing
         return ""
     top = max(known) or 1
     step = WIDTH / (len(values) - 1)
