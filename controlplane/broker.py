@@ -187,8 +187,14 @@ class RedisBroker:
                 unacked = {_text(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
         except redis.RedisError as exc:
             raise BrokerUnavailable(f"redis broker did not answer: {exc}") from None
-        ready = dict(zip(sampled, map(int, _text(joined).split(",")), strict=True))
-        return {name: QueueDepth(name, ready.get(name, 0), unacked.get(name, 0)) for name in names}
+        counts = map(int, _text(joined).split(","))
+        depths = {
+            name: QueueDepth(name, count, unacked.get(name, 0))
+            for name, count in zip(sampled, counts, strict=True)
+        }
+        if len(sampled) < len(names):
+            depths = {name: depths.get(name) or QueueDepth(name, 0) for name in names}
+        return depths
 
     def _unacked_by_scan(self) -> dict[str, int]:
         """The script's attribution for a huge hash: only new messages are read, in pages."""

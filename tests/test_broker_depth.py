@@ -221,6 +221,9 @@ def test_redis_counts_every_priority_step_when_the_fleet_uses_ten(
                                     priority=priority)  # fmt: skip
         broker = RedisBroker(redis_server.url)
         assert broker.depths([queue])[queue].ready == sum(range(1, 11))
+        # A name no queue can have (from untrusted task events) reads as empty, not an error.
+        depths = broker.depths(["bad\nname", queue, ""])
+        assert [d.ready for d in depths.values()] == [0, 55, 0]
         broker.close()
     finally:
         publisher.close()
