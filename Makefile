@@ -3,7 +3,20 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck promtool clean
+.PHONY: run test lint typecheck system-deps clean
+
+# Debian packages the tests drive, as command:package (the package when it has another name):
+# chromium (browser tests), promtool from prometheus (checks deploy/prometheus). Installed when
+# missing and root; otherwise the tests that need them skip on a laptop and fail in CI.
+SYSTEM_PACKAGES := chromium promtool:prometheus
+system-deps:
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do cmd=$${entry%%:*}; pkg=$${entry#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing$$missing: the tests that need them will skip (and fail in CI)"; fi; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,18 +39,7 @@ lint: $(VENV)/.test-deps
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
-# promtool (Debian package prometheus) checks deploy/prometheus in the tests. Run as root, this
-# installs it when missing; otherwise those tests skip on a laptop and fail in CI (CI=true).
-promtool:
-	@command -v promtool >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	  else \
-	    echo "promtool not found: apt-get install prometheus (its tests skip, or fail in CI)"; \
-	  fi; }
-
-test: lint typecheck promtool
+test: lint typecheck system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

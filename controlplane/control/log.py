@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,18 +82,25 @@ def run_action(
             message = f"{action} failed: {type(exc).__name__}: {exc}"[:1000]
             status, body, outcome, error = 503, {"error": message}, "error", message
 
-        row = None
+        values = {
+            "params": _dumps(params),
+            "outcome": outcome,
+            "error": error,
+            "result": _dumps({"status": status, "body": body}),
+        }
         if idempotency_key is not None:
-            row = session.scalar(select(Action).where(Action.idempotency_key == idempotency_key))
-        if row is None:
-            row = Action(at=_now(), actor=actor, action=action, target=target)
-            session.add(row)
-        row.params = _dumps(params)
-        row.outcome = outcome
-        row.error = error
-        row.result = _dumps({"status": status, "body": body})
-        session.flush()
-        action_id = row.id
+            action_id = session.scalar(
+                update(Action)
+                .where(Action.idempotency_key == idempotency_key)
+                .values(**values)
+                .returning(Action.id)
+            )
+        else:  # one Core INSERT: the API's hot path, no unit-of-work bookkeeping
+            action_id = session.scalar(
+                insert(Action)
+                .values(at=_now(), actor=actor, action=action, target=target, **values)
+                .returning(Action.id)
+            )
     return ActionResult(status, body, action_id)
 
 

@@ -15,6 +15,7 @@ from controlplane.control.log import ActionResult, run_action
 from controlplane.control.registry import known_task_names, routed_queue
 from controlplane.control.revocations import remember
 from controlplane.control.validate import TriggerRequest, parse_trigger
+from controlplane.db import dialect_insert
 from controlplane.errors import ActionError, Conflict, NotFound
 from controlplane.history import (
     RETRYABLE_STATES,
@@ -39,6 +40,24 @@ def _broker_is_redis(services: Services) -> bool:
     return (services.settings.broker_url or "").startswith(("redis://", "rediss://"))
 
 
+_SENT_UPSERT: dict[str, Any] = {}
+
+
+def _sent_upsert(session: Session) -> Any:
+    """INSERT ... ON CONFLICT (task_id) DO UPDATE SET retry_of, built once per backend.
+
+    The ingester may have written the row from the task-sent event already; then only add
+    what events never carry (retry_of).
+    """
+    name = session.get_bind().dialect.name
+    if name not in _SENT_UPSERT:
+        statement = dialect_insert(session, Task)
+        _SENT_UPSERT[name] = statement.on_conflict_do_update(
+            index_elements=[Task.task_id], set_={"retry_of": statement.excluded.retry_of}
+        )
+    return _SENT_UPSERT[name]
+
+
 def _record_sent(
     session: Session,
     task_id: str,
@@ -49,24 +68,21 @@ def _record_sent(
 ) -> None:
     """A row for a task we just sent, so it is in history at once (its events fill the rest)."""
     now = _now()
-    if session.get(Task, task_id) is not None:
-        return
-    session.add(
-        Task(
-            task_id=task_id,
-            name=name,
-            state="PENDING",
-            queue=queue,
-            routing_key=queue,
-            retry_of=retry_of,
-            eta=eta,
-            first_seen_at=now,
-            sent_at=now,
-            updated_at=now,
-            retries=0,
-            args_incomplete=False,
-        )
-    )
+    row = {
+        "task_id": task_id,
+        "name": name,
+        "state": "PENDING",
+        "queue": queue,
+        "routing_key": queue,
+        "retry_of": retry_of,
+        "eta": eta,
+        "first_seen_at": now,
+        "sent_at": now,
+        "updated_at": now,
+        "retries": 0,
+        "args_incomplete": False,
+    }
+    session.execute(_sent_upsert(session), [row])
 
 
 # ---- trigger -------------------------------------------------------------------------------
