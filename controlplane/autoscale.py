@@ -2,13 +2,15 @@
 
 The model, written down so that it can be argued with. For one queue, let
 
-    lambda  arrival rate (tasks/s, measured over the last minute or so)
+    lambda  arrival rate (tasks/s over the last 30 s; bench/autoscale_sim.py assumes that)
+    mu      completion rate (tasks/s over the same window), when known
     S       mean service time (s per task, from the runtime histogram)
     B       backlog: tasks not started yet (ready in the broker + reserved by workers
             (prefetched, or ETA tasks that are due) + scheduled tasks whose time has come)
     c       concurrency of one worker (pool processes/threads: slots)
     W       wait target: a task should start within W seconds (at the `wait_quantile`, p95)
     T       drain target: a backlog should be gone within T seconds
+    L       start-up time: from asking for a worker to its first task
 
 1. Steady state. The offered load is a = lambda * S busy slots on average (Little's law).
    A fleet of k slots fed by one FIFO queue with Poisson arrivals is an M/M/k queue; Erlang's
@@ -17,8 +19,10 @@ The model, written down so that it can be argued with. For one queue, let
    P(wait > W) <= 1 - wait_quantile, and at least a / target_utilisation so that the fleet
    keeps some headroom for the time a new worker takes to start (the M/M/k answer alone runs
    a busy fleet at nearly 100% when W is long compared with S).
-2. Backlog. Work already queued is B * S slot-seconds; clearing it within T while new work
-   keeps arriving needs a + B * S / T slots.
+2. Backlog. Workers asked for now help only after L seconds, and meanwhile a backlog that
+   grows (lambda > mu) keeps growing: B' = B + max(0, lambda - mu) * L. That work is B' * S
+   slot-seconds; clearing it within T while new work keeps arriving needs a + B' * S / T
+   slots. (Reserved tasks count: a list-length autoscaler cannot see them.)
 3. Slots needed = max(steady, drain); workers = ceil(slots / c), clamped to [min, max].
 
 No traffic and no backlog gives `min_workers` (0 lets KEDA scale the deployment to zero).
