@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck system-deps clean
 
-# Debian packages the tests drive: chromium (browser tests). Installed when missing and root;
-# otherwise the tests that need them skip on a laptop and fail in CI.
-SYSTEM_PACKAGES := chromium
+# Debian packages the tests drive, as command:package (the package when it has another name):
+# chromium (browser tests), promtool from prometheus (checks deploy/prometheus). Installed when
+# missing and root; otherwise the tests that need them skip on a laptop and fail in CI.
+SYSTEM_PACKAGES := chromium promtool:prometheus
 system-deps:
-	@missing=""; for cmd in $(SYSTEM_PACKAGES); do command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do cmd=$${entry%%:*}; pkg=$${entry#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \

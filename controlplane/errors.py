@@ -41,3 +41,7 @@ class ActionFailed(ActionError):
     """The broker or a worker did not do what we asked (down, no reply)."""
 
     status = 503
+
+
+class AutoscaleError(ControlplaneError, ValueError):
+    """Autoscale targets or inputs that make no sense (concurrency 0, min above max)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from controlplane.errors import ControlplaneError
@@ -153,12 +153,8 @@ def list_tasks(
     query = task_filter.apply(select(Task))
     if cursor:
         stamp, task_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Task.first_seen_at < stamp,
-                and_(Task.first_seen_at == stamp, Task.task_id < task_id),
-            )
-        )
+        # A row-value comparison lets both SQLite and PostgreSQL seek the index directly.
+        query = query.where(tuple_(Task.first_seen_at, Task.task_id) < tuple_(stamp, task_id))
     query = query.order_by(Task.first_seen_at.desc(), Task.task_id.desc()).limit(limit + 1)
     rows = list(session.scalars(query))
     more = len(rows) > limit
