@@ -95,6 +95,21 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) 
     waitress_serve(create_app(services), host=settings.host, port=settings.port, threads=threads)
 
 
+@main.command()
+@click.pass_context
+def scheduler(ctx: click.Context) -> None:
+    """Sample queue depth, inspect workers, apply retention (run any number: one leads)."""
+    from controlplane.scheduler import run_scheduler
+
+    settings = settings_from(ctx)
+    if not settings.broker_url:
+        fail("CONTROLPLANE_BROKER_URL: required by `scheduler`")
+    try:
+        run_scheduler(settings)
+    except ControlplaneError as exc:
+        fail(str(exc))
+
+
 @main.group(name="db")
 def db_group() -> None:
     """Create or migrate the database schema."""

@@ -19,6 +19,7 @@ from controlplane import db, users
 from controlplane.config import Settings
 from controlplane.embedded import EmbeddedRedis, die_with_parent
 from controlplane.models import User
+from controlplane.scheduler import FleetScheduler
 from controlplane.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
         stack.callback(services.close)
         db.upgrade(services.engine)
         login = ensure_admin(services)
+        fleet_scheduler = FleetScheduler(services).start()
+        stack.callback(fleet_scheduler.stop)
 
         if demo_worker:
             worker = start_demo_worker(settings, settings.queues)

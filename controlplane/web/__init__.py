@@ -50,6 +50,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         auth,
         dashboard,
         filters,
+        fleet,
         fleet_actions,
         health,
         openapi,
@@ -64,6 +65,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(fleet.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(actions.bp)
