@@ -188,12 +188,12 @@ def dispatch_shape(name: str) -> tuple[str, str] | None:
         obj = name  # calling a signature or a canvas object: sig(), chain(...)()
     else:
         return None
+    head = obj.rstrip("()").rsplit(".", 1)[-1]
+    if obj.endswith("()") and head in CANVAS and obj.startswith("celery."):
+        return ("canvas", obj)
     for suffix in (".s()", ".si()", ".signature()", ".clone()"):
         if obj.endswith(suffix):
             return ("task", obj[: -len(suffix)])
-    head = obj.rstrip("()").rsplit(".", 1)[-1]
-    if obj.endswith("()") and head in CANVAS and obj.startswith("celery"):
-        return ("canvas", obj)
     if obj is name:
         return None
     return ("task", obj)
