@@ -17,7 +17,7 @@ from .markers import EAGER_MODE, Markers
 from .project import Project
 from .report import Endpoint, Evidence, Report, Suppressed
 from .routes import RouteFinder
-from .scan import Progress, discover, scan
+from .scan import Progress, discover, no_gc, scan
 
 _TESTISH = re.compile(r"(^|_)(tests?|testing)(_|$)")
 
@@ -31,7 +31,12 @@ def audit(root: Path, config: AuditConfig | None = None, *, cache_dir: Path | No
     files are read.
     """
     config = config or AuditConfig()
-    root = Path(root)
+    with no_gc():
+        return _audit(Path(root), config, cache_dir, jobs, progress)
+
+
+def _audit(root: Path, config: AuditConfig, cache_dir: Path | None, jobs: int | None,
+           progress: Progress | None) -> Report:
     if root.is_file() and root.suffix == ".py":
         base, relpaths = root.parent.resolve(), [root.name]
     elif root.is_dir():

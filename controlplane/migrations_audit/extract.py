@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .facts import (
     AWAITED,
@@ -57,6 +59,19 @@ _SETTINGLIKE = re.compile(
 )
 _ALLCAPS = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 _TRUTHY = frozenset({"1", "true", "yes", "on", "y", "t"})
+# Methods of dicts, lists, strings and sets. Called on a local of unknown type they tell the
+# analysis nothing, and they are a large share of all calls, so they are not stored.
+_CONTAINER_METHODS = frozenset({
+    "get", "items", "keys", "values", "setdefault", "update", "pop", "popitem", "append",
+    "extend", "insert", "remove", "clear", "copy", "sort", "reverse", "index", "count", "add",
+    "discard", "union", "intersection", "difference", "format", "join", "split", "rsplit",
+    "strip", "lstrip", "rstrip", "lower", "upper", "replace", "startswith", "endswith",
+    "encode", "decode", "splitlines", "title", "isdigit", "isalpha", "zfill", "find",
+    "partition", "rpartition", "format_map", "issubset", "issuperset", "isoformat",
+    "strftime", "total_seconds",
+})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
+                          "log"})
 _MAX_NAME = 240
 
 
@@ -175,7 +190,78 @@ def _truthy(node: ast.expr | None) -> bool | None:
     return None
 
 
-class _Extractor(ast.NodeVisitor):
+# Fields that never hold statements or expressions (contexts, operators): not walked.
+_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion",
+                          "type_ignores"})
+_WORDS: dict[str, bool] = {}
+
+
+def _settinglike(word: str) -> bool:
+    known = _WORDS.get(word)
+    if known is None:
+        known = _WORDS[word] = bool(_SETTINGLIKE.search(word) or _ALLCAPS.match(word))
+    return known
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _expr_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold statements or expressions."""
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ())
+                                       if f not in _SKIP_FIELDS)
+    return fields
+
+
+def _walk(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` without operator and context nodes."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for name in _expr_fields(type(current)):
+            value = getattr(current, name, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+
+class _FastVisitor(ast.NodeVisitor):
+    """NodeVisitor with the dispatch cached per node type and operator nodes not walked:
+    on large trees the walk costs as much as the parse, and this halves it."""
+
+    _methods: dict[type, Any]
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._methods = {}
+
+    def visit(self, node: ast.AST) -> Any:
+        kind = type(node)
+        method: Any = self._methods.get(kind)
+        if method is None:
+            method = getattr(type(self), "visit_" + kind.__name__, type(self).generic_visit)
+            self._methods[kind] = method
+        return method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        visit = self.visit
+        for name in _expr_fields(type(node)):
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item)
+            elif isinstance(value, ast.AST):
+                visit(value)
+
+
+class _Extractor(_FastVisitor):
     """Walks a module once; fills a ModuleFacts."""
 
     def __init__(self, relpath: str, lines: int) -> None:
@@ -575,8 +661,9 @@ class _Extractor(ast.NodeVisitor):
                 if root in waited:
                     frame.calls[index].flags |= WAITED
         facts.blocks = frame.blocks
-        facts.raw_calls = list(frame.calls)
-        facts._calls = frame.calls
+        calls = _prune(frame.calls)
+        facts.raw_calls = list(calls)
+        facts._calls = calls
 
     # ---- statements ----------------------------------------------------------------------
 
@@ -727,15 +814,17 @@ class _Extractor(ast.NodeVisitor):
 
     def setting_test(self, test: ast.expr) -> str:
         """The test as written when it reads a setting or a feature flag, else ""."""
-        for node in ast.walk(test):
-            word = ""
-            if isinstance(node, ast.Name):
-                word = node.id
-            elif isinstance(node, ast.Attribute):
-                word = node.attr
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                word = node.value
-            if word and (_SETTINGLIKE.search(word) or _ALLCAPS.match(word)):
+        for node in _walk(test):
+            kind = type(node)
+            if kind is ast.Name:
+                word = node.id  # type: ignore[attr-defined]
+            elif kind is ast.Attribute:
+                word = node.attr  # type: ignore[attr-defined]
+            elif kind is ast.Constant and type(node.value) is str:  # type: ignore[attr-defined]
+                word = node.value  # type: ignore[attr-defined]
+            else:
+                continue
+            if _settinglike(word):
                 text = ast.unparse(test)
                 return text if len(text) <= 80 else text[:77] + "..."
         return ""
@@ -898,7 +987,7 @@ class _Extractor(ast.NodeVisitor):
             self.visit(value)
 
     def note_eager(self, name: str, value: ast.expr, line: int) -> None:
-        if _EAGER_NAME.match(name):
+        if "eager" in name.lower() and _EAGER_NAME.match(name):
             self.facts.eager.append(EagerSetting(name, line, _truthy(value)))
 
     def note_signal_decorators(self, decorators: list[Decorator], qualname: str) -> None:
@@ -916,6 +1005,33 @@ class _Extractor(ast.NodeVisitor):
                 if isinstance(signal, dict) and signal.get("ref"):
                     self.facts.signals.append(
                         SignalHook(signal["ref"], sender_name, handler, dec.line))
+
+
+def _noise(name: str) -> bool:
+    receiver, _, tail = name.rpartition(".")
+    if name[0] == "~" and tail in _CONTAINER_METHODS:
+        return True
+    return tail in _LOG_METHODS and ("log" in receiver.rsplit(".", 1)[-1].lower()
+                                     or receiver == "logging")
+
+
+def _prune(calls: list[CallSite]) -> list[CallSite]:
+    """Drop calls that cannot matter (container methods, logging) and renumber parents."""
+    keep = [not _noise(call.name) for call in calls]
+    if all(keep):
+        return calls
+    new_index: list[int] = []
+    out: list[CallSite] = []
+    for call, kept in zip(calls, keep, strict=True):
+        new_index.append(len(out) if kept else -1)
+        if kept:
+            out.append(call)
+    for call in out:
+        parent = call.parent
+        while parent >= 0 and not keep[parent]:
+            parent = calls[parent].parent
+        call.parent = new_index[parent] if parent >= 0 else -1
+    return out
 
 
 def extract(source: str | bytes, relpath: str) -> ModuleFacts:
