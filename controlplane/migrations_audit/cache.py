@@ -35,13 +35,19 @@ class FactsCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory / f"v{ANALYSER_VERSION}"
+        self._base = str(self.directory)
 
     def path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+        return Path(self._path(key))
+
+    def _path(self, key: str) -> str:
+        # plain strings: on a warm run of thousands of files pathlib's overhead shows
+        return f"{self._base}/{key[:2]}/{key}.json"
 
     def get(self, key: str, relpath: str) -> ModuleFacts | None:
         try:
-            raw = json.loads(self.path(key).read_bytes())
+            with open(self._path(key), "rb") as handle:
+                raw = json.loads(handle.read())
             facts = ModuleFacts.from_json(raw)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -121,12 +121,14 @@ def scan(root: Path, relpaths: list[str], cache: FactsCache | None = None, jobs:
     todo: list[str] = []
     total = len(relpaths)
     done = 0
+    base = str(root)
     with no_gc():
         for relpath in relpaths:
             facts = None
             if cache is not None:
                 try:
-                    data = (root / relpath).read_bytes()
+                    with open(f"{base}/{relpath}", "rb") as handle:
+                        data: bytes | None = handle.read()
                 except OSError:
                     data = None
                 if data is not None:
