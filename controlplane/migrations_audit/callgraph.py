@@ -27,6 +27,7 @@ from .project import Project, Target
 
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
+MAX_DUCK_CANDIDATES = 2
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete",
                             "m2m_changed"})
@@ -34,6 +35,7 @@ _SAVE_TAILS = frozenset({"save", "asave"})
 _CREATE_TAILS = frozenset({"create", "get_or_create", "update_or_create", "acreate",
                            "aget_or_create", "aupdate_or_create"})
 _DELETE_TAILS = frozenset({"delete", "adelete"})
+_DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 
 # What a framework method that a class inherits (and does not override) goes on to call,
 # written as names rendered inside that class. Keyed by framework family, then method.
@@ -78,6 +80,7 @@ class FunctionSummary:
     label: str  # "file:qualname", as shown in evidence chains
     sites: list[Site] = field(default_factory=list)
     edges: list[Target] = field(default_factory=list)
+    error_edges: list[Target] = field(default_factory=list)  # called from except handlers
 
     @property
     def dispatches(self) -> bool:
@@ -103,19 +106,37 @@ class CallGraph:
         self.markers = markers
         self.line_text = line_text
         self._summaries: dict[Target, FunctionSummary | None] = {}
-        self._receivers: dict[str, list[tuple[tuple[str, str] | None, Target]]] | None = None
+        self._receivers: dict[str, list[tuple[tuple[str, ...] | None, Target]]] | None = None
 
     # ---- tracing -----------------------------------------------------------------------
 
     def trace(self, entries: list[Target], max_depth: int) -> list[Found]:
+        """Sites reachable from the entries, breadth first, within ``max_depth`` calls.
+
+        Functions reached only from except handlers are an error path: what they do still
+        counts as work in the request, but a dispatch there does not make the endpoint
+        offloaded.
+        """
         parents: dict[Target, Target | None] = {}
         depth: dict[Target, int] = {}
+        found: list[Found] = []
+        errors: list[tuple[Target, Target]] = []
         queue: deque[Target] = deque()
         for entry in entries:
             if entry not in parents:
                 parents[entry], depth[entry] = None, 0
                 queue.append(entry)
-        found: list[Found] = []
+        self._walk(queue, parents, depth, found, errors, max_depth, error_path=False)
+        for target, parent in errors:
+            if target not in parents and depth[parent] < max_depth:
+                parents[target], depth[target] = parent, depth[parent] + 1
+                queue.append(target)
+        self._walk(queue, parents, depth, found, [], max_depth, error_path=True)
+        return found
+
+    def _walk(self, queue: deque[Target], parents: dict[Target, Target | None],
+              depth: dict[Target, int], found: list[Found],
+              errors: list[tuple[Target, Target]], max_depth: int, error_path: bool) -> None:
         visited = 0
         while queue and visited < MAX_NODES:
             node = queue.popleft()
@@ -125,14 +146,21 @@ class CallGraph:
                 continue
             if summary.sites:
                 via = self.chain(node, parents)
-                found.extend(Found(site, via) for site in summary.sites)
+                found.extend(Found(site, via) for site in summary.sites
+                             if not (error_path and site.kind in _DISPATCH_KINDS))
             if depth[node] >= max_depth:
                 continue
             for nxt in summary.edges:
                 if nxt not in parents:
                     parents[nxt], depth[nxt] = node, depth[node] + 1
                     queue.append(nxt)
-        return found
+            if error_path:
+                for nxt in summary.error_edges:
+                    if nxt not in parents:
+                        parents[nxt], depth[nxt] = node, depth[node] + 1
+                        queue.append(nxt)
+            else:
+                errors.extend((nxt, node) for nxt in summary.error_edges)
 
     def chain(self, node: Target, parents: dict[Target, Target | None]) -> tuple[str, ...]:
         labels = []
@@ -217,9 +245,10 @@ class CallGraph:
                 summary.sites.append(self.site(BACKGROUND, relpath, call))
             elif kind.startswith("heavy:"):
                 summary.sites.append(self.site(kind[6:], relpath, call))
+            bucket = summary.error_edges if excepts else summary.edges
             for target in targets[index]:
-                if target not in summary.edges and target != node:
-                    summary.edges.append(target)
+                if target not in bucket and target != node:
+                    bucket.append(target)
         return summary
 
     @staticmethod
@@ -293,6 +322,14 @@ class CallGraph:
             receivers = self.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:
                 return "edge", receivers
+        if resolved is None and call.name.endswith("[]") and call.refs:
+            return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
+        if resolved is None and "." in call.name:
+            # a method on an object of unknown type: if only one or two project classes
+            # define a method of that name, it is almost always one of them
+            candidates = project.methods_named(tail)
+            if 0 < len(candidates) <= MAX_DUCK_CANDIDATES:
+                return "edge", candidates
         return "", []
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
@@ -408,12 +445,20 @@ class CallGraph:
         receivers = self.receivers()
         is_model = any("Model" in t for t in self.project.base_tails(module, cls))
         out = []
+        lineage: set[str] | None = None
         for signal in (f"django:pre_{op}", f"django:post_{op}"):
             for sender, handler in receivers.get(signal, []):
                 if sender is None:
-                    if is_model:
-                        out.append(handler)
-                elif sender == (module, cls) or (sender[0] == "*" and sender[1] == cls):
+                    matched = is_model
+                elif sender[0] == "isa":
+                    if lineage is None:
+                        lineage = {f"{m}:{q}" for m, q in self.project.mro(module, cls)}
+                    matched = bool(lineage.intersection(sender[1:]))
+                elif sender[0] == "*":
+                    matched = sender[1] == cls.rsplit(".", 1)[-1]
+                else:
+                    matched = sender == (module, cls)
+                if matched:
                     out.append(handler)
         return out
 
@@ -432,21 +477,25 @@ class CallGraph:
             return "django:" + tail if tail in _MODEL_SIGNALS else "x:" + resolved.name
         return ""
 
-    def receivers(self) -> dict[str, list[tuple[tuple[str, str] | None, Target]]]:
+    def receivers(self) -> dict[str, list[tuple[tuple[str, ...] | None, Target]]]:
         """Signal receivers in the whole project, by signal."""
         if self._receivers is not None:
             return self._receivers
         project = self.project
-        index: dict[str, list[tuple[tuple[str, str] | None, Target]]] = {}
+        index: dict[str, list[tuple[tuple[str, ...] | None, Target]]] = {}
         for module, facts in project.modules.items():
             for hook in facts.signals:
                 key = self.signal_key(hook.signal, module)
                 handler = project.resolve(hook.handler, module)
                 if not key or handler is None or handler.kind != "F":
                     continue
-                sender: tuple[str, str] | None = None
+                sender: tuple[str, ...] | None = None
                 if hook.sender.startswith("str:"):
                     sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
+                elif hook.sender.startswith("isa:"):
+                    classes = [project.resolve(n, module) for n in hook.sender[4:].split("|")]
+                    sender = ("isa", *(f"{c.module}:{c.name}" for c in classes
+                                       if c is not None and c.kind == "C"))
                 elif hook.sender:
                     found = project.resolve(hook.sender, module)
                     if found is None or found.kind != "C":

@@ -100,6 +100,7 @@ class _Frame:
     waited: set[str] = field(default_factory=set)
     tries: int = 0
     node_index: dict[int, int] = field(default_factory=dict)
+    tables: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _root_name(node: ast.expr) -> str:
@@ -539,8 +540,15 @@ class _Extractor(_FastVisitor):
                     out.append(Decorator(name, node.lineno, [], {}))
         return out
 
+    def bind_nested(self, name: str, qualname: str) -> None:
+        """A def inside a function is a local of that function: name it by its qualname."""
+        scope = self.frame.scope
+        if scope is not None and self.frame.facts is not None:
+            scope.locals[name] = f"{self.module}.{qualname}" if self.module else qualname
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         qualname = ".".join([*self.qual, node.name])
+        self.bind_nested(node.name, qualname)
         outer_cls = self.frame.cls
         facts = ClassFacts(
             qualname=qualname, line=node.lineno,
@@ -549,7 +557,7 @@ class _Extractor(_FastVisitor):
             meta={},
         )
         self.facts.classes[qualname] = facts
-        self.note_signal_decorators(facts.decorators, qualname)
+        self.note_signal_decorators(facts.decorators, qualname, [])
         self.qual.append(node.name)
         self.frame.cls = facts
         for stmt in node.body:
@@ -583,6 +591,8 @@ class _Extractor(_FastVisitor):
     def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
                        cls: ClassFacts | None) -> None:
         qualname = ".".join([*self.qual, node.name])
+        if cls is None:
+            self.bind_nested(node.name, qualname)
         decorators = self.decorators(node.decorator_list)
         tails = {d.tail for d in decorators}
         facts = FunctionFacts(
@@ -590,7 +600,7 @@ class _Extractor(_FastVisitor):
             is_async=isinstance(node, ast.AsyncFunctionDef), is_stub=_is_stub(node.body),
             decorators=decorators, returns=[], deps=[], blocks=[],
         )
-        self.note_signal_decorators(decorators, qualname)
+        self.note_signal_decorators(decorators, qualname, node.body)
         previous = self.facts.functions.get(qualname)
         if previous is None or not tails & {"setter", "deleter"}:
             self.facts.functions[qualname] = facts
@@ -684,6 +694,18 @@ class _Extractor(_FastVisitor):
             if not attrs.get(target.attr):
                 attrs[target.attr] = value
 
+    def function_table(self, value: ast.expr) -> list[str]:
+        """Rendered functions in a dict/list/tuple literal of names (a dispatch table)."""
+        if isinstance(value, ast.Dict):
+            items: list[ast.expr] = [v for v in value.values if v is not None]
+        elif isinstance(value, ast.List | ast.Tuple):
+            items = list(value.elts)
+        else:
+            return []
+        if not items or not all(isinstance(i, ast.Name | ast.Attribute) for i in items):
+            return []
+        return [r for r in (self.render(i) for i in items) if r and r[0] != "~"]
+
     def handle_of(self, value: ast.expr) -> int | None:
         """Index of the call whose result is stored by an assignment of ``value``."""
         if isinstance(value, ast.Await):
@@ -698,7 +720,10 @@ class _Extractor(_FastVisitor):
         self.visit(node.value)
         rendered = self.render(node.value)
         handle = self.handle_of(node.value)
+        table = self.function_table(node.value)
         for target in node.targets:
+            if table and isinstance(target, ast.Name):
+                self.frame.tables[target.id] = table
             if not isinstance(target, ast.Name):
                 self.visit(target)
             self.bind(target, rendered)
@@ -905,6 +930,9 @@ class _Extractor(_FastVisitor):
                 ref = self.render(arg)
                 if ref and ref[0] != "~":
                     refs.append(ref)
+        if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
+            # handlers[kind](request): a dispatch table of functions
+            refs.extend(frame.tables.get(func.value.id, ()))
         call = CallSite(
             name=name, line=line, col=node.col_offset,
             end_col=end_col if end_col is not None else -1,
@@ -990,7 +1018,8 @@ class _Extractor(_FastVisitor):
         if "eager" in name.lower() and _EAGER_NAME.match(name):
             self.facts.eager.append(EagerSetting(name, line, _truthy(value)))
 
-    def note_signal_decorators(self, decorators: list[Decorator], qualname: str) -> None:
+    def note_signal_decorators(self, decorators: list[Decorator], qualname: str,
+                               body: list[ast.stmt]) -> None:
         for dec in decorators:
             if dec.tail != "receiver" or not dec.args:
                 continue
@@ -1000,11 +1029,53 @@ class _Extractor(_FastVisitor):
                 sender_name = "str:" + sender  # sender="shop.Order"
             else:
                 sender_name = sender.get("ref", "") if isinstance(sender, dict) else ""
+            if not sender_name:
+                guards = self.sender_guard(body)
+                if guards:
+                    sender_name = "isa:" + "|".join(guards)
             handler = f"{self.module}.{qualname}" if self.module else qualname
             for signal in signals:
                 if isinstance(signal, dict) and signal.get("ref"):
                     self.facts.signals.append(
                         SignalHook(signal["ref"], sender_name, handler, dec.line))
+
+    def sender_guard(self, body: list[ast.stmt]) -> list[str]:
+        """Classes a receiver without ``sender=`` filters on in its first statements:
+        ``if not issubclass(sender, Status): return`` makes it a receiver for Status only."""
+        for stmt in body[:4]:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            if (isinstance(stmt, ast.If) and len(stmt.body) == 1
+                    and isinstance(stmt.body[0], ast.Return)):
+                nodes = _guard_classes(stmt.test)
+                if nodes:
+                    return [r for r in (self.render(n) for n in nodes) if r]
+        return []
+
+
+def _guard_classes(test: ast.expr) -> list[ast.expr]:
+    """The classes in ``not isinstance(x, C)``, ``sender not in (A, B)``, ``sender != C``,
+    alone or as one operand of ``or``."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        for value in test.values:
+            found = _guard_classes(value)
+            if found:
+                return found
+        return []
+    if (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+            and isinstance(test.operand, ast.Call)):
+        call = test.operand
+        if _tail(call.func) in ("isinstance", "issubclass") and len(call.args) == 2:
+            kinds = call.args[1]
+            return list(kinds.elts) if isinstance(kinds, ast.Tuple) else [kinds]
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.left, ast.Name) and test.left.id == "sender"):
+        right = test.comparators[0]
+        if isinstance(test.ops[0], ast.NotIn) and isinstance(right, ast.Tuple | ast.List):
+            return list(right.elts)
+        if isinstance(test.ops[0], ast.NotEq | ast.IsNot):
+            return [right]
+    return []
 
 
 def _noise(name: str) -> bool:

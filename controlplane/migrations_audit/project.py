@@ -30,6 +30,14 @@ _RESULT_METHODS = frozenset({
     "update_or_create", "aget", "acreate", "afirst", "alast",
 })
 _MAX_DEPTH = 14
+# Method names too common to guess the class from the name alone.
+_GENERIC_METHODS = frozenset({
+    "get", "post", "put", "patch", "delete", "save", "run", "call", "execute", "send", "close",
+    "open", "read", "write", "create", "update", "list", "retrieve", "destroy", "start",
+    "stop", "dispatch", "handle", "process", "setup", "validate", "clean", "render", "load",
+    "dump", "dumps", "loads", "to_dict", "from_dict", "as_dict", "json", "filter", "all",
+    "first", "exists", "count", "commit", "flush", "refresh", "add", "remove", "query",
+})
 
 
 class Target(NamedTuple):
@@ -72,6 +80,7 @@ class Project:
         self._mro: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._external: dict[tuple[str, str], frozenset[str]] = {}
         self._subclasses: dict[tuple[str, str], list[tuple[str, str]]] | None = None
+        self._methods: dict[str, list[Target]] | None = None
         self._active: set[tuple[str, str, str]] = set()
         self.infer_roots()
 
@@ -217,6 +226,8 @@ class Project:
             facts = self.modules[target.module]
             if nested in facts.functions:
                 return Target("F", target.module, nested)
+            if nested in facts.classes:
+                return Target("C", target.module, nested)
             return None
         if kind == "Q":
             return Target("QM", target.module, f"{target.name}:{attr}")
@@ -396,6 +407,19 @@ class Project:
         """Last segments of the external bases: {"ModelViewSet", "CreateModelMixin"}."""
         return frozenset(b.rstrip("()").rsplit(".", 1)[-1]
                          for b in self.external_bases(module, qualname))
+
+    def methods_named(self, name: str) -> list[Target]:
+        """Project methods called ``name`` (none for dunders and very common names)."""
+        if name.startswith("__") or name in _GENERIC_METHODS or len(name) < 4:
+            return []
+        if self._methods is None:
+            index: dict[str, list[Target]] = {}
+            for mod, facts in self.modules.items():
+                for qual, klass in facts.classes.items():
+                    for method in klass.methods:
+                        index.setdefault(method, []).append(Target("F", mod, f"{qual}.{method}"))
+            self._methods = index
+        return self._methods.get(name, [])
 
     def subclasses(self, module: str, qualname: str) -> list[tuple[str, str]]:
         """Project classes deriving (directly or not) from the given one."""

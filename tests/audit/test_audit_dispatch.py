@@ -491,3 +491,117 @@ def test_bounded_depth_stops_following_calls(check):
     }
     check(files, {"handler": ("offloaded", False)}, max_depth=3)
     check(files, {"handler": ("inline", False)}, max_depth=2)
+
+
+def test_a_receiver_without_sender_that_filters_on_the_class_fires_only_for_it(check):
+    check({
+        "shop/urls.py": DJANGO_URLS,
+        "shop/more_urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [path("notes/", views.create_note)]
+        """,
+        "shop/tasks.py": TASKS,
+        "shop/models.py": """
+            from django.db import models
+
+            class Order(models.Model):
+                pass
+
+            class Note(models.Model):
+                pass
+        """,
+        "shop/signals.py": """
+            from django.db.models import signals
+            from django.dispatch import receiver
+            from shop import models
+            from shop.tasks import crunch
+
+            @receiver(signals.post_save)
+            def on_any_save(sender, instance, created, **kwargs):
+                \"\"\"Only orders matter.\"\"\"
+                if not issubclass(sender, (models.Order,)):
+                    return
+                crunch.delay(instance.pk)
+        """,
+        "shop/views.py": """
+            from shop.models import Note, Order
+
+            def create_order(request):
+                Order.objects.create(total=1)
+
+            def create_note(request):
+                Note.objects.create(text="x")
+        """,
+    }, {"create_order": ("offloaded", False), "create_note": ("inline", False)})
+
+
+def test_dispatch_reached_only_from_an_except_handler_is_an_error_path(check):
+    check({
+        "tasks.py": TASKS,
+        "settings_model.py": """
+            import requests
+            from tasks import crunch
+
+            def create_defaults():
+                crunch.delay(0)
+                requests.post("https://example.com/defaults")
+
+            def load():
+                try:
+                    return read_row()
+                except LookupError:
+                    return create_defaults()
+
+            def read_row():
+                return {}
+        """,
+        "api.py": fastapi("    from settings_model import load\n    return load()"),
+    }, {"handler": ("inline", True)})
+
+
+def test_functions_defined_inside_the_handler_are_followed(check):
+    check({
+        "tasks.py": TASKS,
+        "api.py": fastapi("""    def inner():
+        return crunch.delay(x)
+
+    class Local:
+        def run(self):
+            return inner()
+
+    return Local().run()"""),
+    }, {"handler": ("offloaded", False)})
+
+
+def test_methods_on_objects_of_unknown_type_and_dispatch_tables_are_followed(check):
+    check({
+        "tasks.py": TASKS,
+        "connectors.py": """
+            from tasks import crunch
+
+            class Connector:
+                def enqueue_lookup(self, x):
+                    return crunch.delay(x)
+
+            def by_kind(x):
+                return crunch.delay(x)
+        """,
+        "api.py": """
+            from fastapi import APIRouter
+            from connectors import by_kind
+
+            router = APIRouter()
+
+            @router.post("/duck")
+            def duck(items: list):
+                for connector in items:
+                    connector.enqueue_lookup(1)
+
+            @router.post("/table")
+            def table(kind: str):
+                handlers = {"a": by_kind, "b": by_kind}
+                return handlers[kind](1)
+        """,
+    }, {"duck": ("offloaded", False), "table": ("offloaded", False)})
