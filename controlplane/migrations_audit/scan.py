@@ -8,6 +8,7 @@ import fnmatch
 import gc
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +27,7 @@ EXCLUDED_DIRS = frozenset({
     "migrations", "tests", "test", "htmlcov",
 })
 PARALLEL_MIN_FILES = 64
+DEEP_RECURSION = 12_000
 CHUNK = 48
 
 Progress = Callable[[int, int], None]
@@ -110,8 +112,20 @@ def _extract_one(root: str, relpath: str, cache_dir: str | None) -> tuple[str, s
 
 def _extract_chunk(root: str, relpaths: list[str],
                    cache_dir: str | None) -> list[tuple[str, str, str]]:
-    with no_gc():
+    with no_gc(), deep_recursion():
         return [_extract_one(root, relpath, cache_dir) for relpath in relpaths]
+
+
+@contextmanager
+def deep_recursion(limit: int = DEEP_RECURSION) -> Iterator[None]:
+    """Generated code chains thousands of ``+`` terms; building and walking that tree
+    recurses once per term, past Python's default limit of 1000."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def scan(root: Path, relpaths: list[str], cache: FactsCache | None = None, jobs: int = 1,
@@ -159,7 +173,9 @@ def _run(root: str, todo: list[str], cache_dir: str | None,
          jobs: int) -> Iterator[tuple[str, str, str]]:
     if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
         for relpath in todo:
-            yield _extract_one(root, relpath, cache_dir)
+            with deep_recursion():
+                result = _extract_one(root, relpath, cache_dir)
+            yield result
         return
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -170,5 +186,6 @@ def _run(root: str, todo: list[str], cache_dir: str | None,
             except BrokenProcessPool:
                 # a worker died (e.g. the parser overflowed the C stack on one file): redo
                 # this chunk here, one file at a time
-                results = [_extract_one(root, relpath, cache_dir) for relpath in chunk]
+                with deep_recursion():
+                    results = [_extract_one(root, relpath, cache_dir) for relpath in chunk]
             yield from results

@@ -157,3 +157,10 @@ def test_a_single_file_can_be_audited(project, invoke):
     result = invoke(project / "app.py", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.output)["summary"]["endpoints"] == 3
+
+
+def test_very_deep_expressions_are_parsed_not_skipped(project, invoke):
+    terms = " + ".join(f"'{i}'" for i in range(4000))
+    (project / "generated.py").write_text(f"TEXT = {terms}\n")
+    result = invoke(project, "--format", "json", "--no-cache")
+    assert json.loads(result.output)["skipped"] == []
