@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .facts import AWAITED, EXCEPT, GUARD, TRY, UNGUARD, WAITED, CallSite, FunctionFacts
+from .implicit import Implicit
 from .markers import (
     BACKGROUND,
     DISPATCH,
@@ -29,41 +30,7 @@ MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for hug
 MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
-_MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete",
-                            "m2m_changed"})
-_SAVE_TAILS = frozenset({"save", "asave"})
-_CREATE_TAILS = frozenset({"create", "get_or_create", "update_or_create", "acreate",
-                           "aget_or_create", "aupdate_or_create"})
-_DELETE_TAILS = frozenset({"delete", "adelete"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
-
-# What a framework method that a class inherits (and does not override) goes on to call,
-# written as names rendered inside that class. Keyed by framework family, then method.
-_DRF = {
-    "create": ["self.perform_create"],
-    "update": ["self.perform_update"],
-    "partial_update": ["self.perform_update"],
-    "destroy": ["self.perform_destroy"],
-    "perform_create": ["self.get_serializer().save"],
-    "perform_update": ["self.get_serializer().save"],
-    "perform_destroy": ["self.get_object().delete"],
-    "list": ["self.get_queryset"],
-    "retrieve": ["self.get_object"],
-    "post": ["self.create"],
-    "put": ["self.update"],
-    "patch": ["self.partial_update"],
-    "delete": ["self.destroy"],
-}
-_DJANGO = {
-    "post": ["self.form_valid"],
-    "put": ["self.form_valid"],
-    "delete": ["self.get_object().delete"],
-    "get": ["self.get_context_data"],
-}
-_DJANGO_FORM_VALID_SAVES = frozenset({"CreateView", "UpdateView", "BaseCreateView",
-                                      "BaseUpdateView", "ModelFormMixin"})
-_DJANGO_DELETES = frozenset({"DeleteView", "BaseDeleteView", "DeletionMixin"})
-
 
 @dataclass(slots=True)
 class Site:
@@ -106,7 +73,7 @@ class CallGraph:
         self.markers = markers
         self.line_text = line_text
         self._summaries: dict[Target, FunctionSummary | None] = {}
-        self._receivers: dict[str, list[tuple[tuple[str, ...] | None, Target]]] | None = None
+        self.implicit = Implicit(project)
 
     # ---- tracing -----------------------------------------------------------------------
 
@@ -319,7 +286,7 @@ class CallGraph:
                 return "heavy:" + heavy, []
         tail = call.name.rsplit(".", 1)[-1]
         if tail in ("send", "send_robust", "asend"):
-            receivers = self.signal_targets(call.name.rsplit(".", 1)[0], module)
+            receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:
                 return "edge", receivers
         if resolved is None and call.name.endswith("[]") and call.refs:
@@ -376,13 +343,13 @@ class CallGraph:
                 found = project.class_attr(resolved, method, 0)
                 if found is not None and found.kind == "F":
                     out.append(found)
-            elif resolved.kind == "V" and self.expansions(resolved):
+            elif resolved.kind == "V" and self.implicit.expansions(resolved):
                 out.append(resolved)
         base, _, tail = call.name.rpartition(".")
-        if tail in _SAVE_TAILS or tail in _CREATE_TAILS or tail in _DELETE_TAILS:
+        if self.implicit.is_write(tail):
             receiver = project.resolve(base, module, cls) if base else None
             if receiver is not None:
-                out.extend(self.write_targets(receiver, tail))
+                out.extend(self.implicit.write_targets(receiver, tail))
         return out
 
     def overrides(self, target: Target) -> list[Target]:
@@ -402,124 +369,6 @@ class CallGraph:
                     break
         return out
 
-    # ---- model writes and signals ------------------------------------------------------
-
-    def write_targets(self, receiver: Target, tail: str) -> list[Target]:
-        """What a save/create/delete runs: overrides, serializer hooks, signal receivers."""
-        project = self.project
-        if receiver.kind == "Q":
-            if tail in _CREATE_TAILS:
-                return self.model_writes(receiver.module, receiver.name, "save")
-            if tail in _DELETE_TAILS:
-                return self.signal_receivers(receiver.module, receiver.name, "delete")
-            return []
-        if receiver.kind not in ("I", "V") or tail in _CREATE_TAILS:
-            return []
-        module, cls = receiver.module, receiver.name.partition(":")[0]
-        tails = project.base_tails(module, cls)
-        op = "delete" if tail in _DELETE_TAILS else "save"
-        if op == "save" and any("Serializer" in t or "Form" in t for t in tails):
-            out = []
-            owner = Target("C", module, cls)
-            for hook in ("create", "update"):
-                found = project.class_attr(owner, hook, 0)
-                if found is not None and found.kind == "F":
-                    out.append(found)
-            model = project.model_of(module, cls)
-            if model is not None and not out:
-                out.extend(self.model_writes(model.module, model.name, "save"))
-            return out
-        if receiver.kind == "V":
-            return []
-        return self.model_writes(module, cls, op)
-
-    def model_writes(self, module: str, cls: str, op: str) -> list[Target]:
-        out = []
-        found = self.project.class_attr(Target("C", module, cls), op, 0)
-        if found is not None and found.kind == "F":
-            out.append(found)
-        out.extend(self.signal_receivers(module, cls, op))
-        return out
-
-    def signal_receivers(self, module: str, cls: str, op: str) -> list[Target]:
-        receivers = self.receivers()
-        is_model = any("Model" in t for t in self.project.base_tails(module, cls))
-        out = []
-        lineage: set[str] | None = None
-        for signal in (f"django:pre_{op}", f"django:post_{op}"):
-            for sender, handler in receivers.get(signal, []):
-                if sender is None:
-                    matched = is_model
-                elif sender[0] == "isa":
-                    if lineage is None:
-                        lineage = {f"{m}:{q}" for m, q in self.project.mro(module, cls)}
-                    matched = bool(lineage.intersection(sender[1:]))
-                elif sender[0] == "*":
-                    matched = sender[1] == cls.rsplit(".", 1)[-1]
-                else:
-                    matched = sender == (module, cls)
-                if matched:
-                    out.append(handler)
-        return out
-
-    def signal_targets(self, receiver: str, module: str) -> list[Target]:
-        key = self.signal_key(receiver, module)
-        return [handler for _, handler in self.receivers().get(key, [])] if key else []
-
-    def signal_key(self, name: str, module: str) -> str:
-        project = self.project
-        var = project.var_key(name, module)
-        if var is not None:
-            return f"p:{var[0]}.{var[1]}"
-        resolved = project.resolve(name, module)
-        if resolved is not None and resolved.kind == "X":
-            tail = resolved.name.rsplit(".", 1)[-1]
-            return "django:" + tail if tail in _MODEL_SIGNALS else "x:" + resolved.name
-        return ""
-
-    def receivers(self) -> dict[str, list[tuple[tuple[str, ...] | None, Target]]]:
-        """Signal receivers in the whole project, by signal."""
-        if self._receivers is not None:
-            return self._receivers
-        project = self.project
-        index: dict[str, list[tuple[tuple[str, ...] | None, Target]]] = {}
-        for module, facts in project.modules.items():
-            for hook in facts.signals:
-                key = self.signal_key(hook.signal, module)
-                handler = project.resolve(hook.handler, module)
-                if not key or handler is None or handler.kind != "F":
-                    continue
-                sender: tuple[str, ...] | None = None
-                if hook.sender.startswith("str:"):
-                    sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
-                elif hook.sender.startswith("isa:"):
-                    classes = [project.resolve(n, module) for n in hook.sender[4:].split("|")]
-                    sender = ("isa", *(f"{c.module}:{c.name}" for c in classes
-                                       if c is not None and c.kind == "C"))
-                elif hook.sender:
-                    found = project.resolve(hook.sender, module)
-                    if found is None or found.kind != "C":
-                        continue
-                    sender = (found.module, found.name)
-                index.setdefault(key, []).append((sender, handler))
-        self._receivers = index
-        return index
-
-    # ---- inherited framework methods ---------------------------------------------------
-
-    def expansions(self, node: Target) -> list[str]:
-        cls, _, method = node.name.partition(":")
-        tails = self.project.base_tails(node.module, cls)
-        if any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails):
-            return _DRF.get(method, [])
-        if not any(t.endswith(("View", "Mixin")) for t in tails):
-            return []
-        if method == "form_valid":
-            if tails & _DJANGO_DELETES:
-                return ["self.get_object().delete"]
-            return ["self.get_form().save"] if tails & _DJANGO_FORM_VALID_SAVES else []
-        return _DJANGO.get(method, [])
-
     def summarise_virtual(self, node: Target) -> FunctionSummary | None:
         project = self.project
         cls, _, method = node.name.partition(":")
@@ -527,7 +376,7 @@ class CallGraph:
         if facts is None:
             return None
         summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
-        for name in self.expansions(node):
+        for name in self.implicit.expansions(node):
             call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [])
             resolved = project.resolve(name, node.module, cls)
             for target in self.edge_targets(call, resolved, node.module, cls):

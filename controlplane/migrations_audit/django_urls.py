@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from .facts import UrlEntry
+from .mounts import join_route
 from .project import Target
-from .routes import RouteFinder, join_route
+from .routes import RouteFinder
 
 
 def _clean(route: str, regex: bool) -> str:
@@ -33,7 +34,7 @@ class DjangoRoutes:
                 prefix, viewset = call.args[0], call.args[1]
                 if not isinstance(prefix, str) or not isinstance(viewset, dict):
                     continue
-                kind = self.finder.object_kind(call.receiver, module)
+                kind = self.finder.mounts.object_kind(call.receiver, module)
                 if kind != "drf-router" and "router" not in call.receiver.rsplit(".", 1)[-1]:
                     continue
                 router = project.var_key(call.receiver, module)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .facts import FunctionFacts, Lit, ModuleFacts
+from .mounts import Mounts, join_route, ref_of
 from .project import Project, Target
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -52,17 +53,6 @@ class EndpointDecl:
     entries: list[Target] = field(default_factory=list)
 
 
-def join_route(*parts: str) -> str:
-    """Join path pieces with single slashes: ("/api/", "/items") -> "/api/items"."""
-    pieces = [p for p in parts if p]
-    if not pieces:
-        return "/"
-    out = pieces[0]
-    for piece in pieces[1:]:
-        out = out.rstrip("/") + "/" + piece.lstrip("/")
-    return out if out.startswith("/") else "/" + out
-
-
 def _strs(value: Lit) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -71,51 +61,13 @@ def _strs(value: Lit) -> list[str]:
     return []
 
 
-def _ref(value: Lit) -> str:
-    return value.get("ref", "") if isinstance(value, dict) else ""
-
-
-def _framework_of(name: str) -> str:
-    """Framework of an app/router/blueprint object from the class it instantiates."""
-    base = name.rstrip("()")
-    root, last = base.split(".", 1)[0], base.rsplit(".", 1)[-1]
-    if root == "flask_restx" or (root == "flask_restplus"):
-        return "flask-restx"
-    if root == "flask_restful":
-        return "flask-restful"
-    if root in ("flask", "flask_smorest", "apiflask") or last in ("Flask", "Blueprint"):
-        return "flask"
-    if root == "quart":
-        return "quart"
-    if root == "fastapi" or last in ("FastAPI", "APIRouter"):
-        return "fastapi"
-    if root == "starlette":
-        return "starlette"
-    if root == "sanic":
-        return "sanic"
-    if root == "rest_framework" and last.endswith("Router"):
-        return "drf-router"
-    return ""
-
-
 class RouteFinder:
     """Collects EndpointDecls from every module of a project."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self.found: dict[tuple[str, str, int], EndpointDecl] = {}
-        self.mounts: dict[tuple[str, str], tuple[tuple[str, str] | None, str | None, str]] = {}
-        self._prefix: dict[tuple[str, str], str] = {}
-        self._kind: dict[tuple[str, str], str] = {}
-        majority = {"flask": 0, "fastapi": 0}
-        for facts in project.modules.values():
-            for target in facts.imports.values():
-                root = target.split(".", 1)[0]
-                if root in ("flask", "quart"):
-                    majority["flask"] += 1
-                elif root in ("fastapi", "starlette"):
-                    majority["fastapi"] += 1
-        self.default_framework = max(majority, key=lambda k: majority[k])
+        self.mounts = Mounts(project)
 
     def add(self, decl: EndpointDecl) -> None:
         key = (decl.module, decl.handler, decl.line)
@@ -125,116 +77,10 @@ class RouteFinder:
         else:
             known.methods.extend(m for m in decl.methods if m not in known.methods)
 
-    # ---- objects: apps, blueprints, routers, namespaces --------------------------------
-
-    def object_kind(self, receiver: str, module: str) -> str:
-        key = (receiver, module)
-        if key not in self._kind:
-            self._kind[key] = self._object_kind(receiver, module)
-        return self._kind[key]
-
-    def _object_kind(self, receiver: str, module: str) -> str:
-        project = self.project
-        target = project.resolve(receiver, module)
-        if target is not None and target.kind == "X":
-            kind = _framework_of(target.name)
-            if kind:
-                return kind
-            if target.name.endswith(".namespace()"):
-                return "flask-restx"
-        if target is not None and target.kind in ("I", "C"):
-            for base in project.external_bases(target.module, target.name):
-                kind = _framework_of(base)
-                if kind:
-                    return kind
-        last = receiver.rsplit(".", 1)[-1].lstrip("~").lower()
-        roots = {t.split(".", 1)[0] for t in project.modules[module].imports.values()}
-        if last.endswith("router"):
-            return "fastapi" if "flask" not in roots else ""
-        if last in ("bp", "blueprint") or last.endswith(("_bp", "_blueprint")):
-            return "flask"
-        if last in ("app", "application", "api") or last.endswith(("_app", "_api")):
-            if "fastapi" in roots and "flask" not in roots:
-                return "fastapi"
-            if roots & {"flask", "quart"}:
-                return "flask"
-            return self.default_framework if target is None else ""
-        if last == "ns" or last.endswith("_ns"):
-            return "flask-restx"
-        return ""
-
-    def collect_mounts(self) -> None:
-        """Where each blueprint, router and namespace is registered, and with what prefix."""
-        project = self.project
-        for module, facts in project.modules.items():
-            for call in facts.route_calls:
-                if call.kind not in ("register_blueprint", "include_router", "add_namespace"):
-                    continue
-                child_name = _ref(call.args[0]) if call.args else _ref(
-                    call.kwargs.get("router") or call.kwargs.get("blueprint"))
-                child = project.var_key(child_name, module) if child_name else None
-                if child is None:
-                    continue
-                parent = project.var_key(call.receiver, module)
-                prefix = None
-                for kw in ("url_prefix", "prefix", "path"):
-                    value = call.kwargs.get(kw)
-                    if isinstance(value, str):
-                        prefix = value
-                if call.kind == "add_namespace" and len(call.args) > 1 and isinstance(
-                        call.args[1], str):
-                    prefix = call.args[1]
-                self.mounts.setdefault(child, (parent, prefix, call.kind))
-
-    def prefix_of(self, receiver: str, module: str) -> str:
-        key = self.project.var_key(receiver, module)
-        return self.var_prefix(key) if key is not None else ""
-
-    def var_prefix(self, key: tuple[str, str]) -> str:
-        if key in self._prefix:
-            return self._prefix[key]
-        self._prefix[key] = ""  # cycle guard
-        value = self._var_prefix(key)
-        self._prefix[key] = value
-        return value
-
-    def _var_prefix(self, key: tuple[str, str]) -> str:
-        project = self.project
-        module, var = key
-        facts = project.modules[module]
-        args, kwargs = facts.ctors.get(var, [[], {}])
-        created = project.resolve(facts.assigns.get(var, ""), module)
-        made = created.name if created is not None and created.kind == "X" else facts.assigns.get(
-            var, "")
-        last = made.rstrip("()").rsplit(".", 1)[-1]
-        own, parent_prefix = "", ""
-        if last == "Blueprint":
-            own = kwargs.get("url_prefix") if isinstance(kwargs.get("url_prefix"), str) else ""
-        elif last in ("APIRouter", "Api", "FastAPI"):
-            own = kwargs.get("prefix") if isinstance(kwargs.get("prefix"), str) else ""
-            if last == "Api" and args:
-                app = project.var_key(_ref(args[0]), module) if _ref(args[0]) else None
-                parent_prefix = self.var_prefix(app) if app else ""
-        elif last in ("Namespace", "namespace"):
-            path = kwargs.get("path")
-            own = path if isinstance(path, str) else (
-                "/" + args[0] if args and isinstance(args[0], str) else "")
-            if last == "namespace":
-                api = project.var_key(facts.assigns.get(var, "")[: -len(".namespace()")], module)
-                parent_prefix = self.var_prefix(api) if api else ""
-        mount = self.mounts.get(key)
-        if mount is None:
-            return join_route(parent_prefix, own) if parent_prefix or own else ""
-        parent, prefix, how = mount
-        base = self.var_prefix(parent) if parent else ""
-        if how == "include_router":
-            return join_route(base, prefix or "", own)
-        return join_route(base, prefix if prefix is not None else own)
-
     # ---- declarations ------------------------------------------------------------------
 
     def run(self) -> None:
-        self.collect_mounts()
+        self.mounts.collect()
         for module, facts in self.project.modules.items():
             for function in facts.functions.values():
                 if function.decorators:
@@ -243,9 +89,9 @@ class RouteFinder:
                 for dec in cls.decorators:
                     if dec.tail == "route" and dec.args and isinstance(dec.args[0], str):
                         receiver = dec.base.rpartition(".")[0]
-                        kind = self.object_kind(receiver, module) if receiver else ""
+                        kind = self.mounts.object_kind(receiver, module) if receiver else ""
                         if kind in ("flask-restx", "flask-restful"):
-                            route = join_route(self.prefix_of(receiver, module), dec.args[0])
+                            route = join_route(self.mounts.prefix_of(receiver, module), dec.args[0])
                             self.class_endpoints(module, cls.qualname, route, kind)
             for call in facts.route_calls:
                 self.registration(module, call.kind, call.receiver, call.args, call.kwargs,
@@ -262,7 +108,7 @@ class RouteFinder:
             receiver = dec.base.rpartition(".")[0]
             if not receiver:
                 continue
-            kind = self.object_kind(receiver, module)
+            kind = self.mounts.object_kind(receiver, module)
             if not kind or kind in ("flask-restx", "flask-restful", "drf-router"):
                 continue
             path = dec.args[0] if dec.args else dec.kwargs.get("rule", dec.kwargs.get("path"))
@@ -274,7 +120,7 @@ class RouteFinder:
                 methods = [tail.upper()]
             else:
                 methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
-            route = join_route(self.prefix_of(receiver, module), path)
+            route = join_route(self.mounts.prefix_of(receiver, module), path)
             entries = [Target("F", module, function.qualname)]
             entries += self.dependencies(module, function.deps)
             deps = dec.kwargs.get("dependencies")
@@ -319,34 +165,35 @@ class RouteFinder:
                      kwargs: dict[str, Lit], mount: str) -> None:
         if kind == "add_url_rule":
             rule = args[0] if args else kwargs.get("rule")
-            view = _ref(kwargs.get("view_func")) or (_ref(args[2]) if len(args) > 2 else "")
+            view = ref_of(kwargs.get("view_func")) or (
+                ref_of(args[2]) if len(args) > 2 else "")
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(rule, str) and view:
-                route = join_route(self.prefix_of(receiver, module), rule)
+                route = join_route(self.mounts.prefix_of(receiver, module), rule)
                 self.view(module, view, route, "flask", methods or ["GET"])
         elif kind in ("add_api_route", "add_route"):
             path = args[0] if args else kwargs.get("path")
-            view = _ref(args[1]) if len(args) > 1 else _ref(kwargs.get("endpoint"))
+            view = ref_of(args[1]) if len(args) > 1 else ref_of(kwargs.get("endpoint"))
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
-            framework = self.object_kind(receiver, module) or "starlette"
+            framework = self.mounts.object_kind(receiver, module) or "starlette"
             if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
-                route = join_route(self.prefix_of(receiver, module), path)
+                route = join_route(self.mounts.prefix_of(receiver, module), path)
                 self.view(module, view, route, framework, methods or ["GET"])
         elif kind == "Route":
             path = args[0] if args else kwargs.get("path")
-            view = _ref(args[1]) if len(args) > 1 else _ref(kwargs.get("endpoint"))
+            view = ref_of(args[1]) if len(args) > 1 else ref_of(kwargs.get("endpoint"))
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(path, str) and view:
                 self.view(module, view, join_route(mount, path), "starlette", methods or ["GET"])
         elif kind == "add_resource":
-            resource = _ref(args[0]) if args else _ref(kwargs.get("resource"))
+            resource = ref_of(args[0]) if args else ref_of(kwargs.get("resource"))
             paths = [a for a in args[1:] if isinstance(a, str)] or _strs(kwargs.get("urls"))
-            framework = self.object_kind(receiver, module)
+            framework = self.mounts.object_kind(receiver, module)
             if framework not in ("flask-restful", "flask-restx"):
                 framework = "flask-restful"
             target = self.project.resolve(resource, module) if resource else None
             if target is not None and target.kind == "C" and paths:
-                route = join_route(self.prefix_of(receiver, module), paths[0])
+                route = join_route(self.mounts.prefix_of(receiver, module), paths[0])
                 self.class_endpoints(target.module, target.name, route, framework)
 
     def view(self, module: str, view: str, route: str, framework: str,
