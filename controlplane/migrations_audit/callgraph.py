@@ -32,6 +32,7 @@ MAX_DUCK_CANDIDATES = 2
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 
+
 @dataclass(slots=True)
 class Site:
     """A classified call: kind, where, and the call as written."""
@@ -94,6 +95,7 @@ class CallGraph:
                 parents[entry], depth[entry] = None, 0
                 queue.append(entry)
         self._walk(queue, parents, depth, found, errors, max_depth, error_path=False)
+        queue.clear()  # what the node budget left unvisited stays unvisited
         for target, parent in errors:
             if target not in parents and depth[parent] < max_depth:
                 parents[target], depth[target] = parent, depth[parent] + 1
