@@ -32,8 +32,8 @@ from .names import Names, Scope
 from .syntax import (
     FastVisitor,
     annotated_dep,
+    handle_name,
     is_stub,
-    root_name,
     strip_optional,
     tail,
     walk,
@@ -95,6 +95,7 @@ class _Frame:
     tries: int = 0
     node_index: dict[int, int] = field(default_factory=dict)
     tables: dict[str, list[str]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # for t in tasks: t -> tasks
 
 
 class _Extractor(FastVisitor):
@@ -301,6 +302,7 @@ class _Extractor(FastVisitor):
         if facts is None:
             return
         waited = frame.waited
+        waited.update([frame.aliases[n] for n in waited if n in frame.aliases])
         if waited:
             for index, names in frame.handles.items():
                 if any(n in waited for n in names):
@@ -363,7 +365,7 @@ class _Extractor(FastVisitor):
                 self.visit(target)
             self.bind(target, rendered)
             if handle is not None:
-                root = root_name(target)
+                root = handle_name(target)
                 if root:
                     self.frame.handles.setdefault(handle, []).append(root)
             name = target.id if isinstance(target, ast.Name) else tail(target)
@@ -383,7 +385,7 @@ class _Extractor(FastVisitor):
             rendered = ann + "()" if ann else ""
         self.bind(node.target, rendered)
         handle = self.handle_of(node.value)
-        root = root_name(node.target)
+        root = handle_name(node.target)
         if handle is not None and root:
             self.frame.handles.setdefault(handle, []).append(root)
         name = node.target.id if isinstance(node.target, ast.Name) else tail(node.target)
@@ -397,6 +399,9 @@ class _Extractor(FastVisitor):
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         self.bind(node.target, "")
+        source = handle_name(node.iter)
+        if source and isinstance(node.target, ast.Name):
+            self.frame.aliases[node.target.id] = source
         for stmt in node.body:
             self.visit(stmt)
         for stmt in node.orelse:
@@ -509,13 +514,15 @@ class _Extractor(FastVisitor):
             self.note_return(node.value)
 
     def visit_Await(self, node: ast.Await) -> None:
+        awaited = handle_name(node.value)
+        if awaited:
+            self.frame.waited.add(awaited)  # await t, await self._task
         self.frame.await_depth += 1
         self.visit(node.value)
         self.frame.await_depth -= 1
 
     def visit_Name(self, node: ast.Name) -> None:
-        if self.frame.await_depth:
-            self.frame.waited.add(node.id)
+        return
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self.visit(node.body)
@@ -583,7 +590,7 @@ class _Extractor(FastVisitor):
         if appended_to is not None:  # tasks.append(create_task(...)): the list is the handle
             frame.handles.setdefault(index, []).append(appended_to)
         if isinstance(func, ast.Attribute):
-            root = root_name(func.value)
+            root = handle_name(func.value)
             if root:
                 frame.receivers[index] = root
                 if method in _WAIT_METHODS:
@@ -599,14 +606,11 @@ class _Extractor(FastVisitor):
             for arg in node.args:
                 if isinstance(arg, ast.Starred):
                     arg = arg.value
-                root = root_name(arg) if not isinstance(arg, ast.List | ast.Tuple) else ""
-                if root:
-                    frame.waited.add(root)
-                elif isinstance(arg, ast.List | ast.Tuple):
-                    for elt in arg.elts:
-                        elt_root = root_name(elt)
-                        if elt_root:
-                            frame.waited.add(elt_root)
+                elts = arg.elts if isinstance(arg, ast.List | ast.Tuple) else [arg]
+                for elt in elts:
+                    waited = handle_name(elt.value if isinstance(elt, ast.Starred) else elt)
+                    if waited:
+                        frame.waited.add(waited)
         return index
 
     def visit_Dict(self, node: ast.Dict) -> None:

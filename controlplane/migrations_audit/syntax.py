@@ -68,15 +68,20 @@ class FastVisitor(ast.NodeVisitor):
                 visit(value)
 
 
-def root_name(node: ast.expr) -> str:
-    """``a`` for ``a.b.c``, ``a[0].b``, ``a.b()``; "" when the chain starts elsewhere."""
+def handle_name(node: ast.expr) -> str:
+    """How code refers to a task/thread/future it keeps: ``t``, ``self._task``, ``tasks`` for
+    ``tasks[i]``; "" when the chain does not start at a name."""
+    parts: list[str] = []
     while True:
         if isinstance(node, ast.Name):
-            return node.id
-        if isinstance(node, ast.Attribute | ast.Subscript):
+            parts.append(node.id)
+            return ".".join(reversed(parts))
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
             node = node.value
-        elif isinstance(node, ast.Call):
-            node = node.func
+        elif isinstance(node, ast.Subscript):
+            parts.clear()
+            node = node.value
         else:
             return ""
 

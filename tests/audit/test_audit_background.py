@@ -46,6 +46,8 @@ executor = ThreadPoolExecutor(4)
     "    executor.submit(work)",
     "    future = executor.submit(work)\n    return {'id': id(future)}",
     "    multiprocessing.Process(target=work).start()",
+    "    self_task = asyncio.create_task(awork())\n    handler.task = self_task\n"
+    "    await asyncio.sleep(0)",
 ])
 def test_work_that_outlives_the_response_is_inprocess_background(check, body):
     check({"work.py": WORK, "api.py": endpoint(body)},
@@ -66,6 +68,8 @@ def test_work_that_outlives_the_response_is_inprocess_background(check, body):
     "    future = executor.submit(work)\n    return future.result()",
     "    with ThreadPoolExecutor() as pool:\n        pool.submit(work)",
     "    p = multiprocessing.Process(target=work)\n    p.start()\n    p.join()",
+    "    tasks = [asyncio.create_task(awork()) for _ in range(3)]\n"
+    "    for task in tasks:\n        await task",
 ])
 def test_work_the_handler_waits_for_is_inline_and_keeps_its_heavy_calls(check, body):
     check({"work.py": WORK, "api.py": endpoint(body)}, {"handler": ("inline", True)})
@@ -97,3 +101,36 @@ def test_celery_dispatch_wins_over_background_work(check):
         "api.py": endpoint("    from tasks import crunch\n    crunch.delay()\n"
                            "    background_tasks.add_task(work)"),
     }, {"handler": ("offloaded", False)})
+
+
+def test_awaiting_something_else_on_the_same_object_does_not_wait_for_the_task(check):
+    check({
+        "work.py": WORK,
+        "api.py": """
+            import asyncio
+            from fastapi import APIRouter
+            from work import awork
+
+            router = APIRouter()
+
+            class Jobs:
+                def __init__(self):
+                    self.running = None
+
+                async def start(self):
+                    self.running = asyncio.create_task(awork())
+                    await self.save()
+
+                async def save(self):
+                    return None
+
+                async def wait(self):
+                    await self.running
+
+            jobs = Jobs()
+
+            @router.post("/start")
+            async def start():
+                await jobs.start()
+        """,
+    }, {"start": ("inprocess_background", False)})
