@@ -34,6 +34,8 @@ _PROVIDED = {
     "RetrieveModelMixin": ("retrieve",), "UpdateModelMixin": ("update", "partial_update"),
     "DestroyModelMixin": ("destroy",),
 }
+# Methods a class-based view runs before the one for the HTTP method, when overridden.
+_REQUEST_HOOKS = ("dispatch", "setup", "initial")
 _METHOD_DECORATORS = {
     "require_POST": ("POST",), "require_GET": ("GET",), "require_safe": ("GET", "HEAD"),
 }
@@ -264,10 +266,20 @@ class RouteFinder:
             if not pairs and "dispatch_request" in available:
                 methods = [m.upper() for m in _strs(klass.lits.get("methods"))] or ["GET"]
                 pairs = [(m, "dispatch_request") for m in methods]
+        hooks = self.request_hooks(module, cls)
         for http, name in pairs:
             target, line = self.handler(module, cls, name)
             self.add(EndpointDecl(module, facts.relpath, line or klass.line, f"{short}.{name}",
-                                  framework, [http], route, [target]))
+                                  framework, [http], route, [target, *hooks]))
+
+    def request_hooks(self, module: str, cls: str) -> list[Target]:
+        """Overrides that run before every method of a view: dispatch, setup, initial."""
+        hooks = []
+        for name in _REQUEST_HOOKS:
+            target, _ = self.handler(module, cls, name)
+            if target.kind == "F":
+                hooks.append(target)
+        return hooks
 
     def viewset_endpoints(self, module: str, cls: str, base: str, framework: str) -> None:
         """A DRF ViewSet registered on a router under ``base``."""
@@ -278,13 +290,14 @@ class RouteFinder:
         lookup = klass.lits.get("lookup_url_kwarg") or klass.lits.get("lookup_field") or "pk"
         detail_route = join_route(base, "{" + str(lookup) + "}") + "/"
         available = self.defined(module, cls)
+        hooks = self.request_hooks(module, cls)
         for action, (http, detail) in _STD_ACTIONS.items():
             if action in available:
                 target, line = self.handler(module, cls, action)
                 route = detail_route if detail else join_route(base) + "/"
                 self.add(EndpointDecl(module, facts.relpath, line or klass.line,
                                       f"{short}.{action}", framework, [http],
-                                      route.replace("//", "/"), [target]))
+                                      route.replace("//", "/"), [target, *hooks]))
         for mod, qual in project.mro(module, cls):
             for name in project.modules[mod].classes[qual].methods:
                 function = project.modules[mod].functions.get(f"{qual}.{name}")
@@ -301,7 +314,7 @@ class RouteFinder:
                     line = function.line if mod == module else klass.line
                     self.add(EndpointDecl(module, facts.relpath, line, f"{short}.{name}",
                                           framework, methods, route,
-                                          [Target("F", mod, f"{qual}.{name}")]))
+                                          [Target("F", mod, f"{qual}.{name}"), *hooks]))
 
     def function_methods(self, function: FunctionFacts) -> tuple[list[str], bool]:
         """HTTP methods a Django/DRF function view accepts, and whether it is a DRF view."""

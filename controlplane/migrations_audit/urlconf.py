@@ -115,4 +115,6 @@ class UrlPatterns:
             mapping = names.lit(view.args[0])
             if isinstance(mapping, dict):
                 actions = {str(k): str(v) for k, v in mapping.items() if isinstance(v, str)}
+        if isinstance(view, ast.Constant) and isinstance(view.value, str):
+            return UrlEntry(call.lineno, route, regex, view.value, None, "", [])  # old Django
         return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [])

@@ -399,3 +399,32 @@ def test_plain_functions_and_unrouted_classes_are_not_endpoints(run_audit):
         """,
     })
     assert report.endpoints == []
+
+
+def test_view_dispatch_overrides_and_string_views_are_part_of_the_endpoint(check):
+    check({
+        "urls.py": """
+            from django.conf.urls import url
+            from views import Report
+
+            urlpatterns = [
+                url(r"^report/$", Report.as_view()),
+                url(r"^legacy/$", "views.legacy"),
+            ]
+        """,
+        "views.py": """
+            import requests
+            from django.views import View
+
+            class Report(View):
+                def dispatch(self, request, *args, **kwargs):
+                    requests.get("https://example.com/permissions")
+                    return super().dispatch(request, *args, **kwargs)
+
+                def get(self, request):
+                    return None
+
+            def legacy(request):
+                return None
+        """,
+    }, {"Report.get": ("inline", True), "legacy": ("inline", False)})
