@@ -66,6 +66,7 @@ _CONTAINER_METHODS = frozenset({
     "partition", "rpartition", "format_map", "issubset", "issuperset", "isoformat",
     "strftime", "total_seconds",
 })
+_RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
                           "log"})
 
@@ -206,9 +207,13 @@ class _Extractor(FastVisitor):
                         facts.meta[inner.targets[0].id] = self.render(inner.value)
             elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                value_node = stmt.value
+                related = ""
+                if isinstance(value_node, ast.Call) and tail(value_node.func) in _RELATIONS:
+                    related = self.names.related_model(value_node)
                 for target in targets:
                     if isinstance(target, ast.Name):
-                        facts.attrs[target.id] = self.render(stmt.value)
+                        facts.attrs[target.id] = related or self.render(value_node)
                         value = self.lit(stmt.value)
                         if not isinstance(value, dict):
                             facts.lits[target.id] = value

@@ -15,7 +15,8 @@ from .facts import Lit, ModuleFacts
 from .syntax import tail
 
 # Builtins are dropped from call lists, except the ones that matter to us.
-_DROPPED_BUILTINS = frozenset(dir(builtins)) - {"open", "super", "exec", "eval", "__import__"}
+_KEPT_BUILTINS = frozenset({"open", "super", "exec", "eval", "__import__"})
+_DROPPED_BUILTINS = frozenset(dir(builtins)) - _KEPT_BUILTINS
 _MAX_NAME = 240
 _CANVAS_ENDINGS = (".s()", ".si()", ".signature()", "chain()", "group()")
 
@@ -68,6 +69,26 @@ class Names:
     def qualified(self, name: str) -> str:
         return f"{self.module}.{name}" if self.module else name
 
+    def related_model(self, call: ast.Call) -> str:
+        """The model a ``ForeignKey``/``OneToOneField`` points to, as an instance name:
+        ``User`` or ``"User"`` -> ``app.models.User()``, ``"shop.Order"`` ->
+        ``shop.models.Order()``. Attribute access on the field gives that model."""
+        target = call.args[0] if call.args else next(
+            (kw.value for kw in call.keywords if kw.arg == "to"), None)
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            label = target.value
+            if "." in label:
+                app, _, model = label.rpartition(".")
+                return f"{app}.models.{model}()"
+            if label == "self":
+                return ""
+            home = self.package if self.module.rsplit(".", 1)[-1] != "models" else self.module
+            return f"{home}.{label}()" if home else f"{label}()"
+        if isinstance(target, ast.Name | ast.Attribute):
+            rendered = self.render(target)
+            return rendered + "()" if rendered else ""
+        return ""
+
     def render_name(self, name: str) -> str:
         scope = self.scope
         while scope is not None:
@@ -82,6 +103,8 @@ class Names:
             return self.qualified(name)
         if name in _DROPPED_BUILTINS:
             return ""
+        if name in _KEPT_BUILTINS:
+            return name
         return self.qualified(name)  # perhaps from a star import; the resolver looks there
 
     def render(self, node: ast.expr) -> str:

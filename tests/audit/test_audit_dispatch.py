@@ -605,3 +605,50 @@ def test_methods_on_objects_of_unknown_type_and_dispatch_tables_are_followed(che
                 return handlers[kind](1)
         """,
     }, {"duck": ("offloaded", False), "table": ("offloaded", False)})
+
+
+def test_super_calls_and_foreign_keys_lead_to_the_model_code_that_dispatches(check):
+    check({
+        "shop/urls.py": DJANGO_URLS,
+        "shop/tasks.py": TASKS,
+        "shop/models.py": """
+            from django.db import models
+            from shop.tasks import crunch
+
+            class Broadcasting(models.Model):
+                def save(self, *args, **kwargs):
+                    super().save(*args, **kwargs)
+                    crunch.delay(self.pk)
+
+            class Customer(models.Model):
+                def touch(self):
+                    crunch.delay(self.pk)
+
+            class Order(Broadcasting):
+                customer = models.ForeignKey("Customer", on_delete=models.CASCADE)
+
+                def save(self, *args, **kwargs):
+                    super().save(*args, **kwargs)
+
+            class Line(models.Model):
+                order = models.ForeignKey(Order, on_delete=models.CASCADE)
+
+                def touch_customer(self):
+                    self.order.customer.touch()
+        """,
+        "shop/views.py": """
+            from shop.models import Line, Order
+
+            def create_order(request):
+                Order.objects.create(total=1)
+
+            def touch(request):
+                Line.objects.get(pk=1).touch_customer()
+        """,
+        "shop/more_urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [path("touch/", views.touch)]
+        """,
+    }, {"create_order": ("offloaded", False), "touch": ("offloaded", False)})
