@@ -18,6 +18,7 @@ from .syntax import tail
 _KEPT_BUILTINS = frozenset({"open", "super", "exec", "eval", "__import__"})
 _DROPPED_BUILTINS = frozenset(dir(builtins)) - _KEPT_BUILTINS
 _MAX_NAME = 240
+_SHORTCUTS = ("get_object_or_404", "aget_object_or_404")
 _CANVAS_ENDINGS = (".s()", ".si()", ".signature()", "chain()", "group()")
 
 
@@ -117,6 +118,11 @@ class Names:
         elif kind is ast.Call:
             base = self.render(node.func)  # type: ignore[attr-defined]
             out = base + "()" if base else ""
+            if base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]
+                # get_object_or_404(Order, pk=1) is Order.objects.get(pk=1)
+                model = self.render(node.args[0])  # type: ignore[attr-defined]
+                if model:
+                    out = model + (".get()" if model.endswith(")") else ".objects.get()")
         elif kind is ast.Subscript:
             base = self.render(node.value)  # type: ignore[attr-defined]
             out = base + "[]" if base else ""

@@ -30,6 +30,7 @@ _RESULT_METHODS = frozenset({
     "update_or_create", "aget", "acreate", "afirst", "alast",
 })
 _MAX_DEPTH = 14
+_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 # Method names too common to guess the class from the name alone.
 _GENERIC_METHODS = frozenset({
     "get", "post", "put", "patch", "delete", "save", "run", "call", "execute", "send", "close",
@@ -230,7 +231,8 @@ class Project:
                 return Target("C", target.module, nested)
             return None
         if kind == "Q":
-            return Target("QM", target.module, f"{target.name}:{attr}")
+            custom = self.manager_method(target, attr, depth)
+            return custom or Target("QM", target.module, f"{target.name}:{attr}")
         return None
 
     def module_attr(self, module: str, attr: str, depth: int, seen: set[str]) -> Target | None:
@@ -258,6 +260,10 @@ class Project:
         return None
 
     def class_attr(self, target: Target, attr: str, depth: int) -> Target | None:
+        if attr in _MANAGERS:
+            # Model.objects is the model's manager whatever class implements it: keep the
+            # model, so create()/save() still reach the model's own code
+            return Target("Q", target.module, target.name)
         for mod, qual in self.mro(target.module, target.name):
             facts = self.modules[mod]
             method = f"{qual}.{attr}"
@@ -268,9 +274,19 @@ class Project:
             value = facts.classes[qual].attrs.get(attr)
             if value:
                 return self.resolve(value, mod, qual, depth + 1)
-        if attr in ("objects", "_default_manager", "_base_manager"):
-            return Target("Q", target.module, target.name)
         return Target("V", target.module, f"{target.name}:{attr}")
+
+    def manager_method(self, model: Target, attr: str, depth: int) -> Target | None:
+        """A method of the project class that implements ``model.objects``, if any."""
+        for mod, qual in self.mro(model.module, model.name):
+            value = self.modules[mod].classes[qual].attrs.get("objects")
+            if value:
+                manager = self.resolve(value, mod, qual, depth + 1)
+                if manager is not None and manager.kind == "I":
+                    found = self.class_attr(manager, attr, depth + 1)
+                    return found if found is not None and found.kind == "F" else None
+                return None
+        return None
 
     def call(self, target: Target, depth: int) -> Target | None:
         kind = target.kind

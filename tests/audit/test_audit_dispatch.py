@@ -652,3 +652,68 @@ def test_super_calls_and_foreign_keys_lead_to_the_model_code_that_dispatches(che
             urlpatterns = [path("touch/", views.touch)]
         """,
     }, {"create_order": ("offloaded", False), "touch": ("offloaded", False)})
+
+
+def test_custom_managers_keep_the_model_and_their_own_methods(check):
+    check({
+        "shop/urls.py": DJANGO_URLS,
+        "shop/more_urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [path("restock/", views.restock)]
+        """,
+        "shop/tasks.py": TASKS,
+        "shop/models.py": """
+            from django.db import models
+            from model_utils.managers import InheritanceManager
+            from shop.tasks import crunch
+
+            class StockManager(models.Manager):
+                def restock(self):
+                    crunch.delay(0)
+
+            class Order(models.Model):
+                objects = InheritanceManager()
+
+                def save(self, *args, **kwargs):
+                    super().save(*args, **kwargs)
+                    crunch.delay(self.pk)
+
+            class Item(models.Model):
+                objects = StockManager()
+        """,
+        "shop/views.py": """
+            from shop.models import Item, Order
+
+            def create_order(request):
+                Order.objects.create(total=1)
+
+            def restock(request):
+                Item.objects.restock()
+        """,
+    }, {"create_order": ("offloaded", False), "restock": ("offloaded", False)})
+
+
+def test_get_object_or_404_returns_an_instance_of_the_model(check):
+    check({
+        "shop/urls.py": DJANGO_URLS,
+        "shop/tasks.py": TASKS,
+        "shop/models.py": """
+            from django.db import models
+            from shop.tasks import crunch
+
+            class Order(models.Model):
+                def delete(self, *args, **kwargs):
+                    crunch.delay(self.pk)
+                    return super().delete(*args, **kwargs)
+        """,
+        "shop/views.py": """
+            from django.shortcuts import get_object_or_404
+            from shop.models import Order
+
+            def create_order(request):
+                order = get_object_or_404(Order, pk=request.POST["pk"])
+                order.delete()
+        """,
+    }, {"create_order": ("offloaded", False)})
