@@ -294,12 +294,26 @@ class CallGraph:
         if resolved is None and call.name.endswith("[]") and call.refs:
             return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
         if resolved is None and "." in call.name:
-            # a method on an object of unknown type: if only one or two project classes
-            # define a method of that name, it is almost always one of them
-            candidates = project.methods_named(tail)
-            if 0 < len(candidates) <= MAX_DUCK_CANDIDATES:
+            candidates = self.duck_candidates(tail)
+            if candidates:
                 return "edge", candidates
         return "", []
+
+    def duck_candidates(self, method: str) -> list[Target]:
+        """Project methods a call on an object of unknown type may reach.
+
+        One or two classes defining the name: almost always one of them. More: only when
+        they all implement one project base class that declares it (a plugin interface),
+        as the call is then a call through that interface.
+        """
+        project = self.project
+        candidates = project.methods_named(method)
+        if len(candidates) <= MAX_DUCK_CANDIDATES or len(candidates) > MAX_OVERRIDES * 2:
+            return candidates if len(candidates) <= MAX_DUCK_CANDIDATES else []
+        owners = [(c.module, project.class_of(c.module, c.name)) for c in candidates]
+        declared = [o for o in owners if all(
+            o in project.mro(m, q) for m, q in owners)]
+        return candidates if declared else []
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
         """Whether the object ``.delay()`` is called on is plausibly a Celery task."""

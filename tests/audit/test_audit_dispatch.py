@@ -717,3 +717,23 @@ def test_get_object_or_404_returns_an_instance_of_the_model(check):
                 order.delete()
         """,
     }, {"create_order": ("offloaded", False)})
+
+
+def test_calls_through_a_plugin_interface_reach_every_implementation(check):
+    plugins = "\n".join(
+        f"class Plugin{n}(IssuerPlugin):\n    def revoke_certificate(self, cert):\n"
+        f"        return {'crunch.delay(cert)' if n == 3 else 'None'}\n" for n in range(5))
+    check({
+        "tasks.py": TASKS,
+        "plugins.py": "from tasks import crunch\n\n"
+                      "class IssuerPlugin:\n    def revoke_certificate(self, cert):\n"
+                      "        raise NotImplementedError\n\n" + plugins,
+        "registry.py": """
+            REGISTRY = {}
+
+            def get(slug):
+                return REGISTRY[slug]
+        """,
+        "api.py": fastapi("    import registry\n    plugin = registry.get('x')\n"
+                          "    plugin.revoke_certificate(x)"),
+    }, {"handler": ("offloaded", False)})
