@@ -7,8 +7,10 @@ from __future__ import annotations
 import fnmatch
 import gc
 import json
+import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -169,6 +171,14 @@ def scan(root: Path, relpaths: list[str], cache: FactsCache | None = None, jobs:
     return result
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork when this process has one thread (fast); spawn when it has more (a web server,
+    a scheduler), since forking a threaded process can deadlock the child."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def _run(root: str, todo: list[str], cache_dir: str | None,
          jobs: int) -> Iterator[tuple[str, str, str]]:
     if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
@@ -178,7 +188,7 @@ def _run(root: str, todo: list[str], cache_dir: str | None,
             yield result
         return
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
         futures = [pool.submit(_extract_chunk, root, chunk, cache_dir) for chunk in chunks]
         for chunk, future in zip(chunks, futures, strict=True):
             try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 
-from controlplane.migrations_audit import AuditConfig, audit
+from controlplane.migrations_audit import AuditConfig, audit, scan
 from controlplane.migrations_audit.cache import FactsCache, cache_key
 from controlplane.migrations_audit.formatters import get_formatter
 from controlplane.migrations_audit.scan import PARALLEL_MIN_FILES
@@ -91,3 +92,18 @@ def test_an_unwritable_cache_only_costs_speed(tree, tmp_path):
     blocker.write_text("a file where the cache directory should be")
     report = audit(root, AuditConfig(), jobs=1, cache_dir=blocker)
     assert report.summary.endpoints == 4
+
+
+def test_a_threaded_host_process_parses_in_spawned_workers(tree):
+    root = tree(many_files(PARALLEL_MIN_FILES + 2))
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        assert scan._context().get_start_method() == "spawn"
+        report = audit(root, AuditConfig(), jobs=2)
+    finally:
+        stop.set()
+        worker.join()
+    assert report.summary.endpoints == 2 * (PARALLEL_MIN_FILES + 2)
+    assert scan._context().get_start_method() == "fork"
