@@ -128,22 +128,17 @@ def to_reported(endpoint: Any) -> Reported:
     )
 
 
-def make_config(config_file: Path | None) -> Any:
-    """Build the audit config: the project's TOML when there is one, else the defaults."""
-    from controlplane import migrations_audit as ma
+def make_config(root: Path, config_file: Path | None) -> Any:
+    """The project's TOML under --configs when there is one, else the defaults.
+
+    The audited project's own pyproject.toml is deliberately not read: the labels were made
+    for the defaults plus what configs/<project>.toml says.
+    """
+    from controlplane.migrations_audit import AuditConfig, load_config
 
     if config_file is not None:
-        loader = getattr(ma, "load_config", None)
-        if loader is None:
-            raise SystemExit(f"controlplane.migrations_audit has no load_config for {config_file}")
-        return loader(config_file)
-    config_cls = getattr(ma, "AuditConfig", None)
-    if config_cls is not None:
-        return config_cls()
-    loader = getattr(ma, "load_config", None)
-    if loader is not None:
-        return loader(None)
-    return None
+        return load_config(root, config_file)
+    return AuditConfig()
 
 
 def run_audit(root: Path, config: Any) -> list[Reported]:
@@ -278,7 +273,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             reported: list[Reported] = []
         else:
             config_file = args.configs / f"{project}.toml"
-            config = make_config(config_file if config_file.is_file() else None)
+            config = make_config(root, config_file if config_file.is_file() else None)
             started = time.perf_counter()
             reported = run_audit(root, config)
             elapsed = time.perf_counter() - started
