@@ -205,5 +205,14 @@ def users_token(ctx: click.Context, name: str) -> None:
     click.echo(token)
 
 
+def _register_audit() -> None:
+    from controlplane.migrations_audit.cli import audit_command
+
+    main.add_command(audit_command, name="audit")
+
+
+_register_audit()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
