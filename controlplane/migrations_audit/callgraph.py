@@ -286,7 +286,11 @@ class CallGraph:
             heavy = markers.heavy(name)
             if heavy:
                 return "heavy:" + heavy, []
-        tail = call.name.rsplit(".", 1)[-1]
+        base, _, tail = call.name.rpartition(".")
+        if base.endswith("hook") and base.rpartition(".")[2] == "hook":
+            implementations = self.implicit.hook_implementations(tail)
+            if implementations:
+                return "edge", implementations
         if tail in ("send", "send_robust", "asend"):
             receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:

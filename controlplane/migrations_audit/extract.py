@@ -249,7 +249,7 @@ class _Extractor(FastVisitor):
         if cls is not None and node.name not in cls.methods:
             cls.methods.append(node.name)
 
-        scope = Scope(locals={}, parent=self.frame.scope)
+        scope = Scope(locals={}, parent=self.frame.scope, owner=qualname)
         self.bind_params(node.args, scope, facts, cls, tails)
         if node.returns is not None:
             ret = self.render(strip_optional(node.returns))
@@ -277,6 +277,11 @@ class _Extractor(FastVisitor):
             if kw_default is not None:
                 defaults[arg.arg] = kw_default
         every = [*positional, *args.kwonlyargs]
+        scope.params = [a.arg for a in every]
+        if args.vararg is not None:
+            scope.params.append("*" + args.vararg.arg)
+        if args.kwarg is not None:
+            scope.params.append("**" + args.kwarg.arg)
         for index, arg in enumerate(every):
             if index == 0 and cls is not None and "staticmethod" not in tails:
                 scope.locals[arg.arg] = "cls" if "classmethod" in tails else "self"
@@ -407,6 +412,9 @@ class _Extractor(FastVisitor):
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source
+            scope = self.frame.scope
+            if scope is not None and source in scope.params:
+                scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
         for stmt in node.body:
             self.visit(stmt)
         for stmt in node.orelse:

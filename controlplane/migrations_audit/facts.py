@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "10"
+ANALYSER_VERSION = "11"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -175,9 +175,24 @@ class RouteCall:
     args: list[Lit]
     kwargs: dict[str, Lit]
     prefix: str = ""  # for Starlette Route inside Mount(...): the mount path
+    # A registration inside a function that forwards the function's own parameters
+    # (``def register_view(bp, routes, view_func): bp.add_url_rule(...)``) is a template:
+    # ``owner`` is that function's qualname and ``params`` its parameters in order ("*a",
+    # "**kw" for the catch-alls). Arguments taken from a parameter are {"param": name}, a
+    # loop variable over one is {"each": name}; ``receiver_param`` names the parameter the
+    # method is called on. Kind ``call`` is a call of a project function that may be such
+    # a helper (``receiver`` is then the function called); kind ``as_view`` is a class-based
+    # view built with keyword arguments, which its instances receive (``receiver`` is the
+    # class).
+    owner: str = ""
+    params: list[str] = field(default_factory=list)
+    receiver_param: str = ""
 
     def to_json(self) -> list[Any]:
-        return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix]
+        if not self.owner and not self.receiver_param:
+            return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix]
+        return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix,
+                self.owner, self.params, self.receiver_param]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> RouteCall:

@@ -1,7 +1,8 @@
 """Code the frameworks run on the project's behalf, so a trace can follow it: a model
 ``save()`` runs the model's override and the signal receivers for that model; a DRF or Django
 generic view runs ``perform_create``, serializer hooks or ``form_valid`` that the project
-overrides even when the handler itself is inherited."""
+overrides even when the handler itself is inherited; a pluggy hook call runs the project's
+implementations of that hook."""
 
 from __future__ import annotations
 
@@ -49,11 +50,39 @@ class Implicit:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._receivers: dict[str, list[tuple[tuple[str, ...] | None, Target]]] | None = None
+        self._hooks: dict[str, list[Target]] | None = None
+
+    # ---- plugin hooks ------------------------------------------------------------------
+
+    def hook_implementations(self, name: str) -> list[Target]:
+        """``pm.hook.<name>(...)`` (pluggy) runs every project function implementing it."""
+        if self._hooks is None:
+            self._hooks = self.collect_hooks()
+        return self._hooks.get(name, [])
+
+    def collect_hooks(self) -> dict[str, list[Target]]:
+        project = self.project
+        index: dict[str, list[Target]] = {}
+        for module, facts in project.modules.items():
+            for function in facts.functions.values():
+                if function.is_stub or not function.decorators:
+                    continue
+                if any(self.is_hookimpl(d.base, module) for d in function.decorators):
+                    index.setdefault(function.name, []).append(
+                        Target("F", module, function.qualname))
+        return index
+
+    def is_hookimpl(self, decorator: str, module: str) -> bool:
+        last = decorator.rsplit(".", 1)[-1].lower()
+        if last in ("impl", "hookimpl", "hook_impl"):
+            return True
+        found = self.project.resolve(decorator, module)
+        return found is not None and found.kind == "X" and "HookimplMarker" in found.name
+
+    # ---- model writes and signals ------------------------------------------------------
 
     def is_write(self, method: str) -> bool:
         return method in _SAVE_TAILS or method in _CREATE_TAILS or method in _DELETE_TAILS
-
-    # ---- model writes and signals ------------------------------------------------------
 
     def write_targets(self, receiver: Target, tail: str) -> list[Target]:
         """What a save/create/delete runs: overrides, serializer hooks, signal receivers."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .facts import Lit, ModuleFacts
 from .syntax import tail
@@ -28,6 +28,9 @@ class Scope:
 
     locals: dict[str, str]
     parent: Scope | None
+    owner: str = ""  # qualname of the function
+    params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" for catch-alls
+    each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
 
 
 class Names:

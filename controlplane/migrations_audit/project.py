@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
+from .injected import Injections
+from .injected import collect as collect_injections
 
 # Top-level names that are never the project's own modules, so a project file called
 # ``celery.py`` or ``requests.py`` is not mistaken for the library.
@@ -83,6 +85,7 @@ class Project:
         self._subclasses: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._methods: dict[str, list[Target]] | None = None
         self._active: set[tuple[str, str, str]] = set()
+        self._injections: Injections | None = None
         self.infer_roots()
 
     # ---- modules -----------------------------------------------------------------------
@@ -273,8 +276,26 @@ class Project:
                 return Target("C", mod, method)
             value = facts.classes[qual].attrs.get(attr)
             if value:
-                return self.resolve(value, mod, qual, depth + 1)
-        return Target("V", target.module, f"{target.name}:{attr}")
+                found = self.resolve(value, mod, qual, depth + 1)
+                if found is None and value[0] == "~":  # self.x = x, x a parameter
+                    found = self.injected(target, value[1:], depth)
+                return found
+        return self.injected(target, attr, depth) or Target(
+            "V", target.module, f"{target.name}:{attr}")
+
+    def injected(self, target: Target, name: str, depth: int) -> Target | None:
+        """What ``X.as_view(name=...)`` gives the instances of ``target``'s class."""
+        if self._injections is None:
+            self._injections = {}  # resolving the classes below may come back here
+            self._injections = collect_injections(self)
+        if not self._injections:
+            return None
+        for mod, qual in self.mro(target.module, target.name):
+            for value, written in self._injections.get((mod, qual), {}).get(name, ()):
+                found = self.resolve(value, written, "", depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def manager_method(self, model: Target, attr: str, depth: int) -> Target | None:
         """A method of the project class that implements ``model.objects``, if any."""

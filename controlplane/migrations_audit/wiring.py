@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .facts import Decorator, EagerSetting, RouteCall, SignalHook
+from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
 from .names import Names
 from .syntax import tail, truthy
 
@@ -21,9 +21,7 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
     """Route registrations, Starlette routes, ``signal.connect``, eager keyword settings."""
     facts = names.facts
     if method in ROUTE_CALL_KINDS and isinstance(node.func, ast.Attribute):
-        facts.route_calls.append(RouteCall(
-            method, node.lineno, name.rsplit(".", 1)[0], [names.lit(a) for a in node.args],
-            {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}))
+        note_registration(names, node, method, name.rsplit(".", 1)[0], node.func.value)
     elif method in ("Route", "APIRoute") and name.startswith(("starlette.", "fastapi.")):
         facts.route_calls.append(RouteCall(
             "Route", node.lineno, "", [names.lit(a) for a in node.args],
@@ -40,6 +38,14 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             facts.signals.append(SignalHook(
                 name.rsplit(".", 1)[0], names.render(sender) if sender is not None else "",
                 names.render(handler), node.lineno))
+    elif method == "as_view":
+        if node.keywords and isinstance(node.func, ast.Attribute):
+            # X.as_view(service_factory=make_service): every X built for a request gets it
+            facts.route_calls.append(RouteCall(
+                "as_view", node.lineno, name.rsplit(".", 1)[0], [],
+                {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}))
+    elif _may_register(names, node):
+        note_registration(names, node, "call", name, None)
     for kw in node.keywords:
         if kw.arg:
             note_eager(names, kw.arg, kw.value, kw.value.lineno)
@@ -47,6 +53,69 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         key = node.args[0]
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             note_eager(names, key.value, node.args[1], node.lineno)
+
+
+def _param_of(names: Names, node: ast.expr) -> Lit:
+    """{"param": p} / {"each": p} when ``node`` is a parameter of the function being walked
+    (or a loop variable over one), else None."""
+    scope = names.scope
+    if scope is None or not isinstance(node, ast.Name):
+        return None
+    if node.id in scope.each:
+        return {"each": scope.each[node.id]}
+    if node.id in scope.params or "**" + node.id in scope.params or "*" + node.id in scope.params:
+        return {"param": node.id}
+    return None
+
+
+def _arg_lit(names: Names, node: ast.expr) -> Lit:
+    found = _param_of(names, node)
+    return found if found is not None else names.lit(node)
+
+
+def _routeish(node: ast.expr) -> bool:
+    """A URL rule literal ("/x" or a list of them) or a class-based view (``X.as_view()``)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and node.value.startswith("/")
+    if isinstance(node, ast.List | ast.Tuple):
+        return bool(node.elts) and all(_routeish(e) for e in node.elts)
+    return isinstance(node, ast.Call) and tail(node.func) == "as_view"
+
+
+def _may_register(names: Names, node: ast.Call) -> bool:
+    """Whether a call may be a call of a project helper that registers routes: it passes a
+    rule or a class-based view, or forwards two of its caller's own parameters."""
+    values = [*node.args, *(kw.value for kw in node.keywords)]
+    if any(_routeish(v) for v in values):
+        return True
+    scope = names.scope
+    if scope is None or not scope.params:
+        return False
+    return sum(1 for v in values if _param_of(names, v) is not None) >= 2
+
+
+def note_registration(names: Names, node: ast.Call, kind: str, receiver: str,
+                      receiver_node: ast.expr | None) -> None:
+    """A route registration (or a call that may register routes through a helper)."""
+    args = [_arg_lit(names, a) for a in node.args if not isinstance(a, ast.Starred)]
+    kwargs: dict[str, Lit] = {}
+    for kw in node.keywords:
+        if kw.arg:
+            kwargs[kw.arg] = _arg_lit(names, kw.value)
+        else:
+            forwarded = _param_of(names, kw.value)
+            if forwarded is not None:
+                kwargs["**"] = forwarded  # bp.add_url_rule(rule, **options)
+    call = RouteCall(kind, node.lineno, receiver, args, kwargs)
+    scope = names.scope
+    if scope is not None and scope.params:
+        target = _param_of(names, receiver_node) if receiver_node is not None else None
+        uses = [*args, *kwargs.values()]
+        if any(isinstance(v, dict) and ("param" in v or "each" in v) for v in uses):
+            call.owner, call.params = scope.owner, list(scope.params)
+        if isinstance(target, dict) and "param" in target:
+            call.receiver_param = target["param"]
+    names.facts.route_calls.append(call)
 
 
 def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:

@@ -737,3 +737,102 @@ def test_calls_through_a_plugin_interface_reach_every_implementation(check):
         "api.py": fastapi("    import registry\n    plugin = registry.get('x')\n"
                           "    plugin.revoke_certificate(x)"),
     }, {"handler": ("offloaded", False)})
+
+
+def test_services_injected_through_as_view_keywords_are_followed(check):
+    check({
+        "tasks.py": TASKS,
+        "services.py": """
+            from tasks import crunch
+
+            class Mailer:
+                def process(self, x):
+                    return crunch.delay(x)
+
+            class Counter:
+                def process(self, x):
+                    return x + 1
+
+            def mailer_factory():
+                return Mailer()
+
+            def counter_factory():
+                return Counter()
+        """,
+        "views.py": """
+            from flask import Flask
+            from flask.views import MethodView
+            from services import counter_factory, mailer_factory
+
+            app = Flask(__name__)
+
+            class Send(MethodView):
+                def __init__(self, service_factory):
+                    self.service_factory = service_factory
+
+                def post(self):
+                    service = self.service_factory()
+                    return service.process(1)
+
+            class Count(MethodView):
+                def __init__(self, service_factory):
+                    self.service_factory = service_factory
+
+                def post(self):
+                    return self.service_factory().process(1)
+
+            class Plain(MethodView):
+                def __init__(self, service_factory):
+                    self.service_factory = service_factory
+
+                def post(self):
+                    return self.service_factory().process(1)
+
+            app.add_url_rule("/send",
+                             view_func=Send.as_view("send", service_factory=mailer_factory))
+            app.add_url_rule("/count",
+                             view_func=Count.as_view("count", service_factory=counter_factory))
+            app.add_url_rule("/plain", view_func=Plain.as_view("plain"))
+        """,
+    }, {"Send.post": ("offloaded", False), "Count.post": ("inline", False),
+        "Plain.post": ("inline", False)})
+
+
+def test_pluggy_hook_calls_reach_the_project_hook_implementations(check):
+    check({
+        "tasks.py": TASKS,
+        "hooks.py": """
+            from pluggy import HookimplMarker, HookspecMarker, PluginManager
+
+            spec = HookspecMarker("forum")
+            impl = HookimplMarker("forum")
+            pm = PluginManager("forum")
+
+            @spec
+            def on_signup(user):
+                "Called after a user signed up."
+
+            @spec
+            def on_login(user):
+                "Called after a user logged in."
+        """,
+        "plugins.py": """
+            from hooks import impl
+            from tasks import crunch
+
+            @impl
+            def on_signup(user):
+                crunch.delay(user)
+
+            def on_login(user):
+                crunch.delay(user)  # not marked as an implementation: never called by pluggy
+        """,
+        "api.py": fastapi("    from hooks import pm\n    pm.hook.on_signup(user=x)\n"
+                          "    return pm.hook.on_login(user=x)"),
+    }, {"handler": ("offloaded", False)})
+    check({
+        "tasks.py": TASKS,
+        "hooks.py": "from pluggy import PluginManager\n\npm = PluginManager('forum')\n",
+        "plugins.py": "from tasks import crunch\n\ndef on_login(user):\n    crunch.delay(user)\n",
+        "api.py": fastapi("    from hooks import pm\n    return pm.hook.on_login(user=x)"),
+    }, {"handler": ("inline", False)})
