@@ -86,6 +86,7 @@ class Project:
         self._methods: dict[str, list[Target]] | None = None
         self._active: set[tuple[str, str, str]] = set()
         self._injections: Injections | None = None
+        self._shadowed: dict[str, bool] = {}
         self.infer_roots()
 
     # ---- modules -----------------------------------------------------------------------
@@ -130,6 +131,24 @@ class Project:
                 found = self.modules[max(candidates, key=lambda c: _shared(c, importer))]
         self._module_memo[key] = found
         return found
+
+    def shadowed(self, module: str) -> bool:
+        """Whether the package above ``module`` binds its name to something else:
+        ``from .follow import follow`` in ``views/__init__.py`` makes ``views.follow`` the
+        function, not the submodule."""
+        known = self._shadowed.get(module)
+        if known is None:
+            parent_name, _, name = module.rpartition(".")
+            parent = self.modules.get(parent_name)
+            known = False
+            if parent is not None and parent.is_package:
+                imported = parent.imports.get(name)
+                known = (name in parent.functions or name in parent.classes
+                         or name in parent.assigns or (
+                             imported is not None and imported != module
+                             and not module.endswith("." + imported)))
+            self._shadowed[module] = known
+        return known
 
     def function(self, target: Target) -> FunctionFacts | None:
         module = self.modules.get(target.module)
@@ -187,7 +206,8 @@ class Project:
             target = None
             for k in range(plain, 0, -1):
                 facts = self.module_for(".".join(segments[:k]), module)
-                if facts is not None:
+                if facts is not None and not (
+                        k == len(segments) > 1 and self.shadowed(facts.module)):
                     target, rest, ops = Target("M", facts.module, ""), k, ""
                     break
             if target is None:

@@ -504,3 +504,30 @@ def test_helpers_that_do_not_register_routes_make_no_endpoints(run_audit):
         """,
     })
     assert report.endpoints == []
+
+
+def test_a_package_name_bound_to_a_view_hides_the_submodule_of_that_name(run_audit):
+    report = run_audit({
+        "shop/urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [
+                path("follow/", views.follow),
+                path("report/", views.report),
+            ]
+        """,
+        "shop/views/__init__.py": """
+            from .follow import follow
+            from . import report
+        """,
+        "shop/views/follow.py": """
+            def follow(request):
+                return None
+        """,
+        "shop/views/report.py": """
+            def report(request):
+                return None
+        """,
+    })
+    assert routes(report) == {"follow": ("django", ["ANY"], "/follow/")}
