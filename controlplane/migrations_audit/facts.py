@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "11"
+ANALYSER_VERSION = "12"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -30,7 +30,9 @@ WAITED = 2  # its handle (task, thread, future, executor) is awaited, joined or 
 TRY = "try"  # body of a try statement
 EXCEPT = "except"  # an except handler of that try
 GUARD = "guard"  # body of an ``if`` whose test reads a setting
-UNGUARD = "unguard"  # the else branch of such an ``if``
+UNGUARD = "unguard"  # the else branch of such an ``if``, or what follows ``if X: return``
+WHEN = "when"  # body of an ``if`` whose test reads the function's arguments (Block.cond)
+UNLESS = "unless"  # its else branch, or the statements after ``if <cond>: return``
 
 
 @dataclass(slots=True)
@@ -45,11 +47,23 @@ class CallSite:
     flags: int
     parent: int  # index of the call whose arguments contain this one, -1 if none
     block: int  # innermost try/guard block, index into FunctionFacts.blocks, -1 if none
-    refs: list[str]  # rendered names of functions passed as arguments (callbacks, targets)
+    refs: list[str]  # functions of a dispatch table the call indexes (``handlers[kind](x)``)
+    # What the call passes, for binding to the callee's parameters: [position or keyword,
+    # value], value a rendered name, [literal] (one-element list), or {"p": name} for a
+    # parameter of the calling function passed on as it came; "**" for ``**name``.
+    args: list[list[Any]] = field(default_factory=list)
+
+    def passed(self) -> list[str]:
+        """Rendered names the call passes or indexes: callbacks, thread targets, tables."""
+        out = [value for _, value in self.args if type(value) is str]
+        return out + self.refs if self.refs else out
 
     def to_json(self) -> list[Any]:
-        return [self.name, self.line, self.col, self.end_col, self.func_end, self.flags,
-                self.parent, self.block, self.refs]
+        out = [self.name, self.line, self.col, self.end_col, self.func_end, self.flags,
+               self.parent, self.block, self.refs]
+        if self.args:
+            out.append(self.args)
+        return out
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> CallSite:
@@ -65,8 +79,11 @@ class Block:
     text: str  # for guards: the test as written
     parent: int
     line: int
+    cond: Any = None  # for when/unless: the test as a condition (conditions.py)
 
     def to_json(self) -> list[Any]:
+        if self.cond is not None:
+            return [self.kind, self.try_id, self.text, self.parent, self.line, self.cond]
         return [self.kind, self.try_id, self.text, self.parent, self.line]
 
     @classmethod
@@ -114,6 +131,7 @@ class FunctionFacts:
     deps: list[str]  # FastAPI Depends(...) targets among the parameters
     blocks: list[Block]
     raw_calls: list[Any] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" catch-alls
     _calls: list[CallSite] | None = None
 
     @property
@@ -132,13 +150,13 @@ class FunctionFacts:
         calls = [c.to_json() if isinstance(c, CallSite) else c for c in self.raw_calls]
         return [self.qualname, self.line, self.end_line, self.is_async, self.is_stub,
                 [d.to_json() for d in self.decorators], self.returns, self.deps,
-                [b.to_json() for b in self.blocks], calls]
+                [b.to_json() for b in self.blocks], calls, self.params]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
-        q, line, end, is_async, stub, decs, returns, deps, blocks, calls = raw
+        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params = raw
         return cls(q, line, end, is_async, stub, [Decorator.from_json(d) for d in decs],
-                   returns, deps, [Block.from_json(b) for b in blocks], calls)
+                   returns, deps, [Block.from_json(b) for b in blocks], calls, params)
 
 
 @dataclass(slots=True)

@@ -126,6 +126,11 @@ class Names:
                 model = self.render(node.args[0])  # type: ignore[attr-defined]
                 if model:
                     out = model + (".get()" if model.endswith(")") else ".objects.get()")
+            elif base == "django.shortcuts._get_queryset" and node.args:  # type: ignore[attr-defined]
+                # the shortcuts' own helper: a model's default queryset
+                model = self.render(node.args[0])  # type: ignore[attr-defined]
+                if model:
+                    out = model if model.endswith(")") else model + ".objects"
         elif kind is ast.Subscript:
             base = self.render(node.value)  # type: ignore[attr-defined]
             out = base + "[]" if base else ""
