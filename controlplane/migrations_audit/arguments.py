@@ -142,8 +142,8 @@ class Arguments:
         if not call.args and not caller.ctx and not known:
             return ()
         uses = self.uses(target)
-        if uses is None:
-            return ()
+        if uses is None or not (uses.heads or uses.forwarded or uses.conditions or uses.extras):
+            return ()  # it looks at none of what it is given
         facts = self.project.function(target)
         assert facts is not None
         positional = [p for p in facts.params if not p.startswith("*")]

@@ -129,10 +129,47 @@ def _literal(value: Any) -> bool:
 
 def condition(test: ast.expr, params: frozenset[str],
               assigned: Mapping[str, ast.expr]) -> list[Any] | None:
-    """The test as a condition tree, or None when it does not depend on the arguments."""
+    """The test as a condition tree, or None when no argument can decide it."""
     translator = _Translator(params, assigned)
     tree = translator.node(test)
-    return tree if translator.useful and tree is not _UNKNOWN_NODE else None
+    if not translator.useful:
+        return None
+    tree = _simplify(tree)
+    return tree if _decidable(tree) else None
+
+
+def _simplify(tree: list[Any]) -> list[Any]:
+    """Fold what can never be known: a comparison or ``len`` of an unknown is unknown."""
+    head = tree[0]
+    if head == "not":
+        inner = _simplify(tree[1])
+        return _UNKNOWN_NODE if inner is _UNKNOWN_NODE else ["not", inner]
+    if head in ("and", "or"):
+        items = [_simplify(item) for item in tree[1:]]
+        if all(item is _UNKNOWN_NODE for item in items):
+            return _UNKNOWN_NODE
+        return [head, *items]
+    if head == "len":
+        inner = _simplify(tree[1])
+        return _UNKNOWN_NODE if inner is _UNKNOWN_NODE else ["len", inner]
+    if head == "cmp":
+        left, right = _simplify(tree[2]), _simplify(tree[3])
+        if left is _UNKNOWN_NODE or right is _UNKNOWN_NODE:
+            return _UNKNOWN_NODE
+        return ["cmp", tree[1], left, right]
+    return tree
+
+
+def _decidable(tree: list[Any]) -> bool:
+    """Whether some argument value could decide the tree (it reads one)."""
+    head = tree[0]
+    if head in ("p", "pk", "chg", "hc"):
+        return True
+    if head in ("not", "and", "or", "len"):
+        return any(_decidable(item) for item in tree[1:])
+    if head == "cmp":
+        return _decidable(tree[2]) or _decidable(tree[3])
+    return False
 
 
 def names_in(tree: list[Any], into: set[str]) -> set[str]:

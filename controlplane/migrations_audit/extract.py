@@ -33,6 +33,7 @@ from .facts import (
     module_name,
 )
 from .names import Names, Scope
+from .project import KNOWN_EXTERNAL
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -333,8 +334,8 @@ class _Extractor(FastVisitor):
             for index, root in frame.receivers.items():
                 if root in waited:
                     frame.calls[index].flags |= WAITED
-        facts.blocks = frame.blocks
         calls = _prune(frame.calls)
+        facts.blocks = _used_blocks(frame.blocks, calls)
         facts.raw_calls = list(calls)
         facts._calls = calls
 
@@ -645,7 +646,14 @@ class _Extractor(FastVisitor):
             # handlers[kind](request): a dispatch table of functions
             refs.extend(frame.tables.get(func.value.id, ()))
         args: list[list[Any]] = []
-        if node.args or node.keywords:
+        if name.split(".", 1)[0] in KNOWN_EXTERNAL:
+            # a library call binds no project parameter: keep only the functions passed
+            for position, arg in enumerate((*node.args, *(kw.value for kw in node.keywords))):
+                if type(arg) is ast.Name or type(arg) is ast.Attribute:
+                    ref = self.render(arg)
+                    if ref and ref[0] != "~":
+                        args.append([position, ref])
+        elif node.args or node.keywords:
             for position, arg in enumerate(node.args):
                 if type(arg) is ast.Starred:
                     break  # positions after *args are unknown
@@ -714,7 +722,7 @@ class _Extractor(FastVisitor):
             return None
         elif kind is ast.List or kind is ast.Tuple:
             elts = node.elts  # type: ignore[attr-defined]
-            if all(type(e) is ast.Constant and type(e.value) is str for e in elts):
+            if elts and all(type(e) is ast.Constant and type(e.value) is str for e in elts):
                 return [[e.value for e in elts]]
             return None
         elif kind is not ast.Attribute and kind is not ast.Call:
@@ -756,6 +764,33 @@ def _prune(calls: list[CallSite]) -> list[CallSite]:
             parent = calls[parent].parent
         call.parent = new_index[parent] if parent >= 0 else -1
     return out
+
+
+def _used_blocks(blocks: list[Block], calls: list[CallSite]) -> list[Block]:
+    """The blocks some call sits in (and their parents), renumbered: a guard around no
+    call, like ``if item_id < 0: return {...}``, tells the analysis nothing."""
+    if not blocks:
+        return blocks
+    used = [False] * len(blocks)
+    for call in calls:
+        index = call.block
+        while index >= 0 and not used[index]:
+            used[index] = True
+            index = blocks[index].parent
+    if all(used):
+        return blocks
+    new_index: list[int] = []
+    kept: list[Block] = []
+    for block, keep in zip(blocks, used, strict=True):
+        new_index.append(len(kept) if keep else -1)
+        if keep:
+            kept.append(block)
+    for block in kept:
+        block.parent = new_index[block.parent] if block.parent >= 0 else -1
+    for call in calls:
+        if call.block >= 0:
+            call.block = new_index[call.block]
+    return kept
 
 
 def extract(source: str | bytes, relpath: str) -> ModuleFacts:

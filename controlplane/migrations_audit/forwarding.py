@@ -14,7 +14,8 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from .facts import Lit, RouteCall
+from .facts import CallSite, Lit, RouteCall
+from .project import Target
 
 if TYPE_CHECKING:
     from .routes import RouteFinder
@@ -52,7 +53,9 @@ class HelperRoutes:
         self.project = finder.project
         self._templates: dict[tuple[str, str], list[RouteCall]] | None = None
 
-    def templates(self, module: str, function: str) -> list[RouteCall]:
+    def templates(self, module: str, function: str, depth: int) -> list[RouteCall]:
+        """The registrations a helper makes with its parameters; below the first level, also
+        its calls that pass parameters on (a helper calling a helper)."""
         if self._templates is None:
             index: dict[tuple[str, str], list[RouteCall]] = {}
             for mod, facts in self.project.modules.items():
@@ -60,14 +63,21 @@ class HelperRoutes:
                     if call.owner:
                         index.setdefault((mod, call.owner), []).append(call)
             self._templates = index
-        return self._templates.get((module, function), [])
+        found = self._templates.get((module, function))
+        if found is not None:
+            return found
+        helper = self.project.function(Target("F", module, function))
+        if helper is None or depth + 1 >= MAX_HELPER_DEPTH:
+            return []
+        return [t for t in (_forwarding(c, function, helper.params) for c in helper.calls)
+                if t is not None]
 
     def expand(self, module: str, call: RouteCall, depth: int = 0) -> None:
         """A call of ``call.receiver`` with the given arguments, made in ``module``."""
         target = self.project.resolve(call.receiver, module)
         if target is None or target.kind != "F" or depth >= MAX_HELPER_DEPTH:
             return
-        templates = self.templates(target.module, target.name)
+        templates = self.templates(target.module, target.name, depth)
         if not templates:
             return
         is_method = bool(self.project.class_of(target.module, target.name))
@@ -128,6 +138,28 @@ class HelperRoutes:
         else:
             self.finder.registration(module, template.kind, receiver, args, kwargs,
                                      template.prefix)
+
+
+def _forwarding(call: CallSite, owner: str, params: list[str]) -> RouteCall | None:
+    """A call that passes some of its function's parameters on, as a "call" template."""
+    if not any(type(value) is dict for _, value in call.args):
+        return None
+    positional: list[Lit] = []
+    kwargs: dict[str, Lit] = {}
+    for key, value in call.args:
+        if type(value) is dict:
+            lit: Lit = {"param": value["p"]}
+        elif type(value) is list:
+            lit = value[0]
+        else:
+            lit = {"ref": value}
+        if type(key) is int:
+            positional.extend([None] * (key - len(positional)))
+            positional.append(lit)
+        else:
+            kwargs[key] = lit
+    return RouteCall("call", call.line, call.name, positional, kwargs, owner=owner,
+                     params=params)
 
 
 def _tag(value: Lit, module: str) -> Lit:

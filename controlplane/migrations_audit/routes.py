@@ -71,7 +71,6 @@ class RouteFinder:
         self.project = project
         self.found: dict[tuple[str, str, int], EndpointDecl] = {}
         self.mounts = Mounts(project)
-        self.helpers = HelperRoutes(self)
 
     def add(self, decl: EndpointDecl) -> None:
         key = (decl.module, decl.handler, decl.line)
@@ -85,6 +84,7 @@ class RouteFinder:
 
     def run(self) -> None:
         self.mounts.collect()
+        helpers = HelperRoutes(self)  # a local: a reference back from self would be a cycle
         for module, facts in self.project.modules.items():
             for function in facts.functions.values():
                 if function.decorators:
@@ -101,7 +101,7 @@ class RouteFinder:
                 if call.owner:
                     continue  # a helper's template: registered where the helper is called
                 if call.kind == "call":
-                    self.helpers.expand(module, call)
+                    helpers.expand(module, call)
                 else:
                     self.registration(module, call.kind, call.receiver, call.args,
                                       call.kwargs, call.prefix)

@@ -44,7 +44,7 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             facts.route_calls.append(RouteCall(
                 "as_view", node.lineno, name.rsplit(".", 1)[0], [],
                 {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}))
-    elif _may_register(names, node):
+    elif _may_register(node):
         note_registration(names, node, "call", name, None)
     for kw in node.keywords:
         if kw.arg:
@@ -82,16 +82,11 @@ def _routeish(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and tail(node.func) == "as_view"
 
 
-def _may_register(names: Names, node: ast.Call) -> bool:
+def _may_register(node: ast.Call) -> bool:
     """Whether a call may be a call of a project helper that registers routes: it passes a
-    rule or a class-based view, or forwards two of its caller's own parameters."""
-    values = [*node.args, *(kw.value for kw in node.keywords)]
-    if any(_routeish(v) for v in values):
-        return True
-    scope = names.scope
-    if scope is None or not scope.params:
-        return False
-    return sum(1 for v in values if _param_of(names, v) is not None) >= 2
+    rule or a class-based view. (A helper calling another with its own parameters is seen
+    from its call sites' arguments, ``forwarding.py``.)"""
+    return any(_routeish(v) for v in (*node.args, *(kw.value for kw in node.keywords)))
 
 
 def note_registration(names: Names, node: ast.Call, kind: str, receiver: str,
