@@ -836,3 +836,46 @@ def test_pluggy_hook_calls_reach_the_project_hook_implementations(check):
         "plugins.py": "from tasks import crunch\n\ndef on_login(user):\n    crunch.delay(user)\n",
         "api.py": fastapi("    from hooks import pm\n    return pm.hook.on_login(user=x)"),
     }, {"handler": ("inline", False)})
+
+
+def test_nested_decorated_functions_the_handler_calls_or_awaits_are_followed(check):
+    tx = """
+import functools
+
+def managed_tx(mode):
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            return func(*args, **kwargs)
+        return wrapped
+    return decorator
+
+class Repository:
+    async def store(self, x):
+        from tasks import crunch
+        crunch.delay(x)
+"""
+    imports = "from tasks import crunch\nfrom tx import Repository, managed_tx"
+    called = """    @managed_tx("commit")
+    def store(session):
+        crunch.delay(x)
+
+    try:
+        store()
+    except ValueError:
+        raise"""
+    awaited = """    @managed_tx("commit")
+    async def store_tx(session):
+        return await Repository().store(x)
+
+    return await store_tx()"""
+    unused = """    @managed_tx("commit")
+    def store(session):
+        crunch.delay(x)
+
+    return None"""
+    for body, status in ((called, "offloaded"), (awaited, "offloaded"), (unused, "inline")):
+        api = fastapi(body, imports)
+        if body is awaited:
+            api = api.replace("def handler", "async def handler")
+        check({"tasks.py": TASKS, "tx.py": tx, "api.py": api}, {"handler": (status, False)})
