@@ -192,17 +192,16 @@ class CallGraph:
             return out
 
         chains = [chain_of(call) for call in calls]
-        kinds: list[str] = []
-        targets: list[list[Node]] = []
-        for call, chain in zip(calls, chains, strict=True):
+        kinds: list[str] = [""] * len(calls)
+        targets: list[list[Node]] = [[] for _ in calls]
+        # calls on a call's result after that call (``helper(Model).save()``): what a
+        # helper returned for this function's arguments is known when its result is used
+        for index in sorted(range(len(calls)), key=lambda i: calls[i].name.count("()")):
+            chain = chains[index]
             if node.ctx and any(blocks[b].kind in (WHEN, UNLESS) and blocks[b].cond is not None
                                 and env.decided(blocks[b]) for b in chain):
-                kinds.append("")  # the caller's arguments rule this branch out
-                targets.append([])
-                continue
-            kind, found = self.classify(call, env, named)
-            kinds.append(kind)
-            targets.append(found)
+                continue  # the caller's arguments rule this branch out
+            kinds[index], targets[index] = self.classify(calls[index], env, named)
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]

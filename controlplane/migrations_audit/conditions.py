@@ -138,6 +138,24 @@ def condition(test: ast.expr, params: frozenset[str],
     return tree if _decidable(tree) else None
 
 
+def forget(tree: list[Any], names: set[str]) -> list[Any] | None:
+    """The condition with these parameters unknown (the function assigns them somewhere,
+    perhaps after the test in a loop), or None when nothing is left to decide it."""
+    tree = _simplify(_replace(tree, names))
+    return tree if _decidable(tree) else None
+
+
+def _replace(tree: list[Any], names: set[str]) -> list[Any]:
+    head = tree[0]
+    if head == "p" or head in ("chg", "hc"):
+        return _UNKNOWN_NODE if tree[1] in names else tree
+    if head in ("not", "and", "or", "len"):
+        return [head, *(_replace(item, names) for item in tree[1:])]
+    if head == "cmp":
+        return ["cmp", tree[1], _replace(tree[2], names), _replace(tree[3], names)]
+    return tree
+
+
 def _simplify(tree: list[Any]) -> list[Any]:
     """Fold what can never be known: a comparison or ``len`` of an unknown is unknown."""
     head = tree[0]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import condition
+from .conditions import condition, forget
 from .facts import (
     AWAITED,
     EXCEPT,
@@ -336,6 +336,10 @@ class _Extractor(FastVisitor):
                     frame.calls[index].flags |= WAITED
         calls = _prune(frame.calls)
         facts.blocks = _used_blocks(frame.blocks, calls)
+        if frame.rebound:
+            for block in facts.blocks:
+                if block.cond is not None:
+                    block.cond = forget(block.cond, frame.rebound)
         facts.raw_calls = list(calls)
         facts._calls = calls
 

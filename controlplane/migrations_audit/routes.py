@@ -105,6 +105,13 @@ class RouteFinder:
                 else:
                     self.registration(module, call.kind, call.receiver, call.args,
                                       call.kwargs, call.prefix)
+        # calls of helpers that pass some of their own function's parameters
+        # (``def init_app(app): register_view(app, ["/x"], View.as_view("x"))``): after the
+        # others, so a route composed with known values is the one kept
+        for module, facts in self.project.modules.items():
+            for call in facts.route_calls:
+                if call.owner and call.kind == "call":
+                    helpers.expand(module, call)
 
     def decorated(self, module: str, facts: ModuleFacts, function: FunctionFacts) -> None:
         for dec in function.decorators:

@@ -879,3 +879,27 @@ class Repository:
         if body is awaited:
             api = api.replace("def handler", "async def handler")
         check({"tasks.py": TASKS, "tx.py": tx, "api.py": api}, {"handler": (status, False)})
+
+
+def test_literal_arguments_decide_the_callee_guards_unless_it_reassigns_them(check):
+    helpers = """
+from tasks import crunch
+
+def notify(user, loud=False):
+    if not loud:
+        return None
+    return crunch.delay(user)
+
+def notify_later(user, loud=False):
+    for attempt in range(2):
+        if loud:
+            crunch.delay(user)
+        loud = True
+"""
+    for body, status in (("    return notify(x, loud=False)", "inline"),
+                         ("    return notify(x, True)", "offloaded"),
+                         ("    return notify(x)", "offloaded"),
+                         ("    return notify_later(x, loud=False)", "offloaded")):
+        check({"tasks.py": TASKS, "helpers.py": helpers,
+               "api.py": fastapi(body, "from helpers import notify, notify_later")},
+              {"handler": (status, False)})

@@ -220,7 +220,7 @@ def test_objects_from_forms_helpers_and_request_user_have_their_model(check):
     check({
         "shop/settings.py": 'AUTH_USER_MODEL = "shop.Member"\n',
         "shop/urls.py": urls("draft", "order_via_form", "note_via_form", "order_via_helper",
-                             "note_via_helper", "profile"),
+                             "note_via_helper", "order_chained", "profile"),
         "shop/tasks.py": TASKS,
         "shop/models.py": MODELS,
         "shop/forms.py": FORMS,
@@ -255,14 +255,19 @@ def test_objects_from_forms_helpers_and_request_user_have_their_model(check):
                 order.save()
 
             def note_via_helper(request, pk):
-                helpers.fetch_or_404(Note, pk).save()
+                note = helpers.fetch_or_404(Note, pk)
+                note.save()
+
+            def order_chained(request, pk):
+                helpers.fetch_or_404(Order, pk).save()
 
             def profile(request):
                 request.user.save()
         """,
     }, {"draft": ("inline", False), "order_via_form": ("offloaded", False),
         "note_via_form": ("inline", False), "order_via_helper": ("offloaded", False),
-        "note_via_helper": ("inline", False), "profile": ("offloaded", False)})
+        "note_via_helper": ("inline", False), "order_chained": ("offloaded", False),
+        "profile": ("offloaded", False)})
 
 
 def test_a_class_based_view_called_from_a_function_view_runs_its_handlers(check):

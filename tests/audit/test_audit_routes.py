@@ -531,3 +531,21 @@ def test_a_package_name_bound_to_a_view_hides_the_submodule_of_that_name(run_aud
         """,
     })
     assert routes(report) == {"follow": ("django", ["ANY"], "/follow/")}
+
+
+def test_a_helper_called_with_the_app_its_caller_was_given_registers_routes(run_audit):
+    report = run_audit({
+        "forum/helpers.py": REGISTER_VIEW,
+        "forum/views.py": """
+            from flask.views import MethodView
+            from forum.helpers import register_view
+
+            class Topic(MethodView):
+                def get(self):
+                    return "x"
+
+            def init_app(app):
+                register_view(app, routes=["/topic"], view_func=Topic.as_view("topic"))
+        """,
+    })
+    assert routes(report) == {"Topic.get": ("flask", ["GET"], "/topic")}
