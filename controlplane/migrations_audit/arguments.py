@@ -53,18 +53,27 @@ class Uses:
     blocks: list[Block] = field(default_factory=list)  # its when/unless blocks
 
 
+_EMPTY: dict[str, Any] = {}
+
+
 class Env:
     """Resolution inside one function for one context."""
 
-    def __init__(self, project: Project, module: str, cls: str, ctx: Ctx) -> None:
+    __slots__ = ("project", "module", "cls", "ctx", "lits", "types", "results", "function",
+                 "params")
+
+    def __init__(self, project: Project, module: str, cls: str, ctx: Ctx,
+                 params: list[str] | None = None) -> None:
         self.project = project
         self.module = module
         self.cls = cls
-        self.ctx = dict(ctx)
-        self.lits = {k: v[1] for k, v in ctx if v[0] == "lit"}
-        self.types = {k: Target(v[1], v[2], v[3]) for k, v in ctx if v[0] == "t"}
+        self.ctx: dict[str, Value] = dict(ctx) if ctx else _EMPTY
+        self.lits: dict[str, Any] = {k: v[1] for k, v in ctx if v[0] == "lit"} if ctx else _EMPTY
+        self.types: dict[str, Target] = {
+            k: Target(v[1], v[2], v[3]) for k, v in ctx if v[0] == "t"} if ctx else _EMPTY
         self.results: dict[str, Target] = {}  # "helper()" -> what this call of it returned
         self.function = ""  # the method's name, when it is one
+        self.params = params or []  # the function's own parameters
 
     def resolve(self, name: str) -> Target | None:
         if self.types or self.results:
@@ -123,11 +132,11 @@ class Arguments:
             if call.name[:1] == "~":
                 heads.add(split_segment(call.name.split(".", 1)[0])[0][1:])
             for key, value in call.args:
-                if type(value) is dict:
+                if type(value) is str and value[0] == "~":
                     if key == "**":
                         extras = True
                     else:
-                        forwarded.add(value["p"])
+                        forwarded.add(value[1:])
         conditions: set[str] = set()
         blocks = [b for b in facts.blocks if b.cond is not None and b.kind in (WHEN, UNLESS)]
         for block in blocks:
@@ -135,7 +144,7 @@ class Arguments:
         return Uses(frozenset(named), frozenset(heads), frozenset(forwarded),
                     frozenset(conditions), extras, blocks)
 
-    def bind(self, call: CallSite, target: Target, caller: Env, caller_named: frozenset[str],
+    def bind(self, call: CallSite, target: Target, caller: Env,
              known: dict[str, Value] | None = None) -> Ctx:
         """The context a call gives a project function it reaches (``known``: what the
         caller knows besides the arguments)."""
@@ -162,9 +171,9 @@ class Arguments:
             bound = self.value(value, caller)
             if bound is not None:
                 raw[name] = bound
-        if forward:  # the caller's own extra keywords go on
+        if forward and caller.ctx:  # the caller's own extra keywords go on
             for name, value in caller.ctx.items():
-                if name not in caller_named and name not in raw and self.wanted(uses, name):
+                if name not in caller.params and name not in raw and self.wanted(uses, name):
                     raw[name] = value
         return self.specialize(target, raw)
 
@@ -174,11 +183,10 @@ class Arguments:
                 or (uses.extras and name not in uses.named))
 
     def value(self, value: Any, caller: Env) -> Value | None:
-        kind = type(value)
-        if kind is dict:
-            return caller.ctx.get(value["p"])
-        if kind is list:
+        if type(value) is list:
             return literal(value[0])
+        if value[0] == "~":
+            return caller.ctx.get(value[1:])
         found = caller.resolve(value)
         if found is not None and found.kind in _TYPE_KINDS:
             return typed(found)

@@ -180,9 +180,8 @@ class CallGraph:
         summary = FunctionSummary(label=f"{relpath}:{facts.qualname}")
         calls = facts.calls
         blocks = facts.blocks
-        env = Env(project, module, cls, node.ctx)
+        env = Env(project, module, cls, node.ctx, facts.params)
         env.function = facts.name if cls else ""
-        named = frozenset(p for p in facts.params if not p.startswith("*"))
 
         def chain_of(call: CallSite) -> list[int]:
             out, index = [], call.block
@@ -196,12 +195,13 @@ class CallGraph:
         targets: list[list[Node]] = [[] for _ in calls]
         # calls on a call's result after that call (``helper(Model).save()``): what a
         # helper returned for this function's arguments is known when its result is used
-        for index in sorted(range(len(calls)), key=lambda i: calls[i].name.count("()")):
+        depth = [call.name.count("()") for call in calls]
+        for index in sorted(range(len(calls)), key=depth.__getitem__):
             chain = chains[index]
             if node.ctx and any(blocks[b].kind in (WHEN, UNLESS) and blocks[b].cond is not None
                                 and env.decided(blocks[b]) for b in chain):
                 continue  # the caller's arguments rule this branch out
-            kinds[index], targets[index] = self.classify(calls[index], env, named)
+            kinds[index], targets[index] = self.classify(calls[index], env)
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
@@ -272,8 +272,7 @@ class CallGraph:
 
     # ---- one call ----------------------------------------------------------------------
 
-    def classify(self, call: CallSite, env: Env,
-                 named: frozenset[str]) -> tuple[str, list[Node]]:
+    def classify(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
         """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs)."""
         markers = self.markers
         module, cls = env.module, env.cls
@@ -302,9 +301,9 @@ class CallGraph:
         for name in names:
             configured = markers.configured_heavy(name)
             if configured:
-                return "heavy:" + configured, self.edge_targets(call, resolved, env, named)
+                return "heavy:" + configured, self.edge_targets(call, resolved, env)
         if project_call:
-            return "edge", self.edge_targets(call, resolved, env, named)
+            return "edge", self.edge_targets(call, resolved, env)
         if any(markers.runner(n) for n in names):
             return "edge", self.ref_targets(call, module, cls)
         for name in names:
@@ -378,8 +377,7 @@ class CallGraph:
                 out.append(Node(target))
         return out
 
-    def edge_targets(self, call: CallSite, resolved: Target | None, env: Env,
-                     named: frozenset[str]) -> list[Node]:
+    def edge_targets(self, call: CallSite, resolved: Target | None, env: Env) -> list[Node]:
         project, arguments = self.project, self.arguments
         base, _, tail = call.name.rpartition(".")
         # save(update_fields=[...]) only updates: in the save code, self.pk is set
@@ -389,7 +387,7 @@ class CallGraph:
         out: list[Node] = []
         if resolved is not None:
             if resolved.kind == "F":
-                ctx = arguments.bind(call, resolved, env, named, known)
+                ctx = arguments.bind(call, resolved, env, known)
                 out.append(Node(resolved, ctx))
                 out.extend(Node(t) for t in self.overrides(resolved))
                 out.extend(self.ref_targets(call, env.module, env.cls))
@@ -401,7 +399,7 @@ class CallGraph:
                 method = "__init__" if resolved.kind == "C" else "__call__"
                 found = project.class_attr(resolved, method, 0)
                 if found is not None and found.kind == "F":
-                    out.append(Node(found, arguments.bind(call, found, env, named)))
+                    out.append(Node(found, arguments.bind(call, found, env)))
             elif resolved.kind == "V" and self.implicit.expansions(resolved):
                 out.append(Node(resolved))
         if self.implicit.is_write(tail) and ["commit", [False]] not in call.args:
@@ -412,7 +410,7 @@ class CallGraph:
                 write = self.implicit.write_targets(receiver, tail)
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
-                    ctx = arguments.bind(call, target, env, named, known) if direct else ()
+                    ctx = arguments.bind(call, target, env, known) if direct else ()
                     out.append(Node(target, ctx))
                 signal = dict(self.signal_context(call, tail, write, env))
                 for target in write.receivers:
@@ -441,8 +439,8 @@ class CallGraph:
                 if key == "update_fields":
                     if type(value) is list:
                         fields = value[0]
-                    elif type(value) is dict and value["p"] in env.lits:
-                        fields = env.lits[value["p"]]
+                    elif value[0] == "~" and value[1:] in env.lits:
+                        fields = env.lits[value[1:]]
                     else:
                         known = False
                 elif key == "**" or type(key) is int:
@@ -481,7 +479,7 @@ class CallGraph:
         for name in self.implicit.expansions(node):
             call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [])
             resolved = project.resolve(name, node.module, cls)
-            for edge in self.edge_targets(call, resolved, env, frozenset()):
+            for edge in self.edge_targets(call, resolved, env):
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
         return summary

@@ -296,6 +296,7 @@ class _Extractor(FastVisitor):
             scope.params.append("*" + args.vararg.arg)
         if args.kwarg is not None:
             scope.params.append("**" + args.kwarg.arg)
+        scope.param_names = frozenset(p.lstrip("*") for p in scope.params)
         for index, arg in enumerate(every):
             if index == 0 and cls is not None and "staticmethod" not in tails:
                 scope.locals[arg.arg] = "cls" if "classmethod" in tails else "self"
@@ -446,7 +447,7 @@ class _Extractor(FastVisitor):
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source
             scope = self.frame.scope
-            if scope is not None and source in scope.params:
+            if scope is not None and source in scope.param_names:
                 scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
         self.visit_body(node.body)
         self.visit_body(node.orelse)
@@ -546,8 +547,7 @@ class _Extractor(FastVisitor):
         scope = self.frame.scope
         if self.frame.facts is None or scope is None or not scope.params:
             return None
-        params = frozenset(p.lstrip("*") for p in scope.params)
-        return condition(test, params, self.frame.assigned)
+        return condition(test, scope.param_names, self.frame.assigned)
 
     def setting_test(self, test: ast.expr) -> str:
         """The test as written when it reads a setting or a feature flag, else ""."""
@@ -583,7 +583,7 @@ class _Extractor(FastVisitor):
             # only what is built from a parameter: its caller may know what that was
             head = rendered[1:].split(".", 1)[0].split("(", 1)[0].split("[", 1)[0]
             scope = self.frame.scope
-            if scope is None or head not in scope.params or head in self.frame.rebound:
+            if scope is None or head not in scope.param_names or head in self.frame.rebound:
                 return
         facts.returns.append(rendered)
 
@@ -670,7 +670,7 @@ class _Extractor(FastVisitor):
                     continue
                 if kw.arg:
                     args.append([kw.arg, value])
-                elif type(value) is dict:
+                elif value[:1] == "~":
                     args.append(["**", value])  # f(**kwargs): the caller's keywords go on
         call = CallSite(
             name=name, line=line, col=node.col_offset,
@@ -716,9 +716,9 @@ class _Extractor(FastVisitor):
         if kind is ast.Name:
             scope = self.frame.scope
             name = node.id  # type: ignore[attr-defined]
-            if (scope is not None and name not in self.frame.rebound
-                    and (name in scope.params or "**" + name in scope.params)):
-                return {"p": name}
+            if (scope is not None and name in scope.param_names
+                    and name not in self.frame.rebound):
+                return "~" + name
         elif kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
             if value is None or type(value) in (str, bool, int):
@@ -729,7 +729,15 @@ class _Extractor(FastVisitor):
             if elts and all(type(e) is ast.Constant and type(e.value) is str for e in elts):
                 return [[e.value for e in elts]]
             return None
-        elif kind is not ast.Attribute and kind is not ast.Call:
+        elif kind is ast.Call:
+            # only an instance being made (``OrderForm(request.POST)``): the common case,
+            # and the one a callee can use as a type
+            callee = node.func  # type: ignore[attr-defined]
+            head = callee.attr if type(callee) is ast.Attribute else (
+                callee.id if type(callee) is ast.Name else "")
+            if not head[:1].isupper():
+                return None
+        elif kind is not ast.Attribute:
             return None
         rendered = self.render(node)
         return rendered if rendered and rendered[0] != "~" else None

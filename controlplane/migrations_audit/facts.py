@@ -49,13 +49,13 @@ class CallSite:
     block: int  # innermost try/guard block, index into FunctionFacts.blocks, -1 if none
     refs: list[str]  # functions of a dispatch table the call indexes (``handlers[kind](x)``)
     # What the call passes, for binding to the callee's parameters: [position or keyword,
-    # value], value a rendered name, [literal] (one-element list), or {"p": name} for a
-    # parameter of the calling function passed on as it came; "**" for ``**name``.
+    # value], value a rendered name, [literal] (one-element list), or "~name" for a
+    # parameter of the calling function passed on as it came; key "**" for ``**name``.
     args: list[list[Any]] = field(default_factory=list)
 
     def passed(self) -> list[str]:
         """Rendered names the call passes or indexes: callbacks, thread targets, tables."""
-        out = [value for _, value in self.args if type(value) is str]
+        out = [value for _, value in self.args if type(value) is str and value[0] != "~"]
         return out + self.refs if self.refs else out
 
     def to_json(self) -> list[Any]:

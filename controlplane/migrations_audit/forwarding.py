@@ -142,15 +142,15 @@ class HelperRoutes:
 
 def _forwarding(call: CallSite, owner: str, params: list[str]) -> RouteCall | None:
     """A call that passes some of its function's parameters on, as a "call" template."""
-    if not any(type(value) is dict for _, value in call.args):
+    if not any(type(value) is str and value[0] == "~" for _, value in call.args):
         return None
     positional: list[Lit] = []
     kwargs: dict[str, Lit] = {}
     for key, value in call.args:
-        if type(value) is dict:
-            lit: Lit = {"param": value["p"]}
-        elif type(value) is list:
-            lit = value[0]
+        if type(value) is list:
+            lit: Lit = value[0]
+        elif value[0] == "~":
+            lit = {"param": value[1:]}
         else:
             lit = {"ref": value}
         if type(key) is int:

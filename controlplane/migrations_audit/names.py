@@ -30,6 +30,7 @@ class Scope:
     parent: Scope | None
     owner: str = ""  # qualname of the function
     params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" for catch-alls
+    param_names: frozenset[str] = frozenset()  # the same without the stars
     each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
 
 

@@ -63,7 +63,7 @@ def _param_of(names: Names, node: ast.expr) -> Lit:
         return None
     if node.id in scope.each:
         return {"each": scope.each[node.id]}
-    if node.id in scope.params or "**" + node.id in scope.params or "*" + node.id in scope.params:
+    if node.id in scope.param_names:
         return {"param": node.id}
     return None
 
@@ -75,18 +75,24 @@ def _arg_lit(names: Names, node: ast.expr) -> Lit:
 
 def _routeish(node: ast.expr) -> bool:
     """A URL rule literal ("/x" or a list of them) or a class-based view (``X.as_view()``)."""
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, str) and node.value.startswith("/")
-    if isinstance(node, ast.List | ast.Tuple):
-        return bool(node.elts) and all(_routeish(e) for e in node.elts)
-    return isinstance(node, ast.Call) and tail(node.func) == "as_view"
+    kind = type(node)
+    if kind is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        return type(value) is str and value[:1] == "/"
+    if kind is ast.List or kind is ast.Tuple:
+        elts = node.elts  # type: ignore[attr-defined]
+        return bool(elts) and all(_routeish(e) for e in elts)
+    return kind is ast.Call and tail(node.func) == "as_view"  # type: ignore[attr-defined]
 
 
 def _may_register(node: ast.Call) -> bool:
     """Whether a call may be a call of a project helper that registers routes: it passes a
     rule or a class-based view. (A helper calling another with its own parameters is seen
     from its call sites' arguments, ``forwarding.py``.)"""
-    return any(_routeish(v) for v in (*node.args, *(kw.value for kw in node.keywords)))
+    for value in node.args:
+        if _routeish(value):
+            return True
+    return any(_routeish(kw.value) for kw in node.keywords)
 
 
 def note_registration(names: Names, node: ast.Call, kind: str, receiver: str,
