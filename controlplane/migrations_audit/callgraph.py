@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .arguments import Arguments, Ctx, Env, Node, literal, typed
+from .arguments import Arguments, Env, Node, literal
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -26,7 +26,7 @@ from .facts import (
     CallSite,
     FunctionFacts,
 )
-from .implicit import CREATE_TAILS, SAVE_TAILS, Implicit, Write
+from .implicit import CREATE_TAILS, SAVE_TAILS, Implicit, Write, signal_context
 from .markers import (
     BACKGROUND,
     DISPATCH,
@@ -381,8 +381,8 @@ class CallGraph:
         project, arguments = self.project, self.arguments
         base, _, tail = call.name.rpartition(".")
         # save(update_fields=[...]) only updates: in the save code, self.pk is set
-        updates = tail in SAVE_TAILS and ("created", literal(False)) in self.signal_context(
-            call, tail, Write(), env)
+        updates = tail in SAVE_TAILS and ("created", literal(False)) in signal_context(
+            call, tail, Write(), env.lits)
         known = {HAS_PK: literal(True)} if updates else None
         out: list[Node] = []
         if resolved is not None:
@@ -412,44 +412,10 @@ class CallGraph:
                     direct = write.direct and tail not in CREATE_TAILS
                     ctx = arguments.bind(call, target, env, known) if direct else ()
                     out.append(Node(target, ctx))
-                signal = dict(self.signal_context(call, tail, write, env))
+                signal = dict(signal_context(call, tail, write, env.lits))
                 for target in write.receivers:
                     out.append(Node(target, arguments.specialize(target, signal)))
         return out
-
-    @staticmethod
-    def signal_context(call: CallSite, tail: str, write: Write, env: Env) -> Ctx:
-        """What Django passes the receivers of a write: the instance, ``created`` and
-        ``update_fields`` when the call shows them."""
-        out: dict[str, tuple[object, ...]] = {}
-        if write.model is not None:
-            out["instance"] = typed(Target("I", write.model.module, write.model.name))
-            out["sender"] = typed(write.model)
-        if tail in CREATE_TAILS:
-            if not tail.startswith(("get_or_", "update_or_", "aget_or_", "aupdate_or_")):
-                out["created"] = literal(True)
-                out["update_fields"] = literal(None)
-        elif tail in SAVE_TAILS:
-            if not write.direct:
-                out["update_fields"] = literal(None)  # a form or serializer saves it whole
-                return tuple(sorted(out.items()))
-            fields: object = None
-            known = True
-            for key, value in call.args:
-                if key == "update_fields":
-                    if type(value) is list:
-                        fields = value[0]
-                    elif value[0] == "~" and value[1:] in env.lits:
-                        fields = env.lits[value[1:]]
-                    else:
-                        known = False
-                elif key == "**" or type(key) is int:
-                    known = False
-            if known:
-                out["update_fields"] = literal(fields)
-                if fields:
-                    out["created"] = literal(False)  # update_fields forces an UPDATE
-        return tuple(sorted(out.items()))
 
     def overrides(self, target: Target) -> list[Target]:
         """An abstract method stands for its overrides (services behind an interface)."""

@@ -7,7 +7,10 @@ implementations of that hook."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from .arguments import Ctx, literal, typed
+from .facts import CallSite
 from .project import Project, Target
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete",
@@ -239,3 +242,37 @@ class Implicit:
                 return ["self.get_object().delete"]
             return ["self.get_form().save"] if tails & _DJANGO_FORM_VALID_SAVES else []
         return _DJANGO.get(method, [])
+
+
+def signal_context(call: CallSite, tail: str, write: Write, lits: dict[str, Any]) -> Ctx:
+    """What Django passes the receivers of a write: the instance, ``created`` and
+    ``update_fields`` when the call shows them (``lits``: the caller's known arguments)."""
+    out: dict[str, tuple[object, ...]] = {}
+    if write.model is not None:
+        out["instance"] = typed(Target("I", write.model.module, write.model.name))
+        out["sender"] = typed(write.model)
+    if tail in CREATE_TAILS:
+        if not tail.startswith(("get_or_", "update_or_", "aget_or_", "aupdate_or_")):
+            out["created"] = literal(True)
+            out["update_fields"] = literal(None)
+    elif tail in SAVE_TAILS:
+        if not write.direct:
+            out["update_fields"] = literal(None)  # a form or serializer saves it whole
+            return tuple(sorted(out.items()))
+        fields: object = None
+        known = True
+        for key, value in call.args:
+            if key == "update_fields":
+                if type(value) is list:
+                    fields = value[0]
+                elif value[0] == "~" and value[1:] in lits:
+                    fields = lits[value[1:]]
+                else:
+                    known = False
+            elif key == "**" or type(key) is int:
+                known = False
+        if known:
+            out["update_fields"] = literal(fields)
+            if fields:
+                out["created"] = literal(False)  # update_fields forces an UPDATE
+    return tuple(sorted(out.items()))
