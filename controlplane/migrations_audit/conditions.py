@@ -213,9 +213,9 @@ def evaluate(tree: list[Any], values: Mapping[str, Any], tracked: Tracked) -> An
 
     ``values`` maps a parameter to its literal value (lists as tuples); ``tracked`` gives
     the fields a model's tracker follows, for ``changed()`` after a save that names the
-    fields it writes (``update_fields``): only those can have changed. (A save may write
-    other changed fields too only if it leaves them out of ``update_fields``, which loses
-    the change: the rule the fields list is there to express.)
+    fields it writes (``update_fields``): the tracked fields among those. A view that saves
+    with ``update_fields`` says which fields it changed; a tracked field it changed but did
+    not list would not be written, so it is not counted.
     """
     head = tree[0]
     if head == "k":
