@@ -54,6 +54,7 @@ class Settings:
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     log_level: str = "INFO"
+    event_buffer_mb: int = 256  # events received but not yet written; beyond it, a gap
 
     def __repr__(self) -> str:
         shown = []
@@ -234,6 +235,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
     "log_level": _as_log_level,
+    "event_buffer_mb": _as_int(1, 65536),
 }
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 

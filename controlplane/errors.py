@@ -17,3 +17,11 @@ class EmbeddedRedisError(ControlplaneError):
 
 class BrokerUnavailable(ControlplaneError):
     """The broker did not answer."""
+
+
+class IngestError(ControlplaneError):
+    """The event ingester cannot run."""
+
+
+class IngesterAlreadyRunning(IngestError):
+    """Another ingester holds the SQLite database."""
