@@ -119,7 +119,7 @@ def events(ctx: click.Context) -> None:
         engine.dispose()
         fail(str(exc))
         return
-    click.echo(f"ingesting events from {redact_url(settings.broker_url)}; Ctrl-C stops")
+    click.echo(f"ingesting events from {redact_url(settings.broker_url or '')}; Ctrl-C stops")
     sys.stdout.flush()
     try:
         while not stop.wait(0.5):
