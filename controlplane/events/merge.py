@@ -59,15 +59,26 @@ MAX_NAME = 255
 _EARLIEST = 946684800.0  # 2000-01-01: older timestamps are bogus
 
 
-def state_key(state: str, at: float | None) -> tuple[int, float, int, str]:
-    """The order in which states win (see module docstring)."""
+def _rank(state: str) -> tuple[int, int]:
     rank = -states.precedence(state)
-    stamp = at or 0.0
     if state in TERMINAL_STATES:
-        return (2, float(rank), int(stamp * 1e6), state)
-    if state == states.PENDING:
-        return (0, stamp, rank, state)
-    return (1, stamp, rank, state)
+        return 2, rank
+    return (0 if state == states.PENDING else 1), rank
+
+
+_RANKS: dict[str, tuple[int, int]] = {}
+
+
+def state_key(state: str, at: float | None) -> tuple[int, float, float, str]:
+    """The order in which states win (see module docstring)."""
+    tier_rank = _RANKS.get(state)
+    if tier_rank is None:
+        tier_rank = _RANKS[state] = _rank(state)
+    tier, rank = tier_rank
+    stamp = at or 0.0
+    if tier == 2:
+        return (2, rank, stamp, state)
+    return (tier, stamp, rank, state)
 
 
 class TaskRow:
@@ -119,7 +130,7 @@ class TaskRow:
         self.reported_runtime: float | None = None
         self.lost_reason: str | None = None
 
-    def key(self) -> tuple[int, float, int, str]:
+    def key(self) -> tuple[int, float, float, str]:
         return state_key(self.state, self.state_changed_at)
 
     @property
@@ -139,32 +150,58 @@ class TaskRow:
 
     def merge(self, other: TaskRow) -> TaskRow:
         """Fold `other` into this row (in place) and return it."""
-        mine, theirs = self.key(), other.key()
+        mine = state_key(self.state, self.state_changed_at)
+        theirs = state_key(other.state, other.state_changed_at)
         if theirs > mine:
             self.state = other.state
             self.state_changed_at = other.state_changed_at
-            for name in TaskRow.STATE_FIELDS:
-                setattr(self, name, getattr(other, name))
+            self.worker = other.worker
+            self.result = other.result
+            self.exception = other.exception
+            self.traceback = other.traceback
+            self.finished_at = other.finished_at
+            self.reported_runtime = other.reported_runtime
+            self.lost_reason = other.lost_reason
         elif theirs == mine:
             for name in TaskRow.STATE_FIELDS:
                 _keep_max(self, other, name)
-        for name in TaskRow.MAX_FIELDS:
-            _keep_max(self, other, name)
-        self.args_incomplete = self.args_incomplete or other.args_incomplete
+        # descriptive fields (spelled out: this runs for every event)
+        value: Any = other.name
+        if value is not None and (self.name is None or value > self.name):
+            self.name = value
+        value = other.args
+        if value is not None and (self.args is None or value > self.args):
+            self.args = value
+        value = other.kwargs
+        if value is not None and (self.kwargs is None or value > self.kwargs):
+            self.kwargs = value
+        if other.queue is not None or other.routing_key is not None or other.exchange is not None:
+            for name in ("queue", "routing_key", "exchange"):
+                _keep_max(self, other, name)
+        if other.eta is not None or other.expires is not None:
+            _keep_max(self, other, "eta")
+            _keep_max(self, other, "expires")
+        if other.parent_id is not None or other.root_id is not None:
+            _keep_max(self, other, "parent_id")
+            _keep_max(self, other, "root_id")
+        if other.args_incomplete:
+            self.args_incomplete = True
         if other.retries > self.retries:
             self.retries = other.retries
         if other.first_seen_at < self.first_seen_at:
             self.first_seen_at = other.first_seen_at
-        for name in ("sent_at", "received_at", "started_at"):
-            value = getattr(other, name)
-            if value is not None:
-                current = getattr(self, name)
-                if current is None or value < current:
-                    setattr(self, name, value)
-        if other.retried_at is not None and (
-            self.retried_at is None or other.retried_at > self.retried_at
-        ):
-            self.retried_at = other.retried_at
+        value = other.sent_at
+        if value is not None and (self.sent_at is None or value < self.sent_at):
+            self.sent_at = value
+        value = other.received_at
+        if value is not None and (self.received_at is None or value < self.received_at):
+            self.received_at = value
+        value = other.started_at
+        if value is not None and (self.started_at is None or value < self.started_at):
+            self.started_at = value
+        value = other.retried_at
+        if value is not None and (self.retried_at is None or value > self.retried_at):
+            self.retried_at = value
         return self
 
     def as_tuple(self) -> tuple[Any, ...]:
@@ -227,25 +264,35 @@ class WorkerRow:
 
 
 def event_time(event: dict[str, Any]) -> float:
-    stamp = event.get("timestamp")
-    if (
-        not isinstance(stamp, int | float)
-        or isinstance(stamp, bool)
-        or not math.isfinite(stamp)
-        or stamp < _EARLIEST
-        or stamp > time.time() + 86400 * 366
-    ):
-        raise MalformedEvent("bad_field", "timestamp")
+    stamp: Any = event.get("timestamp")
+    kind = stamp.__class__
+    if (kind is not float and kind is not int) or not _EARLIEST <= stamp <= _latest():
+        raise MalformedEvent("bad_field", "timestamp")  # NaN fails the range check too
     return round(float(stamp), 6)
+
+
+_LATEST = [0.0, 0.0]  # [valid until (monotonic), latest acceptable timestamp]
+
+
+def _latest() -> float:
+    """A year from now, recomputed once a minute (time.time() per event adds up)."""
+    now = time.monotonic()
+    if now > _LATEST[0]:
+        _LATEST[0], _LATEST[1] = now + 60, time.time() + 86400 * 366
+    return _LATEST[1]
 
 
 def _text(event: dict[str, Any], name: str, limit: int = MAX_NAME) -> str | None:
     value = event.get(name)
     if value is None or value == "":
         return None
-    if not isinstance(value, str):
+    if value.__class__ is not str:
         raise MalformedEvent("bad_field", name)
-    return clean_text(value[:limit])
+    if len(value) > limit:
+        value = value[:limit]
+    if not value.isascii() or "\x00" in value:
+        value = clean_text(value)
+    return value
 
 
 def _count(event: dict[str, Any], name: str) -> int | None:

@@ -43,7 +43,7 @@ from controlplane.events.merge import (
 )
 from controlplane.events.redact import Redactor
 from controlplane.events.resp import RespError, RespReader
-from controlplane.events.stats import IngestStats
+from controlplane.events.stats import IngestStats, Tally
 from controlplane.events.store import GapRecord
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,7 @@ class Processor:
         self.lossless_reconnect = lossless_reconnect
         self.reader = RespReader()
         self.batch = Batch()
+        self.tally = Tally()
         self.rate = RateWindow()
         self.labels: OrderedDict[str, tuple[str, str, float | None]] = OrderedDict()
         self.workers: dict[str, tuple[str, float, float]] = {}  # host -> (status, beat, freq)
@@ -193,6 +194,8 @@ class Processor:
             self.finished.set()
 
     def _flush(self) -> None:
+        self.stats.add_tally(self.tally)
+        self.tally = Tally()
         if not self.batch:
             self.batch = Batch()
             return
@@ -222,7 +225,7 @@ class Processor:
                     item.body, item.content_type, item.compression, self.max_event_bytes
                 )
             except MalformedEvent as exc:
-                self.stats.count_malformed(exc.reason)
+                self.tally.malformed[exc.reason] += 1
                 return
             self._events(events)
         elif isinstance(item, Synthetic):
@@ -282,7 +285,7 @@ class Processor:
         try:
             events = decode_envelope(data, self.max_event_bytes)
         except MalformedEvent as exc:
-            self.stats.count_malformed(exc.reason)
+            self.tally.malformed[exc.reason] += 1
             return
         self._events(events)
 
@@ -291,10 +294,10 @@ class Processor:
             try:
                 self._event(event)
             except MalformedEvent as exc:
-                self.stats.count_malformed(exc.reason)
+                self.tally.malformed[exc.reason] += 1
             except Exception:  # noqa: BLE001 - one hostile event must not stop ingestion
                 log.exception("event skipped")
-                self.stats.count_malformed("unexpected")
+                self.tally.malformed["unexpected"] += 1
 
     def _event(self, event: Any) -> None:
         if not isinstance(event, dict):
@@ -314,7 +317,7 @@ class Processor:
             at = time.time()
         else:
             raise MalformedEvent("unknown_type", str(kind)[:64])
-        self.stats.count_event(kind)
+        self.tally.events[kind] += 1
         batch = self.batch
         batch.events += 1
         if batch.newest_event_at is None or at > batch.newest_event_at:
@@ -335,17 +338,25 @@ class Processor:
             if len(labels) > LABEL_CACHE_SIZE:
                 labels.popitem(last=False)
         name, task_queue, published = known or (row.name or "", "", None)
-        host = row.worker or (event.get("hostname") if isinstance(event.get("hostname"), str)
-                              else "") or ""  # fmt: skip
-        queue_wait = None
-        if kind == "task-started" and published is not None and row.started_at is not None:
-            queue_wait = max(0.0, row.started_at - published)
-        elif kind in ("task-succeeded", "task-failed", "task-revoked"):
+        host = row.worker
+        if host is None:
+            host = event.get("hostname")
+            host = host[:255] if host.__class__ is str else ""
+        key = (name, host, task_queue)
+        tally = self.tally
+        tally.tasks[(_KIND[kind], key)] += 1
+        if kind == "task-started":
+            if published is not None and row.started_at is not None:
+                tally.waits.append((key, max(0.0, row.started_at - published)))
+        elif kind == "task-succeeded":
             labels.pop(row.task_id, None)
-        self.stats.count_task(
-            _KIND[kind], (name, host[:255], task_queue),
-            exception=row.exception, runtime=row.reported_runtime, queue_wait=queue_wait,
-        )  # fmt: skip
+            if row.reported_runtime is not None:
+                tally.runtimes.append((key, row.reported_runtime))
+        elif kind == "task-failed":
+            labels.pop(row.task_id, None)
+            tally.failures[(key, row.exception)] += 1
+        elif kind == "task-revoked":
+            labels.pop(row.task_id, None)
 
     def _track_worker(self, kind: str, row: WorkerRow) -> None:
         previous = self.workers.get(row.hostname)

@@ -18,6 +18,8 @@ ELLIPSIS = "…"
 # user:password@ in URLs (DSNs in args are common): the password goes.
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^/\s:@'\"]*:)[^@\s'\"/]+@")
 _PARSE_LIMIT = 64 * 1024  # literal_eval on more than this is not worth its CPU
+_CACHED_LENGTH = 200
+_CACHE_SIZE = 4096
 
 
 def clean_text(value: str) -> str:
@@ -34,6 +36,8 @@ class Redactor:
 
     def __init__(self, pattern: str, max_arg_chars: int, max_traceback_chars: int) -> None:
         self.keys = re.compile(pattern)
+        # reprs repeat ("()", "{}", the same kwargs for a whole batch job): remember results
+        self._cache: dict[str, tuple[str | None, bool]] = {}
         self.max_arg_chars = max_arg_chars
         self.max_traceback_chars = max_traceback_chars
         # key = value / 'key': value pairs in free text (exception messages, tracebacks)
@@ -47,6 +51,17 @@ class Redactor:
         """An args or kwargs repr, redacted and cut; True when anything was taken out."""
         if value is None:
             return None, False
+        if value.__class__ is str and len(value) <= _CACHED_LENGTH:
+            cached = self._cache.get(value)
+            if cached is None:
+                cached = self._call_args(value)
+                if len(self._cache) >= _CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[value] = cached
+            return cached
+        return self._call_args(value)
+
+    def _call_args(self, value: Any) -> tuple[str | None, bool]:
         text = clean_text(value if isinstance(value, str) else repr(value))
         changed = False
         if self.keys.search(text):

@@ -71,6 +71,18 @@ class Histogram:
         return Histogram(self.buckets, list(self.counts), self.sum, self.count)
 
 
+@dataclass
+class Tally:
+    """What one batch added: plain dict increments on the hot path, no lock."""
+
+    events: Counter[str] = field(default_factory=Counter)
+    tasks: Counter[tuple[str, Labels]] = field(default_factory=Counter)
+    failures: Counter[tuple[Labels, str | None]] = field(default_factory=Counter)
+    runtimes: list[tuple[Labels, float]] = field(default_factory=list)
+    waits: list[tuple[Labels, float]] = field(default_factory=list)
+    malformed: Counter[str] = field(default_factory=Counter)
+
+
 @dataclass(frozen=True)
 class IngestSnapshot:
     events_by_type: dict[str, int]
@@ -145,6 +157,24 @@ class IngestStats:
         if histogram is None:
             histogram = table[labels] = Histogram()
         return histogram
+
+    def add_tally(self, tally: Tally) -> None:
+        """Fold a processor's per-batch tally in, under one lock acquisition."""
+        with self._lock:
+            self.events_by_type.update(tally.events)
+            for (kind, labels), amount in tally.tasks.items():
+                labels = self._labels(labels)
+                counter = self.task_events.get(labels)
+                if counter is None:
+                    counter = self.task_events[labels] = Counter()
+                counter[kind] += amount
+            for (labels, exc), amount in tally.failures.items():
+                self.failures[(*self._labels(labels), exception_type(exc))] += amount
+            for labels, value in tally.runtimes:
+                self._histogram(self.runtime, self._labels(labels)).observe(value)
+            for labels, value in tally.waits:
+                self._histogram(self.queue_wait, self._labels(labels)).observe(value)
+            self.malformed.update(tally.malformed)
 
     def count_malformed(self, reason: str, amount: int = 1) -> None:
         with self._lock:

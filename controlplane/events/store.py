@@ -77,6 +77,12 @@ class EventStore:
             index_elements=[TASKS.c.task_id],
             set_={name: task_insert.excluded[name] for name in _TASK_COLUMNS[1:]},
         )
+        columns = ", ".join(_TASK_COLUMNS)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in _TASK_COLUMNS[1:])
+        self._sqlite_task_upsert = (
+            f"INSERT INTO tasks ({columns}) VALUES ({', '.join('?' * len(_TASK_COLUMNS))}) "
+            f"ON CONFLICT (task_id) DO UPDATE SET {updates}"
+        )
         worker_insert = insert(WORKERS)
         self._worker_upsert = worker_insert.on_conflict_do_update(
             index_elements=[WORKERS.c.hostname],
@@ -91,6 +97,8 @@ class EventStore:
 
     def load_tasks(self, connection: Connection, task_ids: Iterable[str]) -> dict[str, TaskRow]:
         ids = list(task_ids)
+        if self.dialect == "sqlite":
+            return self._sqlite_load_tasks(connection, ids)
         found: dict[str, TaskRow] = {}
         columns = [TASKS.c[name] for name in _TASK_COLUMNS if name != "queue_wait"]
         for start in range(0, len(ids), _CHUNK):
@@ -101,9 +109,39 @@ class EventStore:
         return found
 
     def save_tasks(self, connection: Connection, rows: Sequence[TaskRow], now: float) -> None:
-        if rows:
+        if rows and self.dialect == "sqlite":
+            # the hot path: plain DB-API with times formatted as SQLAlchemy stores them on
+            # SQLite ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), about 3x faster than Core here
+            text_stamp = _sqlite_time(now)
+            params = [_sqlite_task_params(row, text_stamp) for row in rows]
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.executemany(self._sqlite_task_upsert, params)
+            finally:
+                cursor.close()
+        elif rows:
             stamp = to_datetime(now)
             connection.execute(self._task_upsert, [_task_params(row, stamp) for row in rows])
+
+    def _sqlite_load_tasks(self, connection: Connection, ids: list[str]) -> dict[str, TaskRow]:
+        found: dict[str, TaskRow] = {}
+        columns = ", ".join(name for name in _TASK_COLUMNS if name != "queue_wait")
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                cursor.execute(f"SELECT {columns} FROM tasks WHERE task_id IN ({marks})", chunk)
+                names = [d[0] for d in cursor.description]
+                for values in cursor.fetchall():
+                    record = dict(zip(names, values, strict=True))
+                    for name in _TASK_TIME_FIELDS:
+                        record[name] = _parse_sqlite_time(record[name])
+                    row = _task_from_record(record)
+                    found[row.task_id] = row
+        finally:
+            cursor.close()
+        return found
 
     def load_workers(
         self, connection: Connection, hostnames: Iterable[str]
@@ -223,6 +261,51 @@ def _task_params(row: TaskRow, updated_at: datetime | None) -> dict[str, Any]:
     params["queue_wait"] = row.queue_wait
     params["updated_at"] = updated_at
     return params
+
+
+_SECOND_PREFIX: dict[int, str] = {}
+
+
+def _sqlite_time(epoch: float | None) -> str | None:
+    """Epoch seconds as SQLAlchemy's SQLite text ("YYYY-MM-DD HH:MM:SS.ffffff", UTC).
+
+    Events of a burst share their seconds, so the formatted second is cached.
+    """
+    if epoch is None:
+        return None
+    second = int(epoch // 1)
+    prefix = _SECOND_PREFIX.get(second)
+    if prefix is None:
+        if len(_SECOND_PREFIX) > 4096:
+            _SECOND_PREFIX.clear()
+        prefix = datetime.fromtimestamp(second, UTC).isoformat(" ")[:19]
+        _SECOND_PREFIX[second] = prefix
+    micro = round((epoch - second) * 1e6)
+    if micro >= 1_000_000:  # rounding reached the next second
+        return datetime.fromtimestamp(epoch, UTC).isoformat(" ", "microseconds")[:26]
+    return f"{prefix}.{micro:06d}"
+
+
+def _parse_sqlite_time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _sqlite_task_params(row: TaskRow, updated_at: str | None) -> tuple[Any, ...]:
+    return (
+        row.task_id, row.name, row.state, _sqlite_time(row.state_changed_at), row.queue,
+        row.routing_key, row.exchange, row.worker, row.args, row.kwargs,
+        1 if row.args_incomplete else 0, row.result, row.exception, row.traceback,
+        row.retries, _sqlite_time(row.eta), _sqlite_time(row.expires), row.parent_id,
+        row.root_id, _sqlite_time(row.first_seen_at), _sqlite_time(row.sent_at),
+        _sqlite_time(row.received_at), _sqlite_time(row.started_at),
+        _sqlite_time(row.retried_at), _sqlite_time(row.finished_at), row.runtime,
+        row.queue_wait, row.lost_reason, updated_at,
+    )  # fmt: skip
 
 
 def _task_from_record(record: Any) -> TaskRow:
