@@ -118,7 +118,6 @@ def watch(count: Callable[[], int], target: int, since: float) -> tuple[int, flo
 def run_ours(
     case: str, database_url: str, tasks: int, kinds: str, rate: float | None
 ) -> dict[str, float]:
-    events = tasks * len(kinds.split(","))
     last_kind = kinds.split(",")[-1]
     final_state = {"succeeded": "SUCCESS", "started": "STARTED", "received": "RECEIVED"}[last_kind]
     with EmbeddedRedis() as broker:
@@ -161,7 +160,7 @@ def run_ours(
             engine.dispose()
     elapsed = max(reached - published["started"], 1e-6)
     return {
-        "events_per_s": seen * len(kinds.split(",")) / elapsed if seen < tasks else events / elapsed,
+        "events_per_s": min(seen, tasks) * len(kinds.split(",")) / elapsed,
         "lag_s": max(0.0, reached - published["ended"]),
         "peak_rss_mb": rss.peak / 2**20,
         "rss_growth_mb": (rss.peak - idle) / 2**20,

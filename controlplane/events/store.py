@@ -79,8 +79,10 @@ class EventStore:
         )
         columns = ", ".join(_TASK_COLUMNS)
         updates = ", ".join(f"{name} = excluded.{name}" for name in _TASK_COLUMNS[1:])
+        marks = ", ".join("?" * len(_TASK_COLUMNS))
+        # column names are our constants; every value is a bound parameter
         self._sqlite_task_upsert = (
-            f"INSERT INTO tasks ({columns}) VALUES ({', '.join('?' * len(_TASK_COLUMNS))}) "
+            f"INSERT INTO tasks ({columns}) VALUES ({marks}) "  # noqa: S608
             f"ON CONFLICT (task_id) DO UPDATE SET {updates}"
         )
         worker_insert = insert(WORKERS)
@@ -131,7 +133,8 @@ class EventStore:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 marks = ", ".join("?" * len(chunk))
-                cursor.execute(f"SELECT {columns} FROM tasks WHERE task_id IN ({marks})", chunk)
+                query = f"SELECT {columns} FROM tasks WHERE task_id IN ({marks})"  # noqa: S608
+                cursor.execute(query, chunk)
                 names = [d[0] for d in cursor.description]
                 for values in cursor.fetchall():
                     record = dict(zip(names, values, strict=True))
