@@ -7,6 +7,8 @@ consumer until every task has landed or progress stops.
 
 Cases and metrics (JSON lines, see ARCHITECTURE.md "Benchmarks"):
 - sqlite / postgresql / flower: `events_per_s` (events / (last landed - first published)),
+  with the pub/sub output limit lifted on the private redis-server, so a consumer slower
+  than the firehose is measured at its own pace instead of being cut off,
   `lag_s` (last landed - last published), `peak_rss_mb`, `rss_growth_mb` (peak - idle
   after start), `tasks_seen`. The firehose is paced at `--rate` events/s (default: as fast
   as one process publishes, about 75,000/s here).
@@ -115,12 +117,16 @@ def watch(count: Callable[[], int], target: int, since: float) -> tuple[int, flo
 # ---- our ingester ------------------------------------------------------------------------
 
 
+UNLIMITED = ("--client-output-buffer-limit", "pubsub", "0", "0", "0")
+
+
 def run_ours(
-    case: str, database_url: str, tasks: int, kinds: str, rate: float | None
+    case: str, database_url: str, tasks: int, kinds: str, rate: float | None,
+    redis_args: tuple[str, ...] = UNLIMITED,
 ) -> dict[str, float]:
     last_kind = kinds.split(",")[-1]
     final_state = {"succeeded": "SUCCESS", "started": "STARTED", "received": "RECEIVED"}[last_kind]
-    with EmbeddedRedis() as broker:
+    with EmbeddedRedis(extra_args=redis_args) as broker:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROLPLANE_")}
         env.update(CONTROLPLANE_BROKER_URL=broker.url, CONTROLPLANE_DATABASE_URL=database_url,
                    CONTROLPLANE_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))  # fmt: skip
@@ -186,11 +192,13 @@ def flower_counts(port: int) -> dict[str, float]:
     return counts
 
 
-def run_flower(tasks: int, kinds: str, rate: float | None) -> dict[str, float]:
+def run_flower(
+    tasks: int, kinds: str, rate: float | None, redis_args: tuple[str, ...] = UNLIMITED
+) -> dict[str, float]:
     kind_list = kinds.split(",")
     last_type = f"task-{kind_list[-1]}"
     port = free_port()
-    with EmbeddedRedis() as broker, tempfile.TemporaryDirectory() as home:
+    with EmbeddedRedis(extra_args=redis_args) as broker, tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROLPLANE_")}
         env["HOME"] = home
         process = subprocess.Popen(
@@ -296,10 +304,10 @@ def main() -> None:
             report("flower", runs, metrics)
         if "burst" in cases:
             burst = "received,started,succeeded"
-            runs = [run_ours("burst", sqlite_url(workdir), args.burst_tasks, burst, None)
+            runs = [run_ours("burst", sqlite_url(workdir), args.burst_tasks, burst, None, ())
                     for _ in range(args.runs)]  # fmt: skip
             report("burst", runs, ("tasks_seen", "events_per_s", "gaps", "peak_rss_mb"))
-            runs = [run_flower(args.burst_tasks, burst, None) for _ in range(args.runs)]
+            runs = [run_flower(args.burst_tasks, burst, None, ()) for _ in range(args.runs)]
             report("burst-flower", runs, ("tasks_seen", "events_per_s", "gaps", "peak_rss_mb"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -54,7 +54,8 @@ class Settings:
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     log_level: str = "INFO"
-    event_buffer_mb: int = 256  # events received but not yet written; beyond it, a gap
+    event_buffer_mb: int = 32  # events received, not yet written, kept in memory
+    event_spool_mb: int = 2048  # ...and beyond that on disk (temp dir); past both, a gap
 
     def __repr__(self) -> str:
         shown = []
@@ -236,6 +237,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "bulk_max": _as_int(1),
     "log_level": _as_log_level,
     "event_buffer_mb": _as_int(1, 65536),
+    "event_spool_mb": _as_int(0, 1 << 20),
 }
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 

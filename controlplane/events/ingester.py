@@ -65,7 +65,9 @@ class Ingester:
         self.reconcile_after_gaps = reconcile_after_gaps
         self.id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.store = EventStore(self.engine)
-        self.buffer = RawBuffer(settings.event_buffer_mb * 1024 * 1024)
+        self.buffer = RawBuffer(
+            settings.event_buffer_mb * 1024 * 1024, settings.event_spool_mb * 1024 * 1024
+        )
         self.redactor = Redactor(
             settings.redact_pattern, settings.max_arg_chars, settings.max_traceback_chars
         )
@@ -148,6 +150,7 @@ class Ingester:
             )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - the database may be the reason we stop
             log.warning("could not record the ingester stop: %s", exc)
+        self.buffer.close()
         if self._celery is not None:
             self._celery.close()
         if self._own_engine:
@@ -249,7 +252,7 @@ class Ingester:
             gap_started=gap_started,
         )
         if rows:
-            self.buffer.put_marker(Synthetic(tuple(rows)))
+            self.buffer.put_unordered(Synthetic(tuple(rows)))
 
     # ---- checkpoints -----------------------------------------------------------------------
 

@@ -207,6 +207,19 @@ class Processor:
             except queue.Full:
                 continue
 
+    # ---- synchronous use (replays, tests): no threads ---------------------------------------
+
+    def process_payload(self, data: bytes) -> None:
+        """Decode one Redis pub/sub payload (a kombu envelope) into the current batch."""
+        self._payload(data)
+
+    def take_batch(self) -> Batch:
+        """The batch built so far (counters folded into `stats`), and start a new one."""
+        self.stats.add_tally(self.tally)
+        self.tally = Tally()
+        batch, self.batch = self.batch, Batch()
+        return batch
+
     # ---- items ---------------------------------------------------------------------------
 
     def _handle(self, item: Any) -> None:
