@@ -28,13 +28,13 @@ PREFETCH = 2000
 
 
 class _RawReceiver(EventReceiver):
-    def __init__(self, app: Celery, source: AmqpEventSource) -> None:
+    def __init__(self, app: Celery, source: AmqpEventSource, node_id: str) -> None:
         self.source = source
         connection = app.connection_for_read()
         super().__init__(
             connection,
             app=app,
-            node_id=QUEUE_NODE_ID,
+            node_id=node_id,
             queue_ttl=MESSAGE_TTL,
             queue_expires=QUEUE_EXPIRES,
             queue_durable=True,
@@ -69,12 +69,18 @@ class AmqpEventSource:
 
     name = "amqp"
 
-    def __init__(self, broker_url: str, buffer: RawBuffer, max_backoff: float = 5.0) -> None:
+    def __init__(
+        self,
+        broker_url: str,
+        buffer: RawBuffer,
+        max_backoff: float = 5.0,
+        queue_node_id: str = QUEUE_NODE_ID,
+    ) -> None:
         self.buffer = buffer
         self.max_backoff = max_backoff
         self.app = Celery("controlplane-events", broker=broker_url, set_as_current=False)
         self.app.conf.broker_connection_timeout = 4
-        self._receiver = _RawReceiver(self.app, self)
+        self._receiver = _RawReceiver(self.app, self, queue_node_id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="events-amqp", daemon=True)
 

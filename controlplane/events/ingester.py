@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from controlplane.config import Settings
 from controlplane.db import make_engine
 from controlplane.errors import IngestError
-from controlplane.events.amqp_source import MESSAGE_TTL, AmqpEventSource
+from controlplane.events.amqp_source import MESSAGE_TTL, QUEUE_NODE_ID, AmqpEventSource
 from controlplane.events.buffer import RawBuffer, Synthetic
 from controlplane.events.lock import SqliteIngestLock
 from controlplane.events.processor import Batch, Processor
@@ -33,7 +33,7 @@ from controlplane.events.redact import Redactor
 from controlplane.events.redis_source import RedisEventSource
 from controlplane.events.stats import IngestStats
 from controlplane.events.store import EventStore, GapRecord, to_epoch
-from controlplane.events.writer import Writer
+from controlplane.events.writer import CHECKPOINT_EVERY, Writer
 
 log = logging.getLogger(__name__)
 PEER_ALIVE_WITHIN = 5.0  # another ingester seen this recently was watching for us
@@ -52,6 +52,7 @@ class Ingester:
         flush_interval: float = 0.1,
         batch_rows: int = 5000,
         reconcile_after_gaps: bool = True,
+        amqp_queue: str = QUEUE_NODE_ID,
     ) -> None:
         if not settings.broker_url:
             raise IngestError("the event ingester needs a broker URL")
@@ -63,6 +64,7 @@ class Ingester:
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
         self.reconcile_after_gaps = reconcile_after_gaps
+        self.amqp_queue = amqp_queue  # our queue is `celeryev.<amqp_queue>`
         self.id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.store = EventStore(self.engine)
         self.buffer = RawBuffer(
@@ -120,7 +122,9 @@ class Ingester:
         self.writer = Writer(self.store, self._batches, self.stats, checkpoint=self._checkpoint)
         url = self.settings.broker_url or ""
         self.source = (
-            AmqpEventSource(url, self.buffer) if self.amqp else RedisEventSource(url, self.buffer)
+            AmqpEventSource(url, self.buffer, queue_node_id=self.amqp_queue)
+            if self.amqp
+            else RedisEventSource(url, self.buffer)
         )
         self._helper.start()
         self.writer.start()
@@ -186,10 +190,8 @@ class Ingester:
         previous = self.store.previous_ingesters(self.id)
         if not previous:
             return None
-        for run in previous:
-            alive = to_epoch(run["alive_at"]) or 0.0
-            if run["stopped_at"] is None and now - alive < PEER_ALIVE_WITHIN:
-                return None  # a peer is running: it saw what we did not
+        if self._peer_running(previous):
+            return None  # a peer is running: it saw what we did not
         newest = previous[0]
         stopped = to_epoch(newest["stopped_at"])
         start = stopped if stopped is not None else (to_epoch(newest["alive_at"]) or now) - 1.0
@@ -204,6 +206,22 @@ class Ingester:
         estimate = int(rate * ((end or now) - start)) if rate else None
         reason = f"no ingester was running: the previous one ({newest['id']}) {how} then"
         return GapRecord(start, end, reason, estimate, "restart")
+
+    def _peer_running(self, previous: list[dict[str, Any]]) -> bool:
+        """Is another ingester writing right now? (It checkpoints every second.)"""
+        if self.settings.is_sqlite:
+            return False  # we hold the lock: whoever wrote before us is gone
+        recent = {
+            run["id"]: run["alive_at"]
+            for run in previous
+            if run["stopped_at"] is None
+            and time.time() - (to_epoch(run["alive_at"]) or 0.0) < PEER_ALIVE_WITHIN
+        }
+        if not recent:
+            return False
+        time.sleep(2.5 * CHECKPOINT_EVERY)  # a live peer moves its alive_at meanwhile
+        again = {run["id"]: run["alive_at"] for run in self.store.previous_ingesters(self.id)}
+        return any(again.get(run_id) != alive for run_id, alive in recent.items())
 
     def _on_connected(self, at: float, gap_started: float | None) -> None:
         """Called by the processor in stream order; the work happens on the helper thread."""

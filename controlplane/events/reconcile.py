@@ -44,7 +44,7 @@ def reconcile(
             rows[row.task_id] = current.merge(row) if current else row
     all_answered = expected_workers > 0 and replies["answered"] >= expected_workers
     unfinished = store.unfinished_tasks(before=asked_at - 1.0, limit=MAX_ROWS)
-    for task_id, _state, worker in unfinished:
+    for task_id, state, worker in unfinished:
         if task_id in rows:
             continue
         meta = _backend_meta(app, task_id)
@@ -52,7 +52,8 @@ def reconcile(
         if isinstance(status, str) and status in states.READY_STATES:
             row = _row_from_meta(task_id, status, meta or {}, worker, asked_at, redactor)
             rows[task_id] = row
-        elif all_answered and status in (None, states.PENDING):
+        elif all_answered and state != states.PENDING and status in (None, states.PENDING):
+            # a worker had it; none has it now; no result: we cannot know what happened
             row = TaskRow(task_id, UNKNOWN, round(asked_at - 1.0, 6))
             row.worker = worker
             since = time.strftime("%H:%M:%S", time.gmtime(gap_started)) if gap_started else "a gap"

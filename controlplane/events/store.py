@@ -194,10 +194,10 @@ class EventStore:
     # ---- reads outside batches -------------------------------------------------------------
 
     def unfinished_tasks(self, before: float, limit: int) -> list[tuple[str, str, str | None]]:
-        """(task_id, state, worker) of rows a worker had and that have not finished."""
+        """(task_id, state, worker) of rows that have not finished, newest first."""
         query = (
             select(TASKS.c.task_id, TASKS.c.state, TASKS.c.worker)
-            .where(TASKS.c.state.in_(("RECEIVED", "STARTED", "RETRY")))
+            .where(TASKS.c.state.in_(("PENDING", "RECEIVED", "STARTED", "RETRY")))
             .where(TASKS.c.state_changed_at <= to_datetime(before))
             .order_by(TASKS.c.state_changed_at.desc())
             .limit(limit)

@@ -59,7 +59,10 @@ class Writer:
                     break
                 batch = None
             if batch is not None:
-                self._write_with_retry(batch)
+                try:
+                    self._write_with_retry(batch)
+                finally:
+                    self.inbox.task_done()
             now = time.time()
             if self.checkpoint is not None and now - last_checkpoint >= CHECKPOINT_EVERY:
                 last_checkpoint = now
