@@ -79,12 +79,21 @@ class RssSampler:
         while not self._stop.wait(0.05):
             self.peak = max(self.peak, self.rss())
 
+    def cpu(self) -> float:
+        try:
+            times = self.process.cpu_times()
+            return times.user + times.system
+        except psutil.Error:
+            return 0.0
+
     def __enter__(self) -> RssSampler:
         self.peak = self.rss()
+        self.cpu_start = self.cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.cpu_used = self.cpu() - self.cpu_start
         self._stop.set()
         self._thread.join()
 
@@ -172,6 +181,7 @@ def run_ours(
         "rss_growth_mb": (rss.peak - idle) / 2**20,
         "tasks_seen": seen,
         "gaps": gaps,
+        "cpu_us_per_event": rss.cpu_used * 1e6 / max(1, seen * len(kinds.split(","))),
         "publish_per_s": published["published"] / max(published["seconds"], 1e-6),
     }
 
@@ -240,6 +250,7 @@ def run_flower(
         "rss_growth_mb": (rss.peak - idle) / 2**20,
         "tasks_seen": tasks_seen,
         "gaps": 0,  # Flower records none, whatever it lost
+        "cpu_us_per_event": rss.cpu_used * 1e6 / max(1, total),
     }
 
 
@@ -269,7 +280,7 @@ def sqlite_url(directory: str) -> str:
 
 def report(case: str, runs: list[dict[str, float]], metrics: tuple[str, ...]) -> None:
     units = {"events_per_s": "1/s", "lag_s": "s", "peak_rss_mb": "MB", "rss_growth_mb": "MB",
-             "tasks_seen": "tasks", "gaps": "gaps"}  # fmt: skip
+             "tasks_seen": "tasks", "gaps": "gaps", "cpu_us_per_event": "us"}  # fmt: skip
     for metric in metrics:
         emit(case, metric, statistics.median(run[metric] for run in runs), units[metric])
 
@@ -286,7 +297,8 @@ def main() -> None:
     args = parser.parse_args()
     cases = args.cases.split(",")
     sustained = "sent,received,started,succeeded"
-    metrics = ("events_per_s", "lag_s", "peak_rss_mb", "rss_growth_mb", "tasks_seen")
+    metrics = ("events_per_s", "lag_s", "peak_rss_mb", "rss_growth_mb", "tasks_seen",
+               "cpu_us_per_event")  # fmt: skip
     workdir = tempfile.mkdtemp(prefix="bench-ingest-")
     try:
         if "sqlite" in cases:

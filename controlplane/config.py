@@ -54,7 +54,7 @@ class Settings:
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     log_level: str = "INFO"
-    event_buffer_mb: int = 32  # events received, not yet written, kept in memory
+    event_buffer_mb: int = 16  # events received, not yet written, kept in memory
     event_spool_mb: int = 2048  # ...and beyond that on disk (temp dir); past both, a gap
 
     def __repr__(self) -> str:

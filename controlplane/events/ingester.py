@@ -74,7 +74,7 @@ class Ingester:
             settings.redact_pattern, settings.max_arg_chars, settings.max_traceback_chars
         )
         self._lock = SqliteIngestLock(settings.database_url) if settings.is_sqlite else None
-        self._batches: queue.Queue[Batch] = queue.Queue(maxsize=2)
+        self._batches: queue.Queue[Batch] = queue.Queue(maxsize=1)
         self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1000)
         self._helper = threading.Thread(target=self._run_jobs, name="events-helper", daemon=True)
         self._celery: Any = None

@@ -82,53 +82,52 @@ def state_key(state: str, at: float | None) -> tuple[int, float, float, str]:
 
 
 class TaskRow:
-    """A task as merged so far; times are UTC epoch seconds rounded to microseconds."""
+    """A task as merged so far; times are UTC epoch seconds rounded to microseconds.
 
-    __slots__ = (
+    Fields an event does not carry keep their class-level default (no per-instance
+    storage), which makes the one-event rows built for every event cheap.
+    """
+
+    FIELDS = (
         "task_id", "name", "state", "state_changed_at", "queue", "routing_key", "exchange",
         "worker", "args", "kwargs", "args_incomplete", "result", "exception", "traceback",
         "retries", "eta", "expires", "parent_id", "root_id", "first_seen_at", "sent_at",
         "received_at", "started_at", "retried_at", "finished_at", "reported_runtime",
         "lost_reason",
     )  # fmt: skip
-
-    # descriptive fields: greatest non-null wins
-    MAX_FIELDS = (
-        "name", "queue", "routing_key", "exchange", "args", "kwargs", "eta", "expires",
-        "parent_id", "root_id",
-    )  # fmt: skip
     # fields that travel with the winning state
     STATE_FIELDS = ("worker", "result", "exception", "traceback", "finished_at",
                     "reported_runtime", "lost_reason")  # fmt: skip
+
+    name: str | None = None
+    queue: str | None = None
+    routing_key: str | None = None
+    exchange: str | None = None
+    worker: str | None = None
+    args: str | None = None
+    kwargs: str | None = None
+    args_incomplete: bool = False
+    result: str | None = None
+    exception: str | None = None
+    traceback: str | None = None
+    retries: int = 0
+    eta: float | None = None
+    expires: float | None = None
+    parent_id: str | None = None
+    root_id: str | None = None
+    sent_at: float | None = None
+    received_at: float | None = None
+    started_at: float | None = None
+    retried_at: float | None = None
+    finished_at: float | None = None
+    reported_runtime: float | None = None
+    lost_reason: str | None = None
 
     def __init__(self, task_id: str, state: str, at: float) -> None:
         self.task_id = task_id
         self.state = state
         self.state_changed_at: float | None = at
-        self.name: str | None = None
-        self.queue: str | None = None
-        self.routing_key: str | None = None
-        self.exchange: str | None = None
-        self.worker: str | None = None
-        self.args: str | None = None
-        self.kwargs: str | None = None
-        self.args_incomplete = False
-        self.result: str | None = None
-        self.exception: str | None = None
-        self.traceback: str | None = None
-        self.retries = 0
-        self.eta: float | None = None
-        self.expires: float | None = None
-        self.parent_id: str | None = None
-        self.root_id: str | None = None
         self.first_seen_at: float = at
-        self.sent_at: float | None = None
-        self.received_at: float | None = None
-        self.started_at: float | None = None
-        self.retried_at: float | None = None
-        self.finished_at: float | None = None
-        self.reported_runtime: float | None = None
-        self.lost_reason: str | None = None
 
     def key(self) -> tuple[int, float, float, str]:
         return state_key(self.state, self.state_changed_at)
@@ -205,7 +204,7 @@ class TaskRow:
         return self
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in TaskRow.__slots__)
+        return tuple(getattr(self, name) for name in TaskRow.FIELDS)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TaskRow) and self.as_tuple() == other.as_tuple()
@@ -338,11 +337,19 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
     kind = event["type"]
     state = TASK_EVENT_STATES[kind]
     task_id = event.get("uuid")
-    if not isinstance(task_id, str) or not 0 < len(task_id) <= MAX_ID:
+    if task_id.__class__ is not str or not 0 < len(task_id) <= MAX_ID:
         raise MalformedEvent("bad_field", "uuid")
-    task_id = clean_text(task_id)
+    if not task_id.isascii() or "\x00" in task_id:
+        task_id = clean_text(task_id)
     at = event_time(event)
-    hostname = _text(event, "hostname")
+    hostname = event.get("hostname")
+    if hostname is not None and (
+        hostname.__class__ is not str
+        or not 0 < len(hostname) <= MAX_NAME
+        or not hostname.isascii()
+        or "\x00" in hostname
+    ):
+        hostname = _text(event, "hostname")
     row = TaskRow(task_id, state, at)
     if kind in ("task-sent", "task-received"):
         row.name = _text(event, "name")
@@ -351,9 +358,13 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
         row.args, args_cut = redactor.call_args(args)
         row.kwargs, kwargs_cut = redactor.call_args(kwargs)
         row.args_incomplete = args_cut or kwargs_cut
-        row.retries = _count(event, "retries") or 0
-        row.eta = _iso_time(event.get("eta"))
-        row.expires = _iso_time(event.get("expires"))
+        retries = event.get("retries")
+        if retries:
+            row.retries = _count(event, "retries") or 0
+        if event.get("eta") is not None:
+            row.eta = _iso_time(event["eta"])
+        if event.get("expires") is not None:
+            row.expires = _iso_time(event["expires"])
         row.parent_id = _text(event, "parent_id", MAX_ID)
         row.root_id = _text(event, "root_id", MAX_ID)
         if kind == "task-sent":

@@ -177,11 +177,12 @@ class Processor:
                 for item in items:
                     self._handle(item)
                 self.stats.set_buffered(self.buffer.size)
-                if self.batch and (
-                    len(self.batch.tasks) >= self.batch_rows
-                    or time.monotonic() - self.batch.started >= self.flush_interval
-                ):
-                    self._flush()
+                if self.batch:
+                    if len(self.batch.tasks) >= self.batch_rows:
+                        self._flush()
+                    elif time.monotonic() - self.batch.started >= self.flush_interval:
+                        # while the writer is busy, keep folding: bigger batches, fewer rows
+                        self._flush(wait=False)
                 if not items and self.buffer.empty():
                     if self.stop_requested.is_set():
                         break
@@ -193,19 +194,27 @@ class Processor:
         finally:
             self.finished.set()
 
-    def _flush(self) -> None:
-        self.stats.add_tally(self.tally)
-        self.tally = Tally()
+    def _flush(self, wait: bool = True) -> None:
         if not self.batch:
             self.batch = Batch()
             return
-        batch, self.batch = self.batch, Batch()
-        while True:  # backpressure: wait for the writer, the buffer absorbs the stream
+        if not wait:
             try:
-                self.out.put(batch, timeout=0.5)
-                return
+                self.out.put_nowait(self.batch)
             except queue.Full:
-                continue
+                return
+        else:
+            while True:  # backpressure: wait for the writer, the buffer absorbs the stream
+                try:
+                    self.out.put(self.batch, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+        if self.batch.newest_event_at is not None:
+            self.rate.add(self.batch.newest_event_at, self.batch.events)
+        self.stats.add_tally(self.tally)
+        self.tally = Tally()
+        self.batch = Batch()
 
     # ---- synchronous use (replays, tests): no threads ---------------------------------------
 
@@ -337,7 +346,6 @@ class Processor:
             batch.newest_event_at = at
         if self.last_event_at is None or at > self.last_event_at:
             self.last_event_at = at
-        self.rate.add(at)
 
     # ---- counters and workers ------------------------------------------------------------
 
