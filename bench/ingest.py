@@ -12,12 +12,15 @@ Cases and metrics (JSON lines, see ARCHITECTURE.md "Benchmarks"):
   `lag_s` (last landed - last published), `peak_rss_mb`, `rss_growth_mb` (peak - idle
   after start), `tasks_seen`. The firehose is paced at `--rate` events/s (default: as fast
   as one process publishes, about 75,000/s here).
+- amqp: the same through RabbitMQ (`--amqp-url`): the events are published into the
+  ingester's queue while it is stopped, then it drains them (kombu publishes only about
+  3,000 events/s from one process, too slow to load it live).
 - burst (`--burst-tasks`, 3 events per task, published at full speed against a redis-server
   with default limits): `tasks_seen`, `events_per_s`, `gaps`, for "burst" (ours, SQLite)
   and "burst-flower".
 
     .venv/bin/python bench/ingest.py [--tasks 20000] [--burst-tasks 50000] [--runs 1]
-        [--cases sqlite,postgresql,flower,burst] [--postgres-url URL]
+        [--cases sqlite,postgresql,amqp,flower,burst] [--postgres-url URL] [--amqp-url URL]
 """
 
 from __future__ import annotations
@@ -129,28 +132,68 @@ def watch(count: Callable[[], int], target: int, since: float) -> tuple[int, flo
 UNLIMITED = ("--client-output-buffer-limit", "pubsub", "0", "0", "0")
 
 
+class AmqpBroker:
+    """RabbitMQ given by URL, looking like EmbeddedRedis to run_ours."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> AmqpBroker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from kombu import Connection
+
+        with Connection(self.url) as connection:  # the ingester's queue outlives it by design
+            connection.default_channel.queue_delete("celeryev.controlplane")
+
+
+def _subscribed(broker: Any, client: Any) -> bool:
+    if isinstance(broker, AmqpBroker):
+        from kombu import Connection
+
+        try:
+            with Connection(broker.url) as connection:
+                _, _, consumers = connection.default_channel.queue_declare(
+                    "celeryev.controlplane", passive=True
+                )
+                return bool(consumers)
+        except Exception:  # noqa: BLE001 - not declared yet
+            return False
+    return bool(client.execute_command("PUBSUB", "NUMPAT") >= 1)
+
+
 def run_ours(
     case: str, database_url: str, tasks: int, kinds: str, rate: float | None,
-    redis_args: tuple[str, ...] = UNLIMITED,
+    redis_args: tuple[str, ...] = UNLIMITED, amqp_url: str | None = None,
 ) -> dict[str, float]:
+    """Our ingester as `controlplane events`. On AMQP the events are published into its
+    queue while it is stopped, then it is started: the drain rate is ours, not kombu's
+    publishing rate (about 3,000/s from one process)."""
     last_kind = kinds.split(",")[-1]
     final_state = {"succeeded": "SUCCESS", "started": "STARTED", "received": "RECEIVED"}[last_kind]
-    with EmbeddedRedis(extra_args=redis_args) as broker:
+    broker_cm: Any = AmqpBroker(amqp_url) if amqp_url else EmbeddedRedis(extra_args=redis_args)
+    with broker_cm as broker:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROLPLANE_")}
         env.update(CONTROLPLANE_BROKER_URL=broker.url, CONTROLPLANE_DATABASE_URL=database_url,
                    CONTROLPLANE_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))  # fmt: skip
-        process = subprocess.Popen(
-            [sys.executable, "-m", "controlplane.cli", "events"], env=env, cwd=str(ROOT),
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis.from_url(broker.url)
+        client = None if amqp_url else redis.Redis.from_url(broker.url)
         engine = create_engine(database_url)
-        try:
+
+        def start() -> subprocess.Popen[bytes]:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "controlplane.cli", "events"], env=env, cwd=str(ROOT),
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
             deadline = time.time() + 30
-            while client.execute_command("PUBSUB", "NUMPAT") < 1:
+            while not _subscribed(broker, client):
                 if time.time() > deadline or process.poll() is not None:
                     raise RuntimeError("the ingester did not subscribe")
                 time.sleep(0.05)
+            return process
+
+        process = start()
+        try:
             time.sleep(0.5)
             prefix = uuid.uuid4().hex[:8]
             query = text("SELECT count(*) FROM tasks WHERE state = :state")
@@ -159,24 +202,28 @@ def run_ours(
                 with engine.connect() as connection:
                     return int(connection.execute(query, {"state": final_state}).scalar() or 0)
 
+            if amqp_url:
+                stop(process)
+                published = publish(broker.url, tasks, kinds, prefix, rate)
+                process = start()
+                began = time.time()
             with RssSampler(process.pid) as rss:
                 idle = rss.peak
-                published = publish(broker.url, tasks, kinds, prefix, rate)
-                seen, reached = watch(landed, tasks, published["started"])
+                if not amqp_url:
+                    published = publish(broker.url, tasks, kinds, prefix, rate)
+                    began = published["started"]
+                seen, reached = watch(landed, tasks, began)
             with engine.connect() as connection:
                 gaps = connection.execute(text("SELECT count(*) FROM event_gaps")).scalar() or 0
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            client.close()
+            stop(process)
+            if client is not None:
+                client.close()
             engine.dispose()
-    elapsed = max(reached - published["started"], 1e-6)
+    elapsed = max(reached - began, 1e-6)
     return {
         "events_per_s": min(seen, tasks) * len(kinds.split(",")) / elapsed,
-        "lag_s": max(0.0, reached - published["ended"]),
+        "lag_s": max(0.0, reached - max(began, published["ended"])),
         "peak_rss_mb": rss.peak / 2**20,
         "rss_growth_mb": (rss.peak - idle) / 2**20,
         "tasks_seen": seen,
@@ -184,6 +231,14 @@ def run_ours(
         "cpu_us_per_event": rss.cpu_used * 1e6 / max(1, seen * len(kinds.split(","))),
         "publish_per_s": published["published"] / max(published["seconds"], 1e-6),
     }
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 # ---- Flower ------------------------------------------------------------------------------
@@ -280,7 +335,8 @@ def sqlite_url(directory: str) -> str:
 
 def report(case: str, runs: list[dict[str, float]], metrics: tuple[str, ...]) -> None:
     units = {"events_per_s": "1/s", "lag_s": "s", "peak_rss_mb": "MB", "rss_growth_mb": "MB",
-             "tasks_seen": "tasks", "gaps": "gaps", "cpu_us_per_event": "us"}  # fmt: skip
+             "tasks_seen": "tasks", "gaps": "gaps", "cpu_us_per_event": "us",
+             "publish_per_s": "1/s"}  # fmt: skip
     for metric in metrics:
         emit(case, metric, statistics.median(run[metric] for run in runs), units[metric])
 
@@ -291,7 +347,8 @@ def main() -> None:
     parser.add_argument("--burst-tasks", type=int, default=50000, help="tasks (3 events each)")
     parser.add_argument("--runs", type=int, default=1, help="runs per case (median reported)")
     parser.add_argument("--rate", type=float, default=None, help="firehose events/s")
-    parser.add_argument("--cases", default="sqlite,postgresql,flower,burst")
+    parser.add_argument("--cases", default="sqlite,postgresql,amqp,flower,burst")
+    parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672//")
     parser.add_argument("--postgres-url",
                         default=os.environ.get("CONTROLPLANE_TEST_POSTGRES_URL", DEFAULT_PG))
     args = parser.parse_args()
@@ -311,6 +368,10 @@ def main() -> None:
                 with PgSchema(args.postgres_url) as url:
                     runs.append(run_ours("postgresql", url, args.tasks, sustained, args.rate))
             report("postgresql", runs, metrics)
+        if "amqp" in cases:
+            runs = [run_ours("amqp", sqlite_url(workdir), args.tasks, sustained, args.rate,
+                             amqp_url=args.amqp_url) for _ in range(args.runs)]  # fmt: skip
+            report("amqp", runs, metrics + ("publish_per_s",))
         if "flower" in cases:
             runs = [run_flower(args.tasks, sustained, args.rate) for _ in range(args.runs)]
             report("flower", runs, metrics)

@@ -57,11 +57,31 @@ class _RawReceiver(EventReceiver):
     def on_consume_ready(
         self, connection: Any, channel: Any, consumers: Any, **kwargs: Any
     ) -> None:
+        _read_ahead(connection)
         self.source.buffer.put_marker(Connected(time.time(), self.source.name))
         try:
             self.wakeup_workers(channel=channel)
         except Exception:  # noqa: BLE001 - a missed wake-up only delays heartbeats
             log.debug("could not wake up workers", exc_info=True)
+
+
+def _read_ahead(connection: Any) -> None:
+    """Let py-amqp read the socket in 64 kB slices instead of frame piece by piece.
+
+    Its TCP transport asks `recv` for exactly the bytes of the next frame part (three calls
+    per event: about 200 µs each event here) but keeps whatever extra `recv` returns in its
+    read buffer, so a larger read is safe and cuts the calls by two orders of magnitude.
+    """
+    transport = getattr(getattr(connection, "connection", None), "transport", None)
+    sock = getattr(transport, "sock", None)
+    if type(transport).__name__ != "TCPTransport" or sock is None:
+        return  # TLS or another transport: leave it alone
+    recv = sock.recv
+
+    def quick_recv(size: int) -> bytes:
+        return recv(max(size, 65536))
+
+    transport._quick_recv = quick_recv
 
 
 class AmqpEventSource:
