@@ -72,7 +72,7 @@ def _read_ahead(connection: Any) -> None:
     per event: about 200 µs each event here) but keeps whatever extra `recv` returns in its
     read buffer, so a larger read is safe and cuts the calls by two orders of magnitude.
     """
-    transport = getattr(getattr(connection, "connection", None), "transport", None)
+    transport: Any = getattr(getattr(connection, "connection", None), "transport", None)
     sock = getattr(transport, "sock", None)
     if type(transport).__name__ != "TCPTransport" or sock is None:
         return  # TLS or another transport: leave it alone
