@@ -3,7 +3,20 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test lint typecheck system-deps clean
+
+# Debian packages the tests drive, as command:package (the package when it has another name):
+# chromium (browser tests), promtool from prometheus (checks deploy/prometheus). Installed when
+# missing and root; otherwise the tests that need them skip on a laptop and fail in CI.
+SYSTEM_PACKAGES := chromium promtool:prometheus
+system-deps:
+	@missing=""; for entry in $(SYSTEM_PACKAGES); do cmd=$${entry%%:*}; pkg=$${entry#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing$$missing: the tests that need them will skip (and fail in CI)"; fi; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +39,7 @@ lint: $(VENV)/.test-deps
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -23,6 +23,13 @@ def make_celery(settings: Settings) -> Celery:
         task_send_sent_event=True,
         broker_connection_retry_on_startup=False,
         broker_connection_timeout=2,
+        # An operator waits for the answer: fail in about a second when the broker is down.
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
         broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
         result_backend_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
         redis_socket_timeout=2,

@@ -103,23 +103,29 @@ def events(ctx: click.Context) -> None:
     import threading
 
     from controlplane import db
+    from controlplane.control.revocations import resend_revocations
     from controlplane.events import Ingester
+    from controlplane.services import build_services
 
     settings = settings_from(ctx)
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `events`")
-    engine = _engine(settings)
+    services = build_services(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def worker_online(hostname: str) -> None:  # a restarted worker forgot its revocations
+        resend_revocations(services, hostname)
+
     try:
-        db.upgrade(engine)
-        ingester = Ingester(settings, engine).start()
+        db.upgrade(services.engine)
+        ingester = Ingester(settings, services.engine, on_worker_online=worker_online).start()
     except ControlplaneError as exc:
-        engine.dispose()
+        services.close()
         fail(str(exc))
         return
-    click.echo(f"ingesting events from {redact_url(settings.broker_url or '')}; Ctrl-C stops")
+    click.echo(f"ingesting events from {redact_url(settings.broker_url or "")}; Ctrl-C stops")
     sys.stdout.flush()
     try:
         while not stop.wait(0.5):
@@ -127,7 +133,7 @@ def events(ctx: click.Context) -> None:
     finally:
         click.echo("stopping: writing what was received…")
         ingester.stop()
-        engine.dispose()
+        services.close()
 
 
 @main.group(name="db")

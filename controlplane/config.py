@@ -7,6 +7,7 @@ guess which of thirty variables was wrong.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import tomllib
@@ -27,6 +28,18 @@ DEFAULT_REDACT_PATTERN = (
     r"(?i)(pass(word|wd|phrase)?|secret|token|api[-_]?key|auth|credential|private[-_]?key"
     r"|session|cookie|signature|access[-_]?key)"
 )
+
+
+@dataclass(frozen=True)
+class QueueScaling:
+    """One queue's overrides of the autoscale_* settings; None keeps the global value."""
+
+    queue: str
+    min_workers: int | None = None
+    max_workers: int | None = None
+    concurrency: int | None = None
+    drain_seconds: float | None = None
+    target_wait_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -53,9 +66,44 @@ class Settings:
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
+    max_payload_bytes: int = 262144  # args + kwargs of a triggered task, as JSON
+    visibility_timeout: float = 3600.0  # the Redis transport's; a longer ETA is delivered twice
+    eta_tolerance_seconds: float = 60.0  # an ETA this far in the past is still accepted
+    revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
     log_level: str = "INFO"
     event_buffer_mb: int = 16  # events received, not yet written, kept in memory
     event_spool_mb: int = 2048  # ...and beyond that on disk (temp dir); past both, a gap
+    # Recommended workers per queue (autoscale.py): targets, bounds and the scale-down window.
+    autoscale_drain_seconds: float = 30.0  # a backlog should be gone within this
+    autoscale_target_wait_seconds: float = 30.0  # p95 of the wait before a task starts
+    autoscale_target_utilisation: float = 0.9  # busy share of the slots at steady load
+    autoscale_min_workers: int = 1  # 0 lets KEDA scale a queue's workers to zero
+    autoscale_max_workers: int = 50
+    autoscale_concurrency: int = 4  # slots per worker when the fleet reports none
+    autoscale_startup_seconds: float = 30.0  # from asking for a worker to its first task
+    autoscale_scale_down_window_seconds: float = 90.0  # plus the HPA's own 60 s (deploy/k8s)
+    autoscale_queues: tuple[QueueScaling, ...] = ()  # per-queue overrides
+
+    def __post_init__(self) -> None:
+        if self.autoscale_min_workers > self.autoscale_max_workers:
+            raise SettingsError(
+                f"autoscale_min_workers ({self.autoscale_min_workers}) is above "
+                f"autoscale_max_workers ({self.autoscale_max_workers})"
+            )
+        for item in self.autoscale_queues:
+            low = self.autoscale_min_workers if item.min_workers is None else item.min_workers
+            high = self.autoscale_max_workers if item.max_workers is None else item.max_workers
+            if low > high:
+                raise SettingsError(
+                    f"autoscale_queues.{item.queue}: min_workers {low} is above max_workers {high}"
+                )
+
+    def autoscale_override(self, queue: str) -> QueueScaling | None:
+        """The per-queue autoscale overrides for `queue`, if any were set."""
+        for item in self.autoscale_queues:
+            if item.queue == queue:
+                return item
+        return None
 
     def __repr__(self) -> str:
         shown = []
@@ -146,6 +194,26 @@ def _as_positive_float(raw: Any, name: str) -> float:
     return value
 
 
+def _as_fraction(raw: Any, name: str) -> float:
+    try:
+        value = float(str(raw).strip()) if not isinstance(raw, bool) else -1.0
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name}: expected a number above 0 and at most 1, got {raw!r}")
+    return value
+
+
+def _as_non_negative_float(raw: Any, name: str) -> float:
+    try:
+        value = float(str(raw).strip()) if not isinstance(raw, bool) else -1.0
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{name}: expected a number of seconds >= 0, got {raw!r}")
+    return value
+
+
 def _as_bool(raw: Any, name: str) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -214,6 +282,39 @@ def _as_log_level(raw: Any, name: str) -> str:
     return level
 
 
+_QUEUE_SCALING_PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "min_workers": _as_int(0),
+    "max_workers": _as_int(1),
+    "concurrency": _as_int(1),
+    "drain_seconds": _as_positive_float,
+    "target_wait_seconds": _as_positive_float,
+}
+
+
+def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
+    """A table of queue -> overrides: a TOML table, or a JSON object in the environment."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            raise SettingsError(f"{name}: expected a JSON object ({exc})") from None
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{name}: expected a table of queue names, got {raw!r}")
+    items = []
+    for queue, overrides in raw.items():
+        _as_list([queue], name)
+        if not isinstance(overrides, dict):
+            raise SettingsError(f"{name}.{queue}: expected a table, got {overrides!r}")
+        values = {}
+        for key, value in overrides.items():
+            if key not in _QUEUE_SCALING_PARSERS:
+                known = ", ".join(_QUEUE_SCALING_PARSERS)
+                raise SettingsError(f"{name}.{queue}: unknown key {key!r} (known: {known})")
+            values[key] = _QUEUE_SCALING_PARSERS[key](value, f"{name}.{queue}.{key}")
+        items.append(QueueScaling(queue=queue, **values))
+    return tuple(items)
+
+
 PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "broker_url": _optional(_as_broker_url),
     "result_backend": _optional(_as_str),
@@ -235,10 +336,25 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "metrics_token": _optional(_as_str),
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
+    "max_payload_bytes": _as_int(1024),
+    "visibility_timeout": _as_positive_float,
+    "eta_tolerance_seconds": _as_positive_float,
+    "revocation_ttl_hours": _as_positive_float,
     "log_level": _as_log_level,
     "event_buffer_mb": _as_int(1, 65536),
     "event_spool_mb": _as_int(0, 1 << 20),
+    "autoscale_drain_seconds": _as_positive_float,
+    "autoscale_target_wait_seconds": _as_positive_float,
+    "autoscale_target_utilisation": _as_fraction,
+    "autoscale_min_workers": _as_int(0),
+    "autoscale_max_workers": _as_int(1),
+    "autoscale_concurrency": _as_int(1),
+    "autoscale_startup_seconds": _as_non_negative_float,
+    "autoscale_scale_down_window_seconds": _as_non_negative_float,
+    "autoscale_queues": _as_queue_scaling,
 }
+# Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
+TABLE_SETTINGS = frozenset({"autoscale_queues"})
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
 
@@ -279,4 +395,4 @@ def _read_toml(path: Path) -> dict[str, Any]:
     section = data.get("controlplane", data)
     if not isinstance(section, dict):
         raise SettingsError(f"{CONFIG_FILE_ENV}: [controlplane] in {path} must be a table")
-    return {k: v for k, v in section.items() if not isinstance(v, dict)}
+    return {k: v for k, v in section.items() if not isinstance(v, dict) or k in TABLE_SETTINGS}

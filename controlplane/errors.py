@@ -19,6 +19,34 @@ class BrokerUnavailable(ControlplaneError):
     """The broker did not answer."""
 
 
+class ActionError(ControlplaneError):
+    """An operator action was refused or failed; `status` is the HTTP answer to give."""
+
+    status = 400
+
+
+class NotFound(ActionError):
+    status = 404
+
+
+class Conflict(ActionError):
+    status = 409
+
+
+class PayloadTooLarge(ActionError):
+    status = 413
+
+
+class ActionFailed(ActionError):
+    """The broker or a worker did not do what we asked (down, no reply)."""
+
+    status = 503
+
+
+class AutoscaleError(ControlplaneError, ValueError):
+    """Autoscale targets or inputs that make no sense (concurrency 0, min above max)."""
+
+
 class IngestError(ControlplaneError):
     """The event ingester cannot run."""
 

@@ -62,7 +62,12 @@ def ensure_admin(services: Services) -> tuple[str, str] | None:
 
 def start_ingester(services: Services) -> Ingester:
     """The event ingester as threads of this process (SQLite allows only this one)."""
-    return Ingester(services.settings, services.engine).start()
+    from controlplane.control.revocations import resend_revocations
+
+    def worker_online(hostname: str) -> None:
+        resend_revocations(services, hostname)
+
+    return Ingester(services.settings, services.engine, on_worker_online=worker_online).start()
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -23,6 +24,7 @@ class Services:
     sessions: sessionmaker[Session]
     celery: Celery
     broker: Broker
+    cache: dict[str, Any] = field(default_factory=dict)  # small per-process caches
 
     def close(self) -> None:
         self.broker.close()

@@ -69,6 +69,9 @@ def wait_for(
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     setattr(item, f"rep_{report.when}", report)
+    if report.failed:
+        for worker in getattr(item, "started_workers", []):
+            report.sections.append((f"log of {worker.hostname}", worker.log()[-20000:]))
     return report
 
 
@@ -197,6 +200,7 @@ def worker_factory(
 ) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real workers on the private Redis; stopped after the test, logs attached on failure."""
     started: list[WorkerProcess] = []
+    request.node.started_workers = started  # the report hook attaches their logs on failure
 
     def factory(queues: tuple[str, ...], **kwargs: Any) -> WorkerProcess:
         kwargs.setdefault("log_dir", tmp_path)
@@ -208,10 +212,6 @@ def worker_factory(
     yield factory
     for worker in started:
         worker.stop()
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        for worker in started:
-            request.node.add_report_section("call", f"log of {worker.hostname}", worker.log())
 
 
 @pytest.fixture(scope="session")

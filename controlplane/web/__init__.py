@@ -43,16 +43,37 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from controlplane.web import api, auth, dashboard, health, security, users
+    from controlplane.web import (
+        actions,
+        api,
+        api_tasks,
+        auth,
+        dashboard,
+        filters,
+        fleet_actions,
+        health,
+        openapi,
+        security,
+        tasks,
+        users,
+    )
 
     auth.init_app(app)
     security.init_app(app)
+    filters.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(users.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(actions.bp)
+    app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(api.bp)
-    csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
+    app.register_blueprint(api_tasks.bp)
+    app.register_blueprint(openapi.bp)
+    # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
+    csrf.exempt(api.bp)
+    csrf.exempt(api_tasks.bp)
     return app
 
 

@@ -114,17 +114,28 @@ def api_role_required(role: str) -> Callable[[F], F]:
     return decorate
 
 
+TOKEN_CACHE_SECONDS = 30.0  # a disabled user or token stops working within this long
+
+
 def _user_from_bearer() -> SessionUser | None:
+    """The token's user; cached briefly so an API call costs no database write."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     services = current_app.extensions["controlplane"]
+    cache: dict[str, tuple[float, SessionUser | None]] = services.cache.setdefault("tokens", {})
+    key = users.hash_token(token.strip())
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() < hit[0]:
+        return hit[1]
     with session_scope(services.sessions) as session:
         user = users.user_for_token(session, token.strip())
-        if user is None:
-            return None
-        return SessionUser(user.id, user.username, user.role)
+        found = SessionUser(user.id, user.username, user.role) if user else None
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, found)
+    return found
 
 
 def actor_name() -> str:

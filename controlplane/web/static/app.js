@@ -20,9 +20,54 @@
   // htmx does not swap 4xx answers by default; ours carry a message worth showing.
   document.addEventListener('htmx:beforeSwap', function (event) {
     var status = event.detail.xhr.status;
-    if (status === 400 || status === 403 || status === 409 || status === 422) {
+    if (status >= 400 && status < 500 && status !== 404) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+
+  // JSON editors: textarea[data-json="list"|"object"] must parse before the form is sent.
+  function checkJson(area) {
+    var text = area.value.trim();
+    var message = '';
+    if (text) {
+      try {
+        var value = JSON.parse(text);
+        var kind = area.getAttribute('data-json');
+        if (kind === 'list' && !Array.isArray(value)) message = 'expected a JSON list, like [1, 2]';
+        if (kind === 'object' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+          message = 'expected a JSON object, like {"key": 1}';
+        }
+      } catch (error) {
+        message = 'not valid JSON: ' + error.message;
+      }
+    }
+    area.setCustomValidity(message);
+    area.classList.toggle('invalid', message !== '');
+    var note = area.parentElement.querySelector('.field-error');
+    if (!note) {
+      note = document.createElement('div');
+      note.className = 'field-error';
+      area.parentElement.appendChild(note);
+    }
+    note.textContent = message;
+    return message === '';
+  }
+  document.addEventListener('input', function (event) {
+    if (event.target.matches && event.target.matches('textarea[data-json]')) checkJson(event.target);
+  });
+  document.addEventListener('submit', function (event) {
+    var areas = event.target.querySelectorAll('textarea[data-json]');
+    var ok = true;
+    areas.forEach(function (area) { ok = checkJson(area) && ok; });
+    if (!ok) { event.preventDefault(); event.target.reportValidity(); }
+  }, true);
+
+  // Trigger form: picking a task preselects the queue it is routed to.
+  document.addEventListener('change', function (event) {
+    if (event.target.id !== 'trigger-name') return;
+    var option = event.target.selectedOptions[0];
+    var queue = document.getElementById('trigger-queue');
+    if (option && queue && option.getAttribute('data-queue')) queue.value = option.getAttribute('data-queue');
   });
 })();

@@ -1,0 +1,298 @@
+"""Recommended workers per queue: how many Celery workers a queue needs now, and why.
+
+The model, written down so that it can be argued with. For one queue, let
+
+    lambda  arrival rate (tasks/s over the last 30 s; bench/autoscale_sim.py assumes that)
+    mu      completion rate (tasks/s over the same window), when known
+    S       mean service time (s per task, from the runtime histogram)
+    B       backlog: tasks not started yet (ready in the broker + reserved by workers
+            (prefetched, or ETA tasks that are due) + scheduled tasks whose time has come)
+    c       concurrency of one worker (pool processes/threads: slots)
+    W       wait target: a task should start within W seconds (at the `wait_quantile`, p95)
+    T       drain target: a backlog should be gone within T seconds
+    L       start-up time: from asking for a worker to its first task
+
+1. Steady state. The offered load is a = lambda * S busy slots on average (Little's law).
+   A fleet of k slots fed by one FIFO queue with Poisson arrivals is an M/M/k queue; Erlang's
+   C formula gives the chance that a task waits at all, C(k, a), and the wait tail
+   P(wait > W) = C(k, a) * exp(-(k - a) * W / S). The steady slots are the smallest k with
+   P(wait > W) <= 1 - wait_quantile, and at least a / target_utilisation so that the fleet
+   keeps some headroom for the time a new worker takes to start (the M/M/k answer alone runs
+   a busy fleet at nearly 100% when W is long compared with S).
+2. Backlog. Workers asked for now help only after L seconds, and meanwhile a backlog that
+   grows (lambda > mu) keeps growing: B' = B + max(0, lambda - mu) * L. That work is B' * S
+   slot-seconds; clearing it within T while new work keeps arriving needs a + B' * S / T
+   slots. (Reserved tasks count: a list-length autoscaler cannot see them.)
+3. Slots needed = max(steady, drain); workers = ceil(slots / c), clamped to [min, max].
+
+No traffic and no backlog gives `min_workers` (0 lets KEDA scale the deployment to zero).
+Work but no measured service time yet (nothing has completed) gives at least one worker, so
+that the first completions can teach us S. Measurements that are NaN, infinite or negative
+are treated as unknown rather than crashing a scrape; configuration that makes no sense
+(concurrency 0, min > max) raises `AutoscaleError`.
+
+`recommend` is pure. `Autoscaler` adds the only state: a scale-down stabilization window, as
+Kubernetes' HPA does it, holding the highest recommendation of the last `window` seconds so
+that a queue that empties for one sample does not lose its workers (and flap back).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from controlplane.errors import AutoscaleError
+
+if TYPE_CHECKING:
+    from controlplane.config import Settings
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What one queue should achieve, and the bounds on its fleet."""
+
+    drain_seconds: float = 30.0
+    target_wait_seconds: float = 30.0
+    target_utilisation: float = 0.9
+    wait_quantile: float = 0.95
+    min_workers: int = 1
+    max_workers: int = 50
+    startup_seconds: float = 30.0  # from asking for a worker to its first task
+
+    def __post_init__(self) -> None:
+        for name in ("drain_seconds", "target_wait_seconds"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise AutoscaleError(f"{name} must be a positive number, got {value!r}")
+        if not (math.isfinite(self.startup_seconds) and self.startup_seconds >= 0):
+            raise AutoscaleError(f"startup_seconds must be >= 0, got {self.startup_seconds!r}")
+        if not (0 < self.target_utilisation <= 1):
+            raise AutoscaleError(
+                f"target_utilisation must be in (0, 1], got {self.target_utilisation!r}"
+            )
+        if not (0 < self.wait_quantile < 1):
+            raise AutoscaleError(f"wait_quantile must be in (0, 1), got {self.wait_quantile!r}")
+        if not (0 <= self.min_workers <= self.max_workers) or self.max_workers < 1:
+            raise AutoscaleError(
+                f"need 0 <= min_workers <= max_workers and max_workers >= 1, "
+                f"got {self.min_workers!r}..{self.max_workers!r}"
+            )
+
+
+@dataclass(frozen=True)
+class QueueLoad:
+    """What was measured about one queue. Measurements may be missing (None) or garbage."""
+
+    arrival_rate: float | None  # tasks/s
+    service_time: float | None  # mean seconds per task; None until something completed
+    backlog: float | None  # ready + reserved + scheduled-due
+    concurrency: int  # slots per worker
+    completion_rate: float | None = None  # tasks/s finished; below arrivals: backlog grows
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A worker count and the sentence that explains it."""
+
+    workers: int
+    reason: str
+    unclamped: int  # before [min, max] and the stabilization window
+    slots: float  # concurrency slots the model asked for
+
+
+def recommend(load: QueueLoad, targets: Targets) -> Recommendation:
+    """Workers this queue needs now, with the reason in words (pure: no clock, no state)."""
+    concurrency = load.concurrency
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise AutoscaleError(f"concurrency must be an integer >= 1, got {concurrency!r}")
+    rate = _measured(load.arrival_rate)
+    service = _measured(load.service_time)
+    backlog = _measured(load.backlog)
+    completed = _measured(load.completion_rate)
+    if service is not None and service <= 0:
+        service = None
+    growth = max(0.0, rate - completed) if rate is not None and completed is not None else 0.0
+    projected = (backlog or 0.0) + growth * targets.startup_seconds
+    facts = _facts(rate, completed, service, backlog, projected, concurrency)
+
+    if not rate and not backlog:
+        slots = 0.0
+    elif service is None:
+        slots = float(concurrency)  # one worker, to learn the service time from it
+    else:
+        offered = (rate or 0.0) * service
+        limit = targets.max_workers * concurrency
+        steady = max(
+            float(
+                wait_target_slots(
+                    offered, service, targets.target_wait_seconds, targets.wait_quantile, limit
+                )
+            ),
+            offered / targets.target_utilisation,
+        )
+        drain = offered + projected * service / targets.drain_seconds
+        slots = max(steady, drain)
+
+    unclamped = math.ceil(slots / concurrency - 1e-9)
+    workers = min(max(unclamped, targets.min_workers), targets.max_workers)
+    reason = f"{facts} -> {_plural(workers, 'worker')}"
+    if workers > unclamped:
+        reason += f" (the minimum; the load needs {unclamped})"
+    elif workers < unclamped:
+        reason += f" (the maximum; the load needs {_count(unclamped)})"
+    return Recommendation(workers=workers, reason=reason, unclamped=unclamped, slots=slots)
+
+
+def wait_target_slots(
+    offered: float, service_time: float, wait: float, quantile: float, limit: int
+) -> int:
+    """Smallest k with P(wait > `wait`) <= 1 - quantile in an M/M/k queue; limit + 1 if none.
+
+    Erlang B by its stable recurrence B(k) = a B(k-1) / (k + a B(k-1)), then
+    C = k B / (k - a (1 - B)). The loop stops at `limit`, so a huge load costs no more
+    than the largest fleet we may recommend.
+    """
+    if offered <= 0:
+        return 0
+    tail = 1.0 - quantile
+    erlang_b = 1.0
+    for k in range(1, limit + 1):
+        erlang_b = offered * erlang_b / (k + offered * erlang_b)
+        if k <= offered:
+            continue
+        erlang_c = k * erlang_b / (k - offered * (1.0 - erlang_b))
+        if erlang_c * math.exp(-(k - offered) * wait / service_time) <= tail:
+            return k
+    return limit + 1
+
+
+def _measured(value: float | None) -> float | None:
+    """A measurement we can use, or None (NaN, infinite, negative, not a number)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
+def _facts(
+    rate: float | None,
+    completed: float | None,
+    service: float | None,
+    backlog: float | None,
+    projected: float,
+    concurrency: int,
+) -> str:
+    backlog_text = f"backlog {_count(backlog)}" if backlog is not None else "backlog unknown"
+    if projected > (backlog or 0.0) + 0.5:
+        backlog_text += f" (about {_count(projected)} by the time new workers start)"
+    parts = [
+        backlog_text,
+        f"{_number(rate)}/s in" if rate is not None else "arrival rate unknown",
+        *([f"{_number(completed)}/s done"] if completed is not None else []),
+        f"{_number(service)} s per task" if service is not None else "no service time yet",
+        f"concurrency {concurrency}",
+    ]
+    return ", ".join(parts)
+
+
+def _count(value: float | None) -> str:
+    return f"{math.ceil((value or 0) - 1e-9):,}"
+
+
+def _number(value: float | None) -> str:
+    value = value or 0.0
+    if value >= 10:
+        return f"{value:,.0f}"
+    return f"{value:.2g}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+class ScaleDownWindow:
+    """Hold the highest recommendation seen in the last `seconds` (the HPA's scale-down rule).
+
+    Scaling up is immediate; scaling down waits until every higher recommendation is older
+    than the window. A sliding-window maximum per queue: memory is bounded by the number of
+    samples in one window.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise AutoscaleError(f"window seconds must be >= 0, got {seconds!r}")
+        self.seconds = seconds
+        self._peaks: dict[str, deque[tuple[float, int]]] = {}
+
+    def apply(self, queue: str, now: float, workers: int) -> int:
+        """Record `workers` at `now` (a monotonic clock) and return the count to run."""
+        peaks = self._peaks.setdefault(queue, deque())
+        while peaks and peaks[0][0] < now - self.seconds:
+            peaks.popleft()
+        while peaks and peaks[-1][1] <= workers:
+            peaks.pop()
+        peaks.append((now, workers))
+        return peaks[0][1]
+
+    def forget(self, queue: str) -> None:
+        self._peaks.pop(queue, None)
+
+
+class Autoscaler:
+    """`recommend` per queue, with each queue's targets and the scale-down window applied."""
+
+    def __init__(self, targets_for: Callable[[str], Targets], window_seconds: float) -> None:
+        self._targets_for = targets_for
+        self.window = ScaleDownWindow(window_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Autoscaler:
+        return cls(
+            lambda queue: targets_for(settings, queue), settings.autoscale_scale_down_window_seconds
+        )
+
+    def recommend(self, queue: str, load: QueueLoad, now: float) -> Recommendation:
+        fresh = recommend(load, self._targets_for(queue))
+        held = self.window.apply(queue, now, fresh.workers)
+        if held == fresh.workers:
+            return fresh
+        reason = (
+            f"{fresh.reason}; holding {_plural(held, 'worker')} for the "
+            f"{self.window.seconds:g} s scale-down window"
+        )
+        return replace(fresh, workers=held, reason=reason)
+
+
+def targets_for(settings: Settings, queue: str) -> Targets:
+    """The global autoscale_* settings with the queue's overrides (autoscale_queues) applied."""
+    targets = Targets(
+        drain_seconds=settings.autoscale_drain_seconds,
+        target_wait_seconds=settings.autoscale_target_wait_seconds,
+        target_utilisation=settings.autoscale_target_utilisation,
+        min_workers=settings.autoscale_min_workers,
+        max_workers=settings.autoscale_max_workers,
+        startup_seconds=settings.autoscale_startup_seconds,
+    )
+    override = settings.autoscale_override(queue)
+    if override is None:
+        return targets
+    changes = {
+        name: getattr(override, name)
+        for name in ("drain_seconds", "target_wait_seconds", "min_workers", "max_workers")
+        if getattr(override, name) is not None
+    }
+    return replace(targets, **changes)
+
+
+def concurrency_for(settings: Settings, queue: str, measured: int | None) -> int:
+    """Slots per worker: the queue's override, else what the fleet reports, else the setting."""
+    override = settings.autoscale_override(queue)
+    if override is not None and override.concurrency is not None:
+        return override.concurrency
+    if measured is not None and measured >= 1:
+        return measured
+    return settings.autoscale_concurrency

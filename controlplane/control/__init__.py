@@ -1,0 +1,37 @@
+"""Operator actions: trigger, retry, revoke, bulk, and queue/worker control.
+
+The console, the JSON API and the CLI all call these functions; every call is written to the
+action log (`actions`) before its answer is returned, refusals and failures included.
+"""
+
+from controlplane.control.fleet import (
+    add_consumer,
+    cancel_consumer,
+    pool_resize,
+    purge_queue,
+    shutdown_worker,
+)
+from controlplane.control.log import ActionResult, run_action
+from controlplane.control.registry import known_task_names, routed_queue
+from controlplane.control.revocations import resend_revocations
+from controlplane.control.tasks import bulk, retry, revoke, trigger
+from controlplane.control.validate import TriggerRequest, parse_trigger
+
+__all__ = [
+    "ActionResult",
+    "TriggerRequest",
+    "add_consumer",
+    "bulk",
+    "cancel_consumer",
+    "known_task_names",
+    "parse_trigger",
+    "pool_resize",
+    "purge_queue",
+    "resend_revocations",
+    "retry",
+    "revoke",
+    "routed_queue",
+    "run_action",
+    "shutdown_worker",
+    "trigger",
+]

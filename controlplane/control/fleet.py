@@ -1,0 +1,130 @@
+"""Admin actions on queues and workers: purge, pool size, consumers, shutdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from controlplane.control.log import ActionResult, run_action
+from controlplane.control.validate import QUEUE_NAME
+from controlplane.errors import ActionError, ActionFailed
+from controlplane.services import Services
+
+HOSTNAME_MAX = 255
+
+
+def _check_queue(queue: str) -> None:
+    if not QUEUE_NAME.fullmatch(queue or ""):
+        raise ActionError("queue: expected a queue name (letters, digits, . : @ - _)")
+
+
+def _check_hostname(hostname: str) -> None:
+    if not hostname or len(hostname) > HOSTNAME_MAX or any(c.isspace() for c in hostname):
+        raise ActionError("hostname: expected a worker name such as celery@host")
+
+
+def _reply_of(services: Services, replies: list[dict[str, Any]] | None, hostname: str) -> Any:
+    """The worker's own reply, or ActionFailed naming who did not answer or what it said."""
+    for reply in replies or []:
+        if hostname in reply:
+            answer = reply[hostname]
+            if isinstance(answer, dict) and "error" in answer:
+                raise ActionFailed(f"{hostname} refused: {answer['error']}")
+            return answer
+    raise ActionFailed(
+        f"{hostname} did not answer within {services.settings.inspect_timeout:g} s (is it online?)"
+    )
+
+
+def purge_queue(
+    services: Services,
+    actor: str,
+    queue: str,
+    confirm: str | None,
+    idempotency_key: str | None = None,
+) -> ActionResult:
+    """Delete every waiting message of a queue; the operator types the queue name to confirm."""
+
+    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+        _check_queue(queue)
+        if confirm != queue:
+            raise ActionError(f"type the queue name {queue!r} to confirm the purge")
+        with services.celery.connection_for_write() as connection:
+            purged = connection.default_channel.queue_purge(queue) or 0
+        return 200, {"queue": queue, "purged": int(purged)}
+
+    return run_action(services, actor, "purge_queue", queue[:255], {"confirm": confirm}, perform,
+                      idempotency_key)  # fmt: skip
+
+
+def pool_resize(
+    services: Services, actor: str, hostname: str, delta: Any, idempotency_key: str | None = None
+) -> ActionResult:
+    """Grow (delta > 0) or shrink (delta < 0) a worker's pool."""
+
+    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+        _check_hostname(hostname)
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > 64:
+            raise ActionError("delta: expected a non-zero integer between -64 and 64")
+        control = services.celery.control
+        method = control.pool_grow if delta > 0 else control.pool_shrink
+        replies = method(
+            abs(delta), destination=[hostname], reply=True,
+            timeout=services.settings.inspect_timeout,
+        )  # fmt: skip
+        answer = _reply_of(services, replies, hostname)
+        return 200, {"hostname": hostname, "delta": delta, "reply": answer}
+
+    return run_action(services, actor, "pool_resize", hostname[:255], {"delta": delta}, perform,
+                      idempotency_key)  # fmt: skip
+
+
+def add_consumer(
+    services: Services, actor: str, hostname: str, queue: str, idempotency_key: str | None = None
+) -> ActionResult:
+    """Make a worker start consuming from `queue`."""
+
+    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+        _check_hostname(hostname)
+        _check_queue(queue)
+        replies = services.celery.control.add_consumer(
+            queue, destination=[hostname], reply=True, timeout=services.settings.inspect_timeout
+        )
+        answer = _reply_of(services, replies, hostname)
+        return 200, {"hostname": hostname, "queue": queue, "reply": answer}
+
+    return run_action(services, actor, "add_consumer", hostname[:255], {"queue": queue}, perform,
+                      idempotency_key)  # fmt: skip
+
+
+def cancel_consumer(
+    services: Services, actor: str, hostname: str, queue: str, idempotency_key: str | None = None
+) -> ActionResult:
+    """Make a worker stop consuming from `queue`."""
+
+    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+        _check_hostname(hostname)
+        _check_queue(queue)
+        replies = services.celery.control.cancel_consumer(
+            queue, destination=[hostname], reply=True, timeout=services.settings.inspect_timeout
+        )
+        answer = _reply_of(services, replies, hostname)
+        return 200, {"hostname": hostname, "queue": queue, "reply": answer}
+
+    return run_action(services, actor, "cancel_consumer", hostname[:255], {"queue": queue},
+                      perform, idempotency_key)  # fmt: skip
+
+
+def shutdown_worker(
+    services: Services, actor: str, hostname: str, idempotency_key: str | None = None
+) -> ActionResult:
+    """Ask a worker to shut down (warm: it finishes its running tasks first)."""
+
+    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+        _check_hostname(hostname)
+        services.celery.control.shutdown(destination=[hostname])
+        return 202, {"hostname": hostname, "shutdown": "requested"}
+
+    return run_action(services, actor, "shutdown_worker", hostname[:255], {}, perform,
+                      idempotency_key)  # fmt: skip

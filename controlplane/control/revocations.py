@@ -1,0 +1,60 @@
+"""Revocations that survive worker restarts: stored, and sent again to workers coming online."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from controlplane.db import session_scope
+from controlplane.models import Revocation
+from controlplane.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def remember(
+    session: Session,
+    services: Services,
+    task_ids: list[str],
+    actor: str,
+    terminate: bool,
+    signal: str | None,
+) -> None:
+    now = datetime.now(UTC)
+    expires = now + timedelta(hours=services.settings.revocation_ttl_hours)
+    for task_id in task_ids:
+        row = session.get(Revocation, task_id)
+        if row is None:
+            row = Revocation(task_id=task_id)
+            session.add(row)
+        row.revoked_at = now
+        row.expires_at = expires
+        row.terminate = terminate
+        row.signal = signal
+        row.actor = actor
+
+
+def active_revocations(session: Session) -> list[str]:
+    now = datetime.now(UTC)
+    return list(session.scalars(select(Revocation.task_id).where(Revocation.expires_at > now)))
+
+
+def resend_revocations(services: Services, hostname: str | None = None) -> int:
+    """Send every unexpired revocation again (to `hostname` only when given); drop expired ones.
+
+    Workers keep revoked ids in memory, so a restarted worker would run a revoked ETA task it
+    gets back from the broker. The event ingester calls this on every worker-online event.
+    """
+    with session_scope(services.sessions) as session:
+        session.execute(delete(Revocation).where(Revocation.expires_at <= datetime.now(UTC)))
+        task_ids = active_revocations(session)
+    if not task_ids:
+        return 0
+    destination = [hostname] if hostname else None
+    for start in range(0, len(task_ids), 1000):
+        services.celery.control.revoke(task_ids[start : start + 1000], destination=destination)
+    log.info("re-sent %d revocation(s) to %s", len(task_ids), hostname or "all workers")
+    return len(task_ids)

@@ -1,0 +1,251 @@
+"""The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json.
+
+Written by hand: a test checks that every /api/v1 route of the app appears here, so the
+document cannot drift from the code without failing the suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {"$ref": "#/components/responses/Error"}
+JSON_BODY = "application/json"
+
+
+def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {JSON_BODY: {"schema": schema}}}
+
+
+def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description}
+    if schema:
+        response["content"] = {JSON_BODY: {"schema": schema}}
+    return response
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(code): ERROR for code in codes}
+
+
+IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The same key twice acts once and returns the first answer.",
+    "schema": {"type": "string", "maxLength": 128},
+}
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
+HOSTNAME = {"name": "hostname", "in": "path", "required": True, "schema": {"type": "string"}}
+QUEUE = {"name": "queue", "in": "path", "required": True, "schema": {"type": "string"}}
+FILTER_PARAMS = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+    for name in ("state", "name", "queue", "worker", "since", "until", "text", "cursor")
+] + [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}}]
+
+TASK_FILTER = {
+    "type": "object",
+    "properties": {
+        key: {"type": "string"}
+        for key in ("state", "name", "queue", "worker", "since", "until", "text")
+    },
+    "additionalProperties": False,
+}
+
+
+def document() -> dict[str, Any]:
+    action_response = _ok("Accepted", {"$ref": "#/components/schemas/ActionAnswer"})
+    paths: dict[str, Any] = {
+        "/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("User")}}},
+        "/queues": {"get": {"summary": "Queue depths (from the sampler)",
+                            "responses": {"200": _ok("Queues")}}},
+        "/workers": {"get": {"summary": "Workers and their health",
+                             "responses": {"200": _ok("Workers")}}},
+        "/task-names": {"get": {"summary": "Task names an operator may trigger",
+                                "responses": {"200": _ok("Names")}}},
+        "/tasks": {
+            "get": {
+                "summary": "Task history, newest first, keyset pages",
+                "parameters": FILTER_PARAMS,
+                "responses": {"200": _ok("A page of tasks"), **_errors(400)},
+            },
+            "post": {
+                "summary": "Trigger a registered task",
+                "parameters": [IDEMPOTENCY],
+                "requestBody": _body({"$ref": "#/components/schemas/Trigger"}),
+                "responses": {"202": action_response, **_errors(400, 403, 409, 413, 415, 503)},
+            },
+        },
+        "/tasks/{task_id}": {
+            "get": {
+                "summary": "One task with its children, retries and progress",
+                "parameters": [TASK_ID],
+                "responses": {"200": _ok("Task"), **_errors(404)},
+            }
+        },
+        "/tasks/{task_id}/retry": {
+            "post": {
+                "summary": "Send a finished task again with its stored args (links retry_of)",
+                "parameters": [TASK_ID, IDEMPOTENCY],
+                "responses": {"202": action_response, **_errors(400, 403, 404, 409, 503)},
+            }
+        },
+        "/tasks/{task_id}/revoke": {
+            "post": {
+                "summary": "Revoke a queued, scheduled or running task",
+                "parameters": [TASK_ID, IDEMPOTENCY],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "terminate": {"type": "boolean"},
+                            "signal": {"type": "string", "example": "SIGTERM"},
+                        },
+                    },
+                    required=False,
+                ),
+                "responses": {"202": action_response, **_errors(400, 403, 404, 409, 503)},
+            }
+        },
+        "/tasks/bulk": {
+            "post": {
+                "summary": "Retry or revoke every task matching a filter (dry run first)",
+                "parameters": [IDEMPOTENCY],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["action"],
+                        "properties": {
+                            "action": {"enum": ["retry", "revoke"]},
+                            "filter": TASK_FILTER,
+                            "dry_run": {"type": "boolean", "default": True},
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _ok("Dry run: how many would be acted on"),
+                    "202": action_response,
+                    **_errors(400, 403),
+                },
+            }
+        },
+        "/actions": {
+            "get": {
+                "summary": "The action log, newest first",
+                "parameters": [
+                    {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                    for n in ("actor", "action", "target", "outcome", "since", "until", "cursor")
+                ],
+                "responses": {"200": _ok("A page of actions"), **_errors(400)},
+            }
+        },
+        "/queues/{queue}/purge": {
+            "post": {
+                "summary": "Delete every waiting message of a queue (admin)",
+                "parameters": [QUEUE, IDEMPOTENCY],
+                "requestBody": _body(
+                    {"type": "object", "required": ["confirm"],
+                     "properties": {"confirm": {"type": "string"}}}
+                ),
+                "responses": {"200": _ok("Purged"), **_errors(400, 403, 503)},
+            }
+        },
+        "/workers/{hostname}/pool": {
+            "post": {
+                "summary": "Grow (delta > 0) or shrink a worker's pool (admin)",
+                "parameters": [HOSTNAME, IDEMPOTENCY],
+                "requestBody": _body(
+                    {"type": "object", "required": ["delta"],
+                     "properties": {"delta": {"type": "integer"}}}
+                ),
+                "responses": {"200": _ok("Resized"), **_errors(400, 403, 503)},
+            }
+        },
+        "/workers/{hostname}/consumers": {
+            "post": {
+                "summary": "Make a worker consume a queue (admin)",
+                "parameters": [HOSTNAME, IDEMPOTENCY],
+                "requestBody": _body(
+                    {"type": "object", "required": ["queue"],
+                     "properties": {"queue": {"type": "string"}}}
+                ),
+                "responses": {"200": _ok("Consuming"), **_errors(400, 403, 503)},
+            }
+        },
+        "/workers/{hostname}/consumers/{queue}/cancel": {
+            "post": {
+                "summary": "Make a worker stop consuming a queue (admin)",
+                "parameters": [HOSTNAME, QUEUE, IDEMPOTENCY],
+                "responses": {"200": _ok("Cancelled"), **_errors(400, 403, 503)},
+            }
+        },
+        "/workers/{hostname}/shutdown": {
+            "post": {
+                "summary": "Ask a worker to shut down warmly (admin)",
+                "parameters": [HOSTNAME, IDEMPOTENCY],
+                "responses": {"202": _ok("Requested"), **_errors(400, 403)},
+            }
+        },
+    }  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "controlplane API",
+            "version": "1",
+            "description": "Operate a Celery fleet: tasks, actions, queues, workers. "
+            "Send `Authorization: Bearer <token>` (from `controlplane users token NAME`).",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                "Error": {
+                    "description": "The request was refused or failed; `error` says why.",
+                    "content": {
+                        JSON_BODY: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["error"],
+                                "properties": {"error": {"type": "string"}},
+                            }
+                        }
+                    },
+                }
+            },
+            "schemas": {
+                "Trigger": {
+                    "type": "object",
+                    "required": ["name"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "args": {"type": "array"},
+                        "kwargs": {"type": "object"},
+                        "queue": {"type": "string"},
+                        "countdown": {"type": "number", "minimum": 0},
+                        "eta": {"type": "string", "format": "date-time"},
+                        "priority": {"type": "integer", "minimum": 0, "maximum": 9},
+                    },
+                },
+                "ActionAnswer": {
+                    "type": "object",
+                    "properties": {
+                        "task_id": {"type": "string"},
+                        "retry_of": {"type": ["string", "null"]},
+                        "action_id": {"type": "integer"},
+                        "idempotent_replay": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_json() -> Any:
+    return jsonify(document())
