@@ -125,7 +125,8 @@ def events(ctx: click.Context) -> None:
         services.close()
         fail(str(exc))
         return
-    click.echo(f"ingesting events from {redact_url(settings.broker_url or "")}; Ctrl-C stops")
+    shown = redact_url(settings.broker_url or '')
+    click.echo(f"ingesting events from {shown}; Ctrl-C stops")
     sys.stdout.flush()
     try:
         while not stop.wait(0.5):
