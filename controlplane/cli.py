@@ -125,7 +125,7 @@ def events(ctx: click.Context) -> None:
         services.close()
         fail(str(exc))
         return
-    shown = redact_url(settings.broker_url or '')
+    shown = redact_url(settings.broker_url or "")
     click.echo(f"ingesting events from {shown}; Ctrl-C stops")
     sys.stdout.flush()
     try:
