@@ -260,7 +260,7 @@ class Ingester:
             return
         time.sleep(min(1.0, self.flush_interval * 5))  # let the first events land
         assert self.processor
-        expected = sum(1 for status, _, _ in self.processor.workers.values() if status == "online")
+        expected = self.processor.online_workers()
         rows = reconcile(
             self._celery,
             self.store,

@@ -55,6 +55,17 @@ _KIND = {
 }  # fmt: skip
 LABEL_CACHE_SIZE = 50_000
 HEARTBEAT_GRACE = 2.0  # seconds past two missed heartbeats before a worker counts as lost
+_NEAR_REAL_TIME = 1 << 20  # heartbeats are judged only with less than this much unprocessed
+
+
+@dataclass
+class SeenWorker:
+    """What expiry needs: the worker's own clock for ordering, ours for silence."""
+
+    status: str
+    at: float  # event time (the worker's clock) of the newest event
+    freq: float
+    seen: float  # our clock when that event was processed
 
 
 @dataclass
@@ -156,7 +167,7 @@ class Processor:
         self.tally = Tally()
         self.rate = RateWindow()
         self.labels: OrderedDict[str, tuple[str, str, float | None]] = OrderedDict()
-        self.workers: dict[str, tuple[str, float, float]] = {}  # host -> (status, beat, freq)
+        self.workers: dict[str, SeenWorker] = {}
         self.last_event_at: float | None = None
         self.disconnected_at: float | None = None
         self.connected_since: float | None = None
@@ -170,6 +181,7 @@ class Processor:
         self.thread.start()
 
     def _run(self) -> None:
+        next_expiry = 0.0
         try:
             while True:
                 timeout = max(0.0, self.flush_interval - (time.monotonic() - self.batch.started))
@@ -183,9 +195,10 @@ class Processor:
                     elif time.monotonic() - self.batch.started >= self.flush_interval:
                         # while the writer is busy, keep folding: bigger batches, fewer rows
                         self._flush(wait=False)
-                if not items and self.buffer.empty():
-                    if self.stop_requested.is_set():
-                        break
+                if not items and self.buffer.empty() and self.stop_requested.is_set():
+                    break
+                if time.monotonic() >= next_expiry and self.buffer.size < _NEAR_REAL_TIME:
+                    next_expiry = time.monotonic() + 1.0
                     self._expire_workers(time.time())
             self._flush()
         except Exception:  # pragma: no cover - a bug here must not pass silently
@@ -381,10 +394,10 @@ class Processor:
 
     def _track_worker(self, kind: str, row: WorkerRow) -> None:
         previous = self.workers.get(row.hostname)
-        if previous is not None and previous[1] > row.status_at:
+        if previous is not None and previous.at > row.status_at:
             return  # an older event than what we know
-        freq = row.freq or 2.0
-        self.workers[row.hostname] = (row.status, row.status_at, freq)
+        self.workers[row.hostname] = SeenWorker(row.status, row.status_at, row.freq or 2.0,
+                                                time.time())  # fmt: skip
         if kind == "worker-online":
             self.batch.online.append(row.hostname)
             if self.on_worker_online is not None:
@@ -397,27 +410,36 @@ class Processor:
 
     def seed_workers(self, rows: list[WorkerRow]) -> None:
         """Workers the database says are online, so heartbeat expiry covers them too."""
+        now = time.time()
         for row in rows:
             if row.hostname not in self.workers:
-                self.workers[row.hostname] = (row.status, row.status_at, row.freq or 2.0)
+                self.workers[row.hostname] = SeenWorker(row.status, row.status_at,
+                                                        row.freq or 2.0, now)  # fmt: skip
+
+    def online_workers(self) -> int:
+        return sum(1 for seen in self.workers.values() if seen.status == "online")
 
     def _expire_workers(self, now: float) -> None:
-        """A worker silent for two heartbeats (plus grace) is lost, and so is what it ran."""
+        """A worker silent for two heartbeats (plus grace) is lost, and so is what it ran.
+
+        Silence is measured on our clock (a worker's clock may be off); the LOST time is
+        put on the worker's clock, so it orders correctly against that worker's events.
+        """
         if self.connected_since is None:
             return
-        for hostname, (status, beat, freq) in list(self.workers.items()):
-            if status != "online":
+        for hostname, seen in list(self.workers.items()):
+            if seen.status != "online":
                 continue
-            deadline = beat + 2 * freq + HEARTBEAT_GRACE
+            window = 2 * seen.freq + HEARTBEAT_GRACE
             # after a (re)connect, give the worker a chance to answer the wake-up first
-            if now < deadline or now < self.connected_since + 2 * freq + HEARTBEAT_GRACE:
+            if now < seen.seen + window or now < self.connected_since + window:
                 continue
-            lost_at = round(beat + 2 * freq, 6)
-            self.workers[hostname] = ("lost", lost_at, freq)
+            lost_at = round(seen.at + 2 * seen.freq, 6)
+            self.workers[hostname] = SeenWorker("lost", lost_at, seen.freq, now)
             row = WorkerRow(hostname, "lost", lost_at)
             row.offline_at = lost_at
             self.batch.add_worker(row)
-            when = time.strftime("%H:%M:%S", time.gmtime(beat))
+            when = time.strftime("%H:%M:%S", time.gmtime(seen.at))
             self.batch.lost_checks.append(LostCheck(
                 hostname, lost_at,
                 f"worker {hostname} stopped sending heartbeats after {when} UTC "
