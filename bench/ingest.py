@@ -19,7 +19,7 @@ Cases and metrics (JSON lines, see ARCHITECTURE.md "Benchmarks"):
   with default limits): `tasks_seen`, `events_per_s`, `gaps`, for "burst" (ours, SQLite)
   and "burst-flower".
 
-    .venv/bin/python bench/ingest.py [--tasks 20000] [--burst-tasks 50000] [--runs 1]
+    .venv/bin/python bench/ingest.py [--tasks 10000] [--burst-tasks 50000] [--runs 1]
         [--cases sqlite,postgresql,amqp,flower,burst] [--postgres-url URL] [--amqp-url URL]
 """
 
@@ -344,7 +344,7 @@ def report(case: str, runs: list[dict[str, float]], metrics: tuple[str, ...]) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="event ingestion: ours vs Flower")
-    parser.add_argument("--tasks", type=int, default=20000, help="tasks (4 events each)")
+    parser.add_argument("--tasks", type=int, default=10000, help="tasks (4 events each)")
     parser.add_argument("--burst-tasks", type=int, default=50000, help="tasks (3 events each)")
     parser.add_argument("--runs", type=int, default=1, help="runs per case (median reported)")
     parser.add_argument("--rate", type=float, default=None, help="firehose events/s")
