@@ -53,7 +53,7 @@ _KIND = {
     "task-succeeded": "succeeded", "task-failed": "failed", "task-retried": "retried",
     "task-revoked": "revoked", "task-rejected": "rejected",
 }  # fmt: skip
-LABEL_CACHE_SIZE = 50_000
+LABEL_CACHE_SIZE = 20_000
 HEARTBEAT_GRACE = 2.0  # seconds past two missed heartbeats before a worker counts as lost
 _NEAR_REAL_TIME = 1 << 20  # heartbeats are judged only with less than this much unprocessed
 
@@ -193,8 +193,9 @@ class Processor:
                     if len(self.batch.tasks) >= self.batch_rows:
                         self._flush()
                     elif time.monotonic() - self.batch.started >= self.flush_interval:
-                        # while the writer is busy, keep folding: bigger batches, fewer rows
-                        self._flush(wait=False)
+                        # while the writer is busy and events keep coming, keep folding them
+                        # (bigger batches, fewer rows); with nothing to fold, wait for it
+                        self._flush(wait=not items)
                 if not items and self.buffer.empty() and self.stop_requested.is_set():
                     break
                 if time.monotonic() >= next_expiry and self.buffer.size < _NEAR_REAL_TIME:
