@@ -137,7 +137,7 @@ class RawBuffer:
         else:
             self._items.append((overflow, 0))
 
-    def take(self, timeout: float, max_bytes: int = 1 << 22) -> list[Any]:
+    def take(self, timeout: float, max_bytes: int = 1 << 21) -> list[Any]:
         """Items in arrival order, up to about `max_bytes`; waits up to `timeout` for one."""
         with self._cond:
             if not self._items and self._spool_write == self._spool_read:
