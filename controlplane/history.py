@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
 from controlplane.models import Action, Task
 
@@ -25,13 +26,6 @@ ALL_STATES = ("PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY", *TERMINAL_S
 
 class BadFilter(ControlplaneError):
     """A filter value we cannot use; the message names the field."""
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; everything we store is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def parse_time(text: str | None, field: str) -> datetime | None:

@@ -53,6 +53,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         fleet,
         fleet_actions,
         health,
+        insights,
         openapi,
         security,
         tasks,
@@ -69,6 +70,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(actions.bp)
+    app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 
 from controlplane.fleet import fleet_view
+from controlplane.insights import insights
 from controlplane.web.auth import role_required
 
 bp = Blueprint("dashboard", __name__)
@@ -21,5 +22,7 @@ def index() -> Any:
 @bp.get("/fragments/fleet")
 @role_required("viewer")
 def fleet_fragment() -> Any:
-    view = fleet_view(current_app.extensions["controlplane"])
-    return render_template("_fleet.html", fleet=view)
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services)
+    succeeded, failed = insights(services).throughput.per_minute(last=5)
+    return render_template("_fleet.html", fleet=view, succeeded=succeeded, failed=failed)
