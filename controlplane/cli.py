@@ -137,6 +137,21 @@ def events(ctx: click.Context) -> None:
         services.close()
 
 
+@main.command()
+@click.pass_context
+def scheduler(ctx: click.Context) -> None:
+    """Sample queue depth, inspect workers, apply retention (run any number: one leads)."""
+    from controlplane.scheduler import run_scheduler
+
+    settings = settings_from(ctx)
+    if not settings.broker_url:
+        fail("CONTROLPLANE_BROKER_URL: required by `scheduler`")
+    try:
+        run_scheduler(settings)
+    except ControlplaneError as exc:
+        fail(str(exc))
+
+
 @main.group(name="db")
 def db_group() -> None:
     """Create or migrate the database schema."""
@@ -230,6 +245,15 @@ def users_token(ctx: click.Context, name: str) -> None:
     finally:
         engine.dispose()
     click.echo(token)
+
+
+def _register_audit() -> None:
+    from controlplane.migrations_audit.cli import audit_command
+
+    main.add_command(audit_command, name="audit")
+
+
+_register_audit()
 
 
 if __name__ == "__main__":  # pragma: no cover

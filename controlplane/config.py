@@ -57,6 +57,9 @@ class Settings:
     inspect_interval: float = 30.0  # seconds between worker inspections
     inspect_timeout: float = 1.0  # seconds a broadcast inspect() waits for replies
     retention_days: float = 14.0  # task history and samples older than this are deleted
+    stuck_task_seconds: float = 1800.0  # a task STARTED longer than this is shown as stuck
+    leader_lock_ttl: float = 15.0  # seconds the scheduler's leader lock lives unless renewed
+    lock_url: str | None = None  # Redis for the leader lock; None: the broker or result Redis
     redact_pattern: str = DEFAULT_REDACT_PATTERN
     max_arg_chars: int = 4096  # args/kwargs/result reprs are cut to this many characters
     max_traceback_chars: int = 16384
@@ -130,6 +133,14 @@ class Settings:
             return self.result_backend
         if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
             return self.broker_url
+        return None
+
+    @property
+    def effective_lock_url(self) -> str | None:
+        """The Redis that holds the scheduler's leader lock: set, or the broker's, or results'."""
+        for url in (self.lock_url, self.broker_url, self.result_backend):
+            if url and url.startswith(("redis://", "rediss://")):
+                return url
         return None
 
     @property
@@ -251,6 +262,14 @@ def _as_broker_url(raw: Any, name: str) -> str:
     return url
 
 
+def _as_redis_url(raw: Any, name: str) -> str:
+    url = _as_broker_url(raw, name)
+    if not url.startswith(("redis://", "rediss://")):
+        message = f"{name}: expected a redis:// or rediss:// URL, got {redact_url(url)!r}"
+        raise SettingsError(message)
+    return url
+
+
 def _as_database_url(raw: Any, name: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -327,6 +346,9 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "inspect_interval": _as_positive_float,
     "inspect_timeout": _as_positive_float,
     "retention_days": _as_positive_float,
+    "stuck_task_seconds": _as_positive_float,
+    "leader_lock_ttl": _as_positive_float,
+    "lock_url": _optional(_as_redis_url),
     "redact_pattern": _as_regex,
     "max_arg_chars": _as_int(64),
     "max_traceback_chars": _as_int(256),

@@ -20,6 +20,7 @@ from controlplane.config import Settings
 from controlplane.embedded import EmbeddedRedis, die_with_parent
 from controlplane.events import Ingester
 from controlplane.models import User
+from controlplane.scheduler import FleetScheduler
 from controlplane.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
         login = ensure_admin(services)
         ingester = start_ingester(services)
         stack.callback(ingester.stop)  # runs before the broker and database go away
+        fleet_scheduler = FleetScheduler(services).start()
+        stack.callback(fleet_scheduler.stop)
 
         if demo_worker:
             worker = start_demo_worker(settings, settings.queues)

@@ -92,7 +92,9 @@ class Task(Base):
         Index("ix_tasks_first_seen", "first_seen_at", "task_id"),
         Index("ix_tasks_state_time", "state", "first_seen_at"),
         Index("ix_tasks_name_time", "name", "first_seen_at"),
-        Index("ix_tasks_queue_state", "queue", "state"),
+        # first_seen_at last: "oldest waiting task of a queue" is one index probe.
+        Index("ix_tasks_queue_state", "queue", "state", "first_seen_at"),
+        Index("ix_tasks_finished", "finished_at"),  # completions per queue per minute
         Index("ix_tasks_worker_time", "worker", "first_seen_at"),
     )
 
@@ -114,6 +116,8 @@ class Worker(Base):
     concurrency: Mapped[int | None] = mapped_column(Integer)
     queues: Mapped[str | None] = mapped_column(Text)  # JSON list, from active_queues()
     registered: Mapped[str | None] = mapped_column(Text)  # JSON list, from registered()
+    # Last time the worker answered the scheduler's ping/inspect (liveness without events).
+    inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -127,11 +131,30 @@ class QueueSample(Base):
     unacked: Mapped[int] = mapped_column(Integer, default=0)
     scheduled: Mapped[int] = mapped_column(Integer, default=0)
     consumers: Mapped[int] = mapped_column(Integer, default=0)
+    rate_in: Mapped[float | None] = mapped_column(Float)  # tasks/s first seen on this queue
+    rate_out: Mapped[float | None] = mapped_column(Float)  # tasks/s finished from this queue
+    oldest_waiting_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_queue_samples_queue_time", "queue", "sampled_at"),
         Index("ix_queue_samples_time", "sampled_at"),
     )
+
+
+class FleetStatus(Base):
+    """One row the sampling scheduler keeps current: who samples, and whether the broker answers.
+
+    Console replicas that do not sample read it to say "broker unreachable since ...".
+    """
+
+    __tablename__ = "fleet_status"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    sampler: Mapped[str | None] = mapped_column(String(255))
+    last_sample_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    broker_error: Mapped[str | None] = mapped_column(Text)
+    broker_down_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Action(Base):

@@ -13,6 +13,7 @@ from controlplane.broker import Broker, broker_for
 from controlplane.celery_app import make_celery
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory
+from controlplane.snapshot import LatestSample
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Services:
     sessions: sessionmaker[Session]
     celery: Celery
     broker: Broker
+    # The last fleet sample, kept by this process's scheduler while it leads (else empty).
+    latest: LatestSample = field(default_factory=LatestSample)
     cache: dict[str, Any] = field(default_factory=dict)  # small per-process caches
 
     def close(self) -> None:

@@ -148,6 +148,7 @@ def start_worker(
     prefetch: int = 1,
     extra_args: tuple[str, ...] = (),
     wait: bool = True,
+    result_backend: str | None = None,
 ) -> WorkerProcess:
     name = name or f"w{uuid.uuid4().hex[:8]}"
     hostname = f"{name}@{os.uname().nodename}"
@@ -155,7 +156,7 @@ def start_worker(
     env = dict(os.environ)
     env.update(
         CONTROLPLANE_BROKER_URL=broker_url,
-        CONTROLPLANE_RESULT_BACKEND=broker_url,
+        CONTROLPLANE_RESULT_BACKEND=result_backend or broker_url,
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )
     args = [
@@ -357,3 +358,23 @@ def token_for(services: Services, unique: str) -> Callable[[str], str]:
             return users.create_token(session, username)
 
     return make
+
+
+# ---- RabbitMQ ----------------------------------------------------------------------------------
+
+RABBITMQ_URL = os.environ.get(
+    "CONTROLPLANE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"
+)
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """The RabbitMQ on this machine (tests use unique queue names and delete them after)."""
+    from kombu import Connection
+
+    try:
+        with Connection(RABBITMQ_URL, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001
+        require(False, f"RabbitMQ at {RABBITMQ_URL} is not reachable: {exc}")
+    return RABBITMQ_URL

@@ -50,8 +50,10 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         auth,
         dashboard,
         filters,
+        fleet,
         fleet_actions,
         health,
+        insights,
         openapi,
         security,
         tasks,
@@ -64,9 +66,11 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(fleet.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(actions.bp)
+    app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)

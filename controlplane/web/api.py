@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify
 
-from controlplane.fleet import fleet_snapshot
+from controlplane.fleet import fleet_view
+from controlplane.web import fleet_json
 from controlplane.web.auth import api_role_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -32,15 +32,19 @@ def me() -> Any:
 @bp.get("/queues")
 @api_role_required("viewer")
 def queues() -> Any:
-    snapshot = fleet_snapshot(current_app.extensions["controlplane"])
-    return jsonify(
-        broker_error=snapshot.broker_error,
-        queues=[asdict(depth) for depth in snapshot.queues],
-    )
+    view = fleet_view(current_app.extensions["controlplane"])
+    return jsonify(**fleet_json.sample_info(view), queues=fleet_json.queues(view))
 
 
 @bp.get("/workers")
 @api_role_required("viewer")
 def workers() -> Any:
-    snapshot = fleet_snapshot(current_app.extensions["controlplane"])
-    return jsonify(workers=[{"hostname": name, "status": "online"} for name in snapshot.workers])
+    view = fleet_view(current_app.extensions["controlplane"])
+    return jsonify(**fleet_json.sample_info(view), workers=fleet_json.workers(view))
+
+
+@bp.get("/alerts")
+@api_role_required("viewer")
+def alerts() -> Any:
+    view = fleet_view(current_app.extensions["controlplane"])
+    return jsonify(**fleet_json.sample_info(view), alerts=fleet_json.alerts(view))

@@ -1,4 +1,4 @@
-"""The dashboard: queues with their depth and the workers that answer a ping."""
+"""The dashboard: the alert strip, queue depths and worker status, live."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from controlplane.fleet import fleet_snapshot
+from controlplane.fleet import fleet_view
+from controlplane.insights import insights
 from controlplane.web.auth import role_required
 
 bp = Blueprint("dashboard", __name__)
@@ -21,5 +22,7 @@ def index() -> Any:
 @bp.get("/fragments/fleet")
 @role_required("viewer")
 def fleet_fragment() -> Any:
-    snapshot = fleet_snapshot(current_app.extensions["controlplane"])
-    return render_template("_fleet.html", fleet=snapshot)
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services)
+    succeeded, failed = insights(services).throughput.per_minute(last=5)
+    return render_template("_fleet.html", fleet=view, succeeded=succeeded, failed=failed)

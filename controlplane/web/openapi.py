@@ -56,14 +56,89 @@ TASK_FILTER = {
 }
 
 
+def _fleet(key: str, item: str) -> dict[str, Any]:
+    """A fleet answer: when it was sampled, whether the broker answers, and the rows."""
+    return {
+        "type": "object",
+        "required": ["sampled_at", "stale", "broker", key],
+        "properties": {
+            "sampled_at": {"type": ["string", "null"], "format": "date-time"},
+            "stale": {"type": "boolean"},
+            "broker": {"$ref": "#/components/schemas/BrokerState"},
+            key: {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+        },
+    }
+
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_INT_OR_NULL = {"type": ["integer", "null"]}
+_STRING_OR_NULL = {"type": ["string", "null"]}
+FLEET_SCHEMAS: dict[str, Any] = {
+    "BrokerState": {
+        "type": "object",
+        "properties": {
+            "reachable": {"type": "boolean"},
+            "error": _STRING_OR_NULL,
+            "down_since": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "QueueRow": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "ready": {"type": "integer"},
+            "unacked": _INT_OR_NULL,
+            "scheduled": {"type": "integer"},
+            "consumers": {"type": "integer"},
+            "concurrency": {"type": "integer"},
+            "rate_in_per_min": _NUMBER_OR_NULL,
+            "rate_out_per_min": _NUMBER_OR_NULL,
+            "oldest_waiting_age_s": _NUMBER_OR_NULL,
+            "no_consumer": {"type": "boolean"},
+        },
+    },
+    "WorkerRow": {
+        "type": "object",
+        "properties": {
+            "hostname": {"type": "string"},
+            "status": {"enum": ["online", "late", "offline"]},
+            "shutdown": {"type": "boolean"},
+            "last_seen": {"type": ["string", "null"], "format": "date-time"},
+            "heartbeat_age_s": _NUMBER_OR_NULL,
+            "concurrency": _INT_OR_NULL,
+            "active": {"type": "integer"},
+            "processed": {"type": "integer"},
+            "queues": {"type": "array", "items": {"type": "string"}},
+            "registered": {"type": "array", "items": {"type": "string"}},
+            "software": _STRING_OR_NULL,
+            "pid": _INT_OR_NULL,
+            "loadavg": _STRING_OR_NULL,
+        },
+    },
+    "Alert": {
+        "type": "object",
+        "properties": {
+            "kind": {
+                "enum": ["queue_without_consumer", "worker_offline", "worker_late", "task_stuck"]
+            },
+            "subject": {"type": "string"},
+            "message": {"type": "string"},
+            "severity": {"enum": ["critical", "warning"]},
+        },
+    },
+}
+
+
 def document() -> dict[str, Any]:
     action_response = _ok("Accepted", {"$ref": "#/components/schemas/ActionAnswer"})
     paths: dict[str, Any] = {
         "/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("User")}}},
-        "/queues": {"get": {"summary": "Queue depths (from the sampler)",
-                            "responses": {"200": _ok("Queues")}}},
+        "/queues": {"get": {"summary": "Queue depths, consumers, rates (from the sampler)",
+                            "responses": {"200": _ok("Queues", _fleet("queues", "QueueRow"))}}},
         "/workers": {"get": {"summary": "Workers and their health",
-                             "responses": {"200": _ok("Workers")}}},
+                             "responses": {"200": _ok("Workers", _fleet("workers", "WorkerRow"))}}},
+        "/alerts": {"get": {"summary": "Idle queues with work, lost workers, stuck tasks",
+                            "responses": {"200": _ok("Alerts", _fleet("alerts", "Alert"))}}},
         "/task-names": {"get": {"summary": "Task names an operator may trigger",
                                 "responses": {"200": _ok("Names")}}},
         "/tasks": {
@@ -218,6 +293,7 @@ def document() -> dict[str, Any]:
                 }
             },
             "schemas": {
+                **FLEET_SCHEMAS,
                 "Trigger": {
                     "type": "object",
                     "required": ["name"],

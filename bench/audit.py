@@ -1,0 +1,235 @@
+"""Benchmark the migration audit on a generated tree of ~1M lines across ~5,000 files.
+
+Prints one JSON object per figure (ARCHITECTURE.md, Benchmarks):
+
+    cold         seconds, lines_per_s   first run: parse every file, fill the facts cache
+    warm         seconds, lines_per_s   second run: every file's facts come from the cache
+    parse_floor  seconds, lines_per_s   plain ast.parse of every file in one process
+
+Usage: .venv/bin/python bench/audit.py [--lines N] [--jobs J] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import gc
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from controlplane.migrations_audit import AuditConfig, audit  # noqa: E402
+
+LINES_PER_FILE = 200
+FEATURES = ("billing", "catalog", "orders", "reports", "search", "uploads", "users", "charts",
+            "pricing", "forecast")
+
+
+def _helper(rng: random.Random, name: str, others: list[str]) -> list[str]:
+    callee = rng.choice(others) if others else "len"
+    return [
+        f"def {name}(records, threshold={rng.randint(1, 99)}):",
+        f'    """Summarise records above a threshold ({name})."""',
+        "    totals = {}",
+        "    for index, record in enumerate(records):",
+        "        key = record.get('key', index)",
+        "        if record.get('value', 0) > threshold:",
+        "            totals[key] = totals.get(key, 0) + record['value']",
+        "        elif key in totals:",
+        "            totals[key] -= 1",
+        "        else:",
+        "            totals.setdefault(key, 0)",
+        "    ordered = sorted(totals.items(), key=lambda item: item[1], reverse=True)",
+        f"    extra = {callee}([r for r in records if r])",
+        "    return {'top': ordered[:10], 'count': len(ordered), 'extra': extra}",
+        "",
+        "",
+    ]
+
+
+def utils_module(rng: random.Random, feature: str, n: int, target: int) -> str:
+    lines = [f'"""Helpers for the {feature} feature."""', "", "import logging",
+             "from collections import defaultdict", "", "logger = logging.getLogger(__name__)",
+             "", ""]
+    names: list[str] = []
+    while len(lines) < target:
+        name = f"summarise_{n}_{len(names)}"
+        lines += _helper(rng, name, names[-3:])
+        names.append(name)
+    return "\n".join(lines) + "\n"
+
+
+def service_module(rng: random.Random, feature: str, n: int, target: int,
+                   utils: list[int]) -> str:
+    util = rng.choice(utils)
+    lines = [
+        f'"""Business logic for {feature}."""', "",
+        "import boto3", "import pandas as pd", "import requests", "",
+        f"from app.features.{feature}.tasks_{n % 5} import process_{n % 5}",
+        f"from app.features.{feature} import utils_{util} as helpers", "",
+        's3 = boto3.client("s3")', "", "",
+        f"class Service{n}:",
+        f'    """Loads, transforms and stores {feature} data."""', "",
+        "    def __init__(self, bucket: str = 'data'):",
+        "        self.bucket = bucket", "",
+    ]
+    method = 0
+    while len(lines) < target:
+        kind = method % 4
+        lines += [f"    def step_{method}(self, key: str, records: list):"]
+        if kind == 0:
+            lines += ["        frame = pd.read_csv(key)",
+                      "        frame = frame.dropna().groupby('k').agg('sum')",
+                      "        return frame.to_dict()"]
+        elif kind == 1:
+            lines += [f"        return process_{n % 5}.delay(key)"]
+        elif kind == 2:
+            lines += ["        s3.put_object(Bucket=self.bucket, Key=key, Body=b'')",
+                      f"        return helpers.summarise_{util}_0(records)"]
+        else:
+            lines += ["        response = requests.get('https://example.com/' + key, timeout=5)",
+                      "        response.raise_for_status()",
+                      f"        return self.step_{method - 1}(key, records)"]
+        lines += ["", ""]
+        method += 1
+    lines += [f"def get_service() -> Service{n}:", f"    return Service{n}()", ""]
+    return "\n".join(lines) + "\n"
+
+
+def tasks_module(feature: str, n: int) -> str:
+    lines = [f'"""Celery tasks for {feature}."""', "", "from celery import shared_task", "",
+             ""]
+    lines += ["@shared_task(bind=True, max_retries=3)", f"def process_{n}(self, key):",
+              "    return key", "", ""]
+    for extra in range(40):
+        lines += [f"def _prepare_{extra}(payload):", "    payload = dict(payload)",
+                  f"    payload['step'] = {extra}", "    return payload", "", ""]
+    return "\n".join(lines) + "\n"
+
+
+def routes_module(rng: random.Random, feature: str, n: int, target: int,
+                  services: list[int]) -> str:
+    lines = [f'"""HTTP endpoints for {feature}."""', "", "import asyncio",
+             "from fastapi import APIRouter, BackgroundTasks, Depends", ""]
+    for s in services:
+        lines.append(f"from app.features.{feature}.service_{s} import Service{s}, "
+                     f"get_service as get_service_{s}")
+    lines += ["", f'router = APIRouter(prefix="/{feature}/{n}")', "", ""]
+    endpoint = 0
+    while len(lines) < target:
+        s = rng.choice(services)
+        step = rng.randrange(4)
+        verb = rng.choice(("get", "post", "put", "delete"))
+        lines += [f'@router.{verb}("/items/{endpoint}")']
+        if endpoint % 7 == 6:
+            lines += [f"async def handle_{endpoint}(background_tasks: BackgroundTasks):",
+                      f"    background_tasks.add_task(Service{s}().step_{step}, 'k', [])",
+                      "    return {'queued': True}"]
+        else:
+            lines += [f"def handle_{endpoint}(item_id: int, "
+                      f"svc: Service{s} = Depends(get_service_{s})):",
+                      '    """Validate, call the service, shape the response."""',
+                      "    if item_id < 0:",
+                      "        return {'error': 'bad id'}",
+                      f"    result = svc.step_{step}(str(item_id), [])",
+                      "    return {'result': str(result)}"]
+        lines += ["", ""]
+        endpoint += 1
+    return "\n".join(lines) + "\n"
+
+
+def generate(root: Path, total_lines: int, seed: int = 7) -> tuple[int, int]:
+    """Write the tree; returns (files, lines)."""
+    rng = random.Random(seed)
+    files = max(total_lines // LINES_PER_FILE, len(FEATURES) * 10)
+    per_feature = files // len(FEATURES)
+    written = lines = 0
+    (root / "app" / "features").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    for feature in FEATURES:
+        package = root / "app" / "features" / feature
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        count_routes = max(per_feature // 20, 1)
+        count_services = max(per_feature // 5, 1)
+        count_tasks = 5
+        count_utils = max(per_feature - count_routes - count_services - count_tasks - 1, 1)
+        utils = list(range(count_utils))
+        modules: dict[str, str] = {}
+        for n in range(count_tasks):
+            modules[f"tasks_{n}.py"] = tasks_module(feature, n)
+        for n in utils:
+            target = rng.randint(LINES_PER_FILE // 2, LINES_PER_FILE * 3 // 2)
+            modules[f"utils_{n}.py"] = utils_module(rng, feature, n, target)
+        for n in range(count_services):
+            modules[f"service_{n}.py"] = service_module(rng, feature, n, LINES_PER_FILE, utils)
+        for n in range(count_routes):
+            services = rng.sample(range(count_services), min(3, count_services))
+            modules[f"routes_{n}.py"] = routes_module(rng, feature, n, LINES_PER_FILE, services)
+        for name, text in modules.items():
+            (package / name).write_text(text)
+            written += 1
+            lines += text.count("\n")
+    return written + 1, lines
+
+
+def emit(case: str, metric: str, value: float, unit: str) -> None:
+    print(json.dumps({"bench": "audit", "case": case, "metric": metric,
+                      "value": round(value, 3), "unit": unit}), flush=True)
+
+
+def parse_floor(root: Path) -> float:
+    """Plain ``ast.parse`` of every file, one process, cyclic GC off (as the audit runs)."""
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for path in root.rglob("*.py"):
+            ast.parse(path.read_bytes(), filename=str(path))
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000,
+                        help="approximate size of the generated tree (default 1,000,000)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="audit-bench-"))
+    root = args.keep or workdir / "tree"
+    try:
+        files, lines = generate(root, args.lines)
+        cache = workdir / "cache"
+        start = time.perf_counter()
+        cold = audit(root, AuditConfig(), cache_dir=cache, jobs=args.jobs)
+        cold_s = time.perf_counter() - start
+        start = time.perf_counter()
+        warm = audit(root, AuditConfig(), cache_dir=cache, jobs=args.jobs)
+        warm_s = time.perf_counter() - start
+        if warm.as_dict() != cold.as_dict():
+            print("warm and cold reports differ", file=sys.stderr)
+            return 1
+        floor_s = parse_floor(root)
+        emit("tree", "files", files, "1")
+        emit("tree", "lines", lines, "1")
+        emit("tree", "endpoints", cold.summary.endpoints, "1")
+        for case, seconds in (("cold", cold_s), ("warm", warm_s), ("parse_floor", floor_s)):
+            emit(case, "seconds", seconds, "s")
+            emit(case, "lines_per_s", lines / seconds, "1/s")
+        return 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Per-file facts cache, keyed by the file's path and content hash and the analyser version.
+
+A warm run reads each file, hashes it and loads its facts instead of parsing it. Entries are
+plain JSON written atomically, so a corrupt or foreign entry is simply a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .facts import ANALYSER_VERSION, ModuleFacts
+
+CACHE_DIRNAME = ".controlplane-audit-cache"
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/.controlplane-audit-cache`` (``~/.cache/...`` without the variable)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / CACHE_DIRNAME
+
+
+def cache_key(relpath: str, data: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{ANALYSER_VERSION}\0{relpath}\0".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class FactsCache:
+    """A directory of ``<key>.json`` files, sharded by the key's first two characters."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / f"v{ANALYSER_VERSION}"
+        self._base = str(self.directory)
+
+    def path(self, key: str) -> Path:
+        return Path(self._path(key))
+
+    def _path(self, key: str) -> str:
+        # plain strings: on a warm run of thousands of files pathlib's overhead shows
+        return f"{self._base}/{key[:2]}/{key}.json"
+
+    def get(self, key: str, relpath: str) -> ModuleFacts | None:
+        try:
+            with open(self._path(key), "rb") as handle:
+                raw = json.loads(handle.read())
+            facts = ModuleFacts.from_json(raw)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return facts if facts.relpath == relpath else None
+
+    def put(self, key: str, text: str) -> None:
+        """Store an entry; a cache that cannot be written only makes the next run slower."""
+        target = self.path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return

@@ -1,0 +1,401 @@
+"""Follow an endpoint's calls through the project and collect what they do.
+
+Each function is summarised once (its dispatches, background hand-offs, heavy calls, flags
+and the project functions it calls); a trace is a bounded breadth-first walk over those
+summaries from the handler, so a dispatch two helpers away is found with the chain that
+reached it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .facts import AWAITED, EXCEPT, GUARD, TRY, UNGUARD, WAITED, CallSite, FunctionFacts
+from .implicit import Implicit
+from .markers import (
+    BACKGROUND,
+    DISPATCH,
+    INLINE_FALLBACK,
+    SETTING_GUARD,
+    TASK_DECORATORS,
+    Markers,
+    dispatch_shape,
+    plausible_task_name,
+)
+from .project import Project, Target
+
+MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
+MAX_OVERRIDES = 8
+MAX_DUCK_CANDIDATES = 2
+_PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
+_DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
+
+
+@dataclass(slots=True)
+class Site:
+    """A classified call: kind, where, and the call as written."""
+
+    kind: str
+    file: str
+    line: int
+    call: str
+
+
+@dataclass(slots=True)
+class FunctionSummary:
+    label: str  # "file:qualname", as shown in evidence chains
+    sites: list[Site] = field(default_factory=list)
+    edges: list[Target] = field(default_factory=list)
+    error_edges: list[Target] = field(default_factory=list)  # called from except handlers
+
+    @property
+    def dispatches(self) -> bool:
+        return any(site.kind == DISPATCH for site in self.sites)
+
+
+@dataclass(slots=True)
+class Found:
+    """A site reached from an endpoint, with the chain of functions that reached it."""
+
+    site: Site
+    via: tuple[str, ...]
+
+
+LineText = Callable[[str, int], str]
+
+
+class CallGraph:
+    """Summaries of project functions, and traces from endpoint handlers."""
+
+    def __init__(self, project: Project, markers: Markers, line_text: LineText) -> None:
+        self.project = project
+        self.markers = markers
+        self.line_text = line_text
+        self._summaries: dict[Target, FunctionSummary | None] = {}
+        self.implicit = Implicit(project)
+
+    # ---- tracing -----------------------------------------------------------------------
+
+    def trace(self, entries: list[Target], max_depth: int) -> list[Found]:
+        """Sites reachable from the entries, breadth first, within ``max_depth`` calls.
+
+        Functions reached only from except handlers are an error path: what they do still
+        counts as work in the request, but a dispatch there does not make the endpoint
+        offloaded.
+        """
+        parents: dict[Target, Target | None] = {}
+        depth: dict[Target, int] = {}
+        found: list[Found] = []
+        errors: list[tuple[Target, Target]] = []
+        queue: deque[Target] = deque()
+        for entry in entries:
+            if entry not in parents:
+                parents[entry], depth[entry] = None, 0
+                queue.append(entry)
+        self._walk(queue, parents, depth, found, errors, max_depth, error_path=False)
+        queue.clear()  # what the node budget left unvisited stays unvisited
+        for target, parent in errors:
+            if target not in parents and depth[parent] < max_depth:
+                parents[target], depth[target] = parent, depth[parent] + 1
+                queue.append(target)
+        self._walk(queue, parents, depth, found, [], max_depth, error_path=True)
+        return found
+
+    def _walk(self, queue: deque[Target], parents: dict[Target, Target | None],
+              depth: dict[Target, int], found: list[Found],
+              errors: list[tuple[Target, Target]], max_depth: int, error_path: bool) -> None:
+        visited = 0
+        while queue and visited < MAX_NODES:
+            node = queue.popleft()
+            visited += 1
+            summary = self.summary(node)
+            if summary is None:
+                continue
+            if summary.sites:
+                via = self.chain(node, parents)
+                found.extend(Found(site, via) for site in summary.sites
+                             if not (error_path and site.kind in _DISPATCH_KINDS))
+            if depth[node] >= max_depth:
+                continue
+            for nxt in summary.edges:
+                if nxt not in parents:
+                    parents[nxt], depth[nxt] = node, depth[node] + 1
+                    queue.append(nxt)
+            if error_path:
+                for nxt in summary.error_edges:
+                    if nxt not in parents:
+                        parents[nxt], depth[nxt] = node, depth[node] + 1
+                        queue.append(nxt)
+            else:
+                errors.extend((nxt, node) for nxt in summary.error_edges)
+
+    def chain(self, node: Target, parents: dict[Target, Target | None]) -> tuple[str, ...]:
+        labels = []
+        current: Target | None = node
+        while current is not None:
+            summary = self.summary(current)
+            labels.append(summary.label if summary else current.name)
+            current = parents.get(current)
+        return tuple(reversed(labels))
+
+    # ---- summaries ---------------------------------------------------------------------
+
+    def summary(self, node: Target) -> FunctionSummary | None:
+        if node in self._summaries:
+            return self._summaries[node]
+        self._summaries[node] = None  # cycle guard: a recursive call sees "nothing yet"
+        if node.kind == "F":
+            facts = self.project.function(node)
+            result = self.summarise(node, facts) if facts is not None else None
+        elif node.kind == "V":
+            result = self.summarise_virtual(node)
+        else:
+            result = None
+        self._summaries[node] = result
+        return result
+
+    def summarise(self, node: Target, facts: FunctionFacts) -> FunctionSummary:
+        project = self.project
+        module = node.module
+        relpath = project.modules[module].relpath
+        cls = project.class_of(module, facts.qualname)
+        summary = FunctionSummary(label=f"{relpath}:{facts.qualname}")
+        calls = facts.calls
+        blocks = facts.blocks
+        kinds: list[str] = []
+        targets: list[list[Target]] = []
+        for call in calls:
+            kind, found = self.classify(call, module, cls)
+            kinds.append(kind)
+            targets.append(found)
+
+        def chain_of(call: CallSite) -> list[int]:
+            out, index = [], call.block
+            while index >= 0:
+                out.append(index)
+                index = blocks[index].parent
+            return out
+
+        chains = [chain_of(call) for call in calls]
+        dispatching_tries: set[int] = set()
+        for kind, found, chain in zip(kinds, targets, chains, strict=True):
+            tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
+            if not tries:
+                continue
+            if kind == DISPATCH or (kind == "edge" and any(
+                    (s := self.summary(t)) is not None and s.dispatches for t in found)):
+                dispatching_tries.update(tries)
+
+        fallback_noted: set[int] = set()
+        for index, call in enumerate(calls):
+            kind = kinds[index]
+            if not kind or self.inside_background(index, calls, kinds):
+                continue
+            chain = chains[index]
+            excepts = [blocks[b].try_id for b in chain if blocks[b].kind == EXCEPT]
+            if excepts and kind != DISPATCH:
+                fallback = next((t for t in excepts if t in dispatching_tries), None)
+                if fallback is not None:
+                    if fallback not in fallback_noted:
+                        fallback_noted.add(fallback)
+                        summary.sites.append(self.site(INLINE_FALLBACK, relpath, call))
+                    continue
+            if kind == DISPATCH:
+                if excepts and not any(blocks[b].kind == TRY for b in chain):
+                    continue  # enqueued only when something failed: not a normal path
+                summary.sites.append(self.site(DISPATCH, relpath, call))
+                guard = next((blocks[b] for b in chain
+                              if blocks[b].kind in (GUARD, UNGUARD)), None)
+                if guard is not None:
+                    summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
+            elif kind == BACKGROUND:
+                summary.sites.append(self.site(BACKGROUND, relpath, call))
+            elif kind.startswith("heavy:"):
+                summary.sites.append(self.site(kind[6:], relpath, call))
+            bucket = summary.error_edges if excepts else summary.edges
+            for target in targets[index]:
+                if target not in bucket and target != node:
+                    bucket.append(target)
+        return summary
+
+    @staticmethod
+    def inside_background(index: int, calls: list[CallSite], kinds: list[str]) -> bool:
+        """Whether a call is an argument of a background hand-off (its work is deferred)."""
+        parent = calls[index].parent
+        while parent >= 0:
+            if kinds[parent] == BACKGROUND:
+                return True
+            parent = calls[parent].parent
+        return False
+
+    def site(self, kind: str, relpath: str, call: CallSite) -> Site:
+        return Site(kind, relpath, call.line, self.call_text(relpath, call))
+
+    def call_text(self, relpath: str, call: CallSite) -> str:
+        """The call as written on its line; long calls keep the callee only."""
+        raw = self.line_text(relpath, call.line).encode("utf-8", "replace")
+        try:
+            if call.end_col > 0 and call.end_col - call.col <= 100:
+                text = raw[call.col:call.end_col].decode("utf-8")
+            elif call.func_end > 0:
+                text = raw[call.col:call.func_end].decode("utf-8") + "(...)"
+            else:
+                text = ""
+        except UnicodeDecodeError:
+            text = ""
+        return text.strip() or call.name + "(...)"
+
+    # ---- one call ----------------------------------------------------------------------
+
+    def classify(self, call: CallSite, module: str, cls: str) -> tuple[str, list[Target]]:
+        """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs)."""
+        project, markers = self.project, self.markers
+        resolved = project.resolve(call.name, module, cls)
+        names = [call.name]
+        if resolved is not None and resolved.kind == "X" and resolved.name != call.name:
+            names.append(resolved.name)
+        qualified = ""
+        if resolved is not None and resolved.kind == "F":
+            qualified = f"{resolved.module}.{resolved.name}"
+            names.append(qualified)
+
+        if any(markers.wrapper(n) for n in names):
+            return DISPATCH, []
+        for name in names[:2]:
+            shape = dispatch_shape(name)
+            if shape is None:
+                continue
+            if shape[0] != "task" or self.is_task(shape[1], module, cls):
+                return DISPATCH, []
+        project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
+        if not project_call and any(markers.background(n) for n in names):
+            if call.flags & (AWAITED | WAITED):
+                return "edge", self.ref_targets(call, module, cls)
+            return BACKGROUND, []
+        for name in names:
+            configured = markers.configured_heavy(name)
+            if configured:
+                return "heavy:" + configured, self.edge_targets(call, resolved, module, cls)
+        if project_call:
+            return "edge", self.edge_targets(call, resolved, module, cls)
+        if any(markers.runner(n) for n in names):
+            return "edge", self.ref_targets(call, module, cls)
+        for name in names:
+            heavy = markers.heavy(name)
+            if heavy:
+                return "heavy:" + heavy, []
+        tail = call.name.rsplit(".", 1)[-1]
+        if tail in ("send", "send_robust", "asend"):
+            receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
+            if receivers:
+                return "edge", receivers
+        if resolved is None and call.name.endswith("[]") and call.refs:
+            return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
+        if resolved is None and "." in call.name:
+            candidates = self.duck_candidates(tail)
+            if candidates:
+                return "edge", candidates
+        return "", []
+
+    def duck_candidates(self, method: str) -> list[Target]:
+        """Project methods a call on an object of unknown type may reach.
+
+        One or two classes defining the name: almost always one of them. More: only when
+        they all implement one project base class that declares it (a plugin interface),
+        as the call is then a call through that interface.
+        """
+        project = self.project
+        candidates = project.methods_named(method)
+        if len(candidates) <= MAX_DUCK_CANDIDATES or len(candidates) > MAX_OVERRIDES * 2:
+            return candidates if len(candidates) <= MAX_DUCK_CANDIDATES else []
+        owners = [(c.module, project.class_of(c.module, c.name)) for c in candidates]
+        declared = [o for o in owners if all(
+            o in project.mro(m, q) for m, q in owners)]
+        return candidates if declared else []
+
+    def is_task(self, receiver: str, module: str, cls: str) -> bool:
+        """Whether the object ``.delay()`` is called on is plausibly a Celery task."""
+        markers, project = self.markers, self.project
+        if markers.task_named(receiver):
+            return True
+        target = project.resolve(receiver, module, cls)
+        if target is None or target.kind == "V":
+            return plausible_task_name(receiver)
+        if target.kind == "F":
+            facts = project.function(target)
+            if facts is None:
+                return False
+            return any(d.tail in TASK_DECORATORS for d in facts.decorators) or \
+                markers.task_named(f"{target.module}.{target.name}")
+        if target.kind in ("C", "I"):
+            return any(base.startswith("celery") and base.rstrip("()").endswith("Task")
+                       for base in project.external_bases(target.module, target.name))
+        if target.kind == "X":
+            return plausible_task_name(target.name) or markers.task_named(target.name)
+        return False
+
+    def ref_targets(self, call: CallSite, module: str, cls: str) -> list[Target]:
+        """Functions passed as arguments (thread targets, callbacks) that will run."""
+        out = []
+        for ref in call.refs:
+            target = self.project.resolve(ref, module, cls)
+            if target is not None and target.kind in ("F", "V"):
+                out.append(target)
+        return out
+
+    def edge_targets(self, call: CallSite, resolved: Target | None, module: str,
+                     cls: str) -> list[Target]:
+        project = self.project
+        out: list[Target] = []
+        if resolved is not None:
+            if resolved.kind == "F":
+                out.append(resolved)
+                out.extend(self.overrides(resolved))
+                out.extend(self.ref_targets(call, module, cls))
+            elif resolved.kind in ("C", "I"):
+                method = "__init__" if resolved.kind == "C" else "__call__"
+                found = project.class_attr(resolved, method, 0)
+                if found is not None and found.kind == "F":
+                    out.append(found)
+            elif resolved.kind == "V" and self.implicit.expansions(resolved):
+                out.append(resolved)
+        base, _, tail = call.name.rpartition(".")
+        if self.implicit.is_write(tail):
+            receiver = project.resolve(base, module, cls) if base else None
+            if receiver is not None:
+                out.extend(self.implicit.write_targets(receiver, tail))
+        return out
+
+    def overrides(self, target: Target) -> list[Target]:
+        """An abstract method stands for its overrides (services behind an interface)."""
+        facts = self.project.function(target)
+        if facts is None or not facts.is_stub:
+            return []
+        owner = self.project.class_of(target.module, target.name)
+        if not owner:
+            return []
+        method = target.name.rsplit(".", 1)[-1]
+        out = []
+        for mod, qual in self.project.subclasses(target.module, owner):
+            if f"{qual}.{method}" in self.project.modules[mod].functions:
+                out.append(Target("F", mod, f"{qual}.{method}"))
+                if len(out) >= MAX_OVERRIDES:
+                    break
+        return out
+
+    def summarise_virtual(self, node: Target) -> FunctionSummary | None:
+        project = self.project
+        cls, _, method = node.name.partition(":")
+        facts = project.modules.get(node.module)
+        if facts is None:
+            return None
+        summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
+        for name in self.implicit.expansions(node):
+            call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [])
+            resolved = project.resolve(name, node.module, cls)
+            for target in self.edge_targets(call, resolved, node.module, cls):
+                if target not in summary.edges and target != node:
+                    summary.edges.append(target)
+        return summary

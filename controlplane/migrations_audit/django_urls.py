@@ -1,0 +1,156 @@
+"""Django URLconfs and DRF routers: walk ``urlpatterns`` from the root URLconf down through
+``include()``, composing prefixes, and hand each view to the class/function helpers."""
+
+from __future__ import annotations
+
+from .facts import UrlEntry
+from .mounts import join_route
+from .project import Target
+from .routes import RouteFinder
+
+
+def _clean(route: str, regex: bool) -> str:
+    if regex:
+        route = route.removeprefix("^").removesuffix("$").replace("\\", "")
+    return route
+
+
+class DjangoRoutes:
+    """Adds the endpoints declared by URL patterns to a RouteFinder."""
+
+    def __init__(self, finder: RouteFinder) -> None:
+        self.finder = finder
+        self.project = finder.project
+        self.registrations: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        self.router_mounts: dict[tuple[str, str], str] = {}
+        self.routed: set[Target] = set()
+
+    def run(self) -> None:
+        project = self.project
+        for module, facts in project.modules.items():
+            for call in facts.route_calls:
+                if call.kind != "register" or len(call.args) < 2:
+                    continue
+                prefix, viewset = call.args[0], call.args[1]
+                if not isinstance(prefix, str) or not isinstance(viewset, dict):
+                    continue
+                kind = self.finder.mounts.object_kind(call.receiver, module)
+                if kind != "drf-router" and "router" not in call.receiver.rsplit(".", 1)[-1]:
+                    continue
+                router = project.var_key(call.receiver, module)
+                if router is not None and viewset.get("ref"):
+                    self.registrations.setdefault(router, []).append(
+                        (prefix, viewset["ref"], module))
+        urlconfs = {m: f.urllists["urlpatterns"] for m, f in project.modules.items()
+                    if "urlpatterns" in f.urllists}
+        included: set[str] = set()
+        for module, entries in urlconfs.items():
+            self.includes(module, entries, included)
+        roots: list[str] = []
+        for facts in project.modules.values():
+            value = facts.lits.get("ROOT_URLCONF")
+            if isinstance(value, str):
+                found = project.module_for(value, facts.module)
+                if found is not None and found.module in urlconfs and found.module not in roots:
+                    roots.append(found.module)
+        roots += [m for m in sorted(urlconfs) if m not in included and m not in roots]
+        for root in roots:
+            self.walk(root, urlconfs[root], "", {root})
+        for router in self.registrations:
+            if router not in self.router_mounts:
+                self.emit_router(router, "")
+        self.unrouted_api_views()
+
+    def includes(self, module: str, entries: list[UrlEntry], into: set[str]) -> None:
+        for entry in entries:
+            if entry.include.startswith("module:"):
+                found = self.project.module_for(entry.include[7:], module)
+                if found is not None:
+                    into.add(found.module)
+            elif entry.include.startswith("ref:"):
+                target = self.project.resolve(entry.include[4:], module)
+                if target is not None and target.kind == "M":
+                    into.add(target.module)
+            elif entry.include == "nested":
+                self.includes(module, entry.nested, into)
+
+    def walk(self, module: str, entries: list[UrlEntry], prefix: str, seen: set[str]) -> None:
+        project = self.project
+        for entry in entries:
+            route = join_route(prefix, _clean(entry.route, entry.regex)) if (
+                prefix or entry.route) else ""
+            if entry.view:
+                self.view(module, entry, route)
+            elif entry.include == "nested":
+                self.walk(module, entry.nested, route, seen)
+            elif entry.include.startswith("module:"):
+                found = project.module_for(entry.include[7:], module)
+                if found is not None and found.module not in seen:
+                    self.walk(found.module, found.urllists.get("urlpatterns", []), route,
+                              seen | {found.module})
+            elif entry.include.startswith("ref:"):
+                self.include_ref(module, entry.include[4:], route, seen)
+
+    def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> None:
+        """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``."""
+        project = self.project
+        if name.endswith(".urls"):
+            router = project.var_key(name[: -len(".urls")], module)
+            if router is not None and router in self.registrations:
+                if router not in self.router_mounts:
+                    self.router_mounts[router] = route
+                    self.emit_router(router, route)
+                return
+        variable = project.var_key(name, module)
+        if variable is not None:
+            owner, var = variable
+            entries = project.modules[owner].urllists.get(var)
+            if entries is not None:
+                self.walk(owner, entries, route, seen)
+                return
+        target = project.resolve(name, module)
+        if target is not None and target.kind == "M" and target.module not in seen:
+            facts = project.modules[target.module]
+            self.walk(target.module, facts.urllists.get("urlpatterns", []), route,
+                      seen | {target.module})
+
+    def emit_router(self, router: tuple[str, str], mount: str) -> None:
+        for prefix, ref, module in self.registrations.get(router, []):
+            target = self.project.resolve(ref, module)
+            if target is not None and target.kind == "C":
+                self.finder.viewset_endpoints(target.module, target.name,
+                                              join_route(mount, prefix), "drf")
+
+    def framework(self, module: str, cls: str) -> str:
+        tails = self.project.base_tails(module, cls)
+        drf = any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails)
+        return "drf" if drf else "django"
+
+    def view(self, module: str, entry: UrlEntry, route: str) -> None:
+        project, finder = self.project, self.finder
+        view = entry.view
+        name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
+        target = project.resolve(name, module)
+        if target is None:
+            return
+        if target.kind == "C":
+            framework = self.framework(target.module, target.name)
+            finder.class_endpoints(target.module, target.name, route or "/", framework,
+                                   actions=entry.actions)
+        elif target.kind == "F":
+            facts = project.modules[target.module]
+            function = facts.functions[target.name]
+            methods, is_drf = finder.function_methods(function)
+            self.routed.add(target)
+            finder.add_function(target, route or "/", "drf" if is_drf else "django", methods)
+
+    def unrouted_api_views(self) -> None:
+        """DRF ``@api_view`` functions are endpoints even when no URLconf names them."""
+        for module, facts in self.project.modules.items():
+            for function in facts.functions.values():
+                if not any(d.tail == "api_view" for d in function.decorators):
+                    continue
+                target = Target("F", module, function.qualname)
+                if target not in self.routed:
+                    methods, _ = self.finder.function_methods(function)
+                    self.finder.add_function(target, "", "drf", methods)

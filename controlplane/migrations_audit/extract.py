@@ -1,0 +1,661 @@
+"""Turn one parsed module into ``ModuleFacts`` in a single pass over its syntax tree.
+
+Nothing here knows about other files: names are rendered through this module's own imports
+and assignments (``names.py``), and the cross-module work is left to ``project.py``. That
+keeps the result cacheable by file content alone. For each function it records every call
+that may matter, with where it sits (try body, except handler, an ``if`` on a setting),
+whether its result is awaited, joined or waited for, and the functions passed to it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from .facts import (
+    AWAITED,
+    EXCEPT,
+    GUARD,
+    TRY,
+    UNGUARD,
+    WAITED,
+    Block,
+    CallSite,
+    ClassFacts,
+    Decorator,
+    FunctionFacts,
+    ModuleFacts,
+    module_name,
+)
+from .names import Names, Scope
+from .syntax import (
+    FastVisitor,
+    annotated_dep,
+    handle_name,
+    is_stub,
+    strip_optional,
+    tail,
+    walk,
+)
+from .urlconf import UrlPatterns
+from .wiring import note_call, note_eager, note_receivers
+
+# Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
+_WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception"})
+# Calls that wait for the handles passed to them.
+_WAIT_FUNCS = frozenset({"gather", "wait", "as_completed", "wait_for", "shield"})
+# ``with X() as h``: leaving the block waits for everything submitted through ``h``.
+_WAITING_CONTEXTS = frozenset({
+    "ThreadPoolExecutor", "ProcessPoolExecutor", "Pool", "ThreadPool", "TaskGroup",
+    "create_task_group", "open_nursery",
+})
+_SETTINGLIKE = re.compile(
+    r"(?i)settings|config|conf$|environ|getenv|feature|flag|celery|eager|broker|^use_|enable"
+)
+_ALLCAPS = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
+_WORDS: dict[str, bool] = {}
+# Methods of dicts, lists, strings and sets. Called on a local of unknown type they tell the
+# analysis nothing, and they are a large share of all calls, so they are not stored.
+_CONTAINER_METHODS = frozenset({
+    "get", "items", "keys", "values", "setdefault", "update", "pop", "popitem", "append",
+    "extend", "insert", "remove", "clear", "copy", "sort", "reverse", "index", "count", "add",
+    "discard", "union", "intersection", "difference", "format", "join", "split", "rsplit",
+    "strip", "lstrip", "rstrip", "lower", "upper", "replace", "startswith", "endswith",
+    "encode", "decode", "splitlines", "title", "isdigit", "isalpha", "zfill", "find",
+    "partition", "rpartition", "format_map", "issubset", "issuperset", "isoformat",
+    "strftime", "total_seconds",
+})
+_RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
+                          "log"})
+
+
+def _settinglike(word: str) -> bool:
+    known = _WORDS.get(word)
+    if known is None:
+        known = _WORDS[word] = bool(_SETTINGLIKE.search(word) or _ALLCAPS.match(word))
+    return known
+
+
+@dataclass(slots=True)
+class _Frame:
+    """State while walking one function body."""
+
+    facts: FunctionFacts | None  # None for module and class bodies (calls are dropped)
+    scope: Scope | None
+    cls: ClassFacts | None = None
+    calls: list[CallSite] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    block: int = -1
+    await_depth: int = 0
+    arg_stack: list[int] = field(default_factory=list)
+    handles: dict[int, list[str]] = field(default_factory=dict)
+    receivers: dict[int, str] = field(default_factory=dict)
+    waited: set[str] = field(default_factory=set)
+    tries: int = 0
+    node_index: dict[int, int] = field(default_factory=dict)
+    tables: dict[str, list[str]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # for t in tasks: t -> tasks
+
+
+class _Extractor(FastVisitor):
+    """Walks a module once; fills a ModuleFacts."""
+
+    def __init__(self, relpath: str, lines: int) -> None:
+        module, is_package = module_name(relpath)
+        self.facts = ModuleFacts(
+            relpath=relpath, module=module, is_package=is_package, lines=lines, imports={},
+            star_imports=[], assigns={}, ctors={}, lits={}, functions={}, classes={},
+            route_calls=[], urllists={}, signals=[], eager=[],
+        )
+        self.names = Names(self.facts)
+        self.render = self.names.render
+        self.lit = self.names.lit
+        self.frame = _Frame(facts=None, scope=None)
+        self.mounts: list[str] = []
+        self.qual: list[str] = []
+        self.appends: dict[int, str] = {}
+
+    # ---- module ------------------------------------------------------------------------
+
+    def run(self, tree: ast.Module) -> ModuleFacts:
+        assigns: dict[str, ast.expr] = {}
+        self.prepass(tree.body, assigns)
+        for name, value in assigns.items():
+            self.facts.assigns[name] = self.render(value)
+            if isinstance(value, ast.Call):
+                args = [self.lit(a) for a in value.args]
+                kwargs = {kw.arg: self.lit(kw.value) for kw in value.keywords if kw.arg}
+                self.facts.ctors[name] = [args, kwargs]
+        UrlPatterns(self.names).collect(tree.body)
+        for stmt in tree.body:
+            self.visit(stmt)
+        return self.facts
+
+    def prepass(self, body: list[ast.stmt], assigns: dict[str, ast.expr]) -> None:
+        """Module-level names, so a function can refer to a global defined below it."""
+        names = self.names
+        for stmt in body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                names.bind_imports(stmt, self.facts.imports)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.globals.add(stmt.name)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    for name_node in walk(target):
+                        if isinstance(name_node, ast.Name):
+                            names.globals.add(name_node.id)
+                    value = stmt.value
+                    if isinstance(target, ast.Name) and value is not None:
+                        assigns[target.id] = value
+                        if isinstance(value, ast.Constant) and isinstance(value.value,
+                                                                          str | int | bool):
+                            self.facts.lits[target.id] = value.value
+            elif isinstance(stmt, ast.If | ast.Try | ast.With):
+                inner = list(stmt.body) + list(getattr(stmt, "orelse", []))
+                for handler in getattr(stmt, "handlers", []):
+                    inner.extend(handler.body)
+                inner.extend(getattr(stmt, "finalbody", []))
+                self.prepass(inner, assigns)
+
+    # ---- definitions -------------------------------------------------------------------
+
+    def decorators(self, nodes: list[ast.expr]) -> list[Decorator]:
+        out = []
+        for node in nodes:
+            if isinstance(node, ast.Call):
+                name = self.render(node.func)
+                if not name:
+                    continue
+                out.append(Decorator(
+                    name + "()", node.lineno, [self.lit(a) for a in node.args],
+                    {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg}))
+            else:
+                name = self.render(node)
+                if name:
+                    out.append(Decorator(name, node.lineno, [], {}))
+        return out
+
+    def bind_nested(self, name: str, qualname: str) -> None:
+        """A def inside a function is a local of that function: name it by its qualname."""
+        scope = self.frame.scope
+        if scope is not None and self.frame.facts is not None:
+            scope.locals[name] = self.names.qualified(qualname)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        qualname = ".".join([*self.qual, node.name])
+        self.bind_nested(node.name, qualname)
+        outer_cls = self.frame.cls
+        facts = ClassFacts(
+            qualname=qualname, line=node.lineno,
+            bases=[b for b in (self.render(base) for base in node.bases) if b],
+            decorators=self.decorators(node.decorator_list), methods=[], attrs={}, lits={},
+            meta={},
+        )
+        self.facts.classes[qualname] = facts
+        note_receivers(self.names, facts.decorators, qualname, [])
+        self.qual.append(node.name)
+        self.frame.cls = facts
+        for stmt in node.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.visit_function(stmt, facts)
+            elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+                for inner in stmt.body:
+                    if isinstance(inner, ast.Assign) and isinstance(inner.targets[0], ast.Name):
+                        facts.meta[inner.targets[0].id] = self.render(inner.value)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                value_node = stmt.value
+                related = ""
+                if isinstance(value_node, ast.Call) and tail(value_node.func) in _RELATIONS:
+                    related = self.names.related_model(value_node)
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        facts.attrs[target.id] = related or self.render(value_node)
+                        value = self.lit(stmt.value)
+                        if not isinstance(value, dict):
+                            facts.lits[target.id] = value
+                        note_eager(self.names, target.id, stmt.value, stmt.lineno)
+                self.visit(stmt.value)
+            else:
+                self.visit(stmt)
+        self.frame.cls = outer_cls
+        self.qual.pop()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.visit_function(node, None)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.visit_function(node, None)
+
+    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                       cls: ClassFacts | None) -> None:
+        qualname = ".".join([*self.qual, node.name])
+        if cls is None:
+            self.bind_nested(node.name, qualname)
+        decorators = self.decorators(node.decorator_list)
+        tails = {d.tail for d in decorators}
+        facts = FunctionFacts(
+            qualname=qualname, line=node.lineno, end_line=node.end_lineno or node.lineno,
+            is_async=isinstance(node, ast.AsyncFunctionDef), is_stub=is_stub(node.body),
+            decorators=decorators, returns=[], deps=[], blocks=[],
+        )
+        note_receivers(self.names, decorators, qualname, node.body)
+        previous = self.facts.functions.get(qualname)
+        if previous is None or not tails & {"setter", "deleter"}:
+            self.facts.functions[qualname] = facts
+        if cls is not None and node.name not in cls.methods:
+            cls.methods.append(node.name)
+
+        scope = Scope(locals={}, parent=self.frame.scope)
+        self.bind_params(node.args, scope, facts, cls, tails)
+        if node.returns is not None:
+            ret = self.render(strip_optional(node.returns))
+            if ret and not ret.startswith("~"):
+                facts.returns.append(ret + "()")
+        outer = self.frame
+        self.frame = _Frame(facts=facts, scope=scope, cls=cls if cls is not None else outer.cls)
+        self.names.scope = scope
+        self.qual.append(node.name)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.qual.pop()
+        self.finish(self.frame)
+        self.frame = outer
+        self.names.scope = outer.scope
+
+    def bind_params(self, args: ast.arguments, scope: Scope, facts: FunctionFacts,
+                    cls: ClassFacts | None, tails: set[str]) -> None:
+        positional = [*args.posonlyargs, *args.args]
+        defaults: dict[str, ast.expr] = {}
+        for arg, default in zip(positional[len(positional) - len(args.defaults):],
+                                args.defaults, strict=True):
+            defaults[arg.arg] = default
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if kw_default is not None:
+                defaults[arg.arg] = kw_default
+        every = [*positional, *args.kwonlyargs]
+        for index, arg in enumerate(every):
+            if index == 0 and cls is not None and "staticmethod" not in tails:
+                scope.locals[arg.arg] = "cls" if "classmethod" in tails else "self"
+                continue
+            value = ""
+            dep = defaults.get(arg.arg)
+            annotated = annotated_dep(arg.annotation)
+            if annotated is not None:
+                dep = annotated
+            if (isinstance(dep, ast.Call) and tail(dep.func) in ("Depends", "Security")
+                    and dep.args):
+                target = self.render(dep.args[0])
+                if target:
+                    facts.deps.append(target)
+                    value = target + "()"
+            if not value and arg.annotation is not None:
+                rendered = self.render(strip_optional(arg.annotation))
+                if rendered and not rendered.startswith("~"):
+                    value = rendered + "()"
+            scope.locals[arg.arg] = value
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                scope.locals[extra.arg] = ""
+
+    def finish(self, frame: _Frame) -> None:
+        """Mark handles that are awaited or joined, and store the calls."""
+        facts = frame.facts
+        if facts is None:
+            return
+        waited = frame.waited
+        waited.update([frame.aliases[n] for n in waited if n in frame.aliases])
+        if waited:
+            for index, names in frame.handles.items():
+                if any(n in waited for n in names):
+                    frame.calls[index].flags |= WAITED
+            for index, root in frame.receivers.items():
+                if root in waited:
+                    frame.calls[index].flags |= WAITED
+        facts.blocks = frame.blocks
+        calls = _prune(frame.calls)
+        facts.raw_calls = list(calls)
+        facts._calls = calls
+
+    # ---- statements ----------------------------------------------------------------------
+
+    def bind(self, target: ast.expr, value: str) -> None:
+        scope = self.frame.scope
+        if isinstance(target, ast.Name):
+            if scope is not None:
+                scope.locals[target.id] = value
+        elif isinstance(target, ast.Tuple | ast.List):
+            for elt in target.elts:
+                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, "")
+        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+              and target.value.id == "self" and self.frame.cls is not None and value):
+            attrs = self.frame.cls.attrs
+            if not attrs.get(target.attr):
+                attrs[target.attr] = value
+
+    def function_table(self, value: ast.expr) -> list[str]:
+        """Rendered functions in a dict/list/tuple literal of names (a dispatch table)."""
+        if isinstance(value, ast.Dict):
+            items: list[ast.expr] = [v for v in value.values if v is not None]
+        elif isinstance(value, ast.List | ast.Tuple):
+            items = list(value.elts)
+        else:
+            return []
+        if not items or not all(isinstance(i, ast.Name | ast.Attribute) for i in items):
+            return []
+        return [r for r in (self.render(i) for i in items) if r and r[0] != "~"]
+
+    def handle_of(self, value: ast.expr) -> int | None:
+        """Index of the call whose result is stored by an assignment of ``value``."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            value = value.elt
+        if isinstance(value, ast.Call):
+            return self.frame.node_index.get(id(value))
+        return None
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        rendered = self.render(node.value)
+        handle = self.handle_of(node.value)
+        table = self.function_table(node.value)
+        for target in node.targets:
+            if table and isinstance(target, ast.Name):
+                self.frame.tables[target.id] = table
+            if not isinstance(target, ast.Name):
+                self.visit(target)
+            self.bind(target, rendered)
+            if handle is not None:
+                root = handle_name(target)
+                if root:
+                    self.frame.handles.setdefault(handle, []).append(root)
+            name = target.id if isinstance(target, ast.Name) else tail(target)
+            if name:
+                note_eager(self.names, name, node.value, node.lineno)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is None:
+            if isinstance(node.target, ast.Name):
+                rendered = self.render(strip_optional(node.annotation))
+                self.bind(node.target, rendered + "()" if rendered else "")
+            return
+        self.visit(node.value)
+        rendered = self.render(node.value)
+        if not rendered:
+            ann = self.render(strip_optional(node.annotation))
+            rendered = ann + "()" if ann else ""
+        self.bind(node.target, rendered)
+        handle = self.handle_of(node.value)
+        root = handle_name(node.target)
+        if handle is not None and root:
+            self.frame.handles.setdefault(handle, []).append(root)
+        name = node.target.id if isinstance(node.target, ast.Name) else tail(node.target)
+        if name:
+            note_eager(self.names, name, node.value, node.lineno)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self.bind(node.target, self.render(node.value))
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self.bind(node.target, "")
+        source = handle_name(node.iter)
+        if source and isinstance(node.target, ast.Name):
+            self.frame.aliases[node.target.id] = source
+        for stmt in node.body:
+            self.visit(stmt)
+        for stmt in node.orelse:
+            self.visit(stmt)
+
+    visit_AsyncFor = visit_For
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                rendered = self.render(item.context_expr)
+                self.bind(item.optional_vars, rendered)
+                if isinstance(item.optional_vars, ast.Name):
+                    head = rendered.rstrip("()").rsplit(".", 1)[-1]
+                    if head in _WAITING_CONTEXTS:
+                        self.frame.waited.add(item.optional_vars.id)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
+
+    def visit_Import(self, node: ast.Import) -> None:
+        if self.frame.scope is not None:
+            self.names.bind_imports(node, self.frame.scope.locals)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if self.frame.scope is not None:
+            self.names.bind_imports(node, self.frame.scope.locals)
+
+    def push_block(self, kind: str, try_id: int, text: str, line: int) -> int:
+        frame = self.frame
+        frame.blocks.append(Block(kind, try_id, text, frame.block, line))
+        return len(frame.blocks) - 1
+
+    def visit_Try(self, node: ast.Try | ast.TryStar) -> None:
+        frame = self.frame
+        if frame.facts is None:
+            self.generic_visit(node)
+            return
+        frame.tries += 1
+        try_id = frame.tries
+        outer = frame.block
+        frame.block = self.push_block(TRY, try_id, "", node.lineno)
+        for stmt in node.body:
+            self.visit(stmt)
+        frame.block = outer
+        if node.handlers:
+            frame.block = self.push_block(EXCEPT, try_id, "", node.handlers[0].lineno)
+            for handler in node.handlers:
+                for stmt in handler.body:
+                    self.visit(stmt)
+            frame.block = outer
+        for stmt in node.orelse:
+            self.visit(stmt)
+        for stmt in node.finalbody:
+            self.visit(stmt)
+
+    visit_TryStar = visit_Try
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        frame = self.frame
+        text = self.setting_test(node.test) if frame.facts is not None else ""
+        outer = frame.block
+        if text:
+            frame.block = self.push_block(GUARD, 0, text, node.lineno)
+        for stmt in node.body:
+            self.visit(stmt)
+        if text:
+            frame.block = self.push_block(UNGUARD, 0, text, node.lineno) if node.orelse else outer
+        for stmt in node.orelse:
+            self.visit(stmt)
+        frame.block = outer
+
+    def setting_test(self, test: ast.expr) -> str:
+        """The test as written when it reads a setting or a feature flag, else ""."""
+        for node in walk(test):
+            kind = type(node)
+            if kind is ast.Name:
+                word = node.id  # type: ignore[attr-defined]
+            elif kind is ast.Attribute:
+                word = node.attr  # type: ignore[attr-defined]
+            elif kind is ast.Constant and type(node.value) is str:  # type: ignore[attr-defined]
+                word = node.value  # type: ignore[attr-defined]
+            else:
+                continue
+            if _settinglike(word):
+                text = ast.unparse(test)
+                return text if len(text) <= 80 else text[:77] + "..."
+        return ""
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is None:
+            return
+        self.visit(node.value)
+        self.note_return(node.value)
+
+    def note_return(self, value: ast.expr) -> None:
+        facts = self.frame.facts
+        if facts is None:
+            return
+        rendered = self.render(value)
+        if rendered and not rendered.startswith("~") and rendered not in facts.returns:
+            facts.returns.append(rendered)
+
+    def visit_Yield(self, node: ast.Yield) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self.note_return(node.value)
+
+    def visit_Await(self, node: ast.Await) -> None:
+        awaited = handle_name(node.value)
+        if awaited:
+            self.frame.waited.add(awaited)  # await t, await self._task
+        self.frame.await_depth += 1
+        self.visit(node.value)
+        self.frame.await_depth -= 1
+
+    def visit_Name(self, node: ast.Name) -> None:
+        return
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.visit(node.body)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        return
+
+    # ---- calls ---------------------------------------------------------------------------
+
+    def visit_Call(self, node: ast.Call) -> None:
+        frame = self.frame
+        func = node.func
+        name = self.render(func)
+        method = tail(func)
+        index = -1
+        if name and frame.facts is not None:
+            index = self.record_call(node, name, method)
+        if name:
+            note_call(self.names, node, name, method, "".join(self.mounts))
+        self.visit(func)
+        mount = ""
+        if method == "Mount" and name.startswith(("starlette.", "fastapi.")) and node.args:
+            prefix = self.lit(node.args[0])
+            mount = prefix if isinstance(prefix, str) else ""
+        if mount:
+            self.mounts.append(mount)
+        if index >= 0:
+            frame.arg_stack.append(index)
+        for arg in node.args:
+            self.visit(arg)
+        for kw in node.keywords:
+            self.visit(kw.value)
+        if index >= 0:
+            frame.arg_stack.pop()
+        if mount:
+            self.mounts.pop()
+
+    def record_call(self, node: ast.Call, name: str, method: str) -> int:
+        frame = self.frame
+        func = node.func
+        line = node.lineno
+        end_col = node.end_col_offset if node.end_lineno == line else None
+        func_end = func.end_col_offset if func.end_lineno == line else None
+        refs: list[str] = []
+        for arg in (*node.args, *(kw.value for kw in node.keywords)):
+            if isinstance(arg, ast.Name | ast.Attribute):
+                ref = self.render(arg)
+                if ref and ref[0] != "~":
+                    refs.append(ref)
+        if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
+            # handlers[kind](request): a dispatch table of functions
+            refs.extend(frame.tables.get(func.value.id, ()))
+        call = CallSite(
+            name=name, line=line, col=node.col_offset,
+            end_col=end_col if end_col is not None else -1,
+            func_end=func_end if func_end is not None else -1,
+            flags=AWAITED if frame.await_depth else 0,
+            parent=frame.arg_stack[-1] if frame.arg_stack else -1, block=frame.block,
+            refs=refs,
+        )
+        index = len(frame.calls)
+        frame.calls.append(call)
+        frame.node_index[id(node)] = index
+        appended_to = self.appends.pop(id(node), None)
+        if appended_to is not None:  # tasks.append(create_task(...)): the list is the handle
+            frame.handles.setdefault(index, []).append(appended_to)
+        if isinstance(func, ast.Attribute):
+            root = handle_name(func.value)
+            if root:
+                frame.receivers[index] = root
+                if method in _WAIT_METHODS:
+                    frame.waited.add(root)
+                elif method in ("append", "add", "extend", "put", "put_nowait") and node.args:
+                    inner = node.args[0]
+                    if isinstance(inner, ast.Await):
+                        inner = inner.value
+                    if isinstance(inner, ast.Call):
+                        # visited after this call: bind it when it is recorded
+                        self.appends[id(inner)] = root
+        if method in _WAIT_FUNCS:
+            for arg in node.args:
+                if isinstance(arg, ast.Starred):
+                    arg = arg.value
+                elts = arg.elts if isinstance(arg, ast.List | ast.Tuple) else [arg]
+                for elt in elts:
+                    waited = handle_name(elt.value if isinstance(elt, ast.Starred) else elt)
+                    if waited:
+                        frame.waited.add(waited)
+        return index
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                note_eager(self.names, key.value, value, value.lineno)
+            if key is not None:
+                self.visit(key)
+            self.visit(value)
+
+
+def _noise(name: str) -> bool:
+    receiver, _, method = name.rpartition(".")
+    if name[0] == "~" and method in _CONTAINER_METHODS:
+        return True
+    return method in _LOG_METHODS and ("log" in receiver.rsplit(".", 1)[-1].lower()
+                                       or receiver == "logging")
+
+
+def _prune(calls: list[CallSite]) -> list[CallSite]:
+    """Drop calls that cannot matter (container methods, logging) and renumber parents."""
+    keep = [not _noise(call.name) for call in calls]
+    if all(keep):
+        return calls
+    new_index: list[int] = []
+    out: list[CallSite] = []
+    for call, kept in zip(calls, keep, strict=True):
+        new_index.append(len(out) if kept else -1)
+        if kept:
+            out.append(call)
+    for call in out:
+        parent = call.parent
+        while parent >= 0 and not keep[parent]:
+            parent = calls[parent].parent
+        call.parent = new_index[parent] if parent >= 0 else -1
+    return out
+
+
+def extract(source: str | bytes, relpath: str) -> ModuleFacts:
+    """Facts for one file. Raises SyntaxError (or ValueError) when it does not parse."""
+    tree = ast.parse(source, filename=relpath)
+    lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
+    return _Extractor(relpath, lines).run(tree)

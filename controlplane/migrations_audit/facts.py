@@ -1,0 +1,299 @@
+"""What one source file says, reduced to records that survive a JSON round trip.
+
+Extraction (``extract.py``) turns a parsed module into a ``ModuleFacts``; everything after
+that (resolution, routes, classification) works on facts only. Facts depend on nothing but
+the file's text and its path, so they are what the content-hash cache stores.
+
+Names are *rendered*: a dotted string in which imports are already replaced by their
+targets and local variables by what was assigned to them, e.g. ``pandas.read_csv`` or
+``app.tasks.process.s().delay``. A segment may end in ``()`` (result of a call) or ``[]``
+(subscript). ``self`` and ``cls`` stay literal; ``~name`` is a local of unknown origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Bump when extraction changes what it records: cached facts of older versions are ignored.
+ANALYSER_VERSION = "10"
+
+# A literal value as written in the source: str, int, float, bool, None, or a list of those.
+# Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
+Lit = Any
+
+# CallSite.flags
+AWAITED = 1  # inside an ``await`` expression
+WAITED = 2  # its handle (task, thread, future, executor) is awaited, joined or read later
+
+# Block.kind
+TRY = "try"  # body of a try statement
+EXCEPT = "except"  # an except handler of that try
+GUARD = "guard"  # body of an ``if`` whose test reads a setting
+UNGUARD = "unguard"  # the else branch of such an ``if``
+
+
+@dataclass(slots=True)
+class CallSite:
+    """One call inside a function body."""
+
+    name: str
+    line: int
+    col: int
+    end_col: int  # end of the whole call on ``line``, -1 when it spans lines
+    func_end: int  # end of the callee expression on ``line``, -1 when it spans lines
+    flags: int
+    parent: int  # index of the call whose arguments contain this one, -1 if none
+    block: int  # innermost try/guard block, index into FunctionFacts.blocks, -1 if none
+    refs: list[str]  # rendered names of functions passed as arguments (callbacks, targets)
+
+    def to_json(self) -> list[Any]:
+        return [self.name, self.line, self.col, self.end_col, self.func_end, self.flags,
+                self.parent, self.block, self.refs]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> CallSite:
+        return cls(*raw)
+
+
+@dataclass(slots=True)
+class Block:
+    """A try body, an except handler, or a branch of an ``if`` on a setting."""
+
+    kind: str
+    try_id: int
+    text: str  # for guards: the test as written
+    parent: int
+    line: int
+
+    def to_json(self) -> list[Any]:
+        return [self.kind, self.try_id, self.text, self.parent, self.line]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> Block:
+        return cls(*raw)
+
+
+@dataclass(slots=True)
+class Decorator:
+    """A decorator with its literal arguments, e.g. ``router.post("/x", status_code=201)``."""
+
+    name: str  # rendered; ends in "()" when the decorator is called
+    line: int
+    args: list[Lit]
+    kwargs: dict[str, Lit]
+
+    @property
+    def base(self) -> str:
+        """The decorator without its trailing call, e.g. ``app.api.router.post``."""
+        return self.name[:-2] if self.name.endswith("()") else self.name
+
+    @property
+    def tail(self) -> str:
+        return self.base.rsplit(".", 1)[-1]
+
+    def to_json(self) -> list[Any]:
+        return [self.name, self.line, self.args, self.kwargs]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> Decorator:
+        return cls(*raw)
+
+
+@dataclass(slots=True)
+class FunctionFacts:
+    """A function or method: where it is, how it is decorated, what it calls."""
+
+    qualname: str  # "f", "Cls.method", "outer.inner"
+    line: int
+    end_line: int
+    is_async: bool
+    is_stub: bool  # body is only pass / ... / raise NotImplementedError
+    decorators: list[Decorator]
+    returns: list[str]  # rendered return values, used to resolve factories
+    deps: list[str]  # FastAPI Depends(...) targets among the parameters
+    blocks: list[Block]
+    raw_calls: list[Any] = field(default_factory=list)
+    _calls: list[CallSite] | None = None
+
+    @property
+    def calls(self) -> list[CallSite]:
+        """Decoded lazily: most functions are never reached from an endpoint."""
+        if self._calls is None:
+            self._calls = [c if isinstance(c, CallSite) else CallSite.from_json(c)
+                           for c in self.raw_calls]
+        return self._calls
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+    def to_json(self) -> list[Any]:
+        calls = [c.to_json() if isinstance(c, CallSite) else c for c in self.raw_calls]
+        return [self.qualname, self.line, self.end_line, self.is_async, self.is_stub,
+                [d.to_json() for d in self.decorators], self.returns, self.deps,
+                [b.to_json() for b in self.blocks], calls]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> FunctionFacts:
+        q, line, end, is_async, stub, decs, returns, deps, blocks, calls = raw
+        return cls(q, line, end, is_async, stub, [Decorator.from_json(d) for d in decs],
+                   returns, deps, [Block.from_json(b) for b in blocks], calls)
+
+
+@dataclass(slots=True)
+class ClassFacts:
+    """A class: its bases, methods and the attributes it assigns."""
+
+    qualname: str
+    line: int
+    bases: list[str]
+    decorators: list[Decorator]
+    methods: list[str]
+    attrs: dict[str, str]  # class-level and ``self.x = ...`` assignments, rendered
+    lits: dict[str, Lit]  # class-level literal assignments (route_base, lookup_field, ...)
+    meta: dict[str, str]  # the inner ``class Meta`` (model = Order), rendered
+
+    def to_json(self) -> list[Any]:
+        return [self.qualname, self.line, self.bases, [d.to_json() for d in self.decorators],
+                self.methods, self.attrs, self.lits, self.meta]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> ClassFacts:
+        q, line, bases, decs, methods, attrs, lits, meta = raw
+        return cls(q, line, bases, [Decorator.from_json(d) for d in decs], methods, attrs,
+                   lits, meta)
+
+
+@dataclass(slots=True)
+class RouteCall:
+    """A call that registers routes or mounts a router: add_url_rule, include_router, ..."""
+
+    kind: str  # the method name: add_url_rule, include_router, register, Route, ...
+    line: int
+    receiver: str  # rendered object the method is called on ("" for Route(...))
+    args: list[Lit]
+    kwargs: dict[str, Lit]
+    prefix: str = ""  # for Starlette Route inside Mount(...): the mount path
+
+    def to_json(self) -> list[Any]:
+        return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> RouteCall:
+        return cls(*raw)
+
+
+@dataclass(slots=True)
+class UrlEntry:
+    """One Django ``path()`` / ``re_path()`` / ``url()`` entry."""
+
+    line: int
+    route: str
+    regex: bool
+    view: str  # rendered view, "" when this entry includes other patterns
+    actions: dict[str, str] | None  # ViewSet.as_view({"get": "list"})
+    include: str  # "module:<dotted>", "ref:<rendered>", "nested" or ""
+    nested: list[UrlEntry]
+
+    def to_json(self) -> list[Any]:
+        return [self.line, self.route, self.regex, self.view, self.actions, self.include,
+                [n.to_json() for n in self.nested]]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> UrlEntry:
+        line, route, regex, view, actions, include, nested = raw
+        return cls(line, route, regex, view, actions, include,
+                   [UrlEntry.from_json(n) for n in nested])
+
+
+@dataclass(slots=True)
+class SignalHook:
+    """A receiver connected to a signal (``@receiver(post_save, sender=Order)``)."""
+
+    signal: str
+    sender: str
+    handler: str
+    line: int
+
+    def to_json(self) -> list[Any]:
+        return [self.signal, self.sender, self.handler, self.line]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> SignalHook:
+        return cls(*raw)
+
+
+@dataclass(slots=True)
+class EagerSetting:
+    """A setting that makes Celery run tasks inline (task_always_eager and its spellings)."""
+
+    name: str
+    line: int
+    value: bool | None  # True when set to a truthy literal (or a truthy default)
+
+    def to_json(self) -> list[Any]:
+        return [self.name, self.line, self.value]
+
+    @classmethod
+    def from_json(cls, raw: list[Any]) -> EagerSetting:
+        return cls(*raw)
+
+
+@dataclass(slots=True)
+class ModuleFacts:
+    """Everything the analyser keeps from one Python file."""
+
+    relpath: str
+    module: str  # dotted name from the audited root, e.g. "app.features.upload.routes"
+    is_package: bool
+    lines: int
+    imports: dict[str, str]  # module-level name -> import target
+    star_imports: list[str]
+    assigns: dict[str, str]  # module-level name -> rendered value
+    ctors: dict[str, list[Any]]  # module-level name = Call(...): [args, kwargs] literals
+    lits: dict[str, Lit]  # module-level literal assignments (ROOT_URLCONF = "proj.urls")
+    functions: dict[str, FunctionFacts]
+    classes: dict[str, ClassFacts]
+    route_calls: list[RouteCall]
+    urllists: dict[str, list[UrlEntry]]
+    signals: list[SignalHook]
+    eager: list[EagerSetting]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "relpath": self.relpath, "module": self.module, "is_package": self.is_package,
+            "lines": self.lines, "imports": self.imports, "star_imports": self.star_imports,
+            "assigns": self.assigns, "ctors": self.ctors, "lits": self.lits,
+            "functions": [f.to_json() for f in self.functions.values()],
+            "classes": [c.to_json() for c in self.classes.values()],
+            "route_calls": [r.to_json() for r in self.route_calls],
+            "urllists": {k: [e.to_json() for e in v] for k, v in self.urllists.items()},
+            "signals": [s.to_json() for s in self.signals],
+            "eager": [e.to_json() for e in self.eager],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ModuleFacts:
+        functions = [FunctionFacts.from_json(f) for f in raw["functions"]]
+        classes = [ClassFacts.from_json(c) for c in raw["classes"]]
+        return cls(
+            relpath=raw["relpath"], module=raw["module"], is_package=raw["is_package"],
+            lines=raw["lines"], imports=raw["imports"], star_imports=raw["star_imports"],
+            assigns=raw["assigns"], ctors=raw["ctors"], lits=raw["lits"],
+            functions={f.qualname: f for f in functions},
+            classes={c.qualname: c for c in classes},
+            route_calls=[RouteCall.from_json(r) for r in raw["route_calls"]],
+            urllists={k: [UrlEntry.from_json(e) for e in v] for k, v in raw["urllists"].items()},
+            signals=[SignalHook.from_json(s) for s in raw["signals"]],
+            eager=[EagerSetting.from_json(e) for e in raw["eager"]],
+        )
+
+
+def module_name(relpath: str) -> tuple[str, bool]:
+    """Dotted module name for a path relative to the audited root, and whether it is a package."""
+    parts = relpath[:-3].split("/") if relpath.endswith(".py") else relpath.split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(p for p in parts if p), is_package

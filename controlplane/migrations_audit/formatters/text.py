@@ -1,0 +1,48 @@
+"""A table for the terminal: one row per endpoint, then the summary and what was skipped."""
+
+from __future__ import annotations
+
+from ..report import Report
+from ._common import STATUS_LABEL, first, heavy_kinds, summary_line, where
+
+_COLUMNS = ("STATUS", "HEAVY", "METHODS", "ROUTE", "HANDLER", "WHERE", "WHY")
+_WIDTH = {"ROUTE": 44, "HANDLER": 36, "WHY": 48}
+
+
+def _cut(value: str, width: int | None) -> str:
+    if width is None or len(value) <= width:
+        return value
+    return value[: width - 1] + "…"
+
+
+def render(report: Report) -> str:
+    rows = []
+    for endpoint in report.endpoints:
+        decisive = first(endpoint, "dispatch") or first(endpoint, "background")
+        kinds = heavy_kinds(endpoint)
+        if decisive is not None:
+            why = f"{decisive.call} @ {where(decisive)}"
+        elif kinds:
+            evidence = first(endpoint, *kinds)
+            why = f"{', '.join(kinds)}: {evidence.call if evidence else ''}"
+        else:
+            why = ""
+        rows.append((
+            STATUS_LABEL[endpoint.status], "yes" if endpoint.heavy else "",
+            ",".join(endpoint.methods), endpoint.route, endpoint.handler,
+            f"{endpoint.file}:{endpoint.line}", why,
+        ))
+    table = [tuple(_cut(v, _WIDTH.get(c)) for c, v in zip(_COLUMNS, row, strict=True))
+             for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in table]) for i, c in enumerate(_COLUMNS)]
+    lines = []
+    for row in [_COLUMNS, *table]:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    lines.append("")
+    lines.append(summary_line(report))
+    for item in report.suppressed:
+        e = item.endpoint
+        lines.append(f"suppressed: {e.file}:{e.line} {e.handler} ({item.reason})")
+    for skipped in report.skipped:
+        lines.append(f"skipped: {skipped.file}: {skipped.reason}")
+    return "\n".join(lines) + "\n"

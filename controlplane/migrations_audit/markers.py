@@ -1,0 +1,207 @@
+"""Which calls dispatch to Celery, hand work to the same process, or are known to be slow.
+
+Patterns are ``fnmatch`` globs over rendered names (``*`` also spans dots). Built-in heavy
+patterns only apply to calls outside the project; patterns from the config apply to project
+functions too and also match as a dotted suffix (``app.ml.train`` matches
+``backend.app.ml.train``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+
+from .config import AuditConfig
+
+DISPATCH = "dispatch"
+BACKGROUND = "background"
+INLINE_FALLBACK = "inline_fallback"
+EAGER_MODE = "eager_mode"
+SETTING_GUARD = "setting_guard"
+
+HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
+    "dataframe": (
+        "pandas.read_*", "pandas.concat", "pandas.merge", "pandas.pivot_table",
+        "pandas.crosstab", "pandas.get_dummies", "*.to_parquet", "*.to_excel", "*.to_feather",
+        "*.groupby().agg", "*.groupby().apply", "*.groupby().transform", "*.pivot_table",
+        "*.rolling().apply", "polars.read_*", "polars.scan_*", "pyarrow.parquet.read_table",
+        "pyarrow.parquet.write_table", "pyarrow.csv.read_csv", "pyarrow.feather.read_*",
+        "pyarrow.ipc.*", "pyarrow.flight.*", "dask.dataframe.read_*", "numpy.loadtxt",
+        "numpy.genfromtxt", "openpyxl.load_workbook", "xlrd.open_workbook",
+    ),
+    "model_fit": (
+        "*.fit", "*.fit_transform", "*.fit_predict", "*.partial_fit", "xgboost.train",
+        "lightgbm.train", "*.backward", "statsmodels.*.fit", "prophet.Prophet().fit",
+    ),
+    "object_store": (
+        "boto3.client().*", "boto3.resource().*", "boto3.session.Session().*", "minio.Minio().*",
+        "*.put_object", "*.get_object", "*.fput_object", "*.fget_object", "*.upload_file",
+        "*.download_file", "*.upload_fileobj", "*.download_fileobj", "*.list_objects",
+        "*.list_objects_v2", "*.copy_object", "*.upload_blob", "*.download_blob",
+        "google.cloud.storage.*", "azure.storage.blob.*", "s3fs.S3FileSystem().*",
+    ),
+    "http": (
+        "requests.get", "requests.post", "requests.put", "requests.patch", "requests.delete",
+        "requests.head", "requests.request", "requests.Session().*", "requests.session().*",
+        "httpx.get", "httpx.post", "httpx.put", "httpx.patch", "httpx.delete", "httpx.head",
+        "httpx.request", "httpx.stream", "httpx.Client().*", "httpx.AsyncClient().*",
+        "aiohttp.ClientSession().*", "urllib.request.urlopen", "urllib3.PoolManager().*",
+        "urllib3.request",
+    ),
+    "subprocess": (
+        "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+        "subprocess.Popen", "os.system", "os.popen", "asyncio.create_subprocess_exec",
+        "asyncio.create_subprocess_shell",
+    ),
+    "sleep": ("time.sleep",),
+    "file_io": (
+        "shutil.copyfileobj", "shutil.copytree", "shutil.make_archive", "shutil.unpack_archive",
+        "zipfile.ZipFile", "tarfile.open", "*.extractall", "joblib.load", "joblib.dump",
+    ),
+    "llm": (
+        "openai.OpenAI().*", "openai.AsyncOpenAI().*", "openai.AzureOpenAI().*",
+        "openai.ChatCompletion.*", "openai.Completion.*", "openai.Embedding.*",
+        "anthropic.Anthropic().*", "anthropic.AsyncAnthropic().*", "*.chat.completions.create",
+        "*.completions.create", "*.embeddings.create", "*.messages.create",
+        "*.generate_content", "litellm.completion", "litellm.acompletion",
+        "google.generativeai.*", "cohere.*",
+    ),
+    "email": (
+        "smtplib.SMTP", "smtplib.SMTP_SSL", "django.core.mail.send_mail",
+        "django.core.mail.send_mass_mail", "django.core.mail.mail_admins",
+        "django.core.mail.*().send", "flask_mail.Mail().send",
+    ),
+}
+HEAVY_KINDS = frozenset(HEAVY_PATTERNS) | {"configured"}
+
+# Work handed to something in this process that outlives the response, unless waited for.
+BACKGROUND_PATTERNS = (
+    "asyncio.create_task", "asyncio.ensure_future", "*.create_task", "*.ensure_future",
+    "*.run_in_executor", "threading.Thread", "threading.Timer", "multiprocessing.Process",
+    "*Executor().submit", "*executor.submit", "*Executor().map", "*executor.map",
+    "*Pool().apply_async", "*Pool().map_async", "*Pool().starmap_async", "*pool.apply_async",
+    "*pool.map_async", "*pool.submit", "fastapi.BackgroundTasks().add_task",
+    "starlette.background.BackgroundTasks().add_task", "*background_tasks.add_task",
+    "*background.add_task", "*bg_tasks.add_task", "starlette.background.BackgroundTask",
+    "gevent.spawn", "gevent.spawn_later", "eventlet.spawn", "eventlet.spawn_n",
+    "*.spawn_callback", "*.start_soon", "*scheduler.add_job",
+)
+# Calls that run a function passed to them and wait for it: the function is inline work.
+RUNNER_PATTERNS = (
+    "asyncio.to_thread", "asyncio.run", "*.run_until_complete", "*.run_in_threadpool",
+    "anyio.to_thread.run_sync", "asgiref.sync.sync_to_async", "asgiref.sync.async_to_sync",
+    "*.run_sync", "django.db.transaction.on_commit",
+)
+CANVAS = frozenset({"chain", "group", "chord", "chunks", "signature", "Signature", "xmap",
+                    "xstarmap", "maybe_signature"})
+TASK_DECORATORS = frozenset({"task", "shared_task", "periodic_task"})
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    joined = "|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
+    return re.compile(joined) if joined else None
+
+
+def _compile_kinds(kinds: dict[str, list[str]]) -> re.Pattern[str] | None:
+    groups = []
+    for index, (_kind, patterns) in enumerate(kinds.items()):
+        if patterns:
+            inner = "|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
+            groups.append(f"(?P<k{index}>{inner})")
+    return re.compile("|".join(groups)) if groups else None
+
+
+def _suffix_patterns(patterns: Iterable[str]) -> list[str]:
+    """A configured ``a.b`` also matches ``x.a.b``: users write names as they import them."""
+    out = []
+    for pattern in patterns:
+        out.append(pattern)
+        if not pattern.startswith("*"):
+            out.append("*." + pattern)
+    return out
+
+
+class Markers:
+    """Compiled pattern tables: built-ins plus what the audited project's config adds."""
+
+    def __init__(self, config: AuditConfig) -> None:
+        self.kind_names = list(HEAVY_PATTERNS)
+        self._heavy = _compile_kinds({k: list(v) for k, v in HEAVY_PATTERNS.items()})
+        configured: dict[str, list[str]] = {}
+        for pattern, kind in config.heavy_calls:
+            configured.setdefault(kind, []).extend(_suffix_patterns([pattern]))
+        self.configured_names = list(configured)
+        self._configured = _compile_kinds(configured)
+        self._background = _compile(BACKGROUND_PATTERNS)
+        self._runner = _compile(RUNNER_PATTERNS)
+        self._wrappers = _compile(_suffix_patterns(config.dispatch_wrappers))
+        self._tasks = _compile(_suffix_patterns(config.task_names))
+        self.task_tails = frozenset(n.rsplit(".", 1)[-1] for n in config.task_names
+                                    if "*" not in n)
+
+    def heavy(self, name: str) -> str | None:
+        """Heavy kind of a call outside the project, by built-in pattern."""
+        if self._heavy is None:
+            return None
+        match = self._heavy.fullmatch(name)
+        if match is None or match.lastgroup is None:
+            return None
+        return self.kind_names[int(match.lastgroup[1:])]
+
+    def configured_heavy(self, name: str) -> str | None:
+        if self._configured is None:
+            return None
+        match = self._configured.fullmatch(name)
+        if match is None or match.lastgroup is None:
+            return None
+        return self.configured_names[int(match.lastgroup[1:])]
+
+    def background(self, name: str) -> bool:
+        return self._background is not None and self._background.fullmatch(name) is not None
+
+    def runner(self, name: str) -> bool:
+        return self._runner is not None and self._runner.fullmatch(name) is not None
+
+    def wrapper(self, name: str) -> bool:
+        return self._wrappers is not None and self._wrappers.fullmatch(name) is not None
+
+    def task_named(self, name: str) -> bool:
+        if self._tasks is not None and self._tasks.fullmatch(name) is not None:
+            return True
+        return name.rsplit(".", 1)[-1] in self.task_tails
+
+
+def dispatch_shape(name: str) -> tuple[str, str] | None:
+    """How a call would enqueue Celery work, if it has that shape.
+
+    Returns ("task", receiver) when ``receiver`` must still be shown to be a task,
+    ("canvas", receiver) for a chain/group/chord being applied, ("send_task", receiver)
+    for ``app.send_task(...)``; None otherwise.
+    """
+    base, _, tail = name.rpartition(".")
+    if tail in ("delay", "apply_async"):
+        obj = base
+    elif tail == "send_task":
+        return ("send_task", base)
+    elif name.endswith("()"):
+        obj = name  # calling a signature or a canvas object: sig(), chain(...)()
+    else:
+        return None
+    head = obj.rstrip("()").rsplit(".", 1)[-1]
+    if obj.endswith("()") and head in CANVAS and obj.startswith("celery."):
+        return ("canvas", obj)
+    for suffix in (".s()", ".si()", ".signature()", ".clone()"):
+        if obj.endswith(suffix):
+            return ("task", obj[: -len(suffix)])
+    if obj is name:
+        return None
+    return ("task", obj)
+
+
+def plausible_task_name(receiver: str) -> bool:
+    """For receivers outside the project or unresolved: does the name look like a task?"""
+    if receiver.endswith(("task()", ".tasks[]")) or ".tasks." in receiver:
+        return True
+    last = receiver.rstrip("()[]").rsplit(".", 1)[-1].lstrip("~").lower()
+    return last.endswith("task") or last.endswith("_job")

@@ -1,0 +1,173 @@
+"""Apps, blueprints, routers and namespaces: what kind of object a route hangs from, and the
+path prefix it ends up under once every ``register_blueprint``/``include_router``/
+``add_namespace`` is applied."""
+
+from __future__ import annotations
+
+from .facts import Lit
+from .project import Project
+
+Key = tuple[str, str]  # (module, variable)
+
+
+def join_route(*parts: str) -> str:
+    """Join path pieces with single slashes: ("/api/", "/items") -> "/api/items"."""
+    pieces = [p for p in parts if p]
+    if not pieces:
+        return "/"
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out = out.rstrip("/") + "/" + piece.lstrip("/")
+    return out if out.startswith("/") else "/" + out
+
+
+def ref_of(value: Lit) -> str:
+    """The rendered name of a non-literal argument ({"ref": ...}), else ""."""
+    return value.get("ref", "") if isinstance(value, dict) else ""
+
+
+def _framework_of(name: str) -> str:
+    """Framework of an app/router/blueprint object from the class it instantiates."""
+    base = name.rstrip("()")
+    root, last = base.split(".", 1)[0], base.rsplit(".", 1)[-1]
+    if root in ("flask_restx", "flask_restplus"):
+        return "flask-restx"
+    if root == "flask_restful":
+        return "flask-restful"
+    if root in ("flask", "flask_smorest", "apiflask") or last in ("Flask", "Blueprint"):
+        return "flask"
+    if root == "quart":
+        return "quart"
+    if root == "fastapi" or last in ("FastAPI", "APIRouter"):
+        return "fastapi"
+    if root == "starlette":
+        return "starlette"
+    if root == "sanic":
+        return "sanic"
+    if root == "rest_framework" and last.endswith("Router"):
+        return "drf-router"
+    return ""
+
+
+class Mounts:
+    """Object kinds and composed prefixes, memoised per object."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.mounts: dict[Key, tuple[Key | None, str | None, str]] = {}
+        self._prefix: dict[Key, str] = {}
+        self._kind: dict[tuple[str, str], str] = {}
+        majority = {"flask": 0, "fastapi": 0}
+        for facts in project.modules.values():
+            for target in facts.imports.values():
+                root = target.split(".", 1)[0]
+                if root in ("flask", "quart"):
+                    majority["flask"] += 1
+                elif root in ("fastapi", "starlette"):
+                    majority["fastapi"] += 1
+        self.default_framework = max(majority, key=lambda k: majority[k])
+
+    def object_kind(self, receiver: str, module: str) -> str:
+        key = (receiver, module)
+        if key not in self._kind:
+            self._kind[key] = self._object_kind(receiver, module)
+        return self._kind[key]
+
+    def _object_kind(self, receiver: str, module: str) -> str:
+        project = self.project
+        target = project.resolve(receiver, module)
+        if target is not None and target.kind == "X":
+            kind = _framework_of(target.name)
+            if kind:
+                return kind
+            if target.name.endswith(".namespace()"):
+                return "flask-restx"
+        if target is not None and target.kind in ("I", "C"):
+            for base in project.external_bases(target.module, target.name):
+                kind = _framework_of(base)
+                if kind:
+                    return kind
+        last = receiver.rsplit(".", 1)[-1].lstrip("~").lower()
+        roots = {t.split(".", 1)[0] for t in project.modules[module].imports.values()}
+        if last.endswith("router"):
+            return "fastapi" if "flask" not in roots else ""
+        if last in ("bp", "blueprint") or last.endswith(("_bp", "_blueprint")):
+            return "flask"
+        if last in ("app", "application", "api") or last.endswith(("_app", "_api")):
+            if "fastapi" in roots and "flask" not in roots:
+                return "fastapi"
+            if roots & {"flask", "quart"}:
+                return "flask"
+            return self.default_framework if target is None else ""
+        if last == "ns" or last.endswith("_ns"):
+            return "flask-restx"
+        return ""
+
+    def collect(self) -> None:
+        """Where each blueprint, router and namespace is registered, and with what prefix."""
+        project = self.project
+        for module, facts in project.modules.items():
+            for call in facts.route_calls:
+                if call.kind not in ("register_blueprint", "include_router", "add_namespace"):
+                    continue
+                child_name = ref_of(call.args[0]) if call.args else ref_of(
+                    call.kwargs.get("router") or call.kwargs.get("blueprint"))
+                child = project.var_key(child_name, module) if child_name else None
+                if child is None:
+                    continue
+                parent = project.var_key(call.receiver, module)
+                prefix = None
+                for kw in ("url_prefix", "prefix", "path"):
+                    value = call.kwargs.get(kw)
+                    if isinstance(value, str):
+                        prefix = value
+                if call.kind == "add_namespace" and len(call.args) > 1 and isinstance(
+                        call.args[1], str):
+                    prefix = call.args[1]
+                self.mounts.setdefault(child, (parent, prefix, call.kind))
+
+    def prefix_of(self, receiver: str, module: str) -> str:
+        key = self.project.var_key(receiver, module)
+        return self.var_prefix(key) if key is not None else ""
+
+    def var_prefix(self, key: tuple[str, str]) -> str:
+        if key in self._prefix:
+            return self._prefix[key]
+        self._prefix[key] = ""  # cycle guard
+        value = self._var_prefix(key)
+        self._prefix[key] = value
+        return value
+
+    def _var_prefix(self, key: tuple[str, str]) -> str:
+        project = self.project
+        module, var = key
+        facts = project.modules[module]
+        args, kwargs = facts.ctors.get(var, [[], {}])
+        created = project.resolve(facts.assigns.get(var, ""), module)
+        made = created.name if created is not None and created.kind == "X" else facts.assigns.get(
+            var, "")
+        last = made.rstrip("()").rsplit(".", 1)[-1]
+        own, parent_prefix = "", ""
+        if last == "Blueprint":
+            own = kwargs.get("url_prefix") if isinstance(kwargs.get("url_prefix"), str) else ""
+        elif last in ("APIRouter", "Api", "FastAPI"):
+            own = kwargs.get("prefix") if isinstance(kwargs.get("prefix"), str) else ""
+            if last == "Api" and args:
+                app_name = ref_of(args[0])
+                app = project.var_key(app_name, module) if app_name else None
+                parent_prefix = self.var_prefix(app) if app else ""
+        elif last in ("Namespace", "namespace"):
+            path = kwargs.get("path")
+            own = path if isinstance(path, str) else (
+                "/" + args[0] if args and isinstance(args[0], str) else "")
+            if last == "namespace":
+                api = project.var_key(facts.assigns.get(var, "")[: -len(".namespace()")], module)
+                parent_prefix = self.var_prefix(api) if api else ""
+        mount = self.mounts.get(key)
+        if mount is None:
+            return join_route(parent_prefix, own) if parent_prefix or own else ""
+        parent, prefix, how = mount
+        base = self.var_prefix(parent) if parent else ""
+        if how == "include_router":
+            return join_route(base, prefix or "", own)
+        return join_route(base, prefix if prefix is not None else own)

@@ -1,0 +1,169 @@
+"""What a name means inside one module: imports, module globals and the locals in scope.
+
+``render`` turns an expression into a dotted string with imports replaced by their targets
+and locals by what was assigned to them (``pd.read_csv`` -> ``pandas.read_csv``,
+``svc.run`` -> ``app.svc.Service().run``); ``lit`` reads literal arguments.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+
+from .facts import Lit, ModuleFacts
+from .syntax import tail
+
+# Builtins are dropped from call lists, except the ones that matter to us.
+_KEPT_BUILTINS = frozenset({"open", "super", "exec", "eval", "__import__"})
+_DROPPED_BUILTINS = frozenset(dir(builtins)) - _KEPT_BUILTINS
+_MAX_NAME = 240
+_SHORTCUTS = ("get_object_or_404", "aget_object_or_404")
+_CANVAS_ENDINGS = (".s()", ".si()", ".signature()", "chain()", "group()")
+
+
+@dataclass(slots=True)
+class Scope:
+    """Local names of one function, rendered; parent is the enclosing function's scope."""
+
+    locals: dict[str, str]
+    parent: Scope | None
+
+
+class Names:
+    """Renders names for one module; ``scope`` is the function being walked (None at top)."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.module = facts.module
+        self.package = facts.module if facts.is_package else facts.module.rpartition(".")[0]
+        self.globals: set[str] = set()
+        self.scope: Scope | None = None
+
+    def import_target(self, node: ast.ImportFrom) -> str:
+        if not node.level:
+            return node.module or ""
+        base = self.package.split(".") if self.package else []
+        if node.level > 1:
+            base = base[: len(base) - (node.level - 1)]
+        if node.module:
+            base.append(node.module)
+        return ".".join(base)
+
+    def bind_imports(self, node: ast.Import | ast.ImportFrom, into: dict[str, str]) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    into[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    into[head] = head
+            return
+        target = self.import_target(node)
+        for alias in node.names:
+            if alias.name == "*":
+                if into is self.facts.imports:
+                    self.facts.star_imports.append(target)
+                continue
+            into[alias.asname or alias.name] = f"{target}.{alias.name}" if target else alias.name
+
+    def qualified(self, name: str) -> str:
+        return f"{self.module}.{name}" if self.module else name
+
+    def related_model(self, call: ast.Call) -> str:
+        """The model a ``ForeignKey``/``OneToOneField`` points to, as an instance name:
+        ``User`` or ``"User"`` -> ``app.models.User()``, ``"shop.Order"`` ->
+        ``shop.models.Order()``. Attribute access on the field gives that model."""
+        target = call.args[0] if call.args else next(
+            (kw.value for kw in call.keywords if kw.arg == "to"), None)
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            label = target.value
+            if "." in label:
+                app, _, model = label.rpartition(".")
+                return f"{app}.models.{model}()"
+            if label == "self":
+                return ""
+            home = self.package if self.module.rsplit(".", 1)[-1] != "models" else self.module
+            return f"{home}.{label}()" if home else f"{label}()"
+        if isinstance(target, ast.Name | ast.Attribute):
+            rendered = self.render(target)
+            return rendered + "()" if rendered else ""
+        return ""
+
+    def render_name(self, name: str) -> str:
+        scope = self.scope
+        while scope is not None:
+            value = scope.locals.get(name)
+            if value is not None:
+                return value or "~" + name
+            scope = scope.parent
+        target = self.facts.imports.get(name)
+        if target is not None:
+            return target
+        if name in self.globals:
+            return self.qualified(name)
+        if name in _DROPPED_BUILTINS:
+            return ""
+        if name in _KEPT_BUILTINS:
+            return name
+        return self.qualified(name)  # perhaps from a star import; the resolver looks there
+
+    def render(self, node: ast.expr) -> str:
+        kind = type(node)
+        if kind is ast.Name:
+            return self.render_name(node.id)  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            base = self.render(node.value)  # type: ignore[attr-defined]
+            out = f"{base}.{node.attr}" if base else ""  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            base = self.render(node.func)  # type: ignore[attr-defined]
+            out = base + "()" if base else ""
+            if base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]
+                # get_object_or_404(Order, pk=1) is Order.objects.get(pk=1)
+                model = self.render(node.args[0])  # type: ignore[attr-defined]
+                if model:
+                    out = model + (".get()" if model.endswith(")") else ".objects.get()")
+        elif kind is ast.Subscript:
+            base = self.render(node.value)  # type: ignore[attr-defined]
+            out = base + "[]" if base else ""
+        elif kind is ast.Await:
+            return self.render(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.BinOp and isinstance(node.op, ast.BitOr):  # type: ignore[attr-defined]
+            # sig_a | sig_b builds a Celery chain
+            sides = (self.render(node.left), self.render(node.right))  # type: ignore[attr-defined]
+            return "celery.chain()" if any(s.endswith(_CANVAS_ENDINGS) for s in sides) else ""
+        else:
+            return ""
+        return out if len(out) <= _MAX_NAME else ""
+
+    def lit(self, node: ast.expr | None) -> Lit:
+        """A literal as written; anything else as {"ref": rendered} (or {"dep": ...})."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant):
+            value = node.value
+            return value if isinstance(value, str | int | float | bool) or value is None else None
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            return [self.lit(e) for e in node.elts]
+        if isinstance(node, ast.Dict):
+            return {k.value: self.lit(v) for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for piece in node.values:
+                if isinstance(piece, ast.Constant):
+                    parts.append(str(piece.value))
+                elif isinstance(piece, ast.FormattedValue):
+                    parts.append("{" + ast.unparse(piece.value) + "}")
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.lit(node.left), self.lit(node.right)
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
+        if isinstance(node, ast.Name) and self.scope is None:
+            value = self.facts.lits.get(node.id)
+            if isinstance(value, str):
+                return value
+        if isinstance(node, ast.Call) and tail(node.func) in ("Depends", "Security"):
+            return {"dep": self.render(node.args[0]) if node.args else ""}
+        return {"ref": self.render(node)}

@@ -1,0 +1,459 @@
+"""The audited tree as one index: which module a dotted name means, and what a rendered name
+refers to (a function, class, instance, module of the project, or something outside it).
+
+Resolution is best effort and memoised; it follows imports and aliases across modules,
+module-level assignments (``client = boto3.client("s3")``), ``self``/``cls``/``super()``,
+base classes, instance attributes set in methods, and the return values of factories.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from .facts import ClassFacts, FunctionFacts, ModuleFacts
+
+# Top-level names that are never the project's own modules, so a project file called
+# ``celery.py`` or ``requests.py`` is not mistaken for the library.
+KNOWN_EXTERNAL = frozenset(sys.stdlib_module_names) | frozenset({
+    "celery", "kombu", "django", "rest_framework", "flask", "flask_restful", "flask_restx",
+    "flask_appbuilder", "fastapi", "starlette", "pydantic", "sqlalchemy", "pandas", "numpy",
+    "polars", "pyarrow", "requests", "httpx", "aiohttp", "urllib3", "boto3", "botocore",
+    "minio", "openai", "anthropic", "redis", "sklearn", "torch", "tensorflow", "dramatiq",
+    "rq", "huey", "marshmallow", "werkzeug", "jinja2", "click", "gevent", "eventlet", "anyio",
+    "trio", "uvicorn", "gunicorn", "asgiref", "channels", "google", "azure", "langchain",
+})
+
+_RESULT_METHODS = frozenset({
+    "get", "create", "first", "last", "latest", "earliest", "get_or_create",
+    "update_or_create", "aget", "acreate", "afirst", "alast",
+})
+_MAX_DEPTH = 14
+_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+# Method names too common to guess the class from the name alone.
+_GENERIC_METHODS = frozenset({
+    "get", "post", "put", "patch", "delete", "save", "run", "call", "execute", "send", "close",
+    "open", "read", "write", "create", "update", "list", "retrieve", "destroy", "start",
+    "stop", "dispatch", "handle", "process", "setup", "validate", "clean", "render", "load",
+    "dump", "dumps", "loads", "to_dict", "from_dict", "as_dict", "json", "filter", "all",
+    "first", "exists", "count", "commit", "flush", "refresh", "add", "remove", "query",
+})
+
+
+class Target(NamedTuple):
+    """What a name refers to.
+
+    kind: F function, C class, I instance of a project class, M module, Q manager or
+    queryset of a project model, QM a method of one, V a method a project class inherits
+    from a framework (``name`` is "Class:method"), S ``super()`` inside a class, X outside
+    the project (``name`` is the expanded dotted name).
+    """
+
+    kind: str
+    module: str
+    name: str
+
+
+def split_segment(segment: str) -> tuple[str, str]:
+    """``("chain", "()()")`` for ``"chain()()"``."""
+    base = segment.rstrip("()[]")
+    return base, segment[len(base):]
+
+
+class Project:
+    """Index over every module's facts, with memoised name resolution."""
+
+    def __init__(self, modules: Iterable[ModuleFacts]) -> None:
+        self.modules: dict[str, ModuleFacts] = {}
+        for facts in modules:
+            # a.py and a/__init__.py cannot both be imported; keep the package
+            if facts.module not in self.modules or facts.is_package:
+                self.modules[facts.module] = facts
+        self.suffixes: dict[str, list[str]] = {}
+        for name in self.modules:
+            parts = name.split(".")
+            for start in range(1, len(parts)):
+                self.suffixes.setdefault(".".join(parts[start:]), []).append(name)
+        self.roots: list[str] = [""]
+        self._module_memo: dict[tuple[str, str], ModuleFacts | None] = {}
+        self._memo: dict[tuple[str, str, str], Target | None] = {}
+        self._mro: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._external: dict[tuple[str, str], frozenset[str]] = {}
+        self._subclasses: dict[tuple[str, str], list[tuple[str, str]]] | None = None
+        self._methods: dict[str, list[Target]] | None = None
+        self._active: set[tuple[str, str, str]] = set()
+        self.infer_roots()
+
+    # ---- modules -----------------------------------------------------------------------
+
+    def infer_roots(self) -> None:
+        """Directories that are on ``sys.path`` for the project, found from its imports.
+
+        ``from app.features.x import y`` in ``backend/app/main.py`` means ``backend`` is a
+        root. Only imports that name at least a package and a member are used as evidence.
+        """
+        roots: dict[str, int] = {}
+        for facts in self.modules.values():
+            for target in facts.imports.values():
+                first = target.split(".", 1)[0]
+                if first in KNOWN_EXTERNAL or "." not in target or target in self.modules:
+                    continue
+                parts = target.split(".")
+                if ".".join(parts[:-1]) in self.modules:
+                    continue
+                for k in range(len(parts), 1, -1):
+                    dotted = ".".join(parts[:k])
+                    candidates = self.suffixes.get(dotted, [])
+                    if len(candidates) == 1:
+                        root = candidates[0][: -len(dotted) - 1]
+                        roots[root] = roots.get(root, 0) + 1
+                        break
+        self.roots = ["", *sorted(roots, key=lambda r: (-roots[r], r))]
+
+    def module_for(self, dotted: str, importer: str = "") -> ModuleFacts | None:
+        key = (dotted, importer)
+        if key in self._module_memo:
+            return self._module_memo[key]
+        found = self.modules.get(dotted)
+        if found is None:
+            for root in self.roots[1:]:
+                found = self.modules.get(f"{root}.{dotted}")
+                if found is not None:
+                    break
+        if found is None and "." in dotted and dotted.split(".", 1)[0] not in KNOWN_EXTERNAL:
+            candidates = self.suffixes.get(dotted)
+            if candidates:
+                found = self.modules[max(candidates, key=lambda c: _shared(c, importer))]
+        self._module_memo[key] = found
+        return found
+
+    def function(self, target: Target) -> FunctionFacts | None:
+        module = self.modules.get(target.module)
+        return module.functions.get(target.name) if module else None
+
+    def klass(self, module: str, qualname: str) -> ClassFacts | None:
+        facts = self.modules.get(module)
+        return facts.classes.get(qualname) if facts else None
+
+    def class_of(self, module: str, qualname: str) -> str:
+        """The class a method belongs to ("" for plain functions)."""
+        facts = self.modules.get(module)
+        owner = qualname.rpartition(".")[0]
+        if facts is None or not owner:
+            return ""
+        return owner if owner in facts.classes else ""
+
+    # ---- names -------------------------------------------------------------------------
+
+    def resolve(self, name: str, module: str, cls: str = "", depth: int = 0) -> Target | None:
+        """What ``name`` (rendered in ``module``, inside class ``cls``) refers to."""
+        key = (name, module, cls)
+        if key in self._memo:
+            return self._memo[key]
+        if depth > _MAX_DEPTH or key in self._active:
+            return None
+        self._active.add(key)
+        try:
+            result = self._resolve(name, module, cls, depth)
+        finally:
+            self._active.discard(key)
+        self._memo[key] = result
+        return result
+
+    def _resolve(self, name: str, module: str, cls: str, depth: int) -> Target | None:
+        if not name:
+            return None
+        segments = name.split(".")
+        head, ops = split_segment(segments[0])
+        rest = 1
+        target: Target | None
+        if head == "self":
+            target = Target("I", module, cls) if cls else None
+        elif head == "cls":
+            target = Target("C", module, cls) if cls else None
+        elif head == "super":
+            target = Target("S", module, cls) if cls else None
+            ops = ""  # super() itself, not a call of its result
+        elif head.startswith("~"):
+            return None
+        else:
+            plain = 0
+            while plain < len(segments) and not split_segment(segments[plain])[1]:
+                plain += 1
+            target = None
+            for k in range(plain, 0, -1):
+                facts = self.module_for(".".join(segments[:k]), module)
+                if facts is not None:
+                    target, rest, ops = Target("M", facts.module, ""), k, ""
+                    break
+            if target is None:
+                return Target("X", "", name)
+        target = self._apply_ops(target, ops, depth)
+        for segment in segments[rest:]:
+            if target is None:
+                return None
+            attr, ops = split_segment(segment)
+            target = self.attr(target, attr, depth)
+            target = self._apply_ops(target, ops, depth)
+        return target
+
+    def _apply_ops(self, target: Target | None, ops: str, depth: int) -> Target | None:
+        for index in range(0, len(ops), 2):
+            if target is None:
+                return None
+            if ops[index:index + 2] == "()":
+                target = self.call(target, depth)
+            else:
+                target = Target("X", "", target.name + "[]") if target.kind == "X" else None
+        return target
+
+    def attr(self, target: Target, attr: str, depth: int) -> Target | None:
+        kind = target.kind
+        if kind == "X":
+            return Target("X", "", f"{target.name}.{attr}")
+        if kind == "M":
+            return self.module_attr(target.module, attr, depth, set())
+        if kind in ("C", "I"):
+            return self.class_attr(target, attr, depth)
+        if kind == "S":
+            chain = self.mro(target.module, target.name)[1:]
+            for mod, qual in chain:
+                if f"{qual}.{attr}" in self.modules[mod].functions:
+                    return Target("F", mod, f"{qual}.{attr}")
+            return Target("V", target.module, f"{target.name}:{attr}")
+        if kind == "F":
+            nested = f"{target.name}.{attr}"
+            facts = self.modules[target.module]
+            if nested in facts.functions:
+                return Target("F", target.module, nested)
+            if nested in facts.classes:
+                return Target("C", target.module, nested)
+            return None
+        if kind == "Q":
+            custom = self.manager_method(target, attr, depth)
+            return custom or Target("QM", target.module, f"{target.name}:{attr}")
+        return None
+
+    def module_attr(self, module: str, attr: str, depth: int, seen: set[str]) -> Target | None:
+        facts = self.modules[module]
+        if attr in facts.functions:
+            return Target("F", module, attr)
+        if attr in facts.classes:
+            return Target("C", module, attr)
+        value = facts.assigns.get(attr)
+        if value:
+            return self.resolve(value, module, "", depth + 1)
+        imported = facts.imports.get(attr)
+        if imported:
+            return self.resolve(imported, module, "", depth + 1)
+        sub = self.module_for(f"{module}.{attr}") if module else self.module_for(attr)
+        if sub is not None:
+            return Target("M", sub.module, "")
+        seen.add(module)
+        for star in facts.star_imports:
+            star_facts = self.module_for(star, module)
+            if star_facts is not None and star_facts.module not in seen:
+                found = self.module_attr(star_facts.module, attr, depth + 1, seen)
+                if found is not None:
+                    return found
+        return None
+
+    def class_attr(self, target: Target, attr: str, depth: int) -> Target | None:
+        if attr in _MANAGERS:
+            # Model.objects is the model's manager whatever class implements it: keep the
+            # model, so create()/save() still reach the model's own code
+            return Target("Q", target.module, target.name)
+        for mod, qual in self.mro(target.module, target.name):
+            facts = self.modules[mod]
+            method = f"{qual}.{attr}"
+            if method in facts.functions:
+                return Target("F", mod, method)
+            if method in facts.classes:
+                return Target("C", mod, method)
+            value = facts.classes[qual].attrs.get(attr)
+            if value:
+                return self.resolve(value, mod, qual, depth + 1)
+        return Target("V", target.module, f"{target.name}:{attr}")
+
+    def manager_method(self, model: Target, attr: str, depth: int) -> Target | None:
+        """A method of the project class that implements ``model.objects``, if any."""
+        for mod, qual in self.mro(model.module, model.name):
+            value = self.modules[mod].classes[qual].attrs.get("objects")
+            if value:
+                manager = self.resolve(value, mod, qual, depth + 1)
+                if manager is not None and manager.kind == "I":
+                    found = self.class_attr(manager, attr, depth + 1)
+                    return found if found is not None and found.kind == "F" else None
+                return None
+        return None
+
+    def call(self, target: Target, depth: int) -> Target | None:
+        kind = target.kind
+        if kind == "X":
+            return Target("X", "", target.name + "()")
+        if kind == "C":
+            return Target("I", target.module, target.name)
+        if kind == "F":
+            facts = self.function(target)
+            if facts is None:
+                return None
+            cls = self.class_of(target.module, target.name)
+            for value in facts.returns:
+                found = self.resolve(value, target.module, cls, depth + 1)
+                if found is not None and found.kind != "X":
+                    return found
+            for value in facts.returns:
+                found = self.resolve(value, target.module, cls, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        if kind == "I":
+            dunder = self.class_attr(target, "__call__", depth)
+            return self.call(dunder, depth + 1) if dunder and dunder.kind == "F" else None
+        if kind == "QM":
+            model, _, method = target.name.partition(":")
+            if method in _RESULT_METHODS:
+                return Target("I", target.module, model)
+            return Target("Q", target.module, model)
+        if kind == "V":
+            return self.virtual_call(target, depth)
+        return None
+
+    def virtual_call(self, target: Target, depth: int) -> Target | None:
+        """Results of framework methods a class inherits (DRF, Django generic views)."""
+        cls, _, method = target.name.partition(":")
+        if method in ("get_serializer", "get_serializer_class"):
+            serializer = self.class_attr(Target("C", target.module, cls), "serializer_class",
+                                         depth)
+            if serializer is not None and serializer.kind == "C":
+                return serializer if method == "get_serializer_class" else Target(
+                    "I", serializer.module, serializer.name)
+            return None
+        if method in ("get_form", "get_form_class"):
+            form = self.class_attr(Target("C", target.module, cls), "form_class", depth)
+            if form is not None and form.kind == "C":
+                return form if method == "get_form_class" else Target("I", form.module,
+                                                                     form.name)
+            return None
+        if method in ("get_object", "get_queryset", "save"):
+            model = self.model_of(target.module, cls, depth)
+            if model is None:
+                return None
+            kind = "I" if method in ("get_object", "save") else "Q"
+            return Target(kind, model.module, model.name)
+        return None
+
+    def model_of(self, module: str, cls: str, depth: int = 0) -> Target | None:
+        """The model a view, serializer or form works on: queryset, model, Meta.model."""
+        owner = Target("C", module, cls)
+        for attr in ("queryset", "model"):
+            found = self.class_attr(owner, attr, depth)
+            if found is not None and found.kind in ("Q", "C", "I"):
+                return Target("C", found.module, found.name)
+        for mod, qual in self.mro(module, cls):
+            meta_model = self.modules[mod].classes[qual].meta.get("model")
+            if meta_model:
+                found = self.resolve(meta_model, mod, "", depth + 1)
+                if found is not None and found.kind == "C":
+                    return found
+        for attr in ("serializer_class", "form_class"):
+            found = self.class_attr(owner, attr, depth)
+            if found is not None and found.kind == "C" and (found.module, found.name) != (
+                    module, cls):
+                return self.model_of(found.module, found.name, depth + 1)
+        return None
+
+    def var_key(self, name: str, module: str, depth: int = 0) -> tuple[str, str] | None:
+        """(module, variable) for a name that ends at a module-level variable, via imports.
+
+        Gives objects an identity (a blueprint, a router, a signal) where ``resolve`` would
+        only say what they are an instance of.
+        """
+        segments = name.split(".")
+        if depth > _MAX_DEPTH or len(segments) < 2 or split_segment(segments[-1])[1]:
+            return None
+        facts = self.module_for(".".join(segments[:-1]), module)
+        if facts is None:
+            return None
+        symbol = segments[-1]
+        if symbol in facts.ctors or facts.assigns.get(symbol):
+            return (facts.module, symbol)
+        imported = facts.imports.get(symbol)
+        if imported:
+            return self.var_key(imported, facts.module, depth + 1)
+        return None
+
+    # ---- classes -----------------------------------------------------------------------
+
+    def mro(self, module: str, qualname: str) -> list[tuple[str, str]]:
+        """Project classes in method resolution order (depth first, left to right)."""
+        key = (module, qualname)
+        cached = self._mro.get(key)
+        if cached is not None:
+            return cached
+        self._mro[key] = [key]  # cycle guard
+        order: list[tuple[str, str]] = [key]
+        external: set[str] = set()
+        facts = self.klass(module, qualname)
+        if facts is not None:
+            for base in facts.bases:
+                found = self.resolve(base, module, "")
+                if found is not None and found.kind == "C":
+                    for item in self.mro(found.module, found.name):
+                        if item not in order:
+                            order.append(item)
+                    external |= self.external_bases(found.module, found.name)
+                elif found is not None and found.kind == "X":
+                    external.add(found.name)
+                else:
+                    external.add(base)
+        self._mro[key] = order
+        self._external[key] = frozenset(external)
+        return order
+
+    def external_bases(self, module: str, qualname: str) -> frozenset[str]:
+        """Dotted names of the classes outside the project that a class derives from."""
+        key = (module, qualname)
+        if key not in self._external:
+            self.mro(module, qualname)
+        return self._external.get(key, frozenset())
+
+    def base_tails(self, module: str, qualname: str) -> frozenset[str]:
+        """Last segments of the external bases: {"ModelViewSet", "CreateModelMixin"}."""
+        return frozenset(b.rstrip("()").rsplit(".", 1)[-1]
+                         for b in self.external_bases(module, qualname))
+
+    def methods_named(self, name: str) -> list[Target]:
+        """Project methods called ``name`` (none for dunders and very common names)."""
+        if name.startswith("__") or name in _GENERIC_METHODS or len(name) < 4:
+            return []
+        if self._methods is None:
+            index: dict[str, list[Target]] = {}
+            for mod, facts in self.modules.items():
+                for qual, klass in facts.classes.items():
+                    for method in klass.methods:
+                        index.setdefault(method, []).append(Target("F", mod, f"{qual}.{method}"))
+            self._methods = index
+        return self._methods.get(name, [])
+
+    def subclasses(self, module: str, qualname: str) -> list[tuple[str, str]]:
+        """Project classes deriving (directly or not) from the given one."""
+        if self._subclasses is None:
+            index: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for mod, facts in self.modules.items():
+                for qual in facts.classes:
+                    for base in self.mro(mod, qual)[1:]:
+                        index.setdefault(base, []).append((mod, qual))
+            self._subclasses = index
+        return self._subclasses.get((module, qualname), [])
+
+
+def _shared(candidate: str, importer: str) -> int:
+    """Length of the common dotted prefix, to prefer the candidate nearest the importer."""
+    count = 0
+    for a, b in zip(candidate.split("."), importer.split("."), strict=False):
+        if a != b:
+            break
+        count += 1
+    return count

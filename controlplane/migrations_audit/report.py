@@ -1,0 +1,176 @@
+"""The audit's result: small records, and their JSON shape (ARCHITECTURE.md, version 1).
+
+Detection builds these; every formatter, the gate, the console and the database read them.
+``Report.as_dict()`` is the JSON document; ``Report.from_dict()`` reads one back (a
+baseline for the ratchet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import BaselineError
+
+Status = Literal["offloaded", "inline", "inprocess_background"]
+OFFLOADED: Status = "offloaded"
+INLINE: Status = "inline"
+INPROCESS: Status = "inprocess_background"
+STATUSES: tuple[Status, ...] = (OFFLOADED, INLINE, INPROCESS)
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One call that decided something about an endpoint, and how the handler reached it."""
+
+    file: str
+    line: int
+    kind: str  # dispatch, background, a heavy kind (http, dataframe, ...), or a flag
+    call: str
+    via: tuple[str, ...]  # "file:function" from the handler to the function holding the call
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "kind": self.kind, "call": self.call,
+                "via": list(self.via)}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A finding: one HTTP endpoint and what it does with its work."""
+
+    file: str
+    line: int
+    handler: str  # "func" or "Class.method"
+    framework: str
+    methods: tuple[str, ...]
+    route: str
+    status: Status
+    heavy: bool
+    evidence: tuple[Evidence, ...] = ()
+    feature: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        """Identity across runs, for the baseline comparison."""
+        return (self.file, self.handler, self.methods)
+
+    @property
+    def is_gap(self) -> bool:
+        """Work that still blocks a web worker or lives in its process."""
+        return self.status == INPROCESS or (self.status == INLINE and self.heavy)
+
+    def kinds(self) -> list[str]:
+        """Evidence kinds in order of first appearance."""
+        seen: dict[str, None] = {}
+        for item in self.evidence:
+            seen.setdefault(item.kind, None)
+        return list(seen)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "line": self.line, "handler": self.handler,
+            "framework": self.framework, "methods": list(self.methods), "route": self.route,
+            "status": self.status, "heavy": self.heavy,
+            "evidence": [e.as_dict() for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file the audit could not read or parse."""
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """An endpoint left out of the figures by a suppression in the config."""
+
+    endpoint: Endpoint
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    endpoints: int
+    offloaded: int
+    inline: int
+    inline_heavy: int
+    inprocess_background: int
+
+    @property
+    def coverage(self) -> float:
+        """Offloaded share of the endpoints that have work worth offloading, in percent."""
+        denominator = self.offloaded + self.inline_heavy + self.inprocess_background
+        return 100.0 if denominator == 0 else round(100.0 * self.offloaded / denominator, 1)
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything one audit run found under ``root``."""
+
+    root: str
+    endpoints: list[Endpoint]
+    skipped: list[Skipped] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    files: int = 0
+    lines: int = 0
+
+    @property
+    def summary(self) -> Summary:
+        counts = {status: 0 for status in STATUSES}
+        heavy = 0
+        for endpoint in self.endpoints:
+            counts[endpoint.status] += 1
+            heavy += endpoint.status == INLINE and endpoint.heavy
+        return Summary(len(self.endpoints), counts[OFFLOADED], counts[INLINE], heavy,
+                       counts[INPROCESS])
+
+    def features(self) -> dict[str, list[Endpoint]]:
+        """Endpoints grouped by feature, features in name order."""
+        groups: dict[str, list[Endpoint]] = {}
+        for endpoint in self.endpoints:
+            groups.setdefault(endpoint.feature, []).append(endpoint)
+        return dict(sorted(groups.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        summary = self.summary
+        return {
+            "version": REPORT_VERSION,
+            "root": self.root,
+            "summary": {
+                "endpoints": summary.endpoints, "offloaded": summary.offloaded,
+                "inline": summary.inline, "inprocess_background": summary.inprocess_background,
+                "coverage": summary.coverage,
+            },
+            "endpoints": [e.as_dict() for e in self.endpoints],
+            "skipped": [{"file": s.file, "reason": s.reason} for s in self.skipped],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Report:
+        """Read a JSON report back; raises BaselineError when it is not one."""
+        try:
+            if data.get("version") != REPORT_VERSION:
+                raise BaselineError(f"unsupported report version {data.get('version')!r}")
+            endpoints = []
+            for raw in data["endpoints"]:
+                status = raw["status"]
+                if status not in STATUSES:
+                    raise BaselineError(f"unknown status {status!r}")
+                evidence = tuple(
+                    Evidence(e["file"], int(e["line"]), e["kind"], e["call"], tuple(e["via"]))
+                    for e in raw.get("evidence", []))
+                endpoints.append(Endpoint(
+                    file=raw["file"], line=int(raw["line"]), handler=raw["handler"],
+                    framework=raw.get("framework", ""), methods=tuple(raw.get("methods", [])),
+                    route=raw.get("route", ""), status=status, heavy=bool(raw["heavy"]),
+                    evidence=evidence))
+            skipped = [Skipped(s["file"], s["reason"]) for s in data.get("skipped", [])]
+            return cls(root=str(data.get("root", "")), endpoints=endpoints, skipped=skipped)
+        except BaselineError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise BaselineError(f"not an audit report: {exc!r}") from None

@@ -1,0 +1,330 @@
+"""Find the HTTP endpoints of a project: Flask, FastAPI, Starlette, Flask-RESTful/RESTX,
+Flask-AppBuilder; Django and DRF live in ``django_urls.py`` and use the class helpers here.
+
+An endpoint is declared by a decorator, a registration call or a URL pattern; its path is
+composed from the prefixes of the blueprints, routers and namespaces it hangs from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .facts import FunctionFacts, Lit, ModuleFacts
+from .mounts import Mounts, join_route, ref_of
+from .project import Project, Target
+
+HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
+_STD_ACTIONS = {
+    "list": ("GET", False), "create": ("POST", False), "retrieve": ("GET", True),
+    "update": ("PUT", True), "partial_update": ("PATCH", True), "destroy": ("DELETE", True),
+}
+# HTTP methods (or ViewSet actions) a framework base class provides without the project
+# writing them, by the base's class name.
+_PROVIDED = {
+    "CreateAPIView": ("post",), "ListAPIView": ("get",), "RetrieveAPIView": ("get",),
+    "DestroyAPIView": ("delete",), "UpdateAPIView": ("put", "patch"),
+    "ListCreateAPIView": ("get", "post"), "RetrieveUpdateAPIView": ("get", "put", "patch"),
+    "RetrieveDestroyAPIView": ("get", "delete"),
+    "RetrieveUpdateDestroyAPIView": ("get", "put", "patch", "delete"),
+    "CreateView": ("get", "post"), "UpdateView": ("get", "post"), "DeleteView": ("get", "post"),
+    "FormView": ("get", "post"), "ListView": ("get",), "DetailView": ("get",),
+    "TemplateView": ("get",), "RedirectView": ("get",),
+    "ModelViewSet": tuple(_STD_ACTIONS), "ReadOnlyModelViewSet": ("list", "retrieve"),
+    "CreateModelMixin": ("create",), "ListModelMixin": ("list",),
+    "RetrieveModelMixin": ("retrieve",), "UpdateModelMixin": ("update", "partial_update"),
+    "DestroyModelMixin": ("destroy",),
+}
+# Methods a class-based view runs before the one for the HTTP method, when overridden.
+_REQUEST_HOOKS = ("dispatch", "setup", "initial")
+_METHOD_DECORATORS = {
+    "require_POST": ("POST",), "require_GET": ("GET",), "require_safe": ("GET", "HEAD"),
+}
+
+
+@dataclass(slots=True)
+class EndpointDecl:
+    """A declared endpoint, before its calls are traced."""
+
+    module: str
+    file: str
+    line: int
+    handler: str
+    framework: str
+    methods: list[str]
+    route: str
+    entries: list[Target] = field(default_factory=list)
+
+
+def _strs(value: Lit) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+class RouteFinder:
+    """Collects EndpointDecls from every module of a project."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.found: dict[tuple[str, str, int], EndpointDecl] = {}
+        self.mounts = Mounts(project)
+
+    def add(self, decl: EndpointDecl) -> None:
+        key = (decl.module, decl.handler, decl.line)
+        known = self.found.get(key)
+        if known is None:
+            self.found[key] = decl
+        else:
+            known.methods.extend(m for m in decl.methods if m not in known.methods)
+
+    # ---- declarations ------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.mounts.collect()
+        for module, facts in self.project.modules.items():
+            for function in facts.functions.values():
+                if function.decorators:
+                    self.decorated(module, facts, function)
+            for cls in facts.classes.values():
+                for dec in cls.decorators:
+                    if dec.tail == "route" and dec.args and isinstance(dec.args[0], str):
+                        receiver = dec.base.rpartition(".")[0]
+                        kind = self.mounts.object_kind(receiver, module) if receiver else ""
+                        if kind in ("flask-restx", "flask-restful"):
+                            route = join_route(self.mounts.prefix_of(receiver, module), dec.args[0])
+                            self.class_endpoints(module, cls.qualname, route, kind)
+            for call in facts.route_calls:
+                self.registration(module, call.kind, call.receiver, call.args, call.kwargs,
+                                  call.prefix)
+
+    def decorated(self, module: str, facts: ModuleFacts, function: FunctionFacts) -> None:
+        for dec in function.decorators:
+            tail = dec.tail
+            if tail == "expose":
+                self.exposed(module, facts, function, dec.args, dec.kwargs)
+                continue
+            if tail not in HTTP_VERBS and tail not in ("route", "api_route"):
+                continue
+            receiver = dec.base.rpartition(".")[0]
+            if not receiver:
+                continue
+            kind = self.mounts.object_kind(receiver, module)
+            if not kind or kind in ("flask-restx", "flask-restful", "drf-router"):
+                continue
+            path = dec.args[0] if dec.args else dec.kwargs.get("rule", dec.kwargs.get("path"))
+            if not isinstance(path, str):
+                if kind not in ("flask", "fastapi", "quart", "sanic", "starlette"):
+                    continue
+                path = ""
+            if tail in HTTP_VERBS:
+                methods = [tail.upper()]
+            else:
+                methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
+            route = join_route(self.mounts.prefix_of(receiver, module), path)
+            entries = [Target("F", module, function.qualname)]
+            entries += self.dependencies(module, function.deps)
+            deps = dec.kwargs.get("dependencies")
+            if isinstance(deps, list):
+                entries += self.dependencies(module, [d["dep"] for d in deps
+                                                      if isinstance(d, dict) and d.get("dep")])
+            self.add(EndpointDecl(module, facts.relpath, function.line,
+                                  self.display(module, function.qualname), kind, methods, route,
+                                  entries))
+
+    def dependencies(self, module: str, names: list[str]) -> list[Target]:
+        """FastAPI dependencies run on every request: trace them with the handler."""
+        out = []
+        for name in names:
+            target = self.project.resolve(name, module)
+            if target is not None and target.kind == "F":
+                out.append(target)
+        return out
+
+    def exposed(self, module: str, facts: ModuleFacts, function: FunctionFacts,
+                args: list[Lit], kwargs: dict[str, Lit]) -> None:
+        """Flask-AppBuilder ``@expose`` on a BaseApi/BaseView method."""
+        cls = self.project.class_of(module, function.qualname)
+        if not cls:
+            return
+        klass = facts.classes[cls]
+        tails = self.project.base_tails(module, cls)
+        short = cls.rsplit(".", 1)[-1]
+        base = klass.lits.get("route_base")
+        if not isinstance(base, str):
+            name = klass.lits.get("resource_name")
+            name = name if isinstance(name, str) else short.lower()
+            base = f"/api/v1/{name}" if any(t.endswith("Api") for t in tails) else f"/{name}"
+        path = args[0] if args and isinstance(args[0], str) else "/"
+        methods = [m.upper() for m in _strs(kwargs.get("methods"))] or ["GET"]
+        self.add(EndpointDecl(module, facts.relpath, function.line,
+                              self.display(module, function.qualname), "flask-appbuilder",
+                              methods, join_route(base, path),
+                              [Target("F", module, function.qualname)]))
+
+    def registration(self, module: str, kind: str, receiver: str, args: list[Lit],
+                     kwargs: dict[str, Lit], mount: str) -> None:
+        if kind == "add_url_rule":
+            rule = args[0] if args else kwargs.get("rule")
+            view = ref_of(kwargs.get("view_func")) or (
+                ref_of(args[2]) if len(args) > 2 else "")
+            methods = [m.upper() for m in _strs(kwargs.get("methods"))]
+            if isinstance(rule, str) and view:
+                route = join_route(self.mounts.prefix_of(receiver, module), rule)
+                self.view(module, view, route, "flask", methods or ["GET"])
+        elif kind in ("add_api_route", "add_route"):
+            path = args[0] if args else kwargs.get("path")
+            view = ref_of(args[1]) if len(args) > 1 else ref_of(kwargs.get("endpoint"))
+            methods = [m.upper() for m in _strs(kwargs.get("methods"))]
+            framework = self.mounts.object_kind(receiver, module) or "starlette"
+            if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
+                route = join_route(self.mounts.prefix_of(receiver, module), path)
+                self.view(module, view, route, framework, methods or ["GET"])
+        elif kind == "Route":
+            path = args[0] if args else kwargs.get("path")
+            view = ref_of(args[1]) if len(args) > 1 else ref_of(kwargs.get("endpoint"))
+            methods = [m.upper() for m in _strs(kwargs.get("methods"))]
+            if isinstance(path, str) and view:
+                self.view(module, view, join_route(mount, path), "starlette", methods or ["GET"])
+        elif kind == "add_resource":
+            resource = ref_of(args[0]) if args else ref_of(kwargs.get("resource"))
+            paths = [a for a in args[1:] if isinstance(a, str)] or _strs(kwargs.get("urls"))
+            framework = self.mounts.object_kind(receiver, module)
+            if framework not in ("flask-restful", "flask-restx"):
+                framework = "flask-restful"
+            target = self.project.resolve(resource, module) if resource else None
+            if target is not None and target.kind == "C" and paths:
+                route = join_route(self.mounts.prefix_of(receiver, module), paths[0])
+                self.class_endpoints(target.module, target.name, route, framework)
+
+    def view(self, module: str, view: str, route: str, framework: str,
+             methods: list[str]) -> None:
+        """A view given by reference: a function, or a class (``X.as_view(...)``)."""
+        project = self.project
+        name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
+        target = project.resolve(name, module)
+        if target is None:
+            return
+        if target.kind == "C":
+            self.class_endpoints(target.module, target.name, route, framework)
+        elif target.kind == "F":
+            self.add_function(target, route, framework, methods)
+
+    def add_function(self, target: Target, route: str, framework: str,
+                     methods: list[str]) -> None:
+        facts = self.project.modules[target.module]
+        function = facts.functions[target.name]
+        entries = [target, *self.dependencies(target.module, function.deps)]
+        self.add(EndpointDecl(target.module, facts.relpath, function.line,
+                              self.display(target.module, target.name), framework, methods,
+                              route, entries))
+
+    # ---- classes -----------------------------------------------------------------------
+
+    def display(self, module: str, qualname: str) -> str:
+        """"func" or "Class.method", without the functions a definition is nested in."""
+        project = self.project
+        cls = project.class_of(module, qualname)
+        method = qualname.rsplit(".", 1)[-1]
+        return f"{cls.rsplit('.', 1)[-1]}.{method}" if cls else method
+
+    def handler(self, module: str, cls: str, name: str) -> tuple[Target, int]:
+        """The function that handles ``name`` for a class, or the inherited framework method."""
+        project = self.project
+        for mod, qual in project.mro(module, cls):
+            method = f"{qual}.{name}"
+            function = project.modules[mod].functions.get(method)
+            if function is not None:
+                return Target("F", mod, method), function.line if mod == module else 0
+        return Target("V", module, f"{cls}:{name}"), 0
+
+    def defined(self, module: str, cls: str) -> set[str]:
+        project = self.project
+        names: set[str] = set()
+        for mod, qual in project.mro(module, cls):
+            names.update(project.modules[mod].classes[qual].methods)
+        for tail in project.base_tails(module, cls):
+            names.update(_PROVIDED.get(tail, ()))
+        return names
+
+    def is_viewset(self, module: str, cls: str) -> bool:
+        return any("ViewSet" in t for t in self.project.base_tails(module, cls))
+
+    def class_endpoints(self, module: str, cls: str, route: str, framework: str,
+                        actions: dict[str, str] | None = None) -> None:
+        """One endpoint per HTTP method a class-based view answers."""
+        project = self.project
+        facts = project.modules[module]
+        klass = facts.classes[cls]
+        short = cls.rsplit(".", 1)[-1]
+        if actions:
+            pairs = [(http.upper(), action) for http, action in actions.items()]
+        else:
+            available = self.defined(module, cls)
+            pairs = [(verb.upper(), verb) for verb in HTTP_VERBS if verb in available]
+            if not pairs and "dispatch_request" in available:
+                methods = [m.upper() for m in _strs(klass.lits.get("methods"))] or ["GET"]
+                pairs = [(m, "dispatch_request") for m in methods]
+        hooks = self.request_hooks(module, cls)
+        for http, name in pairs:
+            target, line = self.handler(module, cls, name)
+            self.add(EndpointDecl(module, facts.relpath, line or klass.line, f"{short}.{name}",
+                                  framework, [http], route, [target, *hooks]))
+
+    def request_hooks(self, module: str, cls: str) -> list[Target]:
+        """Overrides that run before every method of a view: dispatch, setup, initial."""
+        hooks = []
+        for name in _REQUEST_HOOKS:
+            target, _ = self.handler(module, cls, name)
+            if target.kind == "F":
+                hooks.append(target)
+        return hooks
+
+    def viewset_endpoints(self, module: str, cls: str, base: str, framework: str) -> None:
+        """A DRF ViewSet registered on a router under ``base``."""
+        project = self.project
+        facts = project.modules[module]
+        klass = facts.classes[cls]
+        short = cls.rsplit(".", 1)[-1]
+        lookup = klass.lits.get("lookup_url_kwarg") or klass.lits.get("lookup_field") or "pk"
+        detail_route = join_route(base, "{" + str(lookup) + "}") + "/"
+        available = self.defined(module, cls)
+        hooks = self.request_hooks(module, cls)
+        for action, (http, detail) in _STD_ACTIONS.items():
+            if action in available:
+                target, line = self.handler(module, cls, action)
+                route = detail_route if detail else join_route(base) + "/"
+                self.add(EndpointDecl(module, facts.relpath, line or klass.line,
+                                      f"{short}.{action}", framework, [http],
+                                      route.replace("//", "/"), [target, *hooks]))
+        for mod, qual in project.mro(module, cls):
+            for name in project.modules[mod].classes[qual].methods:
+                function = project.modules[mod].functions.get(f"{qual}.{name}")
+                if function is None:
+                    continue
+                for dec in function.decorators:
+                    if dec.tail not in ("action", "detail_route", "list_route"):
+                        continue
+                    detail = dec.kwargs.get("detail", dec.tail == "detail_route") is True
+                    url_path = dec.kwargs.get("url_path")
+                    url_path = url_path if isinstance(url_path, str) else name
+                    methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
+                    route = join_route(detail_route if detail else base, url_path) + "/"
+                    line = function.line if mod == module else klass.line
+                    self.add(EndpointDecl(module, facts.relpath, line, f"{short}.{name}",
+                                          framework, methods, route,
+                                          [Target("F", mod, f"{qual}.{name}"), *hooks]))
+
+    def function_methods(self, function: FunctionFacts) -> tuple[list[str], bool]:
+        """HTTP methods a Django/DRF function view accepts, and whether it is a DRF view."""
+        for dec in function.decorators:
+            if dec.tail == "api_view":
+                methods = _strs(dec.args[0]) if dec.args else _strs(
+                    dec.kwargs.get("http_method_names"))
+                return [m.upper() for m in methods] or ["GET"], True
+            if dec.tail == "require_http_methods" and dec.args:
+                return [m.upper() for m in _strs(dec.args[0])], False
+            if dec.tail in _METHOD_DECORATORS:
+                return list(_METHOD_DECORATORS[dec.tail]), False
+        return ["ANY"], False

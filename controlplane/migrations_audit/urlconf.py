@@ -1,0 +1,120 @@
+"""Django URL patterns of one module: ``urlpatterns`` (and other lists of ``path()``),
+read structurally so ``include()`` nesting and prefixes survive into the facts."""
+
+from __future__ import annotations
+
+import ast
+
+from .facts import UrlEntry
+from .names import Names
+from .syntax import tail
+
+URL_FUNCS = frozenset({"path", "re_path", "url"})
+_URL_WRAPPERS = frozenset({"format_suffix_patterns", "i18n_patterns"})
+
+
+class UrlPatterns:
+    """Collects the module's URL lists into ``names.facts.urllists``."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self.urllists = names.facts.urllists
+
+    def collect(self, body: list[ast.stmt]) -> None:
+        """``urlpatterns = [...]``, ``+= [...]``, ``.append(path(...))``, also under ``if``."""
+        for stmt in body:
+            if isinstance(stmt, ast.If | ast.Try):
+                inner = list(stmt.body) + list(stmt.orelse)
+                for handler in getattr(stmt, "handlers", []):
+                    inner.extend(handler.body)
+                self.collect(inner)
+                continue
+            name, value, extend = "", None, False
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+                if isinstance(target, ast.Name):
+                    name, value = target.id, stmt.value
+            elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                name, value, extend = stmt.target.id, stmt.value, True
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                call = stmt.value
+                func = call.func
+                if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                        and func.attr in ("append", "extend", "insert") and call.args):
+                    name, value, extend = func.value.id, call.args[-1], True
+                    if func.attr != "extend":
+                        value = ast.List(elts=[value], ctx=ast.Load())
+            if not name or value is None:
+                continue
+            if name != "urlpatterns" and name not in self.urllists \
+                    and not self.looks_like_urls(value):
+                continue
+            entries = self.entries(value)
+            if extend:
+                self.urllists.setdefault(name, []).extend(entries)
+            else:
+                self.urllists[name] = entries
+
+    def looks_like_urls(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.List | ast.Tuple):
+            return any(isinstance(e, ast.Call) and tail(e.func) in URL_FUNCS
+                       and self.names.render(e.func).startswith("django.") for e in node.elts)
+        return False
+
+    def entries(self, node: ast.expr) -> list[UrlEntry]:
+        if isinstance(node, ast.List | ast.Tuple):
+            out: list[UrlEntry] = []
+            for elt in node.elts:
+                if isinstance(elt, ast.Starred):
+                    out.extend(self.entries(elt.value))
+                elif isinstance(elt, ast.Call):
+                    out.extend(self.entries(elt))
+            return out
+        if isinstance(node, ast.Call):
+            name = tail(node.func)
+            if name in _URL_WRAPPERS:
+                return [e for arg in node.args for e in self.entries(arg)]
+            if name in URL_FUNCS:
+                entry = self.entry(node, name)
+                return [entry] if entry else []
+            return []
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self.entries(node.left) + self.entries(node.right)
+        if isinstance(node, ast.Name | ast.Attribute):
+            rendered = self.names.render(node)
+            if rendered:
+                return [UrlEntry(node.lineno, "", False, "", None, "ref:" + rendered, [])]
+        return []
+
+    def entry(self, call: ast.Call, func: str) -> UrlEntry | None:
+        names = self.names
+        args = list(call.args)
+        kws = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+        route = names.lit(args[0] if args else kws.get("route"))
+        route = route if isinstance(route, str) else ""
+        regex = func != "path"
+        view = args[1] if len(args) > 1 else kws.get("view")
+        if view is None:
+            return None
+        if isinstance(view, ast.Call) and tail(view.func) == "include":
+            target = view.args[0] if view.args else kws.get("arg")
+            if isinstance(target, ast.Tuple) and target.elts:
+                target = target.elts[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, str):
+                return UrlEntry(call.lineno, route, regex, "", None, "module:" + target.value, [])
+            if isinstance(target, ast.List | ast.Tuple):
+                return UrlEntry(call.lineno, route, regex, "", None, "nested",
+                                self.entries(target))
+            if target is not None:
+                return UrlEntry(call.lineno, route, regex, "", None,
+                                "ref:" + names.render(target), [])
+            return None
+        actions = None
+        if (isinstance(view, ast.Call) and tail(view.func) == "as_view" and view.args
+                and isinstance(view.args[0], ast.Dict)):
+            mapping = names.lit(view.args[0])
+            if isinstance(mapping, dict):
+                actions = {str(k): str(v) for k, v in mapping.items() if isinstance(v, str)}
+        if isinstance(view, ast.Constant) and isinstance(view.value, str):
+            return UrlEntry(call.lineno, route, regex, view.value, None, "", [])  # old Django
+        return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [])

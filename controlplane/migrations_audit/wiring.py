@@ -1,0 +1,116 @@
+"""How an application is wired, as seen in one module: route registrations, signal
+receivers, and settings that make Celery run tasks inline."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .facts import Decorator, EagerSetting, RouteCall, SignalHook
+from .names import Names
+from .syntax import tail, truthy
+
+ROUTE_CALL_KINDS = frozenset({
+    "add_url_rule", "add_api_route", "add_route", "include_router", "register_blueprint",
+    "add_resource", "add_namespace", "register", "add_api", "add_view", "add_view_no_menu",
+})
+_EAGER_NAME = re.compile(r"(?i)^(celery_)?(tasks?_)?always_eager$")
+
+
+def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) -> None:
+    """Route registrations, Starlette routes, ``signal.connect``, eager keyword settings."""
+    facts = names.facts
+    if method in ROUTE_CALL_KINDS and isinstance(node.func, ast.Attribute):
+        facts.route_calls.append(RouteCall(
+            method, node.lineno, name.rsplit(".", 1)[0], [names.lit(a) for a in node.args],
+            {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}))
+    elif method in ("Route", "APIRoute") and name.startswith(("starlette.", "fastapi.")):
+        facts.route_calls.append(RouteCall(
+            "Route", node.lineno, "", [names.lit(a) for a in node.args],
+            {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}, mount))
+    elif method == "connect" and isinstance(node.func, ast.Attribute):
+        handler = node.args[0] if node.args else None
+        sender = None
+        for kw in node.keywords:
+            if kw.arg == "receiver":
+                handler = kw.value
+            elif kw.arg == "sender":
+                sender = kw.value
+        if handler is not None:
+            facts.signals.append(SignalHook(
+                name.rsplit(".", 1)[0], names.render(sender) if sender is not None else "",
+                names.render(handler), node.lineno))
+    for kw in node.keywords:
+        if kw.arg:
+            note_eager(names, kw.arg, kw.value, kw.value.lineno)
+    if method in ("setdefault", "__setitem__") and len(node.args) >= 2:
+        key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            note_eager(names, key.value, node.args[1], node.lineno)
+
+
+def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:
+    """``CELERY_TASK_ALWAYS_EAGER = True`` and its spellings (as names, keys, keywords)."""
+    if "eager" in name.lower() and _EAGER_NAME.match(name):
+        names.facts.eager.append(EagerSetting(name, line, truthy(value)))
+
+
+def note_receivers(names: Names, decorators: list[Decorator], qualname: str,
+                   body: list[ast.stmt]) -> None:
+    """``@receiver(post_save, sender=Order)`` on a function."""
+    for dec in decorators:
+        if dec.tail != "receiver" or not dec.args:
+            continue
+        signals = dec.args[0] if isinstance(dec.args[0], list) else [dec.args[0]]
+        sender = dec.kwargs.get("sender")
+        if isinstance(sender, str):
+            sender_name = "str:" + sender  # sender="shop.Order"
+        else:
+            sender_name = sender.get("ref", "") if isinstance(sender, dict) else ""
+        if not sender_name:
+            guards = sender_guard(names, body)
+            if guards:
+                sender_name = "isa:" + "|".join(guards)
+        for signal in signals:
+            if isinstance(signal, dict) and signal.get("ref"):
+                names.facts.signals.append(
+                    SignalHook(signal["ref"], sender_name, names.qualified(qualname), dec.line))
+
+
+def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
+    """Classes a receiver without ``sender=`` filters on in its first statements:
+    ``if not issubclass(sender, Status): return`` makes it a receiver for Status only."""
+    for stmt in body[:4]:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if (isinstance(stmt, ast.If) and len(stmt.body) == 1
+                and isinstance(stmt.body[0], ast.Return)):
+            nodes = _guard_classes(stmt.test)
+            if nodes:
+                return [r for r in (names.render(n) for n in nodes) if r]
+    return []
+
+
+def _guard_classes(test: ast.expr) -> list[ast.expr]:
+    """The classes in ``not isinstance(x, C)``, ``sender not in (A, B)``, ``sender != C``,
+    alone or as one operand of ``or``."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        for value in test.values:
+            found = _guard_classes(value)
+            if found:
+                return found
+        return []
+    if (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+            and isinstance(test.operand, ast.Call)):
+        call = test.operand
+        if tail(call.func) in ("isinstance", "issubclass") and len(call.args) == 2:
+            kinds = call.args[1]
+            return list(kinds.elts) if isinstance(kinds, ast.Tuple) else [kinds]
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.left, ast.Name) and test.left.id == "sender"):
+        right = test.comparators[0]
+        if isinstance(test.ops[0], ast.NotIn) and isinstance(right, ast.Tuple | ast.List):
+            return list(right.elts)
+        if isinstance(test.ops[0], ast.NotEq | ast.IsNot):
+            return [right]
+    return []

@@ -1,0 +1,83 @@
+"""What task history says about a queue: arrivals, completions, the oldest waiting task.
+
+Each query is an index range scan (first_seen_at, finished_at, or queue+state+first_seen_at),
+run by the sampler once per sample, never per page view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from controlplane.clock import as_utc
+from controlplane.models import Task
+
+# Celery's states for a task that was sent and has not started: queued, or prefetched.
+WAITING_STATES = ("PENDING", "RECEIVED")
+MAX_TASK_QUEUES = 1000  # queue names taken from task history (untrusted: bounded)
+MAX_OLDEST_PROBES = 200  # queues whose oldest waiting task is looked up per sample
+
+
+def task_queues_since(session: Session, since: datetime) -> dict[str, datetime]:
+    """Queues named by tasks first seen since `since`, with the last time each was seen."""
+    query = (
+        select(Task.queue, func.max(Task.first_seen_at))
+        .where(Task.first_seen_at >= since, Task.queue.is_not(None))
+        .group_by(Task.queue)
+        .limit(MAX_TASK_QUEUES)
+    )
+    found: dict[str, datetime] = {}
+    for queue, seen in session.execute(query):
+        moment = as_utc(seen)
+        if queue and moment is not None:
+            found[queue] = moment
+    return found
+
+
+def rates(
+    session: Session, now: datetime, window: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(arrivals, completions) per queue, in tasks per second over the last `window` seconds."""
+    since = now - timedelta(seconds=window)
+    arrived = session.execute(
+        select(Task.queue, func.count())
+        .where(Task.first_seen_at >= since, Task.queue.is_not(None))
+        .group_by(Task.queue)
+    ).all()
+    finished = session.execute(
+        select(Task.queue, func.count())
+        .where(Task.finished_at >= since, Task.queue.is_not(None))
+        .group_by(Task.queue)
+    ).all()
+    return (
+        {queue: count / window for queue, count in arrived if queue},
+        {queue: count / window for queue, count in finished if queue},
+    )
+
+
+def oldest_waiting(session: Session, queues: Iterable[str], now: datetime) -> dict[str, datetime]:
+    """When the oldest task still waiting in each queue was first seen (ETA tasks not due excluded).
+
+    History can hold tasks whose later events were lost; callers only ask for queues that
+    the broker says hold work, so a stale row never shows on an empty queue.
+    """
+    oldest: dict[str, datetime] = {}
+    for queue in list(queues)[:MAX_OLDEST_PROBES]:
+        for state in WAITING_STATES:
+            first = session.scalar(
+                select(Task.first_seen_at)
+                .where(
+                    Task.queue == queue,
+                    Task.state == state,
+                    or_(Task.eta.is_(None), Task.eta <= now),
+                )
+                .order_by(Task.first_seen_at)
+                .limit(1)
+            )
+            moment = as_utc(first)
+            if moment is not None and (queue not in oldest or moment < oldest[queue]):
+                oldest[queue] = moment
+    return oldest

@@ -1,0 +1,159 @@
+"""The latest fleet sample: its shape, the in-memory copy, and its rows in the database.
+
+The scheduler that holds the leader lock writes every sample to `queue_samples` and the
+broker's state to `fleet_status`, and keeps the latest in memory. Console replicas read the
+database; the sampling process may read its memory. Neither ever asks the broker.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from controlplane.broker import QueueDepth
+from controlplane.clock import as_utc
+from controlplane.models import FleetStatus, QueueSample
+
+STATUS_ROW = 1
+
+
+@dataclass(frozen=True)
+class QueueReading:
+    """One queue in one sample: depth from the broker, rates and oldest wait from history."""
+
+    depth: QueueDepth
+    rate_in: float | None = None  # tasks per second arriving (first seen)
+    rate_out: float | None = None  # tasks per second finishing
+    oldest_waiting_at: datetime | None = None  # first seen time of the oldest waiting task
+
+
+@dataclass(frozen=True)
+class BrokerState:
+    error: str | None = None
+    down_since: datetime | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class FleetSample:
+    sampled_at: datetime | None
+    queues: dict[str, QueueReading] = field(default_factory=dict)
+    broker: BrokerState = field(default_factory=BrokerState)
+    sampler: str | None = None
+
+
+class LatestSample:
+    """The sampling process's own copy of its last sample (and broker state), thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sample: FleetSample | None = None
+
+    def publish(self, sample: FleetSample) -> None:
+        with self._lock:
+            self._sample = sample
+
+    def broker_down(self, error: str, since: datetime) -> None:
+        with self._lock:
+            if self._sample is None:  # not the sampling process: readers use the database
+                return
+            down_since = self._sample.broker.down_since or since
+            self._sample = replace(self._sample, broker=BrokerState(error, down_since))
+
+    def clear(self) -> None:
+        """Forget it (leadership lost): from now on readers go to the database."""
+        with self._lock:
+            self._sample = None
+
+    def get(self) -> FleetSample | None:
+        with self._lock:
+            return self._sample
+
+
+def write_sample(session: Session, sample: FleetSample) -> None:
+    """One row per queue, and the status row saying the broker answered."""
+    assert sample.sampled_at is not None
+    session.add_all(
+        QueueSample(
+            queue=name[:255],
+            sampled_at=sample.sampled_at,
+            ready=reading.depth.ready,
+            unacked=reading.depth.unacked or 0,
+            scheduled=reading.depth.scheduled,
+            consumers=reading.depth.consumers or 0,
+            rate_in=reading.rate_in,
+            rate_out=reading.rate_out,
+            oldest_waiting_at=reading.oldest_waiting_at,
+        )
+        for name, reading in sample.queues.items()
+    )
+    _upsert_status(
+        session,
+        {
+            "sampler": sample.sampler,
+            "last_sample_at": sample.sampled_at,
+            "broker_error": None,
+            "broker_down_since": None,
+            "updated_at": sample.sampled_at,
+        },
+    )
+
+
+def record_broker_down(session: Session, error: str, now: datetime, sampler: str | None) -> None:
+    """Say the broker is unreachable, keeping the first time it was seen down."""
+    _upsert_status(
+        session,
+        {
+            "sampler": sampler,
+            "broker_error": error[:2000],
+            "broker_down_since": now,
+            "updated_at": now,
+        },
+        keep_first=("broker_down_since",),
+    )
+
+
+def read_latest(session: Session) -> FleetSample:
+    """The last sample the scheduler wrote (each sample's rows share one `sampled_at`)."""
+    status = session.get(FleetStatus, STATUS_ROW)
+    broker = BrokerState()
+    sampler = None
+    if status is not None:
+        broker = BrokerState(status.broker_error, as_utc(status.broker_down_since))
+        sampler = status.sampler
+    latest = session.scalar(select(func.max(QueueSample.sampled_at)))
+    if latest is None:
+        return FleetSample(None, {}, broker, sampler)
+    rows = session.scalars(select(QueueSample).where(QueueSample.sampled_at == latest)).all()
+    queues = {
+        row.queue: QueueReading(
+            QueueDepth(row.queue, row.ready, row.unacked, row.scheduled, row.consumers),
+            row.rate_in,
+            row.rate_out,
+            as_utc(row.oldest_waiting_at),
+        )
+        for row in rows
+    }
+    return FleetSample(as_utc(latest), queues, broker, sampler)
+
+
+def _upsert_status(
+    session: Session, values: dict[str, Any], keep_first: tuple[str, ...] = ()
+) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(FleetStatus).values(id=STATUS_ROW, **values)
+    update: dict[str, Any] = {key: statement.excluded[key] for key in values}
+    for key in keep_first:
+        update[key] = func.coalesce(getattr(FleetStatus, key), statement.excluded[key])
+    session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=update))

@@ -1,0 +1,430 @@
+"""One snippet per route style: which endpoints exist, with which methods and full paths."""
+
+from __future__ import annotations
+
+
+def routes(report):
+    """{handler: (framework, methods, route)}."""
+    return {e.handler: (e.framework, list(e.methods), e.route) for e in report.endpoints}
+
+
+def test_flask_app_and_blueprint_decorators_compose_prefixes(run_audit):
+    report = run_audit({
+        "app/__init__.py": """
+            from flask import Flask
+            from app.views import bp
+
+            def create_app():
+                app = Flask(__name__)
+                app.register_blueprint(bp, url_prefix="/api")
+
+                @app.route("/health")
+                def health():
+                    return "ok"
+
+                return app
+        """,
+        "app/views.py": """
+            from flask import Blueprint
+
+            bp = Blueprint("files", __name__, url_prefix="/ignored-when-registered-with-one")
+
+            @bp.route("/files", methods=["GET", "POST"])
+            def files():
+                return "x"
+
+            @bp.post("/files/<int:file_id>/rename")
+            def rename(file_id):
+                return "x"
+
+            @bp.get("/plain")
+            def plain():
+                return "x"
+        """,
+    })
+    assert routes(report) == {
+        "health": ("flask", ["GET"], "/health"),
+        "files": ("flask", ["GET", "POST"], "/api/files"),
+        "rename": ("flask", ["POST"], "/api/files/<int:file_id>/rename"),
+        "plain": ("flask", ["GET"], "/api/plain"),
+    }
+
+
+def test_flask_nested_blueprints_and_blueprint_own_prefix(run_audit):
+    report = run_audit({
+        "web.py": """
+            from flask import Blueprint, Flask
+
+            app = Flask(__name__)
+            parent = Blueprint("parent", __name__, url_prefix="/v1")
+            child = Blueprint("child", __name__, url_prefix="/child")
+            parent.register_blueprint(child)
+            app.register_blueprint(parent)
+
+            @child.route("/x")
+            def x():
+                return ""
+        """,
+    })
+    assert routes(report) == {"x": ("flask", ["GET"], "/v1/child/x")}
+
+
+def test_flask_add_url_rule_with_function_and_method_view(run_audit):
+    report = run_audit({
+        "app.py": """
+            from flask import Flask
+            from flask.views import MethodView
+
+            app = Flask(__name__)
+
+            def index():
+                return "x"
+
+            class ItemAPI(MethodView):
+                def get(self, item_id):
+                    return "x"
+
+                def post(self):
+                    return "x"
+
+            app.add_url_rule("/", view_func=index)
+            app.add_url_rule("/items/<int:item_id>", view_func=ItemAPI.as_view("items"))
+        """,
+    })
+    assert routes(report) == {
+        "index": ("flask", ["GET"], "/"),
+        "ItemAPI.get": ("flask", ["GET"], "/items/<int:item_id>"),
+        "ItemAPI.post": ("flask", ["POST"], "/items/<int:item_id>"),
+    }
+
+
+def test_flask_restful_resources_and_restx_namespaces(run_audit):
+    report = run_audit({
+        "restful.py": """
+            from flask import Flask
+            from flask_restful import Api, Resource
+
+            app = Flask(__name__)
+            api = Api(app, prefix="/v1")
+
+            class Todo(Resource):
+                def get(self, todo_id):
+                    return {}
+
+                def delete(self, todo_id):
+                    return {}
+
+            api.add_resource(Todo, "/todos/<todo_id>")
+        """,
+        "restx.py": """
+            from flask_restx import Api, Namespace, Resource
+
+            api = Api()
+            ns = Namespace("cats", path="/cats")
+            api.add_namespace(ns, path="/animals/cats")
+
+            @ns.route("/<id>")
+            class Cat(Resource):
+                def put(self, id):
+                    return {}
+        """,
+    })
+    assert routes(report) == {
+        "Todo.get": ("flask-restful", ["GET"], "/v1/todos/<todo_id>"),
+        "Todo.delete": ("flask-restful", ["DELETE"], "/v1/todos/<todo_id>"),
+        "Cat.put": ("flask-restx", ["PUT"], "/animals/cats/<id>"),
+    }
+
+
+def test_flask_appbuilder_expose_on_api_classes(run_audit):
+    report = run_audit({
+        "api.py": """
+            from flask_appbuilder.api import BaseApi, expose
+
+            class ExampleApi(BaseApi):
+                resource_name = "example"
+
+                @expose("/greeting", methods=["POST"])
+                def greeting(self):
+                    return self.response(200)
+        """,
+    })
+    assert routes(report) == {
+        "ExampleApi.greeting": ("flask-appbuilder", ["POST"], "/api/v1/example/greeting"),
+    }
+
+
+def test_fastapi_router_prefixes_compose_through_include_router(run_audit):
+    report = run_audit({
+        "app/main.py": """
+            from fastapi import FastAPI
+            from app.api import api_router
+
+            app = FastAPI()
+            app.include_router(api_router, prefix="/api")
+
+            @app.get("/")
+            async def root():
+                return {}
+        """,
+        "app/api.py": """
+            from fastapi import APIRouter
+            from app.items import router as items
+
+            api_router = APIRouter(prefix="/v1")
+            api_router.include_router(items, prefix="/things")
+        """,
+        "app/items.py": """
+            from fastapi import APIRouter
+
+            router = APIRouter(prefix="/items")
+
+            @router.put("/{item_id}")
+            async def update_item(item_id: int):
+                return {}
+
+            @router.api_route("/bulk", methods=["POST", "PATCH"])
+            async def bulk():
+                return {}
+
+            def listing():
+                return []
+
+            router.add_api_route("/", listing, methods=["GET"])
+        """,
+    })
+    assert routes(report) == {
+        "root": ("fastapi", ["GET"], "/"),
+        "update_item": ("fastapi", ["PUT"], "/api/v1/things/items/{item_id}"),
+        "bulk": ("fastapi", ["POST", "PATCH"], "/api/v1/things/items/bulk"),
+        "listing": ("fastapi", ["GET"], "/api/v1/things/items/"),
+    }
+
+
+def test_fastapi_websockets_are_not_http_endpoints(run_audit):
+    report = run_audit({
+        "main.py": """
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+            @app.websocket("/ws")
+            async def ws(websocket):
+                await websocket.accept()
+        """,
+    })
+    assert report.endpoints == []
+
+
+def test_starlette_route_and_mount(run_audit):
+    report = run_audit({
+        "main.py": """
+            from starlette.applications import Starlette
+            from starlette.routing import Mount, Route
+
+            async def homepage(request):
+                return None
+
+            async def user(request):
+                return None
+
+            app = Starlette(routes=[
+                Route("/", homepage),
+                Mount("/users", routes=[Route("/{username}", user, methods=["GET", "POST"])]),
+            ])
+        """,
+    })
+    assert routes(report) == {
+        "homepage": ("starlette", ["GET"], "/"),
+        "user": ("starlette", ["GET", "POST"], "/users/{username}"),
+    }
+
+
+def test_django_urls_include_function_views_and_class_views(run_audit):
+    report = run_audit({
+        "proj/settings.py": """
+            ROOT_URLCONF = "proj.urls"
+        """,
+        "proj/urls.py": """
+            from django.urls import include, path, re_path
+
+            urlpatterns = [
+                path("shop/", include("shop.urls")),
+                re_path(r"^legacy/(?P<pk>[0-9]+)/$", include([
+                    path("old/", "shop.views.nothing"),
+                ])),
+            ]
+        """,
+        "shop/urls.py": """
+            from django.urls import path
+            from . import views
+            from .views import ReportView
+
+            urlpatterns = [
+                path("", views.index, name="index"),
+                path("orders/<int:pk>/", views.order, name="order"),
+                path("report/", ReportView.as_view(), name="report"),
+            ]
+        """,
+        "shop/views.py": """
+            from django.views import View
+            from django.views.decorators.http import require_POST
+
+            def index(request):
+                return None
+
+            @require_POST
+            def order(request, pk):
+                return None
+
+            class ReportView(View):
+                def get(self, request):
+                    return None
+
+                def post(self, request):
+                    return None
+        """,
+    })
+    assert routes(report) == {
+        "index": ("django", ["ANY"], "/shop/"),
+        "order": ("django", ["POST"], "/shop/orders/<int:pk>/"),
+        "ReportView.get": ("django", ["GET"], "/shop/report/"),
+        "ReportView.post": ("django", ["POST"], "/shop/report/"),
+    }
+
+
+def test_drf_viewsets_on_a_router_with_actions(run_audit):
+    report = run_audit({
+        "api/urls.py": """
+            from django.urls import include, path
+            from rest_framework.routers import DefaultRouter
+            from api.views import OrderViewSet, TagViewSet
+
+            router = DefaultRouter()
+            router.register(r"orders", OrderViewSet, basename="order")
+            router.register(r"tags", TagViewSet)
+
+            urlpatterns = [path("api/", include(router.urls))]
+        """,
+        "api/views.py": """
+            from rest_framework import viewsets
+            from rest_framework.decorators import action
+
+            class OrderViewSet(viewsets.ModelViewSet):
+                def perform_create(self, serializer):
+                    serializer.save()
+
+                @action(detail=True, methods=["post"], url_path="refund")
+                def refund(self, request, pk=None):
+                    return None
+
+            class TagViewSet(viewsets.ReadOnlyModelViewSet):
+                @action(detail=False)
+                def popular(self, request):
+                    return None
+        """,
+    })
+    assert routes(report) == {
+        "OrderViewSet.list": ("drf", ["GET"], "/api/orders/"),
+        "OrderViewSet.create": ("drf", ["POST"], "/api/orders/"),
+        "OrderViewSet.retrieve": ("drf", ["GET"], "/api/orders/{pk}/"),
+        "OrderViewSet.update": ("drf", ["PUT"], "/api/orders/{pk}/"),
+        "OrderViewSet.partial_update": ("drf", ["PATCH"], "/api/orders/{pk}/"),
+        "OrderViewSet.destroy": ("drf", ["DELETE"], "/api/orders/{pk}/"),
+        "OrderViewSet.refund": ("drf", ["POST"], "/api/orders/{pk}/refund/"),
+        "TagViewSet.list": ("drf", ["GET"], "/api/tags/"),
+        "TagViewSet.retrieve": ("drf", ["GET"], "/api/tags/{pk}/"),
+        "TagViewSet.popular": ("drf", ["GET"], "/api/tags/popular/"),
+    }
+
+
+def test_drf_apiviews_generics_as_view_mappings_and_api_view(run_audit):
+    report = run_audit({
+        "urls.py": """
+            from django.urls import path
+            from views import Upload, Create, Things, ping
+
+            urlpatterns = [
+                path("upload/", Upload.as_view()),
+                path("create/", Create.as_view()),
+                path("things/", Things.as_view({"get": "list", "post": "create"})),
+                path("ping/", ping),
+            ]
+        """,
+        "views.py": """
+            from rest_framework import generics, viewsets
+            from rest_framework.decorators import api_view
+            from rest_framework.views import APIView
+
+            class Upload(APIView):
+                def post(self, request):
+                    return None
+
+            class Create(generics.CreateAPIView):
+                pass
+
+            class Things(viewsets.ViewSet):
+                def list(self, request):
+                    return None
+
+                def create(self, request):
+                    return None
+
+            @api_view(["GET", "POST"])
+            def ping(request):
+                return None
+        """,
+    })
+    assert routes(report) == {
+        "Upload.post": ("drf", ["POST"], "/upload/"),
+        "Create.post": ("drf", ["POST"], "/create/"),
+        "Things.list": ("drf", ["GET"], "/things/"),
+        "Things.create": ("drf", ["POST"], "/things/"),
+        "ping": ("drf", ["GET", "POST"], "/ping/"),
+    }
+
+
+def test_plain_functions_and_unrouted_classes_are_not_endpoints(run_audit):
+    report = run_audit({
+        "helpers.py": """
+            import requests
+            from django.views import View
+
+            def fetch():
+                return requests.get("https://example.com")
+
+            class Unrouted(View):
+                def get(self, request):
+                    return None
+        """,
+    })
+    assert report.endpoints == []
+
+
+def test_view_dispatch_overrides_and_string_views_are_part_of_the_endpoint(check):
+    check({
+        "urls.py": """
+            from django.conf.urls import url
+            from views import Report
+
+            urlpatterns = [
+                url(r"^report/$", Report.as_view()),
+                url(r"^legacy/$", "views.legacy"),
+            ]
+        """,
+        "views.py": """
+            import requests
+            from django.views import View
+
+            class Report(View):
+                def dispatch(self, request, *args, **kwargs):
+                    requests.get("https://example.com/permissions")
+                    return super().dispatch(request, *args, **kwargs)
+
+                def get(self, request):
+                    return None
+
+            def legacy(request):
+                return None
+        """,
+    }, {"Report.get": ("inline", True), "legacy": ("inline", False)})
