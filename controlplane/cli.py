@@ -121,6 +121,7 @@ def events(ctx: click.Context) -> None:
     try:
         db.upgrade(services.engine)
         ingester = Ingester(settings, services.engine, on_worker_online=worker_online).start()
+        services.ingest_stats = ingester.stats
     except ControlplaneError as exc:
         services.close()
         fail(str(exc))

@@ -68,7 +68,9 @@ def start_ingester(services: Services) -> Ingester:
     def worker_online(hostname: str) -> None:
         resend_revocations(services, hostname)
 
-    return Ingester(services.settings, services.engine, on_worker_online=worker_online).start()
+    ingester = Ingester(services.settings, services.engine, on_worker_online=worker_online)
+    services.ingest_stats = ingester.stats
+    return ingester.start()
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
