@@ -273,6 +273,31 @@ def test_a_second_start_while_running_is_refused_and_keeps_the_progress(
     assert 'hx-trigger="every 1s"' in body and "10 / 40 files read" in body
 
 
+def test_the_status_fragment_polls_only_while_the_run_runs(
+    client_as: Callable[[str], FlaskClient], services: Services
+) -> None:
+    with db.session_scope(services.sessions) as session:
+        running = AuditRun(project="shop", root="/", started_at=utcnow(), status="running",
+                           owner="another-host:1")  # fmt: skip
+        session.add(running)
+    viewer = client_as("viewer")
+    htmx = {"HX-Request": "true"}
+    live = viewer.get(f"/audit/runs/{running.id}/status", headers=htmx).get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in live and "reading the source tree" in live
+    assert 'hx-trigger="every 1s"' in viewer.get("/audit").get_data(as_text=True)
+    with db.session_scope(services.sessions) as session:
+        row = session.get(AuditRun, running.id)
+        assert row is not None
+        row.status, row.error, row.finished_at = "failed", "<b>boom</b>", utcnow()
+    card = viewer.get(f"/audit/runs/{running.id}/status", headers=htmx)
+    body = card.get_data(as_text=True)
+    assert card.headers["HX-Reswap"] == "outerHTML" and "every 1s" not in body
+    assert "failed: &lt;b&gt;boom&lt;/b&gt;" in body
+    on_run_page = viewer.get(f"/audit/runs/{running.id}/status?view=run", headers=htmx)
+    assert on_run_page.headers["HX-Refresh"] == "true"
+    assert viewer.get("/audit/runs/12345/status").status_code == 404
+
+
 def test_viewer_sees_runs_but_cannot_start_one(
     client_as: Callable[[str], FlaskClient], services: Services, shop: Path
 ) -> None:

@@ -95,16 +95,6 @@ def index() -> str:
     return render_template("audit.html", cards=cards)
 
 
-@bp.get("/audit/projects/<name>")
-@role_required("viewer")
-def project_card(name: str) -> Response:
-    if _services().settings.audit_project(name) is None:
-        with session_scope(_services().sessions) as session:
-            if name not in audits.project_names(session):
-                abort(404)
-    return _card_response(name)
-
-
 @bp.post("/audit/projects/<name>/run")
 @role_required("admin")
 def start(name: str) -> tuple[str, int]:
