@@ -242,7 +242,7 @@ def test_admin_runs_an_audit_from_the_console_and_watches_it_finish(
     body = final.get_data(as_text=True)
     assert "every 1s" not in body  # polling stops with the run
     assert f"Run {run_id} finished" in body and "coverage 33.3%" in body
-    assert "<svg class=\"trend\"" in body
+    assert 'id="audit-trend-shop"' in body and "<circle" in body
 
     run_page = admin.get(f"/audit/runs/{run_id}").get_data(as_text=True)
     assert 'id="feature-table"' in run_page and "build_report.delay(order_id)" in run_page

@@ -55,6 +55,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         fleet,
         fleet_actions,
         health,
+        insights,
         openapi,
         security,
         tasks,
@@ -71,6 +72,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(actions.bp)
+    app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)

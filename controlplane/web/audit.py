@@ -18,7 +18,7 @@ from controlplane.db import session_scope
 from controlplane.errors import AuditRefused
 from controlplane.services import Services
 from controlplane.web.auth import actor_name, role_required
-from controlplane.web.charts import TrendChart, trend_chart
+from controlplane.web.charts import LineChart, Series, line_chart
 from controlplane.web.filters import when
 
 bp = Blueprint("audit", __name__)
@@ -46,7 +46,7 @@ class ProjectCard:
     name: str
     root: str | None  # None: runs are stored but the project is no longer configured
     runs: list[RunView]
-    chart: TrendChart | None
+    chart: LineChart | None  # coverage per finished run
 
     @property
     def configured(self) -> bool:
@@ -69,13 +69,22 @@ class ProjectCard:
 def _card(session: Any, name: str) -> ProjectCard:
     project = _services().settings.audit_project(name)
     trend = audits.coverage_trend(session, name, TREND_RUNS)
-    chart = trend_chart([
-        (run.coverage or 0.0, f"run {run.id}, {when(run.started_at)} UTC: {run.coverage}%",
-         f"#{run.id}")
-        for run in trend
-    ])  # fmt: skip
+    chart = _coverage_chart(trend) if trend else None
     runs = audits.list_runs(session, name, RUNS_SHOWN)
     return ProjectCard(name, project.root if project else None, runs, chart)
+
+
+def _coverage_chart(runs: list[RunView]) -> LineChart:
+    """Coverage of each finished run, oldest first; a dot per run names it."""
+    coverage = [(run.coverage or 0.0) / 100 for run in runs]
+    tips = [f"run {run.id}, {when(run.started_at)} UTC: {run.coverage}%" for run in runs]
+    named = range(len(runs)) if len(runs) <= 8 else (0, len(runs) - 1)
+    return line_chart(
+        f"Coverage, last {len(runs)} run{'' if len(runs) == 1 else 's'}",
+        [Series("coverage", "series-0", coverage, tips)],
+        [(i, f"#{runs[i].id}") for i in named],
+        unit="%", fixed_top=1.0, width=520, height=160,
+    )  # fmt: skip
 
 
 def _card_response(name: str, finished: RunView | None = None) -> Response:

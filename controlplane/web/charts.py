@@ -1,13 +1,14 @@
-"""Charts drawn on the server as SVG coordinates: numbers only, no script, no styles.
+"""Plots drawn on the server as SVG: sparklines, line charts, bar charts.
 
-Sparklines (queue backlog) and trend charts (audit coverage per run); templates turn them
-into inline SVG elements with presentation attributes, which the CSP allows.
+Numbers and geometry only: the templates draw them with SVG presentation attributes and CSS
+classes, no script and no inline styles (the CSP forbids both).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 WIDTH = 120
 HEIGHT = 24
@@ -30,54 +31,126 @@ def sparkline_points(values: Sequence[int | float | None]) -> str:
     return " ".join(points)
 
 
-@dataclass(frozen=True)
-class ChartPoint:
-    x: float
-    y: float
-    value: float
-    label: str  # the point's tooltip (escaped by the template like any text)
-    tick: str  # a short name under the x axis, "" for none
+# ---- charts with axes: geometry computed here, drawn by templates/_chart.html -------------------
 
 
 @dataclass(frozen=True)
-class TrendChart:
-    """A line over a fixed 0..top scale with grid lines: numbers the template draws as SVG."""
+class Series:
+    label: str
+    css_class: str  # colour, from app.css (.series-0, .series-bad, ...)
+    values: Sequence[float | None]
+    # One tooltip per value: the chart then marks each point with a dot (few points, each
+    # one worth naming, like audit runs).
+    tooltips: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """An SVG line chart: polylines, horizontal grid lines with labels, x labels."""
 
     width: int
     height: int
-    left: int  # room for the axis labels
-    bottom: float  # y of the x-axis tick labels
-    points: list[ChartPoint]
-    grid: list[tuple[float, str]]  # (y, label)
-
-    @property
-    def polyline(self) -> str:
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
-
-
-ALL_TICKS_UP_TO = 8  # more points than this: only the first and last are named
+    lines: list[tuple[Series, str]]  # (series, polyline points)
+    y_ticks: list[tuple[float, str]]  # (y position, label)
+    x_ticks: list[tuple[float, str]]  # (x position, label)
+    title: str
+    left: int = 44
+    bottom: int = 22
+    markers: list[tuple[Series, float, float, str]] = field(default_factory=list)  # x, y, tip
 
 
-def trend_chart(
-    values: Sequence[tuple[float, str, str]], *, top: float = 100.0, unit: str = "%",
-    width: int = 520, height: int = 150,
-) -> TrendChart | None:  # fmt: skip
-    """A chart of (value, tooltip, tick) triples in order, on a 0..`top` scale; None if empty."""
-    if not values:
-        return None
-    left, pad, axis = 40, 8, 18
-    plot_w, plot_h = width - left - 2 * pad, height - 2 * pad - axis
+def _nice_top(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k at or above `value`."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
 
-    def y_of(value: float) -> float:
-        return pad + plot_h * (1 - max(0.0, min(value, top)) / top)
 
-    count = len(values)
-    step = plot_w / (count - 1) if count > 1 else 0.0
-    start = left + pad + (0 if count > 1 else plot_w / 2)
-    points = [
-        ChartPoint(start + i * step, y_of(value), value, label,
-                   tick if count <= ALL_TICKS_UP_TO or i in (0, count - 1) else "")
-        for i, (value, label, tick) in enumerate(values)
-    ]  # fmt: skip
-    grid = [(y_of(top * f), f"{top * f:g}{unit}") for f in (0.0, 0.5, 1.0)]
-    return TrendChart(width, height, left, height - 4, points, grid)
+def _format_tick(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value * 100:.0f}%"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:g} s"
+    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+
+
+def line_chart(
+    title: str,
+    series: Sequence[Series],
+    x_labels: Sequence[tuple[int, str]],
+    *,
+    unit: str = "",
+    fixed_top: float | None = None,
+    width: int = 560,
+    height: int = 180,
+) -> LineChart:
+    """Lay out `series` (equal length, None = gap) on shared axes; `x_labels` = (index, text)."""
+    left, bottom, top_pad = 44, 22, 8
+    plot_w, plot_h = width - left - 8, height - bottom - top_pad
+    points_count = max((len(s.values) for s in series), default=0)
+    known = [v for s in series for v in s.values if v is not None]
+    top = fixed_top if fixed_top is not None else _nice_top(max(known, default=0.0))
+    step = plot_w / max(points_count - 1, 1)
+
+    def at(index: int, value: float) -> tuple[float, float]:
+        return left + index * step, top_pad + plot_h - plot_h * (value / top if top else 0)
+
+    def xy(index: int, value: float) -> str:
+        x, y = at(index, value)
+        return f"{x:.1f},{y:.1f}"
+
+    lines = []
+    markers = []
+    for item in series:
+        points = " ".join(xy(i, v) for i, v in enumerate(item.values) if v is not None)
+        lines.append((item, points))
+        for index, (value, tip) in enumerate(zip(item.values, item.tooltips or (), strict=False)):
+            if value is not None:
+                markers.append((item, *at(index, value), tip))
+    y_ticks = [
+        (top_pad + plot_h - plot_h * fraction, _format_tick(top * fraction, unit))
+        for fraction in (0, 0.5, 1)
+    ]
+    x_ticks = [(left + index * step, text) for index, text in x_labels]
+    return LineChart(width, height, lines, y_ticks, x_ticks, title, left, bottom, markers)
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Horizontal grouped bars, one row per label (runtime percentiles per task name)."""
+
+    width: int
+    height: int
+    rows: list[tuple[str, float, list[tuple[str, float, float, str]]]]  # label, y, bars
+    scale_ticks: list[tuple[float, str]]
+    title: str
+    label_width: int
+
+
+def bar_chart(
+    title: str,
+    rows: Sequence[tuple[str, Sequence[tuple[str, float]]]],
+    *,
+    unit: str = "s",
+    width: int = 560,
+    label_width: int = 190,
+) -> BarChart:
+    """`rows` = [(label, [(bar name, value), ...])]; bars share one linear scale."""
+    row_h, bar_h, top_pad = 30, 7, 6
+    height = top_pad + row_h * len(rows) + 22
+    plot_w = width - label_width - 10
+    top = _nice_top(max((v for _, bars in rows for _, v in bars), default=0.0))
+    laid_out: list[tuple[str, float, list[tuple[str, float, float, str]]]] = []
+    for index, (label, bars) in enumerate(rows):
+        y = float(top_pad + index * row_h)
+        shapes: list[tuple[str, float, float, str]] = []
+        for offset, (name, value) in enumerate(bars):
+            length = plot_w * (value / top) if top else 0
+            shapes.append((name, y + 4 + offset * (bar_h + 1), length, _format_tick(value, unit)))
+        laid_out.append((label, y, shapes))
+    ticks = [(label_width + plot_w * f, _format_tick(top * f, unit)) for f in (0, 0.5, 1)]
+    return BarChart(width, height, laid_out, ticks, title, label_width)

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template
 from controlplane.audits import latest_summaries
 from controlplane.db import session_scope
 from controlplane.fleet import fleet_view
+from controlplane.insights import insights
 from controlplane.web.auth import role_required
 
 bp = Blueprint("dashboard", __name__)
@@ -26,5 +27,7 @@ def index() -> Any:
 @bp.get("/fragments/fleet")
 @role_required("viewer")
 def fleet_fragment() -> Any:
-    view = fleet_view(current_app.extensions["controlplane"])
-    return render_template("_fleet.html", fleet=view)
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services)
+    succeeded, failed = insights(services).throughput.per_minute(last=5)
+    return render_template("_fleet.html", fleet=view, succeeded=succeeded, failed=failed)

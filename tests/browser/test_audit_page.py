@@ -43,7 +43,7 @@ def test_admin_starts_an_audit_and_sees_it_finish_without_reloading(
     make_inline(shop)  # a second run: the trend has two points and the diff link appears
     assert "coverage 25.0%" in _run(page, 2)
     assert page.evaluate("window.notReloaded") is True
-    assert page.locator("svg.trend circle").count() == 2
+    assert page.locator("#audit-trend-shop circle").count() == 2
     # markup in the audited code stays text
     page.click("#audit-project-shop .audit-finished a")
     page.wait_for_selector("#endpoint-table")
