@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -139,6 +140,29 @@ def test_a_missing_root_or_a_bad_config_is_a_failed_run_not_a_crash(
     bad = audits.run_audit(services, "shop", "alice")
     assert bad.status == "failed" and "max_depth" in (bad.error or "")
     assert [a.outcome for a in _actions(services)] == ["error", "error"]
+
+
+def test_odd_names_and_huge_lines_never_break_a_run(services: Services, shop: Path) -> None:
+    long_url = "https://x.example/" + "a" * 20000
+    write(shop, "app/wide.py", f"""
+        from flask import Flask
+        import requests
+        app = Flask(__name__)
+
+        @app.get("/wide")
+        def wide():
+            return requests.get("{long_url}")
+    """)  # fmt: skip
+    (shop / "app").joinpath(os.fsdecode(b"caf\xe9.py")).write_text("x = 1\n")
+    (shop / os.fsdecode(b"d\xe9j\xe0")).mkdir()
+    run = audits.run_audit(services, "shop", "alice")
+    assert run.status == "done", run.error
+    (evidence,) = json.loads(_findings(services, run.id)["wide"].evidence or "[]")
+    assert evidence["kind"] == "http" and len(evidence["call"]) <= 500
+    with db.session_scope(services.sessions) as session:
+        skipped = {s["file"]: s["reason"] for s in audits.skipped_files(session, run.id)}
+    assert "not valid UTF-8" in skipped["app/caf\ufffd.py"]
+    assert "not valid UTF-8" in skipped["d\ufffdj\ufffd"]
 
 
 def test_one_run_per_project_and_abandoned_runs_are_failed(services: Services) -> None:

@@ -31,23 +31,26 @@ def configured_project(settings: Settings, name: str) -> AuditProject:
     return project
 
 
+OUTSIDE = "symlink to a file outside the project root: not read"
+UNDECODABLE = "name is not valid UTF-8: not read"
+
+
 @dataclass(frozen=True)
 class Target:
-    """A project's root as it will be read: resolved, with the links that lead out of it."""
+    """A project's root as it will be read: resolved, with the paths left out of the audit."""
 
     root: Path
-    outside: tuple[str, ...]  # relative paths of .py symlinks that resolve outside `root`
+    left_out: tuple[tuple[str, str], ...] = ()  # (relative path, reason)
 
     def confine(self, config: AuditConfig) -> AuditConfig:
-        """`config` with the outside links excluded (escaped: a name may hold `[` or `*`)."""
-        if not self.outside:
+        """`config` with the left-out paths excluded (escaped: a name may hold `[` or `*`)."""
+        if not self.left_out:
             return config
-        patterns = tuple(glob.escape(path) for path in self.outside)
+        patterns = tuple(glob.escape(path) for path, _ in self.left_out)
         return dataclasses.replace(config, exclude=config.exclude + patterns)
 
     def skipped(self) -> list[Skipped]:
-        return [Skipped(path, "symlink to a file outside the project root: not read")
-                for path in self.outside]  # fmt: skip
+        return [Skipped(path, reason) for path, reason in self.left_out]
 
 
 def resolve_target(root: str) -> Target:
@@ -61,25 +64,46 @@ def resolve_target(root: str) -> Target:
         raise SourceError(f"project root {root} cannot be read: {exc}") from None
     if not resolved.is_dir():
         raise SourceError(f"project root {root} is not a directory")
-    return Target(resolved, tuple(_links_outside(resolved)))
+    return Target(resolved, tuple(_left_out(resolved)))
 
 
-def _links_outside(root: Path) -> list[str]:
-    """Python files under `root` that are symlinks to somewhere outside it.
+def _left_out(root: Path) -> list[tuple[str, str]]:
+    """Paths under `root` the audit must not read: Python files that are symlinks to
+    somewhere outside it, and names that are not UTF-8 (which the analyser cannot key).
 
     Directory symlinks need no check: the analyser does not follow them. Hidden and
     excluded directories are skipped here as the analyser skips them.
     """
     found = []
     for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in EXCLUDED_DIRS]
+        rel_dir = Path(directory).relative_to(root)
+        kept = []
+        for name in sorted(dirnames):
+            if name.startswith(".") or name in EXCLUDED_DIRS:
+                continue
+            if _undecodable(name):
+                found.append(((rel_dir / name).as_posix(), UNDECODABLE))
+            else:
+                kept.append(name)
+        dirnames[:] = kept
         for name in filenames:
             if not name.endswith(".py"):
                 continue
-            path = os.path.join(directory, name)
-            if not os.path.islink(path):
+            relpath = (rel_dir / name).as_posix()
+            if _undecodable(name):
+                found.append((relpath, UNDECODABLE))
                 continue
-            real = Path(os.path.realpath(path))
-            if real != root and root not in real.parents:
-                found.append(Path(path).relative_to(root).as_posix())
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                real = Path(os.path.realpath(path))
+                if real != root and root not in real.parents:
+                    found.append((relpath, OUTSIDE))
     return sorted(found)
+
+
+def _undecodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.walk hands undecodable bytes back as lone surrogates
+        return True
+    return False

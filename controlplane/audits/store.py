@@ -33,8 +33,11 @@ def clean(value: Any, limit: int) -> str:
     text = text.replace("\x00", "")
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # surrogate escapes of an undecodable file name
-        text = text.encode("utf-8", "replace").decode("utf-8")
+    except UnicodeEncodeError:  # surrogate escapes of an undecodable file name: show U+FFFD
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # a lone surrogate of another kind
+            text = text.encode("utf-8", "replace").decode("utf-8")
     return text
 
 
