@@ -6,7 +6,6 @@ Pages, the JSON API, the dashboard and the metrics collector read audits only th
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -400,6 +399,3 @@ def latest_summaries(session: Session) -> list[ProjectSummary]:
         select(AuditRun).where(AuditRun.id.in_(newest_done)))}  # fmt: skip
     return [ProjectSummary(name, last[name], done.get(name)) for name in sorted(last)]
 
-
-def runs_of(session: Session, projects: Sequence[str], limit: int) -> dict[str, list[RunView]]:
-    return {name: list_runs(session, name, limit) for name in projects}

@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +171,7 @@ def _claim(services: Services, session: Session, name: str, actor: str) -> dict[
         actor=actor[:64],
         owner=identity(),
         analyser_version=ANALYSER_VERSION,
-        endpoints=0, offloaded=0, inline=0, inline_heavy=0, inprocess_background=0,
-        files=0, files_done=0, lines=0, skipped_files=0,
-    )  # fmt: skip
+    )
     session.add(run)
     try:
         session.flush()
@@ -200,7 +198,7 @@ def _expire_abandoned(services: Services, session: Session, project: str) -> Non
     session.flush()
 
 
-def _abandoned(services: Services, run: AuditRun, now: Any) -> bool:
+def _abandoned(services: Services, run: AuditRun, now: datetime) -> bool:
     started = as_utc(run.started_at)
     if started is not None and now - started > STALE_AFTER:
         return True
