@@ -3,19 +3,17 @@
 The analyser (`controlplane.migrations_audit`) is a pure function of a source tree; this
 package is the service layer around it for the console, the JSON API, the scheduler and the
 metrics: which trees may be audited (`projects`), running one at a time per project in the
-background (`runner`), storing the report (`store`), and reading runs, diffs and the latest
-coverage per project (`history`).
+background (`runner`), storing the report (`store`), reading runs and the latest coverage per
+project (`history`), and comparing two runs (`diff`).
 """
 
+from controlplane.audits.diff import Change, RunDiff, diff_runs
 from controlplane.audits.history import (
-    Change,
     FeatureRow,
     FindingView,
     ProjectSummary,
-    RunDiff,
     RunView,
     coverage_trend,
-    diff_runs,
     feature_table,
     findings,
     get_run,
