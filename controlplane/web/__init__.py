@@ -46,7 +46,9 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web import (
         actions,
         api,
+        api_audit,
         api_tasks,
+        audit,
         auth,
         dashboard,
         filters,
@@ -72,12 +74,15 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(actions.bp)
     app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)
+    app.register_blueprint(api_audit.bp)
     app.register_blueprint(openapi.bp)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
     csrf.exempt(api.bp)
     csrf.exempt(api_tasks.bp)
+    csrf.exempt(api_audit.bp)
     return app
 
 

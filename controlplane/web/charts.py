@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 WIDTH = 120
 HEIGHT = 24
@@ -39,6 +39,9 @@ class Series:
     label: str
     css_class: str  # colour, from app.css (.series-0, .series-bad, ...)
     values: Sequence[float | None]
+    # One tooltip per value: the chart then marks each point with a dot (few points, each
+    # one worth naming, like audit runs).
+    tooltips: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class LineChart:
     title: str
     left: int = 44
     bottom: int = 22
+    markers: list[tuple[Series, float, float, str]] = field(default_factory=list)  # x, y, tip
 
 
 def _nice_top(value: float) -> float:
@@ -92,20 +96,27 @@ def line_chart(
     top = fixed_top if fixed_top is not None else _nice_top(max(known, default=0.0))
     step = plot_w / max(points_count - 1, 1)
 
+    def at(index: int, value: float) -> tuple[float, float]:
+        return left + index * step, top_pad + plot_h - plot_h * (value / top if top else 0)
+
     def xy(index: int, value: float) -> str:
-        y = top_pad + plot_h - plot_h * (value / top if top else 0)
-        return f"{left + index * step:.1f},{y:.1f}"
+        x, y = at(index, value)
+        return f"{x:.1f},{y:.1f}"
 
     lines = []
+    markers = []
     for item in series:
         points = " ".join(xy(i, v) for i, v in enumerate(item.values) if v is not None)
         lines.append((item, points))
+        for index, (value, tip) in enumerate(zip(item.values, item.tooltips or (), strict=False)):
+            if value is not None:
+                markers.append((item, *at(index, value), tip))
     y_ticks = [
         (top_pad + plot_h - plot_h * fraction, _format_tick(top * fraction, unit))
         for fraction in (0, 0.5, 1)
     ]
     x_ticks = [(left + index * step, text) for index, text in x_labels]
-    return LineChart(width, height, lines, y_ticks, x_ticks, title, left, bottom)
+    return LineChart(width, height, lines, y_ticks, x_ticks, title, left, bottom, markers)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The dashboard: the alert strip, queue depths and worker status, live."""
+"""The dashboard: the alert strip, queue depths and worker status, live; audit coverage."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
+from controlplane.audits import latest_summaries
+from controlplane.db import session_scope
 from controlplane.fleet import fleet_view
 from controlplane.insights import insights
 from controlplane.web.auth import role_required
@@ -16,7 +18,10 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 @role_required("viewer")
 def index() -> Any:
-    return render_template("dashboard.html")
+    services = current_app.extensions["controlplane"]
+    with session_scope(services.sessions) as session:
+        audits = latest_summaries(session)
+    return render_template("dashboard.html", audits=audits)
 
 
 @bp.get("/fragments/fleet")
