@@ -83,6 +83,7 @@ class Settings:
     revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
     log_level: str = "INFO"
     event_buffer_mb: int = 16  # events received, not yet written, kept in memory
+    gap_alert_hours: float = 6.0  # an ingest gap stays on the alert strip this long
     event_spool_mb: int = 2048  # ...and beyond that on disk (temp dir); past both, a gap
     # Recommended workers per queue (autoscale.py): targets, bounds and the scale-down window.
     autoscale_drain_seconds: float = 30.0  # a backlog should be gone within this
@@ -425,6 +426,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "metrics_token": _optional(_as_str),
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
+    "gap_alert_hours": _as_positive_float,
     "max_payload_bytes": _as_int(1024),
     "visibility_timeout": _as_positive_float,
     "eta_tolerance_seconds": _as_positive_float,

@@ -83,8 +83,10 @@ class TaskFilter:
         if ids not in (None, "", []):
             if isinstance(ids, str):
                 ids = ids.split(",")
-            if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(
-                isinstance(item, str) and 0 < len(item) <= 155 for item in ids
+            if (
+                not isinstance(ids, list)
+                or len(ids) > MAX_IDS
+                or not all(isinstance(item, str) and 0 < len(item) <= 155 for item in ids)
             ):
                 raise BadFilter(f"ids: expected a list of at most {MAX_IDS} task ids")
             values["ids"] = tuple(ids)

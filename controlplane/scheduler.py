@@ -162,7 +162,6 @@ class FleetScheduler:
             purged = purge_older_than(self.services.sessions, cutoff)
             log.info("retention before %s: %s", cutoff.isoformat(), purged)
 
-
     def run_audits(self) -> None:
         """The nightly job: audit every configured project while this process leads.
 

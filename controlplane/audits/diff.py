@@ -42,8 +42,13 @@ class RunDiff:
 
     def as_dict(self) -> dict[str, Any]:
         def changes(items: list[Change]) -> list[dict[str, Any]]:
-            return [{"before": c.before.as_dict() if c.before else None,
-                     "after": c.after.as_dict() if c.after else None} for c in items]
+            return [
+                {
+                    "before": c.before.as_dict() if c.before else None,
+                    "after": c.after.as_dict() if c.after else None,
+                }
+                for c in items
+            ]
 
         return {
             "a": self.a.as_dict(), "b": self.b.as_dict(),

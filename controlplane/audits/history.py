@@ -320,4 +320,3 @@ def latest_summaries(session: Session) -> list[ProjectSummary]:
     done = {r.project: RunView.of(r) for r in session.scalars(
         select(AuditRun).where(AuditRun.id.in_(newest_done)))}  # fmt: skip
     return [ProjectSummary(name, last[name], done.get(name)) for name in sorted(last)]
-
