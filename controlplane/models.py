@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -84,6 +85,8 @@ class Task(Base):
     runtime: Mapped[float | None] = mapped_column(Float)
     queue_wait: Mapped[float | None] = mapped_column(Float)
     lost_reason: Mapped[str | None] = mapped_column(Text)
+    # The event time that set `state` (events/merge.py orders RECEIVED/STARTED/RETRY by it).
+    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -222,8 +225,26 @@ class AuditRun(Base):
     inprocess_background: Mapped[int] = mapped_column(Integer, default=0)
     coverage: Mapped[float | None] = mapped_column(Float)
     actor: Mapped[str | None] = mapped_column(String(64))
+    # Progress while running (files parsed of files found), then the size of the tree.
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    files_done: Mapped[int] = mapped_column(Integer, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_files: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[str | None] = mapped_column(Text)  # JSON [{file, reason}], the first 1000
+    owner: Mapped[str | None] = mapped_column(String(255))  # host:pid running it
+    analyser_version: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_audit_runs_project_time", "project", "started_at"),)
+    __table_args__ = (
+        Index("ix_audit_runs_project_time", "project", "started_at"),
+        # One run per project at a time, across every console replica and scheduler.
+        Index(
+            "ux_audit_runs_one_running",
+            "project",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
 
 class AuditFinding(Base):
@@ -241,3 +262,18 @@ class AuditFinding(Base):
     status: Mapped[str] = mapped_column(String(32))
     heavy: Mapped[bool] = mapped_column(Boolean, default=False)
     evidence: Mapped[str | None] = mapped_column(Text)  # JSON list
+
+
+class Ingester(Base):
+    """One run of the event ingester: when it was alive, so a restart can record the gap."""
+
+    __tablename__ = "ingesters"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    alive_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    events_per_s: Mapped[float | None] = mapped_column(Float)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,7 @@ from controlplane.broker import Broker, broker_for
 from controlplane.celery_app import make_celery
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory
+from controlplane.events.stats import IngestStats
 from controlplane.snapshot import LatestSample
 
 
@@ -28,6 +29,8 @@ class Services:
     # The last fleet sample, kept by this process's scheduler while it leads (else empty).
     latest: LatestSample = field(default_factory=LatestSample)
     cache: dict[str, Any] = field(default_factory=dict)  # small per-process caches
+    # The event ingester's counters when it runs in this process (`up`, `events`), else None.
+    ingest_stats: IngestStats | None = None
 
     def close(self) -> None:
         self.broker.close()
