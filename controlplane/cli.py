@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from controlplane.config import Settings, load_settings
+from controlplane.config import Settings, load_settings, redact_url
 from controlplane.errors import ControlplaneError, SettingsError
 
 BAD_INPUT = 2
@@ -108,6 +108,48 @@ def scheduler(ctx: click.Context) -> None:
         run_scheduler(settings)
     except ControlplaneError as exc:
         fail(str(exc))
+
+
+@main.command()
+@click.pass_context
+def events(ctx: click.Context) -> None:
+    """Ingest the fleet's Celery events into the database until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from controlplane import db
+    from controlplane.control.revocations import resend_revocations
+    from controlplane.events import Ingester
+    from controlplane.services import build_services
+
+    settings = settings_from(ctx)
+    if not settings.broker_url:
+        fail("CONTROLPLANE_BROKER_URL: required by `events`")
+    services = build_services(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def worker_online(hostname: str) -> None:  # a restarted worker forgot its revocations
+        resend_revocations(services, hostname)
+
+    try:
+        db.upgrade(services.engine)
+        ingester = Ingester(settings, services.engine, on_worker_online=worker_online).start()
+    except ControlplaneError as exc:
+        services.close()
+        fail(str(exc))
+        return
+    shown = redact_url(settings.broker_url or "")
+    click.echo(f"ingesting events from {shown}; Ctrl-C stops")
+    sys.stdout.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        click.echo("stopping: writing what was received…")
+        ingester.stop()
+        services.close()
 
 
 @main.group(name="db")

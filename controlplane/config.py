@@ -74,6 +74,8 @@ class Settings:
     eta_tolerance_seconds: float = 60.0  # an ETA this far in the past is still accepted
     revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
     log_level: str = "INFO"
+    event_buffer_mb: int = 16  # events received, not yet written, kept in memory
+    event_spool_mb: int = 2048  # ...and beyond that on disk (temp dir); past both, a gap
     # Recommended workers per queue (autoscale.py): targets, bounds and the scale-down window.
     autoscale_drain_seconds: float = 30.0  # a backlog should be gone within this
     autoscale_target_wait_seconds: float = 30.0  # p95 of the wait before a task starts
@@ -361,6 +363,8 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "eta_tolerance_seconds": _as_positive_float,
     "revocation_ttl_hours": _as_positive_float,
     "log_level": _as_log_level,
+    "event_buffer_mb": _as_int(1, 65536),
+    "event_spool_mb": _as_int(0, 1 << 20),
     "autoscale_drain_seconds": _as_positive_float,
     "autoscale_target_wait_seconds": _as_positive_float,
     "autoscale_target_utilisation": _as_fraction,

@@ -45,3 +45,11 @@ class ActionFailed(ActionError):
 
 class AutoscaleError(ControlplaneError, ValueError):
     """Autoscale targets or inputs that make no sense (concurrency 0, min above max)."""
+
+
+class IngestError(ControlplaneError):
+    """The event ingester cannot run."""
+
+
+class IngesterAlreadyRunning(IngestError):
+    """Another ingester holds the SQLite database."""

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from controlplane import db, users
 from controlplane.config import Settings
 from controlplane.embedded import EmbeddedRedis, die_with_parent
+from controlplane.events import Ingester
 from controlplane.models import User
 from controlplane.scheduler import FleetScheduler
 from controlplane.services import Services, build_services
@@ -60,6 +61,16 @@ def ensure_admin(services: Services) -> tuple[str, str] | None:
         return "admin", password
 
 
+def start_ingester(services: Services) -> Ingester:
+    """The event ingester as threads of this process (SQLite allows only this one)."""
+    from controlplane.control.revocations import resend_revocations
+
+    def worker_online(hostname: str) -> None:
+        resend_revocations(services, hostname)
+
+    return Ingester(services.settings, services.engine, on_worker_online=worker_online).start()
+
+
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -83,6 +94,8 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
         login = ensure_admin(services)
         fleet_scheduler = FleetScheduler(services).start()
         stack.callback(fleet_scheduler.stop)
+        ingester = start_ingester(services)
+        stack.callback(ingester.stop)  # runs before the broker and database go away
 
         if demo_worker:
             worker = start_demo_worker(settings, settings.queues)

@@ -84,6 +84,8 @@ class Task(Base):
     runtime: Mapped[float | None] = mapped_column(Float)
     queue_wait: Mapped[float | None] = mapped_column(Float)
     lost_reason: Mapped[str | None] = mapped_column(Text)
+    # The event time that set `state` (events/merge.py orders RECEIVED/STARTED/RETRY by it).
+    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -241,3 +243,18 @@ class AuditFinding(Base):
     status: Mapped[str] = mapped_column(String(32))
     heavy: Mapped[bool] = mapped_column(Boolean, default=False)
     evidence: Mapped[str | None] = mapped_column(Text)  # JSON list
+
+
+class Ingester(Base):
+    """One run of the event ingester: when it was alive, so a restart can record the gap."""
+
+    __tablename__ = "ingesters"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    alive_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    events_per_s: Mapped[float | None] = mapped_column(Float)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

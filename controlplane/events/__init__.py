@@ -1,0 +1,24 @@
+"""Celery events into the database: idempotent, bounded, fast, and honest about gaps.
+
+`Ingester(settings, on_worker_online=...)` runs it (`controlplane events`, or a thread of
+`controlplane up`); `IngestStats` holds the counters the metrics read; `stats_from_database`
+rebuilds them after a restart. The modules, in the order an event meets them:
+redis_source / amqp_source (receive), buffer (bounded), resp + decode (bytes to dicts),
+merge + redact (dicts to rows), processor (batches, gaps), writer + store (SQL),
+reconcile (after a gap), stats (counters).
+"""
+
+from controlplane.events.ingester import Ingester
+from controlplane.events.merge import LOST, UNKNOWN, TaskRow, WorkerRow
+from controlplane.events.stats import IngestSnapshot, IngestStats, stats_from_database
+
+__all__ = [
+    "LOST",
+    "UNKNOWN",
+    "IngestSnapshot",
+    "IngestStats",
+    "Ingester",
+    "TaskRow",
+    "WorkerRow",
+    "stats_from_database",
+]

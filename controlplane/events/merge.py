@@ -1,0 +1,436 @@
+"""Folding task and worker events into rows: a join that ignores order and repetition.
+
+Every event becomes a one-event row, and two rows merge field by field with rules that are
+commutative, associative and idempotent, so the same events applied twice, shuffled, or
+split differently across batches end in the same row:
+
+- `state` comes from the event with the highest key. Terminal states (SUCCESS, FAILURE,
+  REVOKED) beat everything and among themselves follow `celery.states.precedence`, so a late
+  task-received never overwrites SUCCESS. The states a worker passes through (RECEIVED,
+  STARTED, RETRY, REJECTED, and our LOST/UNKNOWN) are ordered by event time, because a retry
+  goes round RECEIVED -> STARTED -> RETRY again; ties fall back to precedence. PENDING
+  (task-sent, stamped by the client's clock) is below them all.
+- The fields that belong to a state (worker, result, exception, traceback, finished_at,
+  lost_reason, a reported runtime) come with the winning event.
+- Descriptive fields (name, args, queue, eta, ...) keep the greatest non-null value,
+  `retries` the maximum, `sent_at`/`received_at`/`started_at` the first time, `retried_at`
+  the last.
+- `queue_wait` (first start minus publish, or receipt when no task-sent was seen) and the
+  runtime of a task that did not succeed (finish minus first start) are recomputed from
+  the merged fields.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import states
+
+from controlplane.events.decode import MalformedEvent
+from controlplane.events.redact import Redactor, clean_text
+
+LOST = "LOST"
+UNKNOWN = "UNKNOWN"
+TERMINAL_STATES = frozenset(states.READY_STATES)
+UNFINISHED_STATES = frozenset({states.RECEIVED, states.STARTED, states.RETRY})
+
+TASK_EVENT_STATES = {
+    "task-sent": states.PENDING,
+    "task-received": states.RECEIVED,
+    "task-started": states.STARTED,
+    "task-succeeded": states.SUCCESS,
+    "task-failed": states.FAILURE,
+    "task-retried": states.RETRY,
+    "task-revoked": states.REVOKED,
+    "task-rejected": states.REJECTED,
+}
+WORKER_EVENT_STATUS = {
+    "worker-online": "online",
+    "worker-heartbeat": "online",
+    "worker-offline": "offline",
+}
+KNOWN_OTHER_TYPES = frozenset({"task-cancelled"})  # counted, no row change
+
+MAX_ID = 155
+MAX_NAME = 255
+_EARLIEST = 946684800.0  # 2000-01-01: older timestamps are bogus
+
+
+def _rank(state: str) -> tuple[int, int]:
+    rank = -states.precedence(state)
+    if state in TERMINAL_STATES:
+        return 2, rank
+    return (0 if state == states.PENDING else 1), rank
+
+
+_RANKS: dict[str, tuple[int, int]] = {}
+
+
+def state_key(state: str, at: float | None) -> tuple[int, float, float, str]:
+    """The order in which states win (see module docstring)."""
+    tier_rank = _RANKS.get(state)
+    if tier_rank is None:
+        tier_rank = _RANKS[state] = _rank(state)
+    tier, rank = tier_rank
+    stamp = at or 0.0
+    if tier == 2:
+        return (2, rank, stamp, state)
+    return (tier, stamp, rank, state)
+
+
+class TaskRow:
+    """A task as merged so far; times are UTC epoch seconds rounded to microseconds.
+
+    Fields an event does not carry keep their class-level default (no per-instance
+    storage), which makes the one-event rows built for every event cheap.
+    """
+
+    FIELDS = (
+        "task_id", "name", "state", "state_changed_at", "queue", "routing_key", "exchange",
+        "worker", "args", "kwargs", "args_incomplete", "result", "exception", "traceback",
+        "retries", "eta", "expires", "parent_id", "root_id", "first_seen_at", "sent_at",
+        "received_at", "started_at", "retried_at", "finished_at", "reported_runtime",
+        "lost_reason",
+    )  # fmt: skip
+    # fields that travel with the winning state
+    STATE_FIELDS = ("worker", "result", "exception", "traceback", "finished_at",
+                    "reported_runtime", "lost_reason")  # fmt: skip
+
+    name: str | None = None
+    queue: str | None = None
+    routing_key: str | None = None
+    exchange: str | None = None
+    worker: str | None = None
+    args: str | None = None
+    kwargs: str | None = None
+    args_incomplete: bool = False
+    result: str | None = None
+    exception: str | None = None
+    traceback: str | None = None
+    retries: int = 0
+    eta: float | None = None
+    expires: float | None = None
+    parent_id: str | None = None
+    root_id: str | None = None
+    sent_at: float | None = None
+    received_at: float | None = None
+    started_at: float | None = None
+    retried_at: float | None = None
+    finished_at: float | None = None
+    reported_runtime: float | None = None
+    lost_reason: str | None = None
+
+    def __init__(self, task_id: str, state: str, at: float) -> None:
+        self.task_id = task_id
+        self.state = state
+        self.state_changed_at: float | None = at
+        self.first_seen_at: float = at
+
+    def key(self) -> tuple[int, float, float, str]:
+        return state_key(self.state, self.state_changed_at)
+
+    @property
+    def runtime(self) -> float | None:
+        if self.state == states.SUCCESS:
+            return self.reported_runtime
+        if self.finished_at is not None and self.started_at is not None:
+            return round(max(0.0, self.finished_at - self.started_at), 6)
+        return None
+
+    @property
+    def queue_wait(self) -> float | None:
+        published = self.sent_at if self.sent_at is not None else self.received_at
+        if self.started_at is None or published is None:
+            return None
+        return round(max(0.0, self.started_at - published), 6)
+
+    def merge(self, other: TaskRow) -> TaskRow:
+        """Fold `other` into this row (in place) and return it."""
+        mine = state_key(self.state, self.state_changed_at)
+        theirs = state_key(other.state, other.state_changed_at)
+        if theirs > mine:
+            self.state = other.state
+            self.state_changed_at = other.state_changed_at
+            self.worker = other.worker
+            self.result = other.result
+            self.exception = other.exception
+            self.traceback = other.traceback
+            self.finished_at = other.finished_at
+            self.reported_runtime = other.reported_runtime
+            self.lost_reason = other.lost_reason
+        elif theirs == mine:
+            for name in TaskRow.STATE_FIELDS:
+                _keep_max(self, other, name)
+        # descriptive fields (spelled out: this runs for every event)
+        value: Any = other.name
+        if value is not None and (self.name is None or value > self.name):
+            self.name = value
+        value = other.args
+        if value is not None and (self.args is None or value > self.args):
+            self.args = value
+        value = other.kwargs
+        if value is not None and (self.kwargs is None or value > self.kwargs):
+            self.kwargs = value
+        if other.queue is not None or other.routing_key is not None or other.exchange is not None:
+            for name in ("queue", "routing_key", "exchange"):
+                _keep_max(self, other, name)
+        if other.eta is not None or other.expires is not None:
+            _keep_max(self, other, "eta")
+            _keep_max(self, other, "expires")
+        if other.parent_id is not None or other.root_id is not None:
+            _keep_max(self, other, "parent_id")
+            _keep_max(self, other, "root_id")
+        if other.args_incomplete:
+            self.args_incomplete = True
+        if other.retries > self.retries:
+            self.retries = other.retries
+        if other.first_seen_at < self.first_seen_at:
+            self.first_seen_at = other.first_seen_at
+        value = other.sent_at
+        if value is not None and (self.sent_at is None or value < self.sent_at):
+            self.sent_at = value
+        value = other.received_at
+        if value is not None and (self.received_at is None or value < self.received_at):
+            self.received_at = value
+        value = other.started_at
+        if value is not None and (self.started_at is None or value < self.started_at):
+            self.started_at = value
+        value = other.retried_at
+        if value is not None and (self.retried_at is None or value > self.retried_at):
+            self.retried_at = value
+        return self
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in TaskRow.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TaskRow) and self.as_tuple() == other.as_tuple()
+
+    def __repr__(self) -> str:
+        return f"TaskRow({self.task_id!r}, {self.state!r}, worker={self.worker!r})"
+
+
+def _keep_max(row: Any, other: Any, name: str) -> None:
+    value = getattr(other, name)
+    if value is None:
+        return
+    current = getattr(row, name)
+    if current is None or value > current:
+        setattr(row, name, value)
+
+
+class WorkerRow:
+    """A worker as seen through worker-online/-heartbeat/-offline (and heartbeat expiry)."""
+
+    __slots__ = (
+        "hostname", "status", "status_at", "last_heartbeat", "online_at", "offline_at",
+        "active", "processed", "loadavg", "software", "pid", "freq",
+    )  # fmt: skip
+    STATUS_RANK = {"online": 0, "lost": 1, "offline": 2}
+
+    def __init__(self, hostname: str, status: str, at: float) -> None:
+        self.hostname = hostname
+        self.status = status
+        self.status_at = at
+        self.last_heartbeat: float | None = None
+        self.online_at: float | None = None
+        self.offline_at: float | None = None
+        self.active: int | None = None
+        self.processed: int | None = None
+        self.loadavg: str | None = None
+        self.software: str | None = None
+        self.pid: int | None = None
+        self.freq: float | None = None
+
+    def key(self) -> tuple[float, int]:
+        return (self.status_at, WorkerRow.STATUS_RANK.get(self.status, 0))
+
+    def merge(self, other: WorkerRow) -> WorkerRow:
+        if other.key() > self.key():
+            self.status, self.status_at = other.status, other.status_at
+            if other.active is not None:  # heartbeat data travels with the newest event
+                for name in ("active", "processed", "loadavg", "software", "pid", "freq"):
+                    setattr(self, name, getattr(other, name))
+        for name in ("last_heartbeat", "online_at", "offline_at"):
+            _keep_max(self, other, name)
+        return self
+
+
+# ---- from event dicts ----------------------------------------------------------------------
+
+
+def event_time(event: dict[str, Any]) -> float:
+    stamp: Any = event.get("timestamp")
+    kind = stamp.__class__
+    if (kind is not float and kind is not int) or not _EARLIEST <= stamp <= _latest():
+        raise MalformedEvent("bad_field", "timestamp")  # NaN fails the range check too
+    return round(float(stamp), 6)
+
+
+_LATEST = [0.0, 0.0]  # [valid until (monotonic), latest acceptable timestamp]
+
+
+def _latest() -> float:
+    """A year from now, recomputed once a minute (time.time() per event adds up)."""
+    now = time.monotonic()
+    if now > _LATEST[0]:
+        _LATEST[0], _LATEST[1] = now + 60, time.time() + 86400 * 366
+    return _LATEST[1]
+
+
+def _text(event: dict[str, Any], name: str, limit: int = MAX_NAME) -> str | None:
+    value = event.get(name)
+    if value is None or value == "":
+        return None
+    if value.__class__ is not str:
+        raise MalformedEvent("bad_field", name)
+    if len(value) > limit:
+        value = value[:limit]
+    if not value.isascii() or "\x00" in value:
+        value = clean_text(value)
+    return value
+
+
+def _count(event: dict[str, Any], name: str) -> int | None:
+    value = event.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
+        raise MalformedEvent("bad_field", name)
+    return value
+
+
+def _number(event: dict[str, Any], name: str) -> float | None:
+    value = event.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise MalformedEvent("bad_field", name)
+    return float(value)
+
+
+def _iso_time(value: Any) -> float | None:
+    """eta/expires: an ISO string (or a number) as epoch seconds; naive means UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return round(float(value), 6) if math.isfinite(value) else None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return round(parsed.timestamp(), 6)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
+    """The one-event row for a task event; raises MalformedEvent on a bad field."""
+    kind = event["type"]
+    state = TASK_EVENT_STATES[kind]
+    task_id = event.get("uuid")
+    if task_id.__class__ is not str or not 0 < len(task_id) <= MAX_ID:
+        raise MalformedEvent("bad_field", "uuid")
+    if not task_id.isascii() or "\x00" in task_id:
+        task_id = clean_text(task_id)
+    at = event_time(event)
+    hostname = event.get("hostname")
+    if hostname is not None and (
+        hostname.__class__ is not str
+        or not 0 < len(hostname) <= MAX_NAME
+        or not hostname.isascii()
+        or "\x00" in hostname
+    ):
+        hostname = _text(event, "hostname")
+    row = TaskRow(task_id, state, at)
+    if kind in ("task-sent", "task-received"):
+        row.name = _text(event, "name")
+        args = event.get("argsrepr", event.get("args"))
+        kwargs = event.get("kwargsrepr", event.get("kwargs"))
+        row.args, args_cut = redactor.call_args(args)
+        row.kwargs, kwargs_cut = redactor.call_args(kwargs)
+        row.args_incomplete = args_cut or kwargs_cut
+        retries = event.get("retries")
+        if retries:
+            row.retries = _count(event, "retries") or 0
+        if event.get("eta") is not None:
+            row.eta = _iso_time(event["eta"])
+        if event.get("expires") is not None:
+            row.expires = _iso_time(event["expires"])
+        row.parent_id = _text(event, "parent_id", MAX_ID)
+        row.root_id = _text(event, "root_id", MAX_ID)
+        if kind == "task-sent":
+            row.sent_at = at
+            row.queue = _text(event, "queue")
+            row.routing_key = _text(event, "routing_key")
+            row.exchange = _text(event, "exchange")
+        else:
+            row.received_at = at
+            row.worker = hostname
+    else:
+        row.worker = hostname
+        if kind == "task-started":
+            row.started_at = at
+        elif kind == "task-succeeded":
+            row.finished_at = at
+            row.result = redactor.result(event.get("result"))
+            runtime = _number(event, "runtime")
+            row.reported_runtime = round(max(0.0, runtime), 6) if runtime is not None else None
+        elif kind == "task-failed":
+            row.finished_at = at
+            row.exception = redactor.free_text(event.get("exception"))
+            row.traceback = redactor.free_text(event.get("traceback"), traceback=True)
+        elif kind == "task-retried":
+            row.retried_at = at
+            row.exception = redactor.free_text(event.get("exception"))
+            row.traceback = redactor.free_text(event.get("traceback"), traceback=True)
+        elif kind == "task-revoked":
+            row.finished_at = at
+            row.exception = _revoke_reason(event)
+        elif kind == "task-rejected":
+            row.exception = "rejected (requeued)" if event.get("requeue") else "rejected"
+    return row
+
+
+def _revoke_reason(event: dict[str, Any]) -> str:
+    if event.get("expired"):
+        return "revoked (expired)"
+    if event.get("terminated"):
+        signum = event.get("signum")
+        signal_text = f", signal {signum}" if isinstance(signum, int | str) else ""
+        return clean_text(f"revoked (terminated{signal_text})"[:MAX_NAME])
+    return "revoked"
+
+
+def worker_row_from_event(event: dict[str, Any]) -> WorkerRow:
+    hostname = _text(event, "hostname")
+    if not hostname:
+        raise MalformedEvent("bad_field", "hostname")
+    at = event_time(event)
+    row = WorkerRow(hostname, WORKER_EVENT_STATUS[event["type"]], at)
+    if event["type"] == "worker-offline":
+        row.offline_at = at
+    else:
+        row.last_heartbeat = at
+        if event["type"] == "worker-online":
+            row.online_at = at
+    row.active = _count(event, "active") or 0
+    row.processed = _count(event, "processed") or 0
+    row.freq = _number(event, "freq")
+    row.pid = _count(event, "pid")
+    loadavg = event.get("loadavg")
+    if isinstance(loadavg, list) and all(
+        isinstance(x, int | float) and not isinstance(x, bool) for x in loadavg[:3]
+    ):
+        row.loadavg = " ".join(f"{float(x):.2f}" for x in loadavg[:3])
+    parts = [_text(event, name, 64) for name in ("sw_ident", "sw_ver", "sw_sys")]
+    row.software = " ".join(part for part in parts if part) or None
+    return row

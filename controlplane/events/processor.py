@@ -1,0 +1,457 @@
+"""The processor thread: raw items in, merged batches out.
+
+It parses and decodes what the source received, validates and redacts each event, folds
+it into the current batch (one row per task and per worker), counts it, and hands the batch
+to the writer every `flush_interval` or `batch_rows`. Gaps are noticed here, in stream
+order: a Disconnected/Overflow marker is compared with the last event seen before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from controlplane.events.buffer import (
+    AmqpBody,
+    Connected,
+    Disconnected,
+    Overflow,
+    RawBuffer,
+    Synthetic,
+)
+from controlplane.events.decode import (
+    DEFAULT_MAX_EVENT_BYTES,
+    MalformedEvent,
+    decode_body,
+    decode_envelope,
+)
+from controlplane.events.merge import (
+    KNOWN_OTHER_TYPES,
+    LOST,
+    TASK_EVENT_STATES,
+    WORKER_EVENT_STATUS,
+    TaskRow,
+    WorkerRow,
+    task_row_from_event,
+    worker_row_from_event,
+)
+from controlplane.events.redact import Redactor
+from controlplane.events.resp import RespError, RespReader
+from controlplane.events.stats import IngestStats, Tally
+from controlplane.events.store import GapRecord
+
+log = logging.getLogger(__name__)
+
+_KIND = {
+    "task-sent": "sent", "task-received": "received", "task-started": "started",
+    "task-succeeded": "succeeded", "task-failed": "failed", "task-retried": "retried",
+    "task-revoked": "revoked", "task-rejected": "rejected",
+}  # fmt: skip
+LABEL_CACHE_SIZE = 20_000
+HEARTBEAT_GRACE = 2.0  # seconds past two missed heartbeats before a worker counts as lost
+_NEAR_REAL_TIME = 1 << 20  # heartbeats are judged only with less than this much unprocessed
+
+
+@dataclass
+class SeenWorker:
+    """What expiry needs: the worker's own clock for ordering, ours for silence."""
+
+    status: str
+    at: float  # event time (the worker's clock) of the newest event
+    freq: float
+    seen: float  # our clock when that event was processed
+
+
+@dataclass
+class LostCheck:
+    """Tasks STARTED on `hostname` at or before `before` are lost, for `reason`."""
+
+    hostname: str
+    before: float
+    reason: str
+
+
+@dataclass
+class Batch:
+    tasks: dict[str, TaskRow] = field(default_factory=dict)
+    workers: dict[str, WorkerRow] = field(default_factory=dict)
+    gaps: list[GapRecord] = field(default_factory=list)
+    lost_checks: list[LostCheck] = field(default_factory=list)
+    online: list[str] = field(default_factory=list)
+    events: int = 0
+    newest_event_at: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def add_task(self, row: TaskRow) -> None:
+        current = self.tasks.get(row.task_id)
+        if current is None:
+            self.tasks[row.task_id] = row
+        else:
+            current.merge(row)
+
+    def add_worker(self, row: WorkerRow) -> None:
+        current = self.workers.get(row.hostname)
+        if current is None:
+            self.workers[row.hostname] = row
+        else:
+            current.merge(row)
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.workers or self.gaps or self.lost_checks or self.events)
+
+
+class RateWindow:
+    """Events per second over the last few seconds of event time, for gap estimates."""
+
+    def __init__(self, seconds: int = 3) -> None:
+        self.seconds = seconds
+        self.counts: deque[list[float]] = deque()  # [second, count]
+
+    def add(self, at: float, amount: int = 1) -> None:
+        second = int(at)
+        if self.counts and self.counts[-1][0] == second:
+            self.counts[-1][1] += amount
+            return
+        self.counts.append([second, amount])
+        while self.counts and self.counts[0][0] < second - self.seconds:
+            self.counts.popleft()
+
+    def rate(self) -> float:
+        if not self.counts:
+            return 0.0
+        newest = self.counts[-1][0]
+        total = sum(count for second, count in self.counts if second >= newest - self.seconds)
+        span = max(1.0, newest - self.counts[0][0] + 1)
+        return total / span
+
+
+class Processor:
+    """Turns the RawBuffer into Batches on `out`; runs in its own thread."""
+
+    def __init__(
+        self,
+        buffer: RawBuffer,
+        out: queue.Queue[Batch],
+        redactor: Redactor,
+        stats: IngestStats,
+        *,
+        source_name: str,
+        flush_interval: float = 0.1,
+        batch_rows: int = 5000,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        on_connected: Callable[[float, float | None], None] | None = None,
+        on_worker_online: Callable[[str], None] | None = None,
+        startup_gap: GapRecord | None = None,
+        lossless_reconnect: bool = False,
+    ) -> None:
+        self.buffer = buffer
+        self.out = out
+        self.redactor = redactor
+        self.stats = stats
+        self.source_name = source_name
+        self.flush_interval = flush_interval
+        self.batch_rows = batch_rows
+        self.max_event_bytes = max_event_bytes
+        self.on_connected = on_connected
+        self.on_worker_online = on_worker_online
+        self.pending_gap = startup_gap
+        self.lossless_reconnect = lossless_reconnect
+        self.reader = RespReader()
+        self.batch = Batch()
+        self.tally = Tally()
+        self.rate = RateWindow()
+        self.labels: OrderedDict[str, tuple[str, str, float | None]] = OrderedDict()
+        self.workers: dict[str, SeenWorker] = {}
+        self.last_event_at: float | None = None
+        self.disconnected_at: float | None = None
+        self.connected_since: float | None = None
+        self.stop_requested = threading.Event()
+        self.finished = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="events-processor", daemon=True)
+
+    # ---- thread --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        next_expiry = 0.0
+        try:
+            while True:
+                timeout = max(0.0, self.flush_interval - (time.monotonic() - self.batch.started))
+                items = self.buffer.take(timeout=min(timeout, 0.1) if self.batch else 0.2)
+                for item in items:
+                    self._handle(item)
+                self.stats.set_buffered(self.buffer.size)
+                if self.batch:
+                    if len(self.batch.tasks) >= self.batch_rows:
+                        self._flush()
+                    elif time.monotonic() - self.batch.started >= self.flush_interval:
+                        # while the writer is busy and events keep coming, keep folding them
+                        # (bigger batches, fewer rows); with nothing to fold, wait for it
+                        self._flush(wait=not items)
+                if not items and self.buffer.empty() and self.stop_requested.is_set():
+                    break
+                if time.monotonic() >= next_expiry and self.buffer.size < _NEAR_REAL_TIME:
+                    next_expiry = time.monotonic() + 1.0
+                    self._expire_workers(time.time())
+            self._flush()
+        except Exception:  # pragma: no cover - a bug here must not pass silently
+            log.exception("event processor crashed")
+            raise
+        finally:
+            self.finished.set()
+
+    def _flush(self, wait: bool = True) -> None:
+        if not self.batch:
+            self.batch = Batch()
+            return
+        if not wait:
+            try:
+                self.out.put_nowait(self.batch)
+            except queue.Full:
+                return
+        else:
+            while True:  # backpressure: wait for the writer, the buffer absorbs the stream
+                try:
+                    self.out.put(self.batch, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+        if self.batch.newest_event_at is not None:
+            self.rate.add(self.batch.newest_event_at, self.batch.events)
+        self.stats.add_tally(self.tally)
+        self.tally = Tally()
+        self.batch = Batch()
+
+    # ---- synchronous use (replays, tests): no threads ---------------------------------------
+
+    def process_payload(self, data: bytes) -> None:
+        """Decode one Redis pub/sub payload (a kombu envelope) into the current batch."""
+        self._payload(data)
+
+    def take_batch(self) -> Batch:
+        """The batch built so far (counters folded into `stats`), and start a new one."""
+        self.stats.add_tally(self.tally)
+        self.tally = Tally()
+        batch, self.batch = self.batch, Batch()
+        return batch
+
+    # ---- items ---------------------------------------------------------------------------
+
+    def _handle(self, item: Any) -> None:
+        if isinstance(item, bytes):
+            try:
+                for reply in self.reader.feed(item):
+                    if type(reply) is tuple:
+                        self._payload(reply[1])
+            except (RespError, ValueError) as exc:
+                log.error("unexpected reply on the event subscription: %s", exc)
+                self.stats.count_malformed("bad_stream")
+                self.reader.reset(resync=True)
+        elif isinstance(item, AmqpBody):
+            try:
+                events = decode_body(
+                    item.body, item.content_type, item.compression, self.max_event_bytes
+                )
+            except MalformedEvent as exc:
+                self.tally.malformed[exc.reason] += 1
+                return
+            self._events(events)
+        elif isinstance(item, Synthetic):
+            for row in item.tasks:
+                self.batch.add_task(row)
+            for row in item.workers:
+                self.batch.add_worker(row)
+        elif isinstance(item, Connected):
+            self._connected(item)
+        elif isinstance(item, Disconnected):
+            self.reader.reset(resync=False)
+            if self.disconnected_at is None:
+                self.disconnected_at = item.at
+                if not self.lossless_reconnect:
+                    start = self.last_event_at or item.at
+                    self.pending_gap = GapRecord(
+                        start, None, f"lost the {item.source} subscription: {item.reason}",
+                        None, item.source,
+                    )  # fmt: skip
+            self.connected_since = None
+        elif isinstance(item, Overflow):
+            self.reader.reset(resync=True)
+            self.stats.count_dropped(item.dropped_messages)
+            reason = (
+                f"ingest buffer full (database too slow): dropped {item.dropped_bytes} bytes, "
+                f"about {item.dropped_messages} messages"
+            )
+            self._record_gap(GapRecord(
+                item.started, item.ended, reason, item.dropped_messages, "buffer",
+            ))  # fmt: skip
+
+    def _connected(self, item: Connected) -> None:
+        self.reader.reset(resync=False)
+        gap_started = None
+        if self.pending_gap is not None:
+            gap = self.pending_gap
+            gap_started = gap.started_at
+            if gap.ended_at is None:
+                gap.ended_at = max(item.at, gap.started_at)
+            if gap.estimated_missed is None:
+                gap.estimated_missed = int(self.rate.rate() * (gap.ended_at - gap.started_at))
+            self._record_gap(gap)
+            self.pending_gap = None
+        self.disconnected_at = None
+        self.connected_since = item.at
+        if self.on_connected is not None:
+            self.on_connected(item.at, gap_started)
+
+    def _record_gap(self, gap: GapRecord) -> None:
+        log.warning(
+            "event gap recorded: %s (about %s events missed)", gap.reason, gap.estimated_missed
+        )
+        self.stats.count_gap(gap.estimated_missed)
+        self.batch.gaps.append(gap)
+
+    def _payload(self, data: bytes) -> None:
+        try:
+            events = decode_envelope(data, self.max_event_bytes)
+        except MalformedEvent as exc:
+            self.tally.malformed[exc.reason] += 1
+            return
+        self._events(events)
+
+    def _events(self, events: list[Any]) -> None:
+        for event in events:
+            try:
+                self._event(event)
+            except MalformedEvent as exc:
+                self.tally.malformed[exc.reason] += 1
+            except Exception:  # noqa: BLE001 - one hostile event must not stop ingestion
+                log.exception("event skipped")
+                self.tally.malformed["unexpected"] += 1
+
+    def _event(self, event: Any) -> None:
+        if not isinstance(event, dict):
+            raise MalformedEvent("bad_body", "event is not an object")
+        kind = event.get("type")
+        if kind in TASK_EVENT_STATES:
+            row = task_row_from_event(event, self.redactor)
+            self.batch.add_task(row)
+            self._count_task(kind, event, row)
+            at = row.state_changed_at or 0.0
+        elif kind in WORKER_EVENT_STATUS:
+            wrow = worker_row_from_event(event)
+            self.batch.add_worker(wrow)
+            self._track_worker(kind, wrow)
+            at = wrow.status_at
+        elif kind in KNOWN_OTHER_TYPES:
+            at = time.time()
+        else:
+            raise MalformedEvent("unknown_type", str(kind)[:64])
+        self.tally.events[kind] += 1
+        batch = self.batch
+        batch.events += 1
+        if batch.newest_event_at is None or at > batch.newest_event_at:
+            batch.newest_event_at = at
+        if self.last_event_at is None or at > self.last_event_at:
+            self.last_event_at = at
+
+    # ---- counters and workers ------------------------------------------------------------
+
+    def _count_task(self, kind: str, event: dict[str, Any], row: TaskRow) -> None:
+        labels = self.labels
+        known = labels.get(row.task_id)
+        if kind == "task-sent" or (kind == "task-received" and known is None):
+            published = row.sent_at if kind == "task-sent" else row.received_at
+            known = (row.name or "", row.queue or "", published)
+            labels[row.task_id] = known
+            if len(labels) > LABEL_CACHE_SIZE:
+                labels.popitem(last=False)
+        name, task_queue, published = known or (row.name or "", "", None)
+        host = row.worker
+        if host is None:
+            host = event.get("hostname")
+            host = host[:255] if host.__class__ is str else ""
+        key = (name, host, task_queue)
+        tally = self.tally
+        tally.tasks[(_KIND[kind], key)] += 1
+        if kind == "task-started":
+            if published is not None and row.started_at is not None:
+                tally.waits.append((key, max(0.0, row.started_at - published)))
+        elif kind == "task-succeeded":
+            labels.pop(row.task_id, None)
+            if row.reported_runtime is not None:
+                tally.runtimes.append((key, row.reported_runtime))
+        elif kind == "task-failed":
+            labels.pop(row.task_id, None)
+            tally.failures[(key, row.exception)] += 1
+        elif kind == "task-revoked":
+            labels.pop(row.task_id, None)
+
+    def _track_worker(self, kind: str, row: WorkerRow) -> None:
+        previous = self.workers.get(row.hostname)
+        if previous is not None and previous.at > row.status_at:
+            return  # an older event than what we know
+        self.workers[row.hostname] = SeenWorker(row.status, row.status_at, row.freq or 2.0,
+                                                time.time())  # fmt: skip
+        if kind == "worker-online":
+            self.batch.online.append(row.hostname)
+            if self.on_worker_online is not None:
+                self.on_worker_online(row.hostname)
+        elif kind == "worker-offline":
+            self.batch.lost_checks.append(LostCheck(
+                row.hostname, row.status_at,
+                f"worker {row.hostname} went offline while the task was running",
+            ))  # fmt: skip
+
+    def seed_workers(self, rows: list[WorkerRow]) -> None:
+        """Workers the database says are online, so heartbeat expiry covers them too."""
+        now = time.time()
+        for row in rows:
+            if row.hostname not in self.workers:
+                self.workers[row.hostname] = SeenWorker(row.status, row.status_at,
+                                                        row.freq or 2.0, now)  # fmt: skip
+
+    def online_workers(self) -> int:
+        return sum(1 for seen in self.workers.values() if seen.status == "online")
+
+    def _expire_workers(self, now: float) -> None:
+        """A worker silent for two heartbeats (plus grace) is lost, and so is what it ran.
+
+        Silence is measured on our clock (a worker's clock may be off); the LOST time is
+        put on the worker's clock, so it orders correctly against that worker's events.
+        """
+        if self.connected_since is None:
+            return
+        for hostname, seen in list(self.workers.items()):
+            if seen.status != "online":
+                continue
+            window = 2 * seen.freq + HEARTBEAT_GRACE
+            # after a (re)connect, give the worker a chance to answer the wake-up first
+            if now < seen.seen + window or now < self.connected_since + window:
+                continue
+            lost_at = round(seen.at + 2 * seen.freq, 6)
+            self.workers[hostname] = SeenWorker("lost", lost_at, seen.freq, now)
+            row = WorkerRow(hostname, "lost", lost_at)
+            row.offline_at = lost_at
+            self.batch.add_worker(row)
+            when = time.strftime("%H:%M:%S", time.gmtime(seen.at))
+            self.batch.lost_checks.append(LostCheck(
+                hostname, lost_at,
+                f"worker {hostname} stopped sending heartbeats after {when} UTC "
+                f"(killed, or cut off from the broker) while the task was running",
+            ))  # fmt: skip
+            log.warning("worker %s missed its heartbeats; marking it lost", hostname)
+
+
+def lost_row(task_id: str, check: LostCheck) -> TaskRow:
+    row = TaskRow(task_id, LOST, check.before)
+    row.worker = check.hostname
+    row.finished_at = check.before
+    row.lost_reason = check.reason
+    return row

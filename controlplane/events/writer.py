@@ -1,0 +1,128 @@
+"""The writer thread: one transaction per batch, retried until the database takes it.
+
+While the database is slow or down the writer keeps retrying the batch it holds, the
+processor waits for it, and the RawBuffer absorbs the stream up to its bound; what does not
+fit is dropped and recorded as a gap. Nothing here grows without limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from controlplane.events.merge import TaskRow, WorkerRow
+from controlplane.events.processor import Batch, lost_row
+from controlplane.events.stats import IngestStats
+from controlplane.events.store import EventStore
+
+log = logging.getLogger(__name__)
+MAX_RETRY_WAIT = 5.0
+CHECKPOINT_EVERY = 1.0
+
+
+class Writer:
+    """Consumes Batches from `inbox` and writes them with EventStore."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        inbox: queue.Queue[Batch],
+        stats: IngestStats,
+        *,
+        checkpoint: Callable[[float, float | None], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.inbox = inbox
+        self.stats = stats
+        self.checkpoint = checkpoint
+        self.stop_requested = threading.Event()
+        self.last_event_at: float | None = None
+        self.batches = 0
+        self.errors = 0
+        self.thread = threading.Thread(target=self._run, name="events-writer", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        last_checkpoint = 0.0
+        while True:
+            try:
+                batch = self.inbox.get(timeout=0.2)
+            except queue.Empty:
+                if self.stop_requested.is_set():
+                    break
+                batch = None
+            if batch is not None:
+                try:
+                    self._write_with_retry(batch)
+                finally:
+                    self.inbox.task_done()
+            now = time.time()
+            if self.checkpoint is not None and now - last_checkpoint >= CHECKPOINT_EVERY:
+                last_checkpoint = now
+                try:
+                    self.checkpoint(now, self.last_event_at)
+                except SQLAlchemyError as exc:
+                    log.warning("could not record the ingester checkpoint: %s", exc)
+
+    def _write_with_retry(self, batch: Batch) -> None:
+        wait = 0.2
+        while True:
+            try:
+                self.write(batch)
+                return
+            except SQLAlchemyError as exc:
+                self.errors += 1
+                if self.stop_requested.is_set() and wait >= MAX_RETRY_WAIT:
+                    log.error("giving up on a batch of %d events at shutdown: %s",
+                              batch.events, exc)  # fmt: skip
+                    return
+                log.warning("database write failed (%s); retrying in %.1f s", exc, wait)
+                time.sleep(wait)
+                wait = min(MAX_RETRY_WAIT, wait * 2)
+
+    def write(self, batch: Batch) -> None:
+        """One transaction: merge the batch into what is stored and write it back."""
+        store = self.store
+        now = time.time()
+        with store.engine.begin() as connection:
+            store.begin_batch(connection)
+            tasks = _merged_tasks(store.load_tasks(connection, batch.tasks), batch.tasks)
+            store.save_tasks(connection, tasks, now)
+            if batch.workers:
+                workers = store.load_workers(connection, batch.workers)
+                merged: list[WorkerRow] = []
+                for hostname, row in batch.workers.items():
+                    stored = workers.get(hostname)
+                    merged.append(stored.merge(row) if stored is not None else row)
+                store.save_workers(connection, merged, now)
+            if batch.lost_checks:
+                lost: dict[str, TaskRow] = {}
+                for check in batch.lost_checks:
+                    for task_id in store.started_on(connection, check.hostname, check.before):
+                        lost[task_id] = lost_row(task_id, check)
+                if lost:
+                    rows = _merged_tasks(store.load_tasks(connection, lost), lost)
+                    store.save_tasks(connection, rows, now)
+                    log.warning("marked %d task(s) lost", len(rows))
+            store.insert_gaps(connection, batch.gaps)
+        self.batches += 1
+        if batch.newest_event_at is not None and (
+            self.last_event_at is None or batch.newest_event_at > self.last_event_at
+        ):
+            self.last_event_at = batch.newest_event_at
+        self.stats.committed(batch.events, batch.newest_event_at, time.time())
+
+
+def _merged_tasks(stored: dict[str, TaskRow], incoming: dict[str, TaskRow]) -> list[TaskRow]:
+    out = []
+    for task_id, row in incoming.items():
+        current = stored.get(task_id)
+        out.append(current.merge(row) if current is not None else row)
+    return out
