@@ -68,7 +68,15 @@ def start_ingester(services: Services) -> Ingester:
     def worker_online(hostname: str) -> None:
         resend_revocations(services, hostname)
 
-    return Ingester(services.settings, services.engine, on_worker_online=worker_online).start()
+    from controlplane.metrics.task_totals import seeded_stats
+
+    # The counters start from the database, so /metrics does not drop to zero on a restart.
+    stats = seeded_stats(services.engine)
+    ingester = Ingester(
+        services.settings, services.engine, on_worker_online=worker_online, stats=stats
+    ).start()
+    services.ingest_stats = ingester.stats
+    return ingester
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:

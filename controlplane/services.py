@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -14,6 +14,9 @@ from controlplane.celery_app import make_celery
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory
 from controlplane.snapshot import LatestSample
+
+if TYPE_CHECKING:
+    from controlplane.events.stats import IngestStats
 
 
 @dataclass
@@ -28,6 +31,9 @@ class Services:
     # The last fleet sample, kept by this process's scheduler while it leads (else empty).
     latest: LatestSample = field(default_factory=LatestSample)
     cache: dict[str, Any] = field(default_factory=dict)  # small per-process caches
+    # The counters of the event ingester running in this process (`up`), else None: then
+    # /metrics rebuilds them from the database.
+    ingest_stats: IngestStats | None = None
 
     def close(self) -> None:
         self.broker.close()
