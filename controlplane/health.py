@@ -9,6 +9,7 @@ and only the scheduler calls it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -238,6 +239,7 @@ def ping_workers(celery: Celery, timeout: float = 1.0) -> list[str]:
     return sorted(hostnames)
 
 
+@functools.lru_cache(maxsize=512)  # rows repeat the same lists (a deployment's workers)
 def json_names(text: str | None) -> tuple[str, ...]:
     """A JSON list of names from a worker row, bounded; anything malformed reads as empty."""
     if not text:

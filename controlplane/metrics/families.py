@@ -160,13 +160,16 @@ class HistogramFamily(Family):
     def render(self, out: list[str], labels: LabelText) -> None:
         self._header(out)
         names = self.labelnames
-        bucket, count, total_name = self.name + "_bucket", self.name + "_count", self.name + "_sum"
-        le_parts = self._le
+        bucket = self.name + "_bucket"
+        # One format string per family for all the lines of a row: {0} is the bucket name
+        # with the labels up to le=", {1} the labels in braces, then the counts and the sum.
+        n = len(self._le)
+        lines = "".join(f'{{0}}{le}"}}}} {{{i + 2}}}\n' for i, le in enumerate(self._le))
+        template = lines + f"{self.name}_count{{1}} {{{n + 1}}}\n{self.name}_sum{{1}} {{{n + 2}}}\n"
         for values, cumulative, total in self.rows:
-            text = labels(names, values) if names else ""
-            head = f'{bucket}{{{text},le="' if text else f'{bucket}{{le="'
-            out.extend(f'{head}{le}"}} {n}\n' for le, n in zip(le_parts, cumulative, strict=True))
-            braces = f"{{{text}}}" if text else ""
-            out.append(
-                f"{count}{braces} {cumulative[-1]}\n{total_name}{braces} {format_value(total)}\n"
-            )
+            if names:
+                text = labels(names, values)
+                head, braces = f'{bucket}{{{text},le="', f"{{{text}}}"
+            else:
+                head, braces = f'{bucket}{{le="', ""
+            out.append(template.format(head, braces, *cumulative, format_value(total)))

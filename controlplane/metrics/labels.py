@@ -42,7 +42,7 @@ class LabelPolicy:
         seen_names: Collection[str],
     ) -> LabelPolicy:
         workers = list(workers)
-        registered = {name for w in workers for name in w.registered}
+        registered = set().union(*(w.registered for w in workers))
         if registered:
             names = registered | set(settings.task_allowlist)
         else:
@@ -50,7 +50,7 @@ class LabelPolicy:
             # and in a stable order so that consecutive scrapes agree.
             seen = sorted(n for n in seen_names if n)[:MAX_UNREGISTERED_NAMES]
             names = set(seen) | set(settings.task_allowlist)
-        queues = {*sampled_queues, *settings.queues, *(q for w in workers for q in w.queues)}
+        queues = set(sampled_queues).union(settings.queues, *(w.queues for w in workers))
         gone_after = settings.metrics_offline_worker_seconds
         dropped = {
             w.hostname

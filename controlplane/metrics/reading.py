@@ -26,7 +26,7 @@ from controlplane.health import LATE_AFTER, WorkerHealth, consumers_by_queue, lo
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.metrics.task_totals import DatabaseCounters
 from controlplane.models import Ingester
-from controlplane.recommendations import QueueFigures, recommender_of
+from controlplane.recommendations import QueueFigures, mean_runtimes, recommender_of
 from controlplane.services import Services
 from controlplane.snapshot import FleetSample, read_latest
 
@@ -92,6 +92,11 @@ class MetricsSource:
         self.database_counters = counters or DatabaseCounters(services.engine)
         self.audits = audits or latest_audits
 
+    def task_counters(self) -> IngestSnapshot:
+        """The task counters: this process's ingester's, else rebuilt from the database."""
+        stats = self.services.ingest_stats
+        return stats.snapshot() if stats is not None else self.database_counters.snapshot()
+
     def read(self) -> Reading:
         services = self.services
         settings = services.settings
@@ -107,13 +112,12 @@ class MetricsSource:
             else:
                 counters = self.database_counters.snapshot()
                 ingest = ingest_from_database(session, counters, workers, now)
-            busy = [name for name, r in sample.queues.items() if r.depth.ready or r.depth.unacked]
-            history = recommender.history(session, now, busy)
+            history = recommender.history(session, now)
             audits = self._audits(session)
         queues = queue_states(sample, workers, services.broker.counts_consumers, now)
         figures = [QueueFigures(q.name, q.ready + (q.reserved or 0), q.workers, q.processes)
                    for q in queues]  # fmt: skip
-        desired = recommender.recommend(figures, history)
+        desired = recommender.recommend(figures, history, mean_runtimes(counters.runtime))
         queues = [
             replace(
                 q,

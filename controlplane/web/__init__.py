@@ -55,6 +55,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         fleet_actions,
         health,
         openapi,
+        scaling,
         security,
         tasks,
         users,
@@ -67,6 +68,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(fleet.bp)
+    app.register_blueprint(scaling.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(actions.bp)
