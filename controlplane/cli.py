@@ -97,21 +97,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) 
 
 @main.command()
 @click.pass_context
-def scheduler(ctx: click.Context) -> None:
-    """Sample queue depth, inspect workers, apply retention (run any number: one leads)."""
-    from controlplane.scheduler import run_scheduler
-
-    settings = settings_from(ctx)
-    if not settings.broker_url:
-        fail("CONTROLPLANE_BROKER_URL: required by `scheduler`")
-    try:
-        run_scheduler(settings)
-    except ControlplaneError as exc:
-        fail(str(exc))
-
-
-@main.command()
-@click.pass_context
 def events(ctx: click.Context) -> None:
     """Ingest the fleet's Celery events into the database until SIGTERM or Ctrl-C."""
     import signal
@@ -136,6 +121,7 @@ def events(ctx: click.Context) -> None:
     try:
         db.upgrade(services.engine)
         ingester = Ingester(settings, services.engine, on_worker_online=worker_online).start()
+        services.ingest_stats = ingester.stats
     except ControlplaneError as exc:
         services.close()
         fail(str(exc))
@@ -150,6 +136,21 @@ def events(ctx: click.Context) -> None:
         click.echo("stopping: writing what was received…")
         ingester.stop()
         services.close()
+
+
+@main.command()
+@click.pass_context
+def scheduler(ctx: click.Context) -> None:
+    """Sample queue depth, inspect workers, apply retention (run any number: one leads)."""
+    from controlplane.scheduler import run_scheduler
+
+    settings = settings_from(ctx)
+    if not settings.broker_url:
+        fail("CONTROLPLANE_BROKER_URL: required by `scheduler`")
+    try:
+        run_scheduler(settings)
+    except ControlplaneError as exc:
+        fail(str(exc))
 
 
 @main.group(name="db")

@@ -43,6 +43,14 @@ class QueueScaling:
 
 
 @dataclass(frozen=True)
+class AuditProject:
+    """A codebase the console may audit: a name for pages and metrics, and its source root."""
+
+    name: str
+    root: str  # absolute, without `..`; symlinks are resolved when a run starts
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything controlplane can be told. Defaults serve a laptop."""
 
@@ -77,6 +85,7 @@ class Settings:
     revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
     log_level: str = "INFO"
     event_buffer_mb: int = 16  # events received, not yet written, kept in memory
+    gap_alert_hours: float = 6.0  # an ingest gap stays on the alert strip this long
     event_spool_mb: int = 2048  # ...and beyond that on disk (temp dir); past both, a gap
     # Recommended workers per queue (autoscale.py): targets, bounds and the scale-down window.
     autoscale_drain_seconds: float = 30.0  # a backlog should be gone within this
@@ -88,6 +97,10 @@ class Settings:
     autoscale_startup_seconds: float = 30.0  # from asking for a worker to its first task
     autoscale_scale_down_window_seconds: float = 90.0  # plus the HPA's own 60 s (deploy/k8s)
     autoscale_queues: tuple[QueueScaling, ...] = ()  # per-queue overrides
+    # Migration audit (audits/): the projects admins and the nightly job may audit.
+    audit_projects: tuple[AuditProject, ...] = ()
+    audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
+    audit_cache_dir: str | None = None  # the analyser's facts cache; None: its default directory
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -102,6 +115,13 @@ class Settings:
                 raise SettingsError(
                     f"autoscale_queues.{item.queue}: min_workers {low} is above max_workers {high}"
                 )
+
+    def audit_project(self, name: str) -> AuditProject | None:
+        """The configured audit project called `name`, if any."""
+        for project in self.audit_projects:
+            if project.name == name:
+                return project
+        return None
 
     def autoscale_override(self, queue: str) -> QueueScaling | None:
         """The per-queue autoscale overrides for `queue`, if any were set."""
@@ -336,6 +356,54 @@ def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
     return tuple(items)
 
 
+PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _as_audit_projects(raw: Any, name: str) -> tuple[AuditProject, ...]:
+    """name = path pairs: a TOML table, or `name=path,name=path` in the environment."""
+    if isinstance(raw, str):
+        pairs = []
+        for item in raw.split(","):
+            if not item.strip():
+                continue
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise SettingsError(f"{name}: expected name=path, got {item.strip()!r}")
+            pairs.append((key.strip(), value.strip()))
+    elif isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        raise SettingsError(f"{name}: expected a table of name = path, got {raw!r}")
+    projects: dict[str, AuditProject] = {}
+    for key, value in pairs:
+        if not PROJECT_NAME.fullmatch(str(key)):
+            raise SettingsError(
+                f"{name}: project name {key!r} must be letters, digits, - or _ (at most 64)"
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise SettingsError(f"{name}.{key}: expected a path, got {value!r}")
+        path = Path(value.strip())
+        if not path.is_absolute():
+            raise SettingsError(f"{name}.{key}: expected an absolute path, got {value!r}")
+        if ".." in path.parts:
+            raise SettingsError(f"{name}.{key}: a path with '..' is refused, got {value!r}")
+        if key in projects:
+            raise SettingsError(f"{name}: project {key!r} is given twice")
+        projects[key] = AuditProject(key, str(path))
+    return tuple(projects.values())
+
+
+def _as_time_of_day(raw: Any, name: str) -> str | None:
+    """`HH:MM` (UTC), normalised; `off`, `none` or empty turn the job off."""
+    text = _as_str(raw, name).strip().lower()
+    if text in ("", "off", "none", "never"):
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise SettingsError(f"{name}: expected HH:MM (UTC) or off, got {raw!r}")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
 PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "broker_url": _optional(_as_broker_url),
     "result_backend": _optional(_as_str),
@@ -362,6 +430,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "metrics_offline_worker_seconds": _as_positive_float,
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
+    "gap_alert_hours": _as_positive_float,
     "max_payload_bytes": _as_int(1024),
     "visibility_timeout": _as_positive_float,
     "eta_tolerance_seconds": _as_positive_float,
@@ -378,9 +447,12 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "autoscale_startup_seconds": _as_non_negative_float,
     "autoscale_scale_down_window_seconds": _as_non_negative_float,
     "autoscale_queues": _as_queue_scaling,
+    "audit_projects": _as_audit_projects,
+    "audit_schedule": _as_time_of_day,
+    "audit_cache_dir": _optional(_as_str),
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
-TABLE_SETTINGS = frozenset({"autoscale_queues"})
+TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects"})
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
 

@@ -43,6 +43,14 @@ class ActionFailed(ActionError):
     status = 503
 
 
+class AuditRefused(ActionError):
+    """An audit run that may not start (unknown project, one already running) or diff."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class AutoscaleError(ControlplaneError, ValueError):
     """Autoscale targets or inputs that make no sense (concurrency 0, min above max)."""
 

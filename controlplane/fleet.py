@@ -27,6 +27,7 @@ from controlplane.health import (
     alerts_for,
     consumers_by_queue,
     load_workers,
+    recent_gaps,
     stuck_tasks,
 )
 from controlplane.models import QueueSample
@@ -95,13 +96,16 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         sample = services.latest.get() or read_latest(session)
         workers = load_workers(session, now, settings.inspect_interval)
         stuck = stuck_tasks(session, now, settings.stuck_task_seconds)
+        gaps = recent_gaps(session, now, settings.gap_alert_hours)
         queues = _queue_views(services, sample, workers, now)
         if sparklines and queues:
             series = cached_backlog_series(services, session, [q.name for q in queues], now)
             queues = [replace(q, sparkline=series.get(q.name, ())) for q in queues]
     depths = [QueueDepth(q.name, q.ready, q.unacked, q.scheduled, q.consumers) for q in queues]
     consumers = {q.name: q.consumers for q in queues}
-    alerts = alerts_for(now=now, depths=depths, consumers=consumers, workers=workers, stuck=stuck)
+    alerts = alerts_for(
+        now=now, depths=depths, consumers=consumers, workers=workers, stuck=stuck, gaps=gaps
+    )
     age = age_seconds(sample.sampled_at, now)
     return FleetView(
         now=now,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.broker import QueueDepth
 from controlplane.clock import age_seconds, as_utc
-from controlplane.models import Task, Worker
+from controlplane.models import EventGap, Task, Worker
 
 WorkerStatus = Literal["online", "late", "offline"]
 Severity = Literal["critical", "warning"]
@@ -76,7 +76,9 @@ class StuckTask:
 
 @dataclass(frozen=True)
 class Alert:
-    kind: Literal["queue_without_consumer", "worker_offline", "worker_late", "task_stuck"]
+    kind: Literal[
+        "queue_without_consumer", "worker_offline", "worker_late", "task_stuck", "ingest_gap"
+    ]
     subject: str  # the queue, worker hostname or task id
     message: str
     severity: Severity
@@ -206,6 +208,7 @@ def alerts_for(
     consumers: Mapping[str, int],
     workers: Iterable[WorkerHealth],
     stuck: Iterable[StuckTask],
+    gaps: Iterable[IngestGap] = (),
 ) -> list[Alert]:
     """The alert strip: most severe first."""
     depths = list(depths)
@@ -227,7 +230,49 @@ def alerts_for(
         where = f" on {task.worker}" if task.worker else ""
         message = f"{task.name or 'task'} STARTED {format_age(task.running_for)} ago{where}"
         alerts.append(Alert("task_stuck", task.task_id, message, "warning"))
+    for gap in gaps:
+        span = "still open" if gap.ended_at is None else f"for {format_age(gap.duration)}"
+        missed = f", about {gap.estimated_missed:,} event(s) missed" if gap.estimated_missed else ""
+        message = (
+            f"events were lost {format_age((now - gap.started_at).total_seconds())} ago, "
+            f"{span}{missed} ({gap.reason[:200]}): task history in that span may be incomplete"
+        )
+        alerts.append(Alert("ingest_gap", gap.source or "ingester", message, "warning"))
     return sorted(alerts, key=lambda a: a.severity != "critical")
+
+
+@dataclass(frozen=True)
+class IngestGap:
+    """A span in which the event ingester saw nothing (an event_gaps row)."""
+
+    started_at: datetime
+    ended_at: datetime | None
+    reason: str
+    estimated_missed: int | None
+    source: str | None
+
+    @property
+    def duration(self) -> float:
+        return 0.0 if self.ended_at is None else (self.ended_at - self.started_at).total_seconds()
+
+
+def recent_gaps(session: Session, now: datetime, hours: float, limit: int = 5) -> list[IngestGap]:
+    """Gaps that started within `hours` (newest first): what the alert strip owns up to."""
+    since = now - _seconds(hours * 3600)
+    query = (
+        select(EventGap)
+        .where(EventGap.started_at >= since)
+        .order_by(EventGap.started_at.desc())
+        .limit(limit)
+    )
+    gaps = []
+    for row in session.scalars(query):
+        started = as_utc(row.started_at)
+        assert started is not None
+        gaps.append(
+            IngestGap(started, as_utc(row.ended_at), row.reason, row.estimated_missed, row.source)
+        )
+    return gaps
 
 
 def ping_workers(celery: Celery, timeout: float = 1.0) -> list[str]:

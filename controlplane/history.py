@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
 from controlplane.models import Action, Task
 
@@ -23,15 +24,11 @@ RETRYABLE_STATES = ("FAILURE", "REVOKED", "SUCCESS", "LOST", "REJECTED")
 ALL_STATES = ("PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY", *TERMINAL_STATES)
 
 
+MAX_IDS = 1000
+
+
 class BadFilter(ControlplaneError):
     """A filter value we cannot use; the message names the field."""
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; everything we store is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def parse_time(text: str | None, field: str) -> datetime | None:
@@ -55,6 +52,7 @@ class TaskFilter:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None  # task id prefix, or a substring of args/kwargs
+    ids: tuple[str, ...] | None = None  # exactly these tasks (rows an operator selected)
 
     @classmethod
     def from_mapping(cls, data: Any) -> TaskFilter:
@@ -64,6 +62,8 @@ class TaskFilter:
         if not hasattr(data, "get") or not hasattr(data, "keys"):
             raise BadFilter("filter: expected an object")
         known = {f.name for f in fields(cls)} | {"q", "cursor", "limit"}
+        if hasattr(data, "getlist"):  # query/form parameters: ids may repeat
+            data = {key: data.getlist(key) if key == "ids" else data.get(key) for key in data}
         unknown = sorted(set(data.keys()) - known)
         if unknown:
             raise BadFilter(f"filter: unknown field(s) {', '.join(unknown)}")
@@ -79,6 +79,17 @@ class TaskFilter:
             values["state"] = values["state"].upper()
             if values["state"] not in ALL_STATES:
                 raise BadFilter(f"state: expected one of {', '.join(ALL_STATES)}")
+        ids = data.get("ids")
+        if ids not in (None, "", []):
+            if isinstance(ids, str):
+                ids = ids.split(",")
+            if (
+                not isinstance(ids, list)
+                or len(ids) > MAX_IDS
+                or not all(isinstance(item, str) and 0 < len(item) <= 155 for item in ids)
+            ):
+                raise BadFilter(f"ids: expected a list of at most {MAX_IDS} task ids")
+            values["ids"] = tuple(ids)
         values["since"] = parse_time(data.get("since"), "since")
         values["until"] = parse_time(data.get("until"), "until")
         text = data.get("text") or data.get("q")
@@ -95,10 +106,15 @@ class TaskFilter:
             value = getattr(self, f.name)
             if value is None:
                 continue
-            out[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
+            if isinstance(value, tuple):
+                out[f.name] = ",".join(value)
+            else:
+                out[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
         return out
 
     def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.ids is not None:
+            query = query.where(Task.task_id.in_(self.ids))
         if self.state:
             query = query.where(Task.state == self.state)
         if self.name:

@@ -74,9 +74,9 @@ def start_ingester(services: Services) -> Ingester:
     stats = seeded_stats(services.engine)
     ingester = Ingester(
         services.settings, services.engine, on_worker_online=worker_online, stats=stats
-    ).start()
+    )
     services.ingest_stats = ingester.stats
-    return ingester
+    return ingester.start()
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -100,10 +100,10 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
         stack.callback(services.close)
         db.upgrade(services.engine)
         login = ensure_admin(services)
-        fleet_scheduler = FleetScheduler(services).start()
-        stack.callback(fleet_scheduler.stop)
         ingester = start_ingester(services)
         stack.callback(ingester.stop)  # runs before the broker and database go away
+        fleet_scheduler = FleetScheduler(services).start()
+        stack.callback(fleet_scheduler.stop)
 
         if demo_worker:
             worker = start_demo_worker(settings, settings.queues)

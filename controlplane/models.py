@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -224,8 +225,26 @@ class AuditRun(Base):
     inprocess_background: Mapped[int] = mapped_column(Integer, default=0)
     coverage: Mapped[float | None] = mapped_column(Float)
     actor: Mapped[str | None] = mapped_column(String(64))
+    # Progress while running (files parsed of files found), then the size of the tree.
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    files_done: Mapped[int] = mapped_column(Integer, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_files: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[str | None] = mapped_column(Text)  # JSON [{file, reason}], the first 1000
+    owner: Mapped[str | None] = mapped_column(String(255))  # host:pid running it
+    analyser_version: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_audit_runs_project_time", "project", "started_at"),)
+    __table_args__ = (
+        Index("ix_audit_runs_project_time", "project", "started_at"),
+        # One run per project at a time, across every console replica and scheduler.
+        Index(
+            "ux_audit_runs_one_running",
+            "project",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
 
 class AuditFinding(Base):

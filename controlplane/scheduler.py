@@ -1,4 +1,4 @@
-"""Background jobs under a leader lock: depth sampling, worker inspection, retention.
+"""Background jobs under a leader lock: depth sampling, worker inspection, retention, audits.
 
 Any number of `controlplane scheduler` (or `up`) processes may run; the one holding the Redis
 lock does the work, the others keep trying to take the lock and take over within its lifetime
@@ -17,8 +17,10 @@ from types import FrameType
 from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import undefined
 
+from controlplane import audits
 from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.leader import LocalLeaderLock, RedisLeaderLock, identity, lock_key
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 RETENTION_EVERY = 3600.0  # seconds between retention runs
 RETENTION_FIRST = 60.0  # seconds after start before the first one
+AUDIT_ACTOR = "scheduler"
+AUDIT_MISFIRE_GRACE = 3600  # a nightly audit still runs when its scheduler was busy or asleep
 
 
 class LeaderLock(Protocol):
@@ -86,6 +90,13 @@ class FleetScheduler:
         self._add(self._inspect, settings.sample_interval, "inspect", first=now)
         first_retention = now + timedelta(seconds=RETENTION_FIRST)
         self._add(self._retention, RETENTION_EVERY, "retention", first=first_retention)
+        if settings.audit_schedule and settings.audit_projects:
+            hour, minute = settings.audit_schedule.split(":")
+            self.scheduler.add_job(
+                self._guarded(self.run_audits, "audits"),
+                CronTrigger(hour=int(hour), minute=int(minute), timezone="UTC"),
+                id="audits", name="audits", misfire_grace_time=AUDIT_MISFIRE_GRACE,
+            )  # fmt: skip
         self.scheduler.start()
         log.info(
             "scheduler %s started (%s)", self.lock.name, "leader" if self._was_leader else "standby"
@@ -150,6 +161,24 @@ class FleetScheduler:
             cutoff = retention_cutoff(utcnow(), self.settings.retention_days)
             purged = purge_older_than(self.services.sessions, cutoff)
             log.info("retention before %s: %s", cutoff.isoformat(), purged)
+
+    def run_audits(self) -> None:
+        """The nightly job: audit every configured project while this process leads.
+
+        One project's failure (refused, or a failed run) is logged and the next one runs.
+        """
+        if not self.lock.is_leader:
+            return
+        for project in self.settings.audit_projects:
+            try:
+                run = audits.run_audit(self.services, project.name, AUDIT_ACTOR)
+            except Exception as exc:  # noqa: BLE001 - one project never stops the others
+                log.warning("nightly audit of %s did not run: %s", project.name, exc)
+                continue
+            if run.status == "done":
+                log.info("nightly audit of %s: coverage %s%%", project.name, run.coverage)
+            else:
+                log.warning("nightly audit of %s failed: %s", project.name, run.error)
 
 
 def run_scheduler(settings: Settings) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -13,10 +13,8 @@ from controlplane.broker import Broker, broker_for
 from controlplane.celery_app import make_celery
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory
+from controlplane.events.stats import IngestStats
 from controlplane.snapshot import LatestSample
-
-if TYPE_CHECKING:
-    from controlplane.events.stats import IngestStats
 
 
 @dataclass
@@ -31,8 +29,7 @@ class Services:
     # The last fleet sample, kept by this process's scheduler while it leads (else empty).
     latest: LatestSample = field(default_factory=LatestSample)
     cache: dict[str, Any] = field(default_factory=dict)  # small per-process caches
-    # The counters of the event ingester running in this process (`up`), else None: then
-    # /metrics rebuilds them from the database.
+    # The event ingester's counters when it runs in this process (`up`, `events`), else None.
     ingest_stats: IngestStats | None = None
 
     def close(self) -> None:

@@ -14,12 +14,16 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from controlplane import db
+from controlplane.config import Settings
 from controlplane.embedded import EmbeddedRedis
+from controlplane.fleet import fleet_view
 from controlplane.models import EventGap
-from tests.conftest import require, wait_for
+from controlplane.services import build_services
+from controlplane.web import create_app
+from tests.conftest import add_user, log_in, require, wait_for
 from tests.events_helpers import firehose, firehose_ids, ingest_settings, rows, start_ingester
 
 AMQP_URL = os.environ.get("CONTROLPLANE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -75,10 +79,22 @@ def test_a_forced_cut_off_is_recorded_as_a_gap_and_ingestion_resumes(
         wait_for(lambda: _successes(engine, firehose_ids(after, 200)) == 200,
                  what="events after the cut-off")  # fmt: skip
         assert ingester.stats.snapshot().gaps >= 1
+        _assert_the_alert_strip_says_events_were_lost(ingester.settings, engine)
     finally:
         client.close()
         ingester.stop()
         engine.dispose()
+
+
+def _assert_the_alert_strip_says_events_were_lost(settings: Settings, engine: Engine) -> None:
+    services = build_services(settings, engine=engine)
+    alerts = [a for a in fleet_view(services).alerts if a.kind == "ingest_gap"]
+    assert alerts and "events were lost" in alerts[0].message
+    add_user(services, "oncall", "viewer")
+    client = create_app(services, {"TESTING": True}).test_client()
+    log_in(client, "oncall")
+    strip = client.get("/fragments/fleet").get_data(as_text=True)
+    assert "Events lost" in strip and "may be incomplete" in strip
 
 
 def _gaps(engine: object) -> list[EventGap]:

@@ -12,11 +12,12 @@ import pytest
 from controlplane.config import DEFAULT_REDACT_PATTERN
 from controlplane.events.buffer import Connected, Disconnected, RawBuffer
 from controlplane.events.decode import MalformedEvent, decode_envelope
-from controlplane.events.merge import LOST, TaskRow, task_row_from_event
+from controlplane.events.merge import LOST, TaskRow
 from controlplane.events.processor import Processor
 from controlplane.events.redact import Redactor
 from controlplane.events.resp import RespReader
 from controlplane.events.stats import IngestStats
+from controlplane.events.validate import task_row_from_event
 
 REDACTOR = Redactor(DEFAULT_REDACT_PATTERN, max_arg_chars=200, max_traceback_chars=300)
 NOW = 1_790_000_000.0

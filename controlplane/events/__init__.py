@@ -3,9 +3,10 @@
 `Ingester(settings, on_worker_online=...)` runs it (`controlplane events`, or a thread of
 `controlplane up`); `IngestStats` holds the counters the metrics read; `stats_from_database`
 rebuilds them after a restart. The modules, in the order an event meets them:
-redis_source / amqp_source (receive), buffer (bounded), resp + decode (bytes to dicts),
-merge + redact (dicts to rows), processor (batches, gaps), writer + store (SQL),
-reconcile (after a gap), stats (counters).
+redis_source / amqp_source (receive), buffer (bounded, spills to disk), resp + decode (bytes
+to dicts), validate + redact (dicts to rows), merge (the join of rows), processor (batches,
+gaps) with liveness (heartbeats, LOST), writer + store (SQL), reconcile (after a gap),
+stats (counters), lock (one ingester per SQLite file).
 """
 
 from controlplane.events.ingester import Ingester

@@ -25,9 +25,10 @@ from controlplane.config import Settings
 from controlplane.db import make_engine
 from controlplane.errors import IngestError
 from controlplane.events.amqp_source import MESSAGE_TTL, QUEUE_NODE_ID, AmqpEventSource
+from controlplane.events.batch import Batch
 from controlplane.events.buffer import RawBuffer, Synthetic
 from controlplane.events.lock import SqliteIngestLock
-from controlplane.events.processor import Batch, Processor
+from controlplane.events.processor import Processor
 from controlplane.events.reconcile import reconcile
 from controlplane.events.redact import Redactor
 from controlplane.events.redis_source import RedisEventSource

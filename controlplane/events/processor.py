@@ -12,11 +12,11 @@ import logging
 import queue
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from controlplane.events.batch import Batch, LostCheck, RateWindow
 from controlplane.events.buffer import (
     AmqpBody,
     Connected,
@@ -31,20 +31,19 @@ from controlplane.events.decode import (
     decode_body,
     decode_envelope,
 )
-from controlplane.events.merge import (
-    KNOWN_OTHER_TYPES,
-    LOST,
-    TASK_EVENT_STATES,
-    WORKER_EVENT_STATUS,
-    TaskRow,
-    WorkerRow,
-    task_row_from_event,
-    worker_row_from_event,
-)
+from controlplane.events.liveness import WorkerLiveness
+from controlplane.events.merge import TaskRow, WorkerRow
 from controlplane.events.redact import Redactor
 from controlplane.events.resp import RespError, RespReader
 from controlplane.events.stats import IngestStats, Tally
 from controlplane.events.store import GapRecord
+from controlplane.events.validate import (
+    KNOWN_OTHER_TYPES,
+    TASK_EVENT_STATES,
+    WORKER_EVENT_STATUS,
+    task_row_from_event,
+    worker_row_from_event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,81 +53,7 @@ _KIND = {
     "task-revoked": "revoked", "task-rejected": "rejected",
 }  # fmt: skip
 LABEL_CACHE_SIZE = 20_000
-HEARTBEAT_GRACE = 2.0  # seconds past two missed heartbeats before a worker counts as lost
 _NEAR_REAL_TIME = 1 << 20  # heartbeats are judged only with less than this much unprocessed
-
-
-@dataclass
-class SeenWorker:
-    """What expiry needs: the worker's own clock for ordering, ours for silence."""
-
-    status: str
-    at: float  # event time (the worker's clock) of the newest event
-    freq: float
-    seen: float  # our clock when that event was processed
-
-
-@dataclass
-class LostCheck:
-    """Tasks STARTED on `hostname` at or before `before` are lost, for `reason`."""
-
-    hostname: str
-    before: float
-    reason: str
-
-
-@dataclass
-class Batch:
-    tasks: dict[str, TaskRow] = field(default_factory=dict)
-    workers: dict[str, WorkerRow] = field(default_factory=dict)
-    gaps: list[GapRecord] = field(default_factory=list)
-    lost_checks: list[LostCheck] = field(default_factory=list)
-    online: list[str] = field(default_factory=list)
-    events: int = 0
-    newest_event_at: float | None = None
-    started: float = field(default_factory=time.monotonic)
-
-    def add_task(self, row: TaskRow) -> None:
-        current = self.tasks.get(row.task_id)
-        if current is None:
-            self.tasks[row.task_id] = row
-        else:
-            current.merge(row)
-
-    def add_worker(self, row: WorkerRow) -> None:
-        current = self.workers.get(row.hostname)
-        if current is None:
-            self.workers[row.hostname] = row
-        else:
-            current.merge(row)
-
-    def __bool__(self) -> bool:
-        return bool(self.tasks or self.workers or self.gaps or self.lost_checks or self.events)
-
-
-class RateWindow:
-    """Events per second over the last few seconds of event time, for gap estimates."""
-
-    def __init__(self, seconds: int = 3) -> None:
-        self.seconds = seconds
-        self.counts: deque[list[float]] = deque()  # [second, count]
-
-    def add(self, at: float, amount: int = 1) -> None:
-        second = int(at)
-        if self.counts and self.counts[-1][0] == second:
-            self.counts[-1][1] += amount
-            return
-        self.counts.append([second, amount])
-        while self.counts and self.counts[0][0] < second - self.seconds:
-            self.counts.popleft()
-
-    def rate(self) -> float:
-        if not self.counts:
-            return 0.0
-        newest = self.counts[-1][0]
-        total = sum(count for second, count in self.counts if second >= newest - self.seconds)
-        span = max(1.0, newest - self.counts[0][0] + 1)
-        return total / span
 
 
 class Processor:
@@ -167,7 +92,7 @@ class Processor:
         self.tally = Tally()
         self.rate = RateWindow()
         self.labels: OrderedDict[str, tuple[str, str, float | None]] = OrderedDict()
-        self.workers: dict[str, SeenWorker] = {}
+        self.liveness = WorkerLiveness()
         self.last_event_at: float | None = None
         self.disconnected_at: float | None = None
         self.connected_since: float | None = None
@@ -253,7 +178,7 @@ class Processor:
                         self._payload(reply[1])
             except (RespError, ValueError) as exc:
                 log.error("unexpected reply on the event subscription: %s", exc)
-                self.stats.count_malformed("bad_stream")
+                self.tally.malformed["bad_stream"] += 1
                 self.reader.reset(resync=True)
         elif isinstance(item, AmqpBody):
             try:
@@ -393,16 +318,13 @@ class Processor:
         elif kind == "task-revoked":
             labels.pop(row.task_id, None)
 
+    # ---- workers ---------------------------------------------------------------------------
+
     def _track_worker(self, kind: str, row: WorkerRow) -> None:
-        previous = self.workers.get(row.hostname)
-        if previous is not None and previous.at > row.status_at:
+        if not self.liveness.saw(row):
             return  # an older event than what we know
-        self.workers[row.hostname] = SeenWorker(row.status, row.status_at, row.freq or 2.0,
-                                                time.time())  # fmt: skip
-        if kind == "worker-online":
-            self.batch.online.append(row.hostname)
-            if self.on_worker_online is not None:
-                self.on_worker_online(row.hostname)
+        if kind == "worker-online" and self.on_worker_online is not None:
+            self.on_worker_online(row.hostname)
         elif kind == "worker-offline":
             self.batch.lost_checks.append(LostCheck(
                 row.hostname, row.status_at,
@@ -410,48 +332,14 @@ class Processor:
             ))  # fmt: skip
 
     def seed_workers(self, rows: list[WorkerRow]) -> None:
-        """Workers the database says are online, so heartbeat expiry covers them too."""
-        now = time.time()
-        for row in rows:
-            if row.hostname not in self.workers:
-                self.workers[row.hostname] = SeenWorker(row.status, row.status_at,
-                                                        row.freq or 2.0, now)  # fmt: skip
+        self.liveness.seed(rows)
 
     def online_workers(self) -> int:
-        return sum(1 for seen in self.workers.values() if seen.status == "online")
+        return self.liveness.online()
 
     def _expire_workers(self, now: float) -> None:
-        """A worker silent for two heartbeats (plus grace) is lost, and so is what it ran.
-
-        Silence is measured on our clock (a worker's clock may be off); the LOST time is
-        put on the worker's clock, so it orders correctly against that worker's events.
-        """
         if self.connected_since is None:
             return
-        for hostname, seen in list(self.workers.items()):
-            if seen.status != "online":
-                continue
-            window = 2 * seen.freq + HEARTBEAT_GRACE
-            # after a (re)connect, give the worker a chance to answer the wake-up first
-            if now < seen.seen + window or now < self.connected_since + window:
-                continue
-            lost_at = round(seen.at + 2 * seen.freq, 6)
-            self.workers[hostname] = SeenWorker("lost", lost_at, seen.freq, now)
-            row = WorkerRow(hostname, "lost", lost_at)
-            row.offline_at = lost_at
+        for row, check in self.liveness.expire(now, self.connected_since):
             self.batch.add_worker(row)
-            when = time.strftime("%H:%M:%S", time.gmtime(seen.at))
-            self.batch.lost_checks.append(LostCheck(
-                hostname, lost_at,
-                f"worker {hostname} stopped sending heartbeats after {when} UTC "
-                f"(killed, or cut off from the broker) while the task was running",
-            ))  # fmt: skip
-            log.warning("worker %s missed its heartbeats; marking it lost", hostname)
-
-
-def lost_row(task_id: str, check: LostCheck) -> TaskRow:
-    row = TaskRow(task_id, LOST, check.before)
-    row.worker = check.hostname
-    row.finished_at = check.before
-    row.lost_reason = check.reason
-    return row
+            self.batch.lost_checks.append(check)

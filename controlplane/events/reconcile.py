@@ -16,9 +16,10 @@ from typing import Any
 
 from celery import Celery, states
 
-from controlplane.events.merge import UNKNOWN, TaskRow, _iso_time
+from controlplane.events.merge import UNKNOWN, TaskRow
 from controlplane.events.redact import Redactor
 from controlplane.events.store import EventStore
+from controlplane.events.validate import iso_to_epoch
 
 log = logging.getLogger(__name__)
 MAX_ROWS = 10_000
@@ -138,7 +139,7 @@ def _row_from_meta(
     done = meta.get("date_done")
     if isinstance(done, datetime):
         done = done.isoformat()
-    at = _iso_time(done) or asked_at
+    at = iso_to_epoch(done) or asked_at
     row = TaskRow(task_id, status, at)
     row.finished_at = at
     row.worker = worker

@@ -55,7 +55,6 @@ class RedisEventSource:
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name="events-redis", daemon=True)
-        self.connects = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -96,7 +95,6 @@ class RedisEventSource:
             connected_at = time.time()
             try:
                 sock = self._sock = self._connect()
-                self.connects += 1
                 self.buffer.put_marker(Connected(time.time(), self.name))
                 if self._handshake_rest:
                     self.buffer.put(self._handshake_rest, len(self._handshake_rest))

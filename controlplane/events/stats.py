@@ -124,10 +124,6 @@ class IngestStats:
             return labels
         return OTHER
 
-    def count_event(self, event_type: str) -> None:
-        with self._lock:
-            self.events_by_type[event_type] += 1
-
     def count_task(
         self,
         kind: str,
@@ -175,10 +171,6 @@ class IngestStats:
             for labels, value in tally.waits:
                 self._histogram(self.queue_wait, self._labels(labels)).observe(value)
             self.malformed.update(tally.malformed)
-
-    def count_malformed(self, reason: str, amount: int = 1) -> None:
-        with self._lock:
-            self.malformed[reason] += amount
 
     def count_dropped(self, amount: int) -> None:
         with self._lock:

@@ -72,11 +72,6 @@ class EventStore:
         self.engine = engine
         self.dialect = engine.dialect.name
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        task_insert = insert(TASKS)
-        self._task_upsert = task_insert.on_conflict_do_update(
-            index_elements=[TASKS.c.task_id],
-            set_={name: task_insert.excluded[name] for name in _TASK_COLUMNS[1:]},
-        )
         columns = ", ".join(_TASK_COLUMNS)
         updates = ", ".join(f"{name} = excluded.{name}" for name in _TASK_COLUMNS[1:])
         marks = ", ".join("?" * len(_TASK_COLUMNS))
@@ -121,11 +116,8 @@ class EventStore:
                 cursor.executemany(self._sqlite_task_upsert, params)
             finally:
                 cursor.close()
-        elif rows and self.dialect == "postgresql":
-            self._postgresql_save_tasks(connection, rows, to_datetime(now))
         elif rows:
-            stamp = to_datetime(now)
-            connection.execute(self._task_upsert, [_task_params(row, stamp) for row in rows])
+            self._postgresql_save_tasks(connection, rows, to_datetime(now))
 
     def _postgresql_save_tasks(
         self, connection: Connection, rows: Sequence[TaskRow], stamp: datetime | None

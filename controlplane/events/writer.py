@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from controlplane.events.batch import Batch, lost_row
 from controlplane.events.merge import TaskRow, WorkerRow
-from controlplane.events.processor import Batch, lost_row
 from controlplane.events.stats import IngestStats
 from controlplane.events.store import EventStore
 

@@ -14,7 +14,19 @@ from .facts import ANALYSER_VERSION
 from .report import Endpoint, Evidence, Report, Skipped, Summary, Suppressed
 
 __all__ = [
-    "ANALYSER_VERSION", "AuditConfig", "AuditError", "BaselineError", "ConfigError", "Endpoint",
-    "Evidence", "Report", "Skipped", "SourceError", "Summary", "Suppressed", "Suppression",
-    "audit", "load_config",
+    "ANALYSER_VERSION",
+    "AuditConfig",
+    "AuditError",
+    "BaselineError",
+    "ConfigError",
+    "Endpoint",
+    "Evidence",
+    "Report",
+    "Skipped",
+    "SourceError",
+    "Summary",
+    "Suppressed",
+    "Suppression",
+    "audit",
+    "load_config",
 ]

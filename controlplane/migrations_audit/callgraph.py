@@ -103,9 +103,16 @@ class CallGraph:
         self._walk(queue, parents, depth, found, [], max_depth, error_path=True)
         return found
 
-    def _walk(self, queue: deque[Target], parents: dict[Target, Target | None],
-              depth: dict[Target, int], found: list[Found],
-              errors: list[tuple[Target, Target]], max_depth: int, error_path: bool) -> None:
+    def _walk(
+        self,
+        queue: deque[Target],
+        parents: dict[Target, Target | None],
+        depth: dict[Target, int],
+        found: list[Found],
+        errors: list[tuple[Target, Target]],
+        max_depth: int,
+        error_path: bool,
+    ) -> None:
         visited = 0
         while queue and visited < MAX_NODES:
             node = queue.popleft()
@@ -115,8 +122,11 @@ class CallGraph:
                 continue
             if summary.sites:
                 via = self.chain(node, parents)
-                found.extend(Found(site, via) for site in summary.sites
-                             if not (error_path and site.kind in _DISPATCH_KINDS))
+                found.extend(
+                    Found(site, via)
+                    for site in summary.sites
+                    if not (error_path and site.kind in _DISPATCH_KINDS)
+                )
             if depth[node] >= max_depth:
                 continue
             for nxt in summary.edges:
@@ -184,8 +194,10 @@ class CallGraph:
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
             if not tries:
                 continue
-            if kind == DISPATCH or (kind == "edge" and any(
-                    (s := self.summary(t)) is not None and s.dispatches for t in found)):
+            if kind == DISPATCH or (
+                kind == "edge"
+                and any((s := self.summary(t)) is not None and s.dispatches for t in found)
+            ):
                 dispatching_tries.update(tries)
 
         fallback_noted: set[int] = set()
@@ -206,8 +218,7 @@ class CallGraph:
                 if excepts and not any(blocks[b].kind == TRY for b in chain):
                     continue  # enqueued only when something failed: not a normal path
                 summary.sites.append(self.site(DISPATCH, relpath, call))
-                guard = next((blocks[b] for b in chain
-                              if blocks[b].kind in (GUARD, UNGUARD)), None)
+                guard = next((blocks[b] for b in chain if blocks[b].kind in (GUARD, UNGUARD)), None)
                 if guard is not None:
                     summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
             elif kind == BACKGROUND:
@@ -238,9 +249,9 @@ class CallGraph:
         raw = self.line_text(relpath, call.line).encode("utf-8", "replace")
         try:
             if call.end_col > 0 and call.end_col - call.col <= 100:
-                text = raw[call.col:call.end_col].decode("utf-8")
+                text = raw[call.col : call.end_col].decode("utf-8")
             elif call.func_end > 0:
-                text = raw[call.col:call.func_end].decode("utf-8") + "(...)"
+                text = raw[call.col : call.func_end].decode("utf-8") + "(...)"
             else:
                 text = ""
         except UnicodeDecodeError:
@@ -311,8 +322,7 @@ class CallGraph:
         if len(candidates) <= MAX_DUCK_CANDIDATES or len(candidates) > MAX_OVERRIDES * 2:
             return candidates if len(candidates) <= MAX_DUCK_CANDIDATES else []
         owners = [(c.module, project.class_of(c.module, c.name)) for c in candidates]
-        declared = [o for o in owners if all(
-            o in project.mro(m, q) for m, q in owners)]
+        declared = [o for o in owners if all(o in project.mro(m, q) for m, q in owners)]
         return candidates if declared else []
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
@@ -327,11 +337,14 @@ class CallGraph:
             facts = project.function(target)
             if facts is None:
                 return False
-            return any(d.tail in TASK_DECORATORS for d in facts.decorators) or \
-                markers.task_named(f"{target.module}.{target.name}")
+            return any(d.tail in TASK_DECORATORS for d in facts.decorators) or markers.task_named(
+                f"{target.module}.{target.name}"
+            )
         if target.kind in ("C", "I"):
-            return any(base.startswith("celery") and base.rstrip("()").endswith("Task")
-                       for base in project.external_bases(target.module, target.name))
+            return any(
+                base.startswith("celery") and base.rstrip("()").endswith("Task")
+                for base in project.external_bases(target.module, target.name)
+            )
         if target.kind == "X":
             return plausible_task_name(target.name) or markers.task_named(target.name)
         return False
@@ -345,8 +358,9 @@ class CallGraph:
                 out.append(target)
         return out
 
-    def edge_targets(self, call: CallSite, resolved: Target | None, module: str,
-                     cls: str) -> list[Target]:
+    def edge_targets(
+        self, call: CallSite, resolved: Target | None, module: str, cls: str
+    ) -> list[Target]:
         project = self.project
         out: list[Target] = []
         if resolved is not None:

@@ -38,9 +38,16 @@ class Classifier:
             status = INLINE
         evidence = self.evidence(found, status)
         return Endpoint(
-            file=decl.file, line=decl.line, handler=decl.handler, framework=decl.framework,
-            methods=tuple(decl.methods), route=decl.route, status=status, heavy=heavy,
-            evidence=tuple(evidence), feature=feature,
+            file=decl.file,
+            line=decl.line,
+            handler=decl.handler,
+            framework=decl.framework,
+            methods=tuple(decl.methods),
+            route=decl.route,
+            status=status,
+            heavy=heavy,
+            evidence=tuple(evidence),
+            feature=feature,
         )
 
     def evidence(self, found: list[Found], status: Status) -> list[Evidence]:

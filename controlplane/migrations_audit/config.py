@@ -27,8 +27,17 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_MAX_DEPTH = 8
-_KEYS = frozenset({"feature_root", "dispatch_wrappers", "task_names", "heavy_calls", "exclude",
-                   "suppressions", "max_depth"})
+_KEYS = frozenset(
+    {
+        "feature_root",
+        "dispatch_wrappers",
+        "task_names",
+        "heavy_calls",
+        "exclude",
+        "suppressions",
+        "max_depth",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +51,11 @@ class Suppression:
     def matches(self, file: str, handler: str) -> bool:
         if not (file == self.file or fnmatch.fnmatchcase(file, self.file)):
             return False
-        return not self.handler or self.handler == handler or fnmatch.fnmatchcase(
-            handler, self.handler)
+        return (
+            not self.handler
+            or self.handler == handler
+            or fnmatch.fnmatchcase(handler, self.handler)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +83,14 @@ class AuditConfig:
             else:
                 call, kind = item.get("call"), item.get("kind", "configured")
                 if not isinstance(call, str) or not isinstance(kind, str):
-                    raise ConfigError(f"{source}: heavy_calls entries need call = \"...\"")
+                    raise ConfigError(f'{source}: heavy_calls entries need call = "..."')
                 heavy.append((call, kind))
         suppressions = []
         for item in _list(data, "suppressions", source, (dict,)):
             file, reason = item.get("file"), item.get("reason")
             handler = item.get("handler", "")
             if not isinstance(file, str) or not file:
-                raise ConfigError(f"{source}: each suppression needs file = \"...\"")
+                raise ConfigError(f'{source}: each suppression needs file = "..."')
             if not isinstance(reason, str) or not reason.strip():
                 raise ConfigError(f"{source}: suppression for {file} needs a reason")
             if not isinstance(handler, str):

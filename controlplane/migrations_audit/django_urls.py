@@ -40,9 +40,13 @@ class DjangoRoutes:
                 router = project.var_key(call.receiver, module)
                 if router is not None and viewset.get("ref"):
                     self.registrations.setdefault(router, []).append(
-                        (prefix, viewset["ref"], module))
-        urlconfs = {m: f.urllists["urlpatterns"] for m, f in project.modules.items()
-                    if "urlpatterns" in f.urllists}
+                        (prefix, viewset["ref"], module)
+                    )
+        urlconfs = {
+            m: f.urllists["urlpatterns"]
+            for m, f in project.modules.items()
+            if "urlpatterns" in f.urllists
+        }
         included: set[str] = set()
         for module, entries in urlconfs.items():
             self.includes(module, entries, included)
@@ -77,8 +81,11 @@ class DjangoRoutes:
     def walk(self, module: str, entries: list[UrlEntry], prefix: str, seen: set[str]) -> None:
         project = self.project
         for entry in entries:
-            route = join_route(prefix, _clean(entry.route, entry.regex)) if (
-                prefix or entry.route) else ""
+            route = (
+                join_route(prefix, _clean(entry.route, entry.regex))
+                if (prefix or entry.route)
+                else ""
+            )
             if entry.view:
                 self.view(module, entry, route)
             elif entry.include == "nested":
@@ -86,8 +93,12 @@ class DjangoRoutes:
             elif entry.include.startswith("module:"):
                 found = project.module_for(entry.include[7:], module)
                 if found is not None and found.module not in seen:
-                    self.walk(found.module, found.urllists.get("urlpatterns", []), route,
-                              seen | {found.module})
+                    self.walk(
+                        found.module,
+                        found.urllists.get("urlpatterns", []),
+                        route,
+                        seen | {found.module},
+                    )
             elif entry.include.startswith("ref:"):
                 self.include_ref(module, entry.include[4:], route, seen)
 
@@ -111,15 +122,17 @@ class DjangoRoutes:
         target = project.resolve(name, module)
         if target is not None and target.kind == "M" and target.module not in seen:
             facts = project.modules[target.module]
-            self.walk(target.module, facts.urllists.get("urlpatterns", []), route,
-                      seen | {target.module})
+            self.walk(
+                target.module, facts.urllists.get("urlpatterns", []), route, seen | {target.module}
+            )
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         for prefix, ref, module in self.registrations.get(router, []):
             target = self.project.resolve(ref, module)
             if target is not None and target.kind == "C":
-                self.finder.viewset_endpoints(target.module, target.name,
-                                              join_route(mount, prefix), "drf")
+                self.finder.viewset_endpoints(
+                    target.module, target.name, join_route(mount, prefix), "drf"
+                )
 
     def framework(self, module: str, cls: str) -> str:
         tails = self.project.base_tails(module, cls)
@@ -135,8 +148,9 @@ class DjangoRoutes:
             return
         if target.kind == "C":
             framework = self.framework(target.module, target.name)
-            finder.class_endpoints(target.module, target.name, route or "/", framework,
-                                   actions=entry.actions)
+            finder.class_endpoints(
+                target.module, target.name, route or "/", framework, actions=entry.actions
+            )
         elif target.kind == "F":
             facts = project.modules[target.module]
             function = facts.functions[target.name]

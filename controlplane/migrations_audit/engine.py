@@ -22,8 +22,14 @@ from .scan import Progress, discover, no_gc, scan
 _TESTISH = re.compile(r"(^|_)(tests?|testing)(_|$)")
 
 
-def audit(root: Path, config: AuditConfig | None = None, *, cache_dir: Path | None = None,
-          jobs: int | None = None, progress: Progress | None = None) -> Report:
+def audit(
+    root: Path,
+    config: AuditConfig | None = None,
+    *,
+    cache_dir: Path | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Audit every endpoint under ``root`` (a directory, or a single Python file).
 
     ``cache_dir`` enables the per-file facts cache there; ``jobs`` is the number of worker
@@ -35,8 +41,13 @@ def audit(root: Path, config: AuditConfig | None = None, *, cache_dir: Path | No
         return _audit(Path(root), config, cache_dir, jobs, progress)
 
 
-def _audit(root: Path, config: AuditConfig, cache_dir: Path | None, jobs: int | None,
-           progress: Progress | None) -> Report:
+def _audit(
+    root: Path,
+    config: AuditConfig,
+    cache_dir: Path | None,
+    jobs: int | None,
+    progress: Progress | None,
+) -> Report:
     if root.is_file() and root.suffix == ".py":
         base, relpaths = root.parent.resolve(), [root.name]
     elif root.is_dir():
@@ -60,14 +71,21 @@ def _audit(root: Path, config: AuditConfig, cache_dir: Path | None, jobs: int | 
     suppressed: list[Suppressed] = []
     for decl in sorted(finder.found.values(), key=lambda d: (d.file, d.line, d.handler)):
         endpoint = classifier.endpoint(decl, feature_of(decl.file, config.feature_root))
-        rule = next((s for s in config.suppressions
-                     if s.matches(endpoint.file, endpoint.handler)), None)
+        rule = next(
+            (s for s in config.suppressions if s.matches(endpoint.file, endpoint.handler)), None
+        )
         if rule is None:
             endpoints.append(endpoint)
         else:
             suppressed.append(Suppressed(endpoint, rule.reason))
-    return Report(root=str(base), endpoints=endpoints, skipped=scanned.skipped,
-                  suppressed=suppressed, files=scanned.files, lines=scanned.lines)
+    return Report(
+        root=str(base),
+        endpoints=endpoints,
+        skipped=scanned.skipped,
+        suppressed=suppressed,
+        files=scanned.files,
+        lines=scanned.lines,
+    )
 
 
 def eager_settings(project: Project) -> list[Evidence]:
@@ -79,8 +97,9 @@ def eager_settings(project: Project) -> list[Evidence]:
             continue
         for setting in facts.eager:
             if setting.value:
-                out.append(Evidence(facts.relpath, setting.line, EAGER_MODE,
-                                    f"{setting.name} = True", ()))
+                out.append(
+                    Evidence(facts.relpath, setting.line, EAGER_MODE, f"{setting.name} = True", ())
+                )
     return sorted(out, key=lambda e: (e.file, e.line))
 
 

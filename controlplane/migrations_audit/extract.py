@@ -46,10 +46,17 @@ _WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception"})
 # Calls that wait for the handles passed to them.
 _WAIT_FUNCS = frozenset({"gather", "wait", "as_completed", "wait_for", "shield"})
 # ``with X() as h``: leaving the block waits for everything submitted through ``h``.
-_WAITING_CONTEXTS = frozenset({
-    "ThreadPoolExecutor", "ProcessPoolExecutor", "Pool", "ThreadPool", "TaskGroup",
-    "create_task_group", "open_nursery",
-})
+_WAITING_CONTEXTS = frozenset(
+    {
+        "ThreadPoolExecutor",
+        "ProcessPoolExecutor",
+        "Pool",
+        "ThreadPool",
+        "TaskGroup",
+        "create_task_group",
+        "open_nursery",
+    }
+)
 _SETTINGLIKE = re.compile(
     r"(?i)settings|config|conf$|environ|getenv|feature|flag|celery|eager|broker|^use_|enable"
 )
@@ -57,18 +64,65 @@ _ALLCAPS = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 _WORDS: dict[str, bool] = {}
 # Methods of dicts, lists, strings and sets. Called on a local of unknown type they tell the
 # analysis nothing, and they are a large share of all calls, so they are not stored.
-_CONTAINER_METHODS = frozenset({
-    "get", "items", "keys", "values", "setdefault", "update", "pop", "popitem", "append",
-    "extend", "insert", "remove", "clear", "copy", "sort", "reverse", "index", "count", "add",
-    "discard", "union", "intersection", "difference", "format", "join", "split", "rsplit",
-    "strip", "lstrip", "rstrip", "lower", "upper", "replace", "startswith", "endswith",
-    "encode", "decode", "splitlines", "title", "isdigit", "isalpha", "zfill", "find",
-    "partition", "rpartition", "format_map", "issubset", "issuperset", "isoformat",
-    "strftime", "total_seconds",
-})
+_CONTAINER_METHODS = frozenset(
+    {
+        "get",
+        "items",
+        "keys",
+        "values",
+        "setdefault",
+        "update",
+        "pop",
+        "popitem",
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "clear",
+        "copy",
+        "sort",
+        "reverse",
+        "index",
+        "count",
+        "add",
+        "discard",
+        "union",
+        "intersection",
+        "difference",
+        "format",
+        "join",
+        "split",
+        "rsplit",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "replace",
+        "startswith",
+        "endswith",
+        "encode",
+        "decode",
+        "splitlines",
+        "title",
+        "isdigit",
+        "isalpha",
+        "zfill",
+        "find",
+        "partition",
+        "rpartition",
+        "format_map",
+        "issubset",
+        "issuperset",
+        "isoformat",
+        "strftime",
+        "total_seconds",
+    }
+)
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
-                          "log"})
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
 
 
 def _settinglike(word: str) -> bool:
@@ -105,9 +159,21 @@ class _Extractor(FastVisitor):
     def __init__(self, relpath: str, lines: int) -> None:
         module, is_package = module_name(relpath)
         self.facts = ModuleFacts(
-            relpath=relpath, module=module, is_package=is_package, lines=lines, imports={},
-            star_imports=[], assigns={}, ctors={}, lits={}, functions={}, classes={},
-            route_calls=[], urllists={}, signals=[], eager=[],
+            relpath=relpath,
+            module=module,
+            is_package=is_package,
+            lines=lines,
+            imports={},
+            star_imports=[],
+            assigns={},
+            ctors={},
+            lits={},
+            functions={},
+            classes={},
+            route_calls=[],
+            urllists={},
+            signals=[],
+            eager=[],
         )
         self.names = Names(self.facts)
         self.render = self.names.render
@@ -150,8 +216,9 @@ class _Extractor(FastVisitor):
                     value = stmt.value
                     if isinstance(target, ast.Name) and value is not None:
                         assigns[target.id] = value
-                        if isinstance(value, ast.Constant) and isinstance(value.value,
-                                                                          str | int | bool):
+                        if isinstance(value, ast.Constant) and isinstance(
+                            value.value, str | int | bool
+                        ):
                             self.facts.lits[target.id] = value.value
             elif isinstance(stmt, ast.If | ast.Try | ast.With):
                 inner = list(stmt.body) + list(getattr(stmt, "orelse", []))
@@ -169,9 +236,14 @@ class _Extractor(FastVisitor):
                 name = self.render(node.func)
                 if not name:
                     continue
-                out.append(Decorator(
-                    name + "()", node.lineno, [self.lit(a) for a in node.args],
-                    {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg}))
+                out.append(
+                    Decorator(
+                        name + "()",
+                        node.lineno,
+                        [self.lit(a) for a in node.args],
+                        {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg},
+                    )
+                )
             else:
                 name = self.render(node)
                 if name:
@@ -189,9 +261,13 @@ class _Extractor(FastVisitor):
         self.bind_nested(node.name, qualname)
         outer_cls = self.frame.cls
         facts = ClassFacts(
-            qualname=qualname, line=node.lineno,
+            qualname=qualname,
+            line=node.lineno,
             bases=[b for b in (self.render(base) for base in node.bases) if b],
-            decorators=self.decorators(node.decorator_list), methods=[], attrs={}, lits={},
+            decorators=self.decorators(node.decorator_list),
+            methods=[],
+            attrs={},
+            lits={},
             meta={},
         )
         self.facts.classes[qualname] = facts
@@ -230,17 +306,24 @@ class _Extractor(FastVisitor):
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         self.visit_function(node, None)
 
-    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
-                       cls: ClassFacts | None) -> None:
+    def visit_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: ClassFacts | None
+    ) -> None:
         qualname = ".".join([*self.qual, node.name])
         if cls is None:
             self.bind_nested(node.name, qualname)
         decorators = self.decorators(node.decorator_list)
         tails = {d.tail for d in decorators}
         facts = FunctionFacts(
-            qualname=qualname, line=node.lineno, end_line=node.end_lineno or node.lineno,
-            is_async=isinstance(node, ast.AsyncFunctionDef), is_stub=is_stub(node.body),
-            decorators=decorators, returns=[], deps=[], blocks=[],
+            qualname=qualname,
+            line=node.lineno,
+            end_line=node.end_lineno or node.lineno,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            is_stub=is_stub(node.body),
+            decorators=decorators,
+            returns=[],
+            deps=[],
+            blocks=[],
         )
         note_receivers(self.names, decorators, qualname, node.body)
         previous = self.facts.functions.get(qualname)
@@ -266,12 +349,19 @@ class _Extractor(FastVisitor):
         self.frame = outer
         self.names.scope = outer.scope
 
-    def bind_params(self, args: ast.arguments, scope: Scope, facts: FunctionFacts,
-                    cls: ClassFacts | None, tails: set[str]) -> None:
+    def bind_params(
+        self,
+        args: ast.arguments,
+        scope: Scope,
+        facts: FunctionFacts,
+        cls: ClassFacts | None,
+        tails: set[str],
+    ) -> None:
         positional = [*args.posonlyargs, *args.args]
         defaults: dict[str, ast.expr] = {}
-        for arg, default in zip(positional[len(positional) - len(args.defaults):],
-                                args.defaults, strict=True):
+        for arg, default in zip(
+            positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+        ):
             defaults[arg.arg] = default
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
             if kw_default is not None:
@@ -286,8 +376,7 @@ class _Extractor(FastVisitor):
             annotated = annotated_dep(arg.annotation)
             if annotated is not None:
                 dep = annotated
-            if (isinstance(dep, ast.Call) and tail(dep.func) in ("Depends", "Security")
-                    and dep.args):
+            if isinstance(dep, ast.Call) and tail(dep.func) in ("Depends", "Security") and dep.args:
                 target = self.render(dep.args[0])
                 if target:
                     facts.deps.append(target)
@@ -330,8 +419,13 @@ class _Extractor(FastVisitor):
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
                 self.bind(elt.value if isinstance(elt, ast.Starred) else elt, "")
-        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-              and target.value.id == "self" and self.frame.cls is not None and value):
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and self.frame.cls is not None
+            and value
+        ):
             attrs = self.frame.cls.attrs
             if not attrs.get(target.attr):
                 attrs[target.attr] = value
@@ -581,11 +675,14 @@ class _Extractor(FastVisitor):
             # handlers[kind](request): a dispatch table of functions
             refs.extend(frame.tables.get(func.value.id, ()))
         call = CallSite(
-            name=name, line=line, col=node.col_offset,
+            name=name,
+            line=line,
+            col=node.col_offset,
             end_col=end_col if end_col is not None else -1,
             func_end=func_end if func_end is not None else -1,
             flags=AWAITED if frame.await_depth else 0,
-            parent=frame.arg_stack[-1] if frame.arg_stack else -1, block=frame.block,
+            parent=frame.arg_stack[-1] if frame.arg_stack else -1,
+            block=frame.block,
             refs=refs,
         )
         index = len(frame.calls)
@@ -631,8 +728,9 @@ def _noise(name: str) -> bool:
     receiver, _, method = name.rpartition(".")
     if name[0] == "~" and method in _CONTAINER_METHODS:
         return True
-    return method in _LOG_METHODS and ("log" in receiver.rsplit(".", 1)[-1].lower()
-                                       or receiver == "logging")
+    return method in _LOG_METHODS and (
+        "log" in receiver.rsplit(".", 1)[-1].lower() or receiver == "logging"
+    )
 
 
 def _prune(calls: list[CallSite]) -> list[CallSite]:

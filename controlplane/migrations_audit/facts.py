@@ -48,8 +48,17 @@ class CallSite:
     refs: list[str]  # rendered names of functions passed as arguments (callbacks, targets)
 
     def to_json(self) -> list[Any]:
-        return [self.name, self.line, self.col, self.end_col, self.func_end, self.flags,
-                self.parent, self.block, self.refs]
+        return [
+            self.name,
+            self.line,
+            self.col,
+            self.end_col,
+            self.func_end,
+            self.flags,
+            self.parent,
+            self.block,
+            self.refs,
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> CallSite:
@@ -120,8 +129,9 @@ class FunctionFacts:
     def calls(self) -> list[CallSite]:
         """Decoded lazily: most functions are never reached from an endpoint."""
         if self._calls is None:
-            self._calls = [c if isinstance(c, CallSite) else CallSite.from_json(c)
-                           for c in self.raw_calls]
+            self._calls = [
+                c if isinstance(c, CallSite) else CallSite.from_json(c) for c in self.raw_calls
+            ]
         return self._calls
 
     @property
@@ -130,15 +140,34 @@ class FunctionFacts:
 
     def to_json(self) -> list[Any]:
         calls = [c.to_json() if isinstance(c, CallSite) else c for c in self.raw_calls]
-        return [self.qualname, self.line, self.end_line, self.is_async, self.is_stub,
-                [d.to_json() for d in self.decorators], self.returns, self.deps,
-                [b.to_json() for b in self.blocks], calls]
+        return [
+            self.qualname,
+            self.line,
+            self.end_line,
+            self.is_async,
+            self.is_stub,
+            [d.to_json() for d in self.decorators],
+            self.returns,
+            self.deps,
+            [b.to_json() for b in self.blocks],
+            calls,
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
         q, line, end, is_async, stub, decs, returns, deps, blocks, calls = raw
-        return cls(q, line, end, is_async, stub, [Decorator.from_json(d) for d in decs],
-                   returns, deps, [Block.from_json(b) for b in blocks], calls)
+        return cls(
+            q,
+            line,
+            end,
+            is_async,
+            stub,
+            [Decorator.from_json(d) for d in decs],
+            returns,
+            deps,
+            [Block.from_json(b) for b in blocks],
+            calls,
+        )
 
 
 @dataclass(slots=True)
@@ -155,14 +184,23 @@ class ClassFacts:
     meta: dict[str, str]  # the inner ``class Meta`` (model = Order), rendered
 
     def to_json(self) -> list[Any]:
-        return [self.qualname, self.line, self.bases, [d.to_json() for d in self.decorators],
-                self.methods, self.attrs, self.lits, self.meta]
+        return [
+            self.qualname,
+            self.line,
+            self.bases,
+            [d.to_json() for d in self.decorators],
+            self.methods,
+            self.attrs,
+            self.lits,
+            self.meta,
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> ClassFacts:
         q, line, bases, decs, methods, attrs, lits, meta = raw
-        return cls(q, line, bases, [Decorator.from_json(d) for d in decs], methods, attrs,
-                   lits, meta)
+        return cls(
+            q, line, bases, [Decorator.from_json(d) for d in decs], methods, attrs, lits, meta
+        )
 
 
 @dataclass(slots=True)
@@ -197,14 +235,22 @@ class UrlEntry:
     nested: list[UrlEntry]
 
     def to_json(self) -> list[Any]:
-        return [self.line, self.route, self.regex, self.view, self.actions, self.include,
-                [n.to_json() for n in self.nested]]
+        return [
+            self.line,
+            self.route,
+            self.regex,
+            self.view,
+            self.actions,
+            self.include,
+            [n.to_json() for n in self.nested],
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> UrlEntry:
         line, route, regex, view, actions, include, nested = raw
-        return cls(line, route, regex, view, actions, include,
-                   [UrlEntry.from_json(n) for n in nested])
+        return cls(
+            line, route, regex, view, actions, include, [UrlEntry.from_json(n) for n in nested]
+        )
 
 
 @dataclass(slots=True)
@@ -262,9 +308,15 @@ class ModuleFacts:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "relpath": self.relpath, "module": self.module, "is_package": self.is_package,
-            "lines": self.lines, "imports": self.imports, "star_imports": self.star_imports,
-            "assigns": self.assigns, "ctors": self.ctors, "lits": self.lits,
+            "relpath": self.relpath,
+            "module": self.module,
+            "is_package": self.is_package,
+            "lines": self.lines,
+            "imports": self.imports,
+            "star_imports": self.star_imports,
+            "assigns": self.assigns,
+            "ctors": self.ctors,
+            "lits": self.lits,
             "functions": [f.to_json() for f in self.functions.values()],
             "classes": [c.to_json() for c in self.classes.values()],
             "route_calls": [r.to_json() for r in self.route_calls],
@@ -278,9 +330,15 @@ class ModuleFacts:
         functions = [FunctionFacts.from_json(f) for f in raw["functions"]]
         classes = [ClassFacts.from_json(c) for c in raw["classes"]]
         return cls(
-            relpath=raw["relpath"], module=raw["module"], is_package=raw["is_package"],
-            lines=raw["lines"], imports=raw["imports"], star_imports=raw["star_imports"],
-            assigns=raw["assigns"], ctors=raw["ctors"], lits=raw["lits"],
+            relpath=raw["relpath"],
+            module=raw["module"],
+            is_package=raw["is_package"],
+            lines=raw["lines"],
+            imports=raw["imports"],
+            star_imports=raw["star_imports"],
+            assigns=raw["assigns"],
+            ctors=raw["ctors"],
+            lits=raw["lits"],
             functions={f.qualname: f for f in functions},
             classes={c.qualname: c for c in classes},
             route_calls=[RouteCall.from_json(r) for r in raw["route_calls"]],

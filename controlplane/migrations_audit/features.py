@@ -17,13 +17,13 @@ def feature_of(relpath: str, feature_root: str = "") -> str:
     if feature_root:
         root = feature_root.strip("/").split("/")
         for start in range(0, len(dirs) - len(root) + 1):
-            window = dirs[start:start + len(root)]
+            window = dirs[start : start + len(root)]
             if all(fnmatch.fnmatchcase(p, r) for p, r in zip(window, root, strict=True)):
-                rest = [*dirs[start + len(root):], stem]
+                rest = [*dirs[start + len(root) :], stem]
                 return rest[0] if rest[0] != "__init__" else "(root)"
     if "features" in dirs:
         index = dirs.index("features")
-        rest = [*dirs[index + 1:], stem]
+        rest = [*dirs[index + 1 :], stem]
         if rest[0] != "__init__":
             return rest[0]
     return ".".join(dirs) if dirs else "(root)"

@@ -38,16 +38,18 @@ def regressions(report: Report, baseline: Report) -> list[Endpoint]:
     out = []
     for endpoint in report.endpoints:
         old = before.get(endpoint.key)
-        lost_offload = old is not None and old.status == OFFLOADED and (
-            endpoint.status != OFFLOADED)
+        lost_offload = (
+            old is not None and old.status == OFFLOADED and (endpoint.status != OFFLOADED)
+        )
         new_gap = endpoint.is_gap and (old is None or not old.is_gap)
         if lost_offload or new_gap:
             out.append(endpoint)
     return out
 
 
-def evaluate(report: Report, fail_under: float | None = None,
-             baseline: Report | None = None) -> GateResult:
+def evaluate(
+    report: Report, fail_under: float | None = None, baseline: Report | None = None
+) -> GateResult:
     messages = []
     ok = True
     coverage = report.summary.coverage
@@ -58,11 +60,17 @@ def evaluate(report: Report, fail_under: float | None = None,
         regressed = regressions(report, baseline)
         if regressed:
             ok = False
-            messages.append(f"gate failed: {len(regressed)} endpoint(s) became inline or "
-                            f"in-process since the baseline:")
+            messages.append(
+                f"gate failed: {len(regressed)} endpoint(s) became inline or "
+                f"in-process since the baseline:"
+            )
             for e in regressed:
-                label = "in-process background" if e.status != "inline" else (
-                    "inline, heavy" if e.heavy else "inline")
-                messages.append(f"  {','.join(e.methods)} {e.route} {e.handler} "
-                                f"({e.file}:{e.line}): {label}")
+                label = (
+                    "in-process background"
+                    if e.status != "inline"
+                    else ("inline, heavy" if e.heavy else "inline")
+                )
+                messages.append(
+                    f"  {','.join(e.methods)} {e.route} {e.handler} ({e.file}:{e.line}): {label}"
+                )
     return GateResult(ok, messages)

@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from .project import Project, Target
 
-_MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete",
-                            "m2m_changed"})
+_MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 _SAVE_TAILS = frozenset({"save", "asave"})
-_CREATE_TAILS = frozenset({"create", "get_or_create", "update_or_create", "acreate",
-                           "aget_or_create", "aupdate_or_create"})
+_CREATE_TAILS = frozenset(
+    {
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "acreate",
+        "aget_or_create",
+        "aupdate_or_create",
+    }
+)
 _DELETE_TAILS = frozenset({"delete", "adelete"})
 
 # What a framework method that a class inherits (and does not override) goes on to call,
@@ -37,10 +44,10 @@ _DJANGO = {
     "delete": ["self.get_object().delete"],
     "get": ["self.get_context_data"],
 }
-_DJANGO_FORM_VALID_SAVES = frozenset({"CreateView", "UpdateView", "BaseCreateView",
-                                      "BaseUpdateView", "ModelFormMixin"})
+_DJANGO_FORM_VALID_SAVES = frozenset(
+    {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
+)
 _DJANGO_DELETES = frozenset({"DeleteView", "BaseDeleteView", "DeletionMixin"})
-
 
 
 class Implicit:
@@ -145,8 +152,14 @@ class Implicit:
                     sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
                 elif hook.sender.startswith("isa:"):
                     classes = [project.resolve(n, module) for n in hook.sender[4:].split("|")]
-                    sender = ("isa", *(f"{c.module}:{c.name}" for c in classes
-                                       if c is not None and c.kind == "C"))
+                    sender = (
+                        "isa",
+                        *(
+                            f"{c.module}:{c.name}"
+                            for c in classes
+                            if c is not None and c.kind == "C"
+                        ),
+                    )
                 elif hook.sender:
                     found = project.resolve(hook.sender, module)
                     if found is None or found.kind != "C":

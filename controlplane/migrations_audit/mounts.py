@@ -110,8 +110,11 @@ class Mounts:
             for call in facts.route_calls:
                 if call.kind not in ("register_blueprint", "include_router", "add_namespace"):
                     continue
-                child_name = ref_of(call.args[0]) if call.args else ref_of(
-                    call.kwargs.get("router") or call.kwargs.get("blueprint"))
+                child_name = (
+                    ref_of(call.args[0])
+                    if call.args
+                    else ref_of(call.kwargs.get("router") or call.kwargs.get("blueprint"))
+                )
                 child = project.var_key(child_name, module) if child_name else None
                 if child is None:
                     continue
@@ -121,8 +124,11 @@ class Mounts:
                     value = call.kwargs.get(kw)
                     if isinstance(value, str):
                         prefix = value
-                if call.kind == "add_namespace" and len(call.args) > 1 and isinstance(
-                        call.args[1], str):
+                if (
+                    call.kind == "add_namespace"
+                    and len(call.args) > 1
+                    and isinstance(call.args[1], str)
+                ):
                     prefix = call.args[1]
                 self.mounts.setdefault(child, (parent, prefix, call.kind))
 
@@ -144,8 +150,11 @@ class Mounts:
         facts = project.modules[module]
         args, kwargs = facts.ctors.get(var, [[], {}])
         created = project.resolve(facts.assigns.get(var, ""), module)
-        made = created.name if created is not None and created.kind == "X" else facts.assigns.get(
-            var, "")
+        made = (
+            created.name
+            if created is not None and created.kind == "X"
+            else facts.assigns.get(var, "")
+        )
         last = made.rstrip("()").rsplit(".", 1)[-1]
         own, parent_prefix = "", ""
         if last == "Blueprint":
@@ -158,8 +167,11 @@ class Mounts:
                 parent_prefix = self.var_prefix(app) if app else ""
         elif last in ("Namespace", "namespace"):
             path = kwargs.get("path")
-            own = path if isinstance(path, str) else (
-                "/" + args[0] if args and isinstance(args[0], str) else "")
+            own = (
+                path
+                if isinstance(path, str)
+                else ("/" + args[0] if args and isinstance(args[0], str) else "")
+            )
             if last == "namespace":
                 api = project.var_key(facts.assigns.get(var, "")[: -len(".namespace()")], module)
                 parent_prefix = self.var_prefix(api) if api else ""

@@ -74,8 +74,11 @@ class Names:
         """The model a ``ForeignKey``/``OneToOneField`` points to, as an instance name:
         ``User`` or ``"User"`` -> ``app.models.User()``, ``"shop.Order"`` ->
         ``shop.models.Order()``. Attribute access on the field gives that model."""
-        target = call.args[0] if call.args else next(
-            (kw.value for kw in call.keywords if kw.arg == "to"), None)
+        target = (
+            call.args[0]
+            if call.args
+            else next((kw.value for kw in call.keywords if kw.arg == "to"), None)
+        )
         if isinstance(target, ast.Constant) and isinstance(target.value, str):
             label = target.value
             if "." in label:
@@ -146,8 +149,11 @@ class Names:
         if isinstance(node, ast.List | ast.Tuple | ast.Set):
             return [self.lit(e) for e in node.elts]
         if isinstance(node, ast.Dict):
-            return {k.value: self.lit(v) for k, v in zip(node.keys, node.values, strict=True)
-                    if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            return {
+                k.value: self.lit(v)
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            }
         if isinstance(node, ast.JoinedStr):
             parts = []
             for piece in node.values:

@@ -16,29 +16,128 @@ from .facts import ClassFacts, FunctionFacts, ModuleFacts
 
 # Top-level names that are never the project's own modules, so a project file called
 # ``celery.py`` or ``requests.py`` is not mistaken for the library.
-KNOWN_EXTERNAL = frozenset(sys.stdlib_module_names) | frozenset({
-    "celery", "kombu", "django", "rest_framework", "flask", "flask_restful", "flask_restx",
-    "flask_appbuilder", "fastapi", "starlette", "pydantic", "sqlalchemy", "pandas", "numpy",
-    "polars", "pyarrow", "requests", "httpx", "aiohttp", "urllib3", "boto3", "botocore",
-    "minio", "openai", "anthropic", "redis", "sklearn", "torch", "tensorflow", "dramatiq",
-    "rq", "huey", "marshmallow", "werkzeug", "jinja2", "click", "gevent", "eventlet", "anyio",
-    "trio", "uvicorn", "gunicorn", "asgiref", "channels", "google", "azure", "langchain",
-})
+KNOWN_EXTERNAL = frozenset(sys.stdlib_module_names) | frozenset(
+    {
+        "celery",
+        "kombu",
+        "django",
+        "rest_framework",
+        "flask",
+        "flask_restful",
+        "flask_restx",
+        "flask_appbuilder",
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "sqlalchemy",
+        "pandas",
+        "numpy",
+        "polars",
+        "pyarrow",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "urllib3",
+        "boto3",
+        "botocore",
+        "minio",
+        "openai",
+        "anthropic",
+        "redis",
+        "sklearn",
+        "torch",
+        "tensorflow",
+        "dramatiq",
+        "rq",
+        "huey",
+        "marshmallow",
+        "werkzeug",
+        "jinja2",
+        "click",
+        "gevent",
+        "eventlet",
+        "anyio",
+        "trio",
+        "uvicorn",
+        "gunicorn",
+        "asgiref",
+        "channels",
+        "google",
+        "azure",
+        "langchain",
+    }
+)
 
-_RESULT_METHODS = frozenset({
-    "get", "create", "first", "last", "latest", "earliest", "get_or_create",
-    "update_or_create", "aget", "acreate", "afirst", "alast",
-})
+_RESULT_METHODS = frozenset(
+    {
+        "get",
+        "create",
+        "first",
+        "last",
+        "latest",
+        "earliest",
+        "get_or_create",
+        "update_or_create",
+        "aget",
+        "acreate",
+        "afirst",
+        "alast",
+    }
+)
 _MAX_DEPTH = 14
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 # Method names too common to guess the class from the name alone.
-_GENERIC_METHODS = frozenset({
-    "get", "post", "put", "patch", "delete", "save", "run", "call", "execute", "send", "close",
-    "open", "read", "write", "create", "update", "list", "retrieve", "destroy", "start",
-    "stop", "dispatch", "handle", "process", "setup", "validate", "clean", "render", "load",
-    "dump", "dumps", "loads", "to_dict", "from_dict", "as_dict", "json", "filter", "all",
-    "first", "exists", "count", "commit", "flush", "refresh", "add", "remove", "query",
-})
+_GENERIC_METHODS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "save",
+        "run",
+        "call",
+        "execute",
+        "send",
+        "close",
+        "open",
+        "read",
+        "write",
+        "create",
+        "update",
+        "list",
+        "retrieve",
+        "destroy",
+        "start",
+        "stop",
+        "dispatch",
+        "handle",
+        "process",
+        "setup",
+        "validate",
+        "clean",
+        "render",
+        "load",
+        "dump",
+        "dumps",
+        "loads",
+        "to_dict",
+        "from_dict",
+        "as_dict",
+        "json",
+        "filter",
+        "all",
+        "first",
+        "exists",
+        "count",
+        "commit",
+        "flush",
+        "refresh",
+        "add",
+        "remove",
+        "query",
+    }
+)
 
 
 class Target(NamedTuple):
@@ -58,7 +157,7 @@ class Target(NamedTuple):
 def split_segment(segment: str) -> tuple[str, str]:
     """``("chain", "()()")`` for ``"chain()()"``."""
     base = segment.rstrip("()[]")
-    return base, segment[len(base):]
+    return base, segment[len(base) :]
 
 
 class Project:
@@ -202,7 +301,7 @@ class Project:
         for index in range(0, len(ops), 2):
             if target is None:
                 return None
-            if ops[index:index + 2] == "()":
+            if ops[index : index + 2] == "()":
                 target = self.call(target, depth)
             else:
                 target = Target("X", "", target.name + "[]") if target.kind == "X" else None
@@ -324,17 +423,18 @@ class Project:
         """Results of framework methods a class inherits (DRF, Django generic views)."""
         cls, _, method = target.name.partition(":")
         if method in ("get_serializer", "get_serializer_class"):
-            serializer = self.class_attr(Target("C", target.module, cls), "serializer_class",
-                                         depth)
+            serializer = self.class_attr(Target("C", target.module, cls), "serializer_class", depth)
             if serializer is not None and serializer.kind == "C":
-                return serializer if method == "get_serializer_class" else Target(
-                    "I", serializer.module, serializer.name)
+                return (
+                    serializer
+                    if method == "get_serializer_class"
+                    else Target("I", serializer.module, serializer.name)
+                )
             return None
         if method in ("get_form", "get_form_class"):
             form = self.class_attr(Target("C", target.module, cls), "form_class", depth)
             if form is not None and form.kind == "C":
-                return form if method == "get_form_class" else Target("I", form.module,
-                                                                     form.name)
+                return form if method == "get_form_class" else Target("I", form.module, form.name)
             return None
         if method in ("get_object", "get_queryset", "save"):
             model = self.model_of(target.module, cls, depth)
@@ -359,8 +459,11 @@ class Project:
                     return found
         for attr in ("serializer_class", "form_class"):
             found = self.class_attr(owner, attr, depth)
-            if found is not None and found.kind == "C" and (found.module, found.name) != (
-                    module, cls):
+            if (
+                found is not None
+                and found.kind == "C"
+                and (found.module, found.name) != (module, cls)
+            ):
                 return self.model_of(found.module, found.name, depth + 1)
         return None
 
@@ -421,8 +524,9 @@ class Project:
 
     def base_tails(self, module: str, qualname: str) -> frozenset[str]:
         """Last segments of the external bases: {"ModelViewSet", "CreateModelMixin"}."""
-        return frozenset(b.rstrip("()").rsplit(".", 1)[-1]
-                         for b in self.external_bases(module, qualname))
+        return frozenset(
+            b.rstrip("()").rsplit(".", 1)[-1] for b in self.external_bases(module, qualname)
+        )
 
     def methods_named(self, name: str) -> list[Target]:
         """Project methods called ``name`` (none for dunders and very common names)."""

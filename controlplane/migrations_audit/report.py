@@ -31,8 +31,13 @@ class Evidence:
     via: tuple[str, ...]  # "file:function" from the handler to the function holding the call
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "kind": self.kind, "call": self.call,
-                "via": list(self.via)}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "kind": self.kind,
+            "call": self.call,
+            "via": list(self.via),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +74,14 @@ class Endpoint:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "file": self.file, "line": self.line, "handler": self.handler,
-            "framework": self.framework, "methods": list(self.methods), "route": self.route,
-            "status": self.status, "heavy": self.heavy,
+            "file": self.file,
+            "line": self.line,
+            "handler": self.handler,
+            "framework": self.framework,
+            "methods": list(self.methods),
+            "route": self.route,
+            "status": self.status,
+            "heavy": self.heavy,
             "evidence": [e.as_dict() for e in self.evidence],
         }
 
@@ -125,8 +135,9 @@ class Report:
         for endpoint in self.endpoints:
             counts[endpoint.status] += 1
             heavy += endpoint.status == INLINE and endpoint.heavy
-        return Summary(len(self.endpoints), counts[OFFLOADED], counts[INLINE], heavy,
-                       counts[INPROCESS])
+        return Summary(
+            len(self.endpoints), counts[OFFLOADED], counts[INLINE], heavy, counts[INPROCESS]
+        )
 
     def features(self) -> dict[str, list[Endpoint]]:
         """Endpoints grouped by feature, features in name order."""
@@ -141,8 +152,10 @@ class Report:
             "version": REPORT_VERSION,
             "root": self.root,
             "summary": {
-                "endpoints": summary.endpoints, "offloaded": summary.offloaded,
-                "inline": summary.inline, "inprocess_background": summary.inprocess_background,
+                "endpoints": summary.endpoints,
+                "offloaded": summary.offloaded,
+                "inline": summary.inline,
+                "inprocess_background": summary.inprocess_background,
                 "coverage": summary.coverage,
             },
             "endpoints": [e.as_dict() for e in self.endpoints],
@@ -162,12 +175,21 @@ class Report:
                     raise BaselineError(f"unknown status {status!r}")
                 evidence = tuple(
                     Evidence(e["file"], int(e["line"]), e["kind"], e["call"], tuple(e["via"]))
-                    for e in raw.get("evidence", []))
-                endpoints.append(Endpoint(
-                    file=raw["file"], line=int(raw["line"]), handler=raw["handler"],
-                    framework=raw.get("framework", ""), methods=tuple(raw.get("methods", [])),
-                    route=raw.get("route", ""), status=status, heavy=bool(raw["heavy"]),
-                    evidence=evidence))
+                    for e in raw.get("evidence", [])
+                )
+                endpoints.append(
+                    Endpoint(
+                        file=raw["file"],
+                        line=int(raw["line"]),
+                        handler=raw["handler"],
+                        framework=raw.get("framework", ""),
+                        methods=tuple(raw.get("methods", [])),
+                        route=raw.get("route", ""),
+                        status=status,
+                        heavy=bool(raw["heavy"]),
+                        evidence=evidence,
+                    )
+                )
             skipped = [Skipped(s["file"], s["reason"]) for s in data.get("skipped", [])]
             return cls(root=str(data.get("root", "")), endpoints=endpoints, skipped=skipped)
         except BaselineError:

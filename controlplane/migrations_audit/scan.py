@@ -24,10 +24,21 @@ from .facts import ModuleFacts
 from .report import Skipped
 
 # Directories that hold no endpoints of the project itself (or only tests of it).
-EXCLUDED_DIRS = frozenset({
-    "node_modules", "__pycache__", "site-packages", "build", "dist", "venv", "env",
-    "migrations", "tests", "test", "htmlcov",
-})
+EXCLUDED_DIRS = frozenset(
+    {
+        "node_modules",
+        "__pycache__",
+        "site-packages",
+        "build",
+        "dist",
+        "venv",
+        "env",
+        "migrations",
+        "tests",
+        "test",
+        "htmlcov",
+    }
+)
 PARALLEL_MIN_FILES = 64
 DEEP_RECURSION = 12_000
 CHUNK = 48
@@ -68,8 +79,9 @@ def discover(root: Path, patterns: tuple[str, ...] = ()) -> list[str]:
     """Relative paths of the Python files to audit, sorted."""
     found: list[str] = []
     for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if not d.startswith(".") and d not in EXCLUDED_DIRS)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d not in EXCLUDED_DIRS
+        )
         rel_dir = os.path.relpath(directory, root)
         for name in filenames:
             if not name.endswith(".py") or is_test_file(name):
@@ -112,8 +124,9 @@ def _extract_one(root: str, relpath: str, cache_dir: str | None) -> tuple[str, s
     return relpath, text, ""
 
 
-def _extract_chunk(root: str, relpaths: list[str],
-                   cache_dir: str | None) -> list[tuple[str, str, str]]:
+def _extract_chunk(
+    root: str, relpaths: list[str], cache_dir: str | None
+) -> list[tuple[str, str, str]]:
     with no_gc(), deep_recursion():
         return [_extract_one(root, relpath, cache_dir) for relpath in relpaths]
 
@@ -130,8 +143,13 @@ def deep_recursion(limit: int = DEEP_RECURSION) -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
-def scan(root: Path, relpaths: list[str], cache: FactsCache | None = None, jobs: int = 1,
-         progress: Progress | None = None) -> ScanResult:
+def scan(
+    root: Path,
+    relpaths: list[str],
+    cache: FactsCache | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> ScanResult:
     """Facts for every file; cached ones first, the rest parsed (in parallel when many)."""
     result = ScanResult(files=len(relpaths))
     todo: list[str] = []
@@ -179,15 +197,16 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _run(root: str, todo: list[str], cache_dir: str | None,
-         jobs: int) -> Iterator[tuple[str, str, str]]:
+def _run(
+    root: str, todo: list[str], cache_dir: str | None, jobs: int
+) -> Iterator[tuple[str, str, str]]:
     if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
         for relpath in todo:
             with deep_recursion():
                 result = _extract_one(root, relpath, cache_dir)
             yield result
         return
-    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
         futures = [pool.submit(_extract_chunk, root, chunk, cache_dir) for chunk in chunks]
         for chunk, future in zip(chunks, futures, strict=True):

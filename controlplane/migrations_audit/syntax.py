@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 # Fields that never hold statements or expressions (contexts, operators): not walked.
-_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion",
-                          "type_ignores"})
+_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion", "type_ignores"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _TRUTHY = frozenset({"1", "true", "yes", "on", "y", "t"})
 
@@ -17,8 +16,9 @@ def expr_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node type that can hold statements or expressions."""
     fields = _FIELDS.get(kind)
     if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ())
-                                       if f not in _SKIP_FIELDS)
+        fields = _FIELDS[kind] = tuple(
+            f for f in getattr(kind, "_fields", ()) if f not in _SKIP_FIELDS
+        )
     return fields
 
 

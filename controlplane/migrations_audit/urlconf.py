@@ -39,15 +39,22 @@ class UrlPatterns:
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 func = call.func
-                if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                        and func.attr in ("append", "extend", "insert") and call.args):
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.attr in ("append", "extend", "insert")
+                    and call.args
+                ):
                     name, value, extend = func.value.id, call.args[-1], True
                     if func.attr != "extend":
                         value = ast.List(elts=[value], ctx=ast.Load())
             if not name or value is None:
                 continue
-            if name != "urlpatterns" and name not in self.urllists \
-                    and not self.looks_like_urls(value):
+            if (
+                name != "urlpatterns"
+                and name not in self.urllists
+                and not self.looks_like_urls(value)
+            ):
                 continue
             entries = self.entries(value)
             if extend:
@@ -57,8 +64,12 @@ class UrlPatterns:
 
     def looks_like_urls(self, node: ast.expr) -> bool:
         if isinstance(node, ast.List | ast.Tuple):
-            return any(isinstance(e, ast.Call) and tail(e.func) in URL_FUNCS
-                       and self.names.render(e.func).startswith("django.") for e in node.elts)
+            return any(
+                isinstance(e, ast.Call)
+                and tail(e.func) in URL_FUNCS
+                and self.names.render(e.func).startswith("django.")
+                for e in node.elts
+            )
         return False
 
     def entries(self, node: ast.expr) -> list[UrlEntry]:
@@ -103,15 +114,19 @@ class UrlPatterns:
             if isinstance(target, ast.Constant) and isinstance(target.value, str):
                 return UrlEntry(call.lineno, route, regex, "", None, "module:" + target.value, [])
             if isinstance(target, ast.List | ast.Tuple):
-                return UrlEntry(call.lineno, route, regex, "", None, "nested",
-                                self.entries(target))
+                return UrlEntry(call.lineno, route, regex, "", None, "nested", self.entries(target))
             if target is not None:
-                return UrlEntry(call.lineno, route, regex, "", None,
-                                "ref:" + names.render(target), [])
+                return UrlEntry(
+                    call.lineno, route, regex, "", None, "ref:" + names.render(target), []
+                )
             return None
         actions = None
-        if (isinstance(view, ast.Call) and tail(view.func) == "as_view" and view.args
-                and isinstance(view.args[0], ast.Dict)):
+        if (
+            isinstance(view, ast.Call)
+            and tail(view.func) == "as_view"
+            and view.args
+            and isinstance(view.args[0], ast.Dict)
+        ):
             mapping = names.lit(view.args[0])
             if isinstance(mapping, dict):
                 actions = {str(k): str(v) for k, v in mapping.items() if isinstance(v, str)}

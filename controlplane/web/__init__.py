@@ -47,13 +47,16 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web import (
         actions,
         api,
+        api_audit,
         api_tasks,
+        audit,
         auth,
         dashboard,
         filters,
         fleet,
         fleet_actions,
         health,
+        insights,
         openapi,
         scaling,
         security,
@@ -72,14 +75,18 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(actions.bp)
+    app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)
+    app.register_blueprint(api_audit.bp)
     app.register_blueprint(openapi.bp)
     metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
     csrf.exempt(api.bp)
     csrf.exempt(api_tasks.bp)
+    csrf.exempt(api_audit.bp)
     return app
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from controlplane.clock import as_utc
 from controlplane.db import session_scope
-from controlplane.history import as_utc, parse_time
+from controlplane.history import parse_time
 from controlplane.models import Action
 from controlplane.services import Services
 

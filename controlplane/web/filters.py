@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from controlplane.history import as_utc
+from controlplane.clock import as_utc
 
 STATE_CLASSES = {
     "SUCCESS": "ok",

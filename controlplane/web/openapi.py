@@ -41,6 +41,7 @@ IDEMPOTENCY = {
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
 HOSTNAME = {"name": "hostname", "in": "path", "required": True, "schema": {"type": "string"}}
 QUEUE = {"name": "queue", "in": "path", "required": True, "schema": {"type": "string"}}
+RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 FILTER_PARAMS = [
     {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
     for name in ("state", "name", "queue", "worker", "since", "until", "text", "cursor")
@@ -127,6 +128,69 @@ FLEET_SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+
+_COUNT = {"type": "integer"}
+AUDIT_SCHEMAS: dict[str, Any] = {
+    "AuditRun": {
+        "type": "object",
+        "properties": {
+            "id": _COUNT,
+            "project": {"type": "string"},
+            "root": {"type": "string"},
+            "status": {"enum": ["running", "done", "failed"]},
+            "error": _STRING_OR_NULL,
+            "actor": _STRING_OR_NULL,
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "summary": {
+                "type": "object",
+                "properties": {
+                    "endpoints": _COUNT, "offloaded": _COUNT, "inline": _COUNT,
+                    "inline_heavy": _COUNT, "inprocess_background": _COUNT,
+                    "coverage": _NUMBER_OR_NULL,
+                },
+            },
+            "files": _COUNT, "files_done": _COUNT, "lines": _COUNT, "skipped_files": _COUNT,
+            "analyser_version": _STRING_OR_NULL,
+        },
+    },
+    "AuditEvidence": {
+        "type": "object",
+        "properties": {
+            "file": {"type": "string"}, "line": _COUNT, "kind": {"type": "string"},
+            "call": {"type": "string"}, "via": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "AuditRunDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/AuditRun"},
+            {
+                "type": "object",
+                "properties": {
+                    "features": {"type": "array", "items": {"type": "object"}},
+                    "endpoints": {"type": "array", "items": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string"}, "line": _COUNT,
+                            "handler": {"type": "string"}, "framework": {"type": "string"},
+                            "methods": {"type": "array", "items": {"type": "string"}},
+                            "route": {"type": "string"},
+                            "status": {"enum": ["offloaded", "inline", "inprocess_background"]},
+                            "heavy": {"type": "boolean"}, "feature": {"type": "string"},
+                            "evidence": {"type": "array",
+                                         "items": {"$ref": "#/components/schemas/AuditEvidence"}},
+                        },
+                    }},
+                    "skipped": {"type": "array", "items": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string"}, "reason": {"type": "string"}},
+                    }},
+                },
+            },
+        ]
+    },
+}  # fmt: skip
 
 
 def document() -> dict[str, Any]:
@@ -257,6 +321,56 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _ok("Cancelled"), **_errors(400, 403, 503)},
             }
         },
+        "/audit/runs": {
+            "get": {
+                "summary": "Audit runs per project, newest first",
+                "parameters": [
+                    {"name": "project", "in": "query", "required": False,
+                     "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "description": "Runs per project (1-500, default 20)",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                ],
+                "responses": {"200": _ok("Runs", {"type": "object", "properties": {
+                    "projects": {"type": "array", "items": {"type": "object", "properties": {
+                        "project": {"type": "string"}, "configured": {"type": "boolean"},
+                        "runs": {"type": "array",
+                                 "items": {"$ref": "#/components/schemas/AuditRun"}},
+                    }}}}}), **_errors(400)},
+            },
+            "post": {
+                "summary": "Audit a configured project now, in the background (admin)",
+                "parameters": [IDEMPOTENCY],
+                "requestBody": _body({"type": "object", "required": ["project"],
+                                      "properties": {"project": {"type": "string"}}}),
+                "responses": {
+                    "202": _ok("Started", {"type": "object", "properties": {
+                        "run_id": {"type": "integer"}, "project": {"type": "string"},
+                        "status": {"const": "running"}, "action_id": {"type": "integer"}}}),
+                    **_errors(400, 403, 404, 409, 415),
+                },
+            },
+        },
+        "/audit/runs/{run_id}": {
+            "get": {
+                "summary": "One audit run: summary, per feature, endpoints with evidence, "
+                           "skipped files",
+                "parameters": [RUN_ID],
+                "responses": {"200": _ok("Run", {"$ref": "#/components/schemas/AuditRunDetail"}),
+                              **_errors(404)},
+            }
+        },
+        "/audit/diff": {
+            "get": {
+                "summary": "What changed between two finished runs of a project",
+                "parameters": [
+                    {"name": name, "in": "query", "required": True, "schema": {"type": "integer"}}
+                    for name in ("a", "b")
+                ],
+                "responses": {"200": _ok("Endpoints that became inline or offloaded, changed, "
+                                         "new and removed"), **_errors(400, 404)},
+            }
+        },
         "/workers/{hostname}/shutdown": {
             "post": {
                 "summary": "Ask a worker to shut down warmly (admin)",
@@ -270,7 +384,7 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "controlplane API",
             "version": "1",
-            "description": "Operate a Celery fleet: tasks, actions, queues, workers. "
+            "description": "Operate a Celery fleet: tasks, actions, queues, workers, audits. "
             "Send `Authorization: Bearer <token>` (from `controlplane users token NAME`).",
         },
         "servers": [{"url": "/api/v1"}],
@@ -294,6 +408,7 @@ def document() -> dict[str, Any]:
             },
             "schemas": {
                 **FLEET_SCHEMAS,
+                **AUDIT_SCHEMAS,
                 "Trigger": {
                     "type": "object",
                     "required": ["name"],

@@ -128,11 +128,17 @@ def revoke(task_id: str) -> Any:
 @role_required("operator")
 def bulk() -> Any:
     action = request.form.get("action", "")
-    task_filter = {
+    task_filter: dict[str, Any] = {
         key: request.form[key]
         for key in ("state", "name", "queue", "worker", "since", "until", "text")
         if request.form.get(key)
     }
+    if request.form.get("scope") == "selected":
+        task_filter["ids"] = request.form.getlist("ids")
+        if not task_filter["ids"]:
+            return render_template(
+                "_flash.html", kind="error", message="Select at least one task first."
+            ), 400
     dry_run = request.form.get("confirm") != "yes"
     result = control.bulk(_services(), current_user.username, action, task_filter, dry_run)
     return render_template(

@@ -38,6 +38,8 @@ def feature_title(name: str) -> str:
 
 def summary_line(report: Report) -> str:
     s = report.summary
-    return (f"{s.endpoints} endpoints: {s.offloaded} offloaded, {s.inline} inline "
-            f"({s.inline_heavy} heavy), {s.inprocess_background} in-process background; "
-            f"coverage {s.coverage:.1f}%")
+    return (
+        f"{s.endpoints} endpoints: {s.offloaded} offloaded, {s.inline} inline "
+        f"({s.inline_heavy} heavy), {s.inprocess_background} in-process background; "
+        f"coverage {s.coverage:.1f}%"
+    )

@@ -30,24 +30,32 @@ def _evidence(endpoint: Endpoint) -> str:
     items = []
     for item in endpoint.evidence:
         via = " &rarr; ".join(_e(v) for v in item.via)
-        items.append(f"<li><b>{_e(item.kind)}</b> <code>{_e(item.call)}</code> at "
-                     f"<code>{_e(item.file)}:{_e(item.line)}</code>"
-                     + (f"<br><small>via {via}</small>" if via else "") + "</li>")
-    return (f"<details><summary>{len(endpoint.evidence)} evidence</summary><ul>"
-            + "".join(items) + "</ul></details>")
+        items.append(
+            f"<li><b>{_e(item.kind)}</b> <code>{_e(item.call)}</code> at "
+            f"<code>{_e(item.file)}:{_e(item.line)}</code>"
+            + (f"<br><small>via {via}</small>" if via else "")
+            + "</li>"
+        )
+    return (
+        f"<details><summary>{len(endpoint.evidence)} evidence</summary><ul>"
+        + "".join(items)
+        + "</ul></details>"
+    )
 
 
 def _row(endpoint: Endpoint) -> str:
     status = f'<span class="s {_e(endpoint.status)}">{_e(STATUS_LABEL[endpoint.status])}</span>'
     heavy = '<span class="s heavy">heavy</span>' if endpoint.heavy else ""
-    return ("<tr>"
-            f"<td>{status} {heavy}</td>"
-            f"<td><code>{_e(','.join(endpoint.methods))}</code></td>"
-            f"<td><code>{_e(endpoint.route)}</code></td>"
-            f"<td><code>{_e(endpoint.handler)}</code></td>"
-            f"<td><code>{_e(endpoint.file)}:{_e(endpoint.line)}</code></td>"
-            f"<td>{_evidence(endpoint)}</td>"
-            "</tr>")
+    return (
+        "<tr>"
+        f"<td>{status} {heavy}</td>"
+        f"<td><code>{_e(','.join(endpoint.methods))}</code></td>"
+        f"<td><code>{_e(endpoint.route)}</code></td>"
+        f"<td><code>{_e(endpoint.handler)}</code></td>"
+        f"<td><code>{_e(endpoint.file)}:{_e(endpoint.line)}</code></td>"
+        f"<td>{_evidence(endpoint)}</td>"
+        "</tr>"
+    )
 
 
 def render(report: Report) -> str:
@@ -65,22 +73,25 @@ def render(report: Report) -> str:
         f"<tr><td>Coverage</td><td><b>{s.coverage:.1f}%</b></td></tr>",
         f"<tr><td>Endpoints</td><td>{s.endpoints}</td></tr>",
         f"<tr><td>{_e(STATUS_LABEL[OFFLOADED])}</td><td>{s.offloaded}</td></tr>",
-        f"<tr><td>{_e(STATUS_LABEL[INLINE])}</td><td>{s.inline} ({s.inline_heavy} heavy)"
-        "</td></tr>",
+        f"<tr><td>{_e(STATUS_LABEL[INLINE])}</td><td>{s.inline} ({s.inline_heavy} heavy)</td></tr>",
         f"<tr><td>{_e(STATUS_LABEL[INPROCESS])}</td><td>{s.inprocess_background}</td></tr>",
         "</table>",
         f"<p>{_e(summary_line(report))}</p>",
     ]
-    head = ("<tr><th>Status</th><th>Methods</th><th>Route</th><th>Handler</th><th>Where</th>"
-            "<th>Evidence</th></tr>")
+    head = (
+        "<tr><th>Status</th><th>Methods</th><th>Route</th><th>Handler</th><th>Where</th>"
+        "<th>Evidence</th></tr>"
+    )
     for feature, endpoints in report.features().items():
         parts.append(f"<h2>{_e(feature_title(feature))}</h2>")
         parts.append("<table>" + head + "".join(_row(e) for e in endpoints) + "</table>")
     if report.suppressed:
         parts.append("<h2>Suppressed</h2><ul>")
-        parts += [f"<li><code>{_e(i.endpoint.file)}:{_e(i.endpoint.line)}</code> "
-                  f"<code>{_e(i.endpoint.handler)}</code>: {_e(i.reason)}</li>"
-                  for i in report.suppressed]
+        parts += [
+            f"<li><code>{_e(i.endpoint.file)}:{_e(i.endpoint.line)}</code> "
+            f"<code>{_e(i.endpoint.handler)}</code>: {_e(i.reason)}</li>"
+            for i in report.suppressed
+        ]
         parts.append("</ul>")
     if report.skipped:
         parts.append("<h2>Skipped files</h2><ul>")

@@ -28,26 +28,38 @@ def render(report: Report) -> str:
     summary = report.summary
     features = report.features()
     out = ["# Celery Worker Coverage Report", "", "## Summary"]
-    out.append(f"- Coverage: **{summary.coverage:.1f}%** of the endpoints with work worth "
-               f"offloading submit it to Celery (offloaded / (offloaded + inline heavy + "
-               f"in-process background)).")
+    out.append(
+        f"- Coverage: **{summary.coverage:.1f}%** of the endpoints with work worth "
+        f"offloading submit it to Celery (offloaded / (offloaded + inline heavy + "
+        f"in-process background))."
+    )
     plural = "feature" if len(features) == 1 else "features"
-    out.append(f"- {summary.endpoints} endpoints in {len(features)} {plural}: "
-               f"{summary.offloaded} offloaded, {summary.inline} inline "
-               f"({summary.inline_heavy} doing heavy work), {summary.inprocess_background} "
-               f"pushing work to background tasks in the web process.")
+    out.append(
+        f"- {summary.endpoints} endpoints in {len(features)} {plural}: "
+        f"{summary.offloaded} offloaded, {summary.inline} inline "
+        f"({summary.inline_heavy} doing heavy work), {summary.inprocess_background} "
+        f"pushing work to background tasks in the web process."
+    )
     offloading = [f for f, eps in features.items() if any(e.status == OFFLOADED for e in eps)]
     if offloading:
-        out.append("- Features that submit work to Celery: "
-                   + ", ".join(feature_title(f) for f in offloading) + ".")
+        out.append(
+            "- Features that submit work to Celery: "
+            + ", ".join(feature_title(f) for f in offloading)
+            + "."
+        )
     blocking = [f for f, eps in features.items() if any(e.is_gap for e in eps)]
     if blocking:
-        out.append("- Features that still do heavy or background work in the web process: "
-                   + ", ".join(feature_title(f) for f in blocking) + ".")
+        out.append(
+            "- Features that still do heavy or background work in the web process: "
+            + ", ".join(feature_title(f) for f in blocking)
+            + "."
+        )
     eager = next((first(e, EAGER_MODE) for e in report.endpoints if first(e, EAGER_MODE)), None)
     if eager is not None:
-        out.append(f"- Celery runs tasks inline: {code(eager.call)} at {code(where(eager))}, so "
-                   f"the offloaded endpoints still block while it is set.")
+        out.append(
+            f"- Celery runs tasks inline: {code(eager.call)} at {code(where(eager))}, so "
+            f"the offloaded endpoints still block while it is set."
+        )
     out += ["", "## Feature Findings"]
     for feature, endpoints in features.items():
         out += ["", f"### {feature_title(feature)}"]
@@ -56,8 +68,10 @@ def render(report: Report) -> str:
         out += ["", "## Suppressed"]
         for item in report.suppressed:
             e = item.endpoint
-            out.append(f"- {code(methods_route(e))} ({code(e.handler)} in "
-                       f"{code(f'{e.file}:{e.line}')}): {item.reason}")
+            out.append(
+                f"- {code(methods_route(e))} ({code(e.handler)} in "
+                f"{code(f'{e.file}:{e.line}')}): {item.reason}"
+            )
     if report.skipped:
         out += ["", "## Skipped files"]
         out += [f"- {code(s.file)}: {s.reason}" for s in report.skipped]
@@ -75,30 +89,37 @@ def _feature(endpoints: list[Endpoint]) -> list[str]:
     if offloaded:
         dispatch = first(offloaded[0], "dispatch")
         how = f" through {code(dispatch.call)}" if dispatch else ""
-        lines.append(f"- Celery coverage: {_names(offloaded)} submit their work to Celery"
-                     f"{how}.")
+        lines.append(f"- Celery coverage: {_names(offloaded)} submit their work to Celery{how}.")
         for e in offloaded:
             fallback = first(e, INLINE_FALLBACK)
             if fallback is not None:
-                lines.append(f"- {code(methods_route(e))} falls back to running the work in "
-                             f"the web process ({code(fallback.call)} at "
-                             f"{code(where(fallback))}) when the dispatch fails.")
+                lines.append(
+                    f"- {code(methods_route(e))} falls back to running the work in "
+                    f"the web process ({code(fallback.call)} at "
+                    f"{code(where(fallback))}) when the dispatch fails."
+                )
             guard = first(e, SETTING_GUARD)
             if guard is not None:
-                lines.append(f"- {code(methods_route(e))} only dispatches when "
-                             f"{code(guard.call)} ({code(where(guard))}); otherwise it runs "
-                             f"inline.")
+                lines.append(
+                    f"- {code(methods_route(e))} only dispatches when "
+                    f"{code(guard.call)} ({code(where(guard))}); otherwise it runs "
+                    f"inline."
+                )
     for e in heavy:
         evidence = heavy_evidence(e)
         shown = "; ".join(f"{code(x.call)} at {code(where(x))}" for x in evidence[:3])
-        lines.append(f"- Still inline and heavy: {code(methods_route(e))} ({code(e.handler)}) "
-                     f"does {', '.join(heavy_kinds(e))} work in the request: {shown}.")
+        lines.append(
+            f"- Still inline and heavy: {code(methods_route(e))} ({code(e.handler)}) "
+            f"does {', '.join(heavy_kinds(e))} work in the request: {shown}."
+        )
     for e in background:
         hand_off = first(e, "background")
         at = f"{code(hand_off.call)} at {code(where(hand_off))}" if hand_off else "a thread"
-        lines.append(f"- In-process background: {code(methods_route(e))} "
-                     f"({code(e.handler)}) hands work to {at}; it is lost if the web process "
-                     f"restarts and competes with requests for CPU.")
+        lines.append(
+            f"- In-process background: {code(methods_route(e))} "
+            f"({code(e.handler)}) hands work to {at}; it is lost if the web process "
+            f"restarts and competes with requests for CPU."
+        )
     if light:
         lines.append(f"- Inline but light (no heavy calls found): {_names(light)}.")
     lines.append("- Recommendation: " + _recommend(heavy, background))
@@ -107,23 +128,31 @@ def _feature(endpoints: list[Endpoint]) -> list[str]:
 
 def _recommend(heavy: list[Endpoint], background: list[Endpoint]) -> str:
     if heavy and background:
-        return ("move the heavy work above into Celery tasks that return a task id the client "
-                "can poll, and replace the in-process background work with Celery tasks.")
+        return (
+            "move the heavy work above into Celery tasks that return a task id the client "
+            "can poll, and replace the in-process background work with Celery tasks."
+        )
     if heavy:
         kinds = sorted({k for e in heavy for k in heavy_kinds(e)})
-        return (f"move the {', '.join(kinds)} work into Celery tasks and return task ids the "
-                f"frontend can poll.")
+        return (
+            f"move the {', '.join(kinds)} work into Celery tasks and return task ids the "
+            f"frontend can poll."
+        )
     if background:
-        return ("replace the in-process background work with Celery tasks so it survives "
-                "restarts and scales with the workers.")
+        return (
+            "replace the in-process background work with Celery tasks so it survives "
+            "restarts and scales with the workers."
+        )
     return "nothing heavy runs in the request here; no change needed."
 
 
 def _next_steps(report: Report) -> list[str]:
     gaps = [e for e in report.endpoints if e.is_gap]
     if not gaps:
-        return ["1. Keep the gate in CI (`controlplane audit . --baseline audit.json`) so new "
-                "endpoints stay offloaded."]
+        return [
+            "1. Keep the gate in CI (`controlplane audit . --baseline audit.json`) so new "
+            "endpoints stay offloaded."
+        ]
     return [
         f"1. Start with the {len(gaps)} endpoints listed as heavy or in-process background "
         f"above; wrap each heavy routine in a small service function so a task can call it.",

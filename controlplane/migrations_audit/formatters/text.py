@@ -27,13 +27,20 @@ def render(report: Report) -> str:
             why = f"{', '.join(kinds)}: {evidence.call if evidence else ''}"
         else:
             why = ""
-        rows.append((
-            STATUS_LABEL[endpoint.status], "yes" if endpoint.heavy else "",
-            ",".join(endpoint.methods), endpoint.route, endpoint.handler,
-            f"{endpoint.file}:{endpoint.line}", why,
-        ))
-    table = [tuple(_cut(v, _WIDTH.get(c)) for c, v in zip(_COLUMNS, row, strict=True))
-             for row in rows]
+        rows.append(
+            (
+                STATUS_LABEL[endpoint.status],
+                "yes" if endpoint.heavy else "",
+                ",".join(endpoint.methods),
+                endpoint.route,
+                endpoint.handler,
+                f"{endpoint.file}:{endpoint.line}",
+                why,
+            )
+        )
+    table = [
+        tuple(_cut(v, _WIDTH.get(c)) for c, v in zip(_COLUMNS, row, strict=True)) for row in rows
+    ]
     widths = [max([len(c)] + [len(r[i]) for r in table]) for i, c in enumerate(_COLUMNS)]
     lines = []
     for row in [_COLUMNS, *table]:

@@ -1,7 +1,7 @@
 """event ingestion: the time a task entered its state, and the ingesters that ran
 
-Revision ID: 0002_events
-Revises: 0002_fleet
+Revision ID: 0004_events
+Revises: 0003_auditweb
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_events"
-down_revision = "0002_fleet"  # chained after fleet while both are unmerged
+revision = "0004_events"
+down_revision = "0003_auditweb"
 branch_labels = None
 depends_on = None
 
