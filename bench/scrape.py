@@ -7,8 +7,9 @@
 Cases, each a median over `--scrapes` GET /metrics over HTTP (waitress, as `serve` runs it),
 every scrape reading afresh (no cache between scrapes, as with Prometheus every 15 s):
 
-- `controlplane`: the event ingester's counters in memory (`controlplane up`);
-- `controlplane_serve`: a `serve` replica, task counters rebuilt from the database.
+- `controlplane`: as in `controlplane up`, the event ingester's counters and the leading
+  scheduler's latest sample in memory;
+- `controlplane_serve`: a `serve` replica, the sample and the task counters from the database.
 
 The fleet is loaded into SQLite: `--queues` sampled queues, `--workers` online workers (each
 consuming a few queues, every task registered), `--task-names` task names each run by
@@ -46,6 +47,7 @@ from controlplane.metrics.view import metrics_of
 from controlplane.models import FleetStatus, QueueSample, Task, Worker
 from controlplane.recommendations import recommender_of
 from controlplane.services import Services, build_services
+from controlplane.snapshot import read_latest
 from controlplane.web import create_app
 
 STATES = ["SUCCESS"] * 90 + ["FAILURE"] * 5 + ["RETRY", "STARTED", "RECEIVED", "PENDING", "REVOKED"]
@@ -214,8 +216,14 @@ def main() -> None:
             if case not in cases:
                 continue
             services.cache.clear()
+            # `up` runs the ingester and the leading scheduler in the process: counters and
+            # the latest sample are in memory. A `serve` replica reads both from the database.
             in_memory = case == "controlplane"
             services.ingest_stats = seeded_stats(services.engine) if in_memory else None
+            services.latest.clear()
+            if in_memory:
+                with db.session_scope(services.sessions) as session:
+                    services.latest.publish(read_latest(session))
             timings, body = scrape_times(services, options.scrapes)
             emit(case, "median_ms", statistics.median(timings), "ms", **size)
             emit(case, "bytes", body, "B", **size)

@@ -121,7 +121,8 @@ def worker_status(
     return "online", last_seen, interval, False
 
 
-def worker_health(row: Worker, now: datetime, inspect_interval: float) -> WorkerHealth:
+def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHealth:
+    """The health of a `Worker` (or of a row selecting its columns by the same names)."""
     status, last_seen, interval, shutdown = worker_status(
         now=now,
         inspect_interval=inspect_interval,

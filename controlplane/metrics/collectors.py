@@ -18,7 +18,13 @@ from prometheus_client.registry import CollectorRegistry
 
 from controlplane.events.stats import BUCKETS, Histogram
 from controlplane.metrics.families import CounterFamily, Family, GaugeFamily, HistogramFamily
-from controlplane.metrics.labels import OTHER, TaskLabels, bounded, top_exceptions
+from controlplane.metrics.labels import (
+    OTHER,
+    LabelPolicy,
+    TaskLabels,
+    bounded,
+    top_exceptions,
+)
 from controlplane.metrics.reading import Reading
 
 ReadFn = Callable[[], Reading]
@@ -48,48 +54,70 @@ class _Collector:
         raise NotImplementedError
 
 
+class _Relabel(dict[tuple[str, str, str], TaskLabels | None]):
+    """The policy's label for each raw label tuple, worked out once per scrape."""
+
+    def __init__(self, policy: LabelPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def __missing__(self, labels: tuple[str, str, str]) -> TaskLabels | None:
+        key = self[labels] = self.policy.task(labels)
+        return key
+
+
+_KIND_INDEX = {kind: index for index, (kind, _, _) in enumerate(TASK_COUNTERS)}
+
+
 class TaskCollector(_Collector):
     """celery_task_* counters and histograms, with bounded labels."""
 
     def collect(self) -> Iterator[Family]:
         reading = self.read()
-        policy = reading.labels
+        relabel = _Relabel(reading.labels)
         counters = reading.counters
-        kinds: dict[TaskLabels, Counter[str]] = {}
+        kinds: dict[TaskLabels, list[int]] = {}
+        width = len(TASK_COUNTERS)
         for labels, counts in counters.task_events.items():
-            key = policy.task(labels)
-            if key is not None:
-                kinds.setdefault(key, Counter()).update(counts)
+            key = relabel[labels]
+            if key is None:
+                continue
+            totals = kinds.get(key)
+            if totals is None:
+                totals = kinds[key] = [0] * width
+            for kind, count in counts.items():
+                index = _KIND_INDEX.get(kind)
+                if index is not None:
+                    totals[index] += count
         keys = sorted(kinds)
-        for kind, name, doc in TASK_COUNTERS:
+        for index, (_, name, doc) in enumerate(TASK_COUNTERS):
             family = CounterFamily(name, doc, TASK_LABELS)
-            for key in keys:  # zeros too: a ratio over queues needs every series present
-                family.add(key, kinds[key][kind])
+            # zeros too: a ratio between two kinds needs both series present
+            family.rows = [(key, kinds[key][index]) for key in keys]
             yield family
-        yield self._failures(reading)
+        yield self._failures(reading, relabel)
         yield _histogram(
             "celery_task_runtime",
             "Seconds from the start of a task to its success.",
-            reading,
+            relabel,
             counters.runtime,
         )
         yield _histogram(
             "celery_task_queue_wait_time",
             "Seconds from publish (or receipt) to start, ETA delay excluded.",
-            reading,
+            relabel,
             counters.queue_wait,
         )
 
     @staticmethod
-    def _failures(reading: Reading) -> Family:
-        policy = reading.labels
+    def _failures(reading: Reading, relabel: _Relabel) -> Family:
         by_type: Counter[str] = Counter()
         for (*_, exception), count in reading.counters.failures.items():
             by_type[exception] += count
         shown = top_exceptions(by_type)
         failed: Counter[tuple[str, str, str, str]] = Counter()
         for (name, host, queue, exception), count in reading.counters.failures.items():
-            labels = policy.task((name, host, queue))
+            labels = relabel[(name, host, queue)]
             if labels is not None:
                 exception = bounded(exception) if exception in shown or not exception else OTHER
                 failed[(labels[0], labels[1], exception, labels[2])] += count
@@ -98,17 +126,16 @@ class TaskCollector(_Collector):
             "Tasks that failed, by exception type.",
             ("name", "hostname", "exception", "queue_name"),
         )
-        for key in sorted(failed):
-            family.add(key, failed[key])
+        family.rows = [(key, failed[key]) for key in sorted(failed)]
         return family
 
 
 def _histogram(
-    name: str, doc: str, reading: Reading, table: dict[tuple[str, str, str], Histogram]
+    name: str, doc: str, relabel: _Relabel, table: dict[tuple[str, str, str], Histogram]
 ) -> HistogramFamily:
     merged: dict[TaskLabels, tuple[list[int], float]] = {}
     for labels, histogram in table.items():
-        key = reading.labels.task(labels)
+        key = relabel[labels]
         if key is None or not histogram.count:
             continue
         if key in merged:
@@ -116,11 +143,11 @@ def _histogram(
             merged[key] = ([a + b for a, b in zip(counts, histogram.counts, strict=True)],
                            total + histogram.sum)  # fmt: skip
         else:
-            merged[key] = (list(histogram.counts), histogram.sum)
+            merged[key] = (histogram.counts, histogram.sum)
     family = HistogramFamily(name, doc, TASK_LABELS, BUCKETS)
-    for key in sorted(merged):
-        counts, total = merged[key]
-        family.add(key, list(accumulate(counts)), total)
+    family.rows = [
+        (key, list(accumulate(merged[key][0])), merged[key][1]) for key in sorted(merged)
+    ]
     return family
 
 
@@ -183,12 +210,12 @@ class QueueCollector(_Collector):
 
     def collect(self) -> Iterator[Family]:
         reading = self.read()
+        labelled = [((bounded(queue.name),), queue) for queue in reading.queues]
         for name, doc, value_of in self.GAUGES:
             family = GaugeFamily(name, doc, QUEUE_LABEL)
-            for queue in reading.queues:
-                value = value_of(queue)
-                if value is not None:  # unknown (reserved on AMQP): no series rather than 0
-                    family.add((bounded(queue.name),), value)
+            rows = [(labels, value_of(queue)) for labels, queue in labelled]
+            # unknown (reserved on AMQP): no series rather than a 0 that would be a lie
+            family.rows = [(labels, value) for labels, value in rows if value is not None]
             yield family
         broker = GaugeFamily("controlplane_broker_up", "1 when the last broker sample succeeded.")
         broker.add((), 1 if reading.broker_up else 0)

@@ -43,18 +43,25 @@ class LabelText:
     """`name="a",queue_name="b"` for a label tuple, cached for one rendering."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[tuple[str, ...], LabelValues], str] = {}
+        self._by_names: dict[tuple[str, ...], dict[LabelValues, str]] = {}
+
+    def table(self, names: tuple[str, ...]) -> dict[LabelValues, str]:
+        """The cache for one set of label names (look values up in it, `text` on a miss)."""
+        return self._by_names.setdefault(names, {})
 
     def __call__(self, names: tuple[str, ...], values: LabelValues) -> str:
-        key = (names, values)
-        text = self._cache.get(key)
+        cache = self.table(names)
+        text = cache.get(values)
         if text is None:
-            text = ",".join(
-                f'{name}="{escape_label_value(value)}"'
-                for name, value in zip(names, values, strict=True)
-            )
-            self._cache[key] = text
+            text = cache[values] = self.text(names, values)
         return text
+
+    @staticmethod
+    def text(names: tuple[str, ...], values: LabelValues) -> str:
+        return ",".join(
+            f'{name}="{escape_label_value(value)}"'
+            for name, value in zip(names, values, strict=True)
+        )
 
 
 class Family(Metric):
@@ -111,10 +118,13 @@ class _Simple(Family):
         if not names:
             out.extend(f"{name} {format_value(value)}\n" for _, value in self.rows)
             return
-        out.extend(
-            f"{name}{{{labels(names, values)}}} {format_value(value)}\n"
-            for values, value in self.rows
-        )
+        cache, text = labels.table(names), labels.text
+        for values, value in self.rows:
+            label = cache.get(values)
+            if label is None:
+                label = cache[values] = text(names, values)
+            shown = str(value) if value.__class__ is int else format_value(value)
+            out.append(f"{name}{{{label}}} {shown}\n")
 
 
 class CounterFamily(_Simple):

@@ -40,9 +40,11 @@ class LabelPolicy:
         workers: Iterable[WorkerHealth],
         sampled_queues: Iterable[str],
         seen_names: Collection[str],
+        registered: Collection[str] = (),
     ) -> LabelPolicy:
+        """`registered`: the task names workers registered (else those in `workers`)."""
         workers = list(workers)
-        registered = set().union(*(w.registered for w in workers))
+        registered = set(registered) or set().union(*(w.registered for w in workers))
         if registered:
             names = registered | set(settings.task_allowlist)
         else:

@@ -12,21 +12,33 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from controlplane.autoscale import Recommendation
 from controlplane.clock import age_seconds, as_utc, utcnow
 from controlplane.db import session_scope
 from controlplane.events.stats import IngestSnapshot
-from controlplane.health import LATE_AFTER, WorkerHealth, consumers_by_queue, load_workers
+from controlplane.health import (
+    LATE_AFTER,
+    WorkerHealth,
+    consumers_by_queue,
+    json_names,
+    worker_health,
+)
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.metrics.task_totals import DatabaseCounters
-from controlplane.models import Ingester
-from controlplane.recommendations import QueueFigures, mean_runtimes, recommender_of
+from controlplane.models import Ingester, Worker
+from controlplane.recommendations import (
+    QueueFigures,
+    QueueHistory,
+    Recommender,
+    mean_runtimes,
+    recommender_of,
+)
 from controlplane.services import Services
 from controlplane.snapshot import FleetSample, read_latest
 
@@ -105,7 +117,8 @@ class MetricsSource:
         recommender = recommender_of(services)
         with session_scope(services.sessions) as session:
             sample = services.latest.get() or read_latest(session)
-            workers = load_workers(session, now, settings.inspect_interval)
+            workers = scrape_workers(session, now, settings.inspect_interval)
+            registered = registered_names(session)
             if stats is not None:
                 counters = stats.snapshot()
                 ingest = ingest_in_process(counters, now)
@@ -114,19 +127,9 @@ class MetricsSource:
                 ingest = ingest_from_database(session, counters, workers, now)
             history = recommender.history(session, now)
             audits = self._audits(session)
-        queues = queue_states(sample, workers, services.broker.counts_consumers, now)
-        figures = [QueueFigures(q.name, q.ready + (q.reserved or 0), q.workers, q.processes)
-                   for q in queues]  # fmt: skip
-        desired = recommender.recommend(figures, history, mean_runtimes(counters.runtime))
-        queues = [
-            replace(
-                q,
-                arrival_rate=history.arrival.get(q.name, 0.0),
-                completion_rate=history.completion.get(q.name, 0.0),
-                desired=desired.get(q.name),
-            )
-            for q in queues
-        ]
+        queues = queue_states(
+            sample, workers, services.broker.counts_consumers, now, history, counters, recommender
+        )
         seen = {labels[0] for labels in counters.task_events}
         return Reading(
             broker_up=sample.sampled_at is not None and sample.broker.reachable,
@@ -135,7 +138,7 @@ class MetricsSource:
             counters=counters,
             ingest=ingest,
             audits=audits,
-            labels=LabelPolicy.build(settings, workers, sample.queues, seen),
+            labels=LabelPolicy.build(settings, workers, sample.queues, seen, registered),
         )
 
     def _audits(self, session: Session) -> list[AuditFigure]:
@@ -147,15 +150,35 @@ class MetricsSource:
 
 
 def queue_states(
-    sample: FleetSample, workers: list[WorkerHealth], broker_counts_consumers: bool, now: datetime
+    sample: FleetSample,
+    workers: list[WorkerHealth],
+    broker_counts_consumers: bool,
+    now: datetime,
+    history: QueueHistory,
+    counters: IngestSnapshot,
+    recommender: Recommender,
 ) -> list[QueueState]:
-    """Per sampled queue: depth, consumers, and the age of its oldest waiting task."""
+    """Per sampled queue: depth, consumers, rates, the oldest wait and the recommendation."""
     by_workers = consumers_by_queue(workers)
-    states = []
-    for name, reading in sorted(sample.queues.items()):
-        depth = reading.depth
+    names = sorted(sample.queues)
+    figures = []
+    for name in names:
+        depth = sample.queues[name].depth
         entry = by_workers.get(name)
-        workers_count = entry.consumers if entry else 0
+        figures.append(
+            QueueFigures(
+                name,
+                depth.ready + (depth.unacked or 0),
+                entry.consumers if entry else 0,
+                entry.concurrency if entry else 0,
+            )
+        )
+    desired = recommender.recommend(figures, history, mean_runtimes(counters.runtime))
+    states = []
+    for figure in figures:
+        name = figure.name
+        reading = sample.queues[name]
+        depth = reading.depth
         busy = depth.ready or depth.unacked
         age = age_seconds(reading.oldest_waiting_at, now) if busy else None
         states.append(
@@ -164,16 +187,40 @@ def queue_states(
                 ready=depth.ready,
                 reserved=depth.unacked,
                 scheduled=depth.scheduled,
-                consumers=(depth.consumers or 0) if broker_counts_consumers else workers_count,
-                workers=workers_count,
-                processes=entry.concurrency if entry else 0,
+                consumers=(depth.consumers or 0) if broker_counts_consumers else figure.workers,
+                workers=figure.workers,
+                processes=figure.processes,
                 oldest_waiting_seconds=max(0.0, age or 0.0),
-                arrival_rate=0.0,
-                completion_rate=0.0,
-                desired=None,
+                arrival_rate=history.arrival.get(name, 0.0),
+                completion_rate=history.completion.get(name, 0.0),
+                desired=desired.get(name),
             )
         )
     return states
+
+
+# Every column `worker_health` reads except `registered`: each worker's list of task names is
+# long and the same across a deployment; `registered_names` reads each distinct list once.
+_WORKER_COLUMNS = (
+    Worker.hostname, Worker.status, Worker.last_heartbeat, Worker.freq, Worker.online_at,
+    Worker.offline_at, Worker.inspected_at, Worker.concurrency, Worker.active, Worker.processed,
+    Worker.queues, literal(None).label("registered"), Worker.software, Worker.pid,
+    Worker.loadavg,
+)  # fmt: skip
+
+
+def scrape_workers(session: Session, now: datetime, inspect_interval: float) -> list[WorkerHealth]:
+    """Every worker's health as `health.load_workers` has it, without its registered tasks."""
+    rows = session.execute(select(*_WORKER_COLUMNS))
+    return [worker_health(row, now, inspect_interval) for row in rows]
+
+
+def registered_names(session: Session) -> frozenset[str]:
+    """Every task name a worker registered (the distinct lists, read once each)."""
+    texts = session.scalars(
+        select(Worker.registered).where(Worker.registered.is_not(None)).distinct()
+    )
+    return frozenset().union(*(json_names(text) for text in texts))
 
 
 def ingest_in_process(counters: IngestSnapshot, now: datetime) -> IngestFigures:

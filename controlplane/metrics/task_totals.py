@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
 
@@ -42,7 +42,11 @@ KINDS = ("sent", "received", "started", "retried", "succeeded", "failed", "revok
 
 @dataclass
 class TaskTotals:
-    """Counts per (name, worker, queue): kinds, failures by exception type, two histograms."""
+    """Counts per (name, worker, queue): kinds, failures by exception type, two histograms.
+
+    `add` replaces a label set's Counter and Histogram instead of changing them, so snapshots
+    share them with the running total safely (and a refresh copies nothing it did not touch).
+    """
 
     kinds: dict[Labels, Counter[str]] = field(default_factory=dict)
     failures: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
@@ -50,18 +54,10 @@ class TaskTotals:
     queue_wait: dict[Labels, Histogram] = field(default_factory=dict)
 
     def add(self, other: TaskTotals) -> None:
-        for labels, counts in other.kinds.items():
-            self.kinds.setdefault(labels, Counter()).update(counts)
+        _add_kinds(self.kinds, other.kinds)
         self.failures.update(other.failures)
         for mine, theirs in ((self.runtime, other.runtime), (self.queue_wait, other.queue_wait)):
-            for labels, histogram in theirs.items():
-                _merge_histogram(mine, labels, histogram)
-
-    def plus(self, other: TaskTotals) -> TaskTotals:
-        total = TaskTotals()
-        total.add(self)
-        total.add(other)
-        return total
+            _add_histograms(mine, theirs)
 
 
 @dataclass(frozen=True)
@@ -70,14 +66,21 @@ class GapTotals:
     missed: int = 0
 
 
-def _merge_histogram(table: dict[Labels, Histogram], labels: Labels, other: Histogram) -> None:
-    mine = table.get(labels)
-    if mine is None:
-        table[labels] = other.copy()
-        return
-    mine.counts = [a + b for a, b in zip(mine.counts, other.counts, strict=True)]
-    mine.sum += other.sum
-    mine.count += other.count
+def _add_kinds(table: dict[Labels, Counter[str]], other: dict[Labels, Counter[str]]) -> None:
+    for labels, counts in other.items():
+        mine = table.get(labels)
+        table[labels] = counts.copy() if mine is None else mine + counts
+
+
+def _add_histograms(table: dict[Labels, Histogram], other: dict[Labels, Histogram]) -> None:
+    for labels, theirs in other.items():
+        mine = table.get(labels)
+        if mine is None:
+            table[labels] = theirs.copy()
+        else:
+            counts = [a + b for a, b in zip(mine.counts, theirs.counts, strict=True)]
+            table[labels] = Histogram(mine.buckets, counts, mine.sum + theirs.sum,
+                                      mine.count + theirs.count)  # fmt: skip
 
 
 # ---- the queries ---------------------------------------------------------------------------
@@ -126,13 +129,19 @@ def _exception_head(connection: Connection) -> ColumnElement[Any]:
 def count_rows(connection: Connection, where: ColumnElement[bool] | None = None) -> TaskTotals:
     """The totals of the rows matching `where` (all rows when None), in two grouped queries."""
     totals = TaskTotals()
-    keys = (Task.name, Task.worker, Task.queue)
+    # Grouped by expressions: grouping by the bare columns makes SQLite walk a whole index on
+    # name for its order instead of range-scanning finished_at (see queue_history.rates).
+    keys = (
+        func.coalesce(Task.name, ""),
+        func.coalesce(Task.worker, ""),
+        func.coalesce(Task.queue, ""),
+    )
     query = select(*keys, *_count_columns()).group_by(*keys)
     if where is not None:
         query = query.where(where)
     width = len(_FINITE)
     for row in connection.execute(query):
-        labels: Labels = (row[0] or "", row[1] or "", row[2] or "")
+        labels: Labels = (row[0], row[1], row[2])
         counts = Counter({kind: int(n) for kind, n in zip(KINDS, row[3:11], strict=True) if n})
         if counts:
             totals.kinds[labels] = counts
@@ -143,7 +152,7 @@ def count_rows(connection: Connection, where: ColumnElement[bool] | None = None)
             if histogram is not None:
                 table[labels] = histogram
     head = _exception_head(connection)
-    failed = Task.state == "FAILURE"
+    failed = func.coalesce(Task.state, "") == "FAILURE"  # an expression, for the same reason
     failures = (
         select(*keys, head, func.count())
         .where(failed if where is None else and_(failed, where))
@@ -154,6 +163,57 @@ def count_rows(connection: Connection, where: ColumnElement[bool] | None = None)
             count
         )
     return totals
+
+
+_ROW_COLUMNS = (
+    Task.name, Task.worker, Task.queue, Task.state, Task.exception, Task.retries,
+    Task.sent_at, Task.received_at, Task.started_at, Task.runtime, Task.queue_wait,
+)  # fmt: skip
+_STATE_KINDS = {"SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "revoked",
+                "REJECTED": "rejected"}  # fmt: skip
+
+
+def tally_rows(connection: Connection, where: ColumnElement[bool]) -> TaskTotals:
+    """`count_rows` for a few rows: read them and count in Python.
+
+    Forty-odd CASE columns cost SQLite more per row than Python does; for the thousand rows
+    of a refresh this is several times faster, for a whole table `count_rows` is.
+    """
+    totals = TaskTotals()
+    kinds, failures = totals.kinds, totals.failures
+    for row in connection.execute(select(*_ROW_COLUMNS).where(where)):
+        name, worker, queue, state, exception, retries, sent, received, started, runtime, wait = row
+        labels: Labels = (name or "", worker or "", queue or "")
+        counts = kinds.get(labels)
+        if counts is None:
+            counts = kinds[labels] = Counter()
+        if sent is not None:
+            counts["sent"] += 1
+        if received is not None:
+            counts["received"] += 1
+        if started is not None:
+            counts["started"] += 1
+            if wait is not None:
+                _observe(totals.queue_wait, labels, wait)
+        if retries:
+            counts["retried"] += retries
+        kind = _STATE_KINDS.get(state)
+        if kind is not None:
+            counts[kind] += 1
+            if kind == "failed":
+                failures[(*labels, exception_type_of(exception))] += 1
+            elif kind == "succeeded" and runtime is not None:
+                _observe(totals.runtime, labels, runtime)
+        if not counts:
+            del kinds[labels]
+    return totals
+
+
+def _observe(table: dict[Labels, Histogram], labels: Labels, value: float) -> None:
+    histogram = table.get(labels)
+    if histogram is None:
+        histogram = table[labels] = Histogram()
+    histogram.observe(value)
 
 
 def _histogram(values: Sequence[Any]) -> Histogram | None:
@@ -204,16 +264,18 @@ class DatabaseCounters:
     def _refresh(self, now: datetime) -> IngestSnapshot:
         with self.engine.connect() as connection:
             horizon = self._horizon(connection, now)
-            if self._settled_until is None or horizon > self._settled_until:
-                newly = Task.finished_at < horizon
-                if self._settled_until is not None:
-                    newly = and_(Task.finished_at >= self._settled_until, newly)
-                self._settled.add(count_rows(connection, newly))
+            if self._settled_until is None:  # the whole history, once: SQL counts it
+                self._settled.add(count_rows(connection, Task.finished_at < horizon))
+                self._settled_until = horizon
+            elif horizon > self._settled_until:
+                since = self._settled_until
+                newly = and_(Task.finished_at >= since, Task.finished_at < horizon)
+                self._settled.add(tally_rows(connection, newly))
                 self._settled_until = horizon
             live = or_(Task.finished_at >= self._settled_until, Task.finished_at.is_(None))
-            totals = self._settled.plus(count_rows(connection, live))
+            recent = tally_rows(connection, live)
             gaps = count_gaps(connection)
-        return snapshot_of(totals, gaps)
+        return snapshot_of(self._settled, gaps, recent)
 
     def _horizon(self, connection: Connection, now: datetime) -> datetime:
         """Settle up to SETTLE_SECONDS before the newest event written (or now, if sooner)."""
@@ -222,14 +284,26 @@ class DatabaseCounters:
         return reference - timedelta(seconds=self.settle_seconds)
 
 
-def snapshot_of(totals: TaskTotals, gaps: GapTotals) -> IngestSnapshot:
-    """The totals in the shape the ingester's own counters have (no ingest figures)."""
+def snapshot_of(
+    totals: TaskTotals, gaps: GapTotals, plus: TaskTotals | None = None
+) -> IngestSnapshot:
+    """`totals` (and `plus`) in the shape of the ingester's own counters (no ingest figures)."""
+    kinds = dict(totals.kinds)  # the values are never changed once in a total (see `add`)
+    failures = dict(totals.failures)
+    runtime = dict(totals.runtime)
+    queue_wait = dict(totals.queue_wait)
+    if plus is not None:
+        _add_kinds(kinds, plus.kinds)
+        for key, count in plus.failures.items():
+            failures[key] = failures.get(key, 0) + count
+        _add_histograms(runtime, plus.runtime)
+        _add_histograms(queue_wait, plus.queue_wait)
     return IngestSnapshot(
         events_by_type={},
-        task_events={labels: dict(counts) for labels, counts in totals.kinds.items()},
-        failures=dict(totals.failures),
-        runtime={labels: h.copy() for labels, h in totals.runtime.items()},
-        queue_wait={labels: h.copy() for labels, h in totals.queue_wait.items()},
+        task_events=cast(dict[Labels, dict[str, int]], kinds),  # Counters are dicts
+        failures=failures,
+        runtime=runtime,
+        queue_wait=queue_wait,
         events_ingested=0,
         malformed={},
         dropped=0,
