@@ -156,6 +156,7 @@ def scrape_times(services: Services, scrapes: int) -> tuple[list[float], int]:
             size = len(body)
     finally:
         connection.close()
+        time.sleep(0.2)  # let waitress finish the last response before its sockets close
         server.close()
     return timings, size
 

@@ -111,6 +111,7 @@ def fleet(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory)
         sampler = Sampler(services, services.latest, "test-sampler")
         wait_for(  # its tasks, queues and pool size (a reply may miss the short timeout)
             lambda: sampler.inspect(force=True) and _worker(services, worker.hostname).concurrency,
+            timeout=40,
             what="the worker's inspection",
         )
         celery = services.celery
@@ -118,6 +119,7 @@ def fleet(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory)
         celery.control.revoke(revoked_id)  # revoked before it is sent: the worker drops it
         wait_for(
             lambda: revoked_id in _revoked_by(celery, worker.hostname),
+            timeout=40,
             what="the worker to know the revocation",
         )
         sent = [
@@ -132,11 +134,13 @@ def fleet(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory)
         wait_for(
             lambda: (found := rows(services.engine, ids)) and len(found) == len(ids)
             and all(t.state in final for t in found.values()),
-            timeout=30, what="every task in a final state",
+            timeout=40, what="every task in a final state",
         )  # fmt: skip
-        wait_for(lambda: ingester.wait_idle(1.0), what="the ingester to write everything")
+        wait_for(lambda: ingester.wait_idle(1.0), timeout=40, what="the ingester to catch up")
         wait_for(  # heartbeats carry `active`: wait for one sent after the last task
-            lambda: _worker(services, worker.hostname).active == 0, what="an idle heartbeat"
+            lambda: _worker(services, worker.hostname).active == 0,
+            timeout=40,
+            what="an idle heartbeat",
         )
         assert sampler.sample() is not None
         app = create_app(services, {"TESTING": True})
