@@ -21,16 +21,16 @@ LabelValues = tuple[str, ...]
 
 
 def format_value(value: float) -> str:
-    """A sample value as the text format writes it (integers without the '.0' noise)."""
-    if value.__class__ is int:
-        return str(value)
+    """A sample value as the text format writes it (whole numbers without the '.0' noise)."""
+    if isinstance(value, int):
+        return str(int(value))
+    if value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    if math.isfinite(value):
+        return repr(value)
     if math.isnan(value):
         return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+    return "+Inf" if value > 0 else "-Inf"
 
 
 def escape_label_value(value: str) -> str:
