@@ -280,3 +280,25 @@ def test_scaledobject_page_fills_in_the_queue_and_its_bounds(
     finally:
         sibling.broker.close()
         sibling.celery.close()
+
+
+def test_the_recommendation_holds_through_the_scale_down_window_across_scrapes(
+    services: Services,
+) -> None:
+    queue = "q-hold"
+    now = utcnow()
+    with db.session_scope(services.sessions) as session:
+        session.add(worker_row("w@host", now, [queue]))
+        for _ in range(6):
+            session.add(task_row(ADD, "w@host", queue, runtime=2.0, now=now))
+    metrics = Metrics(services, registry=CollectorRegistry())
+    labels = {"queue_name": queue}
+    sample(services, {queue: QueueDepth(queue, 400, 20)})
+    metrics.refresh()
+    assert metrics.registry.get_sample_value("controlplane_queue_desired_workers", labels) == 8
+    sample(services, {queue: QueueDepth(queue, 0, 0)})  # drained: the fresh answer is 1
+    metrics.refresh()
+    assert metrics.registry.get_sample_value("controlplane_queue_desired_workers", labels) == 8
+    reading = metrics.reading()
+    desired = next(q.desired for q in reading.queues if q.name == queue)
+    assert desired is not None and "holding 8 workers" in desired.reason
