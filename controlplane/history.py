@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
-from controlplane.models import Action, Task
+from controlplane.models import Action, Revocation, Task
 
 TERMINAL_STATES = ("SUCCESS", "FAILURE", "REVOKED", "REJECTED", "LOST", "IGNORED")
 RETRYABLE_STATES = ("FAILURE", "REVOKED", "SUCCESS", "LOST", "REJECTED")
@@ -200,6 +200,7 @@ class TaskRelatives:
     retry_of: Task | None
     retried_as: list[Task]
     actions: list[Action]
+    revocation: Revocation | None = None  # a revoke sent, until the worker confirms it
 
 
 def relatives(session: Session, task: Task, limit: int = 50) -> TaskRelatives:
@@ -230,7 +231,8 @@ def relatives(session: Session, task: Task, limit: int = 50) -> TaskRelatives:
             .limit(limit)
         )
     )
-    return TaskRelatives(parent, children, retry_of, retried_as, actions)
+    revocation = session.get(Revocation, task.task_id)
+    return TaskRelatives(parent, children, retry_of, retried_as, actions, revocation)
 
 
 def task_as_dict(task: Task) -> dict[str, Any]:

@@ -378,3 +378,14 @@ def rabbitmq_url() -> str:
     except Exception as exc:  # noqa: BLE001
         require(False, f"RabbitMQ at {RABBITMQ_URL} is not reachable: {exc}")
     return RABBITMQ_URL
+
+
+@pytest.fixture
+def ingesting(services: Services) -> Iterator[Any]:
+    """The event ingester running in this process over `services`, as `controlplane up` runs it
+    (including re-sending stored revocations to workers that come online)."""
+    from controlplane.launcher import start_ingester
+
+    ingester = start_ingester(services)
+    yield ingester
+    ingester.stop()

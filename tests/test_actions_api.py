@@ -234,41 +234,6 @@ def test_revoke_with_terminate_stops_a_running_slow_task(
     wait_for(lambda: result.state == "REVOKED", timeout=20, what="REVOKED after terminate")
 
 
-def test_revoked_eta_task_stays_revoked_when_the_worker_restarts(
-    client: FlaskClient,
-    services: Services,
-    operator: str,
-    worker_factory: Callable[..., WorkerProcess],
-    idle_queue: str,
-) -> None:
-    first = worker_factory((idle_queue,))
-    eta = (datetime.now(UTC) + timedelta(seconds=8)).isoformat()
-    sent = post(
-        client,
-        "/api/v1/tasks",
-        operator,
-        {"name": ADD, "args": [5, 5], "queue": idle_queue, "eta": eta},
-    )
-    task_id = sent.get_json()["task_id"]
-    wait_for(
-        lambda: "received" in first.log().lower() and task_id in first.log(),
-        timeout=15,
-        what="the worker to hold the ETA task",
-    )
-    assert post(client, f"/api/v1/tasks/{task_id}/revoke", operator, {}).status_code == 202
-    first.stop()  # a warm shutdown hands the ETA message back to the broker
-
-    second = worker_factory((idle_queue,))
-    from controlplane.control import resend_revocations
-
-    assert resend_revocations(services, second.hostname) >= 1
-    wait_for(lambda: datetime.now(UTC).isoformat() > eta, timeout=20, what="the ETA to pass")
-    result = services.celery.AsyncResult(task_id)
-    wait_for(lambda: task_id in second.log(), timeout=15, what="the new worker to see the task")
-    wait_for(lambda: result.state == "REVOKED", timeout=15, what="REVOKED on the new worker")
-    assert "Task worker_tasks.tasks.add[" + task_id + "] succeeded" not in second.log()
-
-
 def test_purge_needs_the_typed_queue_name(
     client: FlaskClient,
     services: Services,

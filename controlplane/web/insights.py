@@ -32,6 +32,11 @@ def _depth_by_minute(series: DepthSeries, start: datetime, minutes: int) -> list
     return values
 
 
+def short_name(name: str) -> str:
+    """`proj.tasks.send_invoice` -> `tasks.send_invoice`: the part that tells tasks apart."""
+    return ".".join(name.split(".")[-2:])
+
+
 def charts(data: Insights) -> tuple[LineChart, LineChart, LineChart, BarChart]:
     flow = data.throughput
     labels = _minute_labels(flow.start, flow.minutes)
@@ -43,8 +48,15 @@ def charts(data: Insights) -> tuple[LineChart, LineChart, LineChart, BarChart]:
         ],
         labels,
     )
+    rates = flow.failure_rate
+    tips = [  # a dot per minute that had work: a single busy minute still shows
+        f"{(flow.start + timedelta(minutes=i)).strftime('%H:%M')}: {rate:.0%} failed"
+        if rate is not None
+        else ""
+        for i, rate in enumerate(rates)
+    ]
     failure = line_chart(
-        "Failure rate", [Series("failed / finished", "series-bad", flow.failure_rate)], labels,
+        "Failure rate", [Series("failed / finished", "series-bad", rates, tips)], labels,
         unit="%", fixed_top=1.0,
     )  # fmt: skip
     busiest = sorted(data.depths, key=lambda s: -max((d for _, d in s.points), default=0))
@@ -59,7 +71,10 @@ def charts(data: Insights) -> tuple[LineChart, LineChart, LineChart, BarChart]:
     runtimes = bar_chart(
         "Runtime percentiles per task, last 24 h",
         [
-            (f"{r.name} ({r.count:,})", [("p50", r.p50), ("p95", r.p95), ("p99", r.p99)])
+            (
+                f"{short_name(r.name)} ({r.count:,})",
+                [("p50", r.p50), ("p95", r.p95), ("p99", r.p99)],
+            )
             for r in data.runtimes
         ],
     )
