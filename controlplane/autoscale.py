@@ -38,6 +38,7 @@ that a queue that empties for one sample does not lose its workers (and flap bac
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Callable
@@ -214,6 +215,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
+# `recommend` is pure and most queues of a large fleet share the same load (idle, or the same
+# few figures): a scrape of 500 queues computes each distinct answer once.
+_recommend_once = functools.lru_cache(maxsize=4096)(recommend)
+
+
 class ScaleDownWindow:
     """Hold the highest recommendation seen in the last `seconds` (the HPA's scale-down rule).
 
@@ -256,7 +262,7 @@ class Autoscaler:
         )
 
     def recommend(self, queue: str, load: QueueLoad, now: float) -> Recommendation:
-        fresh = recommend(load, self._targets_for(queue))
+        fresh = _recommend_once(load, self._targets_for(queue))
         held = self.window.apply(queue, now, fresh.workers)
         if held == fresh.workers:
             return fresh

@@ -75,6 +75,8 @@ class Settings:
     login_max_failures: int = 5  # failed logins (per user or address) before slowing down
     login_window_seconds: float = 300.0
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
+    metrics_collapse_hostnames: bool = False  # every hostname label becomes "generic"
+    metrics_offline_worker_seconds: float = 600.0  # then an offline worker's series go
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     max_payload_bytes: int = 262144  # args + kwargs of a triggered task, as JSON
@@ -424,6 +426,8 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "login_max_failures": _as_int(1),
     "login_window_seconds": _as_positive_float,
     "metrics_token": _optional(_as_str),
+    "metrics_collapse_hostnames": _as_bool,
+    "metrics_offline_worker_seconds": _as_positive_float,
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
     "gap_alert_hours": _as_positive_float,

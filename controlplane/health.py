@@ -9,6 +9,7 @@ and only the scheduler calls it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -120,7 +121,8 @@ def worker_status(
     return "online", last_seen, interval, False
 
 
-def worker_health(row: Worker, now: datetime, inspect_interval: float) -> WorkerHealth:
+def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHealth:
+    """The health of a `Worker` (or of a row selecting its columns by the same names)."""
     status, last_seen, interval, shutdown = worker_status(
         now=now,
         inspect_interval=inspect_interval,
@@ -283,6 +285,7 @@ def ping_workers(celery: Celery, timeout: float = 1.0) -> list[str]:
     return sorted(hostnames)
 
 
+@functools.lru_cache(maxsize=512)  # rows repeat the same lists (a deployment's workers)
 def json_names(text: str | None) -> tuple[str, ...]:
     """A JSON list of names from a worker row, bounded; anything malformed reads as empty."""
     if not text:

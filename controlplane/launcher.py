@@ -68,7 +68,13 @@ def start_ingester(services: Services) -> Ingester:
     def worker_online(hostname: str) -> None:
         resend_revocations(services, hostname)
 
-    ingester = Ingester(services.settings, services.engine, on_worker_online=worker_online)
+    from controlplane.metrics.task_totals import seeded_stats
+
+    # The counters start from the database, so /metrics does not drop to zero on a restart.
+    stats = seeded_stats(services.engine)
+    ingester = Ingester(
+        services.settings, services.engine, on_worker_online=worker_online, stats=stats
+    )
     services.ingest_stats = ingester.stats
     return ingester.start()
 

@@ -132,15 +132,21 @@ def read_latest(session: Session) -> FleetSample:
     latest = session.scalar(select(func.max(QueueSample.sampled_at)))
     if latest is None:
         return FleetSample(None, {}, broker, sampler)
-    rows = session.scalars(select(QueueSample).where(QueueSample.sampled_at == latest)).all()
+    columns = (
+        QueueSample.queue, QueueSample.ready, QueueSample.unacked, QueueSample.scheduled,
+        QueueSample.consumers, QueueSample.rate_in, QueueSample.rate_out,
+        QueueSample.oldest_waiting_at,
+    )  # fmt: skip
+    # Plain rows, not ORM objects: a scrape reads every queue's row (a fifth of the cost).
+    rows = session.execute(select(*columns).where(QueueSample.sampled_at == latest))
     queues = {
-        row.queue: QueueReading(
-            QueueDepth(row.queue, row.ready, row.unacked, row.scheduled, row.consumers),
-            row.rate_in,
-            row.rate_out,
-            as_utc(row.oldest_waiting_at),
+        queue: QueueReading(
+            QueueDepth(queue, ready, unacked, scheduled, consumers),
+            rate_in,
+            rate_out,
+            as_utc(oldest),
         )
-        for row in rows
+        for queue, ready, unacked, scheduled, consumers, rate_in, rate_out, oldest in rows
     }
     return FleetSample(as_utc(latest), queues, broker, sampler)
 

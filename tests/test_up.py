@@ -81,6 +81,10 @@ def test_up_serves_shows_the_demo_worker_and_stops_everything_on_sigint(tmp_path
             timeout=45,
             what="the demo worker on the dashboard",
         )
+        # the ingester running in `up` feeds /metrics
+        status, exposition = client.get("/metrics")
+        assert status == 200 and "controlplane_events_ingested_total" in exposition
+        assert re.search(r'celery_worker_up\{hostname="demo@[^"]+"\} 1\n', exposition)
 
         children = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(child.cmdline()) for child in children)

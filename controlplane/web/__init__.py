@@ -1,4 +1,4 @@
-"""The Flask app factory: console pages, the JSON API, health endpoints."""
+"""The Flask app factory: console pages, the JSON API, health endpoints, /metrics."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.init_app(app)
     htmx.init_app(app)
 
+    from controlplane.metrics import view as metrics_view
     from controlplane.web import (
         actions,
         api,
@@ -57,6 +58,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         health,
         insights,
         openapi,
+        scaling,
         security,
         tasks,
         users,
@@ -69,6 +71,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(fleet.bp)
+    app.register_blueprint(scaling.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(actions.bp)
@@ -79,6 +82,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(api_tasks.bp)
     app.register_blueprint(api_audit.bp)
     app.register_blueprint(openapi.bp)
+    metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
     csrf.exempt(api.bp)
     csrf.exempt(api_tasks.bp)

@@ -10,6 +10,8 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from controlplane.clock import as_utc
 from controlplane.fleet import fleet_view
 from controlplane.health import format_age
+from controlplane.metrics.view import metrics_of
+from controlplane.recommendations import mean_runtimes, view_recommendations
 from controlplane.web import htmx
 from controlplane.web.auth import role_required
 from controlplane.web.charts import HEIGHT, WIDTH, sparkline_points
@@ -49,8 +51,11 @@ def _page_or_partial(page: str, partial: str, **context: Any) -> Response:
 @bp.get("/queues")
 @role_required("viewer")
 def queues() -> Response:
-    view = fleet_view(current_app.extensions["controlplane"], sparklines=True)
-    return _page_or_partial("queues.html", "_queues.html", fleet=view)
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services, sparklines=True)
+    runtimes = mean_runtimes(metrics_of(current_app).source.task_counters().runtime)
+    recommended = view_recommendations(services, view, runtimes)
+    return _page_or_partial("queues.html", "_queues.html", fleet=view, recommended=recommended)
 
 
 @bp.get("/workers")

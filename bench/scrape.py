@@ -1,0 +1,239 @@
+"""What a Prometheus scrape of /metrics costs, beside what celery-exporter pays per scrape.
+
+    .venv/bin/python bench/scrape.py [--queues 500] [--workers 200] [--task-names 300]
+        [--hosts-per-task 2] [--tasks 12000] [--scrapes 40] [--inspect-workers 3]
+        [--inspect-runs 5]
+
+Cases, each a median over `--scrapes` GET /metrics over HTTP (waitress, as `serve` runs it),
+every scrape reading afresh (no cache between scrapes, as with Prometheus every 15 s):
+
+- `controlplane`: as in `controlplane up`, the event ingester's counters and the leading
+  scheduler's latest sample in memory;
+- `controlplane_serve`: a `serve` replica, the sample and the task counters from the database.
+
+The fleet is loaded into SQLite: `--queues` sampled queues, `--workers` online workers (each
+consuming a few queues, every task registered), `--task-names` task names each run by
+`--hosts-per-task` workers, `--tasks` task rows over the last hour. Metrics `median_ms` and
+`bytes` (the exposition's size).
+
+`inspect_broadcast`: `inspect().stats()` then `inspect().active_queues()` with the default
+1 s timeout, as celery-exporter sends them on every scrape, against `--inspect-workers` real
+workers on a private redis-server: `median_ms` and `bytes` (the replies as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from controlplane import db
+from controlplane.celery_app import make_celery
+from controlplane.config import Settings
+from controlplane.embedded import EmbeddedRedis, free_port
+from controlplane.metrics.task_totals import DatabaseCounters, seeded_stats
+from controlplane.metrics.view import metrics_of
+from controlplane.models import FleetStatus, QueueSample, Task, Worker
+from controlplane.recommendations import recommender_of
+from controlplane.services import Services, build_services
+from controlplane.snapshot import read_latest
+from controlplane.web import create_app
+
+STATES = ["SUCCESS"] * 90 + ["FAILURE"] * 5 + ["RETRY", "STARTED", "RECEIVED", "PENDING", "REVOKED"]
+
+
+def emit(case: str, metric: str, value: float, unit: str, **extra: Any) -> None:
+    line = {"bench": "scrape", "case": case, "metric": metric, "value": round(value, 3)}
+    line.update(unit=unit, **extra)
+    print(json.dumps(line), flush=True)
+
+
+def queue_name(index: int) -> str:
+    return f"queue-{index:03d}"
+
+
+def fill(services: Services, options: argparse.Namespace) -> None:
+    """Workers, one sample of every queue, and task history over the last hour."""
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    names = [f"proj.tasks.module_{i % 17}.job_{i:03d}" for i in range(options.task_names)]
+    consumers: dict[int, list[str]] = {}
+    workers = []
+    for index in range(options.workers):
+        hostname = f"celery@worker-{index:03d}-7d9f8b6c5-x2k4p"
+        queues = sorted({(index + k * options.workers) % options.queues for k in range(3)})
+        for queue in queues:
+            consumers.setdefault(queue, []).append(hostname)
+        workers.append(
+            {
+                "hostname": hostname, "status": "online", "last_heartbeat": now,
+                "online_at": now - timedelta(hours=1), "freq": 600.0, "active": rng.randrange(4),
+                "processed": rng.randrange(10_000), "concurrency": 4, "pid": 1000 + index,
+                "queues": json.dumps([queue_name(q) for q in queues]),
+                "registered": json.dumps(names), "software": "py-celery 5.5.3 Linux",
+                "inspected_at": now, "updated_at": now,
+            }
+        )  # fmt: skip
+    samples = [
+        {
+            "queue": queue_name(q), "sampled_at": now, "ready": rng.randrange(50),
+            "unacked": rng.randrange(8), "scheduled": 0, "consumers": len(consumers.get(q, [])),
+            "rate_in": rng.random(), "rate_out": rng.random(), "oldest_waiting_at": None,
+        }
+        for q in range(options.queues)
+    ]  # fmt: skip
+    tasks = []
+    per_name = max(1, options.tasks // len(names))
+    for index, name in enumerate(names):
+        queue = index % options.queues
+        hosts = consumers.get(queue) or [workers[index % len(workers)]["hostname"]]
+        hosts = (hosts * options.hosts_per_task)[: options.hosts_per_task]
+        for n in range(per_name):
+            stamp = now - timedelta(seconds=rng.uniform(0, 3600))
+            state = rng.choice(STATES)
+            runtime = rng.expovariate(4.0)
+            done = state in ("SUCCESS", "FAILURE", "REVOKED")
+            tasks.append(
+                {
+                    "task_id": str(uuid.UUID(int=rng.getrandbits(128))), "name": name,
+                    "state": state, "queue": queue_name(queue), "worker": hosts[n % len(hosts)],
+                    "args": "[]", "kwargs": "{}", "args_incomplete": False,
+                    "retries": 1 if state == "RETRY" else 0, "first_seen_at": stamp,
+                    "sent_at": stamp, "received_at": stamp + timedelta(milliseconds=5),
+                    "started_at": None if state in ("PENDING", "RECEIVED") else stamp
+                    + timedelta(milliseconds=20),
+                    "finished_at": stamp + timedelta(seconds=runtime) if done else None,
+                    "runtime": runtime if state == "SUCCESS" else None,
+                    "queue_wait": 0.02 if state not in ("PENDING", "RECEIVED") else None,
+                    "exception": f"ValueError('row {n}')" if state == "FAILURE" else None,
+                    "updated_at": stamp,
+                }
+            )  # fmt: skip
+    with services.engine.begin() as connection:
+        connection.execute(insert(Worker), workers)
+        connection.execute(insert(QueueSample), samples)
+        connection.execute(
+            insert(FleetStatus),
+            [{"id": 1, "sampler": "bench", "last_sample_at": now, "updated_at": now}],
+        )
+        for start in range(0, len(tasks), 5000):
+            connection.execute(insert(Task), tasks[start : start + 5000])
+
+
+def scrape_times(services: Services, scrapes: int) -> tuple[list[float], int]:
+    """Median-able timings of GET /metrics over HTTP, and the size of the last answer."""
+    app = create_app(services)
+    metrics_of(app).source.database_counters = DatabaseCounters(services.engine, ttl=0.0)
+    recommender_of(services).history_ttl = 0.0  # every scrape queries afresh
+    port = free_port()
+    server = __import__("waitress").create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings, size = [], 0
+    try:
+        for index in range(scrapes + 3):
+            started = time.perf_counter()
+            connection.request("GET", "/metrics")
+            response = connection.getresponse()
+            body = response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                raise SystemExit(f"/metrics answered {response.status}: {body[:300]!r}")
+            if index >= 3:  # the first ones warm the caches of SQLAlchemy and the templates
+                timings.append(elapsed)
+            size = len(body)
+    finally:
+        connection.close()
+        time.sleep(0.2)  # let waitress finish the last response before its sockets close
+        server.close()
+    return timings, size
+
+
+def inspect_broadcast(redis_url: str, workers: int, runs: int, log_dir: Path) -> None:
+    from tests.conftest import start_worker
+
+    started = [start_worker(redis_url, (f"bench-{i}",), log_dir, concurrency=1)
+               for i in range(workers)]  # fmt: skip
+    app = make_celery(Settings(broker_url=redis_url))
+    try:
+        timings, size = [], 0
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            stats = app.control.inspect().stats() or {}
+            queues = app.control.inspect().active_queues() or {}
+            timings.append((time.perf_counter() - t0) * 1000)
+            size = len(json.dumps([stats, queues], default=str))
+            if len(stats) != workers or len(queues) != workers:
+                raise SystemExit(f"only {len(stats)}/{len(queues)} of {workers} workers answered")
+        emit("inspect_broadcast", "median_ms", statistics.median(timings), "ms", workers=workers)
+        emit("inspect_broadcast", "bytes", size, "B", workers=workers)
+    finally:
+        app.close()
+        for worker in started:
+            worker.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--queues", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=200)
+    parser.add_argument("--task-names", type=int, default=300)
+    parser.add_argument("--hosts-per-task", type=int, default=2)
+    parser.add_argument("--tasks", type=int, default=12_000)
+    parser.add_argument("--scrapes", type=int, default=40)
+    parser.add_argument("--inspect-workers", type=int, default=3)
+    parser.add_argument("--inspect-runs", type=int, default=5)
+    parser.add_argument("--cases", default="controlplane,controlplane_serve,inspect_broadcast")
+    options = parser.parse_args()
+    cases = options.cases.split(",")
+    size = {
+        "queues": options.queues, "workers": options.workers,
+        "task_names": options.task_names, "tasks": options.tasks,
+    }  # fmt: skip
+
+    with EmbeddedRedis() as redis_server, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            broker_url=redis_server.url,
+            database_url=f"sqlite:///{Path(tmp) / 'scrape.db'}",
+            queues=(),
+            secret_key="bench",
+        )
+        services = build_services(settings)
+        db.upgrade(services.engine)
+        fill(services, options)
+        for case in ("controlplane", "controlplane_serve"):
+            if case not in cases:
+                continue
+            services.cache.clear()
+            # `up` runs the ingester and the leading scheduler in the process: counters and
+            # the latest sample are in memory. A `serve` replica reads both from the database.
+            in_memory = case == "controlplane"
+            services.ingest_stats = seeded_stats(services.engine) if in_memory else None
+            services.latest.clear()
+            if in_memory:
+                with db.session_scope(services.sessions) as session:
+                    services.latest.publish(read_latest(session))
+            timings, body = scrape_times(services, options.scrapes)
+            emit(case, "median_ms", statistics.median(timings), "ms", **size)
+            emit(case, "bytes", body, "B", **size)
+        services.close()
+        if "inspect_broadcast" in cases:
+            inspect_broadcast(
+                redis_server.url, options.inspect_workers, options.inspect_runs, Path(tmp)
+            )
+
+
+if __name__ == "__main__":
+    main()

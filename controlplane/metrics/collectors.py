@@ -1,0 +1,285 @@
+"""The collectors: each `collect()` builds fresh families from one `Reading`.
+
+Names, types and labels are the contract in deploy/METRICS.md: `celery_*` as
+danihodovic/celery-exporter exports them (so its dashboards and alerts keep working), and
+`controlplane_*` for what only we know. No family is a module-level global: a collector is
+given a function returning the scrape's `Reading` and is registered in the registry it is
+handed (`register_collectors`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from itertools import accumulate
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import CollectorRegistry
+
+from controlplane.events.stats import BUCKETS, Histogram
+from controlplane.metrics.families import CounterFamily, Family, GaugeFamily, HistogramFamily
+from controlplane.metrics.labels import (
+    OTHER,
+    LabelPolicy,
+    TaskLabels,
+    bounded,
+    top_exceptions,
+)
+from controlplane.metrics.reading import Reading
+
+ReadFn = Callable[[], Reading]
+TASK_LABELS = ("name", "hostname", "queue_name")
+QUEUE_LABEL = ("queue_name",)
+
+# kind (as the ingester counts it) -> (family name, help)
+TASK_COUNTERS = (
+    ("sent", "celery_task_sent", "Tasks published (task-sent events)."),
+    ("received", "celery_task_received", "Tasks a worker received."),
+    ("started", "celery_task_started", "Tasks a worker started."),
+    ("succeeded", "celery_task_succeeded", "Tasks that succeeded."),
+    ("rejected", "celery_task_rejected", "Tasks a worker rejected."),
+    ("revoked", "celery_task_revoked", "Tasks revoked."),
+    ("retried", "celery_task_retried", "Task retries."),
+)
+
+
+class _Collector:
+    def __init__(self, read: ReadFn) -> None:
+        self.read = read
+
+    def describe(self) -> list[Metric]:
+        return []  # nothing to check at registration: names are fixed and never clash
+
+    def collect(self) -> Iterator[Family]:
+        raise NotImplementedError
+
+
+class _Relabel(dict[tuple[str, str, str], TaskLabels | None]):
+    """The policy's label for each raw label tuple, worked out once per scrape."""
+
+    def __init__(self, policy: LabelPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def __missing__(self, labels: tuple[str, str, str]) -> TaskLabels | None:
+        key = self[labels] = self.policy.task(labels)
+        return key
+
+
+_KIND_INDEX = {kind: index for index, (kind, _, _) in enumerate(TASK_COUNTERS)}
+
+
+class TaskCollector(_Collector):
+    """celery_task_* counters and histograms, with bounded labels."""
+
+    def collect(self) -> Iterator[Family]:
+        reading = self.read()
+        relabel = _Relabel(reading.labels)
+        counters = reading.counters
+        kinds: dict[TaskLabels, list[int]] = {}
+        width = len(TASK_COUNTERS)
+        for labels, counts in counters.task_events.items():
+            key = relabel[labels]
+            if key is None:
+                continue
+            totals = kinds.get(key)
+            if totals is None:
+                totals = kinds[key] = [0] * width
+            for kind, count in counts.items():
+                index = _KIND_INDEX.get(kind)
+                if index is not None:
+                    totals[index] += count
+        keys = sorted(kinds)
+        for index, (_, name, doc) in enumerate(TASK_COUNTERS):
+            family = CounterFamily(name, doc, TASK_LABELS)
+            # zeros too: a ratio between two kinds needs both series present
+            family.rows = [(key, kinds[key][index]) for key in keys]
+            yield family
+        yield self._failures(reading, relabel)
+        yield _histogram(
+            "celery_task_runtime",
+            "Seconds from the start of a task to its success.",
+            relabel,
+            counters.runtime,
+        )
+        yield _histogram(
+            "celery_task_queue_wait_time",
+            "Seconds from publish (or receipt) to start, ETA delay excluded.",
+            relabel,
+            counters.queue_wait,
+        )
+
+    @staticmethod
+    def _failures(reading: Reading, relabel: _Relabel) -> Family:
+        by_type: Counter[str] = Counter()
+        for (*_, exception), count in reading.counters.failures.items():
+            by_type[exception] += count
+        shown = top_exceptions(by_type)
+        failed: Counter[tuple[str, str, str, str]] = Counter()
+        for (name, host, queue, exception), count in reading.counters.failures.items():
+            labels = relabel[(name, host, queue)]
+            if labels is not None:
+                exception = bounded(exception) if exception in shown or not exception else OTHER
+                failed[(labels[0], labels[1], exception, labels[2])] += count
+        family = CounterFamily(
+            "celery_task_failed",
+            "Tasks that failed, by exception type.",
+            ("name", "hostname", "exception", "queue_name"),
+        )
+        family.rows = [(key, failed[key]) for key in sorted(failed)]
+        return family
+
+
+def _histogram(
+    name: str, doc: str, relabel: _Relabel, table: dict[tuple[str, str, str], Histogram]
+) -> HistogramFamily:
+    merged: dict[TaskLabels, tuple[list[int], float]] = {}
+    for labels, histogram in table.items():
+        key = relabel[labels]
+        if key is None or not histogram.count:
+            continue
+        if key in merged:
+            counts, total = merged[key]
+            merged[key] = ([a + b for a, b in zip(counts, histogram.counts, strict=True)],
+                           total + histogram.sum)  # fmt: skip
+        else:
+            merged[key] = (histogram.counts, histogram.sum)
+    family = HistogramFamily(name, doc, TASK_LABELS, BUCKETS)
+    family.rows = [
+        (key, list(accumulate(merged[key][0])), merged[key][1]) for key in sorted(merged)
+    ]
+    return family
+
+
+class WorkerCollector(_Collector):
+    """celery_worker_up and celery_worker_tasks_active (summed when hostnames are collapsed)."""
+
+    def collect(self) -> Iterator[Family]:
+        reading = self.read()
+        up: Counter[str] = Counter()
+        active: Counter[str] = Counter()
+        for worker in reading.workers:
+            host = reading.labels.hostname(worker.hostname)
+            if host is None:
+                continue
+            up[host] += 1 if worker.alive else 0
+            active[host] += worker.active if worker.alive else 0
+        up_family = GaugeFamily(
+            "celery_worker_up", "1 while the worker sends heartbeats, 0 once missed.", ("hostname",)
+        )
+        active_family = GaugeFamily(
+            "celery_worker_tasks_active", "Tasks the worker is running.", ("hostname",)
+        )
+        for host in sorted(up):
+            up_family.add((host,), up[host])
+            active_family.add((host,), active[host])
+        yield up_family
+        yield active_family
+
+
+class QueueCollector(_Collector):
+    """Depth, consumers, rates and the recommended workers per queue; broker reachability."""
+
+    GAUGES = (
+        ("celery_queue_length", "Messages waiting in the broker, all priorities summed.",
+         lambda q: q.ready),
+        ("celery_active_consumer_count", "Consumers attached to the queue.",
+         lambda q: q.consumers),
+        ("celery_active_worker_count", "Online workers consuming from the queue.",
+         lambda q: q.workers),
+        ("celery_active_process_count", "Pool processes of the workers consuming the queue.",
+         lambda q: q.processes),
+        ("controlplane_queue_ready", "Messages ready for a worker (all priorities).",
+         lambda q: q.ready),
+        ("controlplane_queue_reserved",
+         "Messages delivered to workers and not acknowledged (prefetched, due ETA tasks).",
+         lambda q: q.reserved),
+        ("controlplane_queue_scheduled", "ETA/countdown tasks held by workers, not yet due.",
+         lambda q: q.scheduled),
+        ("controlplane_queue_oldest_waiting_seconds",
+         "Age of the oldest task sent and not started (0 when none).",
+         lambda q: q.oldest_waiting_seconds),
+        ("controlplane_queue_arrival_rate", "Tasks/s sent to the queue over the last 30 s.",
+         lambda q: q.arrival_rate),
+        ("controlplane_queue_completion_rate", "Tasks/s finished over the last 30 s.",
+         lambda q: q.completion_rate),
+        ("controlplane_queue_desired_workers",
+         "Recommended workers, held for the scale-down window.",
+         lambda q: q.desired.workers if q.desired is not None else None),
+    )  # fmt: skip
+
+    def collect(self) -> Iterator[Family]:
+        reading = self.read()
+        labelled = [((bounded(queue.name),), queue) for queue in reading.queues]
+        for name, doc, value_of in self.GAUGES:
+            family = GaugeFamily(name, doc, QUEUE_LABEL)
+            rows = [(labels, value_of(queue)) for labels, queue in labelled]
+            # unknown (reserved on AMQP): no series rather than a 0 that would be a lie
+            family.rows = [(labels, value) for labels, value in rows if value is not None]
+            yield family
+        broker = GaugeFamily("controlplane_broker_up", "1 when the last broker sample succeeded.")
+        broker.add((), 1 if reading.broker_up else 0)
+        yield broker
+
+
+class IngestCollector(_Collector):
+    """How the event ingestion goes: written, lost, gaps, lag."""
+
+    def collect(self) -> Iterator[Family]:
+        ingest = self.read().ingest
+        if ingest.events_ingested is not None:
+            written = CounterFamily(
+                "controlplane_events_ingested", "Events written to the database."
+            )
+            written.add((), ingest.events_ingested)
+            yield written
+        lost = CounterFamily(
+            "controlplane_events_lost", "Events known to be missed (estimated from gaps)."
+        )
+        lost.add((), ingest.events_lost)
+        gaps = CounterFamily(
+            "controlplane_ingest_gaps", "Times the event stream was cut and events may be lost."
+        )
+        gaps.add((), ingest.gaps)
+        lag = GaugeFamily(
+            "controlplane_ingest_lag_seconds",
+            "How far the database is behind the event stream (0 when caught up).",
+        )
+        lag.add((), round(ingest.lag_seconds, 3))
+        yield from (lost, gaps, lag)
+
+
+class AuditCollector(_Collector):
+    """Each audited project's offload coverage and endpoints still running work inline."""
+
+    def collect(self) -> Iterator[Family]:
+        audits = self.read().audits
+        coverage = GaugeFamily(
+            "controlplane_audit_coverage_ratio",
+            "Share of the project's endpoints with work worth offloading that hand it to Celery.",
+            ("project",),
+        )
+        inline = GaugeFamily(
+            "controlplane_audit_inline_endpoints",
+            "Endpoints that still run heavy work inside the request.",
+            ("project",),
+        )
+        for audit in sorted(audits, key=lambda a: a.project):
+            project = (bounded(audit.project),)
+            if audit.coverage_ratio is not None:
+                coverage.add(project, audit.coverage_ratio)
+            if audit.inline_endpoints is not None:
+                inline.add(project, audit.inline_endpoints)
+        yield coverage
+        yield inline
+
+
+COLLECTORS = (TaskCollector, WorkerCollector, QueueCollector, IngestCollector, AuditCollector)
+
+
+def register_collectors(registry: CollectorRegistry, read: ReadFn) -> list[_Collector]:
+    """Register every collector, all reading through `read`, in `registry`."""
+    collectors: list[_Collector] = [cls(read) for cls in COLLECTORS]
+    for collector in collectors:
+        registry.register(collector)
+    return collectors

@@ -1,0 +1,330 @@
+"""Task counters rebuilt from the database, so a restart does not reset the series to zero.
+
+Rows count as `controlplane.events.stats_from_database` counts them (a test keeps the two
+equal): each row once per transition it shows (sent_at, received_at, started_at set, and its
+final state), retries add `retries`, the histograms get the stored runtime of a succeeded
+task and the queue wait of a started one. That function reads every row into Python; here
+SQL does the counting (GROUP BY name, worker, queue), and only once per row:
+
+- A row that finished (finished_at set: SUCCESS, FAILURE, REVOKED never change again) more
+  than `SETTLE_SECONDS` before the newest event the ingesters wrote is *settled*: it is added
+  to a running total once, found by an index range on finished_at.
+- The rest (not finished, or finished recently) is counted again at each refresh: in-flight
+  work and the last couple of minutes, whatever the size of the history.
+
+So a refresh costs two small grouped queries, and the counters stay monotonic even while
+retention deletes old rows.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
+
+from controlplane.clock import as_utc, utcnow
+from controlplane.events.stats import BUCKETS, Histogram, IngestSnapshot, IngestStats
+from controlplane.events.stats import exception_type as exception_type_of
+from controlplane.models import EventGap, Ingester, Task
+
+SETTLE_SECONDS = 120.0  # a finished row this much older than the newest event is final
+REFRESH_TTL = 5.0  # seconds a replica reuses its counters between scrapes
+
+Labels = tuple[str, str, str]
+KINDS = ("sent", "received", "started", "retried", "succeeded", "failed", "revoked", "rejected")
+
+
+@dataclass
+class TaskTotals:
+    """Counts per (name, worker, queue): kinds, failures by exception type, two histograms.
+
+    `add` replaces a label set's Counter and Histogram instead of changing them, so snapshots
+    share them with the running total safely (and a refresh copies nothing it did not touch).
+    """
+
+    kinds: dict[Labels, Counter[str]] = field(default_factory=dict)
+    failures: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    runtime: dict[Labels, Histogram] = field(default_factory=dict)
+    queue_wait: dict[Labels, Histogram] = field(default_factory=dict)
+
+    def add(self, other: TaskTotals) -> None:
+        _add_kinds(self.kinds, other.kinds)
+        self.failures.update(other.failures)
+        for mine, theirs in ((self.runtime, other.runtime), (self.queue_wait, other.queue_wait)):
+            _add_histograms(mine, theirs)
+
+
+@dataclass(frozen=True)
+class GapTotals:
+    gaps: int = 0
+    missed: int = 0
+
+
+def _add_kinds(table: dict[Labels, Counter[str]], other: dict[Labels, Counter[str]]) -> None:
+    for labels, counts in other.items():
+        mine = table.get(labels)
+        table[labels] = counts.copy() if mine is None else mine + counts
+
+
+def _add_histograms(table: dict[Labels, Histogram], other: dict[Labels, Histogram]) -> None:
+    for labels, theirs in other.items():
+        mine = table.get(labels)
+        if mine is None:
+            table[labels] = theirs.copy()
+        else:
+            counts = [a + b for a, b in zip(mine.counts, theirs.counts, strict=True)]
+            table[labels] = Histogram(mine.buckets, counts, mine.sum + theirs.sum,
+                                      mine.count + theirs.count)  # fmt: skip
+
+
+# ---- the queries ---------------------------------------------------------------------------
+
+_FINITE = BUCKETS[:-1]
+
+
+def _histogram_columns(value: Any, observed: ColumnElement[bool]) -> list[ColumnElement[Any]]:
+    """Cumulative counts at each finite bound, then the count and the sum of `value`."""
+    return [
+        *(func.sum(case((and_(observed, value <= bound), 1), else_=0)) for bound in _FINITE),
+        func.sum(case((observed, 1), else_=0)),
+        func.coalesce(func.sum(case((observed, value), else_=0.0)), 0.0),
+    ]
+
+
+def _count_columns() -> list[ColumnElement[Any]]:
+    state = Task.state
+    succeeded = state == "SUCCESS"
+    return [
+        func.count(Task.sent_at),
+        func.count(Task.received_at),
+        func.count(Task.started_at),
+        func.coalesce(func.sum(Task.retries), 0),
+        func.sum(case((succeeded, 1), else_=0)),
+        func.sum(case((state == "FAILURE", 1), else_=0)),
+        func.sum(case((state == "REVOKED", 1), else_=0)),
+        func.sum(case((state == "REJECTED", 1), else_=0)),
+        *_histogram_columns(Task.runtime, and_(succeeded, Task.runtime.is_not(None))),
+        *_histogram_columns(
+            Task.queue_wait, and_(Task.started_at.is_not(None), Task.queue_wait.is_not(None))
+        ),
+    ]
+
+
+def _exception_head(connection: Connection) -> ColumnElement[Any]:
+    """The text before the first '(' of an exception repr: its type, cheaply grouped by."""
+    text = Task.exception
+    if connection.dialect.name == "postgresql":
+        cut = func.strpos(func.concat(text, "("), "(")
+    else:
+        cut = func.instr(text + "(", "(")
+    return func.substr(func.substr(text, 1, cut - 1), 1, 140)
+
+
+def count_rows(connection: Connection, where: ColumnElement[bool] | None = None) -> TaskTotals:
+    """The totals of the rows matching `where` (all rows when None), in two grouped queries."""
+    totals = TaskTotals()
+    # Grouped by expressions: grouping by the bare columns makes SQLite walk a whole index on
+    # name for its order instead of range-scanning finished_at (see queue_history.rates).
+    keys = (
+        func.coalesce(Task.name, ""),
+        func.coalesce(Task.worker, ""),
+        func.coalesce(Task.queue, ""),
+    )
+    query = select(*keys, *_count_columns()).group_by(*keys)
+    if where is not None:
+        query = query.where(where)
+    width = len(_FINITE)
+    for row in connection.execute(query):
+        labels: Labels = (row[0], row[1], row[2])
+        counts = Counter({kind: int(n) for kind, n in zip(KINDS, row[3:11], strict=True) if n})
+        if counts:
+            totals.kinds[labels] = counts
+        runtime = row[11 : 11 + width + 2]
+        wait = row[13 + width : 13 + 2 * width + 2]
+        for table, values in ((totals.runtime, runtime), (totals.queue_wait, wait)):
+            histogram = _histogram(values)
+            if histogram is not None:
+                table[labels] = histogram
+    head = _exception_head(connection)
+    failed = func.coalesce(Task.state, "") == "FAILURE"  # an expression, for the same reason
+    failures = (
+        select(*keys, head, func.count())
+        .where(failed if where is None else and_(failed, where))
+        .group_by(*keys, head)
+    )
+    for name, worker, queue, exception, count in connection.execute(failures):
+        totals.failures[(name or "", worker or "", queue or "", exception_type_of(exception))] += (
+            count
+        )
+    return totals
+
+
+_ROW_COLUMNS = (
+    Task.name, Task.worker, Task.queue, Task.state, Task.exception, Task.retries,
+    Task.sent_at, Task.received_at, Task.started_at, Task.runtime, Task.queue_wait,
+)  # fmt: skip
+_STATE_KINDS = {"SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "revoked",
+                "REJECTED": "rejected"}  # fmt: skip
+
+
+def tally_rows(connection: Connection, where: ColumnElement[bool]) -> TaskTotals:
+    """`count_rows` for a few rows: read them and count in Python.
+
+    Forty-odd CASE columns cost SQLite more per row than Python does; for the thousand rows
+    of a refresh this is several times faster, for a whole table `count_rows` is.
+    """
+    totals = TaskTotals()
+    kinds, failures = totals.kinds, totals.failures
+    for row in connection.execute(select(*_ROW_COLUMNS).where(where)):
+        name, worker, queue, state, exception, retries, sent, received, started, runtime, wait = row
+        labels: Labels = (name or "", worker or "", queue or "")
+        counts = kinds.get(labels)
+        if counts is None:
+            counts = kinds[labels] = Counter()
+        if sent is not None:
+            counts["sent"] += 1
+        if received is not None:
+            counts["received"] += 1
+        if started is not None:
+            counts["started"] += 1
+            if wait is not None:
+                _observe(totals.queue_wait, labels, wait)
+        if retries:
+            counts["retried"] += retries
+        kind = _STATE_KINDS.get(state)
+        if kind is not None:
+            counts[kind] += 1
+            if kind == "failed":
+                failures[(*labels, exception_type_of(exception))] += 1
+            elif kind == "succeeded" and runtime is not None:
+                _observe(totals.runtime, labels, runtime)
+        if not counts:
+            del kinds[labels]
+    return totals
+
+
+def _observe(table: dict[Labels, Histogram], labels: Labels, value: float) -> None:
+    histogram = table.get(labels)
+    if histogram is None:
+        histogram = table[labels] = Histogram()
+    histogram.observe(value)
+
+
+def _histogram(values: Sequence[Any]) -> Histogram | None:
+    *cumulative, count, total = values
+    count = int(count or 0)
+    if not count:
+        return None
+    cumulative = [int(n or 0) for n in cumulative] + [count]
+    counts = [cumulative[0]] + [b - a for a, b in zip(cumulative, cumulative[1:], strict=False)]
+    return Histogram(BUCKETS, counts, float(total or 0.0), count)
+
+
+def count_gaps(connection: Connection) -> GapTotals:
+    gaps, missed = connection.execute(
+        select(func.count(), func.coalesce(func.sum(EventGap.estimated_missed), 0))
+    ).one()
+    return GapTotals(int(gaps or 0), int(missed or 0))
+
+
+# ---- a replica's counters ------------------------------------------------------------------
+
+
+class DatabaseCounters:
+    """The task counters of a process without an ingester, refreshed at most every `ttl` s."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ttl: float = REFRESH_TTL,
+        settle_seconds: float = SETTLE_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self.settle_seconds = settle_seconds
+        self._lock = threading.Lock()
+        self._settled = TaskTotals()
+        self._settled_until: datetime | None = None  # rows finished before this are in _settled
+        self._snapshot: IngestSnapshot | None = None
+        self._taken = 0.0
+
+    def snapshot(self) -> IngestSnapshot:
+        with self._lock:
+            if self._snapshot is None or time.monotonic() - self._taken >= self.ttl:
+                self._snapshot = self._refresh(utcnow())
+                self._taken = time.monotonic()
+            return self._snapshot
+
+    def _refresh(self, now: datetime) -> IngestSnapshot:
+        with self.engine.connect() as connection:
+            horizon = self._horizon(connection, now)
+            if self._settled_until is None:  # the whole history, once: SQL counts it
+                self._settled.add(count_rows(connection, Task.finished_at < horizon))
+                self._settled_until = horizon
+            elif horizon > self._settled_until:
+                since = self._settled_until
+                newly = and_(Task.finished_at >= since, Task.finished_at < horizon)
+                self._settled.add(tally_rows(connection, newly))
+                self._settled_until = horizon
+            live = or_(Task.finished_at >= self._settled_until, Task.finished_at.is_(None))
+            recent = tally_rows(connection, live)
+            gaps = count_gaps(connection)
+        return snapshot_of(self._settled, gaps, recent)
+
+    def _horizon(self, connection: Connection, now: datetime) -> datetime:
+        """Settle up to SETTLE_SECONDS before the newest event written (or now, if sooner)."""
+        newest = as_utc(connection.execute(select(func.max(Ingester.last_event_at))).scalar())
+        reference = min(now, newest) if newest is not None else now
+        return reference - timedelta(seconds=self.settle_seconds)
+
+
+def snapshot_of(
+    totals: TaskTotals, gaps: GapTotals, plus: TaskTotals | None = None
+) -> IngestSnapshot:
+    """`totals` (and `plus`) in the shape of the ingester's own counters (no ingest figures)."""
+    kinds = dict(totals.kinds)  # the values are never changed once in a total (see `add`)
+    failures = dict(totals.failures)
+    runtime = dict(totals.runtime)
+    queue_wait = dict(totals.queue_wait)
+    if plus is not None:
+        _add_kinds(kinds, plus.kinds)
+        for key, count in plus.failures.items():
+            failures[key] = failures.get(key, 0) + count
+        _add_histograms(runtime, plus.runtime)
+        _add_histograms(queue_wait, plus.queue_wait)
+    return IngestSnapshot(
+        events_by_type={},
+        task_events=cast(dict[Labels, dict[str, int]], kinds),  # Counters are dicts
+        failures=failures,
+        runtime=runtime,
+        queue_wait=queue_wait,
+        events_ingested=0,
+        malformed={},
+        dropped=0,
+        gaps=gaps.gaps,
+        gap_missed_estimate=gaps.missed,
+        lag_s=None,
+        buffered_bytes=0,
+        last_event_at=None,
+    )
+
+
+def seeded_stats(engine: Engine) -> IngestStats:
+    """An ingester's counters starting from what the database holds (for `controlplane up`)."""
+    with engine.connect() as connection:
+        totals = count_rows(connection)
+        gaps = count_gaps(connection)
+    stats = IngestStats()
+    stats.task_events = {labels: Counter(counts) for labels, counts in totals.kinds.items()}
+    stats.failures = Counter(totals.failures)
+    stats.runtime = totals.runtime
+    stats.queue_wait = totals.queue_wait
+    stats.gaps = gaps.gaps
+    stats.gap_missed_estimate = gaps.missed
+    return stats
