@@ -59,18 +59,29 @@ _EMPTY: dict[str, Any] = {}
 class Env:
     """Resolution inside one function for one context."""
 
-    __slots__ = ("project", "module", "cls", "ctx", "lits", "types", "results", "function",
-                 "params")
+    __slots__ = (
+        "project",
+        "module",
+        "cls",
+        "ctx",
+        "lits",
+        "types",
+        "results",
+        "function",
+        "params",
+    )
 
-    def __init__(self, project: Project, module: str, cls: str, ctx: Ctx,
-                 params: list[str] | None = None) -> None:
+    def __init__(
+        self, project: Project, module: str, cls: str, ctx: Ctx, params: list[str] | None = None
+    ) -> None:
         self.project = project
         self.module = module
         self.cls = cls
         self.ctx: dict[str, Value] = dict(ctx) if ctx else _EMPTY
         self.lits: dict[str, Any] = {k: v[1] for k, v in ctx if v[0] == "lit"} if ctx else _EMPTY
-        self.types: dict[str, Target] = {
-            k: Target(v[1], v[2], v[3]) for k, v in ctx if v[0] == "t"} if ctx else _EMPTY
+        self.types: dict[str, Target] = (
+            {k: Target(v[1], v[2], v[3]) for k, v in ctx if v[0] == "t"} if ctx else _EMPTY
+        )
         self.results: dict[str, Target] = {}  # "helper()" -> what this call of it returned
         self.function = ""  # the method's name, when it is one
         self.params = params or []  # the function's own parameters
@@ -83,7 +94,7 @@ class Env:
                 return self.project.follow(self.types[base[1:]], ops, segments[1:])
             for key, target in self.results.items():
                 if name.startswith(key):
-                    rest = name[len(key):]
+                    rest = name[len(key) :]
                     if not rest:
                         return target
                     if rest[0] == ".":
@@ -121,11 +132,13 @@ class Arguments:
 
     def _collect(self, target: Target, facts: FunctionFacts) -> Uses:
         named = [p for p in facts.params if not p.startswith("*")]
-        if named and named[0] in ("self", "cls") and self.project.class_of(
-                target.module, target.name):
+        if (
+            named
+            and named[0] in ("self", "cls")
+            and self.project.class_of(target.module, target.name)
+        ):
             named = named[1:]
-        heads = {split_segment(v.split(".", 1)[0])[0][1:] for v in facts.returns
-                 if v[:1] == "~"}
+        heads = {split_segment(v.split(".", 1)[0])[0][1:] for v in facts.returns if v[:1] == "~"}
         forwarded: set[str] = set()
         extras = False
         for call in facts.calls:
@@ -141,11 +154,18 @@ class Arguments:
         blocks = [b for b in facts.blocks if b.cond is not None and b.kind in (WHEN, UNLESS)]
         for block in blocks:
             names_in(block.cond, conditions)
-        return Uses(frozenset(named), frozenset(heads), frozenset(forwarded),
-                    frozenset(conditions), extras, blocks)
+        return Uses(
+            frozenset(named),
+            frozenset(heads),
+            frozenset(forwarded),
+            frozenset(conditions),
+            extras,
+            blocks,
+        )
 
-    def bind(self, call: CallSite, target: Target, caller: Env,
-             known: dict[str, Value] | None = None) -> Ctx:
+    def bind(
+        self, call: CallSite, target: Target, caller: Env, known: dict[str, Value] | None = None
+    ) -> Ctx:
         """The context a call gives a project function it reaches (``known``: what the
         caller knows besides the arguments)."""
         if not call.args and not caller.ctx and not known:
@@ -156,8 +176,11 @@ class Arguments:
         facts = self.project.function(target)
         assert facts is not None
         positional = [p for p in facts.params if not p.startswith("*")]
-        if positional and positional[0] in ("self", "cls") and self.project.class_of(
-                target.module, target.name):
+        if (
+            positional
+            and positional[0] in ("self", "cls")
+            and self.project.class_of(target.module, target.name)
+        ):
             positional = positional[1:]
         raw: dict[str, Value] = dict(known) if known else {}
         forward = False
@@ -179,8 +202,12 @@ class Arguments:
 
     @staticmethod
     def wanted(uses: Uses, name: str) -> bool:
-        return (name in uses.heads or name in uses.forwarded or name in uses.conditions
-                or (uses.extras and name not in uses.named))
+        return (
+            name in uses.heads
+            or name in uses.forwarded
+            or name in uses.conditions
+            or (uses.extras and name not in uses.named)
+        )
 
     def value(self, value: Any, caller: Env) -> Value | None:
         if type(value) is list:
@@ -202,8 +229,11 @@ class Arguments:
         kept: dict[str, Value] = {}
         guards_only: list[str] = []
         for name, value in raw.items():
-            if ((value[0] == "t" and name in uses.heads) or name in uses.forwarded
-                    or (uses.extras and name not in uses.named)):
+            if (
+                (value[0] == "t" and name in uses.heads)
+                or name in uses.forwarded
+                or (uses.extras and name not in uses.named)
+            ):
                 kept[name] = value
             elif name in uses.conditions:
                 kept[name] = value

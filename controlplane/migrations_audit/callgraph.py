@@ -118,9 +118,16 @@ class CallGraph:
         self._walk(queue, parents, depth, found, [], max_depth, error_path=True)
         return found
 
-    def _walk(self, queue: deque[Node], parents: dict[Node, Node | None],
-              depth: dict[Node, int], found: list[Found],
-              errors: list[tuple[Node, Node]], max_depth: int, error_path: bool) -> None:
+    def _walk(
+        self,
+        queue: deque[Node],
+        parents: dict[Node, Node | None],
+        depth: dict[Node, int],
+        found: list[Found],
+        errors: list[tuple[Node, Node]],
+        max_depth: int,
+        error_path: bool,
+    ) -> None:
         visited = 0
         while queue and visited < MAX_NODES:
             node = queue.popleft()
@@ -130,8 +137,11 @@ class CallGraph:
                 continue
             if summary.sites:
                 via = self.chain(node, parents)
-                found.extend(Found(site, via) for site in summary.sites
-                             if not (error_path and site.kind in _DISPATCH_KINDS))
+                found.extend(
+                    Found(site, via)
+                    for site in summary.sites
+                    if not (error_path and site.kind in _DISPATCH_KINDS)
+                )
             if depth[node] >= max_depth:
                 continue
             for nxt in summary.edges:
@@ -198,8 +208,12 @@ class CallGraph:
         depth = [call.name.count("()") for call in calls]
         for index in sorted(range(len(calls)), key=depth.__getitem__):
             chain = chains[index]
-            if node.ctx and any(blocks[b].kind in (WHEN, UNLESS) and blocks[b].cond is not None
-                                and env.decided(blocks[b]) for b in chain):
+            if node.ctx and any(
+                blocks[b].kind in (WHEN, UNLESS)
+                and blocks[b].cond is not None
+                and env.decided(blocks[b])
+                for b in chain
+            ):
                 continue  # the caller's arguments rule this branch out
             kinds[index], targets[index] = self.classify(calls[index], env)
         dispatching_tries: set[int] = set()
@@ -207,8 +221,10 @@ class CallGraph:
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
             if not tries:
                 continue
-            if kind == DISPATCH or (kind == "edge" and any(
-                    (s := self.summary(n)) is not None and s.dispatches for n in found)):
+            if kind == DISPATCH or (
+                kind == "edge"
+                and any((s := self.summary(n)) is not None and s.dispatches for n in found)
+            ):
                 dispatching_tries.update(tries)
 
         fallback_noted: set[int] = set()
@@ -229,8 +245,7 @@ class CallGraph:
                 if excepts and not any(blocks[b].kind == TRY for b in chain):
                     continue  # enqueued only when something failed: not a normal path
                 summary.sites.append(self.site(DISPATCH, relpath, call))
-                guard = next((blocks[b] for b in chain
-                              if blocks[b].kind in (GUARD, UNGUARD)), None)
+                guard = next((blocks[b] for b in chain if blocks[b].kind in (GUARD, UNGUARD)), None)
                 if guard is not None:
                     summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
             elif kind == BACKGROUND:
@@ -261,9 +276,9 @@ class CallGraph:
         raw = self.line_text(relpath, call.line).encode("utf-8", "replace")
         try:
             if call.end_col > 0 and call.end_col - call.col <= 100:
-                text = raw[call.col:call.end_col].decode("utf-8")
+                text = raw[call.col : call.end_col].decode("utf-8")
             elif call.func_end > 0:
-                text = raw[call.col:call.func_end].decode("utf-8") + "(...)"
+                text = raw[call.col : call.func_end].decode("utf-8") + "(...)"
             else:
                 text = ""
         except UnicodeDecodeError:
@@ -343,8 +358,7 @@ class CallGraph:
         if len(candidates) <= MAX_DUCK_CANDIDATES or len(candidates) > MAX_OVERRIDES * 2:
             return candidates if len(candidates) <= MAX_DUCK_CANDIDATES else []
         owners = [(c.module, project.class_of(c.module, c.name)) for c in candidates]
-        declared = [o for o in owners if all(
-            o in project.mro(m, q) for m, q in owners)]
+        declared = [o for o in owners if all(o in project.mro(m, q) for m, q in owners)]
         return candidates if declared else []
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
@@ -359,11 +373,14 @@ class CallGraph:
             facts = project.function(target)
             if facts is None:
                 return False
-            return any(d.tail in TASK_DECORATORS for d in facts.decorators) or \
-                markers.task_named(f"{target.module}.{target.name}")
+            return any(d.tail in TASK_DECORATORS for d in facts.decorators) or markers.task_named(
+                f"{target.module}.{target.name}"
+            )
         if target.kind in ("C", "I"):
-            return any(base.startswith("celery") and base.rstrip("()").endswith("Task")
-                       for base in project.external_bases(target.module, target.name))
+            return any(
+                base.startswith("celery") and base.rstrip("()").endswith("Task")
+                for base in project.external_bases(target.module, target.name)
+            )
         if target.kind == "X":
             return plausible_task_name(target.name) or markers.task_named(target.name)
         return False
@@ -382,7 +399,8 @@ class CallGraph:
         base, _, tail = call.name.rpartition(".")
         # save(update_fields=[...]) only updates: in the save code, self.pk is set
         updates = tail in SAVE_TAILS and ("created", literal(False)) in signal_context(
-            call, tail, Write(), env.lits)
+            call, tail, Write(), env.lits
+        )
         known = {HAS_PK: literal(True)} if updates else None
         out: list[Node] = []
         if resolved is not None:

@@ -37,8 +37,16 @@ class _Present:
 _PRESENT: Any = _Present()
 _UNKNOWN_NODE = ["?"]
 _OPS: dict[type, str] = {
-    ast.Eq: "==", ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in",
-    ast.NotIn: "not in", ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
 }
 _MAX_NODES = 24  # longer tests are kept as unknown: a guard is short
 
@@ -71,8 +79,11 @@ class _Translator:
             value = expr.value  # type: ignore[attr-defined]
             return ["k", value] if _literal(value) else _UNKNOWN_NODE
         if kind in (ast.List, ast.Tuple, ast.Set):
-            items = [e.value for e in expr.elts  # type: ignore[attr-defined]
-                     if isinstance(e, ast.Constant) and _literal(e.value)]
+            items = [
+                e.value
+                for e in expr.elts  # type: ignore[attr-defined]
+                if isinstance(e, ast.Constant) and _literal(e.value)
+            ]
             if len(items) == len(expr.elts):  # type: ignore[attr-defined]
                 return ["k", items]
             return _UNKNOWN_NODE
@@ -85,9 +96,7 @@ class _Translator:
             return self.compare(expr, depth)  # type: ignore[arg-type]
         if kind is ast.Call:
             return self.call(expr, depth)  # type: ignore[arg-type]
-        if (kind is ast.Attribute and expr.attr in ("id", "pk")  # type: ignore[attr-defined]
-                and isinstance(expr.value, ast.Name)  # type: ignore[attr-defined]
-                and expr.value.id == "self"):  # type: ignore[attr-defined]
+        if _self_pk(expr):
             self.useful = True
             return ["pk"]
         return _UNKNOWN_NODE
@@ -108,27 +117,44 @@ class _Translator:
         if isinstance(func, ast.Name) and func.id in ("len", "bool") and len(expr.args) == 1:
             inner = self.node(expr.args[0], depth)
             return ["len", inner] if func.id == "len" else inner
-        if (isinstance(func, ast.Attribute) and func.attr in ("changed", "has_changed")
-                and isinstance(func.value, ast.Attribute)
-                and isinstance(func.value.value, ast.Name)
-                and func.value.value.id in self.params):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("changed", "has_changed")
+            and isinstance(func.value, ast.Attribute)
+            and isinstance(func.value.value, ast.Name)
+            and func.value.value.id in self.params
+        ):
             holder, tracker = func.value.value.id, func.value.attr
             self.useful = True
             if func.attr == "changed" and not expr.args:
                 return ["chg", holder, tracker]
-            if (func.attr == "has_changed" and len(expr.args) == 1
-                    and isinstance(expr.args[0], ast.Constant)
-                    and isinstance(expr.args[0].value, str)):
+            if (
+                func.attr == "has_changed"
+                and len(expr.args) == 1
+                and isinstance(expr.args[0], ast.Constant)
+                and isinstance(expr.args[0].value, str)
+            ):
                 return ["hc", holder, tracker, expr.args[0].value]
         return _UNKNOWN_NODE
+
+
+def _self_pk(expr: ast.expr) -> bool:
+    """``self.id`` or ``self.pk``."""
+    return (
+        isinstance(expr, ast.Attribute)
+        and expr.attr in ("id", "pk")
+        and isinstance(expr.value, ast.Name)
+        and expr.value.id == "self"
+    )
 
 
 def _literal(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def condition(test: ast.expr, params: frozenset[str],
-              assigned: Mapping[str, ast.expr]) -> list[Any] | None:
+def condition(
+    test: ast.expr, params: frozenset[str], assigned: Mapping[str, ast.expr]
+) -> list[Any] | None:
     """The test as a condition tree, or None when no argument can decide it."""
     translator = _Translator(params, assigned)
     tree = translator.node(test)
@@ -234,8 +260,9 @@ def evaluate(tree: list[Any], values: Mapping[str, Any], tracked: Tracked) -> An
         inner = evaluate(tree[1], values, tracked)
         return len(inner) if isinstance(inner, tuple | str) else UNKNOWN
     if head == "cmp":
-        return _compare(tree[1], evaluate(tree[2], values, tracked),
-                        evaluate(tree[3], values, tracked))
+        return _compare(
+            tree[1], evaluate(tree[2], values, tracked), evaluate(tree[3], values, tracked)
+        )
     if head in ("chg", "hc"):
         changed = _changed(tree[1], tree[2], values, tracked)
         if changed is UNKNOWN or head == "chg":
@@ -244,8 +271,7 @@ def evaluate(tree: list[Any], values: Mapping[str, Any], tracked: Tracked) -> An
     return UNKNOWN
 
 
-def _boolean(is_and: bool, items: list[Any], values: Mapping[str, Any],
-             tracked: Tracked) -> Any:
+def _boolean(is_and: bool, items: list[Any], values: Mapping[str, Any], tracked: Tracked) -> Any:
     unknown = False
     last: Any = None
     for item in items:

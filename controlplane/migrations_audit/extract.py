@@ -51,10 +51,17 @@ _WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception"})
 # Calls that wait for the handles passed to them.
 _WAIT_FUNCS = frozenset({"gather", "wait", "as_completed", "wait_for", "shield"})
 # ``with X() as h``: leaving the block waits for everything submitted through ``h``.
-_WAITING_CONTEXTS = frozenset({
-    "ThreadPoolExecutor", "ProcessPoolExecutor", "Pool", "ThreadPool", "TaskGroup",
-    "create_task_group", "open_nursery",
-})
+_WAITING_CONTEXTS = frozenset(
+    {
+        "ThreadPoolExecutor",
+        "ProcessPoolExecutor",
+        "Pool",
+        "ThreadPool",
+        "TaskGroup",
+        "create_task_group",
+        "open_nursery",
+    }
+)
 _SETTINGLIKE = re.compile(
     r"(?i)settings|config|conf$|environ|getenv|feature|flag|celery|eager|broker|^use_|enable"
 )
@@ -62,20 +69,67 @@ _ALLCAPS = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 _WORDS: dict[str, bool] = {}
 # Methods of dicts, lists, strings and sets. Called on a local of unknown type they tell the
 # analysis nothing, and they are a large share of all calls, so they are not stored.
-_CONTAINER_METHODS = frozenset({
-    "get", "items", "keys", "values", "setdefault", "update", "pop", "popitem", "append",
-    "extend", "insert", "remove", "clear", "copy", "sort", "reverse", "index", "count", "add",
-    "discard", "union", "intersection", "difference", "format", "join", "split", "rsplit",
-    "strip", "lstrip", "rstrip", "lower", "upper", "replace", "startswith", "endswith",
-    "encode", "decode", "splitlines", "title", "isdigit", "isalpha", "zfill", "find",
-    "partition", "rpartition", "format_map", "issubset", "issuperset", "isoformat",
-    "strftime", "total_seconds",
-})
+_CONTAINER_METHODS = frozenset(
+    {
+        "get",
+        "items",
+        "keys",
+        "values",
+        "setdefault",
+        "update",
+        "pop",
+        "popitem",
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "clear",
+        "copy",
+        "sort",
+        "reverse",
+        "index",
+        "count",
+        "add",
+        "discard",
+        "union",
+        "intersection",
+        "difference",
+        "format",
+        "join",
+        "split",
+        "rsplit",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "replace",
+        "startswith",
+        "endswith",
+        "encode",
+        "decode",
+        "splitlines",
+        "title",
+        "isdigit",
+        "isalpha",
+        "zfill",
+        "find",
+        "partition",
+        "rpartition",
+        "format_map",
+        "issubset",
+        "issuperset",
+        "isoformat",
+        "strftime",
+        "total_seconds",
+    }
+)
 _TRACKERS = frozenset({"FieldTracker", "ModelTracker"})
 _OPAQUE = ast.Name(id="~")  # a local bound to something a condition cannot read
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
-                          "log"})
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
 
 
 def _settinglike(word: str) -> bool:
@@ -115,9 +169,21 @@ class _Extractor(FastVisitor):
     def __init__(self, relpath: str, lines: int) -> None:
         module, is_package = module_name(relpath)
         self.facts = ModuleFacts(
-            relpath=relpath, module=module, is_package=is_package, lines=lines, imports={},
-            star_imports=[], assigns={}, ctors={}, lits={}, functions={}, classes={},
-            route_calls=[], urllists={}, signals=[], eager=[],
+            relpath=relpath,
+            module=module,
+            is_package=is_package,
+            lines=lines,
+            imports={},
+            star_imports=[],
+            assigns={},
+            ctors={},
+            lits={},
+            functions={},
+            classes={},
+            route_calls=[],
+            urllists={},
+            signals=[],
+            eager=[],
         )
         self.names = Names(self.facts)
         self.render = self.names.render
@@ -160,8 +226,9 @@ class _Extractor(FastVisitor):
                     value = stmt.value
                     if isinstance(target, ast.Name) and value is not None:
                         assigns[target.id] = value
-                        if isinstance(value, ast.Constant) and isinstance(value.value,
-                                                                          str | int | bool):
+                        if isinstance(value, ast.Constant) and isinstance(
+                            value.value, str | int | bool
+                        ):
                             self.facts.lits[target.id] = value.value
             elif isinstance(stmt, ast.If | ast.Try | ast.With):
                 inner = list(stmt.body) + list(getattr(stmt, "orelse", []))
@@ -179,9 +246,14 @@ class _Extractor(FastVisitor):
                 name = self.render(node.func)
                 if not name:
                     continue
-                out.append(Decorator(
-                    name + "()", node.lineno, [self.lit(a) for a in node.args],
-                    {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg}))
+                out.append(
+                    Decorator(
+                        name + "()",
+                        node.lineno,
+                        [self.lit(a) for a in node.args],
+                        {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg},
+                    )
+                )
             else:
                 name = self.render(node)
                 if name:
@@ -199,9 +271,13 @@ class _Extractor(FastVisitor):
         self.bind_nested(node.name, qualname)
         outer_cls = self.frame.cls
         facts = ClassFacts(
-            qualname=qualname, line=node.lineno,
+            qualname=qualname,
+            line=node.lineno,
             bases=[b for b in (self.render(base) for base in node.bases) if b],
-            decorators=self.decorators(node.decorator_list), methods=[], attrs={}, lits={},
+            decorators=self.decorators(node.decorator_list),
+            methods=[],
+            attrs={},
+            lits={},
             meta={},
         )
         self.facts.classes[qualname] = facts
@@ -227,8 +303,14 @@ class _Extractor(FastVisitor):
                         value = self.lit(stmt.value)
                         if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:
                             # FieldTracker(fields=[...]): the fields changed() can report
-                            value = next((self.lit(kw.value) for kw in value_node.keywords
-                                          if kw.arg == "fields"), None)
+                            value = next(
+                                (
+                                    self.lit(kw.value)
+                                    for kw in value_node.keywords
+                                    if kw.arg == "fields"
+                                ),
+                                None,
+                            )
                         if not isinstance(value, dict):
                             facts.lits[target.id] = value
                         note_eager(self.names, target.id, stmt.value, stmt.lineno)
@@ -244,17 +326,24 @@ class _Extractor(FastVisitor):
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         self.visit_function(node, None)
 
-    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef,
-                       cls: ClassFacts | None) -> None:
+    def visit_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: ClassFacts | None
+    ) -> None:
         qualname = ".".join([*self.qual, node.name])
         if cls is None:
             self.bind_nested(node.name, qualname)
         decorators = self.decorators(node.decorator_list)
         tails = {d.tail for d in decorators}
         facts = FunctionFacts(
-            qualname=qualname, line=node.lineno, end_line=node.end_lineno or node.lineno,
-            is_async=isinstance(node, ast.AsyncFunctionDef), is_stub=is_stub(node.body),
-            decorators=decorators, returns=[], deps=[], blocks=[],
+            qualname=qualname,
+            line=node.lineno,
+            end_line=node.end_lineno or node.lineno,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            is_stub=is_stub(node.body),
+            decorators=decorators,
+            returns=[],
+            deps=[],
+            blocks=[],
         )
         note_receivers(self.names, decorators, qualname, node.body)
         previous = self.facts.functions.get(qualname)
@@ -280,12 +369,19 @@ class _Extractor(FastVisitor):
         self.frame = outer
         self.names.scope = outer.scope
 
-    def bind_params(self, args: ast.arguments, scope: Scope, facts: FunctionFacts,
-                    cls: ClassFacts | None, tails: set[str]) -> None:
+    def bind_params(
+        self,
+        args: ast.arguments,
+        scope: Scope,
+        facts: FunctionFacts,
+        cls: ClassFacts | None,
+        tails: set[str],
+    ) -> None:
         positional = [*args.posonlyargs, *args.args]
         defaults: dict[str, ast.expr] = {}
-        for arg, default in zip(positional[len(positional) - len(args.defaults):],
-                                args.defaults, strict=True):
+        for arg, default in zip(
+            positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+        ):
             defaults[arg.arg] = default
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
             if kw_default is not None:
@@ -306,8 +402,7 @@ class _Extractor(FastVisitor):
             annotated = annotated_dep(arg.annotation)
             if annotated is not None:
                 dep = annotated
-            if (isinstance(dep, ast.Call) and tail(dep.func) in ("Depends", "Security")
-                    and dep.args):
+            if isinstance(dep, ast.Call) and tail(dep.func) in ("Depends", "Security") and dep.args:
                 target = self.render(dep.args[0])
                 if target:
                     facts.deps.append(target)
@@ -358,8 +453,13 @@ class _Extractor(FastVisitor):
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
                 self.bind(elt.value if isinstance(elt, ast.Starred) else elt, "")
-        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-              and target.value.id == "self" and self.frame.cls is not None and value):
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and self.frame.cls is not None
+            and value
+        ):
             attrs = self.frame.cls.attrs
             if not attrs.get(target.attr):
                 attrs[target.attr] = value
@@ -476,8 +576,9 @@ class _Extractor(FastVisitor):
         if self.frame.scope is not None:
             self.names.bind_imports(node, self.frame.scope.locals)
 
-    def push_block(self, kind: str, try_id: int, text: str, line: int,
-                   cond: list[Any] | None = None) -> int:
+    def push_block(
+        self, kind: str, try_id: int, text: str, line: int, cond: list[Any] | None = None
+    ) -> int:
         frame = self.frame
         frame.blocks.append(Block(kind, try_id, text, frame.block, line, cond))
         return len(frame.blocks) - 1
@@ -532,8 +633,12 @@ class _Extractor(FastVisitor):
         outer = frame.block
         for stmt in body:
             self.visit(stmt)
-            if (type(stmt) is ast.If and frame.facts is not None and not stmt.orelse
-                    and type(stmt.body[-1]) in (ast.Return, ast.Raise)):
+            if (
+                type(stmt) is ast.If
+                and frame.facts is not None
+                and not stmt.orelse
+                and type(stmt.body[-1]) in (ast.Return, ast.Raise)
+            ):
                 text = self.setting_test(stmt.test)
                 if text:
                     frame.block = self.push_block(UNGUARD, 0, text, stmt.lineno)
@@ -673,12 +778,16 @@ class _Extractor(FastVisitor):
                 elif value[:1] == "~":
                     args.append(["**", value])  # f(**kwargs): the caller's keywords go on
         call = CallSite(
-            name=name, line=line, col=node.col_offset,
+            name=name,
+            line=line,
+            col=node.col_offset,
             end_col=end_col if end_col is not None else -1,
             func_end=func_end if func_end is not None else -1,
             flags=AWAITED if frame.await_depth else 0,
-            parent=frame.arg_stack[-1] if frame.arg_stack else -1, block=frame.block,
-            refs=refs, args=args,
+            parent=frame.arg_stack[-1] if frame.arg_stack else -1,
+            block=frame.block,
+            refs=refs,
+            args=args,
         )
         index = len(frame.calls)
         frame.calls.append(call)
@@ -716,8 +825,7 @@ class _Extractor(FastVisitor):
         if kind is ast.Name:
             scope = self.frame.scope
             name = node.id  # type: ignore[attr-defined]
-            if (scope is not None and name in scope.param_names
-                    and name not in self.frame.rebound):
+            if scope is not None and name in scope.param_names and name not in self.frame.rebound:
                 return "~" + name
         elif kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
@@ -733,8 +841,11 @@ class _Extractor(FastVisitor):
             # only an instance being made (``OrderForm(request.POST)``): the common case,
             # and the one a callee can use as a type
             callee = node.func  # type: ignore[attr-defined]
-            head = callee.attr if type(callee) is ast.Attribute else (
-                callee.id if type(callee) is ast.Name else "")
+            head = (
+                callee.attr
+                if type(callee) is ast.Attribute
+                else (callee.id if type(callee) is ast.Name else "")
+            )
             if not head[:1].isupper():
                 return None
         elif kind is not ast.Attribute:
@@ -755,8 +866,9 @@ def _noise(name: str) -> bool:
     receiver, _, method = name.rpartition(".")
     if name[0] == "~" and method in _CONTAINER_METHODS:
         return True
-    return method in _LOG_METHODS and ("log" in receiver.rsplit(".", 1)[-1].lower()
-                                       or receiver == "logging")
+    return method in _LOG_METHODS and (
+        "log" in receiver.rsplit(".", 1)[-1].lower() or receiver == "logging"
+    )
 
 
 def _prune(calls: list[CallSite]) -> list[CallSite]:

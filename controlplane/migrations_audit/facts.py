@@ -59,8 +59,17 @@ class CallSite:
         return out + self.refs if self.refs else out
 
     def to_json(self) -> list[Any]:
-        out = [self.name, self.line, self.col, self.end_col, self.func_end, self.flags,
-               self.parent, self.block, self.refs]
+        out = [
+            self.name,
+            self.line,
+            self.col,
+            self.end_col,
+            self.func_end,
+            self.flags,
+            self.parent,
+            self.block,
+            self.refs,
+        ]
         if self.args:
             out.append(self.args)
         return out
@@ -138,8 +147,9 @@ class FunctionFacts:
     def calls(self) -> list[CallSite]:
         """Decoded lazily: most functions are never reached from an endpoint."""
         if self._calls is None:
-            self._calls = [c if isinstance(c, CallSite) else CallSite.from_json(c)
-                           for c in self.raw_calls]
+            self._calls = [
+                c if isinstance(c, CallSite) else CallSite.from_json(c) for c in self.raw_calls
+            ]
         return self._calls
 
     @property
@@ -148,15 +158,36 @@ class FunctionFacts:
 
     def to_json(self) -> list[Any]:
         calls = [c.to_json() if isinstance(c, CallSite) else c for c in self.raw_calls]
-        return [self.qualname, self.line, self.end_line, self.is_async, self.is_stub,
-                [d.to_json() for d in self.decorators], self.returns, self.deps,
-                [b.to_json() for b in self.blocks], calls, self.params]
+        return [
+            self.qualname,
+            self.line,
+            self.end_line,
+            self.is_async,
+            self.is_stub,
+            [d.to_json() for d in self.decorators],
+            self.returns,
+            self.deps,
+            [b.to_json() for b in self.blocks],
+            calls,
+            self.params,
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
         q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params = raw
-        return cls(q, line, end, is_async, stub, [Decorator.from_json(d) for d in decs],
-                   returns, deps, [Block.from_json(b) for b in blocks], calls, params)
+        return cls(
+            q,
+            line,
+            end,
+            is_async,
+            stub,
+            [Decorator.from_json(d) for d in decs],
+            returns,
+            deps,
+            [Block.from_json(b) for b in blocks],
+            calls,
+            params,
+        )
 
 
 @dataclass(slots=True)
@@ -173,14 +204,23 @@ class ClassFacts:
     meta: dict[str, str]  # the inner ``class Meta`` (model = Order), rendered
 
     def to_json(self) -> list[Any]:
-        return [self.qualname, self.line, self.bases, [d.to_json() for d in self.decorators],
-                self.methods, self.attrs, self.lits, self.meta]
+        return [
+            self.qualname,
+            self.line,
+            self.bases,
+            [d.to_json() for d in self.decorators],
+            self.methods,
+            self.attrs,
+            self.lits,
+            self.meta,
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> ClassFacts:
         q, line, bases, decs, methods, attrs, lits, meta = raw
-        return cls(q, line, bases, [Decorator.from_json(d) for d in decs], methods, attrs,
-                   lits, meta)
+        return cls(
+            q, line, bases, [Decorator.from_json(d) for d in decs], methods, attrs, lits, meta
+        )
 
 
 @dataclass(slots=True)
@@ -209,8 +249,17 @@ class RouteCall:
     def to_json(self) -> list[Any]:
         if not self.owner and not self.receiver_param:
             return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix]
-        return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix,
-                self.owner, self.params, self.receiver_param]
+        return [
+            self.kind,
+            self.line,
+            self.receiver,
+            self.args,
+            self.kwargs,
+            self.prefix,
+            self.owner,
+            self.params,
+            self.receiver_param,
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> RouteCall:
@@ -230,14 +279,22 @@ class UrlEntry:
     nested: list[UrlEntry]
 
     def to_json(self) -> list[Any]:
-        return [self.line, self.route, self.regex, self.view, self.actions, self.include,
-                [n.to_json() for n in self.nested]]
+        return [
+            self.line,
+            self.route,
+            self.regex,
+            self.view,
+            self.actions,
+            self.include,
+            [n.to_json() for n in self.nested],
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> UrlEntry:
         line, route, regex, view, actions, include, nested = raw
-        return cls(line, route, regex, view, actions, include,
-                   [UrlEntry.from_json(n) for n in nested])
+        return cls(
+            line, route, regex, view, actions, include, [UrlEntry.from_json(n) for n in nested]
+        )
 
 
 @dataclass(slots=True)
@@ -295,9 +352,15 @@ class ModuleFacts:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "relpath": self.relpath, "module": self.module, "is_package": self.is_package,
-            "lines": self.lines, "imports": self.imports, "star_imports": self.star_imports,
-            "assigns": self.assigns, "ctors": self.ctors, "lits": self.lits,
+            "relpath": self.relpath,
+            "module": self.module,
+            "is_package": self.is_package,
+            "lines": self.lines,
+            "imports": self.imports,
+            "star_imports": self.star_imports,
+            "assigns": self.assigns,
+            "ctors": self.ctors,
+            "lits": self.lits,
             "functions": [f.to_json() for f in self.functions.values()],
             "classes": [c.to_json() for c in self.classes.values()],
             "route_calls": [r.to_json() for r in self.route_calls],
@@ -311,9 +374,15 @@ class ModuleFacts:
         functions = [FunctionFacts.from_json(f) for f in raw["functions"]]
         classes = [ClassFacts.from_json(c) for c in raw["classes"]]
         return cls(
-            relpath=raw["relpath"], module=raw["module"], is_package=raw["is_package"],
-            lines=raw["lines"], imports=raw["imports"], star_imports=raw["star_imports"],
-            assigns=raw["assigns"], ctors=raw["ctors"], lits=raw["lits"],
+            relpath=raw["relpath"],
+            module=raw["module"],
+            is_package=raw["is_package"],
+            lines=raw["lines"],
+            imports=raw["imports"],
+            star_imports=raw["star_imports"],
+            assigns=raw["assigns"],
+            ctors=raw["ctors"],
+            lits=raw["lits"],
             functions={f.qualname: f for f in functions},
             classes={c.qualname: c for c in classes},
             route_calls=[RouteCall.from_json(r) for r in raw["route_calls"]],

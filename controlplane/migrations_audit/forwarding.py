@@ -24,8 +24,9 @@ MAX_HELPER_DEPTH = 3
 MAX_VARIANTS = 16  # routes a single helper call may expand into
 
 
-def _bind(params: list[str], args: list[Lit], kwargs: dict[str, Lit],
-          skip_first: bool) -> dict[str, Lit]:
+def _bind(
+    params: list[str], args: list[Lit], kwargs: dict[str, Lit], skip_first: bool
+) -> dict[str, Lit]:
     """Parameter name -> the value the call passes; extra keywords under the ``**`` name."""
     plain = [p for p in params if not p.startswith("*")]
     if skip_first and plain:
@@ -54,8 +55,8 @@ class HelperRoutes:
         self._templates: dict[tuple[str, str], list[RouteCall]] | None = None
 
     def templates(self, module: str, function: str, depth: int) -> list[RouteCall]:
-        """The registrations a helper makes with its parameters; below the first level, also
-        its calls that pass parameters on (a helper calling a helper)."""
+        """The registrations a helper makes with its parameters; failing those, and within
+        the depth bound, its calls that pass its parameters on (a helper calling a helper)."""
         if self._templates is None:
             index: dict[tuple[str, str], list[RouteCall]] = {}
             for mod, facts in self.project.modules.items():
@@ -69,8 +70,11 @@ class HelperRoutes:
         helper = self.project.function(Target("F", module, function))
         if helper is None or depth + 1 >= MAX_HELPER_DEPTH:
             return []
-        return [t for t in (_forwarding(c, function, helper.params) for c in helper.calls)
-                if t is not None]
+        return [
+            t
+            for t in (_forwarding(c, function, helper.params) for c in helper.calls)
+            if t is not None
+        ]
 
     def expand(self, module: str, call: RouteCall, depth: int = 0) -> None:
         """A call of ``call.receiver`` with the given arguments, made in ``module``."""
@@ -90,8 +94,11 @@ class HelperRoutes:
 
     def variants(self, template: RouteCall, bound: dict[str, Lit]) -> list[dict[str, Lit]]:
         """One binding per element of each list a loop in the helper iterates."""
-        looped = {v["each"] for v in [*template.args, *template.kwargs.values()]
-                  if isinstance(v, dict) and "each" in v}
+        looped = {
+            v["each"]
+            for v in [*template.args, *template.kwargs.values()]
+            if isinstance(v, dict) and "each" in v
+        }
         if not looped:
             return [bound]
         names = sorted(looped)
@@ -106,8 +113,14 @@ class HelperRoutes:
             out.append(variant)
         return out
 
-    def register(self, helper_module: str, caller: str, template: RouteCall,
-                 bound: dict[str, Lit], depth: int) -> None:
+    def register(
+        self,
+        helper_module: str,
+        caller: str,
+        template: RouteCall,
+        bound: dict[str, Lit],
+        depth: int,
+    ) -> None:
         def value(raw: Lit) -> Lit:
             if isinstance(raw, dict):
                 if "param" in raw:
@@ -133,11 +146,9 @@ class HelperRoutes:
             if isinstance(given, dict) and given.get("ref"):
                 module, receiver = given.get("in", caller), given["ref"]
         if template.kind == "call":
-            self.expand(module, RouteCall("call", template.line, receiver, args, kwargs),
-                        depth + 1)
+            self.expand(module, RouteCall("call", template.line, receiver, args, kwargs), depth + 1)
         else:
-            self.finder.registration(module, template.kind, receiver, args, kwargs,
-                                     template.prefix)
+            self.finder.registration(module, template.kind, receiver, args, kwargs, template.prefix)
 
 
 def _forwarding(call: CallSite, owner: str, params: list[str]) -> RouteCall | None:
@@ -158,8 +169,7 @@ def _forwarding(call: CallSite, owner: str, params: list[str]) -> RouteCall | No
             positional.append(lit)
         else:
             kwargs[key] = lit
-    return RouteCall("call", call.line, call.name, positional, kwargs, owner=owner,
-                     params=params)
+    return RouteCall("call", call.line, call.name, positional, kwargs, owner=owner, params=params)
 
 
 def _tag(value: Lit, module: str) -> Lit:

@@ -13,13 +13,23 @@ from .arguments import Ctx, literal, typed
 from .facts import CallSite
 from .project import Project, Target
 
-_MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete",
-                            "m2m_changed"})
+_MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 SAVE_TAILS = frozenset({"save", "asave"})
 # Manager methods that insert a row through ``save()`` (Django's UserManager included).
-CREATE_TAILS = frozenset({"create", "get_or_create", "update_or_create", "acreate",
-                          "aget_or_create", "aupdate_or_create", "create_user",
-                          "create_superuser", "acreate_user", "acreate_superuser"})
+CREATE_TAILS = frozenset(
+    {
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "acreate",
+        "aget_or_create",
+        "aupdate_or_create",
+        "create_user",
+        "create_superuser",
+        "acreate_user",
+        "acreate_superuser",
+    }
+)
 _DELETE_TAILS = frozenset({"delete", "adelete"})
 
 # What a framework method that a class inherits (and does not override) goes on to call,
@@ -46,10 +56,10 @@ _DJANGO = {
     "get": ["self.get_context_data"],
 }
 _VIEW_METHODS = ("dispatch", "setup", "get", "post", "put", "patch", "delete")
-_DJANGO_FORM_VALID_SAVES = frozenset({"CreateView", "UpdateView", "BaseCreateView",
-                                      "BaseUpdateView", "ModelFormMixin"})
+_DJANGO_FORM_VALID_SAVES = frozenset(
+    {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
+)
 _DJANGO_DELETES = frozenset({"DeleteView", "BaseDeleteView", "DeletionMixin"})
-
 
 
 @dataclass(slots=True)
@@ -104,7 +114,8 @@ class Implicit:
                     continue
                 if any(self.is_hookimpl(d.base, module) for d in function.decorators):
                     index.setdefault(function.name, []).append(
-                        Target("F", module, function.qualname))
+                        Target("F", module, function.qualname)
+                    )
         return index
 
     def is_hookimpl(self, decorator: str, module: str) -> bool:
@@ -126,16 +137,21 @@ class Implicit:
             if tail in CREATE_TAILS:
                 return self.model_writes(receiver.module, receiver.name, "save")
             if tail in _DELETE_TAILS:
-                return Write([], self.signal_receivers(receiver.module, receiver.name,
-                                                       "delete"),
-                             Target("C", receiver.module, receiver.name))
+                return Write(
+                    [],
+                    self.signal_receivers(receiver.module, receiver.name, "delete"),
+                    Target("C", receiver.module, receiver.name),
+                )
             return Write()
         if receiver.kind == "S" and tail not in CREATE_TAILS:
             # super().save() in a model method: Django's save, with the model's signals
             op = "delete" if tail in _DELETE_TAILS else "save"
             cls = receiver.name.partition("@")[0]
-            return Write([], self.signal_receivers(receiver.module, cls, op),
-                         Target("C", receiver.module, cls))
+            return Write(
+                [],
+                self.signal_receivers(receiver.module, cls, op),
+                Target("C", receiver.module, cls),
+            )
         if receiver.kind not in ("I", "V") or tail in CREATE_TAILS:
             return Write()
         module, cls = receiver.module, receiver.name.partition(":")[0]
@@ -219,8 +235,14 @@ class Implicit:
                     sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
                 elif hook.sender.startswith("isa:"):
                     classes = [project.resolve(n, module) for n in hook.sender[4:].split("|")]
-                    sender = ("isa", *(f"{c.module}:{c.name}" for c in classes
-                                       if c is not None and c.kind == "C"))
+                    sender = (
+                        "isa",
+                        *(
+                            f"{c.module}:{c.name}"
+                            for c in classes
+                            if c is not None and c.kind == "C"
+                        ),
+                    )
                 elif hook.sender:
                     found = project.resolve(hook.sender, module)
                     if found is None or found.kind != "C":

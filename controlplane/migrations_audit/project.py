@@ -18,29 +18,128 @@ from .injected import collect as collect_injections
 
 # Top-level names that are never the project's own modules, so a project file called
 # ``celery.py`` or ``requests.py`` is not mistaken for the library.
-KNOWN_EXTERNAL = frozenset(sys.stdlib_module_names) | frozenset({
-    "celery", "kombu", "django", "rest_framework", "flask", "flask_restful", "flask_restx",
-    "flask_appbuilder", "fastapi", "starlette", "pydantic", "sqlalchemy", "pandas", "numpy",
-    "polars", "pyarrow", "requests", "httpx", "aiohttp", "urllib3", "boto3", "botocore",
-    "minio", "openai", "anthropic", "redis", "sklearn", "torch", "tensorflow", "dramatiq",
-    "rq", "huey", "marshmallow", "werkzeug", "jinja2", "click", "gevent", "eventlet", "anyio",
-    "trio", "uvicorn", "gunicorn", "asgiref", "channels", "google", "azure", "langchain",
-})
+KNOWN_EXTERNAL = frozenset(sys.stdlib_module_names) | frozenset(
+    {
+        "celery",
+        "kombu",
+        "django",
+        "rest_framework",
+        "flask",
+        "flask_restful",
+        "flask_restx",
+        "flask_appbuilder",
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "sqlalchemy",
+        "pandas",
+        "numpy",
+        "polars",
+        "pyarrow",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "urllib3",
+        "boto3",
+        "botocore",
+        "minio",
+        "openai",
+        "anthropic",
+        "redis",
+        "sklearn",
+        "torch",
+        "tensorflow",
+        "dramatiq",
+        "rq",
+        "huey",
+        "marshmallow",
+        "werkzeug",
+        "jinja2",
+        "click",
+        "gevent",
+        "eventlet",
+        "anyio",
+        "trio",
+        "uvicorn",
+        "gunicorn",
+        "asgiref",
+        "channels",
+        "google",
+        "azure",
+        "langchain",
+    }
+)
 
-_RESULT_METHODS = frozenset({
-    "get", "create", "first", "last", "latest", "earliest", "get_or_create",
-    "update_or_create", "aget", "acreate", "afirst", "alast",
-})
+_RESULT_METHODS = frozenset(
+    {
+        "get",
+        "create",
+        "first",
+        "last",
+        "latest",
+        "earliest",
+        "get_or_create",
+        "update_or_create",
+        "aget",
+        "acreate",
+        "afirst",
+        "alast",
+    }
+)
 _MAX_DEPTH = 14
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 # Method names too common to guess the class from the name alone.
-_GENERIC_METHODS = frozenset({
-    "get", "post", "put", "patch", "delete", "save", "run", "call", "execute", "send", "close",
-    "open", "read", "write", "create", "update", "list", "retrieve", "destroy", "start",
-    "stop", "dispatch", "handle", "process", "setup", "validate", "clean", "render", "load",
-    "dump", "dumps", "loads", "to_dict", "from_dict", "as_dict", "json", "filter", "all",
-    "first", "exists", "count", "commit", "flush", "refresh", "add", "remove", "query",
-})
+_GENERIC_METHODS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "save",
+        "run",
+        "call",
+        "execute",
+        "send",
+        "close",
+        "open",
+        "read",
+        "write",
+        "create",
+        "update",
+        "list",
+        "retrieve",
+        "destroy",
+        "start",
+        "stop",
+        "dispatch",
+        "handle",
+        "process",
+        "setup",
+        "validate",
+        "clean",
+        "render",
+        "load",
+        "dump",
+        "dumps",
+        "loads",
+        "to_dict",
+        "from_dict",
+        "as_dict",
+        "json",
+        "filter",
+        "all",
+        "first",
+        "exists",
+        "count",
+        "commit",
+        "flush",
+        "refresh",
+        "add",
+        "remove",
+        "query",
+    }
+)
 
 
 class Target(NamedTuple):
@@ -60,7 +159,7 @@ class Target(NamedTuple):
 def split_segment(segment: str) -> tuple[str, str]:
     """``("chain", "()()")`` for ``"chain()()"``."""
     base = segment.rstrip("()[]")
-    return base, segment[len(base):]
+    return base, segment[len(base) :]
 
 
 class Project:
@@ -144,10 +243,16 @@ class Project:
             known = False
             if parent is not None and parent.is_package:
                 imported = parent.imports.get(name)
-                known = (name in parent.functions or name in parent.classes
-                         or name in parent.assigns or (
-                             imported is not None and imported != module
-                             and not module.endswith("." + imported)))
+                known = (
+                    name in parent.functions
+                    or name in parent.classes
+                    or name in parent.assigns
+                    or (
+                        imported is not None
+                        and imported != module
+                        and not module.endswith("." + imported)
+                    )
+                )
             self._shadowed[module] = known
         return known
 
@@ -169,8 +274,9 @@ class Project:
 
     # ---- names -------------------------------------------------------------------------
 
-    def resolve(self, name: str, module: str, cls: str = "", depth: int = 0,
-                selftype: Target | None = None) -> Target | None:
+    def resolve(
+        self, name: str, module: str, cls: str = "", depth: int = 0, selftype: Target | None = None
+    ) -> Target | None:
         """What ``name`` (rendered in ``module``, inside class ``cls``) refers to.
 
         ``selftype`` is the class ``self`` really has when a method of ``cls`` runs for an
@@ -190,8 +296,9 @@ class Project:
         self._memo[key] = result
         return result
 
-    def _resolve(self, name: str, module: str, cls: str, depth: int,
-                 selftype: Target | None) -> Target | None:
+    def _resolve(
+        self, name: str, module: str, cls: str, depth: int, selftype: Target | None
+    ) -> Target | None:
         if not name:
             return None
         segments = name.split(".")
@@ -223,19 +330,27 @@ class Project:
             for k in range(plain, 0, -1):
                 facts = self.module_for(".".join(segments[:k]), module)
                 if facts is not None and not (
-                        k == len(segments) > 1 and self.shadowed(facts.module)):
+                    k == len(segments) > 1 and self.shadowed(facts.module)
+                ):
                     target, rest, ops = Target("M", facts.module, ""), k, ""
                     break
             if target is None:
                 return Target("X", "", name)
         return self.follow(target, ops, segments[rest:], depth, selftype)
 
-    def follow(self, target: Target | None, ops: str, segments: list[str], depth: int = 0,
-               selftype: Target | None = None) -> Target | None:
+    def follow(
+        self,
+        target: Target | None,
+        ops: str,
+        segments: list[str],
+        depth: int = 0,
+        selftype: Target | None = None,
+    ) -> Target | None:
         """Apply calls/subscripts ``ops`` to ``target``, then the attribute ``segments``."""
         if target is not None and target.kind == "S" and selftype is not None:
-            target = Target("S", target.module, target.name + "@" + selftype.module + ":"
-                            + selftype.name)
+            target = Target(
+                "S", target.module, target.name + "@" + selftype.module + ":" + selftype.name
+            )
         target = self._apply_ops(target, ops, depth)
         for segment in segments:
             if target is None:
@@ -250,12 +365,13 @@ class Project:
                 target = self._apply_ops(target, ops, depth)
         return target
 
-    def _apply_ops(self, target: Target | None, ops: str, depth: int,
-                   owner: Target | None = None) -> Target | None:
+    def _apply_ops(
+        self, target: Target | None, ops: str, depth: int, owner: Target | None = None
+    ) -> Target | None:
         for index in range(0, len(ops), 2):
             if target is None:
                 return None
-            if ops[index:index + 2] == "()":
+            if ops[index : index + 2] == "()":
                 target = self.call(target, depth, owner if index == 0 else None)
             else:
                 target = Target("X", "", target.name + "[]") if target.kind == "X" else None
@@ -364,7 +480,8 @@ class Project:
                     found = self.injected(target, value[1:], depth)
                 return found
         return self.injected(target, attr, depth) or Target(
-            "V", target.module, f"{target.name}:{attr}")
+            "V", target.module, f"{target.name}:{attr}"
+        )
 
     def injected(self, target: Target, name: str, depth: int) -> Target | None:
         """What ``X.as_view(name=...)`` gives the instances of ``target``'s class."""
@@ -432,17 +549,18 @@ class Project:
         """Results of framework methods a class inherits (DRF, Django generic views)."""
         cls, _, method = target.name.partition(":")
         if method in ("get_serializer", "get_serializer_class"):
-            serializer = self.class_attr(Target("C", target.module, cls), "serializer_class",
-                                         depth)
+            serializer = self.class_attr(Target("C", target.module, cls), "serializer_class", depth)
             if serializer is not None and serializer.kind == "C":
-                return serializer if method == "get_serializer_class" else Target(
-                    "I", serializer.module, serializer.name)
+                return (
+                    serializer
+                    if method == "get_serializer_class"
+                    else Target("I", serializer.module, serializer.name)
+                )
             return None
         if method in ("get_form", "get_form_class"):
             form = self.class_attr(Target("C", target.module, cls), "form_class", depth)
             if form is not None and form.kind == "C":
-                return form if method == "get_form_class" else Target("I", form.module,
-                                                                     form.name)
+                return form if method == "get_form_class" else Target("I", form.module, form.name)
             return None
         if method in ("get_object", "get_queryset", "save"):
             model = self.model_of(target.module, cls, depth)
@@ -467,8 +585,11 @@ class Project:
                     return found
         for attr in ("serializer_class", "form_class"):
             found = self.class_attr(owner, attr, depth)
-            if found is not None and found.kind == "C" and (found.module, found.name) != (
-                    module, cls):
+            if (
+                found is not None
+                and found.kind == "C"
+                and (found.module, found.name) != (module, cls)
+            ):
                 return self.model_of(found.module, found.name, depth + 1)
         return None
 
@@ -529,8 +650,9 @@ class Project:
 
     def base_tails(self, module: str, qualname: str) -> frozenset[str]:
         """Last segments of the external bases: {"ModelViewSet", "CreateModelMixin"}."""
-        return frozenset(b.rstrip("()").rsplit(".", 1)[-1]
-                         for b in self.external_bases(module, qualname))
+        return frozenset(
+            b.rstrip("()").rsplit(".", 1)[-1] for b in self.external_bases(module, qualname)
+        )
 
     def methods_named(self, name: str) -> list[Target]:
         """Project methods called ``name`` (none for dunders and very common names)."""

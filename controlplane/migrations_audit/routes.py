@@ -16,29 +16,47 @@ from .project import Project, Target
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 _STD_ACTIONS = {
-    "list": ("GET", False), "create": ("POST", False), "retrieve": ("GET", True),
-    "update": ("PUT", True), "partial_update": ("PATCH", True), "destroy": ("DELETE", True),
+    "list": ("GET", False),
+    "create": ("POST", False),
+    "retrieve": ("GET", True),
+    "update": ("PUT", True),
+    "partial_update": ("PATCH", True),
+    "destroy": ("DELETE", True),
 }
 # HTTP methods (or ViewSet actions) a framework base class provides without the project
 # writing them, by the base's class name.
 _PROVIDED = {
-    "CreateAPIView": ("post",), "ListAPIView": ("get",), "RetrieveAPIView": ("get",),
-    "DestroyAPIView": ("delete",), "UpdateAPIView": ("put", "patch"),
-    "ListCreateAPIView": ("get", "post"), "RetrieveUpdateAPIView": ("get", "put", "patch"),
+    "CreateAPIView": ("post",),
+    "ListAPIView": ("get",),
+    "RetrieveAPIView": ("get",),
+    "DestroyAPIView": ("delete",),
+    "UpdateAPIView": ("put", "patch"),
+    "ListCreateAPIView": ("get", "post"),
+    "RetrieveUpdateAPIView": ("get", "put", "patch"),
     "RetrieveDestroyAPIView": ("get", "delete"),
     "RetrieveUpdateDestroyAPIView": ("get", "put", "patch", "delete"),
-    "CreateView": ("get", "post"), "UpdateView": ("get", "post"), "DeleteView": ("get", "post"),
-    "FormView": ("get", "post"), "ListView": ("get",), "DetailView": ("get",),
-    "TemplateView": ("get",), "RedirectView": ("get",),
-    "ModelViewSet": tuple(_STD_ACTIONS), "ReadOnlyModelViewSet": ("list", "retrieve"),
-    "CreateModelMixin": ("create",), "ListModelMixin": ("list",),
-    "RetrieveModelMixin": ("retrieve",), "UpdateModelMixin": ("update", "partial_update"),
+    "CreateView": ("get", "post"),
+    "UpdateView": ("get", "post"),
+    "DeleteView": ("get", "post"),
+    "FormView": ("get", "post"),
+    "ListView": ("get",),
+    "DetailView": ("get",),
+    "TemplateView": ("get",),
+    "RedirectView": ("get",),
+    "ModelViewSet": tuple(_STD_ACTIONS),
+    "ReadOnlyModelViewSet": ("list", "retrieve"),
+    "CreateModelMixin": ("create",),
+    "ListModelMixin": ("list",),
+    "RetrieveModelMixin": ("retrieve",),
+    "UpdateModelMixin": ("update", "partial_update"),
     "DestroyModelMixin": ("destroy",),
 }
 # Methods a class-based view runs before the one for the HTTP method, when overridden.
 _REQUEST_HOOKS = ("dispatch", "setup", "initial")
 _METHOD_DECORATORS = {
-    "require_POST": ("POST",), "require_GET": ("GET",), "require_safe": ("GET", "HEAD"),
+    "require_POST": ("POST",),
+    "require_GET": ("GET",),
+    "require_safe": ("GET", "HEAD"),
 }
 
 
@@ -103,8 +121,9 @@ class RouteFinder:
                 if call.kind == "call":
                     helpers.expand(module, call)
                 else:
-                    self.registration(module, call.kind, call.receiver, call.args,
-                                      call.kwargs, call.prefix)
+                    self.registration(
+                        module, call.kind, call.receiver, call.args, call.kwargs, call.prefix
+                    )
         # calls of helpers that pass some of their own function's parameters
         # (``def init_app(app): register_view(app, ["/x"], View.as_view("x"))``): after the
         # others, so a route composed with known values is the one kept
@@ -141,11 +160,21 @@ class RouteFinder:
             entries += self.dependencies(module, function.deps)
             deps = dec.kwargs.get("dependencies")
             if isinstance(deps, list):
-                entries += self.dependencies(module, [d["dep"] for d in deps
-                                                      if isinstance(d, dict) and d.get("dep")])
-            self.add(EndpointDecl(module, facts.relpath, function.line,
-                                  self.display(module, function.qualname), kind, methods, route,
-                                  entries))
+                entries += self.dependencies(
+                    module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
+                )
+            self.add(
+                EndpointDecl(
+                    module,
+                    facts.relpath,
+                    function.line,
+                    self.display(module, function.qualname),
+                    kind,
+                    methods,
+                    route,
+                    entries,
+                )
+            )
 
     def dependencies(self, module: str, names: list[str]) -> list[Target]:
         """FastAPI dependencies run on every request: trace them with the handler."""
@@ -156,8 +185,14 @@ class RouteFinder:
                 out.append(target)
         return out
 
-    def exposed(self, module: str, facts: ModuleFacts, function: FunctionFacts,
-                args: list[Lit], kwargs: dict[str, Lit]) -> None:
+    def exposed(
+        self,
+        module: str,
+        facts: ModuleFacts,
+        function: FunctionFacts,
+        args: list[Lit],
+        kwargs: dict[str, Lit],
+    ) -> None:
         """Flask-AppBuilder ``@expose`` on a BaseApi/BaseView method."""
         cls = self.project.class_of(module, function.qualname)
         if not cls:
@@ -172,13 +207,28 @@ class RouteFinder:
             base = f"/api/v1/{name}" if any(t.endswith("Api") for t in tails) else f"/{name}"
         path = args[0] if args and isinstance(args[0], str) else "/"
         methods = [m.upper() for m in _strs(kwargs.get("methods"))] or ["GET"]
-        self.add(EndpointDecl(module, facts.relpath, function.line,
-                              self.display(module, function.qualname), "flask-appbuilder",
-                              methods, join_route(base, path),
-                              [Target("F", module, function.qualname)]))
+        self.add(
+            EndpointDecl(
+                module,
+                facts.relpath,
+                function.line,
+                self.display(module, function.qualname),
+                "flask-appbuilder",
+                methods,
+                join_route(base, path),
+                [Target("F", module, function.qualname)],
+            )
+        )
 
-    def registration(self, module: str, kind: str, receiver: str, args: list[Lit],
-                     kwargs: dict[str, Lit], mount: str) -> None:
+    def registration(
+        self,
+        module: str,
+        kind: str,
+        receiver: str,
+        args: list[Lit],
+        kwargs: dict[str, Lit],
+        mount: str,
+    ) -> None:
         if kind == "add_url_rule":
             rule = args[0] if args else kwargs.get("rule")
             given = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
@@ -195,16 +245,20 @@ class RouteFinder:
             framework = self.mounts.object_kind(receiver, module) or "starlette"
             if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
                 route = join_route(self.mounts.prefix_of(receiver, module), path)
-                self.view(ref_module(given, module), view, route, framework,
-                          methods or ["GET"])
+                self.view(ref_module(given, module), view, route, framework, methods or ["GET"])
         elif kind == "Route":
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
             view = ref_of(given)
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(path, str) and view:
-                self.view(ref_module(given, module), view, join_route(mount, path), "starlette",
-                          methods or ["GET"])
+                self.view(
+                    ref_module(given, module),
+                    view,
+                    join_route(mount, path),
+                    "starlette",
+                    methods or ["GET"],
+                )
         elif kind == "add_resource":
             given = args[0] if args else kwargs.get("resource")
             resource = ref_of(given)
@@ -212,14 +266,12 @@ class RouteFinder:
             framework = self.mounts.object_kind(receiver, module)
             if framework not in ("flask-restful", "flask-restx"):
                 framework = "flask-restful"
-            target = self.project.resolve(resource, ref_module(given, module)) if resource \
-                else None
+            target = self.project.resolve(resource, ref_module(given, module)) if resource else None
             if target is not None and target.kind == "C" and paths:
                 route = join_route(self.mounts.prefix_of(receiver, module), paths[0])
                 self.class_endpoints(target.module, target.name, route, framework)
 
-    def view(self, module: str, view: str, route: str, framework: str,
-             methods: list[str]) -> None:
+    def view(self, module: str, view: str, route: str, framework: str, methods: list[str]) -> None:
         """A view given by reference: a function, or a class (``X.as_view(...)``)."""
         project = self.project
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
@@ -231,19 +283,27 @@ class RouteFinder:
         elif target.kind == "F":
             self.add_function(target, route, framework, methods)
 
-    def add_function(self, target: Target, route: str, framework: str,
-                     methods: list[str]) -> None:
+    def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
         facts = self.project.modules[target.module]
         function = facts.functions[target.name]
         entries = [target, *self.dependencies(target.module, function.deps)]
-        self.add(EndpointDecl(target.module, facts.relpath, function.line,
-                              self.display(target.module, target.name), framework, methods,
-                              route, entries))
+        self.add(
+            EndpointDecl(
+                target.module,
+                facts.relpath,
+                function.line,
+                self.display(target.module, target.name),
+                framework,
+                methods,
+                route,
+                entries,
+            )
+        )
 
     # ---- classes -----------------------------------------------------------------------
 
     def display(self, module: str, qualname: str) -> str:
-        """"func" or "Class.method", without the functions a definition is nested in."""
+        """ "func" or "Class.method", without the functions a definition is nested in."""
         project = self.project
         cls = project.class_of(module, qualname)
         method = qualname.rsplit(".", 1)[-1]
@@ -271,8 +331,14 @@ class RouteFinder:
     def is_viewset(self, module: str, cls: str) -> bool:
         return any("ViewSet" in t for t in self.project.base_tails(module, cls))
 
-    def class_endpoints(self, module: str, cls: str, route: str, framework: str,
-                        actions: dict[str, str] | None = None) -> None:
+    def class_endpoints(
+        self,
+        module: str,
+        cls: str,
+        route: str,
+        framework: str,
+        actions: dict[str, str] | None = None,
+    ) -> None:
         """One endpoint per HTTP method a class-based view answers."""
         project = self.project
         facts = project.modules[module]
@@ -289,8 +355,18 @@ class RouteFinder:
         hooks = self.request_hooks(module, cls)
         for http, name in pairs:
             target, line = self.handler(module, cls, name)
-            self.add(EndpointDecl(module, facts.relpath, line or klass.line, f"{short}.{name}",
-                                  framework, [http], route, [target, *hooks]))
+            self.add(
+                EndpointDecl(
+                    module,
+                    facts.relpath,
+                    line or klass.line,
+                    f"{short}.{name}",
+                    framework,
+                    [http],
+                    route,
+                    [target, *hooks],
+                )
+            )
 
     def request_hooks(self, module: str, cls: str) -> list[Target]:
         """Overrides that run before every method of a view: dispatch, setup, initial."""
@@ -315,9 +391,18 @@ class RouteFinder:
             if action in available:
                 target, line = self.handler(module, cls, action)
                 route = detail_route if detail else join_route(base) + "/"
-                self.add(EndpointDecl(module, facts.relpath, line or klass.line,
-                                      f"{short}.{action}", framework, [http],
-                                      route.replace("//", "/"), [target, *hooks]))
+                self.add(
+                    EndpointDecl(
+                        module,
+                        facts.relpath,
+                        line or klass.line,
+                        f"{short}.{action}",
+                        framework,
+                        [http],
+                        route.replace("//", "/"),
+                        [target, *hooks],
+                    )
+                )
         for mod, qual in project.mro(module, cls):
             for name in project.modules[mod].classes[qual].methods:
                 function = project.modules[mod].functions.get(f"{qual}.{name}")
@@ -332,16 +417,26 @@ class RouteFinder:
                     methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
                     route = join_route(detail_route if detail else base, url_path) + "/"
                     line = function.line if mod == module else klass.line
-                    self.add(EndpointDecl(module, facts.relpath, line, f"{short}.{name}",
-                                          framework, methods, route,
-                                          [Target("F", mod, f"{qual}.{name}"), *hooks]))
+                    self.add(
+                        EndpointDecl(
+                            module,
+                            facts.relpath,
+                            line,
+                            f"{short}.{name}",
+                            framework,
+                            methods,
+                            route,
+                            [Target("F", mod, f"{qual}.{name}"), *hooks],
+                        )
+                    )
 
     def function_methods(self, function: FunctionFacts) -> tuple[list[str], bool]:
         """HTTP methods a Django/DRF function view accepts, and whether it is a DRF view."""
         for dec in function.decorators:
             if dec.tail == "api_view":
-                methods = _strs(dec.args[0]) if dec.args else _strs(
-                    dec.kwargs.get("http_method_names"))
+                methods = (
+                    _strs(dec.args[0]) if dec.args else _strs(dec.kwargs.get("http_method_names"))
+                )
                 return [m.upper() for m in methods] or ["GET"], True
             if dec.tail == "require_http_methods" and dec.args:
                 return [m.upper() for m in _strs(dec.args[0])], False

@@ -10,10 +10,21 @@ from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
 from .names import Names
 from .syntax import tail, truthy
 
-ROUTE_CALL_KINDS = frozenset({
-    "add_url_rule", "add_api_route", "add_route", "include_router", "register_blueprint",
-    "add_resource", "add_namespace", "register", "add_api", "add_view", "add_view_no_menu",
-})
+ROUTE_CALL_KINDS = frozenset(
+    {
+        "add_url_rule",
+        "add_api_route",
+        "add_route",
+        "include_router",
+        "register_blueprint",
+        "add_resource",
+        "add_namespace",
+        "register",
+        "add_api",
+        "add_view",
+        "add_view_no_menu",
+    }
+)
 _EAGER_NAME = re.compile(r"(?i)^(celery_)?(tasks?_)?always_eager$")
 
 
@@ -23,9 +34,16 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
     if method in ROUTE_CALL_KINDS and isinstance(node.func, ast.Attribute):
         note_registration(names, node, method, name.rsplit(".", 1)[0], node.func.value)
     elif method in ("Route", "APIRoute") and name.startswith(("starlette.", "fastapi.")):
-        facts.route_calls.append(RouteCall(
-            "Route", node.lineno, "", [names.lit(a) for a in node.args],
-            {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}, mount))
+        facts.route_calls.append(
+            RouteCall(
+                "Route",
+                node.lineno,
+                "",
+                [names.lit(a) for a in node.args],
+                {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg},
+                mount,
+            )
+        )
     elif method == "connect" and isinstance(node.func, ast.Attribute):
         handler = node.args[0] if node.args else None
         sender = None
@@ -35,15 +53,26 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             elif kw.arg == "sender":
                 sender = kw.value
         if handler is not None:
-            facts.signals.append(SignalHook(
-                name.rsplit(".", 1)[0], names.render(sender) if sender is not None else "",
-                names.render(handler), node.lineno))
+            facts.signals.append(
+                SignalHook(
+                    name.rsplit(".", 1)[0],
+                    names.render(sender) if sender is not None else "",
+                    names.render(handler),
+                    node.lineno,
+                )
+            )
     elif method == "as_view":
         if node.keywords and isinstance(node.func, ast.Attribute):
             # X.as_view(service_factory=make_service): every X built for a request gets it
-            facts.route_calls.append(RouteCall(
-                "as_view", node.lineno, name.rsplit(".", 1)[0], [],
-                {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}))
+            facts.route_calls.append(
+                RouteCall(
+                    "as_view",
+                    node.lineno,
+                    name.rsplit(".", 1)[0],
+                    [],
+                    {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg},
+                )
+            )
     elif _may_register(node):
         note_registration(names, node, "call", name, None)
     for kw in node.keywords:
@@ -95,8 +124,9 @@ def _may_register(node: ast.Call) -> bool:
     return any(_routeish(kw.value) for kw in node.keywords)
 
 
-def note_registration(names: Names, node: ast.Call, kind: str, receiver: str,
-                      receiver_node: ast.expr | None) -> None:
+def note_registration(
+    names: Names, node: ast.Call, kind: str, receiver: str, receiver_node: ast.expr | None
+) -> None:
     """A route registration (or a call that may register routes through a helper)."""
     args = [_arg_lit(names, a) for a in node.args if not isinstance(a, ast.Starred)]
     kwargs: dict[str, Lit] = {}
@@ -125,8 +155,9 @@ def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:
         names.facts.eager.append(EagerSetting(name, line, truthy(value)))
 
 
-def note_receivers(names: Names, decorators: list[Decorator], qualname: str,
-                   body: list[ast.stmt]) -> None:
+def note_receivers(
+    names: Names, decorators: list[Decorator], qualname: str, body: list[ast.stmt]
+) -> None:
     """``@receiver(post_save, sender=Order)`` on a function."""
     for dec in decorators:
         if dec.tail != "receiver" or not dec.args:
@@ -144,7 +175,8 @@ def note_receivers(names: Names, decorators: list[Decorator], qualname: str,
         for signal in signals:
             if isinstance(signal, dict) and signal.get("ref"):
                 names.facts.signals.append(
-                    SignalHook(signal["ref"], sender_name, names.qualified(qualname), dec.line))
+                    SignalHook(signal["ref"], sender_name, names.qualified(qualname), dec.line)
+                )
 
 
 def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
@@ -153,8 +185,11 @@ def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
     for stmt in body[:4]:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue
-        if (isinstance(stmt, ast.If) and len(stmt.body) == 1
-                and isinstance(stmt.body[0], ast.Return)):
+        if (
+            isinstance(stmt, ast.If)
+            and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Return)
+        ):
             nodes = _guard_classes(stmt.test)
             if nodes:
                 return [r for r in (names.render(n) for n in nodes) if r]
@@ -170,14 +205,21 @@ def _guard_classes(test: ast.expr) -> list[ast.expr]:
             if found:
                 return found
         return []
-    if (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
-            and isinstance(test.operand, ast.Call)):
+    if (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and isinstance(test.operand, ast.Call)
+    ):
         call = test.operand
         if tail(call.func) in ("isinstance", "issubclass") and len(call.args) == 2:
             kinds = call.args[1]
             return list(kinds.elts) if isinstance(kinds, ast.Tuple) else [kinds]
-    if (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.left, ast.Name) and test.left.id == "sender"):
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "sender"
+    ):
         right = test.comparators[0]
         if isinstance(test.ops[0], ast.NotIn) and isinstance(right, ast.Tuple | ast.List):
             return list(right.elts)
