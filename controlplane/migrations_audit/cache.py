@@ -25,7 +25,8 @@ def default_cache_dir() -> Path:
 
 def cache_key(relpath: str, data: bytes) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{ANALYSER_VERSION}\0{relpath}\0".encode())
+    # surrogateescape: a file name that is not valid UTF-8 still gets a key (and no crash)
+    digest.update(f"{ANALYSER_VERSION}\0{relpath}\0".encode("utf-8", "surrogateescape"))
     digest.update(data)
     return digest.hexdigest()
 

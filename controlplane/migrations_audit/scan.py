@@ -143,6 +143,14 @@ def deep_recursion(limit: int = DEEP_RECURSION) -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def scan(
     root: Path,
     relpaths: list[str],
@@ -158,6 +166,11 @@ def scan(
     base = str(root)
     with no_gc():
         for relpath in relpaths:
+            if not _is_utf8(relpath):  # reports are UTF-8 text: such a name cannot be shown
+                shown = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                result.skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+                done += 1
+                continue
             facts = None
             if cache is not None:
                 try:

@@ -53,10 +53,16 @@ def test_parallel_cached_and_plain_runs_agree(tree, tmp_path):
     cold = as_json(audit(root, AuditConfig(), jobs=2, cache_dir=cache_dir))
     warm = as_json(audit(root, AuditConfig(), jobs=2, cache_dir=cache_dir))
     assert plain == cold == warm
-    assert plain["summary"] == {"endpoints": 140, "offloaded": 70, "inline": 70,
-                                "inprocess_background": 0, "coverage": 50.0}
-    assert plain["skipped"] == [{"file": "pkg/broken.py",
-                                 "reason": "syntax error: invalid syntax (line 1)"}]
+    assert plain["summary"] == {
+        "endpoints": 140,
+        "offloaded": 70,
+        "inline": 70,
+        "inprocess_background": 0,
+        "coverage": 50.0,
+    }
+    assert plain["skipped"] == [
+        {"file": "pkg/broken.py", "reason": "syntax error: invalid syntax (line 1)"}
+    ]
 
 
 def test_a_changed_file_misses_the_cache_and_others_hit_it(tree, tmp_path):
@@ -107,3 +113,27 @@ def test_a_threaded_host_process_parses_in_spawned_workers(tree):
         worker.join()
     assert report.summary.endpoints == 2 * (PARALLEL_MIN_FILES + 2)
     assert scan._context().get_start_method() == "fork"
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_the_reason_not_a_crash(tmp_path):
+    import os
+
+    from click.testing import CliRunner
+
+    from controlplane.migrations_audit.cli import audit_command
+
+    root = tmp_path / "project"
+    root.mkdir()
+    name = os.fsdecode(b"bad\xffname.py")
+    (root / name).write_text(
+        'from flask import Flask\napp = Flask(__name__)\n@app.get("/x")\ndef x():\n    return 1\n'
+    )
+    cache = tmp_path / "cache"
+    for _ in range(2):  # a cold run writes the entry, a warm one reads it
+        result = CliRunner().invoke(
+            audit_command, [str(root), "--format", "json", "--cache-dir", str(cache)]
+        )
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        assert report["endpoints"] == []
+        assert report["skipped"][0]["reason"] == "file name is not valid UTF-8"
