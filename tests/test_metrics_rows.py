@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 import yaml
 from flask.testing import FlaskClient
 from prometheus_client.exposition import generate_latest
@@ -20,6 +19,7 @@ from prometheus_client.registry import CollectorRegistry
 from sqlalchemy import delete, true
 
 from controlplane import db
+from controlplane.audits import latest_summaries
 from controlplane.broker import QueueDepth
 from controlplane.clock import utcnow
 from controlplane.events import stats_from_database
@@ -35,7 +35,7 @@ from controlplane.metrics.task_totals import (
     snapshot_of,
     tally_rows,
 )
-from controlplane.models import Ingester, Task, Worker
+from controlplane.models import AuditRun, Ingester, Task, Worker
 from controlplane.services import Services, build_services
 from controlplane.snapshot import FleetSample, QueueReading, write_sample
 from controlplane.web import create_app
@@ -169,9 +169,6 @@ def test_a_failing_audit_reader_does_not_fail_the_scrape(services: Services) -> 
 
 
 def test_audit_gauges_read_the_latest_finished_run_of_each_project(services: Services) -> None:
-    audits = pytest.importorskip("controlplane.audits")  # the audit pages' service layer
-    from controlplane.models import AuditRun
-
     now = utcnow()
     with db.session_scope(services.sessions) as session:
         for minutes, coverage, heavy in ((60, 50.0, 7), (5, 80.0, 2)):
@@ -180,7 +177,7 @@ def test_audit_gauges_read_the_latest_finished_run_of_each_project(services: Ser
                                  finished_at=now - timedelta(minutes=minutes - 1),
                                  coverage=coverage, inline_heavy=heavy, endpoints=10))  # fmt: skip
     with db.session_scope(services.sessions) as session:
-        assert [s.project for s in audits.latest_summaries(session)] == ["shop"]
+        assert [s.project for s in latest_summaries(session)] == ["shop"]
     registry = Metrics(services, registry=CollectorRegistry()).registry
     shop = {"project": "shop"}
     assert registry.get_sample_value("controlplane_audit_coverage_ratio", shop) == 0.8
