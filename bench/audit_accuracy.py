@@ -12,7 +12,8 @@ Metrics per case: precision_offloaded, recall_offloaded, precision_inline, recal
 matched, unmatched. Precision is over matched endpoints (reported X and labelled X / reported
 X); recall is over all labelled endpoints, so a labelled endpoint the audit did not report
 counts as missed. Mismatches (label vs reported, with the audit's evidence) and unmatched
-labels go to stderr so a developer can fix the analyser.
+labels go to stderr so a developer can fix the analyser, followed by a table of the figures
+per project and overall.
 """
 
 from __future__ import annotations
@@ -225,6 +226,27 @@ def report_problems(project: str, outcome: Outcome) -> Counter[tuple[str, str]]:
     return kinds
 
 
+def print_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> None:
+    """The same figures as a table on stderr, per project and overall, for people."""
+    columns = ("precision_offloaded", "recall_offloaded", "precision_inline", "recall_inline",
+               "matched", "unmatched")
+    heads = ("project", "P(offloaded)", "R(offloaded)", "P(inline)", "R(inline)", "matched",
+             "unmatched")
+    lines = [heads]
+    for case, values in rows:
+        cells = [case]
+        for column in columns:
+            value = values[column]
+            cells.append("-" if value is None else (
+                f"{value:.2f}" if isinstance(value, float) else str(value)))
+        lines.append(tuple(cells))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(heads))]
+    for line in lines:
+        print("  ".join(cell.rjust(width) if index else cell.ljust(width)
+                        for index, (cell, width) in enumerate(zip(line, widths, strict=True))),
+              file=sys.stderr)
+
+
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -263,6 +285,7 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     total = Outcome()
     all_kinds: Counter[tuple[str, str]] = Counter()
+    table: list[tuple[str, dict[str, float | int | None]]] = []
     for project in projects:
         mine = [lab for lab in labels if lab.project == project]
         root = args.sources / project
@@ -284,9 +307,14 @@ def main(argv: Iterable[str] | None = None) -> int:
             )
         outcome = match(mine, reported, args.line_tolerance)
         all_kinds += report_problems(project, outcome)
-        emit(project, metrics(outcome))
+        figures = metrics(outcome)
+        emit(project, figures)
+        table.append((project, figures))
         total.extend(outcome)
-    emit("all", metrics(total))
+    figures = metrics(total)
+    emit("all", figures)
+    table.append(("all", figures))
+    print_table(table)
     if all_kinds:
         print("mismatch categories (label -> reported):", file=sys.stderr)
         for (label_status, rep_status), count in all_kinds.most_common():

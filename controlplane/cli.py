@@ -103,7 +103,7 @@ def events(ctx: click.Context) -> None:
     import threading
 
     from controlplane import db
-    from controlplane.control.revocations import resend_revocations
+    from controlplane.control.revocations import revocation_resender
     from controlplane.events import Ingester
     from controlplane.services import build_services
 
@@ -115,12 +115,11 @@ def events(ctx: click.Context) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 
-    def worker_online(hostname: str) -> None:  # a restarted worker forgot its revocations
-        resend_revocations(services, hostname)
-
     try:
         db.upgrade(services.engine)
-        ingester = Ingester(settings, services.engine, on_worker_online=worker_online).start()
+        ingester = Ingester(
+            settings, services.engine, on_worker_online=revocation_resender(services)
+        ).start()
         services.ingest_stats = ingester.stats
     except ControlplaneError as exc:
         services.close()

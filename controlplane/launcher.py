@@ -63,17 +63,16 @@ def ensure_admin(services: Services) -> tuple[str, str] | None:
 
 def start_ingester(services: Services) -> Ingester:
     """The event ingester as threads of this process (SQLite allows only this one)."""
-    from controlplane.control.revocations import resend_revocations
-
-    def worker_online(hostname: str) -> None:
-        resend_revocations(services, hostname)
-
+    from controlplane.control.revocations import revocation_resender
     from controlplane.metrics.task_totals import seeded_stats
 
     # The counters start from the database, so /metrics does not drop to zero on a restart.
     stats = seeded_stats(services.engine)
     ingester = Ingester(
-        services.settings, services.engine, on_worker_online=worker_online, stats=stats
+        services.settings,
+        services.engine,
+        on_worker_online=revocation_resender(services),
+        stats=stats,
     )
     services.ingest_stats = ingester.stats
     return ingester.start()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -58,3 +60,26 @@ def resend_revocations(services: Services, hostname: str | None = None) -> int:
         services.celery.control.revoke(task_ids[start : start + 1000], destination=destination)
     log.info("re-sent %d revocation(s) to %s", len(task_ids), hostname or "all workers")
     return len(task_ids)
+
+
+# A worker sends worker-online before it listens to broadcast commands, so a revoke sent at once
+# can miss it. Send again once it surely listens; repeats are harmless (revoking is idempotent).
+RESEND_DELAYS = (0.0, 2.0, 6.0)
+
+
+def revocation_resender(services: Services) -> Callable[[str], None]:
+    """The ingester's worker-online hook: re-send stored revocations to that worker, three times."""
+
+    def resend(hostname: str) -> None:
+        try:
+            resend_revocations(services, hostname)
+        except Exception as exc:  # noqa: BLE001 - a timer thread must not die loudly
+            log.warning("could not re-send revocations to %s: %s", hostname, exc)
+
+    def on_worker_online(hostname: str) -> None:
+        for delay in RESEND_DELAYS:
+            timer = threading.Timer(delay, resend, args=(hostname,))
+            timer.daemon = True
+            timer.start()
+
+    return on_worker_online

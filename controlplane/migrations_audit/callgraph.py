@@ -1,9 +1,9 @@
 """Follow an endpoint's calls through the project and collect what they do.
 
 Each function is summarised once (its dispatches, background hand-offs, heavy calls, flags
-and the project functions it calls); a trace is a bounded breadth-first walk over those
-summaries from the handler, so a dispatch two helpers away is found with the chain that
-reached it.
+and the project functions it calls), or once per context when its callers pass values it
+looks at (``arguments.py``); a trace is a bounded breadth-first walk over those summaries
+from the handler, so a dispatch two helpers away is found with the chain that reached it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,21 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .facts import AWAITED, EXCEPT, GUARD, TRY, UNGUARD, WAITED, CallSite, FunctionFacts
-from .implicit import Implicit
+from .arguments import Arguments, Env, Node, literal
+from .conditions import HAS_PK
+from .facts import (
+    AWAITED,
+    EXCEPT,
+    GUARD,
+    TRY,
+    UNGUARD,
+    UNLESS,
+    WAITED,
+    WHEN,
+    CallSite,
+    FunctionFacts,
+)
+from .implicit import CREATE_TAILS, SAVE_TAILS, Implicit, Write, signal_context
 from .markers import (
     BACKGROUND,
     DISPATCH,
@@ -47,8 +60,8 @@ class Site:
 class FunctionSummary:
     label: str  # "file:qualname", as shown in evidence chains
     sites: list[Site] = field(default_factory=list)
-    edges: list[Target] = field(default_factory=list)
-    error_edges: list[Target] = field(default_factory=list)  # called from except handlers
+    edges: list[Node] = field(default_factory=list)
+    error_edges: list[Node] = field(default_factory=list)  # called from except handlers
 
     @property
     def dispatches(self) -> bool:
@@ -73,8 +86,9 @@ class CallGraph:
         self.project = project
         self.markers = markers
         self.line_text = line_text
-        self._summaries: dict[Target, FunctionSummary | None] = {}
+        self._summaries: dict[Node, FunctionSummary | None] = {}
         self.implicit = Implicit(project)
+        self.arguments = Arguments(project)
 
     # ---- tracing -----------------------------------------------------------------------
 
@@ -85,31 +99,32 @@ class CallGraph:
         counts as work in the request, but a dispatch there does not make the endpoint
         offloaded.
         """
-        parents: dict[Target, Target | None] = {}
-        depth: dict[Target, int] = {}
+        parents: dict[Node, Node | None] = {}
+        depth: dict[Node, int] = {}
         found: list[Found] = []
-        errors: list[tuple[Target, Target]] = []
-        queue: deque[Target] = deque()
-        for entry in entries:
+        errors: list[tuple[Node, Node]] = []
+        queue: deque[Node] = deque()
+        for target in entries:
+            entry = Node(target)
             if entry not in parents:
                 parents[entry], depth[entry] = None, 0
                 queue.append(entry)
         self._walk(queue, parents, depth, found, errors, max_depth, error_path=False)
         queue.clear()  # what the node budget left unvisited stays unvisited
-        for target, parent in errors:
-            if target not in parents and depth[parent] < max_depth:
-                parents[target], depth[target] = parent, depth[parent] + 1
-                queue.append(target)
+        for node, parent in errors:
+            if node not in parents and depth[parent] < max_depth:
+                parents[node], depth[node] = parent, depth[parent] + 1
+                queue.append(node)
         self._walk(queue, parents, depth, found, [], max_depth, error_path=True)
         return found
 
     def _walk(
         self,
-        queue: deque[Target],
-        parents: dict[Target, Target | None],
-        depth: dict[Target, int],
+        queue: deque[Node],
+        parents: dict[Node, Node | None],
+        depth: dict[Node, int],
         found: list[Found],
-        errors: list[tuple[Target, Target]],
+        errors: list[tuple[Node, Node]],
         max_depth: int,
         error_path: bool,
     ) -> None:
@@ -141,45 +156,42 @@ class CallGraph:
             else:
                 errors.extend((nxt, node) for nxt in summary.error_edges)
 
-    def chain(self, node: Target, parents: dict[Target, Target | None]) -> tuple[str, ...]:
+    def chain(self, node: Node, parents: dict[Node, Node | None]) -> tuple[str, ...]:
         labels = []
-        current: Target | None = node
+        current: Node | None = node
         while current is not None:
             summary = self.summary(current)
-            labels.append(summary.label if summary else current.name)
+            labels.append(summary.label if summary else current.target.name)
             current = parents.get(current)
         return tuple(reversed(labels))
 
     # ---- summaries ---------------------------------------------------------------------
 
-    def summary(self, node: Target) -> FunctionSummary | None:
+    def summary(self, node: Node) -> FunctionSummary | None:
         if node in self._summaries:
             return self._summaries[node]
         self._summaries[node] = None  # cycle guard: a recursive call sees "nothing yet"
-        if node.kind == "F":
-            facts = self.project.function(node)
+        target = node.target
+        if target.kind == "F":
+            facts = self.project.function(target)
             result = self.summarise(node, facts) if facts is not None else None
-        elif node.kind == "V":
-            result = self.summarise_virtual(node)
+        elif target.kind == "V":
+            result = self.summarise_virtual(target)
         else:
             result = None
         self._summaries[node] = result
         return result
 
-    def summarise(self, node: Target, facts: FunctionFacts) -> FunctionSummary:
+    def summarise(self, node: Node, facts: FunctionFacts) -> FunctionSummary:
         project = self.project
-        module = node.module
+        module = node.target.module
         relpath = project.modules[module].relpath
         cls = project.class_of(module, facts.qualname)
         summary = FunctionSummary(label=f"{relpath}:{facts.qualname}")
         calls = facts.calls
         blocks = facts.blocks
-        kinds: list[str] = []
-        targets: list[list[Target]] = []
-        for call in calls:
-            kind, found = self.classify(call, module, cls)
-            kinds.append(kind)
-            targets.append(found)
+        env = Env(project, module, cls, node.ctx, facts.params)
+        env.function = facts.name if cls else ""
 
         def chain_of(call: CallSite) -> list[int]:
             out, index = [], call.block
@@ -189,6 +201,21 @@ class CallGraph:
             return out
 
         chains = [chain_of(call) for call in calls]
+        kinds: list[str] = [""] * len(calls)
+        targets: list[list[Node]] = [[] for _ in calls]
+        # calls on a call's result after that call (``helper(Model).save()``): what a
+        # helper returned for this function's arguments is known when its result is used
+        depth = [call.name.count("()") for call in calls]
+        for index in sorted(range(len(calls)), key=depth.__getitem__):
+            chain = chains[index]
+            if node.ctx and any(
+                blocks[b].kind in (WHEN, UNLESS)
+                and blocks[b].cond is not None
+                and env.decided(blocks[b])
+                for b in chain
+            ):
+                continue  # the caller's arguments rule this branch out
+            kinds[index], targets[index] = self.classify(calls[index], env)
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
@@ -196,7 +223,7 @@ class CallGraph:
                 continue
             if kind == DISPATCH or (
                 kind == "edge"
-                and any((s := self.summary(t)) is not None and s.dispatches for t in found)
+                and any((s := self.summary(n)) is not None and s.dispatches for n in found)
             ):
                 dispatching_tries.update(tries)
 
@@ -226,9 +253,9 @@ class CallGraph:
             elif kind.startswith("heavy:"):
                 summary.sites.append(self.site(kind[6:], relpath, call))
             bucket = summary.error_edges if excepts else summary.edges
-            for target in targets[index]:
-                if target not in bucket and target != node:
-                    bucket.append(target)
+            for edge in targets[index]:
+                if edge not in bucket and edge != node:
+                    bucket.append(edge)
         return summary
 
     @staticmethod
@@ -260,10 +287,11 @@ class CallGraph:
 
     # ---- one call ----------------------------------------------------------------------
 
-    def classify(self, call: CallSite, module: str, cls: str) -> tuple[str, list[Target]]:
+    def classify(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
         """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs)."""
-        project, markers = self.project, self.markers
-        resolved = project.resolve(call.name, module, cls)
+        markers = self.markers
+        module, cls = env.module, env.cls
+        resolved = env.resolve(call.name)
         names = [call.name]
         if resolved is not None and resolved.kind == "X" and resolved.name != call.name:
             names.append(resolved.name)
@@ -288,26 +316,34 @@ class CallGraph:
         for name in names:
             configured = markers.configured_heavy(name)
             if configured:
-                return "heavy:" + configured, self.edge_targets(call, resolved, module, cls)
+                return "heavy:" + configured, self.edge_targets(call, resolved, env)
         if project_call:
-            return "edge", self.edge_targets(call, resolved, module, cls)
+            return "edge", self.edge_targets(call, resolved, env)
         if any(markers.runner(n) for n in names):
             return "edge", self.ref_targets(call, module, cls)
         for name in names:
             heavy = markers.heavy(name)
             if heavy:
                 return "heavy:" + heavy, []
-        tail = call.name.rsplit(".", 1)[-1]
+        base, _, tail = call.name.rpartition(".")
+        if base.endswith("hook") and base.rpartition(".")[2] == "hook":
+            implementations = self.implicit.hook_implementations(tail)
+            if implementations:
+                return "edge", [Node(t) for t in implementations]
         if tail in ("send", "send_robust", "asend"):
             receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:
-                return "edge", receivers
-        if resolved is None and call.name.endswith("[]") and call.refs:
+                return "edge", [Node(t) for t in receivers]
+        if resolved is None and call.name.endswith(".as_view()"):
+            view = env.resolve(call.name[: -len(".as_view()")])
+            if view is not None and view.kind == "C":
+                return "edge", [Node(t) for t in self.implicit.view_handlers(view)]
+        if resolved is None and call.name.endswith("[]") and call.passed():
             return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
         if resolved is None and "." in call.name:
             candidates = self.duck_candidates(tail)
             if candidates:
-                return "edge", candidates
+                return "edge", [Node(t) for t in candidates]
         return "", []
 
     def duck_candidates(self, method: str) -> list[Target]:
@@ -349,37 +385,54 @@ class CallGraph:
             return plausible_task_name(target.name) or markers.task_named(target.name)
         return False
 
-    def ref_targets(self, call: CallSite, module: str, cls: str) -> list[Target]:
+    def ref_targets(self, call: CallSite, module: str, cls: str) -> list[Node]:
         """Functions passed as arguments (thread targets, callbacks) that will run."""
         out = []
-        for ref in call.refs:
+        for ref in call.passed():
             target = self.project.resolve(ref, module, cls)
             if target is not None and target.kind in ("F", "V"):
-                out.append(target)
+                out.append(Node(target))
         return out
 
-    def edge_targets(
-        self, call: CallSite, resolved: Target | None, module: str, cls: str
-    ) -> list[Target]:
-        project = self.project
-        out: list[Target] = []
+    def edge_targets(self, call: CallSite, resolved: Target | None, env: Env) -> list[Node]:
+        project, arguments = self.project, self.arguments
+        base, _, tail = call.name.rpartition(".")
+        # save(update_fields=[...]) only updates: in the save code, self.pk is set
+        updates = tail in SAVE_TAILS and ("created", literal(False)) in signal_context(
+            call, tail, Write(), env.lits
+        )
+        known = {HAS_PK: literal(True)} if updates else None
+        out: list[Node] = []
         if resolved is not None:
             if resolved.kind == "F":
-                out.append(resolved)
-                out.extend(self.overrides(resolved))
-                out.extend(self.ref_targets(call, module, cls))
+                ctx = arguments.bind(call, resolved, env, known)
+                out.append(Node(resolved, ctx))
+                out.extend(Node(t) for t in self.overrides(resolved))
+                out.extend(self.ref_targets(call, env.module, env.cls))
+                if ctx:
+                    returned = arguments.returned(resolved, ctx)
+                    if returned is not None:
+                        env.results[call.name + "()"] = returned
             elif resolved.kind in ("C", "I"):
                 method = "__init__" if resolved.kind == "C" else "__call__"
                 found = project.class_attr(resolved, method, 0)
                 if found is not None and found.kind == "F":
-                    out.append(found)
+                    out.append(Node(found, arguments.bind(call, found, env)))
             elif resolved.kind == "V" and self.implicit.expansions(resolved):
-                out.append(resolved)
-        base, _, tail = call.name.rpartition(".")
-        if self.implicit.is_write(tail):
-            receiver = project.resolve(base, module, cls) if base else None
+                out.append(Node(resolved))
+        if self.implicit.is_write(tail) and ["commit", [False]] not in call.args:
+            receiver = env.resolve(base) if base else None
+            if receiver is not None and receiver.kind == "S" and env.function == tail:
+                receiver = None  # save() calling super().save(): its caller's write fires
             if receiver is not None:
-                out.extend(self.implicit.write_targets(receiver, tail))
+                write = self.implicit.write_targets(receiver, tail)
+                for target in write.code:
+                    direct = write.direct and tail not in CREATE_TAILS
+                    ctx = arguments.bind(call, target, env, known) if direct else ()
+                    out.append(Node(target, ctx))
+                signal = dict(signal_context(call, tail, write, env.lits))
+                for target in write.receivers:
+                    out.append(Node(target, arguments.specialize(target, signal)))
         return out
 
     def overrides(self, target: Target) -> list[Target]:
@@ -406,10 +459,11 @@ class CallGraph:
         if facts is None:
             return None
         summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
+        env = Env(project, node.module, cls, ())
         for name in self.implicit.expansions(node):
             call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [])
             resolved = project.resolve(name, node.module, cls)
-            for target in self.edge_targets(call, resolved, node.module, cls):
-                if target not in summary.edges and target != node:
-                    summary.edges.append(target)
+            for edge in self.edge_targets(call, resolved, env):
+                if edge not in summary.edges and edge.target != node:
+                    summary.edges.append(edge)
         return summary

@@ -1,9 +1,15 @@
-"""The audit's own errors: each one is bad input that the CLI reports with exit code 2."""
+"""The audit's own errors: each one is bad input that the CLI reports with exit code 2.
+
+They are a branch of the package's one exception tree (``controlplane.errors``), so a caller
+such as the console can catch every error controlplane raises on purpose in one place.
+"""
 
 from __future__ import annotations
 
+from controlplane.errors import ControlplaneError
 
-class AuditError(Exception):
+
+class AuditError(ControlplaneError):
     """Base of every error the audit raises on purpose."""
 
 

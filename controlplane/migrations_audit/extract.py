@@ -12,14 +12,18 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+from .conditions import condition, forget
 from .facts import (
     AWAITED,
     EXCEPT,
     GUARD,
     TRY,
     UNGUARD,
+    UNLESS,
     WAITED,
+    WHEN,
     Block,
     CallSite,
     ClassFacts,
@@ -29,6 +33,7 @@ from .facts import (
     module_name,
 )
 from .names import Names, Scope
+from .project import KNOWN_EXTERNAL
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -119,6 +124,8 @@ _CONTAINER_METHODS = frozenset(
         "total_seconds",
     }
 )
+_TRACKERS = frozenset({"FieldTracker", "ModelTracker"})
+_OPAQUE = ast.Name(id="~")  # a local bound to something a condition cannot read
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
 _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
@@ -151,6 +158,9 @@ class _Frame:
     node_index: dict[int, int] = field(default_factory=dict)
     tables: dict[str, list[str]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # for t in tasks: t -> tasks
+    assigned: dict[str, ast.expr] = field(default_factory=dict)  # local -> last value so far
+    rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
+    conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
 
 
 class _Extractor(FastVisitor):
@@ -291,6 +301,16 @@ class _Extractor(FastVisitor):
                     if isinstance(target, ast.Name):
                         facts.attrs[target.id] = related or self.render(value_node)
                         value = self.lit(stmt.value)
+                        if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:
+                            # FieldTracker(fields=[...]): the fields changed() can report
+                            value = next(
+                                (
+                                    self.lit(kw.value)
+                                    for kw in value_node.keywords
+                                    if kw.arg == "fields"
+                                ),
+                                None,
+                            )
                         if not isinstance(value, dict):
                             facts.lits[target.id] = value
                         note_eager(self.names, target.id, stmt.value, stmt.lineno)
@@ -332,7 +352,7 @@ class _Extractor(FastVisitor):
         if cls is not None and node.name not in cls.methods:
             cls.methods.append(node.name)
 
-        scope = Scope(locals={}, parent=self.frame.scope)
+        scope = Scope(locals={}, parent=self.frame.scope, owner=qualname)
         self.bind_params(node.args, scope, facts, cls, tails)
         if node.returns is not None:
             ret = self.render(strip_optional(node.returns))
@@ -342,8 +362,8 @@ class _Extractor(FastVisitor):
         self.frame = _Frame(facts=facts, scope=scope, cls=cls if cls is not None else outer.cls)
         self.names.scope = scope
         self.qual.append(node.name)
-        for stmt in node.body:
-            self.visit(stmt)
+        facts.params = list(scope.params)
+        self.visit_body(node.body)
         self.qual.pop()
         self.finish(self.frame)
         self.frame = outer
@@ -367,6 +387,12 @@ class _Extractor(FastVisitor):
             if kw_default is not None:
                 defaults[arg.arg] = kw_default
         every = [*positional, *args.kwonlyargs]
+        scope.params = [a.arg for a in every]
+        if args.vararg is not None:
+            scope.params.append("*" + args.vararg.arg)
+        if args.kwarg is not None:
+            scope.params.append("**" + args.kwarg.arg)
+        scope.param_names = frozenset(p.lstrip("*") for p in scope.params)
         for index, arg in enumerate(every):
             if index == 0 and cls is not None and "staticmethod" not in tails:
                 scope.locals[arg.arg] = "cls" if "classmethod" in tails else "self"
@@ -404,18 +430,26 @@ class _Extractor(FastVisitor):
             for index, root in frame.receivers.items():
                 if root in waited:
                     frame.calls[index].flags |= WAITED
-        facts.blocks = frame.blocks
         calls = _prune(frame.calls)
+        facts.blocks = _used_blocks(frame.blocks, calls)
+        if frame.rebound:
+            for block in facts.blocks:
+                if block.cond is not None:
+                    block.cond = forget(block.cond, frame.rebound)
         facts.raw_calls = list(calls)
         facts._calls = calls
 
     # ---- statements ----------------------------------------------------------------------
 
-    def bind(self, target: ast.expr, value: str) -> None:
+    def bind(self, target: ast.expr, value: str, node: ast.expr | None = None) -> None:
         scope = self.frame.scope
         if isinstance(target, ast.Name):
             if scope is not None:
                 scope.locals[target.id] = value
+                frame = self.frame
+                frame.assigned[target.id] = node if node is not None else _OPAQUE
+                if target.id in scope.params:
+                    frame.rebound.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
                 self.bind(elt.value if isinstance(elt, ast.Starred) else elt, "")
@@ -462,7 +496,7 @@ class _Extractor(FastVisitor):
                 self.frame.tables[target.id] = table
             if not isinstance(target, ast.Name):
                 self.visit(target)
-            self.bind(target, rendered)
+            self.bind(target, rendered, node.value)
             if handle is not None:
                 root = handle_name(target)
                 if root:
@@ -491,6 +525,17 @@ class _Extractor(FastVisitor):
         if name:
             note_eager(self.names, name, node.value, node.lineno)
 
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        target = node.target
+        if isinstance(target, ast.Name):
+            scope, frame = self.frame.scope, self.frame
+            frame.assigned[target.id] = _OPAQUE
+            if scope is not None and target.id in scope.params:
+                frame.rebound.add(target.id)
+        else:
+            self.visit(target)
+
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
         self.bind(node.target, self.render(node.value))
@@ -501,10 +546,11 @@ class _Extractor(FastVisitor):
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source
-        for stmt in node.body:
-            self.visit(stmt)
-        for stmt in node.orelse:
-            self.visit(stmt)
+            scope = self.frame.scope
+            if scope is not None and source in scope.param_names:
+                scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
+        self.visit_body(node.body)
+        self.visit_body(node.orelse)
 
     visit_AsyncFor = visit_For
 
@@ -518,8 +564,7 @@ class _Extractor(FastVisitor):
                     head = rendered.rstrip("()").rsplit(".", 1)[-1]
                     if head in _WAITING_CONTEXTS:
                         self.frame.waited.add(item.optional_vars.id)
-        for stmt in node.body:
-            self.visit(stmt)
+        self.visit_body(node.body)
 
     visit_AsyncWith = visit_With
 
@@ -531,9 +576,11 @@ class _Extractor(FastVisitor):
         if self.frame.scope is not None:
             self.names.bind_imports(node, self.frame.scope.locals)
 
-    def push_block(self, kind: str, try_id: int, text: str, line: int) -> int:
+    def push_block(
+        self, kind: str, try_id: int, text: str, line: int, cond: list[Any] | None = None
+    ) -> int:
         frame = self.frame
-        frame.blocks.append(Block(kind, try_id, text, frame.block, line))
+        frame.blocks.append(Block(kind, try_id, text, frame.block, line, cond))
         return len(frame.blocks) - 1
 
     def visit_Try(self, node: ast.Try | ast.TryStar) -> None:
@@ -545,19 +592,15 @@ class _Extractor(FastVisitor):
         try_id = frame.tries
         outer = frame.block
         frame.block = self.push_block(TRY, try_id, "", node.lineno)
-        for stmt in node.body:
-            self.visit(stmt)
+        self.visit_body(node.body)
         frame.block = outer
         if node.handlers:
             frame.block = self.push_block(EXCEPT, try_id, "", node.handlers[0].lineno)
             for handler in node.handlers:
-                for stmt in handler.body:
-                    self.visit(stmt)
+                self.visit_body(handler.body)
             frame.block = outer
-        for stmt in node.orelse:
-            self.visit(stmt)
-        for stmt in node.finalbody:
-            self.visit(stmt)
+        self.visit_body(node.orelse)
+        self.visit_body(node.finalbody)
 
     visit_TryStar = visit_Try
 
@@ -565,16 +608,51 @@ class _Extractor(FastVisitor):
         self.visit(node.test)
         frame = self.frame
         text = self.setting_test(node.test) if frame.facts is not None else ""
+        cond = self.argument_test(node.test)
+        if cond is not None:
+            frame.conds[id(node)] = cond
         outer = frame.block
         if text:
             frame.block = self.push_block(GUARD, 0, text, node.lineno)
-        for stmt in node.body:
-            self.visit(stmt)
-        if text:
-            frame.block = self.push_block(UNGUARD, 0, text, node.lineno) if node.orelse else outer
-        for stmt in node.orelse:
-            self.visit(stmt)
+        if cond is not None:
+            frame.block = self.push_block(WHEN, 0, "", node.lineno, cond)
+        self.visit_body(node.body)
         frame.block = outer
+        if node.orelse:
+            if text:
+                frame.block = self.push_block(UNGUARD, 0, text, node.lineno)
+            if cond is not None:
+                frame.block = self.push_block(UNLESS, 0, "", node.lineno, cond)
+            self.visit_body(node.orelse)
+        frame.block = outer
+
+    def visit_body(self, body: list[ast.stmt]) -> None:
+        """Statements in order; after ``if <test>: return`` the rest runs only when the test
+        is false, which is what a guard on a setting or on the arguments means."""
+        frame = self.frame
+        outer = frame.block
+        for stmt in body:
+            self.visit(stmt)
+            if (
+                type(stmt) is ast.If
+                and frame.facts is not None
+                and not stmt.orelse
+                and type(stmt.body[-1]) in (ast.Return, ast.Raise)
+            ):
+                text = self.setting_test(stmt.test)
+                if text:
+                    frame.block = self.push_block(UNGUARD, 0, text, stmt.lineno)
+                cond = frame.conds.get(id(stmt))
+                if cond is not None:
+                    frame.block = self.push_block(UNLESS, 0, "", stmt.lineno, cond)
+        frame.block = outer
+
+    def argument_test(self, test: ast.expr) -> list[Any] | None:
+        """The test as a condition on the function's arguments (conditions.py), if it is one."""
+        scope = self.frame.scope
+        if self.frame.facts is None or scope is None or not scope.params:
+            return None
+        return condition(test, scope.param_names, self.frame.assigned)
 
     def setting_test(self, test: ast.expr) -> str:
         """The test as written when it reads a setting or a feature flag, else ""."""
@@ -604,8 +682,15 @@ class _Extractor(FastVisitor):
         if facts is None:
             return
         rendered = self.render(value)
-        if rendered and not rendered.startswith("~") and rendered not in facts.returns:
-            facts.returns.append(rendered)
+        if not rendered or rendered in facts.returns:
+            return
+        if rendered[0] == "~":
+            # only what is built from a parameter: its caller may know what that was
+            head = rendered[1:].split(".", 1)[0].split("(", 1)[0].split("[", 1)[0]
+            scope = self.frame.scope
+            if scope is None or head not in scope.param_names or head in self.frame.rebound:
+                return
+        facts.returns.append(rendered)
 
     def visit_Yield(self, node: ast.Yield) -> None:
         if node.value is not None:
@@ -666,14 +751,32 @@ class _Extractor(FastVisitor):
         end_col = node.end_col_offset if node.end_lineno == line else None
         func_end = func.end_col_offset if func.end_lineno == line else None
         refs: list[str] = []
-        for arg in (*node.args, *(kw.value for kw in node.keywords)):
-            if isinstance(arg, ast.Name | ast.Attribute):
-                ref = self.render(arg)
-                if ref and ref[0] != "~":
-                    refs.append(ref)
         if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
             # handlers[kind](request): a dispatch table of functions
             refs.extend(frame.tables.get(func.value.id, ()))
+        args: list[list[Any]] = []
+        if name.split(".", 1)[0] in KNOWN_EXTERNAL:
+            # a library call binds no project parameter: keep only the functions passed
+            for position, arg in enumerate((*node.args, *(kw.value for kw in node.keywords))):
+                if type(arg) is ast.Name or type(arg) is ast.Attribute:
+                    ref = self.render(arg)
+                    if ref and ref[0] != "~":
+                        args.append([position, ref])
+        elif node.args or node.keywords:
+            for position, arg in enumerate(node.args):
+                if type(arg) is ast.Starred:
+                    break  # positions after *args are unknown
+                value = self.arg_value(arg)
+                if value is not None:
+                    args.append([position, value])
+            for kw in node.keywords:
+                value = self.arg_value(kw.value)
+                if value is None:
+                    continue
+                if kw.arg:
+                    args.append([kw.arg, value])
+                elif value[:1] == "~":
+                    args.append(["**", value])  # f(**kwargs): the caller's keywords go on
         call = CallSite(
             name=name,
             line=line,
@@ -684,6 +787,7 @@ class _Extractor(FastVisitor):
             parent=frame.arg_stack[-1] if frame.arg_stack else -1,
             block=frame.block,
             refs=refs,
+            args=args,
         )
         index = len(frame.calls)
         frame.calls.append(call)
@@ -714,6 +818,40 @@ class _Extractor(FastVisitor):
                     if waited:
                         frame.waited.add(waited)
         return index
+
+    def arg_value(self, node: ast.expr) -> Any:
+        """What an argument is, for binding it to the callee's parameter (CallSite.args)."""
+        kind = type(node)
+        if kind is ast.Name:
+            scope = self.frame.scope
+            name = node.id  # type: ignore[attr-defined]
+            if scope is not None and name in scope.param_names and name not in self.frame.rebound:
+                return "~" + name
+        elif kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            if value is None or type(value) in (str, bool, int):
+                return [value]
+            return None
+        elif kind is ast.List or kind is ast.Tuple:
+            elts = node.elts  # type: ignore[attr-defined]
+            if elts and all(type(e) is ast.Constant and type(e.value) is str for e in elts):
+                return [[e.value for e in elts]]
+            return None
+        elif kind is ast.Call:
+            # only an instance being made (``OrderForm(request.POST)``): the common case,
+            # and the one a callee can use as a type
+            callee = node.func  # type: ignore[attr-defined]
+            head = (
+                callee.attr
+                if type(callee) is ast.Attribute
+                else (callee.id if type(callee) is ast.Name else "")
+            )
+            if not head[:1].isupper():
+                return None
+        elif kind is not ast.Attribute:
+            return None
+        rendered = self.render(node)
+        return rendered if rendered and rendered[0] != "~" else None
 
     def visit_Dict(self, node: ast.Dict) -> None:
         for key, value in zip(node.keys, node.values, strict=True):
@@ -750,6 +888,33 @@ def _prune(calls: list[CallSite]) -> list[CallSite]:
             parent = calls[parent].parent
         call.parent = new_index[parent] if parent >= 0 else -1
     return out
+
+
+def _used_blocks(blocks: list[Block], calls: list[CallSite]) -> list[Block]:
+    """The blocks some call sits in (and their parents), renumbered: a guard around no
+    call, like ``if item_id < 0: return {...}``, tells the analysis nothing."""
+    if not blocks:
+        return blocks
+    used = [False] * len(blocks)
+    for call in calls:
+        index = call.block
+        while index >= 0 and not used[index]:
+            used[index] = True
+            index = blocks[index].parent
+    if all(used):
+        return blocks
+    new_index: list[int] = []
+    kept: list[Block] = []
+    for block, keep in zip(blocks, used, strict=True):
+        new_index.append(len(kept) if keep else -1)
+        if keep:
+            kept.append(block)
+    for block in kept:
+        block.parent = new_index[block.parent] if block.parent >= 0 else -1
+    for call in calls:
+        if call.block >= 0:
+            call.block = new_index[call.block]
+    return kept
 
 
 def extract(source: str | bytes, relpath: str) -> ModuleFacts:

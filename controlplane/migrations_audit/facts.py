@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "10"
+ANALYSER_VERSION = "12"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -30,7 +30,9 @@ WAITED = 2  # its handle (task, thread, future, executor) is awaited, joined or 
 TRY = "try"  # body of a try statement
 EXCEPT = "except"  # an except handler of that try
 GUARD = "guard"  # body of an ``if`` whose test reads a setting
-UNGUARD = "unguard"  # the else branch of such an ``if``
+UNGUARD = "unguard"  # the else branch of such an ``if``, or what follows ``if X: return``
+WHEN = "when"  # body of an ``if`` whose test reads the function's arguments (Block.cond)
+UNLESS = "unless"  # its else branch, or the statements after ``if <cond>: return``
 
 
 @dataclass(slots=True)
@@ -45,10 +47,19 @@ class CallSite:
     flags: int
     parent: int  # index of the call whose arguments contain this one, -1 if none
     block: int  # innermost try/guard block, index into FunctionFacts.blocks, -1 if none
-    refs: list[str]  # rendered names of functions passed as arguments (callbacks, targets)
+    refs: list[str]  # functions of a dispatch table the call indexes (``handlers[kind](x)``)
+    # What the call passes, for binding to the callee's parameters: [position or keyword,
+    # value], value a rendered name, [literal] (one-element list), or "~name" for a
+    # parameter of the calling function passed on as it came; key "**" for ``**name``.
+    args: list[list[Any]] = field(default_factory=list)
+
+    def passed(self) -> list[str]:
+        """Rendered names the call passes or indexes: callbacks, thread targets, tables."""
+        out = [value for _, value in self.args if type(value) is str and value[0] != "~"]
+        return out + self.refs if self.refs else out
 
     def to_json(self) -> list[Any]:
-        return [
+        out = [
             self.name,
             self.line,
             self.col,
@@ -59,6 +70,9 @@ class CallSite:
             self.block,
             self.refs,
         ]
+        if self.args:
+            out.append(self.args)
+        return out
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> CallSite:
@@ -74,8 +88,11 @@ class Block:
     text: str  # for guards: the test as written
     parent: int
     line: int
+    cond: Any = None  # for when/unless: the test as a condition (conditions.py)
 
     def to_json(self) -> list[Any]:
+        if self.cond is not None:
+            return [self.kind, self.try_id, self.text, self.parent, self.line, self.cond]
         return [self.kind, self.try_id, self.text, self.parent, self.line]
 
     @classmethod
@@ -123,6 +140,7 @@ class FunctionFacts:
     deps: list[str]  # FastAPI Depends(...) targets among the parameters
     blocks: list[Block]
     raw_calls: list[Any] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" catch-alls
     _calls: list[CallSite] | None = None
 
     @property
@@ -151,11 +169,12 @@ class FunctionFacts:
             self.deps,
             [b.to_json() for b in self.blocks],
             calls,
+            self.params,
         ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
-        q, line, end, is_async, stub, decs, returns, deps, blocks, calls = raw
+        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params = raw
         return cls(
             q,
             line,
@@ -167,6 +186,7 @@ class FunctionFacts:
             deps,
             [Block.from_json(b) for b in blocks],
             calls,
+            params,
         )
 
 
@@ -213,9 +233,33 @@ class RouteCall:
     args: list[Lit]
     kwargs: dict[str, Lit]
     prefix: str = ""  # for Starlette Route inside Mount(...): the mount path
+    # A registration inside a function that forwards the function's own parameters
+    # (``def register_view(bp, routes, view_func): bp.add_url_rule(...)``) is a template:
+    # ``owner`` is that function's qualname and ``params`` its parameters in order ("*a",
+    # "**kw" for the catch-alls). Arguments taken from a parameter are {"param": name}, a
+    # loop variable over one is {"each": name}; ``receiver_param`` names the parameter the
+    # method is called on. Kind ``call`` is a call of a project function that may be such
+    # a helper (``receiver`` is then the function called); kind ``as_view`` is a class-based
+    # view built with keyword arguments, which its instances receive (``receiver`` is the
+    # class).
+    owner: str = ""
+    params: list[str] = field(default_factory=list)
+    receiver_param: str = ""
 
     def to_json(self) -> list[Any]:
-        return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix]
+        if not self.owner and not self.receiver_param:
+            return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix]
+        return [
+            self.kind,
+            self.line,
+            self.receiver,
+            self.args,
+            self.kwargs,
+            self.prefix,
+            self.owner,
+            self.params,
+            self.receiver_param,
+        ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> RouteCall:

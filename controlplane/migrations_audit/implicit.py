@@ -1,15 +1,22 @@
 """Code the frameworks run on the project's behalf, so a trace can follow it: a model
 ``save()`` runs the model's override and the signal receivers for that model; a DRF or Django
 generic view runs ``perform_create``, serializer hooks or ``form_valid`` that the project
-overrides even when the handler itself is inherited."""
+overrides even when the handler itself is inherited; a pluggy hook call runs the project's
+implementations of that hook."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
+from .arguments import Ctx, literal, typed
+from .facts import CallSite
 from .project import Project, Target
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
-_SAVE_TAILS = frozenset({"save", "asave"})
-_CREATE_TAILS = frozenset(
+SAVE_TAILS = frozenset({"save", "asave"})
+# Manager methods that insert a row through ``save()`` (Django's UserManager included).
+CREATE_TAILS = frozenset(
     {
         "create",
         "get_or_create",
@@ -17,6 +24,10 @@ _CREATE_TAILS = frozenset(
         "acreate",
         "aget_or_create",
         "aupdate_or_create",
+        "create_user",
+        "create_superuser",
+        "acreate_user",
+        "acreate_superuser",
     }
 )
 _DELETE_TAILS = frozenset({"delete", "adelete"})
@@ -44,10 +55,23 @@ _DJANGO = {
     "delete": ["self.get_object().delete"],
     "get": ["self.get_context_data"],
 }
+_VIEW_METHODS = ("dispatch", "setup", "get", "post", "put", "patch", "delete")
 _DJANGO_FORM_VALID_SAVES = frozenset(
     {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
 )
 _DJANGO_DELETES = frozenset({"DeleteView", "BaseDeleteView", "DeletionMixin"})
+
+
+@dataclass(slots=True)
+class Write:
+    """What a model write runs: the project's code (overrides, serializer or form hooks),
+    the signal receivers for the model, and the model; ``direct`` is False when a form or
+    serializer saves the instance (so the call's own arguments are not ``save()``'s)."""
+
+    code: list[Target] = field(default_factory=list)
+    receivers: list[Target] = field(default_factory=list)
+    model: Target | None = None
+    direct: bool = True
 
 
 class Implicit:
@@ -56,48 +80,107 @@ class Implicit:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._receivers: dict[str, list[tuple[tuple[str, ...] | None, Target]]] | None = None
+        self._hooks: dict[str, list[Target]] | None = None
 
-    def is_write(self, method: str) -> bool:
-        return method in _SAVE_TAILS or method in _CREATE_TAILS or method in _DELETE_TAILS
+    # ---- class-based views called from code ---------------------------------------------
+
+    def view_handlers(self, view: Target) -> list[Target]:
+        """``View.as_view()(request, ...)`` runs the class's handler for the request's
+        method (and its ``dispatch``/``setup`` overrides): any of those it defines."""
+        out: list[Target] = []
+        seen: set[str] = set()
+        for mod, qual in self.project.mro(view.module, view.name):
+            functions = self.project.modules[mod].functions
+            for method in _VIEW_METHODS:
+                if method not in seen and f"{qual}.{method}" in functions:
+                    seen.add(method)
+                    out.append(Target("F", mod, f"{qual}.{method}"))
+        return out
+
+    # ---- plugin hooks ------------------------------------------------------------------
+
+    def hook_implementations(self, name: str) -> list[Target]:
+        """``pm.hook.<name>(...)`` (pluggy) runs every project function implementing it."""
+        if self._hooks is None:
+            self._hooks = self.collect_hooks()
+        return self._hooks.get(name, [])
+
+    def collect_hooks(self) -> dict[str, list[Target]]:
+        project = self.project
+        index: dict[str, list[Target]] = {}
+        for module, facts in project.modules.items():
+            for function in facts.functions.values():
+                if function.is_stub or not function.decorators:
+                    continue
+                if any(self.is_hookimpl(d.base, module) for d in function.decorators):
+                    index.setdefault(function.name, []).append(
+                        Target("F", module, function.qualname)
+                    )
+        return index
+
+    def is_hookimpl(self, decorator: str, module: str) -> bool:
+        last = decorator.rsplit(".", 1)[-1].lower()
+        if last in ("impl", "hookimpl", "hook_impl"):
+            return True
+        found = self.project.resolve(decorator, module)
+        return found is not None and found.kind == "X" and "HookimplMarker" in found.name
 
     # ---- model writes and signals ------------------------------------------------------
 
-    def write_targets(self, receiver: Target, tail: str) -> list[Target]:
+    def is_write(self, method: str) -> bool:
+        return method in SAVE_TAILS or method in CREATE_TAILS or method in _DELETE_TAILS
+
+    def write_targets(self, receiver: Target, tail: str) -> Write:
         """What a save/create/delete runs: overrides, serializer hooks, signal receivers."""
         project = self.project
         if receiver.kind == "Q":
-            if tail in _CREATE_TAILS:
+            if tail in CREATE_TAILS:
                 return self.model_writes(receiver.module, receiver.name, "save")
             if tail in _DELETE_TAILS:
-                return self.signal_receivers(receiver.module, receiver.name, "delete")
-            return []
-        if receiver.kind not in ("I", "V") or tail in _CREATE_TAILS:
-            return []
+                return Write(
+                    [],
+                    self.signal_receivers(receiver.module, receiver.name, "delete"),
+                    Target("C", receiver.module, receiver.name),
+                )
+            return Write()
+        if receiver.kind == "S" and tail not in CREATE_TAILS:
+            # super().save() in a model method: Django's save, with the model's signals
+            op = "delete" if tail in _DELETE_TAILS else "save"
+            cls = receiver.name.partition("@")[0]
+            return Write(
+                [],
+                self.signal_receivers(receiver.module, cls, op),
+                Target("C", receiver.module, cls),
+            )
+        if receiver.kind not in ("I", "V") or tail in CREATE_TAILS:
+            return Write()
         module, cls = receiver.module, receiver.name.partition(":")[0]
         tails = project.base_tails(module, cls)
         op = "delete" if tail in _DELETE_TAILS else "save"
         if op == "save" and any("Serializer" in t or "Form" in t for t in tails):
-            out = []
+            hooks = []
             owner = Target("C", module, cls)
             for hook in ("create", "update"):
                 found = project.class_attr(owner, hook, 0)
                 if found is not None and found.kind == "F":
-                    out.append(found)
+                    hooks.append(found)
             model = project.model_of(module, cls)
-            if model is not None and not out:
-                out.extend(self.model_writes(model.module, model.name, "save"))
-            return out
+            if model is not None and not hooks:
+                write = self.model_writes(model.module, model.name, "save")
+                write.direct = False
+                return write
+            return Write(hooks, [], None, False)
         if receiver.kind == "V":
-            return []
+            return Write()
         return self.model_writes(module, cls, op)
 
-    def model_writes(self, module: str, cls: str, op: str) -> list[Target]:
-        out = []
+    def model_writes(self, module: str, cls: str, op: str) -> Write:
+        write = Write(model=Target("C", module, cls))
         found = self.project.class_attr(Target("C", module, cls), op, 0)
         if found is not None and found.kind == "F":
-            out.append(found)
-        out.extend(self.signal_receivers(module, cls, op))
-        return out
+            write.code.append(found)
+        write.receivers.extend(self.signal_receivers(module, cls, op))
+        return write
 
     def signal_receivers(self, module: str, cls: str, op: str) -> list[Target]:
         receivers = self.receivers()
@@ -181,3 +264,37 @@ class Implicit:
                 return ["self.get_object().delete"]
             return ["self.get_form().save"] if tails & _DJANGO_FORM_VALID_SAVES else []
         return _DJANGO.get(method, [])
+
+
+def signal_context(call: CallSite, tail: str, write: Write, lits: dict[str, Any]) -> Ctx:
+    """What Django passes the receivers of a write: the instance, ``created`` and
+    ``update_fields`` when the call shows them (``lits``: the caller's known arguments)."""
+    out: dict[str, tuple[object, ...]] = {}
+    if write.model is not None:
+        out["instance"] = typed(Target("I", write.model.module, write.model.name))
+        out["sender"] = typed(write.model)
+    if tail in CREATE_TAILS:
+        if not tail.startswith(("get_or_", "update_or_", "aget_or_", "aupdate_or_")):
+            out["created"] = literal(True)
+            out["update_fields"] = literal(None)
+    elif tail in SAVE_TAILS:
+        if not write.direct:
+            out["update_fields"] = literal(None)  # a form or serializer saves it whole
+            return tuple(sorted(out.items()))
+        fields: object = None
+        known = True
+        for key, value in call.args:
+            if key == "update_fields":
+                if type(value) is list:
+                    fields = value[0]
+                elif value[0] == "~" and value[1:] in lits:
+                    fields = lits[value[1:]]
+                else:
+                    known = False
+            elif key == "**" or type(key) is int:
+                known = False
+        if known:
+            out["update_fields"] = literal(fields)
+            if fields:
+                out["created"] = literal(False)  # update_fields forces an UPDATE
+    return tuple(sorted(out.items()))

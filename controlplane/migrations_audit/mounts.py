@@ -26,6 +26,12 @@ def ref_of(value: Lit) -> str:
     return value.get("ref", "") if isinstance(value, dict) else ""
 
 
+def ref_module(value: Lit, default: str) -> str:
+    """The module a reference was written in, when a helper call carried it elsewhere."""
+    written = value.get("in") if isinstance(value, dict) else None
+    return written if isinstance(written, str) else default
+
+
 def _framework_of(name: str) -> str:
     """Framework of an app/router/blueprint object from the class it instantiates."""
     base = name.rstrip("()")

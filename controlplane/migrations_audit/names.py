@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .facts import Lit, ModuleFacts
 from .syntax import tail
@@ -28,6 +28,10 @@ class Scope:
 
     locals: dict[str, str]
     parent: Scope | None
+    owner: str = ""  # qualname of the function
+    params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" for catch-alls
+    param_names: frozenset[str] = frozenset()  # the same without the stars
+    each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
 
 
 class Names:
@@ -126,6 +130,11 @@ class Names:
                 model = self.render(node.args[0])  # type: ignore[attr-defined]
                 if model:
                     out = model + (".get()" if model.endswith(")") else ".objects.get()")
+            elif base == "django.shortcuts._get_queryset" and node.args:  # type: ignore[attr-defined]
+                # the shortcuts' own helper: a model's default queryset
+                model = self.render(node.args[0])  # type: ignore[attr-defined]
+                if model:
+                    out = model if model.endswith(")") else model + ".objects"
         elif kind is ast.Subscript:
             base = self.render(node.value)  # type: ignore[attr-defined]
             out = base + "[]" if base else ""

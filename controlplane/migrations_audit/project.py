@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
+from .injected import Injections
+from .injected import collect as collect_injections
 
 # Top-level names that are never the project's own modules, so a project file called
 # ``celery.py`` or ``requests.py`` is not mistaken for the library.
@@ -176,12 +178,15 @@ class Project:
                 self.suffixes.setdefault(".".join(parts[start:]), []).append(name)
         self.roots: list[str] = [""]
         self._module_memo: dict[tuple[str, str], ModuleFacts | None] = {}
-        self._memo: dict[tuple[str, str, str], Target | None] = {}
+        self._memo: dict[tuple[str, str, str, Target | None], Target | None] = {}
         self._mro: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._external: dict[tuple[str, str], frozenset[str]] = {}
         self._subclasses: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._methods: dict[str, list[Target]] | None = None
-        self._active: set[tuple[str, str, str]] = set()
+        self._active: set[tuple[str, str, str, Target | None]] = set()
+        self._injections: Injections | None = None
+        self._shadowed: dict[str, bool] = {}
+        self._user_model: Target | None = None
         self.infer_roots()
 
     # ---- modules -----------------------------------------------------------------------
@@ -227,6 +232,30 @@ class Project:
         self._module_memo[key] = found
         return found
 
+    def shadowed(self, module: str) -> bool:
+        """Whether the package above ``module`` binds its name to something else:
+        ``from .follow import follow`` in ``views/__init__.py`` makes ``views.follow`` the
+        function, not the submodule."""
+        known = self._shadowed.get(module)
+        if known is None:
+            parent_name, _, name = module.rpartition(".")
+            parent = self.modules.get(parent_name)
+            known = False
+            if parent is not None and parent.is_package:
+                imported = parent.imports.get(name)
+                known = (
+                    name in parent.functions
+                    or name in parent.classes
+                    or name in parent.assigns
+                    or (
+                        imported is not None
+                        and imported != module
+                        and not module.endswith("." + imported)
+                    )
+                )
+            self._shadowed[module] = known
+        return known
+
     def function(self, target: Target) -> FunctionFacts | None:
         module = self.modules.get(target.module)
         return module.functions.get(target.name) if module else None
@@ -245,22 +274,31 @@ class Project:
 
     # ---- names -------------------------------------------------------------------------
 
-    def resolve(self, name: str, module: str, cls: str = "", depth: int = 0) -> Target | None:
-        """What ``name`` (rendered in ``module``, inside class ``cls``) refers to."""
-        key = (name, module, cls)
+    def resolve(
+        self, name: str, module: str, cls: str = "", depth: int = 0, selftype: Target | None = None
+    ) -> Target | None:
+        """What ``name`` (rendered in ``module``, inside class ``cls``) refers to.
+
+        ``selftype`` is the class ``self`` really has when a method of ``cls`` runs for an
+        instance of a subclass: what ``super().save()`` returns in a base form depends on
+        the model of the subclass.
+        """
+        key = (name, module, cls, selftype)
         if key in self._memo:
             return self._memo[key]
         if depth > _MAX_DEPTH or key in self._active:
             return None
         self._active.add(key)
         try:
-            result = self._resolve(name, module, cls, depth)
+            result = self._resolve(name, module, cls, depth, selftype)
         finally:
             self._active.discard(key)
         self._memo[key] = result
         return result
 
-    def _resolve(self, name: str, module: str, cls: str, depth: int) -> Target | None:
+    def _resolve(
+        self, name: str, module: str, cls: str, depth: int, selftype: Target | None
+    ) -> Target | None:
         if not name:
             return None
         segments = name.split(".")
@@ -269,13 +307,21 @@ class Project:
         target: Target | None
         if head == "self":
             target = Target("I", module, cls) if cls else None
+            if selftype is not None:
+                target = Target("I", selftype.module, selftype.name)
         elif head == "cls":
             target = Target("C", module, cls) if cls else None
+            if selftype is not None:
+                target = Target("C", selftype.module, selftype.name)
         elif head == "super":
             target = Target("S", module, cls) if cls else None
             ops = ""  # super() itself, not a call of its result
         elif head.startswith("~"):
-            return None
+            model = self.user_model() if head == "~request" and len(segments) > 1 else None
+            if model is None or split_segment(segments[1])[0] != "user":
+                return None
+            # request.user in a Django view: an instance of settings.AUTH_USER_MODEL
+            target, ops, rest = Target("I", model.module, model.name), segments[1][4:], 2
         else:
             plain = 0
             while plain < len(segments) and not split_segment(segments[plain])[1]:
@@ -283,44 +329,101 @@ class Project:
             target = None
             for k in range(plain, 0, -1):
                 facts = self.module_for(".".join(segments[:k]), module)
-                if facts is not None:
+                if facts is not None and not (
+                    k == len(segments) > 1 and self.shadowed(facts.module)
+                ):
                     target, rest, ops = Target("M", facts.module, ""), k, ""
                     break
             if target is None:
                 return Target("X", "", name)
+        return self.follow(target, ops, segments[rest:], depth, selftype)
+
+    def follow(
+        self,
+        target: Target | None,
+        ops: str,
+        segments: list[str],
+        depth: int = 0,
+        selftype: Target | None = None,
+    ) -> Target | None:
+        """Apply calls/subscripts ``ops`` to ``target``, then the attribute ``segments``."""
+        if target is not None and target.kind == "S" and selftype is not None:
+            target = Target(
+                "S", target.module, target.name + "@" + selftype.module + ":" + selftype.name
+            )
         target = self._apply_ops(target, ops, depth)
-        for segment in segments[rest:]:
+        for segment in segments:
             if target is None:
                 return None
             attr, ops = split_segment(segment)
+            owner = target
             target = self.attr(target, attr, depth)
-            target = self._apply_ops(target, ops, depth)
+            if ops and target is not None and target.kind == "F" and owner.kind in "ICS":
+                # a method called on an instance: it runs with self of the instance's class
+                target = self._apply_ops(target, ops, depth, _self_of(owner))
+            else:
+                target = self._apply_ops(target, ops, depth)
         return target
 
-    def _apply_ops(self, target: Target | None, ops: str, depth: int) -> Target | None:
+    def _apply_ops(
+        self, target: Target | None, ops: str, depth: int, owner: Target | None = None
+    ) -> Target | None:
         for index in range(0, len(ops), 2):
             if target is None:
                 return None
             if ops[index : index + 2] == "()":
-                target = self.call(target, depth)
+                target = self.call(target, depth, owner if index == 0 else None)
             else:
                 target = Target("X", "", target.name + "[]") if target.kind == "X" else None
         return target
 
+    def user_model(self) -> Target | None:
+        """The class of ``settings.AUTH_USER_MODEL`` ("app.Model"), when the project sets it."""
+        if self._user_model is None:
+            found: Target | None = None
+            for facts in self.modules.values():
+                label = facts.lits.get("AUTH_USER_MODEL")
+                if isinstance(label, str) and label.count(".") == 1:
+                    app, model = label.split(".")
+                    found = self.resolve(f"{app}.models.{model}", facts.module)
+                    if found is not None and found.kind == "C":
+                        break
+                    found = None
+            self._user_model = found or Target("X", "", "")
+        return self._user_model if self._user_model.kind == "C" else None
+
+    def tracked_fields(self, module: str, cls: str, attr: str) -> tuple[str, ...] | None:
+        """The fields ``cls.<attr> = FieldTracker(fields=[...])`` follows, if literal."""
+        for mod, qual in self.mro(module, cls):
+            value = self.modules[mod].classes[qual].lits.get(attr)
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return tuple(value)
+            if attr in self.modules[mod].classes[qual].attrs:
+                return None
+        return None
+
     def attr(self, target: Target, attr: str, depth: int) -> Target | None:
         kind = target.kind
         if kind == "X":
+            if attr == "user" and target.name.endswith("HttpRequest()"):
+                model = self.user_model()
+                if model is not None:
+                    return Target("I", model.module, model.name)
             return Target("X", "", f"{target.name}.{attr}")
         if kind == "M":
             return self.module_attr(target.module, attr, depth, set())
         if kind in ("C", "I"):
             return self.class_attr(target, attr, depth)
         if kind == "S":
-            chain = self.mro(target.module, target.name)[1:]
+            cls, _, real = target.name.partition("@")  # "Base@mod:Sub": self is a Sub
+            chain = self.mro(target.module, cls)[1:]
             for mod, qual in chain:
                 if f"{qual}.{attr}" in self.modules[mod].functions:
                     return Target("F", mod, f"{qual}.{attr}")
-            return Target("V", target.module, f"{target.name}:{attr}")
+            if real:
+                real_module, _, real_cls = real.partition(":")
+                return Target("V", real_module, f"{real_cls}:{attr}")
+            return Target("V", target.module, f"{cls}:{attr}")
         if kind == "F":
             nested = f"{target.name}.{attr}"
             facts = self.modules[target.module]
@@ -372,8 +475,27 @@ class Project:
                 return Target("C", mod, method)
             value = facts.classes[qual].attrs.get(attr)
             if value:
-                return self.resolve(value, mod, qual, depth + 1)
-        return Target("V", target.module, f"{target.name}:{attr}")
+                found = self.resolve(value, mod, qual, depth + 1)
+                if found is None and value[0] == "~":  # self.x = x, x a parameter
+                    found = self.injected(target, value[1:], depth)
+                return found
+        return self.injected(target, attr, depth) or Target(
+            "V", target.module, f"{target.name}:{attr}"
+        )
+
+    def injected(self, target: Target, name: str, depth: int) -> Target | None:
+        """What ``X.as_view(name=...)`` gives the instances of ``target``'s class."""
+        if self._injections is None:
+            self._injections = {}  # resolving the classes below may come back here
+            self._injections = collect_injections(self)
+        if not self._injections:
+            return None
+        for mod, qual in self.mro(target.module, target.name):
+            for value, written in self._injections.get((mod, qual), {}).get(name, ()):
+                found = self.resolve(value, written, "", depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def manager_method(self, model: Target, attr: str, depth: int) -> Target | None:
         """A method of the project class that implements ``model.objects``, if any."""
@@ -387,7 +509,8 @@ class Project:
                 return None
         return None
 
-    def call(self, target: Target, depth: int) -> Target | None:
+    def call(self, target: Target, depth: int, owner: Target | None = None) -> Target | None:
+        """What calling ``target`` returns; ``owner`` is the instance a method is called on."""
         kind = target.kind
         if kind == "X":
             return Target("X", "", target.name + "()")
@@ -398,12 +521,15 @@ class Project:
             if facts is None:
                 return None
             cls = self.class_of(target.module, target.name)
+            selftype = None
+            if owner is not None and cls and (owner.module, owner.name) != (target.module, cls):
+                selftype = Target("C", owner.module, owner.name)
             for value in facts.returns:
-                found = self.resolve(value, target.module, cls, depth + 1)
+                found = self.resolve(value, target.module, cls, depth + 1, selftype)
                 if found is not None and found.kind != "X":
                     return found
             for value in facts.returns:
-                found = self.resolve(value, target.module, cls, depth + 1)
+                found = self.resolve(value, target.module, cls, depth + 1, selftype)
                 if found is not None:
                     return found
             return None
@@ -551,6 +677,18 @@ class Project:
                         index.setdefault(base, []).append((mod, qual))
             self._subclasses = index
         return self._subclasses.get((module, qualname), [])
+
+
+def _self_of(owner: Target) -> Target:
+    """The class ``self`` has in a method reached through ``owner``: through ``super()`` in
+    class B it is B, or the subclass B's method was running for ("B@module:Sub")."""
+    if owner.kind != "S":
+        return owner
+    cls, _, real = owner.name.partition("@")
+    if real:
+        module, _, name = real.partition(":")
+        return Target("I", module, name)
+    return Target("I", owner.module, cls)
 
 
 def _shared(candidate: str, importer: str) -> int:

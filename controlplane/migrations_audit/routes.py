@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .facts import FunctionFacts, Lit, ModuleFacts
-from .mounts import Mounts, join_route, ref_of
+from .forwarding import HelperRoutes
+from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -101,6 +102,7 @@ class RouteFinder:
 
     def run(self) -> None:
         self.mounts.collect()
+        helpers = HelperRoutes(self)  # a local: a reference back from self would be a cycle
         for module, facts in self.project.modules.items():
             for function in facts.functions.values():
                 if function.decorators:
@@ -114,9 +116,21 @@ class RouteFinder:
                             route = join_route(self.mounts.prefix_of(receiver, module), dec.args[0])
                             self.class_endpoints(module, cls.qualname, route, kind)
             for call in facts.route_calls:
-                self.registration(
-                    module, call.kind, call.receiver, call.args, call.kwargs, call.prefix
-                )
+                if call.owner:
+                    continue  # a helper's template: registered where the helper is called
+                if call.kind == "call":
+                    helpers.expand(module, call)
+                else:
+                    self.registration(
+                        module, call.kind, call.receiver, call.args, call.kwargs, call.prefix
+                    )
+        # calls of helpers that pass some of their own function's parameters
+        # (``def init_app(app): register_view(app, ["/x"], View.as_view("x"))``): after the
+        # others, so a route composed with known values is the one kept
+        for module, facts in self.project.modules.items():
+            for call in facts.route_calls:
+                if call.owner and call.kind == "call":
+                    helpers.expand(module, call)
 
     def decorated(self, module: str, facts: ModuleFacts, function: FunctionFacts) -> None:
         for dec in function.decorators:
@@ -217,32 +231,42 @@ class RouteFinder:
     ) -> None:
         if kind == "add_url_rule":
             rule = args[0] if args else kwargs.get("rule")
-            view = ref_of(kwargs.get("view_func")) or (ref_of(args[2]) if len(args) > 2 else "")
+            given = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
+            view = ref_of(given)
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(rule, str) and view:
                 route = join_route(self.mounts.prefix_of(receiver, module), rule)
-                self.view(module, view, route, "flask", methods or ["GET"])
+                self.view(ref_module(given, module), view, route, "flask", methods or ["GET"])
         elif kind in ("add_api_route", "add_route"):
             path = args[0] if args else kwargs.get("path")
-            view = ref_of(args[1]) if len(args) > 1 else ref_of(kwargs.get("endpoint"))
+            given = args[1] if len(args) > 1 else kwargs.get("endpoint")
+            view = ref_of(given)
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             framework = self.mounts.object_kind(receiver, module) or "starlette"
             if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
                 route = join_route(self.mounts.prefix_of(receiver, module), path)
-                self.view(module, view, route, framework, methods or ["GET"])
+                self.view(ref_module(given, module), view, route, framework, methods or ["GET"])
         elif kind == "Route":
             path = args[0] if args else kwargs.get("path")
-            view = ref_of(args[1]) if len(args) > 1 else ref_of(kwargs.get("endpoint"))
+            given = args[1] if len(args) > 1 else kwargs.get("endpoint")
+            view = ref_of(given)
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(path, str) and view:
-                self.view(module, view, join_route(mount, path), "starlette", methods or ["GET"])
+                self.view(
+                    ref_module(given, module),
+                    view,
+                    join_route(mount, path),
+                    "starlette",
+                    methods or ["GET"],
+                )
         elif kind == "add_resource":
-            resource = ref_of(args[0]) if args else ref_of(kwargs.get("resource"))
+            given = args[0] if args else kwargs.get("resource")
+            resource = ref_of(given)
             paths = [a for a in args[1:] if isinstance(a, str)] or _strs(kwargs.get("urls"))
             framework = self.mounts.object_kind(receiver, module)
             if framework not in ("flask-restful", "flask-restx"):
                 framework = "flask-restful"
-            target = self.project.resolve(resource, module) if resource else None
+            target = self.project.resolve(resource, ref_module(given, module)) if resource else None
             if target is not None and target.kind == "C" and paths:
                 route = join_route(self.mounts.prefix_of(receiver, module), paths[0])
                 self.class_endpoints(target.module, target.name, route, framework)

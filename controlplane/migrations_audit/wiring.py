@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .facts import Decorator, EagerSetting, RouteCall, SignalHook
+from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
 from .names import Names
 from .syntax import tail, truthy
 
@@ -32,15 +32,7 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
     """Route registrations, Starlette routes, ``signal.connect``, eager keyword settings."""
     facts = names.facts
     if method in ROUTE_CALL_KINDS and isinstance(node.func, ast.Attribute):
-        facts.route_calls.append(
-            RouteCall(
-                method,
-                node.lineno,
-                name.rsplit(".", 1)[0],
-                [names.lit(a) for a in node.args],
-                {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg},
-            )
-        )
+        note_registration(names, node, method, name.rsplit(".", 1)[0], node.func.value)
     elif method in ("Route", "APIRoute") and name.startswith(("starlette.", "fastapi.")):
         facts.route_calls.append(
             RouteCall(
@@ -69,6 +61,20 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
                     node.lineno,
                 )
             )
+    elif method == "as_view":
+        if node.keywords and isinstance(node.func, ast.Attribute):
+            # X.as_view(service_factory=make_service): every X built for a request gets it
+            facts.route_calls.append(
+                RouteCall(
+                    "as_view",
+                    node.lineno,
+                    name.rsplit(".", 1)[0],
+                    [],
+                    {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg},
+                )
+            )
+    elif _may_register(node):
+        note_registration(names, node, "call", name, None)
     for kw in node.keywords:
         if kw.arg:
             note_eager(names, kw.arg, kw.value, kw.value.lineno)
@@ -76,6 +82,71 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         key = node.args[0]
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             note_eager(names, key.value, node.args[1], node.lineno)
+
+
+def _param_of(names: Names, node: ast.expr) -> Lit:
+    """{"param": p} / {"each": p} when ``node`` is a parameter of the function being walked
+    (or a loop variable over one), else None."""
+    scope = names.scope
+    if scope is None or not isinstance(node, ast.Name):
+        return None
+    if node.id in scope.each:
+        return {"each": scope.each[node.id]}
+    if node.id in scope.param_names:
+        return {"param": node.id}
+    return None
+
+
+def _arg_lit(names: Names, node: ast.expr) -> Lit:
+    found = _param_of(names, node)
+    return found if found is not None else names.lit(node)
+
+
+def _routeish(node: ast.expr) -> bool:
+    """A URL rule literal ("/x" or a list of them) or a class-based view (``X.as_view()``)."""
+    kind = type(node)
+    if kind is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        return type(value) is str and value[:1] == "/"
+    if kind is ast.List or kind is ast.Tuple:
+        elts = node.elts  # type: ignore[attr-defined]
+        return bool(elts) and all(_routeish(e) for e in elts)
+    return kind is ast.Call and tail(node.func) == "as_view"  # type: ignore[attr-defined]
+
+
+def _may_register(node: ast.Call) -> bool:
+    """Whether a call may be a call of a project helper that registers routes: it passes a
+    rule or a class-based view. (A helper calling another with its own parameters is seen
+    from its call sites' arguments, ``forwarding.py``.)"""
+    for value in node.args:
+        if _routeish(value):
+            return True
+    return any(_routeish(kw.value) for kw in node.keywords)
+
+
+def note_registration(
+    names: Names, node: ast.Call, kind: str, receiver: str, receiver_node: ast.expr | None
+) -> None:
+    """A route registration (or a call that may register routes through a helper)."""
+    args = [_arg_lit(names, a) for a in node.args if not isinstance(a, ast.Starred)]
+    kwargs: dict[str, Lit] = {}
+    for kw in node.keywords:
+        if kw.arg:
+            kwargs[kw.arg] = _arg_lit(names, kw.value)
+        else:
+            forwarded = _param_of(names, kw.value)
+            if forwarded is not None:
+                kwargs["**"] = forwarded  # bp.add_url_rule(rule, **options)
+    call = RouteCall(kind, node.lineno, receiver, args, kwargs)
+    scope = names.scope
+    if scope is not None and scope.params:
+        target = _param_of(names, receiver_node) if receiver_node is not None else None
+        uses = [*args, *kwargs.values()]
+        if any(isinstance(v, dict) and ("param" in v or "each" in v) for v in uses):
+            call.owner, call.params = scope.owner, list(scope.params)
+        if isinstance(target, dict) and "param" in target:
+            call.receiver_param = target["param"]
+    names.facts.route_calls.append(call)
 
 
 def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:

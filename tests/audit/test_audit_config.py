@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from controlplane.errors import ControlplaneError
 from controlplane.migrations_audit import (
     AuditConfig,
     ConfigError,
@@ -87,6 +88,16 @@ def test_bad_settings_are_config_errors(tmp_path, text, message):
     path.write_text(text + "\n")
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(tmp_path, path)
+
+
+def test_audit_errors_are_controlplane_errors(tmp_path):
+    """One exception tree: whoever catches ControlplaneError also catches the audit's."""
+    path = tmp_path / "audit.toml"
+    path.write_text("max_depth = 0\n")
+    with pytest.raises(ControlplaneError):
+        load_config(tmp_path, path)
+    with pytest.raises(ControlplaneError):
+        audit(tmp_path / "missing")
 
 
 @pytest.mark.parametrize(("path", "root", "feature"), [

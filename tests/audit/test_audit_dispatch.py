@@ -737,3 +737,169 @@ def test_calls_through_a_plugin_interface_reach_every_implementation(check):
         "api.py": fastapi("    import registry\n    plugin = registry.get('x')\n"
                           "    plugin.revoke_certificate(x)"),
     }, {"handler": ("offloaded", False)})
+
+
+def test_services_injected_through_as_view_keywords_are_followed(check):
+    check({
+        "tasks.py": TASKS,
+        "services.py": """
+            from tasks import crunch
+
+            class Mailer:
+                def process(self, x):
+                    return crunch.delay(x)
+
+            class Counter:
+                def process(self, x):
+                    return x + 1
+
+            def mailer_factory():
+                return Mailer()
+
+            def counter_factory():
+                return Counter()
+        """,
+        "views.py": """
+            from flask import Flask
+            from flask.views import MethodView
+            from services import counter_factory, mailer_factory
+
+            app = Flask(__name__)
+
+            class Send(MethodView):
+                def __init__(self, service_factory):
+                    self.service_factory = service_factory
+
+                def post(self):
+                    service = self.service_factory()
+                    return service.process(1)
+
+            class Count(MethodView):
+                def __init__(self, service_factory):
+                    self.service_factory = service_factory
+
+                def post(self):
+                    return self.service_factory().process(1)
+
+            class Plain(MethodView):
+                def __init__(self, service_factory):
+                    self.service_factory = service_factory
+
+                def post(self):
+                    return self.service_factory().process(1)
+
+            app.add_url_rule("/send",
+                             view_func=Send.as_view("send", service_factory=mailer_factory))
+            app.add_url_rule("/count",
+                             view_func=Count.as_view("count", service_factory=counter_factory))
+            app.add_url_rule("/plain", view_func=Plain.as_view("plain"))
+        """,
+    }, {"Send.post": ("offloaded", False), "Count.post": ("inline", False),
+        "Plain.post": ("inline", False)})
+
+
+def test_pluggy_hook_calls_reach_the_project_hook_implementations(check):
+    check({
+        "tasks.py": TASKS,
+        "hooks.py": """
+            from pluggy import HookimplMarker, HookspecMarker, PluginManager
+
+            spec = HookspecMarker("forum")
+            impl = HookimplMarker("forum")
+            pm = PluginManager("forum")
+
+            @spec
+            def on_signup(user):
+                "Called after a user signed up."
+
+            @spec
+            def on_login(user):
+                "Called after a user logged in."
+        """,
+        "plugins.py": """
+            from hooks import impl
+            from tasks import crunch
+
+            @impl
+            def on_signup(user):
+                crunch.delay(user)
+
+            def on_login(user):
+                crunch.delay(user)  # not marked as an implementation: never called by pluggy
+        """,
+        "api.py": fastapi("    from hooks import pm\n    pm.hook.on_signup(user=x)\n"
+                          "    return pm.hook.on_login(user=x)"),
+    }, {"handler": ("offloaded", False)})
+    check({
+        "tasks.py": TASKS,
+        "hooks.py": "from pluggy import PluginManager\n\npm = PluginManager('forum')\n",
+        "plugins.py": "from tasks import crunch\n\ndef on_login(user):\n    crunch.delay(user)\n",
+        "api.py": fastapi("    from hooks import pm\n    return pm.hook.on_login(user=x)"),
+    }, {"handler": ("inline", False)})
+
+
+def test_nested_decorated_functions_the_handler_calls_or_awaits_are_followed(check):
+    tx = """
+import functools
+
+def managed_tx(mode):
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            return func(*args, **kwargs)
+        return wrapped
+    return decorator
+
+class Repository:
+    async def store(self, x):
+        from tasks import crunch
+        crunch.delay(x)
+"""
+    imports = "from tasks import crunch\nfrom tx import Repository, managed_tx"
+    called = """    @managed_tx("commit")
+    def store(session):
+        crunch.delay(x)
+
+    try:
+        store()
+    except ValueError:
+        raise"""
+    awaited = """    @managed_tx("commit")
+    async def store_tx(session):
+        return await Repository().store(x)
+
+    return await store_tx()"""
+    unused = """    @managed_tx("commit")
+    def store(session):
+        crunch.delay(x)
+
+    return None"""
+    for body, status in ((called, "offloaded"), (awaited, "offloaded"), (unused, "inline")):
+        api = fastapi(body, imports)
+        if body is awaited:
+            api = api.replace("def handler", "async def handler")
+        check({"tasks.py": TASKS, "tx.py": tx, "api.py": api}, {"handler": (status, False)})
+
+
+def test_literal_arguments_decide_the_callee_guards_unless_it_reassigns_them(check):
+    helpers = """
+from tasks import crunch
+
+def notify(user, loud=False):
+    if not loud:
+        return None
+    return crunch.delay(user)
+
+def notify_later(user, loud=False):
+    for attempt in range(2):
+        if loud:
+            crunch.delay(user)
+        loud = True
+"""
+    for body, status in (("    return notify(x, loud=False)", "inline"),
+                         ("    return notify(x, True)", "offloaded"),
+                         ("    return notify(x)", "offloaded"),
+                         ("    return notify_later(x, loud=False)", "offloaded")):
+        check({"tasks.py": TASKS, "helpers.py": helpers,
+               "api.py": fastapi(body, "from helpers import notify, notify_later")},
+              {"handler": (status, False)})

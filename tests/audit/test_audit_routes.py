@@ -428,3 +428,124 @@ def test_view_dispatch_overrides_and_string_views_are_part_of_the_endpoint(check
                 return None
         """,
     }, {"Report.get": ("inline", True), "legacy": ("inline", False)})
+
+
+REGISTER_VIEW = """
+    def register_view(bp_or_app, routes, view_func, *args, **kwargs):
+        for route in routes:
+            bp_or_app.add_url_rule(route, view_func=view_func, *args, **kwargs)
+
+    def register_api(target, rules, view):
+        register_view(target, rules, view)
+"""
+
+
+def test_flask_routes_registered_through_project_helpers(run_audit):
+    report = run_audit({
+        "forum/helpers.py": REGISTER_VIEW,
+        "forum/views.py": """
+            from flask import Blueprint
+            from flask.views import MethodView
+            from forum.helpers import register_api, register_view
+
+            bp = Blueprint("forum", __name__, url_prefix="/forum")
+
+            class Topic(MethodView):
+                def get(self, topic_id):
+                    return "x"
+
+                def post(self, topic_id):
+                    return "x"
+
+            def search():
+                return "x"
+
+            def markread():
+                return "x"
+
+            def load_blueprints(app):
+                register_view(bp, routes=["/topic/<int:topic_id>", "/t/<int:topic_id>"],
+                              view_func=Topic.as_view("topic"))
+                register_view(bp, ["/search"], search, methods=["GET", "POST"])
+                register_api(bp, ["/markread"], markread)
+                app.register_blueprint(bp)
+        """,
+    })
+    assert routes(report) == {
+        "Topic.get": ("flask", ["GET"], "/forum/topic/<int:topic_id>"),
+        "Topic.post": ("flask", ["POST"], "/forum/topic/<int:topic_id>"),
+        "search": ("flask", ["GET", "POST"], "/forum/search"),
+        "markread": ("flask", ["GET"], "/forum/markread"),
+    }
+
+
+def test_helpers_that_do_not_register_routes_make_no_endpoints(run_audit):
+    report = run_audit({
+        "forum/helpers.py": """
+            VIEWS = {}
+
+            def remember_view(bp_or_app, routes, view_func):
+                for route in routes:
+                    VIEWS[route] = view_func
+        """,
+        "forum/views.py": """
+            from flask import Blueprint
+            from flask.views import MethodView
+            from forum.helpers import remember_view
+
+            bp = Blueprint("forum", __name__)
+
+            class Topic(MethodView):
+                def get(self):
+                    return "x"
+
+            def load_blueprints(app):
+                remember_view(bp, routes=["/topic"], view_func=Topic.as_view("topic"))
+        """,
+    })
+    assert report.endpoints == []
+
+
+def test_a_package_name_bound_to_a_view_hides_the_submodule_of_that_name(run_audit):
+    report = run_audit({
+        "shop/urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [
+                path("follow/", views.follow),
+                path("report/", views.report),
+            ]
+        """,
+        "shop/views/__init__.py": """
+            from .follow import follow
+            from . import report
+        """,
+        "shop/views/follow.py": """
+            def follow(request):
+                return None
+        """,
+        "shop/views/report.py": """
+            def report(request):
+                return None
+        """,
+    })
+    assert routes(report) == {"follow": ("django", ["ANY"], "/follow/")}
+
+
+def test_a_helper_called_with_the_app_its_caller_was_given_registers_routes(run_audit):
+    report = run_audit({
+        "forum/helpers.py": REGISTER_VIEW,
+        "forum/views.py": """
+            from flask.views import MethodView
+            from forum.helpers import register_view
+
+            class Topic(MethodView):
+                def get(self):
+                    return "x"
+
+            def init_app(app):
+                register_view(app, routes=["/topic"], view_func=Topic.as_view("topic"))
+        """,
+    })
+    assert routes(report) == {"Topic.get": ("flask", ["GET"], "/topic")}

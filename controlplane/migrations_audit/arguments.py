@@ -1,0 +1,268 @@
+"""What a call passes to the project function it reaches, when that changes what runs there.
+
+A function is normally summarised once. When a call site passes something the callee looks
+at (a literal its guards test, ``broadcast=False``, ``update_fields=[...]``; a project class
+or instance its parameter is then used as; keywords it forwards with ``**kwargs``), the
+callee is summarised again for that *context*: its guards are decided where they can be
+(``conditions.py``), its parameters resolve to what was passed, and the context follows
+the calls it forwards. Contexts keep only what the callee uses, so most calls share the
+plain summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from .conditions import UNKNOWN, evaluate, names_in
+from .facts import UNLESS, WHEN, Block, CallSite, FunctionFacts
+from .project import Project, Target, split_segment
+
+# A context: sorted (parameter, value) pairs; a value is ("lit", literal) with lists as
+# tuples, or ("t", kind, module, name) for a project class (C), instance (I) or queryset (Q).
+Value = tuple[Any, ...]
+Ctx = tuple[tuple[str, Value], ...]
+_TYPE_KINDS = frozenset({"C", "I", "Q"})
+_MAX_CTX = 6
+
+
+class Node(NamedTuple):
+    """A function to trace, with what its caller passed (empty: nothing known)."""
+
+    target: Target
+    ctx: Ctx = ()
+
+
+def literal(raw: Any) -> Value:
+    return ("lit", tuple(raw) if isinstance(raw, list) else raw)
+
+
+def typed(target: Target) -> Value:
+    return ("t", target.kind, target.module, target.name)
+
+
+@dataclass(slots=True)
+class Uses:
+    """How a function uses its parameters, for trimming contexts."""
+
+    named: frozenset[str]  # its named parameters (without self)
+    heads: frozenset[str]  # parameters its calls start from: ``form.save()``
+    forwarded: frozenset[str]  # parameters it passes on as they came
+    conditions: frozenset[str]  # parameters its guards read
+    extras: bool  # it passes on ``**kwargs``
+    blocks: list[Block] = field(default_factory=list)  # its when/unless blocks
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+class Env:
+    """Resolution inside one function for one context."""
+
+    __slots__ = (
+        "project",
+        "module",
+        "cls",
+        "ctx",
+        "lits",
+        "types",
+        "results",
+        "function",
+        "params",
+    )
+
+    def __init__(
+        self, project: Project, module: str, cls: str, ctx: Ctx, params: list[str] | None = None
+    ) -> None:
+        self.project = project
+        self.module = module
+        self.cls = cls
+        self.ctx: dict[str, Value] = dict(ctx) if ctx else _EMPTY
+        self.lits: dict[str, Any] = {k: v[1] for k, v in ctx if v[0] == "lit"} if ctx else _EMPTY
+        self.types: dict[str, Target] = (
+            {k: Target(v[1], v[2], v[3]) for k, v in ctx if v[0] == "t"} if ctx else _EMPTY
+        )
+        self.results: dict[str, Target] = {}  # "helper()" -> what this call of it returned
+        self.function = ""  # the method's name, when it is one
+        self.params = params or []  # the function's own parameters
+
+    def resolve(self, name: str) -> Target | None:
+        if self.types or self.results:
+            segments = name.split(".")
+            base, ops = split_segment(segments[0])
+            if base[:1] == "~" and base[1:] in self.types:
+                return self.project.follow(self.types[base[1:]], ops, segments[1:])
+            for key, target in self.results.items():
+                if name.startswith(key):
+                    rest = name[len(key) :]
+                    if not rest:
+                        return target
+                    if rest[0] == ".":
+                        return self.project.follow(target, "", rest[1:].split("."))
+        return self.project.resolve(name, self.module, self.cls)
+
+    def tracked(self, holder: str, tracker: str) -> tuple[str, ...] | None:
+        instance = self.types.get(holder)
+        if instance is None or instance.kind != "I":
+            return None
+        return self.project.tracked_fields(instance.module, instance.name, tracker)
+
+    def decided(self, block: Block) -> bool:
+        """Whether the context rules out the statements of a when/unless block."""
+        value = evaluate(block.cond, self.lits, self.tracked)
+        if value is UNKNOWN:
+            return False
+        return not value if block.kind == WHEN else bool(value)
+
+
+class Arguments:
+    """Binds call sites to callees' parameters and trims the result to what matters."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._uses: dict[Target, Uses | None] = {}
+
+    def uses(self, target: Target) -> Uses | None:
+        if target in self._uses:
+            return self._uses[target]
+        facts = self.project.function(target)
+        result = self._collect(target, facts) if facts is not None else None
+        self._uses[target] = result
+        return result
+
+    def _collect(self, target: Target, facts: FunctionFacts) -> Uses:
+        named = [p for p in facts.params if not p.startswith("*")]
+        if (
+            named
+            and named[0] in ("self", "cls")
+            and self.project.class_of(target.module, target.name)
+        ):
+            named = named[1:]
+        heads = {split_segment(v.split(".", 1)[0])[0][1:] for v in facts.returns if v[:1] == "~"}
+        forwarded: set[str] = set()
+        extras = False
+        for call in facts.calls:
+            if call.name[:1] == "~":
+                heads.add(split_segment(call.name.split(".", 1)[0])[0][1:])
+            for key, value in call.args:
+                if type(value) is str and value[0] == "~":
+                    if key == "**":
+                        extras = True
+                    else:
+                        forwarded.add(value[1:])
+        conditions: set[str] = set()
+        blocks = [b for b in facts.blocks if b.cond is not None and b.kind in (WHEN, UNLESS)]
+        for block in blocks:
+            names_in(block.cond, conditions)
+        return Uses(
+            frozenset(named),
+            frozenset(heads),
+            frozenset(forwarded),
+            frozenset(conditions),
+            extras,
+            blocks,
+        )
+
+    def bind(
+        self, call: CallSite, target: Target, caller: Env, known: dict[str, Value] | None = None
+    ) -> Ctx:
+        """The context a call gives a project function it reaches (``known``: what the
+        caller knows besides the arguments)."""
+        if not call.args and not caller.ctx and not known:
+            return ()
+        uses = self.uses(target)
+        if uses is None or not (uses.heads or uses.forwarded or uses.conditions or uses.extras):
+            return ()  # it looks at none of what it is given
+        facts = self.project.function(target)
+        assert facts is not None
+        positional = [p for p in facts.params if not p.startswith("*")]
+        if (
+            positional
+            and positional[0] in ("self", "cls")
+            and self.project.class_of(target.module, target.name)
+        ):
+            positional = positional[1:]
+        raw: dict[str, Value] = dict(known) if known else {}
+        forward = False
+        for key, value in call.args:
+            if key == "**":
+                forward = True
+                continue
+            name = positional[key] if type(key) is int and key < len(positional) else key
+            if type(name) is not str or not self.wanted(uses, name):
+                continue
+            bound = self.value(value, caller)
+            if bound is not None:
+                raw[name] = bound
+        if forward and caller.ctx:  # the caller's own extra keywords go on
+            for name, value in caller.ctx.items():
+                if name not in caller.params and name not in raw and self.wanted(uses, name):
+                    raw[name] = value
+        return self.specialize(target, raw)
+
+    @staticmethod
+    def wanted(uses: Uses, name: str) -> bool:
+        return (
+            name in uses.heads
+            or name in uses.forwarded
+            or name in uses.conditions
+            or (uses.extras and name not in uses.named)
+        )
+
+    def value(self, value: Any, caller: Env) -> Value | None:
+        if type(value) is list:
+            return literal(value[0])
+        if value[0] == "~":
+            return caller.ctx.get(value[1:])
+        found = caller.resolve(value)
+        if found is not None and found.kind in _TYPE_KINDS:
+            return typed(found)
+        return None
+
+    def specialize(self, target: Target, raw: dict[str, Value]) -> Ctx:
+        """Keep what the callee uses; literals its guards read only if they decide one."""
+        if not raw:
+            return ()
+        uses = self.uses(target)
+        if uses is None:
+            return ()
+        kept: dict[str, Value] = {}
+        guards_only: list[str] = []
+        for name, value in raw.items():
+            if (
+                (value[0] == "t" and name in uses.heads)
+                or name in uses.forwarded
+                or (uses.extras and name not in uses.named)
+            ):
+                kept[name] = value
+            elif name in uses.conditions:
+                kept[name] = value
+                guards_only.append(name)
+        if guards_only and uses.blocks:
+            env = Env(self.project, target.module, "", tuple(kept.items()))
+            if not any(env.decided(block) for block in uses.blocks):
+                for name in guards_only:
+                    if name not in uses.forwarded:
+                        del kept[name]
+        elif guards_only:
+            for name in guards_only:
+                kept.pop(name, None)
+        if len(kept) > _MAX_CTX:
+            return ()
+        return tuple(sorted(kept.items()))
+
+    def returned(self, target: Target, ctx: Ctx) -> Target | None:
+        """What a call returns when its result is built from a parameter it was given a class
+        for: ``def get_or_404(klass, id): return _get_queryset(klass).get(pk=id)``."""
+        types = {k: Target(v[1], v[2], v[3]) for k, v in ctx if v[0] == "t"}
+        facts = self.project.function(target)
+        if not types or facts is None:
+            return None
+        for value in facts.returns:
+            segments = value.split(".")
+            base, ops = split_segment(segments[0])
+            if base[:1] == "~" and base[1:] in types:
+                found = self.project.follow(types[base[1:]], ops, segments[1:])
+                if found is not None and found.kind != "X":
+                    return found
+        return None

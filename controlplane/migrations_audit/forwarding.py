@@ -1,0 +1,181 @@
+"""Routes registered through the project's own helpers.
+
+Projects wrap ``add_url_rule`` (or ``add_api_route``, ``add_resource``...) in helpers such as
+``def register_view(bp, routes, view_func, **kw): for r in routes: bp.add_url_rule(r, ...)``
+and call them from setup code. Extraction keeps the registration inside the helper as a
+template whose arguments name the helper's parameters (``wiring.note_registration``) and
+keeps the calls that may reach a helper; here each such call binds its arguments to the
+helper's parameters and registers what the template then says, following helpers that call
+helpers a few levels deep.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+from .facts import CallSite, Lit, RouteCall
+from .project import Target
+
+if TYPE_CHECKING:
+    from .routes import RouteFinder
+
+MAX_HELPER_DEPTH = 3
+MAX_VARIANTS = 16  # routes a single helper call may expand into
+
+
+def _bind(
+    params: list[str], args: list[Lit], kwargs: dict[str, Lit], skip_first: bool
+) -> dict[str, Lit]:
+    """Parameter name -> the value the call passes; extra keywords under the ``**`` name."""
+    plain = [p for p in params if not p.startswith("*")]
+    if skip_first and plain:
+        plain = plain[1:]
+    bound: dict[str, Lit] = dict(zip(plain, args, strict=False))
+    catch_all = next((p[2:] for p in params if p.startswith("**")), "")
+    extra: dict[str, Lit] = {}
+    for name, value in kwargs.items():
+        if name in plain:
+            bound[name] = value
+        elif name == "**" and isinstance(value, dict):
+            extra.update(value)
+        else:
+            extra[name] = value
+    if catch_all:
+        bound[catch_all] = extra
+    return bound
+
+
+class HelperRoutes:
+    """Expands calls of route-registering helpers into registrations on a RouteFinder."""
+
+    def __init__(self, finder: RouteFinder) -> None:
+        self.finder = finder
+        self.project = finder.project
+        self._templates: dict[tuple[str, str], list[RouteCall]] | None = None
+
+    def templates(self, module: str, function: str, depth: int) -> list[RouteCall]:
+        """The registrations a helper makes with its parameters; failing those, and within
+        the depth bound, its calls that pass its parameters on (a helper calling a helper)."""
+        if self._templates is None:
+            index: dict[tuple[str, str], list[RouteCall]] = {}
+            for mod, facts in self.project.modules.items():
+                for call in facts.route_calls:
+                    if call.owner:
+                        index.setdefault((mod, call.owner), []).append(call)
+            self._templates = index
+        found = self._templates.get((module, function))
+        if found is not None:
+            return found
+        helper = self.project.function(Target("F", module, function))
+        if helper is None or depth + 1 >= MAX_HELPER_DEPTH:
+            return []
+        return [
+            t
+            for t in (_forwarding(c, function, helper.params) for c in helper.calls)
+            if t is not None
+        ]
+
+    def expand(self, module: str, call: RouteCall, depth: int = 0) -> None:
+        """A call of ``call.receiver`` with the given arguments, made in ``module``."""
+        target = self.project.resolve(call.receiver, module)
+        if target is None or target.kind != "F" or depth >= MAX_HELPER_DEPTH:
+            return
+        templates = self.templates(target.module, target.name, depth)
+        if not templates:
+            return
+        is_method = bool(self.project.class_of(target.module, target.name))
+        args = [_tag(a, module) for a in call.args]
+        kwargs = {k: _tag(v, module) for k, v in call.kwargs.items()}
+        for template in templates:
+            bound = _bind(template.params, args, kwargs, is_method)
+            for variant in self.variants(template, bound):
+                self.register(target.module, module, template, variant, depth)
+
+    def variants(self, template: RouteCall, bound: dict[str, Lit]) -> list[dict[str, Lit]]:
+        """One binding per element of each list a loop in the helper iterates."""
+        looped = {
+            v["each"]
+            for v in [*template.args, *template.kwargs.values()]
+            if isinstance(v, dict) and "each" in v
+        }
+        if not looped:
+            return [bound]
+        names = sorted(looped)
+        choices = []
+        for name in names:
+            value = bound.get(name)
+            choices.append(value if isinstance(value, list) else [value])
+        out = []
+        for combo in itertools.islice(itertools.product(*choices), MAX_VARIANTS):
+            variant = dict(bound)
+            variant.update({f"each:{n}": v for n, v in zip(names, combo, strict=True)})
+            out.append(variant)
+        return out
+
+    def register(
+        self,
+        helper_module: str,
+        caller: str,
+        template: RouteCall,
+        bound: dict[str, Lit],
+        depth: int,
+    ) -> None:
+        def value(raw: Lit) -> Lit:
+            if isinstance(raw, dict):
+                if "param" in raw:
+                    return bound.get(raw["param"])
+                if "each" in raw:
+                    return bound.get("each:" + raw["each"])
+                if "ref" in raw and "in" not in raw:
+                    return {**raw, "in": helper_module}
+            return raw
+
+        args = [value(a) for a in template.args]
+        kwargs: dict[str, Lit] = {}
+        for name, raw in template.kwargs.items():
+            if name == "**":
+                extra = value(raw)
+                if isinstance(extra, dict):
+                    kwargs.update(extra)
+            else:
+                kwargs[name] = value(raw)
+        module, receiver = helper_module, template.receiver
+        if template.receiver_param:
+            given = bound.get(template.receiver_param)
+            if isinstance(given, dict) and given.get("ref"):
+                module, receiver = given.get("in", caller), given["ref"]
+        if template.kind == "call":
+            self.expand(module, RouteCall("call", template.line, receiver, args, kwargs), depth + 1)
+        else:
+            self.finder.registration(module, template.kind, receiver, args, kwargs, template.prefix)
+
+
+def _forwarding(call: CallSite, owner: str, params: list[str]) -> RouteCall | None:
+    """A call that passes some of its function's parameters on, as a "call" template."""
+    if not any(type(value) is str and value[0] == "~" for _, value in call.args):
+        return None
+    positional: list[Lit] = []
+    kwargs: dict[str, Lit] = {}
+    for key, value in call.args:
+        if type(value) is list:
+            lit: Lit = value[0]
+        elif value[0] == "~":
+            lit = {"param": value[1:]}
+        else:
+            lit = {"ref": value}
+        if type(key) is int:
+            positional.extend([None] * (key - len(positional)))
+            positional.append(lit)
+        else:
+            kwargs[key] = lit
+    return RouteCall("call", call.line, call.name, positional, kwargs, owner=owner, params=params)
+
+
+def _tag(value: Lit, module: str) -> Lit:
+    """Remember where a reference was written, so it is resolved there."""
+    if isinstance(value, dict) and "ref" in value and "in" not in value:
+        return {**value, "in": module}
+    if isinstance(value, list):
+        return [_tag(v, module) for v in value]
+    return value
