@@ -23,11 +23,12 @@ MAX_OLDEST_PROBES = 200  # queues whose oldest waiting task is looked up per sam
 
 def task_queues_since(session: Session, since: datetime) -> dict[str, datetime]:
     """Queues named by tasks first seen since `since`, with the last time each was seen."""
+    named = func.coalesce(Task.queue, "")  # an expression: see `rates`
     query = (
-        select(Task.queue, func.max(Task.first_seen_at))
-        .where(Task.first_seen_at >= since, Task.queue.is_not(None))
-        .group_by(Task.queue)
-        .limit(MAX_TASK_QUEUES)
+        select(named, func.max(Task.first_seen_at))
+        .where(Task.first_seen_at >= since)
+        .group_by(named)
+        .limit(MAX_TASK_QUEUES + 1)  # one more: the "" of tasks without a queue
     )
     found: dict[str, datetime] = {}
     for queue, seen in session.execute(query):

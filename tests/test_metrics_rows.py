@@ -11,24 +11,31 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 import yaml
 from flask.testing import FlaskClient
 from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
-from sqlalchemy import delete
+from sqlalchemy import delete, true
 
 from controlplane import db
+from controlplane.audits import latest_summaries
 from controlplane.broker import QueueDepth
 from controlplane.clock import utcnow
+from controlplane.events import stats_from_database
 from controlplane.metrics import Metrics, MetricsSource
 from controlplane.metrics.exposition import render
 from controlplane.metrics.families import CounterFamily, GaugeFamily, HistogramFamily
 from controlplane.metrics.labels import MAX_EXCEPTIONS
 from controlplane.metrics.reading import AuditFigure
-from controlplane.metrics.task_totals import DatabaseCounters
-from controlplane.models import Ingester, Task, Worker
+from controlplane.metrics.task_totals import (
+    DatabaseCounters,
+    GapTotals,
+    seeded_stats,
+    snapshot_of,
+    tally_rows,
+)
+from controlplane.models import AuditRun, Ingester, Task, Worker
 from controlplane.services import Services, build_services
 from controlplane.snapshot import FleetSample, QueueReading, write_sample
 from controlplane.web import create_app
@@ -162,9 +169,6 @@ def test_a_failing_audit_reader_does_not_fail_the_scrape(services: Services) -> 
 
 
 def test_audit_gauges_read_the_latest_finished_run_of_each_project(services: Services) -> None:
-    audits = pytest.importorskip("controlplane.audits")  # the audit pages' service layer
-    from controlplane.models import AuditRun
-
     now = utcnow()
     with db.session_scope(services.sessions) as session:
         for minutes, coverage, heavy in ((60, 50.0, 7), (5, 80.0, 2)):
@@ -173,30 +177,39 @@ def test_audit_gauges_read_the_latest_finished_run_of_each_project(services: Ser
                                  finished_at=now - timedelta(minutes=minutes - 1),
                                  coverage=coverage, inline_heavy=heavy, endpoints=10))  # fmt: skip
     with db.session_scope(services.sessions) as session:
-        assert [s.project for s in audits.latest_summaries(session)] == ["shop"]
+        assert [s.project for s in latest_summaries(session)] == ["shop"]
     registry = Metrics(services, registry=CollectorRegistry()).registry
     shop = {"project": "shop"}
     assert registry.get_sample_value("controlplane_audit_coverage_ratio", shop) == 0.8
     assert registry.get_sample_value("controlplane_audit_inline_endpoints", shop) == 2
 
 
-def test_database_counters_settle_old_rows_once_and_stay_monotonic(services: Services) -> None:
+def test_database_counters_settle_old_rows_once_and_stay_monotonic(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    try:
+        db.upgrade(engine)
+        _settle_and_stay_monotonic(engine, db.make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def _settle_and_stay_monotonic(engine: Any, sessions: Any) -> None:
     now = utcnow()
     old = now - timedelta(hours=3)
-    with db.session_scope(services.sessions) as session:
+    with db.session_scope(sessions) as session:
         session.add(Ingester(id="i1", hostname="h", pid=1, started_at=old, alive_at=now,
                              last_event_at=now))  # fmt: skip
         for _ in range(3):
             session.add(task_row(ADD, "w@host", "q", now=old))
         session.add(task_row(ADD, "w@host", "q", state="STARTED", now=now))
-    counters = DatabaseCounters(services.engine, ttl=0.0)
+    counters = DatabaseCounters(engine, ttl=0.0)
     labels = (ADD, "w@host", "q")
     first = counters.snapshot()
     assert first.task_events[labels]["succeeded"] == 3
     assert first.task_events[labels]["started"] == 4
     assert first.runtime[labels].count == 3
 
-    with db.session_scope(services.sessions) as session:
+    with db.session_scope(sessions) as session:
         session.execute(delete(Task).where(Task.first_seen_at < now - timedelta(hours=1)))
         session.add(task_row(ADD, "w@host", "q", now=now))  # a new success
     second = counters.snapshot()
@@ -302,3 +315,42 @@ def test_the_recommendation_holds_through_the_scale_down_window_across_scrapes(
     reading = metrics.reading()
     desired = next(q.desired for q in reading.queues if q.name == queue)
     assert desired is not None and "holding 8 workers" in desired.reason
+
+
+def test_sql_and_python_totals_equal_the_ingesters_rebuild(database_url: str) -> None:
+    """Three ways of counting the same rows agree, on SQLite and PostgreSQL."""
+    engine = db.make_engine(database_url)
+    try:
+        db.upgrade(engine)
+        now = utcnow()
+        rows = [
+            task_row(ADD, "w1", "q1"),
+            task_row(ADD, "w1", "q1", runtime=0.003),
+            task_row(ADD, "w2", "q1", runtime=4000.0, retries=2),
+            task_row(FAILS := "tasks.fails", "w1", "q2", state="FAILURE",
+                     exception="ValueError('no (really)')"),  # fmt: skip
+            task_row(FAILS, "w1", "q2", state="FAILURE", exception="  pkg.mod.Err: text"),
+            task_row(FAILS, "w1", "q2", state="FAILURE", exception=None),
+            task_row(None, None, None, state="REVOKED"),  # type: ignore[arg-type]
+            task_row(ADD, "w1", "q1", state="REJECTED"),
+            task_row(ADD, "w1", "q1", state="PENDING", started_at=None, received_at=None,
+                     queue_wait=None),  # fmt: skip
+            task_row(ADD, "w1", "q1", state="RETRY", retries=1, now=now - timedelta(days=1)),
+        ]
+        with db.session_scope(db.make_session_factory(engine)) as session:
+            session.add_all(rows)
+        by_rows = stats_from_database(engine).snapshot()
+        by_sql = seeded_stats(engine).snapshot()
+        with engine.connect() as connection:
+            by_python = snapshot_of(tally_rows(connection, true()), GapTotals())
+        for snapshot in (by_sql, by_python):
+            assert {k: dict(v) for k, v in snapshot.task_events.items()} == by_rows.task_events
+            assert snapshot.failures == by_rows.failures
+            for mine, theirs in ((snapshot.runtime, by_rows.runtime),
+                                 (snapshot.queue_wait, by_rows.queue_wait)):  # fmt: skip
+                assert {k: (h.counts, round(h.sum, 6)) for k, h in mine.items()} == {
+                    k: (h.counts, round(h.sum, 6)) for k, h in theirs.items()
+                }
+        assert by_sql.failures[("tasks.fails", "w1", "q2", "pkg.mod.Err")] == 1
+    finally:
+        engine.dispose()

@@ -4,12 +4,12 @@
 latest sample (this process's memory when its scheduler leads, else the database), workers
 from their rows, task counters from the ingester running in this process (`controlplane up`)
 or, in a `serve` replica, from the database (`task_totals.DatabaseCounters`, refreshed at most
-every few seconds), and the audit figures from `controlplane.audits` once that exists.
+every few seconds), and each audited project's latest coverage from `controlplane.audits`
+(or from the reader given to `MetricsSource`).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
+from controlplane.audits import latest_summaries
 from controlplane.autoscale import Recommendation
 from controlplane.clock import age_seconds, as_utc, utcnow
 from controlplane.db import session_scope
@@ -261,20 +262,12 @@ def ingest_from_database(
 
 
 def latest_audits(session: Session) -> list[AuditFigure]:
-    """Each audited project's latest finished run, from `controlplane.audits` when installed."""
-    try:
-        audits = importlib.import_module("controlplane.audits")
-    except ImportError:
-        return []
-    figures = []
-    for summary in audits.latest_summaries(session):
-        coverage = getattr(summary, "coverage", None)  # percent, as the audit reports it
-        inline = getattr(summary, "inline_heavy", None)
-        figures.append(
-            AuditFigure(
-                project=str(summary.project),
-                coverage_ratio=None if coverage is None else float(coverage) / 100.0,
-                inline_endpoints=None if inline is None else int(inline),
-            )
+    """Each audited project's latest finished run (a project never audited has no figures)."""
+    return [
+        AuditFigure(
+            project=summary.project,
+            coverage_ratio=None if summary.coverage is None else summary.coverage / 100.0,
+            inline_endpoints=summary.inline_heavy,
         )
-    return figures
+        for summary in latest_summaries(session)
+    ]
