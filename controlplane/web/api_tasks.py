@@ -6,6 +6,7 @@ Same service functions as the console; POSTs honour an `Idempotency-Key` header.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -189,65 +190,74 @@ def _admin_body() -> dict[str, Any]:
     return body
 
 
-@bp.post("/queues/<queue>/purge")
-@api_role_required("admin")
-def purge(queue: str) -> Any:
+def _admin(action: str, target: str, call: Callable[[dict[str, Any]], ActionResult]) -> Any:
+    """Read the JSON body (a refusal is logged too), run the admin action, answer."""
     try:
         body = _admin_body()
     except ActionError as exc:
-        return _refusal("purge_queue", queue, exc)
-    result = control.purge_queue(
-        _services(), g.api_user.username, queue, body.get("confirm"), _idempotency_key()
+        return _refusal(action, target, exc)
+    return _answer(call(body))
+
+
+@bp.post("/queues/<queue>/purge")
+@api_role_required("admin")
+def purge(queue: str) -> Any:
+    return _admin(
+        "purge_queue",
+        queue,
+        lambda body: control.purge_queue(
+            _services(), g.api_user.username, queue, body.get("confirm"), _idempotency_key()
+        ),
     )
-    return _answer(result)
 
 
 @bp.post("/workers/<hostname>/pool")
 @api_role_required("admin")
 def pool(hostname: str) -> Any:
-    try:
-        body = _admin_body()
-    except ActionError as exc:
-        return _refusal("pool_resize", hostname, exc)
-    result = control.pool_resize(
-        _services(), g.api_user.username, hostname, body.get("delta"), _idempotency_key()
+    return _admin(
+        "pool_resize",
+        hostname,
+        lambda body: control.pool_resize(
+            _services(), g.api_user.username, hostname, body.get("delta"), _idempotency_key()
+        ),
     )
-    return _answer(result)
 
 
 @bp.post("/workers/<hostname>/consumers")
 @api_role_required("admin")
 def add_consumer(hostname: str) -> Any:
-    try:
-        body = _admin_body()
-    except ActionError as exc:
-        return _refusal("add_consumer", hostname, exc)
-    result = control.add_consumer(
-        _services(), g.api_user.username, hostname, str(body.get("queue", "")), _idempotency_key()
+    return _admin(
+        "add_consumer",
+        hostname,
+        lambda body: control.add_consumer(
+            _services(),
+            g.api_user.username,
+            hostname,
+            str(body.get("queue", "")),
+            _idempotency_key(),
+        ),
     )
-    return _answer(result)
 
 
 @bp.post("/workers/<hostname>/consumers/<queue>/cancel")
 @api_role_required("admin")
 def cancel_consumer(hostname: str, queue: str) -> Any:
-    try:
-        _admin_body()
-    except ActionError as exc:
-        return _refusal("cancel_consumer", hostname, exc)
-    result = control.cancel_consumer(
-        _services(), g.api_user.username, hostname, queue, _idempotency_key()
+    return _admin(
+        "cancel_consumer",
+        hostname,
+        lambda _body: control.cancel_consumer(
+            _services(), g.api_user.username, hostname, queue, _idempotency_key()
+        ),
     )
-    return _answer(result)
 
 
 @bp.post("/workers/<hostname>/shutdown")
 @api_role_required("admin")
 def shutdown(hostname: str) -> Any:
-    try:
-        _admin_body()
-    except ActionError as exc:
-        return _refusal("shutdown_worker", hostname, exc)
-    return _answer(
-        control.shutdown_worker(_services(), g.api_user.username, hostname, _idempotency_key())
+    return _admin(
+        "shutdown_worker",
+        hostname,
+        lambda _body: control.shutdown_worker(
+            _services(), g.api_user.username, hostname, _idempotency_key()
+        ),
     )
