@@ -462,6 +462,7 @@ def test_eager_mode_settings_are_reported_on_offloaded_endpoints(run_audit):
     files = {
         "tasks.py": TASKS,
         "api.py": fastapi("    crunch.delay(x)"),
+        # Source text of the audited project, not our test setup: the audit must spot eager mode.
         "settings/prod.py": "CELERY_TASK_ALWAYS_EAGER = False\n",
         "settings/test.py": "CELERY_TASK_ALWAYS_EAGER = True\n",
     }
