@@ -203,26 +203,18 @@ class TaskRelatives:
     revocation: Revocation | None = None  # a revoke sent, until the worker confirms it
 
 
+def _linked(session: Session, column: Any, task_id: str, limit: int) -> list[Task]:
+    """Tasks whose `column` (parent_id, retry_of) names `task_id`, oldest first."""
+    query = select(Task).where(column == task_id).order_by(Task.first_seen_at).limit(limit)
+    return list(session.scalars(query))
+
+
 def relatives(session: Session, task: Task, limit: int = 50) -> TaskRelatives:
     """Parent, children, the task it retries, its retries, and the actions taken on it."""
     parent = session.get(Task, task.parent_id) if task.parent_id else None
     retry_of = session.get(Task, task.retry_of) if task.retry_of else None
-    children = list(
-        session.scalars(
-            select(Task)
-            .where(Task.parent_id == task.task_id)
-            .order_by(Task.first_seen_at)
-            .limit(limit)
-        )
-    )
-    retried_as = list(
-        session.scalars(
-            select(Task)
-            .where(Task.retry_of == task.task_id)
-            .order_by(Task.first_seen_at)
-            .limit(limit)
-        )
-    )
+    children = _linked(session, Task.parent_id, task.task_id, limit)
+    retried_as = _linked(session, Task.retry_of, task.task_id, limit)
     actions = list(
         session.scalars(
             select(Action)
