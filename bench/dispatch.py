@@ -19,13 +19,12 @@ import threading
 import time
 from pathlib import Path
 
-from waitress import create_server
-
 from controlplane import db, users
 from controlplane.config import Settings
 from controlplane.embedded import EmbeddedRedis, free_port
 from controlplane.services import build_services
 from controlplane.web import create_app
+from controlplane.web.server import make_server
 
 TASK = "worker_tasks.tasks.add"
 
@@ -62,7 +61,7 @@ def main() -> None:
             token = users.create_token(session, "bench")
 
         port = free_port()
-        server = create_server(create_app(services), host="127.0.0.1", port=port, threads=4)
+        server = make_server(create_app(services), "127.0.0.1", port)  # as `serve` runs it
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
 

@@ -34,6 +34,7 @@ from controlplane.history import encode_cursor
 from controlplane.models import Task
 from controlplane.services import build_services
 from controlplane.web import create_app
+from controlplane.web.server import make_server
 
 NAMES = [f"proj.tasks.job_{i}" for i in range(40)]
 QUEUES = ["default", "reports", "slow", "mail", "billing"]
@@ -146,7 +147,7 @@ def run_store(store: str, database_url: str, rows: int, requests: int, redis_url
 
     # 20 concurrent clients over HTTP
     port = free_port()
-    server = __import__("waitress").create_server(app, host="127.0.0.1", port=port, threads=8)
+    server = make_server(app, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     cookie = client.get_cookie("controlplane_session")

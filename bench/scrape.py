@@ -49,6 +49,7 @@ from controlplane.recommendations import recommender_of
 from controlplane.services import Services, build_services
 from controlplane.snapshot import read_latest
 from controlplane.web import create_app
+from controlplane.web.server import make_server
 
 STATES = ["SUCCESS"] * 90 + ["FAILURE"] * 5 + ["RETRY", "STARTED", "RECEIVED", "PENDING", "REVOKED"]
 
@@ -137,7 +138,7 @@ def scrape_times(services: Services, scrapes: int) -> tuple[list[float], int]:
     metrics_of(app).source.database_counters = DatabaseCounters(services.engine, ttl=0.0)
     recommender_of(services).history_ttl = 0.0  # every scrape queries afresh
     port = free_port()
-    server = __import__("waitress").create_server(app, host="127.0.0.1", port=port, threads=4)
+    server = make_server(app, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

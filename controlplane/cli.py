@@ -11,6 +11,7 @@ import click
 
 from controlplane.config import Settings, load_settings, redact_url
 from controlplane.errors import ControlplaneError, SettingsError
+from controlplane.web.server import DEFAULT_THREADS
 
 BAD_INPUT = 2
 
@@ -78,21 +79,24 @@ def up(ctx: click.Context, host: str | None, port: int | None, no_demo_worker: b
 
 @main.command()
 @_host_port
-@click.option("--threads", default=8, show_default=True, help="Request threads.")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, help="Request threads.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) -> None:
     """Serve the console and API in production (needs CONTROLPLANE_BROKER_URL)."""
-    from waitress import serve as waitress_serve
-
     from controlplane.services import build_services
     from controlplane.web import create_app
+    from controlplane.web.server import make_server
 
     settings = settings_from(ctx, host=host, port=port)
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `serve` (use `up` for a private Redis)")
     services = build_services(settings)
     click.echo(f"serving on http://{settings.host}:{settings.port}/")
-    waitress_serve(create_app(services), host=settings.host, port=settings.port, threads=threads)
+    server = make_server(create_app(services), settings.host, settings.port, threads)
+    try:
+        server.run()
+    finally:
+        server.close()
 
 
 @main.command()

@@ -84,9 +84,8 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 def run_up(settings: Settings, demo_worker: bool) -> None:
     """Everything in one process for a laptop; Ctrl-C stops every process it started."""
-    from waitress import create_server
-
     from controlplane.web import create_app
+    from controlplane.web.server import make_server
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with ExitStack() as stack:
@@ -109,7 +108,7 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
             stack.callback(stop_process, worker)
 
         app = create_app(services)
-        server = create_server(app, host=settings.host, port=settings.port, threads=8)
+        server = make_server(app, settings.host, settings.port)
         stack.callback(server.close)
         click.echo(f"controlplane is up: http://{settings.host}:{settings.port}/")
         if login:

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,8 @@ from controlplane.services import Services
 
 log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 128
+_ACTIONS = cast(Table, Action.__table__)
+_INSERT_ACTION = insert(_ACTIONS).returning(_ACTIONS.c.id)
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,9 @@ def run_action(
                 .values(**values)
                 .returning(Action.id)
             )
-        else:  # one Core INSERT: the API's hot path, no unit-of-work bookkeeping
-            action_id = session.scalar(
-                insert(Action)
-                .values(at=_now(), actor=actor, action=action, target=target, **values)
-                .returning(Action.id)
-            )
+        else:  # the API's hot path: a prebuilt Core INSERT, no ORM bookkeeping
+            row = dict(values, at=_now(), actor=actor, action=action, target=target)
+            action_id = session.connection().execute(_INSERT_ACTION, row).scalar_one()
     return ActionResult(status, body, action_id)
 
 

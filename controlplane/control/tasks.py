@@ -47,13 +47,16 @@ def _sent_upsert(session: Session) -> Any:
     """INSERT ... ON CONFLICT (task_id) DO UPDATE SET retry_of, built once per backend.
 
     The ingester may have written the row from the task-sent event already; then only add
-    what events never carry (retry_of).
+    what events never carry (retry_of). A Core statement on the table, not the ORM entity:
+    this is the trigger's hot path and the ORM's bulk-insert bookkeeping cost more than the
+    INSERT itself (0.2 ms of a 1.3 ms request, `bench/dispatch.py`).
     """
     name = session.get_bind().dialect.name
     if name not in _SENT_UPSERT:
-        statement = dialect_insert(session, Task)
+        table = Task.__table__
+        statement = dialect_insert(session, table)
         _SENT_UPSERT[name] = statement.on_conflict_do_update(
-            index_elements=[Task.task_id], set_={"retry_of": statement.excluded.retry_of}
+            index_elements=[table.c.task_id], set_={"retry_of": statement.excluded.retry_of}
         )
     return _SENT_UPSERT[name]
 
@@ -82,7 +85,7 @@ def _record_sent(
         "retries": 0,
         "args_incomplete": False,
     }
-    session.execute(_sent_upsert(session), [row])
+    session.connection().execute(_sent_upsert(session), row)
 
 
 # ---- trigger -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 
 from controlplane.services import Services
+from controlplane.web.sessions import CachedSignerSessionInterface
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -39,6 +40,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     if test_config:
         app.config.update(test_config)
     app.extensions["controlplane"] = services
+    app.session_interface = CachedSignerSessionInterface()
 
     csrf.init_app(app)
     htmx.init_app(app)
