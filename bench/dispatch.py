@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from controlplane import db, users
@@ -57,8 +58,9 @@ def main() -> None:
         services = build_services(settings)
         db.upgrade(services.engine)
         with db.session_scope(services.sessions) as session:
-            users.create_user(session, "bench", "bench-password", "operator")
-            token = users.create_token(session, "bench")
+            username = f"bench-{uuid.uuid4().hex[:8]}"  # a --database-url may be reused
+            users.create_user(session, username, "bench-password", "operator")
+            token = users.create_token(session, username)
 
         port = free_port()
         server = make_server(create_app(services), "127.0.0.1", port)  # as `serve` runs it
