@@ -5,7 +5,10 @@
         [--inspect-runs 5]
 
 Cases, each a median over `--scrapes` GET /metrics over HTTP (waitress, as `serve` runs it),
-every scrape reading afresh (no cache between scrapes, as with Prometheus every 15 s):
+every scrape reading afresh (no cache between scrapes, as with Prometheus every 15 s). Between
+two scrapes the fleet lives through `--interval` seconds (not waited, applied): every worker
+heartbeats (its row changes), the sampler writes a new sample of every queue, and
+`--rate` tasks/s run (sent, received, started, succeeded: counters and histograms move):
 
 - `controlplane`: as in `controlplane up`, the event ingester's counters and the leading
   scheduler's latest sample in memory;
@@ -28,6 +31,7 @@ import http.client
 import json
 import random
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -36,9 +40,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 
-from controlplane import db
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ for start_worker
+
+from controlplane import db  # noqa: E402
 from controlplane.celery_app import make_celery
 from controlplane.config import Settings
 from controlplane.embedded import EmbeddedRedis, free_port
@@ -132,7 +138,72 @@ def fill(services: Services, options: argparse.Namespace) -> None:
             connection.execute(insert(Task), tasks[start : start + 5000])
 
 
-def scrape_times(services: Services, scrapes: int) -> tuple[list[float], int]:
+class LiveFleet:
+    """What changes in `interval` seconds of a live fleet, applied at once between scrapes."""
+
+    def __init__(self, services: Services, options: argparse.Namespace, in_memory: bool) -> None:
+        self.services = services
+        self.interval = options.interval
+        self.rate = options.rate if options.rate is not None else options.tasks / 3600
+        self.in_memory = in_memory
+        self.rng = random.Random(5)
+        with services.engine.connect() as connection:
+            rows = connection.execute(select(Task.name, Task.worker, Task.queue).distinct())
+            self.series = sorted(tuple(row) for row in rows)
+        self.queues = [queue_name(q) for q in range(options.queues)]
+
+    def advance(self) -> None:
+        now = datetime.now(UTC)
+        rng = self.rng
+        tasks = []
+        for _ in range(round(self.rate * self.interval)):
+            name, worker, queue = rng.choice(self.series)
+            runtime, wait = rng.expovariate(4.0), rng.expovariate(50.0)
+            # Time does not pass between the scrapes here: spread the rows over the hour the
+            # fill covers, or every interval would pile into the last 30 s the rates read.
+            stamp = now - timedelta(seconds=rng.uniform(0, 3600))
+            if self.in_memory:
+                stats = self.services.ingest_stats
+                assert stats is not None
+                labels = (name, worker, queue)
+                for kind in ("sent", "received"):
+                    stats.count_task(kind, labels)
+                stats.count_task("started", labels, queue_wait=wait)
+                stats.count_task("succeeded", labels, runtime=runtime)
+            tasks.append(
+                {
+                    "task_id": str(uuid.uuid4()), "name": name, "state": "SUCCESS",
+                    "queue": queue, "worker": worker, "args": "[]", "kwargs": "{}",
+                    "args_incomplete": False, "retries": 0, "first_seen_at": stamp,
+                    "sent_at": stamp, "received_at": stamp, "started_at": stamp,
+                    "finished_at": stamp + timedelta(seconds=runtime), "runtime": runtime,
+                    "queue_wait": wait, "updated_at": stamp,
+                }
+            )  # fmt: skip
+        samples = [
+            {
+                "queue": queue, "sampled_at": now, "ready": rng.randrange(50),
+                "unacked": rng.randrange(8), "scheduled": 0, "consumers": 1,
+                "rate_in": rng.random(), "rate_out": rng.random(), "oldest_waiting_at": None,
+            }
+            for queue in self.queues
+        ]  # fmt: skip
+        with self.services.engine.begin() as connection:
+            if tasks:
+                connection.execute(insert(Task), tasks)
+            connection.execute(insert(QueueSample), samples)
+            connection.execute(update(FleetStatus).values(last_sample_at=now, updated_at=now))
+            connection.execute(
+                update(Worker).values(last_heartbeat=now, active=rng.randrange(4), updated_at=now)
+            )
+        if self.in_memory:
+            with db.session_scope(self.services.sessions) as session:
+                self.services.latest.publish(read_latest(session))
+
+
+def scrape_times(
+    services: Services, scrapes: int, fleet: LiveFleet
+) -> tuple[list[float], int]:
     """Median-able timings of GET /metrics over HTTP, and the size of the last answer."""
     app = create_app(services)
     metrics_of(app).source.database_counters = DatabaseCounters(services.engine, ttl=0.0)
@@ -145,6 +216,7 @@ def scrape_times(services: Services, scrapes: int) -> tuple[list[float], int]:
     timings, size = [], 0
     try:
         for index in range(scrapes + 3):
+            fleet.advance()
             started = time.perf_counter()
             connection.request("GET", "/metrics")
             response = connection.getresponse()
@@ -194,6 +266,8 @@ def main() -> None:
     parser.add_argument("--hosts-per-task", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=12_000)
     parser.add_argument("--scrapes", type=int, default=40)
+    parser.add_argument("--interval", type=float, default=15.0, help="seconds between scrapes")
+    parser.add_argument("--rate", type=float, default=None, help="tasks/s (default: --tasks/h)")
     parser.add_argument("--inspect-workers", type=int, default=3)
     parser.add_argument("--inspect-runs", type=int, default=5)
     parser.add_argument("--cases", default="controlplane,controlplane_serve,inspect_broadcast")
@@ -226,7 +300,8 @@ def main() -> None:
             if in_memory:
                 with db.session_scope(services.sessions) as session:
                     services.latest.publish(read_latest(session))
-            timings, body = scrape_times(services, options.scrapes)
+            fleet = LiveFleet(services, options, in_memory)
+            timings, body = scrape_times(services, options.scrapes, fleet)
             emit(case, "median_ms", statistics.median(timings), "ms", **size)
             emit(case, "bytes", body, "B", **size)
         services.close()

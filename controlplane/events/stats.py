@@ -101,10 +101,19 @@ class IngestSnapshot:
 
 
 class IngestStats:
-    """Thread-safe counters; every method takes the one lock briefly."""
+    """Thread-safe counters; every method takes the one lock briefly.
+
+    `snapshot()` copies only the label sets that changed since the previous snapshot and
+    hands out the same copies as before for the rest: a scrape of a large, mostly idle fleet
+    copies what moved, and the metrics can tell an unchanged series by identity.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._dirty: set[Labels] = set()
+        self._copied_events: dict[Labels, dict[str, int]] = {}
+        self._copied_runtime: dict[Labels, Histogram] = {}
+        self._copied_wait: dict[Labels, Histogram] = {}
         self.events_by_type: Counter[str] = Counter()
         self.task_events: dict[Labels, Counter[str]] = {}
         self.failures: Counter[tuple[str, str, str, str]] = Counter()
@@ -120,9 +129,27 @@ class IngestStats:
         self.last_event_at: float | None = None
 
     def _labels(self, labels: Labels) -> Labels:
-        if labels in self.task_events or len(self.task_events) < MAX_LABEL_SETS:
-            return labels
-        return OTHER
+        """The label set to count under (OTHER past the cap), marked as changed."""
+        if labels not in self.task_events and len(self.task_events) >= MAX_LABEL_SETS:
+            labels = OTHER
+        self._dirty.add(labels)
+        return labels
+
+    def seed(
+        self,
+        task_events: dict[Labels, Counter[str]],
+        failures: Counter[tuple[str, str, str, str]],
+        runtime: dict[Labels, Histogram],
+        queue_wait: dict[Labels, Histogram],
+    ) -> None:
+        """Start from counts rebuilt elsewhere (the database), replacing the task counters."""
+        with self._lock:
+            self.task_events = task_events
+            self.failures = failures
+            self.runtime = runtime
+            self.queue_wait = queue_wait
+            self._copied_events, self._copied_runtime, self._copied_wait = {}, {}, {}
+            self._dirty = {*task_events, *runtime, *queue_wait}
 
     def count_task(
         self,
@@ -194,12 +221,13 @@ class IngestStats:
 
     def snapshot(self) -> IngestSnapshot:
         with self._lock:
+            self._copy_changed()
             return IngestSnapshot(
                 events_by_type=dict(self.events_by_type),
-                task_events={k: dict(v) for k, v in self.task_events.items()},
+                task_events=dict(self._copied_events),
                 failures=dict(self.failures),
-                runtime={k: v.copy() for k, v in self.runtime.items()},
-                queue_wait={k: v.copy() for k, v in self.queue_wait.items()},
+                runtime=dict(self._copied_runtime),
+                queue_wait=dict(self._copied_wait),
                 events_ingested=self.events_ingested,
                 malformed=dict(self.malformed),
                 dropped=self.dropped,
@@ -209,6 +237,21 @@ class IngestStats:
                 buffered_bytes=self.buffered_bytes,
                 last_event_at=self.last_event_at,
             )
+
+
+    def _copy_changed(self) -> None:
+        """Replace (never mutate) the copies of the label sets counted since the last call."""
+        for labels in self._dirty:
+            counts = self.task_events.get(labels)
+            if counts is not None:
+                self._copied_events[labels] = dict(counts)
+            runtime = self.runtime.get(labels)
+            if runtime is not None:
+                self._copied_runtime[labels] = runtime.copy()
+            wait = self.queue_wait.get(labels)
+            if wait is not None:
+                self._copied_wait[labels] = wait.copy()
+        self._dirty.clear()
 
 
 _STATE_KIND = {

@@ -13,6 +13,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from controlplane.metrics.collectors import register_collectors
 from controlplane.metrics.exposition import CONTENT_TYPE, render
+from controlplane.metrics.families import RenderCache
 from controlplane.metrics.reading import MetricsSource, Reading
 from controlplane.services import Services
 
@@ -32,6 +33,7 @@ class Metrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._reading: Reading | None = None
         self._lock = threading.Lock()
+        self._render_cache = RenderCache()  # used under _lock: one scrape renders at a time
         register_collectors(self.registry, self.reading)
 
     def reading(self) -> Reading:
@@ -50,6 +52,6 @@ class Metrics:
         with self._lock:
             self.refresh()
             try:
-                return render(self.registry)
+                return render(self.registry, self._render_cache)
             finally:
                 self.refresh()

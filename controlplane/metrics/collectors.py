@@ -72,6 +72,10 @@ _KIND_INDEX = {kind: index for index, (kind, _, _) in enumerate(TASK_COUNTERS)}
 class TaskCollector(_Collector):
     """celery_task_* counters and histograms, with bounded labels."""
 
+    def __init__(self, read: ReadFn) -> None:
+        super().__init__(read)
+        self._histograms = _HistogramRows()
+
     def collect(self) -> Iterator[Family]:
         reading = self.read()
         relabel = _Relabel(reading.labels)
@@ -96,13 +100,13 @@ class TaskCollector(_Collector):
             family.rows = [(key, kinds[key][index]) for key in keys]
             yield family
         yield self._failures(reading, relabel)
-        yield _histogram(
+        yield self._histograms.family(
             "celery_task_runtime",
             "Seconds from the start of a task to its success.",
             relabel,
             counters.runtime,
         )
-        yield _histogram(
+        yield self._histograms.family(
             "celery_task_queue_wait_time",
             "Seconds from publish (or receipt) to start, ETA delay excluded.",
             relabel,
@@ -130,25 +134,54 @@ class TaskCollector(_Collector):
         return family
 
 
-def _histogram(
-    name: str, doc: str, relabel: _Relabel, table: dict[tuple[str, str, str], Histogram]
-) -> HistogramFamily:
-    merged: dict[TaskLabels, tuple[list[int], float]] = {}
-    for labels, histogram in table.items():
-        key = relabel[labels]
-        if key is None or not histogram.count:
-            continue
-        if key in merged:
-            counts, total = merged[key]
-            merged[key] = ([a + b for a, b in zip(counts, histogram.counts, strict=True)],
-                           total + histogram.sum)  # fmt: skip
-        else:
-            merged[key] = (histogram.counts, histogram.sum)
-    family = HistogramFamily(name, doc, TASK_LABELS, BUCKETS)
-    family.rows = [
-        (key, list(accumulate(merged[key][0])), merged[key][1]) for key in sorted(merged)
-    ]
-    return family
+HistogramRow = tuple[TaskLabels, list[int], float]
+
+
+class _HistogramRows:
+    """Histogram families from the counters' histograms, merged per bounded label set.
+
+    The counters hand out the same Histogram objects while a series does not change
+    (`IngestStats.snapshot`), so a row whose sources are the very objects of the previous
+    scrape is reused as it was (and its text too, by the renderer).
+    """
+
+    def __init__(self) -> None:
+        self._previous: dict[str, dict[TaskLabels, tuple[list[Histogram], HistogramRow]]] = {}
+
+    def family(
+        self, name: str, doc: str, relabel: _Relabel, table: dict[tuple[str, str, str], Histogram]
+    ) -> HistogramFamily:
+        sources: dict[TaskLabels, list[Histogram]] = {}
+        for labels, histogram in table.items():
+            key = relabel[labels]
+            if key is not None and histogram.count:
+                sources.setdefault(key, []).append(histogram)
+        previous = self._previous.get(name, {})
+        current: dict[TaskLabels, tuple[list[Histogram], HistogramRow]] = {}
+        for key in sorted(sources):
+            parts = sources[key]
+            hit = previous.get(key)
+            if hit is not None and _same_objects(hit[0], parts):
+                row = hit[1]
+            else:
+                row = _merged_row(key, parts)
+            current[key] = (parts, row)
+        self._previous[name] = current
+        family = HistogramFamily(name, doc, TASK_LABELS, BUCKETS)
+        family.rows = [row for _, row in current.values()]
+        return family
+
+
+def _same_objects(before: list[Histogram], now: list[Histogram]) -> bool:
+    return len(before) == len(now) and all(a is b for a, b in zip(before, now, strict=True))
+
+
+def _merged_row(key: TaskLabels, parts: list[Histogram]) -> HistogramRow:
+    counts, total = parts[0].counts, parts[0].sum
+    for histogram in parts[1:]:
+        counts = [a + b for a, b in zip(counts, histogram.counts, strict=True)]
+        total += histogram.sum
+    return key, list(accumulate(counts)), total
 
 
 class WorkerCollector(_Collector):

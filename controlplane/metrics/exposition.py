@@ -12,7 +12,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from controlplane.metrics.families import Family, LabelText
+from controlplane.metrics.families import Family, RenderCache
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -25,14 +25,18 @@ class _Others(Collector):
         return self.metrics
 
 
-def render(collector: Collector) -> bytes:
-    """Every family `collector` (a registry) yields, as the text exposition format."""
+def render(collector: Collector, cache: RenderCache | None = None) -> bytes:
+    """Every family `collector` (a registry) yields, as the text exposition format.
+
+    Pass the same `cache` to successive renderings of one registry (not thread-safe: one
+    rendering at a time) to reuse what did not change.
+    """
     out: list[str] = []
-    labels = LabelText()  # the same label tuples recur in every task family
+    cache = cache if cache is not None else RenderCache()
     others: list[Metric] = []
     for metric in collector.collect():
         if isinstance(metric, Family):
-            metric.render(out, labels)
+            metric.render(out, cache)
         else:
             others.append(metric)
     body = "".join(out).encode("utf-8", "replace")

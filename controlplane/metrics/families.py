@@ -40,14 +40,18 @@ def escape_label_value(value: str) -> str:
 
 
 class LabelText:
-    """`name="a",queue_name="b"` for a label tuple, cached for one rendering."""
+    """`name="a",queue_name="b"` for a label tuple, cached across renderings."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = 200_000) -> None:
         self._by_names: dict[tuple[str, ...], dict[LabelValues, str]] = {}
+        self.max_entries = max_entries
 
     def table(self, names: tuple[str, ...]) -> dict[LabelValues, str]:
         """The cache for one set of label names (look values up in it, `text` on a miss)."""
-        return self._by_names.setdefault(names, {})
+        table = self._by_names.get(names)
+        if table is None or len(table) > self.max_entries:  # label churn: start afresh
+            table = self._by_names[names] = {}
+        return table
 
     def __call__(self, names: tuple[str, ...], values: LabelValues) -> str:
         cache = self.table(names)
@@ -62,6 +66,18 @@ class LabelText:
             f'{name}="{escape_label_value(value)}"'
             for name, value in zip(names, values, strict=True)
         )
+
+
+class RenderCache:
+    """What one renderer keeps between scrapes: label texts, and each histogram row's lines.
+
+    A histogram row is 21 lines; most rows of a large fleet do not change between two scrapes,
+    so a row equal to the one rendered last time reuses its text.
+    """
+
+    def __init__(self) -> None:
+        self.labels = LabelText()
+        self.rows: dict[str, dict[LabelValues, tuple[object, str]]] = {}
 
 
 class Family(Metric):
@@ -87,7 +103,7 @@ class Family(Metric):
     def _samples(self) -> Iterable[Sample]:
         raise NotImplementedError
 
-    def render(self, out: list[str], labels: LabelText) -> None:
+    def render(self, out: list[str], cache: RenderCache) -> None:
         raise NotImplementedError
 
     def _header(self, out: list[str]) -> None:
@@ -111,18 +127,18 @@ class _Simple(Family):
         for values, value in self.rows:
             yield Sample(name, dict(zip(self.labelnames, values, strict=True)), float(value))
 
-    def render(self, out: list[str], labels: LabelText) -> None:
+    def render(self, out: list[str], cache: RenderCache) -> None:
         self._header(out)
         name = self.name + self.suffix
         names = self.labelnames
         if not names:
             out.extend(f"{name} {format_value(value)}\n" for _, value in self.rows)
             return
-        cache, text = labels.table(names), labels.text
+        labels, text = cache.labels.table(names), cache.labels.text
         for values, value in self.rows:
-            label = cache.get(values)
+            label = labels.get(values)
             if label is None:
-                label = cache[values] = text(names, values)
+                label = labels[values] = text(names, values)
             shown = str(value) if value.__class__ is int else format_value(value)
             out.append(f"{name}{{{label}}} {shown}\n")
 
@@ -167,7 +183,7 @@ class HistogramFamily(Family):
             yield Sample(self.name + "_count", labels, float(cumulative[-1]))
             yield Sample(self.name + "_sum", labels, float(total))
 
-    def render(self, out: list[str], labels: LabelText) -> None:
+    def render(self, out: list[str], cache: RenderCache) -> None:
         self._header(out)
         names = self.labelnames
         bucket = self.name + "_bucket"
@@ -176,10 +192,20 @@ class HistogramFamily(Family):
         n = len(self._le)
         lines = "".join(f'{{0}}{le}"}}}} {{{i + 2}}}\n' for i, le in enumerate(self._le))
         template = lines + f"{self.name}_count{{1}} {{{n + 1}}}\n{self.name}_sum{{1}} {{{n + 2}}}\n"
-        for values, cumulative, total in self.rows:
-            if names:
-                text = labels(names, values)
-                head, braces = f'{bucket}{{{text},le="', f"{{{text}}}"
+        previous = cache.rows.get(self.name, {})
+        current: dict[LabelValues, tuple[object, str]] = {}
+        for row in self.rows:
+            values, cumulative, total = row
+            hit = previous.get(values)
+            if hit is not None and hit[0] == row:
+                text = hit[1]
             else:
-                head, braces = f'{bucket}{{le="', ""
-            out.append(template.format(head, braces, *cumulative, format_value(total)))
+                if names:
+                    label = cache.labels(names, values)
+                    head, braces = f'{bucket}{{{label},le="', f"{{{label}}}"
+                else:
+                    head, braces = f'{bucket}{{le="', ""
+                text = template.format(head, braces, *cumulative, format_value(total))
+            current[values] = (row, text)
+            out.append(text)
+        cache.rows[self.name] = current

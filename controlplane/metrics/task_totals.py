@@ -321,10 +321,12 @@ def seeded_stats(engine: Engine) -> IngestStats:
         totals = count_rows(connection)
         gaps = count_gaps(connection)
     stats = IngestStats()
-    stats.task_events = {labels: Counter(counts) for labels, counts in totals.kinds.items()}
-    stats.failures = Counter(totals.failures)
-    stats.runtime = totals.runtime
-    stats.queue_wait = totals.queue_wait
+    stats.seed(
+        {labels: Counter(counts) for labels, counts in totals.kinds.items()},
+        Counter(totals.failures),
+        totals.runtime,
+        totals.queue_wait,
+    )
     stats.gaps = gaps.gaps
     stats.gap_missed_estimate = gaps.missed
     return stats
