@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -290,4 +291,7 @@ class Ingester(Base):
     alive_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     events_per_s: Mapped[float | None] = mapped_column(Float)
+    # events this run wrote, as of its last checkpoint: a `serve` replica sums them for
+    # controlplane_events_ingested_total (the ingester runs in another process)
+    events_ingested: Mapped[int | None] = mapped_column(BigInteger)
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -356,4 +356,5 @@ def test_sigterm_writes_everything_received_before_exiting(
     with db.session_scope(db.make_session_factory(engine)) as session:
         run = session.scalars(select(IngesterRun)).one()
         assert run.stopped_at is not None
+        assert run.events_ingested is not None and run.events_ingested >= 5000  # for `serve`
     engine.dispose()

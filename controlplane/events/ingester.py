@@ -151,7 +151,7 @@ class Ingester:
         try:
             self.store.touch_ingester(
                 self.id, time.time(), self.writer.last_event_at, self._rate(time.time()),
-                stopped=True,
+                stopped=True, events_ingested=self.stats.events_ingested,
             )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - the database may be the reason we stop
             log.warning("could not record the ingester stop: %s", exc)
@@ -285,4 +285,6 @@ class Ingester:
         return round((ingested - count) / max(now - then, 1e-3), 1)
 
     def _checkpoint(self, now: float, last_event_at: float | None) -> None:
-        self.store.touch_ingester(self.id, now, last_event_at, self._rate(now))
+        self.store.touch_ingester(
+            self.id, now, last_event_at, self._rate(now), events_ingested=self.stats.events_ingested
+        )

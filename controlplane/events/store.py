@@ -250,8 +250,11 @@ class EventStore:
         last_event_at: float | None,
         events_per_s: float | None,
         stopped: bool = False,
+        events_ingested: int | None = None,
     ) -> None:
         values: dict[str, Any] = {"alive_at": to_datetime(now), "events_per_s": events_per_s}
+        if events_ingested is not None:
+            values["events_ingested"] = events_ingested
         if last_event_at is not None:
             values["last_event_at"] = to_datetime(last_event_at)
         if stopped:

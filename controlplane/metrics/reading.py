@@ -64,7 +64,7 @@ class QueueState:
 
 @dataclass(frozen=True)
 class IngestFigures:
-    events_ingested: int | None  # None: no ingester in this process, nobody counted them
+    events_ingested: int | None  # None: no ingester (here or in the database) counted them
     events_lost: int
     gaps: int
     lag_seconds: float
@@ -240,13 +240,17 @@ def ingest_in_process(counters: IngestSnapshot, now: datetime) -> IngestFigures:
 def ingest_from_database(
     session: Session, counters: IngestSnapshot, workers: list[WorkerHealth], now: datetime
 ) -> IngestFigures:
-    """A replica without an ingester: lag from the newest event any ingester wrote.
+    """A replica without an ingester: lag from the newest event any ingester wrote, and the
+    events every ingester run wrote as of its last checkpoint (none counted: no series).
 
     Alive workers send a heartbeat event every `freq` seconds, so while one is alive the
     newest event written should be a few seconds old at most; older, the database is behind
     (or nobody ingests). With no alive worker there is nothing to be behind on.
     """
-    newest = as_utc(session.scalar(select(func.max(Ingester.last_event_at))))
+    newest_event, written = session.execute(
+        select(func.max(Ingester.last_event_at), func.sum(Ingester.events_ingested))
+    ).one()
+    newest = as_utc(newest_event)
     alive = [w for w in workers if w.alive]
     lag = 0.0
     if newest is not None and alive:
@@ -254,7 +258,7 @@ def ingest_from_database(
         slack = LATE_AFTER * max(w.interval for w in alive) + CHECKPOINT_SECONDS
         lag = behind if behind > slack else 0.0
     return IngestFigures(
-        events_ingested=None,
+        events_ingested=None if written is None else int(written),
         events_lost=counters.gap_missed_estimate,
         gaps=counters.gaps,
         lag_seconds=lag,
