@@ -37,10 +37,14 @@ class LifoCondition:
         waiter.acquire()
         self._waiters.append(waiter)
         self._lock.release()
+        notified = False
         try:
             waiter.acquire()
+            notified = True
         finally:
             self._lock.acquire()
+            if not notified and waiter in self._waiters:  # interrupted before any notify:
+                self._waiters.remove(waiter)  # a later notify must go to a thread that waits
 
     def notify(self, n: int = 1) -> None:
         for _ in range(min(n, len(self._waiters))):
