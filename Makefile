@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 .PHONY: run test lint typecheck system-deps clean
 
 # Debian packages the tests drive, as command:package (the package when it has another name):
-# chromium (browser tests), promtool from prometheus (checks deploy/prometheus). Installed when
-# missing and root; otherwise the tests that need them skip on a laptop and fail in CI.
-SYSTEM_PACKAGES := chromium promtool:prometheus
+# chromium (browser tests), promtool from prometheus (checks deploy/prometheus), systemd-analyze
+# from systemd (verifies deploy/systemd). Installed when missing and root; otherwise the tests
+# that need them skip on a laptop and fail in CI.
+SYSTEM_PACKAGES := chromium promtool:prometheus systemd-analyze:systemd
 system-deps:
 	@missing=""; for entry in $(SYSTEM_PACKAGES); do cmd=$${entry%%:*}; pkg=$${entry#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \

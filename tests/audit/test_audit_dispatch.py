@@ -1,4 +1,9 @@
-"""One snippet per Celery dispatch pattern, and per place real projects hide dispatch."""
+"""One snippet per Celery dispatch pattern, and per place real projects hide dispatch.
+
+Nothing here runs Celery or talks to a broker: every snippet is source text of an audited
+project, written to files and read by the audit (static analysis). The Celery apps, eager-mode
+settings and dispatch calls inside the strings are what the audit must recognise.
+"""
 
 from __future__ import annotations
 
@@ -468,6 +473,7 @@ def test_eager_mode_settings_are_reported_on_offloaded_endpoints(run_audit):
     }
     (endpoint,) = run_audit(files).endpoints
     assert [e.kind for e in endpoint.evidence] == ["dispatch"]
+    # Also audited source text: eager mode set from the environment in the project's config.
     files["celeryconfig.py"] = """
         import os
         task_always_eager = os.environ.get("EAGER", "1")
