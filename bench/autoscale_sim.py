@@ -6,7 +6,7 @@ Traces (after a ten-minute warm-up at the opening rate that the figures leave ou
 diurnal, bursty, spike, slow_drain; see each function's docstring.
 
 Policies:
-- `controlplane`: controlplane.autoscale with the settings' defaults (arrival and completion
+- `controlplane`: controlplane.autoscale.policy with the settings' defaults (arrival and completion
   rates, mean runtime, ready + reserved backlog, concurrency);
 - `list_length`: KEDA's Redis-list scaler, ceil(LLEN / listLength). It sees only the list:
   tasks that workers have prefetched are gone from it. listLength is tuned per trace and seed
@@ -52,12 +52,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from controlplane.autoscale import Autoscaler, QueueLoad, ScaleDownWindow, targets_for  # noqa: E402
-from controlplane.config import load_settings  # noqa: E402
-from controlplane.deploy_manifests import (  # noqa: E402
+from controlplane.autoscale.manifests import (  # noqa: E402
     HPA_SCALE_DOWN_WINDOW_SECONDS,
     SCALE_UP_PODS,
 )
+from controlplane.autoscale.policy import Autoscaler, QueueLoad, ScaleDownWindow, targets_for  # noqa: E402
+from controlplane.config import load_settings  # noqa: E402
 
 # ---- traces -------------------------------------------------------------------------------------
 

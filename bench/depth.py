@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from controlplane.broker import PRIORITY_SEP, UNACKED_KEY, RedisBroker
-from controlplane.embedded import EmbeddedRedis
+from controlplane.broker.embedded import EmbeddedRedis
 
 PRIORITY_STEPS = (3, 6, 9)  # kombu's defaults beside priority 0
 

@@ -21,8 +21,8 @@ import uuid
 from pathlib import Path
 
 from controlplane import db, users
+from controlplane.broker.embedded import EmbeddedRedis, free_port
 from controlplane.config import Settings
-from controlplane.embedded import EmbeddedRedis, free_port
 from controlplane.services import build_services
 from controlplane.web import create_app
 from controlplane.web.server import make_server

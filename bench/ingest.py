@@ -51,7 +51,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from controlplane.embedded import EmbeddedRedis, free_port  # noqa: E402
+from controlplane.broker.embedded import EmbeddedRedis, free_port  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 STALL_SECONDS = 8.0

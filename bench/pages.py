@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import create_engine, insert, select, text
 
 from controlplane import db, users
+from controlplane.broker.embedded import EmbeddedRedis, free_port
 from controlplane.config import Settings
-from controlplane.embedded import EmbeddedRedis, free_port
-from controlplane.history import encode_cursor
+from controlplane.fleet.task_history import encode_cursor
 from controlplane.models import Task
 from controlplane.services import build_services
 from controlplane.web import create_app

@@ -45,16 +45,16 @@ from sqlalchemy import insert, select, update
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ for start_worker
 
 from controlplane import db  # noqa: E402
-from controlplane.celery_app import make_celery
+from controlplane.autoscale.recommender import recommender_of
+from controlplane.broker.celery_app import make_celery
+from controlplane.broker.embedded import EmbeddedRedis, free_port
 from controlplane.config import Settings
-from controlplane.embedded import EmbeddedRedis, free_port
-from controlplane.metrics.task_totals import DatabaseCounters, seeded_stats
-from controlplane.metrics.view import metrics_of
+from controlplane.events.counters import DatabaseCounters, seeded_stats
+from controlplane.fleet.sample import read_latest
 from controlplane.models import FleetStatus, QueueSample, Task, Worker
-from controlplane.recommendations import recommender_of
 from controlplane.services import Services, build_services
-from controlplane.snapshot import read_latest
 from controlplane.web import create_app
+from controlplane.web.metrics import metrics_of
 from controlplane.web.server import make_server
 
 STATES = ["SUCCESS"] * 90 + ["FAILURE"] * 5 + ["RETRY", "STARTED", "RECEIVED", "PENDING", "REVOKED"]

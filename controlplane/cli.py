@@ -68,7 +68,7 @@ def _host_port(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def up(ctx: click.Context, host: str | None, port: int | None, no_demo_worker: bool) -> None:
     """Run everything on one machine: console, private Redis if needed, SQLite, demo worker."""
-    from controlplane.launcher import run_up
+    from controlplane.processes.up import run_up
 
     settings = settings_from(ctx, host=host, port=port)
     try:
@@ -145,7 +145,7 @@ def events(ctx: click.Context) -> None:
 @click.pass_context
 def scheduler(ctx: click.Context) -> None:
     """Sample queue depth, inspect workers, apply retention (run any number: one leads)."""
-    from controlplane.scheduler import run_scheduler
+    from controlplane.processes.scheduler import run_scheduler
 
     settings = settings_from(ctx)
     if not settings.broker_url:

@@ -10,11 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlplane.broker import Broker, broker_for
-from controlplane.celery_app import make_celery
+from controlplane.broker.celery_app import make_celery
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory
 from controlplane.events.stats import IngestStats
-from controlplane.snapshot import LatestSample
+from controlplane.fleet.sample import LatestSample
 
 
 @dataclass

@@ -26,8 +26,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from controlplane import db, users
+from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
 from controlplane.config import Settings
-from controlplane.embedded import EmbeddedRedis, die_with_parent
 from controlplane.services import Services, build_services
 from controlplane.web import create_app
 
@@ -384,7 +384,7 @@ def rabbitmq_url() -> str:
 def ingesting(services: Services) -> Iterator[Any]:
     """The event ingester running in this process over `services`, as `controlplane up` runs it
     (including re-sending stored revocations to workers that come online)."""
-    from controlplane.launcher import start_ingester
+    from controlplane.processes.up import start_ingester
 
     ingester = start_ingester(services)
     yield ingester

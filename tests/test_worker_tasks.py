@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from celery import Celery
 
-from controlplane.celery_app import make_celery
+from controlplane.broker.celery_app import make_celery
 from controlplane.config import Settings
 from tests.conftest import WorkerProcess, wait_for
 

@@ -4,6 +4,7 @@ The console, the JSON API and the CLI all call these functions; every call is wr
 action log (`actions`) before its answer is returned, refusals and failures included.
 """
 
+from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.fleet import (
     add_consumer,
     cancel_consumer,
@@ -11,7 +12,6 @@ from controlplane.control.fleet import (
     purge_queue,
     shutdown_worker,
 )
-from controlplane.control.log import ActionResult, run_action
 from controlplane.control.registry import known_task_names, routed_queue
 from controlplane.control.revocations import resend_revocations
 from controlplane.control.tasks import bulk, retry, revoke, trigger

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from controlplane.control.log import ActionResult, run_action
+from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.validate import QUEUE_NAME
 from controlplane.errors import ActionError, ActionFailed
 from controlplane.services import Services

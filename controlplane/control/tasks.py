@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controlplane.control.log import ActionResult, run_action
+from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.registry import known_task_names, routed_queue
 from controlplane.control.revocations import remember
 from controlplane.control.validate import TriggerRequest, parse_trigger
 from controlplane.db import dialect_insert
 from controlplane.errors import ActionError, Conflict, NotFound
-from controlplane.history import (
+from controlplane.fleet.task_history import (
     RETRYABLE_STATES,
     TERMINAL_STATES,
     BadFilter,

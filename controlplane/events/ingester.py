@@ -100,7 +100,7 @@ class Ingester:
         return self
 
     def _start(self) -> None:
-        from controlplane.celery_app import make_celery
+        from controlplane.broker.celery_app import make_celery
 
         now = time.time()
         startup_gap = self._startup_gap(now)

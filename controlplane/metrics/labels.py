@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from controlplane.config import Settings
-from controlplane.health import WorkerHealth
+from controlplane.fleet.health import WorkerHealth
 
 OTHER = "other"
 GENERIC_HOSTNAME = "generic"

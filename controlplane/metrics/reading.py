@@ -4,7 +4,7 @@
 latest sample (this process's memory when its scheduler leads, else the database), workers
 from their rows, task counters from the ingester running in this process (`controlplane up`)
 or, in a `serve` replica, from the database (`task_totals.DatabaseCounters`, refreshed at most
-every few seconds), and each audited project's latest coverage from `controlplane.audits`
+every few seconds), and each audited project's latest coverage from `controlplane.audit_runs`
 (or from the reader given to `MetricsSource`).
 """
 
@@ -18,30 +18,30 @@ from datetime import datetime
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from controlplane.audits import latest_summaries
-from controlplane.autoscale import Recommendation
-from controlplane.clock import age_seconds, as_utc, utcnow
-from controlplane.db import session_scope
-from controlplane.events.stats import IngestSnapshot
-from controlplane.health import (
-    LATE_AFTER,
-    WorkerHealth,
-    consumers_by_queue,
-    json_names,
-    worker_health,
-)
-from controlplane.metrics.labels import LabelPolicy
-from controlplane.metrics.task_totals import DatabaseCounters
-from controlplane.models import Ingester, Worker
-from controlplane.recommendations import (
+from controlplane.audit_runs import latest_summaries
+from controlplane.autoscale.policy import Recommendation
+from controlplane.autoscale.recommender import (
     QueueFigures,
     QueueHistory,
     Recommender,
     mean_runtimes,
     recommender_of,
 )
+from controlplane.clock import age_seconds, as_utc, utcnow
+from controlplane.db import session_scope
+from controlplane.events.counters import DatabaseCounters
+from controlplane.events.stats import IngestSnapshot
+from controlplane.fleet.health import (
+    LATE_AFTER,
+    WorkerHealth,
+    consumers_by_queue,
+    json_names,
+    worker_health,
+)
+from controlplane.fleet.sample import FleetSample, read_latest
+from controlplane.metrics.labels import LabelPolicy
+from controlplane.models import Ingester, Worker
 from controlplane.services import Services
-from controlplane.snapshot import FleetSample, read_latest
 
 log = logging.getLogger(__name__)
 CHECKPOINT_SECONDS = 1.0  # an ingester records the newest event it wrote this often

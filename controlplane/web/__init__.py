@@ -45,23 +45,20 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from controlplane.metrics import view as metrics_view
-    from controlplane.web import (
+    from controlplane.web import auth, filters, health, security
+    from controlplane.web import metrics as metrics_view
+    from controlplane.web.api import audit as api_audit
+    from controlplane.web.api import fleet as api
+    from controlplane.web.api import openapi
+    from controlplane.web.api import tasks as api_tasks
+    from controlplane.web.pages import (
         actions,
-        api,
-        api_audit,
-        api_tasks,
         audit,
-        auth,
         dashboard,
-        filters,
         fleet,
         fleet_actions,
-        health,
         insights,
-        openapi,
         scaling,
-        security,
         tasks,
         users,
     )

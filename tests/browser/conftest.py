@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from controlplane.embedded import free_port
+from controlplane.broker.embedded import free_port
 from controlplane.services import Services
 from tests.conftest import OUTPUT_DIR, PASSWORD, add_user, require
 

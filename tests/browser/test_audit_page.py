@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from controlplane.config import Settings
-from tests.audit_support import make_inline, with_projects, write_shop
+from tests.audit.audit_support import make_inline, with_projects, write_shop
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser

@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 
 from controlplane import db
 from controlplane.config import Settings
-from controlplane.launcher import start_ingester
 from controlplane.models import Task
-from controlplane.scheduler import FleetScheduler
+from controlplane.processes.scheduler import FleetScheduler
+from controlplane.processes.up import start_ingester
 from controlplane.services import Services, build_services
 from controlplane.web import create_app
 from tests.browser.conftest import screenshot

@@ -1,0 +1,1 @@
+"""Autoscaling: the recommended-workers policy, the recommender that feeds it, KEDA manifests."""

@@ -1,0 +1,178 @@
+"""What the scheduler asks the workers: who is alive, what they consume, what they hold with an ETA.
+
+Broadcasts cost a round trip per worker plus, without `limit=`, the whole timeout (Flower's
+refresh takes a second that way). We ping once with the timeout to learn who is there, then send
+every other inspection to exactly those hosts with `limit=` their number, so it returns as soon
+as all have answered. Only the scheduler calls this module, never a page view or a scrape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from celery import Celery
+from sqlalchemy import case
+from sqlalchemy.orm import Session
+
+from controlplane.fleet.health import MAX_LISTED
+from controlplane.models import Worker
+
+log = logging.getLogger(__name__)
+
+Route = tuple[str, str]  # (exchange, routing key)
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """One worker's answers to stats(), active_queues(), registered() and active()."""
+
+    hostname: str
+    concurrency: int | None = None
+    processed: int | None = None
+    active: int | None = None
+    pid: int | None = None
+    queues: tuple[str, ...] = ()
+    routes: dict[Route, str] = field(default_factory=dict)  # (exchange, rk) -> queue
+    registered: tuple[str, ...] = ()
+    answered: bool = True  # False: no reply to any of the calls
+
+
+def ping(celery: Celery, timeout: float) -> list[str]:
+    """Hostnames that answered a broadcast ping within `timeout` (waits it out: anyone new?)."""
+    replies = celery.control.ping(timeout=timeout) or []
+    return sorted({host for reply in replies for host in reply})
+
+
+def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> list[WorkerReport]:
+    """What `hostnames` run, consume and know: each broadcast ends at the last reply."""
+    if not hostnames:
+        return []
+    inspect = celery.control.inspect(destination=hostnames, timeout=timeout, limit=len(hostnames))
+    stats = inspect.stats() or {}
+    active_queues = inspect.active_queues() or {}
+    registered = inspect.registered() or {}
+    active = inspect.active() or {}
+    return [
+        _report(
+            host, stats.get(host), active_queues.get(host), registered.get(host), active.get(host)
+        )
+        for host in hostnames
+    ]
+
+
+def scheduled_by_queue(
+    celery: Celery, hostnames: list[str], timeout: float, routes: Mapping[Route, str]
+) -> dict[str, int]:
+    """ETA/countdown tasks the workers hold, per queue (the route decides the queue)."""
+    if not hostnames:
+        return {}
+    inspect = celery.control.inspect(destination=hostnames, timeout=timeout, limit=len(hostnames))
+    replies = inspect.scheduled() or {}
+    counts: Counter[str] = Counter()
+    for entries in replies.values():
+        for entry in entries if isinstance(entries, list) else []:
+            request = entry.get("request") if isinstance(entry, dict) else None
+            info = request.get("delivery_info") if isinstance(request, dict) else None
+            if not isinstance(info, dict):
+                continue
+            exchange = str(info.get("exchange") or "")
+            routing_key = str(info.get("routing_key") or "")
+            counts[routes.get((exchange, routing_key)) or routing_key] += 1
+    return dict(counts)
+
+
+def record_reports(session: Session, reports: Iterable[WorkerReport], now: datetime) -> None:
+    """Upsert what inspection learned into `workers`, leaving the ingester's columns alone.
+
+    `processed` and `active` are taken from inspection only while the worker has never sent a
+    heartbeat: with events on, the ingester's heartbeat counts are the fresher ones.
+    """
+    insert = _insert_for(session)
+    for report in reports:
+        values: dict[str, Any] = {
+            "hostname": report.hostname[:255],
+            "status": "online",
+            "inspected_at": now,
+            "updated_at": now,
+            "queues": json.dumps(list(report.queues)),
+            "registered": json.dumps(list(report.registered)),
+        }
+        if report.concurrency is not None:
+            values["concurrency"] = report.concurrency
+        if report.pid is not None:
+            values["pid"] = report.pid
+        statement = insert(Worker).values(
+            **values, active=report.active or 0, processed=report.processed or 0
+        )
+        update = {k: statement.excluded[k] for k in values if k != "hostname"}
+        for counter in ("processed", "active"):
+            if getattr(report, counter) is not None:
+                update[counter] = case(
+                    (Worker.last_heartbeat.is_(None), statement.excluded[counter]),
+                    else_=getattr(Worker, counter),
+                )
+        session.execute(statement.on_conflict_do_update(index_elements=["hostname"], set_=update))
+
+
+def routes_of(reports: Iterable[WorkerReport]) -> dict[Route, str]:
+    merged: dict[Route, str] = {}
+    for report in reports:
+        merged.update(report.routes)
+    return merged
+
+
+def _report(
+    host: str, stats: Any, active_queues: Any, registered: Any, active: Any = None
+) -> WorkerReport:
+    if stats is None and active_queues is None and registered is None and active is None:
+        return WorkerReport(hostname=host, answered=False)
+    concurrency = processed = pid = None
+    if isinstance(stats, dict):
+        pool = stats.get("pool")
+        if isinstance(pool, dict) and isinstance(pool.get("max-concurrency"), int):
+            concurrency = pool["max-concurrency"]
+        total = stats.get("total")
+        if isinstance(total, dict):
+            processed = sum(v for v in total.values() if isinstance(v, int))
+        if isinstance(stats.get("pid"), int):
+            pid = stats["pid"]
+    queues: list[str] = []
+    routes: dict[Route, str] = {}
+    for queue in active_queues if isinstance(active_queues, list) else []:
+        if not isinstance(queue, dict) or not isinstance(queue.get("name"), str):
+            continue
+        name = queue["name"][:255]
+        queues.append(name)
+        exchange = queue.get("exchange")
+        exchange_name = exchange.get("name") if isinstance(exchange, dict) else None
+        if isinstance(exchange_name, str) and isinstance(queue.get("routing_key"), str):
+            routes[(exchange_name, queue["routing_key"])] = name
+    names = registered if isinstance(registered, list) else []
+    tasks = tuple(sorted({str(n)[:255] for n in names[:MAX_LISTED] if isinstance(n, str)}))
+    return WorkerReport(
+        hostname=host,
+        concurrency=concurrency,
+        processed=processed,
+        active=len(active) if isinstance(active, list) else None,
+        pid=pid,
+        queues=tuple(queues[:MAX_LISTED]),
+        routes=routes,
+        registered=tasks,
+    )
+
+
+def _insert_for(session: Session) -> Any:
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL both have it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

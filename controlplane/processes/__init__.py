@@ -1,0 +1,1 @@
+"""The long-running processes: `up`, `serve`, `events`, `scheduler`, and the leader lock."""

@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: bearer tokens, the same service calls as the pages."""

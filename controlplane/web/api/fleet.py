@@ -1,0 +1,50 @@
+"""The JSON API under /api/v1: bearer tokens, JSON answers with an `error` on failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify
+
+from controlplane.fleet.view import fleet_view
+from controlplane.web.api import fleet_json
+from controlplane.web.auth import api_role_required
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(404)
+def not_found(_error: Any) -> Any:
+    return jsonify(error="not found"), 404
+
+
+@bp.errorhandler(405)
+def method_not_allowed(_error: Any) -> Any:
+    return jsonify(error="method not allowed"), 405
+
+
+@bp.get("/me")
+@api_role_required("viewer")
+def me() -> Any:
+    return jsonify(username=g.api_user.username, role=g.api_user.role)
+
+
+@bp.get("/queues")
+@api_role_required("viewer")
+def queues() -> Any:
+    view = fleet_view(current_app.extensions["controlplane"])
+    return jsonify(**fleet_json.sample_info(view), queues=fleet_json.queues(view))
+
+
+@bp.get("/workers")
+@api_role_required("viewer")
+def workers() -> Any:
+    view = fleet_view(current_app.extensions["controlplane"])
+    return jsonify(**fleet_json.sample_info(view), workers=fleet_json.workers(view))
+
+
+@bp.get("/alerts")
+@api_role_required("viewer")
+def alerts() -> Any:
+    view = fleet_view(current_app.extensions["controlplane"])
+    return jsonify(**fleet_json.sample_info(view), alerts=fleet_json.alerts(view))

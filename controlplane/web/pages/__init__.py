@@ -1,0 +1,1 @@
+"""The console's pages and their htmx fragments, one blueprint per module."""

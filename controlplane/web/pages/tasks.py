@@ -1,0 +1,183 @@
+"""Console pages for tasks: the list with filters and bulk actions, one task, trigger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from controlplane import control
+from controlplane.control.action_log import ActionResult
+from controlplane.control.validate import decode_json_field
+from controlplane.db import session_scope
+from controlplane.errors import ActionError
+from controlplane.fleet import task_history
+from controlplane.fleet.progress import LIVE_STATES, task_progress
+from controlplane.services import Services
+from controlplane.web.auth import role_required
+
+bp = Blueprint("tasks", __name__)
+PAGE_SIZE = 50
+
+
+def _services() -> Services:
+    services: Services = current_app.extensions["controlplane"]
+    return services
+
+
+def _is_htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _go(url: str) -> Response:
+    """Navigate: HX-Redirect for htmx requests, 303 for plain form posts."""
+    if _is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)  # type: ignore[return-value]
+
+
+def _flash_fragment(result: ActionResult, ok_message: str) -> tuple[str, int]:
+    kind = "ok" if result.ok else "error"
+    message = ok_message if result.ok else result.body.get("error", "failed")
+    return render_template("_flash.html", kind=kind, message=message), result.status
+
+
+@bp.get("/tasks")
+@role_required("viewer")
+def index() -> Any:
+    try:
+        task_filter = task_history.TaskFilter.from_mapping(request.args)
+        with session_scope(_services().sessions) as session:
+            page = task_history.list_tasks(
+                session, task_filter, request.args.get("cursor"), PAGE_SIZE
+            )
+    except task_history.BadFilter as exc:
+        flash(str(exc), "error")
+        task_filter = task_history.TaskFilter()
+        page = task_history.TaskPage([], None)
+    context = {
+        "tasks": page.tasks,
+        "next_cursor": page.next_cursor,
+        "filter": task_filter.as_params(),
+        "states": task_history.ALL_STATES,
+        "live_states": LIVE_STATES,
+    }
+    if _is_htmx() and request.args.get("fragment") == "rows":
+        return render_template("_task_rows.html", **context)
+    return render_template("tasks.html", **context)
+
+
+@bp.get("/tasks/<task_id>/row")
+@role_required("viewer")
+def row(task_id: str) -> Any:
+    with session_scope(_services().sessions) as session:
+        task = task_history.get_task(session, task_id)
+    if task is None:
+        return "", 404
+    return render_template("_task_row.html", task=task, live_states=LIVE_STATES)
+
+
+@bp.get("/tasks/<task_id>")
+@role_required("viewer")
+def detail(task_id: str) -> Any:
+    with session_scope(_services().sessions) as session:
+        task = task_history.get_task(session, task_id)
+        if task is None:
+            return render_template("not_found.html", what=f"task {task_id}"), 404
+        related = task_history.relatives(session, task)
+    progress = task_progress(_services(), task_id, task.state)
+    template = "_task_live.html" if _is_htmx() and request.args.get("fragment") else "task.html"
+    return render_template(
+        template, task=task, related=related, progress=progress, live_states=LIVE_STATES
+    )
+
+
+@bp.post("/tasks/<task_id>/retry")
+@role_required("operator")
+def retry(task_id: str) -> Any:
+    result = control.retry(_services(), current_user.username, task_id)
+    if result.ok:
+        return _go(url_for("tasks.detail", task_id=result.body["task_id"]))
+    return _flash_fragment(result, "")
+
+
+@bp.post("/tasks/<task_id>/revoke")
+@role_required("operator")
+def revoke(task_id: str) -> Any:
+    terminate = request.form.get("terminate") == "on"
+    result = control.revoke(
+        _services(), current_user.username, task_id, terminate, request.form.get("signal")
+    )
+    if result.ok and not _is_htmx():
+        flash(f"Revoke sent for {task_id}.", "ok")
+        return _go(url_for("tasks.detail", task_id=task_id))
+    return _flash_fragment(result, f"Revoke sent for {task_id}.")
+
+
+@bp.post("/tasks/bulk")
+@role_required("operator")
+def bulk() -> Any:
+    action = request.form.get("action", "")
+    task_filter: dict[str, Any] = {
+        key: request.form[key]
+        for key in ("state", "name", "queue", "worker", "since", "until", "text")
+        if request.form.get(key)
+    }
+    if request.form.get("scope") == "selected":
+        task_filter["ids"] = request.form.getlist("ids")
+        if not task_filter["ids"]:
+            return render_template(
+                "_flash.html", kind="error", message="Select at least one task first."
+            ), 400
+    dry_run = request.form.get("confirm") != "yes"
+    result = control.bulk(_services(), current_user.username, action, task_filter, dry_run)
+    return render_template(
+        "_bulk_result.html", result=result, action=action, filter=task_filter, dry_run=dry_run
+    ), (200 if result.ok else result.status)
+
+
+@bp.route("/trigger", methods=["GET", "POST"])
+@role_required("operator")
+def trigger() -> Any:
+    services = _services()
+    names = control.known_task_names(services)
+    with session_scope(services.sessions) as session:
+        routes = {
+            name: control.routed_queue(session, name, services.settings.queues[0]) for name in names
+        }
+    form = request.form if request.method == "POST" else request.args
+    if request.method == "GET":
+        return render_template("trigger.html", names=names, routes=routes, form=form)
+
+    try:
+        payload = {
+            "name": form.get("name", ""),
+            "args": decode_json_field(form.get("args", ""), "args", []),
+            "kwargs": decode_json_field(form.get("kwargs", ""), "kwargs", {}),
+            "queue": form.get("queue") or None,
+            "countdown": form.get("countdown") or None,
+            "eta": form.get("eta") or None,
+            "priority": form.get("priority") or None,
+        }
+    except ActionError as exc:
+        payload = None
+        error = str(exc)
+    if payload is not None:
+        result = control.trigger(services, current_user.username, payload)
+        if result.ok:
+            return _go(url_for("tasks.detail", task_id=result.body["task_id"]))
+        error = result.body.get("error", "failed")
+    return render_template("trigger.html", names=names, routes=routes, form=form, error=error), 400

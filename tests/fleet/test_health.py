@@ -1,0 +1,159 @@
+"""Worker status, consumers per queue, stuck tasks and alerts, from what the database holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from controlplane import db
+from controlplane.broker import QueueDepth
+from controlplane.fleet.health import (
+    WorkerHealth,
+    alerts_for,
+    consumers_by_queue,
+    json_names,
+    stuck_tasks,
+    worker_status,
+)
+from controlplane.models import Task
+from controlplane.services import Services
+
+NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def ago(seconds: float) -> datetime:
+    return NOW - timedelta(seconds=seconds)
+
+
+def status(**signs: object) -> str:
+    return worker_status(now=NOW, inspect_interval=30.0, **signs)[0]  # type: ignore[arg-type]
+
+
+def test_heartbeat_age_decides_online_late_offline_in_heartbeat_intervals() -> None:
+    assert status(last_heartbeat=ago(3.9), freq=2.0) == "online"
+    assert status(last_heartbeat=ago(4.1), freq=2.0) == "late"  # older than 2 intervals
+    assert status(last_heartbeat=ago(6.1), freq=2.0) == "offline"  # older than 3
+    assert status(last_heartbeat=ago(5.0), freq=5.0) == "online"  # its own interval counts
+    assert status(last_heartbeat=ago(5.0)) == "late"  # no freq: Celery's 2 s default
+    # A naive datetime (SQLite) is UTC.
+    assert status(last_heartbeat=ago(1).replace(tzinfo=None), freq=2.0) == "online"
+
+
+def test_a_clean_shutdown_is_offline_at_once_and_a_restart_is_online_again() -> None:
+    gone = status(recorded_status="offline", last_heartbeat=ago(1), offline_at=ago(0.5), freq=2)
+    assert gone == "offline"
+    assert worker_status(
+        now=NOW, inspect_interval=30, recorded_status="offline", last_heartbeat=ago(1),
+        offline_at=ago(0.5), freq=2,
+    )[3] is True  # fmt: skip
+    back = status(recorded_status="online", online_at=ago(0.2), offline_at=ago(5), freq=2)
+    assert back == "online"
+    # The event ingester marks a worker "lost" when its heartbeats stop: offline, not shut down.
+    lost = worker_status(
+        now=NOW, inspect_interval=30, recorded_status="lost", last_heartbeat=ago(4.5),
+        offline_at=ago(0.5), freq=2,
+    )  # fmt: skip
+    assert (lost[0], lost[3]) == ("offline", False)
+
+
+def test_without_events_the_schedulers_pings_stand_in_for_heartbeats() -> None:
+    assert status(inspected_at=ago(40)) == "online"  # within 2 inspection intervals
+    assert status(inspected_at=ago(70)) == "late"
+    assert status(inspected_at=ago(100)) == "offline"
+    # Heartbeats stopped long ago but the worker still answers pings (events turned off).
+    assert status(last_heartbeat=ago(3600), freq=2, inspected_at=ago(5)) == "online"
+    # A ping shortly before the heartbeats stopped does not hide a dead worker.
+    assert status(last_heartbeat=ago(10), freq=2, inspected_at=ago(11)) == "offline"
+    assert status() == "offline"  # never seen alive
+
+
+def worker(name: str, status: str, queues: tuple[str, ...], concurrency: int = 4) -> WorkerHealth:
+    return WorkerHealth(
+        hostname=name,
+        status=status,  # type: ignore[arg-type]
+        last_seen=NOW,
+        heartbeat_age=0.0 if status == "online" else 9.0,
+        interval=2.0,
+        shutdown=False,
+        concurrency=concurrency,
+        active=0,
+        processed=0,
+        queues=queues,
+        registered=(),
+        software=None,
+        pid=None,
+        loadavg=None,
+    )
+
+
+def test_consumers_count_alive_workers_and_their_pool_per_queue() -> None:
+    workers = [
+        worker("a@h", "online", ("q1", "q2"), 4),
+        worker("b@h", "late", ("q1",), 2),
+        worker("c@h", "offline", ("q1", "q3"), 8),
+    ]
+    consumers = consumers_by_queue(workers)
+    assert (consumers["q1"].consumers, consumers["q1"].concurrency) == (2, 6)
+    assert (consumers["q2"].consumers, consumers["q2"].concurrency) == (1, 4)
+    assert "q3" not in consumers
+
+
+def test_alerts_name_the_queue_without_consumer_the_lost_worker_and_the_late_one() -> None:
+    alerts = alerts_for(
+        now=NOW,
+        depths=[QueueDepth("busy", 5), QueueDepth("idle", 0), QueueDepth("served", 9)],
+        consumers={"served": 1},
+        workers=[worker("dead@h", "offline", ("busy",)), worker("slow@h", "late", ())],
+        stuck=[],
+    )
+    kinds = [(a.kind, a.subject, a.severity) for a in alerts]
+    assert kinds == [
+        ("queue_without_consumer", "busy", "critical"),
+        ("worker_offline", "dead@h", "critical"),
+        ("worker_late", "slow@h", "warning"),
+    ]
+
+
+def test_stuck_tasks_are_started_longer_than_the_threshold(services: Services) -> None:
+    now = datetime.now(UTC)
+    with db.session_scope(services.sessions) as session:
+        for task_id, state, started in (
+            ("long", "STARTED", now - timedelta(hours=2)),
+            ("short", "STARTED", now - timedelta(minutes=1)),
+            ("done", "SUCCESS", now - timedelta(hours=3)),
+        ):
+            session.add(
+                Task(task_id=task_id, state=state, name="t", queue="q", worker="w@h",
+                     first_seen_at=started, started_at=started, updated_at=now)
+            )  # fmt: skip
+    with db.session_scope(services.sessions) as session:
+        stuck = stuck_tasks(session, now, threshold=1800)
+    assert [t.task_id for t in stuck] == ["long"]
+    assert 7190 < stuck[0].running_for < 7210
+
+
+def test_worker_lists_from_the_database_are_bounded_and_malformed_ones_read_empty() -> None:
+    assert json_names('["a", "b", 3]') == ("a", "b")
+    assert json_names("{not json") == ()
+    assert json_names('{"a": 1}') == ()
+    assert len(json_names('["' + "x" * 1000 + '"]')[0]) == 255
+
+
+def test_inspection_leaves_heartbeat_counts_to_the_ingester(services: Services) -> None:
+    """processed/active come from inspect() only for a worker that never sent a heartbeat."""
+    from controlplane.fleet.inspection import WorkerReport, record_reports
+    from controlplane.models import Worker
+
+    report = WorkerReport("w@h", concurrency=4, processed=5, active=2, queues=("q",))
+    with db.session_scope(services.sessions) as session:
+        record_reports(session, [report], NOW)
+    with db.session_scope(services.sessions) as session:
+        row = session.get(Worker, "w@h")
+        assert row is not None and (row.processed, row.active, row.concurrency) == (5, 2, 4)
+        row.last_heartbeat, row.processed, row.active = NOW, 9, 3  # the ingester's heartbeat
+    later = WorkerReport("w@h", concurrency=8, processed=7, active=0, queues=("q", "r"))
+    with db.session_scope(services.sessions) as session:
+        record_reports(session, [later], NOW)
+    with db.session_scope(services.sessions) as session:
+        row = session.get(Worker, "w@h")
+        assert row is not None and (row.processed, row.active, row.concurrency) == (9, 3, 8)
+        assert row.queues == '["q", "r"]'

@@ -1,0 +1,113 @@
+"""The WSGI server: newest-first thread wake-up, and every thread still serving under load."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from controlplane.broker.embedded import free_port
+from controlplane.web.server import LifoCondition, LifoTaskDispatcher, make_server
+
+
+def _wait_until(predicate: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.005)
+
+
+def test_notify_wakes_the_newest_waiter_and_notify_all_wakes_the_rest() -> None:
+    lock = threading.Lock()
+    condition = LifoCondition(lock)
+    woken: list[str] = []
+    waiting: list[str] = []
+
+    def waiter(name: str) -> None:
+        with lock:
+            waiting.append(name)
+            condition.wait()
+            woken.append(name)
+
+    threads = []
+    for name in ("oldest", "middle", "newest"):
+        thread = threading.Thread(target=waiter, args=(name,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        _wait_until(lambda name=name: name in waiting)
+
+    with lock:
+        condition.notify()
+    _wait_until(lambda: len(woken) == 1)
+    assert woken == ["newest"]
+
+    with lock:
+        condition.notify_all()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(woken[1:]) == ["middle", "oldest"]
+
+
+@pytest.fixture
+def blocking_server() -> Iterator[tuple[int, threading.Barrier, Any]]:
+    """A server whose app waits until `threads` requests are inside it at the same time."""
+    threads = 4
+    barrier = threading.Barrier(threads, timeout=10)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/together":
+            barrier.wait()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    port = free_port()
+    server = make_server(app, "127.0.0.1", port, threads=threads)
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    yield port, barrier, server
+    server.close()
+
+
+def _get(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.status
+
+
+def test_the_server_uses_the_lifo_dispatcher(blocking_server: Any) -> None:
+    port, _barrier, server = blocking_server
+    assert isinstance(server.task_dispatcher, LifoTaskDispatcher)
+    assert [_get(port, "/") for _ in range(20)] == [200] * 20
+
+
+def test_every_thread_serves_when_requests_arrive_together(blocking_server: Any) -> None:
+    """Four requests that each wait for the others only finish if four threads run them."""
+    port, barrier, _server = blocking_server
+    statuses: list[int] = []
+    clients = [
+        threading.Thread(target=lambda: statuses.append(_get(port, "/together")))
+        for _ in range(barrier.parties)
+    ]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join(15)
+    assert not barrier.broken
+    assert statuses == [200] * barrier.parties
+
+
+def test_shutdown_stops_every_request_thread(blocking_server: Any) -> None:
+    port, _barrier, server = blocking_server
+    assert _get(port, "/") == 200
+    dispatcher = server.task_dispatcher
+    assert len(dispatcher.threads) == 4
+    dispatcher.shutdown(timeout=5)
+    assert dispatcher.threads == set()
