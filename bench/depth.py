@@ -18,8 +18,8 @@ from typing import Any
 
 import redis
 
-from controlplane.broker import PRIORITY_SEP, UNACKED_KEY, RedisBroker
 from controlplane.broker.embedded import EmbeddedRedis
+from controlplane.broker.redis import PRIORITY_SEP, UNACKED_KEY, RedisBroker
 
 PRIORITY_STEPS = (3, 6, 9)  # kombu's defaults beside priority 0
 

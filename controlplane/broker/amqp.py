@@ -1,0 +1,80 @@
+"""Queue depth and consumers on RabbitMQ, through a passive declare per queue."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from controlplane.broker.base import QueueDepth
+from controlplane.errors import BrokerUnavailable
+
+
+class AmqpBroker:
+    """Depth and consumer count of RabbitMQ queues through a passive declare.
+
+    RabbitMQ's declare-ok carries ready messages and consumers only, so `unacked` is None here.
+    """
+
+    counts_unacked: ClassVar[bool] = False
+    counts_consumers: ClassVar[bool] = True
+
+    def __init__(self, url: str, timeout: float = 2.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._connection: Any = None
+
+    def _connect(self) -> Any:
+        from kombu import Connection
+
+        if self._connection is None:
+            connection = Connection(self.url, connect_timeout=self.timeout)
+            connection.ensure_connection(max_retries=1, timeout=self.timeout)
+            self._connection = connection
+        return self._connection
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            # It is broken already; we only let go of it.
+            with contextlib.suppress(Exception):
+                self._connection.release()
+            self._connection = None
+
+    def ping(self) -> None:
+        from kombu import Connection
+
+        try:
+            with Connection(self.url, connect_timeout=self.timeout) as connection:
+                connection.ensure_connection(max_retries=1, timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001 - kombu raises many types for "down"
+            raise BrokerUnavailable(f"amqp broker did not answer: {exc}") from None
+
+    def depths(self, queues: Iterable[str]) -> dict[str, QueueDepth]:
+        """One passive declare per queue on a kept connection (a queue that is absent is 0)."""
+        from amqp.exceptions import NotFound
+
+        result: dict[str, QueueDepth] = {}
+        with self._lock:
+            try:
+                channel = self._connect().channel()
+                try:
+                    for name in dict.fromkeys(queues):
+                        try:
+                            _, ready, consumers = channel.queue_declare(name, passive=True)
+                        except NotFound:
+                            channel = self._connection.channel()  # the server closed it
+                            result[name] = QueueDepth(name, 0, None, consumers=0)
+                            continue
+                        result[name] = QueueDepth(name, int(ready), None, consumers=int(consumers))
+                finally:
+                    channel.close()
+            except Exception as exc:  # noqa: BLE001 - kombu/amqp raise many types for "down"
+                self._drop()
+                raise BrokerUnavailable(f"amqp broker did not answer: {exc}") from None
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
