@@ -25,11 +25,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from controlplane.migrations_audit import AuditConfig, audit  # noqa: E402
+from controlplane.migrations_audit import AuditConfig, audit
 
 LINES_PER_FILE = 200
-FEATURES = ("billing", "catalog", "orders", "reports", "search", "uploads", "users", "charts",
-            "pricing", "forecast")
+FEATURES = (
+    "billing",
+    "catalog",
+    "orders",
+    "reports",
+    "search",
+    "uploads",
+    "users",
+    "charts",
+    "pricing",
+    "forecast",
+)
 
 
 def _helper(rng: random.Random, name: str, others: list[str]) -> list[str]:
@@ -55,9 +65,16 @@ def _helper(rng: random.Random, name: str, others: list[str]) -> list[str]:
 
 
 def utils_module(rng: random.Random, feature: str, n: int, target: int) -> str:
-    lines = [f'"""Helpers for the {feature} feature."""', "", "import logging",
-             "from collections import defaultdict", "", "logger = logging.getLogger(__name__)",
-             "", ""]
+    lines = [
+        f'"""Helpers for the {feature} feature."""',
+        "",
+        "import logging",
+        "from collections import defaultdict",
+        "",
+        "logger = logging.getLogger(__name__)",
+        "",
+        "",
+    ]
     names: list[str] = []
     while len(lines) < target:
         name = f"summarise_{n}_{len(names)}"
@@ -66,37 +83,51 @@ def utils_module(rng: random.Random, feature: str, n: int, target: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def service_module(rng: random.Random, feature: str, n: int, target: int,
-                   utils: list[int]) -> str:
+def service_module(rng: random.Random, feature: str, n: int, target: int, utils: list[int]) -> str:
     util = rng.choice(utils)
     lines = [
-        f'"""Business logic for {feature}."""', "",
-        "import boto3", "import pandas as pd", "import requests", "",
+        f'"""Business logic for {feature}."""',
+        "",
+        "import boto3",
+        "import pandas as pd",
+        "import requests",
+        "",
         f"from app.features.{feature}.tasks_{n % 5} import process_{n % 5}",
-        f"from app.features.{feature} import utils_{util} as helpers", "",
-        's3 = boto3.client("s3")', "", "",
+        f"from app.features.{feature} import utils_{util} as helpers",
+        "",
+        's3 = boto3.client("s3")',
+        "",
+        "",
         f"class Service{n}:",
-        f'    """Loads, transforms and stores {feature} data."""', "",
+        f'    """Loads, transforms and stores {feature} data."""',
+        "",
         "    def __init__(self, bucket: str = 'data'):",
-        "        self.bucket = bucket", "",
+        "        self.bucket = bucket",
+        "",
     ]
     method = 0
     while len(lines) < target:
         kind = method % 4
         lines += [f"    def step_{method}(self, key: str, records: list):"]
         if kind == 0:
-            lines += ["        frame = pd.read_csv(key)",
-                      "        frame = frame.dropna().groupby('k').agg('sum')",
-                      "        return frame.to_dict()"]
+            lines += [
+                "        frame = pd.read_csv(key)",
+                "        frame = frame.dropna().groupby('k').agg('sum')",
+                "        return frame.to_dict()",
+            ]
         elif kind == 1:
             lines += [f"        return process_{n % 5}.delay(key)"]
         elif kind == 2:
-            lines += ["        s3.put_object(Bucket=self.bucket, Key=key, Body=b'')",
-                      f"        return helpers.summarise_{util}_0(records)"]
+            lines += [
+                "        s3.put_object(Bucket=self.bucket, Key=key, Body=b'')",
+                f"        return helpers.summarise_{util}_0(records)",
+            ]
         else:
-            lines += ["        response = requests.get('https://example.com/' + key, timeout=5)",
-                      "        response.raise_for_status()",
-                      f"        return self.step_{method - 1}(key, records)"]
+            lines += [
+                "        response = requests.get('https://example.com/' + key, timeout=5)",
+                "        response.raise_for_status()",
+                f"        return self.step_{method - 1}(key, records)",
+            ]
         lines += ["", ""]
         method += 1
     lines += [f"def get_service() -> Service{n}:", f"    return Service{n}()", ""]
@@ -104,23 +135,41 @@ def service_module(rng: random.Random, feature: str, n: int, target: int,
 
 
 def tasks_module(feature: str, n: int) -> str:
-    lines = [f'"""Celery tasks for {feature}."""', "", "from celery import shared_task", "",
-             ""]
-    lines += ["@shared_task(bind=True, max_retries=3)", f"def process_{n}(self, key):",
-              "    return key", "", ""]
+    lines = [f'"""Celery tasks for {feature}."""', "", "from celery import shared_task", "", ""]
+    lines += [
+        "@shared_task(bind=True, max_retries=3)",
+        f"def process_{n}(self, key):",
+        "    return key",
+        "",
+        "",
+    ]
     for extra in range(40):
-        lines += [f"def _prepare_{extra}(payload):", "    payload = dict(payload)",
-                  f"    payload['step'] = {extra}", "    return payload", "", ""]
+        lines += [
+            f"def _prepare_{extra}(payload):",
+            "    payload = dict(payload)",
+            f"    payload['step'] = {extra}",
+            "    return payload",
+            "",
+            "",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def routes_module(rng: random.Random, feature: str, n: int, target: int,
-                  services: list[int]) -> str:
-    lines = [f'"""HTTP endpoints for {feature}."""', "", "import asyncio",
-             "from fastapi import APIRouter, BackgroundTasks, Depends", ""]
+def routes_module(
+    rng: random.Random, feature: str, n: int, target: int, services: list[int]
+) -> str:
+    lines = [
+        f'"""HTTP endpoints for {feature}."""',
+        "",
+        "import asyncio",
+        "from fastapi import APIRouter, BackgroundTasks, Depends",
+        "",
+    ]
     for s in services:
-        lines.append(f"from app.features.{feature}.service_{s} import Service{s}, "
-                     f"get_service as get_service_{s}")
+        lines.append(
+            f"from app.features.{feature}.service_{s} import Service{s}, "
+            f"get_service as get_service_{s}"
+        )
     lines += ["", f'router = APIRouter(prefix="/{feature}/{n}")', "", ""]
     endpoint = 0
     while len(lines) < target:
@@ -129,17 +178,20 @@ def routes_module(rng: random.Random, feature: str, n: int, target: int,
         verb = rng.choice(("get", "post", "put", "delete"))
         lines += [f'@router.{verb}("/items/{endpoint}")']
         if endpoint % 7 == 6:
-            lines += [f"async def handle_{endpoint}(background_tasks: BackgroundTasks):",
-                      f"    background_tasks.add_task(Service{s}().step_{step}, 'k', [])",
-                      "    return {'queued': True}"]
+            lines += [
+                f"async def handle_{endpoint}(background_tasks: BackgroundTasks):",
+                f"    background_tasks.add_task(Service{s}().step_{step}, 'k', [])",
+                "    return {'queued': True}",
+            ]
         else:
-            lines += [f"def handle_{endpoint}(item_id: int, "
-                      f"svc: Service{s} = Depends(get_service_{s})):",
-                      '    """Validate, call the service, shape the response."""',
-                      "    if item_id < 0:",
-                      "        return {'error': 'bad id'}",
-                      f"    result = svc.step_{step}(str(item_id), [])",
-                      "    return {'result': str(result)}"]
+            lines += [
+                f"def handle_{endpoint}(item_id: int, svc: Service{s} = Depends(get_service_{s})):",
+                '    """Validate, call the service, shape the response."""',
+                "    if item_id < 0:",
+                "        return {'error': 'bad id'}",
+                f"    result = svc.step_{step}(str(item_id), [])",
+                "    return {'result': str(result)}",
+            ]
         lines += ["", ""]
         endpoint += 1
     return "\n".join(lines) + "\n"
@@ -181,8 +233,18 @@ def generate(root: Path, total_lines: int, seed: int = 7) -> tuple[int, int]:
 
 
 def emit(case: str, metric: str, value: float, unit: str) -> None:
-    print(json.dumps({"bench": "audit", "case": case, "metric": metric,
-                      "value": round(value, 3), "unit": unit}), flush=True)
+    print(
+        json.dumps(
+            {
+                "bench": "audit",
+                "case": case,
+                "metric": metric,
+                "value": round(value, 3),
+                "unit": unit,
+            }
+        ),
+        flush=True,
+    )
 
 
 def parse_floor(root: Path) -> float:
@@ -199,8 +261,12 @@ def parse_floor(root: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--lines", type=int, default=1_000_000,
-                        help="approximate size of the generated tree (default 1,000,000)")
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=1_000_000,
+        help="approximate size of the generated tree (default 1,000,000)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
     args = parser.parse_args(argv)

@@ -228,23 +228,43 @@ def report_problems(project: str, outcome: Outcome) -> Counter[tuple[str, str]]:
 
 def print_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> None:
     """The same figures as a table on stderr, per project and overall, for people."""
-    columns = ("precision_offloaded", "recall_offloaded", "precision_inline", "recall_inline",
-               "matched", "unmatched")
-    heads = ("project", "P(offloaded)", "R(offloaded)", "P(inline)", "R(inline)", "matched",
-             "unmatched")
+    columns = (
+        "precision_offloaded",
+        "recall_offloaded",
+        "precision_inline",
+        "recall_inline",
+        "matched",
+        "unmatched",
+    )
+    heads = (
+        "project",
+        "P(offloaded)",
+        "R(offloaded)",
+        "P(inline)",
+        "R(inline)",
+        "matched",
+        "unmatched",
+    )
     lines = [heads]
     for case, values in rows:
         cells = [case]
         for column in columns:
             value = values[column]
-            cells.append("-" if value is None else (
-                f"{value:.2f}" if isinstance(value, float) else str(value)))
+            cells.append(
+                "-"
+                if value is None
+                else (f"{value:.2f}" if isinstance(value, float) else str(value))
+            )
         lines.append(tuple(cells))
     widths = [max(len(line[i]) for line in lines) for i in range(len(heads))]
     for line in lines:
-        print("  ".join(cell.rjust(width) if index else cell.ljust(width)
-                        for index, (cell, width) in enumerate(zip(line, widths, strict=True))),
-              file=sys.stderr)
+        print(
+            "  ".join(
+                cell.rjust(width) if index else cell.ljust(width)
+                for index, (cell, width) in enumerate(zip(line, widths, strict=True))
+            ),
+            file=sys.stderr,
+        )
 
 
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:

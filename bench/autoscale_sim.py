@@ -52,12 +52,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from controlplane.autoscale.manifests import (  # noqa: E402
+from controlplane.autoscale.manifests import (
     HPA_SCALE_DOWN_WINDOW_SECONDS,
     SCALE_UP_PODS,
 )
-from controlplane.autoscale.policy import Autoscaler, QueueLoad, ScaleDownWindow, targets_for  # noqa: E402
-from controlplane.config import load_settings  # noqa: E402
+from controlplane.autoscale.policy import Autoscaler, QueueLoad, ScaleDownWindow, targets_for
+from controlplane.config import load_settings
 
 # ---- traces -------------------------------------------------------------------------------------
 

@@ -159,14 +159,19 @@ def _subscribed(broker: Any, client: Any) -> bool:
                     "celeryev.controlplane", passive=True
                 )
                 return bool(consumers)
-        except Exception:  # noqa: BLE001 - not declared yet
+        except Exception:
             return False
     return bool(client.execute_command("PUBSUB", "NUMPAT") >= 1)
 
 
 def run_ours(
-    case: str, database_url: str, tasks: int, kinds: str, rate: float | None,
-    redis_args: tuple[str, ...] = UNLIMITED, amqp_url: str | None = None,
+    case: str,
+    database_url: str,
+    tasks: int,
+    kinds: str,
+    rate: float | None,
+    redis_args: tuple[str, ...] = UNLIMITED,
+    amqp_url: str | None = None,
 ) -> dict[str, float]:
     """Our ingester as `controlplane events`. On AMQP the events are published into its
     queue while it is stopped, then it is started: the drain rate is ours, not kombu's
@@ -244,7 +249,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 # ---- Flower ------------------------------------------------------------------------------
 
-_METRIC = re.compile(r'^flower_events_total\{([^}]*)\}\s+([0-9.e+]+)$', re.M)
+_METRIC = re.compile(r"^flower_events_total\{([^}]*)\}\s+([0-9.e+]+)$", re.M)
 
 
 def flower_counts(port: int) -> dict[str, float]:
@@ -350,8 +355,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=None, help="firehose events/s")
     parser.add_argument("--cases", default="sqlite,postgresql,amqp,flower,burst")
     parser.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672//")
-    parser.add_argument("--postgres-url",
-                        default=os.environ.get("CONTROLPLANE_TEST_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument(
+        "--postgres-url", default=os.environ.get("CONTROLPLANE_TEST_POSTGRES_URL", DEFAULT_PG)
+    )
     args = parser.parse_args()
     cases = args.cases.split(",")
     if importlib.util.find_spec("flower") is None and ("flower" in cases or "burst" in cases):

@@ -44,7 +44,7 @@ from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ for start_worker
 
-from controlplane import db  # noqa: E402
+from controlplane import db
 from controlplane.autoscale.recommender import recommender_of
 from controlplane.broker.celery_app import make_celery
 from controlplane.broker.embedded import EmbeddedRedis, free_port
@@ -201,9 +201,7 @@ class LiveFleet:
                 self.services.latest.publish(read_latest(session))
 
 
-def scrape_times(
-    services: Services, scrapes: int, fleet: LiveFleet
-) -> tuple[list[float], int]:
+def scrape_times(services: Services, scrapes: int, fleet: LiveFleet) -> tuple[list[float], int]:
     """Median-able timings of GET /metrics over HTTP, and the size of the last answer."""
     app = create_app(services)
     metrics_of(app).source.database_counters = DatabaseCounters(services.engine, ttl=0.0)

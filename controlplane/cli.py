@@ -173,7 +173,7 @@ def upgrade(ctx: click.Context, revision: str) -> None:
     try:
         db.upgrade(engine, revision)
         click.echo(f"database at revision {db.current_revision(engine)}")
-    except Exception as exc:  # noqa: BLE001 - alembic and drivers raise many types
+    except Exception as exc:
         fail(f"database upgrade failed: {type(exc).__name__}: {exc}")
     finally:
         engine.dispose()

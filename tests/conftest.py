@@ -57,7 +57,7 @@ def wait_for(
             value = predicate()
             if value:
                 return value
-        except Exception as exc:  # noqa: BLE001 - keep polling; report the last error
+        except Exception as exc:
             last_error = exc
         time.sleep(interval)
     raise AssertionError(
@@ -83,7 +83,7 @@ def redis_server() -> Iterator[EmbeddedRedis]:
     server = EmbeddedRedis()
     try:
         server.start()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         require(False, f"cannot start a private redis-server: {exc}")
     yield server
     server.stop()
@@ -253,7 +253,7 @@ def postgres_url() -> Iterator[str]:
     try:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         admin.dispose()
         require(False, f"PostgreSQL at {base} is not usable: {exc}")
     separator = "&" if "?" in base else "?"
@@ -375,7 +375,7 @@ def rabbitmq_url() -> str:
     try:
         with Connection(RABBITMQ_URL, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         require(False, f"RabbitMQ at {RABBITMQ_URL} is not reachable: {exc}")
     return RABBITMQ_URL
 

@@ -108,7 +108,7 @@ def execute_run(services: Services, run_id: int, action_id: int | None = None) -
             return
         log.warning("audit of %s (run %d) failed: %s", project, run_id, error)
         _finish_failed(services, run_id, action_id, error)
-    except Exception:  # noqa: BLE001 - even the database going away must not kill the caller
+    except Exception:
         log.exception("audit run %d could not be finished", run_id)
     finally:
         here.discard(run_id)
@@ -129,7 +129,7 @@ def _analyse(services: Services, run_id: int, root: str) -> str | None:
         report.skipped = sorted([*report.skipped, *target.skipped()], key=lambda s: s.file)
     except AuditError as exc:
         return str(exc)[:MAX_ERROR]
-    except Exception as exc:  # noqa: BLE001 - an analyser bug fails this run, not the console
+    except Exception as exc:
         log.exception("the analyser failed on run %d", run_id)
         return f"analyser error: {type(exc).__name__}: {exc}"[:MAX_ERROR]
     with session_scope(services.sessions) as session:
@@ -247,5 +247,5 @@ class _ProgressWriter:
                     .where(AuditRun.id == self.run_id)
                     .values(files=total, files_done=done)
                 )
-        except Exception as exc:  # noqa: BLE001 - progress is a nicety; the audit goes on
+        except Exception as exc:
             log.debug("audit run %d: progress not written: %s", self.run_id, exc)

@@ -48,7 +48,7 @@ class AmqpBroker:
         try:
             with Connection(self.url, connect_timeout=self.timeout) as connection:
                 connection.ensure_connection(max_retries=1, timeout=self.timeout)
-        except Exception as exc:  # noqa: BLE001 - kombu raises many types for "down"
+        except Exception as exc:
             raise BrokerUnavailable(f"amqp broker did not answer: {exc}") from None
 
     def depths(self, queues: Iterable[str]) -> dict[str, QueueDepth]:
@@ -70,7 +70,7 @@ class AmqpBroker:
                         result[name] = QueueDepth(name, int(ready), None, consumers=int(consumers))
                 finally:
                     channel.close()
-            except Exception as exc:  # noqa: BLE001 - kombu/amqp raise many types for "down"
+            except Exception as exc:
                 self._drop()
                 raise BrokerUnavailable(f"amqp broker did not answer: {exc}") from None
         return result

@@ -88,12 +88,12 @@ class EmbeddedRedis:
                 "--logfile", os.path.join(self._dir, "redis.log"),
                 *self.extra_args,
             ]  # fmt: skip
-            self.process = subprocess.Popen(  # noqa: S603 - fixed binary, our own args
+            self.process = subprocess.Popen(
                 args,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                preexec_fn=die_with_parent,  # noqa: PLW1509
+                preexec_fn=die_with_parent,
             )
             self.port = port
             if self._wait_ready(timeout):

@@ -78,7 +78,7 @@ def run_action(
             status, body = exc.status, {"error": str(exc)}
             outcome = "error" if isinstance(exc, ActionFailed) else "refused"
             error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - the broker client raises many kinds
+        except Exception as exc:
             session.rollback()
             log.warning("%s on %s failed: %r", action, target, exc)
             message = f"{action} failed: {type(exc).__name__}: {exc}"[:1000]

@@ -56,7 +56,7 @@ def _ask_workers(services: Services) -> set[str]:
             services.celery.control.inspect(timeout=services.settings.inspect_timeout).registered()
             or {}
         )
-    except Exception as exc:  # noqa: BLE001 - broker down: fall back to what we know
+    except Exception as exc:
         log.warning("cannot ask workers for registered tasks: %s", exc)
         return set()
     names: set[str] = set()

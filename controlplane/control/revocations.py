@@ -73,7 +73,7 @@ def revocation_resender(services: Services) -> Callable[[str], None]:
     def resend(hostname: str) -> None:
         try:
             resend_revocations(services, hostname)
-        except Exception as exc:  # noqa: BLE001 - a timer thread must not die loudly
+        except Exception as exc:
             log.warning("could not re-send revocations to %s: %s", hostname, exc)
 
     def on_worker_online(hostname: str) -> None:

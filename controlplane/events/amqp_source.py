@@ -61,7 +61,7 @@ class _RawReceiver(EventReceiver):
         self.source.buffer.put_marker(Connected(time.time(), self.source.name))
         try:
             self.wakeup_workers(channel=channel)
-        except Exception:  # noqa: BLE001 - a missed wake-up only delays heartbeats
+        except Exception:
             log.debug("could not wake up workers", exc_info=True)
 
 
@@ -128,7 +128,7 @@ class AmqpEventSource:
                 reason = "consumer ended"
             except errors as exc:
                 reason = f"{type(exc).__name__}: {exc}"
-            except Exception as exc:  # noqa: BLE001 - keep receiving whatever kombu raises
+            except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}"
                 log.exception("AMQP event receiver failed")
             if self._stop.is_set():

@@ -153,7 +153,7 @@ class Ingester:
                 self.id, time.time(), self.writer.last_event_at, self._rate(time.time()),
                 stopped=True, events_ingested=self.stats.events_ingested,
             )  # fmt: skip
-        except Exception as exc:  # noqa: BLE001 - the database may be the reason we stop
+        except Exception as exc:
             log.warning("could not record the ingester stop: %s", exc)
         self.buffer.close()
         if self._celery is not None:
@@ -248,14 +248,14 @@ class Ingester:
                     self.on_worker_online(payload)
                 elif kind == "connected":
                     self._after_connect(*payload)
-            except Exception:  # noqa: BLE001 - a hook or a broker hiccup must not stop us
+            except Exception:
                 log.exception("%s job failed", kind)
 
     def _after_connect(self, at: float, gap_started: float | None) -> None:
         if not self.amqp:  # AMQP's receiver wakes the workers itself
             try:
                 self._celery.control.broadcast("heartbeat")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.debug("could not wake up workers: %s", exc)
         if gap_started is None or not self.reconcile_after_gaps:
             return

@@ -256,7 +256,7 @@ class Processor:
                 self._event(event)
             except MalformedEvent as exc:
                 self.tally.malformed[exc.reason] += 1
-            except Exception:  # noqa: BLE001 - one hostile event must not stop ingestion
+            except Exception:
                 log.exception("event skipped")
                 self.tally.malformed["unexpected"] += 1
 

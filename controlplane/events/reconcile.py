@@ -79,7 +79,7 @@ def _inspect(app: Celery, expected: int, timeout: float) -> dict[str, Any]:
     for kind in ("active", "reserved", "scheduled"):
         try:
             reply = getattr(inspector, kind)() or {}
-        except Exception as exc:  # noqa: BLE001 - a broker hiccup: reconcile what we can
+        except Exception as exc:
             log.warning("inspect().%s() failed: %s", kind, exc)
             continue
         for hostname, items in reply.items():
@@ -122,7 +122,7 @@ def _backend_meta(app: Celery, task_id: str) -> dict[str, Any] | None:
         return None
     try:
         meta = backend.get_task_meta(task_id)
-    except Exception as exc:  # noqa: BLE001 - an unreadable result (e.g. pickle) is no result
+    except Exception as exc:
         log.debug("no result for %s: %s", task_id, exc)
         return None
     return meta if isinstance(meta, dict) else None

@@ -238,7 +238,6 @@ class IngestStats:
                 last_event_at=self.last_event_at,
             )
 
-
     def _copy_changed(self) -> None:
         """Replace (never mutate) the copies of the label sets counted since the last call."""
         for labels in self._dirty:

@@ -20,7 +20,7 @@ def task_progress(services: Services, task_id: str, state: str | None) -> dict[s
         if result.state != "PROGRESS":
             return None
         info = result.info
-    except Exception as exc:  # noqa: BLE001 - the backend is optional; never break a page
+    except Exception as exc:
         log.debug("no progress for %s: %s", task_id, exc)
         return None
     if not isinstance(info, dict):

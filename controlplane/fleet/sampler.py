@@ -151,7 +151,7 @@ class Sampler:
             return scheduled_by_queue(
                 self.services.celery, hosts, self.services.settings.inspect_timeout, self.routes
             )
-        except Exception as exc:  # noqa: BLE001 - a failed broadcast costs this sample's ETA count
+        except Exception as exc:
             log.warning("inspect().scheduled() failed: %s", exc)
             return {}
 
@@ -172,7 +172,7 @@ class Sampler:
         try:
             with session_scope(self.services.sessions) as session:
                 record_broker_down(session, error, now, self.identity)
-        except Exception as exc:  # noqa: BLE001 - the database may be down too; say so and go on
+        except Exception as exc:
             log.warning("could not record the broker outage: %s", exc)
 
     # ---- workers ---------------------------------------------------------------------------

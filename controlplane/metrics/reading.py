@@ -145,7 +145,7 @@ class MetricsSource:
     def _audits(self, session: Session) -> list[AuditFigure]:
         try:
             return self.audits(session)
-        except Exception as exc:  # noqa: BLE001 - the audit figures must not fail a scrape
+        except Exception as exc:
             log.warning("audit figures unavailable: %s", exc)
             return []
 

@@ -149,7 +149,7 @@ class FleetScheduler:
             # say so for the pages (idempotent: every scheduler may write the same thing).
             try:
                 self.services.broker.ping()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.sampler.broker_down(str(exc))
 
     def _inspect(self) -> None:
@@ -172,7 +172,7 @@ class FleetScheduler:
         for project in self.settings.audit_projects:
             try:
                 run = audit_runs.run_audit(self.services, project.name, AUDIT_ACTOR)
-            except Exception as exc:  # noqa: BLE001 - one project never stops the others
+            except Exception as exc:
                 log.warning("nightly audit of %s did not run: %s", project.name, exc)
                 continue
             if run.status == "done":

@@ -36,7 +36,7 @@ def start_demo_worker(settings: Settings, queues: tuple[str, ...]) -> subprocess
         sys.executable, "-m", "celery", "-A", "worker_tasks", "worker",
         "-E", "-Q", ",".join(queues), "-c", "2", "-n", "demo@%h", "--loglevel", "WARNING",
     ]  # fmt: skip
-    return subprocess.Popen(args, env=env, preexec_fn=die_with_parent)  # noqa: PLW1509
+    return subprocess.Popen(args, env=env, preexec_fn=die_with_parent)
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:

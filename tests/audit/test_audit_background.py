@@ -34,79 +34,94 @@ executor = ThreadPoolExecutor(4)
 """
 
 
-@pytest.mark.parametrize("body", [
-    "    asyncio.create_task(awork())",
-    "    asyncio.ensure_future(awork())",
-    "    loop = asyncio.get_running_loop()\n    loop.create_task(awork())",
-    "    loop = asyncio.get_running_loop()\n    loop.run_in_executor(None, work)",
-    "    task = asyncio.create_task(awork())\n    return {'started': True}",
-    "    background_tasks.add_task(work)",
-    "    threading.Thread(target=work, daemon=True).start()",
-    "    t = threading.Thread(target=work)\n    t.start()",
-    "    executor.submit(work)",
-    "    future = executor.submit(work)\n    return {'id': id(future)}",
-    "    multiprocessing.Process(target=work).start()",
-    "    self_task = asyncio.create_task(awork())\n    handler.task = self_task\n"
-    "    await asyncio.sleep(0)",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    asyncio.create_task(awork())",
+        "    asyncio.ensure_future(awork())",
+        "    loop = asyncio.get_running_loop()\n    loop.create_task(awork())",
+        "    loop = asyncio.get_running_loop()\n    loop.run_in_executor(None, work)",
+        "    task = asyncio.create_task(awork())\n    return {'started': True}",
+        "    background_tasks.add_task(work)",
+        "    threading.Thread(target=work, daemon=True).start()",
+        "    t = threading.Thread(target=work)\n    t.start()",
+        "    executor.submit(work)",
+        "    future = executor.submit(work)\n    return {'id': id(future)}",
+        "    multiprocessing.Process(target=work).start()",
+        "    self_task = asyncio.create_task(awork())\n    handler.task = self_task\n"
+        "    await asyncio.sleep(0)",
+    ],
+)
 def test_work_that_outlives_the_response_is_inprocess_background(check, body):
-    check({"work.py": WORK, "api.py": endpoint(body)},
-          {"handler": ("inprocess_background", False)})
+    check({"work.py": WORK, "api.py": endpoint(body)}, {"handler": ("inprocess_background", False)})
 
 
-@pytest.mark.parametrize("body", [
-    "    await asyncio.create_task(awork())",
-    "    task = asyncio.create_task(awork())\n    return await task",
-    "    tasks = [asyncio.create_task(awork()) for _ in range(3)]\n"
-    "    await asyncio.gather(*tasks)",
-    "    pending = []\n    pending.append(asyncio.ensure_future(awork()))\n"
-    "    await asyncio.wait(pending)",
-    "    async with asyncio.TaskGroup() as tg:\n        tg.create_task(awork())",
-    "    await asyncio.to_thread(work)",
-    "    loop = asyncio.get_running_loop()\n    await loop.run_in_executor(None, work)",
-    "    t = threading.Thread(target=work)\n    t.start()\n    t.join()",
-    "    future = executor.submit(work)\n    return future.result()",
-    "    with ThreadPoolExecutor() as pool:\n        pool.submit(work)",
-    "    p = multiprocessing.Process(target=work)\n    p.start()\n    p.join()",
-    "    tasks = [asyncio.create_task(awork()) for _ in range(3)]\n"
-    "    for task in tasks:\n        await task",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    await asyncio.create_task(awork())",
+        "    task = asyncio.create_task(awork())\n    return await task",
+        "    tasks = [asyncio.create_task(awork()) for _ in range(3)]\n"
+        "    await asyncio.gather(*tasks)",
+        "    pending = []\n    pending.append(asyncio.ensure_future(awork()))\n"
+        "    await asyncio.wait(pending)",
+        "    async with asyncio.TaskGroup() as tg:\n        tg.create_task(awork())",
+        "    await asyncio.to_thread(work)",
+        "    loop = asyncio.get_running_loop()\n    await loop.run_in_executor(None, work)",
+        "    t = threading.Thread(target=work)\n    t.start()\n    t.join()",
+        "    future = executor.submit(work)\n    return future.result()",
+        "    with ThreadPoolExecutor() as pool:\n        pool.submit(work)",
+        "    p = multiprocessing.Process(target=work)\n    p.start()\n    p.join()",
+        "    tasks = [asyncio.create_task(awork()) for _ in range(3)]\n"
+        "    for task in tasks:\n        await task",
+    ],
+)
 def test_work_the_handler_waits_for_is_inline_and_keeps_its_heavy_calls(check, body):
     check({"work.py": WORK, "api.py": endpoint(body)}, {"handler": ("inline", True)})
 
 
 def test_background_evidence_names_the_hand_off(run_audit):
-    report = run_audit({"work.py": WORK,
-                        "api.py": endpoint("    background_tasks.add_task(work, 1)")})
+    report = run_audit(
+        {"work.py": WORK, "api.py": endpoint("    background_tasks.add_task(work, 1)")}
+    )
     (endpoint_,) = report.endpoints
     assert [(e.kind, e.file, e.line, e.call) for e in endpoint_.evidence] == [
-        ("background", "api.py", 13, "background_tasks.add_task(work, 1)")]
+        ("background", "api.py", 13, "background_tasks.add_task(work, 1)")
+    ]
 
 
 def test_heavy_work_inside_the_background_task_does_not_make_the_request_heavy(check):
-    check({"work.py": WORK, "api.py": endpoint("    asyncio.create_task(awork())")},
-          {"handler": ("inprocess_background", False)})
+    check(
+        {"work.py": WORK, "api.py": endpoint("    asyncio.create_task(awork())")},
+        {"handler": ("inprocess_background", False)},
+    )
 
 
 def test_celery_dispatch_wins_over_background_work(check):
-    check({
-        "work.py": WORK,
-        "tasks.py": """
+    check(
+        {
+            "work.py": WORK,
+            "tasks.py": """
             from celery import shared_task
 
             @shared_task
             def crunch():
                 return 1
         """,
-        "api.py": endpoint("    from tasks import crunch\n    crunch.delay()\n"
-                           "    background_tasks.add_task(work)"),
-    }, {"handler": ("offloaded", False)})
+            "api.py": endpoint(
+                "    from tasks import crunch\n    crunch.delay()\n"
+                "    background_tasks.add_task(work)"
+            ),
+        },
+        {"handler": ("offloaded", False)},
+    )
 
 
 def test_awaiting_something_else_on_the_same_object_does_not_wait_for_the_task(check):
-    check({
-        "work.py": WORK,
-        "api.py": """
+    check(
+        {
+            "work.py": WORK,
+            "api.py": """
             import asyncio
             from fastapi import APIRouter
             from work import awork
@@ -133,4 +148,6 @@ def test_awaiting_something_else_on_the_same_object_does_not_wait_for_the_task(c
             async def start():
                 await jobs.start()
         """,
-    }, {"start": ("inprocess_background", False)})
+        },
+        {"start": ("inprocess_background", False)},
+    )

@@ -11,8 +11,13 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "audit.py"
 
 
 def test_the_audit_benchmark_prints_every_case_as_json_lines():
-    done = subprocess.run([sys.executable, str(BENCH), "--lines", "2000", "--jobs", "1"],
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--lines", "2000", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     figures = {(r["case"], r["metric"]) for r in rows}
     for case in ("cold", "warm", "parse_floor"):

@@ -57,8 +57,10 @@ def invoke(tmp_path):
 def test_text_report_and_exit_0_without_a_gate(project, invoke):
     result = invoke(project)
     assert result.exit_code == 0, result.output
-    assert "3 endpoints: 1 offloaded, 2 inline (1 heavy), 0 in-process background; " \
-           "coverage 50.0%" in result.output
+    assert (
+        "3 endpoints: 1 offloaded, 2 inline (1 heavy), 0 in-process background; "
+        "coverage 50.0%" in result.output
+    )
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json", "sarif", "html"])
@@ -100,13 +102,17 @@ def test_a_new_heavy_endpoint_fails_the_ratchet(project, invoke, tmp_path):
     assert "POST /new new (app.py:" in result.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--baseline", "missing.json"], "cannot read baseline"),
-    (["--config", "missing.toml"], "config file not found"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--baseline", "missing.json"], "cannot read baseline"),
+        (["--config", "missing.toml"], "config file not found"),
+    ],
+)
 def test_bad_input_exits_2(project, invoke, tmp_path, args, message):
-    result = invoke(project, *[str(tmp_path / a) if a.endswith((".json", ".toml")) else a
-                               for a in args])
+    result = invoke(
+        project, *[str(tmp_path / a) if a.endswith((".json", ".toml")) else a for a in args]
+    )
     assert result.exit_code == 2
     assert message in result.output
 
@@ -127,7 +133,8 @@ def test_a_missing_path_or_bad_option_exits_2(invoke, tmp_path):
 
 def test_an_invalid_config_exits_2(project, invoke):
     (project / "pyproject.toml").write_text(
-        "[tool.controlplane.audit]\nsuppressions = [{file = 'app.py'}]\n")
+        "[tool.controlplane.audit]\nsuppressions = [{file = 'app.py'}]\n"
+    )
     result = invoke(project)
     assert result.exit_code == 2
     assert "suppression for app.py needs a reason" in result.output
@@ -149,8 +156,10 @@ def test_a_warm_run_from_the_cache_gives_the_same_report(project, invoke, tmp_pa
     assert list((tmp_path / "cache").rglob("*.json"))
     warm = invoke(project, "--format", "json").output
     assert warm == cold
-    assert CliRunner().invoke(audit_command, [str(project), "--no-cache", "--format", "json"]
-                              ).output == cold
+    assert (
+        CliRunner().invoke(audit_command, [str(project), "--no-cache", "--format", "json"]).output
+        == cold
+    )
 
 
 def test_a_single_file_can_be_audited(project, invoke):

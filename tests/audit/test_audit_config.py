@@ -75,14 +75,17 @@ def test_no_config_means_defaults(tmp_path):
     assert load_config(tmp_path) == AuditConfig()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("feature_rot = 'x'", "unknown audit setting(s): feature_rot"),
-    ("task_names = 'x'", "task_names must be a list"),
-    ("max_depth = 0", "max_depth must be a positive integer"),
-    ("suppressions = [{file = 'a.py', reason = ' '}]", "needs a reason"),
-    ("heavy_calls = [{kind = 'x'}]", "heavy_calls entries need call"),
-    ("not toml at all [", "Expected"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("feature_rot = 'x'", "unknown audit setting(s): feature_rot"),
+        ("task_names = 'x'", "task_names must be a list"),
+        ("max_depth = 0", "max_depth must be a positive integer"),
+        ("suppressions = [{file = 'a.py', reason = ' '}]", "needs a reason"),
+        ("heavy_calls = [{kind = 'x'}]", "heavy_calls entries need call"),
+        ("not toml at all [", "Expected"),
+    ],
+)
 def test_bad_settings_are_config_errors(tmp_path, text, message):
     path = tmp_path / "audit.toml"
     path.write_text(text + "\n")
@@ -100,34 +103,43 @@ def test_audit_errors_are_controlplane_errors(tmp_path):
         audit(tmp_path / "missing")
 
 
-@pytest.mark.parametrize(("path", "root", "feature"), [
-    ("TrinityBackendFastAPI/app/features/pivot_table/routes.py", "", "pivot_table"),
-    ("app/features/chart_maker/endpoint.py", "app/features", "chart_maker"),
-    ("src/modules/billing/api/views.py", "src/modules", "billing"),
-    ("src/modules/single.py", "src/modules", "single"),
-    ("shop/views.py", "", "shop"),
-    ("app/api/v1/endpoints/planning.py", "", "app.api.v1.endpoints"),
-    ("main.py", "", "(root)"),
-    ("svc/*/x.py", "svc/*", "x"),
-])
+@pytest.mark.parametrize(
+    ("path", "root", "feature"),
+    [
+        ("TrinityBackendFastAPI/app/features/pivot_table/routes.py", "", "pivot_table"),
+        ("app/features/chart_maker/endpoint.py", "app/features", "chart_maker"),
+        ("src/modules/billing/api/views.py", "src/modules", "billing"),
+        ("src/modules/single.py", "src/modules", "single"),
+        ("shop/views.py", "", "shop"),
+        ("app/api/v1/endpoints/planning.py", "", "app.api.v1.endpoints"),
+        ("main.py", "", "(root)"),
+        ("svc/*/x.py", "svc/*", "x"),
+    ],
+)
 def test_features_are_packages_under_the_feature_root(path, root, feature):
     assert feature_of(path, root) == feature
 
 
 def test_features_exclusions_and_suppressions_apply_to_the_report(tree):
-    root = tree({
-        "app/features/upload/routes.py": slow("upload"),
-        "app/features/chart/routes.py": slow("chart"),
-        "legacy/old.py": slow("old"),
-        "app/admin.py": slow("export"),
-        "tests/test_routes.py": slow("in_tests"),
-        "app/test_helpers.py": slow("helper_test"),
-    })
-    config = AuditConfig(feature_root="app/features", exclude=("legacy",),
-                         suppressions=(Suppression("app/admin.py", "export", "admin only"),))
+    root = tree(
+        {
+            "app/features/upload/routes.py": slow("upload"),
+            "app/features/chart/routes.py": slow("chart"),
+            "legacy/old.py": slow("old"),
+            "app/admin.py": slow("export"),
+            "tests/test_routes.py": slow("in_tests"),
+            "app/test_helpers.py": slow("helper_test"),
+        }
+    )
+    config = AuditConfig(
+        feature_root="app/features",
+        exclude=("legacy",),
+        suppressions=(Suppression("app/admin.py", "export", "admin only"),),
+    )
     report = audit(root, config, jobs=1)
     assert [(e.handler, e.feature) for e in report.endpoints] == [
-        ("chart", "chart"), ("upload", "upload")]
-    assert [(s.endpoint.handler, s.reason) for s in report.suppressed] == [
-        ("export", "admin only")]
+        ("chart", "chart"),
+        ("upload", "upload"),
+    ]
+    assert [(s.endpoint.handler, s.reason) for s in report.suppressed] == [("export", "admin only")]
     assert report.summary.endpoints == 2

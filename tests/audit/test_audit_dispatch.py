@@ -36,34 +36,42 @@ def handler(x: int):
 
 
 def test_delay_apply_async_and_send_task_are_offloaded(check):
-    for body in ("    return crunch.delay(x)",
-                 "    return report.apply_async(args=[x], countdown=5)",
-                 "    from tasks import celery_app\n    celery_app.send_task('proj.crunch')"):
+    for body in (
+        "    return crunch.delay(x)",
+        "    return report.apply_async(args=[x], countdown=5)",
+        "    from tasks import celery_app\n    celery_app.send_task('proj.crunch')",
+    ):
         check({"tasks.py": TASKS, "api.py": fastapi(body)}, {"handler": ("offloaded", False)})
 
 
 def test_signatures_applied_or_in_canvas_are_offloaded(check):
     imports = "from celery import chain, chord, group, signature\nfrom tasks import crunch, report"
-    for body in ("    crunch.s(x).delay()",
-                 "    sig = crunch.si(x)\n    sig.apply_async()",
-                 "    crunch.s(x)()",
-                 "    chain(crunch.s(x), report.s()).apply_async()",
-                 "    workflow = group(crunch.s(i) for i in range(3))\n    workflow()",
-                 "    chord([crunch.s(1), crunch.s(2)])(report.s())",
-                 "    (crunch.s(x) | report.s()).delay()",
-                 "    signature('proj.crunch', args=(x,)).delay()"):
-        check({"tasks.py": TASKS, "api.py": fastapi(body, imports)},
-              {"handler": ("offloaded", False)})
+    for body in (
+        "    crunch.s(x).delay()",
+        "    sig = crunch.si(x)\n    sig.apply_async()",
+        "    crunch.s(x)()",
+        "    chain(crunch.s(x), report.s()).apply_async()",
+        "    workflow = group(crunch.s(i) for i in range(3))\n    workflow()",
+        "    chord([crunch.s(1), crunch.s(2)])(report.s())",
+        "    (crunch.s(x) | report.s()).delay()",
+        "    signature('proj.crunch', args=(x,)).delay()",
+    ):
+        check(
+            {"tasks.py": TASKS, "api.py": fastapi(body, imports)}, {"handler": ("offloaded", False)}
+        )
 
 
 def test_a_signature_that_is_never_applied_is_not_dispatch(check):
-    check({"tasks.py": TASKS, "api.py": fastapi("    return crunch.s(x)")},
-          {"handler": ("inline", False)})
+    check(
+        {"tasks.py": TASKS, "api.py": fastapi("    return crunch.s(x)")},
+        {"handler": ("inline", False)},
+    )
 
 
 def test_delay_on_something_that_is_not_a_task_is_not_dispatch(check):
-    check({
-        "api.py": """
+    check(
+        {
+            "api.py": """
             from fastapi import APIRouter
 
             router = APIRouter()
@@ -78,17 +86,22 @@ def test_delay_on_something_that_is_not_a_task_is_not_dispatch(check):
             def handler():
                 debouncer.delay(3)
         """,
-    }, {"handler": ("inline", False)})
+        },
+        {"handler": ("inline", False)},
+    )
 
 
 def test_reading_a_result_status_is_not_dispatch(check):
-    check({
-        "tasks.py": TASKS,
-        "api.py": fastapi("""    from celery.result import AsyncResult
+    check(
+        {
+            "tasks.py": TASKS,
+            "api.py": fastapi("""    from celery.result import AsyncResult
     from tasks import celery_app
     state = AsyncResult(str(x)).status
     return {"state": state, "other": celery_app.AsyncResult(str(x)).result}"""),
-    }, {"handler": ("inline", False)})
+        },
+        {"handler": ("inline", False)},
+    )
 
 
 def test_running_a_task_in_process_with_apply_or_a_call_is_inline(check):
@@ -97,8 +110,9 @@ def test_running_a_task_in_process_with_apply_or_a_call_is_inline(check):
 
 
 def test_task_classes_and_tasks_built_from_functions(check):
-    check({
-        "jobs.py": """
+    check(
+        {
+            "jobs.py": """
             from celery import Task
             from proj.celery import app
 
@@ -116,11 +130,11 @@ def test_task_classes_and_tasks_built_from_functions(check):
 
             rebuild = app.task(_rebuild)
         """,
-        "proj/celery.py": """
+            "proj/celery.py": """
             from celery import Celery
             app = Celery("proj")
         """,
-        "api.py": """
+            "api.py": """
             from flask import Flask
             from jobs import export, rebuild
 
@@ -134,7 +148,9 @@ def test_task_classes_and_tasks_built_from_functions(check):
             def start_rebuild():
                 rebuild.apply_async((1,))
         """,
-    }, {"start_export": ("offloaded", False), "start_rebuild": ("offloaded", False)})
+        },
+        {"start_export": ("offloaded", False), "start_rebuild": ("offloaded", False)},
+    )
 
 
 def test_dispatch_wrappers_and_task_names_from_config(check):
@@ -170,32 +186,36 @@ def test_dispatch_wrappers_and_task_names_from_config(check):
         """,
     }
     check(files, {"load": ("inline", False), "job": ("inline", False)})
-    check(files, {"load": ("offloaded", False), "job": ("offloaded", False)},
-          dispatch_wrappers=("celery_task_client.submit_callable",),
-          task_names=("external_jobs.run_job",))
+    check(
+        files,
+        {"load": ("offloaded", False), "job": ("offloaded", False)},
+        dispatch_wrappers=("celery_task_client.submit_callable",),
+        task_names=("external_jobs.run_job",),
+    )
 
 
 def test_reachability_through_aliases_self_methods_and_base_classes(check):
-    check({
-        "tasks.py": TASKS,
-        "services/base.py": """
+    check(
+        {
+            "tasks.py": TASKS,
+            "services/base.py": """
             import tasks as t
 
             class Base:
                 def enqueue(self, x):
                     return t.crunch.delay(x)
         """,
-        "services/upload.py": """
+            "services/upload.py": """
             from services.base import Base
 
             class UploadService(Base):
                 def handle(self, x):
                     return self.enqueue(x)
         """,
-        "services/__init__.py": """
+            "services/__init__.py": """
             from .upload import UploadService as Service
         """,
-        "api.py": """
+            "api.py": """
             from flask import Blueprint
             from services import Service as S
 
@@ -205,13 +225,16 @@ def test_reachability_through_aliases_self_methods_and_base_classes(check):
             def upload():
                 return S().handle(1)
         """,
-    }, {"upload": ("offloaded", False)})
+        },
+        {"upload": ("offloaded", False)},
+    )
 
 
 def test_dependency_injected_services_and_factories(check):
-    check({
-        "tasks.py": TASKS,
-        "svc.py": """
+    check(
+        {
+            "tasks.py": TASKS,
+            "svc.py": """
             from tasks import crunch
 
             class Service:
@@ -231,7 +254,7 @@ def test_dependency_injected_services_and_factories(check):
             def make_holder():
                 return Holder(Service())
         """,
-        "api.py": """
+            "api.py": """
             from typing import Annotated
             from fastapi import APIRouter, Depends
             from svc import Service, get_service, make_holder
@@ -250,14 +273,20 @@ def test_dependency_injected_services_and_factories(check):
             def by_factory():
                 return make_holder().run(1)
         """,
-    }, {"by_depends": ("offloaded", False), "by_annotation": ("offloaded", False),
-        "by_factory": ("offloaded", False)})
+        },
+        {
+            "by_depends": ("offloaded", False),
+            "by_annotation": ("offloaded", False),
+            "by_factory": ("offloaded", False),
+        },
+    )
 
 
 def test_abstract_service_methods_stand_for_their_implementations(check):
-    check({
-        "tasks.py": TASKS,
-        "svc.py": """
+    check(
+        {
+            "tasks.py": TASKS,
+            "svc.py": """
             import abc
             from tasks import crunch
 
@@ -270,7 +299,7 @@ def test_abstract_service_methods_stand_for_their_implementations(check):
                 def send(self, x):
                     return crunch.delay(x)
         """,
-        "api.py": """
+            "api.py": """
             from fastapi import APIRouter, Depends
             from svc import Port
 
@@ -280,7 +309,9 @@ def test_abstract_service_methods_stand_for_their_implementations(check):
             def handler(port: Port):
                 return port.send(1)
         """,
-    }, {"handler": ("offloaded", False)})
+        },
+        {"handler": ("offloaded", False)},
+    )
 
 
 DJANGO_URLS = """
@@ -292,10 +323,11 @@ DJANGO_URLS = """
 
 
 def test_model_save_override_fired_by_the_handler_is_followed(check):
-    check({
-        "shop/urls.py": DJANGO_URLS,
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": DJANGO_URLS,
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
             from shop.tasks import crunch
 
@@ -304,20 +336,23 @@ def test_model_save_override_fired_by_the_handler_is_followed(check):
                     super().save(*args, **kwargs)
                     crunch.delay(self.pk)
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop.models import Order
 
             def create_order(request):
                 Order.objects.create(total=1)
         """,
-    }, {"create_order": ("offloaded", False)})
+        },
+        {"create_order": ("offloaded", False)},
+    )
 
 
 def test_signal_receivers_fired_by_the_handler_writes_are_followed(check):
-    check({
-        "shop/urls.py": DJANGO_URLS,
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": DJANGO_URLS,
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
 
             class Order(models.Model):
@@ -326,7 +361,7 @@ def test_signal_receivers_fired_by_the_handler_writes_are_followed(check):
             class Note(models.Model):
                 pass
         """,
-        "shop/signals.py": """
+            "shop/signals.py": """
             from django.db.models.signals import post_save
             from django.dispatch import receiver
             from shop.models import Order
@@ -336,7 +371,7 @@ def test_signal_receivers_fired_by_the_handler_writes_are_followed(check):
             def order_saved(sender, instance, **kwargs):
                 crunch.delay(instance.pk)
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop.models import Note, Order
 
             def create_order(request):
@@ -346,19 +381,22 @@ def test_signal_receivers_fired_by_the_handler_writes_are_followed(check):
             def create_note(request):
                 Note.objects.create(text="x")
         """,
-        "shop/more_urls.py": """
+            "shop/more_urls.py": """
             from django.urls import path
             from shop import views
 
             urlpatterns = [path("notes/", views.create_note)]
         """,
-    }, {"create_order": ("offloaded", False), "create_note": ("inline", False)})
+        },
+        {"create_order": ("offloaded", False), "create_note": ("inline", False)},
+    )
 
 
 def test_drf_perform_create_and_serializer_hooks_are_followed(check):
-    check({
-        "api/tasks.py": TASKS,
-        "api/serializers.py": """
+    check(
+        {
+            "api/tasks.py": TASKS,
+            "api/serializers.py": """
             from rest_framework import serializers
             from api.models import Doc
             from api.tasks import report
@@ -371,13 +409,13 @@ def test_drf_perform_create_and_serializer_hooks_are_followed(check):
                     report.delay(1)
                     return super().create(validated_data)
         """,
-        "api/models.py": """
+            "api/models.py": """
             from django.db import models
 
             class Doc(models.Model):
                 pass
         """,
-        "api/views.py": """
+            "api/views.py": """
             from rest_framework import viewsets
             from api.models import Doc
             from api.serializers import DocSerializer
@@ -391,7 +429,7 @@ def test_drf_perform_create_and_serializer_hooks_are_followed(check):
                     instance = serializer.save()
                     crunch.delay(instance.pk)
         """,
-        "api/urls.py": """
+            "api/urls.py": """
             from rest_framework.routers import SimpleRouter
             from api.views import DocViewSet
 
@@ -399,35 +437,42 @@ def test_drf_perform_create_and_serializer_hooks_are_followed(check):
             router.register("docs", DocViewSet)
             urlpatterns = router.urls
         """,
-    }, {
-        "DocViewSet.list": ("inline", False),
-        "DocViewSet.create": ("offloaded", False),
-        "DocViewSet.retrieve": ("inline", False),
-        "DocViewSet.update": ("offloaded", False),
-        "DocViewSet.partial_update": ("offloaded", False),
-        "DocViewSet.destroy": ("inline", False),
-    })
+        },
+        {
+            "DocViewSet.list": ("inline", False),
+            "DocViewSet.create": ("offloaded", False),
+            "DocViewSet.retrieve": ("inline", False),
+            "DocViewSet.update": ("offloaded", False),
+            "DocViewSet.partial_update": ("offloaded", False),
+            "DocViewSet.destroy": ("inline", False),
+        },
+    )
 
 
 def test_dispatch_guarded_by_a_setting_is_offloaded_and_flagged(run_audit):
-    report = run_audit({
-        "tasks.py": TASKS,
-        "api.py": fastapi("""    from django.conf import settings
+    report = run_audit(
+        {
+            "tasks.py": TASKS,
+            "api.py": fastapi("""    from django.conf import settings
     if settings.USE_CELERY:
         crunch.delay(x)
     else:
         crunch(x)"""),
-    })
+        }
+    )
     (endpoint,) = report.endpoints
     assert endpoint.status == "offloaded"
     assert [(e.kind, e.call, e.line) for e in endpoint.evidence] == [
-        ("dispatch", "crunch.delay(x)", 10), ("setting_guard", "settings.USE_CELERY", 9)]
+        ("dispatch", "crunch.delay(x)", 10),
+        ("setting_guard", "settings.USE_CELERY", 9),
+    ]
 
 
 def test_dispatch_with_an_inline_fallback_is_flagged(run_audit):
-    report = run_audit({
-        "tasks.py": TASKS,
-        "api.py": """
+    report = run_audit(
+        {
+            "tasks.py": TASKS,
+            "api.py": """
             import asyncio
             from fastapi import APIRouter
             from tasks import crunch
@@ -445,22 +490,28 @@ def test_dispatch_with_an_inline_fallback_is_flagged(run_audit):
                     asyncio.create_task(_impl(job_id))
                 return {"job_id": job_id}
         """,
-    })
+        }
+    )
     (endpoint,) = report.endpoints
     assert (endpoint.status, endpoint.heavy) == ("offloaded", False)
-    assert [(e.kind, e.line) for e in endpoint.evidence] == [("dispatch", 13),
-                                                             ("inline_fallback", 15)]
+    assert [(e.kind, e.line) for e in endpoint.evidence] == [
+        ("dispatch", 13),
+        ("inline_fallback", 15),
+    ]
 
 
 def test_dispatch_only_when_something_failed_is_not_a_normal_path(check):
-    check({
-        "tasks.py": TASKS,
-        "api.py": fastapi("""    import requests
+    check(
+        {
+            "tasks.py": TASKS,
+            "api.py": fastapi("""    import requests
     try:
         return requests.post("https://example.com")
     except Exception:
         crunch.delay(x)"""),
-    }, {"handler": ("inline", True)})
+        },
+        {"handler": ("inline", True)},
+    )
 
 
 def test_eager_mode_settings_are_reported_on_offloaded_endpoints(run_audit):
@@ -481,7 +532,9 @@ def test_eager_mode_settings_are_reported_on_offloaded_endpoints(run_audit):
     (endpoint,) = run_audit(files).endpoints
     assert endpoint.status == "offloaded"
     assert [(e.kind, e.file, e.line) for e in endpoint.evidence] == [
-        ("dispatch", "api.py", 8), ("eager_mode", "celeryconfig.py", 2)]
+        ("dispatch", "api.py", 8),
+        ("eager_mode", "celeryconfig.py", 2),
+    ]
 
 
 def test_bounded_depth_stops_following_calls(check):
@@ -501,16 +554,17 @@ def test_bounded_depth_stops_following_calls(check):
 
 
 def test_a_receiver_without_sender_that_filters_on_the_class_fires_only_for_it(check):
-    check({
-        "shop/urls.py": DJANGO_URLS,
-        "shop/more_urls.py": """
+    check(
+        {
+            "shop/urls.py": DJANGO_URLS,
+            "shop/more_urls.py": """
             from django.urls import path
             from shop import views
 
             urlpatterns = [path("notes/", views.create_note)]
         """,
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
 
             class Order(models.Model):
@@ -519,7 +573,7 @@ def test_a_receiver_without_sender_that_filters_on_the_class_fires_only_for_it(c
             class Note(models.Model):
                 pass
         """,
-        "shop/signals.py": """
+            "shop/signals.py": """
             from django.db.models import signals
             from django.dispatch import receiver
             from shop import models
@@ -532,7 +586,7 @@ def test_a_receiver_without_sender_that_filters_on_the_class_fires_only_for_it(c
                     return
                 crunch.delay(instance.pk)
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop.models import Note, Order
 
             def create_order(request):
@@ -541,13 +595,16 @@ def test_a_receiver_without_sender_that_filters_on_the_class_fires_only_for_it(c
             def create_note(request):
                 Note.objects.create(text="x")
         """,
-    }, {"create_order": ("offloaded", False), "create_note": ("inline", False)})
+        },
+        {"create_order": ("offloaded", False), "create_note": ("inline", False)},
+    )
 
 
 def test_dispatch_reached_only_from_an_except_handler_is_an_error_path(check):
-    check({
-        "tasks.py": TASKS,
-        "settings_model.py": """
+    check(
+        {
+            "tasks.py": TASKS,
+            "settings_model.py": """
             import requests
             from tasks import crunch
 
@@ -564,14 +621,17 @@ def test_dispatch_reached_only_from_an_except_handler_is_an_error_path(check):
             def read_row():
                 return {}
         """,
-        "api.py": fastapi("    from settings_model import load\n    return load()"),
-    }, {"handler": ("inline", True)})
+            "api.py": fastapi("    from settings_model import load\n    return load()"),
+        },
+        {"handler": ("inline", True)},
+    )
 
 
 def test_functions_defined_inside_the_handler_are_followed(check):
-    check({
-        "tasks.py": TASKS,
-        "api.py": fastapi("""    def inner():
+    check(
+        {
+            "tasks.py": TASKS,
+            "api.py": fastapi("""    def inner():
         return crunch.delay(x)
 
     class Local:
@@ -579,13 +639,16 @@ def test_functions_defined_inside_the_handler_are_followed(check):
             return inner()
 
     return Local().run()"""),
-    }, {"handler": ("offloaded", False)})
+        },
+        {"handler": ("offloaded", False)},
+    )
 
 
 def test_methods_on_objects_of_unknown_type_and_dispatch_tables_are_followed(check):
-    check({
-        "tasks.py": TASKS,
-        "connectors.py": """
+    check(
+        {
+            "tasks.py": TASKS,
+            "connectors.py": """
             from tasks import crunch
 
             class Connector:
@@ -595,7 +658,7 @@ def test_methods_on_objects_of_unknown_type_and_dispatch_tables_are_followed(che
             def by_kind(x):
                 return crunch.delay(x)
         """,
-        "api.py": """
+            "api.py": """
             from fastapi import APIRouter
             from connectors import by_kind
 
@@ -611,14 +674,17 @@ def test_methods_on_objects_of_unknown_type_and_dispatch_tables_are_followed(che
                 handlers = {"a": by_kind, "b": by_kind}
                 return handlers[kind](1)
         """,
-    }, {"duck": ("offloaded", False), "table": ("offloaded", False)})
+        },
+        {"duck": ("offloaded", False), "table": ("offloaded", False)},
+    )
 
 
 def test_super_calls_and_foreign_keys_lead_to_the_model_code_that_dispatches(check):
-    check({
-        "shop/urls.py": DJANGO_URLS,
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": DJANGO_URLS,
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
             from shop.tasks import crunch
 
@@ -643,7 +709,7 @@ def test_super_calls_and_foreign_keys_lead_to_the_model_code_that_dispatches(che
                 def touch_customer(self):
                     self.order.customer.touch()
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop.models import Line, Order
 
             def create_order(request):
@@ -652,26 +718,29 @@ def test_super_calls_and_foreign_keys_lead_to_the_model_code_that_dispatches(che
             def touch(request):
                 Line.objects.get(pk=1).touch_customer()
         """,
-        "shop/more_urls.py": """
+            "shop/more_urls.py": """
             from django.urls import path
             from shop import views
 
             urlpatterns = [path("touch/", views.touch)]
         """,
-    }, {"create_order": ("offloaded", False), "touch": ("offloaded", False)})
+        },
+        {"create_order": ("offloaded", False), "touch": ("offloaded", False)},
+    )
 
 
 def test_custom_managers_keep_the_model_and_their_own_methods(check):
-    check({
-        "shop/urls.py": DJANGO_URLS,
-        "shop/more_urls.py": """
+    check(
+        {
+            "shop/urls.py": DJANGO_URLS,
+            "shop/more_urls.py": """
             from django.urls import path
             from shop import views
 
             urlpatterns = [path("restock/", views.restock)]
         """,
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
             from model_utils.managers import InheritanceManager
             from shop.tasks import crunch
@@ -690,7 +759,7 @@ def test_custom_managers_keep_the_model_and_their_own_methods(check):
             class Item(models.Model):
                 objects = StockManager()
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop.models import Item, Order
 
             def create_order(request):
@@ -699,14 +768,17 @@ def test_custom_managers_keep_the_model_and_their_own_methods(check):
             def restock(request):
                 Item.objects.restock()
         """,
-    }, {"create_order": ("offloaded", False), "restock": ("offloaded", False)})
+        },
+        {"create_order": ("offloaded", False), "restock": ("offloaded", False)},
+    )
 
 
 def test_get_object_or_404_returns_an_instance_of_the_model(check):
-    check({
-        "shop/urls.py": DJANGO_URLS,
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": DJANGO_URLS,
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
             from shop.tasks import crunch
 
@@ -715,7 +787,7 @@ def test_get_object_or_404_returns_an_instance_of_the_model(check):
                     crunch.delay(self.pk)
                     return super().delete(*args, **kwargs)
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from django.shortcuts import get_object_or_404
             from shop.models import Order
 
@@ -723,33 +795,43 @@ def test_get_object_or_404_returns_an_instance_of_the_model(check):
                 order = get_object_or_404(Order, pk=request.POST["pk"])
                 order.delete()
         """,
-    }, {"create_order": ("offloaded", False)})
+        },
+        {"create_order": ("offloaded", False)},
+    )
 
 
 def test_calls_through_a_plugin_interface_reach_every_implementation(check):
     plugins = "\n".join(
         f"class Plugin{n}(IssuerPlugin):\n    def revoke_certificate(self, cert):\n"
-        f"        return {'crunch.delay(cert)' if n == 3 else 'None'}\n" for n in range(5))
-    check({
-        "tasks.py": TASKS,
-        "plugins.py": "from tasks import crunch\n\n"
-                      "class IssuerPlugin:\n    def revoke_certificate(self, cert):\n"
-                      "        raise NotImplementedError\n\n" + plugins,
-        "registry.py": """
+        f"        return {'crunch.delay(cert)' if n == 3 else 'None'}\n"
+        for n in range(5)
+    )
+    check(
+        {
+            "tasks.py": TASKS,
+            "plugins.py": "from tasks import crunch\n\n"
+            "class IssuerPlugin:\n    def revoke_certificate(self, cert):\n"
+            "        raise NotImplementedError\n\n" + plugins,
+            "registry.py": """
             REGISTRY = {}
 
             def get(slug):
                 return REGISTRY[slug]
         """,
-        "api.py": fastapi("    import registry\n    plugin = registry.get('x')\n"
-                          "    plugin.revoke_certificate(x)"),
-    }, {"handler": ("offloaded", False)})
+            "api.py": fastapi(
+                "    import registry\n    plugin = registry.get('x')\n"
+                "    plugin.revoke_certificate(x)"
+            ),
+        },
+        {"handler": ("offloaded", False)},
+    )
 
 
 def test_services_injected_through_as_view_keywords_are_followed(check):
-    check({
-        "tasks.py": TASKS,
-        "services.py": """
+    check(
+        {
+            "tasks.py": TASKS,
+            "services.py": """
             from tasks import crunch
 
             class Mailer:
@@ -766,7 +848,7 @@ def test_services_injected_through_as_view_keywords_are_followed(check):
             def counter_factory():
                 return Counter()
         """,
-        "views.py": """
+            "views.py": """
             from flask import Flask
             from flask.views import MethodView
             from services import counter_factory, mailer_factory
@@ -801,14 +883,20 @@ def test_services_injected_through_as_view_keywords_are_followed(check):
                              view_func=Count.as_view("count", service_factory=counter_factory))
             app.add_url_rule("/plain", view_func=Plain.as_view("plain"))
         """,
-    }, {"Send.post": ("offloaded", False), "Count.post": ("inline", False),
-        "Plain.post": ("inline", False)})
+        },
+        {
+            "Send.post": ("offloaded", False),
+            "Count.post": ("inline", False),
+            "Plain.post": ("inline", False),
+        },
+    )
 
 
 def test_pluggy_hook_calls_reach_the_project_hook_implementations(check):
-    check({
-        "tasks.py": TASKS,
-        "hooks.py": """
+    check(
+        {
+            "tasks.py": TASKS,
+            "hooks.py": """
             from pluggy import HookimplMarker, HookspecMarker, PluginManager
 
             spec = HookspecMarker("forum")
@@ -823,7 +911,7 @@ def test_pluggy_hook_calls_reach_the_project_hook_implementations(check):
             def on_login(user):
                 "Called after a user logged in."
         """,
-        "plugins.py": """
+            "plugins.py": """
             from hooks import impl
             from tasks import crunch
 
@@ -834,15 +922,24 @@ def test_pluggy_hook_calls_reach_the_project_hook_implementations(check):
             def on_login(user):
                 crunch.delay(user)  # not marked as an implementation: never called by pluggy
         """,
-        "api.py": fastapi("    from hooks import pm\n    pm.hook.on_signup(user=x)\n"
-                          "    return pm.hook.on_login(user=x)"),
-    }, {"handler": ("offloaded", False)})
-    check({
-        "tasks.py": TASKS,
-        "hooks.py": "from pluggy import PluginManager\n\npm = PluginManager('forum')\n",
-        "plugins.py": "from tasks import crunch\n\ndef on_login(user):\n    crunch.delay(user)\n",
-        "api.py": fastapi("    from hooks import pm\n    return pm.hook.on_login(user=x)"),
-    }, {"handler": ("inline", False)})
+            "api.py": fastapi(
+                "    from hooks import pm\n    pm.hook.on_signup(user=x)\n"
+                "    return pm.hook.on_login(user=x)"
+            ),
+        },
+        {"handler": ("offloaded", False)},
+    )
+    check(
+        {
+            "tasks.py": TASKS,
+            "hooks.py": "from pluggy import PluginManager\n\npm = PluginManager('forum')\n",
+            "plugins.py": (
+                "from tasks import crunch\n\ndef on_login(user):\n    crunch.delay(user)\n"
+            ),
+            "api.py": fastapi("    from hooks import pm\n    return pm.hook.on_login(user=x)"),
+        },
+        {"handler": ("inline", False)},
+    )
 
 
 def test_nested_decorated_functions_the_handler_calls_or_awaits_are_followed(check):
@@ -903,10 +1000,17 @@ def notify_later(user, loud=False):
             crunch.delay(user)
         loud = True
 """
-    for body, status in (("    return notify(x, loud=False)", "inline"),
-                         ("    return notify(x, True)", "offloaded"),
-                         ("    return notify(x)", "offloaded"),
-                         ("    return notify_later(x, loud=False)", "offloaded")):
-        check({"tasks.py": TASKS, "helpers.py": helpers,
-               "api.py": fastapi(body, "from helpers import notify, notify_later")},
-              {"handler": (status, False)})
+    for body, status in (
+        ("    return notify(x, loud=False)", "inline"),
+        ("    return notify(x, True)", "offloaded"),
+        ("    return notify(x)", "offloaded"),
+        ("    return notify_later(x, loud=False)", "offloaded"),
+    ):
+        check(
+            {
+                "tasks.py": TASKS,
+                "helpers.py": helpers,
+                "api.py": fastapi(body, "from helpers import notify, notify_later"),
+            },
+            {"handler": (status, False)},
+        )

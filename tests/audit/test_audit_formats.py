@@ -24,26 +24,91 @@ def sample_report() -> Report:
     return Report(
         root="/srv/project",
         endpoints=[
-            Endpoint("app/features/upload/routes.py", 10, "upload", "fastapi", ("POST",),
-                     "/upload", "offloaded", False,
-                     (Evidence("app/features/upload/routes.py", 12, "dispatch",
-                               "process.delay(x)", via[:1]),), "upload"),
-            Endpoint("app/features/upload/routes.py", 20, "load", "fastapi", ("POST",),
-                     "/load", "inline", True,
-                     (Evidence("app/features/upload/service.py", 5, "dataframe",
-                               "pd.read_csv(path)", via),), "upload"),
-            Endpoint("app/features/chart/routes.py", 7, "refresh", "fastapi", ("GET",),
-                     "/chart/refresh", "inprocess_background", False,
-                     (Evidence("app/features/chart/routes.py", 9, "background",
-                               "asyncio.create_task(refresh())", ()),), "chart"),
-            Endpoint("app/features/chart/routes.py", 30, "status", "fastapi", ("GET",),
-                     "/chart/status", "inline", False, (), "chart"),
+            Endpoint(
+                "app/features/upload/routes.py",
+                10,
+                "upload",
+                "fastapi",
+                ("POST",),
+                "/upload",
+                "offloaded",
+                False,
+                (
+                    Evidence(
+                        "app/features/upload/routes.py", 12, "dispatch", "process.delay(x)", via[:1]
+                    ),
+                ),
+                "upload",
+            ),
+            Endpoint(
+                "app/features/upload/routes.py",
+                20,
+                "load",
+                "fastapi",
+                ("POST",),
+                "/load",
+                "inline",
+                True,
+                (
+                    Evidence(
+                        "app/features/upload/service.py", 5, "dataframe", "pd.read_csv(path)", via
+                    ),
+                ),
+                "upload",
+            ),
+            Endpoint(
+                "app/features/chart/routes.py",
+                7,
+                "refresh",
+                "fastapi",
+                ("GET",),
+                "/chart/refresh",
+                "inprocess_background",
+                False,
+                (
+                    Evidence(
+                        "app/features/chart/routes.py",
+                        9,
+                        "background",
+                        "asyncio.create_task(refresh())",
+                        (),
+                    ),
+                ),
+                "chart",
+            ),
+            Endpoint(
+                "app/features/chart/routes.py",
+                30,
+                "status",
+                "fastapi",
+                ("GET",),
+                "/chart/status",
+                "inline",
+                False,
+                (),
+                "chart",
+            ),
         ],
         skipped=[Skipped("app/broken.py", "syntax error: invalid syntax (line 3)")],
-        suppressed=[Suppressed(Endpoint("app/admin.py", 3, "export_all", "flask", ("GET",),
-                                        "/export", "inline", True, (), "app"),
-                               "admin only, nightly")],
-        files=12, lines=340,
+        suppressed=[
+            Suppressed(
+                Endpoint(
+                    "app/admin.py",
+                    3,
+                    "export_all",
+                    "flask",
+                    ("GET",),
+                    "/export",
+                    "inline",
+                    True,
+                    (),
+                    "app",
+                ),
+                "admin only, nightly",
+            )
+        ],
+        files=12,
+        lines=340,
     )
 
 
@@ -52,19 +117,36 @@ def test_json_has_exactly_the_documented_shape():
     assert set(data) == {"version", "root", "summary", "endpoints", "skipped"}
     assert data["version"] == 1
     assert data["root"] == "/srv/project"
-    assert data["summary"] == {"endpoints": 4, "offloaded": 1, "inline": 2,
-                               "inprocess_background": 1, "coverage": 33.3}
+    assert data["summary"] == {
+        "endpoints": 4,
+        "offloaded": 1,
+        "inline": 2,
+        "inprocess_background": 1,
+        "coverage": 33.3,
+    }
     first = data["endpoints"][0]
     assert first == {
-        "file": "app/features/upload/routes.py", "line": 10, "handler": "upload",
-        "framework": "fastapi", "methods": ["POST"], "route": "/upload",
-        "status": "offloaded", "heavy": False,
-        "evidence": [{"file": "app/features/upload/routes.py", "line": 12, "kind": "dispatch",
-                      "call": "process.delay(x)",
-                      "via": ["app/features/upload/routes.py:upload"]}],
+        "file": "app/features/upload/routes.py",
+        "line": 10,
+        "handler": "upload",
+        "framework": "fastapi",
+        "methods": ["POST"],
+        "route": "/upload",
+        "status": "offloaded",
+        "heavy": False,
+        "evidence": [
+            {
+                "file": "app/features/upload/routes.py",
+                "line": 12,
+                "kind": "dispatch",
+                "call": "process.delay(x)",
+                "via": ["app/features/upload/routes.py:upload"],
+            }
+        ],
     }
-    assert data["skipped"] == [{"file": "app/broken.py",
-                                "reason": "syntax error: invalid syntax (line 3)"}]
+    assert data["skipped"] == [
+        {"file": "app/broken.py", "reason": "syntax error: invalid syntax (line 3)"}
+    ]
 
 
 def test_json_reads_back_into_the_same_report():
@@ -86,15 +168,18 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema():
     jsonschema.Draft4Validator.check_schema(schema)
     jsonschema.Draft4Validator(schema).validate(log)
     results = log["runs"][0]["results"]
-    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
-            for r in results] == [("CP001", 20), ("CP002", 7)]
+    assert [
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results
+    ] == [("CP001", 20), ("CP002", 7)]
     assert results[0]["relatedLocations"][0]["message"]["text"].startswith(
-        "dataframe: pd.read_csv(path)")
+        "dataframe: pd.read_csv(path)"
+    )
 
 
 def test_sarif_of_a_real_audit_validates_too(run_audit):
-    report = run_audit({
-        "dir with space/app.py": """
+    report = run_audit(
+        {
+            "dir with space/app.py": """
             import time
             from flask import Flask
 
@@ -104,8 +189,9 @@ def test_sarif_of_a_real_audit_validates_too(run_audit):
             def slow():
                 time.sleep(3)
         """,
-        "broken.py": "def (:\n",
-    })
+            "broken.py": "def (:\n",
+        }
+    )
     log = json.loads(get_formatter("sarif")(report))
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(schema).validate(log)
@@ -118,10 +204,14 @@ def test_markdown_has_a_summary_and_a_section_per_feature():
     text = get_formatter("markdown")(sample_report())
     assert text.startswith("# Celery Worker Coverage Report\n\n## Summary\n")
     assert "### Upload" in text and "### Chart" in text
-    assert "- Celery coverage: `POST /upload` submit their work to Celery through " \
-           "`process.delay(x)`." in text
-    assert "- Still inline and heavy: `POST /load` (`load`) does dataframe work in the " \
-           "request: `pd.read_csv(path)` at `app/features/upload/service.py:5`." in text
+    assert (
+        "- Celery coverage: `POST /upload` submit their work to Celery through "
+        "`process.delay(x)`." in text
+    )
+    assert (
+        "- Still inline and heavy: `POST /load` (`load`) does dataframe work in the "
+        "request: `pd.read_csv(path)` at `app/features/upload/service.py:5`." in text
+    )
     assert "- In-process background: `GET /chart/refresh`" in text
     assert "- Recommendation: move the dataframe work into Celery tasks" in text
     assert "## Suppressed\n- `GET /export` (`export_all` in `app/admin.py:3`): admin only" in text
@@ -131,8 +221,20 @@ def test_markdown_has_a_summary_and_a_section_per_feature():
 def test_html_is_self_contained_and_escapes_source_text():
     report = sample_report()
     hostile = Evidence("app/x.py", 1, "http", "<script>alert('x')</script>", ("a<b",))
-    report.endpoints.append(Endpoint("app/x.py", 1, "<script>evil()</script>", "flask",
-                                     ("GET",), "/<script>", "inline", True, (hostile,), "x"))
+    report.endpoints.append(
+        Endpoint(
+            "app/x.py",
+            1,
+            "<script>evil()</script>",
+            "flask",
+            ("GET",),
+            "/<script>",
+            "inline",
+            True,
+            (hostile,),
+            "x",
+        )
+    )
     page = get_formatter("html")(report)
     assert page.startswith("<!DOCTYPE html>")
     assert "<script" not in page
@@ -143,11 +245,12 @@ def test_html_is_self_contained_and_escapes_source_text():
 
 def test_text_is_a_table_with_the_summary_skipped_and_suppressed():
     lines = get_formatter("text")(sample_report()).splitlines()
-    assert lines[0].split() == ["STATUS", "HEAVY", "METHODS", "ROUTE", "HANDLER", "WHERE",
-                                "WHY"]
+    assert lines[0].split() == ["STATUS", "HEAVY", "METHODS", "ROUTE", "HANDLER", "WHERE", "WHY"]
     assert lines[1].split()[:3] == ["offloaded", "POST", "/upload"]
-    assert "4 endpoints: 1 offloaded, 2 inline (1 heavy), 1 in-process background; " \
-           "coverage 33.3%" in lines
+    assert (
+        "4 endpoints: 1 offloaded, 2 inline (1 heavy), 1 in-process background; "
+        "coverage 33.3%" in lines
+    )
     assert "suppressed: app/admin.py:3 export_all (admin only, nightly)" in lines
     assert "skipped: app/broken.py: syntax error: invalid syntax (line 3)" in lines
 

@@ -21,10 +21,11 @@ urlpatterns = [{entries}]
 
 
 def test_keywords_of_a_save_decide_the_branches_of_the_save_overrides(check):
-    check({
-        "shop/urls.py": urls("quiet", "loud"),
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": urls("quiet", "loud"),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
             from shop.tasks import crunch
 
@@ -40,7 +41,7 @@ def test_keywords_of_a_save_decide_the_branches_of_the_save_overrides(check):
                     self.name = self.name.strip()
                     super().save(*args, **kwargs)
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop.models import Member
 
             def quiet(request):
@@ -51,7 +52,9 @@ def test_keywords_of_a_save_decide_the_branches_of_the_save_overrides(check):
                 member = Member.objects.get(pk=1)
                 member.save()
         """,
-    }, {"quiet": ("inline", False), "loud": ("offloaded", False)})
+        },
+        {"quiet": ("inline", False), "loud": ("offloaded", False)},
+    )
 
 
 RECEIVERS = """
@@ -84,20 +87,22 @@ PREVIEW = """
 
 
 def test_update_fields_created_and_tracked_fields_decide_the_receivers(check):
-    check({
-        "shop/urls.py": urls("save_flag", "save_discoverable", "save_name", "save_all",
-                             "signup"),
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": urls(
+                "save_flag", "save_discoverable", "save_name", "save_all", "signup"
+            ),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
             from model_utils import FieldTracker
 
             class Member(models.Model):
                 tracker = FieldTracker(fields=["name", "avatar"])
         """,
-        "shop/signals.py": RECEIVERS,
-        "shop/preview.py": PREVIEW,
-        "shop/views.py": """
+            "shop/signals.py": RECEIVERS,
+            "shop/preview.py": PREVIEW,
+            "shop/views.py": """
             from shop.models import Member
 
             def save_flag(request):
@@ -116,16 +121,23 @@ def test_update_fields_created_and_tracked_fields_decide_the_receivers(check):
             def signup(request):
                 Member.objects.create_user("ada", "ada@example.com", "secret")
         """,
-    }, {"save_flag": ("inline", False), "save_discoverable": ("offloaded", False),
-        "save_name": ("offloaded", False), "save_all": ("offloaded", False),
-        "signup": ("offloaded", False)})
+        },
+        {
+            "save_flag": ("inline", False),
+            "save_discoverable": ("offloaded", False),
+            "save_name": ("offloaded", False),
+            "save_all": ("offloaded", False),
+            "signup": ("offloaded", False),
+        },
+    )
 
 
 def test_a_save_naming_its_fields_updates_a_row_that_exists(check):
-    check({
-        "shop/urls.py": urls("touch", "register"),
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": urls("touch", "register"),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
             from shop.tasks import crunch
 
@@ -136,7 +148,7 @@ def test_a_save_naming_its_fields_updates_a_row_that_exists(check):
                     if created:
                         crunch.delay(self.pk)
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop.models import Member
 
             def touch(request):
@@ -147,14 +159,17 @@ def test_a_save_naming_its_fields_updates_a_row_that_exists(check):
                 member = Member(name="ada")
                 member.save()
         """,
-    }, {"touch": ("inline", False), "register": ("offloaded", False)})
+        },
+        {"touch": ("inline", False), "register": ("offloaded", False)},
+    )
 
 
 def test_super_save_in_a_model_method_fires_the_model_signals(check):
-    check({
-        "shop/urls.py": urls("deactivate", "hide"),
-        "shop/tasks.py": TASKS,
-        "shop/models.py": """
+    check(
+        {
+            "shop/urls.py": urls("deactivate", "hide"),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
             from django.db import models
 
             class Member(models.Model):
@@ -165,8 +180,8 @@ def test_super_save_in_a_model_method_fires_the_model_signals(check):
                 def hide(self):
                     super().save(update_fields=["hidden"])
         """,
-        "shop/signals.py": RECEIVERS,
-        "shop/views.py": """
+            "shop/signals.py": RECEIVERS,
+            "shop/views.py": """
             from shop.models import Member
 
             def deactivate(request):
@@ -175,7 +190,9 @@ def test_super_save_in_a_model_method_fires_the_model_signals(check):
             def hide(request):
                 Member.objects.get(pk=1).hide()
         """,
-    }, {"deactivate": ("offloaded", False), "hide": ("inline", False)})
+        },
+        {"deactivate": ("offloaded", False), "hide": ("inline", False)},
+    )
 
 
 FORMS = """
@@ -217,14 +234,22 @@ MODELS = """
 
 
 def test_objects_from_forms_helpers_and_request_user_have_their_model(check):
-    check({
-        "shop/settings.py": 'AUTH_USER_MODEL = "shop.Member"\n',
-        "shop/urls.py": urls("draft", "order_via_form", "note_via_form", "order_via_helper",
-                             "note_via_helper", "order_chained", "profile"),
-        "shop/tasks.py": TASKS,
-        "shop/models.py": MODELS,
-        "shop/forms.py": FORMS,
-        "shop/helpers.py": """
+    check(
+        {
+            "shop/settings.py": 'AUTH_USER_MODEL = "shop.Member"\n',
+            "shop/urls.py": urls(
+                "draft",
+                "order_via_form",
+                "note_via_form",
+                "order_via_helper",
+                "note_via_helper",
+                "order_chained",
+                "profile",
+            ),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": MODELS,
+            "shop/forms.py": FORMS,
+            "shop/helpers.py": """
             from django.shortcuts import _get_queryset
 
             def save_form(request, form):
@@ -236,7 +261,7 @@ def test_objects_from_forms_helpers_and_request_user_have_their_model(check):
                 queryset = _get_queryset(klass)
                 return queryset.get(pk=pk)
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from shop import forms, helpers
             from shop.models import Note, Order
 
@@ -264,17 +289,25 @@ def test_objects_from_forms_helpers_and_request_user_have_their_model(check):
             def profile(request):
                 request.user.save()
         """,
-    }, {"draft": ("inline", False), "order_via_form": ("offloaded", False),
-        "note_via_form": ("inline", False), "order_via_helper": ("offloaded", False),
-        "note_via_helper": ("inline", False), "order_chained": ("offloaded", False),
-        "profile": ("offloaded", False)})
+        },
+        {
+            "draft": ("inline", False),
+            "order_via_form": ("offloaded", False),
+            "note_via_form": ("inline", False),
+            "order_via_helper": ("offloaded", False),
+            "note_via_helper": ("inline", False),
+            "order_chained": ("offloaded", False),
+            "profile": ("offloaded", False),
+        },
+    )
 
 
 def test_a_class_based_view_called_from_a_function_view_runs_its_handlers(check):
-    check({
-        "shop/urls.py": urls("comment", "page"),
-        "shop/tasks.py": TASKS,
-        "shop/views.py": """
+    check(
+        {
+            "shop/urls.py": urls("comment", "page"),
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
             from django.views import View
             from shop.tasks import crunch
 
@@ -292,4 +325,6 @@ def test_a_class_based_view_called_from_a_function_view_runs_its_handlers(check)
             def page(request):
                 return Page.as_view()(request)
         """,
-    }, {"comment": ("offloaded", False), "page": ("inline", False)})
+        },
+        {"comment": ("offloaded", False), "page": ("inline", False)},
+    )

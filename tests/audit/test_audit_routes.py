@@ -9,8 +9,9 @@ def routes(report):
 
 
 def test_flask_app_and_blueprint_decorators_compose_prefixes(run_audit):
-    report = run_audit({
-        "app/__init__.py": """
+    report = run_audit(
+        {
+            "app/__init__.py": """
             from flask import Flask
             from app.views import bp
 
@@ -24,7 +25,7 @@ def test_flask_app_and_blueprint_decorators_compose_prefixes(run_audit):
 
                 return app
         """,
-        "app/views.py": """
+            "app/views.py": """
             from flask import Blueprint
 
             bp = Blueprint("files", __name__, url_prefix="/ignored-when-registered-with-one")
@@ -41,7 +42,8 @@ def test_flask_app_and_blueprint_decorators_compose_prefixes(run_audit):
             def plain():
                 return "x"
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "health": ("flask", ["GET"], "/health"),
         "files": ("flask", ["GET", "POST"], "/api/files"),
@@ -51,8 +53,9 @@ def test_flask_app_and_blueprint_decorators_compose_prefixes(run_audit):
 
 
 def test_flask_nested_blueprints_and_blueprint_own_prefix(run_audit):
-    report = run_audit({
-        "web.py": """
+    report = run_audit(
+        {
+            "web.py": """
             from flask import Blueprint, Flask
 
             app = Flask(__name__)
@@ -65,13 +68,15 @@ def test_flask_nested_blueprints_and_blueprint_own_prefix(run_audit):
             def x():
                 return ""
         """,
-    })
+        }
+    )
     assert routes(report) == {"x": ("flask", ["GET"], "/v1/child/x")}
 
 
 def test_flask_add_url_rule_with_function_and_method_view(run_audit):
-    report = run_audit({
-        "app.py": """
+    report = run_audit(
+        {
+            "app.py": """
             from flask import Flask
             from flask.views import MethodView
 
@@ -90,7 +95,8 @@ def test_flask_add_url_rule_with_function_and_method_view(run_audit):
             app.add_url_rule("/", view_func=index)
             app.add_url_rule("/items/<int:item_id>", view_func=ItemAPI.as_view("items"))
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "index": ("flask", ["GET"], "/"),
         "ItemAPI.get": ("flask", ["GET"], "/items/<int:item_id>"),
@@ -99,8 +105,9 @@ def test_flask_add_url_rule_with_function_and_method_view(run_audit):
 
 
 def test_flask_restful_resources_and_restx_namespaces(run_audit):
-    report = run_audit({
-        "restful.py": """
+    report = run_audit(
+        {
+            "restful.py": """
             from flask import Flask
             from flask_restful import Api, Resource
 
@@ -116,7 +123,7 @@ def test_flask_restful_resources_and_restx_namespaces(run_audit):
 
             api.add_resource(Todo, "/todos/<todo_id>")
         """,
-        "restx.py": """
+            "restx.py": """
             from flask_restx import Api, Namespace, Resource
 
             api = Api()
@@ -128,7 +135,8 @@ def test_flask_restful_resources_and_restx_namespaces(run_audit):
                 def put(self, id):
                     return {}
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "Todo.get": ("flask-restful", ["GET"], "/v1/todos/<todo_id>"),
         "Todo.delete": ("flask-restful", ["DELETE"], "/v1/todos/<todo_id>"),
@@ -137,8 +145,9 @@ def test_flask_restful_resources_and_restx_namespaces(run_audit):
 
 
 def test_flask_appbuilder_expose_on_api_classes(run_audit):
-    report = run_audit({
-        "api.py": """
+    report = run_audit(
+        {
+            "api.py": """
             from flask_appbuilder.api import BaseApi, expose
 
             class ExampleApi(BaseApi):
@@ -148,15 +157,17 @@ def test_flask_appbuilder_expose_on_api_classes(run_audit):
                 def greeting(self):
                     return self.response(200)
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "ExampleApi.greeting": ("flask-appbuilder", ["POST"], "/api/v1/example/greeting"),
     }
 
 
 def test_fastapi_router_prefixes_compose_through_include_router(run_audit):
-    report = run_audit({
-        "app/main.py": """
+    report = run_audit(
+        {
+            "app/main.py": """
             from fastapi import FastAPI
             from app.api import api_router
 
@@ -167,14 +178,14 @@ def test_fastapi_router_prefixes_compose_through_include_router(run_audit):
             async def root():
                 return {}
         """,
-        "app/api.py": """
+            "app/api.py": """
             from fastapi import APIRouter
             from app.items import router as items
 
             api_router = APIRouter(prefix="/v1")
             api_router.include_router(items, prefix="/things")
         """,
-        "app/items.py": """
+            "app/items.py": """
             from fastapi import APIRouter
 
             router = APIRouter(prefix="/items")
@@ -192,7 +203,8 @@ def test_fastapi_router_prefixes_compose_through_include_router(run_audit):
 
             router.add_api_route("/", listing, methods=["GET"])
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "root": ("fastapi", ["GET"], "/"),
         "update_item": ("fastapi", ["PUT"], "/api/v1/things/items/{item_id}"),
@@ -202,8 +214,9 @@ def test_fastapi_router_prefixes_compose_through_include_router(run_audit):
 
 
 def test_fastapi_websockets_are_not_http_endpoints(run_audit):
-    report = run_audit({
-        "main.py": """
+    report = run_audit(
+        {
+            "main.py": """
             from fastapi import FastAPI
 
             app = FastAPI()
@@ -212,13 +225,15 @@ def test_fastapi_websockets_are_not_http_endpoints(run_audit):
             async def ws(websocket):
                 await websocket.accept()
         """,
-    })
+        }
+    )
     assert report.endpoints == []
 
 
 def test_starlette_route_and_mount(run_audit):
-    report = run_audit({
-        "main.py": """
+    report = run_audit(
+        {
+            "main.py": """
             from starlette.applications import Starlette
             from starlette.routing import Mount, Route
 
@@ -233,7 +248,8 @@ def test_starlette_route_and_mount(run_audit):
                 Mount("/users", routes=[Route("/{username}", user, methods=["GET", "POST"])]),
             ])
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "homepage": ("starlette", ["GET"], "/"),
         "user": ("starlette", ["GET", "POST"], "/users/{username}"),
@@ -241,11 +257,12 @@ def test_starlette_route_and_mount(run_audit):
 
 
 def test_django_urls_include_function_views_and_class_views(run_audit):
-    report = run_audit({
-        "proj/settings.py": """
+    report = run_audit(
+        {
+            "proj/settings.py": """
             ROOT_URLCONF = "proj.urls"
         """,
-        "proj/urls.py": """
+            "proj/urls.py": """
             from django.urls import include, path, re_path
 
             urlpatterns = [
@@ -255,7 +272,7 @@ def test_django_urls_include_function_views_and_class_views(run_audit):
                 ])),
             ]
         """,
-        "shop/urls.py": """
+            "shop/urls.py": """
             from django.urls import path
             from . import views
             from .views import ReportView
@@ -266,7 +283,7 @@ def test_django_urls_include_function_views_and_class_views(run_audit):
                 path("report/", ReportView.as_view(), name="report"),
             ]
         """,
-        "shop/views.py": """
+            "shop/views.py": """
             from django.views import View
             from django.views.decorators.http import require_POST
 
@@ -284,7 +301,8 @@ def test_django_urls_include_function_views_and_class_views(run_audit):
                 def post(self, request):
                     return None
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "index": ("django", ["ANY"], "/shop/"),
         "order": ("django", ["POST"], "/shop/orders/<int:pk>/"),
@@ -294,8 +312,9 @@ def test_django_urls_include_function_views_and_class_views(run_audit):
 
 
 def test_drf_viewsets_on_a_router_with_actions(run_audit):
-    report = run_audit({
-        "api/urls.py": """
+    report = run_audit(
+        {
+            "api/urls.py": """
             from django.urls import include, path
             from rest_framework.routers import DefaultRouter
             from api.views import OrderViewSet, TagViewSet
@@ -306,7 +325,7 @@ def test_drf_viewsets_on_a_router_with_actions(run_audit):
 
             urlpatterns = [path("api/", include(router.urls))]
         """,
-        "api/views.py": """
+            "api/views.py": """
             from rest_framework import viewsets
             from rest_framework.decorators import action
 
@@ -323,7 +342,8 @@ def test_drf_viewsets_on_a_router_with_actions(run_audit):
                 def popular(self, request):
                     return None
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "OrderViewSet.list": ("drf", ["GET"], "/api/orders/"),
         "OrderViewSet.create": ("drf", ["POST"], "/api/orders/"),
@@ -339,8 +359,9 @@ def test_drf_viewsets_on_a_router_with_actions(run_audit):
 
 
 def test_drf_apiviews_generics_as_view_mappings_and_api_view(run_audit):
-    report = run_audit({
-        "urls.py": """
+    report = run_audit(
+        {
+            "urls.py": """
             from django.urls import path
             from views import Upload, Create, Things, ping
 
@@ -351,7 +372,7 @@ def test_drf_apiviews_generics_as_view_mappings_and_api_view(run_audit):
                 path("ping/", ping),
             ]
         """,
-        "views.py": """
+            "views.py": """
             from rest_framework import generics, viewsets
             from rest_framework.decorators import api_view
             from rest_framework.views import APIView
@@ -374,7 +395,8 @@ def test_drf_apiviews_generics_as_view_mappings_and_api_view(run_audit):
             def ping(request):
                 return None
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "Upload.post": ("drf", ["POST"], "/upload/"),
         "Create.post": ("drf", ["POST"], "/create/"),
@@ -385,8 +407,9 @@ def test_drf_apiviews_generics_as_view_mappings_and_api_view(run_audit):
 
 
 def test_plain_functions_and_unrouted_classes_are_not_endpoints(run_audit):
-    report = run_audit({
-        "helpers.py": """
+    report = run_audit(
+        {
+            "helpers.py": """
             import requests
             from django.views import View
 
@@ -397,13 +420,15 @@ def test_plain_functions_and_unrouted_classes_are_not_endpoints(run_audit):
                 def get(self, request):
                     return None
         """,
-    })
+        }
+    )
     assert report.endpoints == []
 
 
 def test_view_dispatch_overrides_and_string_views_are_part_of_the_endpoint(check):
-    check({
-        "urls.py": """
+    check(
+        {
+            "urls.py": """
             from django.conf.urls import url
             from views import Report
 
@@ -412,7 +437,7 @@ def test_view_dispatch_overrides_and_string_views_are_part_of_the_endpoint(check
                 url(r"^legacy/$", "views.legacy"),
             ]
         """,
-        "views.py": """
+            "views.py": """
             import requests
             from django.views import View
 
@@ -427,7 +452,9 @@ def test_view_dispatch_overrides_and_string_views_are_part_of_the_endpoint(check
             def legacy(request):
                 return None
         """,
-    }, {"Report.get": ("inline", True), "legacy": ("inline", False)})
+        },
+        {"Report.get": ("inline", True), "legacy": ("inline", False)},
+    )
 
 
 REGISTER_VIEW = """
@@ -441,9 +468,10 @@ REGISTER_VIEW = """
 
 
 def test_flask_routes_registered_through_project_helpers(run_audit):
-    report = run_audit({
-        "forum/helpers.py": REGISTER_VIEW,
-        "forum/views.py": """
+    report = run_audit(
+        {
+            "forum/helpers.py": REGISTER_VIEW,
+            "forum/views.py": """
             from flask import Blueprint
             from flask.views import MethodView
             from forum.helpers import register_api, register_view
@@ -470,7 +498,8 @@ def test_flask_routes_registered_through_project_helpers(run_audit):
                 register_api(bp, ["/markread"], markread)
                 app.register_blueprint(bp)
         """,
-    })
+        }
+    )
     assert routes(report) == {
         "Topic.get": ("flask", ["GET"], "/forum/topic/<int:topic_id>"),
         "Topic.post": ("flask", ["POST"], "/forum/topic/<int:topic_id>"),
@@ -480,15 +509,16 @@ def test_flask_routes_registered_through_project_helpers(run_audit):
 
 
 def test_helpers_that_do_not_register_routes_make_no_endpoints(run_audit):
-    report = run_audit({
-        "forum/helpers.py": """
+    report = run_audit(
+        {
+            "forum/helpers.py": """
             VIEWS = {}
 
             def remember_view(bp_or_app, routes, view_func):
                 for route in routes:
                     VIEWS[route] = view_func
         """,
-        "forum/views.py": """
+            "forum/views.py": """
             from flask import Blueprint
             from flask.views import MethodView
             from forum.helpers import remember_view
@@ -502,13 +532,15 @@ def test_helpers_that_do_not_register_routes_make_no_endpoints(run_audit):
             def load_blueprints(app):
                 remember_view(bp, routes=["/topic"], view_func=Topic.as_view("topic"))
         """,
-    })
+        }
+    )
     assert report.endpoints == []
 
 
 def test_a_package_name_bound_to_a_view_hides_the_submodule_of_that_name(run_audit):
-    report = run_audit({
-        "shop/urls.py": """
+    report = run_audit(
+        {
+            "shop/urls.py": """
             from django.urls import path
             from shop import views
 
@@ -517,26 +549,28 @@ def test_a_package_name_bound_to_a_view_hides_the_submodule_of_that_name(run_aud
                 path("report/", views.report),
             ]
         """,
-        "shop/views/__init__.py": """
+            "shop/views/__init__.py": """
             from .follow import follow
             from . import report
         """,
-        "shop/views/follow.py": """
+            "shop/views/follow.py": """
             def follow(request):
                 return None
         """,
-        "shop/views/report.py": """
+            "shop/views/report.py": """
             def report(request):
                 return None
         """,
-    })
+        }
+    )
     assert routes(report) == {"follow": ("django", ["ANY"], "/follow/")}
 
 
 def test_a_helper_called_with_the_app_its_caller_was_given_registers_routes(run_audit):
-    report = run_audit({
-        "forum/helpers.py": REGISTER_VIEW,
-        "forum/views.py": """
+    report = run_audit(
+        {
+            "forum/helpers.py": REGISTER_VIEW,
+            "forum/views.py": """
             from flask.views import MethodView
             from forum.helpers import register_view
 
@@ -547,5 +581,6 @@ def test_a_helper_called_with_the_app_its_caller_was_given_registers_routes(run_
             def init_app(app):
                 register_view(app, routes=["/topic"], view_func=Topic.as_view("topic"))
         """,
-    })
+        }
+    )
     assert routes(report) == {"Topic.get": ("flask", ["GET"], "/topic")}

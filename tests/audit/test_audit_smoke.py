@@ -4,15 +4,16 @@ from __future__ import annotations
 
 
 def test_a_dispatch_two_helpers_away_is_found_with_its_chain(check):
-    report = check({
-        "app/tasks.py": """
+    report = check(
+        {
+            "app/tasks.py": """
             from celery import shared_task
 
             @shared_task
             def crunch(x):
                 return x
         """,
-        "app/service.py": """
+            "app/service.py": """
             from app.tasks import crunch
 
             def enqueue(x):
@@ -21,7 +22,7 @@ def test_a_dispatch_two_helpers_away_is_found_with_its_chain(check):
             def _really(x):
                 return crunch.delay(x)
         """,
-        "app/routes.py": """
+            "app/routes.py": """
             from fastapi import APIRouter
             from app import service
 
@@ -31,9 +32,13 @@ def test_a_dispatch_two_helpers_away_is_found_with_its_chain(check):
             def start(x: int):
                 return service.enqueue(x)
         """,
-    }, {"start": ("offloaded", False)})
+        },
+        {"start": ("offloaded", False)},
+    )
     (evidence,) = report.endpoints[0].evidence
-    assert evidence.via == ("app/routes.py:start", "app/service.py:enqueue",
-                            "app/service.py:_really")
-    assert (evidence.file, evidence.line, evidence.call) == ("app/service.py", 7,
-                                                             "crunch.delay(x)")
+    assert evidence.via == (
+        "app/routes.py:start",
+        "app/service.py:enqueue",
+        "app/service.py:_really",
+    )
+    assert (evidence.file, evidence.line, evidence.call) == ("app/service.py", 7, "crunch.delay(x)")

@@ -241,8 +241,10 @@ def _finished_runs(services: Services) -> list[str]:
 
 
 def _start(client: FlaskClient, project: str = "shop") -> tuple[int, str]:
-    response = client.post(f"/audit/projects/{project}/run", headers={
-        "X-CSRFToken": client.csrf_token, "HX-Request": "true"})  # type: ignore[attr-defined]
+    response = client.post(
+        f"/audit/projects/{project}/run",
+        headers={"X-CSRFToken": client.csrf_token, "HX-Request": "true"},
+    )  # type: ignore[attr-defined]
     return response.status_code, response.get_data(as_text=True)
 
 
@@ -335,7 +337,7 @@ def test_viewer_sees_runs_but_cannot_start_one(
     no_token = viewer.post("/audit/projects/shop/run")
     assert no_token.status_code in (400, 403)
     diff = viewer.get(f"/audit/diff?a={second.id}&b={first.id}").get_data(as_text=True)
-    became_inline = diff[diff.index('id="became-inline"'):diff.index('id="became-offloaded"')]
+    became_inline = diff[diff.index('id="became-inline"') : diff.index('id="became-offloaded"')]
     assert 'data-handler="order_report"' in became_inline
     assert viewer.get("/audit/diff?a=x").status_code == 400
     with db.session_scope(services.sessions) as session:

@@ -115,7 +115,7 @@ def _amqp_available() -> bool:
         with Connection(AMQP_URL, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1)
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
+    except Exception:
         return False
 
 

@@ -327,14 +327,20 @@ def test_sql_and_python_totals_equal_the_ingesters_rebuild(database_url: str) ->
             task_row(ADD, "w1", "q1"),
             task_row(ADD, "w1", "q1", runtime=0.003),
             task_row(ADD, "w2", "q1", runtime=4000.0, retries=2),
-            task_row(FAILS := "tasks.fails", "w1", "q2", state="FAILURE",
-                     exception="ValueError('no (really)')"),  # fmt: skip
+            task_row(
+                FAILS := "tasks.fails",
+                "w1",
+                "q2",
+                state="FAILURE",
+                exception="ValueError('no (really)')",
+            ),  # fmt: skip
             task_row(FAILS, "w1", "q2", state="FAILURE", exception="  pkg.mod.Err: text"),
             task_row(FAILS, "w1", "q2", state="FAILURE", exception=None),
             task_row(None, None, None, state="REVOKED"),  # type: ignore[arg-type]
             task_row(ADD, "w1", "q1", state="REJECTED"),
-            task_row(ADD, "w1", "q1", state="PENDING", started_at=None, received_at=None,
-                     queue_wait=None),  # fmt: skip
+            task_row(
+                ADD, "w1", "q1", state="PENDING", started_at=None, received_at=None, queue_wait=None
+            ),  # fmt: skip
             task_row(ADD, "w1", "q1", state="RETRY", retries=1, now=now - timedelta(days=1)),
         ]
         with db.session_scope(db.make_session_factory(engine)) as session:

@@ -94,7 +94,7 @@ def test_viewer_cannot_reach_admin_pages(client_as: Callable[[str], FlaskClient]
             "password": "12345678",
             "role": "admin",
             "csrf_token": viewer.csrf_token,
-        },  # type: ignore[attr-defined]  # noqa: E501
+        },  # type: ignore[attr-defined]
     )
     assert response.status_code == 403
     assert "Users</a>" not in viewer.get("/").get_data(as_text=True)
