@@ -86,6 +86,13 @@ class Settings:
     log_level: str = "INFO"
     event_buffer_mb: int = 16  # events received, not yet written, kept in memory
     gap_alert_hours: float = 6.0  # an ingest gap stays on the alert strip this long
+    lost_worker_alert_hours: float = 6.0  # a worker lost without a goodbye alerts this long
+    # Alert conditions (fleet/alerts.py): thresholds, the same as deploy/prometheus/alerts.yml.
+    alert_backlog_samples: int = 6  # a backlog that grew over this many samples in a row...
+    alert_backlog_min: int = 10  # ...and holds at least this many tasks
+    alert_failure_ratio: float = 0.1  # share of finished tasks that failed...
+    alert_failure_min: int = 5  # ...with at least this many failures...
+    alert_failure_window_seconds: float = 300.0  # ...within this window
     event_spool_mb: int = 2048  # ...and beyond that on disk (temp dir); past both, a gap
     # Recommended workers per queue (autoscale.py): targets, bounds and the scale-down window.
     autoscale_drain_seconds: float = 30.0  # a backlog should be gone within this
@@ -431,6 +438,12 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
     "gap_alert_hours": _as_positive_float,
+    "lost_worker_alert_hours": _as_positive_float,
+    "alert_backlog_samples": _as_int(2, 1000),
+    "alert_backlog_min": _as_int(1),
+    "alert_failure_ratio": _as_fraction,
+    "alert_failure_min": _as_int(1),
+    "alert_failure_window_seconds": _as_positive_float,
     "max_payload_bytes": _as_int(1024),
     "visibility_timeout": _as_positive_float,
     "eta_tolerance_seconds": _as_positive_float,

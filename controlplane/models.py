@@ -297,3 +297,18 @@ class Ingester(Base):
     # controlplane_events_ingested_total (the ingester runs in another process)
     events_ingested: Mapped[int | None] = mapped_column(BigInteger)
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AlertAck(Base):
+    """Someone has seen a firing alert (fleet/alerts.py): who and when, until it clears.
+
+    One row per alert instance (condition name, subject). The leading scheduler deletes the
+    row once the instance stops firing, so the next occurrence alerts again.
+    """
+
+    __tablename__ = "alert_acks"
+
+    alert: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -95,6 +95,10 @@ class ProcessState:
     )
     # fleet.queue_rates: arrival and completion rates per queue.
     rates: TimedCache[QueueRates] = field(default_factory=lambda: TimedCache(5.0))
+    # fleet.alerts: (succeeded, failed) per queue within the failure-ratio window.
+    outcomes: TimedCache[dict[str, tuple[int, int]]] = field(
+        default_factory=lambda: TimedCache(10.0)
+    )
     # autoscale.recommender: its scale-down window spans scrapes and page views.
     recommender: Recommender | None = None
     # audit_runs.runner: ids of the audit runs executing in this process (state, not cache).

@@ -1,9 +1,10 @@
-"""Worker liveness, consumers per queue, stuck tasks and queues nobody consumes.
+"""Worker liveness, consumers per queue, stuck tasks and ingest gaps.
 
-These are the console's alerts and the metrics' inputs, as plain typed data. They are computed
-from the database (the `workers` rows that the event ingester keeps from heartbeats and the
-scheduler's inspection keeps from pings; the `tasks` rows) at read time, so a status turns
-"late" and "offline" on time even when nothing writes. Nothing here talks to the fleet.
+These are inputs of the alert conditions (fleet/alerts.py) and of the metrics, as plain typed
+data. They are computed from the database (the `workers` rows that the event ingester keeps
+from heartbeats and the scheduler's inspection keeps from pings; the `tasks` rows) at read
+time, so a status turns "late" and "offline" on time even when nothing writes. Nothing here
+talks to the fleet.
 """
 
 from __future__ import annotations
@@ -18,17 +19,14 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc
 from controlplane.models import EventGap, Task, Worker
 
 WorkerStatus = Literal["online", "late", "offline"]
-Severity = Literal["critical", "warning"]
 
 DEFAULT_HEARTBEAT = 2.0  # seconds: Celery's worker heartbeat interval when a row has no freq
 LATE_AFTER = 2.0  # heartbeat intervals without a sign of life before a worker is "late"
 OFFLINE_AFTER = 3.0  # ... and before it is "offline"
-LOST_WORKER_ALERT_HOURS = 6.0  # a worker that vanished without saying goodbye alerts this long
 MAX_LISTED = 2000  # queues or task names kept from one worker (untrusted input is bounded)
 
 
@@ -70,16 +68,6 @@ class StuckTask:
     worker: str | None
     started_at: datetime
     running_for: float  # seconds
-
-
-@dataclass(frozen=True)
-class Alert:
-    kind: Literal[
-        "queue_without_consumer", "worker_offline", "worker_late", "task_stuck", "ingest_gap"
-    ]
-    subject: str  # the queue, worker hostname or task id
-    message: str
-    severity: Severity
 
 
 def worker_status(
@@ -191,44 +179,6 @@ def stuck_tasks(
             StuckTask(task_id, name, queue, worker, started, (now - started).total_seconds())
         )
     return stuck
-
-
-def alerts_for(
-    *,
-    now: datetime,
-    queues: Iterable[QueueState],
-    workers: Iterable[WorkerHealth],
-    stuck: Iterable[StuckTask],
-    gaps: Iterable[IngestGap] = (),
-) -> list[Alert]:
-    """The alert strip: most severe first."""
-    alerts: list[Alert] = []
-    for queue in queues:
-        if queue.no_consumer:  # ready messages no alive worker consumes: work that never runs
-            message = f"{queue.ready} ready message(s) and no worker consumes this queue"
-            alerts.append(Alert("queue_without_consumer", queue.name, message, "critical"))
-    for worker in workers:
-        if worker.status == "offline" and not worker.shutdown:
-            age = worker.heartbeat_age
-            if age is not None and age <= LOST_WORKER_ALERT_HOURS * 3600:
-                message = f"no sign of life for {format_age(age)} (did not shut down cleanly)"
-                alerts.append(Alert("worker_offline", worker.hostname, message, "critical"))
-        elif worker.status == "late":
-            message = f"last heartbeat {format_age(worker.heartbeat_age)} ago"
-            alerts.append(Alert("worker_late", worker.hostname, message, "warning"))
-    for task in stuck:
-        where = f" on {task.worker}" if task.worker else ""
-        message = f"{task.name or 'task'} STARTED {format_age(task.running_for)} ago{where}"
-        alerts.append(Alert("task_stuck", task.task_id, message, "warning"))
-    for gap in gaps:
-        span = "still open" if gap.ended_at is None else f"for {format_age(gap.duration)}"
-        missed = f", about {gap.estimated_missed:,} event(s) missed" if gap.estimated_missed else ""
-        message = (
-            f"events were lost {format_age((now - gap.started_at).total_seconds())} ago, "
-            f"{span}{missed} ({gap.reason[:200]}): task history in that span may be incomplete"
-        )
-        alerts.append(Alert("ingest_gap", gap.source or "ingester", message, "warning"))
-    return sorted(alerts, key=lambda a: a.severity != "critical")
 
 
 @dataclass(frozen=True)

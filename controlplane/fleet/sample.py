@@ -22,6 +22,11 @@ from controlplane.models import FleetStatus, QueueSample
 STATUS_ROW = 1
 
 
+def stale_after(sample_interval: float) -> float:
+    """A sample older than this says nobody samples: three missed turns, at least 15 s."""
+    return max(15.0, 3 * sample_interval)
+
+
 @dataclass(frozen=True)
 class BrokerState:
     error: str | None = None

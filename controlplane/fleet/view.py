@@ -18,16 +18,8 @@ from sqlalchemy.orm import Session
 
 from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc, utcnow
-from controlplane.fleet.health import (
-    Alert,
-    StuckTask,
-    WorkerHealth,
-    alerts_for,
-    consumers_by_queue,
-    load_workers,
-    recent_gaps,
-    stuck_tasks,
-)
+from controlplane.fleet.alerts import Firing, clear_acks, evaluate, load_acks, read_facts
+from controlplane.fleet.health import StuckTask, WorkerHealth, consumers_by_queue, load_workers
 from controlplane.fleet.queue_rates import QueueRates, recent_rates
 from controlplane.fleet.sample import BrokerState, FleetSample, read_latest
 from controlplane.models import QueueSample
@@ -47,7 +39,7 @@ class FleetView:
     queues: list[QueueState] = field(default_factory=list)
     workers: list[WorkerHealth] = field(default_factory=list)
     stuck: list[StuckTask] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[Firing] = field(default_factory=list)  # fleet.alerts: what holds now
     # backlog per minute over the last hour, oldest first (None: no sample that minute)
     sparklines: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
 
@@ -56,13 +48,17 @@ class FleetView:
         return age_seconds(self.sampled_at, self.now)
 
     @property
+    def all_clear(self) -> bool:
+        """No alert condition holds (acknowledged ones still hold)."""
+        return not self.alerts
+
+    @property
+    def unacknowledged(self) -> list[Firing]:
+        return [a for a in self.alerts if not a.acknowledged]
+
+    @property
     def broker_down_for(self) -> float | None:
         return age_seconds(self.broker.down_since, self.now)
-
-
-def stale_after(sample_interval: float) -> float:
-    """A sample older than this says nobody samples: three missed turns, at least 15 s."""
-    return max(15.0, 3 * sample_interval)
 
 
 def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
@@ -73,24 +69,32 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
     with services.transaction() as session:
         sample = services.state.latest.get() or read_latest(session)
         workers = load_workers(session, now, settings.inspect_interval)
-        stuck = stuck_tasks(session, now, settings.stuck_task_seconds)
-        gaps = recent_gaps(session, now, settings.gap_alert_hours)
         queues = queue_states(services, sample, workers, rates)
+        facts = read_facts(services, session, now, sample, queues, workers)
+        acks = load_acks(session)
         series = _sparklines(services, session, queues, now) if sparklines and queues else {}
-    age = age_seconds(sample.sampled_at, now)
     return FleetView(
         now=now,
         sampled_at=sample.sampled_at,
-        stale=age is None or age > stale_after(settings.sample_interval),
+        stale=facts.stale,
         broker=sample.broker,
         sampler=sample.sampler,
         counts_unacked=services.broker.counts_unacked,
         queues=queues,
         workers=workers,
-        stuck=stuck,
-        alerts=alerts_for(now=now, queues=queues, workers=workers, stuck=stuck, gaps=gaps),
+        stuck=list(facts.stuck),
+        alerts=evaluate(facts, settings, acks),
         sparklines=series,
     )
+
+
+def settle_alerts(services: Services) -> list[Firing]:
+    """The scheduler's turn at the alerts: evaluate them, and forget the acknowledgements of
+    instances that stopped firing, so that the next occurrence alerts again."""
+    view = fleet_view(services)
+    with services.transaction() as session:
+        clear_acks(session, view.alerts, view.now)
+    return view.alerts
 
 
 def queue_states(

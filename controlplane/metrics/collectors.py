@@ -237,6 +237,9 @@ class QueueCollector(_Collector):
          lambda q, r: q.arrival_rate),
         ("controlplane_queue_completion_rate", "Tasks/s finished over the last 30 s.",
          lambda q, r: q.completion_rate),
+        ("controlplane_queue_target_wait_seconds",
+         "The queue's wait target (autoscale_target_wait_seconds or its override).",
+         lambda q, r: r.wait_targets.get(q.name)),
         ("controlplane_queue_desired_workers",
          "Recommended workers, held for the scale-down window.",
          lambda q, r: desired.workers if (desired := r.recommendations.get(q.name)) else None),
@@ -308,7 +311,24 @@ class AuditCollector(_Collector):
         yield inline
 
 
-COLLECTORS = (TaskCollector, WorkerCollector, QueueCollector, IngestCollector, AuditCollector)
+class AlertCollector(_Collector):
+    """How many instances of each alert condition hold (fleet/alerts.py), every one named."""
+
+    def collect(self) -> Iterator[Family]:
+        family = GaugeFamily(
+            "controlplane_alerts_firing",
+            "Instances of the alert condition that hold now (the console's banner).",
+            ("alert",),
+        )
+        for alert, firing in self.read().alerts.items():
+            family.add((alert,), firing)
+        yield family
+
+
+COLLECTORS = (
+    TaskCollector, WorkerCollector, QueueCollector, IngestCollector, AuditCollector,
+    AlertCollector,
+)  # fmt: skip
 
 
 def register_collectors(registry: CollectorRegistry, read: ReadFn) -> list[_Collector]:

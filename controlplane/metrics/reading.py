@@ -25,6 +25,7 @@ from controlplane.broker import QueueState
 from controlplane.clock import as_utc, utcnow
 from controlplane.events.counters import task_counters
 from controlplane.events.stats import IngestSnapshot
+from controlplane.fleet.alerts import counts, evaluate, read_facts, wait_target
 from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
 from controlplane.fleet.queue_rates import recent_rates
 from controlplane.fleet.sample import read_latest
@@ -63,6 +64,8 @@ class Reading:
     ingest: IngestFigures
     audits: list[AuditFigure]
     labels: LabelPolicy
+    alerts: dict[str, int]  # firing instances per alert condition (fleet/alerts.py), all named
+    wait_targets: dict[str, float]  # each queue's wait target (the wait alert's threshold)
 
 
 AuditReader = Callable[[Services], list[AuditFigure]]
@@ -92,8 +95,9 @@ class MetricsSource:
             else:
                 ingest = ingest_from_database(session, counters, workers, now)
             service = recommender.service_times(session, now)
+            queues = queue_states(services, sample, workers, rates)
+            facts = read_facts(services, session, now, sample, queues, workers)
         audits = self._audits()
-        queues = queue_states(services, sample, workers, rates)
         desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
         seen = {labels[0] for labels in counters.task_events}
         return Reading(
@@ -106,6 +110,8 @@ class MetricsSource:
             ingest=ingest,
             audits=audits,
             labels=LabelPolicy.build(settings, workers, sample.queues, seen, registered),
+            alerts=counts(evaluate(facts, settings)),
+            wait_targets={q.name: wait_target(settings, q.name) for q in queues},
         )
 
     def _audits(self) -> list[AuditFigure]:

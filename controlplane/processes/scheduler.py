@@ -1,4 +1,5 @@
-"""Background jobs under a leader lock: depth sampling, worker inspection, retention, audit_runs.
+"""Background jobs under a leader lock: depth sampling, worker inspection, alert evaluation,
+retention, audit_runs.
 
 Any number of `controlplane scheduler` (or `up`) processes may run; the one holding the Redis
 lock does the work, the others keep trying to take the lock and take over within its lifetime
@@ -25,6 +26,7 @@ from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
+from controlplane.fleet.view import settle_alerts
 from controlplane.processes.leader import LocalLeaderLock, RedisLeaderLock, lock_key
 from controlplane.services import Services, build_services, process_identity
 
@@ -88,6 +90,7 @@ class FleetScheduler:
         self._add(self._leadership, renew_every, "leadership")
         self._add(self._sample, settings.sample_interval, "sample", first=now)
         self._add(self._inspect, settings.sample_interval, "inspect", first=now)
+        self._add(self._alerts, settings.sample_interval, "alerts")
         first_retention = now + timedelta(seconds=RETENTION_FIRST)
         self._add(self._retention, RETENTION_EVERY, "retention", first=first_retention)
         if settings.audit_schedule and settings.audit_projects:
@@ -156,6 +159,10 @@ class FleetScheduler:
     def _inspect(self) -> None:
         if self.lock.is_leader:
             self.sampler.inspect()
+
+    def _alerts(self) -> None:
+        if self.lock.is_leader:
+            settle_alerts(self.services)
 
     def _retention(self) -> None:
         if self.lock.is_leader:

@@ -47,12 +47,14 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
 
     from controlplane.web import auth, filters, health, security
     from controlplane.web import metrics as metrics_view
+    from controlplane.web.api import alerts as api_alerts
     from controlplane.web.api import audit as api_audit
     from controlplane.web.api import fleet as api
     from controlplane.web.api import openapi
     from controlplane.web.api import tasks as api_tasks
     from controlplane.web.pages import (
         actions,
+        alerts,
         audit,
         dashboard,
         fleet,
@@ -76,14 +78,17 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(actions.bp)
     app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)
     app.register_blueprint(api_audit.bp)
+    app.register_blueprint(api_alerts.bp)
     app.register_blueprint(openapi.bp)
     metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
     csrf.exempt(api.bp)
     csrf.exempt(api_tasks.bp)
     csrf.exempt(api_audit.bp)
+    csrf.exempt(api_alerts.bp)
     return app

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from controlplane.broker import QueueState
 from controlplane.fleet.health import (
     WorkerHealth,
-    alerts_for,
     consumers_by_queue,
     json_names,
     stuck_tasks,
@@ -94,25 +92,6 @@ def test_consumers_count_alive_workers_and_their_pool_per_queue() -> None:
     assert (consumers["q1"].consumers, consumers["q1"].concurrency) == (2, 6)
     assert (consumers["q2"].consumers, consumers["q2"].concurrency) == (1, 4)
     assert "q3" not in consumers
-
-
-def test_alerts_name_the_queue_without_consumer_the_lost_worker_and_the_late_one() -> None:
-    alerts = alerts_for(
-        now=NOW,
-        queues=[
-            QueueState("busy", 5, consumers=0),
-            QueueState("idle", 0, consumers=0),
-            QueueState("served", 9, consumers=1),
-        ],  # fmt: skip
-        workers=[worker("dead@h", "offline", ("busy",)), worker("slow@h", "late", ())],
-        stuck=[],
-    )
-    kinds = [(a.kind, a.subject, a.severity) for a in alerts]
-    assert kinds == [
-        ("queue_without_consumer", "busy", "critical"),
-        ("worker_offline", "dead@h", "critical"),
-        ("worker_late", "slow@h", "warning"),
-    ]
 
 
 def test_stuck_tasks_are_started_longer_than_the_threshold(services: Services) -> None:

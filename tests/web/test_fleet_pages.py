@@ -116,7 +116,10 @@ def test_dashboard_alert_strip_names_the_queue_nobody_consumes(
     strip = fragment[fragment.index('id="alerts"') :].split("</section>")[0]
     assert 'data-kind="queue_without_consumer"' in strip and "&lt;script&gt;" in strip
     assert 'data-kind="worker_late"' in strip
-    assert f"q-{unique}" not in strip  # it has a consumer
+    # it has a consumer, but its oldest task waits 3 min against the 30 s target
+    assert f'data-kind="queue_without_consumer" data-subject="q-{unique}"' not in strip
+    assert f'data-kind="queue_wait_over_target" data-subject="q-{unique}"' in strip
+    assert "All clear" not in strip
 
 
 def test_api_returns_the_same_figures_as_the_pages(

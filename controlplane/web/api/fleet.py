@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify
 
+from controlplane.fleet.alerts import CONDITIONS
 from controlplane.fleet.view import fleet_view
 from controlplane.web.api import fleet_json
 from controlplane.web.auth import api_role_required
@@ -46,5 +47,11 @@ def workers() -> Any:
 @bp.get("/alerts")
 @api_role_required("viewer")
 def alerts() -> Any:
-    view = fleet_view(current_app.extensions["controlplane"])
-    return jsonify(**fleet_json.sample_info(view), alerts=fleet_json.alerts(view))
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services)
+    return jsonify(
+        **fleet_json.sample_info(view),
+        all_clear=view.all_clear,
+        alerts=fleet_json.alerts(view),
+        conditions=[c.as_dict(services.settings) for c in CONDITIONS],
+    )

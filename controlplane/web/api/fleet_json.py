@@ -62,10 +62,7 @@ def workers(view: FleetView) -> list[dict[str, Any]]:
 
 
 def alerts(view: FleetView) -> list[dict[str, Any]]:
-    return [
-        {"kind": a.kind, "subject": a.subject, "message": a.message, "severity": a.severity}
-        for a in view.alerts
-    ]
+    return [a.as_dict() for a in view.alerts]
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -72,9 +72,35 @@ def _fleet(key: str, item: str) -> dict[str, Any]:
 
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+ALERTS_ANSWER: dict[str, Any] = {
+    "allOf": [
+        {"$ref": "#/components/schemas/FleetSample"},
+        {
+            "type": "object",
+            "required": ["all_clear", "alerts", "conditions"],
+            "properties": {
+                "all_clear": {"type": "boolean", "description": "no condition holds"},
+                "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+                "conditions": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/AlertCondition"},
+                },
+            },
+        },
+    ]
+}
 _INT_OR_NULL = {"type": ["integer", "null"]}
 _STRING_OR_NULL = {"type": ["string", "null"]}
 FLEET_SCHEMAS: dict[str, Any] = {
+    "FleetSample": {
+        "type": "object",
+        "required": ["sampled_at", "stale", "broker"],
+        "properties": {
+            "sampled_at": {"type": ["string", "null"], "format": "date-time"},
+            "stale": {"type": "boolean"},
+            "broker": {"$ref": "#/components/schemas/BrokerState"},
+        },
+    },
     "BrokerState": {
         "type": "object",
         "properties": {
@@ -118,13 +144,43 @@ FLEET_SCHEMAS: dict[str, Any] = {
     },
     "Alert": {
         "type": "object",
+        "description": "One instance of an alert condition that holds now (fleet/alerts.py).",
+        "required": ["alert", "severity", "subject", "value", "unit", "message", "link"],
         "properties": {
-            "kind": {
-                "enum": ["queue_without_consumer", "worker_offline", "worker_late", "task_stuck"]
-            },
-            "subject": {"type": "string"},
-            "message": {"type": "string"},
+            "alert": {"type": "string", "description": "the condition's name (see conditions)"},
+            "kind": {"type": "string", "description": "older name of `alert`"},
+            "title": {"type": "string"},
             "severity": {"enum": ["critical", "warning"]},
+            "subject": {"type": "string", "description": "queue, worker, task id, broker..."},
+            "value": {"type": "number", "description": "the number that crossed the threshold"},
+            "unit": {"enum": ["s", "tasks", "ratio", "events"]},
+            "threshold": _NUMBER_OR_NULL,
+            "message": {"type": "string"},
+            "link": {"type": "string", "description": "the console page that shows it"},
+            "since": {"type": ["string", "null"], "format": "date-time"},
+            "acknowledged": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "by": {"type": "string"},
+                            "at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                ]
+            },
+        },
+    },
+    "AlertCondition": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "severity": {"enum": ["critical", "warning"]},
+            "summary": {"type": "string"},
+            "thresholds": {"type": "object", "description": "the settings it reads, with values"},
+            "prometheus_alert": {"type": "string"},
         },
     },
 }
@@ -201,8 +257,27 @@ def document() -> dict[str, Any]:
                             "responses": {"200": _ok("Queues", _fleet("queues", "QueueRow"))}}},
         "/workers": {"get": {"summary": "Workers and their health",
                              "responses": {"200": _ok("Workers", _fleet("workers", "WorkerRow"))}}},
-        "/alerts": {"get": {"summary": "Idle queues with work, lost workers, stuck tasks",
-                            "responses": {"200": _ok("Alerts", _fleet("alerts", "Alert"))}}},
+        "/alerts": {"get": {"summary": "Every alert condition and the instances that hold now",
+                            "responses": {"200": _ok("Alerts", ALERTS_ANSWER)}}},
+        "/alerts/ack": {
+            "post": {
+                "summary": "Acknowledge one firing alert instance (who and when, in the action "
+                           "log); it clears when the alert stops firing",
+                "parameters": [IDEMPOTENCY],
+                "requestBody": _body({"type": "object", "required": ["alert", "subject"],
+                                      "properties": {"alert": {"type": "string"},
+                                                     "subject": {"type": "string"}}}),
+                "responses": {"200": _ok("Acknowledged"), **_errors(400, 403)},
+            }
+        },
+        "/workers/{hostname}/forget": {
+            "post": {
+                "summary": "Forget an offline worker: it leaves the console until it sends "
+                           "events again (admin)",
+                "parameters": [HOSTNAME, IDEMPOTENCY],
+                "responses": {"200": _ok("Forgotten"), **_errors(400, 403, 404)},
+            }
+        },
         "/task-names": {"get": {"summary": "Task names an operator may trigger",
                                 "responses": {"200": _ok("Names")}}},
         "/tasks": {
