@@ -135,6 +135,13 @@ class Worker(Base):
     # Last time the worker answered the scheduler's ping/inspect (liveness without events).
     inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # From the scheduler's inspection (fleet/inspection.py), not from events: tasks prefetched
+    # (reserved) and held with an ETA (scheduled), a few of each with the active ones (JSON
+    # {"active": [[id, name]...], ...}), and when the worker booted (stats' uptime).
+    reserved: Mapped[int | None] = mapped_column(Integer)
+    scheduled: Mapped[int | None] = mapped_column(Integer)
+    booted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    held_tasks: Mapped[str | None] = mapped_column(Text)
 
 
 class QueueSample(Base):

@@ -14,13 +14,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controlplane.clock import age_seconds, as_utc
+from controlplane.clock import age_seconds, as_utc, utcnow
 from controlplane.models import EventGap, Task, Worker
+
+if TYPE_CHECKING:
+    from controlplane.services import Services
 
 WorkerStatus = Literal["online", "late", "offline"]
 
@@ -46,6 +49,11 @@ class WorkerHealth:
     software: str | None
     pid: int | None
     loadavg: str | None
+    # from the scheduler's inspection: prefetched and ETA tasks, a few ids of each, boot time
+    reserved: int | None = None
+    scheduled: int | None = None
+    booted_at: datetime | None = None
+    held: dict[str, tuple[tuple[str, str], ...]] | None = None
 
     @property
     def alive(self) -> bool:
@@ -134,6 +142,10 @@ def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHea
         software=row.software,
         pid=row.pid,
         loadavg=row.loadavg,
+        reserved=row.reserved,
+        scheduled=row.scheduled,
+        booted_at=as_utc(row.booted_at),
+        held=held_tasks(row.held_tasks),
     )
 
 
@@ -145,6 +157,14 @@ def load_workers(session: Session, now: datetime, inspect_interval: float) -> li
     rows = session.scalars(select(Worker)).all()
     workers = [worker_health(row, now, inspect_interval) for row in rows]
     return sorted(workers, key=lambda w: (_ORDER[w.status], w.hostname))
+
+
+def find_worker(services: Services, hostname: str) -> WorkerHealth | None:
+    """One worker's health as the Workers page shows it, or None when unknown."""
+    settings = services.settings
+    with services.transaction() as session:
+        row = session.get(Worker, hostname)
+        return None if row is None else worker_health(row, utcnow(), settings.inspect_interval)
 
 
 def consumers_by_queue(workers: Iterable[WorkerHealth]) -> dict[str, QueueConsumers]:
@@ -227,6 +247,30 @@ def json_names(text: str | None) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
     return tuple(str(item)[:255] for item in value[:MAX_LISTED] if isinstance(item, str))
+
+
+HELD_KINDS = ("active", "reserved", "scheduled")
+
+
+def held_tasks(text: str | None) -> dict[str, tuple[tuple[str, str], ...]] | None:
+    """The task ids a worker said it holds (workers.held_tasks), bounded; None when unknown."""
+    if not text:
+        return None
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    held = {}
+    for kind in HELD_KINDS:
+        entries = value.get(kind)
+        held[kind] = tuple(
+            (str(entry[0])[:155], str(entry[1])[:255])
+            for entry in (entries if isinstance(entries, list) else [])[:50]
+            if isinstance(entry, list) and len(entry) == 2
+        )
+    return held
 
 
 def format_age(seconds: float | None) -> str:

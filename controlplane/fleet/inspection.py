@@ -3,7 +3,8 @@
 Broadcasts cost a round trip per worker plus, without `limit=`, the whole timeout (Flower's
 refresh takes a second that way). We ping once with the timeout to learn who is there, then send
 every other inspection to exactly those hosts with `limit=` their number, so it returns as soon
-as all have answered. Only the scheduler calls this module, never a page view or a scrape.
+as all have answered. The scheduler calls this module, and an admin's action on one worker
+(`refresh_worker`), never a page view or a scrape.
 """
 
 from __future__ import annotations
@@ -12,28 +13,32 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Celery
-from sqlalchemy import case
+from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
+from controlplane.clock import utcnow
 from controlplane.fleet.health import MAX_LISTED
 from controlplane.models import Worker
+from controlplane.services import Services
 
 log = logging.getLogger(__name__)
 
 Route = tuple[str, str]  # (exchange, routing key)
+HELD_LISTED = 20  # task ids kept per worker and kind (active, reserved, scheduled)
 
 
 @dataclass(frozen=True)
 class WorkerReport:
-    """One worker's answers to stats(), active_queues(), registered() and active()."""
+    """One worker's answers to stats(), active_queues(), registered(), active(), reserved()
+    and scheduled()."""
 
     hostname: str
-    concurrency: int | None = None
+    concurrency: int | None = None  # pool processes now (after pool_grow/shrink)
     processed: int | None = None
     active: int | None = None
     pid: int | None = None
@@ -41,6 +46,10 @@ class WorkerReport:
     routes: dict[Route, str] = field(default_factory=dict)  # (exchange, rk) -> queue
     registered: tuple[str, ...] = ()
     answered: bool = True  # False: no reply to any of the calls
+    reserved: int | None = None
+    scheduled: int | None = None
+    uptime: float | None = None  # seconds since the worker booted
+    held: dict[str, list[list[str]]] = field(default_factory=dict)  # kind -> [[id, name]...]
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
@@ -58,12 +67,70 @@ def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> lis
     active_queues = inspect.active_queues() or {}
     registered = inspect.registered() or {}
     active = inspect.active() or {}
+    reserved = inspect.reserved() or {}
+    scheduled = inspect.scheduled() or {}
     return [
-        _report(
-            host, stats.get(host), active_queues.get(host), registered.get(host), active.get(host)
+        _with_held(
+            _report(
+                host, stats.get(host), active_queues.get(host), registered.get(host),
+                active.get(host),
+            ),
+            active.get(host), reserved.get(host), scheduled.get(host),
         )
         for host in hostnames
-    ]
+    ]  # fmt: skip
+
+
+def _with_held(report: WorkerReport, active: Any, reserved: Any, scheduled: Any) -> WorkerReport:
+    """The report with what the worker holds: counts, and a few task ids of each kind."""
+    if not report.answered:
+        return report
+    held = {
+        "active": _task_refs(active),
+        "reserved": _task_refs(reserved),
+        # scheduled() wraps each request: {"eta": ..., "request": {...}}
+        "scheduled": _task_refs(
+            [e.get("request") for e in scheduled if isinstance(e, dict)]
+            if isinstance(scheduled, list)
+            else None
+        ),
+    }
+    return replace(
+        report,
+        reserved=len(reserved) if isinstance(reserved, list) else None,
+        scheduled=len(scheduled) if isinstance(scheduled, list) else None,
+        held=held,
+    )
+
+
+def _task_refs(requests: Any) -> list[list[str]]:
+    refs = []
+    for request in requests if isinstance(requests, list) else []:
+        if isinstance(request, dict) and isinstance(request.get("id"), str):
+            refs.append([request["id"][:155], str(request.get("name") or "")[:255]])
+        if len(refs) >= HELD_LISTED:
+            break
+    return refs
+
+
+def refresh_worker(services: Services, hostname: str) -> WorkerReport | None:
+    """Inspect one worker now and record what it says, so the Workers page shows the effect of
+    an admin's change (consumers, or where a pool starts) without waiting for the next round."""
+    [report] = inspect_workers(services.celery, [hostname], services.settings.inspect_timeout)
+    if not report.answered:
+        return None
+    with services.transaction() as session:
+        record_reports(session, [report], utcnow())
+    return report
+
+
+def record_pool_size(services: Services, hostname: str, processes: int) -> None:
+    """The pool size an admin just set. A prefork pool starts (or stops) the process a few
+    seconds later, so stats() would still say the old size: the next round confirms it."""
+    with services.transaction() as session:
+        session.execute(
+            update(Worker).where(Worker.hostname == hostname).values(concurrency=processes)
+        )
 
 
 def scheduled_by_queue(
@@ -107,6 +174,14 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             values["concurrency"] = report.concurrency
         if report.pid is not None:
             values["pid"] = report.pid
+        if report.reserved is not None:
+            values["reserved"] = report.reserved
+        if report.scheduled is not None:
+            values["scheduled"] = report.scheduled
+        if report.held:
+            values["held_tasks"] = json.dumps(report.held)
+        if report.uptime is not None:
+            values["booted_at"] = now - timedelta(seconds=report.uptime)
         statement = insert(Worker).values(
             **values, active=report.active or 0, processed=report.processed or 0
         )
@@ -133,10 +208,16 @@ def _report(
     if stats is None and active_queues is None and registered is None and active is None:
         return WorkerReport(hostname=host, answered=False)
     concurrency = processed = pid = None
+    uptime: float | None = None
     if isinstance(stats, dict):
         pool = stats.get("pool")
         if isinstance(pool, dict) and isinstance(pool.get("max-concurrency"), int):
             concurrency = pool["max-concurrency"]
+        # prefork keeps max-concurrency at its start value: pool_grow/shrink show in processes
+        if isinstance(pool, dict) and isinstance(pool.get("processes"), list):
+            concurrency = len(pool["processes"]) or concurrency
+        if isinstance(stats.get("uptime"), int | float) and stats["uptime"] >= 0:
+            uptime = float(stats["uptime"])
         total = stats.get("total")
         if isinstance(total, dict):
             processed = sum(v for v in total.values() if isinstance(v, int))
@@ -164,6 +245,7 @@ def _report(
         queues=tuple(queues[:MAX_LISTED]),
         routes=routes,
         registered=tasks,
+        uptime=uptime,
     )
 
 

@@ -8,8 +8,10 @@ a million rows costs what page 1 does (no OFFSET).
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
+import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -66,7 +68,7 @@ class TaskFilter:
             return cls()
         if not hasattr(data, "get") or not hasattr(data, "keys"):
             raise BadFilter("filter: expected an object")
-        known = {f.name for f in fields(cls)} | {"q", "cursor", "limit"}
+        known = {f.name for f in fields(cls)} | {"q", "cursor", "limit", "sort", "fragment"}
         if hasattr(data, "getlist"):  # query/form parameters: ids may repeat
             data = {key: data.getlist(key) if key == "ids" else data.get(key) for key in data}
         unknown = sorted(set(data.keys()) - known)
@@ -122,8 +124,8 @@ class TaskFilter:
             query = query.where(Task.task_id.in_(self.ids))
         if self.state:
             query = query.where(Task.state == self.state)
-        if self.name:
-            query = query.where(Task.name == self.name)
+        if self.name:  # a substring: `always_fails` finds `worker_tasks.tasks.always_fails`
+            query = query.where(Task.name.like(f"%{_escape_like(self.name)}%", escape="\\"))
         if self.queue:
             query = query.where(Task.queue == self.queue)
         if self.worker:
@@ -133,7 +135,7 @@ class TaskFilter:
         if self.until:
             query = query.where(Task.first_seen_at < self.until)
         if self.text:
-            escaped = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            escaped = _escape_like(self.text)
             query = query.where(
                 or_(
                     Task.task_id.like(f"{escaped}%", escape="\\"),
@@ -142,6 +144,23 @@ class TaskFilter:
                 )
             )
         return query
+
+
+def json_or_text(text: str | None) -> Any:
+    """A stored repr as the JSON value it spells ("(1, 'a')" -> [1, "a"]), or the text itself
+    when it is not a plain literal (truncated, redacted objects, custom reprs)."""
+    if not text:
+        return text
+    try:
+        value = ast.literal_eval(text)
+        json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -187,12 +206,16 @@ class TaskRecord:
         return cls(**{f.name: _utc(getattr(row, f.name)) for f in fields(cls)})
 
     def as_dict(self) -> dict[str, Any]:
-        """The API's view of a task."""
-        return {
+        """The API's view of a task: args and kwargs as JSON when their repr was a literal
+        (Celery's events carry reprs), else the stored text."""
+        body = {
             f.name: value.isoformat() if isinstance(value, datetime) else value
             for f in fields(self)
             for value in (getattr(self, f.name),)
         }
+        body["args"] = json_or_text(self.args)
+        body["kwargs"] = json_or_text(self.kwargs)
+        return body
 
 
 @dataclass(frozen=True)
@@ -209,18 +232,42 @@ def _utc(value: Any) -> Any:
     return as_utc(value) if isinstance(value, datetime) else value
 
 
-def encode_cursor(task: TaskRecord) -> str:
-    raw = f"{task.first_seen_at.isoformat()}|{task.task_id}".encode()
+# How the list may be ordered: sort name -> (column, newest/largest first). Keyset pages
+# continue after (column, task_id) of the last row; runtime orders leave out unfinished tasks.
+SORTS: dict[str, tuple[str, bool]] = {
+    "newest": ("first_seen_at", True),
+    "oldest": ("first_seen_at", False),
+    "slowest": ("runtime", True),
+    "fastest": ("runtime", False),
+}
+DEFAULT_SORT = "newest"
+
+
+def encode_cursor(task: TaskRecord, sort: str = DEFAULT_SORT) -> str:
+    column, _ = SORTS[sort]
+    value = getattr(task, column)
+    text = value.isoformat() if isinstance(value, datetime) else repr(float(value))
+    raw = f"{text}|{task.task_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str, sort: str = DEFAULT_SORT) -> tuple[Any, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, task_id = base64.urlsafe_b64decode(padded).decode().split("|", 1)
+        if SORTS[sort][0] == "runtime":
+            return float(stamp), task_id
         return datetime.fromisoformat(stamp), task_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadFilter("cursor: not a cursor this server gave out") from None
+
+
+def parse_sort(text: str | None) -> str:
+    if not text:
+        return DEFAULT_SORT
+    if text not in SORTS:
+        raise BadFilter(f"sort: expected one of {', '.join(SORTS)}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -230,21 +277,35 @@ class TaskPage:
 
 
 def list_tasks(
-    services: Services, task_filter: TaskFilter, cursor: str | None = None, limit: int = 50
+    services: Services,
+    task_filter: TaskFilter,
+    cursor: str | None = None,
+    limit: int = 50,
+    sort: str = DEFAULT_SORT,
 ) -> TaskPage:
-    """Newest first; `next_cursor` continues after the last row."""
+    """A page in `sort` order (newest first by default); `next_cursor` continues after it."""
     limit = max(1, min(limit, 500))
+    name, descending = SORTS[parse_sort(sort)]
+    column = getattr(Task, name)
     query = task_filter.apply(select(Task))
+    if name == "runtime":
+        query = query.where(Task.runtime.is_not(None))
     if cursor:
-        stamp, task_id = decode_cursor(cursor)
+        value, task_id = decode_cursor(cursor, sort)
         # A row-value comparison lets both SQLite and PostgreSQL seek the index directly.
-        query = query.where(tuple_(Task.first_seen_at, Task.task_id) < tuple_(stamp, task_id))
-    query = query.order_by(Task.first_seen_at.desc(), Task.task_id.desc()).limit(limit + 1)
+        after = tuple_(column, Task.task_id)
+        query = query.where(
+            after < tuple_(value, task_id) if descending else after > tuple_(value, task_id)
+        )
+    if descending:
+        query = query.order_by(column.desc(), Task.task_id.desc())
+    else:
+        query = query.order_by(column.asc(), Task.task_id.asc())
     with services.transaction() as session:
-        rows = [TaskRecord.of(row) for row in session.scalars(query)]
+        rows = [TaskRecord.of(row) for row in session.scalars(query.limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
-    return TaskPage(rows, encode_cursor(rows[-1]) if more and rows else None)
+    return TaskPage(rows, encode_cursor(rows[-1], sort) if more and rows else None)
 
 
 def get_task(services: Services, task_id: str) -> TaskRecord | None:

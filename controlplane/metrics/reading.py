@@ -128,7 +128,8 @@ _WORKER_COLUMNS = (
     Worker.hostname, Worker.status, Worker.last_heartbeat, Worker.freq, Worker.online_at,
     Worker.offline_at, Worker.inspected_at, Worker.concurrency, Worker.active, Worker.processed,
     Worker.queues, literal(None).label("registered"), Worker.software, Worker.pid,
-    Worker.loadavg,
+    Worker.loadavg, literal(None).label("reserved"), literal(None).label("scheduled"),
+    literal(None).label("booted_at"), literal(None).label("held_tasks"),
 )  # fmt: skip
 
 

@@ -110,13 +110,14 @@ def test_all_clear_only_when_nothing_holds(
             Worker(
                 hostname="late@h",
                 status="online",
-                freq=2.0,
-                last_heartbeat=now - timedelta(seconds=5),
+                freq=10.0,
+                last_heartbeat=now - timedelta(seconds=25),
                 updated_at=now,
             )
         )
     strip = banner(client_as("viewer"))
-    assert 'id="all-clear"' not in strip and 'data-kind="worker_late"' in strip
+    assert 'id="all-clear"' not in strip and 'data-all-clear="no"' in strip
+    assert 'data-kind="worker_late"' in strip
 
 
 def test_operators_acknowledge_viewers_cannot_and_admins_forget(

@@ -79,7 +79,7 @@ def test_queues_page_shows_depth_consumers_rates_oldest_wait_and_a_sparkline(
     seed(services, queue)
     client = client_as("viewer")
     page = client.get("/queues").get_data(as_text=True)
-    assert 'hx-get="/queues"' in page and 'hx-trigger="every 5s"' in page  # live without reload
+    assert 'hx-get="/queues"' in page and 'hx-trigger="every 5s, fleet-changed' in page  # live
     assert (cell(page, queue, "ready"), cell(page, queue, "unacked")) == ("12", "3")
     assert cell(page, queue, "scheduled") == "2"
     assert cell(page, queue, "consumers").startswith("1")  # good@host consumes it
@@ -136,7 +136,9 @@ def test_api_returns_the_same_figures_as_the_pages(
         "name": queue, "ready": 12, "unacked": 3, "scheduled": 2, "consumers": 1,
         "concurrency": 4, "rate_in_per_min": 30.0, "rate_out_per_min": 12.0,
         "oldest_waiting_age_s": row["oldest_waiting_age_s"], "no_consumer": False,
+        "recommendation": row["recommendation"],
     }  # fmt: skip
+    assert row["recommendation"]["workers"] >= 1 and "backlog 15" in row["recommendation"]["reason"]
     assert 175 < row["oldest_waiting_age_s"] < 200
     workers = client.get("/api/v1/workers", headers=headers).get_json()["workers"]
     assert {w["hostname"]: w["status"] for w in workers}["good@host"] == "online"

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify
 
+from controlplane.autoscale.recommender import recommendations
 from controlplane.fleet.alerts import CONDITIONS
 from controlplane.fleet.view import fleet_view
 from controlplane.web.api import fleet_json
@@ -33,8 +34,10 @@ def me() -> Any:
 @bp.get("/queues")
 @api_role_required("viewer")
 def queues() -> Any:
-    view = fleet_view(current_app.extensions["controlplane"])
-    return jsonify(**fleet_json.sample_info(view), queues=fleet_json.queues(view))
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services)
+    recommended = recommendations(services, view.queues)
+    return jsonify(**fleet_json.sample_info(view), queues=fleet_json.queues(view, recommended))
 
 
 @bp.get("/workers")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from controlplane.autoscale.policy import Recommendation
 from controlplane.clock import as_utc
 from controlplane.fleet.view import FleetView
 
@@ -22,7 +24,10 @@ def sample_info(view: FleetView) -> dict[str, Any]:
     }
 
 
-def queues(view: FleetView) -> list[dict[str, Any]]:
+def queues(
+    view: FleetView, recommended: Mapping[str, Recommendation] | None = None
+) -> list[dict[str, Any]]:
+    recommended = recommended or {}
     return [
         {
             "name": q.name,
@@ -35,9 +40,17 @@ def queues(view: FleetView) -> list[dict[str, Any]]:
             "rate_out_per_min": _per_minute(q.completion_rate),
             "oldest_waiting_age_s": _round(q.waiting_seconds(view.now)),
             "no_consumer": q.no_consumer,
+            "recommendation": _recommendation(recommended.get(q.name)),
         }
         for q in view.queues
     ]
+
+
+def _recommendation(rec: Recommendation | None) -> dict[str, Any] | None:
+    """The Queues page's recommended workers, the number /metrics exports, with its reason."""
+    if rec is None:
+        return None
+    return {"workers": rec.workers, "reason": rec.reason, "unclamped": rec.unclamped}
 
 
 def workers(view: FleetView) -> list[dict[str, Any]]:
@@ -56,6 +69,12 @@ def workers(view: FleetView) -> list[dict[str, Any]]:
             "software": w.software,
             "pid": w.pid,
             "loadavg": w.loadavg,
+            "reserved": w.reserved,
+            "scheduled": w.scheduled,
+            "booted_at": _iso(w.booted_at),
+            "held": None
+            if w.held is None
+            else {k: [list(t) for t in v] for k, v in w.held.items()},
         }
         for w in view.workers
     ]

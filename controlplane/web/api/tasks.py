@@ -73,7 +73,9 @@ def list_tasks() -> Any:
     try:
         task_filter = task_history.TaskFilter.from_mapping(request.args)
         limit = int(request.args.get("limit", 50))
-        page = task_history.list_tasks(_services(), task_filter, request.args.get("cursor"), limit)
+        sort = task_history.parse_sort(request.args.get("sort"))
+        cursor = request.args.get("cursor")
+        page = task_history.list_tasks(_services(), task_filter, cursor, limit, sort)
         tasks = [task.as_dict() for task in page.tasks]
     except (task_history.BadFilter, ValueError) as exc:
         return jsonify(error=str(exc)), 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,19 @@ def age_filter(seconds: float | None) -> str:
 def utc_filter(moment: datetime | None) -> str:
     value = as_utc(moment)
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
+
+
+@bp.app_template_filter("load")
+def load_filter(loadavg: str | None) -> str:
+    """A worker's load average (a JSON list from its heartbeats) as "0.42 0.30 0.12"."""
+    try:
+        values = json.loads(loadavg or "")
+    except ValueError:
+        return "—"
+    if not isinstance(values, list) or not values:
+        return "—"
+    numbers = [v for v in values[:3] if isinstance(v, int | float) and not isinstance(v, bool)]
+    return " ".join(f"{v:.2f}" for v in numbers) or "—"
 
 
 @bp.app_template_filter("sparkline")

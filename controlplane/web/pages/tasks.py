@@ -18,16 +18,24 @@ from flask import (
 from flask_login import current_user
 
 from controlplane import control
+from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult
 from controlplane.control.validate import decode_json_field
 from controlplane.errors import ActionError
 from controlplane.fleet import task_history
-from controlplane.fleet.progress import LIVE_STATES, task_progress
+from controlplane.fleet.progress import (
+    LIVE_STATES,
+    RUNNING_STATES,
+    progress_many,
+    task_progress,
+    why_no_progress,
+)
 from controlplane.services import Services
 from controlplane.web.auth import role_required
 
 bp = Blueprint("tasks", __name__)
 PAGE_SIZE = 50
+LIST_POLL_SECONDS = 3  # the live task list asks for its visible page this often
 
 
 def _services() -> Services:
@@ -57,21 +65,31 @@ def _flash_fragment(result: ActionResult, ok_message: str) -> tuple[str, int]:
 @bp.get("/tasks")
 @role_required("viewer")
 def index() -> Any:
+    services = _services()
+    sort = request.args.get("sort") or task_history.DEFAULT_SORT
+    cursor = request.args.get("cursor")
     try:
+        sort = task_history.parse_sort(sort)
         task_filter = task_history.TaskFilter.from_mapping(request.args)
-        page = task_history.list_tasks(
-            _services(), task_filter, request.args.get("cursor"), PAGE_SIZE
-        )
+        page = task_history.list_tasks(services, task_filter, cursor, PAGE_SIZE, sort)
     except task_history.BadFilter as exc:
         flash(str(exc), "error")
-        task_filter = task_history.TaskFilter()
+        task_filter, sort, cursor = task_history.TaskFilter(), task_history.DEFAULT_SORT, None
         page = task_history.TaskPage([], None)
+    running = [t.task_id for t in page.tasks if t.state in RUNNING_STATES]
+    params = task_filter.as_params()
     context = {
         "tasks": page.tasks,
         "next_cursor": page.next_cursor,
-        "filter": task_filter.as_params(),
+        "filter": params,
+        "sort": sort,
+        "sorts": task_history.SORTS,
+        "live_params": {**params, "sort": sort, **({"cursor": cursor} if cursor else {})},
         "states": task_history.ALL_STATES,
         "live_states": LIVE_STATES,
+        "progress": progress_many(services, running),
+        "now": utcnow(),
+        "poll_seconds": LIST_POLL_SECONDS,
     }
     if _is_htmx() and request.args.get("fragment") == "rows":
         return render_template("_task_rows.html", **context)
@@ -84,7 +102,10 @@ def row(task_id: str) -> Any:
     task = task_history.get_task(_services(), task_id)
     if task is None:
         return "", 404
-    return render_template("_task_row.html", task=task, live_states=LIVE_STATES)
+    progress = progress_many(_services(), [task.task_id] if task.state in RUNNING_STATES else [])
+    return render_template(
+        "_task_row.html", task=task, live_states=LIVE_STATES, progress=progress, now=utcnow()
+    )
 
 
 @bp.get("/tasks/<task_id>")
@@ -103,6 +124,7 @@ def detail(task_id: str) -> Any:
         related=related,
         actions=actions,
         progress=progress,
+        no_progress=why_no_progress(_services()),
         live_states=LIVE_STATES,
     )
 
@@ -111,9 +133,20 @@ def detail(task_id: str) -> Any:
 @role_required("operator")
 def retry(task_id: str) -> Any:
     result = control.retry(_services(), current_user.username, task_id)
-    if result.ok:
-        return _go(url_for("tasks.detail", task_id=result.body["task_id"]))
-    return _flash_fragment(result, "")
+    if not result.ok:
+        return _flash_fragment(result, "")
+    new_id = result.body["task_id"]
+    url = url_for("tasks.detail", task_id=new_id)
+    if not _is_htmx():
+        return redirect(url, 303)
+    # The new task's page replaces this one, and the address bar names it (Back returns).
+    page = detail(new_id)
+    response = make_response(page)
+    response.headers.update(
+        {"HX-Push-Url": url, "HX-Retarget": "main", "HX-Reswap": "outerHTML",
+         "HX-Reselect": "main"}
+    )  # fmt: skip
+    return response
 
 
 @bp.post("/tasks/<task_id>/revoke")

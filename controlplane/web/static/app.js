@@ -63,6 +63,56 @@
     if (!ok) { event.preventDefault(); event.target.reportValidity(); }
   }, true);
 
+  // Live regions ([data-live-list]) refresh in one request, and hold still while the operator
+  // is acting on them (rows ticked, or an action form open): a refresh would replace what they
+  // are working on. The status line named by data-live-list says so; refreshing resumes after.
+  function holdReason(list) {
+    var scope = list.matches('tbody') ? list.closest('table') : list;
+    if (!scope) return '';
+    var ticked = scope.querySelectorAll('input[type=checkbox]:checked').length;
+    if (ticked) {
+      return 'Paused: ' + ticked + ' row' + (ticked === 1 ? '' : 's') +
+        ' ticked. Live updates resume when nothing is ticked.';
+    }
+    if (scope.querySelector('details.hold[open]')) {
+      return 'Paused while an action form is open. Live updates resume when it is closed.';
+    }
+    return '';
+  }
+  function showLiveStatus(list) {
+    var reason = holdReason(list);
+    var status = document.getElementById(list.getAttribute('data-live-list'));
+    if (status) {
+      status.textContent = reason || status.getAttribute('data-live-text');
+      status.classList.toggle('paused', reason !== '');
+    }
+    return reason !== '';
+  }
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var list = event.detail.elt;
+    if (list.matches && list.matches('[data-live-list]') && showLiveStatus(list)) {
+      event.preventDefault();
+    }
+  });
+  function onHold(event) {
+    var list = event.target.closest && event.target.closest('[data-live-list]');
+    if (!list) {
+      var table = event.target.closest && event.target.closest('table');
+      list = table && table.querySelector('[data-live-list]');
+    }
+    if (list) showLiveStatus(list);
+  }
+  document.addEventListener('change', function (event) {
+    if (event.target.matches && event.target.matches('input[type=checkbox]')) onHold(event);
+  });
+  document.addEventListener('toggle', onHold, true);  // <details> toggles do not bubble
+  // An action form that succeeded closes, before its answer asks the region to refresh.
+  document.addEventListener('htmx:beforeOnLoad', function (event) {
+    var form = event.detail.elt;
+    var details = form.closest && form.closest('details.hold');
+    if (details && event.detail.xhr.status < 400) details.open = false;
+  });
+
   // Trigger form: picking a task preselects the queue it is routed to.
   document.addEventListener('change', function (event) {
     if (event.target.id !== 'trigger-name') return;
