@@ -102,6 +102,7 @@ class Settings:
     autoscale_max_workers: int = 50
     autoscale_concurrency: int = 4  # slots per worker when the fleet reports none
     autoscale_startup_seconds: float = 30.0  # from asking for a worker to its first task
+    autoscale_default_service_seconds: float = 10.0  # assumed per task until one finished
     autoscale_scale_down_window_seconds: float = 90.0  # plus the HPA's own 60 s (deploy/k8s)
     autoscale_queues: tuple[QueueScaling, ...] = ()  # per-queue overrides
     # Migration audit (audits/): the projects admins and the nightly job may audit.
@@ -458,6 +459,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "autoscale_max_workers": _as_int(1),
     "autoscale_concurrency": _as_int(1),
     "autoscale_startup_seconds": _as_non_negative_float,
+    "autoscale_default_service_seconds": _as_positive_float,
     "autoscale_scale_down_window_seconds": _as_non_negative_float,
     "autoscale_queues": _as_queue_scaling,
     "audit_projects": _as_audit_projects,

@@ -26,8 +26,9 @@ The model, written down so that it can be argued with. For one queue, let
 3. Slots needed = max(steady, drain); workers = ceil(slots / c), clamped to [min, max].
 
 No traffic and no backlog gives `min_workers` (0 lets KEDA scale the deployment to zero).
-Work but no measured service time yet (nothing has completed) gives at least one worker, so
-that the first completions can teach us S. Measurements that are NaN, infinite or negative
+Work but no measured service time yet (nothing has completed) assumes S =
+`default_service_seconds` (a setting) and says so in the reason, so that a backlog is still
+covered within T rather than left to one worker. Measurements that are NaN, infinite or negative
 are treated as unknown rather than crashing a scrape; configuration that makes no sense
 (concurrency 0, min > max) raises `AutoscaleError`.
 
@@ -45,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from controlplane.clock import duration
 from controlplane.errors import AutoscaleError
 
 if TYPE_CHECKING:
@@ -62,9 +64,10 @@ class Targets:
     min_workers: int = 1
     max_workers: int = 50
     startup_seconds: float = 30.0  # from asking for a worker to its first task
+    default_service_seconds: float = 10.0  # S assumed until a task of the queue finished
 
     def __post_init__(self) -> None:
-        for name in ("drain_seconds", "target_wait_seconds"):
+        for name in ("drain_seconds", "target_wait_seconds", "default_service_seconds"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise AutoscaleError(f"{name} must be a positive number, got {value!r}")
@@ -117,24 +120,24 @@ def recommend(load: QueueLoad, targets: Targets) -> Recommendation:
         service = None
     growth = max(0.0, rate - completed) if rate is not None and completed is not None else 0.0
     projected = (backlog or 0.0) + growth * targets.startup_seconds
-    facts = _facts(rate, completed, service, backlog, projected, concurrency)
+    assumed = service is None
+    per_task = targets.default_service_seconds if service is None else service
+    facts = _facts(rate, completed, per_task, assumed, backlog, projected, concurrency)
 
     if not rate and not backlog:
         slots = 0.0
-    elif service is None:
-        slots = float(concurrency)  # one worker, to learn the service time from it
     else:
-        offered = (rate or 0.0) * service
+        offered = (rate or 0.0) * per_task
         limit = targets.max_workers * concurrency
         steady = max(
             float(
                 wait_target_slots(
-                    offered, service, targets.target_wait_seconds, targets.wait_quantile, limit
+                    offered, per_task, targets.target_wait_seconds, targets.wait_quantile, limit
                 )
             ),
             offered / targets.target_utilisation,
         )
-        drain = offered + projected * service / targets.drain_seconds
+        drain = offered + projected * per_task / targets.drain_seconds
         slots = max(steady, drain)
 
     unclamped = math.ceil(slots / concurrency - 1e-9)
@@ -182,19 +185,26 @@ def _measured(value: float | None) -> float | None:
 def _facts(
     rate: float | None,
     completed: float | None,
-    service: float | None,
+    service: float,
+    assumed: bool,
     backlog: float | None,
     projected: float,
     concurrency: int,
 ) -> str:
+    """The inputs in the Queues page's own units: rates per minute with one decimal, as its
+    In /min and Out /min columns show them; durations in the unit that reads best."""
     backlog_text = f"backlog {_count(backlog)}" if backlog is not None else "backlog unknown"
     if projected > (backlog or 0.0) + 0.5:
         backlog_text += f" (about {_count(projected)} by the time new workers start)"
+    if assumed:
+        per_task = f"no runtime measured yet, assuming {duration(service)} per task"
+    else:
+        per_task = f"{duration(service)} per task"
     parts = [
         backlog_text,
-        f"{_number(rate)}/s in" if rate is not None else "arrival rate unknown",
-        *([f"{_number(completed)}/s done"] if completed is not None else []),
-        f"{_number(service)} s per task" if service is not None else "no service time yet",
+        f"{_per_minute(rate)} in" if rate is not None else "arrival rate unknown",
+        *([f"{_per_minute(completed)} done"] if completed is not None else []),
+        per_task,
         f"concurrency {concurrency}",
     ]
     return ", ".join(parts)
@@ -204,11 +214,8 @@ def _count(value: float | None) -> str:
     return f"{math.ceil((value or 0) - 1e-9):,}"
 
 
-def _number(value: float | None) -> str:
-    value = value or 0.0
-    if value >= 10:
-        return f"{value:,.0f}"
-    return f"{value:.2g}"
+def _per_minute(per_second: float | None) -> str:
+    return f"{(per_second or 0.0) * 60:.1f}/min"
 
 
 def _plural(n: int, word: str) -> str:
@@ -282,6 +289,7 @@ def targets_for(settings: Settings, queue: str) -> Targets:
         min_workers=settings.autoscale_min_workers,
         max_workers=settings.autoscale_max_workers,
         startup_seconds=settings.autoscale_startup_seconds,
+        default_service_seconds=settings.autoscale_default_service_seconds,
     )
     override = settings.autoscale_override(queue)
     if override is None:

@@ -46,7 +46,8 @@ def test_no_traffic_and_no_backlog_gives_the_minimum() -> None:
     result = recommend(load(0.0, 1.0, 0), DEFAULT)
     assert result.workers == 1 and result.unclamped == 0
     assert result.reason == (
-        "backlog 0, 0/s in, 1 s per task, concurrency 4 -> 1 worker (the minimum; the load needs 0)"
+        "backlog 0, 0.0/min in, 1 s per task, concurrency 4 -> 1 worker (the minimum; the load "
+        "needs 0)"
     )
     assert recommend(load(0.0, 1.0, 0), Targets(min_workers=0)).workers == 0
 
@@ -56,14 +57,17 @@ def test_a_pure_backlog_is_drained_within_the_drain_target() -> None:
     result = recommend(load(0.0, 0.5, 1200), DEFAULT)
     assert result.slots == pytest.approx(20.0)
     assert result.workers == 5
-    assert result.reason == "backlog 1,200, 0/s in, 0.5 s per task, concurrency 4 -> 5 workers"
+    assert result.reason == "backlog 1,200, 0.0/min in, 500 ms per task, concurrency 4 -> 5 workers"
 
 
 def test_the_example_from_the_issue() -> None:
     # a = 35 * 0.8 = 28 slots; drain 4,200 * 0.8 / 120 = 28 more: 56 slots = 14 workers.
     result = recommend(load(35.0, 0.8, 4200), Targets(drain_seconds=120))
     assert result.workers == 14
-    assert result.reason == "backlog 4,200, 35/s in, 0.8 s per task, concurrency 4 -> 14 workers"
+    assert (
+        result.reason
+        == "backlog 4,200, 2100.0/min in, 800 ms per task, concurrency 4 -> 14 workers"
+    )
 
 
 def test_steady_rate_keeps_the_target_utilisation() -> None:
@@ -90,7 +94,7 @@ def test_a_growing_backlog_is_projected_over_the_start_up_time() -> None:
     assert result.slots == pytest.approx(10 + 220 / 30)
     assert result.workers == 5
     assert result.reason == (
-        "backlog 100 (about 220 by the time new workers start), 10/s in, 6/s done, "
+        "backlog 100 (about 220 by the time new workers start), 600.0/min in, 360.0/min done, "
         "1 s per task, concurrency 4 -> 5 workers"
     )
 
@@ -101,11 +105,21 @@ def test_clamped_to_the_maximum_and_says_so() -> None:
     assert result.reason.endswith("-> 10 workers (the maximum; the load needs 35)")
 
 
-def test_work_without_a_service_time_gets_one_worker_to_learn_from() -> None:
-    result = recommend(load(5.0, None, 300), Targets(min_workers=0))
-    assert result.workers == 1
-    assert "no service time yet" in result.reason
-    assert recommend(load(5.0, None, 300), Targets(min_workers=3)).workers == 3
+def test_work_without_a_service_time_assumes_the_default_and_covers_the_backlog() -> None:
+    # The issue's queue: 40 waiting, nothing finished yet. With 10 s assumed per task the
+    # backlog needs 40 * 10 / 30 = 13.3 slots within the 30 s drain target: 4 workers of 4.
+    result = recommend(load(0.0, None, 40), Targets(min_workers=0))
+    assert result.slots == pytest.approx(40 * 10 / 30) and result.workers == 4
+    assert "no runtime measured yet, assuming 10 s per task" in result.reason
+    quick = recommend(load(0.0, None, 40), Targets(min_workers=0, default_service_seconds=0.5))
+    assert quick.workers == 1 and "assuming 500 ms per task" in quick.reason
+    assert recommend(load(0.0, None, 0), Targets(min_workers=0)).workers == 0  # nothing to do
+
+
+def test_the_reason_uses_the_queue_pages_units_and_reads_small_durations() -> None:
+    reason = recommend(load(0.2167, 0.00022, 40, completed=0.2), DEFAULT).reason
+    assert "13.0/min in, 12.0/min done, 0.2 ms per task" in reason
+    assert "/s" not in reason and "e-" not in reason
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -1.0, None, "12", True])
@@ -114,13 +128,13 @@ def test_garbage_measurements_are_unknown_not_a_crash(bad: object) -> None:
     assert rate_unknown.workers == 0
     assert "arrival rate unknown" in rate_unknown.reason
     service_unknown = recommend(load(2.0, bad, 10), DEFAULT)  # type: ignore[arg-type]
-    assert service_unknown.workers == 1
+    assert "assuming 10 s per task" in service_unknown.reason
     backlog_unknown = recommend(load(0.0, 1.0, bad), Targets(min_workers=0))  # type: ignore[arg-type]
     assert backlog_unknown.workers == 0 and "backlog unknown" in backlog_unknown.reason
 
 
 def test_zero_service_time_counts_as_unknown() -> None:
-    assert "no service time yet" in recommend(load(2.0, 0.0, 10), DEFAULT).reason
+    assert "no runtime measured yet" in recommend(load(2.0, 0.0, 10), DEFAULT).reason
 
 
 @pytest.mark.parametrize("concurrency", [0, -4, 2.5, True, math.nan])
@@ -158,7 +172,7 @@ def test_scale_down_waits_for_the_window_then_releases() -> None:
     held = autoscaler.recommend("q", idle, now=15)
     assert held.workers == 35
     assert held.reason == (
-        "backlog 0, 0/s in, 0.8 s per task, concurrency 4 -> 1 worker (the minimum; the load "
+        "backlog 0, 0.0/min in, 800 ms per task, concurrency 4 -> 1 worker (the minimum; the load "
         "needs 0); holding 35 workers for the 60 s scale-down window"
     )
     assert autoscaler.recommend("q", idle, now=60).workers == 35  # 60 s old: still in

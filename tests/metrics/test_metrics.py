@@ -244,7 +244,7 @@ def test_worker_queue_and_ingest_gauges_describe_the_fleet(fleet: Fleet) -> None
     assert value(s, "controlplane_queue_arrival_rate", queue_name=main) == pytest.approx(7 / 30)
     assert value(s, "controlplane_queue_completion_rate", queue_name=main) == pytest.approx(7 / 30)
     assert value(s, "controlplane_queue_desired_workers", queue_name=main) == 1  # the minimum
-    # one waiting task, no consumer, no service time yet: one worker to learn from
+    # one waiting task, no consumer, no runtime yet: 10 s assumed, 1 task in 30 s: one worker
     assert value(s, "controlplane_queue_desired_workers", queue_name=idle) == 1
     assert value(s, "controlplane_broker_up") == 1
     ingested = value(s, "controlplane_events_ingested_total")

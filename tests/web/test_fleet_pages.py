@@ -188,3 +188,18 @@ def test_backlog_series_takes_the_largest_backlog_of_each_minute(database_url: s
         assert [v for v in values if v is not None] == [10, 3]
     finally:
         engine.dispose()
+
+
+def test_the_recommendation_reason_uses_the_tables_numbers_and_units(
+    services: Services, client_as: Callable[[str], FlaskClient], unique: str
+) -> None:
+    queue = f"q-{unique}"
+    seed(services, queue)  # 15 waiting, 30.0/min in, 12.0/min out, no runtime measured yet
+    page = client_as("viewer").get("/queues").get_data(as_text=True)
+    reason = cell(page, queue, "reason")
+    assert f"{cell(page, queue, 'rate-in')}/min in" in reason
+    assert f"{cell(page, queue, 'rate-out')}/min done" in reason
+    assert "backlog 15" in reason and "no runtime measured yet, assuming 10 s per task" in reason
+    # 15 + 0.3/s * 30 s start-up = 24 waiting, * 10 s / 30 s drain = 8 slots, plus 0.5/s *
+    # 10 s offered = 13 slots: 4 workers of 4
+    assert reason.endswith("-&gt; 4 workers") and ">4 workers</span>" in page
