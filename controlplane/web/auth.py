@@ -153,7 +153,8 @@ def login() -> Any:
         throttle.failed(*keys)
         time.sleep(0.2)  # every failure costs the guesser time, whether or not the name exists
         message = "Wrong user name or password."
-        return render_template("login.html", error=message, next=""), 401
+        # 200, the form again with the message: a 401 page logs an error in the browser console
+        return render_template("login.html", error=message, next="")
 
     throttle.succeeded(*keys)
     login_user(found)
