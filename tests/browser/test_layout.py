@@ -44,8 +44,8 @@ OVERFLOW_CHECK = """() => {
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
     if ((box.right > width + 1 || box.left < -1) && !scrolls(el)) {
-      clipped.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                   (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') +
+      const kind = typeof el.className === 'string' && el.className ? '.' + el.className : '';
+      clipped.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + kind.split(' ')[0] +
                    ' ' + Math.round(box.left) + '..' + Math.round(box.right));
     }
   }
