@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck system-deps clean
+.PHONY: run test lint typecheck system-deps clean dist screenshots
 
 # Debian packages the tests drive, as command:package (the package when it has another name):
 # chromium (browser tests), promtool from prometheus (checks deploy/prometheus), systemd-analyze
@@ -31,8 +31,20 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run-deps
 
+# `make run PORT=8081` (or HOST=0.0.0.0) passes them on to `controlplane up`.
 run: $(VENV)/.run-deps
-	$(BIN)/controlplane up
+	$(BIN)/controlplane up$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
+
+# A wheel in dist/ (deploy/README.md installs it); no build dependency beyond pip.
+dist: | $(BIN)/python
+	rm -rf dist build
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	@ls dist/*.whl
+
+# The README's screenshots: the dashboard in trouble and all clear, made by a real browser
+# against real workers (tests/browser/screenshots.py, which `make test` does not collect).
+screenshots: $(VENV)/.test-deps system-deps
+	CONTROLPLANE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/screenshots.py
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check controlplane worker_tasks tests bench
@@ -46,4 +58,4 @@ test: lint typecheck system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output dist build

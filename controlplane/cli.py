@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -33,6 +35,32 @@ def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
+
+
+def require_database(settings: Settings) -> None:
+    """Commands that work on an existing console database say in one line where they looked
+    when there is none (SQLite would otherwise create an empty file here and fail later)."""
+    if not settings.is_sqlite:
+        return
+    from sqlalchemy.engine import make_url
+
+    name = make_url(settings.database_url).database
+    if not name or name == ":memory:":
+        return
+    path = Path(name).resolve()
+    fix = (
+        "run it in the directory where `controlplane up` ran, or set CONTROLPLANE_DATABASE_URL "
+        "(`controlplane db upgrade` creates a new one)"
+    )
+    if not path.is_file():
+        fail(f"no controlplane database at {path} ({settings.database_url} from {Path.cwd()}): "
+             f"{fix}")  # fmt: skip
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+        ).fetchone()
+    if not found:
+        fail(f"{path} has no controlplane tables: run `controlplane db upgrade`, or {fix}")
 
 
 def _engine(settings: Settings) -> Any:
@@ -88,6 +116,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) 
     settings = settings_from(ctx, host=host, port=port)
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `serve` (use `up` for a private Redis)")
+    problem = settings.public_secret_problem()
+    if problem:
+        fail(problem)
+    require_database(settings)
     run_serve(settings, threads)
 
 
@@ -115,6 +147,7 @@ def scheduler(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `scheduler`")
+    require_database(settings)
     try:
         run_scheduler(settings)
     except ControlplaneError as exc:
@@ -181,11 +214,13 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
     from controlplane import db, users
     from controlplane.services import build_services
 
+    settings = settings_from(ctx)
+    require_database(settings)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    services = build_services(settings_from(ctx))
+    services = build_services(settings)
     try:
         db.upgrade(services.engine)
         users.create_user(services, name, password, role)
@@ -204,7 +239,9 @@ def users_token(ctx: click.Context, name: str) -> None:
     from controlplane import users
     from controlplane.services import build_services
 
-    services = build_services(settings_from(ctx))
+    settings = settings_from(ctx)
+    require_database(settings)
+    services = build_services(settings)
     try:
         token = users.create_token(services, name)
     except users.UserError as exc:

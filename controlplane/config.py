@@ -7,6 +7,7 @@ guess which of thirty variables was wrong.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -23,6 +24,13 @@ ENV_PREFIX = "CONTROLPLANE_"
 CONFIG_FILE_ENV = "CONTROLPLANE_CONFIG"
 
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# Secrets printed in our own examples (deploy/compose.yaml, controlplane.env.example) and the
+# usual placeholders: anyone can sign a session cookie with them.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"change-me-in-production", "change-me-to-a-long-random-string", "changeme", "change-me",
+     "secret", "secret-key", "dev", "development", "controlplane", "please-change-me"}
+)  # fmt: skip
 # Keys whose values never reach the database, the log or a page: matched against kwargs keys.
 DEFAULT_REDACT_PATTERN = (
     r"(?i)(pass(word|wd|phrase)?|secret|token|api[-_]?key|auth|credential|private[-_]?key"
@@ -84,6 +92,8 @@ class Settings:
     eta_tolerance_seconds: float = 60.0  # an ETA this far in the past is still accepted
     revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
     log_level: str = "INFO"
+    # RabbitMQ: the queue the ingesters of this install share; None: named after the database
+    event_queue: str | None = None
     event_buffer_mb: int = 16  # events received, not yet written, kept in memory
     gap_alert_hours: float = 6.0  # an ingest gap stays on the alert strip this long
     lost_worker_alert_hours: float = 6.0  # a worker lost without a goodbye alerts this long
@@ -177,7 +187,41 @@ class Settings:
     def effective_cookie_secure(self) -> bool:
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return self.host not in ("127.0.0.1", "localhost", "::1")
+        return self.host not in LOOPBACK
+
+    @property
+    def install_name(self) -> str:
+        """A short name for this install: its database (one console, one database), readable
+        and unique: `controlplane-3fa2b1c4` for ./controlplane.db, `ops-9c01d2e3` for .../ops."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        database = url.database or "memory"
+        if url.get_backend_name() == "sqlite" and database != ":memory:":
+            database = str(Path(database).resolve())
+        identity = f"{url.get_backend_name()}://{url.host or ''}:{url.port or ''}/{database}"
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(database).stem)[:40].strip("-") or "db"
+        return f"{stem}-{digest}"
+
+    @property
+    def effective_event_queue(self) -> str:
+        """The RabbitMQ queue this install's ingesters share: two installs on one vhost must
+        not split the events between them."""
+        return self.event_queue or f"celeryev.controlplane.{self.install_name}"
+
+    def public_secret_problem(self) -> str | None:
+        """Why `serve` must not start with this secret on this address, or None."""
+        secret = (self.secret_key or "").strip().lower()
+        if self.host in LOOPBACK or not secret:
+            return None  # no secret: a random one per process
+        if secret in KNOWN_DEFAULT_SECRETS or secret.startswith(("change-me", "changeme")):
+            return (
+                f"CONTROLPLANE_SECRET_KEY: {self.secret_key!r} is a published default and "
+                f"{self.host} is not loopback: anyone could sign a session; set a long random "
+                'value (python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
+        return None
 
 
 def redact_url(url: str) -> str:
@@ -273,6 +317,14 @@ def _as_list(raw: Any, name: str) -> tuple[str, ...]:
         if not re.fullmatch(r"[\w.:@\-]+", value):
             raise SettingsError(f"{name}: {value!r} is not a valid name")
     return values
+
+
+def _as_list_item(raw: Any, name: str) -> str:
+    """One name (a queue): letters, digits and . : @ - _."""
+    [value] = _as_list([_as_str(raw, name)], name) or [""]
+    if not value:
+        raise SettingsError(f"{name}: expected a name, got {raw!r}")
+    return value
 
 
 def _as_broker_url(raw: Any, name: str) -> str:
@@ -450,6 +502,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "eta_tolerance_seconds": _as_positive_float,
     "revocation_ttl_hours": _as_positive_float,
     "log_level": _as_log_level,
+    "event_queue": _optional(_as_list_item),
     "event_buffer_mb": _as_int(1, 65536),
     "event_spool_mb": _as_int(0, 1 << 20),
     "autoscale_drain_seconds": _as_positive_float,

@@ -1,7 +1,10 @@
-"""A private redis-server on a free loopback port, for `controlplane up` and the tests.
+"""A private redis-server on a loopback port, for `controlplane up` and the tests.
 
-No persistence, no shared state: it lives in a temporary directory and dies with its parent,
-even when the parent is killed with SIGKILL (the kernel sends it SIGTERM, see prctl below).
+It dies with its parent, even when the parent is killed with SIGKILL (the kernel sends it
+SIGTERM, see prctl below). By default it keeps nothing (a temporary directory, a free port).
+Given a `data_dir` (what `up` does, beside controlplane.db) it keeps its data there between
+runs: an append-only file, and the port in `port`, used again when it is free, so queued and
+ETA tasks survive a restart of `up` and workers started against the old URL still connect.
 """
 
 from __future__ import annotations
@@ -46,6 +49,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _is_free(port: int) -> bool:
+    """Free for redis-server, which binds with SO_REUSEADDR (a port in TIME_WAIT is free)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _answers_from(port: int, data_dir: Path) -> bool:
+    """A redis-server on `port` whose data directory is `data_dir` (ours, still running)."""
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.config_get("dir").get("dir") == str(data_dir))
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
 def die_with_parent() -> None:
     """preexec_fn: ask the kernel to SIGTERM this child when its parent dies (Linux only)."""
     try:
@@ -61,12 +86,41 @@ def die_with_parent() -> None:
 class EmbeddedRedis:
     """A redis-server child process; use as a context manager or call start()/stop()."""
 
-    def __init__(self, port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        data_dir: str | Path | None = None,
+    ) -> None:
         self.requested_port = port
         self.port = port
         self.extra_args = extra_args
+        self.data_dir = Path(data_dir).resolve() if data_dir else None
         self.process: subprocess.Popen[bytes] | None = None
         self._dir: str | None = None
+
+    @property
+    def persistent(self) -> bool:
+        return self.data_dir is not None
+
+    def _saved_port(self) -> int | None:
+        """The port of the last run in `data_dir`, when it is free again."""
+        assert self.data_dir is not None
+        try:
+            port = int((self.data_dir / "port").read_text().strip())
+        except (OSError, ValueError):
+            return None
+        if _answers_from(port, self.data_dir):
+            raise EmbeddedRedisError(
+                f"the redis-server of {self.data_dir} already runs on port {port} "
+                "(is another `controlplane up` running in this directory?)"
+            )
+        return port if _is_free(port) else None
+
+    def _persistence_args(self) -> list[str]:
+        if self.data_dir is None:
+            return ["--save", "", "--appendonly", "no"]
+        return ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
 
     @property
     def url(self) -> str:
@@ -74,15 +128,20 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         binary = redis_server_binary()
-        self._dir = tempfile.mkdtemp(prefix="controlplane-redis-")
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._dir = str(self.data_dir)
+        else:
+            self._dir = tempfile.mkdtemp(prefix="controlplane-redis-")
+        saved = self._saved_port() if self.data_dir is not None else None
         for _attempt in range(5):
-            port = self.requested_port or free_port()
+            port = self.requested_port or saved or free_port()
+            saved = None  # taken meanwhile: the next attempt picks a free one
             args = [
                 binary,
                 "--port", str(port),
                 "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
+                *self._persistence_args(),
                 "--daemonize", "no",
                 "--dir", self._dir,
                 "--logfile", os.path.join(self._dir, "redis.log"),
@@ -97,6 +156,8 @@ class EmbeddedRedis:
             )
             self.port = port
             if self._wait_ready(timeout):
+                if self.data_dir is not None:
+                    (self.data_dir / "port").write_text(f"{port}\n")
                 return self
             self._kill()
         log = self.log_tail()
@@ -138,11 +199,12 @@ class EmbeddedRedis:
                 self.process.wait(5)
 
     def stop(self) -> None:
+        """Stop the server (SIGTERM: a persistent one writes its append-only file first)."""
         self._kill()
         self.process = None
-        if self._dir:
+        if self._dir and self.data_dir is None:
             shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        self._dir = None
 
     def __enter__(self) -> EmbeddedRedis:
         return self.start()

@@ -2,7 +2,9 @@
 
 On AMQP, events are routed by the `celeryev` topic exchange into a queue of the monitor's
 own. Celery's default monitor queue is auto-deleted with a 5 s message TTL, so a restart or
-a slow consumer loses events; ours has a stable name and outlives a restart by
+a slow consumer loses events; ours has a stable name per install (the setting EVENT_QUEUE,
+by default named after the install's database, so that two installs on one vhost each get
+every event instead of splitting them) and outlives a restart by
 `QUEUE_EXPIRES`, with messages kept up to `MESSAGE_TTL`, so a short outage of the ingester
 loses nothing. Messages are taken raw (`on_message`), so kombu never deserialises them:
 `decode.py` accepts JSON only.
@@ -17,29 +19,35 @@ from typing import Any
 
 from celery import Celery
 from celery.events.receiver import EventReceiver
+from kombu import Queue
 
 from controlplane.events.buffer import AmqpBody, Connected, Disconnected, RawBuffer
 
 log = logging.getLogger(__name__)
-QUEUE_NODE_ID = "controlplane"  # queue `celeryev.controlplane`, shared by our ingesters
 MESSAGE_TTL = 300.0  # seconds an event may wait in the queue for us
 QUEUE_EXPIRES = 3600.0  # the queue goes away an hour after the last ingester left
 PREFETCH = 2000
 
 
 class _RawReceiver(EventReceiver):
-    def __init__(self, app: Celery, source: AmqpEventSource, node_id: str) -> None:
+    def __init__(self, app: Celery, source: AmqpEventSource, queue_name: str) -> None:
         self.source = source
         connection = app.connection_for_read()
         super().__init__(
             connection,
             app=app,
-            node_id=node_id,
             queue_ttl=MESSAGE_TTL,
             queue_expires=QUEUE_EXPIRES,
             queue_durable=True,
             queue_exclusive=False,
         )
+        # Celery names it `<prefix>.<node id>`; ours is the whole name from the settings.
+        bound: Queue = self.queue  # type: ignore[has-type]
+        self.queue = Queue(
+            queue_name, exchange=bound.exchange, routing_key=bound.routing_key,
+            auto_delete=False, durable=True, exclusive=False,
+            message_ttl=MESSAGE_TTL, expires=QUEUE_EXPIRES,
+        )  # fmt: skip
         self.connect_max_retries = 1
 
     def get_consumers(self, consumer: Any, channel: Any) -> list[Any]:
@@ -93,14 +101,14 @@ class AmqpEventSource:
         self,
         broker_url: str,
         buffer: RawBuffer,
+        queue_name: str,
         max_backoff: float = 5.0,
-        queue_node_id: str = QUEUE_NODE_ID,
     ) -> None:
         self.buffer = buffer
         self.max_backoff = max_backoff
         self.app = Celery("controlplane-events", broker=broker_url, set_as_current=False)
         self.app.conf.broker_connection_timeout = 4
-        self._receiver = _RawReceiver(self.app, self, queue_node_id)
+        self._receiver = _RawReceiver(self.app, self, queue_name)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="events-amqp", daemon=True)
 

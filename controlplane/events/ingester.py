@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from controlplane.config import Settings
 from controlplane.db import make_engine
 from controlplane.errors import IngestError
-from controlplane.events.amqp_source import MESSAGE_TTL, QUEUE_NODE_ID, AmqpEventSource
+from controlplane.events.amqp_source import MESSAGE_TTL, AmqpEventSource
 from controlplane.events.batch import Batch
 from controlplane.events.buffer import RawBuffer, Synthetic
 from controlplane.events.lock import SqliteIngestLock
@@ -53,7 +53,7 @@ class Ingester:
         flush_interval: float = 0.1,
         batch_rows: int = 5000,
         reconcile_after_gaps: bool = True,
-        amqp_queue: str = QUEUE_NODE_ID,
+        amqp_queue: str | None = None,
     ) -> None:
         if not settings.broker_url:
             raise IngestError("the event ingester needs a broker URL")
@@ -65,7 +65,7 @@ class Ingester:
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
         self.reconcile_after_gaps = reconcile_after_gaps
-        self.amqp_queue = amqp_queue  # our queue is `celeryev.<amqp_queue>`
+        self.amqp_queue = amqp_queue or settings.effective_event_queue  # RabbitMQ only
         self.id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.store = EventStore(self.engine)
         self.buffer = RawBuffer(
@@ -123,7 +123,7 @@ class Ingester:
         self.writer = Writer(self.store, self._batches, self.stats, checkpoint=self._checkpoint)
         url = self.settings.broker_url or ""
         self.source = (
-            AmqpEventSource(url, self.buffer, queue_node_id=self.amqp_queue)
+            AmqpEventSource(url, self.buffer, queue_name=self.amqp_queue)
             if self.amqp
             else RedisEventSource(url, self.buffer)
         )

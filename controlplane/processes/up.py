@@ -1,4 +1,8 @@
-"""Start and stop the local stack for `controlplane up`: broker, database, demo worker, console."""
+"""Start and stop the local stack for `controlplane up`: broker, database, demo worker, console.
+
+What a newcomer needs is printed last, in a frame: the URL, the login, where the demo worker
+writes its log (not into the terminal), and where queued work is kept between runs.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack, suppress
+from pathlib import Path
 from types import FrameType
 
 import click
+from sqlalchemy.engine import make_url
 
 from controlplane import db, users
 from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
@@ -24,17 +30,54 @@ from controlplane.services import Services, build_services
 log = logging.getLogger(__name__)
 
 
-def start_demo_worker(settings: Settings, queues: tuple[str, ...]) -> subprocess.Popen[bytes]:
-    """A real Celery worker running worker_tasks, dying with us if we are killed."""
+DEMO_WORKER_LOG = "demo-worker.log"
+REDIS_DIR = "controlplane-redis"
+READY_WAIT = 30.0  # seconds `up` waits for the demo worker before printing the banner
+
+
+def home_of(settings: Settings) -> Path:
+    """Where `up` keeps its files: beside the SQLite database (else the current directory)."""
+    if settings.is_sqlite:
+        name = make_url(settings.database_url).database
+        if name and name != ":memory:":
+            return Path(name).resolve().parent
+    return Path.cwd()
+
+
+def start_demo_worker(
+    settings: Settings, queues: tuple[str, ...], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker running worker_tasks, its output in `log_path`, dying with us."""
     env = dict(os.environ)
     env["CONTROLPLANE_BROKER_URL"] = settings.broker_url or ""
     if settings.effective_result_backend:
         env["CONTROLPLANE_RESULT_BACKEND"] = settings.effective_result_backend
     args = [
         sys.executable, "-m", "celery", "-A", "worker_tasks", "worker",
-        "-E", "-Q", ",".join(queues), "-c", "2", "-n", "demo@%h", "--loglevel", "WARNING",
+        "-E", "-Q", ",".join(queues), "-c", "2", "-n", "demo@%h", "--loglevel", "INFO",
     ]  # fmt: skip
-    return subprocess.Popen(args, env=env, preexec_fn=die_with_parent)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            args, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )  # fmt: skip
+
+
+def wait_for_worker(services: Services, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """True once the demo worker answers a ping (False: it exited, or took too long)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with suppress(Exception):
+            if services.celery.control.ping(timeout=0.5):
+                return True
+    return False
+
+
+def framed(lines: list[str]) -> str:
+    """Lines in a box, so they stand out from whatever was printed before."""
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
@@ -66,12 +109,17 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
     from controlplane.web.server import make_server
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    home = home_of(settings)
+    notes: list[str] = []
     with ExitStack() as stack:
         if not settings.broker_url:
-            redis_server = EmbeddedRedis().start()
+            data = home / REDIS_DIR
+            redis_server = EmbeddedRedis(data_dir=data).start()
             stack.callback(redis_server.stop)
             settings = settings.with_broker(redis_server.url)
-            click.echo(f"broker: private redis-server at {redis_server.url}")
+            click.echo(f"broker: private redis-server at {redis_server.url}, data in {data}")
+            notes.append(f"broker: {redis_server.url}; queued and ETA tasks are kept between")
+            notes.append(f"  runs in {data} (append-only file)")
         services = build_services(settings)
         stack.callback(services.close)
         db.upgrade(services.engine)
@@ -81,16 +129,25 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
         fleet_scheduler = FleetScheduler(services).start()
         stack.callback(fleet_scheduler.stop)
 
-        if demo_worker:
-            worker = start_demo_worker(settings, settings.queues)
-            stack.callback(stop_process, worker)
-
         app = create_app(services)
         server = make_server(app, settings.host, settings.port)
         stack.callback(server.close)
-        click.echo(f"controlplane is up: http://{settings.host}:{settings.port}/")
+        if demo_worker:
+            log_path = home / DEMO_WORKER_LOG
+            worker = start_demo_worker(settings, settings.queues, log_path)
+            stack.callback(stop_process, worker)
+            ready = wait_for_worker(services, worker, READY_WAIT)
+            state = "running" if ready else "NOT answering yet"
+            notes.append(
+                f"demo worker ({state}) on {', '.join(settings.queues)}: log in {log_path}"
+            )
+        lines = [f"controlplane is up: http://{settings.host}:{settings.port}/"]
         if login:
-            click.echo(f"admin login (shown once): user {login[0]!r}, password {login[1]!r}")
+            lines.append(f"admin login (shown once): user {login[0]!r}, password {login[1]!r}")
+        else:
+            lines.append("log in with an existing user (controlplane users add NAME --role admin)")
+        lines += [*notes, "Ctrl-C stops everything."]
+        click.echo(framed(lines))
         sys.stdout.flush()
         started = time.monotonic()
         try:

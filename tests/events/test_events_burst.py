@@ -11,6 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -121,7 +122,7 @@ def _amqp_available() -> bool:
 
 def test_a_burst_over_rabbitmq_lands_every_task(sqlite_url: str) -> None:
     require(_amqp_available(), f"RabbitMQ is not reachable at {AMQP_URL}")
-    queue_id = f"controlplane-test-{uuid.uuid4().hex[:8]}"
+    queue_id = f"celeryev.controlplane-test-{uuid.uuid4().hex[:8]}"
     ingester, engine = start_ingester(
         ingest_settings(AMQP_URL, sqlite_url), amqp_queue=queue_id, reconcile_after_gaps=False
     )
@@ -139,7 +140,7 @@ def test_a_burst_over_rabbitmq_lands_every_task(sqlite_url: str) -> None:
     finally:
         ingester.stop()
         engine.dispose()
-        _delete_queue(f"celeryev.{queue_id}")
+        _delete_queue(queue_id)
 
 
 def _delete_queue(name: str) -> None:
@@ -147,3 +148,29 @@ def _delete_queue(name: str) -> None:
 
     with Connection(AMQP_URL) as connection:
         connection.default_channel.queue_delete(name)
+
+
+def test_two_installs_on_one_vhost_each_get_every_event(tmp_path: Path) -> None:
+    """Each install's default event queue is named after its database: no splitting."""
+    require(_amqp_available(), f"RabbitMQ is not reachable at {AMQP_URL}")
+    installs = [f"sqlite:///{tmp_path / name / 'controlplane.db'}" for name in ("a", "b")]
+    settings = [ingest_settings(AMQP_URL, url) for url in installs]
+    names = [s.effective_event_queue for s in settings]
+    assert names[0] != names[1] and all(n.startswith("celeryev.controlplane.") for n in names)
+    started = [start_ingester(s, reconcile_after_gaps=False) for s in settings]
+    prefix, tasks = uuid.uuid4().hex[:8], 300
+    try:
+        for ingester, _ in started:
+            wait_for(lambda i=ingester: i.processor and i.processor.connected_since, timeout=20,
+                     what="the AMQP consumer")  # fmt: skip
+        firehose(AMQP_URL, tasks, prefix)
+        ids = firehose_ids(prefix, tasks)
+        for _, engine in started:
+            wait_for(lambda e=engine: _successes(e, ids) == tasks, timeout=60,
+                     what=f"all {tasks} tasks in each install")  # fmt: skip
+    finally:
+        for ingester, engine in started:
+            ingester.stop()
+            engine.dispose()
+        for name in names:
+            _delete_queue(name)

@@ -86,6 +86,17 @@ def test_up_serves_shows_the_demo_worker_and_stops_everything_on_sigint(tmp_path
         assert status == 200 and "controlplane_events_ingested_total" in exposition
         assert re.search(r'celery_worker_up\{hostname="demo@[^"]+"\} 1\n', exposition)
 
+        # What a newcomer needs comes last, framed; the worker's banner went to its log file.
+        printed = "".join(output).rstrip("\n").splitlines()
+        frame = [n for n, line in enumerate(printed) if re.fullmatch(r"\+-+\+", line)]
+        assert len(frame) == 2 and frame[1] == len(printed) - 1, printed[-12:]
+        box = "\n".join(printed[frame[0] : frame[1] + 1])
+        assert f"http://127.0.0.1:{port}/" in box and login.group(1) in box
+        log = tmp_path / "demo-worker.log"
+        assert f"log in {log}" in box and "demo worker (running)" in box
+        assert "demo@" in log.read_text() and "[tasks]" in log.read_text()
+        assert "[tasks]" not in "".join(output) and "--- *****" not in "".join(output)
+
         children = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(child.cmdline()) for child in children)
         assert "redis-server" in names and "celery" in names
