@@ -16,7 +16,13 @@ PAD = 2
 
 
 def sparkline_points(values: Sequence[int | float | None]) -> str:
-    """'x,y x,y ...' for an SVG polyline of `values` (None: a minute without a sample)."""
+    """'x,y x,y ...' for an SVG polyline of `values` (None: a minute without a sample).
+
+    Minutes before the first sample are left out, so in a console's first hour the line
+    spans the box instead of a hairline at its right end.
+    """
+    first = next((n for n, v in enumerate(values) if v is not None), len(values))
+    values = values[first:]
     known = [v for v in values if v is not None]
     if len(values) < 2 or len(known) < 2:  # one point draws nothing
         return ""
@@ -141,7 +147,7 @@ def bar_chart(
 ) -> BarChart:
     """`rows` = [(label, [(bar name, value), ...])]; bars share one linear scale."""
     row_h, bar_h, top_pad = 30, 7, 6
-    height = top_pad + row_h * len(rows) + 22
+    height = top_pad + row_h * max(len(rows), 2) + 22  # room for the empty chart's sentence
     plot_w = width - label_width - 10
     top = _nice_top(max((v for _, bars in rows for _, v in bars), default=0.0))
     laid_out: list[tuple[str, float, list[tuple[str, float, float, str]]]] = []
@@ -152,5 +158,6 @@ def bar_chart(
             length = plot_w * (value / top) if top else 0
             shapes.append((name, y + 4 + offset * (bar_h + 1), length, _format_tick(value, unit)))
         laid_out.append((label, y, shapes))
+    # no axis under "no data": its labels would sit where the sentence is
     ticks = [(label_width + plot_w * f, _format_tick(top * f, unit)) for f in (0, 0.5, 1)]
-    return BarChart(width, height, laid_out, ticks, title, label_width)
+    return BarChart(width, height, laid_out, ticks if rows else [], title, label_width)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from flask import Flask
@@ -46,10 +47,27 @@ def between(start: datetime | None, end: datetime | None) -> str:
     return seconds(max(0.0, (b - a).total_seconds()))
 
 
+def json_items(text: str | None, limit: int = 12) -> list[tuple[str, str]]:
+    """An action's JSON parameters as (key, value) pairs for a small key/value list."""
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return [("", (text or "")[:200])] if text else []
+    if not isinstance(value, dict):
+        return [("", json.dumps(value)[:200])]
+    return [
+        (str(key)[:60], (item if isinstance(item, str) else json.dumps(item))[:200])
+        for key, item in list(value.items())[:limit]
+        if item not in (None, "", [], {})
+    ]
+
+
 def state_class(state: str | None) -> str:
     return STATE_CLASSES.get(state or "", "muted")
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(when=when, ago=ago, seconds=seconds, state_class=state_class)
+    app.jinja_env.filters.update(
+        when=when, ago=ago, seconds=seconds, state_class=state_class, json_items=json_items
+    )
     app.jinja_env.globals.update(between=between)

@@ -15,13 +15,17 @@ th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e6ec;vertic
 code{font:12px ui-monospace,monospace}
 .s{border-radius:3px;padding:0 .4rem;font-size:12px;white-space:nowrap}
 .offloaded{background:#d7f5dd}.inline{background:#eef0f4}.inprocess_background{background:#ffe7c2}
-.heavy{background:#ffd3d3}.summary td{border:0;padding:.1rem .8rem .1rem 0}
+.heavy{background:#ffd3d3}table.summary{width:auto}.summary td{border:0;padding:.1rem .8rem .1rem 0}
 details summary{cursor:pointer;color:#4a5568}
 """
 
 
 def _e(value: object) -> str:
     return escape(str(value), quote=True)
+
+
+def _places(count: int) -> str:
+    return f"{count} place" + ("" if count == 1 else "s")
 
 
 def _evidence(endpoint: Endpoint) -> str:
@@ -37,7 +41,7 @@ def _evidence(endpoint: Endpoint) -> str:
             + "</li>"
         )
     return (
-        f"<details><summary>{len(endpoint.evidence)} evidence</summary><ul>"
+        f"<details><summary>evidence ({_places(len(endpoint.evidence))})</summary><ul>"
         + "".join(items)
         + "</ul></details>"
     )

@@ -45,7 +45,12 @@ RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "
 FILTER_PARAMS = [
     {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
     for name in ("state", "name", "queue", "worker", "since", "until", "text", "cursor")
-] + [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}}]
+] + [
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}},
+    {"name": "sort", "in": "query", "required": False,
+     "description": "newest (default), oldest, slowest or fastest (runtime: finished only)",
+     "schema": {"enum": ["newest", "oldest", "slowest", "fastest"]}},
+]  # fmt: skip
 
 TASK_FILTER = {
     "type": "object",
@@ -122,6 +127,21 @@ FLEET_SCHEMAS: dict[str, Any] = {
             "rate_out_per_min": _NUMBER_OR_NULL,
             "oldest_waiting_age_s": _NUMBER_OR_NULL,
             "no_consumer": {"type": "boolean"},
+            "recommendation": {
+                "description": "recommended workers, as the Queues page and "
+                "controlplane_queue_desired_workers show them",
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "workers": {"type": "integer"},
+                            "reason": {"type": "string"},
+                            "unclamped": {"type": "integer"},
+                        },
+                    },
+                ],
+            },
         },
     },
     "WorkerRow": {
@@ -140,6 +160,13 @@ FLEET_SCHEMAS: dict[str, Any] = {
             "software": _STRING_OR_NULL,
             "pid": _INT_OR_NULL,
             "loadavg": _STRING_OR_NULL,
+            "reserved": _INT_OR_NULL,
+            "scheduled": _INT_OR_NULL,
+            "booted_at": {"type": ["string", "null"], "format": "date-time"},
+            "held": {
+                "type": ["object", "null"],
+                "description": "active/reserved/scheduled: [[task id, name]...], a few each",
+            },
         },
     },
     "Alert": {
@@ -184,6 +211,84 @@ FLEET_SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+
+_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+_PAYLOAD = {
+    "description": 'JSON when the stored repr was a literal ([1, 2], {"k": 1}), else the '
+    "stored text (cut, redacted objects, custom reprs), or null",
+    "type": ["array", "object", "string", "number", "boolean", "null"],
+}
+TASK_SCHEMAS: dict[str, Any] = {
+    "Task": {
+        "type": "object",
+        "required": ["task_id", "state", "first_seen_at"],
+        "properties": {
+            "task_id": {"type": "string"},
+            "name": _STRING_OR_NULL,
+            "state": {"type": "string", "examples": ["PENDING", "STARTED", "SUCCESS", "FAILURE"]},
+            "queue": _STRING_OR_NULL, "routing_key": _STRING_OR_NULL,
+            "exchange": _STRING_OR_NULL, "worker": _STRING_OR_NULL,
+            "args": _PAYLOAD, "kwargs": _PAYLOAD,
+            "args_incomplete": {"type": "boolean",
+                                "description": "args were redacted or cut when stored"},
+            "result": _STRING_OR_NULL, "exception": _STRING_OR_NULL,
+            "traceback": _STRING_OR_NULL, "retries": {"type": "integer"},
+            "eta": _TIME_OR_NULL, "expires": _TIME_OR_NULL,
+            "parent_id": _STRING_OR_NULL, "root_id": _STRING_OR_NULL,
+            "retry_of": _STRING_OR_NULL,
+            "first_seen_at": {"type": "string", "format": "date-time"},
+            "sent_at": _TIME_OR_NULL, "received_at": _TIME_OR_NULL,
+            "started_at": _TIME_OR_NULL, "retried_at": _TIME_OR_NULL,
+            "finished_at": _TIME_OR_NULL,
+            "runtime": _NUMBER_OR_NULL, "queue_wait": _NUMBER_OR_NULL,
+            "lost_reason": _STRING_OR_NULL, "state_changed_at": _TIME_OR_NULL,
+            "updated_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "TaskPage": {
+        "type": "object",
+        "required": ["tasks", "next_cursor"],
+        "properties": {
+            "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+            "next_cursor": {"type": ["string", "null"],
+                            "description": "pass as `cursor` for the next page (same sort)"},
+        },
+    },
+    "TaskDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Task"},
+            {
+                "type": "object",
+                "required": ["children", "retried_as", "progress"],
+                "properties": {
+                    "children": {"type": "array", "items": {"type": "string"}},
+                    "retried_as": {"type": "array", "items": {"type": "string"}},
+                    "progress": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {"type": "object", "properties": {
+                                "current": {"type": "number"}, "total": {"type": "number"},
+                                "percent": {"type": "number"}}},
+                        ]
+                    },
+                },
+            },
+        ]
+    },
+    "BulkDryRun": {
+        "type": "object",
+        "required": ["action", "matched", "cap", "would_act_on", "dry_run"],
+        "properties": {
+            "action": {"enum": ["retry", "revoke"]},
+            "matched": {"type": "integer", "description": "tasks the filter matches"},
+            "cap": {"type": "integer", "description": "BULK_MAX: at most this many are acted on"},
+            "would_act_on": {"type": "integer"},
+            "dry_run": {"const": True},
+            "action_id": {"type": "integer"},
+        },
+    },
+}  # fmt: skip
 
 
 _COUNT = {"type": "integer"}
@@ -284,7 +389,10 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "Task history, newest first, keyset pages",
                 "parameters": FILTER_PARAMS,
-                "responses": {"200": _ok("A page of tasks"), **_errors(400)},
+                "responses": {
+                    "200": _ok("A page of tasks", {"$ref": "#/components/schemas/TaskPage"}),
+                    **_errors(400),
+                },
             },
             "post": {
                 "summary": "Trigger a registered task",
@@ -297,7 +405,10 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "One task with its children, retries and progress",
                 "parameters": [TASK_ID],
-                "responses": {"200": _ok("Task"), **_errors(404)},
+                "responses": {
+                    "200": _ok("Task", {"$ref": "#/components/schemas/TaskDetail"}),
+                    **_errors(404),
+                },
             }
         },
         "/tasks/{task_id}/retry": {
@@ -340,7 +451,8 @@ def document() -> dict[str, Any]:
                     }
                 ),
                 "responses": {
-                    "200": _ok("Dry run: how many would be acted on"),
+                    "200": _ok("Dry run: how many would be acted on",
+                               {"$ref": "#/components/schemas/BulkDryRun"}),
                     "202": action_response,
                     **_errors(400, 403),
                 },
@@ -483,6 +595,7 @@ def document() -> dict[str, Any]:
             },
             "schemas": {
                 **FLEET_SCHEMAS,
+                **TASK_SCHEMAS,
                 **AUDIT_SCHEMAS,
                 "Trigger": {
                     "type": "object",
