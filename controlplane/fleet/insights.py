@@ -39,11 +39,10 @@ class Throughput:
         ]
 
     def per_minute(self, last: int = 5) -> tuple[float, float]:
-        """Mean succeeded and failed per minute over the last `last` full minutes."""
-        window = max(1, min(last, self.minutes - 1))
-        succeeded = self.succeeded[-window - 1 : -1]
-        failed = self.failed[-window - 1 : -1]
-        return sum(succeeded) / window, sum(failed) / window
+        """Mean succeeded and failed per minute over the last `last` minutes, this one
+        included: failures of the last few seconds show at once, as the alerts see them."""
+        window = max(1, min(last, self.minutes))
+        return sum(self.succeeded[-window:]) / window, sum(self.failed[-window:]) / window
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ package when it is missing. Screenshots land in test-output/screenshots/ for a p
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import threading
@@ -16,8 +17,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from controlplane import db
 from controlplane.broker.embedded import free_port
-from controlplane.services import Services
+from controlplane.config import Settings
+from controlplane.services import Services, build_services
 from tests.conftest import OUTPUT_DIR, PASSWORD, add_user, require
 
 CHROMIUM_ARGS = [
@@ -55,6 +58,23 @@ def browser() -> Iterator[Any]:
         )
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def live_services(settings: Settings) -> Iterator[Services]:
+    """A console that samples every second and ingests events, as `controlplane up` runs it
+    (a module uses it by defining `services` as this)."""
+    from controlplane.processes.ingest import start_ingester
+    from controlplane.processes.scheduler import FleetScheduler
+
+    built = build_services(dataclasses.replace(settings, sample_interval=1.0))
+    db.upgrade(built.engine)
+    ingester = start_ingester(built)
+    scheduler = FleetScheduler(built).start()
+    yield built
+    scheduler.stop()
+    ingester.stop()
+    built.close()
 
 
 @pytest.fixture

@@ -4,21 +4,16 @@ action log says who did what. Screenshots of each main page go to test-output/sc
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from controlplane import db
-from controlplane.config import Settings
 from controlplane.models import Task
-from controlplane.processes.ingest import start_ingester
-from controlplane.processes.scheduler import FleetScheduler
-from controlplane.services import Services, build_services
+from controlplane.services import Services
 from controlplane.web import create_app
 from tests.browser.conftest import screenshot
 from tests.conftest import WorkerProcess, wait_for
@@ -28,16 +23,9 @@ XSS = '<script>alert(1)</script><img src=x onerror=alert(2)><b hx-get="/logout" 
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
+def services(live_services: Services) -> Services:
     """This module's console samples often and ingests events, as `controlplane up` does."""
-    built = build_services(dataclasses.replace(settings, sample_interval=1.0))
-    db.upgrade(built.engine)
-    ingester = start_ingester(built)
-    scheduler = FleetScheduler(built).start()
-    yield built
-    scheduler.stop()
-    ingester.stop()
-    built.close()
+    return live_services
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -32,15 +31,16 @@ def utc_filter(moment: datetime | None) -> str:
 
 @bp.app_template_filter("load")
 def load_filter(loadavg: str | None) -> str:
-    """A worker's load average (a JSON list from its heartbeats) as "0.42 0.30 0.12"."""
-    try:
-        values = json.loads(loadavg or "")
-    except ValueError:
-        return "—"
-    if not isinstance(values, list) or not values:
-        return "—"
-    numbers = [v for v in values[:3] if isinstance(v, int | float) and not isinstance(v, bool)]
-    return " ".join(f"{v:.2f}" for v in numbers) or "—"
+    """A worker's load average as "0.42 0.30 0.12" (the ingester stores it so; a JSON list
+    from an older row reads the same)."""
+    text = (loadavg or "").strip().strip("[]()")
+    numbers = []
+    for part in text.replace(",", " ").split()[:3]:
+        try:
+            numbers.append(float(part))
+        except ValueError:
+            return "—"
+    return " ".join(f"{n:.2f}" for n in numbers) or "—"
 
 
 @bp.app_template_filter("sparkline")
