@@ -33,13 +33,18 @@ def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def make_run_command(*variables: str) -> str:
+    """The command `make run` would run (make -n: nothing runs)."""
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "run", *variables], cwd=ROOT,
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    [command] = [line for line in dry.stdout.splitlines() if "controlplane up" in line]
+    return command
+
+
 def test_make_run_passes_the_port_and_host_on() -> None:
-    dry = subprocess.run(["make", "-n", "run", "PORT=8081"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=30)  # fmt: skip
-    assert dry.stdout.strip().splitlines()[-1].endswith("controlplane up --port 8081")
-    both = subprocess.run(["make", "-n", "run", "PORT=9000", "HOST=0.0.0.0"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=30)  # fmt: skip
-    assert both.stdout.strip().splitlines()[-1].endswith("up --host 0.0.0.0 --port 9000")
+    assert make_run_command("PORT=8081").endswith("bin/controlplane up --port 8081")
+    assert make_run_command("PORT=9000", "HOST=0.0.0.0").endswith("up --host 0.0.0.0 --port 9000")
+    assert make_run_command().endswith("bin/controlplane up")
 
 
 class Up:
