@@ -95,9 +95,10 @@ class ProcessState:
     )
     # fleet.queue_rates: arrival and completion rates per queue.
     rates: TimedCache[QueueRates] = field(default_factory=lambda: TimedCache(5.0))
-    # fleet.alerts: (succeeded, failed) per queue within the failure-ratio window.
+    # fleet.alerts: (succeeded, failed) per queue within the failure-ratio window (5 min by
+    # default: a value 30 s old is fresh enough, and a 15 s scrape reuses every other one).
     outcomes: TimedCache[dict[str, tuple[int, int]]] = field(
-        default_factory=lambda: TimedCache(10.0)
+        default_factory=lambda: TimedCache(30.0)
     )
     # autoscale.recommender: its scale-down window spans scrapes and page views.
     recommender: Recommender | None = None

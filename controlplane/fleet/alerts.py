@@ -14,6 +14,7 @@ evaluating the conditions never asks the broker or the workers.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -384,11 +385,15 @@ def counts(firing: Iterable[Firing]) -> dict[str, int]:
 # ---- what the checks read, besides the fleet view ------------------------------------------
 
 
-def backlog_history(session: Session, samples: int) -> dict[str, tuple[int, ...]]:
-    """Each queue's backlog in the last `samples` samples, oldest first.
-
-    A queue missing from one of them (not sampled then) gets only the samples after that.
+def backlog_history(
+    session: Session, samples: int, queues: Iterable[str] | None = None
+) -> dict[str, tuple[int, ...]]:
+    """Each queue's backlog in the last `samples` samples, oldest first (only `queues`, when
+    given). A queue missing from one of them (not sampled then) gets the samples after that.
     """
+    names = None if queues is None else sorted(set(queues))
+    if names == []:
+        return {}
     stamps = list(
         session.scalars(
             select(QueueSample.sampled_at)
@@ -404,6 +409,8 @@ def backlog_history(session: Session, samples: int) -> dict[str, tuple[int, ...]
         .where(QueueSample.sampled_at >= stamps[-1])
         .order_by(QueueSample.sampled_at)
     )
+    if names is not None:
+        query = query.where(QueueSample.queue.in_(names))
     order = {stamp: n for n, stamp in enumerate(reversed(stamps))}
     series: dict[str, list[int]] = {}
     last_seen: dict[str, int] = {}
@@ -446,10 +453,11 @@ def read_facts(
     """The facts behind the conditions, read in the caller's transaction.
 
     The failure counts scan the tasks that finished within the window, so each process
-    reuses them for a few seconds (`services.state.outcomes`).
+    reuses them for a tenth of the window, at most 30 s (`services.state.outcomes`).
     """
     settings = services.settings
     window = settings.alert_failure_window_seconds
+    reuse = min(30.0, window / 10)
     age = age_seconds(sample.sampled_at, now)
     return Facts(
         now=now,
@@ -460,8 +468,15 @@ def read_facts(
         workers=workers,
         stuck=stuck_tasks(session, now, settings.stuck_task_seconds),
         gaps=recent_gaps(session, now, settings.gap_alert_hours),
-        backlog_history=backlog_history(session, settings.alert_backlog_samples),
-        outcomes=services.state.outcomes.get(lambda: outcomes(session, now, window)),
+        # only a queue holding at least the minimum now can have grown to it
+        backlog_history=backlog_history(
+            session,
+            settings.alert_backlog_samples,
+            [q.name for q in queues if q.backlog >= settings.alert_backlog_min],
+        ),
+        outcomes=services.state.outcomes.get(
+            lambda: outcomes(session, now, window), key=int(time.monotonic() // reuse)
+        ),
     )
 
 
