@@ -334,10 +334,14 @@ def task_detail(services: Services, task_id: str, limit: int = 50) -> TaskDetail
             return None
         task = TaskRecord.of(row)
         revocation = session.get(Revocation, task_id)
+        # Celery's autoretry sends the same id again with itself as parent: not a relative.
+        parent_id = task.parent_id if task.parent_id != task_id else None
         return TaskDetail(
             task=task,
-            parent=_one(session, task.parent_id),
-            children=_linked(session, Task.parent_id, task_id, limit),
+            parent=_one(session, parent_id),
+            children=[
+                c for c in _linked(session, Task.parent_id, task_id, limit) if c.task_id != task_id
+            ],  # fmt: skip
             retry_of=_one(session, task.retry_of),
             retried_as=_linked(session, Task.retry_of, task_id, limit),
             revocation=None

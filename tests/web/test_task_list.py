@@ -186,3 +186,21 @@ def test_without_a_result_backend_the_task_page_says_why(
     fine = create_app(services, {"TESTING": True}).test_client()
     log_in(fine, f"v-{unique}")
     assert "No result backend" not in fine.get(f"/tasks/{ids['running']}").get_data(as_text=True)
+
+
+def test_an_autoretried_task_is_not_its_own_parent_or_child(
+    services: Services, client_as: Callable[[str], FlaskClient], unique: str
+) -> None:
+    now = utcnow()
+    task_id = f"flaky-{unique}"
+    with services.transaction() as session:
+        session.add(Task(task_id=task_id, name="worker_tasks.tasks.flaky", state="SUCCESS",
+                         parent_id=task_id, root_id=task_id, retries=2, first_seen_at=now,
+                         updated_at=now))  # fmt: skip
+        session.add(Task(task_id=f"child-{unique}", name="t.child", state="SUCCESS",
+                         parent_id=task_id, first_seen_at=now, updated_at=now))  # fmt: skip
+    detail = task_history.task_detail(services, task_id)
+    assert detail is not None and detail.parent is None
+    assert [c.task_id for c in detail.children] == [f"child-{unique}"]
+    page = client_as("viewer").get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "<dt>Parent</dt>" not in page and page.count("<dt>Child</dt>") == 1
