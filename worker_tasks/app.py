@@ -40,3 +40,9 @@ def make_app() -> Celery:
 
 
 app = make_app()
+
+# The console's worker hook: a restarting worker leaves paused queues out before consuming.
+if os.environ.get("CONTROLPLANE_WORKER_HOOK") == "1":
+    from controlplane.worker_hook import install
+
+    install(app)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -48,6 +48,8 @@ class WorkerHealth:
     software: str | None
     pid: int | None
     loadavg: str | None
+    # {task name: {rate_limit, time_limit, soft_time_limit}} the worker reported running with
+    limits: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def alive(self) -> bool:
@@ -146,6 +148,7 @@ def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHea
         software=row.software,
         pid=row.pid,
         loadavg=row.loadavg,
+        limits=json_limits(getattr(row, "limits", None)),
     )
 
 
@@ -277,6 +280,23 @@ def json_names(text: str | None) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
     return tuple(str(item)[:255] for item in value[:MAX_LISTED] if isinstance(item, str))
+
+
+def json_limits(text: str | None) -> dict[str, dict[str, str]]:
+    """A worker row's reported task limits; anything malformed reads as none."""
+    if not text:
+        return {}
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(name)[:255]: {str(k)[:32]: str(v)[:32] for k, v in entry.items() if v is not None}
+        for name, entry in list(value.items())[:MAX_LISTED]
+        if isinstance(entry, dict)
+    }
 
 
 def format_age(seconds: float | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,10 +23,15 @@ from sqlalchemy.orm import Session
 
 from controlplane.fleet.health import MAX_LISTED
 from controlplane.models import Worker
+from controlplane.worker_hook import HOOK_ATTRIBUTE
 
 log = logging.getLogger(__name__)
 
 Route = tuple[str, str]  # (exchange, routing key)
+# registered() lists a task as "name [rate_limit=10/m time_limit=60]" when asked for these.
+LIMIT_ATTRIBUTES = ("rate_limit", "time_limit", "soft_time_limit")
+ASKED_ATTRIBUTES = (*LIMIT_ATTRIBUTES, HOOK_ATTRIBUTE)
+_ATTRIBUTE = re.compile(r"(\w+)=([^\s\]]*)")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class WorkerReport:
     queues: tuple[str, ...] = ()
     routes: dict[Route, str] = field(default_factory=dict)  # (exchange, rk) -> queue
     registered: tuple[str, ...] = ()
+    limits: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> limits it has
     answered: bool = True  # False: no reply to any of the calls
 
 
@@ -56,7 +63,7 @@ def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> lis
     inspect = celery.control.inspect(destination=hostnames, timeout=timeout, limit=len(hostnames))
     stats = inspect.stats() or {}
     active_queues = inspect.active_queues() or {}
-    registered = inspect.registered() or {}
+    registered = inspect.registered(*ASKED_ATTRIBUTES) or {}
     active = inspect.active() or {}
     return [
         _report(
@@ -87,6 +94,32 @@ def scheduled_by_queue(
     return dict(counts)
 
 
+def parse_registered(entries: Any) -> tuple[tuple[str, ...], dict[str, dict[str, str]]]:
+    """registered()'s strings -> (task names, {name: {attribute: value}} for those with any)."""
+    names: set[str] = set()
+    limits: dict[str, dict[str, str]] = {}
+    for entry in entries[:MAX_LISTED] if isinstance(entries, list) else []:
+        if not isinstance(entry, str):
+            continue
+        name, _, rest = entry.partition(" ")
+        name = name[:255]
+        names.add(name)
+        found = {
+            key: value[:32] for key, value in _ATTRIBUTE.findall(rest) if key in LIMIT_ATTRIBUTES
+        }
+        if found:
+            limits[name] = found
+    return tuple(sorted(names)), limits
+
+
+def has_hook(entries: Any) -> bool:
+    """Whether registered()'s answer says the worker runs controlplane.worker_hook."""
+    marker = f"{HOOK_ATTRIBUTE}="
+    return isinstance(entries, list) and any(
+        isinstance(entry, str) and marker in entry for entry in entries[:MAX_LISTED]
+    )
+
+
 def record_reports(session: Session, reports: Iterable[WorkerReport], now: datetime) -> None:
     """Upsert what inspection learned into `workers`, leaving the ingester's columns alone.
 
@@ -102,6 +135,7 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             "updated_at": now,
             "queues": json.dumps(list(report.queues)),
             "registered": json.dumps(list(report.registered)),
+            "limits": json.dumps(report.limits) if report.limits else None,
         }
         if report.concurrency is not None:
             values["concurrency"] = report.concurrency
@@ -153,8 +187,7 @@ def _report(
         exchange_name = exchange.get("name") if isinstance(exchange, dict) else None
         if isinstance(exchange_name, str) and isinstance(queue.get("routing_key"), str):
             routes[(exchange_name, queue["routing_key"])] = name
-    names = registered if isinstance(registered, list) else []
-    tasks = tuple(sorted({str(n)[:255] for n in names[:MAX_LISTED] if isinstance(n, str)}))
+    tasks, limits = parse_registered(registered)
     return WorkerReport(
         hostname=host,
         concurrency=concurrency,
@@ -164,6 +197,7 @@ def _report(
         queues=tuple(queues[:MAX_LISTED]),
         routes=routes,
         registered=tasks,
+        limits=limits,
     )
 
 

@@ -26,6 +26,7 @@ from controlplane.fleet.inspection import (
     routes_of,
     scheduled_by_queue,
 )
+from controlplane.fleet.pauses import paused_names
 from controlplane.fleet.queue_rates import oldest_waiting, task_queues_since
 from controlplane.fleet.sample import FleetSample, LatestSample, record_broker_down, write_sample
 from controlplane.services import Services
@@ -90,6 +91,8 @@ class Sampler:
         with self.services.transaction() as session:
             workers = load_workers(session, now, settings.inspect_interval)
             alive_queues = [q for w in workers if w.alive for q in w.queues]
+            # A paused queue has no consumer left, and its backlog must stay in sight.
+            alive_queues += paused_names(session)
             queues = self.discovery.queues(session, now, alive_queues)
         try:
             depths = self.services.broker.depths(queues)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from controlplane.broker import QueueState
+from controlplane.broker import Pause, QueueState
 from controlplane.clock import age_seconds, as_utc, utcnow
 from controlplane.fleet.health import (
     Alert,
@@ -28,6 +28,7 @@ from controlplane.fleet.health import (
     recent_gaps,
     stuck_tasks,
 )
+from controlplane.fleet.pauses import paused_queues
 from controlplane.fleet.queue_rates import QueueRates, recent_rates
 from controlplane.fleet.sample import BrokerState, FleetSample, read_latest
 from controlplane.models import QueueSample
@@ -75,7 +76,7 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         workers = load_workers(session, now, settings.inspect_interval)
         stuck = stuck_tasks(session, now, settings.stuck_task_seconds)
         gaps = recent_gaps(session, now, settings.gap_alert_hours)
-        queues = queue_states(services, sample, workers, rates)
+        queues = queue_states(services, sample, workers, rates, paused_queues(session))
         series = _sparklines(services, session, queues, now) if sparklines and queues else {}
     age = age_seconds(sample.sampled_at, now)
     return FleetView(
@@ -94,9 +95,14 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
 
 
 def queue_states(
-    services: Services, sample: FleetSample, workers: list[WorkerHealth], rates: QueueRates
+    services: Services,
+    sample: FleetSample,
+    workers: list[WorkerHealth],
+    rates: QueueRates,
+    pauses: dict[str, Pause] | None = None,
 ) -> list[QueueState]:
-    """Every sampled queue with who consumes it now and its rates, sorted by name."""
+    """Every sampled queue with who consumes it now, its rates and its pause, sorted by name."""
+    pauses = pauses or {}
     # Redis has no consumers of its own: count the alive workers now, so a worker that just
     # went offline stops counting at once. RabbitMQ knows its consumers: trust the sample.
     by_workers = consumers_by_queue(workers)
@@ -116,6 +122,7 @@ def queue_states(
                 processes=entry.concurrency if entry else 0,
                 arrival_rate=rates.arrival.get(name, 0.0),
                 completion_rate=rates.completion.get(name, 0.0),
+                pause=pauses.get(name),
             )
         )
     return states

@@ -17,7 +17,7 @@ import click
 from controlplane import db, users
 from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
 from controlplane.config import Settings
-from controlplane.processes.ingest import start_ingester
+from controlplane.processes.ingest import start_ingester, start_worker_mailbox
 from controlplane.processes.scheduler import FleetScheduler
 from controlplane.services import Services, build_services
 
@@ -28,6 +28,7 @@ def start_demo_worker(settings: Settings, queues: tuple[str, ...]) -> subprocess
     """A real Celery worker running worker_tasks, dying with us if we are killed."""
     env = dict(os.environ)
     env["CONTROLPLANE_BROKER_URL"] = settings.broker_url or ""
+    env["CONTROLPLANE_WORKER_HOOK"] = "1"  # restarts leave paused queues paused
     if settings.effective_result_backend:
         env["CONTROLPLANE_RESULT_BACKEND"] = settings.effective_result_backend
     args = [
@@ -78,6 +79,7 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
         login = ensure_admin(services)
         ingester = start_ingester(services)
         stack.callback(ingester.stop)  # runs before the broker and database go away
+        stack.callback(start_worker_mailbox(services).stop)
         fleet_scheduler = FleetScheduler(services).start()
         stack.callback(fleet_scheduler.stop)
 

@@ -49,6 +49,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web import metrics as metrics_view
     from controlplane.web.api import audit as api_audit
     from controlplane.web.api import fleet as api
+    from controlplane.web.api import fleet_controls as api_fleet_controls
     from controlplane.web.api import openapi
     from controlplane.web.api import tasks as api_tasks
     from controlplane.web.pages import (
@@ -57,6 +58,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         dashboard,
         fleet,
         fleet_actions,
+        fleet_controls,
         insights,
         scaling,
         tasks,
@@ -76,14 +78,17 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(actions.bp)
     app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
+    app.register_blueprint(fleet_controls.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)
     app.register_blueprint(api_audit.bp)
+    app.register_blueprint(api_fleet_controls.bp)
     app.register_blueprint(openapi.bp)
     metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
     csrf.exempt(api.bp)
     csrf.exempt(api_tasks.bp)
     csrf.exempt(api_audit.bp)
+    csrf.exempt(api_fleet_controls.bp)
     return app

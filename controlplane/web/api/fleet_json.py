@@ -35,6 +35,14 @@ def queues(view: FleetView) -> list[dict[str, Any]]:
             "rate_out_per_min": _per_minute(q.completion_rate),
             "oldest_waiting_age_s": _round(q.waiting_seconds(view.now)),
             "no_consumer": q.no_consumer,
+            "paused": None
+            if q.pause is None
+            else {
+                "by": q.pause.by,
+                "since": _iso(q.pause.since),
+                "backlog_held": q.backlog,
+                "held_by_workers": dict(q.pause.held_by_workers),
+            },
         }
         for q in view.queues
     ]
@@ -56,6 +64,7 @@ def workers(view: FleetView) -> list[dict[str, Any]]:
             "software": w.software,
             "pid": w.pid,
             "loadavg": w.loadavg,
+            "limits": w.limits,
         }
         for w in view.workers
     ]

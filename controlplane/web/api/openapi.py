@@ -96,6 +96,16 @@ FLEET_SCHEMAS: dict[str, Any] = {
             "rate_out_per_min": _NUMBER_OR_NULL,
             "oldest_waiting_age_s": _NUMBER_OR_NULL,
             "no_consumer": {"type": "boolean"},
+            "paused": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Pause"}]},
+        },
+    },
+    "Pause": {
+        "type": "object",
+        "properties": {
+            "by": {"type": "string"},
+            "since": {"type": "string", "format": "date-time"},
+            "backlog_held": {"type": "integer"},
+            "held_by_workers": {"type": "object", "additionalProperties": {"type": "integer"}},
         },
     },
     "WorkerRow": {
@@ -114,6 +124,11 @@ FLEET_SCHEMAS: dict[str, Any] = {
             "software": _STRING_OR_NULL,
             "pid": _INT_OR_NULL,
             "loadavg": _STRING_OR_NULL,
+            "limits": {
+                "type": "object",
+                "description": "task name -> the rate_limit, "
+                "time_limit, soft_time_limit the worker reports running with",
+            },
         },
     },
     "Alert": {
@@ -190,6 +205,50 @@ AUDIT_SCHEMAS: dict[str, Any] = {
             },
         ]
     },
+}  # fmt: skip
+
+
+TASK_NAME = {"name": "task_name", "in": "path", "required": True, "schema": {"type": "string"}}
+_SECONDS_OR_NULL = {"type": ["number", "null"], "exclusiveMinimum": 0}
+FLEET_CONTROL_PATHS: dict[str, Any] = {
+    "/queues/{queue}/pause": {"post": {
+        "summary": "Pause a queue on every worker, kept across worker restarts (admin)",
+        "parameters": [QUEUE, IDEMPOTENCY],
+        "responses": {"200": _ok("Paused: cancelled_on, not_answered, held_by_workers"),
+                      **_errors(400, 403, 409, 503)},
+    }},
+    "/queues/{queue}/resume": {"post": {
+        "summary": "Resume a paused queue on the workers that consumed it (admin)",
+        "parameters": [QUEUE, IDEMPOTENCY],
+        "responses": {"200": _ok("Resumed: resumed_on, not_answered"),
+                      **_errors(400, 403, 409, 503)},
+    }},
+    "/task-limits": {"get": {
+        "summary": "Runtime rate and time limits in force, with the code's values",
+        "responses": {"200": _ok("Limits")},
+    }},
+    "/task-limits/{task_name}/rate": {"post": {
+        "summary": "Set a task's rate limit on every worker, kept across restarts (operator)",
+        "parameters": [TASK_NAME, IDEMPOTENCY],
+        "requestBody": _body({"type": "object", "properties": {
+            "rate_limit": {"type": ["string", "null"], "example": "10/m"}}}),
+        "responses": {"200": _ok("Applied: applied_on, refused_by, not_answered"),
+                      **_errors(400, 403, 404, 503)},
+    }},
+    "/task-limits/{task_name}/time": {"post": {
+        "summary": "Set a task's soft and hard time limits, kept across restarts (admin)",
+        "parameters": [TASK_NAME, IDEMPOTENCY],
+        "requestBody": _body({"type": "object", "properties": {
+            "soft": _SECONDS_OR_NULL, "hard": _SECONDS_OR_NULL}}),
+        "responses": {"200": _ok("Applied"), **_errors(400, 403, 404, 503)},
+    }},
+    "/task-limits/{task_name}/{which}/reset": {"post": {
+        "summary": "Send the code's value back and stop re-applying ours (rate: operator, "
+                   "time: admin)",
+        "parameters": [TASK_NAME, {"name": "which", "in": "path", "required": True,
+                                   "schema": {"enum": ["rate", "time"]}}, IDEMPOTENCY],
+        "responses": {"200": _ok("Reset"), **_errors(400, 403, 404, 503)},
+    }},
 }  # fmt: skip
 
 
@@ -378,6 +437,7 @@ def document() -> dict[str, Any]:
                 "responses": {"202": _ok("Requested"), **_errors(400, 403)},
             }
         },
+        **FLEET_CONTROL_PATHS,
     }  # fmt: skip
     return {
         "openapi": "3.1.0",

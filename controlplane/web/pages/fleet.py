@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 
 from controlplane.autoscale.recommender import recommendations
 from controlplane.clock import as_utc
+from controlplane.control.task_limits import limits
 from controlplane.fleet.health import format_age
 from controlplane.fleet.view import fleet_view
 from controlplane.web import htmx
@@ -59,5 +60,8 @@ def queues() -> Response:
 @bp.get("/workers")
 @role_required("viewer")
 def workers() -> Response:
-    view = fleet_view(current_app.extensions["controlplane"])
-    return _page_or_partial("workers.html", "_workers.html", fleet=view)
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services)
+    return _page_or_partial(
+        "workers.html", "_workers.html", fleet=view, runtime_limits=limits(services)
+    )

@@ -63,6 +63,12 @@
     if (!ok) { event.preventDefault(); event.target.reportValidity(); }
   }, true);
 
+  // Plain forms that change the fleet ask first: <form data-confirm="...">.
+  document.addEventListener('submit', function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute('data-confirm');
+    if (message && !window.confirm(message)) event.preventDefault();
+  }, true);
+
   // Trigger form: picking a task preselects the queue it is routed to.
   document.addEventListener('change', function (event) {
     if (event.target.id !== 'trigger-name') return;
