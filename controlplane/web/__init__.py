@@ -52,6 +52,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web.api import fleet_controls as api_fleet_controls
     from controlplane.web.api import openapi
     from controlplane.web.api import tasks as api_tasks
+    from controlplane.web.api import workflows as api_workflows
     from controlplane.web.pages import (
         actions,
         audit,
@@ -84,6 +85,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(api_tasks.bp)
     app.register_blueprint(api_audit.bp)
     app.register_blueprint(api_fleet_controls.bp)
+    app.register_blueprint(api_workflows.bp)
     app.register_blueprint(openapi.bp)
     metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.

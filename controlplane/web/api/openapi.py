@@ -45,13 +45,20 @@ RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "
 FILTER_PARAMS = [
     {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
     for name in ("state", "name", "queue", "worker", "since", "until", "text", "cursor")
-] + [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}}]
+] + [
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}},
+    {"name": "roots", "in": "query", "required": False, "schema": {"enum": ["1", "true"]},
+     "description": "Only tasks that start a workflow"},
+]  # fmt: skip
 
 TASK_FILTER = {
     "type": "object",
     "properties": {
-        key: {"type": "string"}
-        for key in ("state", "name", "queue", "worker", "since", "until", "text")
+        **{
+            key: {"type": "string"}
+            for key in ("state", "name", "queue", "worker", "since", "until", "text")
+        },
+        "roots": {"type": "boolean"},
     },
     "additionalProperties": False,
 }
@@ -222,6 +229,11 @@ FLEET_CONTROL_PATHS: dict[str, Any] = {
         "parameters": [QUEUE, IDEMPOTENCY],
         "responses": {"200": _ok("Resumed: resumed_on, not_answered"),
                       **_errors(400, 403, 409, 503)},
+    }},
+    "/tasks/{task_id}/workflow": {"get": {
+        "summary": "The task's whole canvas: nodes, edges, groups, and what cannot be known",
+        "parameters": [TASK_ID],
+        "responses": {"200": _ok("Workflow"), **_errors(404)},
     }},
     "/task-limits": {"get": {
         "summary": "Runtime rate and time limits in force, with the code's values",
