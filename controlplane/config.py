@@ -97,6 +97,9 @@ class Settings:
     autoscale_startup_seconds: float = 30.0  # from asking for a worker to its first task
     autoscale_scale_down_window_seconds: float = 90.0  # plus the HPA's own 60 s (deploy/k8s)
     autoscale_queues: tuple[QueueScaling, ...] = ()  # per-queue overrides
+    # A queue whose tasks take this long on average is "long": a worker prefetching more
+    # messages than it has processes for it is flagged (autoscale/prefetch.py).
+    autoscale_long_task_seconds: float = 60.0
     # Migration audit (audits/): the projects admins and the nightly job may audit.
     audit_projects: tuple[AuditProject, ...] = ()
     audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
@@ -447,6 +450,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "autoscale_startup_seconds": _as_non_negative_float,
     "autoscale_scale_down_window_seconds": _as_non_negative_float,
     "autoscale_queues": _as_queue_scaling,
+    "autoscale_long_task_seconds": _as_positive_float,
     "audit_projects": _as_audit_projects,
     "audit_schedule": _as_time_of_day,
     "audit_cache_dir": _optional(_as_str),

@@ -142,6 +142,9 @@ class Worker(Base):
     # JSON {task name: {rate_limit, time_limit, soft_time_limit}}: what the worker reports it
     # runs with now (registered() with those attributes), only for names that have any.
     limits: Mapped[str | None] = mapped_column(Text)
+    # Messages the worker may hold unacknowledged (stats()["prefetch_count"]): beyond its
+    # concurrency, tasks wait behind running ones while list-length autoscalers see nothing.
+    prefetch_count: Mapped[int | None] = mapped_column(Integer)
     # Last time the worker answered the scheduler's ping/inspect (liveness without events).
     inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,12 +15,20 @@ so they are built in. It also adds the control command `controlplane_refresh_lim
 rebuilds the request classes after a runtime change. If no console answers within `timeout`,
 the worker starts as configured and says so in its log.
 
+For Jobs (deploy/k8s/keda-scaledjob.yaml) it also ends the worker: CONTROLPLANE_EXIT_AFTER_TASKS
+(after that many tasks finished, per pool process) and CONTROLPLANE_EXIT_WHEN_IDLE (seconds
+without receiving a task) each send the worker a warm shutdown, so a Job completes.
+
 This module imports only Celery: it runs inside the fleet's workers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+import time
 from typing import Any
 
 from celery import Celery, signals
@@ -80,9 +88,62 @@ def _register_refresh_command() -> None:
         return {"ok": "limits refreshed"}
 
 
+def _env_number(name: str) -> float:
+    try:
+        return max(0.0, float(os.environ.get(name) or 0))
+    except ValueError:
+        log.warning("controlplane: %s is not a number; ignored", name)
+        return 0.0
+
+
+def _exit_when_done(exit_after: float, exit_when_idle: float) -> None:
+    """Warm-shut the worker after `exit_after` tasks or `exit_when_idle` s without one."""
+    main_pid = os.getpid()  # the app module is imported before the pool forks
+    received = {"count": 0}
+
+    def stop(why: str) -> None:
+        log.warning("controlplane: %s: shutting the worker down", why)
+        os.kill(main_pid, signal.SIGTERM)  # warm: the running task finishes first
+
+    if exit_after:
+        done = {"count": 0}
+
+        def after_task(**_: Any) -> None:  # in the process that ran the task
+            done["count"] += 1
+            if done["count"] >= exit_after:
+                stop(f"{done['count']} task(s) done (CONTROLPLANE_EXIT_AFTER_TASKS)")
+
+        signals.task_postrun.connect(after_task, weak=False)
+
+    if exit_when_idle:
+
+        def on_received(**_: Any) -> None:  # in the main process
+            received["count"] += 1
+
+        def watch(**_: Any) -> None:
+            started = time.monotonic()
+
+            def idle() -> None:
+                while received["count"] == 0:
+                    if time.monotonic() - started >= exit_when_idle:
+                        stop(f"no task within {exit_when_idle:g} s (CONTROLPLANE_EXIT_WHEN_IDLE)")
+                        return
+                    time.sleep(0.5)
+
+            threading.Thread(target=idle, name="controlplane-idle-exit", daemon=True).start()
+
+        signals.task_received.connect(on_received, weak=False)
+        signals.worker_ready.connect(watch, weak=False)
+
+
 def install(app: Celery, timeout: float = 1.0) -> None:
-    """Make `app`'s workers ask the console before consuming; add the refresh command."""
+    """Make `app`'s workers ask the console before consuming; add the refresh command; end
+    the worker after its tasks or when idle if the environment asks (Jobs)."""
     _register_refresh_command()
+    exit_after = _env_number("CONTROLPLANE_EXIT_AFTER_TASKS")
+    exit_when_idle = _env_number("CONTROLPLANE_EXIT_WHEN_IDLE")
+    if exit_after or exit_when_idle:
+        _exit_when_done(exit_after, exit_when_idle)
     setattr(app.Task, HOOK_ATTRIBUTE, "1")  # every task of the app inherits it
 
     def before_consuming(sender: Any = None, instance: Any = None, **_: Any) -> None:

@@ -50,6 +50,7 @@ class WorkerHealth:
     loadavg: str | None
     # {task name: {rate_limit, time_limit, soft_time_limit}} the worker reported running with
     limits: dict[str, dict[str, str]] = field(default_factory=dict)
+    prefetch_count: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -149,6 +150,7 @@ def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHea
         pid=row.pid,
         loadavg=row.loadavg,
         limits=json_limits(getattr(row, "limits", None)),
+        prefetch_count=getattr(row, "prefetch_count", None),
     )
 
 

@@ -47,12 +47,19 @@ class WorkerReport:
     routes: dict[Route, str] = field(default_factory=dict)  # (exchange, rk) -> queue
     registered: tuple[str, ...] = ()
     limits: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> limits it has
+    prefetch_count: int | None = None  # messages it may hold unacknowledged
     answered: bool = True  # False: no reply to any of the calls
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
-    """Hostnames that answered a broadcast ping within `timeout` (waits it out: anyone new?)."""
-    replies = celery.control.ping(timeout=timeout) or []
+    """Hostnames that answered a broadcast ping within `timeout` (waits it out: anyone new?).
+
+    On a connection of its own: a broadcast that waits out its timeout leaves a blocking read
+    pending on a pooled Redis connection, and the next inspection sent over it would get its
+    replies only after that read returns, past its own timeout (stats() came back empty).
+    """
+    with celery.connection_for_write() as connection:
+        replies = celery.control.ping(timeout=timeout, connection=connection) or []
     return sorted({host for reply in replies for host in reply})
 
 
@@ -141,6 +148,8 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             values["concurrency"] = report.concurrency
         if report.pid is not None:
             values["pid"] = report.pid
+        if report.prefetch_count is not None:
+            values["prefetch_count"] = report.prefetch_count
         statement = insert(Worker).values(
             **values, active=report.active or 0, processed=report.processed or 0
         )
@@ -166,8 +175,10 @@ def _report(
 ) -> WorkerReport:
     if stats is None and active_queues is None and registered is None and active is None:
         return WorkerReport(hostname=host, answered=False)
-    concurrency = processed = pid = None
+    concurrency = processed = pid = prefetch = None
     if isinstance(stats, dict):
+        if isinstance(stats.get("prefetch_count"), int):
+            prefetch = stats["prefetch_count"]
         pool = stats.get("pool")
         if isinstance(pool, dict) and isinstance(pool.get("max-concurrency"), int):
             concurrency = pool["max-concurrency"]
@@ -198,6 +209,7 @@ def _report(
         routes=routes,
         registered=tasks,
         limits=limits,
+        prefetch_count=prefetch,
     )
 
 

@@ -8,16 +8,13 @@ runs it when a slot frees.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controlplane.broker import Pause
 from controlplane.clock import as_utc
-from controlplane.models import QueuePause, Task
-
-MAX_HOLDERS = 50  # workers listed per paused queue
+from controlplane.fleet.held import held_by_workers
+from controlplane.models import QueuePause
 
 
 def paused_queues(session: Session) -> dict[str, Pause]:
@@ -31,22 +28,6 @@ def paused_queues(session: Session) -> dict[str, Pause]:
         queue: Pause(by, since, tuple(held.get(queue, ())))
         for queue, (by, since) in pauses.items()
         if since is not None
-    }
-
-
-def held_by_workers(session: Session, queues: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
-    """Per queue, (worker, tasks received and not started) from task history, most first."""
-    names = list(queues)
-    query = (
-        select(Task.queue, Task.worker, func.count())
-        .where(Task.queue.in_(names), Task.state == "RECEIVED", Task.worker.is_not(None))
-        .group_by(Task.queue, Task.worker)
-    )
-    found: dict[str, list[tuple[str, int]]] = {}
-    for queue, worker, count in session.execute(query):
-        found.setdefault(str(queue), []).append((str(worker), int(count)))
-    return {
-        q: sorted(v, key=lambda item: (-item[1], item[0]))[:MAX_HOLDERS] for q, v in found.items()
     }
 
 

@@ -28,6 +28,7 @@ from controlplane.fleet.health import (
     recent_gaps,
     stuck_tasks,
 )
+from controlplane.fleet.held import prefetched_by_queue
 from controlplane.fleet.pauses import paused_queues
 from controlplane.fleet.queue_rates import QueueRates, recent_rates
 from controlplane.fleet.sample import BrokerState, FleetSample, read_latest
@@ -76,7 +77,9 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         workers = load_workers(session, now, settings.inspect_interval)
         stuck = stuck_tasks(session, now, settings.stuck_task_seconds)
         gaps = recent_gaps(session, now, settings.gap_alert_hours)
-        queues = queue_states(services, sample, workers, rates, paused_queues(session))
+        queues = queue_states(
+            services, sample, workers, rates, queue_extras(services, session, now)
+        )
         series = _sparklines(services, session, queues, now) if sparklines and queues else {}
     age = age_seconds(sample.sampled_at, now)
     return FleetView(
@@ -94,15 +97,33 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
     )
 
 
+@dataclass(frozen=True)
+class QueueExtras:
+    """What the database adds to a sample: paused queues, and on brokers that cannot count
+    unacknowledged messages (RabbitMQ), the tasks workers hold per queue, from task events."""
+
+    pauses: dict[str, Pause] = field(default_factory=dict)
+    held: dict[str, int] | None = None
+
+
+def queue_extras(services: Services, session: Session, now: datetime) -> QueueExtras:
+    held = None if services.broker.counts_unacked else prefetched_by_queue(session, now)
+    return QueueExtras(paused_queues(session), held)
+
+
 def queue_states(
     services: Services,
     sample: FleetSample,
     workers: list[WorkerHealth],
     rates: QueueRates,
-    pauses: dict[str, Pause] | None = None,
+    extras: QueueExtras | None = None,
 ) -> list[QueueState]:
-    """Every sampled queue with who consumes it now, its rates and its pause, sorted by name."""
-    pauses = pauses or {}
+    """Every sampled queue with who consumes it now, its rates and its pause, sorted by name.
+
+    `reserved` is the broker's unacked count; where the broker has none (RabbitMQ), the tasks
+    workers received and have not started (`extras.held`), else None: unknown.
+    """
+    extras = extras or QueueExtras()
     # Redis has no consumers of its own: count the alive workers now, so a worker that just
     # went offline stops counting at once. RabbitMQ knows its consumers: trust the sample.
     by_workers = consumers_by_queue(workers)
@@ -116,16 +137,20 @@ def queue_states(
         states.append(
             replace(
                 queue,
-                reserved=queue.reserved if counts_unacked else None,
+                reserved=queue.reserved if counts_unacked else _held(extras, name),
                 consumers=(queue.consumers or 0) if from_broker else alive,
                 workers=alive,
                 processes=entry.concurrency if entry else 0,
                 arrival_rate=rates.arrival.get(name, 0.0),
                 completion_rate=rates.completion.get(name, 0.0),
-                pause=pauses.get(name),
+                pause=extras.pauses.get(name),
             )
         )
     return states
+
+
+def _held(extras: QueueExtras, queue: str) -> int | None:
+    return None if extras.held is None else extras.held.get(queue, 0)
 
 
 def _sparklines(

@@ -28,7 +28,7 @@ from controlplane.events.stats import IngestSnapshot
 from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
 from controlplane.fleet.queue_rates import recent_rates
 from controlplane.fleet.sample import read_latest
-from controlplane.fleet.view import queue_states
+from controlplane.fleet.view import queue_extras, queue_states
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.models import Ingester, Worker
 from controlplane.services import Services
@@ -92,8 +92,9 @@ class MetricsSource:
             else:
                 ingest = ingest_from_database(session, counters, workers, now)
             service = recommender.service_times(session, now)
+            extras = queue_extras(services, session, now)
         audits = self._audits()
-        queues = queue_states(services, sample, workers, rates)
+        queues = queue_states(services, sample, workers, rates, extras)
         desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
         seen = {labels[0] for labels in counters.task_events}
         return Reading(

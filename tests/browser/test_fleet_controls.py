@@ -53,6 +53,12 @@ def test_admin_pauses_and_resumes_a_queue_from_the_queues_page(
     wait_for(lambda: consumes(services, worker.hostname, queue), timeout=10, what="resumed")
     assert page.locator(f'tr[data-queue="{queue}"] [data-field="paused"]').count() == 0
 
+    # Long tasks: the ScaledJob beside the ScaledObject, filled in for this queue.
+    page.locator(f'tr[data-queue="{queue}"] a', has_text="ScaledJob").click()
+    page.wait_for_url(f"**/queues/{queue}/scaledjob")
+    assert "kind: ScaledJob" in page.inner_text("#manifest")
+    assert f'controlplane_queue_paused{{queue_name="{queue}"}}' in page.inner_text("#manifest")
+
 
 def test_operator_sets_and_resets_a_rate_limit_from_insights(
     page_as: Callable[[str], Any], services: Services,

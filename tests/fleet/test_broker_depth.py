@@ -258,3 +258,47 @@ def test_redis_counts_a_huge_unacked_hash_by_reading_only_new_messages(
         client.delete(prefix + "unacked")
         client.close()
         broker.close()
+
+
+# ---- RabbitMQ only ---------------------------------------------------------------------------
+
+
+def test_rabbitmq_reserved_comes_from_task_events_where_the_broker_cannot_count(
+    rabbitmq_url: str, redis_server: EmbeddedRedis,
+    worker_factory: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:  # fmt: skip
+    """The passive declare has no unacked count: the tasks workers received and have not
+    started (task events) fill `reserved`, so the backlog the recommender reads includes what
+    the workers hold, as it does on Redis."""
+    from controlplane.fleet.view import fleet_view
+    from controlplane.processes.ingest import start_ingester
+
+    queue = f"cp-held-{uuid.uuid4().hex[:10]}"
+    settings = Settings(
+        broker_url=rabbitmq_url, result_backend=redis_server.url,
+        database_url=f"sqlite:///{tmp_path / 'amqp.db'}", queues=(queue,), inspect_timeout=1.0,
+    )  # fmt: skip
+    services = build_services(settings)
+    db.upgrade(services.engine)
+    ingester = start_ingester(services)
+    worker = worker_factory((queue,), concurrency=1, prefetch=2, broker_url=rabbitmq_url,
+                            result_backend=redis_server.url)  # fmt: skip
+    sampler = Sampler(services, services.state.latest, "test")
+    try:
+        for _ in range(4):
+            services.celery.send_task("worker_tasks.tasks.slow", args=[60], queue=queue)
+        sampler.inspect(force=True)
+
+        def held() -> QueueState | None:
+            sampler.sample()
+            state = next((q for q in fleet_view(services).queues if q.name == queue), None)
+            return state if state and (state.ready, state.reserved) == (2, 1) else None
+
+        state = wait_for(held, timeout=30, interval=0.3, what="2 ready and 1 held by the worker")
+        assert state.backlog == 3 and state.consumers == 1
+    finally:
+        worker.kill()
+        ingester.stop()
+        services.close()
+        with Connection(rabbitmq_url) as connection:
+            connection.channel().queue_delete(queue)

@@ -1,4 +1,4 @@
-"""fleet controls: paused queues and their consumers, runtime task limits, workflow roots
+"""fleet controls: paused queues and consumers, runtime task limits, prefetch, workflow roots
 
 Revision ID: 0007_fleetctl_controls
 Revises: 0006_ingester_events
@@ -54,6 +54,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("workers") as batch_op:
         batch_op.add_column(sa.Column("limits", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("prefetch_count", sa.Integer(), nullable=True))
     where = sa.text("root_id IS NOT NULL")
     if op.get_bind().dialect.name == "postgresql":
         # A large tasks table stays writable while the index builds.
@@ -67,6 +68,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_tasks_root", table_name="tasks", if_exists=True)
     with op.batch_alter_table("workers") as batch_op:
+        batch_op.drop_column("prefetch_count")
         batch_op.drop_column("limits")
     op.drop_table("task_limits")
     op.drop_table("queue_pause_consumers")

@@ -65,6 +65,7 @@ def workers(view: FleetView) -> list[dict[str, Any]]:
             "pid": w.pid,
             "loadavg": w.loadavg,
             "limits": w.limits,
+            "prefetch_count": w.prefetch_count,
         }
         for w in view.workers
     ]
