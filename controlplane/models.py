@@ -185,6 +185,9 @@ class FleetStatus(Base):
     last_sample_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     broker_error: Mapped[str | None] = mapped_column(Text)
     broker_down_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # RabbitMQ native delayed delivery (Celery 5.5+, quorum queues): ETA tasks waiting in the
+    # celery_delayed_* queues, for the whole vhost (which queue each is for cannot be read).
+    delayed_messages: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

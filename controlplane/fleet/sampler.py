@@ -96,6 +96,7 @@ class Sampler:
             queues = self.discovery.queues(session, now, alive_queues)
         try:
             depths = self.services.broker.depths(queues)
+            delayed = self.services.broker.delayed()
         except BrokerUnavailable as exc:
             self._broker_failed(str(exc), now)
             return None
@@ -127,7 +128,7 @@ class Sampler:
                     consumers=consumers,
                     oldest_waiting_at=oldest.get(name),
                 )
-            sample = FleetSample(now, states, sampler=self.identity)
+            sample = FleetSample(now, states, sampler=self.identity, delayed=delayed)
             write_sample(session, sample)
         self.latest.publish(sample)
         if self.failures:

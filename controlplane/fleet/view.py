@@ -52,6 +52,8 @@ class FleetView:
     alerts: list[Alert] = field(default_factory=list)
     # backlog per minute over the last hour, oldest first (None: no sample that minute)
     sparklines: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
+    # ETA tasks in RabbitMQ's native delayed delivery queues, for no known queue
+    delayed: int | None = None
 
     @property
     def sample_age(self) -> float | None:
@@ -94,6 +96,7 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         stuck=stuck,
         alerts=alerts_for(now=now, queues=queues, workers=workers, stuck=stuck, gaps=gaps),
         sparklines=series,
+        delayed=sample.delayed,
     )
 
 

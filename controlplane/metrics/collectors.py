@@ -257,6 +257,13 @@ class QueueCollector(_Collector):
         broker = GaugeFamily("controlplane_broker_up", "1 when the last broker sample succeeded.")
         broker.add((), 1 if reading.broker_up else 0)
         yield broker
+        delayed = GaugeFamily(
+            "controlplane_delayed_delivery_messages",
+            "ETA tasks waiting in RabbitMQ's native delayed delivery queues (all queues).",
+        )
+        if reading.delayed is not None:  # no sample where there are no such queues
+            delayed.add((), reading.delayed)
+        yield delayed
 
 
 class IngestCollector(_Collector):

@@ -56,6 +56,7 @@ class AuditFigure:
 class Reading:
     now: datetime
     broker_up: bool
+    delayed: int | None  # RabbitMQ native delayed delivery, for no known queue
     queues: list[QueueState]
     recommendations: dict[str, Recommendation]
     workers: list[WorkerHealth]
@@ -100,6 +101,7 @@ class MetricsSource:
         return Reading(
             now=now,
             broker_up=sample.sampled_at is not None and sample.broker.reachable,
+            delayed=sample.delayed,
             queues=queues,
             recommendations=desired,
             workers=workers,

@@ -93,3 +93,24 @@ def test_insights_and_workers_show_runtime_limits(
     workers = operator.get("/workers").get_data(as_text=True)
     assert f"{name}</span> rate 5/m" in workers and "runtime" in workers
     assert HOSTILE not in workers
+
+
+def test_native_delayed_delivery_is_counted_for_the_fleet_and_said_to_be_queue_unknown(
+    client_as: Callable[[str], FlaskClient], client: FlaskClient, services: Services,
+    token_for: Callable[[str], str], unique: str,
+) -> None:  # fmt: skip
+    queue = f"q-{unique}"
+    with services.transaction() as session:
+        sample = FleetSample(utcnow(), {queue: QueueState(queue, 2, 0)}, sampler="t", delayed=5)
+        write_sample(session, sample)
+    page = client_as("viewer").get("/queues").get_data(as_text=True)
+    line = page[page.index('id="delayed-delivery"') :].split("</p>")[0]
+    assert "5 ETA tasks" in line and "cannot be known without consuming them" in line
+    body = client.get(
+        "/api/v1/queues", headers={"Authorization": f"Bearer {token_for('viewer')}"}
+    ).get_json()
+    assert (
+        body["delayed_delivery"]["messages"] == 5 and body["delayed_delivery"]["per_queue"] is None
+    )
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "\ncontrolplane_delayed_delivery_messages 5\n" in metrics

@@ -55,6 +55,8 @@ def upgrade() -> None:
     with op.batch_alter_table("workers") as batch_op:
         batch_op.add_column(sa.Column("limits", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("prefetch_count", sa.Integer(), nullable=True))
+    with op.batch_alter_table("fleet_status") as batch_op:
+        batch_op.add_column(sa.Column("delayed_messages", sa.Integer(), nullable=True))
     where = sa.text("root_id IS NOT NULL")
     if op.get_bind().dialect.name == "postgresql":
         # A large tasks table stays writable while the index builds.
@@ -67,6 +69,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_tasks_root", table_name="tasks", if_exists=True)
+    with op.batch_alter_table("fleet_status") as batch_op:
+        batch_op.drop_column("delayed_messages")
     with op.batch_alter_table("workers") as batch_op:
         batch_op.drop_column("prefetch_count")
         batch_op.drop_column("limits")

@@ -33,7 +33,11 @@ def me() -> Any:
 @api_role_required("viewer")
 def queues() -> Any:
     view = fleet_view(current_app.extensions["controlplane"])
-    return jsonify(**fleet_json.sample_info(view), queues=fleet_json.queues(view))
+    return jsonify(
+        **fleet_json.sample_info(view),
+        queues=fleet_json.queues(view),
+        delayed_delivery=fleet_json.delayed_delivery(view),
+    )
 
 
 @bp.get("/workers")

@@ -48,6 +48,18 @@ def queues(view: FleetView) -> list[dict[str, Any]]:
     ]
 
 
+def delayed_delivery(view: FleetView) -> dict[str, Any] | None:
+    """RabbitMQ's native delayed delivery: ETA tasks counted for the vhost, queue unknown."""
+    if view.delayed is None:
+        return None
+    return {
+        "messages": view.delayed,
+        "per_queue": None,
+        "note": "ETA tasks in the celery_delayed_* queues; which queue each is for is in its "
+        "routing key, which only consuming it would reveal",
+    }
+
+
 def workers(view: FleetView) -> list[dict[str, Any]]:
     return [
         {

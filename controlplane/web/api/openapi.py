@@ -268,7 +268,8 @@ def document() -> dict[str, Any]:
     action_response = _ok("Accepted", {"$ref": "#/components/schemas/ActionAnswer"})
     paths: dict[str, Any] = {
         "/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("User")}}},
-        "/queues": {"get": {"summary": "Queue depths, consumers, rates (from the sampler)",
+        "/queues": {"get": {"summary": "Queue depths, consumers, rates (from the sampler); "
+                                       "delayed_delivery: RabbitMQ's native delayed ETA tasks",
                             "responses": {"200": _ok("Queues", _fleet("queues", "QueueRow"))}}},
         "/workers": {"get": {"summary": "Workers and their health",
                              "responses": {"200": _ok("Workers", _fleet("workers", "WorkerRow"))}}},
