@@ -363,15 +363,21 @@ _QUEUE_SCALING_PARSERS: dict[str, Callable[[Any, str], Any]] = {
 }
 
 
-def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
-    """A table of queue -> overrides: a TOML table, or a JSON object in the environment."""
+def _as_table(raw: Any, name: str, what: str = "a table") -> dict[str, Any]:
+    """A TOML table as it is, or a JSON object from the environment."""
     if isinstance(raw, str):
         try:
             raw = json.loads(raw) if raw.strip() else {}
         except ValueError as exc:
             raise SettingsError(f"{name}: expected a JSON object ({exc})") from None
     if not isinstance(raw, dict):
-        raise SettingsError(f"{name}: expected a table of queue names, got {raw!r}")
+        raise SettingsError(f"{name}: expected {what}, got {raw!r}")
+    return raw
+
+
+def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
+    """A table of queue -> overrides: a TOML table, or a JSON object in the environment."""
+    raw = _as_table(raw, name, "a table of queue names")
     items = []
     for queue, overrides in raw.items():
         _as_list([queue], name)
@@ -389,13 +395,7 @@ def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
 
 def _as_transport_options(raw: Any, name: str) -> TransportOptions:
     """A TOML table, or a JSON object in the environment, of the options that move messages."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw) if raw.strip() else {}
-        except ValueError as exc:
-            raise SettingsError(f"{name}: expected a JSON object ({exc})") from None
-    if not isinstance(raw, dict):
-        raise SettingsError(f"{name}: expected a table, got {raw!r}")
+    raw = _as_table(raw, name)
     known = {f.name for f in dataclasses.fields(TransportOptions)}
     unknown = sorted(set(raw) - known)
     if unknown:
