@@ -105,6 +105,7 @@ class Settings:
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
     metrics_collapse_hostnames: bool = False  # every hostname label becomes "generic"
     metrics_offline_worker_seconds: float = 600.0  # then an offline worker's series go
+    metrics_flower_names: bool = False  # also export Flower's metric names (metrics/flower.py)
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     max_payload_bytes: int = 262144  # args + kwargs of a triggered task, as JSON
@@ -499,6 +500,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "metrics_token": _optional(_as_str),
     "metrics_collapse_hostnames": _as_bool,
     "metrics_offline_worker_seconds": _as_positive_float,
+    "metrics_flower_names": _as_bool,
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
     "gap_alert_hours": _as_positive_float,

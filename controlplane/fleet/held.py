@@ -54,6 +54,35 @@ def prefetched_by_queue(session: Session, now: datetime) -> dict[str, int]:
     return {str(queue): int(count) for queue, count in session.execute(query)}
 
 
+def prefetched_by_worker_and_name(session: Session, now: datetime) -> dict[tuple[str, str], int]:
+    """Tasks received and not started, per (worker, task name)."""
+    query = (
+        select(Task.worker, Task.name, func.count())
+        .where(*_held(now))  # type: ignore[arg-type]
+        .group_by(Task.worker, Task.name)
+    )
+    return {(str(w), name or ""): int(n) for w, name, n in session.execute(query)}
+
+
+def prefetch_times(session: Session) -> dict[tuple[str, str], float]:
+    """Per (worker, task name) running now: how long the latest started one waited at the
+    worker (received to started), ETA tasks left out as their wait was on purpose."""
+    query = (
+        select(Task.worker, Task.name, Task.received_at, Task.started_at)
+        .where(Task.state == "STARTED", Task.worker.is_not(None), Task.eta.is_(None))
+        .where(Task.received_at.is_not(None), Task.started_at.is_not(None))
+    )
+    latest: dict[tuple[str, str], tuple[datetime, float]] = {}
+    for worker, name, received, started in session.execute(query):
+        if received is None or started is None:
+            continue
+        key = (str(worker), name or "")
+        wait = max(0.0, (started - received).total_seconds())
+        if key not in latest or started > latest[key][0]:
+            latest[key] = (started, wait)
+    return {key: wait for key, (_, wait) in latest.items()}
+
+
 def prefetched_by_worker(session: Session, now: datetime) -> dict[str, int]:
     """Tasks each worker received and has not started (due or without an ETA)."""
     query = select(Task.worker, func.count()).where(*_held(now)).group_by(Task.worker)  # type: ignore[arg-type]

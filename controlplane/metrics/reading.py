@@ -26,9 +26,11 @@ from controlplane.clock import as_utc, utcnow
 from controlplane.events.counters import task_counters
 from controlplane.events.stats import IngestSnapshot
 from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
+from controlplane.fleet.held import prefetch_times, prefetched_by_worker_and_name
 from controlplane.fleet.queue_rates import recent_rates
 from controlplane.fleet.sample import read_latest
 from controlplane.fleet.view import queue_extras, queue_states
+from controlplane.metrics.flower import FlowerFigures
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.models import Ingester, Worker
 from controlplane.services import Services
@@ -64,6 +66,7 @@ class Reading:
     ingest: IngestFigures
     audits: list[AuditFigure]
     labels: LabelPolicy
+    flower: FlowerFigures | None = None  # only with METRICS_FLOWER_NAMES
 
 
 AuditReader = Callable[[Services], list[AuditFigure]]
@@ -94,6 +97,11 @@ class MetricsSource:
                 ingest = ingest_from_database(session, counters, workers, now)
             service = recommender.service_times(session, now)
             extras = queue_extras(services, session, now)
+            flower = None
+            if settings.metrics_flower_names:
+                flower = FlowerFigures(
+                    prefetched_by_worker_and_name(session, now), prefetch_times(session)
+                )
         audits = self._audits()
         queues = queue_states(services, sample, workers, rates, extras)
         desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
@@ -109,6 +117,7 @@ class MetricsSource:
             ingest=ingest,
             audits=audits,
             labels=LabelPolicy.build(settings, workers, sample.queues, seen, registered),
+            flower=flower,
         )
 
     def _audits(self) -> list[AuditFigure]:
