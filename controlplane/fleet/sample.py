@@ -31,6 +31,15 @@ class BrokerState:
     def reachable(self) -> bool:
         return self.error is None
 
+    def as_dict(self) -> dict[str, Any]:
+        """As the API and the agent interface say it."""
+        down = as_utc(self.down_since)
+        return {
+            "reachable": self.reachable,
+            "error": self.error,
+            "down_since": down.isoformat() if down else None,
+        }
+
 
 @dataclass(frozen=True)
 class FleetSample:

@@ -14,11 +14,7 @@ def sample_info(view: FleetView) -> dict[str, Any]:
     return {
         "sampled_at": _iso(view.sampled_at),
         "stale": view.stale,
-        "broker": {
-            "reachable": view.broker.reachable,
-            "error": view.broker.error,
-            "down_since": _iso(view.broker.down_since),
-        },
+        "broker": view.broker.as_dict(),
     }
 
 
