@@ -72,6 +72,7 @@ def test_operator_sets_and_resets_a_rate_limit_from_insights(
         now = utcnow()
         session.add(Task(task_id=f"done-{unique}", name=name, state="SUCCESS", runtime=0.2,
                          first_seen_at=now, finished_at=now, updated_at=now))  # fmt: skip
+    Sampler(services, services.state.latest, "test").inspect(force=True)  # the Workers page
     page = page_as("operator")
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(page.base_url + "/insights")
@@ -86,6 +87,10 @@ def test_operator_sets_and_resets_a_rate_limit_from_insights(
     stats = services.celery.control.inspect(destination=[worker.hostname], timeout=1)
     assert f"{name} [rate_limit=7/m]" in (stats.registered("rate_limit") or {})[worker.hostname]
     screenshot(page, "insights-limits")
+    page.goto(page.base_url + "/workers")  # what the worker runs with, and that it is ours
+    limits = page.locator(f'tr[data-worker="{worker.hostname}"] [data-field="limits"]')
+    assert "rate 7/m" in limits.inner_text() and "runtime" in limits.inner_text()
+    page.goto(page.base_url + "/insights")
 
     page.locator(f'tr[data-task-name="{name}"] button[data-action="reset-rate"]').click()
     page.wait_for_url("**/insights")
