@@ -3,7 +3,7 @@
     .venv/bin/python bench/autoscale_sim.py [--seed N] [--runs K] [--traces steady,spike,...]
 
 Traces (after a ten-minute warm-up at the opening rate that the figures leave out): steady,
-diurnal, bursty, spike, slow_drain; see each function's docstring.
+diurnal, bursty, spike, slow_drain, prefetch_heavy; see each function's docstring.
 
 Policies:
 - `controlplane`: controlplane.autoscale.policy with the settings' defaults (arrival and completion
@@ -185,12 +185,40 @@ def slow_drain(rng: random.Random, scale: float = 1.0) -> Trace:
     )
 
 
+def prefetch_heavy(rng: random.Random, scale: float = 1.0) -> Trace:
+    """Slow I/O-bound tasks (lognormal, mean 20 s) on gevent-style workers: concurrency 16 and
+    Celery's default prefetch multiplier 4, so each worker takes 64 messages off the list
+    beyond the 16 it runs. 0.5/s, then 3/s for 20 minutes, then 0.5/s again.
+
+    The list reads short while workers hold hundreds (the documented case had 612-728 per
+    worker): a list-length scaler asks for too few workers, and the tasks they hold wait
+    behind slow ones.
+    """
+    start, end = 600 * scale, 1800 * scale
+
+    def rate(t: float) -> float:
+        return 3.0 if start <= t < end else 0.5
+
+    return _trace(
+        "prefetch_heavy",
+        rng,
+        scale,
+        3000 * scale,
+        rate,
+        3.0,
+        _lognormal(20.0, 0.5),
+        concurrency=16,
+        prefetch_multiplier=4,
+    )
+
+
 TRACES: dict[str, Callable[[random.Random, float], Trace]] = {
     "steady": steady,
     "diurnal": diurnal,
     "bursty": bursty,
     "spike": spike,
     "slow_drain": slow_drain,
+    "prefetch_heavy": prefetch_heavy,
 }
 
 

@@ -251,6 +251,37 @@ def users_token(ctx: click.Context, name: str) -> None:
     click.echo(token)
 
 
+@main.command()
+@click.option("--http", "http", is_flag=True, help="Serve streamable HTTP at /mcp, not stdio.")
+@_host_port
+@click.pass_context
+def mcp(ctx: click.Context, http: bool, host: str | None, port: int | None) -> None:
+    """A read-only MCP server for agents (stdio, or --http); needs a viewer's API token.
+
+    stdio: the token in CONTROLPLANE_MCP_TOKEN. HTTP: `Authorization: Bearer TOKEN` on every
+    request (default port 8090).
+    """
+    import os
+
+    try:
+        from controlplane.agent.server import AgentAuthError, run_http, run_stdio
+    except ImportError as exc:
+        fail(f"the MCP server needs the mcp package: pip install 'controlplane[mcp]' ({exc})")
+    from controlplane.services import build_services
+
+    settings = settings_from(ctx, host=host)
+    services = build_services(settings)
+    try:
+        if http:
+            run_http(services, settings.host, port or 8090)
+        else:
+            run_stdio(services, os.environ.get("CONTROLPLANE_MCP_TOKEN"))
+    except AgentAuthError as exc:
+        fail(str(exc))
+    finally:
+        services.close()
+
+
 def _register_audit() -> None:
     from controlplane.migrations_audit.cli import audit_command
 

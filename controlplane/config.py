@@ -51,6 +51,31 @@ class QueueScaling:
 
 
 @dataclass(frozen=True)
+class TransportOptions:
+    """The fleet's Redis transport options that decide where kombu keeps messages.
+
+    kombu keeps priority `p` of queue `q` in the list `q + sep + str(p)` (p = 0: `q` itself),
+    for each of `priority_steps`, and prefixes every key with `global_keyprefix`. Readers that
+    assume the defaults count the wrong lists (Flower #928, celery-exporter #272).
+    """
+
+    priority_steps: tuple[int, ...] | None = None  # None: the fleet's are unknown, count 0..9
+    sep: str = "\x06\x16"
+    global_keyprefix: str = ""
+
+    def for_celery(self) -> dict[str, Any]:
+        """The same options for the console's own Celery app (it must find the same keys)."""
+        options: dict[str, Any] = {}
+        if self.priority_steps is not None:
+            options["priority_steps"] = list(self.priority_steps)
+        if self.sep != "\x06\x16":
+            options["sep"] = self.sep
+        if self.global_keyprefix:
+            options["global_keyprefix"] = self.global_keyprefix
+        return options
+
+
+@dataclass(frozen=True)
 class AuditProject:
     """A codebase the console may audit: a name for pages and metrics, and its source root."""
 
@@ -69,6 +94,9 @@ class Settings:
     port: int = 8080
     secret_key: str | None = None  # None: a random key per process (sessions end at restart)
     queues: tuple[str, ...] = ("default", "reports", "slow")
+    # The fleet's broker_transport_options that move messages (priority_steps, sep,
+    # global_keyprefix): the depth is read where the fleet's kombu writes.
+    broker_transport_options: TransportOptions = TransportOptions()
     sample_interval: float = 5.0  # seconds between queue-depth samples
     inspect_interval: float = 30.0  # seconds between worker inspections
     inspect_timeout: float = 1.0  # seconds a broadcast inspect() waits for replies
@@ -85,6 +113,7 @@ class Settings:
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
     metrics_collapse_hostnames: bool = False  # every hostname label becomes "generic"
     metrics_offline_worker_seconds: float = 600.0  # then an offline worker's series go
+    metrics_flower_names: bool = False  # also export Flower's metric names (metrics/flower.py)
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     max_payload_bytes: int = 262144  # args + kwargs of a triggered task, as JSON
@@ -115,6 +144,9 @@ class Settings:
     autoscale_default_service_seconds: float = 10.0  # assumed per task until one finished
     autoscale_scale_down_window_seconds: float = 90.0  # plus the HPA's own 60 s (deploy/k8s)
     autoscale_queues: tuple[QueueScaling, ...] = ()  # per-queue overrides
+    # A queue whose tasks take this long on average is "long": a worker prefetching more
+    # messages than it has processes for it is flagged (autoscale/prefetch.py).
+    autoscale_long_task_seconds: float = 60.0
     # Migration audit (audits/): the projects admins and the nightly job may audit.
     audit_projects: tuple[AuditProject, ...] = ()
     audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
@@ -392,15 +424,21 @@ _QUEUE_SCALING_PARSERS: dict[str, Callable[[Any, str], Any]] = {
 }
 
 
-def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
-    """A table of queue -> overrides: a TOML table, or a JSON object in the environment."""
+def _as_table(raw: Any, name: str, what: str = "a table") -> dict[str, Any]:
+    """A TOML table as it is, or a JSON object from the environment."""
     if isinstance(raw, str):
         try:
             raw = json.loads(raw) if raw.strip() else {}
         except ValueError as exc:
             raise SettingsError(f"{name}: expected a JSON object ({exc})") from None
     if not isinstance(raw, dict):
-        raise SettingsError(f"{name}: expected a table of queue names, got {raw!r}")
+        raise SettingsError(f"{name}: expected {what}, got {raw!r}")
+    return raw
+
+
+def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
+    """A table of queue -> overrides: a TOML table, or a JSON object in the environment."""
+    raw = _as_table(raw, name, "a table of queue names")
     items = []
     for queue, overrides in raw.items():
         _as_list([queue], name)
@@ -414,6 +452,39 @@ def _as_queue_scaling(raw: Any, name: str) -> tuple[QueueScaling, ...]:
             values[key] = _QUEUE_SCALING_PARSERS[key](value, f"{name}.{queue}.{key}")
         items.append(QueueScaling(queue=queue, **values))
     return tuple(items)
+
+
+def _as_transport_options(raw: Any, name: str) -> TransportOptions:
+    """A TOML table, or a JSON object in the environment, of the options that move messages."""
+    raw = _as_table(raw, name)
+    known = {f.name for f in dataclasses.fields(TransportOptions)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise SettingsError(
+            f"{name}: {', '.join(unknown)} not understood (known: {', '.join(sorted(known))})"
+        )
+    values: dict[str, Any] = {}
+    steps = raw.get("priority_steps")
+    if steps is not None:
+        if (
+            not isinstance(steps, list)
+            or not steps
+            or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 255 for n in steps
+            )
+        ):
+            raise SettingsError(f"{name}.priority_steps: expected a list of integers 0-255")
+        values["priority_steps"] = tuple(sorted(set(steps)))
+    for key in ("sep", "global_keyprefix"):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > 64 or "\n" in value:
+            raise SettingsError(f"{name}.{key}: expected a short string without newlines")
+        if key == "sep" and not value:
+            raise SettingsError(f"{name}.sep: must not be empty")
+        values[key] = value
+    return TransportOptions(**values)
 
 
 PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -472,6 +543,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "port": _as_int(1, 65535),
     "secret_key": _optional(_as_str),
     "queues": _as_list,
+    "broker_transport_options": _as_transport_options,
     "sample_interval": _as_positive_float,
     "inspect_interval": _as_positive_float,
     "inspect_timeout": _as_positive_float,
@@ -488,6 +560,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "metrics_token": _optional(_as_str),
     "metrics_collapse_hostnames": _as_bool,
     "metrics_offline_worker_seconds": _as_positive_float,
+    "metrics_flower_names": _as_bool,
     "task_allowlist": _as_list,
     "bulk_max": _as_int(1),
     "gap_alert_hours": _as_positive_float,
@@ -515,12 +588,13 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "autoscale_default_service_seconds": _as_positive_float,
     "autoscale_scale_down_window_seconds": _as_non_negative_float,
     "autoscale_queues": _as_queue_scaling,
+    "autoscale_long_task_seconds": _as_positive_float,
     "audit_projects": _as_audit_projects,
     "audit_schedule": _as_time_of_day,
     "audit_cache_dir": _optional(_as_str),
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
-TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects"})
+TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
 

@@ -112,6 +112,13 @@ class Task(Base):
             sqlite_where=text("retry_of IS NOT NULL"),
             postgresql_where=text("retry_of IS NOT NULL"),
         ),
+        # A workflow's tasks share a root_id: the task page draws them all.
+        Index(
+            "ix_tasks_root",
+            "root_id",
+            sqlite_where=text("root_id IS NOT NULL"),
+            postgresql_where=text("root_id IS NOT NULL"),
+        ),
     )
 
 
@@ -132,6 +139,12 @@ class Worker(Base):
     concurrency: Mapped[int | None] = mapped_column(Integer)
     queues: Mapped[str | None] = mapped_column(Text)  # JSON list, from active_queues()
     registered: Mapped[str | None] = mapped_column(Text)  # JSON list, from registered()
+    # JSON {task name: {rate_limit, time_limit, soft_time_limit}}: what the worker reports it
+    # runs with now (registered() with those attributes), only for names that have any.
+    limits: Mapped[str | None] = mapped_column(Text)
+    # Messages the worker may hold unacknowledged (stats()["prefetch_count"]): beyond its
+    # concurrency, tasks wait behind running ones while list-length autoscalers see nothing.
+    prefetch_count: Mapped[int | None] = mapped_column(Integer)
     # Last time the worker answered the scheduler's ping/inspect (liveness without events).
     inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -179,6 +192,9 @@ class FleetStatus(Base):
     last_sample_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     broker_error: Mapped[str | None] = mapped_column(Text)
     broker_down_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # RabbitMQ native delayed delivery (Celery 5.5+, quorum queues): ETA tasks waiting in the
+    # celery_delayed_* queues, for the whole vhost (which queue each is for cannot be read).
+    delayed_messages: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -217,6 +233,57 @@ class Revocation(Base):
     terminate: Mapped[bool] = mapped_column(Boolean, default=False)
     signal: Mapped[str | None] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(64))
+
+
+class QueuePause(Base):
+    """A queue paused fleet-wide: cancelled on every worker, and on every worker coming online."""
+
+    __tablename__ = "queue_pauses"
+
+    queue: Mapped[str] = mapped_column(String(255), primary_key=True)
+    paused_by: Mapped[str] = mapped_column(String(64))
+    paused_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # JSON {hostname: n}: tasks workers had prefetched when the pause arrived (they still run).
+    held_at_pause: Mapped[str | None] = mapped_column(Text)
+
+
+class QueuePauseConsumer(Base):
+    """A worker that consumed a paused queue, with the queue's declaration it used (resume
+    adds it back with exactly those options: quorum arguments, bindings, priorities)."""
+
+    __tablename__ = "queue_pause_consumers"
+
+    queue: Mapped[str] = mapped_column(
+        ForeignKey("queue_pauses.queue", ondelete="CASCADE"), primary_key=True
+    )
+    hostname: Mapped[str] = mapped_column(String(255), primary_key=True)
+    declaration: Mapped[str | None] = mapped_column(Text)  # JSON, kombu Queue.as_dict()
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TaskLimit(Base):
+    """Runtime rate and time limits for one task name, re-applied to workers coming online.
+
+    `code_*` are the values the workers' code had before the first change (what a reset sends
+    back); `code_known` is False when no worker answered then.
+    """
+
+    __tablename__ = "task_limits"
+
+    task_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    rate_limit: Mapped[str | None] = mapped_column(String(32))
+    rate_set: Mapped[bool] = mapped_column(Boolean, default=False)
+    rate_set_by: Mapped[str | None] = mapped_column(String(64))
+    rate_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    soft_time_limit: Mapped[float | None] = mapped_column(Float)
+    time_limit: Mapped[float | None] = mapped_column(Float)
+    time_set: Mapped[bool] = mapped_column(Boolean, default=False)
+    time_set_by: Mapped[str | None] = mapped_column(String(64))
+    time_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_rate_limit: Mapped[str | None] = mapped_column(String(32))
+    code_soft_time_limit: Mapped[float | None] = mapped_column(Float)
+    code_time_limit: Mapped[float | None] = mapped_column(Float)
+    code_known: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class EventGap(Base):

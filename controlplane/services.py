@@ -135,7 +135,7 @@ class Services:
         """Queue depth from the fleet's broker (built on first use)."""
         from controlplane.broker import broker_for
 
-        return broker_for(self._require_broker())
+        return broker_for(self._require_broker(), self.settings.broker_transport_options)
 
     def _require_broker(self) -> str:
         if not self.settings.broker_url:

@@ -40,6 +40,10 @@ def test_environment_and_toml_file(tmp_path: Path) -> None:
         ("CONTROLPLANE_PORT", "99999", "between 1 and 65535"),
         ("CONTROLPLANE_REDACT_PATTERN", "(", "regular expression"),
         ("CONTROLPLANE_COOKIE_SECURE", "maybe", "true or false"),
+        ("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS", '{"visibility": 1}', "not understood"),
+        ("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS", '{"priority_steps": [0, "x"]}', "integers"),
+        ("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS", '{"sep": ""}', "must not be empty"),
+        ("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS", "[1]", "expected a table"),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str, words: str) -> None:
@@ -47,6 +51,22 @@ def test_bad_values_name_the_setting(name: str, value: str, words: str) -> None:
         load_settings({name: value})
     assert name in str(error.value)
     assert words in str(error.value)
+
+
+def test_the_fleets_transport_options_from_json_or_a_toml_table(tmp_path: Path) -> None:
+    env = {"CONTROLPLANE_BROKER_TRANSPORT_OPTIONS": '{"priority_steps": [9, 0, 5],'
+           ' "global_keyprefix": "prod:"}'}  # fmt: skip
+    options = load_settings(env).broker_transport_options
+    assert (options.priority_steps, options.sep, options.global_keyprefix) == (
+        (0, 5, 9),
+        "\x06\x16",
+        "prod:",
+    )
+    assert options.for_celery() == {"priority_steps": [0, 5, 9], "global_keyprefix": "prod:"}
+    config = tmp_path / "cp.toml"
+    config.write_text('[controlplane.broker_transport_options]\nsep = ":"\n')
+    assert load_settings({}, config_file=config).broker_transport_options.sep == ":"
+    assert load_settings({}).broker_transport_options.for_celery() == {}
 
 
 def test_passwords_never_show_in_repr() -> None:

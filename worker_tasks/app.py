@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
+from typing import Any
 
 from celery import Celery
+from kombu import Exchange, Queue
 
 # Queues are created on demand (task_create_missing_queues): exchange and routing key = name.
 QUEUES = ("default", "reports", "slow")
+
+
+def quorum_conf(names: list[str]) -> dict[str, Any]:
+    """Celery settings declaring `names` as quorum queues on topic exchanges."""
+    queues = [
+        Queue(name, Exchange(name, type="topic"), routing_key=name,
+              queue_arguments={"x-queue-type": "quorum"})
+        for name in names
+    ]  # fmt: skip
+    return {"task_queues": queues, "task_default_queue": names[0]}
 
 
 def make_app() -> Celery:
@@ -36,7 +49,22 @@ def make_app() -> Celery:
         result_expires=86400,
         worker_hijack_root_logger=False,
     )
+    # A RabbitMQ fleet on quorum queues (topic exchanges): Celery 5.5+ then sends ETA tasks
+    # through its native delayed delivery queues instead of holding them in the workers.
+    quorum = os.environ.get("WORKER_TASKS_QUORUM_QUEUES")
+    if quorum:
+        celery_app.conf.update(quorum_conf(quorum.split(",")))
+    # A fleet whose Redis transport keeps keys elsewhere (prefix, separator, priority steps).
+    options = os.environ.get("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS")
+    if options:
+        celery_app.conf.broker_transport_options = json.loads(options)
     return celery_app
 
 
 app = make_app()
+
+# The console's worker hook: a restarting worker leaves paused queues out before consuming.
+if os.environ.get("CONTROLPLANE_WORKER_HOOK") == "1":
+    from controlplane.worker_hook import install
+
+    install(app)

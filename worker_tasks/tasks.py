@@ -62,3 +62,9 @@ def slow(seconds: float = 5.0) -> dict[str, Any]:
     except SoftTimeLimitExceeded:
         return {"slept": round(time.monotonic() - started, 2), "stopped": "soft time limit"}
     return {"slept": round(time.monotonic() - started, 2)}
+
+
+@app.task
+def total(values: list[float]) -> float:
+    """A chord's callback: the sum of its header's results."""
+    return sum(values)

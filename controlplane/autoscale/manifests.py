@@ -1,8 +1,10 @@
-"""Kubernetes manifests with a queue's numbers filled in (the KEDA ScaledObject).
+"""Kubernetes manifests with a queue's numbers filled in: KEDA ScaledObject and ScaledJob.
 
-The template lives in the package (controlplane/autoscale/templates/) so that an installed
-console can print it; deploy/k8s/keda-scaledobject.yaml is the same template rendered with
-the example values in EXAMPLE, and a test keeps the two equal.
+The templates live in the package (controlplane/autoscale/templates/) so that an installed
+console can print them; deploy/k8s/keda-scaledobject.yaml and keda-scaledjob.yaml are the same
+templates rendered with the example values in EXAMPLE and JOB_EXAMPLE, and tests keep them
+equal. A ScaledObject scales a worker Deployment on the recommendation; the ScaledJob runs
+long tasks one per Job, which scale-down never interrupts.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import re
 from importlib import resources
 from string import Template
+from typing import Any
 from urllib.parse import urlsplit
 
 from controlplane.errors import ControlplaneError
@@ -30,6 +33,19 @@ EXAMPLE = {
     "min_replicas": 1,
     "max_replicas": 50,
 }
+
+
+JOB_EXAMPLE = {
+    "queue": "slow",
+    "namespace": "celery",
+    "name": "celery-job",
+    "image": "registry.example/fleet-worker:1.0",
+    "celery_app": "proj",
+    "prometheus_url": "http://prometheus.monitoring.svc:9090",
+    "max_replicas": 50,
+}
+_IMAGE = re.compile(r"[\w.\-/:@]{1,255}")
+_APP = re.compile(r"[\w.:]{1,200}")
 
 
 class ManifestError(ControlplaneError, ValueError):
@@ -55,15 +71,6 @@ def keda_scaled_object(
     `fallback_replicas` (default: `max_replicas`) is what runs while Prometheus cannot be
     queried: erring towards too many workers keeps work flowing.
     """
-    if not _QUEUE.fullmatch(queue):
-        raise ManifestError(f"queue {queue!r}: letters, digits and _ . : @ - only")
-    for label, value in (("namespace", namespace), ("deployment", deployment)):
-        if not _DNS_LABEL.fullmatch(value):
-            raise ManifestError(f"{label} {value!r} is not a Kubernetes name (RFC 1123 label)")
-    parts = urlsplit(prometheus_url)
-    unsafe = re.search(r"[\s'\"]", prometheus_url)
-    if unsafe or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ManifestError(f"prometheus_url {prometheus_url!r}: expected http(s)://host:port")
     numbers = {
         "min_replicas": min_replicas,
         "max_replicas": max_replicas,
@@ -73,15 +80,11 @@ def keda_scaled_object(
         "scale_up_pods": scale_up_pods,
         "fallback_replicas": max_replicas if fallback_replicas is None else fallback_replicas,
     }
-    for label, number in numbers.items():
-        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-            raise ManifestError(f"{label} must be a whole number >= 0, got {number!r}")
+    _check(queue, namespace, ("deployment", deployment), prometheus_url, numbers)
     if max_replicas < 1 or min_replicas > max_replicas:
         raise ManifestError(
             f"need 0 <= min_replicas <= max_replicas, max >= 1: {min_replicas}..{max_replicas}"
         )
-    if polling_interval < 1:
-        raise ManifestError("polling_interval must be at least 1 second")
     return _template("keda-scaledobject.yaml").substitute(
         queue=queue,
         queue_json=json.dumps(queue),
@@ -91,6 +94,83 @@ def keda_scaled_object(
         prometheus_url_json=json.dumps(prometheus_url),
         **{key: str(value) for key, value in numbers.items()},
     )
+
+
+def keda_scaled_job(
+    queue: str,
+    namespace: str,
+    name: str,
+    image: str,
+    celery_app: str,
+    prometheus_url: str,
+    max_replicas: int,
+    *,
+    polling_interval: int = 15,
+    idle_seconds: int = 60,
+    active_deadline: int = 3600,
+    acks_late: bool = True,
+) -> str:
+    """A KEDA ScaledJob (YAML text) running `queue`'s tasks one per Job.
+
+    `acks_late` (the fleet's task_acks_late) picks KEDA's scaling strategy: with it, a running
+    Job's task stays reserved and counts in the trigger, which the default strategy subtracts;
+    without it, the task is acknowledged when it starts and "accurate" fits.
+    """
+    numbers = {
+        "max_replicas": max_replicas,
+        "polling_interval": polling_interval,
+        "idle_seconds": idle_seconds,
+        "active_deadline": active_deadline,
+    }
+    _check(queue, namespace, ("name", name), prometheus_url, numbers)
+    if max_replicas < 1:
+        raise ManifestError(f"max_replicas must be at least 1, got {max_replicas!r}")
+    if not _IMAGE.fullmatch(image):
+        raise ManifestError(f"image {image!r}: expected a container image reference")
+    if not _APP.fullmatch(celery_app):
+        raise ManifestError(f"celery_app {celery_app!r}: expected a module such as proj.celery")
+    selector = f'{{queue_name="{queue}"}}'
+    query = (
+        f"(max(controlplane_queue_ready{selector}) + "
+        f"(max(controlplane_queue_reserved{selector}) or vector(0))) * "
+        f"(1 - (max(controlplane_queue_paused{selector}) or vector(0)))"
+    )
+    return _template("keda-scaledjob.yaml").substitute(
+        queue=queue,
+        queue_json=json.dumps(queue),
+        name=_object_name(name, queue),
+        namespace=namespace,
+        image_json=json.dumps(image),
+        app_json=json.dumps(celery_app),
+        prometheus_url_json=json.dumps(prometheus_url),
+        query=query,
+        strategy="default" if acks_late else "accurate",
+        **{key: str(value) for key, value in numbers.items()},
+    )
+
+
+def _check(
+    queue: str,
+    namespace: str,
+    name: tuple[str, str],
+    prometheus_url: str,
+    numbers: dict[str, Any],
+) -> None:
+    """Refuse values that would make a broken or unsafe manifest."""
+    if not _QUEUE.fullmatch(queue):
+        raise ManifestError(f"queue {queue!r}: letters, digits and _ . : @ - only")
+    for label, value in (("namespace", namespace), name):
+        if not _DNS_LABEL.fullmatch(value):
+            raise ManifestError(f"{label} {value!r} is not a Kubernetes name (RFC 1123 label)")
+    parts = urlsplit(prometheus_url)
+    unsafe = re.search(r"[\s'\"]", prometheus_url)
+    if unsafe or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ManifestError(f"prometheus_url {prometheus_url!r}: expected http(s)://host:port")
+    for label, number in numbers.items():
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ManifestError(f"{label} must be a whole number >= 0, got {number!r}")
+    if numbers.get("polling_interval", 1) < 1:
+        raise ManifestError("polling_interval must be at least 1 second")
 
 
 def _object_name(deployment: str, queue: str) -> str:

@@ -108,6 +108,10 @@ class Recommender:
         found: dict[str, Recommendation] = {}
         with self._lock:  # the window's deques are not thread-safe
             for queue in queues:
+                if queue.pause is not None:
+                    found[queue.name] = paused_recommendation(queue)
+                    self.autoscaler.window.forget(queue.name)  # resume starts afresh
+                    continue
                 measured = round(queue.processes / queue.workers) if queue.workers else None
                 load = QueueLoad(
                     arrival_rate=queue.arrival_rate,
@@ -121,6 +125,17 @@ class Recommender:
                 except AutoscaleError as exc:  # a queue's settings that make no sense
                     log.warning("no recommendation for queue %r: %s", queue.name, exc)
         return found
+
+
+def paused_recommendation(queue: QueueState) -> Recommendation:
+    """A paused queue starts nothing, so it wants no workers, whatever it holds."""
+    assert queue.pause is not None
+    since = queue.pause.since.strftime("%Y-%m-%d %H:%M UTC")
+    reason = (
+        f"paused by {queue.pause.by} since {since}: a paused queue wants no workers "
+        f"(backlog {queue.backlog:,} held until it is resumed) -> 0 workers"
+    )
+    return Recommendation(workers=0, reason=reason, unclamped=0, slots=0.0)
 
 
 def recommender_of(services: Services) -> Recommender:

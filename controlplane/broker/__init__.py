@@ -9,16 +9,24 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from controlplane.broker.amqp import AmqpBroker
-from controlplane.broker.base import Broker, QueueState
+from controlplane.broker.base import Broker, Pause, QueueState
 from controlplane.broker.redis import RedisBroker
+from controlplane.config import TransportOptions
 
-__all__ = ["AmqpBroker", "Broker", "QueueState", "RedisBroker", "broker_for"]
+__all__ = ["AmqpBroker", "Broker", "Pause", "QueueState", "RedisBroker", "broker_for"]
 
 
-def broker_for(url: str) -> Broker:
+def broker_for(url: str, options: TransportOptions | None = None) -> Broker:
+    """The depth reader for `url`, reading where the fleet's transport options put messages."""
     scheme = urlsplit(url).scheme
     if scheme in ("redis", "rediss"):
-        return RedisBroker(url)
+        options = options or TransportOptions()
+        return RedisBroker(
+            url,
+            key_prefix=options.global_keyprefix,
+            sep=options.sep,
+            priority_steps=options.priority_steps,
+        )
     if scheme in ("amqp", "amqps", "pyamqp"):
         return AmqpBroker(url)
     raise ValueError(f"unsupported broker URL scheme {scheme!r}")

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 from controlplane.broker.base import QueueState
 from controlplane.errors import BrokerUnavailable
 
+DELAY_LEVELS = 28  # kombu.transport.native_delayed_delivery: celery_delayed_0 .. 27
+
 
 class AmqpBroker:
     """Depth and consumer count of RabbitMQ queues through a passive declare.
@@ -74,6 +76,36 @@ class AmqpBroker:
                 self._drop()
                 raise BrokerUnavailable(f"amqp broker did not answer: {exc}") from None
         return result
+
+    def delayed(self) -> int | None:
+        """ETA tasks in Celery's native delayed delivery queues (celery_delayed_0..27).
+
+        Celery 5.5+ publishes a countdown/ETA task to quorum queues through 28 delay levels, so
+        it waits in RabbitMQ, not in a worker (inspect().scheduled() cannot see it). The count
+        is the vhost's total: a message's destination is in its routing key, which only
+        consuming it would reveal. None when no delay queue exists.
+        """
+        from amqp.exceptions import NotFound
+
+        total, found = 0, False
+        with self._lock:
+            try:
+                channel = self._connect().channel()
+                try:
+                    for level in range(DELAY_LEVELS):
+                        try:
+                            _, ready, _ = channel.queue_declare(f"celery_delayed_{level}",
+                                                                passive=True)  # fmt: skip
+                        except NotFound:
+                            channel = self._connection.channel()
+                            continue
+                        total, found = total + int(ready), True
+                finally:
+                    channel.close()
+            except Exception as exc:
+                self._drop()
+                raise BrokerUnavailable(f"amqp broker did not answer: {exc}") from None
+        return total if found else None
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,20 @@ from typing import ClassVar, Protocol
 
 
 @dataclass(frozen=True)
+class Pause:
+    """A queue paused fleet-wide: who, since when, and the prefetched tasks workers still hold
+    (Celery cannot take those back: they run when a slot frees)."""
+
+    by: str
+    since: datetime
+    held_by_workers: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def held(self) -> int:
+        return sum(count for _, count in self.held_by_workers)
+
+
+@dataclass(frozen=True)
 class QueueState:
     """One queue, the same record from the broker's answer to the Queues page and /metrics.
 
@@ -23,6 +37,7 @@ class QueueState:
     - **rates** are tasks per second everywhere; pages convert where they say "/min".
     - `reserved` is None when the broker cannot tell (RabbitMQ without its management API);
       `consumers` is None when nobody has counted them yet.
+    - `pause` is set by the fleet view when an operator paused the queue (control.queue_pause).
     """
 
     name: str
@@ -35,6 +50,7 @@ class QueueState:
     processes: int = 0
     arrival_rate: float | None = None
     completion_rate: float | None = None
+    pause: Pause | None = None
 
     @property
     def backlog(self) -> int:
@@ -47,7 +63,8 @@ class QueueState:
 
     @property
     def no_consumer(self) -> bool:
-        return self.ready > 0 and not self.consumers
+        """Ready work nobody consumes, by accident: a paused queue holds it on purpose."""
+        return self.ready > 0 and not self.consumers and self.pause is None
 
     def waiting_seconds(self, now: datetime) -> float | None:
         """Age of the oldest task waiting to start; None when nothing waits."""
@@ -64,5 +81,9 @@ class Broker(Protocol):
     def ping(self) -> None: ...
 
     def depths(self, queues: Iterable[str]) -> dict[str, QueueState]: ...
+
+    def delayed(self) -> int | None:
+        """Messages waiting in the broker's own delay queues, for no known queue (None: none)."""
+        ...
 
     def close(self) -> None: ...

@@ -30,7 +30,13 @@ def make_celery(settings: Settings) -> Celery:
             "interval_step": 0.2,
             "interval_max": 0.5,
         },
-        broker_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
+        broker_transport_options={
+            "socket_timeout": 2,
+            "socket_connect_timeout": 2,
+            # The fleet's key prefix, separator and priority steps: the console's broadcasts,
+            # publishes and purges must reach the keys the workers use.
+            **settings.broker_transport_options.for_celery(),
+        },
         result_backend_transport_options={"socket_timeout": 2, "socket_connect_timeout": 2},
         redis_socket_timeout=2,
         redis_socket_connect_timeout=2,

@@ -13,8 +13,10 @@ from controlplane.broker.base import QueueState
 from controlplane.errors import BrokerUnavailable
 
 # Celery's Redis transport keeps each priority level in its own list, named
-# "<queue>\x06\x16<priority>" (priority 0 is the bare name), so depth is their sum. kombu's
-# default steps are 0, 3, 6, 9, but `priority_steps` may be any of 0..9: we count them all.
+# "<queue><sep><priority>" (priority 0 is the bare name), so depth is their sum. kombu's
+# defaults are sep "\x06\x16" and steps 0, 3, 6, 9. When the fleet's `priority_steps` and
+# `sep` are configured (settings.broker_transport_options) we read exactly those lists;
+# otherwise every step 0..9 with the default separator.
 PRIORITY_SEP = "\x06\x16"
 UNACKED_KEY = "unacked"
 # kombu keeps an exchange's bindings in a set of "<routing key>\x06\x16<pattern>\x06\x16<queue>".
@@ -38,14 +40,23 @@ local sep = ARGV[2]
 local prefix = ARGV[3]
 local s = {}
 for p = 1, 9 do s[p] = sep .. p end
+local steps = {}
+for step in string.gmatch(ARGV[7], '[^,]+') do table.insert(steps, sep .. step) end
 local counts = {}
 local i = 0
 for name in string.gmatch(ARGV[1], '[^\\n]+') do
   local q = prefix .. name
-  local n = redis.call('LLEN', q) + redis.call('LLEN', q .. s[3])
-    + redis.call('LLEN', q .. s[6]) + redis.call('LLEN', q .. s[9])
-  if redis.call('EXISTS', q .. s[1], q .. s[2], q .. s[4], q .. s[5], q .. s[7], q .. s[8]) > 0 then
-    for _, p in ipairs({1, 2, 4, 5, 7, 8}) do n = n + redis.call('LLEN', q .. s[p]) end
+  local n = redis.call('LLEN', q)
+  if #steps > 0 then
+    for _, suffix in ipairs(steps) do n = n + redis.call('LLEN', q .. suffix) end
+  else
+    n = n + redis.call('LLEN', q .. s[3]) + redis.call('LLEN', q .. s[6])
+      + redis.call('LLEN', q .. s[9])
+    local rare = redis.call('EXISTS', q .. s[1], q .. s[2], q .. s[4], q .. s[5], q .. s[7],
+      q .. s[8])
+    if rare > 0 then
+      for _, p in ipairs({1, 2, 4, 5, 7, 8}) do n = n + redis.call('LLEN', q .. s[p]) end
+    end
   end
   i = i + 1
   counts[i] = n
@@ -109,9 +120,14 @@ class RedisBroker:
         socket_timeout: float = 2.0,
         key_prefix: str = "",
         max_unacked_in_script: int = MAX_UNACKED_IN_SCRIPT,
+        sep: str = PRIORITY_SEP,
+        priority_steps: tuple[int, ...] | None = None,
     ) -> None:
         self.url = url
         self.key_prefix = key_prefix  # kombu's `global_keyprefix` transport option
+        self.sep = sep  # kombu's `sep`: between a queue's name and a priority, and in bindings
+        # kombu's `priority_steps`; None: unknown, every step 0..9 is read
+        self.priority_steps = priority_steps
         self.max_unacked_in_script = max_unacked_in_script
         self.client = redis.Redis.from_url(
             url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
@@ -132,13 +148,19 @@ class RedisBroker:
         sampled = [name for name in names if name and "\n" not in name]
         if not sampled:
             return {name: QueueState(name, 0) for name in names}
+        steps = (
+            ""
+            if self.priority_steps is None
+            else ",".join(str(step) for step in self.priority_steps if step)
+        )
         args = [
             "\n".join(sampled),
-            PRIORITY_SEP,
+            self.sep,
             self.key_prefix,
             self.key_prefix + UNACKED_KEY,
             self.key_prefix + BINDING_PREFIX,
             self.max_unacked_in_script,
+            steps or ("0" if self.priority_steps is not None else ""),
         ]
         try:
             joined, hlen, flat = self._script(keys=[], args=args)
@@ -175,8 +197,11 @@ class RedisBroker:
         for exchange, _rk in routes:
             if exchange and exchange not in tables:
                 members = self.client.smembers(self.key_prefix + BINDING_PREFIX + exchange)
-                tables[exchange] = [_binding(member) for member in members]
+                tables[exchange] = [_binding(member, self.sep) for member in members]
         return attribute_routes(routes, tables)
+
+    def delayed(self) -> int | None:
+        return None  # Redis has no delay queues: ETA tasks wait in the workers (scheduled)
 
     def close(self) -> None:
         self.client.close()
@@ -206,8 +231,8 @@ def _route_of(value: bytes | str) -> tuple[str, str] | None:
     return None
 
 
-def _binding(member: bytes | str) -> tuple[str, str]:
-    parts = _text(member).split(PRIORITY_SEP)
+def _binding(member: bytes | str, sep: str = PRIORITY_SEP) -> tuple[str, str]:
+    parts = _text(member).split(sep)
     return (parts[0], parts[-1]) if len(parts) >= 3 else ("", "")
 
 

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.validate import QUEUE_NAME
-from controlplane.errors import ActionError, ActionFailed
+from controlplane.errors import ActionError, ActionFailed, Conflict
+from controlplane.fleet.pauses import paused_names
 from controlplane.services import Services
 
 HOSTNAME_MAX = 255
@@ -83,11 +84,13 @@ def pool_resize(
 def add_consumer(
     services: Services, actor: str, hostname: str, queue: str, idempotency_key: str | None = None
 ) -> ActionResult:
-    """Make a worker start consuming from `queue`."""
+    """Make a worker start consuming from `queue` (not while it is paused fleet-wide)."""
 
-    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+    def perform(session: Session) -> tuple[int, dict[str, Any]]:
         _check_hostname(hostname)
         _check_queue(queue)
+        if queue in paused_names(session):
+            raise Conflict(f"{queue} is paused on every worker: resume it (control.queue_pause)")
         replies = services.celery.control.add_consumer(
             queue, destination=[hostname], reply=True, timeout=services.settings.inspect_timeout
         )

@@ -222,6 +222,8 @@ def _no_consumer(facts: Facts, _settings: Settings) -> Iterable[Instance]:
 
 def _wait_over_target(facts: Facts, settings: Settings) -> Iterable[Instance]:
     for queue in facts.queues:
+        if queue.pause is not None:
+            continue  # paused on purpose: its tasks wait until someone resumes it
         waited = queue.waiting_seconds(facts.now)
         target = wait_target(settings, queue.name)
         if waited is not None and waited > target:
@@ -235,8 +237,9 @@ def _wait_over_target(facts: Facts, settings: Settings) -> Iterable[Instance]:
 
 def _backlog_growing(facts: Facts, settings: Settings) -> Iterable[Instance]:
     samples = settings.alert_backlog_samples
+    paused = {queue.name for queue in facts.queues if queue.pause is not None}
     for queue, history in sorted(facts.backlog_history.items()):
-        if len(history) < samples:
+        if len(history) < samples or queue in paused:
             continue
         last = history[-samples:]
         rising = all(b >= a for a, b in zip(last, last[1:], strict=False))
@@ -333,11 +336,11 @@ CONDITIONS: tuple[Condition, ...] = (
               "A worker stopped without a clean shutdown (for lost_worker_alert_hours).",
               ("lost_worker_alert_hours",), "CeleryWorkerDown", _worker_lost),
     Condition("queue_wait_over_target", "Oldest wait over target", "warning",
-              "The oldest task waiting in a queue has waited longer than the queue's wait "
-              "target (autoscale_target_wait_seconds, or the queue's override).",
+              "The oldest task waiting in a queue (not paused) has waited longer than the "
+              "queue's wait target (autoscale_target_wait_seconds, or the queue's override).",
               ("autoscale_target_wait_seconds",), "CeleryQueueWaitTooLong", _wait_over_target),
     Condition("backlog_growing", "Backlog growing", "warning",
-              "A queue's backlog grew over the last alert_backlog_samples samples.",
+              "A queue's backlog (not paused) grew over the last alert_backlog_samples samples.",
               ("alert_backlog_samples", "alert_backlog_min"), "CeleryQueueBacklogGrowing",
               _backlog_growing),
     Condition("failure_ratio", "Failure ratio high", "warning",

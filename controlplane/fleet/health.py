@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,6 +54,9 @@ class WorkerHealth:
     scheduled: int | None = None
     booted_at: datetime | None = None
     held: dict[str, tuple[tuple[str, str], ...]] | None = None
+    # {task name: {rate_limit, time_limit, soft_time_limit}} the worker reported running with
+    limits: dict[str, dict[str, str]] = field(default_factory=dict)
+    prefetch_count: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -146,6 +149,8 @@ def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHea
         scheduled=row.scheduled,
         booted_at=as_utc(row.booted_at),
         held=held_tasks(row.held_tasks),
+        limits=json_limits(getattr(row, "limits", None)),
+        prefetch_count=getattr(row, "prefetch_count", None),
     )
 
 
@@ -271,6 +276,23 @@ def held_tasks(text: str | None) -> dict[str, tuple[tuple[str, str], ...]] | Non
             if isinstance(entry, list) and len(entry) == 2
         )
     return held
+
+
+def json_limits(text: str | None) -> dict[str, dict[str, str]]:
+    """A worker row's reported task limits; anything malformed reads as none."""
+    if not text:
+        return {}
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(name)[:255]: {str(k)[:32]: str(v)[:32] for k, v in entry.items() if v is not None}
+        for name, entry in list(value.items())[:MAX_LISTED]
+        if isinstance(entry, dict)
+    }
 
 
 def format_age(seconds: float | None) -> str:

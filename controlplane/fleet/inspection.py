@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,11 +26,16 @@ from controlplane.clock import utcnow
 from controlplane.fleet.health import MAX_LISTED
 from controlplane.models import Worker
 from controlplane.services import Services
+from controlplane.worker_hook import HOOK_ATTRIBUTE
 
 log = logging.getLogger(__name__)
 
 Route = tuple[str, str]  # (exchange, routing key)
 HELD_LISTED = 20  # task ids kept per worker and kind (active, reserved, scheduled)
+# registered() lists a task as "name [rate_limit=10/m time_limit=60]" when asked for these.
+LIMIT_ATTRIBUTES = ("rate_limit", "time_limit", "soft_time_limit")
+ASKED_ATTRIBUTES = (*LIMIT_ATTRIBUTES, HOOK_ATTRIBUTE)
+_ATTRIBUTE = re.compile(r"(\w+)=([^\s\]]*)")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class WorkerReport:
     queues: tuple[str, ...] = ()
     routes: dict[Route, str] = field(default_factory=dict)  # (exchange, rk) -> queue
     registered: tuple[str, ...] = ()
+    limits: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> limits it has
+    prefetch_count: int | None = None  # messages it may hold unacknowledged
     answered: bool = True  # False: no reply to any of the calls
     reserved: int | None = None
     scheduled: int | None = None
@@ -53,8 +61,14 @@ class WorkerReport:
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
-    """Hostnames that answered a broadcast ping within `timeout` (waits it out: anyone new?)."""
-    replies = celery.control.ping(timeout=timeout) or []
+    """Hostnames that answered a broadcast ping within `timeout` (waits it out: anyone new?).
+
+    On a connection of its own: a broadcast that waits out its timeout leaves a blocking read
+    pending on a pooled Redis connection, and the next inspection sent over it would get its
+    replies only after that read returns, past its own timeout (stats() came back empty).
+    """
+    with celery.connection_for_write() as connection:
+        replies = celery.control.ping(timeout=timeout, connection=connection) or []
     return sorted({host for reply in replies for host in reply})
 
 
@@ -65,7 +79,7 @@ def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> lis
     inspect = celery.control.inspect(destination=hostnames, timeout=timeout, limit=len(hostnames))
     stats = inspect.stats() or {}
     active_queues = inspect.active_queues() or {}
-    registered = inspect.registered() or {}
+    registered = inspect.registered(*ASKED_ATTRIBUTES) or {}
     active = inspect.active() or {}
     reserved = inspect.reserved() or {}
     scheduled = inspect.scheduled() or {}
@@ -154,6 +168,32 @@ def scheduled_by_queue(
     return dict(counts)
 
 
+def parse_registered(entries: Any) -> tuple[tuple[str, ...], dict[str, dict[str, str]]]:
+    """registered()'s strings -> (task names, {name: {attribute: value}} for those with any)."""
+    names: set[str] = set()
+    limits: dict[str, dict[str, str]] = {}
+    for entry in entries[:MAX_LISTED] if isinstance(entries, list) else []:
+        if not isinstance(entry, str):
+            continue
+        name, _, rest = entry.partition(" ")
+        name = name[:255]
+        names.add(name)
+        found = {
+            key: value[:32] for key, value in _ATTRIBUTE.findall(rest) if key in LIMIT_ATTRIBUTES
+        }
+        if found:
+            limits[name] = found
+    return tuple(sorted(names)), limits
+
+
+def has_hook(entries: Any) -> bool:
+    """Whether registered()'s answer says the worker runs controlplane.worker_hook."""
+    marker = f"{HOOK_ATTRIBUTE}="
+    return isinstance(entries, list) and any(
+        isinstance(entry, str) and marker in entry for entry in entries[:MAX_LISTED]
+    )
+
+
 def record_reports(session: Session, reports: Iterable[WorkerReport], now: datetime) -> None:
     """Upsert what inspection learned into `workers`, leaving the ingester's columns alone.
 
@@ -169,6 +209,7 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             "updated_at": now,
             "queues": json.dumps(list(report.queues)),
             "registered": json.dumps(list(report.registered)),
+            "limits": json.dumps(report.limits) if report.limits else None,
         }
         if report.concurrency is not None:
             values["concurrency"] = report.concurrency
@@ -182,6 +223,8 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             values["held_tasks"] = json.dumps(report.held)
         if report.uptime is not None:
             values["booted_at"] = now - timedelta(seconds=report.uptime)
+        if report.prefetch_count is not None:
+            values["prefetch_count"] = report.prefetch_count
         statement = insert(Worker).values(
             **values, active=report.active or 0, processed=report.processed or 0
         )
@@ -207,9 +250,11 @@ def _report(
 ) -> WorkerReport:
     if stats is None and active_queues is None and registered is None and active is None:
         return WorkerReport(hostname=host, answered=False)
-    concurrency = processed = pid = None
+    concurrency = processed = pid = prefetch = None
     uptime: float | None = None
     if isinstance(stats, dict):
+        if isinstance(stats.get("prefetch_count"), int):
+            prefetch = stats["prefetch_count"]
         pool = stats.get("pool")
         if isinstance(pool, dict) and isinstance(pool.get("max-concurrency"), int):
             concurrency = pool["max-concurrency"]
@@ -234,8 +279,7 @@ def _report(
         exchange_name = exchange.get("name") if isinstance(exchange, dict) else None
         if isinstance(exchange_name, str) and isinstance(queue.get("routing_key"), str):
             routes[(exchange_name, queue["routing_key"])] = name
-    names = registered if isinstance(registered, list) else []
-    tasks = tuple(sorted({str(n)[:255] for n in names[:MAX_LISTED] if isinstance(n, str)}))
+    tasks, limits = parse_registered(registered)
     return WorkerReport(
         hostname=host,
         concurrency=concurrency,
@@ -246,6 +290,8 @@ def _report(
         routes=routes,
         registered=tasks,
         uptime=uptime,
+        limits=limits,
+        prefetch_count=prefetch,
     )
 
 

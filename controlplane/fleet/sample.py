@@ -36,6 +36,15 @@ class BrokerState:
     def reachable(self) -> bool:
         return self.error is None
 
+    def as_dict(self) -> dict[str, Any]:
+        """As the API and the agent interface say it."""
+        down = as_utc(self.down_since)
+        return {
+            "reachable": self.reachable,
+            "error": self.error,
+            "down_since": down.isoformat() if down else None,
+        }
+
 
 @dataclass(frozen=True)
 class FleetSample:
@@ -43,6 +52,8 @@ class FleetSample:
     queues: dict[str, QueueState] = field(default_factory=dict)
     broker: BrokerState = field(default_factory=BrokerState)
     sampler: str | None = None
+    # ETA tasks in RabbitMQ's native delayed delivery queues, for no known queue (None: none)
+    delayed: int | None = None
 
 
 class LatestSample:
@@ -95,6 +106,7 @@ def write_sample(session: Session, sample: FleetSample) -> None:
             "last_sample_at": sample.sampled_at,
             "broker_error": None,
             "broker_down_since": None,
+            "delayed_messages": sample.delayed,
             "updated_at": sample.sampled_at,
         },
     )
@@ -119,12 +131,14 @@ def read_latest(session: Session) -> FleetSample:
     status = session.get(FleetStatus, STATUS_ROW)
     broker = BrokerState()
     sampler = None
+    delayed = None
     if status is not None:
         broker = BrokerState(status.broker_error, as_utc(status.broker_down_since))
         sampler = status.sampler
+        delayed = status.delayed_messages
     latest = session.scalar(select(func.max(QueueSample.sampled_at)))
     if latest is None:
-        return FleetSample(None, {}, broker, sampler)
+        return FleetSample(None, {}, broker, sampler, delayed)
     columns = (
         QueueSample.queue, QueueSample.ready, QueueSample.unacked, QueueSample.scheduled,
         QueueSample.consumers, QueueSample.oldest_waiting_at,
@@ -135,7 +149,7 @@ def read_latest(session: Session) -> FleetSample:
         queue: QueueState(queue, ready, unacked, scheduled, consumers, as_utc(oldest))
         for queue, ready, unacked, scheduled, consumers, oldest in rows
     }
-    return FleetSample(as_utc(latest), queues, broker, sampler)
+    return FleetSample(as_utc(latest), queues, broker, sampler, delayed)
 
 
 def _upsert_status(

@@ -26,6 +26,7 @@ from controlplane.fleet.inspection import (
     routes_of,
     scheduled_by_queue,
 )
+from controlplane.fleet.pauses import paused_names
 from controlplane.fleet.queue_rates import oldest_waiting, task_queues_since
 from controlplane.fleet.sample import FleetSample, LatestSample, record_broker_down, write_sample
 from controlplane.services import Services
@@ -90,9 +91,12 @@ class Sampler:
         with self.services.transaction() as session:
             workers = load_workers(session, now, settings.inspect_interval)
             alive_queues = [q for w in workers if w.alive for q in w.queues]
+            # A paused queue has no consumer left, and its backlog must stay in sight.
+            alive_queues += paused_names(session)
             queues = self.discovery.queues(session, now, alive_queues)
         try:
             depths = self.services.broker.depths(queues)
+            delayed = self.services.broker.delayed()
         except BrokerUnavailable as exc:
             self._broker_failed(str(exc), now)
             return None
@@ -124,7 +128,7 @@ class Sampler:
                     consumers=consumers,
                     oldest_waiting_at=oldest.get(name),
                 )
-            sample = FleetSample(now, states, sampler=self.identity)
+            sample = FleetSample(now, states, sampler=self.identity, delayed=delayed)
             write_sample(session, sample)
         self.latest.publish(sample)
         if self.failures:

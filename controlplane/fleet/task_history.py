@@ -60,6 +60,7 @@ class TaskFilter:
     until: datetime | None = None
     text: str | None = None  # task id prefix, or a substring of args/kwargs
     ids: tuple[str, ...] | None = None  # exactly these tasks (rows an operator selected)
+    roots: bool = False  # only tasks that start a workflow (no root, or their own root)
 
     @classmethod
     def from_mapping(cls, data: Any) -> TaskFilter:
@@ -97,6 +98,11 @@ class TaskFilter:
             ):
                 raise BadFilter(f"ids: expected a list of at most {MAX_IDS} task ids")
             values["ids"] = tuple(ids)
+        roots = data.get("roots")
+        if roots not in (None, "", False):
+            if roots not in (True, "1", "true", "on"):
+                raise BadFilter("roots: expected true or 1")
+            values["roots"] = True
         values["since"] = parse_time(data.get("since"), "since")
         values["until"] = parse_time(data.get("until"), "until")
         text = data.get("text") or data.get("q")
@@ -111,9 +117,11 @@ class TaskFilter:
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None:
+            if value is None or value is False:
                 continue
-            if isinstance(value, tuple):
+            if value is True:
+                out[f.name] = "1"
+            elif isinstance(value, tuple):
                 out[f.name] = ",".join(value)
             else:
                 out[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
@@ -122,6 +130,8 @@ class TaskFilter:
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.ids is not None:
             query = query.where(Task.task_id.in_(self.ids))
+        if self.roots:
+            query = query.where(or_(Task.root_id.is_(None), Task.root_id == Task.task_id))
         if self.state:
             query = query.where(Task.state == self.state)
         if self.name:  # a substring: `always_fails` finds `worker_tasks.tasks.always_fails`

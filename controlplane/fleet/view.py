@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from controlplane.broker import QueueState
+from controlplane.broker import Pause, QueueState
 from controlplane.clock import age_seconds, as_utc, utcnow
 from controlplane.fleet.alerts import Firing, clear_acks, evaluate, load_acks, read_facts
 from controlplane.fleet.health import StuckTask, WorkerHealth, consumers_by_queue, load_workers
+from controlplane.fleet.held import prefetched_by_queue
+from controlplane.fleet.pauses import paused_queues
 from controlplane.fleet.queue_rates import QueueRates, recent_rates
 from controlplane.fleet.sample import BrokerState, FleetSample, read_latest
 from controlplane.models import QueueSample
@@ -42,6 +44,8 @@ class FleetView:
     alerts: list[Firing] = field(default_factory=list)  # fleet.alerts: what holds now
     # backlog per minute over the last hour, oldest first (None: no sample that minute)
     sparklines: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
+    # ETA tasks in RabbitMQ's native delayed delivery queues, for no known queue
+    delayed: int | None = None
 
     @property
     def sample_age(self) -> float | None:
@@ -69,7 +73,9 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
     with services.transaction() as session:
         sample = services.state.latest.get() or read_latest(session)
         workers = load_workers(session, now, settings.inspect_interval)
-        queues = queue_states(services, sample, workers, rates)
+        queues = queue_states(
+            services, sample, workers, rates, queue_extras(services, session, now)
+        )
         facts = read_facts(services, session, now, sample, queues, workers)
         acks = load_acks(session)
         series = _sparklines(services, session, queues, now) if sparklines and queues else {}
@@ -85,6 +91,7 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         stuck=list(facts.stuck),
         alerts=evaluate(facts, settings, acks),
         sparklines=series,
+        delayed=sample.delayed,
     )
 
 
@@ -97,10 +104,33 @@ def settle_alerts(services: Services) -> list[Firing]:
     return view.alerts
 
 
+@dataclass(frozen=True)
+class QueueExtras:
+    """What the database adds to a sample: paused queues, and on brokers that cannot count
+    unacknowledged messages (RabbitMQ), the tasks workers hold per queue, from task events."""
+
+    pauses: dict[str, Pause] = field(default_factory=dict)
+    held: dict[str, int] | None = None
+
+
+def queue_extras(services: Services, session: Session, now: datetime) -> QueueExtras:
+    held = None if services.broker.counts_unacked else prefetched_by_queue(session, now)
+    return QueueExtras(paused_queues(session), held)
+
+
 def queue_states(
-    services: Services, sample: FleetSample, workers: list[WorkerHealth], rates: QueueRates
+    services: Services,
+    sample: FleetSample,
+    workers: list[WorkerHealth],
+    rates: QueueRates,
+    extras: QueueExtras | None = None,
 ) -> list[QueueState]:
-    """Every sampled queue with who consumes it now and its rates, sorted by name."""
+    """Every sampled queue with who consumes it now, its rates and its pause, sorted by name.
+
+    `reserved` is the broker's unacked count; where the broker has none (RabbitMQ), the tasks
+    workers received and have not started (`extras.held`), else None: unknown.
+    """
+    extras = extras or QueueExtras()
     # Redis has no consumers of its own: count the alive workers now, so a worker that just
     # went offline stops counting at once. RabbitMQ knows its consumers: trust the sample.
     by_workers = consumers_by_queue(workers)
@@ -114,15 +144,20 @@ def queue_states(
         states.append(
             replace(
                 queue,
-                reserved=queue.reserved if counts_unacked else None,
+                reserved=queue.reserved if counts_unacked else _held(extras, name),
                 consumers=(queue.consumers or 0) if from_broker else alive,
                 workers=alive,
                 processes=entry.concurrency if entry else 0,
                 arrival_rate=rates.arrival.get(name, 0.0),
                 completion_rate=rates.completion.get(name, 0.0),
+                pause=extras.pauses.get(name),
             )
         )
     return states
+
+
+def _held(extras: QueueExtras, queue: str) -> int | None:
+    return None if extras.held is None else extras.held.get(queue, 0)
 
 
 def _sparklines(

@@ -36,7 +36,9 @@ class Metrics:
         self._reading: Reading | None = None
         self._lock = threading.Lock()
         self._render_cache = RenderCache()  # used under _lock: one scrape renders at a time
-        register_collectors(self.registry, self.reading)
+        register_collectors(
+            self.registry, self.reading, flower_names=services.settings.metrics_flower_names
+        )
 
     def reading(self) -> Reading:
         """The scrape's reading: read once, shared by every collector until `refresh()`."""

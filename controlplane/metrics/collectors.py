@@ -19,6 +19,7 @@ from prometheus_client.registry import CollectorRegistry
 from controlplane.broker import QueueState
 from controlplane.events.stats import BUCKETS, Histogram
 from controlplane.metrics.families import CounterFamily, Family, GaugeFamily, HistogramFamily
+from controlplane.metrics.flower import flower_families
 from controlplane.metrics.labels import (
     OTHER,
     LabelPolicy,
@@ -30,6 +31,14 @@ from controlplane.metrics.reading import Reading
 
 ReadFn = Callable[[], Reading]
 TASK_LABELS = ("name", "hostname", "queue_name")
+# celery_task_queue_wait_time's buckets as celery-exporter exports them (its
+# DEFAULT_QUEUE_WAIT_BUCKETS, PR #386): a saturation signal, so no resolution under 50 ms and
+# the buckets spent on 10 s - 30 min. Every bound is one of ours (events.stats.BUCKETS), so the
+# counts project exactly.
+QUEUE_WAIT_BUCKETS: tuple[float, ...] = (
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+    float("inf"),
+)  # fmt: skip
 QUEUE_LABEL = ("queue_name",)
 
 # kind (as the ingester counts it) -> (family name, help)
@@ -109,9 +118,10 @@ class TaskCollector(_Collector):
         )
         yield self._histograms.family(
             "celery_task_queue_wait_time",
-            "Seconds from publish (or receipt) to start, ETA delay excluded.",
+            "Seconds from publish (or receipt) to start.",
             relabel,
             counters.queue_wait,
+            QUEUE_WAIT_BUCKETS,
         )
 
     @staticmethod
@@ -150,8 +160,15 @@ class _HistogramRows:
         self._previous: dict[str, dict[TaskLabels, tuple[list[Histogram], HistogramRow]]] = {}
 
     def family(
-        self, name: str, doc: str, relabel: _Relabel, table: dict[tuple[str, str, str], Histogram]
+        self,
+        name: str,
+        doc: str,
+        relabel: _Relabel,
+        table: dict[tuple[str, str, str], Histogram],
+        bounds: tuple[float, ...] = BUCKETS,
     ) -> HistogramFamily:
+        """The family with `bounds`, a subset of the counters' BUCKETS (cumulative counts at
+        a shared bound are equal, so projecting loses nothing at those bounds)."""
         sources: dict[TaskLabels, list[Histogram]] = {}
         for labels, histogram in table.items():
             key = relabel[labels]
@@ -168,9 +185,16 @@ class _HistogramRows:
                 row = _merged_row(key, parts)
             current[key] = (parts, row)
         self._previous[name] = current
-        family = HistogramFamily(name, doc, TASK_LABELS, BUCKETS)
-        family.rows = [row for _, row in current.values()]
+        family = HistogramFamily(name, doc, TASK_LABELS, bounds)
+        rows = [row for _, row in current.values()]
+        family.rows = rows if bounds == BUCKETS else project(rows, bounds)  # type: ignore[assignment]
         return family
+
+
+def project(rows: list[HistogramRow], bounds: tuple[float, ...]) -> list[HistogramRow]:
+    """Cumulative rows over BUCKETS re-read at `bounds` (each one of BUCKETS)."""
+    at = [BUCKETS.index(bound) for bound in bounds]
+    return [(key, [cumulative[i] for i in at], total) for key, cumulative, total in rows]
 
 
 def _same_objects(before: list[Histogram], now: list[Histogram]) -> bool:
@@ -240,6 +264,9 @@ class QueueCollector(_Collector):
         ("controlplane_queue_target_wait_seconds",
          "The queue's wait target (autoscale_target_wait_seconds or its override).",
          lambda q, r: r.wait_targets.get(q.name)),
+        ("controlplane_queue_paused",
+         "1 while the queue is paused on every worker (control.queue_pause), else 0.",
+         lambda q, r: 1 if q.pause is not None else 0),
         ("controlplane_queue_desired_workers",
          "Recommended workers, held for the scale-down window.",
          lambda q, r: desired.workers if (desired := r.recommendations.get(q.name)) else None),
@@ -257,6 +284,13 @@ class QueueCollector(_Collector):
         broker = GaugeFamily("controlplane_broker_up", "1 when the last broker sample succeeded.")
         broker.add((), 1 if reading.broker_up else 0)
         yield broker
+        delayed = GaugeFamily(
+            "controlplane_delayed_delivery_messages",
+            "ETA tasks waiting in RabbitMQ's native delayed delivery queues (all queues).",
+        )
+        if reading.delayed is not None:  # no sample where there are no such queues
+            delayed.add((), reading.delayed)
+        yield delayed
 
 
 class IngestCollector(_Collector):
@@ -325,15 +359,32 @@ class AlertCollector(_Collector):
         yield family
 
 
+class FlowerCollector(_Collector):
+    """Flower's names over the same reading (METRICS_FLOWER_NAMES; metrics/flower.py)."""
+
+    def collect(self) -> Iterator[Family]:
+        reading = self.read()
+        if reading.flower is None:
+            return
+        workers = [(w.hostname, w.alive, w.active) for w in reading.workers]
+        counters = reading.counters
+        yield from flower_families(
+            reading.labels, counters.task_events, counters.runtime, workers, reading.flower
+        )
+
+
 COLLECTORS = (
     TaskCollector, WorkerCollector, QueueCollector, IngestCollector, AuditCollector,
     AlertCollector,
 )  # fmt: skip
 
 
-def register_collectors(registry: CollectorRegistry, read: ReadFn) -> list[_Collector]:
+def register_collectors(
+    registry: CollectorRegistry, read: ReadFn, flower_names: bool = False
+) -> list[_Collector]:
     """Register every collector, all reading through `read`, in `registry`."""
-    collectors: list[_Collector] = [cls(read) for cls in COLLECTORS]
+    classes = (*COLLECTORS, FlowerCollector) if flower_names else COLLECTORS
+    collectors: list[_Collector] = [cls(read) for cls in classes]
     for collector in collectors:
         registry.register(collector)
     return collectors

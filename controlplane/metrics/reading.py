@@ -27,9 +27,11 @@ from controlplane.events.counters import task_counters
 from controlplane.events.stats import IngestSnapshot
 from controlplane.fleet.alerts import counts, evaluate, read_facts, wait_target
 from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
+from controlplane.fleet.held import prefetch_times, prefetched_by_worker_and_name
 from controlplane.fleet.queue_rates import recent_rates
 from controlplane.fleet.sample import read_latest
-from controlplane.fleet.view import queue_states
+from controlplane.fleet.view import queue_extras, queue_states
+from controlplane.metrics.flower import FlowerFigures
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.models import Ingester, Worker
 from controlplane.services import Services
@@ -57,6 +59,7 @@ class AuditFigure:
 class Reading:
     now: datetime
     broker_up: bool
+    delayed: int | None  # RabbitMQ native delayed delivery, for no known queue
     queues: list[QueueState]
     recommendations: dict[str, Recommendation]
     workers: list[WorkerHealth]
@@ -66,6 +69,7 @@ class Reading:
     labels: LabelPolicy
     alerts: dict[str, int]  # firing instances per alert condition (fleet/alerts.py), all named
     wait_targets: dict[str, float]  # each queue's wait target (the wait alert's threshold)
+    flower: FlowerFigures | None = None  # only with METRICS_FLOWER_NAMES
 
 
 AuditReader = Callable[[Services], list[AuditFigure]]
@@ -95,7 +99,13 @@ class MetricsSource:
             else:
                 ingest = ingest_from_database(session, counters, workers, now)
             service = recommender.service_times(session, now)
-            queues = queue_states(services, sample, workers, rates)
+            extras = queue_extras(services, session, now)
+            flower = None
+            if settings.metrics_flower_names:
+                flower = FlowerFigures(
+                    prefetched_by_worker_and_name(session, now), prefetch_times(session)
+                )
+            queues = queue_states(services, sample, workers, rates, extras)
             facts = read_facts(services, session, now, sample, queues, workers)
         audits = self._audits()
         desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
@@ -103,6 +113,7 @@ class MetricsSource:
         return Reading(
             now=now,
             broker_up=sample.sampled_at is not None and sample.broker.reachable,
+            delayed=sample.delayed,
             queues=queues,
             recommendations=desired,
             workers=workers,
@@ -112,6 +123,7 @@ class MetricsSource:
             labels=LabelPolicy.build(settings, workers, sample.queues, seen, registered),
             alerts=counts(evaluate(facts, settings)),
             wait_targets={q.name: wait_target(settings, q.name) for q in queues},
+            flower=flower,
         )
 
     def _audits(self) -> list[AuditFigure]:

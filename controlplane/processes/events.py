@@ -10,7 +10,7 @@ import click
 
 from controlplane import db
 from controlplane.config import Settings, redact_url
-from controlplane.processes.ingest import start_ingester
+from controlplane.processes.ingest import start_ingester, start_worker_mailbox
 from controlplane.services import build_services
 
 
@@ -23,6 +23,7 @@ def run_events(settings: Settings) -> None:
     try:
         db.upgrade(services.engine)
         ingester = start_ingester(services)
+        mailbox = start_worker_mailbox(services)
     except BaseException:
         services.close()
         raise
@@ -34,4 +35,5 @@ def run_events(settings: Settings) -> None:
     finally:
         click.echo("stopping: writing what was received…")
         ingester.stop()
+        mailbox.stop()
         services.close()

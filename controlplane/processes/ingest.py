@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from controlplane.control.revocations import revocation_resender
+from controlplane.control.mailbox import WorkerMailbox
+from controlplane.control.worker_online import worker_online_hook
 from controlplane.events import Ingester
 from controlplane.events.counters import seeded_stats
 from controlplane.services import Services
@@ -12,13 +13,19 @@ def start_ingester(services: Services) -> Ingester:
     """Start ingesting events into `services`' database, in threads of this process.
 
     The counters start from the database, so /metrics does not drop to zero on a restart, and
-    every worker that comes online is sent the stored revocations again.
+    every worker that comes online is sent the stored revocations, paused queues and runtime
+    limits again (control.worker_online).
     """
     ingester = Ingester(
         services.settings,
         services.engine,
-        on_worker_online=revocation_resender(services),
+        on_worker_online=worker_online_hook(services),
         stats=seeded_stats(services.engine),
     )
     services.state.ingest_stats = ingester.stats
     return ingester.start()
+
+
+def start_worker_mailbox(services: Services) -> WorkerMailbox:
+    """Answer starting workers: paused queues, runtime limits (controlplane.worker_hook)."""
+    return WorkerMailbox(services).start()

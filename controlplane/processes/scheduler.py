@@ -24,6 +24,7 @@ from apscheduler.util import undefined
 from controlplane import audit_runs
 from controlplane.clock import utcnow
 from controlplane.config import Settings
+from controlplane.control.queue_pause import enforce_pauses, offending_workers
 from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
 from controlplane.fleet.view import settle_alerts
@@ -159,6 +160,11 @@ class FleetScheduler:
     def _inspect(self) -> None:
         if self.lock.is_leader:
             self.sampler.inspect()
+            # A worker the inspection finds consuming a paused queue (it came online while no
+            # ingester ran, or missed the pause's broadcast) is told again.
+            offenders = offending_workers(self.services)
+            if offenders:
+                enforce_pauses(self.services, offenders)
 
     def _alerts(self) -> None:
         if self.lock.is_leader:

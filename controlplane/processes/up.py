@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from controlplane import db, users
 from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
 from controlplane.config import Settings
-from controlplane.processes.ingest import start_ingester
+from controlplane.processes.ingest import start_ingester, start_worker_mailbox
 from controlplane.processes.scheduler import FleetScheduler
 from controlplane.services import Services, build_services
 
@@ -50,6 +50,7 @@ def start_demo_worker(
     """A real Celery worker running worker_tasks, its output in `log_path`, dying with us."""
     env = dict(os.environ)
     env["CONTROLPLANE_BROKER_URL"] = settings.broker_url or ""
+    env["CONTROLPLANE_WORKER_HOOK"] = "1"  # restarts leave paused queues paused
     if settings.effective_result_backend:
         env["CONTROLPLANE_RESULT_BACKEND"] = settings.effective_result_backend
     args = [
@@ -126,6 +127,7 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
         login = ensure_admin(services)
         ingester = start_ingester(services)
         stack.callback(ingester.stop)  # runs before the broker and database go away
+        stack.callback(start_worker_mailbox(services).stop)
         fleet_scheduler = FleetScheduler(services).start()
         stack.callback(fleet_scheduler.stop)
 

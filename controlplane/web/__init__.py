@@ -50,8 +50,10 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web.api import alerts as api_alerts
     from controlplane.web.api import audit as api_audit
     from controlplane.web.api import fleet as api
+    from controlplane.web.api import fleet_controls as api_fleet_controls
     from controlplane.web.api import openapi
     from controlplane.web.api import tasks as api_tasks
+    from controlplane.web.api import workflows as api_workflows
     from controlplane.web.pages import (
         actions,
         alerts,
@@ -59,6 +61,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         dashboard,
         fleet,
         fleet_actions,
+        fleet_controls,
         insights,
         scaling,
         tasks,
@@ -79,11 +82,14 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(fleet_controls.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)
     app.register_blueprint(api_audit.bp)
     app.register_blueprint(api_alerts.bp)
+    app.register_blueprint(api_fleet_controls.bp)
+    app.register_blueprint(api_workflows.bp)
     app.register_blueprint(openapi.bp)
     metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
@@ -91,4 +97,5 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.exempt(api_tasks.bp)
     csrf.exempt(api_audit.bp)
     csrf.exempt(api_alerts.bp)
+    csrf.exempt(api_fleet_controls.bp)
     return app

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from controlplane.broker import QueueState
+from controlplane.broker import Pause, QueueState
 from controlplane.config import QueueScaling, Settings
 from controlplane.control.action_log import list_actions
 from controlplane.control.alerts import acknowledge_alert, forget_worker
@@ -150,6 +150,15 @@ def test_thresholds_are_settings_and_a_queue_override_moves_the_wait_target() ->
     assert evaluate(lost, SETTINGS)[0].alert == "worker_offline"
     strict = dataclasses.replace(SETTINGS, alert_failure_ratio=0.05)
     assert [f.alert for f in evaluate(healthy(), strict)] == ["failure_ratio"]
+
+
+def test_a_paused_queue_waits_and_grows_on_purpose_without_an_alert() -> None:
+    paused = Pause("alice", ago(600))
+    facts = healthy(
+        queues=[QueueState("q", ready=70, consumers=0, oldest_waiting_at=ago(600), pause=paused)],
+        backlog_history={"q": (30, 38, 38, 50, 61, 70)},
+    )
+    assert evaluate(facts, SETTINGS) == []
 
 
 def test_acknowledged_instances_still_hold_and_sort_after_the_open_ones() -> None:

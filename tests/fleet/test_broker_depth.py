@@ -21,7 +21,7 @@ from kombu import Connection, Exchange, Queue
 from controlplane import db
 from controlplane.broker import Broker, QueueState, RedisBroker, broker_for
 from controlplane.broker.embedded import EmbeddedRedis
-from controlplane.config import Settings
+from controlplane.config import Settings, load_settings
 from controlplane.fleet.sample import FleetSample, LatestSample
 from controlplane.fleet.sampler import Sampler
 from controlplane.models import Worker
@@ -258,3 +258,160 @@ def test_redis_counts_a_huge_unacked_hash_by_reading_only_new_messages(
         client.delete(prefix + "unacked")
         client.close()
         broker.close()
+
+
+def test_redis_reads_where_the_fleets_transport_options_put_messages(
+    redis_server: EmbeddedRedis, worker_factory: Callable[..., WorkerProcess], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """priority_steps, sep and global_keyprefix from the settings: ready, reserved and ETA
+    tasks are found under the fleet's keys (readers that assume kombu's defaults find none:
+    Flower #928, celery-exporter #272)."""
+    unique = uuid.uuid4().hex[:8]
+    raw = {"priority_steps": [0, 4, 8, 12], "sep": ":", "global_keyprefix": f"fleet-{unique}:"}
+    options = load_settings({}, broker_transport_options=raw).broker_transport_options
+    publisher = Celery(broker=redis_server.url, set_as_current=False)
+    publisher.conf.broker_transport_options = raw
+    idle, busy = f"cp-opts-{unique}", f"cp-opts-busy-{unique}"
+    try:
+        for priority in (0, 3, 4, 7, 8, 12, 12):  # lists 0, 4, 8 and 12
+            publisher.send_task("worker_tasks.tasks.add", args=[1, 2], queue=idle,
+                                priority=priority)  # fmt: skip
+        assert broker_for(redis_server.url, options).depths([idle])[idle].ready == 7
+        assert RedisBroker(redis_server.url).depths([idle])[idle].ready == 0  # the defaults
+
+        monkeypatch.setenv("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS", json.dumps(raw))
+        worker = worker_factory((busy,), concurrency=1, prefetch=2, wait=False)
+        settings = Settings(
+            broker_url=redis_server.url, database_url=f"sqlite:///{tmp_path / 'opts.db'}",
+            queues=(busy,), inspect_timeout=1.0, broker_transport_options=options,
+        )  # fmt: skip
+        services = build_services(settings)
+        db.upgrade(services.engine)
+        sampler = Sampler(services, LatestSample(), "test-sampler")
+        # Broadcasts live under the prefix too: only a console with the options reaches it.
+        wait_for(lambda: services.celery.control.ping([worker.hostname], timeout=0.5),
+                 timeout=45, what="the worker to answer a ping under the prefix")  # fmt: skip
+        publisher.send_task("worker_tasks.tasks.add", args=[1, 2], queue=busy, countdown=600)
+        for _ in range(4):
+            publisher.send_task("worker_tasks.tasks.slow", args=[60], queue=busy, priority=8)
+        assert worker.hostname in (sampler.inspect(force=True) or [])
+        expected = {"ready": 2, "reserved": 2, "scheduled": 1, "consumers": 1}
+
+        def matches() -> bool:
+            sample = sampler.sample()
+            depth = dataclasses.asdict(sample.queues[busy]) if sample else {}
+            return {k: depth.get(k) for k in expected} == expected
+
+        wait_for(matches, timeout=20, interval=0.2, what=f"depth {expected} under the prefix")
+        worker.kill()
+        services.close()
+    finally:
+        publisher.close()
+
+
+# ---- RabbitMQ only ---------------------------------------------------------------------------
+
+
+def test_rabbitmq_reserved_comes_from_task_events_where_the_broker_cannot_count(
+    rabbitmq_url: str, redis_server: EmbeddedRedis,
+    worker_factory: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:  # fmt: skip
+    """The passive declare has no unacked count: the tasks workers received and have not
+    started (task events) fill `reserved`, so the backlog the recommender reads includes what
+    the workers hold, as it does on Redis."""
+    from controlplane.fleet.view import fleet_view
+    from controlplane.processes.ingest import start_ingester
+
+    queue = f"cp-held-{uuid.uuid4().hex[:10]}"
+    settings = Settings(
+        broker_url=rabbitmq_url, result_backend=redis_server.url,
+        database_url=f"sqlite:///{tmp_path / 'amqp.db'}", queues=(queue,), inspect_timeout=1.0,
+    )  # fmt: skip
+    services = build_services(settings)
+    db.upgrade(services.engine)
+    ingester = start_ingester(services)
+    worker = worker_factory((queue,), concurrency=1, prefetch=2, broker_url=rabbitmq_url,
+                            result_backend=redis_server.url)  # fmt: skip
+    sampler = Sampler(services, services.state.latest, "test")
+    try:
+        for _ in range(4):
+            services.celery.send_task("worker_tasks.tasks.slow", args=[60], queue=queue)
+        sampler.inspect(force=True)
+
+        def held() -> QueueState | None:
+            sampler.sample()
+            state = next((q for q in fleet_view(services).queues if q.name == queue), None)
+            return state if state and (state.ready, state.reserved) == (2, 1) else None
+
+        state = wait_for(held, timeout=30, interval=0.3, what="2 ready and 1 held by the worker")
+        assert state.backlog == 3 and state.consumers == 1
+    finally:
+        worker.kill()
+        ingester.stop()
+        services.close()
+        with Connection(rabbitmq_url) as connection:
+            connection.channel().queue_delete(queue)
+
+
+def test_rabbitmq_quorum_queue_depth_and_native_delayed_delivery(
+    rabbitmq_url: str, redis_server: EmbeddedRedis,
+    worker_factory: Callable[..., WorkerProcess], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A quorum queue reads like a classic one. With quorum queues Celery 5.5+ sends ETA tasks
+    through its native delayed delivery queues, not to a worker: the sample counts them as
+    delayed for the vhost (no queue's `scheduled` can include them: their destination is in
+    a routing key only consuming would reveal), and they arrive and run when due."""
+    from worker_tasks.app import quorum_conf
+
+    queue = f"cp-quorum-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("WORKER_TASKS_QUORUM_QUEUES", queue)
+    worker = worker_factory((queue,), concurrency=1, prefetch=1, broker_url=rabbitmq_url,
+                            result_backend=redis_server.url)  # fmt: skip
+    publisher = Celery(broker=rabbitmq_url, backend=redis_server.url, set_as_current=False)
+    publisher.conf.update(quorum_conf([queue]), task_serializer="json")
+    settings = Settings(
+        broker_url=rabbitmq_url, result_backend=redis_server.url,
+        database_url=f"sqlite:///{tmp_path / 'quorum.db'}", queues=(queue,), inspect_timeout=1.0,
+    )  # fmt: skip
+    services = build_services(settings)
+    db.upgrade(services.engine)
+    sampler = Sampler(services, LatestSample(), "test-sampler")
+    try:
+        with Connection(rabbitmq_url) as connection:  # it is a quorum queue indeed
+            declared = connection.channel().queue_declare(
+                queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+            )  # a classic queue of this name would refuse these arguments
+            assert declared.queue == queue
+        for _ in range(3):
+            publisher.send_task("worker_tasks.tasks.slow", args=[60], queue=queue)
+        wait_for(lambda: services.broker.depths([queue])[queue].ready == 2, timeout=15,
+                 what="2 ready (one running, acks late, prefetch 1)")  # fmt: skip
+        assert services.broker.depths([queue])[queue].consumers == 1
+
+        before = services.broker.delayed() or 0
+        due = [publisher.send_task("worker_tasks.tasks.add", args=[n, 1], queue=queue,
+                                   countdown=4).id for n in range(2)]  # fmt: skip
+        sampler.inspect(force=True)
+
+        def delayed() -> FleetSample | None:
+            sample = sampler.sample()
+            return sample if sample and sample.delayed == before + 2 else None
+
+        sample = wait_for(delayed, timeout=10, interval=0.2, what="2 tasks in the delay queues")
+        assert sample.queues[queue].scheduled == 0 and sample.queues[queue].ready == 2
+        from controlplane.fleet.view import fleet_view
+
+        assert fleet_view(services).delayed == before + 2
+        worker.kill()  # the running slow task would hold the queue for a minute
+        with Connection(rabbitmq_url) as connection:  # they arrive in the queue when due
+            wait_for(lambda: connection.channel().queue_declare(queue, passive=True)[1] >= 4,
+                     timeout=20, what="the ETA tasks delivered when due")  # fmt: skip
+        assert all(services.celery.AsyncResult(task_id).state == "PENDING" for task_id in due)
+    finally:
+        worker.kill()
+        services.close()
+        publisher.close()
+        with Connection(rabbitmq_url) as connection:
+            connection.channel().queue_delete(queue)

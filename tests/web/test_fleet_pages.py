@@ -135,7 +135,7 @@ def test_api_returns_the_same_figures_as_the_pages(
     assert row == {
         "name": queue, "ready": 12, "unacked": 3, "scheduled": 2, "consumers": 1,
         "concurrency": 4, "rate_in_per_min": 30.0, "rate_out_per_min": 12.0,
-        "oldest_waiting_age_s": row["oldest_waiting_age_s"], "no_consumer": False,
+        "oldest_waiting_age_s": row["oldest_waiting_age_s"], "no_consumer": False, "paused": None,
         "recommendation": row["recommendation"],
     }  # fmt: skip
     assert row["recommendation"]["workers"] >= 1 and "backlog 15" in row["recommendation"]["reason"]

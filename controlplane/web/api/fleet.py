@@ -37,7 +37,11 @@ def queues() -> Any:
     services = current_app.extensions["controlplane"]
     view = fleet_view(services)
     recommended = recommendations(services, view.queues)
-    return jsonify(**fleet_json.sample_info(view), queues=fleet_json.queues(view, recommended))
+    return jsonify(
+        **fleet_json.sample_info(view),
+        queues=fleet_json.queues(view, recommended),
+        delayed_delivery=fleet_json.delayed_delivery(view),
+    )
 
 
 @bp.get("/workers")

@@ -16,11 +16,7 @@ def sample_info(view: FleetView) -> dict[str, Any]:
     return {
         "sampled_at": _iso(view.sampled_at),
         "stale": view.stale,
-        "broker": {
-            "reachable": view.broker.reachable,
-            "error": view.broker.error,
-            "down_since": _iso(view.broker.down_since),
-        },
+        "broker": view.broker.as_dict(),
     }
 
 
@@ -41,6 +37,14 @@ def queues(
             "oldest_waiting_age_s": _round(q.waiting_seconds(view.now)),
             "no_consumer": q.no_consumer,
             "recommendation": _recommendation(recommended.get(q.name)),
+            "paused": None
+            if q.pause is None
+            else {
+                "by": q.pause.by,
+                "since": _iso(q.pause.since),
+                "backlog_held": q.backlog,
+                "held_by_workers": dict(q.pause.held_by_workers),
+            },
         }
         for q in view.queues
     ]
@@ -51,6 +55,18 @@ def _recommendation(rec: Recommendation | None) -> dict[str, Any] | None:
     if rec is None:
         return None
     return {"workers": rec.workers, "reason": rec.reason, "unclamped": rec.unclamped}
+
+
+def delayed_delivery(view: FleetView) -> dict[str, Any] | None:
+    """RabbitMQ's native delayed delivery: ETA tasks counted for the vhost, queue unknown."""
+    if view.delayed is None:
+        return None
+    return {
+        "messages": view.delayed,
+        "per_queue": None,
+        "note": "ETA tasks in the celery_delayed_* queues; which queue each is for is in its "
+        "routing key, which only consuming it would reveal",
+    }
 
 
 def workers(view: FleetView) -> list[dict[str, Any]]:
@@ -75,6 +91,8 @@ def workers(view: FleetView) -> list[dict[str, Any]]:
             "held": None
             if w.held is None
             else {k: [list(t) for t in v] for k, v in w.held.items()},
+            "limits": w.limits,
+            "prefetch_count": w.prefetch_count,
         }
         for w in view.workers
     ]

@@ -50,13 +50,18 @@ FILTER_PARAMS = [
     {"name": "sort", "in": "query", "required": False,
      "description": "newest (default), oldest, slowest or fastest (runtime: finished only)",
      "schema": {"enum": ["newest", "oldest", "slowest", "fastest"]}},
+    {"name": "roots", "in": "query", "required": False, "schema": {"enum": ["1", "true"]},
+     "description": "Only tasks that start a workflow"},
 ]  # fmt: skip
 
 TASK_FILTER = {
     "type": "object",
     "properties": {
-        key: {"type": "string"}
-        for key in ("state", "name", "queue", "worker", "since", "until", "text")
+        **{
+            key: {"type": "string"}
+            for key in ("state", "name", "queue", "worker", "since", "until", "text")
+        },
+        "roots": {"type": "boolean"},
     },
     "additionalProperties": False,
 }
@@ -142,6 +147,16 @@ FLEET_SCHEMAS: dict[str, Any] = {
                     },
                 ],
             },
+            "paused": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Pause"}]},
+        },
+    },
+    "Pause": {
+        "type": "object",
+        "properties": {
+            "by": {"type": "string"},
+            "since": {"type": "string", "format": "date-time"},
+            "backlog_held": {"type": "integer"},
+            "held_by_workers": {"type": "object", "additionalProperties": {"type": "integer"}},
         },
     },
     "WorkerRow": {
@@ -166,6 +181,11 @@ FLEET_SCHEMAS: dict[str, Any] = {
             "held": {
                 "type": ["object", "null"],
                 "description": "active/reserved/scheduled: [[task id, name]...], a few each",
+            },
+            "limits": {
+                "type": "object",
+                "description": "task name -> the rate_limit, "
+                "time_limit, soft_time_limit the worker reports running with",
             },
         },
     },
@@ -354,11 +374,61 @@ AUDIT_SCHEMAS: dict[str, Any] = {
 }  # fmt: skip
 
 
+TASK_NAME = {"name": "task_name", "in": "path", "required": True, "schema": {"type": "string"}}
+_SECONDS_OR_NULL = {"type": ["number", "null"], "exclusiveMinimum": 0}
+FLEET_CONTROL_PATHS: dict[str, Any] = {
+    "/queues/{queue}/pause": {"post": {
+        "summary": "Pause a queue on every worker, kept across worker restarts (admin)",
+        "parameters": [QUEUE, IDEMPOTENCY],
+        "responses": {"200": _ok("Paused: cancelled_on, not_answered, held_by_workers"),
+                      **_errors(400, 403, 409, 503)},
+    }},
+    "/queues/{queue}/resume": {"post": {
+        "summary": "Resume a paused queue on the workers that consumed it (admin)",
+        "parameters": [QUEUE, IDEMPOTENCY],
+        "responses": {"200": _ok("Resumed: resumed_on, not_answered"),
+                      **_errors(400, 403, 409, 503)},
+    }},
+    "/tasks/{task_id}/workflow": {"get": {
+        "summary": "The task's whole canvas: nodes, edges, groups, and what cannot be known",
+        "parameters": [TASK_ID],
+        "responses": {"200": _ok("Workflow"), **_errors(404)},
+    }},
+    "/task-limits": {"get": {
+        "summary": "Runtime rate and time limits in force, with the code's values",
+        "responses": {"200": _ok("Limits")},
+    }},
+    "/task-limits/{task_name}/rate": {"post": {
+        "summary": "Set a task's rate limit on every worker, kept across restarts (operator)",
+        "parameters": [TASK_NAME, IDEMPOTENCY],
+        "requestBody": _body({"type": "object", "properties": {
+            "rate_limit": {"type": ["string", "null"], "example": "10/m"}}}),
+        "responses": {"200": _ok("Applied: applied_on, refused_by, not_answered"),
+                      **_errors(400, 403, 404, 503)},
+    }},
+    "/task-limits/{task_name}/time": {"post": {
+        "summary": "Set a task's soft and hard time limits, kept across restarts (admin)",
+        "parameters": [TASK_NAME, IDEMPOTENCY],
+        "requestBody": _body({"type": "object", "properties": {
+            "soft": _SECONDS_OR_NULL, "hard": _SECONDS_OR_NULL}}),
+        "responses": {"200": _ok("Applied"), **_errors(400, 403, 404, 503)},
+    }},
+    "/task-limits/{task_name}/{which}/reset": {"post": {
+        "summary": "Send the code's value back and stop re-applying ours (rate: operator, "
+                   "time: admin)",
+        "parameters": [TASK_NAME, {"name": "which", "in": "path", "required": True,
+                                   "schema": {"enum": ["rate", "time"]}}, IDEMPOTENCY],
+        "responses": {"200": _ok("Reset"), **_errors(400, 403, 404, 503)},
+    }},
+}  # fmt: skip
+
+
 def document() -> dict[str, Any]:
     action_response = _ok("Accepted", {"$ref": "#/components/schemas/ActionAnswer"})
     paths: dict[str, Any] = {
         "/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("User")}}},
-        "/queues": {"get": {"summary": "Queue depths, consumers, rates (from the sampler)",
+        "/queues": {"get": {"summary": "Queue depths, consumers, rates (from the sampler); "
+                                       "delayed_delivery: RabbitMQ's native delayed ETA tasks",
                             "responses": {"200": _ok("Queues", _fleet("queues", "QueueRow"))}}},
         "/workers": {"get": {"summary": "Workers and their health",
                              "responses": {"200": _ok("Workers", _fleet("workers", "WorkerRow"))}}},
@@ -565,6 +635,7 @@ def document() -> dict[str, Any]:
                 "responses": {"202": _ok("Requested"), **_errors(400, 403)},
             }
         },
+        **FLEET_CONTROL_PATHS,
     }  # fmt: skip
     return {
         "openapi": "3.1.0",

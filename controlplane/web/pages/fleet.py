@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template
 
+from controlplane.autoscale.prefetch import fleet_prefetch_warnings
 from controlplane.autoscale.recommender import recommendations
 from controlplane.clock import as_utc
+from controlplane.control.task_limits import limits
 from controlplane.fleet.health import format_age
 from controlplane.fleet.view import fleet_view
 from controlplane.web import htmx
@@ -67,11 +69,19 @@ def queues() -> Response:
     services = current_app.extensions["controlplane"]
     view = fleet_view(services, sparklines=True)
     recommended = recommendations(services, view.queues)
-    return _page_or_partial("queues.html", "_queues.html", fleet=view, recommended=recommended)
+    return _page_or_partial(
+        "queues.html", "_queues.html", fleet=view, recommended=recommended,
+        prefetch_warnings=fleet_prefetch_warnings(services),
+    )  # fmt: skip
 
 
 @bp.get("/workers")
 @role_required("viewer")
 def workers() -> Response:
-    view = fleet_view(current_app.extensions["controlplane"])
-    return _page_or_partial("workers.html", "_workers.html", fleet=view)
+    services = current_app.extensions["controlplane"]
+    view = fleet_view(services)
+    warnings = {w.hostname: w for w in fleet_prefetch_warnings(services)}
+    return _page_or_partial(
+        "workers.html", "_workers.html", fleet=view, runtime_limits=limits(services),
+        prefetch_warnings=warnings,
+    )  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
+from controlplane.control.task_limits import limits
 from controlplane.fleet.insights import DepthSeries, Insights, insights
 from controlplane.web.auth import role_required
 from controlplane.web.charts import BarChart, LineChart, Series, bar_chart, line_chart
@@ -84,10 +85,18 @@ def charts(data: Insights) -> tuple[LineChart, LineChart, LineChart, BarChart]:
 @bp.get("/insights")
 @role_required("viewer")
 def index() -> Any:
-    data = insights(current_app.extensions["controlplane"])
+    services = current_app.extensions["controlplane"]
+    data = insights(services)
     throughput, failure, depth, runtimes = charts(data)
-    template = "_insights.html" if request.headers.get("HX-Request") else "insights.html"
+    if request.headers.get("HX-Request"):
+        return render_template(
+            "_insights.html", data=data, throughput=throughput, failure=failure, depth=depth,
+            runtimes=runtimes,
+        )  # fmt: skip
+    in_force = limits(services)
+    by_name = {r.name: r for r in data.runtimes}
+    names = sorted(set(by_name) | set(in_force))
     return render_template(
-        template, data=data, throughput=throughput, failure=failure, depth=depth,
-        runtimes=runtimes,
+        "insights.html", data=data, throughput=throughput, failure=failure, depth=depth,
+        runtimes=runtimes, task_rows=[(n, by_name.get(n), in_force.get(n)) for n in names],
     )  # fmt: skip

@@ -30,8 +30,10 @@ from controlplane.fleet.progress import (
     task_progress,
     why_no_progress,
 )
+from controlplane.fleet.workflow import workflow_of, workflow_summaries
 from controlplane.services import Services
 from controlplane.web.auth import role_required
+from controlplane.web.graph import layout
 
 bp = Blueprint("tasks", __name__)
 PAGE_SIZE = 50
@@ -90,6 +92,9 @@ def index() -> Any:
         "progress": progress_many(services, running),
         "now": utcnow(),
         "poll_seconds": LIST_POLL_SECONDS,
+        "workflows": workflow_summaries(
+            _services(), [t.task_id for t in page.tasks if t.root_id in (None, t.task_id)]
+        ),
     }
     if _is_htmx() and request.args.get("fragment") == "rows":
         return render_template("_task_rows.html", **context)
@@ -116,8 +121,11 @@ def detail(task_id: str) -> Any:
         return render_template("not_found.html", what=f"task {task_id}"), 404
     task = related.task
     progress = task_progress(_services(), task_id, task.state)
-    template = "_task_live.html" if _is_htmx() and request.args.get("fragment") else "task.html"
+    fragment = _is_htmx() and request.args.get("fragment")
+    template = "_task_live.html" if fragment else "task.html"
     actions = control.actions_on(_services(), task_id)
+    workflow = None if fragment else workflow_of(_services(), task_id)
+    graph = layout(workflow) if workflow and workflow.is_canvas else None
     return render_template(
         template,
         task=task,
@@ -126,6 +134,8 @@ def detail(task_id: str) -> Any:
         progress=progress,
         no_progress=why_no_progress(_services()),
         live_states=LIVE_STATES,
+        workflow=workflow,
+        graph=graph,
     )
 
 
@@ -168,7 +178,7 @@ def bulk() -> Any:
     action = request.form.get("action", "")
     task_filter: dict[str, Any] = {
         key: request.form[key]
-        for key in ("state", "name", "queue", "worker", "since", "until", "text")
+        for key in ("state", "name", "queue", "worker", "since", "until", "text", "roots")
         if request.form.get(key)
     }
     if request.form.get("scope") == "selected":

@@ -112,6 +112,11 @@
     var details = form.closest && form.closest('details.hold');
     if (details && event.detail.xhr.status < 400) details.open = false;
   });
+  // Plain forms that change the fleet ask first: <form data-confirm="...">.
+  document.addEventListener('submit', function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute('data-confirm');
+    if (message && !window.confirm(message)) event.preventDefault();
+  }, true);
 
   // Trigger form: picking a task preselects the queue it is routed to.
   document.addEventListener('change', function (event) {

@@ -1,7 +1,7 @@
 """acknowledged alert instances (who and when), cleared when the alert stops firing
 
-Revision ID: 0007_console_alert_acks
-Revises: 0006_ingester_events
+Revision ID: 0008_console_alert_acks
+Revises: 0007_fleetctl_controls
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_console_alert_acks"
-down_revision = "0006_ingester_events"
+revision = "0008_console_alert_acks"
+down_revision = "0007_fleetctl_controls"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """what each worker holds (reserved, scheduled, their task ids) and when it booted
 
-Revision ID: 0008_console_worker_tasks
-Revises: 0007_console_alert_acks
+Revision ID: 0009_console_worker_tasks
+Revises: 0008_console_alert_acks
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_console_worker_tasks"
-down_revision = "0007_console_alert_acks"
+revision = "0009_console_worker_tasks"
+down_revision = "0008_console_alert_acks"
 branch_labels = None
 depends_on = None
 
