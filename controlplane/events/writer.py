@@ -44,6 +44,7 @@ class Writer:
         self.last_event_at: float | None = None
         self.batches = 0
         self.errors = 0
+        self.cpu_s = 0.0  # CPU time of the writer thread so far: the write path
         self.thread = threading.Thread(target=self._run, name="events-writer", daemon=True)
 
     def start(self) -> None:
@@ -63,6 +64,7 @@ class Writer:
                     self._write_with_retry(batch)
                 finally:
                     self.inbox.task_done()
+            self.cpu_s = time.thread_time()
             now = time.time()
             if self.checkpoint is not None and now - last_checkpoint >= CHECKPOINT_EVERY:
                 last_checkpoint = now
@@ -92,9 +94,8 @@ class Writer:
         store = self.store
         now = time.time()
         with store.engine.begin() as connection:
-            store.begin_batch(connection)
-            tasks = _merged_tasks(store.load_tasks(connection, batch.tasks), batch.tasks)
-            store.save_tasks(connection, tasks, now)
+            store.begin_batch(connection, read_merge_write=bool(batch.workers or batch.lost_checks))
+            store.merge_tasks(connection, batch.tasks, now)
             if batch.workers:
                 workers = store.load_workers(connection, batch.workers)
                 merged: list[WorkerRow] = []
@@ -108,9 +109,8 @@ class Writer:
                     for task_id in store.started_on(connection, check.hostname, check.before):
                         lost[task_id] = lost_row(task_id, check)
                 if lost:
-                    rows = _merged_tasks(store.load_tasks(connection, lost), lost)
-                    store.save_tasks(connection, rows, now)
-                    log.warning("marked %d task(s) lost", len(rows))
+                    store.merge_tasks(connection, lost, now)
+                    log.warning("marked %d task(s) lost", len(lost))
             store.insert_gaps(connection, batch.gaps)
         self.batches += 1
         if batch.newest_event_at is not None and (
@@ -118,11 +118,3 @@ class Writer:
         ):
             self.last_event_at = batch.newest_event_at
         self.stats.committed(batch.events, batch.newest_event_at, time.time())
-
-
-def _merged_tasks(stored: dict[str, TaskRow], incoming: dict[str, TaskRow]) -> list[TaskRow]:
-    out = []
-    for task_id, row in incoming.items():
-        current = stored.get(task_id)
-        out.append(current.merge(row) if current is not None else row)
-    return out
