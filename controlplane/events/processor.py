@@ -31,6 +31,7 @@ from controlplane.events.decode import (
     decode_body,
     decode_envelope,
 )
+from controlplane.events.holdback import HOLD_SECONDS, HoldBack
 from controlplane.events.liveness import WorkerLiveness
 from controlplane.events.merge import TaskRow, WorkerRow
 from controlplane.events.redact import Redactor
@@ -69,6 +70,7 @@ class Processor:
         source_name: str,
         flush_interval: float = 0.1,
         batch_rows: int = 5000,
+        hold_seconds: float = HOLD_SECONDS,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         on_connected: Callable[[float, float | None], None] | None = None,
         on_worker_online: Callable[[str], None] | None = None,
@@ -82,6 +84,7 @@ class Processor:
         self.source_name = source_name
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
+        self.holdback = HoldBack(hold_seconds)
         self.max_event_bytes = max_event_bytes
         self.on_connected = on_connected
         self.on_worker_online = on_worker_online
@@ -98,6 +101,7 @@ class Processor:
         self.connected_since: float | None = None
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
+        self.cpu_s = 0.0  # CPU time of the processor thread so far: the decode path
         self.thread = threading.Thread(target=self._run, name="events-processor", daemon=True)
 
     # ---- thread --------------------------------------------------------------------------
@@ -115,7 +119,7 @@ class Processor:
                     self._handle(item)
                 self.stats.set_buffered(self.buffer.size)
                 if self.batch:
-                    if len(self.batch.tasks) >= self.batch_rows:
+                    if len(self.batch.tasks) - self.batch.carried_rows >= self.batch_rows:
                         self._flush()
                     elif time.monotonic() - self.batch.started >= self.flush_interval:
                         # while the writer is busy and events keep coming, keep folding them
@@ -126,34 +130,37 @@ class Processor:
                 if time.monotonic() >= next_expiry and self.buffer.size < _NEAR_REAL_TIME:
                     next_expiry = time.monotonic() + 1.0
                     self._expire_workers(time.time())
-            self._flush()
+                self.cpu_s = time.thread_time()
+            self._flush(everything=True)
         except Exception:  # pragma: no cover - a bug here must not pass silently
             log.exception("event processor crashed")
             raise
         finally:
+            self.cpu_s = time.thread_time()
             self.finished.set()
 
-    def _flush(self, wait: bool = True) -> None:
+    def _flush(self, wait: bool = True, everything: bool = False) -> None:
+        """Hand the batch to the writer, but for the unfinished rows that may still wait."""
         if not self.batch:
             self.batch = Batch()
             return
-        if not wait:
-            try:
-                self.out.put_nowait(self.batch)
-            except queue.Full:
-                return
-        else:
+        if not wait and self.out.full():  # we are its only producer: it stays full
+            return
+        received = self.batch.events - self.batch.carried_events
+        newest = self.batch.newest_event_at
+        batch, waiting = self.holdback.split(self.batch, time.monotonic(), everything=everything)
+        if batch:
             while True:  # backpressure: wait for the writer, the buffer absorbs the stream
                 try:
-                    self.out.put(self.batch, timeout=0.5)
+                    self.out.put(batch, timeout=0.5)
                     break
                 except queue.Full:
                     continue
-        if self.batch.newest_event_at is not None:
-            self.rate.add(self.batch.newest_event_at, self.batch.events)
+        if newest is not None:
+            self.rate.add(newest, received)
         self.stats.add_tally(self.tally)
         self.tally = Tally()
-        self.batch = Batch()
+        self.batch = waiting
 
     # ---- synchronous use (replays, tests): no threads ---------------------------------------
 
@@ -266,7 +273,7 @@ class Processor:
         kind = event.get("type")
         if kind in TASK_EVENT_STATES:
             row = task_row_from_event(event, self.redactor)
-            self.batch.add_task(row)
+            self.batch.add_task_event(row)
             self._count_task(kind, event, row)
             at = row.state_changed_at or 0.0
         elif kind in WORKER_EVENT_STATUS:

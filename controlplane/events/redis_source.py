@@ -46,6 +46,7 @@ class RedisEventSource:
 
     name = "redis"
     _handshake_rest = b""
+    cpu_s = 0.0  # CPU time of the receiving thread so far (time.thread_time)
 
     def __init__(self, broker_url: str, buffer: RawBuffer, max_backoff: float = 5.0) -> None:
         self.url = broker_url
@@ -127,6 +128,7 @@ class RedisEventSource:
             if not chunk:
                 return
             put(chunk, len(chunk), chunk.count(b"pmessage"))
+            self.cpu_s = time.thread_time()
 
 
 def _read_replies(sock: socket.socket, count: int) -> bytes:

@@ -10,8 +10,10 @@ import queue
 import pytest
 
 from controlplane.config import DEFAULT_REDACT_PATTERN
+from controlplane.events.batch import Batch, LostCheck
 from controlplane.events.buffer import Connected, Disconnected, RawBuffer
 from controlplane.events.decode import MalformedEvent, decode_envelope
+from controlplane.events.holdback import HoldBack
 from controlplane.events.merge import LOST, TaskRow
 from controlplane.events.processor import Processor
 from controlplane.events.redact import Redactor
@@ -116,6 +118,20 @@ def test_nested_secrets_and_url_passwords_are_masked() -> None:
     text, _ = REDACTOR.call_args("[{'db': 'postgres://app:s3cr3t@db/x', 'api_key': 'k-123'}]")
     assert "s3cr3t" not in text and "k-123" not in text
     assert "postgres://app:***@db/x" in text
+
+
+def test_secrets_in_a_traceback_are_masked_and_the_rest_kept() -> None:
+    traceback = (
+        'File "/srv/venv/sqlalchemy/orm/session.py", line 1969, in commit\n'
+        "psycopg.OperationalError: connecting to postgresql://shop:s3cret@db:5432/shop\n"
+        "[parameters: {'state': 'paid', 'id': 12}] retry=3 opts=api_key=k-123 "
+        'auth_token = "two words" Password: hunter2\n'
+    )
+    kept = REDACTOR.free_text(traceback, traceback=True) or ""
+    for secret in ("s3cret", "k-123", "two words", "hunter2"):
+        assert secret not in kept
+    assert "postgresql://shop:***@db:5432/shop" in kept
+    assert "'state': 'paid'" in kept and "retry=3" in kept and "orm/session.py" in kept
 
 
 def test_an_unparsable_repr_with_a_secret_key_is_withheld_whole() -> None:
@@ -258,3 +274,61 @@ def test_processor_counts_malformed_events_and_keeps_going() -> None:
     assert snapshot.malformed == {"not_json": 1, "unknown_type": 1, "bad_field": 1}
     assert snapshot.events_by_type == {"task-sent": 1}
     assert snapshot.task_events == {("n", "", "q"): {"sent": 1}}
+
+
+# ---- holding unfinished rows back ------------------------------------------------------------
+
+
+def batch_of(*events: dict[str, object]) -> Batch:
+    batch = Batch()
+    for event in events:
+        batch.add_task_event(task_row_from_event(event, REDACTOR))
+        batch.events += 1
+    return batch
+
+
+def test_finished_rows_go_at_once_and_unfinished_ones_wait_folding_their_events() -> None:
+    hold = HoldBack(seconds=1.0)
+    first = batch_of(
+        {"type": "task-started", "uuid": "short", "hostname": "w", "timestamp": NOW},
+        {"type": "task-started", "uuid": "done", "hostname": "w", "timestamp": NOW},
+        {"type": "task-succeeded", "uuid": "done", "hostname": "w", "timestamp": NOW + 1},
+    )
+    sent, waiting = hold.split(first, now=100.0)
+    assert list(sent.tasks) == ["done"] and sent.events == 2
+    assert list(waiting.tasks) == ["short"] and waiting.events == 1
+    waiting.add_task_event(
+        task_row_from_event(
+            {"type": "task-failed", "uuid": "short", "hostname": "w", "timestamp": NOW + 2},
+            REDACTOR,
+        )
+    )
+    waiting.events += 1
+    sent, waiting = hold.split(waiting, now=100.5)
+    assert sent.tasks["short"].state == "FAILURE" and sent.events == 2  # one write for both
+    assert not waiting
+
+
+def test_an_unfinished_row_waits_no_longer_than_the_hold() -> None:
+    hold = HoldBack(seconds=1.0)
+    batch = batch_of({"type": "task-started", "uuid": "long", "hostname": "w", "timestamp": NOW})
+    sent, waiting = hold.split(batch, now=100.0)
+    assert not sent.tasks
+    sent, waiting = hold.split(waiting, now=100.9)
+    assert not sent.tasks
+    sent, waiting = hold.split(waiting, now=101.0)
+    assert sent.tasks["long"].state == "STARTED" and not waiting
+
+
+def test_a_lost_check_or_the_end_sends_every_waiting_row_and_the_oldest_go_first() -> None:
+    started = {"type": "task-started", "hostname": "w", "timestamp": NOW}
+    hold = HoldBack(seconds=10.0, max_rows=2)
+    sent, waiting = hold.split(
+        batch_of(*({**started, "uuid": f"t{n}"} for n in range(3))), now=100.0
+    )
+    assert list(sent.tasks) == ["t0"] and list(waiting.tasks) == ["t1", "t2"]
+    waiting.lost_checks.append(LostCheck("w", NOW + 5, "worker went offline"))
+    sent, waiting = hold.split(waiting, now=100.1)
+    assert list(sent.tasks) == ["t1", "t2"] and not waiting
+    sent, waiting = hold.split(batch_of({**started, "uuid": "t3"}), now=100.2, everything=True)
+    assert list(sent.tasks) == ["t3"] and not waiting
