@@ -1,6 +1,6 @@
 """CPU seconds each ingester run spent decoding and writing events
 
-Revision ID: 0007_ingester_cpu
+Revision ID: 0007_pg_ingester_cpu
 Revises: 0006_ingester_events
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_ingester_cpu"
+revision = "0007_pg_ingester_cpu"
 down_revision = "0006_ingester_events"
 branch_labels = None
 depends_on = None
