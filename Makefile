@@ -41,6 +41,7 @@ run: $(VENV)/.run-deps
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check controlplane worker_tasks tests bench
 	$(BIN)/ruff format --check controlplane worker_tasks tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy

@@ -57,10 +57,9 @@ def main() -> None:
         )
         services = build_services(settings)
         db.upgrade(services.engine)
-        with db.session_scope(services.sessions) as session:
-            username = f"bench-{uuid.uuid4().hex[:8]}"  # a --database-url may be reused
-            users.create_user(session, username, "bench-password", "operator")
-            token = users.create_token(session, username)
+        username = f"bench-{uuid.uuid4().hex[:8]}"  # a --database-url may be reused
+        users.create_user(services, username, "bench-password", "operator")
+        token = users.create_token(services, username)
 
         port = free_port()
         server = make_server(create_app(services), "127.0.0.1", port)  # as `serve` runs it

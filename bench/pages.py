@@ -115,8 +115,8 @@ def run_store(store: str, database_url: str, rows: int, requests: int, redis_url
     else:
         with services.engine.begin() as connection:
             connection.execute(text("ANALYZE tasks"))
-    with db.session_scope(services.sessions) as session:
-        users.create_user(session, "bench", "bench-password", "viewer")
+    users.create_user(services, "bench", "bench-password", "viewer")
+    with services.transaction() as session:
         deep = session.scalars(
             select(Task).order_by(Task.first_seen_at.desc(), Task.task_id.desc())
             .offset(int(rows * 0.9)).limit(1)

@@ -52,9 +52,8 @@ from controlplane.config import Settings
 from controlplane.events.counters import DatabaseCounters, seeded_stats
 from controlplane.fleet.sample import read_latest
 from controlplane.models import FleetStatus, QueueSample, Task, Worker
-from controlplane.services import Services, build_services
+from controlplane.services import ProcessState, Services, TimedCache, build_services
 from controlplane.web import create_app
-from controlplane.web.metrics import metrics_of
 from controlplane.web.server import make_server
 
 STATES = ["SUCCESS"] * 90 + ["FAILURE"] * 5 + ["RETRY", "STARTED", "RECEIVED", "PENDING", "REVOKED"]
@@ -96,7 +95,7 @@ def fill(services: Services, options: argparse.Namespace) -> None:
         {
             "queue": queue_name(q), "sampled_at": now, "ready": rng.randrange(50),
             "unacked": rng.randrange(8), "scheduled": 0, "consumers": len(consumers.get(q, [])),
-            "rate_in": rng.random(), "rate_out": rng.random(), "oldest_waiting_at": None,
+            "oldest_waiting_at": None,
         }
         for q in range(options.queues)
     ]  # fmt: skip
@@ -163,7 +162,7 @@ class LiveFleet:
             # fill covers, or every interval would pile into the last 30 s the rates read.
             stamp = now - timedelta(seconds=rng.uniform(0, 3600))
             if self.in_memory:
-                stats = self.services.ingest_stats
+                stats = self.services.state.ingest_stats
                 assert stats is not None
                 labels = (name, worker, queue)
                 for kind in ("sent", "received"):
@@ -184,7 +183,7 @@ class LiveFleet:
             {
                 "queue": queue, "sampled_at": now, "ready": rng.randrange(50),
                 "unacked": rng.randrange(8), "scheduled": 0, "consumers": 1,
-                "rate_in": rng.random(), "rate_out": rng.random(), "oldest_waiting_at": None,
+                "oldest_waiting_at": None,
             }
             for queue in self.queues
         ]  # fmt: skip
@@ -197,15 +196,17 @@ class LiveFleet:
                 update(Worker).values(last_heartbeat=now, active=rng.randrange(4), updated_at=now)
             )
         if self.in_memory:
-            with db.session_scope(self.services.sessions) as session:
-                self.services.latest.publish(read_latest(session))
+            with self.services.transaction() as session:
+                self.services.state.latest.publish(read_latest(session))
 
 
 def scrape_times(services: Services, scrapes: int, fleet: LiveFleet) -> tuple[list[float], int]:
     """Median-able timings of GET /metrics over HTTP, and the size of the last answer."""
     app = create_app(services)
-    metrics_of(app).source.database_counters = DatabaseCounters(services.engine, ttl=0.0)
-    recommender_of(services).history_ttl = 0.0  # every scrape queries afresh
+    # every scrape queries afresh
+    services.state.database_counters = DatabaseCounters(services.engine, ttl=0.0)
+    services.state.rates = TimedCache(0.0)
+    recommender_of(services).history_ttl = 0.0
     port = free_port()
     server = make_server(app, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -289,15 +290,15 @@ def main() -> None:
         for case in ("controlplane", "controlplane_serve"):
             if case not in cases:
                 continue
-            services.cache.clear()
+            services.state = ProcessState()
             # `up` runs the ingester and the leading scheduler in the process: counters and
             # the latest sample are in memory. A `serve` replica reads both from the database.
             in_memory = case == "controlplane"
-            services.ingest_stats = seeded_stats(services.engine) if in_memory else None
-            services.latest.clear()
+            services.state.ingest_stats = seeded_stats(services.engine) if in_memory else None
+            services.state.latest.clear()
             if in_memory:
-                with db.session_scope(services.sessions) as session:
-                    services.latest.publish(read_latest(session))
+                with services.transaction() as session:
+                    services.state.latest.publish(read_latest(session))
             fleet = LiveFleet(services, options, in_memory)
             timings, body = scrape_times(services, options.scrapes, fleet)
             emit(case, "median_ms", statistics.median(timings), "ms", **size)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from controlplane.config import Settings, load_settings, redact_url
+from controlplane.config import Settings, load_settings
 from controlplane.errors import ControlplaneError, SettingsError
 from controlplane.web.server import DEFAULT_THREADS
 
@@ -83,62 +83,27 @@ def up(ctx: click.Context, host: str | None, port: int | None, no_demo_worker: b
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) -> None:
     """Serve the console and API in production (needs CONTROLPLANE_BROKER_URL)."""
-    from controlplane.services import build_services
-    from controlplane.web import create_app
-    from controlplane.web.server import make_server
+    from controlplane.processes.serve import run_serve
 
     settings = settings_from(ctx, host=host, port=port)
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `serve` (use `up` for a private Redis)")
-    services = build_services(settings)
-    click.echo(f"serving on http://{settings.host}:{settings.port}/")
-    server = make_server(create_app(services), settings.host, settings.port, threads)
-    try:
-        server.run()
-    finally:
-        server.close()
+    run_serve(settings, threads)
 
 
 @main.command()
 @click.pass_context
 def events(ctx: click.Context) -> None:
     """Ingest the fleet's Celery events into the database until SIGTERM or Ctrl-C."""
-    import signal
-    import threading
-
-    from controlplane import db
-    from controlplane.control.revocations import revocation_resender
-    from controlplane.events import Ingester
-    from controlplane.services import build_services
+    from controlplane.processes.events import run_events
 
     settings = settings_from(ctx)
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `events`")
-    services = build_services(settings)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-
     try:
-        db.upgrade(services.engine)
-        ingester = Ingester(
-            settings, services.engine, on_worker_online=revocation_resender(services)
-        ).start()
-        services.ingest_stats = ingester.stats
+        run_events(settings)
     except ControlplaneError as exc:
-        services.close()
         fail(str(exc))
-        return
-    shown = redact_url(settings.broker_url or "")
-    click.echo(f"ingesting events from {shown}; Ctrl-C stops")
-    sys.stdout.flush()
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        click.echo("stopping: writing what was received…")
-        ingester.stop()
-        services.close()
 
 
 @main.command()
@@ -214,21 +179,20 @@ def users_group() -> None:
 def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
     """Add a console user (the password is asked for, or read from stdin)."""
     from controlplane import db, users
+    from controlplane.services import build_services
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = settings_from(ctx)
-    engine = _engine(settings)
+    services = build_services(settings_from(ctx))
     try:
-        db.upgrade(engine)
-        with db.session_scope(db.make_session_factory(engine)) as session:
-            users.create_user(session, name, password, role)
+        db.upgrade(services.engine)
+        users.create_user(services, name, password, role)
     except users.UserError as exc:
         fail(str(exc))
     finally:
-        engine.dispose()
+        services.close()
     click.echo(f"added {name} ({role})")
 
 
@@ -237,17 +201,16 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
 @click.pass_context
 def users_token(ctx: click.Context, name: str) -> None:
     """Print a new API token for NAME, once (send it as `Authorization: Bearer TOKEN`)."""
-    from controlplane import db, users
+    from controlplane import users
+    from controlplane.services import build_services
 
-    settings = settings_from(ctx)
-    engine = _engine(settings)
+    services = build_services(settings_from(ctx))
     try:
-        with db.session_scope(db.make_session_factory(engine)) as session:
-            token = users.create_token(session, name)
+        token = users.create_token(services, name)
     except users.UserError as exc:
         fail(str(exc))
     finally:
-        engine.dispose()
+        services.close()
     click.echo(token)
 
 

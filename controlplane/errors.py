@@ -19,6 +19,10 @@ class BrokerUnavailable(ControlplaneError):
     """The broker did not answer."""
 
 
+class DatabaseUnavailable(ControlplaneError):
+    """The database did not answer (down, locked, or out of space)."""
+
+
 class ActionError(ControlplaneError):
     """An operator action was refused or failed; `status` is the HTTP answer to give."""
 

@@ -147,8 +147,10 @@ class QueueSample(Base):
     unacked: Mapped[int] = mapped_column(Integer, default=0)
     scheduled: Mapped[int] = mapped_column(Integer, default=0)
     consumers: Mapped[int] = mapped_column(Integer, default=0)
-    rate_in: Mapped[float | None] = mapped_column(Float)  # tasks/s first seen on this queue
-    rate_out: Mapped[float | None] = mapped_column(Float)  # tasks/s finished from this queue
+    # No longer written: rates are read from task history (fleet.queue_rates), one definition
+    # for every reader. Kept so that upgrading does not rewrite the largest SQLite table.
+    rate_in: Mapped[float | None] = mapped_column(Float)
+    rate_out: Mapped[float | None] = mapped_column(Float)
     oldest_waiting_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (

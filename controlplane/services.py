@@ -1,20 +1,105 @@
-"""The service layer's shared handles, built once per process from Settings."""
+"""The service layer's shared handles and per-process state, built once per process.
+
+The service convention (docs/ARCHITECTURE.md): a service function takes `services` first,
+opens its own transaction with `services.transaction()`, and returns plain data (dataclasses,
+dicts, numbers), never ORM objects. Functions that take a `Session` are private helpers of one
+service module, called inside that module's transaction.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from celery import Celery
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from controlplane.broker import Broker, broker_for
-from controlplane.broker.celery_app import make_celery
 from controlplane.config import Settings
-from controlplane.db import make_engine, make_session_factory
-from controlplane.events.stats import IngestStats
+from controlplane.db import make_engine, make_session_factory, ping, session_scope
+from controlplane.errors import BrokerUnavailable, SettingsError
 from controlplane.fleet.sample import LatestSample
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from controlplane.autoscale.recommender import Recommender
+    from controlplane.broker import Broker
+    from controlplane.events.counters import DatabaseCounters
+    from controlplane.events.stats import IngestStats
+    from controlplane.fleet.insights import Insights
+    from controlplane.fleet.queue_rates import QueueRates
+    from controlplane.users import UserRecord
+
+V = TypeVar("V")
+
+
+def process_identity() -> str:
+    """hostname:pid, what the leader lock, the logs and the status rows call this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class TimedCache(Generic[V]):
+    """Values computed at most every `ttl` seconds per key, in this process only.
+
+    Two threads that miss at once may both compute; both results are right, one is kept.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 64) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[float, V]] = {}
+
+    def get(self, compute: Callable[[], V], key: Hashable = None, refresh: bool = False) -> V:
+        hit = self._entries.get(key)
+        now = time.monotonic()
+        if hit is not None and not refresh and now < hit[0]:
+            return hit[1]
+        value = compute()
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # bounded: keys can come from requests
+        self._entries[key] = (now + self.ttl, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass
+class ProcessState:
+    """What one process remembers between requests and jobs: one owner per field."""
+
+    # fleet.sample: the last sample, kept by this process's sampler while it leads (else empty).
+    latest: LatestSample = field(default_factory=LatestSample)
+    # events: the ingester's counters when it runs in this process (`up`, `events`), else None.
+    ingest_stats: IngestStats | None = None
+    # events.counters: the counters rebuilt from the database, for a process without an ingester.
+    database_counters: DatabaseCounters | None = None
+    # users: bearer token -> its user (None: no such token); cleared when a token is revoked.
+    tokens: TimedCache[UserRecord | None] = field(
+        default_factory=lambda: TimedCache(30.0, max_entries=10_000)
+    )
+    # control.registry: task names the workers registered.
+    registered_tasks: TimedCache[list[str]] = field(default_factory=lambda: TimedCache(30.0))
+    # fleet.insights: the Insights page's figures.
+    insights: TimedCache[Insights] = field(default_factory=lambda: TimedCache(10.0))
+    # fleet.view: backlog per minute over the last hour, per set of queues.
+    sparklines: TimedCache[dict[str, tuple[int | None, ...]]] = field(
+        default_factory=lambda: TimedCache(20.0)
+    )
+    # fleet.queue_rates: arrival and completion rates per queue.
+    rates: TimedCache[QueueRates] = field(default_factory=lambda: TimedCache(5.0))
+    # autoscale.recommender: its scale-down window spans scrapes and page views.
+    recommender: Recommender | None = None
+    # audit_runs.runner: ids of the audit runs executing in this process (state, not cache).
+    audit_runs_here: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -24,27 +109,53 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    celery: Celery
-    broker: Broker
-    # The last fleet sample, kept by this process's scheduler while it leads (else empty).
-    latest: LatestSample = field(default_factory=LatestSample)
-    cache: dict[str, Any] = field(default_factory=dict)  # small per-process caches
-    # The event ingester's counters when it runs in this process (`up`, `events`), else None.
-    ingest_stats: IngestStats | None = None
+    state: ProcessState = field(default_factory=ProcessState)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        with session_scope(self.sessions) as session:
+            yield session
+
+    @cached_property
+    def celery(self) -> Celery:
+        """The console's own Celery app on the fleet's broker (built on first use)."""
+        from controlplane.broker.celery_app import make_celery
+
+        self._require_broker()
+        return make_celery(self.settings)
+
+    @cached_property
+    def broker(self) -> Broker:
+        """Queue depth from the fleet's broker (built on first use)."""
+        from controlplane.broker import broker_for
+
+        return broker_for(self._require_broker())
+
+    def _require_broker(self) -> str:
+        if not self.settings.broker_url:
+            raise SettingsError("CONTROLPLANE_BROKER_URL: this command needs the fleet's broker")
+        return self.settings.broker_url
+
+    def readiness(self) -> dict[str, str]:
+        """What keeps this process from serving: {"database" | "broker": why}; empty when ready."""
+        problems: dict[str, str] = {}
+        try:
+            ping(self.engine)
+        except Exception as exc:
+            problems["database"] = f"database unreachable: {type(exc).__name__}: {exc}"[:500]
+        try:
+            self.broker.ping()
+        except (BrokerUnavailable, SettingsError) as exc:
+            problems["broker"] = str(exc)[:500]
+        return problems
 
     def close(self) -> None:
-        self.broker.close()
+        if "broker" in self.__dict__:
+            self.broker.close()
         self.engine.dispose()
 
 
 def build_services(settings: Settings, engine: Engine | None = None) -> Services:
-    if not settings.broker_url:
-        raise ValueError("build_services needs a broker URL (start the embedded Redis first)")
     engine = engine or make_engine(settings.database_url)
-    return Services(
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        celery=make_celery(settings),
-        broker=broker_for(settings.broker_url),
-    )
+    return Services(settings=settings, engine=engine, sessions=make_session_factory(engine))

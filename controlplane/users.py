@@ -1,17 +1,27 @@
-"""Users, roles, passwords and API tokens. Passwords and tokens are stored hashed only."""
+"""Users, roles, passwords and API tokens. Passwords and tokens are stored hashed only.
+
+Service functions (see controlplane/services.py): each takes `services`, owns its transaction
+and returns `UserRecord`s, never ORM rows.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from controlplane.clock import utcnow
 from controlplane.errors import ControlplaneError
 from controlplane.models import ROLES, ApiToken, User
+
+if TYPE_CHECKING:
+    from controlplane.services import Services
 
 # Checked against when the user does not exist, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -22,8 +32,22 @@ class UserError(ControlplaneError):
     """A user could not be created or found."""
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+@dataclass(frozen=True)
+class UserRecord:
+    """A user as the console shows and checks it: no password hash, no live ORM object."""
+
+    id: int
+    username: str
+    role: str
+    disabled: bool = False
+    created_at: datetime | None = None
+
+    def may(self, needed: str) -> bool:
+        return has_role(self.role, needed)
+
+
+def _record(user: User) -> UserRecord:
+    return UserRecord(user.id, user.username, user.role, user.disabled, user.created_at)
 
 
 def validate_username(username: str) -> str:
@@ -33,7 +57,20 @@ def validate_username(username: str) -> str:
     return name
 
 
-def create_user(session: Session, username: str, password: str, role: str) -> User:
+def create_user(services: Services, username: str, password: str, role: str) -> UserRecord:
+    with services.transaction() as session:
+        return _record(_create_user(session, username, password, role))
+
+
+def create_first_admin(services: Services, password: str) -> UserRecord | None:
+    """`admin` with `password` when the database has no user at all yet; else None."""
+    with services.transaction() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return None
+        return _record(_create_user(session, "admin", password, "admin"))
+
+
+def _create_user(session: Session, username: str, password: str, role: str) -> User:
     name = validate_username(username)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
@@ -45,7 +82,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
         username=name,
         password_hash=generate_password_hash(password),
         role=role,
-        created_at=now(),
+        created_at=utcnow(),
         disabled=False,
     )
     session.add(user)
@@ -53,41 +90,62 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
+def list_users(services: Services) -> list[UserRecord]:
+    with services.transaction() as session:
+        return [_record(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def get_user(services: Services, user_id: int) -> UserRecord | None:
+    """An enabled user by id (a session's user), else None."""
+    with services.transaction() as session:
+        user = session.get(User, user_id)
+        return None if user is None or user.disabled else _record(user)
+
+
+def authenticate(services: Services, username: str, password: str) -> UserRecord | None:
     """The user when name and password match, else None; equally slow either way."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or user.disabled:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password):
-        return None
-    return user
+    with services.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username.strip()))
+        if user is None or user.disabled:
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        if not check_password_hash(user.password_hash, password):
+            return None
+        return _record(user)
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, username: str) -> str:
+def create_token(services: Services, username: str) -> str:
     """A new API token for `username`; the caller shows it once, we keep only its hash."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise UserError(f"no user named {username!r}")
-    token = "cp_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=now()))
-    session.flush()
+    with services.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise UserError(f"no user named {username!r}")
+        token = "cp_" + secrets.token_urlsafe(32)
+        session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=utcnow()))
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or user.disabled:
-        return None
-    row.last_used_at = now()
-    return user
+def user_for_token(services: Services, token: str) -> UserRecord | None:
+    """The enabled user a bearer token belongs to; remembered for a few seconds per process,
+    so an API call costs no database write (a disabled user's token stops within that time)."""
+    key = hash_token(token)
+
+    def lookup() -> UserRecord | None:
+        with services.transaction() as session:
+            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == key))
+            if row is None:
+                return None
+            user = session.get(User, row.user_id)
+            if user is None or user.disabled:
+                return None
+            row.last_used_at = utcnow()
+            return _record(user)
+
+    return services.state.tokens.get(lookup, key=key)
 
 
 def has_role(user_role: str, needed: str) -> bool:

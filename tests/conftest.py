@@ -313,8 +313,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 def add_user(services: Services, username: str, role: str, password: str = PASSWORD) -> None:
-    with db.session_scope(services.sessions) as session:
-        users.create_user(session, username, password, role)
+    users.create_user(services, username, password, role)
 
 
 def csrf_token_of(html: str) -> str:
@@ -361,8 +360,7 @@ def token_for(services: Services, unique: str) -> Callable[[str], str]:
     def make(role: str) -> str:
         username = f"api-{role}-{unique}-{uuid.uuid4().hex[:4]}"
         add_user(services, username, role)
-        with db.session_scope(services.sessions) as session:
-            return users.create_token(session, username)
+        return users.create_token(services, username)
 
     return make
 
@@ -391,7 +389,7 @@ def rabbitmq_url() -> str:
 def ingesting(services: Services) -> Iterator[Any]:
     """The event ingester running in this process over `services`, as `controlplane up` runs it
     (including re-sending stored revocations to workers that come online)."""
-    from controlplane.processes.up import start_ingester
+    from controlplane.processes.ingest import start_ingester
 
     ingester = start_ingester(services)
     yield ingester

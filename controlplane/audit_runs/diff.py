@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
-from controlplane.audit_runs.runs import FindingView, RunView, findings, get_run
+from controlplane.audit_runs.runs import FindingView, RunView, _findings, _get_run
 from controlplane.errors import AuditRefused
+
+if TYPE_CHECKING:
+    from controlplane.services import Services
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,16 @@ class RunDiff:
         }  # fmt: skip
 
 
-def diff_runs(session: Session, a: int, b: int) -> RunDiff:
+def diff_runs(services: Services, a: int, b: int) -> RunDiff:
     """Endpoints that became inline or offloaded, other changes, new and removed ones.
 
     Endpoints are matched by file, handler and methods (a moved line is the same endpoint).
     Both runs must be finished runs of one project.
     """
-    run_a, run_b = get_run(session, a), get_run(session, b)
+    with services.transaction() as session:
+        run_a, run_b = _get_run(session, a), _get_run(session, b)
+        before = {f.key: f for f in _findings(session, a)}
+        after = {f.key: f for f in _findings(session, b)}
     if run_a is None or run_b is None:
         raise AuditRefused(f"no audit run {a if run_a is None else b}", status=404)
     if run_a.project != run_b.project:
@@ -73,8 +77,6 @@ def diff_runs(session: Session, a: int, b: int) -> RunDiff:
     for run in (run_a, run_b):
         if run.status != "done":
             raise AuditRefused(f"run {run.id} is {run.status}: only finished runs are compared")
-    before = {f.key: f for f in findings(session, a)}
-    after = {f.key: f for f in findings(session, b)}
     diff = RunDiff(run_a, run_b)
     for key, new in after.items():
         old = before.get(key)

@@ -29,13 +29,11 @@ from controlplane.audit_runs.runs import RunView
 from controlplane.audit_runs.store import store_report
 from controlplane.clock import as_utc, utcnow
 from controlplane.control.action_log import ActionResult
-from controlplane.db import session_scope
 from controlplane.errors import AuditRefused
 from controlplane.migrations_audit import ANALYSER_VERSION, AuditError, audit, load_config
 from controlplane.migrations_audit.cache import default_cache_dir
 from controlplane.models import Action, AuditRun
-from controlplane.processes.leader import identity
-from controlplane.services import Services
+from controlplane.services import Services, process_identity
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +85,7 @@ def run_audit(services: Services, project: str, actor: str) -> RunView:
         raise AuditRefused(str(result.body.get("error", "refused")), status=result.status)
     run_id = int(result.body["run_id"])
     execute_run(services, run_id, result.action_id)
-    with session_scope(services.sessions) as session:
+    with services.transaction() as session:
         run = session.get(AuditRun, run_id)
         assert run is not None
         return RunView.of(run)
@@ -98,7 +96,7 @@ def execute_run(services: Services, run_id: int, action_id: int | None = None) -
     here = _running_here(services)
     here.add(run_id)
     try:
-        with session_scope(services.sessions) as session:
+        with services.transaction() as session:
             run = session.get(AuditRun, run_id)
             if run is None or run.status != RUNNING:
                 return
@@ -132,7 +130,7 @@ def _analyse(services: Services, run_id: int, root: str) -> str | None:
     except Exception as exc:
         log.exception("the analyser failed on run %d", run_id)
         return f"analyser error: {type(exc).__name__}: {exc}"[:MAX_ERROR]
-    with session_scope(services.sessions) as session:
+    with services.transaction() as session:
         store_report(session, run_id, report)
     summary = report.summary
     log.info(
@@ -143,7 +141,7 @@ def _analyse(services: Services, run_id: int, root: str) -> str | None:
 
 
 def _finish_failed(services: Services, run_id: int, action_id: int | None, error: str) -> None:
-    with session_scope(services.sessions) as session:
+    with services.transaction() as session:
         session.execute(
             update(AuditRun)
             .where(AuditRun.id == run_id, AuditRun.status == RUNNING)
@@ -169,7 +167,7 @@ def _claim(services: Services, session: Session, name: str, actor: str) -> dict[
         started_at=utcnow(),
         status=RUNNING,
         actor=actor[:64],
-        owner=identity(),
+        owner=process_identity(),
         analyser_version=ANALYSER_VERSION,
     )
     session.add(run)
@@ -202,7 +200,7 @@ def _abandoned(services: Services, run: AuditRun, now: datetime) -> bool:
     started = as_utc(run.started_at)
     if started is not None and now - started > STALE_AFTER:
         return True
-    if run.owner == identity():
+    if run.owner == process_identity():
         return run.id not in _running_here(services)
     host, _, pid = (run.owner or "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
@@ -222,8 +220,7 @@ def _alive(pid: int) -> bool:
 
 def _running_here(services: Services) -> set[int]:
     """Ids of the runs this process is executing right now."""
-    running: set[int] = services.cache.setdefault("audit_running", set())
-    return running
+    return services.state.audit_runs_here
 
 
 class _ProgressWriter:
@@ -241,7 +238,7 @@ class _ProgressWriter:
             return
         self.last = now
         try:
-            with session_scope(self.services.sessions) as session:
+            with self.services.transaction() as session:
                 session.execute(
                     update(AuditRun)
                     .where(AuditRun.id == self.run_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 from controlplane.clock import as_utc
 from controlplane.migrations_audit import Summary
 from controlplane.models import AuditFinding, AuditRun
+
+if TYPE_CHECKING:
+    from controlplane.services import Services
 
 STATUS_LABELS = {
     "offloaded": "offloaded",
@@ -193,70 +196,56 @@ class FeatureRow:
         return self.summary.inline - self.summary.inline_heavy
 
 
-# ---- queries -----------------------------------------------------------------------------------
+# ---- queries: services own their transaction; the `_` helpers run inside one ------------------
 
 
-def get_run(session: Session, run_id: int) -> RunView | None:
-    run = session.get(AuditRun, run_id)
-    return RunView.of(run) if run is not None else None
+def get_run(services: Services, run_id: int) -> RunView | None:
+    with services.transaction() as session:
+        return _get_run(session, run_id)
 
 
-def project_names(session: Session) -> list[str]:
+def project_names(services: Services) -> list[str]:
     """Every project that has a stored run."""
-    return list(session.scalars(select(AuditRun.project).distinct().order_by(AuditRun.project)))
+    with services.transaction() as session:
+        return list(session.scalars(select(AuditRun.project).distinct().order_by(AuditRun.project)))
 
 
-def list_runs(session: Session, project: str, limit: int = 50) -> list[RunView]:
+def list_runs(services: Services, project: str, limit: int = 50) -> list[RunView]:
     """A project's runs, newest first."""
-    rows = session.scalars(
-        select(AuditRun)
-        .where(AuditRun.project == project)
-        .order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
-        .limit(limit)
-    )
-    return [RunView.of(run) for run in rows]
+    with services.transaction() as session:
+        return _list_runs(session, project, limit)
 
 
-def coverage_trend(session: Session, project: str, limit: int = 30) -> list[RunView]:
+def coverage_trend(services: Services, project: str, limit: int = 30) -> list[RunView]:
     """The last `limit` finished runs of a project, oldest first, for the trend chart."""
-    rows = session.scalars(
-        select(AuditRun)
-        .where(AuditRun.project == project, AuditRun.status == "done")
-        .order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
-        .limit(limit)
-    ).all()
-    return [RunView.of(run) for run in reversed(rows)]
+    with services.transaction() as session:
+        rows = session.scalars(
+            select(AuditRun)
+            .where(AuditRun.project == project, AuditRun.status == "done")
+            .order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
+            .limit(limit)
+        ).all()
+        return [RunView.of(run) for run in reversed(rows)]
 
 
 def findings(
-    session: Session, run_id: int, status: str | None = None, feature: str | None = None,
+    services: Services, run_id: int, status: str | None = None, feature: str | None = None,
     limit: int | None = None,
 ) -> list[FindingView]:  # fmt: skip
     """A run's endpoints in file order; `status` may be a status or `gap` (heavy or in-process)."""
-    query = select(AuditFinding).where(AuditFinding.run_id == run_id)
-    if status == "gap":
-        query = query.where(
-            (AuditFinding.status == "inprocess_background")
-            | ((AuditFinding.status == "inline") & AuditFinding.heavy.is_(True))
-        )
-    elif status:
-        query = query.where(AuditFinding.status == status)
-    if feature is not None:
-        query = query.where(AuditFinding.feature == feature)
-    query = query.order_by(AuditFinding.file, AuditFinding.line, AuditFinding.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [FindingView.of(row) for row in session.scalars(query)]
+    with services.transaction() as session:
+        return _findings(session, run_id, status, feature, limit)
 
 
-def feature_table(session: Session, run_id: int) -> list[FeatureRow]:
+def feature_table(services: Services, run_id: int) -> list[FeatureRow]:
     """Per feature: offloaded, inline-heavy, inline and in-process counts, and coverage."""
     counts: dict[str, dict[str, int]] = {}
-    rows = session.execute(
-        select(AuditFinding.feature, AuditFinding.status, AuditFinding.heavy, func.count())
-        .where(AuditFinding.run_id == run_id)
-        .group_by(AuditFinding.feature, AuditFinding.status, AuditFinding.heavy)
-    )
+    with services.transaction() as session:
+        rows = session.execute(
+            select(AuditFinding.feature, AuditFinding.status, AuditFinding.heavy, func.count())
+            .where(AuditFinding.run_id == run_id)
+            .group_by(AuditFinding.feature, AuditFinding.status, AuditFinding.heavy)
+        ).all()
     for feature, status, heavy, count in rows:
         slot = counts.setdefault(feature or "", {"offloaded": 0, "inline": 0, "heavy": 0,
                                                  "inprocess_background": 0})  # fmt: skip
@@ -272,14 +261,50 @@ def feature_table(session: Session, run_id: int) -> list[FeatureRow]:
     ]  # fmt: skip
 
 
-def skipped_files(session: Session, run_id: int) -> list[dict[str, str]]:
+def skipped_files(services: Services, run_id: int) -> list[dict[str, str]]:
     """Files the run could not read or parse, with the reason (the first 1000 stored)."""
-    raw = session.scalar(select(AuditRun.skipped).where(AuditRun.id == run_id))
+    with services.transaction() as session:
+        raw = session.scalar(select(AuditRun.skipped).where(AuditRun.id == run_id))
     try:
         items = json.loads(raw or "[]")
         return [{"file": str(i["file"]), "reason": str(i["reason"])} for i in items]
     except (ValueError, TypeError, KeyError):
         return []
+
+
+def _get_run(session: Session, run_id: int) -> RunView | None:
+    run = session.get(AuditRun, run_id)
+    return RunView.of(run) if run is not None else None
+
+
+def _list_runs(session: Session, project: str, limit: int) -> list[RunView]:
+    rows = session.scalars(
+        select(AuditRun)
+        .where(AuditRun.project == project)
+        .order_by(AuditRun.started_at.desc(), AuditRun.id.desc())
+        .limit(limit)
+    )
+    return [RunView.of(run) for run in rows]
+
+
+def _findings(
+    session: Session, run_id: int, status: str | None = None, feature: str | None = None,
+    limit: int | None = None,
+) -> list[FindingView]:  # fmt: skip
+    query = select(AuditFinding).where(AuditFinding.run_id == run_id)
+    if status == "gap":
+        query = query.where(
+            (AuditFinding.status == "inprocess_background")
+            | ((AuditFinding.status == "inline") & AuditFinding.heavy.is_(True))
+        )
+    elif status:
+        query = query.where(AuditFinding.status == status)
+    if feature is not None:
+        query = query.where(AuditFinding.feature == feature)
+    query = query.order_by(AuditFinding.file, AuditFinding.line, AuditFinding.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [FindingView.of(row) for row in session.scalars(query)]
 
 
 # ---- summaries ---------------------------------------------------------------------------------
@@ -306,11 +331,16 @@ class ProjectSummary:
         return self.latest.inline_heavy if self.latest else None
 
 
-def latest_summaries(session: Session) -> list[ProjectSummary]:
+def latest_summaries(services: Services) -> list[ProjectSummary]:
     """Per project (in name order): the latest coverage and inline counts.
 
     For the dashboard and the metrics collector: two grouped queries, whatever the history.
     """
+    with services.transaction() as session:
+        return _latest_summaries(session)
+
+
+def _latest_summaries(session: Session) -> list[ProjectSummary]:
     newest = select(func.max(AuditRun.id)).group_by(AuditRun.project)
     newest_done = (
         select(func.max(AuditRun.id)).where(AuditRun.status == "done").group_by(AuditRun.project)

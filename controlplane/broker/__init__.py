@@ -9,10 +9,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from controlplane.broker.amqp import AmqpBroker
-from controlplane.broker.base import Broker, QueueDepth
+from controlplane.broker.base import Broker, QueueState
 from controlplane.broker.redis import RedisBroker
 
-__all__ = ["AmqpBroker", "Broker", "QueueDepth", "RedisBroker", "broker_for"]
+__all__ = ["AmqpBroker", "Broker", "QueueState", "RedisBroker", "broker_for"]
 
 
 def broker_for(url: str) -> Broker:

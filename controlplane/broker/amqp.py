@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from controlplane.broker.base import QueueDepth
+from controlplane.broker.base import QueueState
 from controlplane.errors import BrokerUnavailable
 
 
@@ -51,11 +51,11 @@ class AmqpBroker:
         except Exception as exc:
             raise BrokerUnavailable(f"amqp broker did not answer: {exc}") from None
 
-    def depths(self, queues: Iterable[str]) -> dict[str, QueueDepth]:
+    def depths(self, queues: Iterable[str]) -> dict[str, QueueState]:
         """One passive declare per queue on a kept connection (a queue that is absent is 0)."""
         from amqp.exceptions import NotFound
 
-        result: dict[str, QueueDepth] = {}
+        result: dict[str, QueueState] = {}
         with self._lock:
             try:
                 channel = self._connect().channel()
@@ -65,9 +65,9 @@ class AmqpBroker:
                             _, ready, consumers = channel.queue_declare(name, passive=True)
                         except NotFound:
                             channel = self._connection.channel()  # the server closed it
-                            result[name] = QueueDepth(name, 0, None, consumers=0)
+                            result[name] = QueueState(name, 0, None, consumers=0)
                             continue
-                        result[name] = QueueDepth(name, int(ready), None, consumers=int(consumers))
+                        result[name] = QueueState(name, int(ready), None, consumers=int(consumers))
                 finally:
                     channel.close()
             except Exception as exc:

@@ -1,30 +1,59 @@
-"""What every broker answers: the depth of a queue, and the interface the sampler calls."""
+"""One queue's record, and the interface the sampler calls on every broker."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 
 @dataclass(frozen=True)
-class QueueDepth:
-    """Messages in one queue: waiting, reserved by workers, and held by workers with an ETA.
+class QueueState:
+    """One queue, the same record from the broker's answer to the Queues page and /metrics.
 
-    `unacked` excludes the ETA tasks counted in `scheduled`, so the three add up to the work
-    the queue holds. It is None when the broker cannot tell (AMQP without the management API).
-    `consumers` is None when the broker does not know it (Redis: it comes from the workers).
+    Each stage fills its part: the broker `ready`, `reserved` (and `consumers` where it knows
+    them: RabbitMQ); the sampler `scheduled`, `oldest_waiting_at` and, on Redis, `consumers`
+    from the alive workers; readers the alive `workers` consuming it with their pool
+    `processes`, and the arrival and completion rates.
+
+    - **backlog** = `ready + reserved`: tasks not started yet, deliverable now. `reserved`
+      (kombu's "unacked") counts what workers prefetched and the ETA tasks whose time has come;
+      ETA tasks not yet due are `scheduled`, not backlog. It is the autoscaler's B.
+    - **rates** are tasks per second everywhere; pages convert where they say "/min".
+    - `reserved` is None when the broker cannot tell (RabbitMQ without its management API);
+      `consumers` is None when nobody has counted them yet.
     """
 
-    queue: str
-    ready: int
-    unacked: int | None = 0
+    name: str
+    ready: int = 0
+    reserved: int | None = 0
     scheduled: int = 0
     consumers: int | None = None
+    oldest_waiting_at: datetime | None = None
+    workers: int = 0
+    processes: int = 0
+    arrival_rate: float | None = None
+    completion_rate: float | None = None
 
     @property
-    def total(self) -> int:
-        return self.ready + (self.unacked or 0) + self.scheduled
+    def backlog(self) -> int:
+        return self.ready + (self.reserved or 0)
+
+    @property
+    def held(self) -> int:
+        """Everything the queue holds: the backlog and the ETA tasks not yet due."""
+        return self.backlog + self.scheduled
+
+    @property
+    def no_consumer(self) -> bool:
+        return self.ready > 0 and not self.consumers
+
+    def waiting_seconds(self, now: datetime) -> float | None:
+        """Age of the oldest task waiting to start; None when nothing waits."""
+        if not self.backlog or self.oldest_waiting_at is None:
+            return None
+        return max(0.0, (now - self.oldest_waiting_at).total_seconds())
 
 
 class Broker(Protocol):
@@ -34,6 +63,6 @@ class Broker(Protocol):
 
     def ping(self) -> None: ...
 
-    def depths(self, queues: Iterable[str]) -> dict[str, QueueDepth]: ...
+    def depths(self, queues: Iterable[str]) -> dict[str, QueueState]: ...
 
     def close(self) -> None: ...

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import redis
 
-from controlplane.broker.base import QueueDepth
+from controlplane.broker.base import QueueState
 from controlplane.errors import BrokerUnavailable
 
 # Celery's Redis transport keeps each priority level in its own list, named
@@ -125,13 +125,13 @@ class RedisBroker:
         except redis.RedisError as exc:
             raise BrokerUnavailable(f"redis broker did not answer: {exc}") from None
 
-    def depths(self, queues: Iterable[str]) -> dict[str, QueueDepth]:
+    def depths(self, queues: Iterable[str]) -> dict[str, QueueState]:
         """Ready and reserved messages per queue (ETA tasks are still inside `unacked`)."""
         names = list(dict.fromkeys(queues))
         # A newline cannot be in a real queue name (and would split ours): such names are 0.
         sampled = [name for name in names if name and "\n" not in name]
         if not sampled:
-            return {name: QueueDepth(name, 0) for name in names}
+            return {name: QueueState(name, 0) for name in names}
         args = [
             "\n".join(sampled),
             PRIORITY_SEP,
@@ -150,11 +150,11 @@ class RedisBroker:
             raise BrokerUnavailable(f"redis broker did not answer: {exc}") from None
         counts = map(int, _text(joined).split(","))
         depths = {
-            name: QueueDepth(name, count, unacked.get(name, 0))
+            name: QueueState(name, count, unacked.get(name, 0))
             for name, count in zip(sampled, counts, strict=True)
         }
         if len(sampled) < len(names):
-            depths = {name: depths.get(name) or QueueDepth(name, 0) for name in names}
+            depths = {name: depths.get(name) or QueueState(name, 0) for name in names}
         return depths
 
     def _unacked_by_scan(self) -> dict[str, int]:

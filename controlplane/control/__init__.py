@@ -4,7 +4,13 @@ The console, the JSON API and the CLI all call these functions; every call is wr
 action log (`actions`) before its answer is returned, refusals and failures included.
 """
 
-from controlplane.control.action_log import ActionResult, run_action
+from controlplane.control.action_log import (
+    ActionResult,
+    actions_on,
+    list_actions,
+    refuse,
+    run_action,
+)
 from controlplane.control.fleet import (
     add_consumer,
     cancel_consumer,
@@ -12,7 +18,7 @@ from controlplane.control.fleet import (
     purge_queue,
     shutdown_worker,
 )
-from controlplane.control.registry import known_task_names, routed_queue
+from controlplane.control.registry import known_task_names, routed_queues
 from controlplane.control.revocations import resend_revocations
 from controlplane.control.tasks import bulk, retry, revoke, trigger
 from controlplane.control.validate import TriggerRequest, parse_trigger
@@ -20,17 +26,20 @@ from controlplane.control.validate import TriggerRequest, parse_trigger
 __all__ = [
     "ActionResult",
     "TriggerRequest",
+    "actions_on",
     "add_consumer",
     "bulk",
     "cancel_consumer",
     "known_task_names",
+    "list_actions",
     "parse_trigger",
     "pool_resize",
     "purge_queue",
     "resend_revocations",
+    "refuse",
     "retry",
     "revoke",
-    "routed_queue",
+    "routed_queues",
     "run_action",
     "shutdown_worker",
     "trigger",

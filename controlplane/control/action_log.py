@@ -1,4 +1,4 @@
-"""The action log: who did what, with which parameters, and how it went.
+"""The action log: who did what, with which parameters, and how it went; written and read here.
 
 `run_action` wraps every operator action. It writes the outcome in the same transaction as the
 action's own rows, before the answer goes back. With an Idempotency-Key it claims the key first,
@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from controlplane.db import session_scope
+from controlplane.clock import as_utc, utcnow
 from controlplane.errors import ActionError, ActionFailed, Conflict
+from controlplane.fleet.task_history import parse_time
 from controlplane.models import Action
 from controlplane.services import Services
 
@@ -40,10 +41,6 @@ class ActionResult:
     @property
     def ok(self) -> bool:
         return self.status < 400
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _dumps(value: Any) -> str:
@@ -69,7 +66,7 @@ def run_action(
 
     status: int
     body: dict[str, Any]
-    with session_scope(services.sessions) as session:
+    with services.transaction() as session:
         try:
             status, body = perform(session)
             outcome, error = "ok", None
@@ -98,9 +95,20 @@ def run_action(
                 .returning(Action.id)
             )
         else:  # the API's hot path: a prebuilt Core INSERT, no ORM bookkeeping
-            row = dict(values, at=_now(), actor=actor, action=action, target=target)
+            row = dict(values, at=utcnow(), actor=actor, action=action, target=target)
             action_id = session.connection().execute(_INSERT_ACTION, row).scalar_one()
     return ActionResult(status, body, action_id)
+
+
+def refuse(
+    services: Services, actor: str, action: str, target: str | None, params: Any, error: ActionError
+) -> ActionResult:
+    """Write down a request refused before it could be acted on, and the answer to give."""
+
+    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+        raise error
+
+    return run_action(services, actor, action, target, params, perform)
 
 
 def _refuse_without_key(
@@ -122,10 +130,10 @@ def _claim_key(
 ) -> ActionResult | None:
     """Insert a pending row holding `key`; if someone holds it already, their answer (or 409)."""
     try:
-        with session_scope(services.sessions) as session:
+        with services.transaction() as session:
             session.add(
                 Action(
-                    at=_now(),
+                    at=utcnow(),
                     actor=actor,
                     action=action,
                     target=target,
@@ -137,7 +145,7 @@ def _claim_key(
         return None
     except IntegrityError:
         pass
-    with session_scope(services.sessions) as session:
+    with services.transaction() as session:
         row = session.scalar(select(Action).where(Action.idempotency_key == key))
         if row is None:  # the holder's row vanished (retention); treat as a conflict
             raise_conflict = "Idempotency-Key is being reused; try another key"
@@ -151,3 +159,79 @@ def _claim_key(
         body = dict(stored["body"])
         body["idempotent_replay"] = True
         return ActionResult(int(stored["status"]), body, row.id)
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+FILTERS = ("actor", "action", "target", "outcome")
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """One row of the action log, as pages and the API show it."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    params: str | None  # JSON
+    outcome: str
+    error: str | None
+
+    @classmethod
+    def of(cls, row: Action) -> ActionRecord:
+        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values["at"] = as_utc(row.at)
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "params": json.loads(self.params) if self.params else None,
+            "outcome": self.outcome,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    rows: list[ActionRecord]
+    next_cursor: str | None
+
+
+def list_actions(services: Services, args: Mapping[str, str], limit: int = 50) -> ActionPage:
+    """Actions matching `args` (actor, action, target, outcome, since, until, cursor)."""
+    query = select(Action)
+    for key in FILTERS:
+        value = args.get(key)
+        if value:
+            query = query.where(getattr(Action, key) == value[:255])
+    since = parse_time(args.get("since"), "since")
+    until = parse_time(args.get("until"), "until")
+    if since:
+        query = query.where(Action.at >= since)
+    if until:
+        query = query.where(Action.at < until)
+    cursor = args.get("cursor")
+    if cursor:
+        if not cursor.isdigit():
+            raise ValueError("cursor: not a cursor this server gave out")
+        query = query.where(Action.id < int(cursor))
+    query = query.where(Action.outcome != "pending").order_by(Action.id.desc()).limit(limit + 1)
+    with services.transaction() as session:
+        rows = [ActionRecord.of(row) for row in session.scalars(query)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ActionPage(rows, str(rows[-1].id) if more and rows else None)
+
+
+def actions_on(services: Services, target: str, limit: int = 50) -> list[ActionRecord]:
+    """The actions taken on one task, queue or worker, newest first."""
+    query = select(Action).where(Action.target == target).order_by(Action.at.desc()).limit(limit)
+    with services.transaction() as session:
+        return [ActionRecord.of(row) for row in session.scalars(query)]

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controlplane.db import session_scope
+from controlplane.clock import utcnow
 from controlplane.models import Task, Worker
 from controlplane.services import Services
 
 log = logging.getLogger(__name__)
-CACHE_SECONDS = 30.0
-CACHE_KEY = "registered_tasks"
 
 
 def known_task_names(services: Services, refresh: bool = False) -> list[str]:
@@ -25,17 +21,16 @@ def known_task_names(services: Services, refresh: bool = False) -> list[str]:
     The worker inspection job keeps `workers.registered` current; when nothing is there yet (a
     fresh console), ask the workers once and remember their answer.
     """
-    cached = services.cache.get(CACHE_KEY)
-    if cached and not refresh and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return list(cached[1])
-    with session_scope(services.sessions) as session:
-        names = _registered_in_db(session)
-    if not names or refresh:
-        names |= _ask_workers(services)
-    names |= set(services.settings.task_allowlist)
-    result = sorted(name for name in names if not name.startswith("celery."))
-    services.cache[CACHE_KEY] = (time.monotonic(), result)
-    return result
+
+    def compute() -> list[str]:
+        with services.transaction() as session:
+            names = _registered_in_db(session)
+        if not names or refresh:
+            names |= _ask_workers(services)
+        names |= set(services.settings.task_allowlist)
+        return sorted(name for name in names if not name.startswith("celery."))
+
+    return list(services.state.registered_tasks.get(compute, refresh=refresh))
 
 
 def _registered_in_db(session: Session) -> set[str]:
@@ -60,8 +55,8 @@ def _ask_workers(services: Services) -> set[str]:
         log.warning("cannot ask workers for registered tasks: %s", exc)
         return set()
     names: set[str] = set()
-    now = datetime.now(UTC)
-    with session_scope(services.sessions) as session:
+    now = utcnow()
+    with services.transaction() as session:
         for hostname, registered in replies.items():
             clean = sorted({str(item).split(" ", 1)[0] for item in registered or []})
             names.update(clean)
@@ -71,6 +66,13 @@ def _ask_workers(services: Services) -> set[str]:
                 session.add(worker)
             worker.registered = json.dumps(clean)
     return names
+
+
+def routed_queues(services: Services, names: list[str]) -> dict[str, str]:
+    """For the trigger form: the queue each task name would go to (see `routed_queue`)."""
+    default = services.settings.queues[0]
+    with services.transaction() as session:
+        return {name: routed_queue(session, name, default) for name in names}
 
 
 def routed_queue(session: Session, task_name: str, default: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from controlplane.db import session_scope
+from controlplane.clock import utcnow
 from controlplane.models import Revocation
 from controlplane.services import Services
 
@@ -25,7 +25,7 @@ def remember(
     terminate: bool,
     signal: str | None,
 ) -> None:
-    now = datetime.now(UTC)
+    now = utcnow()
     expires = now + timedelta(hours=services.settings.revocation_ttl_hours)
     for task_id in task_ids:
         row = session.get(Revocation, task_id)
@@ -40,7 +40,7 @@ def remember(
 
 
 def active_revocations(session: Session) -> list[str]:
-    now = datetime.now(UTC)
+    now = utcnow()
     return list(session.scalars(select(Revocation.task_id).where(Revocation.expires_at > now)))
 
 
@@ -50,8 +50,8 @@ def resend_revocations(services: Services, hostname: str | None = None) -> int:
     Workers keep revoked ids in memory, so a restarted worker would run a revoked ETA task it
     gets back from the broker. The event ingester calls this on every worker-online event.
     """
-    with session_scope(services.sessions) as session:
-        session.execute(delete(Revocation).where(Revocation.expires_at <= datetime.now(UTC)))
+    with services.transaction() as session:
+        session.execute(delete(Revocation).where(Revocation.expires_at <= utcnow()))
         task_ids = active_revocations(session)
     if not task_ids:
         return 0

@@ -5,35 +5,25 @@ from __future__ import annotations
 import ast
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.registry import known_task_names, routed_queue
 from controlplane.control.revocations import remember
 from controlplane.control.validate import TriggerRequest, parse_trigger
 from controlplane.db import dialect_insert
 from controlplane.errors import ActionError, Conflict, NotFound
-from controlplane.fleet.task_history import (
-    RETRYABLE_STATES,
-    TERMINAL_STATES,
-    BadFilter,
-    TaskFilter,
-    count_tasks,
-    select_task_ids,
-)
+from controlplane.fleet.task_history import RETRYABLE_STATES, TERMINAL_STATES, BadFilter, TaskFilter
 from controlplane.models import Task
 from controlplane.services import Services
 
 SIGNALS = ("SIGTERM", "SIGKILL", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGHUP")
 BULK_ACTIONS = ("retry", "revoke")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _broker_is_redis(services: Services) -> bool:
@@ -70,7 +60,7 @@ def _record_sent(
     eta: datetime | None = None,
 ) -> None:
     """A row for a task we just sent, so it is in history at once (its events fill the rest)."""
-    now = _now()
+    now = utcnow()
     row = {
         "task_id": task_id,
         "name": name,
@@ -267,7 +257,7 @@ def bulk(
         if task_filter.state and task_filter.state not in eligible:
             raise ActionError(f"cannot {action} tasks in state {task_filter.state}")
         states = (task_filter.state,) if task_filter.state else eligible
-        matched = sum(count_tasks(session, _with_state(task_filter, s)) for s in states)
+        matched = sum(_count_tasks(session, _with_state(task_filter, s)) for s in states)
         summary: dict[str, Any] = {
             "action": action,
             "matched": matched,
@@ -302,7 +292,7 @@ def _ids_in_states(
     for state in states:
         if len(ids) >= cap:
             break
-        ids.extend(select_task_ids(session, _with_state(task_filter, state), cap - len(ids)))
+        ids.extend(_select_task_ids(session, _with_state(task_filter, state), cap - len(ids)))
     return ids
 
 
@@ -320,7 +310,7 @@ def _bulk_retry(services: Services, session: Session, actor: str, ids: list[str]
         sent.append(result["task_id"])
         session.add(
             Action(
-                at=_now(), actor=actor, action="retry", target=task_id,
+                at=utcnow(), actor=actor, action="retry", target=task_id,
                 params=json.dumps({"bulk": True}), outcome="ok",
                 result=json.dumps({"status": 202, "body": result}),
             )
@@ -338,7 +328,7 @@ def _bulk_revoke(
     remember(session, services, ids, actor, False, None)
     for task_id in ids:
         session.add(
-            Action(at=_now(), actor=actor, action="revoke", target=task_id,
+            Action(at=utcnow(), actor=actor, action="revoke", target=task_id,
                    params=json.dumps({"bulk": True}), outcome="ok")
         )  # fmt: skip
     return {"acted_on": len(ids), "skipped": {}}
@@ -348,7 +338,12 @@ def _bounded(skipped: dict[str, str], limit: int = 50) -> dict[str, str]:
     return dict(list(skipped.items())[:limit])
 
 
-def retry_targets(session: Session, task_id: str) -> list[str]:
-    """Ids of the tasks created by retrying `task_id` (newest last)."""
-    query = select(Task.task_id).where(Task.retry_of == task_id).order_by(Task.first_seen_at)
+def _count_tasks(session: Session, task_filter: TaskFilter) -> int:
+    query = task_filter.apply(select(func.count()).select_from(Task))
+    return int(session.scalar(query) or 0)
+
+
+def _select_task_ids(session: Session, task_filter: TaskFilter, limit: int) -> list[str]:
+    query = task_filter.apply(select(Task.task_id))
+    query = query.order_by(Task.first_seen_at.desc(), Task.task_id.desc()).limit(limit)
     return list(session.scalars(query))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.errors import ActionError, PayloadTooLarge
 
@@ -42,7 +43,7 @@ def parse_trigger(
     payload: Any, settings: Settings, now: datetime | None = None, broker_is_redis: bool = True
 ) -> TriggerRequest:
     """A TriggerRequest from a JSON object, or ActionError saying what is wrong with it."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     if not isinstance(payload, dict):
         raise ActionError("the request body must be a JSON object")
     unknown = sorted(set(payload) - {"name", "args", "kwargs", "queue", "countdown", "eta",

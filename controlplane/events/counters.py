@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
 
@@ -32,6 +32,9 @@ from controlplane.clock import as_utc, utcnow
 from controlplane.events.stats import BUCKETS, Histogram, IngestSnapshot, IngestStats
 from controlplane.events.stats import exception_type as exception_type_of
 from controlplane.models import EventGap, Ingester, Task
+
+if TYPE_CHECKING:
+    from controlplane.services import Services
 
 SETTLE_SECONDS = 120.0  # a finished row this much older than the newest event is final
 REFRESH_TTL = 5.0  # seconds a replica reuses its counters between scrapes
@@ -330,3 +333,15 @@ def seeded_stats(engine: Engine) -> IngestStats:
     stats.gaps = gaps.gaps
     stats.gap_missed_estimate = gaps.missed
     return stats
+
+
+def task_counters(services: Services) -> IngestSnapshot:
+    """The task counters: this process's ingester's, else rebuilt from the database."""
+    state = services.state
+    if state.ingest_stats is not None:
+        return state.ingest_stats.snapshot()
+    with state.lock:
+        if state.database_counters is None:
+            state.database_counters = DatabaseCounters(services.engine)
+        counters = state.database_counters
+    return counters.snapshot()

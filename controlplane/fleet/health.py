@@ -3,24 +3,22 @@
 These are the console's alerts and the metrics' inputs, as plain typed data. They are computed
 from the database (the `workers` rows that the event ingester keeps from heartbeats and the
 scheduler's inspection keeps from pings; the `tasks` rows) at read time, so a status turns
-"late" and "offline" on time even when nothing writes. Only `ping_workers` talks to the fleet,
-and only the scheduler calls it.
+"late" and "offline" on time even when nothing writes. Nothing here talks to the fleet.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from celery import Celery
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controlplane.broker import QueueDepth
+from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc
 from controlplane.models import EventGap, Task, Worker
 
@@ -195,29 +193,20 @@ def stuck_tasks(
     return stuck
 
 
-def queues_without_consumers(
-    depths: Iterable[QueueDepth], consumers: Mapping[str, int]
-) -> list[str]:
-    """Queues with ready messages that no alive worker consumes: work that will never run."""
-    return [d.queue for d in depths if d.ready > 0 and not consumers.get(d.queue, 0)]
-
-
 def alerts_for(
     *,
     now: datetime,
-    depths: Iterable[QueueDepth],
-    consumers: Mapping[str, int],
+    queues: Iterable[QueueState],
     workers: Iterable[WorkerHealth],
     stuck: Iterable[StuckTask],
     gaps: Iterable[IngestGap] = (),
 ) -> list[Alert]:
     """The alert strip: most severe first."""
-    depths = list(depths)
-    ready = {d.queue: d.ready for d in depths}
     alerts: list[Alert] = []
-    for queue in queues_without_consumers(depths, consumers):
-        message = f"{ready[queue]} ready message(s) and no worker consumes this queue"
-        alerts.append(Alert("queue_without_consumer", queue, message, "critical"))
+    for queue in queues:
+        if queue.no_consumer:  # ready messages no alive worker consumes: work that never runs
+            message = f"{queue.ready} ready message(s) and no worker consumes this queue"
+            alerts.append(Alert("queue_without_consumer", queue.name, message, "critical"))
     for worker in workers:
         if worker.status == "offline" and not worker.shutdown:
             age = worker.heartbeat_age
@@ -274,15 +263,6 @@ def recent_gaps(session: Session, now: datetime, hours: float, limit: int = 5) -
             IngestGap(started, as_utc(row.ended_at), row.reason, row.estimated_missed, row.source)
         )
     return gaps
-
-
-def ping_workers(celery: Celery, timeout: float = 1.0) -> list[str]:
-    """Hostnames of the workers that answered a broadcast ping within `timeout` seconds."""
-    replies = celery.control.ping(timeout=timeout) or []
-    hostnames: list[str] = []
-    for reply in replies:
-        hostnames.extend(reply.keys())
-    return sorted(hostnames)
 
 
 @functools.lru_cache(maxsize=512)  # rows repeat the same lists (a deployment's workers)

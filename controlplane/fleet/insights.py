@@ -7,7 +7,6 @@ seconds per process, so a page that polls does not re-run them on every request.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +15,9 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc, utcnow
-from controlplane.db import session_scope
 from controlplane.models import QueueSample, Task
 from controlplane.services import Services
 
-CACHE_SECONDS = 10.0
 MAX_RUNTIME_ROWS = 50_000  # runtimes read for percentiles (newest first)
 MAX_TASK_NAMES = 12  # busiest names shown in the runtime chart
 
@@ -157,16 +154,14 @@ class Insights:
 
 
 def insights(services: Services) -> Insights:
-    """All the plots' data, cached for CACHE_SECONDS in this process."""
-    cached = services.cache.get("insights")
-    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-        result: Insights = cached[1]
-        return result
-    now = utcnow()
-    with session_scope(services.sessions) as session:
-        result = Insights(
-            now, throughput(session, now), runtime_percentiles(session, now),
-            depth_series(session, now),
-        )  # fmt: skip
-    services.cache["insights"] = (time.monotonic(), result)
-    return result
+    """All the plots' data, computed at most every few seconds per process."""
+
+    def compute() -> Insights:
+        now = utcnow()
+        with services.transaction() as session:
+            return Insights(
+                now, throughput(session, now), runtime_percentiles(session, now),
+                depth_series(session, now),
+            )  # fmt: skip
+
+    return services.state.insights.get(compute)

@@ -1,24 +1,51 @@
 """What task history says about a queue: arrivals, completions, the oldest waiting task.
 
-Each query is an index range scan (first_seen_at, finished_at, or queue+state+first_seen_at),
-run by the sampler once per sample, never per page view.
+Each query is an index range scan (first_seen_at, finished_at, or queue+state+first_seen_at).
+The oldest wait is read by the sampler once per sample; the rates by readers, at most every
+few seconds per process (`recent_rates`), over one window for every reader: the Queues page,
+the API, /metrics and the recommended workers show the same numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from controlplane.clock import as_utc
+from controlplane.clock import as_utc, utcnow
 from controlplane.models import Task
+
+if TYPE_CHECKING:
+    from controlplane.services import Services
 
 # Celery's states for a task that was sent and has not started: queued, or prefetched.
 WAITING_STATES = ("PENDING", "RECEIVED")
 MAX_TASK_QUEUES = 1000  # queue names taken from task history (untrusted: bounded)
 MAX_OLDEST_PROBES = 200  # queues whose oldest waiting task is looked up per sample
+RATE_WINDOW = 30.0  # seconds behind every arrival and completion rate (deploy/METRICS.md)
+
+
+@dataclass(frozen=True)
+class QueueRates:
+    """Tasks per second per queue over the last RATE_WINDOW seconds."""
+
+    arrival: dict[str, float]
+    completion: dict[str, float]
+
+
+def recent_rates(services: Services) -> QueueRates:
+    """The rates as of now, computed at most every few seconds per process."""
+
+    def compute() -> QueueRates:
+        with services.transaction() as session:
+            arrival, completion = rates(session, utcnow(), RATE_WINDOW)
+        return QueueRates(arrival, completion)
+
+    return services.state.rates.get(compute)
 
 
 def task_queues_since(session: Session, since: datetime) -> dict[str, datetime]:

@@ -15,21 +15,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from controlplane.broker import QueueDepth
+from controlplane.broker import QueueState
 from controlplane.clock import as_utc
 from controlplane.models import FleetStatus, QueueSample
 
 STATUS_ROW = 1
-
-
-@dataclass(frozen=True)
-class QueueReading:
-    """One queue in one sample: depth from the broker, rates and oldest wait from history."""
-
-    depth: QueueDepth
-    rate_in: float | None = None  # tasks per second arriving (first seen)
-    rate_out: float | None = None  # tasks per second finishing
-    oldest_waiting_at: datetime | None = None  # first seen time of the oldest waiting task
 
 
 @dataclass(frozen=True)
@@ -45,7 +35,7 @@ class BrokerState:
 @dataclass(frozen=True)
 class FleetSample:
     sampled_at: datetime | None
-    queues: dict[str, QueueReading] = field(default_factory=dict)
+    queues: dict[str, QueueState] = field(default_factory=dict)
     broker: BrokerState = field(default_factory=BrokerState)
     sampler: str | None = None
 
@@ -85,15 +75,13 @@ def write_sample(session: Session, sample: FleetSample) -> None:
         QueueSample(
             queue=name[:255],
             sampled_at=sample.sampled_at,
-            ready=reading.depth.ready,
-            unacked=reading.depth.unacked or 0,
-            scheduled=reading.depth.scheduled,
-            consumers=reading.depth.consumers or 0,
-            rate_in=reading.rate_in,
-            rate_out=reading.rate_out,
-            oldest_waiting_at=reading.oldest_waiting_at,
+            ready=queue.ready,
+            unacked=queue.reserved or 0,
+            scheduled=queue.scheduled,
+            consumers=queue.consumers or 0,
+            oldest_waiting_at=queue.oldest_waiting_at,
         )
-        for name, reading in sample.queues.items()
+        for name, queue in sample.queues.items()
     )
     _upsert_status(
         session,
@@ -134,19 +122,13 @@ def read_latest(session: Session) -> FleetSample:
         return FleetSample(None, {}, broker, sampler)
     columns = (
         QueueSample.queue, QueueSample.ready, QueueSample.unacked, QueueSample.scheduled,
-        QueueSample.consumers, QueueSample.rate_in, QueueSample.rate_out,
-        QueueSample.oldest_waiting_at,
+        QueueSample.consumers, QueueSample.oldest_waiting_at,
     )  # fmt: skip
     # Plain rows, not ORM objects: a scrape reads every queue's row (a fifth of the cost).
     rows = session.execute(select(*columns).where(QueueSample.sampled_at == latest))
     queues = {
-        queue: QueueReading(
-            QueueDepth(queue, ready, unacked, scheduled, consumers),
-            rate_in,
-            rate_out,
-            as_utc(oldest),
-        )
-        for queue, ready, unacked, scheduled, consumers, rate_in, rate_out, oldest in rows
+        queue: QueueState(queue, ready, unacked, scheduled, consumers, as_utc(oldest))
+        for queue, ready, unacked, scheduled, consumers, oldest in rows
     }
     return FleetSample(as_utc(latest), queues, broker, sampler)
 

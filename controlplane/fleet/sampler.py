@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
-from controlplane.db import session_scope
 from controlplane.errors import BrokerUnavailable
 from controlplane.fleet.health import consumers_by_queue, load_workers
 from controlplane.fleet.inspection import (
@@ -27,21 +26,14 @@ from controlplane.fleet.inspection import (
     routes_of,
     scheduled_by_queue,
 )
-from controlplane.fleet.queue_rates import oldest_waiting, rates, task_queues_since
-from controlplane.fleet.sample import (
-    FleetSample,
-    LatestSample,
-    QueueReading,
-    record_broker_down,
-    write_sample,
-)
+from controlplane.fleet.queue_rates import oldest_waiting, task_queues_since
+from controlplane.fleet.sample import FleetSample, LatestSample, record_broker_down, write_sample
 from controlplane.services import Services
 
 log = logging.getLogger(__name__)
 
 TASK_QUEUE_WINDOW = 3600.0  # a queue named only by task history is sampled this long after
 MAX_QUEUES = 2000  # queues sampled per round, whatever discovery finds
-RATE_WINDOW_MIN = 60.0  # seconds of history behind the in/out rates
 
 
 def backoff_cap(sample_interval: float) -> float:
@@ -95,7 +87,7 @@ class Sampler:
             return None
         settings = self.services.settings
         now = utcnow()
-        with session_scope(self.services.sessions) as session:
+        with self.services.transaction() as session:
             workers = load_workers(session, now, settings.inspect_interval)
             alive_queues = [q for w in workers if w.alive for q in w.queues]
             queues = self.discovery.queues(session, now, alive_queues)
@@ -108,29 +100,31 @@ class Sampler:
         hosts = sorted(set(self.live_hosts) | {w.hostname for w in workers if w.status == "online"})
         scheduled = self._scheduled(hosts)
         asked = time.monotonic()
-        consumers = consumers_by_queue(workers)
+        by_workers = consumers_by_queue(workers)
         counted_by_broker = self.services.broker.counts_consumers
-        with session_scope(self.services.sessions) as session:
-            window = max(RATE_WINDOW_MIN, 3 * settings.sample_interval)
-            rate_in, rate_out = rates(session, now, window)
-            busy = [q for q, d in depths.items() if d.ready or d.unacked]
+        with self.services.transaction() as session:
+            busy = [q for q, d in depths.items() if d.backlog]
             oldest = oldest_waiting(session, busy, now)
-            readings = {}
+            states = {}
             for name, depth in depths.items():
                 held = scheduled.get(name, 0)
-                unacked = depth.unacked
+                reserved = depth.reserved
                 # Redis: ETA tasks are reserved too; count them once. (If scheduled() failed,
-                # they stay under unacked for this sample: the total is right either way.)
-                if unacked is not None:
-                    unacked = max(0, unacked - held)
+                # they stay under reserved for this sample: the total is right either way.)
+                if reserved is not None:
+                    reserved = max(0, reserved - held)
+                consumers = depth.consumers
                 if not counted_by_broker:
-                    entry = consumers.get(name)
-                    depth = replace(depth, consumers=entry.consumers if entry else 0)
-                depth = replace(depth, unacked=unacked, scheduled=held)
-                readings[name] = QueueReading(
-                    depth, rate_in.get(name, 0.0), rate_out.get(name, 0.0), oldest.get(name)
+                    entry = by_workers.get(name)
+                    consumers = entry.consumers if entry else 0
+                states[name] = replace(
+                    depth,
+                    reserved=reserved,
+                    scheduled=held,
+                    consumers=consumers,
+                    oldest_waiting_at=oldest.get(name),
                 )
-            sample = FleetSample(now, readings, sampler=self.identity)
+            sample = FleetSample(now, states, sampler=self.identity)
             write_sample(session, sample)
         self.latest.publish(sample)
         if self.failures:
@@ -139,7 +133,7 @@ class Sampler:
         self._retry_at = 0.0
         log.debug(
             "sampled %d queue(s) in %.0f ms (broker %.0f ms, %d worker(s) asked %.0f ms)",
-            len(readings), (time.monotonic() - started) * 1000, (read - started) * 1000,
+            len(states), (time.monotonic() - started) * 1000, (read - started) * 1000,
             len(hosts), (asked - read) * 1000,
         )  # fmt: skip
         return sample
@@ -170,7 +164,7 @@ class Sampler:
         now = now or utcnow()
         self.latest.broker_down(error, now)
         try:
-            with session_scope(self.services.sessions) as session:
+            with self.services.transaction() as session:
                 record_broker_down(session, error, now, self.identity)
         except Exception as exc:
             log.warning("could not record the broker outage: %s", exc)
@@ -203,7 +197,7 @@ class Sampler:
                 return None
         reports = inspect_workers(self.services.celery, hosts, settings.inspect_timeout)
         answered = [report for report in reports if report.answered]
-        with session_scope(self.services.sessions) as session:
+        with self.services.transaction() as session:
             record_reports(session, answered, utcnow())
         # The sample job reads these from another thread: assign whole new values.
         if full_round:
@@ -218,7 +212,7 @@ class Sampler:
     def _newcomers(self) -> list[str]:
         """Workers online by heartbeat that the last ping did not see."""
         settings = self.services.settings
-        with session_scope(self.services.sessions) as session:
+        with self.services.transaction() as session:
             workers = load_workers(session, utcnow(), settings.inspect_interval)
         known = set(self.live_hosts)
         now = time.monotonic()

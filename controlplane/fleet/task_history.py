@@ -1,5 +1,7 @@
 """Reading task history: filters, keyset pagination, and one task with its relatives.
 
+Service functions return `TaskRecord`s (plain data, UTC times), never ORM rows.
+
 Keyset pagination on (first_seen_at, task_id) uses the `ix_tasks_*_time` indexes, so page 1000 of
 a million rows costs what page 1 does (no OFFSET).
 """
@@ -10,14 +12,17 @@ import base64
 import binascii
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
-from controlplane.models import Action, Revocation, Task
+from controlplane.models import Revocation, Task
+
+if TYPE_CHECKING:
+    from controlplane.services import Services
 
 TERMINAL_STATES = ("SUCCESS", "FAILURE", "REVOKED", "REJECTED", "LOST", "IGNORED")
 RETRYABLE_STATES = ("FAILURE", "REVOKED", "SUCCESS", "LOST", "REJECTED")
@@ -139,10 +144,73 @@ class TaskFilter:
         return query
 
 
-def encode_cursor(task: Task) -> str:
-    stamp = as_utc(task.first_seen_at)
-    assert stamp is not None
-    raw = f"{stamp.isoformat()}|{task.task_id}".encode()
+@dataclass(frozen=True)
+class TaskRecord:
+    """One task row as pages and the API read it: plain data, times in UTC.
+
+    The fields are the `tasks` table's columns (a test keeps the two equal).
+    """
+
+    task_id: str
+    name: str | None
+    state: str
+    queue: str | None
+    routing_key: str | None
+    exchange: str | None
+    worker: str | None
+    args: str | None
+    kwargs: str | None
+    args_incomplete: bool
+    result: str | None
+    exception: str | None
+    traceback: str | None
+    retries: int
+    eta: datetime | None
+    expires: datetime | None
+    parent_id: str | None
+    root_id: str | None
+    retry_of: str | None
+    first_seen_at: datetime
+    sent_at: datetime | None
+    received_at: datetime | None
+    started_at: datetime | None
+    retried_at: datetime | None
+    finished_at: datetime | None
+    runtime: float | None
+    queue_wait: float | None
+    lost_reason: str | None
+    state_changed_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Task) -> TaskRecord:
+        return cls(**{f.name: _utc(getattr(row, f.name)) for f in fields(cls)})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's view of a task."""
+        return {
+            f.name: value.isoformat() if isinstance(value, datetime) else value
+            for f in fields(self)
+            for value in (getattr(self, f.name),)
+        }
+
+
+@dataclass(frozen=True)
+class PendingRevoke:
+    """A revoke sent for a task, until a worker confirms it."""
+
+    revoked_at: datetime
+    terminate: bool
+    signal: str | None
+    actor: str
+
+
+def _utc(value: Any) -> Any:
+    return as_utc(value) if isinstance(value, datetime) else value
+
+
+def encode_cursor(task: TaskRecord) -> str:
+    raw = f"{task.first_seen_at.isoformat()}|{task.task_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -155,14 +223,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise BadFilter("cursor: not a cursor this server gave out") from None
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskPage:
-    tasks: list[Task]
+    tasks: list[TaskRecord]
     next_cursor: str | None
 
 
 def list_tasks(
-    session: Session, task_filter: TaskFilter, cursor: str | None = None, limit: int = 50
+    services: Services, task_filter: TaskFilter, cursor: str | None = None, limit: int = 50
 ) -> TaskPage:
     """Newest first; `next_cursor` continues after the last row."""
     limit = max(1, min(limit, 500))
@@ -172,67 +240,62 @@ def list_tasks(
         # A row-value comparison lets both SQLite and PostgreSQL seek the index directly.
         query = query.where(tuple_(Task.first_seen_at, Task.task_id) < tuple_(stamp, task_id))
     query = query.order_by(Task.first_seen_at.desc(), Task.task_id.desc()).limit(limit + 1)
-    rows = list(session.scalars(query))
+    with services.transaction() as session:
+        rows = [TaskRecord.of(row) for row in session.scalars(query)]
     more = len(rows) > limit
     rows = rows[:limit]
     return TaskPage(rows, encode_cursor(rows[-1]) if more and rows else None)
 
 
-def count_tasks(session: Session, task_filter: TaskFilter) -> int:
-    query = task_filter.apply(select(func.count()).select_from(Task))
-    return int(session.scalar(query) or 0)
+def get_task(services: Services, task_id: str) -> TaskRecord | None:
+    with services.transaction() as session:
+        row = session.get(Task, task_id)
+        return None if row is None else TaskRecord.of(row)
 
 
-def select_task_ids(session: Session, task_filter: TaskFilter, limit: int) -> list[str]:
-    query = task_filter.apply(select(Task.task_id))
-    query = query.order_by(Task.first_seen_at.desc(), Task.task_id.desc()).limit(limit)
-    return list(session.scalars(query))
+@dataclass(frozen=True)
+class TaskDetail:
+    """A task with its relatives: parent, children, the task it retries, its retries, and a
+    revoke sent for it that no worker has confirmed yet."""
+
+    task: TaskRecord
+    parent: TaskRecord | None
+    children: list[TaskRecord]
+    retry_of: TaskRecord | None
+    retried_as: list[TaskRecord]
+    revocation: PendingRevoke | None = None
 
 
-def get_task(session: Session, task_id: str) -> Task | None:
-    return session.get(Task, task_id)
+def task_detail(services: Services, task_id: str, limit: int = 50) -> TaskDetail | None:
+    with services.transaction() as session:
+        row = session.get(Task, task_id)
+        if row is None:
+            return None
+        task = TaskRecord.of(row)
+        revocation = session.get(Revocation, task_id)
+        return TaskDetail(
+            task=task,
+            parent=_one(session, task.parent_id),
+            children=_linked(session, Task.parent_id, task_id, limit),
+            retry_of=_one(session, task.retry_of),
+            retried_as=_linked(session, Task.retry_of, task_id, limit),
+            revocation=None
+            if revocation is None
+            else PendingRevoke(
+                as_utc(revocation.revoked_at) or revocation.revoked_at,
+                revocation.terminate,
+                revocation.signal,
+                revocation.actor,
+            ),
+        )
 
 
-@dataclass
-class TaskRelatives:
-    parent: Task | None
-    children: list[Task]
-    retry_of: Task | None
-    retried_as: list[Task]
-    actions: list[Action]
-    revocation: Revocation | None = None  # a revoke sent, until the worker confirms it
+def _one(session: Session, task_id: str | None) -> TaskRecord | None:
+    row = session.get(Task, task_id) if task_id else None
+    return None if row is None else TaskRecord.of(row)
 
 
-def _linked(session: Session, column: Any, task_id: str, limit: int) -> list[Task]:
+def _linked(session: Session, column: Any, task_id: str, limit: int) -> list[TaskRecord]:
     """Tasks whose `column` (parent_id, retry_of) names `task_id`, oldest first."""
     query = select(Task).where(column == task_id).order_by(Task.first_seen_at).limit(limit)
-    return list(session.scalars(query))
-
-
-def relatives(session: Session, task: Task, limit: int = 50) -> TaskRelatives:
-    """Parent, children, the task it retries, its retries, and the actions taken on it."""
-    parent = session.get(Task, task.parent_id) if task.parent_id else None
-    retry_of = session.get(Task, task.retry_of) if task.retry_of else None
-    children = _linked(session, Task.parent_id, task.task_id, limit)
-    retried_as = _linked(session, Task.retry_of, task.task_id, limit)
-    actions = list(
-        session.scalars(
-            select(Action)
-            .where(Action.target == task.task_id)
-            .order_by(Action.at.desc())
-            .limit(limit)
-        )
-    )
-    revocation = session.get(Revocation, task.task_id)
-    return TaskRelatives(parent, children, retry_of, retried_as, actions, revocation)
-
-
-def task_as_dict(task: Task) -> dict[str, Any]:
-    """The API's view of a task row."""
-    out: dict[str, Any] = {}
-    for column in Task.__table__.columns:
-        value = getattr(task, column.key)
-        if isinstance(value, datetime):
-            value = as_utc(value).isoformat()  # type: ignore[union-attr]
-        out[column.key] = value
-    return out
+    return [TaskRecord.of(row) for row in session.scalars(query)]

@@ -8,7 +8,6 @@ however large the fleet, and still renders when the broker is down.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -17,9 +16,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from controlplane.broker import QueueDepth
+from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc, utcnow
-from controlplane.db import session_scope
 from controlplane.fleet.health import (
     Alert,
     StuckTask,
@@ -30,35 +28,12 @@ from controlplane.fleet.health import (
     recent_gaps,
     stuck_tasks,
 )
+from controlplane.fleet.queue_rates import QueueRates, recent_rates
 from controlplane.fleet.sample import BrokerState, FleetSample, read_latest
 from controlplane.models import QueueSample
 from controlplane.services import Services
 
 SPARKLINE_MINUTES = 60
-SPARKLINE_TTL = 20.0  # seconds a process reuses its sparklines
-SPARKLINE_CACHE = "fleet.sparklines"
-
-
-@dataclass(frozen=True)
-class QueueView:
-    name: str
-    ready: int
-    unacked: int | None  # None: the broker cannot tell (AMQP without the management API)
-    scheduled: int
-    consumers: int
-    concurrency: int  # pool processes of the alive workers consuming it
-    rate_in: float | None  # tasks per minute
-    rate_out: float | None
-    oldest_waiting_age: float | None  # seconds
-    sparkline: tuple[int | None, ...] = ()  # backlog per minute, oldest first; None: no sample
-
-    @property
-    def no_consumer(self) -> bool:
-        return self.ready > 0 and self.consumers == 0
-
-    @property
-    def backlog(self) -> int:
-        return self.ready + (self.unacked or 0) + self.scheduled
 
 
 @dataclass(frozen=True)
@@ -69,10 +44,12 @@ class FleetView:
     broker: BrokerState
     sampler: str | None
     counts_unacked: bool
-    queues: list[QueueView] = field(default_factory=list)
+    queues: list[QueueState] = field(default_factory=list)
     workers: list[WorkerHealth] = field(default_factory=list)
     stuck: list[StuckTask] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    # backlog per minute over the last hour, oldest first (None: no sample that minute)
+    sparklines: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
 
     @property
     def sample_age(self) -> float | None:
@@ -92,20 +69,14 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
     """Queues, workers, stuck tasks and alerts as the console shows them (no broker call)."""
     settings = services.settings
     now = utcnow()
-    with session_scope(services.sessions) as session:
-        sample = services.latest.get() or read_latest(session)
+    rates = recent_rates(services)
+    with services.transaction() as session:
+        sample = services.state.latest.get() or read_latest(session)
         workers = load_workers(session, now, settings.inspect_interval)
         stuck = stuck_tasks(session, now, settings.stuck_task_seconds)
         gaps = recent_gaps(session, now, settings.gap_alert_hours)
-        queues = _queue_views(services, sample, workers, now)
-        if sparklines and queues:
-            series = cached_backlog_series(services, session, [q.name for q in queues], now)
-            queues = [replace(q, sparkline=series.get(q.name, ())) for q in queues]
-    depths = [QueueDepth(q.name, q.ready, q.unacked, q.scheduled, q.consumers) for q in queues]
-    consumers = {q.name: q.consumers for q in queues}
-    alerts = alerts_for(
-        now=now, depths=depths, consumers=consumers, workers=workers, stuck=stuck, gaps=gaps
-    )
+        queues = queue_states(services, sample, workers, rates)
+        series = _sparklines(services, session, queues, now) if sparklines and queues else {}
     age = age_seconds(sample.sampled_at, now)
     return FleetView(
         now=now,
@@ -117,62 +88,52 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         queues=queues,
         workers=workers,
         stuck=stuck,
-        alerts=alerts,
+        alerts=alerts_for(now=now, queues=queues, workers=workers, stuck=stuck, gaps=gaps),
+        sparklines=series,
     )
 
 
-def _queue_views(
-    services: Services, sample: FleetSample, workers: list[WorkerHealth], now: datetime
-) -> list[QueueView]:
+def queue_states(
+    services: Services, sample: FleetSample, workers: list[WorkerHealth], rates: QueueRates
+) -> list[QueueState]:
+    """Every sampled queue with who consumes it now and its rates, sorted by name."""
     # Redis has no consumers of its own: count the alive workers now, so a worker that just
     # went offline stops counting at once. RabbitMQ knows its consumers: trust the sample.
     by_workers = consumers_by_queue(workers)
     from_broker = services.broker.counts_consumers
-    views = []
-    for name, reading in sample.queues.items():
-        depth = reading.depth
+    counts_unacked = services.broker.counts_unacked
+    states = []
+    for name in sorted(sample.queues):
+        queue = sample.queues[name]
         entry = by_workers.get(name)
-        by_worker_count = entry.consumers if entry else 0
-        consumers = (depth.consumers or 0) if from_broker else by_worker_count
-        busy = depth.ready or depth.unacked
-        oldest = reading.oldest_waiting_at if busy else None
-        views.append(
-            QueueView(
-                name=name,
-                ready=depth.ready,
-                unacked=depth.unacked if services.broker.counts_unacked else None,
-                scheduled=depth.scheduled,
-                consumers=consumers,
-                concurrency=entry.concurrency if entry else 0,
-                rate_in=None if reading.rate_in is None else reading.rate_in * 60,
-                rate_out=None if reading.rate_out is None else reading.rate_out * 60,
-                oldest_waiting_age=age_seconds(oldest, now),
+        alive = entry.consumers if entry else 0
+        states.append(
+            replace(
+                queue,
+                reserved=queue.reserved if counts_unacked else None,
+                consumers=(queue.consumers or 0) if from_broker else alive,
+                workers=alive,
+                processes=entry.concurrency if entry else 0,
+                arrival_rate=rates.arrival.get(name, 0.0),
+                completion_rate=rates.completion.get(name, 0.0),
             )
         )
-    return sorted(views, key=lambda q: q.name)
+    return states
 
 
-def cached_backlog_series(
-    services: Services, session: Session, queues: list[str], now: datetime
+def _sparklines(
+    services: Services, session: Session, queues: list[QueueState], now: datetime
 ) -> dict[str, tuple[int | None, ...]]:
-    """`backlog_series`, computed at most every SPARKLINE_TTL seconds per process.
-
-    The Queues page polls every few seconds; a sparkline of one-minute buckets barely moves.
-    """
-    key = tuple(queues)
-    cached = services.cache.get(SPARKLINE_CACHE)
-    if cached and cached[1] == key and time.monotonic() - cached[0] < SPARKLINE_TTL:
-        series: dict[str, tuple[int | None, ...]] = cached[2]
-        return series
-    series = backlog_series(session, queues, now)
-    services.cache[SPARKLINE_CACHE] = (time.monotonic(), key, series)
-    return series
+    """`backlog_series`, computed at most every few seconds per process: the Queues page polls
+    every few seconds, and a sparkline of one-minute buckets barely moves."""
+    names = tuple(q.name for q in queues)
+    return services.state.sparklines.get(lambda: backlog_series(session, names, now), key=names)
 
 
 def backlog_series(
     session: Session, queues: Iterable[str], now: datetime, minutes: int = SPARKLINE_MINUTES
 ) -> dict[str, tuple[int | None, ...]]:
-    """Largest backlog (ready + unacked + scheduled) per minute over the last `minutes`, per queue.
+    """Largest backlog (ready + reserved) per minute over the last `minutes`, per queue.
 
     Grouped by minute in SQL so a page reads `minutes` rows per queue, not every sample.
     """
@@ -185,7 +146,7 @@ def backlog_series(
     minute: ColumnElement[Any] = (
         func.date_trunc("minute", column) if postgres else func.substr(column, 1, 16)
     )
-    backlog = func.max(QueueSample.ready + QueueSample.unacked + QueueSample.scheduled)
+    backlog = func.max(QueueSample.ready + QueueSample.unacked)
     query = (
         select(QueueSample.queue, minute.label("minute"), backlog)
         .where(QueueSample.sampled_at >= since, QueueSample.queue.in_(names))

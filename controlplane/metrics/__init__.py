@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 
 from prometheus_client.registry import CollectorRegistry
+from sqlalchemy.exc import SQLAlchemyError
 
+from controlplane.errors import DatabaseUnavailable
 from controlplane.metrics.collectors import register_collectors
 from controlplane.metrics.exposition import CONTENT_TYPE, render
 from controlplane.metrics.families import RenderCache
@@ -53,5 +55,7 @@ class Metrics:
             self.refresh()
             try:
                 return render(self.registry, self._render_cache)
+            except SQLAlchemyError as exc:
+                raise DatabaseUnavailable(f"database unavailable: {exc}") from exc
             finally:
                 self.refresh()

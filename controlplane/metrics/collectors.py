@@ -16,6 +16,7 @@ from itertools import accumulate
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import CollectorRegistry
 
+from controlplane.broker import QueueState
 from controlplane.events.stats import BUCKETS, Histogram
 from controlplane.metrics.families import CounterFamily, Family, GaugeFamily, HistogramFamily
 from controlplane.metrics.labels import (
@@ -213,32 +214,32 @@ class WorkerCollector(_Collector):
 class QueueCollector(_Collector):
     """Depth, consumers, rates and the recommended workers per queue; broker reachability."""
 
-    GAUGES = (
+    GAUGES: tuple[tuple[str, str, Callable[[QueueState, Reading], float | None]], ...] = (
         ("celery_queue_length", "Messages waiting in the broker, all priorities summed.",
-         lambda q: q.ready),
+         lambda q, r: q.ready),
         ("celery_active_consumer_count", "Consumers attached to the queue.",
-         lambda q: q.consumers),
+         lambda q, r: q.consumers),
         ("celery_active_worker_count", "Online workers consuming from the queue.",
-         lambda q: q.workers),
+         lambda q, r: q.workers),
         ("celery_active_process_count", "Pool processes of the workers consuming the queue.",
-         lambda q: q.processes),
+         lambda q, r: q.processes),
         ("controlplane_queue_ready", "Messages ready for a worker (all priorities).",
-         lambda q: q.ready),
+         lambda q, r: q.ready),
         ("controlplane_queue_reserved",
          "Messages delivered to workers and not acknowledged (prefetched, due ETA tasks).",
-         lambda q: q.reserved),
+         lambda q, r: q.reserved),
         ("controlplane_queue_scheduled", "ETA/countdown tasks held by workers, not yet due.",
-         lambda q: q.scheduled),
+         lambda q, r: q.scheduled),
         ("controlplane_queue_oldest_waiting_seconds",
          "Age of the oldest task sent and not started (0 when none).",
-         lambda q: q.oldest_waiting_seconds),
+         lambda q, r: q.waiting_seconds(r.now) or 0.0),
         ("controlplane_queue_arrival_rate", "Tasks/s sent to the queue over the last 30 s.",
-         lambda q: q.arrival_rate),
+         lambda q, r: q.arrival_rate),
         ("controlplane_queue_completion_rate", "Tasks/s finished over the last 30 s.",
-         lambda q: q.completion_rate),
+         lambda q, r: q.completion_rate),
         ("controlplane_queue_desired_workers",
          "Recommended workers, held for the scale-down window.",
-         lambda q: q.desired.workers if q.desired is not None else None),
+         lambda q, r: desired.workers if (desired := r.recommendations.get(q.name)) else None),
     )  # fmt: skip
 
     def collect(self) -> Iterator[Family]:
@@ -246,7 +247,7 @@ class QueueCollector(_Collector):
         labelled = [((bounded(queue.name),), queue) for queue in reading.queues]
         for name, doc, value_of in self.GAUGES:
             family = GaugeFamily(name, doc, QUEUE_LABEL)
-            rows = [(labels, value_of(queue)) for labels, queue in labelled]
+            rows = [(labels, value_of(queue, reading)) for labels, queue in labelled]
             # unknown (reserved on AMQP): no series rather than a 0 that would be a lie
             family.rows = [(labels, value) for labels, value in rows if value is not None]
             yield family

@@ -20,46 +20,21 @@ from sqlalchemy.orm import Session
 
 from controlplane.audit_runs import latest_summaries
 from controlplane.autoscale.policy import Recommendation
-from controlplane.autoscale.recommender import (
-    QueueFigures,
-    QueueHistory,
-    Recommender,
-    mean_runtimes,
-    recommender_of,
-)
-from controlplane.clock import age_seconds, as_utc, utcnow
-from controlplane.db import session_scope
-from controlplane.events.counters import DatabaseCounters
+from controlplane.autoscale.recommender import mean_runtimes, recommender_of
+from controlplane.broker import QueueState
+from controlplane.clock import as_utc, utcnow
+from controlplane.events.counters import task_counters
 from controlplane.events.stats import IngestSnapshot
-from controlplane.fleet.health import (
-    LATE_AFTER,
-    WorkerHealth,
-    consumers_by_queue,
-    json_names,
-    worker_health,
-)
-from controlplane.fleet.sample import FleetSample, read_latest
+from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
+from controlplane.fleet.queue_rates import recent_rates
+from controlplane.fleet.sample import read_latest
+from controlplane.fleet.view import queue_states
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.models import Ingester, Worker
 from controlplane.services import Services
 
 log = logging.getLogger(__name__)
 CHECKPOINT_SECONDS = 1.0  # an ingester records the newest event it wrote this often
-
-
-@dataclass(frozen=True)
-class QueueState:
-    name: str
-    ready: int
-    reserved: int | None  # None: the broker cannot tell (AMQP)
-    scheduled: int
-    consumers: int
-    workers: int
-    processes: int
-    oldest_waiting_seconds: float
-    arrival_rate: float
-    completion_rate: float
-    desired: Recommendation | None
 
 
 @dataclass(frozen=True)
@@ -79,8 +54,10 @@ class AuditFigure:
 
 @dataclass(frozen=True)
 class Reading:
+    now: datetime
     broker_up: bool
     queues: list[QueueState]
+    recommendations: dict[str, Recommendation]
     workers: list[WorkerHealth]
     counters: IngestSnapshot
     ingest: IngestFigures
@@ -88,53 +65,42 @@ class Reading:
     labels: LabelPolicy
 
 
-AuditReader = Callable[[Session], list[AuditFigure]]
+AuditReader = Callable[[Services], list[AuditFigure]]
 
 
 class MetricsSource:
-    """Reads a `Reading`; holds the per-process state (database counters) between scrapes."""
+    """Reads a `Reading` for this process's scrapes."""
 
-    def __init__(
-        self,
-        services: Services,
-        *,
-        counters: DatabaseCounters | None = None,
-        audits: AuditReader | None = None,
-    ) -> None:
+    def __init__(self, services: Services, *, audits: AuditReader | None = None) -> None:
         self.services = services
-        self.database_counters = counters or DatabaseCounters(services.engine)
         self.audits = audits or latest_audits
-
-    def task_counters(self) -> IngestSnapshot:
-        """The task counters: this process's ingester's, else rebuilt from the database."""
-        stats = self.services.ingest_stats
-        return stats.snapshot() if stats is not None else self.database_counters.snapshot()
 
     def read(self) -> Reading:
         services = self.services
         settings = services.settings
         now = utcnow()
-        stats = services.ingest_stats
+        in_process = services.state.ingest_stats is not None
+        counters = task_counters(services)
+        rates = recent_rates(services)
         recommender = recommender_of(services)
-        with session_scope(services.sessions) as session:
-            sample = services.latest.get() or read_latest(session)
+        with services.transaction() as session:
+            sample = services.state.latest.get() or read_latest(session)
             workers = scrape_workers(session, now, settings.inspect_interval)
             registered = registered_names(session)
-            if stats is not None:
-                counters = stats.snapshot()
+            if in_process:
                 ingest = ingest_in_process(counters, now)
             else:
-                counters = self.database_counters.snapshot()
                 ingest = ingest_from_database(session, counters, workers, now)
-            history = recommender.history(session, now)
-            audits = self._audits(session)
-        queues = queue_states(
-            sample, workers, services.broker.counts_consumers, now, history, counters, recommender
-        )
+            service = recommender.service_times(session, now)
+        audits = self._audits()
+        queues = queue_states(services, sample, workers, rates)
+        desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
         seen = {labels[0] for labels in counters.task_events}
         return Reading(
+            now=now,
             broker_up=sample.sampled_at is not None and sample.broker.reachable,
             queues=queues,
+            recommendations=desired,
             workers=workers,
             counters=counters,
             ingest=ingest,
@@ -142,62 +108,12 @@ class MetricsSource:
             labels=LabelPolicy.build(settings, workers, sample.queues, seen, registered),
         )
 
-    def _audits(self, session: Session) -> list[AuditFigure]:
+    def _audits(self) -> list[AuditFigure]:
         try:
-            return self.audits(session)
+            return self.audits(self.services)
         except Exception as exc:
             log.warning("audit figures unavailable: %s", exc)
             return []
-
-
-def queue_states(
-    sample: FleetSample,
-    workers: list[WorkerHealth],
-    broker_counts_consumers: bool,
-    now: datetime,
-    history: QueueHistory,
-    counters: IngestSnapshot,
-    recommender: Recommender,
-) -> list[QueueState]:
-    """Per sampled queue: depth, consumers, rates, the oldest wait and the recommendation."""
-    by_workers = consumers_by_queue(workers)
-    names = sorted(sample.queues)
-    figures = []
-    for name in names:
-        depth = sample.queues[name].depth
-        entry = by_workers.get(name)
-        figures.append(
-            QueueFigures(
-                name,
-                depth.ready + (depth.unacked or 0),
-                entry.consumers if entry else 0,
-                entry.concurrency if entry else 0,
-            )
-        )
-    desired = recommender.recommend(figures, history, mean_runtimes(counters.runtime))
-    states = []
-    for figure in figures:
-        name = figure.name
-        reading = sample.queues[name]
-        depth = reading.depth
-        busy = depth.ready or depth.unacked
-        age = age_seconds(reading.oldest_waiting_at, now) if busy else None
-        states.append(
-            QueueState(
-                name=name,
-                ready=depth.ready,
-                reserved=depth.unacked,
-                scheduled=depth.scheduled,
-                consumers=(depth.consumers or 0) if broker_counts_consumers else figure.workers,
-                workers=figure.workers,
-                processes=figure.processes,
-                oldest_waiting_seconds=max(0.0, age or 0.0),
-                arrival_rate=history.arrival.get(name, 0.0),
-                completion_rate=history.completion.get(name, 0.0),
-                desired=desired.get(name),
-            )
-        )
-    return states
 
 
 # Every column `worker_health` reads except `registered`: each worker's list of task names is
@@ -265,7 +181,7 @@ def ingest_from_database(
     )
 
 
-def latest_audits(session: Session) -> list[AuditFigure]:
+def latest_audits(services: Services) -> list[AuditFigure]:
     """Each audited project's latest finished run (a project never audited has no figures)."""
     return [
         AuditFigure(
@@ -273,5 +189,5 @@ def latest_audits(session: Session) -> list[AuditFigure]:
             coverage_ratio=None if summary.coverage is None else summary.coverage / 100.0,
             inline_endpoints=summary.inline_heavy,
         )
-        for summary in latest_summaries(session)
+        for summary in latest_summaries(services)
     ]

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
 
 import redis
+
+from controlplane.services import process_identity
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +40,13 @@ def lock_key(database_url: str) -> str:
     return f"controlplane:scheduler-leader:{digest}"
 
 
-def identity() -> str:
-    """hostname:pid, what the lock, the logs and the status row call this process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 class RedisLeaderLock:
     """SET key token NX PX ttl; renewed while held; released on stop."""
 
     def __init__(self, url: str, key: str, ttl: float, name: str | None = None) -> None:
         self.key = key
         self.ttl = ttl
-        self.name = name or identity()
+        self.name = name or process_identity()
         self.token = f"{self.name}:{uuid.uuid4().hex[:8]}"
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._renew = self.client.register_script(_RENEW)
@@ -115,7 +110,7 @@ class LocalLeaderLock:
     reachable = True
 
     def __init__(self, name: str | None = None) -> None:
-        self.name = name or identity()
+        self.name = name or process_identity()
         self._held = True
 
     @property

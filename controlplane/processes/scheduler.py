@@ -25,8 +25,8 @@ from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
-from controlplane.processes.leader import LocalLeaderLock, RedisLeaderLock, identity, lock_key
-from controlplane.services import Services, build_services
+from controlplane.processes.leader import LocalLeaderLock, RedisLeaderLock, lock_key
+from controlplane.services import Services, build_services, process_identity
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ class FleetScheduler:
             apscheduler_log.setLevel(logging.WARNING)
         self.services = services
         self.settings = services.settings
-        self.lock = lock or leader_lock_for(self.settings, identity())
-        self.sampler = Sampler(services, services.latest, self.lock.name)
+        self.lock = lock or leader_lock_for(self.settings, process_identity())
+        self.sampler = Sampler(services, services.state.latest, self.lock.name)
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
@@ -108,7 +108,7 @@ class FleetScheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.lock.release()
-        self.services.latest.clear()
+        self.services.state.latest.clear()
         log.info("scheduler %s stopped", self.lock.name)
 
     @property
@@ -138,7 +138,8 @@ class FleetScheduler:
         if leads and not self._was_leader:
             self.sampler.inspect_soon()  # a new leader learns the workers at its next turn
         if not leads and self._was_leader:
-            self.services.latest.clear()  # readers go to the database, written by the new leader
+            # readers go to the database, written by the new leader
+            self.services.state.latest.clear()
         self._was_leader = leads
 
     def _sample(self) -> None:

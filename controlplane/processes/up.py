@@ -13,13 +13,11 @@ from contextlib import ExitStack, suppress
 from types import FrameType
 
 import click
-from sqlalchemy import func, select
 
 from controlplane import db, users
 from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
 from controlplane.config import Settings
-from controlplane.events import Ingester
-from controlplane.models import User
+from controlplane.processes.ingest import start_ingester
 from controlplane.processes.scheduler import FleetScheduler
 from controlplane.services import Services, build_services
 
@@ -53,29 +51,9 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 
 def ensure_admin(services: Services) -> tuple[str, str] | None:
     """Create `admin` with a random password when there is no user yet; return the login."""
-    with db.session_scope(services.sessions) as session:
-        if session.scalar(select(func.count()).select_from(User)):
-            return None
-        password = secrets.token_urlsafe(12)
-        users.create_user(session, "admin", password, "admin")
-        return "admin", password
-
-
-def start_ingester(services: Services) -> Ingester:
-    """The event ingester as threads of this process (SQLite allows only this one)."""
-    from controlplane.control.revocations import revocation_resender
-    from controlplane.events.counters import seeded_stats
-
-    # The counters start from the database, so /metrics does not drop to zero on a restart.
-    stats = seeded_stats(services.engine)
-    ingester = Ingester(
-        services.settings,
-        services.engine,
-        on_worker_online=revocation_resender(services),
-        stats=stats,
-    )
-    services.ingest_stats = ingester.stats
-    return ingester.start()
+    password = secrets.token_urlsafe(12)
+    created = users.create_first_admin(services, password)
+    return None if created is None else (created.username, password)
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:

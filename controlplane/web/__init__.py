@@ -87,8 +87,3 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.exempt(api_tasks.bp)
     csrf.exempt(api_audit.bp)
     return app
-
-
-def services_of(app: Flask) -> Services:
-    services: Services = app.extensions["controlplane"]
-    return services

@@ -25,8 +25,6 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.wrappers import Response
 
 from controlplane import users
-from controlplane.db import session_scope
-from controlplane.models import User
 from controlplane.web.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
@@ -45,6 +43,10 @@ class SessionUser(UserMixin):
         self.id = user_id
         self.username = username
         self.role = role
+
+    @classmethod
+    def of(cls, user: users.UserRecord | None) -> SessionUser | None:
+        return None if user is None else cls(user.id, user.username, user.role)
 
     def may(self, role: str) -> bool:
         return users.has_role(self.role, role)
@@ -65,12 +67,7 @@ def _may(role: str) -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SessionUser | None:
-    services = current_app.extensions["controlplane"]
-    with session_scope(services.sessions) as session:
-        user = session.get(User, int(user_id))
-        if user is None or user.disabled:
-            return None
-        return SessionUser(user.id, user.username, user.role)
+    return SessionUser.of(users.get_user(current_app.extensions["controlplane"], int(user_id)))
 
 
 def role_required(role: str) -> Callable[[F], F]:
@@ -114,28 +111,13 @@ def api_role_required(role: str) -> Callable[[F], F]:
     return decorate
 
 
-TOKEN_CACHE_SECONDS = 30.0  # a disabled user or token stops working within this long
-
-
 def _user_from_bearer() -> SessionUser | None:
-    """The token's user; cached briefly so an API call costs no database write."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     services = current_app.extensions["controlplane"]
-    cache: dict[str, tuple[float, SessionUser | None]] = services.cache.setdefault("tokens", {})
-    key = users.hash_token(token.strip())
-    hit = cache.get(key)
-    if hit is not None and time.monotonic() < hit[0]:
-        return hit[1]
-    with session_scope(services.sessions) as session:
-        user = users.user_for_token(session, token.strip())
-        found = SessionUser(user.id, user.username, user.role) if user else None
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, found)
-    return found
+    return SessionUser.of(users.user_for_token(services, token.strip()))
 
 
 def actor_name() -> str:
@@ -164,10 +146,9 @@ def login() -> Any:
         message = f"Too many failed logins. Try again in {math.ceil(wait)} seconds."
         return render_template("login.html", error=message, next=""), 429
 
-    services = current_app.extensions["controlplane"]
-    with session_scope(services.sessions) as session:
-        user = users.authenticate(session, username, password)
-        found = SessionUser(user.id, user.username, user.role) if user else None
+    found = SessionUser.of(
+        users.authenticate(current_app.extensions["controlplane"], username, password)
+    )
     if found is None:
         throttle.failed(*keys)
         time.sleep(0.2)  # every failure costs the guesser time, whether or not the name exists

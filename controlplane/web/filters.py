@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Flask
 
-from controlplane.clock import as_utc
+from controlplane.clock import as_utc, utcnow
 
 STATE_CLASSES = {
     "SUCCESS": "ok",
@@ -31,7 +31,7 @@ def ago(value: datetime | None) -> str:
     stamp = as_utc(value)
     if stamp is None:
         return "—"
-    return seconds((datetime.now(UTC) - stamp).total_seconds()) + " ago"
+    return seconds((utcnow() - stamp).total_seconds()) + " ago"
 
 
 def seconds(value: float | None) -> str:

@@ -6,8 +6,8 @@ import hmac
 import logging
 
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
 
+from controlplane.errors import DatabaseUnavailable
 from controlplane.metrics import CONTENT_TYPE, Metrics
 
 bp = Blueprint("metrics", __name__)
@@ -37,7 +37,7 @@ def metrics() -> Response:
         )
     try:
         body = metrics_of(current_app).scrape()
-    except SQLAlchemyError as exc:  # Prometheus shows the target down; say why in the log
+    except DatabaseUnavailable as exc:  # Prometheus shows the target down; say why in the log
         log.warning("scrape failed, database unavailable: %s", exc)
         return Response("database unavailable\n", status=503, mimetype="text/plain")
     return Response(body, content_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

@@ -19,9 +19,9 @@ from controlplane.clock import utcnow
 from controlplane.config import Settings, load_settings
 from controlplane.errors import AuditRefused, SettingsError
 from controlplane.models import Action, AuditFinding, AuditRun
-from controlplane.processes.leader import LocalLeaderLock, identity
+from controlplane.processes.leader import LocalLeaderLock
 from controlplane.processes.scheduler import FleetScheduler
-from controlplane.services import Services, build_services
+from controlplane.services import Services, build_services, process_identity
 from tests.audit.audit_support import make_inline, with_projects, write, write_shop
 from tests.conftest import wait_for
 
@@ -38,12 +38,12 @@ def settings(settings: Settings, shop: Path, tmp_path: Path) -> Settings:
 
 
 def _actions(services: Services) -> list[Action]:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         return list(session.scalars(select(Action).where(Action.action == "audit_run")))
 
 
 def _findings(services: Services, run_id: int) -> dict[str, AuditFinding]:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         rows = session.scalars(select(AuditFinding).where(AuditFinding.run_id == run_id))
         return {row.handler: row for row in rows}
 
@@ -61,8 +61,7 @@ def _check_shop_run(services: Services, run: audit_runs.RunView) -> None:
     assert evidence["call"] == "build_report.delay(order_id)"
     assert evidence["file"] == "app/routes.py" and evidence["kind"] == "dispatch"
     assert (rows["order_invoice"].status, rows["order_invoice"].heavy) == ("inline", True)
-    with db.session_scope(services.sessions) as session:
-        skipped = audit_runs.skipped_files(session, run.id)
+    skipped = audit_runs.skipped_files(services, run.id)
     assert [s["file"] for s in skipped] == ["app/broken.py"]
     assert "syntax error" in skipped[0]["reason"]
 
@@ -84,7 +83,7 @@ def test_a_run_is_stored_in_postgresql_too(settings: Settings, postgres_url: str
     try:
         db.upgrade(services.engine)
         _check_shop_run(services, audit_runs.run_audit(services, "shop", "alice"))
-        with pytest.raises(IntegrityError), db.session_scope(services.sessions) as session:
+        with pytest.raises(IntegrityError), services.transaction() as session:
             for _ in range(2):  # the partial unique index: one running run per project
                 session.add(AuditRun(project="p", root="/", started_at=utcnow(),
                                      status="running"))  # fmt: skip
@@ -99,7 +98,7 @@ def test_only_configured_projects_are_audited(services: Services, shop: Path) ->
             audit_runs.run_audit(services, name, "mallory")
         assert refused.value.status == 404
     assert {a.outcome for a in _actions(services)} == {"refused"}
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         assert session.scalar(select(func.count()).select_from(AuditRun)) == 0
     for bad in ("x=relative/path", "x=/srv/../etc", "x y=/srv"):
         with pytest.raises(SettingsError):
@@ -126,8 +125,7 @@ def test_symlinks_are_resolved_and_never_lead_out_of_the_root(
     run = audit_runs.run_audit(services, "shop", "alice")
     assert run.status == "done" and run.root == str(shop.resolve())
     assert "secret_view" not in _findings(services, run.id)
-    with db.session_scope(services.sessions) as session:
-        skipped = {s["file"]: s["reason"] for s in audit_runs.skipped_files(session, run.id)}
+    skipped = {s["file"]: s["reason"] for s in audit_runs.skipped_files(services, run.id)}
     assert "outside the project root" in skipped["app/leak.py"]
 
 
@@ -159,26 +157,25 @@ def test_odd_names_and_huge_lines_never_break_a_run(services: Services, shop: Pa
     assert run.status == "done", run.error
     (evidence,) = json.loads(_findings(services, run.id)["wide"].evidence or "[]")
     assert evidence["kind"] == "http" and len(evidence["call"]) <= 500
-    with db.session_scope(services.sessions) as session:
-        skipped = {s["file"]: s["reason"] for s in audit_runs.skipped_files(session, run.id)}
+    skipped = {s["file"]: s["reason"] for s in audit_runs.skipped_files(services, run.id)}
     assert "not valid UTF-8" in skipped["app/caf\ufffd.py"]
     assert "not valid UTF-8" in skipped["d\ufffdj\ufffd"]
 
 
 def test_one_run_per_project_and_abandoned_runs_are_failed(services: Services) -> None:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         elsewhere = AuditRun(project="shop", root="/", started_at=utcnow(), status="running",
                              owner="another-host:1")  # fmt: skip
         session.add(elsewhere)
     refused = audit_runs.start_audit(services, "shop", "alice")
     assert refused.status == 409 and f"run {elsewhere.id}" in refused.body["error"]
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         row = session.get(AuditRun, elsewhere.id)
         assert row is not None
-        row.owner = identity()  # ours, but no thread of ours runs it: the process crashed
+        row.owner = process_identity()  # ours, but no thread of ours runs it: the process crashed
     run = audit_runs.run_audit(services, "shop", "alice")
     assert run.status == "done"
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         old = session.get(AuditRun, elsewhere.id)
         assert old is not None and old.status == "failed" and "abandoned" in (old.error or "")
 
@@ -187,11 +184,10 @@ def test_diff_after_an_endpoint_became_inline(services: Services, shop: Path) ->
     first = audit_runs.run_audit(services, "shop", "alice")
     make_inline(shop)
     second = audit_runs.run_audit(services, "shop", "alice")
-    with db.session_scope(services.sessions) as session:
-        diff = audit_runs.diff_runs(session, first.id, second.id)
-        summaries = audit_runs.latest_summaries(session)
-        with pytest.raises(AuditRefused):
-            audit_runs.diff_runs(session, first.id, 10_000)
+    diff = audit_runs.diff_runs(services, first.id, second.id)
+    summaries = audit_runs.latest_summaries(services)
+    with pytest.raises(AuditRefused):
+        audit_runs.diff_runs(services, first.id, 10_000)
     assert [c.finding.handler for c in diff.became_inline] == ["order_report"]
     assert diff.became_inline[0].after is not None
     assert diff.became_inline[0].after.label == "inline, heavy"
@@ -211,13 +207,13 @@ def test_the_nightly_job_audits_every_project_and_survives_a_failing_one(
 ) -> None:
     scheduler = FleetScheduler(services, lock=LocalLeaderLock("test"))
     scheduler.run_audits()
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         runs = {r.project: r.status for r in session.scalars(select(AuditRun))}
     assert runs == {"shop": "done", "ghost": "failed"}
     assert "nightly audit of ghost failed" in caplog.text
     scheduler.lock.release()  # a standby runs nothing
     scheduler.run_audits()
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         assert session.scalar(select(func.count()).select_from(AuditRun)) == 2
 
 
@@ -233,7 +229,7 @@ def test_the_real_scheduler_runs_the_audit_job(services: Services) -> None:
 
 
 def _finished_runs(services: Services) -> list[str]:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         return list(session.scalars(select(AuditRun.status).where(AuditRun.status != "running")))
 
 
@@ -256,7 +252,7 @@ def test_admin_runs_an_audit_from_the_console_and_watches_it_finish(
     assert 'id="run-audit-shop"' in page and "No finished run yet" in page
     status, fragment = _start(admin)
     assert status == 202 and 'hx-trigger="every 1s"' in fragment
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         run_id = session.scalar(select(AuditRun.id).where(AuditRun.project == "shop"))
 
     def finished() -> FlaskClient | None:
@@ -290,7 +286,7 @@ def test_admin_runs_an_audit_from_the_console_and_watches_it_finish(
 def test_a_second_start_while_running_is_refused_and_keeps_the_progress(
     client_as: Callable[[str], FlaskClient], services: Services
 ) -> None:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         session.add(AuditRun(project="shop", root="/", started_at=utcnow(), status="running",
                              owner="another-host:1", files=40, files_done=10))  # fmt: skip
     admin = client_as("admin")
@@ -302,7 +298,7 @@ def test_a_second_start_while_running_is_refused_and_keeps_the_progress(
 def test_the_status_fragment_polls_only_while_the_run_runs(
     client_as: Callable[[str], FlaskClient], services: Services
 ) -> None:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         running = AuditRun(project="shop", root="/", started_at=utcnow(), status="running",
                            owner="another-host:1")  # fmt: skip
         session.add(running)
@@ -311,7 +307,7 @@ def test_the_status_fragment_polls_only_while_the_run_runs(
     live = viewer.get(f"/audit/runs/{running.id}/status", headers=htmx).get_data(as_text=True)
     assert 'hx-trigger="every 1s"' in live and "reading the source tree" in live
     assert 'hx-trigger="every 1s"' in viewer.get("/audit").get_data(as_text=True)
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         row = session.get(AuditRun, running.id)
         assert row is not None
         row.status, row.error, row.finished_at = "failed", "<b>boom</b>", utcnow()
@@ -340,7 +336,7 @@ def test_viewer_sees_runs_but_cannot_start_one(
     became_inline = diff[diff.index('id="became-inline"') : diff.index('id="became-offloaded"')]
     assert 'data-handler="order_report"' in became_inline
     assert viewer.get("/audit/diff?a=x").status_code == 400
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         assert session.scalar(select(func.count()).select_from(AuditRun)) == 2
 
 

@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 from controlplane import db
 from controlplane.config import Settings
 from controlplane.models import Task
+from controlplane.processes.ingest import start_ingester
 from controlplane.processes.scheduler import FleetScheduler
-from controlplane.processes.up import start_ingester
 from controlplane.services import Services, build_services
 from controlplane.web import create_app
 from tests.browser.conftest import screenshot
@@ -46,7 +46,7 @@ def app(services: Services) -> Flask:
 
 
 def row_state(services: Services, task_id: str) -> str | None:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         row = session.get(Task, task_id)
         return row.state if row else None
 

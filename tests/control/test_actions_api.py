@@ -11,7 +11,6 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from controlplane import db
 from controlplane.models import Action, Revocation, Task
 from controlplane.services import Services
 from tests.conftest import WorkerProcess, wait_for
@@ -32,7 +31,7 @@ def depth(services: Services, queue: str) -> int:
 
 
 def actions_of(services: Services, **where: Any) -> list[Action]:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         query = select(Action).order_by(Action.id)
         for key, value in where.items():
             query = query.where(getattr(Action, key) == value)
@@ -200,7 +199,7 @@ def test_revoke_a_queued_task_before_a_worker_takes_it_and_it_never_runs(
     assert depth(services, idle_queue) == 1
     revoked = post(client, f"/api/v1/tasks/{task_id}/revoke", operator, {})
     assert revoked.status_code == 202, revoked.get_json()
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         assert session.get(Revocation, task_id) is not None
 
     result = services.celery.AsyncResult(task_id)
@@ -287,7 +286,7 @@ def test_keyset_pagination_walks_every_task_once(
     client: FlaskClient, services: Services, operator: str
 ) -> None:
     now = datetime.now(UTC)
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         for i in range(25):
             stamp = now - timedelta(seconds=i // 2)  # pairs share a timestamp
             session.add(

@@ -9,7 +9,6 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from controlplane import db
 from controlplane.models import Task
 from controlplane.services import Services
 from tests.conftest import WorkerProcess, wait_for
@@ -22,7 +21,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def task_row(services: Services, task_id: str) -> Task | None:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         return session.get(Task, task_id)
 
 
@@ -73,7 +72,7 @@ def test_bulk_retry_of_100_failed_tasks_sends_exactly_100(
                  for i in range(100)]  # fmt: skip
 
     def failed() -> int:
-        with db.session_scope(services.sessions) as session:
+        with services.transaction() as session:
             query = select(func.count()).select_from(Task)
             return int(session.scalar(query.where(Task.queue == queue, Task.state == "FAILURE")))
 
@@ -91,7 +90,7 @@ def test_bulk_retry_of_100_failed_tasks_sends_exactly_100(
     assert done.status_code == 202, done.get_json()
     assert done.get_json()["acted_on"] == 100 and not done.get_json()["skipped"]
     assert services.broker.depths([queue])[queue].ready == 100
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         linked = session.scalars(select(Task.retry_of).where(Task.retry_of.is_not(None))).all()
     assert sorted(linked) == sorted(originals)
 

@@ -19,7 +19,7 @@ from celery import Celery
 from kombu import Connection, Exchange, Queue
 
 from controlplane import db
-from controlplane.broker import Broker, QueueDepth, RedisBroker, broker_for
+from controlplane.broker import Broker, QueueState, RedisBroker, broker_for
 from controlplane.broker.embedded import EmbeddedRedis
 from controlplane.config import Settings
 from controlplane.fleet.sample import FleetSample, LatestSample
@@ -49,7 +49,7 @@ class BrokerUnderTest:
         for _ in range(count):
             self.publisher.send_task("worker_tasks.tasks.add", args=[1, 2], queue=queue, **options)
 
-    def depth(self, queue: str) -> QueueDepth:
+    def depth(self, queue: str) -> QueueState:
         return self.broker.depths([queue])[queue]
 
 
@@ -100,8 +100,8 @@ def test_depth_is_exact_while_tasks_pile_up_including_priority_messages(
     wait_for(lambda: broker_under_test.depth(queue).ready == 13, timeout=10, what="13 ready")
     depth = broker_under_test.depth(queue)
     assert depth.ready == 13
-    assert depth.unacked in (0, None)  # RabbitMQ's passive declare cannot tell: None
-    assert depth.total == 13
+    assert depth.reserved in (0, None)  # RabbitMQ's passive declare cannot tell: None
+    assert depth.held == 13
 
     broker_under_test.send(queue, 2, priority=9)
     wait_for(lambda: broker_under_test.depth(queue).ready == 15, timeout=10, what="15 ready")
@@ -136,26 +136,26 @@ def test_unacked_and_scheduled_match_a_worker_holding_prefetched_and_eta_tasks(
             broker_under_test.publisher.send_task("worker_tasks.tasks.slow", args=[60], queue=queue)
         assert worker.hostname in (sampler.inspect(force=True) or [])
 
-        expected = {"ready": 2, "unacked": 2, "scheduled": 3, "consumers": 1}
+        expected = {"ready": 2, "reserved": 2, "scheduled": 3, "consumers": 1}
         if broker_under_test.kind == "rabbitmq":
-            expected["unacked"] = None  # type: ignore[assignment]
+            expected["reserved"] = None  # type: ignore[assignment]
 
         def matches() -> FleetSample | None:
             sample = sampler.sample()
             if sample is None:
                 return None
-            depth = dataclasses.asdict(sample.queues[queue].depth)
+            depth = dataclasses.asdict(sample.queues[queue])
             return sample if {k: depth[k] for k in expected} == expected else None
 
         sample = wait_for(matches, timeout=20, interval=0.2, what=f"depth {expected}")
-        assert sample.queues[queue].depth.total == (7 if broker_under_test.kind == "redis" else 5)
+        assert sample.queues[queue].held == (7 if broker_under_test.kind == "redis" else 5)
         # The sample was written for replicas that do not sample.
         from controlplane.fleet.sample import read_latest
 
         with db.session_scope(sampler.services.sessions) as session:
             stored = read_latest(session)
-        assert stored.queues[queue].depth.ready == 2
-        assert stored.queues[queue].depth.scheduled == 3
+        assert stored.queues[queue].ready == 2
+        assert stored.queues[queue].scheduled == 3
         # Inspection wrote what the worker consumes, its pool and what it runs (no heartbeats
         # in this test, so active/processed come from inspect()).
         sampler.inspect(force=True)
@@ -191,15 +191,15 @@ def test_redis_reserved_messages_count_under_their_queue_when_routing_key_differ
             )  # fmt: skip
         broker = RedisBroker(redis_server.url)
         wait_for(
-            lambda: broker.depths([queue])[queue] == QueueDepth(queue, 1, 2),
+            lambda: broker.depths([queue])[queue] == QueueState(queue, 1, 2),
             timeout=15,
             what="1 ready and 2 reserved (running + prefetched) on the bound queue",
         )
-        assert broker.depths([f"cp-rk-{unique}"])[f"cp-rk-{unique}"].unacked == 0
+        assert broker.depths([f"cp-rk-{unique}"])[f"cp-rk-{unique}"].reserved == 0
         # The paged HSCAN used for huge hashes agrees with the script.
         paged = RedisBroker(redis_server.url, max_unacked_in_script=0)
-        assert paged.depths([queue])[queue] == QueueDepth(queue, 1, 2)
-        assert paged.depths([queue])[queue] == QueueDepth(queue, 1, 2)  # from its tag cache
+        assert paged.depths([queue])[queue] == QueueState(queue, 1, 2)
+        assert paged.depths([queue])[queue] == QueueState(queue, 1, 2)  # from its tag cache
         broker.close()
         paged.close()
     finally:
@@ -249,11 +249,11 @@ def test_redis_counts_a_huge_unacked_hash_by_reading_only_new_messages(
     broker = RedisBroker(redis_server.url, key_prefix=prefix, max_unacked_in_script=2000)
     try:
         depths = broker.depths(queues)
-        assert [depths[q].unacked for q in queues] == [1000, 1000, 1000]
+        assert [depths[q].reserved for q in queues] == [1000, 1000, 1000]
         client.hdel(prefix + "unacked", *[f"tag-{n}" for n in range(0, 600, 3)])  # 200 acked
         client.hset(prefix + "unacked", "late-tag", f'[{body}, "", "{queues[2]}"]')
         depths = broker.depths(queues)
-        assert [depths[q].unacked for q in queues] == [800, 1000, 1001]
+        assert [depths[q].reserved for q in queues] == [800, 1000, 1001]
     finally:
         client.delete(prefix + "unacked")
         client.close()

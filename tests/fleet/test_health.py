@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from controlplane import db
-from controlplane.broker import QueueDepth
+from controlplane.broker import QueueState
 from controlplane.fleet.health import (
     WorkerHealth,
     alerts_for,
@@ -100,8 +99,11 @@ def test_consumers_count_alive_workers_and_their_pool_per_queue() -> None:
 def test_alerts_name_the_queue_without_consumer_the_lost_worker_and_the_late_one() -> None:
     alerts = alerts_for(
         now=NOW,
-        depths=[QueueDepth("busy", 5), QueueDepth("idle", 0), QueueDepth("served", 9)],
-        consumers={"served": 1},
+        queues=[
+            QueueState("busy", 5, consumers=0),
+            QueueState("idle", 0, consumers=0),
+            QueueState("served", 9, consumers=1),
+        ],  # fmt: skip
         workers=[worker("dead@h", "offline", ("busy",)), worker("slow@h", "late", ())],
         stuck=[],
     )
@@ -115,7 +117,7 @@ def test_alerts_name_the_queue_without_consumer_the_lost_worker_and_the_late_one
 
 def test_stuck_tasks_are_started_longer_than_the_threshold(services: Services) -> None:
     now = datetime.now(UTC)
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         for task_id, state, started in (
             ("long", "STARTED", now - timedelta(hours=2)),
             ("short", "STARTED", now - timedelta(minutes=1)),
@@ -125,7 +127,7 @@ def test_stuck_tasks_are_started_longer_than_the_threshold(services: Services) -
                 Task(task_id=task_id, state=state, name="t", queue="q", worker="w@h",
                      first_seen_at=started, started_at=started, updated_at=now)
             )  # fmt: skip
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         stuck = stuck_tasks(session, now, threshold=1800)
     assert [t.task_id for t in stuck] == ["long"]
     assert 7190 < stuck[0].running_for < 7210
@@ -144,16 +146,16 @@ def test_inspection_leaves_heartbeat_counts_to_the_ingester(services: Services) 
     from controlplane.models import Worker
 
     report = WorkerReport("w@h", concurrency=4, processed=5, active=2, queues=("q",))
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         record_reports(session, [report], NOW)
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         row = session.get(Worker, "w@h")
         assert row is not None and (row.processed, row.active, row.concurrency) == (5, 2, 4)
         row.last_heartbeat, row.processed, row.active = NOW, 9, 3  # the ingester's heartbeat
     later = WorkerReport("w@h", concurrency=8, processed=7, active=0, queues=("q", "r"))
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         record_reports(session, [later], NOW)
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         row = session.get(Worker, "w@h")
         assert row is not None and (row.processed, row.active, row.concurrency) == (9, 3, 8)
         assert row.queues == '["q", "r"]'

@@ -104,11 +104,11 @@ def fleet(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory)
     db.upgrade(services.engine)
     stats = seeded_stats(services.engine)
     ingester = Ingester(settings, services.engine, stats=stats, flush_interval=0.05).start()
-    services.ingest_stats = ingester.stats
+    services.state.ingest_stats = ingester.stats
     # One slot and a prefetch of 3: tasks a worker holds but has not started are visible.
     worker = start_worker(redis_server.url, (main, slow), directory, concurrency=1, prefetch=3)
     try:
-        sampler = Sampler(services, services.latest, "test-sampler")
+        sampler = Sampler(services, services.state.latest, "test-sampler")
         wait_for(  # its tasks, queues and pool size (a reply may miss the short timeout)
             lambda: sampler.inspect(force=True) and _worker(services, worker.hostname).concurrency,
             timeout=40,
@@ -165,7 +165,7 @@ def _revoked_by(celery: Any, hostname: str) -> list[str]:
 
 
 def _worker(services: Services, hostname: str) -> WorkerHealth:
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         workers = load_workers(session, utcnow(), services.settings.inspect_interval)
     return next(w for w in workers if w.hostname == hostname)
 
@@ -378,8 +378,8 @@ def test_prefetched_messages_count_as_reserved(fleet: Fleet) -> None:
 
     def held() -> Any:
         sample = fleet.sampler.sample()
-        depth = sample.queues[fleet.slow].depth if sample else None
-        return depth is not None and (depth.ready, depth.unacked) == (2, 3)
+        depth = sample.queues[fleet.slow] if sample else None
+        return depth is not None and (depth.ready, depth.reserved) == (2, 3)
 
     wait_for(held, timeout=20, what="two ready and three reserved")
     metrics = metrics_of(create_app(fleet.services, {"TESTING": True}))
@@ -397,7 +397,7 @@ def test_priority_messages_are_summed_in_the_queue_length(fleet: Fleet, unique: 
     for priority in (0, 1, 3, 5, 7, 9, 9):  # Redis keeps steps 0, 3, 6, 9 in separate lists
         celery.send_task(UNKNOWN, queue=queue, priority=priority)
     with sibling(fleet, queues=(*fleet.settings.queues, queue)) as services:
-        sampler = Sampler(services, services.latest, "prio-sampler")
+        sampler = Sampler(services, services.state.latest, "prio-sampler")
         assert sampler.sample() is not None
         registry = Metrics(services, registry=CollectorRegistry()).registry
         assert registry.get_sample_value("celery_queue_length", {"queue_name": queue}) == 7
@@ -416,7 +416,7 @@ def test_a_scrape_while_the_broker_is_down_answers_at_once(tmp_path: Path) -> No
     services = build_services(settings)
     try:
         db.upgrade(services.engine)
-        sampler = Sampler(services, services.latest, "down-sampler")
+        sampler = Sampler(services, services.state.latest, "down-sampler")
         assert sampler.sample() is not None
         app = create_app(services, {"TESTING": True})
         assert value(parse(scrape(app)), "controlplane_broker_up") == 1

@@ -50,7 +50,7 @@ def test_seeded_counters_show_in_the_first_snapshot() -> None:
 
 def test_a_rescrape_after_changes_equals_a_rendering_from_scratch(services: Services) -> None:
     queue = services.settings.queues[0]  # a configured queue: shown under its own name
-    stats = services.ingest_stats = IngestStats()
+    stats = services.state.ingest_stats = IngestStats()
     metrics = Metrics(services, registry=CollectorRegistry())
     for index in range(40):
         stats.count_task("succeeded", (f"proj.t{index}", "celery@one", queue), runtime=0.1)
@@ -70,7 +70,7 @@ def test_a_rescrape_after_changes_equals_a_rendering_from_scratch(services: Serv
     assert f'celery_task_runtime_bucket{{{t7},le="60.0"}} 2\n' in text
     new = f'name="proj.new",hostname="celery@two",queue_name="{queue}"'
     assert f"celery_task_runtime_count{{{new}}} 1\n" in text
-    services.ingest_stats = None
+    services.state.ingest_stats = None
 
 
 def test_a_histogram_row_whose_counts_changed_is_written_again() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, true
 
 from controlplane import db
 from controlplane.audit_runs import latest_summaries
-from controlplane.broker import QueueDepth
+from controlplane.broker import QueueState
 from controlplane.clock import utcnow
 from controlplane.events import stats_from_database
 from controlplane.events.counters import (
@@ -30,7 +30,7 @@ from controlplane.events.counters import (
     snapshot_of,
     tally_rows,
 )
-from controlplane.fleet.sample import FleetSample, QueueReading, write_sample
+from controlplane.fleet.sample import FleetSample, write_sample
 from controlplane.metrics import Metrics, MetricsSource
 from controlplane.metrics.exposition import render
 from controlplane.metrics.families import CounterFamily, GaugeFamily, HistogramFamily
@@ -65,10 +65,9 @@ def worker_row(hostname: str, seen: datetime, queues: list[str], **extra: Any) -
     )  # fmt: skip
 
 
-def sample(services: Services, depths: dict[str, QueueDepth]) -> None:
-    readings = {name: QueueReading(depth) for name, depth in depths.items()}
-    with db.session_scope(services.sessions) as session:
-        write_sample(session, FleetSample(utcnow(), readings, sampler="test"))
+def sample(services: Services, queues: dict[str, QueueState]) -> None:
+    with services.transaction() as session:
+        write_sample(session, FleetSample(utcnow(), queues, sampler="test"))
 
 
 def samples_of(body: bytes) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -99,13 +98,13 @@ def test_an_offline_worker_keeps_its_series_for_the_setting_then_they_go(
 ) -> None:
     now = utcnow()
     queue = "q-offline"
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         session.add(worker_row("up@host", now, [queue]))
         session.add(worker_row("gone@host", now - timedelta(hours=2), [queue], status="offline",
                                offline_at=now - timedelta(hours=2)))  # fmt: skip
         session.add(task_row(ADD, "up@host", queue))
         session.add(task_row(ADD, "gone@host", queue, now=now - timedelta(hours=2)))
-    sample(services, {queue: QueueDepth(queue, 0)})
+    sample(services, {queue: QueueState(queue, 0)})
 
     kept = scrape(services, metrics_offline_worker_seconds=3 * 3600)
     assert kept[("celery_worker_up", frozenset({("hostname", "gone@host")}))] == 0
@@ -120,7 +119,7 @@ def test_an_offline_worker_keeps_its_series_for_the_setting_then_they_go(
 def test_untrusted_names_are_bounded_and_escaped(services: Services) -> None:
     now = utcnow()
     queue = "q-bounds"
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         session.add(worker_row("w@host", now, [queue]))
         session.add(worker_row(HOSTILE, now, [queue]))
         session.add(task_row(ADD, HOSTILE, queue))
@@ -130,7 +129,7 @@ def test_untrusted_names_are_bounded_and_escaped(services: Services) -> None:
             for _ in range(count):
                 exception = f"Error{index:03d}('detail {uuid.uuid4()}')"
                 session.add(task_row(ADD, "w@host", queue, state="FAILURE", exception=exception))
-    sample(services, {queue: QueueDepth(queue, 0)})
+    sample(services, {queue: QueueState(queue, 0)})
     samples = scrape(services)
     assert HOSTILE in hosts_in(samples)  # escaped in the text, read back intact
     names = {dict(labels).get("name") for _, labels in samples}
@@ -148,7 +147,7 @@ def test_untrusted_names_are_bounded_and_escaped(services: Services) -> None:
 
 def test_audit_gauges_come_from_the_injected_reader(services: Services) -> None:
     figures = [AuditFigure("shop", 0.75, 3), AuditFigure("billing", None, None)]
-    source = MetricsSource(services, audits=lambda session: figures)
+    source = MetricsSource(services, audits=lambda services: figures)
     registry = CollectorRegistry()
     metrics = Metrics(services, registry=registry, source=source)
     metrics.refresh()
@@ -160,7 +159,7 @@ def test_audit_gauges_come_from_the_injected_reader(services: Services) -> None:
 
 
 def test_a_failing_audit_reader_does_not_fail_the_scrape(services: Services) -> None:
-    def broken(session: Any) -> list[AuditFigure]:
+    def broken(services: Any) -> list[AuditFigure]:
         raise RuntimeError("audit tables missing")
 
     metrics = Metrics(services, registry=CollectorRegistry(), source=MetricsSource(
@@ -170,14 +169,13 @@ def test_a_failing_audit_reader_does_not_fail_the_scrape(services: Services) -> 
 
 def test_audit_gauges_read_the_latest_finished_run_of_each_project(services: Services) -> None:
     now = utcnow()
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         for minutes, coverage, heavy in ((60, 50.0, 7), (5, 80.0, 2)):
             session.add(AuditRun(project="shop", root="/src/shop", status="done",
                                  started_at=now - timedelta(minutes=minutes),
                                  finished_at=now - timedelta(minutes=minutes - 1),
                                  coverage=coverage, inline_heavy=heavy, endpoints=10))  # fmt: skip
-    with db.session_scope(services.sessions) as session:
-        assert [s.project for s in latest_summaries(session)] == ["shop"]
+    assert [s.project for s in latest_summaries(services)] == ["shop"]
     registry = Metrics(services, registry=CollectorRegistry()).registry
     shop = {"project": "shop"}
     assert registry.get_sample_value("controlplane_audit_coverage_ratio", shop) == 0.8
@@ -244,11 +242,11 @@ def test_queues_page_shows_the_recommendation_with_its_reason_and_scaledobject_l
 ) -> None:
     queue = "q-page"
     now = utcnow()
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         session.add(worker_row("w@host", now, [queue]))
         for _ in range(6):  # 6 arrivals in the last 30 s, 2 s each
             session.add(task_row(ADD, "w@host", queue, runtime=2.0, now=now))
-    sample(services, {queue: QueueDepth(queue, 400, 20)})
+    sample(services, {queue: QueueState(queue, 400, 20)})
     page = client_as("viewer").get("/queues").get_data(as_text=True)
     row = page[page.index(f'data-queue="{queue}"') :]
     row = row[: row.index("</tr>")]
@@ -300,20 +298,20 @@ def test_the_recommendation_holds_through_the_scale_down_window_across_scrapes(
 ) -> None:
     queue = "q-hold"
     now = utcnow()
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         session.add(worker_row("w@host", now, [queue]))
         for _ in range(6):
             session.add(task_row(ADD, "w@host", queue, runtime=2.0, now=now))
     metrics = Metrics(services, registry=CollectorRegistry())
     labels = {"queue_name": queue}
-    sample(services, {queue: QueueDepth(queue, 400, 20)})
+    sample(services, {queue: QueueState(queue, 400, 20)})
     metrics.refresh()
     assert metrics.registry.get_sample_value("controlplane_queue_desired_workers", labels) == 8
-    sample(services, {queue: QueueDepth(queue, 0, 0)})  # drained: the fresh answer is 1
+    sample(services, {queue: QueueState(queue, 0, 0)})  # drained: the fresh answer is 1
     metrics.refresh()
     assert metrics.registry.get_sample_value("controlplane_queue_desired_workers", labels) == 8
     reading = metrics.reading()
-    desired = next(q.desired for q in reading.queues if q.name == queue)
+    desired = reading.recommendations.get(queue)
     assert desired is not None and "holding 8 workers" in desired.reason
 
 

@@ -25,7 +25,7 @@ from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
 from controlplane.config import Settings
 from controlplane.models import FleetStatus, QueueSample
 from controlplane.processes.scheduler import FleetScheduler
-from controlplane.services import Services, build_services
+from controlplane.services import ProcessState, Services, build_services
 from controlplane.web import create_app
 from tests.conftest import ROOT, log_in, wait_for
 
@@ -173,7 +173,7 @@ def test_broker_down_pages_say_since_when_and_the_sampler_recovers_by_itself(
     publisher.close()
     scheduler = FleetScheduler(services).start()
     # A replica that does not sample: it reads the database only.
-    replica = dataclasses.replace(services, latest=type(services.latest)())
+    replica = dataclasses.replace(services, state=ProcessState())
     leader_client, replica_client = viewer_client(services), viewer_client(replica)
     try:
         wait_for(
@@ -235,7 +235,7 @@ def test_a_job_that_raises_is_logged_and_runs_again_next_time(
     scheduler = FleetScheduler(services).start()
 
     def samples() -> int:
-        with db.session_scope(services.sessions) as session:
+        with services.transaction() as session:
             return session.scalar(select(func.count()).select_from(QueueSample)) or 0
 
     try:
@@ -251,7 +251,7 @@ def test_a_job_that_raises_is_logged_and_runs_again_next_time(
         before = samples()
         wait_for(lambda: samples() > before + 2, timeout=10, what="sampling to resume")
         assert scheduler.scheduler.running
-        with db.session_scope(services.sessions) as session:
+        with services.transaction() as session:
             status = session.get(FleetStatus, 1)
             assert status is not None and status.sampler == scheduler.lock.name
     finally:

@@ -11,9 +11,9 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from controlplane import db
-from controlplane.broker import QueueDepth
+from controlplane.broker import QueueState
 from controlplane.clock import utcnow
-from controlplane.fleet.sample import FleetSample, QueueReading, write_sample
+from controlplane.fleet.sample import FleetSample, write_sample
 from controlplane.fleet.view import backlog_series
 from controlplane.models import QueueSample, Task, Worker
 from controlplane.services import Services
@@ -24,7 +24,7 @@ HOSTILE = '<script>alert("x")</script>'
 def seed(services: Services, queue: str) -> None:
     """An hour of samples for `queue`, the latest one now; a worker on it; a hostile worker."""
     now = utcnow()
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         for minute in range(59, 0, -1):
             session.add(
                 QueueSample(queue=queue, sampled_at=now - timedelta(minutes=minute),
@@ -34,11 +34,18 @@ def seed(services: Services, queue: str) -> None:
             Task(task_id="waiting", state="PENDING", queue=queue,
                  first_seen_at=now - timedelta(minutes=3), updated_at=now)
         )  # fmt: skip
-        reading = QueueReading(
-            QueueDepth(queue, 12, 3, 2, None), 0.5, 0.25, now - timedelta(minutes=3)
-        )
-        hostile = QueueReading(QueueDepth(HOSTILE, 4, 0, 0, None))
-        write_sample(session, FleetSample(now, {queue: reading, HOSTILE: hostile}, sampler="t:1"))
+        # 15 tasks arrived in the last 30 s (0.5/s, 30.0/min), 6 of them finished (12.0/min)
+        for n in range(15):
+            seen = now - timedelta(seconds=20)
+            finished = seen + timedelta(seconds=1) if n < 6 else None
+            state = "SUCCESS" if finished else "STARTED"
+            session.add(
+                Task(task_id=f"recent-{queue}-{n}", state=state, queue=queue,
+                     first_seen_at=seen, finished_at=finished, updated_at=now)
+            )  # fmt: skip
+        state = QueueState(queue, 12, 3, 2, None, now - timedelta(minutes=3))
+        hostile = QueueState(HOSTILE, 4, 0, 0, None)
+        write_sample(session, FleetSample(now, {queue: state, HOSTILE: hostile}, sampler="t:1"))
         session.add(
             Worker(hostname="good@host", status="online", last_heartbeat=now, freq=2.0,
                    concurrency=4, active=1, processed=42, queues=json.dumps([queue]),
@@ -76,7 +83,7 @@ def test_queues_page_shows_depth_consumers_rates_oldest_wait_and_a_sparkline(
     assert (cell(page, queue, "ready"), cell(page, queue, "unacked")) == ("12", "3")
     assert cell(page, queue, "scheduled") == "2"
     assert cell(page, queue, "consumers").startswith("1")  # good@host consumes it
-    assert "30.0" in page and "15.0" in page  # 0.5/s in, 0.25/s out, per minute
+    assert "30.0" in page and "12.0" in page  # 0.5/s in, 0.2/s out, per minute
     assert "3 min" in page  # the oldest waiting task
     row = page[page.index(f'data-queue="{queue}"') :].split("</tr>")[0]
     polyline = re.search(r'<polyline points="([^"]+)"', row)
@@ -124,7 +131,7 @@ def test_api_returns_the_same_figures_as_the_pages(
     [row] = [q for q in body["queues"] if q["name"] == queue]
     assert row == {
         "name": queue, "ready": 12, "unacked": 3, "scheduled": 2, "consumers": 1,
-        "concurrency": 4, "rate_in_per_min": 30.0, "rate_out_per_min": 15.0,
+        "concurrency": 4, "rate_in_per_min": 30.0, "rate_out_per_min": 12.0,
         "oldest_waiting_age_s": row["oldest_waiting_age_s"], "no_consumer": False,
     }  # fmt: skip
     assert 175 < row["oldest_waiting_age_s"] < 200
@@ -140,9 +147,9 @@ def test_pages_say_when_nobody_samples(
 ) -> None:
     client = client_as("viewer")
     assert "No queue sample yet" in client.get("/queues").get_data(as_text=True)
-    with db.session_scope(services.sessions) as session:
+    with services.transaction() as session:
         old = utcnow() - timedelta(minutes=10)
-        write_sample(session, FleetSample(old, {"q": QueueReading(QueueDepth("q", 1))}))
+        write_sample(session, FleetSample(old, {"q": QueueState("q", 1)}))
     page = client.get("/queues").get_data(as_text=True)
     assert "No fresh queue sample since" in page and "10 min ago" in page
 
@@ -171,7 +178,8 @@ def test_backlog_series_takes_the_largest_backlog_of_each_minute(database_url: s
         assert set(series) == {"q"}
         values = series["q"]
         assert len(values) == 60
-        assert values[-6] == 11 and values[-2] == 4  # max of 3/9/4 (+2), then 2 (+2)
-        assert [v for v in values if v is not None] == [11, 4]
+        # backlog = ready + reserved (the ETA tasks in `scheduled` are not due: not backlog)
+        assert values[-6] == 10 and values[-2] == 3  # max of 3/9/4 (+1), then 2 (+1)
+        assert [v for v in values if v is not None] == [10, 3]
     finally:
         engine.dispose()

@@ -67,10 +67,21 @@ def blocking_server() -> Iterator[tuple[int, threading.Barrier, Any]]:
 
     port = free_port()
     server = make_server(app, "127.0.0.1", port, threads=threads)
-    runner = threading.Thread(target=server.run, daemon=True)
+    closing = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:  # the loop may select() on the socket that close() just closed
+            if not closing.is_set():
+                raise
+
+    runner = threading.Thread(target=serve, daemon=True)
     runner.start()
     yield port, barrier, server
+    closing.set()
     server.close()
+    runner.join(5)
 
 
 def _get(port: int, path: str) -> int:

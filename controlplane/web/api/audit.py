@@ -8,11 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy.orm import Session
 
 from controlplane import audit_runs, control
 from controlplane.audit_runs.runner import ACTION
-from controlplane.db import session_scope
 from controlplane.errors import ActionError, AuditRefused
 from controlplane.services import Services
 from controlplane.web.api.tasks import BadBody, json_body
@@ -44,21 +42,21 @@ def list_runs() -> Any:
         limit = _limit()
     except AuditRefused as exc:
         return jsonify(error=str(exc)), exc.status
-    settings = _services().settings
+    services = _services()
+    settings = services.settings
     wanted = request.args.get("project")
-    with session_scope(_services().sessions) as session:
-        names = [p.name for p in settings.audit_projects]
-        names += [n for n in audit_runs.project_names(session) if n not in names]
-        if wanted is not None:
-            names = [n for n in names if n == wanted]
-        projects = [
-            {
-                "project": name,
-                "configured": settings.audit_project(name) is not None,
-                "runs": [run.as_dict() for run in audit_runs.list_runs(session, name, limit)],
-            }
-            for name in names
-        ]
+    names = [p.name for p in settings.audit_projects]
+    names += [n for n in audit_runs.project_names(services) if n not in names]
+    if wanted is not None:
+        names = [n for n in names if n == wanted]
+    projects = [
+        {
+            "project": name,
+            "configured": settings.audit_project(name) is not None,
+            "runs": [run.as_dict() for run in audit_runs.list_runs(services, name, limit)],
+        }
+        for name in names
+    ]
     return jsonify(projects=projects)
 
 
@@ -66,23 +64,23 @@ def list_runs() -> Any:
 @api_role_required("viewer")
 def get_run(run_id: int) -> Any:
     """A run's summary, per-feature figures, endpoints with evidence and skipped files."""
-    with session_scope(_services().sessions) as session:
-        run = audit_runs.get_run(session, run_id)
-        if run is None:
-            return jsonify(error=f"no audit run {run_id}"), 404
-        body = run.as_dict()
-        body["features"] = [
-            {"feature": f.feature, "endpoints": f.summary.endpoints,
-             "offloaded": f.summary.offloaded, "inline": f.summary.inline,
-             "inline_heavy": f.summary.inline_heavy,
-             "inprocess_background": f.summary.inprocess_background,
-             "coverage": f.summary.coverage}
-            for f in audit_runs.feature_table(session, run_id)
-        ]  # fmt: skip
-        body["endpoints"] = [
-            f.as_dict() for f in audit_runs.findings(session, run_id, limit=MAX_FINDINGS)
-        ]
-        body["skipped"] = audit_runs.skipped_files(session, run_id)
+    services = _services()
+    run = audit_runs.get_run(services, run_id)
+    if run is None:
+        return jsonify(error=f"no audit run {run_id}"), 404
+    body = run.as_dict()
+    body["features"] = [
+        {"feature": f.feature, "endpoints": f.summary.endpoints,
+         "offloaded": f.summary.offloaded, "inline": f.summary.inline,
+         "inline_heavy": f.summary.inline_heavy,
+         "inprocess_background": f.summary.inprocess_background,
+         "coverage": f.summary.coverage}
+        for f in audit_runs.feature_table(services, run_id)
+    ]  # fmt: skip
+    body["endpoints"] = [
+        f.as_dict() for f in audit_runs.findings(services, run_id, limit=MAX_FINDINGS)
+    ]
+    body["skipped"] = audit_runs.skipped_files(services, run_id)
     return jsonify(body)
 
 
@@ -95,8 +93,7 @@ def diff() -> Any:
     except ValueError:
         return jsonify(error="give two run ids: ?a=OLDER&b=NEWER"), 400
     try:
-        with session_scope(_services().sessions) as session:
-            result = audit_runs.diff_runs(session, a, b)
+        result = audit_runs.diff_runs(_services(), a, b)
     except AuditRefused as exc:
         return jsonify(error=str(exc)), exc.status
     return jsonify(result.as_dict())
@@ -125,9 +122,6 @@ def start_run() -> Any:
 def _refused(actor: str, error: ActionError) -> Any:
     """Log a request we could not read as a refused audit run, then answer it."""
 
-    def refuse(_session: Session) -> tuple[int, dict[str, Any]]:
-        raise error
-
     raw = request.get_data(cache=True)[:200].decode("utf-8", "replace")
-    result = control.run_action(_services(), actor, ACTION, None, {"body": raw}, refuse)
+    result = control.refuse(_services(), actor, ACTION, None, {"body": raw}, error)
     return jsonify(result.body), result.status

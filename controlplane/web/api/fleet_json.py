@@ -27,13 +27,13 @@ def queues(view: FleetView) -> list[dict[str, Any]]:
         {
             "name": q.name,
             "ready": q.ready,
-            "unacked": q.unacked,
+            "unacked": q.reserved,
             "scheduled": q.scheduled,
             "consumers": q.consumers,
-            "concurrency": q.concurrency,
-            "rate_in_per_min": _round(q.rate_in),
-            "rate_out_per_min": _round(q.rate_out),
-            "oldest_waiting_age_s": _round(q.oldest_waiting_age),
+            "concurrency": q.processes,
+            "rate_in_per_min": _per_minute(q.arrival_rate),
+            "rate_out_per_min": _per_minute(q.completion_rate),
+            "oldest_waiting_age_s": _round(q.waiting_seconds(view.now)),
             "no_consumer": q.no_consumer,
         }
         for q in view.queues
@@ -71,6 +71,10 @@ def alerts(view: FleetView) -> list[dict[str, Any]]:
 def _iso(moment: datetime | None) -> str | None:
     value = as_utc(moment)
     return value.isoformat() if value else None
+
+
+def _per_minute(per_second: float | None) -> float | None:
+    return None if per_second is None else round(per_second * 60, 3)
 
 
 def _round(value: float | None) -> float | None:

@@ -10,12 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy.orm import Session
 
 from controlplane import control
-from controlplane.control.action_log import ActionResult
-from controlplane.control.log_reading import action_as_dict, list_actions
-from controlplane.db import session_scope
+from controlplane.control.action_log import ActionResult, list_actions
 from controlplane.errors import ActionError
 from controlplane.fleet import task_history
 from controlplane.fleet.progress import task_progress
@@ -65,13 +62,8 @@ def json_body(required: bool = True) -> Any:
 def _refusal(action: str, target: str | None, error: ActionError) -> tuple[Response, int]:
     """Log a request we could not even read, then answer it."""
 
-    def refuse(_session: Session) -> tuple[int, dict[str, Any]]:
-        raise error
-
     raw = request.get_data(cache=True)[:200].decode("utf-8", "replace")
-    result = control.run_action(
-        _services(), g.api_user.username, action, target, {"body": raw}, refuse
-    )
+    result = control.refuse(_services(), g.api_user.username, action, target, {"body": raw}, error)
     return _answer(result)
 
 
@@ -81,9 +73,8 @@ def list_tasks() -> Any:
     try:
         task_filter = task_history.TaskFilter.from_mapping(request.args)
         limit = int(request.args.get("limit", 50))
-        with session_scope(_services().sessions) as session:
-            page = task_history.list_tasks(session, task_filter, request.args.get("cursor"), limit)
-            tasks = [task_history.task_as_dict(task) for task in page.tasks]
+        page = task_history.list_tasks(_services(), task_filter, request.args.get("cursor"), limit)
+        tasks = [task.as_dict() for task in page.tasks]
     except (task_history.BadFilter, ValueError) as exc:
         return jsonify(error=str(exc)), 400
     return jsonify(tasks=tasks, next_cursor=page.next_cursor)
@@ -92,14 +83,12 @@ def list_tasks() -> Any:
 @bp.get("/tasks/<task_id>")
 @api_role_required("viewer")
 def get_task(task_id: str) -> Any:
-    with session_scope(_services().sessions) as session:
-        task = task_history.get_task(session, task_id)
-        if task is None:
-            return jsonify(error=f"no task with id {task_id!r} in history"), 404
-        body = task_history.task_as_dict(task)
-        related = task_history.relatives(session, task)
-        body["children"] = [child.task_id for child in related.children]
-        body["retried_as"] = [retry.task_id for retry in related.retried_as]
+    related = task_history.task_detail(_services(), task_id)
+    if related is None:
+        return jsonify(error=f"no task with id {task_id!r} in history"), 404
+    body = related.task.as_dict()
+    body["children"] = [child.task_id for child in related.children]
+    body["retried_as"] = [retry.task_id for retry in related.retried_as]
     body["progress"] = task_progress(_services(), task_id, body["state"])
     return jsonify(body)
 
@@ -178,7 +167,7 @@ def actions() -> Any:
         page = list_actions(_services(), request.args)
     except ValueError as exc:
         return jsonify(error=str(exc)), 400
-    return jsonify(actions=[action_as_dict(row) for row in page.rows], next_cursor=page.next_cursor)
+    return jsonify(actions=[row.as_dict() for row in page.rows], next_cursor=page.next_cursor)
 
 
 # ---- queue and worker actions (admin) ------------------------------------------------------

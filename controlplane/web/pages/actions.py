@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, render_template, request
 
-from controlplane.control.log_reading import FILTERS, ActionPage, list_actions
+from controlplane.control.action_log import FILTERS, ActionPage, list_actions
 from controlplane.web.auth import role_required
 
 bp = Blueprint("actions", __name__)

@@ -8,13 +8,11 @@ the project's card (swapped in place of the old one), or a page refresh on the r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 
 from controlplane import audit_runs
 from controlplane.audit_runs import RunView
-from controlplane.db import session_scope
 from controlplane.errors import AuditRefused
 from controlplane.services import Services
 from controlplane.web.auth import actor_name, role_required
@@ -66,11 +64,12 @@ class ProjectCard:
         return next((r for r in older if r.status == "done"), None)
 
 
-def _card(session: Any, name: str) -> ProjectCard:
-    project = _services().settings.audit_project(name)
-    trend = audit_runs.coverage_trend(session, name, TREND_RUNS)
+def _card(name: str) -> ProjectCard:
+    services = _services()
+    project = services.settings.audit_project(name)
+    trend = audit_runs.coverage_trend(services, name, TREND_RUNS)
     chart = _coverage_chart(trend) if trend else None
-    runs = audit_runs.list_runs(session, name, RUNS_SHOWN)
+    runs = audit_runs.list_runs(services, name, RUNS_SHOWN)
     return ProjectCard(name, project.root if project else None, runs, chart)
 
 
@@ -88,20 +87,21 @@ def _coverage_chart(runs: list[RunView]) -> LineChart:
 
 
 def _card_response(name: str, finished: RunView | None = None) -> Response:
-    with session_scope(_services().sessions) as session:
-        card = _card(session, name)
+    card = _card(name)
     return make_response(render_template("_audit_project.html", card=card, finished=finished))
 
 
 @bp.get("/audit")
 @role_required("viewer")
 def index() -> str:
-    settings = _services().settings
-    with session_scope(_services().sessions) as session:
-        names = [p.name for p in settings.audit_projects]
-        names += [n for n in audit_runs.project_names(session) if n not in names]
-        cards = [_card(session, name) for name in names]
-    return render_template("audit.html", cards=cards)
+    return render_template("audit.html", cards=[_card(name) for name in _project_names()])
+
+
+def _project_names() -> list[str]:
+    """Configured projects first, then the others that have stored runs."""
+    services = _services()
+    names = [p.name for p in services.settings.audit_projects]
+    return names + [n for n in audit_runs.project_names(services) if n not in names]
 
 
 @bp.post("/audit/projects/<name>/run")
@@ -112,14 +112,12 @@ def start(name: str) -> tuple[str, int]:
         # Refused (one is already running): say so, and keep showing the running one.
         message = str(result.body.get("error", "refused"))
         html = render_template("_flash.html", kind="error", message=message)
-        with session_scope(_services().sessions) as session:
-            running = next((r for r in audit_runs.list_runs(session, name, 5) if r.running), None)
+        running = next((r for r in audit_runs.list_runs(_services(), name, 5) if r.running), None)
         if running is not None:
             html += render_template("_audit_status.html", run=running, polling=True,
                                     view="card")  # fmt: skip
         return html, result.status
-    with session_scope(_services().sessions) as session:
-        run = audit_runs.get_run(session, int(result.body["run_id"]))
+    run = audit_runs.get_run(_services(), int(result.body["run_id"]))
     assert run is not None
     # Shown as started even if the thread has finished it already: the first poll tells.
     run_started = replace(run, status="running")
@@ -129,8 +127,7 @@ def start(name: str) -> tuple[str, int]:
 @bp.get("/audit/runs/<int:run_id>/status")
 @role_required("viewer")
 def status(run_id: int) -> Response:
-    with session_scope(_services().sessions) as session:
-        run = audit_runs.get_run(session, run_id)
+    run = audit_runs.get_run(_services(), run_id)
     if run is None:
         abort(404)
     view = "run" if request.args.get("view") == "run" else "card"
@@ -154,17 +151,17 @@ def run_page(run_id: int) -> str:
     if status_filter not in STATUS_FILTERS:
         status_filter = ""
     feature = request.args.get("feature")
-    with session_scope(_services().sessions) as session:
-        run = audit_runs.get_run(session, run_id)
-        if run is None:
-            abort(404)
-        rows = audit_runs.findings(session, run_id, status_filter or None, feature,
+    services = _services()
+    run = audit_runs.get_run(services, run_id)
+    if run is None:
+        abort(404)
+    rows = audit_runs.findings(services, run_id, status_filter or None, feature,
                                limit=MAX_ENDPOINT_ROWS + 1)  # fmt: skip
-        features = audit_runs.feature_table(session, run_id)
-        skipped = audit_runs.skipped_files(session, run_id)
-        earlier = [r for r in audit_runs.list_runs(session, run.project, 200)
-                   if r.status == "done" and r.id != run.id and r.started_at
-                   and run.started_at and r.started_at <= run.started_at]  # fmt: skip
+    features = audit_runs.feature_table(services, run_id)
+    skipped = audit_runs.skipped_files(services, run_id)
+    earlier = [r for r in audit_runs.list_runs(services, run.project, 200)
+               if r.status == "done" and r.id != run.id and r.started_at
+               and run.started_at and r.started_at <= run.started_at]  # fmt: skip
     return render_template(
         "audit_run.html", run=run, endpoints=rows[:MAX_ENDPOINT_ROWS],
         truncated=len(rows) > MAX_ENDPOINT_ROWS, features=features, skipped=skipped,
@@ -184,8 +181,7 @@ def diff() -> tuple[str, int]:
     if a > b:
         a, b = b, a  # always older -> newer
     try:
-        with session_scope(_services().sessions) as session:
-            result = audit_runs.diff_runs(session, a, b)
+        result = audit_runs.diff_runs(_services(), a, b)
     except AuditRefused as exc:
         return render_template("audit_diff.html", diff=None, error=str(exc)), exc.status
     return render_template("audit_diff.html", diff=result, error=None), 200

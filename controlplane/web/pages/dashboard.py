@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 
 from controlplane.audit_runs import latest_summaries
-from controlplane.db import session_scope
 from controlplane.fleet.insights import insights
 from controlplane.fleet.view import fleet_view
 from controlplane.web.auth import role_required
@@ -18,9 +17,7 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/")
 @role_required("viewer")
 def index() -> Any:
-    services = current_app.extensions["controlplane"]
-    with session_scope(services.sessions) as session:
-        audits = latest_summaries(session)
+    audits = latest_summaries(current_app.extensions["controlplane"])
     return render_template("dashboard.html", audits=audits)
 
 

@@ -7,14 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template
 
-from controlplane.autoscale.recommender import mean_runtimes, view_recommendations
+from controlplane.autoscale.recommender import recommendations
 from controlplane.clock import as_utc
 from controlplane.fleet.health import format_age
 from controlplane.fleet.view import fleet_view
 from controlplane.web import htmx
 from controlplane.web.auth import role_required
 from controlplane.web.charts import HEIGHT, WIDTH, sparkline_points
-from controlplane.web.metrics import metrics_of
 
 bp = Blueprint("fleet", __name__)
 
@@ -53,8 +52,7 @@ def _page_or_partial(page: str, partial: str, **context: Any) -> Response:
 def queues() -> Response:
     services = current_app.extensions["controlplane"]
     view = fleet_view(services, sparklines=True)
-    runtimes = mean_runtimes(metrics_of(current_app).source.task_counters().runtime)
-    recommended = view_recommendations(services, view, runtimes)
+    recommended = recommendations(services, view.queues)
     return _page_or_partial("queues.html", "_queues.html", fleet=view, recommended=recommended)
 
 

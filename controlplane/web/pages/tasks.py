@@ -20,7 +20,6 @@ from flask_login import current_user
 from controlplane import control
 from controlplane.control.action_log import ActionResult
 from controlplane.control.validate import decode_json_field
-from controlplane.db import session_scope
 from controlplane.errors import ActionError
 from controlplane.fleet import task_history
 from controlplane.fleet.progress import LIVE_STATES, task_progress
@@ -60,10 +59,9 @@ def _flash_fragment(result: ActionResult, ok_message: str) -> tuple[str, int]:
 def index() -> Any:
     try:
         task_filter = task_history.TaskFilter.from_mapping(request.args)
-        with session_scope(_services().sessions) as session:
-            page = task_history.list_tasks(
-                session, task_filter, request.args.get("cursor"), PAGE_SIZE
-            )
+        page = task_history.list_tasks(
+            _services(), task_filter, request.args.get("cursor"), PAGE_SIZE
+        )
     except task_history.BadFilter as exc:
         flash(str(exc), "error")
         task_filter = task_history.TaskFilter()
@@ -83,8 +81,7 @@ def index() -> Any:
 @bp.get("/tasks/<task_id>/row")
 @role_required("viewer")
 def row(task_id: str) -> Any:
-    with session_scope(_services().sessions) as session:
-        task = task_history.get_task(session, task_id)
+    task = task_history.get_task(_services(), task_id)
     if task is None:
         return "", 404
     return render_template("_task_row.html", task=task, live_states=LIVE_STATES)
@@ -93,15 +90,20 @@ def row(task_id: str) -> Any:
 @bp.get("/tasks/<task_id>")
 @role_required("viewer")
 def detail(task_id: str) -> Any:
-    with session_scope(_services().sessions) as session:
-        task = task_history.get_task(session, task_id)
-        if task is None:
-            return render_template("not_found.html", what=f"task {task_id}"), 404
-        related = task_history.relatives(session, task)
+    related = task_history.task_detail(_services(), task_id)
+    if related is None:
+        return render_template("not_found.html", what=f"task {task_id}"), 404
+    task = related.task
     progress = task_progress(_services(), task_id, task.state)
     template = "_task_live.html" if _is_htmx() and request.args.get("fragment") else "task.html"
+    actions = control.actions_on(_services(), task_id)
     return render_template(
-        template, task=task, related=related, progress=progress, live_states=LIVE_STATES
+        template,
+        task=task,
+        related=related,
+        actions=actions,
+        progress=progress,
+        live_states=LIVE_STATES,
     )
 
 
@@ -154,10 +156,7 @@ def bulk() -> Any:
 def trigger() -> Any:
     services = _services()
     names = control.known_task_names(services)
-    with session_scope(services.sessions) as session:
-        routes = {
-            name: control.routed_queue(session, name, services.settings.queues[0]) for name in names
-        }
+    routes = control.routed_queues(services, names)
     form = request.form if request.method == "POST" else request.args
     if request.method == "GET":
         return render_template("trigger.html", names=names, routes=routes, form=form)
