@@ -78,9 +78,10 @@ def test_every_outcome_lands_with_states_times_runtime_and_worker(
         done = found[add.id]
         assert (done.state, done.result, done.name) == ("SUCCESS", "5", "worker_tasks.tasks.add")
         assert done.worker == worker.hostname and done.queue == queue and done.args == "[2, 3]"
-        # task-sent is stamped after the publish, so a fast worker may receive "before" it
-        assert done.sent_at <= done.started_at and done.received_at <= done.started_at
-        assert done.started_at <= done.finished_at
+        # task-sent is stamped after the publish, so a fast worker may receive and even start
+        # "before" it (seen: started 3 ms before sent, on a loaded machine)
+        assert done.sent_at is not None and done.sent_at <= done.finished_at
+        assert done.received_at <= done.started_at <= done.finished_at
         assert done.runtime is not None and 0 <= done.runtime < 5
         assert done.queue_wait is not None and done.queue_wait >= 0
 
