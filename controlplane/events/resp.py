@@ -47,24 +47,28 @@ class RespReader:
         find = buf.find
         while pos < end:
             if buf.startswith(PMESSAGE_HEAD, pos):
-                # $<len>\r\n<pattern>\r\n $<len>\r\n<channel>\r\n $<len>\r\n<data>\r\n
+                # $<len>\r\n<pattern>\r\n $<len>\r\n<channel>\r\n $<len>\r\n<data>\r\n,
+                # spelled out: this runs for every event
                 cursor = pos + head_len
-                parts = []
-                for _ in range(3):
-                    line_end = find(b"\r\n", cursor)
-                    if line_end < 0:
-                        break
-                    length = int(buf[cursor + 1 : line_end])
-                    start = line_end + 2
-                    stop = start + length
-                    if stop + 2 > end:
-                        break
-                    parts.append(buf[start:stop])
-                    cursor = stop + 2
-                if len(parts) < 3:
+                line_end = find(b"\r\n", cursor)
+                if line_end < 0:
                     break
-                pos = cursor
-                yield parts[1], parts[2]
+                cursor = line_end + 4 + int(buf[cursor + 1 : line_end])  # past the pattern
+                line_end = find(b"\r\n", cursor) if cursor < end else -1
+                if line_end < 0:
+                    break
+                channel_start = line_end + 2
+                channel_end = channel_start + int(buf[cursor + 1 : line_end])
+                cursor = channel_end + 2
+                line_end = find(b"\r\n", cursor) if cursor < end else -1
+                if line_end < 0:
+                    break
+                data_start = line_end + 2
+                data_end = data_start + int(buf[cursor + 1 : line_end])
+                if data_end + 2 > end:
+                    break
+                pos = data_end + 2
+                yield buf[channel_start:channel_end], buf[data_start:data_end]
                 continue
             reply, new_pos = self._generic(buf, pos)
             if new_pos < 0:
