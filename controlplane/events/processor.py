@@ -285,7 +285,8 @@ class Processor:
             at = time.time()
         else:
             raise MalformedEvent("unknown_type", str(kind)[:64])
-        self.tally.events[kind] += 1
+        counts = self.tally.events
+        counts[kind] = counts.get(kind, 0) + 1
         batch = self.batch
         batch.events += 1
         if batch.newest_event_at is None or at > batch.newest_event_at:
@@ -311,7 +312,8 @@ class Processor:
             host = host[:255] if host.__class__ is str else ""
         key = (name, host, task_queue)
         tally = self.tally
-        tally.tasks[(_KIND[kind], key)] += 1
+        counted = (_KIND[kind], key)
+        tally.tasks[counted] = tally.tasks.get(counted, 0) + 1
         if kind == "task-started":
             if published is not None and row.started_at is not None:
                 tally.waits.append((key, max(0.0, row.started_at - published)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
 from typing import Any
 
 REDACTED = "'***'"
@@ -47,7 +46,7 @@ class Redactor:
 
     def __init__(self, pattern: str, max_arg_chars: int, max_traceback_chars: int) -> None:
         self.keys = re.compile(pattern)
-        self._mentions = _mention_check(pattern, self.keys)
+        self._mentions = _Mentions(pattern, self.keys)
         # reprs repeat ("()", "{}", the same kwargs for a whole batch job): remember results
         self._cache: dict[str, tuple[str | None, bool]] = {}
         self.max_arg_chars = max_arg_chars
@@ -70,7 +69,7 @@ class Redactor:
     def _call_args(self, value: Any) -> tuple[str | None, bool]:
         text = clean_text(value if isinstance(value, str) else repr(value))
         changed = False
-        if self._mentions(text):
+        if self._mentions.any(text):
             text, changed = self._redact_repr(text)
         if "://" in text:
             text, count = _URL_PASSWORD.subn(_URL_MASK, text)
@@ -92,7 +91,7 @@ class Redactor:
         limit = self.max_traceback_chars if traceback else self.max_arg_chars
         if len(text) > 4 * limit:  # keep regex work bounded before redacting
             text = text[-4 * limit :] if traceback else text[: 4 * limit]
-        if self._mentions(text):
+        if self._mentions.any(text):
             text = self._mask_pairs(text)
         if "://" in text:
             text = _URL_PASSWORD.sub(_URL_MASK, text)
@@ -114,17 +113,30 @@ class Redactor:
         return text, False
 
     def _mask_pairs(self, text: str) -> str:
-        """Mask the value of every pair whose key looks secret (also inside other values)."""
+        """Mask the value of every `key = value` pair whose key looks secret.
 
-        def replace(match: re.Match[str]) -> str:
-            if self.keys.search(match.group("name")):
-                return match.group("key") + REDACTED
-            value = match.group("value")
-            if "=" in value or ":" in value:  # "a=password=x": the inner pair too
-                value = _PAIR.sub(replace, value)
-            return match.group("key") + value
-
-        return _PAIR.sub(replace, text)
+        Only the words where the pattern matched are looked at (a pair's key is the whole
+        word around such a match), so a long traceback costs a search, not a regex tried
+        at each of its positions.
+        """
+        out: list[str] = []
+        done = 0
+        for hit in self._mentions.where(text):
+            if hit < done:
+                continue  # inside a value already masked
+            word = hit
+            while word > done and (text[word - 1].isalnum() or text[word - 1] in "_.-"):
+                word -= 1
+            match = _PAIR.match(text, word)
+            if match is None or hit >= match.end("name"):
+                continue  # not the key of a pair
+            out.append(text[done : match.start("value")])
+            out.append(REDACTED)
+            done = match.end()
+        if not out:
+            return text
+        out.append(text[done:])
+        return "".join(out)
 
     def _redact_value(self, value: Any, depth: int) -> tuple[Any, bool]:
         if depth > 20:
@@ -165,17 +177,30 @@ class _Masked:
         return REDACTED
 
 
-def _mention_check(pattern: str, keys: re.Pattern[str]) -> Callable[[str], bool]:
-    """Does a text mention a secret-looking key anywhere? (A cheap test before the work.)
+class _Mentions:
+    """Where a text mentions a secret-looking key (a cheap test before any work).
 
     Python's case-insensitive search is several times slower than a plain one, so a
     `(?i)` pattern without capitals (the default) searches the lower-cased text instead.
     """
-    rest = pattern[4:] if pattern.startswith("(?i)") else None
-    if rest is None or rest != rest.lower() or "(?" in rest:
-        return lambda text: keys.search(text) is not None
-    plain = re.compile(rest)
-    return lambda text: plain.search(text.lower()) is not None
+
+    def __init__(self, pattern: str, keys: re.Pattern[str]) -> None:
+        self.keys = keys
+        rest = pattern[4:] if pattern.startswith("(?i)") else None
+        usable = rest is not None and rest == rest.lower() and "(?" not in rest
+        self.plain = re.compile(rest) if usable and rest is not None else None
+
+    def any(self, text: str) -> bool:
+        if self.plain is None:
+            return self.keys.search(text) is not None
+        return self.plain.search(text.lower()) is not None
+
+    def where(self, text: str) -> list[int]:
+        """Start offsets in `text` of the pattern's matches."""
+        lower = text.lower() if self.plain is not None else text
+        if self.plain is None or len(lower) != len(text):  # offsets must be the text's
+            return [match.start() for match in self.keys.finditer(text)]
+        return [match.start() for match in self.plain.finditer(lower)]
 
 
 _UNPARSED = object()
