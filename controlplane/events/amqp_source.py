@@ -115,6 +115,12 @@ class AmqpEventSource:
         self.app.close()
 
     def _run(self) -> None:
+        try:
+            self._receive()
+        finally:
+            self.cpu_s = time.thread_time()
+
+    def _receive(self) -> None:
         receiver = self._receiver
         errors = receiver.connection.connection_errors + receiver.connection.channel_errors
         backoff = 0.0

@@ -176,7 +176,7 @@ _SET = [f"{name} = {MERGED[name]}" for name in _TASK_COLUMNS if name != "task_id
 UPSERT = (
     f"INSERT INTO tasks ({', '.join(_TASK_COLUMNS)}, runtime, queue_wait, updated_at) "  # noqa: S608
     f"SELECT {', '.join(_SELECT)}, {runtime_sql(_FROM_STAGING)}, "
-    f"{queue_wait_sql(_FROM_STAGING)}, %(now)s FROM {STAGING} s ORDER BY s.task_id "
+    f'{queue_wait_sql(_FROM_STAGING)}, %(now)s FROM {STAGING} s ORDER BY s.task_id COLLATE "C" '
     f"ON CONFLICT (task_id) DO UPDATE SET {', '.join(_SET)}, "
     f"runtime = {runtime_sql(MERGED)}, queue_wait = {queue_wait_sql(MERGED)}, "
     "updated_at = excluded.updated_at"

@@ -105,6 +105,12 @@ class RedisEventSource:
         return sock
 
     def _run(self) -> None:
+        try:
+            self._receive()
+        finally:
+            self.cpu_s = time.thread_time()
+
+    def _receive(self) -> None:
         backoff = 0.0
         while not self._stop.is_set():
             connected_at = time.time()
