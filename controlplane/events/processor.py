@@ -35,7 +35,7 @@ from controlplane.events.holdback import HOLD_SECONDS, HoldBack
 from controlplane.events.liveness import WorkerLiveness
 from controlplane.events.merge import TaskRow, WorkerRow
 from controlplane.events.redact import Redactor
-from controlplane.events.resp import RespError, RespReader
+from controlplane.events.resp import RespReader
 from controlplane.events.stats import IngestStats, Tally
 from controlplane.events.store import GapRecord
 from controlplane.events.validate import (
@@ -179,14 +179,13 @@ class Processor:
 
     def _handle(self, item: Any) -> None:
         if isinstance(item, bytes):
-            try:
-                for reply in self.reader.feed(item):
-                    if type(reply) is tuple:
-                        self._payload(reply[1])
-            except (RespError, ValueError) as exc:
-                log.error("unexpected reply on the event subscription: %s", exc)
+            reader = self.reader
+            for payload in reader.messages(item):
+                self._payload(payload)
+            if reader.broken is not None:
+                log.error("unexpected reply on the event subscription: %s", reader.broken)
                 self.tally.malformed["bad_stream"] += 1
-                self.reader.reset(resync=True)
+                reader.broken = None
         elif isinstance(item, AmqpBody):
             try:
                 events = decode_body(

@@ -217,22 +217,25 @@ def resp_pmessage(channel: bytes, data: bytes) -> bytes:
 
 def test_resp_reader_reassembles_messages_split_anywhere() -> None:
     stream = b"*3\r\n$10\r\npsubscribe\r\n$13\r\n/0.celeryev/*\r\n:1\r\n" + b"".join(
-        resp_pmessage(b"/0.celeryev/task.sent", b"payload-%d" % i) for i in range(50)
+        resp_pmessage(b"/0.celeryev/task.%s" % b"x" * (i % 3), b"payload-%d" % i) for i in range(50)
     )
     for size in (1, 7, 64, len(stream)):
         reader = RespReader()
         got = []
         for start in range(0, len(stream), size):
-            got += [r for r in reader.feed(stream[start : start + size]) if type(r) is tuple]
-        assert [data for _, data in got] == [b"payload-%d" % i for i in range(50)]
+            got += reader.messages(stream[start : start + size])
+        assert got == [b"payload-%d" % i for i in range(50)]
 
 
-def test_resp_reader_resynchronises_after_dropped_bytes() -> None:
+def test_resp_reader_resynchronises_after_dropped_bytes_or_garbage() -> None:
     first, second = resp_pmessage(b"c", b"one"), resp_pmessage(b"c", b"two")
     reader = RespReader()
-    list(reader.feed(first[:20]))
+    assert reader.messages(first[:20]) == []
     reader.reset(resync=True)
-    assert [r for r in reader.feed(first[30:] + second) if type(r) is tuple] == [(b"c", b"two")]
+    assert reader.messages(first[30:] + second) == [b"two"]
+    assert reader.messages(second + b"*4\r\n$8\r\npmessage\r\n$x\r\n" + second) == [b"two"]
+    assert reader.broken is not None  # the garbage was noticed, and reading went on
+    assert reader.messages(second) == [b"two"]
 
 
 def test_buffer_spills_to_disk_in_order_and_counts_what_does_not_fit() -> None:
