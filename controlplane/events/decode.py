@@ -53,7 +53,14 @@ def decode_envelope(payload: bytes, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) ->
                 body = binascii.a2b_base64(payload[len(_HEAD) : end], strict_mode=True)
             except (binascii.Error, ValueError):
                 raise MalformedEvent("bad_envelope", "body is not base64") from None
-            return decode_body(body, JSON_CONTENT_TYPE, None, max_bytes)
+            # decode_body for this case, inline: it runs for every event
+            try:
+                decoded = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                raise MalformedEvent(*_why_not_json(body)) from None
+            if decoded.__class__ is dict:
+                return [decoded]
+            return _events_in(decoded)
     try:
         envelope = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -94,6 +101,10 @@ def decode_body(
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise MalformedEvent(*_why_not_json(body)) from None
+    return _events_in(decoded)
+
+
+def _events_in(decoded: Any) -> list[Any]:
     if isinstance(decoded, dict):
         return [decoded]
     if isinstance(decoded, list):
