@@ -166,7 +166,7 @@ class Processor:
 
     def process_payload(self, data: bytes) -> None:
         """Decode one Redis pub/sub payload (a kombu envelope) into the current batch."""
-        self._payload(data)
+        self._payloads([data])
 
     def take_batch(self) -> Batch:
         """The batch built so far (counters folded into `stats`), and start a new one."""
@@ -180,8 +180,7 @@ class Processor:
     def _handle(self, item: Any) -> None:
         if isinstance(item, bytes):
             reader = self.reader
-            for payload in reader.messages(item):
-                self._payload(payload)
+            self._payloads(reader.messages(item))
             if reader.broken is not None:
                 log.error("unexpected reply on the event subscription: %s", reader.broken)
                 self.tally.malformed["bad_stream"] += 1
@@ -248,13 +247,16 @@ class Processor:
         self.stats.count_gap(gap.estimated_missed)
         self.batch.gaps.append(gap)
 
-    def _payload(self, data: bytes) -> None:
-        try:
-            events = decode_envelope(data, self.max_event_bytes)
-        except MalformedEvent as exc:
-            self.tally.malformed[exc.reason] += 1
-            return
-        self._events(events)
+    def _payloads(self, payloads: list[bytes]) -> None:
+        """Decode Redis pub/sub payloads (kombu envelopes) into the batch, in one loop."""
+        malformed, max_bytes, handle = self.tally.malformed, self.max_event_bytes, self._events
+        for payload in payloads:
+            try:
+                events = decode_envelope(payload, max_bytes)
+            except MalformedEvent as exc:
+                malformed[exc.reason] += 1
+                continue
+            handle(events)
 
     def _events(self, events: list[Any]) -> None:
         for event in events:
