@@ -5,8 +5,7 @@ Each batch is one transaction. On SQLite it reads the task rows it touches, merg
 per file). On PostgreSQL the rows are COPYed into a staging table and merged by one SQL
 statement with the same rules (merge_sql.py, checked against merge.py by a property test),
 which needs only row locks: two ingesters write at once. Workers are still read, merged and
-written back, so batches that carry worker rows or lost checks take a transaction-scoped
-advisory lock and take turns.
+written back, under a transaction-scoped advisory lock taken for that last part.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ TASKS: Table = Task.__table__  # type: ignore[assignment]
 WORKERS: Table = Worker.__table__  # type: ignore[assignment]
 GAPS: Table = EventGap.__table__  # type: ignore[assignment]
 INGESTERS: Table = Ingester.__table__  # type: ignore[assignment]
-ADVISORY_LOCK_ID = 0x6370657674  # "cpevt": serialises read-merge-write across ingesters
+ADVISORY_LOCK_ID = 0x6370657674  # "cpevt": serialises the workers' read-merge-write
 _CHUNK = 500  # ids per IN (...) list
 
 _TASK_TIME_FIELDS = (
@@ -92,11 +91,11 @@ class EventStore:
 
     # ---- batches ---------------------------------------------------------------------------
 
-    def begin_batch(self, connection: Connection, *, read_merge_write: bool) -> None:
-        """Start a batch's transaction. Task rows merge in SQL on PostgreSQL and need no
-        lock; workers and lost checks are read, merged and written back, so two ingesters
-        take turns for those batches (taken first, so it never waits behind row locks)."""
-        if self.dialect == "postgresql" and read_merge_write:
+    def lock_workers(self, connection: Connection) -> None:
+        """Worker rows are read, merged and written back: two ingesters take turns for that
+        part, the last of a transaction (whoever holds this lock then touches only worker
+        rows, so no one waits for it while holding what it needs)."""
+        if self.dialect == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": ADVISORY_LOCK_ID})
 
     def merge_tasks(self, connection: Connection, incoming: dict[str, TaskRow], now: float) -> int:

@@ -90,20 +90,25 @@ class Writer:
                 wait = min(MAX_RETRY_WAIT, wait * 2)
 
     def write(self, batch: Batch) -> None:
-        """One transaction: merge the batch into what is stored and write it back."""
+        """Merge the batch into what is stored: one transaction, and one more for the tasks
+        its lost checks find (they read what the first one wrote; a merge commutes, so
+        doing it apart changes nothing, and each transaction locks task rows in one
+        ordered statement, which two ingesters cannot deadlock on)."""
         store = self.store
         now = time.time()
         with store.engine.begin() as connection:
-            store.begin_batch(connection, read_merge_write=bool(batch.workers or batch.lost_checks))
             store.merge_tasks(connection, batch.tasks, now)
             if batch.workers:
+                store.lock_workers(connection)
                 workers = store.load_workers(connection, batch.workers)
                 merged: list[WorkerRow] = []
                 for hostname, row in batch.workers.items():
                     stored = workers.get(hostname)
                     merged.append(stored.merge(row) if stored is not None else row)
                 store.save_workers(connection, merged, now)
-            if batch.lost_checks:
+            store.insert_gaps(connection, batch.gaps)
+        if batch.lost_checks:
+            with store.engine.begin() as connection:
                 lost: dict[str, TaskRow] = {}
                 for check in batch.lost_checks:
                     for task_id in store.started_on(connection, check.hostname, check.before):
@@ -111,7 +116,6 @@ class Writer:
                 if lost:
                     store.merge_tasks(connection, lost, now)
                     log.warning("marked %d task(s) lost", len(lost))
-            store.insert_gaps(connection, batch.gaps)
         self.batches += 1
         if batch.newest_event_at is not None and (
             self.last_event_at is None or batch.newest_event_at > self.last_event_at

@@ -136,10 +136,10 @@ def _worker_row(engine: object, hostname: str) -> Worker | None:
 def test_a_worker_killed_mid_task_leaves_the_task_lost(
     redis_server: EmbeddedRedis,
     worker_factory: Callable[..., WorkerProcess],
-    sqlite_url: str,
+    database_url: str,
     unique: str,
 ) -> None:
-    settings = ingest_settings(redis_server.url, sqlite_url)
+    settings = ingest_settings(redis_server.url, database_url)
     ingester, engine = start_ingester(settings)
     app = make_celery(settings)
     queue = f"ev-{unique}"

@@ -112,7 +112,6 @@ def write(store: EventStore, stream: list[dict[str, Any]], cuts: list[int]) -> N
         for event in stream[position : position + size]:
             batch.add_task(row_of(event))
         with store.engine.begin() as connection:
-            store.begin_batch(connection, read_merge_write=False)
             store.merge_tasks(connection, batch.tasks, NOW + 100)
         position += size
 
