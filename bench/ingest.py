@@ -260,11 +260,22 @@ def run_ours(
             marks = ", ".join(f"'{state}'" for state in final_states)
             query = text(f"SELECT count(*) FROM tasks WHERE state IN ({marks})")
 
+            ingested = text("SELECT coalesce(sum(events_ingested), 0) FROM ingesters")
+            per_task = len(kinds.split(","))
+
             def landed() -> int:
+                """Tasks in their final state; while the ingester's own checkpoint (every
+                second) says it is far from done, that estimate, so the table is not
+                scanned every poll (a scan steals the CPU being measured)."""
                 with engine.connect() as connection:
+                    events = int(connection.execute(ingested).scalar() or 0) - events_before
+                    if events < 0.9 * tasks * per_task:
+                        return min(events // per_task, tasks - 1)
                     return int(connection.execute(query).scalar() or 0)
 
             before = _ingester_cpu(engine)
+            with engine.connect() as connection:
+                events_before = int(connection.execute(ingested).scalar() or 0)
             if amqp_url:
                 stop(process)
                 published = publish(broker.url, tasks, kinds, prefix, rate)
