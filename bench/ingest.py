@@ -214,6 +214,22 @@ def _ingester_cpu(engine: Any) -> tuple[str, float, float] | None:
     return None if row is None else (row[0], row[1] or 0.0, row[2] or 0.0)
 
 
+def _row_writes(engine: Any) -> int:
+    """Row versions written to tasks (inserts + updates), from PostgreSQL's statistics,
+    which a backend reports when it exits: read once the ingester's have gone."""
+    gone = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+    query = text(
+        "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables "
+        "WHERE relname = 'tasks' AND schemaname = current_schema()"
+    )
+    with engine.connect() as connection:
+        deadline = time.time() + 5
+        while connection.execute(gone, {"name": APPLICATION}).scalar() and time.time() < deadline:
+            time.sleep(0.05)
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return int(connection.execute(query).scalar() or 0)
+
+
 def run_ours(
     case: str,
     database_url: str,
@@ -299,6 +315,7 @@ def run_ours(
             if client is not None:
                 client.close()
         after = _ingester_cpu(engine)  # written at the clean stop
+        writes = _row_writes(engine) if postgres else 0
         engine.dispose()
     events = max(1, min(seen, tasks) * len(kinds.split(",")))
     decode = write = 0.0
@@ -316,6 +333,7 @@ def run_ours(
         "decode_cpu_us_per_event": decode * 1e6 / events,
         "write_cpu_us_per_event": write * 1e6 / events,
         "db_cpu_us_per_event": db_cpu * 1e6 / events,
+        "row_writes_per_task": writes / max(1, seen),
         "publish_per_s": published["published"] / max(published["seconds"], 1e-6),
     }
 
@@ -362,7 +380,8 @@ def sqlite_url(directory: str) -> str:
 UNITS = {"events_per_s": "1/s", "lag_s": "s", "peak_rss_mb": "MB", "rss_growth_mb": "MB",
          "tasks_seen": "tasks", "gaps": "gaps", "cpu_us_per_event": "us",
          "decode_cpu_us_per_event": "us", "write_cpu_us_per_event": "us",
-         "db_cpu_us_per_event": "us", "publish_per_s": "1/s"}  # fmt: skip
+         "db_cpu_us_per_event": "us", "publish_per_s": "1/s",
+         "row_writes_per_task": "rows"}  # fmt: skip
 PEER = {"peer": f"flower {FLOWER_VERSION} {' '.join(FLOWER_ARGS)}"}
 
 
@@ -406,7 +425,8 @@ def main() -> None:
             for _ in range(args.runs):
                 with PgSchema(args.postgres_url) as url:
                     runs.append(run_ours("postgresql", url, args.tasks, sustained, args.rate))
-            rates["postgresql"] = report("postgresql", runs, (*ours, "db_cpu_us_per_event"))
+            pg_metrics = (*ours, "db_cpu_us_per_event", "row_writes_per_task")
+            rates["postgresql"] = report("postgresql", runs, pg_metrics)
         if "amqp" in cases:
             runs = [run_ours("amqp", sqlite_url(workdir), args.tasks, sustained, args.rate,
                              amqp_url=args.amqp_url) for _ in range(args.runs)]  # fmt: skip
