@@ -35,6 +35,7 @@ class Batch:
     carried_events: int = 0
     newest_event_at: float | None = None
     started: float = field(default_factory=time.monotonic)
+    stored: bool = False  # the writer committed it (all but its lost checks)
 
     def add_task(self, row: TaskRow) -> None:
         current = self.tasks.get(row.task_id)

@@ -96,17 +96,19 @@ class Writer:
         ordered statement, which two ingesters cannot deadlock on)."""
         store = self.store
         now = time.time()
-        with store.engine.begin() as connection:
-            store.merge_tasks(connection, batch.tasks, now)
-            if batch.workers:
-                store.lock_workers(connection)
-                workers = store.load_workers(connection, batch.workers)
-                merged: list[WorkerRow] = []
-                for hostname, row in batch.workers.items():
-                    stored = workers.get(hostname)
-                    merged.append(stored.merge(row) if stored is not None else row)
-                store.save_workers(connection, merged, now)
-            store.insert_gaps(connection, batch.gaps)
+        if not batch.stored:  # a retry after the lost checks failed does not write it again
+            with store.engine.begin() as connection:
+                store.merge_tasks(connection, batch.tasks, now)
+                if batch.workers:
+                    store.lock_workers(connection)
+                    workers = store.load_workers(connection, batch.workers)
+                    merged: list[WorkerRow] = []
+                    for hostname, row in batch.workers.items():
+                        stored = workers.get(hostname)
+                        merged.append(stored.merge(row) if stored is not None else row)
+                    store.save_workers(connection, merged, now)
+                store.insert_gaps(connection, batch.gaps)  # (gaps are rows: write them once)
+            batch.stored = True
         if batch.lost_checks:
             with store.engine.begin() as connection:
                 lost: dict[str, TaskRow] = {}

@@ -6,9 +6,13 @@ import base64
 import json
 import pickle
 import queue
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from controlplane import db
 from controlplane.config import DEFAULT_REDACT_PATTERN
 from controlplane.events.batch import Batch, LostCheck
 from controlplane.events.buffer import Connected, Disconnected, RawBuffer
@@ -19,7 +23,10 @@ from controlplane.events.processor import Processor
 from controlplane.events.redact import Redactor
 from controlplane.events.resp import RespReader
 from controlplane.events.stats import IngestStats
+from controlplane.events.store import EventStore, GapRecord
 from controlplane.events.validate import task_row_from_event
+from controlplane.events.writer import Writer
+from controlplane.models import Base, EventGap, Task
 
 REDACTOR = Redactor(DEFAULT_REDACT_PATTERN, max_arg_chars=200, max_traceback_chars=300)
 NOW = 1_790_000_000.0
@@ -335,3 +342,29 @@ def test_a_lost_check_or_the_end_sends_every_waiting_row_and_the_oldest_go_first
     assert list(sent.tasks) == ["t1", "t2"] and not waiting
     sent, waiting = hold.split(batch_of({**started, "uuid": "t3"}), now=100.2, everything=True)
     assert list(sent.tasks) == ["t3"] and not waiting
+
+
+def test_a_retried_batch_writes_its_gaps_once_and_still_marks_the_lost_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'retry.db'}")
+    Base.metadata.create_all(engine)
+    store = EventStore(engine)
+    batch = batch_of({"type": "task-started", "uuid": "t", "hostname": "w", "timestamp": NOW})
+    batch.gaps.append(GapRecord(NOW - 10, NOW - 5, "lost the subscription", 3, "redis"))
+    batch.lost_checks.append(LostCheck("w", NOW + 5, "worker went offline"))
+    real, failures = store.started_on, [OperationalError("SELECT", {}, Exception("gone"))]
+
+    def flaky(*args: object) -> list[str]:
+        if failures:
+            raise failures.pop()
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "started_on", flaky)
+    writer = Writer(store, queue.Queue(), IngestStats())
+    writer._write_with_retry(batch)
+    assert writer.errors == 1
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(EventGap)).scalar() == 1
+        assert connection.execute(select(Task.state)).scalar() == LOST
+    engine.dispose()
