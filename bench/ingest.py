@@ -54,6 +54,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import firehose  # noqa: E402
 from peer_flower import FLOWER_ARGS, FLOWER_VERSION, flower_problem, run_flower  # noqa: E402
 
 from controlplane.broker.embedded import EmbeddedRedis  # noqa: E402
@@ -206,6 +207,14 @@ def _subscribed(broker: Any, client: Any) -> bool:
     return bool(client.execute_command("PUBSUB", "NUMPAT") >= 1)
 
 
+def _ingester_runs(engine: Any) -> int:
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM ingesters")).scalar() or 0)
+    except Exception:  # no schema yet: the ingester creates it
+        return 0
+
+
 def _ingester_cpu(engine: Any) -> tuple[str, float, float] | None:
     """(id, decode CPU s, write CPU s) of the newest ingester run."""
     query = text(
@@ -260,12 +269,15 @@ def run_ours(
         backends = BackendCpu(engine) if postgres else None
 
         def start() -> subprocess.Popen[bytes]:
+            """A new ingester, once it is registered and subscribed (RabbitMQ may still
+            count the consumer of the one stopped a moment ago)."""
+            runs = _ingester_runs(engine)
             process = subprocess.Popen(
                 [sys.executable, "-m", "controlplane.cli", "events"], env=env, cwd=str(ROOT),
                 stdout=subprocess.DEVNULL,
             )  # fmt: skip
-            deadline = time.time() + 30
-            while not _subscribed(broker, client):
+            deadline = time.time() + 60
+            while _ingester_runs(engine) <= runs or not _subscribed(broker, client):
                 if time.time() > deadline or process.poll() is not None:
                     raise RuntimeError("the ingester did not subscribe")
                 time.sleep(0.05)
@@ -276,7 +288,11 @@ def run_ours(
             time.sleep(1.5)  # past the first checkpoint: its CPU figures are in the table
             prefix = uuid.uuid4().hex[:8]
             marks = ", ".join(f"'{state}'" for state in final_states)
-            query = text(f"SELECT count(*) FROM tasks WHERE state IN ({marks})")
+            # only the firehose's tasks: a shared RabbitMQ carries other fleets' events too
+            query = text(
+                f"SELECT count(*) FROM tasks WHERE state IN ({marks}) "
+                f"AND name LIKE '{firehose.NAME_PREFIX}%'"
+            )
 
             ingested = text("SELECT coalesce(sum(events_ingested), 0) FROM ingesters")
             per_task = len(kinds.split(","))
