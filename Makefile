@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck system-deps clean dist screenshots
+.PHONY: run test lint typecheck system-deps bench clean dist screenshots
 
 # Debian packages the tests drive, as command:package (the package when it has another name):
 # chromium (browser tests), promtool from prometheus (checks deploy/prometheus), systemd-analyze
@@ -31,6 +31,10 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run-deps
 
+$(VENV)/.bench-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.run-deps
+
 # `make run PORT=8081` (or HOST=0.0.0.0) passes them on to `controlplane up`.
 run: $(VENV)/.run-deps
 	$(BIN)/controlplane up$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
@@ -56,6 +60,18 @@ typecheck: $(VENV)/.test-deps
 
 test: lint typecheck system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every benchmark at its default size, one JSON object per figure on stdout (bench/README.md
+# lists them with their targets); progress and notes go to stderr. They start their own
+# redis-servers; PostgreSQL is CONTROLPLANE_TEST_POSTGRES_URL (default the local server),
+# RabbitMQ the local one. audit_accuracy.py needs the labelled checkouts: AUDIT_SOURCES=DIR.
+BENCHES := ingest scrape pages dispatch depth autoscale_sim audit
+bench: $(VENV)/.bench-deps
+	@for name in $(BENCHES); do echo "# bench/$$name.py" >&2; \
+	  $(BIN)/python bench/$$name.py || exit 1; done
+	@if [ -n "$(AUDIT_SOURCES)" ]; then echo "# bench/audit_accuracy.py" >&2; \
+	  $(BIN)/python bench/audit_accuracy.py --sources "$(AUDIT_SOURCES)"; \
+	else echo "# bench/audit_accuracy.py skipped: set AUDIT_SOURCES=DIR (tests/audit/real_projects/README.md)" >&2; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output dist build

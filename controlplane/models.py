@@ -370,6 +370,10 @@ class Ingester(Base):
     # events this run wrote, as of its last checkpoint: a `serve` replica sums them for
     # controlplane_events_ingested_total (the ingester runs in another process)
     events_ingested: Mapped[int | None] = mapped_column(BigInteger)
+    # CPU seconds this run spent receiving and decoding events, and writing them (its
+    # threads' own clocks): where an ingester's time goes, per event
+    decode_cpu_s: Mapped[float | None] = mapped_column(Float)
+    write_cpu_s: Mapped[float | None] = mapped_column(Float)
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -245,6 +245,13 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    with postgres_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """`postgres_url` for fixtures of a wider scope."""
     base = os.environ.get("CONTROLPLANE_TEST_POSTGRES_URL")
     require(bool(base), "CONTROLPLANE_TEST_POSTGRES_URL is not set")
     assert base

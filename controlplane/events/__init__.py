@@ -5,8 +5,9 @@
 rebuilds them after a restart. The modules, in the order an event meets them:
 redis_source / amqp_source (receive), buffer (bounded, spills to disk), resp + decode (bytes
 to dicts), validate + redact (dicts to rows), merge (the join of rows), processor (batches,
-gaps) with liveness (heartbeats, LOST), writer + store (SQL), reconcile (after a gap),
-stats (counters), lock (one ingester per SQLite file).
+gaps) with liveness (heartbeats, LOST) and holdback (unfinished rows wait a moment, so most
+tasks are written once), writer + store (SQL; merge_sql is merge's rules as one PostgreSQL
+statement), reconcile (after a gap), stats (counters), lock (one ingester per SQLite file).
 """
 
 from controlplane.events.ingester import Ingester

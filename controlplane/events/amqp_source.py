@@ -96,6 +96,7 @@ class AmqpEventSource:
     """A thread consuming the event queue and feeding AmqpBody items into a RawBuffer."""
 
     name = "amqp"
+    cpu_s = 0.0  # CPU time of the receiving thread so far (time.thread_time)
 
     def __init__(
         self,
@@ -122,6 +123,12 @@ class AmqpEventSource:
         self.app.close()
 
     def _run(self) -> None:
+        try:
+            self._receive()
+        finally:
+            self.cpu_s = time.thread_time()
+
+    def _receive(self) -> None:
         receiver = self._receiver
         errors = receiver.connection.connection_errors + receiver.connection.channel_errors
         backoff = 0.0
@@ -129,6 +136,7 @@ class AmqpEventSource:
             started = time.time()
             try:
                 for _ in receiver.consume(limit=None, safety_interval=0.5):
+                    self.cpu_s = time.thread_time()
                     if self._stop.is_set():
                         break
                 if self._stop.is_set():

@@ -30,8 +30,12 @@ class Batch:
     gaps: list[GapRecord] = field(default_factory=list)
     lost_checks: list[LostCheck] = field(default_factory=list)
     events: int = 0
+    task_events: dict[str, int] = field(default_factory=dict)  # events folded into each row
+    carried_rows: int = 0  # rows (and their events) that waited from the previous batch
+    carried_events: int = 0
     newest_event_at: float | None = None
     started: float = field(default_factory=time.monotonic)
+    stored: bool = False  # the writer committed it (all but its lost checks)
 
     def add_task(self, row: TaskRow) -> None:
         current = self.tasks.get(row.task_id)
@@ -39,6 +43,12 @@ class Batch:
             self.tasks[row.task_id] = row
         else:
             current.merge(row)
+
+    def add_task_event(self, row: TaskRow) -> None:
+        """A task event's row: folded in, and counted toward that row (see holdback.py)."""
+        self.add_task(row)
+        counts = self.task_events
+        counts[row.task_id] = counts.get(row.task_id, 0) + 1
 
     def add_worker(self, row: WorkerRow) -> None:
         current = self.workers.get(row.hostname)

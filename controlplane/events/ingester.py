@@ -27,6 +27,7 @@ from controlplane.errors import IngestError
 from controlplane.events.amqp_source import MESSAGE_TTL, AmqpEventSource
 from controlplane.events.batch import Batch
 from controlplane.events.buffer import RawBuffer, Synthetic
+from controlplane.events.holdback import HOLD_SECONDS
 from controlplane.events.lock import SqliteIngestLock
 from controlplane.events.processor import Processor
 from controlplane.events.reconcile import reconcile
@@ -52,6 +53,7 @@ class Ingester:
         stats: IngestStats | None = None,
         flush_interval: float = 0.1,
         batch_rows: int = 5000,
+        hold_seconds: float = HOLD_SECONDS,
         reconcile_after_gaps: bool = True,
         amqp_queue: str | None = None,
     ) -> None:
@@ -64,6 +66,7 @@ class Ingester:
         self.stats = stats or IngestStats()
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
+        self.hold_seconds = hold_seconds
         self.reconcile_after_gaps = reconcile_after_gaps
         self.amqp_queue = amqp_queue or settings.effective_event_queue  # RabbitMQ only
         self.id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -114,6 +117,7 @@ class Ingester:
             source_name="amqp" if self.amqp else "redis",
             flush_interval=self.flush_interval,
             batch_rows=self.batch_rows,
+            hold_seconds=self.hold_seconds,
             on_connected=self._on_connected,
             on_worker_online=self._worker_online,
             startup_gap=startup_gap,
@@ -152,6 +156,7 @@ class Ingester:
             self.store.touch_ingester(
                 self.id, time.time(), self.writer.last_event_at, self._rate(time.time()),
                 stopped=True, events_ingested=self.stats.events_ingested,
+                cpu_s=self.cpu_seconds(),
             )  # fmt: skip
         except Exception as exc:
             log.warning("could not record the ingester stop: %s", exc)
@@ -195,7 +200,10 @@ class Ingester:
             return None  # a peer is running: it saw what we did not
         newest = previous[0]
         stopped = to_epoch(newest["stopped_at"])
-        start = stopped if stopped is not None else (to_epoch(newest["alive_at"]) or now) - 1.0
+        # a run that died had written everything received until about a checkpoint and
+        # a hold (holdback.py) before it was last seen alive
+        last_alive = to_epoch(newest["alive_at"]) or now
+        start = stopped if stopped is not None else last_alive - 1.0 - self.hold_seconds
         how = "stopped" if stopped is not None else "was last seen alive"
         end: float | None = None
         if self.amqp:
@@ -284,7 +292,14 @@ class Ingester:
         self._last_checkpoint = (now, ingested)
         return round((ingested - count) / max(now - then, 1e-3), 1)
 
+    def cpu_seconds(self) -> tuple[float, float] | None:
+        """CPU seconds spent so far (decode: receiving and processing; write: the writer)."""
+        if self.source is None or self.processor is None or self.writer is None:
+            return None
+        return self.source.cpu_s + self.processor.cpu_s, self.writer.cpu_s
+
     def _checkpoint(self, now: float, last_event_at: float | None) -> None:
         self.store.touch_ingester(
-            self.id, now, last_event_at, self._rate(now), events_ingested=self.stats.events_ingested
-        )
+            self.id, now, last_event_at, self._rate(now),
+            events_ingested=self.stats.events_ingested, cpu_s=self.cpu_seconds(),
+        )  # fmt: skip

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from controlplane.events.batch import LostCheck
-from controlplane.events.merge import WorkerRow
+from controlplane.events.merge import WorkerRow, micro
 
 log = logging.getLogger(__name__)
 HEARTBEAT_GRACE = 2.0  # seconds past two missed heartbeats before a worker counts as lost
@@ -68,7 +68,7 @@ class WorkerLiveness:
             # after a (re)connect, give the worker a chance to answer the wake-up first
             if now < seen.seen + window or now < connected_since + window:
                 continue
-            lost_at = round(seen.at + 2 * seen.freq, 6)
+            lost_at = micro(seen.at + 2 * seen.freq)
             self.workers[hostname] = SeenWorker("lost", lost_at, seen.freq, now)
             row = WorkerRow(hostname, "lost", lost_at)
             row.offline_at = lost_at

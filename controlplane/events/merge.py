@@ -26,6 +26,17 @@ from typing import Any
 
 from celery import states
 
+
+def micro(seconds: float) -> float:
+    """Seconds rounded to the microsecond, as the 6-decimal float every stored time is.
+
+    `round(x, 6)` is correctly rounded but costs ~0.9 µs (it goes through decimal digits);
+    this costs ~0.1 µs and maps every input to some k / 1e6, which is all the merge and the
+    databases need (both store exactly k microseconds). For non-negative seconds only.
+    """
+    return int(seconds * 1e6 + 0.5) / 1e6
+
+
 LOST = "LOST"
 UNKNOWN = "UNKNOWN"
 TERMINAL_STATES = frozenset(states.READY_STATES)

@@ -31,10 +31,11 @@ from controlplane.events.decode import (
     decode_body,
     decode_envelope,
 )
+from controlplane.events.holdback import HOLD_SECONDS, HoldBack
 from controlplane.events.liveness import WorkerLiveness
 from controlplane.events.merge import TaskRow, WorkerRow
 from controlplane.events.redact import Redactor
-from controlplane.events.resp import RespError, RespReader
+from controlplane.events.resp import RespReader
 from controlplane.events.stats import IngestStats, Tally
 from controlplane.events.store import GapRecord
 from controlplane.events.validate import (
@@ -69,6 +70,7 @@ class Processor:
         source_name: str,
         flush_interval: float = 0.1,
         batch_rows: int = 5000,
+        hold_seconds: float = HOLD_SECONDS,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         on_connected: Callable[[float, float | None], None] | None = None,
         on_worker_online: Callable[[str], None] | None = None,
@@ -82,6 +84,7 @@ class Processor:
         self.source_name = source_name
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
+        self.holdback = HoldBack(hold_seconds)
         self.max_event_bytes = max_event_bytes
         self.on_connected = on_connected
         self.on_worker_online = on_worker_online
@@ -98,6 +101,7 @@ class Processor:
         self.connected_since: float | None = None
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
+        self.cpu_s = 0.0  # CPU time of the processor thread so far: the decode path
         self.thread = threading.Thread(target=self._run, name="events-processor", daemon=True)
 
     # ---- thread --------------------------------------------------------------------------
@@ -115,7 +119,7 @@ class Processor:
                     self._handle(item)
                 self.stats.set_buffered(self.buffer.size)
                 if self.batch:
-                    if len(self.batch.tasks) >= self.batch_rows:
+                    if len(self.batch.tasks) - self.batch.carried_rows >= self.batch_rows:
                         self._flush()
                     elif time.monotonic() - self.batch.started >= self.flush_interval:
                         # while the writer is busy and events keep coming, keep folding them
@@ -126,40 +130,43 @@ class Processor:
                 if time.monotonic() >= next_expiry and self.buffer.size < _NEAR_REAL_TIME:
                     next_expiry = time.monotonic() + 1.0
                     self._expire_workers(time.time())
-            self._flush()
+                self.cpu_s = time.thread_time()
+            self._flush(everything=True)
         except Exception:  # pragma: no cover - a bug here must not pass silently
             log.exception("event processor crashed")
             raise
         finally:
+            self.cpu_s = time.thread_time()
             self.finished.set()
 
-    def _flush(self, wait: bool = True) -> None:
+    def _flush(self, wait: bool = True, everything: bool = False) -> None:
+        """Hand the batch to the writer, but for the unfinished rows that may still wait."""
         if not self.batch:
             self.batch = Batch()
             return
-        if not wait:
-            try:
-                self.out.put_nowait(self.batch)
-            except queue.Full:
-                return
-        else:
+        if not wait and self.out.full():  # we are its only producer: it stays full
+            return
+        received = self.batch.events - self.batch.carried_events
+        newest = self.batch.newest_event_at
+        batch, waiting = self.holdback.split(self.batch, time.monotonic(), everything=everything)
+        if batch:
             while True:  # backpressure: wait for the writer, the buffer absorbs the stream
                 try:
-                    self.out.put(self.batch, timeout=0.5)
+                    self.out.put(batch, timeout=0.5)
                     break
                 except queue.Full:
                     continue
-        if self.batch.newest_event_at is not None:
-            self.rate.add(self.batch.newest_event_at, self.batch.events)
+        if newest is not None:
+            self.rate.add(newest, received)
         self.stats.add_tally(self.tally)
         self.tally = Tally()
-        self.batch = Batch()
+        self.batch = waiting
 
     # ---- synchronous use (replays, tests): no threads ---------------------------------------
 
     def process_payload(self, data: bytes) -> None:
         """Decode one Redis pub/sub payload (a kombu envelope) into the current batch."""
-        self._payload(data)
+        self._payloads([data])
 
     def take_batch(self) -> Batch:
         """The batch built so far (counters folded into `stats`), and start a new one."""
@@ -172,14 +179,12 @@ class Processor:
 
     def _handle(self, item: Any) -> None:
         if isinstance(item, bytes):
-            try:
-                for reply in self.reader.feed(item):
-                    if type(reply) is tuple:
-                        self._payload(reply[1])
-            except (RespError, ValueError) as exc:
-                log.error("unexpected reply on the event subscription: %s", exc)
+            reader = self.reader
+            self._payloads(reader.messages(item))
+            if reader.broken is not None:
+                log.error("unexpected reply on the event subscription: %s", reader.broken)
                 self.tally.malformed["bad_stream"] += 1
-                self.reader.reset(resync=True)
+                reader.broken = None
         elif isinstance(item, AmqpBody):
             try:
                 events = decode_body(
@@ -242,13 +247,16 @@ class Processor:
         self.stats.count_gap(gap.estimated_missed)
         self.batch.gaps.append(gap)
 
-    def _payload(self, data: bytes) -> None:
-        try:
-            events = decode_envelope(data, self.max_event_bytes)
-        except MalformedEvent as exc:
-            self.tally.malformed[exc.reason] += 1
-            return
-        self._events(events)
+    def _payloads(self, payloads: list[bytes]) -> None:
+        """Decode Redis pub/sub payloads (kombu envelopes) into the batch, in one loop."""
+        malformed, max_bytes, handle = self.tally.malformed, self.max_event_bytes, self._events
+        for payload in payloads:
+            try:
+                events = decode_envelope(payload, max_bytes)
+            except MalformedEvent as exc:
+                malformed[exc.reason] += 1
+                continue
+            handle(events)
 
     def _events(self, events: list[Any]) -> None:
         for event in events:
@@ -266,7 +274,7 @@ class Processor:
         kind = event.get("type")
         if kind in TASK_EVENT_STATES:
             row = task_row_from_event(event, self.redactor)
-            self.batch.add_task(row)
+            self.batch.add_task_event(row)
             self._count_task(kind, event, row)
             at = row.state_changed_at or 0.0
         elif kind in WORKER_EVENT_STATUS:
@@ -278,7 +286,8 @@ class Processor:
             at = time.time()
         else:
             raise MalformedEvent("unknown_type", str(kind)[:64])
-        self.tally.events[kind] += 1
+        counts = self.tally.events
+        counts[kind] = counts.get(kind, 0) + 1
         batch = self.batch
         batch.events += 1
         if batch.newest_event_at is None or at > batch.newest_event_at:
@@ -304,7 +313,8 @@ class Processor:
             host = host[:255] if host.__class__ is str else ""
         key = (name, host, task_queue)
         tally = self.tally
-        tally.tasks[(_KIND[kind], key)] += 1
+        counted = (_KIND[kind], key)
+        tally.tasks[counted] = tally.tasks.get(counted, 0) + 1
         if kind == "task-started":
             if published is not None and row.started_at is not None:
                 tally.waits.append((key, max(0.0, row.started_at - published)))

@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import Celery, states
 
-from controlplane.events.merge import UNKNOWN, TaskRow
+from controlplane.events.merge import UNKNOWN, TaskRow, micro
 from controlplane.events.redact import Redactor
 from controlplane.events.store import EventStore
 from controlplane.events.validate import iso_to_epoch
@@ -55,7 +55,7 @@ def reconcile(
             rows[task_id] = row
         elif all_answered and state != states.PENDING and status in (None, states.PENDING):
             # a worker had it; none has it now; no result: we cannot know what happened
-            row = TaskRow(task_id, UNKNOWN, round(asked_at - 1.0, 6))
+            row = TaskRow(task_id, UNKNOWN, micro(asked_at - 1.0))
             row.worker = worker
             since = time.strftime("%H:%M:%S", time.gmtime(gap_started)) if gap_started else "a gap"
             row.lost_reason = (
@@ -98,12 +98,12 @@ def _row_from_request(
     if not isinstance(task_id, str) or not task_id or len(task_id) > 155:
         return None
     started = request.get("time_start")
-    if kind == "active" and isinstance(started, int | float):
-        row = TaskRow(task_id, states.STARTED, round(float(started), 6))
+    if kind == "active" and isinstance(started, int | float) and 0 <= started < 1e11:
+        row = TaskRow(task_id, states.STARTED, micro(float(started)))
         row.started_at = row.state_changed_at
     else:
         # reserved: it was received no later than we asked
-        row = TaskRow(task_id, states.RECEIVED, round(asked_at, 6))
+        row = TaskRow(task_id, states.RECEIVED, micro(asked_at))
     row.worker = hostname[:255]
     name = request.get("name") or request.get("type")
     row.name = name[:255] if isinstance(name, str) else None

@@ -15,8 +15,18 @@ from typing import Any
 REDACTED = "'***'"
 WITHHELD = "<withheld: could not parse a value with secret-looking keys>"
 ELLIPSIS = "…"
-# user:password@ in URLs (DSNs in args are common): the password goes.
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^/\s:@'\"]*:)[^@\s'\"/]+@")
+# user:password@ in URLs (DSNs in args are common): the password goes. Anchored on the
+# literal "://" so the search skips ahead instead of trying every position.
+_URL_PASSWORD = re.compile(r"(?P<head>://[^/\s:@'\"]*+:)[^@\s'\"/]+@")
+_URL_MASK = r"\g<head>***@"
+# key = value / 'key': value pairs in free text. Each word is tried once (the lookbehind
+# starts a key only at a word's start, the possessive ++ never gives characters back): the
+# earlier form, a secret word inside `[\w.-]*...[\w.-]*` tried at every position, cost over
+# a millisecond per traceback that merely mentions sqlalchemy/orm/session.py.
+_PAIR = re.compile(
+    r"(?P<key>['\"]?(?<![\w.-])(?P<name>[\w.-]++)['\"]?\s*+[:=]\s*+)"
+    r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,)}\]]+)"
+)
 _PARSE_LIMIT = 64 * 1024  # literal_eval on more than this is not worth its CPU
 _CACHED_LENGTH = 200
 _CACHE_SIZE = 4096
@@ -36,16 +46,11 @@ class Redactor:
 
     def __init__(self, pattern: str, max_arg_chars: int, max_traceback_chars: int) -> None:
         self.keys = re.compile(pattern)
+        self._mentions = _Mentions(pattern, self.keys)
         # reprs repeat ("()", "{}", the same kwargs for a whole batch job): remember results
         self._cache: dict[str, tuple[str | None, bool]] = {}
         self.max_arg_chars = max_arg_chars
         self.max_traceback_chars = max_traceback_chars
-        # key = value / 'key': value pairs in free text (exception messages, tracebacks)
-        self._pairs = re.compile(
-            r"(?P<key>['\"]?[\w.-]*(?:" + _inline(pattern) + r")[\w.-]*['\"]?\s*[:=]\s*)"
-            r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,)}\]]+)",
-            re.IGNORECASE if pattern.startswith("(?i)") else 0,
-        )
 
     def call_args(self, value: Any) -> tuple[str | None, bool]:
         """An args or kwargs repr, redacted and cut; True when anything was taken out."""
@@ -64,10 +69,10 @@ class Redactor:
     def _call_args(self, value: Any) -> tuple[str | None, bool]:
         text = clean_text(value if isinstance(value, str) else repr(value))
         changed = False
-        if self.keys.search(text):
+        if self._mentions.any(text):
             text, changed = self._redact_repr(text)
         if "://" in text:
-            text, count = _URL_PASSWORD.subn(r"\g<scheme>***@", text)
+            text, count = _URL_PASSWORD.subn(_URL_MASK, text)
             changed = changed or bool(count)
         cut, was_cut = self._cut_head(text, self.max_arg_chars)
         return cut, changed or was_cut
@@ -86,10 +91,10 @@ class Redactor:
         limit = self.max_traceback_chars if traceback else self.max_arg_chars
         if len(text) > 4 * limit:  # keep regex work bounded before redacting
             text = text[-4 * limit :] if traceback else text[: 4 * limit]
-        if self.keys.search(text):
-            text = self._pairs.sub(lambda m: m.group("key") + REDACTED, text)
+        if self._mentions.any(text):
+            text = self._mask_pairs(text)
         if "://" in text:
-            text = _URL_PASSWORD.sub(r"\g<scheme>***@", text)
+            text = _URL_PASSWORD.sub(_URL_MASK, text)
         if traceback:
             return self._cut_tail(text, limit)
         return self._cut_head(text, limit)[0]
@@ -103,9 +108,35 @@ class Redactor:
             if parsed is not _UNPARSED:
                 redacted, changed = self._redact_value(parsed, 0)
                 return (repr(redacted), True) if changed else (text, False)
-        if self._pairs.search(text):
+        if self._mask_pairs(text) != text:
             return WITHHELD, True
         return text, False
+
+    def _mask_pairs(self, text: str) -> str:
+        """Mask the value of every `key = value` pair whose key looks secret.
+
+        Only the words where the pattern matched are looked at (a pair's key is the whole
+        word around such a match), so a long traceback costs a search, not a regex tried
+        at each of its positions.
+        """
+        out: list[str] = []
+        done = 0
+        for hit in self._mentions.where(text):
+            if hit < done:
+                continue  # inside a value already masked
+            word = hit
+            while word > done and (text[word - 1].isalnum() or text[word - 1] in "_.-"):
+                word -= 1
+            match = _PAIR.match(text, word)
+            if match is None or hit >= match.end("name"):
+                continue  # not the key of a pair
+            out.append(text[done : match.start("value")])
+            out.append(REDACTED)
+            done = match.end()
+        if not out:
+            return text
+        out.append(text[done:])
+        return "".join(out)
 
     def _redact_value(self, value: Any, depth: int) -> tuple[Any, bool]:
         if depth > 20:
@@ -146,9 +177,30 @@ class _Masked:
         return REDACTED
 
 
+class _Mentions:
+    """Where a text mentions a secret-looking key (a cheap test before any work).
+
+    Python's case-insensitive search is several times slower than a plain one, so a
+    `(?i)` pattern without capitals (the default) searches the lower-cased text instead.
+    """
+
+    def __init__(self, pattern: str, keys: re.Pattern[str]) -> None:
+        self.keys = keys
+        rest = pattern[4:] if pattern.startswith("(?i)") else None
+        usable = rest is not None and rest == rest.lower() and "(?" not in rest
+        self.plain = re.compile(rest) if usable and rest is not None else None
+
+    def any(self, text: str) -> bool:
+        if self.plain is None:
+            return self.keys.search(text) is not None
+        return self.plain.search(text.lower()) is not None
+
+    def where(self, text: str) -> list[int]:
+        """Start offsets in `text` of the pattern's matches."""
+        lower = text.lower() if self.plain is not None else text
+        if self.plain is None or len(lower) != len(text):  # offsets must be the text's
+            return [match.start() for match in self.keys.finditer(text)]
+        return [match.start() for match in self.plain.finditer(lower)]
+
+
 _UNPARSED = object()
-
-
-def _inline(pattern: str) -> str:
-    """The pattern without a leading inline-flag group, to embed in a larger one."""
-    return pattern[4:] if pattern.startswith("(?i)") else pattern

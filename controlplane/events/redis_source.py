@@ -24,6 +24,7 @@ from controlplane.events.resp import RespError, RespReader
 
 log = logging.getLogger(__name__)
 READ_SIZE = 1 << 20
+_UNSUBSCRIBED = b"\r\npunsubscribe\r\n"  # in the reply to PUNSUBSCRIBE (never in an event)
 CONNECT_TIMEOUT = 5.0
 
 
@@ -46,6 +47,7 @@ class RedisEventSource:
 
     name = "redis"
     _handshake_rest = b""
+    cpu_s = 0.0  # CPU time of the receiving thread so far (time.thread_time)
 
     def __init__(self, broker_url: str, buffer: RawBuffer, max_backoff: float = 5.0) -> None:
         self.url = broker_url
@@ -53,13 +55,26 @@ class RedisEventSource:
         self.pattern = event_channel_pattern(broker_url)
         self.max_backoff = max_backoff
         self._stop = threading.Event()
+        self._draining = threading.Event()
+        self._drained = threading.Event()
         self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name="events-redis", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, drain_timeout: float = 5.0) -> None:
+        """Stop receiving, but first everything published before now: Redis answers the
+        PUNSUBSCRIBE after every message it queued for us before it, so reading up to that
+        answer leaves nothing behind in its output buffer or in the socket."""
+        sock = self._sock
+        if sock is not None:
+            self._draining.set()
+            try:
+                sock.sendall(_command(b"PUNSUBSCRIBE", self.pattern))
+                self._drained.wait(drain_timeout)
+            except OSError:
+                pass
         self._stop.set()
         sock = self._sock
         if sock is not None:
@@ -90,6 +105,12 @@ class RedisEventSource:
         return sock
 
     def _run(self) -> None:
+        try:
+            self._receive()
+        finally:
+            self.cpu_s = time.thread_time()
+
+    def _receive(self) -> None:
         backoff = 0.0
         while not self._stop.is_set():
             connected_at = time.time()
@@ -99,6 +120,8 @@ class RedisEventSource:
                 if self._handshake_rest:
                     self.buffer.put(self._handshake_rest, len(self._handshake_rest))
                 self._drain(sock)
+                if self._drained.is_set():
+                    break
                 reason = "connection closed by the server"
             except (OSError, RespError, ValueError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
@@ -122,11 +145,18 @@ class RedisEventSource:
     def _drain(self, sock: socket.socket) -> None:
         recv = sock.recv
         put = self.buffer.put
+        tail = b""
         while not self._stop.is_set():
             chunk = recv(READ_SIZE)
             if not chunk:
                 return
             put(chunk, len(chunk), chunk.count(b"pmessage"))
+            self.cpu_s = time.thread_time()
+            if self._draining.is_set():
+                if _UNSUBSCRIBED in tail + chunk[: len(_UNSUBSCRIBED)] or _UNSUBSCRIBED in chunk:
+                    self._drained.set()
+                    return
+                tail = chunk[-len(_UNSUBSCRIBED) :]
 
 
 def _read_replies(sock: socket.socket, count: int) -> bytes:

@@ -9,8 +9,6 @@ and after a gap in the stream (bytes dropped on overflow) it resynchronises on t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 PMESSAGE_HEAD = b"*4\r\n$8\r\npmessage\r\n"
 
 
@@ -19,11 +17,13 @@ class RespError(Exception):
 
 
 class RespReader:
-    """Feed chunks, iterate complete replies; pmessage replies come out as (channel, data)."""
+    """Feed chunks to `messages`, get the data of each complete pmessage."""
 
     def __init__(self) -> None:
         self._buf = b""
         self.errors: list[str] = []
+        self._head = b""  # a pmessage's bytes up to its channel, once seen (one pattern)
+        self.broken: str | None = None  # why `messages` last had to resynchronise
 
     def reset(self, resync: bool = True) -> None:
         """Forget a partial reply; with `resync`, skip to the next pmessage header."""
@@ -32,46 +32,65 @@ class RespReader:
 
     _resync = False
 
-    def feed(self, chunk: bytes) -> Iterator[tuple[bytes, bytes] | object]:
+    def messages(self, chunk: bytes) -> list[bytes]:
+        """The data of every pmessage completed by `chunk`; other replies are skipped.
+
+        The processor's path: every message of a subscription to one pattern starts with
+        the same bytes up to its channel, so after the first one only the channel's and the
+        data's lengths are parsed. A malformed stream sets `broken` and resynchronises.
+        """
         buf = self._buf + chunk if self._buf else chunk
         pos = 0
         if self._resync:
             found = buf.find(PMESSAGE_HEAD)
             if found < 0:
                 self._buf = buf[-len(PMESSAGE_HEAD) :]
-                return
+                return []
             pos = found
             self._resync = False
-        end = len(buf)
-        head_len = len(PMESSAGE_HEAD)
+        out: list[bytes] = []
+        append = out.append
         find = buf.find
-        while pos < end:
-            if buf.startswith(PMESSAGE_HEAD, pos):
-                # $<len>\r\n<pattern>\r\n $<len>\r\n<channel>\r\n $<len>\r\n<data>\r\n
-                cursor = pos + head_len
-                parts = []
-                for _ in range(3):
+        end = len(buf)
+        head = self._head
+        try:
+            while pos < end:
+                if head and buf.startswith(head, pos):
+                    cursor = pos + len(head)
+                elif buf.startswith(PMESSAGE_HEAD, pos):
+                    cursor = pos + len(PMESSAGE_HEAD)
                     line_end = find(b"\r\n", cursor)
                     if line_end < 0:
                         break
-                    length = int(buf[cursor + 1 : line_end])
-                    start = line_end + 2
-                    stop = start + length
-                    if stop + 2 > end:
+                    cursor = line_end + 4 + int(buf[cursor + 1 : line_end])  # past the pattern
+                    if cursor > end:
                         break
-                    parts.append(buf[start:stop])
-                    cursor = stop + 2
-                if len(parts) < 3:
+                    head = self._head = buf[pos:cursor]
+                else:
+                    _reply, after = self._generic(buf, pos)
+                    if after < 0:
+                        break
+                    pos = after
+                    continue
+                line_end = find(b"\r\n", cursor) if cursor < end else -1
+                if line_end < 0:
                     break
-                pos = cursor
-                yield parts[1], parts[2]
-                continue
-            reply, new_pos = self._generic(buf, pos)
-            if new_pos < 0:
-                break
-            pos = new_pos
-            yield reply
+                cursor = line_end + 4 + int(buf[cursor + 1 : line_end])  # past the channel
+                line_end = find(b"\r\n", cursor) if cursor < end else -1
+                if line_end < 0:
+                    break
+                start = line_end + 2
+                stop = start + int(buf[cursor + 1 : line_end])
+                if stop + 2 > end:
+                    break
+                append(buf[start:stop])
+                pos = stop + 2
+        except (RespError, ValueError) as exc:
+            self.broken = str(exc) or type(exc).__name__
+            self.reset(resync=True)
+            return out
         self._buf = buf[pos:]
+        return out
 
     def _generic(self, buf: bytes, pos: int) -> tuple[object, int]:
         """Any other reply (subscribe confirmations, +OK, errors): parsed, returned as is."""

@@ -15,7 +15,7 @@ from typing import Any
 from celery import states
 
 from controlplane.events.decode import MalformedEvent
-from controlplane.events.merge import TaskRow, WorkerRow
+from controlplane.events.merge import TaskRow, WorkerRow, micro
 from controlplane.events.redact import Redactor, clean_text
 
 TASK_EVENT_STATES = {
@@ -45,7 +45,7 @@ def event_time(event: dict[str, Any]) -> float:
     kind = stamp.__class__
     if (kind is not float and kind is not int) or not _EARLIEST <= stamp <= _latest():
         raise MalformedEvent("bad_field", "timestamp")  # NaN fails the range check too
-    return round(float(stamp), 6)
+    return micro(stamp)
 
 
 _LATEST = [0.0, 0.0]  # [valid until (monotonic), latest acceptable timestamp]
@@ -95,7 +95,7 @@ def iso_to_epoch(value: Any) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return round(float(value), 6) if math.isfinite(value) else None
+        return micro(value) if math.isfinite(value) and value >= 0 else None
     if not isinstance(value, str) or len(value) > 64:
         return None
     try:
@@ -105,7 +105,8 @@ def iso_to_epoch(value: Any) -> float | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        return round(parsed.timestamp(), 6)
+        stamp = parsed.timestamp()
+        return micro(stamp) if stamp >= 0 else None
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -161,7 +162,7 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
             row.finished_at = at
             row.result = redactor.result(event.get("result"))
             runtime = _number(event, "runtime")
-            row.reported_runtime = round(max(0.0, runtime), 6) if runtime is not None else None
+            row.reported_runtime = micro(max(0.0, runtime)) if runtime is not None else None
         elif kind == "task-failed":
             row.finished_at = at
             row.exception = redactor.free_text(event.get("exception"))

@@ -44,6 +44,7 @@ class Writer:
         self.last_event_at: float | None = None
         self.batches = 0
         self.errors = 0
+        self.cpu_s = 0.0  # CPU time of the writer thread so far: the write path
         self.thread = threading.Thread(target=self._run, name="events-writer", daemon=True)
 
     def start(self) -> None:
@@ -63,6 +64,7 @@ class Writer:
                     self._write_with_retry(batch)
                 finally:
                     self.inbox.task_done()
+            self.cpu_s = time.thread_time()
             now = time.time()
             if self.checkpoint is not None and now - last_checkpoint >= CHECKPOINT_EVERY:
                 last_checkpoint = now
@@ -88,41 +90,37 @@ class Writer:
                 wait = min(MAX_RETRY_WAIT, wait * 2)
 
     def write(self, batch: Batch) -> None:
-        """One transaction: merge the batch into what is stored and write it back."""
+        """Merge the batch into what is stored: one transaction, and one more for the tasks
+        its lost checks find (they read what the first one wrote; a merge commutes, so
+        doing it apart changes nothing, and each transaction locks task rows in one
+        ordered statement, which two ingesters cannot deadlock on)."""
         store = self.store
         now = time.time()
-        with store.engine.begin() as connection:
-            store.begin_batch(connection)
-            tasks = _merged_tasks(store.load_tasks(connection, batch.tasks), batch.tasks)
-            store.save_tasks(connection, tasks, now)
-            if batch.workers:
-                workers = store.load_workers(connection, batch.workers)
-                merged: list[WorkerRow] = []
-                for hostname, row in batch.workers.items():
-                    stored = workers.get(hostname)
-                    merged.append(stored.merge(row) if stored is not None else row)
-                store.save_workers(connection, merged, now)
-            if batch.lost_checks:
+        if not batch.stored:  # a retry after the lost checks failed does not write it again
+            with store.engine.begin() as connection:
+                store.merge_tasks(connection, batch.tasks, now)
+                if batch.workers:
+                    store.lock_workers(connection)
+                    workers = store.load_workers(connection, batch.workers)
+                    merged: list[WorkerRow] = []
+                    for hostname, row in batch.workers.items():
+                        stored = workers.get(hostname)
+                        merged.append(stored.merge(row) if stored is not None else row)
+                    store.save_workers(connection, merged, now)
+                store.insert_gaps(connection, batch.gaps)  # (gaps are rows: write them once)
+            batch.stored = True
+        if batch.lost_checks:
+            with store.engine.begin() as connection:
                 lost: dict[str, TaskRow] = {}
                 for check in batch.lost_checks:
                     for task_id in store.started_on(connection, check.hostname, check.before):
                         lost[task_id] = lost_row(task_id, check)
                 if lost:
-                    rows = _merged_tasks(store.load_tasks(connection, lost), lost)
-                    store.save_tasks(connection, rows, now)
-                    log.warning("marked %d task(s) lost", len(rows))
-            store.insert_gaps(connection, batch.gaps)
+                    store.merge_tasks(connection, lost, now)
+                    log.warning("marked %d task(s) lost", len(lost))
         self.batches += 1
         if batch.newest_event_at is not None and (
             self.last_event_at is None or batch.newest_event_at > self.last_event_at
         ):
             self.last_event_at = batch.newest_event_at
         self.stats.committed(batch.events, batch.newest_event_at, time.time())
-
-
-def _merged_tasks(stored: dict[str, TaskRow], incoming: dict[str, TaskRow]) -> list[TaskRow]:
-    out = []
-    for task_id, row in incoming.items():
-        current = stored.get(task_id)
-        out.append(current.merge(row) if current is not None else row)
-    return out

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -34,13 +36,32 @@ def rows(engine: Engine, task_ids: Iterable[str]) -> dict[str, Task]:
         return {task.task_id: task for task in found}
 
 
-def firehose(url: str, tasks: int, prefix: str, events: str = "received,started,succeeded") -> dict:
+def _load_firehose() -> ModuleType:
+    name = "bench_firehose"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "firehose.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+FIREHOSE = _load_firehose()  # bench/firehose.py: what each synthetic task is (`plan`)
+
+
+def firehose(
+    url: str,
+    tasks: int,
+    prefix: str,
+    events: str = "received,started,succeeded",
+    failures: float = 0.0,
+) -> dict:
     """Publish synthetic task events from a separate process (bench/firehose.py)."""
     import json
 
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "firehose.py"), "--url", url, "--tasks",
-         str(tasks), "--prefix", prefix, "--events", events],
+         str(tasks), "--prefix", prefix, "--events", events, "--failures", str(failures)],
         capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     result: dict = json.loads(out.stdout.strip().splitlines()[-1])
@@ -48,4 +69,4 @@ def firehose(url: str, tasks: int, prefix: str, events: str = "received,started,
 
 
 def firehose_ids(prefix: str, tasks: int) -> list[str]:
-    return [f"{prefix}-{index:09d}" for index in range(tasks)]
+    return [FIREHOSE.task_id(prefix, index) for index in range(tasks)]

@@ -1,5 +1,6 @@
 """A recorded stream of real events, replayed twice, shuffled and split at random, ends in the
-same rows: ingestion is idempotent and order-independent (property-based, with hypothesis)."""
+same rows: ingestion is idempotent and order-independent (property-based, with hypothesis),
+on SQLite (merged in Python) and on PostgreSQL (merged in SQL)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import queue
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, select
 
 from controlplane import db
 from controlplane.broker.celery_app import make_celery
@@ -29,7 +31,7 @@ from controlplane.events.stats import IngestStats
 from controlplane.events.store import EventStore
 from controlplane.events.writer import Writer
 from controlplane.models import Base, Task, Worker
-from tests.conftest import start_worker, wait_for
+from tests.conftest import postgres_schema, start_worker, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -81,26 +83,42 @@ def _belongs(payload: bytes, hostname: str, task_ids: set[str]) -> bool:
     return all(e.get("hostname") == hostname or e.get("uuid") in task_ids for e in events)
 
 
-def replay(payloads: list[bytes], cuts: list[int]) -> tuple[list[Any], list[Any]]:
-    """Apply payloads in batches of the given sizes to a fresh database; return its rows."""
-    with tempfile.TemporaryDirectory() as directory:
-        engine = db.make_engine(f"sqlite:///{Path(directory) / 'replay.db'}")
-        Base.metadata.create_all(engine)
-        redactor = Redactor(DEFAULT_REDACT_PATTERN, 4096, 16384)
-        stats = IngestStats()
-        processor = Processor(RawBuffer(1 << 20), queue.Queue(), redactor, stats, source_name="t")
-        writer = Writer(EventStore(engine), queue.Queue(), stats)
-        position, sizes = 0, iter(cuts)
-        while position < len(payloads):
-            size = next(sizes, len(payloads))
-            for payload in payloads[position : position + size]:
-                processor.process_payload(payload)
-            writer.write(processor.take_batch())
-            position += size
-        with engine.connect() as connection:
-            tasks = [_without_updated_at(r) for r in connection.execute(select(Task.__table__))]
-            workers = [_without_updated_at(r) for r in connection.execute(select(Worker.__table__))]
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database for the module's replays (each starts from empty tables)."""
+    if request.param == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            engine = db.make_engine(f"sqlite:///{Path(directory) / 'replay.db'}")
+            Base.metadata.create_all(engine)
+            yield engine
+            engine.dispose()
+        return
+    with postgres_schema() as url:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        yield engine
         engine.dispose()
+
+
+def replay(engine: Engine, payloads: list[bytes], cuts: list[int]) -> tuple[list[Any], list[Any]]:
+    """Apply payloads in batches of the given sizes to empty tables; return the rows."""
+    with engine.begin() as connection:
+        connection.execute(delete(Task.__table__))
+        connection.execute(delete(Worker.__table__))
+    redactor = Redactor(DEFAULT_REDACT_PATTERN, 4096, 16384)
+    stats = IngestStats()
+    processor = Processor(RawBuffer(1 << 20), queue.Queue(), redactor, stats, source_name="t")
+    writer = Writer(EventStore(engine), queue.Queue(), stats)
+    position, sizes = 0, iter(cuts)
+    while position < len(payloads):
+        size = next(sizes, len(payloads))
+        for payload in payloads[position : position + size]:
+            processor.process_payload(payload)
+        writer.write(processor.take_batch())
+        position += size
+    with engine.connect() as connection:
+        tasks = [_without_updated_at(r) for r in connection.execute(select(Task.__table__))]
+        workers = [_without_updated_at(r) for r in connection.execute(select(Worker.__table__))]
     return sorted(tasks), sorted(workers)
 
 
@@ -109,8 +127,8 @@ def _without_updated_at(row: Any) -> tuple[Any, ...]:
 
 
 @pytest.fixture(scope="module")
-def baseline(recorded: list[bytes]) -> tuple[list[Any], list[Any]]:
-    tasks, workers = replay(recorded, [len(recorded)])
+def baseline(recorded: list[bytes], store_engine: Engine) -> tuple[list[Any], list[Any]]:
+    tasks, workers = replay(store_engine, recorded, [len(recorded)])
     states = {row[2] for row in tasks}
     assert {"SUCCESS", "FAILURE", "REVOKED"} <= states, states
     assert [row[1] for row in workers] == ["offline"]  # one worker, online then offline
@@ -124,16 +142,19 @@ def baseline(recorded: list[bytes]) -> tuple[list[Any], list[Any]]:
 )
 @given(data=st.data())
 def test_replayed_twice_shuffled_and_split_anyhow_gives_identical_rows(
-    recorded: list[bytes], baseline: tuple[list[Any], list[Any]], data: st.DataObject
+    recorded: list[bytes],
+    store_engine: Engine,
+    baseline: tuple[list[Any], list[Any]],
+    data: st.DataObject,
 ) -> None:
     order = data.draw(st.permutations(recorded), label="order")
     repeats = data.draw(st.lists(st.sampled_from(recorded), max_size=len(recorded)))
     stream = data.draw(st.permutations(order + repeats), label="stream")
     cuts = data.draw(st.lists(st.integers(1, 12), max_size=60), label="batch sizes")
-    assert replay(stream, cuts) == baseline
+    assert replay(store_engine, stream, cuts) == baseline
 
 
 def test_the_same_stream_applied_twice_changes_nothing(
-    recorded: list[bytes], baseline: tuple[list[Any], list[Any]]
+    recorded: list[bytes], store_engine: Engine, baseline: tuple[list[Any], list[Any]]
 ) -> None:
-    assert replay(recorded + recorded, [len(recorded), len(recorded)]) == baseline
+    assert replay(store_engine, recorded + recorded, [len(recorded), len(recorded)]) == baseline

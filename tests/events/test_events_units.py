@@ -6,18 +6,27 @@ import base64
 import json
 import pickle
 import queue
+from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from controlplane import db
 from controlplane.config import DEFAULT_REDACT_PATTERN
+from controlplane.events.batch import Batch, LostCheck
 from controlplane.events.buffer import Connected, Disconnected, RawBuffer
 from controlplane.events.decode import MalformedEvent, decode_envelope
+from controlplane.events.holdback import HoldBack
 from controlplane.events.merge import LOST, TaskRow
 from controlplane.events.processor import Processor
 from controlplane.events.redact import Redactor
 from controlplane.events.resp import RespReader
 from controlplane.events.stats import IngestStats
+from controlplane.events.store import EventStore, GapRecord
 from controlplane.events.validate import task_row_from_event
+from controlplane.events.writer import Writer
+from controlplane.models import Base, EventGap, Task
 
 REDACTOR = Redactor(DEFAULT_REDACT_PATTERN, max_arg_chars=200, max_traceback_chars=300)
 NOW = 1_790_000_000.0
@@ -118,6 +127,20 @@ def test_nested_secrets_and_url_passwords_are_masked() -> None:
     assert "postgres://app:***@db/x" in text
 
 
+def test_secrets_in_a_traceback_are_masked_and_the_rest_kept() -> None:
+    traceback = (
+        'File "/srv/venv/sqlalchemy/orm/session.py", line 1969, in commit\n'
+        "psycopg.OperationalError: connecting to postgresql://shop:s3cret@db:5432/shop\n"
+        "[parameters: {'state': 'paid', 'id': 12}] retry=3 opts=api_key=k-123 "
+        'auth_token = "two words" Password: hunter2\n'
+    )
+    kept = REDACTOR.free_text(traceback, traceback=True) or ""
+    for secret in ("s3cret", "k-123", "two words", "hunter2"):
+        assert secret not in kept
+    assert "postgresql://shop:***@db:5432/shop" in kept
+    assert "'state': 'paid'" in kept and "retry=3" in kept and "orm/session.py" in kept
+
+
 def test_an_unparsable_repr_with_a_secret_key_is_withheld_whole() -> None:
     text, incomplete = REDACTOR.call_args("{'token': <Token object at 0x7f>, 'n': 1}")
     assert "Token" not in text and incomplete
@@ -201,22 +224,25 @@ def resp_pmessage(channel: bytes, data: bytes) -> bytes:
 
 def test_resp_reader_reassembles_messages_split_anywhere() -> None:
     stream = b"*3\r\n$10\r\npsubscribe\r\n$13\r\n/0.celeryev/*\r\n:1\r\n" + b"".join(
-        resp_pmessage(b"/0.celeryev/task.sent", b"payload-%d" % i) for i in range(50)
+        resp_pmessage(b"/0.celeryev/task.%s" % b"x" * (i % 3), b"payload-%d" % i) for i in range(50)
     )
     for size in (1, 7, 64, len(stream)):
         reader = RespReader()
         got = []
         for start in range(0, len(stream), size):
-            got += [r for r in reader.feed(stream[start : start + size]) if type(r) is tuple]
-        assert [data for _, data in got] == [b"payload-%d" % i for i in range(50)]
+            got += reader.messages(stream[start : start + size])
+        assert got == [b"payload-%d" % i for i in range(50)]
 
 
-def test_resp_reader_resynchronises_after_dropped_bytes() -> None:
+def test_resp_reader_resynchronises_after_dropped_bytes_or_garbage() -> None:
     first, second = resp_pmessage(b"c", b"one"), resp_pmessage(b"c", b"two")
     reader = RespReader()
-    list(reader.feed(first[:20]))
+    assert reader.messages(first[:20]) == []
     reader.reset(resync=True)
-    assert [r for r in reader.feed(first[30:] + second) if type(r) is tuple] == [(b"c", b"two")]
+    assert reader.messages(first[30:] + second) == [b"two"]
+    assert reader.messages(second + b"*4\r\n$8\r\npmessage\r\n$x\r\n" + second) == [b"two"]
+    assert reader.broken is not None  # the garbage was noticed, and reading went on
+    assert reader.messages(second) == [b"two"]
 
 
 def test_buffer_spills_to_disk_in_order_and_counts_what_does_not_fit() -> None:
@@ -258,3 +284,87 @@ def test_processor_counts_malformed_events_and_keeps_going() -> None:
     assert snapshot.malformed == {"not_json": 1, "unknown_type": 1, "bad_field": 1}
     assert snapshot.events_by_type == {"task-sent": 1}
     assert snapshot.task_events == {("n", "", "q"): {"sent": 1}}
+
+
+# ---- holding unfinished rows back ------------------------------------------------------------
+
+
+def batch_of(*events: dict[str, object]) -> Batch:
+    batch = Batch()
+    for event in events:
+        batch.add_task_event(task_row_from_event(event, REDACTOR))
+        batch.events += 1
+    return batch
+
+
+def test_finished_rows_go_at_once_and_unfinished_ones_wait_folding_their_events() -> None:
+    hold = HoldBack(seconds=1.0)
+    first = batch_of(
+        {"type": "task-started", "uuid": "short", "hostname": "w", "timestamp": NOW},
+        {"type": "task-started", "uuid": "done", "hostname": "w", "timestamp": NOW},
+        {"type": "task-succeeded", "uuid": "done", "hostname": "w", "timestamp": NOW + 1},
+    )
+    sent, waiting = hold.split(first, now=100.0)
+    assert list(sent.tasks) == ["done"] and sent.events == 2
+    assert list(waiting.tasks) == ["short"] and waiting.events == 1
+    waiting.add_task_event(
+        task_row_from_event(
+            {"type": "task-failed", "uuid": "short", "hostname": "w", "timestamp": NOW + 2},
+            REDACTOR,
+        )
+    )
+    waiting.events += 1
+    sent, waiting = hold.split(waiting, now=100.5)
+    assert sent.tasks["short"].state == "FAILURE" and sent.events == 2  # one write for both
+    assert not waiting
+
+
+def test_an_unfinished_row_waits_no_longer_than_the_hold() -> None:
+    hold = HoldBack(seconds=1.0)
+    batch = batch_of({"type": "task-started", "uuid": "long", "hostname": "w", "timestamp": NOW})
+    sent, waiting = hold.split(batch, now=100.0)
+    assert not sent.tasks
+    sent, waiting = hold.split(waiting, now=100.9)
+    assert not sent.tasks
+    sent, waiting = hold.split(waiting, now=101.0)
+    assert sent.tasks["long"].state == "STARTED" and not waiting
+
+
+def test_a_lost_check_or_the_end_sends_every_waiting_row_and_the_oldest_go_first() -> None:
+    started = {"type": "task-started", "hostname": "w", "timestamp": NOW}
+    hold = HoldBack(seconds=10.0, max_rows=2)
+    sent, waiting = hold.split(
+        batch_of(*({**started, "uuid": f"t{n}"} for n in range(3))), now=100.0
+    )
+    assert list(sent.tasks) == ["t0"] and list(waiting.tasks) == ["t1", "t2"]
+    waiting.lost_checks.append(LostCheck("w", NOW + 5, "worker went offline"))
+    sent, waiting = hold.split(waiting, now=100.1)
+    assert list(sent.tasks) == ["t1", "t2"] and not waiting
+    sent, waiting = hold.split(batch_of({**started, "uuid": "t3"}), now=100.2, everything=True)
+    assert list(sent.tasks) == ["t3"] and not waiting
+
+
+def test_a_retried_batch_writes_its_gaps_once_and_still_marks_the_lost_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'retry.db'}")
+    Base.metadata.create_all(engine)
+    store = EventStore(engine)
+    batch = batch_of({"type": "task-started", "uuid": "t", "hostname": "w", "timestamp": NOW})
+    batch.gaps.append(GapRecord(NOW - 10, NOW - 5, "lost the subscription", 3, "redis"))
+    batch.lost_checks.append(LostCheck("w", NOW + 5, "worker went offline"))
+    real, failures = store.started_on, [OperationalError("SELECT", {}, Exception("gone"))]
+
+    def flaky(*args: object) -> list[str]:
+        if failures:
+            raise failures.pop()
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "started_on", flaky)
+    writer = Writer(store, queue.Queue(), IngestStats())
+    writer._write_with_retry(batch)
+    assert writer.errors == 1
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(EventGap)).scalar() == 1
+        assert connection.execute(select(Task.state)).scalar() == LOST
+    engine.dispose()
