@@ -132,7 +132,7 @@ def actor_name() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":  # HEAD too: only a POST may count a failure or log in
         if current_user.is_authenticated:
             return redirect(url_for("dashboard.index"))
         return render_template("login.html", next=_safe_next(request.args.get("next")))
