@@ -56,6 +56,12 @@ POST_ROLE = {
     "tasks.bulk": "operator",
     "tasks.trigger": "operator",
     "users.add": "admin",
+    "users.disable": "admin",
+    "users.enable": "admin",
+    "users.role": "admin",
+    "users.passwd": "admin",
+    "users.revoke_tokens": "admin",
+    "users.revoke_token": "admin",
     "api_alerts.ack": "operator",
     "api_alerts.forget": "operator",
     "api_audit.start_run": "operator",
@@ -156,7 +162,7 @@ def world(private_redis: EmbeddedRedis, sqlite_url: str, tmp_path: Path) -> Iter
 def url_for_rule(rule: Rule) -> str:
     values = {"task_id": "t-fail", "queue": "default", "hostname": "w1@host",
               "task_name": TASK_NAME, "which": "rate", "run_id": 1, "name": "proj",
-              "filename": "app.js"}  # fmt: skip
+              "filename": "app.js", "username": "mallory", "token_id": 1}  # fmt: skip
     path = rule.rule
     for argument in rule.arguments:
         path = re.sub(rf"<(?:[^:>]+:)?{argument}>", str(values[argument]), path)
