@@ -117,6 +117,9 @@ class Settings:
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     max_payload_bytes: int = 262144  # args + kwargs of a triggered task, as JSON
+    # Operator safety (issue 15): args/kwargs nest at most this deep (a worker pickling deeper
+    # values dies of RecursionError, and so does the next one the message goes back to).
+    max_arg_depth: int = 32
     visibility_timeout: float = 3600.0  # the Redis transport's; a longer ETA is delivered twice
     eta_tolerance_seconds: float = 60.0  # an ETA this far in the past is still accepted
     revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
@@ -571,6 +574,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "alert_failure_min": _as_int(1),
     "alert_failure_window_seconds": _as_positive_float,
     "max_payload_bytes": _as_int(1024),
+    "max_arg_depth": _as_int(1, 200),
     "visibility_timeout": _as_positive_float,
     "eta_tolerance_seconds": _as_positive_float,
     "revocation_ttl_hours": _as_positive_float,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from controlplane.control.action_log import ActionResult, run_action
-from controlplane.control.validate import QUEUE_NAME
+from controlplane.control.queue_names import check_queue_name
 from controlplane.errors import ActionError, ActionFailed, Conflict
 from controlplane.fleet.pauses import paused_names
 from controlplane.services import Services
@@ -15,9 +15,8 @@ from controlplane.services import Services
 HOSTNAME_MAX = 255
 
 
-def _check_queue(queue: str) -> None:
-    if not QUEUE_NAME.fullmatch(queue or ""):
-        raise ActionError("queue: expected a queue name (letters, digits, . : @ - _)")
+def _check_queue(services: Services, queue: str) -> None:
+    check_queue_name(queue, services.settings)
 
 
 def _check_hostname(hostname: str) -> None:
@@ -48,7 +47,7 @@ def purge_queue(
     """Delete every waiting message of a queue; the operator types the queue name to confirm."""
 
     def perform(_session: Session) -> tuple[int, dict[str, Any]]:
-        _check_queue(queue)
+        _check_queue(services, queue)
         if confirm != queue:
             raise ActionError(f"type the queue name {queue!r} to confirm the purge")
         with services.celery.connection_for_write() as connection:
@@ -88,7 +87,7 @@ def add_consumer(
 
     def perform(session: Session) -> tuple[int, dict[str, Any]]:
         _check_hostname(hostname)
-        _check_queue(queue)
+        _check_queue(services, queue)
         if queue in paused_names(session):
             raise Conflict(f"{queue} is paused on every worker: resume it (control.queue_pause)")
         replies = services.celery.control.add_consumer(
@@ -108,7 +107,7 @@ def cancel_consumer(
 
     def perform(_session: Session) -> tuple[int, dict[str, Any]]:
         _check_hostname(hostname)
-        _check_queue(queue)
+        _check_queue(services, queue)
         replies = services.celery.control.cancel_consumer(
             queue, destination=[hostname], reply=True, timeout=services.settings.inspect_timeout
         )

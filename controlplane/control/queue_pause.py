@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from controlplane.clock import as_utc, utcnow
 from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.everyone import ask, ask_everyone
-from controlplane.control.validate import QUEUE_NAME
+from controlplane.control.queue_names import check_queue_name
 from controlplane.db import dialect_insert
-from controlplane.errors import ActionError, Conflict
+from controlplane.errors import Conflict
 from controlplane.fleet.health import load_workers
 from controlplane.models import QueuePause, QueuePauseConsumer, Worker
 from controlplane.services import Services
@@ -49,9 +49,8 @@ QUEUE_OPTIONS = (
 )  # fmt: skip
 
 
-def _check_queue(queue: str) -> None:
-    if not QUEUE_NAME.fullmatch(queue or ""):
-        raise ActionError("queue: expected a queue name (letters, digits, . : @ - _)")
+def _check_queue(services: Services, queue: str) -> None:
+    check_queue_name(queue, services.settings)
 
 
 def _answers(replies: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -187,7 +186,7 @@ def pause_queue(
     """Stop every worker consuming `queue`, and keep it stopped until resumed (admin)."""
 
     def perform(_session: Session) -> tuple[int, dict[str, Any]]:
-        _check_queue(queue)
+        _check_queue(services, queue)
         with services.transaction() as session:
             existing = session.get(QueuePause, queue)
             if existing is not None:
@@ -234,7 +233,7 @@ def resume_queue(
     """Add the queue back on every worker that consumed it, with its own declaration."""
 
     def perform(_session: Session) -> tuple[int, dict[str, Any]]:
-        _check_queue(queue)
+        _check_queue(services, queue)
         with services.transaction() as session:
             pause = session.get(QueuePause, queue)
             if pause is None:

@@ -5,7 +5,6 @@ Same service functions as the console; POSTs honour an `Idempotency-Key` header.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from controlplane import control
 from controlplane.control.action_log import ActionResult, list_actions
+from controlplane.control.validate import load_json
 from controlplane.errors import ActionError
 from controlplane.fleet import task_history
 from controlplane.fleet.progress import task_progress
@@ -53,8 +53,8 @@ def json_body(required: bool = True) -> Any:
         )
         error.status = 415
         raise error
-    try:
-        return json.loads(raw)
+    try:  # bounded nesting first: a deep body would make the parser recurse (500)
+        return load_json(raw, "the request body", _services().settings.max_arg_depth, envelope=2)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadBody(f"the request body is not valid JSON: {exc}") from None
 

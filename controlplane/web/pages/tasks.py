@@ -204,11 +204,12 @@ def trigger() -> Any:
     if request.method == "GET":
         return render_template("trigger.html", names=names, routes=routes, form=form)
 
+    depth = services.settings.max_arg_depth
     try:
         payload = {
             "name": form.get("name", ""),
-            "args": decode_json_field(form.get("args", ""), "args", []),
-            "kwargs": decode_json_field(form.get("kwargs", ""), "kwargs", {}),
+            "args": decode_json_field(form.get("args", ""), "args", [], depth),
+            "kwargs": decode_json_field(form.get("kwargs", ""), "kwargs", {}, depth),
             "queue": form.get("queue") or None,
             "countdown": form.get("countdown") or None,
             "eta": form.get("eta") or None,
