@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from controlplane.autoscale.recommender import Recommender
     from controlplane.broker import Broker
+    from controlplane.control.registry import FleetRouting
     from controlplane.events.counters import DatabaseCounters
     from controlplane.events.stats import IngestStats
     from controlplane.fleet.insights import Insights
@@ -87,6 +88,8 @@ class ProcessState:
     )
     # control.registry: task names the workers registered.
     registered_tasks: TimedCache[list[str]] = field(default_factory=lambda: TimedCache(30.0))
+    # control.registry: the fleet app's task_routes and task_default_queue, from conf().
+    routing: TimedCache[FleetRouting] = field(default_factory=lambda: TimedCache(30.0))
     # fleet.insights: the Insights page's figures.
     insights: TimedCache[Insights] = field(default_factory=lambda: TimedCache(10.0))
     # fleet.view: backlog per minute over the last hour, per set of queues.

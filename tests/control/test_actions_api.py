@@ -69,7 +69,7 @@ def test_trigger_add_runs_and_the_action_log_names_the_actor(
     # in history at once, and in the action log with who did it
     detail = client.get(f"/api/v1/tasks/{task_id}", headers=bearer(operator)).get_json()
     assert detail["task_id"] == task_id and detail["name"] == ADD
-    [logged] = actions_of(services, action="trigger", target=ADD)
+    [logged] = actions_of(services, action="trigger", target=task_id)  # the new task
     assert logged.outcome == "ok" and logged.actor.startswith("api-operator-")
     listed = client.get("/api/v1/actions?action=trigger", headers=bearer(operator)).get_json()
     assert listed["actions"][0]["actor"] == logged.actor

@@ -110,10 +110,14 @@ def trigger() -> Any:
 @api_role_required("operator")
 def retry(task_id: str) -> Any:
     try:
-        json_body(required=False)
+        body = json_body(required=False)
+        if not isinstance(body, dict):
+            raise BadBody("the request body must be a JSON object")
     except ActionError as exc:
         return _refusal("retry", task_id, exc)
-    return _answer(control.retry(_services(), g.api_user.username, task_id, _idempotency_key()))
+    queue = body.get("queue") or None  # only a queue the operator gives overrides the route
+    result = control.retry(_services(), g.api_user.username, task_id, _idempotency_key(), queue)
+    return _answer(result)
 
 
 @bp.post("/tasks/<task_id>/revoke")
@@ -145,14 +149,7 @@ def bulk() -> Any:
             raise BadBody("the request body must be a JSON object")
     except ActionError as exc:
         return _refusal("bulk", None, exc)
-    result = control.bulk(
-        _services(),
-        g.api_user.username,
-        body.get("action"),
-        body.get("filter"),
-        body.get("dry_run", True),
-        _idempotency_key(),
-    )
+    result = control.bulk(_services(), g.api_user.username, body, _idempotency_key())
     return _answer(result)
 
 

@@ -6,12 +6,14 @@ Here `redis_server` is the module's own, so every command the console sends can 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from controlplane.broker.embedded import EmbeddedRedis
+from controlplane.config import Settings
 from controlplane.services import Services
 from tests.conftest import WorkerProcess, require, start_worker
 
@@ -31,6 +33,12 @@ def own_redis() -> Iterator[EmbeddedRedis]:
 def redis_server(own_redis: EmbeddedRedis) -> EmbeddedRedis:
     """This module's broker is its own (overrides the session's shared one)."""
     return own_redis
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No configured routing table: the console learns the fleet's routing from its workers."""
+    return dataclasses.replace(settings, task_default_queue=None, task_routes=())
 
 
 @pytest.fixture(scope="module")
