@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import states
 
+from controlplane.events import attempts
 from controlplane.events.decode import MalformedEvent
 from controlplane.events.merge import TaskRow, WorkerRow, micro
 from controlplane.events.redact import Redactor, clean_text
@@ -81,6 +82,12 @@ def _count(event: dict[str, Any], name: str) -> int | None:
     return value
 
 
+def _pid(event: dict[str, Any]) -> int | None:
+    """The sending process' id; a bad one is left out rather than the whole event."""
+    value = event.get("pid")
+    return value if value.__class__ is int and 0 <= value < 2**31 else None
+
+
 def _number(event: dict[str, Any], name: str) -> float | None:
     value = event.get(name)
     if value is None:
@@ -144,8 +151,13 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
             row.eta = iso_to_epoch(event["eta"])
         if event.get("expires") is not None:
             row.expires = iso_to_epoch(event["expires"])
-        row.parent_id = _text(event, "parent_id", MAX_ID)
+        parent_id = _text(event, "parent_id", MAX_ID)
+        # Celery's autoretry sends the same id again from inside itself: a task sent from
+        # outside any task then names itself as its parent. It is not its own relative.
+        row.parent_id = parent_id if parent_id != task_id else None
         row.root_id = _text(event, "root_id", MAX_ID)
+        if event.get("group") is not None:
+            row.group_id = _text(event, "group", MAX_ID)
         if kind == "task-sent":
             row.sent_at = at
             row.queue = _text(event, "queue")
@@ -176,6 +188,12 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
             row.exception = _revoke_reason(event)
         elif kind == "task-rejected":
             row.exception = "rejected (requeued)" if event.get("requeue") else "rejected"
+    kind_name = attempts.KINDS.get(kind)
+    if kind_name is not None:
+        row.attempts = (attempts.entry(
+            at, kind_name, hostname, _pid(event), row.retries,
+            row.exception if kind_name in ("retried", "failed") else None,
+        ),)  # fmt: skip
     return row
 
 
