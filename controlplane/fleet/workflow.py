@@ -316,8 +316,8 @@ def _edges(
     parent_metas = metas.read([r.parent_id for r in rows.values() if r.parent_id in rows])
     for task_id, row in rows.items():
         parent = row.parent_id
-        if not parent or parent not in rows:
-            continue
+        if not parent or parent not in rows or parent == task_id:
+            continue  # (rows ingested before autoretries' self-parent was dropped)
         sent_by_parent = _children_of(parent_metas.get(parent))
         gid = group_by_task.get(parent)
         if gid and sent_by_parent is not None and task_id not in sent_by_parent:
