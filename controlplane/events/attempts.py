@@ -60,9 +60,16 @@ def merge(mine: Entries | None, theirs: Entries | None) -> Entries | None:
         return mine
     if not mine:
         return theirs
-    if mine == theirs:
+    # events mostly arrive in order: one side wholly after the other needs no sort
+    if mine[-1] < theirs[0]:
+        merged = mine + theirs
+    elif theirs[-1] < mine[0]:
+        merged = theirs + mine
+    elif mine == theirs:
         return mine
-    return bound(tuple(sorted(set(mine).union(theirs))))
+    else:
+        merged = tuple(sorted(set(mine).union(theirs)))
+    return merged if len(merged) <= CAP else bound(merged)
 
 
 def bound(entries: Entries) -> Entries:

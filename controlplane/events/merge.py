@@ -175,8 +175,15 @@ class TaskRow:
             _keep_max(self, other, "root_id")
         if other.group_id is not None:
             _keep_max(self, other, "group_id")
-        if other.attempts is not None:
-            self.attempts = attempts_record.merge(self.attempts, other.attempts)
+        incoming = other.attempts
+        if incoming is not None:
+            known = self.attempts
+            if known is None:
+                self.attempts = incoming
+            elif known[-1] < incoming[0] and len(known) + len(incoming) <= attempts_record.CAP:
+                self.attempts = known + incoming  # in order: attempts.merge's fast path, inline
+            else:
+                self.attempts = attempts_record.merge(known, incoming)
         if other.args_incomplete:
             self.args_incomplete = True
         if other.retries > self.retries:

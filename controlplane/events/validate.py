@@ -36,6 +36,9 @@ WORKER_EVENT_STATUS = {
 }
 KNOWN_OTHER_TYPES = frozenset({"task-cancelled"})  # counted, no row change
 
+_ATTEMPT_KINDS = attempts.KINDS
+_WITH_EXCEPTION = frozenset(("retried", "failed"))
+
 MAX_ID = 155
 MAX_NAME = 255
 _EARLIEST = 946684800.0  # 2000-01-01: older timestamps are bogus
@@ -80,12 +83,6 @@ def _count(event: dict[str, Any], name: str) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
         raise MalformedEvent("bad_field", name)
     return value
-
-
-def _pid(event: dict[str, Any]) -> int | None:
-    """The sending process' id; a bad one is left out rather than the whole event."""
-    value = event.get("pid")
-    return value if value.__class__ is int and 0 <= value < 2**31 else None
 
 
 def _number(event: dict[str, Any], name: str) -> float | None:
@@ -188,12 +185,14 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
             row.exception = _revoke_reason(event)
         elif kind == "task-rejected":
             row.exception = "rejected (requeued)" if event.get("requeue") else "rejected"
-    kind_name = attempts.KINDS.get(kind)
-    if kind_name is not None:
-        row.attempts = (attempts.entry(
-            at, kind_name, hostname, _pid(event), row.retries,
-            row.exception if kind_name in ("retried", "failed") else None,
-        ),)  # fmt: skip
+    kind_name = _ATTEMPT_KINDS.get(kind)
+    if kind_name is not None:  # attempts.entry, inline: this runs for every event
+        pid = event.get("pid")
+        if pid.__class__ is not int or not 0 <= pid < 2**31:
+            pid = -1
+        exc = row.exception if kind_name in _WITH_EXCEPTION and row.exception else ""
+        host = hostname or ""
+        row.attempts = ((at, kind_name, host, pid, row.retries, exc[: attempts.EXCEPTION_CHARS]),)
     return row
 
 
