@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import states
 
+from controlplane import worker_hook
 from controlplane.events import attempts
 from controlplane.events.decode import MalformedEvent
 from controlplane.events.merge import TaskRow, WorkerRow, micro
@@ -35,6 +36,7 @@ WORKER_EVENT_STATUS = {
     "worker-offline": "offline",
 }
 KNOWN_OTHER_TYPES = frozenset({"task-cancelled"})  # counted, no row change
+GROUP_EVENT = worker_hook.GROUP_EVENT  # a task's group id, from the worker hook
 
 _ATTEMPT_KINDS = attempts.KINDS
 _WITH_EXCEPTION = frozenset(("retried", "failed"))
@@ -153,8 +155,6 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
         # outside any task then names itself as its parent. It is not its own relative.
         row.parent_id = parent_id if parent_id != task_id else None
         row.root_id = _text(event, "root_id", MAX_ID)
-        if event.get("group") is not None:
-            row.group_id = _text(event, "group", MAX_ID)
         if kind == "task-sent":
             row.sent_at = at
             row.queue = _text(event, "queue")
@@ -193,6 +193,21 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
         exc = row.exception if kind_name in _WITH_EXCEPTION and row.exception else ""
         host = hostname or ""
         row.attempts = ((at, kind_name, host, pid, row.retries, exc[: attempts.EXCEPTION_CHARS]),)
+    return row
+
+
+def group_row_from_event(event: dict[str, Any]) -> TaskRow:
+    """The worker hook's GROUP_EVENT: a task's group id, and nothing about its state.
+
+    The row is PENDING with no state time, the lowest of all keys: it only adds `group_id`
+    (and a first-seen time) to whatever the task's own events say.
+    """
+    task_id = event.get("uuid")
+    if task_id.__class__ is not str or not 0 < len(task_id) <= MAX_ID:
+        raise MalformedEvent("bad_field", "uuid")
+    row = TaskRow(clean_text(task_id), states.PENDING, event_time(event))
+    row.state_changed_at = None
+    row.group_id = _text(event, "group", MAX_ID)
     return row
 
 

@@ -21,7 +21,12 @@ from controlplane.events.batch import Batch, LostCheck, lost_row
 from controlplane.events.merge import TaskRow
 from controlplane.events.redact import Redactor
 from controlplane.events.store import TASKS, EventStore, to_epoch
-from controlplane.events.validate import TASK_EVENT_STATES, task_row_from_event
+from controlplane.events.validate import (
+    GROUP_EVENT,
+    TASK_EVENT_STATES,
+    group_row_from_event,
+    task_row_from_event,
+)
 from tests.conftest import postgres_schema
 
 pytestmark = pytest.mark.postgres
@@ -37,7 +42,7 @@ WORDS = ("a", "b", "é", "Z", "zz", "é2")  # code point order: 'Z' < 'a' < 'zz'
 @st.composite
 def events(draw: st.DrawFn) -> dict[str, Any]:
     """A task event, or (type "lost") the row the ingester makes for a task it finds lost."""
-    kind = draw(st.sampled_from((*KINDS, "lost")))
+    kind = draw(st.sampled_from((*KINDS, "lost", GROUP_EVENT)))
     event: dict[str, Any] = {
         "type": kind,
         "uuid": draw(st.sampled_from(("t1", "t2", "t3"))),
@@ -50,7 +55,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         event.update(
             name=draw(maybe), args=draw(maybe), kwargs=draw(maybe),
             retries=draw(st.sampled_from((0, 1, 3))), parent_id=draw(maybe),
-            root_id=draw(maybe), group=draw(maybe),
+            root_id=draw(maybe),
             eta=draw(st.none() | st.just("2026-09-21T10:00:00+00:00")),
         )  # fmt: skip
         if kind == "task-sent":
@@ -63,6 +68,8 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         event.update(terminated=draw(st.booleans()), signum=draw(st.sampled_from((9, 15))))
     elif kind == "task-rejected":
         event.update(requeue=draw(st.booleans()))
+    elif kind == GROUP_EVENT:
+        event.update(group=draw(maybe))
     return event
 
 
@@ -70,6 +77,8 @@ def row_of(event: dict[str, Any]) -> TaskRow:
     if event["type"] == "lost":
         check = LostCheck(event["hostname"], event["timestamp"], "worker went offline")
         return lost_row(event["uuid"], check)
+    if event["type"] == GROUP_EVENT:
+        return group_row_from_event(event)
     return task_row_from_event(event, REDACTOR)
 
 
