@@ -163,18 +163,18 @@ def summary(entries: Iterable[Entry] | None) -> AttemptSummary:
         for at, kind, host, pid, retries, exc in ordered
     )
     deliveries = 0
-    waiting: set[tuple[str | None, int | None]] = set()  # received there, not started yet
+    waiting: dict[tuple[str | None, int | None], int] = {}  # received there, not started yet
     retried = 0
     most_retries = 0
     for attempt in attempts:
         where = (attempt.host, attempt.pid)
         if attempt.kind == "received":
             deliveries += 1
-            waiting.add(where)
+            waiting[where] = waiting.get(where, 0) + 1
             most_retries = max(most_retries, attempt.retries)
         elif attempt.kind == "started":
-            if where in waiting:
-                waiting.discard(where)
+            if waiting.get(where):
+                waiting[where] -= 1
             else:
                 deliveries += 1
         elif attempt.kind == "retried":

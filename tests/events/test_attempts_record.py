@@ -77,6 +77,16 @@ def test_two_workers_running_the_same_message_are_two_deliveries() -> None:
     assert record.hosts == ("w1@h (pid 10)", "w2@h (pid 20)")
 
 
+def test_an_eta_task_restored_to_the_same_worker_is_two_deliveries() -> None:
+    """FAULTS row 5: a countdown longer than visibility_timeout; the worker holding the ETA
+    message receives it again, and both copies start when their time comes."""
+    stream = [event("received", 0), event("received", 5), event("started", 15),
+              event("started", 15.001), event("succeeded", 16),
+              event("succeeded", 16.5)]  # fmt: skip
+    record = attempts.summary(fold(stream).attempts)
+    assert (record.deliveries, record.duplicate) == (2, True)
+
+
 def test_a_start_whose_receipt_was_lost_still_counts_as_a_delivery() -> None:
     record = attempts.summary(fold([event("started", 1), event("started", 5, pid=11)]).attempts)
     assert record.deliveries == 2 and record.duplicate
