@@ -29,6 +29,7 @@ from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
 from controlplane.fleet.view import settle_alerts
 from controlplane.processes.leader import LocalLeaderLock, RedisLeaderLock, lock_key
+from controlplane.processes.startup import wait_until_ready
 from controlplane.services import Services, build_services, process_identity
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,10 @@ def run_scheduler(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # The broker may be down: the sampler says so on the pages. The database it must have.
+    if not wait_until_ready(services, ("database",), stopping):
+        services.close()
+        return
     scheduler = FleetScheduler(services).start()
     try:
         stopping.wait()

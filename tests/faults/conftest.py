@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 
 from controlplane import db
 from controlplane.broker.embedded import EmbeddedRedis, free_port
@@ -137,6 +137,17 @@ class PrivatePostgres:
     @property
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def new_database(self) -> str:
+        """A fresh database in this cluster (the cluster must be running); its URL."""
+        name = f"cp_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def start(self) -> None:
         options = (
