@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
+CONNECT_TIMEOUT = 5  # seconds to open a PostgreSQL connection
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -30,6 +31,11 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A server that hangs (SIGSTOP, a dead network path) must not hold a request forever.
+    if url.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        kwargs["connect_args"] = connect_args
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)

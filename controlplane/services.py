@@ -19,11 +19,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory, ping, session_scope
-from controlplane.errors import BrokerUnavailable, SettingsError
+from controlplane.errors import BrokerUnavailable, DatabaseUnavailable, SettingsError
 from controlplane.fleet.sample import LatestSample
 
 if TYPE_CHECKING:
@@ -38,6 +39,15 @@ if TYPE_CHECKING:
     from controlplane.users import UserRecord
 
 V = TypeVar("V")
+# What a database outage looks like through SQLAlchemy: the server is gone or does not answer.
+OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def describe_outage(exc: BaseException) -> str:
+    """One line for logs and 503 answers: the driver's first line, no SQL, no parameters."""
+    original = getattr(exc, "orig", None) or exc
+    first = (str(original).strip().splitlines() or [""])[0]
+    return f"database unavailable: {type(original).__name__}: {first}"[:300]
 
 
 def process_identity() -> str:
@@ -118,9 +128,16 @@ class Services:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: committed when the block ends, rolled back if it raises."""
-        with session_scope(self.sessions) as session:
-            yield session
+        """One unit of work: committed when the block ends, rolled back if it raises.
+
+        A database that does not answer (down, unreachable, locked past the busy timeout)
+        raises DatabaseUnavailable, which the web answers with 503, never a 500 page.
+        """
+        try:
+            with session_scope(self.sessions) as session:
+                yield session
+        except OUTAGES as exc:
+            raise DatabaseUnavailable(describe_outage(exc)) from exc
 
     @cached_property
     def celery(self) -> Celery:
@@ -148,7 +165,7 @@ class Services:
         try:
             ping(self.engine)
         except Exception as exc:
-            problems["database"] = f"database unreachable: {type(exc).__name__}: {exc}"[:500]
+            problems["database"] = describe_outage(exc)
         try:
             self.broker.ping()
         except (BrokerUnavailable, SettingsError) as exc:

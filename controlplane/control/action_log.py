@@ -1,8 +1,12 @@
 """The action log: who did what, with which parameters, and how it went; written and read here.
 
-`run_action` wraps every operator action. It writes the outcome in the same transaction as the
-action's own rows, before the answer goes back. With an Idempotency-Key it claims the key first,
-so a double click or a client retry publishes once and gets the first answer again.
+`run_action` wraps every operator action. It writes the intent first (a "pending" row, in its
+own transaction), then performs the action, then writes the outcome in the same transaction as
+the action's own rows, before the answer goes back. A database that cannot take the intent
+means nothing is sent (503); a crash or outage after the publish leaves the row "pending", a
+visible trace, never a published task nobody can see. With an Idempotency-Key the pending row
+is the key's claim, so a double click or a client retry publishes once and gets the first
+answer again.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ def run_action(
         replay = _claim_key(services, actor, action, target, params, idempotency_key)
         if replay is not None:
             return replay
+        intent = _ACTIONS.c.idempotency_key == idempotency_key
+    else:
+        intent = _ACTIONS.c.id == _write_intent(services, actor, action, target, params)
 
     status: int
     body: dict[str, Any]
@@ -87,17 +94,23 @@ def run_action(
             "error": error,
             "result": _dumps({"status": status, "body": body}),
         }
-        if idempotency_key is not None:
-            action_id = session.scalar(
-                update(Action)
-                .where(Action.idempotency_key == idempotency_key)
-                .values(**values)
-                .returning(Action.id)
-            )
-        else:  # the API's hot path: a prebuilt Core INSERT, no ORM bookkeeping
-            row = dict(values, at=utcnow(), actor=actor, action=action, target=target)
-            action_id = session.connection().execute(_INSERT_ACTION, row).scalar_one()
+        action_id = (
+            session.connection()
+            .execute(update(_ACTIONS).where(intent).values(**values).returning(_ACTIONS.c.id))
+            .scalar()
+        )
     return ActionResult(status, body, action_id)
+
+
+def _write_intent(
+    services: Services, actor: str, action: str, target: str | None, params: dict[str, Any]
+) -> int:
+    """The action's row, "pending", committed before anything is sent; its id."""
+    row = {"at": utcnow(), "actor": actor, "action": action, "target": target,
+           "params": _dumps(params), "outcome": "pending"}  # fmt: skip
+    with services.transaction() as session:  # the API's hot path: a prebuilt Core INSERT
+        action_id: int = session.connection().execute(_INSERT_ACTION, row).scalar_one()
+    return action_id
 
 
 def refuse(
