@@ -114,6 +114,8 @@ class ProcessState:
     recommender: Recommender | None = None
     # audit_runs.runner: ids of the audit runs executing in this process (state, not cache).
     audit_runs_here: set[int] = field(default_factory=set)
+    # processes.scheduler (issue 16): job name -> (since, error) while that job keeps failing.
+    job_failures: dict[str, tuple[float, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -170,6 +172,23 @@ class Services:
             self.broker.ping()
         except (BrokerUnavailable, SettingsError) as exc:
             problems["broker"] = str(exc)[:500]
+        problems.update(self._write_problems())
+        return problems
+
+    def _write_problems(self) -> dict[str, str]:
+        """The ingester's and the sampler's last writes, when they ran here and failed: a
+        database that answers a ping may still refuse every write (disk full)."""
+        now = time.time()
+        problems = {}
+        stats = self.state.ingest_stats
+        failing = stats.write_failing if stats is not None else None
+        if failing is not None:
+            since, error = failing
+            problems["ingest"] = f"event writes failing for {now - since:.0f} s: {error}"
+        sampling = self.state.job_failures.get("sample")
+        if sampling is not None:
+            since, error = sampling
+            problems["sampler"] = f"queue samples failing for {now - since:.0f} s: {error}"
         return problems
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
@@ -128,11 +129,17 @@ class FleetScheduler:
         )  # fmt: skip
 
     def _guarded(self, job: Callable[[], Any], name: str) -> Callable[[], None]:
+        failures = self.services.state.job_failures
+
         def run() -> None:
             try:
                 job()
-            except Exception:
+            except Exception as exc:
                 log.exception("scheduler job %r failed; it runs again at its next turn", name)
+                since = failures[name][0] if name in failures else time.time()
+                failures[name] = (since, f"{type(exc).__name__}: {exc}"[:300])  # for /readyz
+            else:
+                failures.pop(name, None)
 
         return run
 

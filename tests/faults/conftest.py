@@ -310,3 +310,14 @@ def ingesters() -> Iterator[Callable[[Services], Ingester]]:
 def task_row(services: Services, task_id: str) -> TaskRecord | None:
     """The console's record of one task (None: it has not seen it)."""
     return get_task(services, task_id)
+
+
+def wait_states(services: Services, task_ids: set[str], state: str, timeout: float = 60) -> None:
+    """Poll until the console shows every one of `task_ids` in `state`."""
+    for task_id in task_ids:
+
+        def reached(task_id: str = task_id) -> bool:
+            row = task_row(services, task_id)
+            return row is not None and row.state == state
+
+        wait_for(reached, timeout=timeout, what=f"the console to show {task_id} {state}")

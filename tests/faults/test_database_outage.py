@@ -12,8 +12,8 @@ from celery import Celery
 from controlplane import users
 from controlplane.services import Services
 from controlplane.web import create_app
-from tests.conftest import WorkerProcess, add_user, log_in, wait_for
-from tests.faults.conftest import FaultRedis, Ledger, PrivatePostgres, task_row
+from tests.conftest import WorkerProcess, add_user, log_in
+from tests.faults.conftest import FaultRedis, Ledger, PrivatePostgres, wait_states
 
 
 def test_row11_postgres_killed_during_ingest_refuses_actions_and_loses_nothing(
@@ -65,13 +65,7 @@ def test_row11_postgres_killed_during_ingest_refuses_actions_and_loses_nothing(
 
     ledger.wait_ended(ledger.triggered, timeout=60)  # the workers never needed the console
     private_postgres.start()
-    for task_id in ledger.triggered:
-
-        def succeeded(task_id: str = task_id) -> bool:
-            row = task_row(services, task_id)
-            return row is not None and row.state == "SUCCESS"
-
-        wait_for(succeeded, timeout=60, what=f"{task_id} SUCCESS after the outage")
+    wait_states(services, ledger.triggered, "SUCCESS")
     assert api.get("/readyz").status_code == 200
     assert api.get("/api/v1/queues", headers=auth).status_code == 200
     ledger.tally(services.engine).assert_clean()
