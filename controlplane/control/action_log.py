@@ -124,6 +124,20 @@ def refuse(
     return run_action(services, actor, action, target, params, perform)
 
 
+def log_refusal(services: Services, actor: str, route: str, reason: str) -> None:
+    """Write down a request refused for its role (403): who, which route, why.
+
+    Best effort: a database that cannot take the row must not turn the 403 into a 500.
+    """
+    row = {"at": utcnow(), "actor": actor[:64], "action": "forbidden", "target": route[:255],
+           "params": None, "outcome": "refused", "error": reason[:1000]}  # fmt: skip
+    try:
+        with services.transaction() as session:
+            session.connection().execute(_INSERT_ACTION, row)
+    except Exception as exc:
+        log.warning("could not log the refusal of %s for %s: %s", route, actor, exc)
+
+
 def _refuse_without_key(
     services: Services, actor: str, action: str, target: str | None, params: dict[str, Any]
 ) -> ActionResult:
@@ -235,7 +249,9 @@ def list_actions(services: Services, args: Mapping[str, str], limit: int = 50) -
         if not cursor.isdigit():
             raise ValueError("cursor: not a cursor this server gave out")
         query = query.where(Action.id < int(cursor))
-    query = query.where(Action.outcome != "pending").order_by(Action.id.desc()).limit(limit + 1)
+    # "pending" rows are shown: an action in flight, or the trace of one whose outcome was
+    # never written (the database failed after the publish).
+    query = query.order_by(Action.id.desc()).limit(limit + 1)
     with services.transaction() as session:
         rows = [ActionRecord.of(row) for row in session.scalars(query)]
     more = len(rows) > limit
