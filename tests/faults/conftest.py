@@ -320,4 +320,9 @@ def wait_states(services: Services, task_ids: set[str], state: str, timeout: flo
             row = task_row(services, task_id)
             return row is not None and row.state == state
 
-        wait_for(reached, timeout=timeout, what=f"the console to show {task_id} {state}")
+        try:
+            wait_for(reached, timeout=timeout, what=f"the console to show {task_id} {state}")
+        except AssertionError as exc:
+            shown = {t: (r.state, r.lost_reason) if (r := task_row(services, t)) else None
+                     for t in task_ids}  # fmt: skip
+            raise AssertionError(f"{exc}; the console shows {shown}") from None
