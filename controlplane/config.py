@@ -160,6 +160,9 @@ class Settings:
     audit_projects: tuple[AuditProject, ...] = ()
     audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
     audit_cache_dir: str | None = None  # the analyser's facts cache; None: its default directory
+    # Faults (issue 16): how processes wait for what they need, and how long a request waits.
+    startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
+    broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -615,6 +618,9 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "audit_projects": _as_audit_projects,
     "audit_schedule": _as_time_of_day,
     "audit_cache_dir": _optional(_as_str),
+    # Faults (issue 16)
+    "startup_backoff_max": _as_positive_float,
+    "broker_restart_alert_hours": _as_positive_float,
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
 TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})
