@@ -50,7 +50,7 @@ def _claim(
     services: Services, now: datetime
 ) -> tuple[str, Channel | None, dict[str, object], int] | None:
     settings = services.settings.alerts
-    lease = timedelta(seconds=settings.delivery_timeout_seconds * 2 + 5)
+    lease = timedelta(seconds=max(1.0, settings.delivery_timeout_seconds * 3))
     with services.transaction() as session:
         query = (
             select(Notification)
