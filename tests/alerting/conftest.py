@@ -4,6 +4,7 @@ with a certificate made for the test and trusted through the channel's `ca_file`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import ipaddress
 import socket
@@ -23,6 +24,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from controlplane.alerting.config import AlertsConfig
+from controlplane.config import Settings
 
 SMTP_USER = "alerts"
 SMTP_PASSWORD = "smtp-pass-Zq81"
@@ -121,3 +125,11 @@ def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
     controller.start()
     yield server
     controller.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The common settings with quick delivery retries (the default backoff is 30 s)."""
+    alerts = AlertsConfig(delivery_attempts=4, delivery_backoff_seconds=0.1,
+                          delivery_timeout_seconds=3)  # fmt: skip
+    return dataclasses.replace(settings, alerts=alerts)

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from controlplane.web.api.openapi_alerting import ALERT_STATE, ALERTING_PATHS, STATE_PARAM
+
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -95,6 +97,7 @@ ALERTS_ANSWER: dict[str, Any] = {
                     "type": "array",
                     "items": {"$ref": "#/components/schemas/AlertCondition"},
                 },
+                "states": {"type": "array", "items": ALERT_STATE},
             },
         },
     ]
@@ -432,8 +435,10 @@ def document() -> dict[str, Any]:
                             "responses": {"200": _ok("Queues", _fleet("queues", "QueueRow"))}}},
         "/workers": {"get": {"summary": "Workers and their health",
                              "responses": {"200": _ok("Workers", _fleet("workers", "WorkerRow"))}}},
-        "/alerts": {"get": {"summary": "Every alert condition and the instances that hold now",
-                            "responses": {"200": _ok("Alerts", ALERTS_ANSWER)}}},
+        "/alerts": {"get": {"summary": "Every alert condition and the instances that hold now; "
+                                       "`states`: the rules' alert states (?state= history)",
+                            "parameters": [STATE_PARAM],
+                            "responses": {"200": _ok("Alerts", ALERTS_ANSWER), **_errors(400)}}},
         "/alerts/ack": {
             "post": {
                 "summary": "Acknowledge one firing alert instance (who and when, in the action "
@@ -636,6 +641,7 @@ def document() -> dict[str, Any]:
             }
         },
         **FLEET_CONTROL_PATHS,
+        **ALERTING_PATHS,
     }  # fmt: skip
     return {
         "openapi": "3.1.0",
