@@ -22,22 +22,15 @@ from controlplane.alerting.store import (
     save_channel,
     save_rule,
 )
-from controlplane.control.action_log import ActionResult
 from controlplane.errors import ActionError
 from controlplane.fleet.alerts import CONDITIONS
+from controlplane.web.api.alerts import _answer
 from controlplane.web.api.tasks import json_body
 from controlplane.web.auth import api_role_required
 
 bp = Blueprint("api_alerting", __name__, url_prefix="/api/v1")
 
 NOTIFICATION_STATUSES = ("pending", "delivered", "failed")
-
-
-def _answer(result: ActionResult) -> tuple[Response, int]:
-    body = dict(result.body)
-    if result.action_id is not None:
-        body.setdefault("action_id", result.action_id)
-    return jsonify(body), result.status
 
 
 def _body_or_refusal(action: str) -> tuple[Any, tuple[Response, int] | None]:

@@ -10,8 +10,6 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from controlplane.web.api.openapi_alerting import ALERT_STATE, ALERTING_PATHS, STATE_PARAM
-
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -84,6 +82,21 @@ def _fleet(key: str, item: str) -> dict[str, Any]:
 
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+ALERT_STATE: dict[str, Any] = {
+    "type": "object",
+    "description": "One occurrence of a rule's alert on a subject (pending, firing, resolved).",
+    "required": ["id", "rule", "alert", "subject", "state", "severity"],
+    "properties": {
+        "id": {"type": "integer"}, "rule": {"type": "string"},
+        "alert": {"type": "string", "description": "the condition's name"},
+        "subject": {"type": "string"}, "state": {"enum": ["pending", "firing", "resolved"]},
+        "severity": {"type": "string"}, "title": {"type": "string"},
+        "message": {"type": "string"}, "value": {"type": "number"}, "unit": {"type": "string"},
+        "link": {"type": "string"}, "started_at": _TIME, "fired_at": _TIME,
+        "resolved_at": _TIME, "notified_at": _TIME,
+    },
+}  # fmt: skip
 ALERTS_ANSWER: dict[str, Any] = {
     "allOf": [
         {"$ref": "#/components/schemas/FleetSample"},
@@ -427,6 +440,8 @@ FLEET_CONTROL_PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
+    from controlplane.web.api.openapi_alerting import ALERTING_PATHS, STATE_PARAM
+
     action_response = _ok("Accepted", {"$ref": "#/components/schemas/ActionAnswer"})
     paths: dict[str, Any] = {
         "/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("User")}}},

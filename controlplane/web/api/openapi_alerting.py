@@ -1,23 +1,13 @@
-"""The OpenAPI paths of alerting (web/api/alerting.py), merged into openapi.document()."""
+"""The OpenAPI paths of alerting (web/api/alerting.py), merged into openapi.document()
+(which imports this module when it builds the document: the helpers live there)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-ERROR = {"$ref": "#/components/responses/Error"}
-JSON_BODY = "application/json"
+from controlplane.web.api.openapi import _body, _errors, _ok
+
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-
-
-def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description}
-    if schema:
-        response["content"] = {JSON_BODY: {"schema": schema}}
-    return response
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): ERROR for code in codes}
 
 
 def _list(key: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -25,24 +15,6 @@ def _list(key: str, item: dict[str, Any]) -> dict[str, Any]:
             "properties": {key: {"type": "array", "items": item}}}  # fmt: skip
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {JSON_BODY: {"schema": schema}}}
-
-
-ALERT_STATE: dict[str, Any] = {
-    "type": "object",
-    "description": "One occurrence of a rule's alert on a subject (pending, firing, resolved).",
-    "required": ["id", "rule", "alert", "subject", "state", "severity"],
-    "properties": {
-        "id": {"type": "integer"}, "rule": {"type": "string"},
-        "alert": {"type": "string", "description": "the condition's name"},
-        "subject": {"type": "string"}, "state": {"enum": ["pending", "firing", "resolved"]},
-        "severity": {"type": "string"}, "title": {"type": "string"},
-        "message": {"type": "string"}, "value": {"type": "number"}, "unit": {"type": "string"},
-        "link": {"type": "string"}, "started_at": _TIME, "fired_at": _TIME,
-        "resolved_at": _TIME, "notified_at": _TIME,
-    },
-}  # fmt: skip
 RULE: dict[str, Any] = {
     "type": "object",
     "required": ["name", "condition"],
