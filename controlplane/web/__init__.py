@@ -57,6 +57,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web.api import workflows as api_workflows
     from controlplane.web.pages import (
         actions,
+        alerting,
         alerts,
         audit,
         dashboard,
@@ -83,6 +84,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(alerting.bp)
     app.register_blueprint(fleet_controls.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
