@@ -74,7 +74,9 @@ def _post(
     except urllib.error.HTTPError as exc:
         said = exc.read(ANSWER_MAX).decode("utf-8", "replace") if exc.fp else ""
         raise DeliveryError(f"HTTP {exc.code} {said}".strip()[:ANSWER_MAX]) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except ValueError:  # its message quotes the URL, which is the secret of a Slack channel
+        raise DeliveryError("the URL is not valid") from None
+    except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryError(f"{type(exc).__name__}: {reason}"[:ANSWER_MAX]) from None
     return f"HTTP {status} {said}".strip()[:ANSWER_MAX]

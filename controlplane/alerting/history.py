@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from controlplane.clock import as_utc
 from controlplane.models import AlertState, Notification, NotificationAttempt
@@ -146,3 +146,27 @@ def _notification(row: Notification, subject: str | None) -> NotificationView:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def purge_history(services: Services, cutoff: datetime) -> int:
+    """Resolved alerts resolved before `cutoff` go, with their notifications and attempts, and
+    test notifications older than it (the retention job: the same RETENTION_DAYS)."""
+    with services.transaction() as session:
+        old = select(AlertState.id).where(
+            AlertState.state == "resolved", AlertState.resolved_at < cutoff
+        )
+        gone = [
+            n for (n,) in session.execute(
+                select(Notification.id).where(
+                    Notification.alert_state_id.in_(old)
+                    | (Notification.alert_state_id.is_(None) & (Notification.created_at < cutoff))
+                )
+            )
+        ]  # fmt: skip
+        if gone:
+            session.execute(
+                delete(NotificationAttempt).where(NotificationAttempt.notification_id.in_(gone))
+            )
+            session.execute(delete(Notification).where(Notification.id.in_(gone)))
+        result = session.execute(delete(AlertState).where(AlertState.id.in_(old)))
+        return int(getattr(result, "rowcount", 0) or 0)

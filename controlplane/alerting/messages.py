@@ -78,7 +78,7 @@ def headline(payload: dict[str, Any]) -> str:
     event = payload["event"]
     word = {"firing": "FIRING", "repeat": "STILL FIRING", "resolved": "RESOLVED", "test": "TEST"}
     label = f"{word.get(event, event.upper())} {alert['severity']}"
-    return f"[{label}] {alert['title']}: {alert['subject']}"
+    return _one_line(f"[{label}] {alert['title']}: {alert['subject']}")
 
 
 def text(payload: dict[str, Any]) -> str:
@@ -119,6 +119,11 @@ def slack(payload: dict[str, Any]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _one_line(value: str) -> str:
+    """No control characters: a subject from the fleet must not add lines (email headers)."""
+    return "".join(c if c.isprintable() else " " for c in value)[:300]
 
 
 def _mrkdwn(value: str) -> str:

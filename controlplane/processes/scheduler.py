@@ -23,6 +23,7 @@ from apscheduler.util import undefined
 
 from controlplane import audit_runs
 from controlplane.alerting.delivery import deliver_due
+from controlplane.alerting.history import purge_history
 from controlplane.alerting.state import advance
 from controlplane.clock import utcnow
 from controlplane.config import Settings
@@ -185,7 +186,9 @@ class FleetScheduler:
         if self.lock.is_leader:
             cutoff = retention_cutoff(utcnow(), self.settings.retention_days)
             purged = purge_older_than(self.services.sessions, cutoff)
-            log.info("retention before %s: %s", cutoff.isoformat(), purged)
+            alerts = purge_history(self.services, cutoff)
+            log.info("retention before %s: %s, %d resolved alert(s)", cutoff.isoformat(), purged,
+                     alerts)  # fmt: skip
 
     def run_audits(self) -> None:
         """The nightly job: audit every configured project while this process leads.

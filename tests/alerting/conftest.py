@@ -128,8 +128,9 @@ def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The common settings with quick delivery retries (the default backoff is 30 s)."""
+def settings(settings: Settings, database_url: str) -> Settings:
+    """The common settings on SQLite and on PostgreSQL (whose claims lock rows, SKIP LOCKED),
+    with quick delivery retries (the default backoff is 30 s)."""
     alerts = AlertsConfig(delivery_attempts=4, delivery_backoff_seconds=0.1,
                           delivery_timeout_seconds=3)  # fmt: skip
-    return dataclasses.replace(settings, alerts=alerts)
+    return dataclasses.replace(settings, database_url=database_url, alerts=alerts)

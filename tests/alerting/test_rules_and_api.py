@@ -15,7 +15,12 @@ from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
 from controlplane.alerting.delivery import deliver_due
-from controlplane.alerting.history import attempts_of, list_notifications, list_states
+from controlplane.alerting.history import (
+    attempts_of,
+    list_notifications,
+    list_states,
+    purge_history,
+)
 from controlplane.alerting.state import Turn, advance
 from controlplane.broker import QueueState
 from controlplane.clock import utcnow
@@ -159,6 +164,11 @@ def test_pending_then_firing_once_acked_no_repeat_resolved_once(
     assert events == ["firing", "repeat", "resolved"]
     history = client.get("/api/v1/alerts?state=resolved", headers=operator).get_json()
     assert [s["id"] for s in history["states"]] == [state["id"]]
+
+    # retention: a resolved alert older than the cutoff goes, with what was sent about it
+    assert purge_history(services, utcnow() - timedelta(hours=1)) == 0
+    assert purge_history(services, utcnow() + timedelta(seconds=1)) == 1
+    assert list_states(services, "all") == [] and list_notifications(services) == []
 
 
 def test_a_silence_holds_notifications_until_it_ends(
