@@ -228,3 +228,23 @@ def test_a_channel_that_is_down_is_retried_with_backoff_then_listed_undeliverabl
         assert (after.at - before.at).total_seconds() >= backoff * 2**n  # doubling
     listed = client.get("/api/v1/notifications?status=failed", headers=viewer).get_json()
     assert [n["id"] for n in listed["notifications"]] == [failed.id]
+
+
+def test_the_alerts_page_forms_want_their_role_and_a_csrf_token(
+    client_as: Callable[[str], FlaskClient],
+) -> None:
+    viewer, operator, admin = client_as("viewer"), client_as("operator"), client_as("admin")
+    rule = {"name": "r1", "condition": "queue_without_consumer"}
+    assert viewer.get("/alerts/").status_code == 200
+    assert "Add or change a rule" not in viewer.get("/alerts/").get_data(as_text=True)
+    token = {"csrf_token": viewer.csrf_token}  # type: ignore[attr-defined]
+    assert viewer.post("/alerts/rules", data={**rule, **token}).status_code == 403
+    assert viewer.post("/alerts/silences", data={"reason": "x", **token}).status_code == 403
+    token = {"csrf_token": operator.csrf_token}  # type: ignore[attr-defined]
+    assert operator.post("/alerts/channels", data={"name": "c", **token}).status_code == 403
+    assert admin.post("/alerts/rules", data=rule).status_code == 400  # no CSRF token
+    token = {"csrf_token": admin.csrf_token}  # type: ignore[attr-defined]
+    saved = admin.post("/alerts/rules", data={**rule, "enabled": "on", **token})
+    assert saved.status_code == 302
+    page = admin.get("/alerts/").get_data(as_text=True)
+    assert "Saved rule r1" in page and 'data-rule="r1"' in page
