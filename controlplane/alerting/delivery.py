@@ -74,6 +74,8 @@ def _attempt(
 ) -> tuple[bool, str]:
     if channel is None:
         return False, "the channel no longer exists"
+    if not channel.enabled:
+        return False, "the channel is disabled"
     try:
         return True, send(channel, payload, services.settings.alerts.delivery_timeout_seconds)
     except DeliveryError as exc:
