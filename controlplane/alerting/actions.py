@@ -21,7 +21,9 @@ from controlplane.models import Notification, NotificationAttempt
 from controlplane.services import Services
 
 
-def acknowledge_by_id(services: Services, actor: str, state_id: int) -> ActionResult:
+def acknowledge_by_id(
+    services: Services, actor: str, state_id: int, idempotency_key: str | None = None
+) -> ActionResult:
     """Acknowledge the alert behind an alert state: no more repeats while it holds."""
     state = get_state(services, state_id)
     if state is None:
@@ -31,7 +33,7 @@ def acknowledge_by_id(services: Services, actor: str, state_id: int) -> ActionRe
 
         return run_action(services, actor, "alert_ack", str(state_id), {"id": state_id},
                           missing)  # fmt: skip
-    result = acknowledge_alert(services, actor, state.alert, state.subject)
+    result = acknowledge_alert(services, actor, state.alert, state.subject, idempotency_key)
     if result.ok:
         result.body["id"] = state_id
     return result

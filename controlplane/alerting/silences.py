@@ -54,7 +54,9 @@ def list_silences(services: Services) -> list[SilenceView]:
         return active_silences(session, utcnow())
 
 
-def create_silence(services: Services, actor: str, body: Any) -> ActionResult:
+def create_silence(
+    services: Services, actor: str, body: Any, idempotency_key: str | None = None
+) -> ActionResult:
     """Silence alerts matching `alert` and `subject` (globs, default "*") until `ends_at` (ISO
     8601) or for `minutes`; a reason is required."""
     fields = body if isinstance(body, dict) else {}
@@ -76,7 +78,7 @@ def create_silence(services: Services, actor: str, body: Any) -> ActionResult:
         return 201, {"silence": _view(row).as_dict()}
 
     params = {k: str(v)[:300] for k, v in list(fields.items())[:10] if k != "csrf_token"}
-    return run_action(services, actor, "silence_create", None, params, perform)
+    return run_action(services, actor, "silence_create", None, params, perform, idempotency_key)
 
 
 def _ends_at(fields: dict[str, Any], now: datetime) -> datetime:

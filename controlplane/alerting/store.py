@@ -113,7 +113,9 @@ def _view(channel: Channel) -> ChannelView:
 # ---- changing (admin actions, written in the action log) -------------------------------------
 
 
-def save_rule(services: Services, actor: str, body: Any) -> ActionResult:
+def save_rule(
+    services: Services, actor: str, body: Any, idempotency_key: str | None = None
+) -> ActionResult:
     """Create or replace a console rule from a JSON object or a form."""
     fields = body if isinstance(body, dict) else {}
     name = str(fields.get("name") or "")
@@ -147,14 +149,16 @@ def save_rule(services: Services, actor: str, body: Any) -> ActionResult:
         return 200, {"rule": rule_as_dict(rule)}
 
     return run_action(services, actor, "alert_rule_save", name[:255] or None, _params(body),
-                      perform)  # fmt: skip
+                      perform, idempotency_key)  # fmt: skip
 
 
 def delete_rule(services: Services, actor: str, name: str) -> ActionResult:
     return _delete(services, actor, AlertRule, name, "alert_rule_delete")
 
 
-def save_channel(services: Services, actor: str, body: Any) -> ActionResult:
+def save_channel(
+    services: Services, actor: str, body: Any, idempotency_key: str | None = None
+) -> ActionResult:
     """Create or replace a console channel; an empty secret keeps the saved one."""
     fields = body if isinstance(body, dict) else {}
     name = str(fields.get("name") or "")
@@ -182,7 +186,7 @@ def save_channel(services: Services, actor: str, body: Any) -> ActionResult:
         return 200, {"channel": _view(channel).as_dict()}
 
     return run_action(services, actor, "channel_save", name[:255] or None, _params(body),
-                      perform)  # fmt: skip
+                      perform, idempotency_key)  # fmt: skip
 
 
 def delete_channel(services: Services, actor: str, name: str) -> ActionResult:

@@ -186,8 +186,11 @@ def test_a_silence_holds_notifications_until_it_ends(
     assert client.post("/api/v1/silences", headers=viewer, json=silence).status_code == 403
     no_reason = client.post("/api/v1/silences", headers=operator, json={**silence, "reason": ""})
     assert no_reason.status_code == 400
-    made = client.post("/api/v1/silences", headers=operator, json=silence)
+    keyed = {**operator, "Idempotency-Key": f"silence-{unique}"}
+    made = client.post("/api/v1/silences", headers=keyed, json=silence)
     assert made.status_code == 201, made.get_json()
+    again = client.post("/api/v1/silences", headers=keyed, json=silence)  # replayed, not made
+    assert again.get_json()["silence"]["id"] == made.get_json()["silence"]["id"]
     assert [s["reason"] for s in client.get("/api/v1/silences", headers=viewer).get_json()[
         "silences"]] == ["maintenance window"]  # fmt: skip
 

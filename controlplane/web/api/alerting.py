@@ -33,6 +33,10 @@ bp = Blueprint("api_alerting", __name__, url_prefix="/api/v1")
 NOTIFICATION_STATUSES = ("pending", "delivered", "failed")
 
 
+def _key() -> str | None:
+    return request.headers.get("Idempotency-Key")
+
+
 def _body_or_refusal(action: str) -> tuple[Any, tuple[Response, int] | None]:
     """The JSON object posted, or the logged refusal to answer with."""
     services = current_app.extensions["controlplane"]
@@ -64,7 +68,7 @@ def rule_save() -> Any:
     if refusal:
         return refusal
     services = current_app.extensions["controlplane"]
-    return _answer(save_rule(services, g.api_user.username, body))
+    return _answer(save_rule(services, g.api_user.username, body, _key()))
 
 
 @bp.get("/notification-channels")
@@ -81,7 +85,7 @@ def channel_save() -> Any:
     if refusal:
         return refusal
     services = current_app.extensions["controlplane"]
-    return _answer(save_channel(services, g.api_user.username, body))
+    return _answer(save_channel(services, g.api_user.username, body, _key()))
 
 
 @bp.post("/notification-channels/<name>/test")
@@ -95,7 +99,7 @@ def channel_test(name: str) -> Any:
 @api_role_required("operator")
 def ack(id: int) -> Any:
     services = current_app.extensions["controlplane"]
-    return _answer(acknowledge_by_id(services, g.api_user.username, id))
+    return _answer(acknowledge_by_id(services, g.api_user.username, id, _key()))
 
 
 @bp.get("/silences")
@@ -112,7 +116,7 @@ def silence_create() -> Any:
     if refusal:
         return refusal
     services = current_app.extensions["controlplane"]
-    return _answer(create_silence(services, g.api_user.username, body))
+    return _answer(create_silence(services, g.api_user.username, body, _key()))
 
 
 @bp.get("/notifications")

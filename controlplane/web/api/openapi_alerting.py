@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controlplane.web.api.openapi import _body, _errors, _ok
+from controlplane.web.api.openapi import IDEMPOTENCY, _body, _errors, _ok
 
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 
@@ -94,7 +94,7 @@ ALERTING_PATHS: dict[str, Any] = {
         "get": {"summary": "Alert rules (config and console) and the conditions they use",
                 "responses": {"200": _ok("Rules", _list("rules", RULE))}},
         "post": {"summary": "Create or replace a console rule (admin)",
-                 "requestBody": _body(RULE),
+                 "parameters": [IDEMPOTENCY], "requestBody": _body(RULE),
                  "responses": {"200": _ok("Saved"), **_errors(400, 403, 415)}},
     },
     "/notification-channels": {
@@ -102,7 +102,7 @@ ALERTING_PATHS: dict[str, Any] = {
                 "responses": {"200": _ok("Channels", _list("channels", CHANNEL_OUT)),
                               **_errors(403)}},
         "post": {"summary": "Create or replace a console channel (admin)",
-                 "requestBody": _body(CHANNEL_IN),
+                 "parameters": [IDEMPOTENCY], "requestBody": _body(CHANNEL_IN),
                  "responses": {"200": _ok("Saved"), **_errors(400, 403, 415)}},
     },
     "/notification-channels/{name}/test": {
@@ -114,14 +114,14 @@ ALERTING_PATHS: dict[str, Any] = {
     "/alerts/{id}/ack": {
         "post": {"summary": "Acknowledge the alert behind an alert state id: no repeats while "
                             "it holds",
-                 "parameters": [ALERT_ID],
+                 "parameters": [ALERT_ID, IDEMPOTENCY],
                  "responses": {"200": _ok("Acknowledged"), **_errors(403, 404)}},
     },
     "/silences": {
         "get": {"summary": "Silences in force",
                 "responses": {"200": _ok("Silences", _list("silences", SILENCE))}},
         "post": {"summary": "Silence matching alerts until a time, with a reason (operator)",
-                 "requestBody": _body(SILENCE),
+                 "parameters": [IDEMPOTENCY], "requestBody": _body(SILENCE),
                  "responses": {"201": _ok("Created"), **_errors(400, 403, 415)}},
     },
     "/notifications": {
