@@ -55,9 +55,9 @@ class Receiver:
 @pytest.fixture
 def spawn(
     redis_server: EmbeddedRedis, tmp_path: Path, httpserver: HTTPServer,
-    request: pytest.FixtureRequest,
-) -> Iterator[tuple[Callable[[], SchedulerProcess], str]]:  # fmt: skip
-    database = f"sqlite:///{tmp_path / 'alerts.db'}"
+    request: pytest.FixtureRequest, database_url: str,
+) -> Iterator[tuple[Callable[[], SchedulerProcess], str, str]]:  # fmt: skip
+    database = database_url  # SQLite, and PostgreSQL where claims lock rows (SKIP LOCKED)
     engine = db.make_engine(database)
     db.upgrade(engine)
     engine.dispose()
@@ -83,7 +83,7 @@ def spawn(
         started.append(process)
         return process
 
-    yield make, queue
+    yield make, queue, database
     for process in started:
         process.stop(signal.SIGKILL)
     redis.Redis.from_url(redis_server.url).delete(queue)
@@ -94,10 +94,10 @@ def spawn(
 
 
 def test_a_leader_killed_mid_delivery_leaves_one_firing_id_and_one_resolve(
-    spawn: tuple[Callable[[], SchedulerProcess], str], httpserver: HTTPServer,
-    redis_server: EmbeddedRedis, tmp_path: Path,
+    spawn: tuple[Callable[[], SchedulerProcess], str, str], httpserver: HTTPServer,
+    redis_server: EmbeddedRedis,
 ) -> None:  # fmt: skip
-    make, queue = spawn
+    make, queue, database = spawn
     receiver = Receiver()
     httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
     first, second = make(), make()
@@ -116,7 +116,7 @@ def test_a_leader_killed_mid_delivery_leaves_one_firing_id_and_one_resolve(
     broker.delete(queue)  # drained: the alert resolves, announced by the new leader
     wait_for(lambda: any(e == "resolved" for _i, e in receiver.received()), timeout=30,
              what="the resolved notification")  # fmt: skip
-    settle = build_services(Settings(database_url=f"sqlite:///{tmp_path / 'alerts.db'}"))
+    settle = build_services(Settings(database_url=database))
     try:
         from controlplane.alerting.history import list_notifications
 
