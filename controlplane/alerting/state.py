@@ -94,9 +94,16 @@ def _advance(services: Services, session: Session, facts: Facts) -> Turn:
         for row in session.scalars(select(AlertState).where(AlertState.state.in_(OPEN)))
     }
     seen: set[tuple[str, str, str]] = set()
+    broken: set[str] = set()  # rules whose check raised: their alerts stay as they were
     fired = 0
     for rule in rules:
-        for firing in rule_instances(rule, facts, settings):
+        try:
+            instances = rule_instances(rule, facts, settings)
+        except Exception:
+            log.exception("alert rule %s: its condition %r failed", rule.name, rule.condition)
+            broken.add(rule.name)
+            continue
+        for firing in instances:
             key = (rule.name, firing.alert, firing.subject[:255])
             if key in seen:
                 continue
@@ -117,7 +124,7 @@ def _advance(services: Services, session: Session, facts: Facts) -> Turn:
     resolved = 0
     by_name = {rule.name: rule for rule in rules}
     for key, row in open_rows.items():
-        if key in seen:
+        if key in seen or row.rule in broken:
             continue
         if row.state == "pending":  # it never fired: nobody was told, nothing to keep
             session.execute(delete(AlertState).where(AlertState.id == row.id))

@@ -9,11 +9,14 @@ import json
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import jsonschema
+import pytest
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
+from controlplane.alerting import state as state_module
 from controlplane.alerting.delivery import deliver_due
 from controlplane.alerting.history import (
     attempts_of,
@@ -27,7 +30,7 @@ from controlplane.clock import utcnow
 from controlplane.control.action_log import list_actions
 from controlplane.fleet.sample import FleetSample, write_sample
 from controlplane.fleet.view import fleet_view
-from controlplane.models import Silence
+from controlplane.models import AlertRule, Silence
 from controlplane.services import Services
 from controlplane.web.api.openapi import document
 
@@ -251,3 +254,26 @@ def test_the_alerts_page_forms_want_their_role_and_a_csrf_token(
     assert saved.status_code == 302
     page = admin.get("/alerts/").get_data(as_text=True)
     assert "Saved rule r1" in page and 'data-rule="r1"' in page
+
+
+def test_a_condition_that_raises_neither_stops_the_others_nor_resolves_its_alerts(
+    services: Services, unique: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    with services.transaction() as session:
+        for name in ("idle", "also-idle"):
+            session.add(AlertRule(name=name, condition="queue_without_consumer", queues="*",
+                                  tasks="*", for_seconds=0, repeat_seconds=0, thresholds="{}",
+                                  channels="[]", enabled=True, updated_by="t",
+                                  updated_at=utcnow()))  # fmt: skip
+    idle_queue(services, f"q-{unique}")
+    assert turn(services).fired == 2
+    real = state_module.rule_instances
+
+    def failing(rule: Any, facts: Any, settings: Any) -> Any:
+        if rule.name == "idle":
+            raise RuntimeError("a bug in a condition")
+        return real(rule, facts, settings)
+
+    monkeypatch.setattr(state_module, "rule_instances", failing)
+    assert turn(services) == Turn(holding=1, fired=0, resolved=0, owed=0)
+    assert sorted(s.rule for s in list_states(services, "firing")) == ["also-idle", "idle"]
