@@ -36,7 +36,7 @@ class Rule:
     severity: str | None = None
     for_seconds: float = 0.0
     repeat_seconds: float = 0.0
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    thresholds: Mapping[str, float] = field(default_factory=dict, hash=False)
     channels: tuple[str, ...] = ()
     enabled: bool = True
     source: str = "config"  # "config" (read-only on the page) or "console"
@@ -49,7 +49,7 @@ class Channel:
 
     name: str
     kind: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
     secret: str | None = field(default=None, repr=False)
     enabled: bool = True
     source: str = "config"

@@ -35,6 +35,7 @@ def test_the_readme_example_loads_and_keeps_its_secrets_out_of_repr(tmp_path: Pa
     assert alerts.public_url == "https://console.example.org"
     shown = repr(settings)
     assert "a-long-shared-secret" not in shown and "hooks.slack.com" not in shown
+    assert hash(settings) == hash(load_settings(environ={}, config_file=path))  # still a key
 
 
 @pytest.mark.parametrize(
