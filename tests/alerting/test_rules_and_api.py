@@ -254,6 +254,8 @@ def test_the_alerts_page_forms_want_their_role_and_a_csrf_token(
     assert saved.status_code == 302
     page = admin.get("/alerts/").get_data(as_text=True)
     assert "Saved rule r1" in page and 'data-rule="r1"' in page
+    live = admin.get("/alerts/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="alert-states"' in live and 'id="rules"' not in live  # only the live part
 
 
 def test_a_condition_that_raises_neither_stops_the_others_nor_resolves_its_alerts(

@@ -120,7 +120,8 @@ def test_alerts_page_channels_rules_ack_silence_and_history(
     while time.monotonic() < deadline and len(httpserver.log) < 2:
         deliver_due(services)
         time.sleep(0.05)
-    operator.goto(operator.base_url + "/alerts/")
+    # no reload: the live part of the page (htmx, every few seconds) shows it
+    operator.locator("#undeliverable tr.undeliverable").wait_for(timeout=20000)
     undeliverable = operator.inner_text("#undeliverable")
     assert "resolved" in undeliverable and "HTTP 500" in undeliverable
     assert "No rule's alert is firing" in operator.inner_text("#alert-states")

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -28,6 +37,7 @@ from controlplane.alerting.store import (
 )
 from controlplane.control.action_log import ActionResult
 from controlplane.fleet.alerts import CONDITIONS
+from controlplane.web import htmx
 from controlplane.web.auth import role_required
 
 bp = Blueprint("alerting", __name__, url_prefix="/alerts")
@@ -49,13 +59,20 @@ def _back(result: ActionResult, done: str) -> Response:
 @role_required("viewer")
 def index() -> Any:
     services = _services()
+    live = {
+        "states": list_states(services),
+        "undeliverable": list_notifications(services, "failed", limit=20),
+        "counts": delivery_counts(services),
+    }
+    if htmx:
+        response = make_response(render_template("_alerting_live.html", **live))
+        response.headers["Vary"] = "HX-Request"
+        return response
     admin = current_user.may("admin")
     return render_template(
         "alerting.html",
-        states=list_states(services),
-        undeliverable=list_notifications(services, "failed", limit=20),
+        **live,
         recent=list_notifications(services, limit=20),
-        counts=delivery_counts(services),
         rules=[rule_as_dict(rule) for rule in list_rules(services)],
         channels=list_channels(services) if admin else [],
         silences=list_silences(services),
