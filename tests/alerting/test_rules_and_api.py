@@ -91,13 +91,21 @@ def test_channels_keep_their_secret_out_of_answers_and_the_log_and_the_test_butt
         json={"name": "hook", "kind": "webhook", "url": httpserver.url_for("/hook")},
     )
     assert again.status_code == 200
+    slack_url = "https://hooks.slack.example/services/T1/B2/SLACKSECRET"
+    saved = client.post("/api/v1/notification-channels", headers=admin,
+                        json={"name": "chat", "kind": "slack", "url": slack_url})  # fmt: skip
+    assert saved.status_code == 200 and "SLACKSECRET" not in saved.get_data(as_text=True)
     listed = client.get("/api/v1/notification-channels", headers=admin)
-    assert SECRET not in listed.get_data(as_text=True)
-    [hook] = listed.get_json()["channels"]
+    shown = listed.get_data(as_text=True)
+    assert SECRET not in shown and "SLACKSECRET" not in shown
+    [chat, hook] = listed.get_json()["channels"]
+    assert chat["secret_set"] is True and chat["options"] == {}
     assert hook["secret_set"] is True and hook["options"] == {"url": httpserver.url_for("/hook")}
     jsonschema.validate(listed.get_json(), schema_of("/notification-channels", "get", "200"))
     logged = list_actions(services, {"action": "channel_save"}).rows
-    assert logged and all(SECRET not in json.dumps(a.params) for a in logged)
+    assert len(logged) == 3
+    assert all(SECRET not in (a.params or "") and "SLACKSECRET" not in (a.params or "")
+               for a in logged)  # fmt: skip
 
     tested = client.post("/api/v1/notification-channels/hook/test", headers=admin)
     assert tested.status_code == 200 and tested.get_json()["delivered"] is True

@@ -33,7 +33,8 @@ SECRET = "browser-hook-secret-93"
 def settings(settings: Settings) -> Settings:
     alerts = AlertsConfig(delivery_attempts=2, delivery_backoff_seconds=0.1,
                           delivery_timeout_seconds=2)  # fmt: skip
-    return dataclasses.replace(settings, alerts=alerts)
+    # sample_interval 1 s: the live part of the page polls every 2 s
+    return dataclasses.replace(settings, alerts=alerts, sample_interval=1.0)
 
 
 def sample(services: Services, queue: str, ready: int) -> None:
