@@ -162,6 +162,9 @@ class Worker(Base):
     scheduled: Mapped[int | None] = mapped_column(Integer)
     booted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     held_tasks: Mapped[str | None] = mapped_column(Text)
+    # operator safety (issue 15 item 2): conf()'s task_routes and task_default_queue (JSON),
+    # asked by the scheduler's inspection, so the trigger form shows routes without a broadcast.
+    routing: Mapped[str | None] = mapped_column(Text)
 
 
 class QueueSample(Base):
