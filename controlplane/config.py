@@ -151,6 +151,14 @@ class Settings:
     audit_projects: tuple[AuditProject, ...] = ()
     audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
     audit_cache_dir: str | None = None  # the analyser's facts cache; None: its default directory
+    # Failure groups and schedules (#18 parts 2-3, failures/ and periodic/).
+    failure_group_new_hours: float = 24.0  # a group first seen this recently is "new"
+    # The fleet's Celery app ("module:attr") whose beat_schedule is read; importing it runs
+    # its code, so it is opt-in.
+    celery_app: str | None = None
+    schedule_grace_ratio: float = 0.1  # a run not started within this share of the interval...
+    schedule_grace_min_seconds: float = 60.0  # ...(at least this long) after its due time: missed
+    schedule_infer_min_runs: int = 4  # sends at a regular interval before a schedule is inferred
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -592,6 +600,11 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "audit_projects": _as_audit_projects,
     "audit_schedule": _as_time_of_day,
     "audit_cache_dir": _optional(_as_str),
+    "failure_group_new_hours": _as_positive_float,
+    "celery_app": _optional(_as_str),
+    "schedule_grace_ratio": _as_fraction,
+    "schedule_grace_min_seconds": _as_non_negative_float,
+    "schedule_infer_min_runs": _as_int(3, 1000),
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
 TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})

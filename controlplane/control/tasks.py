@@ -347,3 +347,9 @@ def _select_task_ids(session: Session, task_filter: TaskFilter, limit: int) -> l
     query = task_filter.apply(select(Task.task_id))
     query = query.order_by(Task.first_seen_at.desc(), Task.task_id.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def retry_many(services: Services, session: Session, actor: str, ids: list[str]) -> dict[str, Any]:
+    """Bulk retry of the given task ids inside the caller's action (failure groups' "Retry
+    group"): each one logged as bulk retries are, at most `bulk_max`."""
+    return _bulk_retry(services, session, actor, ids[: services.settings.bulk_max])
