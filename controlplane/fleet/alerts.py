@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc
 from controlplane.config import Settings
+from controlplane.failures.groups import AlertingGroup, alerting_groups
 from controlplane.fleet.health import (
     IngestGap,
     StuckTask,
@@ -59,6 +60,8 @@ class Facts:
     backlog_history: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     # per queue: (succeeded, failed) among the tasks that finished within the failure window
     outcomes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # failure groups first seen, or back after being resolved, recently (failures/groups.py)
+    failure_groups: Sequence[AlertingGroup] = ()
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,17 @@ def _ingest_gap(facts: Facts, _settings: Settings) -> Iterable[Instance]:
         )  # fmt: skip
 
 
+def _new_failure_group(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    for group in facts.failure_groups:
+        how = "came back after being resolved" if group.state == "regression" else "new"
+        yield Instance(
+            f"failure group {group.id}", group.failures, "failures", None,
+            f"{how}: {group.exception_type}: {group.message[:160]} in {group.task_name} "
+            f"({group.failures:,} failure(s))",
+            f"/failures/{group.id}", group.since,
+        )  # fmt: skip
+
+
 CONDITIONS: tuple[Condition, ...] = (
     Condition("broker_unreachable", "Broker unreachable", "critical",
               "The sampler cannot reach the broker: depths are stale.",
@@ -356,6 +370,10 @@ CONDITIONS: tuple[Condition, ...] = (
               "The event stream was cut: task history in that span may be incomplete "
               "(shown for gap_alert_hours).",
               ("gap_alert_hours",), "ControlplaneEventsLost", _ingest_gap),
+    Condition("new_failure_group", "New failure group", "warning",
+              "Tasks fail with a cause not seen before, or one resolved earlier came back "
+              "(a group stays new for failure_group_new_hours; resolve or ignore it).",
+              ("failure_group_new_hours",), "ControlplaneNewFailureGroup", _new_failure_group),
 )  # fmt: skip
 BY_NAME = {condition.name: condition for condition in CONDITIONS}
 
@@ -480,6 +498,7 @@ def read_facts(
         outcomes=services.state.outcomes.get(
             lambda: outcomes(session, now, window), key=int(time.monotonic() // reuse)
         ),
+        failure_groups=alerting_groups(session, now, settings.failure_group_new_hours),
     )
 
 

@@ -359,6 +359,20 @@ class AlertCollector(_Collector):
         yield family
 
 
+class FailureGroupCollector(_Collector):
+    """Failure groups per state (failures/groups.py), every state named."""
+
+    def collect(self) -> Iterator[Family]:
+        family = GaugeFamily(
+            "controlplane_failure_groups",
+            "Failure groups by state: new, regression, ongoing, resolved, ignored.",
+            ("state",),
+        )
+        for state, groups in self.read().failure_groups.items():
+            family.add((state,), groups)
+        yield family
+
+
 class FlowerCollector(_Collector):
     """Flower's names over the same reading (METRICS_FLOWER_NAMES; metrics/flower.py)."""
 
@@ -375,7 +389,7 @@ class FlowerCollector(_Collector):
 
 COLLECTORS = (
     TaskCollector, WorkerCollector, QueueCollector, IngestCollector, AuditCollector,
-    AlertCollector,
+    AlertCollector, FailureGroupCollector,
 )  # fmt: skip
 
 

@@ -97,3 +97,10 @@ def test_failures_with_one_cause_form_one_group_and_retry_group_sends_them_again
     services.celery.send_task(FAILS, args=["user 1 not found"], queue=queue)
     wait_for(lambda: grouped()[users.message].state == "regression", timeout=30,
              what="a resolved group to reopen")  # fmt: skip
+    # the metric and the alert condition see the regression
+    scraped = client.get("/metrics").get_data(as_text=True)
+    assert 'controlplane_failure_groups{state="regression"} 1' in scraped
+    assert 'controlplane_alerts_firing{alert="new_failure_group"} 3' in scraped  # all three
+    alerts = client.get("/api/v1/alerts", headers=bearer(viewer)).get_json()
+    firing = [a for a in alerts["alerts"] if a["alert"] == "new_failure_group"]
+    assert any(a["link"] == f"/failures/{users.id}" and "came back" in a["message"] for a in firing)

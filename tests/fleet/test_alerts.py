@@ -17,6 +17,7 @@ from controlplane.broker import Pause, QueueState
 from controlplane.config import QueueScaling, Settings
 from controlplane.control.action_log import list_actions
 from controlplane.control.alerts import acknowledge_alert, forget_worker
+from controlplane.failures.groups import AlertingGroup
 from controlplane.fleet import alerts
 from controlplane.fleet.alerts import CONDITIONS, Facts, evaluate
 from controlplane.fleet.health import IngestGap, StuckTask, WorkerHealth
@@ -97,6 +98,11 @@ CASES: dict[str, tuple[Facts, str, float, Facts]] = {
     "ingest_gap": (
         healthy(gaps=[IngestGap(ago(120), ago(60), "ingester restarted", 42, "redis")]),
         "redis 2026-01-01 11:58:00", 42, healthy(gaps=[]),
+    ),
+    "new_failure_group": (
+        healthy(failure_groups=[AlertingGroup(7, "shop.charge", "KeyError", "user <n>", 3,
+                                              "regression", ago(60))]),
+        "failure group 7", 3, healthy(failure_groups=[]),
     ),
 }  # fmt: skip
 
