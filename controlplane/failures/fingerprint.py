@@ -18,6 +18,7 @@ MAX_LITERAL = 4000  # longer exception arguments are normalised as text, not par
 
 _EXCEPTION_REPR = re.compile(r"^\s*([A-Za-z_][\w.]*)\((.*)\)\s*$", re.DOTALL)
 _LAST_LINE = re.compile(r"^([A-Za-z_][\w.]*):\s?(.*)$")  # "KeyError: 'user 4821'"
+_ONE_STRING = re.compile(r"""^'([^'\\]*)'$|^"([^"\\]*)"$""")
 _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+, in (\S+)', re.MULTILINE)
 _NOT_PROJECT = ("site-packages", "dist-packages", "<frozen", "/lib/python3", "\\lib\\python3")
 
@@ -67,6 +68,8 @@ def split_exception(exception: str | None, traceback: str | None) -> tuple[str, 
 def _message_of(arguments: str) -> str:
     """The exception's message as str(exc) shows it: "user 4821" for KeyError('user 4821'),
     not a quoted value that would be replaced whole."""
+    if simple := _ONE_STRING.match(arguments):  # the usual case, without a parser
+        return simple.group(1) if simple.group(1) is not None else simple.group(2)
     if len(arguments) > MAX_LITERAL:
         return arguments
     try:

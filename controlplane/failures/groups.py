@@ -31,6 +31,7 @@ from controlplane.services import Services
 STATES = ("new", "regression", "ongoing", "resolved", "ignored")
 SPARK_HOURS = 24
 MAX_LIMIT = 200
+NOT_RETRIED_UP_TO = 10_000  # the group page counts this far
 
 
 class BadGroupFilter(ValueError):
@@ -205,8 +206,13 @@ def not_retried_ids(session: Session, group_id: int, limit: int) -> list[str]:
     return list(session.scalars(query))
 
 
-def count_not_retried(session: Session, group_id: int) -> int:
-    query = select(func.count()).select_from(FailureMember).where(_not_retried(group_id))
+def count_not_retried(session: Session, group_id: int, up_to: int | None = None) -> int:
+    """How many of the group's failures have no console retry (counting stops at `up_to`:
+    a page shows "10,000+" rather than walking a huge group on every view)."""
+    inner = select(FailureMember.task_id).where(_not_retried(group_id))
+    if up_to is not None:
+        inner = inner.limit(up_to + 1)
+    query = select(func.count()).select_from(inner.subquery())
     return int(session.scalar(query) or 0)
 
 
@@ -228,7 +234,7 @@ def get_group(services: Services, group_id: int, recent: int = 20) -> GroupDetai
         return GroupDetail(
             group=_record(row, new_since, hourly.get(group_id, ()), workers.get(group_id, ())),
             recent=tuple((m[0], as_utc(m[1]) or now, bool(m[2])) for m in members),
-            not_retried=count_not_retried(session, group_id),
+            not_retried=count_not_retried(session, group_id, NOT_RETRIED_UP_TO),
         )
 
 

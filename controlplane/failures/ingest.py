@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, DateTime, Table, Text, and_, bindparam, case, select
+from sqlalchemy import Connection, DateTime, Table, Text, and_, bindparam, case, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from controlplane.clock import as_utc
@@ -36,6 +36,11 @@ WORKERS = cast(Table, FailureGroupWorker.__table__)
 TASKS = cast(Table, Task.__table__)
 SAMPLE_CHARS = 8000
 _CHUNK = 500
+_PG_CLAIM = text(
+    "INSERT INTO failure_members (task_id, group_id, failed_at) "
+    "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:groups AS int[]), "
+    "CAST(:times AS timestamptz[])) ON CONFLICT (task_id) DO NOTHING RETURNING task_id"
+)
 
 
 @dataclass
@@ -123,14 +128,29 @@ def _claim_members(
         {"task_id": f.task_id, "group_id": group_ids[f.fingerprint], "failed_at": f.failed_at}
         for f, _ in (failures[key] for key in sorted(failures))
     ]
-    statement = (
-        insert(MEMBERS)
-        .on_conflict_do_nothing(index_elements=["task_id"])
-        .returning(MEMBERS.c.task_id)
-    )
-    claimed: set[str] = set()
-    for row in rows:  # RETURNING with executemany is not portable; batches of failures are small
-        claimed.update(connection.scalars(statement, row))
+    if connection.dialect.name == "postgresql":
+        # one statement whose RETURNING names the rows it added: exact with two ingesters
+        result = connection.execute(
+            _PG_CLAIM,
+            {
+                "ids": [r["task_id"] for r in rows],
+                "groups": [r["group_id"] for r in rows],
+                "times": [r["failed_at"] for r in rows],
+            },
+        )
+        claimed = {row[0] for row in result}
+    else:  # one ingester per SQLite file (events/lock.py): what is not there yet is new
+        ids = [r["task_id"] for r in rows]
+        known: set[str] = set()
+        for start in range(0, len(ids), _CHUNK):
+            query = select(MEMBERS.c.task_id).where(
+                MEMBERS.c.task_id.in_(ids[start : start + _CHUNK])
+            )
+            known.update(connection.scalars(query))
+        fresh = [r for r in rows if r["task_id"] not in known]
+        if fresh:
+            connection.execute(insert(MEMBERS).on_conflict_do_nothing(), fresh)
+        claimed = {r["task_id"] for r in fresh}
     return [failures[task_id][0] for task_id in sorted(claimed)]
 
 
@@ -185,13 +205,13 @@ def _add_to_groups(
                 key = (group_id, failure.worker[:255])
                 count, seen = workers.get(key, (0, failure.failed_at))
                 workers[key] = (count + 1, max(seen, failure.failed_at))
-    when, text = DateTime(timezone=True), Text()
+    when, string = DateTime(timezone=True), Text()
     first, last = bindparam("first", type_=when), bindparam("last", type_=when)
     newer = GROUPS.c.last_seen_at < last
     reopens = and_(GROUPS.c.status == "resolved", GROUPS.c.status_at < last)
 
     def newest(column: Any, name: str) -> Any:
-        return case((newer, bindparam(name, type_=text)), else_=column)
+        return case((newer, bindparam(name, type_=string)), else_=column)
 
     connection.execute(
         GROUPS.update()
