@@ -463,3 +463,36 @@ class FailureGroupWorker(Base):
     worker: Mapped[str] = mapped_column(String(255), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---- schedules (issue 18 part 2, branch schedules-failures) -----------------------------------
+
+
+class Schedule(Base):
+    """A periodic task the console watches: from the fleet's Celery app (beat_schedule) or
+    inferred from history, with what the leader's watch last found (periodic/watch.py)."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # "source:name"
+    source: Mapped[str] = mapped_column(String(32))  # celery_app | inferred
+    name: Mapped[str] = mapped_column(String(255))
+    task: Mapped[str] = mapped_column(String(255))
+    spec: Mapped[str] = mapped_column(Text)  # JSON: Celery schedule kind and fields
+    args: Mapped[str | None] = mapped_column(Text)  # JSON list
+    kwargs: Mapped[str | None] = mapped_column(Text)  # JSON object
+    options: Mapped[str | None] = mapped_column(Text)  # JSON: queue, exchange, routing_key...
+    args_complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # how an inferred schedule was recognised
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # last found in its source
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_task_id: Mapped[str | None] = mapped_column(String(155))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_runs: Mapped[int] = mapped_column(BigInteger, default=0)
+    missed_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -38,6 +38,7 @@ from controlplane.fleet.health import (
 )
 from controlplane.fleet.sample import BrokerState, FleetSample, stale_after
 from controlplane.models import AlertAck, QueueSample, Task
+from controlplane.periodic.views import ScheduleFacts, schedule_facts
 from controlplane.services import Services
 
 Severity = Literal["critical", "warning"]
@@ -62,6 +63,8 @@ class Facts:
     outcomes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # failure groups first seen, or back after being resolved, recently (failures/groups.py)
     failure_groups: Sequence[AlertingGroup] = ()
+    # schedules whose latest run was missed, of those watched (periodic/views.py)
+    schedules: ScheduleFacts = field(default_factory=ScheduleFacts)
 
 
 @dataclass(frozen=True)
@@ -336,6 +339,30 @@ def _new_failure_group(facts: Facts, settings: Settings) -> Iterable[Instance]:
         )  # fmt: skip
 
 
+def _missed_periodic_run(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    """One instance per schedule that missed its run; when every watched schedule (two or
+    more) is missing at once, beat itself is down: one instance, not one per schedule."""
+    missed, watched = facts.schedules.missed, facts.schedules.watched
+    if not missed:
+        return
+    if len(missed) == watched and watched >= 2:
+        since = min(at for _, _, at in missed)
+        age = (facts.now - since).total_seconds()
+        yield Instance(
+            "beat", len(missed), "schedules", None,
+            f"all {watched} schedules have missed their runs since {format_age(age)} ago: "
+            "is celery beat running?", "/schedules", since,
+        )  # fmt: skip
+        return
+    for schedule_id, name, since in missed:
+        age = (facts.now - since).total_seconds()
+        yield Instance(
+            name, age, "s", settings.schedule_grace_min_seconds,
+            f"the run due {format_age(age)} ago did not start within its grace",
+            f"/schedules#schedule-{schedule_id}", since,
+        )  # fmt: skip
+
+
 CONDITIONS: tuple[Condition, ...] = (
     Condition("broker_unreachable", "Broker unreachable", "critical",
               "The sampler cannot reach the broker: depths are stale.",
@@ -374,6 +401,12 @@ CONDITIONS: tuple[Condition, ...] = (
               "Tasks fail with a cause not seen before, or one resolved earlier came back "
               "(a group stays new for failure_group_new_hours; resolve or ignore it).",
               ("failure_group_new_hours",), "ControlplaneNewFailureGroup", _new_failure_group),
+    Condition("missed_periodic_run", "Missed periodic run", "warning",
+              "A scheduled run did not start within its grace (schedule_grace_ratio of the "
+              "period, at least schedule_grace_min_seconds); every schedule missing at once "
+              "is one alert: beat is down.",
+              ("schedule_grace_ratio", "schedule_grace_min_seconds"),
+              "ControlplaneMissedPeriodicRun", _missed_periodic_run),
 )  # fmt: skip
 BY_NAME = {condition.name: condition for condition in CONDITIONS}
 
@@ -499,6 +532,7 @@ def read_facts(
             lambda: outcomes(session, now, window), key=int(time.monotonic() // reuse)
         ),
         failure_groups=alerting_groups(session, now, settings.failure_group_new_hours),
+        schedules=schedule_facts(session),
     )
 
 

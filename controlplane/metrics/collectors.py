@@ -40,6 +40,7 @@ QUEUE_WAIT_BUCKETS: tuple[float, ...] = (
     float("inf"),
 )  # fmt: skip
 QUEUE_LABEL = ("queue_name",)
+MAX_SCHEDULES = 500  # schedule series at most
 
 # kind (as the ingester counts it) -> (family name, help)
 TASK_COUNTERS = (
@@ -373,6 +374,30 @@ class FailureGroupCollector(_Collector):
         yield family
 
 
+class ScheduleCollector(_Collector):
+    """Each watched schedule's last success and missed runs (periodic/), labelled by name
+    (schedules are configuration or recognised names: bounded by what the fleet schedules)."""
+
+    def collect(self) -> Iterator[Family]:
+        success = GaugeFamily(
+            "controlplane_schedule_last_success_timestamp_seconds",
+            "When the schedule's task last succeeded (Unix time).",
+            ("schedule",),
+        )
+        missed = CounterFamily(
+            "controlplane_schedule_missed_runs_total",
+            "Runs the schedule missed: not started within the grace after their due time.",
+            ("schedule",),
+        )
+        for name, last_success, missed_runs in self.read().schedules[:MAX_SCHEDULES]:
+            label = bounded(name)
+            if last_success is not None:
+                success.add((label,), last_success)
+            missed.add((label,), missed_runs)
+        yield success
+        yield missed
+
+
 class FlowerCollector(_Collector):
     """Flower's names over the same reading (METRICS_FLOWER_NAMES; metrics/flower.py)."""
 
@@ -389,7 +414,7 @@ class FlowerCollector(_Collector):
 
 COLLECTORS = (
     TaskCollector, WorkerCollector, QueueCollector, IngestCollector, AuditCollector,
-    AlertCollector, FailureGroupCollector,
+    AlertCollector, FailureGroupCollector, ScheduleCollector,
 )  # fmt: skip
 
 

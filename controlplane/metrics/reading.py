@@ -35,6 +35,7 @@ from controlplane.fleet.view import queue_extras, queue_states
 from controlplane.metrics.flower import FlowerFigures
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.models import Ingester, Worker
+from controlplane.periodic.views import schedule_metrics
 from controlplane.services import Services
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class Reading:
     wait_targets: dict[str, float]  # each queue's wait target (the wait alert's threshold)
     flower: FlowerFigures | None = None  # only with METRICS_FLOWER_NAMES
     failure_groups: dict[str, int] = field(default_factory=dict)  # groups per state
+    # (schedule, last success as Unix time, missed runs) per watched schedule
+    schedules: list[tuple[str, float | None, int]] = field(default_factory=list)
 
 
 AuditReader = Callable[[Services], list[AuditFigure]]
@@ -127,6 +130,7 @@ class MetricsSource:
             wait_targets={q.name: wait_target(settings, q.name) for q in queues},
             flower=flower,
             failure_groups=state_counts(services, now),
+            schedules=schedule_metrics(services),
         )
 
     def _audits(self) -> list[AuditFigure]:

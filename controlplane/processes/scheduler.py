@@ -28,6 +28,7 @@ from controlplane.control.queue_pause import enforce_pauses, offending_workers
 from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
 from controlplane.fleet.view import settle_alerts
+from controlplane.periodic.watch import watch_schedules
 from controlplane.processes.leader import LocalLeaderLock, RedisLeaderLock, lock_key
 from controlplane.services import Services, build_services, process_identity
 
@@ -92,6 +93,7 @@ class FleetScheduler:
         self._add(self._sample, settings.sample_interval, "sample", first=now)
         self._add(self._inspect, settings.sample_interval, "inspect", first=now)
         self._add(self._alerts, settings.sample_interval, "alerts")
+        self._add(self._schedules, settings.sample_interval, "schedules")
         first_retention = now + timedelta(seconds=RETENTION_FIRST)
         self._add(self._retention, RETENTION_EVERY, "retention", first=first_retention)
         if settings.audit_schedule and settings.audit_projects:
@@ -169,6 +171,10 @@ class FleetScheduler:
     def _alerts(self) -> None:
         if self.lock.is_leader:
             settle_alerts(self.services)
+
+    def _schedules(self) -> None:
+        if self.lock.is_leader:
+            watch_schedules(self.services)
 
     def _retention(self) -> None:
         if self.lock.is_leader:

@@ -105,8 +105,12 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
 def _register_failures_and_schedules(app: Flask) -> None:
     """Failure groups and schedules (#18 parts 2-3): pages and their JSON API."""
     from controlplane.web.api import failures as api_failures
-    from controlplane.web.pages import failures
+    from controlplane.web.api import schedules as api_schedules
+    from controlplane.web.pages import failures, schedules
 
     app.register_blueprint(failures.bp)
+    app.register_blueprint(schedules.bp)
     app.register_blueprint(api_failures.bp)
+    app.register_blueprint(api_schedules.bp)
     csrf.exempt(api_failures.bp)
+    csrf.exempt(api_schedules.bp)

@@ -24,6 +24,7 @@ from controlplane.fleet.health import IngestGap, StuckTask, WorkerHealth
 from controlplane.fleet.sample import BrokerState, FleetSample, write_sample
 from controlplane.fleet.view import fleet_view, settle_alerts
 from controlplane.models import AlertAck, Task, Worker
+from controlplane.periodic.views import ScheduleFacts
 from controlplane.services import Services
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -104,12 +105,25 @@ CASES: dict[str, tuple[Facts, str, float, Facts]] = {
                                               "regression", ago(60))]),
         "failure group 7", 3, healthy(failure_groups=[]),
     ),
+    "missed_periodic_run": (
+        healthy(schedules=ScheduleFacts(((1, "nightly", ago(90)),), 3)), "nightly", 90,
+        healthy(schedules=ScheduleFacts((), 3)),
+    ),
 }  # fmt: skip
 
 
 def test_every_condition_has_a_case_here() -> None:
     assert set(CASES) == {c.name for c in CONDITIONS}
     assert len({c.prometheus_alert for c in CONDITIONS}) == len(CONDITIONS)
+
+
+def test_beat_down_is_one_alert_not_one_per_schedule() -> None:
+    every = ScheduleFacts(tuple((n, f"s{n}", ago(60 + n)) for n in range(50)), 50)
+    found = evaluate(healthy(schedules=every), SETTINGS)
+    assert [(f.alert, f.subject, f.value) for f in found] == [("missed_periodic_run", "beat", 50)]
+    assert "is celery beat running" in found[0].message
+    some = ScheduleFacts(tuple((n, f"s{n}", ago(60)) for n in range(2)), 50)
+    assert [f.subject for f in evaluate(healthy(schedules=some), SETTINGS)] == ["s0", "s1"]
 
 
 def test_a_healthy_fleet_is_all_clear() -> None:

@@ -442,6 +442,11 @@ FAILURES_AND_SCHEDULES_PATHS: dict[str, Any] = {
         "parameters": [GROUP_ID],
         "responses": {"200": _ok("Group"), **_errors(404)},
     }},
+    "/schedules": {"get": {
+        "summary": "Schedules watched for missed runs: in words, next run, last run, the run "
+                   "strip (on_time, late, slow, missed, failed, running), missed runs",
+        "responses": {"200": _ok("Schedules")},
+    }},
 }  # fmt: skip
 
 
