@@ -2,8 +2,10 @@
 slow (over its expected duration) or running.
 
 A run is a task of the schedule's name with no parent (what beat sends), placed by when the
-console first saw it (task-sent, else task-received). A due time with no run within the grace
-(`schedule_grace_ratio` of the period, at least `schedule_grace_min_seconds`) is missed.
+console first saw it (task-sent, else task-received), and belongs to the last due time before
+it. A due time with no run within the grace (`schedule_grace_ratio` of the period, at least
+`schedule_grace_min_seconds`) is missed; a run that comes after the grace but before the next
+due time turns it into "late" in the strip (the miss was counted and alerted when it held).
 After each run the next due time is Celery's answer for "last ran then", as beat computes it.
 """
 
@@ -106,10 +108,10 @@ def timeline(
     due = next_due(spec, watched_since) if not runs else None
     walked = 0
     for run in runs:
-        if due is not None:
-            while due + window < run.seen_at and walked < MAX_SLOTS:
+        if due is not None:  # a run belongs to the last due time before it: late, not missed
+            while (after := next_due(spec, due)) <= run.seen_at and walked < MAX_SLOTS:
                 slots.append(Slot(due, "missed"))
-                due, walked = next_due(spec, due), walked + 1
+                due, walked = after, walked + 1
         slots.append(Slot(due, _outcome(run, due, grace, expected, now), run))
         due = next_due(spec, run.seen_at)
     assert due is not None

@@ -127,8 +127,8 @@ def infer(session: Session, settings: Settings, known_tasks: set[str]) -> list[E
         except (ActionError, TypeError, ValueError):
             args, kwargs, complete = None, None, False
         reason = (
-            f"sent {len(roots)} times in a row every {median:.1f} s (gaps within "
-            f"{spread:.2f} s), by no parent task: treated as periodic"
+            f"its last {len(roots)} sends came every {median:.1f} s (each gap within "
+            f"{spread:.2f} s of that), none by a parent task: treated as periodic"
         )
         options = {"queue": latest.queue} if latest.queue else {}
         found.append(Entry("inferred", name, name, Spec("interval", {"every": every}), args,

@@ -54,26 +54,31 @@ def write_app(directory: Path, broker_url: str, entries: dict[str, dict[str, Any
     return name
 
 
+def start_beat(module: str, directory: Path) -> Beat:
+    """`celery beat` for the app in `directory/module.py`, its own process group."""
+    log_path = directory / f"{module}.log"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join((str(directory), str(ROOT), env.get("PYTHONPATH", "")))
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", module, "beat", "--loglevel", "INFO",
+             "-s", str(directory / f"{module}-schedule")],
+            cwd=str(directory), env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            preexec_fn=lambda: (os.setpgrp(), die_with_parent()),
+        )  # fmt: skip
+    return Beat(module, directory, process, log_path)
+
+
 @pytest.fixture
 def beat(
     redis_server: EmbeddedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[dict[str, dict[str, Any]]], Beat]]:
+    """Start beat for a schedule; killed after the test. The console can import its app."""
     started: list[Beat] = []
-    monkeypatch.syspath_prepend(str(tmp_path))  # the console imports the app from here
+    monkeypatch.syspath_prepend(str(tmp_path))
 
     def start(entries: dict[str, dict[str, Any]]) -> Beat:
-        module = write_app(tmp_path, redis_server.url, entries)
-        log_path = tmp_path / f"{module}.log"
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join((str(tmp_path), str(ROOT), env.get("PYTHONPATH", "")))
-        with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", module, "beat", "--loglevel", "INFO",
-                 "-s", str(tmp_path / f"{module}-schedule")],
-                cwd=str(tmp_path), env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                preexec_fn=lambda: (os.setpgrp(), die_with_parent()),
-            )  # fmt: skip
-        found = Beat(module, tmp_path, process, log_path)
+        found = start_beat(write_app(tmp_path, redis_server.url, entries), tmp_path)
         started.append(found)
         return found
 
