@@ -84,10 +84,14 @@ def _load(connection: Connection, ids: list[str], now: datetime) -> dict[str, tu
     columns = (TASKS.c.task_id, TASKS.c.name, TASKS.c.exception, TASKS.c.traceback,
                TASKS.c.worker, TASKS.c.finished_at, TASKS.c.retry_of)  # fmt: skip
     for start in range(0, len(ids), _CHUNK):
-        query = select(*columns).where(
-            and_(TASKS.c.task_id.in_(ids[start : start + _CHUNK]), TASKS.c.state == "FAILURE")
+        # by primary key only: a state condition here lets a planner without fresh statistics
+        # walk every FAILURE row of the state index instead
+        query = select(*columns, TASKS.c.state).where(
+            TASKS.c.task_id.in_(ids[start : start + _CHUNK])
         )
         for row in connection.execute(query):
+            if row.state != "FAILURE":
+                continue
             cause = cause_of(row.name, row.exception, row.traceback)
             failure = _Failure(
                 row.task_id, cause.fingerprint, row.worker,
