@@ -159,6 +159,8 @@ class Settings:
     schedule_grace_ratio: float = 0.1  # a run not started within this share of the interval...
     schedule_grace_min_seconds: float = 60.0  # ...(at least this long) after its due time: missed
     schedule_infer_min_runs: int = 4  # sends at a regular interval before a schedule is inferred
+    redbeat_url: str | None = None  # RedBeat's Redis: its schedule entries are read (read-only)
+    redbeat_key_prefix: str = "redbeat:"
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -605,6 +607,8 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "schedule_grace_ratio": _as_fraction,
     "schedule_grace_min_seconds": _as_non_negative_float,
     "schedule_infer_min_runs": _as_int(3, 1000),
+    "redbeat_url": _optional(_as_redis_url),
+    "redbeat_key_prefix": _as_str,
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
 TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})

@@ -57,7 +57,7 @@ def load_celery_app(path: str) -> Any:
     return getattr(module, attribute or "app")
 
 
-def _plain_options(options: Any) -> dict[str, Any]:
+def plain_options(options: Any) -> dict[str, Any]:
     """The options Run now sends again (JSON-safe; kombu Queue objects by their name)."""
     found: dict[str, Any] = {}
     for key in _OPTION_KEYS:
@@ -86,7 +86,7 @@ def from_celery_app(path: str) -> list[Entry]:
             continue
         entries.append(Entry(
             "celery_app", str(name)[:255], str(item["task"])[:255], spec, args, kwargs,
-            _plain_options(item.get("options")),
+            plain_options(item.get("options")),
         ))  # fmt: skip
     return entries
 

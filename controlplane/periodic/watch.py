@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc, utcnow
 from controlplane.models import Schedule, Task
+from controlplane.periodic.redbeat import from_redbeat
 from controlplane.periodic.runs import recent_runs, timeline
 from controlplane.periodic.sources import Entry, from_celery_app, infer
 from controlplane.periodic.spec import Spec
@@ -34,6 +35,17 @@ def _app_entries(services: Services) -> list[Entry] | None:
         return from_celery_app(path)
     except Exception as exc:  # the fleet's code: anything can go wrong importing it
         log.warning("could not read beat_schedule from %s: %r", path, exc)
+        return None
+
+
+def _redbeat_entries(services: Services) -> list[Entry] | None:
+    url = services.settings.redbeat_url
+    if not url:
+        return None
+    try:
+        return from_redbeat(url, services.settings.redbeat_key_prefix)
+    except Exception as exc:
+        log.warning("could not read RedBeat's entries: %r", exc)
         return None
 
 
@@ -88,15 +100,17 @@ def _evaluate(session: Session, services: Services, row: Schedule, now: datetime
 def watch_schedules(services: Services, now: datetime | None = None) -> int:
     """One pass of the watch; returns how many schedules it looked at."""
     now = now or utcnow()
-    app_entries = _app_entries(services)
+    read = {"celery_app": _app_entries(services), "redbeat": _redbeat_entries(services)}
     with services.transaction() as session:
-        known = {e.task for e in app_entries or ()}
-        entries = [*(app_entries or ()), *infer(session, services.settings, known)]
+        configured = [e for found in read.values() for e in found or ()]
+        known = {e.task for e in configured}
+        entries = [*configured, *infer(session, services.settings, known)]
         _store(session, entries, now)
-        if app_entries is not None:  # the app was read: entries no longer in it are gone
-            keys = [e.key for e in app_entries] or [""]
-            session.execute(delete(Schedule).where(Schedule.source == "celery_app",
-                                                   Schedule.key.not_in(keys)))  # fmt: skip
+        for source, found in read.items():
+            if found is not None:  # the source was read: entries no longer in it are gone
+                keys = [e.key for e in found] or [""]
+                session.execute(delete(Schedule).where(Schedule.source == source,
+                                                       Schedule.key.not_in(keys)))  # fmt: skip
         session.execute(delete(Schedule).where(
             Schedule.source == "inferred", Schedule.seen_at < now - INFERRED_KEPT,
         ))  # fmt: skip

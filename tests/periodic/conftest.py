@@ -38,8 +38,10 @@ class Beat:
             self.process.wait(10)
 
 
-def write_app(directory: Path, broker_url: str, entries: dict[str, dict[str, Any]]) -> str:
-    """A fleet app module whose beat_schedule is `entries`; returns its module name."""
+def write_app(
+    directory: Path, broker_url: str, entries: dict[str, dict[str, Any]], **conf: Any
+) -> str:
+    """A fleet app module whose beat_schedule is `entries` (and `conf`); returns its name."""
     name = f"beatapp_{uuid.uuid4().hex[:8]}"
     (directory / f"{name}.py").write_text(textwrap.dedent(f"""\
         from celery import Celery
@@ -50,11 +52,12 @@ def write_app(directory: Path, broker_url: str, entries: dict[str, dict[str, Any
             beat_max_loop_interval=1,
             beat_schedule={entries!r},
         )
+        app.conf.update({conf!r})
     """))  # fmt: skip
     return name
 
 
-def start_beat(module: str, directory: Path) -> Beat:
+def start_beat(module: str, directory: Path, *extra: str) -> Beat:
     """`celery beat` for the app in `directory/module.py`, its own process group."""
     log_path = directory / f"{module}.log"
     env = dict(os.environ)
@@ -62,7 +65,7 @@ def start_beat(module: str, directory: Path) -> Beat:
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", module, "beat", "--loglevel", "INFO",
-             "-s", str(directory / f"{module}-schedule")],
+             "-s", str(directory / f"{module}-schedule"), *extra],
             cwd=str(directory), env=env, stdout=log_file, stderr=subprocess.STDOUT,
             preexec_fn=lambda: (os.setpgrp(), die_with_parent()),
         )  # fmt: skip
