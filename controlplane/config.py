@@ -163,6 +163,8 @@ class Settings:
     schedule_infer_min_runs: int = 4  # sends at a regular interval before a schedule is inferred
     redbeat_url: str | None = None  # RedBeat's Redis: its schedule entries are read (read-only)
     redbeat_key_prefix: str = "redbeat:"
+    # the fleet's database holding django-celery-beat's tables (a read-only role is enough)
+    django_beat_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -612,6 +614,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "schedule_infer_min_runs": _as_int(3, 1000),
     "redbeat_url": _optional(_as_redis_url),
     "redbeat_key_prefix": _as_str,
+    "django_beat_url": _optional(_as_str),
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
 TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})

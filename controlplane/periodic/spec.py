@@ -70,10 +70,14 @@ def build(spec: Spec, now: datetime) -> Any:
     if spec.kind == "interval":
         return schedule(timedelta(seconds=spec.fields["every"]), nowfun=nowfun)
     if spec.kind == "crontab":
-        return crontab(nowfun=nowfun, **spec.fields)
-    if spec.kind == "solar":
-        return solar(spec.fields["event"], spec.fields["lat"], spec.fields["lon"], nowfun=nowfun)
-    raise UnsupportedSchedule(f"unknown schedule kind {spec.kind!r}")
+        zoned: Any = crontab(nowfun=nowfun, **spec.fields)
+    elif spec.kind == "solar":
+        zoned = solar(spec.fields["event"], spec.fields["lat"], spec.fields["lon"], nowfun=nowfun)
+    else:
+        raise UnsupportedSchedule(f"unknown schedule kind {spec.kind!r}")
+    # Celery reads a crontab in its app's zone (`tz`, a cached property): the entry's own
+    zoned.tz = zone
+    return zoned
 
 
 def next_due(spec: Spec, after: datetime) -> datetime:

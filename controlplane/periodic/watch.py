@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc, utcnow
 from controlplane.models import Schedule, Task
+from controlplane.periodic.django_beat import from_django_beat
 from controlplane.periodic.redbeat import from_redbeat
 from controlplane.periodic.runs import recent_runs, timeline
 from controlplane.periodic.sources import Entry, from_celery_app, infer
@@ -46,6 +47,17 @@ def _redbeat_entries(services: Services) -> list[Entry] | None:
         return from_redbeat(url, services.settings.redbeat_key_prefix)
     except Exception as exc:
         log.warning("could not read RedBeat's entries: %r", exc)
+        return None
+
+
+def _django_beat_entries(services: Services) -> list[Entry] | None:
+    url = services.settings.django_beat_url
+    if not url:
+        return None
+    try:
+        return from_django_beat(url)
+    except Exception as exc:
+        log.warning("could not read django-celery-beat's tables: %r", exc)
         return None
 
 
@@ -100,7 +112,11 @@ def _evaluate(session: Session, services: Services, row: Schedule, now: datetime
 def watch_schedules(services: Services, now: datetime | None = None) -> int:
     """One pass of the watch; returns how many schedules it looked at."""
     now = now or utcnow()
-    read = {"celery_app": _app_entries(services), "redbeat": _redbeat_entries(services)}
+    read = {
+        "celery_app": _app_entries(services),
+        "redbeat": _redbeat_entries(services),
+        "django_celery_beat": _django_beat_entries(services),
+    }
     with services.transaction() as session:
         configured = [e for found in read.values() for e in found or ()]
         known = {e.task for e in configured}

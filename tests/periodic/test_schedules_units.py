@@ -29,6 +29,8 @@ def test_schedules_are_celerys_own_in_words_and_due_times() -> None:
     assert next_due(every, NOW) == NOW + timedelta(minutes=5)
     assert in_words(from_celery(timedelta(hours=1))) == "every hour"
     assert Spec.from_json(daily.to_json()) == daily
+    paris = from_celery(crontab(minute=30, hour=2), tz="Europe/Paris")  # the app's timezone
+    assert next_due(paris, NOW) == datetime(2026, 1, 2, 1, 30, tzinfo=UTC)  # CET is UTC+1
 
 
 def run(minutes: float, state: str = "SUCCESS", runtime: float = 1.0) -> Run:

@@ -14,13 +14,17 @@ from controlplane.web.auth import role_required
 bp = Blueprint("schedules", __name__)
 OUTCOME_CLASSES = {"on_time": "ok", "late": "warn", "slow": "warn", "missed": "bad",
                    "failed": "bad", "running": "live", "waiting": "muted"}  # fmt: skip
+SOURCES = {"celery_app": "Celery app", "redbeat": "RedBeat",
+           "django_celery_beat": "django-celery-beat", "inferred": "observed"}  # fmt: skip
 
 
 @bp.get("/schedules")
 @role_required("viewer")
 def index() -> Any:
     schedules = list_schedules(current_app.extensions["controlplane"])
-    return render_template("schedules.html", schedules=schedules, classes=OUTCOME_CLASSES)
+    return render_template(
+        "schedules.html", schedules=schedules, classes=OUTCOME_CLASSES, sources=SOURCES
+    )
 
 
 @bp.post("/schedules/<int:schedule_id>/run")
