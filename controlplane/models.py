@@ -444,7 +444,10 @@ class FailureMember(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("failure_groups.id", ondelete="CASCADE"))
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_failure_members_group_time", "group_id", "failed_at"),)
+    __table_args__ = (
+        Index("ix_failure_members_group_time", "group_id", "failed_at"),
+        Index("ix_failure_members_failed_at", "failed_at"),  # retention
+    )
 
 
 class FailureGroupHour(Base):

@@ -25,6 +25,7 @@ from controlplane import audit_runs
 from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.control.queue_pause import enforce_pauses, offending_workers
+from controlplane.failures.retention import purge_failures_before
 from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
 from controlplane.fleet.view import settle_alerts
@@ -181,6 +182,8 @@ class FleetScheduler:
             cutoff = retention_cutoff(utcnow(), self.settings.retention_days)
             purged = purge_older_than(self.services.sessions, cutoff)
             log.info("retention before %s: %s", cutoff.isoformat(), purged)
+            members = purge_failures_before(self.services, cutoff)
+            log.info("retention before %s: %d failure group members", cutoff.isoformat(), members)
 
     def run_audits(self) -> None:
         """The nightly job: audit every configured project while this process leads.

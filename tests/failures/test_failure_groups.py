@@ -112,5 +112,13 @@ def test_final_failures_are_counted_once_and_a_resolved_group_reopens(database_u
     assert state_counts(services) == {
         "new": 1, "regression": 1, "ongoing": 0, "resolved": 0, "ignored": 0
     }  # fmt: skip
+    # retention takes the members with the tasks' history; the group keeps its counts
+    from datetime import UTC, datetime, timedelta
+
+    from controlplane.failures.retention import purge_failures_before
+
+    assert purge_failures_before(services, datetime.now(UTC) + timedelta(hours=1), batch=3) == 7
+    kept = get_group(services, charge.id)
+    assert kept is not None and kept.recent == () and kept.group.failures == 6
     services.close()
     engine.dispose()

@@ -78,6 +78,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("failure_group_workers")
     op.drop_table("failure_group_hours")
+    op.drop_index("ix_failure_members_failed_at", table_name="failure_members")
     op.drop_index("ix_failure_members_group_time", table_name="failure_members")
     op.drop_table("failure_members")
     op.drop_index("ix_failure_groups_last_seen", table_name="failure_groups")
