@@ -5,7 +5,8 @@
 - History: a task name sent at a regular interval by something that is not another task
   (no parent, not a console retry) is an "observed schedule". Recognised when its last
   `schedule_infer_min_runs` sends are evenly spaced: every gap within 10% (at least 0.25 s)
-  of their median. Its arguments are the latest run's, when they were stored complete.
+  of their median, at least 1 s. Its arguments are the latest run's, when they were stored
+  complete.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import statistics
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -100,8 +102,14 @@ def _candidate_names(session: Session) -> set[str]:
     return names
 
 
-def infer(session: Session, settings: Settings, known_tasks: set[str]) -> list[Entry]:
-    """Observed schedules: names (not already scheduled by a source) sent at a regular pace."""
+def infer(
+    session: Session, settings: Settings, known_tasks: set[str], now: datetime
+) -> list[Entry]:
+    """Observed schedules: names (not already scheduled by a source) sent at a regular pace.
+
+    One whose last send is older than ten periods (and a day) is no longer recognised: the
+    watch forgets it a day later, instead of alerting forever on something that stopped.
+    """
     wanted = settings.schedule_infer_min_runs
     found = []
     for name in sorted(_candidate_names(session) - known_tasks):
@@ -117,6 +125,8 @@ def infer(session: Session, settings: Settings, known_tasks: set[str]) -> list[E
         median = statistics.median(gaps)
         spread = max(abs(gap - median) for gap in gaps)
         if median < 1.0 or spread > max(0.1 * median, 0.25):
+            continue
+        if (now - times[-1]).total_seconds() > max(86400.0, 10 * median):
             continue
         every = round(median) if median >= 10 else round(median, 1)
         latest = roots[0]

@@ -120,7 +120,7 @@ def watch_schedules(services: Services, now: datetime | None = None) -> int:
     with services.transaction() as session:
         configured = [e for found in read.values() for e in found or ()]
         known = {e.task for e in configured}
-        entries = [*configured, *infer(session, services.settings, known)]
+        entries = [*configured, *infer(session, services.settings, known, now)]
         _store(session, entries, now)
         for source, found in read.items():
             if found is not None:  # the source was read: entries no longer in it are gone

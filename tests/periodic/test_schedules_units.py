@@ -65,6 +65,8 @@ def test_a_task_sent_at_a_regular_pace_is_an_observed_schedule(services: Service
         _sent(services, f"rep-{n}", "proj.report", at, args="[7]", kwargs="{'fmt': 'pdf'}")
     for n in range(5):  # irregular: not a schedule
         _sent(services, f"adhoc-{n}", "proj.adhoc", start + timedelta(seconds=n * n * 30))
+    for n in range(5):  # regular, but stopped three days ago: no longer a schedule
+        _sent(services, f"old-{n}", "proj.old", start - timedelta(days=3, seconds=-60 * n))
     for n in range(5):  # regular, but children of another task: not beat's
         _sent(services, f"child-{n}", "proj.child", start + timedelta(seconds=60 * n),
               parent_id="p")  # fmt: skip
