@@ -11,7 +11,6 @@ PostgreSQL ingesters may add to the same group at once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -52,11 +51,6 @@ class _Failure:
     exception: str | None
     traceback: str | None
     retry_of: str | None
-
-
-def failed_ids(rows: Iterable[Any]) -> list[str]:
-    """Task ids of a batch's rows that arrive as FAILURE (the writer's cheap pre-check)."""
-    return [row.task_id for row in rows if row.state == "FAILURE"]
 
 
 def record_failures(connection: Connection, task_ids: list[str], now: float) -> int:
