@@ -63,7 +63,7 @@ class Facts:
     outcomes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # failure groups first seen, or back after being resolved, recently (failures/groups.py)
     failure_groups: Sequence[AlertingGroup] = ()
-    # schedules whose latest run was missed, of those watched (periodic/views.py)
+    # schedules whose latest run was missed, and the newest run of any (periodic/views.py)
     schedules: ScheduleFacts = field(default_factory=ScheduleFacts)
 
 
@@ -340,18 +340,16 @@ def _new_failure_group(facts: Facts, settings: Settings) -> Iterable[Instance]:
 
 
 def _missed_periodic_run(facts: Facts, settings: Settings) -> Iterable[Instance]:
-    """One instance per schedule that missed its run; when every watched schedule (two or
-    more) is missing at once, beat itself is down: one instance, not one per schedule."""
-    missed, watched = facts.schedules.missed, facts.schedules.watched
-    if not missed:
-        return
-    if len(missed) == watched and watched >= 2:
+    """One instance per schedule that missed its run; when two or more missed and no schedule
+    has run since the first miss, beat itself is down: one instance, not one per schedule."""
+    missed = facts.schedules.missed
+    if facts.schedules.beat_down:
         since = min(at for _, _, at in missed)
         age = (facts.now - since).total_seconds()
         yield Instance(
             "beat", len(missed), "schedules", None,
-            f"all {watched} schedules have missed their runs since {format_age(age)} ago: "
-            "is celery beat running?", "/schedules", since,
+            f"{len(missed)} schedules have missed their runs and nothing was sent for "
+            f"{format_age(age)}: is celery beat running?", "/schedules", since,
         )  # fmt: skip
         return
     for schedule_id, name, since in missed:
@@ -403,8 +401,8 @@ CONDITIONS: tuple[Condition, ...] = (
               ("failure_group_new_hours",), "ControlplaneNewFailureGroup", _new_failure_group),
     Condition("missed_periodic_run", "Missed periodic run", "warning",
               "A scheduled run did not start within its grace (schedule_grace_ratio of the "
-              "period, at least schedule_grace_min_seconds); every schedule missing at once "
-              "is one alert: beat is down.",
+              "period, at least schedule_grace_min_seconds); several missing with nothing "
+              "sent since is one alert: beat is down.",
               ("schedule_grace_ratio", "schedule_grace_min_seconds"),
               "ControlplaneMissedPeriodicRun", _missed_periodic_run),
 )  # fmt: skip

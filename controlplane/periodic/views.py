@@ -99,23 +99,30 @@ def get_schedule(services: Services, schedule_id: int) -> ScheduleView | None:
 @dataclass(frozen=True)
 class ScheduleFacts:
     """What the "missed periodic run" condition reads: the schedules that missed their
-    latest run, out of how many schedules have been due at least once."""
+    latest run, and the newest run of any schedule (nothing sent since the first miss: beat
+    itself is down)."""
 
     missed: tuple[tuple[int, str, datetime], ...] = ()  # (id, name, missed since)
-    watched: int = 0
+    latest_run_at: datetime | None = None
+
+    @property
+    def beat_down(self) -> bool:
+        if len(self.missed) < 2:
+            return False
+        first_miss = min(since for _, _, since in self.missed)
+        return self.latest_run_at is None or self.latest_run_at <= first_miss
 
 
 def schedule_facts(session: Session) -> ScheduleFacts:
     rows = session.execute(
         select(Schedule.id, Schedule.name, Schedule.state, Schedule.missed_since,
-               Schedule.last_run_at, Schedule.missed_runs)
+               Schedule.last_run_at)
     ).all()  # fmt: skip
-    watched = [r for r in rows if r.last_run_at is not None or r.missed_runs]
     missed = tuple(
-        (r.id, r.name, as_utc(r.missed_since) or utcnow())
-        for r in watched if r.state == "missed"
-    )  # fmt: skip
-    return ScheduleFacts(missed, len(watched))
+        (r.id, r.name, as_utc(r.missed_since) or utcnow()) for r in rows if r.state == "missed"
+    )
+    runs = [at for r in rows if (at := as_utc(r.last_run_at)) is not None]
+    return ScheduleFacts(missed, max(runs, default=None))
 
 
 def schedule_metrics(services: Services) -> list[tuple[str, float | None, int]]:

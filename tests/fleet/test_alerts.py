@@ -106,8 +106,8 @@ CASES: dict[str, tuple[Facts, str, float, Facts]] = {
         "failure group 7", 3, healthy(failure_groups=[]),
     ),
     "missed_periodic_run": (
-        healthy(schedules=ScheduleFacts(((1, "nightly", ago(90)),), 3)), "nightly", 90,
-        healthy(schedules=ScheduleFacts((), 3)),
+        healthy(schedules=ScheduleFacts(((1, "nightly", ago(90)),), ago(5))), "nightly", 90,
+        healthy(schedules=ScheduleFacts((), ago(5))),
     ),
 }  # fmt: skip
 
@@ -118,11 +118,13 @@ def test_every_condition_has_a_case_here() -> None:
 
 
 def test_beat_down_is_one_alert_not_one_per_schedule() -> None:
-    every = ScheduleFacts(tuple((n, f"s{n}", ago(60 + n)) for n in range(50)), 50)
+    # fifty missed, nothing sent since the first miss (a daily one not due yet is not missed)
+    every = ScheduleFacts(tuple((n, f"s{n}", ago(60 + n)) for n in range(50)), ago(200))
     found = evaluate(healthy(schedules=every), SETTINGS)
     assert [(f.alert, f.subject, f.value) for f in found] == [("missed_periodic_run", "beat", 50)]
     assert "is celery beat running" in found[0].message
-    some = ScheduleFacts(tuple((n, f"s{n}", ago(60)) for n in range(2)), 50)
+    # two missed while another schedule ran after them: beat is up, two alerts
+    some = ScheduleFacts(tuple((n, f"s{n}", ago(60)) for n in range(2)), ago(10))
     assert [f.subject for f in evaluate(healthy(schedules=some), SETTINGS)] == ["s0", "s1"]
 
 
