@@ -10,7 +10,7 @@ A group's state is what operators set (resolved, ignored) or, while open, what i
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,6 @@ from controlplane.services import Services
 STATES = ("new", "regression", "ongoing", "resolved", "ignored")
 SPARK_HOURS = 24
 MAX_LIMIT = 200
-NOT_RETRIED_UP_TO = 10_000  # the group page counts this far
 
 
 class BadGroupFilter(ValueError):
@@ -80,9 +79,8 @@ class GroupRecord:
 class GroupDetail:
     group: GroupRecord
     recent: tuple[tuple[str, datetime, bool], ...] = ()  # (task id, failed at, retried)
-    not_retried: int = 0
-    retry_capped: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    not_retried: int = 0  # counted up to `bulk_max`, what one Retry group sends at most
+    not_retried_more: bool = False  # and there are more
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -208,7 +206,7 @@ def not_retried_ids(session: Session, group_id: int, limit: int) -> list[str]:
 
 def count_not_retried(session: Session, group_id: int, up_to: int | None = None) -> int:
     """How many of the group's failures have no console retry (counting stops at `up_to`:
-    a page shows "10,000+" rather than walking a huge group on every view)."""
+    a page shows "1,000+" rather than walking a huge group on every view)."""
     inner = select(FailureMember.task_id).where(_not_retried(group_id))
     if up_to is not None:
         inner = inner.limit(up_to + 1)
@@ -231,10 +229,13 @@ def get_group(services: Services, group_id: int, recent: int = 20) -> GroupDetai
             .order_by(FailureMember.failed_at.desc())
             .limit(recent)
         ).all()  # fmt: skip
+        cap = services.settings.bulk_max
+        waiting = count_not_retried(session, group_id, cap)
         return GroupDetail(
             group=_record(row, new_since, hourly.get(group_id, ()), workers.get(group_id, ())),
             recent=tuple((m[0], as_utc(m[1]) or now, bool(m[2])) for m in members),
-            not_retried=count_not_retried(session, group_id, NOT_RETRIED_UP_TO),
+            not_retried=min(waiting, cap),
+            not_retried_more=waiting > cap,
         )
 
 

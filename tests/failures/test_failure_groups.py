@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -102,7 +103,10 @@ def test_final_failures_are_counted_once_and_a_resolved_group_reopens(database_u
     detail = get_group(services, charge.id)
     assert detail is not None
     assert (detail.group.failures, detail.group.tasks_affected) == (5, 4)
-    assert detail.not_retried == 4  # t0 has a retry child
+    assert (detail.not_retried, detail.not_retried_more) == (4, False)  # t0 has a retry child
+    services.settings = dataclasses.replace(services.settings, bulk_max=3)
+    capped = get_group(services, charge.id)  # the page counts as far as one Retry group goes
+    assert capped is not None and (capped.not_retried, capped.not_retried_more) == (3, True)
 
     assert set_status(services, "alice", charge.id, "resolve").ok
     assert list_groups(services, state="resolved")[0].status_by == "alice"

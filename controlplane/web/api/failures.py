@@ -6,12 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from controlplane.failures.groups import (
-    NOT_RETRIED_UP_TO,
-    BadGroupFilter,
-    get_group,
-    list_groups,
-)
+from controlplane.failures.groups import BadGroupFilter, get_group, list_groups
 from controlplane.web.auth import api_role_required
 
 bp = Blueprint("api_failures", __name__, url_prefix="/api/v1")
@@ -38,8 +33,8 @@ def group(group_id: int) -> Any:
         return jsonify(error=f"no failure group {group_id}"), 404
     return jsonify(
         **found.group.as_dict(),
-        not_retried=min(found.not_retried, NOT_RETRIED_UP_TO),
-        not_retried_more=found.not_retried > NOT_RETRIED_UP_TO,  # counting stopped there
+        not_retried=found.not_retried,
+        not_retried_more=found.not_retried_more,  # counting stopped at bulk_max
         recent=[
             {"task_id": task_id, "failed_at": at.isoformat(), "retried": retried}
             for task_id, at, retried in found.recent
