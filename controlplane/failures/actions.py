@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
-from controlplane.control.tasks import retry_many
+from controlplane.control.bulk import retry_tasks
 from controlplane.errors import ActionError, NotFound
 from controlplane.failures.groups import count_not_retried, not_retried_ids
 from controlplane.models import FailureGroup
@@ -69,7 +69,7 @@ def retry_group(
         if dry_run:
             return 200, summary
         summary.update(
-            retry_many(services, session, actor, not_retried_ids(session, group_id, cap))
+            retry_tasks(services, session, actor, not_retried_ids(session, group_id, cap))
         )
         return 202, summary
 
