@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
+from controlplane.fleet import text_search
 from controlplane.models import Revocation, Task
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class TaskFilter:
     worker: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    text: str | None = None  # task id prefix, or a substring of args/kwargs
+    text: str | None = None  # a substring of id, name, args, kwargs, exception or result
     ids: tuple[str, ...] | None = None  # exactly these tasks (rows an operator selected)
     roots: bool = False  # only tasks that start a workflow (no root, or their own root)
 
@@ -109,6 +110,8 @@ class TaskFilter:
         if text:
             if not isinstance(text, str) or len(text) > 200:
                 raise BadFilter("text: expected a string of at most 200 characters")
+            if len(text.strip()) < text_search.MIN_LENGTH:
+                raise BadFilter(f"text: search for at least {text_search.MIN_LENGTH} characters")
             values["text"] = text.strip()
         return cls(**values)
 
@@ -144,15 +147,8 @@ class TaskFilter:
             query = query.where(Task.first_seen_at >= self.since)
         if self.until:
             query = query.where(Task.first_seen_at < self.until)
-        if self.text:
-            escaped = _escape_like(self.text)
-            query = query.where(
-                or_(
-                    Task.task_id.like(f"{escaped}%", escape="\\"),
-                    Task.args.like(f"%{escaped}%", escape="\\"),
-                    Task.kwargs.like(f"%{escaped}%", escape="\\"),
-                )
-            )
+        if self.text:  # indexed on both stores (text_search.py)
+            query = query.where(text_search.TextMatch(self.text))
         return query
 
 
