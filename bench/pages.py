@@ -88,7 +88,7 @@ SELECT md5('t' || n)::uuid::text, 'proj.tasks.job_' || (n * 7919 % 40), s.state,
     CASE WHEN s.state = 'SUCCESS' THEN '''ok-' || n || '''' END,
     CASE WHEN s.state = 'FAILURE' THEN 'ValueError(''bad row ' || n % 1000 || ''')' END,
     0, t.at, t.at, t.at, t.at, t.at + r.runtime * interval '1 second', r.runtime, t.at, t.at
-FROM generate_series(:low, :high - 1) AS n
+FROM generate_series(CAST(:low AS bigint), CAST(:high AS bigint) - 1) AS n
 CROSS JOIN LATERAL (SELECT (ARRAY[{states}])[1 + n * 7 % 100] AS state) AS s
 CROSS JOIN LATERAL (SELECT :start + n * :step * interval '1 second' AS at) AS t
 CROSS JOIN LATERAL (SELECT (n * 48271 % 1000) / 500.0 AS runtime) AS r
