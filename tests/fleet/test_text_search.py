@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -12,6 +13,8 @@ from controlplane import db
 from controlplane.broker.embedded import EmbeddedRedis
 from controlplane.clock import utcnow
 from controlplane.config import Settings
+from controlplane.events.merge import TaskRow
+from controlplane.events.store import EventStore
 from controlplane.fleet.task_history import BadFilter, TaskFilter, list_tasks
 from controlplane.models import Task
 from controlplane.services import Services, build_services
@@ -144,3 +147,25 @@ def test_upgrade_indexes_rows_already_there(database_url: str) -> None:
         db.upgrade(engine)
     finally:
         engine.dispose()
+
+
+def test_rows_the_ingester_writes_and_rewrites_are_found(search_services: Services) -> None:
+    """The ingester's own write path (an upsert per batch) keeps the index in step."""
+    services = search_services
+    store = EventStore(services.engine)
+    now = time.time()
+    first = TaskRow("ingested-1", "STARTED", now)
+    first.name, first.args = "shop.orders.ship", "('ORD-55501',)"
+    with services.engine.begin() as connection:
+        store.merge_tasks(connection, {first.task_id: first}, now)
+    assert found(services, "ORD-55501") == {"ingested-1"}
+    done = TaskRow("ingested-1", "FAILURE", now + 1)
+    done.exception, done.finished_at = "KeyError('warehouse-9')", now + 1
+    with services.engine.begin() as connection:
+        store.merge_tasks(connection, {done.task_id: done}, now + 1)
+    assert found(services, "warehouse-9") == {"ingested-1"}
+    assert found(services, "ORD-55501") == {"ingested-1"}
+    if services.engine.dialect.name == "sqlite":
+        with services.engine.begin() as connection:
+            check = "INSERT INTO tasks_fts(tasks_fts, rank) VALUES ('integrity-check', 1)"
+            connection.execute(text(check))
