@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam
+from sqlalchemy import Boolean, bindparam, literal_column, text
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 MIN_LENGTH = 3
+FEW = 1000  # SQLite: a search matching at most this many tasks reads them by rowid
 COLUMNS = ("task_id", "name", "args", "kwargs", "exception", "result")
 
 # The indexed expression: the query must spell it exactly so (the planner matches it to the
@@ -65,3 +67,25 @@ def _postgresql(element: TextMatch, compiler: Any, **kw: Any) -> str:
 def _sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
     phrase = compiler.process(element.phrase, **kw)  # a bound parameter
     return f"tasks.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH {phrase})"  # noqa: S608
+
+
+def sqlite_matches(session: Session, needle: str) -> list[int] | None:
+    """On SQLite, the rowids of the tasks matching `needle` when they are `FEW` or fewer.
+
+    SQLite cannot tell how many rows an FTS match finds, so it picks one plan for every search:
+    walking the newest tasks and probing the matches, which reads the whole history when a
+    search finds one task. Asking first costs one more look at the index (the same doclists)
+    and lets a rare search read just its rows; a common one still walks, and stops early.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    found = session.scalars(
+        text("SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH :phrase LIMIT :most"),
+        {"phrase": fts_phrase(needle), "most": FEW + 1},
+    ).all()
+    return list(found) if len(found) <= FEW else None
+
+
+def rowid_in(rowids: list[int]) -> ColumnElement[bool]:
+    """The condition `sqlite_matches` found: these rows and no others."""
+    return literal_column("tasks.rowid").in_(rowids)

@@ -15,6 +15,7 @@ from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.events.merge import TaskRow
 from controlplane.events.store import EventStore
+from controlplane.fleet import text_search
 from controlplane.fleet.task_history import BadFilter, TaskFilter, list_tasks
 from controlplane.models import Task
 from controlplane.services import Services, build_services
@@ -169,3 +170,33 @@ def test_rows_the_ingester_writes_and_rewrites_are_found(search_services: Servic
         with services.engine.begin() as connection:
             check = "INSERT INTO tasks_fts(tasks_fts, rank) VALUES ('integrity-check', 1)"
             connection.execute(text(check))
+
+
+def test_common_and_rare_searches_page_newest_first(
+    search_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search matching more than FEW tasks walks the newest first (SQLite's other plan);
+    pages continue by cursor either way."""
+    monkeypatch.setattr(text_search, "FEW", 2)
+    services = search_services
+    now = utcnow()
+    with services.transaction() as session:
+        for n in range(7):
+            when = now - timedelta(minutes=10 + n)
+            session.add(
+                Task(task_id=f"bulk-{n}", state="SUCCESS", args=f"('common-term', {n})",
+                     first_seen_at=when, updated_at=when)
+            )  # fmt: skip
+    for needle, expected in (("common-term", 7), ("shop.orders", 2)):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = list_tasks(services, TaskFilter(text=needle), cursor=cursor, limit=3)
+            seen += [row.task_id for row in page.tasks]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert len(seen) == len(set(seen)) == expected
+    assert seen == ["a1b2c3d4-0000-4e5f-9abc-1234567890ab", "e5"]  # newest first
+    first = list_tasks(services, TaskFilter(text="common-term"), limit=3).tasks
+    assert [row.task_id for row in first] == ["bulk-0", "bulk-1", "bulk-2"]
