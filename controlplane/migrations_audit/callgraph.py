@@ -29,10 +29,14 @@ from .facts import (
 from .implicit import CREATE_TAILS, SAVE_TAILS, Implicit, Write, signal_context
 from .markers import (
     BACKGROUND,
+    BY_CONFIG,
+    BY_NAME,
     DISPATCH,
     INLINE_FALLBACK,
     SETTING_GUARD,
     TASK_DECORATORS,
+    UNRESOLVED_CALL,
+    UNRESOLVED_DISPATCH,
     Markers,
     dispatch_shape,
     plausible_task_name,
@@ -54,6 +58,7 @@ class Site:
     file: str
     line: int
     call: str
+    note: str = ""  # for a dispatch: BY_CONFIG or BY_NAME when that is what it rests on
 
 
 @dataclass(slots=True)
@@ -202,6 +207,7 @@ class CallGraph:
 
         chains = [chain_of(call) for call in calls]
         kinds: list[str] = [""] * len(calls)
+        notes: list[str] = [""] * len(calls)
         targets: list[list[Node]] = [[] for _ in calls]
         # calls on a call's result after that call (``helper(Model).save()``): what a
         # helper returned for this function's arguments is known when its result is used
@@ -216,6 +222,9 @@ class CallGraph:
             ):
                 continue  # the caller's arguments rule this branch out
             kinds[index], targets[index] = self.classify(calls[index], env)
+            if kinds[index].startswith(DISPATCH + ":"):
+                notes[index] = kinds[index].partition(":")[2]
+                kinds[index] = DISPATCH
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
@@ -244,7 +253,7 @@ class CallGraph:
             if kind == DISPATCH:
                 if excepts and not any(blocks[b].kind == TRY for b in chain):
                     continue  # enqueued only when something failed: not a normal path
-                summary.sites.append(self.site(DISPATCH, relpath, call))
+                summary.sites.append(self.site(DISPATCH, relpath, call, notes[index]))
                 guard = next((blocks[b] for b in chain if blocks[b].kind in (GUARD, UNGUARD)), None)
                 if guard is not None:
                     summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
@@ -252,6 +261,8 @@ class CallGraph:
                 summary.sites.append(self.site(BACKGROUND, relpath, call))
             elif kind.startswith("heavy:"):
                 summary.sites.append(self.site(kind[6:], relpath, call))
+            elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
+                summary.sites.append(self.site(kind, relpath, call))
             bucket = summary.error_edges if excepts else summary.edges
             for edge in targets[index]:
                 if edge not in bucket and edge != node:
@@ -268,8 +279,8 @@ class CallGraph:
             parent = calls[parent].parent
         return False
 
-    def site(self, kind: str, relpath: str, call: CallSite) -> Site:
-        return Site(kind, relpath, call.line, self.call_text(relpath, call))
+    def site(self, kind: str, relpath: str, call: CallSite, note: str = "") -> Site:
+        return Site(kind, relpath, call.line, self.call_text(relpath, call), note)
 
     def call_text(self, relpath: str, call: CallSite) -> str:
         """The call as written on its line; long calls keep the callee only."""
@@ -288,7 +299,13 @@ class CallGraph:
     # ---- one call ----------------------------------------------------------------------
 
     def classify(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
-        """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs)."""
+        """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs).
+
+        A dispatch that rests on config or on a name is ``dispatch:config`` /
+        ``dispatch:name``; a call not understood is ``unresolved_call`` (a method the project
+        defines, on an object of unknown type) or ``unresolved_dispatch`` (``.delay()`` or
+        ``.apply_async()`` on something that could not be shown to be a task or not).
+        """
         markers = self.markers
         module, cls = env.module, env.cls
         resolved = env.resolve(call.name)
@@ -301,13 +318,20 @@ class CallGraph:
             names.append(qualified)
 
         if any(markers.wrapper(n) for n in names):
-            return DISPATCH, []
+            return f"{DISPATCH}:{BY_CONFIG}", []
+        undecided = False
         for name in names[:2]:
             shape = dispatch_shape(name)
             if shape is None:
                 continue
-            if shape[0] != "task" or self.is_task(shape[1], module, cls):
+            if shape[0] != "task":
                 return DISPATCH, []
+            verdict = self.task_verdict(shape[1], module, cls)
+            if verdict is True:
+                return DISPATCH, []
+            if verdict in (BY_CONFIG, BY_NAME):
+                return f"{DISPATCH}:{verdict}", []
+            undecided = undecided or verdict is None
         project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
         if not project_call and any(markers.background(n) for n in names):
             if call.flags & (AWAITED | WAITED):
@@ -344,6 +368,10 @@ class CallGraph:
             candidates = self.duck_candidates(tail)
             if candidates:
                 return "edge", [Node(t) for t in candidates]
+        if undecided:
+            return UNRESOLVED_DISPATCH, []
+        if resolved is None and "." in call.name and self.project.methods_named(tail):
+            return UNRESOLVED_CALL, []
         return "", []
 
     def duck_candidates(self, method: str) -> list[Target]:
@@ -363,26 +391,33 @@ class CallGraph:
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
         """Whether the object ``.delay()`` is called on is plausibly a Celery task."""
+        return self.task_verdict(receiver, module, cls) not in (False, None)
+
+    def task_verdict(self, receiver: str, module: str, cls: str) -> bool | str | None:
+        """Is ``receiver`` a Celery task? True (seen), BY_CONFIG / BY_NAME (what the answer
+        rests on), False (shown not to be one), None (could not tell)."""
         markers, project = self.markers, self.project
         if markers.task_named(receiver):
-            return True
+            return BY_CONFIG
         target = project.resolve(receiver, module, cls)
         if target is None or target.kind == "V":
-            return plausible_task_name(receiver)
+            return BY_NAME if plausible_task_name(receiver) else None
         if target.kind == "F":
             facts = project.function(target)
             if facts is None:
-                return False
-            return any(d.tail in TASK_DECORATORS for d in facts.decorators) or markers.task_named(
-                f"{target.module}.{target.name}"
-            )
+                return None
+            if any(d.tail in TASK_DECORATORS for d in facts.decorators):
+                return True
+            return BY_CONFIG if markers.task_named(f"{target.module}.{target.name}") else False
         if target.kind in ("C", "I"):
             return any(
                 base.startswith("celery") and base.rstrip("()").endswith("Task")
                 for base in project.external_bases(target.module, target.name)
             )
         if target.kind == "X":
-            return plausible_task_name(target.name) or markers.task_named(target.name)
+            if plausible_task_name(target.name):
+                return BY_NAME
+            return BY_CONFIG if markers.task_named(target.name) else None
         return False
 
     def ref_targets(self, call: CallSite, module: str, cls: str) -> list[Node]:

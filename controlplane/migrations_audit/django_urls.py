@@ -145,6 +145,10 @@ class DjangoRoutes:
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
         target = project.resolve(name, module)
         if target is None:
+            if name:
+                finder.not_understood(
+                    module, entry.line, f"path({entry.route!r}, {view})", "view not found"
+                )
             return
         if target.kind == "C":
             framework = self.framework(target.module, target.name)

@@ -13,6 +13,7 @@ from .facts import FunctionFacts, Lit, ModuleFacts
 from .forwarding import HelperRoutes
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
+from .report import Unresolved
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 _STD_ACTIONS = {
@@ -89,6 +90,12 @@ class RouteFinder:
         self.project = project
         self.found: dict[tuple[str, str, int], EndpointDecl] = {}
         self.mounts = Mounts(project)
+        self.unrecognized: dict[tuple[str, int, str], Unresolved] = {}
+
+    def not_understood(self, module: str, line: int, call: str, reason: str) -> None:
+        """A route registration seen but not interpreted: reported, never silently dropped."""
+        relpath = self.project.modules[module].relpath
+        self.unrecognized.setdefault((relpath, line, call), Unresolved(relpath, line, call, reason))
 
     def add(self, decl: EndpointDecl) -> None:
         key = (decl.module, decl.handler, decl.line)
@@ -122,7 +129,13 @@ class RouteFinder:
                     helpers.expand(module, call)
                 else:
                     self.registration(
-                        module, call.kind, call.receiver, call.args, call.kwargs, call.prefix
+                        module,
+                        call.kind,
+                        call.receiver,
+                        call.args,
+                        call.kwargs,
+                        call.prefix,
+                        call.line,
                     )
         # calls of helpers that pass some of their own function's parameters
         # (``def init_app(app): register_view(app, ["/x"], View.as_view("x"))``): after the
@@ -228,7 +241,14 @@ class RouteFinder:
         args: list[Lit],
         kwargs: dict[str, Lit],
         mount: str,
+        line: int = 0,
     ) -> None:
+        call = f"{receiver}.{kind}(...)" if receiver else f"{kind}(...)"
+
+        def unknown(reason: str) -> None:
+            if line:
+                self.not_understood(module, line, call, reason)
+
         if kind == "add_url_rule":
             rule = args[0] if args else kwargs.get("rule")
             given = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
@@ -236,7 +256,12 @@ class RouteFinder:
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(rule, str) and view:
                 route = join_route(self.mounts.prefix_of(receiver, module), rule)
-                self.view(ref_module(given, module), view, route, "flask", methods or ["GET"])
+                if not self.view(
+                    ref_module(given, module), view, route, "flask", methods or ["GET"]
+                ):
+                    unknown(f"view {view} not found in the project")
+            elif given is not None:
+                unknown("the rule or the view is computed, not written")
         elif kind in ("add_api_route", "add_route"):
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
@@ -245,7 +270,12 @@ class RouteFinder:
             framework = self.mounts.object_kind(receiver, module) or "starlette"
             if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
                 route = join_route(self.mounts.prefix_of(receiver, module), path)
-                self.view(ref_module(given, module), view, route, framework, methods or ["GET"])
+                if not self.view(
+                    ref_module(given, module), view, route, framework, methods or ["GET"]
+                ):
+                    unknown(f"endpoint {view} not found in the project")
+            elif framework in ("fastapi", "starlette"):
+                unknown("the path or the endpoint is computed, not written")
         elif kind == "Route":
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
@@ -270,18 +300,28 @@ class RouteFinder:
             if target is not None and target.kind == "C" and paths:
                 route = join_route(self.mounts.prefix_of(receiver, module), paths[0])
                 self.class_endpoints(target.module, target.name, route, framework)
+            elif not resource:
+                unknown("the resource class is computed, not written")
+            elif target is None or target.kind != "C":
+                unknown(f"resource {resource} is not a class of the project")
+            else:
+                unknown("the URL is computed, not written")
 
-    def view(self, module: str, view: str, route: str, framework: str, methods: list[str]) -> None:
-        """A view given by reference: a function, or a class (``X.as_view(...)``)."""
+    def view(self, module: str, view: str, route: str, framework: str, methods: list[str]) -> bool:
+        """A view given by reference: a function, or a class (``X.as_view(...)``).
+
+        False when the reference is not a view of the project (outside views are fine to
+        skip, unresolved ones are not: the caller reports those)."""
         project = self.project
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
         target = project.resolve(name, module)
         if target is None:
-            return
+            return False
         if target.kind == "C":
             self.class_endpoints(target.module, target.name, route, framework)
         elif target.kind == "F":
             self.add_function(target, route, framework, methods)
+        return target.kind in ("C", "F", "X")
 
     def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
         facts = self.project.modules[target.module]

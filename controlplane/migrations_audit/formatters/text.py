@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..report import Report
-from ._common import STATUS_LABEL, first, heavy_kinds, summary_line, where
+from ..report import UNRESOLVED, Report
+from ._common import first, heavy_kinds, status_text, summary_line, unrecognized_lines, where
 
 _COLUMNS = ("STATUS", "HEAVY", "METHODS", "ROUTE", "HANDLER", "WHERE", "WHY")
 _WIDTH = {"ROUTE": 44, "HANDLER": 36, "WHY": 48}
@@ -20,7 +20,9 @@ def render(report: Report) -> str:
     for endpoint in report.endpoints:
         decisive = first(endpoint, "dispatch") or first(endpoint, "background")
         kinds = heavy_kinds(endpoint)
-        if decisive is not None:
+        if endpoint.status == UNRESOLVED:
+            why = endpoint.reason
+        elif decisive is not None:
             why = f"{decisive.call} @ {where(decisive)}"
         elif kinds:
             evidence = first(endpoint, *kinds)
@@ -29,7 +31,7 @@ def render(report: Report) -> str:
             why = ""
         rows.append(
             (
-                STATUS_LABEL[endpoint.status],
+                status_text(endpoint),
                 "yes" if endpoint.heavy else "",
                 ",".join(endpoint.methods),
                 endpoint.route,
@@ -47,6 +49,13 @@ def render(report: Report) -> str:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     lines.append("")
     lines.append(summary_line(report))
+    lines += unrecognized_lines(report)
+    for endpoint in report.endpoints:
+        for call in endpoint.unresolved_calls:
+            lines.append(
+                f"unresolved call in {endpoint.handler}: {call.file}:{call.line} "
+                f"{call.call} ({call.reason})"
+            )
     for item in report.suppressed:
         e = item.endpoint
         lines.append(f"suppressed: {e.file}:{e.line} {e.handler} ({item.reason})")
