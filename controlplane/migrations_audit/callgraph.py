@@ -42,6 +42,18 @@ from .markers import (
     plausible_task_name,
 )
 from .project import Project, Target
+from .queues import (
+    CELERY,
+    DRAMATIQ,
+    DRAMATIQ_SEND,
+    HUEY,
+    HUEY_SCHEDULE,
+    RQ,
+    TASKIQ,
+    TASKIQ_KICK,
+    external_system,
+    system_of_decorators,
+)
 
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
@@ -59,6 +71,7 @@ class Site:
     line: int
     call: str
     note: str = ""  # for a dispatch: BY_CONFIG or BY_NAME when that is what it rests on
+    system: str = ""  # for a dispatch: celery, rq, dramatiq, huey, arq, taskiq
 
 
 @dataclass(slots=True)
@@ -208,6 +221,7 @@ class CallGraph:
         chains = [chain_of(call) for call in calls]
         kinds: list[str] = [""] * len(calls)
         notes: list[str] = [""] * len(calls)
+        systems: list[str] = [CELERY] * len(calls)
         targets: list[list[Node]] = [[] for _ in calls]
         # calls on a call's result after that call (``helper(Model).save()``): what a
         # helper returned for this function's arguments is known when its result is used
@@ -223,7 +237,7 @@ class CallGraph:
                 continue  # the caller's arguments rule this branch out
             kinds[index], targets[index] = self.classify(calls[index], env)
             if kinds[index].startswith(DISPATCH + ":"):
-                notes[index] = kinds[index].partition(":")[2]
+                _, notes[index], systems[index] = kinds[index].split(":")
                 kinds[index] = DISPATCH
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
@@ -253,7 +267,9 @@ class CallGraph:
             if kind == DISPATCH:
                 if excepts and not any(blocks[b].kind == TRY for b in chain):
                     continue  # enqueued only when something failed: not a normal path
-                summary.sites.append(self.site(DISPATCH, relpath, call, notes[index]))
+                summary.sites.append(
+                    self.site(DISPATCH, relpath, call, notes[index], systems[index])
+                )
                 guard = next((blocks[b] for b in chain if blocks[b].kind in (GUARD, UNGUARD)), None)
                 if guard is not None:
                     summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
@@ -279,8 +295,10 @@ class CallGraph:
             parent = calls[parent].parent
         return False
 
-    def site(self, kind: str, relpath: str, call: CallSite, note: str = "") -> Site:
-        return Site(kind, relpath, call.line, self.call_text(relpath, call), note)
+    def site(
+        self, kind: str, relpath: str, call: CallSite, note: str = "", system: str = ""
+    ) -> Site:
+        return Site(kind, relpath, call.line, self.call_text(relpath, call), note, system)
 
     def call_text(self, relpath: str, call: CallSite) -> str:
         """The call as written on its line; long calls keep the callee only."""
@@ -301,8 +319,9 @@ class CallGraph:
     def classify(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
         """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs).
 
-        A dispatch that rests on config or on a name is ``dispatch:config`` /
-        ``dispatch:name``; a call not understood is ``unresolved_call`` (a method the project
+        A dispatch is ``dispatch:<note>:<system>``: the note is "", ``config`` or ``name``
+        (what it rests on), the system ``celery``, ``rq``, ``dramatiq``...; a call not
+        understood is ``unresolved_call`` (a method the project
         defines, on an object of unknown type) or ``unresolved_dispatch`` (``.delay()`` or
         ``.apply_async()`` on something that could not be shown to be a task or not).
         """
@@ -318,19 +337,22 @@ class CallGraph:
             names.append(qualified)
 
         if any(markers.wrapper(n) for n in names):
-            return f"{DISPATCH}:{BY_CONFIG}", []
+            return f"{DISPATCH}:{BY_CONFIG}:{CELERY}", []
+        other = self.other_queue(call.name, names, resolved, env, call.passed()[:1])
+        if other:
+            return other, []
         undecided = False
         for name in names[:2]:
             shape = dispatch_shape(name)
             if shape is None:
                 continue
             if shape[0] != "task":
-                return DISPATCH, []
+                return f"{DISPATCH}::{CELERY}", []
             verdict = self.task_verdict(shape[1], module, cls)
             if verdict is True:
-                return DISPATCH, []
+                return f"{DISPATCH}::{self.job_system(shape[1], module, cls)}", []
             if verdict in (BY_CONFIG, BY_NAME):
-                return f"{DISPATCH}:{verdict}", []
+                return f"{DISPATCH}:{verdict}:{CELERY}", []
             undecided = undecided or verdict is None
         project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
         if not project_call and any(markers.background(n) for n in names):
@@ -374,6 +396,50 @@ class CallGraph:
             return UNRESOLVED_CALL, []
         return "", []
 
+    def other_queue(
+        self,
+        name: str,
+        names: list[str],
+        resolved: Target | None,
+        env: Env,
+        call_refs: list[str],
+    ) -> str:
+        """``dispatch:<note>:<system>`` for RQ, Dramatiq, Huey, arq and Taskiq calls, or ""."""
+        project = self.project
+        if resolved is not None and resolved.kind == "F":
+            facts = project.function(resolved)
+            if facts is not None and system_of_decorators(facts.decorators) == HUEY:
+                return f"{DISPATCH}::{HUEY}"  # calling a Huey task enqueues it
+            return ""
+        base, _, tail = name.rpartition(".")
+        if base and tail in DRAMATIQ_SEND | HUEY_SCHEDULE | TASKIQ_KICK:
+            wanted = {DRAMATIQ: DRAMATIQ_SEND, HUEY: HUEY_SCHEDULE, TASKIQ: TASKIQ_KICK}
+            system = self.job_system(base, env.module, env.cls)
+            if tail in wanted.get(system, ()):
+                return f"{DISPATCH}::{system}"
+            return ""
+        if resolved is not None and resolved.kind in _PROJECT_KINDS:
+            return ""
+        if tail == "partial" and name in ("functools.partial", "partial"):
+            # partial(queue.enqueue, f, ...) handed to on_commit or a caller: the enqueue
+            names = call_refs
+        for candidate in names:
+            system = external_system(candidate)
+            if system:
+                sure = candidate.startswith(("rq.", "django_rq.", "arq.", "dramatiq."))
+                return f"{DISPATCH}:{'' if sure else BY_NAME}:{system}"
+        return ""
+
+    def job_system(self, receiver: str, module: str, cls: str) -> str:
+        """The queue system a project function is a job of, by its decorators (Celery when
+        it is not a project function, or has no telling decorator)."""
+        target = self.project.resolve(receiver, module, cls)
+        if target is None or target.kind != "F":
+            return CELERY
+        facts = self.project.function(target)
+        found = system_of_decorators(facts.decorators) if facts is not None else ""
+        return found or CELERY
+
     def duck_candidates(self, method: str) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.
 
@@ -408,6 +474,8 @@ class CallGraph:
                 return None
             if any(d.tail in TASK_DECORATORS for d in facts.decorators):
                 return True
+            if system_of_decorators(facts.decorators) == RQ:
+                return True  # rq's @job gives the function .delay() too
             return BY_CONFIG if markers.task_named(f"{target.module}.{target.name}") else False
         if target.kind in ("C", "I"):
             return any(

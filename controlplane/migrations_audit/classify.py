@@ -123,7 +123,9 @@ class Classifier:
             key = (site.file, site.line, site.kind)
             if key not in seen:
                 seen.add(key)
-                items.append(Evidence(site.file, site.line, site.kind, site.call, item.via))
+                items.append(
+                    Evidence(site.file, site.line, site.kind, site.call, item.via, site.system)
+                )
         if status == OFFLOADED:
             items.extend(self.eager[:1])
         items.sort(key=lambda e: (_ORDER.get(e.kind, 5), len(e.via)))

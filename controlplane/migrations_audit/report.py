@@ -54,15 +54,19 @@ class Evidence:
     kind: str  # dispatch, background, a heavy kind (http, dataframe, ...), or a flag
     call: str
     via: tuple[str, ...]  # "file:function" from the handler to the function holding the call
+    queue_system: str = ""  # on a dispatch: celery, rq, dramatiq, huey, arq, taskiq
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "file": self.file,
             "line": self.line,
             "kind": self.kind,
             "call": self.call,
             "via": list(self.via),
         }
+        if self.queue_system:
+            out["queue_system"] = self.queue_system
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +243,14 @@ class Report:
                 if status not in STATUSES:
                     raise BaselineError(f"unknown status {status!r}")
                 evidence = tuple(
-                    Evidence(e["file"], int(e["line"]), e["kind"], e["call"], tuple(e["via"]))
+                    Evidence(
+                        e["file"],
+                        int(e["line"]),
+                        e["kind"],
+                        e["call"],
+                        tuple(e["via"]),
+                        str(e.get("queue_system", "")),
+                    )
                     for e in raw.get("evidence", [])
                 )
                 endpoints.append(
