@@ -198,6 +198,7 @@ class _Extractor(FastVisitor):
     def run(self, tree: ast.Module) -> ModuleFacts:
         assigns: dict[str, ast.expr] = {}
         self.prepass(tree.body, assigns)
+        self.names.values = assigns
         for name, value in assigns.items():
             self.facts.assigns[name] = self.render(value)
             if isinstance(value, ast.Call):
@@ -488,6 +489,7 @@ class _Extractor(FastVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.visit(node.value)
+        self.note_view_of_each(node)
         rendered = self.render(node.value)
         handle = self.handle_of(node.value)
         table = self.function_table(node.value)
@@ -504,6 +506,28 @@ class _Extractor(FastVisitor):
             name = target.id if isinstance(target, ast.Name) else tail(target)
             if name:
                 note_eager(self.names, name, node.value, node.lineno)
+
+    def note_view_of_each(self, node: ast.Assign) -> None:
+        """``view = resource.as_view(...)`` (or ``decorate(view)``) where ``resource`` is a
+        loop variable over a parameter: ``view`` stands for that element too, so a helper's
+        ``bp.add_url_rule(path, view_func=view)`` registers the class it was built from."""
+        scope = self.frame.scope
+        value = node.value
+        if scope is None or not scope.each or not isinstance(value, ast.Call):
+            return
+        func = value.func
+        source = ""
+        if isinstance(func, ast.Attribute) and func.attr == "as_view":
+            if isinstance(func.value, ast.Name):
+                source = scope.each.get(func.value.id, "")
+        elif value.args and isinstance(value.args[0], ast.Name):
+            name = value.args[0].id  # view = decorator(view)
+            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                source = scope.each.get(name, "")
+        if source:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    scope.each[target.id] = source
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
@@ -549,6 +573,13 @@ class _Extractor(FastVisitor):
             scope = self.frame.scope
             if scope is not None and source in scope.param_names:
                 scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
+        elif source and isinstance(node.target, ast.Tuple | ast.List):
+            scope = self.frame.scope
+            if scope is not None and source in scope.param_names:
+                # for path, resource in route_tuples: bp.add_url_rule(path, view_func=...)
+                for index, element in enumerate(node.target.elts):
+                    if isinstance(element, ast.Name):
+                        scope.each[element.id] = f"{source}#{index}"
         self.visit_body(node.body)
         self.visit_body(node.orelse)
 

@@ -43,6 +43,7 @@ class Names:
         self.package = facts.module if facts.is_package else facts.module.rpartition(".")[0]
         self.globals: set[str] = set()
         self.scope: Scope | None = None
+        self.values: dict[str, ast.expr] = {}  # module-level assignments, as written
 
     def import_target(self, node: ast.ImportFrom) -> str:
         if not node.level:

@@ -73,7 +73,7 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
                     {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg},
                 )
             )
-    elif _may_register(node):
+    elif _may_register(names, node):
         note_registration(names, node, "call", name, None)
     for kw in node.keywords:
         if kw.arg:
@@ -99,7 +99,29 @@ def _param_of(names: Names, node: ast.expr) -> Lit:
 
 def _arg_lit(names: Names, node: ast.expr) -> Lit:
     found = _param_of(names, node)
-    return found if found is not None else names.lit(node)
+    if found is not None:
+        return found
+    table = _route_table(names, node)
+    return names.lit(table) if table is not None else names.lit(node)
+
+
+def _route_table(names: Names, node: ast.expr) -> ast.expr | None:
+    """A module-level list of (path, view) pairs named by ``node``: its literal value.
+
+    ``routes = [("/auth/login", LoginResource), ...]`` then ``configure(bp, routes)``: the
+    helper's loop over its parameter sees the pairs (``forwarding.py``)."""
+    if not isinstance(node, ast.Name):
+        return None
+    scope = names.scope
+    if scope is not None and (node.id in scope.locals or node.id in scope.param_names):
+        return None
+    value = names.values.get(node.id)
+    if not isinstance(value, ast.List | ast.Tuple) or not value.elts:
+        return None
+    rows = [e for e in value.elts if isinstance(e, ast.Tuple | ast.List)]
+    if not rows or len(rows) != len(value.elts):
+        return None
+    return value if all(any(_routeish(x) for x in row.elts) for row in rows) else None
 
 
 def _routeish(node: ast.expr) -> bool:
@@ -114,21 +136,27 @@ def _routeish(node: ast.expr) -> bool:
     return kind is ast.Call and tail(node.func) == "as_view"  # type: ignore[attr-defined]
 
 
-def _may_register(node: ast.Call) -> bool:
+def _may_register(names: Names, node: ast.Call) -> bool:
     """Whether a call may be a call of a project helper that registers routes: it passes a
-    rule or a class-based view. (A helper calling another with its own parameters is seen
-    from its call sites' arguments, ``forwarding.py``.)"""
-    for value in node.args:
-        if _routeish(value):
-            return True
-    return any(_routeish(kw.value) for kw in node.keywords)
+    rule, a class-based view or a module-level table of (path, view) pairs. (A helper
+    calling another with its own parameters is seen from its call sites' arguments,
+    ``forwarding.py``.)"""
+    values = [*node.args, *(kw.value for kw in node.keywords)]
+    return any(_routeish(v) or _route_table(names, v) is not None for v in values)
 
 
 def note_registration(
     names: Names, node: ast.Call, kind: str, receiver: str, receiver_node: ast.expr | None
 ) -> None:
     """A route registration (or a call that may register routes through a helper)."""
-    args = [_arg_lit(names, a) for a in node.args if not isinstance(a, ast.Starred)]
+    args: list[Lit] = []
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            star = _param_of(names, arg.value)  # self.add_resource(resource, *urls)
+            if isinstance(star, dict) and "param" in star:
+                args.append({**star, "star": True})
+            continue
+        args.append(_arg_lit(names, arg))
     kwargs: dict[str, Lit] = {}
     for kw in node.keywords:
         if kw.arg:
