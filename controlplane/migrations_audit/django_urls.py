@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from .facts import UrlEntry
+from .facts import Lit, UrlEntry
 from .mounts import join_route
 from .project import Target
 from .routes import RouteFinder
+
+MAX_NESTING = 4
 
 
 def _clean(route: str, regex: bool) -> str:
@@ -34,10 +36,11 @@ class DjangoRoutes:
                 prefix, viewset = call.args[0], call.args[1]
                 if not isinstance(prefix, str) or not isinstance(viewset, dict):
                     continue
-                kind = self.finder.mounts.object_kind(call.receiver, module)
-                if kind != "drf-router" and "router" not in call.receiver.rsplit(".", 1)[-1]:
+                receiver, prefix = self.nested_parent(call.receiver, module, prefix, call.kwargs)
+                kind = self.finder.mounts.object_kind(receiver, module)
+                if kind != "drf-router" and "router" not in receiver.rsplit(".", 1)[-1]:
                     continue
-                router = project.var_key(call.receiver, module)
+                router = project.var_key(receiver, module)
                 if router is not None and viewset.get("ref"):
                     self.registrations.setdefault(router, []).append(
                         (prefix, viewset["ref"], module)
@@ -64,6 +67,41 @@ class DjangoRoutes:
             if router not in self.router_mounts:
                 self.emit_router(router, "")
         self.unrouted_api_views()
+
+    def nested_parent(
+        self, receiver: str, module: str, prefix: str, kwargs: dict[str, Lit]
+    ) -> tuple[str, str]:
+        """Nested routers (drf-extensions): ``projects = router.register("projects", V)``
+        then ``projects.register("builds", W, parents_query_lookups=["project__slug"])``
+        registers W on ``router`` under ``projects/<parent_lookup_project__slug>/builds``."""
+        for _ in range(MAX_NESTING):
+            key = self.project.var_key(receiver, module)
+            if key is None:
+                break
+            owner, var = key
+            facts = self.project.modules[owner]
+            made = facts.assigns.get(var, "")
+            if not made.endswith(".register()"):
+                break
+            call = next(
+                (
+                    c
+                    for c in facts.route_calls
+                    if c.kind == "register"
+                    and c.assigned == var
+                    and c.args
+                    and isinstance(c.args[0], str)
+                ),
+                None,
+            )
+            if call is None:
+                break
+            lookups = kwargs.get("parents_query_lookups")
+            names = lookups if isinstance(lookups, list) else []
+            parts = [f"<parent_lookup_{n}>" for n in names if isinstance(n, str)][-1:]
+            prefix = join_route(str(call.args[0]), *parts, prefix).lstrip("/")
+            receiver, module, kwargs = call.receiver, owner, call.kwargs
+        return receiver, prefix
 
     def includes(self, module: str, entries: list[UrlEntry], into: set[str]) -> None:
         for entry in entries:

@@ -39,6 +39,7 @@ from .syntax import (
     annotated_dep,
     handle_name,
     is_stub,
+    parse_source,
     strip_optional,
     tail,
     walk,
@@ -488,7 +489,14 @@ class _Extractor(FastVisitor):
         return None
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        calls = self.facts.route_calls
+        before = len(calls)
         self.visit(node.value)
+        if len(calls) > before and isinstance(node.value, ast.Call):
+            last = calls[-1]
+            target = node.targets[0]
+            if last.line == node.value.lineno and isinstance(target, ast.Name):
+                last.assigned = target.id  # projects = router.register("projects", V)
         self.note_view_of_each(node)
         rendered = self.render(node.value)
         handle = self.handle_of(node.value)
@@ -950,6 +958,6 @@ def _used_blocks(blocks: list[Block], calls: list[CallSite]) -> list[Block]:
 
 def extract(source: str | bytes, relpath: str) -> ModuleFacts:
     """Facts for one file. Raises SyntaxError (or ValueError) when it does not parse."""
-    tree = ast.parse(source, filename=relpath)
+    tree = parse_source(source, relpath)
     lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
     return _Extractor(relpath, lines).run(tree)

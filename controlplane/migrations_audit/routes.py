@@ -350,14 +350,22 @@ class RouteFinder:
         return f"{cls.rsplit('.', 1)[-1]}.{method}" if cls else method
 
     def handler(self, module: str, cls: str, name: str) -> tuple[Target, int]:
-        """The function that handles ``name`` for a class, or the inherited framework method."""
+        """The function that handles ``name`` for a class, or the inherited framework method,
+        and the line of its ``def`` (0 for a framework method)."""
         project = self.project
         for mod, qual in project.mro(module, cls):
             method = f"{qual}.{name}"
             function = project.modules[mod].functions.get(method)
             if function is not None:
-                return Target("F", mod, method), function.line if mod == module else 0
+                return Target("F", mod, method), function.line
         return Target("V", module, f"{cls}:{name}"), 0
+
+    def where(self, module: str, target: Target, line: int) -> tuple[str, str, int]:
+        """(module, file, line) an endpoint is reported at: the ``def`` that runs, also when
+        a base class defines it (the handler still names the routed class); the routed
+        class itself for a method the framework provides."""
+        owner = target.module if target.kind == "F" and line else module
+        return owner, self.project.modules[owner].relpath, line
 
     def defined(self, module: str, cls: str) -> set[str]:
         project = self.project
@@ -395,10 +403,11 @@ class RouteFinder:
         hooks = self.request_hooks(module, cls)
         for http, name in pairs:
             target, line = self.handler(module, cls, name)
+            owner, relpath, line = self.where(module, target, line)
             self.add(
                 EndpointDecl(
-                    module,
-                    facts.relpath,
+                    owner,
+                    relpath,
                     line or klass.line,
                     f"{short}.{name}",
                     framework,
@@ -430,11 +439,12 @@ class RouteFinder:
         for action, (http, detail) in _STD_ACTIONS.items():
             if action in available:
                 target, line = self.handler(module, cls, action)
+                owner, relpath, line = self.where(module, target, line)
                 route = detail_route if detail else join_route(base) + "/"
                 self.add(
                     EndpointDecl(
-                        module,
-                        facts.relpath,
+                        owner,
+                        relpath,
                         line or klass.line,
                         f"{short}.{action}",
                         framework,
@@ -456,12 +466,11 @@ class RouteFinder:
                     url_path = url_path if isinstance(url_path, str) else name
                     methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
                     route = join_route(detail_route if detail else base, url_path) + "/"
-                    line = function.line if mod == module else klass.line
                     self.add(
                         EndpointDecl(
-                            module,
-                            facts.relpath,
-                            line,
+                            mod,
+                            project.modules[mod].relpath,
+                            function.line,
                             f"{short}.{name}",
                             framework,
                             methods,

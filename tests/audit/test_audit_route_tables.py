@@ -121,3 +121,112 @@ def test_a_helper_method_forwarding_star_urls_to_add_resource(run_audit):
         "AlertResource.get": ("flask-restful", ["GET"], "/api/alerts/<alert_id>"),
         "AlertResource.delete": ("flask-restful", ["DELETE"], "/api/alerts/<alert_id>"),
     }
+
+
+def test_an_action_defined_on_a_base_is_reported_at_its_def_for_each_routed_class(run_audit):
+    report = run_audit(
+        {
+            "core/__init__.py": "",
+            "core/mixins.py": """
+            from django.views.generic import View
+
+            class DeleteMixin(View):
+                def post(self, request, *args, **kwargs):
+                    return "deleted"
+        """,
+            "orgs/__init__.py": "",
+            "orgs/views.py": """
+            from core.mixins import DeleteMixin
+
+            class DeleteOrganization(DeleteMixin):
+                pass
+
+            class DeleteTeam(DeleteMixin):
+                def get(self, request):
+                    return "confirm"
+        """,
+            "orgs/urls.py": """
+            from django.urls import path
+            from orgs.views import DeleteOrganization, DeleteTeam
+
+            urlpatterns = [
+                path("org/delete/", DeleteOrganization.as_view()),
+                path("team/delete/", DeleteTeam.as_view()),
+            ]
+        """,
+        }
+    )
+    where = {e.handler: (e.file, e.line) for e in report.endpoints}
+    assert where == {
+        "DeleteOrganization.post": ("core/mixins.py", 4),
+        "DeleteTeam.post": ("core/mixins.py", 4),
+        "DeleteTeam.get": ("orgs/views.py", 7),
+    }
+
+
+def test_nested_drf_routers_register_on_the_root_router(run_audit):
+    report = run_audit(
+        {
+            "api/__init__.py": "",
+            "api/views.py": """
+            from rest_framework.viewsets import ReadOnlyModelViewSet
+
+            class ProjectsViewSet(ReadOnlyModelViewSet):
+                pass
+
+            class BuildsViewSet(ReadOnlyModelViewSet):
+                pass
+        """,
+            "api/urls.py": """
+            from django.urls import include, path
+            from rest_framework.routers import DefaultRouter
+            from rest_framework_extensions.routers import NestedRouterMixin
+            from api.views import BuildsViewSet, ProjectsViewSet
+
+            class Router(NestedRouterMixin, DefaultRouter):
+                pass
+
+            router = Router()
+            projects = router.register(r"projects", ProjectsViewSet, basename="projects")
+            projects.register(
+                r"builds", BuildsViewSet, basename="builds", parents_query_lookups=["project__slug"]
+            )
+            urlpatterns = [path("api/v3/", include(router.urls))]
+        """,
+        }
+    )
+    found = {e.handler: e.route for e in report.endpoints}
+    assert found["ProjectsViewSet.list"] == "/api/v3/projects/"
+    assert found["BuildsViewSet.list"] == "/api/v3/projects/<parent_lookup_project__slug>/builds/"
+    assert set(found) == {
+        "ProjectsViewSet.list",
+        "ProjectsViewSet.retrieve",
+        "BuildsViewSet.list",
+        "BuildsViewSet.retrieve",
+    }
+
+
+def test_code_in_newer_syntax_than_the_running_python_is_still_read(run_audit):
+    report = run_audit(
+        {
+            "app.py": """
+            from flask import Flask
+
+            app = Flask(__name__)
+
+            @app.post("/hook")
+            def hook():
+                try:
+                    return "ok"
+                except ValueError, KeyError:
+                    return "bad"
+        """,
+        }
+    )
+    assert routes(report) == {"hook": ("flask", ["POST"], "/hook")}
+    assert report.skipped == []
+
+
+def test_a_file_that_does_not_parse_in_any_spelling_is_skipped_with_its_reason(run_audit):
+    report = run_audit({"app.py": "def broken(:\n    except ValueError, KeyError:\n"})
+    assert [s.file for s in report.skipped] == ["app.py"]
