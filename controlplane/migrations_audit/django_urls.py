@@ -155,7 +155,9 @@ class DjangoRoutes:
             owner, var = variable
             entries = project.modules[owner].urllists.get(var)
             if entries is not None:
-                self.walk(owner, entries, route, seen)
+                key = f"{owner}:{var}"  # a list that includes itself is walked once
+                if key not in seen:
+                    self.walk(owner, entries, route, seen | {key})
                 return
         target = project.resolve(name, module)
         if target is not None and target.kind == "M" and target.module not in seen:

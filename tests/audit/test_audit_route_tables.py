@@ -230,3 +230,65 @@ def test_code_in_newer_syntax_than_the_running_python_is_still_read(run_audit):
 def test_a_file_that_does_not_parse_in_any_spelling_is_skipped_with_its_reason(run_audit):
     report = run_audit({"app.py": "def broken(:\n    except ValueError, KeyError:\n"})
     assert [s.file for s in report.skipped] == ["app.py"]
+
+
+def test_a_package_called_build_is_source_but_a_build_output_is_not(run_audit):
+    api = """
+        from fastapi import APIRouter
+
+        router = APIRouter(prefix="/build")
+
+        @router.get("/tasks")
+        def list_tasks():
+            return []
+    """
+    report = run_audit(
+        {
+            "app/features/build/api.py": api,
+            "build/lib/app/features/build/api.py": api.replace("list_tasks", "stale_copy"),
+        }
+    )
+    assert routes(report) == {"list_tasks": ("fastapi", ["GET"], "/build/tasks")}
+
+
+def test_url_lists_joined_with_plus_and_starred_into_the_root(run_audit):
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/views.py": """
+            from django.views import View
+
+            class Old(View):
+                def get(self, request):
+                    return "x"
+
+            class New(View):
+                def post(self, request):
+                    return "x"
+        """,
+            "proj/work_item.py": """
+            from django.urls import path
+            from proj.views import New, Old
+
+            old_url_patterns = [path("issues/", Old.as_view())]
+            new_url_patterns = [path("work-items/", New.as_view())]
+            urlpatterns = old_url_patterns + new_url_patterns
+            urlpatterns += urlpatterns[:0]
+        """,
+            "proj/api.py": """
+            from proj.work_item import urlpatterns as work_item_patterns
+
+            urlpatterns = [*work_item_patterns]
+        """,
+            "proj/urls.py": """
+            from django.urls import include, path
+
+            urlpatterns = [path("api/v1/", include("proj.api"))]
+        """,
+        }
+    )
+    assert {e.handler: e.route for e in report.endpoints} == {
+        "Old.get": "/api/v1/issues/",
+        "New.post": "/api/v1/work-items/",
+    }
