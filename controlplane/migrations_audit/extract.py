@@ -29,7 +29,9 @@ from .facts import (
     ClassFacts,
     Decorator,
     FunctionFacts,
+    Lit,
     ModuleFacts,
+    RouteCall,
     module_name,
 )
 from .names import Names, Scope
@@ -162,6 +164,9 @@ class _Frame:
     assigned: dict[str, ast.expr] = field(default_factory=dict)  # local -> last value so far
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
+
+
+MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
 
 
 class _Extractor(FastVisitor):
@@ -588,8 +593,53 @@ class _Extractor(FastVisitor):
                 for index, element in enumerate(node.target.elts):
                     if isinstance(element, ast.Name):
                         scope.each[element.id] = f"{source}#{index}"
+        before = len(self.facts.route_calls)
         self.visit_body(node.body)
+        if self.frame.scope is None and len(self.facts.route_calls) > before:
+            self.unroll_routes(node, before)
         self.visit_body(node.orelse)
+
+    def unroll_routes(self, node: ast.For | ast.AsyncFor, before: int) -> None:
+        """A module-level loop over a literal table registers one route per element:
+        ``for rule, view in util_rules: api.add_url_rule(rule, view_func=view)``."""
+        names = self.names
+        table: ast.expr | None = node.iter
+        if isinstance(table, ast.Name):
+            table = names.values.get(table.id)
+        if not isinstance(table, ast.List | ast.Tuple) or len(table.elts) > MAX_UNROLLED:
+            return
+        targets = (
+            node.target.elts if isinstance(node.target, ast.Tuple | ast.List) else [node.target]
+        )
+        if not all(isinstance(t, ast.Name) for t in targets):
+            return
+        markers = [names.lit(t) for t in targets]  # how each loop variable reads as written
+        calls = self.facts.route_calls
+        written = calls[before:]
+        del calls[before:]
+        for element in table.elts:
+            items = element.elts if isinstance(element, ast.Tuple | ast.List) else [element]
+            if len(items) != len(targets):
+                continue
+            values = [names.lit(item) for item in items]
+
+            def sub(value: Lit, values: list[Lit] = values) -> Lit:
+                for marker, given in zip(markers, values, strict=True):
+                    if value == marker:
+                        return given
+                return value
+
+            for call in written:
+                calls.append(
+                    RouteCall(
+                        call.kind,
+                        call.line,
+                        call.receiver,
+                        [sub(a) for a in call.args],
+                        {k: sub(v) for k, v in call.kwargs.items()},
+                        call.prefix,
+                    )
+                )
 
     visit_AsyncFor = visit_For
 

@@ -151,6 +151,19 @@ class RouteFinder:
             if tail == "expose":
                 self.exposed(module, facts, function, dec.args, dec.kwargs)
                 continue
+            if tail == "action" and dec.base.startswith("flask_appbuilder."):
+                # a list action of a ModelView: POST <route_base>/action_post, and
+                # GET <route_base>/action/<name>/<pk> for a single record
+                name = dec.args[0] if dec.args and isinstance(dec.args[0], str) else ""
+                self.exposed(
+                    module,
+                    facts,
+                    function,
+                    ["/action_post"],
+                    {"methods": ["POST", "GET"]},
+                    note=name,
+                )
+                continue
             if tail not in HTTP_VERBS and tail not in ("route", "api_route"):
                 continue
             receiver = dec.base.rpartition(".")[0]
@@ -205,8 +218,10 @@ class RouteFinder:
         function: FunctionFacts,
         args: list[Lit],
         kwargs: dict[str, Lit],
+        note: str = "",
     ) -> None:
-        """Flask-AppBuilder ``@expose`` on a BaseApi/BaseView method."""
+        """Flask-AppBuilder ``@expose`` on a BaseApi/BaseView method (``note``: the name of
+        an ``@action``, shown in the route)."""
         cls = self.project.class_of(module, function.qualname)
         if not cls:
             return
@@ -228,7 +243,7 @@ class RouteFinder:
                 self.display(module, function.qualname),
                 "flask-appbuilder",
                 methods,
-                join_route(base, path),
+                join_route(base, path) + (f" (action {note!r})" if note else ""),
                 [Target("F", module, function.qualname)],
             )
         )

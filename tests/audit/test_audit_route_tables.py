@@ -292,3 +292,82 @@ def test_url_lists_joined_with_plus_and_starred_into_the_root(run_audit):
         "Old.get": "/api/v1/issues/",
         "New.post": "/api/v1/work-items/",
     }
+
+
+def test_a_module_level_loop_over_a_table_registers_each_pair(run_audit):
+    report = run_audit(
+        {
+            "views.py": """
+            from flask import Blueprint
+
+            api = Blueprint("api", __name__, url_prefix="/api")
+
+            def dataset_autocomplete():
+                return []
+
+            def tag_autocomplete():
+                return []
+
+            util_rules: list = [
+                ("/util/dataset/autocomplete", dataset_autocomplete),
+                ("/util/tag/autocomplete", tag_autocomplete),
+            ]
+
+            for rule, view_func in util_rules:
+                api.add_url_rule(rule, view_func=view_func)
+        """,
+        }
+    )
+    assert routes(report) == {
+        "dataset_autocomplete": ("flask", ["GET"], "/api/util/dataset/autocomplete"),
+        "tag_autocomplete": ("flask", ["GET"], "/api/util/tag/autocomplete"),
+    }
+    assert report.unrecognized == []
+
+
+def test_a_module_level_loop_over_something_computed_is_reported_not_understood(run_audit):
+    report = run_audit(
+        {
+            "views.py": """
+            from flask import Blueprint
+            from plugins import discovered_rules
+
+            api = Blueprint("api", __name__)
+
+            for rule, view_func in discovered_rules():
+                api.add_url_rule(rule, view_func=view_func)
+        """,
+        }
+    )
+    assert report.endpoints == []
+    assert [(u.file, u.line) for u in report.unrecognized] == [("views.py", 7)]
+
+
+def test_flask_appbuilder_list_actions_are_endpoints_of_their_model_view(run_audit):
+    report = run_audit(
+        {
+            "views.py": """
+            from flask_appbuilder import ModelView
+            from flask_appbuilder.actions import action
+            from rest_framework.decorators import action as drf_action
+
+            class SlaMissModelView(ModelView):
+                route_base = "/slamiss"
+
+                @action("muldelete", "Delete", "Sure?", single=False)
+                def action_muldelete(self, items):
+                    return "x"
+
+                @drf_action(detail=True)
+                def not_fab(self, request):
+                    return "x"
+        """,
+        }
+    )
+    assert routes(report) == {
+        "SlaMissModelView.action_muldelete": (
+            "flask-appbuilder",
+            ["POST", "GET"],
+            "/slamiss/action_post (action 'muldelete')",
+        )
+    }
