@@ -29,22 +29,28 @@ class DjangoRoutes:
 
     def run(self) -> None:
         project = self.project
-        for module, facts in project.modules.items():
-            for call in facts.route_calls:
-                if call.kind != "register" or len(call.args) < 2:
-                    continue
-                prefix, viewset = call.args[0], call.args[1]
-                if not isinstance(prefix, str) or not isinstance(viewset, dict):
-                    continue
-                receiver, prefix = self.nested_parent(call.receiver, module, prefix, call.kwargs)
-                kind = self.finder.mounts.object_kind(receiver, module)
-                if kind != "drf-router" and "router" not in receiver.rsplit(".", 1)[-1]:
-                    continue
-                router = project.var_key(receiver, module)
-                if router is not None and viewset.get("ref"):
-                    self.registrations.setdefault(router, []).append(
-                        (prefix, viewset["ref"], module)
-                    )
+        calls = [
+            (module, call)
+            for module, facts in project.modules.items()
+            for call in facts.route_calls
+            if not call.owner  # a helper's template: registered where the helper is called
+        ]
+        for module, call in [*calls, *self.finder.forwarded]:
+            if call.kind != "register" or len(call.args) < 2:
+                continue
+            prefix, viewset = call.args[0], call.args[1]
+            if not isinstance(prefix, str) or not isinstance(viewset, dict):
+                continue
+            receiver, prefix = self.nested_parent(call.receiver, module, prefix, call.kwargs)
+            kind = self.finder.mounts.object_kind(receiver, module)
+            if kind != "drf-router" and "router" not in receiver.rsplit(".", 1)[-1]:
+                continue
+            router = project.var_key(receiver, module)
+            if router is not None and viewset.get("ref"):
+                written = viewset.get("in")  # a helper's reference, resolved where written
+                self.registrations.setdefault(router, []).append(
+                    (prefix, viewset["ref"], written if isinstance(written, str) else module)
+                )
         urlconfs = {
             m: f.urllists["urlpatterns"]
             for m, f in project.modules.items()

@@ -58,8 +58,8 @@ class HelperRoutes:
         self._templates: dict[tuple[str, str], list[RouteCall]] | None = None
 
     def templates(self, module: str, function: str, depth: int) -> list[RouteCall]:
-        """The registrations a helper makes with its parameters; failing those, and within
-        the depth bound, its calls that pass its parameters on (a helper calling a helper)."""
+        """The registrations a helper makes with its parameters and, within the depth
+        bound, its calls that pass its parameters on (a helper calling a helper)."""
         if self._templates is None:
             index: dict[tuple[str, str], list[RouteCall]] = {}
             for mod, facts in self.project.modules.items():
@@ -67,16 +67,15 @@ class HelperRoutes:
                     if call.owner:
                         index.setdefault((mod, call.owner), []).append(call)
             self._templates = index
-        found = self._templates.get((module, function))
-        if found is not None:
-            return found
+        found = self._templates.get((module, function), [])
         helper = self.project.function(Target("F", module, function))
         if helper is None or depth + 1 >= MAX_HELPER_DEPTH:
-            return []
-        return [
+            return found
+        # a helper may register some routes itself and pass its parameters on for others
+        return found + [
             t
             for t in (_forwarding(c, function, helper.params) for c in helper.calls)
-            if t is not None
+            if t is not None and not any(f.line == t.line for f in found)
         ]
 
     def expand(self, module: str, call: RouteCall, depth: int = 0) -> None:

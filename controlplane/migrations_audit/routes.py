@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .facts import FunctionFacts, Lit, ModuleFacts
+from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
@@ -91,6 +91,9 @@ class RouteFinder:
         self.found: dict[tuple[str, str, int], EndpointDecl] = {}
         self.mounts = Mounts(project)
         self.unrecognized: dict[tuple[str, int, str], Unresolved] = {}
+        # DRF router registrations made through helpers (``add_item_urls(router)``), for
+        # the Django pass: (module the router is named in, the registration)
+        self.forwarded: list[tuple[str, RouteCall]] = []
 
     def not_understood(self, module: str, line: int, call: str, reason: str) -> None:
         """A route registration seen but not interpreted: reported, never silently dropped."""
@@ -264,7 +267,9 @@ class RouteFinder:
             if line:
                 self.not_understood(module, line, call, reason)
 
-        if kind == "add_url_rule":
+        if kind == "register":
+            self.forwarded.append((module, RouteCall(kind, line, receiver, args, kwargs)))
+        elif kind == "add_url_rule":
             rule = args[0] if args else kwargs.get("rule")
             given = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
             view = ref_of(given)

@@ -142,7 +142,25 @@ def _may_register(names: Names, node: ast.Call) -> bool:
     calling another with its own parameters is seen from its call sites' arguments,
     ``forwarding.py``.)"""
     values = [*node.args, *(kw.value for kw in node.keywords)]
-    return any(_routeish(v) or _route_table(names, v) is not None for v in values)
+    return any(
+        _routeish(v) or _route_table(names, v) is not None or _mount_object(names, v)
+        for v in values
+    )
+
+
+_MOUNT_CLASSES = ("Router", "Blueprint", "Api", "Namespace", "FastAPI", "Flask")
+
+
+def _mount_object(names: Names, node: ast.expr) -> bool:
+    """A router, blueprint, app or API object passed along (``add_item_urls(router)``): the
+    function it is passed to may register routes on it."""
+    if not isinstance(node, ast.Name):
+        return False
+    rendered = names.render(node)
+    value = names.values.get(node.id)
+    if not rendered.endswith("()") and value is not None:
+        rendered = names.render(value)  # a module-level object: what it was made from
+    return rendered.endswith("()") and rendered[:-2].rsplit(".", 1)[-1].endswith(_MOUNT_CLASSES)
 
 
 def note_registration(
@@ -174,6 +192,8 @@ def note_registration(
             call.owner, call.params = scope.owner, list(scope.params)
         if isinstance(target, dict) and "param" in target:
             call.receiver_param = target["param"]
+            if kind == "register":  # def add_item_urls(router): router.register("items", V)
+                call.owner, call.params = scope.owner, list(scope.params)
     names.facts.route_calls.append(call)
 
 

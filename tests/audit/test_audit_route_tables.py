@@ -371,3 +371,70 @@ def test_flask_appbuilder_list_actions_are_endpoints_of_their_model_view(run_aud
             "/slamiss/action_post (action 'muldelete')",
         )
     }
+
+
+DRF_VIEWS = """
+    from rest_framework.viewsets import ModelViewSet, ReadOnlyModelViewSet
+
+    class ItemViewSet(ModelViewSet):
+        pass
+
+    class TagViewSet(ReadOnlyModelViewSet):
+        pass
+"""
+
+
+def test_a_drf_router_filled_in_helpers_across_modules(run_audit):
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/items/__init__.py": "",
+            "proj/items/views.py": DRF_VIEWS,
+            "proj/items/api_urls.py": """
+            from proj.items.views import ItemViewSet, TagViewSet
+
+            def add_item_urls(router):
+                router.register(r"items", ItemViewSet)
+                add_tag_urls(router)
+
+            def add_tag_urls(router):
+                router.register(r"tags", TagViewSet)
+        """,
+            "proj/urls.py": """
+            from django.urls import include, path
+            from rest_framework.routers import DefaultRouter
+            from proj.items.api_urls import add_item_urls
+
+            router = DefaultRouter()
+            add_item_urls(router)
+            urlpatterns = [path("api/", include(router.urls))]
+        """,
+        }
+    )
+    found = {e.handler: e.route for e in report.endpoints}
+    assert found["ItemViewSet.list"] == "/api/items/"
+    assert found["ItemViewSet.destroy"] == "/api/items/{pk}/"
+    assert found["TagViewSet.retrieve"] == "/api/tags/{pk}/"
+    assert "TagViewSet.create" not in found
+
+
+def test_a_helper_given_a_router_that_registers_nothing_adds_no_endpoints(run_audit):
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/views.py": DRF_VIEWS,
+            "proj/urls.py": """
+            from django.urls import include, path
+            from rest_framework.routers import DefaultRouter
+
+            def describe(router):
+                return repr(router)
+
+            router = DefaultRouter()
+            describe(router)
+            urlpatterns = [path("api/", include(router.urls))]
+        """,
+        }
+    )
+    assert report.endpoints == []
