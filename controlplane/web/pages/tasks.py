@@ -200,9 +200,11 @@ def trigger() -> Any:
     services = _services()
     names = control.known_task_names(services)
     routes = control.routed_queues(services, names)
-    form = request.form if request.method == "POST" else request.args
-    if request.method == "GET":
-        return render_template("trigger.html", names=names, routes=routes, form=form)
+    # Only a POST sends: HEAD (which Flask answers with this view and Flask-WTF does not
+    # check) and GET only show the form, prefilled from the query string.
+    if request.method != "POST":
+        return render_template("trigger.html", names=names, routes=routes, form=request.args)
+    form = request.form
 
     try:
         payload = {
