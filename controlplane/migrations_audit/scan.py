@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import FactsCache, cache_key
+from .cache import FactsCache, cache_key, loads
 from .extract import extract
 from .facts import ModuleFacts
 from .report import Skipped
@@ -212,7 +212,7 @@ def scan(
             if reason:
                 result.skipped.append(Skipped(relpath, reason))
             else:
-                result.modules.append(ModuleFacts.from_json(json.loads(text)))
+                result.modules.append(ModuleFacts.from_json(loads(text)))
     result.lines = sum(m.lines for m in result.modules)
     result.modules.sort(key=lambda m: m.relpath)
     result.skipped.sort(key=lambda s: s.file)
