@@ -296,6 +296,27 @@ def print_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> None:
         )
 
 
+def markdown_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> str:
+    """The per-project table as Markdown, for the README's audit section."""
+    out = [
+        "| project | P(offloaded) | R(offloaded) | P(inline) | R(inline) | found | unresolved |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for case, values in rows:
+
+        def cell(name: str, values: dict[str, float | int | None] = values) -> str:
+            value = values[name]
+            return "-" if value is None else f"{value:.2f}"
+
+        found = f"{values['matched']}/{values['labels']} ({values['found_pct'] or 0:.0f}%)"
+        out.append(
+            f"| {case} | {cell('precision_offloaded')} | {cell('recall_offloaded')} | "
+            f"{cell('precision_inline')} | {cell('recall_inline')} | {found} | "
+            f"{values['unresolved']} |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -326,6 +347,9 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         help="only these projects (repeatable); default: every project in the labels",
     )
     parser.add_argument("--line-tolerance", type=int, default=5)
+    parser.add_argument(
+        "--markdown", type=Path, help="also write the per-project table as Markdown to FILE"
+    )
     return parser.parse_args(list(argv) if argv is not None else None)
 
 
@@ -393,6 +417,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     emit("all", figures, args.set)
     table.append(("all", figures))
     print_table(table)
+    if args.markdown is not None:
+        args.markdown.write_text(markdown_table(table), encoding="utf-8")
     if all_kinds:
         print("mismatch categories (label -> reported):", file=sys.stderr)
         for (label_status, rep_status), count in all_kinds.most_common():
