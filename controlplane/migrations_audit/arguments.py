@@ -217,6 +217,8 @@ class Arguments:
         found = caller.resolve(value)
         if found is not None and found.kind in _TYPE_KINDS:
             return typed(found)
+        if found is not None and found.kind == "F":
+            return typed(found)  # a function passed in: a task its callee will .delay()
         return None
 
     def specialize(self, target: Target, raw: dict[str, Value]) -> Ctx:

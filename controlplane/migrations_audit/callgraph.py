@@ -348,6 +348,22 @@ class CallGraph:
                 continue
             if shape[0] != "task":
                 return f"{DISPATCH}::{CELERY}", []
+            passed = env.types.get(shape[1][1:]) if shape[1][:1] == "~" else None
+            if passed is not None and passed.kind == "F":
+                # execute(crunch, 1) -> def execute(strategy, x): strategy.delay(x)
+                verdict = self.function_verdict(passed)
+                if verdict is True:
+                    return f"{DISPATCH}::{self.job_system_of(passed)}", []
+                if verdict is False:
+                    continue  # a plain function was passed: not a dispatch
+            table = self.table_of(shape[1], module)
+            if table:
+                # TASKS[action].delay(...): every entry of the table is a task
+                verdicts = [self.function_verdict(t) for t in table]
+                if all(v is True for v in verdicts):
+                    return f"{DISPATCH}::{self.job_system_of(table[0])}", []
+                if all(v is False for v in verdicts):
+                    continue
             verdict = self.task_verdict(shape[1], module, cls)
             if verdict is True:
                 return f"{DISPATCH}::{self.job_system(shape[1], module, cls)}", []
@@ -430,6 +446,43 @@ class CallGraph:
                 return f"{DISPATCH}:{'' if sure else BY_NAME}:{system}"
         return ""
 
+    def table_of(self, receiver: str, module: str) -> list[Target]:
+        """The project functions of a module-level table ``receiver`` picks from
+        (``app.jobs.TASKS[]``), when every entry is one; else []."""
+        if not receiver.endswith("[]"):
+            return []
+        key = self.project.var_key(receiver[:-2], module)
+        if key is None:
+            return []
+        owner, var = key
+        entries = self.project.modules[owner].lits.get(var)
+        if not isinstance(entries, list) or not entries:
+            return []
+        out = []
+        for entry in entries:
+            ref = entry.get("ref") if isinstance(entry, dict) else None
+            target = self.project.resolve(ref, owner) if isinstance(ref, str) else None
+            if target is None or target.kind != "F":
+                return []
+            out.append(target)
+        return out
+
+    def function_verdict(self, target: Target) -> bool | str | None:
+        """Is this project function a task (True / BY_CONFIG / False / None)?"""
+        facts = self.project.function(target)
+        if facts is None:
+            return None
+        if any(d.tail in TASK_DECORATORS for d in facts.decorators):
+            return True
+        if system_of_decorators(facts.decorators) == RQ:
+            return True  # rq's @job gives the function .delay() too
+        return BY_CONFIG if self.markers.task_named(f"{target.module}.{target.name}") else False
+
+    def job_system_of(self, target: Target) -> str:
+        facts = self.project.function(target)
+        found = system_of_decorators(facts.decorators) if facts is not None else ""
+        return found or CELERY
+
     def job_system(self, receiver: str, module: str, cls: str) -> str:
         """The queue system a project function is a job of, by its decorators (Celery when
         it is not a project function, or has no telling decorator)."""
@@ -469,14 +522,7 @@ class CallGraph:
         if target is None or target.kind == "V":
             return BY_NAME if plausible_task_name(receiver) else None
         if target.kind == "F":
-            facts = project.function(target)
-            if facts is None:
-                return None
-            if any(d.tail in TASK_DECORATORS for d in facts.decorators):
-                return True
-            if system_of_decorators(facts.decorators) == RQ:
-                return True  # rq's @job gives the function .delay() too
-            return BY_CONFIG if markers.task_named(f"{target.module}.{target.name}") else False
+            return self.function_verdict(target)
         if target.kind in ("C", "I"):
             return any(
                 base.startswith("celery") and base.rstrip("()").endswith("Task")

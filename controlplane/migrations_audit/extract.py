@@ -207,6 +207,10 @@ class _Extractor(FastVisitor):
         self.names.values = assigns
         for name, value in assigns.items():
             self.facts.assigns[name] = self.render(value)
+            table = self.function_table(value)
+            if table and name not in self.facts.lits:
+                # TASKS = {"crunch": crunch, ...}: a table of functions, picked by a value
+                self.facts.lits[name] = [{"ref": ref} for ref in table]
             if isinstance(value, ast.Call):
                 args = [self.lit(a) for a in value.args]
                 kwargs = {kw.arg: self.lit(kw.value) for kw in value.keywords if kw.arg}
