@@ -55,6 +55,12 @@ from .queues import (
     system_of_decorators,
 )
 
+# SQLAlchemy session calls and the mapper events they fire at flush
+ORM_WRITES = {
+    "add": ("before_insert", "after_insert"),
+    "add_all": ("before_insert", "after_insert"),
+    "delete": ("before_delete", "after_delete"),
+}
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
@@ -392,6 +398,12 @@ class CallGraph:
             implementations = self.implicit.hook_implementations(tail)
             if implementations:
                 return "edge", [Node(t) for t in implementations]
+        if tail in ORM_WRITES and call.args:
+            model = self.orm_model(call, env)
+            if model is not None:
+                listeners = self.implicit.orm_event_targets(model, ORM_WRITES[tail])
+                if listeners:
+                    return "edge", [Node(t) for t in listeners]
         if tail in ("send", "send_robust", "asend"):
             receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:
@@ -492,6 +504,14 @@ class CallGraph:
         facts = self.project.function(target)
         found = system_of_decorators(facts.decorators) if facts is not None else ""
         return found or CELERY
+
+    def orm_model(self, call: CallSite, env: Env) -> Target | None:
+        """The project model class of the object ``session.add(...)`` is given."""
+        first = next((value for key, value in call.args if key == 0), None)
+        if type(first) is not str or not first.endswith("()"):
+            return None
+        found = env.resolve(first[:-2])
+        return found if found is not None and found.kind == "C" else None
 
     def duck_candidates(self, method: str) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.

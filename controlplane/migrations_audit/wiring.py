@@ -61,6 +61,14 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
                     node.lineno,
                 )
             )
+    elif method == "listen" and name.startswith("sqlalchemy.") and len(node.args) > 2:
+        note_orm_event(
+            names,
+            names.lit(node.args[0]),
+            names.lit(node.args[1]),
+            names.render(node.args[2]),
+            node.lineno,
+        )
     elif method == "as_view":
         if node.keywords and isinstance(node.func, ast.Attribute):
             # X.as_view(service_factory=make_service): every X built for a request gets it
@@ -206,8 +214,21 @@ def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:
 def note_receivers(
     names: Names, decorators: list[Decorator], qualname: str, body: list[ast.stmt]
 ) -> None:
-    """``@receiver(post_save, sender=Order)`` on a function."""
+    """``@receiver(post_save, sender=Order)`` on a function; blinker's ``@signal.connect``
+    and ``@signal.connect_via(sender)``."""
     for dec in decorators:
+        if dec.tail in ("connect", "connect_via") and "." in dec.base:
+            via = dec.args[0] if dec.tail == "connect_via" and dec.args else None
+            sender_ref = via.get("ref", "") if isinstance(via, dict) else ""
+            names.facts.signals.append(
+                SignalHook(
+                    dec.base.rsplit(".", 1)[0], sender_ref, names.qualified(qualname), dec.line
+                )
+            )
+            continue
+        if dec.tail == "listens_for" and dec.base.startswith("sqlalchemy.") and len(dec.args) > 1:
+            note_orm_event(names, dec.args[0], dec.args[1], names.qualified(qualname), dec.line)
+            continue
         if dec.tail != "receiver" or not dec.args:
             continue
         signals = dec.args[0] if isinstance(dec.args[0], list) else [dec.args[0]]
@@ -225,6 +246,15 @@ def note_receivers(
                 names.facts.signals.append(
                     SignalHook(signal["ref"], sender_name, names.qualified(qualname), dec.line)
                 )
+
+
+ORM_EVENT = "sqlalchemy:"  # signal name prefix of SQLAlchemy mapper events
+
+
+def note_orm_event(names: Names, target: Lit, event: Lit, handler: str, line: int) -> None:
+    """``@event.listens_for(Order, "after_insert")`` / ``event.listen(Order, ...)``."""
+    if isinstance(target, dict) and target.get("ref") and isinstance(event, str):
+        names.facts.signals.append(SignalHook(ORM_EVENT + event, target["ref"], handler, line))
 
 
 def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
