@@ -169,6 +169,9 @@ class RouteFinder:
                 continue
             if tail not in HTTP_VERBS and tail not in ("route", "api_route"):
                 continue
+            if dec.base.startswith("litestar."):
+                self.litestar(module, facts, function, tail, dec.args, dec.kwargs)
+                continue
             receiver = dec.base.rpartition(".")[0]
             if not receiver:
                 continue
@@ -204,6 +207,40 @@ class RouteFinder:
                     entries,
                 )
             )
+
+    def litestar(
+        self,
+        module: str,
+        facts: ModuleFacts,
+        function: FunctionFacts,
+        verb: str,
+        args: list[Lit],
+        kwargs: dict[str, Lit],
+    ) -> None:
+        """Litestar ``@get("/x")`` handlers, alone or in a ``Controller`` with its ``path``."""
+        given = args[0] if args else kwargs.get("path")
+        paths = _strs(given) or ["/"]
+        if verb in HTTP_VERBS:
+            methods = [verb.upper()]
+        else:
+            methods = [m.upper() for m in _strs(kwargs.get("http_method"))] or ["GET"]
+        prefix = ""
+        cls = self.project.class_of(module, function.qualname)
+        if cls:
+            base = facts.classes[cls].lits.get("path")
+            prefix = base if isinstance(base, str) else ""
+        self.add(
+            EndpointDecl(
+                module,
+                facts.relpath,
+                function.line,
+                self.display(module, function.qualname),
+                "litestar",
+                methods,
+                join_route(prefix, paths[0]),
+                [Target("F", module, function.qualname)],
+            )
+        )
 
     def dependencies(self, module: str, names: list[str]) -> list[Target]:
         """FastAPI dependencies run on every request: trace them with the handler."""

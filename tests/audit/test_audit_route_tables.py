@@ -438,3 +438,54 @@ def test_a_helper_given_a_router_that_registers_nothing_adds_no_endpoints(run_au
         }
     )
     assert report.endpoints == []
+
+
+def test_litestar_handlers_alone_and_in_controllers(check):
+    report = check(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def crunch(x):
+                return x
+        """,
+            "app.py": """
+            from litestar import Controller, Litestar, Router, get, post
+            from tasks import crunch
+
+            @get("/health")
+            async def health() -> str:
+                return "ok"
+
+            class OrderController(Controller):
+                path = "/orders"
+
+                @post("/")
+                async def create(self, data: dict) -> dict:
+                    crunch.delay(data)
+                    return data
+
+                @get("/{order_id:int}")
+                async def show(self, order_id: int) -> dict:
+                    return {}
+
+                def helper(self):
+                    return None
+
+            # Router prefixes are not composed yet: routes are the handlers' own paths
+            api = Router(path="/api", route_handlers=[OrderController])
+            app = Litestar(route_handlers=[health, api])
+        """,
+        },
+        {
+            "health": ("inline", False),
+            "OrderController.create": ("offloaded", False),
+            "OrderController.show": ("inline", False),
+        },
+    )
+    assert {e.handler: (e.framework, e.route) for e in report.endpoints} == {
+        "health": ("litestar", "/health"),
+        "OrderController.create": ("litestar", "/orders/"),
+        "OrderController.show": ("litestar", "/orders/{order_id:int}"),
+    }
