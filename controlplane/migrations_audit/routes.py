@@ -301,7 +301,8 @@ class RouteFinder:
         call = f"{receiver}.{kind}(...)" if receiver else f"{kind}(...)"
 
         def unknown(reason: str) -> None:
-            if line:
+            # only on an object known to serve routes: Package().add_resource() is no route
+            if line and self.mounts.object_kind(receiver, module):
                 self.not_understood(module, line, call, reason)
 
         if kind == "register":
@@ -372,6 +373,12 @@ class RouteFinder:
         project = self.project
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
         target = project.resolve(name, module)
+        if target is None:
+            # _edit_view = EditView.as_view("edit"); bp.add_url_rule("/edit", view_func=_edit_view)
+            key = project.var_key(name, module)
+            made = project.modules[key[0]].assigns.get(key[1], "") if key else ""
+            if key and made.endswith(".as_view()"):
+                target = project.resolve(made[: -len(".as_view()")], key[0])
         if target is None:
             return False
         if target.kind == "C":

@@ -489,3 +489,46 @@ def test_litestar_handlers_alone_and_in_controllers(check):
         "OrderController.create": ("litestar", "/orders/"),
         "OrderController.show": ("litestar", "/orders/{order_id:int}"),
     }
+
+
+def test_a_view_built_with_as_view_into_a_module_variable_then_registered(run_audit):
+    report = run_audit(
+        {
+            "views.py": """
+            from flask import Blueprint
+            from flask.views import MethodView
+
+            user = Blueprint("user", __name__, url_prefix="/user")
+
+            class EditView(MethodView):
+                def get(self):
+                    return "form"
+
+                def post(self):
+                    return "saved"
+
+            _edit_view = EditView.as_view("edit")
+            user.add_url_rule("/edit", view_func=_edit_view)
+        """,
+        }
+    )
+    assert routes(report) == {
+        "EditView.get": ("flask", ["GET"], "/user/edit"),
+        "EditView.post": ("flask", ["POST"], "/user/edit"),
+    }
+    assert report.unrecognized == []
+
+
+def test_add_resource_on_an_object_that_serves_no_routes_is_not_listed(run_audit):
+    report = run_audit(
+        {
+            "data.py": """
+            from app.model import Package
+
+            def make():
+                pkg = Package()
+                pkg.add_resource(url=compute_url())
+        """,
+        }
+    )
+    assert report.endpoints == [] and report.unrecognized == []
