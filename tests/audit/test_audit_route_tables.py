@@ -532,3 +532,29 @@ def test_add_resource_on_an_object_that_serves_no_routes_is_not_listed(run_audit
         }
     )
     assert report.endpoints == [] and report.unrecognized == []
+
+
+def test_a_rule_built_with_str_format_of_constants(run_audit):
+    report = run_audit(
+        {
+            "views.py": """
+            from flask import Blueprint
+
+            MAX = 3
+            api = Blueprint("api", __name__, url_prefix="/api")
+
+            def get_api(ver=1):
+                return {}
+
+            def search(kind):
+                return {}
+
+            api.add_url_rule("/<int(min=1, max={0}):ver>".format(MAX), view_func=get_api)
+            api.add_url_rule("/search/{0}".format(kind_of_search()), view_func=search)
+        """,
+        }
+    )
+    assert routes(report) == {
+        "get_api": ("flask", ["GET"], "/api/<int(min=1, max=3):ver>"),
+        "search": ("flask", ["GET"], "/api/search/{0}"),
+    }
