@@ -69,6 +69,7 @@ class Env:
         "results",
         "function",
         "params",
+        "calls",
     )
 
     def __init__(
@@ -85,6 +86,7 @@ class Env:
         self.results: dict[str, Target] = {}  # "helper()" -> what this call of it returned
         self.function = ""  # the method's name, when it is one
         self.params = params or []  # the function's own parameters
+        self.calls: list[CallSite] = []  # the function's calls (constructors of receivers)
 
     def resolve(self, name: str) -> Target | None:
         if self.types or self.results:

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .arguments import Arguments, Env, Node, literal
+from .arguments import Arguments, Ctx, Env, Node, Value, literal
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -61,6 +61,7 @@ ORM_WRITES = {
     "add_all": ("before_insert", "after_insert"),
     "delete": ("before_delete", "after_delete"),
 }
+MAX_CTX = 8  # context entries for one call, constructor-stored attributes included
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
@@ -215,6 +216,7 @@ class CallGraph:
         calls = facts.calls
         blocks = facts.blocks
         env = Env(project, module, cls, node.ctx, facts.params)
+        env.calls = calls
         env.function = facts.name if cls else ""
 
         def chain_of(call: CallSite) -> list[int]:
@@ -354,7 +356,8 @@ class CallGraph:
                 continue
             if shape[0] != "task":
                 return f"{DISPATCH}::{CELERY}", []
-            passed = env.types.get(shape[1][1:]) if shape[1][:1] == "~" else None
+            receiver = shape[1]
+            passed = env.types.get(receiver[1:] if receiver[:1] == "~" else receiver)
             if passed is not None and passed.kind == "F":
                 # execute(crunch, 1) -> def execute(strategy, x): strategy.delay(x)
                 verdict = self.function_verdict(passed)
@@ -505,6 +508,41 @@ class CallGraph:
         found = system_of_decorators(facts.decorators) if facts is not None else ""
         return found or CELERY
 
+    def with_constructed(self, call: CallSite, ctx: Ctx, env: Env) -> Ctx:
+        """``Runner(crunch).run(1)``: the method runs on an object whose ``__init__`` stored
+        what the constructor was given (``self.job = job``); add ``self.job`` -> ``crunch``
+        to the method's context, for a strategy object that calls ``.delay()`` on it."""
+        base = call.name.rpartition(".")[0]
+        if not base.endswith("()"):
+            return ctx
+        made = next((c for c in env.calls if c.name == base[:-2] and c.line == call.line), None)
+        owner = env.resolve(base[:-2]) if made is not None else None
+        if made is None or owner is None or owner.kind != "C":
+            return ctx
+        init = self.project.class_attr(owner, "__init__", 0)
+        if init is None or init.kind != "F":
+            return ctx
+        facts = self.project.function(init)
+        if facts is None:
+            return ctx
+        params = [p for p in facts.params if not p.startswith("*")][1:]  # without self
+        given: dict[str, Value] = {}
+        for key, value in made.args:
+            name = params[key] if type(key) is int and key < len(params) else key
+            if type(name) is str and type(value) is not list and value[:1] != "~":
+                bound = self.arguments.value(value, env)
+                if bound is not None and bound[0] == "t" and bound[1] == "F":
+                    given[name] = bound
+        if not given:
+            return ctx
+        extra: dict[str, Value] = dict(ctx)
+        init_module, init_owner = init.module, self.project.class_of(init.module, init.name)
+        attrs = self.project.modules[init_module].classes[init_owner].attrs if init_owner else {}
+        for attr, value in attrs.items():
+            if value[:1] == "~" and value[1:] in given:
+                extra["self." + attr] = given[value[1:]]
+        return tuple(sorted(extra.items())) if len(extra) <= MAX_CTX else ctx
+
     def orm_model(self, call: CallSite, env: Env) -> Target | None:
         """The project model class of the object ``session.add(...)`` is given."""
         first = next((value for key, value in call.args if key == 0), None)
@@ -575,6 +613,7 @@ class CallGraph:
         if resolved is not None:
             if resolved.kind == "F":
                 ctx = arguments.bind(call, resolved, env, known)
+                ctx = self.with_constructed(call, ctx, env)
                 out.append(Node(resolved, ctx))
                 out.extend(Node(t) for t in self.overrides(resolved))
                 out.extend(self.ref_targets(call, env.module, env.cls))

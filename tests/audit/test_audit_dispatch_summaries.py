@@ -66,14 +66,20 @@ def test_a_task_passed_to_a_project_function_that_applies_it_is_offloaded(check)
         assert report.endpoints[0].status == "offloaded", body
 
 
-def test_a_task_stored_on_an_object_by_its_constructor_is_unresolved_not_guessed(check):
-    # Runner(crunch).run(1): the attribute holds whatever the constructor was given; the
-    # audit does not follow it into the instance yet, and says so instead of guessing
+def test_a_strategy_object_given_a_task_by_its_constructor_is_offloaded(check):
+    # Runner(crunch).run(1): __init__ stores the task (self.job = job), run() calls .delay
     report = check(
         {"tasks.py": TASKS, "helpers.py": HELPERS, "app.py": app("    Runner(crunch).run(1)")},
-        {"handler": ("unresolved", False)},
+        {"handler": ("offloaded", False)},
     )
-    assert "self.job.delay(x)" in report.endpoints[0].reason
+    assert report.endpoints[0].confidence == "certain"
+
+
+def test_a_strategy_object_given_a_plain_function_is_not_a_dispatch(check):
+    check(
+        {"tasks.py": TASKS, "helpers.py": HELPERS, "app.py": app("    Runner(plain).run(1)")},
+        {"handler": ("inline", False)},
+    )
 
 
 def test_a_plain_function_passed_to_the_same_wrapper_is_not_a_dispatch(check):
