@@ -137,6 +137,10 @@ def test_a_dispatch_through_a_configured_wrapper_says_it_rests_on_config(check):
     endpoint = by_handler(report)["queued"]
     assert endpoint.uses_config and endpoint.confidence == "likely"
     assert json.loads(get_formatter("json")(report))["endpoints"][0]["uses_config"] is True
+    assert "(config)" in get_formatter("text")(report)
+    assert "through a dispatch wrapper or task named in the config" in get_formatter("markdown")(
+        report
+    )
 
 
 REGISTRATIONS = """

@@ -120,6 +120,12 @@ def _feature(endpoints: list[Endpoint]) -> list[str]:
         dispatch = first(offloaded[0], "dispatch")
         how = f" through {code(dispatch.call)}" if dispatch else ""
         lines.append(f"- Celery coverage: {_names(offloaded)} submit their work to Celery{how}.")
+        configured = [e for e in offloaded if e.uses_config]
+        if configured:
+            lines.append(
+                f"- {_names(configured)} count as offloaded only through a dispatch wrapper "
+                f"or task named in the config."
+            )
         for e in offloaded:
             fallback = first(e, INLINE_FALLBACK)
             if fallback is not None:

@@ -24,6 +24,8 @@ def render(report: Report) -> str:
             why = endpoint.reason
         elif decisive is not None:
             why = f"{decisive.call} @ {where(decisive)}"
+            if endpoint.uses_config:
+                why += " (config)"
         elif kinds:
             evidence = first(endpoint, *kinds)
             why = f"{', '.join(kinds)}: {evidence.call if evidence else ''}"
