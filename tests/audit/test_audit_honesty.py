@@ -114,6 +114,10 @@ def test_certain_when_every_call_is_understood_likely_when_one_is_not(check):
     (call,) = found["unknown_receiver"].unresolved_calls
     assert (call.file, call.line) == ("app.py", 13)
     assert "unknown type" in call.reason
+    text = get_formatter("text")(report)
+    assert "1 endpoints reach calls the audit could not resolve (1 calls):" in text
+    assert "app.py:13 service.notify_owner(1)" in text
+    assert "`app.py:13`" in get_formatter("markdown")(report)
 
 
 def test_a_dispatch_through_a_configured_wrapper_says_it_rests_on_config(check):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..report import UNRESOLVED, Report
 from ._common import first, heavy_kinds, status_text, summary_line, unrecognized_lines, where
 
@@ -13,6 +15,27 @@ def _cut(value: str, width: int | None) -> str:
     if width is None or len(value) <= width:
         return value
     return value[: width - 1] + "…"
+
+
+MAX_CALLS_LISTED = 20
+
+
+def unresolved_call_lines(report: Report) -> list[str]:
+    """Calls not resolved, each once, with how many endpoints reach it (most first); every
+    endpoint's own list is in the JSON and Markdown reports."""
+    reached: Counter[tuple[str, int, str, str]] = Counter()
+    for endpoint in report.endpoints:
+        for item in endpoint.unresolved_calls:
+            reached[(item.file, item.line, item.call, item.reason)] += 1
+    if not reached:
+        return []
+    likely = sum(1 for e in report.endpoints if e.unresolved_calls)
+    out = [f"{likely} endpoints reach calls the audit could not resolve ({len(reached)} calls):"]
+    for (file, line, text, reason), count in reached.most_common(MAX_CALLS_LISTED):
+        out.append(f"  {file}:{line} {text} ({reason}): {count} endpoints")
+    if len(reached) > MAX_CALLS_LISTED:
+        out.append(f"  and {len(reached) - MAX_CALLS_LISTED} more (--format json lists them)")
+    return out
 
 
 def render(report: Report) -> str:
@@ -52,12 +75,7 @@ def render(report: Report) -> str:
     lines.append("")
     lines.append(summary_line(report))
     lines += unrecognized_lines(report)
-    for endpoint in report.endpoints:
-        for call in endpoint.unresolved_calls:
-            lines.append(
-                f"unresolved call in {endpoint.handler}: {call.file}:{call.line} "
-                f"{call.call} ({call.reason})"
-            )
+    lines += unresolved_call_lines(report)
     for item in report.suppressed:
         e = item.endpoint
         lines.append(f"suppressed: {e.file}:{e.line} {e.handler} ({item.reason})")
