@@ -61,6 +61,11 @@ ORM_WRITES = {
     "add_all": ("before_insert", "after_insert"),
     "delete": ("before_delete", "after_delete"),
 }
+# data.copy(), text.strip(): on an object of unknown type these are most likely the
+# builtins', so a project method of that name does not make the call "not resolved"
+_BUILTIN_METHODS = frozenset(
+    name for kind in (dict, list, str, set, bytes, tuple) for name in dir(kind)
+)
 MAX_CTX = 8  # context entries for one call, constructor-stored attributes included
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
@@ -423,7 +428,12 @@ class CallGraph:
                 return "edge", [Node(t) for t in candidates]
         if undecided:
             return UNRESOLVED_DISPATCH, []
-        if resolved is None and "." in call.name and self.project.methods_named(tail):
+        if (
+            resolved is None
+            and "." in call.name
+            and tail not in _BUILTIN_METHODS
+            and self.project.methods_named(tail)
+        ):
             return UNRESOLVED_CALL, []
         return "", []
 
