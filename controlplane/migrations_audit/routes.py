@@ -167,7 +167,7 @@ class RouteFinder:
                     note=name,
                 )
                 continue
-            if tail not in HTTP_VERBS and tail not in ("route", "api_route"):
+            if tail not in HTTP_VERBS and tail not in ("route", "api_route", "api_operation"):
                 continue
             if dec.base.startswith("litestar."):
                 self.litestar(module, facts, function, tail, dec.args, dec.kwargs)
@@ -180,10 +180,14 @@ class RouteFinder:
                 continue
             path = dec.args[0] if dec.args else dec.kwargs.get("rule", dec.kwargs.get("path"))
             if not isinstance(path, str):
-                if kind not in ("flask", "fastapi", "quart", "sanic", "starlette"):
+                if kind not in ("flask", "fastapi", "quart", "sanic", "starlette", "ninja"):
                     continue
                 path = ""
-            if tail in HTTP_VERBS:
+            if tail == "api_operation":  # ninja: @router.api_operation(["GET", "POST"], "/x")
+                methods = [m.upper() for m in _strs(dec.args[0] if dec.args else None)]
+                path = dec.args[1] if len(dec.args) > 1 and isinstance(dec.args[1], str) else ""
+                methods = methods or ["GET"]
+            elif tail in HTTP_VERBS:
                 methods = [tail.upper()]
             else:
                 methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]

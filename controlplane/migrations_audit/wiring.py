@@ -23,6 +23,7 @@ ROUTE_CALL_KINDS = frozenset(
         "add_api",
         "add_view",
         "add_view_no_menu",
+        "add_router",
     }
 )
 _EAGER_NAME = re.compile(r"(?i)^(celery_)?(tasks?_)?always_eager$")

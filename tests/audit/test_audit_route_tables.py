@@ -558,3 +558,53 @@ def test_a_rule_built_with_str_format_of_constants(run_audit):
         "get_api": ("flask", ["GET"], "/api/<int(min=1, max=3):ver>"),
         "search": ("flask", ["GET"], "/api/search/{0}"),
     }
+
+
+def test_django_ninja_routers_and_their_prefixes(check):
+    report = check(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def crunch(x):
+                return x
+        """,
+            "items.py": """
+            from ninja import Router
+            from tasks import crunch
+
+            router = Router()
+
+            @router.post("/")
+            def create_item(request, payload: dict):
+                crunch.delay(payload)
+                return payload
+
+            @router.api_operation(["GET", "PUT"], "/{item_id}")
+            def item(request, item_id: int):
+                return {}
+        """,
+            "api.py": """
+            from ninja import NinjaAPI
+            from items import router as items_router
+
+            api = NinjaAPI()
+            api.add_router("/items/", items_router)
+
+            @api.get("/health")
+            def health(request):
+                return "ok"
+        """,
+        },
+        {
+            "create_item": ("offloaded", False),
+            "item": ("inline", False),
+            "health": ("inline", False),
+        },
+    )
+    assert {e.handler: (e.framework, list(e.methods), e.route) for e in report.endpoints} == {
+        "create_item": ("ninja", ["POST"], "/items/"),
+        "item": ("ninja", ["GET", "PUT"], "/items/{item_id}"),
+        "health": ("ninja", ["GET"], "/health"),
+    }
