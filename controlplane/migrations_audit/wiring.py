@@ -192,6 +192,10 @@ def note_registration(
             forwarded = _param_of(names, kw.value)
             if forwarded is not None:
                 kwargs["**"] = forwarded  # bp.add_url_rule(rule, **options)
+    owner = _owner_class(names)
+    if owner:  # self.router.add_api_route("/", self.create): the methods of this class
+        args = [_in_class(a, owner) for a in args]
+        kwargs = {k: _in_class(v, owner) for k, v in kwargs.items()}
     call = RouteCall(kind, node.lineno, receiver, args, kwargs)
     scope = names.scope
     if scope is not None and scope.params:
@@ -204,6 +208,24 @@ def note_registration(
             if kind == "register":  # def add_item_urls(router): router.register("items", V)
                 call.owner, call.params = scope.owner, list(scope.params)
     names.facts.route_calls.append(call)
+
+
+def _owner_class(names: Names) -> str:
+    """The qualified class whose method is being walked ("" outside methods)."""
+    scope = names.scope
+    if scope is None or "." not in scope.owner:
+        return ""
+    cls = scope.owner.rpartition(".")[0]
+    return names.qualified(cls) if cls in names.facts.classes else ""
+
+
+def _in_class(value: Lit, owner: str) -> Lit:
+    """``self.create`` passed as a view, from inside a method: ``<module>.<Class>.create``."""
+    if isinstance(value, dict):
+        ref = value.get("ref")
+        if isinstance(ref, str) and ref.startswith("self.") and ref.count(".") == 1:
+            return {**value, "ref": owner + ref[4:]}
+    return value
 
 
 def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:

@@ -608,3 +608,51 @@ def test_django_ninja_routers_and_their_prefixes(check):
         "item": ("ninja", ["GET", "PUT"], "/items/{item_id}"),
         "health": ("ninja", ["GET"], "/health"),
     }
+
+
+def test_fastapi_routes_registered_on_a_router_held_by_an_object(check):
+    # pattern written down from the test set first (PATTERNS.md), fixed from this snippet
+    report = check(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def crunch(x):
+                return x
+        """,
+            "router.py": """
+            from fastapi import APIRouter
+            from tasks import crunch
+
+            class ItemsRouter:
+                def __init__(self, service):
+                    self.service = service
+                    self.router = APIRouter()
+                    self.router.add_api_route("/", self.create_item, methods=["POST"])
+                    self.router.add_api_route("/{item_id}", self.fetch_item, methods=["GET"])
+
+                async def create_item(self, payload: dict):
+                    crunch.delay(payload)
+                    return payload
+
+                async def fetch_item(self, item_id: str):
+                    return {}
+
+                async def not_routed(self):
+                    crunch.delay(1)
+        """,
+            "main.py": """
+            from fastapi import FastAPI
+            from router import ItemsRouter
+
+            app = FastAPI()
+            app.include_router(ItemsRouter(service=None).router, prefix="/items")
+        """,
+        },
+        {
+            "ItemsRouter.create_item": ("offloaded", False),
+            "ItemsRouter.fetch_item": ("inline", False),
+        },
+    )
+    assert {(e.file, e.line) for e in report.endpoints} == {("router.py", 11), ("router.py", 15)}
