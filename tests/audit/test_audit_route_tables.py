@@ -10,6 +10,13 @@ def routes(report):
     return {e.handler: (e.framework, list(e.methods), e.route) for e in report.endpoints}
 
 
+CRUNCH_TASK = """
+    from celery import shared_task
+
+    @shared_task
+    def crunch(x):
+        return x
+"""
 CONFIGURE = """
     def configure_api_from_blueprint(blueprint, route_tuples, decorators=None):
         view_funcs = {}
@@ -443,13 +450,7 @@ def test_a_helper_given_a_router_that_registers_nothing_adds_no_endpoints(run_au
 def test_litestar_handlers_alone_and_in_controllers(check):
     report = check(
         {
-            "tasks.py": """
-            from celery import shared_task
-
-            @shared_task
-            def crunch(x):
-                return x
-        """,
+            "tasks.py": CRUNCH_TASK,
             "app.py": """
             from litestar import Controller, Litestar, Router, get, post
             from tasks import crunch
@@ -563,13 +564,7 @@ def test_a_rule_built_with_str_format_of_constants(run_audit):
 def test_django_ninja_routers_and_their_prefixes(check):
     report = check(
         {
-            "tasks.py": """
-            from celery import shared_task
-
-            @shared_task
-            def crunch(x):
-                return x
-        """,
+            "tasks.py": CRUNCH_TASK,
             "items.py": """
             from ninja import Router
             from tasks import crunch
@@ -614,13 +609,7 @@ def test_fastapi_routes_registered_on_a_router_held_by_an_object(check):
     # pattern written down from the test set first (PATTERNS.md), fixed from this snippet
     report = check(
         {
-            "tasks.py": """
-            from celery import shared_task
-
-            @shared_task
-            def crunch(x):
-                return x
-        """,
+            "tasks.py": CRUNCH_TASK,
             "router.py": """
             from fastapi import APIRouter
             from tasks import crunch
