@@ -199,18 +199,31 @@ class RouteFinder:
                 entries += self.dependencies(
                     module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
                 )
-            self.add(
-                EndpointDecl(
-                    module,
-                    facts.relpath,
-                    function.line,
-                    self.display(module, function.qualname),
-                    kind,
-                    methods,
-                    route,
-                    entries,
-                )
+            self.add_defined(module, facts, function, kind, methods, route, entries)
+
+    def add_defined(
+        self,
+        module: str,
+        facts: ModuleFacts,
+        function: FunctionFacts,
+        framework: str,
+        methods: list[str],
+        route: str,
+        entries: list[Target] | None = None,
+    ) -> None:
+        """An endpoint handled by a function defined where it is declared (a decorator)."""
+        self.add(
+            EndpointDecl(
+                module,
+                facts.relpath,
+                function.line,
+                self.display(module, function.qualname),
+                framework,
+                methods,
+                route,
+                entries or [Target("F", module, function.qualname)],
             )
+        )
 
     def litestar(
         self,
@@ -233,18 +246,7 @@ class RouteFinder:
         if cls:
             base = facts.classes[cls].lits.get("path")
             prefix = base if isinstance(base, str) else ""
-        self.add(
-            EndpointDecl(
-                module,
-                facts.relpath,
-                function.line,
-                self.display(module, function.qualname),
-                "litestar",
-                methods,
-                join_route(prefix, paths[0]),
-                [Target("F", module, function.qualname)],
-            )
-        )
+        self.add_defined(module, facts, function, "litestar", methods, join_route(prefix, paths[0]))
 
     def dependencies(self, module: str, names: list[str]) -> list[Target]:
         """FastAPI dependencies run on every request: trace them with the handler."""
@@ -279,18 +281,8 @@ class RouteFinder:
             base = f"/api/v1/{name}" if any(t.endswith("Api") for t in tails) else f"/{name}"
         path = args[0] if args and isinstance(args[0], str) else "/"
         methods = [m.upper() for m in _strs(kwargs.get("methods"))] or ["GET"]
-        self.add(
-            EndpointDecl(
-                module,
-                facts.relpath,
-                function.line,
-                self.display(module, function.qualname),
-                "flask-appbuilder",
-                methods,
-                join_route(base, path) + (f" (action {note!r})" if note else ""),
-                [Target("F", module, function.qualname)],
-            )
-        )
+        route = join_route(base, path) + (f" (action {note!r})" if note else "")
+        self.add_defined(module, facts, function, "flask-appbuilder", methods, route)
 
     def registration(
         self,
