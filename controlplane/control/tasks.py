@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from controlplane.broker.queue_names import check_queue_name
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
-from controlplane.control.queue_names import check_queue_name
 from controlplane.control.registry import Route, fleet_routing, known_task_names, resolve_route
 from controlplane.control.revocations import remember
 from controlplane.control.validate import TriggerRequest, parse_trigger
