@@ -99,8 +99,15 @@ class BrokerWatch:
         return methods
 
     def deleted(self) -> list[str]:
-        """Keys deleted (a purge deletes a queue's lists)."""
-        return [key for c in self.commands if c[0].upper() in ("DEL", "UNLINK") for key in c[1:]]
+        """Keys deleted (a purge deletes a queue's lists), kombu's own housekeeping left out:
+        the restore mutex and the mailbox/reply lists it clears after each broadcast."""
+        return [
+            key
+            for c in self.commands
+            if c[0].upper() in ("DEL", "UNLINK")
+            for key in c[1:]
+            if key != "unacked_mutex" and ".pidbox" not in key
+        ]
 
 
 def _method_of(payload: str) -> str:
