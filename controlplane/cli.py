@@ -195,7 +195,8 @@ def downgrade(ctx: click.Context, revision: str) -> None:
 
 @main.group(name="users")
 def users_group() -> None:
-    """Add users and issue API tokens."""
+    """Users and API tokens: add, list, disable, enable, role, passwd, token, tokens,
+    revoke-token, revoke-tokens."""
 
 
 @users_group.command(name="add")
@@ -233,17 +234,24 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
 
 @users_group.command(name="token")
 @click.argument("name")
+@click.option("--name", "label", help="What the token is for (shown in `users tokens`).")
+@click.option("--expires-in", type=click.FloatRange(min=0, min_open=True), metavar="DAYS",
+              help="Stop working after this many days.")  # fmt: skip
 @click.pass_context
-def users_token(ctx: click.Context, name: str) -> None:
+def users_token(ctx: click.Context, name: str, label: str | None, expires_in: float | None) -> None:
     """Print a new API token for NAME, once (send it as `Authorization: Bearer TOKEN`)."""
+    from datetime import timedelta
+
     from controlplane import users
+    from controlplane.clock import utcnow
     from controlplane.services import build_services
 
     settings = settings_from(ctx)
     require_database(settings)
     services = build_services(settings)
+    expires_at = None if expires_in is None else utcnow() + timedelta(days=expires_in)
     try:
-        token = users.create_token(services, name)
+        token = users.create_token(services, name, label, expires_at)
     except users.UserError as exc:
         fail(str(exc))
     finally:
@@ -289,7 +297,7 @@ def _register_audit() -> None:
 
 
 _register_audit()
-
+from controlplane import cli_users  # noqa: E402,F401  (registers the users lifecycle commands)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -110,6 +110,8 @@ class Settings:
     cookie_secure: bool | None = None  # None: secure unless bound to loopback
     login_max_failures: int = 5  # failed logins (per user or address) before slowing down
     login_window_seconds: float = 300.0
+    # past login_max_failures, each failure doubles the wait from this, up to the window
+    login_delay_seconds: float = 1.0
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
     metrics_collapse_hostnames: bool = False  # every hostname label becomes "generic"
     metrics_offline_worker_seconds: float = 600.0  # then an offline worker's series go
@@ -574,6 +576,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "cookie_secure": _optional(_as_bool),
     "login_max_failures": _as_int(1),
     "login_window_seconds": _as_positive_float,
+    "login_delay_seconds": _as_positive_float,
     "metrics_token": _optional(_as_str),
     "metrics_collapse_hostnames": _as_bool,
     "metrics_offline_worker_seconds": _as_positive_float,

@@ -38,6 +38,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # issue 15 (safety-web, 0011): a session carries the generation it was made in; logout,
+    # a password change and disabling bump it, which ends every session of the user at once
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):
@@ -50,6 +53,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # issue 15 (safety-web, 0011): tokens are named, may expire, and are revoked one by one
+    name: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Task(Base):
@@ -390,3 +397,21 @@ class AlertAck(Base):
     subject: Mapped[str] = mapped_column(String(255), primary_key=True)
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---- issue 15 (safety-web, 0011): the login throttle, shared by every replica ----------------
+
+
+class LoginThrottle(Base):
+    """Failed logins per key ("addr:IP" and "user:NAME|addr:IP") in the current window.
+
+    In the database so that every replica counts the same guesses; a key waits until
+    `next_allowed_at` (a delay that grows with each failure past the free ones).
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    next_allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

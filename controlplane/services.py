@@ -82,9 +82,10 @@ class ProcessState:
     ingest_stats: IngestStats | None = None
     # events.counters: the counters rebuilt from the database, for a process without an ingester.
     database_counters: DatabaseCounters | None = None
-    # users: bearer token -> its user (None: no such token); cleared when a token is revoked.
+    # users: bearer token -> its user (None: no such token); cleared here when a token is
+    # revoked or a user disabled, forgotten by other replicas within its 5 s (README).
     tokens: TimedCache[UserRecord | None] = field(
-        default_factory=lambda: TimedCache(30.0, max_entries=10_000)
+        default_factory=lambda: TimedCache(5.0, max_entries=10_000)
     )
     # control.registry: task names the workers registered.
     registered_tasks: TimedCache[list[str]] = field(default_factory=lambda: TimedCache(30.0))

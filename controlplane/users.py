@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from controlplane.clock import utcnow
+from controlplane.accounts.passwords import WeakPassword, check_password
+from controlplane.clock import as_utc, utcnow
 from controlplane.errors import ControlplaneError
 from controlplane.models import ROLES, ApiToken, User
 
@@ -41,13 +42,21 @@ class UserRecord:
     role: str
     disabled: bool = False
     created_at: datetime | None = None
+    session_generation: int = 0  # a session made in an older generation has ended
 
     def may(self, needed: str) -> bool:
         return has_role(self.role, needed)
 
 
 def _record(user: User) -> UserRecord:
-    return UserRecord(user.id, user.username, user.role, user.disabled, user.created_at)
+    return UserRecord(
+        user.id,
+        user.username,
+        user.role,
+        user.disabled,
+        user.created_at,
+        user.session_generation or 0,
+    )
 
 
 def validate_username(username: str) -> str:
@@ -62,6 +71,11 @@ def create_user(services: Services, username: str, password: str, role: str) -> 
         return _record(_create_user(session, username, password, role))
 
 
+def add_in(session: Session, username: str, password: str, role: str) -> UserRecord:
+    """`create_user` inside the caller's transaction (accounts.lifecycle logs it)."""
+    return _record(_create_user(session, username, password, role))
+
+
 def create_first_admin(services: Services, password: str) -> UserRecord | None:
     """`admin` with `password` when the database has no user at all yet; else None."""
     with services.transaction() as session:
@@ -74,8 +88,10 @@ def _create_user(session: Session, username: str, password: str, role: str) -> U
     name = validate_username(username)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    if len(password) < 8:
-        raise UserError("a password needs at least 8 characters")
+    try:
+        check_password(password, name)
+    except WeakPassword as exc:
+        raise UserError(str(exc)) from None
     if session.scalar(select(User).where(User.username == name)):
         raise UserError(f"user {name!r} already exists")
     user = User(
@@ -118,26 +134,40 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(services: Services, username: str) -> str:
+def create_token(
+    services: Services, username: str, name: str | None = None, expires_at: datetime | None = None
+) -> str:
     """A new API token for `username`; the caller shows it once, we keep only its hash."""
     with services.transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise UserError(f"no user named {username!r}")
         token = "cp_" + secrets.token_urlsafe(32)
-        session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=utcnow()))
+        session.add(
+            ApiToken(
+                user_id=user.id,
+                token_hash=hash_token(token),
+                created_at=utcnow(),
+                name=(name or "").strip()[:64] or None,
+                expires_at=expires_at,
+            )
+        )
     return token
 
 
 def user_for_token(services: Services, token: str) -> UserRecord | None:
-    """The enabled user a bearer token belongs to; remembered for a few seconds per process,
-    so an API call costs no database write (a disabled user's token stops within that time)."""
+    """The enabled user a live bearer token belongs to; remembered for a few seconds per
+    process (`ProcessState.tokens`), so an API call costs no database write. A revocation or
+    a disabled user clears this process's memory at once; other replicas forget within its
+    time to live (5 s)."""
     key = hash_token(token)
 
     def lookup() -> UserRecord | None:
         with services.transaction() as session:
             row = session.scalar(select(ApiToken).where(ApiToken.token_hash == key))
-            if row is None:
+            if row is None or row.revoked_at is not None:
+                return None
+            if row.expires_at is not None and as_utc(row.expires_at) <= utcnow():  # type: ignore[operator]
                 return None
             user = session.get(User, row.user_id)
             if user is None or user.disabled:

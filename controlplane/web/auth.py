@@ -19,13 +19,15 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from controlplane import users
-from controlplane.web.throttle import LoginThrottle
+from controlplane.accounts import lifecycle, throttle
+from controlplane.accounts.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -39,14 +41,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 class SessionUser(UserMixin):
     """The logged-in user as Flask-Login sees it: a detached copy, no live ORM object."""
 
-    def __init__(self, user_id: int, username: str, role: str) -> None:
+    def __init__(self, user_id: int, username: str, role: str, generation: int = 0) -> None:
         self.id = user_id
         self.username = username
         self.role = role
+        self.generation = generation
 
     @classmethod
     def of(cls, user: users.UserRecord | None) -> SessionUser | None:
-        return None if user is None else cls(user.id, user.username, user.role)
+        if user is None:
+            return None
+        return cls(user.id, user.username, user.role, user.session_generation)
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the user and the generation the session began in."""
+        return f"{self.id}:{self.generation}"
 
     def may(self, role: str) -> bool:
         return users.has_role(self.role, role)
@@ -54,10 +63,6 @@ class SessionUser(UserMixin):
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
-    app.extensions["login_throttle"] = LoginThrottle(
-        app.extensions["controlplane"].settings.login_max_failures,
-        app.extensions["controlplane"].settings.login_window_seconds,
-    )
     app.context_processor(lambda: {"may": _may})
 
 
@@ -66,8 +71,16 @@ def _may(role: str) -> bool:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> SessionUser | None:
-    return SessionUser.of(users.get_user(current_app.extensions["controlplane"], int(user_id)))
+def load_user(session_id: str) -> SessionUser | None:
+    """The session's user, unless the session ended: logout, a new password or disabling
+    bumped the user's generation, so a cookie copied earlier no longer works anywhere."""
+    user_id, _, generation = session_id.partition(":")
+    if not user_id.isdigit() or not generation.isdigit():
+        return None  # a cookie from before generations, or forged: logged out
+    found = users.get_user(current_app.extensions["controlplane"], int(user_id))
+    if found is None or found.session_generation != int(generation):
+        return None
+    return SessionUser.of(found)
 
 
 def role_required(role: str) -> Callable[[F], F]:
@@ -132,44 +145,49 @@ def actor_name() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":  # HEAD too: only a POST may count a failure or log in
         if current_user.is_authenticated:
             return redirect(url_for("dashboard.index"))
         return render_template("login.html", next=_safe_next(request.args.get("next")))
 
+    services = current_app.extensions["controlplane"]
     username = request.form.get("username", "")[:64]
-    password = request.form.get("password", "")[:1024]
-    keys = (f"user:{username.strip().lower()}", f"addr:{request.remote_addr}")
-    throttle: LoginThrottle = current_app.extensions["login_throttle"]
-    wait = throttle.retry_after(*keys)
+    password = request.form.get("password", "")
+    keys = (throttle.address_key(request.remote_addr),
+            throttle.user_key(username, request.remote_addr))  # fmt: skip
+    wait = throttle.begin_attempt(services, keys)
     if wait > 0:
         message = f"Too many failed logins. Try again in {math.ceil(wait)} seconds."
         return render_template("login.html", error=message, next=""), 429
 
-    found = SessionUser.of(
-        users.authenticate(current_app.extensions["controlplane"], username, password)
-    )
+    found = None
+    if len(password) <= MAX_PASSWORD_LENGTH:
+        found = SessionUser.of(users.authenticate(services, username, password))
     if found is None:
-        throttle.failed(*keys)
         time.sleep(0.2)  # every failure costs the guesser time, whether or not the name exists
         message = "Wrong user name or password."
         # 200, the form again with the message: a 401 page logs an error in the browser console
         return render_template("login.html", error=message, next="")
 
-    throttle.succeeded(*keys)
+    throttle.succeeded(services, username, request.remote_addr)
+    target = _safe_next(request.form.get("next"))
+    session.clear()  # a fresh session: nothing (CSRF token included) outlives the login
     login_user(found)
-    return redirect(_safe_next(request.form.get("next")) or url_for("dashboard.index"))
+    return redirect(target or url_for("dashboard.index"))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    if current_user.is_authenticated:
+        lifecycle.end_sessions(current_app.extensions["controlplane"], current_user.id)
     logout_user()
+    session.clear()
     return redirect(url_for("auth.login"))
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
-    if not target:
+    if not target or not target.isprintable():  # control characters: no header splitting
         return ""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -1,9 +1,12 @@
-"""Jinja filters for times, durations and task states."""
+"""Jinja filters for times, durations and task states, and what every printed value passes
+through (bidi controls made visible)."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 
@@ -62,11 +65,25 @@ def json_items(text: str | None, limit: int = 12) -> list[tuple[str, str]]:
     ]
 
 
+# Characters that reorder the text around them: "invoice\u202egpj.exe" shows as
+# "invoiceexe.jpg". Names, queues, hostnames and exceptions come from the fleet, so every
+# value a template prints shows them as their code point instead.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def show_bidi(value: Any) -> Any:
+    """Jinja's `finalize`: a printed string's bidi controls as visible [U+202E] marks."""
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        return BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+    return value
+
+
 def state_class(state: str | None) -> str:
     return STATE_CLASSES.get(state or "", "muted")
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.finalize = show_bidi
     app.jinja_env.filters.update(
         when=when, ago=ago, seconds=seconds, state_class=state_class, json_items=json_items
     )

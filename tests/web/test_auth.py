@@ -57,7 +57,8 @@ def test_post_without_csrf_token_is_refused(
 ) -> None:
     admin = client_as("admin")
     response = admin.post(
-        "/users/", data={"username": "mallory", "password": "12345678", "role": "admin"}
+        "/users/",
+        data={"username": "mallory", "password": "violet quarry lantern", "role": "admin"},
     )
     assert response.status_code == 400
     assert "security token" in response.get_data(as_text=True)
@@ -70,7 +71,7 @@ def test_htmx_post_with_csrf_header_is_accepted(client_as: Callable[[str], Flask
     admin = client_as("admin")
     response = admin.post(
         "/users/",
-        data={"username": "bob", "password": "12345678", "role": "viewer"},
+        data={"username": "bob", "password": "violet quarry lantern", "role": "viewer"},
         headers={"X-CSRFToken": admin.csrf_token, "HX-Request": "true"},  # type: ignore[attr-defined]
     )
     assert response.status_code == 302
@@ -91,7 +92,7 @@ def test_viewer_cannot_reach_admin_pages(client_as: Callable[[str], FlaskClient]
         "/users/",
         data={
             "username": "eve",
-            "password": "12345678",
+            "password": "violet quarry lantern",
             "role": "admin",
             "csrf_token": viewer.csrf_token,
         },  # type: ignore[attr-defined]

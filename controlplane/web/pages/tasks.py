@@ -205,9 +205,11 @@ def trigger() -> Any:
     names = control.known_task_names(services)
     routes = control.routed_queues(services, names)
     shown = {"names": names, "routes": routes, "routing_source": control.routing_source(services)}
-    form = request.form if request.method == "POST" else request.args
-    if request.method == "GET":
-        return render_template("trigger.html", form=form, **shown)
+    # Only a POST sends: HEAD (which Flask answers with this view and Flask-WTF does not
+    # check) and GET only show the form, prefilled from the query string.
+    if request.method != "POST":
+        return render_template("trigger.html", form=request.args, **shown)
+    form = request.form
 
     depth = services.settings.max_arg_depth
     try:
