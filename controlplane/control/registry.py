@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
+from controlplane.fleet.inspection import routing_of_conf
 from controlplane.models import Worker
 from controlplane.services import Services
 
@@ -100,22 +101,41 @@ class Route:
         return {"queue": self.queue, "reason": self.reason, "explanation": self.explanation}
 
 
-def fleet_routing(services: Services, refresh: bool = False) -> FleetRouting:
-    """The routing table configured in settings, else the workers' own task_routes and
-    task_default_queue (conf(), cached)."""
+def fleet_routing(services: Services, ask: bool = True) -> FleetRouting:
+    """The routing table configured in settings, else what the workers reported (conf(),
+    stored on their rows by the inspection job), else - when `ask`, as an action may but a
+    page may not (a GET never broadcasts) - the workers' answer to conf() now."""
+    settings = services.settings
+    if settings.task_routes or settings.task_default_queue:
+        table = dict(entry.split("=", 1) for entry in settings.task_routes)
+        return FleetRouting((table,), settings.task_default_queue, "settings")
+    with services.transaction() as session:
+        stored = _routing_in_db(session)
+    if stored is not None or not ask:
+        return stored or FleetRouting()
+    # Nobody has reported yet: ask once per cache period, not once per trigger.
+    return services.state.routing.get(lambda: _ask_routing(services) or FleetRouting())
 
-    def compute() -> FleetRouting:
-        settings = services.settings
-        if settings.task_routes or settings.task_default_queue:
-            table = dict(entry.split("=", 1) for entry in settings.task_routes)
-            return FleetRouting((table,), settings.task_default_queue, "settings")
-        return _ask_routing(services) or FleetRouting()
 
-    return services.state.routing.get(compute, refresh=refresh)
+def _routing_in_db(session: Session) -> FleetRouting | None:
+    """The routing the most recently updated live worker reported, if any did."""
+    query = (
+        select(Worker.routing)
+        .where(Worker.routing.is_not(None), Worker.status != "offline")
+        .order_by(Worker.updated_at.desc())
+        .limit(1)
+    )
+    text = session.scalar(query)
+    try:
+        conf = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return _routing_of(conf) if isinstance(conf, dict) else None
 
 
 def _ask_routing(services: Services) -> FleetRouting | None:
-    """conf() of the workers the console knows (or anyone, when it knows none); None: no answer."""
+    """conf() of the workers the console knows (or anyone, when it knows none), stored on
+    their rows; None: nobody answered."""
     with services.transaction() as session:
         hosts = list(
             session.scalars(select(Worker.hostname).where(Worker.status != "offline").limit(50))
@@ -134,11 +154,20 @@ def _ask_routing(services: Services) -> FleetRouting | None:
     except Exception as exc:
         log.warning("cannot ask workers for their routing: %s", exc)
         return None
-    for hostname in sorted(replies):
-        conf = replies[hostname]
-        if isinstance(conf, dict):
-            return _routing_of(conf)
-    return None
+    found: FleetRouting | None = None
+    now = utcnow()
+    with services.transaction() as session:
+        for hostname in sorted(replies):
+            text = routing_of_conf(replies[hostname])
+            if text is None:
+                continue
+            worker = session.get(Worker, hostname[:255])
+            if worker is None:
+                worker = Worker(hostname=hostname[:255], status="online", updated_at=now)
+                session.add(worker)
+            worker.routing = text
+            found = found or _routing_of(json.loads(text))
+    return found
 
 
 def _routing_of(conf: Mapping[str, Any]) -> FleetRouting:
@@ -179,11 +208,12 @@ def resolve_route(routing: FleetRouting, task_name: str, typed: str | None = Non
 
 
 def routed_queues(services: Services, names: list[str]) -> dict[str, Route]:
-    """For the trigger form: where each task name would go (see `resolve_route`)."""
-    routing = fleet_routing(services)
+    """For the trigger form: where each task name would go (see `resolve_route`); a page
+    reads what is known and never asks the workers."""
+    routing = fleet_routing(services, ask=False)
     return {name: resolve_route(routing, name) for name in names}
 
 
 def routing_source(services: Services) -> str:
     """Who told the console how the fleet routes: "the workers", "settings" or "nobody"."""
-    return fleet_routing(services).source
+    return fleet_routing(services, ask=False).source

@@ -58,6 +58,20 @@ class WorkerReport:
     scheduled: int | None = None
     uptime: float | None = None  # seconds since the worker booted
     held: dict[str, list[list[str]]] = field(default_factory=dict)  # kind -> [[id, name]...]
+    routing: str | None = None  # JSON {task_routes, task_default_queue} from conf()
+
+
+MAX_ROUTING_CHARS = 20000
+
+
+def routing_of_conf(conf: Any) -> str | None:
+    """The routing part of a worker's conf() answer as JSON (never its broker URL or the rest),
+    None when it sent none or too much."""
+    if not isinstance(conf, dict):
+        return None
+    routing = {key: conf.get(key) for key in ("task_routes", "task_default_queue")}
+    text = json.dumps(routing, default=str)
+    return text if len(text) <= MAX_ROUTING_CHARS else None
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
@@ -83,7 +97,8 @@ def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> lis
     active = inspect.active() or {}
     reserved = inspect.reserved() or {}
     scheduled = inspect.scheduled() or {}
-    return [
+    confs = inspect.conf(with_defaults=False) or {}
+    reports = [
         _with_held(
             _report(
                 host, stats.get(host), active_queues.get(host), registered.get(host),
@@ -93,6 +108,7 @@ def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> lis
         )
         for host in hostnames
     ]  # fmt: skip
+    return [replace(r, routing=routing_of_conf(confs.get(r.hostname))) for r in reports]
 
 
 def _with_held(report: WorkerReport, active: Any, reserved: Any, scheduled: Any) -> WorkerReport:
@@ -225,6 +241,8 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             values["booted_at"] = now - timedelta(seconds=report.uptime)
         if report.prefetch_count is not None:
             values["prefetch_count"] = report.prefetch_count
+        if report.routing is not None:
+            values["routing"] = report.routing
         statement = insert(Worker).values(
             **values, active=report.active or 0, processed=report.processed or 0
         )

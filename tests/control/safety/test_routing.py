@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from controlplane.clock import utcnow
+from controlplane.fleet.inspection import refresh_worker
 from controlplane.models import Action, Task
 from controlplane.services import Services
 from tests.conftest import WorkerProcess
@@ -89,7 +90,11 @@ def test_the_trigger_form_shows_each_route_and_sends_to_it(
     redis_server: Any, routed_queues_emptied: redis.Redis,
 ) -> None:  # fmt: skip
     operator = client_as("operator")
-    page = operator.get("/trigger").get_data(as_text=True)
+    # the inspection job's round: it records each worker's routing (conf()) on its row
+    assert refresh_worker(services, fleet_worker.hostname)
+    with BrokerWatch(redis_server.url) as looking:
+        page = operator.get("/trigger").get_data(as_text=True)
+    assert not [c for c in looking.commands if c[0].upper() == "PUBLISH"]  # a GET never asks
     table = page[page.index('id="trigger-routes"') :]
     row = table[table.index(f'data-task="{TASKS}csv_batch"') :].split("</tr>")[0]
     assert "reports: routed by the fleet&#39;s task_routes" in row
