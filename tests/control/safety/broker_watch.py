@@ -87,6 +87,15 @@ class BrokerWatch:
             and not c[1].endswith("reply.celery.pidbox")
         ]  # fmt: skip
 
+    def questions(self) -> list[str]:
+        """Remote-control questions asked (registered, conf, ping...)."""
+        return [
+            method
+            for c in self.commands
+            if c[0].upper() == "PUBLISH" and len(c) > 2 and "pidbox" in c[1]
+            and (method := _method_of(c[2])) in READ_ONLY
+        ]  # fmt: skip
+
     def broadcasts(self) -> list[str]:
         """Remote-control commands that change a worker (shutdown, add_consumer, pool_grow...)
         published to the workers' mailboxes; questions (registered, conf) left out."""
