@@ -154,9 +154,6 @@ class Worker(Base):
     prefetch_count: Mapped[int | None] = mapped_column(Integer)
     # Last time the worker answered the scheduler's ping/inspect (liveness without events).
     inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Operator safety (issue 15): the worker's routing, JSON {"task_routes", "task_default_queue"}
-    # from conf(), so a trigger goes (and the form says it goes) where the fleet routes it.
-    routing: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # From the scheduler's inspection (fleet/inspection.py), not from events: tasks prefetched
     # (reserved) and held with an ETA (scheduled), a few of each with the active ones (JSON
@@ -165,6 +162,9 @@ class Worker(Base):
     scheduled: Mapped[int | None] = mapped_column(Integer)
     booted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     held_tasks: Mapped[str | None] = mapped_column(Text)
+    # operator safety (issue 15 item 2): conf()'s task_routes and task_default_queue (JSON),
+    # asked by the scheduler's inspection, so the trigger form shows routes without a broadcast.
+    routing: Mapped[str | None] = mapped_column(Text)
 
 
 class QueueSample(Base):

@@ -68,6 +68,11 @@ class TimedCache(Generic[V]):
         self._entries[key] = (now + self.ttl, value)
         return value
 
+    def peek(self, key: Hashable = None) -> V | None:
+        """The value kept for `key`, even past its ttl, without computing one."""
+        hit = self._entries.get(key)
+        return None if hit is None else hit[1]
+
     def clear(self) -> None:
         self._entries.clear()
 

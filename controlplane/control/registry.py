@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
-from controlplane.fleet.inspection import routing_of_conf
 from controlplane.models import Worker
 from controlplane.services import Services
 
@@ -77,6 +76,7 @@ def _ask_workers(services: Services) -> set[str]:
 # ---- routing --------------------------------------------------------------------------------
 
 CELERY_DEFAULT_QUEUE = "celery"  # Celery's task_default_queue when an app sets none
+NOT_ASKED = "nobody yet: the workers are asked when you trigger"
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class FleetRouting:
 
     routes: tuple[Mapping[str, Any], ...] = ()
     default_queue: str | None = None  # None: nobody said
-    source: str = "nobody"  # "the workers", "settings" or "nobody"
+    source: str = "nobody"  # "the workers", "settings", "nobody" or NOT_ASKED
     opaque_routers: int = 0  # router functions we cannot evaluate (named by a string)
 
 
@@ -101,31 +101,36 @@ class Route:
         return {"queue": self.queue, "reason": self.reason, "explanation": self.explanation}
 
 
-def fleet_routing(services: Services, ask: bool = True) -> FleetRouting:
-    """The routing table configured in settings, else what the workers reported (conf(),
-    stored on their rows by the inspection job), else - when `ask`, as an action may but a
-    page may not (a GET never broadcasts) - the workers' answer to conf() now."""
+def fleet_routing(services: Services, refresh: bool = False, ask: bool = True) -> FleetRouting:
+    """The routing table configured in settings, else the workers' own task_routes and
+    task_default_queue (conf(), cached).
+
+    `ask=False` is for pages: a GET never publishes to the broker, so it shows what the last
+    trigger learned (or "not asked yet"), and the trigger itself asks.
+    """
     settings = services.settings
     if settings.task_routes or settings.task_default_queue:
         table = dict(entry.split("=", 1) for entry in settings.task_routes)
         return FleetRouting((table,), settings.task_default_queue, "settings")
-    with services.transaction() as session:
-        stored = _routing_in_db(session)
-    if stored is not None or not ask:
-        return stored or FleetRouting()
-    # Nobody has reported yet: ask once per cache period, not once per trigger.
-    return services.state.routing.get(lambda: _ask_routing(services) or FleetRouting())
-
-
-def _routing_in_db(session: Session) -> FleetRouting | None:
-    """The routing the most recently updated live worker reported, if any did."""
-    query = (
-        select(Worker.routing)
-        .where(Worker.routing.is_not(None), Worker.status != "offline")
-        .order_by(Worker.updated_at.desc())
-        .limit(1)
+    stored = _stored_routing(services)
+    if stored is not None:
+        return stored
+    if not ask:
+        return services.state.routing.peek() or FleetRouting(source=NOT_ASKED)
+    return services.state.routing.get(
+        lambda: _ask_routing(services) or FleetRouting(), refresh=refresh
     )
-    text = session.scalar(query)
+
+
+def _stored_routing(services: Services) -> FleetRouting | None:
+    """What the scheduler's inspection last heard from a live worker (fleet.inspection)."""
+    with services.transaction() as session:
+        text = session.scalar(
+            select(Worker.routing)
+            .where(Worker.status != "offline", Worker.routing.is_not(None))
+            .order_by(Worker.inspected_at.desc())
+            .limit(1)
+        )
     try:
         conf = json.loads(text) if text else None
     except ValueError:
@@ -134,8 +139,7 @@ def _routing_in_db(session: Session) -> FleetRouting | None:
 
 
 def _ask_routing(services: Services) -> FleetRouting | None:
-    """conf() of the workers the console knows (or anyone, when it knows none), stored on
-    their rows; None: nobody answered."""
+    """conf() of the workers the console knows (or anyone, when it knows none); None: no answer."""
     with services.transaction() as session:
         hosts = list(
             session.scalars(select(Worker.hostname).where(Worker.status != "offline").limit(50))
@@ -154,20 +158,11 @@ def _ask_routing(services: Services) -> FleetRouting | None:
     except Exception as exc:
         log.warning("cannot ask workers for their routing: %s", exc)
         return None
-    found: FleetRouting | None = None
-    now = utcnow()
-    with services.transaction() as session:
-        for hostname in sorted(replies):
-            text = routing_of_conf(replies[hostname])
-            if text is None:
-                continue
-            worker = session.get(Worker, hostname[:255])
-            if worker is None:
-                worker = Worker(hostname=hostname[:255], status="online", updated_at=now)
-                session.add(worker)
-            worker.routing = text
-            found = found or _routing_of(json.loads(text))
-    return found
+    for hostname in sorted(replies):
+        conf = replies[hostname]
+        if isinstance(conf, dict):
+            return _routing_of(conf)
+    return None
 
 
 def _routing_of(conf: Mapping[str, Any]) -> FleetRouting:
@@ -199,21 +194,22 @@ def resolve_route(routing: FleetRouting, task_name: str, typed: str | None = Non
     default = routing.default_queue or CELERY_DEFAULT_QUEUE
     why = (
         f"{default}: no task_routes entry matches, so the fleet app's task_default_queue"
-        if routing.source != "nobody"
+        if routing.source not in ("nobody", NOT_ASKED)
         else f"{default}: no worker reported its routing, so Celery's default queue"
     )
+    if routing.source == NOT_ASKED:
+        why = f"resolved when you trigger (the workers' task_routes are asked then); else {why}"
     if routing.opaque_routers:
         why += " (the fleet also has a router function the console cannot evaluate)"
     return Route(default, "default", why)
 
 
-def routed_queues(services: Services, names: list[str]) -> dict[str, Route]:
-    """For the trigger form: where each task name would go (see `resolve_route`); a page
-    reads what is known and never asks the workers."""
-    routing = fleet_routing(services, ask=False)
+def routed_queues(services: Services, names: list[str], ask: bool = True) -> dict[str, Route]:
+    """For the trigger form: where each task name would go (see `resolve_route`)."""
+    routing = fleet_routing(services, ask=ask)
     return {name: resolve_route(routing, name) for name in names}
 
 
-def routing_source(services: Services) -> str:
+def routing_source(services: Services, ask: bool = True) -> str:
     """Who told the console how the fleet routes: "the workers", "settings" or "nobody"."""
-    return fleet_routing(services, ask=False).source
+    return fleet_routing(services, ask=ask).source

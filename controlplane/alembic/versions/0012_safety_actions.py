@@ -1,5 +1,4 @@
-"""issue 15 (operator safety): the fleet's routing as each worker reports it (conf():
-task_routes and task_default_queue), so pages show a task's route without asking the workers
+"""Operator safety (issue 15): the workers' routing settings, asked by the scheduler
 
 Revision ID: 0012_safety_actions
 Revises: 0011_safety_accounts
@@ -17,10 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("workers") as batch:
-        batch.add_column(sa.Column("routing", sa.Text(), nullable=True))
+    with op.batch_alter_table("workers") as batch_op:
+        batch_op.add_column(sa.Column("routing", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("workers") as batch:
-        batch.drop_column("routing")
+    with op.batch_alter_table("workers") as batch_op:
+        batch_op.drop_column("routing")

@@ -203,8 +203,11 @@ def bulk() -> Any:
 def trigger() -> Any:
     services = _services()
     names = control.known_task_names(services)
-    routes = control.routed_queues(services, names)
-    shown = {"names": names, "routes": routes, "routing_source": control.routing_source(services)}
+    # A GET publishes nothing: the routes shown are what the last trigger asked the workers.
+    ask = request.method == "POST"
+    routes = control.routed_queues(services, names, ask=ask)
+    source = control.routing_source(services, ask=ask)
+    shown = {"names": names, "routes": routes, "routing_source": source}
     # Only a POST sends: HEAD (which Flask answers with this view and Flask-WTF does not
     # check) and GET only show the form, prefilled from the query string.
     if request.method != "POST":

@@ -90,8 +90,9 @@ def test_the_trigger_form_shows_each_route_and_sends_to_it(
     redis_server: Any, routed_queues_emptied: redis.Redis,
 ) -> None:  # fmt: skip
     operator = client_as("operator")
-    # the inspection job's round: it records each worker's routing (conf()) on its row
-    assert refresh_worker(services, fleet_worker.hostname)
+    # The form publishes nothing: it shows what the scheduler's inspection heard last.
+    assert "asked when you trigger" in operator.get("/trigger").get_data(as_text=True)
+    refresh_worker(services, fleet_worker.hostname)
     with BrokerWatch(redis_server.url) as looking:
         page = operator.get("/trigger").get_data(as_text=True)
     assert not [c for c in looking.commands if c[0].upper() == "PUBLISH"]  # a GET never asks
