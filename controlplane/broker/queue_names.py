@@ -28,6 +28,7 @@ RESERVED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r".*\.pidbox", "Celery's worker mailboxes (remote control)"),
         (r".*reply\.celery\.pidbox", "Celery's remote-control replies"),
         (r"celery-task(set)?-meta-.*", "the result backend's keys"),
+        (r"amq\..*", "RabbitMQ's own (amq.* is reserved for the server)"),
     )
 )
 

@@ -40,6 +40,7 @@ RESERVED = [
     "reply.celery.pidbox",
     "x.reply.celery.pidbox",
     "celery-task-meta-0b0e",
+    "amq.gen-JzTY20BRgKO-HjmUJj0wLg",
     "reports\x06\x163",
 ]
 
