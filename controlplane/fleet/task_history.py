@@ -14,6 +14,7 @@ import binascii
 import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, exists, or_, select, tuple_
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
+from controlplane.events import attempts as attempts_record
 from controlplane.models import Revocation, Task
 
 if TYPE_CHECKING:
@@ -219,6 +221,13 @@ class TaskRecord:
     lost_reason: str | None
     state_changed_at: datetime | None
     updated_at: datetime
+    attempts: str | None  # JSON: read it through `attempt_summary`
+    group_id: str | None
+
+    @cached_property
+    def attempt_summary(self) -> attempts_record.AttemptSummary:
+        """Its receive/start/retry/end history, deliveries and duplicate flag."""
+        return attempts_record.summary(attempts_record.decode(self.attempts))
 
     @classmethod
     def of(cls, row: Task) -> TaskRecord:
@@ -234,6 +243,10 @@ class TaskRecord:
         }
         body["args"] = json_or_text(self.args)
         body["kwargs"] = json_or_text(self.kwargs)
+        record = self.attempt_summary
+        body["attempts"] = [attempt.as_dict() for attempt in record.attempts]
+        body["deliveries"] = record.deliveries
+        body["duplicate"] = record.duplicate
         return body
 
 

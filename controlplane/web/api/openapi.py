@@ -265,6 +265,30 @@ TASK_SCHEMAS: dict[str, Any] = {
             "runtime": _NUMBER_OR_NULL, "queue_wait": _NUMBER_OR_NULL,
             "lost_reason": _STRING_OR_NULL, "state_changed_at": _TIME_OR_NULL,
             "updated_at": {"type": "string", "format": "date-time"},
+            "group_id": {**_STRING_OR_NULL,
+                         "description": "the canvas group (group or chord header) it belongs to"},
+            "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"},
+                         "description": "each receive, start, retry and end, oldest first "
+                         "(bounded: the first and the last ones are kept)"},
+            "deliveries": {"type": "integer",
+                           "description": "times a worker received (or started) it"},
+            "duplicate": {"type": "boolean",
+                          "description": "delivered more often than its autoretries explain: "
+                          "the same message ran again (redelivery after a crash or "
+                          "visibility timeout)"},
+        },
+    },
+    "Attempt": {
+        "type": "object",
+        "required": ["at", "kind"],
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "kind": {"enum": ["received", "started", "retried", "succeeded", "failed",
+                              "revoked", "rejected"]},
+            "host": _STRING_OR_NULL,
+            "pid": {"type": ["integer", "null"]},
+            "retries": {"type": "integer", "description": "Celery's retry count it carried"},
+            "exception": {**_STRING_OR_NULL, "description": "for retries and failures"},
         },
     },
     "TaskPage": {
