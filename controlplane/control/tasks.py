@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from controlplane.broker.queue_names import check_queue_name
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
-from controlplane.control.registry import Route, fleet_routing, known_task_names, resolve_route
+from controlplane.control.registry import (
+    FleetRouting,
+    Route,
+    fleet_routing,
+    known_task_names,
+    resolve_route,
+)
 from controlplane.control.revocations import remember
 from controlplane.control.validate import TriggerRequest, parse_trigger
 from controlplane.db import dialect_insert
@@ -99,7 +105,8 @@ def check_task_name(services: Services, name: str, may_ask: bool = True) -> None
 
 def route_for(services: Services, name: str, typed: str | None = None) -> Route:
     """Where a task goes: the queue the operator typed, else where the fleet's Celery routes it."""
-    route = resolve_route(fleet_routing(services), name, typed)
+    routing = FleetRouting() if typed else fleet_routing(services)  # typed: nothing to ask
+    route = resolve_route(routing, name, typed)
     check_queue_name(route.queue, services.settings)
     return route
 
