@@ -109,6 +109,12 @@ CASES: dict[str, tuple[Facts, str, float, Facts]] = {
         healthy(schedules=ScheduleFacts(((1, "nightly", ago(90)),), ago(5))), "nightly", 90,
         healthy(schedules=ScheduleFacts((), ago(5))),
     ),
+    "broker_restarted": (
+        healthy(broker=BrokerState(restarts=1, restarted_at=ago(60), restart_waiting=3)),
+        "broker", 3,
+        healthy(broker=BrokerState(restarts=1, restarted_at=ago(6 * 3600 + 1),
+                                   restart_waiting=3)),
+    ),
 }  # fmt: skip
 
 
