@@ -161,6 +161,11 @@ class Settings:
     audit_projects: tuple[AuditProject, ...] = ()
     audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
     audit_cache_dir: str | None = None  # the analyser's facts cache; None: its default directory
+    # Faults (issue 16): how processes wait for what they need, and how long a request waits.
+    startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
+    broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
+    # Alert rules, channels and delivery (alerting/): the [controlplane.alerts] table.
+    alerts: AlertsConfig = AlertsConfig()
     # Failure groups and schedules (#18 parts 2-3, failures/ and periodic/).
     failure_group_new_hours: float = 24.0  # a group first seen this recently is "new"
     # The fleet's Celery app ("module:attr") whose beat_schedule is read; importing it runs
@@ -173,11 +178,6 @@ class Settings:
     redbeat_key_prefix: str = "redbeat:"
     # the fleet's database holding django-celery-beat's tables (a read-only role is enough)
     django_beat_url: str | None = None
-    # Faults (issue 16): how processes wait for what they need, and how long a request waits.
-    startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
-    broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
-    # Alert rules, channels and delivery (alerting/): the [controlplane.alerts] table.
-    alerts: AlertsConfig = AlertsConfig()
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -633,6 +633,10 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "audit_projects": _as_audit_projects,
     "audit_schedule": _as_time_of_day,
     "audit_cache_dir": _optional(_as_str),
+    # Faults (issue 16)
+    "startup_backoff_max": _as_positive_float,
+    "broker_restart_alert_hours": _as_positive_float,
+    "alerts": parse_alerts,
     "failure_group_new_hours": _as_positive_float,
     "celery_app": _optional(_as_str),
     "schedule_grace_ratio": _as_fraction,
@@ -641,10 +645,6 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "redbeat_url": _optional(_as_redis_url),
     "redbeat_key_prefix": _as_str,
     "django_beat_url": _optional(_as_str),
-    # Faults (issue 16)
-    "startup_backoff_max": _as_positive_float,
-    "broker_restart_alert_hours": _as_positive_float,
-    "alerts": parse_alerts,
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
 TABLE_SETTINGS = frozenset(

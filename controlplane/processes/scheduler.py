@@ -99,8 +99,8 @@ class FleetScheduler:
         self._add(self._sample, settings.sample_interval, "sample", first=now)
         self._add(self._inspect, settings.sample_interval, "inspect", first=now)
         self._add(self._alerts, settings.sample_interval, "alerts")
-        self._add(self._schedules, settings.sample_interval, "schedules")
         self._add(self._notify, settings.sample_interval, "notify")
+        self._add(self._schedules, settings.sample_interval, "schedules")
         first_retention = now + timedelta(seconds=RETENTION_FIRST)
         self._add(self._retention, RETENTION_EVERY, "retention", first=first_retention)
         if settings.audit_schedule and settings.audit_projects:
@@ -202,10 +202,9 @@ class FleetScheduler:
             cutoff = retention_cutoff(utcnow(), self.settings.retention_days)
             purged = purge_older_than(self.services.sessions, cutoff)
             alerts = purge_history(self.services, cutoff)
-            log.info("retention before %s: %s, %d resolved alert(s)", cutoff.isoformat(), purged,
-                     alerts)  # fmt: skip
             members = purge_failures_before(self.services, cutoff)
-            log.info("retention before %s: %d failure group members", cutoff.isoformat(), members)
+            log.info("retention before %s: %s, %d resolved alert(s), %d failure group members",
+                     cutoff.isoformat(), purged, alerts, members)  # fmt: skip
 
     def run_audits(self) -> None:
         """The nightly job: audit every configured project while this process leads.

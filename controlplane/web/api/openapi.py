@@ -728,8 +728,8 @@ def document() -> dict[str, Any]:
             }
         },
         **FLEET_CONTROL_PATHS,
-        **FAILURES_AND_SCHEDULES_PATHS,
         **ALERTING_PATHS,
+        **FAILURES_AND_SCHEDULES_PATHS,
     }  # fmt: skip
     return {
         "openapi": "3.1.0",
