@@ -33,8 +33,8 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 )  # fmt: skip
 # Keys whose values never reach the database, the log or a page: matched against kwargs keys.
 DEFAULT_REDACT_PATTERN = (
-    r"(?i)(pass(word|wd|phrase)?|secret|token|api[-_]?key|auth|credential|private[-_]?key"
-    r"|session|cookie|signature|access[-_]?key)"
+    r"(?i)(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|auth|credential|private[-_]?key"
+    r"|session|cookie|signature|access[-_]?key|dsn|jwt|bearer)"
 )
 
 

@@ -1,0 +1,118 @@
+"""Secrets recognised by their shape wherever they stand in a text: the token formats of
+detect-secrets (Yelp's maintained rule set: AWS, GitHub, GitLab, Slack, Stripe, JWT, private
+keys, ...), plus the bearer credentials of an Authorization header. The redactor
+(events/redact.py) masks what these find; its own rules go by key names and URLs.
+
+detect-secrets' keyword detectors are left out (the redactor's key rules do that work), and
+so are its entropy and IP rules, which flag ordinary ids and addresses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from detect_secrets.plugins import (
+    aws,
+    azure_storage_key,
+    discord,
+    github_token,
+    gitlab_token,
+    jwt,
+    mailchimp,
+    npm,
+    openai,
+    private_key,
+    pypi_token,
+    sendgrid,
+    slack,
+    square_oauth,
+    stripe,
+    telegram_token,
+    twilio,
+)
+from detect_secrets.plugins.base import RegexBasedDetector
+
+_DETECTORS: tuple[type[RegexBasedDetector], ...] = (
+    aws.AWSKeyDetector,
+    azure_storage_key.AzureStorageKeyDetector,
+    discord.DiscordBotTokenDetector,
+    github_token.GitHubTokenDetector,
+    gitlab_token.GitLabTokenDetector,
+    jwt.JwtTokenDetector,
+    mailchimp.MailchimpDetector,
+    npm.NpmDetector,
+    openai.OpenAIDetector,
+    private_key.PrivateKeyDetector,
+    pypi_token.PypiTokenDetector,
+    sendgrid.SendGridDetector,
+    slack.SlackDetector,
+    square_oauth.SquareOAuthDetector,
+    stripe.StripeDetector,
+    telegram_token.TelegramBotTokenDetector,
+    twilio.TwilioKeyDetector,
+)
+# "Authorization: Bearer X" / "Basic X": the credential after the scheme word.
+_BEARER = re.compile(r"(?i:\b(?:bearer|basic|token|digest)\s+)(?=[A-Za-z0-9._~+/-]{8,})")
+_KEYWORD_FORM = re.compile(r"\(\?:key\|pwd")  # detect-secrets' key=value rules: ours cover them
+# A rule runs only when the lower-cased text holds its hint (most texts hold none): one
+# search per rule is cheap only while most rules are skipped.
+_HINTS = {
+    "xox": "xox", "hooks": "hooks.slack", "glagent": "glagent-", "T3BlbkFJ": "t3blbkfj",
+    "k_live_": "k_live_", "-us[": "-us", "authToken": "_authtoken", "AccountKey": "accountkey=",
+    "sq0csp": "sq0csp-", "pypi-": "pypi-", "SG\\.": "sg.", "PRIVATE": "private", "PuTTY": "putty",
+    "eyJ": "eyj", "gh": "_", "gl": "-", "GR1348941": "gr1348941", ":[0-9A-Za-z_-]{35}": ":",
+}  # fmt: skip
+
+
+def _rules() -> list[tuple[str | None, re.Pattern[str]]]:
+    rules: list[tuple[str | None, re.Pattern[str]]] = [(None, _BEARER)]
+    for detector in _DETECTORS:
+        for rule in detector().denylist:
+            if _KEYWORD_FORM.search(rule.pattern):
+                continue
+            hint = next((h for key, h in _HINTS.items() if key in rule.pattern), None)
+            rules.append((hint, rule))
+    return rules
+
+
+RULES = _rules()
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9._~+/=-]*")
+_KEY_BLOCK_END = re.compile(r"-----END [A-Z0-9 ]*-----|\Z")
+MIN_SECRET_LENGTH = 16  # no rule matches a shorter text
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    lower = text.lower()
+    spans = []
+    for hint, rule in RULES:
+        if hint is not None and hint not in lower:
+            continue
+        for match in rule.finditer(text):
+            start, end = match.span()
+            if rule is _BEARER:
+                start = end  # keep the scheme word, mask the credential
+            end = _TOKEN_TAIL.match(text, end).end()  # type: ignore[union-attr]
+            if "PRIVATE KEY" in match.group() or "PuTTY" in match.group():
+                end = _KEY_BLOCK_END.search(text, end).end()  # type: ignore[union-attr]
+            if end > start:
+                spans.append((start, end))
+    return sorted(spans)
+
+
+def mask_secrets(text: str, mask: str) -> tuple[str, bool]:
+    """`text` with every secret the rules find replaced by `mask`; True when any was."""
+    if len(text) < MIN_SECRET_LENGTH:
+        return text, False
+    spans = _spans(text)
+    if not spans:
+        return text, False
+    out: list[str] = []
+    done = 0
+    for start, end in spans:
+        if end <= done:
+            continue
+        out.append(text[done : max(start, done)])
+        out.append(mask)
+        done = end
+    out.append(text[done:])
+    return "".join(out), True
