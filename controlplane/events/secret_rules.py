@@ -54,24 +54,34 @@ _DETECTORS: tuple[type[RegexBasedDetector], ...] = (
 # "Authorization: Bearer X" / "Basic X": the credential after the scheme word.
 _BEARER = re.compile(r"(?i:\b(?:bearer|basic|token|digest)\s+)(?=[A-Za-z0-9._~+/-]{8,})")
 _KEYWORD_FORM = re.compile(r"\(\?:key\|pwd")  # detect-secrets' key=value rules: ours cover them
-# A rule runs only when the lower-cased text holds its hint (most texts hold none): one
-# search per rule is cheap only while most rules are skipped.
-_HINTS = {
+# A rule runs only when the text holds its hint (most texts hold none): one search per rule
+# is cheap only while most rules are skipped. Hints are matched against the lower-cased text,
+# except those in _CASED_HINTS (a two-letter prefix is rare only with its case).
+_HINTS: dict[str, str] = {
     "xox": "xox", "hooks": "hooks.slack", "glagent": "glagent-", "T3BlbkFJ": "t3blbkfj",
     "k_live_": "k_live_", "-us[": "-us", "authToken": "_authtoken", "AccountKey": "accountkey=",
-    "sq0csp": "sq0csp-", "pypi-": "pypi-", "SG\\.": "sg.", "PRIVATE": "private", "PuTTY": "putty",
-    "eyJ": "eyj", "gh": "_", "gl": "-", "GR1348941": "gr1348941", ":[0-9A-Za-z_-]{35}": ":",
+    "sq0csp": "sq0csp-", "pypi-": "pypi-", "SG\\.": "sg.", "PRIVATE": "private",
+    "PuTTY": "putty", "eyJ": "eyj", "(ghp|": "gh", "(glpat|": "gl", "glcbt": "glcbt-",
+    "glimt": "glimt-", "glptt": "glptt-", "gloas": "gloas-", "GR1348941": "gr1348941",
+    ":[0-9A-Za-z_-]{35}": ":", "[MNO]": "discord", "AC[a-z0-9]": "AC", "SK[a-z0-9]": "SK",
+    "A3T": "A",
 }  # fmt: skip
+_CASED_HINTS = {"AC", "SK", "A"}
+# Discord's token (id.timestamp.hmac) has no literal part: its six-character middle between
+# two dots is the hint, found by a search that jumps from dot to dot.
+_DISCORD_HINT = re.compile(r"\.[A-Za-z0-9_-]{6}\.")
+_BEARER_WORDS = re.compile("bearer|basic|token|digest")
 
 
-def _rules() -> list[tuple[str | None, re.Pattern[str]]]:
-    rules: list[tuple[str | None, re.Pattern[str]]] = [(None, _BEARER)]
+def _rules() -> list[tuple[str, bool, re.Pattern[str]]]:
+    """(hint, whether the hint is looked for in the lower-cased text, rule)."""
+    rules = []
     for detector in _DETECTORS:
         for rule in detector().denylist:
             if _KEYWORD_FORM.search(rule.pattern):
                 continue
-            hint = next((h for key, h in _HINTS.items() if key in rule.pattern), None)
-            rules.append((hint, rule))
+            hint = next(h for key, h in _HINTS.items() if key in rule.pattern)
+            rules.append((hint, hint not in _CASED_HINTS, rule))
     return rules
 
 
@@ -84,13 +94,18 @@ MIN_SECRET_LENGTH = 16  # no rule matches a shorter text
 def _spans(text: str) -> list[tuple[int, int]]:
     lower = text.lower()
     spans = []
-    for hint, rule in RULES:
-        if hint is not None and hint not in lower:
+    if _BEARER_WORDS.search(lower):
+        for match in _BEARER.finditer(text):  # keep the scheme word, mask the credential
+            end = _TOKEN_TAIL.match(text, match.end()).end()  # type: ignore[union-attr]
+            spans.append((match.end(), end))
+    for hint, in_lower, rule in RULES:
+        if hint == "discord":
+            if not _DISCORD_HINT.search(text):
+                continue
+        elif hint not in (lower if in_lower else text):
             continue
         for match in rule.finditer(text):
             start, end = match.span()
-            if rule is _BEARER:
-                start = end  # keep the scheme word, mask the credential
             end = _TOKEN_TAIL.match(text, end).end()  # type: ignore[union-attr]
             if "PRIVATE KEY" in match.group() or "PuTTY" in match.group():
                 end = _KEY_BLOCK_END.search(text, end).end()  # type: ignore[union-attr]
