@@ -29,6 +29,13 @@ from controlplane.web import create_app
 from tests.conftest import PASSWORD, add_user, csrf_token_of, log_in
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Throttled guesses wait 10 minutes here: longer than any test takes on a loaded machine,
+    so a guess never gets through because a short delay ran out."""
+    return dataclasses.replace(settings, login_delay_seconds=600.0)
+
+
 def login_from(app: Flask, address: str, username: str, password: str) -> int:
     """One login attempt through the form from `address`; its status (302 in, 200 wrong,
     429 throttled)."""
