@@ -107,7 +107,12 @@ def test_an_attackers_own_success_does_not_reset_the_address(settings: Settings)
     services.close()
 
 
-def test_forty_guesses_at_once_check_at_most_the_free_ones(app: Flask, services: Services) -> None:
+def test_forty_guesses_at_once_check_at_most_the_free_ones(
+    settings: Settings, database_url: str
+) -> None:
+    services = build_services(dataclasses.replace(settings, database_url=database_url))
+    db.upgrade(services.engine)
+    app = create_app(services, {"TESTING": True})
     add_user(services, "target", "admin")
     statuses: list[int] = []
     start = threading.Barrier(40)
@@ -131,12 +136,13 @@ def test_forty_guesses_at_once_check_at_most_the_free_ones(app: Flask, services:
     checked = statuses.count(200)  # a password was compared (and was wrong)
     assert 1 <= checked <= services.settings.login_max_failures, statuses
     assert statuses.count(429) == 40 - checked
+    services.close()
 
 
 def test_the_throttle_holds_across_replicas_and_after_100000_fresh_names(
-    settings: Settings,
+    settings: Settings, database_url: str
 ) -> None:
-    slow = dataclasses.replace(settings, login_delay_seconds=600)
+    slow = dataclasses.replace(settings, database_url=database_url)
     services, other = build_services(slow), build_services(slow)  # two replicas, one database
     db.upgrade(services.engine)
     try:
