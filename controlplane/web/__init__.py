@@ -41,6 +41,9 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         app.config.update(test_config)
     app.extensions["controlplane"] = services
     app.session_interface = CachedSignerSessionInterface()
+    from controlplane.web import urls
+
+    urls.init_app(app)  # before the blueprints: untrusted ids stay one path segment
 
     csrf.init_app(app)
     htmx.init_app(app)

@@ -5,8 +5,10 @@ controls shown escaped."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
+from urllib.parse import urljoin
 
 import pytest
 import redis
@@ -168,6 +170,24 @@ def test_parent_and_root_ids_that_are_paths_are_dropped() -> None:
              "parent_id": "../trigger", "root_id": "/logout"}  # fmt: skip
     row = task_row_from_event(event, REDACTOR)
     assert row.task_id == "ok-1" and row.parent_id is None and row.root_id is None
+
+
+def test_ids_stored_before_the_refusal_stay_one_path_segment_in_links(
+    services: Services, client_as: Callable[[str], FlaskClient]
+) -> None:
+    now = utcnow()
+    with services.transaction() as session:
+        for task_id in ("a/../../trigger", "..", "b\\..\\logout"):
+            session.add(Task(task_id=task_id, name="x", state="SUCCESS", first_seen_at=now,
+                             updated_at=now))  # fmt: skip
+    page = client_as("viewer").get("/tasks")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    task_links = re.findall(r'(?:href|hx-get)="(/tasks/[^"]+)"', html)
+    assert len(task_links) >= 3
+    for href in task_links:  # what a browser would request: still a task's page
+        assert urljoin("http://console/tasks", href).startswith("http://console/tasks/"), href
+    assert "/tasks/a%2F..%2F..%2Ftrigger" in html and "/tasks/..%2F" in html
 
 
 # ---- 19. bidi controls -----------------------------------------------------------------------
