@@ -250,7 +250,9 @@ def test_users_cli_lifecycle_each_in_the_action_log(
     code, out = cli(settings, "users", "--help")
     for command in ("list", "disable", "enable", "role", "passwd", "revoke-tokens"):
         assert f"  {command} " in out, out
-    add_user(services, "judy", "viewer")
+    code, out = cli(settings, "users", "add", "judy", "--password-stdin", stdin="qwerty123\n")
+    assert code == 2 and "common" in out  # the policy applies at `users add`
+    assert cli(settings, "users", "add", "judy", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
     assert cli(settings, "users", "role", "judy", "operator")[0] == 0
     assert cli(settings, "users", "disable", "judy")[0] == 0
     assert "judy\toperator\tdisabled" in cli(settings, "users", "list")[1]
@@ -266,7 +268,7 @@ def test_users_cli_lifecycle_each_in_the_action_log(
     assert "deploy bot" in cli(settings, "users", "tokens", "judy")[1]
     assert cli(settings, "users", "revoke-tokens", "judy")[0] == 0
     actions = [(a.actor, a.action, a.target) for a in list_actions(services, {}, limit=50).rows]
-    for action in ("user.role", "user.disable", "user.enable", "user.passwd",
+    for action in ("user.add", "user.role", "user.disable", "user.enable", "user.passwd",
                    "user.revoke-tokens"):  # fmt: skip
         assert ("cli", action, "judy") in actions, actions
 
