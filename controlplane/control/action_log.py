@@ -55,8 +55,12 @@ def run_action(
     params: dict[str, Any],
     perform: Callable[[Session], tuple[int, dict[str, Any]]],
     idempotency_key: str | None = None,
+    target_of: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> ActionResult:
-    """Run `perform(session)` and log it; ActionError becomes a refusal, anything else an error."""
+    """Run `perform(session)` and log it; ActionError becomes a refusal, anything else an error.
+
+    `target_of(body)` names the target once it exists (a trigger's new task id).
+    """
     if idempotency_key is not None:
         if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
             return _refuse_without_key(services, actor, action, target, params)
@@ -70,6 +74,8 @@ def run_action(
         try:
             status, body = perform(session)
             outcome, error = "ok", None
+            if target_of is not None:
+                target = (target_of(body) or target or "")[:255] or None
         except ActionError as exc:
             session.rollback()
             status, body = exc.status, {"error": str(exc)}
@@ -83,6 +89,7 @@ def run_action(
 
         redactor = services.redactor  # nothing secret is stored, nor shown from here on
         values = {
+            "target": target,
             "params": _dumps(redactor.structure(params)),
             "outcome": outcome,
             "error": None if error is None else redactor.text(error),
@@ -96,7 +103,7 @@ def run_action(
                 .returning(Action.id)
             )
         else:  # the API's hot path: a prebuilt Core INSERT, no ORM bookkeeping
-            row = dict(values, at=utcnow(), actor=actor, action=action, target=target)
+            row = dict(values, at=utcnow(), actor=actor, action=action)
             action_id = session.connection().execute(_INSERT_ACTION, row).scalar_one()
     return ActionResult(status, body, action_id)
 

@@ -113,9 +113,9 @@ def test_json_nested_past_the_parsers_stack_is_a_400_and_logged(
     before = published(services)
     answer = app.test_client().post(path, data=deep, headers=operator)
     assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
-    assert "nested too deeply" in answer.get_json()["error"]
+    assert "nested" in answer.get_json()["error"]  # the depth bound, or the parser's stack
     assert published(services) == before
-    assert "nested too deeply" in stored_actions(services)
+    assert "nested" in stored_actions(services)
 
 
 def test_json_nested_past_the_parsers_stack_in_the_trigger_form_is_a_400(
@@ -131,7 +131,7 @@ def test_json_nested_past_the_parsers_stack_in_the_trigger_form_is_a_400(
             "csrf_token": operator.csrf_token,
         },  # type: ignore[attr-defined]  # fmt: skip
     )
-    assert answer.status_code == 400 and "nested too deeply" in answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "nested" in answer.get_data(as_text=True)
     assert published(services) == before
 
 
