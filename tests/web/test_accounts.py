@@ -64,6 +64,28 @@ def test_failures_from_one_address_never_lock_the_user_out_elsewhere(
     assert login_from(app, "10.0.0.7", "admin1", PASSWORD) == 302
 
 
+def test_behind_a_proxy_the_throttle_counts_the_clients_address(settings: Settings) -> None:
+    services = build_services(dataclasses.replace(settings, proxy_hops=1))
+    db.upgrade(services.engine)
+    app = create_app(services, {"TESTING": True})
+    add_user(services, "quinn", "operator")
+
+    def attempt(client_address: str, password: str) -> int:
+        client = app.test_client()
+        headers = {"X-Forwarded-For": client_address}
+        token = csrf_token_of(client.get("/login", headers=headers).get_data(as_text=True))
+        return client.post(
+            "/login",
+            data={"username": "quinn", "password": password, "csrf_token": token},
+            headers=headers,
+        ).status_code
+
+    limit = services.settings.login_max_failures
+    assert [attempt("203.0.113.9", "guess") for _ in range(limit + 1)][-1] == 429
+    assert attempt("198.51.100.4", PASSWORD) == 302  # same proxy, another client
+    services.close()
+
+
 def test_delays_grow_with_each_failure_past_the_free_ones(settings: Settings) -> None:
     quick = dataclasses.replace(settings, login_max_failures=2, login_delay_seconds=0.2)
     services = build_services(quick)
