@@ -213,3 +213,15 @@ def test_bidi_controls_are_shown_escaped(
     assert "invoice[U+202E]gpj.exe" in viewer.get("/tasks").get_data(as_text=True)
     detail = viewer.get("/tasks/bidi-1").get_data(as_text=True)
     assert "[U+2067]evil" in detail and "host[U+202D]@x" in detail
+
+
+def test_markup_with_bidi_controls_stays_markup(app: Flask) -> None:
+    from flask import render_template_string
+    from markupsafe import Markup
+
+    with app.app_context():
+        shown = render_template_string(
+            "{{ chart }} {{ text }}", chart=Markup("<svg><title>q\u202eu</title></svg>"),
+            text="<b>\u202e</b>",
+        )  # fmt: skip
+    assert shown == "<svg><title>q[U+202E]u</title></svg> &lt;b&gt;[U+202E]&lt;/b&gt;"
