@@ -172,6 +172,11 @@ def test_the_throttle_holds_across_replicas_and_after_100000_fresh_names(
         for _ in range(settings.login_max_failures):
             assert throttle.begin_attempt(services, (address,)) == 0
         assert throttle.begin_attempt(other, (address,)) > 0
+        # a waiting address spraying names leaves no row for them
+        sprayed = throttle.user_key("sprayed-name", "10.0.0.5")
+        assert throttle.begin_attempt(services, (address, sprayed)) > 0
+        with services.transaction() as session:
+            assert session.get(LoginThrottle, sprayed) is None
         now = utcnow()
         fresh = [
             {"key": f"user:n{n}|addr:10.9.{n // 250}.{n % 250}", "failures": 1,
