@@ -10,47 +10,12 @@ so are its entropy and IP rules, which flag ordinary ids and addresses.
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import TYPE_CHECKING
 
-from detect_secrets.plugins import (
-    aws,
-    azure_storage_key,
-    discord,
-    github_token,
-    gitlab_token,
-    jwt,
-    mailchimp,
-    npm,
-    openai,
-    private_key,
-    pypi_token,
-    sendgrid,
-    slack,
-    square_oauth,
-    stripe,
-    telegram_token,
-    twilio,
-)
-from detect_secrets.plugins.base import RegexBasedDetector
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import RegexBasedDetector
 
-_DETECTORS: tuple[type[RegexBasedDetector], ...] = (
-    aws.AWSKeyDetector,
-    azure_storage_key.AzureStorageKeyDetector,
-    discord.DiscordBotTokenDetector,
-    github_token.GitHubTokenDetector,
-    gitlab_token.GitLabTokenDetector,
-    jwt.JwtTokenDetector,
-    mailchimp.MailchimpDetector,
-    npm.NpmDetector,
-    openai.OpenAIDetector,
-    private_key.PrivateKeyDetector,
-    pypi_token.PypiTokenDetector,
-    sendgrid.SendGridDetector,
-    slack.SlackDetector,
-    square_oauth.SquareOAuthDetector,
-    stripe.StripeDetector,
-    telegram_token.TelegramBotTokenDetector,
-    twilio.TwilioKeyDetector,
-)
 # "Authorization: Bearer X" / "Basic X": the credential after the scheme word.
 _BEARER = re.compile(r"(?i:\b(?:bearer|basic|token|digest)\s+)(?=[A-Za-z0-9._~+/-]{8,})")
 _KEYWORD_FORM = re.compile(r"\(\?:key\|pwd")  # detect-secrets' key=value rules: ours cover them
@@ -73,10 +38,55 @@ _DISCORD_HINT = re.compile(r"\.[A-Za-z0-9_-]{6}\.")
 _BEARER_WORDS = re.compile("bearer|basic|token|digest")
 
 
-def _rules() -> list[tuple[str, bool, re.Pattern[str]]]:
+def _detectors() -> tuple[type[RegexBasedDetector], ...]:
+    # imported on first use: detect-secrets pulls in requests, a second at start-up on a
+    # busy machine, for every command that only imports the event package
+    from detect_secrets.plugins import (
+        aws,
+        azure_storage_key,
+        discord,
+        github_token,
+        gitlab_token,
+        jwt,
+        mailchimp,
+        npm,
+        openai,
+        private_key,
+        pypi_token,
+        sendgrid,
+        slack,
+        square_oauth,
+        stripe,
+        telegram_token,
+        twilio,
+    )
+
+    return (
+        aws.AWSKeyDetector,
+        azure_storage_key.AzureStorageKeyDetector,
+        discord.DiscordBotTokenDetector,
+        github_token.GitHubTokenDetector,
+        gitlab_token.GitLabTokenDetector,
+        jwt.JwtTokenDetector,
+        mailchimp.MailchimpDetector,
+        npm.NpmDetector,
+        openai.OpenAIDetector,
+        private_key.PrivateKeyDetector,
+        pypi_token.PypiTokenDetector,
+        sendgrid.SendGridDetector,
+        slack.SlackDetector,
+        square_oauth.SquareOAuthDetector,
+        stripe.StripeDetector,
+        telegram_token.TelegramBotTokenDetector,
+        twilio.TwilioKeyDetector,
+    )
+
+
+@cache
+def rules() -> list[tuple[str, bool, re.Pattern[str]]]:
     """(hint, whether the hint is looked for in the lower-cased text, rule)."""
     rules = []
-    for detector in _DETECTORS:
+    for detector in _detectors():
         for rule in detector().denylist:
             if _KEYWORD_FORM.search(rule.pattern):
                 continue
@@ -85,7 +95,6 @@ def _rules() -> list[tuple[str, bool, re.Pattern[str]]]:
     return rules
 
 
-RULES = _rules()
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9._~+/=-]*")
 _KEY_BLOCK_END = re.compile(r"-----END [A-Z0-9 ]*-----|\Z")
 MIN_SECRET_LENGTH = 16  # no rule matches a shorter text
@@ -98,7 +107,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
         for match in _BEARER.finditer(text):  # keep the scheme word, mask the credential
             end = _TOKEN_TAIL.match(text, match.end()).end()  # type: ignore[union-attr]
             spans.append((match.end(), end))
-    for hint, in_lower, rule in RULES:
+    for hint, in_lower, rule in rules():
         if hint == "discord":
             if not _DISCORD_HINT.search(text):
                 continue
