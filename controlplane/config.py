@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from controlplane.alerting.config import AlertsConfig, parse_alerts
 from controlplane.errors import SettingsError
 
 ENV_PREFIX = "CONTROLPLANE_"
@@ -163,6 +164,11 @@ class Settings:
     audit_projects: tuple[AuditProject, ...] = ()
     audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
     audit_cache_dir: str | None = None  # the analyser's facts cache; None: its default directory
+    # Faults (issue 16): how processes wait for what they need, and how long a request waits.
+    startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
+    broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
+    # Alert rules, channels and delivery (alerting/): the [controlplane.alerts] table.
+    alerts: AlertsConfig = AlertsConfig()
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -619,9 +625,15 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "audit_projects": _as_audit_projects,
     "audit_schedule": _as_time_of_day,
     "audit_cache_dir": _optional(_as_str),
+    # Faults (issue 16)
+    "startup_backoff_max": _as_positive_float,
+    "broker_restart_alert_hours": _as_positive_float,
+    "alerts": parse_alerts,
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
-TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})
+TABLE_SETTINGS = frozenset(
+    {"autoscale_queues", "audit_projects", "broker_transport_options", "alerts"}
+)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
 

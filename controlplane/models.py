@@ -217,6 +217,12 @@ class FleetStatus(Base):
     # celery_delayed_* queues, for the whole vhost (which queue each is for cannot be read).
     delayed_messages: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # faults (issue 16): the broker's run id (Redis INFO run_id); a new one is a restart,
+    # counted, with the backlog that was waiting before it (possibly lost).
+    broker_run_id: Mapped[str | None] = mapped_column(String(64))
+    broker_restarts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    broker_restarted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    broker_restart_waiting: Mapped[int | None] = mapped_column(Integer)
 
 
 class Action(Base):
@@ -429,3 +435,120 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     next_allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---- Alerting (issue 18 part 1: controlplane/alerting/) -----------------------------------------
+
+
+class AlertRule(Base):
+    """A rule made on the Alerts page: which condition, where (queue / task-name globs), how
+    loud, how long it must hold before firing, how often it repeats, and to which channels.
+    Rules from `[controlplane.alerts]` in the config are not stored; they are read at start."""
+
+    __tablename__ = "alert_rules"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    condition: Mapped[str] = mapped_column(String(64))
+    queues: Mapped[str] = mapped_column(String(255), default="*")
+    tasks: Mapped[str] = mapped_column(String(255), default="*")
+    severity: Mapped[str | None] = mapped_column(String(16))  # None: the condition's
+    for_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    repeat_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # 0: never repeat
+    thresholds: Mapped[str] = mapped_column(Text, default="{}")  # JSON: Settings overrides
+    channels: Mapped[str] = mapped_column(Text, default="[]")  # JSON list; empty: every one
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationChannel(Base):
+    """Where notifications go: webhook, slack or email. `secret` (HMAC key, Slack URL, SMTP
+    password) is written here and never read back into a page, an answer or the log."""
+
+    __tablename__ = "notification_channels"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON, nothing secret
+    secret: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertState(Base):
+    """One occurrence of a rule's alert on a subject: pending -> firing -> resolved.
+
+    The leading scheduler moves it along and, in the same transaction, writes the
+    notifications it owes, so a new leader carries on where the old one stopped."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (Index("ix_alert_states_open", "state", "rule", "alert", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    alert: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))  # pending, firing, resolved
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    link: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One message owed to one channel; `id` is the stable notification id a receiver
+    deduplicates on (sent again, with the same id, only when a delivery was cut short)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    alert_state_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_states.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(16))  # firing, repeat, resolved, test
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the webhook body
+    status: Mapped[str] = mapped_column(String(16))  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationAttempt(Base):
+    """One try at delivering a notification: when, and what the other side said."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[str] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class Silence(Base):
+    """No notification for matching alerts until `ends_at` (they still show as firing)."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert: Mapped[str] = mapped_column(String(64), default="*")  # condition name glob
+    subject: Mapped[str] = mapped_column(String(255), default="*")  # subject glob
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

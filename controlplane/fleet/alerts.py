@@ -72,6 +72,9 @@ class Instance:
     message: str  # a sentence with the number and its unit
     link: str  # the console page that shows it (a path)
     since: datetime | None = None
+    # what rules (alerting/) match their queue and task-name globs against, when known
+    queue: str | None = None
+    task_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class Firing:
     since: datetime | None = None
     acked_by: str | None = None
     acked_at: datetime | None = None
+    queue: str | None = None
+    task_name: str | None = None
 
     @property
     def acknowledged(self) -> bool:
@@ -142,7 +147,8 @@ class Condition:
     def evaluate(self, facts: Facts, settings: Settings) -> list[Firing]:
         return [
             Firing(self.name, self.title, self.severity, i.subject, i.value, i.unit,
-                   i.threshold, i.message, i.link, i.since)
+                   i.threshold, i.message, i.link, i.since, queue=i.queue,
+                   task_name=i.task_name)
             for i in self.check(facts, settings)
         ]  # fmt: skip
 
@@ -199,6 +205,21 @@ def _broker_unreachable(facts: Facts, _settings: Settings) -> Iterable[Instance]
     )  # fmt: skip
 
 
+def _broker_restarted(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    """issue 16: a new broker run id (fleet/broker_restarts.py), for broker_restart_alert_hours."""
+    restarted = facts.broker.restarted_at
+    age = age_seconds(restarted, facts.now)
+    if age is None or age > settings.broker_restart_alert_hours * 3600:
+        return
+    waiting = facts.broker.restart_waiting or 0
+    yield Instance(
+        "broker", waiting, "messages", None,
+        f"broker restarted {format_age(age)} ago: {waiting} messages were waiting, possibly "
+        "lost (queued tasks never seen again are marked UNKNOWN)", "/tasks?state=UNKNOWN",
+        restarted,
+    )  # fmt: skip
+
+
 def _sampling_stopped(facts: Facts, settings: Settings) -> Iterable[Instance]:
     if not facts.broker.reachable or not facts.stale:
         return
@@ -216,7 +237,7 @@ def _no_consumer(facts: Facts, _settings: Settings) -> Iterable[Instance]:
             yield Instance(
                 queue.name, queue.ready, "tasks", 0,
                 f"{queue.ready:,} task(s) ready and no worker consumes this queue",
-                queue_link(queue.name),
+                queue_link(queue.name), queue=queue.name,
             )  # fmt: skip
 
 
@@ -231,7 +252,7 @@ def _wait_over_target(facts: Facts, settings: Settings) -> Iterable[Instance]:
                 queue.name, waited, "s", target,
                 f"the oldest of {queue.backlog:,} waiting task(s) has waited "
                 f"{format_age(waited)} (target {format_age(target)})",
-                queue_link(queue.name), queue.oldest_waiting_at,
+                queue_link(queue.name), queue.oldest_waiting_at, queue=queue.name,
             )  # fmt: skip
 
 
@@ -247,7 +268,7 @@ def _backlog_growing(facts: Facts, settings: Settings) -> Iterable[Instance]:
             yield Instance(
                 queue, last[-1], "tasks", settings.alert_backlog_min,
                 f"backlog {last[-1]:,}, up from {last[0]:,} over the last {samples} samples",
-                queue_link(queue),
+                queue_link(queue), queue=queue,
             )  # fmt: skip
 
 
@@ -262,7 +283,7 @@ def _failure_ratio(facts: Facts, settings: Settings) -> Iterable[Instance]:
                 f"{ratio:.0%} of the {finished:,} task(s) finished in the last "
                 f"{format_age(window)} failed ({failed:,} failed; threshold "
                 f"{settings.alert_failure_ratio:.0%})",
-                tasks_link(state="FAILURE", queue=queue),
+                tasks_link(state="FAILURE", queue=queue), queue=queue,
             )  # fmt: skip
 
 
@@ -293,12 +314,14 @@ def _worker_late(facts: Facts, _settings: Settings) -> Iterable[Instance]:
 
 def _task_stuck(facts: Facts, settings: Settings) -> Iterable[Instance]:
     for task in facts.stuck:
+        if task.running_for <= settings.stuck_task_seconds:
+            continue  # a rule's longer threshold (alerting/) over the facts read with the global
         where = f" on {task.worker}" if task.worker else ""
         yield Instance(
             task.task_id, task.running_for, "s", settings.stuck_task_seconds,
             f"{task.name or 'task'} STARTED {format_age(task.running_for)} ago{where} "
             f"(stuck after {format_age(settings.stuck_task_seconds)})",
-            task_link(task.task_id), task.started_at,
+            task_link(task.task_id), task.started_at, queue=task.queue, task_name=task.name,
         )  # fmt: skip
 
 
@@ -356,6 +379,10 @@ CONDITIONS: tuple[Condition, ...] = (
               "The event stream was cut: task history in that span may be incomplete "
               "(shown for gap_alert_hours).",
               ("gap_alert_hours",), "ControlplaneEventsLost", _ingest_gap),
+    Condition("broker_restarted", "Broker restarted", "critical",
+              "The broker restarted (a new run id): the messages waiting before may be lost "
+              "(shown for broker_restart_alert_hours).",
+              ("broker_restart_alert_hours",), "ControlplaneBrokerRestarted", _broker_restarted),
 )  # fmt: skip
 BY_NAME = {condition.name: condition for condition in CONDITIONS}
 

@@ -52,8 +52,9 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from controlplane.web import auth, filters, health, security
+    from controlplane.web import auth, filters, health, outage, security
     from controlplane.web import metrics as metrics_view
+    from controlplane.web.api import alerting as api_alerting
     from controlplane.web.api import alerts as api_alerts
     from controlplane.web.api import audit as api_audit
     from controlplane.web.api import fleet as api
@@ -63,6 +64,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web.api import workflows as api_workflows
     from controlplane.web.pages import (
         actions,
+        alerting,
         alerts,
         audit,
         dashboard,
@@ -77,6 +79,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
 
     auth.init_app(app)
     security.init_app(app)
+    outage.init_app(app)
     filters.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -89,12 +92,14 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(alerting.bp)
     app.register_blueprint(fleet_controls.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)
     app.register_blueprint(api_audit.bp)
     app.register_blueprint(api_alerts.bp)
+    app.register_blueprint(api_alerting.bp)
     app.register_blueprint(api_fleet_controls.bp)
     app.register_blueprint(api_workflows.bp)
     app.register_blueprint(openapi.bp)
@@ -104,5 +109,6 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.exempt(api_tasks.bp)
     csrf.exempt(api_audit.bp)
     csrf.exempt(api_alerts.bp)
+    csrf.exempt(api_alerting.bp)
     csrf.exempt(api_fleet_controls.bp)
     return app

@@ -83,6 +83,21 @@ def _fleet(key: str, item: str) -> dict[str, Any]:
 
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+ALERT_STATE: dict[str, Any] = {
+    "type": "object",
+    "description": "One occurrence of a rule's alert on a subject (pending, firing, resolved).",
+    "required": ["id", "rule", "alert", "subject", "state", "severity"],
+    "properties": {
+        "id": {"type": "integer"}, "rule": {"type": "string"},
+        "alert": {"type": "string", "description": "the condition's name"},
+        "subject": {"type": "string"}, "state": {"enum": ["pending", "firing", "resolved"]},
+        "severity": {"type": "string"}, "title": {"type": "string"},
+        "message": {"type": "string"}, "value": {"type": "number"}, "unit": {"type": "string"},
+        "link": {"type": "string"}, "started_at": _TIME, "fired_at": _TIME,
+        "resolved_at": _TIME, "notified_at": _TIME,
+    },
+}  # fmt: skip
 ALERTS_ANSWER: dict[str, Any] = {
     "allOf": [
         {"$ref": "#/components/schemas/FleetSample"},
@@ -96,6 +111,7 @@ ALERTS_ANSWER: dict[str, Any] = {
                     "type": "array",
                     "items": {"$ref": "#/components/schemas/AlertCondition"},
                 },
+                "states": {"type": "array", "items": ALERT_STATE},
             },
         },
     ]
@@ -456,6 +472,8 @@ FLEET_CONTROL_PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
+    from controlplane.web.api.openapi_alerting import ALERTING_PATHS, STATE_PARAM
+
     action_response = _ok("Accepted", {"$ref": "#/components/schemas/ActionAnswer"})
     paths: dict[str, Any] = {
         "/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("User")}}},
@@ -464,8 +482,10 @@ def document() -> dict[str, Any]:
                             "responses": {"200": _ok("Queues", _fleet("queues", "QueueRow"))}}},
         "/workers": {"get": {"summary": "Workers and their health",
                              "responses": {"200": _ok("Workers", _fleet("workers", "WorkerRow"))}}},
-        "/alerts": {"get": {"summary": "Every alert condition and the instances that hold now",
-                            "responses": {"200": _ok("Alerts", ALERTS_ANSWER)}}},
+        "/alerts": {"get": {"summary": "Every alert condition and the instances that hold now; "
+                                       "`states`: the rules' alert states (?state= history)",
+                            "parameters": [STATE_PARAM],
+                            "responses": {"200": _ok("Alerts", ALERTS_ANSWER), **_errors(400)}}},
         "/alerts/ack": {
             "post": {
                 "summary": "Acknowledge one firing alert instance (who and when, in the action "
@@ -681,6 +701,7 @@ def document() -> dict[str, Any]:
             }
         },
         **FLEET_CONTROL_PATHS,
+        **ALERTING_PATHS,
     }  # fmt: skip
     return {
         "openapi": "3.1.0",
