@@ -4,6 +4,8 @@ users and tokens (CLI and Users page, each in the action log), and the password 
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -385,3 +387,26 @@ def test_the_longest_password_allowed_can_log_in(app: Flask, services: Services)
     longest = ("Correct Horse 7 Battery Staple " * 20)[:MAX_LENGTH]
     users.create_user(services, "olga", longest, "viewer")
     assert login_from(app, "10.0.2.1", "olga", longest) == 302
+
+
+def test_users_page_issues_a_named_expiring_token_shown_once(
+    app: Flask, services: Services, client_as: Callable[[str], FlaskClient]
+) -> None:
+    admin = client_as("admin")
+    add_user(services, "rita", "operator")
+    answer = admin.post(
+        "/users/rita/tokens",
+        data={"name": "ci-bot", "expires_in_days": "1", "csrf_token": admin.csrf_token},  # type: ignore[attr-defined]  # fmt: skip
+    )
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    found = re.search(r"\b(cp_[\w-]{20,})", answer.get_data(as_text=True))
+    assert found, "the new token is shown"
+    token = found.group(1)
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    (listed,) = [t for t in list_tokens(services) if t.username == "rita"]
+    assert listed.name == "ci-bot" and listed.expires_at is not None
+    assert token not in admin.get("/users/").get_data(as_text=True)  # shown once only
+    logged = [a for a in list_actions(services, {}, limit=20).rows if a.action == "token.issue"]
+    assert len(logged) == 1 and "ci-bot" in (logged[0].params or "")
+    assert token not in json.dumps([a.params for a in logged] + [a.error for a in logged])

@@ -62,6 +62,7 @@ POST_ROLE = {
     "users.passwd": "admin",
     "users.revoke_tokens": "admin",
     "users.revoke_token": "admin",
+    "users.issue_token": "admin",
     "api_alerts.ack": "operator",
     "api_alerts.forget": "operator",
     "api_audit.start_run": "operator",
