@@ -222,8 +222,10 @@ def users_group() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_context
 def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
-    """Add a console user (the password is asked for, or read from stdin)."""
-    from controlplane import db, users
+    """Add a console user (the password is asked for, or read from stdin; the policy
+    applies). Written in the action log as actor "cli"."""
+    from controlplane import db
+    from controlplane.accounts import lifecycle
     from controlplane.services import build_services
 
     settings = settings_from(ctx)
@@ -235,11 +237,11 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
     services = build_services(settings)
     try:
         db.upgrade(services.engine)
-        users.create_user(services, name, password, role)
-    except users.UserError as exc:
-        fail(str(exc))
+        result = lifecycle.add(services, "cli", name, password, role)
     finally:
         services.close()
+    if not result.ok:
+        fail(str(result.body.get("error", "failed")))
     click.echo(f"added {name} ({role})")
 
 

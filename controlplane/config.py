@@ -34,8 +34,8 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 )  # fmt: skip
 # Keys whose values never reach the database, the log or a page: matched against kwargs keys.
 DEFAULT_REDACT_PATTERN = (
-    r"(?i)(pass(word|wd|phrase)?|secret|token|api[-_]?key|auth|credential|private[-_]?key"
-    r"|session|cookie|signature|access[-_]?key)"
+    r"(?i)(pass(word|wd|phrase)?|pwd|secret|token|api[-_]?key|auth|credential|private[-_]?key"
+    r"|session|cookie|signature|access[-_]?key|dsn|jwt|bearer)"
 )
 
 
@@ -113,6 +113,9 @@ class Settings:
     login_window_seconds: float = 300.0
     # past login_max_failures, each failure doubles the wait from this, up to the window
     login_delay_seconds: float = 1.0
+    # reverse proxies in front of the console that set X-Forwarded-For (0: none); the login
+    # throttle counts per client address, which behind a proxy is only in that header
+    proxy_hops: int = 0
     metrics_token: str | None = None  # when set, /metrics wants `Authorization: Bearer ...`
     metrics_collapse_hostnames: bool = False  # every hostname label becomes "generic"
     metrics_offline_worker_seconds: float = 600.0  # then an offline worker's series go
@@ -595,6 +598,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "login_max_failures": _as_int(1),
     "login_window_seconds": _as_positive_float,
     "login_delay_seconds": _as_positive_float,
+    "proxy_hops": _as_int(0, 5),
     "metrics_token": _optional(_as_str),
     "metrics_collapse_hostnames": _as_bool,
     "metrics_offline_worker_seconds": _as_positive_float,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from controlplane.broker import Broker
     from controlplane.control.registry import FleetRouting
     from controlplane.events.counters import DatabaseCounters
+    from controlplane.events.redact import Redactor
     from controlplane.events.stats import IngestStats
     from controlplane.fleet.insights import Insights
     from controlplane.fleet.queue_rates import QueueRates
@@ -149,6 +150,17 @@ class Services:
                 yield session
         except OUTAGES as exc:
             raise DatabaseUnavailable(describe_outage(exc)) from exc
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """The one redactor (events/redact.py) for what the console stores or shows beyond
+        task rows: the action log's parameters and errors."""
+        from controlplane.events.redact import Redactor
+
+        settings = self.settings
+        return Redactor(
+            settings.redact_pattern, settings.max_arg_chars, settings.max_traceback_chars
+        )
 
     @cached_property
     def celery(self) -> Celery:

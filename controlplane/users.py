@@ -139,19 +139,26 @@ def create_token(
 ) -> str:
     """A new API token for `username`; the caller shows it once, we keep only its hash."""
     with services.transaction() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise UserError(f"no user named {username!r}")
-        token = "cp_" + secrets.token_urlsafe(32)
-        session.add(
-            ApiToken(
-                user_id=user.id,
-                token_hash=hash_token(token),
-                created_at=utcnow(),
-                name=(name or "").strip()[:64] or None,
-                expires_at=expires_at,
-            )
+        return token_in(session, username, name, expires_at)
+
+
+def token_in(
+    session: Session, username: str, name: str | None = None, expires_at: datetime | None = None
+) -> str:
+    """`create_token` inside the caller's transaction (the Users page logs it)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user named {username!r}")
+    token = "cp_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=utcnow(),
+            name=(name or "").strip()[:64] or None,
+            expires_at=expires_at,
         )
+    )
     return token
 
 

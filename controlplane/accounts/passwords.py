@@ -10,7 +10,7 @@ from controlplane.errors import ControlplaneError
 
 MIN_LENGTH = 8
 # The login form reads at most this many characters: a longer password could be set but
-# never typed in, so it is refused when set.
+# never typed in, so it is refused when set (login.html and users.html say 256 too).
 MAX_LENGTH = 256
 MIN_SCORE = 2  # zxcvbn's 0-4; below 2 is "guessable within about a million tries"
 _SCORED_CHARS = 72  # zxcvbn refuses longer input; the first 72 decide the score anyway

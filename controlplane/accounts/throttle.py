@@ -43,26 +43,25 @@ def begin_attempt(services: Services, keys: tuple[str, ...]) -> float:
     now = utcnow()
     quiet = timedelta(seconds=settings.login_window_seconds)
     with services.transaction() as session:
-        # The write comes first: it takes the lock (a row lock on PostgreSQL, the database's
-        # write lock on SQLite) before anything is read, so concurrent attempts queue here.
+        rows = []
+        # Key by key, the address first: a waiting address makes no row for the names it
+        # sprays. The write comes first: it takes the lock (a row lock on PostgreSQL, the
+        # database's write lock on SQLite) before anything is read, so attempts queue here.
         for key in sorted(keys):
             session.execute(
                 dialect_insert(session, LoginThrottle)
                 .values(key=key, failures=0, last_failed_at=now, next_allowed_at=now)
                 .on_conflict_do_nothing(index_elements=["key"])
             )
-        rows = session.scalars(
-            select(LoginThrottle)
-            .where(LoginThrottle.key.in_(keys))
-            .order_by(LoginThrottle.key)
-            .with_for_update()
-        ).all()
-        for row in rows:
+            row = session.scalars(
+                select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+            ).one()
             if _utc(row.next_allowed_at) + quiet < now:  # a window of quiet: forgiven
                 row.failures, row.next_allowed_at = 0, now
-        wait = max((_utc(row.next_allowed_at) - now).total_seconds() for row in rows)
-        if wait > 0:
-            return wait
+            wait = (_utc(row.next_allowed_at) - now).total_seconds()
+            if wait > 0:
+                return wait
+            rows.append(row)
         for row in rows:
             row.failures += 1
             row.last_failed_at = now

@@ -4,7 +4,7 @@ revoked one by one (in the action log). Creating one is `users.create_token`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -57,6 +57,31 @@ def list_tokens(services: Services, username: str | None = None) -> list[TokenRe
             )
             for token, name in rows
         ]
+
+
+def issue_token(
+    services: Services, actor: str, username: str, name: str, expires_in_days: float | None
+) -> tuple[ActionResult, str | None]:
+    """A new named token for `username`, in the action log (its name, never the token);
+    the token itself is returned once, for the page to show."""
+    from controlplane import users
+
+    issued: list[str] = []
+
+    def perform(session: Session) -> tuple[int, dict[str, Any]]:
+        if expires_in_days is not None and not 0 < expires_in_days <= 3650:
+            raise ActionError("expiry: between 0 and 3650 days, or none")
+        expires_at = None if expires_in_days is None else utcnow() + timedelta(days=expires_in_days)
+        try:
+            issued.append(users.token_in(session, username, name, expires_at))
+        except users.UserError as exc:
+            raise NotFound(str(exc)) from None
+        message = f"token {name or '(unnamed)'} issued for {username}: shown once, below"
+        return 201, {"user": username, "message": message}
+
+    params = {"name": name[:64], "expires_in_days": expires_in_days}
+    result = run_action(services, actor, "token.issue", username[:64], params, perform)
+    return result, (issued[0] if result.ok and issued else None)
 
 
 def revoke_token(services: Services, actor: str, token_id: int) -> ActionResult:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from controlplane.config import AuditProject, Settings
 from controlplane.errors import AuditRefused
-from controlplane.migrations_audit import AuditConfig, Skipped, SourceError
+from controlplane.migrations_audit import AuditConfig, Skipped, SourceError, load_config
 from controlplane.migrations_audit.scan import EXCLUDED_DIRS
 
 MAX_NAME_SHOWN = 100
@@ -32,6 +32,7 @@ def configured_project(settings: Settings, name: str) -> AuditProject:
 
 
 OUTSIDE = "symlink to a file outside the project root: not read"
+PYPROJECT = "pyproject.toml"  # the audit settings: read from the root, contained like .py files
 UNDECODABLE = "name is not valid UTF-8: not read"
 
 
@@ -52,6 +53,13 @@ class Target:
     def skipped(self) -> list[Skipped]:
         return [Skipped(path, reason) for path, reason in self.left_out]
 
+    def config(self) -> AuditConfig:
+        """The project's audit settings from its pyproject.toml (the defaults when that is a
+        symlink out of the root: not read, as for .py files), confined."""
+        if any(path == PYPROJECT for path, _ in self.left_out):
+            return self.confine(AuditConfig())
+        return self.confine(load_config(self.root))
+
 
 def resolve_target(root: str) -> Target:
     """Resolve a configured root (it must be an absolute directory without `..`)."""
@@ -68,8 +76,9 @@ def resolve_target(root: str) -> Target:
 
 
 def _left_out(root: Path) -> list[tuple[str, str]]:
-    """Paths under `root` the audit must not read: Python files that are symlinks to
-    somewhere outside it, and names that are not UTF-8 (which the analyser cannot key).
+    """Paths under `root` the audit must not read: Python files (and the root's
+    pyproject.toml) that are symlinks to somewhere outside it, and names that are not UTF-8
+    (which the analyser cannot key).
 
     Directory symlinks need no check: the analyser does not follow them. Hidden and
     excluded directories are skipped here as the analyser skips them.
@@ -87,7 +96,7 @@ def _left_out(root: Path) -> list[tuple[str, str]]:
                 kept.append(name)
         dirnames[:] = kept
         for name in filenames:
-            if not name.endswith(".py"):
+            if not name.endswith(".py") and not (directory == str(root) and name == PYPROJECT):
                 continue
             relpath = (rel_dir / name).as_posix()
             if _undecodable(name):

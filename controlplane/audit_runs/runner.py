@@ -30,7 +30,7 @@ from controlplane.audit_runs.store import store_report
 from controlplane.clock import as_utc, utcnow
 from controlplane.control.action_log import ActionResult
 from controlplane.errors import AuditRefused
-from controlplane.migrations_audit import ANALYSER_VERSION, AuditError, audit, load_config
+from controlplane.migrations_audit import ANALYSER_VERSION, AuditError, audit
 from controlplane.migrations_audit.cache import default_cache_dir
 from controlplane.models import Action, AuditRun
 from controlplane.services import Services, process_identity
@@ -116,7 +116,7 @@ def _analyse(services: Services, run_id: int, root: str) -> str | None:
     """Run the analyser and store its report; the error message when the run failed."""
     try:
         target = resolve_target(root)
-        config = target.confine(load_config(target.root))
+        config = target.config()
         cache = services.settings.audit_cache_dir
         report = audit(
             target.root,

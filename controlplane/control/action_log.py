@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc, utcnow
 from controlplane.errors import ActionError, ActionFailed, Conflict
-from controlplane.fleet.task_history import parse_time
+from controlplane.fleet.task_history import BadFilter, parse_time
 from controlplane.models import Action
 from controlplane.services import Services
 
@@ -94,12 +94,13 @@ def run_action(
             message = f"{action} failed: {type(exc).__name__}: {exc}"[:1000]
             status, body, outcome, error = 503, {"error": message}, "error", message
 
+        redactor = services.redactor  # nothing secret is stored, nor shown from here on
         values = {
             "target": target,
-            "params": _dumps(params),
+            "params": _dumps(redactor.structure(params)),
             "outcome": outcome,
-            "error": error,
-            "result": _dumps({"status": status, "body": body}),
+            "error": None if error is None else redactor.text(error),
+            "result": _dumps(redactor.structure({"status": status, "body": body})),
         }
         action_id = (
             session.connection()
@@ -171,7 +172,7 @@ def _claim_key(
                     actor=actor,
                     action=action,
                     target=target,
-                    params=_dumps(params),
+                    params=_dumps(services.redactor.structure(params)),
                     outcome="pending",
                     idempotency_key=key,
                 )
@@ -245,22 +246,25 @@ def list_actions(services: Services, args: Mapping[str, str], limit: int = 50) -
         value = args.get(key)
         if value:
             query = query.where(getattr(Action, key) == value[:255])
-    since = parse_time(args.get("since"), "since")
-    until = parse_time(args.get("until"), "until")
+    try:
+        since = parse_time(args.get("since"), "since")
+        until = parse_time(args.get("until"), "until")
+    except BadFilter as exc:  # the caller answers 400 (ValueError), never 500
+        raise ValueError(str(exc)) from None
     if since:
         query = query.where(Action.at >= since)
     if until:
         query = query.where(Action.at < until)
     cursor = args.get("cursor")
     if cursor:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
             raise ValueError("cursor: not a cursor this server gave out")
         query = query.where(Action.id < int(cursor))
     # "pending" rows are shown: an action in flight, or the trace of one whose outcome was
     # never written (the database failed after the publish).
     query = query.order_by(Action.id.desc()).limit(limit + 1)
     with services.transaction() as session:
-        rows = [ActionRecord.of(row) for row in session.scalars(query)]
+        rows = [_shown(services, ActionRecord.of(row)) for row in session.scalars(query)]
     more = len(rows) > limit
     rows = rows[:limit]
     return ActionPage(rows, str(rows[-1].id) if more and rows else None)
@@ -270,4 +274,18 @@ def actions_on(services: Services, target: str, limit: int = 50) -> list[ActionR
     """The actions taken on one task, queue or worker, newest first."""
     query = select(Action).where(Action.target == target).order_by(Action.at.desc()).limit(limit)
     with services.transaction() as session:
-        return [ActionRecord.of(row) for row in session.scalars(query)]
+        return [_shown(services, ActionRecord.of(row)) for row in session.scalars(query)]
+
+
+def _shown(services: Services, record: ActionRecord) -> ActionRecord:
+    """The record redacted again as it is read: rows written before a rule existed (or by an
+    older version) show no more than new ones."""
+    redactor = services.redactor
+    params = record.params
+    if params:
+        try:
+            params = _dumps(redactor.structure(json.loads(params)))
+        except ValueError:
+            params = redactor.text(params)
+    error = None if record.error is None else redactor.text(record.error)
+    return replace(record, params=params, error=error)

@@ -19,7 +19,7 @@ from celery import Celery, states
 from controlplane.events.merge import UNKNOWN, TaskRow, micro
 from controlplane.events.redact import Redactor
 from controlplane.events.store import EventStore
-from controlplane.events.validate import iso_to_epoch
+from controlplane.events.validate import is_path, iso_to_epoch
 
 log = logging.getLogger(__name__)
 MAX_ROWS = 10_000
@@ -95,7 +95,7 @@ def _row_from_request(
     hostname: str, kind: str, request: dict[str, Any], asked_at: float, redactor: Redactor
 ) -> TaskRow | None:
     task_id = request.get("id")
-    if not isinstance(task_id, str) or not task_id or len(task_id) > 155:
+    if not isinstance(task_id, str) or not task_id or len(task_id) > 155 or is_path(task_id):
         return None
     started = request.get("time_start")
     if kind == "active" and isinstance(started, int | float) and 0 <= started < 1e11:

@@ -4,6 +4,10 @@ Args and kwargs arrive as reprs (Celery sends `argsrepr`/`kwargsrepr` when the c
 them, so a producer that already hid a value is honoured). A repr that could hold a
 secret-looking key is parsed with `ast.literal_eval` (never `eval`) and the values of such
 keys are replaced; a repr that cannot be parsed but mentions such a key is withheld whole.
+String values are searched too (libpq `password=...`, JSON text, header pairs), and every
+text goes through detect-secrets' token rules (events/secret_rules.py) for secrets that no
+key names. This is the one redactor: task rows at ingest, the action log's parameters and
+errors (control/action_log.py), and what pages and the API show of them.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import ast
 import re
 from typing import Any
 
+from controlplane.events.secret_rules import mask_secrets
+
 REDACTED = "'***'"
 WITHHELD = "<withheld: could not parse a value with secret-looking keys>"
 ELLIPSIS = "…"
-# user:password@ in URLs (DSNs in args are common): the password goes. Anchored on the
-# literal "://" so the search skips ahead instead of trying every position.
-_URL_PASSWORD = re.compile(r"(?P<head>://[^/\s:@'\"]*+:)[^@\s'\"/]+@")
+# user:password@ in URLs (DSNs in args are common): the password goes, up to the last "@"
+# before the host, so a password holding "/" or "@" goes whole. Anchored on the literal
+# "://" so the search skips ahead instead of trying every position.
+_URL_PASSWORD = re.compile(r"(?P<head>://[^/\s:@'\"]*+:)[^\s'\"]*@(?=[^@\s'\"/]*(?:[/\s'\"?#]|$))")
 _URL_MASK = r"\g<head>***@"
 # key = value / 'key': value pairs in free text. Each word is tried once (the lookbehind
 # starts a key only at a word's start, the possessive ++ never gives characters back): the
@@ -25,7 +32,7 @@ _URL_MASK = r"\g<head>***@"
 # a millisecond per traceback that merely mentions sqlalchemy/orm/session.py.
 _PAIR = re.compile(
     r"(?P<key>['\"]?(?<![\w.-])(?P<name>[\w.-]++)['\"]?\s*+[:=]\s*+)"
-    r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s,)}\]]+)"
+    r"(?P<value>'[^']*'|\"[^\"]*\"|(?i:(?:bearer|basic|digest|token)\s+)?[^\s,)}\]]+)"
 )
 _PARSE_LIMIT = 64 * 1024  # literal_eval on more than this is not worth its CPU
 _CACHED_LENGTH = 200
@@ -74,6 +81,8 @@ class Redactor:
         if "://" in text:
             text, count = _URL_PASSWORD.subn(_URL_MASK, text)
             changed = changed or bool(count)
+        text, found = mask_secrets(text, "***")
+        changed = changed or found
         cut, was_cut = self._cut_head(text, self.max_arg_chars)
         return cut, changed or was_cut
 
@@ -91,13 +100,23 @@ class Redactor:
         limit = self.max_traceback_chars if traceback else self.max_arg_chars
         if len(text) > 4 * limit:  # keep regex work bounded before redacting
             text = text[-4 * limit :] if traceback else text[: 4 * limit]
+        text = self.text(text)
+        if traceback:
+            return self._cut_tail(text, limit)
+        return self._cut_head(text, limit)[0]
+
+    def text(self, text: str) -> str:
+        """Any text, not cut: secret pairs, URL passwords and recognised secrets masked."""
         if self._mentions.any(text):
             text = self._mask_pairs(text)
         if "://" in text:
             text = _URL_PASSWORD.sub(_URL_MASK, text)
-        if traceback:
-            return self._cut_tail(text, limit)
-        return self._cut_head(text, limit)[0]
+        return mask_secrets(text, "***")[0]
+
+    def structure(self, value: Any) -> Any:
+        """A JSON-like value (an action's parameters) with secrets masked, keys and text."""
+        redacted, _ = self._redact_value(value, 0)
+        return _unmask(redacted)
 
     def _redact_repr(self, text: str) -> tuple[str, bool]:
         if len(text) <= _PARSE_LIMIT:
@@ -140,12 +159,13 @@ class Redactor:
 
     def _redact_value(self, value: Any, depth: int) -> tuple[Any, bool]:
         if depth > 20:
-            return value, False
+            return _Masked(), True  # not looked into, so not shown
         if isinstance(value, dict):
             out: dict[Any, Any] = {}
             changed = False
             for key, item in value.items():
-                if isinstance(key, str) and self.keys.search(key):
+                name = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+                if isinstance(name, str) and self.keys.search(name):
                     out[key] = _Masked()
                     changed = True
                 else:
@@ -157,6 +177,13 @@ class Redactor:
             changed = any(flag for _, flag in items)
             values = [item for item, _ in items]
             return (tuple(values) if isinstance(value, tuple) else values), changed
+        if isinstance(value, bytes):
+            text = value.decode("utf-8", "replace")
+            masked = self.text(text)
+            return (masked.encode() if masked != text else value), masked != text
+        if isinstance(value, str):
+            masked = self.text(value)
+            return masked, masked != value
         return value, False
 
     @staticmethod
@@ -175,6 +202,21 @@ class Redactor:
 class _Masked:
     def __repr__(self) -> str:
         return REDACTED
+
+
+def _unmask(value: Any) -> Any:
+    """`_Masked` placeholders as the plain string "***", bytes as text (for JSON)."""
+    if isinstance(value, _Masked):
+        return "***"
+    if isinstance(value, dict):
+        return {_plain(key): _unmask(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_unmask(item) for item in value]
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 class _Mentions:

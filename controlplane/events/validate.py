@@ -117,12 +117,23 @@ def iso_to_epoch(value: Any) -> float | None:
         return None
 
 
+def is_path(task_id: str) -> bool:
+    """An id that would be a path in a link (/tasks/<id>): "a/../b", "..", a backslash
+    (which browsers read as a slash). Such ids are refused, so no link can lead elsewhere."""
+    return "/" in task_id or "\\" in task_id or task_id in (".", "..")
+
+
+def _link_id(event: dict[str, Any], name: str) -> str | None:
+    value = _text(event, name, MAX_ID)
+    return None if value is None or is_path(value) else value
+
+
 def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
     """The one-event row for a task event; raises MalformedEvent on a bad field."""
     kind = event["type"]
     state = TASK_EVENT_STATES[kind]
     task_id = event.get("uuid")
-    if task_id.__class__ is not str or not 0 < len(task_id) <= MAX_ID:
+    if task_id.__class__ is not str or not 0 < len(task_id) <= MAX_ID or is_path(task_id):
         raise MalformedEvent("bad_field", "uuid")
     if not task_id.isascii() or "\x00" in task_id:
         task_id = clean_text(task_id)
@@ -150,11 +161,11 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
             row.eta = iso_to_epoch(event["eta"])
         if event.get("expires") is not None:
             row.expires = iso_to_epoch(event["expires"])
-        parent_id = _text(event, "parent_id", MAX_ID)
+        parent_id = _link_id(event, "parent_id")
         # Celery's autoretry sends the same id again from inside itself: a task sent from
         # outside any task then names itself as its parent. It is not its own relative.
         row.parent_id = parent_id if parent_id != task_id else None
-        row.root_id = _text(event, "root_id", MAX_ID)
+        row.root_id = _link_id(event, "root_id")
         if kind == "task-sent":
             row.sent_at = at
             row.queue = _text(event, "queue")

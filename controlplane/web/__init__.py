@@ -41,6 +41,13 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         app.config.update(test_config)
     app.extensions["controlplane"] = services
     app.session_interface = CachedSignerSessionInterface()
+    from controlplane.web import urls
+
+    urls.init_app(app)  # before the blueprints: untrusted ids stay one path segment
+    if settings.proxy_hops:  # the client's address, for the login throttle, from the proxy
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
 
     csrf.init_app(app)
     htmx.init_app(app)

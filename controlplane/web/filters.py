@@ -74,7 +74,9 @@ BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 def show_bidi(value: Any) -> Any:
     """Jinja's `finalize`: a printed string's bidi controls as visible [U+202E] marks."""
     if isinstance(value, str) and BIDI_CONTROLS.search(value):
-        return BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+        # str.replace, which markup (an SVG chart) overrides to stay markup
+        for char in set(BIDI_CONTROLS.findall(value)):
+            value = value.replace(char, f"[U+{ord(char):04X}]")
     return value
 
 

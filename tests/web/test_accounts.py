@@ -4,6 +4,8 @@ users and tokens (CLI and Users page, each in the action log), and the password 
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +29,13 @@ from controlplane.models import Action, LoginThrottle
 from controlplane.services import Services, build_services
 from controlplane.web import create_app
 from tests.conftest import PASSWORD, add_user, csrf_token_of, log_in
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Throttled guesses wait 10 minutes here: longer than any test takes on a loaded machine,
+    so a guess never gets through because a short delay ran out."""
+    return dataclasses.replace(settings, login_delay_seconds=600.0)
 
 
 def login_from(app: Flask, address: str, username: str, password: str) -> int:
@@ -55,6 +64,28 @@ def test_failures_from_one_address_never_lock_the_user_out_elsewhere(
     assert login_from(app, "10.0.0.66", "admin1", PASSWORD) == 429
     # ...while the admin, from an address that did not fail, logs in at once
     assert login_from(app, "10.0.0.7", "admin1", PASSWORD) == 302
+
+
+def test_behind_a_proxy_the_throttle_counts_the_clients_address(settings: Settings) -> None:
+    services = build_services(dataclasses.replace(settings, proxy_hops=1))
+    db.upgrade(services.engine)
+    app = create_app(services, {"TESTING": True})
+    add_user(services, "quinn", "operator")
+
+    def attempt(client_address: str, password: str) -> int:
+        client = app.test_client()
+        headers = {"X-Forwarded-For": client_address}
+        token = csrf_token_of(client.get("/login", headers=headers).get_data(as_text=True))
+        return client.post(
+            "/login",
+            data={"username": "quinn", "password": password, "csrf_token": token},
+            headers=headers,
+        ).status_code
+
+    limit = services.settings.login_max_failures
+    assert [attempt("203.0.113.9", "guess") for _ in range(limit + 1)][-1] == 429
+    assert attempt("198.51.100.4", PASSWORD) == 302  # same proxy, another client
+    services.close()
 
 
 def test_delays_grow_with_each_failure_past_the_free_ones(settings: Settings) -> None:
@@ -100,7 +131,12 @@ def test_an_attackers_own_success_does_not_reset_the_address(settings: Settings)
     services.close()
 
 
-def test_forty_guesses_at_once_check_at_most_the_free_ones(app: Flask, services: Services) -> None:
+def test_forty_guesses_at_once_check_at_most_the_free_ones(
+    settings: Settings, database_url: str
+) -> None:
+    services = build_services(dataclasses.replace(settings, database_url=database_url))
+    db.upgrade(services.engine)
+    app = create_app(services, {"TESTING": True})
     add_user(services, "target", "admin")
     statuses: list[int] = []
     start = threading.Barrier(40)
@@ -124,12 +160,13 @@ def test_forty_guesses_at_once_check_at_most_the_free_ones(app: Flask, services:
     checked = statuses.count(200)  # a password was compared (and was wrong)
     assert 1 <= checked <= services.settings.login_max_failures, statuses
     assert statuses.count(429) == 40 - checked
+    services.close()
 
 
 def test_the_throttle_holds_across_replicas_and_after_100000_fresh_names(
-    settings: Settings,
+    settings: Settings, database_url: str
 ) -> None:
-    slow = dataclasses.replace(settings, login_delay_seconds=600)
+    slow = dataclasses.replace(settings, database_url=database_url)
     services, other = build_services(slow), build_services(slow)  # two replicas, one database
     db.upgrade(services.engine)
     try:
@@ -137,6 +174,11 @@ def test_the_throttle_holds_across_replicas_and_after_100000_fresh_names(
         for _ in range(settings.login_max_failures):
             assert throttle.begin_attempt(services, (address,)) == 0
         assert throttle.begin_attempt(other, (address,)) > 0
+        # a waiting address spraying names leaves no row for them
+        sprayed = throttle.user_key("sprayed-name", "10.0.0.5")
+        assert throttle.begin_attempt(services, (address, sprayed)) > 0
+        with services.transaction() as session:
+            assert session.get(LoginThrottle, sprayed) is None
         now = utcnow()
         fresh = [
             {"key": f"user:n{n}|addr:10.9.{n // 250}.{n % 250}", "failures": 1,
@@ -237,7 +279,9 @@ def test_users_cli_lifecycle_each_in_the_action_log(
     code, out = cli(settings, "users", "--help")
     for command in ("list", "disable", "enable", "role", "passwd", "revoke-tokens"):
         assert f"  {command} " in out, out
-    add_user(services, "judy", "viewer")
+    code, out = cli(settings, "users", "add", "judy", "--password-stdin", stdin="qwerty123\n")
+    assert code == 2 and "common" in out  # the policy applies at `users add`
+    assert cli(settings, "users", "add", "judy", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
     assert cli(settings, "users", "role", "judy", "operator")[0] == 0
     assert cli(settings, "users", "disable", "judy")[0] == 0
     assert "judy\toperator\tdisabled" in cli(settings, "users", "list")[1]
@@ -253,7 +297,7 @@ def test_users_cli_lifecycle_each_in_the_action_log(
     assert "deploy bot" in cli(settings, "users", "tokens", "judy")[1]
     assert cli(settings, "users", "revoke-tokens", "judy")[0] == 0
     actions = [(a.actor, a.action, a.target) for a in list_actions(services, {}, limit=50).rows]
-    for action in ("user.role", "user.disable", "user.enable", "user.passwd",
+    for action in ("user.add", "user.role", "user.disable", "user.enable", "user.passwd",
                    "user.revoke-tokens"):  # fmt: skip
         assert ("cli", action, "judy") in actions, actions
 
@@ -343,3 +387,26 @@ def test_the_longest_password_allowed_can_log_in(app: Flask, services: Services)
     longest = ("Correct Horse 7 Battery Staple " * 20)[:MAX_LENGTH]
     users.create_user(services, "olga", longest, "viewer")
     assert login_from(app, "10.0.2.1", "olga", longest) == 302
+
+
+def test_users_page_issues_a_named_expiring_token_shown_once(
+    app: Flask, services: Services, client_as: Callable[[str], FlaskClient]
+) -> None:
+    admin = client_as("admin")
+    add_user(services, "rita", "operator")
+    answer = admin.post(
+        "/users/rita/tokens",
+        data={"name": "ci-bot", "expires_in_days": "1", "csrf_token": admin.csrf_token},  # type: ignore[attr-defined]  # fmt: skip
+    )
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    found = re.search(r"\b(cp_[\w-]{20,})", answer.get_data(as_text=True))
+    assert found, "the new token is shown"
+    token = found.group(1)
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    (listed,) = [t for t in list_tokens(services) if t.username == "rita"]
+    assert listed.name == "ci-bot" and listed.expires_at is not None
+    assert token not in admin.get("/users/").get_data(as_text=True)  # shown once only
+    logged = [a for a in list_actions(services, {}, limit=20).rows if a.action == "token.issue"]
+    assert len(logged) == 1 and "ci-bot" in (logged[0].params or "")
+    assert token not in json.dumps([a.params for a in logged] + [a.error for a in logged])

@@ -57,6 +57,8 @@ def json_body(required: bool = True) -> Any:
         return load_json(raw, "the request body", _services().settings.max_arg_depth, envelope=2)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadBody(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:  # the parser's own stack: nested deeper than any request needs
+        raise BadBody("the request body is nested too deeply to read") from None
 
 
 def _refusal(action: str, target: str | None, error: ActionError) -> tuple[Response, int]:

@@ -15,10 +15,11 @@ bp = Blueprint("actions", __name__)
 @bp.get("/actions")
 @role_required("viewer")
 def index() -> Any:
+    status = 200
     try:
         page = list_actions(current_app.extensions["controlplane"], request.args)
     except ValueError as exc:
         flash(str(exc), "error")
-        page = ActionPage([], None)
+        page, status = ActionPage([], None), 400
     filters = {key: request.args.get(key, "") for key in (*FILTERS, "since", "until")}
-    return render_template("actions.html", page=page, filters=filters)
+    return render_template("actions.html", page=page, filters=filters), status

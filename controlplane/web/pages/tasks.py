@@ -235,6 +235,9 @@ def trigger() -> Any:
     except ActionError as exc:
         payload = None
         error = str(exc)
+    except RecursionError:  # json.loads ran out of stack: far past any nesting limit
+        payload = None
+        error = "args/kwargs: nested too deeply to read"
     if payload is not None:
         result = control.trigger(services, current_user.username, payload)
         if result.ok:

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from controlplane import users
@@ -33,13 +42,39 @@ def _done(result: ActionResult) -> Any:
 @bp.get("/")
 @role_required("admin")
 def index() -> Any:
+    return _page()
+
+
+def _page(new_token: str | None = None) -> Any:
     services = _services()
     return render_template(
         "users.html",
         users=users.list_users(services),
         tokens=tokens.list_tokens(services),
         roles=users.ROLES,
+        new_token=new_token,
     )
+
+
+@bp.post("/<username>/tokens")
+@role_required("admin")
+def issue_token(username: str) -> Any:
+    """A new token, shown in this answer only (never in a redirect's flash: the session cookie
+    is signed, not encrypted)."""
+    days = request.form.get("expires_in_days", "").strip()
+    try:
+        expires_in_days = float(days) if days else None
+    except ValueError:
+        flash("expiry: a number of days, or empty for none", "error")
+        return redirect(url_for("users.index"))
+    result, token = tokens.issue_token(
+        _services(), current_user.username, username, request.form.get("name", ""), expires_in_days
+    )
+    if token is None:
+        return _done(result)
+    response = make_response(_page(new_token=token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/")
