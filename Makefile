@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck system-deps bench clean dist screenshots
+.PHONY: run test faults lint typecheck system-deps bench clean dist screenshots
 
 # Debian packages the tests drive, as command:package (the package when it has another name):
 # chromium (browser tests), promtool from prometheus (checks deploy/prometheus), systemd-analyze
@@ -58,8 +58,13 @@ lint: $(VENV)/.test-deps
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
+# The fault matrix (tests/faults, FAULTS.md) runs on its own: `make faults`, after `make test`
+# in CI (.ci/run), so `make test` stays well under 15 minutes on this machine.
 test: lint typecheck system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
+
+faults: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -m faults -rA tests/faults $(PYTEST_ARGS)
 
 # Every benchmark at its default size, one JSON object per figure on stdout (bench/README.md
 # lists them with their targets); progress and notes go to stderr. They start their own

@@ -161,6 +161,9 @@ class Settings:
     audit_projects: tuple[AuditProject, ...] = ()
     audit_schedule: str | None = "03:00"  # "HH:MM" UTC of the nightly run; None: no nightly run
     audit_cache_dir: str | None = None  # the analyser's facts cache; None: its default directory
+    # Faults (issue 16): how processes wait for what they need, and how long a request waits.
+    startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
+    broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
     # Alert rules, channels and delivery (alerting/): the [controlplane.alerts] table.
     alerts: AlertsConfig = AlertsConfig()
 
@@ -618,6 +621,9 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "audit_projects": _as_audit_projects,
     "audit_schedule": _as_time_of_day,
     "audit_cache_dir": _optional(_as_str),
+    # Faults (issue 16)
+    "startup_backoff_max": _as_positive_float,
+    "broker_restart_alert_hours": _as_positive_float,
     "alerts": parse_alerts,
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).

@@ -217,6 +217,12 @@ class FleetStatus(Base):
     # celery_delayed_* queues, for the whole vhost (which queue each is for cannot be read).
     delayed_messages: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # faults (issue 16): the broker's run id (Redis INFO run_id); a new one is a restart,
+    # counted, with the backlog that was waiting before it (possibly lost).
+    broker_run_id: Mapped[str | None] = mapped_column(String(64))
+    broker_restarts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    broker_restarted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    broker_restart_waiting: Mapped[int | None] = mapped_column(Integer)
 
 
 class Action(Base):

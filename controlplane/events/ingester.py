@@ -26,6 +26,7 @@ from controlplane.db import make_engine
 from controlplane.errors import IngestError
 from controlplane.events.amqp_source import MESSAGE_TTL, AmqpEventSource
 from controlplane.events.batch import Batch
+from controlplane.events.broker_watch import BrokerWatch, redis_watch
 from controlplane.events.buffer import RawBuffer, Synthetic
 from controlplane.events.holdback import HOLD_SECONDS
 from controlplane.events.lock import SqliteIngestLock
@@ -88,6 +89,7 @@ class Ingester:
         self.source: RedisEventSource | AmqpEventSource | None = None
         self.processor: Processor | None = None
         self.writer: Writer | None = None
+        self.broker_watch: BrokerWatch | None = None  # Redis only: is the broker stalled?
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -131,6 +133,9 @@ class Ingester:
             if self.amqp
             else RedisEventSource(url, self.buffer)
         )
+        if not self.amqp:  # AMQP connections carry heartbeats: a stall is a disconnect there
+            self.broker_watch = redis_watch(url).start()
+            self.processor.broker_watch = self.broker_watch
         self._helper.start()
         self.writer.start()
         self.processor.start()
@@ -146,6 +151,8 @@ class Ingester:
         deadline = time.monotonic() + timeout
         assert self.source and self.processor and self.writer
         self.source.stop()
+        if self.broker_watch is not None:
+            self.broker_watch.stop()
         self.processor.stop_requested.set()
         self.processor.finished.wait(max(0.1, deadline - time.monotonic()))
         self.writer.stop_requested.set()

@@ -81,6 +81,8 @@ class Writer:
                 return
             except SQLAlchemyError as exc:
                 self.errors += 1
+                first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+                self.stats.write_failed(f"{type(exc).__name__}: {first}", time.time())
                 if self.stop_requested.is_set() and wait >= MAX_RETRY_WAIT:
                     log.error("giving up on a batch of %d events at shutdown: %s",
                               batch.events, exc)  # fmt: skip

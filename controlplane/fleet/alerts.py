@@ -205,6 +205,21 @@ def _broker_unreachable(facts: Facts, _settings: Settings) -> Iterable[Instance]
     )  # fmt: skip
 
 
+def _broker_restarted(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    """issue 16: a new broker run id (fleet/broker_restarts.py), for broker_restart_alert_hours."""
+    restarted = facts.broker.restarted_at
+    age = age_seconds(restarted, facts.now)
+    if age is None or age > settings.broker_restart_alert_hours * 3600:
+        return
+    waiting = facts.broker.restart_waiting or 0
+    yield Instance(
+        "broker", waiting, "messages", None,
+        f"broker restarted {format_age(age)} ago: {waiting} messages were waiting, possibly "
+        "lost (queued tasks never seen again are marked UNKNOWN)", "/tasks?state=UNKNOWN",
+        restarted,
+    )  # fmt: skip
+
+
 def _sampling_stopped(facts: Facts, settings: Settings) -> Iterable[Instance]:
     if not facts.broker.reachable or not facts.stale:
         return
@@ -364,6 +379,10 @@ CONDITIONS: tuple[Condition, ...] = (
               "The event stream was cut: task history in that span may be incomplete "
               "(shown for gap_alert_hours).",
               ("gap_alert_hours",), "ControlplaneEventsLost", _ingest_gap),
+    Condition("broker_restarted", "Broker restarted", "critical",
+              "The broker restarted (a new run id): the messages waiting before may be lost "
+              "(shown for broker_restart_alert_hours).",
+              ("broker_restart_alert_hours",), "ControlplaneBrokerRestarted", _broker_restarted),
 )  # fmt: skip
 BY_NAME = {condition.name: condition for condition in CONDITIONS}
 

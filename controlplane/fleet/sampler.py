@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
 from controlplane.errors import BrokerUnavailable
+from controlplane.fleet.broker_restarts import note_run_id
 from controlplane.fleet.health import consumers_by_queue, load_workers
 from controlplane.fleet.inspection import (
     Route,
@@ -95,6 +96,7 @@ class Sampler:
             alive_queues += paused_names(session)
             queues = self.discovery.queues(session, now, alive_queues)
         try:
+            run_id = self.services.broker.run_id()
             depths = self.services.broker.depths(queues)
             delayed = self.services.broker.delayed()
         except BrokerUnavailable as exc:
@@ -107,6 +109,7 @@ class Sampler:
         by_workers = consumers_by_queue(workers)
         counted_by_broker = self.services.broker.counts_consumers
         with self.services.transaction() as session:
+            broker = note_run_id(session, run_id, depths, now)  # before the new sample is in
             busy = [q for q, d in depths.items() if d.backlog]
             oldest = oldest_waiting(session, busy, now)
             states = {}
@@ -128,7 +131,7 @@ class Sampler:
                     consumers=consumers,
                     oldest_waiting_at=oldest.get(name),
                 )
-            sample = FleetSample(now, states, sampler=self.identity, delayed=delayed)
+            sample = FleetSample(now, states, broker=broker, sampler=self.identity, delayed=delayed)
             write_sample(session, sample)
         self.latest.publish(sample)
         if self.failures:

@@ -284,6 +284,12 @@ class QueueCollector(_Collector):
         broker = GaugeFamily("controlplane_broker_up", "1 when the last broker sample succeeded.")
         broker.add((), 1 if reading.broker_up else 0)
         yield broker
+        restarts = CounterFamily(
+            "controlplane_broker_restarts",
+            "Broker restarts the sampler saw (a new run id); the queued messages may be lost.",
+        )
+        restarts.add((), reading.broker_restarts)
+        yield restarts
         delayed = GaugeFamily(
             "controlplane_delayed_delivery_messages",
             "ETA tasks waiting in RabbitMQ's native delayed delivery queues (all queues).",

@@ -60,6 +60,7 @@ class Reading:
     now: datetime
     broker_up: bool
     delayed: int | None  # RabbitMQ native delayed delivery, for no known queue
+    broker_restarts: int  # broker restarts the sampler saw (new run id), issue 16
     queues: list[QueueState]
     recommendations: dict[str, Recommendation]
     workers: list[WorkerHealth]
@@ -114,6 +115,7 @@ class MetricsSource:
             now=now,
             broker_up=sample.sampled_at is not None and sample.broker.reachable,
             delayed=sample.delayed,
+            broker_restarts=sample.broker.restarts,
             queues=queues,
             recommendations=desired,
             workers=workers,

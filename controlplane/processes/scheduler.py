@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
@@ -32,6 +33,7 @@ from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
 from controlplane.fleet.view import settle_alerts
 from controlplane.processes.leader import LocalLeaderLock, RedisLeaderLock, lock_key
+from controlplane.processes.startup import wait_until_ready
 from controlplane.services import Services, build_services, process_identity
 
 log = logging.getLogger(__name__)
@@ -131,11 +133,17 @@ class FleetScheduler:
         )  # fmt: skip
 
     def _guarded(self, job: Callable[[], Any], name: str) -> Callable[[], None]:
+        failures = self.services.state.job_failures
+
         def run() -> None:
             try:
                 job()
-            except Exception:
+            except Exception as exc:
                 log.exception("scheduler job %r failed; it runs again at its next turn", name)
+                since = failures[name][0] if name in failures else time.time()
+                failures[name] = (since, f"{type(exc).__name__}: {exc}"[:300])  # for /readyz
+            else:
+                failures.pop(name, None)
 
         return run
 
@@ -220,6 +228,10 @@ def run_scheduler(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # The broker may be down: the sampler says so on the pages. The database it must have.
+    if not wait_until_ready(services, ("database",), stopping):
+        services.close()
+        return
     scheduler = FleetScheduler(services).start()
     try:
         stopping.wait()

@@ -45,7 +45,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from controlplane.web import auth, filters, health, security
+    from controlplane.web import auth, filters, health, outage, security
     from controlplane.web import metrics as metrics_view
     from controlplane.web.api import alerting as api_alerting
     from controlplane.web.api import alerts as api_alerts
@@ -72,6 +72,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
 
     auth.init_app(app)
     security.init_app(app)
+    outage.init_app(app)
     filters.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)

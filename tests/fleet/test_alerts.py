@@ -98,6 +98,12 @@ CASES: dict[str, tuple[Facts, str, float, Facts]] = {
         healthy(gaps=[IngestGap(ago(120), ago(60), "ingester restarted", 42, "redis")]),
         "redis 2026-01-01 11:58:00", 42, healthy(gaps=[]),
     ),
+    "broker_restarted": (
+        healthy(broker=BrokerState(restarts=1, restarted_at=ago(60), restart_waiting=3)),
+        "broker", 3,
+        healthy(broker=BrokerState(restarts=1, restarted_at=ago(6 * 3600 + 1),
+                                   restart_waiting=3)),
+    ),
 }  # fmt: skip
 
 

@@ -191,8 +191,13 @@ class Snapshot:
     def __init__(self, services: Services, broker: redis.Redis) -> None:
         self.services = services
         self.broker = broker
+        # A refusal for a role is written down (issue 16 item 8, FAULTS.md row 15): that row
+        # is the audit trail of the refused request, not a change it made.
         counts = ", ".join(
-            f"(SELECT count(*) FROM {table.name})" for table in Base.metadata.sorted_tables
+            f"(SELECT count(*) FROM {table.name}"
+            + (" WHERE action != 'forbidden'" if table.name == "actions" else "")
+            + ")"
+            for table in Base.metadata.sorted_tables
         )
         self.counts = text(f"SELECT {counts}")
         self.listener = broker.pubsub()
