@@ -419,6 +419,115 @@ class AlertAck(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# ---- failure groups (issue 18 part 3, branch schedules-failures) ------------------------------
+
+
+class FailureGroup(Base):
+    """Final failures with one cause: task name, exception type, normalised message, frame.
+
+    Counters are added to as failures are ingested (failures/ingest.py), never recounted.
+    `status` is what operators set (open, resolved, ignored); new / ongoing / regression are
+    read from the times (failures/groups.py).
+    """
+
+    __tablename__ = "failure_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    task_name: Mapped[str] = mapped_column(String(255))
+    exception_type: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)  # normalised: numbers, ids, quoted values as <…>
+    frame: Mapped[str | None] = mapped_column(String(512))  # innermost project frame
+    failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    # distinct tasks: a console retry (tasks.retry_of) failing again is a failure, not a task
+    tasks: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sample_task_id: Mapped[str | None] = mapped_column(String(155))
+    sample_exception: Mapped[str | None] = mapped_column(Text)
+    sample_traceback: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    status_by: Mapped[str | None] = mapped_column(String(64))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # set when a failure arrives after the group was resolved: it reopened
+    regressed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_failure_groups_last_seen", "last_seen_at"),)
+
+
+class FailureMember(Base):
+    """A task counted in a group, once: ingesting its FAILURE again adds nothing."""
+
+    __tablename__ = "failure_members"
+
+    task_id: Mapped[str] = mapped_column(String(155), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("failure_groups.id", ondelete="CASCADE"))
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_failure_members_group_time", "group_id", "failed_at"),
+        Index("ix_failure_members_failed_at", "failed_at"),  # retention
+    )
+
+
+class FailureGroupHour(Base):
+    """Failures of a group per hour: the 24 h sparkline without reading the members."""
+
+    __tablename__ = "failure_group_hours"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("failure_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FailureGroupWorker(Base):
+    """Workers a group's failures ran on, with how many each."""
+
+    __tablename__ = "failure_group_workers"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("failure_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---- schedules (issue 18 part 2, branch schedules-failures) -----------------------------------
+
+
+class Schedule(Base):
+    """A periodic task the console watches: from the fleet's Celery app (beat_schedule) or
+    inferred from history, with what the leader's watch last found (periodic/watch.py)."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # "source:name"
+    source: Mapped[str] = mapped_column(String(32))  # celery_app | inferred
+    name: Mapped[str] = mapped_column(String(255))
+    task: Mapped[str] = mapped_column(String(255))
+    spec: Mapped[str] = mapped_column(Text)  # JSON: Celery schedule kind and fields
+    args: Mapped[str | None] = mapped_column(Text)  # JSON list
+    kwargs: Mapped[str | None] = mapped_column(Text)  # JSON object
+    options: Mapped[str | None] = mapped_column(Text)  # JSON: queue, exchange, routing_key...
+    args_complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # how an inferred schedule was recognised
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # last found in its source
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_task_id: Mapped[str | None] = mapped_column(String(155))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_runs: Mapped[int] = mapped_column(BigInteger, default=0)
+    missed_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # ---- issue 15 (safety-web, 0011): the login throttle, shared by every replica ----------------
 
 

@@ -218,3 +218,9 @@ def _revoke_all(services: Services, session: Session, actor: str, ids: list[str]
 
 def _bounded(skipped: dict[str, str], limit: int = 50) -> dict[str, str]:
     return dict(list(skipped.items())[:limit])
+
+
+def retry_tasks(services: Services, session: Session, actor: str, ids: list[str]) -> dict[str, Any]:
+    """Bulk retry of given task ids inside the caller's action (failure groups' "Retry
+    group"), each one logged as bulk retries are, at most `bulk_max`, to each task's route."""
+    return _retry_all(services, session, actor, ids[: services.settings.bulk_max], None)

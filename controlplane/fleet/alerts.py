@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc
 from controlplane.config import Settings
+from controlplane.failures.groups import AlertingGroup, alerting_groups
 from controlplane.fleet.health import (
     IngestGap,
     StuckTask,
@@ -37,6 +38,7 @@ from controlplane.fleet.health import (
 )
 from controlplane.fleet.sample import BrokerState, FleetSample, stale_after
 from controlplane.models import AlertAck, QueueSample, Task
+from controlplane.periodic.views import ScheduleFacts, schedule_facts
 from controlplane.services import Services
 
 Severity = Literal["critical", "warning"]
@@ -59,6 +61,10 @@ class Facts:
     backlog_history: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     # per queue: (succeeded, failed) among the tasks that finished within the failure window
     outcomes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # failure groups first seen, or back after being resolved, recently (failures/groups.py)
+    failure_groups: Sequence[AlertingGroup] = ()
+    # schedules whose latest run was missed, and the newest run of any (periodic/views.py)
+    schedules: ScheduleFacts = field(default_factory=ScheduleFacts)
 
 
 @dataclass(frozen=True)
@@ -345,6 +351,39 @@ def _ingest_gap(facts: Facts, _settings: Settings) -> Iterable[Instance]:
         )  # fmt: skip
 
 
+def _new_failure_group(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    for group in facts.failure_groups:
+        how = "came back after being resolved" if group.state == "regression" else "new"
+        yield Instance(
+            f"failure group {group.id}", group.failures, "failures", None,
+            f"{how}: {group.exception_type}: {group.message[:160]} in {group.task_name} "
+            f"({group.failures:,} failure(s))",
+            f"/failures/{group.id}", group.since, task_name=group.task_name,
+        )  # fmt: skip
+
+
+def _missed_periodic_run(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    """One instance per schedule that missed its run; when two or more missed and no schedule
+    has run since the first miss, beat itself is down: one instance, not one per schedule."""
+    missed = facts.schedules.missed
+    if facts.schedules.beat_down:
+        since = min(at for _, _, at in missed)
+        age = (facts.now - since).total_seconds()
+        yield Instance(
+            "beat", len(missed), "schedules", None,
+            f"{len(missed)} schedules have missed their runs and nothing was sent for "
+            f"{format_age(age)}: is celery beat running?", "/schedules", since,
+        )  # fmt: skip
+        return
+    for schedule_id, name, since in missed:
+        age = (facts.now - since).total_seconds()
+        yield Instance(
+            name, age, "s", settings.schedule_grace_min_seconds,
+            f"the run due {format_age(age)} ago did not start within its grace",
+            f"/schedules#schedule-{schedule_id}", since,
+        )  # fmt: skip
+
+
 CONDITIONS: tuple[Condition, ...] = (
     Condition("broker_unreachable", "Broker unreachable", "critical",
               "The sampler cannot reach the broker: depths are stale.",
@@ -383,6 +422,16 @@ CONDITIONS: tuple[Condition, ...] = (
               "The broker restarted (a new run id): the messages waiting before may be lost "
               "(shown for broker_restart_alert_hours).",
               ("broker_restart_alert_hours",), "ControlplaneBrokerRestarted", _broker_restarted),
+    Condition("new_failure_group", "New failure group", "warning",
+              "Tasks fail with a cause not seen before, or one resolved earlier came back "
+              "(a group stays new for failure_group_new_hours; resolve or ignore it).",
+              ("failure_group_new_hours",), "ControlplaneNewFailureGroup", _new_failure_group),
+    Condition("missed_periodic_run", "Missed periodic run", "warning",
+              "A scheduled run did not start within its grace (schedule_grace_ratio of the "
+              "period, at least schedule_grace_min_seconds); several missing with nothing "
+              "sent since is one alert: beat is down.",
+              ("schedule_grace_ratio", "schedule_grace_min_seconds"),
+              "ControlplaneMissedPeriodicRun", _missed_periodic_run),
 )  # fmt: skip
 BY_NAME = {condition.name: condition for condition in CONDITIONS}
 
@@ -507,6 +556,8 @@ def read_facts(
         outcomes=services.state.outcomes.get(
             lambda: outcomes(session, now, window), key=int(time.monotonic() // reuse)
         ),
+        failure_groups=alerting_groups(session, now, settings.failure_group_new_hours),
+        schedules=schedule_facts(session),
     )
 
 

@@ -96,6 +96,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(api_fleet_controls.bp)
     app.register_blueprint(api_workflows.bp)
     app.register_blueprint(openapi.bp)
+    _register_failures_and_schedules(app)
     metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
     csrf.exempt(api.bp)
@@ -105,3 +106,17 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     csrf.exempt(api_alerting.bp)
     csrf.exempt(api_fleet_controls.bp)
     return app
+
+
+def _register_failures_and_schedules(app: Flask) -> None:
+    """Failure groups and schedules (#18 parts 2-3): pages and their JSON API."""
+    from controlplane.web.api import failures as api_failures
+    from controlplane.web.api import schedules as api_schedules
+    from controlplane.web.pages import failures, schedules
+
+    app.register_blueprint(failures.bp)
+    app.register_blueprint(schedules.bp)
+    app.register_blueprint(api_failures.bp)
+    app.register_blueprint(api_schedules.bp)
+    csrf.exempt(api_failures.bp)
+    csrf.exempt(api_schedules.bp)

@@ -52,6 +52,9 @@ POST_ROLE = {
     "fleet_controls.set_time": "operator",
     "fleet_controls.reset_time": "operator",
     "tasks.retry": "operator",
+    "failures.change": "operator",
+    "failures.retry": "operator",
+    "schedules.run": "operator",
     "tasks.revoke": "operator",
     "tasks.bulk": "operator",
     "tasks.trigger": "operator",
@@ -177,7 +180,8 @@ def url_for_rule(rule: Rule) -> str:
     values = {"task_id": "t-fail", "queue": "default", "hostname": "w1@host",
               "task_name": TASK_NAME, "which": "rate", "run_id": 1, "name": "proj",
               "filename": "app.js", "username": "mallory", "token_id": 1,
-              "id": 1, "state_id": 1}  # fmt: skip
+              "id": 1, "state_id": 1, "group_id": 1, "action": "resolve",
+              "schedule_id": 1}  # fmt: skip
     path = rule.rule
     for argument in rule.arguments:
         path = re.sub(rf"<(?:[^:>]+:)?{argument}>", str(values[argument]), path)

@@ -471,6 +471,33 @@ FLEET_CONTROL_PATHS: dict[str, Any] = {
 }  # fmt: skip
 
 
+# Failure groups and schedules (#18 parts 2-3)
+GROUP_ID = {"name": "group_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+FAILURES_AND_SCHEDULES_PATHS: dict[str, Any] = {
+    "/failure-groups": {"get": {
+        "summary": "Failure groups by last seen: count, tasks, first/last seen, last 24 h, workers",
+        "parameters": [
+            {"name": "state", "in": "query", "required": False, "schema": {
+                "enum": ["new", "regression", "ongoing", "resolved", "ignored"]}},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+        ],
+        "responses": {"200": _ok("Groups"), **_errors(400)},
+    }},
+    "/failure-groups/{group_id}": {"get": {
+        "summary": "One failure group with its sample traceback, latest failures and how many "
+                   "were not retried yet",
+        "parameters": [GROUP_ID],
+        "responses": {"200": _ok("Group"), **_errors(404)},
+    }},
+    "/schedules": {"get": {
+        "summary": "Schedules watched for missed runs: in words, next run, last run, the run "
+                   "strip (on_time, late, slow, missed, failed, running), missed runs",
+        "responses": {"200": _ok("Schedules")},
+    }},
+}  # fmt: skip
+
+
 def document() -> dict[str, Any]:
     from controlplane.web.api.openapi_alerting import ALERTING_PATHS, STATE_PARAM
 
@@ -702,6 +729,7 @@ def document() -> dict[str, Any]:
         },
         **FLEET_CONTROL_PATHS,
         **ALERTING_PATHS,
+        **FAILURES_AND_SCHEDULES_PATHS,
     }  # fmt: skip
     return {
         "openapi": "3.1.0",
