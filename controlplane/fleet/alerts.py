@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import String, delete, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from controlplane.broker import QueueState
@@ -470,32 +470,27 @@ def backlog_history(
     """Each queue's backlog in the last `samples` samples, oldest first (only `queues`, when
     given). A queue missing from one of them (not sampled then) gets the samples after that.
     """
-    names = None if queues is None else sorted(set(queues))
-    if names == []:
+    names = None if queues is None else set(queues)
+    if names is not None and not names:
         return {}
-    stamps = list(
-        session.scalars(
-            select(QueueSample.sampled_at)
-            .distinct()
-            .order_by(QueueSample.sampled_at.desc())
-            .limit(samples)
-        )
-    )
+    # Times compared as stored (SQLite's text, PostgreSQL's timestamps): no datetime is built
+    # for each of the queues x samples rows, and the queues are picked here, not in an IN list
+    # of hundreds of parameters (a scrape reads this: fleet/alerts.py via metrics/reading.py).
+    stored = type_coerce(QueueSample.sampled_at, String())
+    stamps = list(session.scalars(select(stored).distinct().order_by(stored.desc()).limit(samples)))
     if not stamps:
         return {}
     query = (
-        select(QueueSample.queue, QueueSample.sampled_at, QueueSample.ready + QueueSample.unacked)
-        .where(QueueSample.sampled_at >= stamps[-1])
+        select(QueueSample.queue, stored, QueueSample.ready + QueueSample.unacked)
+        .where(stored >= stamps[-1])
         .order_by(QueueSample.sampled_at)
     )
-    if names is not None:
-        query = query.where(QueueSample.queue.in_(names))
     order = {stamp: n for n, stamp in enumerate(reversed(stamps))}
     series: dict[str, list[int]] = {}
     last_seen: dict[str, int] = {}
     for queue, stamp, backlog in session.execute(query):
         position = order.get(stamp)
-        if position is None:
+        if position is None or (names is not None and queue not in names):
             continue
         if last_seen.get(queue, position - 1) != position - 1:
             series[queue] = []  # a hole: growth counts from after it

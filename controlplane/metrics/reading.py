@@ -151,6 +151,8 @@ _WORKER_COLUMNS = (
     Worker.queues, literal(None).label("registered"), Worker.software, Worker.pid,
     Worker.loadavg, literal(None).label("reserved"), literal(None).label("scheduled"),
     literal(None).label("booted_at"), literal(None).label("held_tasks"),
+    # named, so worker_health's getattr finds them instead of raising and catching per row
+    literal(None).label("limits"), literal(None).label("prefetch_count"),
 )  # fmt: skip
 
 
