@@ -358,7 +358,7 @@ def _new_failure_group(facts: Facts, settings: Settings) -> Iterable[Instance]:
             f"failure group {group.id}", group.failures, "failures", None,
             f"{how}: {group.exception_type}: {group.message[:160]} in {group.task_name} "
             f"({group.failures:,} failure(s))",
-            f"/failures/{group.id}", group.since,
+            f"/failures/{group.id}", group.since, task_name=group.task_name,
         )  # fmt: skip
 
 

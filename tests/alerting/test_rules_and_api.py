@@ -132,7 +132,7 @@ def test_pending_then_firing_once_acked_no_repeat_resolved_once(
     setup_hook(client, admin, httpserver)
     queue = f"orders-{unique}"
     rule = {"name": "orders-idle", "condition": "queue_without_consumer", "queues": "orders-*",
-            "for": 0.4, "repeat": 0.3, "severity": "warning", "channels": ["hook"]}  # fmt: skip
+            "for": 0.4, "repeat": 2.0, "severity": "warning", "channels": ["hook"]}  # fmt: skip
     assert client.post("/api/v1/alert-rules", headers=operator, json=rule).status_code == 403
     unknown = client.post("/api/v1/alert-rules", headers=admin, json={**rule, "condition": "x"})
     assert unknown.status_code == 400
@@ -159,12 +159,12 @@ def test_pending_then_firing_once_acked_no_repeat_resolved_once(
                                                                   "warning")  # fmt: skip
     assert client.get("/api/v1/alerts?state=bogus", headers=operator).status_code == 400
 
-    time.sleep(0.35)
+    time.sleep(2.05)  # the repeat interval
     assert turn(services).owed == 1  # the repeat
     acked = client.post(f"/api/v1/alerts/{state['id']}/ack", headers=operator)
     assert acked.status_code == 200 and acked.get_json()["id"] == state["id"]
     assert client.post("/api/v1/alerts/999999/ack", headers=operator).status_code == 404
-    time.sleep(0.35)
+    time.sleep(2.05)  # the repeat interval
     assert turn(services).owed == 0  # acknowledged: no more repeats
 
     with services.transaction() as session:  # drained
