@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck system-deps bench clean dist screenshots
+.PHONY: run test faults lint typecheck system-deps bench clean dist screenshots
 
 # Debian packages the tests drive, as command:package (the package when it has another name):
 # chromium (browser tests), promtool from prometheus (checks deploy/prometheus), systemd-analyze
@@ -58,14 +58,21 @@ lint: $(VENV)/.test-deps
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
+# The fault matrix (tests/faults, FAULTS.md) runs on its own: `make faults`, after `make test`
+# in CI (.ci/run), so `make test` stays well under 15 minutes on this machine.
 test: lint typecheck system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not faults and not long" $(PYTEST_ARGS)
+
+# The fault matrix and the other multi-process tests of a minute or more (marked `long`, such
+# as three serve replicas, two ingesters and two schedulers on one database).
+faults: $(VENV)/.test-deps system-deps
+	$(BIN)/python -m pytest -m "faults or long" -rA $(PYTEST_ARGS)
 
 # Every benchmark at its default size, one JSON object per figure on stdout (bench/README.md
 # lists them with their targets); progress and notes go to stderr. They start their own
 # redis-servers; PostgreSQL is CONTROLPLANE_TEST_POSTGRES_URL (default the local server),
 # RabbitMQ the local one. audit_accuracy.py needs the labelled checkouts: AUDIT_SOURCES=DIR.
-BENCHES := ingest scrape pages dispatch depth autoscale_sim audit
+BENCHES := ingest scrape pages failure_pages dispatch depth autoscale_sim audit
 bench: $(VENV)/.bench-deps
 	@for name in $(BENCHES); do echo "# bench/$$name.py" >&2; \
 	  $(BIN)/python bench/$$name.py || exit 1; done

@@ -37,17 +37,21 @@ def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     return settings
 
 
+def check_data_path(settings: Settings) -> None:
+    """SQLite's directory must be writable: a process that cannot write fails in one line."""
+    from controlplane.processes.startup import check_data_path as check
+
+    check(settings)
+
+
 def require_database(settings: Settings) -> None:
     """Commands that work on an existing console database say in one line where they looked
     when there is none (SQLite would otherwise create an empty file here and fail later)."""
-    if not settings.is_sqlite:
-        return
-    from sqlalchemy.engine import make_url
+    from controlplane.processes.startup import sqlite_file
 
-    name = make_url(settings.database_url).database
-    if not name or name == ":memory:":
+    path = sqlite_file(settings)
+    if path is None:
         return
-    path = Path(name).resolve()
     fix = (
         "run it in the directory where `controlplane up` ran, or set CONTROLPLANE_DATABASE_URL "
         "(`controlplane db upgrade` creates a new one)"
@@ -100,6 +104,7 @@ def up(ctx: click.Context, host: str | None, port: int | None, no_demo_worker: b
 
     settings = settings_from(ctx, host=host, port=port)
     try:
+        check_data_path(settings)
         run_up(settings, demo_worker=not no_demo_worker)
     except ControlplaneError as exc:
         fail(str(exc))
@@ -119,8 +124,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, threads: int) 
     problem = settings.public_secret_problem()
     if problem:
         fail(problem)
-    require_database(settings)
-    run_serve(settings, threads)
+    try:
+        check_data_path(settings)
+        require_database(settings)
+        run_serve(settings, threads)
+    except ControlplaneError as exc:
+        fail(str(exc))
 
 
 @main.command()
@@ -133,6 +142,7 @@ def events(ctx: click.Context) -> None:
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `events`")
     try:
+        check_data_path(settings)
         run_events(settings)
     except ControlplaneError as exc:
         fail(str(exc))
@@ -147,8 +157,9 @@ def scheduler(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     if not settings.broker_url:
         fail("CONTROLPLANE_BROKER_URL: required by `scheduler`")
-    require_database(settings)
     try:
+        check_data_path(settings)
+        require_database(settings)
         run_scheduler(settings)
     except ControlplaneError as exc:
         fail(str(exc))

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
+CONNECT_TIMEOUT = 5  # seconds to open a PostgreSQL connection
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+              "keepalives_count": 3}  # fmt: skip
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -30,6 +33,14 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A server that hangs (SIGSTOP, a dead network path) must not hold a request forever.
+    if url.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        # ...nor a connection whose server went away without a word: TCP keepalives find it.
+        for key, value in KEEPALIVES.items():
+            connect_args.setdefault(key, value)
+        kwargs["connect_args"] = connect_args
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)

@@ -19,11 +19,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory, ping, session_scope
-from controlplane.errors import BrokerUnavailable, SettingsError
+from controlplane.errors import BrokerUnavailable, DatabaseUnavailable, SettingsError
 from controlplane.fleet.sample import LatestSample
 
 if TYPE_CHECKING:
@@ -39,6 +40,15 @@ if TYPE_CHECKING:
     from controlplane.users import UserRecord
 
 V = TypeVar("V")
+# What a database outage looks like through SQLAlchemy: the server is gone or does not answer.
+OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def describe_outage(exc: BaseException) -> str:
+    """One line for logs and 503 answers: the driver's first line, no SQL, no parameters."""
+    original = getattr(exc, "orig", None) or exc
+    first = (str(original).strip().splitlines() or [""])[0]
+    return f"database unavailable: {type(original).__name__}: {first}"[:300]
 
 
 def process_identity() -> str:
@@ -113,6 +123,8 @@ class ProcessState:
     recommender: Recommender | None = None
     # audit_runs.runner: ids of the audit runs executing in this process (state, not cache).
     audit_runs_here: set[int] = field(default_factory=set)
+    # processes.scheduler (issue 16): job name -> (since, error) while that job keeps failing.
+    job_failures: dict[str, tuple[float, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -127,9 +139,16 @@ class Services:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: committed when the block ends, rolled back if it raises."""
-        with session_scope(self.sessions) as session:
-            yield session
+        """One unit of work: committed when the block ends, rolled back if it raises.
+
+        A database that does not answer (down, unreachable, locked past the busy timeout)
+        raises DatabaseUnavailable, which the web answers with 503, never a 500 page.
+        """
+        try:
+            with session_scope(self.sessions) as session:
+                yield session
+        except OUTAGES as exc:
+            raise DatabaseUnavailable(describe_outage(exc)) from exc
 
     @cached_property
     def celery(self) -> Celery:
@@ -157,11 +176,28 @@ class Services:
         try:
             ping(self.engine)
         except Exception as exc:
-            problems["database"] = f"database unreachable: {type(exc).__name__}: {exc}"[:500]
+            problems["database"] = describe_outage(exc)
         try:
             self.broker.ping()
         except (BrokerUnavailable, SettingsError) as exc:
             problems["broker"] = str(exc)[:500]
+        problems.update(self._write_problems())
+        return problems
+
+    def _write_problems(self) -> dict[str, str]:
+        """The ingester's and the sampler's last writes, when they ran here and failed: a
+        database that answers a ping may still refuse every write (disk full)."""
+        now = time.time()
+        problems = {}
+        stats = self.state.ingest_stats
+        failing = stats.write_failing if stats is not None else None
+        if failing is not None:
+            since, error = failing
+            problems["ingest"] = f"event writes failing for {now - since:.0f} s: {error}"
+        sampling = self.state.job_failures.get("sample")
+        if sampling is not None:
+            since, error = sampling
+            problems["sampler"] = f"queue samples failing for {now - since:.0f} s: {error}"
         return problems
 
     def close(self) -> None:

@@ -149,6 +149,7 @@ def start_worker(
     extra_args: tuple[str, ...] = (),
     wait: bool = True,
     result_backend: str | None = None,
+    app: str = "worker_tasks",
 ) -> WorkerProcess:
     name = name or f"w{uuid.uuid4().hex[:8]}"
     hostname = f"{name}@{os.uname().nodename}"
@@ -160,7 +161,7 @@ def start_worker(
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )
     args = [
-        sys.executable, "-m", "celery", "-A", "worker_tasks", "worker",
+        sys.executable, "-m", "celery", "-A", app, "worker",
         "-E", "-Q", ",".join(queues), "-n", hostname, "-c", str(concurrency),
         "--prefetch-multiplier", str(prefetch),
         "--without-gossip", "--without-mingle", "--loglevel", "INFO", *extra_args,

@@ -44,6 +44,10 @@ class AmqpBroker:
                 self._connection.release()
             self._connection = None
 
+    def run_id(self) -> str | None:
+        """None: a RabbitMQ restart keeps durable queues; it is not detected this way."""
+        return None
+
     def ping(self) -> None:
         from kombu import Connection
 

@@ -80,6 +80,10 @@ class Broker(Protocol):
 
     def ping(self) -> None: ...
 
+    def run_id(self) -> str | None:
+        """An id the broker server changes when it restarts (None: it has none we can read)."""
+        ...
+
     def depths(self, queues: Iterable[str]) -> dict[str, QueueState]: ...
 
     def delayed(self) -> int | None:

@@ -141,6 +141,15 @@ class RedisBroker:
         except redis.RedisError as exc:
             raise BrokerUnavailable(f"redis broker did not answer: {exc}") from None
 
+    def run_id(self) -> str | None:
+        """INFO server's run_id: a new one after every restart of redis-server."""
+        try:
+            info = self.client.info("server")
+        except redis.RedisError as exc:
+            raise BrokerUnavailable(f"redis broker did not answer: {exc}") from None
+        run_id = info.get("run_id")
+        return str(run_id) if run_id else None
+
     def depths(self, queues: Iterable[str]) -> dict[str, QueueState]:
         """Ready and reserved messages per queue (ETA tasks are still inside `unacked`)."""
         names = list(dict.fromkeys(queues))

@@ -8,6 +8,7 @@ from controlplane.control.action_log import (
     ActionResult,
     actions_on,
     list_actions,
+    log_refusal,
     refuse,
     run_action,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "cancel_consumer",
     "known_task_names",
     "list_actions",
+    "log_refusal",
     "parse_trigger",
     "pool_resize",
     "purge_queue",

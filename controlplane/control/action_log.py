@@ -1,8 +1,12 @@
 """The action log: who did what, with which parameters, and how it went; written and read here.
 
-`run_action` wraps every operator action. It writes the outcome in the same transaction as the
-action's own rows, before the answer goes back. With an Idempotency-Key it claims the key first,
-so a double click or a client retry publishes once and gets the first answer again.
+`run_action` wraps every operator action. It writes the intent first (a "pending" row, in its
+own transaction), then performs the action, then writes the outcome in the same transaction as
+the action's own rows, before the answer goes back. A database that cannot take the intent
+means nothing is sent (503); a crash or outage after the publish leaves the row "pending", a
+visible trace, never a published task nobody can see. With an Idempotency-Key the pending row
+is the key's claim, so a double click or a client retry publishes once and gets the first
+answer again.
 """
 
 from __future__ import annotations
@@ -67,6 +71,9 @@ def run_action(
         replay = _claim_key(services, actor, action, target, params, idempotency_key)
         if replay is not None:
             return replay
+        intent = _ACTIONS.c.idempotency_key == idempotency_key
+    else:
+        intent = _ACTIONS.c.id == _write_intent(services, actor, action, target, params)
 
     status: int
     body: dict[str, Any]
@@ -94,17 +101,23 @@ def run_action(
             "error": error,
             "result": _dumps({"status": status, "body": body}),
         }
-        if idempotency_key is not None:
-            action_id = session.scalar(
-                update(Action)
-                .where(Action.idempotency_key == idempotency_key)
-                .values(**values)
-                .returning(Action.id)
-            )
-        else:  # the API's hot path: a prebuilt Core INSERT, no ORM bookkeeping
-            row = dict(values, at=utcnow(), actor=actor, action=action)
-            action_id = session.connection().execute(_INSERT_ACTION, row).scalar_one()
+        action_id = (
+            session.connection()
+            .execute(update(_ACTIONS).where(intent).values(**values).returning(_ACTIONS.c.id))
+            .scalar()
+        )
     return ActionResult(status, body, action_id)
+
+
+def _write_intent(
+    services: Services, actor: str, action: str, target: str | None, params: dict[str, Any]
+) -> int:
+    """The action's row, "pending", committed before anything is sent; its id."""
+    row = {"at": utcnow(), "actor": actor, "action": action, "target": target,
+           "params": _dumps(params), "outcome": "pending"}  # fmt: skip
+    with services.transaction() as session:  # the API's hot path: a prebuilt Core INSERT
+        action_id: int = session.connection().execute(_INSERT_ACTION, row).scalar_one()
+    return action_id
 
 
 def refuse(
@@ -116,6 +129,20 @@ def refuse(
         raise error
 
     return run_action(services, actor, action, target, params, perform)
+
+
+def log_refusal(services: Services, actor: str, route: str, reason: str) -> None:
+    """Write down a request refused for its role (403): who, which route, why.
+
+    Best effort: a database that cannot take the row must not turn the 403 into a 500.
+    """
+    row = {"at": utcnow(), "actor": actor[:64], "action": "forbidden", "target": route[:255],
+           "params": None, "outcome": "refused", "error": reason[:1000]}  # fmt: skip
+    try:
+        with services.transaction() as session:
+            session.connection().execute(_INSERT_ACTION, row)
+    except Exception as exc:
+        log.warning("could not log the refusal of %s for %s: %s", route, actor, exc)
 
 
 def _refuse_without_key(
@@ -229,7 +256,9 @@ def list_actions(services: Services, args: Mapping[str, str], limit: int = 50) -
         if not cursor.isdigit():
             raise ValueError("cursor: not a cursor this server gave out")
         query = query.where(Action.id < int(cursor))
-    query = query.where(Action.outcome != "pending").order_by(Action.id.desc()).limit(limit + 1)
+    # "pending" rows are shown: an action in flight, or the trace of one whose outcome was
+    # never written (the database failed after the publish).
+    query = query.order_by(Action.id.desc()).limit(limit + 1)
     with services.transaction() as session:
         rows = [ActionRecord.of(row) for row in session.scalars(query)]
     more = len(rows) > limit

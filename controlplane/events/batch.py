@@ -21,6 +21,7 @@ class LostCheck:
     hostname: str
     before: float
     reason: str
+    state: str = LOST  # UNKNOWN for a clean shutdown's interrupted tasks
 
 
 @dataclass
@@ -87,7 +88,7 @@ class RateWindow:
 
 
 def lost_row(task_id: str, check: LostCheck) -> TaskRow:
-    row = TaskRow(task_id, LOST, check.before)
+    row = TaskRow(task_id, check.state, check.before)
     row.worker = check.hostname
     row.finished_at = check.before
     row.lost_reason = check.reason

@@ -26,6 +26,7 @@ from controlplane.db import make_engine
 from controlplane.errors import IngestError
 from controlplane.events.amqp_source import MESSAGE_TTL, AmqpEventSource
 from controlplane.events.batch import Batch
+from controlplane.events.broker_watch import BrokerWatch, redis_watch
 from controlplane.events.buffer import RawBuffer, Synthetic
 from controlplane.events.holdback import HOLD_SECONDS
 from controlplane.events.lock import SqliteIngestLock
@@ -35,7 +36,7 @@ from controlplane.events.redact import Redactor
 from controlplane.events.redis_source import RedisEventSource
 from controlplane.events.stats import IngestStats
 from controlplane.events.store import EventStore, GapRecord, to_epoch
-from controlplane.events.writer import CHECKPOINT_EVERY, Writer
+from controlplane.events.writer import CHECKPOINT_EVERY, FailureHook, Writer
 
 log = logging.getLogger(__name__)
 PEER_ALIVE_WITHIN = 5.0  # another ingester seen this recently was watching for us
@@ -56,6 +57,7 @@ class Ingester:
         hold_seconds: float = HOLD_SECONDS,
         reconcile_after_gaps: bool = True,
         amqp_queue: str | None = None,
+        on_failures: FailureHook | None = None,
     ) -> None:
         if not settings.broker_url:
             raise IngestError("the event ingester needs a broker URL")
@@ -63,6 +65,7 @@ class Ingester:
         self._own_engine = engine is None
         self.engine = engine or make_engine(settings.database_url)
         self.on_worker_online = on_worker_online
+        self.on_failures = on_failures
         self.stats = stats or IngestStats()
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
@@ -88,6 +91,7 @@ class Ingester:
         self.source: RedisEventSource | AmqpEventSource | None = None
         self.processor: Processor | None = None
         self.writer: Writer | None = None
+        self.broker_watch: BrokerWatch | None = None  # Redis only: is the broker stalled?
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -124,13 +128,22 @@ class Ingester:
             lossless_reconnect=self.amqp,
         )
         self.processor.seed_workers(self.store.live_workers())
-        self.writer = Writer(self.store, self._batches, self.stats, checkpoint=self._checkpoint)
+        self.writer = Writer(
+            self.store,
+            self._batches,
+            self.stats,
+            checkpoint=self._checkpoint,
+            on_failures=self.on_failures,
+        )
         url = self.settings.broker_url or ""
         self.source = (
             AmqpEventSource(url, self.buffer, queue_name=self.amqp_queue)
             if self.amqp
             else RedisEventSource(url, self.buffer)
         )
+        if not self.amqp:  # AMQP connections carry heartbeats: a stall is a disconnect there
+            self.broker_watch = redis_watch(url).start()
+            self.processor.broker_watch = self.broker_watch
         self._helper.start()
         self.writer.start()
         self.processor.start()
@@ -146,6 +159,8 @@ class Ingester:
         deadline = time.monotonic() + timeout
         assert self.source and self.processor and self.writer
         self.source.stop()
+        if self.broker_watch is not None:
+            self.broker_watch.stop()
         self.processor.stop_requested.set()
         self.processor.finished.wait(max(0.1, deadline - time.monotonic()))
         self.writer.stop_requested.set()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from controlplane.events.batch import Batch, LostCheck, RateWindow
+from controlplane.events.broker_watch import BrokerWatch
 from controlplane.events.buffer import (
     AmqpBody,
     Connected,
@@ -33,7 +34,7 @@ from controlplane.events.decode import (
 )
 from controlplane.events.holdback import HOLD_SECONDS, HoldBack
 from controlplane.events.liveness import WorkerLiveness
-from controlplane.events.merge import TaskRow, WorkerRow
+from controlplane.events.merge import UNKNOWN, TaskRow, WorkerRow
 from controlplane.events.redact import Redactor
 from controlplane.events.resp import RespReader
 from controlplane.events.stats import IngestStats, Tally
@@ -101,6 +102,7 @@ class Processor:
         self.last_event_at: float | None = None
         self.disconnected_at: float | None = None
         self.connected_since: float | None = None
+        self.broker_watch: BrokerWatch | None = None  # set by the ingester on Redis
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
         self.cpu_s = 0.0  # CPU time of the processor thread so far: the decode path
@@ -342,9 +344,13 @@ class Processor:
         if kind == "worker-online" and self.on_worker_online is not None:
             self.on_worker_online(row.hostname)
         elif kind == "worker-offline":
+            # A clean shutdown (the worker said goodbye): its running tasks were interrupted,
+            # not lost; with acks_late the broker delivers them again.
             self.batch.lost_checks.append(LostCheck(
                 row.hostname, row.status_at,
-                f"worker {row.hostname} went offline while the task was running",
+                f"interrupted by shutdown: worker {row.hostname} shut down cleanly "
+                "(worker-offline) while the task was running; with acks_late it is delivered "
+                "again, otherwise it did not finish", state=UNKNOWN,
             ))  # fmt: skip
 
     def seed_workers(self, rows: list[WorkerRow]) -> None:
@@ -356,6 +362,12 @@ class Processor:
     def _expire_workers(self, now: float) -> None:
         if self.connected_since is None:
             return
-        for row, check in self.liveness.expire(now, self.connected_since):
+        since = self.connected_since
+        if self.broker_watch is not None:
+            answering = self.broker_watch.answering_since
+            if answering is None:
+                return  # the broker is stalled: every worker's silence is its silence
+            since = max(since, answering)
+        for row, check in self.liveness.expire(now, since):
             self.batch.add_worker(row)
             self.batch.lost_checks.append(check)

@@ -131,6 +131,8 @@ class IngestStats:
         self.lag_s: float | None = None
         self.buffered_bytes = 0
         self.last_event_at: float | None = None
+        # The last database write's outcome (issue 16): (since, error) while writes fail.
+        self.write_failing: tuple[float, str] | None = None
 
     def _labels(self, labels: Labels) -> Labels:
         """The label set to count under (OTHER past the cap), marked as changed."""
@@ -214,11 +216,18 @@ class IngestStats:
 
     def committed(self, events: int, newest_event_at: float | None, now: float) -> None:
         with self._lock:
+            self.write_failing = None
             self.events_ingested += events
             if newest_event_at is not None:
                 self.lag_s = max(0.0, now - newest_event_at)
                 if self.last_event_at is None or newest_event_at > self.last_event_at:
                     self.last_event_at = newest_event_at
+
+    def write_failed(self, error: str, now: float) -> None:
+        """A batch could not be written (it is retried): /readyz says so until one is."""
+        with self._lock:
+            since = self.write_failing[0] if self.write_failing else now
+            self.write_failing = (since, error[:300])
 
     def set_buffered(self, buffered_bytes: int) -> None:
         self.buffered_bytes = buffered_bytes

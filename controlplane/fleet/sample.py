@@ -31,6 +31,10 @@ def stale_after(sample_interval: float) -> float:
 class BrokerState:
     error: str | None = None
     down_since: datetime | None = None
+    # faults (issue 16): restarts the sampler saw, the last one's time and what was waiting
+    restarts: int = 0
+    restarted_at: datetime | None = None
+    restart_waiting: int | None = None
 
     @property
     def reachable(self) -> bool:
@@ -72,7 +76,10 @@ class LatestSample:
             if self._sample is None:  # not the sampling process: readers use the database
                 return
             down_since = self._sample.broker.down_since or since
-            self._sample = replace(self._sample, broker=BrokerState(error, down_since))
+            self._sample = replace(
+                self._sample,
+                broker=replace(self._sample.broker, error=error, down_since=down_since),
+            )
 
     def clear(self) -> None:
         """Forget it (leadership lost): from now on readers go to the database."""
@@ -133,7 +140,10 @@ def read_latest(session: Session) -> FleetSample:
     sampler = None
     delayed = None
     if status is not None:
-        broker = BrokerState(status.broker_error, as_utc(status.broker_down_since))
+        broker = BrokerState(
+            status.broker_error, as_utc(status.broker_down_since), status.broker_restarts or 0,
+            as_utc(status.broker_restarted_at), status.broker_restart_waiting,
+        )  # fmt: skip
         sampler = status.sampler
         delayed = status.delayed_messages
     latest = session.scalar(select(func.max(QueueSample.sampled_at)))

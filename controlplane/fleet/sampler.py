@@ -15,8 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from controlplane.broker.queue_names import QUEUE_NAME, reserved_reason
 from controlplane.clock import utcnow
+from controlplane.config import TransportOptions
 from controlplane.errors import BrokerUnavailable
+from controlplane.fleet.broker_restarts import note_run_id
 from controlplane.fleet.health import consumers_by_queue, load_workers
 from controlplane.fleet.inspection import (
     Route,
@@ -45,8 +48,11 @@ def backoff_cap(sample_interval: float) -> float:
 class QueueDiscovery:
     """Queues worth sampling: configured, consumed by a worker, or named by recent tasks."""
 
-    def __init__(self, configured: tuple[str, ...]) -> None:
+    def __init__(
+        self, configured: tuple[str, ...], options: TransportOptions | None = None
+    ) -> None:
         self.configured = configured
+        self.options = options or TransportOptions()
         self.from_tasks: dict[str, datetime] = {}
         self._scanned_until: datetime | None = None
 
@@ -54,6 +60,10 @@ class QueueDiscovery:
         since = self._scanned_until or now - timedelta(seconds=TASK_QUEUE_WINDOW)
         # Overlap by a few seconds: the ingester writes in batches, slightly behind events.
         for queue, seen in task_queues_since(session, since - timedelta(seconds=10)).items():
+            # Names from events are untrusted: a broker key ("unacked", a hash) would make the
+            # depth script fail with WRONGTYPE, and the broker look unreachable.
+            if not QUEUE_NAME.fullmatch(queue) or reserved_reason(queue, self.options):
+                continue
             self.from_tasks[queue] = max(seen, self.from_tasks.get(queue, seen))
         self._scanned_until = now
         horizon = now - timedelta(seconds=TASK_QUEUE_WINDOW)
@@ -70,7 +80,9 @@ class Sampler:
         self.services = services
         self.latest = latest
         self.identity = identity
-        self.discovery = QueueDiscovery(services.settings.queues)
+        self.discovery = QueueDiscovery(
+            services.settings.queues, services.settings.broker_transport_options
+        )
         self.failures = 0
         self._retry_at = 0.0
         # Filled by inspect(): who answered the last ping, and how their queues are bound.
@@ -95,6 +107,7 @@ class Sampler:
             alive_queues += paused_names(session)
             queues = self.discovery.queues(session, now, alive_queues)
         try:
+            run_id = self.services.broker.run_id()
             depths = self.services.broker.depths(queues)
             delayed = self.services.broker.delayed()
         except BrokerUnavailable as exc:
@@ -107,6 +120,7 @@ class Sampler:
         by_workers = consumers_by_queue(workers)
         counted_by_broker = self.services.broker.counts_consumers
         with self.services.transaction() as session:
+            broker = note_run_id(session, run_id, depths, now)  # before the new sample is in
             busy = [q for q, d in depths.items() if d.backlog]
             oldest = oldest_waiting(session, busy, now)
             states = {}
@@ -128,7 +142,7 @@ class Sampler:
                     consumers=consumers,
                     oldest_waiting_at=oldest.get(name),
                 )
-            sample = FleetSample(now, states, sampler=self.identity, delayed=delayed)
+            sample = FleetSample(now, states, broker=broker, sampler=self.identity, delayed=delayed)
             write_sample(session, sample)
         self.latest.publish(sample)
         if self.failures:

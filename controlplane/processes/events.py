@@ -8,20 +8,25 @@ import threading
 
 import click
 
-from controlplane import db
 from controlplane.config import Settings, redact_url
 from controlplane.processes.ingest import start_ingester, start_worker_mailbox
+from controlplane.processes.startup import wait_until_ready
 from controlplane.services import build_services
 
 
 def run_events(settings: Settings) -> None:
-    """Ingest until SIGTERM or SIGINT, then write everything already received and return."""
+    """Ingest until SIGTERM or SIGINT, then write everything already received and return.
+
+    A database or broker that is not up yet is waited for (backoff, one log line per attempt).
+    """
     services = build_services(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        db.upgrade(services.engine)
+        if not wait_until_ready(services, ("database", "broker"), stop, upgrade=True):
+            services.close()
+            return
         ingester = start_ingester(services)
         mailbox = start_worker_mailbox(services)
     except BaseException:

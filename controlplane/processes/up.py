@@ -20,11 +20,12 @@ from types import FrameType
 import click
 from sqlalchemy.engine import make_url
 
-from controlplane import db, users
+from controlplane import users
 from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
 from controlplane.config import Settings
 from controlplane.processes.ingest import start_ingester, start_worker_mailbox
 from controlplane.processes.scheduler import FleetScheduler
+from controlplane.processes.startup import bind, wait_until_ready
 from controlplane.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -105,14 +106,20 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 
 def run_up(settings: Settings, demo_worker: bool) -> None:
-    """Everything in one process for a laptop; Ctrl-C stops every process it started."""
+    """Everything in one process for a laptop; Ctrl-C stops every process it started.
+
+    The port is claimed before anything starts, and the first admin is created only once the
+    console answers on it: a busy port fails in one line with nothing started and no admin
+    password printed and lost.
+    """
     from controlplane.web import create_app
-    from controlplane.web.server import make_server
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
     home = home_of(settings)
     notes: list[str] = []
     with ExitStack() as stack:
+        server, late = bind(settings)
+        stack.callback(server.close)
         if not settings.broker_url:
             data = home / REDIS_DIR
             redis_server = EmbeddedRedis(data_dir=data).start()
@@ -123,17 +130,15 @@ def run_up(settings: Settings, demo_worker: bool) -> None:
             notes.append(f"  runs in {data} (append-only file)")
         services = build_services(settings)
         stack.callback(services.close)
-        db.upgrade(services.engine)
-        login = ensure_admin(services)
+        wait_until_ready(services, ("database",), late=late, upgrade=True)
         ingester = start_ingester(services)
         stack.callback(ingester.stop)  # runs before the broker and database go away
         stack.callback(start_worker_mailbox(services).stop)
         fleet_scheduler = FleetScheduler(services).start()
         stack.callback(fleet_scheduler.stop)
 
-        app = create_app(services)
-        server = make_server(app, settings.host, settings.port)
-        stack.callback(server.close)
+        late.ready(create_app(services))
+        login = ensure_admin(services)
         if demo_worker:
             log_path = home / DEMO_WORKER_LOG
             worker = start_demo_worker(settings, settings.queues, log_path)

@@ -25,7 +25,7 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from controlplane import users
+from controlplane import control, users
 from controlplane.accounts import lifecycle, throttle
 from controlplane.accounts.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
 
@@ -92,6 +92,7 @@ def role_required(role: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not current_user.may(role):
+                refused(current_user.username, role)
                 abort(403)
             return view(*args, **kwargs)
 
@@ -113,6 +114,7 @@ def api_role_required(role: str) -> Callable[[F], F]:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="controlplane"'
                 return response
             if not user.may(role):
+                refused(user.username, role)
                 response = jsonify(error=f"forbidden: this action needs the {role} role")
                 response.status_code = 403
                 return response
@@ -131,6 +133,13 @@ def _user_from_bearer() -> SessionUser | None:
         return None
     services = current_app.extensions["controlplane"]
     return SessionUser.of(users.user_for_token(services, token.strip()))
+
+
+def refused(actor: str, role: str) -> None:
+    """Every 403 for a role goes into the action log (FAULTS.md row 15)."""
+    route = f"{request.method} {request.path}"
+    control.log_refusal(current_app.extensions["controlplane"], actor, route,
+                        f"forbidden: needs the {role} role")  # fmt: skip
 
 
 def actor_name() -> str:

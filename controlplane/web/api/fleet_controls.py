@@ -12,7 +12,7 @@ from flask import Blueprint, g, jsonify
 
 from controlplane.control import queue_pause, task_limits
 from controlplane.web.api.tasks import _admin, _idempotency_key, _services
-from controlplane.web.auth import api_role_required
+from controlplane.web.auth import api_role_required, refused
 
 bp = Blueprint("api_fleet_controls", __name__, url_prefix="/api/v1")
 
@@ -62,6 +62,7 @@ def set_time(task_name: str) -> Any:
 def reset(task_name: str, which: str) -> Any:
     """Rate limits are reset by operators; time limits, like setting them, need an admin."""
     if which == "time" and not g.api_user.may("admin"):
+        refused(_user(), "admin")
         return jsonify(error="resetting a time limit needs the admin role"), 403
     return _admin(f"reset_{which}_limit"[:32], task_name, lambda _body: task_limits.reset_limit(
         _services(), _user(), task_name, which, _idempotency_key()))  # fmt: skip

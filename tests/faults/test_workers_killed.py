@@ -1,0 +1,61 @@
+"""Rows 1-2 of FAULTS.md: a worker SIGKILLed mid-task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from controlplane.control.tasks import retry, trigger
+from controlplane.services import Services
+from tests.conftest import WorkerProcess, wait_for
+from tests.faults.conftest import FaultRedis, Ledger, task_row
+
+HEARTBEAT = ("--heartbeat-interval", "1")
+
+
+def test_row2_a_task_killed_with_its_worker_is_lost_and_its_rerun_is_a_new_linked_id(
+    fault_redis: FaultRedis,
+    probe_workers: Callable[..., WorkerProcess],
+    console_factory: Callable[..., Services],
+    ingesters: Callable[[Services], object],
+    ledger: Ledger,
+    tmp_path: Path,
+) -> None:
+    services = console_factory(fault_redis.url)
+    queue = services.settings.queues[0]
+    ingesters(services)
+    worker = probe_workers(fault_redis.url, (queue,), extra_args=HEARTBEAT)
+    hold = tmp_path / "hold"
+    hold.touch()
+
+    sent = trigger(
+        services, "tester", {"name": "faults.record", "kwargs": {"hold": str(hold)}, "queue": queue}
+    )
+    assert sent.status == 202, sent.body
+    task_id = sent.body["task_id"]
+    ledger.triggered.add(task_id)
+    wait_for(lambda: ledger.runs_of(task_id) == ["start"], what="the task to start")
+    wait_for(lambda: (row := task_row(services, task_id)) and row.state == "STARTED")
+
+    worker.kill()
+    lost = wait_for(
+        lambda: (row := task_row(services, task_id)) and row.state == "LOST" and row,
+        timeout=30,
+        what="the killed worker's task to be marked LOST",
+    )
+    assert "heartbeats" in (lost.lost_reason or "")
+
+    hold.unlink()
+    probe_workers(fault_redis.url, (queue,), extra_args=HEARTBEAT)
+    # the probe task has no route of its own: the retry names the queue, as an operator would
+    rerun = retry(services, "tester", task_id, queue=queue)
+    assert rerun.status == 202, rerun.body
+    new_id = rerun.body["task_id"]
+    ledger.triggered.add(new_id)
+    assert new_id != task_id
+    ledger.wait_ended({new_id})
+    wait_for(lambda: (row := task_row(services, new_id)) and row.state == "SUCCESS")
+    assert task_row(services, new_id).retry_of == task_id  # type: ignore[union-attr]
+    assert ledger.runs_of(task_id) == ["start"]  # killed, never re-run under the old id
+
+    ledger.tally(services.engine).assert_clean()
