@@ -3,6 +3,7 @@
     .venv/bin/python bench/pages.py [--rows 200000] [--stores sqlite,postgresql]
         [--postgres-url postgresql://postgres@127.0.0.1:5432/test] [--requests 200]
         [--clients 20] [--search-clients 16] [--keep] [--retention-seconds 20]
+        [--retention-only]
 
 Rows: `--rows` synthetic tasks spread over the last 8 days (task n has id md5('t' || n), one of
 40 names and 5 queues, 90% SUCCESS, 6% FAILURE, args naming `ORD-n` and one of 10,000
@@ -395,6 +396,10 @@ def run_store(store: str, database_url: str, options: argparse.Namespace, redis_
     if not any(user.username == "bench" for user in users.list_users(services)):
         users.create_user(services, "bench", "bench-password", "viewer")
 
+    if options.retention_only:
+        retention_case(store, services, start, rows, options.retention_seconds)
+        services.close()
+        return
     app = create_app(services, {"WTF_CSRF_ENABLED": False})
     client = app.test_client()
     client.post("/login", data={"username": "bench", "password": "bench-password"})
@@ -443,6 +448,7 @@ def main() -> None:
     parser.add_argument("--search-clients", type=int, default=16)
     parser.add_argument("--retention-seconds", type=float, default=0.0)
     parser.add_argument("--keep", action="store_true", help="keep the rows for the next run")
+    parser.add_argument("--retention-only", action="store_true", help="only the retention case")
     options = parser.parse_args()
 
     with EmbeddedRedis() as redis_server, tempfile.TemporaryDirectory() as tmp:
