@@ -73,6 +73,9 @@ class EndpointDecl:
     methods: list[str]
     route: str
     entries: list[Target] = field(default_factory=list)
+    # the routed class, when a base class defines the handler: ``self.x()`` in the base's
+    # code runs the routed class's ``x`` (template methods such as ``post`` -> ``form_valid``)
+    selftype: Target | None = None
 
 
 def _strs(value: Lit) -> list[str]:
@@ -474,6 +477,7 @@ class RouteFinder:
                     [http],
                     route,
                     [target, *hooks],
+                    Target("C", module, cls),
                 )
             )
 
@@ -511,6 +515,7 @@ class RouteFinder:
                         [http],
                         route.replace("//", "/"),
                         [target, *hooks],
+                        Target("C", module, cls),
                     )
                 )
         for mod, qual in project.mro(module, cls):
@@ -536,6 +541,7 @@ class RouteFinder:
                             methods,
                             route,
                             [Target("F", mod, f"{qual}.{name}"), *hooks],
+                            Target("C", module, cls),
                         )
                     )
 
