@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
+from controlplane.control.registry import known_task_names
 from controlplane.control.revocations import remember
 from controlplane.control.tasks import retry_one
 from controlplane.errors import ActionError
@@ -187,9 +188,11 @@ def _retry_all(
 ) -> dict[str, Any]:
     sent: list[str] = []
     skipped: dict[str, str] = {}
+    if ids:
+        known_task_names(services, refresh=True)  # once for all: retry_one does not ask again
     for task_id in ids:
         try:
-            result = retry_one(services, session, task_id, queue)
+            result = retry_one(services, session, task_id, queue, may_ask=False)
         except ActionError as exc:
             skipped[task_id] = str(exc)
             continue

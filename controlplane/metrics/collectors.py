@@ -275,7 +275,9 @@ class QueueCollector(_Collector):
 
     def collect(self) -> Iterator[Family]:
         reading = self.read()
-        labelled = [((bounded(queue.name),), queue) for queue in reading.queues]
+        # A queue only events named has no series of its own; a paused one keeps its series.
+        shown = reading.labels.queues
+        labelled = [((bounded(q.name),), q) for q in reading.queues if q.name in shown or q.pause]
         for name, doc, value_of in self.GAUGES:
             family = GaugeFamily(name, doc, QUEUE_LABEL)
             rows = [(labels, value_of(queue, reading)) for labels, queue in labelled]

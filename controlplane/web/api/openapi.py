@@ -781,6 +781,17 @@ def document() -> dict[str, Any]:
                     "properties": {
                         "task_id": {"type": "string"},
                         "retry_of": {"type": ["string", "null"]},
+                        "queue": {"type": "string", "description": "where it was sent"},
+                        "route": {
+                            "type": "object",
+                            "description": "why there: the queue typed, the fleet's "
+                            "task_routes, or its task_default_queue",
+                            "properties": {
+                                "queue": {"type": "string"},
+                                "reason": {"enum": ["typed", "task_routes", "default"]},
+                                "explanation": {"type": "string"},
+                            },
+                        },
                         "action_id": {"type": "integer"},
                         "idempotent_replay": {"type": "boolean"},
                     },
