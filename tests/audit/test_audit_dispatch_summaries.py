@@ -168,3 +168,43 @@ def test_self_calls_in_a_base_view_method_run_the_routed_class_override(run_audi
         "EventClearView.post": ("offloaded", "core/generics.py", 4),
         "EventKeepView.post": ("inline", "core/generics.py", 4),
     }
+
+
+def test_a_task_dispatch_bound_with_partial_for_on_commit(check):
+    """``on_commit(partial(task.delay, pk))`` enqueues after the commit: offloaded; a partial
+    of a plain function run on commit is not."""
+    check(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def reindex(pk):
+                return pk
+
+            def log_change(pk):
+                return pk
+            """,
+            "views.py": """
+            from functools import partial
+            from django.db import transaction
+            from django.views import View
+            from tasks import log_change, reindex
+
+            class ReindexView(View):
+                def post(self, request):
+                    transaction.on_commit(partial(reindex.delay, 1))
+
+            class LogView(View):
+                def post(self, request):
+                    transaction.on_commit(partial(log_change, 1))
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import LogView, ReindexView
+
+            urlpatterns = [path("r/", ReindexView.as_view()), path("l/", LogView.as_view())]
+            """,
+        },
+        {"ReindexView.post": ("offloaded", False), "LogView.post": ("inline", False)},
+    )
