@@ -356,9 +356,6 @@ class CallGraph:
         other = self.other_queue(call.name, names, resolved, env, call.passed()[:1])
         if other:
             return other, []
-        bound = self.partial_dispatch(call, names, env)
-        if bound:
-            return bound, []
         undecided = False
         for name in names[:2]:
             shape = dispatch_shape(name)
@@ -441,18 +438,6 @@ class CallGraph:
         ):
             return UNRESOLVED_CALL, []
         return "", []
-
-    def partial_dispatch(self, call: CallSite, names: list[str], env: Env) -> str:
-        """``partial(task.delay, x)`` handed to ``on_commit`` or a caller: the dispatch it
-        binds, classified as if it were called here; "" for anything else."""
-        if not any(n in ("functools.partial", "partial") for n in names):
-            return ""
-        first = call.passed()[:1]
-        if not first or dispatch_shape(first[0]) is None:
-            return ""
-        inner = CallSite(first[0], call.line, call.col, -1, -1, call.flags, -1, call.block, [])
-        kind, _ = self.classify(inner, env)
-        return kind if kind.startswith(DISPATCH + ":") else ""
 
     def other_queue(
         self,
