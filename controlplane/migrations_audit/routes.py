@@ -337,6 +337,10 @@ class RouteFinder:
                     ref_module(given, module), view, route, "flask", methods or ["GET"]
                 ):
                     unknown(f"view {view} not found in the project")
+                elif self.handles_nothing(ref_module(given, module), view):
+                    # a request-handler class a blueprint subclass wraps itself: which
+                    # of its methods handles the request is not known
+                    unknown(f"view {view} is a class with no HTTP method handlers")
             elif given is not None:
                 unknown("the rule or the view is computed, not written")
         elif kind in ("add_api_route", "add_route"):
@@ -405,6 +409,16 @@ class RouteFinder:
         elif target.kind == "F":
             self.add_function(target, route, framework, methods)
         return target.kind in ("C", "F", "X")
+
+    def handles_nothing(self, module: str, view: str) -> bool:
+        """A project class passed as a view that defines no HTTP method handler (nor
+        ``dispatch_request``), anywhere in its project bases."""
+        name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
+        target = self.project.resolve(name, module)
+        if target is None or target.kind != "C":
+            return False
+        available = self.defined(target.module, target.name)
+        return "dispatch_request" not in available and not available.intersection(HTTP_VERBS)
 
     def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
         facts = self.project.modules[target.module]
