@@ -1,7 +1,9 @@
 """Run now: send a schedule's task at once with its own args, kwargs, queue and options.
 
 Only when the arguments are known complete (always for the Celery app's entries; for an
-observed schedule, when its latest run's arguments were stored unredacted and whole).
+observed schedule, when its latest run's arguments were stored unredacted and whole), and
+under the trigger's policy (a task name workers registered or allow-listed, never Celery's
+own `celery.*`; no broker-reserved queue name).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from controlplane.broker.queue_names import check_queue_name
 from controlplane.control.action_log import ActionResult, run_action
+from controlplane.control.tasks import check_task_name
 from controlplane.errors import ActionError, NotFound
 from controlplane.models import Schedule
 from controlplane.services import Services
@@ -28,8 +32,11 @@ def run_now(services: Services, actor: str, schedule_id: int) -> ActionResult:
                 "its arguments are not known complete (redacted or cut when stored): "
                 "running it now could run it with different arguments"
             )
+        check_task_name(services, row.task)  # the trigger's policy: no celery.*, known names
         args, kwargs = json.loads(row.args), json.loads(row.kwargs or "{}")
         options = json.loads(row.options or "{}")
+        if "queue" in options:
+            options["queue"] = check_queue_name(options["queue"], services.settings)
         task_id = str(uuid.uuid4())
         services.celery.send_task(row.task, args=args, kwargs=kwargs, task_id=task_id, **options)
         return 202, {"schedule": row.name, "task": row.task, "task_id": task_id,

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from controlplane.config import Settings
 from controlplane.failures.groups import list_groups
 from controlplane.services import Services
 from tests.browser.conftest import screenshot
@@ -17,11 +19,21 @@ pytestmark = pytest.mark.browser
 FAILS = "worker_tasks.tasks.always_fails"
 
 
+@pytest.fixture
+def queue(unique: str) -> str:
+    return f"fail-{unique}"
+
+
+@pytest.fixture
+def settings(settings: Settings, queue: str) -> Settings:
+    """The fleet routes its tasks to `queue` (where a retry is sent, as Celery would)."""
+    return dataclasses.replace(settings, task_default_queue=queue)
+
+
 def test_an_operator_opens_a_group_retries_its_failures_and_resolves_it(
     page_as: Callable[[str], Any], services: Services, ingesting: Any,
-    worker_factory: Callable[..., WorkerProcess], unique: str,
+    worker_factory: Callable[..., WorkerProcess], queue: str,
 ) -> None:  # fmt: skip
-    queue = f"fail-{unique}"
     worker_factory((queue,))
     for order in (1042, 7, 318):
         services.celery.send_task(FAILS, args=[f"order {order} has no address"], queue=queue)

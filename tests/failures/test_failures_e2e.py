@@ -3,12 +3,15 @@ and Retry group sends the group's failures again (dry-run count first)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from controlplane.config import Settings
 from controlplane.failures.groups import list_groups
 from controlplane.models import Action, Task
 from controlplane.services import Services
@@ -16,6 +19,12 @@ from tests.conftest import WorkerProcess, csrf_token_of, wait_for
 
 FAILS = "worker_tasks.tasks.always_fails"
 FLAKY = "worker_tasks.tasks.flaky"
+
+
+@pytest.fixture
+def settings(settings: Settings, shared_queues: tuple[str, ...]) -> Settings:
+    """The fleet routes its tasks to the shared worker's first queue (where retries go)."""
+    return dataclasses.replace(settings, task_default_queue=shared_queues[0])
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
-from tests.conftest import ROOT
+from controlplane.models import Task
+from controlplane.periodic.views import list_schedules
+from controlplane.periodic.watch import watch_schedules
+from controlplane.services import Services
+from tests.conftest import ROOT, wait_for
 
 
 @dataclass
@@ -88,3 +94,24 @@ def beat(
     yield start
     for item in started:
         item.kill()
+
+
+def watched_after_runs(
+    services: Services, beat: Beat, runs: int = 2, **settings: Any
+) -> dict[str, Any]:
+    """With `settings` (a source, a short grace), wait for `runs` successful runs of
+    worker_tasks.tasks.add, let the watch look once, and return the schedules by name."""
+    services.settings = dataclasses.replace(
+        services.settings, schedule_grace_min_seconds=1.5, **settings
+    )
+
+    def succeeded() -> int:
+        with services.transaction() as session:
+            query = select(func.count()).where(
+                Task.name == "worker_tasks.tasks.add", Task.state == "SUCCESS"
+            )
+            return int(session.scalar(query) or 0)
+
+    wait_for(lambda: succeeded() >= runs, timeout=60, what=f"beat's runs\n{beat.log()[-2000:]}")
+    watch_schedules(services)
+    return {s.name: s for s in list_schedules(services)}

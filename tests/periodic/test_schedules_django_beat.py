@@ -4,7 +4,6 @@ by the console over SQL and watched."""
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -13,15 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from controlplane.broker.embedded import EmbeddedRedis
-from controlplane.models import Task
-from controlplane.periodic.views import list_schedules
-from controlplane.periodic.watch import watch_schedules
 from controlplane.services import Services
-from tests.conftest import ROOT, WorkerProcess, wait_for
-from tests.periodic.conftest import start_beat
+from tests.conftest import ROOT, WorkerProcess
+from tests.periodic.conftest import start_beat, watched_after_runs
 
 SITE = ROOT / "tests" / "periodic" / "django_site.py"
 
@@ -48,20 +43,7 @@ def test_django_celery_beat_tasks_are_read_from_its_tables_and_watched(
     worker_factory((queue,))
     beat = start_beat(module, tmp_path, "-S", "django_celery_beat.schedulers:DatabaseScheduler")
     try:
-        services.settings = dataclasses.replace(
-            services.settings, django_beat_url=f"sqlite:///{database}",
-            schedule_grace_min_seconds=1.5,
-        )  # fmt: skip
-
-        def runs() -> int:
-            with services.transaction() as session:
-                query = select(func.count()).where(Task.name == "worker_tasks.tasks.add",
-                                                   Task.state == "SUCCESS")  # fmt: skip
-                return int(session.scalar(query) or 0)
-
-        wait_for(lambda: runs() >= 2, timeout=60, what=f"beat's runs\n{beat.log()[-2000:]}")
-        watch_schedules(services)
-        found = {s.name: s for s in list_schedules(services)}
+        found = watched_after_runs(services, beat, django_beat_url=f"sqlite:///{database}")
         # not the disabled one, not the one-off; beat itself added Celery's backend_cleanup
         assert set(found) == {"ping", "nightly", "celery.backend_cleanup"}
         ping, nightly = found["ping"], found["nightly"]

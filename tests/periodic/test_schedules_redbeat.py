@@ -3,7 +3,6 @@ a real `celery beat -S redbeat.RedBeatScheduler`, read from its Redis keys and w
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,15 +10,11 @@ from pathlib import Path
 
 import pytest
 from celery.schedules import schedule
-from sqlalchemy import func, select
 
 from controlplane.broker.embedded import EmbeddedRedis
-from controlplane.models import Task
-from controlplane.periodic.views import list_schedules
-from controlplane.periodic.watch import watch_schedules
 from controlplane.services import Services
-from tests.conftest import WorkerProcess, wait_for
-from tests.periodic.conftest import start_beat, write_app
+from tests.conftest import WorkerProcess
+from tests.periodic.conftest import start_beat, watched_after_runs, write_app
 
 
 def test_a_redbeat_entry_is_read_from_redis_and_its_runs_watched(
@@ -41,20 +36,9 @@ def test_a_redbeat_entry_is_read_from_redis_and_its_runs_watched(
     ).save()  # fmt: skip
     beat = start_beat(module, tmp_path, "-S", "redbeat.RedBeatScheduler")
     try:
-        services.settings = dataclasses.replace(
-            services.settings, redbeat_url=redis_server.url, redbeat_key_prefix=prefix,
-            schedule_grace_min_seconds=1.5,
-        )  # fmt: skip
-
-        def runs() -> int:
-            with services.transaction() as session:
-                query = select(func.count()).where(Task.name == "worker_tasks.tasks.add",
-                                                   Task.state == "SUCCESS")  # fmt: skip
-                return int(session.scalar(query) or 0)
-
-        wait_for(lambda: runs() >= 2, timeout=40, what=f"RedBeat's runs\n{beat.log()[-1500:]}")
-        watch_schedules(services)
-        found = {s.name: s for s in list_schedules(services)}
+        found = watched_after_runs(
+            services, beat, redbeat_url=redis_server.url, redbeat_key_prefix=prefix
+        )
         assert set(found) <= {"cleanup", "celery.backend_cleanup"}  # beat adds Celery's own
         watched = found["cleanup"]
         assert (watched.source, watched.name, watched.words) == ("redbeat", "cleanup",

@@ -90,3 +90,16 @@ def test_run_now_is_refused_when_the_arguments_are_not_complete(services: Servic
         schedule_id = row.id
     result = run_now(services, "alice", schedule_id)
     assert result.status == 400 and "not known complete" in result.body["error"]
+
+
+def test_run_now_follows_the_triggers_policy_no_celery_own_tasks(services: Services) -> None:
+    with services.transaction() as session:
+        row = Schedule(key="redbeat:cleanup", source="redbeat", name="celery.backend_cleanup",
+                       task="celery.backend_cleanup", spec=from_celery(86400.0).to_json(),
+                       args="[]", kwargs="{}", options="{}", args_complete=True,
+                       first_seen_at=NOW, seen_at=NOW, state="waiting", missed_runs=0)  # fmt: skip
+        session.add(row)
+        session.flush()
+        schedule_id = row.id
+    result = run_now(services, "alice", schedule_id)
+    assert result.status == 400 and "Celery's own tasks" in result.body["error"]

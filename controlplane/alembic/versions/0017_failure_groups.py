@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("failed_at", when, nullable=False),
     )
     op.create_index("ix_failure_members_group_time", "failure_members", ["group_id", "failed_at"])
+    op.create_index("ix_failure_members_failed_at", "failure_members", ["failed_at"])
     op.create_table(
         "failure_group_hours",
         sa.Column(
