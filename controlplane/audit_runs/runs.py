@@ -115,10 +115,14 @@ class EvidenceView:
     kind: str
     call: str
     via: tuple[str, ...]
+    queue_system: str = ""  # celery, rq, dramatiq, ... on a dispatch (kept from the analyser)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "kind": self.kind, "call": self.call,
-                "via": list(self.via)}  # fmt: skip
+        out: dict[str, Any] = {"file": self.file, "line": self.line, "kind": self.kind,
+                               "call": self.call, "via": list(self.via)}  # fmt: skip
+        if self.queue_system:
+            out["queue_system"] = self.queue_system
+        return out
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,8 @@ def _evidence(raw: str | None) -> tuple[EvidenceView, ...]:
         items = json.loads(raw or "[]")
         return tuple(
             EvidenceView(str(e["file"]), int(e["line"]), str(e["kind"]), str(e["call"]),
-                         tuple(str(v) for v in e.get("via", ())))
+                         tuple(str(v) for v in e.get("via", ())),
+                         str(e.get("queue_system", "")))
             for e in items
         )  # fmt: skip
     except (ValueError, TypeError, KeyError, AttributeError):

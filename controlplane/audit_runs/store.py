@@ -49,6 +49,7 @@ def evidence_json(items: tuple[Evidence, ...]) -> str:
             "kind": clean(e.kind, 64),
             "call": clean(e.call, MAX_CALL),
             "via": [clean(step, MAX_PATH) for step in e.via[:MAX_VIA]],
+            **({"queue_system": clean(e.queue_system, 32)} if e.queue_system else {}),
         }
         for e in items[:MAX_EVIDENCE]
     ])  # fmt: skip

@@ -56,6 +56,20 @@ class Uses:
 _EMPTY: dict[str, Any] = {}
 
 
+SELF_TYPE = "@self"  # context key: the class ``self`` has (never a parameter's name)
+
+
+def self_context(project: Project, target: Target, selftype: Target | None) -> Ctx:
+    """The context that makes ``self.x()`` in a base class's method run the override of
+    the class it was reached for; empty when the method is the class's own."""
+    if selftype is None or target.kind != "F":
+        return ()
+    owner = project.class_of(target.module, target.name)
+    if not owner or (target.module, owner) == (selftype.module, selftype.name):
+        return ()
+    return ((SELF_TYPE, ("t", "C", selftype.module, selftype.name)),)
+
+
 class Env:
     """Resolution inside one function for one context."""
 
@@ -70,6 +84,7 @@ class Env:
         "function",
         "params",
         "calls",
+        "selftype",
     )
 
     def __init__(
@@ -87,8 +102,11 @@ class Env:
         self.function = ""  # the method's name, when it is one
         self.params = params or []  # the function's own parameters
         self.calls: list[CallSite] = []  # the function's calls (constructors of receivers)
+        self.selftype: Target | None = self.types.get(SELF_TYPE)  # the routed subclass
 
     def resolve(self, name: str) -> Target | None:
+        if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls"):
+            return self.project.resolve(name, self.module, self.cls, selftype=self.selftype)
         if self.types or self.results:
             segments = name.split(".")
             base, ops = split_segment(segments[0])
@@ -198,7 +216,9 @@ class Arguments:
                 raw[name] = bound
         if forward and caller.ctx:  # the caller's own extra keywords go on
             for name, value in caller.ctx.items():
-                if name not in caller.params and name not in raw and self.wanted(uses, name):
+                if name in caller.params or name in raw or name == SELF_TYPE:
+                    continue
+                if self.wanted(uses, name):
                     raw[name] = value
         return self.specialize(target, raw)
 

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .arguments import Arguments, Ctx, Env, Node, Value, literal
+from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -122,7 +122,9 @@ class CallGraph:
 
     # ---- tracing -----------------------------------------------------------------------
 
-    def trace(self, entries: list[Target], max_depth: int) -> list[Found]:
+    def trace(
+        self, entries: list[Target], max_depth: int, selftype: Target | None = None
+    ) -> list[Found]:
         """Sites reachable from the entries, breadth first, within ``max_depth`` calls.
 
         Functions reached only from except handlers are an error path: what they do still
@@ -135,7 +137,7 @@ class CallGraph:
         errors: list[tuple[Node, Node]] = []
         queue: deque[Node] = deque()
         for target in entries:
-            entry = Node(target)
+            entry = Node(target, self_context(self.project, target, selftype))
             if entry not in parents:
                 parents[entry], depth[entry] = None, 0
                 queue.append(entry)
@@ -624,6 +626,8 @@ class CallGraph:
             if resolved.kind == "F":
                 ctx = arguments.bind(call, resolved, env, known)
                 ctx = self.with_constructed(call, ctx, env)
+                if env.selftype is not None and call.name.split(".", 1)[0] == "self":
+                    ctx = (*ctx, *self_context(project, resolved, env.selftype))
                 out.append(Node(resolved, ctx))
                 out.extend(Node(t) for t in self.overrides(resolved))
                 out.extend(self.ref_targets(call, env.module, env.cls))

@@ -56,7 +56,8 @@ class Classifier:
         self.max_depth = max_depth
 
     def endpoint(self, decl: EndpointDecl, feature: str) -> Endpoint:
-        found = self.graph.trace(decl.entries, self.max_depth) if decl.entries else []
+        graph, entries = self.graph, decl.entries
+        found = graph.trace(entries, self.max_depth, decl.selftype) if entries else []
         kinds = {f.site.kind for f in found}
         heavy = any(is_heavy_kind(k) for k in kinds)
         unseen = self.unseen(found)

@@ -14,6 +14,7 @@ from .forwarding import HelperRoutes
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
 from .report import Unresolved
+from .wiring import LITESTAR_ROUTER
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 _STD_ACTIONS = {
@@ -73,6 +74,9 @@ class EndpointDecl:
     methods: list[str]
     route: str
     entries: list[Target] = field(default_factory=list)
+    # the routed class, when a base class defines the handler: ``self.x()`` in the base's
+    # code runs the routed class's ``x`` (template methods such as ``post`` -> ``form_valid``)
+    selftype: Target | None = None
 
 
 def _strs(value: Lit) -> list[str]:
@@ -94,6 +98,7 @@ class RouteFinder:
         # DRF router registrations made through helpers (``add_item_urls(router)``), for
         # the Django pass: (module the router is named in, the registration)
         self.forwarded: list[tuple[str, RouteCall]] = []
+        self.litestar_prefixes: dict[Target, str] = {}
 
     def not_understood(self, module: str, line: int, call: str, reason: str) -> None:
         """A route registration seen but not interpreted: reported, never silently dropped."""
@@ -112,6 +117,7 @@ class RouteFinder:
 
     def run(self) -> None:
         self.mounts.collect()
+        self.litestar_prefixes = self.litestar_routers()
         helpers = HelperRoutes(self)  # a local: a reference back from self would be a cycle
         for module, facts in self.project.modules.items():
             for function in facts.functions.values():
@@ -126,7 +132,7 @@ class RouteFinder:
                             route = join_route(self.mounts.prefix_of(receiver, module), dec.args[0])
                             self.class_endpoints(module, cls.qualname, route, kind)
             for call in facts.route_calls:
-                if call.owner:
+                if call.owner or call.kind == LITESTAR_ROUTER:
                     continue  # a helper's template: registered where the helper is called
                 if call.kind == "call":
                     helpers.expand(module, call)
@@ -241,12 +247,29 @@ class RouteFinder:
             methods = [verb.upper()]
         else:
             methods = [m.upper() for m in _strs(kwargs.get("http_method"))] or ["GET"]
-        prefix = ""
         cls = self.project.class_of(module, function.qualname)
+        listed = Target("C", module, cls) if cls else Target("F", module, function.qualname)
+        prefix = self.litestar_prefixes.get(listed, "")
         if cls:
             base = facts.classes[cls].lits.get("path")
-            prefix = base if isinstance(base, str) else ""
+            prefix = join_route(prefix, base) if isinstance(base, str) else prefix
         self.add_defined(module, facts, function, "litestar", methods, join_route(prefix, paths[0]))
+
+    def litestar_routers(self) -> dict[Target, str]:
+        """Handlers and controllers listed in a Litestar ``Router(path=...,
+        route_handlers=[...])``, with that path as their prefix (one level of routers)."""
+        prefixes: dict[Target, str] = {}
+        for module, facts in self.project.modules.items():
+            for call in facts.route_calls:
+                path = call.kwargs.get("path")
+                handlers = call.kwargs.get("route_handlers")
+                if call.kind != LITESTAR_ROUTER or not isinstance(path, str):
+                    continue
+                for ref in handlers if isinstance(handlers, list) else []:
+                    target = self.project.resolve(ref_of(ref), module) if ref_of(ref) else None
+                    if target is not None and target.kind in ("F", "C"):
+                        prefixes.setdefault(target, path)
+        return prefixes
 
     def dependencies(self, module: str, names: list[str]) -> list[Target]:
         """FastAPI dependencies run on every request: trace them with the handler."""
@@ -314,6 +337,10 @@ class RouteFinder:
                     ref_module(given, module), view, route, "flask", methods or ["GET"]
                 ):
                     unknown(f"view {view} not found in the project")
+                elif self.handles_nothing(ref_module(given, module), view):
+                    # a request-handler class a blueprint subclass wraps itself: which
+                    # of its methods handles the request is not known
+                    unknown(f"view {view} is a class with no HTTP method handlers")
             elif given is not None:
                 unknown("the rule or the view is computed, not written")
         elif kind in ("add_api_route", "add_route"):
@@ -382,6 +409,16 @@ class RouteFinder:
         elif target.kind == "F":
             self.add_function(target, route, framework, methods)
         return target.kind in ("C", "F", "X")
+
+    def handles_nothing(self, module: str, view: str) -> bool:
+        """A project class passed as a view that defines no HTTP method handler (nor
+        ``dispatch_request``), anywhere in its project bases."""
+        name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
+        target = self.project.resolve(name, module)
+        if target is None or target.kind != "C":
+            return False
+        available = self.defined(target.module, target.name)
+        return "dispatch_request" not in available and not available.intersection(HTTP_VERBS)
 
     def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
         facts = self.project.modules[target.module]
@@ -474,6 +511,7 @@ class RouteFinder:
                     [http],
                     route,
                     [target, *hooks],
+                    Target("C", module, cls),
                 )
             )
 
@@ -511,6 +549,7 @@ class RouteFinder:
                         [http],
                         route.replace("//", "/"),
                         [target, *hooks],
+                        Target("C", module, cls),
                     )
                 )
         for mod, qual in project.mro(module, cls):
@@ -536,6 +575,7 @@ class RouteFinder:
                             methods,
                             route,
                             [Target("F", mod, f"{qual}.{name}"), *hooks],
+                            Target("C", module, cls),
                         )
                     )
 

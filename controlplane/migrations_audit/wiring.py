@@ -26,6 +26,7 @@ ROUTE_CALL_KINDS = frozenset(
         "add_router",
     }
 )
+LITESTAR_ROUTER = "litestar.Router"  # a route-call kind: a Router's path and handlers
 _EAGER_NAME = re.compile(r"(?i)^(celery_)?(tasks?_)?always_eager$")
 
 
@@ -45,6 +46,10 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
                 mount,
             )
         )
+    elif method == "Router" and name.startswith("litestar."):
+        # Router(path="/v1", route_handlers=[...]): a prefix for the handlers it lists
+        kwargs = {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg}
+        facts.route_calls.append(RouteCall(LITESTAR_ROUTER, node.lineno, "", [], kwargs, mount))
     elif method == "connect" and isinstance(node.func, ast.Attribute):
         handler = node.args[0] if node.args else None
         sender = None

@@ -111,3 +111,60 @@ def test_a_table_of_plain_functions_is_not_a_dispatch(check):
         },
         {"handler": ("inline", False)},
     )
+
+
+def test_self_calls_in_a_base_view_method_run_the_routed_class_override(run_audit):
+    """Template methods: a base ``post`` calls ``self.view_action()``; the routed subclass
+    that overrides it with a dispatch is offloaded, a sibling keeping the base's is not."""
+    report = run_audit(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def clear_events(pk):
+                return pk
+            """,
+            "core/__init__.py": "",
+            "core/generics.py": """
+            from django.views.generic import View
+
+            class ConfirmView(View):
+                def post(self, request, *args, **kwargs):
+                    self.view_action()
+                    return "done"
+
+                def view_action(self):
+                    self.object_action()
+
+                def object_action(self):
+                    return None
+            """,
+            "events/__init__.py": "",
+            "events/views.py": """
+            from core.generics import ConfirmView
+            from tasks import clear_events
+
+            class EventClearView(ConfirmView):
+                def object_action(self):
+                    clear_events.apply_async(kwargs={"pk": 1})
+
+            class EventKeepView(ConfirmView):
+                pass
+            """,
+            "events/urls.py": """
+            from django.urls import path
+            from events.views import EventClearView, EventKeepView
+
+            urlpatterns = [
+                path("clear/", EventClearView.as_view()),
+                path("keep/", EventKeepView.as_view()),
+            ]
+            """,
+        }
+    )
+    status = {e.handler: (e.status, e.file, e.line) for e in report.endpoints}
+    assert status == {
+        "EventClearView.post": ("offloaded", "core/generics.py", 4),
+        "EventKeepView.post": ("inline", "core/generics.py", 4),
+    }

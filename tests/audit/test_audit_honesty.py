@@ -245,3 +245,33 @@ def test_a_version_1_report_still_reads_as_a_baseline():
     }
     (endpoint,) = Report.from_dict(data).endpoints
     assert endpoint.status == "offloaded" and endpoint.unresolved_calls == ()
+
+
+def test_a_plain_handler_class_given_to_add_url_rule_is_listed_not_understood(check):
+    """A blueprint subclass may wrap a plain request-handler class itself; which method
+    handles the request is not known, so the rule is listed rather than dropped. A
+    ``MethodView`` registered through ``as_view`` is understood."""
+    report = check(
+        {
+            "app.py": """
+            from flask import Blueprint
+            from flask.views import MethodView
+
+            bp = Blueprint("mod", __name__)
+
+            class RHThing:
+                def process(self):
+                    return "x"
+
+            class Things(MethodView):
+                def get(self):
+                    return []
+
+            bp.add_url_rule("/thing", "thing", RHThing, methods=("GET", "POST"))
+            bp.add_url_rule("/things", view_func=Things.as_view("things"))
+            """
+        },
+        {"Things.get": ("inline", False)},
+    )
+    assert [(u.file, u.line) for u in report.unrecognized] == [("app.py", 14)]
+    assert "RHThing is a class with no HTTP method handlers" in report.unrecognized[0].reason

@@ -474,21 +474,28 @@ def test_litestar_handlers_alone_and_in_controllers(check):
                 def helper(self):
                     return None
 
-            # Router prefixes are not composed yet: routes are the handlers' own paths
+            @get("/items")
+            async def list_items() -> list:
+                return []
+
+            # a Router's path prefixes the handlers and controllers it lists, not the others
             api = Router(path="/api", route_handlers=[OrderController])
-            app = Litestar(route_handlers=[health, api])
+            v1 = Router(path="/v1", route_handlers=[list_items])
+            app = Litestar(route_handlers=[health, api, v1])
         """,
         },
         {
             "health": ("inline", False),
             "OrderController.create": ("offloaded", False),
             "OrderController.show": ("inline", False),
+            "list_items": ("inline", False),
         },
     )
     assert {e.handler: (e.framework, e.route) for e in report.endpoints} == {
         "health": ("litestar", "/health"),
-        "OrderController.create": ("litestar", "/orders/"),
-        "OrderController.show": ("litestar", "/orders/{order_id:int}"),
+        "OrderController.create": ("litestar", "/api/orders/"),
+        "OrderController.show": ("litestar", "/api/orders/{order_id:int}"),
+        "list_items": ("litestar", "/v1/items"),
     }
 
 

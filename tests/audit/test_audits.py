@@ -60,6 +60,7 @@ def _check_shop_run(services: Services, run: audit_runs.RunView) -> None:
     (evidence,) = json.loads(report.evidence or "[]")
     assert evidence["call"] == "build_report.delay(order_id)"
     assert evidence["file"] == "app/routes.py" and evidence["kind"] == "dispatch"
+    assert evidence["queue_system"] == "celery"
     assert (rows["order_invoice"].status, rows["order_invoice"].heavy) == ("inline", True)
     skipped = audit_runs.skipped_files(services, run.id)
     assert [s["file"] for s in skipped] == ["app/broken.py"]
@@ -367,6 +368,7 @@ def test_api_starts_lists_and_reads_runs_and_refuses_a_viewer(
     assert body["status"] == "done" and body["summary"]["coverage"] == 33.3
     handlers = {e["handler"]: e for e in body["endpoints"]}
     assert handlers["order_report"]["evidence"][0]["call"] == "build_report.delay(order_id)"
+    assert handlers["order_report"]["evidence"][0]["queue_system"] == "celery"
     assert body["skipped"][0]["file"] == "app/broken.py"
     listing = client.get("/api/v1/audit/runs", headers=viewer).get_json()["projects"]
     assert [(p["project"], len(p["runs"])) for p in listing] == [("shop", 1), ("ghost", 0)]
