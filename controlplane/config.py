@@ -119,6 +119,13 @@ class Settings:
     task_allowlist: tuple[str, ...] = ()  # extra task names operators may trigger
     bulk_max: int = 1000  # a bulk action acts on at most this many tasks
     max_payload_bytes: int = 262144  # args + kwargs of a triggered task, as JSON
+    # Operator safety (issue 15): args/kwargs nest at most this deep (a worker pickling deeper
+    # values dies of RecursionError, and so does the next one the message goes back to).
+    max_arg_depth: int = 32
+    # Where a trigger or retry goes without a typed queue: "glob=queue" entries like Celery's
+    # task_routes, and the fleet app's task_default_queue. Unset: what the workers report.
+    task_routes: tuple[str, ...] = ()
+    task_default_queue: str | None = None
     visibility_timeout: float = 3600.0  # the Redis transport's; a longer ETA is delivered twice
     eta_tolerance_seconds: float = 60.0  # an ETA this far in the past is still accepted
     revocation_ttl_hours: float = 48.0  # revocations are re-sent to restarted workers this long
@@ -156,6 +163,7 @@ class Settings:
     # Faults (issue 16): how processes wait for what they need, and how long a request waits.
     startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
     broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
+    broker_deadline: float = 3.0  # seconds a request waits for a publish; then 503, revoked
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -362,6 +370,16 @@ def _as_list_item(raw: Any, name: str) -> str:
     if not value:
         raise SettingsError(f"{name}: expected a name, got {raw!r}")
     return value
+
+
+def _as_task_routes(raw: Any, name: str) -> tuple[str, ...]:
+    """Celery-style routes as "glob=queue" entries (a list, or comma-separated)."""
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    entries = tuple(str(item).strip() for item in items if str(item).strip())
+    for entry in entries:
+        if not re.fullmatch(r"[\w.:\-*?]+=[\w.:@\-]+", entry):
+            raise SettingsError(f"{name}: expected 'task.name.or.glob*=queue', got {entry!r}")
+    return entries
 
 
 def _as_broker_url(raw: Any, name: str) -> str:
@@ -577,6 +595,9 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "alert_failure_min": _as_int(1),
     "alert_failure_window_seconds": _as_positive_float,
     "max_payload_bytes": _as_int(1024),
+    "max_arg_depth": _as_int(1, 200),
+    "task_routes": _as_task_routes,
+    "task_default_queue": _optional(_as_list_item),
     "visibility_timeout": _as_positive_float,
     "eta_tolerance_seconds": _as_positive_float,
     "revocation_ttl_hours": _as_positive_float,
@@ -601,6 +622,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     # Faults (issue 16)
     "startup_backoff_max": _as_positive_float,
     "broker_restart_alert_hours": _as_positive_float,
+    "broker_deadline": _as_positive_float,
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
 TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})

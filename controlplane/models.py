@@ -96,6 +96,10 @@ class Task(Base):
     # The event time that set `state` (events/merge.py orders RECEIVED/STARTED/RETRY by it).
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # attempts (issue 16.7, 17.7, 20.3; 0014_attempts): the task's receive/start/retry/end
+    # entries with host, pid and time as JSON (events/attempts.py), and its canvas group id.
+    attempts: Mapped[str | None] = mapped_column(Text)
+    group_id: Mapped[str | None] = mapped_column(String(155))
 
     __table_args__ = (
         Index("ix_tasks_first_seen", "first_seen_at", "task_id"),
@@ -118,6 +122,13 @@ class Task(Base):
             "retry_of",
             sqlite_where=text("retry_of IS NOT NULL"),
             postgresql_where=text("retry_of IS NOT NULL"),
+        ),
+        # attempts: a group's members, for the workflow graph (0014_attempts).
+        Index(
+            "ix_tasks_group",
+            "group_id",
+            sqlite_where=text("group_id IS NOT NULL"),
+            postgresql_where=text("group_id IS NOT NULL"),
         ),
         # A workflow's tasks share a root_id: the task page draws them all.
         Index(
@@ -162,6 +173,9 @@ class Worker(Base):
     scheduled: Mapped[int | None] = mapped_column(Integer)
     booted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     held_tasks: Mapped[str | None] = mapped_column(Text)
+    # operator safety (issue 15 item 2): conf()'s task_routes and task_default_queue (JSON),
+    # asked by the scheduler's inspection, so the trigger form shows routes without a broadcast.
+    routing: Mapped[str | None] = mapped_column(Text)
 
 
 class QueueSample(Base):

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from controlplane.autoscale.recommender import Recommender
     from controlplane.broker import Broker
+    from controlplane.control.registry import FleetRouting
     from controlplane.events.counters import DatabaseCounters
     from controlplane.events.stats import IngestStats
     from controlplane.fleet.insights import Insights
@@ -77,6 +78,11 @@ class TimedCache(Generic[V]):
         self._entries[key] = (now + self.ttl, value)
         return value
 
+    def peek(self, key: Hashable = None) -> V | None:
+        """The value kept for `key`, even past its ttl, without computing one."""
+        hit = self._entries.get(key)
+        return None if hit is None else hit[1]
+
     def clear(self) -> None:
         self._entries.clear()
 
@@ -98,6 +104,8 @@ class ProcessState:
     )
     # control.registry: task names the workers registered.
     registered_tasks: TimedCache[list[str]] = field(default_factory=lambda: TimedCache(30.0))
+    # control.registry: the fleet app's task_routes and task_default_queue, from conf().
+    routing: TimedCache[FleetRouting] = field(default_factory=lambda: TimedCache(30.0))
     # fleet.insights: the Insights page's figures.
     insights: TimedCache[Insights] = field(default_factory=lambda: TimedCache(10.0))
     # fleet.view: backlog per minute over the last hour, per set of queues.

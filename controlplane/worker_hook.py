@@ -13,8 +13,11 @@ With it, a starting worker asks the console before its consumer starts (`celeryd
 after `-Q` is applied): it leaves paused queues out, sets the runtime limits on its tasks, so
 they are built in, and adds the stored revocations to its revoked set, so a task revoked
 while no worker ran is discarded, not run. It also adds the control command
-`controlplane_refresh_limits`, which rebuilds the request classes after a runtime change. If
-no console answers within `timeout`, the worker starts as configured and says so in its log.
+`controlplane_refresh_limits`, which rebuilds the request classes after a runtime change, and
+follows each received task of a group or chord with a `controlplane-task-group` event naming
+its group id (Celery's own task events do not carry it), which the workflow graph reads before
+the result backend. If no console answers within `timeout`, the worker starts as configured
+and says so in its log.
 
 For Jobs (deploy/k8s/keda-scaledjob.yaml) it also ends the worker: CONTROLPLANE_EXIT_AFTER_TASKS
 (after that many tasks finished, per pool process) and CONTROLPLANE_EXIT_WHEN_IDLE (seconds
@@ -35,6 +38,9 @@ from typing import Any
 from celery import Celery, signals
 
 COMMAND = "controlplane_worker_starting"
+# Celery's task events carry no group id (only the message headers do): the hook says it in an
+# event of its own, which the ingester stores as the task's group (events/validate.py).
+GROUP_EVENT = "controlplane-task-group"
 REFRESH_COMMAND = "controlplane_refresh_limits"
 # A task attribute the console asks `registered()` for: its presence says the hook is installed.
 HOOK_ATTRIBUTE = "controlplane_hook"
@@ -90,6 +96,27 @@ def apply_revocations(task_ids: Any) -> int:
     for task_id in ids:
         state.revoked.add(task_id)
     return len(ids)
+
+
+def _announce_group(app: Celery) -> Any:
+    """A task_received handler: a task of a group or chord is followed by a GROUP_EVENT."""
+
+    def announce(sender: Any = None, request: Any = None, **_: Any) -> None:
+        group = getattr(request, "group", None)
+        dispatcher = getattr(sender, "event_dispatcher", None)
+        if not group or dispatcher is None or getattr(sender, "app", None) is not app:
+            return
+        if not dispatcher.enabled:
+            return
+        try:
+            dispatcher.send(
+                GROUP_EVENT, uuid=request.id, group=str(group),
+                group_index=getattr(request, "group_index", None),
+            )  # fmt: skip
+        except Exception as exc:  # never in the way of the task itself
+            log.debug("controlplane: group event not sent: %s", exc)
+
+    return announce
 
 
 def _register_refresh_command() -> None:
@@ -159,6 +186,7 @@ def install(app: Celery, timeout: float = 1.0) -> None:
     if exit_after or exit_when_idle:
         _exit_when_done(exit_after, exit_when_idle)
     setattr(app.Task, HOOK_ATTRIBUTE, "1")  # every task of the app inherits it
+    signals.task_received.connect(_announce_group(app), weak=False)
 
     def before_consuming(sender: Any = None, instance: Any = None, **_: Any) -> None:
         if instance is None or instance.app is not app:

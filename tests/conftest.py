@@ -292,6 +292,8 @@ def settings(
         queues=shared_queues,
         secret_key="test-secret-key",
         inspect_timeout=0.5,
+        # The test fleet's queues have session-unique names: its default queue is routed here.
+        task_default_queue=shared_queues[0],
     )
 
 

@@ -54,6 +54,9 @@ def make_app() -> Celery:
     quorum = os.environ.get("WORKER_TASKS_QUORUM_QUEUES")
     if quorum:
         celery_app.conf.update(quorum_conf(quorum.split(",")))
+    # A fleet that requeues a task whose pool process died (the message is delivered again).
+    if os.environ.get("WORKER_TASKS_REJECT_ON_WORKER_LOST") == "1":
+        celery_app.conf.task_reject_on_worker_lost = True
     # A fleet whose Redis transport keeps keys elsewhere (prefix, separator, priority steps).
     options = os.environ.get("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS")
     if options:

@@ -12,6 +12,7 @@ from controlplane.control.action_log import (
     refuse,
     run_action,
 )
+from controlplane.control.bulk import bulk
 from controlplane.control.fleet import (
     add_consumer,
     cancel_consumer,
@@ -19,9 +20,9 @@ from controlplane.control.fleet import (
     purge_queue,
     shutdown_worker,
 )
-from controlplane.control.registry import known_task_names, routed_queues
+from controlplane.control.registry import known_task_names, routed_queues, routing_source
 from controlplane.control.revocations import resend_revocations
-from controlplane.control.tasks import bulk, retry, revoke, trigger
+from controlplane.control.tasks import retry, revoke, trigger
 from controlplane.control.validate import TriggerRequest, parse_trigger
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "retry",
     "revoke",
     "routed_queues",
+    "routing_source",
     "run_action",
     "shutdown_worker",
     "trigger",

@@ -59,8 +59,12 @@ def run_action(
     params: dict[str, Any],
     perform: Callable[[Session], tuple[int, dict[str, Any]]],
     idempotency_key: str | None = None,
+    target_of: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> ActionResult:
-    """Run `perform(session)` and log it; ActionError becomes a refusal, anything else an error."""
+    """Run `perform(session)` and log it; ActionError becomes a refusal, anything else an error.
+
+    `target_of(body)` names the target once it exists (a trigger's new task id).
+    """
     if idempotency_key is not None:
         if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
             return _refuse_without_key(services, actor, action, target, params)
@@ -77,6 +81,8 @@ def run_action(
         try:
             status, body = perform(session)
             outcome, error = "ok", None
+            if target_of is not None:
+                target = (target_of(body) or target or "")[:255] or None
         except ActionError as exc:
             session.rollback()
             status, body = exc.status, {"error": str(exc)}
@@ -89,6 +95,7 @@ def run_action(
             status, body, outcome, error = 503, {"error": message}, "error", message
 
         values = {
+            "target": target,
             "params": _dumps(params),
             "outcome": outcome,
             "error": error,

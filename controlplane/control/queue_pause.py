@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from controlplane.clock import as_utc, utcnow
 from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.everyone import ask, ask_everyone
-from controlplane.control.validate import QUEUE_NAME
+from controlplane.control.queue_names import check_queue_name
 from controlplane.db import dialect_insert
-from controlplane.errors import ActionError, Conflict
+from controlplane.errors import Conflict
 from controlplane.fleet.health import load_workers
 from controlplane.models import QueuePause, QueuePauseConsumer, Worker
 from controlplane.services import Services
@@ -49,9 +49,8 @@ QUEUE_OPTIONS = (
 )  # fmt: skip
 
 
-def _check_queue(queue: str) -> None:
-    if not QUEUE_NAME.fullmatch(queue or ""):
-        raise ActionError("queue: expected a queue name (letters, digits, . : @ - _)")
+def _check_queue(services: Services, queue: str) -> None:
+    check_queue_name(queue, services.settings)
 
 
 def _answers(replies: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -151,8 +150,8 @@ def _set_worker_queues(
     row.queues = json.dumps(queues)
 
 
-def _cancel(services: Services, hosts: list[str], queue: str) -> dict[str, Any]:
-    """cancel_consumer on exactly `hosts`; their answers."""
+def cancel_consumers(services: Services, hosts: list[str], queue: str) -> dict[str, Any]:
+    """cancel_consumer on exactly `hosts`; their answers (also the console's Cancel button)."""
     if not hosts:
         return {}
     replies = services.celery.control.cancel_consumer(
@@ -160,6 +159,18 @@ def _cancel(services: Services, hosts: list[str], queue: str) -> dict[str, Any]:
         limit=len(hosts),
     )  # fmt: skip
     return _answers(replies)
+
+
+def add_consumer_on(
+    services: Services, host: str, queue: str, declaration: Mapping[str, Any] | None = None
+) -> Any:
+    """add_consumer on exactly `host` (with the declaration it used, when known); its answer,
+    None when it did not answer (also the console's Add consumer button)."""
+    replies = services.celery.control.add_consumer(
+        destination=[host], reply=True, timeout=services.settings.inspect_timeout, limit=1,
+        **consume_options(queue, declaration),
+    )  # fmt: skip
+    return _answers(replies).get(host)
 
 
 def _held_now(services: Services, hosts: list[str], queue: str) -> dict[str, int]:
@@ -187,7 +198,7 @@ def pause_queue(
     """Stop every worker consuming `queue`, and keep it stopped until resumed (admin)."""
 
     def perform(_session: Session) -> tuple[int, dict[str, Any]]:
-        _check_queue(queue)
+        _check_queue(services, queue)
         with services.transaction() as session:
             existing = session.get(QueuePause, queue)
             if existing is not None:
@@ -207,7 +218,7 @@ def pause_queue(
             raise Conflict(f"{queue} was paused by someone else just now") from None
         hosts = sorted(consumers)
         held = _held_now(services, hosts, queue)
-        answers = _cancel(services, hosts, queue)
+        answers = cancel_consumers(services, hosts, queue)
         confirmed = sorted(h for h, a in answers.items() if h in consumers and "ok" in (a or {}))
         with services.transaction() as session:
             row = session.get(QueuePause, queue)
@@ -234,7 +245,7 @@ def resume_queue(
     """Add the queue back on every worker that consumed it, with its own declaration."""
 
     def perform(_session: Session) -> tuple[int, dict[str, Any]]:
-        _check_queue(queue)
+        _check_queue(services, queue)
         with services.transaction() as session:
             pause = session.get(QueuePause, queue)
             if pause is None:
@@ -254,12 +265,7 @@ def resume_queue(
             if host not in alive:
                 unanswered.append(host)  # it consumes the queue again when it starts
                 continue
-            options = consume_options(queue, declaration)
-            replies = services.celery.control.add_consumer(
-                destination=[host], reply=True, timeout=services.settings.inspect_timeout,
-                limit=1, **options,
-            )  # fmt: skip
-            answer = _answers(replies).get(host)
+            answer = add_consumer_on(services, host, queue, declaration)
             (resumed if isinstance(answer, dict) and "ok" in answer else unanswered).append(host)
         with services.transaction() as session:
             for host in resumed:
@@ -309,7 +315,7 @@ def enforce_pauses(services: Services, hostnames: list[str] | None = None) -> di
     cancelled: dict[str, list[str]] = {}
     for host, declarations in found.items():
         for queue in sorted(declarations):
-            if "ok" in (_cancel(services, [host], queue).get(host) or {}):
+            if "ok" in (cancel_consumers(services, [host], queue).get(host) or {}):
                 cancelled.setdefault(host, []).append(queue)
     with services.transaction() as session:
         for host, queues in cancelled.items():

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from celery.app.routes import MapRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
-from controlplane.models import Task, Worker
+from controlplane.models import Worker
 from controlplane.services import Services
 
 log = logging.getLogger(__name__)
@@ -68,19 +73,143 @@ def _ask_workers(services: Services) -> set[str]:
     return names
 
 
-def routed_queues(services: Services, names: list[str]) -> dict[str, str]:
-    """For the trigger form: the queue each task name would go to (see `routed_queue`)."""
-    default = services.settings.queues[0]
-    with services.transaction() as session:
-        return {name: routed_queue(session, name, default) for name in names}
+# ---- routing --------------------------------------------------------------------------------
+
+CELERY_DEFAULT_QUEUE = "celery"  # Celery's task_default_queue when an app sets none
+NOT_ASKED = "nobody yet: the workers are asked when you trigger"
 
 
-def routed_queue(session: Session, task_name: str, default: str) -> str:
-    """The queue this task name was last seen on, else `default`."""
-    query = (
-        select(Task.queue)
-        .where(Task.name == task_name, Task.queue.is_not(None))
-        .order_by(Task.first_seen_at.desc())
-        .limit(1)
+@dataclass(frozen=True)
+class FleetRouting:
+    """The fleet app's routing: its task_routes (mappings only) and task_default_queue."""
+
+    routes: tuple[Mapping[str, Any], ...] = ()
+    default_queue: str | None = None  # None: nobody said
+    source: str = "nobody"  # "the workers", "settings", "nobody" or NOT_ASKED
+    opaque_routers: int = 0  # router functions we cannot evaluate (named by a string)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a task name goes, and why: what the trigger form shows beside the queue field."""
+
+    queue: str
+    reason: str  # "task_routes", "default" or "typed"
+    explanation: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"queue": self.queue, "reason": self.reason, "explanation": self.explanation}
+
+
+def fleet_routing(services: Services, refresh: bool = False, ask: bool = True) -> FleetRouting:
+    """The routing table configured in settings, else the workers' own task_routes and
+    task_default_queue (conf(), cached).
+
+    `ask=False` is for pages: a GET never publishes to the broker, so it shows what the last
+    trigger learned (or "not asked yet"), and the trigger itself asks.
+    """
+    settings = services.settings
+    if settings.task_routes or settings.task_default_queue:
+        table = dict(entry.split("=", 1) for entry in settings.task_routes)
+        return FleetRouting((table,), settings.task_default_queue, "settings")
+    stored = _stored_routing(services)
+    if stored is not None:
+        return stored
+    if not ask:
+        return services.state.routing.peek() or FleetRouting(source=NOT_ASKED)
+    return services.state.routing.get(
+        lambda: _ask_routing(services) or FleetRouting(), refresh=refresh
     )
-    return session.scalar(query) or default
+
+
+def _stored_routing(services: Services) -> FleetRouting | None:
+    """What the scheduler's inspection last heard from a live worker (fleet.inspection)."""
+    with services.transaction() as session:
+        text = session.scalar(
+            select(Worker.routing)
+            .where(Worker.status != "offline", Worker.routing.is_not(None))
+            .order_by(Worker.inspected_at.desc())
+            .limit(1)
+        )
+    try:
+        conf = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return _routing_of(conf) if isinstance(conf, dict) else None
+
+
+def _ask_routing(services: Services) -> FleetRouting | None:
+    """conf() of the workers the console knows (or anyone, when it knows none); None: no answer."""
+    with services.transaction() as session:
+        hosts = list(
+            session.scalars(select(Worker.hostname).where(Worker.status != "offline").limit(50))
+        )
+    timeout = services.settings.inspect_timeout
+    try:  # on a connection of its own (see fleet.inspection.ping: a pooled one may lag)
+        with services.celery.connection_for_write() as connection:
+            control = services.celery.control
+            inspect = (
+                control.inspect(destination=hosts, timeout=timeout, limit=len(hosts),
+                                connection=connection)
+                if hosts
+                else control.inspect(timeout=timeout, connection=connection)
+            )  # fmt: skip
+            replies = inspect.conf(with_defaults=False) or {}
+    except Exception as exc:
+        log.warning("cannot ask workers for their routing: %s", exc)
+        return None
+    for hostname in sorted(replies):
+        conf = replies[hostname]
+        if isinstance(conf, dict):
+            return _routing_of(conf)
+    return None
+
+
+def _routing_of(conf: Mapping[str, Any]) -> FleetRouting:
+    """One worker's conf() answer (defaults left out) as FleetRouting."""
+    raw = conf.get("task_routes") or ()
+    entries = [raw] if isinstance(raw, (dict, str)) else list(raw) if isinstance(raw, list) else []
+    routes = tuple(entry for entry in entries if isinstance(entry, dict))
+    default = conf.get("task_default_queue")
+    return FleetRouting(
+        routes=routes,
+        default_queue=default if isinstance(default, str) and default else CELERY_DEFAULT_QUEUE,
+        source="the workers",
+        opaque_routers=len(entries) - len(routes),
+    )
+
+
+def resolve_route(routing: FleetRouting, task_name: str, typed: str | None = None) -> Route:
+    """The queue Celery would send `task_name` to in the fleet's app; a typed queue wins."""
+    if typed:
+        return Route(typed, "typed", f"{typed}: the queue you typed")
+    for table in routing.routes:
+        try:
+            route = MapRoute(table)(task_name)
+        except (TypeError, ValueError, re.error):
+            continue
+        queue = route.get("queue") if route else None
+        if isinstance(queue, str) and queue:
+            return Route(queue, "task_routes", f"{queue}: routed by the fleet's task_routes")
+    default = routing.default_queue or CELERY_DEFAULT_QUEUE
+    why = (
+        f"{default}: no task_routes entry matches, so the fleet app's task_default_queue"
+        if routing.source not in ("nobody", NOT_ASKED)
+        else f"{default}: no worker reported its routing, so Celery's default queue"
+    )
+    if routing.source == NOT_ASKED:
+        why = f"resolved when you trigger (the workers' task_routes are asked then); else {why}"
+    if routing.opaque_routers:
+        why += " (the fleet also has a router function the console cannot evaluate)"
+    return Route(default, "default", why)
+
+
+def routed_queues(services: Services, names: list[str], ask: bool = True) -> dict[str, Route]:
+    """For the trigger form: where each task name would go (see `resolve_route`)."""
+    routing = fleet_routing(services, ask=ask)
+    return {name: resolve_route(routing, name) for name in names}
+
+
+def routing_source(services: Services, ask: bool = True) -> str:
+    """Who told the console how the fleet routes: "the workers", "settings" or "nobody"."""
+    return fleet_routing(services, ask=ask).source

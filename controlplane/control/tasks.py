@@ -8,22 +8,22 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
-from controlplane.control.registry import known_task_names, routed_queue
+from controlplane.control.deadline import publish_within
+from controlplane.control.queue_names import check_queue_name
+from controlplane.control.registry import Route, fleet_routing, known_task_names, resolve_route
 from controlplane.control.revocations import remember
 from controlplane.control.validate import TriggerRequest, parse_trigger
 from controlplane.db import dialect_insert
 from controlplane.errors import ActionError, Conflict, NotFound
-from controlplane.fleet.task_history import RETRYABLE_STATES, TERMINAL_STATES, BadFilter, TaskFilter
+from controlplane.fleet.task_history import RETRYABLE_STATES, TERMINAL_STATES
 from controlplane.models import Task
 from controlplane.services import Services
 
 SIGNALS = ("SIGTERM", "SIGKILL", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGHUP")
-BULK_ACTIONS = ("retry", "revoke")
 
 
 def _broker_is_redis(services: Services) -> bool:
@@ -81,48 +81,81 @@ def _record_sent(
 # ---- trigger -------------------------------------------------------------------------------
 
 
+def check_task_name(services: Services, name: str) -> None:
+    """The trigger's name policy, for retry too: registered by a worker or allow-listed, never
+    one of Celery's own tasks (`celery.*`: backend_cleanup, chord_unlock...)."""
+    if name.startswith("celery."):
+        raise ActionError(f"{name!r} is one of Celery's own tasks; operators cannot send it")
+    # The list may be stale (a worker deployed a new task): then ask the workers once more.
+    if name not in known_task_names(services) and name not in (
+        known_task_names(services, refresh=True)
+    ):
+        raise ActionError(
+            f"unknown task {name!r}: no worker has it registered and it is not in the allow-list"
+        )
+
+
+def route_for(services: Services, name: str, typed: str | None = None) -> Route:
+    """Where a task goes: the queue the operator typed, else where the fleet's Celery routes it."""
+    route = resolve_route(fleet_routing(services), name, typed)
+    check_queue_name(route.queue, services.settings)
+    return route
+
+
 def trigger(
     services: Services, actor: str, payload: Any, idempotency_key: str | None = None
 ) -> ActionResult:
-    """Send a registered task with the given args; 202 with its id."""
+    """Send a registered task with the given args; 202 with its id (the action's target)."""
     params = payload if isinstance(payload, dict) else {"body": str(payload)[:200]}
 
     def perform(session: Session) -> tuple[int, dict[str, Any]]:
         request = parse_trigger(
             payload, services.settings, broker_is_redis=_broker_is_redis(services)
         )
-        # The list may be stale (a worker deployed a new task): then ask the workers once more.
-        if request.name not in known_task_names(services) and request.name not in (
-            known_task_names(services, refresh=True)
-        ):
-            raise ActionError(
-                f"unknown task {request.name!r}: no worker has it registered and it is "
-                "not in the allow-list"
-            )
-        return 202, _send(services, session, request)
+        check_task_name(services, request.name)
+        return 202, _send(services, session, request, actor=actor)
 
     target = payload.get("name") if isinstance(payload, dict) else None
     return run_action(
         services, actor, "trigger", str(target)[:255] if target else None, params, perform,
-        idempotency_key,
+        idempotency_key, target_of=_new_task_id,
     )  # fmt: skip
 
 
+def _new_task_id(body: dict[str, Any]) -> str | None:
+    """An action that sent a task is logged against the new task's id (its page lists it)."""
+    task_id = body.get("task_id")
+    return str(task_id) if task_id else None
+
+
 def _send(
-    services: Services, session: Session, request: TriggerRequest, retry_of: str | None = None
+    services: Services,
+    session: Session,
+    request: TriggerRequest,
+    retry_of: str | None = None,
+    actor: str = "console",
 ) -> dict[str, Any]:
-    queue = request.queue or routed_queue(session, request.name, services.settings.queues[0])
+    route = route_for(services, request.name, request.queue)
     task_id = str(uuid.uuid4())
-    options: dict[str, Any] = {"queue": queue, "task_id": task_id}
+    options: dict[str, Any] = {"queue": route.queue, "task_id": task_id}
     if request.countdown is not None:
         options["countdown"] = request.countdown
     if request.eta is not None:
         options["eta"] = request.eta
     if request.priority is not None:
         options["priority"] = request.priority
-    services.celery.send_task(request.name, args=request.args, kwargs=request.kwargs, **options)
-    _record_sent(session, task_id, request.name, queue, retry_of, request.eta)
-    return {"task_id": task_id, "name": request.name, "queue": queue, "retry_of": retry_of}
+    probe = services.broker.ping if _broker_is_redis(services) else None
+    publish_within(services, actor, task_id, lambda: services.celery.send_task(
+        request.name, args=request.args, kwargs=request.kwargs, retry=False, **options),
+        probe)  # fmt: skip
+    _record_sent(session, task_id, request.name, route.queue, retry_of, request.eta)
+    return {
+        "task_id": task_id,
+        "name": request.name,
+        "queue": route.queue,
+        "route": route.as_dict(),
+        "retry_of": retry_of,
+    }
 
 
 # ---- retry ---------------------------------------------------------------------------------
@@ -156,7 +189,15 @@ def _literal(text: str | None, field: str, types: tuple[type, ...], empty: Any) 
     )
 
 
-def _retry_one(services: Services, session: Session, task_id: str) -> dict[str, Any]:
+def retry_one(
+    services: Services,
+    session: Session,
+    task_id: str,
+    queue: str | None = None,
+    actor: str = "console",
+) -> dict[str, Any]:
+    """Send a finished task again: the trigger's name policy, the task's route (or the queue
+    the operator typed), never an exchange or routing key an event claimed."""
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task with id {task_id!r} in history")
@@ -165,29 +206,30 @@ def _retry_one(services: Services, session: Session, task_id: str) -> dict[str, 
     if not task.name:
         raise ActionError("its task name was never seen; it cannot be sent again")
     try:
+        check_task_name(services, task.name)
         args, kwargs = stored_arguments(task)
     except ActionError as exc:
         raise ActionError(f"cannot retry {task_id}: {exc}") from None
-    new_id = str(uuid.uuid4())
-    options: dict[str, Any] = {"task_id": new_id}
-    if task.exchange and task.routing_key and task.exchange != task.queue:
-        options.update(exchange=task.exchange, routing_key=task.routing_key)
-    else:
-        options["queue"] = task.queue or services.settings.queues[0]
-    services.celery.send_task(task.name, args=args, kwargs=kwargs, **options)
-    _record_sent(session, new_id, task.name, task.queue or options.get("queue"), task_id)
-    return {"task_id": new_id, "retry_of": task_id, "name": task.name, "queue": task.queue}
+    if queue is not None:
+        queue = check_queue_name(queue, services.settings)
+    request = TriggerRequest(task.name, args, kwargs, queue)
+    return _send(services, session, request, retry_of=task_id, actor=actor)
 
 
 def retry(
-    services: Services, actor: str, task_id: str, idempotency_key: str | None = None
+    services: Services,
+    actor: str,
+    task_id: str,
+    idempotency_key: str | None = None,
+    queue: str | None = None,
 ) -> ActionResult:
     """Send a finished task again with its stored args, as a new task linked by `retry_of`."""
+    params = {"queue": queue} if queue else {}
 
     def perform(session: Session) -> tuple[int, dict[str, Any]]:
-        return 202, _retry_one(services, session, task_id)
+        return 202, retry_one(services, session, task_id, queue, actor)
 
-    return run_action(services, actor, "retry", task_id[:255], {}, perform, idempotency_key)
+    return run_action(services, actor, "retry", task_id[:255], params, perform, idempotency_key)
 
 
 # ---- revoke --------------------------------------------------------------------------------
@@ -227,123 +269,3 @@ def revoke(
         return 202, {"task_id": task_id, "terminate": terminate, "signal": signal_name}
 
     return run_action(services, actor, "revoke", task_id[:255], params, perform, idempotency_key)
-
-
-# ---- bulk ----------------------------------------------------------------------------------
-
-
-def bulk(
-    services: Services,
-    actor: str,
-    action: Any,
-    filter_data: Any,
-    dry_run: bool,
-    idempotency_key: str | None = None,
-) -> ActionResult:
-    """Retry or revoke every task matching a filter, at most `bulk_max`; a dry run only counts."""
-    params = {"action": action, "filter": filter_data, "dry_run": dry_run}
-    cap = services.settings.bulk_max
-
-    def perform(session: Session) -> tuple[int, dict[str, Any]]:
-        if action not in BULK_ACTIONS:
-            raise ActionError(f"action: expected one of {', '.join(BULK_ACTIONS)}")
-        if not isinstance(dry_run, bool):
-            raise ActionError("dry_run: expected true or false")
-        try:
-            task_filter = TaskFilter.from_mapping(filter_data or {})
-        except BadFilter as exc:
-            raise ActionError(str(exc)) from None
-        eligible = RETRYABLE_STATES if action == "retry" else _REVOCABLE_STATES
-        if task_filter.state and task_filter.state not in eligible:
-            raise ActionError(f"cannot {action} tasks in state {task_filter.state}")
-        states = (task_filter.state,) if task_filter.state else eligible
-        matched = sum(_count_tasks(session, _with_state(task_filter, s)) for s in states)
-        summary: dict[str, Any] = {
-            "action": action,
-            "matched": matched,
-            "cap": cap,
-            "would_act_on": min(matched, cap),
-            "dry_run": dry_run,
-        }
-        if dry_run:
-            return 200, summary
-        ids = _ids_in_states(session, task_filter, states, cap)
-        if action == "retry":
-            summary.update(_bulk_retry(services, session, actor, ids))
-        else:
-            summary.update(_bulk_revoke(services, session, actor, ids))
-        return 202, summary
-
-    return run_action(services, actor, f"bulk_{action}"[:32], None, params, perform,
-                      idempotency_key)  # fmt: skip
-
-
-_REVOCABLE_STATES = ("PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY")
-
-
-def _with_state(task_filter: TaskFilter, state: str) -> TaskFilter:
-    return TaskFilter(**{**task_filter.__dict__, "state": state})
-
-
-def _ids_in_states(
-    session: Session, task_filter: TaskFilter, states: tuple[str, ...], cap: int
-) -> list[str]:
-    ids: list[str] = []
-    for state in states:
-        if len(ids) >= cap:
-            break
-        ids.extend(_select_task_ids(session, _with_state(task_filter, state), cap - len(ids)))
-    return ids
-
-
-def _bulk_retry(services: Services, session: Session, actor: str, ids: list[str]) -> dict[str, Any]:
-    from controlplane.models import Action
-
-    sent: list[str] = []
-    skipped: dict[str, str] = {}
-    for task_id in ids:
-        try:
-            result = _retry_one(services, session, task_id)
-        except ActionError as exc:
-            skipped[task_id] = str(exc)
-            continue
-        sent.append(result["task_id"])
-        session.add(
-            Action(
-                at=utcnow(), actor=actor, action="retry", target=task_id,
-                params=json.dumps({"bulk": True}), outcome="ok",
-                result=json.dumps({"status": 202, "body": result}),
-            )
-        )  # fmt: skip
-    return {"acted_on": len(sent), "new_task_ids": sent[:1000], "skipped": _bounded(skipped)}
-
-
-def _bulk_revoke(
-    services: Services, session: Session, actor: str, ids: list[str]
-) -> dict[str, Any]:
-    from controlplane.models import Action
-
-    for start in range(0, len(ids), 1000):
-        services.celery.control.revoke(ids[start : start + 1000])
-    remember(session, services, ids, actor, False, None)
-    for task_id in ids:
-        session.add(
-            Action(at=utcnow(), actor=actor, action="revoke", target=task_id,
-                   params=json.dumps({"bulk": True}), outcome="ok")
-        )  # fmt: skip
-    return {"acted_on": len(ids), "skipped": {}}
-
-
-def _bounded(skipped: dict[str, str], limit: int = 50) -> dict[str, str]:
-    return dict(list(skipped.items())[:limit])
-
-
-def _count_tasks(session: Session, task_filter: TaskFilter) -> int:
-    query = task_filter.apply(select(func.count()).select_from(Task))
-    return int(session.scalar(query) or 0)
-
-
-def _select_task_ids(session: Session, task_filter: TaskFilter, limit: int) -> list[str]:
-    query = task_filter.apply(select(Task.task_id))
-    query = query.order_by(Task.first_seen_at.desc(), Task.task_id.desc()).limit(limit)
-    return list(session.scalars(query))

@@ -11,10 +11,13 @@ from typing import Any
 
 from controlplane.clock import utcnow
 from controlplane.config import Settings
+from controlplane.control.queue_names import QUEUE_NAME, check_queue_name
 from controlplane.errors import ActionError, PayloadTooLarge
 
-QUEUE_NAME = re.compile(r"[\w.:@\-]{1,255}")
 TASK_NAME = re.compile(r"[\w.:\-]{1,255}")
+# JSON strings, skipped when counting brackets (escapes included).
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def parse_trigger(
         kwargs = {}
     if not isinstance(kwargs, dict):
         raise ActionError(f"kwargs: expected a JSON object, got {type(kwargs).__name__}")
+    check_depth(args, "args", settings.max_arg_depth)
+    check_depth(kwargs, "kwargs", settings.max_arg_depth)
 
     size = len(json.dumps([args, kwargs]).encode("utf-8"))
     if size > settings.max_payload_bytes:
@@ -72,8 +77,8 @@ def parse_trigger(
         )
 
     queue = payload.get("queue") or None
-    if queue is not None and (not isinstance(queue, str) or not QUEUE_NAME.fullmatch(queue)):
-        raise ActionError("queue: expected a queue name (letters, digits, . : @ - _)")
+    if queue is not None:
+        queue = check_queue_name(queue, settings)
 
     countdown = payload.get("countdown")
     eta_text = payload.get("eta")
@@ -136,11 +141,78 @@ def _eta(value: Any) -> datetime:
     return eta.replace(tzinfo=UTC) if eta.tzinfo is None else eta.astimezone(UTC)
 
 
-def decode_json_field(text: str, field_name: str, default: Any) -> Any:
+def depth_of(value: Any, stop_after: int) -> int:
+    """How deeply lists and dicts nest in `value` (a scalar is 0), counted without recursion.
+
+    Counting stops once past `stop_after`: the answer is then only "too deep".
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        if deepest > stop_after:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def check_depth(value: Any, field_name: str, limit: int) -> None:
+    """ActionError naming the limit when `value` nests deeper than `limit` levels.
+
+    A worker pickling (or a console encoding) a deeply nested value dies of RecursionError and
+    the message goes back to the queue to kill the next worker: such values stop here.
+    """
+    if depth_of(value, limit) > limit:
+        raise ActionError(
+            f"{field_name}: nested more than {limit} levels deep; the limit is {limit} "
+            "(max_arg_depth)"
+        )
+
+
+def json_text_depth(text: str, stop_after: int) -> int:
+    """How deeply brackets nest in JSON text, before parsing it (json.loads itself recurses)."""
+    if text.count("[") + text.count("{") <= stop_after:
+        return 0  # cannot be deeper; the common case costs two counts
+    level = deepest = 0
+    for match in _BRACKETS.finditer(_JSON_STRING.sub('""', text)):
+        level += 1 if match.group() in "[{" else -1
+        if level > deepest:
+            deepest = level
+            if deepest > stop_after:
+                break
+    return deepest
+
+
+def load_json(text: str | bytes, field_name: str, max_depth: int, envelope: int = 0) -> Any:
+    """json.loads that refuses text nested past `max_depth` (+ `envelope` levels around args
+    and kwargs, such as the request object) by name, before the parser recurses."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    limit = max_depth + envelope
+    if json_text_depth(text, limit) > limit:
+        raise ActionError(
+            f"{field_name}: nested more than {limit} levels deep; args and kwargs may nest at "
+            f"most {max_depth} levels (max_arg_depth)"
+        )
+    return json.loads(text)
+
+
+def decode_json_field(
+    text: str, field_name: str, default: Any, max_depth: int | None = None
+) -> Any:
     """For form fields holding JSON: empty means `default`; bad JSON names the field."""
     if not text or not text.strip():
         return default
     try:
+        if max_depth is not None:
+            return load_json(text, field_name, max_depth)
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ActionError(
@@ -148,4 +220,11 @@ def decode_json_field(text: str, field_name: str, default: Any) -> Any:
         ) from None
 
 
-__all__ = ["TriggerRequest", "decode_json_field", "parse_trigger"]
+__all__ = [
+    "QUEUE_NAME",
+    "TriggerRequest",
+    "check_depth",
+    "decode_json_field",
+    "load_json",
+    "parse_trigger",
+]

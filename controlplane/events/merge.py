@@ -15,6 +15,8 @@ split differently across batches end in the same row:
 - Descriptive fields (name, args, queue, eta, ...) keep the greatest non-null value,
   `retries` the maximum, `sent_at`/`received_at`/`started_at` the first time, `retried_at`
   the last.
+- `group_id` keeps the greatest non-null value; `attempts` is the union of the two records
+  (events/attempts.py: a sorted, bounded set of receive/start/retry/end entries).
 - `queue_wait` (first start minus publish, or receipt when no task-sent was seen) and the
   runtime of a task that did not succeed (finish minus first start) are recomputed from
   the merged fields.
@@ -25,6 +27,8 @@ from __future__ import annotations
 from typing import Any
 
 from celery import states
+
+from controlplane.events import attempts as attempts_record
 
 
 def micro(seconds: float) -> float:
@@ -76,7 +80,7 @@ class TaskRow:
         "worker", "args", "kwargs", "args_incomplete", "result", "exception", "traceback",
         "retries", "eta", "expires", "parent_id", "root_id", "first_seen_at", "sent_at",
         "received_at", "started_at", "retried_at", "finished_at", "reported_runtime",
-        "lost_reason",
+        "lost_reason", "group_id", "attempts",
     )  # fmt: skip
     # fields that travel with the winning state
     STATE_FIELDS = ("worker", "result", "exception", "traceback", "finished_at",
@@ -105,6 +109,9 @@ class TaskRow:
     finished_at: float | None = None
     reported_runtime: float | None = None
     lost_reason: str | None = None
+    # the attempts record and the canvas group (events/attempts.py; issue 16.7, 20.3)
+    group_id: str | None = None
+    attempts: attempts_record.Entries | None = None
 
     def __init__(self, task_id: str, state: str, at: float) -> None:
         self.task_id = task_id
@@ -166,6 +173,17 @@ class TaskRow:
         if other.parent_id is not None or other.root_id is not None:
             _keep_max(self, other, "parent_id")
             _keep_max(self, other, "root_id")
+        if other.group_id is not None:
+            _keep_max(self, other, "group_id")
+        incoming = other.attempts
+        if incoming is not None:
+            known = self.attempts
+            if known is None:
+                self.attempts = incoming
+            elif known[-1] < incoming[0] and len(known) + len(incoming) <= attempts_record.CAP:
+                self.attempts = known + incoming  # in order: attempts.merge's fast path, inline
+            else:
+                self.attempts = attempts_record.merge(known, incoming)
         if other.args_incomplete:
             self.args_incomplete = True
         if other.retries > self.retries:

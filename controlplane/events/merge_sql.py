@@ -20,6 +20,7 @@ from typing import Any
 
 from celery import states
 
+from controlplane.events import attempts
 from controlplane.events.merge import TERMINAL_STATES, TaskRow, _rank
 
 STAGING = "tasks_incoming"
@@ -33,7 +34,8 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("expires", "float8"), ("parent_id", "text"), ("root_id", "text"),
     ("first_seen_at", "float8"), ("sent_at", "float8"), ("received_at", "float8"),
     ("started_at", "float8"), ("retried_at", "float8"), ("finished_at", "float8"),
-    ("reported_runtime", "float8"), ("lost_reason", "text"),
+    ("reported_runtime", "float8"), ("lost_reason", "text"), ("group_id", "text"),
+    ("attempts", "text"),
 )  # fmt: skip
 _TIMES = frozenset(name for name, kind in STAGING_COLUMNS if kind == "float8") - {
     "reported_runtime"
@@ -58,7 +60,8 @@ def staging_tuple(row: TaskRow) -> tuple[Any, ...]:
         row.exchange, row.worker, row.args, row.kwargs, row.args_incomplete, row.result,
         row.exception, row.traceback, row.retries, row.eta, row.expires, row.parent_id,
         row.root_id, row.first_seen_at, row.sent_at, row.received_at, row.started_at,
-        row.retried_at, row.finished_at, row.reported_runtime, row.lost_reason,
+        row.retried_at, row.finished_at, row.reported_runtime, row.lost_reason, row.group_id,
+        attempts.encode(row.attempts),
     )  # fmt: skip
 
 
@@ -117,6 +120,30 @@ def _with_state(name: str, stored: str | None = None, incoming: str | None = Non
     )
 
 
+def _attempts_union() -> str:
+    """attempts.merge in SQL: the union of the two JSON records, deduplicated, in the order of
+    the Python tuples (C collation is code point order), the middle cut past attempts.CAP.
+    On PostgreSQL the stored text is always jsonb's (see _FROM_STAGING), so equal records
+    are equal text."""
+    keys = (
+        '(e->>0)::float8 AS k0, (e->>1) COLLATE "C" AS k1, (e->>2) COLLATE "C" AS k2, '
+        '(e->>3)::int8 AS k3, (e->>4)::int8 AS k4, (e->>5) COLLATE "C" AS k5'
+    )
+    order = "k0, k1, k2, k3, k4, k5"
+    tail = attempts.CAP - attempts.KEEP_FIRST
+    union = (
+        f"(SELECT jsonb_agg(e ORDER BY {order})::text FROM ("  # noqa: S608 (our constants)
+        f"SELECT *, row_number() OVER (ORDER BY {order}) AS n, count(*) OVER () AS c FROM ("
+        f"SELECT DISTINCT e, {keys} FROM jsonb_array_elements("
+        f"tasks.attempts::jsonb || excluded.attempts::jsonb) AS e) AS d) AS x "
+        f"WHERE n <= {attempts.KEEP_FIRST} OR n > c - {tail})"
+    )
+    return (
+        "(CASE WHEN tasks.attempts IS NULL THEN excluded.attempts "
+        f"WHEN excluded.attempts IS NULL THEN tasks.attempts ELSE {union} END)"
+    )
+
+
 MERGED: dict[str, str] = {
     "name": _greatest("name"),
     "state": f"(CASE WHEN {_WINS} THEN excluded.state ELSE tasks.state END)",
@@ -134,6 +161,8 @@ MERGED: dict[str, str] = {
     "retried_at": _greatest("retried_at"),
     "finished_at": _with_state("finished_at"),
     "lost_reason": _with_state("lost_reason"),
+    "group_id": _greatest("group_id"),
+    "attempts": _attempts_union(),
     # the stored runtime of a SUCCESS row is the runtime its worker reported
     "reported_runtime": _with_state(
         "reported_runtime",
@@ -170,6 +199,8 @@ _FROM_STAGING = {
     name: (f"to_timestamp(s.{name})" if name in _TIMES else f"s.{name}")
     for name, _ in STAGING_COLUMNS
 }
+# stored as jsonb writes it, whether a row was merged here or not: one text per record
+_FROM_STAGING["attempts"] = "s.attempts::jsonb::text"
 _SELECT = [_FROM_STAGING[name] for name in _TASK_COLUMNS]
 _SET = [f"{name} = {MERGED[name]}" for name in _TASK_COLUMNS if name != "task_id"]
 

@@ -40,9 +40,11 @@ from controlplane.events.resp import RespReader
 from controlplane.events.stats import IngestStats, Tally
 from controlplane.events.store import GapRecord
 from controlplane.events.validate import (
+    GROUP_EVENT,
     KNOWN_OTHER_TYPES,
     TASK_EVENT_STATES,
     WORKER_EVENT_STATUS,
+    group_row_from_event,
     task_row_from_event,
     worker_row_from_event,
 )
@@ -284,6 +286,10 @@ class Processor:
             self.batch.add_worker(wrow)
             self._track_worker(kind, wrow)
             at = wrow.status_at
+        elif kind == GROUP_EVENT:
+            row = group_row_from_event(event)
+            self.batch.add_task_event(row)
+            at = row.first_seen_at
         elif kind in KNOWN_OTHER_TYPES:
             at = time.time()
         else:

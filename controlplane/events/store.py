@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from controlplane.events import merge_sql
+from controlplane.events import attempts, merge_sql
 from controlplane.events.merge import TaskRow, WorkerRow, micro
 from controlplane.models import EventGap, Ingester, Task, Worker
 
@@ -38,7 +38,7 @@ _TASK_COLUMNS = (
     "worker", "args", "kwargs", "args_incomplete", "result", "exception", "traceback",
     "retries", "eta", "expires", "parent_id", "root_id", "first_seen_at", "sent_at",
     "received_at", "started_at", "retried_at", "finished_at", "runtime", "queue_wait",
-    "lost_reason", "updated_at",
+    "lost_reason", "updated_at", "group_id", "attempts",
 )  # fmt: skip
 _WORKER_COLUMNS = (
     "hostname", "status", "last_heartbeat", "online_at", "offline_at", "active", "processed",
@@ -298,7 +298,8 @@ def _sqlite_task_params(row: TaskRow, updated_at: str | None) -> tuple[Any, ...]
         row.root_id, _sqlite_time(row.first_seen_at), _sqlite_time(row.sent_at),
         _sqlite_time(row.received_at), _sqlite_time(row.started_at),
         _sqlite_time(row.retried_at), _sqlite_time(row.finished_at), row.runtime,
-        row.queue_wait, row.lost_reason, updated_at,
+        row.queue_wait, row.lost_reason, updated_at, row.group_id,
+        attempts.encode(row.attempts),
     )  # fmt: skip
 
 
@@ -310,6 +311,8 @@ def _task_from_record(record: Any) -> TaskRow:
         value = record[name]
         if name in _TASK_TIME_FIELDS:
             value = to_epoch(value)
+        elif name == "attempts":
+            value = attempts.decode(value)
         setattr(row, name, value)
     row.args_incomplete = bool(row.args_incomplete)
     row.retries = row.retries or 0

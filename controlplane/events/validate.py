@@ -14,6 +14,8 @@ from typing import Any
 
 from celery import states
 
+from controlplane import worker_hook
+from controlplane.events import attempts
 from controlplane.events.decode import MalformedEvent
 from controlplane.events.merge import TaskRow, WorkerRow, micro
 from controlplane.events.redact import Redactor, clean_text
@@ -34,6 +36,10 @@ WORKER_EVENT_STATUS = {
     "worker-offline": "offline",
 }
 KNOWN_OTHER_TYPES = frozenset({"task-cancelled"})  # counted, no row change
+GROUP_EVENT = worker_hook.GROUP_EVENT  # a task's group id, from the worker hook
+
+_ATTEMPT_KINDS = attempts.KINDS
+_WITH_EXCEPTION = frozenset(("retried", "failed"))
 
 MAX_ID = 155
 MAX_NAME = 255
@@ -144,7 +150,10 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
             row.eta = iso_to_epoch(event["eta"])
         if event.get("expires") is not None:
             row.expires = iso_to_epoch(event["expires"])
-        row.parent_id = _text(event, "parent_id", MAX_ID)
+        parent_id = _text(event, "parent_id", MAX_ID)
+        # Celery's autoretry sends the same id again from inside itself: a task sent from
+        # outside any task then names itself as its parent. It is not its own relative.
+        row.parent_id = parent_id if parent_id != task_id else None
         row.root_id = _text(event, "root_id", MAX_ID)
         if kind == "task-sent":
             row.sent_at = at
@@ -176,6 +185,29 @@ def task_row_from_event(event: dict[str, Any], redactor: Redactor) -> TaskRow:
             row.exception = _revoke_reason(event)
         elif kind == "task-rejected":
             row.exception = "rejected (requeued)" if event.get("requeue") else "rejected"
+    kind_name = _ATTEMPT_KINDS.get(kind)
+    if kind_name is not None:  # attempts.entry, inline: this runs for every event
+        pid = event.get("pid")
+        if pid.__class__ is not int or not 0 <= pid < 2**31:
+            pid = -1
+        exc = row.exception if kind_name in _WITH_EXCEPTION and row.exception else ""
+        host = hostname or ""
+        row.attempts = ((at, kind_name, host, pid, row.retries, exc[: attempts.EXCEPTION_CHARS]),)
+    return row
+
+
+def group_row_from_event(event: dict[str, Any]) -> TaskRow:
+    """The worker hook's GROUP_EVENT: a task's group id, and nothing about its state.
+
+    The row is PENDING with no state time, the lowest of all keys: it only adds `group_id`
+    (and a first-seen time) to whatever the task's own events say.
+    """
+    task_id = event.get("uuid")
+    if task_id.__class__ is not str or not 0 < len(task_id) <= MAX_ID:
+        raise MalformedEvent("bad_field", "uuid")
+    row = TaskRow(clean_text(task_id), states.PENDING, event_time(event))
+    row.state_changed_at = None
+    row.group_id = _text(event, "group", MAX_ID)
     return row
 
 

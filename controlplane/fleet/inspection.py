@@ -35,6 +35,8 @@ HELD_LISTED = 20  # task ids kept per worker and kind (active, reserved, schedul
 # registered() lists a task as "name [rate_limit=10/m time_limit=60]" when asked for these.
 LIMIT_ATTRIBUTES = ("rate_limit", "time_limit", "soft_time_limit")
 ASKED_ATTRIBUTES = (*LIMIT_ATTRIBUTES, HOOK_ATTRIBUTE)
+ROUTING_KEYS = ("task_routes", "task_default_queue")  # what control.registry resolves with
+MAX_ROUTING_CHARS = 64_000
 _ATTRIBUTE = re.compile(r"(\w+)=([^\s\]]*)")
 
 
@@ -58,6 +60,8 @@ class WorkerReport:
     scheduled: int | None = None
     uptime: float | None = None  # seconds since the worker booted
     held: dict[str, list[list[str]]] = field(default_factory=dict)  # kind -> [[id, name]...]
+    # conf()'s task_routes and task_default_queue (JSON): where the trigger sends a task name
+    routing: str | None = None
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
@@ -83,16 +87,32 @@ def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> lis
     active = inspect.active() or {}
     reserved = inspect.reserved() or {}
     scheduled = inspect.scheduled() or {}
+    conf = inspect.conf(with_defaults=False) or {}
     return [
-        _with_held(
-            _report(
-                host, stats.get(host), active_queues.get(host), registered.get(host),
-                active.get(host),
+        _with_routing(
+            _with_held(
+                _report(
+                    host, stats.get(host), active_queues.get(host), registered.get(host),
+                    active.get(host),
+                ),
+                active.get(host), reserved.get(host), scheduled.get(host),
             ),
-            active.get(host), reserved.get(host), scheduled.get(host),
+            conf.get(host),
         )
         for host in hostnames
     ]  # fmt: skip
+
+
+def _with_routing(report: WorkerReport, conf: Any) -> WorkerReport:
+    """The report with the worker's routing settings, when it told them."""
+    if not isinstance(conf, dict):
+        return report
+    routing = {key: conf[key] for key in ROUTING_KEYS if key in conf}
+    try:
+        text = json.dumps(routing)
+    except (TypeError, ValueError):  # a router object the worker could not serialise
+        return report
+    return report if len(text) > MAX_ROUTING_CHARS else replace(report, routing=text)
 
 
 def _with_held(report: WorkerReport, active: Any, reserved: Any, scheduled: Any) -> WorkerReport:
@@ -225,6 +245,8 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             values["booted_at"] = now - timedelta(seconds=report.uptime)
         if report.prefetch_count is not None:
             values["prefetch_count"] = report.prefetch_count
+        if report.routing is not None:
+            values["routing"] = report.routing
         statement = insert(Worker).values(
             **values, active=report.active or 0, processed=report.processed or 0
         )

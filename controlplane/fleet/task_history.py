@@ -14,13 +14,15 @@ import binascii
 import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
+from controlplane.events import attempts as attempts_record
 from controlplane.models import Revocation, Task
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ ALL_STATES = ("PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY", *TERMINAL_S
 
 
 MAX_IDS = 1000
+_RETRY = aliased(Task, name="console_retry")  # a task's console retry (retry_of names it)
 
 
 class BadFilter(ControlplaneError):
@@ -61,6 +64,7 @@ class TaskFilter:
     text: str | None = None  # task id prefix, or a substring of args/kwargs
     ids: tuple[str, ...] | None = None  # exactly these tasks (rows an operator selected)
     roots: bool = False  # only tasks that start a workflow (no root, or their own root)
+    not_retried: bool = False  # only tasks with no console retry yet (issue 15 item 3)
 
     @classmethod
     def from_mapping(cls, data: Any) -> TaskFilter:
@@ -103,6 +107,11 @@ class TaskFilter:
             if roots not in (True, "1", "true", "on"):
                 raise BadFilter("roots: expected true or 1")
             values["roots"] = True
+        not_retried = data.get("not_retried")
+        if not_retried not in (None, "", False, "0", "false"):
+            if not_retried not in (True, "1", "true", "on"):
+                raise BadFilter("not_retried: expected true or 1")
+            values["not_retried"] = True
         values["since"] = parse_time(data.get("since"), "since")
         values["until"] = parse_time(data.get("until"), "until")
         text = data.get("text") or data.get("q")
@@ -132,6 +141,8 @@ class TaskFilter:
             query = query.where(Task.task_id.in_(self.ids))
         if self.roots:
             query = query.where(or_(Task.root_id.is_(None), Task.root_id == Task.task_id))
+        if self.not_retried:
+            query = query.where(~exists().where(_RETRY.retry_of == Task.task_id))
         if self.state:
             query = query.where(Task.state == self.state)
         if self.name:  # a substring: `always_fails` finds `worker_tasks.tasks.always_fails`
@@ -210,6 +221,13 @@ class TaskRecord:
     lost_reason: str | None
     state_changed_at: datetime | None
     updated_at: datetime
+    attempts: str | None  # JSON: read it through `attempt_summary`
+    group_id: str | None
+
+    @cached_property
+    def attempt_summary(self) -> attempts_record.AttemptSummary:
+        """Its receive/start/retry/end history, deliveries and duplicate flag."""
+        return attempts_record.summary(attempts_record.decode(self.attempts))
 
     @classmethod
     def of(cls, row: Task) -> TaskRecord:
@@ -225,6 +243,10 @@ class TaskRecord:
         }
         body["args"] = json_or_text(self.args)
         body["kwargs"] = json_or_text(self.kwargs)
+        record = self.attempt_summary
+        body["attempts"] = [attempt.as_dict() for attempt in record.attempts]
+        body["deliveries"] = record.deliveries
+        body["duplicate"] = record.duplicate
         return body
 
 
@@ -284,6 +306,15 @@ def parse_sort(text: str | None) -> str:
 class TaskPage:
     tasks: list[TaskRecord]
     next_cursor: str | None
+
+
+def retried_among(services: Services, task_ids: list[str]) -> set[str]:
+    """Which of these tasks have a console retry (a task whose retry_of names them)."""
+    if not task_ids:
+        return set()
+    query = select(Task.retry_of).where(Task.retry_of.in_(task_ids)).distinct()
+    with services.transaction() as session:
+        return {task_id for task_id in session.scalars(query) if task_id}
 
 
 def list_tasks(

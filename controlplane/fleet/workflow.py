@@ -5,15 +5,21 @@ What links a canvas, and where each link comes from:
 - `root_id` and `parent_id`, carried by Celery's task events and kept in the `tasks` rows: a
   chain's steps, and tasks sent by a running task, hang off their parent; all of them share
   the root's id.
-- Group membership is in no event. The result backend has it: each task's result meta carries
-  `group_id` once the task started (task_track_started) or finished, and `children` (what it
-  sent while running, its chain continuation included). A chord's callback is sent by the
-  last member to finish, after it returned: its parent is that member, and it is missing from
-  the member's `children`, which tells it apart from a task the member sent itself.
+- Group membership is in none of Celery's events, only in the task message's headers. With
+  `controlplane.worker_hook` installed the worker says it in a `controlplane-task-group` event,
+  stored as `tasks.group_id`: read first. Otherwise (or for tasks without one) the result
+  backend has it: each task's result meta carries `group_id` once the task started
+  (task_track_started) or finished, and `children` (what it sent while running, its chain
+  continuation included). A chord's callback is sent by the last member to finish, after it
+  returned: its parent is that member, and it is missing from the member's `children`, which
+  tells it apart from a task the member sent itself (with stored group ids alone: a task in
+  its parent's group is the callback, since a task a running member sends does not inherit
+  the group).
 - Members of a group sent from outside any task are each their own root: nothing links them
-  but the group id. A saved group result (chords with nested headers, `GroupResult.save()`)
-  lists them; otherwise they are looked for among tasks first seen within SIBLING_WINDOW of
-  the task, keeping only those whose result meta names the same group.
+  but the group id: the stored ids find them at once; else a saved group result (chords with
+  nested headers, `GroupResult.save()`) lists them; otherwise they are looked for among tasks
+  first seen within SIBLING_WINDOW of the task, keeping only those whose result meta names
+  the same group.
 
 Each gap is written into `Workflow.notes`, and the task page shows them.
 """
@@ -239,7 +245,7 @@ def workflow_of(services: Services, task_id: str) -> Workflow | None:
         root = task.root_id or task.task_id
         rows = {row.task_id: row for row in _trees(session, [root], MAX_NODES + 1)}
         rows.setdefault(task.task_id, task)
-        groups = _groups(metas, rows)
+        groups, callbacks = _groups(metas, rows)
         lone = [
             gid for gid, members in groups.items()
             if any((rows[m].root_id or m) == m for m in members)
@@ -247,8 +253,11 @@ def workflow_of(services: Services, task_id: str) -> Workflow | None:
         unseen: dict[str, str] = {}  # member id -> group, from saved group results
         searched = False
         for gid in lone:
-            saved = metas.saved_group(gid)
-            if saved is None:
+            stored = _stored_members(session, gid, set(rows))
+            saved = stored or metas.saved_group(gid)
+            if stored:
+                siblings = stored
+            elif saved is None:
                 searched = True
                 seen = [as_utc(rows[m].first_seen_at) for m in groups[gid]]
                 first = min((t for t in seen if t is not None), default=None)
@@ -261,7 +270,7 @@ def workflow_of(services: Services, task_id: str) -> Workflow | None:
                     rows.setdefault(row.task_id, row)
             unseen.update({m: gid for m in siblings if m not in rows})
         if lone:
-            groups = _groups(metas, rows)
+            groups, callbacks = _groups(metas, rows)
     truncated = len(rows) > MAX_NODES
     if truncated:
         notes.append(f"Only the first {MAX_NODES} tasks of this workflow are drawn.")
@@ -272,8 +281,9 @@ def workflow_of(services: Services, task_id: str) -> Workflow | None:
     nodes += [
         WorkflowNode(m, None, "PENDING", None, gid, None, seen=False) for m, gid in unseen.items()
     ]
-    edges = _edges(kept, metas, group_by_task, groups)
-    notes += _notes(metas, groups, searched, unseen)
+    edges = _edges(kept, group_by_task, groups, callbacks)
+    from_events = any(row.group_id for row in kept.values())
+    notes += _notes(metas, groups, searched, unseen, from_events)
     return Workflow(
         root_id=root,
         focus=task.task_id,
@@ -285,42 +295,56 @@ def workflow_of(services: Services, task_id: str) -> Workflow | None:
     )
 
 
-def _groups(metas: ResultMetas, rows: dict[str, Task]) -> dict[str, tuple[str, ...]]:
-    """Group id -> its members among `rows`, from each task's result meta.
+def _stored_members(session: Session, group_id: str, known: set[str]) -> list[str]:
+    """Tasks stored with this group id (from the worker hook's events) not yet in `known`."""
+    query = select(Task.task_id).where(Task.group_id == group_id).limit(MAX_NODES + 1)
+    return [task_id for task_id in session.scalars(query) if task_id not in known]
 
-    A chord's callback carries its header's group id too (Celery freezes it so): it is the
-    task whose parent is in the same group and did not send it while running.
+
+def _groups(
+    metas: ResultMetas, rows: dict[str, Task]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """(group id -> its members among `rows`, chord callback id -> its header's group).
+
+    A task's group is its stored `group_id` (the worker hook's event), else the one in its
+    result meta. A chord's callback carries its header's group id too (Celery freezes it
+    so): it is the task whose parent is in the same group and did not send it while running
+    (the parent's `children`; when those are unknown, being in its parent's group is enough:
+    a task a running member sends does not inherit the group).
     """
-    read = metas.read(list(rows))
+    unknown = [task_id for task_id, row in rows.items() if not row.group_id]
+    read = metas.read(unknown) if unknown else {}
+    group_of = {
+        task_id: row.group_id or _group_of(read.get(task_id)) for task_id, row in rows.items()
+    }
     found: dict[str, list[str]] = {}
-    for task_id, meta in read.items():
-        gid = _group_of(meta)
+    callbacks: dict[str, str] = {}
+    for task_id, gid in group_of.items():
         if not gid:
             continue
         parent = rows[task_id].parent_id
-        if parent in rows and _group_of(read.get(parent)) == gid:
-            sent = _children_of(read.get(parent))
-            if sent is not None and task_id not in sent:
-                continue  # the callback, not a member
+        if parent in rows and parent != task_id and group_of.get(parent) == gid:
+            sent = _children_of(metas.read([parent])[parent])
+            if sent is None or task_id not in sent:
+                callbacks[task_id] = gid
+                continue
         found.setdefault(gid, []).append(task_id)
-    return {gid: tuple(members) for gid, members in found.items()}
+    return {gid: tuple(members) for gid, members in found.items()}, callbacks
 
 
 def _edges(
     rows: dict[str, Task],
-    metas: ResultMetas,
     group_by_task: dict[str, str],
     groups: dict[str, tuple[str, ...]],
+    callbacks: dict[str, str],
 ) -> list[WorkflowEdge]:
     edges: list[WorkflowEdge] = []
-    parent_metas = metas.read([r.parent_id for r in rows.values() if r.parent_id in rows])
     for task_id, row in rows.items():
         parent = row.parent_id
-        if not parent or parent not in rows:
-            continue
-        sent_by_parent = _children_of(parent_metas.get(parent))
-        gid = group_by_task.get(parent)
-        if gid and sent_by_parent is not None and task_id not in sent_by_parent:
+        if not parent or parent not in rows or parent == task_id:
+            continue  # (rows ingested before autoretries' self-parent was dropped)
+        gid = callbacks.get(task_id)
+        if gid and group_by_task.get(parent) == gid:
             # Sent after the parent returned, by the group's last member: the chord callback.
             edges += [WorkflowEdge(m, task_id, "chord") for m in groups[gid] if m in rows]
         else:
@@ -329,10 +353,19 @@ def _edges(
 
 
 def _notes(
-    metas: ResultMetas, groups: dict[str, tuple[str, ...]], searched: bool, unseen: dict[str, str]
+    metas: ResultMetas,
+    groups: dict[str, tuple[str, ...]],
+    searched: bool,
+    unseen: dict[str, str],
+    from_events: bool,
 ) -> list[str]:
     notes = []
-    if metas.error:
+    if from_events:
+        notes.append(
+            "Group membership comes from the group id each task's worker reported "
+            "(controlplane.worker_hook); tasks without one are placed from the result backend."
+        )
+    elif metas.error:
         notes.append(
             f"Groups and chords cannot be drawn: {metas.error}. Only the links Celery's events "
             "carry (root and parent ids) are shown."

@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from controlplane.fleet.inspection import refresh_worker
 from controlplane.models import Action, Revocation, Task
 from controlplane.services import Services
 from tests.conftest import WorkerProcess, wait_for
@@ -69,7 +70,7 @@ def test_trigger_add_runs_and_the_action_log_names_the_actor(
     # in history at once, and in the action log with who did it
     detail = client.get(f"/api/v1/tasks/{task_id}", headers=bearer(operator)).get_json()
     assert detail["task_id"] == task_id and detail["name"] == ADD
-    [logged] = actions_of(services, action="trigger", target=ADD)
+    [logged] = actions_of(services, action="trigger", target=task_id)  # the new task
     assert logged.outcome == "ok" and logged.actor.startswith("api-operator-")
     listed = client.get("/api/v1/actions?action=trigger", headers=bearer(operator)).get_json()
     assert listed["actions"][0]["actor"] == logged.actor
@@ -261,6 +262,8 @@ def test_pool_and_consumer_control_on_a_real_worker(
 ) -> None:
     admin = token_for("admin")
     worker = worker_factory((idle_queue,))
+    services = client.application.extensions["controlplane"]
+    assert refresh_worker(services, worker.hostname)  # the console knows it (an inspection)
     grow = post(client, f"/api/v1/workers/{worker.hostname}/pool", admin, {"delta": 1})
     assert grow.status_code == 200, grow.get_json()
     control = client.application.extensions["controlplane"].celery.control
@@ -276,7 +279,7 @@ def test_pool_and_consumer_control_on_a_real_worker(
     cancel = post(client, f"/api/v1/workers/{worker.hostname}/consumers/{extra}/cancel", admin, {})
     assert cancel.status_code == 200
     missing = post(client, "/api/v1/workers/nobody@nowhere/pool", admin, {"delta": 1})
-    assert missing.status_code == 503 and "did not answer" in missing.get_json()["error"]
+    assert missing.status_code == 404 and "known to the console" in missing.get_json()["error"]
     down = post(client, f"/api/v1/workers/{worker.hostname}/shutdown", admin, {})
     assert down.status_code == 202
     wait_for(lambda: worker.process.poll() is not None, timeout=20, what="the worker to exit")

@@ -78,7 +78,8 @@ def test_bulk_retry_of_100_failed_tasks_sends_exactly_100(
 
     wait_for(lambda: failed() == 100, timeout=60, what="100 failures")
     worker.stop()  # nothing consumes the queue now: the retries stay countable
-    body = {"action": "retry", "filter": {"state": "FAILURE", "queue": queue}}
+    body = {"action": "retry", "scope": "filter", "queue": queue,
+            "filter": {"state": "FAILURE", "queue": queue}}  # fmt: skip
     dry = client.post(
         "/api/v1/tasks/bulk", json={**body, "dry_run": True}, headers=bearer(operator)
     )

@@ -16,11 +16,17 @@ from sqlalchemy import Engine, select, text
 
 from controlplane import db
 from controlplane.config import DEFAULT_REDACT_PATTERN
+from controlplane.events import attempts
 from controlplane.events.batch import Batch, LostCheck, lost_row
 from controlplane.events.merge import TaskRow
 from controlplane.events.redact import Redactor
 from controlplane.events.store import TASKS, EventStore, to_epoch
-from controlplane.events.validate import TASK_EVENT_STATES, task_row_from_event
+from controlplane.events.validate import (
+    GROUP_EVENT,
+    TASK_EVENT_STATES,
+    group_row_from_event,
+    task_row_from_event,
+)
 from tests.conftest import postgres_schema
 
 pytestmark = pytest.mark.postgres
@@ -36,19 +42,21 @@ WORDS = ("a", "b", "é", "Z", "zz", "é2")  # code point order: 'Z' < 'a' < 'zz'
 @st.composite
 def events(draw: st.DrawFn) -> dict[str, Any]:
     """A task event, or (type "lost") the row the ingester makes for a task it finds lost."""
-    kind = draw(st.sampled_from((*KINDS, "lost")))
+    kind = draw(st.sampled_from((*KINDS, "lost", GROUP_EVENT)))
     event: dict[str, Any] = {
         "type": kind,
         "uuid": draw(st.sampled_from(("t1", "t2", "t3"))),
         "timestamp": NOW + draw(st.sampled_from(TIMES)),
         "hostname": draw(st.sampled_from(("w1@h", "w2@h", "client@h"))),
+        "pid": draw(st.sampled_from((None, 7, 4000))),
     }
     maybe = st.none() | st.sampled_from(WORDS)
     if kind in ("task-sent", "task-received"):
         event.update(
             name=draw(maybe), args=draw(maybe), kwargs=draw(maybe),
             retries=draw(st.sampled_from((0, 1, 3))), parent_id=draw(maybe),
-            root_id=draw(maybe), eta=draw(st.none() | st.just("2026-09-21T10:00:00+00:00")),
+            root_id=draw(maybe),
+            eta=draw(st.none() | st.just("2026-09-21T10:00:00+00:00")),
         )  # fmt: skip
         if kind == "task-sent":
             event.update(queue=draw(maybe), routing_key=draw(maybe), exchange=draw(maybe))
@@ -60,6 +68,8 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         event.update(terminated=draw(st.booleans()), signum=draw(st.sampled_from((9, 15))))
     elif kind == "task-rejected":
         event.update(requeue=draw(st.booleans()))
+    elif kind == GROUP_EVENT:
+        event.update(group=draw(maybe))
     return event
 
 
@@ -67,6 +77,8 @@ def row_of(event: dict[str, Any]) -> TaskRow:
     if event["type"] == "lost":
         check = LostCheck(event["hostname"], event["timestamp"], "worker went offline")
         return lost_row(event["uuid"], check)
+    if event["type"] == GROUP_EVENT:
+        return group_row_from_event(event)
     return task_row_from_event(event, REDACTOR)
 
 
@@ -96,7 +108,11 @@ def stored(engine: Engine) -> dict[str, tuple[Any, ...]]:
     out = {}
     for record in records:
         values = [
-            to_epoch(value) if name in TIME_COLUMNS else value
+            to_epoch(value)
+            if name in TIME_COLUMNS
+            else attempts.decode(value)
+            if name == "attempts"
+            else value
             for name, value in zip(COLUMNS, record, strict=True)
         ]
         out[values[0]] = tuple(values)
@@ -184,3 +200,23 @@ def test_two_writers_merging_overlapping_batches_at_once_agree(pg_engine: Engine
         thread.join(120)
     assert not errors, errors
     assert stored(pg_engine) == want
+
+
+def test_a_long_attempts_record_is_cut_alike_in_sql_and_in_python(pg_engine: Engine) -> None:
+    """Past attempts.CAP entries both merges keep the same first and last ones, whatever the
+    order and batching (a task redelivered and retried many times)."""
+    rng = random.Random(11)
+    stream = []
+    for index in range(3 * attempts.CAP):
+        kind = ("task-received", "task-started", "task-retried")[index % 3]
+        stream.append({"type": kind, "uuid": "long", "hostname": f"w{index % 4}@h",
+                       "pid": 100 + index % 5, "timestamp": NOW + index * 0.5,
+                       "retries": index // 3, "exception": f"Boom({index})"})  # fmt: skip
+    want = expected(python_fold(stream))
+    assert len(want["long"][COLUMNS.index("attempts")]) == attempts.CAP
+    for seed in (1, 2, 3):
+        shuffled = stream + stream[:10]
+        rng.shuffle(shuffled)
+        store = empty(pg_engine)
+        write(store, shuffled, [rng.randint(1, 9) for _ in range(200)])
+        assert stored(pg_engine) == want, seed

@@ -154,3 +154,52 @@ def test_a_chain_into_a_chord_and_the_pages_draw_it(
     body = api.get_json()
     assert api.status_code == 200 and body["summary"]["total"] == 4
     assert len([e for e in body["edges"] if e["kind"] == "chord"]) == 2
+
+
+def test_with_the_worker_hook_group_ids_are_ingested_and_drawn_without_the_result_backend(
+    services: Services, ingesting: Any, worker_factory: Callable[..., WorkerProcess],
+    monkeypatch: pytest.MonkeyPatch, unique: str,
+) -> None:  # fmt: skip
+    """Celery's events carry no group id; the hook's controlplane-task-group event does. Once
+    stored, a chord and a group are drawn even after their results are gone from the backend."""
+    monkeypatch.setenv("CONTROLPLANE_WORKER_HOOK", "1")
+    queue = f"wfg-{unique}"
+    worker_factory((queue,), concurrency=2)
+    sig = services.celery.signature
+    chorded = chord([sig(ADD, args=(n, n), queue=queue) for n in (1, 2, 3)],
+                    sig(TOTAL, queue=queue)).apply_async()  # fmt: skip
+    assert chorded.get(timeout=30) == 12
+    grouped = group(sig(ADD, args=(n, 5), queue=queue) for n in range(3)).apply_async()
+    assert grouped.get(timeout=30) == [5, 6, 7]
+    members = [child.id for child in chorded.parent.results]
+    lone = [child.id for child in grouped.results]
+    everything = [*members, chorded.id, *lone]
+    ingested(services, everything)
+
+    def stored_groups() -> dict[str, str | None]:
+        with services.transaction() as session:
+            rows = session.execute(select(Task.task_id, Task.group_id).where(
+                Task.task_id.in_(everything))).all()  # fmt: skip
+        return {task_id: gid for task_id, gid in rows}
+
+    wait_for(lambda: all(stored_groups().values()), timeout=30, what="group ids ingested")
+    groups = stored_groups()
+    assert {groups[m] for m in members} == {chorded.parent.id}
+    assert groups[chorded.id] == chorded.parent.id  # Celery freezes the callback in the group
+    assert {groups[m] for m in lone} == {grouped.id}
+    for task_id in everything:  # the result backend no longer knows any of them
+        services.celery.backend.forget(task_id)
+
+    found = workflow_of(services, members[1])
+    assert found is not None
+    assert {n.task_id for n in found.nodes} == {*members, chorded.id}
+    assert {(e.source, e.target, e.kind) for e in found.edges} == {
+        (m, chorded.id, "chord") for m in members
+    }
+    assert sorted(found.groups[chorded.parent.id]) == sorted(members)
+    assert any("worker_hook" in note for note in found.notes)
+
+    found = workflow_of(services, lone[0])
+    assert found is not None and {n.task_id for n in found.nodes} == set(lone)
+    assert sorted(found.groups[grouped.id]) == sorted(lone) and found.edges == ()
+    assert not any("looked for" in note for note in found.notes)

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from controlplane.broker import QueueState
 from controlplane.clock import utcnow
 from controlplane.control.action_log import list_actions
+from controlplane.fleet.inspection import refresh_worker
 from controlplane.fleet.sample import FleetSample, write_sample
 from controlplane.services import Services
 from tests.conftest import WorkerProcess, wait_for
@@ -32,6 +33,7 @@ def test_viewers_see_state_and_no_form_admins_see_every_control(
 ) -> None:  # fmt: skip
     queue = f"ctl-{unique}"
     worker = worker_factory((queue,))
+    assert refresh_worker(services, worker.hostname)  # the console knows it (an inspection)
     with services.transaction() as session:
         write_sample(session, FleetSample(utcnow(), {queue: QueueState(queue, ready=2)}))
     admin = client_as("admin")

@@ -1,12 +1,13 @@
-"""Reserved: attempts record (issue 16.7, 17.7, 20.3): deliveries, retries, group ids
+"""Attempts record (issue 16.7, 17.7, 20.3): each task's attempts as JSON, its group id
 
 Revision ID: 0014_attempts
 Revises: 0013_faults
-
-Empty until that work lands, so work on several branches keeps one linear chain.
 """
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0014_attempts"
 down_revision = "0013_faults"
@@ -15,8 +16,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("tasks") as batch_op:
+        batch_op.add_column(sa.Column("attempts", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("group_id", sa.String(length=155), nullable=True))
+    op.create_index(
+        "ix_tasks_group",
+        "tasks",
+        ["group_id"],
+        sqlite_where=sa.text("group_id IS NOT NULL"),
+        postgresql_where=sa.text("group_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_tasks_group", table_name="tasks")
+    with op.batch_alter_table("tasks") as batch_op:
+        batch_op.drop_column("group_id")
+        batch_op.drop_column("attempts")

@@ -62,6 +62,7 @@ TASK_FILTER = {
             for key in ("state", "name", "queue", "worker", "since", "until", "text")
         },
         "roots": {"type": "boolean"},
+        "not_retried": {"type": "boolean", "description": "only tasks with no console retry"},
     },
     "additionalProperties": False,
 }
@@ -264,6 +265,30 @@ TASK_SCHEMAS: dict[str, Any] = {
             "runtime": _NUMBER_OR_NULL, "queue_wait": _NUMBER_OR_NULL,
             "lost_reason": _STRING_OR_NULL, "state_changed_at": _TIME_OR_NULL,
             "updated_at": {"type": "string", "format": "date-time"},
+            "group_id": {**_STRING_OR_NULL,
+                         "description": "the canvas group (group or chord header) it belongs to"},
+            "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"},
+                         "description": "each receive, start, retry and end, oldest first "
+                         "(bounded: the first and the last ones are kept)"},
+            "deliveries": {"type": "integer",
+                           "description": "times a worker received (or started) it"},
+            "duplicate": {"type": "boolean",
+                          "description": "delivered more often than its autoretries explain: "
+                          "the same message ran again (redelivery after a crash or "
+                          "visibility timeout)"},
+        },
+    },
+    "Attempt": {
+        "type": "object",
+        "required": ["at", "kind"],
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "kind": {"enum": ["received", "started", "retried", "succeeded", "failed",
+                              "revoked", "rejected"]},
+            "host": _STRING_OR_NULL,
+            "pid": {"type": ["integer", "null"]},
+            "retries": {"type": "integer", "description": "Celery's retry count it carried"},
+            "exception": {**_STRING_OR_NULL, "description": "for retries and failures"},
         },
     },
     "TaskPage": {
@@ -298,10 +323,17 @@ TASK_SCHEMAS: dict[str, Any] = {
     },
     "BulkDryRun": {
         "type": "object",
-        "required": ["action", "matched", "cap", "would_act_on", "dry_run"],
+        "required": ["action", "scope", "matched", "cap", "would_act_on", "dry_run", "preview"],
         "properties": {
             "action": {"enum": ["retry", "revoke"]},
-            "matched": {"type": "integer", "description": "tasks the filter matches"},
+            "scope": {"enum": ["selected", "filter"]},
+            "selected": {"type": "integer", "description": "ids given (scope selected)"},
+            "matched": {"type": "integer", "description": "tasks the selection matches"},
+            "not_retried": {"type": "boolean"},
+            "already_retried": {"type": "integer", "description": "left out: already retried"},
+            "preview": {"type": "array", "description": "the first tasks it would act on",
+                        "items": {"type": "object", "properties": {
+                            "task_id": {"type": "string"}, "name": _STRING_OR_NULL}}},
             "cap": {"type": "integer", "description": "BULK_MAX: at most this many are acted on"},
             "would_act_on": {"type": "integer"},
             "dry_run": {"const": True},
@@ -483,8 +515,12 @@ def document() -> dict[str, Any]:
         },
         "/tasks/{task_id}/retry": {
             "post": {
-                "summary": "Send a finished task again with its stored args (links retry_of)",
+                "summary": "Send a finished task again with its stored args (links retry_of), to "
+                "its route or the queue given",
                 "parameters": [TASK_ID, IDEMPOTENCY],
+                "requestBody": _body(
+                    {"type": "object", "properties": {"queue": {"type": "string"}}}, False
+                ),
                 "responses": {"202": action_response, **_errors(400, 403, 404, 409, 503)},
             }
         },
@@ -507,17 +543,26 @@ def document() -> dict[str, Any]:
         },
         "/tasks/bulk": {
             "post": {
-                "summary": "Retry or revoke every task matching a filter (dry run first)",
+                "summary": "Retry or revoke the selected tasks, or every task a filter matches "
+                "(dry run first)",
                 "parameters": [IDEMPOTENCY],
                 "requestBody": _body(
                     {
                         "type": "object",
-                        "required": ["action"],
+                        "required": ["action", "scope"],
                         "properties": {
                             "action": {"enum": ["retry", "revoke"]},
+                            "scope": {"enum": ["selected", "filter"]},
+                            "ids": {"type": "array", "items": {"type": "string"},
+                                    "description": "scope selected: exactly these tasks"},
                             "filter": TASK_FILTER,
                             "dry_run": {"type": "boolean", "default": True},
+                            "not_retried": {"type": "boolean", "description": "retry: leave "
+                                            "out tasks already retried (default true)"},
+                            "queue": {"type": "string", "description": "retry: instead of "
+                                      "each task's route"},
                         },
+                        "additionalProperties": False,
                     }
                 ),
                 "responses": {

@@ -5,7 +5,6 @@ Same service functions as the console; POSTs honour an `Idempotency-Key` header.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from controlplane import control
 from controlplane.control.action_log import ActionResult, list_actions
+from controlplane.control.validate import load_json
 from controlplane.errors import ActionError
 from controlplane.fleet import task_history
 from controlplane.fleet.progress import task_progress
@@ -53,8 +53,8 @@ def json_body(required: bool = True) -> Any:
         )
         error.status = 415
         raise error
-    try:
-        return json.loads(raw)
+    try:  # bounded nesting first: a deep body would make the parser recurse (500)
+        return load_json(raw, "the request body", _services().settings.max_arg_depth, envelope=2)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadBody(f"the request body is not valid JSON: {exc}") from None
 
@@ -110,10 +110,14 @@ def trigger() -> Any:
 @api_role_required("operator")
 def retry(task_id: str) -> Any:
     try:
-        json_body(required=False)
+        body = json_body(required=False)
+        if not isinstance(body, dict):
+            raise BadBody("the request body must be a JSON object")
     except ActionError as exc:
         return _refusal("retry", task_id, exc)
-    return _answer(control.retry(_services(), g.api_user.username, task_id, _idempotency_key()))
+    queue = body.get("queue") or None  # only a queue the operator gives overrides the route
+    result = control.retry(_services(), g.api_user.username, task_id, _idempotency_key(), queue)
+    return _answer(result)
 
 
 @bp.post("/tasks/<task_id>/revoke")
@@ -145,14 +149,7 @@ def bulk() -> Any:
             raise BadBody("the request body must be a JSON object")
     except ActionError as exc:
         return _refusal("bulk", None, exc)
-    result = control.bulk(
-        _services(),
-        g.api_user.username,
-        body.get("action"),
-        body.get("filter"),
-        body.get("dry_run", True),
-        _idempotency_key(),
-    )
+    result = control.bulk(_services(), g.api_user.username, body, _idempotency_key())
     return _answer(result)
 
 

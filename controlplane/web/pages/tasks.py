@@ -38,6 +38,7 @@ from controlplane.web.graph import layout
 bp = Blueprint("tasks", __name__)
 PAGE_SIZE = 50
 LIST_POLL_SECONDS = 3  # the live task list asks for its visible page this often
+BULK_FILTER = ("state", "name", "queue", "worker", "since", "until", "text", "roots", "not_retried")
 
 
 def _services() -> Services:
@@ -95,6 +96,7 @@ def index() -> Any:
         "workflows": workflow_summaries(
             _services(), [t.task_id for t in page.tasks if t.root_id in (None, t.task_id)]
         ),
+        "retried": task_history.retried_among(services, [t.task_id for t in page.tasks]),
     }
     if _is_htmx() and request.args.get("fragment") == "rows":
         return render_template("_task_rows.html", **context)
@@ -108,9 +110,11 @@ def row(task_id: str) -> Any:
     if task is None:
         return "", 404
     progress = progress_many(_services(), [task.task_id] if task.state in RUNNING_STATES else [])
+    retried = task_history.retried_among(_services(), [task.task_id])
     return render_template(
-        "_task_row.html", task=task, live_states=LIVE_STATES, progress=progress, now=utcnow()
-    )
+        "_task_row.html", task=task, live_states=LIVE_STATES, progress=progress, now=utcnow(),
+        retried=retried,
+    )  # fmt: skip
 
 
 @bp.get("/tasks/<task_id>")
@@ -175,23 +179,23 @@ def revoke(task_id: str) -> Any:
 @bp.post("/tasks/bulk")
 @role_required("operator")
 def bulk() -> Any:
-    action = request.form.get("action", "")
-    task_filter: dict[str, Any] = {
-        key: request.form[key]
-        for key in ("state", "name", "queue", "worker", "since", "until", "text", "roots")
-        if request.form.get(key)
+    """The bulk buttons send `bulk=<scope> <action>`: the scope is always explicit."""
+    scope, _, action = request.form.get("bulk", "").partition(" ")
+    body: dict[str, Any] = {
+        "action": action,
+        "scope": scope,
+        "dry_run": request.form.get("confirm") != "yes",
     }
-    if request.form.get("scope") == "selected":
-        task_filter["ids"] = request.form.getlist("ids")
-        if not task_filter["ids"]:
-            return render_template(
-                "_flash.html", kind="error", message="Select at least one task first."
-            ), 400
-    dry_run = request.form.get("confirm") != "yes"
-    result = control.bulk(_services(), current_user.username, action, task_filter, dry_run)
-    return render_template(
-        "_bulk_result.html", result=result, action=action, filter=task_filter, dry_run=dry_run
-    ), (200 if result.ok else result.status)
+    if scope == "selected":
+        body["ids"] = request.form.getlist("ids")
+    else:
+        body["filter"] = {key: request.form[key] for key in BULK_FILTER if request.form.get(key)}
+    if action == "retry" and request.form.get("include_retried") == "on":
+        body["not_retried"] = False
+    result = control.bulk(_services(), current_user.username, body)
+    # htmx swaps the refusal into the page as it is (an error status is a console error there)
+    status = 200 if result.ok or _is_htmx() else result.status
+    return render_template("_bulk_result.html", result=result, request_body=body), status
 
 
 @bp.route("/trigger", methods=["GET", "POST"])
@@ -199,18 +203,23 @@ def bulk() -> Any:
 def trigger() -> Any:
     services = _services()
     names = control.known_task_names(services)
-    routes = control.routed_queues(services, names)
+    # A GET publishes nothing: the routes shown are what the last trigger asked the workers.
+    ask = request.method == "POST"
+    routes = control.routed_queues(services, names, ask=ask)
+    source = control.routing_source(services, ask=ask)
+    shown = {"names": names, "routes": routes, "routing_source": source}
     # Only a POST sends: HEAD (which Flask answers with this view and Flask-WTF does not
     # check) and GET only show the form, prefilled from the query string.
     if request.method != "POST":
-        return render_template("trigger.html", names=names, routes=routes, form=request.args)
+        return render_template("trigger.html", form=request.args, **shown)
     form = request.form
 
+    depth = services.settings.max_arg_depth
     try:
         payload = {
             "name": form.get("name", ""),
-            "args": decode_json_field(form.get("args", ""), "args", []),
-            "kwargs": decode_json_field(form.get("kwargs", ""), "kwargs", {}),
+            "args": decode_json_field(form.get("args", ""), "args", [], depth),
+            "kwargs": decode_json_field(form.get("kwargs", ""), "kwargs", {}, depth),
             "queue": form.get("queue") or None,
             "countdown": form.get("countdown") or None,
             "eta": form.get("eta") or None,
@@ -224,4 +233,4 @@ def trigger() -> Any:
         if result.ok:
             return _go(url_for("tasks.detail", task_id=result.body["task_id"]))
         error = result.body.get("error", "failed")
-    return render_template("trigger.html", names=names, routes=routes, form=form, error=error), 400
+    return render_template("trigger.html", form=form, error=error, **shown), 400

@@ -118,11 +118,14 @@
     if (message && !window.confirm(message)) event.preventDefault();
   }, true);
 
-  // Trigger form: picking a task preselects the queue it is routed to.
+  // Trigger form: picking a task says where it goes. The queue field stays empty: only a
+  // queue the operator types overrides the task's route.
   document.addEventListener('change', function (event) {
     if (event.target.id !== 'trigger-name') return;
     var option = event.target.selectedOptions[0];
-    var queue = document.getElementById('trigger-queue');
-    if (option && queue && option.getAttribute('data-queue')) queue.value = option.getAttribute('data-queue');
+    var shown = document.getElementById('trigger-route');
+    if (!shown) return;
+    var route = option && option.getAttribute('data-route');
+    shown.textContent = route ? 'Goes to ' + route + '.' : shown.getAttribute('data-empty');
   });
 })();
