@@ -1,12 +1,15 @@
-"""Rows 1-2 of FAULTS.md: a worker SIGKILLed mid-task."""
+"""Rows 1, 2 and 5 of FAULTS.md: a worker SIGKILLed mid-task; a countdown past Redis'
+visibility_timeout."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from celery import Celery
 
 from controlplane.control.tasks import retry, trigger
 from controlplane.services import Services
@@ -103,4 +106,40 @@ def test_row1_a_late_acked_task_killed_with_its_worker_runs_again_and_shows_two_
         return row is not None and row.attempt_summary.deliveries == 2
 
     wait_for(two_deliveries, timeout=30, what="the console to show 2 deliveries")
+    ledger.tally(services.engine).assert_clean()
+
+
+def test_row5_a_countdown_past_the_visibility_timeout_runs_twice_and_is_flagged(
+    fault_redis: FaultRedis,
+    probe_workers: Callable[..., WorkerProcess],
+    console_factory: Callable[..., Services],
+    ingesters: Callable[[Services], object],
+    ledger: Ledger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options = f'{{"visibility_timeout": {VISIBILITY}}}'
+    monkeypatch.setenv("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS", options)
+    services = console_factory(fault_redis.url)
+    queue = services.settings.queues[0]
+    ingesters(services)
+    probe_workers(fault_redis.url, (queue,), extra_args=HEARTBEAT)
+    fleet = Celery(broker=fault_redis.url, set_as_current=False)
+    fleet.conf.broker_transport_options = {"visibility_timeout": VISIBILITY}
+    task_id = str(uuid.uuid4())
+    try:  # published outside the console (which refuses such a countdown at trigger)
+        fleet.send_task("faults.record", queue=queue, task_id=task_id, countdown=3 * VISIBILITY)
+    finally:
+        fleet.close()
+    ledger.triggered.add(task_id)
+    time.sleep(VISIBILITY + 1)
+    probe_workers(fault_redis.url, (queue,), extra_args=HEARTBEAT)  # restores the message
+
+    wait_for(lambda: ledger.runs_of(task_id).count("end") == 2, timeout=60,
+             what="both copies to run")  # fmt: skip
+
+    def flagged() -> bool:
+        row = task_row(services, task_id)
+        return row is not None and row.attempt_summary.duplicate
+
+    wait_for(flagged, timeout=30, what="the console to flag the duplicate delivery")
     ledger.tally(services.engine).assert_clean()
