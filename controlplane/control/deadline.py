@@ -29,12 +29,12 @@ def publish_within(
     send: Callable[[], Any],
     probe: Callable[[], Any] | None = None,
 ) -> None:
-    """Run `send()` (publishing `task_id`, without kombu's retries: a retry would queue more
-    copies behind a stalled broker) within the deadline, or revoke it and raise.
+    """Run `send()` (publishing `task_id`) within the deadline, or revoke it and raise.
 
     `probe` (a PING) goes first: a stalled broker then never receives the message, since the
     publish is skipped once the request gave up; only a stall that begins between the two
-    leaves a late message, which the revocation stops.
+    leaves a late message (kombu's quick retries, kept because they reconnect after a dropped
+    connection, may queue copies of it), and the revocation by id stops every copy.
     """
     deadline = services.settings.broker_deadline
     lock = threading.Lock()

@@ -146,7 +146,7 @@ def _send(
         options["priority"] = request.priority
     probe = services.broker.ping if _broker_is_redis(services) else None
     publish_within(services, actor, task_id, lambda: services.celery.send_task(
-        request.name, args=request.args, kwargs=request.kwargs, retry=False, **options),
+        request.name, args=request.args, kwargs=request.kwargs, **options),
         probe)  # fmt: skip
     _record_sent(session, task_id, request.name, route.queue, retry_of, request.eta)
     return {
