@@ -61,16 +61,18 @@ typecheck: $(VENV)/.test-deps
 # The fault matrix (tests/faults, FAULTS.md) runs on its own: `make faults`, after `make test`
 # in CI (.ci/run), so `make test` stays well under 15 minutes on this machine.
 test: lint typecheck system-deps
-	$(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not faults and not long" $(PYTEST_ARGS)
 
-faults: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -m faults -rA tests/faults $(PYTEST_ARGS)
+# The fault matrix and the other multi-process tests of a minute or more (marked `long`, such
+# as three serve replicas, two ingesters and two schedulers on one database).
+faults: $(VENV)/.test-deps system-deps
+	$(BIN)/python -m pytest -m "faults or long" -rA $(PYTEST_ARGS)
 
 # Every benchmark at its default size, one JSON object per figure on stdout (bench/README.md
 # lists them with their targets); progress and notes go to stderr. They start their own
 # redis-servers; PostgreSQL is CONTROLPLANE_TEST_POSTGRES_URL (default the local server),
 # RabbitMQ the local one. audit_accuracy.py needs the labelled checkouts: AUDIT_SOURCES=DIR.
-BENCHES := ingest scrape pages dispatch depth autoscale_sim audit
+BENCHES := ingest scrape pages failure_pages dispatch depth autoscale_sim audit
 bench: $(VENV)/.bench-deps
 	@for name in $(BENCHES); do echo "# bench/$$name.py" >&2; \
 	  $(BIN)/python bench/$$name.py || exit 1; done

@@ -1,12 +1,15 @@
-"""Benchmark the migration audit on a generated tree of ~1M lines across ~5,000 files.
+"""Benchmark the migration audit on a generated tree of ~1M lines across ~5,000 files, or
+on a real project (``--root DIR``, copied first so that one file can be changed).
 
 Prints one JSON object per figure (ARCHITECTURE.md, Benchmarks):
 
-    cold         seconds, lines_per_s   first run: parse every file, fill the facts cache
-    warm         seconds, lines_per_s   second run: every file's facts come from the cache
-    parse_floor  seconds, lines_per_s   plain ast.parse of every file in one process
+    cold         seconds, lines_per_s, files_per_s   first run: parse every file, fill the cache
+    warm         seconds, lines_per_s, files_per_s   second run: every file's facts from the cache
+    warm_changed seconds, lines_per_s, files_per_s   after one file changed (one file re-parsed)
+    parse_floor  seconds, lines_per_s                plain ast.parse of every file, one process
+    memory       peak_rss_mb                         this process and its worker processes
 
-Usage: .venv/bin/python bench/audit.py [--lines N] [--jobs J] [--keep DIR]
+Usage: .venv/bin/python bench/audit.py [--lines N | --root DIR] [--jobs J] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import gc
 import json
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -232,6 +236,37 @@ def generate(root: Path, total_lines: int, seed: int = 7) -> tuple[int, int]:
     return written + 1, lines
 
 
+def copy_python_tree(source: Path, dest: Path) -> tuple[int, int]:
+    """The Python files of a real project (what the audit reads); returns (files, lines)."""
+    files = lines = 0
+    for path in sorted(source.rglob("*.py")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        target = dest / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = path.read_bytes()
+        target.write_bytes(data)
+        files += 1
+        lines += data.count(b"\n")
+    return files, lines
+
+
+def change_one_file(root: Path) -> str:
+    """Append a comment to a module of median size, as an edit between two runs would."""
+    modules = sorted(root.rglob("*.py"), key=lambda p: (p.stat().st_size, str(p)))
+    typical = modules[len(modules) // 2]
+    with typical.open("a", encoding="utf-8") as fh:
+        fh.write("\n# edited between two audits\n")
+    return str(typical.relative_to(root))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process and of the largest worker (Linux: KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, workers) / 1024
+
+
 def emit(case: str, metric: str, value: float, unit: str) -> None:
     print(
         json.dumps(
@@ -253,7 +288,10 @@ def parse_floor(root: Path) -> float:
     try:
         start = time.perf_counter()
         for path in root.rglob("*.py"):
-            ast.parse(path.read_bytes(), filename=str(path))
+            try:
+                ast.parse(path.read_bytes(), filename=str(path))
+            except SyntaxError:
+                continue  # the audit skips it too (newer syntax than this Python)
         return time.perf_counter() - start
     finally:
         gc.enable()
@@ -269,12 +307,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
+    parser.add_argument(
+        "--root", type=Path, help="a real project to audit instead (copied, never changed)"
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="audit-bench-"))
     root = args.keep or workdir / "tree"
     try:
-        files, lines = generate(root, args.lines)
+        if args.root is not None:
+            files, lines = copy_python_tree(args.root, root)
+        else:
+            files, lines = generate(root, args.lines)
         cache = workdir / "cache"
         start = time.perf_counter()
         cold = audit(root, AuditConfig(), cache_dir=cache, jobs=args.jobs)
@@ -285,13 +329,26 @@ def main(argv: list[str] | None = None) -> int:
         if warm.as_dict() != cold.as_dict():
             print("warm and cold reports differ", file=sys.stderr)
             return 1
+        changed = change_one_file(root)
+        start = time.perf_counter()
+        audit(root, AuditConfig(), cache_dir=cache, jobs=args.jobs)
+        changed_s = time.perf_counter() - start
         floor_s = parse_floor(root)
         emit("tree", "files", files, "1")
         emit("tree", "lines", lines, "1")
         emit("tree", "endpoints", cold.summary.endpoints, "1")
-        for case, seconds in (("cold", cold_s), ("warm", warm_s), ("parse_floor", floor_s)):
+        print(f"changed for warm_changed: {changed}", file=sys.stderr)
+        for case, seconds in (
+            ("cold", cold_s),
+            ("warm", warm_s),
+            ("warm_changed", changed_s),
+            ("parse_floor", floor_s),
+        ):
             emit(case, "seconds", seconds, "s")
             emit(case, "lines_per_s", lines / seconds, "1/s")
+            if case != "parse_floor":
+                emit(case, "files_per_s", files / seconds, "1/s")
+        emit("memory", "peak_rss_mb", peak_rss_mb(), "MB")
         return 0
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

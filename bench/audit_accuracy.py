@@ -8,12 +8,17 @@ line within ``--line-tolerance`` lines, and prints one JSON line per figure:
 
     {"bench": "audit_accuracy", "case": "<project>|all", "metric": "recall_offloaded", ...}
 
+Labels come from labels.csv and labels/*.csv; split.csv assigns each project to the tuning or
+the test set (``--set tuning|test|all`` picks the projects run). Cases are each project,
+``set:tuning``, ``set:test`` (when run) and ``all``; every line carries its ``set``.
+
 Metrics per case: precision_offloaded, recall_offloaded, precision_inline, recall_inline,
-matched, unmatched. Precision is over matched endpoints (reported X and labelled X / reported
-X); recall is over all labelled endpoints, so a labelled endpoint the audit did not report
-counts as missed. Mismatches (label vs reported, with the audit's evidence) and unmatched
-labels go to stderr so a developer can fix the analyser, followed by a table of the figures
-per project and overall.
+matched, unmatched, found_pct (matched / labels, in %), unresolved (matched endpoints the
+audit reported as unresolved: counted as misses, never as right), labels. Precision is over
+matched endpoints (reported X and labelled X / reported X); recall is over all labelled
+endpoints, so a labelled endpoint the audit did not report counts as missed. Mismatches
+(label vs reported, with the audit's evidence) and unmatched labels go to stderr so a
+developer can fix the analyser, followed by a table of the figures per project and overall.
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_LABELS = REPO_ROOT / "tests" / "audit" / "real_projects" / "labels.csv"
-DEFAULT_CONFIGS = REPO_ROOT / "tests" / "audit" / "real_projects" / "configs"
+CORPUS = REPO_ROOT / "tests" / "audit" / "real_projects"
+DEFAULT_LABELS = (CORPUS / "labels.csv", *sorted((CORPUS / "labels").glob("*.csv")))
+DEFAULT_SPLIT = CORPUS / "split.csv"
+DEFAULT_CONFIGS = CORPUS / "configs"
+SETS = ("tuning", "test")
 STATUSES = ("offloaded", "inline", "inprocess_background")
 
 
@@ -99,6 +107,16 @@ def load_labels(path: Path) -> list[Label]:
             )
         )
     return labels
+
+
+def load_split(path: Path) -> dict[str, str]:
+    """project -> "tuning" | "test", as committed before any tuning (never edited)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        split = {row["project"].strip(): row["set"].strip() for row in csv.DictReader(fh)}
+    bad = {name: kind for name, kind in split.items() if kind not in SETS}
+    if bad:
+        raise SystemExit(f"{path}: unknown set for {bad}")
+    return split
 
 
 def _evidence_text(item: Any) -> str:
@@ -181,10 +199,13 @@ def metrics(outcome: Outcome) -> dict[str, float | int | None]:
         result[f"recall_{status}"] = ratio(true_pos, actual)
     result["matched"] = len(matched)
     result["unmatched"] = len(outcome.pairs) - len(matched)
+    result["found_pct"] = ratio(100 * len(matched), len(outcome.pairs))
+    result["unresolved"] = sum(1 for _, rep in matched if rep.status == "unresolved")
+    result["labels"] = len(outcome.pairs)
     return result
 
 
-def emit(case: str, values: dict[str, float | int | None]) -> None:
+def emit(case: str, values: dict[str, float | int | None], set_name: str) -> None:
     order = (
         "precision_offloaded",
         "recall_offloaded",
@@ -192,11 +213,15 @@ def emit(case: str, values: dict[str, float | int | None]) -> None:
         "recall_inline",
         "matched",
         "unmatched",
+        "found_pct",
+        "unresolved",
+        "labels",
     )
     for metric in order:
         line = {
             "bench": "audit_accuracy",
             "case": case,
+            "set": set_name,
             "metric": metric,
             "value": values[metric],
             "unit": "",
@@ -235,6 +260,8 @@ def print_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> None:
         "recall_inline",
         "matched",
         "unmatched",
+        "found_pct",
+        "unresolved",
     )
     heads = (
         "project",
@@ -244,6 +271,8 @@ def print_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> None:
         "R(inline)",
         "matched",
         "unmatched",
+        "found %",
+        "unresolved",
     )
     lines = [heads]
     for case, values in rows:
@@ -267,6 +296,27 @@ def print_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> None:
         )
 
 
+def markdown_table(rows: list[tuple[str, dict[str, float | int | None]]]) -> str:
+    """The per-project table as Markdown, for the README's audit section."""
+    out = [
+        "| project | P(offloaded) | R(offloaded) | P(inline) | R(inline) | found | unresolved |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for case, values in rows:
+
+        def cell(name: str, values: dict[str, float | int | None] = values) -> str:
+            value = values[name]
+            return "-" if value is None else f"{value:.2f}"
+
+        found = f"{values['matched']}/{values['labels']} ({values['found_pct'] or 0:.0f}%)"
+        out.append(
+            f"| {case} | {cell('precision_offloaded')} | {cell('recall_offloaded')} | "
+            f"{cell('precision_inline')} | {cell('recall_inline')} | {found} | "
+            f"{values['unresolved']} |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -275,7 +325,20 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         required=True,
         help="directory with one checkout per project name (lemur, open-assistant, ...)",
     )
-    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        action="append",
+        default=[],
+        help="labels CSV (repeatable); default: labels.csv and every labels/*.csv",
+    )
+    parser.add_argument("--split", type=Path, default=DEFAULT_SPLIT)
+    parser.add_argument(
+        "--set",
+        choices=("tuning", "test", "all"),
+        default="all",
+        help="only the projects of this set of split.csv (figures are always given per set)",
+    )
     parser.add_argument("--configs", type=Path, default=DEFAULT_CONFIGS)
     parser.add_argument(
         "--project",
@@ -284,13 +347,25 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
         help="only these projects (repeatable); default: every project in the labels",
     )
     parser.add_argument("--line-tolerance", type=int, default=5)
+    parser.add_argument(
+        "--markdown", type=Path, help="also write the per-project table as Markdown to FILE"
+    )
     return parser.parse_args(list(argv) if argv is not None else None)
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     args = parse_args(argv)
-    labels = load_labels(args.labels)
-    projects = sorted({lab.project for lab in labels})
+    labels = [lab for path in (args.labels or DEFAULT_LABELS) for lab in load_labels(path)]
+    split = load_split(args.split)
+    unsplit = sorted({lab.project for lab in labels} - set(split))
+    if unsplit:
+        print(f"projects labelled but not in {args.split}: {unsplit}", file=sys.stderr)
+        return 2
+    projects = sorted(
+        {lab.project for lab in labels}, key=lambda name: (SETS.index(split[name]), name)
+    )
+    if args.set != "all":
+        projects = [p for p in projects if split[p] == args.set]
     if args.project:
         unknown = set(args.project) - set(projects)
         if unknown:
@@ -304,6 +379,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 2
 
     total = Outcome()
+    per_set = {name: Outcome() for name in SETS}
     all_kinds: Counter[tuple[str, str]] = Counter()
     table: list[tuple[str, dict[str, float | int | None]]] = []
     for project in projects:
@@ -328,13 +404,21 @@ def main(argv: Iterable[str] | None = None) -> int:
         outcome = match(mine, reported, args.line_tolerance)
         all_kinds += report_problems(project, outcome)
         figures = metrics(outcome)
-        emit(project, figures)
-        table.append((project, figures))
+        emit(project, figures, split[project])
+        table.append((f"{project} [{split[project]}]", figures))
         total.extend(outcome)
+        per_set[split[project]].extend(outcome)
+    for set_name, outcome in per_set.items():
+        if outcome.pairs:
+            figures = metrics(outcome)
+            emit(f"set:{set_name}", figures, set_name)
+            table.append((f"{set_name} set", figures))
     figures = metrics(total)
-    emit("all", figures)
+    emit("all", figures, args.set)
     table.append(("all", figures))
     print_table(table)
+    if args.markdown is not None:
+        args.markdown.write_text(markdown_table(table), encoding="utf-8")
     if all_kinds:
         print("mismatch categories (label -> reported):", file=sys.stderr)
         for (label_status, rep_status), count in all_kinds.most_common():

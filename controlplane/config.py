@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from controlplane.alerting.config import AlertsConfig, parse_alerts
 from controlplane.errors import SettingsError
 
 ENV_PREFIX = "CONTROLPLANE_"
@@ -164,6 +165,20 @@ class Settings:
     startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
     broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
     broker_deadline: float = 3.0  # seconds a request waits for a publish; then 503, revoked
+    # Alert rules, channels and delivery (alerting/): the [controlplane.alerts] table.
+    alerts: AlertsConfig = AlertsConfig()
+    # Failure groups and schedules (#18 parts 2-3, failures/ and periodic/).
+    failure_group_new_hours: float = 24.0  # a group first seen this recently is "new"
+    # The fleet's Celery app ("module:attr") whose beat_schedule is read; importing it runs
+    # its code, so it is opt-in.
+    celery_app: str | None = None
+    schedule_grace_ratio: float = 0.1  # a run not started within this share of the interval...
+    schedule_grace_min_seconds: float = 60.0  # ...(at least this long) after its due time: missed
+    schedule_infer_min_runs: int = 4  # sends at a regular interval before a schedule is inferred
+    redbeat_url: str | None = None  # RedBeat's Redis: its schedule entries are read (read-only)
+    redbeat_key_prefix: str = "redbeat:"
+    # the fleet's database holding django-celery-beat's tables (a read-only role is enough)
+    django_beat_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -623,9 +638,20 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "startup_backoff_max": _as_positive_float,
     "broker_restart_alert_hours": _as_positive_float,
     "broker_deadline": _as_positive_float,
+    "alerts": parse_alerts,
+    "failure_group_new_hours": _as_positive_float,
+    "celery_app": _optional(_as_str),
+    "schedule_grace_ratio": _as_fraction,
+    "schedule_grace_min_seconds": _as_non_negative_float,
+    "schedule_infer_min_runs": _as_int(3, 1000),
+    "redbeat_url": _optional(_as_redis_url),
+    "redbeat_key_prefix": _as_str,
+    "django_beat_url": _optional(_as_str),
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
-TABLE_SETTINGS = frozenset({"autoscale_queues", "audit_projects", "broker_transport_options"})
+TABLE_SETTINGS = frozenset(
+    {"autoscale_queues", "audit_projects", "broker_transport_options", "alerts"}
+)
 assert set(PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
 

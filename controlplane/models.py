@@ -419,6 +419,115 @@ class AlertAck(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# ---- failure groups (issue 18 part 3, branch schedules-failures) ------------------------------
+
+
+class FailureGroup(Base):
+    """Final failures with one cause: task name, exception type, normalised message, frame.
+
+    Counters are added to as failures are ingested (failures/ingest.py), never recounted.
+    `status` is what operators set (open, resolved, ignored); new / ongoing / regression are
+    read from the times (failures/groups.py).
+    """
+
+    __tablename__ = "failure_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    task_name: Mapped[str] = mapped_column(String(255))
+    exception_type: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)  # normalised: numbers, ids, quoted values as <…>
+    frame: Mapped[str | None] = mapped_column(String(512))  # innermost project frame
+    failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    # distinct tasks: a console retry (tasks.retry_of) failing again is a failure, not a task
+    tasks: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sample_task_id: Mapped[str | None] = mapped_column(String(155))
+    sample_exception: Mapped[str | None] = mapped_column(Text)
+    sample_traceback: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    status_by: Mapped[str | None] = mapped_column(String(64))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # set when a failure arrives after the group was resolved: it reopened
+    regressed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_failure_groups_last_seen", "last_seen_at"),)
+
+
+class FailureMember(Base):
+    """A task counted in a group, once: ingesting its FAILURE again adds nothing."""
+
+    __tablename__ = "failure_members"
+
+    task_id: Mapped[str] = mapped_column(String(155), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("failure_groups.id", ondelete="CASCADE"))
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_failure_members_group_time", "group_id", "failed_at"),
+        Index("ix_failure_members_failed_at", "failed_at"),  # retention
+    )
+
+
+class FailureGroupHour(Base):
+    """Failures of a group per hour: the 24 h sparkline without reading the members."""
+
+    __tablename__ = "failure_group_hours"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("failure_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FailureGroupWorker(Base):
+    """Workers a group's failures ran on, with how many each."""
+
+    __tablename__ = "failure_group_workers"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("failure_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---- schedules (issue 18 part 2, branch schedules-failures) -----------------------------------
+
+
+class Schedule(Base):
+    """A periodic task the console watches: from the fleet's Celery app (beat_schedule) or
+    inferred from history, with what the leader's watch last found (periodic/watch.py)."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # "source:name"
+    source: Mapped[str] = mapped_column(String(32))  # celery_app | inferred
+    name: Mapped[str] = mapped_column(String(255))
+    task: Mapped[str] = mapped_column(String(255))
+    spec: Mapped[str] = mapped_column(Text)  # JSON: Celery schedule kind and fields
+    args: Mapped[str | None] = mapped_column(Text)  # JSON list
+    kwargs: Mapped[str | None] = mapped_column(Text)  # JSON object
+    options: Mapped[str | None] = mapped_column(Text)  # JSON: queue, exchange, routing_key...
+    args_complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # how an inferred schedule was recognised
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # last found in its source
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_task_id: Mapped[str | None] = mapped_column(String(155))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_runs: Mapped[int] = mapped_column(BigInteger, default=0)
+    missed_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # ---- issue 15 (safety-web, 0011): the login throttle, shared by every replica ----------------
 
 
@@ -435,3 +544,120 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     next_allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---- Alerting (issue 18 part 1: controlplane/alerting/) -----------------------------------------
+
+
+class AlertRule(Base):
+    """A rule made on the Alerts page: which condition, where (queue / task-name globs), how
+    loud, how long it must hold before firing, how often it repeats, and to which channels.
+    Rules from `[controlplane.alerts]` in the config are not stored; they are read at start."""
+
+    __tablename__ = "alert_rules"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    condition: Mapped[str] = mapped_column(String(64))
+    queues: Mapped[str] = mapped_column(String(255), default="*")
+    tasks: Mapped[str] = mapped_column(String(255), default="*")
+    severity: Mapped[str | None] = mapped_column(String(16))  # None: the condition's
+    for_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    repeat_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # 0: never repeat
+    thresholds: Mapped[str] = mapped_column(Text, default="{}")  # JSON: Settings overrides
+    channels: Mapped[str] = mapped_column(Text, default="[]")  # JSON list; empty: every one
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationChannel(Base):
+    """Where notifications go: webhook, slack or email. `secret` (HMAC key, Slack URL, SMTP
+    password) is written here and never read back into a page, an answer or the log."""
+
+    __tablename__ = "notification_channels"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON, nothing secret
+    secret: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertState(Base):
+    """One occurrence of a rule's alert on a subject: pending -> firing -> resolved.
+
+    The leading scheduler moves it along and, in the same transaction, writes the
+    notifications it owes, so a new leader carries on where the old one stopped."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (Index("ix_alert_states_open", "state", "rule", "alert", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    alert: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))  # pending, firing, resolved
+    severity: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    link: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One message owed to one channel; `id` is the stable notification id a receiver
+    deduplicates on (sent again, with the same id, only when a delivery was cut short)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    alert_state_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_states.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(16))  # firing, repeat, resolved, test
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the webhook body
+    status: Mapped[str] = mapped_column(String(16))  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationAttempt(Base):
+    """One try at delivering a notification: when, and what the other side said."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[str] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class Silence(Base):
+    """No notification for matching alerts until `ends_at` (they still show as firing)."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert: Mapped[str] = mapped_column(String(64), default="*")  # condition name glob
+    subject: Mapped[str] = mapped_column(String(255), default="*")  # subject glob
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

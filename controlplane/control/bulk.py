@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
+from controlplane.control.registry import known_task_names
 from controlplane.control.revocations import remember
 from controlplane.control.tasks import retry_one
 from controlplane.errors import ActionError
@@ -187,9 +188,11 @@ def _retry_all(
 ) -> dict[str, Any]:
     sent: list[str] = []
     skipped: dict[str, str] = {}
+    if ids:
+        known_task_names(services, refresh=True)  # once for all: retry_one does not ask again
     for task_id in ids:
         try:
-            result = retry_one(services, session, task_id, queue, actor)
+            result = retry_one(services, session, task_id, queue, may_ask=False, actor=actor)
         except ActionError as exc:
             skipped[task_id] = str(exc)
             continue
@@ -218,3 +221,9 @@ def _revoke_all(services: Services, session: Session, actor: str, ids: list[str]
 
 def _bounded(skipped: dict[str, str], limit: int = 50) -> dict[str, str]:
     return dict(list(skipped.items())[:limit])
+
+
+def retry_tasks(services: Services, session: Session, actor: str, ids: list[str]) -> dict[str, Any]:
+    """Bulk retry of given task ids inside the caller's action (failure groups' "Retry
+    group"), each one logged as bulk retries are, at most `bulk_max`, to each task's route."""
+    return _retry_all(services, session, actor, ids[: services.settings.bulk_max], None)

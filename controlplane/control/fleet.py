@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from controlplane.broker.queue_names import check_queue_name
 from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.fleet_queues import check_fleet_queue
-from controlplane.control.queue_names import check_queue_name
 from controlplane.control.queue_pause import add_consumer_on, cancel_consumers
 from controlplane.errors import ActionError, ActionFailed, Conflict, NotFound
 from controlplane.fleet.pauses import paused_names

@@ -28,10 +28,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from controlplane.broker.queue_names import check_queue_name
 from controlplane.clock import as_utc, utcnow
 from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.everyone import ask, ask_everyone
-from controlplane.control.queue_names import check_queue_name
 from controlplane.db import dialect_insert
 from controlplane.errors import Conflict
 from controlplane.fleet.health import load_workers

@@ -10,11 +10,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from controlplane.broker.queue_names import check_queue_name
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
 from controlplane.control.deadline import publish_within
-from controlplane.control.queue_names import check_queue_name
-from controlplane.control.registry import Route, fleet_routing, known_task_names, resolve_route
+from controlplane.control.registry import (
+    FleetRouting,
+    Route,
+    fleet_routing,
+    known_task_names,
+    resolve_route,
+)
 from controlplane.control.revocations import remember
 from controlplane.control.validate import TriggerRequest, parse_trigger
 from controlplane.db import dialect_insert
@@ -81,14 +87,17 @@ def _record_sent(
 # ---- trigger -------------------------------------------------------------------------------
 
 
-def check_task_name(services: Services, name: str) -> None:
+def check_task_name(services: Services, name: str, may_ask: bool = True) -> None:
     """The trigger's name policy, for retry too: registered by a worker or allow-listed, never
-    one of Celery's own tasks (`celery.*`: backend_cleanup, chord_unlock...)."""
+    one of Celery's own tasks (`celery.*`: backend_cleanup, chord_unlock...).
+
+    The list may be stale (a worker deployed a new task): then, with `may_ask`, the workers
+    are asked once more (a bulk retry asks once for all its tasks, not once per task).
+    """
     if name.startswith("celery."):
         raise ActionError(f"{name!r} is one of Celery's own tasks; operators cannot send it")
-    # The list may be stale (a worker deployed a new task): then ask the workers once more.
-    if name not in known_task_names(services) and name not in (
-        known_task_names(services, refresh=True)
+    if name not in known_task_names(services) and (
+        not may_ask or name not in known_task_names(services, refresh=True)
     ):
         raise ActionError(
             f"unknown task {name!r}: no worker has it registered and it is not in the allow-list"
@@ -97,7 +106,8 @@ def check_task_name(services: Services, name: str) -> None:
 
 def route_for(services: Services, name: str, typed: str | None = None) -> Route:
     """Where a task goes: the queue the operator typed, else where the fleet's Celery routes it."""
-    route = resolve_route(fleet_routing(services), name, typed)
+    routing = FleetRouting() if typed else fleet_routing(services)  # typed: nothing to ask
+    route = resolve_route(routing, name, typed)
     check_queue_name(route.queue, services.settings)
     return route
 
@@ -194,6 +204,7 @@ def retry_one(
     session: Session,
     task_id: str,
     queue: str | None = None,
+    may_ask: bool = True,
     actor: str = "console",
 ) -> dict[str, Any]:
     """Send a finished task again: the trigger's name policy, the task's route (or the queue
@@ -206,7 +217,7 @@ def retry_one(
     if not task.name:
         raise ActionError("its task name was never seen; it cannot be sent again")
     try:
-        check_task_name(services, task.name)
+        check_task_name(services, task.name, may_ask)
         args, kwargs = stored_arguments(task)
     except ActionError as exc:
         raise ActionError(f"cannot retry {task_id}: {exc}") from None
@@ -227,7 +238,7 @@ def retry(
     params = {"queue": queue} if queue else {}
 
     def perform(session: Session) -> tuple[int, dict[str, Any]]:
-        return 202, retry_one(services, session, task_id, queue, actor)
+        return 202, retry_one(services, session, task_id, queue, actor=actor)
 
     return run_action(services, actor, "retry", task_id[:255], params, perform, idempotency_key)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from controlplane.broker.queue_names import QUEUE_NAME, check_queue_name
 from controlplane.clock import utcnow
 from controlplane.config import Settings
-from controlplane.control.queue_names import QUEUE_NAME, check_queue_name
 from controlplane.errors import ActionError, PayloadTooLarge
 
 TASK_NAME = re.compile(r"[\w.:\-]{1,255}")

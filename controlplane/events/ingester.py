@@ -36,7 +36,7 @@ from controlplane.events.redact import Redactor
 from controlplane.events.redis_source import RedisEventSource
 from controlplane.events.stats import IngestStats
 from controlplane.events.store import EventStore, GapRecord, to_epoch
-from controlplane.events.writer import CHECKPOINT_EVERY, Writer
+from controlplane.events.writer import CHECKPOINT_EVERY, FailureHook, Writer
 
 log = logging.getLogger(__name__)
 PEER_ALIVE_WITHIN = 5.0  # another ingester seen this recently was watching for us
@@ -57,6 +57,7 @@ class Ingester:
         hold_seconds: float = HOLD_SECONDS,
         reconcile_after_gaps: bool = True,
         amqp_queue: str | None = None,
+        on_failures: FailureHook | None = None,
     ) -> None:
         if not settings.broker_url:
             raise IngestError("the event ingester needs a broker URL")
@@ -64,6 +65,7 @@ class Ingester:
         self._own_engine = engine is None
         self.engine = engine or make_engine(settings.database_url)
         self.on_worker_online = on_worker_online
+        self.on_failures = on_failures
         self.stats = stats or IngestStats()
         self.flush_interval = flush_interval
         self.batch_rows = batch_rows
@@ -126,7 +128,13 @@ class Ingester:
             lossless_reconnect=self.amqp,
         )
         self.processor.seed_workers(self.store.live_workers())
-        self.writer = Writer(self.store, self._batches, self.stats, checkpoint=self._checkpoint)
+        self.writer = Writer(
+            self.store,
+            self._batches,
+            self.stats,
+            checkpoint=self._checkpoint,
+            on_failures=self.on_failures,
+        )
         url = self.settings.broker_url or ""
         self.source = (
             AmqpEventSource(url, self.buffer, queue_name=self.amqp_queue)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from controlplane.events.batch import Batch, lost_row
@@ -23,6 +24,9 @@ from controlplane.events.store import EventStore
 log = logging.getLogger(__name__)
 MAX_RETRY_WAIT = 5.0
 CHECKPOINT_EVERY = 1.0
+# Called in a batch's transaction with the ids of its rows that arrive as FAILURE (the
+# failure groups' hook, wired by processes/ingest.py: events/ imports no feature)
+FailureHook = Callable[[Connection, list[str], float], object]
 
 
 class Writer:
@@ -35,11 +39,13 @@ class Writer:
         stats: IngestStats,
         *,
         checkpoint: Callable[[float, float | None], None] | None = None,
+        on_failures: FailureHook | None = None,
     ) -> None:
         self.store = store
         self.inbox = inbox
         self.stats = stats
         self.checkpoint = checkpoint
+        self.on_failures = on_failures
         self.stop_requested = threading.Event()
         self.last_event_at: float | None = None
         self.batches = 0
@@ -101,6 +107,10 @@ class Writer:
         if not batch.stored:  # a retry after the lost checks failed does not write it again
             with store.engine.begin() as connection:
                 store.merge_tasks(connection, batch.tasks, now)
+                if self.on_failures is not None:
+                    failed = [i for i, row in batch.tasks.items() if row.state == "FAILURE"]
+                    if failed:
+                        self.on_failures(connection, failed, now)
                 if batch.workers:
                     store.lock_workers(connection)
                     workers = store.load_workers(connection, batch.workers)

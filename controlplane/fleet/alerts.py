@@ -21,12 +21,13 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import String, delete, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc
 from controlplane.config import Settings
+from controlplane.failures.groups import AlertingGroup, alerting_groups
 from controlplane.fleet.health import (
     IngestGap,
     StuckTask,
@@ -37,6 +38,7 @@ from controlplane.fleet.health import (
 )
 from controlplane.fleet.sample import BrokerState, FleetSample, stale_after
 from controlplane.models import AlertAck, QueueSample, Task
+from controlplane.periodic.views import ScheduleFacts, schedule_facts
 from controlplane.services import Services
 
 Severity = Literal["critical", "warning"]
@@ -59,6 +61,10 @@ class Facts:
     backlog_history: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     # per queue: (succeeded, failed) among the tasks that finished within the failure window
     outcomes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # failure groups first seen, or back after being resolved, recently (failures/groups.py)
+    failure_groups: Sequence[AlertingGroup] = ()
+    # schedules whose latest run was missed, and the newest run of any (periodic/views.py)
+    schedules: ScheduleFacts = field(default_factory=ScheduleFacts)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,9 @@ class Instance:
     message: str  # a sentence with the number and its unit
     link: str  # the console page that shows it (a path)
     since: datetime | None = None
+    # what rules (alerting/) match their queue and task-name globs against, when known
+    queue: str | None = None
+    task_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class Firing:
     since: datetime | None = None
     acked_by: str | None = None
     acked_at: datetime | None = None
+    queue: str | None = None
+    task_name: str | None = None
 
     @property
     def acknowledged(self) -> bool:
@@ -142,7 +153,8 @@ class Condition:
     def evaluate(self, facts: Facts, settings: Settings) -> list[Firing]:
         return [
             Firing(self.name, self.title, self.severity, i.subject, i.value, i.unit,
-                   i.threshold, i.message, i.link, i.since)
+                   i.threshold, i.message, i.link, i.since, queue=i.queue,
+                   task_name=i.task_name)
             for i in self.check(facts, settings)
         ]  # fmt: skip
 
@@ -231,7 +243,7 @@ def _no_consumer(facts: Facts, _settings: Settings) -> Iterable[Instance]:
             yield Instance(
                 queue.name, queue.ready, "tasks", 0,
                 f"{queue.ready:,} task(s) ready and no worker consumes this queue",
-                queue_link(queue.name),
+                queue_link(queue.name), queue=queue.name,
             )  # fmt: skip
 
 
@@ -246,7 +258,7 @@ def _wait_over_target(facts: Facts, settings: Settings) -> Iterable[Instance]:
                 queue.name, waited, "s", target,
                 f"the oldest of {queue.backlog:,} waiting task(s) has waited "
                 f"{format_age(waited)} (target {format_age(target)})",
-                queue_link(queue.name), queue.oldest_waiting_at,
+                queue_link(queue.name), queue.oldest_waiting_at, queue=queue.name,
             )  # fmt: skip
 
 
@@ -262,7 +274,7 @@ def _backlog_growing(facts: Facts, settings: Settings) -> Iterable[Instance]:
             yield Instance(
                 queue, last[-1], "tasks", settings.alert_backlog_min,
                 f"backlog {last[-1]:,}, up from {last[0]:,} over the last {samples} samples",
-                queue_link(queue),
+                queue_link(queue), queue=queue,
             )  # fmt: skip
 
 
@@ -277,7 +289,7 @@ def _failure_ratio(facts: Facts, settings: Settings) -> Iterable[Instance]:
                 f"{ratio:.0%} of the {finished:,} task(s) finished in the last "
                 f"{format_age(window)} failed ({failed:,} failed; threshold "
                 f"{settings.alert_failure_ratio:.0%})",
-                tasks_link(state="FAILURE", queue=queue),
+                tasks_link(state="FAILURE", queue=queue), queue=queue,
             )  # fmt: skip
 
 
@@ -308,12 +320,14 @@ def _worker_late(facts: Facts, _settings: Settings) -> Iterable[Instance]:
 
 def _task_stuck(facts: Facts, settings: Settings) -> Iterable[Instance]:
     for task in facts.stuck:
+        if task.running_for <= settings.stuck_task_seconds:
+            continue  # a rule's longer threshold (alerting/) over the facts read with the global
         where = f" on {task.worker}" if task.worker else ""
         yield Instance(
             task.task_id, task.running_for, "s", settings.stuck_task_seconds,
             f"{task.name or 'task'} STARTED {format_age(task.running_for)} ago{where} "
             f"(stuck after {format_age(settings.stuck_task_seconds)})",
-            task_link(task.task_id), task.started_at,
+            task_link(task.task_id), task.started_at, queue=task.queue, task_name=task.name,
         )  # fmt: skip
 
 
@@ -334,6 +348,39 @@ def _ingest_gap(facts: Facts, _settings: Settings) -> Iterable[Instance]:
             "incomplete",
             tasks_link(since=_iso(gap.started_at) or "", until=_iso(until) or ""),
             gap.started_at,
+        )  # fmt: skip
+
+
+def _new_failure_group(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    for group in facts.failure_groups:
+        how = "came back after being resolved" if group.state == "regression" else "new"
+        yield Instance(
+            f"failure group {group.id}", group.failures, "failures", None,
+            f"{how}: {group.exception_type}: {group.message[:160]} in {group.task_name} "
+            f"({group.failures:,} failure(s))",
+            f"/failures/{group.id}", group.since,
+        )  # fmt: skip
+
+
+def _missed_periodic_run(facts: Facts, settings: Settings) -> Iterable[Instance]:
+    """One instance per schedule that missed its run; when two or more missed and no schedule
+    has run since the first miss, beat itself is down: one instance, not one per schedule."""
+    missed = facts.schedules.missed
+    if facts.schedules.beat_down:
+        since = min(at for _, _, at in missed)
+        age = (facts.now - since).total_seconds()
+        yield Instance(
+            "beat", len(missed), "schedules", None,
+            f"{len(missed)} schedules have missed their runs and nothing was sent for "
+            f"{format_age(age)}: is celery beat running?", "/schedules", since,
+        )  # fmt: skip
+        return
+    for schedule_id, name, since in missed:
+        age = (facts.now - since).total_seconds()
+        yield Instance(
+            name, age, "s", settings.schedule_grace_min_seconds,
+            f"the run due {format_age(age)} ago did not start within its grace",
+            f"/schedules#schedule-{schedule_id}", since,
         )  # fmt: skip
 
 
@@ -375,6 +422,16 @@ CONDITIONS: tuple[Condition, ...] = (
               "The broker restarted (a new run id): the messages waiting before may be lost "
               "(shown for broker_restart_alert_hours).",
               ("broker_restart_alert_hours",), "ControlplaneBrokerRestarted", _broker_restarted),
+    Condition("new_failure_group", "New failure group", "warning",
+              "Tasks fail with a cause not seen before, or one resolved earlier came back "
+              "(a group stays new for failure_group_new_hours; resolve or ignore it).",
+              ("failure_group_new_hours",), "ControlplaneNewFailureGroup", _new_failure_group),
+    Condition("missed_periodic_run", "Missed periodic run", "warning",
+              "A scheduled run did not start within its grace (schedule_grace_ratio of the "
+              "period, at least schedule_grace_min_seconds); several missing with nothing "
+              "sent since is one alert: beat is down.",
+              ("schedule_grace_ratio", "schedule_grace_min_seconds"),
+              "ControlplaneMissedPeriodicRun", _missed_periodic_run),
 )  # fmt: skip
 BY_NAME = {condition.name: condition for condition in CONDITIONS}
 
@@ -413,32 +470,27 @@ def backlog_history(
     """Each queue's backlog in the last `samples` samples, oldest first (only `queues`, when
     given). A queue missing from one of them (not sampled then) gets the samples after that.
     """
-    names = None if queues is None else sorted(set(queues))
-    if names == []:
+    names = None if queues is None else set(queues)
+    if names is not None and not names:
         return {}
-    stamps = list(
-        session.scalars(
-            select(QueueSample.sampled_at)
-            .distinct()
-            .order_by(QueueSample.sampled_at.desc())
-            .limit(samples)
-        )
-    )
+    # Times compared as stored (SQLite's text, PostgreSQL's timestamps): no datetime is built
+    # for each of the queues x samples rows, and the queues are picked here, not in an IN list
+    # of hundreds of parameters (a scrape reads this: fleet/alerts.py via metrics/reading.py).
+    stored = type_coerce(QueueSample.sampled_at, String())
+    stamps = list(session.scalars(select(stored).distinct().order_by(stored.desc()).limit(samples)))
     if not stamps:
         return {}
     query = (
-        select(QueueSample.queue, QueueSample.sampled_at, QueueSample.ready + QueueSample.unacked)
-        .where(QueueSample.sampled_at >= stamps[-1])
+        select(QueueSample.queue, stored, QueueSample.ready + QueueSample.unacked)
+        .where(stored >= stamps[-1])
         .order_by(QueueSample.sampled_at)
     )
-    if names is not None:
-        query = query.where(QueueSample.queue.in_(names))
     order = {stamp: n for n, stamp in enumerate(reversed(stamps))}
     series: dict[str, list[int]] = {}
     last_seen: dict[str, int] = {}
     for queue, stamp, backlog in session.execute(query):
         position = order.get(stamp)
-        if position is None:
+        if position is None or (names is not None and queue not in names):
             continue
         if last_seen.get(queue, position - 1) != position - 1:
             series[queue] = []  # a hole: growth counts from after it
@@ -499,6 +551,8 @@ def read_facts(
         outcomes=services.state.outcomes.get(
             lambda: outcomes(session, now, window), key=int(time.monotonic() // reuse)
         ),
+        failure_groups=alerting_groups(session, now, settings.failure_group_new_hours),
+        schedules=schedule_facts(session),
     )
 
 

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from controlplane.broker.queue_names import QUEUE_NAME, reserved_reason
 from controlplane.clock import utcnow
+from controlplane.config import TransportOptions
 from controlplane.errors import BrokerUnavailable
 from controlplane.fleet.broker_restarts import note_run_id
 from controlplane.fleet.health import consumers_by_queue, load_workers
@@ -46,8 +48,11 @@ def backoff_cap(sample_interval: float) -> float:
 class QueueDiscovery:
     """Queues worth sampling: configured, consumed by a worker, or named by recent tasks."""
 
-    def __init__(self, configured: tuple[str, ...]) -> None:
+    def __init__(
+        self, configured: tuple[str, ...], options: TransportOptions | None = None
+    ) -> None:
         self.configured = configured
+        self.options = options or TransportOptions()
         self.from_tasks: dict[str, datetime] = {}
         self._scanned_until: datetime | None = None
 
@@ -55,6 +60,10 @@ class QueueDiscovery:
         since = self._scanned_until or now - timedelta(seconds=TASK_QUEUE_WINDOW)
         # Overlap by a few seconds: the ingester writes in batches, slightly behind events.
         for queue, seen in task_queues_since(session, since - timedelta(seconds=10)).items():
+            # Names from events are untrusted: a broker key ("unacked", a hash) would make the
+            # depth script fail with WRONGTYPE, and the broker look unreachable.
+            if not QUEUE_NAME.fullmatch(queue) or reserved_reason(queue, self.options):
+                continue
             self.from_tasks[queue] = max(seen, self.from_tasks.get(queue, seen))
         self._scanned_until = now
         horizon = now - timedelta(seconds=TASK_QUEUE_WINDOW)
@@ -71,7 +80,9 @@ class Sampler:
         self.services = services
         self.latest = latest
         self.identity = identity
-        self.discovery = QueueDiscovery(services.settings.queues)
+        self.discovery = QueueDiscovery(
+            services.settings.queues, services.settings.broker_transport_options
+        )
         self.failures = 0
         self._retry_at = 0.0
         # Filled by inspect(): who answered the last ping, and how their queues are bound.

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from controlplane.clock import as_utc
 from controlplane.errors import ControlplaneError
 from controlplane.events import attempts as attempts_record
+from controlplane.fleet import text_search
 from controlplane.models import Revocation, Task
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class TaskFilter:
     worker: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    text: str | None = None  # task id prefix, or a substring of args/kwargs
+    text: str | None = None  # a substring of id, name, args, kwargs, exception or result
     ids: tuple[str, ...] | None = None  # exactly these tasks (rows an operator selected)
     roots: bool = False  # only tasks that start a workflow (no root, or their own root)
     not_retried: bool = False  # only tasks with no console retry yet (issue 15 item 3)
@@ -118,6 +119,8 @@ class TaskFilter:
         if text:
             if not isinstance(text, str) or len(text) > 200:
                 raise BadFilter("text: expected a string of at most 200 characters")
+            if len(text.strip()) < text_search.MIN_LENGTH:
+                raise BadFilter(f"text: search for at least {text_search.MIN_LENGTH} characters")
             values["text"] = text.strip()
         return cls(**values)
 
@@ -136,7 +139,9 @@ class TaskFilter:
                 out[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
         return out
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
+    def apply(self, query: Select[Any], text_rowids: list[int] | None = None) -> Select[Any]:
+        """`query` narrowed to the filter; `text_rowids`: the rows the text search matches, when
+        they were looked up first (text_search.sqlite_matches)."""
         if self.ids is not None:
             query = query.where(Task.task_id.in_(self.ids))
         if self.roots:
@@ -155,15 +160,10 @@ class TaskFilter:
             query = query.where(Task.first_seen_at >= self.since)
         if self.until:
             query = query.where(Task.first_seen_at < self.until)
-        if self.text:
-            escaped = _escape_like(self.text)
-            query = query.where(
-                or_(
-                    Task.task_id.like(f"{escaped}%", escape="\\"),
-                    Task.args.like(f"%{escaped}%", escape="\\"),
-                    Task.kwargs.like(f"%{escaped}%", escape="\\"),
-                )
-            )
+        if self.text and text_rowids is not None:
+            query = query.where(text_search.rowid_in(text_rowids))
+        elif self.text:  # indexed on both stores (text_search.py)
+            query = query.where(text_search.TextMatch(self.text))
         return query
 
 
@@ -328,21 +328,22 @@ def list_tasks(
     limit = max(1, min(limit, 500))
     name, descending = SORTS[parse_sort(sort)]
     column = getattr(Task, name)
-    query = task_filter.apply(select(Task))
-    if name == "runtime":
-        query = query.where(Task.runtime.is_not(None))
-    if cursor:
-        value, task_id = decode_cursor(cursor, sort)
-        # A row-value comparison lets both SQLite and PostgreSQL seek the index directly.
-        after = tuple_(column, Task.task_id)
-        query = query.where(
-            after < tuple_(value, task_id) if descending else after > tuple_(value, task_id)
-        )
-    if descending:
-        query = query.order_by(column.desc(), Task.task_id.desc())
-    else:
-        query = query.order_by(column.asc(), Task.task_id.asc())
     with services.transaction() as session:
+        rare = text_search.sqlite_matches(session, task_filter.text) if task_filter.text else None
+        query = task_filter.apply(select(Task), text_rowids=rare)
+        if name == "runtime":
+            query = query.where(Task.runtime.is_not(None))
+        if cursor:
+            value, task_id = decode_cursor(cursor, sort)
+            # A row-value comparison lets both SQLite and PostgreSQL seek the index directly.
+            after = tuple_(column, Task.task_id)
+            query = query.where(
+                after < tuple_(value, task_id) if descending else after > tuple_(value, task_id)
+            )
+        if descending:
+            query = query.order_by(column.desc(), Task.task_id.desc())
+        else:
+            query = query.order_by(column.asc(), Task.task_id.asc())
         rows = [TaskRecord.of(row) for row in session.scalars(query.limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]

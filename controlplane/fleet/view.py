@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.broker import Pause, QueueState
 from controlplane.clock import age_seconds, as_utc, utcnow
-from controlplane.fleet.alerts import Firing, clear_acks, evaluate, load_acks, read_facts
+from controlplane.fleet.alerts import Facts, Firing, clear_acks, evaluate, load_acks, read_facts
 from controlplane.fleet.health import StuckTask, WorkerHealth, consumers_by_queue, load_workers
 from controlplane.fleet.held import prefetched_by_queue
 from controlplane.fleet.pauses import paused_queues
@@ -46,6 +46,8 @@ class FleetView:
     sparklines: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
     # ETA tasks in RabbitMQ's native delayed delivery queues, for no known queue
     delayed: int | None = None
+    # what the conditions looked at: alert rules (alerting/) evaluate them with their thresholds
+    facts: Facts | None = field(default=None, repr=False)
 
     @property
     def sample_age(self) -> float | None:
@@ -92,16 +94,18 @@ def fleet_view(services: Services, *, sparklines: bool = False) -> FleetView:
         alerts=evaluate(facts, settings, acks),
         sparklines=series,
         delayed=sample.delayed,
+        facts=facts,
     )
 
 
-def settle_alerts(services: Services) -> list[Firing]:
+def settle_alerts(services: Services) -> FleetView:
     """The scheduler's turn at the alerts: evaluate them, and forget the acknowledgements of
-    instances that stopped firing, so that the next occurrence alerts again."""
+    instances that stopped firing, so that the next occurrence alerts again. The view is
+    returned for the alert rules (alerting/), which read its facts."""
     view = fleet_view(services)
     with services.transaction() as session:
         clear_acks(session, view.alerts, view.now)
-    return view.alerts
+    return view
 
 
 @dataclass(frozen=True)

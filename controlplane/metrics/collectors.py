@@ -40,6 +40,7 @@ QUEUE_WAIT_BUCKETS: tuple[float, ...] = (
     float("inf"),
 )  # fmt: skip
 QUEUE_LABEL = ("queue_name",)
+MAX_SCHEDULES = 500  # schedule series at most
 
 # kind (as the ingester counts it) -> (family name, help)
 TASK_COUNTERS = (
@@ -274,7 +275,9 @@ class QueueCollector(_Collector):
 
     def collect(self) -> Iterator[Family]:
         reading = self.read()
-        labelled = [((bounded(queue.name),), queue) for queue in reading.queues]
+        # A queue only events named has no series of its own; a paused one keeps its series.
+        shown = reading.labels.queues
+        labelled = [((bounded(q.name),), q) for q in reading.queues if q.name in shown or q.pause]
         for name, doc, value_of in self.GAUGES:
             family = GaugeFamily(name, doc, QUEUE_LABEL)
             rows = [(labels, value_of(queue, reading)) for labels, queue in labelled]
@@ -365,6 +368,44 @@ class AlertCollector(_Collector):
         yield family
 
 
+class FailureGroupCollector(_Collector):
+    """Failure groups per state (failures/groups.py), every state named."""
+
+    def collect(self) -> Iterator[Family]:
+        family = GaugeFamily(
+            "controlplane_failure_groups",
+            "Failure groups by state: new, regression, ongoing, resolved, ignored.",
+            ("state",),
+        )
+        for state, groups in self.read().failure_groups.items():
+            family.add((state,), groups)
+        yield family
+
+
+class ScheduleCollector(_Collector):
+    """Each watched schedule's last success and missed runs (periodic/), labelled by name
+    (schedules are configuration or recognised names: bounded by what the fleet schedules)."""
+
+    def collect(self) -> Iterator[Family]:
+        success = GaugeFamily(
+            "controlplane_schedule_last_success_timestamp_seconds",
+            "When the schedule's task last succeeded (Unix time).",
+            ("schedule",),
+        )
+        missed = CounterFamily(
+            "controlplane_schedule_missed_runs_total",
+            "Runs the schedule missed: not started within the grace after their due time.",
+            ("schedule",),
+        )
+        for name, last_success, missed_runs in self.read().schedules[:MAX_SCHEDULES]:
+            label = bounded(name)
+            if last_success is not None:
+                success.add((label,), last_success)
+            missed.add((label,), missed_runs)
+        yield success
+        yield missed
+
+
 class FlowerCollector(_Collector):
     """Flower's names over the same reading (METRICS_FLOWER_NAMES; metrics/flower.py)."""
 
@@ -381,7 +422,7 @@ class FlowerCollector(_Collector):
 
 COLLECTORS = (
     TaskCollector, WorkerCollector, QueueCollector, IngestCollector, AuditCollector,
-    AlertCollector,
+    AlertCollector, FailureGroupCollector, ScheduleCollector,
 )  # fmt: skip
 
 

@@ -2,8 +2,10 @@
 
 Task names, queues and exception names arrive in events from any client, so they are
 untrusted and unbounded: a name becomes a series only when a worker registered the task
-(or `task_allowlist` names it), a queue only when it is sampled, configured or consumed, an
-exception type only among the most frequent. The rest is counted under "other". Hostnames
+(or `task_allowlist` names it), a queue only when it is configured, consumed by a worker, or
+holds messages in the broker (at most `MAX_DISCOVERED_QUEUES` of those, never a broker key;
+a queue sampled only because events named it is not enough), an exception type only among
+the most frequent. The rest is counted under "other". Hostnames
 churn with Kubernetes pods: `metrics_collapse_hostnames` folds them all into "generic", and
 the series of a worker offline longer than `metrics_offline_worker_seconds` are dropped.
 """
@@ -11,9 +13,11 @@ the series of a worker offline longer than `metrics_offline_worker_seconds` are 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from controlplane.broker.base import QueueState
+from controlplane.broker.queue_names import QUEUE_NAME, reserved_reason
 from controlplane.config import Settings
 from controlplane.fleet.health import WorkerHealth
 
@@ -22,6 +26,7 @@ GENERIC_HOSTNAME = "generic"
 MAX_UNREGISTERED_NAMES = 500  # task names shown while no worker has reported its tasks
 MAX_EXCEPTIONS = 50  # exception types shown per scrape; the rarer ones are "other"
 MAX_LABEL_CHARS = 200
+MAX_DISCOVERED_QUEUES = 100  # queues shown that are neither configured nor consumed
 
 TaskLabels = tuple[str, str, str]  # name, hostname, queue_name
 
@@ -38,7 +43,7 @@ class LabelPolicy:
         cls,
         settings: Settings,
         workers: Iterable[WorkerHealth],
-        sampled_queues: Iterable[str],
+        sampled_queues: Mapping[str, QueueState],
         seen_names: Collection[str],
         registered: Collection[str] = (),
     ) -> LabelPolicy:
@@ -52,7 +57,8 @@ class LabelPolicy:
             # and in a stable order so that consecutive scrapes agree.
             seen = sorted(n for n in seen_names if n)[:MAX_UNREGISTERED_NAMES]
             names = set(seen) | set(settings.task_allowlist)
-        queues = set(sampled_queues).union(settings.queues, *(w.queues for w in workers))
+        queues = set(settings.queues).union(*(w.queues for w in workers))
+        queues |= _holding_messages(settings, sampled_queues, queues)
         gone_after = settings.metrics_offline_worker_seconds
         dropped = {
             w.hostname
@@ -82,6 +88,23 @@ class LabelPolicy:
         name = name if not name or name in self.task_names else OTHER
         queue = queue if not queue or queue in self.queues else OTHER
         return bounded(name), host, bounded(queue)
+
+
+def _holding_messages(
+    settings: Settings, sampled: Mapping[str, QueueState], known: set[str]
+) -> set[str]:
+    """Sampled queues nobody configured or consumes that hold messages (an orphan backlog is
+    worth a series), the fullest first, never a broker key."""
+    options = settings.broker_transport_options
+    found = [
+        (-(state.ready + (state.reserved or 0)), name)
+        for name, state in sampled.items()
+        if name not in known
+        and state.ready + (state.reserved or 0) > 0
+        and QUEUE_NAME.fullmatch(name)
+        and not reserved_reason(name, options)
+    ]
+    return {name for _, name in sorted(found)[:MAX_DISCOVERED_QUEUES]}
 
 
 def top_exceptions(counts: Counter[str], limit: int = MAX_EXCEPTIONS) -> frozenset[str]:

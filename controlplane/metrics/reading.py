@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, literal, select
@@ -25,6 +25,7 @@ from controlplane.broker import QueueState
 from controlplane.clock import as_utc, utcnow
 from controlplane.events.counters import task_counters
 from controlplane.events.stats import IngestSnapshot
+from controlplane.failures.groups import state_counts
 from controlplane.fleet.alerts import counts, evaluate, read_facts, wait_target
 from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
 from controlplane.fleet.held import prefetch_times, prefetched_by_worker_and_name
@@ -34,6 +35,7 @@ from controlplane.fleet.view import queue_extras, queue_states
 from controlplane.metrics.flower import FlowerFigures
 from controlplane.metrics.labels import LabelPolicy
 from controlplane.models import Ingester, Worker
+from controlplane.periodic.views import schedule_metrics
 from controlplane.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,9 @@ class Reading:
     alerts: dict[str, int]  # firing instances per alert condition (fleet/alerts.py), all named
     wait_targets: dict[str, float]  # each queue's wait target (the wait alert's threshold)
     flower: FlowerFigures | None = None  # only with METRICS_FLOWER_NAMES
+    failure_groups: dict[str, int] = field(default_factory=dict)  # groups per state
+    # (schedule, last success as Unix time, missed runs) per watched schedule
+    schedules: list[tuple[str, float | None, int]] = field(default_factory=list)
 
 
 AuditReader = Callable[[Services], list[AuditFigure]]
@@ -126,6 +131,8 @@ class MetricsSource:
             alerts=counts(evaluate(facts, settings)),
             wait_targets={q.name: wait_target(settings, q.name) for q in queues},
             flower=flower,
+            failure_groups=state_counts(services, now),
+            schedules=schedule_metrics(services),
         )
 
     def _audits(self) -> list[AuditFigure]:
@@ -144,6 +151,8 @@ _WORKER_COLUMNS = (
     Worker.queues, literal(None).label("registered"), Worker.software, Worker.pid,
     Worker.loadavg, literal(None).label("reserved"), literal(None).label("scheduled"),
     literal(None).label("booted_at"), literal(None).label("held_tasks"),
+    # named, so worker_health's getattr finds them instead of raising and catching per row
+    literal(None).label("limits"), literal(None).label("prefetch_count"),
 )  # fmt: skip
 
 

@@ -69,6 +69,7 @@ class Env:
         "results",
         "function",
         "params",
+        "calls",
     )
 
     def __init__(
@@ -85,6 +86,7 @@ class Env:
         self.results: dict[str, Target] = {}  # "helper()" -> what this call of it returned
         self.function = ""  # the method's name, when it is one
         self.params = params or []  # the function's own parameters
+        self.calls: list[CallSite] = []  # the function's calls (constructors of receivers)
 
     def resolve(self, name: str) -> Target | None:
         if self.types or self.results:
@@ -217,6 +219,8 @@ class Arguments:
         found = caller.resolve(value)
         if found is not None and found.kind in _TYPE_KINDS:
             return typed(found)
+        if found is not None and found.kind == "F":
+            return typed(found)  # a function passed in: a task its callee will .delay()
         return None
 
     def specialize(self, target: Target, raw: dict[str, Value]) -> Ctx:

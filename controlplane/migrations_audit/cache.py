@@ -11,6 +11,9 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from .facts import ANALYSER_VERSION, ModuleFacts
 
@@ -21,6 +24,15 @@ def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/.controlplane-audit-cache`` (``~/.cache/...`` without the variable)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / CACHE_DIRNAME
+
+
+def loads(data: bytes | str) -> Any:
+    """JSON text to Python: orjson (a warm run decodes every file's facts), falling back to
+    the standard parser for what orjson refuses (lone surrogates of undecodable names)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def cache_key(relpath: str, data: bytes) -> str:
@@ -48,7 +60,7 @@ class FactsCache:
     def get(self, key: str, relpath: str) -> ModuleFacts | None:
         try:
             with open(self._path(key), "rb") as handle:
-                raw = json.loads(handle.read())
+                raw = loads(handle.read())
             facts = ModuleFacts.from_json(raw)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

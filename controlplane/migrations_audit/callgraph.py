@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .arguments import Arguments, Env, Node, literal
+from .arguments import Arguments, Ctx, Env, Node, Value, literal
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -29,16 +29,44 @@ from .facts import (
 from .implicit import CREATE_TAILS, SAVE_TAILS, Implicit, Write, signal_context
 from .markers import (
     BACKGROUND,
+    BY_CONFIG,
+    BY_NAME,
     DISPATCH,
     INLINE_FALLBACK,
     SETTING_GUARD,
     TASK_DECORATORS,
+    UNRESOLVED_CALL,
+    UNRESOLVED_DISPATCH,
     Markers,
     dispatch_shape,
     plausible_task_name,
 )
 from .project import Project, Target
+from .queues import (
+    CELERY,
+    DRAMATIQ,
+    DRAMATIQ_SEND,
+    HUEY,
+    HUEY_SCHEDULE,
+    RQ,
+    TASKIQ,
+    TASKIQ_KICK,
+    external_system,
+    system_of_decorators,
+)
 
+# SQLAlchemy session calls and the mapper events they fire at flush
+ORM_WRITES = {
+    "add": ("before_insert", "after_insert"),
+    "add_all": ("before_insert", "after_insert"),
+    "delete": ("before_delete", "after_delete"),
+}
+# data.copy(), text.strip(): on an object of unknown type these are most likely the
+# builtins', so a project method of that name does not make the call "not resolved"
+_BUILTIN_METHODS = frozenset(
+    name for kind in (dict, list, str, set, bytes, tuple) for name in dir(kind)
+)
+MAX_CTX = 8  # context entries for one call, constructor-stored attributes included
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
@@ -54,6 +82,8 @@ class Site:
     file: str
     line: int
     call: str
+    note: str = ""  # for a dispatch: BY_CONFIG or BY_NAME when that is what it rests on
+    system: str = ""  # for a dispatch: celery, rq, dramatiq, huey, arq, taskiq
 
 
 @dataclass(slots=True)
@@ -191,6 +221,7 @@ class CallGraph:
         calls = facts.calls
         blocks = facts.blocks
         env = Env(project, module, cls, node.ctx, facts.params)
+        env.calls = calls
         env.function = facts.name if cls else ""
 
         def chain_of(call: CallSite) -> list[int]:
@@ -202,6 +233,8 @@ class CallGraph:
 
         chains = [chain_of(call) for call in calls]
         kinds: list[str] = [""] * len(calls)
+        notes: list[str] = [""] * len(calls)
+        systems: list[str] = [CELERY] * len(calls)
         targets: list[list[Node]] = [[] for _ in calls]
         # calls on a call's result after that call (``helper(Model).save()``): what a
         # helper returned for this function's arguments is known when its result is used
@@ -216,6 +249,9 @@ class CallGraph:
             ):
                 continue  # the caller's arguments rule this branch out
             kinds[index], targets[index] = self.classify(calls[index], env)
+            if kinds[index].startswith(DISPATCH + ":"):
+                _, notes[index], systems[index] = kinds[index].split(":")
+                kinds[index] = DISPATCH
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
@@ -244,7 +280,9 @@ class CallGraph:
             if kind == DISPATCH:
                 if excepts and not any(blocks[b].kind == TRY for b in chain):
                     continue  # enqueued only when something failed: not a normal path
-                summary.sites.append(self.site(DISPATCH, relpath, call))
+                summary.sites.append(
+                    self.site(DISPATCH, relpath, call, notes[index], systems[index])
+                )
                 guard = next((blocks[b] for b in chain if blocks[b].kind in (GUARD, UNGUARD)), None)
                 if guard is not None:
                     summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
@@ -252,6 +290,8 @@ class CallGraph:
                 summary.sites.append(self.site(BACKGROUND, relpath, call))
             elif kind.startswith("heavy:"):
                 summary.sites.append(self.site(kind[6:], relpath, call))
+            elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
+                summary.sites.append(self.site(kind, relpath, call))
             bucket = summary.error_edges if excepts else summary.edges
             for edge in targets[index]:
                 if edge not in bucket and edge != node:
@@ -268,8 +308,10 @@ class CallGraph:
             parent = calls[parent].parent
         return False
 
-    def site(self, kind: str, relpath: str, call: CallSite) -> Site:
-        return Site(kind, relpath, call.line, self.call_text(relpath, call))
+    def site(
+        self, kind: str, relpath: str, call: CallSite, note: str = "", system: str = ""
+    ) -> Site:
+        return Site(kind, relpath, call.line, self.call_text(relpath, call), note, system)
 
     def call_text(self, relpath: str, call: CallSite) -> str:
         """The call as written on its line; long calls keep the callee only."""
@@ -288,7 +330,14 @@ class CallGraph:
     # ---- one call ----------------------------------------------------------------------
 
     def classify(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
-        """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs)."""
+        """("dispatch" | "background" | "heavy:<kind>" | "edge" | "", functions it runs).
+
+        A dispatch is ``dispatch:<note>:<system>``: the note is "", ``config`` or ``name``
+        (what it rests on), the system ``celery``, ``rq``, ``dramatiq``...; a call not
+        understood is ``unresolved_call`` (a method the project
+        defines, on an object of unknown type) or ``unresolved_dispatch`` (``.delay()`` or
+        ``.apply_async()`` on something that could not be shown to be a task or not).
+        """
         markers = self.markers
         module, cls = env.module, env.cls
         resolved = env.resolve(call.name)
@@ -301,13 +350,40 @@ class CallGraph:
             names.append(qualified)
 
         if any(markers.wrapper(n) for n in names):
-            return DISPATCH, []
+            return f"{DISPATCH}:{BY_CONFIG}:{CELERY}", []
+        other = self.other_queue(call.name, names, resolved, env, call.passed()[:1])
+        if other:
+            return other, []
+        undecided = False
         for name in names[:2]:
             shape = dispatch_shape(name)
             if shape is None:
                 continue
-            if shape[0] != "task" or self.is_task(shape[1], module, cls):
-                return DISPATCH, []
+            if shape[0] != "task":
+                return f"{DISPATCH}::{CELERY}", []
+            receiver = shape[1]
+            passed = env.types.get(receiver[1:] if receiver[:1] == "~" else receiver)
+            if passed is not None and passed.kind == "F":
+                # execute(crunch, 1) -> def execute(strategy, x): strategy.delay(x)
+                verdict = self.function_verdict(passed)
+                if verdict is True:
+                    return f"{DISPATCH}::{self.job_system_of(passed)}", []
+                if verdict is False:
+                    continue  # a plain function was passed: not a dispatch
+            table = self.table_of(shape[1], module)
+            if table:
+                # TASKS[action].delay(...): every entry of the table is a task
+                verdicts = [self.function_verdict(t) for t in table]
+                if all(v is True for v in verdicts):
+                    return f"{DISPATCH}::{self.job_system_of(table[0])}", []
+                if all(v is False for v in verdicts):
+                    continue
+            verdict = self.task_verdict(shape[1], module, cls)
+            if verdict is True:
+                return f"{DISPATCH}::{self.job_system(shape[1], module, cls)}", []
+            if verdict in (BY_CONFIG, BY_NAME):
+                return f"{DISPATCH}:{verdict}:{CELERY}", []
+            undecided = undecided or verdict is None
         project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
         if not project_call and any(markers.background(n) for n in names):
             if call.flags & (AWAITED | WAITED):
@@ -330,6 +406,12 @@ class CallGraph:
             implementations = self.implicit.hook_implementations(tail)
             if implementations:
                 return "edge", [Node(t) for t in implementations]
+        if tail in ORM_WRITES and call.args:
+            model = self.orm_model(call, env)
+            if model is not None:
+                listeners = self.implicit.orm_event_targets(model, ORM_WRITES[tail])
+                if listeners:
+                    return "edge", [Node(t) for t in listeners]
         if tail in ("send", "send_robust", "asend"):
             receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:
@@ -344,7 +426,140 @@ class CallGraph:
             candidates = self.duck_candidates(tail)
             if candidates:
                 return "edge", [Node(t) for t in candidates]
+        if undecided:
+            return UNRESOLVED_DISPATCH, []
+        if (
+            resolved is None
+            and "." in call.name
+            and tail not in _BUILTIN_METHODS
+            and self.project.methods_named(tail)
+        ):
+            return UNRESOLVED_CALL, []
         return "", []
+
+    def other_queue(
+        self,
+        name: str,
+        names: list[str],
+        resolved: Target | None,
+        env: Env,
+        call_refs: list[str],
+    ) -> str:
+        """``dispatch:<note>:<system>`` for RQ, Dramatiq, Huey, arq and Taskiq calls, or ""."""
+        project = self.project
+        if resolved is not None and resolved.kind == "F":
+            facts = project.function(resolved)
+            if facts is not None and system_of_decorators(facts.decorators) == HUEY:
+                return f"{DISPATCH}::{HUEY}"  # calling a Huey task enqueues it
+            return ""
+        base, _, tail = name.rpartition(".")
+        if base and tail in DRAMATIQ_SEND | HUEY_SCHEDULE | TASKIQ_KICK:
+            wanted = {DRAMATIQ: DRAMATIQ_SEND, HUEY: HUEY_SCHEDULE, TASKIQ: TASKIQ_KICK}
+            system = self.job_system(base, env.module, env.cls)
+            if tail in wanted.get(system, ()):
+                return f"{DISPATCH}::{system}"
+            return ""
+        if resolved is not None and resolved.kind in _PROJECT_KINDS:
+            return ""
+        if tail == "partial" and name in ("functools.partial", "partial"):
+            # partial(queue.enqueue, f, ...) handed to on_commit or a caller: the enqueue
+            names = call_refs
+        for candidate in names:
+            system = external_system(candidate)
+            if system:
+                sure = candidate.startswith(("rq.", "django_rq.", "arq.", "dramatiq."))
+                return f"{DISPATCH}:{'' if sure else BY_NAME}:{system}"
+        return ""
+
+    def table_of(self, receiver: str, module: str) -> list[Target]:
+        """The project functions of a module-level table ``receiver`` picks from
+        (``app.jobs.TASKS[]``), when every entry is one; else []."""
+        if not receiver.endswith("[]"):
+            return []
+        key = self.project.var_key(receiver[:-2], module)
+        if key is None:
+            return []
+        owner, var = key
+        entries = self.project.modules[owner].lits.get(var)
+        if not isinstance(entries, list) or not entries:
+            return []
+        out = []
+        for entry in entries:
+            ref = entry.get("ref") if isinstance(entry, dict) else None
+            target = self.project.resolve(ref, owner) if isinstance(ref, str) else None
+            if target is None or target.kind != "F":
+                return []
+            out.append(target)
+        return out
+
+    def function_verdict(self, target: Target) -> bool | str | None:
+        """Is this project function a task (True / BY_CONFIG / False / None)?"""
+        facts = self.project.function(target)
+        if facts is None:
+            return None
+        if any(d.tail in TASK_DECORATORS for d in facts.decorators):
+            return True
+        if system_of_decorators(facts.decorators) == RQ:
+            return True  # rq's @job gives the function .delay() too
+        return BY_CONFIG if self.markers.task_named(f"{target.module}.{target.name}") else False
+
+    def job_system_of(self, target: Target) -> str:
+        facts = self.project.function(target)
+        found = system_of_decorators(facts.decorators) if facts is not None else ""
+        return found or CELERY
+
+    def job_system(self, receiver: str, module: str, cls: str) -> str:
+        """The queue system a project function is a job of, by its decorators (Celery when
+        it is not a project function, or has no telling decorator)."""
+        target = self.project.resolve(receiver, module, cls)
+        if target is None or target.kind != "F":
+            return CELERY
+        facts = self.project.function(target)
+        found = system_of_decorators(facts.decorators) if facts is not None else ""
+        return found or CELERY
+
+    def with_constructed(self, call: CallSite, ctx: Ctx, env: Env) -> Ctx:
+        """``Runner(crunch).run(1)``: the method runs on an object whose ``__init__`` stored
+        what the constructor was given (``self.job = job``); add ``self.job`` -> ``crunch``
+        to the method's context, for a strategy object that calls ``.delay()`` on it."""
+        base = call.name.rpartition(".")[0]
+        if not base.endswith("()"):
+            return ctx
+        made = next((c for c in env.calls if c.name == base[:-2] and c.line == call.line), None)
+        owner = env.resolve(base[:-2]) if made is not None else None
+        if made is None or owner is None or owner.kind != "C":
+            return ctx
+        init = self.project.class_attr(owner, "__init__", 0)
+        if init is None or init.kind != "F":
+            return ctx
+        facts = self.project.function(init)
+        if facts is None:
+            return ctx
+        params = [p for p in facts.params if not p.startswith("*")][1:]  # without self
+        given: dict[str, Value] = {}
+        for key, value in made.args:
+            name = params[key] if type(key) is int and key < len(params) else key
+            if type(name) is str and type(value) is not list and value[:1] != "~":
+                bound = self.arguments.value(value, env)
+                if bound is not None and bound[0] == "t" and bound[1] == "F":
+                    given[name] = bound
+        if not given:
+            return ctx
+        extra: dict[str, Value] = dict(ctx)
+        init_module, init_owner = init.module, self.project.class_of(init.module, init.name)
+        attrs = self.project.modules[init_module].classes[init_owner].attrs if init_owner else {}
+        for attr, value in attrs.items():
+            if value[:1] == "~" and value[1:] in given:
+                extra["self." + attr] = given[value[1:]]
+        return tuple(sorted(extra.items())) if len(extra) <= MAX_CTX else ctx
+
+    def orm_model(self, call: CallSite, env: Env) -> Target | None:
+        """The project model class of the object ``session.add(...)`` is given."""
+        first = next((value for key, value in call.args if key == 0), None)
+        if type(first) is not str or not first.endswith("()"):
+            return None
+        found = env.resolve(first[:-2])
+        return found if found is not None and found.kind == "C" else None
 
     def duck_candidates(self, method: str) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.
@@ -363,26 +578,28 @@ class CallGraph:
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
         """Whether the object ``.delay()`` is called on is plausibly a Celery task."""
+        return self.task_verdict(receiver, module, cls) not in (False, None)
+
+    def task_verdict(self, receiver: str, module: str, cls: str) -> bool | str | None:
+        """Is ``receiver`` a Celery task? True (seen), BY_CONFIG / BY_NAME (what the answer
+        rests on), False (shown not to be one), None (could not tell)."""
         markers, project = self.markers, self.project
         if markers.task_named(receiver):
-            return True
+            return BY_CONFIG
         target = project.resolve(receiver, module, cls)
         if target is None or target.kind == "V":
-            return plausible_task_name(receiver)
+            return BY_NAME if plausible_task_name(receiver) else None
         if target.kind == "F":
-            facts = project.function(target)
-            if facts is None:
-                return False
-            return any(d.tail in TASK_DECORATORS for d in facts.decorators) or markers.task_named(
-                f"{target.module}.{target.name}"
-            )
+            return self.function_verdict(target)
         if target.kind in ("C", "I"):
             return any(
                 base.startswith("celery") and base.rstrip("()").endswith("Task")
                 for base in project.external_bases(target.module, target.name)
             )
         if target.kind == "X":
-            return plausible_task_name(target.name) or markers.task_named(target.name)
+            if plausible_task_name(target.name):
+                return BY_NAME
+            return BY_CONFIG if markers.task_named(target.name) else None
         return False
 
     def ref_targets(self, call: CallSite, module: str, cls: str) -> list[Node]:
@@ -406,6 +623,7 @@ class CallGraph:
         if resolved is not None:
             if resolved.kind == "F":
                 ctx = arguments.bind(call, resolved, env, known)
+                ctx = self.with_constructed(call, ctx, env)
                 out.append(Node(resolved, ctx))
                 out.extend(Node(t) for t in self.overrides(resolved))
                 out.extend(self.ref_targets(call, env.module, env.cls))

@@ -1,14 +1,44 @@
-"""Decide each endpoint's status from what its trace reached, and keep the evidence."""
+"""Decide each endpoint's status from what its trace reached, and keep the evidence.
+
+The status is never guessed (issue 14): a possible dispatch that could not be decided
+makes the endpoint ``unresolved`` with the reason, unless a real dispatch was found anyway;
+calls that could not be resolved are listed, and make the status ``likely`` instead of
+``certain``, as does a dispatch recognised only through config or by a name.
+"""
 
 from __future__ import annotations
 
 from .callgraph import CallGraph, Found
-from .markers import BACKGROUND, DISPATCH, EAGER_MODE, INLINE_FALLBACK, SETTING_GUARD
-from .report import INLINE, INPROCESS, OFFLOADED, Endpoint, Evidence, Status
+from .markers import (
+    BACKGROUND,
+    BY_CONFIG,
+    DISPATCH,
+    EAGER_MODE,
+    INLINE_FALLBACK,
+    SETTING_GUARD,
+    UNRESOLVED_CALL,
+    UNRESOLVED_DISPATCH,
+)
+from .report import (
+    CERTAIN,
+    INLINE,
+    INPROCESS,
+    LIKELY,
+    OFFLOADED,
+    UNRESOLVED,
+    Endpoint,
+    Evidence,
+    Status,
+    Unresolved,
+)
 from .routes import EndpointDecl
 
 MAX_EVIDENCE = 30
-NOT_HEAVY = frozenset({DISPATCH, BACKGROUND, INLINE_FALLBACK, SETTING_GUARD, EAGER_MODE})
+UNDECIDED_DISPATCH = "could not tell whether the receiver of this call is a task"
+UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
+MAX_UNRESOLVED = 20  # per endpoint, nearest the handler first
+UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH})
+NOT_HEAVY = frozenset({DISPATCH, BACKGROUND, INLINE_FALLBACK, SETTING_GUARD, EAGER_MODE} | UNSEEN)
 _ORDER = {DISPATCH: 0, SETTING_GUARD: 1, INLINE_FALLBACK: 2, EAGER_MODE: 3, BACKGROUND: 4}
 
 
@@ -26,12 +56,26 @@ class Classifier:
         self.max_depth = max_depth
 
     def endpoint(self, decl: EndpointDecl, feature: str) -> Endpoint:
-        found = self.graph.trace(decl.entries, self.max_depth)
+        found = self.graph.trace(decl.entries, self.max_depth) if decl.entries else []
         kinds = {f.site.kind for f in found}
         heavy = any(is_heavy_kind(k) for k in kinds)
+        unseen = self.unseen(found)
+        dispatches = [f.site for f in found if f.site.kind == DISPATCH]
         status: Status
-        if DISPATCH in kinds:
+        reason = ""
+        confidence = LIKELY if unseen else CERTAIN
+        if not decl.entries:
+            status, confidence = UNRESOLVED, ""
+            reason = "the handler could not be found in the project"
+        elif dispatches:
             status = OFFLOADED
+            plain = any(not site.note for site in dispatches)
+            if not plain or SETTING_GUARD in kinds:
+                confidence = LIKELY
+        elif UNRESOLVED_DISPATCH in kinds:
+            status, confidence = UNRESOLVED, ""
+            first = next(u for u in unseen if u.reason == UNDECIDED_DISPATCH)
+            reason = f"{UNDECIDED_DISPATCH}: {first.call} at {first.file}:{first.line}"
         elif BACKGROUND in kinds:
             status = INPROCESS
         else:
@@ -48,7 +92,24 @@ class Classifier:
             heavy=heavy,
             evidence=tuple(evidence),
             feature=feature,
+            confidence=confidence,
+            reason=reason,
+            unresolved_calls=tuple(unseen),
+            uses_config=status == OFFLOADED and all(s.note == BY_CONFIG for s in dispatches),
         )
+
+    @staticmethod
+    def unseen(found: list[Found]) -> list[Unresolved]:
+        """Calls on the way that could not be resolved, each once, nearest first."""
+        items: dict[tuple[str, int, str], Unresolved] = {}
+        for item in sorted(found, key=lambda f: len(f.via)):
+            site = item.site
+            if site.kind in UNSEEN and (site.file, site.line, site.call) not in items:
+                why = UNDECIDED_DISPATCH if site.kind == UNRESOLVED_DISPATCH else UNKNOWN_RECEIVER
+                items[(site.file, site.line, site.call)] = Unresolved(
+                    site.file, site.line, site.call, why
+                )
+        return list(items.values())[:MAX_UNRESOLVED]
 
     def evidence(self, found: list[Found], status: Status) -> list[Evidence]:
         items: list[Evidence] = []
@@ -57,10 +118,14 @@ class Classifier:
             site = item.site
             if status != OFFLOADED and site.kind in (SETTING_GUARD, INLINE_FALLBACK):
                 continue
+            if site.kind in UNSEEN:
+                continue
             key = (site.file, site.line, site.kind)
             if key not in seen:
                 seen.add(key)
-                items.append(Evidence(site.file, site.line, site.kind, site.call, item.via))
+                items.append(
+                    Evidence(site.file, site.line, site.kind, site.call, item.via, site.system)
+                )
         if status == OFFLOADED:
             items.extend(self.eager[:1])
         items.sort(key=lambda e: (_ORDER.get(e.kind, 5), len(e.via)))

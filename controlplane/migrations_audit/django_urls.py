@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from .facts import UrlEntry
+from .facts import Lit, UrlEntry
 from .mounts import join_route
 from .project import Target
 from .routes import RouteFinder
+
+MAX_NESTING = 4
 
 
 def _clean(route: str, regex: bool) -> str:
@@ -27,21 +29,28 @@ class DjangoRoutes:
 
     def run(self) -> None:
         project = self.project
-        for module, facts in project.modules.items():
-            for call in facts.route_calls:
-                if call.kind != "register" or len(call.args) < 2:
-                    continue
-                prefix, viewset = call.args[0], call.args[1]
-                if not isinstance(prefix, str) or not isinstance(viewset, dict):
-                    continue
-                kind = self.finder.mounts.object_kind(call.receiver, module)
-                if kind != "drf-router" and "router" not in call.receiver.rsplit(".", 1)[-1]:
-                    continue
-                router = project.var_key(call.receiver, module)
-                if router is not None and viewset.get("ref"):
-                    self.registrations.setdefault(router, []).append(
-                        (prefix, viewset["ref"], module)
-                    )
+        calls = [
+            (module, call)
+            for module, facts in project.modules.items()
+            for call in facts.route_calls
+            if not call.owner  # a helper's template: registered where the helper is called
+        ]
+        for module, call in [*calls, *self.finder.forwarded]:
+            if call.kind != "register" or len(call.args) < 2:
+                continue
+            prefix, viewset = call.args[0], call.args[1]
+            if not isinstance(prefix, str) or not isinstance(viewset, dict):
+                continue
+            receiver, prefix = self.nested_parent(call.receiver, module, prefix, call.kwargs)
+            kind = self.finder.mounts.object_kind(receiver, module)
+            if kind != "drf-router" and "router" not in receiver.rsplit(".", 1)[-1]:
+                continue
+            router = project.var_key(receiver, module)
+            if router is not None and viewset.get("ref"):
+                written = viewset.get("in")  # a helper's reference, resolved where written
+                self.registrations.setdefault(router, []).append(
+                    (prefix, viewset["ref"], written if isinstance(written, str) else module)
+                )
         urlconfs = {
             m: f.urllists["urlpatterns"]
             for m, f in project.modules.items()
@@ -64,6 +73,41 @@ class DjangoRoutes:
             if router not in self.router_mounts:
                 self.emit_router(router, "")
         self.unrouted_api_views()
+
+    def nested_parent(
+        self, receiver: str, module: str, prefix: str, kwargs: dict[str, Lit]
+    ) -> tuple[str, str]:
+        """Nested routers (drf-extensions): ``projects = router.register("projects", V)``
+        then ``projects.register("builds", W, parents_query_lookups=["project__slug"])``
+        registers W on ``router`` under ``projects/<parent_lookup_project__slug>/builds``."""
+        for _ in range(MAX_NESTING):
+            key = self.project.var_key(receiver, module)
+            if key is None:
+                break
+            owner, var = key
+            facts = self.project.modules[owner]
+            made = facts.assigns.get(var, "")
+            if not made.endswith(".register()"):
+                break
+            call = next(
+                (
+                    c
+                    for c in facts.route_calls
+                    if c.kind == "register"
+                    and c.assigned == var
+                    and c.args
+                    and isinstance(c.args[0], str)
+                ),
+                None,
+            )
+            if call is None:
+                break
+            lookups = kwargs.get("parents_query_lookups")
+            names = lookups if isinstance(lookups, list) else []
+            parts = [f"<parent_lookup_{n}>" for n in names if isinstance(n, str)][-1:]
+            prefix = join_route(str(call.args[0]), *parts, prefix).lstrip("/")
+            receiver, module, kwargs = call.receiver, owner, call.kwargs
+        return receiver, prefix
 
     def includes(self, module: str, entries: list[UrlEntry], into: set[str]) -> None:
         for entry in entries:
@@ -117,7 +161,9 @@ class DjangoRoutes:
             owner, var = variable
             entries = project.modules[owner].urllists.get(var)
             if entries is not None:
-                self.walk(owner, entries, route, seen)
+                key = f"{owner}:{var}"  # a list that includes itself is walked once
+                if key not in seen:
+                    self.walk(owner, entries, route, seen | {key})
                 return
         target = project.resolve(name, module)
         if target is not None and target.kind == "M" and target.module not in seen:
@@ -145,6 +191,10 @@ class DjangoRoutes:
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
         target = project.resolve(name, module)
         if target is None:
+            if name:
+                finder.not_understood(
+                    module, entry.line, f"path({entry.route!r}, {view})", "view not found"
+                )
             return
         if target.kind == "C":
             framework = self.framework(target.module, target.name)

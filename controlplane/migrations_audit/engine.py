@@ -85,6 +85,7 @@ def _audit(
         suppressed=suppressed,
         files=scanned.files,
         lines=scanned.lines,
+        unrecognized=sorted(finder.unrecognized.values(), key=lambda u: (u.file, u.line)),
     )
 
 

@@ -29,7 +29,9 @@ from .facts import (
     ClassFacts,
     Decorator,
     FunctionFacts,
+    Lit,
     ModuleFacts,
+    RouteCall,
     module_name,
 )
 from .names import Names, Scope
@@ -39,6 +41,7 @@ from .syntax import (
     annotated_dep,
     handle_name,
     is_stub,
+    parse_source,
     strip_optional,
     tail,
     walk,
@@ -163,6 +166,9 @@ class _Frame:
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
 
 
+MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
+
+
 class _Extractor(FastVisitor):
     """Walks a module once; fills a ModuleFacts."""
 
@@ -198,8 +204,13 @@ class _Extractor(FastVisitor):
     def run(self, tree: ast.Module) -> ModuleFacts:
         assigns: dict[str, ast.expr] = {}
         self.prepass(tree.body, assigns)
+        self.names.values = assigns
         for name, value in assigns.items():
             self.facts.assigns[name] = self.render(value)
+            table = self.function_table(value)
+            if table and name not in self.facts.lits:
+                # TASKS = {"crunch": crunch, ...}: a table of functions, picked by a value
+                self.facts.lits[name] = [{"ref": ref} for ref in table]
             if isinstance(value, ast.Call):
                 args = [self.lit(a) for a in value.args]
                 kwargs = {kw.arg: self.lit(kw.value) for kw in value.keywords if kw.arg}
@@ -487,7 +498,15 @@ class _Extractor(FastVisitor):
         return None
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        calls = self.facts.route_calls
+        before = len(calls)
         self.visit(node.value)
+        if len(calls) > before and isinstance(node.value, ast.Call):
+            last = calls[-1]
+            target = node.targets[0]
+            if last.line == node.value.lineno and isinstance(target, ast.Name):
+                last.assigned = target.id  # projects = router.register("projects", V)
+        self.note_view_of_each(node)
         rendered = self.render(node.value)
         handle = self.handle_of(node.value)
         table = self.function_table(node.value)
@@ -504,6 +523,28 @@ class _Extractor(FastVisitor):
             name = target.id if isinstance(target, ast.Name) else tail(target)
             if name:
                 note_eager(self.names, name, node.value, node.lineno)
+
+    def note_view_of_each(self, node: ast.Assign) -> None:
+        """``view = resource.as_view(...)`` (or ``decorate(view)``) where ``resource`` is a
+        loop variable over a parameter: ``view`` stands for that element too, so a helper's
+        ``bp.add_url_rule(path, view_func=view)`` registers the class it was built from."""
+        scope = self.frame.scope
+        value = node.value
+        if scope is None or not scope.each or not isinstance(value, ast.Call):
+            return
+        func = value.func
+        source = ""
+        if isinstance(func, ast.Attribute) and func.attr == "as_view":
+            if isinstance(func.value, ast.Name):
+                source = scope.each.get(func.value.id, "")
+        elif value.args and isinstance(value.args[0], ast.Name):
+            name = value.args[0].id  # view = decorator(view)
+            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                source = scope.each.get(name, "")
+        if source:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    scope.each[target.id] = source
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
@@ -549,8 +590,60 @@ class _Extractor(FastVisitor):
             scope = self.frame.scope
             if scope is not None and source in scope.param_names:
                 scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
+        elif source and isinstance(node.target, ast.Tuple | ast.List):
+            scope = self.frame.scope
+            if scope is not None and source in scope.param_names:
+                # for path, resource in route_tuples: bp.add_url_rule(path, view_func=...)
+                for index, element in enumerate(node.target.elts):
+                    if isinstance(element, ast.Name):
+                        scope.each[element.id] = f"{source}#{index}"
+        before = len(self.facts.route_calls)
         self.visit_body(node.body)
+        if self.frame.scope is None and len(self.facts.route_calls) > before:
+            self.unroll_routes(node, before)
         self.visit_body(node.orelse)
+
+    def unroll_routes(self, node: ast.For | ast.AsyncFor, before: int) -> None:
+        """A module-level loop over a literal table registers one route per element:
+        ``for rule, view in util_rules: api.add_url_rule(rule, view_func=view)``."""
+        names = self.names
+        table: ast.expr | None = node.iter
+        if isinstance(table, ast.Name):
+            table = names.values.get(table.id)
+        if not isinstance(table, ast.List | ast.Tuple) or len(table.elts) > MAX_UNROLLED:
+            return
+        targets = (
+            node.target.elts if isinstance(node.target, ast.Tuple | ast.List) else [node.target]
+        )
+        if not all(isinstance(t, ast.Name) for t in targets):
+            return
+        markers = [names.lit(t) for t in targets]  # how each loop variable reads as written
+        calls = self.facts.route_calls
+        written = calls[before:]
+        del calls[before:]
+        for element in table.elts:
+            items = element.elts if isinstance(element, ast.Tuple | ast.List) else [element]
+            if len(items) != len(targets):
+                continue
+            values = [names.lit(item) for item in items]
+
+            def sub(value: Lit, values: list[Lit] = values) -> Lit:
+                for marker, given in zip(markers, values, strict=True):
+                    if value == marker:
+                        return given
+                return value
+
+            for call in written:
+                calls.append(
+                    RouteCall(
+                        call.kind,
+                        call.line,
+                        call.receiver,
+                        [sub(a) for a in call.args],
+                        {k: sub(v) for k, v in call.kwargs.items()},
+                        call.prefix,
+                    )
+                )
 
     visit_AsyncFor = visit_For
 
@@ -919,6 +1012,6 @@ def _used_blocks(blocks: list[Block], calls: list[CallSite]) -> list[Block]:
 
 def extract(source: str | bytes, relpath: str) -> ModuleFacts:
     """Facts for one file. Raises SyntaxError (or ValueError) when it does not parse."""
-    tree = ast.parse(source, filename=relpath)
+    tree = parse_source(source, relpath)
     lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
     return _Extractor(relpath, lines).run(tree)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "12"
+ANALYSER_VERSION = "20"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -245,9 +245,10 @@ class RouteCall:
     owner: str = ""
     params: list[str] = field(default_factory=list)
     receiver_param: str = ""
+    assigned: str = ""  # the variable its result is assigned to (a nested router)
 
     def to_json(self) -> list[Any]:
-        if not self.owner and not self.receiver_param:
+        if not self.owner and not self.receiver_param and not self.assigned:
             return [self.kind, self.line, self.receiver, self.args, self.kwargs, self.prefix]
         return [
             self.kind,
@@ -259,6 +260,7 @@ class RouteCall:
             self.owner,
             self.params,
             self.receiver_param,
+            self.assigned,
         ]
 
     @classmethod

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .routes import RouteFinder
 
 MAX_HELPER_DEPTH = 3
-MAX_VARIANTS = 16  # routes a single helper call may expand into
+MAX_VARIANTS = 2000  # routes a single helper call may expand into (a table of pairs)
 
 
 def _bind(
@@ -32,6 +32,9 @@ def _bind(
     if skip_first and plain:
         plain = plain[1:]
     bound: dict[str, Lit] = dict(zip(plain, args, strict=False))
+    star = next((p[1:] for p in params if p.startswith("*") and not p.startswith("**")), "")
+    if star:
+        bound[star] = list(args[len(plain) :])  # def helper(resource, *urls)
     catch_all = next((p[2:] for p in params if p.startswith("**")), "")
     extra: dict[str, Lit] = {}
     for name, value in kwargs.items():
@@ -55,8 +58,8 @@ class HelperRoutes:
         self._templates: dict[tuple[str, str], list[RouteCall]] | None = None
 
     def templates(self, module: str, function: str, depth: int) -> list[RouteCall]:
-        """The registrations a helper makes with its parameters; failing those, and within
-        the depth bound, its calls that pass its parameters on (a helper calling a helper)."""
+        """The registrations a helper makes with its parameters and, within the depth
+        bound, its calls that pass its parameters on (a helper calling a helper)."""
         if self._templates is None:
             index: dict[tuple[str, str], list[RouteCall]] = {}
             for mod, facts in self.project.modules.items():
@@ -64,16 +67,15 @@ class HelperRoutes:
                     if call.owner:
                         index.setdefault((mod, call.owner), []).append(call)
             self._templates = index
-        found = self._templates.get((module, function))
-        if found is not None:
-            return found
+        found = self._templates.get((module, function), [])
         helper = self.project.function(Target("F", module, function))
         if helper is None or depth + 1 >= MAX_HELPER_DEPTH:
-            return []
-        return [
+            return found
+        # a helper may register some routes itself and pass its parameters on for others
+        return found + [
             t
             for t in (_forwarding(c, function, helper.params) for c in helper.calls)
-            if t is not None
+            if t is not None and not any(f.line == t.line for f in found)
         ]
 
     def expand(self, module: str, call: RouteCall, depth: int = 0) -> None:
@@ -93,7 +95,11 @@ class HelperRoutes:
                 self.register(target.module, module, template, variant, depth)
 
     def variants(self, template: RouteCall, bound: dict[str, Lit]) -> list[dict[str, Lit]]:
-        """One binding per element of each list a loop in the helper iterates."""
+        """One binding per element of each list a loop in the helper iterates.
+
+        ``each`` names a parameter, or ``param#i`` the i-th item of each element when the
+        loop unpacks (``for path, resource in route_tuples``): the items of one element go
+        together."""
         looped = {
             v["each"]
             for v in [*template.args, *template.kwargs.values()]
@@ -101,15 +107,22 @@ class HelperRoutes:
         }
         if not looped:
             return [bound]
-        names = sorted(looped)
+        sources = sorted({name.partition("#")[0] for name in looped})
         choices = []
-        for name in names:
-            value = bound.get(name)
+        for source in sources:
+            value = bound.get(source)
             choices.append(value if isinstance(value, list) else [value])
         out = []
         for combo in itertools.islice(itertools.product(*choices), MAX_VARIANTS):
             variant = dict(bound)
-            variant.update({f"each:{n}": v for n, v in zip(names, combo, strict=True)})
+            for source, element in zip(sources, combo, strict=True):
+                variant[f"each:{source}"] = element
+                for name in looped:
+                    base, _, index = name.partition("#")
+                    if base == source and index:
+                        items = element if isinstance(element, list) else []
+                        position = int(index)
+                        variant[f"each:{name}"] = items[position] if position < len(items) else None
             out.append(variant)
         return out
 
@@ -131,7 +144,13 @@ class HelperRoutes:
                     return {**raw, "in": helper_module}
             return raw
 
-        args = [value(a) for a in template.args]
+        args: list[Lit] = []
+        for raw in template.args:
+            given = value(raw)
+            if isinstance(raw, dict) and raw.get("star") and isinstance(given, list):
+                args.extend(given)  # self.add_resource(resource, *urls)
+            else:
+                args.append(given)
         kwargs: dict[str, Lit] = {}
         for name, raw in template.kwargs.items():
             if name == "**":

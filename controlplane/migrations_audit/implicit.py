@@ -12,6 +12,7 @@ from typing import Any
 from .arguments import Ctx, literal, typed
 from .facts import CallSite
 from .project import Project, Target
+from .wiring import ORM_EVENT
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 SAVE_TAILS = frozenset({"save", "asave"})
@@ -207,7 +208,21 @@ class Implicit:
         key = self.signal_key(receiver, module)
         return [handler for _, handler in self.receivers().get(key, [])] if key else []
 
+    def orm_event_targets(self, model: Target, events: tuple[str, ...]) -> list[Target]:
+        """SQLAlchemy mapper listeners of ``model`` (or of a base it inherits) for these
+        events: ``session.add(Order())`` runs ``after_insert`` listeners of Order at flush."""
+        lineage = {f"{m}:{q}" for m, q in self.project.mro(model.module, model.name)}
+        out: list[Target] = []
+        index = self.receivers()
+        for event in events:
+            for sender, handler in index.get(ORM_EVENT + event, []):
+                if sender is not None and f"{sender[0]}:{sender[1]}" in lineage:
+                    out.append(handler)
+        return out
+
     def signal_key(self, name: str, module: str) -> str:
+        if name.startswith(ORM_EVENT):
+            return name
         project = self.project
         var = project.var_key(name, module)
         if var is not None:

@@ -19,6 +19,13 @@ BACKGROUND = "background"
 INLINE_FALLBACK = "inline_fallback"
 EAGER_MODE = "eager_mode"
 SETTING_GUARD = "setting_guard"
+# What the audit saw but could not interpret (issue 14): never evidence of work, but what
+# makes a status "likely" rather than "certain", or "unresolved" for a possible dispatch.
+UNRESOLVED_CALL = "unresolved_call"
+UNRESOLVED_DISPATCH = "unresolved_dispatch"
+# Notes on a dispatch site: what its recognition rests on
+BY_CONFIG = "config"  # a configured dispatch wrapper or task name
+BY_NAME = "name"  # a receiver outside the project or unresolved, taken for a task by its name
 
 HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
     "dataframe": (

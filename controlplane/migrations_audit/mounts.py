@@ -50,6 +50,8 @@ def _framework_of(name: str) -> str:
         return "starlette"
     if root == "sanic":
         return "sanic"
+    if root == "ninja":
+        return "ninja"  # django-ninja: NinjaAPI and Router, FastAPI-style decorators
     if root == "rest_framework" and last.endswith("Router"):
         return "drf-router"
     return ""
@@ -114,13 +116,22 @@ class Mounts:
         project = self.project
         for module, facts in project.modules.items():
             for call in facts.route_calls:
-                if call.kind not in ("register_blueprint", "include_router", "add_namespace"):
+                if call.kind not in (
+                    "register_blueprint",
+                    "include_router",
+                    "add_namespace",
+                    "add_router",
+                ):
                     continue
-                child_name = (
-                    ref_of(call.args[0])
-                    if call.args
-                    else ref_of(call.kwargs.get("router") or call.kwargs.get("blueprint"))
-                )
+                if call.kind == "add_router":  # ninja: api.add_router("/items/", router)
+                    child_name = ref_of(call.args[1]) if len(call.args) > 1 else ""
+                    child_name = child_name or ref_of(call.kwargs.get("router"))
+                else:
+                    child_name = (
+                        ref_of(call.args[0])
+                        if call.args
+                        else ref_of(call.kwargs.get("router") or call.kwargs.get("blueprint"))
+                    )
                 child = project.var_key(child_name, module) if child_name else None
                 if child is None:
                     continue
@@ -136,6 +147,8 @@ class Mounts:
                     and isinstance(call.args[1], str)
                 ):
                     prefix = call.args[1]
+                if call.kind == "add_router" and call.args and isinstance(call.args[0], str):
+                    prefix = call.args[0]
                 self.mounts.setdefault(child, (parent, prefix, call.kind))
 
     def prefix_of(self, receiver: str, module: str) -> str:

@@ -43,6 +43,7 @@ class Names:
         self.package = facts.module if facts.is_package else facts.module.rpartition(".")[0]
         self.globals: set[str] = set()
         self.scope: Scope | None = None
+        self.values: dict[str, ast.expr] = {}  # module-level assignments, as written
 
     def import_target(self, node: ast.ImportFrom) -> str:
         if not node.level:
@@ -179,6 +180,27 @@ class Names:
             value = self.facts.lits.get(node.id)
             if isinstance(value, str):
                 return value
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant)
+            and isinstance(node.func.value.value, str)
+        ):
+            # "/<int(min=1, max={0}):ver>".format(MAX): the values when known, else the text
+            template = node.func.value.value
+            values = [
+                self.facts.lits.get(a.id)
+                if isinstance(a, ast.Name) and self.scope is None
+                else self.lit(a)
+                for a in node.args
+            ]
+            if all(isinstance(v, str | int) for v in values) and not node.keywords:
+                try:
+                    return template.format(*values)
+                except (IndexError, KeyError, ValueError):
+                    return template
+            return template
         if isinstance(node, ast.Call) and tail(node.func) in ("Depends", "Security"):
             return {"dep": self.render(node.args[0]) if node.args else ""}
         return {"ref": self.render(node)}

@@ -606,8 +606,13 @@ class Project:
         if facts is None:
             return None
         symbol = segments[-1]
-        if symbol in facts.ctors or facts.assigns.get(symbol):
-            return (facts.module, symbol)
+        if (
+            symbol in facts.ctors
+            or facts.assigns.get(symbol)
+            or symbol in facts.urllists
+            or isinstance(facts.lits.get(symbol), list)
+        ):
+            return (facts.module, symbol)  # (a list of URL patterns or of functions: "")
         imported = facts.imports.get(symbol)
         if imported:
             return self.var_key(imported, facts.module, depth + 1)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .facts import FunctionFacts, Lit, ModuleFacts
+from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
+from .report import Unresolved
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 _STD_ACTIONS = {
@@ -89,6 +90,15 @@ class RouteFinder:
         self.project = project
         self.found: dict[tuple[str, str, int], EndpointDecl] = {}
         self.mounts = Mounts(project)
+        self.unrecognized: dict[tuple[str, int, str], Unresolved] = {}
+        # DRF router registrations made through helpers (``add_item_urls(router)``), for
+        # the Django pass: (module the router is named in, the registration)
+        self.forwarded: list[tuple[str, RouteCall]] = []
+
+    def not_understood(self, module: str, line: int, call: str, reason: str) -> None:
+        """A route registration seen but not interpreted: reported, never silently dropped."""
+        relpath = self.project.modules[module].relpath
+        self.unrecognized.setdefault((relpath, line, call), Unresolved(relpath, line, call, reason))
 
     def add(self, decl: EndpointDecl) -> None:
         key = (decl.module, decl.handler, decl.line)
@@ -122,7 +132,13 @@ class RouteFinder:
                     helpers.expand(module, call)
                 else:
                     self.registration(
-                        module, call.kind, call.receiver, call.args, call.kwargs, call.prefix
+                        module,
+                        call.kind,
+                        call.receiver,
+                        call.args,
+                        call.kwargs,
+                        call.prefix,
+                        call.line,
                     )
         # calls of helpers that pass some of their own function's parameters
         # (``def init_app(app): register_view(app, ["/x"], View.as_view("x"))``): after the
@@ -138,7 +154,23 @@ class RouteFinder:
             if tail == "expose":
                 self.exposed(module, facts, function, dec.args, dec.kwargs)
                 continue
-            if tail not in HTTP_VERBS and tail not in ("route", "api_route"):
+            if tail == "action" and dec.base.startswith("flask_appbuilder."):
+                # a list action of a ModelView: POST <route_base>/action_post, and
+                # GET <route_base>/action/<name>/<pk> for a single record
+                name = dec.args[0] if dec.args and isinstance(dec.args[0], str) else ""
+                self.exposed(
+                    module,
+                    facts,
+                    function,
+                    ["/action_post"],
+                    {"methods": ["POST", "GET"]},
+                    note=name,
+                )
+                continue
+            if tail not in HTTP_VERBS and tail not in ("route", "api_route", "api_operation"):
+                continue
+            if dec.base.startswith("litestar."):
+                self.litestar(module, facts, function, tail, dec.args, dec.kwargs)
                 continue
             receiver = dec.base.rpartition(".")[0]
             if not receiver:
@@ -148,10 +180,14 @@ class RouteFinder:
                 continue
             path = dec.args[0] if dec.args else dec.kwargs.get("rule", dec.kwargs.get("path"))
             if not isinstance(path, str):
-                if kind not in ("flask", "fastapi", "quart", "sanic", "starlette"):
+                if kind not in ("flask", "fastapi", "quart", "sanic", "starlette", "ninja"):
                     continue
                 path = ""
-            if tail in HTTP_VERBS:
+            if tail == "api_operation":  # ninja: @router.api_operation(["GET", "POST"], "/x")
+                methods = [m.upper() for m in _strs(dec.args[0] if dec.args else None)]
+                path = dec.args[1] if len(dec.args) > 1 and isinstance(dec.args[1], str) else ""
+                methods = methods or ["GET"]
+            elif tail in HTTP_VERBS:
                 methods = [tail.upper()]
             else:
                 methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
@@ -163,18 +199,54 @@ class RouteFinder:
                 entries += self.dependencies(
                     module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
                 )
-            self.add(
-                EndpointDecl(
-                    module,
-                    facts.relpath,
-                    function.line,
-                    self.display(module, function.qualname),
-                    kind,
-                    methods,
-                    route,
-                    entries,
-                )
+            self.add_defined(module, facts, function, kind, methods, route, entries)
+
+    def add_defined(
+        self,
+        module: str,
+        facts: ModuleFacts,
+        function: FunctionFacts,
+        framework: str,
+        methods: list[str],
+        route: str,
+        entries: list[Target] | None = None,
+    ) -> None:
+        """An endpoint handled by a function defined where it is declared (a decorator)."""
+        self.add(
+            EndpointDecl(
+                module,
+                facts.relpath,
+                function.line,
+                self.display(module, function.qualname),
+                framework,
+                methods,
+                route,
+                entries or [Target("F", module, function.qualname)],
             )
+        )
+
+    def litestar(
+        self,
+        module: str,
+        facts: ModuleFacts,
+        function: FunctionFacts,
+        verb: str,
+        args: list[Lit],
+        kwargs: dict[str, Lit],
+    ) -> None:
+        """Litestar ``@get("/x")`` handlers, alone or in a ``Controller`` with its ``path``."""
+        given = args[0] if args else kwargs.get("path")
+        paths = _strs(given) or ["/"]
+        if verb in HTTP_VERBS:
+            methods = [verb.upper()]
+        else:
+            methods = [m.upper() for m in _strs(kwargs.get("http_method"))] or ["GET"]
+        prefix = ""
+        cls = self.project.class_of(module, function.qualname)
+        if cls:
+            base = facts.classes[cls].lits.get("path")
+            prefix = base if isinstance(base, str) else ""
+        self.add_defined(module, facts, function, "litestar", methods, join_route(prefix, paths[0]))
 
     def dependencies(self, module: str, names: list[str]) -> list[Target]:
         """FastAPI dependencies run on every request: trace them with the handler."""
@@ -192,8 +264,10 @@ class RouteFinder:
         function: FunctionFacts,
         args: list[Lit],
         kwargs: dict[str, Lit],
+        note: str = "",
     ) -> None:
-        """Flask-AppBuilder ``@expose`` on a BaseApi/BaseView method."""
+        """Flask-AppBuilder ``@expose`` on a BaseApi/BaseView method (``note``: the name of
+        an ``@action``, shown in the route)."""
         cls = self.project.class_of(module, function.qualname)
         if not cls:
             return
@@ -207,18 +281,8 @@ class RouteFinder:
             base = f"/api/v1/{name}" if any(t.endswith("Api") for t in tails) else f"/{name}"
         path = args[0] if args and isinstance(args[0], str) else "/"
         methods = [m.upper() for m in _strs(kwargs.get("methods"))] or ["GET"]
-        self.add(
-            EndpointDecl(
-                module,
-                facts.relpath,
-                function.line,
-                self.display(module, function.qualname),
-                "flask-appbuilder",
-                methods,
-                join_route(base, path),
-                [Target("F", module, function.qualname)],
-            )
-        )
+        route = join_route(base, path) + (f" (action {note!r})" if note else "")
+        self.add_defined(module, facts, function, "flask-appbuilder", methods, route)
 
     def registration(
         self,
@@ -228,15 +292,30 @@ class RouteFinder:
         args: list[Lit],
         kwargs: dict[str, Lit],
         mount: str,
+        line: int = 0,
     ) -> None:
-        if kind == "add_url_rule":
+        call = f"{receiver}.{kind}(...)" if receiver else f"{kind}(...)"
+
+        def unknown(reason: str) -> None:
+            # only on an object known to serve routes: Package().add_resource() is no route
+            if line and self.mounts.object_kind(receiver, module):
+                self.not_understood(module, line, call, reason)
+
+        if kind == "register":
+            self.forwarded.append((module, RouteCall(kind, line, receiver, args, kwargs)))
+        elif kind == "add_url_rule":
             rule = args[0] if args else kwargs.get("rule")
             given = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
             view = ref_of(given)
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(rule, str) and view:
                 route = join_route(self.mounts.prefix_of(receiver, module), rule)
-                self.view(ref_module(given, module), view, route, "flask", methods or ["GET"])
+                if not self.view(
+                    ref_module(given, module), view, route, "flask", methods or ["GET"]
+                ):
+                    unknown(f"view {view} not found in the project")
+            elif given is not None:
+                unknown("the rule or the view is computed, not written")
         elif kind in ("add_api_route", "add_route"):
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
@@ -245,7 +324,12 @@ class RouteFinder:
             framework = self.mounts.object_kind(receiver, module) or "starlette"
             if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
                 route = join_route(self.mounts.prefix_of(receiver, module), path)
-                self.view(ref_module(given, module), view, route, framework, methods or ["GET"])
+                if not self.view(
+                    ref_module(given, module), view, route, framework, methods or ["GET"]
+                ):
+                    unknown(f"endpoint {view} not found in the project")
+            elif framework in ("fastapi", "starlette"):
+                unknown("the path or the endpoint is computed, not written")
         elif kind == "Route":
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
@@ -270,18 +354,34 @@ class RouteFinder:
             if target is not None and target.kind == "C" and paths:
                 route = join_route(self.mounts.prefix_of(receiver, module), paths[0])
                 self.class_endpoints(target.module, target.name, route, framework)
+            elif not resource:
+                unknown("the resource class is computed, not written")
+            elif target is None or target.kind != "C":
+                unknown(f"resource {resource} is not a class of the project")
+            else:
+                unknown("the URL is computed, not written")
 
-    def view(self, module: str, view: str, route: str, framework: str, methods: list[str]) -> None:
-        """A view given by reference: a function, or a class (``X.as_view(...)``)."""
+    def view(self, module: str, view: str, route: str, framework: str, methods: list[str]) -> bool:
+        """A view given by reference: a function, or a class (``X.as_view(...)``).
+
+        False when the reference is not a view of the project (outside views are fine to
+        skip, unresolved ones are not: the caller reports those)."""
         project = self.project
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
         target = project.resolve(name, module)
         if target is None:
-            return
+            # _edit_view = EditView.as_view("edit"); bp.add_url_rule("/edit", view_func=_edit_view)
+            key = project.var_key(name, module)
+            made = project.modules[key[0]].assigns.get(key[1], "") if key else ""
+            if key and made.endswith(".as_view()"):
+                target = project.resolve(made[: -len(".as_view()")], key[0])
+        if target is None:
+            return False
         if target.kind == "C":
             self.class_endpoints(target.module, target.name, route, framework)
         elif target.kind == "F":
             self.add_function(target, route, framework, methods)
+        return target.kind in ("C", "F", "X")
 
     def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
         facts = self.project.modules[target.module]
@@ -310,14 +410,22 @@ class RouteFinder:
         return f"{cls.rsplit('.', 1)[-1]}.{method}" if cls else method
 
     def handler(self, module: str, cls: str, name: str) -> tuple[Target, int]:
-        """The function that handles ``name`` for a class, or the inherited framework method."""
+        """The function that handles ``name`` for a class, or the inherited framework method,
+        and the line of its ``def`` (0 for a framework method)."""
         project = self.project
         for mod, qual in project.mro(module, cls):
             method = f"{qual}.{name}"
             function = project.modules[mod].functions.get(method)
             if function is not None:
-                return Target("F", mod, method), function.line if mod == module else 0
+                return Target("F", mod, method), function.line
         return Target("V", module, f"{cls}:{name}"), 0
+
+    def where(self, module: str, target: Target, line: int) -> tuple[str, str, int]:
+        """(module, file, line) an endpoint is reported at: the ``def`` that runs, also when
+        a base class defines it (the handler still names the routed class); the routed
+        class itself for a method the framework provides."""
+        owner = target.module if target.kind == "F" and line else module
+        return owner, self.project.modules[owner].relpath, line
 
     def defined(self, module: str, cls: str) -> set[str]:
         project = self.project
@@ -355,10 +463,11 @@ class RouteFinder:
         hooks = self.request_hooks(module, cls)
         for http, name in pairs:
             target, line = self.handler(module, cls, name)
+            owner, relpath, line = self.where(module, target, line)
             self.add(
                 EndpointDecl(
-                    module,
-                    facts.relpath,
+                    owner,
+                    relpath,
                     line or klass.line,
                     f"{short}.{name}",
                     framework,
@@ -390,11 +499,12 @@ class RouteFinder:
         for action, (http, detail) in _STD_ACTIONS.items():
             if action in available:
                 target, line = self.handler(module, cls, action)
+                owner, relpath, line = self.where(module, target, line)
                 route = detail_route if detail else join_route(base) + "/"
                 self.add(
                     EndpointDecl(
-                        module,
-                        facts.relpath,
+                        owner,
+                        relpath,
                         line or klass.line,
                         f"{short}.{action}",
                         framework,
@@ -416,12 +526,11 @@ class RouteFinder:
                     url_path = url_path if isinstance(url_path, str) else name
                     methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
                     route = join_route(detail_route if detail else base, url_path) + "/"
-                    line = function.line if mod == module else klass.line
                     self.add(
                         EndpointDecl(
-                            module,
-                            facts.relpath,
-                            line,
+                            mod,
+                            project.modules[mod].relpath,
+                            function.line,
                             f"{short}.{name}",
                             framework,
                             methods,

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import FactsCache, cache_key
+from .cache import FactsCache, cache_key, loads
 from .extract import extract
 from .facts import ModuleFacts
 from .report import Skipped
@@ -39,6 +39,10 @@ EXCLUDED_DIRS = frozenset(
         "htmlcov",
     }
 )
+# Output and environment directories, skipped unless they are a package of the project
+# (``features/build/api.py``): a build output (build/lib/...) or a virtualenv (bin/, lib/)
+# has no Python file at its top.
+PACKAGE_NAMES_KEPT = frozenset({"build", "dist", "env"})
 PARALLEL_MIN_FILES = 64
 DEEP_RECURSION = 12_000
 CHUNK = 48
@@ -52,6 +56,13 @@ class ScanResult:
     skipped: list[Skipped] = field(default_factory=list)
     files: int = 0
     lines: int = 0
+
+
+def _holds_python(directory: str) -> bool:
+    try:
+        return any(name.endswith(".py") for name in os.listdir(directory))
+    except OSError:
+        return False
 
 
 def is_test_file(name: str) -> bool:
@@ -80,7 +91,13 @@ def discover(root: Path, patterns: tuple[str, ...] = ()) -> list[str]:
     found: list[str] = []
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in EXCLUDED_DIRS
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and (
+                d not in EXCLUDED_DIRS
+                or (d in PACKAGE_NAMES_KEPT and _holds_python(os.path.join(directory, d)))
+            )
         )
         rel_dir = os.path.relpath(directory, root)
         for name in filenames:
@@ -195,7 +212,7 @@ def scan(
             if reason:
                 result.skipped.append(Skipped(relpath, reason))
             else:
-                result.modules.append(ModuleFacts.from_json(json.loads(text)))
+                result.modules.append(ModuleFacts.from_json(loads(text)))
     result.lines = sum(m.lines for m in result.modules)
     result.modules.sort(key=lambda m: m.relpath)
     result.skipped.sort(key=lambda s: s.file)

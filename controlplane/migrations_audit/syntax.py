@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -161,3 +162,24 @@ def truthy(node: ast.expr | None) -> bool | None:
         if len(node.args) >= 2:
             return truthy(node.args[1])
     return None
+
+
+# PEP 758 (Python 3.14): ``except A, B:`` without parentheses, when there is no ``as``.
+_BARE_EXCEPT_TUPLE = re.compile(rb"^([ \t]*except\*?[ \t]+)([^\n:()#]+,[^\n:()#]+?)([ \t]*:)", re.M)
+
+
+def parse_source(source: str | bytes, relpath: str) -> ast.Module:
+    """``ast.parse``, and once more with newer syntax spelled the old way when the running
+    Python is older than the code (same lines and columns up to the change, so line numbers
+    in the report stay those of the file). Raises the first SyntaxError when both fail."""
+    try:
+        return ast.parse(source, filename=relpath)
+    except SyntaxError as first:
+        data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
+        rewritten = _BARE_EXCEPT_TUPLE.sub(rb"\1(\2)\3", data)
+        if rewritten == data:
+            raise
+        try:
+            return ast.parse(rewritten, filename=relpath)
+        except SyntaxError:
+            raise first from None

@@ -23,6 +23,7 @@ ROUTE_CALL_KINDS = frozenset(
         "add_api",
         "add_view",
         "add_view_no_menu",
+        "add_router",
     }
 )
 _EAGER_NAME = re.compile(r"(?i)^(celery_)?(tasks?_)?always_eager$")
@@ -61,6 +62,14 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
                     node.lineno,
                 )
             )
+    elif method == "listen" and name.startswith("sqlalchemy.") and len(node.args) > 2:
+        note_orm_event(
+            names,
+            names.lit(node.args[0]),
+            names.lit(node.args[1]),
+            names.render(node.args[2]),
+            node.lineno,
+        )
     elif method == "as_view":
         if node.keywords and isinstance(node.func, ast.Attribute):
             # X.as_view(service_factory=make_service): every X built for a request gets it
@@ -73,7 +82,7 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
                     {kw.arg: names.lit(kw.value) for kw in node.keywords if kw.arg},
                 )
             )
-    elif _may_register(node):
+    elif _may_register(names, node):
         note_registration(names, node, "call", name, None)
     for kw in node.keywords:
         if kw.arg:
@@ -99,7 +108,29 @@ def _param_of(names: Names, node: ast.expr) -> Lit:
 
 def _arg_lit(names: Names, node: ast.expr) -> Lit:
     found = _param_of(names, node)
-    return found if found is not None else names.lit(node)
+    if found is not None:
+        return found
+    table = _route_table(names, node)
+    return names.lit(table) if table is not None else names.lit(node)
+
+
+def _route_table(names: Names, node: ast.expr) -> ast.expr | None:
+    """A module-level list of (path, view) pairs named by ``node``: its literal value.
+
+    ``routes = [("/auth/login", LoginResource), ...]`` then ``configure(bp, routes)``: the
+    helper's loop over its parameter sees the pairs (``forwarding.py``)."""
+    if not isinstance(node, ast.Name):
+        return None
+    scope = names.scope
+    if scope is not None and (node.id in scope.locals or node.id in scope.param_names):
+        return None
+    value = names.values.get(node.id)
+    if not isinstance(value, ast.List | ast.Tuple) or not value.elts:
+        return None
+    rows = [e for e in value.elts if isinstance(e, ast.Tuple | ast.List)]
+    if not rows or len(rows) != len(value.elts):
+        return None
+    return value if all(any(_routeish(x) for x in row.elts) for row in rows) else None
 
 
 def _routeish(node: ast.expr) -> bool:
@@ -114,21 +145,45 @@ def _routeish(node: ast.expr) -> bool:
     return kind is ast.Call and tail(node.func) == "as_view"  # type: ignore[attr-defined]
 
 
-def _may_register(node: ast.Call) -> bool:
+def _may_register(names: Names, node: ast.Call) -> bool:
     """Whether a call may be a call of a project helper that registers routes: it passes a
-    rule or a class-based view. (A helper calling another with its own parameters is seen
-    from its call sites' arguments, ``forwarding.py``.)"""
-    for value in node.args:
-        if _routeish(value):
-            return True
-    return any(_routeish(kw.value) for kw in node.keywords)
+    rule, a class-based view or a module-level table of (path, view) pairs. (A helper
+    calling another with its own parameters is seen from its call sites' arguments,
+    ``forwarding.py``.)"""
+    values = [*node.args, *(kw.value for kw in node.keywords)]
+    return any(
+        _routeish(v) or _route_table(names, v) is not None or _mount_object(names, v)
+        for v in values
+    )
+
+
+_MOUNT_CLASSES = ("Router", "Blueprint", "Api", "Namespace", "FastAPI", "Flask")
+
+
+def _mount_object(names: Names, node: ast.expr) -> bool:
+    """A router, blueprint, app or API object passed along (``add_item_urls(router)``): the
+    function it is passed to may register routes on it."""
+    if not isinstance(node, ast.Name):
+        return False
+    rendered = names.render(node)
+    value = names.values.get(node.id)
+    if not rendered.endswith("()") and value is not None:
+        rendered = names.render(value)  # a module-level object: what it was made from
+    return rendered.endswith("()") and rendered[:-2].rsplit(".", 1)[-1].endswith(_MOUNT_CLASSES)
 
 
 def note_registration(
     names: Names, node: ast.Call, kind: str, receiver: str, receiver_node: ast.expr | None
 ) -> None:
     """A route registration (or a call that may register routes through a helper)."""
-    args = [_arg_lit(names, a) for a in node.args if not isinstance(a, ast.Starred)]
+    args: list[Lit] = []
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            star = _param_of(names, arg.value)  # self.add_resource(resource, *urls)
+            if isinstance(star, dict) and "param" in star:
+                args.append({**star, "star": True})
+            continue
+        args.append(_arg_lit(names, arg))
     kwargs: dict[str, Lit] = {}
     for kw in node.keywords:
         if kw.arg:
@@ -137,6 +192,10 @@ def note_registration(
             forwarded = _param_of(names, kw.value)
             if forwarded is not None:
                 kwargs["**"] = forwarded  # bp.add_url_rule(rule, **options)
+    owner = _owner_class(names)
+    if owner:  # self.router.add_api_route("/", self.create): the methods of this class
+        args = [_in_class(a, owner) for a in args]
+        kwargs = {k: _in_class(v, owner) for k, v in kwargs.items()}
     call = RouteCall(kind, node.lineno, receiver, args, kwargs)
     scope = names.scope
     if scope is not None and scope.params:
@@ -146,7 +205,27 @@ def note_registration(
             call.owner, call.params = scope.owner, list(scope.params)
         if isinstance(target, dict) and "param" in target:
             call.receiver_param = target["param"]
+            if kind == "register":  # def add_item_urls(router): router.register("items", V)
+                call.owner, call.params = scope.owner, list(scope.params)
     names.facts.route_calls.append(call)
+
+
+def _owner_class(names: Names) -> str:
+    """The qualified class whose method is being walked ("" outside methods)."""
+    scope = names.scope
+    if scope is None or "." not in scope.owner:
+        return ""
+    cls = scope.owner.rpartition(".")[0]
+    return names.qualified(cls) if cls in names.facts.classes else ""
+
+
+def _in_class(value: Lit, owner: str) -> Lit:
+    """``self.create`` passed as a view, from inside a method: ``<module>.<Class>.create``."""
+    if isinstance(value, dict):
+        ref = value.get("ref")
+        if isinstance(ref, str) and ref.startswith("self.") and ref.count(".") == 1:
+            return {**value, "ref": owner + ref[4:]}
+    return value
 
 
 def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:
@@ -158,8 +237,21 @@ def note_eager(names: Names, name: str, value: ast.expr, line: int) -> None:
 def note_receivers(
     names: Names, decorators: list[Decorator], qualname: str, body: list[ast.stmt]
 ) -> None:
-    """``@receiver(post_save, sender=Order)`` on a function."""
+    """``@receiver(post_save, sender=Order)`` on a function; blinker's ``@signal.connect``
+    and ``@signal.connect_via(sender)``."""
     for dec in decorators:
+        if dec.tail in ("connect", "connect_via") and "." in dec.base:
+            via = dec.args[0] if dec.tail == "connect_via" and dec.args else None
+            sender_ref = via.get("ref", "") if isinstance(via, dict) else ""
+            names.facts.signals.append(
+                SignalHook(
+                    dec.base.rsplit(".", 1)[0], sender_ref, names.qualified(qualname), dec.line
+                )
+            )
+            continue
+        if dec.tail == "listens_for" and dec.base.startswith("sqlalchemy.") and len(dec.args) > 1:
+            note_orm_event(names, dec.args[0], dec.args[1], names.qualified(qualname), dec.line)
+            continue
         if dec.tail != "receiver" or not dec.args:
             continue
         signals = dec.args[0] if isinstance(dec.args[0], list) else [dec.args[0]]
@@ -177,6 +269,15 @@ def note_receivers(
                 names.facts.signals.append(
                     SignalHook(signal["ref"], sender_name, names.qualified(qualname), dec.line)
                 )
+
+
+ORM_EVENT = "sqlalchemy:"  # signal name prefix of SQLAlchemy mapper events
+
+
+def note_orm_event(names: Names, target: Lit, event: Lit, handler: str, line: int) -> None:
+    """``@event.listens_for(Order, "after_insert")`` / ``event.listen(Order, ...)``."""
+    if isinstance(target, dict) and target.get("ref") and isinstance(event, str):
+        names.facts.signals.append(SignalHook(ORM_EVENT + event, target["ref"], handler, line))
 
 
 def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:

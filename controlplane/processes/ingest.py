@@ -6,6 +6,7 @@ from controlplane.control.mailbox import WorkerMailbox
 from controlplane.control.worker_online import worker_online_hook
 from controlplane.events import Ingester
 from controlplane.events.counters import seeded_stats
+from controlplane.failures.ingest import record_failures
 from controlplane.services import Services
 
 
@@ -14,13 +15,15 @@ def start_ingester(services: Services) -> Ingester:
 
     The counters start from the database, so /metrics does not drop to zero on a restart, and
     every worker that comes online is sent the stored revocations, paused queues and runtime
-    limits again (control.worker_online).
+    limits again (control.worker_online). Each final failure joins its failure group as it
+    is written (failures.ingest).
     """
     ingester = Ingester(
         services.settings,
         services.engine,
         on_worker_online=worker_online_hook(services),
         stats=seeded_stats(services.engine),
+        on_failures=record_failures,
     )
     services.state.ingest_stats = ingester.stats
     return ingester.start()

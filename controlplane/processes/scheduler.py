@@ -1,5 +1,5 @@
-"""Background jobs under a leader lock: depth sampling, worker inspection, alert evaluation,
-retention, audit_runs.
+"""Background jobs under a leader lock: depth sampling, worker inspection, alert evaluation
+and notifications (alerting/), retention, audit_runs.
 
 Any number of `controlplane scheduler` (or `up`) processes may run; the one holding the Redis
 lock does the work, the others keep trying to take the lock and take over within its lifetime
@@ -23,12 +23,17 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import undefined
 
 from controlplane import audit_runs
+from controlplane.alerting.delivery import deliver_due
+from controlplane.alerting.history import purge_history
+from controlplane.alerting.state import advance
 from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.control.queue_pause import enforce_pauses, offending_workers
+from controlplane.failures.retention import purge_failures_before
 from controlplane.fleet.retention import purge_older_than, retention_cutoff
 from controlplane.fleet.sampler import Sampler
 from controlplane.fleet.view import settle_alerts
+from controlplane.periodic.watch import watch_schedules
 from controlplane.processes.leader import LocalLeaderLock, RedisLeaderLock, lock_key
 from controlplane.processes.startup import wait_until_ready
 from controlplane.services import Services, build_services, process_identity
@@ -94,6 +99,8 @@ class FleetScheduler:
         self._add(self._sample, settings.sample_interval, "sample", first=now)
         self._add(self._inspect, settings.sample_interval, "inspect", first=now)
         self._add(self._alerts, settings.sample_interval, "alerts")
+        self._add(self._notify, settings.sample_interval, "notify")
+        self._add(self._schedules, settings.sample_interval, "schedules")
         first_retention = now + timedelta(seconds=RETENTION_FIRST)
         self._add(self._retention, RETENTION_EVERY, "retention", first=first_retention)
         if settings.audit_schedule and settings.audit_projects:
@@ -176,13 +183,28 @@ class FleetScheduler:
 
     def _alerts(self) -> None:
         if self.lock.is_leader:
-            settle_alerts(self.services)
+            view = settle_alerts(self.services)
+            # the rules (alerting/) move their states along and write what they owe
+            if view.facts is not None and self.lock.is_leader:
+                advance(self.services, view.facts)
+
+    def _notify(self) -> None:
+        """Deliver the notifications owed (its own job: a slow channel delays no sample)."""
+        if self.lock.is_leader:
+            deliver_due(self.services, lambda: self.lock.is_leader)
+
+    def _schedules(self) -> None:
+        if self.lock.is_leader:
+            watch_schedules(self.services)
 
     def _retention(self) -> None:
         if self.lock.is_leader:
             cutoff = retention_cutoff(utcnow(), self.settings.retention_days)
             purged = purge_older_than(self.services.sessions, cutoff)
-            log.info("retention before %s: %s", cutoff.isoformat(), purged)
+            alerts = purge_history(self.services, cutoff)
+            members = purge_failures_before(self.services, cutoff)
+            log.info("retention before %s: %s, %d resolved alert(s), %d failure group members",
+                     cutoff.isoformat(), purged, alerts, members)  # fmt: skip
 
     def run_audits(self) -> None:
         """The nightly job: audit every configured project while this process leads.

@@ -47,6 +47,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
 
     from controlplane.web import auth, filters, health, outage, security
     from controlplane.web import metrics as metrics_view
+    from controlplane.web.api import alerting as api_alerting
     from controlplane.web.api import alerts as api_alerts
     from controlplane.web.api import audit as api_audit
     from controlplane.web.api import fleet as api
@@ -56,6 +57,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     from controlplane.web.api import workflows as api_workflows
     from controlplane.web.pages import (
         actions,
+        alerting,
         alerts,
         audit,
         dashboard,
@@ -83,20 +85,38 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.register_blueprint(insights.bp)
     app.register_blueprint(fleet_actions.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(alerting.bp)
     app.register_blueprint(fleet_controls.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_tasks.bp)
     app.register_blueprint(api_audit.bp)
     app.register_blueprint(api_alerts.bp)
+    app.register_blueprint(api_alerting.bp)
     app.register_blueprint(api_fleet_controls.bp)
     app.register_blueprint(api_workflows.bp)
     app.register_blueprint(openapi.bp)
+    _register_failures_and_schedules(app)
     metrics_view.init_app(app)
     # The API takes bearer tokens only, never the session cookie, so CSRF cannot apply.
     csrf.exempt(api.bp)
     csrf.exempt(api_tasks.bp)
     csrf.exempt(api_audit.bp)
     csrf.exempt(api_alerts.bp)
+    csrf.exempt(api_alerting.bp)
     csrf.exempt(api_fleet_controls.bp)
     return app
+
+
+def _register_failures_and_schedules(app: Flask) -> None:
+    """Failure groups and schedules (#18 parts 2-3): pages and their JSON API."""
+    from controlplane.web.api import failures as api_failures
+    from controlplane.web.api import schedules as api_schedules
+    from controlplane.web.pages import failures, schedules
+
+    app.register_blueprint(failures.bp)
+    app.register_blueprint(schedules.bp)
+    app.register_blueprint(api_failures.bp)
+    app.register_blueprint(api_schedules.bp)
+    csrf.exempt(api_failures.bp)
+    csrf.exempt(api_schedules.bp)

@@ -58,6 +58,10 @@ def test_parallel_cached_and_plain_runs_agree(tree, tmp_path):
         "offloaded": 70,
         "inline": 70,
         "inprocess_background": 0,
+        "unresolved": 0,
+        "resolved": 140,
+        "coverage_text": "50.0% of 140 resolved; 0 unresolved",
+        "unrecognized_registrations": 0,
         "coverage": 50.0,
     }
     assert plain["skipped"] == [

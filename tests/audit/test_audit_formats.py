@@ -114,15 +114,26 @@ def sample_report() -> Report:
 
 def test_json_has_exactly_the_documented_shape():
     data = json.loads(get_formatter("json")(sample_report()))
-    assert set(data) == {"version", "root", "summary", "endpoints", "skipped"}
-    assert data["version"] == 1
+    assert set(data) == {
+        "version",
+        "root",
+        "summary",
+        "endpoints",
+        "unrecognized_registrations",
+        "skipped",
+    }
+    assert data["version"] == 2
     assert data["root"] == "/srv/project"
     assert data["summary"] == {
         "endpoints": 4,
         "offloaded": 1,
         "inline": 2,
         "inprocess_background": 1,
+        "unresolved": 0,
+        "resolved": 4,
         "coverage": 33.3,
+        "coverage_text": "33.3% of 4 resolved; 0 unresolved",
+        "unrecognized_registrations": 0,
     }
     first = data["endpoints"][0]
     assert first == {
@@ -134,6 +145,9 @@ def test_json_has_exactly_the_documented_shape():
         "route": "/upload",
         "status": "offloaded",
         "heavy": False,
+        "confidence": "certain",
+        "reason": "",
+        "uses_config": False,
         "evidence": [
             {
                 "file": "app/features/upload/routes.py",
@@ -143,6 +157,7 @@ def test_json_has_exactly_the_documented_shape():
                 "via": ["app/features/upload/routes.py:upload"],
             }
         ],
+        "unresolved_calls": [],
     }
     assert data["skipped"] == [
         {"file": "app/broken.py", "reason": "syntax error: invalid syntax (line 3)"}
@@ -249,7 +264,7 @@ def test_text_is_a_table_with_the_summary_skipped_and_suppressed():
     assert lines[1].split()[:3] == ["offloaded", "POST", "/upload"]
     assert (
         "4 endpoints: 1 offloaded, 2 inline (1 heavy), 1 in-process background; "
-        "coverage 33.3%" in lines
+        "coverage 33.3% of 4 resolved; 0 unresolved" in lines
     )
     assert "suppressed: app/admin.py:3 export_all (admin only, nightly)" in lines
     assert "skipped: app/broken.py: syntax error: invalid syntax (line 3)" in lines

@@ -22,8 +22,9 @@ def test_operator_triggers_add_from_the_form_and_lands_on_its_page(
     screenshot(page, "dashboard")
     page.click("text=Trigger")
     page.select_option("#trigger-name", "worker_tasks.tasks.add")
-    assert page.input_value("#trigger-queue")  # preselected from routing
-    page.fill("#trigger-queue", shared_queues[0])
+    # the queue field stays empty (only a typed queue overrides); the form says where it goes
+    assert page.input_value("#trigger-queue") == ""
+    assert page.inner_text("#trigger-route").startswith(f"Goes to {shared_queues[0]}:")
     page.fill("textarea[name=args]", "[2, 40]")
     screenshot(page, "trigger")
     page.click("#trigger-submit")

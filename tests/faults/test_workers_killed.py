@@ -54,6 +54,7 @@ def test_row2_a_task_killed_with_its_worker_is_lost_and_its_rerun_is_a_new_linke
 
     hold.unlink()
     probe_workers(fault_redis.url, (queue,), extra_args=HEARTBEAT)
+    # the probe task has no route of its own: the retry names the queue, as an operator would
     rerun = retry(services, "tester", task_id, queue=queue)
     assert rerun.status == 202, rerun.body
     new_id = rerun.body["task_id"]

@@ -17,12 +17,14 @@ from controlplane.broker import Pause, QueueState
 from controlplane.config import QueueScaling, Settings
 from controlplane.control.action_log import list_actions
 from controlplane.control.alerts import acknowledge_alert, forget_worker
+from controlplane.failures.groups import AlertingGroup
 from controlplane.fleet import alerts
 from controlplane.fleet.alerts import CONDITIONS, Facts, evaluate
 from controlplane.fleet.health import IngestGap, StuckTask, WorkerHealth
 from controlplane.fleet.sample import BrokerState, FleetSample, write_sample
 from controlplane.fleet.view import fleet_view, settle_alerts
 from controlplane.models import AlertAck, Task, Worker
+from controlplane.periodic.views import ScheduleFacts
 from controlplane.services import Services
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -104,12 +106,32 @@ CASES: dict[str, tuple[Facts, str, float, Facts]] = {
         healthy(broker=BrokerState(restarts=1, restarted_at=ago(6 * 3600 + 1),
                                    restart_waiting=3)),
     ),
+    "new_failure_group": (
+        healthy(failure_groups=[AlertingGroup(7, "shop.charge", "KeyError", "user <n>", 3,
+                                              "regression", ago(60))]),
+        "failure group 7", 3, healthy(failure_groups=[]),
+    ),
+    "missed_periodic_run": (
+        healthy(schedules=ScheduleFacts(((1, "nightly", ago(90)),), ago(5))), "nightly", 90,
+        healthy(schedules=ScheduleFacts((), ago(5))),
+    ),
 }  # fmt: skip
 
 
 def test_every_condition_has_a_case_here() -> None:
     assert set(CASES) == {c.name for c in CONDITIONS}
     assert len({c.prometheus_alert for c in CONDITIONS}) == len(CONDITIONS)
+
+
+def test_beat_down_is_one_alert_not_one_per_schedule() -> None:
+    # fifty missed, nothing sent since the first miss (a daily one not due yet is not missed)
+    every = ScheduleFacts(tuple((n, f"s{n}", ago(60 + n)) for n in range(50)), ago(200))
+    found = evaluate(healthy(schedules=every), SETTINGS)
+    assert [(f.alert, f.subject, f.value) for f in found] == [("missed_periodic_run", "beat", 50)]
+    assert "is celery beat running" in found[0].message
+    # two missed while another schedule ran after them: beat is up, two alerts
+    some = ScheduleFacts(tuple((n, f"s{n}", ago(60)) for n in range(2)), ago(10))
+    assert [f.subject for f in evaluate(healthy(schedules=some), SETTINGS)] == ["s0", "s1"]
 
 
 def test_a_healthy_fleet_is_all_clear() -> None:

@@ -358,3 +358,29 @@ def test_sql_and_python_totals_equal_the_ingesters_rebuild(database_url: str) ->
         assert by_sql.failures[("tasks.fails", "w1", "q2", "pkg.mod.Err")] == 1
     finally:
         engine.dispose()
+
+
+def test_queue_names_only_events_gave_are_other_on_metrics(services: Services) -> None:
+    """Issue 15 item 21: a queue the sampler looked at only because events named it gets no
+    series of its own and its tasks count under "other"; an orphan queue that really holds
+    messages is still shown (and never a broker key)."""
+    now = utcnow()
+    queue, claimed, orphan = "q-known", "claimed-by-an-event", "orphan-with-backlog"
+    with services.transaction() as session:
+        session.add(worker_row("w@host", now, [queue]))
+        session.add(task_row(ADD, "w@host", queue))
+        session.add(task_row(ADD, "w@host", claimed))
+        session.add(task_row(ADD, "w@host", "unacked"))
+    sampled = [QueueState(queue, 0), QueueState(claimed, 0), QueueState(orphan, 5),
+               QueueState("unacked", 3)]  # fmt: skip
+    sample(services, {state.name: state for state in sampled})
+    samples = scrape(services)
+    queues = {dict(labels).get("queue_name") for _, labels in samples} - {None}
+    assert claimed not in queues and "unacked" not in queues
+    assert {queue, orphan, "other"} <= queues
+    sent = {
+        dict(labels)["queue_name"]: value
+        for (name, labels), value in samples.items()
+        if name == "celery_task_succeeded_total"
+    }
+    assert sent == {queue: 1, "other": 2}

@@ -52,6 +52,9 @@ POST_ROLE = {
     "fleet_controls.set_time": "operator",
     "fleet_controls.reset_time": "operator",
     "tasks.retry": "operator",
+    "failures.change": "operator",
+    "failures.retry": "operator",
+    "schedules.run": "operator",
     "tasks.revoke": "operator",
     "tasks.bulk": "operator",
     "tasks.trigger": "operator",
@@ -79,6 +82,20 @@ POST_ROLE = {
     "api_tasks.cancel_consumer": "admin",
     "api_tasks.pool": "admin",
     "api_tasks.shutdown": "admin",
+    # alerting (issue 18 part 1): rules and channels are the admins', acks and silences
+    # the operators'
+    "alerting.ack": "operator",
+    "alerting.rule_save": "admin",
+    "alerting.rule_delete": "admin",
+    "alerting.channel_save": "admin",
+    "alerting.channel_test": "admin",
+    "alerting.channel_delete": "admin",
+    "alerting.silence_create": "operator",
+    "api_alerting.rule_save": "admin",
+    "api_alerting.channel_save": "admin",
+    "api_alerting.channel_test": "admin",
+    "api_alerting.ack": "operator",
+    "api_alerting.silence_create": "operator",
 }
 # POSTs after which a caller is made afresh: they may log it in, out, or change its user.
 RENEW_AFTER = {"auth.login", "auth.logout"} | {e for e in POST_ROLE if e.startswith("users.")}
@@ -162,7 +179,9 @@ def world(private_redis: EmbeddedRedis, sqlite_url: str, tmp_path: Path) -> Iter
 def url_for_rule(rule: Rule) -> str:
     values = {"task_id": "t-fail", "queue": "default", "hostname": "w1@host",
               "task_name": TASK_NAME, "which": "rate", "run_id": 1, "name": "proj",
-              "filename": "app.js", "username": "mallory", "token_id": 1}  # fmt: skip
+              "filename": "app.js", "username": "mallory", "token_id": 1,
+              "id": 1, "state_id": 1, "group_id": 1, "action": "resolve",
+              "schedule_id": 1}  # fmt: skip
     path = rule.rule
     for argument in rule.arguments:
         path = re.sub(rf"<(?:[^:>]+:)?{argument}>", str(values[argument]), path)

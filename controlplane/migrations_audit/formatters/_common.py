@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 from ..classify import is_heavy_kind
-from ..report import INLINE, INPROCESS, OFFLOADED, Endpoint, Evidence, Report
+from ..report import INLINE, INPROCESS, OFFLOADED, UNRESOLVED, Endpoint, Evidence, Report
 
-STATUS_LABEL = {OFFLOADED: "offloaded", INLINE: "inline", INPROCESS: "in-process background"}
+STATUS_LABEL = {
+    OFFLOADED: "offloaded",
+    INLINE: "inline",
+    INPROCESS: "in-process background",
+    UNRESOLVED: "unresolved",
+}
+
+
+def status_text(endpoint: Endpoint) -> str:
+    """``offloaded (likely)``; the certain ones and the unresolved stay short."""
+    label = STATUS_LABEL[endpoint.status]
+    return f"{label} (likely)" if endpoint.confidence == "likely" else label
+
+
+def unrecognized_lines(report: Report) -> list[str]:
+    """``12 registrations in api/routes.py not understood`` and each one with why."""
+    lines = []
+    for file, items in report.unrecognized_by_file().items():
+        plural = "registration" if len(items) == 1 else "registrations"
+        lines.append(f"{len(items)} route {plural} in {file} not understood:")
+        lines += [f"  {i.file}:{i.line} {i.call}: {i.reason}" for i in items]
+    return lines
 
 
 def methods_route(endpoint: Endpoint) -> str:
@@ -41,5 +62,9 @@ def summary_line(report: Report) -> str:
     return (
         f"{s.endpoints} endpoints: {s.offloaded} offloaded, {s.inline} inline "
         f"({s.inline_heavy} heavy), {s.inprocess_background} in-process background; "
-        f"coverage {s.coverage:.1f}%"
+        f"coverage {s.coverage_text}"
+    ) + (
+        f"; {len(report.unrecognized)} route registrations not understood"
+        if report.unrecognized
+        else ""
     )

@@ -4,7 +4,7 @@ offloaded, what still runs inline and what is heavy there, and a recommendation.
 from __future__ import annotations
 
 from ..markers import EAGER_MODE, INLINE_FALLBACK, SETTING_GUARD
-from ..report import INLINE, INPROCESS, OFFLOADED, Endpoint, Report
+from ..report import INLINE, INPROCESS, OFFLOADED, UNRESOLVED, Endpoint, Report
 from ._common import feature_title, first, heavy_evidence, heavy_kinds, methods_route, where
 
 _LISTED = 12  # endpoints named per bullet before "and N more"
@@ -29,10 +29,16 @@ def render(report: Report) -> str:
     features = report.features()
     out = ["# Celery Worker Coverage Report", "", "## Summary"]
     out.append(
-        f"- Coverage: **{summary.coverage:.1f}%** of the endpoints with work worth "
-        f"offloading submit it to Celery (offloaded / (offloaded + inline heavy + "
-        f"in-process background))."
+        f"- Coverage: **{summary.coverage:.1f}%** of the resolved endpoints with work worth "
+        f"offloading submit it to a queue (offloaded / (offloaded + inline heavy + "
+        f"in-process background)): {summary.coverage_text}."
     )
+    if summary.unresolved or report.unrecognized:
+        out.append(
+            f"- Not seen: {summary.unresolved} endpoints unresolved and "
+            f"{len(report.unrecognized)} route registrations not understood (listed under "
+            f"*What the audit could not see*); the figures above leave them out."
+        )
     plural = "feature" if len(features) == 1 else "features"
     out.append(
         f"- {summary.endpoints} endpoints in {len(features)} {plural}: "
@@ -64,6 +70,7 @@ def render(report: Report) -> str:
     for feature, endpoints in features.items():
         out += ["", f"### {feature_title(feature)}"]
         out += _feature(endpoints)
+    out += _not_seen(report)
     if report.suppressed:
         out += ["", "## Suppressed"]
         for item in report.suppressed:
@@ -80,6 +87,29 @@ def render(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+def _not_seen(report: Report) -> list[str]:
+    unresolved = [e for e in report.endpoints if e.status == UNRESOLVED]
+    uncertain = [e for e in report.endpoints if e.unresolved_calls]
+    if not (unresolved or report.unrecognized or uncertain):
+        return []
+    out = ["", "## What the audit could not see"]
+    for file, items in report.unrecognized_by_file().items():
+        plural = "registration" if len(items) == 1 else "registrations"
+        out.append(f"- {len(items)} route {plural} in {code(file)} not understood:")
+        out += [f"  - {code(f'{i.file}:{i.line}')} {code(i.call)}: {i.reason}" for i in items]
+    for e in unresolved:
+        out.append(f"- Unresolved: {code(methods_route(e))} ({code(e.handler)}): {e.reason}.")
+    for e in uncertain:
+        calls = "; ".join(
+            f"{code(c.call)} at {code(f'{c.file}:{c.line}')}" for c in e.unresolved_calls[:5]
+        )
+        out.append(
+            f"- {code(methods_route(e))} is {e.status} ({e.confidence or 'no status'}); calls "
+            f"not resolved: {calls}."
+        )
+    return out
+
+
 def _feature(endpoints: list[Endpoint]) -> list[str]:
     lines = []
     offloaded = [e for e in endpoints if e.status == OFFLOADED]
@@ -90,6 +120,12 @@ def _feature(endpoints: list[Endpoint]) -> list[str]:
         dispatch = first(offloaded[0], "dispatch")
         how = f" through {code(dispatch.call)}" if dispatch else ""
         lines.append(f"- Celery coverage: {_names(offloaded)} submit their work to Celery{how}.")
+        configured = [e for e in offloaded if e.uses_config]
+        if configured:
+            lines.append(
+                f"- {_names(configured)} count as offloaded only through a dispatch wrapper "
+                f"or task named in the config."
+            )
         for e in offloaded:
             fallback = first(e, INLINE_FALLBACK)
             if fallback is not None:

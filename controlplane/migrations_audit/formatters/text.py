@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ..report import Report
-from ._common import STATUS_LABEL, first, heavy_kinds, summary_line, where
+from collections import Counter
+
+from ..report import UNRESOLVED, Report
+from ._common import first, heavy_kinds, status_text, summary_line, unrecognized_lines, where
 
 _COLUMNS = ("STATUS", "HEAVY", "METHODS", "ROUTE", "HANDLER", "WHERE", "WHY")
 _WIDTH = {"ROUTE": 44, "HANDLER": 36, "WHY": 48}
@@ -15,13 +17,38 @@ def _cut(value: str, width: int | None) -> str:
     return value[: width - 1] + "…"
 
 
+MAX_CALLS_LISTED = 20
+
+
+def unresolved_call_lines(report: Report) -> list[str]:
+    """Calls not resolved, each once, with how many endpoints reach it (most first); every
+    endpoint's own list is in the JSON and Markdown reports."""
+    reached: Counter[tuple[str, int, str, str]] = Counter()
+    for endpoint in report.endpoints:
+        for item in endpoint.unresolved_calls:
+            reached[(item.file, item.line, item.call, item.reason)] += 1
+    if not reached:
+        return []
+    likely = sum(1 for e in report.endpoints if e.unresolved_calls)
+    out = [f"{likely} endpoints reach calls the audit could not resolve ({len(reached)} calls):"]
+    for (file, line, text, reason), count in reached.most_common(MAX_CALLS_LISTED):
+        out.append(f"  {file}:{line} {text} ({reason}): {count} endpoints")
+    if len(reached) > MAX_CALLS_LISTED:
+        out.append(f"  and {len(reached) - MAX_CALLS_LISTED} more (--format json lists them)")
+    return out
+
+
 def render(report: Report) -> str:
     rows = []
     for endpoint in report.endpoints:
         decisive = first(endpoint, "dispatch") or first(endpoint, "background")
         kinds = heavy_kinds(endpoint)
-        if decisive is not None:
+        if endpoint.status == UNRESOLVED:
+            why = endpoint.reason
+        elif decisive is not None:
             why = f"{decisive.call} @ {where(decisive)}"
+            if endpoint.uses_config:
+                why += " (config)"
         elif kinds:
             evidence = first(endpoint, *kinds)
             why = f"{', '.join(kinds)}: {evidence.call if evidence else ''}"
@@ -29,7 +56,7 @@ def render(report: Report) -> str:
             why = ""
         rows.append(
             (
-                STATUS_LABEL[endpoint.status],
+                status_text(endpoint),
                 "yes" if endpoint.heavy else "",
                 ",".join(endpoint.methods),
                 endpoint.route,
@@ -47,6 +74,8 @@ def render(report: Report) -> str:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     lines.append("")
     lines.append(summary_line(report))
+    lines += unrecognized_lines(report)
+    lines += unresolved_call_lines(report)
     for item in report.suppressed:
         e = item.endpoint
         lines.append(f"suppressed: {e.file}:{e.line} {e.handler} ({item.reason})")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, g, jsonify, request
 
+from controlplane.alerting.history import STATES, list_states
 from controlplane.autoscale.recommender import recommendations
 from controlplane.fleet.alerts import CONDITIONS
 from controlplane.fleet.view import fleet_view
@@ -54,11 +55,17 @@ def workers() -> Any:
 @bp.get("/alerts")
 @api_role_required("viewer")
 def alerts() -> Any:
+    """What holds now; `states`: the rules' alert states (alerting/), open ones unless
+    `?state=` asks for pending, firing, resolved or all (the history)."""
     services = current_app.extensions["controlplane"]
+    state = request.args.get("state") or None
+    if state is not None and state not in (*STATES, "all"):
+        return jsonify(error=f"state: expected one of {', '.join(STATES)} or all"), 400
     view = fleet_view(services)
     return jsonify(
         **fleet_json.sample_info(view),
         all_clear=view.all_clear,
         alerts=fleet_json.alerts(view),
         conditions=[c.as_dict(services.settings) for c in CONDITIONS],
+        states=[s.as_dict() for s in list_states(services, state)],
     )

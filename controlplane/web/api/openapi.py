@@ -83,6 +83,21 @@ def _fleet(key: str, item: str) -> dict[str, Any]:
 
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+ALERT_STATE: dict[str, Any] = {
+    "type": "object",
+    "description": "One occurrence of a rule's alert on a subject (pending, firing, resolved).",
+    "required": ["id", "rule", "alert", "subject", "state", "severity"],
+    "properties": {
+        "id": {"type": "integer"}, "rule": {"type": "string"},
+        "alert": {"type": "string", "description": "the condition's name"},
+        "subject": {"type": "string"}, "state": {"enum": ["pending", "firing", "resolved"]},
+        "severity": {"type": "string"}, "title": {"type": "string"},
+        "message": {"type": "string"}, "value": {"type": "number"}, "unit": {"type": "string"},
+        "link": {"type": "string"}, "started_at": _TIME, "fired_at": _TIME,
+        "resolved_at": _TIME, "notified_at": _TIME,
+    },
+}  # fmt: skip
 ALERTS_ANSWER: dict[str, Any] = {
     "allOf": [
         {"$ref": "#/components/schemas/FleetSample"},
@@ -96,6 +111,7 @@ ALERTS_ANSWER: dict[str, Any] = {
                     "type": "array",
                     "items": {"$ref": "#/components/schemas/AlertCondition"},
                 },
+                "states": {"type": "array", "items": ALERT_STATE},
             },
         },
     ]
@@ -455,7 +471,36 @@ FLEET_CONTROL_PATHS: dict[str, Any] = {
 }  # fmt: skip
 
 
+# Failure groups and schedules (#18 parts 2-3)
+GROUP_ID = {"name": "group_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+FAILURES_AND_SCHEDULES_PATHS: dict[str, Any] = {
+    "/failure-groups": {"get": {
+        "summary": "Failure groups by last seen: count, tasks, first/last seen, last 24 h, workers",
+        "parameters": [
+            {"name": "state", "in": "query", "required": False, "schema": {
+                "enum": ["new", "regression", "ongoing", "resolved", "ignored"]}},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+        ],
+        "responses": {"200": _ok("Groups"), **_errors(400)},
+    }},
+    "/failure-groups/{group_id}": {"get": {
+        "summary": "One failure group with its sample traceback, latest failures and how many "
+                   "were not retried yet",
+        "parameters": [GROUP_ID],
+        "responses": {"200": _ok("Group"), **_errors(404)},
+    }},
+    "/schedules": {"get": {
+        "summary": "Schedules watched for missed runs: in words, next run, last run, the run "
+                   "strip (on_time, late, slow, missed, failed, running), missed runs",
+        "responses": {"200": _ok("Schedules")},
+    }},
+}  # fmt: skip
+
+
 def document() -> dict[str, Any]:
+    from controlplane.web.api.openapi_alerting import ALERTING_PATHS, STATE_PARAM
+
     action_response = _ok("Accepted", {"$ref": "#/components/schemas/ActionAnswer"})
     paths: dict[str, Any] = {
         "/me": {"get": {"summary": "Who the token belongs to", "responses": {"200": _ok("User")}}},
@@ -464,8 +509,10 @@ def document() -> dict[str, Any]:
                             "responses": {"200": _ok("Queues", _fleet("queues", "QueueRow"))}}},
         "/workers": {"get": {"summary": "Workers and their health",
                              "responses": {"200": _ok("Workers", _fleet("workers", "WorkerRow"))}}},
-        "/alerts": {"get": {"summary": "Every alert condition and the instances that hold now",
-                            "responses": {"200": _ok("Alerts", ALERTS_ANSWER)}}},
+        "/alerts": {"get": {"summary": "Every alert condition and the instances that hold now; "
+                                       "`states`: the rules' alert states (?state= history)",
+                            "parameters": [STATE_PARAM],
+                            "responses": {"200": _ok("Alerts", ALERTS_ANSWER), **_errors(400)}}},
         "/alerts/ack": {
             "post": {
                 "summary": "Acknowledge one firing alert instance (who and when, in the action "
@@ -681,6 +728,8 @@ def document() -> dict[str, Any]:
             }
         },
         **FLEET_CONTROL_PATHS,
+        **ALERTING_PATHS,
+        **FAILURES_AND_SCHEDULES_PATHS,
     }  # fmt: skip
     return {
         "openapi": "3.1.0",
@@ -732,6 +781,17 @@ def document() -> dict[str, Any]:
                     "properties": {
                         "task_id": {"type": "string"},
                         "retry_of": {"type": ["string", "null"]},
+                        "queue": {"type": "string", "description": "where it was sent"},
+                        "route": {
+                            "type": "object",
+                            "description": "why there: the queue typed, the fleet's "
+                            "task_routes, or its task_default_queue",
+                            "properties": {
+                                "queue": {"type": "string"},
+                                "reason": {"enum": ["typed", "task_routes", "default"]},
+                                "explanation": {"type": "string"},
+                            },
+                        },
                         "action_id": {"type": "integer"},
                         "idempotent_replay": {"type": "boolean"},
                     },

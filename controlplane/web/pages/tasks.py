@@ -130,6 +130,12 @@ def detail(task_id: str) -> Any:
     actions = control.actions_on(_services(), task_id)
     workflow = None if fragment else workflow_of(_services(), task_id)
     graph = layout(workflow) if workflow and workflow.is_canvas else None
+    # Where a retry would go (the task's route, never what its events claimed); read, not asked.
+    retry_route = (
+        control.routed_queues(_services(), [task.name], ask=False).get(task.name)
+        if task.name
+        else None
+    )
     return render_template(
         template,
         task=task,
@@ -140,6 +146,7 @@ def detail(task_id: str) -> Any:
         live_states=LIVE_STATES,
         workflow=workflow,
         graph=graph,
+        retry_route=retry_route,
     )
 
 

@@ -87,6 +87,15 @@ class BrokerWatch:
             and not c[1].endswith("reply.celery.pidbox")
         ]  # fmt: skip
 
+    def questions(self) -> list[str]:
+        """Remote-control questions asked (registered, conf, ping...)."""
+        return [
+            method
+            for c in self.commands
+            if c[0].upper() == "PUBLISH" and len(c) > 2 and "pidbox" in c[1]
+            and (method := _method_of(c[2])) in READ_ONLY
+        ]  # fmt: skip
+
     def broadcasts(self) -> list[str]:
         """Remote-control commands that change a worker (shutdown, add_consumer, pool_grow...)
         published to the workers' mailboxes; questions (registered, conf) left out."""
@@ -99,8 +108,15 @@ class BrokerWatch:
         return methods
 
     def deleted(self) -> list[str]:
-        """Keys deleted (a purge deletes a queue's lists)."""
-        return [key for c in self.commands if c[0].upper() in ("DEL", "UNLINK") for key in c[1:]]
+        """Keys deleted (a purge deletes a queue's lists), kombu's own housekeeping left out:
+        the restore mutex and the mailbox/reply lists it clears after each broadcast."""
+        return [
+            key
+            for c in self.commands
+            if c[0].upper() in ("DEL", "UNLINK")
+            for key in c[1:]
+            if key != "unacked_mutex" and ".pidbox" not in key
+        ]
 
 
 def _method_of(payload: str) -> str:

@@ -131,3 +131,18 @@ def test_bulk_retry_leaves_out_failures_already_retried_and_the_list_marks_them(
     assert not any(f'data-task="{task_id}"' in unretried for task_id in ids)
     with services.transaction() as session:
         assert session.scalar(select(func.count()).where(Task.retry_of.is_not(None))) == 8
+
+
+def test_a_bulk_retry_of_unregistered_names_asks_the_workers_once_not_per_task(
+    client: FlaskClient, services: Services, token_for: Callable[[str], str],
+    fleet_worker: WorkerProcess, redis_server: Any, unique: str,
+) -> None:  # fmt: skip
+    seed_failures(services, unique, 20, name="proj.never.registered")
+    body = {"action": "retry", "scope": "filter", "filter": {"name": "proj.never.registered"},
+            "dry_run": False}  # fmt: skip
+    with BrokerWatch(redis_server.url) as watch:
+        done = client.post("/api/v1/tasks/bulk", json=body,
+                           headers=bearer(token_for("operator")))  # fmt: skip
+    assert done.status_code == 202, done.get_json()
+    assert done.get_json()["acted_on"] == 0 and len(done.get_json()["skipped"]) == 20
+    assert watch.pushes() == [] and watch.questions().count("registered") <= 2

@@ -5,6 +5,7 @@ workers the console knows. Effects are read off the module's own broker (MONITOR
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ import redis
 from flask.testing import FlaskClient
 
 from controlplane.fleet.inspection import refresh_worker
-from controlplane.services import Services
+from controlplane.services import Services, build_services
+from controlplane.web import create_app
 from tests.conftest import WorkerProcess, wait_for
 from tests.control.safety.broker_watch import BrokerWatch
 from tests.control.safety.conftest import worker_still_works
@@ -121,3 +123,38 @@ def test_consumer_buttons_reach_a_known_worker_through_the_queue_service(
 
     wait_for(lambda: consumed() == [work_queue], timeout=10, what="only its own queue again")
     worker_still_works(services, fleet_worker, work_queue)
+
+
+def test_purge_on_rabbitmq_deletes_only_a_declared_queue(
+    rabbitmq_url: str, services: Services, token_for: Callable[[str], str], unique: str,
+) -> None:  # fmt: skip
+    """On AMQP a queue of the fleet is one the server has declared: a purge of any other name
+    is a 404 and declares nothing (the check is a passive declare)."""
+    from kombu import Connection, Exchange, Queue
+
+    admin = token_for("admin")
+    amqp = build_services(replace(services.settings, broker_url=rabbitmq_url),
+                          engine=services.engine)  # fmt: skip
+    app = create_app(amqp, {"TESTING": True}).test_client()
+    declared, absent = f"cp-purge-{unique}", f"cp-absent-{unique}"
+    with Connection(rabbitmq_url) as connection:
+        queue = Queue(declared, Exchange(declared), routing_key=declared, auto_delete=False)
+        producer = connection.Producer()
+        for n in range(2):
+            producer.publish({"n": n}, exchange=queue.exchange, routing_key=declared,
+                             declare=[queue])  # fmt: skip
+        try:
+            missing = app.post(f"/api/v1/queues/{absent}/purge", json={"confirm": absent},
+                               headers=bearer(admin))  # fmt: skip
+            assert missing.status_code == 404, missing.get_json()
+            channel = connection.channel()
+            with pytest.raises(Exception):  # noqa: B017 - amqp's NotFound: never declared
+                channel.queue_declare(absent, passive=True)
+            done = app.post(f"/api/v1/queues/{declared}/purge", json={"confirm": declared},
+                            headers=bearer(admin))  # fmt: skip
+            assert done.status_code == 200 and done.get_json()["purged"] == 2, done.get_json()
+        finally:
+            connection.channel().queue_delete(declared)
+            connection.channel().exchange_delete(declared)
+            amqp.broker.close()
+            amqp.celery.close()

@@ -16,9 +16,12 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
+from controlplane.broker.queue_names import reserved_reason
+from controlplane.clock import utcnow
 from controlplane.config import Settings, TransportOptions
-from controlplane.control.queue_names import reserved_reason
 from controlplane.control.validate import depth_of, json_text_depth
+from controlplane.fleet.sampler import QueueDiscovery
+from controlplane.models import Task
 from controlplane.services import Services
 from tests.conftest import WorkerProcess
 from tests.control.safety.broker_watch import BrokerWatch
@@ -37,6 +40,7 @@ RESERVED = [
     "reply.celery.pidbox",
     "x.reply.celery.pidbox",
     "celery-task-meta-0b0e",
+    "amq.gen-JzTY20BRgKO-HjmUJj0wLg",
     "reports\x06\x163",
 ]
 
@@ -186,3 +190,27 @@ def test_the_nesting_limit_is_a_setting(
     body = {"name": "worker_tasks.tasks.total", "args": [[[[1]]]], "queue": work_queue}
     deep = client.post("/api/v1/tasks", json=body, headers=bearer(operator))
     assert deep.status_code == 400 and "limit is 3" in deep.get_json()["error"]
+
+
+def test_queue_names_from_events_never_reach_the_depth_script(
+    services: Services, redis_server: Any, unique: str
+) -> None:
+    """A task event claiming queue "unacked" made the sampler LLEN a hash: WRONGTYPE, and the
+    broker looked unreachable until the key was deleted by hand."""
+    raw = redis.Redis.from_url(redis_server.url)
+    raw.hset("unacked", "some-tag", '[{"body": ""}, "", "default"]')
+    now = utcnow()
+    with services.transaction() as session:
+        for queue in ("unacked", "_kombu.binding.default", f"real-{unique}"):
+            session.add(Task(task_id=f"{queue}-{unique}", name=ADD, state="RECEIVED", queue=queue,
+                             first_seen_at=now, updated_at=now, retries=0,
+                             args_incomplete=False))  # fmt: skip
+    discovery = QueueDiscovery(services.settings.queues, services.settings.broker_transport_options)
+    with services.transaction() as session:
+        queues = discovery.queues(session, utcnow(), [])
+    assert f"real-{unique}" in queues
+    assert "unacked" not in queues and "_kombu.binding.default" not in queues
+    depths = services.broker.depths(queues)  # one script over them all: no WRONGTYPE
+    assert depths[f"real-{unique}"].ready == 0
+    assert raw.type("unacked") == b"hash"
+    raw.delete("unacked")

@@ -93,7 +93,9 @@ def test_the_trigger_form_shows_each_route_and_sends_to_it(
     # The form publishes nothing: it shows what the scheduler's inspection heard last.
     assert "asked when you trigger" in operator.get("/trigger").get_data(as_text=True)
     refresh_worker(services, fleet_worker.hostname)
-    page = operator.get("/trigger").get_data(as_text=True)
+    with BrokerWatch(redis_server.url) as looking:
+        page = operator.get("/trigger").get_data(as_text=True)
+    assert not [c for c in looking.commands if c[0].upper() == "PUBLISH"]  # a GET never asks
     table = page[page.index('id="trigger-routes"') :]
     row = table[table.index(f'data-task="{TASKS}csv_batch"') :].split("</tr>")[0]
     assert "reports: routed by the fleet&#39;s task_routes" in row
@@ -153,7 +155,8 @@ def test_retry_refuses_celerys_own_tasks_and_publishes_nothing(
 
 
 def test_retry_publishes_to_the_tasks_route_not_to_what_an_event_claimed(
-    client: FlaskClient, services: Services, token_for: Callable[[str], str],
+    client: FlaskClient, client_as: Callable[[str], FlaskClient], services: Services,
+    token_for: Callable[[str], str],
     fleet_worker: WorkerProcess, work_queue: str, redis_server: Any, unique: str,
     routed_queues_emptied: redis.Redis,
 ) -> None:  # fmt: skip
@@ -172,4 +175,7 @@ def test_retry_publishes_to_the_tasks_route_not_to_what_an_event_claimed(
     assert watch.pushes() == ["default", work_queue]
     assert services.celery.AsyncResult(typed.get_json()["task_id"]).get(timeout=30) == 3
     assert routed_queues_emptied.type("unacked") in (b"none", b"hash")
+    # the task page says where a retry goes: the route, not the queue its events claimed
+    page = client_as("operator").get(f"/tasks/claimed-{unique}").get_data(as_text=True)
+    assert 'id="retry-route">goes to default:' in page and ", to default?" in page
     worker_still_works(services, fleet_worker, work_queue)

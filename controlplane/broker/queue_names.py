@@ -1,6 +1,7 @@
 """Which names an operator may act on as a queue: never a key kombu or Celery keep for themselves.
 
-The one policy for trigger, retry, purge, pause and consumer actions. On Redis a queue is a list
+The one policy for trigger, retry, purge, pause and consumer actions, for the sampler's queue
+discovery from events and for /metrics labels. On Redis a queue is a list
 named after it, so a "queue" called `unacked` makes kombu LPUSH onto its reservation hash and the
 next worker that reserves a message dies with WRONGTYPE; on AMQP the same names are Celery's
 event, mailbox and reply queues. Refused by pattern, not by a list of examples.
@@ -27,6 +28,7 @@ RESERVED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r".*\.pidbox", "Celery's worker mailboxes (remote control)"),
         (r".*reply\.celery\.pidbox", "Celery's remote-control replies"),
         (r"celery-task(set)?-meta-.*", "the result backend's keys"),
+        (r"amq\..*", "RabbitMQ's own (amq.* is reserved for the server)"),
     )
 )
 
