@@ -167,6 +167,7 @@ class Settings:
     # Faults (issue 16): how processes wait for what they need, and how long a request waits.
     startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
     broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
+    broker_deadline: float = 3.0  # seconds a request waits for a publish; then 503, revoked
     # Alert rules, channels and delivery (alerting/): the [controlplane.alerts] table.
     alerts: AlertsConfig = AlertsConfig()
     # Failure groups and schedules (#18 parts 2-3, failures/ and periodic/).
@@ -640,6 +641,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     # Faults (issue 16)
     "startup_backoff_max": _as_positive_float,
     "broker_restart_alert_hours": _as_positive_float,
+    "broker_deadline": _as_positive_float,
     "alerts": parse_alerts,
     "failure_group_new_hours": _as_positive_float,
     "celery_app": _optional(_as_str),

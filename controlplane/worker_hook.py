@@ -10,12 +10,14 @@ backlog waiting may start a few tasks of a paused queue (its prefetch) first. An
 request classes were built with at start-up, so a runtime time limit never takes effect there.
 
 With it, a starting worker asks the console before its consumer starts (`celeryd_after_setup`,
-after `-Q` is applied): it leaves paused queues out and sets the runtime limits on its tasks,
-so they are built in. It also adds the control command `controlplane_refresh_limits`, which
-rebuilds the request classes after a runtime change, and follows each received task of a group
-or chord with a `controlplane-task-group` event naming its group id (Celery's own task events
-do not carry it), which the workflow graph reads before the result backend. If no console
-answers within `timeout`, the worker starts as configured and says so in its log.
+after `-Q` is applied): it leaves paused queues out, sets the runtime limits on its tasks, so
+they are built in, and adds the stored revocations to its revoked set, so a task revoked
+while no worker ran is discarded, not run. It also adds the control command
+`controlplane_refresh_limits`, which rebuilds the request classes after a runtime change, and
+follows each received task of a group or chord with a `controlplane-task-group` event naming
+its group id (Celery's own task events do not carry it), which the workflow graph reads before
+the result backend. If no console answers within `timeout`, the worker starts as configured
+and says so in its log.
 
 For Jobs (deploy/k8s/keda-scaledjob.yaml) it also ends the worker: CONTROLPLANE_EXIT_AFTER_TASKS
 (after that many tasks finished, per pool process) and CONTROLPLANE_EXIT_WHEN_IDLE (seconds
@@ -81,6 +83,19 @@ def apply_limits(app: Celery, limits: Any) -> list[str]:
             task.soft_time_limit = entry.get("soft_time_limit")
         applied.append(name)
     return applied
+
+
+def apply_revocations(task_ids: Any) -> int:
+    """Add the console's revoked ids to this worker's revoked set, before it consumes: a task
+    revoked while no worker ran is discarded on receipt, not run."""
+    if not isinstance(task_ids, list):
+        return 0
+    from celery.worker import state
+
+    ids = [task_id for task_id in task_ids if isinstance(task_id, str)]
+    for task_id in ids:
+        state.revoked.add(task_id)
+    return len(ids)
 
 
 def _announce_group(app: Celery) -> Any:
@@ -198,6 +213,9 @@ def install(app: Celery, timeout: float = 1.0) -> None:
             log.warning(
                 "controlplane: not consuming paused queue(s): %s", ", ".join(answer["paused"])
             )
+        revoked = apply_revocations(answer.get("revoked"))
+        if revoked:
+            log.warning("controlplane: %d revoked task id(s) will not run", revoked)
         applied = apply_limits(app, answer.get("limits"))
         if applied:
             log.warning("controlplane: runtime limits for %s", ", ".join(sorted(applied)))

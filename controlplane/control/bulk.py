@@ -192,7 +192,7 @@ def _retry_all(
         known_task_names(services, refresh=True)  # once for all: retry_one does not ask again
     for task_id in ids:
         try:
-            result = retry_one(services, session, task_id, queue, may_ask=False)
+            result = retry_one(services, session, task_id, queue, may_ask=False, actor=actor)
         except ActionError as exc:
             skipped[task_id] = str(exc)
             continue

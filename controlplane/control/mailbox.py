@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from controlplane.control.queue_pause import paused_for_worker
+from controlplane.control.revocations import revocations_for_worker
 from controlplane.control.task_limits import limits_for_worker
 from controlplane.services import Services, process_identity
 from controlplane.worker_hook import COMMAND, NODE_PREFIX
@@ -58,6 +59,7 @@ class WorkerMailbox:
             return {
                 "paused": paused_for_worker(self.services, hostname, queues),
                 "limits": limits_for_worker(self.services),
+                "revoked": revocations_for_worker(self.services),
             }
         except Exception as exc:  # the worker then starts as configured: say why in its log
             log.warning("could not answer %s as it starts: %s", hostname, exc)

@@ -44,6 +44,13 @@ def active_revocations(session: Session) -> list[str]:
     return list(session.scalars(select(Revocation.task_id).where(Revocation.expires_at > now)))
 
 
+def revocations_for_worker(services: Services) -> list[str]:
+    """Unexpired revoked ids, for a worker asking as it starts (worker_hook): it adds them to
+    its revoked set before its consumer takes a message (FAULTS.md row 3)."""
+    with services.transaction() as session:
+        return active_revocations(session)
+
+
 def resend_revocations(services: Services, hostname: str | None = None) -> int:
     """Send every unexpired revocation again (to `hostname` only when given); drop expired ones.
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from controlplane.broker.queue_names import check_queue_name
 from controlplane.clock import utcnow
 from controlplane.control.action_log import ActionResult, run_action
+from controlplane.control.deadline import publish_within
 from controlplane.control.registry import (
     FleetRouting,
     Route,
@@ -122,7 +123,7 @@ def trigger(
             payload, services.settings, broker_is_redis=_broker_is_redis(services)
         )
         check_task_name(services, request.name)
-        return 202, _send(services, session, request)
+        return 202, _send(services, session, request, actor=actor)
 
     target = payload.get("name") if isinstance(payload, dict) else None
     return run_action(
@@ -138,7 +139,11 @@ def _new_task_id(body: dict[str, Any]) -> str | None:
 
 
 def _send(
-    services: Services, session: Session, request: TriggerRequest, retry_of: str | None = None
+    services: Services,
+    session: Session,
+    request: TriggerRequest,
+    retry_of: str | None = None,
+    actor: str = "console",
 ) -> dict[str, Any]:
     route = route_for(services, request.name, request.queue)
     task_id = str(uuid.uuid4())
@@ -149,7 +154,10 @@ def _send(
         options["eta"] = request.eta
     if request.priority is not None:
         options["priority"] = request.priority
-    services.celery.send_task(request.name, args=request.args, kwargs=request.kwargs, **options)
+    probe = services.broker.ping if _broker_is_redis(services) else None
+    publish_within(services, actor, task_id, lambda: services.celery.send_task(
+        request.name, args=request.args, kwargs=request.kwargs, **options),
+        probe)  # fmt: skip
     _record_sent(session, task_id, request.name, route.queue, retry_of, request.eta)
     return {
         "task_id": task_id,
@@ -197,6 +205,7 @@ def retry_one(
     task_id: str,
     queue: str | None = None,
     may_ask: bool = True,
+    actor: str = "console",
 ) -> dict[str, Any]:
     """Send a finished task again: the trigger's name policy, the task's route (or the queue
     the operator typed), never an exchange or routing key an event claimed."""
@@ -215,7 +224,7 @@ def retry_one(
     if queue is not None:
         queue = check_queue_name(queue, services.settings)
     request = TriggerRequest(task.name, args, kwargs, queue)
-    return _send(services, session, request, retry_of=task_id)
+    return _send(services, session, request, retry_of=task_id, actor=actor)
 
 
 def retry(
@@ -229,7 +238,7 @@ def retry(
     params = {"queue": queue} if queue else {}
 
     def perform(session: Session) -> tuple[int, dict[str, Any]]:
-        return 202, retry_one(services, session, task_id, queue)
+        return 202, retry_one(services, session, task_id, queue, actor=actor)
 
     return run_action(services, actor, "retry", task_id[:255], params, perform, idempotency_key)
 

@@ -150,9 +150,11 @@ class PrivatePostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def start(self) -> None:
+        # fsync off survives a killed server (the OS keeps what was written); asynchronous
+        # commit would not: a commit acknowledged just before `-m immediate` would vanish.
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
+            "-c full_page_writes=off"
         )
         self._as_postgres(
             [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
+
+from controlplane.events.attempts import decode, summary
 
 REPORTED_STATES = ("LOST", "UNKNOWN")
 
@@ -33,7 +35,7 @@ class Run:
 class ConsoleRow:
     state: str
     reason: str | None
-    deliveries: int | None  # None until the console counts deliveries
+    deliveries: int | None  # None: no attempts record
 
 
 def read_ground_truth(path: Path) -> list[Run]:
@@ -48,18 +50,18 @@ def read_ground_truth(path: Path) -> list[Run]:
 
 
 def read_console(engine: Engine, task_ids: set[str]) -> dict[str, ConsoleRow]:
-    """What the console's database says about `task_ids` (a delivery count where it has one)."""
-    columns = {column["name"] for column in inspect(engine).get_columns("tasks")}
-    deliveries = "deliveries" if "deliveries" in columns else "NULL"
+    """What the console's database says about `task_ids`, with the deliveries its attempts
+    record counts (events/attempts.py)."""
     rows: dict[str, ConsoleRow] = {}
     with engine.connect() as connection:
         for task_id in task_ids:
             found = connection.execute(
-                text(f"SELECT state, lost_reason, {deliveries} FROM tasks WHERE task_id = :id"),
+                text("SELECT state, lost_reason, attempts FROM tasks WHERE task_id = :id"),
                 {"id": task_id},
             ).first()
             if found is not None:
-                rows[task_id] = ConsoleRow(found[0], found[1], found[2])
+                deliveries = summary(decode(found[2])).deliveries if found[2] else None
+                rows[task_id] = ConsoleRow(found[0], found[1], deliveries)
     return rows
 
 

@@ -173,8 +173,12 @@ def world(private_redis: EmbeddedRedis, sqlite_url: str, tmp_path: Path) -> Iter
                 updated_at=now,
             )
         )
+        # `registered` as the scheduler's inspection stores it: with task names known, a GET
+        # of the trigger form reads them and asks the workers nothing (a cold name cache
+        # would otherwise broadcast registered(), a write this test counts).
         session.add(Worker(hostname="w1@host", status="online", last_heartbeat=now,
-                           queues=json.dumps(["default"]), updated_at=now))  # fmt: skip
+                           queues=json.dumps(["default"]), registered=json.dumps([TASK_NAME]),
+                           updated_at=now))  # fmt: skip
     yield services
     services.close()
 
