@@ -36,7 +36,7 @@ QUERY = text("""
 """)
 
 
-def _connect_args(url: str) -> dict[str, Any]:
+def connect_args(url: str) -> dict[str, Any]:
     if url.startswith("postgresql"):
         return {"connect_timeout": TIMEOUT, "options": f"-c statement_timeout={TIMEOUT * 1000}"}
     if url.startswith("sqlite"):
@@ -66,7 +66,7 @@ def _json(value: str | None, empty: Any) -> tuple[Any, bool]:
 
 
 def from_django_beat(url: str) -> list[Entry]:
-    engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url))
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
     try:
         with engine.connect() as connection:
             rows = connection.execute(QUERY).all()

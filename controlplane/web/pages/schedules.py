@@ -1,12 +1,14 @@
-"""Console page: the schedules watched for missed runs, with Run now for operators."""
+"""Console page: the schedules watched for missed runs, with Run now for operators, and
+Enable/Disable of django-celery-beat entries for admins when the setting allows writing."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from controlplane.periodic.django_beat_write import set_enabled
 from controlplane.periodic.run_now import run_now
 from controlplane.periodic.views import list_schedules
 from controlplane.web.auth import role_required
@@ -22,9 +24,10 @@ SOURCES = {"celery_app": "Celery app", "redbeat": "RedBeat",
 @role_required("viewer")
 def index() -> Any:
     schedules = list_schedules(current_app.extensions["controlplane"])
-    return render_template(
-        "schedules.html", schedules=schedules, classes=OUTCOME_CLASSES, sources=SOURCES
-    )
+    settings = current_app.extensions["controlplane"].settings
+    writable = bool(settings.django_beat_writable and settings.django_beat_url)
+    return render_template("schedules.html", schedules=schedules, classes=OUTCOME_CLASSES,
+                           sources=SOURCES, django_beat_writable=writable)  # fmt: skip
 
 
 @bp.post("/schedules/<int:schedule_id>/run")
@@ -33,6 +36,20 @@ def run(schedule_id: int) -> Any:
     result = run_now(current_app.extensions["controlplane"], current_user.username, schedule_id)
     if result.ok:
         flash(f"Sent {result.body['task']} now as {result.body['task_id']}.", "ok")
+    else:
+        flash(result.body.get("error", "failed"), "error")
+    return redirect(url_for("schedules.index") + f"#schedule-{schedule_id}", 303)
+
+
+@bp.post("/schedules/<int:schedule_id>/enabled")
+@role_required("admin")
+def set_enabled_page(schedule_id: int) -> Any:
+    enabled = request.form.get("enabled") == "true"
+    services = current_app.extensions["controlplane"]
+    result = set_enabled(services, current_user.username, schedule_id, enabled)
+    if result.ok:
+        flash(f"{'Enabled' if enabled else 'Disabled'} {result.body['schedule']} in "
+              "django-celery-beat.", "ok")  # fmt: skip
     else:
         flash(result.body.get("error", "failed"), "error")
     return redirect(url_for("schedules.index") + f"#schedule-{schedule_id}", 303)
