@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from controlplane.broker.embedded import EmbeddedRedis
-from controlplane.models import Action, Schedule
+from controlplane.models import Action, Schedule, Task
+from controlplane.periodic.run_now import run_now
 from controlplane.periodic.watch import watch_schedules
 from controlplane.services import Services
-from tests.conftest import ROOT, WorkerProcess
+from tests.conftest import ROOT, WorkerProcess, wait_for
 from tests.periodic.conftest import start_beat, watched_after_runs
 
 SITE = ROOT / "tests" / "periodic" / "django_site.py"
@@ -58,8 +59,19 @@ def test_django_celery_beat_tasks_are_read_from_its_tables_and_watched(
         assert ping.options == {"queue": queue} and ping.last_run is not None
         assert nightly.words == "At 02:30 (Europe/Paris)" and nightly.args == [[1, 2]]
         assert nightly.next_due_at is not None and nightly.next_due_at.hour in (0, 1)  # UTC
+        # Run now works for its entries too: its args and queue, run by the worker
+        sent = run_now(services, "tester", ping.id)
+        assert sent.ok, sent.body
+        assert (sent.body["args"], sent.body["options"]) == ([4, 4], {"queue": queue})
+        wait_for(lambda: _state(services, sent.body["task_id"]) == "SUCCESS", timeout=30,
+                 what="the run-now task to succeed")  # fmt: skip
     finally:
         beat.kill()
+
+
+def _state(services: Services, task_id: str) -> str | None:
+    with services.transaction() as session:
+        return session.scalar(select(Task.state).where(Task.task_id == task_id))
 
 
 def _fleet_database(tmp_path: Path, unique: str) -> Path:
