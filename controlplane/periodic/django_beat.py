@@ -36,6 +36,12 @@ QUERY = text("""
 """)
 
 
+DISABLED_QUERY = text("""
+    SELECT name FROM django_celery_beat_periodictask
+    WHERE NOT enabled AND NOT one_off ORDER BY name LIMIT 200
+""")
+
+
 def connect_args(url: str) -> dict[str, Any]:
     if url.startswith("postgresql"):
         return {"connect_timeout": TIMEOUT, "options": f"-c statement_timeout={TIMEOUT * 1000}"}
@@ -88,3 +94,13 @@ def from_django_beat(url: str) -> list[Entry]:
             args_complete=args_ok and kwargs_ok,
         ))  # fmt: skip
     return entries
+
+
+def disabled_names(url: str) -> list[str]:
+    """The disabled, repeating entries' names: not watched, but an admin may enable them."""
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
+    try:
+        with engine.connect() as connection:
+            return [str(name) for name in connection.execute(DISABLED_QUERY).scalars()]
+    finally:
+        engine.dispose()

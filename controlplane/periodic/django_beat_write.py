@@ -58,24 +58,46 @@ def write_enabled(url: str, name: str, enabled: bool) -> bool:
     return True
 
 
+def _check_writable(services: Services) -> str:
+    settings = services.settings
+    if not settings.django_beat_writable or not settings.django_beat_url:
+        raise Conflict(
+            "django-celery-beat entries are read-only here: the admin turns on "
+            "CONTROLPLANE_DJANGO_BEAT_WRITABLE (with CONTROLPLANE_DJANGO_BEAT_URL) to allow it"
+        )
+    return settings.django_beat_url
+
+
+def _write(url: str, name: str, enabled: bool) -> tuple[int, dict[str, Any]]:
+    if not write_enabled(url, name, enabled):
+        raise NotFound(f"django-celery-beat has no periodic task named {name!r}")
+    return 200, {"schedule": name, "enabled": enabled}
+
+
 def set_enabled(services: Services, actor: str, schedule_id: int, enabled: bool) -> ActionResult:
-    """The admin's Enable/Disable of a django-celery-beat entry, through the action log."""
-    action = "schedule_enable" if enabled else "schedule_disable"
+    """The admin's Enable/Disable of a watched django-celery-beat entry, in the action log."""
 
     def perform(session: Session) -> tuple[int, dict[str, Any]]:
-        settings = services.settings
-        if not settings.django_beat_writable or not settings.django_beat_url:
-            raise Conflict(
-                "django-celery-beat entries are read-only here: the admin turns on "
-                "CONTROLPLANE_DJANGO_BEAT_WRITABLE (with CONTROLPLANE_DJANGO_BEAT_URL) to allow it"
-            )
+        url = _check_writable(services)
         row = session.get(Schedule, schedule_id)
         if row is None:
             raise NotFound(f"no schedule {schedule_id}")
         if row.source != SOURCE:
             raise Conflict(f"schedule {row.name!r} is not a django-celery-beat entry")
-        if not write_enabled(settings.django_beat_url, row.name, enabled):
-            raise NotFound(f"django-celery-beat has no periodic task named {row.name!r}")
-        return 200, {"schedule": row.name, "enabled": enabled}
+        return _write(url, row.name, enabled)
 
-    return run_action(services, actor, action, f"schedule:{schedule_id}", {}, perform)
+    return run_action(services, actor, _action(enabled), f"schedule:{schedule_id}", {}, perform)
+
+
+def set_enabled_by_name(services: Services, actor: str, name: str, enabled: bool) -> ActionResult:
+    """The same by django-celery-beat's name: a disabled entry is not watched, so has no id."""
+
+    def perform(_session: Session) -> tuple[int, dict[str, Any]]:
+        return _write(_check_writable(services), name, enabled)
+
+    target = f"{SOURCE}:{name}"[:255]
+    return run_action(services, actor, _action(enabled), target, {}, perform)
+
+
+def _action(enabled: bool) -> str:
+    return "schedule_enable" if enabled else "schedule_disable"

@@ -113,6 +113,7 @@ def _actions(services: Services, target: str) -> list[tuple[str, str, str]]:
 
 def test_an_admin_disables_a_django_beat_entry_when_writable(
     services: Services, client: FlaskClient, token_for: Callable[[str], str],
+    client_as: Callable[[str], FlaskClient],
     tmp_path: Path, unique: str,
 ) -> None:  # fmt: skip
     pytest.importorskip("django_celery_beat")
@@ -144,8 +145,17 @@ def test_an_admin_disables_a_django_beat_entry_when_writable(
     assert [(a, o) for _, a, o in actions] == [("schedule_disable", "ok")]
     assert actions[0][0].startswith("api-admin-")
 
-    assert client.post(f"/api/v1/schedules/{schedule_id}/enable", headers=admin).status_code == 200
+    # the page lists the disabled entries (not watched, no id) with Enable for admins
+    page_admin = client_as("admin")
+    page = page_admin.get("/schedules").get_data(as_text=True)
+    assert 'data-disabled="ping"' in page and 'data-disabled="off"' in page
+    form = {"csrf_token": page_admin.csrf_token, "name": "ping", "enabled": "true"}  # type: ignore[attr-defined]
+    assert page_admin.post("/schedules/django-beat/enabled", data=form).status_code == 303
     assert _ping(database)[0] is True
+    assert client.post(f"/api/v1/schedules/{schedule_id}/enable", headers=admin).status_code == 200
+    assert [a for _, a, o in _actions(services, "django_celery_beat:ping") if o == "ok"] == [
+        "schedule_enable"
+    ]
 
 
 def test_django_beat_entries_stay_read_only_unless_the_setting_allows(

@@ -56,6 +56,7 @@ POST_ROLE = {
     "failures.retry": "operator",
     "schedules.run": "operator",
     "schedules.set_enabled_page": "admin",
+    "schedules.set_enabled_by_name_page": "admin",
     "api_schedules.enable": "admin",
     "api_schedules.disable": "admin",
     "tasks.revoke": "operator",
