@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from controlplane.periodic.sources import Entry
@@ -43,8 +43,12 @@ DISABLED_QUERY = text("""
 
 
 def connect_args(url: str) -> dict[str, Any]:
+    """The deadline; on PostgreSQL added to the URL's own `options` (a search_path), not over it."""
     if url.startswith("postgresql"):
-        return {"connect_timeout": TIMEOUT, "options": f"-c statement_timeout={TIMEOUT * 1000}"}
+        given = make_url(url).query.get("options") or ""
+        given = " ".join(given) if isinstance(given, tuple) else given
+        options = f"{given} -c statement_timeout={TIMEOUT * 1000}".strip()
+        return {"connect_timeout": TIMEOUT, "options": options}
     if url.startswith("sqlite"):
         return {"timeout": TIMEOUT}
     return {}

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from controlplane.broker.embedded import EmbeddedRedis
 from controlplane.models import Action, Schedule, Task
+from controlplane.periodic.django_beat import connect_args
 from controlplane.periodic.run_now import run_now
 from controlplane.periodic.watch import watch_schedules
 from controlplane.services import Services
@@ -179,3 +180,9 @@ def test_django_beat_entries_stay_read_only_unless_the_setting_allows(
     services.settings = dataclasses.replace(services.settings, django_beat_writable=True)
     page = client_as("admin").get("/schedules").get_data(as_text=True)
     assert f"/schedules/{schedule_id}/enabled" in page
+
+
+def test_the_deadline_keeps_the_urls_own_postgresql_options() -> None:
+    url = "postgresql+psycopg://fleet@db/app?options=-csearch_path%3Dbeat"
+    assert connect_args(url)["options"] == "-csearch_path=beat -c statement_timeout=5000"
+    assert connect_args("postgresql://fleet@db/app")["options"] == "-c statement_timeout=5000"
