@@ -182,6 +182,8 @@ class Settings:
     redbeat_key_prefix: str = "redbeat:"
     # the fleet's database holding django-celery-beat's tables (a read-only role is enough)
     django_beat_url: str | None = None
+    # let admins enable/disable its entries through that URL (then it needs a writing role)
+    django_beat_writable: bool = False
 
     def __post_init__(self) -> None:
         if self.autoscale_min_workers > self.autoscale_max_workers:
@@ -651,6 +653,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "redbeat_url": _optional(_as_redis_url),
     "redbeat_key_prefix": _as_str,
     "django_beat_url": _optional(_as_str),
+    "django_beat_writable": _as_bool,
 }
 # Settings whose TOML value is a table ([controlplane.autoscale_queues.NAME]).
 TABLE_SETTINGS = frozenset(

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from controlplane.periodic.sources import Entry
@@ -36,9 +36,19 @@ QUERY = text("""
 """)
 
 
-def _connect_args(url: str) -> dict[str, Any]:
+DISABLED_QUERY = text("""
+    SELECT name FROM django_celery_beat_periodictask
+    WHERE NOT enabled AND NOT one_off ORDER BY name LIMIT 200
+""")
+
+
+def connect_args(url: str) -> dict[str, Any]:
+    """The deadline; on PostgreSQL added to the URL's own `options` (a search_path), not over it."""
     if url.startswith("postgresql"):
-        return {"connect_timeout": TIMEOUT, "options": f"-c statement_timeout={TIMEOUT * 1000}"}
+        given = make_url(url).query.get("options") or ""
+        given = " ".join(given) if isinstance(given, tuple) else given
+        options = f"{given} -c statement_timeout={TIMEOUT * 1000}".strip()
+        return {"connect_timeout": TIMEOUT, "options": options}
     if url.startswith("sqlite"):
         return {"timeout": TIMEOUT}
     return {}
@@ -66,7 +76,7 @@ def _json(value: str | None, empty: Any) -> tuple[Any, bool]:
 
 
 def from_django_beat(url: str) -> list[Entry]:
-    engine = create_engine(url, poolclass=NullPool, connect_args=_connect_args(url))
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
     try:
         with engine.connect() as connection:
             rows = connection.execute(QUERY).all()
@@ -88,3 +98,13 @@ def from_django_beat(url: str) -> list[Entry]:
             args_complete=args_ok and kwargs_ok,
         ))  # fmt: skip
     return entries
+
+
+def disabled_names(url: str) -> list[str]:
+    """The disabled, repeating entries' names: not watched, but an admin may enable them."""
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
+    try:
+        with engine.connect() as connection:
+            return [str(name) for name in connection.execute(DISABLED_QUERY).scalars()]
+    finally:
+        engine.dispose()

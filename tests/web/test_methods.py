@@ -55,6 +55,10 @@ POST_ROLE = {
     "failures.change": "operator",
     "failures.retry": "operator",
     "schedules.run": "operator",
+    "schedules.set_enabled_page": "admin",
+    "schedules.set_enabled_by_name_page": "admin",
+    "api_schedules.enable": "admin",
+    "api_schedules.disable": "admin",
     "tasks.revoke": "operator",
     "tasks.bulk": "operator",
     "tasks.trigger": "operator",
@@ -225,7 +229,12 @@ class Snapshot:
         digest = hashlib.sha256(repr((people, tokens)).encode()).hexdigest()
         # redis counts every change to its dataset (saving is off, so it never resets)
         dirty = self.broker.info("persistence")["rdb_changes_since_last_save"]
-        while (message := self.listener.get_message(timeout=0)) is not None:
+        # A message published by the last request may not have reached our socket yet: a
+        # PING on the subscriber connection comes back after everything published before it.
+        self.listener.ping()
+        while (message := self.listener.get_message(timeout=5)) is not None:
+            if message["type"] == "pong":
+                break
             self.published += message["type"] == "pmessage"
         return counts, digest, dirty, self.published
 

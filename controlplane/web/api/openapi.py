@@ -495,6 +495,13 @@ FAILURES_AND_SCHEDULES_PATHS: dict[str, Any] = {
                    "strip (on_time, late, slow, missed, failed, running), missed runs",
         "responses": {"200": _ok("Schedules")},
     }},
+    **{f"/schedules/{{schedule_id}}/{verb}": {"post": {
+        "summary": f"{verb.capitalize()} a django-celery-beat entry in the fleet's database "
+                   "(admin; 409 unless CONTROLPLANE_DJANGO_BEAT_WRITABLE is on)",
+        "parameters": [{"name": "schedule_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": {"200": _ok(verb.capitalize() + "d"), **_errors(403, 404, 409, 503)},
+    }} for verb in ("enable", "disable")},
 }  # fmt: skip
 
 
