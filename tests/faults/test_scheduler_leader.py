@@ -11,7 +11,6 @@ interval sampled by both).
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 import uuid
@@ -24,8 +23,8 @@ from sqlalchemy import select
 from controlplane import db
 from controlplane.broker.embedded import EmbeddedRedis
 from controlplane.models import QueueSample
-from tests.conftest import ROOT, wait_for
-from tests.processes.test_scheduler import SchedulerProcess
+from tests.conftest import wait_for
+from tests.processes.test_scheduler import SchedulerProcess, scheduler_env, scheduler_spawner
 
 LOCK_TTL = 2.0
 INTERVAL = 1.0
@@ -40,31 +39,9 @@ def replicas(
     db.upgrade(engine)
     engine.dispose()
     queue = f"cp-row12-{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROLPLANE_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        CONTROLPLANE_BROKER_URL=redis_server.url,
-        CONTROLPLANE_DATABASE_URL=postgres_url,
-        CONTROLPLANE_QUEUES=queue,
-        CONTROLPLANE_SAMPLE_INTERVAL=str(INTERVAL),
-        CONTROLPLANE_INSPECT_TIMEOUT="0.3",
-        CONTROLPLANE_LEADER_LOCK_TTL=str(LOCK_TTL),
-        CONTROLPLANE_LOG_LEVEL="DEBUG",
-    )
-    started: list[SchedulerProcess] = []
-
-    def spawn() -> SchedulerProcess:
-        process = SchedulerProcess(env, tmp_path / f"replica-{len(started)}.log")
-        started.append(process)
-        return process
-
-    yield spawn, queue
-    for process in started:
-        process.stop(signal.SIGKILL)
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        for process in started:
-            request.node.add_report_section("call", f"log of {process.name}", process.log())
+    env = scheduler_env(redis_server.url, postgres_url, queue, INTERVAL, LOCK_TTL)
+    for spawn in scheduler_spawner(env, tmp_path, request):
+        yield spawn, queue
 
 
 def test_row12_leader_sigkilled_each_sample_written_once_and_the_standby_takes_over(
