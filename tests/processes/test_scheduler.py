@@ -73,17 +73,35 @@ def spawn_scheduler(
     engine = db.make_engine(f"sqlite:///{database}")
     db.upgrade(engine)
     engine.dispose()
+    env = scheduler_env(
+        redis_server.url, f"sqlite:///{database}", f"cp-sched-{uuid.uuid4().hex[:8]}",
+        INTERVAL, LOCK_TTL,
+    )  # fmt: skip
+    yield from scheduler_spawner(env, tmp_path, request)
+
+
+def scheduler_env(
+    broker_url: str, database_url: str, queue: str, interval: float, lock_ttl: float
+) -> dict[str, str]:
+    """The environment of a `controlplane scheduler` subprocess with short settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROLPLANE_")}
     env.update(
         PYTHONPATH=str(ROOT),
-        CONTROLPLANE_BROKER_URL=redis_server.url,
-        CONTROLPLANE_DATABASE_URL=f"sqlite:///{database}",
-        CONTROLPLANE_QUEUES=f"cp-sched-{uuid.uuid4().hex[:8]}",
-        CONTROLPLANE_SAMPLE_INTERVAL=str(INTERVAL),
+        CONTROLPLANE_BROKER_URL=broker_url,
+        CONTROLPLANE_DATABASE_URL=database_url,
+        CONTROLPLANE_QUEUES=queue,
+        CONTROLPLANE_SAMPLE_INTERVAL=str(interval),
         CONTROLPLANE_INSPECT_TIMEOUT="0.3",
-        CONTROLPLANE_LEADER_LOCK_TTL=str(LOCK_TTL),
+        CONTROLPLANE_LEADER_LOCK_TTL=str(lock_ttl),
         CONTROLPLANE_LOG_LEVEL="DEBUG",
     )
+    return env
+
+
+def scheduler_spawner(
+    env: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], SchedulerProcess]]:
+    """Yield a spawner of schedulers; SIGKILL them all after, their logs in a failed report."""
     started: list[SchedulerProcess] = []
 
     def spawn() -> SchedulerProcess:
