@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 
 from controlplane import control
 from controlplane.config import Settings
+from controlplane.failures.actions import set_status
+from controlplane.failures.groups import list_groups
 from controlplane.models import Task
 from controlplane.services import Services
 from tests.browser.conftest import screenshot
@@ -110,9 +112,12 @@ def test_the_dashboard_names_each_alert_and_says_all_clear_only_when_none_holds(
     page.wait_for_url(f"**/queues#queue-{idle}")
     expect(page.locator(f'tr[data-queue="{idle}"] .badge-bad')).to_have_text("no consumer")
 
-    # put things right: purge the idle queue; the failures age out of the window
+    # put things right: purge the idle queue, resolve the new failure group (the Failures
+    # page's Resolve); the failures age out of the window
     purged = control.purge_queue(services, "admin", idle, idle)
     assert purged.ok and purged.body["purged"] == 3
+    for group in list_groups(services):
+        assert set_status(services, "admin", group.id, "resolve").ok
     page.goto(page.base_url + "/")
     expect(page.locator("#all-clear")).to_be_visible(timeout=60000)
     assert alerts_shown(page) == set()
