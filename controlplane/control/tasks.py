@@ -189,8 +189,8 @@ def _literal(text: str | None, field: str, types: tuple[type, ...], empty: Any) 
     for parse in (json.loads, ast.literal_eval):
         try:
             value = parse(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-            continue
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError, SystemError):
+            continue  # SystemError: CPython 3.11's AST check when threads parse at once
         if isinstance(value, types):
             return value
     raise ActionError(

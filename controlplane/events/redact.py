@@ -122,7 +122,9 @@ class Redactor:
         if len(text) <= _PARSE_LIMIT:
             try:
                 parsed = ast.literal_eval(text)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            # SystemError: CPython 3.11's AST recursion check under concurrent parses; the
+            # text is then masked by pattern below, as any text that does not parse.
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, SystemError):
                 parsed = _UNPARSED
             if parsed is not _UNPARSED:
                 redacted, changed = self._redact_value(parsed, 0)

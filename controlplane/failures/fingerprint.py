@@ -74,8 +74,8 @@ def _message_of(arguments: str) -> str:
         return arguments
     try:
         values = ast.literal_eval(f"({arguments},)") if arguments.strip() else ()
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return arguments
+    except (ValueError, SyntaxError, MemoryError, RecursionError, SystemError):
+        return arguments  # SystemError: CPython 3.11's AST check under concurrent parses
     return " ".join(str(value) for value in values)
 
 

@@ -175,7 +175,9 @@ def json_or_text(text: str | None) -> Any:
     try:
         value = ast.literal_eval(text)
         json.dumps(value, allow_nan=False)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    # SystemError: CPython 3.11's AST constructor can trip its recursion check when threads
+    # parse at once ("recursion depth mismatch"); the stored text is then shown as it is.
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, SystemError):
         return text
     return list(value) if isinstance(value, tuple) else value
 
