@@ -78,8 +78,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 # ---- Redis -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[EmbeddedRedis]:
+def private_redis_server() -> Iterator[EmbeddedRedis]:
+    """A redis-server of our own for as long as the generator runs (fixtures of any scope)."""
     server = EmbeddedRedis()
     try:
         server.start()
@@ -87,6 +87,11 @@ def redis_server() -> Iterator[EmbeddedRedis]:
         require(False, f"cannot start a private redis-server: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    yield from private_redis_server()
 
 
 @pytest.fixture(scope="session")

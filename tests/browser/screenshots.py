@@ -20,13 +20,16 @@ from controlplane import control
 from controlplane.config import Settings
 from controlplane.services import Services
 from tests.browser.test_console_live import ADD, FAILS, alerts_shown, send, state_of
-from tests.conftest import WorkerProcess, wait_for
+from tests.conftest import WorkerProcess, require, wait_for
 
 TARGET = os.environ.get("CONTROLPLANE_SCREENSHOTS_DIR")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not TARGET, reason="run by `make screenshots`"),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _target() -> None:
+    """Only `make screenshots` names where the pictures go; without it, fail in CI, skip here."""
+    require(bool(TARGET), "set CONTROLPLANE_SCREENSHOTS_DIR (`make screenshots` does)")
 
 
 @pytest.fixture

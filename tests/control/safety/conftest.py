@@ -15,18 +15,12 @@ import pytest
 from controlplane.broker.embedded import EmbeddedRedis
 from controlplane.config import Settings
 from controlplane.services import Services
-from tests.conftest import WorkerProcess, require, start_worker
+from tests.conftest import WorkerProcess, private_redis_server, start_worker
 
 
 @pytest.fixture(scope="module")
 def own_redis() -> Iterator[EmbeddedRedis]:
-    server = EmbeddedRedis()
-    try:
-        server.start()
-    except Exception as exc:
-        require(False, f"cannot start a private redis-server: {exc}")
-    yield server
-    server.stop()
+    yield from private_redis_server()
 
 
 @pytest.fixture
