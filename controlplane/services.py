@@ -109,6 +109,8 @@ class ProcessState:
     routing: TimedCache[FleetRouting] = field(default_factory=lambda: TimedCache(30.0))
     # fleet.insights: the Insights page's figures.
     insights: TimedCache[Insights] = field(default_factory=lambda: TimedCache(10.0))
+    # fleet.text_search: the newest tasks' text, telling which word of a search is rare.
+    text_sample: TimedCache[tuple[str, ...]] = field(default_factory=lambda: TimedCache(600.0))
     # fleet.view: backlog per minute over the last hour, per set of queues.
     sparklines: TimedCache[dict[str, tuple[int | None, ...]]] = field(
         default_factory=lambda: TimedCache(20.0)
