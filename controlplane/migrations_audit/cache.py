@@ -1,7 +1,9 @@
-"""Per-file facts cache, keyed by the file's path and content hash and the analyser version.
+"""Per-file facts cache, keyed by the file's path and content hash and the analyser itself.
 
 A warm run reads each file, hashes it and loads its facts instead of parsing it. Entries are
-plain JSON written atomically, so a corrupt or foreign entry is simply a miss.
+plain JSON written atomically, so a corrupt or foreign entry is simply a miss. The key covers
+a hash of the analyser's own source besides ``ANALYSER_VERSION``: an edited analyser whose
+version was not bumped must not read facts (or reports, ``run_cache.py``) of the old one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,22 @@ import orjson
 from .facts import ANALYSER_VERSION, ModuleFacts
 
 CACHE_DIRNAME = ".controlplane-audit-cache"
+_PACKAGE = Path(__file__).resolve().parent
+_fingerprint: list[str] = []
+
+
+def analyser_fingerprint() -> str:
+    """``ANALYSER_VERSION`` and a hash of every source file of this package, once a process."""
+    if not _fingerprint:
+        digest = hashlib.sha256(ANALYSER_VERSION.encode())
+        for path in sorted(_PACKAGE.rglob("*.py")):
+            digest.update(str(path.relative_to(_PACKAGE)).encode("utf-8", "surrogateescape"))
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"\0unreadable")
+        _fingerprint.append(digest.hexdigest())
+    return _fingerprint[0]
 
 
 def default_cache_dir() -> Path:
@@ -38,7 +56,7 @@ def loads(data: bytes | str) -> Any:
 def cache_key(relpath: str, data: bytes) -> str:
     digest = hashlib.sha256()
     # surrogateescape: a file name that is not valid UTF-8 still gets a key (and no crash)
-    digest.update(f"{ANALYSER_VERSION}\0{relpath}\0".encode("utf-8", "surrogateescape"))
+    digest.update(f"{analyser_fingerprint()}\0{relpath}\0".encode("utf-8", "surrogateescape"))
     digest.update(data)
     return digest.hexdigest()
 
