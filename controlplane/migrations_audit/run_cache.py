@@ -2,8 +2,9 @@
 
 The analysis after parsing (routes, call graph, classification) is a pure function of the
 config, the files' facts and the source lines its evidence quotes; ``lines`` (a file's line
-count) feeds only the report's total. One entry per (analyser, root, config) records every
-file's content key (``cache.cache_key``), the lines the report quoted, and the whole report.
+count) feeds only the report's total. One entry per (root, config) records the fingerprint
+of the analyser that wrote it (``cache.analyser_fingerprint``: its own source), every file's
+content key (``cache.cache_key``), the lines the report quoted, and the whole report.
 
 A warm run whose files all still have their recorded keys returns the stored report. When
 a few files changed, their new facts are compared with the facts cached for their old
@@ -27,7 +28,7 @@ import orjson
 
 from .cache import FactsCache, analyser_fingerprint, loads
 from .config import AuditConfig
-from .facts import ANALYSER_VERSION, ModuleFacts
+from .facts import ModuleFacts
 from .report import Report
 from .report_codec import encode, report_from_json
 from .source_lines import SourceLines
@@ -48,13 +49,15 @@ def facts_without_line_count(facts: ModuleFacts) -> bytes:
 
 
 class RunCache:
-    """One JSON entry per (analyser, root, config), written atomically; a bad entry is a miss."""
+    """One JSON entry per (root, config), written atomically; an entry of another analyser,
+    or a bad one, is a miss."""
 
     def __init__(self, facts: FactsCache, root: Path, config: AuditConfig) -> None:
         self.facts = facts
         self.root = root
-        digest = hashlib.sha256(analyser_fingerprint().encode())
-        digest.update(f"\0{root}\0{config!r}".encode("utf-8", "surrogateescape"))
+        # one file per tree and config, whichever analyser wrote it: entries do not pile up
+        # as the analyser changes; the analyser's fingerprint inside must match
+        digest = hashlib.sha256(f"{root}\0{config!r}".encode("utf-8", "surrogateescape"))
         self.path = facts.directory / "runs" / f"{digest.hexdigest()}.json"
 
     def reuse(self, keys: Keys, facts_of: FactsOf) -> Report | None:
@@ -128,7 +131,7 @@ class RunCache:
         if report_from_json(document) != report:
             return
         entry = {
-            "analyser": ANALYSER_VERSION,
+            "analyser": analyser_fingerprint(),
             "keys": keys,
             "quoted": {f: {str(n): t for n, t in lines.items()} for f, lines in quoted.items()},
             "report": document,
@@ -159,6 +162,7 @@ class RunCache:
             return None
         if (
             not isinstance(entry, dict)
+            or entry.get("analyser") != analyser_fingerprint()
             or not isinstance(entry.get("keys"), dict)
             or not isinstance(entry.get("quoted"), dict)
             or "report" not in entry

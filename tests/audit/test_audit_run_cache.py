@@ -148,6 +148,10 @@ def test_another_config_or_another_analyser_does_not_reuse_a_report(tree, tmp_pa
     monkeypatch.setattr(cache, "_fingerprint", ["an edited analyser"])
     again = audit(root, AuditConfig(), jobs=1, cache_dir=cache_dir)
     assert ran == [1] and again == audit(root, AuditConfig(), jobs=1)
+    # one entry per tree and config: the new analyser's replaced the old one's
+    assert len(list(cache_dir.rglob("runs/*.json"))) == 2
+    audit(root, AuditConfig(), jobs=1, cache_dir=cache_dir)
+    assert ran == [1]
 
 
 def test_a_corrupt_run_entry_is_a_miss_not_a_crash(tree, tmp_path):
