@@ -85,17 +85,22 @@ class FactsCache:
         return facts if facts.relpath == relpath else None
 
     def put(self, key: str, text: str) -> None:
-        """Store an entry; a cache that cannot be written only makes the next run slower."""
-        target = self.path(key)
+        """Store an entry (JSON text, ASCII as ``json.dumps`` writes it)."""
+        write_atomically(self.path(key), text.encode("utf-8"))
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename, so a reader sees the old entry or the
+    new one; a cache that cannot be written only makes the next run slower."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return

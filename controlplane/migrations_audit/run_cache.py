@@ -18,15 +18,13 @@ facts; a missing old entry) is a miss, and the caller runs the whole analysis.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .cache import FactsCache, analyser_fingerprint, loads
+from .cache import FactsCache, analyser_fingerprint, loads, write_atomically
 from .config import AuditConfig
 from .facts import ModuleFacts
 from .report import Report
@@ -140,19 +138,7 @@ class RunCache:
             data = orjson.dumps(entry)
         except TypeError:  # lone surrogates: not worth a slower encoder
             return
-        target = self.path
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return
+        write_atomically(self.path, data)
 
     def _load(self) -> dict[str, Any] | None:
         try:

@@ -12,6 +12,8 @@ from controlplane.migrations_audit import AuditConfig, Suppression, audit, cache
 from controlplane.migrations_audit.formatters import get_formatter
 from controlplane.migrations_audit.report_codec import encode, report_from_json
 
+from .test_audit_cache import TASKS
+
 ROUTES = """
     import requests
     from fastapi import APIRouter
@@ -27,13 +29,6 @@ ROUTES = """
     @router.get("/fetch")
     def fetch_{n}():
         return requests.get(BASE + "/{n}", timeout=1 + 2)
-"""
-TASKS = """
-    from celery import shared_task
-
-    @shared_task
-    def crunch(n):
-        return n
 """
 
 
