@@ -9,27 +9,19 @@ import textwrap
 import pytest
 
 from controlplane.migrations_audit import AuditConfig, Suppression, audit, cache, engine
+from controlplane.migrations_audit.extract import extract
 from controlplane.migrations_audit.formatters import get_formatter
 from controlplane.migrations_audit.report_codec import encode, report_from_json
+from controlplane.migrations_audit.run_cache import facts_without_line_count
 
+from .test_audit_cache import ROUTES as CACHE_ROUTES
 from .test_audit_cache import TASKS
 
-ROUTES = """
-    import requests
-    from fastapi import APIRouter
-    from tasks import crunch
-
-    BASE = "https://example.com"
-    router = APIRouter(prefix="/m{n}")
-
-    @router.post("/go")
-    def go_{n}():
-        return crunch.delay({n})
-
-    @router.get("/fetch")
-    def fetch_{n}():
-        return requests.get(BASE + "/{n}", timeout=1 + 2)
-"""
+# a call whose text holds what facts do not record (arithmetic in its arguments)
+ROUTES = CACHE_ROUTES.replace(
+    'requests.get("https://example.com/{n}")',
+    'requests.get("https://example.com/" + "{n}", timeout=1 + 2)',
+)
 
 
 def project(count: int = 3) -> dict[str, str]:
@@ -87,11 +79,15 @@ def test_a_quoted_line_that_changed_is_quoted_anew(tree, tmp_path):
     cache_dir = tmp_path / "cache"
     before = audit(root, AuditConfig(), jobs=1, cache_dir=cache_dir)
     path = root / "pkg/m1.py"
-    path.write_text(path.read_text().replace("timeout=1 + 2", "timeout=3 + 4"))
+    text = path.read_text()
+    path.write_text(text.replace("timeout=1 + 2", "timeout=3 + 4"))
+    # the facts are the same: only the quoted line tells the stored report is stale
+    same = [extract(t.encode(), "pkg/m1.py") for t in (text, path.read_text())]
+    assert facts_without_line_count(same[0]) == facts_without_line_count(same[1])
     warm = audit(root, AuditConfig(), jobs=1, cache_dir=cache_dir)
     assert as_json(warm) == as_json(audit(root, AuditConfig(), jobs=1))
     quoted = {e.call for p in warm.endpoints if p.handler == "fetch_1" for e in p.evidence}
-    assert quoted == {'requests.get(BASE + "/1", timeout=3 + 4)'}
+    assert quoted == {'requests.get("https://example.com/" + "1", timeout=3 + 4)'}
     assert as_json(warm) != as_json(before)
 
 
