@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,11 @@ _fingerprint: list[str] = []
 
 
 def analyser_fingerprint() -> str:
-    """``ANALYSER_VERSION`` and a hash of every source file of this package, once a process."""
+    """``ANALYSER_VERSION``, the Python version (its parser and its list of standard modules
+    shape the facts) and a hash of every source file of this package, once a process."""
     if not _fingerprint:
-        digest = hashlib.sha256(ANALYSER_VERSION.encode())
+        python = "{}.{}".format(*sys.version_info[:2])
+        digest = hashlib.sha256(f"{ANALYSER_VERSION}\0{python}".encode())
         for path in sorted(_PACKAGE.rglob("*.py")):
             digest.update(str(path.relative_to(_PACKAGE)).encode("utf-8", "surrogateescape"))
             try:
