@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
+from .handler_classes import entry_method
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
 from .report import Unresolved
@@ -337,9 +338,13 @@ class RouteFinder:
                     ref_module(given, module), view, route, "flask", methods or ["GET"]
                 ):
                     unknown(f"view {view} not found in the project")
-                elif self.handles_nothing(ref_module(given, module), view):
-                    # a request-handler class a blueprint subclass wraps itself: which
-                    # of its methods handles the request is not known
+                elif self.handles_nothing(ref_module(given, module), view) and not (
+                    self.wrapped_handler(
+                        receiver, module, ref_module(given, module), view, route, methods
+                    )
+                ):
+                    # a request-handler class a blueprint subclass wraps itself, and the
+                    # wrapper does not show which of its methods handles the request
                     unknown(f"view {view} is a class with no HTTP method handlers")
             elif given is not None:
                 unknown("the rule or the view is computed, not written")
@@ -419,6 +424,29 @@ class RouteFinder:
             return False
         available = self.defined(target.module, target.name)
         return "dispatch_request" not in available and not available.intersection(HTTP_VERBS)
+
+    def wrapped_handler(
+        self,
+        receiver: str,
+        module: str,
+        view_module: str,
+        view: str,
+        route: str,
+        methods: list[str],
+    ) -> bool:
+        """A plain request-handler class given to a blueprint subclass's own
+        ``add_url_rule``: one endpoint per listed method, handled by the method the
+        wrapper calls on an instance (``handler_classes.py``). False if it cannot be read."""
+        blueprint = self.project.resolve(receiver, module)
+        entry = entry_method(self.project, blueprint) if blueprint is not None else ""
+        target = self.project.resolve(view, view_module)
+        if not entry or target is None or target.kind != "C":
+            return False
+        if self.handler(target.module, target.name, entry)[0].kind != "F":
+            return False  # the wrapper calls a method the class does not have
+        actions = {m.lower(): entry for m in methods or ["GET"]}
+        self.class_endpoints(target.module, target.name, route, "flask", actions=actions)
+        return True
 
     def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
         facts = self.project.modules[target.module]
