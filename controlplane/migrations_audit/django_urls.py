@@ -23,7 +23,8 @@ class DjangoRoutes:
     def __init__(self, finder: RouteFinder) -> None:
         self.finder = finder
         self.project = finder.project
-        self.registrations: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        # router -> (prefix, viewset, module it is written in, why it is not certain)
+        self.registrations: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
         self.router_mounts: dict[tuple[str, str], str] = {}
         self.routed: set[Target] = set()
 
@@ -48,8 +49,14 @@ class DjangoRoutes:
             router = project.var_key(receiver, module)
             if router is not None and viewset.get("ref"):
                 written = viewset.get("in")  # a helper's reference, resolved where written
+                note = viewset.get("note")  # a table's row in a module found by convention
                 self.registrations.setdefault(router, []).append(
-                    (prefix, viewset["ref"], written if isinstance(written, str) else module)
+                    (
+                        prefix,
+                        viewset["ref"],
+                        written if isinstance(written, str) else module,
+                        note if isinstance(note, str) else "",
+                    )
                 )
         urlconfs = {
             m: f.urllists["urlpatterns"]
@@ -173,11 +180,11 @@ class DjangoRoutes:
             )
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
-        for prefix, ref, module in self.registrations.get(router, []):
+        for prefix, ref, module, note in self.registrations.get(router, []):
             target = self.project.resolve(ref, module)
             if target is not None and target.kind == "C":
                 self.finder.viewset_endpoints(
-                    target.module, target.name, join_route(mount, prefix), "drf"
+                    target.module, target.name, join_route(mount, prefix), "drf", note
                 )
 
     def framework(self, module: str, cls: str) -> str:

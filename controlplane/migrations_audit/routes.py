@@ -15,6 +15,8 @@ from .handler_classes import entry_method
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
 from .report import Unresolved
+from .route_rows import expand as expand_rows
+from .route_rows import has_rows
 from .wiring import LITESTAR_ROUTER
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -78,6 +80,9 @@ class EndpointDecl:
     # the routed class, when a base class defines the handler: ``self.x()`` in the base's
     # code runs the routed class's ``x`` (template methods such as ``post`` -> ``form_valid``)
     selftype: Target | None = None
+    # why the route itself is not certain (its module was found by a naming convention):
+    # the endpoint is then ``likely`` at best
+    route_note: str = ""
 
 
 def _strs(value: Lit) -> list[str]:
@@ -137,6 +142,14 @@ class RouteFinder:
                     continue  # a helper's template: registered where the helper is called
                 if call.kind == "call":
                     helpers.expand(module, call)
+                elif has_rows(call):  # for pair in table: router.register(*pair)
+                    # modules found by convention only: DRF routers, whose endpoints then
+                    # say so (``likely``); other registrations need the project to say
+                    guess = call.kind == "register"
+                    for args, kwargs in expand_rows(self.project, module, call, guess):
+                        self.registration(
+                            module, call.kind, call.receiver, args, kwargs, call.prefix, call.line
+                        )
                 else:
                     self.registration(
                         module,
@@ -552,8 +565,11 @@ class RouteFinder:
                 hooks.append(target)
         return hooks
 
-    def viewset_endpoints(self, module: str, cls: str, base: str, framework: str) -> None:
-        """A DRF ViewSet registered on a router under ``base``."""
+    def viewset_endpoints(
+        self, module: str, cls: str, base: str, framework: str, note: str = ""
+    ) -> None:
+        """A DRF ViewSet registered on a router under ``base`` (``note``: why that
+        registration is not certain)."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
@@ -578,6 +594,7 @@ class RouteFinder:
                         route.replace("//", "/"),
                         [target, *hooks],
                         Target("C", module, cls),
+                        note,
                     )
                 )
         for mod, qual in project.mro(module, cls):
@@ -604,6 +621,7 @@ class RouteFinder:
                             route,
                             [Target("F", mod, f"{qual}.{name}"), *hooks],
                             Target("C", module, cls),
+                            note,
                         )
                     )
 

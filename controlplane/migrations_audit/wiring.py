@@ -115,6 +115,9 @@ def _arg_lit(names: Names, node: ast.expr) -> Lit:
     found = _param_of(names, node)
     if found is not None:
         return found
+    row = names.rows.arg(node)  # for prefix, viewset in table: router.register(prefix, ...)
+    if row is not None:
+        return row
     table = _route_table(names, node)
     return names.lit(table) if table is not None else names.lit(node)
 
@@ -187,6 +190,10 @@ def note_registration(
             star = _param_of(names, arg.value)  # self.add_resource(resource, *urls)
             if isinstance(star, dict) and "param" in star:
                 args.append({**star, "star": True})
+            else:
+                row = names.rows.arg(arg)  # for pair in table: router.register(*pair)
+                if row is not None:
+                    args.append(row)
             continue
         args.append(_arg_lit(names, arg))
     kwargs: dict[str, Lit] = {}
