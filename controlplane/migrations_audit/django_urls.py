@@ -7,6 +7,7 @@ from .facts import Lit, UrlEntry
 from .mounts import join_route
 from .project import Target
 from .routes import RouteFinder
+from .view_registries import ViewRegistries
 
 MAX_NESTING = 4
 
@@ -27,6 +28,7 @@ class DjangoRoutes:
         self.registrations: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
         self.router_mounts: dict[tuple[str, str], str] = {}
         self.routed: set[Target] = set()
+        self.registries = ViewRegistries(self.project)
 
     def run(self) -> None:
         project = self.project
@@ -79,6 +81,7 @@ class DjangoRoutes:
         for router in self.registrations:
             if router not in self.router_mounts:
                 self.emit_router(router, "")
+        self.registries.emit(self.finder, self.framework)
         self.unrouted_api_views()
 
     def nested_parent(
@@ -150,7 +153,9 @@ class DjangoRoutes:
                         route,
                         seen | {found.module},
                     )
-            elif entry.include.startswith("ref:"):
+            elif entry.include.startswith("ref:") and not self.registries.take(
+                module, entry, route
+            ):  # a builder's call is remembered, its views emitted after the walk
                 self.include_ref(module, entry.include[4:], route, seen)
 
     def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "22"
+ANALYSER_VERSION = "23"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -279,9 +279,12 @@ class UrlEntry:
     actions: dict[str, str] | None  # ViewSet.as_view({"get": "list"})
     include: str  # "module:<dotted>", "ref:<rendered>", "nested" or ""
     nested: list[UrlEntry]
+    # for "ref:<f>()": the literal arguments of that call of a function building patterns
+    # (``include(get_model_urls("core", "job", detail=False))``): [args, kwargs]
+    call: list[Any] | None = None
 
     def to_json(self) -> list[Any]:
-        return [
+        out = [
             self.line,
             self.route,
             self.regex,
@@ -290,12 +293,20 @@ class UrlEntry:
             self.include,
             [n.to_json() for n in self.nested],
         ]
+        return out if self.call is None else [*out, self.call]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> UrlEntry:
-        line, route, regex, view, actions, include, nested = raw
+        line, route, regex, view, actions, include, nested, *call = raw
         return cls(
-            line, route, regex, view, actions, include, [UrlEntry.from_json(n) for n in nested]
+            line,
+            route,
+            regex,
+            view,
+            actions,
+            include,
+            [UrlEntry.from_json(n) for n in nested],
+            call[0] if call else None,
         )
 
 

@@ -461,7 +461,9 @@ class RouteFinder:
         self.class_endpoints(target.module, target.name, route, "flask", actions=actions)
         return True
 
-    def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
+    def add_function(
+        self, target: Target, route: str, framework: str, methods: list[str], note: str = ""
+    ) -> None:
         facts = self.project.modules[target.module]
         function = facts.functions[target.name]
         entries = [target, *self.dependencies(target.module, function.deps)]
@@ -475,6 +477,7 @@ class RouteFinder:
                 methods,
                 route,
                 entries,
+                route_note=note,
             )
         )
 
@@ -524,8 +527,10 @@ class RouteFinder:
         route: str,
         framework: str,
         actions: dict[str, str] | None = None,
+        note: str = "",
     ) -> None:
-        """One endpoint per HTTP method a class-based view answers."""
+        """One endpoint per HTTP method a class-based view answers (``note``: why its
+        route is not certain)."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
@@ -553,6 +558,7 @@ class RouteFinder:
                     route,
                     [target, *hooks],
                     Target("C", module, cls),
+                    note,
                 )
             )
 

@@ -4,6 +4,7 @@ read structurally so ``include()`` nesting and prefixes survive into the facts."
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from .facts import UrlEntry
 from .names import Names
@@ -88,6 +89,13 @@ class UrlPatterns:
             if name in URL_FUNCS:
                 entry = self.entry(node, name)
                 return [entry] if entry else []
+            rendered = self.names.render(node)  # *build_urls(...): a project function may
+            if rendered and rendered[0] != "~":  # return patterns (view_registries.py)
+                return [
+                    UrlEntry(
+                        node.lineno, "", False, "", None, "ref:" + rendered, [], self.args(node)
+                    )
+                ]
             return []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             return self.entries(node.left) + self.entries(node.right)
@@ -96,6 +104,14 @@ class UrlPatterns:
             if rendered:
                 return [UrlEntry(node.lineno, "", False, "", None, "ref:" + rendered, [])]
         return []
+
+    def args(self, call: ast.Call) -> list[Any]:
+        """[args, kwargs] of a call, as literals."""
+        names = self.names
+        return [
+            [names.lit(a) for a in call.args if not isinstance(a, ast.Starred)],
+            {kw.arg: names.lit(kw.value) for kw in call.keywords if kw.arg},
+        ]
 
     def entry(self, call: ast.Call, func: str) -> UrlEntry | None:
         names = self.names
@@ -116,8 +132,9 @@ class UrlPatterns:
             if isinstance(target, ast.List | ast.Tuple):
                 return UrlEntry(call.lineno, route, regex, "", None, "nested", self.entries(target))
             if target is not None:
+                given = self.args(target) if isinstance(target, ast.Call) else None
                 return UrlEntry(
-                    call.lineno, route, regex, "", None, "ref:" + names.render(target), []
+                    call.lineno, route, regex, "", None, "ref:" + names.render(target), [], given
                 )
             return None
         actions = None
