@@ -99,3 +99,60 @@ def test_a_namespace_never_added_to_an_api_keeps_its_own_path_only(run_audit):
         }
     )
     assert routes(report) == {"Todo.get": ("flask-restx", ["GET"], "/todos/<int:id>")}
+
+
+def test_project_generic_views_built_from_django_building_blocks(run_audit):
+    # a project's generic.py composes Django's base views; the routed subclasses define
+    # no handler themselves, so the building blocks' get/post are their endpoints
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/common/__init__.py": "",
+            "proj/common/generic.py": """
+            from django.views.generic.detail import BaseDetailView
+            from django.views.generic.edit import BaseCreateView, DeletionMixin
+
+            class PermissionMixin:
+                def has_permission(self):
+                    return True
+
+            class CreateView(PermissionMixin, BaseCreateView):
+                template_name = "create.html"
+
+            class DeleteView(PermissionMixin, DeletionMixin, BaseDetailView):
+                template_name = "delete.html"
+
+            class Plain(PermissionMixin):
+                pass
+            """,
+            "proj/views.py": """
+            from proj.common import generic
+
+            class ThingCreate(generic.CreateView):
+                pass
+
+            class ThingDelete(generic.DeleteView):
+                pass
+
+            class NotAView(generic.Plain):
+                pass
+            """,
+            "proj/urls.py": """
+            from django.urls import path
+            from proj import views
+
+            urlpatterns = [
+                path("things/new/", views.ThingCreate.as_view()),
+                path("things/<int:pk>/delete/", views.ThingDelete.as_view()),
+                path("things/odd/", views.NotAView.as_view()),
+            ]
+            """,
+        }
+    )
+    assert routes(report) == {
+        "ThingCreate.get": ("django", ["GET"], "/things/new/"),
+        "ThingCreate.post": ("django", ["POST"], "/things/new/"),
+        "ThingDelete.get": ("django", ["GET"], "/things/<int:pk>/delete/"),
+        "ThingDelete.post": ("django", ["POST"], "/things/<int:pk>/delete/"),
+    }
