@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .facts import Lit, UrlEntry
 from .mounts import join_route
 from .project import Target
+from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
 from .view_registries import ViewRegistries
 
@@ -60,6 +63,7 @@ class DjangoRoutes:
                         note if isinstance(note, str) else "",
                     )
                 )
+        self.merge_extended_lists()
         urlconfs = {
             m: f.urllists["urlpatterns"]
             for m, f in project.modules.items()
@@ -132,7 +136,10 @@ class DjangoRoutes:
             elif entry.include == "nested":
                 self.includes(module, entry.nested, into)
 
-    def walk(self, module: str, entries: list[UrlEntry], prefix: str, seen: set[str]) -> None:
+    def walk(
+        self, module: str, entries: list[UrlEntry], prefix: str, seen: set[str], note: str = ""
+    ) -> None:
+        """``note``: why the patterns' routes are not certain (found by convention)."""
         project = self.project
         for entry in entries:
             route = (
@@ -141,9 +148,11 @@ class DjangoRoutes:
                 else ""
             )
             if entry.view:
-                self.view(module, entry, route)
+                self.view(module, entry, route, note)
             elif entry.include == "nested":
-                self.walk(module, entry.nested, route, seen)
+                self.walk(module, entry.nested, route, seen, note)
+            elif entry.include == CONVENTION and entry.call:
+                self.convention(module, entry.call[0], route, seen)
             elif entry.include.startswith("module:"):
                 found = project.module_for(entry.include[7:], module)
                 if found is not None and found.module not in seen:
@@ -157,6 +166,27 @@ class DjangoRoutes:
                 module, entry, route
             ):  # a builder's call is remembered, its views emitted after the walk
                 self.include_ref(module, entry.include[4:], route, seen)
+
+    def merge_extended_lists(self) -> None:
+        """URL lists a module extends after importing them from another (keyed by the
+        list's dotted name, ``route_rows.RowLoops.url_list_added``): added where they are."""
+        project = self.project
+        for module, facts in project.modules.items():
+            for name in [n for n in facts.urllists if "." in n]:
+                key = project.var_key(name, module)
+                if key is not None and key[0] != module:
+                    owner = project.modules[key[0]].urllists
+                    owner.setdefault(key[1], []).extend(facts.urllists[name])
+
+    def convention(self, module: str, read: dict[str, Any], route: str, seen: set[str]) -> None:
+        """URL lists read from modules found by a naming convention at run time
+        (``urlpatterns.extend(getattr(import_module(f"{app}.urls"), "api_urls"))``)."""
+        attr = read.get("attr", "")
+        found, note = convention_modules(self.project, module, read, lambda f: attr in f.urllists)
+        for facts in found:
+            key = f"{facts.module}:{attr}"
+            if key not in seen:
+                self.walk(facts.module, facts.urllists[attr], route, seen | {key}, note)
 
     def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> None:
         """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``."""
@@ -197,7 +227,7 @@ class DjangoRoutes:
         drf = any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails)
         return "drf" if drf else "django"
 
-    def view(self, module: str, entry: UrlEntry, route: str) -> None:
+    def view(self, module: str, entry: UrlEntry, route: str, note: str = "") -> None:
         project, finder = self.project, self.finder
         view = entry.view
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
@@ -211,14 +241,14 @@ class DjangoRoutes:
         if target.kind == "C":
             framework = self.framework(target.module, target.name)
             finder.class_endpoints(
-                target.module, target.name, route or "/", framework, actions=entry.actions
+                target.module, target.name, route or "/", framework, entry.actions, note
             )
         elif target.kind == "F":
             facts = project.modules[target.module]
             function = facts.functions[target.name]
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
-            finder.add_function(target, route or "/", "drf" if is_drf else "django", methods)
+            finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
 
     def unrouted_api_views(self) -> None:
         """DRF ``@api_view`` functions are endpoints even when no URLconf names them."""

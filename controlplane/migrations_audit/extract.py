@@ -574,6 +574,8 @@ class _Extractor(FastVisitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
         target = node.target
+        if isinstance(target, ast.Name) and isinstance(node.op, ast.Add):
+            self.names.rows.url_list_added(self.names, target.id, node.value, node.lineno)
         if isinstance(target, ast.Name):
             scope, frame = self.frame.scope, self.frame
             frame.assigned[target.id] = _OPAQUE

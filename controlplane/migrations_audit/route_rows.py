@@ -21,9 +21,10 @@ is used, and the registration carries a note that makes its endpoints ``likely``
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .facts import Lit, ModuleFacts, RouteCall
+from .facts import Lit, ModuleFacts, RouteCall, UrlEntry
 from .syntax import tail
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ MAX_ROWS = 500  # longer lists are data, not route tables
 MAX_DEPTH = 4
 GUESSED = "URL modules found by convention: every module named like {pattern} with {attr}"
 _SETTINGS = "django.conf.settings."
+CONVENTION = "convention"  # UrlEntry.include: URL lists of modules found by convention
 
 
 # ---- extraction (one file) -------------------------------------------------------------
@@ -139,19 +141,56 @@ class RowLoops:
         if read is not None:
             self.read[target.id] = read
             return
-        if not (
-            isinstance(value, ast.Call)
-            and value.args
-            and names.render(value.func).endswith("import_module")
-        ):
+        func = names.render(value.func) if isinstance(value, ast.Call) else ""
+        if not func.endswith(("import_module", "import_string")):
             return
-        found = _pattern(value.args[0])
+        given = value.args[0] if isinstance(value, ast.Call) and value.args else None
+        if given is None and isinstance(value, ast.Call) and value.keywords:
+            given = value.keywords[0].value  # import_string(dotted_path=...)
+        found = _pattern(given) if given is not None else None
         if found is None:
             return
         pattern, var, plain = found
-        if var in self.sources:
-            over = self.sources[var] if plain else None  # app.name: names we cannot list
+        if var not in self.sources and var != "self":
+            return
+        # app.name, or self.name in an AppConfig method run for each app: names we
+        # cannot list
+        over = self.sources[var] if plain and var in self.sources else None
+        if func.endswith("import_module"):
             self.modules[target.id] = {"pattern": pattern, "over": over}
+        elif "." in pattern:  # import_string(f"{app}.urls.api_urls"): an attribute
+            module, _, attr = pattern.rpartition(".")
+            self.read[target.id] = {"convention": {"pattern": module, "over": over}, "attr": attr}
+
+    def url_list_added(self, names: Names, into: str, node: ast.expr, line: int) -> None:
+        """``urlpatterns.extend(patterns)`` / ``+= patterns`` /
+        ``.append(path("api/", include(patterns)))`` with ``patterns`` read from URL
+        modules found by convention: an entry of ``into`` that includes them."""
+        route, regex = "", False
+        if isinstance(node, ast.Tuple | ast.List) and len(node.elts) == 1:
+            node = node.elts[0]  # urlpatterns += (url(...),)
+        if isinstance(node, ast.Call) and tail(node.func) in ("path", "re_path", "url"):
+            keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+            first = node.args[0] if node.args else keywords.get("route", keywords.get("regex"))
+            given = names.lit(first)
+            route, regex = (given if isinstance(given, str) else ""), tail(node.func) != "path"
+            view = node.args[1] if len(node.args) > 1 else keywords.get("view")
+            if isinstance(view, ast.Call) and tail(view.func) == "include" and view.args:
+                node = view.args[0]
+                if isinstance(node, ast.Tuple) and node.elts:  # include((patterns, "ns"))
+                    node = node.elts[0]
+        if isinstance(node, ast.Name) and node.id in self.read:
+            read: dict[str, Any] | None = self.read[node.id]
+        else:
+            read = self.attribute_read(node)
+        if read is None:
+            return
+        entry = UrlEntry(line, route, regex, "", None, CONVENTION, [], [read])
+        # a list imported from another module is extended there (DjangoRoutes merges it)
+        rendered = names.render(ast.Name(into, ast.Load()))
+        elsewhere = "." in rendered and rendered[0] != "~" and rendered != names.qualified(into)
+        key = rendered if elsewhere else into
+        names.facts.urllists.setdefault(key, []).append(entry)
 
     def arg(self, node: ast.expr) -> Lit:
         """The marker for a registration argument taken from a row, else None."""
@@ -204,7 +243,19 @@ def _pattern(node: ast.expr) -> tuple[str, str, bool] | None:
     """``f"{app}.urls"`` / ``app + ".urls"`` / ``"%s.urls" % app`` -> ("{}.urls", "app",
     True); ``f"{app.name}.urls"`` -> (..., "app", False)."""
     parts: list[ast.expr] = []
-    if isinstance(node, ast.JoinedStr):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+        and len(node.args) == 1
+    ):  # "{}.urls".format(app)
+        pieces = node.func.value.value.replace("{0}", "{}").split("{}")
+        if len(pieces) != 2:
+            return None
+        parts = [ast.Constant(pieces[0]), node.args[0], ast.Constant(pieces[1])]
+    elif isinstance(node, ast.JoinedStr):
         parts = [v.value if isinstance(v, ast.FormattedValue) else v for v in node.values]
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         parts = [node.left, node.right]
@@ -302,29 +353,38 @@ def _rows(
     if "table" in table:
         found = lookup(project, table["table"], module)
         return [(row, found[0], "") for row in found[1]] if found else []
-    convention, attr = table.get("convention") or {}, table.get("attr", "")
+    attr = table.get("attr", "")
+    mods, note = convention_modules(project, module, table, lambda f: attr in f.tables, guess)
+    return [(row, facts.module, note) for facts in mods for row in facts.tables.get(attr, [])]
+
+
+def convention_modules(
+    project: Project,
+    module: str,
+    read: dict[str, Any],
+    fits: Callable[[ModuleFacts], bool],
+    guess: bool = True,
+) -> tuple[list[ModuleFacts], str]:
+    """The modules a convention read (``{"convention": ..., "attr": ...}``) reaches, and
+    a note when they were guessed: the modules the project names, else (``guess``) every
+    module that fits the pattern and ``fits``."""
+    convention, attr = read.get("convention") or {}, read.get("attr", "")
     pattern = convention.get("pattern", "")
     if not attr or "{}" not in pattern:
-        return []
+        return [], ""
     listed = _listed_names(project, convention.get("over"), module)
     if listed is not None:
-        mods = [project.module_for(pattern.format(name), module) for name in listed]
-        note = ""
-    elif guess:
-        before, after = pattern.split("{}", 1)
-        mods = [
-            facts
-            for name, facts in sorted(project.modules.items())
-            if name.startswith(before) and name.endswith(after) and attr in facts.tables
-        ]
-        note = GUESSED.format(pattern=pattern.replace("{}", "*"), attr=attr)
-    else:
-        return []
-    out: list[tuple[Any, str, str]] = []
-    for facts in mods:
-        if facts is not None:
-            out += [(row, facts.module, note) for row in facts.tables.get(attr, [])]
-    return out
+        found = [project.module_for(pattern.format(name), module) for name in listed]
+        return [f for f in found if f is not None], ""
+    if not guess:
+        return [], ""
+    before, after = pattern.split("{}", 1)
+    mods = [
+        facts
+        for name, facts in sorted(project.modules.items())
+        if name.startswith(before) and name.endswith(after) and fits(facts)
+    ]
+    return mods, GUESSED.format(pattern=pattern.replace("{}", "*"), attr=attr)
 
 
 def lookup(

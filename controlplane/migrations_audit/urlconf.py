@@ -117,7 +117,7 @@ class UrlPatterns:
         names = self.names
         args = list(call.args)
         kws = {kw.arg: kw.value for kw in call.keywords if kw.arg}
-        route = names.lit(args[0] if args else kws.get("route"))
+        route = names.lit(args[0] if args else kws.get("route", kws.get("regex")))
         route = route if isinstance(route, str) else ""
         regex = func != "path"
         view = args[1] if len(args) > 1 else kws.get("view")

@@ -89,6 +89,14 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             )
     elif _may_register(names, node):
         note_registration(names, node, "call", name, None)
+    if (
+        method in ("extend", "append")
+        and node.args
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and (names.rows.modules or names.rows.read)
+    ):  # urlpatterns.extend(getattr(urls, "api_urls")) in a loop over apps
+        names.rows.url_list_added(names, node.func.value.id, node.args[0], node.lineno)
     for kw in node.keywords:
         if kw.arg:
             note_eager(names, kw.arg, kw.value, kw.value.lineno)

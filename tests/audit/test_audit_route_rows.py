@@ -208,3 +208,142 @@ def test_rows_beside_url_patterns_read_into_a_variable_first(run_audit):
     assert routes["ShelfViewSet.list"] == ("/api/shelves/", "inline", LIKELY)
     assert routes["BookViewSet.create"] == ("/api/books/", "offloaded", LIKELY)
     assert len(routes) == 10
+
+
+API_VIEWS = """
+    from rest_framework import generics
+    from proj.tasks import index_book
+
+    class APIBookList(generics.ListCreateAPIView):
+        def perform_create(self, serializer):
+            index_book.delay(serializer.save().pk)
+"""
+
+
+def url_lists_project(loop: str) -> dict:
+    files = project("[]", settings_apps='["rest_framework", "proj.books"]')
+    files["proj/books/api_views.py"] = API_VIEWS
+    files["proj/books/urls.py"] = """
+    from django.conf.urls import url
+    from proj.books.api_views import APIBookList
+
+    api_urls = [url(regex=r"^books/$", view=APIBookList.as_view(), name="book-list")]
+    """
+    files["proj/shelf/urls.py"] = """
+    from django.urls import path
+    from proj.shelf.views import ShelfViewSet
+
+    api_urls = [path("shelves/", ShelfViewSet.as_view({"get": "list"}))]
+    """
+    files["proj/urls.py"] = loop
+    return files
+
+
+def test_url_lists_of_installed_apps_read_by_import_string(run_audit):
+    report = run_audit(
+        url_lists_project(
+            """
+    from django.conf import settings
+    from django.urls import include, path
+    from django.utils.module_loading import import_string
+
+    api_patterns = []
+    for app in settings.INSTALLED_APPS:
+        try:
+            app_urls = import_string(f"{app}.urls.api_urls")
+        except ImportError:
+            continue
+        api_patterns.extend(app_urls)
+
+    urlpatterns = [path("api/", include(api_patterns))]
+    """
+        )
+    )
+    # proj.shelf is not installed: its api_urls are not served
+    assert found(report) == {
+        "APIBookList.get": ("/api/books/", "inline", CERTAIN),
+        "APIBookList.post": ("/api/books/", "offloaded", CERTAIN),
+    }
+
+
+def test_url_lists_appended_under_a_prefix_from_unknown_apps_are_likely(run_audit):
+    report = run_audit(
+        url_lists_project(
+            """
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.urls import include, path
+
+    urlpatterns = []
+    for app in apps.get_app_configs():
+        try:
+            module = import_module(f"{app.name}.urls")
+        except ImportError:
+            continue
+        if hasattr(module, "api_urls"):
+            urlpatterns.append(path("api/v4/", include(module.api_urls)))
+    """
+        )
+    )
+    assert found(report) == {
+        "APIBookList.get": ("/api/v4/books/", "inline", LIKELY),
+        "APIBookList.post": ("/api/v4/books/", "offloaded", LIKELY),
+        "ShelfViewSet.list": ("/api/v4/shelves/", "inline", LIKELY),
+    }
+
+
+def test_a_list_extended_with_something_else_in_such_a_loop_adds_nothing(run_audit):
+    report = run_audit(
+        url_lists_project(
+            """
+    from importlib import import_module
+
+    from django.conf import settings
+
+    urlpatterns = []
+    for app in settings.INSTALLED_APPS:
+        module = import_module(f"{app}.urls")
+        urlpatterns.extend(make_patterns(app))
+    """
+        )
+    )
+    assert report.endpoints == []
+
+
+def test_an_app_config_base_adds_each_apps_url_list_to_a_list_it_imports(run_audit):
+    # ready() runs for every app whose config derives from the base: which apps is not
+    # written down, so the modules that fit are used and the endpoints are likely
+    files = url_lists_project(
+        """
+    from django.urls import include, path
+
+    urlpatterns = [path("", include("proj.core.urls"))]
+    """
+    )
+    files["proj/core/__init__.py"] = ""
+    files["proj/core/urls.py"] = "urlpatterns = []\napi_patterns = []\n"
+    files["proj/core/apps.py"] = """
+    from django.apps import AppConfig
+    from django.conf.urls import url
+    from django.urls import include
+    from django.utils.module_loading import import_string
+
+    class BaseAppConfig(AppConfig):
+        def ready(self):
+            from proj.core.urls import api_patterns, urlpatterns
+
+            try:
+                api_urls = import_string(dotted_path="{}.urls.api_urls".format(self.name))
+            except ImportError:
+                pass
+            else:
+                api_patterns.extend(api_urls)
+                urlpatterns += (url(regex=r"^api/", view=include((api_urls, "api"))),)
+    """
+    routes = found(run_audit(files))
+    assert routes == {
+        "APIBookList.get": ("/api/books/", "inline", LIKELY),
+        "APIBookList.post": ("/api/books/", "offloaded", LIKELY),
+        "ShelfViewSet.list": ("/api/shelves/", "inline", LIKELY),
+    }
