@@ -10,6 +10,7 @@ from .mounts import join_route
 from .project import Target
 from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
+from .url_builders import route_built
 from .view_registries import ViewRegistries
 
 MAX_NESTING = 4
@@ -162,10 +163,17 @@ class DjangoRoutes:
                         route,
                         seen | {found.module},
                     )
-            elif entry.include.startswith("ref:") and not self.registries.take(
-                module, entry, route
-            ):  # a builder's call is remembered, its views emitted after the walk
-                self.include_ref(module, entry.include[4:], route, seen)
+            elif entry.include.startswith("ref:"):
+                self.include_call_or_ref(module, entry, route, seen)
+
+    def include_call_or_ref(self, module: str, entry: UrlEntry, route: str, seen: set[str]) -> None:
+        """A call of a function that builds patterns (from a registry, or for the views it
+        is given), else a list, a router's urls or a module."""
+        if self.registries.take(module, entry, route):
+            return  # views emitted after the walk, once every call is known
+        if route_built(self.finder, module, entry, route, self.framework):
+            return
+        self.include_ref(module, entry.include[4:], route, seen)
 
     def merge_extended_lists(self) -> None:
         """URL lists a module extends after importing them from another (keyed by the
