@@ -179,8 +179,14 @@ class RowLoops:
                 node = view.args[0]
                 if isinstance(node, ast.Tuple) and node.elts:  # include((patterns, "ns"))
                     node = node.elts[0]
+        read: dict[str, Any] | None = None
         if isinstance(node, ast.Name) and node.id in self.read:
-            read: dict[str, Any] | None = self.read[node.id]
+            read = self.read[node.id]
+        elif isinstance(node, ast.Name) and node.id in self.items:
+            # for entry in patterns: other_urls.append(entry): each element, so the list
+            # (its URL patterns; rows beside them go to the router)
+            table, index = self.items[node.id]
+            read = table if index is None and "convention" in table else None
         else:
             read = self.attribute_read(node)
         if read is None:

@@ -129,7 +129,7 @@ class UrlPatterns:
                 target = target.elts[0]
             if isinstance(target, ast.Constant) and isinstance(target.value, str):
                 return UrlEntry(call.lineno, route, regex, "", None, "module:" + target.value, [])
-            if isinstance(target, ast.List | ast.Tuple):
+            if isinstance(target, ast.List | ast.Tuple | ast.BinOp):  # also a + b
                 return UrlEntry(call.lineno, route, regex, "", None, "nested", self.entries(target))
             if target is not None:
                 given = self.args(target) if isinstance(target, ast.Call) else None

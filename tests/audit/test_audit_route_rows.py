@@ -192,7 +192,7 @@ def test_rows_beside_url_patterns_read_into_a_variable_first(run_audit):
             else:
                 router.register(*entry)
 
-    urlpatterns = [path("api/", include(router.urls))]
+    urlpatterns = [path("api/", include(router.urls + other_urls))]
     """
     files["proj/apps.py"] = "def get_apps():\n    return []\n"
     files["proj/shelf/urls.py"] = """
@@ -207,7 +207,9 @@ def test_rows_beside_url_patterns_read_into_a_variable_first(run_audit):
     routes = found(run_audit(files))
     assert routes["ShelfViewSet.list"] == ("/api/shelves/", "inline", LIKELY)
     assert routes["BookViewSet.create"] == ("/api/books/", "offloaded", LIKELY)
-    assert len(routes) == 10
+    # the path() beside the rows, appended element by element to another list
+    assert routes["health"] == ("/api/health/", "inline", LIKELY)
+    assert len(routes) == 11
 
 
 API_VIEWS = """
