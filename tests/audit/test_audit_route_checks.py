@@ -156,3 +156,44 @@ def test_project_generic_views_built_from_django_building_blocks(run_audit):
         "ThingDelete.get": ("django", ["GET"], "/things/<int:pk>/delete/"),
         "ThingDelete.post": ("django", ["POST"], "/things/<int:pk>/delete/"),
     }
+
+
+def test_a_mixin_before_a_shared_base_handles_the_method_as_python_resolves_it(run_audit):
+    # ObjectEditView(EditMixin, FormBase): both derive from BaseView; Python's MRO puts
+    # FormBase before BaseView, so FormBase.post handles the request, not BaseView.post
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/generic.py": """
+            from django.views import View
+
+            class BaseView(View):
+                def get(self, request):
+                    return None
+
+                def post(self, request):
+                    return None
+
+            class EditMixin(BaseView):
+                pass
+
+            class FormBase(BaseView):
+                def post(self, request):
+                    return None
+
+            class ObjectEditView(EditMixin, FormBase):
+                pass
+            """,
+            "proj/urls.py": """
+            from django.urls import path
+            from proj.generic import ObjectEditView
+
+            urlpatterns = [path("edit/", ObjectEditView.as_view())]
+            """,
+        }
+    )
+    assert {(e.handler, e.line) for e in report.endpoints} == {
+        ("ObjectEditView.get", 4),
+        ("ObjectEditView.post", 14),
+    }
