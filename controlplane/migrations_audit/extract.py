@@ -631,11 +631,12 @@ class _Extractor(FastVisitor):
         written = calls[before:]
         if any(is_starred_row(c) for c in written):
             return  # router.register(*pair): expanded over the project (route_rows.py)
+        rows = [e.elts if isinstance(e, ast.Tuple | ast.List) else [e] for e in table.elts]
+        if any(len(items) != len(targets) for items in rows):
+            # for pair in pairs: ... pair[0]: each registration stays as written, once
+            return
         del calls[before:]
-        for element in table.elts:
-            items = element.elts if isinstance(element, ast.Tuple | ast.List) else [element]
-            if len(items) != len(targets):
-                continue
+        for items in rows:
             values = [names.lit(item) for item in items]
 
             def sub(value: Lit, values: list[Lit] = values) -> Lit:

@@ -213,7 +213,13 @@ class RouteFinder:
                     note=name,
                 )
                 continue
-            if tail not in HTTP_VERBS and tail not in ("route", "api_route", "api_operation"):
+            if tail not in HTTP_VERBS and tail not in (
+                "route",
+                "api_route",
+                "api_operation",
+                "websocket",
+                "websocket_route",
+            ):
                 continue
             if dec.base.startswith("litestar."):
                 self.litestar(module, facts, function, tail, dec.args, dec.kwargs)
@@ -235,6 +241,10 @@ class RouteFinder:
                 methods = methods or ["GET"]
             elif tail in HTTP_VERBS:
                 methods = [tail.upper()]
+            elif tail.startswith("websocket"):
+                if kind not in ("fastapi", "starlette", "quart"):
+                    continue
+                methods = ["WEBSOCKET"]
             else:
                 methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
             route = join_route(self.mounts.prefix_of(receiver, module), path)

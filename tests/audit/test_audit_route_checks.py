@@ -197,3 +197,41 @@ def test_a_mixin_before_a_shared_base_handles_the_method_as_python_resolves_it(r
         ("ObjectEditView.get", 4),
         ("ObjectEditView.post", 14),
     }
+
+
+def test_fastapi_websocket_routes_are_endpoints(run_audit):
+    report = run_audit(
+        {
+            "ws.py": """
+            from fastapi import APIRouter, FastAPI, WebSocket
+
+            app = FastAPI()
+            router = APIRouter(prefix="/voice")
+
+            @router.websocket("/transcribe")
+            async def transcribe(websocket: WebSocket):
+                await websocket.accept()
+
+            @router.get("/status")
+            def status():
+                return {}
+
+            app.include_router(router, prefix="/api")
+            """,
+            "other.py": """
+            class Hub:
+                def websocket(self, path):
+                    return lambda f: f
+
+            hub = Hub()
+
+            @hub.websocket("/not-a-route")
+            def handler(ws):
+                return ws
+            """,
+        }
+    )
+    assert routes(report) == {
+        "transcribe": ("fastapi", ["WEBSOCKET"], "/api/voice/transcribe"),
+        "status": ("fastapi", ["GET"], "/api/voice/status"),
+    }
