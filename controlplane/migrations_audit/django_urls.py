@@ -12,6 +12,7 @@ from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
 from .url_builders import route_built
 from .view_registries import ViewRegistries
+from .wiring import ROUTER_MAPPING
 
 MAX_NESTING = 4
 
@@ -223,12 +224,32 @@ class DjangoRoutes:
             )
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
+        extra = self.router_mappings(router)
         for prefix, ref, module, note in self.registrations.get(router, []):
             target = self.project.resolve(ref, module)
             if target is not None and target.kind == "C":
                 self.finder.viewset_endpoints(
-                    target.module, target.name, join_route(mount, prefix), "drf", note
+                    target.module, target.name, join_route(mount, prefix), "drf", note, extra
                 )
+
+    def router_mappings(self, router: tuple[str, str]) -> dict[str, dict[str, str]]:
+        """What a project router class adds to the list/detail routes' method mapping
+        (``wiring.note_router_mapping``), through its project bases."""
+        project = self.project
+        module, var = router
+        made = project.modules[module].assigns.get(var, "")
+        cls = project.resolve(made, module) if made.endswith("()") else None
+        if cls is None or cls.kind not in ("I", "C"):
+            return {}
+        extra: dict[str, dict[str, str]] = {}
+        for mod, qual in reversed(project.mro(cls.module, cls.name)):
+            for call in project.modules[mod].route_calls:
+                if call.kind == ROUTER_MAPPING and call.receiver == f"{mod}.{qual}".lstrip("."):
+                    slot = str(call.args[0]) if call.args else ""
+                    extra.setdefault(slot, {}).update(
+                        (str(k), str(v)) for k, v in call.kwargs.items() if isinstance(v, str)
+                    )
+        return extra
 
     def framework(self, module: str, cls: str) -> str:
         tails = self.project.base_tails(module, cls)

@@ -17,7 +17,7 @@ from .project import Project, Target
 from .report import Unresolved
 from .route_rows import expand as expand_rows
 from .route_rows import has_rows
-from .wiring import LITESTAR_ROUTER
+from .wiring import LITESTAR_ROUTER, ROUTER_MAPPING
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 _STD_ACTIONS = {
@@ -164,7 +164,7 @@ class RouteFinder:
                             route = join_route(self.mounts.prefix_of(receiver, module), dec.args[0])
                             self.class_endpoints(module, cls.qualname, route, kind)
             for call in facts.route_calls:
-                if call.owner or call.kind == LITESTAR_ROUTER:
+                if call.owner or call.kind in (LITESTAR_ROUTER, ROUTER_MAPPING):
                     continue  # a helper's template: registered where the helper is called
                 if call.kind == "call":
                     helpers.expand(module, call)
@@ -608,10 +608,17 @@ class RouteFinder:
         return hooks
 
     def viewset_endpoints(
-        self, module: str, cls: str, base: str, framework: str, note: str = ""
+        self,
+        module: str,
+        cls: str,
+        base: str,
+        framework: str,
+        note: str = "",
+        extra: dict[str, dict[str, str]] | None = None,
     ) -> None:
         """A DRF ViewSet registered on a router under ``base`` (``note``: why that
-        registration is not certain)."""
+        registration is not certain; ``extra``: the router's own additions to its list and
+        detail routes, {"list": {"put": "bulk_update"}})."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
@@ -633,6 +640,27 @@ class RouteFinder:
                         f"{short}.{action}",
                         framework,
                         [http],
+                        route.replace("//", "/"),
+                        [target, *hooks],
+                        Target("C", module, cls),
+                        note,
+                    )
+                )
+        for slot, mapping in (extra or {}).items():
+            for http, action in mapping.items():
+                if action not in available or not isinstance(action, str):
+                    continue
+                target, line = self.handler(module, cls, action)
+                owner, relpath, line = self.where(module, target, line)
+                route = detail_route if slot == "detail" else join_route(base) + "/"
+                self.add(
+                    EndpointDecl(
+                        owner,
+                        relpath,
+                        line or klass.line,
+                        f"{short}.{action}",
+                        framework,
+                        [http.upper()],
                         route.replace("//", "/"),
                         [target, *hooks],
                         Target("C", module, cls),

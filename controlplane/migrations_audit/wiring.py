@@ -89,6 +89,8 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             )
     elif _may_register(names, node):
         note_registration(names, node, "call", name, None)
+    elif method == "update":
+        note_router_mapping(names, node)
     if (
         method in ("extend", "append")
         and node.args
@@ -104,6 +106,37 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         key = node.args[0]
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             note_eager(names, key.value, node.args[1], node.lineno)
+
+
+ROUTER_MAPPING = "router_mapping"  # a route-call kind: a DRF router class's extra mapping
+# SimpleRouter.routes: [list, dynamic list, detail, dynamic detail]; which is which
+_ROUTE_SLOTS = {0: "list", 2: "detail"}
+
+
+def note_router_mapping(names: Names, node: ast.Call) -> None:
+    """``self.routes[0].mapping.update({"put": "bulk_update"})`` in a router subclass (the
+    djangorestframework-bulk idiom): viewsets registered on it answer those methods on the
+    list (or detail) route. Kept as a RouteCall whose receiver is the class."""
+    func = node.func
+    target = func.value if isinstance(func, ast.Attribute) else None
+    routes = target.value if isinstance(target, ast.Attribute) else None
+    if not (
+        isinstance(target, ast.Attribute)
+        and target.attr == "mapping"
+        and isinstance(routes, ast.Subscript)
+        and isinstance(routes.value, ast.Attribute)
+        and routes.value.attr == "routes"
+        and isinstance(routes.slice, ast.Constant)
+        and node.args
+    ):
+        return
+    slot = _ROUTE_SLOTS.get(routes.slice.value) if isinstance(routes.slice.value, int) else None
+    mapping = names.lit(node.args[0])
+    owner = _owner_class(names)
+    if slot and owner and isinstance(mapping, dict):
+        names.facts.route_calls.append(
+            RouteCall(ROUTER_MAPPING, node.lineno, owner, [slot], mapping)
+        )
 
 
 def _param_of(names: Names, node: ast.expr) -> Lit:

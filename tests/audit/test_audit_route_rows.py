@@ -349,3 +349,42 @@ def test_an_app_config_base_adds_each_apps_url_list_to_a_list_it_imports(run_aud
         "APIBookList.post": ("/api/books/", "offloaded", LIKELY),
         "ShelfViewSet.list": ("/api/shelves/", "inline", LIKELY),
     }
+
+
+def test_a_router_subclass_that_maps_bulk_methods_on_the_list_route(run_audit):
+    # the djangorestframework-bulk idiom: routes[0] (the list route) gains PUT/DELETE
+    files = project("[]")
+    files["proj/routers.py"] = """
+    from rest_framework.routers import DefaultRouter
+
+    class BulkRouter(DefaultRouter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.routes[0].mapping.update({"put": "bulk_update", "delete": "bulk_destroy"})
+    """
+    files["proj/books/views.py"] = (
+        BOOK_VIEWS
+        + """
+    class BulkMixin:
+        def bulk_update(self, request):
+            index_book.delay(0)
+
+    class ShelfListViewSet(BulkMixin, viewsets.ReadOnlyModelViewSet):
+        pass
+    """
+    )
+    files["proj/urls.py"] = """
+    from django.urls import include, path
+    from proj.books.views import AuthorViewSet, ShelfListViewSet
+    from proj.routers import BulkRouter
+
+    router = BulkRouter()
+    router.register("shelves", ShelfListViewSet)
+    router.register("authors", AuthorViewSet)
+    urlpatterns = [path("api/", include(router.urls))]
+    """
+    routes = found(run_audit(files))
+    assert routes["ShelfListViewSet.bulk_update"] == ("/api/shelves/", "offloaded", CERTAIN)
+    assert "ShelfListViewSet.bulk_destroy" not in routes  # no such method: no endpoint
+    assert not any(h.startswith("AuthorViewSet.bulk") for h in routes)
+    assert len(routes) == 5
