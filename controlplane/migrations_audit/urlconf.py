@@ -137,6 +137,7 @@ class UrlPatterns:
                     call.lineno, route, regex, "", None, "ref:" + names.render(target), [], given
                 )
             return None
+        view = _unwrapped(view)
         actions = None
         if (
             isinstance(view, ast.Call)
@@ -150,3 +151,19 @@ class UrlPatterns:
         if isinstance(view, ast.Constant) and isinstance(view.value, str):
             return UrlEntry(call.lineno, route, regex, view.value, None, "", [])  # old Django
         return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [])
+
+
+def _unwrapped(view: ast.expr, depth: int = 0) -> ast.expr:
+    """The view inside decorators applied in the URLconf: ``login_required(v)``,
+    ``csrf_exempt(cache_page(60)(V.as_view()))``; a call given anything but a view
+    reference (``make_view("x")``) is left as it is."""
+    if _is_view_ref(view) or not isinstance(view, ast.Call) or not view.args or depth > 4:
+        return view
+    inner = _unwrapped(view.args[0], depth + 1)
+    return inner if _is_view_ref(inner) else view
+
+
+def _is_view_ref(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name | ast.Attribute) or (
+        isinstance(node, ast.Call) and tail(node.func) == "as_view"
+    )

@@ -235,3 +235,42 @@ def test_fastapi_websocket_routes_are_endpoints(run_audit):
         "transcribe": ("fastapi", ["WEBSOCKET"], "/api/voice/transcribe"),
         "status": ("fastapi", ["GET"], "/api/voice/status"),
     }
+
+
+def test_views_wrapped_in_decorators_inside_the_urlconf(run_audit):
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/views.py": """
+            from django.views import View
+
+            def export(request):
+                return None
+
+            class Upload(View):
+                def post(self, request):
+                    return None
+
+            def make_view(name):
+                return export
+            """,
+            "proj/urls.py": """
+            from django.contrib.auth.decorators import login_required
+            from django.urls import path
+            from django.views.decorators.cache import cache_page
+            from django.views.decorators.csrf import csrf_exempt
+            from proj import views
+
+            urlpatterns = [
+                path("export/", login_required(views.export)),
+                path("upload/", csrf_exempt(cache_page(60)(views.Upload.as_view()))),
+                path("made/", views.make_view("x")),
+            ]
+            """,
+        }
+    )
+    assert routes(report) == {
+        "export": ("django", ["ANY"], "/export/"),
+        "Upload.post": ("django", ["POST"], "/upload/"),
+    }
