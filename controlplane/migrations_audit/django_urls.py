@@ -8,6 +8,7 @@ from typing import Any
 from .facts import Lit, UrlEntry
 from .mounts import join_route
 from .project import Target
+from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
 from .url_builders import route_built
@@ -228,8 +229,10 @@ class DjangoRoutes:
         for prefix, ref, module, note in self.registrations.get(router, []):
             target = self.project.resolve(ref, module)
             if target is not None and target.kind == "C":
+                real = real_class(self.project, target)
+                alias = target.name.rsplit(".", 1)[-1] if real != target else ""
                 self.finder.viewset_endpoints(
-                    target.module, target.name, join_route(mount, prefix), "drf", note, extra
+                    real.module, real.name, join_route(mount, prefix), "drf", note, extra, alias
                 )
 
     def router_mappings(self, router: tuple[str, str]) -> dict[str, dict[str, str]]:
@@ -268,9 +271,11 @@ class DjangoRoutes:
                 )
             return
         if target.kind == "C":
-            framework = self.framework(target.module, target.name)
+            real = real_class(project, target)
+            alias = target.name.rsplit(".", 1)[-1] if real != target else ""
+            framework = self.framework(real.module, real.name)
             finder.class_endpoints(
-                target.module, target.name, route or "/", framework, entry.actions, note
+                real.module, real.name, route or "/", framework, entry.actions, note, alias
             )
         elif target.kind == "F":
             facts = project.modules[target.module]

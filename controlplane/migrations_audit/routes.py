@@ -564,13 +564,14 @@ class RouteFinder:
         framework: str,
         actions: dict[str, str] | None = None,
         note: str = "",
+        alias: str = "",
     ) -> None:
         """One endpoint per HTTP method a class-based view answers (``note``: why its
-        route is not certain)."""
+        route is not certain; ``alias``: as in ``viewset_endpoints``)."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
-        short = cls.rsplit(".", 1)[-1]
+        short = alias or cls.rsplit(".", 1)[-1]
         if actions:
             pairs = [(http.upper(), action) for http, action in actions.items()]
         else:
@@ -615,14 +616,16 @@ class RouteFinder:
         framework: str,
         note: str = "",
         extra: dict[str, dict[str, str]] | None = None,
+        alias: str = "",
     ) -> None:
         """A DRF ViewSet registered on a router under ``base`` (``note``: why that
         registration is not certain; ``extra``: the router's own additions to its list and
-        detail routes, {"list": {"put": "bulk_update"}})."""
+        detail routes, {"list": {"put": "bulk_update"}}; ``alias``: the name the class was
+        registered under when it stands in for this one, ``proxies.py``)."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
-        short = cls.rsplit(".", 1)[-1]
+        short = alias or cls.rsplit(".", 1)[-1]
         lookup = klass.lits.get("lookup_url_kwarg") or klass.lits.get("lookup_field") or "pk"
         detail_route = join_route(base, "{" + str(lookup) + "}") + "/"
         available = self.defined(module, cls)

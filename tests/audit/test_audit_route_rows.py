@@ -388,3 +388,54 @@ def test_a_router_subclass_that_maps_bulk_methods_on_the_list_route(run_audit):
     assert "ShelfListViewSet.bulk_destroy" not in routes  # no such method: no endpoint
     assert not any(h.startswith("AuthorViewSet.bulk") for h in routes)
     assert len(routes) == 5
+
+
+def test_a_routed_class_replaced_by_its_default_class_when_instantiated(run_audit):
+    # class BookViewSet(OverridableObject): _default_class = BookViewSetBase, and the base
+    # builds its instance from cls._default_class: the router serves BookViewSetBase
+    files = project("[]")
+    files["proj/extend.py"] = """
+    def get_override_class(proxy, default):
+        return default
+
+    class OverridableObject:
+        _default_class = None
+
+        def __new__(cls, *args, **kwargs):
+            return get_override_class(cls, cls._default_class)(*args, **kwargs)
+
+    class Plain:
+        _default_class = None
+    """
+    files["proj/books/views.py"] = (
+        BOOK_VIEWS.replace(
+            "class BookViewSet(viewsets.ModelViewSet):",
+            "class BookViewSetBase(viewsets.ModelViewSet):",
+        )
+        + """
+    from proj.extend import OverridableObject, Plain
+
+    class BookViewSet(OverridableObject):
+        _default_class = BookViewSetBase
+
+    class NotAProxy(Plain):
+        _default_class = BookViewSetBase
+    """
+    )
+    files["proj/urls.py"] = """
+    from django.urls import include, path
+    from rest_framework.routers import SimpleRouter
+    from proj.books.views import BookViewSet, NotAProxy
+
+    router = SimpleRouter()
+    router.register("books", BookViewSet)
+    router.register("odd", NotAProxy)
+    urlpatterns = [path("api/", include(router.urls))]
+    """
+    report = run_audit(files)
+    routes = found(report)
+    assert routes["BookViewSet.create"] == ("/api/books/", "offloaded", CERTAIN)
+    assert routes["BookViewSet.retrieve"] == ("/api/books/{pk}/", "inline", CERTAIN)
+    assert len(routes) == 6  # nothing for NotAProxy: no __new__ builds it from the attribute
+    create = next(e for e in report.endpoints if e.handler == "BookViewSet.create")
+    assert create.file == "proj/books/views.py"
