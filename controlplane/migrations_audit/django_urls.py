@@ -274,9 +274,15 @@ class DjangoRoutes:
             real = real_class(project, target)
             alias = target.name.rsplit(".", 1)[-1] if real != target else ""
             framework = self.framework(real.module, real.name)
-            finder.class_endpoints(
+            if not finder.class_endpoints(
                 real.module, real.name, route or "/", framework, entry.actions, note, alias
-            )
+            ):
+                finder.not_understood(
+                    module,
+                    entry.line,
+                    f"path({entry.route!r}, {view})",
+                    f"class {real.name} answers no HTTP method the audit can see",
+                )
         elif target.kind == "F":
             facts = project.modules[target.module]
             function = facts.functions[target.name]

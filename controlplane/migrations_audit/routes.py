@@ -565,9 +565,9 @@ class RouteFinder:
         actions: dict[str, str] | None = None,
         note: str = "",
         alias: str = "",
-    ) -> None:
+    ) -> int:
         """One endpoint per HTTP method a class-based view answers (``note``: why its
-        route is not certain; ``alias``: as in ``viewset_endpoints``)."""
+        route is not certain; ``alias``: as in ``viewset_endpoints``); how many."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
@@ -598,6 +598,7 @@ class RouteFinder:
                     note,
                 )
             )
+        return len(pairs)
 
     def request_hooks(self, module: str, cls: str) -> list[Target]:
         """Overrides that run before every method of a view: dispatch, setup, initial."""

@@ -156,6 +156,9 @@ def test_project_generic_views_built_from_django_building_blocks(run_audit):
         "ThingDelete.get": ("django", ["GET"], "/things/<int:pk>/delete/"),
         "ThingDelete.post": ("django", ["POST"], "/things/<int:pk>/delete/"),
     }
+    # a routed class answering nothing the audit can see is listed, not dropped
+    assert [(u.file, u.line) for u in report.unrecognized] == [("proj/urls.py", 7)]
+    assert "NotAView answers no HTTP method" in report.unrecognized[0].reason
 
 
 def test_a_mixin_before_a_shared_base_handles_the_method_as_python_resolves_it(run_audit):
