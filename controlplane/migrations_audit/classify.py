@@ -64,7 +64,7 @@ class Classifier:
         dispatches = [f.site for f in found if f.site.kind == DISPATCH]
         status: Status
         reason = ""
-        confidence = LIKELY if unseen else CERTAIN
+        confidence = LIKELY if unseen or decl.route_note else CERTAIN
         if not decl.entries:
             status, confidence = UNRESOLVED, ""
             reason = "the handler could not be found in the project"

@@ -36,6 +36,7 @@ from .facts import (
 )
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
+from .route_rows import is_starred_row, note_tables
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -215,6 +216,7 @@ class _Extractor(FastVisitor):
                 args = [self.lit(a) for a in value.args]
                 kwargs = {kw.arg: self.lit(kw.value) for kw in value.keywords if kw.arg}
                 self.facts.ctors[name] = [args, kwargs]
+        note_tables(self.names, assigns)
         UrlPatterns(self.names).collect(tree.body)
         for stmt in tree.body:
             self.visit(stmt)
@@ -507,6 +509,8 @@ class _Extractor(FastVisitor):
             if last.line == node.value.lineno and isinstance(target, ast.Name):
                 last.assigned = target.id  # projects = router.register("projects", V)
         self.note_view_of_each(node)
+        if len(node.targets) == 1:
+            self.names.rows.assign(self.names, node.targets[0], node.value)
         rendered = self.render(node.value)
         handle = self.handle_of(node.value)
         table = self.function_table(node.value)
@@ -553,6 +557,7 @@ class _Extractor(FastVisitor):
                 self.bind(node.target, rendered + "()" if rendered else "")
             return
         self.visit(node.value)
+        self.names.rows.assign(self.names, node.target, node.value)
         rendered = self.render(node.value)
         if not rendered:
             ann = self.render(strip_optional(node.annotation))
@@ -569,6 +574,8 @@ class _Extractor(FastVisitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
         target = node.target
+        if isinstance(target, ast.Name) and isinstance(node.op, ast.Add):
+            self.names.rows.url_list_added(self.names, target.id, node.value, node.lineno)
         if isinstance(target, ast.Name):
             scope, frame = self.frame.scope, self.frame
             frame.assigned[target.id] = _OPAQUE
@@ -598,7 +605,9 @@ class _Extractor(FastVisitor):
                     if isinstance(element, ast.Name):
                         scope.each[element.id] = f"{source}#{index}"
         before = len(self.facts.route_calls)
+        bound = self.names.rows.enter(self.names, node)
         self.visit_body(node.body)
+        self.names.rows.leave(bound)
         if self.frame.scope is None and len(self.facts.route_calls) > before:
             self.unroll_routes(node, before)
         self.visit_body(node.orelse)
@@ -620,14 +629,20 @@ class _Extractor(FastVisitor):
         markers = [names.lit(t) for t in targets]  # how each loop variable reads as written
         calls = self.facts.route_calls
         written = calls[before:]
+        if any(is_starred_row(c) for c in written):
+            return  # router.register(*pair): expanded over the project (route_rows.py)
+        rows = [e.elts if isinstance(e, ast.Tuple | ast.List) else [e] for e in table.elts]
+        if any(len(items) != len(targets) for items in rows):
+            # for pair in pairs: ... pair[0]: each registration stays as written, once
+            return
         del calls[before:]
-        for element in table.elts:
-            items = element.elts if isinstance(element, ast.Tuple | ast.List) else [element]
-            if len(items) != len(targets):
-                continue
+        for items in rows:
             values = [names.lit(item) for item in items]
 
             def sub(value: Lit, values: list[Lit] = values) -> Lit:
+                item = value.get("item") if isinstance(value, dict) and "row" in value else None
+                if isinstance(item, int):  # an item of the row (route_rows.RowLoops.arg)
+                    return values[item] if item < len(values) else None
                 for marker, given in zip(markers, values, strict=True):
                     if value == marker:
                         return given

@@ -12,6 +12,7 @@ import builtins
 from dataclasses import dataclass, field
 
 from .facts import Lit, ModuleFacts
+from .route_rows import RowLoops
 from .syntax import tail
 
 # Builtins are dropped from call lists, except the ones that matter to us.
@@ -44,6 +45,7 @@ class Names:
         self.globals: set[str] = set()
         self.scope: Scope | None = None
         self.values: dict[str, ast.expr] = {}  # module-level assignments, as written
+        self.rows = RowLoops()  # loop variables standing for rows of a route table
 
     def import_target(self, node: ast.ImportFrom) -> str:
         if not node.level:

@@ -621,7 +621,9 @@ class Project:
     # ---- classes -----------------------------------------------------------------------
 
     def mro(self, module: str, qualname: str) -> list[tuple[str, str]]:
-        """Project classes in method resolution order (depth first, left to right)."""
+        """Project classes in method resolution order: Python's C3 linearisation over the
+        project bases (a mixin listed before a shared base wins, as at run time), depth
+        first where the hierarchy is not consistent."""
         key = (module, qualname)
         cached = self._mro.get(key)
         if cached is not None:
@@ -631,10 +633,12 @@ class Project:
         external: set[str] = set()
         facts = self.klass(module, qualname)
         if facts is not None:
+            parents: list[list[tuple[str, str]]] = []
             for base in facts.bases:
                 found = self.resolve(base, module, "")
                 if found is not None and found.kind == "C":
-                    for item in self.mro(found.module, found.name):
+                    parents.append(self.mro(found.module, found.name))
+                    for item in parents[-1]:
                         if item not in order:
                             order.append(item)
                     external |= self.external_bases(found.module, found.name)
@@ -642,6 +646,9 @@ class Project:
                     external.add(found.name)
                 else:
                     external.add(base)
+            merged = _c3([*parents, [p[0] for p in parents]]) if len(parents) > 1 else None
+            if merged is not None and key not in merged:
+                order = [key, *merged]
         self._mro[key] = order
         self._external[key] = frozenset(external)
         return order
@@ -682,6 +689,22 @@ class Project:
                         index.setdefault(base, []).append((mod, qual))
             self._subclasses = index
         return self._subclasses.get((module, qualname), [])
+
+
+def _c3(sequences: list[list[tuple[str, str]]]) -> list[tuple[str, str]] | None:
+    """Merge base linearisations the way Python builds an MRO; None when inconsistent."""
+    pending = [list(seq) for seq in sequences if seq]
+    out: list[tuple[str, str]] = []
+    while pending:
+        head = next(
+            (s[0] for s in pending if not any(s[0] in other[1:] for other in pending)), None
+        )
+        if head is None:
+            return None
+        out.append(head)
+        pending = [[c for c in s if c != head] for s in pending]
+        pending = [s for s in pending if s]
+    return out
 
 
 def _self_of(owner: Target) -> Target:

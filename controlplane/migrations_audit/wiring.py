@@ -89,6 +89,16 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             )
     elif _may_register(names, node):
         note_registration(names, node, "call", name, None)
+    elif method == "update":
+        note_router_mapping(names, node)
+    if (
+        method in ("extend", "append")
+        and node.args
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and (names.rows.modules or names.rows.read)
+    ):  # urlpatterns.extend(getattr(urls, "api_urls")) in a loop over apps
+        names.rows.url_list_added(names, node.func.value.id, node.args[0], node.lineno)
     for kw in node.keywords:
         if kw.arg:
             note_eager(names, kw.arg, kw.value, kw.value.lineno)
@@ -96,6 +106,37 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         key = node.args[0]
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             note_eager(names, key.value, node.args[1], node.lineno)
+
+
+ROUTER_MAPPING = "router_mapping"  # a route-call kind: a DRF router class's extra mapping
+# SimpleRouter.routes: [list, dynamic list, detail, dynamic detail]; which is which
+_ROUTE_SLOTS = {0: "list", 2: "detail"}
+
+
+def note_router_mapping(names: Names, node: ast.Call) -> None:
+    """``self.routes[0].mapping.update({"put": "bulk_update"})`` in a router subclass (the
+    djangorestframework-bulk idiom): viewsets registered on it answer those methods on the
+    list (or detail) route. Kept as a RouteCall whose receiver is the class."""
+    func = node.func
+    target = func.value if isinstance(func, ast.Attribute) else None
+    routes = target.value if isinstance(target, ast.Attribute) else None
+    if not (
+        isinstance(target, ast.Attribute)
+        and target.attr == "mapping"
+        and isinstance(routes, ast.Subscript)
+        and isinstance(routes.value, ast.Attribute)
+        and routes.value.attr == "routes"
+        and isinstance(routes.slice, ast.Constant)
+        and node.args
+    ):
+        return
+    slot = _ROUTE_SLOTS.get(routes.slice.value) if isinstance(routes.slice.value, int) else None
+    mapping = names.lit(node.args[0])
+    owner = _owner_class(names)
+    if slot and owner and isinstance(mapping, dict):
+        names.facts.route_calls.append(
+            RouteCall(ROUTER_MAPPING, node.lineno, owner, [slot], mapping)
+        )
 
 
 def _param_of(names: Names, node: ast.expr) -> Lit:
@@ -115,6 +156,9 @@ def _arg_lit(names: Names, node: ast.expr) -> Lit:
     found = _param_of(names, node)
     if found is not None:
         return found
+    row = names.rows.arg(node)  # for prefix, viewset in table: router.register(prefix, ...)
+    if row is not None:
+        return row
     table = _route_table(names, node)
     return names.lit(table) if table is not None else names.lit(node)
 
@@ -187,6 +231,10 @@ def note_registration(
             star = _param_of(names, arg.value)  # self.add_resource(resource, *urls)
             if isinstance(star, dict) and "param" in star:
                 args.append({**star, "star": True})
+            else:
+                row = names.rows.arg(arg)  # for pair in table: router.register(*pair)
+                if row is not None:
+                    args.append(row)
             continue
         args.append(_arg_lit(names, arg))
     kwargs: dict[str, Lit] = {}
