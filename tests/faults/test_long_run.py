@@ -12,9 +12,7 @@ not bounded: it keeps 100,000 results.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import signal
 import subprocess
 import time
 import urllib.request
@@ -138,15 +136,6 @@ def start_up(tmp_path: Path, queue: str) -> tuple[subprocess.Popen[bytes], int, 
     return process, port, found.group(1)
 
 
-def stop_up(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(60)
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
-
-
 def publish_burst(producer: Celery, queue: str, ledger: Ledger) -> None:
     """BURST probe tasks, published back to back on one connection; each id is in the ledger
     before its message leaves."""
@@ -190,7 +179,7 @@ def test_row24_a_hundred_thousand_tasks_through_up_leave_every_row_no_gap_and_a_
             worker.stop()
         broker.close()
         producer.close()
-        stop_up(process)
+        cli.interrupt(process)
 
     print(f"row 24: {TASKS} tasks in {BURSTS} bursts; samples of `up`:")
     for sample in samples:
