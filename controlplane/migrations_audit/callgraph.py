@@ -72,6 +72,7 @@ MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
+_PARTIAL = frozenset({"functools.partial", "partial"})
 
 
 @dataclass(slots=True)
@@ -357,7 +358,13 @@ class CallGraph:
         if other:
             return other, []
         undecided = False
-        for name in names[:2]:
+        shaped = names[:2]
+        partial = call.name in _PARTIAL or (resolved is not None and resolved.name in _PARTIAL)
+        if partial:
+            # on_commit(partial(crunch.delay, pk)): the partial exists to be called, and
+            # calling it enqueues; judged like the bound call (PATTERNS.md, round 3)
+            shaped = [v for k, v in call.args if k == 0 and type(v) is str and v[:1] != "~"]
+        for name in shaped:
             shape = dispatch_shape(name)
             if shape is None:
                 continue
@@ -386,6 +393,9 @@ class CallGraph:
             if verdict in (BY_CONFIG, BY_NAME):
                 return f"{DISPATCH}:{verdict}:{CELERY}", []
             undecided = undecided or verdict is None
+        if partial and not undecided:
+            wrapped = [self.project.resolve(name, module, cls) for name in shaped]
+            return "edge", [Node(t) for t in wrapped if t is not None and t.kind in ("F", "V")]
         project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
         if not project_call and any(markers.background(n) for n in names):
             if call.flags & (AWAITED | WAITED):
