@@ -67,6 +67,8 @@ def self_context(project: Project, target: Target, selftype: Target | None) -> C
     owner = project.class_of(target.module, target.name)
     if not owner or (target.module, owner) == (selftype.module, selftype.name):
         return ()
+    if (target.module, owner) not in project.mro(selftype.module, selftype.name):
+        return ()  # ``self.factory()`` reaching a method of another class: not inherited
     return ((SELF_TYPE, ("t", "C", selftype.module, selftype.name)),)
 
 

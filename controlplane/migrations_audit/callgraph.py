@@ -387,9 +387,10 @@ class CallGraph:
                     return f"{DISPATCH}::{self.job_system_of(table[0])}", []
                 if all(v is False for v in verdicts):
                     continue
-            verdict = self.task_verdict(shape[1], module, cls)
+            verdict = self.task_verdict(shape[1], module, cls, env.selftype)
             if verdict is True:
-                return f"{DISPATCH}::{self.job_system(shape[1], module, cls)}", []
+                system = self.job_system(shape[1], module, cls, env.selftype)
+                return f"{DISPATCH}::{system}", []
             if verdict in (BY_CONFIG, BY_NAME):
                 return f"{DISPATCH}:{verdict}:{CELERY}", []
             undecided = undecided or verdict is None
@@ -467,7 +468,7 @@ class CallGraph:
         base, _, tail = name.rpartition(".")
         if base and tail in DRAMATIQ_SEND | HUEY_SCHEDULE | TASKIQ_KICK:
             wanted = {DRAMATIQ: DRAMATIQ_SEND, HUEY: HUEY_SCHEDULE, TASKIQ: TASKIQ_KICK}
-            system = self.job_system(base, env.module, env.cls)
+            system = self.job_system(base, env.module, env.cls, env.selftype)
             if tail in wanted.get(system, ()):
                 return f"{DISPATCH}::{system}"
             return ""
@@ -520,10 +521,13 @@ class CallGraph:
         found = system_of_decorators(facts.decorators) if facts is not None else ""
         return found or CELERY
 
-    def job_system(self, receiver: str, module: str, cls: str) -> str:
+    def job_system(
+        self, receiver: str, module: str, cls: str, selftype: Target | None = None
+    ) -> str:
         """The queue system a project function is a job of, by its decorators (Celery when
-        it is not a project function, or has no telling decorator)."""
-        target = self.project.resolve(receiver, module, cls)
+        it is not a project function, or has no telling decorator). ``selftype``: the
+        routed class, whose attributes ``self.sync_task`` reads in an inherited method."""
+        target = self.project.resolve(receiver, module, cls, selftype=selftype)
         if target is None or target.kind != "F":
             return CELERY
         facts = self.project.function(target)
@@ -592,13 +596,15 @@ class CallGraph:
         """Whether the object ``.delay()`` is called on is plausibly a Celery task."""
         return self.task_verdict(receiver, module, cls) not in (False, None)
 
-    def task_verdict(self, receiver: str, module: str, cls: str) -> bool | str | None:
+    def task_verdict(
+        self, receiver: str, module: str, cls: str, selftype: Target | None = None
+    ) -> bool | str | None:
         """Is ``receiver`` a Celery task? True (seen), BY_CONFIG / BY_NAME (what the answer
         rests on), False (shown not to be one), None (could not tell)."""
         markers, project = self.markers, self.project
         if markers.task_named(receiver):
             return BY_CONFIG
-        target = project.resolve(receiver, module, cls)
+        target = project.resolve(receiver, module, cls, selftype=selftype)
         if target is None or target.kind == "V":
             return BY_NAME if plausible_task_name(receiver) else None
         if target.kind == "F":
@@ -636,8 +642,11 @@ class CallGraph:
             if resolved.kind == "F":
                 ctx = arguments.bind(call, resolved, env, known)
                 ctx = self.with_constructed(call, ctx, env)
-                if env.selftype is not None and call.name.split(".", 1)[0] == "self":
-                    ctx = (*ctx, *self_context(project, resolved, env.selftype))
+                if call.name.split(".", 1)[0] == "self":
+                    # an inherited method runs for the class this one ran for: the routed
+                    # class, or this method's own class (a mixin reading ``self.sync_task``)
+                    own = Target("C", env.module, env.cls) if env.cls else None
+                    ctx = (*ctx, *self_context(project, resolved, env.selftype or own))
                 out.append(Node(resolved, ctx))
                 out.extend(Node(t) for t in self.overrides(resolved))
                 out.extend(self.ref_targets(call, env.module, env.cls))

@@ -36,9 +36,9 @@ _DELETE_TAILS = frozenset({"delete", "adelete"})
 # What a framework method that a class inherits (and does not override) goes on to call,
 # written as names rendered inside that class. Keyed by framework family, then method.
 _DRF = {
-    "create": ["self.perform_create"],
-    "update": ["self.perform_update"],
-    "partial_update": ["self.perform_update"],
+    "create": ["self.get_serializer().is_valid", "self.perform_create"],
+    "update": ["self.get_serializer().is_valid", "self.perform_update"],
+    "partial_update": ["self.get_serializer().is_valid", "self.perform_update"],
     "destroy": ["self.perform_destroy"],
     "perform_create": ["self.get_serializer().save"],
     "perform_update": ["self.get_serializer().save"],
@@ -51,8 +51,8 @@ _DRF = {
     "delete": ["self.destroy"],
 }
 _DJANGO = {
-    "post": ["self.form_valid"],
-    "put": ["self.form_valid"],
+    "post": ["self.get_form().is_valid", "self.form_valid"],
+    "put": ["self.get_form().is_valid", "self.form_valid"],
     "delete": ["self.get_object().delete"],
     "get": ["self.get_context_data"],
 }
@@ -84,6 +84,21 @@ class Implicit:
         self._hooks: dict[str, list[Target]] | None = None
 
     # ---- class-based views called from code ---------------------------------------------
+
+    def validation_hooks(self, module: str, cls: str) -> list[str]:
+        """``serializer.is_valid()`` runs the serializer's ``validate`` and
+        ``validate_<field>`` methods; ``form.is_valid()`` the form's ``clean`` and
+        ``clean_<field>``: those the class or its project bases define."""
+        prefixes = ("validate", "clean")
+        out: list[str] = []
+        for mod, qual in self.project.mro(module, cls):
+            for qualname in self.project.modules[mod].functions:
+                owner, _, method = qualname.rpartition(".")
+                if owner != qual or method in out:
+                    continue
+                if any(method == p or method.startswith(p + "_") for p in prefixes):
+                    out.append(method)
+        return ["self." + method for method in out]
 
     def view_handlers(self, view: Target) -> list[Target]:
         """``View.as_view()(request, ...)`` runs the class's handler for the request's
@@ -270,6 +285,8 @@ class Implicit:
     def expansions(self, node: Target) -> list[str]:
         cls, _, method = node.name.partition(":")
         tails = self.project.base_tails(node.module, cls)
+        if method == "is_valid" and any(("Serializer" in t or "Form" in t) for t in tails):
+            return self.validation_hooks(node.module, cls)
         if any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails):
             return _DRF.get(method, [])
         if not any(t.endswith(("View", "Mixin")) for t in tails):
