@@ -26,7 +26,7 @@ from .facts import (
     CallSite,
     FunctionFacts,
 )
-from .implicit import CREATE_TAILS, SAVE_TAILS, Implicit, Write, signal_context
+from .implicit import CREATE_TAILS, M2M_TAILS, SAVE_TAILS, Implicit, Write, signal_context
 from .markers import (
     BACKGROUND,
     BY_CONFIG,
@@ -73,6 +73,13 @@ MAX_DUCK_CANDIDATES = 2
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
+# Calls whose edges may be signal receivers: writes, related-manager changes, sends
+_SIGNAL_FIRING = (
+    SAVE_TAILS
+    | CREATE_TAILS
+    | M2M_TAILS
+    | frozenset({"delete", "adelete", "send", "send_robust", "asend", *ORM_WRITES})
+)
 
 
 @dataclass(slots=True)
@@ -118,6 +125,8 @@ class CallGraph:
         self.markers = markers
         self.line_text = line_text
         self._summaries: dict[Node, FunctionSummary | None] = {}
+        # (caller, receiver) -> how a write or send in the caller fired the receiver
+        self.via_notes: dict[tuple[Node, Node], str] = {}
         self.implicit = Implicit(project)
         self.arguments = Arguments(project)
 
@@ -194,8 +203,11 @@ class CallGraph:
         current: Node | None = node
         while current is not None:
             summary = self.summary(current)
-            labels.append(summary.label if summary else current.target.name)
-            current = parents.get(current)
+            label = summary.label if summary else current.target.name
+            parent = parents.get(current)
+            note = self.via_notes.get((parent, current)) if parent is not None else None
+            labels.append(f"{label} ({note})" if note else label)
+            current = parent
         return tuple(reversed(labels))
 
     # ---- summaries ---------------------------------------------------------------------
@@ -296,9 +308,14 @@ class CallGraph:
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
             bucket = summary.error_edges if excepts else summary.edges
+            fires = call.name.rpartition(".")[2] in _SIGNAL_FIRING
             for edge in targets[index]:
                 if edge not in bucket and edge != node:
                     bucket.append(edge)
+                    origin = self.implicit.origins.get(edge.target) if fires else None
+                    if origin:
+                        fired = f"{self.call_text(relpath, call)} at {relpath}:{call.line}"
+                        self.via_notes[(node, edge)] = f"{origin}, fired by {fired}"
         return summary
 
     @staticmethod
@@ -397,6 +414,10 @@ class CallGraph:
         if partial and not undecided:
             wrapped = [self.project.resolve(name, module, cls) for name in shaped]
             return "edge", [Node(t) for t in wrapped if t is not None and t.kind in ("F", "V")]
+        if call.name.rpartition(".")[2] in M2M_TAILS:
+            changed = self.m2m_targets(call, env)
+            if changed:
+                return "edge", changed
         project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
         if not project_call and any(markers.background(n) for n in names):
             if call.flags & (AWAITED | WAITED):
@@ -675,6 +696,16 @@ class CallGraph:
                 for target in write.receivers:
                     out.append(Node(target, arguments.specialize(target, signal)))
         return out
+
+    def m2m_targets(self, call: CallSite, env: Env) -> list[Node]:
+        """``order.tags.add(tag)``: the ``m2m_changed`` receivers of that field."""
+        base, _, tail = call.name.rpartition(".")
+        owner, _, field = base.rpartition(".")
+        if tail not in M2M_TAILS or not owner:
+            return []
+        write = self.implicit.m2m_write(env.resolve(owner), field)
+        signal = dict(signal_context(call, tail, write, env.lits))
+        return [Node(t, self.arguments.specialize(t, signal)) for t in write.receivers]
 
     def overrides(self, target: Target) -> list[Target]:
         """An abstract method stands for its overrides (services behind an interface)."""

@@ -590,6 +590,9 @@ class _Extractor(FastVisitor):
             scope = self.frame.scope
             if scope is not None and source in scope.param_names:
                 scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
+        iterated = _iterated_attr(node.iter)
+        if iterated and isinstance(node.target, ast.Name) and self.frame.scope is not None:
+            self.frame.scope.attr_each[node.target.id] = iterated  # for m in self.models
         elif source and isinstance(node.target, ast.Tuple | ast.List):
             scope = self.frame.scope
             if scope is not None and source in scope.param_names:
@@ -1015,3 +1018,20 @@ def extract(source: str | bytes, relpath: str) -> ModuleFacts:
     tree = parse_source(source, relpath)
     lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
     return _Extractor(relpath, lines).run(tree)
+
+
+def _iterated_attr(node: ast.expr) -> str:
+    """``self.models`` for ``self.models``, ``self.models.values()`` or ``list(cls.models)``:
+    a loop over what an instance or its class keeps ("" for anything else)."""
+    if isinstance(node, ast.Call) and not node.keywords:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("values", "keys"):
+            node = node.func.value
+        elif isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "set"):
+            node = node.args[0] if len(node.args) == 1 else node
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("self", "cls")
+    ):
+        return node.attr
+    return ""

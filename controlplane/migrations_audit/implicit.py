@@ -12,7 +12,8 @@ from typing import Any
 from .arguments import Ctx, literal, typed
 from .facts import CallSite
 from .project import Project, Target
-from .wiring import ORM_EVENT
+from .runtime_senders import RuntimeSenders
+from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 SAVE_TAILS = frozenset({"save", "asave"})
@@ -32,6 +33,8 @@ CREATE_TAILS = frozenset(
     }
 )
 _DELETE_TAILS = frozenset({"delete", "adelete"})
+# Related-manager calls of a many-to-many field: each sends m2m_changed
+M2M_TAILS = frozenset({"add", "remove", "set", "clear", "aadd", "aremove", "aset", "aclear"})
 
 # What a framework method that a class inherits (and does not override) goes on to call,
 # written as names rendered inside that class. Keyed by framework family, then method.
@@ -81,6 +84,8 @@ class Implicit:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._receivers: dict[str, list[tuple[tuple[str, ...] | None, Target]]] | None = None
+        # receiver -> "post_save receiver (file:line)": where it was connected, for evidence
+        self.origins: dict[Target, str] = {}
         self._hooks: dict[str, list[Target]] | None = None
 
     # ---- class-based views called from code ---------------------------------------------
@@ -190,6 +195,33 @@ class Implicit:
             return Write()
         return self.model_writes(module, cls, op)
 
+    def m2m_write(self, owner: Target | None, field: str) -> Write:
+        """``order.tags.add(tag)`` on a ``ManyToManyField``: the ``m2m_changed`` receivers
+        for that field's through model (or for any sender)."""
+        if owner is None or owner.kind != "I" or not self.is_m2m(owner, field):
+            return Write()
+        lineage: set[str] | None = None
+        out = []
+        for sender, handler in self.receivers().get("django:m2m_changed", []):
+            if sender is None:
+                matched = True
+            elif sender[0] == "m2m":
+                if lineage is None:
+                    lineage = {f"{m}:{q}" for m, q in self.project.mro(owner.module, owner.name)}
+                matched = sender[2] == field and sender[1] in lineage
+            else:
+                matched = False
+            if matched:
+                out.append(handler)
+        return Write([], out, Target("C", owner.module, owner.name), False)
+
+    def is_m2m(self, owner: Target, field: str) -> bool:
+        for mod, qual in self.project.mro(owner.module, owner.name):
+            value = self.project.modules[mod].classes[qual].attrs.get(field)
+            if value is not None:
+                return value.endswith("ManyToManyField()")
+        return False
+
     def model_writes(self, module: str, cls: str, op: str) -> Write:
         write = Write(model=Target("C", module, cls))
         found = self.project.class_attr(Target("C", module, cls), op, 0)
@@ -254,12 +286,16 @@ class Implicit:
             return self._receivers
         project = self.project
         index: dict[str, list[tuple[tuple[str, ...] | None, Target]]] = {}
+        runtime = RuntimeSenders(project)
         for module, facts in project.modules.items():
             for hook in facts.signals:
                 key = self.signal_key(hook.signal, module)
                 handler = project.resolve(hook.handler, module)
                 if not key or handler is None or handler.kind != "F":
                     continue
+                signal = key.rpartition(":")[2].rsplit(".", 1)[-1]
+                where = f"{facts.relpath}:{hook.line}"
+                self.origins.setdefault(handler, f"{signal} receiver connected at {where}")
                 sender: tuple[str, ...] | None = None
                 if hook.sender.startswith("str:"):
                     sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
@@ -273,6 +309,17 @@ class Implicit:
                             if c is not None and c.kind == "C"
                         ),
                     )
+                elif hook.sender.startswith((RUNTIME_PARAM, RUNTIME_ATTR, RUNTIME_SELF)):
+                    for cls in runtime.classes(hook.sender):
+                        index.setdefault(key, []).append(((cls.module, cls.name), handler))
+                    continue
+                elif hook.sender.endswith(".through"):
+                    # sender=Order.tags.through: that many-to-many field's changes
+                    model, _, field = hook.sender[: -len(".through")].rpartition(".")
+                    found = project.resolve(model, module)
+                    if found is None or found.kind != "C":
+                        continue
+                    sender = ("m2m", f"{found.module}:{found.name}", field)
                 elif hook.sender:
                     found = project.resolve(hook.sender, module)
                     if found is None or found.kind != "C":

@@ -32,6 +32,8 @@ class Scope:
     params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" for catch-alls
     param_names: frozenset[str] = frozenset()  # the same without the stars
     each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
+    # loop variable -> instance or class attribute iterated (``for m in self.models``)
+    attr_each: dict[str, str] = field(default_factory=dict)
 
 
 class Names:

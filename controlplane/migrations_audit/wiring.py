@@ -59,13 +59,15 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             elif kw.arg == "sender":
                 sender = kw.value
         if handler is not None:
+            sender_name = ""
+            if sender is not None:
+                sender_name = runtime_sender(names, sender) or names.render(sender)
+            handler_name = names.render(handler)
+            owner = _owner_class(names)
+            if owner and handler_name.startswith("self.") and handler_name.count(".") == 1:
+                handler_name = owner + handler_name[4:]  # connect(self.handle, ...)
             facts.signals.append(
-                SignalHook(
-                    name.rsplit(".", 1)[0],
-                    names.render(sender) if sender is not None else "",
-                    names.render(handler),
-                    node.lineno,
-                )
+                SignalHook(name.rsplit(".", 1)[0], sender_name, handler_name, node.lineno)
             )
     elif method == "listen" and name.startswith("sqlalchemy.") and len(node.args) > 2:
         note_orm_event(
@@ -96,6 +98,38 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         key = node.args[0]
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             note_eager(names, key.value, node.args[1], node.lineno)
+
+
+RUNTIME_PARAM = "param:"  # sender prefixes of receivers connected at run time
+RUNTIME_ATTR = "attr:"
+RUNTIME_SELF = "self:"
+
+
+def runtime_sender(names: Names, node: ast.expr) -> str:
+    """A sender chosen at run time, as a reference the project can resolve later:
+    ``param:<module>:<function>:<param>`` when it is a parameter of the connecting function
+    (or a loop variable over one), ``attr:<module>:<class>:<attr>`` when it is a loop
+    variable over ``self.<attr>``/``cls.<attr>`` (a registry), ``self:<module>:<class>:<attr>``
+    for ``self.<attr>`` (what the constructor stored there); "" otherwise."""
+    scope = names.scope
+    cls = scope.owner.rpartition(".")[0] if scope is not None else ""
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and cls in names.facts.classes
+    ):
+        return f"{RUNTIME_SELF}{names.module}:{cls}:{node.attr}"  # sender=self.model
+    if scope is None or not isinstance(node, ast.Name):
+        return ""
+    name = node.id
+    param = scope.each.get(name, name if name in scope.param_names else "")
+    if param and "#" not in param:
+        return f"{RUNTIME_PARAM}{names.module}:{scope.owner}:{param}"
+    attr = scope.attr_each.get(name)
+    if attr and cls in names.facts.classes:
+        return f"{RUNTIME_ATTR}{names.module}:{cls}:{attr}"
+    return ""
 
 
 def _param_of(names: Names, node: ast.expr) -> Lit:
