@@ -127,6 +127,7 @@ class CallGraph:
         self._summaries: dict[Node, FunctionSummary | None] = {}
         # (caller, receiver) -> how a write or send in the caller fired the receiver
         self.via_notes: dict[tuple[Node, Node], str] = {}
+        self._named: dict[str, list[Target]] = {}  # literal name -> functions tables map
         self.implicit = Implicit(project)
         self.arguments = Arguments(project)
 
@@ -454,6 +455,10 @@ class CallGraph:
             view = env.resolve(call.name[: -len(".as_view()")])
             if view is not None and view.kind == "C":
                 return "edge", [Node(t) for t in self.implicit.view_handlers(view)]
+        if (resolved is None or resolved.kind == "X") and call.name.endswith("()"):
+            named = self.looked_up(call, env)
+            if named:
+                return "edge", [Node(t) for t in named]  # get_action("create")(ctx)
         if resolved is None and call.name.endswith("[]") and call.passed():
             return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
         if resolved is None and "." in call.name:
@@ -504,6 +509,33 @@ class CallGraph:
                 sure = candidate.startswith(("rq.", "django_rq.", "arq.", "dramatiq."))
                 return f"{DISPATCH}:{'' if sure else BY_NAME}:{system}"
         return ""
+
+    def looked_up(self, call: CallSite, env: Env) -> list[Target]:
+        """``get_action("datastore_create")(...)``: a project function called with one
+        literal name returns something the audit cannot follow; the project functions that
+        its tables map that name to (``{"datastore_create": create, ...}``) are what runs."""
+        lookup = call.name[:-2]
+        inner = next((c for c in env.calls if c.name == lookup and c.line == call.line), None)
+        if inner is None or len(inner.args) != 1:
+            return []
+        key, value = inner.args[0]
+        if key != 0 or type(value) is not list or type(value[0]) is not str:
+            return []
+        found = env.resolve(lookup)
+        if found is None or found.kind != "F":
+            return []
+        return self.named_functions(value[0])
+
+    def named_functions(self, name: str) -> list[Target]:
+        if name not in self._named:
+            out: list[Target] = []
+            for module, facts in self.project.modules.items():
+                for ref in facts.named.get(name, ()):
+                    target = self.project.resolve(ref, module)
+                    if target is not None and target.kind == "F" and target not in out:
+                        out.append(target)
+            self._named[name] = out
+        return self._named[name]
 
     def table_of(self, receiver: str, module: str) -> list[Target]:
         """The project functions of a module-level table ``receiver`` picks from

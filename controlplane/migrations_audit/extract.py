@@ -950,12 +950,29 @@ class _Extractor(FastVisitor):
         return rendered if rendered and rendered[0] != "~" else None
 
     def visit_Dict(self, node: ast.Dict) -> None:
+        self.note_named(node)
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 note_eager(self.names, key.value, value, value.lineno)
             if key is not None:
                 self.visit(key)
             self.visit(value)
+
+    def note_named(self, node: ast.Dict) -> None:
+        """A table of functions by name: two or more string keys mapped to names."""
+        pairs: list[tuple[str, str]] = []
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and type(key.value) is str):
+                continue
+            if isinstance(value, ast.Name | ast.Attribute):
+                rendered = self.render(value)
+                if rendered and rendered[0] != "~":
+                    pairs.append((key.value, rendered))
+        if len(pairs) >= 2:
+            named = self.facts.named
+            for name, rendered in pairs:
+                if rendered not in named.setdefault(name, []):
+                    named[name].append(rendered)
 
 
 def _noise(name: str) -> bool:

@@ -351,6 +351,9 @@ class ModuleFacts:
     urllists: dict[str, list[UrlEntry]]
     signals: list[SignalHook]
     eager: list[EagerSetting]
+    # string key -> functions a dict literal maps it to ({"datastore_create": create}),
+    # for lookups by a literal name (``get_action("datastore_create")(...)``)
+    named: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -369,6 +372,7 @@ class ModuleFacts:
             "urllists": {k: [e.to_json() for e in v] for k, v in self.urllists.items()},
             "signals": [s.to_json() for s in self.signals],
             "eager": [e.to_json() for e in self.eager],
+            "named": self.named,
         }
 
     @classmethod
@@ -391,6 +395,7 @@ class ModuleFacts:
             urllists={k: [UrlEntry.from_json(e) for e in v] for k, v in raw["urllists"].items()},
             signals=[SignalHook.from_json(s) for s in raw["signals"]],
             eager=[EagerSetting.from_json(e) for e in raw["eager"]],
+            named=raw.get("named", {}),
         )
 
 
