@@ -54,6 +54,7 @@ from .queues import (
     external_system,
     system_of_decorators,
 )
+from .registries import UNFILLED, Registries
 
 # SQLAlchemy session calls and the mapper events they fire at flush
 ORM_WRITES = {
@@ -129,6 +130,7 @@ class CallGraph:
         self.via_notes: dict[tuple[Node, Node], str] = {}
         self._named: dict[str, list[Target]] = {}  # literal name -> functions tables map
         self.implicit = Implicit(project)
+        self.registries = Registries(project)
         self.arguments = Arguments(project)
 
     # ---- tracing -----------------------------------------------------------------------
@@ -268,6 +270,10 @@ class CallGraph:
             if kinds[index].startswith(DISPATCH + ":"):
                 _, notes[index], systems[index] = kinds[index].split(":")
                 kinds[index] = DISPATCH
+                source = facts.loop_args.get(f"{calls[index].line}:{calls[index].col}")
+                empty = self.registries.unfilled(source, module) if source else ""
+                if empty:  # for func in handlers.values(): queue.enqueue(func.run)
+                    kinds[index], notes[index] = UNFILLED, empty
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
@@ -308,6 +314,8 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
+            elif kind == UNFILLED:
+                summary.sites.append(self.site(kind, relpath, call, notes[index]))
             bucket = summary.error_edges if excepts else summary.edges
             fires = call.name.rpartition(".")[2] in _SIGNAL_FIRING
             for edge in targets[index]:

@@ -36,6 +36,7 @@ from .facts import (
 )
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
+from .registries import fill_of
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -164,6 +165,7 @@ class _Frame:
     assigned: dict[str, ast.expr] = field(default_factory=dict)  # local -> last value so far
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
+    loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
 
 
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
@@ -513,6 +515,9 @@ class _Extractor(FastVisitor):
         for target in node.targets:
             if table and isinstance(target, ast.Name):
                 self.frame.tables[target.id] = table
+            fill = fill_of(self.names, target, node.value)
+            if fill is not None:  # registries.py
+                self.facts.fills.setdefault(fill[0], []).append(fill[1])
             if not isinstance(target, ast.Name):
                 self.visit(target)
             self.bind(target, rendered, node.value)
@@ -590,6 +595,10 @@ class _Extractor(FastVisitor):
             scope = self.frame.scope
             if scope is not None and source in scope.param_names:
                 scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
+        if isinstance(node.target, ast.Name) and self.frame.facts is not None:
+            iterable = self.render(node.iter)
+            if iterable and iterable[0] != "~":
+                self.frame.loop_sources[node.target.id] = iterable  # registries.py
         iterated = _iterated_attr(node.iter)
         if iterated and isinstance(node.target, ast.Name) and self.frame.scope is not None:
             self.frame.scope.attr_each[node.target.id] = iterated  # for m in self.models
@@ -873,6 +882,10 @@ class _Extractor(FastVisitor):
                     args.append([kw.arg, value])
                 elif value[:1] == "~":
                     args.append(["**", value])  # f(**kwargs): the caller's keywords go on
+        if node.args and frame.loop_sources and frame.facts is not None:
+            source = frame.loop_sources.get(handle_name(node.args[0]).split(".", 1)[0])
+            if source:  # queue.enqueue(func.handle_event, ...) for func in handlers...
+                frame.facts.loop_args[f"{line}:{node.col_offset}"] = source
         call = CallSite(
             name=name,
             line=line,

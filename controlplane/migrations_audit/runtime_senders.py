@@ -17,6 +17,7 @@ from .wiring import RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
 
 MAX_HOPS = 3  # a parameter handed on by callers that take it as a parameter themselves
 _COLLECT = frozenset({"append", "add", "extend", "insert", "appendleft", "setdefault"})
+_CLASSES = frozenset({"C"})
 
 
 class RuntimeSenders:
@@ -64,8 +65,11 @@ class RuntimeSenders:
                         out.extend(self.passed(Target("F", module, qualname), param, 0))
         return _unique(out)
 
-    def passed(self, function: Target, param: str, hops: int) -> list[Target]:
-        """Project classes the project's calls of ``function`` pass as ``param``."""
+    def passed(
+        self, function: Target, param: str, hops: int, kinds: frozenset[str] = _CLASSES
+    ) -> list[Target]:
+        """Project classes (or other ``kinds`` of targets) the project's calls of
+        ``function`` pass as ``param``."""
         project = self.project
         facts = project.function(function)
         if facts is None or hops > MAX_HOPS:
@@ -98,17 +102,20 @@ class RuntimeSenders:
                         and (key == index or (starred and key > index))
                     )
                     if given and type(value) is str:
-                        out.extend(self.given(value, module, qualname, cls, hops))
-        out.extend(self.decorated(function, short) if index == 0 else [])
+                        out.extend(self.given(value, module, qualname, cls, hops, kinds))
+        if index == 0 and "C" in kinds:
+            out.extend(self.decorated(function, short))
         return _unique(out)
 
-    def given(self, value: str, module: str, qualname: str, cls: str, hops: int) -> list[Target]:
+    def given(
+        self, value: str, module: str, qualname: str, cls: str, hops: int, kinds: frozenset[str]
+    ) -> list[Target]:
         """What one argument is: a project class, or the caller's own parameter."""
         if value[:1] == "~":
             caller = Target("F", module, qualname)
-            return self.passed(caller, value[1:], hops + 1)
+            return self.passed(caller, value[1:], hops + 1, kinds)
         found = self.project.resolve(value, module, cls)
-        return [found] if found is not None and found.kind == "C" else []
+        return [found] if found is not None and found.kind in kinds else []
 
     def decorated(self, function: Target, short: str) -> list[Target]:
         """Classes decorated with the function itself (``@registry.register``)."""
