@@ -48,7 +48,7 @@ from .syntax import (
     walk,
 )
 from .urlconf import UrlPatterns
-from .wiring import note_call, note_eager, note_receivers
+from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
 _WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception"})
@@ -347,6 +347,8 @@ class _Extractor(FastVisitor):
             self.bind_nested(node.name, qualname)
         decorators = self.decorators(node.decorator_list)
         tails = {d.tail for d in decorators}
+        # builtins render to nothing: ``@classmethod`` still makes the first parameter cls
+        tails.update(d.id for d in node.decorator_list if isinstance(d, ast.Name))
         facts = FunctionFacts(
             qualname=qualname,
             line=node.lineno,
@@ -509,6 +511,7 @@ class _Extractor(FastVisitor):
             if last.line == node.value.lineno and isinstance(target, ast.Name):
                 last.assigned = target.id  # projects = router.register("projects", V)
         self.note_view_of_each(node)
+        note_model_lookup(self.names, node.targets, node.value)
         rendered = self.render(node.value)
         handle = self.handle_of(node.value)
         table = self.function_table(node.value)

@@ -61,7 +61,11 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         if handler is not None:
             sender_name = ""
             if sender is not None:
-                sender_name = runtime_sender(names, sender) or names.render(sender)
+                sender_name = (
+                    model_by_name(names, sender)
+                    or runtime_sender(names, sender)
+                    or names.render(sender)
+                )
             handler_name = names.render(handler)
             owner = _owner_class(names)
             if owner and handler_name.startswith("self.") and handler_name.count(".") == 1:
@@ -103,6 +107,33 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
 RUNTIME_PARAM = "param:"  # sender prefixes of receivers connected at run time
 RUNTIME_ATTR = "attr:"
 RUNTIME_SELF = "self:"
+
+
+def model_by_name(names: Names, node: ast.expr) -> str:
+    """``sender="shop.Order"`` or a model looked up by name (``Order =
+    apps.get_model("shop", "Order")``): ``str:<name>``, matched by class name like
+    ``@receiver(post_save, sender="shop.Order")``."""
+    if isinstance(node, ast.Constant) and type(node.value) is str:
+        return "str:" + node.value
+    scope = names.scope
+    if scope is not None and isinstance(node, ast.Name) and node.id in scope.models:
+        return "str:" + scope.models[node.id]
+    return ""
+
+
+def note_model_lookup(names: Names, targets: list[ast.expr], value: ast.expr) -> None:
+    """``Order = self.get_model("Order")`` / ``apps.get_model("shop", "Order")`` /
+    ``apps.get_model("shop.Order")`` / ``get_model(model_name="Order")`` in a function."""
+    scope = names.scope
+    if scope is None or not isinstance(value, ast.Call) or tail(value.func) != "get_model":
+        return
+    named: ast.expr | None = next((k.value for k in value.keywords if k.arg == "model_name"), None)
+    if named is None and value.args:
+        named = value.args[-1]
+    if isinstance(named, ast.Constant) and type(named.value) is str and named.value:
+        for target in targets:
+            if isinstance(target, ast.Name):
+                scope.models[target.id] = named.value.rsplit(".", 1)[-1]
 
 
 def runtime_sender(names: Names, node: ast.expr) -> str:

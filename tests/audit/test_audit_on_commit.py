@@ -116,3 +116,38 @@ def test_a_partial_of_a_plain_function_or_of_a_non_task_delay_is_not_a_dispatch(
 def test_a_partial_of_a_project_function_runs_that_function(check):
     run(check, "    transaction.on_commit(partial(Job().start))", "offloaded")
     run(check, "    job = Job()\n    transaction.on_commit(partial(job.start))", "offloaded")
+
+
+def test_a_classmethod_that_builds_cls_and_commits_its_bound_method(check):
+    """``@classmethod`` makes the first parameter the class: ``cls()`` is an instance."""
+    jobs = JOBS + (
+        "\n    class Runner:\n"
+        "        @classmethod\n"
+        "        def create_and_start(cls):\n"
+        "            runner = cls()\n"
+        "            transaction.on_commit(runner.start)\n"
+        "            return runner\n"
+        "\n"
+        "        @classmethod\n"
+        "        def create_only(cls):\n"
+        "            runner = cls()\n"
+        "            transaction.on_commit(runner.log)\n"
+        "\n"
+        "        def start(self):\n"
+        "            crunch.delay(3)\n"
+        "\n"
+        "        def log(self):\n"
+        "            return plain(3)\n"
+    )
+    imports = "from jobs import Runner\n"
+    for body, status in (
+        ("    Runner.create_and_start()", "offloaded"),
+        ("    Runner.create_only()", "inline"),
+    ):
+        files = {
+            "tasks.py": TASKS,
+            "jobs.py": jobs,
+            "views.py": view(body).replace("from jobs import", imports + "from jobs import", 1),
+            "urls.py": urls(),
+        }
+        check(files, {"handler": (status, False)})

@@ -377,3 +377,37 @@ def test_custom_signals_sent_in_one_app_fire_receivers_in_another(check):
         "billing/receivers.py:on_paid (order_paid receiver connected at billing/receivers.py:5,"
         " fired by order_paid.send(sender=None, order=1) at shop/views.py:4)"
     )
+
+
+def test_receivers_connected_for_a_model_named_by_a_string_or_looked_up_by_name(check):
+    handlers = """
+    from shop.tasks import crunch
+
+    def order_saved(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+    """
+    for connect, saved in (
+        (
+            'Order = self.get_model(model_name="Order")\n{i}post_save.connect(h, sender=Order)',
+            "order",
+        ),
+        ('Order = apps.get_model("shop", "Order")\n{i}post_save.connect(h, sender=Order)', "order"),
+        ('Order = apps.get_model("shop.Order")\n{i}post_save.connect(h, sender=Order)', "order"),
+        ('post_save.connect(h, sender="shop.Order")', "order"),
+        ('Note = self.get_model("Note")\n{i}post_save.connect(h, sender=Note)', "note"),
+        ('post_save.connect(h, sender="shop.Note")', "note"),
+    ):
+        body = connect.format(i=" " * 24)
+        apps = f"""
+                from django.apps import AppConfig, apps
+                from django.db.models.signals import post_save
+                from shop.handlers import order_saved as h
+
+                class ShopConfig(AppConfig):
+                    def ready(self):
+                        {body}
+                """
+        check(
+            shop(**{"shop/handlers.py": handlers, "shop/apps.py": apps}),
+            statuses(create_order=saved == "order", create_note=saved == "note"),
+        )
