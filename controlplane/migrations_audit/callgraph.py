@@ -74,6 +74,13 @@ MAX_DUCK_CANDIDATES = 2
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
+# What a framework method passes to the hook it calls: DRF's create() hands the view's
+# serializer to perform_create(serializer), destroy() the object to perform_destroy
+_FRAMEWORK_ARGS = {
+    "self.perform_create": "self.get_serializer()",
+    "self.perform_update": "self.get_serializer()",
+    "self.perform_destroy": "self.get_object()",
+}
 # Calls whose edges may be signal receivers: writes, related-manager changes, sends
 _SIGNAL_FIRING = (
     SAVE_TAILS
@@ -722,15 +729,24 @@ class CallGraph:
                     out.append(Node(found, arguments.bind(call, found, env)))
             elif resolved.kind == "V" and self.implicit.expansions(resolved):
                 out.append(Node(resolved))
-        if self.implicit.is_write(tail) and ["commit", [False]] not in call.args:
+        writes = self.implicit.is_write(tail) or tail == "update"
+        if writes and ["commit", [False]] not in call.args:
             receiver = env.resolve(base) if base else None
-            if receiver is not None and receiver.kind == "S" and env.function == tail:
+            if base.startswith("super") and env.selftype is not None:
+                # super() in a base serializer's method run for a subclass: its Meta.model
+                receiver = project.resolve(base, env.module, env.cls, selftype=env.selftype)
+            serializer = receiver is not None and self.implicit.is_serializer_super(receiver)
+            if tail == "update" and not serializer:
+                receiver = None  # queryset.update(): no save, no signals
+            same = receiver is not None and receiver.kind == "S" and env.function == tail
+            if same and not serializer:
                 receiver = None  # save() calling super().save(): its caller's write fires
             if receiver is not None:
                 write = self.implicit.write_targets(receiver, tail)
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
                     ctx = arguments.bind(call, target, env, known) if direct else ()
+                    ctx = (*ctx, *self_context(project, target, write.selftype))
                     out.append(Node(target, ctx))
                 signal = dict(signal_context(call, tail, write, env.lits))
                 for target in write.receivers:
@@ -773,7 +789,9 @@ class CallGraph:
         summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
         env = Env(project, node.module, cls, ())
         for name in self.implicit.expansions(node):
-            call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [])
+            passed = _FRAMEWORK_ARGS.get(name)
+            args = [[0, passed]] if passed else []
+            call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [], args)
             resolved = project.resolve(name, node.module, cls)
             for edge in self.edge_targets(call, resolved, env):
                 if edge not in summary.edges and edge.target != node:

@@ -76,6 +76,7 @@ class Write:
     receivers: list[Target] = field(default_factory=list)
     model: Target | None = None
     direct: bool = True
+    selftype: Target | None = None  # the class ``self`` is in the code run (a serializer)
 
 
 class Implicit:
@@ -164,6 +165,8 @@ class Implicit:
                     Target("C", receiver.module, receiver.name),
                 )
             return Write()
+        if self.is_serializer_super(receiver):
+            return self.serializer_super(receiver, tail)
         if receiver.kind == "S" and tail not in CREATE_TAILS:
             # super().save() in a model method: Django's save, with the model's signals
             op = "delete" if tail in _DELETE_TAILS else "save"
@@ -181,6 +184,9 @@ class Implicit:
         if op == "save" and any("Serializer" in t or "Form" in t for t in tails):
             hooks = []
             owner = Target("C", module, cls)
+            saver = project.class_attr(owner, "save", 0)
+            if saver is not None and saver.kind == "F" and any("Serializer" in t for t in tails):
+                return Write([saver], [], None, True, owner)  # its save() override first
             for hook in ("create", "update"):
                 found = project.class_attr(owner, hook, 0)
                 if found is not None and found.kind == "F":
@@ -190,10 +196,44 @@ class Implicit:
                 write = self.model_writes(model.module, model.name, "save")
                 write.direct = False
                 return write
-            return Write(hooks, [], None, False)
+            return Write(hooks, [], None, False, owner)
         if receiver.kind == "V":
             return Write()
         return self.model_writes(module, cls, op)
+
+    def is_serializer_super(self, receiver: Target) -> bool:
+        """``super()`` inside a DRF serializer method."""
+        if receiver.kind != "S":
+            return False
+        cls = receiver.name.partition("@")[0]
+        return any("Serializer" in t for t in self.project.base_tails(receiver.module, cls))
+
+    def serializer_super(self, receiver: Target, tail: str) -> Write:
+        """``super().save()`` in a serializer runs its ``create``/``update`` hooks;
+        ``super().create()``/``super().update()`` (DRF's ``ModelSerializer``) saves the
+        serializer's model, with that model's signals. The serializer is the class the
+        method runs for (``Base@module:Routed``), which may be a subclass."""
+        cls, _, actual = receiver.name.partition("@")
+        module = receiver.module
+        if actual:
+            module, _, cls = actual.partition(":")
+        owner = Target("C", module, cls)
+        if tail in SAVE_TAILS:
+            hooks = []
+            for hook in ("create", "update"):
+                found = self.project.class_attr(owner, hook, 0)
+                if found is not None and found.kind == "F":
+                    hooks.append(found)
+            if hooks:
+                return Write(hooks, [], None, False, owner)
+        elif tail not in ("create", "update"):
+            return Write()
+        model = self.project.model_of(module, cls)
+        if model is None:
+            return Write()
+        write = self.model_writes(model.module, model.name, "save")
+        write.direct = False
+        return write
 
     def m2m_write(self, owner: Target | None, field: str) -> Write:
         """``order.tags.add(tag)`` on a ``ManyToManyField``: the ``m2m_changed`` receivers

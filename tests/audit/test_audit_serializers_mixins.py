@@ -262,3 +262,85 @@ def test_a_method_of_another_class_reached_from_self_is_not_run_as_the_view(chec
         """,
     }
     check(files, {"Jobs.post": ("offloaded", False)})
+
+
+SIGNALS = """
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+    from app.models import Source
+    from app.tasks import crunch
+
+    @receiver(post_save, sender=Source)
+    def source_saved(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+"""
+LAYERED = """
+    from rest_framework import serializers
+    from app.models import Other, Source
+
+    class TaggedSerializer(serializers.ModelSerializer):
+        def create(self, validated_data):
+            validated_data.pop("tags", None)
+            return super().create(validated_data)
+
+        def update(self, instance, validated_data):
+            return super().update(instance, validated_data)
+
+    class LoggedSerializer(TaggedSerializer):
+        def save(self, **kwargs):
+            return super().save(**kwargs)
+
+    class SourceSerializer(LoggedSerializer):
+        class Meta:
+            model = Source
+
+    class OtherSerializer(LoggedSerializer):
+        class Meta:
+            model = Other
+"""
+
+
+def test_perform_create_gets_the_view_serializer_whose_base_super_create_saves_the_model(
+    check,
+):
+    """DRF hands ``perform_create(serializer)`` the view's serializer; its ``save()``
+    override, its base's ``create()`` and ``super().create()`` (DRF's ModelSerializer) save
+    the serializer's ``Meta.model``, whose post_save receiver dispatches."""
+    views = """
+    from rest_framework import viewsets
+    from app.models import Other, Source
+    from app.serializers import OtherSerializer, SourceSerializer
+
+    class SourceViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = SourceSerializer
+
+        def perform_create(self, serializer):
+            serializer.save(owner=self.request.user)
+
+    class OtherViewSet(viewsets.ModelViewSet):
+        queryset = Other.objects.all()
+        serializer_class = OtherSerializer
+
+        def perform_create(self, serializer):
+            serializer.save(owner=self.request.user)
+    """
+    files = project(views, router("SourceViewSet", "OtherViewSet"))
+    files["app/models.py"] = MODELS + "\n    class Other(models.Model):\n        pass\n"
+    files["app/serializers.py"] = LAYERED
+    files["app/signals.py"] = SIGNALS
+    report = check(
+        files,
+        {
+            **crud("SourceViewSet", ("create", "update", "partial_update")),
+            **crud("OtherViewSet", ()),
+        },
+    )
+    created = next(e for e in report.endpoints if e.handler == "SourceViewSet.create")
+    [dispatch] = [e for e in created.evidence if e.kind == "dispatch"]
+    assert dispatch.via[1:4] == (
+        "app/views.py:SourceViewSet.perform_create",
+        "app/serializers.py:LoggedSerializer.save",
+        "app/serializers.py:TaggedSerializer.create",
+    )
+    assert dispatch.via[4].startswith("app/signals.py:source_saved (post_save receiver")
