@@ -270,64 +270,38 @@ M2M_URLS = """
 """
 
 
-def test_m2m_changed_receivers_fire_on_related_manager_changes(check):
-    report = check(
-        shop(
-            **{
-                "shop/views.py": M2M_VIEWS,
-                "shop/urls.py": M2M_URLS,
-                "shop/signals.py": """
-                from django.db.models.signals import m2m_changed
-                from django.dispatch import receiver
-                from shop.models import Order
-                from shop.tasks import crunch
+def m2m_project(field: str) -> dict[str, str]:
+    """The views above, and an ``m2m_changed`` receiver for ``Order.<field>.through``."""
+    signals = f"""
+    from django.db.models.signals import m2m_changed
+    from django.dispatch import receiver
+    from shop.models import Order
+    from shop.tasks import crunch
 
-                @receiver(m2m_changed, sender=Order.tags.through)
-                def tags_changed(sender, instance, action, **kwargs):
-                    crunch.delay(instance.pk)
-                """,
-            }
-        ),
-        {
-            "tag_order": ("offloaded", False),
-            "untag_order": ("offloaded", False),
-            "retag_order": ("offloaded", False),
-            "read_tags": ("inline", False),
-            "add_to_a_set": ("inline", False),
-        },
+    @receiver(m2m_changed, sender=Order.{field}.through)
+    def changed(sender, instance, action, **kwargs):
+        crunch.delay(instance.pk)
+    """
+    return shop(
+        **{"shop/views.py": M2M_VIEWS, "shop/urls.py": M2M_URLS, "shop/signals.py": signals}
     )
+
+
+def m2m_statuses(changed: str) -> dict[str, tuple[str, bool]]:
+    names = ("tag_order", "untag_order", "retag_order", "read_tags", "add_to_a_set")
+    return {n: (changed if n.endswith("_order") else "inline", False) for n in names}
+
+
+def test_m2m_changed_receivers_fire_on_related_manager_changes(check):
+    report = check(m2m_project("tags"), m2m_statuses("offloaded"))
     assert dispatch_via(report, "tag_order")[-1].startswith(
-        "shop/signals.py:tags_changed (m2m_changed receiver connected at shop/signals.py:6,"
+        "shop/signals.py:changed (m2m_changed receiver connected at shop/signals.py:6,"
         " fired by order.tags.add("
     )
 
 
 def test_m2m_changed_for_another_field_does_not_fire(check):
-    check(
-        shop(
-            **{
-                "shop/views.py": M2M_VIEWS,
-                "shop/urls.py": M2M_URLS,
-                "shop/signals.py": """
-                from django.db.models.signals import m2m_changed
-                from django.dispatch import receiver
-                from shop.models import Order
-                from shop.tasks import crunch
-
-                @receiver(m2m_changed, sender=Order.followers.through)
-                def followers_changed(sender, instance, action, **kwargs):
-                    crunch.delay(instance.pk)
-                """,
-            }
-        ),
-        {
-            "tag_order": ("inline", False),
-            "untag_order": ("inline", False),
-            "retag_order": ("inline", False),
-            "read_tags": ("inline", False),
-            "add_to_a_set": ("inline", False),
-        },
-    )
+    check(m2m_project("followers"), m2m_statuses("inline"))
 
 
 def test_custom_signals_sent_in_one_app_fire_receivers_in_another(check):
