@@ -430,7 +430,12 @@ class CallGraph:
         if partial and not undecided:
             wrapped = [self.project.resolve(name, module, cls) for name in shaped]
             return "edge", [Node(t) for t in wrapped if t is not None and t.kind in ("F", "V")]
-        if call.name.rpartition(".")[2] in M2M_TAILS:
+        method = call.name.rpartition(".")[2]
+        if resolved is not None and resolved.kind == "X" and self.implicit.is_write(method):
+            users = self.implicit.user_write(resolved.name, method)
+            if users:
+                return "edge", [Node(t) for t in users]  # Django's User saved or deleted
+        if method in M2M_TAILS:
             changed = self.m2m_targets(call, env)
             if changed:
                 return "edge", changed

@@ -33,6 +33,8 @@ CREATE_TAILS = frozenset(
     }
 )
 _DELETE_TAILS = frozenset({"delete", "adelete"})
+USER_SENDER = ("user",)  # a receiver's sender: settings.AUTH_USER_MODEL
+_DJANGO_USER = ("django.contrib.auth.models.User.", "django.contrib.auth.get_user_model().")
 # Related-manager calls of a many-to-many field: each sends m2m_changed
 M2M_TAILS = frozenset({"add", "remove", "set", "clear", "aadd", "aremove", "aset", "aclear"})
 
@@ -235,6 +237,18 @@ class Implicit:
         write.direct = False
         return write
 
+    def user_write(self, name: str, tail: str) -> list[Target]:
+        """Receivers for ``settings.AUTH_USER_MODEL`` when the project keeps Django's own
+        ``User`` and writes one (``User.objects.get(pk=1).delete()``)."""
+        if self.project.user_model() is not None or not name.startswith(_DJANGO_USER):
+            return []
+        op = "delete" if tail in _DELETE_TAILS else "save"
+        wanted = (f"django:pre_{op}", f"django:post_{op}")
+        receivers = self.receivers()
+        return [
+            h for key in wanted for sender, h in receivers.get(key, []) if sender == USER_SENDER
+        ]
+
     def m2m_write(self, owner: Target | None, field: str) -> Write:
         """``order.tags.add(tag)`` on a ``ManyToManyField``: the ``m2m_changed`` receivers
         for that field's through model (or for any sender)."""
@@ -285,6 +299,8 @@ class Implicit:
                     matched = bool(lineage.intersection(sender[1:]))
                 elif sender[0] == "*":
                     matched = sender[1] == cls.rsplit(".", 1)[-1]
+                elif sender == USER_SENDER:
+                    matched = self.project.user_model() == Target("C", module, cls)
                 else:
                     matched = sender == (module, cls)
                 if matched:
@@ -353,6 +369,8 @@ class Implicit:
                     for cls in runtime.classes(hook.sender):
                         index.setdefault(key, []).append(((cls.module, cls.name), handler))
                     continue
+                elif hook.sender.endswith(".AUTH_USER_MODEL"):
+                    sender = USER_SENDER  # sender=settings.AUTH_USER_MODEL
                 elif hook.sender.endswith(".through"):
                     # sender=Order.tags.through: that many-to-many field's changes
                     model, _, field = hook.sender[: -len(".through")].rpartition(".")

@@ -385,3 +385,96 @@ def test_receivers_connected_for_a_model_named_by_a_string_or_looked_up_by_name(
             shop(**{"shop/handlers.py": handlers, "shop/apps.py": apps}),
             statuses(create_order=saved == "order", create_note=saved == "note"),
         )
+
+
+def test_receivers_for_auth_user_model_fire_when_django_user_is_written(check):
+    """``sender=settings.AUTH_USER_MODEL`` with Django's own ``User``: deleting a user runs
+    the project's ``pre_delete`` receiver; other writes and other models do not."""
+    files = {
+        "tasks.py": TASKS,
+        "signals.py": """
+        from django.conf import settings
+        from django.db.models.signals import pre_delete
+        from django.dispatch import receiver
+        from tasks import crunch
+
+        @receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+        def user_deleted(sender, instance, **kwargs):
+            crunch.delay(instance.pk)
+        """,
+        "views.py": """
+        from django.contrib.auth.models import Group, User
+
+        def delete_account(request):
+            User.objects.get(pk=request.user.pk).delete()
+
+        def rename_account(request):
+            user = User.objects.get(pk=1)
+            user.save()
+
+        def delete_group(request):
+            Group.objects.get(pk=1).delete()
+        """,
+        "urls.py": """
+        from django.urls import path
+        from views import delete_account, delete_group, rename_account
+
+        urlpatterns = [
+            path("a/", delete_account),
+            path("b/", rename_account),
+            path("c/", delete_group),
+        ]
+        """,
+    }
+    check(
+        files,
+        {
+            "delete_account": ("offloaded", False),
+            "rename_account": ("inline", False),
+            "delete_group": ("inline", False),
+        },
+    )
+
+
+def test_receivers_for_auth_user_model_fire_for_the_project_user_model(check):
+    files = {
+        "tasks.py": TASKS,
+        "settings.py": 'AUTH_USER_MODEL = "accounts.User"\n',
+        "accounts/__init__.py": "",
+        "accounts/models.py": """
+        from django.contrib.auth.models import AbstractUser
+        from django.db import models
+
+        class User(AbstractUser):
+            pass
+
+        class Team(models.Model):
+            pass
+        """,
+        "signals.py": """
+        from django.conf import settings
+        from django.db.models.signals import post_save
+        from django.dispatch import receiver
+        from tasks import crunch
+
+        @receiver(post_save, sender=settings.AUTH_USER_MODEL)
+        def user_saved(sender, instance, **kwargs):
+            crunch.delay(instance.pk)
+        """,
+        "views.py": """
+        from accounts.models import Team, User
+
+        def sign_up(request):
+            User.objects.create(username="x")
+
+        def add_team(request):
+            Team.objects.create()
+        """,
+        "urls.py": """
+        from django.urls import path
+        from views import add_team, sign_up
+
+        urlpatterns = [path("a/", sign_up), path("b/", add_team)]
+        """,
+    }
+    check(files, {"sign_up": ("offloaded", False), "add_team": ("inline", False)})
