@@ -591,7 +591,9 @@ class _Extractor(FastVisitor):
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
-        self.bind(node.target, "")
+        iterated = self.render(node.iter)
+        element = iterated + "[]" if ".objects." in iterated and iterated[0] != "~" else ""
+        self.bind(node.target, element)  # for p in Project.objects.filter(): an instance
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source

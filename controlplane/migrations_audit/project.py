@@ -373,6 +373,8 @@ class Project:
                 return None
             if ops[index : index + 2] == "()":
                 target = self.call(target, depth, owner if index == 0 else None)
+            elif target.kind == "Q":
+                target = Target("I", target.module, target.name)  # a row of a queryset
             else:
                 target = Target("X", "", target.name + "[]") if target.kind == "X" else None
         return target
