@@ -591,22 +591,16 @@ class _Extractor(FastVisitor):
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
-        iterated = self.render(node.iter)
-        element = iterated + "[]" if ".objects." in iterated and iterated[0] != "~" else ""
-        self.bind(node.target, element)  # for p in Project.objects.filter(): an instance
+        iterable = self.render(node.iter)
+        known = bool(iterable) and iterable[0] != "~"
+        # for p in Project.objects.filter(): each p is an instance of the model
+        self.bind(node.target, iterable + "[]" if known and ".objects." in iterable else "")
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source
             scope = self.frame.scope
             if scope is not None and source in scope.param_names:
                 scope.each[node.target.id] = source  # for route in routes: bp.add_url_rule(route)
-        if isinstance(node.target, ast.Name) and self.frame.facts is not None:
-            iterable = self.render(node.iter)
-            if iterable and iterable[0] != "~":
-                self.frame.loop_sources[node.target.id] = iterable  # registries.py
-        iterated = _iterated_attr(node.iter)
-        if iterated and isinstance(node.target, ast.Name) and self.frame.scope is not None:
-            self.frame.scope.attr_each[node.target.id] = iterated  # for m in self.models
         elif source and isinstance(node.target, ast.Tuple | ast.List):
             scope = self.frame.scope
             if scope is not None and source in scope.param_names:
@@ -614,6 +608,12 @@ class _Extractor(FastVisitor):
                 for index, element in enumerate(node.target.elts):
                     if isinstance(element, ast.Name):
                         scope.each[element.id] = f"{source}#{index}"
+        if isinstance(node.target, ast.Name):
+            if known and self.frame.facts is not None:
+                self.frame.loop_sources[node.target.id] = iterable  # registries.py
+            attr = _iterated_attr(node.iter)
+            if attr and self.frame.scope is not None:
+                self.frame.scope.attr_each[node.target.id] = attr  # for m in self.models
         before = len(self.facts.route_calls)
         self.visit_body(node.body)
         if self.frame.scope is None and len(self.facts.route_calls) > before:
