@@ -715,9 +715,10 @@ class CallGraph:
             if resolved.kind == "F":
                 ctx = arguments.bind(call, resolved, env, known)
                 ctx = self.with_constructed(call, ctx, env)
-                if call.name.split(".", 1)[0] == "self":
-                    # an inherited method runs for the class this one ran for: the routed
-                    # class, or this method's own class (a mixin reading ``self.sync_task``)
+                if call.name.split(".", 1)[0] in ("self", "super()"):
+                    # an inherited method (or super()'s) runs for the class this one ran
+                    # for: the routed class, or this method's own class (a mixin reading
+                    # ``self.sync_task``, a base ``put`` calling ``self.post_update``)
                     own = Target("C", env.module, env.cls) if env.cls else None
                     ctx = (*ctx, *self_context(project, resolved, env.selftype or own))
                 out.append(Node(resolved, ctx))
