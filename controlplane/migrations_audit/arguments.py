@@ -107,7 +107,7 @@ class Env:
         self.selftype: Target | None = self.types.get(SELF_TYPE)  # the routed subclass
 
     def resolve(self, name: str) -> Target | None:
-        if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls"):
+        if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls", "super()"):
             return self.project.resolve(name, self.module, self.cls, selftype=self.selftype)
         if self.types or self.results:
             segments = name.split(".")

@@ -344,3 +344,40 @@ def test_perform_create_gets_the_view_serializer_whose_base_super_create_saves_t
         "app/serializers.py:TaggedSerializer.create",
     )
     assert dispatch.via[4].startswith("app/signals.py:source_saved (post_save receiver")
+
+
+def test_super_in_a_plain_mixin_follows_the_routed_class_mro_into_drf(check):
+    """``class UpdateMixin: def update(...): super().update(...)`` has no DRF base itself;
+    for a routed ``UpdateMixin, ModelViewSet`` class, ``super()`` is DRF's ``update``, which
+    runs the class's ``perform_update``."""
+    views = """
+    from rest_framework import viewsets
+    from app.models import Source
+    from app.serializers import CalmSerializer
+    from app.tasks import crunch
+
+    class UpdateMixin:
+        def update(self, request, *args, **kwargs):
+            super().update(request, *args, **kwargs)
+            return None
+
+    class SourceViewSet(UpdateMixin, viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = CalmSerializer
+
+        def perform_update(self, serializer):
+            crunch.delay(serializer.save().pk)
+
+    class QuietViewSet(UpdateMixin, viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = CalmSerializer
+    """
+    report = check(
+        project(views, router("SourceViewSet", "QuietViewSet")),
+        {
+            **crud("SourceViewSet", ("update", "partial_update")),
+            **crud("QuietViewSet", ()),
+        },
+    )
+    updated = next(e for e in report.endpoints if e.handler == "SourceViewSet.update")
+    assert updated.file == "app/views.py"
