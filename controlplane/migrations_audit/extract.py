@@ -36,7 +36,7 @@ from .facts import (
 )
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
-from .registries import fill_of
+from .registries import fill_of, fill_of_call
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -836,6 +836,9 @@ class _Extractor(FastVisitor):
             index = self.record_call(node, name, method)
         if name:
             note_call(self.names, node, name, method, "".join(self.mounts))
+            fill = fill_of_call(self.names, node)
+            if fill is not None:  # registries.py
+                self.facts.fills.setdefault(fill[0], []).append(fill[1])
         self.visit(func)
         mount = ""
         if method == "Mount" and name.startswith(("starlette.", "fastapi.")) and node.args:

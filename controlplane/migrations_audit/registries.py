@@ -70,6 +70,24 @@ def fill_of(names: Names, target: ast.expr, value: ast.expr) -> tuple[str, str] 
     return container, rendered or "~"
 
 
+_ADDS = frozenset({"append", "add", "insert", "appendleft", "setdefault", "update", "extend"})
+
+
+def fill_of_call(names: Names, node: ast.Call) -> tuple[str, str] | None:
+    """``HANDLERS.append(handler)`` / ``handlers[event].add(h)`` / ``registry.update(m)``:
+    (the container, what goes in: the last positional argument), or None."""
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _ADDS or not node.args:
+        return None
+    target = ast.Subscript(value=func.value, slice=ast.Constant(0), ctx=ast.Store())
+    if isinstance(func.value, ast.Subscript):
+        target = func.value
+    value = node.args[-1]
+    if func.attr in ("update", "extend"):
+        value = ast.Name(id="~", ctx=ast.Load())  # many at once: not followed, "filled"
+    return fill_of(names, target, value)
+
+
 def _empty(value: ast.expr) -> bool:
     if isinstance(value, ast.Dict):
         return not value.keys

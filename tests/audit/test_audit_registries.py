@@ -71,6 +71,9 @@ def test_a_registry_the_project_fills_with_its_own_handlers_keeps_its_dispatch(c
         # a project function put in directly
         "from events import handlers\nfrom audit_log import handle_event\n"
         "handlers['task:update'] = {'log': handle_event}\n",
+        # added with a container method
+        "from events import handlers\nimport audit_log\n"
+        "handlers.setdefault('task:update', audit_log)\n",
     ):
         check(
             {
