@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "28"
+ANALYSER_VERSION = "29"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -141,6 +141,9 @@ class FunctionFacts:
     blocks: list[Block]
     raw_calls: list[Any] = field(default_factory=list)
     params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" catch-alls
+    # "line:col" of a call -> the container its first argument is an element of
+    # (``for func in handlers.values(): queue.enqueue(func.handle, data)``)
+    loop_args: dict[str, str] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -170,11 +173,12 @@ class FunctionFacts:
             [b.to_json() for b in self.blocks],
             calls,
             self.params,
+            self.loop_args,
         ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
-        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params = raw
+        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params, loops = raw
         return cls(
             q,
             line,
@@ -187,6 +191,7 @@ class FunctionFacts:
             [Block.from_json(b) for b in blocks],
             calls,
             params,
+            loops,
         )
 
 
@@ -365,6 +370,12 @@ class ModuleFacts:
     # module-level lists of names or of rows, as written: (prefix, ViewSet) tables that a
     # router is filled from, INSTALLED_APPS-style lists of modules (``route_rows.py``)
     tables: dict[str, list[Any]] = field(default_factory=dict)
+    # string key -> functions a dict literal maps it to ({"datastore_create": create}),
+    # for lookups by a literal name (``get_action("datastore_create")(...)``)
+    named: dict[str, list[str]] = field(default_factory=dict)
+    # a container (rendered, ``app.events.handlers``) -> what this module puts into it
+    # (``handlers[event][name] = handler``): a rendered value, or a run-time parameter ref
+    fills: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -384,6 +395,8 @@ class ModuleFacts:
             "signals": [s.to_json() for s in self.signals],
             "eager": [e.to_json() for e in self.eager],
             "tables": self.tables,
+            "named": self.named,
+            "fills": self.fills,
         }
 
     @classmethod
@@ -407,6 +420,8 @@ class ModuleFacts:
             signals=[SignalHook.from_json(s) for s in raw["signals"]],
             eager=[EagerSetting.from_json(e) for e in raw["eager"]],
             tables=raw.get("tables", {}),
+            named=raw.get("named", {}),
+            fills=raw.get("fills", {}),
         )
 
 

@@ -33,6 +33,10 @@ class Scope:
     params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" for catch-alls
     param_names: frozenset[str] = frozenset()  # the same without the stars
     each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
+    # loop variable -> instance or class attribute iterated (``for m in self.models``)
+    attr_each: dict[str, str] = field(default_factory=dict)
+    # local -> model class name it was looked up by (``Doc = self.get_model("Doc")``)
+    models: dict[str, str] = field(default_factory=dict)
 
 
 class Names:

@@ -373,6 +373,8 @@ class Project:
                 return None
             if ops[index : index + 2] == "()":
                 target = self.call(target, depth, owner if index == 0 else None)
+            elif target.kind == "Q":
+                target = Target("I", target.module, target.name)  # a row of a queryset
             else:
                 target = Target("X", "", target.name + "[]") if target.kind == "X" else None
         return target
@@ -548,8 +550,9 @@ class Project:
     def virtual_call(self, target: Target, depth: int) -> Target | None:
         """Results of framework methods a class inherits (DRF, Django generic views)."""
         cls, _, method = target.name.partition(":")
+        owner = Target("C", target.module, cls)
         if method in ("get_serializer", "get_serializer_class"):
-            serializer = self.class_attr(Target("C", target.module, cls), "serializer_class", depth)
+            serializer = self.chosen_class(owner, "serializer_class", depth)
             if serializer is not None and serializer.kind == "C":
                 return (
                     serializer
@@ -558,7 +561,7 @@ class Project:
                 )
             return None
         if method in ("get_form", "get_form_class"):
-            form = self.class_attr(Target("C", target.module, cls), "form_class", depth)
+            form = self.chosen_class(owner, "form_class", depth)
             if form is not None and form.kind == "C":
                 return form if method == "get_form_class" else Target("I", form.module, form.name)
             return None
@@ -569,6 +572,16 @@ class Project:
             kind = "I" if method in ("get_object", "save") else "Q"
             return Target(kind, model.module, model.name)
         return None
+
+    def chosen_class(self, owner: Target, attr: str, depth: int) -> Target | None:
+        """The serializer or form class a view uses: what its own ``get_<attr>()`` override
+        returns (the first class it returns), else its ``<attr>`` attribute."""
+        getter = self.class_attr(owner, "get_" + attr, depth)
+        if getter is not None and getter.kind == "F":
+            found = self.call(getter, depth + 1, owner)
+            if found is not None and found.kind == "C":
+                return found
+        return self.class_attr(owner, attr, depth)
 
     def model_of(self, module: str, cls: str, depth: int = 0) -> Target | None:
         """The model a view, serializer or form works on: queryset, model, Meta.model."""
