@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
+
 from controlplane import db
 from controlplane.broker import QueueState
 from controlplane.fleet import alerts
+from controlplane.fleet.backlog_history import SampleBacklogs
 from controlplane.fleet.sample import FleetSample, write_sample
+from controlplane.models import QueueSample
 
 
 def test_backlog_history_of_chosen_queues_restarts_after_a_hole(database_url: str) -> None:
@@ -32,5 +36,38 @@ def test_backlog_history_of_chosen_queues_restarts_after_a_hole(database_url: st
             assert alerts.backlog_history(session, 6, []) == {}
         assert history == {"a": (13, 14, 15, 16, 17, 18), "b": (6, 7), "c": (100,) * 6}
         assert chosen == {"a": (13, 14, 15, 16, 17, 18), "b": (6, 7)}
+    finally:
+        engine.dispose()
+
+
+def test_kept_samples_give_what_a_fresh_read_gives_as_samples_come_and_go(
+    database_url: str,
+) -> None:
+    """The process keeps each sample's backlogs; a new sample shows at once, one deleted by
+    retention drops out, and the answer always equals a reading from scratch."""
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    sessions = db.make_session_factory(engine)
+    kept = SampleBacklogs()
+    now = datetime.now(UTC)
+    try:
+        for n in range(10):
+            queues = {"a": QueueState("a", ready=10 + n * (-1) ** n), "c": QueueState("c", ready=n)}
+            if n % 4 != 3:
+                queues["b"] = QueueState("b", ready=2 * n)
+            with db.session_scope(sessions) as session:
+                write_sample(session, FleetSample(now - timedelta(seconds=60 - 5 * n), queues))
+            if n == 7:  # retention deletes the two oldest samples
+                with db.session_scope(sessions) as session:
+                    cutoff = now - timedelta(seconds=60 - 5 * 2)
+                    session.execute(delete(QueueSample).where(QueueSample.sampled_at < cutoff))
+            with db.session_scope(sessions) as session:
+                cached = alerts.backlog_history(session, 6, None, kept)
+                chosen = alerts.backlog_history(session, 6, ["a", "b"], kept)
+                fresh = alerts.backlog_history(session, 6)
+            assert cached == fresh
+            assert chosen == {q: v for q, v in fresh.items() if q in ("a", "b")}
+            assert cached["c"][-1] == n  # the sample just written is in the very next reading
+        assert cached["b"] == (16, 18)  # restarted after the hole at n == 7
     finally:
         engine.dispose()
