@@ -227,6 +227,16 @@ def _plural(n: int, word: str) -> str:
 _recommend_once = functools.lru_cache(maxsize=4096)(recommend)
 
 
+@functools.lru_cache(maxsize=4096)  # a scrape of 500 queues, most held as the last one was
+def _held(fresh: Recommendation, held: int, window_seconds: float) -> Recommendation:
+    """`fresh` with the higher count the scale-down window holds, and why."""
+    reason = (
+        f"{fresh.reason}; holding {_plural(held, 'worker')} for the "
+        f"{window_seconds:g} s scale-down window"
+    )
+    return Recommendation(workers=held, reason=reason, unclamped=fresh.unclamped, slots=fresh.slots)
+
+
 class ScaleDownWindow:
     """Hold the highest recommendation seen in the last `seconds` (the HPA's scale-down rule).
 
@@ -273,11 +283,7 @@ class Autoscaler:
         held = self.window.apply(queue, now, fresh.workers)
         if held == fresh.workers:
             return fresh
-        reason = (
-            f"{fresh.reason}; holding {_plural(held, 'worker')} for the "
-            f"{self.window.seconds:g} s scale-down window"
-        )
-        return replace(fresh, workers=held, reason=reason)
+        return _held(fresh, held, self.window.seconds)
 
 
 def targets_for(settings: Settings, queue: str) -> Targets:

@@ -168,9 +168,11 @@ def count_rows(connection: Connection, where: ColumnElement[bool] | None = None)
     return totals
 
 
+# Whether each time is set, not the time: no datetime is built for the rows of a refresh.
 _ROW_COLUMNS = (
     Task.name, Task.worker, Task.queue, Task.state, Task.exception, Task.retries,
-    Task.sent_at, Task.received_at, Task.started_at, Task.runtime, Task.queue_wait,
+    Task.sent_at.is_not(None), Task.received_at.is_not(None), Task.started_at.is_not(None),
+    Task.runtime, Task.queue_wait,
 )  # fmt: skip
 _STATE_KINDS = {"SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "revoked",
                 "REJECTED": "rejected"}  # fmt: skip
@@ -184,17 +186,18 @@ def tally_rows(connection: Connection, where: ColumnElement[bool]) -> TaskTotals
     """
     totals = TaskTotals()
     kinds, failures = totals.kinds, totals.failures
-    for row in connection.execute(select(*_ROW_COLUMNS).where(where)):
+    # .all(): one fetchall, where iterating the result fetches row by row
+    for row in connection.execute(select(*_ROW_COLUMNS).where(where)).all():
         name, worker, queue, state, exception, retries, sent, received, started, runtime, wait = row
         labels: Labels = (name or "", worker or "", queue or "")
         counts = kinds.get(labels)
         if counts is None:
             counts = kinds[labels] = Counter()
-        if sent is not None:
+        if sent:
             counts["sent"] += 1
-        if received is not None:
+        if received:
             counts["received"] += 1
-        if started is not None:
+        if started:
             counts["started"] += 1
             if wait is not None:
                 _observe(totals.queue_wait, labels, wait)

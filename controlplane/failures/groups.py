@@ -244,10 +244,24 @@ def state_counts(services: Services, now: datetime | None = None) -> dict[str, i
     now = now or utcnow()
     new_since = _new_since(services, now)
     counts = dict.fromkeys(STATES, 0)
+    g = FailureGroup
+    regressed, fresh = g.regressed_at.is_not(None), g.first_seen_at >= new_since
+    # One grouped query (a scrape reads it); each group's state as _state_filter has it.
+    query = select(g.status, regressed, fresh, func.count()).group_by(g.status, regressed, fresh)
     with services.transaction() as session:
-        for state in STATES:
-            query = select(func.count()).select_from(FailureGroup)
-            counts[state] = int(session.scalar(query.where(_state_filter(state, new_since))) or 0)
+        rows = session.connection().execute(query).all()
+    for status, was_regressed, is_fresh, count in rows:
+        if status in ("resolved", "ignored"):
+            state = status
+        elif status != "open":
+            continue
+        elif was_regressed:
+            state = "regression"
+        elif is_fresh is None:  # no first_seen_at: neither new nor ongoing
+            continue
+        else:
+            state = "new" if is_fresh else "ongoing"
+        counts[state] += int(count)
     return counts
 
 

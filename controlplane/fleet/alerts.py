@@ -488,7 +488,7 @@ def outcomes(session: Session, now: datetime, window: float) -> dict[str, tuple[
         .group_by(queue, Task.state)
     )
     found: dict[str, list[int]] = {}
-    for name, state, count in session.execute(query):
+    for name, state, count in session.connection().execute(query):
         if name:
             entry = found.setdefault(name, [0, 0])
             entry[0 if state == "SUCCESS" else 1] += int(count)

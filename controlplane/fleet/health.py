@@ -197,7 +197,7 @@ def stuck_tasks(
         .limit(limit)
     )
     stuck = []
-    for task_id, name, queue, worker, started_at in session.execute(query):
+    for task_id, name, queue, worker, started_at in session.connection().execute(query):
         started = as_utc(started_at)
         assert started is not None  # the WHERE clause excludes NULL
         stuck.append(

@@ -66,7 +66,8 @@ class _Collector:
 
 
 class _Relabel(dict[tuple[str, str, str], TaskLabels | None]):
-    """The policy's label for each raw label tuple, worked out once per scrape."""
+    """The policy's label for each raw label tuple, worked out once per policy (a scrape
+    whose policy equals the last one's reuses it)."""
 
     def __init__(self, policy: LabelPolicy) -> None:
         super().__init__()
@@ -86,10 +87,13 @@ class TaskCollector(_Collector):
     def __init__(self, read: ReadFn) -> None:
         super().__init__(read)
         self._histograms = _HistogramRows()
+        self._relabel: _Relabel | None = None
 
     def collect(self) -> Iterator[Family]:
         reading = self.read()
-        relabel = _Relabel(reading.labels)
+        relabel = self._relabel
+        if relabel is None or relabel.policy != reading.labels:  # kept while the policy holds
+            relabel = self._relabel = _Relabel(reading.labels)
         counters = reading.counters
         kinds: dict[TaskLabels, list[int]] = {}
         width = len(TASK_COUNTERS)
@@ -177,25 +181,21 @@ class _HistogramRows:
                 sources.setdefault(key, []).append(histogram)
         previous = self._previous.get(name, {})
         current: dict[TaskLabels, tuple[list[Histogram], HistogramRow]] = {}
+        at = None if bounds == BUCKETS else [BUCKETS.index(bound) for bound in bounds]
         for key in sorted(sources):
             parts = sources[key]
             hit = previous.get(key)
             if hit is not None and _same_objects(hit[0], parts):
-                row = hit[1]
+                row = hit[1]  # merged and projected already
             else:
                 row = _merged_row(key, parts)
+                if at is not None:
+                    row = (key, [row[1][i] for i in at], row[2])
             current[key] = (parts, row)
         self._previous[name] = current
         family = HistogramFamily(name, doc, TASK_LABELS, bounds)
-        rows = [row for _, row in current.values()]
-        family.rows = rows if bounds == BUCKETS else project(rows, bounds)  # type: ignore[assignment]
+        family.rows = [row for _, row in current.values()]
         return family
-
-
-def project(rows: list[HistogramRow], bounds: tuple[float, ...]) -> list[HistogramRow]:
-    """Cumulative rows over BUCKETS re-read at `bounds` (each one of BUCKETS)."""
-    at = [BUCKETS.index(bound) for bound in bounds]
-    return [(key, [cumulative[i] for i in at], total) for key, cumulative, total in rows]
 
 
 def _same_objects(before: list[Histogram], now: list[Histogram]) -> bool:
