@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -259,6 +259,7 @@ class DatabaseCounters:
         self._settled_until: datetime | None = None  # rows finished before this are in _settled
         self._snapshot: IngestSnapshot | None = None
         self._taken = 0.0
+        self._merges: Merges = {}  # what the last snapshot summed, reused where unchanged
 
     def snapshot(self) -> IngestSnapshot:
         with self._lock:
@@ -281,7 +282,7 @@ class DatabaseCounters:
             live = or_(Task.finished_at >= self._settled_until, Task.finished_at.is_(None))
             recent = tally_rows(connection, live)
             gaps = count_gaps(connection)
-        return snapshot_of(self._settled, gaps, recent)
+        return snapshot_of(self._settled, gaps, recent, self._merges)
 
     def _horizon(self, connection: Connection, now: datetime) -> datetime:
         """Settle up to SETTLE_SECONDS before the newest event written (or now, if sooner)."""
@@ -290,20 +291,31 @@ class DatabaseCounters:
         return reference - timedelta(seconds=self.settle_seconds)
 
 
+# per table ("kinds", "runtime", "queue_wait"), per label set: (total's value, plus's value,
+# their sum) as the last snapshot made them
+Merges = dict[str, dict[Labels, tuple[Any, Any, Any]]]
+
+
 def snapshot_of(
-    totals: TaskTotals, gaps: GapTotals, plus: TaskTotals | None = None
+    totals: TaskTotals, gaps: GapTotals, plus: TaskTotals | None = None, kept: Merges | None = None
 ) -> IngestSnapshot:
-    """`totals` (and `plus`) in the shape of the ingester's own counters (no ingest figures)."""
+    """`totals` (and `plus`) in the shape of the ingester's own counters (no ingest figures).
+
+    With `kept` (the same dict at each refresh, updated here), a label set whose total is the
+    same object and whose `plus` is equal to last time's gets last time's sum, the very
+    object: the scrape reuses its rows and their text as it does for the ingester's own.
+    """
     kinds = dict(totals.kinds)  # the values are never changed once in a total (see `add`)
     failures = dict(totals.failures)
     runtime = dict(totals.runtime)
     queue_wait = dict(totals.queue_wait)
     if plus is not None:
-        _add_kinds(kinds, plus.kinds)
+        kept = kept if kept is not None else {}
+        _merge(kinds, plus.kinds, kept.setdefault("kinds", {}), _sum_kinds)
         for key, count in plus.failures.items():
             failures[key] = failures.get(key, 0) + count
-        _add_histograms(runtime, plus.runtime)
-        _add_histograms(queue_wait, plus.queue_wait)
+        _merge(runtime, plus.runtime, kept.setdefault("runtime", {}), _sum_histograms)
+        _merge(queue_wait, plus.queue_wait, kept.setdefault("queue_wait", {}), _sum_histograms)
     return IngestSnapshot(
         events_by_type={},
         task_events=cast(dict[Labels, dict[str, int]], kinds),  # Counters are dicts
@@ -319,6 +331,36 @@ def snapshot_of(
         buffered_bytes=0,
         last_event_at=None,
     )
+
+
+def _merge(
+    table: dict[Labels, Any],
+    plus: dict[Labels, Any],
+    kept: dict[Labels, tuple[Any, Any, Any]],
+    add: Callable[[Any, Any], Any],
+) -> None:
+    """`table` += `plus` per label set, reusing last time's sums where nothing changed."""
+    merged: dict[Labels, tuple[Any, Any, Any]] = {}
+    for labels, theirs in plus.items():
+        mine = table.get(labels)
+        hit = kept.get(labels)
+        if hit is not None and hit[0] is mine and hit[1] == theirs:
+            value = hit[2]
+        else:
+            value = theirs if mine is None else add(mine, theirs)
+        table[labels] = value
+        merged[labels] = (mine, theirs, value)
+    kept.clear()
+    kept.update(merged)
+
+
+def _sum_kinds(mine: Counter[str], theirs: Counter[str]) -> Counter[str]:
+    return mine + theirs
+
+
+def _sum_histograms(mine: Histogram, theirs: Histogram) -> Histogram:
+    counts = [a + b for a, b in zip(mine.counts, theirs.counts, strict=True)]
+    return Histogram(mine.buckets, counts, mine.sum + theirs.sum, mine.count + theirs.count)
 
 
 def seeded_stats(engine: Engine) -> IngestStats:
