@@ -1,7 +1,9 @@
-"""The backlog history a scrape reads, on both stores: times compared as stored (#19 item 5)."""
+"""The backlog history a scrape reads, on both stores: times compared as stored (#19 item 5);
+the queue records it is read for."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
@@ -10,8 +12,11 @@ from controlplane import db
 from controlplane.broker import QueueState
 from controlplane.fleet import alerts
 from controlplane.fleet.backlog_history import SampleBacklogs
+from controlplane.fleet.queue_rates import QueueRates
 from controlplane.fleet.sample import FleetSample, write_sample
+from controlplane.fleet.view import queue_states
 from controlplane.models import QueueSample
+from controlplane.services import Services
 
 
 def test_backlog_history_of_chosen_queues_restarts_after_a_hole(database_url: str) -> None:
@@ -71,3 +76,20 @@ def test_kept_samples_give_what_a_fresh_read_gives_as_samples_come_and_go(
         assert cached["b"] == (16, 18)  # restarted after the hole at n == 7
     finally:
         engine.dispose()
+
+
+def test_queue_states_keep_every_field_the_sample_filled(services: Services) -> None:
+    """The view builds each queue's record field by field (a scrape does it for every
+    queue): what the sampler stored comes through, and a field added to QueueState later
+    cannot be dropped silently."""
+    since = datetime.now(UTC) - timedelta(minutes=3)
+    sampled = QueueState("q", ready=7, reserved=3, scheduled=2, consumers=5,
+                         oldest_waiting_at=since)  # fmt: skip
+    sample = FleetSample(datetime.now(UTC), {"q": sampled})
+    rates = QueueRates(arrival={"q": 1.5}, completion={"q": 0.5})
+    (state,) = queue_states(services, sample, [], rates)
+    filled_by_view = {"consumers", "workers", "processes", "arrival_rate", "completion_rate",
+                      "pause"}  # fmt: skip
+    for name in {f.name for f in fields(QueueState)} - filled_by_view:
+        assert getattr(state, name) == getattr(sampled, name), name
+    assert (state.arrival_rate, state.completion_rate, state.workers) == (1.5, 0.5, 0)
