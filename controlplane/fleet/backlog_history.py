@@ -14,7 +14,17 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, String, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from controlplane.models import QueueSample
@@ -25,6 +35,35 @@ Stamp = Any  # a sample's `sampled_at` as stored: text on SQLite, a datetime on 
 # Times compared and kept as stored (SQLite's text, PostgreSQL's timestamps): no datetime is
 # built for each of the queues x samples rows.
 _STORED = type_coerce(QueueSample.sampled_at, String())
+
+
+def _walk_down_the_stamps() -> Select[Stamp]:
+    """The stored stamps of the last `:samples` samples, newest first.
+
+    A walk down the time index, one step per sample: each step is the newest stamp older
+    than the last (one index probe on both stores). `SELECT DISTINCT ... LIMIT n` reads every
+    row of the table on PostgreSQL: two weeks of samples of 500 queues are 60 million.
+    """
+    first = select(func.max(_STORED).label("stamp"), literal(1).label("step"))
+    walk = first.cte("stamps", recursive=True)
+    last = walk.alias("last")
+    # ORDER BY ... LIMIT 1, not max(): SQLite's max() under a range condition reads the range
+    older = (
+        select(_STORED).where(last.c.stamp > _STORED).order_by(_STORED.desc()).limit(1)
+    ).scalar_subquery()
+    steps = bindparam("samples", type_=Integer)
+    walk = walk.union_all(
+        select(older, last.c.step + 1).where(last.c.step < steps, last.c.stamp.is_not(None))
+    )
+    return select(walk.c.stamp).where(walk.c.stamp.is_not(None)).order_by(walk.c.step)
+
+
+LAST_STAMPS = _walk_down_the_stamps()  # built once: its cache key costs more than the query
+
+
+def last_stamps(connection: Connection, samples: int) -> list[Stamp]:
+    """The stored stamps of the last `samples` samples, newest first."""
+    return list(connection.scalars(LAST_STAMPS, {"samples": samples}))
 
 
 class SampleBacklogs:
@@ -45,9 +84,7 @@ class SampleBacklogs:
             return {}
         # Core, not the ORM's execute: the same rows for a third of the overhead (a scrape)
         connection = session.connection()
-        newest_first = list(
-            connection.scalars(select(_STORED).distinct().order_by(_STORED.desc()).limit(samples))
-        )
+        newest_first = last_stamps(connection, samples)
         if not newest_first:
             return {}
         stamps = newest_first[::-1]

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from controlplane import db
 from controlplane.broker import QueueState
 from controlplane.fleet import alerts
-from controlplane.fleet.backlog_history import SampleBacklogs
+from controlplane.fleet.backlog_history import LAST_STAMPS, SampleBacklogs
 from controlplane.fleet.queue_rates import QueueRates
 from controlplane.fleet.sample import FleetSample, write_sample
 from controlplane.fleet.view import queue_states
@@ -93,3 +93,34 @@ def test_queue_states_keep_every_field_the_sample_filled(services: Services) -> 
     for name in {f.name for f in fields(QueueState)} - filled_by_view:
         assert getattr(state, name) == getattr(sampled, name), name
     assert (state.arrival_rate, state.completion_rate, state.workers) == (1.5, 0.5, 0)
+
+
+def test_what_a_scrape_reads_from_history_is_found_through_the_time_indexes(
+    database_url: str,
+) -> None:
+    """The failure counts read the window on the finished-time index (not every finished
+    task by state), and the last samples are found by walking down the sample-time index
+    (a DISTINCT over the samples table reads all of it on PostgreSQL)."""
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    try:
+        with engine.connect() as connection:
+            stamps = LAST_STAMPS.params(samples=6)
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SET LOCAL enable_seqscan = off"))
+                explain = "EXPLAIN"
+            else:
+                explain = "EXPLAIN QUERY PLAN"
+            plans = []
+            for query in (alerts.outcomes_query(since), stamps):
+                compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+                rows = connection.execute(text(f"{explain} {compiled}")).all()
+                plans.append(" ".join(str(row[-1]) for row in rows))
+            window, walk = plans
+            assert "ix_tasks_finished" in window and "ix_tasks_state_time" not in window, window
+            assert "ix_queue_samples_time" in walk, walk
+            if connection.dialect.name == "postgresql":
+                assert "Seq Scan" not in walk, walk
+    finally:
+        engine.dispose()
