@@ -136,7 +136,7 @@ def paused_recommendation(queue: QueueState) -> Recommendation:
         f"paused by {queue.pause.by} since {since}: a paused queue wants no workers "
         f"(backlog {queue.backlog:,} held until it is resumed) -> 0 workers"
     )
-    return Recommendation(workers=0, reason=reason, unclamped=0, slots=0.0)
+    return Recommendation(workers=0, explain=lambda: reason, unclamped=0, slots=0.0)
 
 
 def recommender_of(services: Services) -> Recommender:
