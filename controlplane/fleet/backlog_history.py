@@ -34,7 +34,7 @@ KEPT_SAMPLES = 100  # samples remembered at most (the newest): callers ask for a
 Stamp = Any  # a sample's `sampled_at` as stored: text on SQLite, a datetime on PostgreSQL
 # Times compared and kept as stored (SQLite's text, PostgreSQL's timestamps): no datetime is
 # built for each of the queues x samples rows.
-_STORED = type_coerce(QueueSample.sampled_at, String())
+_stored_at = type_coerce(QueueSample.sampled_at, String())
 
 
 def _walk_down_the_stamps() -> Select[Stamp]:
@@ -44,12 +44,12 @@ def _walk_down_the_stamps() -> Select[Stamp]:
     than the last (one index probe on both stores). `SELECT DISTINCT ... LIMIT n` reads every
     row of the table on PostgreSQL: two weeks of samples of 500 queues are 60 million.
     """
-    first = select(func.max(_STORED).label("stamp"), literal(1).label("step"))
+    first = select(func.max(_stored_at).label("stamp"), literal(1).label("step"))
     walk = first.cte("stamps", recursive=True)
     last = walk.alias("last")
     # ORDER BY ... LIMIT 1, not max(): SQLite's max() under a range condition reads the range
     older = (
-        select(_STORED).where(last.c.stamp > _STORED).order_by(_STORED.desc()).limit(1)
+        select(_stored_at).where(_stored_at < last.c.stamp).order_by(_stored_at.desc()).limit(1)
     ).scalar_subquery()
     steps = bindparam("samples", type_=Integer)
     walk = walk.union_all(
@@ -109,8 +109,9 @@ class SampleBacklogs:
         if missing:
             wanted = set(missing)
             read: dict[Stamp, dict[str, int]] = {stamp: {} for stamp in missing}
-            query = select(QueueSample.queue, _STORED, QueueSample.ready + QueueSample.unacked)
-            for queue, stamp, backlog in connection.execute(query.where(missing[0] <= _STORED)):
+            query = select(QueueSample.queue, _stored_at, QueueSample.ready + QueueSample.unacked)
+            rows = connection.execute(query.where(_stored_at >= missing[0])).all()  # one fetchall
+            for queue, stamp, backlog in rows:
                 if stamp in wanted:
                     read[stamp][queue] = int(backlog or 0)
             known.update(read)

@@ -164,7 +164,8 @@ _WorkerRow = namedtuple("_WorkerRow", [column.key for column in _WORKER_COLUMNS]
 
 def scrape_workers(session: Session, now: datetime, inspect_interval: float) -> list[WorkerHealth]:
     """Every worker's health as `health.load_workers` has it, without its registered tasks."""
-    rows = session.connection().execute(select(*_WORKER_COLUMNS))  # Core: no ORM per row
+    # Core (no ORM per row), and one fetchall: iterating a result fetches row by row
+    rows = session.connection().execute(select(*_WORKER_COLUMNS)).all()
     return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
 
 
