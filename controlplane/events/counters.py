@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import eq
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
@@ -313,11 +314,11 @@ def snapshot_of(
     queue_wait = dict(totals.queue_wait)
     if plus is not None:
         kept = kept if kept is not None else {}
-        _merge(kinds, plus.kinds, kept.setdefault("kinds", {}), _sum_kinds)
+        _merge(kinds, plus.kinds, kept.setdefault("kinds", {}), _sum_kinds, _same_kinds)
         for key, count in plus.failures.items():
             failures[key] = failures.get(key, 0) + count
-        _merge(runtime, plus.runtime, kept.setdefault("runtime", {}), _sum_histograms)
-        _merge(queue_wait, plus.queue_wait, kept.setdefault("queue_wait", {}), _sum_histograms)
+        _merge(runtime, plus.runtime, kept.setdefault("runtime", {}), _sum_histograms, eq)
+        _merge(queue_wait, plus.queue_wait, kept.setdefault("queue_wait", {}), _sum_histograms, eq)
     return IngestSnapshot(
         events_by_type={},
         task_events=cast(dict[Labels, dict[str, int]], kinds),  # Counters are dicts
@@ -340,13 +341,14 @@ def _merge(
     plus: dict[Labels, Any],
     kept: dict[Labels, tuple[Any, Any, Any]],
     add: Callable[[Any, Any], Any],
+    same: Callable[[Any, Any], bool],
 ) -> None:
     """`table` += `plus` per label set, reusing last time's sums where nothing changed."""
     merged: dict[Labels, tuple[Any, Any, Any]] = {}
     for labels, theirs in plus.items():
         mine = table.get(labels)
         hit = kept.get(labels)
-        if hit is not None and hit[0] is mine and hit[1] == theirs:
+        if hit is not None and hit[0] is mine and same(hit[1], theirs):
             value = hit[2]
         else:
             value = theirs if mine is None else add(mine, theirs)
@@ -354,6 +356,12 @@ def _merge(
         merged[labels] = (mine, theirs, value)
     kept.clear()
     kept.update(merged)
+
+
+def _same_kinds(before: Counter[str], now: Counter[str]) -> bool:
+    """Equal tallies; as plain dicts (a Counter's == walks both in Python): a tally holds
+    no zero counts, so the two agree."""
+    return dict.__eq__(before, now)
 
 
 def _sum_kinds(mine: Counter[str], theirs: Counter[str]) -> Counter[str]:
