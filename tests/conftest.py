@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -73,6 +74,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         for worker in getattr(item, "started_workers", []):
             report.sections.append((f"log of {worker.hostname}", worker.log()[-20000:]))
     return report
+
+
+@contextlib.contextmanager
+def served_in_background(server: Any) -> Iterator[None]:
+    """`server.run()` (waitress) in a thread until the block ends, then closed.
+
+    close() from this thread can close the socket while the loop is in select() on it: the
+    loop then ends with EBADF, which is the stop asked for, not a failure of the test.
+    """
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        closing.set()
+        server.close()
+        thread.join(5)
 
 
 # ---- Redis -------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from controlplane import db
 from controlplane.broker.embedded import free_port
 from controlplane.config import Settings
 from controlplane.services import Services, build_services
-from tests.conftest import OUTPUT_DIR, PASSWORD, add_user, require
+from tests.conftest import OUTPUT_DIR, PASSWORD, add_user, require, served_in_background
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -84,11 +83,8 @@ def live_url(app: Flask) -> Iterator[str]:
 
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=6)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
-    thread.join(5)
+    with served_in_background(server):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 
 from controlplane.broker.embedded import free_port
 from controlplane.web.server import LifoCondition, LifoTaskDispatcher, make_server
+from tests.conftest import served_in_background
 
 
 def _wait_until(predicate: Any, timeout: float = 5.0) -> None:
@@ -74,23 +75,8 @@ def blocking_server() -> Iterator[tuple[int, threading.Barrier, Any]]:
 def _serving(app: Any, threads: int) -> Iterator[tuple[int, Any]]:
     port = free_port()
     server = make_server(app, "127.0.0.1", port, threads=threads)
-    closing = threading.Event()
-
-    def serve() -> None:
-        try:
-            server.run()
-        except OSError:  # the loop may select() on the socket that close() just closed
-            if not closing.is_set():
-                raise
-
-    runner = threading.Thread(target=serve, daemon=True)
-    runner.start()
-    try:
+    with served_in_background(server):
         yield port, server
-    finally:
-        closing.set()
-        server.close()
-        runner.join(5)
 
 
 def _get(port: int, path: str) -> int:
