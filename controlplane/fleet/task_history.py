@@ -139,9 +139,15 @@ class TaskFilter:
                 out[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
         return out
 
-    def apply(self, query: Select[Any], text_rowids: list[int] | None = None) -> Select[Any]:
+    def apply(
+        self,
+        query: Select[Any],
+        text_rowids: list[int] | None = None,
+        text_lookup: str | None = None,
+    ) -> Select[Any]:
         """`query` narrowed to the filter; `text_rowids`: the rows the text search matches, when
-        they were looked up first (text_search.sqlite_matches)."""
+        they were looked up first (text_search.sqlite_matches); `text_lookup`: the part of the
+        text PostgreSQL's index looks up (text_search.lookup_part)."""
         if self.ids is not None:
             query = query.where(Task.task_id.in_(self.ids))
         if self.roots:
@@ -163,7 +169,7 @@ class TaskFilter:
         if self.text and text_rowids is not None:
             query = query.where(text_search.rowid_in(text_rowids))
         elif self.text:  # indexed on both stores (text_search.py)
-            query = query.where(text_search.TextMatch(self.text))
+            query = query.where(text_search.TextMatch(self.text, text_lookup))
         return query
 
 
@@ -331,8 +337,11 @@ def list_tasks(
     name, descending = SORTS[parse_sort(sort)]
     column = getattr(Task, name)
     with services.transaction() as session:
-        rare = text_search.sqlite_matches(session, task_filter.text) if task_filter.text else None
-        query = task_filter.apply(select(Task), text_rowids=rare)
+        rare = lookup = None
+        if task_filter.text:
+            rare = text_search.sqlite_matches(session, task_filter.text)
+            lookup = text_search.lookup_part(services, session, task_filter.text)
+        query = task_filter.apply(select(Task), text_rowids=rare, text_lookup=lookup)
         if name == "runtime":
             query = query.where(Task.runtime.is_not(None))
         if cursor:
