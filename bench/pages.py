@@ -18,8 +18,9 @@ it). SQLite gets its rows from Python in batches. With `--keep` the rows stay fo
 finding them skips the fill; free disk is checked before a fill.
 
 Cases (JSON lines, `STORE/PAGE`):
-- single client, time inside the app (Flask test client, no network), `median_ms`, `p95_ms`
-  and `app_cpu_median_ms` (the thread's CPU time: the app's share, not the database's): the
+- single client, time inside the app (Flask test client, no network), `median_ms`, `p95_ms`,
+  `app_cpu_median_ms` (the thread's CPU time: the app's share) and on PostgreSQL
+  `db_cpu_mean_ms` (the app's database backends, when the server runs on this machine): the
   Tasks page (first page, a filtered page, a deep keyset page 90% down), text searches (an
   order number: one row; a customer's email: rows/10,000; "ValueError": 6%), a task's detail,
   the dashboard fragment, Insights, and the Failures page when the app has one.
@@ -53,6 +54,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from backend_cpu import BackendCpu
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from controlplane import db, users
@@ -68,6 +70,7 @@ from controlplane.web import create_app
 from controlplane.web.server import make_server
 
 DAYS = 8
+APPLICATION = "controlplane-bench-pages"  # how the bench finds the app's database backends
 TEXT_SEARCH_PARENT = "0017_failure_groups"  # the revision before 0018_text_search
 BYTES_PER_ROW = 2500  # heap, the b-trees and the trigram index, measured at 1M rows, rounded up
 STATES = ["SUCCESS"] * 90 + ["FAILURE"] * 6 + ["REVOKED", "STARTED", "RETRY", "PENDING"]
@@ -302,10 +305,10 @@ def analyze(engine: Engine) -> None:
 # ---- measuring ------------------------------------------------------------------------------
 
 
-def timed(call: Callable[[], Any], count: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and this thread's CPU time (ms) of each of `count` calls, after three warm-up
+def timed(call: Callable[[], Any], count: int, warmup: int = 3) -> tuple[list[float], list[float]]:
+    """Wall-clock and this thread's CPU time (ms) of each of `count` calls, after `warmup`
     calls. The CPU time is the app's own (Python, templates); the database's is not in it."""
-    for _ in range(3):
+    for _ in range(warmup):
         call()
     samples, cpu = [], []
     for _ in range(count):
@@ -513,6 +516,7 @@ def run_store(store: str, database_url: str, options: argparse.Namespace, redis_
     client = app.test_client()
     client.post("/login", data={"username": "bench", "password": "bench-password"})
     pages = pages_of(services, rows, app, searches=not options.no_search)
+    backends = BackendCpu(services.engine, APPLICATION) if store == "postgresql" else None
     for page, path in pages.items():
 
         def get(path: str = path) -> None:
@@ -520,10 +524,17 @@ def run_store(store: str, database_url: str, options: argparse.Namespace, redis_
             if response.status_code != 200:
                 raise SystemExit(f"{path}: {response.status_code}")
 
-        samples, cpu = timed(get, options.requests)
+        for _ in range(3):
+            get()
+        if backends is not None:
+            backends.begin()
+        samples, cpu = timed(get, options.requests, warmup=0)
         emit(f"{store}/{page}", "median_ms", statistics.median(samples), rows=rows)
         emit(f"{store}/{page}", "p95_ms", percentile(samples, 0.95), rows=rows, target=50)
         emit(f"{store}/{page}", "app_cpu_median_ms", statistics.median(cpu), rows=rows)
+        if backends is not None:
+            db_ms = backends.end() * 1000 / options.requests
+            emit(f"{store}/{page}", "db_cpu_mean_ms", db_ms, rows=rows)
 
     cookie = client.get_cookie("controlplane_session")
     assert cookie is not None
@@ -583,7 +594,10 @@ def main() -> None:
                         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
                     connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
                 try:
-                    url = f"{options.postgres_url}?options=-csearch_path%3D{schema}"
+                    url = (
+                        f"{options.postgres_url}?options=-csearch_path%3D{schema}"
+                        f"&application_name={APPLICATION}"
+                    )
                     run_store(store, url, options, redis_server.url)
                 finally:
                     if not options.keep:
