@@ -1,4 +1,4 @@
-"""Which part of a search the trigram index looks up (the rest is rechecked), on both stores.
+"""Which part of a search the PostgreSQL trigram index looks up (the rest is rechecked).
 
 A GIN trigram index answers `ILIKE '%needle%'` by reading the posting list of every trigram of
 the needle. In `customer-4242@example` most trigrams ("cus", "exa", ...) are in nearly every
@@ -10,10 +10,6 @@ How rare a trigram is comes from a sample of recent tasks (`frequencies`), count
 counts them: lower-cased runs of letters and digits ("words"), each padded with two blanks in
 front and one behind. In a LIKE pattern a word touching the pattern's `%` is not padded on that
 side, so a word is looked up with the separator characters around it in the needle.
-
-SQLite's FTS5 trigram tokenizer indexes every three characters (lower-cased, punctuation
-included), so there the part is the needle's `WINDOW` characters whose trigrams are rarest
-(`fts5_frequencies`, `rarest_window`).
 """
 
 from __future__ import annotations
@@ -88,38 +84,3 @@ def rarest_part(needle: str, shares: dict[str, float]) -> str | None:
     if min(shares.get(t, 0.0) for t in best.trigrams) >= COMMON:
         return None
     return best.text
-
-
-WINDOW = 5  # characters of an FTS5 lookup: three trigrams
-
-
-def fts5_trigrams(text: str) -> set[str]:
-    """The trigrams FTS5's trigram tokenizer indexes for `text` (case folded)."""
-    folded = text.lower()
-    return {folded[i : i + 3] for i in range(len(folded) - 2)}
-
-
-def fts5_frequencies(rows: Iterable[Iterable[str | None]]) -> dict[str, float]:
-    """The share of `rows` (each its indexed columns) holding each FTS5 trigram."""
-    counts: Counter[str] = Counter()
-    total = 0
-    for row in rows:
-        found: set[str] = set()
-        for column in row:
-            found |= fts5_trigrams(column or "")
-        counts.update(found)
-        total += 1
-    return {trigram: count / total for trigram, count in counts.items()} if total else {}
-
-
-def rarest_window(needle: str, shares: dict[str, float]) -> str | None:
-    """The `WINDOW` characters of `needle` FTS5 should look up, or None for all of it: the
-    window whose trigrams' shares sum least, when one of them is not common. Only for an ASCII
-    needle: its rows are rechecked with SQLite's lower(), which folds ASCII only."""
-    if not shares or len(needle) <= WINDOW or not needle.isascii():
-        return None
-    windows = [needle[i : i + WINDOW] for i in range(len(needle) - WINDOW + 1)]
-    best = min(windows, key=lambda part: sum(shares.get(t, 0.0) for t in fts5_trigrams(part)))
-    if min(shares.get(t, 0.0) for t in fts5_trigrams(best)) >= COMMON:
-        return None
-    return best

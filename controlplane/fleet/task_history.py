@@ -347,7 +347,7 @@ def list_tasks(
     with services.transaction() as session, _search_deadline(services, session, task_filter):
         rare = lookup = None
         if task_filter.text:
-            rare = text_search.sqlite_matches(services, session, task_filter.text)
+            rare = text_search.sqlite_matches(session, task_filter.text)
             lookup = text_search.lookup_part(services, session, task_filter.text)
         query = task_filter.apply(select(Task), text_rowids=rare, text_lookup=lookup)
         if name == "runtime":

@@ -90,42 +90,21 @@ def _sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
     return f"tasks.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH {phrase})"  # noqa: S608
 
 
-def sqlite_matches(services: Services, session: Session, needle: str) -> list[int] | None:
+def sqlite_matches(session: Session, needle: str) -> list[int] | None:
     """On SQLite, the rowids of the tasks matching `needle` when they are `FEW` or fewer.
 
     SQLite cannot tell how many rows an FTS match finds, so it picks one plan for every search:
     walking the newest tasks and probing the matches, which reads the whole history when a
-    search finds one task. Asking first costs one more look at the index and lets a rare search
-    read just its rows; a common one still walks, and stops early. The look asks for the
-    needle's rarest few characters (search_part.rarest_window) when it has some, and the rows
-    found are checked for the whole needle: the common trigrams' doclists are never read.
+    search finds one task. Asking first costs one more look at the index (the same doclists)
+    and lets a rare search read just its rows; a common one still walks, and stops early.
     """
     if session.get_bind().dialect.name != "sqlite":
         return None
-    window = search_part.rarest_window(needle, trigram_shares(services, session, "fts5"))
-    if window is not None:
-        candidates = _fts_rowids(session, fts_phrase(window))
-        if len(candidates) <= FEW:
-            return _containing(session, candidates, needle)
-    found = _fts_rowids(session, fts_phrase(needle))
-    return found if len(found) <= FEW else None
-
-
-def _fts_rowids(session: Session, phrase: str) -> list[int]:
-    """Up to FEW + 1 rowids matching `phrase`."""
-    query = text("SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH :phrase LIMIT :most")
-    return list(session.scalars(query, {"phrase": phrase, "most": FEW + 1}))
-
-
-def _containing(session: Session, rowids: list[int], needle: str) -> list[int]:
-    """Those of `rowids` with a column containing `needle` (ASCII, any case)."""
-    if not rowids:
-        return []
-    within = " OR ".join(f"instr(lower({column}), :needle) > 0" for column in COLUMNS)
-    query = text(f"SELECT rowid FROM tasks WHERE rowid IN :rowids AND ({within})").bindparams(  # noqa: S608
-        bindparam("rowids", expanding=True)
-    )
-    return list(session.scalars(query, {"rowids": rowids, "needle": needle.lower()}))
+    found = session.scalars(
+        text("SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH :phrase LIMIT :most"),
+        {"phrase": fts_phrase(needle), "most": FEW + 1},
+    ).all()
+    return list(found) if len(found) <= FEW else None
 
 
 SAMPLE_ROWS = 2000  # recent tasks whose trigrams tell which are common (search_part.py)
@@ -136,31 +115,15 @@ def lookup_part(services: Services, session: Session, needle: str) -> str | None
     it); the trigrams' shares come from the newest tasks, sampled every few minutes."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return search_part.rarest_part(needle, trigram_shares(services, session, "pg_trgm"))
-
-
-def trigram_shares(services: Services, session: Session, how: str) -> dict[str, float]:
-    """How common each trigram is among the newest SAMPLE_ROWS tasks, counted as `how`
-    ("pg_trgm" or "fts5") counts them; sampled every few minutes per process."""
 
     def sample() -> dict[str, float]:
-        if how == "fts5" and not _fts_has_trigrams(session):
-            return {}  # word tokens (an old SQLite): a window of characters is no phrase
-        listed = ", ".join(f"tasks.{column}" for column in COLUMNS)
-        rows = session.execute(
-            text(f"SELECT {listed} FROM tasks ORDER BY first_seen_at DESC LIMIT :rows"),  # noqa: S608
+        documents = session.scalars(
+            text(f"SELECT {DOCUMENT} FROM tasks ORDER BY first_seen_at DESC LIMIT :rows"),  # noqa: S608
             {"rows": SAMPLE_ROWS},
-        ).all()
-        if how == "fts5":
-            return search_part.fts5_frequencies(rows)
-        return search_part.frequencies("\n".join(column or "" for column in row) for row in rows)
+        )
+        return search_part.frequencies(documents)
 
-    return services.state.trigram_shares.get(sample, key=how)
-
-
-def _fts_has_trigrams(session: Session) -> bool:
-    schema = session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'tasks_fts'"))
-    return "trigram" in (schema or "")
+    return search_part.rarest_part(needle, services.state.trigram_shares.get(sample))
 
 
 def rowid_in(rowids: list[int]) -> ColumnElement[bool]:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from controlplane.fleet.search_part import (
-    frequencies,
-    fts5_frequencies,
-    parts,
-    rarest_part,
-    rarest_window,
-    word_trigrams,
-)
+from controlplane.fleet.search_part import frequencies, parts, rarest_part, word_trigrams
 
 
 def test_parts_are_words_with_the_separators_around_them() -> None:
@@ -35,14 +28,3 @@ def test_the_whole_needle_when_nothing_is_gained() -> None:
     assert rarest_part("bad row", {}) is None  # no sample yet
     assert rarest_part("ValueError('bad", {t: 1.0 for t in shares}) is None  # all common
     assert rarest_part("ab", shares) is None
-
-
-def test_fts5_looks_up_the_rarest_five_characters_of_an_ascii_needle() -> None:
-    rows = [(f"t{n}", f"['ORD-{n}', 'customer-{n % 7}@example.com']") for n in range(100)]
-    shares = fts5_frequencies(rows)
-    assert shares["cus"] == 1.0 and shares["@ex"] == 1.0
-    window = rarest_window("customer-4242@example", shares)
-    assert window is not None and window in "customer-4242@example" and "424" in window
-    assert rarest_window("éclair-4242@example", shares) is None  # rechecked by ASCII lower()
-    assert rarest_window("4242@", shares) is None  # no longer than one window
-    assert rarest_window("customer-4242", {}) is None
