@@ -168,9 +168,6 @@ class Settings:
     startup_backoff_max: float = 10.0  # seconds, at most, between start-up attempts (db, broker)
     broker_restart_alert_hours: float = 6.0  # a broker restart stays an alert this long
     broker_deadline: float = 3.0  # seconds a request waits for a publish; then 503, revoked
-    # seconds a text search may run on PostgreSQL; then it is cancelled and the page says so
-    # (a search that reads much of a large history must not hold a server thread for long)
-    search_timeout: float = 5.0
     # Alert rules, channels and delivery (alerting/): the [controlplane.alerts] table.
     alerts: AlertsConfig = AlertsConfig()
     # Failure groups and schedules (#18 parts 2-3, failures/ and periodic/).
@@ -647,7 +644,6 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "startup_backoff_max": _as_positive_float,
     "broker_restart_alert_hours": _as_positive_float,
     "broker_deadline": _as_positive_float,
-    "search_timeout": _as_positive_float,
     "alerts": parse_alerts,
     "failure_group_new_hours": _as_positive_float,
     "celery_app": _optional(_as_str),

@@ -12,15 +12,12 @@ import ast
 import base64
 import binascii
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, exists, func, or_, select, tuple_
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Select, exists, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from controlplane.clock import as_utc
@@ -38,16 +35,11 @@ ALL_STATES = ("PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY", *TERMINAL_S
 
 
 MAX_IDS = 1000
-QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 _RETRY = aliased(Task, name="console_retry")  # a task's console retry (retry_of names it)
 
 
 class BadFilter(ControlplaneError):
     """A filter value we cannot use; the message names the field."""
-
-
-class SearchTooSlow(BadFilter):
-    """A text search ran past `search_timeout` and was cancelled."""
 
 
 def parse_time(text: str | None, field: str) -> datetime | None:
@@ -344,7 +336,7 @@ def list_tasks(
     limit = max(1, min(limit, 500))
     name, descending = SORTS[parse_sort(sort)]
     column = getattr(Task, name)
-    with services.transaction() as session, _search_deadline(services, session, task_filter):
+    with services.transaction() as session:
         rare = lookup = None
         if task_filter.text:
             rare = text_search.sqlite_matches(session, task_filter.text)
@@ -367,30 +359,6 @@ def list_tasks(
     more = len(rows) > limit
     rows = rows[:limit]
     return TaskPage(rows, encode_cursor(rows[-1], sort) if more and rows else None)
-
-
-@contextmanager
-def _search_deadline(
-    services: Services, session: Session, task_filter: TaskFilter
-) -> Iterator[None]:
-    """On PostgreSQL, a text search's transaction is cancelled after `search_timeout`: the
-    server thread and the database backend are free again, and the operator is told."""
-    timeout = services.settings.search_timeout
-    if not task_filter.text or session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    # local to this transaction: the pooled connection does not keep it
-    milliseconds = str(max(1, int(timeout * 1000)))
-    session.execute(select(func.set_config("statement_timeout", milliseconds, True)))
-    try:
-        yield
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
-            raise
-        raise SearchTooSlow(
-            f"text: the search took longer than {timeout:g} s and was stopped; "
-            "search for a longer text or add another filter"
-        ) from None
 
 
 def get_task(services: Services, task_id: str) -> TaskRecord | None:
