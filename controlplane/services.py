@@ -133,8 +133,6 @@ class ProcessState:
     sparklines: TimedCache[dict[str, tuple[int | None, ...]]] = field(
         default_factory=lambda: TimedCache(20.0, serve_stale=True)
     )
-    # fleet.text_search: how common each trigram is among the newest tasks (search_part.py).
-    trigram_shares: TimedCache[dict[str, float]] = field(default_factory=lambda: TimedCache(300.0))
     # fleet.queue_rates: arrival and completion rates per queue.
     rates: TimedCache[QueueRates] = field(default_factory=lambda: TimedCache(5.0, serve_stale=True))
     # fleet.alerts: (succeeded, failed) per queue within the failure-ratio window (5 min by

@@ -139,15 +139,9 @@ class TaskFilter:
                 out[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
         return out
 
-    def apply(
-        self,
-        query: Select[Any],
-        text_rowids: list[int] | None = None,
-        text_lookup: str | None = None,
-    ) -> Select[Any]:
+    def apply(self, query: Select[Any], text_rowids: list[int] | None = None) -> Select[Any]:
         """`query` narrowed to the filter; `text_rowids`: the rows the text search matches, when
-        they were looked up first (text_search.sqlite_matches); `text_lookup`: the part of the
-        text PostgreSQL's index looks up (text_search.lookup_part)."""
+        they were looked up first (text_search.sqlite_matches)."""
         if self.ids is not None:
             query = query.where(Task.task_id.in_(self.ids))
         if self.roots:
@@ -169,7 +163,7 @@ class TaskFilter:
         if self.text and text_rowids is not None:
             query = query.where(text_search.rowid_in(text_rowids))
         elif self.text:  # indexed on both stores (text_search.py)
-            query = query.where(text_search.TextMatch(self.text, text_lookup))
+            query = query.where(text_search.TextMatch(self.text))
         return query
 
 
@@ -337,11 +331,8 @@ def list_tasks(
     name, descending = SORTS[parse_sort(sort)]
     column = getattr(Task, name)
     with services.transaction() as session:
-        rare = lookup = None
-        if task_filter.text:
-            rare = text_search.sqlite_matches(session, task_filter.text)
-            lookup = text_search.lookup_part(services, session, task_filter.text)
-        query = task_filter.apply(select(Task), text_rowids=rare, text_lookup=lookup)
+        rare = text_search.sqlite_matches(session, task_filter.text) if task_filter.text else None
+        query = task_filter.apply(select(Task), text_rowids=rare)
         if name == "runtime":
             query = query.where(Task.runtime.is_not(None))
         if cursor:

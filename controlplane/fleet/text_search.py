@@ -15,18 +15,13 @@ The index is made by revision 0018_text_search; `TextMatch` is the one condition
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Boolean, bindparam, literal_column, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
-
-from controlplane.fleet import search_part
-
-if TYPE_CHECKING:
-    from controlplane.services import Services
 
 MIN_LENGTH = 3
 FEW = 1000  # SQLite: a search matching at most this many tasks reads them by rowid
@@ -49,39 +44,23 @@ def fts_phrase(needle: str) -> str:
 
 
 class TextMatch(ColumnElement[bool]):
-    """True for tasks whose indexed text contains `needle`; compiled per store below.
-
-    `lookup`: on PostgreSQL, the part of the needle the index is asked for (search_part.py);
-    the rows it finds are then checked for the whole needle by an expression the index does
-    not answer (were it the same ILIKE, the index would look up every trigram again).
-    """
+    """True for tasks whose indexed text contains `needle`; compiled per store below."""
 
     inherit_cache = True
     type = Boolean()
     _traverse_internals = [
         ("pattern", InternalTraversal.dp_clauseelement),
         ("phrase", InternalTraversal.dp_clauseelement),
-        ("rechecked", InternalTraversal.dp_boolean),  # part of the SQL, so of its cache key
-        ("needle", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, needle: str, lookup: str | None = None) -> None:
-        part = lookup if lookup and lookup != needle else None
-        looked_up = like_pattern(part or needle)
-        self.pattern: BindParameter[str] = bindparam(None, looked_up, unique=True)
+    def __init__(self, needle: str) -> None:
+        self.pattern: BindParameter[str] = bindparam(None, like_pattern(needle), unique=True)
         self.phrase: BindParameter[str] = bindparam(None, fts_phrase(needle), unique=True)
-        # the whole needle, rechecked, when the index looks up a part only
-        self.rechecked = part is not None
-        self.needle: BindParameter[str] = bindparam(None, needle, unique=True)
 
 
 @compiles(TextMatch, "postgresql")
 def _postgresql(element: TextMatch, compiler: Any, **kw: Any) -> str:
-    indexed = f"({DOCUMENT}) ILIKE {compiler.process(element.pattern, **kw)} ESCAPE '\\'"
-    if not element.rechecked:
-        return indexed
-    needle = compiler.process(element.needle, **kw)
-    return f"({indexed} AND strpos(lower({DOCUMENT}), lower({needle})) > 0)"
+    return f"({DOCUMENT}) ILIKE {compiler.process(element.pattern, **kw)} ESCAPE '\\'"
 
 
 @compiles(TextMatch, "sqlite")
@@ -105,25 +84,6 @@ def sqlite_matches(session: Session, needle: str) -> list[int] | None:
         {"phrase": fts_phrase(needle), "most": FEW + 1},
     ).all()
     return list(found) if len(found) <= FEW else None
-
-
-SAMPLE_ROWS = 2000  # recent tasks whose trigrams tell which are common (search_part.py)
-
-
-def lookup_part(services: Services, session: Session, needle: str) -> str | None:
-    """On PostgreSQL, the part of `needle` the trigram index should look up (None: all of
-    it); the trigrams' shares come from the newest tasks, sampled every few minutes."""
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-
-    def sample() -> dict[str, float]:
-        documents = session.scalars(
-            text(f"SELECT {DOCUMENT} FROM tasks ORDER BY first_seen_at DESC LIMIT :rows"),  # noqa: S608
-            {"rows": SAMPLE_ROWS},
-        )
-        return search_part.frequencies(documents)
-
-    return search_part.rarest_part(needle, services.state.trigram_shares.get(sample))
 
 
 def rowid_in(rowids: list[int]) -> ColumnElement[bool]:

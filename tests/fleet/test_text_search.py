@@ -15,7 +15,7 @@ from controlplane.clock import utcnow
 from controlplane.config import Settings
 from controlplane.events.merge import TaskRow
 from controlplane.events.store import EventStore
-from controlplane.fleet import search_part, text_search
+from controlplane.fleet import text_search
 from controlplane.fleet.task_history import BadFilter, TaskFilter, list_tasks
 from controlplane.models import Task
 from controlplane.services import Services, build_services
@@ -200,47 +200,3 @@ def test_common_and_rare_searches_page_newest_first(
     assert seen == ["a1b2c3d4-0000-4e5f-9abc-1234567890ab", "e5"]  # newest first
     first = list_tasks(services, TaskFilter(text="common-term"), limit=3).tasks
     assert [row.task_id for row in first] == ["bulk-0", "bulk-1", "bulk-2"]
-
-
-def test_a_search_looked_up_by_its_rarest_part_still_matches_the_whole_text(
-    search_services: Services,
-) -> None:
-    """PostgreSQL's index looks up the needle's rarest word; rows holding that word but not
-    the whole needle are not found."""
-    services = search_services
-    now = utcnow()
-    with services.transaction() as session:
-        for task_id, args in (
-            ("match", "('customer-4242@example.com',)"),
-            ("other-name", "('vendor-4242@example.com',)"),
-            ("other-number", "('customer-4243@example.com',)"),
-        ):
-            session.add(
-                Task(task_id=task_id, state="SUCCESS", args=args, first_seen_at=now,
-                     updated_at=now)
-            )  # fmt: skip
-    with services.transaction() as session:
-        part = text_search.lookup_part(services, session, "customer-4242@EXAMPLE")
-    if services.engine.dialect.name == "postgresql":
-        assert part == "-4242@"
-    else:
-        assert part is None
-    assert found(services, "customer-4242@EXAMPLE") == {"match"}
-    assert found(services, "4242@example") == {"match", "other-name"}
-
-
-def test_trigrams_are_counted_as_pg_trgm_counts_them(search_services: Services) -> None:
-    if search_services.engine.dialect.name != "postgresql":
-        pytest.skip("pg_trgm is PostgreSQL's")
-    samples = ["('ORD-77812', 'Alice.Smith@example.com')", "KeyError('x_y')", "a1b2c3-0000 Zz"]
-    with search_services.engine.connect() as connection:
-        schema = connection.execute(
-            text(
-                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
-                "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-            )
-        ).scalar_one()
-        show = text(f'SELECT "{schema}".show_trgm(:s)')
-        for sample in samples:
-            theirs = connection.execute(show, {"s": sample}).scalar_one()
-            assert search_part.document_trigrams(sample) == set(theirs), sample
