@@ -3,11 +3,19 @@ on a real project (``--root DIR``, copied first so that one file can be changed)
 
 Prints one JSON object per figure (ARCHITECTURE.md, Benchmarks):
 
-    cold         seconds, lines_per_s, files_per_s   first run: parse every file, fill the cache
-    warm         seconds, lines_per_s, files_per_s   second run: every file's facts from the cache
-    warm_changed seconds, lines_per_s, files_per_s   after one file changed (one file re-parsed)
+    cold         seconds, cpu_seconds, lines_per_s, files_per_s   first run: parse every file,
+                                                                  fill the caches
+    warm         seconds, cpu_seconds, lines_per_s, files_per_s   second run, nothing changed
+    warm_changed seconds, cpu_seconds, lines_per_s, files_per_s   after a comment was appended
+                                                                  to one file
+    warm_edited  seconds, cpu_seconds, lines_per_s, files_per_s   after a function was added to
+                                                                  a file (analysed again)
     parse_floor  seconds, lines_per_s                plain ast.parse of every file, one process
     memory       peak_rss_mb                         this process and its worker processes
+
+``cpu_seconds`` is this process's CPU time plus its worker processes'; on a shared machine
+it is the steadier figure. Each warm report is checked against a cold run (no cache) of the
+same tree; the bench fails when they differ.
 
 Usage: .venv/bin/python bench/audit.py [--lines N | --root DIR] [--jobs J] [--keep DIR]
 """
@@ -29,7 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from controlplane.migrations_audit import AuditConfig, audit
+from controlplane.migrations_audit import AuditConfig, Report, audit
+from controlplane.migrations_audit.scan import discover
 
 LINES_PER_FILE = 200
 FEATURES = (
@@ -251,13 +260,45 @@ def copy_python_tree(source: Path, dest: Path) -> tuple[int, int]:
     return files, lines
 
 
-def change_one_file(root: Path) -> str:
-    """Append a comment to a module of median size, as an edit between two runs would."""
-    modules = sorted(root.rglob("*.py"), key=lambda p: (p.stat().st_size, str(p)))
-    typical = modules[len(modules) // 2]
+COMMENT = "\n# edited between two audits\n"
+NEW_FUNCTION = "\n\ndef _edited_between_audits(value):\n    return [value]\n"
+
+
+def change_one_file(root: Path, rank: int = 0, text: str = COMMENT) -> str:
+    """Append ``text`` to an audited module of median size (``rank`` picks a neighbour in
+    size order), as an edit between two runs would. Only files the audit reads count: an
+    edit in ``migrations/`` or a test changes nothing it sees."""
+    modules = sorted(
+        (root / relpath for relpath in discover(root.resolve())),
+        key=lambda p: (p.stat().st_size, str(p)),
+    )
+    typical = modules[len(modules) // 2 + rank]
     with typical.open("a", encoding="utf-8") as fh:
-        fh.write("\n# edited between two audits\n")
+        fh.write(text)
     return str(typical.relative_to(root))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_audit(root: Path, cache: Path, jobs: int) -> tuple[Report, float, float]:
+    """The report, wall seconds and CPU seconds of one audit."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    report = audit(root, AuditConfig(), cache_dir=cache, jobs=jobs)
+    return report, time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+def same_as_cold(report: Report, root: Path, jobs: int, case: str) -> bool:
+    """Whether a report equals a run without cache on the same tree (JSON and every field)."""
+    cold = audit(root, AuditConfig(), jobs=jobs)
+    if report != cold or report.as_dict() != cold.as_dict():
+        print(f"{case}: the report differs from a cold run of the same tree", file=sys.stderr)
+        return False
+    return True
 
 
 def peak_rss_mb() -> float:
@@ -320,36 +361,38 @@ def main(argv: list[str] | None = None) -> int:
         else:
             files, lines = generate(root, args.lines)
         cache = workdir / "cache"
-        start = time.perf_counter()
-        cold = audit(root, AuditConfig(), cache_dir=cache, jobs=args.jobs)
-        cold_s = time.perf_counter() - start
-        start = time.perf_counter()
-        warm = audit(root, AuditConfig(), cache_dir=cache, jobs=args.jobs)
-        warm_s = time.perf_counter() - start
-        if warm.as_dict() != cold.as_dict():
+        cold, cold_s, cold_cpu = timed_audit(root, cache, args.jobs)
+        warm, warm_s, warm_cpu = timed_audit(root, cache, args.jobs)
+        if warm != cold or warm.as_dict() != cold.as_dict():
             print("warm and cold reports differ", file=sys.stderr)
             return 1
         changed = change_one_file(root)
-        start = time.perf_counter()
-        audit(root, AuditConfig(), cache_dir=cache, jobs=args.jobs)
-        changed_s = time.perf_counter() - start
+        commented, changed_s, changed_cpu = timed_audit(root, cache, args.jobs)
+        same = same_as_cold(commented, root, args.jobs, "warm_changed")
+        edited_file = change_one_file(root, 1, NEW_FUNCTION)
+        edited, edited_s, edited_cpu = timed_audit(root, cache, args.jobs)
+        same = same_as_cold(edited, root, args.jobs, "warm_edited") and same
         floor_s = parse_floor(root)
         emit("tree", "files", files, "1")
         emit("tree", "lines", lines, "1")
         emit("tree", "endpoints", cold.summary.endpoints, "1")
         print(f"changed for warm_changed: {changed}", file=sys.stderr)
-        for case, seconds in (
-            ("cold", cold_s),
-            ("warm", warm_s),
-            ("warm_changed", changed_s),
-            ("parse_floor", floor_s),
+        print(f"changed for warm_edited: {edited_file}", file=sys.stderr)
+        for case, seconds, cpu in (
+            ("cold", cold_s, cold_cpu),
+            ("warm", warm_s, warm_cpu),
+            ("warm_changed", changed_s, changed_cpu),
+            ("warm_edited", edited_s, edited_cpu),
+            ("parse_floor", floor_s, None),
         ):
             emit(case, "seconds", seconds, "s")
+            if cpu is not None:
+                emit(case, "cpu_seconds", cpu, "s")
             emit(case, "lines_per_s", lines / seconds, "1/s")
             if case != "parse_floor":
                 emit(case, "files_per_s", files / seconds, "1/s")
         emit("memory", "peak_rss_mb", peak_rss_mb(), "MB")
-        return 0
+        return 0 if same else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -43,8 +43,6 @@ def split_projects() -> list[str]:
 
 def git_dir(mirrors: Path, repo: str) -> Path:
     name = MIRROR_OF.get(repo, repo).replace("/", "+")
-    if not (mirrors / name).is_dir():  # GitHub names are case-insensitive; fetch keeps its own
-        name = next((d.name for d in mirrors.iterdir() if d.name.lower() == name.lower()), name)
     base = mirrors / name / "repo"
     return base / ".git" if (base / ".git").is_dir() else base
 

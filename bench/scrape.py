@@ -5,7 +5,8 @@
         [--inspect-runs 5]
 
 Cases, each a median over `--scrapes` GET /metrics over HTTP (waitress, as `serve` runs it),
-every scrape reading afresh (no cache between scrapes, as with Prometheus every 15 s). Between
+every scrape reading afresh (no cache between scrapes, as with Prometheus every 15 s), and
+`cpu_ms`, the median CPU time of the thread that served each scrape. Between
 two scrapes the fleet lives through `--interval` seconds (not waited, applied): every worker
 heartbeats (its row changes), the sampler writes a new sample of every queue, and
 `--rate` tasks/s run (sent, received, started, succeeded: counters and histograms move):
@@ -200,9 +201,28 @@ class LiveFleet:
                 self.services.state.latest.publish(read_latest(session))
 
 
-def scrape_times(services: Services, scrapes: int, fleet: LiveFleet) -> tuple[list[float], int]:
-    """Median-able timings of GET /metrics over HTTP, and the size of the last answer."""
-    app = create_app(services)
+class ThreadCpu:
+    """WSGI middleware: the CPU time of the thread that served each request, in ms (the
+    figure a busy machine inflates least; waitress writes the body from its I/O thread)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.spent: list[float] = []
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return self.app(environ, start_response)
+        finally:
+            self.spent.append((time.thread_time() - started) * 1000)
+
+
+def scrape_times(
+    services: Services, scrapes: int, fleet: LiveFleet
+) -> tuple[list[float], list[float], int]:
+    """Median-able timings of GET /metrics over HTTP, the serving thread's CPU time of each,
+    and the size of the last answer."""
+    app = ThreadCpu(create_app(services))
     # every scrape queries afresh
     services.state.database_counters = DatabaseCounters(services.engine, ttl=0.0)
     services.state.rates = TimedCache(0.0)
@@ -230,7 +250,7 @@ def scrape_times(services: Services, scrapes: int, fleet: LiveFleet) -> tuple[li
         connection.close()
         time.sleep(0.2)  # let waitress finish the last response before its sockets close
         server.close()
-    return timings, size
+    return timings, app.spent[3:], size
 
 
 def inspect_broadcast(redis_url: str, workers: int, runs: int, log_dir: Path) -> None:
@@ -300,8 +320,9 @@ def main() -> None:
                 with services.transaction() as session:
                     services.state.latest.publish(read_latest(session))
             fleet = LiveFleet(services, options, in_memory)
-            timings, body = scrape_times(services, options.scrapes, fleet)
+            timings, cpu, body = scrape_times(services, options.scrapes, fleet)
             emit(case, "median_ms", statistics.median(timings), "ms", **size)
+            emit(case, "cpu_ms", statistics.median(cpu), "ms", **size)
             emit(case, "bytes", body, "B", **size)
         services.close()
         if "inspect_broadcast" in cases:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlplane.config import Settings
 from controlplane.db import make_engine, make_session_factory, ping, session_scope
 from controlplane.errors import BrokerUnavailable, DatabaseUnavailable, SettingsError
+from controlplane.fleet.backlog_history import SampleBacklogs
 from controlplane.fleet.sample import LatestSample
 
 if TYPE_CHECKING:
@@ -129,12 +130,16 @@ class ProcessState:
     insights: TimedCache[Insights] = field(
         default_factory=lambda: TimedCache(10.0, serve_stale=True)
     )
+    # fleet.text_search: the newest tasks' text, telling which word of a search is rare.
+    text_sample: TimedCache[tuple[str, ...]] = field(default_factory=lambda: TimedCache(600.0))
     # fleet.view: backlog per minute over the last hour, per set of queues.
     sparklines: TimedCache[dict[str, tuple[int | None, ...]]] = field(
         default_factory=lambda: TimedCache(20.0, serve_stale=True)
     )
     # fleet.queue_rates: arrival and completion rates per queue.
     rates: TimedCache[QueueRates] = field(default_factory=lambda: TimedCache(5.0, serve_stale=True))
+    # fleet.alerts: the backlogs of the last samples read (a sample's rows never change).
+    backlogs: SampleBacklogs = field(default_factory=SampleBacklogs)
     # fleet.alerts: (succeeded, failed) per queue within the failure-ratio window (5 min by
     # default: a value 30 s old is fresh enough, and a 15 s scrape reuses every other one).
     outcomes: TimedCache[dict[str, tuple[int, int]]] = field(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc
@@ -57,7 +57,8 @@ class RunView:
     analyser_version: str | None
 
     @classmethod
-    def of(cls, run: AuditRun) -> RunView:
+    def of(cls, run: AuditRun | Row[Any]) -> RunView:
+        """From the entity, or a row of its columns (read through Core)."""
         return cls(
             id=run.id, project=run.project, root=run.root, status=run.status, error=run.error,
             actor=run.actor, started_at=as_utc(run.started_at),
@@ -350,8 +351,10 @@ def _latest_summaries(session: Session) -> list[ProjectSummary]:
     newest_done = (
         select(func.max(AuditRun.id)).where(AuditRun.status == "done").group_by(AuditRun.project)
     )
-    last = {r.project: RunView.of(r) for r in session.scalars(
-        select(AuditRun).where(AuditRun.id.in_(newest)))}  # fmt: skip
-    done = {r.project: RunView.of(r) for r in session.scalars(
-        select(AuditRun).where(AuditRun.id.in_(newest_done)))}  # fmt: skip
+    # Rows of the columns through Core, not entities: every scrape reads these
+    connection, columns = session.connection(), AuditRun.__table__.columns
+    last = {r.project: RunView.of(r) for r in connection.execute(
+        select(*columns).where(AuditRun.id.in_(newest))).all()}  # fmt: skip
+    done = {r.project: RunView.of(r) for r in connection.execute(
+        select(*columns).where(AuditRun.id.in_(newest_done))).all()}  # fmt: skip
     return [ProjectSummary(name, last[name], done.get(name)) for name in sorted(last)]

@@ -43,7 +43,8 @@ import functools
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from controlplane.clock import duration
@@ -99,12 +100,21 @@ class QueueLoad:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A worker count and the sentence that explains it."""
+    """A worker count and the sentence that explains it.
+
+    The sentence is written when `reason` is first read: a scrape of 500 queues reads only
+    the counts; the Queues page and the API read both. Equal counts are equal
+    recommendations, whatever their sentences.
+    """
 
     workers: int
-    reason: str
+    explain: Callable[[], str] = field(repr=False, compare=False)
     unclamped: int  # before [min, max] and the stabilization window
     slots: float  # concurrency slots the model asked for
+
+    @functools.cached_property
+    def reason(self) -> str:
+        return self.explain()
 
 
 def recommend(load: QueueLoad, targets: Targets) -> Recommendation:
@@ -122,7 +132,6 @@ def recommend(load: QueueLoad, targets: Targets) -> Recommendation:
     projected = (backlog or 0.0) + growth * targets.startup_seconds
     assumed = service is None
     per_task = targets.default_service_seconds if service is None else service
-    facts = _facts(rate, completed, per_task, assumed, backlog, projected, concurrency)
 
     if not rate and not backlog:
         slots = 0.0
@@ -142,12 +151,18 @@ def recommend(load: QueueLoad, targets: Targets) -> Recommendation:
 
     unclamped = math.ceil(slots / concurrency - 1e-9)
     workers = min(max(unclamped, targets.min_workers), targets.max_workers)
-    reason = f"{facts} -> {_plural(workers, 'worker')}"
+    facts = partial(_facts, rate, completed, per_task, assumed, backlog, projected, concurrency)
+    explain = partial(_reason, facts, workers, unclamped)
+    return Recommendation(workers=workers, explain=explain, unclamped=unclamped, slots=slots)
+
+
+def _reason(facts: Callable[[], str], workers: int, unclamped: int) -> str:
+    reason = f"{facts()} -> {_plural(workers, 'worker')}"
     if workers > unclamped:
         reason += f" (the minimum; the load needs {unclamped})"
     elif workers < unclamped:
         reason += f" (the maximum; the load needs {_count(unclamped)})"
-    return Recommendation(workers=workers, reason=reason, unclamped=unclamped, slots=slots)
+    return reason
 
 
 def wait_target_slots(
@@ -227,6 +242,21 @@ def _plural(n: int, word: str) -> str:
 _recommend_once = functools.lru_cache(maxsize=4096)(recommend)
 
 
+def _held(fresh: Recommendation, held: int, window_seconds: float) -> Recommendation:
+    """`fresh` with the higher count the scale-down window holds, and why."""
+    explain = partial(_held_reason, fresh, held, window_seconds)
+    return Recommendation(
+        workers=held, explain=explain, unclamped=fresh.unclamped, slots=fresh.slots
+    )
+
+
+def _held_reason(fresh: Recommendation, held: int, window_seconds: float) -> str:
+    return (
+        f"{fresh.reason}; holding {_plural(held, 'worker')} for the "
+        f"{window_seconds:g} s scale-down window"
+    )
+
+
 class ScaleDownWindow:
     """Hold the highest recommendation seen in the last `seconds` (the HPA's scale-down rule).
 
@@ -273,11 +303,7 @@ class Autoscaler:
         held = self.window.apply(queue, now, fresh.workers)
         if held == fresh.workers:
             return fresh
-        reason = (
-            f"{fresh.reason}; holding {_plural(held, 'worker')} for the "
-            f"{self.window.seconds:g} s scale-down window"
-        )
-        return replace(fresh, workers=held, reason=reason)
+        return _held(fresh, held, self.window.seconds)
 
 
 def targets_for(settings: Settings, queue: str) -> Targets:

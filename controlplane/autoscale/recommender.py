@@ -58,7 +58,8 @@ def read_service_times(session: Session, now: datetime) -> dict[str, float]:
         )
         .group_by(queue)
     )
-    return {q: float(mean) for q, mean in session.execute(query) if q and mean is not None}
+    rows = session.connection().execute(query)  # Core: a scrape reads it (no ORM overhead)
+    return {q: float(mean) for q, mean in rows if q and mean is not None}
 
 
 def mean_runtimes(runtime: Mapping[tuple[str, str, str], Histogram]) -> dict[str, float]:
@@ -135,7 +136,7 @@ def paused_recommendation(queue: QueueState) -> Recommendation:
         f"paused by {queue.pause.by} since {since}: a paused queue wants no workers "
         f"(backlog {queue.backlog:,} held until it is resumed) -> 0 workers"
     )
-    return Recommendation(workers=0, reason=reason, unclamped=0, slots=0.0)
+    return Recommendation(workers=0, explain=lambda: reason, unclamped=0, slots=0.0)
 
 
 def recommender_of(services: Services) -> Recommender:

@@ -21,9 +21,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import eq
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
@@ -168,9 +169,11 @@ def count_rows(connection: Connection, where: ColumnElement[bool] | None = None)
     return totals
 
 
+# Whether each time is set, not the time: no datetime is built for the rows of a refresh.
 _ROW_COLUMNS = (
     Task.name, Task.worker, Task.queue, Task.state, Task.exception, Task.retries,
-    Task.sent_at, Task.received_at, Task.started_at, Task.runtime, Task.queue_wait,
+    Task.sent_at.is_not(None), Task.received_at.is_not(None), Task.started_at.is_not(None),
+    Task.runtime, Task.queue_wait,
 )  # fmt: skip
 _STATE_KINDS = {"SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "revoked",
                 "REJECTED": "rejected"}  # fmt: skip
@@ -183,32 +186,35 @@ def tally_rows(connection: Connection, where: ColumnElement[bool]) -> TaskTotals
     of a refresh this is several times faster, for a whole table `count_rows` is.
     """
     totals = TaskTotals()
-    kinds, failures = totals.kinds, totals.failures
-    for row in connection.execute(select(*_ROW_COLUMNS).where(where)):
+    failures = totals.failures
+    # Plain dicts while counting (a Counter's += on a missing key costs twice as much),
+    # Counters once at the end.
+    tallies: dict[Labels, dict[str, int]] = {}
+    # .all(): one fetchall, where iterating the result fetches row by row
+    for row in connection.execute(select(*_ROW_COLUMNS).where(where)).all():
         name, worker, queue, state, exception, retries, sent, received, started, runtime, wait = row
         labels: Labels = (name or "", worker or "", queue or "")
-        counts = kinds.get(labels)
+        counts = tallies.get(labels)
         if counts is None:
-            counts = kinds[labels] = Counter()
-        if sent is not None:
-            counts["sent"] += 1
-        if received is not None:
-            counts["received"] += 1
-        if started is not None:
-            counts["started"] += 1
+            counts = tallies[labels] = {}
+        if sent:
+            counts["sent"] = counts.get("sent", 0) + 1
+        if received:
+            counts["received"] = counts.get("received", 0) + 1
+        if started:
+            counts["started"] = counts.get("started", 0) + 1
             if wait is not None:
                 _observe(totals.queue_wait, labels, wait)
         if retries:
-            counts["retried"] += retries
+            counts["retried"] = counts.get("retried", 0) + retries
         kind = _STATE_KINDS.get(state)
         if kind is not None:
-            counts[kind] += 1
+            counts[kind] = counts.get(kind, 0) + 1
             if kind == "failed":
                 failures[(*labels, exception_type_of(exception))] += 1
             elif kind == "succeeded" and runtime is not None:
                 _observe(totals.runtime, labels, runtime)
-        if not counts:
-            del kinds[labels]
+    totals.kinds.update((labels, Counter(counts)) for labels, counts in tallies.items() if counts)
     return totals
 
 
@@ -256,6 +262,7 @@ class DatabaseCounters:
         self._settled_until: datetime | None = None  # rows finished before this are in _settled
         self._snapshot: IngestSnapshot | None = None
         self._taken = 0.0
+        self._merges: Merges = {}  # what the last snapshot summed, reused where unchanged
 
     def snapshot(self) -> IngestSnapshot:
         with self._lock:
@@ -278,7 +285,7 @@ class DatabaseCounters:
             live = or_(Task.finished_at >= self._settled_until, Task.finished_at.is_(None))
             recent = tally_rows(connection, live)
             gaps = count_gaps(connection)
-        return snapshot_of(self._settled, gaps, recent)
+        return snapshot_of(self._settled, gaps, recent, self._merges)
 
     def _horizon(self, connection: Connection, now: datetime) -> datetime:
         """Settle up to SETTLE_SECONDS before the newest event written (or now, if sooner)."""
@@ -287,20 +294,31 @@ class DatabaseCounters:
         return reference - timedelta(seconds=self.settle_seconds)
 
 
+# per table ("kinds", "runtime", "queue_wait"), per label set: (total's value, plus's value,
+# their sum) as the last snapshot made them
+Merges = dict[str, dict[Labels, tuple[Any, Any, Any]]]
+
+
 def snapshot_of(
-    totals: TaskTotals, gaps: GapTotals, plus: TaskTotals | None = None
+    totals: TaskTotals, gaps: GapTotals, plus: TaskTotals | None = None, kept: Merges | None = None
 ) -> IngestSnapshot:
-    """`totals` (and `plus`) in the shape of the ingester's own counters (no ingest figures)."""
+    """`totals` (and `plus`) in the shape of the ingester's own counters (no ingest figures).
+
+    With `kept` (the same dict at each refresh, updated here), a label set whose total is the
+    same object and whose `plus` is equal to last time's gets last time's sum, the very
+    object: the scrape reuses its rows and their text as it does for the ingester's own.
+    """
     kinds = dict(totals.kinds)  # the values are never changed once in a total (see `add`)
     failures = dict(totals.failures)
     runtime = dict(totals.runtime)
     queue_wait = dict(totals.queue_wait)
     if plus is not None:
-        _add_kinds(kinds, plus.kinds)
+        kept = kept if kept is not None else {}
+        _merge(kinds, plus.kinds, kept.setdefault("kinds", {}), _sum_kinds, _same_kinds)
         for key, count in plus.failures.items():
             failures[key] = failures.get(key, 0) + count
-        _add_histograms(runtime, plus.runtime)
-        _add_histograms(queue_wait, plus.queue_wait)
+        _merge(runtime, plus.runtime, kept.setdefault("runtime", {}), _sum_histograms, eq)
+        _merge(queue_wait, plus.queue_wait, kept.setdefault("queue_wait", {}), _sum_histograms, eq)
     return IngestSnapshot(
         events_by_type={},
         task_events=cast(dict[Labels, dict[str, int]], kinds),  # Counters are dicts
@@ -316,6 +334,43 @@ def snapshot_of(
         buffered_bytes=0,
         last_event_at=None,
     )
+
+
+def _merge(
+    table: dict[Labels, Any],
+    plus: dict[Labels, Any],
+    kept: dict[Labels, tuple[Any, Any, Any]],
+    add: Callable[[Any, Any], Any],
+    same: Callable[[Any, Any], bool],
+) -> None:
+    """`table` += `plus` per label set, reusing last time's sums where nothing changed."""
+    merged: dict[Labels, tuple[Any, Any, Any]] = {}
+    for labels, theirs in plus.items():
+        mine = table.get(labels)
+        hit = kept.get(labels)
+        if hit is not None and hit[0] is mine and same(hit[1], theirs):
+            value = hit[2]
+        else:
+            value = theirs if mine is None else add(mine, theirs)
+        table[labels] = value
+        merged[labels] = (mine, theirs, value)
+    kept.clear()
+    kept.update(merged)
+
+
+def _same_kinds(before: Counter[str], now: Counter[str]) -> bool:
+    """Equal tallies; as plain dicts (a Counter's == walks both in Python): a tally holds
+    no zero counts, so the two agree."""
+    return dict.__eq__(before, now)
+
+
+def _sum_kinds(mine: Counter[str], theirs: Counter[str]) -> Counter[str]:
+    return mine + theirs
+
+
+def _sum_histograms(mine: Histogram, theirs: Histogram) -> Histogram:
+    counts = [a + b for a, b in zip(mine.counts, theirs.counts, strict=True)]
+    return Histogram(mine.buckets, counts, mine.sum + theirs.sum, mine.count + theirs.count)
 
 
 def seeded_stats(engine: Engine) -> IngestStats:

@@ -102,11 +102,17 @@ def _state_filter(state: str, new_since: datetime) -> Any:
 
 
 def state_of(row: FailureGroup, new_since: datetime) -> str:
-    if row.status in ("resolved", "ignored"):
-        return row.status
-    if row.regressed_at is not None:
+    return _state(row.status, row.regressed_at, row.first_seen_at, new_since)
+
+
+def _state(
+    status: str, regressed_at: datetime | None, first_seen_at: datetime | None, new_since: datetime
+) -> str:
+    if status in ("resolved", "ignored"):
+        return status
+    if regressed_at is not None:
         return "regression"
-    first = as_utc(row.first_seen_at)
+    first = as_utc(first_seen_at)
     return "new" if first is not None and first >= new_since else "ongoing"
 
 
@@ -244,10 +250,24 @@ def state_counts(services: Services, now: datetime | None = None) -> dict[str, i
     now = now or utcnow()
     new_since = _new_since(services, now)
     counts = dict.fromkeys(STATES, 0)
+    g = FailureGroup
+    regressed, fresh = g.regressed_at.is_not(None), g.first_seen_at >= new_since
+    # One grouped query (a scrape reads it); each group's state as _state_filter has it.
+    query = select(g.status, regressed, fresh, func.count()).group_by(g.status, regressed, fresh)
     with services.transaction() as session:
-        for state in STATES:
-            query = select(func.count()).select_from(FailureGroup)
-            counts[state] = int(session.scalar(query.where(_state_filter(state, new_since))) or 0)
+        rows = session.connection().execute(query).all()
+    for status, was_regressed, is_fresh, count in rows:
+        if status in ("resolved", "ignored"):
+            state = status
+        elif status != "open":
+            continue
+        elif was_regressed:
+            state = "regression"
+        elif is_fresh is None:  # no first_seen_at: neither new nor ongoing
+            continue
+        else:
+            state = "new" if is_fresh else "ongoing"
+        counts[state] += int(count)
     return counts
 
 
@@ -269,8 +289,19 @@ def alerting_groups(
 ) -> list[AlertingGroup]:
     """Open groups that are new or regressed, seen within `hours` (fleet/alerts reads these)."""
     new_since = now - timedelta(hours=hours)
+    g = FailureGroup
+    # Columns through Core, not the entity: a scrape reads this (no ORM loading per call)
     query = (
-        select(FailureGroup)
+        select(
+            g.id,
+            g.task_name,
+            g.exception_type,
+            g.message,
+            g.failures,
+            g.status,
+            g.regressed_at,
+            g.first_seen_at,
+        )  # fmt: skip
         .where(
             _state_filter("new", new_since) | _state_filter("regression", new_since),
             FailureGroup.last_seen_at >= new_since,
@@ -279,8 +310,8 @@ def alerting_groups(
         .limit(limit)
     )
     found = []
-    for row in session.scalars(query):
-        state = state_of(row, new_since)
+    for row in session.connection().execute(query).all():
+        state = _state(row.status, row.regressed_at, row.first_seen_at, new_since)
         since = as_utc(row.regressed_at if state == "regression" else row.first_seen_at) or now
         found.append(AlertingGroup(row.id, row.task_name, row.exception_type, row.message,
                                    int(row.failures), state, since))  # fmt: skip

@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import String, delete, func, select, tuple_, type_coerce
+from sqlalchemy import Select, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from controlplane.broker import QueueState
 from controlplane.clock import age_seconds, as_utc
 from controlplane.config import Settings
 from controlplane.failures.groups import AlertingGroup, alerting_groups
+from controlplane.fleet.backlog_history import SampleBacklogs
 from controlplane.fleet.health import (
     IngestGap,
     StuckTask,
@@ -37,7 +38,7 @@ from controlplane.fleet.health import (
     stuck_tasks,
 )
 from controlplane.fleet.sample import BrokerState, FleetSample, stale_after
-from controlplane.models import AlertAck, QueueSample, Task
+from controlplane.models import AlertAck, Task
 from controlplane.periodic.views import ScheduleFacts, schedule_facts
 from controlplane.services import Services
 
@@ -465,51 +466,36 @@ def counts(firing: Iterable[Firing]) -> dict[str, int]:
 
 
 def backlog_history(
-    session: Session, samples: int, queues: Iterable[str] | None = None
+    session: Session,
+    samples: int,
+    queues: Iterable[str] | None = None,
+    kept: SampleBacklogs | None = None,
 ) -> dict[str, tuple[int, ...]]:
     """Each queue's backlog in the last `samples` samples, oldest first (only `queues`, when
     given). A queue missing from one of them (not sampled then) gets the samples after that.
+    `kept`: the process's samples already read (`services.state.backlogs`), else all are read.
     """
-    names = None if queues is None else set(queues)
-    if names is not None and not names:
-        return {}
-    # Times compared as stored (SQLite's text, PostgreSQL's timestamps): no datetime is built
-    # for each of the queues x samples rows, and the queues are picked here, not in an IN list
-    # of hundreds of parameters (a scrape reads this: fleet/alerts.py via metrics/reading.py).
-    stored = type_coerce(QueueSample.sampled_at, String())
-    stamps = list(session.scalars(select(stored).distinct().order_by(stored.desc()).limit(samples)))
-    if not stamps:
-        return {}
-    query = (
-        select(QueueSample.queue, stored, QueueSample.ready + QueueSample.unacked)
-        .where(stored >= stamps[-1])
-        .order_by(QueueSample.sampled_at)
+    return (kept or SampleBacklogs()).history(session, samples, queues)
+
+
+def outcomes_query(since: datetime) -> Select[str, str, int]:
+    """Tasks per queue and final state among those that finished since `since`."""
+    queue = func.coalesce(Task.queue, "")  # an expression: see queue_rates.rates
+    # The state as an expression too: with the bare column SQLite searches ix_tasks_state_time
+    # for every SUCCESS and FAILURE row ever kept, instead of the window on ix_tasks_finished.
+    finished = func.coalesce(Task.state, "").in_(("SUCCESS", "FAILURE"))
+    return (
+        select(queue, Task.state, func.count())
+        .where(Task.finished_at >= since, finished)
+        .group_by(queue, Task.state)
     )
-    order = {stamp: n for n, stamp in enumerate(reversed(stamps))}
-    series: dict[str, list[int]] = {}
-    last_seen: dict[str, int] = {}
-    for queue, stamp, backlog in session.execute(query):
-        position = order.get(stamp)
-        if position is None or (names is not None and queue not in names):
-            continue
-        if last_seen.get(queue, position - 1) != position - 1:
-            series[queue] = []  # a hole: growth counts from after it
-        series.setdefault(queue, []).append(int(backlog or 0))
-        last_seen[queue] = position
-    return {queue: tuple(values) for queue, values in series.items()}
 
 
 def outcomes(session: Session, now: datetime, window: float) -> dict[str, tuple[int, int]]:
     """Per queue: (succeeded, failed) among the tasks that finished in the last `window` s."""
-    since = now - timedelta(seconds=window)
-    queue = func.coalesce(Task.queue, "")  # an expression: see queue_rates.rates
-    query = (
-        select(queue, Task.state, func.count())
-        .where(Task.finished_at >= since, Task.state.in_(("SUCCESS", "FAILURE")))
-        .group_by(queue, Task.state)
-    )
+    query = outcomes_query(now - timedelta(seconds=window))
     found: dict[str, list[int]] = {}
-    for name, state, count in session.execute(query):
+    for name, state, count in session.connection().execute(query):
         if name:
             entry = found.setdefault(name, [0, 0])
             entry[0 if state == "SUCCESS" else 1] += int(count)
@@ -547,6 +533,7 @@ def read_facts(
             session,
             settings.alert_backlog_samples,
             [q.name for q in queues if q.backlog >= settings.alert_backlog_min],
+            services.state.backlogs,
         ),
         outcomes=services.state.outcomes.get(
             lambda: outcomes(session, now, window), key=int(time.monotonic() // reuse)

@@ -191,7 +191,7 @@ def stuck_tasks(
     """Tasks STARTED more than `threshold` seconds ago and not finished, oldest first."""
     stuck = []
     query = stuck_query(now - _seconds(threshold), limit)
-    for task_id, name, queue, worker, started_at in session.execute(query):
+    for task_id, name, queue, worker, started_at in session.connection().execute(query):
         started = as_utc(started_at)
         assert started is not None  # the WHERE clause excludes NULL
         stuck.append(
@@ -235,14 +235,16 @@ class IngestGap:
 def recent_gaps(session: Session, now: datetime, hours: float, limit: int = 5) -> list[IngestGap]:
     """Gaps that started within `hours` (newest first): what the alert strip owns up to."""
     since = now - _seconds(hours * 3600)
+    g = EventGap
+    # Columns through Core, not the entity: a scrape reads this (no ORM loading per call)
     query = (
-        select(EventGap)
-        .where(EventGap.started_at >= since)
-        .order_by(EventGap.started_at.desc())
+        select(g.started_at, g.ended_at, g.reason, g.estimated_missed, g.source)
+        .where(g.started_at >= since)
+        .order_by(g.started_at.desc())
         .limit(limit)
     )
     gaps = []
-    for row in session.scalars(query):
+    for row in session.connection().execute(query).all():
         started = as_utc(row.started_at)
         assert started is not None
         gaps.append(

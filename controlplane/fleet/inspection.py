@@ -76,18 +76,33 @@ def ping(celery: Celery, timeout: float) -> list[str]:
     return sorted({host for reply in replies for host in reply})
 
 
+def ask(celery: Celery, hostnames: list[str], timeout: float, method: str, *args: Any,
+        **kwargs: Any) -> dict[str, Any]:  # fmt: skip
+    """`inspect().<method>` to exactly `hostnames`, on a connection of its own.
+
+    Each call declares a new reply queue, and kombu's Redis transport keeps its binding in an
+    in-memory table of the connection after deleting the queue: on a pooled connection that is
+    about 300 bytes for the life of the process per call (the scheduler asks every few
+    seconds); a connection of its own takes them with it when the call ends.
+    """
+    with celery.connection_for_write() as connection:
+        inspect = celery.control.inspect(
+            destination=hostnames, timeout=timeout, limit=len(hostnames), connection=connection
+        )
+        return getattr(inspect, method)(*args, **kwargs) or {}
+
+
 def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> list[WorkerReport]:
     """What `hostnames` run, consume and know: each broadcast ends at the last reply."""
     if not hostnames:
         return []
-    inspect = celery.control.inspect(destination=hostnames, timeout=timeout, limit=len(hostnames))
-    stats = inspect.stats() or {}
-    active_queues = inspect.active_queues() or {}
-    registered = inspect.registered(*ASKED_ATTRIBUTES) or {}
-    active = inspect.active() or {}
-    reserved = inspect.reserved() or {}
-    scheduled = inspect.scheduled() or {}
-    conf = inspect.conf(with_defaults=False) or {}
+    stats = ask(celery, hostnames, timeout, "stats")
+    active_queues = ask(celery, hostnames, timeout, "active_queues")
+    registered = ask(celery, hostnames, timeout, "registered", *ASKED_ATTRIBUTES)
+    active = ask(celery, hostnames, timeout, "active")
+    reserved = ask(celery, hostnames, timeout, "reserved")
+    scheduled = ask(celery, hostnames, timeout, "scheduled")
+    conf = ask(celery, hostnames, timeout, "conf", with_defaults=False)
     return [
         _with_routing(
             _with_held(
@@ -173,8 +188,7 @@ def scheduled_by_queue(
     """ETA/countdown tasks the workers hold, per queue (the route decides the queue)."""
     if not hostnames:
         return {}
-    inspect = celery.control.inspect(destination=hostnames, timeout=timeout, limit=len(hostnames))
-    replies = inspect.scheduled() or {}
+    replies = ask(celery, hostnames, timeout, "scheduled")
     counts: Counter[str] = Counter()
     for entries in replies.values():
         for entry in entries if isinstance(entries, list) else []:

@@ -73,10 +73,11 @@ def rates(
     # Grouped by an expression: with `queue` itself (or `queue IS NOT NULL`) SQLite walks the
     # whole of ix_tasks_queue_state for its order instead of range-scanning the time index.
     queue = func.coalesce(Task.queue, "")
-    arrived = session.execute(
+    connection = session.connection()  # Core: a scrape reads these (no ORM overhead)
+    arrived = connection.execute(
         select(queue, func.count()).where(Task.first_seen_at >= since).group_by(queue)
     ).all()
-    finished = session.execute(
+    finished = connection.execute(
         select(queue, func.count()).where(Task.finished_at >= since).group_by(queue)
     ).all()
     return (

@@ -146,7 +146,7 @@ def read_latest(session: Session) -> FleetSample:
         )  # fmt: skip
         sampler = status.sampler
         delayed = status.delayed_messages
-    latest = session.scalar(select(func.max(QueueSample.sampled_at)))
+    latest = session.connection().scalar(select(func.max(QueueSample.sampled_at)))
     if latest is None:
         return FleetSample(None, {}, broker, sampler, delayed)
     columns = (
@@ -154,7 +154,9 @@ def read_latest(session: Session) -> FleetSample:
         QueueSample.consumers, QueueSample.oldest_waiting_at,
     )  # fmt: skip
     # Plain rows, not ORM objects: a scrape reads every queue's row (a fifth of the cost).
-    rows = session.execute(select(*columns).where(QueueSample.sampled_at == latest))
+    rows = (
+        session.connection().execute(select(*columns).where(QueueSample.sampled_at == latest)).all()
+    )
     queues = {
         queue: QueueState(queue, ready, unacked, scheduled, consumers, as_utc(oldest))
         for queue, ready, unacked, scheduled, consumers, oldest in rows

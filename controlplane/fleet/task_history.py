@@ -139,9 +139,15 @@ class TaskFilter:
                 out[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
         return out
 
-    def apply(self, query: Select[Any], text_rowids: list[int] | None = None) -> Select[Any]:
-        """`query` narrowed to the filter; `text_rowids`: the rows the text search matches, when
-        they were looked up first (text_search.sqlite_matches)."""
+    def apply(
+        self,
+        query: Select[Any],
+        text_rowids: list[int] | None = None,
+        text_part: str | None = None,
+    ) -> Select[Any]:
+        """`query` narrowed to the filter. `text_part`: the part of the text search the index
+        looks up (text_search.rarest_part; the whole text by default); `text_rowids`: the rows
+        that part matches, when they were looked up first (text_search.sqlite_matches)."""
         if self.ids is not None:
             query = query.where(Task.task_id.in_(self.ids))
         if self.roots:
@@ -160,10 +166,14 @@ class TaskFilter:
             query = query.where(Task.first_seen_at >= self.since)
         if self.until:
             query = query.where(Task.first_seen_at < self.until)
-        if self.text and text_rowids is not None:
-            query = query.where(text_search.rowid_in(text_rowids))
-        elif self.text:  # indexed on both stores (text_search.py)
-            query = query.where(text_search.TextMatch(self.text))
+        if self.text:  # indexed on both stores (text_search.py)
+            part = text_part or self.text
+            if text_rowids is None:
+                query = query.where(text_search.matches(self.text, part))
+            else:
+                query = query.where(text_search.rowid_in(text_rowids))
+                if part != self.text:
+                    query = query.where(text_search.Contains(self.text))
         return query
 
 
@@ -331,8 +341,12 @@ def list_tasks(
     name, descending = SORTS[parse_sort(sort)]
     column = getattr(Task, name)
     with services.transaction() as session:
-        rare = text_search.sqlite_matches(session, task_filter.text) if task_filter.text else None
-        query = task_filter.apply(select(Task), text_rowids=rare)
+        part = rare = None
+        if task_filter.text:
+            sample = services.state.text_sample.get(lambda: text_search.sample_documents(session))
+            part = text_search.rarest_part(task_filter.text, sample)
+            rare = text_search.sqlite_matches(session, part)
+        query = task_filter.apply(select(Task), text_rowids=rare, text_part=part)
         if name == "runtime":
             query = query.where(Task.runtime.is_not(None))
         if cursor:

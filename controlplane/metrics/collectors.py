@@ -10,8 +10,9 @@ handed (`register_collectors`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate
+from operator import attrgetter
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import CollectorRegistry
@@ -66,7 +67,8 @@ class _Collector:
 
 
 class _Relabel(dict[tuple[str, str, str], TaskLabels | None]):
-    """The policy's label for each raw label tuple, worked out once per scrape."""
+    """The policy's label for each raw label tuple, worked out once per policy (a scrape
+    whose policy equals the last one's reuses it)."""
 
     def __init__(self, policy: LabelPolicy) -> None:
         super().__init__()
@@ -86,10 +88,13 @@ class TaskCollector(_Collector):
     def __init__(self, read: ReadFn) -> None:
         super().__init__(read)
         self._histograms = _HistogramRows()
+        self._relabel: _Relabel | None = None
 
     def collect(self) -> Iterator[Family]:
         reading = self.read()
-        relabel = _Relabel(reading.labels)
+        relabel = self._relabel
+        if relabel is None or relabel.policy != reading.labels:  # kept while the policy holds
+            relabel = self._relabel = _Relabel(reading.labels)
         counters = reading.counters
         kinds: dict[TaskLabels, list[int]] = {}
         width = len(TASK_COUNTERS)
@@ -177,25 +182,21 @@ class _HistogramRows:
                 sources.setdefault(key, []).append(histogram)
         previous = self._previous.get(name, {})
         current: dict[TaskLabels, tuple[list[Histogram], HistogramRow]] = {}
+        at = None if bounds == BUCKETS else [BUCKETS.index(bound) for bound in bounds]
         for key in sorted(sources):
             parts = sources[key]
             hit = previous.get(key)
             if hit is not None and _same_objects(hit[0], parts):
-                row = hit[1]
+                row = hit[1]  # merged and projected already
             else:
                 row = _merged_row(key, parts)
+                if at is not None:
+                    row = (key, [row[1][i] for i in at], row[2])
             current[key] = (parts, row)
         self._previous[name] = current
         family = HistogramFamily(name, doc, TASK_LABELS, bounds)
-        rows = [row for _, row in current.values()]
-        family.rows = rows if bounds == BUCKETS else project(rows, bounds)  # type: ignore[assignment]
+        family.rows = [row for _, row in current.values()]
         return family
-
-
-def project(rows: list[HistogramRow], bounds: tuple[float, ...]) -> list[HistogramRow]:
-    """Cumulative rows over BUCKETS re-read at `bounds` (each one of BUCKETS)."""
-    at = [BUCKETS.index(bound) for bound in bounds]
-    return [(key, [cumulative[i] for i in at], total) for key, cumulative, total in rows]
 
 
 def _same_objects(before: list[Histogram], now: list[Histogram]) -> bool:
@@ -239,29 +240,31 @@ class WorkerCollector(_Collector):
 class QueueCollector(_Collector):
     """Depth, consumers, rates and the recommended workers per queue; broker reachability."""
 
-    GAUGES: tuple[tuple[str, str, Callable[[QueueState, Reading], float | None]], ...] = (
+    # The value of each queue's series: the record's attribute of that name (read in bulk by
+    # attrgetter, 6,500 rows a scrape on a fleet of 500 queues), or a function.
+    GAUGES: tuple[tuple[str, str, str | Callable[[QueueState, Reading], float | None]], ...] = (
         ("celery_queue_length", "Messages waiting in the broker, all priorities summed.",
-         lambda q, r: q.ready),
+         "ready"),
         ("celery_active_consumer_count", "Consumers attached to the queue.",
-         lambda q, r: q.consumers),
+         "consumers"),
         ("celery_active_worker_count", "Online workers consuming from the queue.",
-         lambda q, r: q.workers),
+         "workers"),
         ("celery_active_process_count", "Pool processes of the workers consuming the queue.",
-         lambda q, r: q.processes),
+         "processes"),
         ("controlplane_queue_ready", "Messages ready for a worker (all priorities).",
-         lambda q, r: q.ready),
+         "ready"),
         ("controlplane_queue_reserved",
          "Messages delivered to workers and not acknowledged (prefetched, due ETA tasks).",
-         lambda q, r: q.reserved),
+         "reserved"),
         ("controlplane_queue_scheduled", "ETA/countdown tasks held by workers, not yet due.",
-         lambda q, r: q.scheduled),
+         "scheduled"),
         ("controlplane_queue_oldest_waiting_seconds",
          "Age of the oldest task sent and not started (0 when none).",
          lambda q, r: q.waiting_seconds(r.now) or 0.0),
         ("controlplane_queue_arrival_rate", "Tasks/s sent to the queue over the last 30 s.",
-         lambda q, r: q.arrival_rate),
+         "arrival_rate"),
         ("controlplane_queue_completion_rate", "Tasks/s finished over the last 30 s.",
-         lambda q, r: q.completion_rate),
+         "completion_rate"),
         ("controlplane_queue_target_wait_seconds",
          "The queue's wait target (autoscale_target_wait_seconds or its override).",
          lambda q, r: r.wait_targets.get(q.name)),
@@ -278,11 +281,20 @@ class QueueCollector(_Collector):
         # A queue only events named has no series of its own; a paused one keeps its series.
         shown = reading.labels.queues
         labelled = [((bounded(q.name),), q) for q in reading.queues if q.name in shown or q.pause]
+        labels = [label for label, _ in labelled]
+        queues = [queue for _, queue in labelled]
         for name, doc, value_of in self.GAUGES:
             family = GaugeFamily(name, doc, QUEUE_LABEL)
-            rows = [(labels, value_of(queue, reading)) for labels, queue in labelled]
+            if isinstance(value_of, str):
+                values: Iterable[float | None] = map(attrgetter(value_of), queues)
+            else:
+                values = [value_of(queue, reading) for queue in queues]
             # unknown (reserved on AMQP): no series rather than a 0 that would be a lie
-            family.rows = [(labels, value) for labels, value in rows if value is not None]
+            family.rows = [
+                (label, value)
+                for label, value in zip(labels, values, strict=True)
+                if value is not None
+            ]
             yield family
         broker = GaugeFamily("controlplane_broker_up", "1 when the last broker sample succeeded.")
         broker.add((), 1 if reading.broker_up else 0)

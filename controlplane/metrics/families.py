@@ -69,15 +69,20 @@ class LabelText:
 
 
 class RenderCache:
-    """What one renderer keeps between scrapes: label texts, and each histogram row's lines.
+    """What one renderer keeps between scrapes: label texts, and each row's lines.
 
     A histogram row is 21 lines; most rows of a large fleet do not change between two scrapes,
-    so a row equal to the one rendered last time reuses its text.
+    so a row equal to the one rendered last time reuses its text. A counter or gauge row
+    reuses its line when its value is the same (and of the same type: an int and a float
+    that are equal may print differently).
     """
 
     def __init__(self) -> None:
         self.labels = LabelText()
         self.rows: dict[str, dict[LabelValues, tuple[object, str]]] = {}
+        self.lines: dict[str, dict[LabelValues, tuple[type, float, str]]] = {}
+        # a counter or gauge family whose rows all equal the last ones: (rows, types, text)
+        self.families: dict[str, tuple[list[tuple[LabelValues, float]], list[type], str]] = {}
 
 
 class Family(Metric):
@@ -128,6 +133,20 @@ class _Simple(Family):
             yield Sample(name, dict(zip(self.labelnames, values, strict=True)), float(value))
 
     def render(self, out: list[str], cache: RenderCache) -> None:
+        name = self.name + self.suffix
+        rows = self.rows
+        kinds = [value.__class__ for _, value in rows]
+        kept = cache.families.get(name)
+        if kept is not None and kept[0] == rows and kept[1] == kinds:
+            out.append(kept[2])
+            return
+        lines: list[str] = []
+        self._render_rows(lines, cache)
+        text = "".join(lines)
+        cache.families[name] = (list(rows), kinds, text)
+        out.append(text)
+
+    def _render_rows(self, out: list[str], cache: RenderCache) -> None:
         self._header(out)
         name = self.name + self.suffix
         names = self.labelnames
@@ -135,12 +154,22 @@ class _Simple(Family):
             out.extend(f"{name} {format_value(value)}\n" for _, value in self.rows)
             return
         labels, text = cache.labels.table(names), cache.labels.text
+        previous = cache.lines.get(name, {})
+        current: dict[LabelValues, tuple[type, float, str]] = {}
         for values, value in self.rows:
-            label = labels.get(values)
-            if label is None:
-                label = labels[values] = text(names, values)
-            shown = str(value) if value.__class__ is int else format_value(value)
-            out.append(f"{name}{{{label}}} {shown}\n")
+            kind = value.__class__
+            hit = previous.get(values)
+            if hit is not None and hit[1] == value and hit[0] is kind:
+                line = hit[2]
+            else:
+                label = labels.get(values)
+                if label is None:
+                    label = labels[values] = text(names, values)
+                shown = str(value) if kind is int else format_value(value)
+                line = f"{name}{{{label}}} {shown}\n"
+            current[values] = (kind, value, line)
+            out.append(line)
+        cache.lines[name] = current
 
 
 class CounterFamily(_Simple):

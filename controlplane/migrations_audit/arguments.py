@@ -67,6 +67,8 @@ def self_context(project: Project, target: Target, selftype: Target | None) -> C
     owner = project.class_of(target.module, target.name)
     if not owner or (target.module, owner) == (selftype.module, selftype.name):
         return ()
+    if (target.module, owner) not in project.mro(selftype.module, selftype.name):
+        return ()  # ``self.factory()`` reaching a method of another class: not inherited
     return ((SELF_TYPE, ("t", "C", selftype.module, selftype.name)),)
 
 
@@ -105,7 +107,7 @@ class Env:
         self.selftype: Target | None = self.types.get(SELF_TYPE)  # the routed subclass
 
     def resolve(self, name: str) -> Target | None:
-        if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls"):
+        if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls", "super()"):
             return self.project.resolve(name, self.module, self.cls, selftype=self.selftype)
         if self.types or self.results:
             segments = name.split(".")

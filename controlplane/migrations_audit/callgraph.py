@@ -26,7 +26,7 @@ from .facts import (
     CallSite,
     FunctionFacts,
 )
-from .implicit import CREATE_TAILS, SAVE_TAILS, Implicit, Write, signal_context
+from .implicit import CREATE_TAILS, M2M_TAILS, SAVE_TAILS, Implicit, Write, signal_context
 from .markers import (
     BACKGROUND,
     BY_CONFIG,
@@ -54,6 +54,7 @@ from .queues import (
     external_system,
     system_of_decorators,
 )
+from .registries import UNFILLED, Registries
 
 # SQLAlchemy session calls and the mapper events they fire at flush
 ORM_WRITES = {
@@ -72,6 +73,21 @@ MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
+_PARTIAL = frozenset({"functools.partial", "partial"})
+# What a framework method passes to the hook it calls: DRF's create() hands the view's
+# serializer to perform_create(serializer), destroy() the object to perform_destroy
+_FRAMEWORK_ARGS = {
+    "self.perform_create": "self.get_serializer()",
+    "self.perform_update": "self.get_serializer()",
+    "self.perform_destroy": "self.get_object()",
+}
+# Calls whose edges may be signal receivers: writes, related-manager changes, sends
+_SIGNAL_FIRING = (
+    SAVE_TAILS
+    | CREATE_TAILS
+    | M2M_TAILS
+    | frozenset({"delete", "adelete", "send", "send_robust", "asend", *ORM_WRITES})
+)
 
 
 @dataclass(slots=True)
@@ -117,7 +133,11 @@ class CallGraph:
         self.markers = markers
         self.line_text = line_text
         self._summaries: dict[Node, FunctionSummary | None] = {}
+        # (caller, receiver) -> how a write or send in the caller fired the receiver
+        self.via_notes: dict[tuple[Node, Node], str] = {}
+        self._named: dict[str, list[Target]] = {}  # literal name -> functions tables map
         self.implicit = Implicit(project)
+        self.registries = Registries(project)
         self.arguments = Arguments(project)
 
     # ---- tracing -----------------------------------------------------------------------
@@ -193,8 +213,11 @@ class CallGraph:
         current: Node | None = node
         while current is not None:
             summary = self.summary(current)
-            labels.append(summary.label if summary else current.target.name)
-            current = parents.get(current)
+            label = summary.label if summary else current.target.name
+            parent = parents.get(current)
+            note = self.via_notes.get((parent, current)) if parent is not None else None
+            labels.append(f"{label} ({note})" if note else label)
+            current = parent
         return tuple(reversed(labels))
 
     # ---- summaries ---------------------------------------------------------------------
@@ -254,6 +277,10 @@ class CallGraph:
             if kinds[index].startswith(DISPATCH + ":"):
                 _, notes[index], systems[index] = kinds[index].split(":")
                 kinds[index] = DISPATCH
+                source = facts.loop_args.get(f"{calls[index].line}:{calls[index].col}")
+                empty = self.registries.unfilled(source, module) if source else ""
+                if empty:  # for func in handlers.values(): queue.enqueue(func.run)
+                    kinds[index], notes[index] = UNFILLED, empty
         dispatching_tries: set[int] = set()
         for kind, found, chain in zip(kinds, targets, chains, strict=True):
             tries = [blocks[b].try_id for b in chain if blocks[b].kind == TRY]
@@ -294,10 +321,17 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
+            elif kind == UNFILLED:
+                summary.sites.append(self.site(kind, relpath, call, notes[index]))
             bucket = summary.error_edges if excepts else summary.edges
+            fires = call.name.rpartition(".")[2] in _SIGNAL_FIRING
             for edge in targets[index]:
                 if edge not in bucket and edge != node:
                     bucket.append(edge)
+                    origin = self.implicit.origins.get(edge.target) if fires else None
+                    if origin:
+                        fired = f"{self.call_text(relpath, call)} at {relpath}:{call.line}"
+                        self.via_notes[(node, edge)] = f"{origin}, fired by {fired}"
         return summary
 
     @staticmethod
@@ -357,7 +391,13 @@ class CallGraph:
         if other:
             return other, []
         undecided = False
-        for name in names[:2]:
+        shaped = names[:2]
+        partial = call.name in _PARTIAL or (resolved is not None and resolved.name in _PARTIAL)
+        if partial:
+            # on_commit(partial(crunch.delay, pk)): the partial exists to be called, and
+            # calling it enqueues; judged like the bound call (PATTERNS.md, round 3)
+            shaped = [v for k, v in call.args if k == 0 and type(v) is str and v[:1] != "~"]
+        for name in shaped:
             shape = dispatch_shape(name)
             if shape is None:
                 continue
@@ -380,12 +420,25 @@ class CallGraph:
                     return f"{DISPATCH}::{self.job_system_of(table[0])}", []
                 if all(v is False for v in verdicts):
                     continue
-            verdict = self.task_verdict(shape[1], module, cls)
+            verdict = self.task_verdict(shape[1], module, cls, env.selftype)
             if verdict is True:
-                return f"{DISPATCH}::{self.job_system(shape[1], module, cls)}", []
+                system = self.job_system(shape[1], module, cls, env.selftype)
+                return f"{DISPATCH}::{system}", []
             if verdict in (BY_CONFIG, BY_NAME):
                 return f"{DISPATCH}:{verdict}:{CELERY}", []
             undecided = undecided or verdict is None
+        if partial and not undecided:
+            wrapped = [self.project.resolve(name, module, cls) for name in shaped]
+            return "edge", [Node(t) for t in wrapped if t is not None and t.kind in ("F", "V")]
+        method = call.name.rpartition(".")[2]
+        if resolved is not None and resolved.kind == "X" and self.implicit.is_write(method):
+            users = self.implicit.user_write(resolved.name, method)
+            if users:
+                return "edge", [Node(t) for t in users]  # Django's User saved or deleted
+        if method in M2M_TAILS:
+            changed = self.m2m_targets(call, env)
+            if changed:
+                return "edge", changed
         project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
         if not project_call and any(markers.background(n) for n in names):
             if call.flags & (AWAITED | WAITED):
@@ -422,6 +475,10 @@ class CallGraph:
             view = env.resolve(call.name[: -len(".as_view()")])
             if view is not None and view.kind == "C":
                 return "edge", [Node(t) for t in self.implicit.view_handlers(view)]
+        if (resolved is None or resolved.kind == "X") and call.name.endswith("()"):
+            named = self.looked_up(call, env)
+            if named:
+                return "edge", [Node(t) for t in named]  # get_action("create")(ctx)
         if resolved is None and call.name.endswith("[]") and call.passed():
             return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
         if resolved is None and "." in call.name:
@@ -457,7 +514,7 @@ class CallGraph:
         base, _, tail = name.rpartition(".")
         if base and tail in DRAMATIQ_SEND | HUEY_SCHEDULE | TASKIQ_KICK:
             wanted = {DRAMATIQ: DRAMATIQ_SEND, HUEY: HUEY_SCHEDULE, TASKIQ: TASKIQ_KICK}
-            system = self.job_system(base, env.module, env.cls)
+            system = self.job_system(base, env.module, env.cls, env.selftype)
             if tail in wanted.get(system, ()):
                 return f"{DISPATCH}::{system}"
             return ""
@@ -472,6 +529,33 @@ class CallGraph:
                 sure = candidate.startswith(("rq.", "django_rq.", "arq.", "dramatiq."))
                 return f"{DISPATCH}:{'' if sure else BY_NAME}:{system}"
         return ""
+
+    def looked_up(self, call: CallSite, env: Env) -> list[Target]:
+        """``get_action("datastore_create")(...)``: a project function called with one
+        literal name returns something the audit cannot follow; the project functions that
+        its tables map that name to (``{"datastore_create": create, ...}``) are what runs."""
+        lookup = call.name[:-2]
+        inner = next((c for c in env.calls if c.name == lookup and c.line == call.line), None)
+        if inner is None or len(inner.args) != 1:
+            return []
+        key, value = inner.args[0]
+        if key != 0 or type(value) is not list or type(value[0]) is not str:
+            return []
+        found = env.resolve(lookup)
+        if found is None or found.kind != "F":
+            return []
+        return self.named_functions(value[0])
+
+    def named_functions(self, name: str) -> list[Target]:
+        if name not in self._named:
+            out: list[Target] = []
+            for module, facts in self.project.modules.items():
+                for ref in facts.named.get(name, ()):
+                    target = self.project.resolve(ref, module)
+                    if target is not None and target.kind == "F" and target not in out:
+                        out.append(target)
+            self._named[name] = out
+        return self._named[name]
 
     def table_of(self, receiver: str, module: str) -> list[Target]:
         """The project functions of a module-level table ``receiver`` picks from
@@ -510,10 +594,13 @@ class CallGraph:
         found = system_of_decorators(facts.decorators) if facts is not None else ""
         return found or CELERY
 
-    def job_system(self, receiver: str, module: str, cls: str) -> str:
+    def job_system(
+        self, receiver: str, module: str, cls: str, selftype: Target | None = None
+    ) -> str:
         """The queue system a project function is a job of, by its decorators (Celery when
-        it is not a project function, or has no telling decorator)."""
-        target = self.project.resolve(receiver, module, cls)
+        it is not a project function, or has no telling decorator). ``selftype``: the
+        routed class, whose attributes ``self.sync_task`` reads in an inherited method."""
+        target = self.project.resolve(receiver, module, cls, selftype=selftype)
         if target is None or target.kind != "F":
             return CELERY
         facts = self.project.function(target)
@@ -582,13 +669,15 @@ class CallGraph:
         """Whether the object ``.delay()`` is called on is plausibly a Celery task."""
         return self.task_verdict(receiver, module, cls) not in (False, None)
 
-    def task_verdict(self, receiver: str, module: str, cls: str) -> bool | str | None:
+    def task_verdict(
+        self, receiver: str, module: str, cls: str, selftype: Target | None = None
+    ) -> bool | str | None:
         """Is ``receiver`` a Celery task? True (seen), BY_CONFIG / BY_NAME (what the answer
         rests on), False (shown not to be one), None (could not tell)."""
         markers, project = self.markers, self.project
         if markers.task_named(receiver):
             return BY_CONFIG
-        target = project.resolve(receiver, module, cls)
+        target = project.resolve(receiver, module, cls, selftype=selftype)
         if target is None or target.kind == "V":
             return BY_NAME if plausible_task_name(receiver) else None
         if target.kind == "F":
@@ -626,8 +715,12 @@ class CallGraph:
             if resolved.kind == "F":
                 ctx = arguments.bind(call, resolved, env, known)
                 ctx = self.with_constructed(call, ctx, env)
-                if env.selftype is not None and call.name.split(".", 1)[0] == "self":
-                    ctx = (*ctx, *self_context(project, resolved, env.selftype))
+                if call.name.split(".", 1)[0] in ("self", "super()"):
+                    # an inherited method (or super()'s) runs for the class this one ran
+                    # for: the routed class, or this method's own class (a mixin reading
+                    # ``self.sync_task``, a base ``put`` calling ``self.post_update``)
+                    own = Target("C", env.module, env.cls) if env.cls else None
+                    ctx = (*ctx, *self_context(project, resolved, env.selftype or own))
                 out.append(Node(resolved, ctx))
                 out.extend(Node(t) for t in self.overrides(resolved))
                 out.extend(self.ref_targets(call, env.module, env.cls))
@@ -642,20 +735,39 @@ class CallGraph:
                     out.append(Node(found, arguments.bind(call, found, env)))
             elif resolved.kind == "V" and self.implicit.expansions(resolved):
                 out.append(Node(resolved))
-        if self.implicit.is_write(tail) and ["commit", [False]] not in call.args:
+        writes = self.implicit.is_write(tail) or tail == "update"
+        if writes and ["commit", [False]] not in call.args:
             receiver = env.resolve(base) if base else None
-            if receiver is not None and receiver.kind == "S" and env.function == tail:
+            if base.startswith("super") and env.selftype is not None:
+                # super() in a base serializer's method run for a subclass: its Meta.model
+                receiver = project.resolve(base, env.module, env.cls, selftype=env.selftype)
+            serializer = receiver is not None and self.implicit.is_serializer_super(receiver)
+            if tail == "update" and not serializer:
+                receiver = None  # queryset.update(): no save, no signals
+            same = receiver is not None and receiver.kind == "S" and env.function == tail
+            if same and not serializer:
                 receiver = None  # save() calling super().save(): its caller's write fires
             if receiver is not None:
                 write = self.implicit.write_targets(receiver, tail)
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
                     ctx = arguments.bind(call, target, env, known) if direct else ()
+                    ctx = (*ctx, *self_context(project, target, write.selftype))
                     out.append(Node(target, ctx))
                 signal = dict(signal_context(call, tail, write, env.lits))
                 for target in write.receivers:
                     out.append(Node(target, arguments.specialize(target, signal)))
         return out
+
+    def m2m_targets(self, call: CallSite, env: Env) -> list[Node]:
+        """``order.tags.add(tag)``: the ``m2m_changed`` receivers of that field."""
+        base, _, tail = call.name.rpartition(".")
+        owner, _, field = base.rpartition(".")
+        if tail not in M2M_TAILS or not owner:
+            return []
+        write = self.implicit.m2m_write(env.resolve(owner), field)
+        signal = dict(signal_context(call, tail, write, env.lits))
+        return [Node(t, self.arguments.specialize(t, signal)) for t in write.receivers]
 
     def overrides(self, target: Target) -> list[Target]:
         """An abstract method stands for its overrides (services behind an interface)."""
@@ -683,7 +795,9 @@ class CallGraph:
         summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
         env = Env(project, node.module, cls, ())
         for name in self.implicit.expansions(node):
-            call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [])
+            passed = _FRAMEWORK_ARGS.get(name)
+            args = [[0, passed]] if passed else []
+            call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [], args)
             resolved = project.resolve(name, node.module, cls)
             for edge in self.edge_targets(call, resolved, env):
                 if edge not in summary.edges and edge.target != node:

@@ -19,6 +19,7 @@ from .markers import (
     UNRESOLVED_CALL,
     UNRESOLVED_DISPATCH,
 )
+from .registries import UNFILLED
 from .report import (
     CERTAIN,
     INLINE,
@@ -38,7 +39,9 @@ UNDECIDED_DISPATCH = "could not tell whether the receiver of this call is a task
 UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
 MAX_UNRESOLVED = 20  # per endpoint, nearest the handler first
 UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH})
-NOT_HEAVY = frozenset({DISPATCH, BACKGROUND, INLINE_FALLBACK, SETTING_GUARD, EAGER_MODE} | UNSEEN)
+NOT_HEAVY = frozenset(
+    {DISPATCH, BACKGROUND, INLINE_FALLBACK, SETTING_GUARD, EAGER_MODE, UNFILLED} | UNSEEN
+)
 _ORDER = {DISPATCH: 0, SETTING_GUARD: 1, INLINE_FALLBACK: 2, EAGER_MODE: 3, BACKGROUND: 4}
 
 
@@ -64,7 +67,7 @@ class Classifier:
         dispatches = [f.site for f in found if f.site.kind == DISPATCH]
         status: Status
         reason = ""
-        confidence = LIKELY if unseen else CERTAIN
+        confidence = LIKELY if unseen or decl.route_note else CERTAIN
         if not decl.entries:
             status, confidence = UNRESOLVED, ""
             reason = "the handler could not be found in the project"
@@ -73,6 +76,13 @@ class Classifier:
             plain = any(not site.note for site in dispatches)
             if not plain or SETTING_GUARD in kinds:
                 confidence = LIKELY
+        elif UNFILLED in kinds:
+            status, confidence = UNRESOLVED, ""
+            site = next(f.site for f in found if f.site.kind == UNFILLED)
+            reason = (
+                f"enqueues what the registry {site.note} holds ({site.call} at "
+                f"{site.file}:{site.line}); it starts empty and nothing in the project fills it"
+            )
         elif UNRESOLVED_DISPATCH in kinds:
             status, confidence = UNRESOLVED, ""
             first = next(u for u in unseen if u.reason == UNDECIDED_DISPATCH)

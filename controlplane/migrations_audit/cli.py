@@ -59,7 +59,10 @@ GATE_FAILED = 1
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Facts cache directory (default: {default_cache_dir()}).",
+    help=(
+        "Cache directory: per-file facts and each tree's last report "
+        f"(default: {default_cache_dir()})."
+    ),
 )
 @click.option("--no-cache", is_flag=True, help="Parse every file; read and write no cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Parser processes.")

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .facts import Lit, UrlEntry
 from .mounts import join_route
 from .project import Target
+from .proxies import real_class
+from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
+from .url_builders import route_built
+from .view_registries import ViewRegistries
+from .wiring import ROUTER_MAPPING
 
 MAX_NESTING = 4
 
@@ -23,9 +30,11 @@ class DjangoRoutes:
     def __init__(self, finder: RouteFinder) -> None:
         self.finder = finder
         self.project = finder.project
-        self.registrations: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        # router -> (prefix, viewset, module it is written in, why it is not certain)
+        self.registrations: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
         self.router_mounts: dict[tuple[str, str], str] = {}
         self.routed: set[Target] = set()
+        self.registries = ViewRegistries(self.project)
 
     def run(self) -> None:
         project = self.project
@@ -48,9 +57,16 @@ class DjangoRoutes:
             router = project.var_key(receiver, module)
             if router is not None and viewset.get("ref"):
                 written = viewset.get("in")  # a helper's reference, resolved where written
+                note = viewset.get("note")  # a table's row in a module found by convention
                 self.registrations.setdefault(router, []).append(
-                    (prefix, viewset["ref"], written if isinstance(written, str) else module)
+                    (
+                        prefix,
+                        viewset["ref"],
+                        written if isinstance(written, str) else module,
+                        note if isinstance(note, str) else "",
+                    )
                 )
+        self.merge_extended_lists()
         urlconfs = {
             m: f.urllists["urlpatterns"]
             for m, f in project.modules.items()
@@ -72,6 +88,7 @@ class DjangoRoutes:
         for router in self.registrations:
             if router not in self.router_mounts:
                 self.emit_router(router, "")
+        self.registries.emit(self.finder, self.framework)
         self.unrouted_api_views()
 
     def nested_parent(
@@ -122,7 +139,10 @@ class DjangoRoutes:
             elif entry.include == "nested":
                 self.includes(module, entry.nested, into)
 
-    def walk(self, module: str, entries: list[UrlEntry], prefix: str, seen: set[str]) -> None:
+    def walk(
+        self, module: str, entries: list[UrlEntry], prefix: str, seen: set[str], note: str = ""
+    ) -> None:
+        """``note``: why the patterns' routes are not certain (found by convention)."""
         project = self.project
         for entry in entries:
             route = (
@@ -131,9 +151,11 @@ class DjangoRoutes:
                 else ""
             )
             if entry.view:
-                self.view(module, entry, route)
+                self.view(module, entry, route, note)
             elif entry.include == "nested":
-                self.walk(module, entry.nested, route, seen)
+                self.walk(module, entry.nested, route, seen, note)
+            elif entry.include == CONVENTION and entry.call:
+                self.convention(module, entry.call[0], route, seen)
             elif entry.include.startswith("module:"):
                 found = project.module_for(entry.include[7:], module)
                 if found is not None and found.module not in seen:
@@ -144,7 +166,37 @@ class DjangoRoutes:
                         seen | {found.module},
                     )
             elif entry.include.startswith("ref:"):
-                self.include_ref(module, entry.include[4:], route, seen)
+                self.include_call_or_ref(module, entry, route, seen)
+
+    def include_call_or_ref(self, module: str, entry: UrlEntry, route: str, seen: set[str]) -> None:
+        """A call of a function that builds patterns (from a registry, or for the views it
+        is given), else a list, a router's urls or a module."""
+        if self.registries.take(module, entry, route):
+            return  # views emitted after the walk, once every call is known
+        if route_built(self.finder, module, entry, route, self.framework):
+            return
+        self.include_ref(module, entry.include[4:], route, seen)
+
+    def merge_extended_lists(self) -> None:
+        """URL lists a module extends after importing them from another (keyed by the
+        list's dotted name, ``route_rows.RowLoops.url_list_added``): added where they are."""
+        project = self.project
+        for module, facts in project.modules.items():
+            for name in [n for n in facts.urllists if "." in n]:
+                key = project.var_key(name, module)
+                if key is not None and key[0] != module:
+                    owner = project.modules[key[0]].urllists
+                    owner.setdefault(key[1], []).extend(facts.urllists[name])
+
+    def convention(self, module: str, read: dict[str, Any], route: str, seen: set[str]) -> None:
+        """URL lists read from modules found by a naming convention at run time
+        (``urlpatterns.extend(getattr(import_module(f"{app}.urls"), "api_urls"))``)."""
+        attr = read.get("attr", "")
+        found, note = convention_modules(self.project, module, read, lambda f: attr in f.urllists)
+        for facts in found:
+            key = f"{facts.module}:{attr}"
+            if key not in seen:
+                self.walk(facts.module, facts.urllists[attr], route, seen | {key}, note)
 
     def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> None:
         """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``."""
@@ -173,19 +225,41 @@ class DjangoRoutes:
             )
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
-        for prefix, ref, module in self.registrations.get(router, []):
+        extra = self.router_mappings(router)
+        for prefix, ref, module, note in self.registrations.get(router, []):
             target = self.project.resolve(ref, module)
             if target is not None and target.kind == "C":
+                real = real_class(self.project, target)
+                alias = target.name.rsplit(".", 1)[-1] if real != target else ""
                 self.finder.viewset_endpoints(
-                    target.module, target.name, join_route(mount, prefix), "drf"
+                    real.module, real.name, join_route(mount, prefix), "drf", note, extra, alias
                 )
+
+    def router_mappings(self, router: tuple[str, str]) -> dict[str, dict[str, str]]:
+        """What a project router class adds to the list/detail routes' method mapping
+        (``wiring.note_router_mapping``), through its project bases."""
+        project = self.project
+        module, var = router
+        made = project.modules[module].assigns.get(var, "")
+        cls = project.resolve(made, module) if made.endswith("()") else None
+        if cls is None or cls.kind not in ("I", "C"):
+            return {}
+        extra: dict[str, dict[str, str]] = {}
+        for mod, qual in reversed(project.mro(cls.module, cls.name)):
+            for call in project.modules[mod].route_calls:
+                if call.kind == ROUTER_MAPPING and call.receiver == f"{mod}.{qual}".lstrip("."):
+                    slot = str(call.args[0]) if call.args else ""
+                    extra.setdefault(slot, {}).update(
+                        (str(k), str(v)) for k, v in call.kwargs.items() if isinstance(v, str)
+                    )
+        return extra
 
     def framework(self, module: str, cls: str) -> str:
         tails = self.project.base_tails(module, cls)
         drf = any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails)
         return "drf" if drf else "django"
 
-    def view(self, module: str, entry: UrlEntry, route: str) -> None:
+    def view(self, module: str, entry: UrlEntry, route: str, note: str = "") -> None:
         project, finder = self.project, self.finder
         view = entry.view
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
@@ -197,16 +271,24 @@ class DjangoRoutes:
                 )
             return
         if target.kind == "C":
-            framework = self.framework(target.module, target.name)
-            finder.class_endpoints(
-                target.module, target.name, route or "/", framework, actions=entry.actions
-            )
+            real = real_class(project, target)
+            alias = target.name.rsplit(".", 1)[-1] if real != target else ""
+            framework = self.framework(real.module, real.name)
+            if not finder.class_endpoints(
+                real.module, real.name, route or "/", framework, entry.actions, note, alias
+            ):
+                finder.not_understood(
+                    module,
+                    entry.line,
+                    f"path({entry.route!r}, {view})",
+                    f"class {real.name} answers no HTTP method the audit can see",
+                )
         elif target.kind == "F":
             facts = project.modules[target.module]
             function = facts.functions[target.name]
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
-            finder.add_function(target, route or "/", "drf" if is_drf else "django", methods)
+            finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
 
     def unrouted_api_views(self) -> None:
         """DRF ``@api_view`` functions are endpoints even when no URLconf names them."""

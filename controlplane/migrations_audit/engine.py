@@ -12,12 +12,15 @@ from .classify import Classifier
 from .config import AuditConfig
 from .django_urls import DjangoRoutes
 from .errors import SourceError
+from .facts import ModuleFacts
 from .features import feature_of
 from .markers import EAGER_MODE, Markers
 from .project import Project
 from .report import Endpoint, Evidence, Report, Suppressed
 from .routes import RouteFinder
-from .scan import Progress, discover, no_gc, scan
+from .run_cache import RunCache
+from .scan import Progress, ScanResult, content_keys, discover, no_gc, scan
+from .source_lines import SourceLines
 
 _TESTISH = re.compile(r"(^|_)(tests?|testing)(_|$)")
 
@@ -32,9 +35,10 @@ def audit(
 ) -> Report:
     """Audit every endpoint under ``root`` (a directory, or a single Python file).
 
-    ``cache_dir`` enables the per-file facts cache there; ``jobs`` is the number of worker
-    processes for parsing (default: the CPU count); ``progress(done, total)`` is called as
-    files are read.
+    ``cache_dir`` enables the per-file facts cache there, and the run cache: the last
+    report of this tree, returned while no file changed in a way the analysis can see
+    (``run_cache.py``); ``jobs`` is the number of worker processes for parsing (default: the
+    CPU count); ``progress(done, total)`` is called as files are read.
     """
     config = config or AuditConfig()
     with no_gc():
@@ -57,10 +61,30 @@ def _audit(
         raise SourceError(f"not a directory or Python file: {root}")
     cache = FactsCache(cache_dir) if cache_dir is not None else None
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    scanned = scan(base, relpaths, cache=cache, jobs=workers, progress=progress)
+    if cache is None:
+        return _analyse(base, config, scan(base, relpaths, jobs=workers, progress=progress))[0]
+    keys = content_keys(base, relpaths)
+    runs = RunCache(cache, base, config)
 
+    def facts_of(changed: list[str]) -> list[ModuleFacts] | None:
+        found = scan(base, changed, cache=cache, jobs=1, keys=keys)
+        return None if found.skipped else found.modules
+
+    reused = runs.reuse(keys, facts_of)
+    if reused is not None:
+        if progress is not None:
+            progress(len(relpaths), len(relpaths))
+        return reused
+    scanned = scan(base, relpaths, cache=cache, jobs=workers, progress=progress, keys=keys)
+    report, lines = _analyse(base, config, scanned)
+    runs.store(keys, report, lines.quoted)
+    return report
+
+
+def _analyse(base: Path, config: AuditConfig, scanned: ScanResult) -> tuple[Report, SourceLines]:
+    """Routes, traces and statuses from the files' facts; the lines quoted come back too."""
     project = Project(scanned.modules)
-    lines = _SourceLines(base)
+    lines = SourceLines(base)
     graph = CallGraph(project, Markers(config), lines.line)
     finder = RouteFinder(project)
     finder.run()
@@ -78,7 +102,7 @@ def _audit(
             endpoints.append(endpoint)
         else:
             suppressed.append(Suppressed(endpoint, rule.reason))
-    return Report(
+    report = Report(
         root=str(base),
         endpoints=endpoints,
         skipped=scanned.skipped,
@@ -87,6 +111,7 @@ def _audit(
         lines=scanned.lines,
         unrecognized=sorted(finder.unrecognized.values(), key=lambda u: (u.file, u.line)),
     )
+    return report, lines
 
 
 def eager_settings(project: Project) -> list[Evidence]:
@@ -102,21 +127,3 @@ def eager_settings(project: Project) -> list[Evidence]:
                     Evidence(facts.relpath, setting.line, EAGER_MODE, f"{setting.name} = True", ())
                 )
     return sorted(out, key=lambda e: (e.file, e.line))
-
-
-class _SourceLines:
-    """Lines of source files, read on demand, for showing calls as written."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.files: dict[str, list[str]] = {}
-
-    def line(self, relpath: str, number: int) -> str:
-        lines = self.files.get(relpath)
-        if lines is None:
-            try:
-                text = (self.root / relpath).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = ""
-            lines = self.files[relpath] = text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""

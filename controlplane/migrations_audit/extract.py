@@ -36,6 +36,8 @@ from .facts import (
 )
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
+from .registries import fill_of, fill_of_call
+from .route_rows import is_starred_row, note_tables
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -47,7 +49,7 @@ from .syntax import (
     walk,
 )
 from .urlconf import UrlPatterns
-from .wiring import note_call, note_eager, note_receivers
+from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
 _WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception"})
@@ -164,6 +166,7 @@ class _Frame:
     assigned: dict[str, ast.expr] = field(default_factory=dict)  # local -> last value so far
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
+    loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
 
 
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
@@ -215,6 +218,7 @@ class _Extractor(FastVisitor):
                 args = [self.lit(a) for a in value.args]
                 kwargs = {kw.arg: self.lit(kw.value) for kw in value.keywords if kw.arg}
                 self.facts.ctors[name] = [args, kwargs]
+        note_tables(self.names, assigns)
         UrlPatterns(self.names).collect(tree.body)
         for stmt in tree.body:
             self.visit(stmt)
@@ -345,6 +349,8 @@ class _Extractor(FastVisitor):
             self.bind_nested(node.name, qualname)
         decorators = self.decorators(node.decorator_list)
         tails = {d.tail for d in decorators}
+        # builtins render to nothing: ``@classmethod`` still makes the first parameter cls
+        tails.update(d.id for d in node.decorator_list if isinstance(d, ast.Name))
         facts = FunctionFacts(
             qualname=qualname,
             line=node.lineno,
@@ -507,12 +513,18 @@ class _Extractor(FastVisitor):
             if last.line == node.value.lineno and isinstance(target, ast.Name):
                 last.assigned = target.id  # projects = router.register("projects", V)
         self.note_view_of_each(node)
+        if len(node.targets) == 1:
+            self.names.rows.assign(self.names, node.targets[0], node.value)
+        note_model_lookup(self.names, node.targets, node.value)
         rendered = self.render(node.value)
         handle = self.handle_of(node.value)
         table = self.function_table(node.value)
         for target in node.targets:
             if table and isinstance(target, ast.Name):
                 self.frame.tables[target.id] = table
+            fill = fill_of(self.names, target, node.value)
+            if fill is not None:  # registries.py
+                self.facts.fills.setdefault(fill[0], []).append(fill[1])
             if not isinstance(target, ast.Name):
                 self.visit(target)
             self.bind(target, rendered, node.value)
@@ -553,6 +565,7 @@ class _Extractor(FastVisitor):
                 self.bind(node.target, rendered + "()" if rendered else "")
             return
         self.visit(node.value)
+        self.names.rows.assign(self.names, node.target, node.value)
         rendered = self.render(node.value)
         if not rendered:
             ann = self.render(strip_optional(node.annotation))
@@ -569,6 +582,8 @@ class _Extractor(FastVisitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
         target = node.target
+        if isinstance(target, ast.Name) and isinstance(node.op, ast.Add):
+            self.names.rows.url_list_added(self.names, target.id, node.value, node.lineno)
         if isinstance(target, ast.Name):
             scope, frame = self.frame.scope, self.frame
             frame.assigned[target.id] = _OPAQUE
@@ -583,7 +598,10 @@ class _Extractor(FastVisitor):
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
-        self.bind(node.target, "")
+        iterable = self.render(node.iter)
+        known = bool(iterable) and iterable[0] != "~"
+        # for p in Project.objects.filter(): each p is an instance of the model
+        self.bind(node.target, iterable + "[]" if known and ".objects." in iterable else "")
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source
@@ -597,8 +615,16 @@ class _Extractor(FastVisitor):
                 for index, element in enumerate(node.target.elts):
                     if isinstance(element, ast.Name):
                         scope.each[element.id] = f"{source}#{index}"
+        if isinstance(node.target, ast.Name):
+            if known and self.frame.facts is not None:
+                self.frame.loop_sources[node.target.id] = iterable  # registries.py
+            attr = _iterated_attr(node.iter)
+            if attr and self.frame.scope is not None:
+                self.frame.scope.attr_each[node.target.id] = attr  # for m in self.models
         before = len(self.facts.route_calls)
+        bound = self.names.rows.enter(self.names, node)
         self.visit_body(node.body)
+        self.names.rows.leave(bound)
         if self.frame.scope is None and len(self.facts.route_calls) > before:
             self.unroll_routes(node, before)
         self.visit_body(node.orelse)
@@ -620,14 +646,20 @@ class _Extractor(FastVisitor):
         markers = [names.lit(t) for t in targets]  # how each loop variable reads as written
         calls = self.facts.route_calls
         written = calls[before:]
+        if any(is_starred_row(c) for c in written):
+            return  # router.register(*pair): expanded over the project (route_rows.py)
+        rows = [e.elts if isinstance(e, ast.Tuple | ast.List) else [e] for e in table.elts]
+        if any(len(items) != len(targets) for items in rows):
+            # for pair in pairs: ... pair[0]: each registration stays as written, once
+            return
         del calls[before:]
-        for element in table.elts:
-            items = element.elts if isinstance(element, ast.Tuple | ast.List) else [element]
-            if len(items) != len(targets):
-                continue
+        for items in rows:
             values = [names.lit(item) for item in items]
 
             def sub(value: Lit, values: list[Lit] = values) -> Lit:
+                item = value.get("item") if isinstance(value, dict) and "row" in value else None
+                if isinstance(item, int):  # an item of the row (route_rows.RowLoops.arg)
+                    return values[item] if item < len(values) else None
                 for marker, given in zip(markers, values, strict=True):
                     if value == marker:
                         return given
@@ -819,6 +851,9 @@ class _Extractor(FastVisitor):
             index = self.record_call(node, name, method)
         if name:
             note_call(self.names, node, name, method, "".join(self.mounts))
+            fill = fill_of_call(self.names, node)
+            if fill is not None:  # registries.py
+                self.facts.fills.setdefault(fill[0], []).append(fill[1])
         self.visit(func)
         mount = ""
         if method == "Mount" and name.startswith(("starlette.", "fastapi.")) and node.args:
@@ -870,6 +905,10 @@ class _Extractor(FastVisitor):
                     args.append([kw.arg, value])
                 elif value[:1] == "~":
                     args.append(["**", value])  # f(**kwargs): the caller's keywords go on
+        if node.args and frame.loop_sources and frame.facts is not None:
+            source = frame.loop_sources.get(handle_name(node.args[0]).split(".", 1)[0])
+            if source:  # queue.enqueue(func.handle_event, ...) for func in handlers...
+                frame.facts.loop_args[f"{line}:{node.col_offset}"] = source
         call = CallSite(
             name=name,
             line=line,
@@ -947,12 +986,29 @@ class _Extractor(FastVisitor):
         return rendered if rendered and rendered[0] != "~" else None
 
     def visit_Dict(self, node: ast.Dict) -> None:
+        self.note_named(node)
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 note_eager(self.names, key.value, value, value.lineno)
             if key is not None:
                 self.visit(key)
             self.visit(value)
+
+    def note_named(self, node: ast.Dict) -> None:
+        """A table of functions by name: two or more string keys mapped to names."""
+        pairs: list[tuple[str, str]] = []
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and type(key.value) is str):
+                continue
+            if isinstance(value, ast.Name | ast.Attribute):
+                rendered = self.render(value)
+                if rendered and rendered[0] != "~":
+                    pairs.append((key.value, rendered))
+        if len(pairs) >= 2:
+            named = self.facts.named
+            for name, rendered in pairs:
+                if rendered not in named.setdefault(name, []):
+                    named[name].append(rendered)
 
 
 def _noise(name: str) -> bool:
@@ -1015,3 +1071,20 @@ def extract(source: str | bytes, relpath: str) -> ModuleFacts:
     tree = parse_source(source, relpath)
     lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
     return _Extractor(relpath, lines).run(tree)
+
+
+def _iterated_attr(node: ast.expr) -> str:
+    """``self.models`` for ``self.models``, ``self.models.values()`` or ``list(cls.models)``:
+    a loop over what an instance or its class keeps ("" for anything else)."""
+    if isinstance(node, ast.Call) and not node.keywords:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("values", "keys"):
+            node = node.func.value
+        elif isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple", "set"):
+            node = node.args[0] if len(node.args) == 1 else node
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("self", "cls")
+    ):
+        return node.attr
+    return ""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "21"
+ANALYSER_VERSION = "29"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -141,6 +141,9 @@ class FunctionFacts:
     blocks: list[Block]
     raw_calls: list[Any] = field(default_factory=list)
     params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" catch-alls
+    # "line:col" of a call -> the container its first argument is an element of
+    # (``for func in handlers.values(): queue.enqueue(func.handle, data)``)
+    loop_args: dict[str, str] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -170,11 +173,12 @@ class FunctionFacts:
             [b.to_json() for b in self.blocks],
             calls,
             self.params,
+            self.loop_args,
         ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
-        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params = raw
+        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params, loops = raw
         return cls(
             q,
             line,
@@ -187,6 +191,7 @@ class FunctionFacts:
             [Block.from_json(b) for b in blocks],
             calls,
             params,
+            loops,
         )
 
 
@@ -279,9 +284,12 @@ class UrlEntry:
     actions: dict[str, str] | None  # ViewSet.as_view({"get": "list"})
     include: str  # "module:<dotted>", "ref:<rendered>", "nested" or ""
     nested: list[UrlEntry]
+    # for "ref:<f>()": the literal arguments of that call of a function building patterns
+    # (``include(get_model_urls("core", "job", detail=False))``): [args, kwargs]
+    call: list[Any] | None = None
 
     def to_json(self) -> list[Any]:
-        return [
+        out = [
             self.line,
             self.route,
             self.regex,
@@ -290,12 +298,20 @@ class UrlEntry:
             self.include,
             [n.to_json() for n in self.nested],
         ]
+        return out if self.call is None else [*out, self.call]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> UrlEntry:
-        line, route, regex, view, actions, include, nested = raw
+        line, route, regex, view, actions, include, nested, *call = raw
         return cls(
-            line, route, regex, view, actions, include, [UrlEntry.from_json(n) for n in nested]
+            line,
+            route,
+            regex,
+            view,
+            actions,
+            include,
+            [UrlEntry.from_json(n) for n in nested],
+            call[0] if call else None,
         )
 
 
@@ -351,6 +367,15 @@ class ModuleFacts:
     urllists: dict[str, list[UrlEntry]]
     signals: list[SignalHook]
     eager: list[EagerSetting]
+    # module-level lists of names or of rows, as written: (prefix, ViewSet) tables that a
+    # router is filled from, INSTALLED_APPS-style lists of modules (``route_rows.py``)
+    tables: dict[str, list[Any]] = field(default_factory=dict)
+    # string key -> functions a dict literal maps it to ({"datastore_create": create}),
+    # for lookups by a literal name (``get_action("datastore_create")(...)``)
+    named: dict[str, list[str]] = field(default_factory=dict)
+    # a container (rendered, ``app.events.handlers``) -> what this module puts into it
+    # (``handlers[event][name] = handler``): a rendered value, or a run-time parameter ref
+    fills: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -369,6 +394,9 @@ class ModuleFacts:
             "urllists": {k: [e.to_json() for e in v] for k, v in self.urllists.items()},
             "signals": [s.to_json() for s in self.signals],
             "eager": [e.to_json() for e in self.eager],
+            "tables": self.tables,
+            "named": self.named,
+            "fills": self.fills,
         }
 
     @classmethod
@@ -391,6 +419,9 @@ class ModuleFacts:
             urllists={k: [UrlEntry.from_json(e) for e in v] for k, v in raw["urllists"].items()},
             signals=[SignalHook.from_json(s) for s in raw["signals"]],
             eager=[EagerSetting.from_json(e) for e in raw["eager"]],
+            tables=raw.get("tables", {}),
+            named=raw.get("named", {}),
+            fills=raw.get("fills", {}),
         )
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from .arguments import Ctx, literal, typed
 from .facts import CallSite
 from .project import Project, Target
-from .wiring import ORM_EVENT
+from .runtime_senders import RuntimeSenders
+from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 SAVE_TAILS = frozenset({"save", "asave"})
@@ -32,13 +33,17 @@ CREATE_TAILS = frozenset(
     }
 )
 _DELETE_TAILS = frozenset({"delete", "adelete"})
+USER_SENDER = ("user",)  # a receiver's sender: settings.AUTH_USER_MODEL
+_DJANGO_USER = ("django.contrib.auth.models.User.", "django.contrib.auth.get_user_model().")
+# Related-manager calls of a many-to-many field: each sends m2m_changed
+M2M_TAILS = frozenset({"add", "remove", "set", "clear", "aadd", "aremove", "aset", "aclear"})
 
 # What a framework method that a class inherits (and does not override) goes on to call,
 # written as names rendered inside that class. Keyed by framework family, then method.
 _DRF = {
-    "create": ["self.perform_create"],
-    "update": ["self.perform_update"],
-    "partial_update": ["self.perform_update"],
+    "create": ["self.get_serializer().is_valid", "self.perform_create"],
+    "update": ["self.get_serializer().is_valid", "self.perform_update"],
+    "partial_update": ["self.get_serializer().is_valid", "self.perform_update"],
     "destroy": ["self.perform_destroy"],
     "perform_create": ["self.get_serializer().save"],
     "perform_update": ["self.get_serializer().save"],
@@ -51,8 +56,8 @@ _DRF = {
     "delete": ["self.destroy"],
 }
 _DJANGO = {
-    "post": ["self.form_valid"],
-    "put": ["self.form_valid"],
+    "post": ["self.get_form().is_valid", "self.form_valid"],
+    "put": ["self.get_form().is_valid", "self.form_valid"],
     "delete": ["self.get_object().delete"],
     "get": ["self.get_context_data"],
 }
@@ -73,6 +78,7 @@ class Write:
     receivers: list[Target] = field(default_factory=list)
     model: Target | None = None
     direct: bool = True
+    selftype: Target | None = None  # the class ``self`` is in the code run (a serializer)
 
 
 class Implicit:
@@ -81,9 +87,26 @@ class Implicit:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._receivers: dict[str, list[tuple[tuple[str, ...] | None, Target]]] | None = None
+        # receiver -> "post_save receiver (file:line)": where it was connected, for evidence
+        self.origins: dict[Target, str] = {}
         self._hooks: dict[str, list[Target]] | None = None
 
     # ---- class-based views called from code ---------------------------------------------
+
+    def validation_hooks(self, module: str, cls: str) -> list[str]:
+        """``serializer.is_valid()`` runs the serializer's ``validate`` and
+        ``validate_<field>`` methods; ``form.is_valid()`` the form's ``clean`` and
+        ``clean_<field>``: those the class or its project bases define."""
+        prefixes = ("validate", "clean")
+        out: list[str] = []
+        for mod, qual in self.project.mro(module, cls):
+            for qualname in self.project.modules[mod].functions:
+                owner, _, method = qualname.rpartition(".")
+                if owner != qual or method in out:
+                    continue
+                if any(method == p or method.startswith(p + "_") for p in prefixes):
+                    out.append(method)
+        return ["self." + method for method in out]
 
     def view_handlers(self, view: Target) -> list[Target]:
         """``View.as_view()(request, ...)`` runs the class's handler for the request's
@@ -144,6 +167,8 @@ class Implicit:
                     Target("C", receiver.module, receiver.name),
                 )
             return Write()
+        if self.is_serializer_super(receiver):
+            return self.serializer_super(receiver, tail)
         if receiver.kind == "S" and tail not in CREATE_TAILS:
             # super().save() in a model method: Django's save, with the model's signals
             op = "delete" if tail in _DELETE_TAILS else "save"
@@ -161,6 +186,9 @@ class Implicit:
         if op == "save" and any("Serializer" in t or "Form" in t for t in tails):
             hooks = []
             owner = Target("C", module, cls)
+            saver = project.class_attr(owner, "save", 0)
+            if saver is not None and saver.kind == "F" and any("Serializer" in t for t in tails):
+                return Write([saver], [], None, True, owner)  # its save() override first
             for hook in ("create", "update"):
                 found = project.class_attr(owner, hook, 0)
                 if found is not None and found.kind == "F":
@@ -170,10 +198,83 @@ class Implicit:
                 write = self.model_writes(model.module, model.name, "save")
                 write.direct = False
                 return write
-            return Write(hooks, [], None, False)
+            return Write(hooks, [], None, False, owner)
         if receiver.kind == "V":
             return Write()
         return self.model_writes(module, cls, op)
+
+    def is_serializer_super(self, receiver: Target) -> bool:
+        """``super()`` inside a DRF serializer method."""
+        if receiver.kind != "S":
+            return False
+        cls = receiver.name.partition("@")[0]
+        return any("Serializer" in t for t in self.project.base_tails(receiver.module, cls))
+
+    def serializer_super(self, receiver: Target, tail: str) -> Write:
+        """``super().save()`` in a serializer runs its ``create``/``update`` hooks;
+        ``super().create()``/``super().update()`` (DRF's ``ModelSerializer``) saves the
+        serializer's model, with that model's signals. The serializer is the class the
+        method runs for (``Base@module:Routed``), which may be a subclass."""
+        cls, _, actual = receiver.name.partition("@")
+        module = receiver.module
+        if actual:
+            module, _, cls = actual.partition(":")
+        owner = Target("C", module, cls)
+        if tail in SAVE_TAILS:
+            hooks = []
+            for hook in ("create", "update"):
+                found = self.project.class_attr(owner, hook, 0)
+                if found is not None and found.kind == "F":
+                    hooks.append(found)
+            if hooks:
+                return Write(hooks, [], None, False, owner)
+        elif tail not in ("create", "update"):
+            return Write()
+        model = self.project.model_of(module, cls)
+        if model is None:
+            return Write()
+        write = self.model_writes(model.module, model.name, "save")
+        write.direct = False
+        return write
+
+    def user_write(self, name: str, tail: str) -> list[Target]:
+        """Receivers for ``settings.AUTH_USER_MODEL`` when the project keeps Django's own
+        ``User`` and writes one (``User.objects.get(pk=1).delete()``)."""
+        if self.project.user_model() is not None or not name.startswith(_DJANGO_USER):
+            return []
+        op = "delete" if tail in _DELETE_TAILS else "save"
+        wanted = (f"django:pre_{op}", f"django:post_{op}")
+        receivers = self.receivers()
+        return [
+            h for key in wanted for sender, h in receivers.get(key, []) if sender == USER_SENDER
+        ]
+
+    def m2m_write(self, owner: Target | None, field: str) -> Write:
+        """``order.tags.add(tag)`` on a ``ManyToManyField``: the ``m2m_changed`` receivers
+        for that field's through model (or for any sender)."""
+        if owner is None or owner.kind != "I" or not self.is_m2m(owner, field):
+            return Write()
+        lineage: set[str] | None = None
+        out = []
+        for sender, handler in self.receivers().get("django:m2m_changed", []):
+            if sender is None:
+                matched = True
+            elif sender[0] == "m2m":
+                if lineage is None:
+                    lineage = {f"{m}:{q}" for m, q in self.project.mro(owner.module, owner.name)}
+                matched = sender[2] == field and sender[1] in lineage
+            else:
+                matched = False
+            if matched:
+                out.append(handler)
+        return Write([], out, Target("C", owner.module, owner.name), False)
+
+    def is_m2m(self, owner: Target, field: str) -> bool:
+        for mod, qual in self.project.mro(owner.module, owner.name):
+            value = self.project.modules[mod].classes[qual].attrs.get(field)
+            if value is not None:
+                return value.endswith("ManyToManyField()")
+        return False
 
     def model_writes(self, module: str, cls: str, op: str) -> Write:
         write = Write(model=Target("C", module, cls))
@@ -198,6 +299,8 @@ class Implicit:
                     matched = bool(lineage.intersection(sender[1:]))
                 elif sender[0] == "*":
                     matched = sender[1] == cls.rsplit(".", 1)[-1]
+                elif sender == USER_SENDER:
+                    matched = self.project.user_model() == Target("C", module, cls)
                 else:
                     matched = sender == (module, cls)
                 if matched:
@@ -239,12 +342,16 @@ class Implicit:
             return self._receivers
         project = self.project
         index: dict[str, list[tuple[tuple[str, ...] | None, Target]]] = {}
+        runtime = RuntimeSenders(project)
         for module, facts in project.modules.items():
             for hook in facts.signals:
                 key = self.signal_key(hook.signal, module)
                 handler = project.resolve(hook.handler, module)
                 if not key or handler is None or handler.kind != "F":
                     continue
+                signal = key.rpartition(":")[2].rsplit(".", 1)[-1]
+                where = f"{facts.relpath}:{hook.line}"
+                self.origins.setdefault(handler, f"{signal} receiver connected at {where}")
                 sender: tuple[str, ...] | None = None
                 if hook.sender.startswith("str:"):
                     sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
@@ -258,6 +365,19 @@ class Implicit:
                             if c is not None and c.kind == "C"
                         ),
                     )
+                elif hook.sender.startswith((RUNTIME_PARAM, RUNTIME_ATTR, RUNTIME_SELF)):
+                    for cls in runtime.classes(hook.sender):
+                        index.setdefault(key, []).append(((cls.module, cls.name), handler))
+                    continue
+                elif hook.sender.endswith(".AUTH_USER_MODEL"):
+                    sender = USER_SENDER  # sender=settings.AUTH_USER_MODEL
+                elif hook.sender.endswith(".through"):
+                    # sender=Order.tags.through: that many-to-many field's changes
+                    model, _, field = hook.sender[: -len(".through")].rpartition(".")
+                    found = project.resolve(model, module)
+                    if found is None or found.kind != "C":
+                        continue
+                    sender = ("m2m", f"{found.module}:{found.name}", field)
                 elif hook.sender:
                     found = project.resolve(hook.sender, module)
                     if found is None or found.kind != "C":
@@ -270,6 +390,8 @@ class Implicit:
     def expansions(self, node: Target) -> list[str]:
         cls, _, method = node.name.partition(":")
         tails = self.project.base_tails(node.module, cls)
+        if method == "is_valid" and any(("Serializer" in t or "Form" in t) for t in tails):
+            return self.validation_hooks(node.module, cls)
         if any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails):
             return _DRF.get(method, [])
         if not any(t.endswith(("View", "Mixin")) for t in tails):

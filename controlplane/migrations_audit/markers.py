@@ -255,6 +255,16 @@ def _suffix_patterns(patterns: Iterable[str]) -> list[str]:
     return out
 
 
+def _kind_of(table: re.Pattern[str] | None, kinds: list[str], name: str) -> str | None:
+    """The kind whose pattern group matches the whole name, or None."""
+    if table is None:
+        return None
+    match = table.fullmatch(name)
+    if match is None or match.lastgroup is None:
+        return None
+    return kinds[int(match.lastgroup[1:])]
+
+
 class Markers:
     """Compiled pattern tables: built-ins plus what the audited project's config adds."""
 
@@ -271,29 +281,34 @@ class Markers:
         self._wrappers = _compile(_suffix_patterns(config.dispatch_wrappers))
         self._tasks = _compile(_suffix_patterns(config.task_names))
         self.task_tails = frozenset(n.rsplit(".", 1)[-1] for n in config.task_names if "*" not in n)
+        self._memo_heavy: dict[str, str | None] = {}
+        self._memo_background: dict[str, bool] = {}
+        self._memo_runner: dict[str, bool] = {}
 
     def heavy(self, name: str) -> str | None:
-        """Heavy kind of a call outside the project, by built-in pattern."""
-        if self._heavy is None:
-            return None
-        match = self._heavy.fullmatch(name)
-        if match is None or match.lastgroup is None:
-            return None
-        return self.kind_names[int(match.lastgroup[1:])]
+        """Heavy kind of a call outside the project, by built-in pattern.
+
+        Memoised, as are ``background`` and ``runner``: a function is summarised once per
+        context it is reached in, and asks about the same names each time."""
+        memo = self._memo_heavy
+        if name not in memo:
+            memo[name] = _kind_of(self._heavy, self.kind_names, name)
+        return memo[name]
 
     def configured_heavy(self, name: str) -> str | None:
-        if self._configured is None:
-            return None
-        match = self._configured.fullmatch(name)
-        if match is None or match.lastgroup is None:
-            return None
-        return self.configured_names[int(match.lastgroup[1:])]
+        return _kind_of(self._configured, self.configured_names, name)
 
     def background(self, name: str) -> bool:
-        return self._background is not None and self._background.fullmatch(name) is not None
+        memo = self._memo_background
+        if name not in memo:
+            memo[name] = self._background is not None and bool(self._background.fullmatch(name))
+        return memo[name]
 
     def runner(self, name: str) -> bool:
-        return self._runner is not None and self._runner.fullmatch(name) is not None
+        memo = self._memo_runner
+        if name not in memo:
+            memo[name] = self._runner is not None and bool(self._runner.fullmatch(name))
+        return memo[name]
 
     def wrapper(self, name: str) -> bool:
         return self._wrappers is not None and self._wrappers.fullmatch(name) is not None

@@ -57,6 +57,10 @@ def _framework_of(name: str) -> str:
     return ""
 
 
+# Framework classes whose constructor keywords give a prefix (``_var_prefix``).
+_PREFIXED = ("Blueprint", "APIRouter", "Api", "FastAPI", "Namespace")
+
+
 class Mounts:
     """Object kinds and composed prefixes, memoised per object."""
 
@@ -175,6 +179,10 @@ class Mounts:
             else facts.assigns.get(var, "")
         )
         last = made.rstrip("()").rsplit(".", 1)[-1]
+        if created is not None and created.kind in ("I", "C"):
+            # a project subclass (class AppBlueprint(Blueprint)) takes its base's keywords
+            tails = project.base_tails(created.module, created.name)
+            last = next((t for t in _PREFIXED if t in tails), last)
         own, parent_prefix = "", ""
         if last == "Blueprint":
             own = kwargs.get("url_prefix") if isinstance(kwargs.get("url_prefix"), str) else ""

@@ -12,6 +12,7 @@ import builtins
 from dataclasses import dataclass, field
 
 from .facts import Lit, ModuleFacts
+from .route_rows import RowLoops
 from .syntax import tail
 
 # Builtins are dropped from call lists, except the ones that matter to us.
@@ -32,6 +33,10 @@ class Scope:
     params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" for catch-alls
     param_names: frozenset[str] = frozenset()  # the same without the stars
     each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
+    # loop variable -> instance or class attribute iterated (``for m in self.models``)
+    attr_each: dict[str, str] = field(default_factory=dict)
+    # local -> model class name it was looked up by (``Doc = self.get_model("Doc")``)
+    models: dict[str, str] = field(default_factory=dict)
 
 
 class Names:
@@ -44,6 +49,7 @@ class Names:
         self.globals: set[str] = set()
         self.scope: Scope | None = None
         self.values: dict[str, ast.expr] = {}  # module-level assignments, as written
+        self.rows = RowLoops()  # loop variables standing for rows of a route table
 
     def import_target(self, node: ast.ImportFrom) -> str:
         if not node.level:

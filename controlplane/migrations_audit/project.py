@@ -373,6 +373,8 @@ class Project:
                 return None
             if ops[index : index + 2] == "()":
                 target = self.call(target, depth, owner if index == 0 else None)
+            elif target.kind == "Q":
+                target = Target("I", target.module, target.name)  # a row of a queryset
             else:
                 target = Target("X", "", target.name + "[]") if target.kind == "X" else None
         return target
@@ -548,8 +550,9 @@ class Project:
     def virtual_call(self, target: Target, depth: int) -> Target | None:
         """Results of framework methods a class inherits (DRF, Django generic views)."""
         cls, _, method = target.name.partition(":")
+        owner = Target("C", target.module, cls)
         if method in ("get_serializer", "get_serializer_class"):
-            serializer = self.class_attr(Target("C", target.module, cls), "serializer_class", depth)
+            serializer = self.chosen_class(owner, "serializer_class", depth)
             if serializer is not None and serializer.kind == "C":
                 return (
                     serializer
@@ -558,7 +561,7 @@ class Project:
                 )
             return None
         if method in ("get_form", "get_form_class"):
-            form = self.class_attr(Target("C", target.module, cls), "form_class", depth)
+            form = self.chosen_class(owner, "form_class", depth)
             if form is not None and form.kind == "C":
                 return form if method == "get_form_class" else Target("I", form.module, form.name)
             return None
@@ -569,6 +572,16 @@ class Project:
             kind = "I" if method in ("get_object", "save") else "Q"
             return Target(kind, model.module, model.name)
         return None
+
+    def chosen_class(self, owner: Target, attr: str, depth: int) -> Target | None:
+        """The serializer or form class a view uses: what its own ``get_<attr>()`` override
+        returns (the first class it returns), else its ``<attr>`` attribute."""
+        getter = self.class_attr(owner, "get_" + attr, depth)
+        if getter is not None and getter.kind == "F":
+            found = self.call(getter, depth + 1, owner)
+            if found is not None and found.kind == "C":
+                return found
+        return self.class_attr(owner, attr, depth)
 
     def model_of(self, module: str, cls: str, depth: int = 0) -> Target | None:
         """The model a view, serializer or form works on: queryset, model, Meta.model."""
@@ -621,7 +634,9 @@ class Project:
     # ---- classes -----------------------------------------------------------------------
 
     def mro(self, module: str, qualname: str) -> list[tuple[str, str]]:
-        """Project classes in method resolution order (depth first, left to right)."""
+        """Project classes in method resolution order: Python's C3 linearisation over the
+        project bases (a mixin listed before a shared base wins, as at run time), depth
+        first where the hierarchy is not consistent."""
         key = (module, qualname)
         cached = self._mro.get(key)
         if cached is not None:
@@ -631,10 +646,12 @@ class Project:
         external: set[str] = set()
         facts = self.klass(module, qualname)
         if facts is not None:
+            parents: list[list[tuple[str, str]]] = []
             for base in facts.bases:
                 found = self.resolve(base, module, "")
                 if found is not None and found.kind == "C":
-                    for item in self.mro(found.module, found.name):
+                    parents.append(self.mro(found.module, found.name))
+                    for item in parents[-1]:
                         if item not in order:
                             order.append(item)
                     external |= self.external_bases(found.module, found.name)
@@ -642,6 +659,9 @@ class Project:
                     external.add(found.name)
                 else:
                     external.add(base)
+            merged = _c3([*parents, [p[0] for p in parents]]) if len(parents) > 1 else None
+            if merged is not None and key not in merged:
+                order = [key, *merged]
         self._mro[key] = order
         self._external[key] = frozenset(external)
         return order
@@ -682,6 +702,22 @@ class Project:
                         index.setdefault(base, []).append((mod, qual))
             self._subclasses = index
         return self._subclasses.get((module, qualname), [])
+
+
+def _c3(sequences: list[list[tuple[str, str]]]) -> list[tuple[str, str]] | None:
+    """Merge base linearisations the way Python builds an MRO; None when inconsistent."""
+    pending = [list(seq) for seq in sequences if seq]
+    out: list[tuple[str, str]] = []
+    while pending:
+        head = next(
+            (s[0] for s in pending if not any(s[0] in other[1:] for other in pending)), None
+        )
+        if head is None:
+            return None
+        out.append(head)
+        pending = [[c for c in s if c != head] for s in pending]
+        pending = [s for s in pending if s]
+    return out
 
 
 def _self_of(owner: Target) -> Target:

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
+from .handler_classes import entry_method
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
 from .report import Unresolved
-from .wiring import LITESTAR_ROUTER
+from .route_rows import expand as expand_rows
+from .route_rows import has_rows
+from .wiring import LITESTAR_ROUTER, ROUTER_MAPPING
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 _STD_ACTIONS = {
@@ -45,6 +48,32 @@ _PROVIDED = {
     "DetailView": ("get",),
     "TemplateView": ("get",),
     "RedirectView": ("get",),
+    # Django's building blocks, which projects combine into their own generic views
+    "ProcessFormView": ("get", "post"),
+    "BaseFormView": ("get", "post"),
+    "BaseCreateView": ("get", "post"),
+    "BaseUpdateView": ("get", "post"),
+    "BaseDeleteView": ("get", "post"),
+    "DeletionMixin": ("post",),
+    "BaseDetailView": ("get",),
+    "BaseListView": ("get",),
+    "ArchiveIndexView": ("get",),
+    "BaseArchiveIndexView": ("get",),
+    "YearArchiveView": ("get",),
+    "MonthArchiveView": ("get",),
+    "WeekArchiveView": ("get",),
+    "DayArchiveView": ("get",),
+    "TodayArchiveView": ("get",),
+    "DateDetailView": ("get",),
+    # django.contrib.auth.views
+    "LoginView": ("get", "post"),
+    "LogoutView": ("post",),
+    "PasswordChangeView": ("get", "post"),
+    "PasswordResetView": ("get", "post"),
+    "PasswordResetConfirmView": ("get", "post"),
+    "PasswordChangeDoneView": ("get",),
+    "PasswordResetDoneView": ("get",),
+    "PasswordResetCompleteView": ("get",),
     "ModelViewSet": tuple(_STD_ACTIONS),
     "ReadOnlyModelViewSet": ("list", "retrieve"),
     "CreateModelMixin": ("create",),
@@ -77,6 +106,9 @@ class EndpointDecl:
     # the routed class, when a base class defines the handler: ``self.x()`` in the base's
     # code runs the routed class's ``x`` (template methods such as ``post`` -> ``form_valid``)
     selftype: Target | None = None
+    # why the route itself is not certain (its module was found by a naming convention):
+    # the endpoint is then ``likely`` at best
+    route_note: str = ""
 
 
 def _strs(value: Lit) -> list[str]:
@@ -132,10 +164,18 @@ class RouteFinder:
                             route = join_route(self.mounts.prefix_of(receiver, module), dec.args[0])
                             self.class_endpoints(module, cls.qualname, route, kind)
             for call in facts.route_calls:
-                if call.owner or call.kind == LITESTAR_ROUTER:
+                if call.owner or call.kind in (LITESTAR_ROUTER, ROUTER_MAPPING):
                     continue  # a helper's template: registered where the helper is called
                 if call.kind == "call":
                     helpers.expand(module, call)
+                elif has_rows(call):  # for pair in table: router.register(*pair)
+                    # modules found by convention only: DRF routers, whose endpoints then
+                    # say so (``likely``); other registrations need the project to say
+                    guess = call.kind == "register"
+                    for args, kwargs in expand_rows(self.project, module, call, guess):
+                        self.registration(
+                            module, call.kind, call.receiver, args, kwargs, call.prefix, call.line
+                        )
                 else:
                     self.registration(
                         module,
@@ -173,7 +213,13 @@ class RouteFinder:
                     note=name,
                 )
                 continue
-            if tail not in HTTP_VERBS and tail not in ("route", "api_route", "api_operation"):
+            if tail not in HTTP_VERBS and tail not in (
+                "route",
+                "api_route",
+                "api_operation",
+                "websocket",
+                "websocket_route",
+            ):
                 continue
             if dec.base.startswith("litestar."):
                 self.litestar(module, facts, function, tail, dec.args, dec.kwargs)
@@ -195,6 +241,10 @@ class RouteFinder:
                 methods = methods or ["GET"]
             elif tail in HTTP_VERBS:
                 methods = [tail.upper()]
+            elif tail.startswith("websocket"):
+                if kind not in ("fastapi", "starlette", "quart"):
+                    continue
+                methods = ["WEBSOCKET"]
             else:
                 methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
             route = join_route(self.mounts.prefix_of(receiver, module), path)
@@ -337,9 +387,13 @@ class RouteFinder:
                     ref_module(given, module), view, route, "flask", methods or ["GET"]
                 ):
                     unknown(f"view {view} not found in the project")
-                elif self.handles_nothing(ref_module(given, module), view):
-                    # a request-handler class a blueprint subclass wraps itself: which
-                    # of its methods handles the request is not known
+                elif self.handles_nothing(ref_module(given, module), view) and not (
+                    self.wrapped_handler(
+                        receiver, module, ref_module(given, module), view, route, methods
+                    )
+                ):
+                    # a request-handler class a blueprint subclass wraps itself, and the
+                    # wrapper does not show which of its methods handles the request
                     unknown(f"view {view} is a class with no HTTP method handlers")
             elif given is not None:
                 unknown("the rule or the view is computed, not written")
@@ -420,7 +474,32 @@ class RouteFinder:
         available = self.defined(target.module, target.name)
         return "dispatch_request" not in available and not available.intersection(HTTP_VERBS)
 
-    def add_function(self, target: Target, route: str, framework: str, methods: list[str]) -> None:
+    def wrapped_handler(
+        self,
+        receiver: str,
+        module: str,
+        view_module: str,
+        view: str,
+        route: str,
+        methods: list[str],
+    ) -> bool:
+        """A plain request-handler class given to a blueprint subclass's own
+        ``add_url_rule``: one endpoint per listed method, handled by the method the
+        wrapper calls on an instance (``handler_classes.py``). False if it cannot be read."""
+        blueprint = self.project.resolve(receiver, module)
+        entry = entry_method(self.project, blueprint) if blueprint is not None else ""
+        target = self.project.resolve(view, view_module)
+        if not entry or target is None or target.kind != "C":
+            return False
+        if self.handler(target.module, target.name, entry)[0].kind != "F":
+            return False  # the wrapper calls a method the class does not have
+        actions = {m.lower(): entry for m in methods or ["GET"]}
+        self.class_endpoints(target.module, target.name, route, "flask", actions=actions)
+        return True
+
+    def add_function(
+        self, target: Target, route: str, framework: str, methods: list[str], note: str = ""
+    ) -> None:
         facts = self.project.modules[target.module]
         function = facts.functions[target.name]
         entries = [target, *self.dependencies(target.module, function.deps)]
@@ -434,6 +513,7 @@ class RouteFinder:
                 methods,
                 route,
                 entries,
+                route_note=note,
             )
         )
 
@@ -483,12 +563,15 @@ class RouteFinder:
         route: str,
         framework: str,
         actions: dict[str, str] | None = None,
-    ) -> None:
-        """One endpoint per HTTP method a class-based view answers."""
+        note: str = "",
+        alias: str = "",
+    ) -> int:
+        """One endpoint per HTTP method a class-based view answers (``note``: why its
+        route is not certain; ``alias``: as in ``viewset_endpoints``); how many."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
-        short = cls.rsplit(".", 1)[-1]
+        short = alias or cls.rsplit(".", 1)[-1]
         if actions:
             pairs = [(http.upper(), action) for http, action in actions.items()]
         else:
@@ -512,8 +595,10 @@ class RouteFinder:
                     route,
                     [target, *hooks],
                     Target("C", module, cls),
+                    note,
                 )
             )
+        return len(pairs)
 
     def request_hooks(self, module: str, cls: str) -> list[Target]:
         """Overrides that run before every method of a view: dispatch, setup, initial."""
@@ -524,12 +609,24 @@ class RouteFinder:
                 hooks.append(target)
         return hooks
 
-    def viewset_endpoints(self, module: str, cls: str, base: str, framework: str) -> None:
-        """A DRF ViewSet registered on a router under ``base``."""
+    def viewset_endpoints(
+        self,
+        module: str,
+        cls: str,
+        base: str,
+        framework: str,
+        note: str = "",
+        extra: dict[str, dict[str, str]] | None = None,
+        alias: str = "",
+    ) -> None:
+        """A DRF ViewSet registered on a router under ``base`` (``note``: why that
+        registration is not certain; ``extra``: the router's own additions to its list and
+        detail routes, {"list": {"put": "bulk_update"}}; ``alias``: the name the class was
+        registered under when it stands in for this one, ``proxies.py``)."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
-        short = cls.rsplit(".", 1)[-1]
+        short = alias or cls.rsplit(".", 1)[-1]
         lookup = klass.lits.get("lookup_url_kwarg") or klass.lits.get("lookup_field") or "pk"
         detail_route = join_route(base, "{" + str(lookup) + "}") + "/"
         available = self.defined(module, cls)
@@ -550,6 +647,28 @@ class RouteFinder:
                         route.replace("//", "/"),
                         [target, *hooks],
                         Target("C", module, cls),
+                        note,
+                    )
+                )
+        for slot, mapping in (extra or {}).items():
+            for http, action in mapping.items():
+                if action not in available or not isinstance(action, str):
+                    continue
+                target, line = self.handler(module, cls, action)
+                owner, relpath, line = self.where(module, target, line)
+                route = detail_route if slot == "detail" else join_route(base) + "/"
+                self.add(
+                    EndpointDecl(
+                        owner,
+                        relpath,
+                        line or klass.line,
+                        f"{short}.{action}",
+                        framework,
+                        [http.upper()],
+                        route.replace("//", "/"),
+                        [target, *hooks],
+                        Target("C", module, cls),
+                        note,
                     )
                 )
         for mod, qual in project.mro(module, cls):
@@ -576,6 +695,7 @@ class RouteFinder:
                             route,
                             [Target("F", mod, f"{qual}.{name}"), *hooks],
                             Target("C", module, cls),
+                            note,
                         )
                     )
 

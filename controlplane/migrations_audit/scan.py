@@ -46,6 +46,7 @@ PACKAGE_NAMES_KEPT = frozenset({"build", "dist", "env"})
 PARALLEL_MIN_FILES = 64
 DEEP_RECURSION = 12_000
 CHUNK = 48
+NOT_UTF8 = "file name is not valid UTF-8"
 
 Progress = Callable[[int, int], None]
 
@@ -168,35 +169,50 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
+def content_keys(root: Path, relpaths: list[str]) -> dict[str, str | None]:
+    """Each file's facts-cache key (its path, content and the analyser); None when the file
+    cannot be read, ``NOT_UTF8`` when its name cannot be shown."""
+    base = str(root)
+    keys: dict[str, str | None] = {}
+    for relpath in relpaths:
+        if not _is_utf8(relpath):
+            keys[relpath] = NOT_UTF8
+            continue
+        try:
+            with open(f"{base}/{relpath}", "rb") as handle:
+                keys[relpath] = cache_key(relpath, handle.read())
+        except OSError:
+            keys[relpath] = None
+    return keys
+
+
 def scan(
     root: Path,
     relpaths: list[str],
     cache: FactsCache | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    keys: dict[str, str | None] | None = None,
 ) -> ScanResult:
-    """Facts for every file; cached ones first, the rest parsed (in parallel when many)."""
+    """Facts for every file; cached ones first, the rest parsed (in parallel when many).
+
+    ``keys`` are the files' cache keys when the caller has already read them
+    (``content_keys``)."""
     result = ScanResult(files=len(relpaths))
     todo: list[str] = []
     total = len(relpaths)
     done = 0
-    base = str(root)
     with no_gc():
+        if cache is not None and keys is None:
+            keys = content_keys(root, relpaths)
         for relpath in relpaths:
             if not _is_utf8(relpath):  # reports are UTF-8 text: such a name cannot be shown
                 shown = relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                result.skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+                result.skipped.append(Skipped(shown, NOT_UTF8))
                 done += 1
                 continue
-            facts = None
-            if cache is not None:
-                try:
-                    with open(f"{base}/{relpath}", "rb") as handle:
-                        data: bytes | None = handle.read()
-                except OSError:
-                    data = None
-                if data is not None:
-                    facts = cache.get(cache_key(relpath, data), relpath)
+            key = keys.get(relpath) if cache is not None and keys is not None else None
+            facts = cache.get(key, relpath) if cache is not None and key is not None else None
             if facts is None:
                 todo.append(relpath)
             else:

@@ -4,6 +4,7 @@ read structurally so ``include()`` nesting and prefixes survive into the facts."
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from .facts import UrlEntry
 from .names import Names
@@ -88,6 +89,13 @@ class UrlPatterns:
             if name in URL_FUNCS:
                 entry = self.entry(node, name)
                 return [entry] if entry else []
+            rendered = self.names.render(node)  # *build_urls(...): a project function may
+            if rendered and rendered[0] != "~":  # return patterns (view_registries.py)
+                return [
+                    UrlEntry(
+                        node.lineno, "", False, "", None, "ref:" + rendered, [], self.args(node)
+                    )
+                ]
             return []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             return self.entries(node.left) + self.entries(node.right)
@@ -97,11 +105,19 @@ class UrlPatterns:
                 return [UrlEntry(node.lineno, "", False, "", None, "ref:" + rendered, [])]
         return []
 
+    def args(self, call: ast.Call) -> list[Any]:
+        """[args, kwargs] of a call, as literals."""
+        names = self.names
+        return [
+            [names.lit(a) for a in call.args if not isinstance(a, ast.Starred)],
+            {kw.arg: names.lit(kw.value) for kw in call.keywords if kw.arg},
+        ]
+
     def entry(self, call: ast.Call, func: str) -> UrlEntry | None:
         names = self.names
         args = list(call.args)
         kws = {kw.arg: kw.value for kw in call.keywords if kw.arg}
-        route = names.lit(args[0] if args else kws.get("route"))
+        route = names.lit(args[0] if args else kws.get("route", kws.get("regex")))
         route = route if isinstance(route, str) else ""
         regex = func != "path"
         view = args[1] if len(args) > 1 else kws.get("view")
@@ -113,13 +129,15 @@ class UrlPatterns:
                 target = target.elts[0]
             if isinstance(target, ast.Constant) and isinstance(target.value, str):
                 return UrlEntry(call.lineno, route, regex, "", None, "module:" + target.value, [])
-            if isinstance(target, ast.List | ast.Tuple):
+            if isinstance(target, ast.List | ast.Tuple | ast.BinOp):  # also a + b
                 return UrlEntry(call.lineno, route, regex, "", None, "nested", self.entries(target))
             if target is not None:
+                given = self.args(target) if isinstance(target, ast.Call) else None
                 return UrlEntry(
-                    call.lineno, route, regex, "", None, "ref:" + names.render(target), []
+                    call.lineno, route, regex, "", None, "ref:" + names.render(target), [], given
                 )
             return None
+        view = _unwrapped(view)
         actions = None
         if (
             isinstance(view, ast.Call)
@@ -133,3 +151,19 @@ class UrlPatterns:
         if isinstance(view, ast.Constant) and isinstance(view.value, str):
             return UrlEntry(call.lineno, route, regex, view.value, None, "", [])  # old Django
         return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [])
+
+
+def _unwrapped(view: ast.expr, depth: int = 0) -> ast.expr:
+    """The view inside decorators applied in the URLconf: ``login_required(v)``,
+    ``csrf_exempt(cache_page(60)(V.as_view()))``; a call given anything but a view
+    reference (``make_view("x")``) is left as it is."""
+    if _is_view_ref(view) or not isinstance(view, ast.Call) or not view.args or depth > 4:
+        return view
+    inner = _unwrapped(view.args[0], depth + 1)
+    return inner if _is_view_ref(inner) else view
+
+
+def _is_view_ref(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name | ast.Attribute) or (
+        isinstance(node, ast.Call) and tail(node.func) == "as_view"
+    )

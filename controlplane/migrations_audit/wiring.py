@@ -59,13 +59,19 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             elif kw.arg == "sender":
                 sender = kw.value
         if handler is not None:
-            facts.signals.append(
-                SignalHook(
-                    name.rsplit(".", 1)[0],
-                    names.render(sender) if sender is not None else "",
-                    names.render(handler),
-                    node.lineno,
+            sender_name = ""
+            if sender is not None:
+                sender_name = (
+                    model_by_name(names, sender)
+                    or runtime_sender(names, sender)
+                    or names.render(sender)
                 )
+            handler_name = names.render(handler)
+            owner = _owner_class(names)
+            if owner and handler_name.startswith("self.") and handler_name.count(".") == 1:
+                handler_name = owner + handler_name[4:]  # connect(self.handle, ...)
+            facts.signals.append(
+                SignalHook(name.rsplit(".", 1)[0], sender_name, handler_name, node.lineno)
             )
     elif method == "listen" and name.startswith("sqlalchemy.") and len(node.args) > 2:
         note_orm_event(
@@ -89,6 +95,16 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             )
     elif _may_register(names, node):
         note_registration(names, node, "call", name, None)
+    elif method == "update":
+        note_router_mapping(names, node)
+    if (
+        method in ("extend", "append")
+        and node.args
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and (names.rows.modules or names.rows.read)
+    ):  # urlpatterns.extend(getattr(urls, "api_urls")) in a loop over apps
+        names.rows.url_list_added(names, node.func.value.id, node.args[0], node.lineno)
     for kw in node.keywords:
         if kw.arg:
             note_eager(names, kw.arg, kw.value, kw.value.lineno)
@@ -96,6 +112,96 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         key = node.args[0]
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             note_eager(names, key.value, node.args[1], node.lineno)
+
+
+ROUTER_MAPPING = "router_mapping"  # a route-call kind: a DRF router class's extra mapping
+# SimpleRouter.routes: [list, dynamic list, detail, dynamic detail]; which is which
+_ROUTE_SLOTS = {0: "list", 2: "detail"}
+
+
+def note_router_mapping(names: Names, node: ast.Call) -> None:
+    """``self.routes[0].mapping.update({"put": "bulk_update"})`` in a router subclass (the
+    djangorestframework-bulk idiom): viewsets registered on it answer those methods on the
+    list (or detail) route. Kept as a RouteCall whose receiver is the class."""
+    func = node.func
+    target = func.value if isinstance(func, ast.Attribute) else None
+    routes = target.value if isinstance(target, ast.Attribute) else None
+    if not (
+        isinstance(target, ast.Attribute)
+        and target.attr == "mapping"
+        and isinstance(routes, ast.Subscript)
+        and isinstance(routes.value, ast.Attribute)
+        and routes.value.attr == "routes"
+        and isinstance(routes.slice, ast.Constant)
+        and node.args
+    ):
+        return
+    slot = _ROUTE_SLOTS.get(routes.slice.value) if isinstance(routes.slice.value, int) else None
+    mapping = names.lit(node.args[0])
+    owner = _owner_class(names)
+    if slot and owner and isinstance(mapping, dict):
+        names.facts.route_calls.append(
+            RouteCall(ROUTER_MAPPING, node.lineno, owner, [slot], mapping)
+        )
+
+
+RUNTIME_PARAM = "param:"  # sender prefixes of receivers connected at run time
+RUNTIME_ATTR = "attr:"
+RUNTIME_SELF = "self:"
+
+
+def model_by_name(names: Names, node: ast.expr) -> str:
+    """``sender="shop.Order"`` or a model looked up by name (``Order =
+    apps.get_model("shop", "Order")``): ``str:<name>``, matched by class name like
+    ``@receiver(post_save, sender="shop.Order")``."""
+    if isinstance(node, ast.Constant) and type(node.value) is str:
+        return "str:" + node.value
+    scope = names.scope
+    if scope is not None and isinstance(node, ast.Name) and node.id in scope.models:
+        return "str:" + scope.models[node.id]
+    return ""
+
+
+def note_model_lookup(names: Names, targets: list[ast.expr], value: ast.expr) -> None:
+    """``Order = self.get_model("Order")`` / ``apps.get_model("shop", "Order")`` /
+    ``apps.get_model("shop.Order")`` / ``get_model(model_name="Order")`` in a function."""
+    scope = names.scope
+    if scope is None or not isinstance(value, ast.Call) or tail(value.func) != "get_model":
+        return
+    named: ast.expr | None = next((k.value for k in value.keywords if k.arg == "model_name"), None)
+    if named is None and value.args:
+        named = value.args[-1]
+    if isinstance(named, ast.Constant) and type(named.value) is str and named.value:
+        for target in targets:
+            if isinstance(target, ast.Name):
+                scope.models[target.id] = named.value.rsplit(".", 1)[-1]
+
+
+def runtime_sender(names: Names, node: ast.expr) -> str:
+    """A sender chosen at run time, as a reference the project can resolve later:
+    ``param:<module>:<function>:<param>`` when it is a parameter of the connecting function
+    (or a loop variable over one), ``attr:<module>:<class>:<attr>`` when it is a loop
+    variable over ``self.<attr>``/``cls.<attr>`` (a registry), ``self:<module>:<class>:<attr>``
+    for ``self.<attr>`` (what the constructor stored there); "" otherwise."""
+    scope = names.scope
+    cls = scope.owner.rpartition(".")[0] if scope is not None else ""
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and cls in names.facts.classes
+    ):
+        return f"{RUNTIME_SELF}{names.module}:{cls}:{node.attr}"  # sender=self.model
+    if scope is None or not isinstance(node, ast.Name):
+        return ""
+    name = node.id
+    param = scope.each.get(name, name if name in scope.param_names else "")
+    if param and "#" not in param:
+        return f"{RUNTIME_PARAM}{names.module}:{scope.owner}:{param}"
+    attr = scope.attr_each.get(name)
+    if attr and cls in names.facts.classes:
+        return f"{RUNTIME_ATTR}{names.module}:{cls}:{attr}"
+    return ""
 
 
 def _param_of(names: Names, node: ast.expr) -> Lit:
@@ -115,6 +221,9 @@ def _arg_lit(names: Names, node: ast.expr) -> Lit:
     found = _param_of(names, node)
     if found is not None:
         return found
+    row = names.rows.arg(node)  # for prefix, viewset in table: router.register(prefix, ...)
+    if row is not None:
+        return row
     table = _route_table(names, node)
     return names.lit(table) if table is not None else names.lit(node)
 
@@ -187,6 +296,10 @@ def note_registration(
             star = _param_of(names, arg.value)  # self.add_resource(resource, *urls)
             if isinstance(star, dict) and "param" in star:
                 args.append({**star, "star": True})
+            else:
+                row = names.rows.arg(arg)  # for pair in table: router.register(*pair)
+                if row is not None:
+                    args.append(row)
             continue
         args.append(_arg_lit(names, arg))
     kwargs: dict[str, Lit] = {}

@@ -114,7 +114,7 @@ class ScheduleFacts:
 
 
 def schedule_facts(session: Session) -> ScheduleFacts:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Schedule.id, Schedule.name, Schedule.state, Schedule.missed_since,
                Schedule.last_run_at)
     ).all()  # fmt: skip
@@ -128,7 +128,7 @@ def schedule_facts(session: Session) -> ScheduleFacts:
 def schedule_metrics(services: Services) -> list[tuple[str, float | None, int]]:
     """(name, last success as epoch seconds, missed runs) for each schedule."""
     with services.transaction() as session:
-        rows = session.execute(
+        rows = session.connection().execute(
             select(Schedule.name, Schedule.last_success_at, Schedule.missed_runs)
             .order_by(Schedule.name)
         ).all()  # fmt: skip

@@ -20,6 +20,8 @@ def test_the_audit_benchmark_prints_every_case_as_json_lines():
     )
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     figures = {(r["case"], r["metric"]) for r in rows}
-    for case in ("cold", "warm", "parse_floor"):
+    for case in ("cold", "warm", "warm_changed", "warm_edited", "parse_floor"):
         assert (case, "seconds") in figures and (case, "lines_per_s") in figures
+    for case in ("cold", "warm", "warm_changed", "warm_edited"):
+        assert (case, "cpu_seconds") in figures
     assert all(r["bench"] == "audit" and r["value"] > 0 for r in rows)

@@ -168,3 +168,42 @@ def test_self_calls_in_a_base_view_method_run_the_routed_class_override(run_audi
         "EventClearView.post": ("offloaded", "core/generics.py", 4),
         "EventKeepView.post": ("inline", "core/generics.py", 4),
     }
+
+
+def test_super_calls_run_the_base_method_for_the_calling_class(check):
+    """``super().put()`` in a routed resource runs the base ``put`` for that resource, so
+    the base's ``self.post_update()`` is the resource's override (Flask-RESTful style)."""
+    files = {
+        "tasks.py": TASKS,
+        "api.py": """
+        from flask import Flask
+        from flask_restful import Api, Resource
+        from tasks import crunch
+
+        app = Flask(__name__)
+        api = Api(app)
+
+        class BaseResource(Resource):
+            def put(self, pk):
+                self.post_update(pk)
+                return "ok"
+
+            def post_update(self, pk):
+                return None
+
+        class TaskResource(BaseResource):
+            def put(self, pk):
+                return super().put(pk)
+
+            def post_update(self, pk):
+                crunch.delay(pk)
+
+        class NoteResource(BaseResource):
+            def put(self, pk):
+                return super().put(pk)
+
+        api.add_resource(TaskResource, "/tasks/<pk>")
+        api.add_resource(NoteResource, "/notes/<pk>")
+        """,
+    }
+    check(files, {"TaskResource.put": ("offloaded", False), "NoteResource.put": ("inline", False)})

@@ -80,7 +80,11 @@ def files(body: str) -> dict[str, str]:
 def test_a_blinker_signal_whose_receiver_dispatches_is_offloaded_with_the_chain(check):
     report = check(files("    order_placed.send(1)"), {"handler": ("offloaded", False)})
     (evidence,) = [e for e in report.endpoints[0].evidence if e.kind == "dispatch"]
-    assert evidence.via == ("app.py:handler", "listeners.py:on_order")
+    assert evidence.via == (
+        "app.py:handler",
+        "listeners.py:on_order (order_placed receiver connected at listeners.py:9,"
+        " fired by order_placed.send(1) at app.py:10)",
+    )
 
 
 def test_a_blinker_signal_whose_receivers_do_not_dispatch_is_inline(check):

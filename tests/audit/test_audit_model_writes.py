@@ -328,3 +328,45 @@ def test_a_class_based_view_called_from_a_function_view_runs_its_handlers(check)
         },
         {"comment": ("offloaded", False), "page": ("inline", False)},
     )
+
+
+def test_each_row_of_a_loop_over_a_queryset_is_an_instance_of_its_model(check):
+    """``for order in Order.objects.filter(...): order.delete()`` runs the model's
+    ``delete`` override; a loop over anything else gives its variable no type."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": """
+        from celery import shared_task
+
+        @shared_task
+        def purge(pk):
+            return pk
+        """,
+        "shop/models.py": """
+        from django.db import models
+        from shop.tasks import purge
+
+        class Order(models.Model):
+            def delete(self, *args, **kwargs):
+                purge.delay(self.pk)
+                return super().delete(*args, **kwargs)
+        """,
+        "shop/views.py": """
+        from shop.models import Order
+
+        def purge_orders(request):
+            for order in Order.objects.filter(stale=True):
+                order.delete()
+
+        def purge_names(request):
+            for order in ["a", "b"]:
+                order.strip()
+        """,
+        "shop/urls.py": """
+        from django.urls import path
+        from shop import views
+
+        urlpatterns = [path("a/", views.purge_orders), path("b/", views.purge_names)]
+        """,
+    }
+    check(files, {"purge_orders": ("offloaded", False), "purge_names": ("inline", False)})

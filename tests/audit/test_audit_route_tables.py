@@ -652,3 +652,29 @@ def test_fastapi_routes_registered_on_a_router_held_by_an_object(check):
         },
     )
     assert {(e.file, e.line) for e in report.endpoints} == {("router.py", 11), ("router.py", 15)}
+
+
+def test_a_loop_whose_rows_are_used_whole_keeps_its_registration(run_audit):
+    # for locale in mapping: the row is indexed inside the loop, not unpacked; the view is
+    # written directly, so the registration is kept as written (its rule is a template)
+    report = run_audit(
+        {
+            "views.py": """
+            from flask import Blueprint
+
+            home = Blueprint("home", __name__)
+
+            def redirect_locale(target_locale, path=None):
+                return target_locale
+
+            locales_mapping: list = [("zh_TW", "zh_Hant_TW"), ("no", "nb_NO")]
+
+            for locale in locales_mapping:
+                legacy_locale = locale[0]
+                home.add_url_rule(
+                    f"/{legacy_locale}/", view_func=redirect_locale, defaults={"x": locale[1]}
+                )
+        """,
+        }
+    )
+    assert routes(report) == {"redirect_locale": ("flask", ["GET"], "/{legacy_locale}/")}

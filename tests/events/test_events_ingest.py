@@ -161,6 +161,7 @@ def test_a_worker_killed_mid_task_leaves_the_task_lost(
         engine.dispose()
 
 
+@pytest.mark.long  # a minute or more of real processes: make faults runs it
 def test_a_killed_ingester_records_its_gap_and_reconciles_on_restart(
     redis_server: EmbeddedRedis,
     worker_factory: Callable[..., WorkerProcess],
@@ -304,6 +305,7 @@ def test_sqlite_refuses_a_second_ingester_with_a_clear_message(
 
 
 @pytest.mark.postgres
+@pytest.mark.long  # a minute or more of real processes: make faults runs it
 def test_two_ingesters_on_postgresql_write_each_task_once(
     redis_server: EmbeddedRedis, postgres_url: str, unique: str
 ) -> None:
@@ -355,6 +357,7 @@ def test_two_ingesters_on_postgresql_write_each_task_once(
     engine.dispose()
 
 
+@pytest.mark.long  # a minute or more of real processes: make faults runs it
 def test_sigterm_writes_everything_received_before_exiting(
     tmp_path: Path, sqlite_url: str, unique: str
 ) -> None:

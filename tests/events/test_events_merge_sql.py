@@ -148,6 +148,7 @@ def empty(engine: Engine) -> EventStore:
     return EventStore(engine)
 
 
+@pytest.mark.long  # 150 examples on the store under test, about 40 s: make faults runs it
 @settings(
     max_examples=150,
     deadline=None,

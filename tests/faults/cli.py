@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +40,13 @@ def start(*args: str, cwd: Path, env: dict[str, str], log: IO[bytes]) -> subproc
         command(*args), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
+
+
+def interrupt(process: subprocess.Popen[Any], grace: float = 60) -> None:
+    """Ctrl-C, as a user stops `up`; SIGKILL if it is still there after `grace` seconds."""
+    process.send_signal(signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(grace)
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)

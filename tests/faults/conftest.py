@@ -247,12 +247,16 @@ class Ledger:
     def runs_of(self, task_id: str) -> list[str]:
         return [run.event for run in read_ground_truth(self.ground_truth) if run.task_id == task_id]
 
-    def wait_ended(self, task_ids: set[str], timeout: float = 30.0) -> None:
+    def wait_ended(self, task_ids: set[str], timeout: float = 30.0, interval: float = 0.05) -> None:
+        """Poll the ground truth until every one of `task_ids` ended (a long run reads a big
+        file each time: it polls less often)."""
+
         def all_ended() -> bool:
             ended = {r.task_id for r in read_ground_truth(self.ground_truth) if r.event == "end"}
             return task_ids <= ended
 
-        wait_for(all_ended, timeout=timeout, what=f"{len(task_ids)} probe task(s) to end")
+        wait_for(all_ended, timeout=timeout, interval=interval,
+                 what=f"{len(task_ids)} probe task(s) to end")  # fmt: skip
 
     def tally(self, engine: Engine) -> Tally:
         console = read_console(engine, self.triggered)

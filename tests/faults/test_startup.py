@@ -67,11 +67,7 @@ def test_up_on_a_busy_port_fails_in_one_line_and_the_next_start_still_shows_the_
                  what="the admin login in the banner")  # fmt: skip
         assert get(f"http://127.0.0.1:{free}/healthz")[0] == 200
     finally:
-        process.send_signal(signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(30)
-        if process.poll() is None:
-            process.kill()
+        cli.interrupt(process, grace=30)
         reader.join(10)
 
 

@@ -200,3 +200,47 @@ def test_common_and_rare_searches_page_newest_first(
     assert seen == ["a1b2c3d4-0000-4e5f-9abc-1234567890ab", "e5"]  # newest first
     first = list_tasks(services, TaskFilter(text="common-term"), limit=3).tasks
     assert [row.task_id for row in first] == ["bulk-0", "bulk-1", "bulk-2"]
+
+
+def test_rarest_part_is_the_word_fewest_rows_hold_with_its_separators() -> None:
+    sample = [f"proj.mail.send\n('customer-{n}@example.com',)" for n in range(50)]
+    assert text_search.rarest_part("customer-4242@example", sample) == "-4242@"
+    assert text_search.rarest_part("ORD-123456'", ["('ORD-1',)", "('ORD-2',)"]) == "-123456'"
+    # one word, no sample, or a part too short to look up: the needle itself
+    assert text_search.rarest_part("ValueError", sample) == "ValueError"
+    assert text_search.rarest_part("customer-4242@example", []) == "customer-4242@example"
+    assert text_search.rarest_part("ab.c", ["ab", "ab"]) == "ab.c"  # ".c" is too short
+
+
+@pytest.mark.parametrize("few", [1000, 0])
+def test_a_search_looked_up_by_its_rare_part_still_matches_the_whole_text(
+    search_services: Services, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Rows holding the rare part but not the whole needle are not found, on either SQLite
+    plan (candidates by rowid, or walking the newest) and on PostgreSQL."""
+    monkeypatch.setattr(text_search, "FEW", few)
+    services = search_services
+    now = utcnow()
+    with services.transaction() as session:
+        for n in range(40):  # the common words of the needle, everywhere
+            when = now - timedelta(minutes=5, seconds=n)
+            session.add(
+                Task(task_id=f"mail-{n}", state="SUCCESS", name="shop.mail.send",
+                     args=f"('customer-{n}@example.com',)", first_seen_at=when, updated_at=when)
+            )  # fmt: skip
+        for task_id, args in (
+            ("target", "('customer-4242@example.com',)"),
+            ("decoy-domain", "('customer-4242@elsewhere.org',)"),
+            ("decoy-prefix", "('supplier-4242@example.com',)"),
+        ):
+            session.add(
+                Task(task_id=task_id, state="SUCCESS", name="shop.mail.send", args=args,
+                     first_seen_at=now, updated_at=now)
+            )  # fmt: skip
+    services.state.text_sample.clear()
+    with services.transaction() as session:
+        sample = text_search.sample_documents(session)
+    assert text_search.rarest_part("customer-4242@example", sample) == "-4242@"
+    assert found(services, "customer-4242@example") == {"target"}
+    assert found(services, "CUSTOMER-4242@") == {"target", "decoy-domain"}
+    assert found(services, "-4242@") == {"target", "decoy-domain", "decoy-prefix"}

@@ -7,13 +7,20 @@ the exposition must equal a rendering from scratch.
 
 from __future__ import annotations
 
-from prometheus_client.registry import CollectorRegistry
+import json
+from datetime import UTC, datetime, timedelta
 
+from prometheus_client.registry import CollectorRegistry
+from sqlalchemy import update
+
+from controlplane.broker import QueueState
 from controlplane.broker.embedded import free_port
 from controlplane.events.stats import IngestStats
+from controlplane.fleet.sample import FleetSample, write_sample
 from controlplane.metrics import Metrics
 from controlplane.metrics.exposition import render
-from controlplane.metrics.families import HistogramFamily, RenderCache
+from controlplane.metrics.families import GaugeFamily, HistogramFamily, RenderCache
+from controlplane.models import Worker
 from controlplane.services import Services
 from controlplane.web.server import OUTBUF_OVERFLOW, make_server
 
@@ -96,3 +103,97 @@ def test_the_server_keeps_large_responses_in_memory() -> None:
     finally:
         server.task_dispatcher.shutdown(timeout=5)
         server.close()
+
+
+# ---- what a scrape keeps between scrapes shows every change in the next one (#19 item 5) ----
+
+
+def _value(exposition: bytes, sample: str) -> float | None:
+    """The value of the line `sample` (name with its labels), None when there is none."""
+    for line in exposition.decode().splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def _sample(services: Services, queues: dict[str, int], seconds_ago: float) -> None:
+    stamp = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    states = {name: QueueState(name, ready=ready) for name, ready in queues.items()}
+    with services.transaction() as session:
+        write_sample(session, FleetSample(stamp, states))
+
+
+def test_a_new_sample_shows_in_the_next_scrape_gauges_and_backlog_alert(
+    services: Services,
+) -> None:
+    """Queue gauges (their text reused while equal) and the backlog-growing alert (each
+    sample's backlogs kept by the process) follow the sample written just before."""
+    queue, other = services.settings.queues[0], services.settings.queues[1]
+    samples = services.settings.alert_backlog_samples
+    metrics = Metrics(services, registry=CollectorRegistry())
+    length = f'celery_queue_length{{queue_name="{queue}"}}'
+    growing = 'controlplane_alerts_firing{alert="backlog_growing"}'
+    for n in range(samples - 1):  # growing, one sample short of the alert
+        _sample(services, {queue: 20 + n, other: 1}, seconds_ago=60 - n)
+        scraped = metrics.scrape()
+        assert _value(scraped, length) == 20 + n
+        assert _value(scraped, growing) == 0
+    _sample(services, {queue: 40, other: 1}, seconds_ago=30)
+    scraped = metrics.scrape()
+    assert (_value(scraped, length), _value(scraped, growing)) == (40, 1)
+    _sample(services, {queue: 12, other: 1}, seconds_ago=29)
+    scraped = metrics.scrape()
+    assert (_value(scraped, length), _value(scraped, growing)) == (12, 0)
+    assert _value(scraped, f'celery_queue_length{{queue_name="{other}"}}') == 1  # reused line
+    metrics.refresh()
+    assert scraped == render(metrics.registry)  # equal to a rendering from scratch
+
+
+def test_a_newly_registered_task_name_gets_its_own_label_in_the_next_scrape(
+    services: Services,
+) -> None:
+    """The raw -> bounded labels are kept while the label policy is equal; a worker that
+    registers a name changes the policy, and the next scrape names the task."""
+    queue = services.settings.queues[0]
+    stats = services.state.ingest_stats = IngestStats()
+    now = datetime.now(UTC)
+    with services.transaction() as session:
+        session.add(Worker(hostname="celery@one", status="online", freq=2.0, last_heartbeat=now,
+                           queues=json.dumps([queue]), registered=json.dumps(["proj.a"]),
+                           updated_at=now))  # fmt: skip
+    metrics = Metrics(services, registry=CollectorRegistry())
+    stats.count_task("sent", ("proj.a", "celery@one", queue))
+    stats.count_task("sent", ("proj.b", "celery@one", queue))
+
+    def sent(name: str) -> str:
+        return f'celery_task_sent_total{{name="{name}",hostname="celery@one",queue_name="{queue}"}}'
+
+    try:
+        scraped = metrics.scrape()
+        assert _value(scraped, sent("proj.a")) == 1
+        assert _value(scraped, sent("other")) == 1
+        assert _value(scraped, sent("proj.b")) is None
+        with services.transaction() as session:
+            session.execute(update(Worker).values(registered=json.dumps(["proj.a", "proj.b"])))
+        stats.count_task("sent", ("proj.b", "celery@one", queue))
+        scraped = metrics.scrape()
+        assert _value(scraped, sent("proj.b")) == 2
+        assert _value(scraped, sent("other")) is None
+    finally:
+        services.state.ingest_stats = None
+
+
+def test_a_gauge_whose_value_changes_type_is_written_again() -> None:
+    """Equal values of another type may print differently (1e16 as an int and as a float)."""
+    cache = RenderCache()
+
+    def rendered(value: float) -> str:
+        family = GaugeFamily("big", "Big.", ("queue_name",))
+        family.add(("q",), value)
+        out: list[str] = []
+        family.render(out, cache)
+        return "".join(out)
+
+    assert 'big{queue_name="q"} 10000000000000000\n' in rendered(10**16)
+    assert 'big{queue_name="q"} 1e+16\n' in rendered(1e16)
+    assert 'big{queue_name="q"} 7\n' in rendered(7)

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
-from sqlalchemy import delete, true
+from sqlalchemy import delete, true, update
 
 from controlplane import db
 from controlplane.audit_runs import latest_summaries
@@ -214,6 +214,41 @@ def _settle_and_stay_monotonic(engine: Any, sessions: Any) -> None:
     assert second.task_events[labels]["succeeded"] == 4  # retention did not take any back
     assert second.task_events[labels]["started"] == 5
     assert second.runtime[labels].count == 4
+
+
+def test_a_replica_s_counters_follow_a_live_row_at_the_next_refresh(
+    services: Services,
+) -> None:
+    """What the last refresh summed is reused only while nothing changed: a row that starts,
+    then succeeds, shows at the very next refresh, and equal refreshes give equal figures."""
+    engine, sessions = services.engine, services.sessions
+    now = utcnow()
+    labels = (ADD, "w@host", "q")
+    other = (ADD, "w@other", "q")
+    with db.session_scope(sessions) as session:
+        session.add(task_row(ADD, "w@host", "q", now=now - timedelta(hours=2)))  # settled
+        session.add(task_row(ADD, "w@other", "q", state="STARTED", now=now))
+        session.add(live := task_row(ADD, "w@host", "q", state="RECEIVED", started_at=None))
+    counters = DatabaseCounters(engine, ttl=0.0)
+    first = counters.snapshot()
+    assert first.task_events[labels] == {"sent": 2, "received": 2, "started": 1, "succeeded": 1}
+    assert counters.snapshot().task_events == first.task_events  # nothing changed
+
+    with db.session_scope(sessions) as session:
+        session.execute(update(Task).where(Task.task_id == live.task_id).values(
+            state="STARTED", started_at=now, queue_wait=7.0))  # fmt: skip
+    started = counters.snapshot()
+    assert started.task_events[labels]["started"] == 2
+    assert started.queue_wait[labels].count == 2 and started.queue_wait[labels].sum == 7.01
+    assert started.task_events[other] == first.task_events[other]
+
+    with db.session_scope(sessions) as session:
+        session.execute(update(Task).where(Task.task_id == live.task_id).values(
+            state="SUCCESS", finished_at=now, runtime=42.0))  # fmt: skip
+    done = counters.snapshot()
+    assert done.task_events[labels]["succeeded"] == 2
+    assert (done.runtime[labels].count, done.runtime[labels].sum) == (2, 42.5)
+    assert done.queue_wait[labels] == started.queue_wait[labels]
 
 
 def test_our_rendering_says_what_prometheus_clients_rendering_says() -> None:

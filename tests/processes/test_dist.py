@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -18,6 +20,7 @@ def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return result  # type: ignore[no-any-return]
 
 
+@pytest.mark.long  # a minute or more of real processes: make faults runs it
 def test_the_wheel_from_make_dist_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     built = run(["make", "dist", f"PYTHON={sys.executable}"], cwd=ROOT)
     [wheel] = sorted((ROOT / "dist").glob("controlplane-*.whl"))

@@ -6,6 +6,7 @@ import http.client
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -65,6 +66,12 @@ def blocking_server() -> Iterator[tuple[int, threading.Barrier, Any]]:
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
         return [b"ok"]
 
+    with _serving(app, threads) as (port, server):
+        yield port, barrier, server
+
+
+@contextmanager
+def _serving(app: Any, threads: int) -> Iterator[tuple[int, Any]]:
     port = free_port()
     server = make_server(app, "127.0.0.1", port, threads=threads)
     closing = threading.Event()
@@ -78,10 +85,12 @@ def blocking_server() -> Iterator[tuple[int, threading.Barrier, Any]]:
 
     runner = threading.Thread(target=serve, daemon=True)
     runner.start()
-    yield port, barrier, server
-    closing.set()
-    server.close()
-    runner.join(5)
+    try:
+        yield port, server
+    finally:
+        closing.set()
+        server.close()
+        runner.join(5)
 
 
 def _get(port: int, path: str) -> int:
@@ -122,3 +131,49 @@ def test_shutdown_stops_every_request_thread(blocking_server: Any) -> None:
     assert len(dispatcher.threads) == 4
     dispatcher.shutdown(timeout=5)
     assert dispatcher.threads == set()
+
+
+def _arrived(clients: int, held: list[str], server: Any) -> bool:
+    """The first two requests are inside the app, the others waiting in the queue."""
+    queued = len(server.task_dispatcher.queue)
+    return len(held) == min(clients, 2) and queued == max(clients - 2, 0)
+
+
+def test_healthz_answers_while_every_request_thread_is_busy() -> None:
+    """Liveness has a thread of its own: with all request threads held (and more requests
+    queued behind them), /healthz still answers at once; /readyz is served next, before the
+    requests that queued earlier."""
+    release = threading.Event()
+    order: list[str] = []
+    held: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        path = environ["PATH_INFO"]
+        if path == "/busy":
+            held.append(path)
+            release.wait(20)
+        order.append(path)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    statuses: list[int] = []
+    clients = []
+    with _serving(app, threads=2) as (port, server):
+        try:
+            for path in ("/busy", "/busy", "/queued", "/readyz"):  # 2 threads held, 2 queued
+                client = threading.Thread(
+                    target=lambda path=path: statuses.append(_get(port, path))
+                )
+                client.start()
+                clients.append(client)
+                _wait_until(lambda n=len(clients): _arrived(n, held, server))
+            started = time.monotonic()
+            assert _get(port, "/healthz") == 200
+            assert time.monotonic() - started < 1.0
+            assert order == ["/healthz"]
+        finally:
+            release.set()
+            for client in clients:
+                client.join(15)
+    assert statuses.count(200) == 4
+    assert order.index("/readyz") < order.index("/queued")

@@ -1,0 +1,87 @@
+"""URL patterns returned by a project function called in a URLconf, for the views it is
+given (issue 14, brief items 3 and 4)::
+
+    urlpatterns = [
+        *TalkView.get_urls("talks"),        # a classmethod: path(..., cls.as_view(...))
+        *crud_urls("rooms", RoomView),      # a function: path(..., view.as_view(...))
+    ]
+
+A builder is a project function that calls Django's ``path``/``re_path``. The views it
+routes are the class it is called on when it builds views with ``cls.as_view``, and the
+project view classes passed to it. The routes the builder composes are not read: each view
+is routed under the URLconf prefix joined with the call's first literal string, and its
+endpoints are ``likely``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .facts import UrlEntry
+from .mounts import join_route, ref_of
+from .project import Project, Target
+
+if TYPE_CHECKING:
+    from .routes import RouteFinder
+
+NOTE = "routed by {builder}, which composes the URL at run time"
+_URL_FUNCS = ("django.urls.path", "django.urls.re_path", "django.conf.urls.url")
+
+
+def route_built(
+    finder: RouteFinder,
+    module: str,
+    entry: UrlEntry,
+    route: str,
+    framework_of: Callable[[str, str], str],
+) -> bool:
+    """Endpoints for the views a builder call routes; False if it is no builder call."""
+    project = finder.project
+    name = entry.include[4:]
+    if not name.endswith("()"):
+        return False
+    target = project.resolve(name[:-2], module)
+    function = project.function(target) if target is not None and target.kind == "F" else None
+    if target is None or function is None:
+        return False
+    if not any(c.name in _URL_FUNCS for c in function.calls):
+        return False
+    args, kwargs = entry.call if entry.call else [[], {}]
+    views = _views(project, module, name[:-2], target, [*args, *kwargs.values()])
+    if not views:
+        return False
+    own = next((a for a in args if isinstance(a, str)), "")
+    note = NOTE.format(builder=target.name)
+    for view in views:
+        finder.class_endpoints(
+            view.module,
+            view.name,
+            join_route(route, own),
+            framework_of(view.module, view.name),
+            note=note,
+        )
+    return True
+
+
+def _views(
+    project: Project, module: str, called: str, builder: Target, given: list[object]
+) -> list[Target]:
+    """The class a classmethod builder is called on (when it calls ``cls.as_view``), and
+    the project classes passed to the builder."""
+    out: list[Target] = []
+    function = project.function(builder)
+    if (
+        function is not None
+        and project.class_of(builder.module, builder.name)
+        and any(c.name in ("cls.as_view", "self.as_view") for c in function.calls)
+    ):
+        owner = project.resolve(called.rpartition(".")[0], module)
+        if owner is not None and owner.kind == "C":
+            out.append(owner)
+    for value in given:
+        ref = ref_of(value)
+        found = project.resolve(ref, module) if ref else None
+        if found is not None and found.kind == "C" and found not in out:
+            out.append(found)
+    return out

@@ -1,0 +1,480 @@
+"""Django receivers a write reaches (issue 14, brief item 1): receivers connected at run time
+(in ``AppConfig.ready``, by a registry class that loops over the models it was given, by a
+helper taking ``*models``, by an object built per model), ``m2m_changed`` fired by
+``obj.<m2m>.add()/remove()/set()/clear()``, and custom ``Signal()`` objects sent with
+``.send()``/``.send_robust()`` whose receivers live in another app. The evidence names the
+signal, where the receiver was connected and which write fired it. Snippets of audited
+projects (source text only, nothing runs)."""
+
+from __future__ import annotations
+
+TASKS = """
+    from celery import shared_task
+
+    @shared_task
+    def crunch(x):
+        return x
+
+    def plain(x):
+        return x
+"""
+MODELS = """
+    from django.db import models
+
+    class Order(models.Model):
+        tags = models.ManyToManyField("Tag")
+        owner = models.ForeignKey("Tag", on_delete=models.CASCADE)
+
+    class Tag(models.Model):
+        pass
+
+    class Note(models.Model):
+        pass
+"""
+VIEWS = """
+    from shop.models import Note, Order, Tag
+
+    def create_order(request):
+        Order.objects.create()
+
+    def create_note(request):
+        Note.objects.create()
+
+    def save_tag(request):
+        tag = Tag()
+        tag.save()
+
+    def delete_order(request):
+        Order.objects.get(pk=1).delete()
+"""
+URLS = """
+    from django.urls import path
+    from shop import views
+
+    urlpatterns = [
+        path("a/", views.create_order),
+        path("b/", views.create_note),
+        path("c/", views.save_tag),
+        path("d/", views.delete_order),
+    ]
+"""
+
+
+def shop(**more: str) -> dict[str, str]:
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/models.py": MODELS,
+        "shop/views.py": VIEWS,
+        "shop/urls.py": URLS,
+    }
+    files.update(more)
+    return files
+
+
+def statuses(**offloaded: bool) -> dict[str, tuple[str, bool]]:
+    names = ("create_order", "create_note", "save_tag", "delete_order")
+    return {n: ("offloaded" if offloaded.get(n) else "inline", False) for n in names}
+
+
+def dispatch_via(report, handler: str) -> tuple[str, ...]:
+    endpoint = next(e for e in report.endpoints if e.handler == handler)
+    return next(e for e in endpoint.evidence if e.kind == "dispatch").via
+
+
+def test_a_receiver_connected_in_app_config_ready_fires_for_its_sender_only(check):
+    report = check(
+        shop(
+            **{
+                "shop/apps.py": """
+                from django.apps import AppConfig
+                from django.db.models.signals import post_save
+
+                class ShopConfig(AppConfig):
+                    name = "shop"
+
+                    def ready(self):
+                        from shop.handlers import order_saved
+                        from shop.models import Order
+                        post_save.connect(order_saved, sender=Order)
+                """,
+                "shop/handlers.py": """
+                from shop.tasks import crunch
+
+                def order_saved(sender, instance, **kwargs):
+                    crunch.delay(instance.pk)
+                """,
+            }
+        ),
+        statuses(create_order=True),
+    )
+    assert dispatch_via(report, "create_order") == (
+        "shop/views.py:create_order",
+        "shop/handlers.py:order_saved (post_save receiver connected at shop/apps.py:10,"
+        " fired by Order.objects.create() at shop/views.py:4)",
+    )
+
+
+REGISTRY = """
+    from django.db.models.signals import post_delete, post_save
+    from shop.tasks import crunch, plain
+
+    class IndexRegistry:
+        def __init__(self):
+            self.models = []
+
+        def register(self, model):
+            self.models.append(model)
+
+        def connect(self):
+            for model in self.models:
+                post_save.connect(self.handle_save, sender=model)
+                post_delete.connect(self.handle_delete, sender=model)
+
+        def handle_save(self, sender, instance, **kwargs):
+            crunch.delay(instance.pk)
+
+        def handle_delete(self, sender, instance, **kwargs):
+            plain(instance.pk)
+
+    registry = IndexRegistry()
+"""
+
+
+def test_a_registry_class_connects_its_bound_handlers_for_the_models_registered(check):
+    report = check(
+        shop(
+            **{
+                "shop/registry.py": REGISTRY,
+                "shop/apps.py": """
+                from django.apps import AppConfig
+
+                class ShopConfig(AppConfig):
+                    def ready(self):
+                        from shop.models import Order, Tag
+                        from shop.registry import registry
+                        registry.register(Order)
+                        registry.register(model=Tag)
+                        registry.connect()
+                """,
+            }
+        ),
+        statuses(create_order=True, save_tag=True),
+    )
+    assert dispatch_via(report, "save_tag")[-1] == (
+        "shop/registry.py:IndexRegistry.handle_save (post_save receiver connected at"
+        " shop/registry.py:13, fired by tag.save() at shop/views.py:11)"
+    )
+
+
+def test_a_registry_nothing_registers_a_model_with_connects_no_receiver(check):
+    """Never "every model": a sender nothing passes gives no receiver."""
+    check(
+        shop(
+            **{
+                "shop/registry.py": REGISTRY,
+                "shop/apps.py": """
+                from django.apps import AppConfig
+
+                class ShopConfig(AppConfig):
+                    def ready(self):
+                        from shop.registry import registry
+                        registry.connect()
+                """,
+            }
+        ),
+        statuses(),
+    )
+
+
+def test_receivers_connected_by_helpers_taking_models_and_by_objects_built_per_model(check):
+    check(
+        shop(
+            **{
+                "shop/counters.py": """
+                from django.db.models.signals import post_save
+                from shop.tasks import crunch
+
+                def recount(sender, instance, **kwargs):
+                    crunch.delay(instance.pk)
+
+                def connect_counters(*models):
+                    for model in models:
+                        post_save.connect(recount, sender=model)
+
+                def connect_one(label, model):
+                    connect_counters(model)
+                """,
+                "shop/indexing.py": """
+                from django.db.models.signals import post_delete
+                from shop.tasks import crunch
+
+                class ModelIndex:
+                    def __init__(self, model):
+                        self.model = model
+                        post_delete.connect(self.unindex, sender=self.model)
+
+                    def unindex(self, sender, instance, **kwargs):
+                        crunch.delay(instance.pk)
+                """,
+                "shop/apps.py": """
+                from django.apps import AppConfig
+
+                class ShopConfig(AppConfig):
+                    def ready(self):
+                        from shop.counters import connect_one
+                        from shop.indexing import ModelIndex
+                        from shop.models import Order, Tag
+                        connect_one("tags", model=Tag)
+                        ModelIndex(model=Order)
+                """,
+            }
+        ),
+        statuses(save_tag=True, delete_order=True),
+    )
+
+
+M2M_VIEWS = """
+    from shop.models import Order, Tag
+
+    def tag_order(request):
+        order = Order.objects.get(pk=1)
+        order.tags.add(Tag.objects.get(pk=2))
+
+    def untag_order(request):
+        Order.objects.get(pk=1).tags.remove(Tag.objects.get(pk=2))
+
+    def retag_order(request):
+        order = Order.objects.get(pk=1)
+        order.tags.set([])
+        order.tags.clear()
+
+    def read_tags(request):
+        return list(Order.objects.get(pk=1).tags.all())
+
+    def add_to_a_set(request):
+        seen = set()
+        seen.add(1)
+"""
+M2M_URLS = """
+    from django.urls import path
+    from shop import views
+
+    urlpatterns = [
+        path("a/", views.tag_order),
+        path("b/", views.untag_order),
+        path("c/", views.retag_order),
+        path("d/", views.read_tags),
+        path("e/", views.add_to_a_set),
+    ]
+"""
+
+
+def m2m_project(field: str) -> dict[str, str]:
+    """The views above, and an ``m2m_changed`` receiver for ``Order.<field>.through``."""
+    signals = f"""
+    from django.db.models.signals import m2m_changed
+    from django.dispatch import receiver
+    from shop.models import Order
+    from shop.tasks import crunch
+
+    @receiver(m2m_changed, sender=Order.{field}.through)
+    def changed(sender, instance, action, **kwargs):
+        crunch.delay(instance.pk)
+    """
+    return shop(
+        **{"shop/views.py": M2M_VIEWS, "shop/urls.py": M2M_URLS, "shop/signals.py": signals}
+    )
+
+
+def m2m_statuses(changed: str) -> dict[str, tuple[str, bool]]:
+    names = ("tag_order", "untag_order", "retag_order", "read_tags", "add_to_a_set")
+    return {n: (changed if n.endswith("_order") else "inline", False) for n in names}
+
+
+def test_m2m_changed_receivers_fire_on_related_manager_changes(check):
+    report = check(m2m_project("tags"), m2m_statuses("offloaded"))
+    assert dispatch_via(report, "tag_order")[-1].startswith(
+        "shop/signals.py:changed (m2m_changed receiver connected at shop/signals.py:6,"
+        " fired by order.tags.add("
+    )
+
+
+def test_m2m_changed_for_another_field_does_not_fire(check):
+    check(m2m_project("followers"), m2m_statuses("inline"))
+
+
+def test_custom_signals_sent_in_one_app_fire_receivers_in_another(check):
+    report = check(
+        shop(
+            **{
+                "shop/views.py": """
+                from shop.signals import order_cancelled, order_paid
+
+                def create_order(request):
+                    order_paid.send(sender=None, order=1)
+
+                def create_note(request):
+                    order_cancelled.send(sender=None, order=1)
+
+                def save_tag(request):
+                    order_paid.send_robust(sender=None, order=1)
+
+                def delete_order(request):
+                    return None
+                """,
+                "shop/signals.py": """
+                from django.dispatch import Signal
+
+                order_paid = Signal()
+                order_cancelled = Signal()
+                """,
+                "billing/__init__.py": "",
+                "billing/receivers.py": """
+                from django.dispatch import receiver
+                from shop.signals import order_cancelled, order_paid
+                from shop.tasks import crunch, plain
+
+                @receiver(order_paid)
+                def on_paid(sender, order, **kwargs):
+                    crunch.delay(order)
+
+                @receiver(order_cancelled)
+                def on_cancel(sender, order, **kwargs):
+                    plain(order)
+                """,
+            }
+        ),
+        statuses(create_order=True, save_tag=True),
+    )
+    assert dispatch_via(report, "create_order")[-1] == (
+        "billing/receivers.py:on_paid (order_paid receiver connected at billing/receivers.py:5,"
+        " fired by order_paid.send(sender=None, order=1) at shop/views.py:4)"
+    )
+
+
+def test_receivers_connected_for_a_model_named_by_a_string_or_looked_up_by_name(check):
+    handlers = """
+    from shop.tasks import crunch
+
+    def order_saved(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+    """
+    for connect, saved in (
+        (
+            'Order = self.get_model(model_name="Order")\n{i}post_save.connect(h, sender=Order)',
+            "order",
+        ),
+        ('Order = apps.get_model("shop", "Order")\n{i}post_save.connect(h, sender=Order)', "order"),
+        ('Order = apps.get_model("shop.Order")\n{i}post_save.connect(h, sender=Order)', "order"),
+        ('post_save.connect(h, sender="shop.Order")', "order"),
+        ('Note = self.get_model("Note")\n{i}post_save.connect(h, sender=Note)', "note"),
+        ('post_save.connect(h, sender="shop.Note")', "note"),
+    ):
+        body = connect.format(i=" " * 24)
+        apps = f"""
+                from django.apps import AppConfig, apps
+                from django.db.models.signals import post_save
+                from shop.handlers import order_saved as h
+
+                class ShopConfig(AppConfig):
+                    def ready(self):
+                        {body}
+                """
+        check(
+            shop(**{"shop/handlers.py": handlers, "shop/apps.py": apps}),
+            statuses(create_order=saved == "order", create_note=saved == "note"),
+        )
+
+
+def test_receivers_for_auth_user_model_fire_when_django_user_is_written(check):
+    """``sender=settings.AUTH_USER_MODEL`` with Django's own ``User``: deleting a user runs
+    the project's ``pre_delete`` receiver; other writes and other models do not."""
+    files = {
+        "tasks.py": TASKS,
+        "signals.py": """
+        from django.conf import settings
+        from django.db.models.signals import pre_delete
+        from django.dispatch import receiver
+        from tasks import crunch
+
+        @receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+        def user_deleted(sender, instance, **kwargs):
+            crunch.delay(instance.pk)
+        """,
+        "views.py": """
+        from django.contrib.auth.models import Group, User
+
+        def delete_account(request):
+            User.objects.get(pk=request.user.pk).delete()
+
+        def rename_account(request):
+            user = User.objects.get(pk=1)
+            user.save()
+
+        def delete_group(request):
+            Group.objects.get(pk=1).delete()
+        """,
+        "urls.py": """
+        from django.urls import path
+        from views import delete_account, delete_group, rename_account
+
+        urlpatterns = [
+            path("a/", delete_account),
+            path("b/", rename_account),
+            path("c/", delete_group),
+        ]
+        """,
+    }
+    check(
+        files,
+        {
+            "delete_account": ("offloaded", False),
+            "rename_account": ("inline", False),
+            "delete_group": ("inline", False),
+        },
+    )
+
+
+def test_receivers_for_auth_user_model_fire_for_the_project_user_model(check):
+    files = {
+        "tasks.py": TASKS,
+        "settings.py": 'AUTH_USER_MODEL = "accounts.User"\n',
+        "accounts/__init__.py": "",
+        "accounts/models.py": """
+        from django.contrib.auth.models import AbstractUser
+        from django.db import models
+
+        class User(AbstractUser):
+            pass
+
+        class Team(models.Model):
+            pass
+        """,
+        "signals.py": """
+        from django.conf import settings
+        from django.db.models.signals import post_save
+        from django.dispatch import receiver
+        from tasks import crunch
+
+        @receiver(post_save, sender=settings.AUTH_USER_MODEL)
+        def user_saved(sender, instance, **kwargs):
+            crunch.delay(instance.pk)
+        """,
+        "views.py": """
+        from accounts.models import Team, User
+
+        def sign_up(request):
+            User.objects.create(username="x")
+
+        def add_team(request):
+            Team.objects.create()
+        """,
+        "urls.py": """
+        from django.urls import path
+        from views import add_team, sign_up
+
+        urlpatterns = [path("a/", sign_up), path("b/", add_team)]
+        """,
+    }
+    check(files, {"sign_up": ("offloaded", False), "add_team": ("inline", False)})
