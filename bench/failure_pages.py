@@ -127,9 +127,10 @@ def run_failures(store: str, database_url: str, rows: int, requests: int, redis_
             if response.status_code != 200:
                 raise SystemExit(f"{path}: {response.status_code}")
 
-        samples = timed(get, requests)
+        samples, cpu = timed(get, requests)
         emit(f"{store}/{page}", "median_ms", statistics.median(samples), rows=rows)
         emit(f"{store}/{page}", "p95_ms", percentile(samples, 0.95), rows=rows)
+        emit(f"{store}/{page}", "app_cpu_median_ms", statistics.median(cpu), rows=rows)
     services.close()
 
 

@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import firehose  # noqa: E402
+from backend_cpu import BackendCpu  # noqa: E402
 from peer_flower import FLOWER_ARGS, FLOWER_VERSION, flower_problem, run_flower  # noqa: E402
 
 from controlplane.broker.embedded import EmbeddedRedis  # noqa: E402
@@ -108,36 +109,6 @@ class RssSampler:
         self.cpu_used = self.cpu() - self.cpu_start
         self._stop.set()
         self._thread.join()
-
-
-class BackendCpu:
-    """CPU of the PostgreSQL backends serving the ingester (found by application_name)."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.start: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-
-    def _sample(self) -> dict[int, float]:
-        query = text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
-        with self.engine.connect() as connection:
-            pids = [int(pid) for pid in connection.execute(query, {"name": APPLICATION}).scalars()]
-        found = {}
-        for pid in pids:
-            try:
-                times = psutil.Process(pid).cpu_times()
-            except psutil.Error:  # another host, or gone
-                continue
-            found[pid] = times.user + times.system
-        return found
-
-    def begin(self) -> None:
-        self.start = self._sample()
-
-    def end(self) -> float:
-        """CPU seconds since `begin` (backends opened meanwhile count from zero)."""
-        self.last = self._sample()
-        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items())
 
 
 def publish(url: str, tasks: int, kinds: str, prefix: str, rate: float | None) -> dict[str, Any]:
@@ -266,7 +237,7 @@ def run_ours(
                    CONTROLPLANE_LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))  # fmt: skip
         client = None if amqp_url else redis.Redis.from_url(broker.url)
         engine = create_engine(database_url)
-        backends = BackendCpu(engine) if postgres else None
+        backends = BackendCpu(engine, APPLICATION) if postgres else None
 
         def start() -> subprocess.Popen[bytes]:
             """A new ingester, once it is registered and subscribed (RabbitMQ may still

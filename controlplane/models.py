@@ -109,6 +109,15 @@ class Task(Base):
         Index("ix_tasks_queue_state", "queue", "state", "first_seen_at"),
         Index("ix_tasks_finished", "finished_at"),  # completions per queue per minute
         Index("ix_tasks_worker_time", "worker", "first_seen_at"),
+        # Partial: the tasks running now, oldest start first (stuck tasks, 0019_pg_pages).
+        # `state` leads so that SQLite, without statistics, prefers it to ix_tasks_state_time.
+        Index(
+            "ix_tasks_stuck",
+            "state",
+            "started_at",
+            sqlite_where=text("state = 'STARTED'"),
+            postgresql_where=text("state = 'STARTED'"),
+        ),
         # Partial: most tasks have neither, and a full index of NULLs makes SQLite's ANALYZE
         # judge it useless, turning "children of X" into a scan of every row.
         Index(

@@ -62,19 +62,37 @@ class TimedCache(Generic[V]):
     """Values computed at most every `ttl` seconds per key, in this process only.
 
     Two threads that miss at once may both compute; both results are right, one is kept.
+    With `serve_stale`, once a value exists, one thread recomputes it when it expires while the
+    others keep answering with it: twenty clients of a page do not all run its queries at once
+    (for figures that tolerate being a recompute late, never for who may do what).
     """
 
-    def __init__(self, ttl: float, max_entries: int = 64) -> None:
+    def __init__(self, ttl: float, max_entries: int = 64, serve_stale: bool = False) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.serve_stale = serve_stale
         self._entries: dict[Hashable, tuple[float, V]] = {}
+        self._computing: set[Hashable] = set()
+        self._lock = threading.Lock()
 
     def get(self, compute: Callable[[], V], key: Hashable = None, refresh: bool = False) -> V:
         hit = self._entries.get(key)
         now = time.monotonic()
         if hit is not None and not refresh and now < hit[0]:
             return hit[1]
-        value = compute()
+        if hit is None or refresh or not self.serve_stale:
+            return self._store(key, compute(), now)
+        with self._lock:
+            if key in self._computing:
+                return hit[1]  # another thread is computing its successor
+            self._computing.add(key)
+        try:
+            return self._store(key, compute(), now)
+        finally:
+            with self._lock:
+                self._computing.discard(key)
+
+    def _store(self, key: Hashable, value: V, now: float) -> V:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()  # bounded: keys can come from requests
         self._entries[key] = (now + self.ttl, value)
@@ -109,21 +127,23 @@ class ProcessState:
     # control.registry: the fleet app's task_routes and task_default_queue, from conf().
     routing: TimedCache[FleetRouting] = field(default_factory=lambda: TimedCache(30.0))
     # fleet.insights: the Insights page's figures.
-    insights: TimedCache[Insights] = field(default_factory=lambda: TimedCache(10.0))
+    insights: TimedCache[Insights] = field(
+        default_factory=lambda: TimedCache(10.0, serve_stale=True)
+    )
     # fleet.text_search: the newest tasks' text, telling which word of a search is rare.
     text_sample: TimedCache[tuple[str, ...]] = field(default_factory=lambda: TimedCache(600.0))
     # fleet.view: backlog per minute over the last hour, per set of queues.
     sparklines: TimedCache[dict[str, tuple[int | None, ...]]] = field(
-        default_factory=lambda: TimedCache(20.0)
+        default_factory=lambda: TimedCache(20.0, serve_stale=True)
     )
     # fleet.queue_rates: arrival and completion rates per queue.
-    rates: TimedCache[QueueRates] = field(default_factory=lambda: TimedCache(5.0))
+    rates: TimedCache[QueueRates] = field(default_factory=lambda: TimedCache(5.0, serve_stale=True))
     # fleet.alerts: the backlogs of the last samples read (a sample's rows never change).
     backlogs: SampleBacklogs = field(default_factory=SampleBacklogs)
     # fleet.alerts: (succeeded, failed) per queue within the failure-ratio window (5 min by
     # default: a value 30 s old is fresh enough, and a 15 s scrape reuses every other one).
     outcomes: TimedCache[dict[str, tuple[int, int]]] = field(
-        default_factory=lambda: TimedCache(30.0)
+        default_factory=lambda: TimedCache(30.0, serve_stale=True)
     )
     # autoscale.recommender: its scale-down window spans scrapes and page views.
     recommender: Recommender | None = None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, literal_column, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import age_seconds, as_utc, utcnow
@@ -189,14 +189,8 @@ def stuck_tasks(
     session: Session, now: datetime, threshold: float, limit: int = 50
 ) -> list[StuckTask]:
     """Tasks STARTED more than `threshold` seconds ago and not finished, oldest first."""
-    cutoff = now - _seconds(threshold)
-    query = (
-        select(Task.task_id, Task.name, Task.queue, Task.worker, Task.started_at)
-        .where(Task.state == "STARTED", Task.started_at < cutoff)
-        .order_by(Task.started_at)
-        .limit(limit)
-    )
     stuck = []
+    query = stuck_query(now - _seconds(threshold), limit)
     for task_id, name, queue, worker, started_at in session.connection().execute(query):
         started = as_utc(started_at)
         assert started is not None  # the WHERE clause excludes NULL
@@ -204,6 +198,23 @@ def stuck_tasks(
             StuckTask(task_id, name, queue, worker, started, (now - started).total_seconds())
         )
     return stuck
+
+
+def stuck_query(
+    cutoff: datetime, limit: int
+) -> Select[str, str | None, str | None, str | None, datetime | None]:
+    """Read from the partial index `ix_tasks_stuck` (STARTED tasks only, by start time): the
+    first `limit` entries, however many STARTED rows an old history holds.
+
+    The state is spelled as a literal: a bound parameter hides from both planners (SQLite's,
+    and PostgreSQL's generic plan of a prepared statement) that the index's condition holds.
+    """
+    return (
+        select(Task.task_id, Task.name, Task.queue, Task.worker, Task.started_at)
+        .where(Task.state == literal_column("'STARTED'"), Task.started_at < cutoff)
+        .order_by(Task.started_at)
+        .limit(limit)
+    )
 
 
 @dataclass(frozen=True)

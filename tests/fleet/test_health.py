@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+
 from controlplane.fleet.health import (
     WorkerHealth,
     consumers_by_queue,
     json_names,
+    stuck_query,
     stuck_tasks,
     worker_status,
 )
@@ -110,6 +113,23 @@ def test_stuck_tasks_are_started_longer_than_the_threshold(services: Services) -
         stuck = stuck_tasks(session, now, threshold=1800)
     assert [t.task_id for t in stuck] == ["long"]
     assert 7190 < stuck[0].running_for < 7210
+
+
+def test_stuck_tasks_are_read_from_their_partial_index(services: Services) -> None:
+    """The oldest STARTED tasks come from ix_tasks_stuck, not from every STARTED row of the
+    history sorted (0.3 s at 10 million tasks)."""
+    query = stuck_query(NOW, 50)
+    with services.engine.connect() as connection:
+        compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            rows = connection.execute(text(f"EXPLAIN {compiled}")).all()
+            plan = " ".join(str(row[0]) for row in rows)
+            assert "ix_tasks_stuck" in plan and "Sort" not in plan, plan
+        else:
+            rows = connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            plan = " ".join(str(row[-1]) for row in rows)
+            assert "ix_tasks_stuck" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_worker_lists_from_the_database_are_bounded_and_malformed_ones_read_empty() -> None:
