@@ -1,0 +1,352 @@
+"""Dispatches an endpoint must NOT reach (issue 14, precision of ``offloaded``): a routed
+class's self-calls resolve through its own MRO, an override reached only because the
+receiver's class is unknown makes the status ``likely``, and the round-3 edges (receivers,
+serializer hooks, validators, partials, forms) fire only for what the endpoint uses.
+Snippets written for the audit, not copied from a project."""
+
+from __future__ import annotations
+
+from controlplane.migrations_audit.report import CERTAIN, LIKELY
+
+TASKS = """
+    from celery import shared_task
+
+    @shared_task
+    def crunch(pk):
+        return pk
+
+    def plain(pk):
+        return pk
+"""
+BASE_VIEW = """
+    from django.views import View
+
+
+    class CRUDView(View):
+        def post(self, request, *args, **kwargs):
+            self.save_object()
+
+        def save_object(self):
+            pass
+
+
+    class TalkView(CRUDView):
+        def save_object(self):
+            from app.tasks import crunch
+            crunch.delay(1)
+
+
+    class RoomView(CRUDView):
+        pass
+
+
+    class HallView(RoomView):
+        def save_object(self):
+            raise NotImplementedError
+"""
+URLS = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [
+        path("talks/", views.TalkView.as_view()),
+        path("rooms/", views.RoomView.as_view()),
+    ]
+"""
+
+
+def app(**files: str) -> dict[str, str]:
+    out = {"app/__init__.py": "", "app/tasks.py": TASKS}
+    out.update({f"app/{name}.py": text for name, text in files.items()})
+    return out
+
+
+def confidence(report, handler: str) -> str:
+    return next(e.confidence for e in report.endpoints if e.handler == handler)
+
+
+def test_a_routed_class_runs_its_own_override_of_a_stub_hook_not_a_sibling_s(check):
+    report = check(
+        app(views=BASE_VIEW, urls=URLS),
+        {"TalkView.post": ("offloaded", False), "RoomView.post": ("inline", False)},
+    )
+    assert confidence(report, "TalkView.post") == CERTAIN
+
+
+def test_the_override_in_the_routed_class_s_own_mro_is_followed(check):
+    urls = URLS.replace('path("rooms/", views.RoomView.as_view()),', "").replace(
+        "views.TalkView", "views.LateTalkView"
+    )
+    views = BASE_VIEW + "\n    class LateTalkView(TalkView):\n        pass\n"
+    check(app(views=views, urls=urls), {"LateTalkView.post": ("offloaded", False)})
+
+
+SERVICES = """
+    class Exporter:
+        def export(self):
+            self.write()
+
+        def write(self):
+            raise NotImplementedError
+
+
+    class QueuedExporter(Exporter):
+        def write(self):
+            from app.tasks import crunch
+            crunch.delay(1)
+
+
+    class FileExporter(Exporter):
+        def write(self):
+            from app.tasks import plain
+            plain(1)
+"""
+
+
+def test_overrides_reached_for_a_receiver_of_unknown_class_make_the_status_likely(check):
+    views = """
+    from app.services import Exporter
+
+    def export(request, exporter: Exporter):
+        exporter.export()
+
+    def export_base(request):
+        Exporter().export()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("e/", views.export), path("b/", views.export_base)]
+    """
+    report = check(
+        app(services=SERVICES, views=views, urls=urls),
+        {"export": ("offloaded", False), "export_base": ("offloaded", False)},
+    )
+    assert confidence(report, "export") == LIKELY
+    assert confidence(report, "export_base") == LIKELY
+    endpoint = next(e for e in report.endpoints if e.handler == "export_base")
+    [dispatch] = [e for e in endpoint.evidence if e.kind == "dispatch"]
+    assert any("receiver's class is not known" in step for step in dispatch.via)
+
+
+def test_a_method_name_defined_in_several_classes_is_likely_not_certain(check):
+    services = """
+    class Mailer:
+        def deliver(self):
+            from app.tasks import crunch
+            crunch.delay(1)
+
+
+    class Printer:
+        def deliver(self):
+            from app.tasks import plain
+            plain(1)
+    """
+    views = """
+    def send(request):
+        backend = request.backend
+        backend.deliver()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("s/", views.send)]
+    """
+    report = check(app(services=services, views=views, urls=urls), {"send": ("offloaded", False)})
+    assert confidence(report, "send") == LIKELY
+
+
+def test_a_partial_built_and_never_called_or_handed_on_is_not_a_dispatch(check):
+    views = """
+    from functools import partial
+    from django.db import transaction
+    from app.tasks import crunch
+
+    def built(request):
+        job = partial(crunch.delay, 1)
+        return None
+
+    def handed(request):
+        transaction.on_commit(partial(crunch.delay, 1))
+
+    def called(request):
+        job = partial(crunch.delay, 1)
+        job()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [
+        path("a/", views.built), path("b/", views.handed), path("c/", views.called)
+    ]
+    """
+    check(
+        app(views=views, urls=urls),
+        {
+            "built": ("inline", False),
+            "handed": ("offloaded", False),
+            "called": ("offloaded", False),
+        },
+    )
+
+
+SERIALIZERS = """
+    from rest_framework import serializers
+    from app.models import Source
+
+
+    class HookedSerializer(serializers.ModelSerializer):
+        def create(self, validated_data):
+            obj = super().create(validated_data)
+            self.after_create(obj)
+            return obj
+
+        def after_create(self, obj):
+            pass
+
+
+    class QuietSerializer(HookedSerializer):
+        class Meta:
+            model = Source
+
+
+    class LoudSerializer(HookedSerializer):
+        class Meta:
+            model = Source
+
+        def after_create(self, obj):
+            from app.tasks import crunch
+            crunch.delay(obj.pk)
+"""
+MODELS = """
+    from django.db import models
+
+    class Source(models.Model):
+        pass
+"""
+
+
+def test_super_create_in_one_serializer_does_not_run_a_sibling_serializer_s_hook(check):
+    views = """
+    from rest_framework import generics
+    from app.models import Source
+    from app.serializers import LoudSerializer, QuietSerializer
+
+    class QuietList(generics.CreateAPIView):
+        queryset = Source.objects.all()
+        serializer_class = QuietSerializer
+
+    class LoudList(generics.CreateAPIView):
+        queryset = Source.objects.all()
+        serializer_class = LoudSerializer
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [
+        path("q/", views.QuietList.as_view()),
+        path("l/", views.LoudList.as_view()),
+    ]
+    """
+    check(
+        app(models=MODELS, serializers=SERIALIZERS, views=views, urls=urls),
+        {"QuietList.post": ("inline", False), "LoudList.post": ("offloaded", False)},
+    )
+
+
+FORMS = """
+    from django import forms
+
+
+    class CheckedForm(forms.Form):
+        def clean(self):
+            from app.tasks import crunch
+            crunch.delay(1)
+            return super().clean()
+
+
+    class CalmForm(forms.Form):
+        def clean(self):
+            return super().clean()
+"""
+
+
+def test_is_valid_runs_the_clean_of_the_form_class_the_view_builds_only(check):
+    views = """
+    from app.forms import CalmForm, CheckedForm
+
+    def calm(request):
+        form = CalmForm(request.POST)
+        form.is_valid()
+
+    def checked(request):
+        form = CheckedForm(request.POST)
+        form.is_valid()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("c/", views.calm), path("k/", views.checked)]
+    """
+    check(
+        app(forms=FORMS, views=views, urls=urls),
+        {"calm": ("inline", False), "checked": ("offloaded", False)},
+    )
+
+
+def test_a_receiver_connected_for_one_model_does_not_fire_on_another_s_writes(check):
+    models = """
+    from django.db import models
+
+    class Order(models.Model):
+        pass
+
+    class Note(models.Model):
+        pass
+    """
+    handlers = """
+    from django.db.models.signals import post_save
+    from app.tasks import crunch
+
+    def order_saved(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+
+    def connect_all(*models):
+        for model in models:
+            post_save.connect(order_saved, sender=model)
+    """
+    apps = """
+    from django.apps import AppConfig
+
+    class ShopConfig(AppConfig):
+        name = "app"
+
+        def ready(self):
+            from app.handlers import connect_all
+            from app.models import Order
+            connect_all(Order)
+    """
+    views = """
+    from app.models import Note, Order
+
+    def order(request):
+        Order(pk=1).save()
+
+    def note(request):
+        Note(pk=1).save()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("o/", views.order), path("n/", views.note)]
+    """
+    check(
+        app(models=models, handlers=handlers, apps=apps, views=views, urls=urls),
+        {"order": ("offloaded", False), "note": ("inline", False)},
+    )
