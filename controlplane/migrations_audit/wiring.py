@@ -8,6 +8,7 @@ import re
 
 from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
 from .names import Names
+from .sender_filters import positive_guard_classes
 from .syntax import tail, truthy
 
 ROUTE_CALL_KINDS = frozenset(
@@ -412,7 +413,8 @@ def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
             nodes = _guard_classes(stmt.test)
             if nodes:
                 return [r for r in (names.render(n) for n in nodes) if r]
-    return []
+    nodes = positive_guard_classes(body)  # if isinstance(instance, Order): ...
+    return [r for r in (names.render(n) for n in nodes) if r]
 
 
 def _guard_classes(test: ast.expr) -> list[ast.expr]:

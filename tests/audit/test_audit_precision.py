@@ -350,3 +350,93 @@ def test_a_receiver_connected_for_one_model_does_not_fire_on_another_s_writes(ch
         app(models=models, handlers=handlers, apps=apps, views=views, urls=urls),
         {"order": ("offloaded", False), "note": ("inline", False)},
     )
+
+
+SENDER_MODELS = """
+    from django.db import models
+
+    class Order(models.Model):
+        pass
+
+    class Note(models.Model):
+        pass
+"""
+SENDER_VIEWS = """
+    from app.models import Note, Order
+
+    def order(request):
+        Order(pk=1).save()
+
+    def note(request):
+        Note(pk=1).save()
+"""
+SENDER_URLS = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("o/", views.order), path("n/", views.note)]
+"""
+RECEIVER = """
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+    from app.models import Order
+    from app.tasks import crunch, plain
+
+    @receiver(post_save)
+    def saved(sender, instance, created, **kwargs):
+        \"\"\"Index orders.\"\"\"
+{body}
+"""
+
+
+def sender_check(check, body: str, note_offloaded: bool) -> None:
+    handlers = RECEIVER.format(body=body)
+    check(
+        app(models=SENDER_MODELS, handlers=handlers, views=SENDER_VIEWS, urls=SENDER_URLS),
+        {
+            "order": ("offloaded", False),
+            "note": ("offloaded" if note_offloaded else "inline", False),
+        },
+    )
+
+
+def test_a_receiver_whose_whole_body_tests_the_sender_fires_for_that_model_only(check):
+    for test in (
+        "isinstance(instance, Order)",
+        "created and isinstance(instance, (Order,))",
+        "sender in (Order,)",
+        "sender is Order",
+        "issubclass(sender, Order)",
+    ):
+        sender_check(check, f"        if {test}:\n            crunch.delay(instance.pk)", False)
+
+
+def test_an_elif_chain_of_sender_tests_without_else_covers_its_models_only(check):
+    body = (
+        "        if isinstance(instance, Order):\n"
+        "            crunch.delay(instance.pk)\n"
+        "        elif sender == Order:\n"
+        "            plain(1)"
+    )
+    sender_check(check, body, False)
+
+
+def test_a_receiver_with_work_outside_the_sender_test_fires_for_every_model(check):
+    else_branch = (
+        "        if isinstance(instance, Order):\n"
+        "            plain(1)\n"
+        "        else:\n"
+        "            crunch.delay(instance.pk)"
+    )
+    after = "        if isinstance(instance, Order):\n            plain(1)\n        crunch.delay(1)"
+    unrelated = "        if created:\n            crunch.delay(instance.pk)"
+    for body in (else_branch, after, unrelated):
+        check(
+            app(
+                models=SENDER_MODELS,
+                handlers=RECEIVER.format(body=body),
+                views=SENDER_VIEWS,
+                urls=SENDER_URLS,
+            ),
+            {"order": ("offloaded", False), "note": ("offloaded", False)},
+        )
