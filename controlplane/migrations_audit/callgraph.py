@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context
+from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -43,6 +43,7 @@ from .markers import (
 )
 from .partials import idle_partials
 from .project import Project, Target
+from .proxies import real_class
 from .queues import (
     CELERY,
     DRAMATIQ,
@@ -78,6 +79,11 @@ GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type i
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
+# DRF's framework methods that use the view's serializer, and the action each serves
+_GET_SERIALIZER = "self.get_serializer()"
+_CHOSEN = "serializer"  # the context name the chosen serializer instance is bound to
+_ACTION_OF = {"perform_create": "create", "perform_update": "update"}
+_SERIALIZER_ACTIONS = frozenset({"create", "update", "partial_update"})
 # What a framework method passes to the hook it calls: DRF's create() hands the view's
 # serializer to perform_create(serializer), destroy() the object to perform_destroy
 _FRAMEWORK_ARGS = {
@@ -852,12 +858,37 @@ class CallGraph:
             return None
         summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
         env = Env(project, node.module, cls, ())
+        chosen = self.action_serializer(Target("C", node.module, cls), method)
+        if chosen is not None:  # get_serializer_class() chooses by self.action
+            env = Env(project, node.module, cls, ((_CHOSEN, typed(chosen)),))
         for name in self.implicit.expansions(node):
             passed = _FRAMEWORK_ARGS.get(name)
+            if chosen is not None:
+                name = name.replace(_GET_SERIALIZER, "~" + _CHOSEN)
+                passed = passed and passed.replace(_GET_SERIALIZER, "~" + _CHOSEN)
             args = [[0, passed]] if passed else []
             call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [], args)
-            resolved = project.resolve(name, node.module, cls)
+            resolved = (
+                env.resolve(name) if chosen is not None else project.resolve(name, node.module, cls)
+            )
             for edge in self.edge_targets(call, resolved, env):
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
         return summary
+
+    def action_serializer(self, view: Target, method: str) -> Target | None:
+        """The instance of the serializer class a DRF view's ``get_serializer_class()``
+        returns for the action this framework method serves, when it chooses by
+        ``self.action``; None when it does not (the usual resolution then applies)."""
+        action = _ACTION_OF.get(method, method)
+        if action not in _SERIALIZER_ACTIONS:
+            return None
+        getter = self.project.class_attr(view, "get_serializer_class", 0)
+        facts = self.project.function(getter) if getter and getter.kind == "F" else None
+        if facts is None or not facts.choices:
+            return None
+        found = self.project.chosen_class(view, "serializer_class", 0, action)
+        if found is None:
+            return None
+        found = real_class(self.project, found)  # a class replaced when instantiated
+        return Target("I", found.module, found.name)

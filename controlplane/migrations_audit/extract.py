@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .action_choices import CHOOSERS, action_choices
 from .conditions import condition, forget
 from .facts import (
     AWAITED,
@@ -363,6 +364,8 @@ class _Extractor(FastVisitor):
             blocks=[],
         )
         note_receivers(self.names, decorators, qualname, node.body)
+        if cls is not None and node.name in CHOOSERS:
+            facts.choices = action_choices(node.body, self.render)
         previous = self.facts.functions.get(qualname)
         if previous is None or not tails & {"setter", "deleter"}:
             self.facts.functions[qualname] = facts

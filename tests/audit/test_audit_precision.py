@@ -440,3 +440,162 @@ def test_a_receiver_with_work_outside_the_sender_test_fires_for_every_model(chec
             ),
             {"order": ("offloaded", False), "note": ("offloaded", False)},
         )
+
+
+def test_a_builtin_container_method_on_an_unknown_object_is_not_a_project_method(check):
+    """``payload.update(...)``, ``names.append(...)`` on an object of unknown type are most
+    likely the dict's and list's: a project class with methods of those names is not run."""
+    services = """
+    class Syncer:
+        def update(self, values):
+            from app.tasks import crunch
+            crunch.delay(1)
+
+        def append(self, value):
+            from app.tasks import crunch
+            crunch.delay(1)
+
+        def deliver(self):
+            from app.tasks import crunch
+            crunch.delay(1)
+    """
+    views = """
+    def update(request):
+        payload = request.data
+        payload.update({"a": 1})
+
+    def collect(request):
+        names = request.names
+        names.append("a")
+
+    def deliver(request):
+        backend = request.backend
+        backend.deliver()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("u/", views.update), path("c/", views.collect), path("d/", views.deliver)]
+    """
+    report = check(
+        app(services=services, views=views, urls=urls),
+        {
+            "update": ("inline", False),
+            "collect": ("inline", False),
+            "deliver": ("offloaded", False),
+        },
+    )
+    assert confidence(report, "deliver") == LIKELY
+
+
+def test_the_serializer_chosen_for_another_action_does_not_validate_this_one(check):
+    serializers = """
+    from rest_framework import serializers
+    from app.models import Source
+
+    class CreateSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def validate(self, attrs):
+            from app.tasks import crunch
+            crunch.delay(1)
+            return attrs
+
+    class DetailSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+    """
+    views = """
+    from rest_framework import viewsets
+    from app.models import Source
+    from app.serializers import CreateSerializer, DetailSerializer
+
+    class SourceViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = DetailSerializer
+
+        def get_serializer_class(self):
+            if self.action == "create":
+                return CreateSerializer
+            return DetailSerializer
+    """
+    urls = (
+        "from rest_framework.routers import SimpleRouter\n"
+        "from app.views import SourceViewSet\n"
+        "router = SimpleRouter()\n"
+        'router.register("s", SourceViewSet)\n'
+        "urlpatterns = router.urls\n"
+    )
+    actions = ("create", "destroy", "list", "partial_update", "retrieve", "update")
+    check(
+        app(models=MODELS, serializers=serializers, views=views, urls=urls),
+        {
+            f"SourceViewSet.{a}": ("offloaded" if a == "create" else "inline", False)
+            for a in actions
+        },
+    )
+
+
+def test_a_serializer_chosen_for_several_actions_may_be_a_class_replaced_on_instantiation(
+    check,
+):
+    serializers = """
+    from rest_framework import serializers
+    from app.models import Source
+
+    class Override:
+        _default_class = None
+
+        def __new__(cls, *args, **kwargs):
+            return cls._default_class(*args, **kwargs)
+
+    class EditSerializerBase(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def validate(self, attrs):
+            from app.tasks import crunch
+            crunch.delay(1)
+            return attrs
+
+    class EditSerializer(Override):
+        _default_class = EditSerializerBase
+
+    class DetailSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+    """
+    views = """
+    from rest_framework import viewsets
+    from app.models import Source
+    from app.serializers import DetailSerializer, EditSerializer
+
+    class SourceViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+
+        def get_serializer_class(self):
+            \"\"\"Editing validates more.\"\"\"
+            if self.action in ("update", "partial_update"):
+                return EditSerializer
+            return DetailSerializer
+    """
+    urls = (
+        "from rest_framework.routers import SimpleRouter\n"
+        "from app.views import SourceViewSet\n"
+        "router = SimpleRouter()\n"
+        'router.register("s", SourceViewSet)\n'
+        "urlpatterns = router.urls\n"
+    )
+    actions = ("create", "destroy", "list", "partial_update", "retrieve", "update")
+    check(
+        app(models=MODELS, serializers=serializers, views=views, urls=urls),
+        {
+            f"SourceViewSet.{a}": (
+                "offloaded" if a in ("update", "partial_update") else "inline",
+                False,
+            )
+            for a in actions
+        },
+    )
