@@ -50,15 +50,24 @@ def _tested_classes(test: ast.expr) -> list[ast.expr]:
             kinds = test.args[1]
             return list(kinds.elts) if isinstance(kinds, ast.Tuple) else [kinds]
         return []
-    if (
+    return sender_compared(test, ast.In, (ast.Eq, ast.Is))
+
+
+def sender_compared(
+    test: ast.expr, member: type[ast.cmpop], same: tuple[type[ast.cmpop], ...]
+) -> list[ast.expr]:
+    """The classes in ``sender <member> (A, B)`` or ``sender <same> C`` (for the given
+    operators: ``in``/``==``/``is`` here, ``not in``/``!=``/``is not`` for early returns)."""
+    if not (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
         and isinstance(test.left, ast.Name)
         and test.left.id == "sender"
     ):
-        right = test.comparators[0]
-        if isinstance(test.ops[0], ast.In) and isinstance(right, ast.Tuple | ast.List | ast.Set):
-            return list(right.elts)
-        if isinstance(test.ops[0], ast.Eq | ast.Is):
-            return [right]
+        return []
+    right = test.comparators[0]
+    if isinstance(test.ops[0], member) and isinstance(right, ast.Tuple | ast.List | ast.Set):
+        return list(right.elts)
+    if isinstance(test.ops[0], same):
+        return [right]
     return []

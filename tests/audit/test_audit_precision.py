@@ -299,59 +299,6 @@ def test_is_valid_runs_the_clean_of_the_form_class_the_view_builds_only(check):
     )
 
 
-def test_a_receiver_connected_for_one_model_does_not_fire_on_another_s_writes(check):
-    models = """
-    from django.db import models
-
-    class Order(models.Model):
-        pass
-
-    class Note(models.Model):
-        pass
-    """
-    handlers = """
-    from django.db.models.signals import post_save
-    from app.tasks import crunch
-
-    def order_saved(sender, instance, **kwargs):
-        crunch.delay(instance.pk)
-
-    def connect_all(*models):
-        for model in models:
-            post_save.connect(order_saved, sender=model)
-    """
-    apps = """
-    from django.apps import AppConfig
-
-    class ShopConfig(AppConfig):
-        name = "app"
-
-        def ready(self):
-            from app.handlers import connect_all
-            from app.models import Order
-            connect_all(Order)
-    """
-    views = """
-    from app.models import Note, Order
-
-    def order(request):
-        Order(pk=1).save()
-
-    def note(request):
-        Note(pk=1).save()
-    """
-    urls = """
-    from django.urls import path
-    from app import views
-
-    urlpatterns = [path("o/", views.order), path("n/", views.note)]
-    """
-    check(
-        app(models=models, handlers=handlers, apps=apps, views=views, urls=urls),
-        {"order": ("offloaded", False), "note": ("inline", False)},
-    )
-
-
 SENDER_MODELS = """
     from django.db import models
 
@@ -376,6 +323,39 @@ SENDER_URLS = """
 
     urlpatterns = [path("o/", views.order), path("n/", views.note)]
 """
+
+
+def test_a_receiver_connected_for_one_model_does_not_fire_on_another_s_writes(check):
+    handlers = """
+    from django.db.models.signals import post_save
+    from app.tasks import crunch
+
+    def order_saved(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+
+    def connect_all(*models):
+        for model in models:
+            post_save.connect(order_saved, sender=model)
+    """
+    apps = """
+    from django.apps import AppConfig
+
+    class ShopConfig(AppConfig):
+        name = "app"
+
+        def ready(self):
+            from app.handlers import connect_all
+            from app.models import Order
+            connect_all(Order)
+    """
+    check(
+        app(
+            models=SENDER_MODELS, handlers=handlers, apps=apps, views=SENDER_VIEWS, urls=SENDER_URLS
+        ),
+        {"order": ("offloaded", False), "note": ("inline", False)},
+    )
+
+
 RECEIVER = """
     from django.db.models.signals import post_save
     from django.dispatch import receiver
@@ -489,6 +469,16 @@ def test_a_builtin_container_method_on_an_unknown_object_is_not_a_project_method
     assert confidence(report, "deliver") == LIKELY
 
 
+ROUTER = (
+    "from rest_framework.routers import SimpleRouter\n"
+    "from app.views import SourceViewSet\n"
+    "router = SimpleRouter()\n"
+    'router.register("s", SourceViewSet)\n'
+    "urlpatterns = router.urls\n"
+)
+ACTIONS = ("create", "destroy", "list", "partial_update", "retrieve", "update")
+
+
 def test_the_serializer_chosen_for_another_action_does_not_validate_this_one(check):
     serializers = """
     from rest_framework import serializers
@@ -521,19 +511,11 @@ def test_the_serializer_chosen_for_another_action_does_not_validate_this_one(che
                 return CreateSerializer
             return DetailSerializer
     """
-    urls = (
-        "from rest_framework.routers import SimpleRouter\n"
-        "from app.views import SourceViewSet\n"
-        "router = SimpleRouter()\n"
-        'router.register("s", SourceViewSet)\n'
-        "urlpatterns = router.urls\n"
-    )
-    actions = ("create", "destroy", "list", "partial_update", "retrieve", "update")
     check(
-        app(models=MODELS, serializers=serializers, views=views, urls=urls),
+        app(models=MODELS, serializers=serializers, views=views, urls=ROUTER),
         {
             f"SourceViewSet.{a}": ("offloaded" if a == "create" else "inline", False)
-            for a in actions
+            for a in ACTIONS
         },
     )
 
@@ -581,21 +563,13 @@ def test_a_serializer_chosen_for_several_actions_may_be_a_class_replaced_on_inst
                 return EditSerializer
             return DetailSerializer
     """
-    urls = (
-        "from rest_framework.routers import SimpleRouter\n"
-        "from app.views import SourceViewSet\n"
-        "router = SimpleRouter()\n"
-        'router.register("s", SourceViewSet)\n'
-        "urlpatterns = router.urls\n"
-    )
-    actions = ("create", "destroy", "list", "partial_update", "retrieve", "update")
     check(
-        app(models=MODELS, serializers=serializers, views=views, urls=urls),
+        app(models=MODELS, serializers=serializers, views=views, urls=ROUTER),
         {
             f"SourceViewSet.{a}": (
                 "offloaded" if a in ("update", "partial_update") else "inline",
                 False,
             )
-            for a in actions
+            for a in ACTIONS
         },
     )
