@@ -756,6 +756,32 @@ class CallGraph:
                 out.append(Node(target))
         return out
 
+    def callbacks_run(self, call: CallSite, callee: Target, env: Env) -> list[Node]:
+        """Functions passed to a project function that it calls, passes on or returns; one
+        it only stores (``register("n", handler)``) does not run in this request."""
+        facts = self.project.function(callee)
+        uses = self.arguments.uses(callee)
+        if facts is None or uses is None or uses.extras:
+            return self.ref_targets(call, env.module, env.cls)
+        positional = [p for p in facts.params if not p.startswith("**")]
+        static = any(d.tail == "staticmethod" for d in facts.decorators)
+        if positional and self.project.class_of(callee.module, callee.name) and not static:
+            positional = positional[1:]  # self / cls is not passed at the call
+        used = uses.heads | uses.forwarded
+        kept = list(call.refs)
+        for key, value in call.args:
+            if type(value) is not str or value[:1] == "~":
+                continue
+            name = positional[key] if type(key) is int and key < len(positional) else key
+            if type(name) is not str or name[:1] == "*" or name in used:
+                kept.append(value)
+        out = []
+        for ref in kept:
+            target = self.project.resolve(ref, env.module, env.cls)
+            if target is not None and target.kind in ("F", "V"):
+                out.append(Node(target))
+        return out
+
     def edge_targets(self, call: CallSite, resolved: Target | None, env: Env) -> list[Node]:
         project, arguments = self.project, self.arguments
         base, _, tail = call.name.rpartition(".")
@@ -778,6 +804,7 @@ class CallGraph:
                     ran_for = env.selftype or own
                     ctx = (*ctx, *self_context(project, resolved, ran_for, exact=env.exact))
                 out.append(Node(resolved, ctx))
+                out.extend(self.callbacks_run(call, resolved, env))
                 if not (on_self and env.exact and call.name.count(".") == 1):
                     # ``self.hook()`` for a class known exactly runs the hook of its MRO
                     # (resolved above); another receiver may be any subclass
@@ -785,7 +812,6 @@ class CallGraph:
                     for override in self.overrides(resolved):
                         self._guesses[Node(override)] = note
                         out.append(Node(override))
-                out.extend(self.ref_targets(call, env.module, env.cls))
                 if ctx:
                     returned = arguments.returned(resolved, ctx)
                     if returned is not None:

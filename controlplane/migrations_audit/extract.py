@@ -887,11 +887,12 @@ class _Extractor(FastVisitor):
             refs.extend(frame.tables.get(func.value.id, ()))
         args: list[list[Any]] = []
         if name.split(".", 1)[0] in KNOWN_EXTERNAL:
-            # a library call binds no project parameter: keep only the functions passed
+            # a library call binds no project parameter: keep only the functions passed,
+            # and the parameters handed on (``on_commit(handler)`` runs ``handler``)
             for position, arg in enumerate((*node.args, *(kw.value for kw in node.keywords))):
                 if type(arg) is ast.Name or type(arg) is ast.Attribute:
                     ref = self.render(arg)
-                    if ref and ref[0] != "~":
+                    if ref:
                         args.append([position, ref])
         elif node.args or node.keywords:
             for position, arg in enumerate(node.args):

@@ -573,3 +573,45 @@ def test_a_serializer_chosen_for_several_actions_may_be_a_class_replaced_on_inst
             for a in ACTIONS
         },
     )
+
+
+def test_a_function_handed_to_a_project_function_that_only_stores_it_does_not_run(check):
+    registry = """
+    HANDLERS = {}
+
+    def register(name, handler):
+        HANDLERS[name] = handler
+
+    def run_now(handler):
+        handler(1)
+
+    def run_later(handler):
+        from django.db import transaction
+        transaction.on_commit(handler)
+    """
+    views = """
+    from app.registry import register, run_later, run_now
+    from app.tasks import crunch
+
+    def notify(pk):
+        crunch.delay(pk)
+
+    def stored(request):
+        register("n", notify)
+
+    def ran(request):
+        run_now(notify)
+
+    def later(request):
+        run_later(notify)
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("s/", views.stored), path("r/", views.ran), path("l/", views.later)]
+    """
+    check(
+        app(registry=registry, views=views, urls=urls),
+        {"stored": ("inline", False), "ran": ("offloaded", False), "later": ("offloaded", False)},
+    )
