@@ -57,19 +57,28 @@ _EMPTY: dict[str, Any] = {}
 
 
 SELF_TYPE = "@self"  # context key: the class ``self`` has (never a parameter's name)
+# context key: the class ``self`` has, known exactly (a routed class, the serializer a view
+# uses), not only "this class or a subclass"; its self-calls follow its MRO and nothing else
+SELF_EXACT = "@self="
 
 
-def self_context(project: Project, target: Target, selftype: Target | None) -> Ctx:
+def self_context(
+    project: Project, target: Target, selftype: Target | None, exact: bool = False
+) -> Ctx:
     """The context that makes ``self.x()`` in a base class's method run the override of
-    the class it was reached for; empty when the method is the class's own."""
+    the class it was reached for; empty when the method is the class's own, unless the
+    class is known exactly (``exact``), which the context then says."""
     if selftype is None or target.kind != "F":
         return ()
     owner = project.class_of(target.module, target.name)
-    if not owner or (target.module, owner) == (selftype.module, selftype.name):
+    if not owner:
         return ()
+    value = ("t", "C", selftype.module, selftype.name)
+    if (target.module, owner) == (selftype.module, selftype.name):
+        return ((SELF_EXACT, value),) if exact else ()
     if (target.module, owner) not in project.mro(selftype.module, selftype.name):
         return ()  # ``self.factory()`` reaching a method of another class: not inherited
-    return ((SELF_TYPE, ("t", "C", selftype.module, selftype.name)),)
+    return ((SELF_EXACT if exact else SELF_TYPE, value),)
 
 
 class Env:
@@ -87,6 +96,7 @@ class Env:
         "params",
         "calls",
         "selftype",
+        "exact",
     )
 
     def __init__(
@@ -104,7 +114,9 @@ class Env:
         self.function = ""  # the method's name, when it is one
         self.params = params or []  # the function's own parameters
         self.calls: list[CallSite] = []  # the function's calls (constructors of receivers)
-        self.selftype: Target | None = self.types.get(SELF_TYPE)  # the routed subclass
+        # the routed subclass, and whether that is exactly the class of ``self``
+        self.selftype: Target | None = self.types.get(SELF_TYPE) or self.types.get(SELF_EXACT)
+        self.exact = SELF_EXACT in self.types
 
     def resolve(self, name: str) -> Target | None:
         if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls", "super()"):
@@ -218,7 +230,7 @@ class Arguments:
                 raw[name] = bound
         if forward and caller.ctx:  # the caller's own extra keywords go on
             for name, value in caller.ctx.items():
-                if name in caller.params or name in raw or name == SELF_TYPE:
+                if name in caller.params or name in raw or name in (SELF_TYPE, SELF_EXACT):
                     continue
                 if self.wanted(uses, name):
                     raw[name] = value

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context
+from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -41,7 +41,9 @@ from .markers import (
     dispatch_shape,
     plausible_task_name,
 )
+from .partials import idle_partials
 from .project import Project, Target
+from .proxies import real_class
 from .queues import (
     CELERY,
     DRAMATIQ,
@@ -71,9 +73,17 @@ MAX_CTX = 8  # context entries for one call, constructor-stored attributes inclu
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
+# what the evidence says of a step taken because the receiver's class was not known
+GUESSED_OVERRIDE = "an override of {name}: the receiver's class is not known"
+GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type is not known"
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
+# DRF's framework methods that use the view's serializer, and the action each serves
+_GET_SERIALIZER = "self.get_serializer()"
+_CHOSEN = "serializer"  # the context name the chosen serializer instance is bound to
+_ACTION_OF = {"perform_create": "create", "perform_update": "update"}
+_SERIALIZER_ACTIONS = frozenset({"create", "update", "partial_update"})
 # What a framework method passes to the hook it calls: DRF's create() hands the view's
 # serializer to perform_create(serializer), destroy() the object to perform_destroy
 _FRAMEWORK_ARGS = {
@@ -120,6 +130,9 @@ class Found:
 
     site: Site
     via: tuple[str, ...]
+    # reached through a step that assumed a class the receiver may not have (an override
+    # of a stub, a method picked by its name alone): the site is possible, not certain
+    guessed: bool = False
 
 
 LineText = Callable[[str, int], str]
@@ -136,6 +149,9 @@ class CallGraph:
         # (caller, receiver) -> how a write or send in the caller fired the receiver
         self.via_notes: dict[tuple[Node, Node], str] = {}
         self._named: dict[str, list[Target]] = {}  # literal name -> functions tables map
+        # (caller, callee) edges taken on a guess of the receiver's class
+        self.guessed: set[tuple[Node, Node]] = set()
+        self._guesses: dict[Node, str] = {}  # set by classify(): edges of the call it saw
         self.implicit = Implicit(project)
         self.registries = Registries(project)
         self.arguments = Arguments(project)
@@ -153,11 +169,15 @@ class CallGraph:
         """
         parents: dict[Node, Node | None] = {}
         depth: dict[Node, int] = {}
+        self._guessed_path: dict[Node, bool] = {}
         found: list[Found] = []
         errors: list[tuple[Node, Node]] = []
         queue: deque[Node] = deque()
         for target in entries:
-            entry = Node(target, self_context(self.project, target, selftype))
+            # a routed class is the class of ``self`` exactly: the handler's own class
+            # when no base class defines it
+            known = selftype or self.owner(target)
+            entry = Node(target, self_context(self.project, target, known, exact=True))
             if entry not in parents:
                 parents[entry], depth[entry] = None, 0
                 queue.append(entry)
@@ -189,8 +209,9 @@ class CallGraph:
                 continue
             if summary.sites:
                 via = self.chain(node, parents)
+                guessed = self.on_guess(node, parents)
                 found.extend(
-                    Found(site, via)
+                    Found(site, via, guessed)
                     for site in summary.sites
                     if not (error_path and site.kind in _DISPATCH_KINDS)
                 )
@@ -207,6 +228,28 @@ class CallGraph:
                         queue.append(nxt)
             else:
                 errors.extend((nxt, node) for nxt in summary.error_edges)
+
+    def owner(self, target: Target) -> Target | None:
+        """The class a method belongs to (None for a plain function)."""
+        if target.kind != "F":
+            return None
+        cls = self.project.class_of(target.module, target.name)
+        return Target("C", target.module, cls) if cls else None
+
+    def on_guess(self, node: Node, parents: dict[Node, Node | None]) -> bool:
+        """Whether the chain that reached ``node`` took an edge on a guessed class."""
+        known = self._guessed_path
+        path: list[Node] = []
+        current: Node | None = node
+        while current is not None and current not in known:
+            path.append(current)
+            current = parents.get(current)
+        result = known[current] if current is not None else False
+        for step in reversed(path):
+            parent = parents.get(step)
+            result = result or (parent is not None and (parent, step) in self.guessed)
+            known[step] = result
+        return result
 
     def chain(self, node: Node, parents: dict[Node, Node | None]) -> tuple[str, ...]:
         labels = []
@@ -261,11 +304,15 @@ class CallGraph:
         notes: list[str] = [""] * len(calls)
         systems: list[str] = [CELERY] * len(calls)
         targets: list[list[Node]] = [[] for _ in calls]
+        guesses: list[dict[Node, str]] = [{} for _ in calls]
         # calls on a call's result after that call (``helper(Model).save()``): what a
         # helper returned for this function's arguments is known when its result is used
         depth = [call.name.count("()") for call in calls]
+        idle = idle_partials(calls, facts.returns)  # built and never called: never runs
         for index in sorted(range(len(calls)), key=depth.__getitem__):
             chain = chains[index]
+            if index in idle:
+                continue
             if node.ctx and any(
                 blocks[b].kind in (WHEN, UNLESS)
                 and blocks[b].cond is not None
@@ -273,7 +320,9 @@ class CallGraph:
                 for b in chain
             ):
                 continue  # the caller's arguments rule this branch out
+            self._guesses = {}
             kinds[index], targets[index] = self.classify(calls[index], env)
+            guesses[index], self._guesses = self._guesses, {}
             if kinds[index].startswith(DISPATCH + ":"):
                 _, notes[index], systems[index] = kinds[index].split(":")
                 kinds[index] = DISPATCH
@@ -326,6 +375,9 @@ class CallGraph:
             bucket = summary.error_edges if excepts else summary.edges
             fires = call.name.rpartition(".")[2] in _SIGNAL_FIRING
             for edge in targets[index]:
+                if edge in guesses[index]:
+                    self.guessed.add((node, edge))
+                    self.via_notes.setdefault((node, edge), guesses[index][edge])
                 if edge not in bucket and edge != node:
                     bucket.append(edge)
                     origin = self.implicit.origins.get(edge.target) if fires else None
@@ -484,6 +536,8 @@ class CallGraph:
         if resolved is None and "." in call.name:
             candidates = self.duck_candidates(tail)
             if candidates:
+                note = GUESSED_DUCK.format(name=tail)
+                self._guesses = {Node(t): note for t in candidates}
                 return "edge", [Node(t) for t in candidates]
         if undecided:
             return UNRESOLVED_DISPATCH, []
@@ -702,6 +756,32 @@ class CallGraph:
                 out.append(Node(target))
         return out
 
+    def callbacks_run(self, call: CallSite, callee: Target, env: Env) -> list[Node]:
+        """Functions passed to a project function that it calls, passes on or returns; one
+        it only stores (``register("n", handler)``) does not run in this request."""
+        facts = self.project.function(callee)
+        uses = self.arguments.uses(callee)
+        if facts is None or uses is None or uses.extras:
+            return self.ref_targets(call, env.module, env.cls)
+        positional = [p for p in facts.params if not p.startswith("**")]
+        static = any(d.tail == "staticmethod" for d in facts.decorators)
+        if positional and self.project.class_of(callee.module, callee.name) and not static:
+            positional = positional[1:]  # self / cls is not passed at the call
+        used = uses.heads | uses.forwarded
+        kept = list(call.refs)
+        for key, value in call.args:
+            if type(value) is not str or value[:1] == "~":
+                continue
+            name = positional[key] if type(key) is int and key < len(positional) else key
+            if type(name) is not str or name[:1] == "*" or name in used:
+                kept.append(value)
+        out = []
+        for ref in kept:
+            target = self.project.resolve(ref, env.module, env.cls)
+            if target is not None and target.kind in ("F", "V"):
+                out.append(Node(target))
+        return out
+
     def edge_targets(self, call: CallSite, resolved: Target | None, env: Env) -> list[Node]:
         project, arguments = self.project, self.arguments
         base, _, tail = call.name.rpartition(".")
@@ -715,15 +795,23 @@ class CallGraph:
             if resolved.kind == "F":
                 ctx = arguments.bind(call, resolved, env, known)
                 ctx = self.with_constructed(call, ctx, env)
-                if call.name.split(".", 1)[0] in ("self", "super()"):
+                on_self = call.name.split(".", 1)[0] in ("self", "super()")
+                if on_self:
                     # an inherited method (or super()'s) runs for the class this one ran
                     # for: the routed class, or this method's own class (a mixin reading
                     # ``self.sync_task``, a base ``put`` calling ``self.post_update``)
                     own = Target("C", env.module, env.cls) if env.cls else None
-                    ctx = (*ctx, *self_context(project, resolved, env.selftype or own))
+                    ran_for = env.selftype or own
+                    ctx = (*ctx, *self_context(project, resolved, ran_for, exact=env.exact))
                 out.append(Node(resolved, ctx))
-                out.extend(Node(t) for t in self.overrides(resolved))
-                out.extend(self.ref_targets(call, env.module, env.cls))
+                out.extend(self.callbacks_run(call, resolved, env))
+                if not (on_self and env.exact and call.name.count(".") == 1):
+                    # ``self.hook()`` for a class known exactly runs the hook of its MRO
+                    # (resolved above); another receiver may be any subclass
+                    note = GUESSED_OVERRIDE.format(name=resolved.name)
+                    for override in self.overrides(resolved):
+                        self._guesses[Node(override)] = note
+                        out.append(Node(override))
                 if ctx:
                     returned = arguments.returned(resolved, ctx)
                     if returned is not None:
@@ -752,7 +840,9 @@ class CallGraph:
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
                     ctx = arguments.bind(call, target, env, known) if direct else ()
-                    ctx = (*ctx, *self_context(project, target, write.selftype))
+                    # the instance saved was built for its class (a serializer the view
+                    # made): its own hooks run, not those of its subclasses
+                    ctx = (*ctx, *self_context(project, target, write.selftype, exact=True))
                     out.append(Node(target, ctx))
                 signal = dict(signal_context(call, tail, write, env.lits))
                 for target in write.receivers:
@@ -794,12 +884,37 @@ class CallGraph:
             return None
         summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
         env = Env(project, node.module, cls, ())
+        chosen = self.action_serializer(Target("C", node.module, cls), method)
+        if chosen is not None:  # get_serializer_class() chooses by self.action
+            env = Env(project, node.module, cls, ((_CHOSEN, typed(chosen)),))
         for name in self.implicit.expansions(node):
             passed = _FRAMEWORK_ARGS.get(name)
+            if chosen is not None:
+                name = name.replace(_GET_SERIALIZER, "~" + _CHOSEN)
+                passed = passed and passed.replace(_GET_SERIALIZER, "~" + _CHOSEN)
             args = [[0, passed]] if passed else []
             call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [], args)
-            resolved = project.resolve(name, node.module, cls)
+            resolved = (
+                env.resolve(name) if chosen is not None else project.resolve(name, node.module, cls)
+            )
             for edge in self.edge_targets(call, resolved, env):
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
         return summary
+
+    def action_serializer(self, view: Target, method: str) -> Target | None:
+        """The instance of the serializer class a DRF view's ``get_serializer_class()``
+        returns for the action this framework method serves, when it chooses by
+        ``self.action``; None when it does not (the usual resolution then applies)."""
+        action = _ACTION_OF.get(method, method)
+        if action not in _SERIALIZER_ACTIONS:
+            return None
+        getter = self.project.class_attr(view, "get_serializer_class", 0)
+        facts = self.project.function(getter) if getter and getter.kind == "F" else None
+        if facts is None or not facts.choices:
+            return None
+        found = self.project.chosen_class(view, "serializer_class", 0, action)
+        if found is None:
+            return None
+        found = real_class(self.project, found)  # a class replaced when instantiated
+        return Target("I", found.module, found.name)

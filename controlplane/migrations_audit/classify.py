@@ -3,7 +3,8 @@
 The status is never guessed (issue 14): a possible dispatch that could not be decided
 makes the endpoint ``unresolved`` with the reason, unless a real dispatch was found anyway;
 calls that could not be resolved are listed, and make the status ``likely`` instead of
-``certain``, as does a dispatch recognised only through config or by a name.
+``certain``, as does a dispatch recognised only through config or by a name, or reached
+only through an override or a same-named method picked for a receiver of unknown class.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Classifier:
         heavy = any(is_heavy_kind(k) for k in kinds)
         unseen = self.unseen(found)
         dispatches = [f.site for f in found if f.site.kind == DISPATCH]
+        # every dispatch reached only through a guess of a receiver's class: possible
+        guessed = all(f.guessed for f in found if f.site.kind == DISPATCH)
         status: Status
         reason = ""
         confidence = LIKELY if unseen or decl.route_note else CERTAIN
@@ -74,7 +77,7 @@ class Classifier:
         elif dispatches:
             status = OFFLOADED
             plain = any(not site.note for site in dispatches)
-            if not plain or SETTING_GUARD in kinds:
+            if not plain or SETTING_GUARD in kinds or guessed:
                 confidence = LIKELY
         elif UNFILLED in kinds:
             status, confidence = UNRESOLVED, ""

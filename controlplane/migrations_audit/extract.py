@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .action_choices import CHOOSERS, action_choices
 from .conditions import condition, forget
 from .facts import (
     AWAITED,
@@ -363,6 +364,8 @@ class _Extractor(FastVisitor):
             blocks=[],
         )
         note_receivers(self.names, decorators, qualname, node.body)
+        if cls is not None and node.name in CHOOSERS:
+            facts.choices = action_choices(node.body, self.render)
         previous = self.facts.functions.get(qualname)
         if previous is None or not tails & {"setter", "deleter"}:
             self.facts.functions[qualname] = facts
@@ -884,11 +887,12 @@ class _Extractor(FastVisitor):
             refs.extend(frame.tables.get(func.value.id, ()))
         args: list[list[Any]] = []
         if name.split(".", 1)[0] in KNOWN_EXTERNAL:
-            # a library call binds no project parameter: keep only the functions passed
+            # a library call binds no project parameter: keep only the functions passed,
+            # and the parameters handed on (``on_commit(handler)`` runs ``handler``)
             for position, arg in enumerate((*node.args, *(kw.value for kw in node.keywords))):
                 if type(arg) is ast.Name or type(arg) is ast.Attribute:
                     ref = self.render(arg)
-                    if ref and ref[0] != "~":
+                    if ref:
                         args.append([position, ref])
         elif node.args or node.keywords:
             for position, arg in enumerate(node.args):

@@ -144,6 +144,8 @@ class FunctionFacts:
     # "line:col" of a call -> the container its first argument is an element of
     # (``for func in handlers.values(): queue.enqueue(func.handle, data)``)
     loop_args: dict[str, str] = field(default_factory=dict)
+    # get_serializer_class()/get_form_class(): {action or "*": rendered class it returns}
+    choices: dict[str, str] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -174,11 +176,12 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
+            *([self.choices] if self.choices else []),
         ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
-        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params, loops = raw
+        q, line, end, is_async, stub, decs, returns, deps, blocks, calls, params, loops = raw[:12]
         return cls(
             q,
             line,
@@ -192,6 +195,7 @@ class FunctionFacts:
             calls,
             params,
             loops,
+            raw[12] if len(raw) > 12 else {},
         )
 
 

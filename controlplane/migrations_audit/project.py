@@ -573,11 +573,19 @@ class Project:
             return Target(kind, model.module, model.name)
         return None
 
-    def chosen_class(self, owner: Target, attr: str, depth: int) -> Target | None:
+    def chosen_class(self, owner: Target, attr: str, depth: int, action: str = "") -> Target | None:
         """The serializer or form class a view uses: what its own ``get_<attr>()`` override
-        returns (the first class it returns), else its ``<attr>`` attribute."""
+        returns for ``action`` when it chooses by ``self.action`` (the first class it
+        returns otherwise), else its ``<attr>`` attribute."""
         getter = self.class_attr(owner, "get_" + attr, depth)
         if getter is not None and getter.kind == "F":
+            facts = self.function(getter)
+            choices = facts.choices if facts is not None else {}
+            if action and choices:
+                chosen = choices.get(action) or choices.get("*", "")
+                cls = self.class_of(getter.module, getter.name)
+                found = self.resolve(chosen, getter.module, cls, depth + 1) if chosen else None
+                return found if found is not None and found.kind == "C" else None
             found = self.call(getter, depth + 1, owner)
             if found is not None and found.kind == "C":
                 return found

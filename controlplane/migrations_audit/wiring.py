@@ -8,6 +8,7 @@ import re
 
 from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
 from .names import Names
+from .sender_filters import positive_guard_classes, sender_compared
 from .syntax import tail, truthy
 
 ROUTE_CALL_KINDS = frozenset(
@@ -412,7 +413,8 @@ def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
             nodes = _guard_classes(stmt.test)
             if nodes:
                 return [r for r in (names.render(n) for n in nodes) if r]
-    return []
+    nodes = positive_guard_classes(body)  # if isinstance(instance, Order): ...
+    return [r for r in (names.render(n) for n in nodes) if r]
 
 
 def _guard_classes(test: ast.expr) -> list[ast.expr]:
@@ -433,15 +435,4 @@ def _guard_classes(test: ast.expr) -> list[ast.expr]:
         if tail(call.func) in ("isinstance", "issubclass") and len(call.args) == 2:
             kinds = call.args[1]
             return list(kinds.elts) if isinstance(kinds, ast.Tuple) else [kinds]
-    if (
-        isinstance(test, ast.Compare)
-        and len(test.ops) == 1
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "sender"
-    ):
-        right = test.comparators[0]
-        if isinstance(test.ops[0], ast.NotIn) and isinstance(right, ast.Tuple | ast.List):
-            return list(right.elts)
-        if isinstance(test.ops[0], ast.NotEq | ast.IsNot):
-            return [right]
-    return []
+    return sender_compared(test, ast.NotIn, (ast.NotEq, ast.IsNot))

@@ -85,15 +85,14 @@ def test_a_classmethod_and_a_function_that_build_patterns_route_their_views(run_
         ]
         """,
     )
-    assert {k: v for k, v in found(report).items() if k != "RoomView.post"} == {
+    assert found(report) == {
         "TalkView.get": ("proj/generic.py", "/orga/talks", "inline", LIKELY),
         # CRUDView.post runs self.save_object(): the routed class's override dispatches
         "TalkView.post": ("proj/generic.py", "/orga/talks", "offloaded", LIKELY),
         "RoomView.get": ("proj/views.py", "/rooms", "inline", LIKELY),
+        # RoomView has no override: the base's stub runs, not TalkView's
+        "RoomView.post": ("proj/generic.py", "/rooms", "inline", LIKELY),
     }
-    # RoomView.post (the base's, which runs a self-call some subclass overrides) is found;
-    # its status is the dispatch analysis's matter, not this test's
-    assert found(report)["RoomView.post"][:2] == ("proj/generic.py", "/rooms")
 
 
 def test_a_function_that_builds_no_patterns_routes_nothing(run_audit):
