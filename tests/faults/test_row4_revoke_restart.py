@@ -1,9 +1,14 @@
 """Row 4 of FAULTS.md: revoke, then restart every worker (no statedb). The workers forget their
 revocations; the console re-sends them (worker_hook at start, worker-online afterwards), so
-neither the ETA tasks a worker held nor the tasks queued where nobody consumed ever run."""
+neither the ETA tasks a worker held nor the tasks queued where nobody consumed ever run.
+
+Two ways to stop them: a warm shutdown (the held ETA messages go back to the queue at once)
+and SIGKILL (Redis hands the unacknowledged messages out again after its visibility timeout,
+shortened here, as every long wait in the suite is)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -16,11 +21,16 @@ from controlplane.web import create_app
 from tests.conftest import WorkerProcess, add_user, wait_for
 from tests.faults.conftest import FaultRedis, Ledger, wait_states
 
-COUNTDOWN = 10.0  # seconds: long enough to revoke and restart every worker before the ETA
+COUNTDOWN = 10.0  # seconds: long enough to revoke and (warm) restart every worker before it
 WORKERS = 2
+VISIBILITY = 12  # seconds, SIGKILL only: past the countdown, so nothing is handed out twice
+KILLED_OPTIONS = {"visibility_timeout": VISIBILITY, "unacked_restore_interval": 1,
+                  "unacked_restore_throttle": 1}  # fmt: skip
 
 
+@pytest.mark.parametrize("stop", ["warm", "kill"])
 def test_row4_revoked_tasks_stay_revoked_when_every_worker_restarts(
+    stop: str,
     fault_redis: FaultRedis,
     probe_workers: Callable[..., WorkerProcess],
     console_factory: Callable[..., Services],
@@ -28,6 +38,8 @@ def test_row4_revoked_tasks_stay_revoked_when_every_worker_restarts(
     ledger: Ledger,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if stop == "kill":
+        monkeypatch.setenv("CONTROLPLANE_BROKER_TRANSPORT_OPTIONS", json.dumps(KILLED_OPTIONS))
     services = console_factory(fault_redis.url)
     consumed = services.settings.queues[0]
     idle = f"{consumed}-idle"  # no worker consumes it until the restart
@@ -59,13 +71,16 @@ def test_row4_revoked_tasks_stay_revoked_when_every_worker_restarts(
             ledger.revoked.add(task_id)
 
         for worker in first:
-            worker.stop()  # warm shutdown: the held ETA messages go back to the broker
+            if stop == "warm":
+                worker.stop()  # the held ETA messages go back to the queue at once
+            else:
+                worker.kill()  # they come back after the visibility timeout
             assert worker.process.returncode is not None
         second = [probe_workers(fault_redis.url, (consumed, idle)) for _ in range(WORKERS)]
 
-        ledger.wait_ended(kept, timeout=COUNTDOWN + 30)  # the controls ran, after their ETA
+        ledger.wait_ended(kept, timeout=VISIBILITY + 30)  # the controls ran, after their ETA
         wait_states(services, kept, "SUCCESS")
-        wait_states(services, doomed, "REVOKED", timeout=COUNTDOWN + 30)
+        wait_states(services, doomed, "REVOKED", timeout=VISIBILITY + 30)
         app = Celery(broker=fault_redis.url, set_as_current=False)
         try:
 
