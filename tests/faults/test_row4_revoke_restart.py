@@ -24,8 +24,10 @@ from tests.faults.conftest import FaultRedis, Ledger, wait_states
 COUNTDOWN = 10.0  # seconds: long enough to revoke and (warm) restart every worker before it
 WORKERS = 2
 VISIBILITY = 12  # seconds, SIGKILL only: past the countdown, so nothing is handed out twice
+# restore sweeps every second; a worker killed while it holds the sweep's mutex would
+# otherwise block every sweep for the mutex's 5 minutes
 KILLED_OPTIONS = {"visibility_timeout": VISIBILITY, "unacked_restore_interval": 1,
-                  "unacked_restore_throttle": 1}  # fmt: skip
+                  "unacked_restore_throttle": 1, "unacked_mutex_expire": 2}  # fmt: skip
 
 
 @pytest.mark.parametrize("stop", ["warm", "kill"])
