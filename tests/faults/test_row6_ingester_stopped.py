@@ -116,11 +116,7 @@ def test_row6_an_ingester_stopped_while_tasks_run_records_the_gap_and_reconciles
     finally:
         for process in ingesters:
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                cli.interrupt(process, grace=30)
         log.close()
     assert all(process.returncode == 0 for process in ingesters[1:]), "a restarted ingester failed"
     ledger.tally(services.engine).assert_clean()
