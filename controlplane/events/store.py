@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, select, text, update
+from sqlalchemy import Connection, Engine, Table, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from controlplane.events import attempts, merge_sql
@@ -190,12 +190,18 @@ class EventStore:
     # ---- reads outside batches -------------------------------------------------------------
 
     def unfinished_tasks(self, before: float, limit: int) -> list[tuple[str, str, str | None]]:
-        """(task_id, state, worker) of rows that have not finished, newest first."""
+        """(task_id, state, worker) of rows that have not finished, newest first.
+
+        A row the console wrote when it sent the task has no state time until an event
+        comes; if the ingester missed them all, its send time stands in (else a task that
+        ran unseen would stay PENDING for ever).
+        """
+        changed = func.coalesce(TASKS.c.state_changed_at, TASKS.c.first_seen_at)
         query = (
             select(TASKS.c.task_id, TASKS.c.state, TASKS.c.worker)
             .where(TASKS.c.state.in_(("PENDING", "RECEIVED", "STARTED", "RETRY")))
-            .where(TASKS.c.state_changed_at <= to_datetime(before))
-            .order_by(TASKS.c.state_changed_at.desc())
+            .where(changed <= to_datetime(before))
+            .order_by(changed.desc())
             .limit(limit)
         )
         with self.engine.connect() as connection:

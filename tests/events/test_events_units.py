@@ -6,6 +6,7 @@ import base64
 import json
 import pickle
 import queue
+import time
 from pathlib import Path
 
 import pytest
@@ -367,4 +368,23 @@ def test_a_retried_batch_writes_its_gaps_once_and_still_marks_the_lost_tasks(
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(EventGap)).scalar() == 1
         assert connection.execute(select(Task.state)).scalar() == LOST
+    engine.dispose()
+
+
+def test_a_sent_task_whose_events_were_all_missed_is_still_reconciled(tmp_path: Path) -> None:
+    """The console's own PENDING row (no state time yet) is among the unfinished rows a
+    reconciliation looks up, once it is older than `before`; a newer one is not."""
+    from controlplane.control.tasks import _record_sent
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'sent.db'}")
+    Base.metadata.create_all(engine)
+    with db.session_scope(db.make_session_factory(engine)) as session:
+        _record_sent(session, "sent-unseen", "faults.record", "q")
+    store = EventStore(engine)
+    with engine.connect() as connection:
+        assert connection.execute(select(Task.state_changed_at)).scalar() is None
+    assert store.unfinished_tasks(before=time.time() + 1, limit=10) == [
+        ("sent-unseen", "PENDING", None)
+    ]
+    assert store.unfinished_tasks(before=time.time() - 60, limit=10) == []
     engine.dispose()
