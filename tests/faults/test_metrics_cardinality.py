@@ -89,15 +89,26 @@ def test_row20_ten_thousand_ids_and_500_churning_hosts_keep_metrics_bounded(
 
             wait_for(stored, timeout=240, interval=1.0, what=f"{TASKS} tasks stored")
             client = create_app(services, {"TESTING": True}).test_client()
-            timings, bodies = [], []
+            scrapes: list[list[Series]] = []
+
+            def every_host_shown() -> bool:
+                # The fleet keeps beating: with a 2 s offline window, a heartbeat ingested a few
+                # seconds before the scrape (a loaded machine) already counts as gone.
+                for dispatcher in dispatchers.values():
+                    dispatcher.send("worker-heartbeat", freq=2.0, active=0, processed=0)
+                response = client.get("/metrics")
+                assert response.status_code == 200
+                scrapes.append(parse(response.get_data(as_text=True)))
+                return {host_of(s) for s in scrapes[-1]} - {None} == set(hosts)
+
+            wait_for(every_host_shown, timeout=60, interval=0.5, what=f"{HOSTS} hosts on /metrics")
+            everyone = scrapes[-1]
+            timings = []
             for _ in range(3):  # timed while all 500 hosts and 10,000 tasks are there
                 started = time.monotonic()
                 response = client.get("/metrics")
                 timings.append(time.monotonic() - started)
                 assert response.status_code == 200
-                bodies.append(response.get_data(as_text=True))
-            everyone = parse(bodies[0])
-            assert {host_of(s) for s in everyone} - {None} == set(hosts)
 
             # 480 leave (worker-offline), 20 stay and keep beating.
             for host in hosts[STAYING:]:
