@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
+from .buffers import JobBuffers
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -155,6 +156,7 @@ class CallGraph:
         self.implicit = Implicit(project)
         self.registries = Registries(project)
         self.arguments = Arguments(project)
+        self.buffers = JobBuffers(project)
 
     # ---- tracing -----------------------------------------------------------------------
 
@@ -442,6 +444,9 @@ class CallGraph:
         other = self.other_queue(call.name, names, resolved, env, call.passed()[:1])
         if other:
             return other, []
+        buffered = self.buffers.system(resolved) if resolved is not None else ""
+        if buffered:  # jobs.add("name", ...) into a buffer its class sends later
+            return f"{DISPATCH}::{buffered}", []
         undecided = False
         shaped = names[:2]
         partial = call.name in _PARTIAL or (resolved is not None and resolved.name in _PARTIAL)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "29"
+ANALYSER_VERSION = "30"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -146,6 +146,8 @@ class FunctionFacts:
     loop_args: dict[str, str] = field(default_factory=dict)
     # get_serializer_class()/get_form_class(): {action or "*": rendered class it returns}
     choices: dict[str, str] = field(default_factory=dict)
+    # attributes of ``self`` a method reads (``self._pending``), for job buffers (buffers.py)
+    reads: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -176,7 +178,8 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            *([self.choices] if self.choices else []),
+            *([self.choices] if self.choices or self.reads else []),
+            *([self.reads] if self.reads else []),
         ]
 
     @classmethod
@@ -196,6 +199,7 @@ class FunctionFacts:
             params,
             loops,
             raw[12] if len(raw) > 12 else {},
+            raw[13] if len(raw) > 13 else [],
         )
 
 
