@@ -73,7 +73,8 @@ def project(buffer: str = BUFFER) -> dict[str, str]:
 def test_appending_to_a_buffer_another_method_sends_as_messages_is_a_dispatch(check):
     report = check(project(), {"create": ("offloaded", False), "listing": ("inline", False)})
     [evidence] = next(e for e in report.endpoints if e.handler == "create").evidence
-    assert (evidence.file, evidence.line, evidence.queue_system) == ("app/worker.py", 34, "dramatiq")
+    where = (evidence.file, evidence.line, evidence.queue_system)
+    assert where == ("app/worker.py", 34, "dramatiq")
 
 
 def test_a_buffer_nothing_turns_into_messages_is_not_a_dispatch(check):
