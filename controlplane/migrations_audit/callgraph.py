@@ -84,6 +84,10 @@ _GET_SERIALIZER = "self.get_serializer()"
 _CHOSEN = "serializer"  # the context name the chosen serializer instance is bound to
 _ACTION_OF = {"perform_create": "create", "perform_update": "update"}
 _SERIALIZER_ACTIONS = frozenset({"create", "update", "partial_update"})
+# DRF's create() builds the serializer from the request data alone, update() with the
+# object too, so perform_create's save() runs the serializer's create(), perform_update's
+# its update()
+_BOUND = {"perform_create": False, "perform_update": True}
 # What a framework method passes to the hook it calls: DRF's create() hands the view's
 # serializer to perform_create(serializer), destroy() the object to perform_destroy
 _FRAMEWORK_ARGS = {
@@ -782,7 +786,9 @@ class CallGraph:
                 out.append(Node(target))
         return out
 
-    def edge_targets(self, call: CallSite, resolved: Target | None, env: Env) -> list[Node]:
+    def edge_targets(
+        self, call: CallSite, resolved: Target | None, env: Env, bound: bool | None = None
+    ) -> list[Node]:
         project, arguments = self.project, self.arguments
         base, _, tail = call.name.rpartition(".")
         # save(update_fields=[...]) only updates: in the save code, self.pk is set
@@ -836,7 +842,7 @@ class CallGraph:
             if same and not serializer:
                 receiver = None  # save() calling super().save(): its caller's write fires
             if receiver is not None:
-                write = self.implicit.write_targets(receiver, tail)
+                write = self.implicit.write_targets(receiver, tail, bound)
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
                     ctx = arguments.bind(call, target, env, known) if direct else ()
@@ -897,7 +903,7 @@ class CallGraph:
             resolved = (
                 env.resolve(name) if chosen is not None else project.resolve(name, node.module, cls)
             )
-            for edge in self.edge_targets(call, resolved, env):
+            for edge in self.edge_targets(call, resolved, env, _BOUND.get(method)):
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
         return summary

@@ -81,6 +81,14 @@ class Write:
     selftype: Target | None = None  # the class ``self`` is in the code run (a serializer)
 
 
+def serializer_hooks(bound: bool | None) -> tuple[str, ...]:
+    """The hooks DRF's ``BaseSerializer.save()`` may call: ``update`` for a serializer made
+    with an instance, ``create`` for one made without, either when that is not known."""
+    if bound is None:
+        return ("create", "update")
+    return ("update",) if bound else ("create",)
+
+
 class Implicit:
     """Implicit calls: model writes, signal receivers, inherited framework view methods."""
 
@@ -154,8 +162,11 @@ class Implicit:
     def is_write(self, method: str) -> bool:
         return method in SAVE_TAILS or method in CREATE_TAILS or method in _DELETE_TAILS
 
-    def write_targets(self, receiver: Target, tail: str) -> Write:
-        """What a save/create/delete runs: overrides, serializer hooks, signal receivers."""
+    def write_targets(self, receiver: Target, tail: str, bound: bool | None = None) -> Write:
+        """What a save/create/delete runs: overrides, serializer hooks, signal receivers.
+
+        ``bound`` says whether a serializer being saved was given an instance (DRF's
+        ``save()`` runs ``update()`` then, ``create()`` otherwise); None when not known."""
         project = self.project
         if receiver.kind == "Q":
             if tail in CREATE_TAILS:
@@ -189,7 +200,7 @@ class Implicit:
             saver = project.class_attr(owner, "save", 0)
             if saver is not None and saver.kind == "F" and any("Serializer" in t for t in tails):
                 return Write([saver], [], None, True, owner)  # its save() override first
-            for hook in ("create", "update"):
+            for hook in serializer_hooks(bound if "Serializer" in "".join(tails) else None):
                 found = project.class_attr(owner, hook, 0)
                 if found is not None and found.kind == "F":
                     hooks.append(found)

@@ -381,3 +381,56 @@ def test_super_in_a_plain_mixin_follows_the_routed_class_mro_into_drf(check):
     )
     updated = next(e for e in report.endpoints if e.handler == "SourceViewSet.update")
     assert updated.file == "app/views.py"
+
+
+def test_drf_save_runs_create_for_a_new_serializer_and_update_for_a_bound_one(check):
+    """DRF's ``BaseSerializer.save()`` runs ``update()`` when the serializer was made with an
+    instance and ``create()`` otherwise; ``CreateModelMixin`` makes it from the data alone,
+    ``UpdateModelMixin`` with the object. So a serializer whose ``create()`` dispatches makes
+    only ``create`` offloaded, and one whose ``update()`` dispatches only
+    ``update``/``partial_update`` (before, both hooks were taken for every ``save()``)."""
+    serializers = """
+    from django.db import transaction
+    from rest_framework import serializers
+    from app.models import Source
+    from app.tasks import crunch
+
+    class ExportSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def create(self, validated_data):
+            row = Source.objects.create(**validated_data)
+            transaction.on_commit(lambda: crunch.delay(row.pk))
+            return row
+
+    class InviteSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def update(self, instance, validated_data):
+            crunch.delay(instance.pk)
+            return instance
+    """
+    views = """
+    from rest_framework import viewsets
+    from app.models import Source
+    from app.serializers import ExportSerializer, InviteSerializer
+
+    class ExportViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = ExportSerializer
+
+    class InviteViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = InviteSerializer
+    """
+    files = project(views, router("ExportViewSet", "InviteViewSet"))
+    files["app/serializers.py"] = serializers
+    check(
+        files,
+        {
+            **crud("ExportViewSet", ("create",)),
+            **crud("InviteViewSet", ("update", "partial_update")),
+        },
+    )
