@@ -57,6 +57,7 @@ from .queues import (
     system_of_decorators,
 )
 from .registries import UNFILLED, Registries
+from .serializer_saves import FRAMEWORK_BOUND, made_with_instance
 
 # SQLAlchemy session calls and the mapper events they fire at flush
 ORM_WRITES = {
@@ -84,10 +85,7 @@ _GET_SERIALIZER = "self.get_serializer()"
 _CHOSEN = "serializer"  # the context name the chosen serializer instance is bound to
 _ACTION_OF = {"perform_create": "create", "perform_update": "update"}
 _SERIALIZER_ACTIONS = frozenset({"create", "update", "partial_update"})
-# DRF's create() builds the serializer from the request data alone, update() with the
-# object too, so perform_create's save() runs the serializer's create(), perform_update's
-# its update()
-_BOUND = {"perform_create": False, "perform_update": True}
+
 # What a framework method passes to the hook it calls: DRF's create() hands the view's
 # serializer to perform_create(serializer), destroy() the object to perform_destroy
 _FRAMEWORK_ARGS = {
@@ -842,6 +840,8 @@ class CallGraph:
             if same and not serializer:
                 receiver = None  # save() calling super().save(): its caller's write fires
             if receiver is not None:
+                if bound is None and tail in SAVE_TAILS:
+                    bound = made_with_instance(call, env.calls)
                 write = self.implicit.write_targets(receiver, tail, bound)
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
@@ -903,7 +903,7 @@ class CallGraph:
             resolved = (
                 env.resolve(name) if chosen is not None else project.resolve(name, node.module, cls)
             )
-            for edge in self.edge_targets(call, resolved, env, _BOUND.get(method)):
+            for edge in self.edge_targets(call, resolved, env, FRAMEWORK_BOUND.get(method)):
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
         return summary

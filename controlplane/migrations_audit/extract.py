@@ -25,6 +25,8 @@ from .facts import (
     UNLESS,
     WAITED,
     WHEN,
+    WITH_INSTANCE,
+    WITHOUT_INSTANCE,
     Block,
     CallSite,
     ClassFacts,
@@ -919,7 +921,7 @@ class _Extractor(FastVisitor):
             col=node.col_offset,
             end_col=end_col if end_col is not None else -1,
             func_end=func_end if func_end is not None else -1,
-            flags=AWAITED if frame.await_depth else 0,
+            flags=(AWAITED if frame.await_depth else 0) | instance_flag(node),
             parent=frame.arg_stack[-1] if frame.arg_stack else -1,
             block=frame.block,
             refs=refs,
@@ -1092,3 +1094,15 @@ def _iterated_attr(node: ast.expr) -> str:
     ):
         return node.attr
     return ""
+
+
+def instance_flag(node: ast.Call) -> int:
+    """WITH_INSTANCE when the call is given a first positional argument or ``instance=``,
+    WITHOUT_INSTANCE when it is given neither and nothing is splatted, else 0."""
+    if node.args:
+        return 0 if type(node.args[0]) is ast.Starred else WITH_INSTANCE
+    if any(kw.arg == "instance" for kw in node.keywords):
+        return WITH_INSTANCE
+    if any(kw.arg is None for kw in node.keywords):
+        return 0
+    return WITHOUT_INSTANCE

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "29"
+ANALYSER_VERSION = "30"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -25,6 +25,11 @@ Lit = Any
 # CallSite.flags
 AWAITED = 1  # inside an ``await`` expression
 WAITED = 2  # its handle (task, thread, future, executor) is awaited, joined or read later
+# Whether the call is given a first positional argument or ``instance=``: a DRF serializer
+# made so saves through ``update()``, one made without through ``create()`` (neither flag
+# when ``*args``/``**kwargs`` hide it)
+WITH_INSTANCE = 4
+WITHOUT_INSTANCE = 8
 
 # Block.kind
 TRY = "try"  # body of a try statement

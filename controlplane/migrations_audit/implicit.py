@@ -13,6 +13,7 @@ from .arguments import Ctx, literal, typed
 from .facts import CallSite
 from .project import Project, Target
 from .runtime_senders import RuntimeSenders
+from .serializer_saves import serializer_hooks
 from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
@@ -79,14 +80,6 @@ class Write:
     model: Target | None = None
     direct: bool = True
     selftype: Target | None = None  # the class ``self`` is in the code run (a serializer)
-
-
-def serializer_hooks(bound: bool | None) -> tuple[str, ...]:
-    """The hooks DRF's ``BaseSerializer.save()`` may call: ``update`` for a serializer made
-    with an instance, ``create`` for one made without, either when that is not known."""
-    if bound is None:
-        return ("create", "update")
-    return ("update",) if bound else ("create",)
 
 
 class Implicit:
