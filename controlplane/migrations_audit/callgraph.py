@@ -539,8 +539,11 @@ class CallGraph:
             candidates = self.duck_candidates(tail)
             if candidates:
                 note = GUESSED_DUCK.format(name=tail)
-                self._guesses = {Node(t): note for t in candidates}
-                return "edge", [Node(t) for t in candidates]
+                # a guessed method still gets what the call passes (``asynchronous=False``
+                # rules out its ``if asynchronous:`` branch)
+                nodes = [Node(t, self.arguments.bind(call, t, env)) for t in candidates]
+                self._guesses = {n: note for n in nodes}
+                return "edge", nodes
         if undecided:
             return UNRESOLVED_DISPATCH, []
         if (

@@ -615,3 +615,51 @@ def test_a_function_handed_to_a_project_function_that_only_stores_it_does_not_ru
         app(registry=registry, views=views, urls=urls),
         {"stored": ("inline", False), "ran": ("offloaded", False), "later": ("offloaded", False)},
     )
+
+
+def test_a_method_guessed_by_name_still_gets_the_literal_arguments_of_the_call(check):
+    """``mailer.deliver(asynchronous=False)`` on an object of unknown type reaches the
+    project's ``deliver`` by name; the ``False`` it passes rules out that method's
+    ``if asynchronous:`` branch, as it would for a call whose receiver is known. The same
+    call with ``True`` (or nothing, the default) still reaches the dispatch."""
+    services = """
+    class Mailer:
+        def deliver(self, asynchronous=True):
+            if asynchronous:
+                from app.tasks import crunch
+                crunch.delay(1)
+            else:
+                from app.tasks import plain
+                plain(1)
+    """
+    views = """
+    def now(request):
+        mailer = request.mailer
+        mailer.deliver(asynchronous=False)
+
+    def later(request):
+        mailer = request.mailer
+        mailer.deliver(asynchronous=True)
+
+    def default(request):
+        mailer = request.mailer
+        mailer.deliver()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [
+        path("n/", views.now),
+        path("l/", views.later),
+        path("d/", views.default),
+    ]
+    """
+    check(
+        app(services=services, views=views, urls=urls),
+        {
+            "now": ("inline", False),
+            "later": ("offloaded", False),
+            "default": ("offloaded", False),
+        },
+    )
