@@ -71,9 +71,9 @@ class UrlPatterns:
         ``extra_patterns`` is a URL list of this module): Django serves it all the same."""
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             return any(
-                (isinstance(side, ast.Name) and side.id in self.urllists)
-                or self.looks_like_urls(side)
-                for side in (node.left, node.right)
+                (isinstance(term, ast.Name) and term.id in self.urllists)
+                or self.looks_like_urls(term)
+                for term in _operands(node)
             )
         if isinstance(node, ast.List | ast.Tuple):
             return any(
@@ -181,9 +181,17 @@ def _is_view_ref(node: ast.expr) -> bool:
 
 
 def _operands(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _operands(node.left) + _operands(node.right)
-    return [node]
+    """The terms of ``a + b + c``, left to right, without recursion (generated modules
+    hold sums of thousands of terms)."""
+    terms: list[ast.expr] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add):
+            stack.extend((item.right, item.left))
+        else:
+            terms.append(item)
+    return terms
 
 
 def _adds_itself(node: ast.expr, name: str) -> bool:
