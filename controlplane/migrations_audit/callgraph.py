@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
 from .conditions import HAS_PK
 from .facts import (
+    ARGS_SEEN,
     AWAITED,
     EXCEPT,
     GUARD,
@@ -93,6 +94,8 @@ _FRAMEWORK_ARGS = {
     "self.perform_update": "self.get_serializer()",
     "self.perform_destroy": "self.get_object()",
 }
+# What a framework passes to project code it runs on a write: nothing the project chose
+_FRAMEWORK_CALL = CallSite("", 0, 0, -1, -1, ARGS_SEEN, -1, -1, [], [])
 # Calls whose edges may be signal receivers: writes, related-manager changes, sends
 _SIGNAL_FIRING = (
     SAVE_TAILS
@@ -848,7 +851,14 @@ class CallGraph:
                 write = self.implicit.write_targets(receiver, tail, bound)
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
-                    ctx = arguments.bind(call, target, env, known) if direct else ()
+                    # code the framework runs (a save() under create(), a serializer's
+                    # hooks) gets none of the call's arguments: its parameters keep their
+                    # defaults
+                    ctx = (
+                        arguments.bind(call, target, env, known)
+                        if direct
+                        else arguments.bind(_FRAMEWORK_CALL, target, env)
+                    )
                     # the instance saved was built for its class (a serializer the view
                     # made): its own hooks run, not those of its subclasses
                     ctx = (*ctx, *self_context(project, target, write.selftype, exact=True))

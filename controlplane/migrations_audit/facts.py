@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "30"
+ANALYSER_VERSION = "31"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -30,6 +30,8 @@ WAITED = 2  # its handle (task, thread, future, executor) is awaited, joined or 
 # when ``*args``/``**kwargs`` hide it)
 WITH_INSTANCE = 4
 WITHOUT_INSTANCE = 8
+SPLATTED = 16  # given ``*args`` or ``**kwargs``: what it passes is not all seen
+ARGS_SEEN = 32  # every argument it passes is in CallSite.args: the others take defaults
 
 # Block.kind
 TRY = "try"  # body of a try statement
@@ -151,6 +153,8 @@ class FunctionFacts:
     loop_args: dict[str, str] = field(default_factory=dict)
     # get_serializer_class()/get_form_class(): {action or "*": rendered class it returns}
     choices: dict[str, str] = field(default_factory=dict)
+    # parameters whose default is a literal (``asynchronous=False``): {name: [value]}
+    defaults: dict[str, list[Any]] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -181,7 +185,8 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            *([self.choices] if self.choices else []),
+            *([self.choices, self.defaults] if self.defaults else []),
+            *([self.choices] if self.choices and not self.defaults else []),
         ]
 
     @classmethod
@@ -201,6 +206,7 @@ class FunctionFacts:
             params,
             loops,
             raw[12] if len(raw) > 12 else {},
+            raw[13] if len(raw) > 13 else {},
         )
 
 
