@@ -119,20 +119,20 @@ class Env:
         self.exact = SELF_EXACT in self.types
 
     def resolve(self, name: str) -> Target | None:
+        for key, target in self.results.items():  # what a call returned here comes first
+            if name.startswith(key):
+                rest = name[len(key) :]
+                if not rest:
+                    return target
+                if rest[0] == ".":
+                    return self.project.follow(target, "", rest[1:].split("."))
         if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls", "super()"):
             return self.project.resolve(name, self.module, self.cls, selftype=self.selftype)
-        if self.types or self.results:
+        if self.types:
             segments = name.split(".")
             base, ops = split_segment(segments[0])
             if base[:1] == "~" and base[1:] in self.types:
                 return self.project.follow(self.types[base[1:]], ops, segments[1:])
-            for key, target in self.results.items():
-                if name.startswith(key):
-                    rest = name[len(key) :]
-                    if not rest:
-                        return target
-                    if rest[0] == ".":
-                        return self.project.follow(target, "", rest[1:].split("."))
         return self.project.resolve(name, self.module, self.cls)
 
     def tracked(self, holder: str, tracker: str) -> tuple[str, ...] | None:

@@ -296,6 +296,13 @@ class CallGraph:
         env = Env(project, module, cls, node.ctx, facts.params)
         env.calls = calls
         env.function = facts.name if cls else ""
+        if cls and env.function in _SERIALIZER_ACTIONS:
+            # a view's own create/update/partial_update: DRF set self.action to its name,
+            # so self.get_serializer() is the class get_serializer_class() picks for it
+            view = env.selftype or Target("C", module, cls)
+            chosen = self.action_serializer(Target("C", view.module, view.name), env.function)
+            if chosen is not None:
+                env.results[_GET_SERIALIZER] = chosen
 
         def chain_of(call: CallSite) -> list[int]:
             out, index = [], call.block
