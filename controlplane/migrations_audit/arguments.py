@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .conditions import UNKNOWN, evaluate, names_in
-from .facts import UNLESS, WHEN, Block, CallSite, FunctionFacts
+from .facts import ARGS_SEEN, UNLESS, WHEN, Block, CallSite, FunctionFacts
 from .project import Project, Target, split_segment
 
 # A context: sorted (parameter, value) pairs; a value is ("lit", literal) with lists as
@@ -119,20 +119,20 @@ class Env:
         self.exact = SELF_EXACT in self.types
 
     def resolve(self, name: str) -> Target | None:
+        for key, target in self.results.items():  # what a call returned here comes first
+            if name.startswith(key):
+                rest = name[len(key) :]
+                if not rest:
+                    return target
+                if rest[0] == ".":
+                    return self.project.follow(target, "", rest[1:].split("."))
         if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls", "super()"):
             return self.project.resolve(name, self.module, self.cls, selftype=self.selftype)
-        if self.types or self.results:
+        if self.types:
             segments = name.split(".")
             base, ops = split_segment(segments[0])
             if base[:1] == "~" and base[1:] in self.types:
                 return self.project.follow(self.types[base[1:]], ops, segments[1:])
-            for key, target in self.results.items():
-                if name.startswith(key):
-                    rest = name[len(key) :]
-                    if not rest:
-                        return target
-                    if rest[0] == ".":
-                        return self.project.follow(target, "", rest[1:].split("."))
         return self.project.resolve(name, self.module, self.cls)
 
     def tracked(self, holder: str, tracker: str) -> tuple[str, ...] | None:
@@ -202,12 +202,14 @@ class Arguments:
     ) -> Ctx:
         """The context a call gives a project function it reaches (``known``: what the
         caller knows besides the arguments)."""
-        if not call.args and not caller.ctx and not known:
+        facts = self.project.function(target)
+        # a call whose every argument is seen leaves the other parameters at their defaults
+        defaults = facts.defaults if facts is not None and call.flags & ARGS_SEEN else {}
+        if not call.args and not caller.ctx and not known and not defaults:
             return ()
         uses = self.uses(target)
         if uses is None or not (uses.heads or uses.forwarded or uses.conditions or uses.extras):
             return ()  # it looks at none of what it is given
-        facts = self.project.function(target)
         assert facts is not None
         positional = [p for p in facts.params if not p.startswith("*")]
         if (
@@ -218,11 +220,14 @@ class Arguments:
             positional = positional[1:]
         raw: dict[str, Value] = dict(known) if known else {}
         forward = False
+        passed: set[str] = set()
         for key, value in call.args:
             if key == "**":
                 forward = True
                 continue
             name = positional[key] if type(key) is int and key < len(positional) else key
+            if type(name) is str:
+                passed.add(name)
             if type(name) is not str or not self.wanted(uses, name):
                 continue
             bound = self.value(value, caller)
@@ -234,6 +239,13 @@ class Arguments:
                     continue
                 if self.wanted(uses, name):
                     raw[name] = value
+        for name, default in defaults.items():
+            if (
+                name not in passed
+                and name not in raw
+                and (name in uses.conditions or name in uses.forwarded)
+            ):
+                raw[name] = literal(default[0])
         return self.specialize(target, raw)
 
     @staticmethod

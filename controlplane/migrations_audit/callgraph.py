@@ -16,6 +16,7 @@ from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, 
 from .buffers import JobBuffers
 from .conditions import HAS_PK
 from .facts import (
+    ARGS_SEEN,
     AWAITED,
     EXCEPT,
     GUARD,
@@ -58,6 +59,7 @@ from .queues import (
     system_of_decorators,
 )
 from .registries import UNFILLED, Registries
+from .serializer_saves import FRAMEWORK_BOUND, made_with_instance
 
 # SQLAlchemy session calls and the mapper events they fire at flush
 ORM_WRITES = {
@@ -85,6 +87,7 @@ _GET_SERIALIZER = "self.get_serializer()"
 _CHOSEN = "serializer"  # the context name the chosen serializer instance is bound to
 _ACTION_OF = {"perform_create": "create", "perform_update": "update"}
 _SERIALIZER_ACTIONS = frozenset({"create", "update", "partial_update"})
+
 # What a framework method passes to the hook it calls: DRF's create() hands the view's
 # serializer to perform_create(serializer), destroy() the object to perform_destroy
 _FRAMEWORK_ARGS = {
@@ -92,6 +95,8 @@ _FRAMEWORK_ARGS = {
     "self.perform_update": "self.get_serializer()",
     "self.perform_destroy": "self.get_object()",
 }
+# What a framework passes to project code it runs on a write: nothing the project chose
+_FRAMEWORK_CALL = CallSite("", 0, 0, -1, -1, ARGS_SEEN, -1, -1, [], [])
 # Calls whose edges may be signal receivers: writes, related-manager changes, sends
 _SIGNAL_FIRING = (
     SAVE_TAILS
@@ -293,6 +298,13 @@ class CallGraph:
         env = Env(project, module, cls, node.ctx, facts.params)
         env.calls = calls
         env.function = facts.name if cls else ""
+        if cls and env.function in _SERIALIZER_ACTIONS:
+            # a view's own create/update/partial_update: DRF set self.action to its name,
+            # so self.get_serializer() is the class get_serializer_class() picks for it
+            view = env.selftype or Target("C", module, cls)
+            chosen = self.action_serializer(Target("C", view.module, view.name), env.function)
+            if chosen is not None:
+                env.results[_GET_SERIALIZER] = chosen
 
         def chain_of(call: CallSite) -> list[int]:
             out, index = [], call.block
@@ -545,8 +557,11 @@ class CallGraph:
             candidates = self.duck_candidates(tail)
             if candidates:
                 note = GUESSED_DUCK.format(name=tail)
-                self._guesses = {Node(t): note for t in candidates}
-                return "edge", [Node(t) for t in candidates]
+                # a guessed method still gets what the call passes (``asynchronous=False``
+                # rules out its ``if asynchronous:`` branch)
+                nodes = [Node(t, self.arguments.bind(call, t, env)) for t in candidates]
+                self._guesses = {n: note for n in nodes}
+                return "edge", nodes
         if undecided:
             return UNRESOLVED_DISPATCH, []
         if (
@@ -815,7 +830,9 @@ class CallGraph:
                 out.append(Node(target))
         return out
 
-    def edge_targets(self, call: CallSite, resolved: Target | None, env: Env) -> list[Node]:
+    def edge_targets(
+        self, call: CallSite, resolved: Target | None, env: Env, bound: bool | None = None
+    ) -> list[Node]:
         project, arguments = self.project, self.arguments
         base, _, tail = call.name.rpartition(".")
         # save(update_fields=[...]) only updates: in the save code, self.pk is set
@@ -869,10 +886,19 @@ class CallGraph:
             if same and not serializer:
                 receiver = None  # save() calling super().save(): its caller's write fires
             if receiver is not None:
-                write = self.implicit.write_targets(receiver, tail)
+                if bound is None and tail in SAVE_TAILS:
+                    bound = made_with_instance(call, env.calls)
+                write = self.implicit.write_targets(receiver, tail, bound)
                 for target in write.code:
                     direct = write.direct and tail not in CREATE_TAILS
-                    ctx = arguments.bind(call, target, env, known) if direct else ()
+                    # code the framework runs (a save() under create(), a serializer's
+                    # hooks) gets none of the call's arguments: its parameters keep their
+                    # defaults
+                    ctx = (
+                        arguments.bind(call, target, env, known)
+                        if direct
+                        else arguments.bind(_FRAMEWORK_CALL, target, env)
+                    )
                     # the instance saved was built for its class (a serializer the view
                     # made): its own hooks run, not those of its subclasses
                     ctx = (*ctx, *self_context(project, target, write.selftype, exact=True))
@@ -930,7 +956,7 @@ class CallGraph:
             resolved = (
                 env.resolve(name) if chosen is not None else project.resolve(name, node.module, cls)
             )
-            for edge in self.edge_targets(call, resolved, env):
+            for edge in self.edge_targets(call, resolved, env, FRAMEWORK_BOUND.get(method)):
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
         return summary

@@ -18,14 +18,18 @@ from .action_choices import CHOOSERS, action_choices
 from .buffers import self_attrs_read
 from .conditions import condition, forget
 from .facts import (
+    ARGS_SEEN,
     AWAITED,
     EXCEPT,
     GUARD,
+    SPLATTED,
     TRY,
     UNGUARD,
     UNLESS,
     WAITED,
     WHEN,
+    WITH_INSTANCE,
+    WITHOUT_INSTANCE,
     Block,
     CallSite,
     ClassFacts,
@@ -410,6 +414,11 @@ class _Extractor(FastVisitor):
             if kw_default is not None:
                 defaults[arg.arg] = kw_default
         every = [*positional, *args.kwonlyargs]
+        for name, default in defaults.items():
+            if type(default) is ast.Constant and (
+                default.value is None or type(default.value) in (bool, int, str)
+            ):
+                facts.defaults[name] = [default.value]
         scope.params = [a.arg for a in every]
         if args.vararg is not None:
             scope.params.append("*" + args.vararg.arg)
@@ -889,7 +898,9 @@ class _Extractor(FastVisitor):
             # handlers[kind](request): a dispatch table of functions
             refs.extend(frame.tables.get(func.value.id, ()))
         args: list[list[Any]] = []
+        seen = True  # every argument the call passes is in ``args``
         if name.split(".", 1)[0] in KNOWN_EXTERNAL:
+            seen = False
             # a library call binds no project parameter: keep only the functions passed,
             # and the parameters handed on (``on_commit(handler)`` runs ``handler``)
             for position, arg in enumerate((*node.args, *(kw.value for kw in node.keywords))):
@@ -900,12 +911,17 @@ class _Extractor(FastVisitor):
         elif node.args or node.keywords:
             for position, arg in enumerate(node.args):
                 if type(arg) is ast.Starred:
+                    seen = False
                     break  # positions after *args are unknown
                 value = self.arg_value(arg)
                 if value is not None:
                     args.append([position, value])
+                else:
+                    seen = False
             for kw in node.keywords:
                 value = self.arg_value(kw.value)
+                if value is None or not kw.arg:
+                    seen = False
                 if value is None:
                     continue
                 if kw.arg:
@@ -922,7 +938,9 @@ class _Extractor(FastVisitor):
             col=node.col_offset,
             end_col=end_col if end_col is not None else -1,
             func_end=func_end if func_end is not None else -1,
-            flags=AWAITED if frame.await_depth else 0,
+            flags=(AWAITED if frame.await_depth else 0)
+            | instance_flag(node)
+            | (ARGS_SEEN if seen else 0),
             parent=frame.arg_stack[-1] if frame.arg_stack else -1,
             block=frame.block,
             refs=refs,
@@ -1095,3 +1113,18 @@ def _iterated_attr(node: ast.expr) -> str:
     ):
         return node.attr
     return ""
+
+
+def instance_flag(node: ast.Call) -> int:
+    """WITH_INSTANCE when the call is given a first positional argument or ``instance=``,
+    WITHOUT_INSTANCE when it is given neither and nothing is splatted; SPLATTED when
+    ``*args``/``**kwargs`` hide part of what it passes."""
+    first = node.args[0] if node.args else None
+    splatted = any(type(a) is ast.Starred for a in node.args) or any(
+        kw.arg is None for kw in node.keywords
+    )
+    if (first is not None and type(first) is not ast.Starred) or any(
+        kw.arg == "instance" for kw in node.keywords
+    ):
+        return WITH_INSTANCE | (SPLATTED if splatted else 0)
+    return SPLATTED if splatted else WITHOUT_INSTANCE

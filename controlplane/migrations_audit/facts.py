@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "30"
+ANALYSER_VERSION = "32"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -25,6 +25,13 @@ Lit = Any
 # CallSite.flags
 AWAITED = 1  # inside an ``await`` expression
 WAITED = 2  # its handle (task, thread, future, executor) is awaited, joined or read later
+# Whether the call is given a first positional argument or ``instance=``: a DRF serializer
+# made so saves through ``update()``, one made without through ``create()`` (neither flag
+# when ``*args``/``**kwargs`` hide it)
+WITH_INSTANCE = 4
+WITHOUT_INSTANCE = 8
+SPLATTED = 16  # given ``*args`` or ``**kwargs``: what it passes is not all seen
+ARGS_SEEN = 32  # every argument it passes is in CallSite.args: the others take defaults
 
 # Block.kind
 TRY = "try"  # body of a try statement
@@ -148,6 +155,8 @@ class FunctionFacts:
     choices: dict[str, str] = field(default_factory=dict)
     # attributes of ``self`` a method reads (``self._pending``), for job buffers (buffers.py)
     reads: list[str] = field(default_factory=list)
+    # parameters whose default is a literal (``asynchronous=False``): {name: [value]}
+    defaults: dict[str, list[Any]] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -178,9 +187,15 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            *([self.choices] if self.choices or self.reads else []),
-            *([self.reads] if self.reads else []),
+            # optional tail, positional: choices, reads, defaults (trailing empties dropped)
+            *self._tail(),
         ]
+
+    def _tail(self) -> list[Any]:
+        tail: list[Any] = [self.choices, self.reads, self.defaults]
+        while tail and not tail[-1]:
+            tail.pop()
+        return tail
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> FunctionFacts:
@@ -200,6 +215,7 @@ class FunctionFacts:
             loops,
             raw[12] if len(raw) > 12 else {},
             raw[13] if len(raw) > 13 else [],
+            raw[14] if len(raw) > 14 else {},
         )
 
 

@@ -13,6 +13,7 @@ from .arguments import Ctx, literal, typed
 from .facts import CallSite
 from .project import Project, Target
 from .runtime_senders import RuntimeSenders
+from .serializer_saves import serializer_hooks
 from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
@@ -154,8 +155,11 @@ class Implicit:
     def is_write(self, method: str) -> bool:
         return method in SAVE_TAILS or method in CREATE_TAILS or method in _DELETE_TAILS
 
-    def write_targets(self, receiver: Target, tail: str) -> Write:
-        """What a save/create/delete runs: overrides, serializer hooks, signal receivers."""
+    def write_targets(self, receiver: Target, tail: str, bound: bool | None = None) -> Write:
+        """What a save/create/delete runs: overrides, serializer hooks, signal receivers.
+
+        ``bound`` says whether a serializer being saved was given an instance (DRF's
+        ``save()`` runs ``update()`` then, ``create()`` otherwise); None when not known."""
         project = self.project
         if receiver.kind == "Q":
             if tail in CREATE_TAILS:
@@ -189,7 +193,7 @@ class Implicit:
             saver = project.class_attr(owner, "save", 0)
             if saver is not None and saver.kind == "F" and any("Serializer" in t for t in tails):
                 return Write([saver], [], None, True, owner)  # its save() override first
-            for hook in ("create", "update"):
+            for hook in serializer_hooks(bound if "Serializer" in "".join(tails) else None):
                 found = project.class_attr(owner, hook, 0)
                 if found is not None and found.kind == "F":
                     hooks.append(found)

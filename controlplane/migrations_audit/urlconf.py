@@ -57,13 +57,24 @@ class UrlPatterns:
                 and not self.looks_like_urls(value)
             ):
                 continue
-            entries = self.entries(value)
+            if not extend and name in self.urllists and _adds_itself(value, name):
+                # urlpatterns = [path(...)] + urlpatterns: the list grows, it is not replaced
+                value, extend = _without(value, name), True
+            entries = self.entries(value) if value is not None else []
             if extend:
                 self.urllists.setdefault(name, []).extend(entries)
             else:
                 self.urllists[name] = entries
 
     def looks_like_urls(self, node: ast.expr) -> bool:
+        """A list of ``path()``s, or a sum with one (``router.urls + extra_patterns``, where
+        ``extra_patterns`` is a URL list of this module): Django serves it all the same."""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return any(
+                (isinstance(term, ast.Name) and term.id in self.urllists)
+                or self.looks_like_urls(term)
+                for term in _operands(node)
+            )
         if isinstance(node, ast.List | ast.Tuple):
             return any(
                 isinstance(e, ast.Call)
@@ -167,3 +178,32 @@ def _is_view_ref(node: ast.expr) -> bool:
     return isinstance(node, ast.Name | ast.Attribute) or (
         isinstance(node, ast.Call) and tail(node.func) == "as_view"
     )
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    """The terms of ``a + b + c``, left to right, without recursion (generated modules
+    hold sums of thousands of terms)."""
+    terms: list[ast.expr] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add):
+            stack.extend((item.right, item.left))
+        else:
+            terms.append(item)
+    return terms
+
+
+def _adds_itself(node: ast.expr, name: str) -> bool:
+    """``[path(...)] + urlpatterns``: a sum with the list being assigned among its terms."""
+    return isinstance(node, ast.BinOp) and any(
+        isinstance(term, ast.Name) and term.id == name for term in _operands(node)
+    )
+
+
+def _without(node: ast.expr, name: str) -> ast.expr | None:
+    """The other terms of that sum, as a list of them (None when there are none)."""
+    terms = [t for t in _operands(node) if not (isinstance(t, ast.Name) and t.id == name)]
+    if not terms:
+        return None
+    return ast.List(elts=[ast.Starred(value=t, ctx=ast.Load()) for t in terms], ctx=ast.Load())

@@ -1003,7 +1003,10 @@ def notify_later(user, loud=False):
     for body, status in (
         ("    return notify(x, loud=False)", "inline"),
         ("    return notify(x, True)", "offloaded"),
-        ("    return notify(x)", "offloaded"),
+        # loud keeps its default False: never dispatches (this was "offloaded" while the
+        # audit did not read parameter defaults)
+        ("    return notify(x)", "inline"),
+        ("    return notify(*x)", "offloaded"),  # what *x passes is not seen
         ("    return notify_later(x, loud=False)", "offloaded"),
     ):
         check(

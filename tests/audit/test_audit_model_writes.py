@@ -370,3 +370,55 @@ def test_each_row_of_a_loop_over_a_queryset_is_an_instance_of_its_model(check):
         """,
     }
     check(files, {"purge_orders": ("offloaded", False), "purge_names": ("inline", False)})
+
+
+def test_a_parameter_the_call_does_not_pass_keeps_its_default(check):
+    """``def save(self, asynchronous=False, *args, **kwargs)`` forwarding ``asynchronous`` to
+    ``self.sync(asynchronous)`` whose ``if asynchronous:`` branch dispatches: a row made by
+    ``objects.create()`` (Django calls ``save()`` with none of the project's arguments) or
+    ``row.sync()`` with nothing passed takes the default ``False`` and stays inline;
+    ``row.sync(True)`` dispatches, and so does ``row.sync(*flags)`` (what it passes is not
+    seen, so the default cannot be assumed)."""
+    check(
+        {
+            "shop/urls.py": urls("made", "plain", "forced", "splatted"),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
+            from django.db import models
+            from shop.tasks import crunch
+
+            class Entry(models.Model):
+                def save(self, asynchronous=False, *args, **kwargs):
+                    super().save(*args, **kwargs)
+                    self.sync(asynchronous)
+
+                def sync(self, asynchronous=False):
+                    if asynchronous:
+                        crunch.delay(self.pk)
+        """,
+            "shop/views.py": """
+            from shop.models import Entry
+
+            def made(request):
+                Entry.objects.create(name="x")
+
+            def plain(request):
+                entry = Entry.objects.get(pk=1)
+                entry.sync()
+
+            def forced(request):
+                entry = Entry.objects.get(pk=1)
+                entry.sync(True)
+
+            def splatted(request):
+                entry = Entry.objects.get(pk=1)
+                entry.sync(*request.flags)
+        """,
+        },
+        {
+            "made": ("inline", False),
+            "plain": ("inline", False),
+            "forced": ("offloaded", False),
+            "splatted": ("offloaded", False),
+        },
+    )

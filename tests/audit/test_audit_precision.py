@@ -615,3 +615,128 @@ def test_a_function_handed_to_a_project_function_that_only_stores_it_does_not_ru
         app(registry=registry, views=views, urls=urls),
         {"stored": ("inline", False), "ran": ("offloaded", False), "later": ("offloaded", False)},
     )
+
+
+def test_a_method_guessed_by_name_still_gets_the_literal_arguments_of_the_call(check):
+    """``mailer.deliver(asynchronous=False)`` on an object of unknown type reaches the
+    project's ``deliver`` by name; the ``False`` it passes rules out that method's
+    ``if asynchronous:`` branch, as it would for a call whose receiver is known. The same
+    call with ``True`` (or nothing, the default) still reaches the dispatch."""
+    services = """
+    class Mailer:
+        def deliver(self, asynchronous=True):
+            if asynchronous:
+                from app.tasks import crunch
+                crunch.delay(1)
+            else:
+                from app.tasks import plain
+                plain(1)
+    """
+    views = """
+    def now(request):
+        mailer = request.mailer
+        mailer.deliver(asynchronous=False)
+
+    def later(request):
+        mailer = request.mailer
+        mailer.deliver(asynchronous=True)
+
+    def default(request):
+        mailer = request.mailer
+        mailer.deliver()
+    """
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [
+        path("n/", views.now),
+        path("l/", views.later),
+        path("d/", views.default),
+    ]
+    """
+    check(
+        app(services=services, views=views, urls=urls),
+        {
+            "now": ("inline", False),
+            "later": ("offloaded", False),
+            "default": ("offloaded", False),
+        },
+    )
+
+
+def test_a_view_s_own_partial_update_gets_the_serializer_chosen_for_its_action(check):
+    """``partial_update`` written in the view calls ``self.get_serializer(obj, ...)``; DRF
+    has set ``self.action`` to ``"partial_update"``, so ``get_serializer_class()`` returns
+    the class chosen for it (``CancelSerializer``, whose ``update()`` is plain), not the
+    first class it returns (``StartSerializer``, whose ``update()`` dispatches). Its own
+    ``create`` gets ``StartSerializer`` and dispatches through its ``create()``."""
+    serializers = """
+    from rest_framework import serializers
+    from app.models import Source
+    from app.tasks import crunch
+
+    class StartSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def create(self, validated_data):
+            crunch.delay(1)
+            return validated_data
+
+        def update(self, instance, validated_data):
+            crunch.delay(2)
+            return instance
+
+    class CancelSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def update(self, instance, validated_data):
+            return instance
+    """
+    views = """
+    from rest_framework import viewsets
+    from rest_framework.response import Response
+    from app.models import Source
+    from app.serializers import CancelSerializer, StartSerializer
+
+    class SourceViewSet(viewsets.GenericViewSet):
+        queryset = Source.objects.all()
+        serializer_class = StartSerializer
+
+        GETTER
+
+        def create(self, request, *args, **kwargs):
+            serializer = self.get_serializer(data=request.data)
+            serializer.save()
+            return Response(serializer.data)
+
+        def partial_update(self, request, *args, **kwargs):
+            serializer = self.get_serializer(self.get_object(), data=request.data)
+            serializer.save()
+            return Response(serializer.data)
+    """
+    # either class may be the first one returned: the action decides, not the order
+    getters = (
+        'if self.action == "partial_update":\n'
+        "                return CancelSerializer\n"
+        "            return StartSerializer",
+        'if self.action == "create":\n'
+        "                return StartSerializer\n"
+        "            return CancelSerializer",
+    )
+    for body in getters:
+        getter = "def get_serializer_class(self):\n            " + body
+        check(
+            app(
+                models=MODELS,
+                serializers=serializers,
+                views=views.replace("GETTER", getter),
+                urls=ROUTER,
+            ),
+            {
+                "SourceViewSet.create": ("offloaded", False),
+                "SourceViewSet.partial_update": ("inline", False),
+            },
+        )

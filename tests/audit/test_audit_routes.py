@@ -588,3 +588,64 @@ def test_a_helper_called_with_the_app_its_caller_was_given_registers_routes(run_
         }
     )
     assert routes(report) == {"Topic.get": ("flask", ["GET"], "/topic")}
+
+
+def test_django_url_lists_prepended_to_themselves_and_summed_with_router_urls(run_audit):
+    """``urlpatterns = [path(...)] + urlpatterns`` under ``if settings.DEBUG`` adds to the
+    list (it used to replace it, losing every route declared above), and
+    ``api_patterns = router.urls + extra_patterns`` included as ``include((api_patterns,
+    "api"))`` is a URL list too, so the ``as_view({...})`` paths of ``extra_patterns`` are
+    served under the include's prefix."""
+    report = run_audit(
+        {
+            "proj/settings.py": """
+            ROOT_URLCONF = "proj.urls"
+            DEBUG = True
+        """,
+            "proj/urls.py": """
+            from django.conf import settings
+            from django.urls import include, path
+            from proj.views import debug_page
+            from shop.urls import api_patterns as shop_api
+
+            urlpatterns = [
+                path("api/v1/", include((shop_api, "shop"))),
+            ]
+
+            if settings.DEBUG:
+                urlpatterns = [path("debug/", debug_page)] + urlpatterns
+        """,
+            "proj/views.py": """
+            def debug_page(request):
+                return None
+        """,
+            "shop/urls.py": """
+            from django.urls import path
+            from rest_framework.routers import SimpleRouter
+            from shop.views import OrderViewSet
+
+            router = SimpleRouter()
+            router.register(r"orders", OrderViewSet, basename="order")
+
+            extra_patterns = [
+                path("orders/<pk>/summary/", OrderViewSet.as_view({"get": "summary"})),
+            ]
+
+            api_patterns = router.urls + extra_patterns
+        """,
+            "shop/views.py": """
+            from rest_framework import viewsets
+
+            class OrderViewSet(viewsets.ViewSet):
+                def list(self, request):
+                    return None
+
+                def summary(self, request, pk=None):
+                    return None
+        """,
+        }
+    )
+    found = routes(report)
+    assert found["debug_page"] == ("django", ["ANY"], "/debug/")
+    assert found["OrderViewSet.summary"][1:] == (["GET"], "/api/v1/orders/<pk>/summary/")
+    assert found["OrderViewSet.list"][1:] == (["GET"], "/api/v1/orders/")

@@ -381,3 +381,143 @@ def test_super_in_a_plain_mixin_follows_the_routed_class_mro_into_drf(check):
     )
     updated = next(e for e in report.endpoints if e.handler == "SourceViewSet.update")
     assert updated.file == "app/views.py"
+
+
+def test_drf_save_runs_create_for_a_new_serializer_and_update_for_a_bound_one(check):
+    """DRF's ``BaseSerializer.save()`` runs ``update()`` when the serializer was made with an
+    instance and ``create()`` otherwise; ``CreateModelMixin`` makes it from the data alone,
+    ``UpdateModelMixin`` with the object. So a serializer whose ``create()`` dispatches makes
+    only ``create`` offloaded, and one whose ``update()`` dispatches only
+    ``update``/``partial_update`` (before, both hooks were taken for every ``save()``)."""
+    serializers = """
+    from django.db import transaction
+    from rest_framework import serializers
+    from app.models import Source
+    from app.tasks import crunch
+
+    class ExportSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def create(self, validated_data):
+            row = Source.objects.create(**validated_data)
+            transaction.on_commit(lambda: crunch.delay(row.pk))
+            return row
+
+    class InviteSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def update(self, instance, validated_data):
+            crunch.delay(instance.pk)
+            return instance
+    """
+    views = """
+    from rest_framework import viewsets
+    from app.models import Source
+    from app.serializers import ExportSerializer, InviteSerializer
+
+    class ExportViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = ExportSerializer
+
+    class InviteViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = InviteSerializer
+    """
+    files = project(views, router("ExportViewSet", "InviteViewSet"))
+    files["app/serializers.py"] = serializers
+    check(
+        files,
+        {
+            **crud("ExportViewSet", ("create",)),
+            **crud("InviteViewSet", ("update", "partial_update")),
+        },
+    )
+
+
+def test_a_view_that_makes_its_serializer_picks_the_hook_by_whether_it_gave_an_instance(check):
+    """A project ``create()`` making ``self.get_serializer(data=...)`` and a
+    ``partial_update()`` making ``Serializer(obj, data=..., partial=True)`` then calling
+    ``save()``: DRF runs ``create()`` for the first, ``update()`` for the second. A serializer
+    made in a way not seen (``**kwargs``) still takes both."""
+    serializers = """
+    from rest_framework import serializers
+    from app.models import Source
+    from app.tasks import crunch
+
+    class InviteSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Source
+
+        def create(self, validated_data):
+            return Source.objects.create(**validated_data)
+
+        def update(self, instance, validated_data):
+            crunch.delay(instance.pk)
+            return instance
+
+    class BatchSerializer(serializers.Serializer):
+        def create(self, validated_data):
+            crunch.delay(1)
+            return validated_data
+    """
+    views = """
+    from rest_framework import viewsets
+    from rest_framework.response import Response
+    from app.models import Source
+    from app.serializers import BatchSerializer, InviteSerializer
+
+    class InviteViewSet(viewsets.GenericViewSet):
+        queryset = Source.objects.all()
+        serializer_class = InviteSerializer
+
+        def create(self, request, *args, **kwargs):
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+            return Response(serializer.data)
+
+        def partial_update(self, request, *args, **kwargs):
+            invite = self.get_object()
+            serializer = InviteSerializer(invite, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+            return Response(serializer.data)
+
+    class BatchViewSet(viewsets.GenericViewSet):
+        queryset = Source.objects.all()
+        serializer_class = BatchSerializer
+
+        def create(self, request, *args, **kwargs):
+            serializer = BatchSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+            return Response(serializer.data)
+
+        def partial_update(self, request, *args, **kwargs):
+            serializer = self.get_serializer(self.get_object(), data=request.data)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+            return Response(serializer.data)
+
+        def update(self, request, *args, **kwargs):
+            serializer = self.get_serializer(**self.serializer_kwargs(request))
+            serializer.save()
+            return Response(serializer.data)
+
+        def serializer_kwargs(self, request):
+            return {"data": request.data}
+    """
+    files = project(views, router("InviteViewSet", "BatchViewSet"))
+    files["app/serializers.py"] = serializers
+    check(
+        files,
+        {
+            "InviteViewSet.create": ("inline", False),
+            "InviteViewSet.partial_update": ("offloaded", False),
+            "BatchViewSet.create": ("offloaded", False),
+            "BatchViewSet.partial_update": ("inline", False),
+            "BatchViewSet.update": ("offloaded", False),
+        },
+    )
