@@ -50,6 +50,7 @@ from .syntax import (
     walk,
 )
 from .urlconf import UrlPatterns
+from .verb_dispatch import verb_dispatch
 from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
@@ -852,6 +853,10 @@ class _Extractor(FastVisitor):
         index = -1
         if name and frame.facts is not None:
             index = self.record_call(node, name, method)
+        if frame.facts is not None and method == "getattr":
+            verbs = verb_dispatch(node)
+            if verbs is not None:
+                frame.facts.verbs.append(list(verbs))
         if name:
             note_call(self.names, node, name, method, "".join(self.mounts))
             fill = fill_of_call(self.names, node)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
+from .entry_hooks import entry_hooks
 from .handler_classes import entry_method
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
@@ -491,10 +492,34 @@ class RouteFinder:
         target = self.project.resolve(view, view_module)
         if not entry or target is None or target.kind != "C":
             return False
-        if self.handler(target.module, target.name, entry)[0].kind != "F":
+        hooks = entry_hooks(self.project, target.module, target.name, entry, methods or ["GET"])
+        if not hooks:
             return False  # the wrapper calls a method the class does not have
-        actions = {m.lower(): entry for m in methods or ["GET"]}
-        self.class_endpoints(target.module, target.name, route, "flask", actions=actions)
+        start, start_line = self.handler(target.module, target.name, entry)
+        short = target.name.rsplit(".", 1)[-1]
+        extra = self.request_hooks(target.module, target.name)
+        for http, hook in hooks.items():
+            # the routed class is the endpoint, named by the hook it overrides (the entry
+            # when it overrides none); the entry still runs first, its self-calls on the
+            # routed class's MRO, and a hook picked by the HTTP method is an entry too
+            name, shown, line = (hook.name, hook.target, hook.line)
+            if not hook.own:
+                name, shown, line = entry, start, start_line
+            owner, relpath, line = self.where(target.module, shown, line)
+            runs = [start] if hook.target == start else [start, hook.target]
+            self.add(
+                EndpointDecl(
+                    owner,
+                    relpath,
+                    line,
+                    f"{short}.{name}",
+                    "flask",
+                    [http],
+                    route,
+                    [*runs, *extra],
+                    Target("C", target.module, target.name),
+                )
+            )
         return True
 
     def add_function(

@@ -1,0 +1,299 @@
+"""Handler classes whose entry method is on a base (issue 14, item 1, class hierarchies):
+each routed class is its own endpoint, named by the hook it overrides and reported at that
+hook's ``def`` (the base's entry when it overrides none), with per-verb hooks picked by
+``getattr(self, f"_process_{request.method}", self._process)``. Snippets written for the
+audit, not copied; the Django ``dispatch`` and Flask ``dispatch_request`` forms of the same
+shape are checked to be unchanged."""
+
+from __future__ import annotations
+
+import textwrap
+
+TASKS = """
+    from celery import shared_task
+
+    @shared_task
+    def send_mail(x):
+        return x
+"""
+RH = """
+    from flask import request
+
+
+    class RH:
+        def process(self):
+            self._check_access()
+            return self._do_process()
+
+        def _check_access(self):
+            pass
+
+        def _do_process(self):
+            return getattr(self, f"_process_{request.method}", self._process)()
+
+        def _process(self):
+            raise NotImplementedError
+"""
+BLUEPRINT_CLASS = """
+    from flask import Blueprint
+
+
+    def make_view_func(cls):
+        def wrapper(**kwargs):
+            return cls().process()
+
+        return wrapper
+
+
+    class AppBlueprint(Blueprint):
+        def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
+            if isinstance(view_func, type):
+                view_func = make_view_func(view_func)
+            super().add_url_rule(rule, endpoint, view_func, **options)
+"""
+CONTROLLERS = """
+    from app.rh import RH
+    from app.tasks import send_mail
+
+
+    class RHThingEdit(RH):
+        def _process_GET(self):
+            return "form"
+
+        def _process_POST(self):
+            send_mail.delay(1)
+            return "saved"
+
+
+    class RHThing(RH):
+        def _process(self):
+            return "thing"
+
+
+    class RHPlain(RH):
+        pass
+
+
+    class RHMixed(RH):
+        def _process_GET(self):
+            return "read"
+
+        def _process(self):
+            send_mail.delay(2)
+            return "other"
+
+
+    class RHGuarded(RH):
+        def _check_access(self):
+            send_mail.delay(3)
+
+        def _process(self):
+            return "x"
+
+
+    class RHNeverRouted(RH):
+        def _process_POST(self):
+            send_mail.delay(4)
+
+
+    class Helper:
+        def _process(self):
+            send_mail.delay(5)
+"""
+
+
+def project(rules: str) -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS,
+        "app/rh.py": RH,
+        "app/blueprint.py": BLUEPRINT_CLASS,
+        "app/controllers.py": CONTROLLERS,
+        "app/routes.py": textwrap.dedent(
+            """
+            from app.blueprint import AppBlueprint
+            from app.controllers import RHGuarded, RHMixed, RHPlain, RHThing, RHThingEdit
+
+            bp = AppBlueprint("things", __name__, url_prefix="/things")
+            """
+        )
+        + textwrap.dedent(rules),
+    }
+
+
+def where(report):
+    return {e.handler: (e.file, e.line, list(e.methods)) for e in report.endpoints}
+
+
+def test_each_routed_class_is_named_by_the_hook_its_verb_picks(check):
+    report = check(
+        project(
+            """
+            bp.add_url_rule("/<id>/edit", "edit", RHThingEdit, methods=("GET", "POST"))
+            bp.add_url_rule("/<id>", "show", RHThing)
+            """
+        ),
+        {
+            "RHThingEdit._process_GET": ("inline", False),
+            "RHThingEdit._process_POST": ("offloaded", False),
+            "RHThing._process": ("inline", False),
+        },
+    )
+    assert where(report) == {
+        "RHThingEdit._process_GET": ("app/controllers.py", 6, ["GET"]),
+        "RHThingEdit._process_POST": ("app/controllers.py", 9, ["POST"]),
+        "RHThing._process": ("app/controllers.py", 15, ["GET"]),
+    }
+    assert report.unrecognized == []
+
+
+def test_a_verb_without_its_own_method_falls_back_to_the_default_hook(check):
+    # GET has _process_GET; POST falls back to the default self._process, which dispatches;
+    # the default handed to getattr does not run for GET
+    report = check(
+        project('bp.add_url_rule("/mixed", "mixed", RHMixed, methods=("GET", "POST"))\n'),
+        {"RHMixed._process_GET": ("inline", False), "RHMixed._process": ("offloaded", False)},
+    )
+    assert where(report)["RHMixed._process"] == ("app/controllers.py", 27, ["POST"])
+
+
+def test_work_in_an_override_the_base_entry_calls_first_still_counts(check):
+    # the name is the hook that answers, but the entry's self._check_access() runs the
+    # routed class's override
+    check(
+        project('bp.add_url_rule("/guarded", "guarded", RHGuarded)\n'),
+        {"RHGuarded._process": ("offloaded", False)},
+    )
+
+
+def test_a_class_routed_with_no_override_reports_the_base_entry_under_its_name(check):
+    report = check(
+        project('bp.add_url_rule("/plain", "plain", RHPlain)\n'),
+        {"RHPlain.process": ("inline", False)},
+    )
+    assert where(report) == {"RHPlain.process": ("app/rh.py", 5, ["GET"])}
+
+
+def test_handler_classes_that_are_not_routed_are_no_endpoints(check):
+    # RHNeverRouted and Helper dispatch, but nothing registers them
+    report = check(
+        project('bp.add_url_rule("/<id>", "show", RHThing)\n'),
+        {"RHThing._process": ("inline", False)},
+    )
+    assert [e.file for e in report.endpoints] == ["app/controllers.py"]
+
+
+def test_a_template_that_returns_the_override_names_it(check):
+    # no per-verb lookup: process() -> return self._run() -> the subclass's _run
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/blueprint.py": BLUEPRINT_CLASS,
+            "app/handlers.py": """
+                from app.tasks import send_mail
+
+
+                class Base:
+                    def process(self):
+                        self.check()
+                        return self._run()
+
+                    def check(self):
+                        pass
+
+                    def _run(self):
+                        raise NotImplementedError
+
+
+                class Export(Base):
+                    def check(self):
+                        pass
+
+                    def _run(self):
+                        send_mail.delay(1)
+            """,
+            "app/routes.py": """
+                from app.blueprint import AppBlueprint
+                from app.handlers import Export
+
+                bp = AppBlueprint("x", __name__)
+                bp.add_url_rule("/export", "export", Export, methods=("POST",))
+            """,
+        },
+        {"Export._run": ("offloaded", False)},
+    )
+    # the override of check() is not the hook: the template returns _run()
+    assert where(report) == {"Export._run": ("app/handlers.py", 20, ["POST"])}
+
+
+def test_a_django_dispatch_through_getattr_still_answers_per_method(check):
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": """
+                from django.views import View
+                from app.tasks import send_mail
+
+
+                class BaseView(View):
+                    def dispatch(self, request, *args, **kwargs):
+                        handler = getattr(
+                            self, request.method.lower(), self.http_method_not_allowed
+                        )
+                        return handler(request, *args, **kwargs)
+
+
+                class Export(BaseView):
+                    def get(self, request):
+                        return "form"
+
+                    def post(self, request):
+                        send_mail.delay(1)
+                        return "queued"
+            """,
+            "app/urls.py": """
+                from django.urls import path
+                from app.views import Export
+
+                urlpatterns = [path("export/", Export.as_view())]
+            """,
+        },
+        {"Export.get": ("inline", False), "Export.post": ("offloaded", False)},
+    )
+
+
+def test_a_flask_dispatch_request_through_getattr_still_answers_per_method(check):
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": """
+                from flask import Blueprint, request
+                from flask.views import View
+                from app.tasks import send_mail
+
+
+                class Base(View):
+                    methods = ["GET", "POST"]
+
+                    def dispatch_request(self, **kwargs):
+                        return getattr(self, request.method.lower())(**kwargs)
+
+
+                class Export(Base):
+                    def get(self):
+                        return "form"
+
+                    def post(self):
+                        send_mail.delay(1)
+                        return "queued"
+
+
+                bp = Blueprint("x", __name__)
+                bp.add_url_rule("/export", view_func=Export.as_view("export"))
+            """,
+        },
+        {"Export.get": ("inline", False), "Export.post": ("offloaded", False)},
+    )
