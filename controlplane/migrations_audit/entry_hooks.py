@@ -32,7 +32,7 @@ class Hook(NamedTuple):
 
 
 class _Found(NamedTuple):
-    index: int  # position of the defining class in the routed class's MRO
+    position: int  # position of the defining class in the routed class's MRO
     target: Target
     function: FunctionFacts
 
@@ -45,19 +45,19 @@ def entry_hooks(
     mro = project.mro(module, cls)
 
     def find(name: str) -> _Found | None:
-        for index, (mod, qual) in enumerate(mro):
+        for position, (mod, qual) in enumerate(mro):
             function = project.modules[mod].functions.get(f"{qual}.{name}")
             if function is not None:
-                return _Found(index, Target("F", mod, f"{qual}.{name}"), function)
+                return _Found(position, Target("F", mod, f"{qual}.{name}"), function)
         return None
 
     start = find(entry)
     if start is None:
         return {}
-    base = start.index
+    base = start.position
 
     def hook(name: str, found: _Found) -> Hook:
-        return Hook(name, found.target, found.function.line, found.index < base)
+        return Hook(name, found.target, found.function.line, found.position < base)
 
     fallback = hook(entry, start)
     if base == 0:
@@ -99,7 +99,7 @@ def _walk(
         found = find(name)
         if found is None or name in seen:
             continue
-        if found.index < at.index:
+        if found.position < at.position:
             return dict.fromkeys(methods, (name, found))
         deeper = _walk(found, methods, find, seen | {name}, depth + 1)
         if deeper:

@@ -171,6 +171,9 @@ class _Frame:
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
 
 
+# builtin decorators kept among a function's decorators: a staticmethod has no self
+_BINDING_BUILTINS = frozenset({"staticmethod", "classmethod"})
+
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
 
 
@@ -273,6 +276,8 @@ class _Extractor(FastVisitor):
                 )
             else:
                 name = self.render(node)
+                if not name and isinstance(node, ast.Name) and node.id in _BINDING_BUILTINS:
+                    name = node.id  # a builtin renders to nothing, but says how args bind
                 if name:
                     out.append(Decorator(name, node.lineno, [], {}))
         return out

@@ -86,8 +86,8 @@ def _concat(node: ast.expr) -> list[ast.expr]:
 
 
 def _method_case(node: ast.expr) -> str | None:
-    """"" for ``request.method`` (or a name ``method``), "lower"/"upper" for those calls on
-    it; None for anything else."""
+    """ "" for ``request.method``, "lower"/"upper" for those calls on it; None for anything
+    else."""
     case = ""
     if (
         isinstance(node, ast.Call)
@@ -98,7 +98,5 @@ def _method_case(node: ast.expr) -> str | None:
         case = node.func.attr
         node = node.func.value
     if isinstance(node, ast.Attribute) and node.attr == "method":
-        return case
-    if isinstance(node, ast.Name) and node.id in ("method", "http_method", "request_method"):
-        return case
+        return case  # request.method, self.request.method (a bare local could be anything)
     return None

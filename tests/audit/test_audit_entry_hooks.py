@@ -297,3 +297,81 @@ def test_a_flask_dispatch_request_through_getattr_still_answers_per_method(check
         },
         {"Export.get": ("inline", False), "Export.post": ("offloaded", False)},
     )
+
+
+def test_a_wrapper_made_by_a_staticmethod_of_the_blueprint_is_read(check):
+    # self.make_view_func(view_func) on a staticmethod binds view_func to its first
+    # parameter (no self to skip); the closure it returns calls the entry on an instance
+    files = project('bp.add_url_rule("/<id>/edit", "edit", RHThingEdit, methods=("POST",))\n')
+    files["app/blueprint.py"] = """
+        from flask import Blueprint
+
+
+        class AppBlueprint(Blueprint):
+            def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
+                if view_func is not None and isinstance(view_func, type):
+                    view_func = self.make_view_func(view_func)
+                super().add_url_rule(rule, endpoint, view_func, **options)
+
+            @staticmethod
+            def make_view_func(view_class):
+                def view(**kwargs):
+                    handler = view_class()
+                    return handler.process()
+
+                return view
+    """
+    report = check(files, {"RHThingEdit._process_POST": ("offloaded", False)})
+    assert report.unrecognized == []
+
+
+def test_a_project_dispatch_request_picking_a_method_per_verb_names_it(check):
+    # flask View, no get/post: the project's dispatch_request (on the base) looks up
+    # handle_<verb>, falling back to handle; ``methods`` is inherited from the base
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": """
+                from flask import Blueprint, request
+                from flask.views import View
+                from app.tasks import send_mail
+
+
+                class Base(View):
+                    methods = ["GET", "POST"]
+
+                    def dispatch_request(self, **kwargs):
+                        handler = getattr(self, f"handle_{request.method.lower()}", self.handle)
+                        return handler(**kwargs)
+
+                    def handle(self, **kwargs):
+                        return "nothing"
+
+
+                class Export(Base):
+                    def handle_get(self):
+                        return "form"
+
+                    def handle_post(self):
+                        send_mail.delay(1)
+                        return "queued"
+
+
+                class Other(Base):
+                    methods = ["GET"]
+
+
+                bp = Blueprint("x", __name__)
+                bp.add_url_rule("/export", view_func=Export.as_view("export"))
+                bp.add_url_rule("/other", view_func=Other.as_view("other"))
+            """,
+        },
+        {
+            "Export.handle_get": ("inline", False),
+            "Export.handle_post": ("offloaded", False),
+            "Other.dispatch_request": ("inline", False),
+        },
+    )
+    assert where(report)["Export.handle_post"] == ("app/views.py", 21, ["POST"])
+    assert where(report)["Other.dispatch_request"] == ("app/views.py", 9, ["GET"])
