@@ -375,3 +375,63 @@ def test_a_project_dispatch_request_picking_a_method_per_verb_names_it(check):
     )
     assert where(report)["Export.handle_post"] == ("app/views.py", 21, ["POST"])
     assert where(report)["Other.dispatch_request"] == ("app/views.py", 9, ["GET"])
+
+
+def test_a_drf_action_on_a_shared_base_is_one_endpoint_per_routed_viewset(check):
+    # UpdateMixin.update is defined once and routed through two viewsets: each is its own
+    # endpoint at the mixin's def, and only the one whose perform_update dispatches is
+    # offloaded (the other routed first must not lend it its name or status)
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/mixins.py": """
+                class UpdateMixin:
+                    def update(self, request, *args, **kwargs):
+                        self.before_update()
+                        return super().update(request, *args, **kwargs)
+
+                    def before_update(self):
+                        pass
+            """,
+            "app/views.py": """
+                from rest_framework import mixins, viewsets
+
+                from app.mixins import UpdateMixin
+                from app.tasks import send_mail
+
+
+                class ProjectsViewSet(UpdateMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+                    def perform_update(self, serializer):
+                        serializer.save()
+                        send_mail.delay(1)
+
+
+                class NotesViewSet(UpdateMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+                    pass
+            """,
+            "app/urls.py": """
+                from rest_framework.routers import DefaultRouter
+
+                from app.views import NotesViewSet, ProjectsViewSet
+
+                router = DefaultRouter()
+                router.register(r"notes", NotesViewSet)
+                router.register(r"projects", ProjectsViewSet)
+                urlpatterns = router.urls
+            """,
+        },
+        {
+            "NotesViewSet.update": ("inline", False),
+            "NotesViewSet.partial_update": ("inline", False),
+            "ProjectsViewSet.update": ("offloaded", False),
+            "ProjectsViewSet.partial_update": ("offloaded", False),
+        },
+    )
+    updates = sorted(
+        (e.handler, e.file, e.line) for e in report.endpoints if ".update" in e.handler
+    )
+    assert updates == [
+        ("NotesViewSet.update", "app/mixins.py", 2),
+        ("ProjectsViewSet.update", "app/mixins.py", 2),
+    ]
