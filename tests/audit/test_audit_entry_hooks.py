@@ -395,19 +395,20 @@ def test_a_drf_action_on_a_shared_base_is_one_endpoint_per_routed_viewset(check)
                         pass
             """,
             "app/views.py": """
-                from rest_framework import mixins, viewsets
+                from rest_framework.mixins import UpdateModelMixin
+                from rest_framework.viewsets import GenericViewSet
 
                 from app.mixins import UpdateMixin
                 from app.tasks import send_mail
 
 
-                class ProjectsViewSet(UpdateMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+                class ProjectsViewSet(UpdateMixin, UpdateModelMixin, GenericViewSet):
                     def perform_update(self, serializer):
                         serializer.save()
                         send_mail.delay(1)
 
 
-                class NotesViewSet(UpdateMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+                class NotesViewSet(UpdateMixin, UpdateModelMixin, GenericViewSet):
                     pass
             """,
             "app/urls.py": """
