@@ -83,8 +83,9 @@ _PROVIDED = {
     "UpdateModelMixin": ("update", "partial_update"),
     "DestroyModelMixin": ("destroy",),
 }
-# Methods a class-based view runs before the one for the HTTP method, when overridden.
-_REQUEST_HOOKS = ("dispatch", "setup", "initial")
+# Methods a class-based view runs before the one for the HTTP method, when overridden
+# (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
+_REQUEST_HOOKS = ("dispatch", "setup", "initial", "dispatch_request")
 _METHOD_DECORATORS = {
     "require_POST": ("POST",),
     "require_GET": ("GET",),

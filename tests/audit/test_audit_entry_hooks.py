@@ -436,3 +436,53 @@ def test_a_drf_action_on_a_shared_base_is_one_endpoint_per_routed_viewset(check)
         ("NotesViewSet.update", "app/mixins.py", 2),
         ("ProjectsViewSet.update", "app/mixins.py", 2),
     ]
+
+
+def methodview_project(base_line: str) -> dict[str, str]:
+    """A MethodView base whose ``dispatch_request`` starts with ``base_line``, and a routed
+    subclass that only answers GET."""
+    views = """
+        from flask import Blueprint
+        from flask.views import MethodView
+        from app.tasks import send_mail
+
+
+        class Base(MethodView):
+            def dispatch_request(self, **kwargs):
+                BASE_LINE
+                return super().dispatch_request(**kwargs)
+
+            def later(self):
+                send_mail.delay(1)
+
+
+        class Export(Base):
+            def get(self):
+                return "form"
+
+
+        bp = Blueprint("x", __name__)
+        bp.add_url_rule("/export", view_func=Export.as_view("export"))
+    """
+    return {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS,
+        "app/views.py": views.replace("BASE_LINE", base_line),
+    }
+
+
+def test_a_base_dispatch_request_runs_before_each_verb_of_every_routed_class(check):
+    # MethodView's view function calls dispatch_request, which the base overrides: its
+    # work is done for Export.get too (as Django's dispatch and DRF's initial are)
+    check(
+        methodview_project("send_mail.delay(0)"),
+        {"Export.get": ("offloaded", False)},
+    )
+
+
+def test_a_base_dispatch_request_that_does_no_work_leaves_the_verb_inline(check):
+    # the override only adjusts kwargs; the base's later() dispatches but nothing calls it
+    check(
+        methodview_project('kwargs.pop("org_slug", None)'),
+        {"Export.get": ("inline", False)},
+    )
