@@ -7,7 +7,9 @@ endpoint, named by the hook it overrides (``RHThing._process``, ``RHThingEdit._p
 at that hook's ``def``; a class that overrides nothing keeps the base's entry. The hook is
 found by following, on the routed class's MRO, the self-calls whose value the template
 returns (or its last self-call when it returns none directly) and the per-verb ``getattr``
-the extractor records (``verb_dispatch.py``).
+the extractor records (``verb_dispatch.py``). The same reading serves a Flask ``View`` whose
+project ``dispatch_request`` is on a base, and a Django ``dispatch`` that looks up
+``handle_<verb>`` instead of ``get``/``post`` (the verbs it answers are those it finds).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .project import Project, Target
 from .verb_dispatch import VerbDispatch
 
 MAX_DEPTH = 4  # template methods followed from the entry before giving up
+HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
 
 class Hook(NamedTuple):
@@ -29,6 +32,7 @@ class Hook(NamedTuple):
     target: Target  # kind "F": the function that runs
     line: int
     own: bool  # defined by the routed class (or a class before the entry's in its MRO)
+    by_verb: bool = False  # looked up by a name built from the HTTP method
 
 
 class _Found(NamedTuple):
@@ -56,18 +60,26 @@ def entry_hooks(
         return {}
     base = start.position
 
-    def hook(name: str, found: _Found) -> Hook:
-        return Hook(name, found.target, found.function.line, found.position < base)
+    def hook(name: str, found: _Found, by_verb: bool = False) -> Hook:
+        own = found.position < base or found.position == 0
+        return Hook(name, found.target, found.function.line, own, by_verb)
 
     fallback = hook(entry, start)
-    if base == 0:
-        return dict.fromkeys(methods, fallback)
     found = _walk(start, methods, find, {entry}, 0)
     out: dict[str, Hook] = {}
     for http in methods:
-        pair = found.get(http)
-        out[http] = hook(*pair) if pair is not None else fallback
+        picked = found.get(http)
+        out[http] = hook(*picked) if picked is not None else fallback
     return out
+
+
+def answered_verbs(project: Project, module: str, cls: str, entry: str) -> list[str]:
+    """The HTTP methods for which ``entry`` (a project ``dispatch``) looks up a method of the
+    routed class's MRO by a name built from the verb (``handle_post``); a verb left to the
+    lookup's default (a refusal) is not answered."""
+    verbs = [v.upper() for v in HTTP_METHODS]
+    hooks = entry_hooks(project, module, cls, entry, verbs)
+    return [v for v, h in hooks.items() if h.by_verb]
 
 
 def _walk(
@@ -76,21 +88,21 @@ def _walk(
     find: Callable[[str], _Found | None],
     seen: set[str],
     depth: int,
-) -> dict[str, tuple[str, _Found]]:
+) -> dict[str, tuple[str, _Found, bool]]:
     """Per HTTP method, the (name, definition) the template ``at`` hands the request to: a
     method defined below the template's class, or the per-verb method it looks up; {} when
     it reaches none."""
     function = at.function
     for raw in function.verbs:
         verbs = VerbDispatch(*raw)
-        picked: dict[str, tuple[str, _Found]] = {}
+        picked: dict[str, tuple[str, _Found, bool]] = {}
         for http in methods:
             name = verbs.method_name(http)
             found = find(name)
-            if found is None and verbs.default:
-                name, found = verbs.default, find(verbs.default)
             if found is not None:
-                picked[http] = (name, found)
+                picked[http] = (name, found, True)
+            elif verbs.default and (default := find(verbs.default)) is not None:
+                picked[http] = (verbs.default, default, False)
         if picked:
             return picked
     if depth >= MAX_DEPTH:
@@ -100,7 +112,7 @@ def _walk(
         if found is None or name in seen:
             continue
         if found.position < at.position:
-            return dict.fromkeys(methods, (name, found))
+            return dict.fromkeys(methods, (name, found, False))
         deeper = _walk(found, methods, find, seen | {name}, depth + 1)
         if deeper:
             return deeper

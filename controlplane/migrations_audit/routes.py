@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .entry_hooks import entry_hooks
+from .entry_hooks import answered_verbs, entry_hooks
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
@@ -632,6 +632,11 @@ class RouteFinder:
                     )
                     return len(methods)
                 pairs = [(m, "dispatch_request") for m in methods]
+            if not pairs and self.handler(module, cls, "dispatch")[0].kind == "F":
+                # no get/post: the project's dispatch may look up handle_<verb> itself
+                verbs = answered_verbs(project, module, cls, "dispatch")
+                self.hooked_endpoints(module, cls, "dispatch", verbs, route, framework, note, alias)
+                return len(verbs)
         hooks = self.request_hooks(module, cls)
         for http, name in pairs:
             target, line = self.handler(module, cls, name)

@@ -486,3 +486,74 @@ def test_a_base_dispatch_request_that_does_no_work_leaves_the_verb_inline(check)
         methodview_project('kwargs.pop("org_slug", None)'),
         {"Export.get": ("inline", False)},
     )
+
+
+DJANGO_URLS = """
+    from django.urls import path
+
+    from app.views import Export
+
+    urlpatterns = [path("export/", Export.as_view())]
+"""
+
+
+def test_a_django_dispatch_looking_up_its_own_verb_methods_answers_those_verbs(check):
+    # no get/post: the base's dispatch picks handle_<verb>, else refuse; only the verbs
+    # the routed class has a method for are endpoints (PUT would be refused)
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": """
+                from django.views import View
+                from app.tasks import send_mail
+
+
+                class ActionView(View):
+                    def dispatch(self, request, *args, **kwargs):
+                        handler = getattr(self, f"handle_{request.method.lower()}", self.refuse)
+                        return handler(request, *args, **kwargs)
+
+                    def refuse(self, request, *args, **kwargs):
+                        return "405"
+
+
+                class Export(ActionView):
+                    def handle_get(self, request):
+                        return "form"
+
+                    def handle_post(self, request):
+                        send_mail.delay(1)
+                        return "queued"
+            """,
+            "app/urls.py": DJANGO_URLS,
+        },
+        {"Export.handle_get": ("inline", False), "Export.handle_post": ("offloaded", False)},
+    )
+    assert where(report)["Export.handle_post"] == ("app/views.py", 18, ["POST"])
+    assert report.unrecognized == []
+
+
+def test_a_django_dispatch_with_no_verb_lookup_stays_not_understood(check):
+    # dispatch names no method by the verb: nothing is guessed
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": """
+                from django.views import View
+                from app.tasks import send_mail
+
+
+                class Export(View):
+                    def dispatch(self, request, *args, **kwargs):
+                        return self.handle_post(request)
+
+                    def handle_post(self, request):
+                        send_mail.delay(1)
+            """,
+            "app/urls.py": DJANGO_URLS,
+        },
+        {},
+    )
+    assert [(u.file, u.line) for u in report.unrecognized] == [("app/urls.py", 5)]
