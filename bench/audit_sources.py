@@ -22,8 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT / "tests" / "audit" / "real_projects"
 # Upstream snapshots over the fetch limit: the fork each project's notes name (same commit).
 MIRROR_OF = {"apache/airflow": "arenadata/airflow", "goauthentik/authentik": "SAY-5/authentik"}
-# Only these top-level paths were labelled (labels/agenta.md).
-PATHS = {"agenta": ("api", "sdk", "services")}
+# Only these top-level paths were labelled (labels/agenta.md, labels/polar.md).
+PATHS = {"agenta": ("api", "sdk", "services"), "polar": ("server",)}
 
 
 def project_commits() -> dict[str, tuple[str, str]]:

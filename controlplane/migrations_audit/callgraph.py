@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
+from .buffers import JobBuffers
 from .conditions import HAS_PK
 from .facts import (
     AWAITED,
@@ -155,6 +156,7 @@ class CallGraph:
         self.implicit = Implicit(project)
         self.registries = Registries(project)
         self.arguments = Arguments(project)
+        self.buffers = JobBuffers(project)
 
     # ---- tracing -----------------------------------------------------------------------
 
@@ -442,6 +444,12 @@ class CallGraph:
         other = self.other_queue(call.name, names, resolved, env, call.passed()[:1])
         if other:
             return other, []
+        buffered = self.buffers.system(resolved) if resolved is not None else ""
+        if buffered:  # jobs.add("name", ...) into a buffer its class sends later
+            return f"{DISPATCH}::{buffered}", []
+        picked = self.table_methods(call.name, module)
+        if picked:  # SERVICES[kind].revoke(...): the method of whichever entry is picked
+            return "edge", [Node(t) for t in picked]
         undecided = False
         shaped = names[:2]
         partial = call.name in _PARTIAL or (resolved is not None and resolved.name in _PARTIAL)
@@ -630,6 +638,31 @@ class CallGraph:
             if target is None or target.kind != "F":
                 return []
             out.append(target)
+        return out
+
+    def table_methods(self, name: str, module: str) -> list[Target]:
+        """``SERVICES[kind].revoke(...)`` on a module-level table whose entries are all
+        project objects (instances, classes, modules): the ``revoke`` of every entry that
+        has one, since any of them may be picked; [] when an entry is not understood."""
+        receiver, _, method = name.rpartition(".")
+        if not receiver.endswith("[]") or not method.isidentifier():
+            return []
+        key = self.project.var_key(receiver[:-2], module)
+        if key is None:
+            return []
+        owner, var = key
+        entries = self.project.modules[owner].lits.get(var)
+        if not isinstance(entries, list) or not entries:
+            return []
+        out: list[Target] = []
+        for entry in entries:
+            ref = entry.get("ref") if isinstance(entry, dict) else None
+            holder = self.project.resolve(ref, owner) if isinstance(ref, str) else None
+            if holder is None or holder.kind not in ("I", "C", "M"):
+                return []
+            target = self.project.resolve(f"{ref}.{method}", owner)
+            if target is not None and target.kind == "F" and target not in out:
+                out.append(target)
         return out
 
     def function_verdict(self, target: Target) -> bool | str | None:

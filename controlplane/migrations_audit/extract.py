@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .action_choices import CHOOSERS, action_choices
+from .buffers import self_attrs_read
 from .conditions import condition, forget
 from .facts import (
     AWAITED,
@@ -372,6 +373,8 @@ class _Extractor(FastVisitor):
         note_receivers(self.names, decorators, qualname, node.body)
         if cls is not None and node.name in CHOOSERS:
             facts.choices = action_choices(node.body, self.render)
+        if cls is not None:
+            facts.reads = self_attrs_read(node)
         previous = self.facts.functions.get(qualname)
         if previous is None or not tails & {"setter", "deleter"}:
             self.facts.functions[qualname] = facts

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "30"
+ANALYSER_VERSION = "31"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -146,6 +146,8 @@ class FunctionFacts:
     loop_args: dict[str, str] = field(default_factory=dict)
     # get_serializer_class()/get_form_class(): {action or "*": rendered class it returns}
     choices: dict[str, str] = field(default_factory=dict)
+    # attributes of ``self`` a method reads (``self._pending``), for job buffers (buffers.py)
+    reads: list[str] = field(default_factory=list)
     # getattr(self, f"_process_{request.method}", self._process): verb_dispatch.VerbDispatch
     # fields in order (line, prefix, suffix, case, default), read by entry_hooks.py
     verbs: list[list[Any]] = field(default_factory=list)
@@ -179,7 +181,8 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            *([self.choices] if self.choices or self.verbs else []),
+            *([self.choices] if self.choices or self.reads or self.verbs else []),
+            *([self.reads] if self.reads or self.verbs else []),
             *([self.verbs] if self.verbs else []),
         ]
 
@@ -201,6 +204,7 @@ class FunctionFacts:
             loops,
             raw[12] if len(raw) > 12 else {},
             raw[13] if len(raw) > 13 else [],
+            raw[14] if len(raw) > 14 else [],
         )
 
 

@@ -657,6 +657,10 @@ class Project:
             parents: list[list[tuple[str, str]]] = []
             for base in facts.bases:
                 found = self.resolve(base, module, "")
+                if base.endswith("[]") and (found is None or found.kind != "C"):
+                    # class Repo(Base[Model]): a generic alias subclasses Base itself
+                    generic = self.resolve(base[:-2], module, "")
+                    found = generic if generic is not None and generic.kind == "C" else found
                 if found is not None and found.kind == "C":
                     parents.append(self.mro(found.module, found.name))
                     for item in parents[-1]:

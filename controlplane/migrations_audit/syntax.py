@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 from typing import Any
+
+from .newer_syntax import downlevel
 
 # Fields that never hold statements or expressions (contexts, operators): not walked.
 _SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion", "type_ignores"})
@@ -164,19 +165,15 @@ def truthy(node: ast.expr | None) -> bool | None:
     return None
 
 
-# PEP 758 (Python 3.14): ``except A, B:`` without parentheses, when there is no ``as``.
-_BARE_EXCEPT_TUPLE = re.compile(rb"^([ \t]*except\*?[ \t]+)([^\n:()#]+,[^\n:()#]+?)([ \t]*:)", re.M)
-
-
 def parse_source(source: str | bytes, relpath: str) -> ast.Module:
     """``ast.parse``, and once more with newer syntax spelled the old way when the running
-    Python is older than the code (same lines and columns up to the change, so line numbers
-    in the report stay those of the file). Raises the first SyntaxError when both fail."""
+    Python is older than the code (newer_syntax: same lines, so line numbers in the report
+    stay those of the file). Raises the first SyntaxError when both fail."""
     try:
         return ast.parse(source, filename=relpath)
     except SyntaxError as first:
         data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
-        rewritten = _BARE_EXCEPT_TUPLE.sub(rb"\1(\2)\3", data)
+        rewritten = downlevel(data)
         if rewritten == data:
             raise
         try:
