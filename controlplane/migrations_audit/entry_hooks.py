@@ -89,9 +89,10 @@ def _walk(
     seen: set[str],
     depth: int,
 ) -> dict[str, tuple[str, _Found, bool]]:
-    """Per HTTP method, the (name, definition) the template ``at`` hands the request to: a
-    method defined below the template's class, or the per-verb method it looks up; {} when
-    it reaches none."""
+    """Per HTTP method, (name, definition, found by the verb's name) of what the template
+    ``at`` hands the request to: a method defined below the template's class, or the
+    per-verb method it looks up (its default when the class has none); {} when it reaches
+    none."""
     function = at.function
     for raw in function.verbs:
         verbs = VerbDispatch(*raw)
