@@ -55,6 +55,7 @@ from .syntax import (
     walk,
 )
 from .urlconf import UrlPatterns
+from .verb_dispatch import verb_dispatch
 from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
@@ -175,6 +176,9 @@ class _Frame:
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
 
 
+# builtin decorators kept among a function's decorators: a staticmethod has no self
+_BINDING_BUILTINS = frozenset({"staticmethod", "classmethod"})
+
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
 
 
@@ -277,6 +281,8 @@ class _Extractor(FastVisitor):
                 )
             else:
                 name = self.render(node)
+                if not name and isinstance(node, ast.Name) and node.id in _BINDING_BUILTINS:
+                    name = node.id  # a builtin renders to nothing, but says how args bind
                 if name:
                     out.append(Decorator(name, node.lineno, [], {}))
         return out
@@ -864,6 +870,10 @@ class _Extractor(FastVisitor):
         index = -1
         if name and frame.facts is not None:
             index = self.record_call(node, name, method)
+        if frame.facts is not None and method == "getattr":
+            verbs = verb_dispatch(node)
+            if verbs is not None:
+                frame.facts.verbs.append(list(verbs))
         if name:
             note_call(self.names, node, name, method, "".join(self.mounts))
             fill = fill_of_call(self.names, node)

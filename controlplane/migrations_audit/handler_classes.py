@@ -78,8 +78,9 @@ def _instance_call(
 def _param_at(project: Project, target: Target, callee: FunctionFacts, key: int | str) -> str:
     """The parameter of ``callee`` that a positional index or keyword binds to."""
     plain = [p for p in callee.params if not p.startswith("*")]
-    if project.class_of(target.module, target.name) and plain:
-        plain = plain[1:]  # self
+    static = any(d.tail == "staticmethod" for d in callee.decorators)
+    if project.class_of(target.module, target.name) and plain and not static:
+        plain = plain[1:]  # self (cls for a classmethod); a staticmethod has neither
     if isinstance(key, int):
         return plain[key] if key < len(plain) else ""
     return key if key in plain else ""

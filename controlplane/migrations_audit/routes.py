@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .entry_hooks import answered_verbs, entry_hooks
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
@@ -82,8 +83,9 @@ _PROVIDED = {
     "UpdateModelMixin": ("update", "partial_update"),
     "DestroyModelMixin": ("destroy",),
 }
-# Methods a class-based view runs before the one for the HTTP method, when overridden.
-_REQUEST_HOOKS = ("dispatch", "setup", "initial")
+# Methods a class-based view runs before the one for the HTTP method, when overridden
+# (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
+_REQUEST_HOOKS = ("dispatch", "setup", "initial", "dispatch_request")
 _METHOD_DECORATORS = {
     "require_POST": ("POST",),
     "require_GET": ("GET",),
@@ -491,10 +493,52 @@ class RouteFinder:
         target = self.project.resolve(view, view_module)
         if not entry or target is None or target.kind != "C":
             return False
-        if self.handler(target.module, target.name, entry)[0].kind != "F":
+        return self.hooked_endpoints(
+            target.module, target.name, entry, methods or ["GET"], route, "flask"
+        )
+
+    def hooked_endpoints(
+        self,
+        module: str,
+        cls: str,
+        entry: str,
+        methods: list[str],
+        route: str,
+        framework: str,
+        note: str = "",
+        alias: str = "",
+    ) -> bool:
+        """One endpoint per HTTP method of a class whose ``entry`` (often a base's) hands
+        the request to a hook (``entry_hooks.py``); False if the class lacks ``entry``."""
+        hooks = entry_hooks(self.project, module, cls, entry, methods)
+        if not hooks:
             return False  # the wrapper calls a method the class does not have
-        actions = {m.lower(): entry for m in methods or ["GET"]}
-        self.class_endpoints(target.module, target.name, route, "flask", actions=actions)
+        start, start_line = self.handler(module, cls, entry)
+        short = alias or cls.rsplit(".", 1)[-1]
+        extra = self.request_hooks(module, cls)
+        for http, hook in hooks.items():
+            # the routed class is the endpoint, named by the hook it overrides (the entry
+            # when it overrides none); the entry still runs first, its self-calls on the
+            # routed class's MRO, and a hook picked by the HTTP method is an entry too
+            name, shown, line = (hook.name, hook.target, hook.line)
+            if not hook.own:
+                name, shown, line = entry, start, start_line
+            owner, relpath, line = self.where(module, shown, line)
+            runs = [start] if hook.target == start else [start, hook.target]
+            self.add(
+                EndpointDecl(
+                    owner,
+                    relpath,
+                    line,
+                    f"{short}.{name}",
+                    framework,
+                    [http],
+                    route,
+                    [*runs, *(h for h in extra if h != start)],
+                    Target("C", module, cls),
+                    note,
+                )
+            )
         return True
 
     def add_function(
@@ -578,8 +622,21 @@ class RouteFinder:
             available = self.defined(module, cls)
             pairs = [(verb.upper(), verb) for verb in HTTP_VERBS if verb in available]
             if not pairs and "dispatch_request" in available:
-                methods = [m.upper() for m in _strs(klass.lits.get("methods"))] or ["GET"]
+                methods = [m.upper() for m in _strs(self.class_lit(module, cls, "methods"))]
+                methods = methods or ["GET"]
+                if self.handler(module, cls, "dispatch_request")[0].kind == "F":
+                    # the project's dispatch_request: it may pick a method per verb
+                    entry = "dispatch_request"
+                    self.hooked_endpoints(
+                        module, cls, entry, methods, route, framework, note, alias
+                    )
+                    return len(methods)
                 pairs = [(m, "dispatch_request") for m in methods]
+            if not pairs and self.handler(module, cls, "dispatch")[0].kind == "F":
+                # no get/post: the project's dispatch may look up handle_<verb> itself
+                verbs = answered_verbs(project, module, cls, "dispatch")
+                self.hooked_endpoints(module, cls, "dispatch", verbs, route, framework, note, alias)
+                return len(verbs)
         hooks = self.request_hooks(module, cls)
         for http, name in pairs:
             target, line = self.handler(module, cls, name)
@@ -599,6 +656,14 @@ class RouteFinder:
                 )
             )
         return len(pairs)
+
+    def class_lit(self, module: str, cls: str, name: str) -> Lit:
+        """A class-level literal (``methods = ["GET", "POST"]``), inherited as Python does."""
+        for mod, qual in self.project.mro(module, cls):
+            value = self.project.modules[mod].classes[qual].lits.get(name)
+            if value is not None:
+                return value
+        return None
 
     def request_hooks(self, module: str, cls: str) -> list[Target]:
         """Overrides that run before every method of a view: dispatch, setup, initial."""

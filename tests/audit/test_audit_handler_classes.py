@@ -91,13 +91,14 @@ def test_the_method_the_wrapper_calls_handles_each_listed_method(check):
             "app/handlers.py": HANDLERS,
             "app/blueprint.py": BLUEPRINT,
         },
-        # run() is the base's; self.process() in it runs the routed class's override
-        {"RHExport.run": ("offloaded", False), "RHShow.run": ("inline", False)},
+        # run() is the base's; the self.process() it returns runs the routed class's
+        # override, which names each endpoint (entry_hooks.py)
+        {"RHExport.process": ("offloaded", False), "RHShow.process": ("inline", False)},
     )
     found = {e.handler: (e.file, e.line, list(e.methods), e.route) for e in report.endpoints}
     assert found == {
-        "RHExport.run": ("app/web.py", 5, ["GET", "POST"], "/items/export"),
-        "RHShow.run": ("app/web.py", 5, ["GET"], "/items/<int:id>"),
+        "RHExport.process": ("app/handlers.py", 6, ["GET", "POST"], "/items/export"),
+        "RHShow.process": ("app/handlers.py", 12, ["GET"], "/items/<int:id>"),
     }
     assert report.unrecognized == []
 
