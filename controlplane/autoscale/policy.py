@@ -294,8 +294,8 @@ class Autoscaler:
     def __init__(self, targets_for: Callable[[str], Targets], window_seconds: float) -> None:
         self._targets_for = targets_for
         self.window = ScaleDownWindow(window_seconds)
-        # (queue, the load's fields) -> recommend's answer; a queue's targets are fixed here
-        self._fresh: dict[tuple[object, ...], Recommendation] = {}
+        # (the targets' id, the load's fields) -> (the targets, recommend's answer)
+        self._fresh: dict[tuple[object, ...], tuple[Targets, Recommendation]] = {}
         self._held: dict[str, tuple[Recommendation, int, Recommendation]] = {}  # per queue
 
     @classmethod
@@ -318,15 +318,21 @@ class Autoscaler:
         concurrency: int,
         completion_rate: float | None,
     ) -> Recommendation:
-        """`recommend` for the fields of a `QueueLoad`, built only when this queue had not
-        had the same figures before: a scrape asks for every queue, and most loads repeat."""
-        key = (queue, arrival_rate, service_time, backlog, concurrency, completion_rate)
-        fresh = self._fresh.get(key)
-        if fresh is None:
+        """`recommend` for the fields of a `QueueLoad`, built only for figures not seen before
+        with the same targets: a scrape asks for every queue, and many loads repeat."""
+        targets = self._targets_for(queue)
+        # Queues share their targets (unless overridden): keyed on the very Targets object,
+        # held in the value, so an id reused after it was dropped never matches.
+        key = (id(targets), arrival_rate, service_time, backlog, concurrency, completion_rate)
+        hit = self._fresh.get(key)
+        if hit is not None and hit[0] is targets:
+            fresh = hit[1]
+        else:
             if len(self._fresh) >= MAX_REMEMBERED:  # loads drift: start afresh, never grow
                 self._fresh.clear()
             load = QueueLoad(arrival_rate, service_time, backlog, concurrency, completion_rate)
-            fresh = self._fresh[key] = _recommend_once(load, self._targets_for(queue))
+            fresh = recommend(load, targets)
+            self._fresh[key] = (targets, fresh)
         return self._hold(queue, fresh, now)
 
     def _hold(self, queue: str, fresh: Recommendation, now: float) -> Recommendation:
