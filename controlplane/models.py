@@ -171,7 +171,7 @@ class Worker(Base):
     # sha1 of `registered` (`registered_digest`): a scrape reads the distinct digests and each
     # list it has not read before, not 200 copies of a deployment's list (0020). NULL where a
     # writer did not set it: readers then read that row's list itself.
-    registered_digest: Mapped[str | None] = mapped_column(String(40))
+    registered_digest: Mapped[str | None] = mapped_column(String(40), index=True)
     # JSON {task name: {rate_limit, time_limit, soft_time_limit}}: what the worker reports it
     # runs with now (registered() with those attributes), only for names that have any.
     limits: Mapped[str | None] = mapped_column(Text)

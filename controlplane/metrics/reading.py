@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from controlplane.audit_runs import latest_summaries
@@ -179,9 +179,19 @@ def registered_names(session: Session) -> frozenset[str]:
     read before (a row without a digest is read whole, as every row was before 0020)."""
     connection = session.connection()
     digest, text = Worker.registered_digest, Worker.registered
-    rows = connection.execute(
-        select(digest, case((digest.is_(None), text))).where(text.is_not(None)).distinct()
-    ).all()
+    # Two reads of ix_workers_registered_digest: the digests (the index alone: SQLite would
+    # walk each list's overflow pages to reach a column stored after it), and the lists of
+    # rows without one (none, when every writer sets it).
+    rows: list[tuple[str | None, str | None]] = [
+        (key, None)
+        for key in connection.scalars(select(digest).where(digest.is_not(None)).distinct())
+    ]
+    rows += [
+        (None, listed)
+        for listed in connection.scalars(
+            select(text).where(digest.is_(None), text.is_not(None)).distinct()
+        )
+    ]
     known = _NAMES_BY_DIGEST
     digests = {key for key, _ in rows if key is not None}
     unread = digests - known.keys()

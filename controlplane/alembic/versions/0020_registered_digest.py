@@ -30,6 +30,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("workers", sa.Column("registered_digest", sa.String(40), nullable=True))
+    # the digests are read from the index alone (SQLite stores the column after the list)
+    op.create_index("ix_workers_registered_digest", "workers", ["registered_digest"])
     bind = op.get_bind()
     rows = bind.execute(
         sa.text("SELECT hostname, registered FROM workers WHERE registered IS NOT NULL")
@@ -80,5 +82,6 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS workers_registered_digest()")
     else:
         op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}")
+    op.drop_index("ix_workers_registered_digest", table_name="workers")
     with op.batch_alter_table("workers") as batch:
         batch.drop_column("registered_digest")
