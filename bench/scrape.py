@@ -52,7 +52,7 @@ from controlplane.broker.embedded import EmbeddedRedis, free_port
 from controlplane.config import Settings
 from controlplane.events.counters import DatabaseCounters, seeded_stats
 from controlplane.fleet.sample import read_latest
-from controlplane.models import FleetStatus, QueueSample, Task, Worker
+from controlplane.models import FleetStatus, QueueSample, Task, Worker, registered_digest
 from controlplane.services import ProcessState, Services, TimedCache, build_services
 from controlplane.web import create_app
 from controlplane.web.server import make_server
@@ -77,6 +77,7 @@ def fill(services: Services, options: argparse.Namespace) -> None:
     names = [f"proj.tasks.module_{i % 17}.job_{i:03d}" for i in range(options.task_names)]
     consumers: dict[int, list[str]] = {}
     workers = []
+    registered = json.dumps(names)  # with its digest, as the scheduler's inspection writes it
     for index in range(options.workers):
         hostname = f"celery@worker-{index:03d}-7d9f8b6c5-x2k4p"
         queues = sorted({(index + k * options.workers) % options.queues for k in range(3)})
@@ -88,7 +89,8 @@ def fill(services: Services, options: argparse.Namespace) -> None:
                 "online_at": now - timedelta(hours=1), "freq": 600.0, "active": rng.randrange(4),
                 "processed": rng.randrange(10_000), "concurrency": 4, "pid": 1000 + index,
                 "queues": json.dumps([queue_name(q) for q in queues]),
-                "registered": json.dumps(names), "software": "py-celery 5.5.3 Linux",
+                "registered": registered, "registered_digest": registered_digest(registered),
+                "software": "py-celery 5.5.3 Linux",
                 "inspected_at": now, "updated_at": now,
             }
         )  # fmt: skip

@@ -6,6 +6,7 @@ pagination on (first_seen_at, task_id), actions by time and actor.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -166,6 +168,10 @@ class Worker(Base):
     concurrency: Mapped[int | None] = mapped_column(Integer)
     queues: Mapped[str | None] = mapped_column(Text)  # JSON list, from active_queues()
     registered: Mapped[str | None] = mapped_column(Text)  # JSON list, from registered()
+    # sha1 of `registered` (`registered_digest`): a scrape reads the distinct digests and each
+    # list it has not read before, not 200 copies of a deployment's list (0020). NULL where a
+    # writer did not set it: readers then read that row's list itself.
+    registered_digest: Mapped[str | None] = mapped_column(String(40), index=True)
     # JSON {task name: {rate_limit, time_limit, soft_time_limit}}: what the worker reports it
     # runs with now (registered() with those attributes), only for names that have any.
     limits: Mapped[str | None] = mapped_column(Text)
@@ -670,3 +676,15 @@ class Silence(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def registered_digest(text: str | None) -> str | None:
+    """The digest stored beside a worker's registered list (None for no list)."""
+    return None if text is None else hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+@event.listens_for(Worker.registered, "set", retval=True)
+def _digest_registered(target: Worker, value: str | None, *_: object) -> str | None:
+    """Every ORM write of `registered` writes its digest too."""
+    target.registered_digest = registered_digest(value)
+    return value

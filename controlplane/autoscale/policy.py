@@ -190,6 +190,8 @@ def wait_target_slots(
 
 def _measured(value: float | None) -> float | None:
     """A measurement we can use, or None (NaN, infinite, negative, not a number)."""
+    if value.__class__ is float:  # the usual case, first (a scrape asks 2,000 times)
+        return value if 0.0 <= value < math.inf else None  # NaN compares False
     if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if not math.isfinite(value) or value < 0:
@@ -240,6 +242,7 @@ def _plural(n: int, word: str) -> str:
 # `recommend` is pure and most queues of a large fleet share the same load (idle, or the same
 # few figures): a scrape of 500 queues computes each distinct answer once.
 _recommend_once = functools.lru_cache(maxsize=4096)(recommend)
+MAX_REMEMBERED = 8192  # loads one Autoscaler keeps answers for
 
 
 def _held(fresh: Recommendation, held: int, window_seconds: float) -> Recommendation:
@@ -291,6 +294,9 @@ class Autoscaler:
     def __init__(self, targets_for: Callable[[str], Targets], window_seconds: float) -> None:
         self._targets_for = targets_for
         self.window = ScaleDownWindow(window_seconds)
+        # (the targets' id, the load's fields) -> (the targets, recommend's answer)
+        self._fresh: dict[tuple[object, ...], tuple[Targets, Recommendation]] = {}
+        self._held: dict[str, tuple[Recommendation, int, Recommendation]] = {}  # per queue
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Autoscaler:
@@ -300,10 +306,45 @@ class Autoscaler:
 
     def recommend(self, queue: str, load: QueueLoad, now: float) -> Recommendation:
         fresh = _recommend_once(load, self._targets_for(queue))
+        return self._hold(queue, fresh, now)
+
+    def recommend_measured(
+        self,
+        queue: str,
+        now: float,
+        arrival_rate: float | None,
+        service_time: float | None,
+        backlog: float | None,
+        concurrency: int,
+        completion_rate: float | None,
+    ) -> Recommendation:
+        """`recommend` for the fields of a `QueueLoad`, built only for figures not seen before
+        with the same targets: a scrape asks for every queue, and many loads repeat."""
+        targets = self._targets_for(queue)
+        # Queues share their targets (unless overridden): keyed on the very Targets object,
+        # held in the value, so an id reused after it was dropped never matches.
+        key = (id(targets), arrival_rate, service_time, backlog, concurrency, completion_rate)
+        hit = self._fresh.get(key)
+        if hit is not None and hit[0] is targets:
+            fresh = hit[1]
+        else:
+            if len(self._fresh) >= MAX_REMEMBERED:  # loads drift: start afresh, never grow
+                self._fresh.clear()
+            load = QueueLoad(arrival_rate, service_time, backlog, concurrency, completion_rate)
+            fresh = recommend(load, targets)
+            self._fresh[key] = (targets, fresh)
+        return self._hold(queue, fresh, now)
+
+    def _hold(self, queue: str, fresh: Recommendation, now: float) -> Recommendation:
         held = self.window.apply(queue, now, fresh.workers)
         if held == fresh.workers:
             return fresh
-        return _held(fresh, held, self.window.seconds)
+        kept = self._held.get(queue)  # the window often holds the same count for a while
+        if kept is not None and kept[0] is fresh and kept[1] == held:
+            return kept[2]
+        holding = _held(fresh, held, self.window.seconds)
+        self._held[queue] = (fresh, held, holding)
+        return holding
 
 
 def targets_for(settings: Settings, queue: str) -> Targets:

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from controlplane.autoscale.policy import (
     Autoscaler,
-    QueueLoad,
     Recommendation,
     concurrency_for,
     targets_for,
@@ -84,6 +83,8 @@ class Recommender:
         self.autoscaler = Autoscaler(targets, settings.autoscale_scale_down_window_seconds)
         self._lock = threading.Lock()
         self._service: tuple[float, dict[str, float]] | None = None
+        # concurrency_for walks the per-queue overrides: once per (queue, measured)
+        self._concurrency = functools.lru_cache(maxsize=4096)(partial(concurrency_for, settings))
 
     def service_times(self, session: Session, now: datetime) -> dict[str, float]:
         cached = self._service
@@ -107,22 +108,27 @@ class Recommender:
         fallback = long_run_service or {}
         now = time.monotonic()
         found: dict[str, Recommendation] = {}
+        recommend = self.autoscaler.recommend_measured
+        concurrency = self._concurrency
         with self._lock:  # the window's deques are not thread-safe
             for queue in queues:
                 if queue.pause is not None:
                     found[queue.name] = paused_recommendation(queue)
                     self.autoscaler.window.forget(queue.name)  # resume starts afresh
                     continue
+                name = queue.name
                 measured = round(queue.processes / queue.workers) if queue.workers else None
-                load = QueueLoad(
-                    arrival_rate=queue.arrival_rate,
-                    service_time=service_time.get(queue.name, fallback.get(queue.name)),
-                    backlog=float(queue.backlog),
-                    concurrency=concurrency_for(self.settings, queue.name, measured or None),
-                    completion_rate=queue.completion_rate,
-                )
+                service = service_time.get(name)
                 try:
-                    found[queue.name] = self.autoscaler.recommend(queue.name, load, now)
+                    found[name] = recommend(
+                        name,
+                        now,
+                        queue.arrival_rate,
+                        fallback.get(name) if service is None else service,
+                        float(queue.backlog),
+                        concurrency(name, measured or None),
+                        queue.completion_rate,
+                    )
                 except AutoscaleError as exc:  # a queue's settings that make no sense
                     log.warning("no recommendation for queue %r: %s", queue.name, exc)
         return found

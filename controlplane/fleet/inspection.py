@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
 from controlplane.fleet.health import MAX_LISTED
-from controlplane.models import Worker
+from controlplane.models import Worker, registered_digest
 from controlplane.services import Services
 from controlplane.worker_hook import HOOK_ATTRIBUTE
 
@@ -245,6 +245,7 @@ def record_reports(session: Session, reports: Iterable[WorkerReport], now: datet
             "registered": json.dumps(list(report.registered)),
             "limits": json.dumps(report.limits) if report.limits else None,
         }
+        values["registered_digest"] = registered_digest(values["registered"])
         if report.concurrency is not None:
             values["concurrency"] = report.concurrency
         if report.pid is not None:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate
 from operator import attrgetter
+from typing import Any
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import CollectorRegistry
@@ -32,6 +33,10 @@ from controlplane.metrics.reading import Reading
 
 ReadFn = Callable[[], Reading]
 TASK_LABELS = ("name", "hostname", "queue_name")
+# The histograms are fleet-wide, per (name, queue): per-host histograms are the cardinality
+# trap of a Kubernetes fleet (every pod runs every task: names x pods x buckets series), and
+# nobody reads a latency quantile per pod. Per-host throughput stays on the counters.
+HISTOGRAM_LABELS = ("name", "queue_name")
 # celery_task_queue_wait_time's buckets as celery-exporter exports them (its
 # DEFAULT_QUEUE_WAIT_BUCKETS, PR #386): a saturation signal, so no resolution under 50 ms and
 # the buckets spent on 10 s - 30 min. Every bound is one of ours (events.stats.BUCKETS), so the
@@ -151,11 +156,15 @@ class TaskCollector(_Collector):
         return family
 
 
-HistogramRow = tuple[TaskLabels, list[int], float]
+HistogramLabels = tuple[str, str]  # name, queue_name
+HistogramRow = tuple[HistogramLabels, list[int], float]
 
 
 class _HistogramRows:
-    """Histogram families from the counters' histograms, merged per bounded label set.
+    """Histogram families from the counters' histograms, merged per bounded (name, queue).
+
+    Every host counts, also one whose counter series were dropped (offline too long): its
+    runs stay in the fleet-wide sums, which therefore never go down (no counter reset).
 
     The counters hand out the same Histogram objects while a series does not change
     (`IngestStats.snapshot`), so a row whose sources are the very objects of the previous
@@ -163,7 +172,9 @@ class _HistogramRows:
     """
 
     def __init__(self) -> None:
-        self._previous: dict[str, dict[TaskLabels, tuple[list[Histogram], HistogramRow]]] = {}
+        self._previous: dict[str, dict[HistogramLabels, tuple[list[Histogram], HistogramRow]]] = {}
+        # raw (name, host, queue) -> (name, queue) under the policy stored at key None
+        self._keys: dict[Any, Any] = {}
 
     def family(
         self,
@@ -175,13 +186,26 @@ class _HistogramRows:
     ) -> HistogramFamily:
         """The family with `bounds`, a subset of the counters' BUCKETS (cumulative counts at
         a shared bound are equal, so projecting loses nothing at those bounds)."""
-        sources: dict[TaskLabels, list[Histogram]] = {}
+        sources: dict[HistogramLabels, list[Histogram]] = {}
+        keys = self._keys
+        if keys.get(None) is not relabel:  # the policy changed: map every label set afresh
+            keys.clear()
+            keys[None] = relabel
         for labels, histogram in table.items():
-            key = relabel[labels]
-            if key is not None and histogram.count:
-                sources.setdefault(key, []).append(histogram)
+            if not histogram.count:
+                continue
+            key = keys.get(labels)
+            if key is None:
+                # no hostname: never None (a dropped host's runs still count)
+                name_, _, queue = relabel[(labels[0], "", labels[2])] or ("", "", "")
+                key = keys[labels] = (name_, queue)
+            parts = sources.get(key)
+            if parts is None:
+                sources[key] = [histogram]
+            else:
+                parts.append(histogram)
         previous = self._previous.get(name, {})
-        current: dict[TaskLabels, tuple[list[Histogram], HistogramRow]] = {}
+        current: dict[HistogramLabels, tuple[list[Histogram], HistogramRow]] = {}
         at = None if bounds == BUCKETS else [BUCKETS.index(bound) for bound in bounds]
         for key in sorted(sources):
             parts = sources[key]
@@ -194,7 +218,7 @@ class _HistogramRows:
                     row = (key, [row[1][i] for i in at], row[2])
             current[key] = (parts, row)
         self._previous[name] = current
-        family = HistogramFamily(name, doc, TASK_LABELS, bounds)
+        family = HistogramFamily(name, doc, HISTOGRAM_LABELS, bounds)
         family.rows = [row for _, row in current.values()]
         return family
 
@@ -203,7 +227,7 @@ def _same_objects(before: list[Histogram], now: list[Histogram]) -> bool:
     return len(before) == len(now) and all(a is b for a, b in zip(before, now, strict=True))
 
 
-def _merged_row(key: TaskLabels, parts: list[Histogram]) -> HistogramRow:
+def _merged_row(key: HistogramLabels, parts: list[Histogram]) -> HistogramRow:
     counts, total = parts[0].counts, parts[0].sum
     for histogram in parts[1:]:
         counts = [a + b for a, b in zip(counts, histogram.counts, strict=True)]

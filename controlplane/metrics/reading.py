@@ -169,12 +169,43 @@ def scrape_workers(session: Session, now: datetime, inspect_interval: float) -> 
     return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
 
 
+# digest -> the names of that registered list; a list's text never changes under its digest
+_NAMES_BY_DIGEST: dict[str, tuple[str, ...]] = {}
+MAX_DIGESTS = 1024  # distinct lists remembered (deployments x versions); then start afresh
+
+
 def registered_names(session: Session) -> frozenset[str]:
-    """Every task name a worker registered (the distinct lists, read once each)."""
-    texts = session.connection().scalars(
-        select(Worker.registered).where(Worker.registered.is_not(None)).distinct()
+    """Every task name a worker registered: the distinct digests, and only the lists not
+    read before (a row without a digest is read whole, as every row was before 0020)."""
+    connection = session.connection()
+    digest, text = Worker.registered_digest, Worker.registered
+    # Two reads of ix_workers_registered_digest: the digests (the index alone: SQLite would
+    # walk each list's overflow pages to reach a column stored after it), and the lists of
+    # rows without one (none, when every writer sets it).
+    rows: list[tuple[str | None, str | None]] = [
+        (key, None)
+        for key in connection.scalars(select(digest).where(digest.is_not(None)).distinct())
+    ]
+    rows += [
+        (None, listed)
+        for listed in connection.scalars(
+            select(text).where(digest.is_(None), text.is_not(None)).distinct()
+        )
+    ]
+    known = _NAMES_BY_DIGEST
+    digests = {key for key, _ in rows if key is not None}
+    unread = digests - known.keys()
+    if unread:
+        if len(known) + len(unread) > MAX_DIGESTS:
+            known.clear()
+            unread = digests
+        query = select(digest, text).where(digest.in_(sorted(unread)))
+        for key, listed in connection.execute(query).all():
+            if key is not None:
+                known[key] = json_names(listed)
+    return frozenset().union(
+        *(json_names(listed) if key is None else known.get(key, ()) for key, listed in rows)
     )
-    return frozenset().union(*(json_names(text) for text in texts))
 
 
 def ingest_in_process(counters: IngestSnapshot, now: datetime) -> IngestFigures:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -158,3 +159,18 @@ def test_inspection_leaves_heartbeat_counts_to_the_ingester(services: Services) 
         row = session.get(Worker, "w@h")
         assert row is not None and (row.processed, row.active, row.concurrency) == (9, 3, 8)
         assert row.queues == '["q", "r"]'
+
+
+def test_inspection_writes_the_registered_lists_digest(services: Services) -> None:
+    """Scrapes read each distinct list by its digest (0020): the upsert writes both."""
+    from controlplane.fleet.inspection import WorkerReport, record_reports
+    from controlplane.models import Worker, registered_digest
+
+    for registered in (("proj.a",), ("proj.a", "proj.b")):  # inserted, then updated
+        report = WorkerReport("d@h", concurrency=1, queues=("q",), registered=registered)
+        with services.transaction() as session:
+            record_reports(session, [report], NOW)
+        with services.transaction() as session:
+            row = session.get(Worker, "d@h")
+            assert row is not None and row.registered == json.dumps(list(registered))
+            assert row.registered_digest == registered_digest(row.registered)

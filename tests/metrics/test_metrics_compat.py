@@ -110,7 +110,7 @@ def test_the_queue_wait_histogram_has_celery_exporters_name_labels_and_buckets(
     assert bounds == [*CELERY_EXPORTER_WAIT_BUCKETS, float("inf")]
     add = [s for s in family.samples if s.labels.get("name") == ADD]
     assert {tuple(sorted(s.labels)) for s in add if s.name.endswith("_count")} == {
-        ("hostname", "name", "queue_name")
+        ("name", "queue_name")  # fleet-wide, per task and queue (deploy/METRICS.md)
     }
     count = sum(s.value for s in add if s.name.endswith("_count"))
     inf = sum(s.value for s in add if s.name.endswith("_bucket") and s.labels["le"] == "+Inf")

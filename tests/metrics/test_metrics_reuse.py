@@ -66,16 +66,18 @@ def test_a_rescrape_after_changes_equals_a_rendering_from_scratch(services: Serv
     metrics.scrape()
     stats.count_task("succeeded", ("proj.t7", "celery@one", queue), runtime=42.0)
     stats.count_task("succeeded", ("proj.new", "celery@two", queue), runtime=0.3)
+    stats.count_task("succeeded", ("proj.t7", "celery@two", queue), runtime=0.2)  # another host
     cached = metrics.scrape()
     metrics.refresh()
     fresh = render(metrics.registry)  # no cache at all
 
     assert cached == fresh
     text = cached.decode()
-    t7 = f'name="proj.t7",hostname="celery@one",queue_name="{queue}"'
-    assert f'celery_task_runtime_bucket{{{t7},le="30.0"}} 1\n' in text
-    assert f'celery_task_runtime_bucket{{{t7},le="60.0"}} 2\n' in text
-    new = f'name="proj.new",hostname="celery@two",queue_name="{queue}"'
+    # the histograms are per (name, queue): both hosts' runs of proj.t7 in one row
+    t7 = f'name="proj.t7",queue_name="{queue}"'
+    assert f'celery_task_runtime_bucket{{{t7},le="30.0"}} 2\n' in text
+    assert f'celery_task_runtime_bucket{{{t7},le="60.0"}} 3\n' in text
+    new = f'name="proj.new",queue_name="{queue}"'
     assert f"celery_task_runtime_count{{{new}}} 1\n" in text
     services.state.ingest_stats = None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from flask.testing import FlaskClient
 from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
-from sqlalchemy import delete, true, update
+from sqlalchemy import delete, insert, select, true, update
 
 from controlplane import db
 from controlplane.audit_runs import latest_summaries
@@ -35,8 +36,8 @@ from controlplane.metrics import Metrics, MetricsSource
 from controlplane.metrics.exposition import render
 from controlplane.metrics.families import CounterFamily, GaugeFamily, HistogramFamily
 from controlplane.metrics.labels import MAX_EXCEPTIONS
-from controlplane.metrics.reading import AuditFigure
-from controlplane.models import AuditRun, Ingester, Task, Worker
+from controlplane.metrics.reading import AuditFigure, registered_names
+from controlplane.models import AuditRun, Ingester, Task, Worker, registered_digest
 from controlplane.services import Services, build_services
 from controlplane.web import create_app
 
@@ -419,3 +420,55 @@ def test_queue_names_only_events_gave_are_other_on_metrics(services: Services) -
         if name == "celery_task_succeeded_total"
     }
     assert sent == {queue: 1, "other": 2}
+
+
+def test_registered_names_read_each_distinct_list_once_by_its_digest(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    try:
+        db.upgrade(engine)
+        _registered_by_digest(engine, db.make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def _registered_by_digest(engine: Any, sessions: Any) -> None:
+    now, run = utcnow(), uuid.uuid4().hex[:6]
+    common = [f"proj.{run}.a", f"proj.{run}.b"]
+    with sessions.begin() as session:  # the ORM writes the digest with the list
+        for index in range(3):
+            session.add(Worker(hostname=f"w{index}-{run}", status="online", updated_at=now,
+                               registered=json.dumps(common)))  # fmt: skip
+    with engine.begin() as connection:  # a writer that sets no digest: its list is read whole
+        connection.execute(
+            insert(Worker).values(
+                hostname=f"core-{run}",
+                status="online",
+                updated_at=now,
+                registered=json.dumps([f"proj.{run}.core"]),
+            )  # fmt: skip
+        )
+    mine = Worker.hostname.like(f"%-{run}")
+    with sessions() as session:
+        digests = session.scalars(select(Worker.registered_digest).where(mine)).all()
+        names = registered_names(session)
+    assert Counter(digests) == {registered_digest(json.dumps(common)): 3, None: 1}
+    assert {*common, f"proj.{run}.core"} <= names
+    # One worker's list changes: a new digest, and its names at the next read.
+    with sessions.begin() as session:
+        session.get(Worker, f"w0-{run}").registered = json.dumps([*common, f"proj.{run}.new"])
+    with sessions() as session:
+        names = registered_names(session)
+        digests = session.scalars(select(Worker.registered_digest).where(mine)).all()
+    assert f"proj.{run}.new" in names and len(set(digests) - {None}) == 2
+    # A plain UPDATE of the list alone: the trigger clears the stale digest, the list is read.
+    with engine.begin() as connection:
+        moved = json.dumps([f"proj.{run}.moved"])
+        one = Worker.hostname == f"w1-{run}"
+        connection.execute(update(Worker).where(one).values(registered=moved))
+    with sessions() as session:
+        assert session.get(Worker, f"w1-{run}").registered_digest is None
+        assert f"proj.{run}.moved" in registered_names(session)
+    with sessions.begin() as session:
+        session.execute(delete(Worker).where(mine))
+    with sessions() as session:
+        assert f"proj.{run}.new" not in registered_names(session)
