@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
 from .buffers import JobBuffers
 from .conditions import HAS_PK
+from .decorator_aliases import unaliased
 from .facts import (
     ARGS_SEEN,
     AWAITED,
@@ -26,6 +27,7 @@ from .facts import (
     WAITED,
     WHEN,
     CallSite,
+    Decorator,
     FunctionFacts,
 )
 from .implicit import CREATE_TAILS, M2M_TAILS, SAVE_TAILS, Implicit, Write, signal_context
@@ -585,7 +587,7 @@ class CallGraph:
         project = self.project
         if resolved is not None and resolved.kind == "F":
             facts = project.function(resolved)
-            if facts is not None and system_of_decorators(facts.decorators) == HUEY:
+            if facts is not None and system_of_decorators(self.decorators(resolved)) == HUEY:
                 return f"{DISPATCH}::{HUEY}"  # calling a Huey task enqueues it
             return ""
         base, _, tail = name.rpartition(".")
@@ -685,16 +687,23 @@ class CallGraph:
         facts = self.project.function(target)
         if facts is None:
             return None
-        if any(d.tail in TASK_DECORATORS for d in facts.decorators):
+        decorators = self.decorators(target)
+        if any(d.tail in TASK_DECORATORS for d in decorators):
             return True
-        if system_of_decorators(facts.decorators) == RQ:
+        if system_of_decorators(decorators) == RQ:
             return True  # rq's @job gives the function .delay() too
         return BY_CONFIG if self.markers.task_named(f"{target.module}.{target.name}") else False
 
-    def job_system_of(self, target: Target) -> str:
+    def decorators(self, target: Target) -> list[Decorator]:
+        """A project function's decorators, aliases (``project_task = shared_task``)
+        written as what they stand for."""
         facts = self.project.function(target)
-        found = system_of_decorators(facts.decorators) if facts is not None else ""
-        return found or CELERY
+        if facts is None:
+            return []
+        return unaliased(self.project, facts.decorators, target.module)
+
+    def job_system_of(self, target: Target) -> str:
+        return system_of_decorators(self.decorators(target)) or CELERY
 
     def job_system(
         self, receiver: str, module: str, cls: str, selftype: Target | None = None
@@ -705,9 +714,7 @@ class CallGraph:
         target = self.project.resolve(receiver, module, cls, selftype=selftype)
         if target is None or target.kind != "F":
             return CELERY
-        facts = self.project.function(target)
-        found = system_of_decorators(facts.decorators) if facts is not None else ""
-        return found or CELERY
+        return system_of_decorators(self.decorators(target)) or CELERY
 
     def with_constructed(self, call: CallSite, ctx: Ctx, env: Env) -> Ctx:
         """``Runner(crunch).run(1)``: the method runs on an object whose ``__init__`` stored

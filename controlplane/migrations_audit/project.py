@@ -530,6 +530,9 @@ class Project:
                 found = self.resolve(value, target.module, cls, depth + 1, selftype)
                 if found is not None and found.kind != "X":
                     return found
+            overridden = self.overridden_getter(target, cls, owner, depth)
+            if overridden is not None:
+                return overridden
             for value in facts.returns:
                 found = self.resolve(value, target.module, cls, depth + 1, selftype)
                 if found is not None:
@@ -546,6 +549,21 @@ class Project:
         if kind == "V":
             return self.virtual_call(target, depth)
         return None
+
+    def overridden_getter(
+        self, target: Target, cls: str, owner: Target | None, depth: int
+    ) -> Target | None:
+        """A view's own ``get_object()``/``get_queryset()`` whose result the analyser cannot
+        type (a lookup through ``filter_queryset``, a composite key) still returns the view's
+        model, as the framework's does: an instance, or a queryset of it."""
+        method = target.name.rpartition(".")[2]
+        if method not in ("get_object", "get_queryset") or not cls:
+            return None
+        view = owner if owner is not None else Target("C", target.module, cls)
+        model = self.model_of(view.module, view.name, depth + 1)
+        if model is None:
+            return None
+        return Target("I" if method == "get_object" else "Q", model.module, model.name)
 
     def virtual_call(self, target: Target, depth: int) -> Target | None:
         """Results of framework methods a class inherits (DRF, Django generic views)."""
