@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
+from .budget import SEARCH_CUT, Cut
 from .buffers import JobBuffers
 from .conditions import HAS_PK
 from .decorator_aliases import unaliased
@@ -126,6 +127,9 @@ class FunctionSummary:
     sites: list[Site] = field(default_factory=list)
     edges: list[Node] = field(default_factory=list)
     error_edges: list[Node] = field(default_factory=list)  # called from except handlers
+    # the call that first made each edge, named where a budget stops the walk before it
+    edge_calls: dict[Node, tuple[int, CallSite]] = field(default_factory=dict)
+    relpath: str = ""
 
     @property
     def dispatches(self) -> bool:
@@ -225,6 +229,8 @@ class CallGraph:
                     if not (error_path and site.kind in _DISPATCH_KINDS)
                 )
             if depth[node] >= max_depth:
+                if not error_path:
+                    self.note_cut(node, summary, parents, found, Cut("depth", max_depth))
                 continue
             for nxt in summary.edges:
                 if nxt not in parents:
@@ -237,6 +243,39 @@ class CallGraph:
                         queue.append(nxt)
             else:
                 errors.extend((nxt, node) for nxt in summary.error_edges)
+        if queue and not error_path:
+            # the node budget ran out: the next function in line is where the search stopped
+            nxt = queue[0]
+            parent = parents.get(nxt)
+            above = self.summary(parent) if parent is not None else None
+            if parent is not None and above is not None:
+                self.note_cut(parent, above, parents, found, Cut("nodes", MAX_NODES), nxt)
+
+    def note_cut(
+        self,
+        node: Node,
+        summary: FunctionSummary,
+        parents: dict[Node, Node | None],
+        found: list[Found],
+        cut: Cut,
+        only: Node | None = None,
+    ) -> None:
+        """Record the first call ``node`` makes that a budget kept the walk from reading.
+
+        A callee already reached another way was read, and one that does nothing (no
+        sites, no calls) hides nothing: neither makes the search incomplete.
+        """
+        for nxt in [only] if only is not None else summary.edges:
+            if only is None and nxt in parents:
+                continue
+            below = self.summary(nxt)
+            if below is None or not (below.sites or below.edges):
+                continue
+            line, call = summary.edge_calls.get(nxt, (0, _FRAMEWORK_CALL))
+            text = self.call_text(summary.relpath, call) if line else nxt.target.name
+            site = Site(SEARCH_CUT, summary.relpath, line, text, cut.describe())
+            found.append(Found(site, self.chain(node, parents), self.on_guess(node, parents)))
+            return
 
     def owner(self, target: Target) -> Target | None:
         """The class a method belongs to (None for a plain function)."""
@@ -294,7 +333,7 @@ class CallGraph:
         module = node.target.module
         relpath = project.modules[module].relpath
         cls = project.class_of(module, facts.qualname)
-        summary = FunctionSummary(label=f"{relpath}:{facts.qualname}")
+        summary = FunctionSummary(label=f"{relpath}:{facts.qualname}", relpath=relpath)
         calls = facts.calls
         blocks = facts.blocks
         env = Env(project, module, cls, node.ctx, facts.params)
@@ -396,6 +435,7 @@ class CallGraph:
                     self.via_notes.setdefault((node, edge), guesses[index][edge])
                 if edge not in bucket and edge != node:
                     bucket.append(edge)
+                    summary.edge_calls.setdefault(edge, (call.line, call))
                     origin = self.implicit.origins.get(edge.target) if fires else None
                     if origin:
                         fired = f"{self.call_text(relpath, call)} at {relpath}:{call.line}"
@@ -948,7 +988,7 @@ class CallGraph:
         facts = project.modules.get(node.module)
         if facts is None:
             return None
-        summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}")
+        summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}", relpath=facts.relpath)
         env = Env(project, node.module, cls, ())
         chosen = self.action_serializer(Target("C", node.module, cls), method)
         if chosen is not None:  # get_serializer_class() chooses by self.action

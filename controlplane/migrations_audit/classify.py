@@ -9,6 +9,7 @@ only through an override or a same-named method picked for a receiver of unknown
 
 from __future__ import annotations
 
+from .budget import SEARCH_CUT, STOPPED, stop_reason
 from .callgraph import CallGraph, Found
 from .markers import (
     BACKGROUND,
@@ -39,7 +40,7 @@ MAX_EVIDENCE = 30
 UNDECIDED_DISPATCH = "could not tell whether the receiver of this call is a task"
 UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
 MAX_UNRESOLVED = 20  # per endpoint, nearest the handler first
-UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH})
+UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH, SEARCH_CUT})
 NOT_HEAVY = frozenset(
     {DISPATCH, BACKGROUND, INLINE_FALLBACK, SETTING_GUARD, EAGER_MODE, UNFILLED} | UNSEEN
 )
@@ -62,6 +63,10 @@ class Classifier:
     def endpoint(self, decl: EndpointDecl, feature: str) -> Endpoint:
         graph, entries = self.graph, decl.entries
         found = graph.trace(entries, self.max_depth, decl.selftype) if entries else []
+        if any(f.site.kind == DISPATCH for f in found):
+            # a dispatch found before the cut decides the status: what lies past it cannot
+            # undo it, so the cut is not a gap in what the report claims
+            found = [f for f in found if f.site.kind != SEARCH_CUT]
         kinds = {f.site.kind for f in found}
         heavy = any(is_heavy_kind(k) for k in kinds)
         unseen = self.unseen(found)
@@ -119,11 +124,21 @@ class Classifier:
         for item in sorted(found, key=lambda f: len(f.via)):
             site = item.site
             if site.kind in UNSEEN and (site.file, site.line, site.call) not in items:
-                why = UNDECIDED_DISPATCH if site.kind == UNRESOLVED_DISPATCH else UNKNOWN_RECEIVER
+                if site.kind == SEARCH_CUT:
+                    why = stop_reason(site.note, site.file, site.line, site.call)
+                elif site.kind == UNRESOLVED_DISPATCH:
+                    why = UNDECIDED_DISPATCH
+                else:
+                    why = UNKNOWN_RECEIVER
                 items[(site.file, site.line, site.call)] = Unresolved(
                     site.file, site.line, site.call, why
                 )
-        return list(items.values())[:MAX_UNRESOLVED]
+        listed = list(items.values())
+        kept = listed[:MAX_UNRESOLVED]
+        cut = next((u for u in listed if u.reason.startswith(STOPPED)), None)
+        if cut is not None and cut not in kept:
+            kept[-1] = cut  # where the search stopped is always said
+        return kept
 
     def evidence(self, found: list[Found], status: Status) -> list[Evidence]:
         items: list[Evidence] = []

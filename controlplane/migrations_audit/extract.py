@@ -621,8 +621,10 @@ class _Extractor(FastVisitor):
         self.visit(node.iter)
         iterable = self.render(node.iter)
         known = bool(iterable) and iterable[0] != "~"
-        # for p in Project.objects.filter(): each p is an instance of the model
-        self.bind(node.target, iterable + "[]" if known and ".objects." in iterable else "")
+        # for p in Project.objects.filter(): each p is an instance of the model; so is each
+        # row of self.queryset.filter() when the routed class's queryset is a model's
+        rows = known and (".objects." in iterable or iterable.startswith("self."))
+        self.bind(node.target, iterable + "[]" if rows else "")
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source

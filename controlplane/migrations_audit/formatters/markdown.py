@@ -3,6 +3,7 @@ offloaded, what still runs inline and what is heavy there, and a recommendation.
 
 from __future__ import annotations
 
+from ..budget import STOPPED
 from ..markers import EAGER_MODE, INLINE_FALLBACK, SETTING_GUARD
 from ..report import INLINE, INPROCESS, OFFLOADED, UNRESOLVED, Endpoint, Report
 from ._common import feature_title, first, heavy_evidence, heavy_kinds, methods_route, where
@@ -101,11 +102,16 @@ def _not_seen(report: Report) -> list[str]:
         out.append(f"- Unresolved: {code(methods_route(e))} ({code(e.handler)}): {e.reason}.")
     for e in uncertain:
         calls = "; ".join(
-            f"{code(c.call)} at {code(f'{c.file}:{c.line}')}" for c in e.unresolved_calls[:5]
+            f"{code(c.call)} at {code(f'{c.file}:{c.line}')}"
+            for c in e.unresolved_calls[:5]
+            if not c.reason.startswith(STOPPED)
         )
+        stops = [c.reason for c in e.unresolved_calls if c.reason.startswith(STOPPED)]
+        said = [f"calls not resolved: {calls}" if calls else "", *stops[:1]]
         out.append(
-            f"- {code(methods_route(e))} is {e.status} ({e.confidence or 'no status'}); calls "
-            f"not resolved: {calls}."
+            f"- {code(methods_route(e))} is {e.status} ({e.confidence or 'no status'}); "
+            + "; ".join(s for s in said if s)
+            + "."
         )
     return out
 
