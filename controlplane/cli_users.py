@@ -58,28 +58,24 @@ def users_list(ctx: click.Context) -> None:
             click.echo(f"{user.username}\t{user.role}\t{state}\t{created}")
 
 
-def _lifecycle_command(
-    name: str, doc: str, act: Callable[[Services, str, str], ActionResult]
-) -> None:
+def _lifecycle_command(name: str, doc: str, action: str) -> None:
+    """`action` is named, not passed: importing accounts.lifecycle loads the console's whole
+    control package, which every command (`audit` included) would pay at start-up."""
+
     @users_group.command(name=name, help=doc)
     @click.argument("username")
     @click.pass_context
     def command(ctx: click.Context, username: str) -> None:
+        from controlplane.accounts import lifecycle
+
+        act: Callable[[Services, str, str], ActionResult] = getattr(lifecycle, action)
         with _services(ctx) as services:
             _report(act(services, ACTOR, username))
 
 
-def _register() -> None:
-    from controlplane.accounts import lifecycle
-
-    _lifecycle_command(
-        "disable", "Disable NAME: their sessions and tokens stop at once.", lifecycle.disable
-    )
-    _lifecycle_command("enable", "Enable NAME again.", lifecycle.enable)
-    _lifecycle_command("revoke-tokens", "Revoke every API token of NAME.", lifecycle.revoke_tokens)
-
-
-_register()
+_lifecycle_command("disable", "Disable NAME: their sessions and tokens stop at once.", "disable")
+_lifecycle_command("enable", "Enable NAME again.", "enable")
+_lifecycle_command("revoke-tokens", "Revoke every API token of NAME.", "revoke_tokens")
 
 
 @users_group.command(name="role")

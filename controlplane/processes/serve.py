@@ -16,7 +16,7 @@ from controlplane.services import build_services
 from controlplane.web import create_app
 
 
-def run_serve(settings: Settings, threads: int) -> None:
+def run_serve(settings: Settings, threads: int | None = None) -> None:
     server, late = bind(settings, threads)
     services = build_services(settings)
     app = create_app(services)
