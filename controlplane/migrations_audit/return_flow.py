@@ -1,0 +1,56 @@
+"""Which methods of ``self`` the value a function finally returns comes from.
+
+A template method often does not ``return self._hook()`` directly: it assigns the hook's
+value to a local, does more work, and returns that local later, possibly wrapped
+(``res = self._do_process()`` ... ``return current_app.make_response(res)``). Following that
+data flow, and not every self-call, is what tells the hook that answers the request from the
+checks that merely run before it (``self._check_access()``). Only the function's last
+statement counts when it is a ``return``: earlier returns sit in guards (``if rv :=
+self.normalize_url(): return rv``), bail-outs that do not name the request's work.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+MAX_HOPS = 8  # locals followed back from the returned value
+
+
+def returned_self_calls(value: ast.expr, assigned: Mapping[str, ast.expr]) -> list[str]:
+    """Methods ``m`` of ``self`` whose call ``self.m(...)`` the value is, or is built from:
+    through locals (their last assignment before the return) and through the arguments of
+    a call that wraps them (``make_response(res)``); in the order they are met."""
+    out: list[str] = []
+    followed: set[str] = set()
+
+    def visit(node: ast.expr) -> None:
+        if isinstance(node, ast.Name):
+            source = assigned.get(node.id)
+            if source is not None and node.id not in followed and len(followed) < MAX_HOPS:
+                followed.add(node.id)
+                visit(source)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "self"
+                and func.attr not in out
+            ):
+                out.append(func.attr)
+            for arg in node.args:
+                visit(arg.value if isinstance(arg, ast.Starred) else arg)
+            for keyword in node.keywords:
+                visit(keyword.value)
+        elif isinstance(node, ast.Await | ast.NamedExpr):
+            visit(node.value)
+        elif isinstance(node, ast.IfExp):
+            visit(node.body)
+            visit(node.orelse)
+        elif isinstance(node, ast.BoolOp):
+            for part in node.values:
+                visit(part)
+
+    visit(value)
+    return out
