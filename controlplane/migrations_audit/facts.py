@@ -192,7 +192,8 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            # optional tail, positional: choices, reads, defaults, verbs, flow (trailing empties dropped)
+            # optional tail, positional: choices, reads, defaults, verbs, flow
+            # (trailing empties dropped)
             *self._tail(),
         ]
 

@@ -264,9 +264,7 @@ def test_a_none_default_refuses_the_verbs_the_class_has_no_method_for(check):
     # DELETE is on the route but RHThingEdit has no _process_DELETE: getattr gives None,
     # the base answers 405, so there is no DELETE endpoint
     report = check(
-        project(
-            'bp.add_url_rule("/e", "e", RHThingEdit, methods=("GET", "POST", "DELETE"))\n'
-        ),
+        project('bp.add_url_rule("/e", "e", RHThingEdit, methods=("GET", "POST", "DELETE"))\n'),
         {
             "RHThingEdit._process_GET": ("inline", False),
             "RHThingEdit._process_POST": ("offloaded", False),
