@@ -43,7 +43,7 @@ from .facts import (
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
-from .return_flow import returned_self_calls
+from .return_flow import main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
 from .syntax import (
     FastVisitor,
@@ -175,7 +175,7 @@ class _Frame:
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
-    final: ast.stmt | None = None  # the body's last statement, when it is a ``return``
+    main_returns: set[int] = field(default_factory=set)  # ids: return_flow.main_returns
 
 
 # builtin decorators kept among a function's decorators: a staticmethod has no self
@@ -395,8 +395,8 @@ class _Extractor(FastVisitor):
                 facts.returns.append(ret + "()")
         outer = self.frame
         self.frame = _Frame(facts=facts, scope=scope, cls=cls if cls is not None else outer.cls)
-        if isinstance(node.body[-1], ast.Return):
-            self.frame.final = node.body[-1]
+        if cls is not None:
+            self.frame.main_returns = main_returns(node.body)
         self.names.scope = scope
         self.qual.append(node.name)
         facts.params = list(scope.params)
@@ -827,8 +827,8 @@ class _Extractor(FastVisitor):
         self.visit(node.value)
         self.note_return(node.value)
         facts = self.frame.facts
-        if node is self.frame.final and facts is not None and self.frame.cls is not None:
-            facts.flow = returned_self_calls(node.value, self.frame.assigned)  # return_flow.py
+        if id(node) in self.frame.main_returns and facts is not None:
+            facts.flow = returned_self_calls(node.value, self.frame.assigned)  # the last wins
 
     def note_return(self, value: ast.expr) -> None:
         facts = self.frame.facts

@@ -4,9 +4,10 @@ A template method often does not ``return self._hook()`` directly: it assigns th
 value to a local, does more work, and returns that local later, possibly wrapped
 (``res = self._do_process()`` ... ``return current_app.make_response(res)``). Following that
 data flow, and not every self-call, is what tells the hook that answers the request from the
-checks that merely run before it (``self._check_access()``). Only the function's last
-statement counts when it is a ``return``: earlier returns sit in guards (``if rv :=
-self.normalize_url(): return rv``), bail-outs that do not name the request's work.
+checks that merely run before it (``self._check_access()``). Only the last ``return`` on
+the function's main path counts (its body, and the bodies of ``with`` and ``try`` it goes
+through): returns under an ``if``, a loop or an ``except`` are guards and bail-outs (``if rv
+:= self.normalize_url(): return rv``) that do not name the request's work.
 """
 
 from __future__ import annotations
@@ -15,6 +16,19 @@ import ast
 from collections.abc import Mapping
 
 MAX_HOPS = 8  # locals followed back from the returned value
+
+
+def main_returns(body: list[ast.stmt]) -> set[int]:
+    """ids of the ``return`` statements on the main path of a function body."""
+    out: set[int] = set()
+    for stmt in body:
+        if isinstance(stmt, ast.Return):
+            out.add(id(stmt))
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            out |= main_returns(stmt.body)
+        elif isinstance(stmt, ast.Try | ast.TryStar):
+            out |= main_returns(stmt.body + stmt.orelse + stmt.finalbody)
+    return out
 
 
 def returned_self_calls(value: ast.expr, assigned: Mapping[str, ast.expr]) -> list[str]:

@@ -344,3 +344,60 @@ def test_a_template_returning_a_local_not_from_a_hook_falls_back_to_its_last_sel
             "RHThingEdit._process_POST": ("offloaded", False),
         },
     )
+
+
+TRY_DO_PROCESS = """
+        def _do_process(self):
+            if rv := self.normalize_url():
+                return rv
+            try:
+                self._process_args()
+                self._check_access()
+                with db.session.no_autoflush:
+                    rv = self._process()
+                return rv
+            except LookupError:
+                return self.not_found()
+            finally:
+                db.session.remove()
+
+        def not_found(self):
+            return "404"
+"""
+
+
+def test_the_last_return_through_try_and_with_is_the_main_path(check):
+    # the hook's value is returned inside try/with; the except handler's return of another
+    # self-call is a bail-out: RHNotFound, which overrides only that, keeps the entry's name
+    files = project(SHOW_EDIT)
+    start = files["app/rh.py"].index("        def _do_process(self):")
+    end = files["app/rh.py"].index("        def _process_args(self):")
+    files["app/rh.py"] = (
+        files["app/rh.py"][:start]
+        + textwrap.indent(textwrap.dedent(TRY_DO_PROCESS), " " * 8)
+        + "\n"
+        + files["app/rh.py"][end:]
+    )
+    files["app/controllers.py"] += textwrap.indent(
+        textwrap.dedent(
+            """
+
+            class RHNotFound(RH):
+                def not_found(self):
+                    return "gone"
+            """
+        ),
+        "    ",
+    )
+    files["app/routes.py"] += (
+        'from app.controllers import RHNotFound\nbp.add_url_rule("/nf", "nf", RHNotFound)\n'
+    )
+    check(
+        files,
+        {
+            "RHThing._process": ("inline", False),
+            "RHThingEdit._process_GET": ("inline", False),
+            "RHThingEdit._process_POST": ("offloaded", False),
+            "RHNotFound.process": ("inline", False),
+        },
+    )
