@@ -176,6 +176,7 @@ class _Frame:
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
     main_returns: set[int] = field(default_factory=set)  # ids: return_flow.main_returns
+    history: list[tuple[str, ast.expr]] = field(default_factory=list)  # every local binding
 
 
 # builtin decorators kept among a function's decorators: a staticmethod has no self
@@ -490,6 +491,7 @@ class _Extractor(FastVisitor):
                 scope.locals[target.id] = value
                 frame = self.frame
                 frame.assigned[target.id] = node if node is not None else _OPAQUE
+                frame.history.append((target.id, frame.assigned[target.id]))
                 if target.id in scope.params:
                     frame.rebound.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
@@ -612,6 +614,7 @@ class _Extractor(FastVisitor):
         if isinstance(target, ast.Name):
             scope, frame = self.frame.scope, self.frame
             frame.assigned[target.id] = _OPAQUE
+            frame.history.append((target.id, _OPAQUE))
             if scope is not None and target.id in scope.params:
                 frame.rebound.add(target.id)
         else:
@@ -828,7 +831,7 @@ class _Extractor(FastVisitor):
         self.note_return(node.value)
         facts = self.frame.facts
         if id(node) in self.frame.main_returns and facts is not None:
-            facts.flow = returned_self_calls(node.value, self.frame.assigned)  # the last wins
+            facts.flow = returned_self_calls(node.value, self.frame.history)  # the last wins
 
     def note_return(self, value: ast.expr) -> None:
         facts = self.frame.facts

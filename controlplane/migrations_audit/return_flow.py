@@ -13,7 +13,7 @@ through): returns under an ``if``, a loop or an ``except`` are guards and bail-o
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Sequence
 
 MAX_HOPS = 8  # locals followed back from the returned value
 
@@ -31,19 +31,25 @@ def main_returns(body: list[ast.stmt]) -> set[int]:
     return out
 
 
-def returned_self_calls(value: ast.expr, assigned: Mapping[str, ast.expr]) -> list[str]:
+def returned_self_calls(value: ast.expr, history: Sequence[tuple[str, ast.expr]]) -> list[str]:
     """Methods ``m`` of ``self`` whose call ``self.m(...)`` the value is, or is built from:
-    through locals (their last assignment before the return) and through the arguments of
-    a call that wraps them (``make_response(res)``); in the order they are met."""
+    through locals (``history``: the function's bindings so far, in order; a name stands
+    for its binding before the one it is read in, so ``rv = wrap(rv)`` keeps the older
+    ``rv``) and through the arguments of a call that wraps them (``make_response(res)``);
+    in the order they are met."""
     out: list[str] = []
-    followed: set[str] = set()
+    hops = 0
 
-    def visit(node: ast.expr) -> None:
+    def visit(node: ast.expr, before: int) -> None:
+        nonlocal hops
         if isinstance(node, ast.Name):
-            source = assigned.get(node.id)
-            if source is not None and node.id not in followed and len(followed) < MAX_HOPS:
-                followed.add(node.id)
-                visit(source)
+            for index in range(before - 1, -1, -1):
+                name, source = history[index]
+                if name == node.id:
+                    if hops < MAX_HOPS:
+                        hops += 1
+                        visit(source, index)
+                    return
         elif isinstance(node, ast.Call):
             func = node.func
             if (
@@ -54,17 +60,17 @@ def returned_self_calls(value: ast.expr, assigned: Mapping[str, ast.expr]) -> li
             ):
                 out.append(func.attr)
             for arg in node.args:
-                visit(arg.value if isinstance(arg, ast.Starred) else arg)
+                visit(arg.value if isinstance(arg, ast.Starred) else arg, before)
             for keyword in node.keywords:
-                visit(keyword.value)
+                visit(keyword.value, before)
         elif isinstance(node, ast.Await | ast.NamedExpr):
-            visit(node.value)
+            visit(node.value, before)
         elif isinstance(node, ast.IfExp):
-            visit(node.body)
-            visit(node.orelse)
+            visit(node.body, before)
+            visit(node.orelse, before)
         elif isinstance(node, ast.BoolOp):
             for part in node.values:
-                visit(part)
+                visit(part, before)
 
-    visit(value)
+    visit(value, len(history))
     return out

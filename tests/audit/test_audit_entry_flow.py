@@ -401,3 +401,23 @@ def test_the_last_return_through_try_and_with_is_the_main_path(check):
             "RHNotFound.process": ("inline", False),
         },
     )
+
+
+def test_a_local_rebound_from_its_own_value_keeps_the_hook(check):
+    # res = make_response(res): the res read on the right is the hook's value, so RHTerms
+    # is named by _process, not by the guard _check_terms it also overrides
+    files = project(SHOW_EDIT + '    bp.add_url_rule("/t", "t", RHTerms)\n')
+    files["app/rh.py"] = files["app/rh.py"].replace(
+        "response = current_app.make_response(res)\n            return response",
+        "res = current_app.make_response(res)\n            return res",
+    )
+    assert "return res\n" in files["app/rh.py"]
+    check(
+        files,
+        {
+            "RHThing._process": ("inline", False),
+            "RHThingEdit._process_GET": ("inline", False),
+            "RHThingEdit._process_POST": ("offloaded", False),
+            "RHTerms._process": ("inline", False),
+        },
+    )
