@@ -45,7 +45,8 @@ def entry_hooks(
     project: Project, module: str, cls: str, entry: str, methods: list[str]
 ) -> dict[str, Hook]:
     """For each HTTP method, the hook ``entry`` leads to for the routed class ``cls``; the
-    entry itself when no override of the class is reached ({} if ``entry`` is missing)."""
+    entry itself when no override of the class is reached; a method the per-verb lookup
+    refuses is left out ({} if ``entry`` is missing)."""
     mro = project.mro(module, cls)
 
     def find(name: str) -> _Found | None:
@@ -68,8 +69,10 @@ def entry_hooks(
     found = _walk(start, methods, find, {entry}, 0)
     out: dict[str, Hook] = {}
     for http in methods:
-        picked = found.get(http)
-        out[http] = hook(*picked) if picked is not None else fallback
+        if http not in found:
+            out[http] = fallback
+        elif (picked := found[http]) is not None:
+            out[http] = hook(*picked)
     return out
 
 
@@ -88,15 +91,15 @@ def _walk(
     find: Callable[[str], _Found | None],
     seen: set[str],
     depth: int,
-) -> dict[str, tuple[str, _Found, bool]]:
+) -> dict[str, tuple[str, _Found, bool] | None]:
     """Per HTTP method, (name, definition, found by the verb's name) of what the template
     ``at`` hands the request to: a method defined below the template's class, or the
-    per-verb method it looks up (its default when the class has none); {} when it reaches
-    none."""
+    per-verb method it looks up (its default when the class has none; None when that
+    default is ``None``, a refusal); {} when it reaches none."""
     function = at.function
     for raw in function.verbs:
         verbs = VerbDispatch(*raw)
-        picked: dict[str, tuple[str, _Found, bool]] = {}
+        picked: dict[str, tuple[str, _Found, bool] | None] = {}
         for http in methods:
             name = verbs.method_name(http)
             found = find(name)
@@ -105,6 +108,8 @@ def _walk(
             elif verbs.default and (default := find(verbs.default)) is not None:
                 picked[http] = (verbs.default, default, False)
         if picked:
+            if verbs.refuses:  # getattr(..., None): the other verbs are answered 405
+                picked.update({http: None for http in methods if http not in picked})
             return picked
     if depth >= MAX_DEPTH:
         return {}
@@ -121,12 +126,20 @@ def _walk(
 
 
 def _candidates(function: FunctionFacts) -> list[str]:
-    """Methods of ``self`` the template hands the request to: those whose value it returns,
-    else its self-calls, last first (checks come before the work)."""
+    """Methods of ``self`` the template may hand the request to, most likely first. When
+    the value of its final ``return`` comes from self-calls, through locals and wrapping
+    calls (``res = self._do_process()`` ... ``return make_response(res)``, return_flow.py),
+    only those: the data flow is decisive, and an override met only in a guard's early
+    return (``if rv := self.normalize_url(): return rv``) or a check does not name the
+    endpoint. Else those whose value a return gives, then its other self-calls, last first
+    (checks come before the work). The walk takes the first that reaches an override or a
+    per-verb lookup."""
+    if function.flow:
+        return function.flow
     names = [
         call.name[5:]
         for call in function.calls
         if call.name.startswith("self.") and "." not in call.name[5:] and "(" not in call.name
     ]
     returned = [n for n in names if f"self.{n}()" in function.returns]
-    return returned or list(reversed(dict.fromkeys(names)))
+    return list(dict.fromkeys([*returned, *reversed(names)]))

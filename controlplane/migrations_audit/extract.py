@@ -43,6 +43,7 @@ from .facts import (
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
+from .return_flow import main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
 from .syntax import (
     FastVisitor,
@@ -174,6 +175,8 @@ class _Frame:
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
+    main_returns: set[int] = field(default_factory=set)  # ids: return_flow.main_returns
+    history: list[tuple[str, ast.expr]] = field(default_factory=list)  # every local binding
 
 
 # builtin decorators kept among a function's decorators: a staticmethod has no self
@@ -393,6 +396,8 @@ class _Extractor(FastVisitor):
                 facts.returns.append(ret + "()")
         outer = self.frame
         self.frame = _Frame(facts=facts, scope=scope, cls=cls if cls is not None else outer.cls)
+        if cls is not None:
+            self.frame.main_returns = main_returns(node.body)
         self.names.scope = scope
         self.qual.append(node.name)
         facts.params = list(scope.params)
@@ -486,6 +491,7 @@ class _Extractor(FastVisitor):
                 scope.locals[target.id] = value
                 frame = self.frame
                 frame.assigned[target.id] = node if node is not None else _OPAQUE
+                frame.history.append((target.id, frame.assigned[target.id]))
                 if target.id in scope.params:
                     frame.rebound.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
@@ -608,6 +614,7 @@ class _Extractor(FastVisitor):
         if isinstance(target, ast.Name):
             scope, frame = self.frame.scope, self.frame
             frame.assigned[target.id] = _OPAQUE
+            frame.history.append((target.id, _OPAQUE))
             if scope is not None and target.id in scope.params:
                 frame.rebound.add(target.id)
         else:
@@ -824,6 +831,9 @@ class _Extractor(FastVisitor):
             return
         self.visit(node.value)
         self.note_return(node.value)
+        facts = self.frame.facts
+        if id(node) in self.frame.main_returns and facts is not None:
+            facts.flow = returned_self_calls(node.value, self.frame.history)  # the last wins
 
     def note_return(self, value: ast.expr) -> None:
         facts = self.frame.facts

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "33"
+ANALYSER_VERSION = "34"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -160,6 +160,8 @@ class FunctionFacts:
     # getattr(self, f"_process_{request.method}", self._process): verb_dispatch.VerbDispatch
     # fields in order (line, prefix, suffix, case, default), read by entry_hooks.py
     verbs: list[list[Any]] = field(default_factory=list)
+    # methods of self the value of its final ``return`` comes from (return_flow.py)
+    flow: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -190,12 +192,13 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            # optional tail, positional: choices, reads, defaults, verbs (trailing empties dropped)
+            # optional tail, positional: choices, reads, defaults, verbs, flow
+            # (trailing empties dropped)
             *self._tail(),
         ]
 
     def _tail(self) -> list[Any]:
-        tail: list[Any] = [self.choices, self.reads, self.defaults, self.verbs]
+        tail: list[Any] = [self.choices, self.reads, self.defaults, self.verbs, self.flow]
         while tail and not tail[-1]:
             tail.pop()
         return tail
@@ -220,6 +223,7 @@ class FunctionFacts:
             raw[13] if len(raw) > 13 else [],
             raw[14] if len(raw) > 14 else {},
             raw[15] if len(raw) > 15 else [],
+            raw[16] if len(raw) > 16 else [],
         )
 
 

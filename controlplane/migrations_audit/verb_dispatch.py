@@ -1,5 +1,5 @@
 """A method picked by the request's HTTP method: ``getattr(self, f"_process_{request.method}",
-self._process)()``.
+self._process)()``, the name also built by ``+``, ``%`` or ``.format``.
 
 Handler bases dispatch to a per-verb method of ``self`` this way (indico-style ``RH``,
 Django's ``View.dispatch``, Flask's ``MethodView.dispatch_request``). The call graph cannot
@@ -22,6 +22,7 @@ class VerbDispatch(NamedTuple):
     suffix: str
     case: str  # "lower", "upper" or "" (as the framework gives it: upper case)
     default: str  # the method named by the default argument, "" if none
+    refuses: bool = False  # the default is ``None``: a verb with no method is answered 405
 
     def method_name(self, http: str) -> str:
         """The attribute looked up for one HTTP method (``GET`` -> ``_process_GET``)."""
@@ -49,7 +50,8 @@ def verb_dispatch(node: ast.Call) -> VerbDispatch | None:
         and default.value.id == "self"
     ):
         attr = default.attr
-    return VerbDispatch(node.lineno, prefix, suffix, case, attr)
+    refuses = isinstance(default, ast.Constant) and default.value is None
+    return VerbDispatch(node.lineno, prefix, suffix, case, attr, refuses)
 
 
 def _parts(node: ast.expr) -> tuple[str, str, str] | None:
@@ -58,6 +60,8 @@ def _parts(node: ast.expr) -> tuple[str, str, str] | None:
         pieces: list[ast.expr] = list(node.values)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         pieces = _concat(node)
+    elif (formatted := _formatted(node)) is not None:
+        pieces = formatted
     else:
         pieces = [node]
     texts: list[str] = []
@@ -77,6 +81,42 @@ def _parts(node: ast.expr) -> tuple[str, str, str] | None:
         return None
     prefix, _, suffix = "".join(texts).partition("\0")
     return prefix, case, suffix
+
+
+def _formatted(node: ast.expr) -> list[ast.expr] | None:
+    """``'_process_%s' % x`` and ``'_process_{}'.format(x)`` as the pieces of a
+    concatenation (one placeholder, one value), else None."""
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Mod)
+        and isinstance(node.left, ast.Constant)
+        and isinstance(node.left.value, str)
+    ):
+        text, marker = node.left.value, "%s"
+        value = node.right
+        if isinstance(value, ast.Tuple) and len(value.elts) == 1:
+            value = value.elts[0]
+        if text.count("%") != 1:
+            return None
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        text, value = node.func.value.value, node.args[0]
+        marker = "{}" if "{}" in text else "{0}"
+        if text.count("{") != 1:
+            return None
+    else:
+        return None
+    before, found, after = text.partition(marker)
+    if not found:
+        return None
+    return [ast.Constant(before), value, ast.Constant(after)]
 
 
 def _concat(node: ast.expr) -> list[ast.expr]:
