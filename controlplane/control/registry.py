@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
+from controlplane.control.everyone import ask, ask_everyone
 from controlplane.models import Worker
 from controlplane.services import Services
 
@@ -52,10 +53,7 @@ def _registered_in_db(session: Session) -> set[str]:
 
 def _ask_workers(services: Services) -> set[str]:
     try:
-        replies = (
-            services.celery.control.inspect(timeout=services.settings.inspect_timeout).registered()
-            or {}
-        )
+        replies = ask_everyone(services, "registered")
     except Exception as exc:
         log.warning("cannot ask workers for registered tasks: %s", exc)
         return set()
@@ -144,17 +142,9 @@ def _ask_routing(services: Services) -> FleetRouting | None:
         hosts = list(
             session.scalars(select(Worker.hostname).where(Worker.status != "offline").limit(50))
         )
-    timeout = services.settings.inspect_timeout
-    try:  # on a connection of its own (see fleet.inspection.ping: a pooled one may lag)
-        with services.celery.connection_for_write() as connection:
-            control = services.celery.control
-            inspect = (
-                control.inspect(destination=hosts, timeout=timeout, limit=len(hosts),
-                                connection=connection)
-                if hosts
-                else control.inspect(timeout=timeout, connection=connection)
-            )  # fmt: skip
-            replies = inspect.conf(with_defaults=False) or {}
+    try:
+        replies = (ask(services, hosts, "conf", with_defaults=False) if hosts
+                   else ask_everyone(services, "conf", with_defaults=False))  # fmt: skip
     except Exception as exc:
         log.warning("cannot ask workers for their routing: %s", exc)
         return None
