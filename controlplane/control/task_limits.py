@@ -92,7 +92,10 @@ def limits(services: Services) -> dict[str, LimitRecord]:
 def _check_name(services: Services, task_name: Any) -> str:
     if not isinstance(task_name, str) or not task_name or len(task_name) > 255:
         raise ActionError("task_name: expected a task name")
-    if task_name not in known_task_names(services):
+    # an action: a name not stored yet (a fresh console, a new deploy) is asked of the workers
+    if task_name not in known_task_names(services) and task_name not in known_task_names(
+        services, refresh=True
+    ):
         raise NotFound(f"no worker registers a task called {task_name!r}")
     return task_name
 
