@@ -123,7 +123,10 @@ class ProcessState:
         default_factory=lambda: TimedCache(5.0, max_entries=10_000)
     )
     # control.registry: task names the workers registered.
-    registered_tasks: TimedCache[list[str]] = field(default_factory=lambda: TimedCache(30.0))
+    # control.registry: (task names, whether any worker reported its tasks)
+    registered_tasks: TimedCache[tuple[tuple[str, ...], bool]] = field(
+        default_factory=lambda: TimedCache(30.0)
+    )
     # control.registry: the fleet app's task_routes and task_default_queue, from conf().
     routing: TimedCache[FleetRouting] = field(default_factory=lambda: TimedCache(30.0))
     # fleet.insights: the Insights page's figures.

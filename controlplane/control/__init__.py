@@ -20,13 +20,22 @@ from controlplane.control.fleet import (
     purge_queue,
     shutdown_worker,
 )
-from controlplane.control.registry import known_task_names, routed_queues, routing_source
+from controlplane.control.registry import (
+    NOT_REPORTED,
+    TaskNames,
+    known_task_names,
+    routed_queues,
+    routing_source,
+    task_names,
+)
 from controlplane.control.revocations import resend_revocations
 from controlplane.control.tasks import retry, revoke, trigger
 from controlplane.control.validate import TriggerRequest, parse_trigger
 
 __all__ = [
+    "NOT_REPORTED",
     "ActionResult",
+    "TaskNames",
     "TriggerRequest",
     "actions_on",
     "add_consumer",
@@ -43,6 +52,7 @@ __all__ = [
     "retry",
     "revoke",
     "routed_queues",
+    "task_names",
     "routing_source",
     "run_action",
     "shutdown_worker",

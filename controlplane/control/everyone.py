@@ -1,34 +1,26 @@
-"""Asking every worker, including ones the console has not seen yet.
+"""Asking the workers from an action: every worker, or exactly the ones named.
 
-A broadcast without a known list of hosts waits out its whole timeout. On Redis that leaves a
-blocking read pending on the pooled connection it used, and the next command sent over that
-connection gets its replies only when the read returns, often past its own timeout. So such a
-broadcast gets a connection of its own.
+Both go through broker.replies.ask (a connection of its own per call). A broadcast to
+everyone has no list of hosts to wait for, so it waits out the whole timeout.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from controlplane.broker import replies
 from controlplane.services import Services
 
 
-def ask_everyone(services: Services, method: str, *args: Any) -> dict[str, Any]:
-    """{host: answer} to `inspect().<method>(*args)` from every worker within the timeout."""
-    with services.celery.connection_for_write() as connection:
-        inspect = services.celery.control.inspect(
-            timeout=services.settings.inspect_timeout, connection=connection
-        )
-        replies = getattr(inspect, method)(*args) or {}
-    return {str(host)[:255]: answer for host, answer in replies.items()}
-
-
-def ask(services: Services, hostnames: list[str], method: str, *args: Any) -> dict[str, Any]:
-    """The same question to exactly `hostnames`; it returns at the last answer."""
-    if not hostnames:
-        return {}
-    inspect = services.celery.control.inspect(
-        destination=hostnames, timeout=services.settings.inspect_timeout, limit=len(hostnames)
+def ask_everyone(services: Services, command: str, **arguments: Any) -> dict[str, Any]:
+    """{host: answer} to `command` from every worker within the timeout."""
+    return replies.ask(
+        services.celery, None, services.settings.inspect_timeout, command, **arguments
     )
-    replies = getattr(inspect, method)(*args) or {}
-    return {str(host)[:255]: answer for host, answer in replies.items()}
+
+
+def ask(services: Services, hostnames: list[str], command: str, **arguments: Any) -> dict[str, Any]:
+    """The same question to exactly `hostnames`; it returns at the last answer."""
+    return replies.ask(
+        services.celery, hostnames, services.settings.inspect_timeout, command, **arguments
+    )

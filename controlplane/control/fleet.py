@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from controlplane.broker.queue_names import check_queue_name
 from controlplane.control.action_log import ActionResult, run_action
+from controlplane.control.everyone import ask
 from controlplane.control.fleet_queues import check_fleet_queue
 from controlplane.control.queue_pause import add_consumer_on, cancel_consumers
 from controlplane.errors import ActionError, ActionFailed, Conflict, NotFound
@@ -43,11 +44,6 @@ def _answer_of(services: Services, hostname: str, answer: Any) -> Any:
     return answer
 
 
-def _reply_of(services: Services, replies: list[dict[str, Any]] | None, hostname: str) -> Any:
-    answers = [reply[hostname] for reply in replies or [] if hostname in reply]
-    return _answer_of(services, hostname, answers[0] if answers else None)
-
-
 def purge_queue(
     services: Services,
     actor: str,
@@ -79,13 +75,9 @@ def pool_resize(
         _known_worker(session, hostname)
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > 64:
             raise ActionError("delta: expected a non-zero integer between -64 and 64")
-        control = services.celery.control
-        method = control.pool_grow if delta > 0 else control.pool_shrink
-        replies = method(
-            abs(delta), destination=[hostname], reply=True,
-            timeout=services.settings.inspect_timeout,
-        )  # fmt: skip
-        answer = _reply_of(services, replies, hostname)
+        command = "pool_grow" if delta > 0 else "pool_shrink"
+        replies = ask(services, [hostname], command, n=abs(delta))
+        answer = _answer_of(services, hostname, replies.get(hostname))
         return 200, {"hostname": hostname, "delta": delta, "reply": answer}
 
     return run_action(services, actor, "pool_resize", hostname[:255], {"delta": delta}, perform,

@@ -53,15 +53,6 @@ def _check_queue(services: Services, queue: str) -> None:
     check_queue_name(queue, services.settings)
 
 
-def _answers(replies: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """Broadcast replies ([{host: answer}, ...]) as one {host: answer} mapping."""
-    merged: dict[str, Any] = {}
-    for reply in replies or []:
-        if isinstance(reply, dict):
-            merged.update(reply)
-    return merged
-
-
 def _alive_hosts(services: Services) -> list[str]:
     with services.transaction() as session:
         workers = load_workers(session, utcnow(), services.settings.inspect_interval)
@@ -152,13 +143,7 @@ def _set_worker_queues(
 
 def cancel_consumers(services: Services, hosts: list[str], queue: str) -> dict[str, Any]:
     """cancel_consumer on exactly `hosts`; their answers (also the console's Cancel button)."""
-    if not hosts:
-        return {}
-    replies = services.celery.control.cancel_consumer(
-        queue, destination=hosts, reply=True, timeout=services.settings.inspect_timeout,
-        limit=len(hosts),
-    )  # fmt: skip
-    return _answers(replies)
+    return ask(services, hosts, "cancel_consumer", queue=queue)
 
 
 def add_consumer_on(
@@ -166,11 +151,7 @@ def add_consumer_on(
 ) -> Any:
     """add_consumer on exactly `host` (with the declaration it used, when known); its answer,
     None when it did not answer (also the console's Add consumer button)."""
-    replies = services.celery.control.add_consumer(
-        destination=[host], reply=True, timeout=services.settings.inspect_timeout, limit=1,
-        **consume_options(queue, declaration),
-    )  # fmt: skip
-    return _answers(replies).get(host)
+    return ask(services, [host], "add_consumer", **consume_options(queue, declaration)).get(host)
 
 
 def _held_now(services: Services, hosts: list[str], queue: str) -> dict[str, int]:

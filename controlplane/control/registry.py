@@ -14,28 +14,52 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import utcnow
+from controlplane.control.everyone import ask, ask_everyone
 from controlplane.models import Worker
 from controlplane.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def known_task_names(services: Services, refresh: bool = False) -> list[str]:
-    """Tasks the workers report as registered, plus the allow-list in settings.
+NOT_REPORTED = "no worker has reported its tasks yet"
 
-    The worker inspection job keeps `workers.registered` current; when nothing is there yet (a
-    fresh console), ask the workers once and remember their answer.
+
+@dataclass(frozen=True)
+class TaskNames:
+    """What an operator may trigger, and whether any worker has told the console its tasks."""
+
+    names: tuple[str, ...]
+    reported: bool  # False: only the allow-list (say NOT_REPORTED)
+
+
+def task_names(services: Services, refresh: bool = False) -> TaskNames:
+    """Tasks the workers registered, as the scheduler's inspection stored them, plus the
+    allow-list in settings.
+
+    Reading never asks the workers: a page or an API GET that broadcast could hang on the
+    broker and loads the whole fleet. `refresh=True` is for actions only (a trigger's POST of a
+    name not stored yet): every worker is asked once, within the inspect timeout.
     """
 
-    def compute() -> list[str]:
+    def compute() -> tuple[tuple[str, ...], bool]:
         with services.transaction() as session:
             names = _registered_in_db(session)
-        if not names or refresh:
+        if refresh:
             names |= _ask_workers(services)
+        reported = bool(names)
         names |= set(services.settings.task_allowlist)
-        return sorted(name for name in names if not name.startswith("celery."))
+        return tuple(sorted(name for name in names if not name.startswith("celery."))), reported
 
-    return list(services.state.registered_tasks.get(compute, refresh=refresh))
+    cache = services.state.registered_tasks
+    kept = cache.peek()
+    # Until a worker has reported, read again (one query): the scheduler may have stored them.
+    names, reported = cache.get(compute, refresh=refresh or (kept is not None and not kept[1]))
+    return TaskNames(names, reported)
+
+
+def known_task_names(services: Services, refresh: bool = False) -> list[str]:
+    """`task_names(...).names` as a list (see there: only `refresh=True` asks the workers)."""
+    return list(task_names(services, refresh).names)
 
 
 def _registered_in_db(session: Session) -> set[str]:
@@ -51,11 +75,9 @@ def _registered_in_db(session: Session) -> set[str]:
 
 
 def _ask_workers(services: Services) -> set[str]:
+    """registered() from every worker (an action's refresh), stored on their rows."""
     try:
-        replies = (
-            services.celery.control.inspect(timeout=services.settings.inspect_timeout).registered()
-            or {}
-        )
+        replies = ask_everyone(services, "registered")
     except Exception as exc:
         log.warning("cannot ask workers for registered tasks: %s", exc)
         return set()
@@ -144,17 +166,9 @@ def _ask_routing(services: Services) -> FleetRouting | None:
         hosts = list(
             session.scalars(select(Worker.hostname).where(Worker.status != "offline").limit(50))
         )
-    timeout = services.settings.inspect_timeout
-    try:  # on a connection of its own (see fleet.inspection.ping: a pooled one may lag)
-        with services.celery.connection_for_write() as connection:
-            control = services.celery.control
-            inspect = (
-                control.inspect(destination=hosts, timeout=timeout, limit=len(hosts),
-                                connection=connection)
-                if hosts
-                else control.inspect(timeout=timeout, connection=connection)
-            )  # fmt: skip
-            replies = inspect.conf(with_defaults=False) or {}
+    try:
+        replies = (ask(services, hosts, "conf", with_defaults=False) if hosts
+                   else ask_everyone(services, "conf", with_defaults=False))  # fmt: skip
     except Exception as exc:
         log.warning("cannot ask workers for their routing: %s", exc)
         return None

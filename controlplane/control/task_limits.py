@@ -92,7 +92,10 @@ def limits(services: Services) -> dict[str, LimitRecord]:
 def _check_name(services: Services, task_name: Any) -> str:
     if not isinstance(task_name, str) or not task_name or len(task_name) > 255:
         raise ActionError("task_name: expected a task name")
-    if task_name not in known_task_names(services):
+    # an action: a name not stored yet (a fresh console, a new deploy) is asked of the workers
+    if task_name not in known_task_names(services) and task_name not in known_task_names(
+        services, refresh=True
+    ):
         raise NotFound(f"no worker registers a task called {task_name!r}")
     return task_name
 
@@ -128,7 +131,7 @@ def _registered_now(services: Services, task_name: str) -> dict[str, dict[str, s
 
     A worker running controlplane.worker_hook gets the extra key "hook".
     """
-    replies = ask_everyone(services, "registered", *ASKED_ATTRIBUTES)
+    replies = ask_everyone(services, "registered", taskinfoitems=ASKED_ATTRIBUTES)
     found: dict[str, dict[str, str]] = {}
     for host, entries in replies.items():
         names, attributes = parse_registered(entries)
@@ -159,36 +162,18 @@ def _float(text: str | None) -> float | None:
 
 
 def _send_rate(services: Services, hosts: list[str], name: str, rate: str | None) -> dict[str, Any]:
-    if not hosts:
-        return {}
-    replies = services.celery.control.rate_limit(
-        name, rate, destination=hosts, reply=True,
-        timeout=services.settings.inspect_timeout, limit=len(hosts),
-    )  # fmt: skip
-    return {host: answer for reply in replies or [] for host, answer in reply.items()}
+    return ask(services, hosts, "rate_limit", task_name=name, rate_limit=rate)
 
 
 def _send_time(
     services: Services, hosts: list[str], name: str, soft: float | None, hard: float | None
 ) -> dict[str, Any]:
-    if not hosts:
-        return {}
-    replies = services.celery.control.time_limit(
-        name, soft=soft, hard=hard, destination=hosts, reply=True,
-        timeout=services.settings.inspect_timeout, limit=len(hosts),
-    )  # fmt: skip
-    return {host: answer for reply in replies or [] for host, answer in reply.items()}
+    return ask(services, hosts, "time_limit", task_name=name, soft=soft, hard=hard)
 
 
 def _refresh(services: Services, hosts: list[str]) -> list[str]:
     """Make hooked workers rebuild their request classes: a new time limit takes effect."""
-    if not hosts:
-        return []
-    replies = services.celery.control.broadcast(
-        REFRESH_COMMAND, destination=hosts, reply=True,
-        timeout=services.settings.inspect_timeout, limit=len(hosts),
-    )  # fmt: skip
-    answers = {host: answer for reply in replies or [] for host, answer in reply.items()}
+    answers = ask(services, hosts, REFRESH_COMMAND)
     return sorted(h for h, a in answers.items() if isinstance(a, dict) and "ok" in a)
 
 
@@ -358,7 +343,7 @@ def reapply_limits(services: Services, hostname: str) -> int:
     records = limits(services)
     if not records:
         return 0
-    entries = ask(services, [hostname], "registered", *ASKED_ATTRIBUTES).get(hostname)
+    entries = ask(services, [hostname], "registered", taskinfoitems=ASKED_ATTRIBUTES).get(hostname)
     if entries is None:
         return 0  # not listening yet: the next try, a few seconds later, reaches it
     names, _ = parse_registered(entries)

@@ -2,9 +2,10 @@
 
 Workers answer `inspect().active()/reserved()/scheduled()` (with `limit=` set to the number
 of workers we expect, so the call returns as soon as they have all answered instead of
-waiting out its timeout); rows still unfinished are looked up in the result backend. A row
-that a worker had before the gap, that no worker reports now and that has no result is
-marked UNKNOWN with the reason: an honest "we could not see", not "running" forever.
+waiting out its timeout; each on a connection of its own, broker.replies); rows still
+unfinished are looked up in the result backend. A row that a worker had before the gap, that
+no worker reports now and that has no result is marked UNKNOWN with the reason: an honest "we
+could not see", not "running" forever.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from celery import Celery, states
 
+from controlplane.broker.replies import ask
 from controlplane.events.merge import UNKNOWN, TaskRow, micro
 from controlplane.events.redact import Redactor
 from controlplane.events.store import EventStore
@@ -75,10 +77,9 @@ def _inspect(app: Celery, expected: int, timeout: float) -> dict[str, Any]:
     answered: set[str] = set()
     if expected <= 0:
         return {"requests": requests, "answered": 0}
-    inspector = app.control.inspect(timeout=timeout, limit=expected)
     for kind in ("active", "reserved", "scheduled"):
         try:
-            reply = getattr(inspector, kind)() or {}
+            reply = ask(app, None, timeout, kind, expected=expected)
         except Exception as exc:
             log.warning("inspect().%s() failed: %s", kind, exc)
             continue

@@ -3,8 +3,9 @@
 Broadcasts cost a round trip per worker plus, without `limit=`, the whole timeout (Flower's
 refresh takes a second that way). We ping once with the timeout to learn who is there, then send
 every other inspection to exactly those hosts with `limit=` their number, so it returns as soon
-as all have answered. The scheduler calls this module, and an admin's action on one worker
-(`refresh_worker`), never a page view or a scrape.
+as all have answered (each on a connection of its own: broker.replies). The scheduler calls
+this module, and an admin's action on one worker (`refresh_worker`), never a page view or a
+scrape.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from celery import Celery
 from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
+from controlplane.broker.replies import ask
 from controlplane.clock import utcnow
 from controlplane.fleet.health import MAX_LISTED
 from controlplane.models import Worker, registered_digest
@@ -65,31 +67,8 @@ class WorkerReport:
 
 
 def ping(celery: Celery, timeout: float) -> list[str]:
-    """Hostnames that answered a broadcast ping within `timeout` (waits it out: anyone new?).
-
-    On a connection of its own: a broadcast that waits out its timeout leaves a blocking read
-    pending on a pooled Redis connection, and the next inspection sent over it would get its
-    replies only after that read returns, past its own timeout (stats() came back empty).
-    """
-    with celery.connection_for_write() as connection:
-        replies = celery.control.ping(timeout=timeout, connection=connection) or []
-    return sorted({host for reply in replies for host in reply})
-
-
-def ask(celery: Celery, hostnames: list[str], timeout: float, method: str, *args: Any,
-        **kwargs: Any) -> dict[str, Any]:  # fmt: skip
-    """`inspect().<method>` to exactly `hostnames`, on a connection of its own.
-
-    Each call declares a new reply queue, and kombu's Redis transport keeps its binding in an
-    in-memory table of the connection after deleting the queue: on a pooled connection that is
-    about 300 bytes for the life of the process per call (the scheduler asks every few
-    seconds); a connection of its own takes them with it when the call ends.
-    """
-    with celery.connection_for_write() as connection:
-        inspect = celery.control.inspect(
-            destination=hostnames, timeout=timeout, limit=len(hostnames), connection=connection
-        )
-        return getattr(inspect, method)(*args, **kwargs) or {}
+    """Hostnames that answered a broadcast ping within `timeout` (waits it out: anyone new?)."""
+    return sorted(ask(celery, None, timeout, "ping"))
 
 
 def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> list[WorkerReport]:
@@ -98,7 +77,7 @@ def inspect_workers(celery: Celery, hostnames: list[str], timeout: float) -> lis
         return []
     stats = ask(celery, hostnames, timeout, "stats")
     active_queues = ask(celery, hostnames, timeout, "active_queues")
-    registered = ask(celery, hostnames, timeout, "registered", *ASKED_ATTRIBUTES)
+    registered = ask(celery, hostnames, timeout, "registered", taskinfoitems=ASKED_ATTRIBUTES)
     active = ask(celery, hostnames, timeout, "active")
     reserved = ask(celery, hostnames, timeout, "reserved")
     scheduled = ask(celery, hostnames, timeout, "scheduled")

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from controlplane import users
 from controlplane.broker.embedded import EmbeddedRedis, die_with_parent
 from controlplane.config import Settings
+from controlplane.fleet.inspection import ping
 from controlplane.processes.ingest import start_ingester, start_worker_mailbox
 from controlplane.processes.scheduler import FleetScheduler
 from controlplane.processes.startup import bind, wait_until_ready
@@ -70,7 +71,7 @@ def wait_for_worker(services: Services, process: subprocess.Popen[bytes], timeou
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         with suppress(Exception):
-            if services.celery.control.ping(timeout=0.5):
+            if ping(services.celery, 0.5):
                 return True
     return False
 

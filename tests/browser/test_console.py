@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from controlplane.fleet.inspection import refresh_worker
 from controlplane.services import Services
 from tests.browser.conftest import screenshot
 from tests.conftest import WorkerProcess
@@ -18,6 +19,7 @@ def test_operator_triggers_add_from_the_form_and_lands_on_its_page(
     page_as: Callable[[str], Any], services: Services, shared_worker: WorkerProcess,
     shared_queues: tuple[str, ...],
 ) -> None:  # fmt: skip
+    refresh_worker(services, shared_worker.hostname)  # as the scheduler's inspection stores it
     page = page_as("operator")
     screenshot(page, "dashboard")
     page.click("text=Trigger")
@@ -35,8 +37,9 @@ def test_operator_triggers_add_from_the_form_and_lands_on_its_page(
 
 
 def test_json_editor_refuses_bad_args_before_submit(
-    page_as: Callable[[str], Any], shared_worker: WorkerProcess
+    page_as: Callable[[str], Any], services: Services, shared_worker: WorkerProcess
 ) -> None:
+    refresh_worker(services, shared_worker.hostname)  # the form lists the stored names only
     page = page_as("operator")
     page.goto(page.base_url + "/trigger")
     page.select_option("#trigger-name", "worker_tasks.tasks.add")

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
+from controlplane.fleet.inspection import refresh_worker
 from controlplane.services import Services
 from controlplane.web.api.openapi import document
 from tests.conftest import WorkerProcess
@@ -20,6 +21,7 @@ def test_trigger_form_sends_the_task_and_lands_on_its_page(
     shared_worker: WorkerProcess,
     shared_queues: tuple[str, ...],
 ) -> None:
+    refresh_worker(services, shared_worker.hostname)  # as the scheduler's inspection stores it
     operator = client_as("operator")
     form = operator.get("/trigger").get_data(as_text=True)
     assert "worker_tasks.tasks.add" in form

@@ -177,9 +177,8 @@ def world(private_redis: EmbeddedRedis, sqlite_url: str, tmp_path: Path) -> Iter
                 updated_at=now,
             )
         )
-        # `registered` as the scheduler's inspection stores it: with task names known, a GET
-        # of the trigger form reads them and asks the workers nothing (a cold name cache
-        # would otherwise broadcast registered(), a write this test counts).
+        # `registered` as the scheduler's inspection stores it: the trigger form lists a name
+        # (a GET reads only what is stored, tests/web/test_task_names_get.py).
         session.add(Worker(hostname="w1@host", status="online", last_heartbeat=now,
                            queues=json.dumps(["default"]), registered=json.dumps([TASK_NAME]),
                            updated_at=now))  # fmt: skip

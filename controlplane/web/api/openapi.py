@@ -539,7 +539,9 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _ok("Forgotten"), **_errors(400, 403, 404)},
             }
         },
-        "/task-names": {"get": {"summary": "Task names an operator may trigger",
+        "/task-names": {"get": {"summary": "Task names an operator may trigger, as the "
+                                           "scheduler's inspection stored them (reported: "
+                                           "false, note: no worker has reported its tasks yet)",
                                 "responses": {"200": _ok("Names")}}},
         "/tasks": {
             "get": {

@@ -158,7 +158,10 @@ def bulk() -> Any:
 @bp.get("/task-names")
 @api_role_required("viewer")
 def task_names() -> Any:
-    return jsonify(names=control.known_task_names(_services()))
+    """What is stored (a GET never asks the workers): `note` says when no worker reported."""
+    known = control.task_names(_services())
+    note = None if known.reported else control.NOT_REPORTED
+    return jsonify(names=list(known.names), reported=known.reported, note=note)
 
 
 @bp.get("/actions")

@@ -209,12 +209,15 @@ def bulk() -> Any:
 @role_required("operator")
 def trigger() -> Any:
     services = _services()
-    names = control.known_task_names(services)
-    # A GET publishes nothing: the routes shown are what the last trigger asked the workers.
+    # A GET publishes nothing: the names are what the scheduler's inspection stored, the routes
+    # what it (or the last trigger) heard from the workers.
+    known = control.task_names(services)
+    names = list(known.names)
     ask = request.method == "POST"
     routes = control.routed_queues(services, names, ask=ask)
     source = control.routing_source(services, ask=ask)
-    shown = {"names": names, "routes": routes, "routing_source": source}
+    note = None if known.reported else control.NOT_REPORTED
+    shown = {"names": names, "names_note": note, "routes": routes, "routing_source": source}
     # Only a POST sends: HEAD (which Flask answers with this view and Flask-WTF does not
     # check) and GET only show the form, prefilled from the query string.
     if request.method != "POST":

@@ -90,8 +90,9 @@ def test_the_trigger_form_shows_each_route_and_sends_to_it(
     redis_server: Any, routed_queues_emptied: redis.Redis,
 ) -> None:  # fmt: skip
     operator = client_as("operator")
-    # The form publishes nothing: it shows what the scheduler's inspection heard last.
-    assert "asked when you trigger" in operator.get("/trigger").get_data(as_text=True)
+    # The form publishes nothing: it shows what the scheduler's inspection heard last (here,
+    # before any inspection, nothing: tests/web/test_task_names_get.py watches the broker).
+    assert "No worker has reported its tasks yet" in operator.get("/trigger").get_data(as_text=True)
     refresh_worker(services, fleet_worker.hostname)
     with BrokerWatch(redis_server.url) as looking:
         page = operator.get("/trigger").get_data(as_text=True)
