@@ -21,7 +21,7 @@ from controlplane.services import Services
 from tests.browser.conftest import screenshot
 from tests.conftest import WorkerProcess, wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.long]  # `make faults` runs it: `make test` < 15 min
 ADD = "worker_tasks.tasks.add"
 FAILS = "worker_tasks.tasks.always_fails"
 SLOW = "worker_tasks.tasks.slow"

@@ -18,7 +18,7 @@ from controlplane.web import create_app
 from tests.browser.conftest import screenshot
 from tests.conftest import WorkerProcess, wait_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.long]  # `make faults` runs it: `make test` < 15 min
 XSS = '<script>alert(1)</script><img src=x onerror=alert(2)><b hx-get="/logout" hx-trigger="load">'
 
 

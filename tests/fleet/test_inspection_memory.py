@@ -27,6 +27,10 @@ from controlplane.fleet.inspection import inspect_workers, refresh_worker, sched
 from controlplane.services import Services
 from tests.conftest import WorkerProcess
 
+# A minute or more of real workers and tracemalloc: `make faults` runs it (FAULTS row 24 found
+# the leak), so `make test` stays under 15 minutes.
+pytestmark = pytest.mark.long
+
 # Warm-up fills what is bounded but grows at first (sqlite's statement cache, a second pooled
 # database connection of 18 KB).
 WARM_UP_ROUNDS = 30
@@ -95,7 +99,9 @@ def _everyone_ask(services: Services, worker: WorkerProcess) -> Path:
 
 def _reconcile(services: Services, worker: WorkerProcess) -> Path:
     def call() -> None:
-        assert _inspect(services.celery, 1, services.settings.inspect_timeout)["answered"] == 1
+        # >= 1: each of its three broadcasts stops at the first answer, which may come from
+        # another test's worker on the same broker (a full run had two hosts answer)
+        assert _inspect(services.celery, 1, services.settings.inspect_timeout)["answered"] >= 1
 
     return call, 3
 
