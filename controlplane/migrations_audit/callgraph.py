@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
 from .budget import SEARCH_CUT, Cut
@@ -679,15 +680,10 @@ class CallGraph:
     def table_of(self, receiver: str, module: str) -> list[Target]:
         """The project functions of a module-level table ``receiver`` picks from
         (``app.jobs.TASKS[]``), when every entry is one; else []."""
-        if not receiver.endswith("[]"):
+        table = self._table(receiver, module)
+        if table is None:
             return []
-        key = self.project.var_key(receiver[:-2], module)
-        if key is None:
-            return []
-        owner, var = key
-        entries = self.project.modules[owner].lits.get(var)
-        if not isinstance(entries, list) or not entries:
-            return []
+        owner, entries = table
         out = []
         for entry in entries:
             ref = entry.get("ref") if isinstance(entry, dict) else None
@@ -697,20 +693,29 @@ class CallGraph:
             out.append(target)
         return out
 
+    def _table(self, receiver: str, module: str) -> tuple[str, list[Any]] | None:
+        """(module holding it, its entries) of the module-level list or dict ``receiver``
+        indexes (``TASKS[]``), when it is a non-empty literal table; else None."""
+        if not receiver.endswith("[]"):
+            return None
+        key = self.project.var_key(receiver[:-2], module)
+        if key is None:
+            return None
+        owner, var = key
+        entries = self.project.modules[owner].lits.get(var)
+        if not isinstance(entries, list) or not entries:
+            return None
+        return owner, entries
+
     def table_methods(self, name: str, module: str) -> list[Target]:
         """``SERVICES[kind].revoke(...)`` on a module-level table whose entries are all
         project objects (instances, classes, modules): the ``revoke`` of every entry that
         has one, since any of them may be picked; [] when an entry is not understood."""
         receiver, _, method = name.rpartition(".")
-        if not receiver.endswith("[]") or not method.isidentifier():
+        table = self._table(receiver, module) if method.isidentifier() else None
+        if table is None:
             return []
-        key = self.project.var_key(receiver[:-2], module)
-        if key is None:
-            return []
-        owner, var = key
-        entries = self.project.modules[owner].lits.get(var)
-        if not isinstance(entries, list) or not entries:
-            return []
+        owner, entries = table
         out: list[Target] = []
         for entry in entries:
             ref = entry.get("ref") if isinstance(entry, dict) else None
