@@ -40,6 +40,16 @@ def monitored(server: EmbeddedRedis) -> Iterator[list[str]]:
         client.close()
 
 
+def broadcasts(seen: list[str]) -> list[str]:
+    """The commands of a console broadcast: a publish to the pidbox exchange, or its reply
+    queue. Not the worker's own pidbox consumer, which re-binds its queue now and then
+    (`SADD _kombu.binding.celery.pidbox ...`, binding deadlines): a CI run saw it here."""
+    return [
+        c for c in seen
+        if "reply.celery.pidbox" in c or (c.startswith("PUBLISH") and "pidbox" in c)
+    ]  # fmt: skip
+
+
 def test_a_get_with_no_names_stored_makes_no_broadcast(
     app: Flask,
     services: Services,
@@ -60,14 +70,14 @@ def test_a_get_with_no_names_stored_makes_no_broadcast(
     assert 'id="trigger-names-note">No worker has reported its tasks yet' in page.text
     assert api.status_code == 200
     assert api.get_json() == {"names": [], "reported": False, "note": NOT_REPORTED}
-    assert not [c for c in seen if "pidbox" in c], seen
+    assert not broadcasts(seen), seen
 
     # The same window sees an action's refresh (a trigger's POST of a name not stored yet)
     # broadcast, and afterwards a GET lists what the workers answered.
     with monitored(redis_server) as seen:
         assert ADD in known_task_names(services, refresh=True)
-    assert [c for c in seen if "reply.celery.pidbox" in c], seen
+    assert [c for c in broadcasts(seen) if "reply.celery.pidbox" in c], seen
     with monitored(redis_server) as seen:
         body = app.test_client().get("/api/v1/task-names", headers=bearer).get_json()
     assert ADD in body["names"] and body["reported"] is True and body["note"] is None
-    assert not [c for c in seen if "pidbox" in c], seen
+    assert not broadcasts(seen), seen
