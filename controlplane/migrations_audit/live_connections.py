@@ -20,8 +20,8 @@ from .facts import CallSite, FunctionFacts, ModuleFacts, SignalHook
 from .project import Project, Target
 
 MAX_HOPS = 4  # callers of callers looked at before a connection is taken to count
-_TEST_FILES = frozenset({"tests.py", "test.py", "conftest.py"})
-_TEST_DIRS = frozenset({"tests", "test", "testing"})
+_TEST_FILES = frozenset({"tests.py", "conftest.py"})  # Django's and pytest's
+_TEST_DIRS = frozenset({"tests", "test"})
 # Decorators that do not register the function anywhere (the function is called directly)
 _PLAIN_DECORATORS = frozenset(
     {"staticmethod", "classmethod", "property", "cached_property", "wraps", "lru_cache", "cache"}
@@ -35,7 +35,7 @@ def is_command_module(relpath: str) -> bool:
 
 
 def is_test_module(relpath: str) -> bool:
-    """A test module or a test helper (``tests.py``, ``*_tests.py``, ``testing/``)."""
+    """A test module (``tests.py``, ``test_*.py``, ``*_tests.py``, under ``tests/``)."""
     parts = relpath.split("/")
     name = parts[-1]
     if name in _TEST_FILES or name.startswith("test_") or name.endswith(("_test.py", "_tests.py")):

@@ -89,7 +89,7 @@ def test_receivers_decorated_or_connected_in_command_and_test_modules_do_not_cou
                 "shop/management/commands/replay.py": decorated,
                 "shop/tests.py": connected,
                 "shop/order_tests.py": decorated,
-                "shop/testing/signals.py": connected,
+                "shop/checkout_tests.py": connected,
             }
         ),
         statuses(),
