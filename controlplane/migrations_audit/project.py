@@ -92,6 +92,7 @@ _DJANGO_MODEL_FORM_VIEWS = frozenset(
     {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
 )
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+_AS_MANAGER = ".as_manager()"  # OrderQuerySet.as_manager(): a manager with the QS's methods
 # Method names too common to guess the class from the name alone.
 _GENERIC_METHODS = frozenset(
     {
@@ -504,10 +505,13 @@ class Project:
         return None
 
     def manager_method(self, model: Target, attr: str, depth: int) -> Target | None:
-        """A method of the project class that implements ``model.objects``, if any."""
+        """A method of the project class that implements ``model.objects``, if any: the
+        manager's class, or the QuerySet a manager was made from (``QS.as_manager()``)."""
         for mod, qual in self.mro(model.module, model.name):
             value = self.modules[mod].classes[qual].attrs.get("objects")
             if value:
+                if value.endswith(_AS_MANAGER):
+                    value = value[: -len(_AS_MANAGER)] + "()"  # its methods are the QS's
                 manager = self.resolve(value, mod, qual, depth + 1)
                 if manager is not None and manager.kind == "I":
                     found = self.class_attr(manager, attr, depth + 1)
