@@ -211,6 +211,7 @@ class _Extractor(FastVisitor):
         self.render = self.names.render
         self.lit = self.names.lit
         self.frame = _Frame(facts=None, scope=None)
+        self.top_seen: set[str] = set()  # ModuleFacts.top_refs, for a quick membership test
         self.mounts: list[str] = []
         self.qual: list[str] = []
         self.appends: dict[int, str] = {}
@@ -882,6 +883,8 @@ class _Extractor(FastVisitor):
         index = -1
         if name and frame.facts is not None:
             index = self.record_call(node, name, method)
+        elif frame.facts is None:
+            self.note_top_call(node, name)
         if frame.facts is not None and method == "getattr":
             verbs = verb_dispatch(node)
             if verbs is not None:
@@ -908,6 +911,21 @@ class _Extractor(FastVisitor):
             frame.arg_stack.pop()
         if mount:
             self.mounts.pop()
+
+    def note_top_call(self, node: ast.Call, name: str) -> None:
+        """A call at module level: what it calls and the names it passes run (or may run)
+        whenever the module is imported (``live_connections.py``)."""
+        found = [
+            self.render(value)
+            for value in (*node.args, *(kw.value for kw in node.keywords))
+            if type(value) is ast.Name or type(value) is ast.Attribute
+        ]
+        if name and name.split(".", 1)[0] not in KNOWN_EXTERNAL:
+            found.append(name)
+        for ref in found:
+            if ref and ref[0] != "~" and ref not in self.top_seen:
+                self.top_seen.add(ref)
+                self.facts.top_refs.append(ref)
 
     def record_call(self, node: ast.Call, name: str, method: str) -> int:
         frame = self.frame

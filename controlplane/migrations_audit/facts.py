@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "34"
+ANALYSER_VERSION = "35"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -355,9 +355,13 @@ class SignalHook:
     sender: str
     handler: str
     line: int
+    # the function making the connection ("" at module level): the connection is made only
+    # when that function runs (``live_connections.py``)
+    scope: str = ""
 
     def to_json(self) -> list[Any]:
-        return [self.signal, self.sender, self.handler, self.line]
+        out: list[Any] = [self.signal, self.sender, self.handler, self.line]
+        return [*out, self.scope] if self.scope else out
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> SignalHook:
@@ -408,6 +412,9 @@ class ModuleFacts:
     # a container (rendered, ``app.events.handlers``) -> what this module puts into it
     # (``handlers[event][name] = handler``): a rendered value, or a run-time parameter ref
     fills: dict[str, list[str]] = field(default_factory=dict)
+    # names called, and names passed to calls, at module level (``setup_signals()``,
+    # ``path("x/", views.start)``): functions that importing the module runs or hands on
+    top_refs: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -429,6 +436,7 @@ class ModuleFacts:
             "tables": self.tables,
             "named": self.named,
             "fills": self.fills,
+            "top_refs": self.top_refs,
         }
 
     @classmethod
@@ -454,6 +462,7 @@ class ModuleFacts:
             tables=raw.get("tables", {}),
             named=raw.get("named", {}),
             fills=raw.get("fills", {}),
+            top_refs=raw.get("top_refs", []),
         )
 
 
