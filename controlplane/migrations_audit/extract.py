@@ -20,6 +20,7 @@ from .conditions import condition, forget
 from .facts import (
     ARGS_SEEN,
     AWAITED,
+    DISCARDED,
     EXCEPT,
     GUARD,
     SPLATTED,
@@ -869,6 +870,16 @@ class _Extractor(FastVisitor):
         if node.value is not None:
             self.visit(node.value)
             self.note_return(node.value)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        """A call as a statement of its own: its value is dropped (``self._check_access()``),
+        so it runs for its effects and names no work it returns (entry_hooks.py)."""
+        self.visit(node.value)
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if isinstance(value, ast.Call) and self.frame.facts is not None:
+            index = self.frame.node_index.get(id(value))
+            if index is not None:
+                self.frame.calls[index].flags |= DISCARDED
 
     def visit_Await(self, node: ast.Await) -> None:
         awaited = handle_name(node.value)

@@ -3,7 +3,8 @@ return through an ``if``/``else`` that binds a local in both arms, and the entry
 ``if``/``elif``/``else`` whose every branch returns or raises. Each branch's return is then
 a final return (return_flow.main_returns), a local bound in the arms carries every arm's
 value that goes on past the ``if`` (return_flow.joined), and a check called as a statement
-of its own (``self._check_args()``) runs and counts but does not name the endpoint.
+of its own (``self._check_args()``) runs and counts but never names the endpoint, even
+where the template's return gives no data flow to follow (entry_hooks._candidates).
 Snippets written for the audit from the shape described in the brief, not copied from a
 project."""
 
@@ -314,3 +315,52 @@ def test_a_terminal_chain_one_template_down_is_followed(check):
         },
     )
     assert where(report)["RHCheckSends.process"] == ("app/rh.py", 7)
+
+
+NO_FLOW = """
+    from flask import jsonify
+
+    from app.rh import RH
+    from app.tasks import notify_task
+
+
+    class RHJob(RH):
+        def process(self):
+            self._check_args()
+            self.result = self._run()
+            return jsonify(self.result)
+
+        def _run(self):
+            return None
+
+
+    class RHJobRun(RHJob):
+        def _run(self):
+            notify_task.delay(2)
+            return "queued"
+
+
+    class RHJobChecked(RHJob):
+        def _check_args(self):
+            notify_task.delay(3)
+"""
+
+
+def test_without_data_flow_the_fallback_skips_calls_whose_value_is_dropped(check):
+    # the template returns an attribute, so the fallback (last self-call first) decides:
+    # _run's value is kept, it names RHJobRun; _check_args's is dropped, so RHJobChecked,
+    # which overrides only that, keeps the template's name, its dispatch counted
+    files = project(
+        "from app.jobs import RHJobChecked, RHJobRun\n"
+        'bp.add_url_rule("/run", "run", RHJobRun, methods=("POST",))\n'
+        'bp.add_url_rule("/checked", "checked", RHJobChecked, methods=("POST",))\n'
+    )
+    files["app/jobs.py"] = NO_FLOW
+    report = check(
+        files,
+        {"RHJobRun._run": ("offloaded", False), "RHJobChecked.process": ("offloaded", False)},
+    )
+    assert where(report) == {
+        "RHJobRun._run": ("app/jobs.py", 18),
+        "RHJobChecked.process": ("app/jobs.py", 8),
+    }
