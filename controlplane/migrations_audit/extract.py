@@ -20,6 +20,7 @@ from .conditions import condition, forget
 from .facts import (
     ARGS_SEEN,
     AWAITED,
+    DISCARDED,
     EXCEPT,
     GUARD,
     SPLATTED,
@@ -43,7 +44,7 @@ from .facts import (
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
-from .return_flow import main_returns, returned_self_calls
+from .return_flow import joined, leaves, main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
 from .syntax import (
     FastVisitor,
@@ -175,7 +176,8 @@ class _Frame:
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
-    main_returns: set[int] = field(default_factory=set)  # ids: return_flow.main_returns
+    main_returns: dict[int, int] = field(default_factory=dict)  # return_flow.main_returns
+    flow_chain: int = 0  # the terminal ``if`` chain of the last final return read, or 0
     history: list[tuple[str, ast.expr]] = field(default_factory=list)  # every local binding
 
 
@@ -772,7 +774,9 @@ class _Extractor(FastVisitor):
             frame.block = self.push_block(GUARD, 0, text, node.lineno)
         if cond is not None:
             frame.block = self.push_block(WHEN, 0, "", node.lineno, cond)
+        start = len(frame.history)
         self.visit_body(node.body)
+        mid = len(frame.history)
         frame.block = outer
         if node.orelse:
             if text:
@@ -781,6 +785,11 @@ class _Extractor(FastVisitor):
                 frame.block = self.push_block(UNLESS, 0, "", node.lineno, cond)
             self.visit_body(node.orelse)
         frame.block = outer
+        if frame.main_returns and len(frame.history) > start:
+            # a local bound in the arms: each arm that goes on past the if gives a value
+            frame.history.extend(
+                joined(frame.history, start, mid, leaves(node.body), leaves(node.orelse))
+            )
 
     def visit_body(self, body: list[ast.stmt]) -> None:
         """Statements in order; after ``if <test>: return`` the rest runs only when the test
@@ -833,8 +842,15 @@ class _Extractor(FastVisitor):
         self.visit(node.value)
         self.note_return(node.value)
         facts = self.frame.facts
-        if id(node) in self.frame.main_returns and facts is not None:
-            facts.flow = returned_self_calls(node.value, self.frame.history)  # the last wins
+        frame = self.frame
+        chain = frame.main_returns.get(id(node))
+        if chain is not None and facts is not None:
+            flow = returned_self_calls(node.value, frame.history)
+            if chain and chain == frame.flow_chain:  # a branch of the same terminal chain
+                facts.flow = list(dict.fromkeys([*facts.flow, *flow]))
+            else:
+                facts.flow = flow  # the last wins
+            frame.flow_chain = chain
 
     def note_return(self, value: ast.expr) -> None:
         facts = self.frame.facts
@@ -855,6 +871,16 @@ class _Extractor(FastVisitor):
         if node.value is not None:
             self.visit(node.value)
             self.note_return(node.value)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        """A call as a statement of its own: its value is dropped (``self._check_access()``),
+        so it runs for its effects and names no work it returns (entry_hooks.py)."""
+        self.visit(node.value)
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if isinstance(value, ast.Call) and self.frame.facts is not None:
+            index = self.frame.node_index.get(id(value))
+            if index is not None:
+                self.frame.calls[index].flags |= DISCARDED
 
     def visit_Await(self, node: ast.Await) -> None:
         awaited = handle_name(node.value)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "35"
+ANALYSER_VERSION = "37"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -32,6 +32,7 @@ WITH_INSTANCE = 4
 WITHOUT_INSTANCE = 8
 SPLATTED = 16  # given ``*args`` or ``**kwargs``: what it passes is not all seen
 ARGS_SEEN = 32  # every argument it passes is in CallSite.args: the others take defaults
+DISCARDED = 64  # a statement of its own (``self._check_access()``): its value is dropped
 
 # Block.kind
 TRY = "try"  # body of a try statement
