@@ -16,6 +16,7 @@ from typing import Any
 
 from .action_choices import CHOOSERS, action_choices
 from .buffers import self_attrs_read
+from .class_additions import note_addition
 from .conditions import condition, forget
 from .facts import (
     ARGS_SEEN,
@@ -886,6 +887,8 @@ class _Extractor(FastVisitor):
             verbs = verb_dispatch(node)
             if verbs is not None:
                 frame.facts.verbs.append(list(verbs))
+        if method in ("add_to_class", "setattr"):
+            note_addition(self.names, node)  # class_additions.py
         if name:
             note_call(self.names, node, name, method, "".join(self.mounts))
             fill = fill_of_call(self.names, node)

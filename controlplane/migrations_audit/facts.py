@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "35"
+ANALYSER_VERSION = "36"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -408,6 +408,9 @@ class ModuleFacts:
     # a container (rendered, ``app.events.handlers``) -> what this module puts into it
     # (``handlers[event][name] = handler``): a rendered value, or a run-time parameter ref
     fills: dict[str, list[str]] = field(default_factory=dict)
+    # methods added to a class at run time (``Model.add_to_class("name", function)``):
+    # [class as rendered or "str:<Name>" for a model looked up by name, name, function, line]
+    additions: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -429,6 +432,7 @@ class ModuleFacts:
             "tables": self.tables,
             "named": self.named,
             "fills": self.fills,
+            "additions": self.additions,
         }
 
     @classmethod
@@ -454,6 +458,7 @@ class ModuleFacts:
             tables=raw.get("tables", {}),
             named=raw.get("named", {}),
             fills=raw.get("fills", {}),
+            additions=raw.get("additions", []),
         )
 
 
