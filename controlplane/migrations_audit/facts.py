@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "36"
+ANALYSER_VERSION = "37"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -411,6 +411,8 @@ class ModuleFacts:
     # methods added to a class at run time (``Model.add_to_class("name", function)``):
     # [class as rendered or "str:<Name>" for a model looked up by name, name, function, line]
     additions: list[list[Any]] = field(default_factory=list)
+    # many-to-many fields: [class, field, related model as an instance name, related_name]
+    m2m: list[list[str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -433,6 +435,7 @@ class ModuleFacts:
             "named": self.named,
             "fills": self.fills,
             "additions": self.additions,
+            "m2m": self.m2m,
         }
 
     @classmethod
@@ -459,6 +462,7 @@ class ModuleFacts:
             named=raw.get("named", {}),
             fills=raw.get("fills", {}),
             additions=raw.get("additions", []),
+            m2m=raw.get("m2m", []),
         )
 
 
