@@ -93,11 +93,13 @@ _ACTION_OF = {"perform_create": "create", "perform_update": "update"}
 _SERIALIZER_ACTIONS = frozenset({"create", "update", "partial_update"})
 
 # What a framework method passes to the hook it calls: DRF's create() hands the view's
-# serializer to perform_create(serializer), destroy() the object to perform_destroy
+# serializer to perform_create(serializer), destroy() the object to perform_destroy,
+# Django's ProcessFormView.post() the form it built to form_valid(form)
 _FRAMEWORK_ARGS = {
     "self.perform_create": "self.get_serializer()",
     "self.perform_update": "self.get_serializer()",
     "self.perform_destroy": "self.get_object()",
+    "self.form_valid": "self.get_form()",
 }
 # What a framework passes to project code it runs on a write: nothing the project chose
 _FRAMEWORK_CALL = CallSite("", 0, 0, -1, -1, ARGS_SEEN, -1, -1, [], [])

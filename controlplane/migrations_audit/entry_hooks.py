@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .facts import FunctionFacts
+from .facts import DISCARDED, FunctionFacts
 from .project import Project, Target
 from .verb_dispatch import VerbDispatch
 
@@ -131,15 +131,19 @@ def _candidates(function: FunctionFacts) -> list[str]:
     calls (``res = self._do_process()`` ... ``return make_response(res)``, return_flow.py),
     only those: the data flow is decisive, and an override met only in a guard's early
     return (``if rv := self.normalize_url(): return rv``) or a check does not name the
-    endpoint. Else those whose value a return gives, then its other self-calls, last first
-    (checks come before the work). The walk takes the first that reaches an override or a
+    endpoint. Else those whose value a return gives, then its other self-calls whose value
+    is used, last first (checks come before the work); a call made as a statement of its
+    own (``self._check_args()``) is a check: it runs, and the call graph follows it, but
+    it never names the endpoint. The walk takes the first that reaches an override or a
     per-verb lookup."""
     if function.flow:
         return function.flow
-    names = [
-        call.name[5:]
+    calls = [
+        call
         for call in function.calls
         if call.name.startswith("self.") and "." not in call.name[5:] and "(" not in call.name
     ]
+    used = {call.name[5:] for call in calls if not call.flags & DISCARDED}
+    names = [call.name[5:] for call in calls if call.name[5:] in used]
     returned = [n for n in names if f"self.{n}()" in function.returns]
     return list(dict.fromkeys([*returned, *reversed(names)]))

@@ -21,6 +21,7 @@ from .conditions import condition, forget
 from .facts import (
     ARGS_SEEN,
     AWAITED,
+    DISCARDED,
     EXCEPT,
     GUARD,
     SPLATTED,
@@ -45,7 +46,7 @@ from .m2m_relations import note_m2m
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
-from .return_flow import main_returns, returned_self_calls
+from .return_flow import joined, leaves, main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
 from .syntax import (
     FastVisitor,
@@ -178,7 +179,8 @@ class _Frame:
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
-    main_returns: set[int] = field(default_factory=set)  # ids: return_flow.main_returns
+    main_returns: dict[int, int] = field(default_factory=dict)  # return_flow.main_returns
+    flow_chain: int = 0  # the terminal ``if`` chain of the last final return read, or 0
     history: list[tuple[str, ast.expr]] = field(default_factory=list)  # every local binding
 
 
@@ -214,6 +216,7 @@ class _Extractor(FastVisitor):
         self.render = self.names.render
         self.lit = self.names.lit
         self.frame = _Frame(facts=None, scope=None)
+        self.top_seen: set[str] = set()  # ModuleFacts.top_refs, for a quick membership test
         self.mounts: list[str] = []
         self.qual: list[str] = []
         self.appends: dict[int, str] = {}
@@ -775,7 +778,9 @@ class _Extractor(FastVisitor):
             frame.block = self.push_block(GUARD, 0, text, node.lineno)
         if cond is not None:
             frame.block = self.push_block(WHEN, 0, "", node.lineno, cond)
+        start = len(frame.history)
         self.visit_body(node.body)
+        mid = len(frame.history)
         frame.block = outer
         if node.orelse:
             if text:
@@ -784,6 +789,11 @@ class _Extractor(FastVisitor):
                 frame.block = self.push_block(UNLESS, 0, "", node.lineno, cond)
             self.visit_body(node.orelse)
         frame.block = outer
+        if frame.main_returns and len(frame.history) > start:
+            # a local bound in the arms: each arm that goes on past the if gives a value
+            frame.history.extend(
+                joined(frame.history, start, mid, leaves(node.body), leaves(node.orelse))
+            )
 
     def visit_body(self, body: list[ast.stmt]) -> None:
         """Statements in order; after ``if <test>: return`` the rest runs only when the test
@@ -836,8 +846,15 @@ class _Extractor(FastVisitor):
         self.visit(node.value)
         self.note_return(node.value)
         facts = self.frame.facts
-        if id(node) in self.frame.main_returns and facts is not None:
-            facts.flow = returned_self_calls(node.value, self.frame.history)  # the last wins
+        frame = self.frame
+        chain = frame.main_returns.get(id(node))
+        if chain is not None and facts is not None:
+            flow = returned_self_calls(node.value, frame.history)
+            if chain and chain == frame.flow_chain:  # a branch of the same terminal chain
+                facts.flow = list(dict.fromkeys([*facts.flow, *flow]))
+            else:
+                facts.flow = flow  # the last wins
+            frame.flow_chain = chain
 
     def note_return(self, value: ast.expr) -> None:
         facts = self.frame.facts
@@ -858,6 +875,16 @@ class _Extractor(FastVisitor):
         if node.value is not None:
             self.visit(node.value)
             self.note_return(node.value)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        """A call as a statement of its own: its value is dropped (``self._check_access()``),
+        so it runs for its effects and names no work it returns (entry_hooks.py)."""
+        self.visit(node.value)
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if isinstance(value, ast.Call) and self.frame.facts is not None:
+            index = self.frame.node_index.get(id(value))
+            if index is not None:
+                self.frame.calls[index].flags |= DISCARDED
 
     def visit_Await(self, node: ast.Await) -> None:
         awaited = handle_name(node.value)
@@ -886,6 +913,8 @@ class _Extractor(FastVisitor):
         index = -1
         if name and frame.facts is not None:
             index = self.record_call(node, name, method)
+        elif frame.facts is None:
+            self.note_top_call(node, name)
         if frame.facts is not None and method == "getattr":
             verbs = verb_dispatch(node)
             if verbs is not None:
@@ -914,6 +943,21 @@ class _Extractor(FastVisitor):
             frame.arg_stack.pop()
         if mount:
             self.mounts.pop()
+
+    def note_top_call(self, node: ast.Call, name: str) -> None:
+        """A call at module level: what it calls and the names it passes run (or may run)
+        whenever the module is imported (``live_connections.py``)."""
+        found = [
+            self.render(value)
+            for value in (*node.args, *(kw.value for kw in node.keywords))
+            if type(value) is ast.Name or type(value) is ast.Attribute
+        ]
+        if name and name.split(".", 1)[0] not in KNOWN_EXTERNAL:
+            found.append(name)
+        for ref in found:
+            if ref and ref[0] != "~" and ref not in self.top_seen:
+                self.top_seen.add(ref)
+                self.facts.top_refs.append(ref)
 
     def record_call(self, node: ast.Call, name: str, method: str) -> int:
         frame = self.frame

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "37"
+ANALYSER_VERSION = "38"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -32,6 +32,7 @@ WITH_INSTANCE = 4
 WITHOUT_INSTANCE = 8
 SPLATTED = 16  # given ``*args`` or ``**kwargs``: what it passes is not all seen
 ARGS_SEEN = 32  # every argument it passes is in CallSite.args: the others take defaults
+DISCARDED = 64  # a statement of its own (``self._check_access()``): its value is dropped
 
 # Block.kind
 TRY = "try"  # body of a try statement
@@ -355,9 +356,13 @@ class SignalHook:
     sender: str
     handler: str
     line: int
+    # the function making the connection ("" at module level): the connection is made only
+    # when that function runs (``live_connections.py``)
+    scope: str = ""
 
     def to_json(self) -> list[Any]:
-        return [self.signal, self.sender, self.handler, self.line]
+        out: list[Any] = [self.signal, self.sender, self.handler, self.line]
+        return [*out, self.scope] if self.scope else out
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> SignalHook:
@@ -413,6 +418,9 @@ class ModuleFacts:
     additions: list[list[Any]] = field(default_factory=list)
     # many-to-many fields: [class, field, related model as an instance name, related_name]
     m2m: list[list[str]] = field(default_factory=list)
+    # names called, and names passed to calls, at module level (``setup_signals()``,
+    # ``path("x/", views.start)``): functions that importing the module runs or hands on
+    top_refs: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -436,6 +444,7 @@ class ModuleFacts:
             "fills": self.fills,
             "additions": self.additions,
             "m2m": self.m2m,
+            "top_refs": self.top_refs,
         }
 
     @classmethod
@@ -463,6 +472,7 @@ class ModuleFacts:
             fills=raw.get("fills", {}),
             additions=raw.get("additions", []),
             m2m=raw.get("m2m", []),
+            top_refs=raw.get("top_refs", []),
         )
 
 

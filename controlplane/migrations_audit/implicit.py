@@ -11,6 +11,7 @@ from typing import Any
 
 from .arguments import Ctx, literal, typed
 from .facts import CallSite
+from .live_connections import LiveConnections
 from .m2m_relations import M2MRelations
 from .project import Project, Target
 from .runtime_senders import RuntimeSenders
@@ -358,12 +359,15 @@ class Implicit:
         project = self.project
         index: dict[str, list[tuple[tuple[str, ...] | None, Target]]] = {}
         runtime = RuntimeSenders(project)
+        live = LiveConnections(project)
         for module, facts in project.modules.items():
             for hook in facts.signals:
                 key = self.signal_key(hook.signal, module)
                 handler = project.resolve(hook.handler, module)
                 if not key or handler is None or handler.kind != "F":
                     continue
+                if not live.counts(module, hook):
+                    continue  # connected only while a management command or a test runs
                 signal = key.rpartition(":")[2].rsplit(".", 1)[-1]
                 where = f"{facts.relpath}:{hook.line}"
                 self.origins.setdefault(handler, f"{signal} receiver connected at {where}")

@@ -88,7 +88,12 @@ _RESULT_METHODS = frozenset(
     }
 )
 _MAX_DEPTH = 14
+# Django's editing views that build a ModelForm of their model when given no form_class
+_DJANGO_MODEL_FORM_VIEWS = frozenset(
+    {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
+)
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+_AS_MANAGER = ".as_manager()"  # OrderQuerySet.as_manager(): a manager with the QS's methods
 # Method names too common to guess the class from the name alone.
 _GENERIC_METHODS = frozenset(
     {
@@ -514,10 +519,13 @@ class Project:
         return None
 
     def manager_method(self, model: Target, attr: str, depth: int) -> Target | None:
-        """A method of the project class that implements ``model.objects``, if any."""
+        """A method of the project class that implements ``model.objects``, if any: the
+        manager's class, or the QuerySet a manager was made from (``QS.as_manager()``)."""
         for mod, qual in self.mro(model.module, model.name):
             value = self.modules[mod].classes[qual].attrs.get("objects")
             if value:
+                if value.endswith(_AS_MANAGER):
+                    value = value[: -len(_AS_MANAGER)] + "()"  # its methods are the QS's
                 manager = self.resolve(value, mod, qual, depth + 1)
                 if manager is not None and manager.kind == "I":
                     found = self.class_attr(manager, attr, depth + 1)
@@ -596,6 +604,8 @@ class Project:
             form = self.chosen_class(owner, "form_class", depth)
             if form is not None and form.kind == "C":
                 return form if method == "get_form_class" else Target("I", form.module, form.name)
+            if method == "get_form" and (form is None or form.kind == "V"):
+                return self.model_form(owner, depth)  # no form_class: one made for the model
             return None
         if method in ("get_object", "get_queryset", "save"):
             model = self.model_of(target.module, cls, depth)
@@ -604,6 +614,15 @@ class Project:
             kind = "I" if method in ("get_object", "save") else "Q"
             return Target(kind, model.module, model.name)
         return None
+
+    def model_form(self, view: Target, depth: int) -> Target | None:
+        """The form a Django editing view without ``form_class`` builds from its ``model``
+        (``fields = [...]``): saving it saves an instance of that model, so it stands for
+        one. None for views that are not Django's editing views."""
+        if not self.base_tails(view.module, view.name) & _DJANGO_MODEL_FORM_VIEWS:
+            return None
+        model = self.model_of(view.module, view.name, depth + 1)
+        return Target("I", model.module, model.name) if model is not None else None
 
     def chosen_class(self, owner: Target, attr: str, depth: int, action: str = "") -> Target | None:
         """The serializer or form class a view uses: what its own ``get_<attr>()`` override

@@ -72,7 +72,9 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
             if owner and handler_name.startswith("self.") and handler_name.count(".") == 1:
                 handler_name = owner + handler_name[4:]  # connect(self.handle, ...)
             facts.signals.append(
-                SignalHook(name.rsplit(".", 1)[0], sender_name, handler_name, node.lineno)
+                SignalHook(
+                    name.rsplit(".", 1)[0], sender_name, handler_name, node.lineno, _scope(names)
+                )
             )
     elif method == "listen" and name.startswith("sqlalchemy.") and len(node.args) > 2:
         note_orm_event(
@@ -373,7 +375,11 @@ def note_receivers(
             sender_ref = via.get("ref", "") if isinstance(via, dict) else ""
             names.facts.signals.append(
                 SignalHook(
-                    dec.base.rsplit(".", 1)[0], sender_ref, names.qualified(qualname), dec.line
+                    dec.base.rsplit(".", 1)[0],
+                    sender_ref,
+                    names.qualified(qualname),
+                    dec.line,
+                    _scope(names),
                 )
             )
             continue
@@ -395,7 +401,13 @@ def note_receivers(
         for signal in signals:
             if isinstance(signal, dict) and signal.get("ref"):
                 names.facts.signals.append(
-                    SignalHook(signal["ref"], sender_name, names.qualified(qualname), dec.line)
+                    SignalHook(
+                        signal["ref"],
+                        sender_name,
+                        names.qualified(qualname),
+                        dec.line,
+                        _scope(names),
+                    )
                 )
 
 
@@ -405,7 +417,14 @@ ORM_EVENT = "sqlalchemy:"  # signal name prefix of SQLAlchemy mapper events
 def note_orm_event(names: Names, target: Lit, event: Lit, handler: str, line: int) -> None:
     """``@event.listens_for(Order, "after_insert")`` / ``event.listen(Order, ...)``."""
     if isinstance(target, dict) and target.get("ref") and isinstance(event, str):
-        names.facts.signals.append(SignalHook(ORM_EVENT + event, target["ref"], handler, line))
+        names.facts.signals.append(
+            SignalHook(ORM_EVENT + event, target["ref"], handler, line, _scope(names))
+        )
+
+
+def _scope(names: Names) -> str:
+    """The function being walked ("" at module level): where a connection is made."""
+    return names.scope.owner if names.scope is not None else ""
 
 
 def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:

@@ -773,6 +773,48 @@ def test_custom_managers_keep_the_model_and_their_own_methods(check):
     )
 
 
+def test_a_manager_made_from_a_queryset_has_the_querysets_methods(check):
+    """``objects = ItemQuerySet.as_manager()``: ``Item.objects.restock()`` is the
+    QuerySet's method; Django's own (``filter``) stay Django's."""
+    check(
+        {
+            "shop/urls.py": DJANGO_URLS,
+            "shop/more_urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [path("restock/", views.restock)]
+        """,
+            "shop/tasks.py": TASKS,
+            "shop/models.py": """
+            from django.db import models
+            from shop.tasks import crunch
+
+            class ItemQuerySet(models.QuerySet):
+                def restock(self):
+                    crunch.delay(0)
+
+                def in_stock(self):
+                    return self.filter(stock__gt=0)
+
+            class Item(models.Model):
+                objects = ItemQuerySet.as_manager()
+        """,
+            "shop/views.py": """
+            from shop.models import Item
+
+            def create_order(request):
+                list(Item.objects.in_stock())
+                Item.objects.filter(pk=1).update(stock=0)
+
+            def restock(request):
+                Item.objects.restock()
+        """,
+        },
+        {"create_order": ("inline", False), "restock": ("offloaded", False)},
+    )
+
+
 def test_get_object_or_404_returns_an_instance_of_the_model(check):
     check(
         {
