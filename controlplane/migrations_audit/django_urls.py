@@ -12,6 +12,7 @@ from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
 from .url_builders import route_built
+from .urlconf import UNREAD
 from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
 
@@ -166,16 +167,25 @@ class DjangoRoutes:
                         seen | {found.module},
                     )
             elif entry.include.startswith("ref:"):
-                self.include_call_or_ref(module, entry, route, seen)
+                self.include_call_or_ref(module, entry, route, seen, note)
+            elif entry.include.startswith(UNREAD):
+                self.finder.not_understood(
+                    module,
+                    entry.line,
+                    entry.include[len(UNREAD) :],
+                    "added to a URL list, but not as path()s, a URL list or an include",
+                )
 
-    def include_call_or_ref(self, module: str, entry: UrlEntry, route: str, seen: set[str]) -> None:
+    def include_call_or_ref(
+        self, module: str, entry: UrlEntry, route: str, seen: set[str], note: str = ""
+    ) -> None:
         """A call of a function that builds patterns (from a registry, or for the views it
-        is given), else a list, a router's urls or a module."""
+        is given), else a list, a router's urls or a module (``note``: as for ``walk``)."""
         if self.registries.take(module, entry, route):
             return  # views emitted after the walk, once every call is known
         if route_built(self.finder, module, entry, route, self.framework):
             return
-        self.include_ref(module, entry.include[4:], route, seen)
+        self.include_ref(module, entry.include[4:], route, seen, note)
 
     def merge_extended_lists(self) -> None:
         """URL lists a module extends after importing them from another (keyed by the
@@ -183,10 +193,21 @@ class DjangoRoutes:
         project = self.project
         for module, facts in project.modules.items():
             for name in [n for n in facts.urllists if "." in n]:
-                key = project.var_key(name, module)
+                key = self.list_owner(name, module)
                 if key is not None and key[0] != module:
                     owner = project.modules[key[0]].urllists
                     owner.setdefault(key[1], []).extend(facts.urllists[name])
+
+    def list_owner(self, name: str, module: str) -> tuple[str, str] | None:
+        """(module, variable) of a URL list named from elsewhere; also a list started
+        empty (``api_urls = []``), which has no value ``var_key`` would know it by."""
+        project = self.project
+        key = project.var_key(name, module)
+        if key is not None:
+            return key
+        head, _, symbol = name.rpartition(".")
+        facts = project.module_for(head, module) if head else None
+        return (facts.module, symbol) if facts is not None and symbol in facts.assigns else None
 
     def convention(self, module: str, read: dict[str, Any], route: str, seen: set[str]) -> None:
         """URL lists read from modules found by a naming convention at run time
@@ -198,7 +219,9 @@ class DjangoRoutes:
             if key not in seen:
                 self.walk(facts.module, facts.urllists[attr], route, seen | {key}, note)
 
-    def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> None:
+    def include_ref(
+        self, module: str, name: str, route: str, seen: set[str], note: str = ""
+    ) -> None:
         """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``."""
         project = self.project
         if name.endswith(".urls"):
@@ -215,14 +238,13 @@ class DjangoRoutes:
             if entries is not None:
                 key = f"{owner}:{var}"  # a list that includes itself is walked once
                 if key not in seen:
-                    self.walk(owner, entries, route, seen | {key})
+                    self.walk(owner, entries, route, seen | {key}, note)
                 return
         target = project.resolve(name, module)
         if target is not None and target.kind == "M" and target.module not in seen:
             facts = project.modules[target.module]
-            self.walk(
-                target.module, facts.urllists.get("urlpatterns", []), route, seen | {target.module}
-            )
+            patterns = facts.urllists.get("urlpatterns", [])
+            self.walk(target.module, patterns, route, seen | {target.module}, note)
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         extra = self.router_mappings(router)

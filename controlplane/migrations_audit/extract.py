@@ -16,6 +16,7 @@ from typing import Any
 
 from .action_choices import CHOOSERS, action_choices
 from .buffers import self_attrs_read
+from .class_additions import note_addition
 from .conditions import condition, forget
 from .facts import (
     ARGS_SEEN,
@@ -41,6 +42,7 @@ from .facts import (
     RouteCall,
     module_name,
 )
+from .m2m_relations import note_m2m
 from .names import Names, Scope
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
@@ -81,6 +83,7 @@ _SETTINGLIKE = re.compile(
 )
 _ALLCAPS = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 _WORDS: dict[str, bool] = {}
+_M2M_METHODS = frozenset({"add", "remove", "clear"})  # also a related manager's
 # Methods of dicts, lists, strings and sets. Called on a local of unknown type they tell the
 # analysis nothing, and they are a large share of all calls, so they are not stored.
 _CONTAINER_METHODS = frozenset(
@@ -332,6 +335,7 @@ class _Extractor(FastVisitor):
                     related = self.names.related_model(value_node)
                 for target in targets:
                     if isinstance(target, ast.Name):
+                        note_m2m(self.names, qualname, target.id, value_node)
                         facts.attrs[target.id] = related or self.render(value_node)
                         value = self.lit(stmt.value)
                         if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:
@@ -915,6 +919,8 @@ class _Extractor(FastVisitor):
             verbs = verb_dispatch(node)
             if verbs is not None:
                 frame.facts.verbs.append(list(verbs))
+        if method in ("add_to_class", "setattr"):
+            note_addition(self.names, node)  # class_additions.py
         if name:
             note_call(self.names, node, name, method, "".join(self.mounts))
             fill = fill_of_call(self.names, node)
@@ -1105,7 +1111,8 @@ class _Extractor(FastVisitor):
 def _noise(name: str) -> bool:
     receiver, _, method = name.rpartition(".")
     if name[0] == "~" and method in _CONTAINER_METHODS:
-        return True
+        # ``~doc.tags.add(t)`` may be a many-to-many manager's (m2m_relations.py): kept
+        return not (method in _M2M_METHODS and receiver.count(".") == 1)
     return method in _LOG_METHODS and (
         "log" in receiver.rsplit(".", 1)[-1].lower() or receiver == "logging"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "37"
+ANALYSER_VERSION = "38"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -413,6 +413,11 @@ class ModuleFacts:
     # a container (rendered, ``app.events.handlers``) -> what this module puts into it
     # (``handlers[event][name] = handler``): a rendered value, or a run-time parameter ref
     fills: dict[str, list[str]] = field(default_factory=dict)
+    # methods added to a class at run time (``Model.add_to_class("name", function)``):
+    # [class as rendered or "str:<Name>" for a model looked up by name, name, function, line]
+    additions: list[list[Any]] = field(default_factory=list)
+    # many-to-many fields: [class, field, related model as an instance name, related_name]
+    m2m: list[list[str]] = field(default_factory=list)
     # names called, and names passed to calls, at module level (``setup_signals()``,
     # ``path("x/", views.start)``): functions that importing the module runs or hands on
     top_refs: list[str] = field(default_factory=list)
@@ -437,6 +442,8 @@ class ModuleFacts:
             "tables": self.tables,
             "named": self.named,
             "fills": self.fills,
+            "additions": self.additions,
+            "m2m": self.m2m,
             "top_refs": self.top_refs,
         }
 
@@ -463,6 +470,8 @@ class ModuleFacts:
             tables=raw.get("tables", {}),
             named=raw.get("named", {}),
             fills=raw.get("fills", {}),
+            additions=raw.get("additions", []),
+            m2m=raw.get("m2m", []),
             top_refs=raw.get("top_refs", []),
         )
 
