@@ -146,12 +146,14 @@ def returns_looked_up(project: Project, target: Target) -> bool:
 
 
 def _element(project: Project, value: str, module: str) -> bool:
-    """``self.registry[]``, ``cls._types[]``, ``REGISTRY[]``: an element of a container the
-    class or a module holds (not of what a call returned, ``json.loads(text)["k"]``, nor of
-    another object's attribute, ``Event.metadata["k"]``)."""
-    if not value.endswith("[]") or "(" in value or "[" in value[:-2]:
+    """``self.registry[]``, ``self.registry.values()[]`` (a loop's item), ``REGISTRY[]``: an
+    element of a container the class or a module holds (not of what a call returned,
+    ``json.loads(text)["k"]``, nor of another object's attribute, ``Event.metadata["k"]``)."""
+    if not value.endswith("[]"):
         return False
-    held = value[:-2]
+    held = value[:-2].removesuffix(".values()")
+    if "(" in held or "[" in held:
+        return False
     if held.count(".") == 1 and held.startswith(("self.", "cls.")):
         return True
     owner = held.rpartition(".")[0]

@@ -258,6 +258,18 @@ def test_only_the_class_looked_up_runs_not_every_subclass_of_its_base(check):
         assert (endpoint.confidence, endpoint.unresolved_calls) == ("certain", ()), body
 
 
+def test_a_registry_that_finds_the_instance_of_the_class_by_a_loop_is_a_lookup(check):
+    registry = REGISTRY.replace(
+        "            return self.get(instance_type.type)",
+        "            for instance in self.registry.values():\n"
+        "                if isinstance(instance, instance_type):\n"
+        "                    return instance\n"
+        "            raise LookupError(instance_type)",
+    )
+    body = "        action_type_registry.get_by_type(CreateThingActionType).do(request.user, 'x')"
+    run(check, body, "offloaded", **{"core/registry.py": registry})
+
+
 def test_a_library_function_given_a_model_class_returns_an_instance_of_it(check):
     for body in (
         "        get_object_or_404(Thing, pk=pk).publish()",
