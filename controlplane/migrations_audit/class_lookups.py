@@ -3,9 +3,11 @@
 A registry of instances of project classes is read with the class itself or with one of its
 class attributes (``registry.get(CreateThing.type)``); what comes back is the instance of
 that class the registry holds, so a method called on it, at once or through a local, runs
-the class's own method (or its bases'). The same holds for ``get_object_or_404(Model, ...)``
-and ``cast(Model, x)``. Only where the analyser cannot tell what the lookup returns: when the
-lookup is a project function whose return is known, that answer stands.
+the class's own method (or its bases'). The same holds for a library function given the
+class (``cast(Model, x)``; ``get_object_or_404(Model, ...)`` is already read as
+``Model.objects.get()`` when names are rendered). Only where the analyser cannot tell what the
+lookup returns: when the lookup is a project function whose return is known, that answer
+stands.
 
 A method called on what a project function takes out of one of its containers
 (``return self.registry[type_name]``) with a key that is not a class is a call the audit
@@ -54,9 +56,9 @@ def key_class(lookup: CallSite, method: str, env: Env) -> Target | None:
 
     Its first argument is the class: a project function must return what it looked up by
     it (an element of its registry, ``model.get(pk)``), not something it built with it (a
-    SQL column of the model); a library's function (``get_object_or_404``, ``cast``) is
-    taken at its word, but not for a builtin container's method
-    (``get_type_hints(C).items()``), nor a method of an object of unknown type.
+    SQL column of the model); a library's function (``typing.cast``) is taken at its word,
+    but not for a builtin container's method (``get_type_hints(C).items()``), nor a method
+    of an object of unknown type.
 
     Or its first argument is a class attribute of it set to a literal
     (``CreateThing.type``): only a project registry is trusted with that
