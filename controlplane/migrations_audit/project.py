@@ -746,6 +746,13 @@ class Project:
         """Project methods called ``name`` (none for dunders and very common names)."""
         if name.startswith("__") or name in _GENERIC_METHODS or len(name) < 4:
             return []
+        return self._method_index().get(name, [])
+
+    def defines_method(self, name: str) -> bool:
+        """Whether any project class has a method ``name`` (short and common names too)."""
+        return name in self._method_index()
+
+    def _method_index(self) -> dict[str, list[Target]]:
         if self._methods is None:
             index: dict[str, list[Target]] = {}
             for mod, facts in self.modules.items():
@@ -756,7 +763,7 @@ class Project:
                 if function not in index.setdefault(method, []):
                     index[method].append(function)  # added to one class only
             self._methods = index
-        return self._methods.get(name, [])
+        return self._methods
 
     def subclasses(self, module: str, qualname: str) -> list[tuple[str, str]]:
         """Project classes deriving (directly or not) from the given one."""
