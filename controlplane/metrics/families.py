@@ -75,14 +75,18 @@ class RenderCache:
     so a row equal to the one rendered last time reuses its text. A counter or gauge row
     reuses its line when its value is the same (and of the same type: an int and a float
     that are equal may print differently).
+
+    Texts are kept encoded: the body is one join of bytes. Joining the text and encoding it
+    afterwards allocated two 2 MB buffers a scrape, and freeing both let the C allocator hand
+    the memory back each time, so every scrape paid the page faults again (about 2.5 ms here).
     """
 
     def __init__(self) -> None:
         self.labels = LabelText()
-        self.rows: dict[str, dict[LabelValues, tuple[object, str]]] = {}
+        self.rows: dict[str, dict[LabelValues, tuple[object, bytes]]] = {}
         self.lines: dict[str, dict[LabelValues, tuple[type, float, str]]] = {}
         # a counter or gauge family whose rows all equal the last ones: (rows, types, text)
-        self.families: dict[str, tuple[list[tuple[LabelValues, float]], list[type], str]] = {}
+        self.families: dict[str, tuple[list[tuple[LabelValues, float]], list[type], bytes]] = {}
 
 
 class Family(Metric):
@@ -108,13 +112,14 @@ class Family(Metric):
     def _samples(self) -> Iterable[Sample]:
         raise NotImplementedError
 
-    def render(self, out: list[str], cache: RenderCache) -> None:
+    def render(self, out: list[bytes], cache: RenderCache) -> None:
+        """Append the family's text, UTF-8 encoded, to `out`."""
         raise NotImplementedError
 
-    def _header(self, out: list[str]) -> None:
+    def _header(self) -> str:
         shown = self.name + self.suffix
         doc = self.documentation.replace("\\", r"\\").replace("\n", r"\n")
-        out.append(f"# HELP {shown} {doc}\n# TYPE {shown} {self.type}\n")
+        return f"# HELP {shown} {doc}\n# TYPE {shown} {self.type}\n"
 
 
 class _Simple(Family):
@@ -132,7 +137,7 @@ class _Simple(Family):
         for values, value in self.rows:
             yield Sample(name, dict(zip(self.labelnames, values, strict=True)), float(value))
 
-    def render(self, out: list[str], cache: RenderCache) -> None:
+    def render(self, out: list[bytes], cache: RenderCache) -> None:
         name = self.name + self.suffix
         rows = self.rows
         kinds = [value.__class__ for _, value in rows]
@@ -140,14 +145,13 @@ class _Simple(Family):
         if kept is not None and kept[0] == rows and kept[1] == kinds:
             out.append(kept[2])
             return
-        lines: list[str] = []
+        lines: list[str] = [self._header()]
         self._render_rows(lines, cache)
-        text = "".join(lines)
+        text = "".join(lines).encode("utf-8", "replace")
         cache.families[name] = (list(rows), kinds, text)
         out.append(text)
 
     def _render_rows(self, out: list[str], cache: RenderCache) -> None:
-        self._header(out)
         name = self.name + self.suffix
         names = self.labelnames
         if not names:
@@ -212,8 +216,8 @@ class HistogramFamily(Family):
             yield Sample(self.name + "_count", labels, float(cumulative[-1]))
             yield Sample(self.name + "_sum", labels, float(total))
 
-    def render(self, out: list[str], cache: RenderCache) -> None:
-        self._header(out)
+    def render(self, out: list[bytes], cache: RenderCache) -> None:
+        out.append(self._header().encode("utf-8", "replace"))
         names = self.labelnames
         bucket = self.name + "_bucket"
         # One format string per family for all the lines of a row: {0} is the bucket name
@@ -222,7 +226,7 @@ class HistogramFamily(Family):
         lines = "".join(f'{{0}}{le}"}}}} {{{i + 2}}}\n' for i, le in enumerate(self._le))
         template = lines + f"{self.name}_count{{1}} {{{n + 1}}}\n{self.name}_sum{{1}} {{{n + 2}}}\n"
         previous = cache.rows.get(self.name, {})
-        current: dict[LabelValues, tuple[object, str]] = {}
+        current: dict[LabelValues, tuple[object, bytes]] = {}
         for row in self.rows:
             values, cumulative, total = row
             hit = previous.get(values)
@@ -234,7 +238,9 @@ class HistogramFamily(Family):
                     head, braces = f'{bucket}{{{label},le="', f"{{{label}}}"
                 else:
                     head, braces = f'{bucket}{{le="', ""
-                text = template.format(head, braces, *cumulative, format_value(total))
+                text = template.format(head, braces, *cumulative, format_value(total)).encode(
+                    "utf-8", "replace"
+                )
             current[values] = (row, text)
             out.append(text)
         cache.rows[self.name] = current

@@ -88,9 +88,9 @@ def test_a_histogram_row_whose_counts_changed_is_written_again() -> None:
     def rendered(counts: list[int], total: float) -> str:
         family = HistogramFamily("wait", "Wait.", ("queue_name",), (1.0, float("inf")))
         family.add(("q",), counts, total)
-        out: list[str] = []
+        out: list[bytes] = []
         family.render(out, cache)
-        return "".join(out)
+        return b"".join(out).decode()
 
     assert 'wait_bucket{queue_name="q",le="+Inf"} 3' in rendered([1, 3], 2.0)
     again = rendered([1, 4], 2.5)
@@ -192,9 +192,9 @@ def test_a_gauge_whose_value_changes_type_is_written_again() -> None:
     def rendered(value: float) -> str:
         family = GaugeFamily("big", "Big.", ("queue_name",))
         family.add(("q",), value)
-        out: list[str] = []
+        out: list[bytes] = []
         family.render(out, cache)
-        return "".join(out)
+        return b"".join(out).decode()
 
     assert 'big{queue_name="q"} 10000000000000000\n' in rendered(10**16)
     assert 'big{queue_name="q"} 1e+16\n' in rendered(1e16)
