@@ -199,3 +199,29 @@ def test_a_gauge_whose_value_changes_type_is_written_again() -> None:
     assert 'big{queue_name="q"} 10000000000000000\n' in rendered(10**16)
     assert 'big{queue_name="q"} 1e+16\n' in rendered(1e16)
     assert 'big{queue_name="q"} 7\n' in rendered(7)
+
+
+def test_a_replica_s_live_tally_recounts_only_the_label_sets_whose_rows_changed() -> None:
+    from controlplane.events.live_tally import LiveTally, tally
+
+    def row(name: str, state: str, runtime: float | None = None) -> tuple[object, ...]:
+        return (name, "celery@one", "default", state, None, 0, 1, 1, 1, runtime, 0.02)
+
+    live = LiveTally()
+    rows = [row("a", "STARTED"), row("b", "SUCCESS", 0.5), row("b", "STARTED")]
+    first = live.count(rows)
+    again = live.count([tuple(r) for r in rows])  # equal rows, other objects
+    assert again[("a", "celery@one", "default")] is first[("a", "celery@one", "default")]
+    assert again[("b", "celery@one", "default")] is first[("b", "celery@one", "default")]
+
+    rows[2] = row("b", "SUCCESS", 1.5)  # b's second row finished: b is counted again
+    changed = live.count(rows)
+    b = changed[("b", "celery@one", "default")]
+    assert changed[("a", "celery@one", "default")] is first[("a", "celery@one", "default")]
+    assert b is not first[("b", "celery@one", "default")]
+    assert dict(b.kinds) == {"sent": 2, "received": 2, "started": 2, "succeeded": 2}
+    assert b.runtime is not None and (b.runtime.count, b.runtime.sum) == (2, 2.0)
+    fresh = tally(rows)[("b", "celery@one", "default")]  # as counting from scratch says
+    assert (b.kinds, b.runtime, b.queue_wait) == (fresh.kinds, fresh.runtime, fresh.queue_wait)
+
+    assert list(live.count(rows[:1])) == [("a", "celery@one", "default")]  # b's rows settled
