@@ -10,6 +10,7 @@ a new sample shows in the very next reading and one deleted by retention is drop
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -61,6 +62,17 @@ def _walk_down_the_stamps() -> Select[Stamp]:
 LAST_STAMPS = _walk_down_the_stamps()  # built once: its cache key costs more than the query
 
 
+@functools.lru_cache(maxsize=4)
+def _backlogs_since(dialect: str) -> Select[str, Stamp, int]:
+    """Every queue's backlog in the samples from `:since` on, built once per dialect: the
+    stamp is bound as stored, text on SQLite, a timestamp on PostgreSQL (a statement built
+    per call costs SQLAlchemy its cache key each time)."""
+    stored = String() if dialect == "sqlite" else QueueSample.sampled_at.type
+    return select(QueueSample.queue, _stored_at, QueueSample.ready + QueueSample.unacked).where(
+        _stored_at >= bindparam("since", type_=stored)
+    )
+
+
 def last_stamps(connection: Connection, samples: int) -> list[Stamp]:
     """The stored stamps of the last `samples` samples, newest first."""
     return list(connection.scalars(LAST_STAMPS, {"samples": samples}))
@@ -109,8 +121,9 @@ class SampleBacklogs:
         if missing:
             wanted = set(missing)
             read: dict[Stamp, dict[str, int]] = {stamp: {} for stamp in missing}
-            query = select(QueueSample.queue, _stored_at, QueueSample.ready + QueueSample.unacked)
-            rows = connection.execute(query.where(_stored_at >= missing[0])).all()  # one fetchall
+            # one fetchall
+            query = _backlogs_since(connection.dialect.name)
+            rows = connection.execute(query, {"since": missing[0]}).all()
             for queue, stamp, backlog in rows:
                 if stamp in wanted:
                     read[stamp][queue] = int(backlog or 0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Select, literal_column, select
+from sqlalchemy import BindParameter, Select, bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import age_seconds, as_utc, utcnow
@@ -190,8 +190,8 @@ def stuck_tasks(
 ) -> list[StuckTask]:
     """Tasks STARTED more than `threshold` seconds ago and not finished, oldest first."""
     stuck = []
-    query = stuck_query(now - _seconds(threshold), limit)
-    for task_id, name, queue, worker, started_at in session.connection().execute(query):
+    query, cutoff = _stuck_query(limit), {"cutoff": now - _seconds(threshold)}
+    for task_id, name, queue, worker, started_at in session.connection().execute(query, cutoff):
         started = as_utc(started_at)
         assert started is not None  # the WHERE clause excludes NULL
         stuck.append(
@@ -200,8 +200,15 @@ def stuck_tasks(
     return stuck
 
 
+@functools.lru_cache(maxsize=8)
+def _stuck_query(limit: int) -> Select[str, str | None, str | None, str | None, datetime | None]:
+    """`stuck_query` built once per limit, the cutoff a parameter: a statement built per call
+    costs SQLAlchemy its cache key each time (a scrape reads it)."""
+    return stuck_query(bindparam("cutoff"), limit)
+
+
 def stuck_query(
-    cutoff: datetime, limit: int
+    cutoff: datetime | BindParameter[Any], limit: int
 ) -> Select[str, str | None, str | None, str | None, datetime | None]:
     """Read from the partial index `ix_tasks_stuck` (STARTED tasks only, by start time): the
     first `limit` entries, however many STARTED rows an old history holds.
@@ -232,19 +239,24 @@ class IngestGap:
         return 0.0 if self.ended_at is None else (self.ended_at - self.started_at).total_seconds()
 
 
-def recent_gaps(session: Session, now: datetime, hours: float, limit: int = 5) -> list[IngestGap]:
-    """Gaps that started within `hours` (newest first): what the alert strip owns up to."""
-    since = now - _seconds(hours * 3600)
+@functools.lru_cache(maxsize=8)
+def _gaps_query(limit: int) -> Select[Any, Any, Any, Any, Any]:
+    """Built once per limit, the time a parameter (a scrape reads it: no cache key per call).
+    Columns through Core, not the entity: no ORM loading per call."""
     g = EventGap
-    # Columns through Core, not the entity: a scrape reads this (no ORM loading per call)
-    query = (
+    return (
         select(g.started_at, g.ended_at, g.reason, g.estimated_missed, g.source)
-        .where(g.started_at >= since)
+        .where(g.started_at >= bindparam("since"))
         .order_by(g.started_at.desc())
         .limit(limit)
     )
+
+
+def recent_gaps(session: Session, now: datetime, hours: float, limit: int = 5) -> list[IngestGap]:
+    """Gaps that started within `hours` (newest first): what the alert strip owns up to."""
+    since = {"since": now - _seconds(hours * 3600)}
     gaps = []
-    for row in session.connection().execute(query).all():
+    for row in session.connection().execute(_gaps_query(limit), since).all():
         started = as_utc(row.started_at)
         assert started is not None
         gaps.append(
