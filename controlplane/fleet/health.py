@@ -99,7 +99,10 @@ def worker_status(
     turned off, or no ingester running).
     """
     interval = freq if freq and freq > 0 else DEFAULT_HEARTBEAT
-    beat = max((t for t in (as_utc(last_heartbeat), as_utc(online_at)) if t), default=None)
+    # the later of the two (no generator and max(): a scrape asks this for every worker)
+    beat, online = as_utc(last_heartbeat), as_utc(online_at)
+    if beat is None or (online is not None and online > beat):
+        beat = online
     pinged = as_utc(inspected_at)
     last_seen = beat
     if pinged is not None and (beat is None or pinged > beat + _seconds(OFFLINE_AFTER * interval)):
@@ -134,7 +137,8 @@ def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHea
         hostname=row.hostname,
         status=status,
         last_seen=last_seen,
-        heartbeat_age=age_seconds(last_seen, now),
+        # last_seen is UTC already (worker_status made it so)
+        heartbeat_age=None if last_seen is None else (now - last_seen).total_seconds(),
         interval=interval,
         shutdown=shutdown,
         concurrency=row.concurrency,
@@ -174,15 +178,26 @@ def find_worker(services: Services, hostname: str) -> WorkerHealth | None:
 
 def consumers_by_queue(workers: Iterable[WorkerHealth]) -> dict[str, QueueConsumers]:
     """Per queue: how many alive workers consume it and their total pool size."""
+    counts = consumer_counts(workers)
+    return {q: QueueConsumers(q, consumers, conc) for q, (consumers, conc) in counts.items()}
+
+
+def consumer_counts(workers: Iterable[WorkerHealth]) -> dict[str, list[int]]:
+    """`consumers_by_queue` as [consumers, processes] per queue: what a scrape's 500 queues
+    read, without a record each."""
     counts: dict[str, list[int]] = {}
     for worker in workers:
-        if not worker.alive:
+        if worker.status == "offline":  # not `alive`
             continue
+        processes = worker.concurrency or 0
         for queue in set(worker.queues):
-            entry = counts.setdefault(queue, [0, 0])
-            entry[0] += 1
-            entry[1] += worker.concurrency or 0
-    return {q: QueueConsumers(q, consumers, conc) for q, (consumers, conc) in counts.items()}
+            entry = counts.get(queue)
+            if entry is None:
+                counts[queue] = [1, processes]
+            else:
+                entry[0] += 1
+                entry[1] += processes
+    return counts
 
 
 def stuck_tasks(

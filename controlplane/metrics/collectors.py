@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 from prometheus_client.metrics_core import Metric
@@ -224,7 +224,8 @@ class _HistogramRows:
 
 
 def _same_objects(before: list[Histogram], now: list[Histogram]) -> bool:
-    return len(before) == len(now) and all(a is b for a, b in zip(before, now, strict=True))
+    # map(is_): the comparison in C, no generator frame per row (600 rows a family a scrape)
+    return len(before) == len(now) and all(map(is_, before, now))
 
 
 def _merged_row(key: HistogramLabels, parts: list[Histogram]) -> HistogramRow:
