@@ -225,3 +225,22 @@ def test_a_replica_s_live_tally_recounts_only_the_label_sets_whose_rows_changed(
     assert (b.kinds, b.runtime, b.queue_wait) == (fresh.kinds, fresh.runtime, fresh.queue_wait)
 
     assert list(live.count(rows[:1])) == [("a", "celery@one", "default")]  # b's rows settled
+
+
+def test_a_counter_row_whose_counts_changed_shows_the_new_total_at_the_next_scrape(
+    services: Services,
+) -> None:
+    """The task counters' per-label-set counts are reused while the snapshot hands out the
+    same dict: a label set counted again shows its new total, the others keep theirs."""
+    queue = services.settings.queues[0]
+    stats = services.state.ingest_stats = IngestStats()
+    metrics = Metrics(services, registry=CollectorRegistry())
+    one, two = ("proj.one", "celery@one", queue), ("proj.two", "celery@one", queue)
+    stats.count_task("succeeded", one, runtime=0.1)
+    stats.count_task("succeeded", two, runtime=0.1)
+    metrics.scrape()
+    stats.count_task("succeeded", two, runtime=0.1)
+    text = metrics.scrape().decode()
+    line = 'celery_task_succeeded_total{{name="{}",hostname="celery@one",queue_name="{}"}} {}\n'
+    assert line.format("proj.one", queue, 1) in text
+    assert line.format("proj.two", queue, 2) in text
