@@ -276,7 +276,9 @@ class ScaleDownWindow:
 
     def apply(self, queue: str, now: float, workers: int) -> int:
         """Record `workers` at `now` (a monotonic clock) and return the count to run."""
-        peaks = self._peaks.setdefault(queue, deque())
+        peaks = self._peaks.get(queue)
+        if peaks is None:  # not setdefault: that builds a deque per call (500 a scrape)
+            peaks = self._peaks[queue] = deque()
         while peaks and peaks[0][0] < now - self.seconds:
             peaks.popleft()
         while peaks and peaks[-1][1] <= workers:
