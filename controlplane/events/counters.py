@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from operator import eq
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, select
 
 from controlplane.clock import as_utc, utcnow
-from controlplane.events.live_tally import LiveTally, Part, read_rows, tally
+from controlplane.events.live_tally import LIVE, SETTLING, LiveTally, Part, read_rows, tally
 from controlplane.events.stats import BUCKETS, Histogram, IngestSnapshot, IngestStats
 from controlplane.events.stats import exception_type as exception_type_of
 from controlplane.models import EventGap, Ingester, Task
@@ -207,10 +207,13 @@ def _histogram(values: Sequence[Any]) -> Histogram | None:
     return Histogram(BUCKETS, counts, float(total or 0.0), count)
 
 
+# Built once (a replica's refresh runs them every time): no cache key per call
+_GAPS = select(func.count(), func.coalesce(func.sum(EventGap.estimated_missed), 0))
+_NEWEST_EVENT = select(func.max(Ingester.last_event_at))
+
+
 def count_gaps(connection: Connection) -> GapTotals:
-    gaps, missed = connection.execute(
-        select(func.count(), func.coalesce(func.sum(EventGap.estimated_missed), 0))
-    ).one()
+    gaps, missed = connection.execute(_GAPS).one()
     return GapTotals(int(gaps or 0), int(missed or 0))
 
 
@@ -251,18 +254,17 @@ class DatabaseCounters:
                 self._settled.add(count_rows(connection, Task.finished_at < horizon))
                 self._settled_until = horizon
             elif horizon > self._settled_until:
-                since = self._settled_until
-                newly = and_(Task.finished_at >= since, Task.finished_at < horizon)
-                self._settled.add(tally_rows(connection, newly))
+                newly = {"since": self._settled_until, "until": horizon}
+                self._settled.add(totals_of(tally(read_rows(connection, SETTLING, newly))))
                 self._settled_until = horizon
-            live = or_(Task.finished_at >= self._settled_until, Task.finished_at.is_(None))
-            recent = totals_of(self._live.count(read_rows(connection, live)))
+            live = read_rows(connection, LIVE, {"since": self._settled_until})
+            recent = totals_of(self._live.count(live))
             gaps = count_gaps(connection)
         return snapshot_of(self._settled, gaps, recent, self._merges)
 
     def _horizon(self, connection: Connection, now: datetime) -> datetime:
         """Settle up to SETTLE_SECONDS before the newest event written (or now, if sooner)."""
-        newest = as_utc(connection.execute(select(func.max(Ingester.last_event_at))).scalar())
+        newest = as_utc(connection.execute(_NEWEST_EVENT).scalar())
         reference = min(now, newest) if newest is not None else now
         return reference - timedelta(seconds=self.settle_seconds)
 

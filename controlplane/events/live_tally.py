@@ -16,7 +16,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Integer, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    Integer,
+    bindparam,
+    or_,
+    select,
+    type_coerce,
+)
 
 from controlplane.events.stats import Histogram
 from controlplane.events.stats import exception_type as exception_type_of
@@ -91,9 +100,25 @@ def tally(rows: Iterable[Row]) -> dict[Labels, Part]:
     return parts
 
 
-def read_rows(connection: Connection, where: ColumnElement[bool]) -> Sequence[Row]:
-    """The rows matching `where` as plain tuples (one fetchall: iterating fetches row by row)."""
-    return [tuple(row) for row in connection.execute(select(*ROW_COLUMNS).where(where)).all()]
+# A refresh's two reads, built once with their times as parameters: a statement built per
+# call costs SQLAlchemy its cache key (a walk of the statement) at every execution.
+LIVE = select(*ROW_COLUMNS).where(
+    or_(Task.finished_at >= bindparam("since"), Task.finished_at.is_(None))
+)
+SETTLING = select(*ROW_COLUMNS).where(
+    Task.finished_at >= bindparam("since"), Task.finished_at < bindparam("until")
+)
+
+
+def read_rows(
+    connection: Connection,
+    where: ColumnElement[bool] | Executable,
+    params: dict[str, Any] | None = None,
+) -> Sequence[Row]:
+    """The rows matching `where` (or read by a statement of `ROW_COLUMNS`, LIVE or SETTLING,
+    with `params`) as plain tuples (one fetchall: iterating fetches row by row)."""
+    query = where if isinstance(where, Executable) else select(*ROW_COLUMNS).where(where)
+    return [tuple(row) for row in connection.execute(query, params).all()]
 
 
 class LiveTally:
