@@ -18,6 +18,12 @@ from .wiring import ROUTER_MAPPING
 MAX_NESTING = 4
 
 
+def unexpanded_call(name: str) -> bool:
+    """A call whose patterns the audit could not read, to be reported: any but Django's own
+    helpers (``static()``, ``staticfiles_urlpatterns()``), which serve files, not views."""
+    return name.endswith("()") and not name.startswith("django.")
+
+
 def _clean(route: str, regex: bool) -> str:
     if regex:
         route = route.removeprefix("^").removesuffix("$").replace("\\", "")
@@ -175,7 +181,10 @@ class DjangoRoutes:
             return  # views emitted after the walk, once every call is known
         if route_built(self.finder, module, entry, route, self.framework):
             return
-        self.include_ref(module, entry.include[4:], route, seen)
+        name = entry.include[4:]
+        if not self.include_ref(module, name, route, seen) and unexpanded_call(name):
+            reason = "a call in a URL list the audit cannot expand"
+            self.finder.not_understood(module, entry.line, f"{name[:-2]}(...)", reason)
 
     def merge_extended_lists(self) -> None:
         """URL lists a module extends after importing them from another (keyed by the
@@ -198,8 +207,9 @@ class DjangoRoutes:
             if key not in seen:
                 self.walk(facts.module, facts.urllists[attr], route, seen | {key}, note)
 
-    def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> None:
-        """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``."""
+    def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> bool:
+        """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``; False
+        when ``name`` is none of those."""
         project = self.project
         if name.endswith(".urls"):
             router = project.var_key(name[: -len(".urls")], module)
@@ -207,7 +217,7 @@ class DjangoRoutes:
                 if router not in self.router_mounts:
                     self.router_mounts[router] = route
                     self.emit_router(router, route)
-                return
+                return True
         variable = project.var_key(name, module)
         if variable is not None:
             owner, var = variable
@@ -216,13 +226,19 @@ class DjangoRoutes:
                 key = f"{owner}:{var}"  # a list that includes itself is walked once
                 if key not in seen:
                     self.walk(owner, entries, route, seen | {key})
-                return
+                return True
         target = project.resolve(name, module)
-        if target is not None and target.kind == "M" and target.module not in seen:
-            facts = project.modules[target.module]
-            self.walk(
-                target.module, facts.urllists.get("urlpatterns", []), route, seen | {target.module}
-            )
+        if target is not None and target.kind == "M":
+            if target.module not in seen:
+                facts = project.modules[target.module]
+                self.walk(
+                    target.module,
+                    facts.urllists.get("urlpatterns", []),
+                    route,
+                    seen | {target.module},
+                )
+            return True
+        return False
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         extra = self.router_mappings(router)

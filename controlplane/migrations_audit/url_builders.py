@@ -10,7 +10,9 @@ A builder is a project function that calls Django's ``path``/``re_path``. The vi
 routes are the class it is called on when it builds views with ``cls.as_view``, and the
 project view classes passed to it. The routes the builder composes are not read: each view
 is routed under the URLconf prefix joined with the call's first literal string, and its
-endpoints are ``likely``.
+endpoints are ``likely``. A builder call whose views answer no HTTP method the audit can
+see is reported as not understood, as is any other call in a URL list the audit cannot
+expand (``django_urls.unexpanded_call``): patterns it cannot read are never dropped silently.
 """
 
 from __future__ import annotations
@@ -53,13 +55,22 @@ def route_built(
         return False
     own = next((a for a in args if isinstance(a, str)), "")
     note = NOTE.format(builder=target.name)
+    made = 0
     for view in views:
-        finder.class_endpoints(
+        made += finder.class_endpoints(
             view.module,
             view.name,
             join_route(route, own),
             framework_of(view.module, view.name),
             note=note,
+        )
+    if not made:
+        finder.not_understood(
+            module,
+            entry.line,
+            f"{name[:-2]}(...)",
+            f"{target.name} routes {', '.join(v.name for v in views)}, which answer no HTTP"
+            " method the audit can see",
         )
     return True
 
