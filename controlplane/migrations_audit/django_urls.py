@@ -12,6 +12,7 @@ from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
 from .url_builders import route_built
+from .verb_tables import action_tables, routed_pairs
 from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
 
@@ -177,10 +178,10 @@ class DjangoRoutes:
     def include_call_or_ref(self, module: str, entry: UrlEntry, route: str, seen: set[str]) -> None:
         """A call of a function that builds patterns (from a registry, or for the views it
         is given), else a list, a router's urls or a module."""
+        if route_built(self.finder, module, entry, route, self.framework):
+            return  # first: a builder that routes the class it is called on, or is given
         if self.registries.take(module, entry, route):
             return  # views emitted after the walk, once every call is known
-        if route_built(self.finder, module, entry, route, self.framework):
-            return
         name = entry.include[4:]
         if not self.include_ref(module, name, route, seen) and unexpanded_call(name):
             reason = "a call in a URL list the audit cannot expand"
@@ -290,8 +291,9 @@ class DjangoRoutes:
             real = real_class(project, target)
             alias = target.name.rsplit(".", 1)[-1] if real != target else ""
             framework = self.framework(real.module, real.name)
+            actions = entry.actions or self.table_actions(real, entry)
             if not finder.class_endpoints(
-                real.module, real.name, route or "/", framework, entry.actions, note, alias
+                real.module, real.name, route or "/", framework, actions, note, alias
             ):
                 finder.not_understood(
                     module,
@@ -305,6 +307,17 @@ class DjangoRoutes:
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
             finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+
+    def table_actions(self, view: Target, entry: UrlEntry) -> dict[str, str] | None:
+        """{verb: method} for ``V.as_view(action="create")`` when V's ``as_view`` binds
+        verbs from a table (verb_tables.py); None otherwise."""
+        if not entry.call:
+            return None
+        table = action_tables(self.project, view.module, view.name)
+        kwargs = entry.call[1] if table else {}
+        named = [v for v in kwargs.values() if isinstance(v, str) and v in table]
+        pairs = routed_pairs(self.project, view, table, named[:1]) if named else {}
+        return next(iter(pairs.values()), None)
 
     def unrouted_api_views(self) -> None:
         """DRF ``@api_view`` functions are endpoints even when no URLconf names them."""

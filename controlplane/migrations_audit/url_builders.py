@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .facts import UrlEntry
+from .facts import FunctionFacts, UrlEntry
 from .mounts import join_route, ref_of
 from .project import Project, Target
+from .verb_tables import action_tables, routed_pairs
 
 if TYPE_CHECKING:
     from .routes import RouteFinder
@@ -53,16 +54,21 @@ def route_built(
     views = _views(project, module, name[:-2], target, [*args, *kwargs.values()])
     if not views:
         return False
-    own = next((a for a in args if isinstance(a, str)), "")
+    own = next((a for a in [*args, *kwargs.values()] if isinstance(a, str)), "")
     note = NOTE.format(builder=target.name)
     made = 0
     for view in views:
+        framework = framework_of(view.module, view.name)
+        table = action_tables(project, view.module, view.name)
+        if table:  # as_view(action=...) binds each verb to a method the table names
+            chosen = routed_pairs(project, view, table, _actions(function, table))
+            for pairs in chosen.values():
+                made += finder.class_endpoints(
+                    view.module, view.name, join_route(route, own), framework, pairs, note
+                )
+            continue
         made += finder.class_endpoints(
-            view.module,
-            view.name,
-            join_route(route, own),
-            framework_of(view.module, view.name),
-            note=note,
+            view.module, view.name, join_route(route, own), framework, note=note
         )
     if not made:
         finder.not_understood(
@@ -73,6 +79,18 @@ def route_built(
             " method the audit can see",
         )
     return True
+
+
+def _actions(builder: FunctionFacts, table: dict[str, dict[str, str]]) -> list[str]:
+    """The table's actions a builder routes: the one its ``as_view(action="x")`` names, else
+    every one (``for action in ACTIONS``: a loop over the table, or over some of it; which
+    is not read, so each is routed)."""
+    for call in builder.calls:
+        if call.name.endswith(".as_view"):
+            for _, value in call.args:
+                if isinstance(value, list) and value and value[0] in table:
+                    return [value[0]]
+    return list(table)
 
 
 def _views(

@@ -20,15 +20,39 @@ class UrlPatterns:
     def __init__(self, names: Names) -> None:
         self.names = names
         self.urllists = names.facts.urllists
+        self.body: list[ast.stmt] = []
+        self._included: set[str] | None = None
 
     def collect(self, body: list[ast.stmt]) -> None:
+        """Every URL list of the module (its top-level statements)."""
+        self.body = body
+        self.collect_in(body)
+
+    def included(self) -> set[str]:
+        """Module-level names this module passes to Django's ``include()``: lists of URL
+        patterns whatever they hold (``crud = [*TrackView.get_urls("tracks")]``). Read
+        once, and only for a list no ``path()`` marks as URLs."""
+        if self._included is None:
+            self._included = {
+                node.args[0].id
+                for stmt in self.body
+                for node in ast.walk(stmt)
+                if isinstance(node, ast.Call)
+                and tail(node.func) == "include"
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and self.names.render(node.func).startswith("django.")
+            }
+        return self._included
+
+    def collect_in(self, body: list[ast.stmt]) -> None:
         """``urlpatterns = [...]``, ``+= [...]``, ``.append(path(...))``, also under ``if``."""
         for stmt in body:
             if isinstance(stmt, ast.If | ast.Try):
                 inner = list(stmt.body) + list(stmt.orelse)
                 for handler in getattr(stmt, "handlers", []):
                     inner.extend(handler.body)
-                self.collect(inner)
+                self.collect_in(inner)
                 continue
             name, value, extend = "", None, False
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -55,6 +79,7 @@ class UrlPatterns:
                 name != "urlpatterns"
                 and name not in self.urllists
                 and not self.looks_like_urls(value)
+                and not (_has_starred_call(value) and name in self.included())
             ):
                 continue
             if not extend and name in self.urllists and _adds_itself(value, name):
@@ -150,6 +175,9 @@ class UrlPatterns:
             return None
         view = _unwrapped(view)
         actions = None
+        given = None  # as_view(action="create"): the keywords, for a view that reads a table
+        if isinstance(view, ast.Call) and tail(view.func) == "as_view" and view.keywords:
+            given = self.args(view)
         if (
             isinstance(view, ast.Call)
             and tail(view.func) == "as_view"
@@ -161,7 +189,7 @@ class UrlPatterns:
                 actions = {str(k): str(v) for k, v in mapping.items() if isinstance(v, str)}
         if isinstance(view, ast.Constant) and isinstance(view.value, str):
             return UrlEntry(call.lineno, route, regex, view.value, None, "", [])  # old Django
-        return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [])
+        return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [], given)
 
 
 def _unwrapped(view: ast.expr, depth: int = 0) -> ast.expr:
@@ -177,6 +205,13 @@ def _unwrapped(view: ast.expr, depth: int = 0) -> ast.expr:
 def _is_view_ref(node: ast.expr) -> bool:
     return isinstance(node, ast.Name | ast.Attribute) or (
         isinstance(node, ast.Call) and tail(node.func) == "as_view"
+    )
+
+
+def _has_starred_call(node: ast.expr) -> bool:
+    """``[*build_urls(...), ...]``: a list a pattern builder may fill."""
+    return isinstance(node, ast.List | ast.Tuple) and any(
+        isinstance(e, ast.Starred) and isinstance(e.value, ast.Call) for e in node.elts
     )
 
 
