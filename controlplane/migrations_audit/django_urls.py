@@ -313,7 +313,7 @@ class DjangoRoutes:
         verbs from a table (verb_tables.py); None otherwise."""
         if not entry.call:
             return None
-        table = action_tables(self.project, view.module, view.name)
+        table = action_tables(self.project, view.module, view.name) or {}
         kwargs = entry.call[1] if table else {}
         named = [v for v in kwargs.values() if isinstance(v, str) and v in table]
         pairs = routed_pairs(self.project, view, table, named[:1]) if named else {}

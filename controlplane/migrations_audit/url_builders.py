@@ -57,9 +57,13 @@ def route_built(
     own = next((a for a in [*args, *kwargs.values()] if isinstance(a, str)), "")
     note = NOTE.format(builder=target.name)
     made = 0
+    why = "which answer no HTTP method the audit can see"
     for view in views:
         framework = framework_of(view.module, view.name)
         table = action_tables(project, view.module, view.name)
+        if table == {}:
+            why = "whose as_view binds HTTP verbs from a table the audit cannot read"
+            continue
         if table:  # as_view(action=...) binds each verb to a method the table names
             chosen = routed_pairs(project, view, table, _actions(function, table))
             for pairs in chosen.values():
@@ -75,8 +79,7 @@ def route_built(
             module,
             entry.line,
             f"{name[:-2]}(...)",
-            f"{target.name} routes {', '.join(v.name for v in views)}, which answer no HTTP"
-            " method the audit can see",
+            f"{target.name} routes {', '.join(v.name for v in views)}, {why}",
         )
     return True
 

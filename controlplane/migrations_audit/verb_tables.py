@@ -31,7 +31,8 @@ AS_VIEW = "as_view"
 def verb_loop_table(node: ast.For | ast.AsyncFor) -> ast.expr | None:
     """``X`` when ``node`` is ``for verb, method in X.items():`` whose body does
     ``setattr(self, verb, getattr(self, method))`` (also through a local:
-    ``handler = getattr(self, method); setattr(self, verb, handler)``), else None."""
+    ``handler = getattr(self, method, None)``, then ``setattr(self, verb, handler)``, also
+    under an ``if``), else None."""
     target, iterable = node.target, node.iter
     if not (
         isinstance(target, ast.Tuple)
@@ -63,11 +64,11 @@ def _is_name(node: ast.expr, name: str) -> bool:
 
 
 def _is_getattr(node: ast.expr | None, method: str) -> bool:
-    """``getattr(self, method)``."""
+    """``getattr(self, method)``, also with a default (``getattr(self, method, None)``)."""
     return (
         isinstance(node, ast.Call)
         and _is_name(node.func, "getattr")
-        and len(node.args) == 2
+        and len(node.args) in (2, 3)
         and _is_self(node.args[0])
         and _is_name(node.args[1], method)
     )
@@ -79,26 +80,49 @@ def _is_setattr(node: ast.Call, verb: str, method: str, got: set[str]) -> bool:
         return False
     owner, name, value = node.args
     bound = _is_getattr(value, method) or (isinstance(value, ast.Name) and value.id in got)
+    if isinstance(name, ast.Call) and isinstance(name.func, ast.Attribute) and not name.args:
+        name = name.func.value  # setattr(self, verb.lower(), ...)
     return _is_self(owner) and _is_name(name, verb) and bound
 
 
-def action_tables(project: Project, module: str, cls: str) -> dict[str, dict[str, str]]:
+def action_tables(project: Project, module: str, cls: str) -> dict[str, dict[str, str]] | None:
     """{action: {verb: method}} of the table the class's ``as_view`` (its own or a project
-    base's, or a closure defined in it) binds verbs from; {} when there is none or it is
-    not a module-level literal dict of dicts of method names."""
+    base's, or a closure defined in it) binds verbs from; None when it binds none, {} when
+    the table is not read: no module-level literal dict of dicts of method names, named
+    directly or by a class attribute (``for verb, method in cls.actions[action].items()``)."""
     for mod, qual in project.mro(module, cls):
         facts = project.modules[mod]
         prefix = f"{qual}.{AS_VIEW}"
         if prefix not in facts.functions:
             continue
-        for name, function in facts.functions.items():
-            if name == prefix or name.startswith(prefix + "."):
-                for table in function.verb_tables:
-                    found = _literal_table(project, table)
-                    if found:
-                        return found
-        return {}  # the nearest as_view decides
-    return {}
+        tables = [
+            table
+            for name, function in facts.functions.items()
+            if name == prefix or name.startswith(prefix + ".")
+            for table in function.verb_tables
+        ]
+        if not tables:
+            return None  # the nearest as_view decides
+        for table in tables:
+            found = _literal_table(project, _through_class(project, module, cls, table))
+            if found:
+                return found
+        return {}
+    return None
+
+
+def _through_class(project: Project, module: str, cls: str, rendered: str) -> str:
+    """``cls.actions[]`` as what the routed class (or its nearest base) assigns to
+    ``actions``; any other name as it is."""
+    owner, _, rest = rendered.partition(".")
+    if owner not in ("cls", "self") or not rest:
+        return rendered
+    attr, _, tail = rest.partition("[")
+    for mod, qual in project.mro(module, cls):
+        value = project.modules[mod].classes[qual].attrs.get(attr.removesuffix(".get()"))
+        if value:
+            return value + ("[" + tail if tail else "")
+    return rendered
 
 
 def verb_map(node: ast.expr) -> dict[str, dict[str, str]]:

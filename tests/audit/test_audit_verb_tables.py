@@ -215,6 +215,45 @@ def test_a_classmethod_builder_in_a_module_that_sees_a_view_registry_routes_its_
     ]
 
 
+def test_a_table_named_by_a_class_attribute_is_read_through_the_routed_class(run_audit):
+    generic = GENERIC.replace(
+        "for verb, method in ACTIONS[action].items():",
+        "for verb, method in cls.actions[action].items():",
+    ).replace("class CRUDView(View):", "class CRUDView(View):\n        actions = ACTIONS\n")
+    report = run(
+        run_audit,
+        """
+        from proj import views
+
+        urlpatterns = [*views.TrackView.get_urls("tracks", "track")]
+        """,
+        generic,
+    )
+    assert len(report.endpoints) == 4
+    assert report.unrecognized == []
+
+
+def test_a_table_the_audit_cannot_read_is_listed_not_guessed(run_audit):
+    generic = GENERIC.replace(
+        "for verb, method in ACTIONS[action].items():",
+        "for verb, method in cls.action_map(action).items():",
+    )
+    report = run(
+        run_audit,
+        """
+        from proj import views
+
+        urlpatterns = [*views.TrackView.get_urls("tracks", "track")]
+        """,
+        generic,
+    )
+    assert report.endpoints == []
+    assert [u.reason for u in report.unrecognized] == [
+        "CRUDView.get_urls routes TrackView, whose as_view binds HTTP verbs from a table the"
+        " audit cannot read"
+    ]
+
+
 def test_as_view_given_one_action_routes_that_action(run_audit):
     report = run(
         run_audit,
@@ -292,9 +331,9 @@ def test_only_a_loop_binding_verbs_to_methods_of_self_reads_a_table():
         loop_table(
             """
         for verb, method in crud_map.items():
-            if hasattr(self, method):
-                handler = getattr(self, method)
-                setattr(self, verb, handler)
+            handler = getattr(self, method, None)
+            if handler is not None:
+                setattr(self, verb.lower(), handler)
         """
         )
         == "crud_map"
