@@ -127,26 +127,36 @@ def _through_class(project: Project, module: str, cls: str, rendered: str) -> st
 
 def verb_map(node: ast.expr) -> dict[str, dict[str, str]]:
     """The entries of a literal dict that map a string to a dict of strings
-    (``{"create": {"get": "form_view"}}``); {} when it has none. Other entries are left out:
-    the table is read only for a loop that binds verbs from it."""
+    (``{"create": {"get": "form_view"}}``, also ``dict(get="form_view")``); {} when it has
+    none. Other entries are left out: the table is read only for a loop that binds verbs
+    from it."""
     if not isinstance(node, ast.Dict):
         return {}
     out: dict[str, dict[str, str]] = {}
     for key, value in zip(node.keys, node.values, strict=True):
         if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
             continue
-        if isinstance(value, ast.Dict):
-            pairs = {
-                verb.value.lower(): method.value
-                for verb, method in zip(value.keys, value.values, strict=True)
-                if isinstance(verb, ast.Constant)
-                and isinstance(verb.value, str)
-                and isinstance(method, ast.Constant)
-                and isinstance(method.value, str)
-            }
-            if pairs:
-                out[key.value] = pairs
+        pairs = {
+            verb.lower(): method.value
+            for verb, method in _items(value)
+            if isinstance(method, ast.Constant) and isinstance(method.value, str)
+        }
+        if pairs:
+            out[key.value] = pairs
     return out
+
+
+def _items(node: ast.expr) -> list[tuple[str, ast.expr]]:
+    """(string key, value) of ``{"get": "list"}`` or ``dict(get="list")``."""
+    if isinstance(node, ast.Dict):
+        return [
+            (k.value, v)
+            for k, v in zip(node.keys, node.values, strict=True)
+            if isinstance(k, ast.Constant) and isinstance(k.value, str)
+        ]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
+    return []
 
 
 def _literal_table(project: Project, rendered: str) -> dict[str, dict[str, str]]:

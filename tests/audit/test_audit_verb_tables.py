@@ -364,5 +364,8 @@ def test_a_table_that_is_no_literal_of_method_names_is_not_read():
         return ast.parse(text, mode="eval").body
 
     assert verb_map(parsed('{"list": {"GET": "list"}}')) == {"list": {"get": "list"}}
+    assert verb_map(parsed('{"new": dict(get="form", post="save"), "x": 1}')) == {
+        "new": {"get": "form", "post": "save"}
+    }
     assert verb_map(parsed('{"list": {"get": handler}}')) == {}
     assert verb_map(parsed('{"list": ["get", "list"]}')) == {}
