@@ -13,10 +13,17 @@ from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
 from .url_builders import route_built
 from .urlconf import UNREAD
+from .verb_tables import action_tables, routed_pairs
 from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
 
 MAX_NESTING = 4
+
+
+def unexpanded_call(name: str) -> bool:
+    """A call whose patterns the audit could not read, to be reported: any but Django's own
+    helpers (``static()``, ``staticfiles_urlpatterns()``), which serve files, not views."""
+    return name.endswith("()") and not name.startswith("django.")
 
 
 def _clean(route: str, regex: bool) -> str:
@@ -181,11 +188,14 @@ class DjangoRoutes:
     ) -> None:
         """A call of a function that builds patterns (from a registry, or for the views it
         is given), else a list, a router's urls or a module (``note``: as for ``walk``)."""
+        if route_built(self.finder, module, entry, route, self.framework):
+            return  # first: a builder that routes the class it is called on, or is given
         if self.registries.take(module, entry, route):
             return  # views emitted after the walk, once every call is known
-        if route_built(self.finder, module, entry, route, self.framework):
-            return
-        self.include_ref(module, entry.include[4:], route, seen, note)
+        name = entry.include[4:]
+        if not self.include_ref(module, name, route, seen, note) and unexpanded_call(name):
+            reason = "a call in a URL list the audit cannot expand"
+            self.finder.not_understood(module, entry.line, f"{name[:-2]}(...)", reason)
 
     def merge_extended_lists(self) -> None:
         """URL lists a module extends after importing them from another (keyed by the
@@ -221,8 +231,9 @@ class DjangoRoutes:
 
     def include_ref(
         self, module: str, name: str, route: str, seen: set[str], note: str = ""
-    ) -> None:
-        """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``."""
+    ) -> bool:
+        """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``; False
+        when ``name`` is none of those (``note``: as for ``walk``)."""
         project = self.project
         if name.endswith(".urls"):
             router = project.var_key(name[: -len(".urls")], module)
@@ -230,7 +241,7 @@ class DjangoRoutes:
                 if router not in self.router_mounts:
                     self.router_mounts[router] = route
                     self.emit_router(router, route)
-                return
+                return True
         variable = project.var_key(name, module)
         if variable is not None:
             owner, var = variable
@@ -239,12 +250,15 @@ class DjangoRoutes:
                 key = f"{owner}:{var}"  # a list that includes itself is walked once
                 if key not in seen:
                     self.walk(owner, entries, route, seen | {key}, note)
-                return
+                return True
         target = project.resolve(name, module)
-        if target is not None and target.kind == "M" and target.module not in seen:
-            facts = project.modules[target.module]
-            patterns = facts.urllists.get("urlpatterns", [])
-            self.walk(target.module, patterns, route, seen | {target.module}, note)
+        if target is not None and target.kind == "M":
+            if target.module not in seen:
+                facts = project.modules[target.module]
+                patterns = facts.urllists.get("urlpatterns", [])
+                self.walk(target.module, patterns, route, seen | {target.module}, note)
+            return True
+        return False
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         extra = self.router_mappings(router)
@@ -296,8 +310,9 @@ class DjangoRoutes:
             real = real_class(project, target)
             alias = target.name.rsplit(".", 1)[-1] if real != target else ""
             framework = self.framework(real.module, real.name)
+            actions = entry.actions or self.table_actions(real, entry)
             if not finder.class_endpoints(
-                real.module, real.name, route or "/", framework, entry.actions, note, alias
+                real.module, real.name, route or "/", framework, actions, note, alias
             ):
                 finder.not_understood(
                     module,
@@ -311,6 +326,17 @@ class DjangoRoutes:
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
             finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+
+    def table_actions(self, view: Target, entry: UrlEntry) -> dict[str, str] | None:
+        """{verb: method} for ``V.as_view(action="create")`` when V's ``as_view`` binds
+        verbs from a table (verb_tables.py); None otherwise."""
+        if not entry.call:
+            return None
+        table = action_tables(self.project, view.module, view.name) or {}
+        kwargs = entry.call[1] if table else {}
+        named = [v for v in kwargs.values() if isinstance(v, str) and v in table]
+        pairs = routed_pairs(self.project, view, table, named[:1]) if named else {}
+        return next(iter(pairs.values()), None)
 
     def unrouted_api_views(self) -> None:
         """DRF ``@api_view`` functions are endpoints even when no URLconf names them."""

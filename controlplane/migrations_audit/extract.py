@@ -60,6 +60,7 @@ from .syntax import (
 )
 from .urlconf import UrlPatterns
 from .verb_dispatch import verb_dispatch
+from .verb_tables import verb_loop_table, verb_map
 from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
@@ -233,6 +234,9 @@ class _Extractor(FastVisitor):
             if table and name not in self.facts.lits:
                 # TASKS = {"crunch": crunch, ...}: a table of functions, picked by a value
                 self.facts.lits[name] = [{"ref": ref} for ref in table]
+            mapping = verb_map(value)
+            if mapping:
+                self.facts.verb_maps[name] = mapping
             if isinstance(value, ast.Call):
                 args = [self.lit(a) for a in value.args]
                 kwargs = {kw.arg: self.lit(kw.value) for kw in value.keywords if kw.arg}
@@ -634,6 +638,9 @@ class _Extractor(FastVisitor):
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         iterable = self.render(node.iter)
+        table = verb_loop_table(node)
+        if table is not None and self.frame.facts is not None:
+            self.frame.facts.verb_tables.append(self.render(table))
         known = bool(iterable) and iterable[0] != "~"
         # for p in Project.objects.filter(): each p is an instance of the model; so is each
         # row of self.queryset.filter() when the routed class's queryset is a model's

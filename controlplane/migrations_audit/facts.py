@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "39"
+ANALYSER_VERSION = "40"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -163,6 +163,9 @@ class FunctionFacts:
     verbs: list[list[Any]] = field(default_factory=list)
     # methods of self the value of its final ``return`` comes from (return_flow.py)
     flow: list[str] = field(default_factory=list)
+    # tables a ``for verb, method in T.items(): setattr(self, verb, getattr(self, method))``
+    # loop reads, rendered (verb_tables.py)
+    verb_tables: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -193,13 +196,20 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            # optional tail, positional: choices, reads, defaults, verbs, flow
+            # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables
             # (trailing empties dropped)
             *self._tail(),
         ]
 
     def _tail(self) -> list[Any]:
-        tail: list[Any] = [self.choices, self.reads, self.defaults, self.verbs, self.flow]
+        tail: list[Any] = [
+            self.choices,
+            self.reads,
+            self.defaults,
+            self.verbs,
+            self.flow,
+            self.verb_tables,
+        ]
         while tail and not tail[-1]:
             tail.pop()
         return tail
@@ -225,6 +235,7 @@ class FunctionFacts:
             raw[14] if len(raw) > 14 else {},
             raw[15] if len(raw) > 15 else [],
             raw[16] if len(raw) > 16 else [],
+            raw[17] if len(raw) > 17 else [],
         )
 
 
@@ -421,6 +432,9 @@ class ModuleFacts:
     # names called, and names passed to calls, at module level (``setup_signals()``,
     # ``path("x/", views.start)``): functions that importing the module runs or hands on
     top_refs: list[str] = field(default_factory=list)
+    # module-level dicts of dicts of names (``{"create": {"get": "form_view"}}``): tables
+    # a view's ``as_view`` may bind HTTP verbs to methods from (verb_tables.py)
+    verb_maps: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -445,6 +459,7 @@ class ModuleFacts:
             "additions": self.additions,
             "m2m": self.m2m,
             "top_refs": self.top_refs,
+            "verb_maps": self.verb_maps,
         }
 
     @classmethod
@@ -473,6 +488,7 @@ class ModuleFacts:
             additions=raw.get("additions", []),
             m2m=raw.get("m2m", []),
             top_refs=raw.get("top_refs", []),
+            verb_maps=raw.get("verb_maps", {}),
         )
 
 

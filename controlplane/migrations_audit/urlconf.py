@@ -23,8 +23,32 @@ class UrlPatterns:
         self.names = names
         self.urllists = names.facts.urllists
         self.empty: set[str] = set()  # module-level lists started empty: ``api_urls = []``
+        self.body: list[ast.stmt] = []
+        self._included: set[str] | None = None
 
     def collect(self, body: list[ast.stmt]) -> None:
+        """Every URL list of the module (its top-level statements)."""
+        self.body = body
+        self.collect_in(body)
+
+    def included(self) -> set[str]:
+        """Module-level names this module passes to Django's ``include()``: lists of URL
+        patterns whatever they hold (``crud = [*TrackView.get_urls("tracks")]``). Read
+        once, and only for a list no ``path()`` marks as URLs."""
+        if self._included is None:
+            self._included = {
+                node.args[0].id
+                for stmt in self.body
+                for node in ast.walk(stmt)
+                if isinstance(node, ast.Call)
+                and tail(node.func) == "include"
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and self.names.render(node.func).startswith("django.")
+            }
+        return self._included
+
+    def collect_in(self, body: list[ast.stmt]) -> None:
         """``urlpatterns = [...]``, ``+= [...]``, ``.append(path(...))``, also under ``if``;
         a list started empty and built by such statements (``api_urls = []`` then
         ``api_urls.extend(api_urls_books)``) is one too."""
@@ -33,7 +57,7 @@ class UrlPatterns:
                 inner = list(stmt.body) + list(stmt.orelse)
                 for handler in getattr(stmt, "handlers", []):
                     inner.extend(handler.body)
-                self.collect(inner)
+                self.collect_in(inner)
                 continue
             name, value, extend, given = "", None, False, None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -57,7 +81,9 @@ class UrlPatterns:
                         value = ast.List(elts=[value], ctx=ast.Load())
             if not name or value is None:
                 continue
-            if not self.is_url_list(name, value, extend):
+            if not self.is_url_list(name, value, extend) and not (
+                _has_starred_call(value) and name in self.included()
+            ):
                 if not extend:
                     self.started(name, value)
                 continue
@@ -188,6 +214,9 @@ class UrlPatterns:
             return None
         view = _unwrapped(view)
         actions = None
+        given = None  # as_view(action="create"): the keywords, for a view that reads a table
+        if isinstance(view, ast.Call) and tail(view.func) == "as_view" and view.keywords:
+            given = self.args(view)
         if (
             isinstance(view, ast.Call)
             and tail(view.func) == "as_view"
@@ -199,7 +228,7 @@ class UrlPatterns:
                 actions = {str(k): str(v) for k, v in mapping.items() if isinstance(v, str)}
         if isinstance(view, ast.Constant) and isinstance(view.value, str):
             return UrlEntry(call.lineno, route, regex, view.value, None, "", [])  # old Django
-        return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [])
+        return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [], given)
 
 
 def _unwrapped(view: ast.expr, depth: int = 0) -> ast.expr:
@@ -236,6 +265,13 @@ def _unread(line: int, node: ast.expr) -> UrlEntry:
     text = ast.unparse(node)
     text = text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
     return UrlEntry(line, "", False, "", None, UNREAD + text, [])
+
+
+def _has_starred_call(node: ast.expr) -> bool:
+    """``[*build_urls(...), ...]``: a list a pattern builder may fill."""
+    return isinstance(node, ast.List | ast.Tuple) and any(
+        isinstance(e, ast.Starred) and isinstance(e.value, ast.Call) for e in node.elts
+    )
 
 
 def _operands(node: ast.expr) -> list[ast.expr]:
