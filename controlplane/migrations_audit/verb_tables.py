@@ -160,9 +160,10 @@ def _items(node: ast.expr) -> list[tuple[str, ast.expr]]:
 
 
 def _literal_table(project: Project, rendered: str) -> dict[str, dict[str, str]]:
-    """The table a rendered ``ACTIONS[action]`` (``ACTIONS.get(action)``, ``ACTIONS``) names,
-    when it is a module's literal."""
-    module, _, name = rendered.removesuffix("[]").removesuffix(".get()").rpartition(".")
+    """The table a rendered ``ACTIONS[action]`` (``ACTIONS.get(action)``, ``ACTIONS``, or a
+    ``.copy()`` of one: the same mapping) names, when it is a module's literal."""
+    entry = rendered.removesuffix(".copy()")
+    module, _, name = entry.removesuffix("[]").removesuffix(".get()").rpartition(".")
     facts = project.modules.get(module)
     return facts.verb_maps.get(name, {}) if facts is not None else {}
 

@@ -233,6 +233,29 @@ def test_a_table_named_by_a_class_attribute_is_read_through_the_routed_class(run
     assert report.unrecognized == []
 
 
+def test_a_copy_of_the_tables_entry_held_in_a_local_is_read(run_audit):
+    # dict.copy() is the same mapping; a later update(...) from a class attribute may add
+    # verbs the audit does not see, but the table's own verbs still run their methods
+    generic = GENERIC.replace(
+        """                for verb, method in ACTIONS[action].items():""",
+        """                verbs = ACTIONS.get(action).copy()
+                if extra := getattr(cls, "extra_actions", {}).get(action):
+                    verbs.update(extra)
+                for verb, method in verbs.items():""",
+    )
+    report = run(
+        run_audit,
+        """
+        from proj import views
+
+        urlpatterns = [*views.TrackView.get_urls("tracks", "track")]
+        """,
+        generic,
+    )
+    assert len(report.endpoints) == 4
+    assert report.unrecognized == []
+
+
 def test_a_table_the_audit_cannot_read_is_listed_not_guessed(run_audit):
     generic = GENERIC.replace(
         "for verb, method in ACTIONS[action].items():",
