@@ -58,6 +58,16 @@ _DRF = {
     "patch": ["self.partial_update"],
     "delete": ["self.destroy"],
 }
+# DRF's generic views answer GET with ``list`` or ``retrieve`` by the class (an override
+# of that action, on a project mixin earlier in the MRO, is what runs)
+_DRF_GET = {
+    "ListAPIView": "self.list",
+    "ListCreateAPIView": "self.list",
+    "RetrieveAPIView": "self.retrieve",
+    "RetrieveUpdateAPIView": "self.retrieve",
+    "RetrieveDestroyAPIView": "self.retrieve",
+    "RetrieveUpdateDestroyAPIView": "self.retrieve",
+}
 _DJANGO = {
     "post": ["self.get_form().is_valid", "self.form_valid"],
     "put": ["self.get_form().is_valid", "self.form_valid"],
@@ -416,6 +426,8 @@ class Implicit:
         if method == "is_valid" and any(("Serializer" in t or "Form" in t) for t in tails):
             return self.validation_hooks(node.module, cls)
         if any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails):
+            if method == "get":
+                return _drf_get(tails)
             return _DRF.get(method, [])
         if not any(t.endswith(("View", "Mixin")) for t in tails):
             return []
@@ -424,6 +436,11 @@ class Implicit:
                 return ["self.get_object().delete"]
             return ["self.get_form().save"] if tails & _DJANGO_FORM_VALID_SAVES else []
         return _DJANGO.get(method, [])
+
+
+def _drf_get(tails: frozenset[str]) -> list[str]:
+    """What a DRF generic view's inherited ``get`` runs: ``self.list``/``self.retrieve``."""
+    return sorted({_DRF_GET[t] for t in tails if t in _DRF_GET})
 
 
 def signal_context(call: CallSite, tail: str, write: Write, lits: dict[str, Any]) -> Ctx:
