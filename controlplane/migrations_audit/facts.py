@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "40"
+ANALYSER_VERSION = "41"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -421,6 +421,9 @@ class ModuleFacts:
     # names called, and names passed to calls, at module level (``setup_signals()``,
     # ``path("x/", views.start)``): functions that importing the module runs or hands on
     top_refs: list[str] = field(default_factory=list)
+    # calls made as statements of their own at module level, with what they pass:
+    # [name, args, kwargs] literals (``SearchModel(model=Tag)``, ``s.add_proxy(model_name="A")``)
+    top_calls: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -445,6 +448,7 @@ class ModuleFacts:
             "additions": self.additions,
             "m2m": self.m2m,
             "top_refs": self.top_refs,
+            "top_calls": self.top_calls,
         }
 
     @classmethod
@@ -473,6 +477,7 @@ class ModuleFacts:
             additions=raw.get("additions", []),
             m2m=raw.get("m2m", []),
             top_refs=raw.get("top_refs", []),
+            top_calls=raw.get("top_calls", []),
         )
 
 

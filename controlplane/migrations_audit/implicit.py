@@ -14,9 +14,10 @@ from .facts import CallSite
 from .live_connections import LiveConnections
 from .m2m_relations import M2MRelations
 from .project import Project, Target
+from .registry_items import RegistryItems
 from .runtime_senders import RuntimeSenders
 from .serializer_saves import serializer_hooks
-from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
+from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_ITEM, RUNTIME_PARAM, RUNTIME_SELF
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 SAVE_TAILS = frozenset({"save", "asave"})
@@ -369,6 +370,7 @@ class Implicit:
         project = self.project
         index: dict[str, list[tuple[tuple[str, ...] | None, Target]]] = {}
         runtime = RuntimeSenders(project)
+        items = RegistryItems(project, runtime)
         live = LiveConnections(project)
         for module, facts in project.modules.items():
             for hook in facts.signals:
@@ -398,6 +400,13 @@ class Implicit:
                             if c is not None and c.kind == "C"
                         ),
                     )
+                elif hook.sender.startswith(RUNTIME_ITEM):
+                    home, call, attr = hook.sender[len(RUNTIME_ITEM) :].rsplit(":", 2)
+                    for cls in items.classes(home, call, attr):
+                        index.setdefault(key, []).append(((cls.module, cls.name), handler))
+                    for name in items.names(home, call, attr):
+                        index.setdefault(key, []).append((("*", name), handler))
+                    continue
                 elif hook.sender.startswith((RUNTIME_PARAM, RUNTIME_ATTR, RUNTIME_SELF)):
                     for cls in runtime.classes(hook.sender):
                         index.setdefault(key, []).append(((cls.module, cls.name), handler))
