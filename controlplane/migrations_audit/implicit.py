@@ -300,7 +300,8 @@ class Implicit:
             return False
         lineage = self.project.mro(cls.module, cls.name)
         if sender[1].startswith("*"):
-            return any(qual.rsplit(".", 1)[-1] == sender[1][1:] for _, qual in lineage)
+            name = sender[1][1:].lower()
+            return any(qual.rsplit(".", 1)[-1].lower() == name for _, qual in lineage)
         return sender[1] in {f"{mod}:{qual}" for mod, qual in lineage}
 
     def model_writes(self, module: str, cls: str, op: str) -> Write:
@@ -324,8 +325,8 @@ class Implicit:
                     if lineage is None:
                         lineage = {f"{m}:{q}" for m, q in self.project.mro(module, cls)}
                     matched = bool(lineage.intersection(sender[1:]))
-                elif sender[0] == "*":
-                    matched = sender[1] == cls.rsplit(".", 1)[-1]
+                elif sender[0] == "*":  # Django reads model names case-insensitively
+                    matched = sender[1].lower() == cls.rsplit(".", 1)[-1].lower()
                 elif sender == USER_SENDER:
                     matched = self.project.user_model() == Target("C", module, cls)
                 else:

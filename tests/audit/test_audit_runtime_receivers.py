@@ -605,6 +605,17 @@ def test_a_registry_read_by_its_class_name_with_the_model_looked_up_in_init(chec
     )
 
 
+def test_a_model_name_is_matched_as_django_reads_it_without_case(check):
+    """``apps.get_model("shop", "tag")`` is the model ``Tag``; "tags" is no model."""
+    constructions = """
+    from search.classes import SearchModel
+
+    SearchModel(app_label="shop", model_name="tag", label="tags")
+    SearchModel(app_label="shop", model_name="notes", label="notes")
+    """
+    check(search_project("post_save", constructions), statuses(save_tag=True))
+
+
 def test_a_registry_loop_whose_models_cannot_be_read_connects_no_receiver(check):
     """Nothing constructed, a model given by a non-literal, or an ``all()`` that is no
     classmethod over a class-level container: no sender is known, so nothing fires (never
