@@ -665,6 +665,11 @@ class _Extractor(FastVisitor):
             attr = _iterated_attr(node.iter)
             if attr and self.frame.scope is not None:
                 self.frame.scope.attr_each[node.target.id] = attr  # for m in self.models
+            if known and _bare_call(node.iter) and self.frame.scope is not None:
+                self.frame.scope.call_each[node.target.id] = iterable  # for m in Reg.all()
+            item = _item_attr(self.frame.scope, node.iter)
+            if item and self.frame.scope is not None:
+                self.frame.scope.item_each[node.target.id] = item  # for p in m.proxies
         before = len(self.facts.route_calls)
         bound = self.names.rows.enter(self.names, node)
         self.visit_body(node.body)
@@ -888,6 +893,8 @@ class _Extractor(FastVisitor):
         so it runs for its effects and names no work it returns (entry_hooks.py)."""
         self.visit(node.value)
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if isinstance(value, ast.Call) and self.frame.facts is None:
+            self.note_top_statement(value)
         if isinstance(value, ast.Call) and self.frame.facts is not None:
             index = self.frame.node_index.get(id(value))
             if index is not None:
@@ -950,6 +957,15 @@ class _Extractor(FastVisitor):
             frame.arg_stack.pop()
         if mount:
             self.mounts.pop()
+
+    def note_top_statement(self, node: ast.Call) -> None:
+        """``SearchModel(model=Tag)`` as a module-level statement: what it passes, for the
+        registries built at import time (``registry_items.py``)."""
+        name = self.render(node.func) if node.args or node.keywords else ""
+        if name and name[0] != "~":
+            args = [self.lit(a) for a in node.args]
+            kwargs = {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg}
+            self.facts.top_calls.append([name, args, kwargs])
 
     def note_top_call(self, node: ast.Call, name: str) -> None:
         """A call at module level: what it calls and the names it passes run (or may run)
@@ -1169,6 +1185,26 @@ def _used_blocks(blocks: list[Block], calls: list[CallSite]) -> list[Block]:
         if call.block >= 0:
             call.block = new_index[call.block]
     return kept
+
+
+def _bare_call(node: ast.expr) -> bool:
+    """``Registry.all()``: a method called on a name, with no arguments."""
+    return (
+        isinstance(node, ast.Call)
+        and not node.args
+        and not node.keywords
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+    )
+
+
+def _item_attr(scope: Scope | None, node: ast.expr) -> str:
+    """``m.proxies`` for a loop variable ``m`` over ``Registry.all()``: "<call>:proxies"."""
+    if scope is None or not isinstance(node, ast.Attribute):
+        return ""
+    if not isinstance(node.value, ast.Name) or node.value.id not in scope.call_each:
+        return ""
+    return f"{scope.call_each[node.value.id]}:{node.attr}"
 
 
 def extract(source: str | bytes, relpath: str) -> ModuleFacts:

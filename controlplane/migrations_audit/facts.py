@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "40"
+ANALYSER_VERSION = "42"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -435,6 +435,9 @@ class ModuleFacts:
     # module-level dicts of dicts of names (``{"create": {"get": "form_view"}}``): tables
     # a view's ``as_view`` may bind HTTP verbs to methods from (verb_tables.py)
     verb_maps: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # calls made as statements of their own at module level, with what they pass:
+    # [name, args, kwargs] literals (``SearchModel(model=Tag)``, ``s.add_proxy(model_name="A")``)
+    top_calls: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -460,6 +463,7 @@ class ModuleFacts:
             "m2m": self.m2m,
             "top_refs": self.top_refs,
             "verb_maps": self.verb_maps,
+            "top_calls": self.top_calls,
         }
 
     @classmethod
@@ -489,6 +493,7 @@ class ModuleFacts:
             m2m=raw.get("m2m", []),
             top_refs=raw.get("top_refs", []),
             verb_maps=raw.get("verb_maps", {}),
+            top_calls=raw.get("top_calls", []),
         )
 
 

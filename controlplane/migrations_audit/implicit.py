@@ -14,9 +14,10 @@ from .facts import CallSite
 from .live_connections import LiveConnections
 from .m2m_relations import M2MRelations
 from .project import Project, Target
+from .registry_items import RegistryItems
 from .runtime_senders import RuntimeSenders
 from .serializer_saves import serializer_hooks
-from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
+from .wiring import ORM_EVENT, RUNTIME_ATTR, RUNTIME_ITEM, RUNTIME_PARAM, RUNTIME_SELF
 
 _MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 SAVE_TAILS = frozenset({"save", "asave"})
@@ -57,6 +58,16 @@ _DRF = {
     "put": ["self.update"],
     "patch": ["self.partial_update"],
     "delete": ["self.destroy"],
+}
+# DRF's generic views answer GET with ``list`` or ``retrieve`` by the class (an override
+# of that action, on a project mixin earlier in the MRO, is what runs)
+_DRF_GET = {
+    "ListAPIView": "self.list",
+    "ListCreateAPIView": "self.list",
+    "RetrieveAPIView": "self.retrieve",
+    "RetrieveUpdateAPIView": "self.retrieve",
+    "RetrieveDestroyAPIView": "self.retrieve",
+    "RetrieveUpdateDestroyAPIView": "self.retrieve",
 }
 _DJANGO = {
     "post": ["self.get_form().is_valid", "self.form_valid"],
@@ -289,7 +300,8 @@ class Implicit:
             return False
         lineage = self.project.mro(cls.module, cls.name)
         if sender[1].startswith("*"):
-            return any(qual.rsplit(".", 1)[-1] == sender[1][1:] for _, qual in lineage)
+            name = sender[1][1:].lower()
+            return any(qual.rsplit(".", 1)[-1].lower() == name for _, qual in lineage)
         return sender[1] in {f"{mod}:{qual}" for mod, qual in lineage}
 
     def model_writes(self, module: str, cls: str, op: str) -> Write:
@@ -313,8 +325,8 @@ class Implicit:
                     if lineage is None:
                         lineage = {f"{m}:{q}" for m, q in self.project.mro(module, cls)}
                     matched = bool(lineage.intersection(sender[1:]))
-                elif sender[0] == "*":
-                    matched = sender[1] == cls.rsplit(".", 1)[-1]
+                elif sender[0] == "*":  # Django reads model names case-insensitively
+                    matched = sender[1].lower() == cls.rsplit(".", 1)[-1].lower()
                 elif sender == USER_SENDER:
                     matched = self.project.user_model() == Target("C", module, cls)
                 else:
@@ -359,6 +371,7 @@ class Implicit:
         project = self.project
         index: dict[str, list[tuple[tuple[str, ...] | None, Target]]] = {}
         runtime = RuntimeSenders(project)
+        items = RegistryItems(project, runtime)
         live = LiveConnections(project)
         for module, facts in project.modules.items():
             for hook in facts.signals:
@@ -388,6 +401,13 @@ class Implicit:
                             if c is not None and c.kind == "C"
                         ),
                     )
+                elif hook.sender.startswith(RUNTIME_ITEM):
+                    home, call, attr = hook.sender[len(RUNTIME_ITEM) :].rsplit(":", 2)
+                    for cls in items.classes(home, call, attr):
+                        index.setdefault(key, []).append(((cls.module, cls.name), handler))
+                    for name in items.names(home, call, attr):
+                        index.setdefault(key, []).append((("*", name), handler))
+                    continue
                 elif hook.sender.startswith((RUNTIME_PARAM, RUNTIME_ATTR, RUNTIME_SELF)):
                     for cls in runtime.classes(hook.sender):
                         index.setdefault(key, []).append(((cls.module, cls.name), handler))
@@ -416,6 +436,8 @@ class Implicit:
         if method == "is_valid" and any(("Serializer" in t or "Form" in t) for t in tails):
             return self.validation_hooks(node.module, cls)
         if any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails):
+            if method == "get":
+                return _drf_get(tails)
             return _DRF.get(method, [])
         if not any(t.endswith(("View", "Mixin")) for t in tails):
             return []
@@ -424,6 +446,11 @@ class Implicit:
                 return ["self.get_object().delete"]
             return ["self.get_form().save"] if tails & _DJANGO_FORM_VALID_SAVES else []
         return _DJANGO.get(method, [])
+
+
+def _drf_get(tails: frozenset[str]) -> list[str]:
+    """What a DRF generic view's inherited ``get`` runs: ``self.list``/``self.retrieve``."""
+    return sorted({_DRF_GET[t] for t in tails if t in _DRF_GET})
 
 
 def signal_context(call: CallSite, tail: str, write: Write, lits: dict[str, Any]) -> Ctx:

@@ -35,6 +35,10 @@ class Scope:
     each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
     # loop variable -> instance or class attribute iterated (``for m in self.models``)
     attr_each: dict[str, str] = field(default_factory=dict)
+    # loop variable -> the argument-less call iterated (``for m in SearchModel.all()``)
+    call_each: dict[str, str] = field(default_factory=dict)
+    # loop variable -> "<call>:<attr>" iterated (``for p in m.proxies``, m over ``R.all()``)
+    item_each: dict[str, str] = field(default_factory=dict)
     # local -> model class name it was looked up by (``Doc = self.get_model("Doc")``)
     models: dict[str, str] = field(default_factory=dict)
 

@@ -151,6 +151,7 @@ def note_router_mapping(names: Names, node: ast.Call) -> None:
 RUNTIME_PARAM = "param:"  # sender prefixes of receivers connected at run time
 RUNTIME_ATTR = "attr:"
 RUNTIME_SELF = "self:"
+RUNTIME_ITEM = "item:"
 
 
 def model_by_name(names: Names, node: ast.expr) -> str:
@@ -194,7 +195,8 @@ def runtime_sender(names: Names, node: ast.expr) -> str:
     ``param:<module>:<function>:<param>`` when it is a parameter of the connecting function
     (or a loop variable over one), ``attr:<module>:<class>:<attr>`` when it is a loop
     variable over ``self.<attr>``/``cls.<attr>`` (a registry), ``self:<module>:<class>:<attr>``
-    for ``self.<attr>`` (what the constructor stored there); "" otherwise."""
+    for ``self.<attr>`` (what the constructor stored there), ``item:<module>:<call>:<attr>``
+    for ``item.<attr>`` of a loop variable over ``Registry.all()``; "" otherwise."""
     scope = names.scope
     cls = scope.owner.rpartition(".")[0] if scope is not None else ""
     if (
@@ -204,8 +206,18 @@ def runtime_sender(names: Names, node: ast.expr) -> str:
         and cls in names.facts.classes
     ):
         return f"{RUNTIME_SELF}{names.module}:{cls}:{node.attr}"  # sender=self.model
-    if scope is None or not isinstance(node, ast.Name):
+    if scope is None:
         return ""
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in scope.call_each
+    ):  # for item in Registry.all(): sender=item.model
+        return f"{RUNTIME_ITEM}{names.module}:{scope.call_each[node.value.id]}:{node.attr}"
+    if not isinstance(node, ast.Name):
+        return ""
+    if node.id in scope.item_each:  # for proxy in item.proxies: sender=proxy
+        return f"{RUNTIME_ITEM}{names.module}:{scope.item_each[node.id]}[]"
     name = node.id
     param = scope.each.get(name, name if name in scope.param_names else "")
     if param and "#" not in param:

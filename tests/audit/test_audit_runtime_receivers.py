@@ -478,3 +478,177 @@ def test_receivers_for_auth_user_model_fire_for_the_project_user_model(check):
         """,
     }
     check(files, {"sign_up": ("offloaded", False), "add_team": ("inline", False)})
+
+
+SEARCH_MODELS = """
+    from django.apps import apps
+
+    class SearchModel:
+        _registry = {}
+
+        @classmethod
+        def all(cls):
+            return sorted(cls._registry.values(), key=lambda item: item.label)
+
+        def __init__(self, app_label=None, model_name=None, label="", model=None):
+            self.app_label = app_label
+            self.model_name = model_name
+            self.label = label
+            self._model = model
+            self.proxies = []
+            self.__class__._registry[label] = self
+
+        def add_proxy_model(self, app_label, model_name):
+            self.proxies.append(apps.get_model(app_label=app_label, model_name=model_name))
+
+        @property
+        def model(self):
+            if self._model:
+                return self._model
+            return apps.get_model(app_label=self.app_label, model_name=self.model_name)
+"""
+SEARCH_APPS = """
+    from django.apps import AppConfig
+    from django.db.models.signals import {signal}
+
+    def index_instance(sender, instance, **kwargs):
+        from shop.tasks import crunch
+        crunch.delay(instance.pk)
+
+    class SearchConfig(AppConfig):
+        name = "search"
+
+        def ready(self):
+            from search.classes import SearchModel
+            for search_model in SearchModel.all():
+                {signal}.connect(receiver=index_instance, sender=search_model.model)
+                for proxy in search_model.proxies:
+                    {signal}.connect(receiver=index_instance, sender=proxy)
+"""
+
+
+def search_project(signal: str, constructions: str, classes: str = SEARCH_MODELS):
+    return shop(
+        **{
+            "search/__init__.py": "",
+            "search/classes.py": classes,
+            "search/apps.py": SEARCH_APPS.format(signal=signal),
+            "shop/search.py": constructions,
+        }
+    )
+
+
+def test_receivers_connected_for_each_instance_of_a_registry_class_fire_for_its_models(check):
+    """``for m in SearchModel.all(): post_save.connect(h, sender=m.model)``: the senders are
+    the models given to ``SearchModel(...)`` anywhere, as a class or by name."""
+    constructions = """
+    from search.classes import SearchModel
+    from shop.models import Note, Order
+
+    search_order = SearchModel(model=Order, label="orders")
+    SearchModel(app_label="shop", model_name="Tag", label="tags")
+
+    def register_notes():
+        SearchModel(model=Note, label="notes")
+    """
+    check(
+        search_project("post_save", constructions),
+        statuses(create_order=True, save_tag=True, create_note=True),
+    )
+    check(
+        search_project("pre_delete", constructions),
+        statuses(delete_order=True),
+    )
+
+
+def test_receivers_connected_for_the_proxies_each_registry_instance_was_given(check):
+    """``for proxy in search_model.proxies``: the models ``add_proxy_model`` calls name."""
+    constructions = """
+    from search.classes import SearchModel
+
+    search_tag = SearchModel(app_label="shop", model_name="Tag", label="tags")
+    search_tag.add_proxy_model(app_label="shop", model_name="Note")
+    """
+    check(
+        search_project("post_save", constructions),
+        statuses(save_tag=True, create_note=True),
+    )
+
+
+LOOKED_UP_IN_INIT = """
+    from django.apps import apps
+
+    class SearchModel:
+        _registry = {}
+
+        @classmethod
+        def all(cls):
+            return SearchModel._registry.values()
+
+        def __init__(self, app_label, model_name):
+            self.model = apps.get_model(app_label=app_label, model_name=model_name)
+            self.proxies = []
+            SearchModel._registry[model_name] = self
+"""
+
+
+def test_a_registry_read_by_its_class_name_with_the_model_looked_up_in_init(check):
+    """``return SearchModel._registry.values()``, ``self.model = apps.get_model(...)``."""
+    constructions = """
+    from search.classes import SearchModel
+
+    SearchModel("shop", "Tag")
+    """
+    check(
+        search_project("post_save", constructions, classes=LOOKED_UP_IN_INIT),
+        statuses(save_tag=True),
+    )
+
+
+def test_a_model_name_is_matched_as_django_reads_it_without_case(check):
+    """``apps.get_model("shop", "tag")`` is the model ``Tag``; "tags" is no model."""
+    constructions = """
+    from search.classes import SearchModel
+
+    SearchModel(app_label="shop", model_name="tag", label="tags")
+    SearchModel(app_label="shop", model_name="notes", label="notes")
+    """
+    check(search_project("post_save", constructions), statuses(save_tag=True))
+
+
+def test_a_registry_loop_whose_models_cannot_be_read_connects_no_receiver(check):
+    """Nothing constructed, a model given by a non-literal, or an ``all()`` that is no
+    classmethod over a class-level container: no sender is known, so nothing fires (never
+    every model)."""
+    check(search_project("post_save", ""), statuses())
+    check(
+        search_project(
+            "post_save",
+            """
+            from search.classes import SearchModel
+
+            def register(name):
+                SearchModel(app_label="shop", model_name=name, label=name)
+            """,
+        ),
+        statuses(),
+    )
+    not_a_registry = SEARCH_MODELS.replace(
+        "@classmethod\n        def all(cls):\n            return sorted(cls._registry.values(),"
+        " key=lambda item: item.label)",
+        "@staticmethod\n        def all():\n            return []",
+    )
+    assert not_a_registry != SEARCH_MODELS
+    check(
+        search_project(
+            "post_save",
+            """
+            from search.classes import SearchModel
+            from shop.models import Order
+
+            search_order = SearchModel(model=Order, label="orders")
+            """,
+            classes=not_a_registry,
+        ),
+        statuses(),
+    )
