@@ -24,6 +24,7 @@ from .facts import (
     EXCEPT,
     GUARD,
     SPLATTED,
+    STORED,
     TRY,
     UNGUARD,
     UNLESS,
@@ -42,6 +43,7 @@ from .facts import (
     module_name,
 )
 from .names import Names, Scope
+from .partials import STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
@@ -185,6 +187,7 @@ class _Frame:
 _BINDING_BUILTINS = frozenset({"staticmethod", "classmethod"})
 
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
+_MAX_ARM_DEPTH = 4  # nested conditional expressions followed in a bound local's value
 
 
 class _Extractor(FastVisitor):
@@ -648,6 +651,9 @@ class _Extractor(FastVisitor):
                 for index, element in enumerate(node.target.elts):
                     if isinstance(element, ast.Name):
                         scope.each[element.id] = f"{source}#{index}"
+        queue = calls_elements(node) if self.frame.facts is not None else ""
+        if queue and queue not in self.facts.called_queues:
+            self.facts.called_queues.append(queue)  # partials.py
         if isinstance(node.target, ast.Name):
             if known and self.frame.facts is not None:
                 self.frame.loop_sources[node.target.id] = iterable  # registries.py
@@ -907,8 +913,13 @@ class _Extractor(FastVisitor):
         name = self.render(func)
         method = tail(func)
         index = -1
-        if name and frame.facts is not None:
+        arms = self.bound_arms(func) if name[:1] == "~" and frame.facts is not None else []
+        if arms:
+            index = self.record_arms(node, arms)
+        elif name and frame.facts is not None:
             index = self.record_call(node, name, method)
+        if frame.facts is not None and method in STORE_METHODS:
+            self.record_stored(node)
         elif frame.facts is None:
             self.note_top_call(node, name)
         if frame.facts is not None and method == "getattr":
@@ -937,6 +948,77 @@ class _Extractor(FastVisitor):
             frame.arg_stack.pop()
         if mount:
             self.mounts.pop()
+
+    def bound_arms(self, func: ast.expr) -> list[tuple[str, int]]:
+        """``fn = task.delay if settings.USE_QUEUE else run_now`` then ``fn(x)``: what the
+        local may be, each arm rendered with the block it is chosen under (a guard on the
+        setting, a when/unless on the arguments); [] when ``func`` is no such local."""
+        frame, scope = self.frame, self.frame.scope
+        if type(func) is not ast.Name or scope is None or scope.locals.get(func.id) != "":
+            return []
+        value = frame.assigned.get(func.id)
+        if type(value) is not ast.IfExp:
+            return []
+        out: list[tuple[str, int]] = []
+        outer = frame.block
+        self.collect_arms(value, out, 0)
+        frame.block = outer
+        return out
+
+    def collect_arms(self, node: ast.expr, out: list[tuple[str, int]], depth: int) -> None:
+        frame = self.frame
+        if type(node) is not ast.IfExp or depth > _MAX_ARM_DEPTH:
+            rendered = self.render(node)
+            if rendered and rendered[0] != "~" and all(r != rendered for r, _ in out):
+                out.append((rendered, frame.block))
+            return
+        text = self.setting_test(node.test)
+        cond = self.argument_test(node.test)
+        outer = frame.block
+        for arm, guard, when in ((node.body, GUARD, WHEN), (node.orelse, UNGUARD, UNLESS)):
+            if text:
+                frame.block = self.push_block(guard, 0, text, node.lineno)
+            if cond is not None:
+                frame.block = self.push_block(when, 0, "", node.lineno, cond)
+            self.collect_arms(arm, out, depth + 1)
+            frame.block = outer
+
+    def record_arms(self, node: ast.Call, arms: list[tuple[str, int]]) -> int:
+        """One call site per arm of the local called (``bound_arms``), all at the call as
+        written, so each is judged as if called there; the index of the first."""
+        frame = self.frame
+        outer = frame.block
+        indexes = []
+        for rendered, block in arms:
+            frame.block = block
+            indexes.append(self.record_call(node, rendered, rendered.rpartition(".")[2]))
+        frame.block = outer
+        frame.node_index[id(node)] = indexes[0]
+        return indexes[0]
+
+    def record_stored(self, node: ast.Call) -> None:
+        """``g.pending.append((fn, payload))``: each callable ``fn`` may be, as a call site
+        flagged STORED at the store, with the queue's key (partials.py)."""
+        frame, facts = self.frame, self.frame.facts
+        found = stored_callable(node)
+        if found is None or facts is None:
+            return
+        key, value = found
+        arms = self.bound_arms(value)
+        if not arms:
+            rendered = self.render(value)
+            if not rendered or rendered[0] == "~":
+                return
+            arms = [(rendered, frame.block)]
+        line, col = node.lineno, node.col_offset
+        end_col = node.end_col_offset if node.end_lineno == line else None
+        func_end = node.func.end_col_offset if node.func.end_lineno == line else None
+        for rendered, block in arms:
+            site = CallSite(
+                rendered, line, col, end_col or -1, func_end or -1, STORED, -1, block, []
+            )
+            frame.calls.append(site)
+        facts.stored[f"{line}:{node.col_offset}"] = key
 
     def note_top_call(self, node: ast.Call, name: str) -> None:
         """A call at module level: what it calls and the names it passes run (or may run)

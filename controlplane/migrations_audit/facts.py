@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "37"
+ANALYSER_VERSION = "38"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -33,6 +33,9 @@ WITHOUT_INSTANCE = 8
 SPLATTED = 16  # given ``*args`` or ``**kwargs``: what it passes is not all seen
 ARGS_SEEN = 32  # every argument it passes is in CallSite.args: the others take defaults
 DISCARDED = 64  # a statement of its own (``self._check_access()``): its value is dropped
+# a callable stored in a queue of callables (``g.pending.append((fn, x))``), not called
+# there: it runs when a loop calls that queue's elements (partials.py)
+STORED = 128
 
 # Block.kind
 TRY = "try"  # body of a try statement
@@ -163,6 +166,8 @@ class FunctionFacts:
     verbs: list[list[Any]] = field(default_factory=list)
     # methods of self the value of its final ``return`` comes from (return_flow.py)
     flow: list[str] = field(default_factory=list)
+    # "line:col" of a STORED call site -> the key of the queue it is stored in (partials.py)
+    stored: dict[str, str] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -193,13 +198,20 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            # optional tail, positional: choices, reads, defaults, verbs, flow
+            # optional tail, positional: choices, reads, defaults, verbs, flow, stored
             # (trailing empties dropped)
             *self._tail(),
         ]
 
     def _tail(self) -> list[Any]:
-        tail: list[Any] = [self.choices, self.reads, self.defaults, self.verbs, self.flow]
+        tail: list[Any] = [
+            self.choices,
+            self.reads,
+            self.defaults,
+            self.verbs,
+            self.flow,
+            self.stored,
+        ]
         while tail and not tail[-1]:
             tail.pop()
         return tail
@@ -225,6 +237,7 @@ class FunctionFacts:
             raw[14] if len(raw) > 14 else {},
             raw[15] if len(raw) > 15 else [],
             raw[16] if len(raw) > 16 else [],
+            raw[17] if len(raw) > 17 else {},
         )
 
 
@@ -416,6 +429,9 @@ class ModuleFacts:
     # names called, and names passed to calls, at module level (``setup_signals()``,
     # ``path("x/", views.start)``): functions that importing the module runs or hands on
     top_refs: list[str] = field(default_factory=list)
+    # keys of the queues of callables a loop here calls the elements of
+    # (``for fn, *args in g.pending: fn(*args)``: "pending"), partials.py
+    called_queues: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -438,6 +454,7 @@ class ModuleFacts:
             "named": self.named,
             "fills": self.fills,
             "top_refs": self.top_refs,
+            "called_queues": self.called_queues,
         }
 
     @classmethod
@@ -464,6 +481,7 @@ class ModuleFacts:
             named=raw.get("named", {}),
             fills=raw.get("fills", {}),
             top_refs=raw.get("top_refs", []),
+            called_queues=raw.get("called_queues", []),
         )
 
 
