@@ -183,3 +183,102 @@ def test_a_callable_stored_in_a_queue_nothing_calls_or_no_dispatch_stored_is_inl
     check(
         {**files, "app/routes.py": plain, "app/flush.py": FLUSHER}, {"handler": ("inline", False)}
     )
+
+
+MAILS = """
+    from functools import wraps
+    from flask import current_app
+    from app.tasks import send_mail, send_now
+
+
+    def send_email(mail):
+        fn = send_mail.delay if current_app.config["USE_QUEUE"] else send_now
+        fn(mail)
+
+
+    def email_sender(f):
+        @wraps(f)
+        def wrapper(*args, **kwargs):
+            mails = f(*args, **kwargs)
+            for mail in mails:
+                send_email(mail)
+        return wrapper
+
+
+    def sending(kind):
+        def decorator(f):
+            def wrapper(*args, **kwargs):
+                for mail in f(*args, **kwargs):
+                    send_email(mail)
+            return wrapper
+        return decorator
+
+
+    def logged(f):
+        def wrapper(*args, **kwargs):
+            print(f.__name__)
+            return f(*args, **kwargs)
+        return wrapper
+
+
+    def registered(f):
+        HANDLERS.append(f)
+        return f
+
+
+    HANDLERS = []
+"""
+
+
+def notifications(decorator: str) -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS,
+        "app/mails.py": MAILS,
+        "app/notifications.py": f"""
+            from app.mails import email_sender, logged, registered, sending
+
+
+            def make_email(user):
+                return {{"to": user}}
+
+
+            @{decorator}
+            def notify_user(user):
+                return [make_email(user)]
+        """,
+        "app/routes.py": """
+            from flask import Flask
+            from app.notifications import notify_user
+
+            app = Flask(__name__)
+
+
+            @app.post("/users/<int:user>/notify")
+            def handler(user):
+                notify_user(user)
+                return "ok"
+        """,
+    }
+
+
+def test_a_decorator_wrapper_sending_what_the_function_returns_runs_its_dispatch(run_audit):
+    for decorator, wrapper in (
+        ("email_sender", "email_sender.wrapper"),
+        ('sending("user")', "sending.decorator.wrapper"),  # a decorator factory
+    ):
+        [endpoint] = run_audit(notifications(decorator)).endpoints
+        assert (endpoint.status, endpoint.confidence) == ("offloaded", "likely"), decorator
+        assert [(e.kind, e.file, e.call, e.via) for e in endpoint.evidence][:1] == [
+            (
+                "dispatch",
+                "app/mails.py",
+                "fn(mail)",
+                ("app/routes.py:handler", f"app/mails.py:{wrapper}", "app/mails.py:send_email"),
+            )
+        ], decorator
+
+
+def test_a_decorator_wrapper_that_sends_nothing_adds_no_dispatch(check):
+    for decorator in ("logged", "registered"):
+        check(notifications(decorator), {"handler": ("inline", False)})
