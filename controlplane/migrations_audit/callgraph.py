@@ -923,7 +923,6 @@ class CallGraph:
                     ctx = (*ctx, *self_context(project, resolved, ran_for, exact=env.exact))
                 out.append(Node(resolved, ctx))
                 out.extend(self.callbacks_run(call, resolved, env))
-                out.extend(Node(w) for w in self.decorator_wrappers(resolved))
                 if not (on_self and env.exact and call.name.count(".") == 1):
                     # ``self.hook()`` for a class known exactly runs the hook of its MRO
                     # (resolved above); another receiver may be any subclass
@@ -975,38 +974,6 @@ class CallGraph:
                 signal = dict(signal_context(call, tail, write, env.lits))
                 for target in write.receivers:
                     out.append(Node(target, arguments.specialize(target, signal)))
-        return out
-
-    def decorator_wrappers(self, target: Target) -> list[Target]:
-        """The wrappers a project function's project decorators put around it: calling
-        ``notify`` decorated with ``@email_sender`` runs the function ``email_sender``
-        returns (``def wrapper(*a): for mail in f(*a): send_email(mail)``); for a
-        decorator called with arguments (``@email_sender("x")``), what the decorator it
-        returns returns."""
-        facts = self.project.function(target)
-        if facts is None or not facts.decorators:
-            return []
-        out: list[Target] = []
-        for decorator in facts.decorators:
-            found = self.project.resolve(decorator.base, target.module)
-            if found is None or found.kind != "F":
-                continue
-            made = self.returned_functions(found)
-            if decorator.name.endswith("()"):
-                made = [w for d in made for w in self.returned_functions(d)]
-            out.extend(w for w in made if w not in out and w != target)
-        return out
-
-    def returned_functions(self, target: Target) -> list[Target]:
-        """The project functions a function returns (a decorator's wrapper)."""
-        facts = self.project.function(target)
-        if facts is None:
-            return []
-        out = []
-        for ref in facts.returns:
-            found = self.project.resolve(ref, target.module)
-            if found is not None and found.kind == "F" and found != target:
-                out.append(found)
         return out
 
     def m2m_targets(self, call: CallSite, env: Env) -> list[Node]:
