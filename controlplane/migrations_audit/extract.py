@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .action_choices import CHOOSERS, action_choices
@@ -43,7 +43,7 @@ from .facts import (
     module_name,
 )
 from .names import Names, Scope
-from .partials import STORE_METHODS, calls_elements, stored_callable
+from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
@@ -918,6 +918,8 @@ class _Extractor(FastVisitor):
             index = self.record_arms(node, arms)
         elif name and frame.facts is not None:
             index = self.record_call(node, name, method)
+            if name in PARTIAL_NAMES and node.args:
+                self.split_partial(node, index)
         if frame.facts is not None and method in STORE_METHODS:
             self.record_stored(node)
         elif frame.facts is None:
@@ -995,6 +997,22 @@ class _Extractor(FastVisitor):
         frame.block = outer
         frame.node_index[id(node)] = indexes[0]
         return indexes[0]
+
+    def split_partial(self, node: ast.Call, index: int) -> None:
+        """``partial(fn, x)`` for ``fn = task.delay if settings.Q else run_now``: one
+        partial per arm (``bound_arms``), each wrapping that arm under its block."""
+        arms = self.bound_arms(node.args[0])
+        if not arms:
+            return
+        calls = self.frame.calls
+        first = calls[index]
+        rest = [pair for pair in first.args if pair[0] != 0]
+        for number, (rendered, block) in enumerate(arms):
+            call = first if number == 0 else replace(first)
+            call.args = [[0, rendered], *rest]
+            call.block = block
+            if number:
+                calls.append(call)
 
     def record_stored(self, node: ast.Call) -> None:
         """``g.pending.append((fn, payload))``: each callable ``fn`` may be, as a call site

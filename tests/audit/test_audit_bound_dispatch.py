@@ -31,6 +31,8 @@ def routes(helper: str) -> str:
     """A Flask handler calling ``notify`` (``helper``, a body taking ``payload``)."""
     body = "\n".join("    " + line for line in helper.strip("\n").splitlines())
     return f"""
+from functools import partial
+from django.db.transaction import on_commit
 from flask import Flask, current_app
 from app.tasks import send_event, send_mail, send_now
 
@@ -86,7 +88,9 @@ def test_a_dispatch_chosen_by_a_setting_and_called_through_a_local_is_a_dispatch
 def test_a_dispatch_bound_without_a_condition_and_called_is_a_certain_dispatch(run_audit):
     endpoint = audit(run_audit, "fn = send_mail.delay\nfn(payload)")
     assert (endpoint.status, endpoint.confidence) == ("offloaded", "certain")
-    assert [(e.kind, e.line, e.call) for e in endpoint.evidence] == [("dispatch", 9, "fn(payload)")]
+    assert [(e.kind, e.line, e.call) for e in endpoint.evidence] == [
+        ("dispatch", 11, "fn(payload)")
+    ]
 
 
 def test_a_local_that_is_no_dispatch_or_is_never_called_is_inline(run_audit):
@@ -101,6 +105,18 @@ def test_a_local_that_is_no_dispatch_or_is_never_called_is_inline(run_audit):
     ):
         endpoint = audit(run_audit, helper)
         assert (endpoint.status, endpoint.evidence) == ("inline", ()), helper
+
+
+def test_a_partial_of_a_dispatch_chosen_by_a_setting_is_judged_per_arm(run_audit):
+    bound = "fn = send_mail.delay if current_app.config['USE_QUEUE'] else send_now\n"
+    endpoint = audit(run_audit, bound + "on_commit(partial(fn, payload))")
+    assert (endpoint.status, endpoint.confidence) == ("offloaded", "likely")
+    assert [(e.kind, e.call) for e in endpoint.evidence][:1] == [
+        ("dispatch", "partial(fn, payload)")
+    ]
+    # built and never called, passed on or returned: it never runs
+    endpoint = audit(run_audit, bound + "job = partial(fn, payload)")
+    assert (endpoint.status, endpoint.evidence) == ("inline", ())
 
 
 def test_an_arm_picked_by_the_callers_argument_follows_that_argument(check):
