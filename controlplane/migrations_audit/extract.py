@@ -187,6 +187,11 @@ class _Frame:
 _BINDING_BUILTINS = frozenset({"staticmethod", "classmethod"})
 
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
+# dispatch methods a local may be bound to uncalled in the arms of an ``if`` (Celery, Dramatiq,
+# RQ, Huey, Taskiq): the local is then either arm (``join_bound_dispatch``)
+_BOUND_DISPATCH = frozenset(
+    {"delay", "apply_async", "send", "send_with_options", "enqueue", "enqueue_call", "kiq"}
+)
 _MAX_ARM_DEPTH = 4  # nested conditional expressions followed in a bound local's value
 
 
@@ -791,11 +796,36 @@ class _Extractor(FastVisitor):
                 frame.block = self.push_block(UNLESS, 0, "", node.lineno, cond)
             self.visit_body(node.orelse)
         frame.block = outer
+        if frame.facts is not None and len(frame.history) > start:
+            self.join_bound_dispatch(node, start, mid)
         if frame.main_returns and len(frame.history) > start:
             # a local bound in the arms: each arm that goes on past the if gives a value
             frame.history.extend(
                 joined(frame.history, start, mid, leaves(node.body), leaves(node.orelse))
             )
+
+    def join_bound_dispatch(self, node: ast.If, start: int, mid: int) -> None:
+        """``if settings.Q: fn = task.delay`` / ``else: fn = run_now``: after the ``if``,
+        ``fn`` is either, as if bound to ``task.delay if settings.Q else run_now``
+        (``bound_arms``). Only for a local one arm binds to a dispatch method not called,
+        and only when neither arm leaves: any other local keeps its last binding."""
+        frame, scope = self.frame, self.frame.scope
+        if scope is None or leaves(node.body) or leaves(node.orelse):
+            return
+        history = frame.history
+        for name in dict.fromkeys(name for name, _ in history[start:]):
+            body = _binding(history, name, start, mid) or _binding(history, name, 0, start)
+            orelse = _binding(history, name, mid, len(history)) or _binding(history, name, 0, start)
+            if body is None or orelse is None or body is orelse:
+                continue
+            if not any(
+                isinstance(v, ast.Attribute) and v.attr in _BOUND_DISPATCH for v in (body, orelse)
+            ):
+                continue
+            either = ast.IfExp(test=node.test, body=body, orelse=orelse)
+            ast.copy_location(either, node)
+            frame.assigned[name] = either
+            scope.locals[name] = ""
 
     def visit_body(self, body: list[ast.stmt]) -> None:
         """Statements in order; after ``if <test>: return`` the rest runs only when the test
@@ -1209,6 +1239,16 @@ def _noise(name: str) -> bool:
     return method in _LOG_METHODS and (
         "log" in receiver.rsplit(".", 1)[-1].lower() or receiver == "logging"
     )
+
+
+def _binding(
+    history: list[tuple[str, ast.expr]], name: str, low: int, high: int
+) -> ast.expr | None:
+    """The last value ``name`` was bound to in ``history[low:high]``, or None."""
+    for index in range(high - 1, low - 1, -1):
+        if history[index][0] == name:
+            return history[index][1]
+    return None
 
 
 def _prune(calls: list[CallSite]) -> list[CallSite]:

@@ -85,6 +85,38 @@ def test_a_dispatch_chosen_by_a_setting_and_called_through_a_local_is_a_dispatch
         ], helper
 
 
+def test_a_dispatch_bound_in_the_arms_of_an_if_on_a_setting_is_either_arm(run_audit):
+    for helper in (
+        "if current_app.config['USE_QUEUE']:\n"
+        "    fn = send_mail.delay\n"
+        "else:\n"
+        "    fn = send_now\n"
+        "fn(payload)",
+        # one arm keeps the binding from before the if
+        "fn = send_now\nif current_app.config['USE_QUEUE']:\n    fn = send_mail.delay\nfn(payload)",
+    ):
+        endpoint = audit(run_audit, helper)
+        assert (endpoint.status, endpoint.confidence) == ("offloaded", "likely"), helper
+        assert [(e.kind, e.call) for e in endpoint.evidence] == [
+            ("dispatch", "fn(payload)"),
+            ("setting_guard", "current_app.config['USE_QUEUE']"),
+        ], helper
+
+
+def test_plain_functions_bound_in_the_arms_of_an_if_keep_the_last_binding(run_audit):
+    for helper in (
+        "if current_app.config['USE_QUEUE']:\n"
+        "    fn = send_now\n"
+        "else:\n"
+        "    fn = print\n"
+        "fn(payload)",
+        # a signature is no dispatch method
+        "fn = send_now\nif current_app.config['USE_QUEUE']:\n    fn = send_mail.s\nfn(payload)",
+    ):
+        endpoint = audit(run_audit, helper)
+        assert (endpoint.status, endpoint.evidence) == ("inline", ()), helper
+
+
 def test_a_dispatch_bound_without_a_condition_and_called_is_a_certain_dispatch(run_audit):
     endpoint = audit(run_audit, "fn = send_mail.delay\nfn(payload)")
     assert (endpoint.status, endpoint.confidence) == ("offloaded", "certain")
