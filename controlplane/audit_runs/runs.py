@@ -346,15 +346,20 @@ def latest_summaries(services: Services) -> list[ProjectSummary]:
         return _latest_summaries(session)
 
 
-def _latest_summaries(session: Session) -> list[ProjectSummary]:
-    newest = select(func.max(AuditRun.id)).group_by(AuditRun.project)
-    newest_done = (
+# Rows of the columns through Core, not entities, and both statements built once: every
+# scrape reads these (a statement built per call costs SQLAlchemy its cache key each time).
+_NEWEST = select(*AuditRun.__table__.columns).where(
+    AuditRun.id.in_(select(func.max(AuditRun.id)).group_by(AuditRun.project))
+)
+_NEWEST_DONE = select(*AuditRun.__table__.columns).where(
+    AuditRun.id.in_(
         select(func.max(AuditRun.id)).where(AuditRun.status == "done").group_by(AuditRun.project)
     )
-    # Rows of the columns through Core, not entities: every scrape reads these
-    connection, columns = session.connection(), AuditRun.__table__.columns
-    last = {r.project: RunView.of(r) for r in connection.execute(
-        select(*columns).where(AuditRun.id.in_(newest))).all()}  # fmt: skip
-    done = {r.project: RunView.of(r) for r in connection.execute(
-        select(*columns).where(AuditRun.id.in_(newest_done))).all()}  # fmt: skip
+)
+
+
+def _latest_summaries(session: Session) -> list[ProjectSummary]:
+    connection = session.connection()
+    last = {r.project: RunView.of(r) for r in connection.execute(_NEWEST).all()}
+    done = {r.project: RunView.of(r) for r in connection.execute(_NEWEST_DONE).all()}
     return [ProjectSummary(name, last[name], done.get(name)) for name in sorted(last)]

@@ -119,13 +119,28 @@ class Recommendation:
 
 def recommend(load: QueueLoad, targets: Targets) -> Recommendation:
     """Workers this queue needs now, with the reason in words (pure: no clock, no state)."""
-    concurrency = load.concurrency
+    return recommend_figures(
+        load.arrival_rate, load.service_time, load.backlog, load.concurrency,
+        load.completion_rate, targets,
+    )  # fmt: skip
+
+
+def recommend_figures(
+    arrival_rate: float | None,
+    service_time: float | None,
+    backlog_figure: float | None,
+    concurrency: int,
+    completion_rate: float | None,
+    targets: Targets,
+) -> Recommendation:
+    """`recommend` for a `QueueLoad`'s fields, without the record (a scrape asks for 500
+    queues, most of them with figures not seen before)."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise AutoscaleError(f"concurrency must be an integer >= 1, got {concurrency!r}")
-    rate = _measured(load.arrival_rate)
-    service = _measured(load.service_time)
-    backlog = _measured(load.backlog)
-    completed = _measured(load.completion_rate)
+    rate = _measured(arrival_rate)
+    service = _measured(service_time)
+    backlog = _measured(backlog_figure)
+    completed = _measured(completion_rate)
     if service is not None and service <= 0:
         service = None
     growth = max(0.0, rate - completed) if rate is not None and completed is not None else 0.0
@@ -276,7 +291,9 @@ class ScaleDownWindow:
 
     def apply(self, queue: str, now: float, workers: int) -> int:
         """Record `workers` at `now` (a monotonic clock) and return the count to run."""
-        peaks = self._peaks.setdefault(queue, deque())
+        peaks = self._peaks.get(queue)
+        if peaks is None:  # not setdefault: that builds a deque per call (500 a scrape)
+            peaks = self._peaks[queue] = deque()
         while peaks and peaks[0][0] < now - self.seconds:
             peaks.popleft()
         while peaks and peaks[-1][1] <= workers:
@@ -330,8 +347,9 @@ class Autoscaler:
         else:
             if len(self._fresh) >= MAX_REMEMBERED:  # loads drift: start afresh, never grow
                 self._fresh.clear()
-            load = QueueLoad(arrival_rate, service_time, backlog, concurrency, completion_rate)
-            fresh = recommend(load, targets)
+            fresh = recommend_figures(
+                arrival_rate, service_time, backlog, concurrency, completion_rate, targets
+            )
             self._fresh[key] = (targets, fresh)
         return self._hold(queue, fresh, now)
 

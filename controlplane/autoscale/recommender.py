@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from controlplane.autoscale.policy import (
@@ -42,22 +42,26 @@ SERVICE_WINDOW = 300.0  # seconds of succeeded tasks behind the mean service tim
 HISTORY_TTL = 5.0  # seconds a process reuses the service-time query
 
 
+# Expressions, not columns, so that SQLite range-scans ix_tasks_finished rather than walking
+# an index on state or queue (see queue_rates.rates). Built once, the time a parameter: a
+# statement built per call costs SQLAlchemy its cache key each time (a scrape reads it).
+_QUEUE = func.coalesce(Task.queue, "")
+SERVICE_TIMES = (
+    select(_QUEUE, func.avg(Task.runtime))
+    .where(
+        Task.finished_at >= bindparam("since"),
+        func.coalesce(Task.state, "") == "SUCCESS",
+        Task.runtime.is_not(None),
+    )
+    .group_by(_QUEUE)
+)
+
+
 def read_service_times(session: Session, now: datetime) -> dict[str, float]:
     """Mean runtime per queue of the tasks that succeeded within SERVICE_WINDOW."""
     since = now - timedelta(seconds=SERVICE_WINDOW)
-    # Expressions, not columns, so that SQLite range-scans ix_tasks_finished rather than
-    # walking an index on state or queue (see queue_rates.rates).
-    queue = func.coalesce(Task.queue, "")
-    query = (
-        select(queue, func.avg(Task.runtime))
-        .where(
-            Task.finished_at >= since,
-            func.coalesce(Task.state, "") == "SUCCESS",
-            Task.runtime.is_not(None),
-        )
-        .group_by(queue)
-    )
-    rows = session.connection().execute(query)  # Core: a scrape reads it (no ORM overhead)
+    # Core: a scrape reads it (no ORM overhead)
+    rows = session.connection().execute(SERVICE_TIMES, {"since": since})
     return {q: float(mean) for q, mean in rows if q and mean is not None}
 
 

@@ -27,9 +27,10 @@ from datetime import datetime, timedelta
 from operator import eq
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, select
 
 from controlplane.clock import as_utc, utcnow
+from controlplane.events.live_tally import LIVE, SETTLING, LiveTally, Part, read_rows, tally
 from controlplane.events.stats import BUCKETS, Histogram, IngestSnapshot, IngestStats
 from controlplane.events.stats import exception_type as exception_type_of
 from controlplane.models import EventGap, Ingester, Task
@@ -169,60 +170,31 @@ def count_rows(connection: Connection, where: ColumnElement[bool] | None = None)
     return totals
 
 
-# Whether each time is set, not the time: no datetime is built for the rows of a refresh.
-_ROW_COLUMNS = (
-    Task.name, Task.worker, Task.queue, Task.state, Task.exception, Task.retries,
-    Task.sent_at.is_not(None), Task.received_at.is_not(None), Task.started_at.is_not(None),
-    Task.runtime, Task.queue_wait,
-)  # fmt: skip
-_STATE_KINDS = {"SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "revoked",
-                "REJECTED": "rejected"}  # fmt: skip
-
-
 def tally_rows(connection: Connection, where: ColumnElement[bool]) -> TaskTotals:
-    """`count_rows` for a few rows: read them and count in Python.
+    """`count_rows` for a few rows: read them and count in Python (live_tally.py).
 
     Forty-odd CASE columns cost SQLite more per row than Python does; for the thousand rows
     of a refresh this is several times faster, for a whole table `count_rows` is.
     """
+    return totals_of(tally(read_rows(connection, where)))
+
+
+def totals_of(parts: dict[Labels, Part]) -> TaskTotals:
+    """Per-label-set tallies as one `TaskTotals`, sharing their Counters and Histograms."""
     totals = TaskTotals()
-    failures = totals.failures
-    # Plain dicts while counting (a Counter's += on a missing key costs twice as much),
-    # Counters once at the end.
-    tallies: dict[Labels, dict[str, int]] = {}
-    # .all(): one fetchall, where iterating the result fetches row by row
-    for row in connection.execute(select(*_ROW_COLUMNS).where(where)).all():
-        name, worker, queue, state, exception, retries, sent, received, started, runtime, wait = row
-        labels: Labels = (name or "", worker or "", queue or "")
-        counts = tallies.get(labels)
-        if counts is None:
-            counts = tallies[labels] = {}
-        if sent:
-            counts["sent"] = counts.get("sent", 0) + 1
-        if received:
-            counts["received"] = counts.get("received", 0) + 1
-        if started:
-            counts["started"] = counts.get("started", 0) + 1
-            if wait is not None:
-                _observe(totals.queue_wait, labels, wait)
-        if retries:
-            counts["retried"] = counts.get("retried", 0) + retries
-        kind = _STATE_KINDS.get(state)
-        if kind is not None:
-            counts[kind] = counts.get(kind, 0) + 1
-            if kind == "failed":
-                failures[(*labels, exception_type_of(exception))] += 1
-            elif kind == "succeeded" and runtime is not None:
-                _observe(totals.runtime, labels, runtime)
-    totals.kinds.update((labels, Counter(counts)) for labels, counts in tallies.items() if counts)
+    kinds, failures = totals.kinds, totals.failures
+    runtime, queue_wait = totals.runtime, totals.queue_wait
+    for labels, part in parts.items():
+        if part.kinds:
+            kinds[labels] = cast(Counter[str], part.kinds)
+        if part.failures:
+            for exception, count in part.failures.items():
+                failures[(*labels, exception)] += count
+        if part.runtime is not None:
+            runtime[labels] = part.runtime
+        if part.queue_wait is not None:
+            queue_wait[labels] = part.queue_wait
     return totals
-
-
-def _observe(table: dict[Labels, Histogram], labels: Labels, value: float) -> None:
-    histogram = table.get(labels)
-    if histogram is None:
-        histogram = table[labels] = Histogram()
-    histogram.observe(value)
 
 
 def _histogram(values: Sequence[Any]) -> Histogram | None:
@@ -235,10 +207,13 @@ def _histogram(values: Sequence[Any]) -> Histogram | None:
     return Histogram(BUCKETS, counts, float(total or 0.0), count)
 
 
+# Built once (a replica's refresh runs them every time): no cache key per call
+_GAPS = select(func.count(), func.coalesce(func.sum(EventGap.estimated_missed), 0))
+_NEWEST_EVENT = select(func.max(Ingester.last_event_at))
+
+
 def count_gaps(connection: Connection) -> GapTotals:
-    gaps, missed = connection.execute(
-        select(func.count(), func.coalesce(func.sum(EventGap.estimated_missed), 0))
-    ).one()
+    gaps, missed = connection.execute(_GAPS).one()
     return GapTotals(int(gaps or 0), int(missed or 0))
 
 
@@ -263,6 +238,7 @@ class DatabaseCounters:
         self._snapshot: IngestSnapshot | None = None
         self._taken = 0.0
         self._merges: Merges = {}  # what the last snapshot summed, reused where unchanged
+        self._live = LiveTally()  # the live rows' tally per label set, kept while equal
 
     def snapshot(self) -> IngestSnapshot:
         with self._lock:
@@ -278,18 +254,17 @@ class DatabaseCounters:
                 self._settled.add(count_rows(connection, Task.finished_at < horizon))
                 self._settled_until = horizon
             elif horizon > self._settled_until:
-                since = self._settled_until
-                newly = and_(Task.finished_at >= since, Task.finished_at < horizon)
-                self._settled.add(tally_rows(connection, newly))
+                newly = {"since": self._settled_until, "until": horizon}
+                self._settled.add(totals_of(tally(read_rows(connection, SETTLING, newly))))
                 self._settled_until = horizon
-            live = or_(Task.finished_at >= self._settled_until, Task.finished_at.is_(None))
-            recent = tally_rows(connection, live)
+            live = read_rows(connection, LIVE, {"since": self._settled_until})
+            recent = totals_of(self._live.count(live))
             gaps = count_gaps(connection)
         return snapshot_of(self._settled, gaps, recent, self._merges)
 
     def _horizon(self, connection: Connection, now: datetime) -> datetime:
         """Settle up to SETTLE_SECONDS before the newest event written (or now, if sooner)."""
-        newest = as_utc(connection.execute(select(func.max(Ingester.last_event_at))).scalar())
+        newest = as_utc(connection.execute(_NEWEST_EVENT).scalar())
         reference = min(now, newest) if newest is not None else now
         return reference - timedelta(seconds=self.settle_seconds)
 
@@ -348,7 +323,7 @@ def _merge(
     for labels, theirs in plus.items():
         mine = table.get(labels)
         hit = kept.get(labels)
-        if hit is not None and hit[0] is mine and same(hit[1], theirs):
+        if hit is not None and hit[0] is mine and (hit[1] is theirs or same(hit[1], theirs)):
             value = hit[2]
         else:
             value = theirs if mine is None else add(mine, theirs)

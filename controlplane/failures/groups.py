@@ -9,12 +9,13 @@ A group's state is what operators set (resolved, ignored) or, while open, what i
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc, utcnow
@@ -88,7 +89,8 @@ def _iso(moment: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _state_filter(state: str, new_since: datetime) -> Any:
+def _state_filter(state: str, new_since: Any) -> Any:
+    """`new_since`: a datetime, or the bound parameter of a statement built once."""
     g = FailureGroup
     if state in ("resolved", "ignored"):
         return g.status == state
@@ -245,17 +247,28 @@ def get_group(services: Services, group_id: int, recent: int = 20) -> GroupDetai
         )
 
 
-def state_counts(services: Services, now: datetime | None = None) -> dict[str, int]:
-    """Groups per state, every state present (controlplane_failure_groups{state=})."""
+_REGRESSED = FailureGroup.regressed_at.is_not(None)
+_FRESH = FailureGroup.first_seen_at >= bindparam("new_since")
+# One grouped query (a scrape reads it); each group's state as _state_filter has it. Built
+# once: a statement built per call costs SQLAlchemy its cache key each time.
+STATE_COUNTS = select(FailureGroup.status, _REGRESSED, _FRESH, func.count()).group_by(
+    FailureGroup.status, _REGRESSED, _FRESH
+)
+
+
+def state_counts(
+    services: Services, now: datetime | None = None, session: Session | None = None
+) -> dict[str, int]:
+    """Groups per state, every state present (controlplane_failure_groups{state=}); read in
+    `session` when given (a scrape reads everything in one transaction)."""
     now = now or utcnow()
-    new_since = _new_since(services, now)
     counts = dict.fromkeys(STATES, 0)
-    g = FailureGroup
-    regressed, fresh = g.regressed_at.is_not(None), g.first_seen_at >= new_since
-    # One grouped query (a scrape reads it); each group's state as _state_filter has it.
-    query = select(g.status, regressed, fresh, func.count()).group_by(g.status, regressed, fresh)
-    with services.transaction() as session:
-        rows = session.connection().execute(query).all()
+    params = {"new_since": _new_since(services, now)}
+    if session is not None:
+        rows = session.connection().execute(STATE_COUNTS, params).all()
+    else:
+        with services.transaction() as own:
+            rows = own.connection().execute(STATE_COUNTS, params).all()
     for status, was_regressed, is_fresh, count in rows:
         if status in ("resolved", "ignored"):
             state = status
@@ -284,33 +297,32 @@ class AlertingGroup:
     since: datetime
 
 
+@functools.lru_cache(maxsize=8)
+def _alerting_query(limit: int) -> Any:
+    """Built once per limit, the time a parameter (a scrape reads it: no cache key per call).
+    Columns through Core, not the entity: no ORM loading per call."""
+    g = FailureGroup
+    new_since: BindParameter[datetime] = bindparam("new_since")
+    return (
+        select(g.id, g.task_name, g.exception_type, g.message, g.failures, g.status,
+               g.regressed_at, g.first_seen_at)
+        .where(
+            _state_filter("new", new_since) | _state_filter("regression", new_since),
+            g.last_seen_at >= new_since,
+        )
+        .order_by(g.last_seen_at.desc())
+        .limit(limit)
+    )  # fmt: skip
+
+
 def alerting_groups(
     session: Session, now: datetime, hours: float, limit: int = 20
 ) -> list[AlertingGroup]:
     """Open groups that are new or regressed, seen within `hours` (fleet/alerts reads these)."""
     new_since = now - timedelta(hours=hours)
-    g = FailureGroup
-    # Columns through Core, not the entity: a scrape reads this (no ORM loading per call)
-    query = (
-        select(
-            g.id,
-            g.task_name,
-            g.exception_type,
-            g.message,
-            g.failures,
-            g.status,
-            g.regressed_at,
-            g.first_seen_at,
-        )  # fmt: skip
-        .where(
-            _state_filter("new", new_since) | _state_filter("regression", new_since),
-            FailureGroup.last_seen_at >= new_since,
-        )
-        .order_by(FailureGroup.last_seen_at.desc())
-        .limit(limit)
-    )
     found = []
-    for row in session.connection().execute(query).all():
+    query = _alerting_query(limit)
+    for row in session.connection().execute(query, {"new_since": new_since}).all():
         state = _state(row.status, row.regressed_at, row.first_seen_at, new_since)
         since = as_utc(row.regressed_at if state == "regression" else row.first_seen_at) or now
         found.append(AlertingGroup(row.id, row.task_name, row.exception_type, row.message,

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import le
 from typing import Literal
 from urllib.parse import quote, urlencode
 
@@ -270,8 +271,12 @@ def _backlog_growing(facts: Facts, settings: Settings) -> Iterable[Instance]:
         if len(history) < samples or queue in paused:
             continue
         last = history[-samples:]
-        rising = all(b >= a for a, b in zip(last, last[1:], strict=False))
-        if rising and last[-1] > last[0] and last[-1] >= settings.alert_backlog_min:
+        # the cheap tests first, and the pairwise one in C: a scrape asks for 500 queues
+        if (
+            last[-1] > last[0]
+            and last[-1] >= settings.alert_backlog_min
+            and all(map(le, last, last[1:]))  # never went down
+        ):
             yield Instance(
                 queue, last[-1], "tasks", settings.alert_backlog_min,
                 f"backlog {last[-1]:,}, up from {last[0]:,} over the last {samples} samples",

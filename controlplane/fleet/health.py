@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Select, literal_column, select
+from sqlalchemy import BindParameter, Select, bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import age_seconds, as_utc, utcnow
@@ -99,7 +99,10 @@ def worker_status(
     turned off, or no ingester running).
     """
     interval = freq if freq and freq > 0 else DEFAULT_HEARTBEAT
-    beat = max((t for t in (as_utc(last_heartbeat), as_utc(online_at)) if t), default=None)
+    # the later of the two (no generator and max(): a scrape asks this for every worker)
+    beat, online = as_utc(last_heartbeat), as_utc(online_at)
+    if beat is None or (online is not None and online > beat):
+        beat = online
     pinged = as_utc(inspected_at)
     last_seen = beat
     if pinged is not None and (beat is None or pinged > beat + _seconds(OFFLINE_AFTER * interval)):
@@ -134,7 +137,8 @@ def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHea
         hostname=row.hostname,
         status=status,
         last_seen=last_seen,
-        heartbeat_age=age_seconds(last_seen, now),
+        # last_seen is UTC already (worker_status made it so)
+        heartbeat_age=None if last_seen is None else (now - last_seen).total_seconds(),
         interval=interval,
         shutdown=shutdown,
         concurrency=row.concurrency,
@@ -174,15 +178,26 @@ def find_worker(services: Services, hostname: str) -> WorkerHealth | None:
 
 def consumers_by_queue(workers: Iterable[WorkerHealth]) -> dict[str, QueueConsumers]:
     """Per queue: how many alive workers consume it and their total pool size."""
+    counts = consumer_counts(workers)
+    return {q: QueueConsumers(q, consumers, conc) for q, (consumers, conc) in counts.items()}
+
+
+def consumer_counts(workers: Iterable[WorkerHealth]) -> dict[str, list[int]]:
+    """`consumers_by_queue` as [consumers, processes] per queue: what a scrape's 500 queues
+    read, without a record each."""
     counts: dict[str, list[int]] = {}
     for worker in workers:
-        if not worker.alive:
+        if worker.status == "offline":  # not `alive`
             continue
+        processes = worker.concurrency or 0
         for queue in set(worker.queues):
-            entry = counts.setdefault(queue, [0, 0])
-            entry[0] += 1
-            entry[1] += worker.concurrency or 0
-    return {q: QueueConsumers(q, consumers, conc) for q, (consumers, conc) in counts.items()}
+            entry = counts.get(queue)
+            if entry is None:
+                counts[queue] = [1, processes]
+            else:
+                entry[0] += 1
+                entry[1] += processes
+    return counts
 
 
 def stuck_tasks(
@@ -190,8 +205,8 @@ def stuck_tasks(
 ) -> list[StuckTask]:
     """Tasks STARTED more than `threshold` seconds ago and not finished, oldest first."""
     stuck = []
-    query = stuck_query(now - _seconds(threshold), limit)
-    for task_id, name, queue, worker, started_at in session.connection().execute(query):
+    query, cutoff = _stuck_query(limit), {"cutoff": now - _seconds(threshold)}
+    for task_id, name, queue, worker, started_at in session.connection().execute(query, cutoff):
         started = as_utc(started_at)
         assert started is not None  # the WHERE clause excludes NULL
         stuck.append(
@@ -200,8 +215,15 @@ def stuck_tasks(
     return stuck
 
 
+@functools.lru_cache(maxsize=8)
+def _stuck_query(limit: int) -> Select[str, str | None, str | None, str | None, datetime | None]:
+    """`stuck_query` built once per limit, the cutoff a parameter: a statement built per call
+    costs SQLAlchemy its cache key each time (a scrape reads it)."""
+    return stuck_query(bindparam("cutoff"), limit)
+
+
 def stuck_query(
-    cutoff: datetime, limit: int
+    cutoff: datetime | BindParameter[Any], limit: int
 ) -> Select[str, str | None, str | None, str | None, datetime | None]:
     """Read from the partial index `ix_tasks_stuck` (STARTED tasks only, by start time): the
     first `limit` entries, however many STARTED rows an old history holds.
@@ -232,19 +254,24 @@ class IngestGap:
         return 0.0 if self.ended_at is None else (self.ended_at - self.started_at).total_seconds()
 
 
-def recent_gaps(session: Session, now: datetime, hours: float, limit: int = 5) -> list[IngestGap]:
-    """Gaps that started within `hours` (newest first): what the alert strip owns up to."""
-    since = now - _seconds(hours * 3600)
+@functools.lru_cache(maxsize=8)
+def _gaps_query(limit: int) -> Select[Any, Any, Any, Any, Any]:
+    """Built once per limit, the time a parameter (a scrape reads it: no cache key per call).
+    Columns through Core, not the entity: no ORM loading per call."""
     g = EventGap
-    # Columns through Core, not the entity: a scrape reads this (no ORM loading per call)
-    query = (
+    return (
         select(g.started_at, g.ended_at, g.reason, g.estimated_missed, g.source)
-        .where(g.started_at >= since)
+        .where(g.started_at >= bindparam("since"))
         .order_by(g.started_at.desc())
         .limit(limit)
     )
+
+
+def recent_gaps(session: Session, now: datetime, hours: float, limit: int = 5) -> list[IngestGap]:
+    """Gaps that started within `hours` (newest first): what the alert strip owns up to."""
+    since = {"since": now - _seconds(hours * 3600)}
     gaps = []
-    for row in session.connection().execute(query).all():
+    for row in session.connection().execute(_gaps_query(limit), since).all():
         started = as_utc(row.started_at)
         assert started is not None
         gaps.append(

@@ -16,10 +16,14 @@ from controlplane.clock import as_utc
 from controlplane.fleet.held import held_by_workers
 from controlplane.models import QueuePause
 
+# Built once, read through Core: a scrape reads it (a statement built per call costs
+# SQLAlchemy its cache key, the ORM's execute its own overhead, each time).
+_PAUSES = select(QueuePause.queue, QueuePause.paused_by, QueuePause.paused_at)
+
 
 def paused_queues(session: Session) -> dict[str, Pause]:
     """Every paused queue with the tasks its workers hold; empty (one cheap query) when none."""
-    rows = session.execute(select(QueuePause.queue, QueuePause.paused_by, QueuePause.paused_at))
+    rows = session.connection().execute(_PAUSES).all()
     pauses = {queue: (by, as_utc(at)) for queue, by, at in rows}
     if not pauses:
         return {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from controlplane.clock import as_utc, utcnow
@@ -37,12 +37,15 @@ class QueueRates:
     completion: dict[str, float]
 
 
-def recent_rates(services: Services) -> QueueRates:
-    """The rates as of now, computed at most every few seconds per process."""
+def recent_rates(services: Services, session: Session | None = None) -> QueueRates:
+    """The rates as of now, computed at most every few seconds per process (in `session`,
+    when given: a scrape reads everything in one transaction)."""
 
     def compute() -> QueueRates:
-        with services.transaction() as session:
-            arrival, completion = rates(session, utcnow(), RATE_WINDOW)
+        if session is not None:
+            return QueueRates(*rates(session, utcnow(), RATE_WINDOW))
+        with services.transaction() as own:
+            arrival, completion = rates(own, utcnow(), RATE_WINDOW)
         return QueueRates(arrival, completion)
 
     return services.state.rates.get(compute)
@@ -65,21 +68,25 @@ def task_queues_since(session: Session, since: datetime) -> dict[str, datetime]:
     return found
 
 
+# Grouped by an expression: with `queue` itself (or `queue IS NOT NULL`) SQLite walks the
+# whole of ix_tasks_queue_state for its order instead of range-scanning the time index.
+# Built once, with the time as a parameter: a statement built per call costs SQLAlchemy its
+# cache key (a walk of the whole statement) each time, more than SQLite's work here.
+_QUEUE = func.coalesce(Task.queue, "")
+ARRIVED = select(_QUEUE, func.count()).where(Task.first_seen_at >= bindparam("since"))
+ARRIVED = ARRIVED.group_by(_QUEUE)
+FINISHED = select(_QUEUE, func.count()).where(Task.finished_at >= bindparam("since"))
+FINISHED = FINISHED.group_by(_QUEUE)
+
+
 def rates(
     session: Session, now: datetime, window: float
 ) -> tuple[dict[str, float], dict[str, float]]:
     """(arrivals, completions) per queue, in tasks per second over the last `window` seconds."""
-    since = now - timedelta(seconds=window)
-    # Grouped by an expression: with `queue` itself (or `queue IS NOT NULL`) SQLite walks the
-    # whole of ix_tasks_queue_state for its order instead of range-scanning the time index.
-    queue = func.coalesce(Task.queue, "")
+    since = {"since": now - timedelta(seconds=window)}
     connection = session.connection()  # Core: a scrape reads these (no ORM overhead)
-    arrived = connection.execute(
-        select(queue, func.count()).where(Task.first_seen_at >= since).group_by(queue)
-    ).all()
-    finished = connection.execute(
-        select(queue, func.count()).where(Task.finished_at >= since).group_by(queue)
-    ).all()
+    arrived = connection.execute(ARRIVED, since).all()
+    finished = connection.execute(FINISHED, since).all()
     return (
         {queue: count / window for queue, count in arrived if queue},
         {queue: count / window for queue, count in finished if queue},

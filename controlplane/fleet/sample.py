@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from controlplane.broker import QueueState
@@ -133,30 +133,37 @@ def record_broker_down(session: Session, error: str, now: datetime, sampler: str
     )
 
 
+# A replica's scrape reads these: columns through Core (no ORM object, no identity map),
+# statements built once (one built per call costs SQLAlchemy its cache key each time).
+_STATUS = select(
+    FleetStatus.broker_error, FleetStatus.broker_down_since, FleetStatus.broker_restarts,
+    FleetStatus.broker_restarted_at, FleetStatus.broker_restart_waiting, FleetStatus.sampler,
+    FleetStatus.delayed_messages,
+).where(FleetStatus.id == STATUS_ROW)  # fmt: skip
+_LATEST = select(func.max(QueueSample.sampled_at))
+# Plain rows, not ORM objects: a scrape reads every queue's row (a fifth of the cost).
+_ROWS = select(
+    QueueSample.queue, QueueSample.ready, QueueSample.unacked, QueueSample.scheduled,
+    QueueSample.consumers, QueueSample.oldest_waiting_at,
+).where(QueueSample.sampled_at == bindparam("latest"))  # fmt: skip
+
+
 def read_latest(session: Session) -> FleetSample:
     """The last sample the scheduler wrote (each sample's rows share one `sampled_at`)."""
-    status = session.get(FleetStatus, STATUS_ROW)
+    connection = session.connection()
+    status = connection.execute(_STATUS).first()
     broker = BrokerState()
     sampler = None
     delayed = None
     if status is not None:
+        error, down_since, restarts, restarted_at, waiting, sampler, delayed = status
         broker = BrokerState(
-            status.broker_error, as_utc(status.broker_down_since), status.broker_restarts or 0,
-            as_utc(status.broker_restarted_at), status.broker_restart_waiting,
-        )  # fmt: skip
-        sampler = status.sampler
-        delayed = status.delayed_messages
-    latest = session.connection().scalar(select(func.max(QueueSample.sampled_at)))
+            error, as_utc(down_since), restarts or 0, as_utc(restarted_at), waiting
+        )
+    latest = connection.scalar(_LATEST)
     if latest is None:
         return FleetSample(None, {}, broker, sampler, delayed)
-    columns = (
-        QueueSample.queue, QueueSample.ready, QueueSample.unacked, QueueSample.scheduled,
-        QueueSample.consumers, QueueSample.oldest_waiting_at,
-    )  # fmt: skip
-    # Plain rows, not ORM objects: a scrape reads every queue's row (a fifth of the cost).
-    rows = (
-        session.connection().execute(select(*columns).where(QueueSample.sampled_at == latest)).all()
-    )
+    rows = connection.execute(_ROWS, {"latest": latest}).all()
     queues = {
         queue: QueueState(queue, ready, unacked, scheduled, consumers, as_utc(oldest))
         for queue, ready, unacked, scheduled, consumers, oldest in rows

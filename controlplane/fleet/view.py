@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from controlplane.broker import Pause, QueueState
 from controlplane.clock import age_seconds, as_utc, utcnow
 from controlplane.fleet.alerts import Facts, Firing, clear_acks, evaluate, load_acks, read_facts
-from controlplane.fleet.health import StuckTask, WorkerHealth, consumers_by_queue, load_workers
+from controlplane.fleet.health import StuckTask, WorkerHealth, consumer_counts, load_workers
 from controlplane.fleet.held import prefetched_by_queue
 from controlplane.fleet.pauses import paused_queues
 from controlplane.fleet.queue_rates import QueueRates, recent_rates
@@ -137,14 +137,13 @@ def queue_states(
     extras = extras or QueueExtras()
     # Redis has no consumers of its own: count the alive workers now, so a worker that just
     # went offline stops counting at once. RabbitMQ knows its consumers: trust the sample.
-    by_workers = consumers_by_queue(workers)
+    by_workers = consumer_counts(workers)
     from_broker = services.broker.counts_consumers
     counts_unacked = services.broker.counts_unacked
     states = []
     for name in sorted(sample.queues):
         queue = sample.queues[name]
-        entry = by_workers.get(name)
-        alive = entry.consumers if entry else 0
+        alive, processes = by_workers.get(name) or (0, 0)
         # Every field named (not dataclasses.replace: twice the cost, for each queue a scrape)
         states.append(
             QueueState(
@@ -155,7 +154,7 @@ def queue_states(
                 consumers=(queue.consumers or 0) if from_broker else alive,
                 oldest_waiting_at=queue.oldest_waiting_at,
                 workers=alive,
-                processes=entry.concurrency if entry else 0,
+                processes=processes,
                 arrival_rate=rates.arrival.get(name, 0.0),
                 completion_rate=rates.completion.get(name, 0.0),
                 pause=extras.pauses.get(name),

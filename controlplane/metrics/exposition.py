@@ -31,7 +31,7 @@ def render(collector: Collector, cache: RenderCache | None = None) -> bytes:
     Pass the same `cache` to successive renderings of one registry (not thread-safe: one
     rendering at a time) to reuse what did not change.
     """
-    out: list[str] = []
+    out: list[bytes] = []
     cache = cache if cache is not None else RenderCache()
     others: list[Metric] = []
     for metric in collector.collect():
@@ -39,7 +39,7 @@ def render(collector: Collector, cache: RenderCache | None = None) -> bytes:
             metric.render(out, cache)
         else:
             others.append(metric)
-    body = "".join(out).encode("utf-8", "replace")
+    body = b"".join(out)
     if others:
         body += generate_latest(_Others(others))
     return body

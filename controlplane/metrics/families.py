@@ -72,17 +72,23 @@ class RenderCache:
     """What one renderer keeps between scrapes: label texts, and each row's lines.
 
     A histogram row is 21 lines; most rows of a large fleet do not change between two scrapes,
-    so a row equal to the one rendered last time reuses its text. A counter or gauge row
-    reuses its line when its value is the same (and of the same type: an int and a float
-    that are equal may print differently).
+    so a row equal to the one rendered last time reuses its text. A counter or gauge family
+    reuses its whole text while its rows are equal (values of the same types: an int and a
+    float that are equal may print differently); else each line is its kept prefix and the
+    value.
+
+    Texts are kept encoded: the body is one join of bytes. Joining the text and encoding it
+    afterwards allocated two 2 MB buffers a scrape, and freeing both let the C allocator hand
+    the memory back each time, so every scrape paid the page faults again (about 2.5 ms here).
     """
 
     def __init__(self) -> None:
         self.labels = LabelText()
-        self.rows: dict[str, dict[LabelValues, tuple[object, str]]] = {}
-        self.lines: dict[str, dict[LabelValues, tuple[type, float, str]]] = {}
+        self.rows: dict[str, dict[LabelValues, tuple[object, bytes]]] = {}
+        # per counter or gauge family: each label tuple's line up to its value
+        self.prefixes: dict[str, dict[LabelValues, str]] = {}
         # a counter or gauge family whose rows all equal the last ones: (rows, types, text)
-        self.families: dict[str, tuple[list[tuple[LabelValues, float]], list[type], str]] = {}
+        self.families: dict[str, tuple[list[tuple[LabelValues, float]], list[type], bytes]] = {}
 
 
 class Family(Metric):
@@ -108,13 +114,14 @@ class Family(Metric):
     def _samples(self) -> Iterable[Sample]:
         raise NotImplementedError
 
-    def render(self, out: list[str], cache: RenderCache) -> None:
+    def render(self, out: list[bytes], cache: RenderCache) -> None:
+        """Append the family's text, UTF-8 encoded, to `out`."""
         raise NotImplementedError
 
-    def _header(self, out: list[str]) -> None:
+    def _header(self) -> str:
         shown = self.name + self.suffix
         doc = self.documentation.replace("\\", r"\\").replace("\n", r"\n")
-        out.append(f"# HELP {shown} {doc}\n# TYPE {shown} {self.type}\n")
+        return f"# HELP {shown} {doc}\n# TYPE {shown} {self.type}\n"
 
 
 class _Simple(Family):
@@ -132,7 +139,7 @@ class _Simple(Family):
         for values, value in self.rows:
             yield Sample(name, dict(zip(self.labelnames, values, strict=True)), float(value))
 
-    def render(self, out: list[str], cache: RenderCache) -> None:
+    def render(self, out: list[bytes], cache: RenderCache) -> None:
         name = self.name + self.suffix
         rows = self.rows
         kinds = [value.__class__ for _, value in rows]
@@ -140,36 +147,37 @@ class _Simple(Family):
         if kept is not None and kept[0] == rows and kept[1] == kinds:
             out.append(kept[2])
             return
-        lines: list[str] = []
+        lines: list[str] = [self._header()]
         self._render_rows(lines, cache)
-        text = "".join(lines)
+        text = "".join(lines).encode("utf-8", "replace")
         cache.families[name] = (list(rows), kinds, text)
         out.append(text)
 
     def _render_rows(self, out: list[str], cache: RenderCache) -> None:
-        self._header(out)
+        """Each row's line from its kept prefix (`name{labels} `) and its value: building the
+        short line costs less than looking a kept one up and checking it (half, on 500 rows
+        whose values all changed)."""
         name = self.name + self.suffix
         names = self.labelnames
+        rows = self.rows
         if not names:
-            out.extend(f"{name} {format_value(value)}\n" for _, value in self.rows)
+            out.extend(f"{name} {format_value(value)}\n" for _, value in rows)
             return
-        labels, text = cache.labels.table(names), cache.labels.text
-        previous = cache.lines.get(name, {})
-        current: dict[LabelValues, tuple[type, float, str]] = {}
-        for values, value in self.rows:
-            kind = value.__class__
-            hit = previous.get(values)
-            if hit is not None and hit[1] == value and hit[0] is kind:
-                line = hit[2]
-            else:
-                label = labels.get(values)
-                if label is None:
-                    label = labels[values] = text(names, values)
-                shown = str(value) if kind is int else format_value(value)
-                line = f"{name}{{{label}}} {shown}\n"
-            current[values] = (kind, value, line)
-            out.append(line)
-        cache.lines[name] = current
+        prefixes = cache.prefixes.get(name)
+        if prefixes is None or len(prefixes) > cache.labels.max_entries:  # label churn
+            prefixes = cache.prefixes[name] = {}
+        for values, _ in rows:
+            if values not in prefixes:
+                label = cache.labels(names, values)
+                prefixes[values] = f"{name}{{{label}}} "
+        out.extend(
+            [
+                f"{prefixes[values]}{value}\n"
+                if value.__class__ is int
+                else f"{prefixes[values]}{format_value(value)}\n"
+                for values, value in rows
+            ]
+        )
 
 
 class CounterFamily(_Simple):
@@ -212,8 +220,8 @@ class HistogramFamily(Family):
             yield Sample(self.name + "_count", labels, float(cumulative[-1]))
             yield Sample(self.name + "_sum", labels, float(total))
 
-    def render(self, out: list[str], cache: RenderCache) -> None:
-        self._header(out)
+    def render(self, out: list[bytes], cache: RenderCache) -> None:
+        out.append(self._header().encode("utf-8", "replace"))
         names = self.labelnames
         bucket = self.name + "_bucket"
         # One format string per family for all the lines of a row: {0} is the bucket name
@@ -222,7 +230,7 @@ class HistogramFamily(Family):
         lines = "".join(f'{{0}}{le}"}}}} {{{i + 2}}}\n' for i, le in enumerate(self._le))
         template = lines + f"{self.name}_count{{1}} {{{n + 1}}}\n{self.name}_sum{{1}} {{{n + 2}}}\n"
         previous = cache.rows.get(self.name, {})
-        current: dict[LabelValues, tuple[object, str]] = {}
+        current: dict[LabelValues, tuple[object, bytes]] = {}
         for row in self.rows:
             values, cumulative, total = row
             hit = previous.get(values)
@@ -234,7 +242,9 @@ class HistogramFamily(Family):
                     head, braces = f'{bucket}{{{label},le="', f"{{{label}}}"
                 else:
                     head, braces = f'{bucket}{{le="', ""
-                text = template.format(head, braces, *cumulative, format_value(total))
+                text = template.format(head, braces, *cumulative, format_value(total)).encode(
+                    "utf-8", "replace"
+                )
             current[values] = (row, text)
             out.append(text)
         cache.rows[self.name] = current

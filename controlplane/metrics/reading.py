@@ -95,9 +95,10 @@ class MetricsSource:
         now = utcnow()
         in_process = services.state.ingest_stats is not None
         counters = task_counters(services)
-        rates = recent_rates(services)
         recommender = recommender_of(services)
+        # One transaction for every read of the scrape (each costs a session and a connection)
         with services.transaction() as session:
+            rates = recent_rates(services, session)
             sample = services.state.latest.get() or read_latest(session)
             workers = scrape_workers(session, now, settings.inspect_interval)
             registered = registered_names(session)
@@ -114,6 +115,8 @@ class MetricsSource:
                 )
             queues = queue_states(services, sample, workers, rates, extras)
             facts = read_facts(services, session, now, sample, queues, workers)
+            failure_groups = state_counts(services, now, session)
+            schedules = schedule_metrics(services, session)
         audits = self._audits()
         desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
         seen = {labels[0] for labels in counters.task_events}
@@ -132,8 +135,8 @@ class MetricsSource:
             alerts=counts(evaluate(facts, settings)),
             wait_targets={q.name: wait_target(settings, q.name) for q in queues},
             flower=flower,
-            failure_groups=state_counts(services, now),
-            schedules=schedule_metrics(services),
+            failure_groups=failure_groups,
+            schedules=schedules,
         )
 
     def _audits(self) -> list[AuditFigure]:
@@ -160,12 +163,21 @@ _WORKER_COLUMNS = (
 # A row's attributes by name cost a SQLAlchemy Row about half a microsecond each, a
 # namedtuple's a few dozen nanoseconds: worker_health reads twenty per worker.
 _WorkerRow = namedtuple("_WorkerRow", [column.key for column in _WORKER_COLUMNS])  # type: ignore[misc]
+# Statements built once: one built per call costs SQLAlchemy its cache key each time
+_WORKERS = select(*_WORKER_COLUMNS)
+_DIGESTS = select(Worker.registered_digest).where(Worker.registered_digest.is_not(None)).distinct()
+_UNDIGESTED = (
+    select(Worker.registered)
+    .where(Worker.registered_digest.is_(None), Worker.registered.is_not(None))
+    .distinct()
+)
+_INGESTERS = select(func.max(Ingester.last_event_at), func.sum(Ingester.events_ingested))
 
 
 def scrape_workers(session: Session, now: datetime, inspect_interval: float) -> list[WorkerHealth]:
     """Every worker's health as `health.load_workers` has it, without its registered tasks."""
     # Core (no ORM per row), and one fetchall: iterating a result fetches row by row
-    rows = session.connection().execute(select(*_WORKER_COLUMNS)).all()
+    rows = session.connection().execute(_WORKERS).all()
     return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
 
 
@@ -183,15 +195,9 @@ def registered_names(session: Session) -> frozenset[str]:
     # walk each list's overflow pages to reach a column stored after it), and the lists of
     # rows without one (none, when every writer sets it).
     rows: list[tuple[str | None, str | None]] = [
-        (key, None)
-        for key in connection.scalars(select(digest).where(digest.is_not(None)).distinct())
+        (key, None) for key in connection.scalars(_DIGESTS)
     ]
-    rows += [
-        (None, listed)
-        for listed in connection.scalars(
-            select(text).where(digest.is_(None), text.is_not(None)).distinct()
-        )
-    ]
+    rows += [(None, listed) for listed in connection.scalars(_UNDIGESTED)]
     known = _NAMES_BY_DIGEST
     digests = {key for key, _ in rows if key is not None}
     unread = digests - known.keys()
@@ -231,11 +237,7 @@ def ingest_from_database(
     newest event written should be a few seconds old at most; older, the database is behind
     (or nobody ingests). With no alive worker there is nothing to be behind on.
     """
-    newest_event, written = (
-        session.connection()
-        .execute(select(func.max(Ingester.last_event_at), func.sum(Ingester.events_ingested)))
-        .one()
-    )
+    newest_event, written = session.connection().execute(_INGESTERS).one()
     newest = as_utc(newest_event)
     alive = [w for w in workers if w.alive]
     lag = 0.0

@@ -215,7 +215,10 @@ class Arguments:
         if (
             positional
             and positional[0] in ("self", "cls")
-            and self.project.class_of(target.module, target.name)
+            and (
+                self.project.class_of(target.module, target.name)
+                or target in self.project.additions().functions  # add_to_class
+            )
         ):
             positional = positional[1:]
         raw: dict[str, Value] = dict(known) if known else {}

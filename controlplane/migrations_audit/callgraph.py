@@ -16,6 +16,7 @@ from typing import Any
 from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
 from .budget import SEARCH_CUT, Cut
 from .buffers import JobBuffers
+from .class_lookups import BUILTIN_METHODS, keyed_method, unfollowed_lookup
 from .conditions import HAS_PK
 from .decorator_aliases import unaliased
 from .facts import (
@@ -72,11 +73,6 @@ ORM_WRITES = {
     "add_all": ("before_insert", "after_insert"),
     "delete": ("before_delete", "after_delete"),
 }
-# data.copy(), text.strip(): on an object of unknown type these are most likely the
-# builtins', so a project method of that name does not make the call "not resolved"
-_BUILTIN_METHODS = frozenset(
-    name for kind in (dict, list, str, set, bytes, tuple) for name in dir(kind)
-)
 MAX_CTX = 8  # context entries for one call, constructor-stored attributes included
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
@@ -494,6 +490,10 @@ class CallGraph:
         markers = self.markers
         module, cls = env.module, env.cls
         resolved = env.resolve(call.name)
+        keyed = keyed_method(call, env) if resolved is None or resolved.kind == "X" else None
+        if keyed is not None:  # registry.get_by_type(C).do(): C's do, C known exactly
+            resolved = keyed.method
+        known = keyed.cls if keyed is not None else None
         names = [call.name]
         if resolved is not None and resolved.kind == "X" and resolved.name != call.name:
             names.append(resolved.name)
@@ -570,9 +570,11 @@ class CallGraph:
         for name in names:
             configured = markers.configured_heavy(name)
             if configured:
-                return "heavy:" + configured, self.edge_targets(call, resolved, env)
+                return "heavy:" + configured, self.edge_targets(
+                    call, resolved, env, receiver_class=known
+                )
         if project_call:
-            return "edge", self.edge_targets(call, resolved, env)
+            return "edge", self.edge_targets(call, resolved, env, receiver_class=known)
         if any(markers.runner(n) for n in names):
             return "edge", self.ref_targets(call, module, cls)
         for name in names:
@@ -618,10 +620,16 @@ class CallGraph:
         if (
             resolved is None
             and "." in call.name
-            and tail not in _BUILTIN_METHODS
+            and tail not in BUILTIN_METHODS
             and self.project.methods_named(tail)
         ):
             return UNRESOLVED_CALL, []
+        if (
+            (resolved is None or resolved.kind == "X")
+            and tail not in BUILTIN_METHODS
+            and unfollowed_lookup(call, env)
+        ):
+            return UNRESOLVED_CALL, []  # registry.get(name).do(): what name holds is not seen
         return "", []
 
     def other_queue(
@@ -899,8 +907,16 @@ class CallGraph:
         return out
 
     def edge_targets(
-        self, call: CallSite, resolved: Target | None, env: Env, bound: bool | None = None
+        self,
+        call: CallSite,
+        resolved: Target | None,
+        env: Env,
+        bound: bool | None = None,
+        receiver_class: Target | None = None,
     ) -> list[Node]:
+        """What a call of a project function (or a write) runs. ``receiver_class``: the class of
+        the object the method is called on, known exactly (a registry lookup keyed by it),
+        so the method is that class's and not one of its subclasses' overrides."""
         project, arguments = self.project, self.arguments
         base, _, tail = call.name.rpartition(".")
         # save(update_fields=[...]) only updates: in the save code, self.pk is set
@@ -921,11 +937,17 @@ class CallGraph:
                     own = Target("C", env.module, env.cls) if env.cls else None
                     ran_for = env.selftype or own
                     ctx = (*ctx, *self_context(project, resolved, ran_for, exact=env.exact))
+                if receiver_class is not None:
+                    ctx = (*ctx, *self_context(project, resolved, receiver_class, exact=True))
                 out.append(Node(resolved, ctx))
                 out.extend(self.callbacks_run(call, resolved, env))
-                if not (on_self and env.exact and call.name.count(".") == 1):
+                exact = receiver_class is not None or (
+                    on_self and env.exact and call.name.count(".") == 1
+                )
+                if not exact:
                     # ``self.hook()`` for a class known exactly runs the hook of its MRO
-                    # (resolved above); another receiver may be any subclass
+                    # (resolved above), as does a method of a class looked up by name;
+                    # another receiver may be any subclass
                     note = GUESSED_OVERRIDE.format(name=resolved.name)
                     for override in self.overrides(resolved):
                         self._guesses[Node(override)] = note
@@ -944,6 +966,8 @@ class CallGraph:
         writes = self.implicit.is_write(tail) or tail == "update"
         if writes and ["commit", [False]] not in call.args:
             receiver = env.resolve(base) if base else None
+            if receiver_class is not None:
+                receiver = Target("I", receiver_class.module, receiver_class.name)
             if base.startswith("super") and env.selftype is not None:
                 # super() in a base serializer's method run for a subclass: its Meta.model
                 receiver = project.resolve(base, env.module, env.cls, selftype=env.selftype)

@@ -12,10 +12,18 @@ from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
 from .url_builders import route_built
+from .urlconf import UNREAD
+from .verb_tables import action_tables, routed_pairs
 from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
 
 MAX_NESTING = 4
+
+
+def unexpanded_call(name: str) -> bool:
+    """A call whose patterns the audit could not read, to be reported: any but Django's own
+    helpers (``static()``, ``staticfiles_urlpatterns()``), which serve files, not views."""
+    return name.endswith("()") and not name.startswith("django.")
 
 
 def _clean(route: str, regex: bool) -> str:
@@ -166,16 +174,28 @@ class DjangoRoutes:
                         seen | {found.module},
                     )
             elif entry.include.startswith("ref:"):
-                self.include_call_or_ref(module, entry, route, seen)
+                self.include_call_or_ref(module, entry, route, seen, note)
+            elif entry.include.startswith(UNREAD):
+                self.finder.not_understood(
+                    module,
+                    entry.line,
+                    entry.include[len(UNREAD) :],
+                    "added to a URL list, but not as path()s, a URL list or an include",
+                )
 
-    def include_call_or_ref(self, module: str, entry: UrlEntry, route: str, seen: set[str]) -> None:
+    def include_call_or_ref(
+        self, module: str, entry: UrlEntry, route: str, seen: set[str], note: str = ""
+    ) -> None:
         """A call of a function that builds patterns (from a registry, or for the views it
-        is given), else a list, a router's urls or a module."""
+        is given), else a list, a router's urls or a module (``note``: as for ``walk``)."""
+        if route_built(self.finder, module, entry, route, self.framework):
+            return  # first: a builder that routes the class it is called on, or is given
         if self.registries.take(module, entry, route):
             return  # views emitted after the walk, once every call is known
-        if route_built(self.finder, module, entry, route, self.framework):
-            return
-        self.include_ref(module, entry.include[4:], route, seen)
+        name = entry.include[4:]
+        if not self.include_ref(module, name, route, seen, note) and unexpanded_call(name):
+            reason = "a call in a URL list the audit cannot expand"
+            self.finder.not_understood(module, entry.line, f"{name[:-2]}(...)", reason)
 
     def merge_extended_lists(self) -> None:
         """URL lists a module extends after importing them from another (keyed by the
@@ -183,10 +203,21 @@ class DjangoRoutes:
         project = self.project
         for module, facts in project.modules.items():
             for name in [n for n in facts.urllists if "." in n]:
-                key = project.var_key(name, module)
+                key = self.list_owner(name, module)
                 if key is not None and key[0] != module:
                     owner = project.modules[key[0]].urllists
                     owner.setdefault(key[1], []).extend(facts.urllists[name])
+
+    def list_owner(self, name: str, module: str) -> tuple[str, str] | None:
+        """(module, variable) of a URL list named from elsewhere; also a list started
+        empty (``api_urls = []``), which has no value ``var_key`` would know it by."""
+        project = self.project
+        key = project.var_key(name, module)
+        if key is not None:
+            return key
+        head, _, symbol = name.rpartition(".")
+        facts = project.module_for(head, module) if head else None
+        return (facts.module, symbol) if facts is not None and symbol in facts.assigns else None
 
     def convention(self, module: str, read: dict[str, Any], route: str, seen: set[str]) -> None:
         """URL lists read from modules found by a naming convention at run time
@@ -198,8 +229,11 @@ class DjangoRoutes:
             if key not in seen:
                 self.walk(facts.module, facts.urllists[attr], route, seen | {key}, note)
 
-    def include_ref(self, module: str, name: str, route: str, seen: set[str]) -> None:
-        """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``."""
+    def include_ref(
+        self, module: str, name: str, route: str, seen: set[str], note: str = ""
+    ) -> bool:
+        """``include(router.urls)``, ``include(api_patterns)``, ``include(app.urls)``; False
+        when ``name`` is none of those (``note``: as for ``walk``)."""
         project = self.project
         if name.endswith(".urls"):
             router = project.var_key(name[: -len(".urls")], module)
@@ -207,7 +241,7 @@ class DjangoRoutes:
                 if router not in self.router_mounts:
                     self.router_mounts[router] = route
                     self.emit_router(router, route)
-                return
+                return True
         variable = project.var_key(name, module)
         if variable is not None:
             owner, var = variable
@@ -215,14 +249,16 @@ class DjangoRoutes:
             if entries is not None:
                 key = f"{owner}:{var}"  # a list that includes itself is walked once
                 if key not in seen:
-                    self.walk(owner, entries, route, seen | {key})
-                return
+                    self.walk(owner, entries, route, seen | {key}, note)
+                return True
         target = project.resolve(name, module)
-        if target is not None and target.kind == "M" and target.module not in seen:
-            facts = project.modules[target.module]
-            self.walk(
-                target.module, facts.urllists.get("urlpatterns", []), route, seen | {target.module}
-            )
+        if target is not None and target.kind == "M":
+            if target.module not in seen:
+                facts = project.modules[target.module]
+                patterns = facts.urllists.get("urlpatterns", [])
+                self.walk(target.module, patterns, route, seen | {target.module}, note)
+            return True
+        return False
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         extra = self.router_mappings(router)
@@ -274,8 +310,9 @@ class DjangoRoutes:
             real = real_class(project, target)
             alias = target.name.rsplit(".", 1)[-1] if real != target else ""
             framework = self.framework(real.module, real.name)
+            actions = entry.actions or self.table_actions(real, entry)
             if not finder.class_endpoints(
-                real.module, real.name, route or "/", framework, entry.actions, note, alias
+                real.module, real.name, route or "/", framework, actions, note, alias
             ):
                 finder.not_understood(
                     module,
@@ -289,6 +326,17 @@ class DjangoRoutes:
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
             finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+
+    def table_actions(self, view: Target, entry: UrlEntry) -> dict[str, str] | None:
+        """{verb: method} for ``V.as_view(action="create")`` when V's ``as_view`` binds
+        verbs from a table (verb_tables.py); None otherwise."""
+        if not entry.call:
+            return None
+        table = action_tables(self.project, view.module, view.name) or {}
+        kwargs = entry.call[1] if table else {}
+        named = [v for v in kwargs.values() if isinstance(v, str) and v in table]
+        pairs = routed_pairs(self.project, view, table, named[:1]) if named else {}
+        return next(iter(pairs.values()), None)
 
     def unrouted_api_views(self) -> None:
         """DRF ``@api_view`` functions are endpoints even when no URLconf names them."""

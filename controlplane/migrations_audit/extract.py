@@ -16,6 +16,7 @@ from typing import Any
 
 from .action_choices import CHOOSERS, action_choices
 from .buffers import self_attrs_read
+from .class_additions import note_addition
 from .conditions import condition, forget
 from .facts import (
     ARGS_SEEN,
@@ -42,6 +43,7 @@ from .facts import (
     RouteCall,
     module_name,
 )
+from .m2m_relations import note_m2m
 from .names import Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
@@ -60,6 +62,7 @@ from .syntax import (
 )
 from .urlconf import UrlPatterns
 from .verb_dispatch import verb_dispatch
+from .verb_tables import verb_loop_table, verb_map
 from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
@@ -83,6 +86,7 @@ _SETTINGLIKE = re.compile(
 )
 _ALLCAPS = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 _WORDS: dict[str, bool] = {}
+_M2M_METHODS = frozenset({"add", "remove", "clear"})  # also a related manager's
 # Methods of dicts, lists, strings and sets. Called on a local of unknown type they tell the
 # analysis nothing, and they are a large share of all calls, so they are not stored.
 _CONTAINER_METHODS = frozenset(
@@ -238,6 +242,9 @@ class _Extractor(FastVisitor):
             if table and name not in self.facts.lits:
                 # TASKS = {"crunch": crunch, ...}: a table of functions, picked by a value
                 self.facts.lits[name] = [{"ref": ref} for ref in table]
+            mapping = verb_map(value)
+            if mapping:
+                self.facts.verb_maps[name] = mapping
             if isinstance(value, ast.Call):
                 args = [self.lit(a) for a in value.args]
                 kwargs = {kw.arg: self.lit(kw.value) for kw in value.keywords if kw.arg}
@@ -340,6 +347,7 @@ class _Extractor(FastVisitor):
                     related = self.names.related_model(value_node)
                 for target in targets:
                     if isinstance(target, ast.Name):
+                        note_m2m(self.names, qualname, target.id, value_node)
                         facts.attrs[target.id] = related or self.render(value_node)
                         value = self.lit(stmt.value)
                         if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:
@@ -638,6 +646,9 @@ class _Extractor(FastVisitor):
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         iterable = self.render(node.iter)
+        table = verb_loop_table(node)
+        if table is not None and self.frame.facts is not None:
+            self.frame.facts.verb_tables.append(self.render(table))
         known = bool(iterable) and iterable[0] != "~"
         # for p in Project.objects.filter(): each p is an instance of the model; so is each
         # row of self.queryset.filter() when the routed class's queryset is a model's
@@ -958,6 +969,8 @@ class _Extractor(FastVisitor):
             verbs = verb_dispatch(node)
             if verbs is not None:
                 frame.facts.verbs.append(list(verbs))
+        if method in ("add_to_class", "setattr"):
+            note_addition(self.names, node)  # class_additions.py
         if name:
             note_call(self.names, node, name, method, "".join(self.mounts))
             fill = fill_of_call(self.names, node)
@@ -1235,7 +1248,8 @@ class _Extractor(FastVisitor):
 def _noise(name: str) -> bool:
     receiver, _, method = name.rpartition(".")
     if name[0] == "~" and method in _CONTAINER_METHODS:
-        return True
+        # ``~doc.tags.add(t)`` may be a many-to-many manager's (m2m_relations.py): kept
+        return not (method in _M2M_METHODS and receiver.count(".") == 1)
     return method in _LOG_METHODS and (
         "log" in receiver.rsplit(".", 1)[-1].lower() or receiver == "logging"
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "40"
+ANALYSER_VERSION = "41"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -166,6 +166,9 @@ class FunctionFacts:
     verbs: list[list[Any]] = field(default_factory=list)
     # methods of self the value of its final ``return`` comes from (return_flow.py)
     flow: list[str] = field(default_factory=list)
+    # tables a ``for verb, method in T.items(): setattr(self, verb, getattr(self, method))``
+    # loop reads, rendered (verb_tables.py)
+    verb_tables: list[str] = field(default_factory=list)
     # "line:col" of a STORED call site -> the key of the queue it is stored in (partials.py)
     stored: dict[str, str] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
@@ -198,7 +201,8 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            # optional tail, positional: choices, reads, defaults, verbs, flow, stored
+            # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
+            # stored
             # (trailing empties dropped)
             *self._tail(),
         ]
@@ -210,6 +214,7 @@ class FunctionFacts:
             self.defaults,
             self.verbs,
             self.flow,
+            self.verb_tables,
             self.stored,
         ]
         while tail and not tail[-1]:
@@ -237,7 +242,8 @@ class FunctionFacts:
             raw[14] if len(raw) > 14 else {},
             raw[15] if len(raw) > 15 else [],
             raw[16] if len(raw) > 16 else [],
-            raw[17] if len(raw) > 17 else {},
+            raw[17] if len(raw) > 17 else [],
+            raw[18] if len(raw) > 18 else {},
         )
 
 
@@ -426,9 +432,17 @@ class ModuleFacts:
     # a container (rendered, ``app.events.handlers``) -> what this module puts into it
     # (``handlers[event][name] = handler``): a rendered value, or a run-time parameter ref
     fills: dict[str, list[str]] = field(default_factory=dict)
+    # methods added to a class at run time (``Model.add_to_class("name", function)``):
+    # [class as rendered or "str:<Name>" for a model looked up by name, name, function, line]
+    additions: list[list[Any]] = field(default_factory=list)
+    # many-to-many fields: [class, field, related model as an instance name, related_name]
+    m2m: list[list[str]] = field(default_factory=list)
     # names called, and names passed to calls, at module level (``setup_signals()``,
     # ``path("x/", views.start)``): functions that importing the module runs or hands on
     top_refs: list[str] = field(default_factory=list)
+    # module-level dicts of dicts of names (``{"create": {"get": "form_view"}}``): tables
+    # a view's ``as_view`` may bind HTTP verbs to methods from (verb_tables.py)
+    verb_maps: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     # keys of the queues of callables a loop here calls the elements of
     # (``for fn, *args in g.pending: fn(*args)``: "pending"), partials.py
     called_queues: list[str] = field(default_factory=list)
@@ -453,7 +467,10 @@ class ModuleFacts:
             "tables": self.tables,
             "named": self.named,
             "fills": self.fills,
+            "additions": self.additions,
+            "m2m": self.m2m,
             "top_refs": self.top_refs,
+            "verb_maps": self.verb_maps,
             "called_queues": self.called_queues,
         }
 
@@ -480,7 +497,10 @@ class ModuleFacts:
             tables=raw.get("tables", {}),
             named=raw.get("named", {}),
             fills=raw.get("fills", {}),
+            additions=raw.get("additions", []),
+            m2m=raw.get("m2m", []),
             top_refs=raw.get("top_refs", []),
+            verb_maps=raw.get("verb_maps", {}),
             called_queues=raw.get("called_queues", []),
         )
 

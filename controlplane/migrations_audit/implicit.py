@@ -12,6 +12,7 @@ from typing import Any
 from .arguments import Ctx, literal, typed
 from .facts import CallSite
 from .live_connections import LiveConnections
+from .m2m_relations import M2MRelations
 from .project import Project, Target
 from .runtime_senders import RuntimeSenders
 from .serializer_saves import serializer_hooks
@@ -92,6 +93,7 @@ class Implicit:
         # receiver -> "post_save receiver (file:line)": where it was connected, for evidence
         self.origins: dict[Target, str] = {}
         self._hooks: dict[str, list[Target]] | None = None
+        self._m2m: M2MRelations | None = None
 
     # ---- class-based views called from code ---------------------------------------------
 
@@ -254,32 +256,41 @@ class Implicit:
             h for key in wanted for sender, h in receivers.get(key, []) if sender == USER_SENDER
         ]
 
-    def m2m_write(self, owner: Target | None, field: str) -> Write:
-        """``order.tags.add(tag)`` on a ``ManyToManyField``: the ``m2m_changed`` receivers
-        for that field's through model (or for any sender)."""
-        if owner is None or owner.kind != "I" or not self.is_m2m(owner, field):
+    def m2m_write(self, owner: Target | None, manager: str) -> Write:
+        """``order.tags.add(tag)`` on a many-to-many manager (either side of the field, or
+        of a value whose type is unknown when one relation has that name): the
+        ``m2m_changed`` receivers for that relation's through model, or for any sender."""
+        spellings = self.m2m().senders(owner, manager)
+        if not spellings:
             return Write()
-        lineage: set[str] | None = None
         out = []
         for sender, handler in self.receivers().get("django:m2m_changed", []):
             if sender is None:
                 matched = True
             elif sender[0] == "m2m":
-                if lineage is None:
-                    lineage = {f"{m}:{q}" for m, q in self.project.mro(owner.module, owner.name)}
-                matched = sender[2] == field and sender[1] in lineage
+                matched = any(self.same_through(sender, c, f) for c, f in spellings)
             else:
                 matched = False
-            if matched:
+            if matched and handler not in out:
                 out.append(handler)
-        return Write([], out, Target("C", owner.module, owner.name), False)
+        model = owner if owner is not None and owner.kind == "I" else spellings[0][0]
+        return Write([], out, Target("C", model.module, model.name), False)
 
-    def is_m2m(self, owner: Target, field: str) -> bool:
-        for mod, qual in self.project.mro(owner.module, owner.name):
-            value = self.project.modules[mod].classes[qual].attrs.get(field)
-            if value is not None:
-                return value.endswith("ManyToManyField()")
-        return False
+    def m2m(self) -> M2MRelations:
+        if self._m2m is None:
+            self._m2m = M2MRelations(self.project)
+        return self._m2m
+
+    def same_through(self, sender: tuple[str, ...], cls: Target, field: str) -> bool:
+        """Whether ``sender=<class>.<field>.through`` names the relation spelled
+        ``cls.field``: the class or a base of it, by module and name or by name only
+        (a model looked up by name)."""
+        if sender[2] != field:
+            return False
+        lineage = self.project.mro(cls.module, cls.name)
+        if sender[1].startswith("*"):
+            return any(qual.rsplit(".", 1)[-1] == sender[1][1:] for _, qual in lineage)
+        return sender[1] in {f"{mod}:{qual}" for mod, qual in lineage}
 
     def model_writes(self, module: str, cls: str, op: str) -> Write:
         write = Write(model=Target("C", module, cls))
@@ -361,7 +372,11 @@ class Implicit:
                 where = f"{facts.relpath}:{hook.line}"
                 self.origins.setdefault(handler, f"{signal} receiver connected at {where}")
                 sender: tuple[str, ...] | None = None
-                if hook.sender.startswith("str:"):
+                if hook.sender.startswith("str:") and hook.sender.endswith(".through"):
+                    # sender=Tag.documents.through, Tag looked up by name: matched by name
+                    model, _, field = hook.sender[4 : -len(".through")].rpartition(".")
+                    sender = ("m2m", "*" + model.rsplit(".", 1)[-1], field)
+                elif hook.sender.startswith("str:"):
                     sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
                 elif hook.sender.startswith("isa:"):
                     classes = [project.resolve(n, module) for n in hook.sender[4:].split("|")]

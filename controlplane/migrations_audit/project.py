@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from .class_additions import Additions
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
 from .injected import Injections
 from .injected import collect as collect_injections
@@ -190,6 +191,7 @@ class Project:
         self._methods: dict[str, list[Target]] | None = None
         self._active: set[tuple[str, str, str, Target | None]] = set()
         self._injections: Injections | None = None
+        self._additions: Additions | None = None
         self._shadowed: dict[str, bool] = {}
         self._user_model: Target | None = None
         self.infer_roots()
@@ -486,9 +488,21 @@ class Project:
                 if found is None and value[0] == "~":  # self.x = x, x a parameter
                     found = self.injected(target, value[1:], depth)
                 return found
-        return self.injected(target, attr, depth) or Target(
-            "V", target.module, f"{target.name}:{attr}"
+        return (
+            self.added(target, attr)
+            or self.injected(target, attr, depth)
+            or Target("V", target.module, f"{target.name}:{attr}")
         )
+
+    def additions(self) -> Additions:
+        if self._additions is None:
+            self._additions = Additions.empty()  # resolving the classes may come back here
+            self._additions = Additions(self)
+        return self._additions
+
+    def added(self, target: Target, attr: str) -> Target | None:
+        """A function added to the class (or a base) at run time (``add_to_class``)."""
+        return self.additions().method(self, target, attr)
 
     def injected(self, target: Target, name: str, depth: int) -> Target | None:
         """What ``X.as_view(name=...)`` gives the instances of ``target``'s class."""
@@ -732,14 +746,24 @@ class Project:
         """Project methods called ``name`` (none for dunders and very common names)."""
         if name.startswith("__") or name in _GENERIC_METHODS or len(name) < 4:
             return []
+        return self._method_index().get(name, [])
+
+    def defines_method(self, name: str) -> bool:
+        """Whether any project class has a method ``name`` (short and common names too)."""
+        return name in self._method_index()
+
+    def _method_index(self) -> dict[str, list[Target]]:
         if self._methods is None:
             index: dict[str, list[Target]] = {}
             for mod, facts in self.modules.items():
                 for qual, klass in facts.classes.items():
                     for method in klass.methods:
                         index.setdefault(method, []).append(Target("F", mod, f"{qual}.{method}"))
+            for method, function in self.additions().unique.items():
+                if function not in index.setdefault(method, []):
+                    index[method].append(function)  # added to one class only
             self._methods = index
-        return self._methods.get(name, [])
+        return self._methods
 
     def subclasses(self, module: str, qualname: str) -> list[tuple[str, str]]:
         """Project classes deriving (directly or not) from the given one."""

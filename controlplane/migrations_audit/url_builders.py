@@ -10,7 +10,9 @@ A builder is a project function that calls Django's ``path``/``re_path``. The vi
 routes are the class it is called on when it builds views with ``cls.as_view``, and the
 project view classes passed to it. The routes the builder composes are not read: each view
 is routed under the URLconf prefix joined with the call's first literal string, and its
-endpoints are ``likely``.
+endpoints are ``likely``. A builder call whose views answer no HTTP method the audit can
+see is reported as not understood, as is any other call in a URL list the audit cannot
+expand (``django_urls.unexpanded_call``): patterns it cannot read are never dropped silently.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .facts import UrlEntry
+from .facts import FunctionFacts, UrlEntry
 from .mounts import join_route, ref_of
 from .project import Project, Target
+from .verb_tables import action_tables, routed_pairs
 
 if TYPE_CHECKING:
     from .routes import RouteFinder
@@ -51,17 +54,46 @@ def route_built(
     views = _views(project, module, name[:-2], target, [*args, *kwargs.values()])
     if not views:
         return False
-    own = next((a for a in args if isinstance(a, str)), "")
+    own = next((a for a in [*args, *kwargs.values()] if isinstance(a, str)), "")
     note = NOTE.format(builder=target.name)
+    made = 0
+    why = "which answer no HTTP method the audit can see"
     for view in views:
-        finder.class_endpoints(
-            view.module,
-            view.name,
-            join_route(route, own),
-            framework_of(view.module, view.name),
-            note=note,
+        framework = framework_of(view.module, view.name)
+        table = action_tables(project, view.module, view.name)
+        if table == {}:
+            why = "whose as_view binds HTTP verbs from a table the audit cannot read"
+            continue
+        if table:  # as_view(action=...) binds each verb to a method the table names
+            chosen = routed_pairs(project, view, table, _actions(function, table))
+            for pairs in chosen.values():
+                made += finder.class_endpoints(
+                    view.module, view.name, join_route(route, own), framework, pairs, note
+                )
+            continue
+        made += finder.class_endpoints(
+            view.module, view.name, join_route(route, own), framework, note=note
+        )
+    if not made:
+        finder.not_understood(
+            module,
+            entry.line,
+            f"{name[:-2]}(...)",
+            f"{target.name} routes {', '.join(v.name for v in views)}, {why}",
         )
     return True
+
+
+def _actions(builder: FunctionFacts, table: dict[str, dict[str, str]]) -> list[str]:
+    """The table's actions a builder routes: the one its ``as_view(action="x")`` names, else
+    every one (``for action in ACTIONS``: a loop over the table, or over some of it; which
+    is not read, so each is routed)."""
+    for call in builder.calls:
+        if call.name.endswith(".as_view"):
+            for _, value in call.args:
+                if isinstance(value, list) and value and value[0] in table:
+                    return [value[0]]
+    return list(table)
 
 
 def _views(

@@ -12,6 +12,8 @@ from .syntax import tail
 
 URL_FUNCS = frozenset({"path", "re_path", "url"})
 _URL_WRAPPERS = frozenset({"format_suffix_patterns", "i18n_patterns"})
+UNREAD = "unread:"  # UrlEntry.include: an addition to a URL list that could not be read
+_MAX_TEXT = 80
 
 
 class UrlPatterns:
@@ -20,17 +22,44 @@ class UrlPatterns:
     def __init__(self, names: Names) -> None:
         self.names = names
         self.urllists = names.facts.urllists
+        self.empty: set[str] = set()  # module-level lists started empty: ``api_urls = []``
+        self.body: list[ast.stmt] = []
+        self._included: set[str] | None = None
 
     def collect(self, body: list[ast.stmt]) -> None:
-        """``urlpatterns = [...]``, ``+= [...]``, ``.append(path(...))``, also under ``if``."""
+        """Every URL list of the module (its top-level statements)."""
+        self.body = body
+        self.collect_in(body)
+
+    def included(self) -> set[str]:
+        """Module-level names this module passes to Django's ``include()``: lists of URL
+        patterns whatever they hold (``crud = [*TrackView.get_urls("tracks")]``). Read
+        once, and only for a list no ``path()`` marks as URLs."""
+        if self._included is None:
+            self._included = {
+                node.args[0].id
+                for stmt in self.body
+                for node in ast.walk(stmt)
+                if isinstance(node, ast.Call)
+                and tail(node.func) == "include"
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and self.names.render(node.func).startswith("django.")
+            }
+        return self._included
+
+    def collect_in(self, body: list[ast.stmt]) -> None:
+        """``urlpatterns = [...]``, ``+= [...]``, ``.append(path(...))``, also under ``if``;
+        a list started empty and built by such statements (``api_urls = []`` then
+        ``api_urls.extend(api_urls_books)``) is one too."""
         for stmt in body:
             if isinstance(stmt, ast.If | ast.Try):
                 inner = list(stmt.body) + list(stmt.orelse)
                 for handler in getattr(stmt, "handlers", []):
                     inner.extend(handler.body)
-                self.collect(inner)
+                self.collect_in(inner)
                 continue
-            name, value, extend = "", None, False
+            name, value, extend, given = "", None, False, None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
                 if isinstance(target, ast.Name):
@@ -47,24 +76,59 @@ class UrlPatterns:
                     and call.args
                 ):
                     name, value, extend = func.value.id, call.args[-1], True
+                    given = value
                     if func.attr != "extend":
                         value = ast.List(elts=[value], ctx=ast.Load())
             if not name or value is None:
                 continue
-            if (
-                name != "urlpatterns"
-                and name not in self.urllists
-                and not self.looks_like_urls(value)
+            if not self.is_url_list(name, value, extend) and not (
+                _has_starred_call(value) and name in self.included()
             ):
+                if not extend:
+                    self.started(name, value)
                 continue
             if not extend and name in self.urllists and _adds_itself(value, name):
                 # urlpatterns = [path(...)] + urlpatterns: the list grows, it is not replaced
                 value, extend = _without(value, name), True
             entries = self.entries(value) if value is not None else []
+            if extend and not entries and value is not None and not _is_empty(value):
+                entries = [_unread(stmt.lineno, given or value)]  # reported, never dropped
             if extend:
                 self.urllists.setdefault(name, []).extend(entries)
             else:
                 self.urllists[name] = entries
+
+    def is_url_list(self, name: str, value: ast.expr, extend: bool) -> bool:
+        return (
+            name == "urlpatterns"
+            or name in self.urllists
+            or self.looks_like_urls(value)
+            or (extend and name in self.empty and self.names_url_lists(value))
+        )
+
+    def started(self, name: str, value: ast.expr) -> None:
+        """Remember a module-level list started empty; any other value forgets it."""
+        if _is_empty(value):
+            self.empty.add(name)
+        else:
+            self.empty.discard(name)
+
+    def names_url_lists(self, node: ast.expr) -> bool:
+        """What a list started empty is extended with, when it may be URL patterns: this
+        module's URL lists, imported names or attributes (read where they are written),
+        alone, in a list or summed."""
+        if isinstance(node, ast.Starred):
+            return self.names_url_lists(node.value)
+        if isinstance(node, ast.List | ast.Tuple):
+            return bool(node.elts) and all(self.names_url_lists(e) for e in node.elts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return all(self.names_url_lists(t) for t in _operands(node))
+        if isinstance(node, ast.Name):
+            return node.id in self.urllists or node.id in self.names.facts.imports
+        if isinstance(node, ast.Attribute):
+            rendered = self.names.render(node)
+            return bool(rendered) and rendered[0] != "~"
+        return False
 
     def looks_like_urls(self, node: ast.expr) -> bool:
         """A list of ``path()``s, or a sum with one (``router.urls + extra_patterns``, where
@@ -150,6 +214,9 @@ class UrlPatterns:
             return None
         view = _unwrapped(view)
         actions = None
+        given = None  # as_view(action="create"): the keywords, for a view that reads a table
+        if isinstance(view, ast.Call) and tail(view.func) == "as_view" and view.keywords:
+            given = self.args(view)
         if (
             isinstance(view, ast.Call)
             and tail(view.func) == "as_view"
@@ -161,7 +228,7 @@ class UrlPatterns:
                 actions = {str(k): str(v) for k, v in mapping.items() if isinstance(v, str)}
         if isinstance(view, ast.Constant) and isinstance(view.value, str):
             return UrlEntry(call.lineno, route, regex, view.value, None, "", [])  # old Django
-        return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [])
+        return UrlEntry(call.lineno, route, regex, names.render(view), actions, "", [], given)
 
 
 def _unwrapped(view: ast.expr, depth: int = 0) -> ast.expr:
@@ -177,6 +244,33 @@ def _unwrapped(view: ast.expr, depth: int = 0) -> ast.expr:
 def _is_view_ref(node: ast.expr) -> bool:
     return isinstance(node, ast.Name | ast.Attribute) or (
         isinstance(node, ast.Call) and tail(node.func) == "as_view"
+    )
+
+
+def _is_empty(node: ast.expr) -> bool:
+    """``[]``, ``()`` or ``list()``."""
+    if isinstance(node, ast.List | ast.Tuple):
+        return not node.elts
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "list"
+        and not node.args
+        and not node.keywords
+    )
+
+
+def _unread(line: int, node: ast.expr) -> UrlEntry:
+    """An addition to a URL list the audit cannot read (a comprehension, a subscript)."""
+    text = ast.unparse(node)
+    text = text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+    return UrlEntry(line, "", False, "", None, UNREAD + text, [])
+
+
+def _has_starred_call(node: ast.expr) -> bool:
+    """``[*build_urls(...), ...]``: a list a pattern builder may fill."""
+    return isinstance(node, ast.List | ast.Tuple) and any(
+        isinstance(e, ast.Starred) and isinstance(e.value, ast.Call) for e in node.elts
     )
 
 

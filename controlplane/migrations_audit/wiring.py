@@ -162,6 +162,15 @@ def model_by_name(names: Names, node: ast.expr) -> str:
     scope = names.scope
     if scope is not None and isinstance(node, ast.Name) and node.id in scope.models:
         return "str:" + scope.models[node.id]
+    if (
+        scope is not None
+        and isinstance(node, ast.Attribute)
+        and node.attr == "through"
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.value.value, ast.Name)
+        and node.value.value.id in scope.models
+    ):  # sender=Tag.documents.through, Tag looked up by name: str:Tag.documents.through
+        return f"str:{scope.models[node.value.value.id]}.{node.value.attr}.through"
     return ""
 
 

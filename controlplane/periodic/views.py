@@ -113,11 +113,18 @@ class ScheduleFacts:
         return self.latest_run_at is None or self.latest_run_at <= first_miss
 
 
+# Built once: a statement built per call costs SQLAlchemy its cache key each time (a scrape
+# reads both).
+_FACTS = select(
+    Schedule.id, Schedule.name, Schedule.state, Schedule.missed_since, Schedule.last_run_at
+)
+_METRICS = select(Schedule.name, Schedule.last_success_at, Schedule.missed_runs).order_by(
+    Schedule.name
+)
+
+
 def schedule_facts(session: Session) -> ScheduleFacts:
-    rows = session.connection().execute(
-        select(Schedule.id, Schedule.name, Schedule.state, Schedule.missed_since,
-               Schedule.last_run_at)
-    ).all()  # fmt: skip
+    rows = session.connection().execute(_FACTS).all()
     missed = tuple(
         (r.id, r.name, as_utc(r.missed_since) or utcnow()) for r in rows if r.state == "missed"
     )
@@ -125,13 +132,16 @@ def schedule_facts(session: Session) -> ScheduleFacts:
     return ScheduleFacts(missed, max(runs, default=None))
 
 
-def schedule_metrics(services: Services) -> list[tuple[str, float | None, int]]:
-    """(name, last success as epoch seconds, missed runs) for each schedule."""
-    with services.transaction() as session:
-        rows = session.connection().execute(
-            select(Schedule.name, Schedule.last_success_at, Schedule.missed_runs)
-            .order_by(Schedule.name)
-        ).all()  # fmt: skip
+def schedule_metrics(
+    services: Services, session: Session | None = None
+) -> list[tuple[str, float | None, int]]:
+    """(name, last success as epoch seconds, missed runs) for each schedule (read in
+    `session` when given: a scrape reads everything in one transaction)."""
+    if session is not None:
+        rows = session.connection().execute(_METRICS).all()
+    else:
+        with services.transaction() as own:
+            rows = own.connection().execute(_METRICS).all()
     found = []
     for name, success, missed in rows:
         at = as_utc(success)

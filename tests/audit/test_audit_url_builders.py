@@ -108,3 +108,65 @@ def test_a_function_that_builds_no_patterns_routes_nothing(run_audit):
         """,
     )
     assert report.endpoints == []
+
+
+def unrecognized(report):
+    return [(u.file, u.line, u.call, u.reason) for u in report.unrecognized]
+
+
+def test_a_star_unpacked_call_the_audit_cannot_expand_is_listed(run_audit):
+    report = run(
+        run_audit,
+        """
+        from django.conf import settings
+        from django.conf.urls.static import static
+        from proj import views
+        from proj.vendor import plugin_urls
+
+        urlpatterns = [
+            *plugin_urls("plugins"),
+            *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+        ]
+        """,
+    )
+    assert report.endpoints == []
+    # Django's own static() serves files, not views: nothing to report
+    assert unrecognized(report) == [
+        (
+            "proj/urls.py",
+            7,
+            "proj.vendor.plugin_urls(...)",
+            "a call in a URL list the audit cannot expand",
+        )
+    ]
+
+
+def test_a_builder_routing_a_class_with_no_http_method_is_listed(run_audit):
+    report = run(
+        run_audit,
+        """
+        from proj import generic
+
+        class Plain:
+            pass
+
+        urlpatterns = [*generic.crud_urls("plain", Plain)]
+        """,
+    )
+    assert report.endpoints == []
+    assert [(u.line, u.reason) for u in report.unrecognized] == [
+        (6, "crud_urls routes Plain, which answer no HTTP method the audit can see")
+    ]
+
+
+def test_an_expanded_builder_call_is_not_listed(run_audit):
+    report = run(
+        run_audit,
+        """
+        from proj import generic, views
+
+        urlpatterns = [*generic.crud_urls("rooms", views.RoomView)]
+        """,
+    )
+    assert sorted(e.handler for e in report.endpoints) == ["RoomView.get", "RoomView.post"]
+    assert report.unrecognized == []

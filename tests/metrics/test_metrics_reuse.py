@@ -88,9 +88,9 @@ def test_a_histogram_row_whose_counts_changed_is_written_again() -> None:
     def rendered(counts: list[int], total: float) -> str:
         family = HistogramFamily("wait", "Wait.", ("queue_name",), (1.0, float("inf")))
         family.add(("q",), counts, total)
-        out: list[str] = []
+        out: list[bytes] = []
         family.render(out, cache)
-        return "".join(out)
+        return b"".join(out).decode()
 
     assert 'wait_bucket{queue_name="q",le="+Inf"} 3' in rendered([1, 3], 2.0)
     again = rendered([1, 4], 2.5)
@@ -192,10 +192,55 @@ def test_a_gauge_whose_value_changes_type_is_written_again() -> None:
     def rendered(value: float) -> str:
         family = GaugeFamily("big", "Big.", ("queue_name",))
         family.add(("q",), value)
-        out: list[str] = []
+        out: list[bytes] = []
         family.render(out, cache)
-        return "".join(out)
+        return b"".join(out).decode()
 
     assert 'big{queue_name="q"} 10000000000000000\n' in rendered(10**16)
     assert 'big{queue_name="q"} 1e+16\n' in rendered(1e16)
     assert 'big{queue_name="q"} 7\n' in rendered(7)
+
+
+def test_a_replica_s_live_tally_recounts_only_the_label_sets_whose_rows_changed() -> None:
+    from controlplane.events.live_tally import LiveTally, tally
+
+    def row(name: str, state: str, runtime: float | None = None) -> tuple[object, ...]:
+        return (name, "celery@one", "default", state, None, 0, 1, 1, 1, runtime, 0.02)
+
+    live = LiveTally()
+    rows = [row("a", "STARTED"), row("b", "SUCCESS", 0.5), row("b", "STARTED")]
+    first = live.count(rows)
+    again = live.count([tuple(r) for r in rows])  # equal rows, other objects
+    assert again[("a", "celery@one", "default")] is first[("a", "celery@one", "default")]
+    assert again[("b", "celery@one", "default")] is first[("b", "celery@one", "default")]
+
+    rows[2] = row("b", "SUCCESS", 1.5)  # b's second row finished: b is counted again
+    changed = live.count(rows)
+    b = changed[("b", "celery@one", "default")]
+    assert changed[("a", "celery@one", "default")] is first[("a", "celery@one", "default")]
+    assert b is not first[("b", "celery@one", "default")]
+    assert dict(b.kinds) == {"sent": 2, "received": 2, "started": 2, "succeeded": 2}
+    assert b.runtime is not None and (b.runtime.count, b.runtime.sum) == (2, 2.0)
+    fresh = tally(rows)[("b", "celery@one", "default")]  # as counting from scratch says
+    assert (b.kinds, b.runtime, b.queue_wait) == (fresh.kinds, fresh.runtime, fresh.queue_wait)
+
+    assert list(live.count(rows[:1])) == [("a", "celery@one", "default")]  # b's rows settled
+
+
+def test_a_counter_row_whose_counts_changed_shows_the_new_total_at_the_next_scrape(
+    services: Services,
+) -> None:
+    """The task counters' per-label-set counts are reused while the snapshot hands out the
+    same dict: a label set counted again shows its new total, the others keep theirs."""
+    queue = services.settings.queues[0]
+    stats = services.state.ingest_stats = IngestStats()
+    metrics = Metrics(services, registry=CollectorRegistry())
+    one, two = ("proj.one", "celery@one", queue), ("proj.two", "celery@one", queue)
+    stats.count_task("succeeded", one, runtime=0.1)
+    stats.count_task("succeeded", two, runtime=0.1)
+    metrics.scrape()
+    stats.count_task("succeeded", two, runtime=0.1)
+    text = metrics.scrape().decode()
+    line = 'celery_task_succeeded_total{{name="{}",hostname="celery@one",queue_name="{}"}} {}\n'
+    assert line.format("proj.one", queue, 1) in text
+    assert line.format("proj.two", queue, 2) in text

@@ -1,0 +1,136 @@
+"""Methods added to a model at run time (issue 14, round 5, pattern 3): Django's
+``Model.add_to_class("name", function)`` or ``setattr(Model, "name", function)``, in an
+``AppConfig.ready()``, the model imported or looked up by name; ``document.name()`` then
+runs the function. On a value of unknown type only when one class gets that name added.
+Snippets written for the audit, not copied from a project."""
+
+from __future__ import annotations
+
+TASKS = """
+    from celery import shared_task
+
+    @shared_task
+    def ocr(pk):
+        return pk
+"""
+MODELS = """
+    from django.db import models
+
+    class Document(models.Model):
+        label = models.CharField(max_length=10)
+
+    class Folder(models.Model):
+        label = models.CharField(max_length=10)
+"""
+METHODS = """
+    from docs.tasks import ocr
+
+    def method_document_submit(self, *, user=None):
+        ocr.delay(self.pk)
+
+    def method_folder_submit(self, user=None):
+        return self.label
+
+    def method_document_refresh(self):
+        ocr.delay(self.pk)
+"""
+APPS = """
+    from django.apps import AppConfig
+    from django.db import models
+    from docs.methods import method_document_refresh, method_document_submit
+    from docs.models import Folder
+
+    class DocsConfig(AppConfig):
+        name = "docs"
+
+        def ready(self):
+            Document = self.get_model(model_name="Document")
+            Document.add_to_class(name="submit_for_ocr", value=method_document_submit)
+            Document.add_to_class("ocr_content", models.TextField(blank=True))
+            setattr(Folder, "refresh", method_document_refresh)
+"""
+VIEWS = """
+    from docs.models import Document, Folder
+
+    def submit(request):
+        Document.objects.get(pk=1).submit_for_ocr(user=request.user)
+
+    def submit_each(request):
+        for document in request.session["documents"]:
+            document.submit_for_ocr()
+
+    def refresh(request):
+        folder = Folder.objects.get(pk=1)
+        folder.refresh()
+
+    def label(request):
+        return Document.objects.get(pk=1).label
+"""
+URLS = """
+    from django.urls import path
+    from docs import views
+
+    urlpatterns = [
+        path("submit/", views.submit),
+        path("each/", views.submit_each),
+        path("refresh/", views.refresh),
+        path("label/", views.label),
+    ]
+"""
+
+
+def docs(**more: str) -> dict[str, str]:
+    files = {
+        "docs/__init__.py": "",
+        "docs/tasks.py": TASKS,
+        "docs/models.py": MODELS,
+        "docs/methods.py": METHODS,
+        "docs/apps.py": APPS,
+        "docs/views.py": VIEWS,
+        "docs/urls.py": URLS,
+    }
+    files.update(more)
+    return files
+
+
+def test_a_method_added_to_a_model_runs_when_called_on_an_instance(check):
+    check(
+        docs(),
+        {
+            "submit": ("offloaded", False),
+            "submit_each": ("offloaded", False),  # one class gets the name: that function
+            "refresh": ("offloaded", False),  # setattr(Folder, "refresh", f)
+            "label": ("inline", False),
+        },
+    )
+
+
+def test_a_name_added_to_two_classes_is_not_guessed_for_an_untyped_value(check):
+    apps = APPS.replace(
+        '            setattr(Folder, "refresh"',
+        '            Folder.add_to_class("submit_for_ocr", method_folder_submit)\n'
+        '            setattr(Folder, "refresh"',
+    ).replace(
+        "import method_document_refresh,", "import method_document_refresh, method_folder_submit,"
+    )
+    check(
+        docs(**{"docs/apps.py": apps}),
+        {
+            "submit": ("offloaded", False),  # typed: the Document's function
+            "submit_each": ("inline", False),
+            "refresh": ("offloaded", False),
+            "label": ("inline", False),
+        },
+    )
+
+
+def test_nothing_added_nothing_reached(check):
+    check(
+        docs(**{"docs/apps.py": "from django.apps import AppConfig\n"}),
+        {
+            "submit": ("inline", False),
+            "submit_each": ("inline", False),
+            "refresh": ("inline", False),
+            "label": ("inline", False),
+        },
+    )
