@@ -24,6 +24,7 @@ from .facts import (
     AWAITED,
     EXCEPT,
     GUARD,
+    STORED,
     TRY,
     UNGUARD,
     UNLESS,
@@ -48,7 +49,7 @@ from .markers import (
     dispatch_shape,
     plausible_task_name,
 )
-from .partials import idle_partials
+from .partials import idle_partials, idle_stored
 from .project import Project, Target
 from .proxies import real_class
 from .queues import (
@@ -160,6 +161,7 @@ class CallGraph:
         # (caller, receiver) -> how a write or send in the caller fired the receiver
         self.via_notes: dict[tuple[Node, Node], str] = {}
         self._named: dict[str, list[Target]] = {}  # literal name -> functions tables map
+        self._called_queues: set[str] | None = None
         # (caller, callee) edges taken on a guess of the receiver's class
         self.guessed: set[tuple[Node, Node]] = set()
         self._guesses: dict[Node, str] = {}  # set by classify(): edges of the call it saw
@@ -363,6 +365,8 @@ class CallGraph:
         # helper returned for this function's arguments is known when its result is used
         depth = [call.name.count("()") for call in calls]
         idle = idle_partials(calls, facts.returns)  # built and never called: never runs
+        if facts.stored:  # stored in a queue of callables no loop calls: never runs
+            idle |= idle_stored(calls, facts.stored, self.called_queues())
         for index in sorted(range(len(calls)), key=depth.__getitem__):
             chain = chains[index]
             if index in idle:
@@ -377,6 +381,8 @@ class CallGraph:
             self._guesses = {}
             kinds[index], targets[index] = self.classify(calls[index], env)
             guesses[index], self._guesses = self._guesses, {}
+            if calls[index].flags & STORED and not kinds[index].startswith(DISPATCH + ":"):
+                kinds[index], targets[index] = "", []  # a stored callable counts as a dispatch
             if kinds[index].startswith(DISPATCH + ":"):
                 _, notes[index], systems[index] = kinds[index].split(":")
                 kinds[index] = DISPATCH
@@ -675,6 +681,14 @@ class CallGraph:
         if found is None or found.kind != "F":
             return []
         return self.named_functions(value[0])
+
+    def called_queues(self) -> set[str]:
+        """Keys of the queues of callables some loop in the project calls (partials.py)."""
+        if self._called_queues is None:
+            self._called_queues = {
+                key for facts in self.project.modules.values() for key in facts.called_queues
+            }
+        return self._called_queues
 
     def named_functions(self, name: str) -> list[Target]:
         if name not in self._named:

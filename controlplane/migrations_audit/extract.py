@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .action_choices import CHOOSERS, action_choices
@@ -25,6 +25,7 @@ from .facts import (
     EXCEPT,
     GUARD,
     SPLATTED,
+    STORED,
     TRY,
     UNGUARD,
     UNLESS,
@@ -44,6 +45,7 @@ from .facts import (
 )
 from .m2m_relations import note_m2m
 from .names import Names, Scope
+from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
@@ -189,6 +191,12 @@ class _Frame:
 _BINDING_BUILTINS = frozenset({"staticmethod", "classmethod"})
 
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
+# dispatch methods a local may be bound to uncalled in the arms of an ``if`` (Celery, Dramatiq,
+# RQ, Huey, Taskiq): the local is then either arm (``join_bound_dispatch``)
+_BOUND_DISPATCH = frozenset(
+    {"delay", "apply_async", "send", "send_with_options", "enqueue", "enqueue_call", "kiq"}
+)
+_MAX_ARM_DEPTH = 4  # nested conditional expressions followed in a bound local's value
 
 
 class _Extractor(FastVisitor):
@@ -659,6 +667,9 @@ class _Extractor(FastVisitor):
                 for index, element in enumerate(node.target.elts):
                     if isinstance(element, ast.Name):
                         scope.each[element.id] = f"{source}#{index}"
+        queue = calls_elements(node) if self.frame.facts is not None else ""
+        if queue and queue not in self.facts.called_queues:
+            self.facts.called_queues.append(queue)  # partials.py
         if isinstance(node.target, ast.Name):
             if known and self.frame.facts is not None:
                 self.frame.loop_sources[node.target.id] = iterable  # registries.py
@@ -801,11 +812,36 @@ class _Extractor(FastVisitor):
                 frame.block = self.push_block(UNLESS, 0, "", node.lineno, cond)
             self.visit_body(node.orelse)
         frame.block = outer
+        if frame.facts is not None and len(frame.history) > start:
+            self.join_bound_dispatch(node, start, mid)
         if frame.main_returns and len(frame.history) > start:
             # a local bound in the arms: each arm that goes on past the if gives a value
             frame.history.extend(
                 joined(frame.history, start, mid, leaves(node.body), leaves(node.orelse))
             )
+
+    def join_bound_dispatch(self, node: ast.If, start: int, mid: int) -> None:
+        """``if settings.Q: fn = task.delay`` / ``else: fn = run_now``: after the ``if``,
+        ``fn`` is either, as if bound to ``task.delay if settings.Q else run_now``
+        (``bound_arms``). Only for a local one arm binds to a dispatch method not called,
+        and only when neither arm leaves: any other local keeps its last binding."""
+        frame, scope = self.frame, self.frame.scope
+        if scope is None or leaves(node.body) or leaves(node.orelse):
+            return
+        history = frame.history
+        for name in dict.fromkeys(name for name, _ in history[start:]):
+            body = _binding(history, name, start, mid) or _binding(history, name, 0, start)
+            orelse = _binding(history, name, mid, len(history)) or _binding(history, name, 0, start)
+            if body is None or orelse is None or body is orelse:
+                continue
+            if not any(
+                isinstance(v, ast.Attribute) and v.attr in _BOUND_DISPATCH for v in (body, orelse)
+            ):
+                continue
+            either = ast.IfExp(test=node.test, body=body, orelse=orelse)
+            ast.copy_location(either, node)
+            frame.assigned[name] = either
+            scope.locals[name] = ""
 
     def visit_body(self, body: list[ast.stmt]) -> None:
         """Statements in order; after ``if <test>: return`` the rest runs only when the test
@@ -925,8 +961,15 @@ class _Extractor(FastVisitor):
         name = self.render(func)
         method = tail(func)
         index = -1
-        if name and frame.facts is not None:
+        arms = self.bound_arms(func) if name[:1] == "~" and frame.facts is not None else []
+        if arms:
+            index = self.record_arms(node, arms)
+        elif name and frame.facts is not None:
             index = self.record_call(node, name, method)
+            if name in PARTIAL_NAMES and node.args:
+                self.split_partial(node, index)
+        if frame.facts is not None and method in STORE_METHODS:
+            self.record_stored(node)
         elif frame.facts is None:
             self.note_top_call(node, name)
         if frame.facts is not None and method == "getattr":
@@ -966,6 +1009,93 @@ class _Extractor(FastVisitor):
             args = [self.lit(a) for a in node.args]
             kwargs = {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg}
             self.facts.top_calls.append([name, args, kwargs])
+
+    def bound_arms(self, func: ast.expr) -> list[tuple[str, int]]:
+        """``fn = task.delay if settings.USE_QUEUE else run_now`` then ``fn(x)``: what the
+        local may be, each arm rendered with the block it is chosen under (a guard on the
+        setting, a when/unless on the arguments); [] when ``func`` is no such local."""
+        frame, scope = self.frame, self.frame.scope
+        if type(func) is not ast.Name or scope is None or scope.locals.get(func.id) != "":
+            return []
+        value = frame.assigned.get(func.id)
+        if type(value) is not ast.IfExp:
+            return []
+        out: list[tuple[str, int]] = []
+        outer = frame.block
+        self.collect_arms(value, out, 0)
+        frame.block = outer
+        return out
+
+    def collect_arms(self, node: ast.expr, out: list[tuple[str, int]], depth: int) -> None:
+        frame = self.frame
+        if type(node) is not ast.IfExp or depth > _MAX_ARM_DEPTH:
+            rendered = self.render(node)
+            if rendered and rendered[0] != "~" and all(r != rendered for r, _ in out):
+                out.append((rendered, frame.block))
+            return
+        text = self.setting_test(node.test)
+        cond = self.argument_test(node.test)
+        outer = frame.block
+        for arm, guard, when in ((node.body, GUARD, WHEN), (node.orelse, UNGUARD, UNLESS)):
+            if text:
+                frame.block = self.push_block(guard, 0, text, node.lineno)
+            if cond is not None:
+                frame.block = self.push_block(when, 0, "", node.lineno, cond)
+            self.collect_arms(arm, out, depth + 1)
+            frame.block = outer
+
+    def record_arms(self, node: ast.Call, arms: list[tuple[str, int]]) -> int:
+        """One call site per arm of the local called (``bound_arms``), all at the call as
+        written, so each is judged as if called there; the index of the first."""
+        frame = self.frame
+        outer = frame.block
+        indexes = []
+        for rendered, block in arms:
+            frame.block = block
+            indexes.append(self.record_call(node, rendered, rendered.rpartition(".")[2]))
+        frame.block = outer
+        frame.node_index[id(node)] = indexes[0]
+        return indexes[0]
+
+    def split_partial(self, node: ast.Call, index: int) -> None:
+        """``partial(fn, x)`` for ``fn = task.delay if settings.Q else run_now``: one
+        partial per arm (``bound_arms``), each wrapping that arm under its block."""
+        arms = self.bound_arms(node.args[0])
+        if not arms:
+            return
+        calls = self.frame.calls
+        first = calls[index]
+        rest = [pair for pair in first.args if pair[0] != 0]
+        for number, (rendered, block) in enumerate(arms):
+            call = first if number == 0 else replace(first)
+            call.args = [[0, rendered], *rest]
+            call.block = block
+            if number:
+                calls.append(call)
+
+    def record_stored(self, node: ast.Call) -> None:
+        """``g.pending.append((fn, payload))``: each callable ``fn`` may be, as a call site
+        flagged STORED at the store, with the queue's key (partials.py)."""
+        frame, facts = self.frame, self.frame.facts
+        found = stored_callable(node)
+        if found is None or facts is None:
+            return
+        key, value = found
+        arms = self.bound_arms(value)
+        if not arms:
+            rendered = self.render(value)
+            if not rendered or rendered[0] == "~":
+                return
+            arms = [(rendered, frame.block)]
+        line, col = node.lineno, node.col_offset
+        end_col = node.end_col_offset if node.end_lineno == line else None
+        func_end = node.func.end_col_offset if node.func.end_lineno == line else None
+        for rendered, block in arms:
+            site = CallSite(
+                rendered, line, col, end_col or -1, func_end or -1, STORED, -1, block, []
+            )
+            frame.calls.append(site)
+        facts.stored[f"{line}:{node.col_offset}"] = key
 
     def note_top_call(self, node: ast.Call, name: str) -> None:
         """A call at module level: what it calls and the names it passes run (or may run)
@@ -1139,6 +1269,16 @@ def _noise(name: str) -> bool:
     return method in _LOG_METHODS and (
         "log" in receiver.rsplit(".", 1)[-1].lower() or receiver == "logging"
     )
+
+
+def _binding(
+    history: list[tuple[str, ast.expr]], name: str, low: int, high: int
+) -> ast.expr | None:
+    """The last value ``name`` was bound to in ``history[low:high]``, or None."""
+    for index in range(high - 1, low - 1, -1):
+        if history[index][0] == name:
+            return history[index][1]
+    return None
 
 
 def _prune(calls: list[CallSite]) -> list[CallSite]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "42"
+ANALYSER_VERSION = "43"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -33,6 +33,9 @@ WITHOUT_INSTANCE = 8
 SPLATTED = 16  # given ``*args`` or ``**kwargs``: what it passes is not all seen
 ARGS_SEEN = 32  # every argument it passes is in CallSite.args: the others take defaults
 DISCARDED = 64  # a statement of its own (``self._check_access()``): its value is dropped
+# a callable stored in a queue of callables (``g.pending.append((fn, x))``), not called
+# there: it runs when a loop calls that queue's elements (partials.py)
+STORED = 128
 
 # Block.kind
 TRY = "try"  # body of a try statement
@@ -166,6 +169,8 @@ class FunctionFacts:
     # tables a ``for verb, method in T.items(): setattr(self, verb, getattr(self, method))``
     # loop reads, rendered (verb_tables.py)
     verb_tables: list[str] = field(default_factory=list)
+    # "line:col" of a STORED call site -> the key of the queue it is stored in (partials.py)
+    stored: dict[str, str] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -196,7 +201,8 @@ class FunctionFacts:
             calls,
             self.params,
             self.loop_args,
-            # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables
+            # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
+            # stored
             # (trailing empties dropped)
             *self._tail(),
         ]
@@ -209,6 +215,7 @@ class FunctionFacts:
             self.verbs,
             self.flow,
             self.verb_tables,
+            self.stored,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -236,6 +243,7 @@ class FunctionFacts:
             raw[15] if len(raw) > 15 else [],
             raw[16] if len(raw) > 16 else [],
             raw[17] if len(raw) > 17 else [],
+            raw[18] if len(raw) > 18 else {},
         )
 
 
@@ -438,6 +446,9 @@ class ModuleFacts:
     # calls made as statements of their own at module level, with what they pass:
     # [name, args, kwargs] literals (``SearchModel(model=Tag)``, ``s.add_proxy(model_name="A")``)
     top_calls: list[list[Any]] = field(default_factory=list)
+    # keys of the queues of callables a loop here calls the elements of
+    # (``for fn, *args in g.pending: fn(*args)``: "pending"), partials.py
+    called_queues: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -464,6 +475,7 @@ class ModuleFacts:
             "top_refs": self.top_refs,
             "verb_maps": self.verb_maps,
             "top_calls": self.top_calls,
+            "called_queues": self.called_queues,
         }
 
     @classmethod
@@ -494,6 +506,7 @@ class ModuleFacts:
             top_refs=raw.get("top_refs", []),
             verb_maps=raw.get("verb_maps", {}),
             top_calls=raw.get("top_calls", []),
+            called_queues=raw.get("called_queues", []),
         )
 
 
