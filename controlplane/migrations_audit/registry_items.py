@@ -18,6 +18,7 @@ from .runtime_senders import RuntimeSenders
 
 _MODEL_NAME = "model_name"  # the keyword (or second argument) of ``apps.get_model``
 _COLLECT = frozenset({"append", "add", "extend", "insert"})
+_CASE_CHANGES = frozenset({"lower()", "upper()", "casefold()", "strip()"})
 
 
 class RegistryItems:
@@ -119,7 +120,7 @@ class RegistryItems:
                     if key not in (_MODEL_NAME, 1) or type(value) is not str:
                         continue
                     if value.startswith("self.") and stored.get(value[5:], "")[:1] == "~":
-                        return stored[value[5:]][1:]
+                        return _without_case_change(stored[value[5:]][1:])
             return ""
         return ""
 
@@ -210,6 +211,16 @@ class RegistryItems:
             cls = _owner(function)
             return Target("C", function.module, cls), cls.rsplit(".", 1)[-1], index
         return function, function.name.rsplit(".", 1)[-1], index
+
+
+def _without_case_change(param: str) -> str:
+    """``model_name`` for ``model_name.lower()`` (also ``upper``, ``casefold``, ``strip``):
+    Django reads a model name without case, so these name the same model; any other
+    expression is no parameter ("")."""
+    name, dot, rest = param.partition(".")
+    if not dot:
+        return name
+    return name if rest in _CASE_CHANGES else ""
 
 
 def _owner(function: Target) -> str:

@@ -652,3 +652,80 @@ def test_a_registry_loop_whose_models_cannot_be_read_connects_no_receiver(check)
         ),
         statuses(),
     )
+
+
+LOWERED_NAME_CLASSES = """
+    from django.apps import apps
+    from django.utils.functional import cached_property
+
+    class LoaderMixin:
+        pass
+
+    class SearchModel(LoaderMixin):
+        _registry = {}
+
+        @classmethod
+        def all(cls):
+            result = set(cls._registry.values())
+            result = list(result)
+            result.sort(key=lambda entry: entry.label)
+            return result
+
+        def __init__(self, app_label, model_name, label=None):
+            self.app_label = app_label
+            self.model_name = model_name.lower()
+            self.label = label
+            self.__class__._registry["{}.{}".format(app_label, model_name)] = self
+
+        @cached_property
+        def model(self):
+            return apps.get_model(app_label=self.app_label, model_name=self.model_name)
+"""
+ENABLED_FROM_READY = """
+    from django.apps import AppConfig
+    from django.db.models.signals import post_save
+
+    from search.classes import SearchModel
+
+    class SearchBackend:
+        @staticmethod
+        def _enable():
+            from search.handlers import index_instance
+            for search_model in SearchModel.all():
+                post_save.connect(
+                    dispatch_uid="index", receiver=index_instance, sender=search_model.model
+                )
+
+    class SearchConfig(AppConfig):
+        name = "search"
+
+        def ready(self):
+            SearchBackend._enable()
+"""
+
+
+def test_a_registry_keeping_its_model_name_lowered_behind_a_cached_property(check):
+    """``self.model_name = model_name.lower()`` and ``model`` a ``cached_property``
+    (Django reads a model name without case); ``all()`` through locals; the loop in a
+    static method ``ready()`` calls, the handler imported inside it."""
+    files = shop(
+        **{
+            "search/__init__.py": "",
+            "search/classes.py": LOWERED_NAME_CLASSES,
+            "search/handlers.py": """
+            def index_instance(sender, instance, **kwargs):
+                from shop.tasks import crunch
+                crunch.delay(instance.pk)
+            """,
+            "search/apps.py": ENABLED_FROM_READY,
+            "shop/search.py": """
+            from search.classes import SearchModel
+
+            SearchModel(app_label="shop", model_name="Tag", label="tags")
+            """,
+        }
+    )
+    check(files, statuses(save_tag=True))
+    # a model name computed in any other way names no model
+    other = LOWERED_NAME_CLASSES.replace("model_name.lower()", "model_name.title() + 's'")
+    check({**files, "search/classes.py": other}, statuses())
