@@ -43,6 +43,7 @@ from .facts import (
     RouteCall,
     module_name,
 )
+from .loop_rules import fill, loop_template
 from .m2m_relations import note_m2m
 from .names import Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
@@ -296,8 +297,8 @@ class _Extractor(FastVisitor):
                     Decorator(
                         name + "()",
                         node.lineno,
-                        [self.lit(a) for a in node.args],
-                        {kw.arg: self.lit(kw.value) for kw in node.keywords if kw.arg},
+                        [self.loop_lit(a) for a in node.args],
+                        {kw.arg: self.loop_lit(kw.value) for kw in node.keywords if kw.arg},
                     )
                 )
             else:
@@ -307,6 +308,12 @@ class _Extractor(FastVisitor):
                 if name:
                     out.append(Decorator(name, node.lineno, [], {}))
         return out
+
+    def loop_lit(self, node: ast.expr) -> Lit:
+        """A decorator argument; ``prefix + "/x"`` in a module-level loop as a template
+        (``@bp.route(prefix + "/x")`` on a function defined in the loop, loop_rules.py)."""
+        template = loop_template(self.names, node)
+        return template if template is not None else self.lit(node)
 
     def bind_nested(self, name: str, qualname: str) -> None:
         """A def inside a function is a local of that function: name it by its qualname."""
@@ -684,7 +691,7 @@ class _Extractor(FastVisitor):
         before = len(self.facts.route_calls)
         bound = self.names.rows.enter(self.names, node)
         self.visit_body(node.body)
-        self.names.rows.leave(bound)
+        self.names.rows.leave(node, bound)
         if self.frame.scope is None and len(self.facts.route_calls) > before:
             self.unroll_routes(node, before)
         self.visit_body(node.orelse)
@@ -704,6 +711,7 @@ class _Extractor(FastVisitor):
         if not all(isinstance(t, ast.Name) for t in targets):
             return
         markers = [names.lit(t) for t in targets]  # how each loop variable reads as written
+        loop_names = [t.id for t in targets if isinstance(t, ast.Name)]
         calls = self.facts.route_calls
         written = calls[before:]
         if any(is_starred_row(c) for c in written):
@@ -723,7 +731,7 @@ class _Extractor(FastVisitor):
                 for marker, given in zip(markers, values, strict=True):
                     if value == marker:
                         return given
-                return value
+                return fill(value, dict(zip(loop_names, values, strict=True)))
 
             for call in written:
                 calls.append(

@@ -78,10 +78,14 @@ class RowLoops:
         self.sources: dict[str, Lit] = {}  # var -> the module names it iterates
         self.modules: dict[str, dict[str, Any]] = {}  # var -> {"pattern", "over"}
         self.read: dict[str, dict[str, Any]] = {}  # var = getattr(module var, "attr")
+        self.loop_vars: dict[str, int] = {}  # every loop variable bound now (nesting count)
 
     def enter(self, names: Names, node: ast.For | ast.AsyncFor) -> list[str]:
         """Bind the loop's variables; returns the names to forget when the loop ends."""
         target = node.target
+        for element in ast.walk(target):
+            if isinstance(element, ast.Name):
+                self.loop_vars[element.id] = self.loop_vars.get(element.id, 0) + 1
         if isinstance(target, ast.Name):
             self.sources[target.id] = _names_given(names, node.iter)
             bound = [target.id]
@@ -99,10 +103,17 @@ class RowLoops:
                     bound.append(element.id)
         return bound
 
-    def leave(self, bound: list[str]) -> None:
+    def leave(self, node: ast.For | ast.AsyncFor, bound: list[str]) -> None:
         for name in bound:
             self.items.pop(name, None)
             self.sources.pop(name, None)
+        for element in ast.walk(node.target):
+            if isinstance(element, ast.Name):
+                count = self.loop_vars.get(element.id, 0) - 1
+                if count > 0:
+                    self.loop_vars[element.id] = count
+                else:
+                    self.loop_vars.pop(element.id, None)
 
     def table(self, names: Names, node: ast.expr) -> dict[str, Any] | None:
         """What a loop iterates, when it may be a table of rows."""

@@ -13,6 +13,7 @@ from .entry_hooks import answered_verbs, entry_hooks
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
+from .loop_rules import LOOP_NOTE, template_rule
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
 from .report import Unresolved
@@ -233,6 +234,8 @@ class RouteFinder:
             if not kind or kind in ("flask-restx", "flask-restful", "drf-router"):
                 continue
             path = dec.args[0] if dec.args else dec.kwargs.get("rule", dec.kwargs.get("path"))
+            looped = template_rule(path)  # @bp.route(prefix + "/x") in a module-level loop
+            path = looped or path
             if not isinstance(path, str):
                 if kind not in ("flask", "fastapi", "quart", "sanic", "starlette", "ninja"):
                     continue
@@ -258,6 +261,9 @@ class RouteFinder:
                     module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
                 )
             self.add_defined(module, facts, function, kind, methods, route, entries)
+            if looped:
+                decl = self.found[(module, self.display(module, function.qualname), function.line)]
+                decl.route_note = decl.route_note or LOOP_NOTE
 
     def add_defined(
         self,
@@ -380,6 +386,17 @@ class RouteFinder:
             self.forwarded.append((module, RouteCall(kind, line, receiver, args, kwargs)))
         elif kind == "add_url_rule":
             rule = args[0] if args else kwargs.get("rule")
+            template = template_rule(rule)
+            if template:  # for prefix in prefixes: bp.add_url_rule(prefix + "/note/", ...)
+                before = set(self.found)
+                if args:
+                    args = [template, *args[1:]]
+                else:
+                    kwargs = {**kwargs, "rule": template}
+                self.registration(module, kind, receiver, args, kwargs, mount, line)
+                for key in set(self.found) - before:
+                    self.found[key].route_note = self.found[key].route_note or LOOP_NOTE
+                return
             given = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
             view = ref_of(given)
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]

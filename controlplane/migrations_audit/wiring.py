@@ -7,6 +7,7 @@ import ast
 import re
 
 from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
+from .loop_rules import loop_template
 from .names import Names
 from .sender_filters import positive_guard_classes, sender_compared
 from .syntax import tail, truthy
@@ -248,6 +249,9 @@ def _arg_lit(names: Names, node: ast.expr) -> Lit:
     row = names.rows.arg(node)  # for prefix, viewset in table: router.register(prefix, ...)
     if row is not None:
         return row
+    template = loop_template(names, node)  # for prefix in prefixes: bp.add_url_rule(prefix + "/x")
+    if template is not None:
+        return template
     table = _route_table(names, node)
     return names.lit(table) if table is not None else names.lit(node)
 
