@@ -186,3 +186,42 @@ def test_a_class_named_call_on_another_object_does_not_carry_the_routed_class(ch
         },
     )
     assert set(where(report).values()) == {("app/mid.py", 7)}
+
+
+RH_WITH_FLAG = RH.replace(
+    """        def _do_process(self):
+            self._check_access()
+            return self._process()
+""",
+    """        def _do_process(self, audit=True):
+            self._check_access()
+            if audit:
+                notify_task.delay(0)
+            return self._process()
+""",
+).replace(
+    "from flask import current_app",
+    "from flask import current_app\n\n    from app.tasks import notify_task",
+)
+
+
+def test_the_arguments_after_self_bind_to_the_parameters_after_self(check):
+    # ``RH._do_process(self, False)``: False is ``audit`` (self is not passed again), so the
+    # base's dispatch under ``if audit`` does not run for RHThing
+    assert "if audit:" in RH_WITH_FLAG and "import notify_task" in RH_WITH_FLAG
+    files = project(MID.replace("RH._do_process(self)", "RH._do_process(self, False)"))
+    files["app/rh.py"] = RH_WITH_FLAG
+    check(
+        files,
+        {"RHThing._process": ("inline", False), "RHThingSend._process": ("offloaded", False)},
+    )
+
+
+def test_a_flag_left_at_its_default_runs_the_base_dispatch(check):
+    # negative: ``RH._do_process(self)`` leaves ``audit`` True: both classes dispatch
+    files = project()
+    files["app/rh.py"] = RH_WITH_FLAG
+    check(
+        files,
+        {"RHThing._process": ("offloaded", False), "RHThingSend._process": ("offloaded", False)},
+    )
