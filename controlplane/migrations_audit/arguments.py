@@ -11,7 +11,7 @@ plain summary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .conditions import UNKNOWN, evaluate, names_in
@@ -79,6 +79,25 @@ def self_context(
     if (target.module, owner) not in project.mro(selftype.module, selftype.name):
         return ()  # ``self.factory()`` reaching a method of another class: not inherited
     return ((SELF_EXACT if exact else SELF_TYPE, value),)
+
+
+def base_call_on_self(
+    project: Project, call: CallSite, target: Target, module: str, cls: str
+) -> CallSite | None:
+    """``Base.m(self, x)`` in a method of ``cls``: a base's method called by class name
+    with an explicit ``self`` runs like ``super().m(x)``, for the class ``self`` has. The
+    call with ``self`` taken out of its arguments (``x`` binds to the parameter after
+    ``self``), when ``target`` is a method of a project class in ``cls``'s MRO; else None."""
+    head = call.name.split(".", 1)[0]
+    if not cls or head in ("self", "super()") or [0, "~self"] not in call.args:
+        return None
+    owner = project.class_of(target.module, target.name)
+    if target.kind != "F" or not owner or (target.module, owner) == (module, cls):
+        return None
+    if (target.module, owner) not in project.mro(module, cls):
+        return None
+    args = [[k - 1 if type(k) is int else k, v] for k, v in call.args if k != 0]
+    return replace(call, args=args)
 
 
 class Env:

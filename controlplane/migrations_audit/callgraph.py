@@ -13,7 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .arguments import Arguments, Ctx, Env, Node, Value, literal, self_context, typed
+from .arguments import (
+    Arguments,
+    Ctx,
+    Env,
+    Node,
+    Value,
+    base_call_on_self,
+    literal,
+    self_context,
+    typed,
+)
 from .budget import SEARCH_CUT, Cut
 from .buffers import JobBuffers
 from .class_lookups import BUILTIN_METHODS, keyed_method, unfollowed_lookup
@@ -927,9 +937,10 @@ class CallGraph:
         out: list[Node] = []
         if resolved is not None:
             if resolved.kind == "F":
-                ctx = arguments.bind(call, resolved, env, known)
+                on_base = base_call_on_self(project, call, resolved, env.module, env.cls)
+                ctx = arguments.bind(on_base or call, resolved, env, known)
                 ctx = self.with_constructed(call, ctx, env)
-                on_self = call.name.split(".", 1)[0] in ("self", "super()")
+                on_self = on_base is not None or call.name.split(".", 1)[0] in ("self", "super()")
                 if on_self:
                     # an inherited method (or super()'s) runs for the class this one ran
                     # for: the routed class, or this method's own class (a mixin reading
@@ -941,8 +952,11 @@ class CallGraph:
                     ctx = (*ctx, *self_context(project, resolved, receiver_class, exact=True))
                 out.append(Node(resolved, ctx))
                 out.extend(self.callbacks_run(call, resolved, env))
-                exact = receiver_class is not None or (
-                    on_self and env.exact and call.name.count(".") == 1
+                # ``Base.m(self)`` names the method it runs: no subclass overrides it there
+                exact = (
+                    receiver_class is not None
+                    or on_base is not None
+                    or (on_self and env.exact and call.name.count(".") == 1)
                 )
                 if not exact:
                     # ``self.hook()`` for a class known exactly runs the hook of its MRO

@@ -49,12 +49,23 @@ def entry_hooks(
     refuses is left out ({} if ``entry`` is missing)."""
     mro = project.mro(module, cls)
 
-    def find(name: str) -> _Found | None:
-        for position, (mod, qual) in enumerate(mro):
+    def find(name: str, first: int = 0) -> _Found | None:
+        for position, (mod, qual) in enumerate(mro[first:], first):
             function = project.modules[mod].functions.get(f"{qual}.{name}")
             if function is not None:
                 return _Found(position, Target("F", mod, f"{qual}.{name}"), function)
         return None
+
+    def named(call: str, at: _Found) -> _Found | None:
+        """What ``Base.m(self)`` in ``at`` runs: ``m`` on the routed class's MRO from
+        ``Base`` on, when ``Base`` is a project class after ``at``'s in that MRO."""
+        owner, _, method = call.rpartition(".")
+        cls_at = project.class_of(at.target.module, at.target.name)
+        target = project.resolve(owner, at.target.module, cls_at)
+        if target is None or target.kind != "C" or (target.module, target.name) not in mro:
+            return None
+        position = mro.index((target.module, target.name))
+        return find(method, position) if position > at.position else None
 
     start = find(entry)
     if start is None:
@@ -66,7 +77,7 @@ def entry_hooks(
         return Hook(name, found.target, found.function.line, own, by_verb)
 
     fallback = hook(entry, start)
-    found = _walk(start, methods, find, {entry}, 0)
+    found = _walk(_Lookups(find, named), start, methods, {entry}, 0)
     out: dict[str, Hook] = {}
     for http in methods:
         if http not in found:
@@ -85,21 +96,37 @@ def answered_verbs(project: Project, module: str, cls: str, entry: str) -> list[
     return [v for v, h in hooks.items() if h.by_verb]
 
 
+class _Lookups(NamedTuple):
+    """Method lookups on the routed class's MRO."""
+
+    find: Callable[..., _Found | None]  # (name, first position) -> first definition
+    named: Callable[[str, _Found], _Found | None]  # ("Base.m", caller) -> what it runs
+
+
+Picked = dict[str, tuple[str, _Found, bool] | None]
+
+
 def _walk(
+    lookups: _Lookups,
     at: _Found,
     methods: list[str],
-    find: Callable[[str], _Found | None],
     seen: set[str],
     depth: int,
-) -> dict[str, tuple[str, _Found, bool] | None]:
+    only_named: bool = False,
+) -> Picked:
     """Per HTTP method, (name, definition, found by the verb's name) of what the template
     ``at`` hands the request to: a method defined below the template's class, or the
     per-verb method it looks up (its default when the class has none; None when that
-    default is ``None``, a refusal); {} when it reaches none."""
+    default is ``None``, a refusal); {} when it reaches none. An override below the
+    template that hands the request back to a base's template by class name
+    (``RH._do_process(self)``, like ``super()``) is walked through, so the routed class's
+    own hook, which that base's template reaches, names the endpoint. ``only_named``: follow
+    only such class-named calls."""
+    find = lookups.find
     function = at.function
-    for raw in function.verbs:
+    for raw in () if only_named else function.verbs:
         verbs = VerbDispatch(*raw)
-        picked: dict[str, tuple[str, _Found, bool] | None] = {}
+        picked: Picked = {}
         for http in methods:
             name = verbs.method_name(http)
             found = find(name)
@@ -114,12 +141,21 @@ def _walk(
     if depth >= MAX_DEPTH:
         return {}
     for name in _candidates(function):
+        if name in seen:
+            continue
+        if "." in name:  # Base.m(self): the base's method, run for the routed class
+            found = lookups.named(name, at)
+            deeper = found and _walk(lookups, found, methods, seen | {name}, depth + 1)
+            if deeper:
+                return deeper
+            continue
         found = find(name)
-        if found is None or name in seen:
+        if found is None or only_named:
             continue
         if found.position < at.position:
-            return dict.fromkeys(methods, (name, found, False))
-        deeper = _walk(found, methods, find, seen | {name}, depth + 1)
+            through = _walk(lookups, found, methods, seen | {name}, depth + 1, only_named=True)
+            return through or dict.fromkeys(methods, (name, found, False))
+        deeper = _walk(lookups, found, methods, seen | {name}, depth + 1)
         if deeper:
             return deeper
     return {}

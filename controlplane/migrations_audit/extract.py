@@ -905,7 +905,7 @@ class _Extractor(FastVisitor):
         frame = self.frame
         chain = frame.main_returns.get(id(node))
         if chain is not None and facts is not None:
-            flow = returned_self_calls(node.value, frame.history)
+            flow = returned_self_calls(node.value, frame.history, self.render)
             if chain and chain == frame.flow_chain:  # a branch of the same terminal chain
                 facts.flow = list(dict.fromkeys([*facts.flow, *flow]))
             else:

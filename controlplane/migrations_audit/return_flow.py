@@ -18,11 +18,12 @@ the value of every arm that goes on past it (``if config.PROFILE: ... rv = resul
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 MAX_HOPS = 16  # bindings followed back from the returned value
 
 History = Sequence[tuple[str, ast.expr]]
+Render = Callable[[ast.expr], str]  # a name as the extractor renders it (imports resolved)
 
 
 class Either(ast.expr):
@@ -108,12 +109,33 @@ def _last_binding(history: History, name: str, low: int, high: int) -> int | Non
     return None
 
 
-def returned_self_calls(value: ast.expr, history: History) -> list[str]:
-    """Methods ``m`` of ``self`` whose call ``self.m(...)`` the value is, or is built from:
-    through locals (``history``: the function's bindings so far, in order; a name stands
-    for its binding before the one it is read in, so ``rv = wrap(rv)`` keeps the older
-    ``rv``; an ``Either`` for each of the bindings it joins) and through the arguments of a
-    call that wraps them (``make_response(res)``); in the order they are met."""
+def class_named_self_call(node: ast.Call, render: Render) -> str:
+    """``"pkg.mod.Base.m"`` for ``Base.m(self, ...)`` (the class's name as ``render`` gives
+    it): a base's method called by class name with an explicit ``self``, which runs like
+    ``super().m(...)`` for the class ``self`` has; "" for any other call (``Base.m(other)``,
+    ``self.m()``)."""
+    func = node.func
+    if not isinstance(func, ast.Attribute) or not node.args:
+        return ""
+    first = node.args[0]
+    if not isinstance(first, ast.Name) or first.id != "self":
+        return ""
+    root = func.value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or root.id == "self":
+        return ""
+    owner = render(func.value)
+    return f"{owner}.{func.attr}" if owner and owner[0] != "~" else ""
+
+
+def returned_self_calls(value: ast.expr, history: History, render: Render) -> list[str]:
+    """Methods ``m`` of ``self`` whose call ``self.m(...)`` (or ``Base.m(self)``, given as
+    ``"Base.m"``: class_named_self_call) the value is, or is built from: through locals
+    (``history``: the function's bindings so far, in order; a name stands for its binding
+    before the one it is read in, so ``rv = wrap(rv)`` keeps the older ``rv``; an ``Either``
+    for each of the bindings it joins) and through the arguments of a call that wraps them
+    (``make_response(res)``); in the order they are met."""
     out: list[str] = []
     hops = 0
 
@@ -140,6 +162,8 @@ def returned_self_calls(value: ast.expr, history: History) -> list[str]:
                 and func.attr not in out
             ):
                 out.append(func.attr)
+            elif (named := class_named_self_call(node, render)) and named not in out:
+                out.append(named)
             for arg in node.args:
                 visit(arg.value if isinstance(arg, ast.Starred) else arg, before)
             for keyword in node.keywords:
