@@ -145,6 +145,8 @@ _CONTAINER_METHODS = frozenset(
     }
 )
 _TRACKERS = frozenset({"FieldTracker", "ModelTracker"})
+# containers of dicts a registry keeps and reads back (``self._proxies.append({...})``)
+_KEEPERS = frozenset({"append", "add", "insert"})
 _OPAQUE = ast.Name(id="~")  # a local bound to something a condition cannot read
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
 _LOG_METHODS = frozenset(
@@ -1139,6 +1141,8 @@ class _Extractor(FastVisitor):
                     seen = False
                     break  # positions after *args are unknown
                 value = self.arg_value(arg)
+                if value is None and type(arg) is ast.Dict and name.startswith("self."):
+                    value = self.kept_dict(arg, method)
                 if value is not None:
                     args.append([position, value])
                 else:
@@ -1234,6 +1238,23 @@ class _Extractor(FastVisitor):
             return None
         rendered = self.render(node)
         return rendered if rendered and rendered[0] != "~" else None
+
+    def kept_dict(self, node: ast.Dict, method: str) -> dict[str, Any] | None:
+        """``self._proxies.append({"app_label": a, "model_name": name.lower()})``: the
+        keys and what each parameter-made value is (registry_items.py reads them back)."""
+        if method not in _KEEPERS:
+            return None
+        out: dict[str, Any] = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if type(key) is not ast.Constant or type(key.value) is not str:
+                return None
+            if type(value) is ast.Constant and type(value.value) is str:
+                out[key.value] = [value.value]
+                continue
+            rendered = self.render(value)
+            if rendered and rendered[0] == "~":
+                out[key.value] = rendered
+        return {"kept": out} if out else None
 
     def visit_Dict(self, node: ast.Dict) -> None:
         self.note_named(node)
