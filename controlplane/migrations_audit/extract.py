@@ -24,6 +24,7 @@ from .facts import (
     DISCARDED,
     EXCEPT,
     GUARD,
+    KEPT_DICT,
     SPLATTED,
     STORED,
     TRY,
@@ -1141,12 +1142,13 @@ class _Extractor(FastVisitor):
                     seen = False
                     break  # positions after *args are unknown
                 value = self.arg_value(arg)
-                if value is None and type(arg) is ast.Dict and name.startswith("self."):
-                    value = self.kept_dict(arg, method)
                 if value is not None:
                     args.append([position, value])
-                else:
-                    seen = False
+                    continue
+                seen = False
+                kept = self.kept_dict(arg, method) if name.startswith("self.") else None
+                if kept is not None:  # under its own key: no parameter is bound to it
+                    args.append([KEPT_DICT, kept])
             for kw in node.keywords:
                 value = self.arg_value(kw.value)
                 if value is None or not kw.arg:
@@ -1239,10 +1241,10 @@ class _Extractor(FastVisitor):
         rendered = self.render(node)
         return rendered if rendered and rendered[0] != "~" else None
 
-    def kept_dict(self, node: ast.Dict, method: str) -> dict[str, Any] | None:
+    def kept_dict(self, node: ast.expr, method: str) -> dict[str, Any] | None:
         """``self._proxies.append({"app_label": a, "model_name": name.lower()})``: the
         keys and what each parameter-made value is (registry_items.py reads them back)."""
-        if method not in _KEEPERS:
+        if method not in _KEEPERS or type(node) is not ast.Dict:
             return None
         out: dict[str, Any] = {}
         for key, value in zip(node.keys, node.values, strict=True):
@@ -1254,7 +1256,7 @@ class _Extractor(FastVisitor):
             rendered = self.render(value)
             if rendered and rendered[0] == "~":
                 out[key.value] = rendered
-        return {"kept": out} if out else None
+        return out or None
 
     def visit_Dict(self, node: ast.Dict) -> None:
         self.note_named(node)

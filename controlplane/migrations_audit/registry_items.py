@@ -12,7 +12,7 @@ none of this can be read the connection gives no receiver, never "every model".
 
 from __future__ import annotations
 
-from .facts import ARGS_SEEN, CallSite, FunctionFacts, Lit
+from .facts import ARGS_SEEN, KEPT_DICT, CallSite, FunctionFacts, Lit
 from .project import Project, Target
 from .runtime_senders import RuntimeSenders
 
@@ -284,8 +284,8 @@ def _unpacked_lookup(call: CallSite) -> bool:
 def _kept(args: list[list[object]]) -> dict[str, object]:
     """What ``extract`` read of a dict added to a container (``{"model_name": "~name"}``)."""
     for key, value in args:
-        if key == 0 and isinstance(value, dict) and isinstance(value.get("kept"), dict):
-            return value["kept"]
+        if key == KEPT_DICT and isinstance(value, dict):
+            return value
     return {}
 
 
