@@ -282,6 +282,8 @@ class Arguments:
     def value(self, value: Any, caller: Env) -> Value | None:
         if type(value) is list:
             return literal(value[0])
+        if type(value) is not str:
+            return None  # a dict kept in a container (facts.KEPT_DICT)
         if value[0] == "~":
             return caller.ctx.get(value[1:])
         found = caller.resolve(value)

@@ -816,7 +816,7 @@ class CallGraph:
         given: dict[str, Value] = {}
         for key, value in made.args:
             name = params[key] if type(key) is int and key < len(params) else key
-            if type(name) is str and type(value) is not list and value[:1] != "~":
+            if type(name) is str and type(value) is str and value[:1] != "~":
                 bound = self.arguments.value(value, env)
                 if bound is not None and bound[0] == "t" and bound[1] == "F":
                     given[name] = bound

@@ -24,6 +24,7 @@ from .facts import (
     DISCARDED,
     EXCEPT,
     GUARD,
+    KEPT_DICT,
     SPLATTED,
     STORED,
     TRY,
@@ -146,6 +147,8 @@ _CONTAINER_METHODS = frozenset(
     }
 )
 _TRACKERS = frozenset({"FieldTracker", "ModelTracker"})
+# containers of dicts a registry keeps and reads back (``self._proxies.append({...})``)
+_KEEPERS = frozenset({"append", "add", "insert"})
 _OPAQUE = ast.Name(id="~")  # a local bound to something a condition cannot read
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
 _LOG_METHODS = frozenset(
@@ -1149,8 +1152,11 @@ class _Extractor(FastVisitor):
                 value = self.arg_value(arg)
                 if value is not None:
                     args.append([position, value])
-                else:
-                    seen = False
+                    continue
+                seen = False
+                kept = self.kept_dict(arg, method) if name.startswith("self.") else None
+                if kept is not None:  # under its own key: no parameter is bound to it
+                    args.append([KEPT_DICT, kept])
             for kw in node.keywords:
                 value = self.arg_value(kw.value)
                 if value is None or not kw.arg:
@@ -1242,6 +1248,23 @@ class _Extractor(FastVisitor):
             return None
         rendered = self.render(node)
         return rendered if rendered and rendered[0] != "~" else None
+
+    def kept_dict(self, node: ast.expr, method: str) -> dict[str, Any] | None:
+        """``self._proxies.append({"app_label": a, "model_name": name.lower()})``: the
+        keys and what each parameter-made value is (registry_items.py reads them back)."""
+        if method not in _KEEPERS or type(node) is not ast.Dict:
+            return None
+        out: dict[str, Any] = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if type(key) is not ast.Constant or type(key.value) is not str:
+                return None
+            if type(value) is ast.Constant and type(value.value) is str:
+                out[key.value] = [value.value]
+                continue
+            rendered = self.render(value)
+            if rendered and rendered[0] == "~":
+                out[key.value] = rendered
+        return out or None
 
     def visit_Dict(self, node: ast.Dict) -> None:
         self.note_named(node)

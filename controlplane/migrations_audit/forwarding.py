@@ -177,6 +177,8 @@ def _forwarding(call: CallSite, owner: str, params: list[str]) -> RouteCall | No
     positional: list[Lit] = []
     kwargs: dict[str, Lit] = {}
     for key, value in call.args:
+        if type(value) is dict:
+            continue  # a dict kept in a container (facts.KEPT_DICT): no argument to forward
         if type(value) is list:
             lit: Lit = value[0]
         elif value[0] == "~":

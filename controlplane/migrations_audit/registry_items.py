@@ -12,7 +12,7 @@ none of this can be read the connection gives no receiver, never "every model".
 
 from __future__ import annotations
 
-from .facts import FunctionFacts, Lit
+from .facts import ARGS_SEEN, KEPT_DICT, CallSite, FunctionFacts, Lit
 from .project import Project, Target
 from .runtime_senders import RuntimeSenders
 
@@ -53,7 +53,8 @@ class RegistryItems:
             return []
         if attr.endswith("[]"):
             out: list[str] = []
-            for method, param in self._fillers(init, attr[:-2], by_name=True):
+            fillers = self._fillers(init, attr[:-2], by_name=True)
+            for method, param in fillers or self._dict_fillers(init, attr[:-2]):
                 out.extend(n for n in self._literals(method, param) if n not in out)
             return out
         param = self._looked_up_by(init, attr)
@@ -125,7 +126,7 @@ class RegistryItems:
         return ""
 
     def _fillers(
-        self, init: Target, container: str, by_name: bool = False
+        self, init: Target, container: str, by_name: bool = False, kept: bool = False
     ) -> list[tuple[Target, str]]:
         """Methods of the registry class adding to ``self.<container>``, with the parameter
         whose value they add (``self.proxies.append(model)``), or with ``by_name`` the
@@ -141,9 +142,32 @@ class RegistryItems:
                     if verb not in _COLLECT or base != f"self.{container}":
                         continue
                     param = _name_param(function, index) if by_name else _first_param(call.args)
+                    if kept:
+                        param = "dict" if _kept(call.args) else ""
                     if param:
                         out.append((Target("F", mod, qualname), param))
         return out
+
+    def _dict_fillers(self, init: Target, attr: str) -> list[tuple[Target, str]]:
+        """``proxies`` a property turning what ``self._proxies`` keeps into models
+        (``apps.get_model(**entry)``): the methods adding dicts to ``self._proxies`` with
+        the parameter their ``"model_name"`` key is given."""
+        project = self.project
+        out: list[tuple[Target, str]] = []
+        for mod, qual in project.mro(init.module, _owner(init)):
+            prop = project.modules[mod].functions.get(f"{qual}.{attr}")
+            if prop is None:
+                continue
+            if not any(_unpacked_lookup(call) for call in prop.calls):
+                return []
+            for container in prop.reads:
+                for method, _ in self._fillers(init, container, kept=True):
+                    facts = project.function(method)
+                    param = _kept_name_param(facts, container) if facts is not None else ""
+                    if param:
+                        out.append((method, param))
+            return out
+        return []
 
     # ---- what the project passes -------------------------------------------------------
 
@@ -247,4 +271,32 @@ def _name_param(function: FunctionFacts, parent: int | None) -> str:
         for key, value in call.args:
             if key in (_MODEL_NAME, 1) and type(value) is str and value[:1] == "~":
                 return value[1:]
+    return ""
+
+
+def _unpacked_lookup(call: CallSite) -> bool:
+    """``apps.get_model(**entry)``: a lookup given no model name it could be read from."""
+    if not call.name.endswith("get_model") or call.flags & ARGS_SEEN:
+        return False
+    return not any(key in (_MODEL_NAME, 1) for key, _ in call.args)
+
+
+def _kept(args: list[list[object]]) -> dict[str, object]:
+    """What ``extract`` read of a dict added to a container (``{"model_name": "~name"}``)."""
+    for key, value in args:
+        if key == KEPT_DICT and isinstance(value, dict):
+            return value
+    return {}
+
+
+def _kept_name_param(function: FunctionFacts, container: str) -> str:
+    """The parameter given as ``"model_name"`` in the dict ``function`` adds to
+    ``self.<container>`` (case changes allowed, as Django reads the name without case)."""
+    for call in function.calls:
+        base, _, verb = call.name.rpartition(".")
+        if verb not in _COLLECT or base != f"self.{container}":
+            continue
+        value = _kept(call.args).get(_MODEL_NAME)
+        if type(value) is str and value[:1] == "~":
+            return _without_case_change(value[1:])
     return ""

@@ -729,3 +729,103 @@ def test_a_registry_keeping_its_model_name_lowered_behind_a_cached_property(chec
     # a model name computed in any other way names no model
     other = LOWERED_NAME_CLASSES.replace("model_name.lower()", "model_name.title() + 's'")
     check({**files, "search/classes.py": other}, statuses())
+
+
+PROXIES_AS_DICTS = """
+    from django.apps import apps
+    from django.utils.functional import cached_property
+
+    class SearchModel:
+        _registry = {}
+
+        @classmethod
+        def all(cls):
+            return list(cls._registry.values())
+
+        def __init__(self, app_label, model_name, label=None):
+            self.app_label = app_label
+            self.model_name = model_name.lower()
+            self.label = label
+            self._proxies = []
+            self.__class__._registry[label] = self
+
+        def add_proxy_model(self, app_label, model_name):
+            self._proxies.append({"app_label": app_label, "model_name": model_name.lower()})
+
+        @cached_property
+        def model(self):
+            return apps.get_model(app_label=self.app_label, model_name=self.model_name)
+
+        @cached_property
+        def proxies(self):
+            result = []
+            for proxy in self._proxies:
+                result.append(apps.get_model(**proxy))
+            return result
+"""
+
+
+def test_receivers_connected_for_proxies_kept_as_dicts_and_turned_into_models(check):
+    """``self._proxies.append({"app_label": a, "model_name": name.lower()})`` and a property
+    ``proxies`` calling ``apps.get_model(**p)`` over them: the models ``add_proxy_model``
+    calls name."""
+    constructions = """
+    from search.classes import SearchModel
+
+    search_tag = SearchModel(app_label="shop", model_name="Tag", label="tags")
+    search_tag.add_proxy_model(app_label="shop", model_name="Note")
+    """
+    files = search_project("post_save", constructions, classes=PROXIES_AS_DICTS)
+    check(files, statuses(save_tag=True, create_note=True))
+    # the same as a plain property over a comprehension
+    comprehension = PROXIES_AS_DICTS.replace(
+        "@cached_property\n        def proxies(self):\n"
+        "            result = []\n"
+        "            for proxy in self._proxies:\n"
+        "                result.append(apps.get_model(**proxy))\n"
+        "            return result",
+        "@property\n        def proxies(self):\n"
+        "            return [apps.get_model(**entry) for entry in self._proxies]",
+    )
+    assert comprehension != PROXIES_AS_DICTS
+    check({**files, "search/classes.py": comprehension}, statuses(save_tag=True, create_note=True))
+    # dicts the property never turns into models name none
+    unread = PROXIES_AS_DICTS.replace("apps.get_model(**proxy)", "proxy")
+    check({**files, "search/classes.py": unread}, statuses(save_tag=True))
+
+
+FACTORY_APPS = """
+    from django.apps import AppConfig
+    from django.db.models.signals import post_save
+
+    def handler_factory(kind):
+        def handler(sender, instance, **kwargs):
+            from shop.tasks import {task}
+            {task}.delay(instance.pk)
+        return handler
+
+    class SearchConfig(AppConfig):
+        name = "search"
+
+        def ready(self):
+            from search.classes import SearchModel
+            for search_model in SearchModel.all():
+                post_save.connect(receiver=handler_factory(kind="save"), sender=search_model.model)
+"""
+
+
+def test_a_receiver_made_by_a_factory_function_is_the_inner_function_it_returns(check):
+    """``receiver=handler_factory(...)`` returning an inner ``def``: that function runs."""
+    files = {
+        **search_project(
+            "post_save",
+            """
+            from search.classes import SearchModel
+
+            SearchModel(model_name="Tag", app_label="shop", label="t")
+            """,
+        ),
+        "search/apps.py": FACTORY_APPS.format(task="crunch"),
+    }
+    check(files, statuses(save_tag=True))
+    check({**files, "search/apps.py": FACTORY_APPS.format(task="plain")}, statuses())
