@@ -184,21 +184,13 @@ class RegistryItems:
 
     def _literals(self, function: Target, param: str) -> list[str]:
         """String literals the project's calls of ``function`` pass as ``param``."""
-        project = self.project
         wanted, short, index = self._callee(function, param)
         out: list[str] = []
-        for module, qualname in self.senders.callers(short):
-            caller = project.modules[module].functions[qualname]
-            owner = project.class_of(module, qualname)
-            for call in caller.calls:
-                if call.name.rsplit(".", 1)[-1] != short:
-                    continue
-                if project.resolve(call.name, module, owner) != wanted:
-                    continue
-                for key, value in call.args:
-                    given = key in (param, index) and type(value) is list
-                    if given and type(value[0]) is str and value[0] not in out:
-                        out.append(value[0])
+        for _, _, _, call in self.senders.calls_of(wanted, short):
+            for key, value in call.args:
+                given = key in (param, index) and type(value) is list
+                if given and type(value[0]) is str and value[0] not in out:
+                    out.append(value[0])
         for _, value in self._top_level(function, param):
             if isinstance(value, str) and value not in out:
                 out.append(value)

@@ -12,6 +12,9 @@ model".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from .facts import CallSite
 from .project import Project, Target
 from .wiring import RUNTIME_ATTR, RUNTIME_PARAM, RUNTIME_SELF
 
@@ -87,25 +90,29 @@ class RuntimeSenders:
         if short == "__init__":  # Registry(model=Order) constructs: calls of the class
             wanted = Target("C", function.module, owner)
             short = owner.rsplit(".", 1)[-1]
+        for module, qualname, cls, call in self.calls_of(wanted, short):
+            for key, value in call.args:
+                given = key == param or (
+                    type(key) is int and index >= 0 and (key == index or (starred and key > index))
+                )
+                if given and type(value) is str:
+                    out.extend(self.given(value, module, qualname, cls, hops, kinds))
+        if index == 0 and "C" in kinds:
+            out.extend(self.decorated(function, short))
+        return _unique(out)
+
+    def calls_of(self, wanted: Target, short: str) -> Iterator[tuple[str, str, str, CallSite]]:
+        """Each call in the project's functions that resolves to ``wanted`` (named ``short``
+        where it is called): the caller's module, qualname and class, and the call."""
+        project = self.project
         for module, qualname in self.callers(short):
             caller = project.modules[module].functions[qualname]
             cls = project.class_of(module, qualname)
             for call in caller.calls:
                 if call.name.rsplit(".", 1)[-1] != short:
                     continue
-                if project.resolve(call.name, module, cls) != wanted:
-                    continue
-                for key, value in call.args:
-                    given = key == param or (
-                        type(key) is int
-                        and index >= 0
-                        and (key == index or (starred and key > index))
-                    )
-                    if given and type(value) is str:
-                        out.extend(self.given(value, module, qualname, cls, hops, kinds))
-        if index == 0 and "C" in kinds:
-            out.extend(self.decorated(function, short))
-        return _unique(out)
+                if project.resolve(call.name, module, cls) == wanted:
+                    yield module, qualname, cls, call
 
     def given(
         self, value: str, module: str, qualname: str, cls: str, hops: int, kinds: frozenset[str]
