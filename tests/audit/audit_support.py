@@ -107,3 +107,28 @@ def with_projects(settings: Settings, cache: Path, **projects: Path) -> Settings
         audit_projects=tuple(AuditProject(name, str(path)) for name, path in projects.items()),
         audit_cache_dir=str(cache),
     )
+
+
+# A Flask blueprint that wraps a plain request-handler class (``RH`` in ``app/rh.py``) in a
+# view calling its ``process()`` entry: shared by the handler-class snippet tests.
+RH_BLUEPRINT = """
+    from flask import Blueprint
+
+    from app.rh import RH
+
+
+    def make_view_func(obj):
+        if isinstance(obj, type) and issubclass(obj, RH):
+            def wrapper(*args, **kwargs):
+                return obj().process()
+
+            return wrapper
+        return obj
+
+
+    class MyBlueprint(Blueprint):
+        def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
+            if view_func is not None:
+                view_func = make_view_func(view_func)
+            super().add_url_rule(rule, endpoint, view_func, **options)
+"""

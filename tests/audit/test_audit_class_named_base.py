@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import textwrap
 
+from tests.audit.audit_support import RH_BLUEPRINT as BLUEPRINT
+
 RH = """
     from flask import current_app
 
@@ -53,27 +55,6 @@ MID = """
 
         def _show_form(self):
             return "form"
-"""
-BLUEPRINT = """
-    from flask import Blueprint
-
-    from app.rh import RH
-
-
-    def make_view_func(obj):
-        if isinstance(obj, type) and issubclass(obj, RH):
-            def wrapper(*args, **kwargs):
-                return obj().process()
-
-            return wrapper
-        return obj
-
-
-    class MyBlueprint(Blueprint):
-        def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
-            if view_func is not None:
-                view_func = make_view_func(view_func)
-            super().add_url_rule(rule, endpoint, view_func, **options)
 """
 CONTROLLERS = """
     from app.mid import RHProtected

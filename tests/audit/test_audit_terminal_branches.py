@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import textwrap
 
+from tests.audit.audit_support import RH_BLUEPRINT as BLUEPRINT
+
 RH = """
     import cProfile
 
@@ -46,27 +48,6 @@ RH = """
 
         def _process(self):
             raise NotImplementedError
-"""
-BLUEPRINT = """
-    from flask import Blueprint
-
-    from app.rh import RH
-
-
-    def make_view_func(obj):
-        if isinstance(obj, type) and issubclass(obj, RH):
-            def wrapper(*args, **kwargs):
-                return obj().process()
-
-            return wrapper
-        return obj
-
-
-    class MyBlueprint(Blueprint):
-        def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
-            if view_func is not None:
-                view_func = make_view_func(view_func)
-            super().add_url_rule(rule, endpoint, view_func, **options)
 """
 CONTROLLERS = """
     from flask import request
