@@ -115,6 +115,7 @@ class Classifier:
             reason=reason,
             unresolved_calls=tuple(unseen),
             uses_config=status == OFFLOADED and all(s.note == BY_CONFIG for s in dispatches),
+            route_note=decl.route_note,
         )
 
     @staticmethod

@@ -87,6 +87,7 @@ class Endpoint:
     reason: str = ""  # why the status is unresolved
     unresolved_calls: tuple[Unresolved, ...] = ()
     uses_config: bool = False  # the status rests on a configured wrapper or task name
+    route_note: str = ""  # why the route itself is not certain (found by convention, ...)
 
     @property
     def key(self) -> tuple[str, str, tuple[str, ...]]:
@@ -120,6 +121,7 @@ class Endpoint:
             "uses_config": self.uses_config,
             "evidence": [e.as_dict() for e in self.evidence],
             "unresolved_calls": [u.as_dict() for u in self.unresolved_calls],
+            "route_note": self.route_note,
         }
 
 
@@ -270,6 +272,7 @@ class Report:
                             Unresolved.from_dict(u) for u in raw.get("unresolved_calls", [])
                         ),
                         uses_config=bool(raw.get("uses_config", False)),
+                        route_note=str(raw.get("route_note", "")),
                     )
                 )
             skipped = [Skipped(s["file"], s["reason"]) for s in data.get("skipped", [])]

@@ -158,6 +158,7 @@ def test_json_has_exactly_the_documented_shape():
             }
         ],
         "unresolved_calls": [],
+        "route_note": "",
     }
     assert data["skipped"] == [
         {"file": "app/broken.py", "reason": "syntax error: invalid syntax (line 3)"}

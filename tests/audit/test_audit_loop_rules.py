@@ -5,6 +5,12 @@ value. Snippets written for the audit, not copied."""
 
 from __future__ import annotations
 
+import html
+import json
+
+from controlplane.migrations_audit.formatters import get_formatter
+from controlplane.migrations_audit.loop_rules import LOOP_NOTE
+
 from .test_audit_handler_classes import CLOSURE_CALLING_RUN, TASKS, web
 
 HANDLERS = """
@@ -65,6 +71,14 @@ def test_handler_classes_registered_in_nested_loops_over_an_unread_table(check):
         "RHEditNote.process": (["GET", "POST"], "/{prefix}/note/edit", "likely"),
     }
     assert report.unrecognized == []
+    # why they are likely is said in every format, not only implied by the placeholder
+    assert {e.route_note for e in report.endpoints} == {LOOP_NOTE}
+    data = json.loads(get_formatter("json")(report))
+    assert {e["route_note"] for e in data["endpoints"]} == {LOOP_NOTE}
+    said = f"2 endpoints likely, because of the route: {LOOP_NOTE}"
+    assert said in get_formatter("text")(report)
+    assert said in get_formatter("markdown")(report)
+    assert html.escape(f"route: {LOOP_NOTE}") in get_formatter("html")(report)
 
 
 def test_a_view_function_given_in_a_loop_over_a_literal_list_gets_its_route(check):

@@ -29,6 +29,18 @@ def unrecognized_lines(report: Report) -> list[str]:
     return lines
 
 
+def route_note_lines(report: Report) -> list[str]:
+    """``1,027 endpoints have routes found by convention: <why>``, one line per note."""
+    counts: dict[str, int] = {}
+    for endpoint in report.endpoints:
+        if endpoint.route_note:
+            counts[endpoint.route_note] = counts.get(endpoint.route_note, 0) + 1
+    return [
+        f"{count} endpoint{'' if count == 1 else 's'} likely, because of the route: {note}"
+        for note, count in sorted(counts.items(), key=lambda item: -item[1])
+    ]
+
+
 def methods_route(endpoint: Endpoint) -> str:
     """``POST /api/upload``."""
     return f"{','.join(endpoint.methods)} {endpoint.route or '(no route)'}"

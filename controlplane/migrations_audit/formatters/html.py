@@ -29,19 +29,17 @@ def _places(count: int) -> str:
 
 
 def _unresolved(endpoint: Endpoint) -> str:
-    if not endpoint.unresolved_calls and not endpoint.reason:
+    if not endpoint.unresolved_calls and not endpoint.reason and not endpoint.route_note:
         return ""
     items = [
         f"<li><code>{_e(u.call)}</code> at <code>{_e(u.file)}:{_e(u.line)}</code>: "
         f"{_e(u.reason)}</li>"
         for u in endpoint.unresolved_calls
     ]
-    reason = f"<p>{_e(endpoint.reason)}</p>" if endpoint.reason else ""
-    return (
-        f"<details><summary>not resolved ({_places(len(items))})</summary>{reason}<ul>"
-        + "".join(items)
-        + "</ul></details>"
-    )
+    said = [endpoint.reason, f"route: {endpoint.route_note}" if endpoint.route_note else ""]
+    reason = "".join(f"<p>{_e(line)}</p>" for line in said if line)
+    summary = f"not resolved ({_places(len(items))})" if items or endpoint.reason else "why likely"
+    return f"<details><summary>{summary}</summary>{reason}<ul>" + "".join(items) + "</ul></details>"
 
 
 def _evidence(endpoint: Endpoint) -> str:

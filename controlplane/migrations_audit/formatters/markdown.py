@@ -6,7 +6,15 @@ from __future__ import annotations
 from ..budget import STOPPED
 from ..markers import EAGER_MODE, INLINE_FALLBACK, SETTING_GUARD
 from ..report import INLINE, INPROCESS, OFFLOADED, UNRESOLVED, Endpoint, Report
-from ._common import feature_title, first, heavy_evidence, heavy_kinds, methods_route, where
+from ._common import (
+    feature_title,
+    first,
+    heavy_evidence,
+    heavy_kinds,
+    methods_route,
+    route_note_lines,
+    where,
+)
 
 _LISTED = 12  # endpoints named per bullet before "and N more"
 
@@ -91,9 +99,11 @@ def render(report: Report) -> str:
 def _not_seen(report: Report) -> list[str]:
     unresolved = [e for e in report.endpoints if e.status == UNRESOLVED]
     uncertain = [e for e in report.endpoints if e.unresolved_calls]
-    if not (unresolved or report.unrecognized or uncertain):
+    notes = route_note_lines(report)
+    if not (unresolved or report.unrecognized or uncertain or notes):
         return []
     out = ["", "## What the audit could not see"]
+    out += [f"- {line}." for line in notes]
     for file, items in report.unrecognized_by_file().items():
         plural = "registration" if len(items) == 1 else "registrations"
         out.append(f"- {len(items)} route {plural} in {code(file)} not understood:")

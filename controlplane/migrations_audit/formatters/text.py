@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections import Counter
 
 from ..report import UNRESOLVED, Report
-from ._common import first, heavy_kinds, status_text, summary_line, unrecognized_lines, where
+from ._common import (
+    first,
+    heavy_kinds,
+    route_note_lines,
+    status_text,
+    summary_line,
+    unrecognized_lines,
+    where,
+)
 
 _COLUMNS = ("STATUS", "HEAVY", "METHODS", "ROUTE", "HANDLER", "WHERE", "WHY")
 _WIDTH = {"ROUTE": 44, "HANDLER": 36, "WHY": 48}
@@ -76,6 +84,7 @@ def render(report: Report) -> str:
     lines.append(summary_line(report))
     lines += unrecognized_lines(report)
     lines += unresolved_call_lines(report)
+    lines += route_note_lines(report)
     for item in report.suppressed:
         e = item.endpoint
         lines.append(f"suppressed: {e.file}:{e.line} {e.handler} ({item.reason})")
