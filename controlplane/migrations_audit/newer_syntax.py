@@ -1,7 +1,8 @@
 """Newer Python syntax spelled the way the running Python reads it.
 
 A project may be written for a newer Python than the one running the audit (polar targets
-3.14, the audit runs on 3.11): a file using PEP 695 type parameters or aliases, or PEP 758
+3.14, the audit runs on 3.11): a file using PEP 701 nested quotes in f-strings, PEP 695 type
+parameters or aliases, or PEP 758
 ``except A, B:``, would not parse and every route and dispatch in it would be missed. These
 forms change nothing the audit reads (types are not followed through type parameters), so
 they are rewritten in place before a second parse: same lines, and the same columns for
@@ -14,6 +15,8 @@ import io
 import re
 import tokenize
 
+from .nested_fstrings import requote
+
 # PEP 758 (Python 3.14): ``except A, B:`` without parentheses, when there is no ``as``.
 _BARE_EXCEPT_TUPLE = re.compile(rb"^([ \t]*except\*?[ \t]+)([^\n:()#]+,[^\n:()#]+?)([ \t]*:)", re.M)
 
@@ -24,11 +27,13 @@ _STATEMENT_START = frozenset(
 
 
 def downlevel(data: bytes) -> bytes:
-    """``data`` with PEP 758 ``except`` tuples parenthesised, PEP 695 type parameter lists
+    """``data`` with PEP 758 ``except`` tuples parenthesised, PEP 701 nested quotes swapped
+    (nested_fstrings), PEP 695 type parameter lists
     (``def f[T](``, ``class C[T](``) blanked out and ``type X[T] = v`` aliases spelled
     ``X = v``. A blanked span over several lines ends each of its lines with ``\\`` so the
     statement still continues. Returns ``data`` unchanged when it does not tokenize."""
     data = _BARE_EXCEPT_TUPLE.sub(rb"\1(\2)\3", data)
+    data = requote(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
     try:
         tokens = list(tokenize.tokenize(io.BytesIO(data).readline))
     except (tokenize.TokenError, SyntaxError):

@@ -91,3 +91,60 @@ def test_downlevel_keeps_lines_and_leaves_plain_names_called_type_alone():
 def test_source_the_running_python_already_reads_is_left_as_it_is():
     source = b"x = [1, 2]\ndef f(a):\n    return a[0]\n"
     assert downlevel(source) == source
+
+
+# PEP 701 (3.12): a replacement field holds a string in the f-string's own quote.
+NESTED_QUOTES = """
+    from fastapi import APIRouter
+    from app.tasks import crunch
+
+    router = APIRouter()
+
+    @router.post("/rows")
+    async def create(row: dict):
+        label = f"{row["name"]}: {row['kind']!r:>{row["width"]}}"
+        crunch.delay(label)
+        return {"label": label}
+"""
+
+
+def test_pep_701_nested_quotes_are_read_with_their_dispatches(check):
+    report = check(
+        {"app/__init__.py": "", "app/tasks.py": TASKS, "app/routes.py": NESTED_QUOTES},
+        {"create": ("offloaded", False)},
+    )
+    assert report.skipped == []
+    [evidence] = next(e for e in report.endpoints if e.handler == "create").evidence
+    assert (evidence.file, evidence.line) == ("app/routes.py", 9)
+
+
+def test_pep_701_swaps_only_what_3_11_cannot_read_and_keeps_every_column():
+    source = (
+        b'a = f"{d["k"]} {e[\'j\']}" + "{x["  # "note\'\n'
+        b'b = f"""{d["k"]}"""\n'
+        b"c = f'{d['k']:{w['n']}}' + rf\"\\d{m[\"q\"]}\"\n"
+    )
+    rewritten = downlevel(source)
+    assert len(rewritten) == len(source)
+    assert rewritten.splitlines()[0] == b"a = f\"{d['k']} {e['j']}\" + \"{x[\"  # \"note'"
+    assert rewritten.splitlines()[1] == source.splitlines()[1]  # 3.11 reads it already
+    meant = (
+        "a = f\"{d['k']} {e['j']}\" + '{x['\n"
+        "b = f\"{d['k']}\"\n"
+        'c = f\'{d["k"]:{w["n"]}}\' + rf\'\\d{m["q"]}\'\n'
+    )
+    assert ast.dump(ast.parse(rewritten)) == ast.dump(ast.parse(meant))
+
+
+def test_a_third_level_of_quotes_stays_skipped_with_its_reason(check):
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/routes.py": NESTED_QUOTES,
+            "app/deep.py": 'x = f"{f"{d["k"]}"}"\n',
+        },
+        {"create": ("offloaded", False)},
+    )
+    assert [s.file for s in report.skipped] == ["app/deep.py"]
+    assert "f-string" in report.skipped[0].reason
