@@ -155,12 +155,15 @@ def test_http_server_needs_the_bearer_token_on_every_request(history: History) -
     try:
 
         def refused() -> httpx2.Response | None:
+            if server.poll() is not None:  # it died: say why now, not after the wait
+                raise AssertionError(server.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
             try:
                 return httpx2.post(url, json={}, timeout=2)
             except httpx2.TransportError:
                 return None
 
-        answer = wait_for(refused, timeout=30, what="the HTTP server to listen")
+        # a generous start-up wait: on a loaded 2-core machine the import alone took 30 s
+        answer = wait_for(refused, timeout=90, what="the HTTP server to listen")
         assert answer.status_code == 401 and "Bearer" in answer.json()["error"]
         wrong = httpx2.post(url, json={}, headers={"Authorization": "Bearer nope"}, timeout=5)
         assert wrong.status_code == 401

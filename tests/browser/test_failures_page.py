@@ -30,6 +30,7 @@ def settings(settings: Settings, queue: str) -> Settings:
     return dataclasses.replace(settings, task_default_queue=queue)
 
 
+@pytest.mark.long  # a slow browser story: `make faults` runs it, so `make test` < 15 min
 def test_an_operator_opens_a_group_retries_its_failures_and_resolves_it(
     page_as: Callable[[str], Any], services: Services, ingesting: Any,
     worker_factory: Callable[..., WorkerProcess], queue: str,

@@ -23,6 +23,7 @@ def consumes(services: Services, hostname: str, queue: str) -> bool:
     return queue in [q["name"] for q in (replies or {}).get(hostname, [])]
 
 
+@pytest.mark.long  # a slow browser story: `make faults` runs it, so `make test` < 15 min
 def test_admin_pauses_and_resumes_a_queue_from_the_queues_page(
     page_as: Callable[[str], Any], services: Services,
     worker_factory: Callable[..., WorkerProcess], unique: str,
@@ -60,6 +61,7 @@ def test_admin_pauses_and_resumes_a_queue_from_the_queues_page(
     assert f'controlplane_queue_paused{{queue_name="{queue}"}}' in page.inner_text("#manifest")
 
 
+@pytest.mark.long  # a slow browser story: `make faults` runs it, so `make test` < 15 min
 def test_operator_sets_and_resets_a_rate_limit_from_insights(
     page_as: Callable[[str], Any], services: Services,
     worker_factory: Callable[..., WorkerProcess], unique: str,

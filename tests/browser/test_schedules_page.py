@@ -53,6 +53,7 @@ def running_beat(beat_app: str, tmp_path: Path) -> Iterator[Beat]:
     started.kill()
 
 
+@pytest.mark.long  # a slow browser story: `make faults` runs it, so `make test` < 15 min
 def test_an_operator_sees_beats_runs_and_runs_a_schedule_now(
     page_as: Callable[[str], Any], services: Services, ingesting: Any, running_beat: Beat,
     worker_factory: Callable[..., WorkerProcess], queue: str,
