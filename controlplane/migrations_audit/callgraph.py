@@ -872,7 +872,9 @@ class CallGraph:
         if len(candidates) <= MAX_DUCK_CANDIDATES or len(candidates) > MAX_OVERRIDES * 2:
             return candidates if len(candidates) <= MAX_DUCK_CANDIDATES else []
         added = project.additions().owners  # Model.add_to_class("name", f): f's class
-        owners = [added.get(c) or (c.module, project.class_of(c.module, c.name)) for c in candidates]
+        owners = [
+            added.get(c) or (c.module, project.class_of(c.module, c.name)) for c in candidates
+        ]
         declared = [o for o in owners if all(o in project.mro(m, q) for m, q in owners)]
         return candidates if declared else []
 

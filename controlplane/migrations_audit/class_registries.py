@@ -26,24 +26,24 @@ _NEW = ("__new__()", "type()")  # what a metaclass builds: a new class
 
 
 class Registered(NamedTuple):
-    """The class whose registry was read, and (subclass, its method) for each subclass."""
+    """The class whose registry was read, and (class held, its method) for each class."""
 
     base: Target
     methods: list[tuple[Target, Target]]
 
 
 class ClassRegistries:
-    """Which class-level containers of the project hold classes (cached per container)."""
+    """The classes each class-level container of the project holds (cached)."""
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self._fills: dict[tuple[str, str, str], list[tuple[str, str]]] | None = None
-        self._memo: dict[tuple[str, str, str], bool] = {}
+        self._memo: dict[tuple[str, str, str], list[Target]] = {}
         self._senders: RuntimeSenders | None = None
 
     def registered(self, call: CallSite, env: Env) -> Registered | None:
-        """``Base.get(key).m()``: the ``m`` of each of Base's project subclasses, when
-        ``get`` returns an element of a class-level registry of classes; else None."""
+        """``Base.get(key).m()``: the ``m`` of each class ``get``'s class-level registry
+        holds (Base's subclasses, or the classes registered); None when it holds none."""
         method = call.name.rpartition(".")[2]
         lookup = lookup_of(call, env.calls) if method.isidentifier() else None
         holder = env.resolve(lookup.name) if lookup is not None else None
@@ -54,29 +54,30 @@ class ClassRegistries:
         if not home:
             return None
         owner = env.resolve(lookup.name.rpartition(".")[0]) if "." in lookup.name else None
-        base = owner if owner is not None and owner.kind == "C" else Target("C", holder.module, home)
-        attrs = registry_attrs(project, holder)
-        if not any(self.holds_classes(base, attr) for attr in attrs):
-            return None
+        base = (
+            owner if owner is not None and owner.kind == "C" else Target("C", holder.module, home)
+        )
         out: list[tuple[Target, Target]] = []
         seen: set[Target] = set()
-        for module, qualname in project.subclasses(base.module, base.name):
-            found = project.class_attr(Target("I", module, qualname), method, 0)
-            if found is not None and found.kind == "F" and found not in seen:
-                seen.add(found)
-                out.append((Target("C", module, qualname), found))
+        for attr in registry_attrs(project, holder):
+            for cls in self.held(base, attr):
+                found = project.class_attr(Target("I", cls.module, cls.name), method, 0)
+                if found is not None and found.kind == "F" and found not in seen:
+                    seen.add(found)
+                    out.append((cls, found))
         return Registered(base, out) if out else None
 
-    def holds_classes(self, base: Target, attr: str) -> bool:
-        """Whether ``<base or a base of it, or their metaclass>.<attr>`` is filled with
-        classes somewhere in the project."""
+    def held(self, base: Target, attr: str) -> list[Target]:
+        """The project classes ``<base or a base of it, or their metaclass>.<attr>`` is
+        filled with: every subclass of ``base`` when each puts itself in
+        (``__init_subclass__``, a metaclass), else the classes registered."""
         key = (base.module, base.name, attr)
         if key not in self._memo:
-            self._memo[key] = any(
-                self._class_value(value, module)
-                for owner in self._owners(base)
-                for module, value in self.fills().get((*owner, attr), [])
-            )
+            out: list[Target] = []
+            for owner in self._owners(base):
+                for module, value in self.fills().get((*owner, attr), []):
+                    out.extend(c for c in self._classes(value, module, base) if c not in out)
+            self._memo[key] = out
         return self._memo[key]
 
     def _owners(self, base: Target) -> list[tuple[str, str]]:
@@ -92,25 +93,26 @@ class ClassRegistries:
                 out.extend(m for m in project.mro(found.module, found.name) if m not in out)
         return out
 
-    def _class_value(self, value: str, module: str) -> bool:
-        """``cls`` in ``__init_subclass__`` (the class itself), what a metaclass built, a
-        project class named outright, or a parameter the project's calls (or decorators)
-        pass project classes as."""
+    def _classes(self, value: str, module: str, base: Target) -> list[Target]:
+        """What one fill puts in: ``cls`` in ``__init_subclass__`` or what a metaclass built
+        (each subclass of ``base``), a project class named outright, or the project classes
+        the project's calls (or decorators) pass for a parameter."""
         project = self.project
+        subclasses = [Target("C", m, q) for m, q in project.subclasses(base.module, base.name)]
         if value.endswith(_NEW):
-            return True
+            return subclasses
         if value.startswith(RUNTIME_PARAM):
             mod, function, param = value[len(RUNTIME_PARAM) :].rsplit(":", 2)
             facts = project.function(Target("F", mod, function))
             if facts is None:
-                return False
+                return []
             if project.class_of(mod, function) and facts.params[:1] == [param]:
-                return True  # cls / self: the class (or instance) the method runs for
+                return subclasses  # cls / self: the class (or instance) the method runs for
             if self._senders is None:
                 self._senders = RuntimeSenders(project)
-            return bool(self._senders.classes(value))
+            return self._senders.classes(value)
         found = project.resolve(value, module) if value[:1] not in ("~", "") else None
-        return found is not None and found.kind == "C"
+        return [found] if found is not None and found.kind == "C" else []
 
     def fills(self) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
         """(module, class, attribute) -> (module of the fill, what goes in)."""

@@ -132,23 +132,33 @@ def test_a_name_added_to_two_classes_is_guessed_like_two_defs_of_it(check):
 
 
 def test_a_name_added_to_many_unrelated_classes_is_an_unresolved_call(check):
-    models = MODELS + """
+    models = (
+        MODELS
+        + """
     class Page(models.Model):
         label = models.CharField(max_length=10)
 """
-    apps = APPS.replace(
-        '            setattr(Folder, "refresh"',
-        '            Folder.add_to_class("submit_for_ocr", method_folder_submit)\n'
-        '            Page.add_to_class("submit_for_ocr", method_page_submit)\n'
-        '            setattr(Folder, "refresh"',
-    ).replace(
-        "import method_document_refresh,",
-        "import method_document_refresh, method_folder_submit, method_page_submit,",
-    ).replace("import Folder", "import Folder, Page")
-    methods = METHODS + """
+    )
+    apps = (
+        APPS.replace(
+            '            setattr(Folder, "refresh"',
+            '            Folder.add_to_class("submit_for_ocr", method_folder_submit)\n'
+            '            Page.add_to_class("submit_for_ocr", method_page_submit)\n'
+            '            setattr(Folder, "refresh"',
+        )
+        .replace(
+            "import method_document_refresh,",
+            "import method_document_refresh, method_folder_submit, method_page_submit,",
+        )
+        .replace("import Folder", "import Folder, Page")
+    )
+    methods = (
+        METHODS
+        + """
     def method_page_submit(self):
         return self.label
 """
+    )
     report = check(
         docs(**{"docs/apps.py": apps, "docs/models.py": models, "docs/methods.py": methods}),
         {

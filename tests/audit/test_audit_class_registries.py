@@ -248,3 +248,48 @@ def test_a_registry_of_plain_functions_runs_no_subclass_method(check):
     for endpoint in report.endpoints:
         assert endpoint.confidence == "likely"  # said, as before: a call it cannot follow
         assert len(endpoint.unresolved_calls) == 1
+
+
+def test_only_the_classes_registered_run_not_every_subclass(check):
+    # only Flip is registered, and its execute does not dispatch; Rotate's does
+    backends = DECORATED.replace("flip.apply_async(args=(pk,))", "return pk")
+    report = both(
+        check, docs(**{"docs/base.py": REGISTERING, "docs/backends.py": backends}), "inline"
+    )
+    for endpoint in report.endpoints:
+        assert (endpoint.confidence, endpoint.unresolved_calls) == ("certain", ())
+
+
+def test_a_registry_class_holding_other_classes_runs_theirs(check):
+    registry = """
+        class Registry:
+            _items = {}
+
+            @classmethod
+            def register(cls, klass):
+                cls._items[klass.name] = klass
+
+            @classmethod
+            def get(cls, name):
+                return cls._items[name]
+    """
+    views = VIEWS.replace(
+        "from docs.base import Modification", "from docs.registry import Registry"
+    )
+    views = views.replace("Modification.get(", "Registry.get(")
+    apps = """
+        from django.apps import AppConfig
+
+        from docs.backends import Flip, Rotate
+        from docs.registry import Registry
+
+
+        class DocsConfig(AppConfig):
+            name = "docs"
+
+            def ready(self):
+                Registry.register(Flip)
+                Registry.register(Rotate)
+    """
+    extra = {"docs/registry.py": registry, "docs/views.py": views, "docs/apps.py": apps}
+    both(check, docs(**extra), "offloaded")

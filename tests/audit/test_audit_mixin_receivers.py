@@ -146,5 +146,9 @@ def test_a_receiver_filtering_on_a_mixin_fires_for_its_subclasses_only(check, bo
 def test_a_receiver_without_a_filter_still_fires_for_every_model(check):
     check(
         files("        schedule.delay(instance.pk)"),
-        {"source": ("offloaded", False), "oauth": ("offloaded", False), "note": ("offloaded", False)},
+        {
+            "source": ("offloaded", False),
+            "oauth": ("offloaded", False),
+            "note": ("offloaded", False),
+        },
     )
