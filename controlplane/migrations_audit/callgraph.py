@@ -88,6 +88,7 @@ MAX_CTX = 8  # context entries for one call, constructor-stored attributes inclu
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
+_REACH_DEPTH, _REACH_NODES = 3, 64  # how far reaches_dispatch looks below a method
 # what the evidence says of a step taken because the receiver's class was not known
 GUESSED_OVERRIDE = "an override of {name}: the receiver's class is not known"
 GUESSED_REGISTERED = "{cls}, one of the classes {base}'s registry holds: the key is not known"
@@ -852,13 +853,30 @@ class CallGraph:
         for cls, method in registered.methods:
             ctx = self.arguments.bind(call, method, env)
             nodes.append(Node(method, (*ctx, *self_context(self.project, method, cls, exact=True))))
-        summaries = [self.summary(node) for node in nodes]  # (resets self._guesses)
-        if all(s is not None and s.dispatches for s in summaries):
+        if all(self.reaches_dispatch(node) for node in nodes):  # (resets self._guesses)
             return nodes
         base = registered.base.name
         for (cls, _), node in zip(registered.methods, nodes, strict=True):
             self._guesses[node] = GUESSED_REGISTERED.format(cls=cls.name, base=base)
         return nodes
+
+    def reaches_dispatch(self, node: Node) -> bool:
+        """Whether a function dispatches, itself or a few calls down (a bounded look)."""
+        seen, frontier = {node}, [node]
+        for _ in range(_REACH_DEPTH + 1):
+            following: list[Node] = []
+            for current in frontier:
+                summary = self.summary(current)
+                if summary is None:
+                    continue
+                if summary.dispatches:
+                    return True
+                for edge in summary.edges:
+                    if edge not in seen and len(seen) < _REACH_NODES:
+                        seen.add(edge)
+                        following.append(edge)
+            frontier = following
+        return False
 
     def duck_candidates(self, method: str) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.

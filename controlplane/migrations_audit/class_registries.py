@@ -110,9 +110,28 @@ class ClassRegistries:
                 return subclasses  # cls / self: the class (or instance) the method runs for
             if self._senders is None:
                 self._senders = RuntimeSenders(project)
-            return self._senders.classes(value)
+            passed = self._senders.classes(value)
+            return passed + self._factory_decorated(Target("F", mod, function))
         found = project.resolve(value, module) if value[:1] not in ("~", "") else None
         return [found] if found is not None and found.kind == "C" else []
+
+    def _factory_decorated(self, function: Target) -> list[Target]:
+        """Classes decorated with a call of the function that returns ``function``
+        (``@Base.register("flip")``, whose inner ``deco(klass)`` fills the registry)."""
+        project = self.project
+        parent = Target("F", function.module, function.name.rpartition(".")[0])
+        facts = project.function(parent)
+        if facts is None or f"{function.module}.{function.name}" not in facts.returns:
+            return []
+        out = []
+        for module, module_facts in project.modules.items():
+            for qualname, klass in module_facts.classes.items():
+                if any(
+                    d.name.endswith("()") and project.resolve(d.base, module) == parent
+                    for d in klass.decorators
+                ):
+                    out.append(Target("C", module, qualname))
+        return out
 
     def fills(self) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
         """(module, class, attribute) -> (module of the fill, what goes in)."""

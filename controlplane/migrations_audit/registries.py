@@ -74,15 +74,18 @@ def class_container(names: Names, container: str) -> str:
     """``cls._registry`` / ``self._registry`` / ``mcs._registry`` in a method of ``Base``:
     the class-level container ``<module>.Base._registry`` (class_registries.py); any other
     container as rendered."""
-    scope = names.scope
     head, _, attr = container.partition(".")
-    if scope is None or not attr or "." in attr or not scope.params:
+    if not attr or "." in attr:
         return container
-    owner = scope.owner.rpartition(".")[0]
-    first = head in ("self", "cls") or head.lstrip("~") == scope.params[0]
-    if not first or owner not in names.facts.classes:
-        return container
-    return f"{names.qualified(owner)}.{attr}"
+    scope = names.scope  # the method itself, or a function nested in it (a decorator)
+    while scope is not None:
+        owner = scope.owner.rpartition(".")[0]
+        if owner in names.facts.classes:
+            if scope.params and (head in ("self", "cls") or head.lstrip("~") == scope.params[0]):
+                return f"{names.qualified(owner)}.{attr}"
+            return container
+        scope = scope.parent
+    return container
 
 
 _ADDS = frozenset({"append", "add", "insert", "appendleft", "setdefault", "update", "extend"})

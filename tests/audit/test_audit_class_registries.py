@@ -118,6 +118,20 @@ def test_every_registered_subclass_dispatches_offloaded_certain(check):
         assert calls == ["flip.apply_async(args=(pk,))", "rotate.apply_async(args=(pk,))"]
 
 
+def test_a_subclass_dispatching_through_a_helper_counts_as_dispatching(check):
+    backends = (
+        BACKENDS.replace("rotate.apply_async(args=(pk,))", "queue_rotation(pk)")
+        + """
+
+    def queue_rotation(pk):
+        rotate.apply_async(args=(pk,))
+"""
+    )
+    report = both(check, docs(**{"docs/backends.py": backends}), "offloaded")
+    for endpoint in report.endpoints:
+        assert (endpoint.confidence, endpoint.unresolved_calls) == ("certain", ())
+
+
 def test_some_registered_subclasses_dispatch_offloaded_likely_naming_the_class(check):
     backends = BACKENDS.replace("rotate.apply_async(args=(pk,))", "return pk")
     report = both(check, docs(**{"docs/backends.py": backends}), "offloaded")
@@ -168,7 +182,26 @@ REGISTERING = """
         def get(cls, name):
             return cls._registry.get(name)()
 """
+FACTORY = """
+    class Modification:
+        _registry = {}
+
+        @classmethod
+        def register(cls, name):
+            def decorator(klass):
+                cls._registry[name] = klass
+                return klass
+
+            return decorator
+
+        @classmethod
+        def get(cls, name):
+            return cls._registry[name]
+"""
 DECORATED = BACKENDS.replace("\n    class Flip", "\n    @Modification.register\n    class Flip")
+FACTORY_DECORATED = BACKENDS.replace(
+    "\n    class Flip", '\n    @Modification.register("flip")\n    class Flip'
+).replace("\n    class Rotate", '\n    @Modification.register("rotate")\n    class Rotate')
 CALLED = (
     BACKENDS
     + """
@@ -188,8 +221,13 @@ CALLED = (
 
 @pytest.mark.parametrize(
     "base, backends",
-    [(METACLASS, BACKENDS), (REGISTERING, DECORATED), (REGISTERING, CALLED)],
-    ids=["metaclass", "register-decorator", "register-call"],
+    [
+        (METACLASS, BACKENDS),
+        (REGISTERING, DECORATED),
+        (FACTORY, FACTORY_DECORATED),
+        (REGISTERING, CALLED),
+    ],
+    ids=["metaclass", "register-decorator", "decorator-factory", "register-call"],
 )
 def test_a_metaclass_a_register_decorator_or_call_fill_the_registry_too(check, base, backends):
     both(check, docs(**{"docs/base.py": base, "docs/backends.py": backends}), "offloaded")
