@@ -27,6 +27,7 @@ from .arguments import (
 from .budget import SEARCH_CUT, Cut
 from .buffers import JobBuffers
 from .class_lookups import BUILTIN_METHODS, keyed_method, unfollowed_lookup
+from .class_registries import ClassRegistries, Registered
 from .conditions import HAS_PK
 from .decorator_aliases import unaliased
 from .facts import (
@@ -87,8 +88,10 @@ MAX_CTX = 8  # context entries for one call, constructor-stored attributes inclu
 MAX_NODES = 600  # per endpoint: enough for deep service layers, bounded for huge trees
 MAX_OVERRIDES = 8
 MAX_DUCK_CANDIDATES = 2
+_REACH_DEPTH, _REACH_NODES = 3, 64  # how far reaches_dispatch looks below a method
 # what the evidence says of a step taken because the receiver's class was not known
 GUESSED_OVERRIDE = "an override of {name}: the receiver's class is not known"
+GUESSED_REGISTERED = "{cls}, one of the classes {base}'s registry holds: the key is not known"
 GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type is not known"
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
@@ -177,6 +180,7 @@ class CallGraph:
         self._guesses: dict[Node, str] = {}  # set by classify(): edges of the call it saw
         self.implicit = Implicit(project)
         self.registries = Registries(project)
+        self.class_registries = ClassRegistries(project)
         self.arguments = Arguments(project)
         self.buffers = JobBuffers(project)
 
@@ -616,6 +620,10 @@ class CallGraph:
                 return "edge", [Node(t) for t in named]  # get_action("create")(ctx)
         if resolved is None and call.name.endswith("[]") and call.passed():
             return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
+        if resolved is None or resolved.kind == "X":
+            registered = self.class_registries.registered(call, env)
+            if registered is not None:  # Base.get(name=key).execute(): any subclass's
+                return "edge", self.registered_nodes(call, registered, env)
         if resolved is None and "." in call.name:
             candidates = self.duck_candidates(tail)
             if candidates:
@@ -838,6 +846,38 @@ class CallGraph:
         found = env.resolve(first[:-2])
         return found if found is not None and found.kind == "C" else None
 
+    def registered_nodes(self, call: CallSite, registered: Registered, env: Env) -> list[Node]:
+        """The method of each class a registry may return, run for that class; a guess
+        (the endpoint is ``likely``) unless every one of them dispatches."""
+        nodes = []
+        for cls, method in registered.methods:
+            ctx = self.arguments.bind(call, method, env)
+            nodes.append(Node(method, (*ctx, *self_context(self.project, method, cls, exact=True))))
+        if all(self.reaches_dispatch(node) for node in nodes):  # (resets self._guesses)
+            return nodes
+        base = registered.base.name
+        for (cls, _), node in zip(registered.methods, nodes, strict=True):
+            self._guesses[node] = GUESSED_REGISTERED.format(cls=cls.name, base=base)
+        return nodes
+
+    def reaches_dispatch(self, node: Node) -> bool:
+        """Whether a function dispatches, itself or a few calls down (a bounded look)."""
+        seen, frontier = {node}, [node]
+        for _ in range(_REACH_DEPTH + 1):
+            following: list[Node] = []
+            for current in frontier:
+                summary = self.summary(current)
+                if summary is None:
+                    continue
+                if summary.dispatches:
+                    return True
+                for edge in summary.edges:
+                    if edge not in seen and len(seen) < _REACH_NODES:
+                        seen.add(edge)
+                        following.append(edge)
+            frontier = following
+        return False
+
     def duck_candidates(self, method: str) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.
 
@@ -849,7 +889,10 @@ class CallGraph:
         candidates = project.methods_named(method)
         if len(candidates) <= MAX_DUCK_CANDIDATES or len(candidates) > MAX_OVERRIDES * 2:
             return candidates if len(candidates) <= MAX_DUCK_CANDIDATES else []
-        owners = [(c.module, project.class_of(c.module, c.name)) for c in candidates]
+        added = project.additions().owners  # Model.add_to_class("name", f): f's class
+        owners = [
+            added.get(c) or (c.module, project.class_of(c.module, c.name)) for c in candidates
+        ]
         declared = [o for o in owners if all(o in project.mro(m, q) for m, q in owners)]
         return candidates if declared else []
 

@@ -6,7 +6,7 @@ Extraction (``note_addition``, per file) keeps ``[class, name, function, line]``
 is as rendered, or ``str:<Name>`` for a model looked up by name in that function
 (``Document = self.get_model("Document")``). ``Additions`` indexes them over the project
 for ``Project.class_attr`` (a typed receiver) and ``Project.methods_named`` (an untyped
-one, when only one class gets that name added).
+one: an added name counts as a ``def`` of it in the class would, PATTERNS.md round 6).
 """
 
 from __future__ import annotations
@@ -55,15 +55,15 @@ def note_addition(names: Names, node: ast.Call) -> None:
 
 
 class Additions:
-    """Where each added method goes: by class, by class name (looked up by name), and the
-    functions a name is added as when only one class gets it."""
+    """Where each added method goes: by class, by class name (looked up by name), the
+    functions each name is added as, and the class each was added to (when resolved)."""
 
     def __init__(self, project: Project | None) -> None:
         self.by_class: dict[tuple[str, str], dict[str, Target]] = {}
         self.by_name: dict[str, dict[str, Target]] = {}
-        owners: dict[str, set[str]] = {}
         functions: dict[str, list[Target]] = {}
-        self.unique: dict[str, Target] = {}
+        self.named: dict[str, list[Target]] = functions
+        self.owners: dict[Target, tuple[str, str]] = {}
         self.functions: set[Target] = set()
         if project is None:
             return
@@ -74,18 +74,14 @@ class Additions:
                     continue
                 if cls.startswith(_BY_NAME):
                     self.by_name.setdefault(cls[len(_BY_NAME) :], {})[name] = function
-                    owner = cls
                 else:
                     found = project.resolve(cls, module)
                     if found is None or found.kind != "C":
                         continue
                     self.by_class.setdefault((found.module, found.name), {})[name] = function
-                    owner = f"{found.module}:{found.name}"
-                owners.setdefault(name, set()).add(owner)
+                    self.owners.setdefault(function, (found.module, found.name))
                 if function not in functions.setdefault(name, []):
                     functions[name].append(function)
-        # a call on an untyped value reaches the function only when one class has it
-        self.unique = {n: f[0] for n, f in functions.items() if len(owners[n]) == 1 and len(f) == 1}
         self.functions = {f for fs in functions.values() for f in fs}
 
     @classmethod

@@ -338,6 +338,9 @@ class _Extractor(FastVisitor):
             lits={},
             meta={},
         )
+        for keyword in node.keywords:
+            if keyword.arg == "metaclass":  # kept as Python 2 spelled it (class_registries.py)
+                facts.attrs["__metaclass__"] = self.render(keyword.value)
         self.facts.classes[qualname] = facts
         note_receivers(self.names, facts.decorators, qualname, [])
         self.qual.append(node.name)

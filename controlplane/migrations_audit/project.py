@@ -759,9 +759,10 @@ class Project:
                 for qual, klass in facts.classes.items():
                     for method in klass.methods:
                         index.setdefault(method, []).append(Target("F", mod, f"{qual}.{method}"))
-            for method, function in self.additions().unique.items():
-                if function not in index.setdefault(method, []):
-                    index[method].append(function)  # added to one class only
+            for method, functions in self.additions().named.items():
+                for function in functions:  # Model.add_to_class("name", f): as a def
+                    if function not in index.setdefault(method, []):
+                        index[method].append(function)
             self._methods = index
         return self._methods
 

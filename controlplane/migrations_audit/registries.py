@@ -55,7 +55,7 @@ def fill_of(names: Names, target: ast.expr, value: ast.expr) -> tuple[str, str] 
     scope = names.scope
     if isinstance(root, ast.Name) and scope is not None and root.id in scope.param_names:
         return None  # a container the caller passed: no registry of this module
-    container = names.render(root)
+    container = class_container(names, names.render(root))
     if "(" in container or "[" in container:
         return None  # a local built by a call: no registry
     if _empty(value):
@@ -68,6 +68,24 @@ def fill_of(names: Names, target: ast.expr, value: ast.expr) -> tuple[str, str] 
             return container, f"{RUNTIME_PARAM}{names.module}:{scope.owner}:{param}"
     rendered = names.render(value)
     return container, rendered or "~"
+
+
+def class_container(names: Names, container: str) -> str:
+    """``cls._registry`` / ``self._registry`` / ``mcs._registry`` in a method of ``Base``:
+    the class-level container ``<module>.Base._registry`` (class_registries.py); any other
+    container as rendered."""
+    head, _, attr = container.partition(".")
+    if not attr or "." in attr:
+        return container
+    scope = names.scope  # the method itself, or a function nested in it (a decorator)
+    while scope is not None:
+        owner = scope.owner.rpartition(".")[0]
+        if owner in names.facts.classes:
+            if scope.params and (head in ("self", "cls") or head.lstrip("~") == scope.params[0]):
+                return f"{names.qualified(owner)}.{attr}"
+            return container
+        scope = scope.parent
+    return container
 
 
 _ADDS = frozenset({"append", "add", "insert", "appendleft", "setdefault", "update", "extend"})

@@ -4,20 +4,50 @@
 ``if isinstance(instance, Order): ...`` (or ``sender in (A, B)``, ``sender is Order``,
 ``issubclass(sender, Order)``, an ``elif`` chain of such tests without an ``else``) does
 nothing for any other model: it is a receiver for those classes. ``wiring.sender_guard``
-covers the early-return form (``if not isinstance(...): return``).
+covers the early-return form (``if not isinstance(...): return``). A class named there is a
+mixin as often as a model (``isinstance(instance, ScheduledModel)``): the receiver fires for
+the models that subclass it (``Implicit.signal_receivers`` reads their MRO), and the mixin
+is often imported in the receiver's body, before the test, to dodge an import cycle.
 """
 
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from .syntax import tail
+
+if TYPE_CHECKING:
+    from .names import Names
+
+
+def local_imports(names: Names, body: list[ast.stmt]) -> dict[str, str]:
+    """Names the receiver's own top-level imports bind (``from .models import Mixin``)."""
+    out: dict[str, str] = {}
+    for stmt in body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            names.bind_imports(stmt, out)
+    return out
+
+
+def render_class(names: Names, node: ast.expr, local: dict[str, str]) -> str:
+    """A tested class, rendered through the receiver's own imports first."""
+    root: ast.expr = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if isinstance(root, ast.Name) and root.id in local:
+        text = ast.unparse(node)
+        return local[root.id] + text[len(root.id) :]
+    return names.render(node)
 
 
 def positive_guard_classes(body: list[ast.stmt]) -> list[ast.expr]:
     """The classes the receiver's only statement (an ``if``) tests the sender against."""
     statements = [
-        s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        s
+        for s in body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        and not isinstance(s, ast.Import | ast.ImportFrom)
     ]
     if len(statements) != 1 or not isinstance(statements[0], ast.If):
         return []

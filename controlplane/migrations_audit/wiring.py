@@ -9,7 +9,7 @@ import re
 from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
 from .loop_rules import loop_template
 from .names import Names
-from .sender_filters import positive_guard_classes, sender_compared
+from .sender_filters import local_imports, positive_guard_classes, render_class, sender_compared
 from .syntax import tail, truthy
 
 ROUTE_CALL_KINDS = frozenset(
@@ -446,6 +446,7 @@ def _scope(names: Names) -> str:
 def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
     """Classes a receiver without ``sender=`` filters on in its first statements:
     ``if not issubclass(sender, Status): return`` makes it a receiver for Status only."""
+    local = local_imports(names, body)  # the mixin imported in the receiver (sender_filters)
     for stmt in body[:4]:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue
@@ -456,9 +457,9 @@ def sender_guard(names: Names, body: list[ast.stmt]) -> list[str]:
         ):
             nodes = _guard_classes(stmt.test)
             if nodes:
-                return [r for r in (names.render(n) for n in nodes) if r]
+                return [r for r in (render_class(names, n, local) for n in nodes) if r]
     nodes = positive_guard_classes(body)  # if isinstance(instance, Order): ...
-    return [r for r in (names.render(n) for n in nodes) if r]
+    return [r for r in (render_class(names, n, local) for n in nodes) if r]
 
 
 def _guard_classes(test: ast.expr) -> list[ast.expr]:
