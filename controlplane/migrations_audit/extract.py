@@ -52,6 +52,7 @@ from .project import KNOWN_EXTERNAL
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
+from .self_attrs import attr_key, carried
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -526,7 +527,10 @@ class _Extractor(FastVisitor):
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
                 self.bind(elt.value if isinstance(elt, ast.Starred) else elt, "")
-        elif (
+            return
+        if isinstance(target, ast.Attribute) and scope is not None:
+            self.carry_attr(target, scope, value, node)
+        if (
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
             and target.value.id == "self"
@@ -536,6 +540,20 @@ class _Extractor(FastVisitor):
             attrs = self.frame.cls.attrs
             if not attrs.get(target.attr):
                 attrs[target.attr] = value
+
+    def carry_attr(
+        self, target: ast.Attribute, scope: Scope, value: str, node: ast.expr | None
+    ) -> None:
+        """``self.object = form.save()``: later ``self.object`` in this method is that value
+        (self_attrs.py); any other assignment to it forgets what it was."""
+        base = target.value
+        if type(base) is not ast.Name or scope.locals.get(base.id) != "self":
+            return
+        key = attr_key(target, base.id)
+        if value and carried(node):
+            scope.attr_values[key] = value
+        else:
+            scope.attr_values.pop(key, None)
 
     def function_table(self, value: ast.expr) -> list[str]:
         """Rendered functions in a dict/list/tuple literal of names (a dispatch table)."""
@@ -640,6 +658,8 @@ class _Extractor(FastVisitor):
         target = node.target
         if isinstance(target, ast.Name) and isinstance(node.op, ast.Add):
             self.names.rows.url_list_added(self.names, target.id, node.value, node.lineno)
+        if isinstance(target, ast.Attribute) and self.frame.scope is not None:
+            self.carry_attr(target, self.frame.scope, "", None)  # self.total += 1: forget it
         if isinstance(target, ast.Name):
             scope, frame = self.frame.scope, self.frame
             frame.assigned[target.id] = _OPAQUE
