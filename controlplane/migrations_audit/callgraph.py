@@ -62,6 +62,7 @@ from .markers import (
 from .partials import idle_partials, idle_stored
 from .project import Project, Target
 from .proxies import real_class
+from .queue_annotations import typed_dispatch
 from .queues import (
     CELERY,
     DRAMATIQ,
@@ -514,6 +515,9 @@ class CallGraph:
 
         if any(markers.wrapper(n) for n in names):
             return f"{DISPATCH}:{BY_CONFIG}:{CELERY}", []
+        typed = next((s for s in map(typed_dispatch, names[:2]) if s), "")
+        if typed:  # actor: dramatiq.Actor = ...; actor.send(): the annotation says what it is
+            return f"{DISPATCH}::{typed}", []
         other = self.other_queue(call.name, names, resolved, env, call.passed()[:1])
         if other:
             return other, []

@@ -49,6 +49,7 @@ from .m2m_relations import note_m2m
 from .names import Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
+from .queue_annotations import queue_annotation
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
@@ -421,7 +422,8 @@ class _Extractor(FastVisitor):
         scope = Scope(locals={}, parent=self.frame.scope, owner=qualname)
         self.bind_params(node.args, scope, facts, cls, tails)
         if node.returns is not None:
-            ret = self.render(strip_optional(node.returns))
+            ret = queue_annotation(self.names, node.returns)[:-2]
+            ret = ret or self.render(strip_optional(node.returns))
             if ret and not ret.startswith("~"):
                 facts.returns.append(ret + "()")
         outer = self.frame
@@ -481,7 +483,8 @@ class _Extractor(FastVisitor):
                     facts.deps.append(target)
                     value = target + "()"
             if not value and arg.annotation is not None:
-                rendered = self.render(strip_optional(arg.annotation))
+                typed = queue_annotation(self.names, arg.annotation)[:-2]
+                rendered = typed or self.render(strip_optional(arg.annotation))
                 if rendered and not rendered.startswith("~"):
                     value = rendered + "()"
             scope.locals[arg.arg] = value
@@ -635,12 +638,14 @@ class _Extractor(FastVisitor):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
             if isinstance(node.target, ast.Name):
+                typed = queue_annotation(self.names, node.annotation)
                 rendered = self.render(strip_optional(node.annotation))
-                self.bind(node.target, rendered + "()" if rendered else "")
+                self.bind(node.target, typed or (rendered + "()" if rendered else ""))
             return
         self.visit(node.value)
         self.names.rows.assign(self.names, node.target, node.value)
-        rendered = self.render(node.value)
+        # a queue library's class says what the value is, whatever call made it
+        rendered = queue_annotation(self.names, node.annotation) or self.render(node.value)
         if not rendered:
             ann = self.render(strip_optional(node.annotation))
             rendered = ann + "()" if ann else ""
