@@ -553,10 +553,16 @@ class _Extractor(FastVisitor):
         if type(base) is not ast.Name or scope.locals.get(base.id) != "self":
             return
         key = attr_key(target, base.id)
-        if value and carried(node):
-            scope.attr_values[key] = value
+        kept = value if value and carried(node) else ""
+        if kept:
+            scope.attr_values[key] = kept
         else:
             scope.attr_values.pop(key, None)
+        facts = self.frame.facts
+        if facts is not None:
+            end = node if node is not None else target
+            line, col = end.end_lineno or end.lineno, end.end_col_offset or end.col_offset
+            facts.attr_sets.append([line, col, target.attr, kept])
 
     def function_table(self, value: ast.expr) -> list[str]:
         """Rendered functions in a dict/list/tuple literal of names (a dispatch table)."""

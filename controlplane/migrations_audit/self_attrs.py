@@ -6,11 +6,20 @@ method, until it is assigned again, ``self.object`` stands for the call it was g
 ``self.object.save()`` renders as ``form.save().save()``, exactly as through a local. Only a
 call's value is carried (its type is what the call returns); anything else assigned to the
 attribute, or an assignment the extractor cannot read, forgets it.
+
+A method the same method then calls on ``self`` (``self.finish()``) sees the value too, when
+it reads the attribute: the call gives it ``"self.object"`` in its context, typed, from the
+caller's last assignment before the call (``attr_context``), and ``carried_attr`` resolves
+``self.object.save`` there. One call deep: what the callee calls in turn is not told.
 """
 
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .project import Project, Target
 
 
 def attr_key(node: ast.Attribute, self_name: str) -> str:
@@ -34,3 +43,22 @@ def carried(node: ast.expr | None) -> bool:
     if type(node) is ast.Await:
         node = node.value
     return type(node) is ast.Call
+
+
+def attr_context(sets: list[list[Any]], line: int, col: int, reads: list[str]) -> dict[str, str]:
+    """``{"self.object": "~form.save()"}``: what each attribute the callee reads was last
+    given (from a call) before the position ``line:col`` of the call of it."""
+    latest: dict[str, str] = {}
+    for set_line, set_col, attr, value in sets:
+        if (set_line, set_col) <= (line, col):
+            latest[attr] = value
+    return {f"self.{attr}": value for attr, value in latest.items() if value and attr in reads}
+
+
+def carried_attr(project: Project, types: dict[str, Target], name: str) -> Target | None:
+    """What ``self.object.save`` is when the caller said what ``self.object`` holds."""
+    segments = name.split(".")
+    target = types.get(f"self.{segments[1]}") if len(segments) > 1 else None
+    if target is None:
+        return None
+    return project.follow(target, "", segments[2:])

@@ -49,9 +49,17 @@ URLS = """
 """
 
 
-def views(body: str) -> str:
-    """A project base CreateView whose ``form_valid`` runs ``body``; a routed subclass."""
+FINISH = """
+def finish(self):
+    self.object.save()
+"""
+
+
+def views(body: str, extra: str = "") -> str:
+    """A project base CreateView whose ``form_valid`` runs ``body`` (and more methods,
+    ``extra``); a routed subclass."""
     indented = "\n".join("            " + line for line in body.strip().splitlines())
+    methods = "\n".join("        " + line for line in extra.strip().splitlines())
     return f"""
     from django.http import HttpResponseRedirect
     from django.views.generic import CreateView
@@ -63,19 +71,21 @@ def views(body: str) -> str:
 {indented}
             return HttpResponseRedirect("/")
 
+{methods}
+
     class TagCreate(ObjectCreateView):
         form_class = TagForm
 """
 
 
-def files(body: str, **more: str) -> dict[str, str]:
+def files(body: str, extra: str = "", **more: str) -> dict[str, str]:
     out = {
         "shop/__init__.py": "",
         "shop/tasks.py": TASKS,
         "shop/models.py": MODELS,
         "shop/forms.py": FORMS,
         "shop/receivers.py": RECEIVERS,
-        "shop/views.py": views(body),
+        "shop/views.py": views(body, extra),
         "shop/urls.py": URLS,
     }
     out.update(more)
@@ -125,6 +135,35 @@ def test_a_self_attribute_assigned_from_a_call_is_that_value(check, body):
 )
 def test_a_self_attribute_not_holding_the_forms_value_saves_nothing_of_it(check, body):
     check(files(body), post("inline"))
+
+
+def test_a_method_called_after_the_assignment_sees_the_value(check):
+    body = "self.object = form.save(commit=False)\nself.finish()"
+    report = check(files(body, FINISH), post("offloaded"))
+    chain = dispatch_chain(report)
+    assert chain[:3] == (
+        "shop/views.py:TagCreate.post",
+        "shop/views.py:ObjectCreateView.form_valid",
+        "shop/views.py:ObjectCreateView.finish",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "self.finish()\nself.object = form.save(commit=False)",
+        "self.object = form.save(commit=False)\nself.object = None\nself.finish()",
+        "self.other = form.save(commit=False)\nself.finish()",
+    ],
+)
+def test_a_method_called_before_or_after_a_forgetting_sees_nothing(check, body):
+    check(files(body, FINISH), post("inline"))
+
+
+def test_a_called_method_that_assigns_the_attribute_itself_keeps_its_own_value(check):
+    body = "self.object = form.save(commit=False)\nself.finish()"
+    finish = "def finish(self):\n    self.object = None\n    self.object.save()"
+    check(files(body, finish), post("inline"))
 
 
 def dispatch_chain(report) -> tuple[str, ...]:
