@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from .conditions import UNKNOWN, evaluate, names_in
 from .facts import ARGS_SEEN, UNLESS, WHEN, Block, CallSite, FunctionFacts
 from .project import Project, Target, split_segment
+from .self_attrs import carried_attr
 
 # A context: sorted (parameter, value) pairs; a value is ("lit", literal) with lists as
 # tuples, or ("t", kind, module, name) for a project class (C), instance (I) or queryset (Q).
@@ -116,6 +117,7 @@ class Env:
         "calls",
         "selftype",
         "exact",
+        "attr_sets",
     )
 
     def __init__(
@@ -136,6 +138,7 @@ class Env:
         # the routed subclass, and whether that is exactly the class of ``self``
         self.selftype: Target | None = self.types.get(SELF_TYPE) or self.types.get(SELF_EXACT)
         self.exact = SELF_EXACT in self.types
+        self.attr_sets: list[list[Any]] = []  # FunctionFacts.attr_sets of the function
 
     def resolve(self, name: str) -> Target | None:
         for key, target in self.results.items():  # what a call returned here comes first
@@ -145,6 +148,10 @@ class Env:
                     return target
                 if rest[0] == ".":
                     return self.project.follow(target, "", rest[1:].split("."))
+        if self.types and name[:5] == "self.":
+            carried = carried_attr(self.project, self.types, name)  # self_attrs.py
+            if carried is not None:
+                return carried
         if self.selftype is not None and name.split(".", 1)[0] in ("self", "cls", "super()"):
             return self.project.resolve(name, self.module, self.cls, selftype=self.selftype)
         if self.types:

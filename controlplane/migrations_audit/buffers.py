@@ -18,6 +18,7 @@ import ast
 
 from .facts import FunctionFacts
 from .project import Project, Target
+from .queue_annotations import typed_dispatch, typed_receiver
 from .queues import DRAMATIQ, external_system
 
 # what adds to a container held on self: list, deque, set, queue.Queue
@@ -31,6 +32,9 @@ _DRAMATIQ_MESSAGES = (
     ".get_actor().send",
     ".get_actor().send_with_options",
 )
+
+# what builds or sends a message on a Dramatiq actor
+_ACTOR_MESSAGES = frozenset({"message", "message_with_options", "send", "send_with_options"})
 
 
 def self_attrs_read(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
@@ -59,6 +63,11 @@ def sends(facts: FunctionFacts) -> str:
             continue
         if name.endswith(_DRAMATIQ_MESSAGES):
             return DRAMATIQ
+        typed = typed_receiver(name)  # fn: dramatiq.Actor = ...; fn.message_with_options()
+        if typed == DRAMATIQ and name.rpartition(".")[2] in _ACTOR_MESSAGES:
+            return DRAMATIQ
+        if typed and typed_dispatch(name):
+            return typed
         system = external_system(name)
         if system:
             return system

@@ -63,6 +63,7 @@ from .markers import (
 from .partials import idle_partials, idle_stored
 from .project import Project, Target
 from .proxies import real_class
+from .queue_annotations import typed_dispatch
 from .queues import (
     CELERY,
     DRAMATIQ,
@@ -76,6 +77,7 @@ from .queues import (
     system_of_decorators,
 )
 from .registries import UNFILLED, Registries
+from .self_attrs import attr_context
 from .serializer_saves import FRAMEWORK_BOUND, made_with_instance
 
 # SQLAlchemy session calls and the mapper events they fire at flush
@@ -353,6 +355,7 @@ class CallGraph:
         blocks = facts.blocks
         env = Env(project, module, cls, node.ctx, facts.params)
         env.calls = calls
+        env.attr_sets = facts.attr_sets
         env.function = facts.name if cls else ""
         if cls and env.function in _SERIALIZER_ACTIONS:
             # a view's own create/update/partial_update: DRF set self.action to its name,
@@ -518,6 +521,9 @@ class CallGraph:
 
         if any(markers.wrapper(n) for n in names):
             return f"{DISPATCH}:{BY_CONFIG}:{CELERY}", []
+        typed = next((s for s in map(typed_dispatch, names[:2]) if s), "")
+        if typed:  # actor: dramatiq.Actor = ...; actor.send(): the annotation says what it is
+            return f"{DISPATCH}::{typed}", []
         other = self.other_queue(call.name, names, resolved, env, call.passed()[:1])
         if other:
             return other, []
@@ -838,6 +844,23 @@ class CallGraph:
                 extra["self." + attr] = given[value[1:]]
         return tuple(sorted(extra.items())) if len(extra) <= MAX_CTX else ctx
 
+    def carried_attrs(self, call: CallSite, callee: Target, env: Env) -> Ctx:
+        """``self.object = form.save(); self.finish()``: ``finish`` reading ``self.object``
+        gets what it holds, typed (self_attrs.py)."""
+        if not env.attr_sets or call.name.count(".") != 1:
+            return ()
+        facts = self.project.function(callee)
+        if facts is None or not facts.reads:
+            return ()
+        out: list[tuple[str, Value]] = []
+        own = {entry[2] for entry in facts.attr_sets}  # what the callee assigns is its own
+        reads = [attr for attr in facts.reads if attr not in own]
+        for key, value in attr_context(env.attr_sets, call.line, call.col, reads).items():
+            found = env.resolve(value)
+            if found is not None and found.kind in ("C", "I", "Q"):
+                out.append((key, typed(found)))
+        return tuple(out)
+
     def orm_model(self, call: CallSite, env: Env) -> Target | None:
         """The project model class of the object ``session.add(...)`` is given."""
         first = next((value for key, value in call.args if key == 0), None)
@@ -991,6 +1014,7 @@ class CallGraph:
                     own = Target("C", env.module, env.cls) if env.cls else None
                     ran_for = env.selftype or own
                     ctx = (*ctx, *self_context(project, resolved, ran_for, exact=env.exact))
+                    ctx = (*ctx, *self.carried_attrs(call, resolved, env))
                 if receiver_class is not None:
                     ctx = (*ctx, *self_context(project, resolved, receiver_class, exact=True))
                 out.append(Node(resolved, ctx))

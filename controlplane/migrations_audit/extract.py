@@ -49,9 +49,11 @@ from .m2m_relations import note_m2m
 from .names import Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
+from .queue_annotations import queue_annotation
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
+from .self_attrs import attr_key, carried
 from .syntax import (
     FastVisitor,
     annotated_dep,
@@ -423,7 +425,8 @@ class _Extractor(FastVisitor):
         scope = Scope(locals={}, parent=self.frame.scope, owner=qualname)
         self.bind_params(node.args, scope, facts, cls, tails)
         if node.returns is not None:
-            ret = self.render(strip_optional(node.returns))
+            ret = queue_annotation(self.names, node.returns)[:-2]
+            ret = ret or self.render(strip_optional(node.returns))
             if ret and not ret.startswith("~"):
                 facts.returns.append(ret + "()")
         outer = self.frame
@@ -483,7 +486,8 @@ class _Extractor(FastVisitor):
                     facts.deps.append(target)
                     value = target + "()"
             if not value and arg.annotation is not None:
-                rendered = self.render(strip_optional(arg.annotation))
+                typed = queue_annotation(self.names, arg.annotation)[:-2]
+                rendered = typed or self.render(strip_optional(arg.annotation))
                 if rendered and not rendered.startswith("~"):
                     value = rendered + "()"
             scope.locals[arg.arg] = value
@@ -529,7 +533,10 @@ class _Extractor(FastVisitor):
         elif isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
                 self.bind(elt.value if isinstance(elt, ast.Starred) else elt, "")
-        elif (
+            return
+        if isinstance(target, ast.Attribute) and scope is not None:
+            self.carry_attr(target, scope, value, node)
+        if (
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
             and target.value.id == "self"
@@ -539,6 +546,26 @@ class _Extractor(FastVisitor):
             attrs = self.frame.cls.attrs
             if not attrs.get(target.attr):
                 attrs[target.attr] = value
+
+    def carry_attr(
+        self, target: ast.Attribute, scope: Scope, value: str, node: ast.expr | None
+    ) -> None:
+        """``self.object = form.save()``: later ``self.object`` in this method is that value
+        (self_attrs.py); any other assignment to it forgets what it was."""
+        base = target.value
+        if type(base) is not ast.Name or scope.locals.get(base.id) != "self":
+            return
+        key = attr_key(target, base.id)
+        kept = value if value and carried(node) else ""
+        if kept:
+            scope.attr_values[key] = kept
+        else:
+            scope.attr_values.pop(key, None)
+        facts = self.frame.facts
+        if facts is not None:
+            end = node if node is not None else target
+            line, col = end.end_lineno or end.lineno, end.end_col_offset or end.col_offset
+            facts.attr_sets.append([line, col, target.attr, kept])
 
     def function_table(self, value: ast.expr) -> list[str]:
         """Rendered functions in a dict/list/tuple literal of names (a dispatch table)."""
@@ -620,12 +647,14 @@ class _Extractor(FastVisitor):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
             if isinstance(node.target, ast.Name):
+                typed = queue_annotation(self.names, node.annotation)
                 rendered = self.render(strip_optional(node.annotation))
-                self.bind(node.target, rendered + "()" if rendered else "")
+                self.bind(node.target, typed or (rendered + "()" if rendered else ""))
             return
         self.visit(node.value)
         self.names.rows.assign(self.names, node.target, node.value)
-        rendered = self.render(node.value)
+        # a queue library's class says what the value is, whatever call made it
+        rendered = queue_annotation(self.names, node.annotation) or self.render(node.value)
         if not rendered:
             ann = self.render(strip_optional(node.annotation))
             rendered = ann + "()" if ann else ""
@@ -643,6 +672,8 @@ class _Extractor(FastVisitor):
         target = node.target
         if isinstance(target, ast.Name) and isinstance(node.op, ast.Add):
             self.names.rows.url_list_added(self.names, target.id, node.value, node.lineno)
+        if isinstance(target, ast.Attribute) and self.frame.scope is not None:
+            self.carry_attr(target, self.frame.scope, "", None)  # self.total += 1: forget it
         if isinstance(target, ast.Name):
             scope, frame = self.frame.scope, self.frame
             frame.assigned[target.id] = _OPAQUE

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "47"
+ANALYSER_VERSION = "50"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -174,6 +174,9 @@ class FunctionFacts:
     verb_tables: list[str] = field(default_factory=list)
     # "line:col" of a STORED call site -> the key of the queue it is stored in (partials.py)
     stored: dict[str, str] = field(default_factory=dict)
+    # [line, col, attr, rendered] where a method gives ``self.<attr>`` a call's value ("" when
+    # it forgets one), at the end of the assignment (self_attrs.py)
+    attr_sets: list[list[Any]] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -205,7 +208,7 @@ class FunctionFacts:
             self.params,
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
-            # stored
+            # stored, attr_sets
             # (trailing empties dropped)
             *self._tail(),
         ]
@@ -219,6 +222,7 @@ class FunctionFacts:
             self.flow,
             self.verb_tables,
             self.stored,
+            self.attr_sets,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -247,6 +251,7 @@ class FunctionFacts:
             raw[16] if len(raw) > 16 else [],
             raw[17] if len(raw) > 17 else [],
             raw[18] if len(raw) > 18 else {},
+            raw[19] if len(raw) > 19 else [],
         )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .facts import Lit, ModuleFacts
 from .route_rows import RowLoops
+from .self_attrs import attr_value
 from .syntax import tail
 
 # Builtins are dropped from call lists, except the ones that matter to us.
@@ -41,6 +42,10 @@ class Scope:
     item_each: dict[str, str] = field(default_factory=dict)
     # local -> model class name it was looked up by (``Doc = self.get_model("Doc")``)
     models: dict[str, str] = field(default_factory=dict)
+    # "self.object" -> what the method last assigned to it from a call, rendered
+    # (``self.object = form.save(commit=False)``): later ``self.object.save()`` is that
+    # value's ``save``, as through a local (self_attrs.py)
+    attr_values: dict[str, str] = field(default_factory=dict)
 
 
 class Names:
@@ -131,6 +136,11 @@ class Names:
         if kind is ast.Name:
             return self.render_name(node.id)  # type: ignore[attr-defined]
         if kind is ast.Attribute:
+            scope = self.scope
+            if scope is not None and scope.attr_values:
+                known = attr_value(scope.attr_values, node)  # type: ignore[arg-type]
+                if known:
+                    return known
             base = self.render(node.value)  # type: ignore[attr-defined]
             out = f"{base}.{node.attr}" if base else ""  # type: ignore[attr-defined]
         elif kind is ast.Call:

@@ -83,3 +83,14 @@ def test_a_buffer_nothing_turns_into_messages_is_not_a_dispatch(check):
         "message = format_message(actor, args, kwargs)",
     )
     check(project(drained_to_a_log), {"create": ("inline", False), "listing": ("inline", False)})
+
+
+def test_messages_built_on_an_actor_annotated_as_dramatiqs_send_the_buffer(check):
+    """``fn: dramatiq.Actor[Any, Any] = broker.get_actor(actor)`` (round 6, item 17): the
+    annotation names the actor's class, and its ``message_with_options`` is still a message."""
+    annotated = BUFFER.replace(
+        "message = broker.get_actor(actor).message_with_options(args=args, kwargs=kwargs)",
+        "fn: dramatiq.Actor[Any, Any] = broker.get_actor(actor)\n"
+        "                message = fn.message_with_options(args=args, kwargs=kwargs)",
+    ).replace("import dramatiq\n", "import dramatiq\n    from typing import Any\n", 1)
+    check(project(annotated), {"create": ("offloaded", False), "listing": ("inline", False)})
