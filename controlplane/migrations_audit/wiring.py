@@ -54,7 +54,8 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
         facts.route_calls.append(RouteCall(LITESTAR_ROUTER, node.lineno, "", [], kwargs, mount))
     elif method == "connect" and isinstance(node.func, ast.Attribute):
         handler = node.args[0] if node.args else None
-        sender = None
+        # connect(receiver, sender=None, ...) in Django and blinker: a sender by position too
+        sender = node.args[1] if len(node.args) > 1 else None
         for kw in node.keywords:
             if kw.arg == "receiver":
                 handler = kw.value

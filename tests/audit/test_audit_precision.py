@@ -356,6 +356,68 @@ def test_a_receiver_connected_for_one_model_does_not_fire_on_another_s_writes(ch
     )
 
 
+def test_a_sender_given_by_position_limits_the_receiver_to_that_model(check):
+    # Signal.connect(receiver, sender=None, weak=True, dispatch_uid=None): the second
+    # positional argument is the sender (blinker's connect too), also inside a helper
+    handlers = """
+    from django.db.models.signals import post_save, pre_delete
+    from app.models import Order
+    from app.tasks import crunch
+
+    def register(task):
+        def saved(sender, instance, **kwargs):
+            task.delay(instance.pk)
+
+        post_save.connect(saved, Order, dispatch_uid="x", weak=False)
+
+    def removed(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+
+    pre_delete.connect(removed, Order)
+    """
+    apps = """
+    from django.apps import AppConfig
+
+    class ShopConfig(AppConfig):
+        name = "app"
+
+        def ready(self):
+            from app.handlers import register
+            from app.tasks import crunch
+            register(crunch)
+    """
+    views = (
+        SENDER_VIEWS
+        + """
+    def drop_note(request):
+        Note(pk=1).delete()
+
+    def drop_order(request):
+        Order(pk=1).delete()
+    """
+    )
+    urls = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [
+        path("o/", views.order),
+        path("n/", views.note),
+        path("do/", views.drop_order),
+        path("dn/", views.drop_note),
+    ]
+    """
+    check(
+        app(models=SENDER_MODELS, handlers=handlers, apps=apps, views=views, urls=urls),
+        {
+            "order": ("offloaded", False),
+            "note": ("inline", False),
+            "drop_order": ("offloaded", False),
+            "drop_note": ("inline", False),
+        },
+    )
+
+
 RECEIVER = """
     from django.db.models.signals import post_save
     from django.dispatch import receiver
