@@ -18,6 +18,7 @@ from typing import NamedTuple
 from .arguments import Env
 from .class_lookups import lookup_of
 from .facts import CallSite
+from .metaclass_fills import metaclass_products, metaclass_registering
 from .project import Project, Target
 from .runtime_senders import RuntimeSenders
 from .wiring import RUNTIME_PARAM
@@ -111,9 +112,25 @@ class ClassRegistries:
             if self._senders is None:
                 self._senders = RuntimeSenders(project)
             passed = self._senders.classes(value)
-            return passed + self._factory_decorated(Target("F", mod, function))
+            target = Target("F", mod, function)
+            built = self._metaclass_built(target, param, base)
+            return passed + self._factory_decorated(target) + built
         found = project.resolve(value, module) if value[:1] not in ("~", "") else None
         return [found] if found is not None and found.kind == "C" else []
+
+    def _metaclass_built(self, function: Target, param: str, base: Target) -> list[Target]:
+        """Every class a metaclass builds, when its ``__new__`` hands what it built to
+        ``function`` (``<a base>.register(klass=new_class)``): of them, ``base``'s
+        subclasses when ``base`` is one."""
+        if self._senders is None:
+            self._senders = RuntimeSenders(self.project)
+        built: list[Target] = []
+        for meta in metaclass_registering(self.project, self._senders, function, param):
+            built.extend(c for c in metaclass_products(self.project, meta) if c not in built)
+        project = self.project
+        subclasses = [Target("C", m, q) for m, q in project.subclasses(base.module, base.name)]
+        own = [c for c in subclasses if c in built]
+        return own if own or base in built else built
 
     def _factory_decorated(self, function: Target) -> list[Target]:
         """Classes decorated with a call of the function that returns ``function``
@@ -152,7 +169,8 @@ class ClassRegistries:
 
 def registry_attrs(project: Project, target: Target) -> list[str]:
     """The class-level containers a method returns an element of: ``_registry`` for
-    ``cls._registry[]``, ``cls._registry.get()`` or either called (an instance)."""
+    ``cls._registry[]``, ``cls._registry.get()`` or either called (an instance), also one
+    level down (``cls._registry.get(cls, {})[name]``: a registry per class)."""
     facts = project.function(target)
     if facts is None:
         return []
@@ -167,6 +185,7 @@ def registry_attrs(project: Project, target: Target) -> list[str]:
         if head not in ("cls", "self") or not rest.endswith("[]"):
             continue
         attr = rest[:-2].removesuffix(".values()")
+        attr = attr.removesuffix("[]").removesuffix(".get()")  # keyed by class, then name
         if attr.isidentifier() and attr not in out:
             out.append(attr)
     return out

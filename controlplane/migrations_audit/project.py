@@ -16,6 +16,7 @@ from .class_additions import Additions
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
 from .injected import Injections
 from .injected import collect as collect_injections
+from .kept_overrides import keeps_super, next_override
 
 # Top-level names that are never the project's own modules, so a project file called
 # ``celery.py`` or ``requests.py`` is not mistaken for the library.
@@ -629,6 +630,9 @@ class Project:
         returns for ``action`` when it chooses by ``self.action`` (the first class it
         returns otherwise), else its ``<attr>`` attribute."""
         getter = self.class_attr(owner, "get_" + attr, depth)
+        while getter is not None and getter.kind == "F" and keeps_super(self, getter):
+            further = next_override(self, owner, getter)  # it hands back super()'s class
+            getter = Target("F", *further) if further is not None else None
         if getter is not None and getter.kind == "F":
             facts = self.function(getter)
             choices = facts.choices if facts is not None else {}
@@ -640,6 +644,7 @@ class Project:
             found = self.call(getter, depth + 1, owner)
             if found is not None and found.kind == "C":
                 return found
+            return None  # an override whose value is not read: the class is not known
         return self.class_attr(owner, attr, depth)
 
     def model_of(self, module: str, cls: str, depth: int = 0) -> Target | None:
