@@ -20,14 +20,13 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from controlplane.audit_runs import latest_summaries
-from controlplane.autoscale.policy import Recommendation
 from controlplane.autoscale.recommender import mean_runtimes, recommender_of
 from controlplane.broker import QueueState
 from controlplane.clock import as_utc, utcnow
 from controlplane.events.counters import task_counters
 from controlplane.events.stats import IngestSnapshot
 from controlplane.failures.groups import state_counts
-from controlplane.fleet.alerts import counts, evaluate, read_facts, wait_target
+from controlplane.fleet.alerts import counts, evaluate, read_facts, wait_targets
 from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
 from controlplane.fleet.held import prefetch_times, prefetched_by_worker_and_name
 from controlplane.fleet.queue_rates import recent_rates
@@ -65,7 +64,7 @@ class Reading:
     delayed: int | None  # RabbitMQ native delayed delivery, for no known queue
     broker_restarts: int  # broker restarts the sampler saw (new run id), issue 16
     queues: list[QueueState]
-    recommendations: dict[str, Recommendation]
+    desired_workers: dict[str, int]  # recommended workers per queue (held by the window)
     workers: list[WorkerHealth]
     counters: IngestSnapshot
     ingest: IngestFigures
@@ -118,7 +117,7 @@ class MetricsSource:
             failure_groups = state_counts(services, now, session)
             schedules = schedule_metrics(services, session)
         audits = self._audits()
-        desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
+        desired = recommender.desired_workers(queues, service, mean_runtimes(counters.runtime))
         seen = {labels[0] for labels in counters.task_events}
         return Reading(
             now=now,
@@ -126,14 +125,14 @@ class MetricsSource:
             delayed=sample.delayed,
             broker_restarts=sample.broker.restarts,
             queues=queues,
-            recommendations=desired,
+            desired_workers=desired,
             workers=workers,
             counters=counters,
             ingest=ingest,
             audits=audits,
             labels=LabelPolicy.build(settings, workers, sample.queues, seen, registered),
             alerts=counts(evaluate(facts, settings)),
-            wait_targets={q.name: wait_target(settings, q.name) for q in queues},
+            wait_targets=wait_targets(settings, [q.name for q in queues]),
             flower=flower,
             failure_groups=failure_groups,
             schedules=schedules,

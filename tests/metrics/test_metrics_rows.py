@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select, true, update
 
 from controlplane import db
 from controlplane.audit_runs import latest_summaries
+from controlplane.autoscale.recommender import recommendations
 from controlplane.broker import QueueState
 from controlplane.clock import utcnow
 from controlplane.events import stats_from_database
@@ -347,7 +348,9 @@ def test_the_recommendation_holds_through_the_scale_down_window_across_scrapes(
     metrics.refresh()
     assert metrics.registry.get_sample_value("controlplane_queue_desired_workers", labels) == 8
     reading = metrics.reading()
-    desired = reading.recommendations.get(queue)
+    assert reading.desired_workers[queue] == 8
+    # the scrape's counts and the pages' sentences come from one window
+    desired = recommendations(services, reading.queues).get(queue)
     assert desired is not None and "holding 8 workers" in desired.reason
 
 
