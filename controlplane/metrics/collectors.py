@@ -253,11 +253,13 @@ class _HistogramRows:
         rows = None
         if built is not None and built.relabel is relabel and built.order == order:
             rows = _changed_rows(built, table, at)
+            if rows is not None:  # the same label sets in the same order: the same members
+                self._built[name] = _Built(
+                    relabel, table, built.order, built.keys, rows, built.members
+                )
         if rows is None:
             rows = self._all_rows(relabel, table, order, at, built)
             self._built[name] = _Built(relabel, table, order, self._keys, rows)
-        else:  # the same label sets in the same order: the same members
-            self._built[name] = _Built(relabel, table, built.order, built.keys, rows, built.members)
         family = HistogramFamily(name, doc, HISTOGRAM_LABELS, bounds)
         family.rows = [row for _, row in rows.values()]
         return family

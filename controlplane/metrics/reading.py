@@ -173,11 +173,34 @@ _UNDIGESTED = (
 _INGESTERS = select(func.max(Ingester.last_event_at), func.sum(Ingester.events_ingested))
 
 
+# SQLite: every column but `inspected_at`, which it stores after the long `registered` list
+# (reaching it walks the list's overflow pages), then each worker's inspection time from
+# ix_workers_inspected alone. PostgreSQL keeps long values out of line: one read.
+_AT = [column.key for column in _WORKER_COLUMNS].index("inspected_at")
+_WORKERS_NOT_INSPECTED = select(
+    *_WORKER_COLUMNS[:_AT], literal(None).label("inspected_at"), *_WORKER_COLUMNS[_AT + 1 :]
+)
+_INSPECTED = select(Worker.hostname, Worker.inspected_at)
+
+
 def scrape_workers(session: Session, now: datetime, inspect_interval: float) -> list[WorkerHealth]:
     """Every worker's health as `health.load_workers` has it, without its registered tasks."""
     # Core (no ORM per row), and one fetchall: iterating a result fetches row by row
-    rows = session.connection().execute(_WORKERS).all()
-    return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        rows = connection.execute(_WORKERS).all()
+        return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
+    # A worker written between the two reads has the newer time, or none until the next
+    # scrape: an inspection time only moves forward.
+    inspected = dict(connection.execute(_INSPECTED).all())
+    return [
+        worker_health(
+            _WorkerRow(*row[:_AT], inspected.get(row[0]), *row[_AT + 1 :]),
+            now,
+            inspect_interval,
+        )
+        for row in connection.execute(_WORKERS_NOT_INSPECTED).all()
+    ]
 
 
 # digest -> the names of that registered list; a list's text never changes under its digest
