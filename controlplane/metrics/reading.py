@@ -192,10 +192,10 @@ def scrape_workers(session: Session, now: datetime, inspect_interval: float) -> 
         return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
     # A worker written between the two reads has the newer time, or none until the next
     # scrape: an inspection time only moves forward.
-    inspected = dict(connection.execute(_INSPECTED).all())
+    inspected: dict[str, datetime | None] = dict(connection.execute(_INSPECTED).tuples().all())
     return [
         worker_health(
-            _WorkerRow(*row[:_AT], inspected.get(row[0]), *row[_AT + 1 :]),
+            _WorkerRow._make((*row[:_AT], inspected.get(row.hostname), *row[_AT + 1 :])),
             now,
             inspect_interval,
         )
