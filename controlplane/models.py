@@ -153,6 +153,9 @@ class Task(Base):
 
 class Worker(Base):
     __tablename__ = "workers"
+    # a scrape reads every worker's inspection time from the index alone: SQLite keeps the
+    # column after the long `registered` list, whose overflow pages it would walk (0021)
+    __table_args__ = (Index("ix_workers_inspected", "hostname", "inspected_at"),)
 
     hostname: Mapped[str] = mapped_column(String(255), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))

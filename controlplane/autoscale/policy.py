@@ -133,8 +133,41 @@ def recommend_figures(
     completion_rate: float | None,
     targets: Targets,
 ) -> Recommendation:
-    """`recommend` for a `QueueLoad`'s fields, without the record (a scrape asks for 500
-    queues, most of them with figures not seen before)."""
+    """`recommend` for a `QueueLoad`'s fields, without the record."""
+    workers, unclamped, slots, figures = _size(
+        arrival_rate, service_time, backlog_figure, concurrency, completion_rate, targets
+    )
+    explain = partial(_reason, partial(_facts, *figures), workers, unclamped)
+    return Recommendation(workers=workers, explain=explain, unclamped=unclamped, slots=slots)
+
+
+def workers_for_figures(
+    arrival_rate: float | None,
+    service_time: float | None,
+    backlog_figure: float | None,
+    concurrency: int,
+    completion_rate: float | None,
+    targets: Targets,
+) -> int:
+    """`recommend_figures(...).workers` without its sentence: a scrape shows only the count,
+    for 500 queues, most of them with figures not seen before."""
+    return _size(arrival_rate, service_time, backlog_figure, concurrency, completion_rate, targets)[
+        0
+    ]
+
+
+_Figures = tuple[float | None, float | None, float, bool, float | None, float, int]
+
+
+def _size(
+    arrival_rate: float | None,
+    service_time: float | None,
+    backlog_figure: float | None,
+    concurrency: int,
+    completion_rate: float | None,
+    targets: Targets,
+) -> tuple[int, int, float, _Figures]:
+    """(workers, unclamped, slots, the figures the sentence is written from)."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise AutoscaleError(f"concurrency must be an integer >= 1, got {concurrency!r}")
     rate = _measured(arrival_rate)
@@ -166,9 +199,10 @@ def recommend_figures(
 
     unclamped = math.ceil(slots / concurrency - 1e-9)
     workers = min(max(unclamped, targets.min_workers), targets.max_workers)
-    facts = partial(_facts, rate, completed, per_task, assumed, backlog, projected, concurrency)
-    explain = partial(_reason, facts, workers, unclamped)
-    return Recommendation(workers=workers, explain=explain, unclamped=unclamped, slots=slots)
+    return (
+        workers, unclamped, slots,
+        (rate, completed, per_task, assumed, backlog, projected, concurrency),
+    )  # fmt: skip
 
 
 def _reason(facts: Callable[[], str], workers: int, unclamped: int) -> str:
@@ -314,6 +348,8 @@ class Autoscaler:
         # (the targets' id, the load's fields) -> (the targets, recommend's answer)
         self._fresh: dict[tuple[object, ...], tuple[Targets, Recommendation]] = {}
         self._held: dict[str, tuple[Recommendation, int, Recommendation]] = {}  # per queue
+        # the same key -> (the targets, the fresh count), for `workers_measured`
+        self._counts: dict[tuple[object, ...], tuple[Targets, int]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Autoscaler:
@@ -352,6 +388,32 @@ class Autoscaler:
             )
             self._fresh[key] = (targets, fresh)
         return self._hold(queue, fresh, now)
+
+    def workers_measured(
+        self,
+        queue: str,
+        now: float,
+        arrival_rate: float | None,
+        service_time: float | None,
+        backlog: float | None,
+        concurrency: int,
+        completion_rate: float | None,
+    ) -> int:
+        """`recommend_measured(...).workers`: the same count, held by the same window, without
+        the sentences (fresh or held) that only pages read."""
+        targets = self._targets_for(queue)
+        key = (id(targets), arrival_rate, service_time, backlog, concurrency, completion_rate)
+        hit = self._counts.get(key)
+        if hit is not None and hit[0] is targets:
+            fresh = hit[1]
+        else:
+            if len(self._counts) >= MAX_REMEMBERED:
+                self._counts.clear()
+            fresh = workers_for_figures(
+                arrival_rate, service_time, backlog, concurrency, completion_rate, targets
+            )
+            self._counts[key] = (targets, fresh)
+        return self.window.apply(queue, now, fresh)
 
     def _hold(self, queue: str, fresh: Recommendation, now: float) -> Recommendation:
         held = self.window.apply(queue, now, fresh.workers)

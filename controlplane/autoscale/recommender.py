@@ -14,9 +14,10 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_WINDOW = 300.0  # seconds of succeeded tasks behind the mean service time
 HISTORY_TTL = 5.0  # seconds a process reuses the service-time query
+T = TypeVar("T")
 
 
 # Expressions, not columns, so that SQLite range-scans ix_tasks_finished rather than walking
@@ -109,22 +111,49 @@ class Recommender:
         `long_run_service` (mean runtimes over the whole history, `mean_runtimes`) stands in
         for a queue whose tasks did not finish within SERVICE_WINDOW: long tasks may not.
         """
+        return self._each(
+            queues, service_time, long_run_service, self.autoscaler.recommend_measured,
+            paused_recommendation,
+        )  # fmt: skip
+
+    def desired_workers(
+        self,
+        queues: Iterable[QueueState],
+        service_time: Mapping[str, float],
+        long_run_service: Mapping[str, float] | None = None,
+    ) -> dict[str, int]:
+        """`recommend(...)`'s worker counts, held by the same window, without the sentences:
+        what /metrics shows (0 for a paused queue)."""
+        return self._each(
+            queues, service_time, long_run_service, self.autoscaler.workers_measured,
+            lambda queue: 0,
+        )  # fmt: skip
+
+    def _each(
+        self,
+        queues: Iterable[QueueState],
+        service_time: Mapping[str, float],
+        long_run_service: Mapping[str, float] | None,
+        measured_answer: Callable[..., T],
+        paused_answer: Callable[[QueueState], T],
+    ) -> dict[str, T]:
+        """Each queue's answer from its figures (`measured_answer`, an Autoscaler method that
+        applies the window), or `paused_answer` for a paused queue."""
         fallback = long_run_service or {}
         now = time.monotonic()
-        found: dict[str, Recommendation] = {}
-        recommend = self.autoscaler.recommend_measured
+        found: dict[str, T] = {}
         concurrency = self._concurrency
         with self._lock:  # the window's deques are not thread-safe
             for queue in queues:
                 if queue.pause is not None:
-                    found[queue.name] = paused_recommendation(queue)
+                    found[queue.name] = paused_answer(queue)
                     self.autoscaler.window.forget(queue.name)  # resume starts afresh
                     continue
                 name = queue.name
                 measured = round(queue.processes / queue.workers) if queue.workers else None
                 service = service_time.get(name)
                 try:
-                    found[name] = recommend(
+                    found[name] = measured_answer(
                         name,
                         now,
                         queue.arrival_rate,

@@ -201,6 +201,13 @@ def wait_target(settings: Settings, queue: str) -> float:
     return settings.autoscale_target_wait_seconds
 
 
+def wait_targets(settings: Settings, queues: Iterable[str]) -> dict[str, float]:
+    """`wait_target` of each queue (the global target for all when no queue overrides it)."""
+    if not settings.autoscale_queues:
+        return dict.fromkeys(queues, settings.autoscale_target_wait_seconds)
+    return {queue: wait_target(settings, queue) for queue in queues}
+
+
 def _broker_unreachable(facts: Facts, _settings: Settings) -> Iterable[Instance]:
     if facts.broker.reachable:
         return
@@ -254,8 +261,10 @@ def _wait_over_target(facts: Facts, settings: Settings) -> Iterable[Instance]:
         if queue.pause is not None:
             continue  # paused on purpose: its tasks wait until someone resumes it
         waited = queue.waiting_seconds(facts.now)
+        if waited is None:  # nothing waits: no target to look up (a scrape has 500 queues)
+            continue
         target = wait_target(settings, queue.name)
-        if waited is not None and waited > target:
+        if waited > target:
             yield Instance(
                 queue.name, waited, "s", target,
                 f"the oldest of {queue.backlog:,} waiting task(s) has waited "

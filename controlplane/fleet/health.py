@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import BindParameter, Select, bindparam, literal_column, select
 from sqlalchemy.orm import Session
 
-from controlplane.clock import age_seconds, as_utc, utcnow
+from controlplane.clock import as_utc, utcnow
 from controlplane.models import EventGap, Task, Worker
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ def worker_status(
     ended = gone is not None and (last_seen is None or gone >= last_seen)
     if recorded_status in ("offline", "lost") and ended:
         return "offline", last_seen, interval, recorded_status == "offline"
-    age = age_seconds(last_seen, now)
+    # last_seen is UTC already (as_utc above): no second conversion per worker
+    age = None if last_seen is None else (now - last_seen).total_seconds()
     if age is None or age > OFFLINE_AFTER * interval:
         return "offline", last_seen, interval, False
     if age > LATE_AFTER * interval:
@@ -133,28 +134,30 @@ def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHea
         offline_at=row.offline_at,
         inspected_at=row.inspected_at,
     )
+    # Every field in the order WorkerHealth declares them: positional arguments, as keywords
+    # cost twice as much (a scrape builds one per worker)
     return WorkerHealth(
-        hostname=row.hostname,
-        status=status,
-        last_seen=last_seen,
+        row.hostname,  # hostname
+        status,  # status
+        last_seen,  # last_seen
         # last_seen is UTC already (worker_status made it so)
-        heartbeat_age=None if last_seen is None else (now - last_seen).total_seconds(),
-        interval=interval,
-        shutdown=shutdown,
-        concurrency=row.concurrency,
-        active=row.active or 0,
-        processed=row.processed or 0,
-        queues=json_names(row.queues),
-        registered=json_names(row.registered),
-        software=row.software,
-        pid=row.pid,
-        loadavg=row.loadavg,
-        reserved=row.reserved,
-        scheduled=row.scheduled,
-        booted_at=as_utc(row.booted_at),
-        held=held_tasks(row.held_tasks),
-        limits=json_limits(getattr(row, "limits", None)),
-        prefetch_count=getattr(row, "prefetch_count", None),
+        None if last_seen is None else (now - last_seen).total_seconds(),  # heartbeat_age
+        interval,  # interval
+        shutdown,  # shutdown
+        row.concurrency,  # concurrency
+        row.active or 0,  # active
+        row.processed or 0,  # processed
+        json_names(row.queues),  # queues
+        json_names(row.registered),  # registered
+        row.software,  # software
+        row.pid,  # pid
+        row.loadavg,  # loadavg
+        row.reserved,  # reserved
+        row.scheduled,  # scheduled
+        as_utc(row.booted_at),  # booted_at
+        held_tasks(row.held_tasks),  # held
+        json_limits(getattr(row, "limits", None)),  # limits
+        getattr(row, "prefetch_count", None),  # prefetch_count
     )
 
 

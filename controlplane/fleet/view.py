@@ -144,20 +144,21 @@ def queue_states(
     for name in sorted(sample.queues):
         queue = sample.queues[name]
         alive, processes = by_workers.get(name) or (0, 0)
-        # Every field named (not dataclasses.replace: twice the cost, for each queue a scrape)
+        # Every field given, in the order QueueState declares them: positional arguments, as
+        # keywords cost twice as much (and dataclasses.replace more), for each queue a scrape
         states.append(
             QueueState(
-                name=queue.name,
-                ready=queue.ready,
-                reserved=queue.reserved if counts_unacked else _held(extras, name),
-                scheduled=queue.scheduled,
-                consumers=(queue.consumers or 0) if from_broker else alive,
-                oldest_waiting_at=queue.oldest_waiting_at,
-                workers=alive,
-                processes=processes,
-                arrival_rate=rates.arrival.get(name, 0.0),
-                completion_rate=rates.completion.get(name, 0.0),
-                pause=extras.pauses.get(name),
+                queue.name,  # name
+                queue.ready,  # ready
+                queue.reserved if counts_unacked else _held(extras, name),  # reserved
+                queue.scheduled,  # scheduled
+                (queue.consumers or 0) if from_broker else alive,  # consumers
+                queue.oldest_waiting_at,  # oldest_waiting_at
+                alive,  # workers
+                processes,  # processes
+                rates.arrival.get(name, 0.0),  # arrival_rate
+                rates.completion.get(name, 0.0),  # completion_rate
+                extras.pauses.get(name),  # pause
             )
         )
     return states

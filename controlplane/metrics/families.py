@@ -87,8 +87,13 @@ class RenderCache:
         self.rows: dict[str, dict[LabelValues, tuple[object, bytes]]] = {}
         # per counter or gauge family: each label tuple's line up to its value
         self.prefixes: dict[str, dict[LabelValues, str]] = {}
-        # a counter or gauge family whose rows all equal the last ones: (rows, types, text)
-        self.families: dict[str, tuple[list[tuple[LabelValues, float]], list[type], bytes]] = {}
+        # a counter or gauge family whose rows all equal the last ones (values of the same
+        # types too): (rows, text)
+        self.families: dict[str, tuple[list[tuple[LabelValues, float]], bytes]] = {}
+
+
+def _types(rows: list[tuple[LabelValues, float]]) -> list[type]:
+    return [value.__class__ for _, value in rows]
 
 
 class Family(Metric):
@@ -142,15 +147,15 @@ class _Simple(Family):
     def render(self, out: list[bytes], cache: RenderCache) -> None:
         name = self.name + self.suffix
         rows = self.rows
-        kinds = [value.__class__ for _, value in rows]
         kept = cache.families.get(name)
-        if kept is not None and kept[0] == rows and kept[1] == kinds:
-            out.append(kept[2])
+        # the types only once the values are equal (most families that change, change values)
+        if kept is not None and kept[0] == rows and _types(kept[0]) == _types(rows):
+            out.append(kept[1])
             return
         lines: list[str] = [self._header()]
         self._render_rows(lines, cache)
         text = "".join(lines).encode("utf-8", "replace")
-        cache.families[name] = (list(rows), kinds, text)
+        cache.families[name] = (list(rows), text)
         out.append(text)
 
     def _render_rows(self, out: list[str], cache: RenderCache) -> None:
@@ -229,22 +234,28 @@ class HistogramFamily(Family):
         n = len(self._le)
         lines = "".join(f'{{0}}{le}"}}}} {{{i + 2}}}\n' for i, le in enumerate(self._le))
         template = lines + f"{self.name}_count{{1}} {{{n + 1}}}\n{self.name}_sum{{1}} {{{n + 2}}}\n"
-        previous = cache.rows.get(self.name, {})
-        current: dict[LabelValues, tuple[object, bytes]] = {}
-        for row in self.rows:
+        # each row's text, kept while the row is equal (updated in place: most rows are)
+        kept = cache.rows.get(self.name)
+        if kept is None:
+            kept = cache.rows[self.name] = {}
+        rows = self.rows
+        for row in rows:
             values, cumulative, total = row
-            hit = previous.get(values)
-            if hit is not None and hit[0] == row:
-                text = hit[1]
+            hit = kept.get(values)
+            if hit is not None and (hit[0] is row or hit[0] == row):
+                out.append(hit[1])
+                continue
+            if names:
+                label = cache.labels(names, values)
+                head, braces = f'{bucket}{{{label},le="', f"{{{label}}}"
             else:
-                if names:
-                    label = cache.labels(names, values)
-                    head, braces = f'{bucket}{{{label},le="', f"{{{label}}}"
-                else:
-                    head, braces = f'{bucket}{{le="', ""
-                text = template.format(head, braces, *cumulative, format_value(total)).encode(
-                    "utf-8", "replace"
-                )
-            current[values] = (row, text)
+                head, braces = f'{bucket}{{le="', ""
+            text = template.format(head, braces, *cumulative, format_value(total)).encode(
+                "utf-8", "replace"
+            )
+            kept[values] = (row, text)
             out.append(text)
-        cache.rows[self.name] = current
+        if len(kept) > len(rows):  # rows that went: forget their text
+            shown = {row[0] for row in rows}
+            for values in [values for values in kept if values not in shown]:
+                del kept[values]

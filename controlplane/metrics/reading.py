@@ -20,14 +20,13 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from controlplane.audit_runs import latest_summaries
-from controlplane.autoscale.policy import Recommendation
 from controlplane.autoscale.recommender import mean_runtimes, recommender_of
 from controlplane.broker import QueueState
 from controlplane.clock import as_utc, utcnow
 from controlplane.events.counters import task_counters
 from controlplane.events.stats import IngestSnapshot
 from controlplane.failures.groups import state_counts
-from controlplane.fleet.alerts import counts, evaluate, read_facts, wait_target
+from controlplane.fleet.alerts import counts, evaluate, read_facts, wait_targets
 from controlplane.fleet.health import LATE_AFTER, WorkerHealth, json_names, worker_health
 from controlplane.fleet.held import prefetch_times, prefetched_by_worker_and_name
 from controlplane.fleet.queue_rates import recent_rates
@@ -65,7 +64,7 @@ class Reading:
     delayed: int | None  # RabbitMQ native delayed delivery, for no known queue
     broker_restarts: int  # broker restarts the sampler saw (new run id), issue 16
     queues: list[QueueState]
-    recommendations: dict[str, Recommendation]
+    desired_workers: dict[str, int]  # recommended workers per queue (held by the window)
     workers: list[WorkerHealth]
     counters: IngestSnapshot
     ingest: IngestFigures
@@ -118,7 +117,7 @@ class MetricsSource:
             failure_groups = state_counts(services, now, session)
             schedules = schedule_metrics(services, session)
         audits = self._audits()
-        desired = recommender.recommend(queues, service, mean_runtimes(counters.runtime))
+        desired = recommender.desired_workers(queues, service, mean_runtimes(counters.runtime))
         seen = {labels[0] for labels in counters.task_events}
         return Reading(
             now=now,
@@ -126,14 +125,14 @@ class MetricsSource:
             delayed=sample.delayed,
             broker_restarts=sample.broker.restarts,
             queues=queues,
-            recommendations=desired,
+            desired_workers=desired,
             workers=workers,
             counters=counters,
             ingest=ingest,
             audits=audits,
             labels=LabelPolicy.build(settings, workers, sample.queues, seen, registered),
             alerts=counts(evaluate(facts, settings)),
-            wait_targets={q.name: wait_target(settings, q.name) for q in queues},
+            wait_targets=wait_targets(settings, [q.name for q in queues]),
             flower=flower,
             failure_groups=failure_groups,
             schedules=schedules,
@@ -174,11 +173,34 @@ _UNDIGESTED = (
 _INGESTERS = select(func.max(Ingester.last_event_at), func.sum(Ingester.events_ingested))
 
 
+# SQLite: every column but `inspected_at`, which it stores after the long `registered` list
+# (reaching it walks the list's overflow pages), then each worker's inspection time from
+# ix_workers_inspected alone. PostgreSQL keeps long values out of line: one read.
+_AT = [column.key for column in _WORKER_COLUMNS].index("inspected_at")
+_WORKERS_NOT_INSPECTED = select(
+    *_WORKER_COLUMNS[:_AT], literal(None).label("inspected_at"), *_WORKER_COLUMNS[_AT + 1 :]
+)
+_INSPECTED = select(Worker.hostname, Worker.inspected_at)
+
+
 def scrape_workers(session: Session, now: datetime, inspect_interval: float) -> list[WorkerHealth]:
     """Every worker's health as `health.load_workers` has it, without its registered tasks."""
     # Core (no ORM per row), and one fetchall: iterating a result fetches row by row
-    rows = session.connection().execute(_WORKERS).all()
-    return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        rows = connection.execute(_WORKERS).all()
+        return [worker_health(_WorkerRow._make(row), now, inspect_interval) for row in rows]
+    # A worker written between the two reads has the newer time, or none until the next
+    # scrape: an inspection time only moves forward.
+    inspected: dict[str, datetime | None] = dict(connection.execute(_INSPECTED).tuples().all())
+    return [
+        worker_health(
+            _WorkerRow._make((*row[:_AT], inspected.get(row.hostname), *row[_AT + 1 :])),
+            now,
+            inspect_interval,
+        )
+        for row in connection.execute(_WORKERS_NOT_INSPECTED).all()
+    ]
 
 
 # digest -> the names of that registered list; a list's text never changes under its digest

@@ -193,6 +193,41 @@ def test_the_window_holds_the_highest_recent_value(steps: list[tuple[int, int]])
         assert window.apply("q", now, workers) == expected
 
 
+figures = st.tuples(
+    st.sampled_from(["a", "b"]),
+    st.integers(0, 40),  # seconds since the last answer
+    st.sampled_from([None, 0.0, 0.5, 3.0, 40.0]),  # arrivals/s
+    st.sampled_from([None, 0.2, 2.0]),  # service time
+    st.sampled_from([0.0, 7.0, 400.0, 5000.0]),  # backlog
+    st.sampled_from([1, 4]),  # concurrency
+    st.sampled_from([None, 0.0, 1.0]),  # completions/s
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(figures, max_size=30))
+def test_the_scrape_s_counts_are_the_recommendations_counts_through_the_window(
+    steps: list[tuple[str, int, float | None, float | None, float, int, float | None]],
+) -> None:
+    """`workers_measured` (what /metrics shows, no sentence) answers what `recommend_measured`
+    does, figures seen before (its kept answers) or not, held by the same window."""
+    pages = Autoscaler(lambda queue: DEFAULT, window_seconds=30)
+    scrape = Autoscaler(lambda queue: DEFAULT, window_seconds=30)
+    now = 0.0
+    for queue, gap, *load in steps:
+        now += gap
+        expected = pages.recommend_measured(queue, now, *load).workers  # type: ignore[arg-type]
+        assert scrape.workers_measured(queue, now, *load) == expected  # type: ignore[arg-type]
+
+
+def test_a_scrape_s_kept_count_is_not_shown_for_other_figures() -> None:
+    """The counts kept per figures answer only those figures: another backlog, another count."""
+    autoscaler = Autoscaler(lambda queue: DEFAULT, window_seconds=0)
+    assert autoscaler.workers_measured("q", 0.0, 35.0, 0.8, 4200.0, 4, None) == 35
+    assert autoscaler.workers_measured("q", 1.0, 35.0, 0.8, 0.0, 4, None) == 8
+    assert autoscaler.workers_measured("q", 2.0, 35.0, 0.8, 4200.0, 4, None) == 35
+
+
 def test_settings_feed_the_targets_with_per_queue_overrides(tmp_path: Path) -> None:
     config = tmp_path / "cp.toml"
     config.write_text(

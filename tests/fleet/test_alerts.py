@@ -19,7 +19,7 @@ from controlplane.control.action_log import list_actions
 from controlplane.control.alerts import acknowledge_alert, forget_worker
 from controlplane.failures.groups import AlertingGroup
 from controlplane.fleet import alerts
-from controlplane.fleet.alerts import CONDITIONS, Facts, evaluate
+from controlplane.fleet.alerts import CONDITIONS, Facts, evaluate, wait_target, wait_targets
 from controlplane.fleet.health import IngestGap, StuckTask, WorkerHealth
 from controlplane.fleet.sample import BrokerState, FleetSample, write_sample
 from controlplane.fleet.view import fleet_view, settle_alerts
@@ -178,6 +178,16 @@ def test_thresholds_are_settings_and_a_queue_override_moves_the_wait_target() ->
     assert evaluate(lost, SETTINGS)[0].alert == "worker_offline"
     strict = dataclasses.replace(SETTINGS, alert_failure_ratio=0.05)
     assert [f.alert for f in evaluate(healthy(), strict)] == ["failure_ratio"]
+
+
+def test_each_queue_s_wait_target_is_its_override_or_the_global_one() -> None:
+    """`wait_targets` (one per queue a scrape shows) answers as `wait_target` does."""
+    assert wait_targets(SETTINGS, ["q", "r"]) == {"q": 30.0, "r": 30.0}
+    patient = dataclasses.replace(
+        SETTINGS, autoscale_queues=(QueueScaling("q", target_wait_seconds=120),)
+    )
+    assert wait_targets(patient, ["q", "r"]) == {"q": 120.0, "r": 30.0}
+    assert wait_targets(patient, ["q", "r"]) == {n: wait_target(patient, n) for n in "qr"}
 
 
 def test_a_paused_queue_waits_and_grows_on_purpose_without_an_alert() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client.registry import CollectorRegistry
 from sqlalchemy import update
 
@@ -244,3 +245,78 @@ def test_a_counter_row_whose_counts_changed_shows_the_new_total_at_the_next_scra
     line = 'celery_task_succeeded_total{{name="{}",hostname="celery@one",queue_name="{}"}} {}\n'
     assert line.format("proj.one", queue, 1) in text
     assert line.format("proj.two", queue, 2) in text
+
+
+def test_a_new_failure_shows_at_the_next_scrape(services: Services) -> None:
+    """The failure rows are kept while the failures table and the policy are equal: a
+    failure counted since shows in the next scrape, as a rendering from scratch has it."""
+    queue = services.settings.queues[0]
+    stats = services.state.ingest_stats = IngestStats()
+    metrics = Metrics(services, registry=CollectorRegistry())
+    stats.count_task("failed", A[:2] + (queue,), exception="ValueError('x')")
+
+    def failed(name: str, exception: str) -> str:
+        return (
+            f'celery_task_failed_total{{name="{name}",hostname="{A[1]}",'
+            f'exception="{exception}",queue_name="{queue}"}}'
+        )
+
+    try:
+        first = metrics.scrape()
+        assert _value(first, failed(A[0], "ValueError")) == 1
+        assert metrics.scrape() == first  # nothing changed: the same text
+        stats.count_task("failed", A[:2] + (queue,), exception="ValueError('y')")
+        stats.count_task("failed", A[:2] + (queue,), exception="KeyError('k')")
+        scraped = metrics.scrape()
+        assert _value(scraped, failed(A[0], "ValueError")) == 2
+        assert _value(scraped, failed(A[0], "KeyError")) == 1
+        metrics.refresh()
+        assert scraped == render(metrics.registry)
+    finally:
+        services.state.ingest_stats = None
+
+
+def test_a_histogram_row_of_several_hosts_follows_the_one_that_changed(
+    services: Services,
+) -> None:
+    """With the same label sets as last time only the changed ones are merged again: a row
+    summed over two hosts shows a run on either, and equals a rendering from scratch."""
+    queue = services.settings.queues[0]
+    stats = services.state.ingest_stats = IngestStats()
+    metrics = Metrics(services, registry=CollectorRegistry())
+    one, two, three = (("proj.a", f"celery@{n}", queue) for n in ("one", "two", "three"))
+    for labels in (one, two, three):
+        stats.count_task("succeeded", labels, runtime=0.1)
+    stats.count_task("started", three, queue_wait=0.02)
+    row = f'name="proj.a",queue_name="{queue}"'
+    try:
+        assert _value(metrics.scrape(), f"celery_task_runtime_count{{{row}}}") == 3
+        stats.count_task("succeeded", two, runtime=42.0)
+        scraped = metrics.scrape()
+        assert _value(scraped, f"celery_task_runtime_count{{{row}}}") == 4
+        assert _value(scraped, f'celery_task_runtime_bucket{{{row},le="60.0"}}') == 4
+        assert _value(scraped, f"celery_task_runtime_sum{{{row}}}") == pytest.approx(42.3)
+        assert _value(scraped, f"celery_task_queue_wait_time_count{{{row}}}") == 1
+        stats.count_task("started", one, queue_wait=0.5)  # one's first queue wait: a new part
+        scraped = metrics.scrape()
+        assert _value(scraped, f"celery_task_queue_wait_time_count{{{row}}}") == 2
+        metrics.refresh()
+        assert scraped == render(metrics.registry)
+    finally:
+        services.state.ingest_stats = None
+
+
+def test_a_queue_that_appears_or_goes_shows_in_the_next_scrape(services: Services) -> None:
+    """Each queue's label is kept while the scrape shows the same queues."""
+    first, second, third = services.settings.queues[:3]
+    metrics = Metrics(services, registry=CollectorRegistry())
+    _sample(services, {first: 1, second: 2}, seconds_ago=20)
+    scraped = metrics.scrape()
+    assert _value(scraped, f'celery_queue_length{{queue_name="{second}"}}') == 2
+    assert _value(scraped, f'celery_queue_length{{queue_name="{third}"}}') is None
+    _sample(services, {first: 1, third: 3}, seconds_ago=10)
+    scraped = metrics.scrape()
+    assert _value(scraped, f'celery_queue_length{{queue_name="{second}"}}') is None
+    assert _value(scraped, f'celery_queue_length{{queue_name="{third}"}}') == 3
+    metrics.refresh()
+    assert scraped == render(metrics.registry)

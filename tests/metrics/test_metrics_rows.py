@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select, true, update
 
 from controlplane import db
 from controlplane.audit_runs import latest_summaries
+from controlplane.autoscale.recommender import recommendations
 from controlplane.broker import QueueState
 from controlplane.clock import utcnow
 from controlplane.events import stats_from_database
@@ -36,7 +37,7 @@ from controlplane.metrics import Metrics, MetricsSource
 from controlplane.metrics.exposition import render
 from controlplane.metrics.families import CounterFamily, GaugeFamily, HistogramFamily
 from controlplane.metrics.labels import MAX_EXCEPTIONS
-from controlplane.metrics.reading import AuditFigure, registered_names
+from controlplane.metrics.reading import AuditFigure, registered_names, scrape_workers
 from controlplane.models import AuditRun, Ingester, Task, Worker, registered_digest
 from controlplane.services import Services, build_services
 from controlplane.web import create_app
@@ -347,8 +348,31 @@ def test_the_recommendation_holds_through_the_scale_down_window_across_scrapes(
     metrics.refresh()
     assert metrics.registry.get_sample_value("controlplane_queue_desired_workers", labels) == 8
     reading = metrics.reading()
-    desired = reading.recommendations.get(queue)
+    assert reading.desired_workers[queue] == 8
+    # the scrape's counts and the pages' sentences come from one window
+    desired = recommendations(services, reading.queues).get(queue)
     assert desired is not None and "holding 8 workers" in desired.reason
+
+
+def test_a_worker_seen_only_through_pings_is_alive_in_the_scrape(database_url: str) -> None:
+    """The scrape reads each worker's inspection time (on SQLite from ix_workers_inspected,
+    apart from the rest of the row): a worker answering pings is alive, one that stopped
+    answering is not, and each row gets its own time."""
+    engine = db.make_engine(database_url)
+    try:
+        db.upgrade(engine)
+        now, hour_ago = utcnow(), utcnow() - timedelta(hours=1)
+        with db.session_scope(db.make_session_factory(engine)) as session:
+            session.add(worker_row("pinged@h", hour_ago, ["q"], inspected_at=now))
+            session.add(worker_row("silent@h", hour_ago, ["q"], inspected_at=hour_ago))
+            session.add(worker_row("never@h", hour_ago, ["q"]))
+        with db.session_scope(db.make_session_factory(engine)) as session:
+            workers = {w.hostname: w for w in scrape_workers(session, utcnow(), 30.0)}
+        assert workers["pinged@h"].alive and workers["pinged@h"].last_seen == now
+        assert workers["silent@h"].status == "offline"
+        assert workers["never@h"].status == "offline" and workers["never@h"].last_seen == hour_ago
+    finally:
+        engine.dispose()
 
 
 def test_sql_and_python_totals_equal_the_ingesters_rebuild(database_url: str) -> None:
