@@ -1070,7 +1070,9 @@ class CallGraph:
                     ctx = (
                         arguments.bind(call, target, env, known)
                         if direct
-                        else arguments.bind(_FRAMEWORK_CALL, target, env)
+                        else arguments.bind(
+                            _FRAMEWORK_CALL, target, env, self.framework_instance(target, write)
+                        )
                     )
                     # the instance saved was built for its class (a serializer the view
                     # made): its own hooks run, not those of its subclasses
@@ -1080,6 +1082,23 @@ class CallGraph:
                 for target in write.receivers:
                     out.append(Node(target, arguments.specialize(target, signal)))
         return out
+
+    def framework_instance(self, hook: Target, write: Write) -> dict[str, Value] | None:
+        """DRF's ``save()`` calls a serializer's ``update(instance, validated_data)`` with the
+        view's object, an instance of the serializer's ``Meta.model``: the hook's first
+        parameter gets that type, so ``instance.save()`` there fires the model's receivers
+        (PATTERNS.md item 19)."""
+        owner = write.selftype
+        if owner is None or hook.kind != "F" or not hook.name.endswith(".update"):
+            return None
+        facts = self.project.function(hook)
+        model = self.project.model_of(owner.module, owner.name)
+        if facts is None or model is None:
+            return None
+        params = [p for p in facts.params if not p.startswith("*")][1:]  # after self
+        if not params:
+            return None
+        return {params[0]: typed(Target("I", model.module, model.name))}
 
     def m2m_targets(self, call: CallSite, env: Env) -> list[Node]:
         """``order.tags.add(tag)``: the ``m2m_changed`` receivers of that field."""

@@ -157,6 +157,10 @@ _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 )
 
+# ``instance: Model`` names no model: which one is the caller's (a serializer's update() gets
+# the view's object, PATTERNS.md item 19), so the parameter stays the caller's value
+_ANY_MODEL = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+
 
 def _settinglike(word: str) -> bool:
     known = _WORDS.get(word)
@@ -488,7 +492,7 @@ class _Extractor(FastVisitor):
             if not value and arg.annotation is not None:
                 typed = queue_annotation(self.names, arg.annotation)[:-2]
                 rendered = typed or self.render(strip_optional(arg.annotation))
-                if rendered and not rendered.startswith("~"):
+                if rendered and not rendered.startswith("~") and rendered not in _ANY_MODEL:
                     value = rendered + "()"
             scope.locals[arg.arg] = value
         for extra in (args.vararg, args.kwarg):

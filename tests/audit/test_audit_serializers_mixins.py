@@ -521,3 +521,57 @@ def test_a_view_that_makes_its_serializer_picks_the_hook_by_whether_it_gave_an_i
             "BatchViewSet.update": ("offloaded", False),
         },
     )
+
+
+def test_a_project_serializer_base_s_update_saves_the_instance_of_the_serializer_s_model(check):
+    """PATTERNS.md item 19: DRF's ``save()`` calls ``update(self.instance, data)`` with the
+    view's object, an instance of the serializer's ``Meta.model``, so ``instance.save()`` in
+    a project base's ``update`` fires that model's receivers, and only that model's."""
+    serializers = """
+    from django.db.models import Model
+    from rest_framework import serializers
+    from app.models import Other, Source
+
+    class ModelSerializer(serializers.ModelSerializer):
+        def update(self, instance: Model, validated_data):
+            for attr, value in validated_data.items():
+                setattr(instance, attr, value)
+            instance.save()
+            return instance
+
+    class SourceSerializer(ModelSerializer):
+        class Meta:
+            model = Source
+
+    class OtherSerializer(ModelSerializer):
+        class Meta:
+            model = Other
+    """
+    views = """
+    from rest_framework import viewsets
+    from app.models import Other, Source
+    from app.serializers import OtherSerializer, SourceSerializer
+
+    class SourceViewSet(viewsets.ModelViewSet):
+        queryset = Source.objects.all()
+        serializer_class = SourceSerializer
+
+    class OtherViewSet(viewsets.ModelViewSet):
+        queryset = Other.objects.all()
+        serializer_class = OtherSerializer
+    """
+    files = project(views, router("SourceViewSet", "OtherViewSet"))
+    files["app/models.py"] = MODELS + "\n    class Other(models.Model):\n        pass\n"
+    files["app/serializers.py"] = serializers
+    files["app/signals.py"] = SIGNALS
+    report = check(
+        files,
+        {
+            # create() is DRF's own ModelSerializer.create: it saves a Source too
+            **crud("SourceViewSet", ("create", "update", "partial_update")),
+            **crud("OtherViewSet", ()),
+        },
+    )
+    updated = next(e for e in report.endpoints if e.handler == "SourceViewSet.update")
+    [dispatch] = [e for e in updated.evidence if e.kind == "dispatch"]
+    assert "app/serializers.py:ModelSerializer.update" in dispatch.via
