@@ -135,6 +135,7 @@ def test_stdio_server_answers_the_sdk_client_with_a_viewer_token(history: Histor
     check_answers(anyio.run(main), history)
 
 
+@pytest.mark.long  # real processes for a long while: `make faults` runs it, so `make test` < 15 min
 def test_stdio_server_refuses_a_missing_or_unknown_token(history: History) -> None:
     for token in ("", "not-a-token"):
         result = subprocess.run(

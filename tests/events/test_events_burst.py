@@ -47,6 +47,7 @@ def _successes(engine: object, ids: list[str]) -> int:
     return sum(t.state == "SUCCESS" for t in rows(engine, ids).values())  # type: ignore[arg-type]
 
 
+@pytest.mark.long  # real processes for a long while: `make faults` runs it, so `make test` < 15 min
 def test_a_full_speed_burst_lands_every_task(private_redis: EmbeddedRedis, sqlite_url: str) -> None:
     ingester, engine = start_ingester(ingest_settings(private_redis.url, sqlite_url))
     prefix, tasks = uuid.uuid4().hex[:8], 10_000

@@ -3,6 +3,7 @@ one SQL merge each) count every final failure exactly once, and a replay adds no
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from controlplane import db
@@ -14,6 +15,7 @@ from tests.events.events_helpers import firehose, firehose_ids, ingest_settings,
 from tests.events.events_helpers import start_ingester as start_one
 
 
+@pytest.mark.long  # real processes for a long while: `make faults` runs it, so `make test` < 15 min
 def test_two_postgresql_ingesters_count_each_failure_once_and_a_replay_adds_nothing(
     redis_server: EmbeddedRedis, postgres_url: str, unique: str
 ) -> None:
