@@ -45,7 +45,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from controlplane.clock import duration
 from controlplane.errors import AutoscaleError
@@ -292,6 +292,7 @@ def _plural(n: int, word: str) -> str:
 # few figures): a scrape of 500 queues computes each distinct answer once.
 _recommend_once = functools.lru_cache(maxsize=4096)(recommend)
 MAX_REMEMBERED = 8192  # loads one Autoscaler keeps answers for
+_T = TypeVar("_T")
 
 
 def _held(fresh: Recommendation, held: int, window_seconds: float) -> Recommendation:
@@ -373,20 +374,8 @@ class Autoscaler:
     ) -> Recommendation:
         """`recommend` for the fields of a `QueueLoad`, built only for figures not seen before
         with the same targets: a scrape asks for every queue, and many loads repeat."""
-        targets = self._targets_for(queue)
-        # Queues share their targets (unless overridden): keyed on the very Targets object,
-        # held in the value, so an id reused after it was dropped never matches.
-        key = (id(targets), arrival_rate, service_time, backlog, concurrency, completion_rate)
-        hit = self._fresh.get(key)
-        if hit is not None and hit[0] is targets:
-            fresh = hit[1]
-        else:
-            if len(self._fresh) >= MAX_REMEMBERED:  # loads drift: start afresh, never grow
-                self._fresh.clear()
-            fresh = recommend_figures(
-                arrival_rate, service_time, backlog, concurrency, completion_rate, targets
-            )
-            self._fresh[key] = (targets, fresh)
+        figures = (arrival_rate, service_time, backlog, concurrency, completion_rate)
+        fresh = _remembered(self._fresh, self._targets_for(queue), figures, recommend_figures)
         return self._hold(queue, fresh, now)
 
     def workers_measured(
@@ -401,18 +390,8 @@ class Autoscaler:
     ) -> int:
         """`recommend_measured(...).workers`: the same count, held by the same window, without
         the sentences (fresh or held) that only pages read."""
-        targets = self._targets_for(queue)
-        key = (id(targets), arrival_rate, service_time, backlog, concurrency, completion_rate)
-        hit = self._counts.get(key)
-        if hit is not None and hit[0] is targets:
-            fresh = hit[1]
-        else:
-            if len(self._counts) >= MAX_REMEMBERED:
-                self._counts.clear()
-            fresh = workers_for_figures(
-                arrival_rate, service_time, backlog, concurrency, completion_rate, targets
-            )
-            self._counts[key] = (targets, fresh)
+        figures = (arrival_rate, service_time, backlog, concurrency, completion_rate)
+        fresh = _remembered(self._counts, self._targets_for(queue), figures, workers_for_figures)
         return self.window.apply(queue, now, fresh)
 
     def _hold(self, queue: str, fresh: Recommendation, now: float) -> Recommendation:
@@ -425,6 +404,27 @@ class Autoscaler:
         holding = _held(fresh, held, self.window.seconds)
         self._held[queue] = (fresh, held, holding)
         return holding
+
+
+def _remembered(
+    memo: dict[tuple[object, ...], tuple[Targets, _T]],
+    targets: Targets,
+    figures: tuple[float | None, float | None, float | None, int, float | None],
+    compute: Callable[..., _T],
+) -> _T:
+    """``compute(*figures, targets)``, kept per (targets, figures): a scrape asks for every
+    queue, and many loads repeat. Queues share their targets (unless overridden), so the key
+    is the very Targets object's id, held in the value, so an id reused after it was dropped
+    never matches; loads drift, so a full memo starts afresh instead of growing."""
+    key = (id(targets), *figures)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is targets:
+        return hit[1]
+    if len(memo) >= MAX_REMEMBERED:
+        memo.clear()
+    value = compute(*figures, targets)
+    memo[key] = (targets, value)
+    return value
 
 
 def targets_for(settings: Settings, queue: str) -> Targets:
