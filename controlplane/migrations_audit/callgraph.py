@@ -30,6 +30,7 @@ from .class_lookups import BUILTIN_METHODS, keyed_method, unfollowed_lookup
 from .class_registries import ClassRegistries, Registered
 from .conditions import HAS_PK
 from .decorator_aliases import unaliased
+from .decorator_wrappers import wrappers
 from .facts import (
     ARGS_SEEN,
     AWAITED,
@@ -124,6 +125,17 @@ _SIGNAL_FIRING = (
 )
 
 
+def instance_class(env: Env, receiver: str) -> Target | None:
+    """The project class of the instance ``receiver`` names (``answer`` after ``answer =
+    Answer.objects.get(...)``), or None when it is not an instance of a known class."""
+    if receiver.split(".", 1)[0] in ("self", "cls", "super()"):
+        return None
+    found = env.resolve(receiver)
+    if found is None or found.kind != "I":
+        return None
+    return Target("C", found.module, found.name)
+
+
 @dataclass(slots=True)
 class Site:
     """A classified call: kind, where, and the call as written."""
@@ -185,6 +197,7 @@ class CallGraph:
         self.class_registries = ClassRegistries(project)
         self.arguments = Arguments(project)
         self.buffers = JobBuffers(project)
+        self._wrappers: dict[Target, list[Target]] = {}
 
     # ---- tracing -----------------------------------------------------------------------
 
@@ -211,6 +224,11 @@ class CallGraph:
             if entry not in parents:
                 parents[entry], depth[entry] = None, 0
                 queue.append(entry)
+                # a handler's own project decorators wrap it: their wrappers run too
+                for wrapper in map(Node, self.wrappers_of(target)):
+                    if wrapper not in parents:
+                        parents[wrapper], depth[wrapper] = entry, 1
+                        queue.append(wrapper)
         self._walk(queue, parents, depth, found, errors, max_depth, error_path=False)
         queue.clear()  # what the node budget left unvisited stays unvisited
         for node, parent in errors:
@@ -956,6 +974,13 @@ class CallGraph:
                 out.append(Node(target))
         return out
 
+    def wrappers_of(self, target: Target) -> list[Target]:
+        """The wrappers a call of ``target`` runs besides its body (decorator_wrappers.py)."""
+        found = self._wrappers.get(target)
+        if found is None:
+            found = self._wrappers[target] = wrappers(self.project, target)
+        return found
+
     def callbacks_run(self, call: CallSite, callee: Target, env: Env) -> list[Node]:
         """Functions passed to a project function that it calls, passes on or returns; one
         it only stores (``register("n", handler)``) does not run in this request."""
@@ -1017,7 +1042,12 @@ class CallGraph:
                     ctx = (*ctx, *self.carried_attrs(call, resolved, env))
                 if receiver_class is not None:
                     ctx = (*ctx, *self_context(project, resolved, receiver_class, exact=True))
+                elif not on_self and base:
+                    # ``answer.delete()`` on an instance of a known class: an inherited method
+                    # runs for that class, so its super() follows that class's MRO
+                    ctx = (*ctx, *self_context(project, resolved, instance_class(env, base)))
                 out.append(Node(resolved, ctx))
+                out.extend(Node(wrapper) for wrapper in self.wrappers_of(resolved))
                 out.extend(self.callbacks_run(call, resolved, env))
                 # ``Base.m(self)`` names the method it runs: no subclass overrides it there
                 exact = (

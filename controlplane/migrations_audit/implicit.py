@@ -361,7 +361,13 @@ class Implicit:
         resolved = project.resolve(name, module)
         if resolved is not None and resolved.kind == "X":
             tail = resolved.name.rsplit(".", 1)[-1]
-            return "django:" + tail if tail in _MODEL_SIGNALS else "x:" + resolved.name
+            if tail in _MODEL_SIGNALS:
+                return "django:" + tail
+            if resolved.name.endswith("()"):
+                # ``Namespace().signal()``, ``Signal()`` say what made it, not which one it
+                # is: the attribute it is reached by tells two of them apart
+                return f"x:{resolved.name}#{name.rsplit('.', 1)[-1]}"
+            return "x:" + resolved.name
         return ""
 
     def receivers(self) -> dict[str, list[tuple[tuple[str, ...] | None, Target]]]:

@@ -427,6 +427,14 @@ class Project:
         if kind == "S":
             cls, _, real = target.name.partition("@")  # "Base@mod:Sub": self is a Sub
             chain = self.mro(target.module, cls)[1:]
+            if real:
+                # Python's super() is the next class of type(self).__mro__: in a cooperative
+                # mixin (``class M(LogMixin, CleanupMixin, Model)``) LogMixin's super() is
+                # CleanupMixin, which is not among LogMixin's own bases
+                real_module, _, real_cls = real.partition(":")
+                full = self.mro(real_module, real_cls)
+                if (target.module, cls) in full:
+                    chain = full[full.index((target.module, cls)) + 1 :]
             for mod, qual in chain:
                 if f"{qual}.{attr}" in self.modules[mod].functions:
                     return Target("F", mod, f"{qual}.{attr}")
@@ -693,6 +701,12 @@ class Project:
         imported = facts.imports.get(symbol)
         if imported:
             return self.var_key(imported, facts.module, depth + 1)
+        for star in facts.star_imports:  # a package re-exporting its modules' names
+            star_facts = self.module_for(star, facts.module)
+            if star_facts is not None and star_facts.module != facts.module:
+                found = self.var_key(f"{star_facts.module}.{symbol}", facts.module, depth + 1)
+                if found is not None:
+                    return found
         return None
 
     # ---- classes -----------------------------------------------------------------------

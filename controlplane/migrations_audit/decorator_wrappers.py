@@ -1,0 +1,51 @@
+"""What calling a decorated project function runs (issue 14, PATTERNS.md round 7 item 22).
+
+``@email_sender def notify(x): ...`` binds ``notify`` to the ``wrapper`` that
+``email_sender`` returns: a call of ``notify(x)`` runs the wrapper, which calls the original
+and may do more (``send_email(mail)`` for each mail the original returned). The decorated body
+is followed as the call's own target already; this module names the wrappers to follow beside
+it: the nested function a project decorator returns, or, for a decorator factory
+(``@sends_with("sms")``), the nested function that the decorator it returns returns. A
+decorator that returns the function itself (a registry's ``register``) adds nothing.
+"""
+
+from __future__ import annotations
+
+from .project import Project, Target
+
+
+def returned_inner(project: Project, function: Target) -> Target | None:
+    """The nested function ``function`` returns by name (``return wrapper``), if any."""
+    facts = project.function(function)
+    if facts is None:
+        return None
+    functions = project.modules[function.module].functions
+    qualified = f"{function.module}.{function.name}." if function.module else ""
+    for value in facts.returns:  # rendered qualified: "pkg.mod.outer.wrapper"
+        name = value[len(qualified) :] if qualified and value.startswith(qualified) else value
+        inner = f"{function.name}.{name}"
+        if name.isidentifier() and inner in functions:
+            return Target("F", function.module, inner)
+    return None
+
+
+def wrappers(project: Project, target: Target) -> list[Target]:
+    """The wrapper functions the project's decorators put around ``target``, outermost
+    first (they all run when it is called)."""
+    facts = project.function(target)
+    if facts is None:
+        return []
+    cls = project.class_of(target.module, target.name) or ""
+    out: list[Target] = []
+    for decorator in facts.decorators:
+        found = project.resolve(decorator.base, target.module, cls)
+        if found is None or found.kind != "F":
+            continue  # a framework's decorator, a class, or a name the audit cannot read
+        if decorator.name.endswith("()"):  # a factory: the decorator is what it returns
+            found = returned_inner(project, found)
+            if found is None:
+                continue
+        wrapper = returned_inner(project, found)
+        if wrapper is not None and wrapper != target:
+            out.append(wrapper)
+    return out

@@ -1,0 +1,184 @@
+"""A project decorator's wrapper runs when the decorated function is called (PATTERNS.md
+round 7, item 22): ``@email_sender def notify(x): return [mail]``, where ``email_sender``'s
+``wrapper`` calls the original and then ``send_email(mail)``, which enqueues. Snippets written
+for the audit, not copied from a project."""
+
+from __future__ import annotations
+
+TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def deliver(mail):
+        return mail
+"""
+NOTIFY = """
+    from functools import wraps
+
+    from app.tasks import deliver
+
+
+    def send_email(mail):
+        deliver.delay(mail)
+
+
+    def email_sender(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            mails = fn(*args, **kwargs)
+            for mail in mails or []:
+                send_email(mail)
+        return wrapper
+
+
+    def sends_with(channel):
+        def decorator(fn):
+            def inner(*args, **kwargs):
+                result = fn(*args, **kwargs)
+                deliver.delay((channel, result))
+                return result
+            return inner
+        return decorator
+
+
+    def logged(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            print("calling", fn.__name__)
+            return fn(*args, **kwargs)
+        return wrapper
+
+
+    def registered(fn):
+        REGISTRY.append(fn)
+        return fn
+
+
+    REGISTRY = []
+
+
+    @email_sender
+    def notify_booking(booking):
+        return [f"booked {booking}"]
+
+
+    @sends_with("sms")
+    def notify_sms(booking):
+        return f"sms {booking}"
+
+
+    @logged
+    def describe(booking):
+        return f"booking {booking}"
+
+
+    @registered
+    def on_cancel(booking):
+        return f"cancelled {booking}"
+"""
+VIEWS = """
+    from flask import Blueprint
+
+    from app.notify import describe, notify_booking, notify_sms, on_cancel
+
+    bp = Blueprint("bookings", __name__)
+
+
+    @bp.route("/book/<int:pk>", methods=["POST"])
+    def book(pk):
+        notify_booking(pk)
+        return "ok"
+
+
+    @bp.route("/sms/<int:pk>", methods=["POST"])
+    def sms(pk):
+        notify_sms(pk)
+        return "ok"
+
+
+    @bp.route("/show/<int:pk>")
+    def show(pk):
+        return describe(pk)
+
+
+    @bp.route("/cancel/<int:pk>", methods=["POST"])
+    def cancel(pk):
+        return on_cancel(pk)
+"""
+
+
+def files() -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS,
+        "app/notify.py": NOTIFY,
+        "app/views.py": VIEWS,
+    }
+
+
+def test_calling_a_decorated_function_runs_its_project_decorators_wrapper(check):
+    report = check(
+        files(),
+        {
+            "book": ("offloaded", False),  # wrapper -> send_email -> deliver.delay
+            "sms": ("offloaded", False),  # a decorator factory's inner function
+            "show": ("inline", False),  # a wrapper that only logs
+            "cancel": ("inline", False),  # a decorator returning the function itself
+        },
+    )
+    book = next(e for e in report.endpoints if e.handler == "book")
+    [dispatch] = [item for item in book.evidence if item.kind == "dispatch"]
+    assert any("email_sender.wrapper" in step for step in dispatch.via), dispatch.via
+    for endpoint in report.endpoints:
+        # the wrapper's call of the function it wraps is the decorated function itself,
+        # followed already: not a call the audit could not see
+        calls = [u.call for u in endpoint.unresolved_calls]
+        assert not any(call.startswith("fn(") for call in calls), (endpoint.handler, calls)
+
+
+def test_a_handlers_own_project_decorator_runs_around_it(check):
+    views = """
+    from functools import wraps
+
+    from flask import Blueprint
+
+    from app.tasks import deliver
+
+    bp = Blueprint("audited", __name__)
+
+
+    def audited(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            result = fn(*args, **kwargs)
+            deliver.delay(fn.__name__)
+            return result
+        return wrapper
+
+
+    def timed(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            return fn(*args, **kwargs)
+        return wrapper
+
+
+    @bp.route("/audited", methods=["POST"])
+    @audited
+    def audited_view():
+        return "ok"
+
+
+    @bp.route("/timed")
+    @timed
+    def timed_view():
+        return "ok"
+    """
+    report = check(
+        {"app/__init__.py": "", "app/tasks.py": TASKS, "app/views.py": views},
+        {"audited_view": ("offloaded", False), "timed_view": ("inline", False)},
+    )
+    [endpoint] = [e for e in report.endpoints if e.handler == "audited_view"]
+    [dispatch] = [item for item in endpoint.evidence if item.kind == "dispatch"]
+    assert dispatch.via[-1].endswith("audited.wrapper"), dispatch.via
