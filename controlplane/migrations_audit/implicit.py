@@ -305,7 +305,8 @@ class Implicit:
         return sender[1] in {f"{mod}:{qual}" for mod, qual in lineage}
 
     def model_writes(self, module: str, cls: str, op: str) -> Write:
-        write = Write(model=Target("C", module, cls))
+        # the instance written is of this model: its save()'s super() follows its MRO
+        write = Write(model=Target("C", module, cls), selftype=Target("C", module, cls))
         found = self.project.class_attr(Target("C", module, cls), op, 0)
         if found is not None and found.kind == "F":
             write.code.append(found)

@@ -129,3 +129,53 @@ def test_super_in_a_mixin_runs_the_next_class_of_the_instances_mro(check):
     answer = next(e for e in report.endpoints if e.handler == "delete_answer")
     [dispatch] = [item for item in answer.evidence if item.kind == "dispatch"]
     assert any("CleanupMixin.delete" in step for step in dispatch.via), dispatch.via
+
+
+def test_a_viewsets_destroy_runs_the_mixins_after_the_first_one(run_audit):
+    api = """
+    from rest_framework import serializers, viewsets
+
+    from core.models import Answer, Logged
+
+
+    class AnswerSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Answer
+            fields = ["text"]
+
+
+    class LoggedSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Logged
+            fields = ["text"]
+
+
+    class AnswerViewSet(viewsets.ModelViewSet):
+        queryset = Answer.objects.all()
+        serializer_class = AnswerSerializer
+
+
+    class LoggedViewSet(viewsets.ModelViewSet):
+        queryset = Logged.objects.all()
+        serializer_class = LoggedSerializer
+    """
+    urls = """
+    from rest_framework.routers import DefaultRouter
+
+    from core.api import AnswerViewSet, LoggedViewSet
+
+    router = DefaultRouter()
+    router.register("answers", AnswerViewSet)
+    router.register("logged", LoggedViewSet)
+    urlpatterns = router.urls
+    """
+    report = run_audit({**files(), "core/api.py": api, "core/urls.py": urls})
+    statuses = {e.handler: e.status for e in report.endpoints}
+    wanted = {
+        "AnswerViewSet.destroy": "offloaded",  # LogMixin.delete -> CleanupMixin.delete
+        "AnswerViewSet.update": "offloaded",
+        "AnswerViewSet.retrieve": "inline",
+        "LoggedViewSet.destroy": "inline",
+        "LoggedViewSet.update": "inline",
+    }
+    assert {handler: statuses.get(handler) for handler in wanted} == wanted
