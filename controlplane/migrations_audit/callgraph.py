@@ -96,6 +96,7 @@ _REACH_DEPTH, _REACH_NODES = 3, 64  # how far reaches_dispatch looks below a met
 GUESSED_OVERRIDE = "an override of {name}: the receiver's class is not known"
 GUESSED_REGISTERED = "{cls}, one of the classes {base}'s registry holds: the key is not known"
 GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type is not known"
+GUESSED_RESULT = "a method of what a guessed {name}() returns"
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
@@ -416,6 +417,13 @@ class CallGraph:
             self._guesses = {}
             kinds[index], targets[index] = self.classify(calls[index], env)
             guesses[index], self._guesses = self._guesses, {}
+            if env.guessed_results and kinds[index] == "edge":
+                # a method of a value a guessed call returned: a guess as well
+                name = calls[index].name
+                for key, tail in env.guessed_results:
+                    if name.startswith(key) and name != key[:-2]:
+                        note = GUESSED_RESULT.format(name=tail)
+                        guesses[index] = {n: guesses[index].get(n, note) for n in targets[index]}
             if calls[index].flags & STORED and not kinds[index].startswith(DISPATCH + ":"):
                 kinds[index], targets[index] = "", []  # a stored callable counts as a dispatch
             if kinds[index].startswith(DISPATCH + ":"):
@@ -525,6 +533,14 @@ class CallGraph:
         markers = self.markers
         module, cls = env.module, env.cls
         resolved = env.resolve(call.name)
+        if (
+            resolved is not None
+            and resolved.kind != "F"
+            and any(call.name.startswith(key) for key, _ in env.guessed_results)
+        ):
+            # the class a guessed call's annotation names does not define the method (an
+            # annotation that says less than the value): as an unknown receiver
+            resolved = None
         keyed = keyed_method(call, env) if resolved is None or resolved.kind == "X" else None
         if keyed is not None:  # registry.get_by_type(C).do(): C's do, C known exactly
             resolved = keyed.method
@@ -656,6 +672,10 @@ class CallGraph:
                 # rules out its ``if asynchronous:`` branch)
                 nodes = [Node(t, self.arguments.bind(call, t, env)) for t in candidates]
                 self._guesses = {n: note for n in nodes}
+                returned = self.common_result(candidates)
+                if returned is not None:  # spec.update_or_create() -> "Schedule": typed
+                    env.results[call.name + "()"] = returned
+                    env.guessed_results = (*env.guessed_results, (call.name + "()", tail))
                 return "edge", nodes
         if undecided:
             return UNRESOLVED_DISPATCH, []
@@ -918,6 +938,17 @@ class CallGraph:
                         following.append(edge)
             frontier = following
         return False
+
+    def common_result(self, candidates: list[Target]) -> Target | None:
+        """The project class every candidate method returns an instance of (by its return
+        value or its return annotation), or None when they do not agree or say nothing. A
+        base class's instance is followed as any receiver of that class: with the overrides
+        of its subclasses."""
+        results = {self.project.call(candidate, 0) for candidate in candidates}
+        if len(results) != 1:
+            return None
+        [result] = results
+        return result if result is not None and result.kind in ("I", "Q") else None
 
     def duck_candidates(self, method: str) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.

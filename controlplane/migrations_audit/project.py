@@ -14,9 +14,11 @@ from typing import NamedTuple
 
 from .class_additions import Additions
 from .facts import ClassFacts, FunctionFacts, ModuleFacts
+from .framework_shadows import FrameworkShadows
 from .injected import Injections
 from .injected import collect as collect_injections
 from .kept_overrides import keeps_super, next_override
+from .linearisation import c3
 
 # Top-level names that are never the project's own modules, so a project file called
 # ``celery.py`` or ``requests.py`` is not mistaken for the library.
@@ -193,6 +195,7 @@ class Project:
         self._active: set[tuple[str, str, str, Target | None]] = set()
         self._injections: Injections | None = None
         self._additions: Additions | None = None
+        self._shadows: FrameworkShadows | None = None
         self._shadowed: dict[str, bool] = {}
         self._user_model: Target | None = None
         self.infer_roots()
@@ -488,6 +491,10 @@ class Project:
             facts = self.modules[mod]
             method = f"{qual}.{attr}"
             if method in facts.functions:
+                if (mod, qual) != (target.module, target.name) and self.shadows().shadowed(
+                    target.module, target.name, (mod, qual), attr
+                ):  # DRF's ModelSerializer.create before a project mixin's stub create
+                    return Target("V", target.module, f"{target.name}:{attr}")
                 return Target("F", mod, method)
             if method in facts.classes:
                 return Target("C", mod, method)
@@ -502,6 +509,11 @@ class Project:
             or self.injected(target, attr, depth)
             or Target("V", target.module, f"{target.name}:{attr}")
         )
+
+    def shadows(self) -> FrameworkShadows:
+        if self._shadows is None:
+            self._shadows = FrameworkShadows(self)
+        return self._shadows
 
     def additions(self) -> Additions:
         if self._additions is None:
@@ -741,7 +753,7 @@ class Project:
                     external.add(found.name)
                 else:
                     external.add(base)
-            merged = _c3([*parents, [p[0] for p in parents]]) if len(parents) > 1 else None
+            merged = c3([*parents, [p[0] for p in parents]]) if len(parents) > 1 else None
             if merged is not None and key not in merged:
                 order = [key, *merged]
         self._mro[key] = order
@@ -795,22 +807,6 @@ class Project:
                         index.setdefault(base, []).append((mod, qual))
             self._subclasses = index
         return self._subclasses.get((module, qualname), [])
-
-
-def _c3(sequences: list[list[tuple[str, str]]]) -> list[tuple[str, str]] | None:
-    """Merge base linearisations the way Python builds an MRO; None when inconsistent."""
-    pending = [list(seq) for seq in sequences if seq]
-    out: list[tuple[str, str]] = []
-    while pending:
-        head = next(
-            (s[0] for s in pending if not any(s[0] in other[1:] for other in pending)), None
-        )
-        if head is None:
-            return None
-        out.append(head)
-        pending = [[c for c in s if c != head] for s in pending]
-        pending = [s for s in pending if s]
-    return out
 
 
 def _self_of(owner: Target) -> Target:
