@@ -35,6 +35,7 @@ from .facts import (
     ARGS_SEEN,
     AWAITED,
     EXCEPT,
+    FIELDS,
     GUARD,
     STORED,
     TRY,
@@ -46,6 +47,7 @@ from .facts import (
     Decorator,
     FunctionFacts,
 )
+from .field_loops import FieldTypes
 from .implicit import CREATE_TAILS, M2M_TAILS, SAVE_TAILS, Implicit, Write, signal_context
 from .markers import (
     BACKGROUND,
@@ -199,6 +201,7 @@ class CallGraph:
         self.arguments = Arguments(project)
         self.buffers = JobBuffers(project)
         self._wrappers: dict[Target, list[Target]] = {}
+        self.field_types = FieldTypes(project)
 
     # ---- tracing -----------------------------------------------------------------------
 
@@ -414,6 +417,12 @@ class CallGraph:
                 for b in chain
             ):
                 continue  # the caller's arguments rule this branch out
+            if any(
+                blocks[b].kind == FIELDS
+                and self.field_types.never_runs(blocks[b], module, cls, env.selftype, env.exact)
+                for b in chain
+            ):
+                continue  # a loop over self's fields of a type its model does not declare
             self._guesses = {}
             kinds[index], targets[index] = self.classify(calls[index], env)
             guesses[index], self._guesses = self._guesses, {}

@@ -23,6 +23,7 @@ from .facts import (
     AWAITED,
     DISCARDED,
     EXCEPT,
+    FIELDS,
     GUARD,
     KEPT_DICT,
     SPLATTED,
@@ -44,6 +45,7 @@ from .facts import (
     RouteCall,
     module_name,
 )
+from .field_loops import filtered_fields, meta_fields, negated_type_test, self_member, type_test
 from .loop_rules import fill, loop_template
 from .m2m_relations import note_m2m
 from .names import Names, Scope
@@ -195,6 +197,7 @@ class _Frame:
     main_returns: dict[int, int] = field(default_factory=dict)  # return_flow.main_returns
     flow_chain: int = 0  # the terminal ``if`` chain of the last final return read, or 0
     history: list[tuple[str, ast.expr]] = field(default_factory=list)  # every local binding
+    field_vars: set[str] = field(default_factory=set)  # for f in self._meta.fields: f
 
 
 # builtin decorators kept among a function's decorators: a staticmethod has no self
@@ -441,6 +444,10 @@ class _Extractor(FastVisitor):
         self.qual.append(node.name)
         facts.params = list(scope.params)
         self.visit_body(node.body)
+        if cls is not None:
+            kept = filtered_fields(node)
+            if kept is not None:
+                facts.field_types = [self.render(k) for k in kept]
         self.qual.pop()
         self.finish(self.frame)
         self.frame = outer
@@ -517,7 +524,7 @@ class _Extractor(FastVisitor):
         facts.blocks = _used_blocks(frame.blocks, calls)
         if frame.rebound:
             for block in facts.blocks:
-                if block.cond is not None:
+                if block.cond is not None and block.kind in (WHEN, UNLESS):
                     block.cond = forget(block.cond, frame.rebound)
         facts.raw_calls = list(calls)
         facts._calls = calls
@@ -731,7 +738,19 @@ class _Extractor(FastVisitor):
                 self.frame.scope.item_each[node.target.id] = item  # for p in m.proxies
         before = len(self.facts.route_calls)
         bound = self.names.rows.enter(self.names, node)
+        frame, outer = self.frame, self.frame.block
+        field_var = ""
+        if frame.facts is not None and isinstance(node.target, ast.Name):
+            if meta_fields(node.iter):  # for f in self._meta.fields: isinstance(f, T) inside
+                field_var = node.target.id
+                frame.field_vars.add(field_var)
+            elif self_member(node.iter):  # for name in self._file_fields: once per such field
+                frame.block = self.push_block(
+                    FIELDS, 0, "", node.lineno, ["via", self_member(node.iter)]
+                )
         self.visit_body(node.body)
+        frame.block = outer
+        frame.field_vars.discard(field_var)
         self.names.rows.leave(node, bound)
         if self.frame.scope is None and len(self.facts.route_calls) > before:
             self.unroll_routes(node, before)
@@ -850,6 +869,9 @@ class _Extractor(FastVisitor):
             frame.block = self.push_block(GUARD, 0, text, node.lineno)
         if cond is not None:
             frame.block = self.push_block(WHEN, 0, "", node.lineno, cond)
+        kinds = type_test(node.test, frame.field_vars) if frame.field_vars else None
+        if kinds is not None:  # if isinstance(f, models.FileField): only for such fields
+            frame.block = self.push_block(FIELDS, 0, "", node.lineno, self.field_types(kinds))
         start = len(frame.history)
         self.visit_body(node.body)
         mid = len(frame.history)
@@ -911,7 +933,17 @@ class _Extractor(FastVisitor):
                 cond = frame.conds.get(id(stmt))
                 if cond is not None:
                     frame.block = self.push_block(UNLESS, 0, "", stmt.lineno, cond)
+            if frame.field_vars and type(stmt) is ast.If:
+                kinds = negated_type_test(stmt, frame.field_vars)
+                if kinds is not None:  # if not isinstance(f, FileField): continue
+                    frame.block = self.push_block(
+                        FIELDS, 0, "", stmt.lineno, self.field_types(kinds)
+                    )
         frame.block = outer
+
+    def field_types(self, kinds: list[ast.expr]) -> list[Any]:
+        """A FIELDS block's condition for the classes of an isinstance test (field_loops)."""
+        return ["types", [self.render(kind) for kind in kinds]]
 
     def argument_test(self, test: ast.expr) -> list[Any] | None:
         """The test as a condition on the function's arguments (conditions.py), if it is one."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "54"
+ANALYSER_VERSION = "55"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -47,6 +47,9 @@ GUARD = "guard"  # body of an ``if`` whose test reads a setting
 UNGUARD = "unguard"  # the else branch of such an ``if``, or what follows ``if X: return``
 WHEN = "when"  # body of an ``if`` whose test reads the function's arguments (Block.cond)
 UNLESS = "unless"  # its else branch, or the statements after ``if <cond>: return``
+# statements that run once per field of the instance's model of some types (Block.cond:
+# ["types", [rendered classes]] or ["via", name of a method of self], field_loops.py)
+FIELDS = "fields"
 
 
 @dataclass(slots=True)
@@ -177,6 +180,9 @@ class FunctionFacts:
     # [line, col, attr, rendered] where a method gives ``self.<attr>`` a call's value ("" when
     # it forgets one), at the end of the assignment (self_attrs.py)
     attr_sets: list[list[Any]] = field(default_factory=list)
+    # a method returning ``[f.name for f in self._meta.fields if isinstance(f, T)]``: the
+    # classes T, rendered (field_loops.py)
+    field_types: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -208,7 +214,7 @@ class FunctionFacts:
             self.params,
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
-            # stored, attr_sets
+            # stored, attr_sets, field_types
             # (trailing empties dropped)
             *self._tail(),
         ]
@@ -223,6 +229,7 @@ class FunctionFacts:
             self.verb_tables,
             self.stored,
             self.attr_sets,
+            self.field_types,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -252,6 +259,7 @@ class FunctionFacts:
             raw[17] if len(raw) > 17 else [],
             raw[18] if len(raw) > 18 else {},
             raw[19] if len(raw) > 19 else [],
+            raw[20] if len(raw) > 20 else [],
         )
 
 
