@@ -63,6 +63,14 @@ _FIELDLESS_BASES = frozenset(
     }
 )
 _MAYBE = "?"  # a field of a class whose hierarchy is not known
+# a library field whose name says nothing of files: of an unknown type, but no FileField
+_MAYBE_NOT_FILE = "?-file"
+_FILE_KEYS = frozenset({"django:FileField", "django:ImageField"})
+# words in a library field class's name that say it may hold a file (round 7c, item 21b)
+_FILE_WORDS = (
+    "file", "image", "media", "upload", "attach", "document", "photo", "picture",
+    "thumbnail", "avatar", "video", "audio", "cloudinary", "storage", "blob", "s3",
+)  # fmt: skip
 # types the audit cannot rule out from class attributes: every model has a primary key (an
 # AutoField unless declared), and relations are recorded by the model they point to
 _UNDECIDED = frozenset(
@@ -274,7 +282,10 @@ class FieldTypes:
     def declares(self, module: str, cls: str, wanted: frozenset[str]) -> bool:
         """Whether the class (its bases included) declares a field of a wanted type, or may."""
         kinds = self.declared(module, cls)
-        return _MAYBE in kinds or bool(kinds & wanted)
+        if _MAYBE in kinds or kinds & wanted:
+            return True
+        # a library field that is no file field may still be of another wanted type
+        return _MAYBE_NOT_FILE in kinds and not wanted <= _FILE_KEYS
 
     def declared(self, module: str, cls: str) -> frozenset[str]:
         """Every type key of every field the class declares along its MRO (``?`` for one
@@ -339,8 +350,10 @@ def _external_key(name: str) -> str:
 
 def _external_kinds(name: str) -> set[str]:
     """Keys of an outside class built as a class attribute and its bases: a Django field's
-    from the table; a library's class (a capitalised name) may be a field of any type, its
-    bases are not known (``?``); a Django manager or a function's result is no field."""
+    from the table; a library's ``...Field`` class may be a field of any type, its bases are
+    not known (``?``), unless its name says nothing of files (``?-file``: of any type but
+    a FileField); a library class not named ``...Field`` (a manager), a Django manager or a
+    function's result is no field."""
     tail: str | None = name.rsplit(".", 1)[-1]
     if name.startswith(_DJANGO_MODELS):
         if not tail or not (tail.endswith("Field") or tail in _DJANGO_PARENTS):
@@ -350,6 +363,10 @@ def _external_kinds(name: str) -> set[str]:
             out.add("django:" + tail)
             tail = _DJANGO_PARENTS.get(tail)
         return out
-    if tail and tail[0].isupper():
+    if not tail or not tail[0].isupper():
+        return set()
+    if not tail.endswith("Field"):
+        return set()  # a library manager, tracker or choices class: no model field
+    if any(word in tail.lower() for word in _FILE_WORDS):
         return {name, _MAYBE}
-    return set()
+    return {name, _MAYBE_NOT_FILE}  # I18nCharField: a field, named as no file field

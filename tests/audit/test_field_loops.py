@@ -332,3 +332,29 @@ def test_a_model_from_a_library_or_a_field_from_a_function_may_have_files(check)
             files(models_py(classes=classes, imports=imports)),
             {"drop_plain": ("offloaded", False), "drop_file": ("offloaded", False)},
         )
+
+
+def test_a_library_field_named_as_no_file_field_is_not_one(check):
+    """``I18nCharField()`` and a library manager on the model without a file: the loop over
+    file fields does not run for it (round 7c, item 21b: a guess by the class's name)."""
+    classes = (
+        PLAIN.replace(
+            "name = models.CharField(max_length=10)",
+            "name = I18nCharField(max_length=10)\n    objects = ScopedManager()",
+        )
+        + WITH_FILE
+    )
+    imports = (
+        "from django.db import models\nfrom i18nfield.fields import I18nCharField\n"
+        "from django_scopes import ScopedManager"
+    )
+    check(files(models_py(classes=classes, imports=imports)), BOTH)
+
+
+def test_a_library_field_named_as_a_file_field_may_be_one(check):
+    classes = PLAIN.replace("models.CharField(max_length=10)", "S3UploadField()") + WITH_FILE
+    imports = "from django.db import models\nfrom storages.fields import S3UploadField"
+    check(
+        files(models_py(classes=classes, imports=imports)),
+        {"drop_plain": ("offloaded", False), "drop_file": ("offloaded", False)},
+    )
