@@ -45,7 +45,16 @@ from .facts import (
     RouteCall,
     module_name,
 )
-from .field_loops import filtered_fields, meta_fields, negated_type_test, self_member, type_test
+from .field_loops import (
+    empty_container,
+    fill_target,
+    filtered_fields,
+    iterated_name,
+    meta_fields,
+    negated_type_test,
+    self_member,
+    type_test,
+)
 from .loop_rules import fill, loop_template
 from .m2m_relations import note_m2m
 from .names import Names, Scope
@@ -198,6 +207,9 @@ class _Frame:
     flow_chain: int = 0  # the terminal ``if`` chain of the last final return read, or 0
     history: list[tuple[str, ast.expr]] = field(default_factory=list)  # every local binding
     field_vars: set[str] = field(default_factory=set)  # for f in self._meta.fields: f
+    # local containers filled only inside one FIELDS block: name -> its condition (None
+    # once filled anywhere else), so a later loop over them runs under it (field_loops.py)
+    field_fills: dict[str, list[Any] | None] = field(default_factory=dict)
 
 
 # builtin decorators kept among a function's decorators: a staticmethod has no self
@@ -604,6 +616,9 @@ class _Extractor(FastVisitor):
         calls = self.facts.route_calls
         before = len(calls)
         self.visit(node.value)
+        if self.frame.facts is not None:
+            for target in node.targets:
+                self.note_assigned(target, node.value)
         if len(calls) > before and isinstance(node.value, ast.Call):
             last = calls[-1]
             target = node.targets[0]
@@ -681,6 +696,8 @@ class _Extractor(FastVisitor):
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         self.visit(node.value)
         target = node.target
+        if self.frame.facts is not None and isinstance(target, ast.Name):
+            self.note_fill(target.id)  # files += [...]
         if isinstance(target, ast.Name) and isinstance(node.op, ast.Add):
             self.names.rows.url_list_added(self.names, target.id, node.value, node.lineno)
         if isinstance(target, ast.Attribute) and self.frame.scope is not None:
@@ -748,6 +765,10 @@ class _Extractor(FastVisitor):
                 frame.block = self.push_block(
                     FIELDS, 0, "", node.lineno, ["via", self_member(node.iter)]
                 )
+        container = iterated_name(node.iter)
+        if frame.facts is not None and frame.field_fills.get(container) is not None:
+            # for field, path in old_files.items(): filled only inside a file-field loop
+            frame.block = self.push_block(FIELDS, 0, "", node.lineno, frame.field_fills[container])
         self.visit_body(node.body)
         frame.block = outer
         frame.field_vars.discard(field_var)
@@ -828,6 +849,33 @@ class _Extractor(FastVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if self.frame.scope is not None:
             self.names.bind_imports(node, self.frame.scope.locals)
+
+    def note_assigned(self, target: ast.expr, value: ast.expr) -> None:
+        """``old[k] = v`` fills ``old``; binding ``old`` to an empty literal is no fill,
+        binding it to anything else is one outside every FIELDS block."""
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            self.note_fill(target.value.id)
+        elif isinstance(target, ast.Name) and not empty_container(value):
+            self.frame.field_fills[target.id] = None
+
+    def note_fill(self, name: str) -> None:
+        """Record where a local container is filled (``old[k] = v``, ``old.append(v)``):
+        under which FIELDS block, or anywhere else (its condition is then None)."""
+        fills, cond = self.frame.field_fills, self.fields_cond()
+        if name in fills and fills[name] != cond:
+            fills[name] = None
+        else:
+            fills.setdefault(name, cond)
+
+    def fields_cond(self) -> list[Any] | None:
+        """The condition of the innermost FIELDS block the current statement is in."""
+        frame, index = self.frame, self.frame.block
+        while index >= 0:
+            block = frame.blocks[index]
+            if block.kind == FIELDS:
+                return block.cond if isinstance(block.cond, list) else None
+            index = block.parent
+        return None
 
     def push_block(
         self, kind: str, try_id: int, text: str, line: int, cond: list[Any] | None = None
@@ -1010,6 +1058,9 @@ class _Extractor(FastVisitor):
         so it runs for its effects and names no work it returns (entry_hooks.py)."""
         self.visit(node.value)
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        filled = fill_target(value)
+        if filled is not None and self.frame.facts is not None:
+            self.note_fill(filled.id)  # old.append(path)
         if isinstance(value, ast.Call) and self.frame.facts is None:
             self.note_top_statement(value)
         if isinstance(value, ast.Call) and self.frame.facts is not None:

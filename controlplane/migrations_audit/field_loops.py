@@ -200,6 +200,47 @@ def filtered_fields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.ex
     return None
 
 
+_FILLS = frozenset({"append", "add", "update", "extend", "insert", "setdefault"})
+_VIEWS = frozenset({"items", "keys", "values"})
+
+
+def fill_target(node: ast.expr) -> ast.Name | None:
+    """The local container ``node`` fills: ``old.append(x)`` -> ``old``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _FILLS
+        and isinstance(node.func.value, ast.Name)
+    ):
+        return node.func.value
+    return None
+
+
+def iterated_name(node: ast.expr) -> str:
+    """The local a loop iterates: ``old``, ``old.items()``, ``old.values()``; else ""."""
+    if (
+        isinstance(node, ast.Call)
+        and not node.args
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _VIEWS
+    ):
+        node = node.func.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def empty_container(node: ast.expr) -> bool:
+    """``{}``, ``[]``, ``set()``, ``dict()``, ``list()``: a container still empty."""
+    if isinstance(node, ast.Dict | ast.List | ast.Set | ast.Tuple):
+        return not (node.keys if isinstance(node, ast.Dict) else node.elts)
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("dict", "list", "set", "tuple")
+        and not node.args
+        and not node.keywords
+    )
+
+
 def _docstring(stmt: ast.stmt) -> bool:
     return (
         isinstance(stmt, ast.Expr)

@@ -358,3 +358,48 @@ def test_a_library_field_named_as_a_file_field_may_be_one(check):
         files(models_py(classes=classes, imports=imports)),
         {"drop_plain": ("offloaded", False), "drop_file": ("offloaded", False)},
     )
+
+
+def test_a_dict_filled_in_the_file_field_loop_runs_its_dispatch_loop_under_it(check):
+    """``old_files[field] = path`` only inside the loop over file fields, then ``for field,
+    path in old_files.items(): schedule(...)`` after the save: the second loop runs only for a
+    model with a file field (round 7c)."""
+    mixin = (
+        FILE_FIELDS.split("    def delete_files", 1)[0]
+        + """
+    def save(self, *args, **kwargs):
+        old_files = {}
+        if self.pk:
+            old = type(self).objects.get(pk=self.pk)
+            for field in self._file_fields:
+                if before := getattr(old, field):
+                    old_files[field] = before.name
+        result = super().save(*args, **kwargs)
+        for field, path in old_files.items():
+            cleanup_file.apply_async(kwargs={"name": path})
+        return result
+"""
+    )
+    views = VIEWS.replace(").delete()", ").save()").replace("obj.delete()", "obj.save()")
+    check(files(models_py(mixin), views), BOTH)
+
+
+def test_a_container_also_filled_outside_the_loop_keeps_its_dispatch(check):
+    mixin = (
+        FILE_FIELDS.split("    def delete_files", 1)[0]
+        + """
+    def save(self, *args, **kwargs):
+        names = ["audit.log"]
+        for field in self._file_fields:
+            names.append(getattr(self, field).name)
+        result = super().save(*args, **kwargs)
+        for name in names:
+            cleanup_file.apply_async(kwargs={"name": name})
+        return result
+"""
+    )
+    views = VIEWS.replace(").delete()", ").save()").replace("obj.delete()", "obj.save()")
+    check(
+        files(models_py(mixin), views),
+        {"drop_plain": ("offloaded", False), "drop_file": ("offloaded", False)},
+    )
