@@ -38,3 +38,17 @@ def test_downgrade_then_upgrade_round_trip(database_url: str) -> None:
         assert set(inspect(engine).get_table_names()) >= TABLES
     finally:
         engine.dispose()
+
+
+def test_a_sqlite_connection_reads_its_file_through_a_memory_map(sqlite_url: str) -> None:
+    """Every pooled SQLite connection maps the file (page reads without a read() and a copy
+    each: a replica's scrape reads a thousand scattered task rows after every write)."""
+    engine = db.make_engine(sqlite_url)
+    try:
+        db.upgrade(engine)
+        with engine.connect() as connection:
+            mapped = connection.exec_driver_sql("PRAGMA mmap_size").scalar()
+            journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert (mapped, journal) == (db.SQLITE_MMAP_BYTES, "wal")
+    finally:
+        engine.dispose()

@@ -98,50 +98,86 @@ def worker_status(
     worker runs without events, or when it answered well after its heartbeats stopped (events
     turned off, or no ingester running).
     """
-    interval = freq if freq and freq > 0 else DEFAULT_HEARTBEAT
-    # the later of the two (no generator and max(): a scrape asks this for every worker)
-    beat, online = as_utc(last_heartbeat), as_utc(online_at)
-    if beat is None or (online is not None and online > beat):
-        beat = online
-    pinged = as_utc(inspected_at)
-    last_seen = beat
-    if pinged is not None and (beat is None or pinged > beat + _seconds(OFFLINE_AFTER * interval)):
-        last_seen, interval = pinged, inspect_interval
-    gone = as_utc(offline_at)
+    status, last_seen, interval, shutdown, _ = _status(
+        now, inspect_interval, recorded_status, last_heartbeat, freq, online_at, offline_at,
+        inspected_at,
+    )  # fmt: skip
+    return status, last_seen, interval, shutdown
+
+
+def _status(
+    now: datetime,
+    inspect_interval: float,
+    recorded_status: str | None,
+    last_heartbeat: datetime | None,
+    freq: float | None,
+    online_at: datetime | None,
+    offline_at: datetime | None,
+    inspected_at: datetime | None,
+) -> tuple[WorkerStatus, datetime | None, float, bool, float | None]:
+    """`worker_status` with positional arguments, and the age of last seen in seconds: a
+    scrape asks for every worker (keywords cost a call about twice as much)."""
+    try:
+        signs = _compared(freq, inspect_interval, last_heartbeat, online_at, offline_at,
+                          inspected_at)  # fmt: skip
+    except TypeError:  # naive and aware times mixed: compare them all as UTC
+        signs = _compared(
+            freq, inspect_interval, as_utc(last_heartbeat), as_utc(online_at),
+            as_utc(offline_at), as_utc(inspected_at),
+        )  # fmt: skip
+    seen, interval, ended = signs
+    last_seen = as_utc(seen)  # once, for the answer: the comparisons did not need it
+    age = None if last_seen is None else (now - last_seen).total_seconds()
     # "offline": the worker said goodbye (worker-offline). "lost": the event ingester gave up
     # on its heartbeats; either holds until a later sign of life.
-    ended = gone is not None and (last_seen is None or gone >= last_seen)
     if recorded_status in ("offline", "lost") and ended:
-        return "offline", last_seen, interval, recorded_status == "offline"
-    # last_seen is UTC already (as_utc above): no second conversion per worker
-    age = None if last_seen is None else (now - last_seen).total_seconds()
+        return "offline", last_seen, interval, recorded_status == "offline", age
     if age is None or age > OFFLINE_AFTER * interval:
-        return "offline", last_seen, interval, False
+        return "offline", last_seen, interval, False, age
     if age > LATE_AFTER * interval:
-        return "late", last_seen, interval, False
-    return "online", last_seen, interval, False
+        return "late", last_seen, interval, False, age
+    return "online", last_seen, interval, False, age
+
+
+def _compared(
+    freq: float | None,
+    inspect_interval: float,
+    beat: datetime | None,
+    online: datetime | None,
+    gone: datetime | None,
+    pinged: datetime | None,
+) -> tuple[datetime | None, float, bool]:
+    """(last seen as stored, its interval, whether the worker's end came after it).
+
+    The times are compared as the database hands them back, all naive (SQLite: UTC) or all
+    aware, which orders them as their UTC values do; converting each to UTC first cost a
+    `replace` per time, four per worker. A naive time compared with an aware one raises
+    TypeError (ordering comparisons only are used here), and the caller converts them all.
+    """
+    interval = freq if freq and freq > 0 else DEFAULT_HEARTBEAT
+    # the later of the two (no generator and max(): a scrape asks this for every worker)
+    if beat is None or (online is not None and online > beat):
+        beat = online
+    seen = beat
+    if pinged is not None and (beat is None or pinged > beat + _seconds(OFFLINE_AFTER * interval)):
+        seen, interval = pinged, inspect_interval
+    ended = gone is not None and (seen is None or gone >= seen)
+    return seen, interval, ended
 
 
 def worker_health(row: Any, now: datetime, inspect_interval: float) -> WorkerHealth:
     """The health of a `Worker` (or of a row selecting its columns by the same names)."""
-    status, last_seen, interval, shutdown = worker_status(
-        now=now,
-        inspect_interval=inspect_interval,
-        recorded_status=row.status,
-        last_heartbeat=row.last_heartbeat,
-        freq=row.freq,
-        online_at=row.online_at,
-        offline_at=row.offline_at,
-        inspected_at=row.inspected_at,
-    )
+    status, last_seen, interval, shutdown, age = _status(
+        now, inspect_interval, row.status, row.last_heartbeat, row.freq, row.online_at,
+        row.offline_at, row.inspected_at,
+    )  # fmt: skip
     # Every field in the order WorkerHealth declares them: positional arguments, as keywords
     # cost twice as much (a scrape builds one per worker)
     return WorkerHealth(
         row.hostname,  # hostname
         status,  # status
         last_seen,  # last_seen
-        # last_seen is UTC already (worker_status made it so)
-        None if last_seen is None else (now - last_seen).total_seconds(),  # heartbeat_age
+        age,  # heartbeat_age
         interval,  # interval
         shutdown,  # shutdown
         row.concurrency,  # concurrency

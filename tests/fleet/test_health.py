@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import text
 
@@ -37,6 +37,24 @@ def test_heartbeat_age_decides_online_late_offline_in_heartbeat_intervals() -> N
     assert status(last_heartbeat=ago(5.0)) == "late"  # no freq: Celery's 2 s default
     # A naive datetime (SQLite) is UTC.
     assert status(last_heartbeat=ago(1).replace(tzinfo=None), freq=2.0) == "online"
+
+
+def test_naive_and_aware_times_of_one_worker_compare_as_their_utc_values() -> None:
+    """The signs are compared as stored (all naive or all aware); a worker whose times mix
+    the two (naive is UTC) gets the answer its all-UTC times give, not a TypeError."""
+    signs = {
+        "recorded_status": "lost", "last_heartbeat": ago(50), "online_at": ago(3600),
+        "offline_at": ago(40), "inspected_at": ago(10), "freq": 2.0,
+    }  # fmt: skip
+    aware = worker_status(now=NOW, inspect_interval=30.0, **signs)  # type: ignore[arg-type]
+    assert aware == ("online", ago(10), 30.0, False)  # pinged after it was given up on
+    for naive in ("last_heartbeat", "online_at", "offline_at", "inspected_at"):
+        mixed = {**signs, naive: signs[naive].replace(tzinfo=None)}  # type: ignore[union-attr]
+        assert worker_status(now=NOW, inspect_interval=30.0, **mixed) == aware  # type: ignore[arg-type]
+    # another offset, the same instants
+    shifted = {k: v.astimezone(timezone(timedelta(hours=2))) if isinstance(v, datetime) else v
+               for k, v in signs.items()}  # fmt: skip
+    assert worker_status(now=NOW, inspect_interval=30.0, **shifted) == aware  # type: ignore[arg-type]
 
 
 def test_a_clean_shutdown_is_offline_at_once_and_a_restart_is_online_again() -> None:
