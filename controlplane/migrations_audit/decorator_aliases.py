@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .decorator_wrappers import returned_inner
 from .facts import Decorator
-from .project import Project
+from .project import Project, Target
 
 
 def unaliased(project: Project, decorators: list[Decorator], module: str) -> list[Decorator]:
@@ -17,6 +18,9 @@ def unaliased(project: Project, decorators: list[Decorator], module: str) -> lis
     still counts first (``job = partial(rq_job, ...)`` is told by its own name)."""
     out: list[Decorator] = []
     for dec in decorators:
+        applied = applied_decorator(project, dec, module)
+        if applied is not None:
+            out.append(applied)  # what the project decorator really is comes first
         out.append(dec)
         found = project.resolve(dec.base, module)
         if found is None or found.kind != "X" or found.name == dec.base:
@@ -29,3 +33,33 @@ def unaliased(project: Project, decorators: list[Decorator], module: str) -> lis
         called = "()" if dec.name.endswith("()") else ""
         out.append(replace(dec, name=found.name + called))
     return out
+
+
+def applied_decorator(project: Project, dec: Decorator, module: str) -> Decorator | None:
+    """The external decorator a project decorator applies to what it decorates:
+    ``def task(retries=5): def deco(fn): ...; return huey.task(retries=retries)(inner);
+    return deco`` makes ``@task()`` a Huey task decorator (``huey.task()``), whatever
+    wrapper it puts around the function first. None when it applies none."""
+    found = project.resolve(dec.base, module)
+    if found is None or found.kind != "F":
+        return None
+    if dec.name.endswith("()"):  # a factory: the decorator is the function it returns
+        inner = returned_inner(project, found)
+        if inner is None:
+            return None
+        found = inner
+    return _applied(project, found)
+
+
+def _applied(project: Project, decorator: Target) -> Decorator | None:
+    facts = project.function(decorator)
+    if facts is None:
+        return None
+    for value in facts.returns:
+        if not value.endswith("()()") or value.startswith("~"):
+            continue  # huey.task(...)(inner): a decorator made by a call, then applied
+        made = value[:-2]
+        target = project.resolve(made[:-2], decorator.module)
+        if target is not None and target.kind == "X":
+            return Decorator(name=target.name + "()", line=facts.line, args=[], kwargs={})
+    return None

@@ -4,6 +4,7 @@ read structurally so ``include()`` nesting and prefixes survive into the facts."
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Any
 
 from .facts import UrlEntry
@@ -90,6 +91,12 @@ class UrlPatterns:
             if not extend and name in self.urllists and _adds_itself(value, name):
                 # urlpatterns = [path(...)] + urlpatterns: the list grows, it is not replaced
                 value, extend = _without(value, name), True
+            elif not extend and name in self.urllists and _mentions(value, name):
+                # urlpatterns = [path("", include((urlpatterns, "app")))]: the name on the
+                # right is the list as it was, kept under a name of its own
+                kept = f"{name}#{stmt.lineno}"
+                self.urllists[kept] = self.urllists.pop(name)
+                value = _renamed(value, name, kept)
             entries = self.entries(value) if value is not None else []
             if extend and not entries and value is not None and not _is_empty(value):
                 entries = [_unread(stmt.lineno, given or value)]  # reported, never dropped
@@ -293,6 +300,22 @@ def _adds_itself(node: ast.expr, name: str) -> bool:
     return isinstance(node, ast.BinOp) and any(
         isinstance(term, ast.Name) and term.id == name for term in _operands(node)
     )
+
+
+def _mentions(node: ast.expr, name: str) -> bool:
+    """Whether ``name`` is read anywhere in ``node``."""
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _renamed(node: ast.expr, old: str, new: str) -> ast.expr:
+    """A copy of ``node`` reading ``new`` where it read ``old``."""
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, name: ast.Name) -> ast.Name:
+            return ast.Name(id=new, ctx=name.ctx) if name.id == old else name
+
+    renamed: ast.expr = Rename().visit(copy.deepcopy(node))
+    return renamed
 
 
 def _without(node: ast.expr, name: str) -> ast.expr | None:
