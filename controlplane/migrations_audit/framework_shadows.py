@@ -42,6 +42,7 @@ class FrameworkShadows:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._full: dict[Entry, list[Entry]] = {}
+        self._defined: dict[Entry, frozenset[str]] = {}
 
     def full_mro(self, module: str, qualname: str) -> list[Entry]:
         key = (module, qualname)
@@ -67,6 +68,8 @@ class FrameworkShadows:
     def shadowed(self, module: str, qualname: str, owner: Entry, method: str) -> bool:
         """Whether a framework class defining ``method`` precedes ``owner`` (a project class
         that defines it) in the MRO of ``module.qualname``."""
+        if method not in self.framework_methods(module, qualname):
+            return False  # most lookups: no framework base defines it, nothing to order
         for entry in self.full_mro(module, qualname):
             if entry == owner:
                 return False
@@ -75,3 +78,16 @@ class FrameworkShadows:
                 if method in FRAMEWORK_METHODS.get(tail, ()):
                     return True
         return False
+
+    def framework_methods(self, module: str, qualname: str) -> frozenset[str]:
+        """The methods the class's framework bases (any depth) are known to define."""
+        key = (module, qualname)
+        found = self._defined.get(key)
+        if found is None:
+            tails = {
+                base.rstrip("()[]").rsplit(".", 1)[-1]
+                for base in self.project.external_bases(module, qualname)
+            }
+            found = frozenset().union(*(FRAMEWORK_METHODS.get(tail, ()) for tail in tails))
+            self._defined[key] = found
+        return found
