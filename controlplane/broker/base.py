@@ -22,7 +22,10 @@ class Pause:
         return sum(count for _, count in self.held_by_workers)
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__ (about 1 µs per
+# record of 11 fields), and a replica's scrape builds two per queue (bench/scrape.py: 500
+# queues). Treat it as read-only all the same: every stage builds a new one.
+@dataclass(slots=True)
 class QueueState:
     """One queue, the same record from the broker's answer to the Queues page and /metrics.
 

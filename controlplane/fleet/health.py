@@ -33,7 +33,8 @@ OFFLINE_AFTER = 3.0  # ... and before it is "offline"
 MAX_LISTED = 2000  # queues or task names kept from one worker (untrusted input is bounded)
 
 
-@dataclass(frozen=True)
+# Not frozen, for the reason QueueState is not (a scrape builds one per worker); read-only
+@dataclass(slots=True)
 class WorkerHealth:
     hostname: str
     status: WorkerStatus

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
@@ -88,12 +89,16 @@ class RenderCache:
         # per counter or gauge family: each label tuple's line up to its value
         self.prefixes: dict[str, dict[LabelValues, str]] = {}
         # a counter or gauge family whose rows all equal the last ones (values of the same
-        # types too): (rows, text)
-        self.families: dict[str, tuple[list[tuple[LabelValues, float]], bytes]] = {}
+        # types too): (rows, their value types, text)
+        self.families: dict[str, tuple[list[tuple[LabelValues, float]], list[type], bytes]] = {}
 
 
 def _types(rows: list[tuple[LabelValues, float]]) -> list[type]:
-    return [value.__class__ for _, value in rows]
+    """Each row's value type, mapped in C (a family of 500 rows is checked every scrape)."""
+    return list(map(type, map(_value_of, rows)))
+
+
+_value_of = itemgetter(1)
 
 
 class Family(Metric):
@@ -149,13 +154,13 @@ class _Simple(Family):
         rows = self.rows
         kept = cache.families.get(name)
         # the types only once the values are equal (most families that change, change values)
-        if kept is not None and kept[0] == rows and _types(kept[0]) == _types(rows):
-            out.append(kept[1])
+        if kept is not None and kept[0] == rows and kept[1] == _types(rows):
+            out.append(kept[2])
             return
         lines: list[str] = [self._header()]
         self._render_rows(lines, cache)
         text = "".join(lines).encode("utf-8", "replace")
-        cache.families[name] = (list(rows), text)
+        cache.families[name] = (list(rows), _types(rows), text)
         out.append(text)
 
     def _render_rows(self, out: list[str], cache: RenderCache) -> None:
