@@ -241,6 +241,8 @@ class Services:
         return problems
 
     def close(self) -> None:
+        if self.state.database_counters is not None:  # its refresher thread reads the engine
+            self.state.database_counters.close()
         if "broker" in self.__dict__:
             self.broker.close()
         self.engine.dispose()

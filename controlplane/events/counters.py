@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, sele
 
 from controlplane.clock import as_utc, utcnow
 from controlplane.events.live_tally import LIVE, SETTLING, LiveTally, Part, read_rows, tally
+from controlplane.events.refresher import Refresher
 from controlplane.events.stats import BUCKETS, Histogram, IngestSnapshot, IngestStats
 from controlplane.events.stats import exception_type as exception_type_of
 from controlplane.models import EventGap, Ingester, Task
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
     from controlplane.services import Services
 
 SETTLE_SECONDS = 120.0  # a finished row this much older than the newest event is final
-REFRESH_TTL = 5.0  # seconds a replica reuses its counters between scrapes
+REFRESH_TTL = 5.0  # seconds between a replica's refreshes of its counters (refresher.py)
+IDLE_AFTER = 300.0  # seconds without a reader after which the refresher thread stops
 
 Labels = tuple[str, str, str]
 KINDS = ("sent", "received", "started", "retried", "succeeded", "failed", "revoked", "rejected")
@@ -221,31 +223,79 @@ def count_gaps(connection: Connection) -> GapTotals:
 
 
 class DatabaseCounters:
-    """The task counters of a process without an ingester, refreshed at most every `ttl` s."""
+    """The task counters of a process without an ingester, at most about `ttl` s old.
+
+    With `background` (and a `ttl`), a thread refreshes them every `ttl` seconds while they
+    are asked for (refresher.py), so a scrape reads them instead of rebuilding them.
+    """
 
     def __init__(
         self,
         engine: Engine,
         ttl: float = REFRESH_TTL,
         settle_seconds: float = SETTLE_SECONDS,
+        background: bool = True,
+        idle_after: float = IDLE_AFTER,
     ) -> None:
         self.engine = engine
         self.ttl = ttl
         self.settle_seconds = settle_seconds
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one refresh at a time
         self._settled = TaskTotals()
         self._settled_until: datetime | None = None  # rows finished before this are in _settled
-        self._snapshot: IngestSnapshot | None = None
-        self._taken = 0.0
+        # the last snapshot, and when (time.monotonic) its refresh began
+        self._current: tuple[IngestSnapshot, float] | None = None
+        self._asked = 0.0
         self._merges: Merges = {}  # what the last snapshot summed, reused where unchanged
         self._live = LiveTally()  # the live rows' tally per label set, kept while equal
+        self._refresher = (
+            Refresher(self, ttl, idle_after, "controlplane-counters")
+            if background and ttl > 0
+            else None
+        )
 
     def snapshot(self) -> IngestSnapshot:
+        asked = self._asked = time.monotonic()
+        refresher = self._refresher
+        # the thread replaces the snapshot every ttl: give it one more ttl before doing it here
+        limit = self.ttl * 2 if refresher is not None and refresher.running else self.ttl
+        current = self._current
+        if current is None or asked - current[1] >= limit:
+            seen = current
+            with self._lock:
+                current = self._current
+                if current is seen:  # else a refresh landed while this waited: take it
+                    current = self._refresh_locked()
+            if refresher is not None:
+                refresher.ensure_running()
+        return current[0]
+
+    def refresh(self) -> IngestSnapshot:
+        """Read the counters afresh now (the refresher's work; benches call it too)."""
         with self._lock:
-            if self._snapshot is None or time.monotonic() - self._taken >= self.ttl:
-                self._snapshot = self._refresh(utcnow())
-                self._taken = time.monotonic()
-            return self._snapshot
+            return self._refresh_locked()[0]
+
+    def last_asked(self) -> float:
+        return self._asked
+
+    @property
+    def refreshed_at(self) -> float | None:
+        """When (time.monotonic) the refresh behind the current snapshot began."""
+        current = self._current
+        return None if current is None else current[1]
+
+    @property
+    def refreshing_in_background(self) -> bool:
+        return self._refresher is not None and self._refresher.running
+
+    def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.stop()
+
+    def _refresh_locked(self) -> tuple[IngestSnapshot, float]:
+        started = time.monotonic()
+        self._current = (self._refresh(utcnow()), started)
+        return self._current
 
     def _refresh(self, now: datetime) -> IngestSnapshot:
         with self.engine.connect() as connection:

@@ -3,8 +3,8 @@
 `MetricsSource.read()` never talks to the broker or the workers: the queues come from the
 latest sample (this process's memory when its scheduler leads, else the database), workers
 from their rows, task counters from the ingester running in this process (`controlplane up`)
-or, in a `serve` replica, from the database (`task_totals.DatabaseCounters`, refreshed at most
-every few seconds), and each audited project's latest coverage from `controlplane.audit_runs`
+or, in a `serve` replica, from the database (`events.counters.DatabaseCounters`, recounted
+every few seconds by a thread beside the scrapes), and each audited project's latest coverage from `controlplane.audit_runs`
 (or from the reader given to `MetricsSource`).
 """
 
