@@ -4,8 +4,8 @@
 latest sample (this process's memory when its scheduler leads, else the database), workers
 from their rows, task counters from the ingester running in this process (`controlplane up`)
 or, in a `serve` replica, from the database (`events.counters.DatabaseCounters`, recounted
-every few seconds by a thread beside the scrapes), and each audited project's latest coverage from `controlplane.audit_runs`
-(or from the reader given to `MetricsSource`).
+every few seconds by a thread beside the scrapes), and each audited project's latest
+coverage from `controlplane.audit_runs` (or from the reader given to `MetricsSource`).
 """
 
 from __future__ import annotations
