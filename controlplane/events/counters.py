@@ -263,8 +263,9 @@ class DatabaseCounters:
         if current is None or asked - current[1] >= limit:
             seen = current
             with self._lock:
-                current = self._current
-                if current is seen:  # else a refresh landed while this waited: take it
+                landed = self._current  # a refresh that landed while this waited: take it
+                current = landed if landed is not None and landed is not seen else None
+                if current is None:
                     current = self._refresh_locked()
             if refresher is not None:
                 refresher.ensure_running()
