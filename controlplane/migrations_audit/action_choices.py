@@ -4,12 +4,19 @@
 DRF's ``update`` validates with ``DetailSerializer``, so ``CreateSerializer``'s validators
 do not run there. Recorded at extraction as {action: rendered class}, ``"*"`` for the
 return reached by every other action; tests of anything else leave the choice unknown.
+
+A getter may also look its class up by another class's name (a versioned API:
+``return registry[base_class.__name__][version]``): ``named_classes`` records what that
+name is read from, so that the view's serializer is taken as that class when the lookup
+itself cannot be read (PATTERNS.md item 29).
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+
+Render = Callable[[ast.expr], str]
 
 CHOOSERS = frozenset({"get_serializer_class", "get_form_class"})
 OTHERWISE = "*"
@@ -62,3 +69,49 @@ def _tested_actions(test: ast.expr) -> list[str]:
         return []
     names = [v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
     return names if len(names) == len(values) else []
+
+
+def named_classes(function: ast.FunctionDef | ast.AsyncFunctionDef, render: Render) -> list[str]:
+    """The classes a getter's return looks a class up by the name of, rendered, in order:
+    ``return lookup(base.__name__)`` or ``return TABLE[base.__name__][...]``, with ``base``
+    an expression or a local bound in the getter (each value it is bound to)."""
+    named: list[ast.expr] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            named.extend(_named_by(node.value))
+    out: list[str] = []
+    for value in named:
+        values = _bound_values(function, value.id) if isinstance(value, ast.Name) else [value]
+        for bound in values:
+            rendered = render(bound)
+            if rendered and rendered not in out:
+                out.append(rendered)
+    return out
+
+
+def _named_by(value: ast.expr) -> list[ast.expr]:
+    """``X`` of each ``X.__name__`` a returned call passes or a returned subscript reads."""
+    keys: list[ast.expr] = []
+    while isinstance(value, ast.Subscript):  # TABLE[X.__name__][version]
+        keys.append(value.slice)
+        value = value.value
+    if isinstance(value, ast.Call):
+        keys.extend(value.args)
+        keys.extend(keyword.value for keyword in value.keywords)
+    return [key.value for key in keys if isinstance(key, ast.Attribute) and key.attr == "__name__"]
+
+
+def _bound_values(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> list[ast.expr]:
+    """Each value the getter binds the local ``name`` to (``x = ...`` or ``x: T = ...``)."""
+    out: list[ast.expr] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        else:
+            continue
+        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+            assert node.value is not None
+            out.append(node.value)
+    return out

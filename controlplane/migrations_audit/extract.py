@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .action_choices import CHOOSERS, action_choices
+from .action_choices import CHOOSERS, action_choices, named_classes
 from .buffers import self_attrs_read
 from .class_additions import note_addition
 from .conditions import condition, forget
@@ -460,6 +460,8 @@ class _Extractor(FastVisitor):
             kept = filtered_fields(node)
             if kept is not None:
                 facts.field_types = [self.render(k) for k in kept]
+            if node.name in CHOOSERS:  # rendered in the getter's scope, as its returns are
+                facts.named_by = named_classes(node, self.render)
         self.qual.pop()
         self.finish(self.frame)
         self.frame = outer

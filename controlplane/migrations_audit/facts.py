@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "58"
+ANALYSER_VERSION = "59"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -183,6 +183,9 @@ class FunctionFacts:
     # a method returning ``[f.name for f in self._meta.fields if isinstance(f, T)]``: the
     # classes T, rendered (field_loops.py)
     field_types: list[str] = field(default_factory=list)
+    # get_serializer_class()/get_form_class() looking a class up by another's name
+    # (``registry[base.__name__]``): what that name is read from, rendered (action_choices.py)
+    named_by: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -214,7 +217,7 @@ class FunctionFacts:
             self.params,
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
-            # stored, attr_sets, field_types
+            # stored, attr_sets, field_types, named_by
             # (trailing empties dropped)
             *self._tail(),
         ]
@@ -230,6 +233,7 @@ class FunctionFacts:
             self.stored,
             self.attr_sets,
             self.field_types,
+            self.named_by,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -260,6 +264,7 @@ class FunctionFacts:
             raw[18] if len(raw) > 18 else {},
             raw[19] if len(raw) > 19 else [],
             raw[20] if len(raw) > 20 else [],
+            raw[21] if len(raw) > 21 else [],
         )
 
 

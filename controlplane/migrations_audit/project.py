@@ -664,8 +664,26 @@ class Project:
             found = self.call(getter, depth + 1, owner)
             if found is not None and found.kind == "C":
                 return found
+            if facts is not None and facts.named_by:  # looked up by this class's name
+                return self.named_class(getter, facts.named_by, owner, depth + 1)
             return None  # an override whose value is not read: the class is not known
         return self.class_attr(owner, attr, depth)
+
+    def named_class(
+        self, getter: Target, named_by: list[str], owner: Target, depth: int
+    ) -> Target | None:
+        """A getter's class looked up by another class's name (``registry[base.__name__]``,
+        a versioned API): that class, the first of the expressions its name is read from that
+        resolves to one for the routed view ``owner``."""
+        cls = self.class_of(getter.module, getter.name)
+        selftype = None
+        if cls and (owner.module, owner.name) != (getter.module, cls):
+            selftype = Target("C", owner.module, owner.name)
+        for value in named_by:
+            found = self.resolve(value, getter.module, cls, depth, selftype)
+            if found is not None and found.kind == "C":
+                return found
+        return None
 
     def model_of(self, module: str, cls: str, depth: int = 0) -> Target | None:
         """The model a view, serializer or form works on: queryset, model, Meta.model."""
