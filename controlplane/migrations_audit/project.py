@@ -500,7 +500,12 @@ class Project:
                 return Target("C", mod, method)
             value = facts.classes[qual].attrs.get(attr)
             if value:
-                found = self.resolve(value, mod, qual, depth + 1)
+                # set on a base (``self.object = self.get_object()`` in its dispatch): ``self``
+                # in the value is the instance it is read on, of the class ``target`` names
+                selftype = None
+                if (mod, qual) != (target.module, target.name) and target.kind in ("C", "I"):
+                    selftype = Target("C", target.module, target.name)
+                found = self.resolve(value, mod, qual, depth + 1, selftype)
                 if found is None and value[0] == "~":  # self.x = x, x a parameter
                     found = self.injected(target, value[1:], depth)
                 return found
