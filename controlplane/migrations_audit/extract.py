@@ -173,6 +173,10 @@ _LOG_METHODS = frozenset(
 _ANY_MODEL = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 
 
+# a method read as an attribute (``@property``, ``functools`` / Django ``cached_property``)
+PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+
+
 def _settinglike(word: str) -> bool:
     known = _WORDS.get(word)
     if known is None:
@@ -430,6 +434,7 @@ class _Extractor(FastVisitor):
             deps=[],
             blocks=[],
         )
+        facts.is_property = cls is not None and bool(tails & PROPERTY_DECORATORS)
         note_receivers(self.names, decorators, qualname, node.body)
         if cls is not None and node.name in CHOOSERS:
             facts.choices = action_choices(node.body, self.render)

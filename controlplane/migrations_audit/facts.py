@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "59"
+ANALYSER_VERSION = "60"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -186,6 +186,8 @@ class FunctionFacts:
     # get_serializer_class()/get_form_class() looking a class up by another's name
     # (``registry[base.__name__]``): what that name is read from, rendered (action_choices.py)
     named_by: list[str] = field(default_factory=list)
+    # decorated with property or a cached_property: reading the attribute calls it
+    is_property: bool = False
     _calls: list[CallSite] | None = None
 
     @property
@@ -217,7 +219,7 @@ class FunctionFacts:
             self.params,
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
-            # stored, attr_sets, field_types, named_by
+            # stored, attr_sets, field_types, named_by, is_property
             # (trailing empties dropped)
             *self._tail(),
         ]
@@ -234,6 +236,7 @@ class FunctionFacts:
             self.attr_sets,
             self.field_types,
             self.named_by,
+            self.is_property,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -265,6 +268,7 @@ class FunctionFacts:
             raw[19] if len(raw) > 19 else [],
             raw[20] if len(raw) > 20 else [],
             raw[21] if len(raw) > 21 else [],
+            bool(raw[22]) if len(raw) > 22 else False,
         )
 
 

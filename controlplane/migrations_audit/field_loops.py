@@ -25,9 +25,10 @@ import ast
 from typing import TYPE_CHECKING, Any
 
 from .facts import FIELDS, Block
+from .project import Target
 
 if TYPE_CHECKING:
-    from .project import Project, Target
+    from .project import Project
 
 # self._meta.<these> iterate the model's fields
 _META_LISTS = frozenset({"fields", "concrete_fields", "local_fields", "local_concrete_fields"})
@@ -289,7 +290,9 @@ class FieldTypes:
             return self.type_keys(cond[1], module, cls)
         if cond[0] != "via" or len(cond) < 2:
             return frozenset()
-        target = self.project.resolve("self." + cond[1], module, cls, selftype=selftype)
+        # the member itself (a property read through resolve() would give its value)
+        member_of = selftype if selftype is not None else Target("C", module, cls)
+        target = self.project.class_attr(member_of, cond[1], 0) if cls or selftype else None
         if target is None or target.kind != "F":
             return frozenset()
         facts = self.project.function(target)

@@ -369,6 +369,10 @@ class Project:
             attr, ops = split_segment(segment)
             owner = target
             target = self.attr(target, attr, depth)
+            if target is not None and target.kind == "F" and owner.kind in "ICS":
+                facts = self.function(target)
+                if facts is not None and facts.is_property:  # read: its value
+                    target = self.call(target, depth, _self_of(owner))
             if ops and target is not None and target.kind == "F" and owner.kind in "ICS":
                 # a method called on an instance: it runs with self of the instance's class
                 target = self._apply_ops(target, ops, depth, _self_of(owner))
