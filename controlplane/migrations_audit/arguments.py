@@ -118,6 +118,7 @@ class Env:
         "selftype",
         "exact",
         "attr_sets",
+        "request_method",
         "guessed_results",
     )
 
@@ -140,6 +141,7 @@ class Env:
         self.selftype: Target | None = self.types.get(SELF_TYPE) or self.types.get(SELF_EXACT)
         self.exact = SELF_EXACT in self.types
         self.attr_sets: list[list[Any]] = []  # FunctionFacts.attr_sets of the function
+        self.request_method = ""  # FunctionFacts.request_method of the function
         # keys of ``results`` that a guessed call returned ("~spec.update_or_create()"), with
         # the method's name: what is reached through them is a guess too
         self.guessed_results: tuple[tuple[str, str], ...] = ()

@@ -378,6 +378,7 @@ class CallGraph:
         env = Env(project, module, cls, node.ctx, facts.params)
         env.calls = calls
         env.attr_sets = facts.attr_sets
+        env.request_method = facts.request_method
         env.function = facts.name if cls else ""
         if cls and env.function in _SERIALIZER_ACTIONS:
             # a view's own create/update/partial_update: DRF set self.action to its name,
@@ -662,7 +663,8 @@ class CallGraph:
         if resolved is None and call.name.endswith(".as_view()"):
             view = env.resolve(call.name[: -len(".as_view()")])
             if view is not None and view.kind == "C":
-                return "edge", [Node(t) for t in self.implicit.view_handlers(view)]
+                handlers = self.implicit.view_handlers(view, env.request_method)
+                return "edge", [Node(t) for t in handlers]
         if (resolved is None or resolved.kind == "X") and call.name.endswith("()"):
             named = self.looked_up(call, env)
             if named:

@@ -626,6 +626,15 @@ class _Extractor(FastVisitor):
         if self.frame.facts is not None:
             for target in node.targets:
                 self.note_assigned(target, node.value)
+                if (  # request.method = "GET", the request a parameter
+                    isinstance(target, ast.Attribute)
+                    and target.attr == "method"
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id in self.frame.facts.params
+                    and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str)
+                ):
+                    self.frame.facts.request_method = node.value.value.lower()
         if len(calls) > before and isinstance(node.value, ast.Call):
             last = calls[-1]
             target = node.targets[0]

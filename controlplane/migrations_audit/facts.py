@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "60"
+ANALYSER_VERSION = "61"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -188,6 +188,9 @@ class FunctionFacts:
     named_by: list[str] = field(default_factory=list)
     # decorated with property or a cached_property: reading the attribute calls it
     is_property: bool = False
+    # ``request.method = "GET"`` (a parameter's method set to a literal): the method a view
+    # it then calls with that request answers (implicit.view_handlers)
+    request_method: str = ""
     _calls: list[CallSite] | None = None
 
     @property
@@ -219,7 +222,7 @@ class FunctionFacts:
             self.params,
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
-            # stored, attr_sets, field_types, named_by, is_property
+            # stored, attr_sets, field_types, named_by, is_property, request_method
             # (trailing empties dropped)
             *self._tail(),
         ]
@@ -237,6 +240,7 @@ class FunctionFacts:
             self.field_types,
             self.named_by,
             self.is_property,
+            self.request_method,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -269,6 +273,7 @@ class FunctionFacts:
             raw[20] if len(raw) > 20 else [],
             raw[21] if len(raw) > 21 else [],
             bool(raw[22]) if len(raw) > 22 else False,
+            raw[23] if len(raw) > 23 else "",
         )
 
 

@@ -75,6 +75,19 @@ _DJANGO = {
     "delete": ["self.get_object().delete"],
     "get": ["self.get_context_data"],
 }
+# django-formtools' wizards: a step's post renders the next step, the last one
+# ``render_done``, which validates every step again and hands the forms to ``done()``
+_WIZARD = {"post": ["self.render_done"], "render_done": ["self.done"]}
+WIZARDS = frozenset(
+    {
+        "WizardView",
+        "SessionWizardView",
+        "CookieWizardView",
+        "NamedUrlWizardView",
+        "NamedUrlSessionWizardView",
+        "NamedUrlCookieWizardView",
+    }
+)
 _VIEW_METHODS = ("dispatch", "setup", "get", "post", "put", "patch", "delete")
 _DJANGO_FORM_VALID_SAVES = frozenset(
     {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
@@ -123,17 +136,27 @@ class Implicit:
                     out.append(method)
         return ["self." + method for method in out]
 
-    def view_handlers(self, view: Target) -> list[Target]:
+    def view_handlers(self, view: Target, request_method: str = "") -> list[Target]:
         """``View.as_view()(request, ...)`` runs the class's handler for the request's
-        method (and its ``dispatch``/``setup`` overrides): any of those it defines."""
+        method (and its ``dispatch``/``setup`` overrides): any of those it defines, or only
+        ``request_method``'s when the caller set the request's method to it."""
         out: list[Target] = []
         seen: set[str] = set()
+        methods = _VIEW_METHODS
+        if request_method:
+            methods = tuple(m for m in _VIEW_METHODS if m in ("dispatch", "setup", request_method))
         for mod, qual in self.project.mro(view.module, view.name):
             functions = self.project.modules[mod].functions
-            for method in _VIEW_METHODS:
+            for method in methods:
                 if method not in seen and f"{qual}.{method}" in functions:
                     seen.add(method)
                     out.append(Target("F", mod, f"{qual}.{method}"))
+        if (
+            "post" in methods
+            and "post" not in seen
+            and WIZARDS & self.project.base_tails(view.module, view.name)
+        ):  # a wizard's own post: its last step runs done()
+            out.append(Target("V", view.module, f"{view.name}:post"))
         return out
 
     # ---- plugin hooks ------------------------------------------------------------------
@@ -448,6 +471,8 @@ class Implicit:
             return _DRF.get(method, [])
         if not any(t.endswith(("View", "Mixin")) for t in tails):
             return []
+        if tails & WIZARDS:
+            return _WIZARD.get(method, [])
         if method == "form_valid":
             if tails & _DJANGO_DELETES:
                 return ["self.get_object().delete"]

@@ -67,6 +67,13 @@ _PROVIDED = {
     "DayArchiveView": ("get",),
     "TodayArchiveView": ("get",),
     "DateDetailView": ("get",),
+    # django-formtools' wizards (the last step's post runs done(): implicit.py)
+    "WizardView": ("get", "post"),
+    "SessionWizardView": ("get", "post"),
+    "CookieWizardView": ("get", "post"),
+    "NamedUrlWizardView": ("get", "post"),
+    "NamedUrlSessionWizardView": ("get", "post"),
+    "NamedUrlCookieWizardView": ("get", "post"),
     # django.contrib.auth.views
     "LoginView": ("get", "post"),
     "LogoutView": ("post",),
