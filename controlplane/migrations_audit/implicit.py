@@ -142,7 +142,7 @@ class Implicit:
         ``request_method``'s when the caller set the request's method to it."""
         out: list[Target] = []
         seen: set[str] = set()
-        methods = _VIEW_METHODS
+        methods: tuple[str, ...] = _VIEW_METHODS
         if request_method:
             methods = tuple(m for m in _VIEW_METHODS if m in ("dispatch", "setup", request_method))
         for mod, qual in self.project.mro(view.module, view.name):
