@@ -177,6 +177,29 @@ _ANY_MODEL = frozenset({"django.db.models.Model", "django.db.models.base.Model"}
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 
 
+def _declared_class(annotation: ast.expr) -> ast.expr | None:
+    """``X`` of ``type[X]`` / ``Type[X]`` (``typing.Type[X]``), else None."""
+    if not isinstance(annotation, ast.Subscript):
+        return None
+    head = annotation.value
+    name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+    if name not in ("type", "Type") or isinstance(annotation.slice, ast.Tuple):
+        return None
+    return annotation.slice
+
+
+def _self_annotation(node: ast.expr) -> bool:
+    """``Self`` (bare, ``typing.Self`` or ``typing_extensions.Self``)."""
+    if isinstance(node, ast.Name):
+        return node.id == "Self"
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "Self"
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("typing", "typing_extensions", "t")
+    )
+
+
 def _settinglike(word: str) -> bool:
     known = _WORDS.get(word)
     if known is None:
@@ -402,6 +425,12 @@ class _Extractor(FastVisitor):
                             facts.lits[target.id] = value
                         note_eager(self.names, target.id, stmt.value, stmt.lineno)
                 self.visit(stmt.value)
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                declared = _declared_class(strip_optional(stmt.annotation))
+                rendered = self.render(declared) if declared is not None else ""
+                if rendered:  # Model: type[IndicoModel]: the attribute is that class
+                    facts.attrs.setdefault(stmt.target.id, rendered)
+                self.visit(stmt)
             else:
                 self.visit(stmt)
         self.frame.cls = outer_cls
@@ -448,7 +477,12 @@ class _Extractor(FastVisitor):
 
         scope = Scope(locals={}, parent=self.frame.scope, owner=qualname)
         self.bind_params(node.args, scope, facts, cls, tails)
-        if node.returns is not None:
+        if node.returns is not None and _self_annotation(strip_optional(node.returns)):
+            # -> Self: an instance of the class it is called on (cls(), or self)
+            first = scope.params[0] if scope.params and cls is not None else ""
+            if first and "staticmethod" not in tails:
+                facts.returns.append(first + "()" if "classmethod" in tails else first)
+        elif node.returns is not None:
             ret = queue_annotation(self.names, node.returns)[:-2]
             ret = ret or self.render(strip_optional(node.returns))
             if ret and not ret.startswith("~"):
