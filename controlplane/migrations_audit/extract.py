@@ -773,8 +773,11 @@ class _Extractor(FastVisitor):
             self.frame.facts.verb_tables.append(self.render(table))
         known = bool(iterable) and iterable[0] != "~"
         # for p in Project.objects.filter(): each p is an instance of the model; so is each
-        # row of self.queryset.filter() when the routed class's queryset is a model's
-        rows = known and (".objects." in iterable or iterable.startswith("self."))
+        # row of self.queryset.filter() when the routed class's queryset is a model's, and of
+        # Event.query.filter() (Flask-SQLAlchemy)
+        rows = known and (
+            ".objects." in iterable or ".query." in iterable or iterable.startswith("self.")
+        )
         self.bind(node.target, iterable + "[]" if rows else "")
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):

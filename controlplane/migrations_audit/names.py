@@ -158,7 +158,9 @@ class Names:
                     out = model if model.endswith(")") else model + ".objects"
         elif kind is ast.Subscript:
             base = self.render(node.value)  # type: ignore[attr-defined]
-            out = base + "[]" if base else ""
+            # rows[:10], events[:]: a slice is a sequence of the same kind
+            sliced = isinstance(node.slice, ast.Slice)  # type: ignore[attr-defined]
+            out = base if sliced or not base else base + "[]"
         elif kind is ast.Await:
             return self.render(node.value)  # type: ignore[attr-defined]
         elif kind is ast.BinOp and isinstance(node.op, ast.BitOr):  # type: ignore[attr-defined]

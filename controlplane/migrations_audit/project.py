@@ -88,6 +88,11 @@ _RESULT_METHODS = frozenset(
         "acreate",
         "afirst",
         "alast",
+        # SQLAlchemy's Query (Flask-SQLAlchemy's Model.query)
+        "one",
+        "one_or_none",
+        "get_or_404",
+        "first_or_404",
     }
 )
 _MAX_DEPTH = 14
@@ -96,6 +101,7 @@ _DJANGO_MODEL_FORM_VIEWS = frozenset(
     {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
 )
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+_MODEL_QUERY = "query"  # Flask-SQLAlchemy: Model.query, a query of the model
 _AS_MANAGER = ".as_manager()"  # OrderQuerySet.as_manager(): a manager with the QS's methods
 # Method names too common to guess the class from the name alone.
 _GENERIC_METHODS = frozenset(
@@ -491,6 +497,8 @@ class Project:
             # Model.objects is the model's manager whatever class implements it: keep the
             # model, so create()/save() still reach the model's own code
             return Target("Q", target.module, target.name)
+        if attr == _MODEL_QUERY and target.kind == "C" and self.model_query(target):
+            return Target("Q", target.module, target.name)  # Flask-SQLAlchemy's Model.query
         for mod, qual in self.mro(target.module, target.name):
             facts = self.modules[mod]
             method = f"{qual}.{attr}"
@@ -518,6 +526,17 @@ class Project:
             or self.injected(target, attr, depth)
             or Target("V", target.module, f"{target.name}:{attr}")
         )
+
+    def model_query(self, target: Target) -> bool:
+        """Whether ``target.query`` is the query of the model (Flask-SQLAlchemy): a class with
+        a ``Model`` base that defines no ``query`` of its own."""
+        if "Model" not in self.base_tails(target.module, target.name):
+            return False
+        for mod, qual in self.mro(target.module, target.name):
+            facts = self.modules[mod]
+            if f"{qual}.query" in facts.functions or "query" in facts.classes[qual].attrs:
+                return False
+        return True
 
     def shadows(self) -> FrameworkShadows:
         if self._shadows is None:
