@@ -13,6 +13,7 @@ from .entry_hooks import answered_verbs, entry_hooks
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
+from .implicit import WIZARDS
 from .loop_rules import LOOP_NOTE, template_rule
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
@@ -68,12 +69,7 @@ _PROVIDED = {
     "TodayArchiveView": ("get",),
     "DateDetailView": ("get",),
     # django-formtools' wizards (the last step's post runs done(): implicit.py)
-    "WizardView": ("get", "post"),
-    "SessionWizardView": ("get", "post"),
-    "CookieWizardView": ("get", "post"),
-    "NamedUrlWizardView": ("get", "post"),
-    "NamedUrlSessionWizardView": ("get", "post"),
-    "NamedUrlCookieWizardView": ("get", "post"),
+    **dict.fromkeys(WIZARDS, ("get", "post")),
     # django.contrib.auth.views
     "LoginView": ("get", "post"),
     "LogoutView": ("post",),
