@@ -555,6 +555,10 @@ class CallGraph:
         if keyed is not None:  # registry.get_by_type(C).do(): C's do, C known exactly
             resolved = keyed.method
         known = keyed.cls if keyed is not None else None
+        if call.name.endswith(".apply") and (resolved is None or resolved.kind == "X"):
+            body = env.resolve(call.name[: -len(".apply")])
+            if body is not None and body.kind == "F" and self.function_verdict(body) is True:
+                return "edge", [Node(body)]  # task.apply(): Celery runs its body here
         names = [call.name]
         if resolved is not None and resolved.kind == "X" and resolved.name != call.name:
             names.append(resolved.name)
