@@ -181,9 +181,7 @@ def _declared_class(annotation: ast.expr) -> ast.expr | None:
     """``X`` of ``type[X]`` / ``Type[X]`` (``typing.Type[X]``), else None."""
     if not isinstance(annotation, ast.Subscript):
         return None
-    head = annotation.value
-    name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
-    if name not in ("type", "Type") or isinstance(annotation.slice, ast.Tuple):
+    if tail(annotation.value) not in ("type", "Type") or isinstance(annotation.slice, ast.Tuple):
         return None
     return annotation.slice
 

@@ -514,9 +514,7 @@ class Project:
             if value:
                 # set on a base (``self.object = self.get_object()`` in its dispatch): ``self``
                 # in the value is the instance it is read on, of the class ``target`` names
-                selftype = None
-                if (mod, qual) != (target.module, target.name) and target.kind in ("C", "I"):
-                    selftype = Target("C", target.module, target.name)
+                selftype = _subclass_self(target, mod, qual) if target.kind in "CI" else None
                 found = self.resolve(value, mod, qual, depth + 1, selftype)
                 if found is None and value[0] == "~":  # self.x = x, x a parameter
                     found = self.injected(target, value[1:], depth)
@@ -594,9 +592,7 @@ class Project:
             if facts is None:
                 return None
             cls = self.class_of(target.module, target.name)
-            selftype = None
-            if owner is not None and cls and (owner.module, owner.name) != (target.module, cls):
-                selftype = Target("C", owner.module, owner.name)
+            selftype = _subclass_self(owner, target.module, cls) if owner is not None else None
             for value in facts.returns:
                 found = self.resolve(value, target.module, cls, depth + 1, selftype)
                 if found is not None and found.kind != "X":
@@ -704,9 +700,7 @@ class Project:
         a versioned API): that class, the first of the expressions its name is read from that
         resolves to one for the routed view ``owner``."""
         cls = self.class_of(getter.module, getter.name)
-        selftype = None
-        if cls and (owner.module, owner.name) != (getter.module, cls):
-            selftype = Target("C", owner.module, owner.name)
+        selftype = _subclass_self(owner, getter.module, cls)
         for value in named_by:
             found = self.resolve(value, getter.module, cls, depth, selftype)
             if found is not None and found.kind == "C":
@@ -853,6 +847,14 @@ class Project:
                         index.setdefault(base, []).append((mod, qual))
             self._subclasses = index
         return self._subclasses.get((module, qualname), [])
+
+
+def _subclass_self(owner: Target, module: str, cls: str) -> Target | None:
+    """The class ``self`` has when code of class ``module.cls`` runs for ``owner``: owner's
+    class when that is another class (a subclass), else None (the class itself)."""
+    if not cls or (owner.module, owner.name) == (module, cls):
+        return None
+    return Target("C", owner.module, owner.name)
 
 
 def _self_of(owner: Target) -> Target:
