@@ -384,7 +384,18 @@ class Project:
                 target = self._apply_ops(target, ops, depth, _self_of(owner))
             else:
                 target = self._apply_ops(target, ops, depth)
+            if target is None and attr == "save" and ops[:2] == "()" and self.is_model(owner):
+                # form.save(commit=False) of the form a view builds for its model (stood in
+                # for by the model's instance): the instance, as a model form's save() gives
+                target = self._apply_ops(owner, ops[2:], depth)
         return target
+
+    def is_model(self, target: Target) -> bool:
+        """Whether ``target`` is an instance of a project model: a class with a framework
+        base named like one (``Model``, ``MPTTModel``, ``PolymorphicModel``)."""
+        if target.kind != "I":
+            return False
+        return any(t.endswith("Model") for t in self.base_tails(target.module, target.name))
 
     def _apply_ops(
         self, target: Target | None, ops: str, depth: int, owner: Target | None = None
@@ -649,7 +660,8 @@ class Project:
             form = self.chosen_class(owner, "form_class", depth)
             if form is not None and form.kind == "C":
                 return form if method == "get_form_class" else Target("I", form.module, form.name)
-            if method == "get_form" and (form is None or form.kind == "V"):
+            chosen = self.own_getter(owner, "form_class", depth) is not None
+            if method == "get_form" and (form is None or form.kind == "V") and not chosen:
                 return self.model_form(owner, depth)  # no form_class: one made for the model
             return None
         if method in ("get_object", "get_queryset", "save"):
@@ -673,11 +685,8 @@ class Project:
         """The serializer or form class a view uses: what its own ``get_<attr>()`` override
         returns for ``action`` when it chooses by ``self.action`` (the first class it
         returns otherwise), else its ``<attr>`` attribute."""
-        getter = self.class_attr(owner, "get_" + attr, depth)
-        while getter is not None and getter.kind == "F" and keeps_super(self, getter):
-            further = next_override(self, owner, getter)  # it hands back super()'s class
-            getter = Target("F", *further) if further is not None else None
-        if getter is not None and getter.kind == "F":
+        getter = self.own_getter(owner, attr, depth)
+        if getter is not None:
             facts = self.function(getter)
             choices = facts.choices if facts is not None else {}
             if action and choices:
@@ -692,6 +701,15 @@ class Project:
                 return self.named_class(getter, facts.named_by, owner, depth + 1)
             return None  # an override whose value is not read: the class is not known
         return self.class_attr(owner, attr, depth)
+
+    def own_getter(self, owner: Target, attr: str, depth: int) -> Target | None:
+        """The project's ``get_<attr>()`` override that chooses the class for ``owner``,
+        past overrides that hand back what ``super()``'s gives."""
+        getter = self.class_attr(owner, "get_" + attr, depth)
+        while getter is not None and getter.kind == "F" and keeps_super(self, getter):
+            further = next_override(self, owner, getter)  # it hands back super()'s class
+            getter = Target("F", *further) if further is not None else None
+        return getter if getter is not None and getter.kind == "F" else None
 
     def named_class(
         self, getter: Target, named_by: list[str], owner: Target, depth: int

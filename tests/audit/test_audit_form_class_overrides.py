@@ -149,3 +149,27 @@ def test_other_overrides_keeping_the_form_class_keep_the_forms_model(check, over
 )
 def test_overrides_not_keeping_the_form_class_do_not_save_the_tag(check, override):
     check(files(override, TRY_SAVE), post("inline"))
+
+
+def model_view_files(override: str) -> dict[str, str]:
+    """The routed view names its model (``model = Tag``) and no form class (round 9)."""
+    out = files(override, TRY_SAVE)
+    out["shop/views.py"] = (
+        out["shop/views.py"]
+        .replace("form_class = TagForm", 'model = Tag\n        fields = ("name",)')
+        .replace(
+            "from shop.forms import", "from shop.models import Tag\n    from shop.forms import"
+        )
+    )
+    return out
+
+
+@pytest.mark.parametrize("override", ["", KEEPS])
+def test_a_form_built_for_the_views_model_saves_it_past_overrides_keeping_it(check, override):
+    check(model_view_files(override), post("offloaded"))
+
+
+def test_a_form_class_chosen_by_an_override_the_audit_cannot_read_is_not_the_model(check):
+    check(
+        model_view_files("def get_form_class(self):\n    return FORMS[self.kind]"), post("inline")
+    )

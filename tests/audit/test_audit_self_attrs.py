@@ -174,3 +174,49 @@ def dispatch_chain(report) -> tuple[str, ...]:
     assert dispatch.call == "crunch.delay(instance.pk)"
     assert dispatch.queue_system == "celery"
     return dispatch.via
+
+
+# Round 9, item 37: the routed view gives ``model = ...`` and no ``form_class``; the form
+# Django builds for it is stood in for by an instance of the model, whose ``save()`` returns
+# nothing, yet ``form.save(commit=False)`` is that instance.
+SAVE_TWICE = "self.object = form.save(commit=False)\nself.object.save(**{})"
+OWN_SAVE = MODELS.replace(
+    "def publish(self):\n            self.save()",
+    "def save(self, *args, **kwargs):\n            return super().save(*args, **kwargs)",
+)
+
+# a tree model (django-mptt): its base is named like a model, not ``Model``
+MPTT_SAVE = OWN_SAVE.replace("class Tag(models.Model)", "class Tag(MPTTModel)").replace(
+    "from django.db import models",
+    "from django.db import models\n    from mptt.models import MPTTModel",
+)
+
+
+def model_files(body: str, model: str = "Tag", models: str = MODELS) -> dict[str, str]:
+    """The routed view names its model instead of a form class."""
+    view = views(body).replace(
+        "form_class = TagForm", f'model = {model}\n        fields = ("name",)'
+    )
+    return files(body, **{"shop/views.py": view, "shop/models.py": models})
+
+
+@pytest.mark.parametrize(
+    "models",
+    [MODELS, OWN_SAVE, MPTT_SAVE],
+    ids=["inherited-save", "own-save", "mptt-model"],
+)
+def test_commit_false_then_save_of_a_views_model_form_saves_the_model(check, models):
+    report = check(model_files(SAVE_TWICE, models=models), post("offloaded"))
+    assert "fired by self.object.save(**{}) at shop/views.py:9" in dispatch_chain(report)[-1]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        SAVE_TWICE,  # a model no receiver listens to
+        "self.object = form.save(commit=False)",  # never saved
+    ],
+)
+def test_a_model_form_never_saved_or_of_another_model_fires_nothing(check, body):
+    model = "Note" if body == SAVE_TWICE else "Tag"
+    check(model_files(body, model), post("inline"))
