@@ -244,7 +244,17 @@ MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
 # dispatch methods a local may be bound to uncalled in the arms of an ``if`` (Celery, Dramatiq,
 # RQ, Huey, Taskiq): the local is then either arm (``join_bound_dispatch``)
 _BOUND_DISPATCH = frozenset(
-    {"delay", "apply_async", "send", "send_with_options", "enqueue", "enqueue_call", "kiq"}
+    {
+        "delay",
+        "apply_async",
+        "delay_on_commit",
+        "apply_async_on_commit",
+        "send",
+        "send_with_options",
+        "enqueue",
+        "enqueue_call",
+        "kiq",
+    }
 )
 _MAX_ARM_DEPTH = 4  # nested conditional expressions followed in a bound local's value
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from .config import AuditConfig
+from .queues import CELERY_APPLY
 
 DISPATCH = "dispatch"
 BACKGROUND = "background"
@@ -229,6 +230,19 @@ CANVAS = frozenset(
     }
 )
 TASK_DECORATORS = frozenset({"task", "shared_task", "periodic_task"})
+# a task's methods that make a signature: of one call, or of many (map, starmap, chunks)
+_SIGNATURE_MAKERS = (
+    ".s()",
+    ".si()",
+    ".signature()",
+    ".subtask()",
+    ".clone()",
+    ".map()",
+    ".starmap()",
+    ".chunks()",
+)
+# a signature's methods that return it changed: options, callbacks
+_SIGNATURE_MODIFIERS = (".set()", ".on_error()", ".link()", ".link_error()", ".clone()")
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -327,7 +341,7 @@ def dispatch_shape(name: str) -> tuple[str, str] | None:
     for ``app.send_task(...)``; None otherwise.
     """
     base, _, tail = name.rpartition(".")
-    if tail in ("delay", "apply_async"):
+    if tail in CELERY_APPLY:
         obj = base
     elif tail == "send_task":
         return ("send_task", base)
@@ -338,12 +352,25 @@ def dispatch_shape(name: str) -> tuple[str, str] | None:
     head = obj.rstrip("()").rsplit(".", 1)[-1]
     if obj.endswith("()") and head in CANVAS and obj.startswith("celery."):
         return ("canvas", obj)
-    for suffix in (".s()", ".si()", ".signature()", ".clone()"):
-        if obj.endswith(suffix):
-            return ("task", obj[: -len(suffix)])
+    signature = _signature_of(obj)
+    if signature is not None:
+        return ("task", signature)
     if obj is name:
         return None
     return ("task", obj)
+
+
+def _signature_of(obj: str) -> str | None:
+    """``crunch`` for ``crunch.s()``, ``crunch.map()``, ``crunch.s().set().on_error()``: the
+    task a signature (of one call or of many) was made from, past calls that modify it."""
+    while True:
+        for suffix in _SIGNATURE_MAKERS:
+            if obj.endswith(suffix):
+                return obj[: -len(suffix)]
+        modifier = next((m for m in _SIGNATURE_MODIFIERS if obj.endswith(m)), None)
+        if modifier is None:
+            return None
+        obj = obj[: -len(modifier)]
 
 
 def plausible_task_name(receiver: str) -> bool:

@@ -14,12 +14,22 @@ from __future__ import annotations
 import ast
 
 from .names import Names
-from .queues import CELERY, DRAMATIQ, DRAMATIQ_SEND, HUEY, RQ, RQ_ENQUEUE, TASKIQ, TASKIQ_KICK
+from .queues import (
+    CELERY,
+    CELERY_APPLY,
+    DRAMATIQ,
+    DRAMATIQ_SEND,
+    HUEY,
+    RQ,
+    RQ_ENQUEUE,
+    TASKIQ,
+    TASKIQ_KICK,
+)
 from .syntax import strip_optional
 
 # each system's top-level packages, and the methods that enqueue on its objects
 _SYSTEMS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    CELERY: (("celery.",), frozenset({"delay", "apply_async"})),
+    CELERY: (("celery.",), CELERY_APPLY),
     DRAMATIQ: (("dramatiq.",), DRAMATIQ_SEND),
     RQ: (("rq.", "django_rq."), RQ_ENQUEUE),
     HUEY: (("huey.",), frozenset({"schedule"})),

@@ -18,6 +18,8 @@ ARQ = "arq"
 TASKIQ = "taskiq"
 
 # rq.Queue().enqueue(f, ...), django_rq.enqueue(f), queue.enqueue_call(func=f)
+# a Celery task (or signature) applied; Celery 5.4's Django task class also enqueues on commit
+CELERY_APPLY = frozenset({"delay", "apply_async", "delay_on_commit", "apply_async_on_commit"})
 RQ_ENQUEUE = frozenset({"enqueue", "enqueue_call", "enqueue_at", "enqueue_in", "enqueue_many"})
 # Dramatiq actors: f.send(...), f.send_with_options(args=...)
 DRAMATIQ_SEND = frozenset({"send", "send_with_options"})

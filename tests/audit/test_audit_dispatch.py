@@ -7,6 +7,8 @@ settings and dispatch calls inside the strings are what the audit must recognise
 
 from __future__ import annotations
 
+import pytest
+
 TASKS = """
     from celery import Celery, shared_task
 
@@ -59,6 +61,39 @@ def test_signatures_applied_or_in_canvas_are_offloaded(check):
         check(
             {"tasks.py": TASKS, "api.py": fastapi(body, imports)}, {"handler": ("offloaded", False)}
         )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Celery 5.4's Django task class: enqueued once the transaction commits
+        "    crunch.delay_on_commit(x)",
+        "    crunch.apply_async_on_commit(args=[x])",
+        "    run = crunch.delay_on_commit\n    run(x)",
+        # one task over many arguments
+        "    crunch.map([1, 2]).delay()",
+        "    crunch.starmap([(1,), (2,)]).apply_async()",
+        "    crunch.chunks([(1,), (2,)], 1).apply_async()",
+        "    crunch.subtask((x,)).apply_async()",
+        # a signature changed before it is applied
+        "    crunch.s(x).set(countdown=3).delay()",
+        "    crunch.s(x).on_error(report.s()).link(report.s()).apply_async()",
+        "    sig = crunch.si(x).set(queue='slow')\n    sig.delay()",
+    ],
+)
+def test_more_of_celerys_ways_to_apply_a_task_are_offloaded(check, body):
+    check({"tasks.py": TASKS, "api.py": fastapi(body)}, {"handler": ("offloaded", False)})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    return crunch.map([1, 2])",  # a signature never applied
+        "    return crunch.s(x).set(countdown=3)",
+    ],
+)
+def test_signatures_not_applied_or_not_of_a_task_are_not_dispatch(check, body):
+    check({"tasks.py": TASKS, "api.py": fastapi(body)}, {"handler": ("inline", False)})
 
 
 def test_a_signature_that_is_never_applied_is_not_dispatch(check):
