@@ -200,7 +200,7 @@ class CallGraph:
         self.class_registries = ClassRegistries(project)
         self.arguments = Arguments(project)
         self.buffers = JobBuffers(project)
-        self._wrappers: dict[Target, list[Target]] = {}
+        self._wrappers: dict[Target, list[Node]] = {}
         self.field_types = FieldTypes(project)
 
     # ---- tracing -----------------------------------------------------------------------
@@ -229,7 +229,7 @@ class CallGraph:
                 parents[entry], depth[entry] = None, 0
                 queue.append(entry)
                 # a handler's own project decorators wrap it: their wrappers run too
-                for wrapper in map(Node, self.wrappers_of(target)):
+                for wrapper in self.wrappers_of(target):
                     if wrapper not in parents:
                         parents[wrapper], depth[wrapper] = entry, 1
                         queue.append(wrapper)
@@ -1020,11 +1020,15 @@ class CallGraph:
                 out.append(Node(target))
         return out
 
-    def wrappers_of(self, target: Target) -> list[Target]:
-        """The wrappers a call of ``target`` runs besides its body (decorator_wrappers.py)."""
+    def wrappers_of(self, target: Target) -> list[Node]:
+        """The wrappers a call of ``target`` runs besides its body (decorator_wrappers.py),
+        with the decorator's parameter bound to ``target``."""
         found = self._wrappers.get(target)
         if found is None:
-            found = self._wrappers[target] = wrappers(self.project, target)
+            found = self._wrappers[target] = [
+                Node(wrapper, ((param, typed(target)),) if param else ())
+                for wrapper, param in wrappers(self.project, target)
+            ]
         return found
 
     def callbacks_run(self, call: CallSite, callee: Target, env: Env) -> list[Node]:
@@ -1093,7 +1097,7 @@ class CallGraph:
                     # runs for that class, so its super() follows that class's MRO
                     ctx = (*ctx, *self_context(project, resolved, instance_class(env, base)))
                 out.append(Node(resolved, ctx))
-                out.extend(Node(wrapper) for wrapper in self.wrappers_of(resolved))
+                out.extend(self.wrappers_of(resolved))
                 out.extend(self.callbacks_run(call, resolved, env))
                 # ``Base.m(self)`` names the method it runs: no subclass overrides it there
                 exact = (

@@ -29,14 +29,16 @@ def returned_inner(project: Project, function: Target) -> Target | None:
     return None
 
 
-def wrappers(project: Project, target: Target) -> list[Target]:
+def wrappers(project: Project, target: Target) -> list[tuple[Target, str]]:
     """The wrapper functions the project's decorators put around ``target``, outermost
-    first (they all run when it is called)."""
+    first (they all run when it is called), each with the decorator's parameter that holds
+    the function it wraps ("" if none): in the wrapper, ``func.delay(*args)`` is a call of
+    ``target``'s own ``delay`` (a decorator that enqueues the task it wraps)."""
     facts = project.function(target)
     if facts is None:
         return []
     cls = project.class_of(target.module, target.name) or ""
-    out: list[Target] = []
+    out: list[tuple[Target, str]] = []
     for decorator in facts.decorators:
         found = project.resolve(decorator.base, target.module, cls)
         if found is None or found.kind != "F":
@@ -47,5 +49,12 @@ def wrappers(project: Project, target: Target) -> list[Target]:
                 continue
         wrapper = returned_inner(project, found)
         if wrapper is not None and wrapper != target:
-            out.append(wrapper)
+            out.append((wrapper, _wrapped_param(project, found)))
     return out
+
+
+def _wrapped_param(project: Project, decorator: Target) -> str:
+    """The decorator's one positional parameter: the function it is applied to."""
+    facts = project.function(decorator)
+    params = [p for p in facts.params if p not in ("self", "cls")] if facts else []
+    return params[0] if len(params) == 1 and params[0].isidentifier() else ""

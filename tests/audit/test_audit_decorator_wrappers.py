@@ -182,3 +182,87 @@ def test_a_handlers_own_project_decorator_runs_around_it(check):
     [endpoint] = [e for e in report.endpoints if e.handler == "audited_view"]
     [dispatch] = [item for item in endpoint.evidence if item.kind == "dispatch"]
     assert dispatch.via[-1].endswith("audited.wrapper"), dispatch.via
+
+
+# Round 9, item 39: a decorator whose wrapper enqueues the task it wraps
+ENQUEUES = """
+    from functools import wraps
+
+    from celery import shared_task
+    from flask import current_app
+
+
+    def wants_async():
+        return current_app.config.get("ASYNC", True)
+
+
+    def maybe_async(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            if wants_async():
+                return func.delay(*args, **kwargs)
+            return func(*args, **kwargs)
+        return wrapper
+
+
+    def logged(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            return func(*args, **kwargs)
+        return wrapper
+
+
+    @maybe_async
+    @shared_task
+    def push(pk):
+        return pk
+
+
+    @maybe_async
+    def render(pk):
+        return pk
+
+
+    @logged
+    @shared_task
+    def index(pk):
+        return pk
+"""
+ENQUEUE_VIEWS = """
+    from flask import Blueprint
+
+    from app.jobs import index, push, render
+
+    bp = Blueprint("jobs", __name__)
+
+
+    @bp.route("/push/<int:pk>", methods=["POST"])
+    def push_view(pk):
+        push(pk)
+        return "ok"
+
+
+    @bp.route("/render/<int:pk>")
+    def render_view(pk):
+        return render(pk)
+
+
+    @bp.route("/index/<int:pk>", methods=["POST"])
+    def index_view(pk):
+        return index(pk)
+"""
+
+
+def test_a_decorator_that_enqueues_the_task_it_wraps_makes_a_call_of_it_a_dispatch(check):
+    report = check(
+        {"app/__init__.py": "", "app/jobs.py": ENQUEUES, "app/views.py": ENQUEUE_VIEWS},
+        {
+            "push_view": ("offloaded", False),  # func.delay in the wrapper: push's own
+            "render_view": ("inline", False),  # .delay of a function known to be no task
+            "index_view": ("inline", False),  # a wrapper that calls the task in process
+        },
+    )
+    [endpoint] = [e for e in report.endpoints if e.handler == "push_view"]
+    [dispatch] = [item for item in endpoint.evidence if item.kind == "dispatch"]
+    assert dispatch.call == "func.delay(*args, **kwargs)"
+    assert dispatch.via[-1].endswith("maybe_async.wrapper"), dispatch.via
