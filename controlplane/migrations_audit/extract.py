@@ -26,6 +26,7 @@ from .facts import (
     FIELDS,
     GUARD,
     KEPT_DICT,
+    MODEL_BY_NAME,
     SPLATTED,
     STORED,
     TRY,
@@ -685,8 +686,8 @@ class _Extractor(FastVisitor):
         self.note_view_of_each(node)
         if len(node.targets) == 1:
             self.names.rows.assign(self.names, node.targets[0], node.value)
-        note_model_lookup(self.names, node.targets, node.value)
-        rendered = self.render(node.value)
+        model = note_model_lookup(self.names, node.targets, node.value)
+        rendered = f"{MODEL_BY_NAME}.{model}" if model else self.render(node.value)
         handle = self.handle_of(node.value)
         table = self.function_table(node.value)
         for target in node.targets:

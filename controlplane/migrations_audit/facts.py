@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "68"
+ANALYSER_VERSION = "69"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -35,6 +35,9 @@ ARGS_SEEN = 32  # every argument it passes is in CallSite.args: the others take 
 # the key of a dict literal a call adds to a container of self, {key: "~param" or [literal]}
 # (``self._proxies.append({"model_name": name})``, registry_items.py); binds no parameter
 KEPT_DICT = "{}"
+# ``Order = apps.get_model("shop", "Order")`` in a function: the local renders as
+# ``@model.Order``, the project's model class of that name (Project.model_named)
+MODEL_BY_NAME = "@model"
 DISCARDED = 64  # a statement of its own (``self._check_access()``): its value is dropped
 # a callable stored in a queue of callables (``g.pending.append((fn, x))``), not called
 # there: it runs when a loop calls that queue's elements (partials.py)

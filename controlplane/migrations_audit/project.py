@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .class_additions import Additions
-from .facts import ClassFacts, FunctionFacts, ModuleFacts
+from .facts import MODEL_BY_NAME, ClassFacts, FunctionFacts, ModuleFacts
 from .framework_shadows import FrameworkShadows
 from .injected import Injections
 from .injected import collect as collect_injections
@@ -198,6 +198,7 @@ class Project:
         self._external: dict[tuple[str, str], frozenset[str]] = {}
         self._subclasses: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._methods: dict[str, list[Target]] | None = None
+        self._models_by_name: dict[str, list[Target]] | None = None
         self._active: set[tuple[str, str, str, Target | None]] = set()
         self._injections: Injections | None = None
         self._additions: Additions | None = None
@@ -333,6 +334,12 @@ class Project:
         elif head == "super":
             target = Target("S", module, cls) if cls else None
             ops = ""  # super() itself, not a call of its result
+        elif head == MODEL_BY_NAME and len(segments) > 1:
+            # a model looked up by name (apps.get_model): the project's one model so named
+            name, ops = split_segment(segments[1])
+            target, rest = self.model_named(name), 2
+            if target is None:
+                return None
         elif head.startswith("~"):
             model = self.user_model() if head == "~request" and len(segments) > 1 else None
             if model is None or split_segment(segments[1])[0] != "user":
@@ -840,6 +847,20 @@ class Project:
     def defines_method(self, name: str) -> bool:
         """Whether any project class has a method ``name`` (short and common names too)."""
         return name in self._method_index()
+
+    def model_named(self, name: str) -> Target | None:
+        """The project's model class called ``name`` (a class with a framework base named
+        like a model), when exactly one is."""
+        if self._models_by_name is None:
+            index: dict[str, list[Target]] = {}
+            for mod, facts in self.modules.items():
+                for qual in facts.classes:
+                    found = Target("C", mod, qual)
+                    if self.is_model(Target("I", mod, qual)):
+                        index.setdefault(qual.rsplit(".", 1)[-1], []).append(found)
+            self._models_by_name = index
+        models = self._models_by_name.get(name, [])
+        return models[0] if len(models) == 1 else None
 
     def _method_index(self) -> dict[str, list[Target]]:
         if self._methods is None:

@@ -177,19 +177,23 @@ def model_by_name(names: Names, node: ast.expr) -> str:
     return ""
 
 
-def note_model_lookup(names: Names, targets: list[ast.expr], value: ast.expr) -> None:
+def note_model_lookup(names: Names, targets: list[ast.expr], value: ast.expr) -> str:
     """``Order = self.get_model("Order")`` / ``apps.get_model("shop", "Order")`` /
-    ``apps.get_model("shop.Order")`` / ``get_model(model_name="Order")`` in a function."""
+    ``apps.get_model("shop.Order")`` / ``get_model(model_name="Order")`` in a function: the
+    model's name ("" when the value is no such lookup)."""
     scope = names.scope
     if scope is None or not isinstance(value, ast.Call) or tail(value.func) != "get_model":
-        return
+        return ""
     named: ast.expr | None = next((k.value for k in value.keywords if k.arg == "model_name"), None)
     if named is None and value.args:
         named = value.args[-1]
-    if isinstance(named, ast.Constant) and type(named.value) is str and named.value:
-        for target in targets:
-            if isinstance(target, ast.Name):
-                scope.models[target.id] = named.value.rsplit(".", 1)[-1]
+    if not (isinstance(named, ast.Constant) and type(named.value) is str and named.value):
+        return ""
+    model = named.value.rsplit(".", 1)[-1]
+    for target in targets:
+        if isinstance(target, ast.Name):
+            scope.models[target.id] = model
+    return model
 
 
 def runtime_sender(names: Names, node: ast.expr) -> str:

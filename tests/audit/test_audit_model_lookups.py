@@ -1,0 +1,88 @@
+"""A model looked up by name in a function (issue 14, PATTERNS.md round 9, item 40):
+``Tag = apps.get_model("shop", "Tag")`` and then ``Tag(...).save()``, ``Tag.objects.create``
+or a method of the model: the local is the project's model of that name, as through an
+import. Snippets written for the audit (source text only, nothing runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.audit.test_audit_dispatch import TASKS
+from tests.audit.test_audit_self_attrs import MODELS, RECEIVERS
+
+OTHER_MODELS = """
+    from django.db import models
+
+
+    class Tag(models.Model):
+        label = models.CharField(max_length=10)
+"""
+
+
+def files(body: str, **more: str) -> dict[str, str]:
+    service = "\n".join("        " + line for line in body.strip().splitlines())
+    out = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/models.py": MODELS,
+        "shop/receivers.py": RECEIVERS,
+        "shop/services.py": f"""
+    from django.apps import apps
+
+
+    def make(name):
+{service}
+""",
+        "shop/views.py": """
+    from rest_framework.decorators import api_view
+    from rest_framework.response import Response
+    from shop.services import make
+
+
+    @api_view(["POST"])
+    def create(request):
+        make("x")
+        return Response({})
+""",
+        "shop/urls.py": """
+    from django.urls import path
+    from shop import views
+
+    urlpatterns = [path("tags/", views.create)]
+""",
+    }
+    out.update(more)
+    return out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'Tag = apps.get_model("shop", "Tag")\ntag = Tag(name=name)\ntag.save()',
+        'Tag = apps.get_model(app_label="shop", model_name="Tag")\nTag.objects.create(name=name)',
+        'Tag = apps.get_model("shop.Tag")\nTag.objects.get(pk=1).publish()',
+    ],
+)
+def test_a_model_looked_up_by_name_is_that_model(check, body):
+    report = check(files(body), {"create": ("offloaded", False)})
+    [endpoint] = report.endpoints
+    assert endpoint.confidence == "certain"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'Note = apps.get_model("shop", "Note")\nNote(name=name).save()',  # no receiver
+        'Tag = apps.get_model("shop", name)\nTag(name=name).save()',  # a name not written
+        'Tag = apps.get_model("shop", "Tag")\nTag = Note\nTag(name=name).save()',
+    ],
+)
+def test_other_models_or_names_not_written_save_nothing_of_it(check, body):
+    body = body.replace("Tag = Note", "from shop.models import Note\nTag = Note")
+    check(files(body), {"create": ("inline", False)})
+
+
+def test_a_name_two_project_models_share_is_not_guessed(check):
+    body = 'Tag = apps.get_model("shop", "Tag")\nTag(name=name).save()'
+    more = {"blog/__init__.py": "", "blog/models.py": OTHER_MODELS}
+    check(files(body, **more), {"create": ("inline", False)})
