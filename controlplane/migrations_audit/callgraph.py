@@ -139,6 +139,9 @@ def instance_class(env: Env, receiver: str) -> Target | None:
     return Target("C", found.module, found.name)
 
 
+_SHORTCUT_RESULTS = ("get_object_or_404()", "aget_object_or_404()")
+
+
 @dataclass(slots=True)
 class Site:
     """A classified call: kind, where, and the call as written."""
@@ -178,6 +181,12 @@ class Found:
 
 
 LineText = Callable[[str, int], str]
+
+
+def _unknown_row(resolved: Target) -> bool:
+    """A method of what ``get_object_or_404(...)`` returned when its model is not known: a
+    row of some model, so a project method by that name is a guess like any unknown type."""
+    return resolved.kind == "X" and resolved.name.rpartition(".")[0].endswith(_SHORTCUT_RESULTS)
 
 
 class CallGraph:
@@ -679,7 +688,7 @@ class CallGraph:
             registered = self.class_registries.registered(call, env)
             if registered is not None:  # Base.get(name=key).execute(): any subclass's
                 return "edge", self.registered_nodes(call, registered, env)
-        if resolved is None and "." in call.name:
+        if (resolved is None or _unknown_row(resolved)) and "." in call.name:
             candidates = self.duck_candidates(tail)
             if candidates:
                 note = GUESSED_DUCK.format(name=tail)

@@ -86,3 +86,23 @@ def test_a_name_two_project_models_share_is_not_guessed(check):
     body = 'Tag = apps.get_model("shop", "Tag")\nTag(name=name).save()'
     more = {"blog/__init__.py": "", "blog/models.py": OTHER_MODELS}
     check(files(body, **more), {"create": ("inline", False)})
+
+
+# Round 9, item 41: a row fetched by get_object_or_404 from a queryset chosen at run time
+UNKNOWN_ROW = """
+from django.shortcuts import get_object_or_404
+from shop.models import Note, Tag
+QUERYSETS = {"tag": Tag.objects.all(), "note": Note.objects.all()}
+row = get_object_or_404(klass=QUERYSETS[name], pk=1)
+row.METHOD()
+"""
+
+
+@pytest.mark.parametrize(
+    ("method", "status"),
+    [("publish", "offloaded"), ("refresh_from_db", "inline")],
+)
+def test_a_method_of_a_row_of_an_unknown_model_is_guessed_among_the_projects(check, method, status):
+    report = check(files(UNKNOWN_ROW.replace("METHOD", method)), {"create": (status, False)})
+    [endpoint] = report.endpoints
+    assert endpoint.confidence == "likely" or status == "inline"
