@@ -774,6 +774,41 @@ class _Extractor(FastVisitor):
         self.visit(node.value)
         self.bind(node.target, self.render(node.value))
 
+    def visit_ListComp(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> None:
+        self.visit_comprehension_parts(node.generators, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self.visit_comprehension_parts(node.generators, [node.key, node.value])
+
+    def visit_comprehension_parts(
+        self, generators: list[ast.comprehension], results: list[ast.expr]
+    ) -> None:
+        """``[s.avatar() for s in Speaker.objects.filter()]``: inside the comprehension each
+        ``s`` is an element of what it iterates (a row of the model), as a ``for`` loop's
+        variable is; outside it, whatever the name was before."""
+        scope = self.frame.scope
+        saved: dict[str, str | None] = {}
+        for generator in generators:
+            self.visit(generator.iter)
+            target = generator.target
+            if scope is not None and isinstance(target, ast.Name):
+                saved.setdefault(target.id, scope.locals.get(target.id))
+                iterable = self.render(generator.iter)
+                known = bool(iterable) and iterable[0] != "~"
+                scope.locals[target.id] = iterable + "[]" if known else ""
+            for test in generator.ifs:
+                self.visit(test)
+        for result in results:
+            self.visit(result)
+        if scope is not None:
+            for name, value in saved.items():
+                if value is None:
+                    scope.locals.pop(name, None)
+                else:
+                    scope.locals[name] = value
+
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         iterable = self.render(node.iter)
@@ -781,13 +816,9 @@ class _Extractor(FastVisitor):
         if table is not None and self.frame.facts is not None:
             self.frame.facts.verb_tables.append(self.render(table))
         known = bool(iterable) and iterable[0] != "~"
-        # for p in Project.objects.filter(): each p is an instance of the model; so is each
-        # row of self.queryset.filter() when the routed class's queryset is a model's, and of
-        # Event.query.filter() (Flask-SQLAlchemy)
-        rows = known and (
-            ".objects." in iterable or ".query." in iterable or iterable.startswith("self.")
-        )
-        self.bind(node.target, iterable + "[]" if rows else "")
+        # for p in Project.objects.filter(): each p is a row of the model (an element of
+        # what the iterable resolves to; nothing when that is not known)
+        self.bind(node.target, iterable + "[]" if known else "")
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source
