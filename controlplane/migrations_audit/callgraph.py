@@ -597,6 +597,10 @@ class CallGraph:
             # on_commit(partial(crunch.delay, pk)): the partial exists to be called, and
             # calling it enqueues; judged like the bound call (PATTERNS.md, round 3)
             shaped = [v for k, v in call.args if k == 0 and type(v) is str and v[:1] != "~"]
+        elif any(markers.runner(n) for n in names):
+            # await asyncio.to_thread(crunch.delay, pk): the runner calls what it is given
+            # (round 9, item 43)
+            shaped = [v for k, v in call.args if k in (0, 1) and type(v) is str and v[:1] != "~"]
         for name in shaped:
             shape = dispatch_shape(name)
             if shape is None:

@@ -88,6 +88,24 @@ def test_more_of_celerys_ways_to_apply_a_task_are_offloaded(check, body):
 @pytest.mark.parametrize(
     "body",
     [
+        "    import asyncio\n    asyncio.run(asyncio.to_thread(crunch.delay, x))",
+        "    from starlette.concurrency import run_in_threadpool\n"
+        "    run_in_threadpool(crunch.apply_async, args=[x])",
+        "    from asgiref.sync import sync_to_async\n    sync_to_async(crunch.delay)(x)",
+    ],
+)
+def test_a_dispatch_handed_to_a_runner_is_offloaded(check, body):
+    check({"tasks.py": TASKS, "api.py": fastapi(body)}, {"handler": ("offloaded", False)})
+
+
+def test_a_plain_function_handed_to_a_runner_is_inline_work(check):
+    body = "    import asyncio\n    asyncio.run(asyncio.to_thread(len, [x]))"
+    check({"tasks.py": TASKS, "api.py": fastapi(body)}, {"handler": ("inline", False)})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
         "    return crunch.map([1, 2])",  # a signature never applied
         "    return crunch.s(x).set(countdown=3)",
     ],
