@@ -24,6 +24,17 @@ _SHORTCUTS = ("get_object_or_404", "aget_object_or_404")
 _CANVAS_ENDINGS = (".s()", ".si()", ".signature()", "chain()", "group()")
 
 
+def literal_getattr(node: ast.Call) -> tuple[ast.expr, str] | None:
+    """``getattr(obj, "name")`` / ``getattr(obj, "name", default)``: (obj, "name")."""
+    func, args = node.func, node.args
+    if type(func) is not ast.Name or func.id != "getattr" or not 2 <= len(args) <= 3:
+        return None
+    name = args[1]
+    if type(name) is ast.Constant and type(name.value) is str and name.value.isidentifier():
+        return args[0], name.value
+    return None
+
+
 @dataclass(slots=True)
 class Scope:
     """Local names of one function, rendered; parent is the enclosing function's scope."""
@@ -144,6 +155,11 @@ class Names:
             base = self.render(node.value)  # type: ignore[attr-defined]
             out = f"{base}.{node.attr}" if base else ""  # type: ignore[attr-defined]
         elif kind is ast.Call:
+            named = literal_getattr(node)  # type: ignore[arg-type]
+            if named is not None and self.render_name("getattr") == "":
+                # getattr(tasks, "crunch") is tasks.crunch (the builtin, not shadowed)
+                base = self.render(named[0])
+                return f"{base}.{named[1]}" if base else ""
             base = self.render(node.func)  # type: ignore[attr-defined]
             out = base + "()" if base else ""
             if base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]

@@ -98,6 +98,19 @@ def test_a_dispatch_handed_to_a_runner_is_offloaded(check, body):
     check({"tasks.py": TASKS, "api.py": fastapi(body)}, {"handler": ("offloaded", False)})
 
 
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("    import tasks\n    getattr(tasks, 'crunch').delay(x)", "offloaded"),
+        ("    run = getattr(crunch, 'delay', None)\n    run(x)", "offloaded"),
+        ("    import api\n    getattr(api, 'helper').delay(x)", "inline"),  # not a task
+    ],
+)
+def test_getattr_with_a_literal_name_is_that_attribute(check, body, status):
+    api = fastapi(body) + "\ndef helper(x):\n    return x\n"
+    check({"tasks.py": TASKS, "api.py": api}, {"handler": (status, False)})
+
+
 def test_a_plain_function_handed_to_a_runner_is_inline_work(check):
     body = "    import asyncio\n    asyncio.run(asyncio.to_thread(len, [x]))"
     check({"tasks.py": TASKS, "api.py": fastapi(body)}, {"handler": ("inline", False)})
