@@ -58,7 +58,7 @@ from .field_loops import (
 )
 from .loop_rules import fill, loop_template
 from .m2m_relations import note_m2m
-from .names import Names, Scope
+from .names import UNKNOWN_ATTR, Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
 from .queue_annotations import queue_annotation
@@ -688,6 +688,8 @@ class _Extractor(FastVisitor):
             self.names.rows.assign(self.names, node.targets[0], node.value)
         model = note_model_lookup(self.names, node.targets, node.value)
         rendered = f"{MODEL_BY_NAME}.{model}" if model else self.render(node.value)
+        if rendered == UNKNOWN_ATTR:
+            rendered = ""  # task = getattr(tasks, kind): a local of unknown value, by its name
         handle = self.handle_of(node.value)
         table = self.function_table(node.value)
         for target in node.targets:

@@ -20,6 +20,7 @@ from .syntax import tail
 _KEPT_BUILTINS = frozenset({"open", "super", "exec", "eval", "__import__"})
 _DROPPED_BUILTINS = frozenset(dir(builtins)) - _KEPT_BUILTINS
 _MAX_NAME = 240
+UNKNOWN_ATTR = "~getattr()"  # getattr(obj, name) with a name computed at run time
 _SHORTCUTS = ("get_object_or_404", "aget_object_or_404")
 _CANVAS_ENDINGS = (".s()", ".si()", ".signature()", "chain()", "group()")
 
@@ -33,6 +34,12 @@ def literal_getattr(node: ast.Call) -> tuple[ast.expr, str] | None:
     if type(name) is ast.Constant and type(name.value) is str and name.value.isidentifier():
         return args[0], name.value
     return None
+
+
+def _computed_getattr(node: ast.Call) -> bool:
+    """``getattr(obj, name)`` with a name computed at run time."""
+    func = node.func
+    return type(func) is ast.Name and func.id == "getattr" and 2 <= len(node.args) <= 3
 
 
 @dataclass(slots=True)
@@ -160,6 +167,11 @@ class Names:
                 # getattr(tasks, "crunch") is tasks.crunch (the builtin, not shadowed)
                 base = self.render(named[0])
                 return f"{base}.{named[1]}" if base else ""
+            computed = named is None and _computed_getattr(node)  # type: ignore[arg-type]
+            if computed and self.render_name("getattr") == "":
+                # getattr(tasks, f"{kind}_task"): an attribute chosen at run time, a value
+                # the audit cannot know (a call on it is unresolved, not absent)
+                return UNKNOWN_ATTR
             base = self.render(node.func)  # type: ignore[attr-defined]
             out = base + "()" if base else ""
             if base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]

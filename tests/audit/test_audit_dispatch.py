@@ -104,6 +104,8 @@ def test_a_dispatch_handed_to_a_runner_is_offloaded(check, body):
         ("    import tasks\n    getattr(tasks, 'crunch').delay(x)", "offloaded"),
         ("    run = getattr(crunch, 'delay', None)\n    run(x)", "offloaded"),
         ("    import api\n    getattr(api, 'helper').delay(x)", "inline"),  # not a task
+        # a name chosen at run time: whatever it names cannot be told
+        ("    import tasks\n    getattr(tasks, f'{x}_task').delay(x)", "unresolved"),
     ],
 )
 def test_getattr_with_a_literal_name_is_that_attribute(check, body, status):
