@@ -337,6 +337,11 @@ class _Extractor(FastVisitor):
                             value.value, str | int | bool
                         ):
                             self.facts.lits[target.id] = value.value
+                        elif isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+                            # API_PREFIX = "/api" + PREFIX: joined from the literals above
+                            joined = names.lit(value)
+                            if isinstance(joined, str):
+                                self.facts.lits[target.id] = joined
             elif isinstance(stmt, ast.If | ast.Try | ast.With):
                 inner = list(stmt.body) + list(getattr(stmt, "orelse", []))
                 for handler in getattr(stmt, "handlers", []):

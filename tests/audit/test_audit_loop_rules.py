@@ -228,3 +228,40 @@ def test_a_route_decorator_with_a_computed_path_outside_loops_stays_certain(chec
         {"view_note": ("inline", False)},
     )
     assert found(report) == {"view_note": (["GET"], "/", "certain")}
+
+
+def test_a_prefix_joined_from_another_module_level_prefix_is_read(check):
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": """
+            from flask import Blueprint
+            from app.tasks import crunch
+
+            bp = Blueprint("notes", __name__, url_prefix="/event/<int:event_id>")
+            note_prefix = "/notes/<int:note_id>"
+            api_prefix = "/api" + note_prefix
+            unknown_prefix = "/api" + str(note_prefix)
+
+
+            def edit_note(**kwargs):
+                crunch.delay(1)
+                return "queued"
+
+
+            def show_note(**kwargs):
+                return "note"
+
+
+            bp.add_url_rule(api_prefix + "/edit", "edit", view_func=edit_note, methods=["POST"])
+            bp.add_url_rule(unknown_prefix, "show", view_func=show_note)
+        """,
+        },
+        {"edit_note": ("offloaded", False)},
+    )
+    assert found(report) == {
+        "edit_note": (["POST"], "/event/<int:event_id>/api/notes/<int:note_id>/edit", "certain")
+    }
+    [unread] = report.unrecognized
+    assert unread.line == 20 and "computed" in unread.reason
