@@ -652,11 +652,18 @@ class RouteFinder:
                     )
                     return len(methods)
                 pairs = [(m, "dispatch_request") for m in methods]
-            if not pairs and self.handler(module, cls, "dispatch")[0].kind == "F":
+            dispatch = self.handler(module, cls, "dispatch")[0]
+            if not pairs and dispatch.kind == "F":
                 # no get/post: the project's dispatch may look up handle_<verb> itself
                 verbs = answered_verbs(project, module, cls, "dispatch")
-                self.hooked_endpoints(module, cls, "dispatch", verbs, route, framework, note, alias)
-                return len(verbs)
+                if verbs:
+                    self.hooked_endpoints(
+                        module, cls, "dispatch", verbs, route, framework, note, alias
+                    )
+                    return len(verbs)
+                if self.handles_itself(dispatch):
+                    # nor a lookup: the dispatch answers every method itself (a wizard)
+                    pairs = [(m, "dispatch") for m in self.method_names(module, cls)]
         hooks = self.request_hooks(module, cls)
         for http, name in pairs:
             target, line = self.handler(module, cls, name)
@@ -676,6 +683,21 @@ class RouteFinder:
                 )
             )
         return len(pairs)
+
+    def handles_itself(self, dispatch: Target) -> bool:
+        """Whether a project ``dispatch`` answers the request without handing it to the
+        framework's (which would look for the ``get``/``post`` the class lacks)."""
+        facts = self.project.function(dispatch)
+        if facts is None:
+            return False
+        return not any(
+            c.name.startswith("super") and c.name.endswith(".dispatch") for c in facts.calls
+        )
+
+    def method_names(self, module: str, cls: str) -> list[str]:
+        """The class's ``http_method_names`` when it lists them, else any method."""
+        named = [m.upper() for m in _strs(self.class_lit(module, cls, "http_method_names"))]
+        return [m for m in named if m not in ("HEAD", "OPTIONS")] or ["ANY"]
 
     def class_lit(self, module: str, cls: str, name: str) -> Lit:
         """A class-level literal (``methods = ["GET", "POST"]``), inherited as Python does."""
