@@ -42,18 +42,20 @@ _DJANGO_USER = ("django.contrib.auth.models.User.", "django.contrib.auth.get_use
 # Related-manager calls of a many-to-many field: each sends m2m_changed
 M2M_TAILS = frozenset({"add", "remove", "set", "clear", "aadd", "aremove", "aset", "aclear"})
 
+# a DRF view's response is ``serializer.data``: the serializer's representation
+_REPRESENT = "self.get_serializer().to_representation"
 # What a framework method that a class inherits (and does not override) goes on to call,
 # written as names rendered inside that class. Keyed by framework family, then method.
 _DRF = {
-    "create": ["self.get_serializer().is_valid", "self.perform_create"],
-    "update": ["self.get_serializer().is_valid", "self.perform_update"],
-    "partial_update": ["self.get_serializer().is_valid", "self.perform_update"],
+    "create": ["self.get_serializer().is_valid", "self.perform_create", _REPRESENT],
+    "update": ["self.get_serializer().is_valid", "self.perform_update", _REPRESENT],
+    "partial_update": ["self.get_serializer().is_valid", "self.perform_update", _REPRESENT],
     "destroy": ["self.perform_destroy"],
     "perform_create": ["self.get_serializer().save"],
     "perform_update": ["self.get_serializer().save"],
     "perform_destroy": ["self.get_object().delete"],
-    "list": ["self.get_queryset"],
-    "retrieve": ["self.get_object"],
+    "list": ["self.get_queryset", _REPRESENT],
+    "retrieve": ["self.get_object", _REPRESENT],
     "post": ["self.create"],
     "put": ["self.update"],
     "patch": ["self.partial_update"],
@@ -135,6 +137,21 @@ class Implicit:
                 if any(method == p or method.startswith(p + "_") for p in prefixes):
                     out.append(method)
         return ["self." + method for method in out]
+
+    def method_field_getters(self, module: str, cls: str) -> list[str]:
+        """``serializer.data`` runs ``get_<field>`` for each ``SerializerMethodField`` the
+        class or its project bases declare (those it defines)."""
+        out: list[str] = []
+        for mod, qual in self.project.mro(module, cls):
+            for name, value in self.project.modules[mod].classes[qual].attrs.items():
+                getter = f"get_{name}"
+                defined = any(
+                    f"{q}.{getter}" in self.project.modules[m].functions
+                    for m, q in self.project.mro(module, cls)
+                )
+                if value.endswith("SerializerMethodField()") and defined and getter not in out:
+                    out.append(getter)
+        return ["self." + getter for getter in out]
 
     def view_handlers(self, view: Target, request_method: str = "") -> list[Target]:
         """``View.as_view()(request, ...)`` runs the class's handler for the request's
@@ -465,6 +482,8 @@ class Implicit:
         tails = self.project.base_tails(node.module, cls)
         if method == "is_valid" and any(("Serializer" in t or "Form" in t) for t in tails):
             return self.validation_hooks(node.module, cls)
+        if method == "to_representation" and any("Serializer" in t for t in tails):
+            return self.method_field_getters(node.module, cls)
         if any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails):
             if method == "get":
                 return _drf_get(tails)

@@ -1,0 +1,106 @@
+"""A DRF generic view answers with ``serializer.data``, which runs the serializer's
+``SerializerMethodField`` getters (issue 14, PATTERNS.md round 9, item 47). Snippets written
+for the audit (source text only, nothing runs)."""
+
+from __future__ import annotations
+
+from tests.audit.test_audit_dispatch import TASKS
+
+SERIALIZERS = """
+    from rest_framework import serializers
+    from shop.models import Note, Tag
+    from shop.tasks import crunch
+
+
+    class BaseSerializer(serializers.ModelSerializer):
+        latest = serializers.SerializerMethodField()
+
+        def get_latest(self, obj):
+            crunch.delay(obj.pk)  # a refresh enqueued when the cached value is stale
+            return 1
+
+
+    class TagSerializer(BaseSerializer):
+        class Meta:
+            model = Tag
+            fields = ["name", "latest"]
+
+
+    class NoteSerializer(serializers.ModelSerializer):
+        size = serializers.SerializerMethodField()
+
+        class Meta:
+            model = Note
+            fields = ["name", "size"]
+
+        def get_size(self, obj):
+            return len(obj.name)
+"""
+VIEWS = """
+    from rest_framework import generics, viewsets
+    from shop.models import Note, Tag
+    from shop.serializers import NoteSerializer, TagSerializer
+
+
+    class TagList(generics.ListAPIView):
+        queryset = Tag.objects.all()
+        serializer_class = TagSerializer
+
+
+    class TagViewSet(viewsets.ModelViewSet):
+        queryset = Tag.objects.all()
+        serializer_class = TagSerializer
+
+
+    class NoteList(generics.ListAPIView):
+        queryset = Note.objects.all()
+        serializer_class = NoteSerializer
+"""
+URLS = """
+    from django.urls import include, path
+    from rest_framework.routers import DefaultRouter
+    from shop import views
+
+    router = DefaultRouter()
+    router.register("tags", views.TagViewSet)
+    urlpatterns = [
+        path("tags-list/", views.TagList.as_view()),
+        path("notes/", views.NoteList.as_view()),
+        path("", include(router.urls)),
+    ]
+"""
+MODELS = """
+    from django.db import models
+
+
+    class Tag(models.Model):
+        name = models.CharField(max_length=10)
+
+
+    class Note(models.Model):
+        name = models.CharField(max_length=10)
+"""
+
+
+def test_the_method_field_getters_run_when_the_view_answers(check):
+    offloaded, inline = ("offloaded", False), ("inline", False)
+    check(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/models.py": MODELS,
+            "shop/serializers.py": SERIALIZERS,
+            "shop/views.py": VIEWS,
+            "shop/urls.py": URLS,
+        },
+        {
+            "TagList.get": offloaded,  # a getter declared on the project base serializer
+            "TagViewSet.list": offloaded,
+            "TagViewSet.retrieve": offloaded,
+            "TagViewSet.create": offloaded,  # answers with the created object's data
+            "TagViewSet.update": offloaded,
+            "TagViewSet.partial_update": offloaded,
+            "TagViewSet.destroy": inline,  # answers with no body
+            "NoteList.get": inline,  # its getter only computes
+        },
+    )
