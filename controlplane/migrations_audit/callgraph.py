@@ -436,6 +436,10 @@ class CallGraph:
             self._guesses = {}
             kinds[index], targets[index] = self.classify(calls[index], env)
             guesses[index], self._guesses = self._guesses, {}
+            if kinds[index] in ("", "edge"):
+                shown = self.representations(calls[index], env)
+                if shown:  # Response(serializer.data): the serializer's representation runs
+                    kinds[index], targets[index] = "edge", [*targets[index], *shown]
             if env.guessed_results and kinds[index] == "edge":
                 # a method of a value a guessed call returned: a guess as well
                 name = calls[index].name
@@ -1245,6 +1249,25 @@ class CallGraph:
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
         return summary
+
+    def representations(self, call: CallSite, env: Env) -> list[Node]:
+        """``Response(serializer.data)``: reading a DRF serializer's ``data`` runs its
+        ``to_representation`` (and so its method fields' getters, implicit.py)."""
+        out: list[Node] = []
+        for _key, value in call.args:
+            if type(value) is not str or not value.endswith(".data"):
+                continue
+            instance = env.resolve(value[: -len(".data")])
+            if instance is None or instance.kind != "I":
+                continue
+            tails = self.project.base_tails(instance.module, instance.name)
+            if not any("Serializer" in t for t in tails):
+                continue
+            shown = self.project.class_attr(instance, "to_representation", 0)
+            if shown is not None and shown.kind in ("F", "V"):
+                ctx = self_context(self.project, shown, Target("C", instance.module, instance.name))
+                out.append(Node(shown, ctx if shown.kind == "F" else ()))
+        return out
 
     def action_serializer(self, view: Target, method: str) -> Target | None:
         """The instance of the serializer class a DRF view's ``get_serializer_class()``

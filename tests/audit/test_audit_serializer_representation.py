@@ -104,3 +104,57 @@ def test_the_method_field_getters_run_when_the_view_answers(check):
             "NoteList.get": inline,  # its getter only computes
         },
     )
+
+
+HAND_WRITTEN = """
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+    from shop.models import Note, Tag
+    from shop.serializers import NoteSerializer, TagSerializer
+
+
+    class TagDetail(APIView):
+        def get(self, request, pk):
+            return Response(TagSerializer(Tag.objects.get(pk=pk)).data)
+
+
+    class TagCheck(APIView):
+        def post(self, request):
+            serializer = TagSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            return Response(serializer.validated_data)  # no representation read
+
+
+    class NoteDetail(APIView):
+        def get(self, request, pk):
+            serializer = NoteSerializer(Note.objects.get(pk=pk))
+            return Response(serializer.data)
+"""
+HAND_URLS = """
+    from django.urls import path
+    from shop import views
+
+    urlpatterns = [
+        path("tags/<int:pk>/", views.TagDetail.as_view()),
+        path("tags/check/", views.TagCheck.as_view()),
+        path("notes/<int:pk>/", views.NoteDetail.as_view()),
+    ]
+"""
+
+
+def test_a_serializers_data_handed_to_a_call_runs_its_representation(check):
+    check(
+        {
+            "shop/__init__.py": "",
+            "shop/tasks.py": TASKS,
+            "shop/models.py": MODELS,
+            "shop/serializers.py": SERIALIZERS,
+            "shop/views.py": HAND_WRITTEN,
+            "shop/urls.py": HAND_URLS,
+        },
+        {
+            "TagDetail.get": ("offloaded", False),
+            "TagCheck.post": ("inline", False),
+            "NoteDetail.get": ("inline", False),
+        },
+    )
