@@ -1251,11 +1251,18 @@ class CallGraph:
         return summary
 
     def representations(self, call: CallSite, env: Env) -> list[Node]:
-        """``Response(serializer.data)``: reading a DRF serializer's ``data`` runs its
-        ``to_representation`` (and so its method fields' getters, implicit.py)."""
+        """What reading a call's arguments runs: ``Response(serializer.data)`` a DRF
+        serializer's ``to_representation`` (and so its method fields' getters, implicit.py),
+        ``asdict(connection.state)`` the property ``state`` of the connection's class."""
         out: list[Node] = []
         for _key, value in call.args:
-            if type(value) is not str or not value.endswith(".data"):
+            if type(value) is not str or "." not in value or value.endswith(")"):
+                continue
+            read = self.property_read(value, env)
+            if read is not None:  # asdict(connection.state): the property's body runs
+                out.append(read)
+                continue
+            if not value.endswith(".data"):
                 continue
             instance = env.resolve(value[: -len(".data")])
             if instance is None or instance.kind != "I":
@@ -1268,6 +1275,22 @@ class CallGraph:
                 ctx = self_context(self.project, shown, Target("C", instance.module, instance.name))
                 out.append(Node(shown, ctx if shown.kind == "F" else ()))
         return out
+
+    def property_read(self, value: str, env: Env) -> Node | None:
+        """The project property ``value`` (``connection.state``, rendered) reads, if it is
+        one: an instance of a project class, and a method of it marked as a property."""
+        base, _, attr = value.rpartition(".")
+        instance = env.resolve(base) if base and attr.isidentifier() else None
+        if instance is None or instance.kind != "I":
+            return None
+        found = self.project.class_attr(instance, attr, 0)
+        if found is None or found.kind != "F":
+            return None
+        facts = self.project.function(found)
+        if facts is None or not facts.is_property:
+            return None
+        cls = Target("C", instance.module, instance.name)
+        return Node(found, self_context(self.project, found, cls))
 
     def action_serializer(self, view: Target, method: str) -> Target | None:
         """The instance of the serializer class a DRF view's ``get_serializer_class()``

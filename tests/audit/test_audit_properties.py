@@ -108,3 +108,80 @@ def test_a_property_is_read_as_what_it_returns(check):
         },
         expected,
     )
+
+
+# Round 9, item 48: a property read as a call's argument runs its body
+STATE = """
+    from dataclasses import asdict, dataclass
+
+    from django.db import models
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from app.tasks import send_mail
+
+
+    @dataclass
+    class State:
+        healthy: bool
+
+
+    class Connection(models.Model):
+        name = models.CharField(max_length=10)
+
+        @property
+        def state(self):
+            send_mail.delay(self.name)  # refreshed in the background on a cache miss
+            return State(False)
+
+        @property
+        def label(self):
+            return self.name
+
+        def check(self):
+            send_mail.delay(self.name)
+
+
+    class StateView(APIView):
+        def get(self, request, pk):
+            connection = Connection.objects.get(pk=pk)
+            return Response(asdict(connection.state))
+
+
+    class LabelView(APIView):
+        def get(self, request, pk):
+            connection = Connection.objects.get(pk=pk)
+            return Response({"label": str(connection.label)})
+
+
+    class MethodView(APIView):
+        def get(self, request, pk):
+            connection = Connection.objects.get(pk=pk)
+            return Response(repr(connection.check))  # a method named, not called
+"""
+STATE_URLS = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [
+        path("state", views.StateView.as_view()),
+        path("label", views.LabelView.as_view()),
+        path("method", views.MethodView.as_view()),
+    ]
+"""
+
+
+def test_a_property_read_as_an_argument_runs_its_body(check):
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": STATE,
+            "app/urls.py": STATE_URLS,
+        },
+        {
+            "StateView.get": ("offloaded", False),
+            "LabelView.get": ("inline", False),
+            "MethodView.get": ("inline", False),
+        },
+    )
