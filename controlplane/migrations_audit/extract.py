@@ -78,7 +78,7 @@ from .syntax import (
 )
 from .urlconf import UrlPatterns
 from .verb_dispatch import verb_dispatch
-from .verb_tables import verb_loop_table, verb_map
+from .verb_tables import TABLE_UPDATE, verb_loop_table, verb_map
 from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
@@ -437,6 +437,9 @@ class _Extractor(FastVisitor):
                             )
                         if not isinstance(value, dict):
                             facts.lits[target.id] = value
+                        mapping = verb_map(value_node)
+                        if mapping:  # extra_actions = {"detail": {"post": "reset"}}
+                            self.facts.verb_maps[f"{qualname}.{target.id}"] = mapping
                         note_eager(self.names, target.id, stmt.value, stmt.lineno)
                 self.visit(stmt.value)
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
@@ -821,7 +824,15 @@ class _Extractor(FastVisitor):
         iterable = self.render(node.iter)
         table = verb_loop_table(node)
         if table is not None and self.frame.facts is not None:
-            self.frame.facts.verb_tables.append(self.render(table))
+            rendered = self.render(table)
+            self.frame.facts.verb_tables.append(rendered)
+            # crud_map.update(getattr(cls, "extra_actions", {}).get(action)) before the loop:
+            # what the routed class adds to the table (verb_tables.py)
+            for call in self.frame.calls:
+                if rendered and call.name == rendered + ".update":
+                    added = next((v for k, v in call.args if k == 0 and type(v) is str), "")
+                    if added:
+                        self.frame.facts.verb_tables.append(TABLE_UPDATE + added)
         known = bool(iterable) and iterable[0] != "~"
         # for p in Project.objects.filter(): each p is a row of the model (an element of
         # what the iterable resolves to; nothing when that is not known)

@@ -26,6 +26,7 @@ import ast
 from .project import Project, Target
 
 AS_VIEW = "as_view"
+TABLE_UPDATE = "+"  # FunctionFacts.verb_tables: what ``table.update(...)`` adds before the loop
 
 
 def verb_loop_table(node: ast.For | ast.AsyncFor) -> ast.expr | None:
@@ -103,12 +104,43 @@ def action_tables(project: Project, module: str, cls: str) -> dict[str, dict[str
         ]
         if not tables:
             return None  # the nearest as_view decides
+        updates = [t[len(TABLE_UPDATE) :] for t in tables if t.startswith(TABLE_UPDATE)]
         for table in tables:
+            if table.startswith(TABLE_UPDATE):
+                continue
             found = _literal_table(project, _through_class(project, module, cls, table))
             if found:
-                return found
+                return _updated(found, [_class_table(project, module, cls, u) for u in updates])
         return {}
     return None
+
+
+def _updated(
+    table: dict[str, dict[str, str]], added: list[dict[str, dict[str, str]]]
+) -> dict[str, dict[str, str]]:
+    """The table with each action's verbs updated from what the class adds."""
+    out = {action: dict(verbs) for action, verbs in table.items()}
+    for extra in added:
+        for action, verbs in extra.items():
+            out.setdefault(action, {}).update(verbs)
+    return out
+
+
+def _class_table(
+    project: Project, module: str, cls: str, rendered: str
+) -> dict[str, dict[str, str]]:
+    """``cls.extra_actions.get()`` (or ``[]``): the literal {action: {verb: method}} the
+    routed class (or its nearest base) assigns to ``extra_actions`` (kept in the module's
+    ``verb_maps`` as ``Class.attr``); {} when not one."""
+    owner, _, rest = rendered.partition(".")
+    attr = rest.removesuffix(".get()").removesuffix("[]")
+    if owner not in ("cls", "self") or not attr.isidentifier():
+        return {}
+    for mod, qual in project.mro(module, cls):
+        facts = project.modules[mod]
+        if attr in facts.classes[qual].attrs:  # the nearest assignment decides
+            return facts.verb_maps.get(f"{qual}.{attr}", {})
+    return {}
 
 
 def _through_class(project: Project, module: str, cls: str, rendered: str) -> str:

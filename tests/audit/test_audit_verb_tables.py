@@ -256,6 +256,58 @@ def test_a_copy_of_the_tables_entry_held_in_a_local_is_read(run_audit):
     assert report.unrecognized == []
 
 
+EXTRA_GENERIC = GENERIC.replace(
+    """                for verb, method in ACTIONS[action].items():""",
+    """                verbs = ACTIONS.get(action).copy()
+                if extra := getattr(cls, "extra_actions", {}).get(action):
+                    verbs.update(extra)
+                for verb, method in verbs.items():""",
+)
+
+
+def test_verbs_a_class_adds_to_the_tables_entry_are_endpoints(run_audit):
+    # round 9, item 49: the routed class's extra_actions are merged into its action's verbs
+    views = (
+        VIEWS
+        + """
+
+    class SortedView(CRUDView):
+        extra_actions = {"list": {"post": "reorder"}, "delete": {"post": "missing"}}
+
+        def reorder(self, request, *args, **kwargs):
+            notify.delay(2)
+
+
+    class PlainView(SortedView):
+        extra_actions = {}
+"""
+    )
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/tasks.py": TASKS,
+            "proj/actions.py": ACTIONS,
+            "proj/registry.py": REGISTRY,
+            "proj/generic.py": EXTRA_GENERIC,
+            "proj/views.py": views,
+            "proj/urls.py": """
+        from proj import views
+
+        urlpatterns = [
+            *views.SortedView.get_urls("sorted", "sorted"),
+            *views.PlainView.get_urls("plain", "plain"),
+        ]
+        """,
+        }
+    )
+    handlers = {(e.handler, e.methods[0]): e.status for e in report.endpoints}
+    assert handlers[("SortedView.reorder", "POST")] == "offloaded"
+    assert ("SortedView.missing", "POST") not in handlers  # a method the class lacks
+    assert not any(h.startswith("PlainView.reorder") for h, _ in handlers)  # its own table
+    assert len([h for h in handlers if h[0].startswith("SortedView.")]) == 5
+
+
 def test_a_table_the_audit_cannot_read_is_listed_not_guessed(run_audit):
     generic = GENERIC.replace(
         "for verb, method in ACTIONS[action].items():",
