@@ -61,6 +61,19 @@ _DRF = {
     "patch": ["self.partial_update"],
     "delete": ["self.destroy"],
 }
+# djangorestframework-simplejwt's token views: ``post`` is ``serializer.is_valid()`` (its
+# ``validate`` authenticates) and a response of the validated data
+SIMPLEJWT_VIEWS = frozenset(
+    {
+        "TokenViewBase",
+        "TokenObtainPairView",
+        "TokenRefreshView",
+        "TokenVerifyView",
+        "TokenBlacklistView",
+        "TokenObtainSlidingView",
+        "TokenRefreshSlidingView",
+    }
+)
 # DRF's generic views answer GET with ``list`` or ``retrieve`` by the class (an override
 # of that action, on a project mixin earlier in the MRO, is what runs)
 _DRF_GET = {
@@ -484,6 +497,9 @@ class Implicit:
             return self.validation_hooks(node.module, cls)
         if method == "to_representation" and any("Serializer" in t for t in tails):
             return self.method_field_getters(node.module, cls)
+        if tails & SIMPLEJWT_VIEWS:
+            # djangorestframework-simplejwt's TokenViewBase.post validates its serializer
+            return ["self.get_serializer().is_valid"] if method == "post" else []
         if any(t.endswith(("APIView", "ViewSet", "ModelMixin")) for t in tails):
             if method == "get":
                 return _drf_get(tails)

@@ -13,7 +13,7 @@ from .entry_hooks import answered_verbs, entry_hooks
 from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
-from .implicit import WIZARDS
+from .implicit import SIMPLEJWT_VIEWS, WIZARDS
 from .loop_rules import LOOP_NOTE, template_rule
 from .mounts import Mounts, join_route, ref_module, ref_of
 from .project import Project, Target
@@ -70,6 +70,8 @@ _PROVIDED = {
     "DateDetailView": ("get",),
     # django-formtools' wizards (the last step's post runs done(): implicit.py)
     **dict.fromkeys(WIZARDS, ("get", "post")),
+    # djangorestframework-simplejwt's token views (post validates the serializer)
+    **dict.fromkeys(SIMPLEJWT_VIEWS, ("post",)),
     # django.contrib.auth.views
     "LoginView": ("get", "post"),
     "LogoutView": ("post",),

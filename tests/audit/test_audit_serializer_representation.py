@@ -82,17 +82,22 @@ MODELS = """
 """
 
 
+def shop(views: str, urls: str) -> dict[str, str]:
+    """The app's files with these views and URLs."""
+    return {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/models.py": MODELS,
+        "shop/serializers.py": SERIALIZERS,
+        "shop/views.py": views,
+        "shop/urls.py": urls,
+    }
+
+
 def test_the_method_field_getters_run_when_the_view_answers(check):
     offloaded, inline = ("offloaded", False), ("inline", False)
     check(
-        {
-            "shop/__init__.py": "",
-            "shop/tasks.py": TASKS,
-            "shop/models.py": MODELS,
-            "shop/serializers.py": SERIALIZERS,
-            "shop/views.py": VIEWS,
-            "shop/urls.py": URLS,
-        },
+        shop(VIEWS, URLS),
         {
             "TagList.get": offloaded,  # a getter declared on the project base serializer
             "TagViewSet.list": offloaded,
@@ -144,17 +149,61 @@ HAND_URLS = """
 
 def test_a_serializers_data_handed_to_a_call_runs_its_representation(check):
     check(
-        {
-            "shop/__init__.py": "",
-            "shop/tasks.py": TASKS,
-            "shop/models.py": MODELS,
-            "shop/serializers.py": SERIALIZERS,
-            "shop/views.py": HAND_WRITTEN,
-            "shop/urls.py": HAND_URLS,
-        },
+        shop(HAND_WRITTEN, HAND_URLS),
         {
             "TagDetail.get": ("offloaded", False),
             "TagCheck.post": ("inline", False),
             "NoteDetail.get": ("inline", False),
+        },
+    )
+
+
+# Round 9, item 50: simplejwt's token views validate their serializer in post
+TOKENS = """
+    from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+    from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+    from shop.tasks import crunch
+
+
+    class LoginSerializer(TokenObtainPairSerializer):
+        def validate(self, attrs):
+            data = super().validate(attrs)
+            crunch.delay(self.user.pk)  # a login event broadcast through the queue
+            return data
+
+
+    class Login(TokenObtainPairView):
+        serializer_class = LoginSerializer
+
+        def post(self, *args, **kwargs):
+            return super().post(*args, **kwargs)
+
+
+    class PlainLogin(TokenObtainPairView):
+        serializer_class = LoginSerializer
+
+
+    class Refresh(TokenRefreshView):
+        pass
+"""
+TOKEN_URLS = """
+    from django.urls import path
+    from shop import views
+
+    urlpatterns = [
+        path("login/", views.Login.as_view()),
+        path("plain-login/", views.PlainLogin.as_view()),
+        path("refresh/", views.Refresh.as_view()),
+    ]
+"""
+
+
+def test_a_simplejwt_token_view_validates_its_serializer(check):
+    check(
+        shop(TOKENS, TOKEN_URLS),
+        {
+            "Login.post": ("offloaded", False),
+            "PlainLogin.post": ("offloaded", False),
+            "Refresh.post": ("inline", False),  # the library's own serializer
         },
     )
