@@ -1042,11 +1042,23 @@ class CallGraph:
         with the decorator's parameter bound to ``target``."""
         found = self._wrappers.get(target)
         if found is None:
-            found = self._wrappers[target] = [
-                Node(wrapper, ((param, typed(target)),) if param else ())
-                for wrapper, param in wrappers(self.project, target)
-            ]
+            found = self._wrappers[target] = []
+            for wrapper in wrappers(self.project, target):
+                ctx = dict(self.passed_to_factory(wrapper.passed, target.module))
+                if wrapper.wrapped:
+                    ctx[wrapper.wrapped] = typed(target)
+                found.append(Node(wrapper.function, tuple(sorted(ctx.items()))))
         return found
+
+    def passed_to_factory(self, passed: dict[str, Any], module: str) -> dict[str, Value]:
+        """``@validate(Serializer)``: the factory's parameters given a class or function."""
+        out: dict[str, Value] = {}
+        for name, value in passed.items():
+            ref = value.get("ref", "") if isinstance(value, dict) else ""
+            found = self.project.resolve(ref, module) if ref else None
+            if found is not None and found.kind in ("C", "F"):
+                out[name] = typed(found)
+        return out
 
     def callbacks_run(self, call: CallSite, callee: Target, env: Env) -> list[Node]:
         """Functions passed to a project function that it calls, passes on or returns; one

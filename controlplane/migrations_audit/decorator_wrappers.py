@@ -11,6 +11,9 @@ decorator that returns the function itself (a registry's ``register``) adds noth
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from .facts import Decorator, Lit
 from .project import Project, Target
 
 
@@ -29,27 +32,49 @@ def returned_inner(project: Project, function: Target) -> Target | None:
     return None
 
 
-def wrappers(project: Project, target: Target) -> list[tuple[Target, str]]:
+class Wrapper(NamedTuple):
+    """A wrapper a decorator puts around a function, and what its free names hold."""
+
+    function: Target
+    wrapped: str  # the decorator's parameter holding the wrapped function ("" if none)
+    passed: dict[str, Lit]  # a factory's parameters -> what ``@factory(...)`` passed
+
+
+def wrappers(project: Project, target: Target) -> list[Wrapper]:
     """The wrapper functions the project's decorators put around ``target``, outermost
     first (they all run when it is called), each with the decorator's parameter that holds
-    the function it wraps ("" if none): in the wrapper, ``func.delay(*args)`` is a call of
-    ``target``'s own ``delay`` (a decorator that enqueues the task it wraps)."""
+    the function it wraps: in the wrapper, ``func.delay(*args)`` is a call of ``target``'s
+    own ``delay`` (a decorator that enqueues the task it wraps); for a factory
+    (``@validate(Serializer)``), also what it was given for each of its parameters."""
     facts = project.function(target)
     if facts is None:
         return []
     cls = project.class_of(target.module, target.name) or ""
-    out: list[tuple[Target, str]] = []
+    out: list[Wrapper] = []
     for decorator in facts.decorators:
         found = project.resolve(decorator.base, target.module, cls)
         if found is None or found.kind != "F":
             continue  # a framework's decorator, a class, or a name the audit cannot read
+        passed: dict[str, Lit] = {}
         if decorator.name.endswith("()"):  # a factory: the decorator is what it returns
+            passed = _factory_arguments(project, found, decorator)
             found = returned_inner(project, found)
             if found is None:
                 continue
         wrapper = returned_inner(project, found)
         if wrapper is not None and wrapper != target:
-            out.append((wrapper, _wrapped_param(project, found)))
+            out.append(Wrapper(wrapper, _wrapped_param(project, found), passed))
+    return out
+
+
+def _factory_arguments(project: Project, factory: Target, decorator: Decorator) -> dict[str, Lit]:
+    """The factory's parameters the decorator call gives, by position or keyword."""
+    facts = project.function(factory)
+    if facts is None:
+        return {}
+    params = [p for p in facts.params if p.isidentifier()]
+    out: dict[str, Lit] = dict(zip(params, decorator.args, strict=False))
+    out.update((k, v) for k, v in decorator.kwargs.items() if k in params)
     return out
 
 

@@ -266,3 +266,77 @@ def test_a_decorator_that_enqueues_the_task_it_wraps_makes_a_call_of_it_a_dispat
     [dispatch] = [item for item in endpoint.evidence if item.kind == "dispatch"]
     assert dispatch.call == "func.delay(*args, **kwargs)"
     assert dispatch.via[-1].endswith("maybe_async.wrapper"), dispatch.via
+
+
+# Round 9, item 51: a decorator factory's arguments are bound in its wrapper
+VALIDATING = """
+    from functools import wraps
+
+    from rest_framework import serializers, viewsets
+    from rest_framework.decorators import action
+    from rest_framework.response import Response
+
+    from app.tasks import deliver
+
+
+    def validate(serializer_type):
+        def wrapper_outer(func):
+            @wraps(func)
+            def wrapper(self, request, *args, **kwargs):
+                instance = serializer_type(data=request.data)
+                instance.is_valid(raise_exception=True)
+                return func(self, request, *args, body=instance, **kwargs)
+            return wrapper
+        return wrapper_outer
+
+
+    class UploadSerializer(serializers.Serializer):
+        path = serializers.CharField()
+
+        def validate_path(self, path):
+            deliver.delay(path)  # checks the path in a worker
+            return path
+
+
+    class PlainSerializer(serializers.Serializer):
+        name = serializers.CharField()
+
+        def validate_name(self, name):
+            return name.strip()
+
+
+    class BlueprintViewSet(viewsets.ViewSet):
+        @action(detail=False, methods=["post"])
+        @validate(UploadSerializer)
+        def upload(self, request, body):
+            return Response({})
+
+        @action(detail=False, methods=["post"])
+        @validate(PlainSerializer)
+        def rename(self, request, body):
+            return Response({})
+"""
+VALIDATING_URLS = """
+    from rest_framework.routers import SimpleRouter
+
+    from app.views import BlueprintViewSet
+
+    router = SimpleRouter()
+    router.register("blueprints", BlueprintViewSet, basename="blueprint")
+    urlpatterns = router.urls
+"""
+
+
+def test_a_decorator_factorys_arguments_are_what_its_wrapper_uses(check):
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": TASKS,
+            "app/views.py": VALIDATING,
+            "app/urls.py": VALIDATING_URLS,
+        },
+        {
+            "BlueprintViewSet.upload": ("offloaded", False),  # UploadSerializer validated
+            "BlueprintViewSet.rename": ("inline", False),  # a serializer that only cleans
+        },
+    )
