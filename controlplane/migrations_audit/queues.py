@@ -28,6 +28,8 @@ HUEY_SCHEDULE = frozenset({"schedule"})
 RQ_REQUEUE = frozenset({"requeue_job", "enqueue_job", "_enqueue_job"})
 ARQ_ENQUEUE = frozenset({"enqueue_job"})  # await redis.enqueue_job("name", ...)
 TASKIQ_KICK = frozenset({"kiq"})  # await f.kiq(...)
+# Dramatiq's global broker, whose enqueue(message) sends a message built elsewhere
+_DRAMATIQ_BROKERS = frozenset({"dramatiq.get_broker()", "dramatiq.broker.get_broker()"})
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
 _RQ_ROOTS = ("rq.", "django_rq.", "flask_rq2.", "flask_rq.")
@@ -74,4 +76,6 @@ def external_system(name: str) -> str:
         return ARQ
     if tail in DRAMATIQ_SEND and base.startswith("dramatiq."):
         return DRAMATIQ
+    if tail == "enqueue" and base in _DRAMATIQ_BROKERS:
+        return DRAMATIQ  # get_broker().enqueue(message): a message put on its queue
     return ""

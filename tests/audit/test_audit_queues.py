@@ -116,6 +116,31 @@ def test_dramatiq_huey_and_taskiq_are_offloaded_and_named(check):
         assert systems(report) == {system}, body
 
 
+def test_a_message_enqueued_on_dramatiqs_broker_is_offloaded(check):
+    # round 9, item 52: a message decoded from storage, put back on its queue
+    for body, imports in (
+        (
+            "    broker = get_broker()\n    broker.enqueue(Message.decode(b'...'))",
+            "from dramatiq import Message\nfrom dramatiq.broker import get_broker",
+        ),
+        ("    dramatiq.get_broker().enqueue(message)", "import dramatiq\nmessage = None"),
+    ):
+        report = check({"app.py": flask(body, imports)}, {"handler": ("offloaded", False)})
+        assert systems(report) == {"dramatiq"}, body
+    # a broker of the project's own that happens to have an enqueue: not Dramatiq's
+    jobs = (
+        "class Broker:\n    def enqueue(self, m):\n        return m\n\n\n"
+        "def get_broker():\n    return Broker()\n"
+    )
+    check(
+        {
+            "jobs.py": jobs,
+            "app.py": flask("    get_broker().enqueue(1)", "from jobs import get_broker"),
+        },
+        {"handler": ("inline", False)},
+    )
+
+
 def test_arq_enqueue_job_is_offloaded_as_arq(check):
     arq = """
 from fastapi import APIRouter
