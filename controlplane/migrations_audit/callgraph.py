@@ -140,6 +140,12 @@ def instance_class(env: Env, receiver: str) -> Target | None:
 
 
 _SHORTCUT_RESULTS = ("get_object_or_404()", "aget_object_or_404()")
+# a class or module loaded by its dotted path at run time: of no type the audit can know
+_DYNAMIC_LOADS = (
+    "django.utils.module_loading.import_string()",
+    "importlib.import_module()",
+    "pydoc.locate()",
+)
 
 
 @dataclass(slots=True)
@@ -184,9 +190,14 @@ LineText = Callable[[str, int], str]
 
 
 def _unknown_row(resolved: Target) -> bool:
-    """A method of what ``get_object_or_404(...)`` returned when its model is not known: a
-    row of some model, so a project method by that name is a guess like any unknown type."""
-    return resolved.kind == "X" and resolved.name.rpartition(".")[0].endswith(_SHORTCUT_RESULTS)
+    """A method of what ``get_object_or_404(...)`` returned when its model is not known (a
+    row of some model), or of a class loaded by its dotted path at run time
+    (``import_string(self.backend_path)(...)``): a project method by that name is a guess
+    like any unknown type."""
+    if resolved.kind != "X":
+        return False
+    base = resolved.name.rpartition(".")[0]
+    return base.endswith(_SHORTCUT_RESULTS) or any(load in base for load in _DYNAMIC_LOADS)
 
 
 class CallGraph:

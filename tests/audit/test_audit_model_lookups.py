@@ -106,3 +106,32 @@ def test_a_method_of_a_row_of_an_unknown_model_is_guessed_among_the_projects(che
     report = check(files(UNKNOWN_ROW.replace("METHOD", method)), {"create": (status, False)})
     [endpoint] = report.endpoints
     assert endpoint.confidence == "likely" or status == "inline"
+
+
+# Round 9, item 53: a class loaded by its dotted path at run time is of unknown type
+BACKENDS = """
+    from django.utils.module_loading import import_string
+    from shop.tasks import crunch
+
+
+    class Source:
+        backend_path = "shop.backends.WebForm"
+
+        def get_backend(self):
+            return import_string(self.backend_path)
+
+
+    class WebForm:
+        def __init__(self, **options):
+            self.options = options
+
+        def process_upload(self, name):
+            crunch.delay(name)
+"""
+
+
+def test_a_method_of_a_class_loaded_by_its_path_is_guessed(check):
+    body = 'from shop.backends import Source\nSource().get_backend()().process_upload("x")'
+    report = check({**files(body), "shop/backends.py": BACKENDS}, {"create": ("offloaded", False)})
+    [endpoint] = report.endpoints
+    assert endpoint.confidence == "likely"  # a guess, and the report says so
