@@ -661,6 +661,9 @@ class CallGraph:
         project_call = resolved is not None and resolved.kind in _PROJECT_KINDS
         if not project_call and any(markers.background(n) for n in names):
             if call.flags & (AWAITED | WAITED):
+                heavy = next(filter(None, map(markers.heavy, names)), None)
+                if heavy:  # proc = Popen(cmd); proc.wait(): a subprocess in the request
+                    return "heavy:" + heavy, []
                 return "edge", self.ref_targets(call, module, cls)
             return BACKGROUND, []
         for name in names:

@@ -82,7 +82,9 @@ from .verb_tables import TABLE_UPDATE, verb_loop_table, verb_map
 from .wiring import note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
-_WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception"})
+_WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception", "communicate"})
+# ``with X(...)``: leaving the block waits for what X started (a child process)
+_WAITED_ON_EXIT = frozenset({"Popen"})
 # Calls that wait for the handles passed to them.
 _WAIT_FUNCS = frozenset({"gather", "wait", "as_completed", "wait_for", "shield"})
 # ``with X() as h``: leaving the block waits for everything submitted through ``h``.
@@ -942,6 +944,11 @@ class _Extractor(FastVisitor):
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
             self.visit(item.context_expr)
+            index = self.frame.node_index.get(id(item.context_expr))
+            started = self.frame.calls[index].name.rsplit(".", 1)[-1] if index is not None else ""
+            if index is not None and started in _WAITED_ON_EXIT:
+                # with Popen(cmd) as proc: leaving the block waits for the process
+                self.frame.calls[index].flags |= WAITED
             if item.optional_vars is not None:
                 rendered = self.render(item.context_expr)
                 self.bind(item.optional_vars, rendered)
@@ -1227,6 +1234,10 @@ class _Extractor(FastVisitor):
             if fill is not None:  # registries.py
                 self.facts.fills.setdefault(fill[0], []).append(fill[1])
         self.visit(func)
+        if method in _WAIT_METHODS and isinstance(func, ast.Attribute) and frame.facts is not None:
+            inner = frame.node_index.get(id(func.value))
+            if inner is not None:
+                frame.calls[inner].flags |= WAITED  # Popen(cmd).wait(): waited where made
         mount = ""
         if method == "Mount" and name.startswith(("starlette.", "fastapi.")) and node.args:
             prefix = self.lit(node.args[0])

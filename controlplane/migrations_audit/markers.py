@@ -180,6 +180,7 @@ BACKGROUND_PATTERNS = (
     "threading.Thread",
     "threading.Timer",
     "multiprocessing.Process",
+    "subprocess.Popen",  # a child process the response does not wait for
     "*Executor().submit",
     "*executor.submit",
     "*Executor().map",

@@ -48,6 +48,7 @@ executor = ThreadPoolExecutor(4)
         "    executor.submit(work)",
         "    future = executor.submit(work)\n    return {'id': id(future)}",
         "    multiprocessing.Process(target=work).start()",
+        "    import subprocess\n    subprocess.Popen(['manage.py', 'import'])",  # not waited
         "    self_task = asyncio.create_task(awork())\n    handler.task = self_task\n"
         "    await asyncio.sleep(0)",
     ],
@@ -72,6 +73,10 @@ def test_work_that_outlives_the_response_is_inprocess_background(check, body):
         "    future = executor.submit(work)\n    return future.result()",
         "    with ThreadPoolExecutor() as pool:\n        pool.submit(work)",
         "    p = multiprocessing.Process(target=work)\n    p.start()\n    p.join()",
+        # a child process waited for is a subprocess in the request (heavy)
+        "    import subprocess\n    proc = subprocess.Popen(['ls'])\n    proc.wait()",
+        "    import subprocess\n    out, _ = subprocess.Popen(['ls']).communicate()",
+        "    import subprocess\n    with subprocess.Popen(['ls']) as proc:\n        pass",
         "    tasks = [asyncio.create_task(awork()) for _ in range(3)]\n"
         "    for task in tasks:\n        await task",
     ],
