@@ -756,6 +756,8 @@ class CallGraph:
                 return f"{DISPATCH}::{HUEY}"  # calling a Huey task enqueues it
             return ""
         base, _, tail = name.rpartition(".")
+        if tail in TASKIQ_KICK and ".kicker()" in base:
+            base = base.partition(".kicker()")[0]  # task.kicker().with_labels(...).kiq()
         if base and tail in DRAMATIQ_SEND | HUEY_SCHEDULE | TASKIQ_KICK:
             wanted = {DRAMATIQ: DRAMATIQ_SEND, HUEY: HUEY_SCHEDULE, TASKIQ: TASKIQ_KICK}
             system = self.job_system(base, env.module, env.cls, env.selftype)

@@ -30,6 +30,10 @@ ARQ_ENQUEUE = frozenset({"enqueue_job"})  # await redis.enqueue_job("name", ...)
 TASKIQ_KICK = frozenset({"kiq"})  # await f.kiq(...)
 # Dramatiq's global broker, whose enqueue(message) sends a message built elsewhere
 _DRAMATIQ_BROKERS = frozenset({"dramatiq.get_broker()", "dramatiq.broker.get_broker()"})
+# Dramatiq's compositions of messages, whose run() enqueues them
+_DRAMATIQ_COMPOSITIONS = frozenset(
+    f"dramatiq.{path}{kind}()" for path in ("", "composition.") for kind in ("group", "pipeline")
+)
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
 _RQ_ROOTS = ("rq.", "django_rq.", "flask_rq2.", "flask_rq.")
@@ -78,4 +82,6 @@ def external_system(name: str) -> str:
         return DRAMATIQ
     if tail == "enqueue" and base in _DRAMATIQ_BROKERS:
         return DRAMATIQ  # get_broker().enqueue(message): a message put on its queue
+    if tail == "run" and base in _DRAMATIQ_COMPOSITIONS:
+        return DRAMATIQ  # group([a.message(), ...]).run(): each message enqueued
     return ""

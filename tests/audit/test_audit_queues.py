@@ -141,6 +141,31 @@ def test_a_message_enqueued_on_dramatiqs_broker_is_offloaded(check):
     )
 
 
+def test_dramatiq_compositions_and_taskiqs_kicker_are_offloaded(check):
+    # round 9, item 55
+    jobs = (
+        "import dramatiq\nfrom taskiq_redis import ListQueueBroker\n\n"
+        "broker = ListQueueBroker('redis://')\n\n"
+        "@dramatiq.actor\ndef crunch(x):\n    return x\n\n"
+        "@broker.task\nasync def kick(x):\n    return x\n"
+    )
+    imports = "from dramatiq import group, pipeline\nfrom jobs import crunch, kick"
+    for body, system in (
+        ("    group([crunch.message(1), crunch.message(2)]).run()", "dramatiq"),
+        ("    steps = pipeline(crunch.message(i) for i in range(3))\n    steps.run()", "dramatiq"),
+        ("    kick.kicker().with_labels(delay=5).kiq(1)", "taskiq"),
+    ):
+        report = check(
+            {"jobs.py": jobs, "app.py": flask(body, imports)}, {"handler": ("offloaded", False)}
+        )
+        assert systems(report) == {system}, body
+    # a message built and never run or sent is no dispatch
+    check(
+        {"jobs.py": jobs, "app.py": flask("    group([crunch.message(1)])", imports)},
+        {"handler": ("inline", False)},
+    )
+
+
 def test_arq_enqueue_job_is_offloaded_as_arq(check):
     arq = """
 from fastapi import APIRouter
