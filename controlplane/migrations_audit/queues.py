@@ -36,7 +36,7 @@ _DRAMATIQ_COMPOSITIONS = frozenset(
 )
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
-_RQ_ROOTS = ("rq.", "django_rq.", "flask_rq2.", "flask_rq.")
+_RQ_ROOTS = ("rq.", "django_rq.", "flask_rq2.", "flask_rq.", "rq_scheduler.")
 
 
 def _last(name: str) -> str:
@@ -44,8 +44,10 @@ def _last(name: str) -> str:
 
 
 def looks_like_rq_queue(receiver: str) -> bool:
-    """``rq.Queue()``, ``django_rq.get_queue()``, ``queue_store.job_queue``, ``get_queue(q)``."""
-    return receiver.startswith(_RQ_ROOTS) or "queue" in _last(receiver)
+    """``rq.Queue()``, ``django_rq.get_queue()``, ``queue_store.job_queue``, ``get_queue(q)``;
+    rq-scheduler's ``Scheduler()`` (``scheduler.enqueue_in(delta, f)``)."""
+    last = _last(receiver)
+    return receiver.startswith(_RQ_ROOTS) or "queue" in last or "scheduler" in last
 
 
 def system_of_decorators(decorators: list[Decorator]) -> str:

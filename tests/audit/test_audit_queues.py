@@ -166,6 +166,24 @@ def test_dramatiq_compositions_and_taskiqs_kicker_are_offloaded(check):
     )
 
 
+def test_rq_schedulers_delayed_enqueue_is_offloaded(check):
+    # round 9, item 56
+    imports = (
+        "from datetime import timedelta\nfrom redis import Redis\n"
+        "from rq_scheduler import Scheduler\nfrom jobs import crunch\n"
+        "scheduler = Scheduler(connection=Redis())"
+    )
+    jobs = "def crunch(x):\n    return x\n"
+    for body in (
+        "    scheduler.enqueue_in(timedelta(minutes=5), crunch, 1)",
+        "    Scheduler(connection=Redis()).enqueue_at(None, crunch, 1)",
+    ):
+        report = check(
+            {"jobs.py": jobs, "app.py": flask(body, imports)}, {"handler": ("offloaded", False)}
+        )
+        assert systems(report) == {"rq"}, body
+
+
 def test_arq_enqueue_job_is_offloaded_as_arq(check):
     arq = """
 from fastapi import APIRouter
