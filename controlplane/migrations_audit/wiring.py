@@ -162,6 +162,9 @@ def model_by_name(names: Names, node: ast.expr) -> str:
     ``@receiver(post_save, sender="shop.Order")``."""
     if isinstance(node, ast.Constant) and type(node.value) is str:
         return "str:" + node.value
+    looked_up = looked_up_model(node)
+    if looked_up:  # sender=apps.get_model("shop", "Order") written in the connect call
+        return "str:" + looked_up
     scope = names.scope
     if scope is not None and isinstance(node, ast.Name) and node.id in scope.models:
         return "str:" + scope.models[node.id]
@@ -177,19 +180,27 @@ def model_by_name(names: Names, node: ast.expr) -> str:
     return ""
 
 
-def note_model_lookup(names: Names, targets: list[ast.expr], value: ast.expr) -> str:
-    """``Order = self.get_model("Order")`` / ``apps.get_model("shop", "Order")`` /
-    ``apps.get_model("shop.Order")`` / ``get_model(model_name="Order")`` in a function: the
-    model's name ("" when the value is no such lookup)."""
-    scope = names.scope
-    if scope is None or not isinstance(value, ast.Call) or tail(value.func) != "get_model":
+def looked_up_model(value: ast.expr) -> str:
+    """``Order`` for ``apps.get_model("shop", "Order")`` / ``get_model("shop.Order")`` /
+    ``get_model(model_name="Order")``; "" for anything else."""
+    if not isinstance(value, ast.Call) or tail(value.func) != "get_model":
         return ""
     named: ast.expr | None = next((k.value for k in value.keywords if k.arg == "model_name"), None)
     if named is None and value.args:
         named = value.args[-1]
     if not (isinstance(named, ast.Constant) and type(named.value) is str and named.value):
         return ""
-    model = named.value.rsplit(".", 1)[-1]
+    return named.value.rsplit(".", 1)[-1]
+
+
+def note_model_lookup(names: Names, targets: list[ast.expr], value: ast.expr) -> str:
+    """``Order = self.get_model("Order")`` / ``apps.get_model("shop", "Order")`` /
+    ``apps.get_model("shop.Order")`` / ``get_model(model_name="Order")`` in a function: the
+    model's name ("" when the value is no such lookup)."""
+    scope = names.scope
+    model = looked_up_model(value)
+    if scope is None or not model:
+        return ""
     for target in targets:
         if isinstance(target, ast.Name):
             scope.models[target.id] = model

@@ -135,3 +135,38 @@ def test_a_method_of_a_class_loaded_by_its_path_is_guessed(check):
     report = check({**files(body), "shop/backends.py": BACKENDS}, {"create": ("offloaded", False)})
     [endpoint] = report.endpoints
     assert endpoint.confidence == "likely"  # a guess, and the report says so
+
+
+# Round 9, item 57: a sender looked up by name in the connect call itself
+READY = """
+    from django.apps import AppConfig, apps
+    from django.db.models import signals
+
+
+    class ShopConfig(AppConfig):
+        name = "shop"
+
+        def ready(self):
+            from shop.receivers import saved
+
+            signals.post_save.connect(
+                saved, sender=apps.get_model("shop", "Tag"), dispatch_uid="tag_saved"
+            )
+"""
+SAVED = """
+    from shop.tasks import crunch
+
+
+    def saved(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [("Tag(name=name).save()", "offloaded"), ("Note(name=name).save()", "inline")],
+)
+def test_a_sender_looked_up_in_the_connect_call_is_that_model(check, body, status):
+    body = "from shop.models import Note, Tag\n" + body
+    more = {"shop/apps.py": READY, "shop/receivers.py": SAVED}
+    check({**files(body), **more}, {"create": (status, False)})
