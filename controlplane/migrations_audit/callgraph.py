@@ -1283,14 +1283,16 @@ class CallGraph:
         serializer's ``to_representation`` (and so its method fields' getters, implicit.py),
         ``asdict(connection.state)`` the property ``state`` of the connection's class."""
         out: list[Node] = []
+        properties = self.project.property_names()
         for _key, value in call.args:
-            if type(value) is not str or "." not in value or value.endswith(")"):
+            if type(value) is not str or value.endswith(")"):
                 continue
-            read = self.property_read(value, env)
+            attr = value.rpartition(".")[2]
+            read = self.property_read(value, env) if attr in properties else None
             if read is not None:  # asdict(connection.state): the property's body runs
                 out.append(read)
                 continue
-            if not value.endswith(".data"):
+            if attr != "data" or "." not in value:
                 continue
             instance = env.resolve(value[: -len(".data")])
             if instance is None or instance.kind != "I":

@@ -62,6 +62,7 @@ from .names import UNKNOWN_ATTR, Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
 from .queue_annotations import queue_annotation
+from .queues import CELERY_APPLY, DRAMATIQ_SEND, TASKIQ_KICK
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
 from .route_rows import is_starred_row, note_tables
@@ -246,19 +247,7 @@ _BINDING_BUILTINS = frozenset({"staticmethod", "classmethod"})
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
 # dispatch methods a local may be bound to uncalled in the arms of an ``if`` (Celery, Dramatiq,
 # RQ, Huey, Taskiq): the local is then either arm (``join_bound_dispatch``)
-_BOUND_DISPATCH = frozenset(
-    {
-        "delay",
-        "apply_async",
-        "delay_on_commit",
-        "apply_async_on_commit",
-        "send",
-        "send_with_options",
-        "enqueue",
-        "enqueue_call",
-        "kiq",
-    }
-)
+_BOUND_DISPATCH = CELERY_APPLY | DRAMATIQ_SEND | TASKIQ_KICK | {"enqueue", "enqueue_call"}
 _MAX_ARM_DEPTH = 4  # nested conditional expressions followed in a bound local's value
 
 
@@ -945,10 +934,10 @@ class _Extractor(FastVisitor):
         for item in node.items:
             self.visit(item.context_expr)
             index = self.frame.node_index.get(id(item.context_expr))
-            started = self.frame.calls[index].name.rsplit(".", 1)[-1] if index is not None else ""
-            if index is not None and started in _WAITED_ON_EXIT:
+            started = self.frame.calls[index] if index is not None else None
+            if started is not None and started.name.rpartition(".")[2] in _WAITED_ON_EXIT:
                 # with Popen(cmd) as proc: leaving the block waits for the process
-                self.frame.calls[index].flags |= WAITED
+                started.flags |= WAITED
             if item.optional_vars is not None:
                 rendered = self.render(item.context_expr)
                 self.bind(item.optional_vars, rendered)

@@ -154,17 +154,15 @@ class Implicit:
     def method_field_getters(self, module: str, cls: str) -> list[str]:
         """``serializer.data`` runs ``get_<field>`` for each ``SerializerMethodField`` the
         class or its project bases declare (those it defines)."""
-        out: list[str] = []
-        for mod, qual in self.project.mro(module, cls):
-            for name, value in self.project.modules[mod].classes[qual].attrs.items():
-                getter = f"get_{name}"
-                defined = any(
-                    f"{q}.{getter}" in self.project.modules[m].functions
-                    for m, q in self.project.mro(module, cls)
-                )
-                if value.endswith("SerializerMethodField()") and defined and getter not in out:
-                    out.append(getter)
-        return ["self." + getter for getter in out]
+        classes = [self.project.modules[m].classes[q] for m, q in self.project.mro(module, cls)]
+        defined = {method for klass in classes for method in klass.methods}
+        getters = (
+            f"get_{name}"
+            for klass in classes
+            for name, value in klass.attrs.items()
+            if value.endswith("SerializerMethodField()")
+        )
+        return ["self." + getter for getter in dict.fromkeys(getters) if getter in defined]
 
     def view_handlers(self, view: Target, request_method: str = "") -> list[Target]:
         """``View.as_view()(request, ...)`` runs the class's handler for the request's

@@ -25,21 +25,17 @@ _SHORTCUTS = ("get_object_or_404", "aget_object_or_404")
 _CANVAS_ENDINGS = (".s()", ".si()", ".signature()", "chain()", "group()")
 
 
-def literal_getattr(node: ast.Call) -> tuple[ast.expr, str] | None:
-    """``getattr(obj, "name")`` / ``getattr(obj, "name", default)``: (obj, "name")."""
-    func, args = node.func, node.args
-    if type(func) is not ast.Name or func.id != "getattr" or not 2 <= len(args) <= 3:
-        return None
-    name = args[1]
-    if type(name) is ast.Constant and type(name.value) is str and name.value.isidentifier():
-        return args[0], name.value
-    return None
-
-
-def _computed_getattr(node: ast.Call) -> bool:
-    """``getattr(obj, name)`` with a name computed at run time."""
+def _getattr_call(node: ast.Call) -> bool:
+    """``getattr(obj, name)`` / ``getattr(obj, name, default)``."""
     func = node.func
     return type(func) is ast.Name and func.id == "getattr" and 2 <= len(node.args) <= 3
+
+
+def _literal_name(node: ast.expr) -> str:
+    """The attribute name a ``getattr`` reads when it is written as a literal, else ""."""
+    if type(node) is ast.Constant and type(node.value) is str and node.value.isidentifier():
+        return node.value
+    return ""
 
 
 @dataclass(slots=True)
@@ -162,16 +158,15 @@ class Names:
             base = self.render(node.value)  # type: ignore[attr-defined]
             out = f"{base}.{node.attr}" if base else ""  # type: ignore[attr-defined]
         elif kind is ast.Call:
-            named = literal_getattr(node)  # type: ignore[arg-type]
-            if named is not None and self.render_name("getattr") == "":
-                # getattr(tasks, "crunch") is tasks.crunch (the builtin, not shadowed)
-                base = self.render(named[0])
-                return f"{base}.{named[1]}" if base else ""
-            computed = named is None and _computed_getattr(node)  # type: ignore[arg-type]
-            if computed and self.render_name("getattr") == "":
-                # getattr(tasks, f"{kind}_task"): an attribute chosen at run time, a value
-                # the audit cannot know (a call on it is unresolved, not absent)
-                return UNKNOWN_ATTR
+            if _getattr_call(node) and self.render_name("getattr") == "":  # type: ignore[arg-type]
+                # the builtin, not shadowed: getattr(tasks, "crunch") is tasks.crunch;
+                # getattr(tasks, f"{kind}_task") an attribute chosen at run time, a value the
+                # audit cannot know (a call on it is unresolved, not absent)
+                attr = _literal_name(node.args[1])  # type: ignore[attr-defined]
+                if not attr:
+                    return UNKNOWN_ATTR
+                base = self.render(node.args[0])  # type: ignore[attr-defined]
+                return f"{base}.{attr}" if base else ""
             base = self.render(node.func)  # type: ignore[attr-defined]
             out = base + "()" if base else ""
             if base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]

@@ -199,6 +199,7 @@ class Project:
         self._subclasses: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._methods: dict[str, list[Target]] | None = None
         self._models_by_name: dict[str, list[Target]] | None = None
+        self._properties: frozenset[str] | None = None
         self._active: set[tuple[str, str, str, Target | None]] = set()
         self._injections: Injections | None = None
         self._additions: Additions | None = None
@@ -847,6 +848,18 @@ class Project:
     def defines_method(self, name: str) -> bool:
         """Whether any project class has a method ``name`` (short and common names too)."""
         return name in self._method_index()
+
+    def property_names(self) -> frozenset[str]:
+        """Names of the project's methods that are read as properties (a cheap test before
+        resolving what a read like ``obj.state`` is)."""
+        if self._properties is None:
+            self._properties = frozenset(
+                qualname.rpartition(".")[2]
+                for facts in self.modules.values()
+                for qualname, function in facts.functions.items()
+                if function.is_property
+            )
+        return self._properties
 
     def model_named(self, name: str) -> Target | None:
         """The project's model class called ``name`` (a class with a framework base named
