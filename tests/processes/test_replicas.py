@@ -88,9 +88,11 @@ class Serve(Process):
         finally:
             connection.close()
 
-    def healthy(self) -> bool:
+    def ready(self) -> bool:
+        """/readyz 200: the console is built (/healthz is 200 from the moment the port is bound,
+        while every other path still answers 503 "starting")."""
         try:
-            return self.get("/healthz")[0] == 200
+            return self.get("/readyz")[0] == 200
         except OSError:
             return False
 
@@ -174,7 +176,7 @@ def test_three_serve_two_events_two_schedulers_share_one_database(
         ingesters = [spawn("events") for _ in range(2)]
         schedulers = [spawn("scheduler") for _ in range(2)]
         for serve in serves:
-            wait_for(lambda s=serve: s.healthy() or not s.alive(), timeout=60, what="serve up")
+            wait_for(lambda s=serve: s.ready() or not s.alive(), timeout=60, what="serve ready")
             assert serve.alive(), serve.log()[-2000:]
         wait_for(
             lambda: all("ingesting" in p.log() or not p.alive() for p in ingesters),
@@ -247,7 +249,7 @@ def test_three_serve_two_events_two_schedulers_share_one_database(
         # A replica started now reads the same history: all three agree with each other and
         # with the rows, within one refresh of their counters (REFRESH_TTL) and some slack.
         serves.append(spawn("serve"))
-        wait_for(lambda: serves[-1].healthy(), timeout=60, what="the new serve replica up")
+        wait_for(lambda: serves[-1].ready(), timeout=60, what="the new serve replica ready")
         live = [s for s in serves if s.alive()]
         assert len(live) == 3
 

@@ -15,10 +15,12 @@ from controlplane.services import Services
 from tests.conftest import wait_for
 
 
-def _healthy(port: int) -> bool:
+def _ready(port: int) -> bool:
+    """/readyz, not /healthz: /healthz is 200 as soon as the port is bound, before the console
+    is built, while the API still answers 503 "starting"."""
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", "/healthz")
+        connection.request("GET", "/readyz")
         return connection.getresponse().status == 200
     except OSError:
         return False
@@ -44,7 +46,7 @@ def test_serve_answers_the_api_and_publishes_a_trigger(
         text=True,
     )
     try:
-        wait_for(lambda: _healthy(port) or process.poll() is not None, timeout=30)
+        wait_for(lambda: _ready(port) or process.poll() is not None, timeout=30)
         assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
 
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
