@@ -99,6 +99,7 @@ GUESSED_OVERRIDE = "an override of {name}: the receiver's class is not known"
 GUESSED_REGISTERED = "{cls}, one of the classes {base}'s registry holds: the key is not known"
 GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type is not known"
 GUESSED_RESULT = "a method of what a guessed {name}() returns"
+GUESSED_SENDER = "a receiver connected for senders computed at run time"
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
@@ -1205,8 +1206,15 @@ class CallGraph:
                     out.append(Node(target, ctx))
                 signal = dict(signal_context(call, tail, write, env.lits))
                 for target in write.receivers:
-                    out.append(Node(target, arguments.specialize(target, signal)))
+                    out.append(self.receiver_node(target, arguments.specialize(target, signal)))
         return out
+
+    def receiver_node(self, target: Target, ctx: Ctx) -> Node:
+        """A receiver a write fires; one connected for run-time senders is a guess."""
+        node = Node(target, ctx)
+        if target in self.implicit.guessed_receivers:
+            self._guesses[node] = GUESSED_SENDER
+        return node
 
     def framework_instance(self, hook: Target, write: Write) -> dict[str, Value] | None:
         """DRF's ``save()`` calls a serializer's ``update(instance, validated_data)`` with the
@@ -1233,7 +1241,9 @@ class CallGraph:
             return []
         write = self.implicit.m2m_write(env.resolve(owner), field)
         signal = dict(signal_context(call, tail, write, env.lits))
-        return [Node(t, self.arguments.specialize(t, signal)) for t in write.receivers]
+        return [
+            self.receiver_node(t, self.arguments.specialize(t, signal)) for t in write.receivers
+        ]
 
     def overrides(self, target: Target) -> list[Target]:
         """An abstract method stands for its overrides (services behind an interface)."""

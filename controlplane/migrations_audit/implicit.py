@@ -38,6 +38,9 @@ CREATE_TAILS = frozenset(
 )
 _DELETE_TAILS = frozenset({"delete", "adelete"})
 USER_SENDER = ("user",)  # a receiver's sender: settings.AUTH_USER_MODEL
+# an m2m_changed sender computed at run time (through models found by introspection): any
+RUNTIME_ANY = ("runtime",)
+_GET_USER_MODEL = "django.contrib.auth.get_user_model()"
 _DJANGO_USER = ("django.contrib.auth.models.User.", "django.contrib.auth.get_user_model().")
 # Related-manager calls of a many-to-many field: each sends m2m_changed
 M2M_TAILS = frozenset({"add", "remove", "set", "clear", "aadd", "aremove", "aset", "aclear"})
@@ -131,6 +134,8 @@ class Implicit:
         self._receivers: dict[str, list[tuple[tuple[str, ...] | None, Target]]] | None = None
         # receiver -> "post_save receiver (file:line)": where it was connected, for evidence
         self.origins: dict[Target, str] = {}
+        # receivers matched on a guess: connected for senders computed at run time
+        self.guessed_receivers: set[Target] = set()
         self._hooks: dict[str, list[Target]] | None = None
         self._m2m: M2MRelations | None = None
 
@@ -327,7 +332,7 @@ class Implicit:
             return Write()
         out = []
         for sender, handler in self.receivers().get("django:m2m_changed", []):
-            if sender is None:
+            if sender is None or sender == RUNTIME_ANY:
                 matched = True
             elif sender[0] == "m2m":
                 matched = any(self.same_through(sender, c, f) for c, f in spellings)
@@ -431,6 +436,7 @@ class Implicit:
         runtime = RuntimeSenders(project)
         items = RegistryItems(project, runtime)
         live = LiveConnections(project)
+        runtime_notes: dict[Target, str] = {}
         for module, facts in project.modules.items():
             for hook in facts.signals:
                 key = self.signal_key(hook.signal, module)
@@ -481,10 +487,27 @@ class Implicit:
                     sender = ("m2m", f"{found.module}:{found.name}", field)
                 elif hook.sender:
                     found = project.resolve(hook.sender, module)
-                    if found is None or found.kind != "C":
+                    if found is not None and found.kind == "X" and found.name == _GET_USER_MODEL:
+                        sender = USER_SENDER  # sender=get_user_model(), or a variable of it
+                    elif found is not None and found.kind == "C":
+                        sender = (found.module, found.name)
+                    elif signal == "m2m_changed" and computed_sender(hook.sender, found):
+                        sender = RUNTIME_ANY
+                        runtime_notes.setdefault(
+                            handler,
+                            f"{signal} receiver connected at {where} "
+                            "for senders computed at run time",
+                        )
+                    else:
                         continue
-                    sender = (found.module, found.name)
                 index.setdefault(key, []).append((sender, handler))
+        # a receiver only ever connected for run-time senders is reached on a guess (one also
+        # connected for a named model is taken as certain: its named writes are)
+        named = {h for entries in index.values() for s, h in entries if s != RUNTIME_ANY}
+        for handler, note in runtime_notes.items():
+            if handler not in named:
+                self.guessed_receivers.add(handler)
+                self.origins[handler] = note
         self._receivers = index
         return index
 
@@ -511,6 +534,15 @@ class Implicit:
                 return ["self.get_object().delete"]
             return ["self.get_form().save"] if tails & _DJANGO_FORM_VALID_SAVES else []
         return _DJANGO.get(method, [])
+
+
+def computed_sender(rendered: str, found: Target | None) -> bool:
+    """Whether a signal's sender is a value only the running program knows: a local the
+    audit cannot follow (``for through, data in Search.get_through_models().items():
+    connect(..., sender=through)``) or a model looked up by a computed name."""
+    if rendered.startswith("~"):
+        return True
+    return found is not None and found.kind == "X" and found.name.endswith(".get_model()")
 
 
 def _drf_get(tails: frozenset[str]) -> list[str]:

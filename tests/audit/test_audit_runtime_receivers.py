@@ -8,6 +8,8 @@ projects (source text only, nothing runs)."""
 
 from __future__ import annotations
 
+import pytest
+
 TASKS = """
     from celery import shared_task
 
@@ -829,3 +831,159 @@ def test_a_receiver_made_by_a_factory_function_is_the_inner_function_it_returns(
     }
     check(files, statuses(save_tag=True))
     check({**files, "search/apps.py": FACTORY_APPS.format(task="plain")}, statuses())
+
+
+INTROSPECTED = """
+    from django.apps import apps
+    from django.db.models.signals import m2m_changed, post_save
+
+    class Index:
+        @staticmethod
+        def through_models():
+            found = {{}}
+            for model in apps.get_models():
+                for field in model._meta.many_to_many:
+                    found[field.remote_field.through] = field.name
+            return found
+
+        @staticmethod
+        def related_models():
+            return [
+                (field.related_model, field.name)
+                for model in apps.get_models()
+                for field in model._meta.related_objects
+            ]
+
+        @staticmethod
+        def enable():
+            from shop.handlers import on_change
+            from shop.models import Order
+            for {loop}:
+                {signal}.connect(receiver=on_change, sender={sender}, weak=False)
+"""
+THROUGH_LOOP = "through, data in Index.through_models().items()"
+RELATED_LOOP = "model, path in Index.related_models()"
+
+
+def introspected(signal: str, loop: str, sender: str) -> dict[str, str]:
+    """A search app connecting its receiver, in ``ready()``, for models it finds by
+    introspection: no source text names them (PATTERNS.md item 58)."""
+    return m2m_project("tags") | {
+        "shop/signals.py": "",
+        "shop/search.py": INTROSPECTED.format(signal=signal, loop=loop, sender=sender),
+        "shop/handlers.py": """
+            from shop.tasks import crunch
+
+            def on_change(sender, instance, **kwargs):
+                crunch.delay(instance.pk)
+        """,
+        "shop/apps.py": """
+            from django.apps import AppConfig
+
+            class ShopConfig(AppConfig):
+                name = "shop"
+
+                def ready(self):
+                    from shop.search import Index
+                    Index.enable()
+        """,
+    }
+
+
+def test_an_m2m_receiver_connected_for_through_models_computed_at_run_time_is_a_guess(check):
+    report = check(introspected("m2m_changed", THROUGH_LOOP, "through"), m2m_statuses("offloaded"))
+    changed = [e for e in report.endpoints if e.status == "offloaded"]
+    assert {e.confidence for e in changed} == {"likely"}
+    assert dispatch_via(report, "tag_order")[-1].startswith(
+        "shop/handlers.py:on_change (m2m_changed receiver connected at shop/search.py:26"
+        " for senders computed at run time, fired by order.tags.add("
+    )
+
+
+def test_a_save_receiver_connected_for_models_computed_at_run_time_stands_for_none(run_audit):
+    """Saves are in nearly every endpoint, and a save receiver connected for computed models
+    watches a family of them (related models, models with a mixin): taking it for every model
+    would claim a dispatch on every write, so it stays unmatched, as before."""
+    files = introspected("post_save", RELATED_LOOP, "model")
+    files["shop/views.py"] += """
+    def save_order(request):
+        Order.objects.get(pk=1).save()
+"""
+    files["shop/urls.py"] = files["shop/urls.py"].replace(
+        "urlpatterns = [", 'urlpatterns = [\n        path("save/", views.save_order),'
+    )
+    report = run_audit(files)
+    by_handler = {e.handler: (e.status, e.confidence) for e in report.endpoints}
+    assert by_handler["save_order"] == ("inline", "certain")
+    assert by_handler["tag_order"] == ("inline", "certain")
+
+
+def test_a_receiver_connected_for_a_named_model_still_fires_for_that_model_only(check):
+    """Only a sender the audit cannot follow stands for any model: a named one is kept."""
+    check(
+        introspected("m2m_changed", THROUGH_LOOP, "Order.followers.through"),
+        m2m_statuses("inline"),
+    )
+    check(
+        introspected("m2m_changed", THROUGH_LOOP, "Order.tags.through"),
+        m2m_statuses("offloaded"),
+    )
+
+
+USER_RECEIVERS = """
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+    from tasks import crunch
+
+    User = get_user_model()
+
+    @receiver(post_save, sender=User)
+    def user_saved(sender, instance, **kwargs):
+        crunch.delay(instance.pk)
+"""
+USER_READY = """
+    from django.apps import AppConfig
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_save
+
+    class AccountsConfig(AppConfig):
+        name = "accounts"
+
+        def ready(self):
+            from signals import user_saved
+            post_save.connect(user_saved, sender=get_user_model())
+"""
+
+
+@pytest.mark.parametrize("connected", ["module variable", "in ready"])
+def test_a_sender_that_is_get_user_model_is_the_user_model(check, connected):
+    """``sender=get_user_model()`` (or ``User = get_user_model()``) is the user model, like
+    ``settings.AUTH_USER_MODEL`` (PATTERNS.md item 59)."""
+    signals = USER_RECEIVERS
+    more = {}
+    if connected == "in ready":
+        signals = USER_RECEIVERS.replace("@receiver(post_save, sender=User)\n    ", "")
+        more = {"apps.py": USER_READY}
+    files = {
+        "tasks.py": TASKS,
+        "signals.py": signals,
+        "views.py": """
+        from django.contrib.auth.models import Group, User
+
+        def rename_account(request):
+            user = User.objects.get(pk=1)
+            user.save()
+
+        def rename_group(request):
+            Group.objects.get(pk=1).save()
+        """,
+        "urls.py": """
+        from django.urls import path
+        from views import rename_account, rename_group
+
+        urlpatterns = [path("a/", rename_account), path("b/", rename_group)]
+        """,
+        **more,
+    }
+    check(files, {"rename_account": ("offloaded", False), "rename_group": ("inline", False)})
