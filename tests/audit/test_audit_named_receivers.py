@@ -1,0 +1,81 @@
+"""A receiver of unknown type named after its class (PATTERNS.md item 60): ``for cabinet in
+form.cleaned_data["cabinets"]: cabinet.archive()`` where three project classes define
+``archive``, more than an unknown receiver is guessed among. The one whose class is named
+like the receiver (``cabinet`` -> ``Cabinet``, ``index_node`` -> ``IndexNode``) is taken, on a
+guess (``likely``); a name no candidate's class has, or ``self``, leaves the call unresolved.
+Snippets written for the audit, not copied from a project."""
+
+from __future__ import annotations
+
+import pytest
+
+TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def archive_later(pk):
+        return pk
+"""
+MODELS = """
+    from app.tasks import archive_later
+
+
+    class Cabinet:
+        def archive(self):
+            archive_later.delay(self.pk)
+
+
+    class IndexNode:
+        def archive(self):
+            archive_later.delay(self.pk)
+
+
+    class Shelf:
+        def archive(self):
+            return self.pk
+
+
+    class Drawer:
+        def archive(self):
+            return self.pk
+"""
+VIEWS = """
+    def archive_all(request, form):
+        for {name} in form.cleaned_data["items"]:
+            {name}.archive()
+"""
+URLS = """
+    from django.urls import path
+    from app import views
+
+    urlpatterns = [path("a/", views.archive_all)]
+"""
+
+
+def project(name: str) -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS,
+        "app/models.py": MODELS,
+        "app/views.py": VIEWS.format(name=name),
+        "app/urls.py": URLS,
+    }
+
+
+@pytest.mark.parametrize("name", ["cabinet", "index_node", "indexnode"])
+def test_a_receiver_named_after_a_candidate_class_reaches_that_class_on_a_guess(check, name):
+    report = check(project(name), {"archive_all": ("offloaded", False)})
+    endpoint = report.endpoints[0]
+    assert endpoint.confidence == "likely"
+    dispatch = next(e for e in endpoint.evidence if e.kind == "dispatch")
+    assert "one of the project's methods named archive" in " ".join(dispatch.via)
+
+
+@pytest.mark.parametrize("name", ["shelf", "item"])
+def test_a_receiver_named_after_no_dispatching_class_or_no_class_is_not_offloaded(run_audit, name):
+    """``shelf`` is Shelf's (which does not dispatch); ``item`` names no class: unresolved."""
+    endpoint = run_audit(project(name)).endpoints[0]
+    assert endpoint.status == "inline"
+    unresolved = [u.call for u in endpoint.unresolved_calls]
+    assert unresolved == ([] if name == "shelf" else [f"{name}.archive()"])
