@@ -712,8 +712,7 @@ class CallGraph:
             if registered is not None:  # Base.get(name=key).execute(): any subclass's
                 return "edge", self.registered_nodes(call, registered, env)
         if (resolved is None or _unknown_row(resolved)) and "." in call.name:
-            receiver_name = call.name.rpartition(".")[0].rpartition(".")[2]
-            candidates = self.duck_candidates(tail, receiver_name)
+            candidates = self.duck_candidates(tail, lambda: self.written_receiver(call, env))
             if candidates:
                 note = GUESSED_DUCK.format(name=tail)
                 # a guessed method still gets what the call passes (``asynchronous=False``
@@ -1000,35 +999,45 @@ class CallGraph:
         [result] = results
         return result if result is not None and result.kind in ("I", "Q") else None
 
-    def duck_candidates(self, method: str, receiver_name: str = "") -> list[Target]:
+    def written_receiver(self, call: CallSite, env: Env) -> str:
+        """The name a method is called on, as written (``source`` in ``source.get_backend()``,
+        even where the audit bound ``source`` to what it iterates); "" for anything else."""
+        facts = self.project.modules.get(env.module)
+        if facts is None or call.func_end <= call.col:
+            return ""
+        raw = self.line_text(facts.relpath, call.line).encode("utf-8", "replace")
+        callee = raw[call.col : call.func_end].decode("utf-8", "replace")
+        receiver = callee.rpartition(".")[0].rpartition(".")[2].strip()
+        return receiver if receiver.isidentifier() else ""
+
+    def duck_candidates(
+        self, method: str, receiver_name: Callable[[], str] = lambda: ""
+    ) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.
 
         One or two classes defining the name: almost always one of them. More: only when
         they all implement one project base class that declares it (a plugin interface),
-        as the call is then a call through that interface, or when exactly one of them is
-        of the class the receiver is named after (``cabinet.document_add()``: ``Cabinet``'s).
+        as the call is then a call through that interface; or the one the class the receiver
+        is named after has (``cabinet.document_add()``: ``Cabinet``'s, its own or inherited).
         """
         project = self.project
         candidates = project.methods_named(method)
         if len(candidates) <= MAX_DUCK_CANDIDATES:
             return candidates
-        added = project.additions().owners  # Model.add_to_class("name", f): f's class
-        owners = [
-            added.get(c) or (c.module, project.class_of(c.module, c.name)) for c in candidates
-        ]
         if len(candidates) <= MAX_OVERRIDES * 2:
+            added = project.additions().owners  # Model.add_to_class("name", f): f's class
+            owners = [
+                added.get(c) or (c.module, project.class_of(c.module, c.name)) for c in candidates
+            ]
             declared = [o for o in owners if all(o in project.mro(m, q) for m, q in owners)]
             if declared:
                 return candidates
-        wanted = receiver_name.lstrip("~").replace("_", "").lower()
-        if not wanted or wanted == "self":
+        written = receiver_name()
+        named = project.class_named_like(written) if written not in ("", "self", "cls") else None
+        if named is None:
             return []
-        named = [
-            c
-            for c, (_, qual) in zip(candidates, owners, strict=True)
-            if qual.rpartition(".")[2].lower() == wanted
-        ]
-        return named if len(named) == 1 else []
+        found = project.class_attr(named, method, 0)
+        return [found] if found is not None and found in candidates else []
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
         """Whether the object ``.delay()`` is called on is plausibly a Celery task."""

@@ -199,6 +199,7 @@ class Project:
         self._subclasses: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._methods: dict[str, list[Target]] | None = None
         self._models_by_name: dict[str, list[Target]] | None = None
+        self._classes_by_spelling: dict[str, list[Target]] | None = None
         self._properties: frozenset[str] | None = None
         self._active: set[tuple[str, str, str, Target | None]] = set()
         self._injections: Injections | None = None
@@ -874,6 +875,19 @@ class Project:
             self._models_by_name = index
         models = self._models_by_name.get(name, [])
         return models[0] if len(models) == 1 else None
+
+    def class_named_like(self, name: str) -> Target | None:
+        """The project class a variable ``name`` is named after (``cabinet`` -> ``Cabinet``,
+        ``index_node`` -> ``IndexNode``: case and underscores aside), when exactly one is."""
+        if self._classes_by_spelling is None:
+            index: dict[str, list[Target]] = {}
+            for mod, facts in self.modules.items():
+                for qual in facts.classes:
+                    spelling = qual.rsplit(".", 1)[-1].replace("_", "").lower()
+                    index.setdefault(spelling, []).append(Target("C", mod, qual))
+            self._classes_by_spelling = index
+        classes = self._classes_by_spelling.get(name.replace("_", "").lower(), [])
+        return classes[0] if len(classes) == 1 else None
 
     def _method_index(self) -> dict[str, list[Target]]:
         if self._methods is None:

@@ -57,8 +57,8 @@ VIEWS = """
         Document.objects.get(pk=1).submit_for_ocr(user=request.user)
 
     def submit_each(request):
-        for document in request.session["documents"]:
-            document.submit_for_ocr()
+        for item in request.session["documents"]:
+            item.submit_for_ocr()
 
     def refresh(request):
         folder = Folder.objects.get(pk=1)
@@ -171,11 +171,11 @@ def test_a_name_added_to_many_unrelated_classes_is_an_unresolved_call(check):
     [each] = [e for e in report.endpoints if e.handler.endswith("submit_each")]
     assert each.confidence == "likely"
     [unresolved] = each.unresolved_calls
-    assert unresolved.call == "document.submit_for_ocr()"
+    assert unresolved.call == "item.submit_for_ocr()"
 
 
 def test_a_name_added_nowhere_stays_silent(check):
-    views = VIEWS.replace("document.submit_for_ocr()", "document.submit_for_review()")
+    views = VIEWS.replace("item.submit_for_ocr()", "item.submit_for_review()")
     report = check(
         docs(**{"docs/views.py": views}),
         {

@@ -79,3 +79,51 @@ def test_a_receiver_named_after_no_dispatching_class_or_no_class_is_not_offloade
     assert endpoint.status == "inline"
     unresolved = [u.call for u in endpoint.unresolved_calls]
     assert unresolved == ([] if name == "shelf" else [f"{name}.archive()"])
+
+
+INHERITED = """
+    from app.tasks import archive_later
+
+
+    class ArchiveMixin:
+        def archive(self):
+            archive_later.delay(self.pk)
+
+
+    class Cabinet(ArchiveMixin):
+        pass
+
+
+    class Shelf:
+        def archive(self):
+            return self.pk
+
+
+    class Drawer:
+        def archive(self):
+            return self.pk
+"""
+ARCHIVER = """
+    from app.storage import load
+
+
+    class Archiver:
+        def pending(self):
+            return load()
+
+        def run(self):
+            for cabinet in self.pending():
+                cabinet.archive()
+
+
+    def archive_all(request, form):
+        Archiver().run()
+"""
+
+
+def test_the_class_named_like_the_receiver_reaches_a_method_it_inherits(check):
+    """``cabinet`` bound to what a call returns (``for cabinet in self.pending()``), and
+    ``Cabinet`` inheriting ``archive`` from a mixin: the name as written decides."""
+    files = project("cabinet") | {"app/models.py": INHERITED, "app/views.py": ARCHIVER}
+    report = check(files, {"archive_all": ("offloaded", False)})
+    assert report.endpoints[0].confidence == "likely"
