@@ -57,6 +57,7 @@ from .field_loops import (
     type_test,
 )
 from .loop_rules import fill, loop_template
+from .loop_unions import loop_unions
 from .m2m_relations import note_m2m
 from .names import UNKNOWN_ATTR, Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
@@ -239,6 +240,8 @@ class _Frame:
     # local containers filled only inside one FIELDS block: name -> its condition (None
     # once filled anywhere else), so a later loop over them runs under it (field_loops.py)
     field_fills: dict[str, list[Any] | None] = field(default_factory=dict)
+    # loop variables over a literal list of different values: each value (loop_unions.py)
+    unions: dict[str, list[str]] = field(default_factory=dict)
 
 
 # builtin decorators kept among a function's decorators: a staticmethod has no self
@@ -598,6 +601,7 @@ class _Extractor(FastVisitor):
             if scope is not None:
                 scope.locals[target.id] = value
                 frame = self.frame
+                frame.unions.pop(target.id, None)
                 frame.assigned[target.id] = node if node is not None else _OPAQUE
                 frame.history.append((target.id, frame.assigned[target.id]))
                 if target.id in scope.params:
@@ -828,6 +832,8 @@ class _Extractor(FastVisitor):
         # for p in Project.objects.filter(): each p is a row of the model (an element of
         # what the iterable resolves to; nothing when that is not known)
         self.bind(node.target, iterable + "[]" if known else "")
+        if self.frame.facts is not None and not known:
+            self.frame.unions.update(loop_unions(self.frame, self.render, node))
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source
@@ -1201,6 +1207,8 @@ class _Extractor(FastVisitor):
         method = tail(func)
         index = -1
         arms = self.bound_arms(func) if name[:1] == "~" and frame.facts is not None else []
+        if not arms and name[:1] == "~" and frame.unions:
+            arms = self.union_arms(func)
         if arms:
             index = self.record_arms(node, arms)
         elif name and frame.facts is not None:
@@ -1267,6 +1275,29 @@ class _Extractor(FastVisitor):
         outer = frame.block
         self.collect_arms(value, out, 0)
         frame.block = outer
+        return out
+
+    def union_arms(self, func: ast.expr) -> list[tuple[str, int]]:
+        """``obj.delete()`` for a loop variable over a literal list of different values
+        (``loop_unions``): the callee rendered once per value, all under the current block."""
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        scope = self.frame.scope
+        values = self.frame.unions.get(root.id, []) if isinstance(root, ast.Name) else []
+        if not values or scope is None or not isinstance(root, ast.Name):
+            return []
+        bound = scope.locals.get(root.id)
+        out: list[tuple[str, int]] = []
+        for value in values:
+            scope.locals[root.id] = value
+            rendered = self.render(func)
+            if rendered and rendered[0] != "~" and all(r != rendered for r, _ in out):
+                out.append((rendered, self.frame.block))
+        if bound is None:
+            del scope.locals[root.id]
+        else:
+            scope.locals[root.id] = bound
         return out
 
     def collect_arms(self, node: ast.expr, out: list[tuple[str, int]], depth: int) -> None:
