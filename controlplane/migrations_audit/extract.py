@@ -66,6 +66,7 @@ from .queue_annotations import queue_annotation
 from .queues import CELERY_APPLY, DRAMATIQ_SEND, TASKIQ_KICK
 from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
+from .reverse_managers import note_fk
 from .route_rows import is_starred_row, note_tables
 from .self_attrs import attr_key, carried
 from .syntax import (
@@ -417,6 +418,7 @@ class _Extractor(FastVisitor):
                 for target in targets:
                     if isinstance(target, ast.Name):
                         note_m2m(self.names, qualname, target.id, value_node)
+                        note_fk(self.names, qualname, target.id, value_node)
                         facts.attrs[target.id] = related or self.render(value_node)
                         value = self.lit(stmt.value)
                         if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:

@@ -19,6 +19,7 @@ from .injected import Injections
 from .injected import collect as collect_injections
 from .kept_overrides import keeps_super, next_override
 from .linearisation import c3
+from .reverse_managers import ReverseManagers
 
 # Top-level names that are never the project's own modules, so a project file called
 # ``celery.py`` or ``requests.py`` is not mistaken for the library.
@@ -204,6 +205,7 @@ class Project:
         self._active: set[tuple[str, str, str, Target | None]] = set()
         self._injections: Injections | None = None
         self._additions: Additions | None = None
+        self._reverse: ReverseManagers | None = None
         self._shadows: FrameworkShadows | None = None
         self._shadowed: dict[str, bool] = {}
         self._user_model: Target | None = None
@@ -542,6 +544,7 @@ class Project:
         return (
             self.added(target, attr)
             or self.injected(target, attr, depth)
+            or self.reverse_managers().manager(target, attr)
             or Target("V", target.module, f"{target.name}:{attr}")
         )
 
@@ -560,6 +563,12 @@ class Project:
         if self._shadows is None:
             self._shadows = FrameworkShadows(self)
         return self._shadows
+
+    def reverse_managers(self) -> ReverseManagers:
+        if self._reverse is None:
+            self._reverse = ReverseManagers.empty()  # resolving the keys may come back here
+            self._reverse = ReverseManagers(self)
+        return self._reverse
 
     def additions(self) -> Additions:
         if self._additions is None:
