@@ -28,7 +28,7 @@ from .budget import SEARCH_CUT, Cut
 from .buffers import JobBuffers
 from .class_lookups import BUILTIN_METHODS, keyed_method, unfollowed_lookup
 from .class_registries import ClassRegistries, Registered
-from .conditions import HAS_PK
+from .conditions import ADDING, HAS_PK
 from .decorator_aliases import unaliased
 from .decorator_wrappers import wrappers
 from .facts import (
@@ -100,6 +100,8 @@ GUESSED_REGISTERED = "{cls}, one of the classes {base}'s registry holds: the key
 GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type is not known"
 GUESSED_RESULT = "a method of what a guessed {name}() returns"
 GUESSED_SENDER = "a receiver connected for senders computed at run time"
+# create() variants that may save a row that exists: self._state.adding is not known there
+_MAYBE_EXISTING = ("get_or_", "update_or_", "aget_or_", "aupdate_or_")
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
@@ -1142,7 +1144,7 @@ class CallGraph:
         updates = tail in SAVE_TAILS and ("created", literal(False)) in signal_context(
             call, tail, Write(), env.lits
         )
-        known = {HAS_PK: literal(True)} if updates else None
+        known = {HAS_PK: literal(True), ADDING: literal(False)} if updates else None
         out: list[Node] = []
         if resolved is not None:
             if resolved.kind == "F":
@@ -1219,7 +1221,7 @@ class CallGraph:
                         arguments.bind(call, target, env, known)
                         if direct
                         else arguments.bind(
-                            _FRAMEWORK_CALL, target, env, self.framework_instance(target, write)
+                            _FRAMEWORK_CALL, target, env, self.framework_known(target, write, tail)
                         )
                     )
                     # the instance saved was built for its class (a serializer the view
@@ -1237,6 +1239,14 @@ class CallGraph:
         if target in self.implicit.guessed_receivers:
             self._guesses[node] = GUESSED_SENDER
         return node
+
+    def framework_known(self, hook: Target, write: Write, tail: str) -> dict[str, Value] | None:
+        """What framework code run by a write knows: the instance a serializer hook gets,
+        and ``self._state.adding`` in the ``save()`` that ``create()`` runs (a new row)."""
+        known = self.framework_instance(hook, write)
+        if tail in CREATE_TAILS and not tail.startswith(_MAYBE_EXISTING):
+            known = {**(known or {}), ADDING: literal(True)}
+        return known
 
     def framework_instance(self, hook: Target, write: Write) -> dict[str, Value] | None:
         """DRF's ``save()`` calls a serializer's ``update(instance, validated_data)`` with the

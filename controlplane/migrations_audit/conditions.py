@@ -11,6 +11,7 @@ Tree nodes (lists, operator first):
   ["p", name]                 a parameter of the function
   ["k", value]                a literal (a list of literals for a list, tuple or set)
   ["pk"]                      ``self.pk`` / ``self.id``: set once the row exists
+  ["add"]                     ``self._state.adding``: the row is being inserted
   ["chg", param, tracker]     ``param.tracker.changed()`` (django-model-utils FieldTracker)
   ["hc", param, tracker, f]   ``param.tracker.has_changed("f")``
   ["not", x], ["and", x...], ["or", x...], ["len", x], ["cmp", op, left, right]
@@ -25,6 +26,7 @@ from typing import Any
 
 UNKNOWN: Any = object()
 HAS_PK = "@pk"  # context key: the instance is saved with update_fields, so its row exists
+ADDING = "@adding"  # context key: the value of ``self._state.adding`` in the save run
 
 
 class _Present:
@@ -99,6 +101,9 @@ class _Translator:
         if _self_pk(expr):
             self.useful = True
             return ["pk"]
+        if _self_adding(expr):
+            self.useful = True
+            return ["add"]
         return _UNKNOWN_NODE
 
     def compare(self, expr: ast.Compare, depth: int) -> list[Any]:
@@ -136,6 +141,18 @@ class _Translator:
             ):
                 return ["hc", holder, tracker, expr.args[0].value]
         return _UNKNOWN_NODE
+
+
+def _self_adding(expr: ast.expr) -> bool:
+    """``self._state.adding`` (Django: True until the row is inserted)."""
+    return (
+        isinstance(expr, ast.Attribute)
+        and expr.attr == "adding"
+        and isinstance(expr.value, ast.Attribute)
+        and expr.value.attr == "_state"
+        and isinstance(expr.value.value, ast.Name)
+        and expr.value.value.id == "self"
+    )
 
 
 def _self_pk(expr: ast.expr) -> bool:
@@ -207,7 +224,7 @@ def _simplify(tree: list[Any]) -> list[Any]:
 def _decidable(tree: list[Any]) -> bool:
     """Whether some argument value could decide the tree (it reads one)."""
     head = tree[0]
-    if head in ("p", "pk", "chg", "hc"):
+    if head in ("p", "pk", "add", "chg", "hc"):
         return True
     if head in ("not", "and", "or", "len"):
         return any(_decidable(item) for item in tree[1:])
@@ -221,6 +238,8 @@ def names_in(tree: list[Any], into: set[str]) -> set[str]:
     head = tree[0]
     if head == "pk":
         into.add(HAS_PK)
+    elif head == "add":
+        into.add(ADDING)
     elif head == "p" or head in ("chg", "hc"):
         into.add(tree[1])
         if head != "p":
@@ -251,6 +270,8 @@ def evaluate(tree: list[Any], values: Mapping[str, Any], tracked: Tracked) -> An
         return values.get(tree[1], UNKNOWN)
     if head == "pk":
         return _PRESENT if values.get(HAS_PK) else UNKNOWN
+    if head == "add":
+        return values.get(ADDING, UNKNOWN)
     if head == "not":
         inner = evaluate(tree[1], values, tracked)
         return UNKNOWN if inner is UNKNOWN else not inner

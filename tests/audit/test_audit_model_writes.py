@@ -422,3 +422,70 @@ def test_a_parameter_the_call_does_not_pass_keeps_its_default(check):
             "splatted": ("offloaded", False),
         },
     )
+
+
+CLEANUP_MODELS = """
+    from django.db import models
+    from shop.tasks import crunch
+
+    class Resource(models.Model):
+        def save(self, *args, **kwargs):
+            if self._state.adding:
+                return super().save(*args, **kwargs)
+            crunch.delay(self.pk)
+            return super().save(*args, **kwargs)
+"""
+CLEANUP_VIEWS = """
+    from shop.models import Resource
+
+    def add(request):
+        Resource.objects.create(name="new")
+
+    def add_or_touch(request):
+        Resource.objects.get_or_create(name="new")
+
+    def touch(request):
+        Resource.objects.get(pk=1).save(update_fields=["name"])
+
+    def edit(request):
+        resource = Resource.objects.get(pk=1)
+        resource.save()
+"""
+
+
+def test_self_state_adding_is_true_under_create_and_false_for_an_update(check):
+    """``if self._state.adding: return super().save()``: work after it runs for rows that
+    exist (PATTERNS.md item 63). ``create()`` inserts; ``save(update_fields=...)`` updates;
+    ``get_or_create()`` and a plain ``save()`` may do either."""
+    check(
+        {
+            "shop/urls.py": urls("add", "add_or_touch", "touch", "edit"),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": CLEANUP_MODELS,
+            "shop/views.py": CLEANUP_VIEWS,
+        },
+        {
+            "add": ("inline", False),
+            "add_or_touch": ("offloaded", False),
+            "touch": ("offloaded", False),
+            "edit": ("offloaded", False),
+        },
+    )
+
+
+def test_work_only_for_new_rows_runs_under_create_only(check):
+    models = CLEANUP_MODELS.replace("if self._state.adding:", "if not self._state.adding:")
+    check(
+        {
+            "shop/urls.py": urls("add", "add_or_touch", "touch", "edit"),
+            "shop/tasks.py": TASKS,
+            "shop/models.py": models,
+            "shop/views.py": CLEANUP_VIEWS,
+        },
+        {
+            "add": ("offloaded", False),
+            "add_or_touch": ("offloaded", False),
+            "touch": ("inline", False),
+            "edit": ("offloaded", False),
+        },
+    )
