@@ -1020,26 +1020,45 @@ class CallGraph:
         One or two classes defining the name: almost always one of them. More: only when
         they all implement one project base class that declares it (a plugin interface),
         as the call is then a call through that interface; or the one the class the receiver
-        is named after has (``cabinet.document_add()``: ``Cabinet``'s, its own or inherited).
+        is named after has (``cabinet.document_add()``: ``Cabinet``'s, its own or inherited);
+        or, no class named so, those of the family the name ends (``step.done()``: the
+        ``...Step`` classes) when they implement one base that declares it.
         """
         project = self.project
         candidates = project.methods_named(method)
         if len(candidates) <= MAX_DUCK_CANDIDATES:
             return candidates
-        if len(candidates) <= MAX_OVERRIDES * 2:
-            added = project.additions().owners  # Model.add_to_class("name", f): f's class
-            owners = [
-                added.get(c) or (c.module, project.class_of(c.module, c.name)) for c in candidates
-            ]
-            declared = [o for o in owners if all(o in project.mro(m, q) for m, q in owners)]
-            if declared:
-                return candidates
+        if self.one_interface(candidates):
+            return candidates
         written = receiver_name()
-        named = project.class_named_like(written) if written not in ("", "self", "cls") else None
-        if named is None:
+        if written in ("", "self", "cls"):
             return []
-        found = project.class_attr(named, method, 0)
-        return [found] if found is not None and found in candidates else []
+        named = project.class_named_like(written)
+        if named is not None:
+            found = project.class_attr(named, method, 0)
+            return [found] if found is not None and found in candidates else []
+        # for step in steps: step.done(): the ...Step classes, when they share the method's
+        # declaring base (the interface case, among that family only)
+        family_name = "".join(part.capitalize() for part in written.split("_"))
+        if len(family_name) < 3:
+            return []
+        family = [
+            c for c in candidates if self.owner_of(c)[1].rpartition(".")[2].endswith(family_name)
+        ]
+        return family if len(family) > 1 and self.one_interface(family) else []
+
+    def owner_of(self, method: Target) -> tuple[str, str]:
+        """(module, class) a method belongs to (``Model.add_to_class`` counted)."""
+        added = self.project.additions().owners.get(method)
+        return added or (method.module, self.project.class_of(method.module, method.name))
+
+    def one_interface(self, candidates: list[Target]) -> bool:
+        """Whether the methods' classes all implement one of them (a plugin interface)."""
+        if len(candidates) > MAX_OVERRIDES * 2:
+            return False
+        owners = [self.owner_of(c) for c in candidates]
+        mros = [self.project.mro(m, q) for m, q in owners]
+        return any(all(o in mro for mro in mros) for o in owners)
 
     def is_task(self, receiver: str, module: str, cls: str) -> bool:
         """Whether the object ``.delay()`` is called on is plausibly a Celery task."""

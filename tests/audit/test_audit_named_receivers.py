@@ -127,3 +127,41 @@ def test_the_class_named_like_the_receiver_reaches_a_method_it_inherits(check):
     files = project("cabinet") | {"app/models.py": INHERITED, "app/views.py": ARCHIVER}
     report = check(files, {"archive_all": ("offloaded", False)})
     assert report.endpoints[0].confidence == "likely"
+
+
+STEPS = """
+    from app.tasks import archive_later
+
+
+    class BaseStep:
+        def archive(self):
+            pass
+
+
+    class InfoStep(BaseStep):
+        def archive(self):
+            archive_later.delay(1)
+
+
+    class UserStep(BaseStep):
+        def archive(self):
+            return 2
+
+
+    class Shelf:
+        def archive(self):
+            return self.pk
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("step", "offloaded"), ("valid_step", "inline"), ("shelf", "inline")]
+)
+def test_a_receiver_named_after_a_family_of_classes_reaches_the_family(check, name, status):
+    """``step`` names no class but ends ``InfoStep``/``UserStep``/``BaseStep``, which share
+    the base declaring ``archive`` (Shelf's is not theirs): the family is taken, on a guess.
+    ``valid_step`` (``...ValidStep``) names no family; ``shelf`` is Shelf's, which does not
+    dispatch (PATTERNS.md item 64)."""
+    report = check(project(name) | {"app/models.py": STEPS}, {"archive_all": (status, False)})
+    if status == "offloaded":
+        assert report.endpoints[0].confidence == "likely"
