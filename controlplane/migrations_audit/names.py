@@ -31,6 +31,23 @@ def _getattr_call(node: ast.Call) -> bool:
     return type(func) is ast.Name and func.id == "getattr" and 2 <= len(node.args) <= 3
 
 
+def _declared_field(node: ast.Subscript) -> str:
+    """``avatar`` for ``self.fields["avatar"]``: Django copies a form's declared fields into
+    ``fields`` under their names; "" for anything else."""
+    value, key = node.value, node.slice
+    if (
+        isinstance(value, ast.Attribute)
+        and value.attr == "fields"
+        and isinstance(value.value, ast.Name)
+        and value.value.id == "self"
+        and isinstance(key, ast.Constant)
+        and isinstance(key.value, str)
+        and key.value.isidentifier()
+    ):
+        return key.value
+    return ""
+
+
 def _literal_name(node: ast.expr) -> str:
     """The attribute name a ``getattr`` reads when it is written as a literal, else ""."""
     if type(node) is ast.Constant and type(node.value) is str and node.value.isidentifier():
@@ -180,6 +197,9 @@ class Names:
                 if model:
                     out = model if model.endswith(")") else model + ".objects"
         elif kind is ast.Subscript:
+            declared = _declared_field(node)  # type: ignore[arg-type]
+            if declared:  # self.fields["avatar"]: the field the form class declares
+                return "self." + declared
             base = self.render(node.value)  # type: ignore[attr-defined]
             # rows[:10], events[:]: a slice is a sequence of the same kind
             sliced = isinstance(node.slice, ast.Slice)  # type: ignore[attr-defined]

@@ -150,3 +150,63 @@ def test_the_form_saved_in_form_valid_fires_its_models_receivers_only(check):
             OrderByModel="offloaded",
         ),
     )
+
+
+DECLARED_FIELD_FORMS = """
+    from django import forms
+    from shop.tasks import crunch
+
+
+    class PictureField(forms.ImageField):
+        def save(self, instance, picture):
+            crunch.delay(instance.pk)
+
+
+    class PlainField(forms.CharField):
+        def save(self, instance, value):
+            return value
+
+
+    class BaseProfileForm(forms.Form):
+        avatar = PictureField()
+
+
+    class ProfileForm(BaseProfileForm):
+        nickname = PlainField()
+
+        def save(self):
+            self.fields["{name}"].save(self.instance, self.cleaned_data.get("{name}"))
+"""
+DECLARED_FIELD_VIEWS = """
+    from shop.forms import ProfileForm
+
+
+    def edit(request):
+        form = ProfileForm(request.POST)
+        form.save()
+"""
+
+
+def declared_field_files(name: str) -> dict[str, str]:
+    return {
+        "shop/__init__.py": "",
+        "shop/tasks.py": TASKS,
+        "shop/forms.py": DECLARED_FIELD_FORMS.format(name=name),
+        "shop/views.py": DECLARED_FIELD_VIEWS,
+        "shop/urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [path("edit/", views.edit)]
+        """,
+    }
+
+
+def test_self_fields_by_name_is_the_field_the_form_declares(check):
+    """``self.fields["avatar"]`` is the ``avatar`` field a base form declares (PATTERNS.md
+    item 65); ``nickname``'s field does not dispatch; an undeclared name is nothing."""
+    report = check(declared_field_files("avatar"), {"edit": ("offloaded", False)})
+    [dispatch] = [e for e in report.endpoints[0].evidence if e.kind == "dispatch"]
+    assert dispatch.via[-1] == "shop/forms.py:PictureField.save"
+    check(declared_field_files("nickname"), {"edit": ("inline", False)})
+    check(declared_field_files("missing"), {"edit": ("inline", False)})
