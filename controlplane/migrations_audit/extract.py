@@ -1286,9 +1286,9 @@ class _Extractor(FastVisitor):
         while isinstance(root, ast.Attribute):
             root = root.value
         scope = self.frame.scope
-        values = self.frame.unions.get(root.id, []) if isinstance(root, ast.Name) else []
-        if not values or scope is None or not isinstance(root, ast.Name):
+        if scope is None or not isinstance(root, ast.Name) or root.id not in self.frame.unions:
             return []
+        values = self.frame.unions[root.id]
         bound = scope.locals.get(root.id)
         out: list[tuple[str, int]] = []
         for value in values:

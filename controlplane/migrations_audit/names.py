@@ -34,17 +34,14 @@ def _getattr_call(node: ast.Call) -> bool:
 def _declared_field(node: ast.Subscript) -> str:
     """``avatar`` for ``self.fields["avatar"]``: Django copies a form's declared fields into
     ``fields`` under their names; "" for anything else."""
-    value, key = node.value, node.slice
+    value = node.value
     if (
         isinstance(value, ast.Attribute)
         and value.attr == "fields"
         and isinstance(value.value, ast.Name)
         and value.value.id == "self"
-        and isinstance(key, ast.Constant)
-        and isinstance(key.value, str)
-        and key.value.isidentifier()
     ):
-        return key.value
+        return _literal_name(node.slice)
     return ""
 
 

@@ -43,8 +43,8 @@ def note_fk(names: Names, cls: str, field: str, value: ast.expr) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Reverse:
-    declared: Target  # the class with the ForeignKey (the manager's model)
-    other: Target  # the class the key points to (the manager's owner)
+    rows: Target  # the manager: a "Q" target of the class with the ForeignKey
+    owner: tuple[str, str]  # (module, class) the key points to: the manager's owner
 
 
 class ReverseManagers:
@@ -65,7 +65,7 @@ class ReverseManagers:
                 if other is None or other.kind != "C":
                     continue
                 accessor = related or cls.rsplit(".", 1)[-1].lower() + "_set"
-                reverse = Reverse(Target("C", module, cls), other)
+                reverse = Reverse(Target("Q", module, cls), (other.module, other.name))
                 self.by_accessor.setdefault(accessor, []).append(reverse)
 
     @classmethod
@@ -74,15 +74,8 @@ class ReverseManagers:
 
     def manager(self, owner: Target, attr: str) -> Target | None:
         """The model whose rows ``owner.<attr>`` manages (as a ``Q`` target), or None."""
-        from .project import Target
-
         found = self.by_accessor.get(attr)
-        if not found or self.project is None:
-            return None
-        if owner.kind != "I":
+        if not found or self.project is None or owner.kind != "I":
             return None
         lineage = self.project.mro(owner.module, owner.name)
-        for reverse in found:
-            if (reverse.other.module, reverse.other.name) in lineage:
-                return Target("Q", reverse.declared.module, reverse.declared.name)
-        return None
+        return next((r.rows for r in found if r.owner in lineage), None)

@@ -17,6 +17,17 @@ TASKS = """
     def archive_later(pk):
         return pk
 """
+# more classes defining archive(), none dispatching: more candidates than a plain guess takes
+UNRELATED = """
+    class Shelf:
+        def archive(self):
+            return self.pk
+
+
+    class Drawer:
+        def archive(self):
+            return self.pk
+"""
 MODELS = """
     from app.tasks import archive_later
 
@@ -29,17 +40,8 @@ MODELS = """
     class IndexNode:
         def archive(self):
             archive_later.delay(self.pk)
-
-
-    class Shelf:
-        def archive(self):
-            return self.pk
-
-
-    class Drawer:
-        def archive(self):
-            return self.pk
 """
+MODELS += UNRELATED
 VIEWS = """
     def archive_all(request, form):
         for {name} in form.cleaned_data["items"]:
@@ -92,17 +94,8 @@ INHERITED = """
 
     class Cabinet(ArchiveMixin):
         pass
-
-
-    class Shelf:
-        def archive(self):
-            return self.pk
-
-
-    class Drawer:
-        def archive(self):
-            return self.pk
 """
+INHERITED += UNRELATED
 ARCHIVER = """
     from app.storage import load
 
