@@ -80,6 +80,7 @@ from .queues import (
     system_of_decorators,
 )
 from .registries import UNFILLED, Registries
+from .runtime_containers import held_at_run_time
 from .self_attrs import attr_context
 from .serializer_saves import FRAMEWORK_BOUND, made_with_instance
 
@@ -713,7 +714,8 @@ class CallGraph:
             registered = self.class_registries.registered(call, env)
             if registered is not None:  # Base.get(name=key).execute(): any subclass's
                 return "edge", self.registered_nodes(call, registered, env)
-        if (resolved is None or _unknown_row(resolved)) and "." in call.name:
+        unknown_value = resolved is None or _unknown_row(resolved) or held_at_run_time(resolved)
+        if unknown_value and "." in call.name:
             candidates = self.duck_candidates(tail, lambda: self.written_receiver(call, env))
             if candidates:
                 note = GUESSED_DUCK.format(name=tail)
@@ -729,7 +731,7 @@ class CallGraph:
         if undecided:
             return UNRESOLVED_DISPATCH, []
         if (
-            resolved is None
+            (resolved is None or held_at_run_time(resolved))
             and "." in call.name
             and tail not in BUILTIN_METHODS
             and self.project.methods_named(tail)
