@@ -143,6 +143,25 @@ def instance_class(env: Env, receiver: str) -> Target | None:
     return Target("C", found.module, found.name)
 
 
+def _nowhere_defined(project: Project, resolved: Target, called: str) -> bool:
+    """Whether ``called`` is a method no class could supply (PATTERNS.md item 68): its
+    receiver's class and every base are the project's own, and none defines it or
+    ``__getattr__``. The type the audit gave the value (one return of several, say) is then
+    not the whole story, and the call is one on an unknown receiver."""
+    if resolved.kind != "V":
+        return False
+    cls, _, attr = resolved.name.partition(":")
+    if attr != called.rpartition(".")[2] or project.external_bases(resolved.module, cls) - {
+        "object"
+    }:
+        return False
+    for mod, qual in project.mro(resolved.module, cls):
+        facts = project.modules[mod]
+        if facts.classes[qual].unseen_bases or f"{qual}.__getattr__" in facts.functions:
+            return False
+    return True
+
+
 _SHORTCUT_RESULTS = ("get_object_or_404()", "aget_object_or_404()")
 # a class or module loaded by its dotted path at run time: of no type the audit can know
 _DYNAMIC_LOADS = (
@@ -579,6 +598,8 @@ class CallGraph:
             # the class a guessed call's annotation names does not define the method (an
             # annotation that says less than the value): as an unknown receiver
             resolved = None
+        if resolved is not None and _nowhere_defined(self.project, resolved, call.name):
+            resolved = None  # the value is not (only) of the class the audit typed it with
         keyed = keyed_method(call, env) if resolved is None or resolved.kind == "X" else None
         if keyed is not None:  # registry.get_by_type(C).do(): C's do, C known exactly
             resolved = keyed.method
@@ -1037,8 +1058,16 @@ class CallGraph:
             return []
         named = project.class_named_like(written)
         if named is not None:
+            # the class's method and its subclasses' overrides: a ``tool`` may be any Tool
+            # (PATTERNS.md item 69)
             found = project.class_attr(named, method, 0)
-            return [found] if found is not None and found in candidates else []
+            own = [found] if found is not None and found in candidates else []
+            below = [
+                c
+                for c in candidates
+                if c not in own and (named.module, named.name) in project.mro(*self.owner_of(c))
+            ]
+            return own + below
         # for step in steps: step.done(): the ...Step classes, when they share the method's
         # declaring base (the interface case, among that family only)
         family_name = "".join(part.capitalize() for part in written.split("_"))

@@ -299,7 +299,7 @@ class DjangoRoutes:
         project, finder = self.project, self.finder
         view = entry.view
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
-        target = project.resolve(name, module)
+        target = project.resolve(name, module) or self.aliased_view(name, module)
         if target is None:
             if name:
                 finder.not_understood(
@@ -326,6 +326,18 @@ class DjangoRoutes:
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
             finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+
+    def aliased_view(self, name: str, module: str) -> Target | None:
+        """The class of ``template_list = TemplateListView.as_view()``, a module variable
+        a URL entry names (PATTERNS.md item 67), or None."""
+        project = self.project
+        holder, _, var = name.rpartition(".")
+        facts = project.module_for(holder, module) if holder else project.modules.get(module)
+        made = facts.assigns.get(var, "") if facts is not None else ""
+        if not made.endswith(".as_view()"):
+            return None
+        found = project.resolve(made[: -len(".as_view()")], facts.module) if facts else None
+        return found if found is not None and found.kind == "C" else None
 
     def table_actions(self, view: Target, entry: UrlEntry) -> dict[str, str] | None:
         """{verb: method} for ``V.as_view(action="create")`` when V's ``as_view`` binds

@@ -82,7 +82,7 @@ from .syntax import (
 from .urlconf import UrlPatterns
 from .verb_dispatch import verb_dispatch
 from .verb_tables import TABLE_UPDATE, verb_loop_table, verb_map
-from .wiring import note_call, note_eager, note_model_lookup, note_receivers
+from .wiring import looked_up_model, note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
 _WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception", "communicate"})
@@ -293,7 +293,8 @@ class _Extractor(FastVisitor):
         self.prepass(tree.body, assigns)
         self.names.values = assigns
         for name, value in assigns.items():
-            self.facts.assigns[name] = self.render(value)
+            model = looked_up_model(value)  # Order = apps.get_model("shop", "Order")
+            self.facts.assigns[name] = f"{MODEL_BY_NAME}.{model}" if model else self.render(value)
             table = self.function_table(value)
             if table and name not in self.facts.lits:
                 # TASKS = {"crunch": crunch, ...}: a table of functions, picked by a value
@@ -385,15 +386,21 @@ class _Extractor(FastVisitor):
         qualname = ".".join([*self.qual, node.name])
         self.bind_nested(node.name, qualname)
         outer_cls = self.frame.cls
+        written = [self.render(base) for base in node.bases]
         facts = ClassFacts(
             qualname=qualname,
             line=node.lineno,
-            bases=[b for b in (self.render(base) for base in node.bases) if b],
+            bases=[b for b in written if b],
             decorators=self.decorators(node.decorator_list),
             methods=[],
             attrs={},
             lits={},
             meta={},
+            unseen_bases=sum(
+                1
+                for text, base in zip(written, node.bases, strict=True)
+                if not text and not (isinstance(base, ast.Name) and base.id == "object")
+            ),
         )
         for keyword in node.keywords:
             if keyword.arg == "metaclass":  # kept as Python 2 spelled it (class_registries.py)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "98"
+ANALYSER_VERSION = "100"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -292,6 +292,9 @@ class ClassFacts:
     attrs: dict[str, str]  # class-level and ``self.x = ...`` assignments, rendered
     lits: dict[str, Lit]  # class-level literal assignments (route_base, lookup_field, ...)
     meta: dict[str, str]  # the inner ``class Meta`` (model = Order), rendered
+    # bases written that render to nothing (builtins: ``dict``, ``Exception``), ``object``
+    # aside: they supply methods the audit cannot list
+    unseen_bases: int = 0
 
     def to_json(self) -> list[Any]:
         return [
@@ -303,13 +306,22 @@ class ClassFacts:
             self.attrs,
             self.lits,
             self.meta,
+            self.unseen_bases,
         ]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> ClassFacts:
-        q, line, bases, decs, methods, attrs, lits, meta = raw
+        q, line, bases, decs, methods, attrs, lits, meta, unseen = raw
         return cls(
-            q, line, bases, [Decorator.from_json(d) for d in decs], methods, attrs, lits, meta
+            q,
+            line,
+            bases,
+            [Decorator.from_json(d) for d in decs],
+            methods,
+            attrs,
+            lits,
+            meta,
+            unseen,
         )
 
 

@@ -182,12 +182,21 @@ def model_by_name(names: Names, node: ast.expr) -> str:
 
 def looked_up_model(value: ast.expr) -> str:
     """``Order`` for ``apps.get_model("shop", "Order")`` / ``get_model("shop.Order")`` /
-    ``get_model(model_name="Order")``; "" for anything else."""
-    if not isinstance(value, ast.Call) or tail(value.func) != "get_model":
+    ``get_model(model_name="Order")``, or swapper's ``load_model("shop", "Order")`` (a
+    swappable model: PATTERNS.md item 70); "" for anything else."""
+    if not isinstance(value, ast.Call):
         return ""
-    named: ast.expr | None = next((k.value for k in value.keywords if k.arg == "model_name"), None)
-    if named is None and value.args:
-        named = value.args[-1]
+    named: ast.expr | None
+    if tail(value.func) == "load_model":  # swapper.load_model(app_label, model)
+        named = next((k.value for k in value.keywords if k.arg == "model"), None)
+        if named is None and len(value.args) == 2:
+            named = value.args[1]
+    elif tail(value.func) == "get_model":
+        named = next((k.value for k in value.keywords if k.arg == "model_name"), None)
+        if named is None and value.args:
+            named = value.args[-1]
+    else:
+        return ""
     if not (isinstance(named, ast.Constant) and type(named.value) is str and named.value):
         return ""
     return named.value.rsplit(".", 1)[-1]

@@ -170,3 +170,38 @@ def test_a_sender_looked_up_in_the_connect_call_is_that_model(check, body, statu
     body = "from shop.models import Note, Tag\n" + body
     more = {"shop/apps.py": READY, "shop/receivers.py": SAVED}
     check({**files(body), **more}, {"create": (status, False)})
+
+
+# Round 11, item 70: swapper's load_model, and lookups at module level
+@pytest.mark.parametrize(
+    "body",
+    [
+        'from swapper import load_model\nTag = load_model("shop", "Tag")\nTag(name=name).save()',
+        'import swapper\nTag = swapper.load_model("shop", model="Tag")\nTag(name=name).save()',
+    ],
+)
+def test_a_swappable_model_loaded_by_name_is_that_model(check, body):
+    check(files(body), {"create": ("offloaded", False)})
+
+
+@pytest.mark.parametrize(
+    "lookup, status",
+    [
+        ('apps.get_model("shop", "Tag")', "offloaded"),
+        ('load_model("shop", "Tag")', "offloaded"),
+        ('load_model("shop", "Note")', "inline"),  # a model with no receiver
+        ('load_model("tag.h5")', "inline"),  # another library's load_model: one argument
+    ],
+)
+def test_a_model_looked_up_at_module_level_is_that_model(check, lookup, status):
+    service = f"""
+    from django.apps import apps
+    from swapper import load_model
+
+    Tag = {lookup}
+
+
+    def make(name):
+        Tag.objects.create(name=name)
+"""
+    check(files("pass", **{"shop/services.py": service}), {"create": (status, False)})

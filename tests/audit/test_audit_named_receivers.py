@@ -158,3 +158,33 @@ def test_a_receiver_named_after_a_family_of_classes_reaches_the_family(check, na
     report = check(project(name) | {"app/models.py": STEPS}, {"archive_all": (status, False)})
     if status == "offloaded":
         assert report.endpoints[0].confidence == "likely"
+
+
+# Round 11, item 69: the class named like the receiver stands for its subclasses too
+PLUGINS = """
+    from app.tasks import archive_later
+
+
+    class Cabinet:
+        def archive(self):
+            raise NotImplementedError
+
+
+    class ColdCabinet(Cabinet):
+        def archive(self):
+            archive_later.delay(self.pk)
+
+
+    class WarmCabinet(Cabinet):
+        def archive(self):
+            return self.pk
+"""
+
+
+@pytest.mark.parametrize("name, status", [("cabinet", "offloaded"), ("shelf", "inline")])
+def test_a_receiver_named_after_a_base_reaches_its_subclasses_overrides(check, name, status):
+    """``cabinet`` may be any Cabinet: ColdCabinet's override enqueues. ``shelf`` names Shelf,
+    which has no subclass: its own method only."""
+    files = project(name) | {"app/models.py": PLUGINS + UNRELATED}
+    report = check(files, {"archive_all": (status, False)})
+    assert report.endpoints[0].unresolved_calls == ()
