@@ -19,7 +19,7 @@ from .project import Project
 from .report import Endpoint, Evidence, Report, Suppressed
 from .routes import RouteFinder
 from .run_cache import RunCache
-from .scan import Progress, ScanResult, content_keys, discover, no_gc, scan
+from .scan import Progress, ScanResult, content_keys, discover, named_like_test, no_gc, scan
 from .source_lines import SourceLines
 
 _TESTISH = re.compile(r"(^|_)(tests?|testing)(_|$)")
@@ -83,7 +83,7 @@ def _audit(
 
 def _analyse(base: Path, config: AuditConfig, scanned: ScanResult) -> tuple[Report, SourceLines]:
     """Routes, traces and statuses from the files' facts; the lines quoted come back too."""
-    project = Project(scanned.modules)
+    project = Project(imported_test_modules(scanned.modules), package_name(base))
     lines = SourceLines(base)
     graph = CallGraph(project, Markers(config), lines.line)
     finder = RouteFinder(project)
@@ -112,6 +112,34 @@ def _analyse(base: Path, config: AuditConfig, scanned: ScanResult) -> tuple[Repo
         unrecognized=sorted(finder.unrecognized.values(), key=lambda u: (u.file, u.line)),
     )
     return report, lines
+
+
+def package_name(base: Path) -> str:
+    """The dotted name of the audited directory when it is a package itself (``src/dispatch``
+    with an ``__init__.py``, its code importing ``dispatch.x``); "" otherwise."""
+    parts: list[str] = []
+    directory = base
+    while (directory / "__init__.py").is_file() and directory.name.isidentifier():
+        parts.append(directory.name)
+        directory = directory.parent
+    return ".".join(reversed(parts))
+
+
+def imported_test_modules(modules: list[ModuleFacts]) -> list[ModuleFacts]:
+    """The modules, less those named like pytest files (``*_test.py``) that no other module
+    imports: a test module nobody imports is a test; one the project imports is code it
+    runs (PATTERNS.md item 72)."""
+    tests = {m.module for m in modules if named_like_test(m.relpath)}
+    if not tests:
+        return modules
+    imported: set[str] = set()
+    for facts in modules:
+        if facts.module in tests:
+            continue
+        for target in facts.imports.values():
+            dotted = f".{target}."
+            imported.update(t for t in tests if f".{t}." in dotted)
+    return [m for m in modules if m.module not in tests or m.module in imported]
 
 
 def eager_settings(project: Project) -> list[Evidence]:

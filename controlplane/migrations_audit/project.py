@@ -181,7 +181,10 @@ def split_segment(segment: str) -> tuple[str, str]:
 class Project:
     """Index over every module's facts, with memoised name resolution."""
 
-    def __init__(self, modules: Iterable[ModuleFacts]) -> None:
+    def __init__(self, modules: Iterable[ModuleFacts], package: str = "") -> None:
+        # the dotted name the audited directory itself has when it is a package (its
+        # modules import each other as ``package.x``): PATTERNS.md item 73
+        self.package = package
         self.modules: dict[str, ModuleFacts] = {}
         for facts in modules:
             # a.py and a/__init__.py cannot both be imported; keep the package
@@ -251,6 +254,9 @@ class Project:
             candidates = self.suffixes.get(dotted)
             if candidates:
                 found = self.modules[max(candidates, key=lambda c: _shared(c, importer))]
+        package = self.package
+        if found is None and package and (dotted + ".").startswith(package + "."):
+            found = self.module_for(dotted[len(package) + 1 :], importer)
         self._module_memo[key] = found
         return found
 

@@ -67,7 +67,14 @@ def _holds_python(directory: str) -> bool:
 
 
 def is_test_file(name: str) -> bool:
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    """pytest's own names: never production code. ``*_test.py`` is pytest's too, but a
+    project may route one (``retrieval_test.py``): those are read, and kept when the
+    project imports them (``engine.imported_test_modules``)."""
+    return name.startswith("test_") or name == "conftest.py"
+
+
+def named_like_test(relpath: str) -> bool:
+    return relpath.endswith("_test.py")
 
 
 def excluded(relpath: str, patterns: tuple[str, ...]) -> bool:
