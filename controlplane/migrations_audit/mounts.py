@@ -125,11 +125,15 @@ class Mounts:
                     "include_router",
                     "add_namespace",
                     "add_router",
+                    "mount",
                 ):
                     continue
                 if call.kind == "add_router":  # ninja: api.add_router("/items/", router)
                     child_name = ref_of(call.args[1]) if len(call.args) > 1 else ""
                     child_name = child_name or ref_of(call.kwargs.get("router"))
+                elif call.kind == "mount":  # app.mount("/api/v1", app=api): a sub-app
+                    child_name = ref_of(call.args[1]) if len(call.args) > 1 else ""
+                    child_name = child_name or ref_of(call.kwargs.get("app"))
                 else:
                     child_name = (
                         ref_of(call.args[0])
@@ -151,7 +155,11 @@ class Mounts:
                     and isinstance(call.args[1], str)
                 ):
                     prefix = call.args[1]
-                if call.kind == "add_router" and call.args and isinstance(call.args[0], str):
+                if (
+                    call.kind in ("add_router", "mount")
+                    and call.args
+                    and isinstance(call.args[0], str)
+                ):
                     prefix = call.args[0]
                 self.mounts.setdefault(child, (parent, prefix, call.kind))
 
@@ -207,6 +215,6 @@ class Mounts:
             return join_route(parent_prefix, own) if parent_prefix or own else ""
         parent, prefix, how = mount
         base = self.var_prefix(parent) if parent else ""
-        if how == "include_router":
+        if how in ("include_router", "mount"):
             return join_route(base, prefix or "", own)
         return join_route(base, prefix if prefix is not None else own)

@@ -26,6 +26,7 @@ ROUTE_CALL_KINDS = frozenset(
         "add_view",
         "add_view_no_menu",
         "add_router",
+        "mount",  # Starlette/FastAPI: app.mount("/api/v1", app=api), a sub-application
     }
 )
 LITESTAR_ROUTER = "litestar.Router"  # a route-call kind: a Router's path and handlers

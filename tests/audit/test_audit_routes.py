@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def routes(report):
     """{handler: (framework, methods, route)}."""
@@ -210,6 +212,46 @@ def test_fastapi_router_prefixes_compose_through_include_router(run_audit):
         "update_item": ("fastapi", ["PUT"], "/api/v1/things/items/{item_id}"),
         "bulk": ("fastapi", ["POST", "PATCH"], "/api/v1/things/items/bulk"),
         "listing": ("fastapi", ["GET"], "/api/v1/things/items/"),
+    }
+
+
+@pytest.mark.parametrize("how", ['"/api/v1", app=api', '"/api/v1", api', 'path="/api/v1", app=api'])
+def test_a_fastapi_sub_application_mounted_takes_the_mount_path(run_audit, how):
+    """``app.mount("/api/v1", app=api)`` (PATTERNS.md item 74): the sub-app's routes and its
+    routers' prefixes sit under the mount path; static files mounted beside it add none."""
+    report = run_audit(
+        {
+            "main.py": f"""
+            from fastapi import APIRouter, FastAPI
+            from fastapi.staticfiles import StaticFiles
+
+            router = APIRouter()
+
+            @router.get("/items")
+            def items():
+                return []
+
+            api = FastAPI()
+            api.include_router(router, prefix="/shop")
+
+            @api.get("/ping")
+            def ping():
+                return {{}}
+
+            app = FastAPI()
+            app.mount("/static", StaticFiles(directory="static"), name="static")
+            app.mount({how})
+
+            @app.get("/health")
+            def health():
+                return {{}}
+        """
+        }
+    )
+    assert routes(report) == {
+        "items": ("fastapi", ["GET"], "/api/v1/shop/items"),
+        "ping": ("fastapi", ["GET"], "/api/v1/ping"),
+        "health": ("fastapi", ["GET"], "/health"),
     }
 
 
