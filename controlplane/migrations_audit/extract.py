@@ -27,6 +27,7 @@ from .facts import (
     GUARD,
     KEPT_DICT,
     MODEL_BY_NAME,
+    REDEFINED,
     SPLATTED,
     STORED,
     TRY,
@@ -491,6 +492,11 @@ class _Extractor(FastVisitor):
             facts.reads = self_attrs_read(node)
         previous = self.facts.functions.get(qualname)
         if previous is None or not tails & {"setter", "deleter"}:
+            if previous is not None and previous.decorators:
+                # def root() twice, each under its own @app.get: the name is the last one's,
+                # but the first one's decorators ran (a route): kept under its line
+                previous.qualname = f"{qualname}{REDEFINED}{previous.line}"
+                self.facts.functions[previous.qualname] = previous
             self.facts.functions[qualname] = facts
         if cls is not None and node.name not in cls.methods:
             cls.methods.append(node.name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "102"
+ANALYSER_VERSION = "103"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -38,6 +38,9 @@ KEPT_DICT = "{}"
 # ``Order = apps.get_model("shop", "Order")`` in a function: the local renders as
 # ``@model.Order``, the project's model class of that name (Project.model_named)
 MODEL_BY_NAME = "@model"
+# a decorated function whose name a later ``def`` rebinds keeps its facts under
+# ``<qualname>@<line>`` (its decorators ran: a route, a receiver); shown without the suffix
+REDEFINED = "@"
 DISCARDED = 64  # a statement of its own (``self._check_access()``): its value is dropped
 # a callable stored in a queue of callables (``g.pending.append((fn, x))``), not called
 # there: it runs when a loop calls that queue's elements (partials.py)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .entry_hooks import answered_verbs, entry_hooks
-from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall
+from .facts import REDEFINED, FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
 from .implicit import SIMPLEJWT_VIEWS, WIZARDS
@@ -589,7 +589,7 @@ class RouteFinder:
         """ "func" or "Class.method", without the functions a definition is nested in."""
         project = self.project
         cls = project.class_of(module, qualname)
-        method = qualname.rsplit(".", 1)[-1]
+        method = qualname.rsplit(".", 1)[-1].partition(REDEFINED)[0]
         return f"{cls.rsplit('.', 1)[-1]}.{method}" if cls else method
 
     def handler(self, module: str, cls: str, name: str) -> tuple[Target, int]:
