@@ -63,6 +63,7 @@ from .markers import (
     dispatch_shape,
     plausible_task_name,
 )
+from .orm_assignments import assignment_listeners, constructor_listeners
 from .partials import idle_partials, idle_stored
 from .project import Project, Target
 from .proxies import real_class
@@ -545,7 +546,31 @@ class CallGraph:
                     if origin:
                         fired = f"{self.call_text(relpath, call)} at {relpath}:{call.line}"
                         self.via_notes[(node, edge)] = f"{origin}, fired by {fired}"
+        self.orm_assignment_edges(node, summary, env, facts, kinds)
         return summary
+
+    def orm_assignment_edges(
+        self,
+        node: Node,
+        summary: FunctionSummary,
+        env: Env,
+        facts: FunctionFacts,
+        kinds: list[str],
+    ) -> None:
+        """SQLAlchemy listeners the function's attribute assignments, and the keywords of
+        the models it constructs, run (orm_assignments.py)."""
+        relpath = summary.relpath
+        fired = assignment_listeners(self.implicit, env.resolve, facts.obj_sets, relpath)
+        for index, call in enumerate(facts.calls):
+            if kinds[index] == "edge" and any(isinstance(k, str) for k, _ in call.args):
+                resolved = env.resolve(call.name)
+                for listener, note in constructor_listeners(self.implicit, call, resolved, relpath):
+                    fired.append((call.line, listener, note))
+        for _line, listener, note in fired:
+            edge = Node(listener)
+            if edge != node and edge not in summary.edges:
+                summary.edges.append(edge)
+                self.via_notes.setdefault((node, edge), note)
 
     @staticmethod
     def inside_background(index: int, calls: list[CallSite], kinds: list[str]) -> bool:

@@ -41,6 +41,11 @@ def applied_decorator(project: Project, dec: Decorator, module: str) -> Decorato
     return deco`` makes ``@task()`` a Huey task decorator (``huey.task()``), whatever
     wrapper it puts around the function first. None when it applies none."""
     found = project.resolve(dec.base, module)
+    if found is not None and found.kind == "C" and dec.name.endswith("()"):
+        # @retryable_task(name=...): an instance decorates, through its class's __call__
+        # (``return shared_task(*self.args)(f)``): PATTERNS.md item 76
+        call = project.class_attr(found, "__call__", 0)
+        return _applied(project, call) if call is not None and call.kind == "F" else None
     if found is None or found.kind != "F":
         return None
     if dec.name.endswith("()"):  # a factory: the decorator is the function it returns

@@ -645,6 +645,10 @@ class _Extractor(FastVisitor):
         (self_attrs.py); any other assignment to it forgets what it was."""
         base = target.value
         if type(base) is not ast.Name or scope.locals.get(base.id) != "self":
+            facts = self.frame.facts
+            rendered = self.render(base) if facts is not None else ""
+            if rendered and rendered[0] != "~":  # run.status = "PAUSED" (orm_assignments.py)
+                facts.obj_sets.append([target.lineno, rendered, target.attr])  # type: ignore[union-attr]
             return
         key = attr_key(target, base.id)
         kept = value if value and carried(node) else ""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "103"
+ANALYSER_VERSION = "104"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -197,6 +197,10 @@ class FunctionFacts:
     # ``request.method = "GET"`` (a parameter's method set to a literal): the method a view
     # it then calls with that request answers (implicit.view_handlers)
     request_method: str = ""
+    # [line, base rendered, attr] where the function assigns an attribute of a value that is
+    # not ``self`` (``run.status = "PAUSED"``): SQLAlchemy attribute and update events
+    # (orm_assignments.py)
+    obj_sets: list[list[Any]] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -228,8 +232,8 @@ class FunctionFacts:
             self.params,
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
-            # stored, attr_sets, field_types, named_by, is_property, request_method
-            # (trailing empties dropped)
+            # stored, attr_sets, field_types, named_by, is_property, request_method,
+            # obj_sets (trailing empties dropped)
             *self._tail(),
         ]
 
@@ -247,6 +251,7 @@ class FunctionFacts:
             self.named_by,
             self.is_property,
             self.request_method,
+            self.obj_sets,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -280,6 +285,7 @@ class FunctionFacts:
             raw[21] if len(raw) > 21 else [],
             bool(raw[22]) if len(raw) > 22 else False,
             raw[23] if len(raw) > 23 else "",
+            raw[24] if len(raw) > 24 else [],
         )
 
 

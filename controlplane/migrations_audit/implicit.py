@@ -126,6 +126,10 @@ class Write:
     selftype: Target | None = None  # the class ``self`` is in the code run (a serializer)
 
 
+ATTRIBUTE = "attr"  # a receivers-index sender: one attribute of a model (SQLAlchemy)
+_ATTRIBUTE_EVENT_KEYS = frozenset({ORM_EVENT + "set"})
+
+
 class Implicit:
     """Implicit calls: model writes, signal receivers, inherited framework view methods."""
 
@@ -408,6 +412,19 @@ class Implicit:
                     out.append(handler)
         return out
 
+    def attribute_event_targets(self, model: Target, attr: str) -> list[Target]:
+        """SQLAlchemy ``set`` listeners of ``model.attr`` (or of the attribute on a base):
+        assigning it, or passing it to the constructor, runs them."""
+        lineage = {f"{m}:{q}" for m, q in self.project.mro(model.module, model.name)}
+        return [
+            handler
+            for sender, handler in self.receivers().get(ORM_EVENT + "set", [])
+            if sender is not None
+            and sender[0] == ATTRIBUTE
+            and sender[1] in lineage
+            and sender[2] == attr
+        ]
+
     def signal_key(self, name: str, module: str) -> str:
         if name.startswith(ORM_EVENT):
             return name
@@ -485,6 +502,13 @@ class Implicit:
                     if found is None or found.kind != "C":
                         continue
                     sender = ("m2m", f"{found.module}:{found.name}", field)
+                elif key in _ATTRIBUTE_EVENT_KEYS and "." in hook.sender:
+                    # @event.listens_for(Run.status, "set"): the attribute's events
+                    owner_name, _, attr = hook.sender.rpartition(".")
+                    owner = project.resolve(owner_name, module)
+                    if owner is None or owner.kind != "C":
+                        continue
+                    sender = (ATTRIBUTE, f"{owner.module}:{owner.name}", attr)
                 elif hook.sender:
                     found = project.resolve(hook.sender, module)
                     if found is not None and found.kind == "X" and found.name == _GET_USER_MODEL:

@@ -45,6 +45,29 @@ def _declared_field(node: ast.Subscript) -> str:
     return ""
 
 
+def _session_rows(node: ast.Call) -> tuple[ast.expr, str] | None:
+    """A SQLAlchemy session's query of one model, ``session.query(Run)`` (its rows, as
+    ``Run.objects`` reads in Django) or ``session.get(Run, pk)`` (one row, ``.get()``):
+    (the model, what follows). A receiver not named like a session, a query of columns, or
+    a first argument not spelled like a class is none (PATTERNS.md item 77)."""
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ("query", "get"):
+        return None
+    receiver = func.value
+    named = receiver.func if isinstance(receiver, ast.Call) else receiver
+    spelled = named.attr if isinstance(named, ast.Attribute) else getattr(named, "id", "")
+    if "session" not in spelled.lower():
+        return None
+    wanted = 1 if func.attr == "query" else 2
+    if len(node.args) != wanted or node.keywords:
+        return None
+    first = node.args[0]
+    spelled_first = first.id if isinstance(first, ast.Name) else getattr(first, "attr", "")
+    if not spelled_first[:1].isupper():  # a class, as written: session.get(url, ...) is HTTP
+        return None
+    return first, "" if func.attr == "query" else ".get()"
+
+
 def _literal_name(node: ast.expr) -> str:
     """The attribute name a ``getattr`` reads when it is written as a literal, else ""."""
     if type(node) is ast.Constant and type(node.value) is str and node.value.isidentifier():
@@ -181,6 +204,10 @@ class Names:
                     return UNKNOWN_ATTR
                 base = self.render(node.args[0])  # type: ignore[attr-defined]
                 return f"{base}.{attr}" if base else ""
+            rows = _session_rows(node)  # type: ignore[arg-type]
+            if rows is not None:  # session.query(Run) / session.get(Run, pk): Run's rows
+                model = self.render(rows[0])
+                return f"{model}.objects{rows[1]}" if model and model[0] != "~" else ""
             base = self.render(node.func)  # type: ignore[attr-defined]
             out = base + "()" if base else ""
             if base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]

@@ -102,3 +102,61 @@ def test_a_project_decorator_applying_a_task_decorator_makes_tasks(check):
         for e in report.endpoints
     }
     assert systems["favicon"] == {"huey"} and systems["rebuild_later"] == {"celery"}, systems
+
+
+# Round 11, item 76: the same made by an instance of a project class, through __call__
+CLASS_TASKS = """
+    import functools
+
+    from celery import shared_task
+
+
+    class retryable_task:
+        def __init__(self, *args, **kwargs):
+            self.task_args = args
+            self.task_kwargs = kwargs
+
+        def __call__(self, f):
+            @functools.wraps(f)
+            def inner(*args, **kwargs):
+                return f(*args, **kwargs)
+
+            return shared_task(*self.task_args, **self.task_kwargs)(inner)
+
+
+    class logged:
+        def __init__(self, label):
+            self.label = label
+
+        def __call__(self, f):
+            return f
+
+
+    @retryable_task(name="rebuild", max_retries=10)
+    def rebuild(pk):
+        return pk
+
+
+    @logged("describe")
+    def describe(pk):
+        return pk
+
+    load_favicon = describe
+"""
+
+
+def test_a_project_class_whose_instances_make_tasks_makes_tasks(check):
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": CLASS_TASKS,
+            "app/views.py": VIEWS,
+            "app/urls.py": URLS,
+        },
+        {
+            "favicon": ("inline", False),
+            "rebuild_later": ("offloaded", False),
+            "rebuild_now": ("inline", False),
+            "show": ("inline", False),
+        },
+    )
