@@ -546,7 +546,8 @@ class CallGraph:
                     if origin:
                         fired = f"{self.call_text(relpath, call)} at {relpath}:{call.line}"
                         self.via_notes[(node, edge)] = f"{origin}, fired by {fired}"
-        self.orm_assignment_edges(node, summary, env, facts, kinds)
+        if self.implicit.has_orm_listeners():
+            self.orm_assignment_edges(node, summary, env, facts, kinds)
         return summary
 
     def orm_assignment_edges(

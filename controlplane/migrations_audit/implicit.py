@@ -141,6 +141,7 @@ class Implicit:
         # receivers matched on a guess: connected for senders computed at run time
         self.guessed_receivers: set[Target] = set()
         self._hooks: dict[str, list[Target]] | None = None
+        self._orm_listeners: bool | None = None
         self._m2m: M2MRelations | None = None
 
     # ---- class-based views called from code ---------------------------------------------
@@ -411,6 +412,14 @@ class Implicit:
                 if sender is not None and f"{sender[0]}:{sender[1]}" in lineage:
                     out.append(handler)
         return out
+
+    def has_orm_listeners(self) -> bool:
+        """Whether any SQLAlchemy ``set`` or update listener is connected at all (most
+        projects have none: assignments need no lookup then)."""
+        if self._orm_listeners is None:
+            keys = (ORM_EVENT + "set", ORM_EVENT + "before_update", ORM_EVENT + "after_update")
+            self._orm_listeners = any(self.receivers().get(key) for key in keys)
+        return self._orm_listeners
 
     def attribute_event_targets(self, model: Target, attr: str) -> list[Target]:
         """SQLAlchemy ``set`` listeners of ``model.attr`` (or of the attribute on a base):
