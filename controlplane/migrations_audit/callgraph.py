@@ -548,7 +548,27 @@ class CallGraph:
                         self.via_notes[(node, edge)] = f"{origin}, fired by {fired}"
         if self.implicit.has_orm_listeners():
             self.orm_assignment_edges(node, summary, env, facts, kinds)
+        self.property_read_edges(node, summary, env, facts)
         return summary
+
+    def property_read_edges(
+        self, node: Node, summary: FunctionSummary, env: Env, facts: FunctionFacts
+    ) -> None:
+        """``Job(x).queued``, ``loader.model`` read without a call: when the attribute is a
+        property of the value's project class, its getter runs there (PATTERNS.md item 78).
+        ``self.<property>`` is not followed: on netbox it was 906 of 911 property reads and
+        30% more trace time, for no change on either labelled set."""
+        properties = self.project.property_names()
+        if not properties or not facts.attr_reads:
+            return
+        for line, rendered in facts.attr_reads:
+            if rendered.rpartition(".")[2] not in properties or rendered.startswith("self."):
+                continue
+            read = self.property_read(rendered, env)
+            if read is None or read == node or read in summary.edges:
+                continue
+            summary.edges.append(read)
+            self.via_notes.setdefault((node, read), f"property read at {summary.relpath}:{line}")
 
     def orm_assignment_edges(
         self,

@@ -244,6 +244,7 @@ class _Frame:
     field_fills: dict[str, list[Any] | None] = field(default_factory=dict)
     # loop variables over a literal list of different values: each value (loop_unions.py)
     unions: dict[str, list[str]] = field(default_factory=dict)
+    attrs_read: set[str] = field(default_factory=set)  # FunctionFacts.attr_reads, rendered
 
 
 # builtin decorators kept among a function's decorators: a staticmethod has no self
@@ -286,6 +287,7 @@ class _Extractor(FastVisitor):
         self.mounts: list[str] = []
         self.qual: list[str] = []
         self.appends: dict[int, str] = {}
+        self.callee = 0  # id() of the callee a call is visiting: not an attribute read
 
     # ---- module ------------------------------------------------------------------------
 
@@ -1211,6 +1213,22 @@ class _Extractor(FastVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         return
 
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        """``loader.model`` read (not called): a property's getter runs there, if it is one
+        (``FunctionFacts.attr_reads``; the callee of a call is recorded as the call)."""
+        frame = self.frame
+        if (
+            frame.facts is not None
+            and type(node.ctx) is ast.Load
+            and id(node) != self.callee
+            and not node.attr.startswith("__")
+        ):
+            rendered = self.render(node)
+            if rendered and rendered[0] != "~" and rendered not in frame.attrs_read:
+                frame.attrs_read.add(rendered)
+                frame.facts.attr_reads.append([node.lineno, rendered])
+        self.visit(node.value)
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self.visit(node.body)
 
@@ -1249,6 +1267,7 @@ class _Extractor(FastVisitor):
             fill = fill_of_call(self.names, node)
             if fill is not None:  # registries.py
                 self.facts.fills.setdefault(fill[0], []).append(fill[1])
+        self.callee = id(func)
         self.visit(func)
         if method in _WAIT_METHODS and isinstance(func, ast.Attribute) and frame.facts is not None:
             inner = frame.node_index.get(id(func.value))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "104"
+ANALYSER_VERSION = "105"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -201,6 +201,9 @@ class FunctionFacts:
     # not ``self`` (``run.status = "PAUSED"``): SQLAlchemy attribute and update events
     # (orm_assignments.py)
     obj_sets: list[list[Any]] = field(default_factory=list)
+    # [line, rendered] of each attribute read (not called) once, first line: a project
+    # property read there runs its getter (callgraph.property_reads)
+    attr_reads: list[list[Any]] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -233,7 +236,7 @@ class FunctionFacts:
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
             # stored, attr_sets, field_types, named_by, is_property, request_method,
-            # obj_sets (trailing empties dropped)
+            # obj_sets, attr_reads (trailing empties dropped)
             *self._tail(),
         ]
 
@@ -252,6 +255,7 @@ class FunctionFacts:
             self.is_property,
             self.request_method,
             self.obj_sets,
+            self.attr_reads,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -286,6 +290,7 @@ class FunctionFacts:
             bool(raw[22]) if len(raw) > 22 else False,
             raw[23] if len(raw) > 23 else "",
             raw[24] if len(raw) > 24 else [],
+            raw[25] if len(raw) > 25 else [],
         )
 
 
