@@ -1020,8 +1020,15 @@ class CallGraph:
         return tuple(out)
 
     def orm_model(self, call: CallSite, env: Env) -> Target | None:
-        """The project model class of the object ``session.add(...)`` is given."""
+        """The project model class of the object ``session.add(...)`` is given: made in the
+        call, or a parameter the caller passed one to (``def save(obj):
+        session.add(obj)``, PATTERNS.md item 81)."""
         first = next((value for key, value in call.args if key == 0), None)
+        if type(first) is str and first[:1] == "~":
+            passed = env.resolve(first)
+            if passed is not None and passed.kind == "I":
+                return Target("C", passed.module, passed.name)
+            return None
         if type(first) is not str or not first.endswith("()"):
             return None
         found = env.resolve(first[:-2])

@@ -185,12 +185,18 @@ PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 
 
 def _declared_class(annotation: ast.expr) -> ast.expr | None:
-    """``X`` of ``type[X]`` / ``Type[X]`` (``typing.Type[X]``), else None."""
+    """``X`` of ``type[X]`` / ``Type[X]`` (``typing.Type[X]``, ``Type["X"]``), else None."""
     if not isinstance(annotation, ast.Subscript):
         return None
     if tail(annotation.value) not in ("type", "Type") or isinstance(annotation.slice, ast.Tuple):
         return None
-    return annotation.slice
+    named = annotation.slice
+    if isinstance(named, ast.Constant) and isinstance(named.value, str):
+        try:  # Type["Plugin"]: a forward reference, written as a string
+            named = ast.parse(named.value.strip(), mode="eval").body
+        except SyntaxError:
+            return None
+    return named
 
 
 def _self_annotation(node: ast.expr) -> bool:
@@ -511,10 +517,16 @@ class _Extractor(FastVisitor):
             if first and "staticmethod" not in tails:
                 facts.returns.append(first + "()" if "classmethod" in tails else first)
         elif node.returns is not None:
-            ret = queue_annotation(self.names, node.returns)[:-2]
-            ret = ret or self.render(strip_optional(node.returns))
-            if ret and not ret.startswith("~"):
-                facts.returns.append(ret + "()")
+            declared = _declared_class(strip_optional(node.returns))
+            if declared is not None:  # -> type[Plugin]: the class itself (PATTERNS.md 80)
+                ret = self.render(declared)
+                if ret and not ret.startswith("~"):
+                    facts.returns.append(ret)
+            else:
+                ret = queue_annotation(self.names, node.returns)[:-2]
+                ret = ret or self.render(strip_optional(node.returns))
+                if ret and not ret.startswith("~"):
+                    facts.returns.append(ret + "()")
         outer = self.frame
         self.frame = _Frame(facts=facts, scope=scope, cls=cls if cls is not None else outer.cls)
         if cls is not None:

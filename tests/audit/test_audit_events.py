@@ -104,3 +104,18 @@ def test_sqlalchemy_mapper_events_fired_by_session_writes(check):
 
 def test_a_write_of_a_model_without_listeners_is_inline(check):
     check(files("    session.add(Note())\n    session.commit()"), {"handler": ("inline", False)})
+
+
+# Round 11, item 81: the row a helper writes is the one its caller passed
+def test_a_session_write_of_a_parameter_is_of_the_row_the_caller_passed(check):
+    helper = "\n\ndef save(obj):\n    session.add(obj)\n    session.commit()\n"
+    for body, status in (
+        ("    save(Order())", "offloaded"),
+        ("    order = Order()\n    save(order)", "offloaded"),
+        ("    save(Note())", "inline"),
+    ):
+        text = files(body)
+        text["app.py"] = text["app.py"].replace(
+            "app = Flask(__name__)", "app = Flask(__name__)" + helper
+        )
+        check(text, {"handler": (status, False)})

@@ -5,6 +5,8 @@ Snippets written for the audit."""
 
 from __future__ import annotations
 
+import pytest
+
 TASKS = """
     from celery import shared_task
 
@@ -143,3 +145,54 @@ def test_models_on_a_db_model_declared_by_annotation_inherit_its_methods(check):
             "delete_fresh": ("offloaded", False),
         },
     )
+
+
+# Round 11, item 80: a function annotated to return a class, type[X] / Type[X] / Type["X"]
+PLUGINS = """
+    import typing
+    from typing import Type
+
+    from django.utils.module_loading import import_string
+
+    from app.tasks import notify
+
+
+    class Plugin:
+        def sync_rules(self):
+            notify.delay(1)
+
+
+    class Loader:
+        def __init__(self, path):
+            self.path = path
+
+        def plugin_class(self) -> ANNOTATION:
+            return import_string(self.path)
+"""
+PLUGIN_VIEWS = """
+    from flask import Flask
+
+    from app.plugins import Loader
+
+    app = Flask(__name__)
+
+
+    @app.post("/sync")
+    def sync():
+        Loader("app.x.Y").plugin_class()().sync_rules()
+        return "ok"
+"""
+
+
+@pytest.mark.parametrize(
+    "annotation", ["type[Plugin]", "Type[Plugin]", 'Type["Plugin"]', "typing.Type[Plugin]"]
+)
+def test_a_function_returning_a_class_by_its_annotation(check, annotation):
+    files = {
+        "app/__init__.py": "",
+        "app/tasks.py": TASKS,
+        "app/plugins.py": PLUGINS.replace("ANNOTATION", annotation),
+        "app/views.py": PLUGIN_VIEWS,
+    }
+    report = check(files, {"sync": ("offloaded", False)})
+    assert report.endpoints[0].confidence == "certain"
