@@ -34,9 +34,11 @@ from .decorator_wrappers import wrappers
 from .facts import (
     ARGS_SEEN,
     AWAITED,
+    DISCARDED,
     EXCEPT,
     FIELDS,
     GUARD,
+    RETURNED,
     STORED,
     TRY,
     UNGUARD,
@@ -107,6 +109,7 @@ _MAYBE_EXISTING = ("get_or_", "update_or_", "aget_or_", "aupdate_or_")
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
 _PARTIAL = frozenset({"functools.partial", "partial"})
+_HANDED = "handed"  # a kind: a task started and returned to the caller (facts.RETURNED)
 # DRF's framework methods that use the view's serializer, and the action each serves
 _GET_SERIALIZER = "self.get_serializer()"
 _CHOSEN = "serializer"  # the context name the chosen serializer instance is bound to
@@ -193,6 +196,9 @@ class FunctionSummary:
     # the call that first made each edge, named where a budget stops the walk before it
     edge_calls: dict[Node, tuple[int, CallSite]] = field(default_factory=dict)
     relpath: str = ""
+    # returns a task or thread it started (facts.RETURNED): in the background only where a
+    # caller drops what it returns
+    hands_task: bool = False
 
     @property
     def dispatches(self) -> bool:
@@ -527,6 +533,14 @@ class CallGraph:
                     summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
             elif kind == BACKGROUND:
                 summary.sites.append(self.site(BACKGROUND, relpath, call))
+            elif kind == _HANDED:
+                summary.hands_task = True
+            elif (
+                kind == "edge"
+                and call.flags & DISCARDED
+                and any((s := self.summary(n)) is not None and s.hands_task for n in targets[index])
+            ):  # start_job() as a statement: the task it returns is dropped, left running
+                summary.sites.append(self.site(BACKGROUND, relpath, call))
             elif kind.startswith("heavy:"):
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
@@ -598,7 +612,7 @@ class CallGraph:
         """Whether a call is an argument of a background hand-off (its work is deferred)."""
         parent = calls[index].parent
         while parent >= 0:
-            if kinds[parent] == BACKGROUND:
+            if kinds[parent] in (BACKGROUND, _HANDED):
                 return True
             parent = calls[parent].parent
         return False
@@ -736,6 +750,8 @@ class CallGraph:
                 if heavy:  # proc = Popen(cmd); proc.wait(): a subprocess in the request
                     return "heavy:" + heavy, []
                 return "edge", self.ref_targets(call, module, cls)
+            if call.flags & RETURNED:  # return asyncio.create_task(...): the caller's (its
+                return _HANDED, []  # work is not counted in the request: the caller may drop it
             return BACKGROUND, []
         for name in names:
             configured = markers.configured_heavy(name)

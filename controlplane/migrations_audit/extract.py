@@ -28,6 +28,7 @@ from .facts import (
     KEPT_DICT,
     MODEL_BY_NAME,
     REDEFINED,
+    RETURNED,
     SPLATTED,
     STORED,
     TRY,
@@ -86,7 +87,8 @@ from .verb_tables import TABLE_UPDATE, verb_loop_table, verb_map
 from .wiring import looked_up_model, note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
-_WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception", "communicate"})
+# (``cancel``: a task cancelled before the response does not outlive it)
+_WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception", "communicate", "cancel"})
 # ``with X(...)``: leaving the block waits for what X started (a child process)
 _WAITED_ON_EXIT = frozenset({"Popen"})
 # Calls that wait for the handles passed to them.
@@ -237,6 +239,9 @@ class _Frame:
     node_index: dict[int, int] = field(default_factory=dict)
     tables: dict[str, list[str]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # for t in tasks: t -> tasks
+    # tasks.append(task): container -> the handles put in it, waited with it
+    contents: dict[str, set[str]] = field(default_factory=dict)
+    returned: set[str] = field(default_factory=set)  # handles in a ``return`` value
     assigned: dict[str, ast.expr] = field(default_factory=dict)  # local -> last value so far
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
@@ -606,6 +611,9 @@ class _Extractor(FastVisitor):
             return
         waited = frame.waited
         waited.update([frame.aliases[n] for n in waited if n in frame.aliases])
+        waited.update([h for n in list(waited) for h in frame.contents.get(n, ())])
+        returned = frame.returned
+        returned.update([h for n in list(returned) for h in frame.contents.get(n, ())])
         if waited:
             for index, names in frame.handles.items():
                 if any(n in waited for n in names):
@@ -613,6 +621,9 @@ class _Extractor(FastVisitor):
             for index, root in frame.receivers.items():
                 if root in waited:
                     frame.calls[index].flags |= WAITED
+        for index, names in frame.handles.items():
+            if any(n in returned for n in names):
+                frame.calls[index].flags |= RETURNED
         calls = _prune(frame.calls)
         facts.blocks = _used_blocks(frame.blocks, calls)
         if frame.rebound:
@@ -688,15 +699,18 @@ class _Extractor(FastVisitor):
             return []
         return [r for r in (self.render(i) for i in items) if r and r[0] != "~"]
 
-    def handle_of(self, value: ast.expr) -> int | None:
-        """Index of the call whose result is stored by an assignment of ``value``."""
+    def handles_of(self, value: ast.expr) -> list[int]:
+        """Indexes of the calls whose results an assignment of ``value`` stores: the call,
+        the element of a comprehension, or each call in a list or tuple written out."""
         if isinstance(value, ast.Await):
             value = value.value
         if isinstance(value, ast.ListComp | ast.SetComp | ast.GeneratorExp):
             value = value.elt
-        if isinstance(value, ast.Call):
-            return self.frame.node_index.get(id(value))
-        return None
+        items = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+        found = [
+            self.frame.node_index.get(id(item)) for item in items if isinstance(item, ast.Call)
+        ]
+        return [index for index in found if index is not None]
 
     def visit_Assign(self, node: ast.Assign) -> None:
         calls = self.facts.route_calls
@@ -726,7 +740,7 @@ class _Extractor(FastVisitor):
         rendered = f"{MODEL_BY_NAME}.{model}" if model else self.render(node.value)
         if rendered == UNKNOWN_ATTR:
             rendered = ""  # task = getattr(tasks, kind): a local of unknown value, by its name
-        handle = self.handle_of(node.value)
+        handles = self.handles_of(node.value)
         table = self.function_table(node.value)
         for target in node.targets:
             if table and isinstance(target, ast.Name):
@@ -737,10 +751,9 @@ class _Extractor(FastVisitor):
             if not isinstance(target, ast.Name):
                 self.visit(target)
             self.bind(target, rendered, node.value)
-            if handle is not None:
-                root = handle_name(target)
-                if root:
-                    self.frame.handles.setdefault(handle, []).append(root)
+            root = handle_name(target)
+            for handle in handles if root else []:
+                self.frame.handles.setdefault(handle, []).append(root)
             name = target.id if isinstance(target, ast.Name) else tail(target)
             if name:
                 note_eager(self.names, name, node.value, node.lineno)
@@ -782,9 +795,8 @@ class _Extractor(FastVisitor):
             ann = self.render(strip_optional(node.annotation))
             rendered = ann + "()" if ann else ""
         self.bind(node.target, rendered)
-        handle = self.handle_of(node.value)
         root = handle_name(node.target)
-        if handle is not None and root:
+        for handle in self.handles_of(node.value) if root else []:
             self.frame.handles.setdefault(handle, []).append(root)
         name = node.target.id if isinstance(node.target, ast.Name) else tail(node.target)
         if name:
@@ -1168,6 +1180,7 @@ class _Extractor(FastVisitor):
             return
         self.visit(node.value)
         self.note_return(node.value)
+        self.note_returned_handles(node.value)
         facts = self.frame.facts
         frame = self.frame
         chain = frame.main_returns.get(id(node))
@@ -1178,6 +1191,25 @@ class _Extractor(FastVisitor):
             else:
                 facts.flow = flow  # the last wins
             frame.flow_chain = chain
+
+    def note_returned_handles(self, value: ast.expr) -> None:
+        """``return task``, ``return ws, loops``, ``return asyncio.create_task(...)``: the
+        handles go to the caller (facts.RETURNED)."""
+        frame = self.frame
+        if frame.facts is None:
+            return
+        items = value.elts if isinstance(value, ast.Tuple | ast.List) else [value]
+        for item in items:
+            if isinstance(item, ast.Await):
+                item = item.value
+            if isinstance(item, ast.Call):
+                index = frame.node_index.get(id(item))
+                if index is not None:
+                    frame.calls[index].flags |= RETURNED
+                continue
+            root = handle_name(item)
+            if root:
+                frame.returned.add(root)
 
     def note_return(self, value: ast.expr) -> None:
         facts = self.frame.facts
@@ -1517,6 +1549,13 @@ class _Extractor(FastVisitor):
                     if isinstance(inner, ast.Call):
                         # visited after this call: bind it when it is recorded
                         self.appends[id(inner)] = root
+                    put = [inner]
+                    if isinstance(inner, ast.List | ast.Tuple) and method == "extend":
+                        put = list(inner.elts)
+                    for item in put:  # task = create_task(...); tasks.append(task)
+                        held = handle_name(item)
+                        if held:
+                            frame.contents.setdefault(root, set()).add(held)
         if method in _WAIT_FUNCS:
             for arg in node.args:
                 if isinstance(arg, ast.Starred):

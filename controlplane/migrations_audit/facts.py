@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "105"
+ANALYSER_VERSION = "106"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -45,6 +45,10 @@ DISCARDED = 64  # a statement of its own (``self._check_access()``): its value i
 # a callable stored in a queue of callables (``g.pending.append((fn, x))``), not called
 # there: it runs when a loop calls that queue's elements (partials.py)
 STORED = 128
+# a task/thread handle the function returns (``return asyncio.create_task(...)``, or the list
+# holding it): whoever called the function owns it (callgraph: background only where the
+# caller drops the value)
+RETURNED = 256
 
 # Block.kind
 TRY = "try"  # body of a try statement

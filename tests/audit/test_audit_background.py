@@ -156,3 +156,66 @@ def test_awaiting_something_else_on_the_same_object_does_not_wait_for_the_task(c
         },
         {"start": ("inprocess_background", False)},
     )
+
+
+# Round 11, items 84 and 85: handles put in a gathered list, and handles handed to the caller
+HANDED = """
+    import asyncio
+    from fastapi import APIRouter
+    from work import awork
+
+    router = APIRouter()
+
+
+    def start_loops():
+        loops = [asyncio.create_task(awork()), asyncio.create_task(awork())]
+        return "channel", loops
+
+
+    def watch():
+        return asyncio.create_task(awork())
+
+
+    @router.post("/kept")
+    async def kept():
+        tasks = []
+        for _ in range(3):
+            task = asyncio.create_task(awork())
+            tasks.append(task)
+        await asyncio.gather(*tasks)
+
+
+    @router.post("/returned")
+    async def returned():
+        channel, loops = start_loops()
+        await asyncio.gather(*loops)
+
+
+    @router.post("/cancelled")
+    async def cancelled():
+        watcher = watch()
+        try:
+            await asyncio.sleep(0.01)
+        finally:
+            watcher.cancel()
+
+
+    @router.post("/dropped")
+    async def dropped():
+        watch()
+"""
+
+
+def test_handles_gathered_through_a_list_or_handed_to_the_caller(check):
+    """Waited when the list holding them is gathered, or the caller awaits or cancels what a
+    helper returns; left running where the caller drops it."""
+    check(
+        {"work.py": WORK, "api.py": HANDED},
+        {
+            "kept": ("inline", True),  # awork() is heavy work, done in the request
+            # a handed task's work is not counted in the request (a caller may drop it)
+            "returned": ("inline", False),
+            "cancelled": ("inline", False),
+            "dropped": ("inprocess_background", False),
+        },
+    )
