@@ -185,6 +185,8 @@ class Site:
     call: str
     note: str = ""  # for a dispatch: BY_CONFIG or BY_NAME when that is what it rests on
     system: str = ""  # for a dispatch: celery, rq, dramatiq, huey, arq, taskiq
+    # for a background site whose handle is kept on self: (module, class, attribute)
+    held: tuple[str, str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -199,6 +201,8 @@ class FunctionSummary:
     # returns a task or thread it started (facts.RETURNED): in the background only where a
     # caller drops what it returns
     hands_task: bool = False
+    # the self.<attr> task handles the function waits for: (module, class, attribute)
+    waits: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def dispatches(self) -> bool:
@@ -290,7 +294,32 @@ class CallGraph:
                 parents[node], depth[node] = parent, depth[parent] + 1
                 queue.append(node)
         self._walk(queue, parents, depth, found, [], max_depth, error_path=True)
-        return found
+        return self.without_waited_tasks(found, parents)
+
+    def without_waited_tasks(
+        self, found: list[Found], parents: dict[Node, Node | None]
+    ) -> list[Found]:
+        """Drop background sites whose task, kept on ``self.<attr>``, a method the request
+        also reached waits for (``connect()`` starts it, ``close()`` awaits it): of the same
+        class or one in its MRO (PATTERNS.md item 86)."""
+        held = [f for f in found if f.site.held is not None]
+        if not held:
+            return found
+        waits: set[tuple[str, str, str]] = set()
+        for node in parents:
+            summary = self._summaries.get(node)
+            if summary is not None:
+                waits.update(summary.waits)
+        if not waits:
+            return found
+        project = self.project
+        dropped: set[int] = set()
+        for item in held:
+            module, cls, attr = item.site.held  # type: ignore[misc]
+            lineage = project.mro(module, cls)
+            if any(a == attr and (m, c) in lineage for m, c, a in waits):
+                dropped.add(id(item))
+        return [f for f in found if id(f) not in dropped]
 
     def _walk(
         self,
@@ -423,6 +452,8 @@ class CallGraph:
         relpath = project.modules[module].relpath
         cls = project.class_of(module, facts.qualname)
         summary = FunctionSummary(label=f"{relpath}:{facts.qualname}", relpath=relpath)
+        if cls:
+            summary.waits = [(module, cls, attr) for attr in facts.self_waits]
         calls = facts.calls
         blocks = facts.blocks
         env = Env(project, module, cls, node.ctx, facts.params)
@@ -532,7 +563,11 @@ class CallGraph:
                 if guard is not None:
                     summary.sites.append(Site(SETTING_GUARD, relpath, guard.line, guard.text))
             elif kind == BACKGROUND:
-                summary.sites.append(self.site(BACKGROUND, relpath, call))
+                site = self.site(BACKGROUND, relpath, call)
+                kept = facts.self_tasks.get(f"{call.line}:{call.col}")
+                if kept and cls:
+                    site.held = (module, cls, kept)
+                summary.sites.append(site)
             elif kind == _HANDED:
                 summary.hands_task = True
             elif (

@@ -624,6 +624,15 @@ class _Extractor(FastVisitor):
         for index, names in frame.handles.items():
             if any(n in returned for n in names):
                 frame.calls[index].flags |= RETURNED
+            elif frame.cls is not None and not frame.calls[index].flags & WAITED:
+                kept = next((n[5:] for n in names if n.startswith("self.")), "")
+                if kept and "." not in kept:  # self._task = asyncio.ensure_future(...)
+                    call = frame.calls[index]
+                    facts.self_tasks[f"{call.line}:{call.col}"] = kept
+        if frame.cls is not None:
+            facts.self_waits = sorted(
+                n[5:] for n in waited if n.startswith("self.") and "." not in n[5:]
+            )
         calls = _prune(frame.calls)
         facts.blocks = _used_blocks(frame.blocks, calls)
         if frame.rebound:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "106"
+ANALYSER_VERSION = "107"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -208,6 +208,11 @@ class FunctionFacts:
     # [line, rendered] of each attribute read (not called) once, first line: a project
     # property read there runs its getter (callgraph.property_reads)
     attr_reads: list[list[Any]] = field(default_factory=list)
+    # "line:col" of a task/thread started and kept on ``self.<attr>`` unwaited here -> attr;
+    # and the ``self.<attr>`` handles this function waits for (callgraph: a task a sibling
+    # method the same request runs waits for is not in the background)
+    self_tasks: dict[str, str] = field(default_factory=dict)
+    self_waits: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -240,7 +245,7 @@ class FunctionFacts:
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
             # stored, attr_sets, field_types, named_by, is_property, request_method,
-            # obj_sets, attr_reads (trailing empties dropped)
+            # obj_sets, attr_reads, self_tasks, self_waits (trailing empties dropped)
             *self._tail(),
         ]
 
@@ -260,6 +265,8 @@ class FunctionFacts:
             self.request_method,
             self.obj_sets,
             self.attr_reads,
+            self.self_tasks,
+            self.self_waits,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -295,6 +302,8 @@ class FunctionFacts:
             raw[23] if len(raw) > 23 else "",
             raw[24] if len(raw) > 24 else [],
             raw[25] if len(raw) > 25 else [],
+            raw[26] if len(raw) > 26 else {},
+            raw[27] if len(raw) > 27 else [],
         )
 
 

@@ -219,3 +219,62 @@ def test_handles_gathered_through_a_list_or_handed_to_the_caller(check):
             "dropped": ("inprocess_background", False),
         },
     )
+
+
+# Round 11, item 86: a task kept on self, awaited by a sibling method the request also runs
+SIBLING = """
+    import asyncio
+    from fastapi import APIRouter
+    from work import awork
+
+    router = APIRouter()
+
+
+    class Base:
+        async def close(self):
+            if self._task is not None:
+                self._task.cancel()
+
+
+    class Transcriber(Base):
+        def __init__(self):
+            self._task = None
+
+        def start(self):
+            self._task = asyncio.ensure_future(awork())
+
+        async def settled(self):
+            await self._task
+
+
+    @router.post("/settled")
+    async def settled():
+        t = Transcriber()
+        t.start()
+        await t.settled()
+
+
+    @router.post("/closed")
+    async def closed():
+        t = Transcriber()
+        t.start()
+        await t.close()
+
+
+    @router.post("/left")
+    async def left():
+        Transcriber().start()
+"""
+
+
+def test_a_task_kept_on_self_and_waited_by_a_method_the_request_runs(check):
+    """``settled()`` (the class's) or ``close()`` (a base's) waits for it; ``left`` only
+    starts it."""
+    check(
+        {"work.py": WORK, "api.py": SIBLING},
+        {
+            "settled": ("inline", False),
+            "closed": ("inline", False),
+            "left": ("inprocess_background", False),
+        },
+    )
