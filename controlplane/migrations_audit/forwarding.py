@@ -134,14 +134,23 @@ class HelperRoutes:
         bound: dict[str, Lit],
         depth: int,
     ) -> None:
+        helper = self.project.function(Target("F", helper_module, template.owner))
+        defaults = helper.defaults if helper is not None else {}
+
         def value(raw: Lit) -> Lit:
             if isinstance(raw, dict):
                 if "param" in raw:
-                    return bound.get(raw["param"])
+                    name = raw["param"]
+                    if name not in bound and name in defaults:  # pk="id" left as it is
+                        return defaults[name][0]
+                    return bound.get(name)
+                if "format" in raw:
+                    return _formatted(raw, [value(p) for p in raw.get("parts", [])])
                 if "each" in raw:
                     return bound.get("each:" + raw["each"])
                 if "ref" in raw and "in" not in raw:
-                    return {**raw, "in": helper_module}
+                    passed = _passed_ref(raw["ref"], bound)
+                    return passed if passed is not None else {**raw, "in": helper_module}
             return raw
 
         args: list[Lit] = []
@@ -191,6 +200,31 @@ def _forwarding(call: CallSite, owner: str, params: list[str]) -> RouteCall | No
         else:
             kwargs[key] = lit
     return RouteCall("call", call.line, call.name, positional, kwargs, owner=owner, params=params)
+
+
+def _formatted(raw: dict[str, Lit], parts: list[Lit]) -> Lit:
+    """The rule a helper composes once its parameters are known; the template as it was
+    when one is not a literal (reported as computed)."""
+    template = raw.get("format")
+    if not isinstance(template, str) or not all(isinstance(p, str | int) for p in parts):
+        return raw
+    try:
+        return template % tuple(parts)
+    except (TypeError, ValueError):
+        return raw
+
+
+def _passed_ref(ref: str, bound: dict[str, Lit]) -> Lit | None:
+    """``~view.as_view()`` in a helper, ``view`` a parameter the call gave a reference:
+    that reference with the rest (``TaskRunAPI.as_view()``, where the call was written)."""
+    if not ref.startswith("~"):
+        return None
+    name = ref[1:]
+    cut = min((i for i in (name.find("."), name.find("(")) if i >= 0), default=len(name))
+    given = bound.get(name[:cut])
+    if not (isinstance(given, dict) and isinstance(given.get("ref"), str)):
+        return None
+    return {**given, "ref": given["ref"] + name[cut:]}
 
 
 def _tag(value: Lit, module: str) -> Lit:

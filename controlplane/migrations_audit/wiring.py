@@ -272,6 +272,9 @@ def _arg_lit(names: Names, node: ast.expr) -> Lit:
     found = _param_of(names, node)
     if found is not None:
         return found
+    formatted = _formatted_rule(names, node)
+    if formatted is not None:  # "%s/<%s:%s>" % (url, pk_type, pk) in a helper
+        return formatted
     row = names.rows.arg(node)  # for prefix, viewset in table: router.register(prefix, ...)
     if row is not None:
         return row
@@ -280,6 +283,42 @@ def _arg_lit(names: Names, node: ast.expr) -> Lit:
         return template
     table = _route_table(names, node)
     return names.lit(table) if table is not None else names.lit(node)
+
+
+def _formatted_rule(names: Names, node: ast.expr) -> Lit:
+    """``"%s/<%s:%s>" % (url, pk_type, pk)`` or ``f"{url}/<{pk}>"`` naming parameters of the
+    helper being walked: {"format": "%s/<%s:%s>", "parts": [...]}, composed where the helper
+    is called (forwarding.py; Flask's documented ``register_api``). None for anything else."""
+    if names.scope is None:
+        return None
+    template: str
+    pieces: list[ast.expr]
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Mod)
+        and isinstance(node.left, ast.Constant)
+        and isinstance(node.left.value, str)
+    ):
+        template = node.left.value
+        pieces = list(node.right.elts) if isinstance(node.right, ast.Tuple) else [node.right]
+    elif isinstance(node, ast.JoinedStr):
+        texts: list[str] = []
+        pieces = []
+        for piece in node.values:
+            if isinstance(piece, ast.Constant):
+                texts.append(str(piece.value).replace("%", "%%"))
+            elif isinstance(piece, ast.FormattedValue) and piece.format_spec is None:
+                texts.append("%s")
+                pieces.append(piece.value)
+            else:
+                return None
+        template = "".join(texts)
+    else:
+        return None
+    parts = [_param_of(names, p) or names.lit(p) for p in pieces]
+    if not any(isinstance(p, dict) and "param" in p for p in parts):
+        return None
+    return {"format": template, "parts": parts}
 
 
 def _route_table(names: Names, node: ast.expr) -> ast.expr | None:
@@ -373,7 +412,9 @@ def note_registration(
     if scope is not None and scope.params:
         target = _param_of(names, receiver_node) if receiver_node is not None else None
         uses = [*args, *kwargs.values()]
-        if any(isinstance(v, dict) and ("param" in v or "each" in v) for v in uses):
+        if any(
+            isinstance(v, dict) and ("param" in v or "each" in v or "format" in v) for v in uses
+        ):
             call.owner, call.params = scope.owner, list(scope.params)
         if isinstance(target, dict) and "param" in target:
             call.receiver_param = target["param"]

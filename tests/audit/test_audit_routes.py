@@ -691,3 +691,50 @@ def test_django_url_lists_prepended_to_themselves_and_summed_with_router_urls(ru
     assert found["debug_page"] == ("django", ["ANY"], "/debug/")
     assert found["OrderViewSet.summary"][1:] == (["GET"], "/api/v1/orders/<pk>/summary/")
     assert found["OrderViewSet.list"][1:] == (["GET"], "/api/v1/orders/")
+
+
+# Round 11, item 82: Flask's documented register_api helper
+REGISTER_API = """
+    from flask import Blueprint, Flask
+    from flask.views import MethodView
+
+    bp = Blueprint("api", __name__)
+
+
+    class UserAPI(MethodView):
+        def get(self, user_id):
+            return "x"
+
+        def delete(self, user_id):
+            return "gone"
+
+
+    class GroupAPI(MethodView):
+        def put(self, group_id):
+            return "put"
+
+
+    def register_api(view, endpoint, url, pk="id", pk_type="int"):
+        view_func = view.as_view(endpoint)
+        bp.add_url_rule(RULE, view_func=view_func, methods=["GET", "PUT", "DELETE"])
+
+
+    register_api(UserAPI, "user_api", "/users/", pk="user_id")
+    register_api(GroupAPI, "group_api", "/groups/", pk="group_id", pk_type="string")
+
+    app = Flask(__name__)
+    app.register_blueprint(bp, url_prefix="/api")
+"""
+
+
+@pytest.mark.parametrize("rule", ['"%s<%s:%s>" % (url, pk_type, pk)', 'f"{url}<{pk_type}:{pk}>"'])
+def test_flasks_register_api_helper_composes_each_rule(run_audit, rule):
+    """The view passed by reference, the rule formatted from the call's arguments and the
+    parameters' defaults (PATTERNS.md item 82)."""
+    report = run_audit({"app.py": REGISTER_API.replace("RULE", rule)})
+    assert routes(report) == {
+        "UserAPI.get": ("flask", ["GET"], "/api/users/<int:user_id>"),
+        "UserAPI.delete": ("flask", ["DELETE"], "/api/users/<int:user_id>"),
+        "GroupAPI.put": ("flask", ["PUT"], "/api/groups/<string:group_id>"),
+    }
+    assert report.unrecognized == []
