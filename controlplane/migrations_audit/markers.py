@@ -115,6 +115,13 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "urllib.request.urlopen",
         "urllib3.PoolManager().*",
         "urllib3.request",
+        # vector databases' network clients (PATTERNS.md item 79)
+        "qdrant_client.QdrantClient().*",
+        "qdrant_client.AsyncQdrantClient().*",
+        "pinecone.Index().*",
+        "pinecone.Pinecone().*",
+        "weaviate.Client().*",
+        "chromadb.HttpClient().*",
     ),
     "subprocess": (
         "subprocess.run",
@@ -155,6 +162,10 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "*.generate_content",
         "litellm.completion",
         "litellm.acompletion",
+        "litellm.embedding",
+        "litellm.aembedding",
+        "llama_cpp.Llama",  # loads the model file (PATTERNS.md item 79)
+        "llama_cpp.Llama().*",
         "google.generativeai.*",
         "cohere.*",
     ),

@@ -55,6 +55,14 @@ def handler():
             "llm",
         ),
         ("from django.core.mail import send_mail", "    send_mail('s', 'b', 'f', ['t'])", "email"),
+        # PATTERNS.md item 79: a local model, vector databases' network clients
+        ("from llama_cpp import Llama", "    Llama(model_path='m.gguf')", "llm"),
+        (
+            "from qdrant_client import QdrantClient",
+            "    QdrantClient(url='http://q').get_collection('c')",
+            "http",
+        ),
+        ("import pinecone", "    pinecone.Index('i').describe_index_stats()", "http"),
     ],
 )
 def test_each_heavy_kind_makes_an_inline_endpoint_heavy(run_audit, imports, body, kind):
