@@ -97,6 +97,8 @@ class Classifier:
             reason = f"{UNDECIDED_DISPATCH}: {first.call} at {first.file}:{first.line}"
         elif BACKGROUND in kinds:
             status = INPROCESS
+            if all(f.guessed for f in found if f.site.kind == BACKGROUND):
+                confidence = LIKELY  # every hand-off reached through a guessed receiver
         else:
             status = INLINE
         evidence = self.evidence(found, status)

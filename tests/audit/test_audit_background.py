@@ -278,3 +278,30 @@ def test_a_task_kept_on_self_and_waited_by_a_method_the_request_runs(check):
             "left": ("inprocess_background", False),
         },
     )
+
+
+# A hand-off reached only through a guessed receiver is possible, not certain
+GUESSED_HANDOFF = """
+    import asyncio
+    from fastapi import APIRouter
+    from work import awork
+
+    router = APIRouter()
+
+
+    class Uploader:
+        async def store_artifact(self, key):
+            asyncio.create_task(awork())
+
+
+    @router.post("/guessed")
+    async def guessed(store):
+        await store.store_artifact("k")
+"""
+
+
+def test_a_handoff_reached_through_a_guessed_receiver_is_likely(check):
+    report = check(
+        {"work.py": WORK, "api.py": GUESSED_HANDOFF}, {"guessed": ("inprocess_background", False)}
+    )
+    assert report.endpoints[0].confidence == "likely"
