@@ -151,9 +151,9 @@ class FindingView:
         )  # fmt: skip
 
     @property
-    def key(self) -> tuple[str, str, tuple[str, ...]]:
+    def key(self) -> tuple[str, str, tuple[str, ...], str]:
         """Identity across runs (as the analyser's baseline ratchet has it)."""
-        return (self.file, self.handler, self.methods)
+        return (self.file, self.handler, self.methods, self.route)
 
     @property
     def label(self) -> str:

@@ -90,12 +90,17 @@ class DjangoRoutes:
                 found = project.module_for(value, facts.module)
                 if found is not None and found.module in urlconfs and found.module not in roots:
                     roots.append(found.module)
+        placed = len(roots)  # the ROOT_URLCONFs the settings name
         roots += [m for m in sorted(urlconfs) if m not in included and m not in roots]
-        for root in roots:
+        for index, root in enumerate(roots):
+            # a URLconf nothing includes, beside a ROOT_URLCONF: where it is mounted is a guess
+            self.finder.guessing = 0 < placed <= index
             self.walk(root, urlconfs[root], "", {root})
+        self.finder.guessing = bool(placed)  # routers no URL list includes
         for router in self.registrations:
             if router not in self.router_mounts:
                 self.emit_router(router, "")
+        self.finder.guessing = False
         self.registries.emit(self.finder, self.framework)
         self.unrouted_api_views()
 
@@ -141,9 +146,15 @@ class DjangoRoutes:
                 if found is not None:
                     into.add(found.module)
             elif entry.include.startswith("ref:"):
-                target = self.project.resolve(entry.include[4:], module)
+                name = entry.include[4:]
+                target = self.project.resolve(name, module)
                 if target is not None and target.kind == "M":
                     into.add(target.module)
+                # another module's urlpatterns, unpacked or added here (``[*patterns]``):
+                # walked with this list's prefix, not again as a root of its own
+                variable = self.project.var_key(name, module)
+                if variable is not None and variable[1] == "urlpatterns" and variable[0] != module:
+                    into.add(variable[0])
             elif entry.include == "nested":
                 self.includes(module, entry.nested, into)
 
@@ -190,7 +201,7 @@ class DjangoRoutes:
         is given), else a list, a router's urls or a module (``note``: as for ``walk``)."""
         if route_built(self.finder, module, entry, route, self.framework):
             return  # first: a builder that routes the class it is called on, or is given
-        if self.registries.take(module, entry, route):
+        if self.registries.take(module, entry, route, self.finder.guessing):
             return  # views emitted after the walk, once every call is known
         name = entry.include[4:]
         if not self.include_ref(module, name, route, seen, note) and unexpanded_call(name):
@@ -224,10 +235,12 @@ class DjangoRoutes:
         (``urlpatterns.extend(getattr(import_module(f"{app}.urls"), "api_urls"))``)."""
         attr = read.get("attr", "")
         found, note = convention_modules(self.project, module, read, lambda f: attr in f.urllists)
+        guessing, self.finder.guessing = self.finder.guessing, True
         for facts in found:
             key = f"{facts.module}:{attr}"
             if key not in seen:
                 self.walk(facts.module, facts.urllists[attr], route, seen | {key}, note)
+        self.finder.guessing = guessing
 
     def include_ref(
         self, module: str, name: str, route: str, seen: set[str], note: str = ""

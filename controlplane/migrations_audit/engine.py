@@ -93,7 +93,7 @@ def _analyse(base: Path, config: AuditConfig, scanned: ScanResult) -> tuple[Repo
 
     endpoints: list[Endpoint] = []
     suppressed: list[Suppressed] = []
-    for decl in sorted(finder.found.values(), key=lambda d: (d.file, d.line, d.handler)):
+    for decl in finder.declared():
         endpoint = classifier.endpoint(decl, feature_of(decl.file, config.feature_root))
         rule = next(
             (s for s in config.suppressions if s.matches(endpoint.file, endpoint.handler)), None

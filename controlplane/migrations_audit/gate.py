@@ -37,11 +37,19 @@ def regressions(report: Report, baseline: Report) -> list[Endpoint]:
     says nothing about the code (the report lists it with its reason).
     """
     before = {e.key: e for e in baseline.endpoints}
+    # a baseline of an earlier analyser may show a route differently (or one route for a
+    # handler it now reports under several): a handler's only endpoint there still matches
+    by_handler: dict[tuple[str, str, tuple[str, ...]], list[Endpoint]] = {}
+    for e in baseline.endpoints:
+        by_handler.setdefault((e.file, e.handler, e.methods), []).append(e)
     out = []
     for endpoint in report.endpoints:
         if endpoint.status == UNRESOLVED:
             continue
         old = before.get(endpoint.key)
+        if old is None:
+            same = by_handler.get((endpoint.file, endpoint.handler, endpoint.methods), [])
+            old = same[0] if len(same) == 1 else None
         lost_offload = (
             old is not None and old.status == OFFLOADED and (endpoint.status != OFFLOADED)
         )

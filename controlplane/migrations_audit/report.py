@@ -90,9 +90,10 @@ class Endpoint:
     route_note: str = ""  # why the route itself is not certain (found by convention, ...)
 
     @property
-    def key(self) -> tuple[str, str, tuple[str, ...]]:
-        """Identity across runs, for the baseline comparison."""
-        return (self.file, self.handler, self.methods)
+    def key(self) -> tuple[str, str, tuple[str, ...], str]:
+        """Identity across runs, for the baseline comparison: one handler may serve several
+        routes, each its own endpoint."""
+        return (self.file, self.handler, self.methods, self.route)
 
     @property
     def is_gap(self) -> bool:

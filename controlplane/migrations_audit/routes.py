@@ -117,6 +117,10 @@ class EndpointDecl:
     # why the route itself is not certain (its module was found by a naming convention):
     # the endpoint is then ``likely`` at best
     route_note: str = ""
+    # reached only by a guess at how the URLconfs fit (a URLconf nothing includes, walked
+    # as a root of its own; modules found by a naming convention): dropped when the same
+    # handler has a route found without one (``RouteFinder.declared``)
+    fallback: bool = False
 
 
 def _strs(value: Lit) -> list[str]:
@@ -132,26 +136,52 @@ class RouteFinder:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.found: dict[tuple[str, str, int], EndpointDecl] = {}
+        # one endpoint per (handler, route): a view under two paths serves two endpoints
+        self.found: dict[tuple[str, str, int, str], EndpointDecl] = {}
         self.mounts = Mounts(project)
         self.unrecognized: dict[tuple[str, int, str], Unresolved] = {}
         # DRF router registrations made through helpers (``add_item_urls(router)``), for
         # the Django pass: (module the router is named in, the registration)
         self.forwarded: list[tuple[str, RouteCall]] = []
         self.litestar_prefixes: dict[Target, str] = {}
+        self.guessing = False  # set while routes are read from a guessed URLconf
 
     def not_understood(self, module: str, line: int, call: str, reason: str) -> None:
         """A route registration seen but not interpreted: reported, never silently dropped."""
         relpath = self.project.modules[module].relpath
         self.unrecognized.setdefault((relpath, line, call), Unresolved(relpath, line, call, reason))
 
-    def add(self, decl: EndpointDecl) -> None:
-        key = (decl.module, decl.handler, decl.line)
+    def add(self, decl: EndpointDecl) -> EndpointDecl:
+        """Keep ``decl``, or merge its methods into the endpoint already kept for the same
+        handler and route (PATTERNS.md item 71); the kept one comes back."""
+        decl.fallback = decl.fallback or self.guessing
+        key = (decl.module, decl.handler, decl.line, decl.route)
         known = self.found.get(key)
         if known is None:
             self.found[key] = decl
-        else:
-            known.methods.extend(m for m in decl.methods if m not in known.methods)
+            return decl
+        known.methods.extend(m for m in decl.methods if m not in known.methods)
+        known.fallback = known.fallback and decl.fallback
+        return known
+
+    def declared(self) -> list[EndpointDecl]:
+        """Every endpoint, in file order. A guess at how the URLconfs fit is how the audit
+        reached a handler, not another path the application serves: a handler with a route
+        found without one loses its guessed routes, and one reached only by guesses keeps
+        the first, with the methods of all."""
+        kept: dict[tuple[str, str, int], list[EndpointDecl]] = {}
+        for decl in self.found.values():
+            same = kept.setdefault((decl.module, decl.handler, decl.line), [])
+            if not decl.fallback:
+                same[:] = [d for d in same if not d.fallback] + [decl]
+            elif not same:
+                same.append(decl)
+            elif same[0].fallback:
+                same[0].methods.extend(m for m in decl.methods if m not in same[0].methods)
+        return sorted(
+            (d for same in kept.values() for d in same),
+            key=lambda d: (d.file, d.line, d.handler, d.route),
+        )
 
     # ---- declarations ------------------------------------------------------------------
 
@@ -265,9 +295,8 @@ class RouteFinder:
                 entries += self.dependencies(
                     module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
                 )
-            self.add_defined(module, facts, function, kind, methods, route, entries)
+            decl = self.add_defined(module, facts, function, kind, methods, route, entries)
             if looped:
-                decl = self.found[(module, self.display(module, function.qualname), function.line)]
                 decl.route_note = decl.route_note or LOOP_NOTE
 
     def add_defined(
@@ -279,9 +308,9 @@ class RouteFinder:
         methods: list[str],
         route: str,
         entries: list[Target] | None = None,
-    ) -> None:
+    ) -> EndpointDecl:
         """An endpoint handled by a function defined where it is declared (a decorator)."""
-        self.add(
+        return self.add(
             EndpointDecl(
                 module,
                 facts.relpath,
@@ -457,8 +486,11 @@ class RouteFinder:
                 framework = "flask-restful"
             target = self.project.resolve(resource, ref_module(given, module)) if resource else None
             if target is not None and target.kind == "C" and paths:
-                route = join_route(self.mounts.prefix_of(receiver, module), paths[0])
-                self.class_endpoints(target.module, target.name, route, framework)
+                prefix = self.mounts.prefix_of(receiver, module)
+                for path in paths:  # add_resource(Tag, "/tag", "/tag/<uuid>"): each a route
+                    self.class_endpoints(
+                        target.module, target.name, join_route(prefix, path), framework
+                    )
             elif not resource:
                 unknown("the resource class is computed, not written")
             elif target is None or target.kind != "C":

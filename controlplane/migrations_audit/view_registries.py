@@ -43,6 +43,7 @@ class BuilderCall:
     route: str
     args: list[Lit]
     kwargs: dict[str, Lit]
+    guessed: bool = False  # met in a URLconf the audit placed by a guess (routes.py)
 
 
 class ViewRegistries:
@@ -88,7 +89,7 @@ class ViewRegistries:
                     return root
         return ""
 
-    def take(self, module: str, entry: UrlEntry, route: str) -> bool:
+    def take(self, module: str, entry: UrlEntry, route: str, guessed: bool = False) -> bool:
         """A URLconf entry that calls a builder: remember it; False for anything else."""
         name = entry.include[4:]
         if not self.builders or not name.endswith("()"):
@@ -97,7 +98,7 @@ class ViewRegistries:
         if target is None or target not in self.builders:
             return False
         args, kwargs = entry.call if entry.call else [[], {}]
-        self.calls.append(BuilderCall(target, route, list(args), dict(kwargs)))
+        self.calls.append(BuilderCall(target, route, list(args), dict(kwargs), guessed))
         self._by_name = None
         return True
 
@@ -118,7 +119,8 @@ class ViewRegistries:
                     note = NOTE.format(
                         decorator=target.name, builder=builder.name if builder else "a builder"
                     )
-                    for route in routes:
+                    for route, guessed in routes:
+                        finder.guessing = guessed
                         if kind == "C":
                             finder.class_endpoints(
                                 module, qualname, route, framework_of(module, qualname), note=note
@@ -129,6 +131,7 @@ class ViewRegistries:
                             methods, is_drf = finder.function_methods(function)
                             framework = "drf" if is_drf else "django"
                             finder.add_function(view, route, framework, methods, note)
+        finder.guessing = False
 
     def built(self, decorator: Target) -> bool:
         """A registering decorator whose registry some builder turns into patterns."""
@@ -153,8 +156,9 @@ class ViewRegistries:
 
     def routes(
         self, module: str, decorator: Target, args: list[Lit], kwargs: dict[str, Lit]
-    ) -> tuple[list[str], Target | None]:
-        """Routes of one decorated view, and the builder they come from."""
+    ) -> tuple[list[tuple[str, bool]], Target | None]:
+        """Routes of one decorated view (each with whether its URLconf was placed by a
+        guess), and the builder they come from."""
         project = self.project
         params = _params(project, decorator)
         own = kwargs.get("path")
@@ -178,10 +182,11 @@ class ViewRegistries:
             if score is not None:
                 scored.append((score, call))
         if not scored:
-            return [join_route(own) if own else "/"], None
+            return [(join_route(own) if own else "/", False)], None
         best = min(score for score, _ in scored)
         chosen = [call for score, call in scored if score == best]
-        return [join_route(c.route, own) + ("/" if own else "") for c in chosen], chosen[0].builder
+        routes = [(join_route(c.route, own) + ("/" if own else ""), c.guessed) for c in chosen]
+        return routes, chosen[0].builder
 
 
 def _sees(imports: dict[str, str], module: str, registry: str) -> bool:

@@ -102,6 +102,29 @@ def test_a_new_heavy_endpoint_fails_the_ratchet(project, invoke, tmp_path):
     assert "POST /new new (app.py:" in result.output
 
 
+def test_the_ratchet_matches_a_handler_whose_route_reads_differently(project, invoke, tmp_path):
+    """A baseline of an earlier analyser showed the route another way (or one route for a
+    handler now reported under several): the handler's only endpoint there still stands for
+    it, so a gap it already had is no regression, and a lost offload still is one."""
+    baseline = tmp_path / "baseline.json"
+    invoke(project, "--format", "json", "--output", baseline)
+    document = json.loads(baseline.read_text())
+    for endpoint in document["endpoints"]:
+        endpoint["route"] = "/v0" + endpoint["route"]
+    baseline.write_text(json.dumps(document))
+    app = project / "app.py"
+    app.write_text(
+        app.read_text().replace('@app.post("/slow")', '@app.post("/slow")\n@app.post("/slower")')
+    )
+    assert invoke(project, "--baseline", baseline).exit_code == 0  # slow was a gap already
+
+    app.write_text(app.read_text().replace("crunch.delay()", "crunch()"))
+    result = invoke(project, "--baseline", baseline)
+    assert result.exit_code == 1
+    assert "1 endpoint(s) became inline or in-process since the baseline" in result.output
+    assert "POST /offloaded offloaded (app.py:8): inline" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

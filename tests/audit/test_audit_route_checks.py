@@ -273,7 +273,9 @@ def test_views_wrapped_in_decorators_inside_the_urlconf(run_audit):
             """,
         }
     )
-    assert routes(report) == {
-        "export": ("django", ["ANY"], "/export/"),
-        "Upload.post": ("django", ["POST"], "/upload/"),
-    }
+    # one endpoint per route: the view the factory returns serves "made/" too
+    assert sorted((e.handler, list(e.methods), e.route) for e in report.endpoints) == [
+        ("Upload.post", ["POST"], "/upload/"),
+        ("export", ["ANY"], "/export/"),
+        ("export", ["ANY"], "/made/"),
+    ]

@@ -738,3 +738,117 @@ def test_flasks_register_api_helper_composes_each_rule(run_audit, rule):
         "GroupAPI.put": ("flask", ["PUT"], "/api/groups/<string:group_id>"),
     }
     assert report.unrecognized == []
+
+
+def test_one_endpoint_per_route_of_a_handler(run_audit):
+    """PATTERNS.md item 71: stacked decorators, a Flask-RESTful resource under two URLs and
+    a Django view in two path()s are one endpoint per route, each with its own methods."""
+    report = run_audit(
+        {
+            "app.py": """
+            from flask import Flask
+            from flask_restful import Api, Resource
+
+            app = Flask(__name__)
+            api = Api(app, prefix="/api")
+
+            @app.route("/items", methods=["GET"])
+            @app.route("/items/<int:item_id>", methods=["DELETE"])
+            def items(item_id=None):
+                return "x"
+
+            class Tag(Resource):
+                def get(self, uuid=None):
+                    return {}
+
+            api.add_resource(Tag, "/tag", "/tag/<uuid>")
+            """,
+            "fast.py": """
+            from fastapi import FastAPI
+
+            web = FastAPI()
+
+            @web.get("/health")
+            @web.get("/healthz")
+            def health():
+                return {}
+            """,
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/views.py": """
+            from django.views import View
+
+            class Edit(View):
+                def post(self, request, pk=None):
+                    return None
+            """,
+            "proj/urls.py": """
+            from django.urls import path
+            from proj.views import Edit
+
+            urlpatterns = [
+                path("things/add/", Edit.as_view()),
+                path("things/<int:pk>/edit/", Edit.as_view()),
+            ]
+            """,
+        }
+    )
+    assert sorted((e.handler, ",".join(e.methods), e.route) for e in report.endpoints) == [
+        ("Edit.post", "POST", "/things/<int:pk>/edit/"),
+        ("Edit.post", "POST", "/things/add/"),
+        ("Tag.get", "GET", "/api/tag"),
+        ("Tag.get", "GET", "/api/tag/<uuid>"),
+        ("health", "GET", "/health"),
+        ("health", "GET", "/healthz"),
+        ("items", "DELETE", "/items/<int:item_id>"),
+        ("items", "GET", "/items"),
+    ]
+
+
+def test_a_guessed_mount_adds_no_route_to_a_placed_handler(run_audit):
+    """A URLconf the settings' root reaches only through a list it unpacks, or one nothing
+    includes, is walked on its own as a guess: its routes do not become endpoints of a
+    handler the root already places, and a handler only a guess reaches keeps one route."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/views.py": """
+            from django.views import View
+
+            class Listed(View):
+                def get(self, request):
+                    return None
+
+            class Orphan(View):
+                def get(self, request):
+                    return None
+            """,
+            "proj/items.py": """
+            from django.urls import path
+            from proj.views import Listed
+
+            urlpatterns = [path("items/", Listed.as_view())]
+            """,
+            "proj/api.py": """
+            from proj.items import urlpatterns as item_patterns
+
+            urlpatterns = [*item_patterns]
+            """,
+            "proj/orphans.py": """
+            from django.urls import path
+            from proj.views import Listed, Orphan
+
+            urlpatterns = [path("again/", Listed.as_view()), path("orphan/", Orphan.as_view())]
+            """,
+            "proj/urls.py": """
+            from django.urls import include, path
+
+            urlpatterns = [path("api/", include("proj.api"))]
+            """,
+        }
+    )
+    assert sorted((e.handler, e.route) for e in report.endpoints) == [
+        ("Listed.get", "/api/items/"),
+        ("Orphan.get", "/orphan/"),
+    ]
