@@ -52,7 +52,7 @@ _REPRESENT = "self.get_serializer().to_representation"
 _DRF = {
     "create": ["self.get_serializer().is_valid", "self.perform_create", _REPRESENT],
     "update": ["self.get_serializer().is_valid", "self.perform_update", _REPRESENT],
-    "partial_update": ["self.get_serializer().is_valid", "self.perform_update", _REPRESENT],
+    "partial_update": ["self.update"],  # update(partial=True): a project override runs too
     "destroy": ["self.perform_destroy"],
     "perform_create": ["self.get_serializer().save"],
     "perform_update": ["self.get_serializer().save"],
