@@ -626,6 +626,15 @@ class _Extractor(FastVisitor):
                 frame.calls[index].flags |= RETURNED
             elif frame.cls is not None and not frame.calls[index].flags & WAITED:
                 kept = next((n[5:] for n in names if n.startswith("self.")), "")
+                if not kept:  # future = pool.submit(...); self.futures.append(future)
+                    kept = next(
+                        (
+                            c[5:]
+                            for c, held in frame.contents.items()
+                            if c.startswith("self.") and any(n in held for n in names)
+                        ),
+                        "",
+                    )
                 if kept and "." not in kept:  # self._task = asyncio.ensure_future(...)
                     call = frame.calls[index]
                     facts.self_tasks[f"{call.line}:{call.col}"] = kept
@@ -857,6 +866,9 @@ class _Extractor(FastVisitor):
                 iterable = self.render(generator.iter)
                 known = bool(iterable) and iterable[0] != "~"
                 scope.locals[target.id] = iterable + "[]" if known else ""
+                source = handle_name(generator.iter)
+                if source:  # [f.result() for f in futures]: waiting for each is for all
+                    self.frame.aliases[target.id] = source
             for test in generator.ifs:
                 self.visit(test)
         for result in results:

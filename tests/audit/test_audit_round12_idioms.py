@@ -56,3 +56,87 @@ def test_patch_runs_the_viewset_s_own_update(check):
             "NoteViewSet.retrieve": ("inline", False),
         },
     )
+
+
+POOL = """
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    import requests
+
+    executor = ThreadPoolExecutor(max_workers=8)
+
+    def call_model(prompt):
+        return requests.post("https://llm.example.com/complete", json={"p": prompt}).json()
+"""
+
+
+def test_futures_collected_and_waited_in_comprehensions_are_inline(check):
+    """Item 89: futures made in a comprehension and waited for in another, or appended to
+    ``self.futures`` that a sibling method the request runs waits for, are the request's
+    own work; futures nobody waits for are in-process background."""
+    check(
+        {
+            "pool.py": POOL,
+            "runner.py": """
+            from pool import call_model, executor, wait
+
+            def run_all(prompts):
+                futures = [executor.submit(call_model, p) for p in prompts]
+                return [f.result() for f in futures]
+
+            def fire_all(prompts):
+                futures = [executor.submit(call_model, p) for p in prompts]
+                return len(futures)
+
+            class Runner:
+                def __init__(self, prompts):
+                    self.prompts = prompts
+                    self.futures = []
+
+                def start(self):
+                    for p in self.prompts:
+                        future = executor.submit(call_model, p)
+                        self.futures.append(future)
+
+                def settle(self):
+                    wait(self.futures)
+
+                def run(self):
+                    self.start()
+                    self.settle()
+                    return "done"
+
+                def launch(self):
+                    self.start()
+                    return "started"
+            """,
+            "app.py": """
+            from flask import Flask
+            from runner import Runner, fire_all, run_all
+
+            app = Flask(__name__)
+
+            @app.post("/all")
+            def complete_all():
+                return run_all(["a", "b"])
+
+            @app.post("/fire")
+            def fire():
+                return str(fire_all(["a", "b"]))
+
+            @app.post("/run")
+            def run():
+                return Runner(["a"]).run()
+
+            @app.post("/launch")
+            def launch():
+                return Runner(["a"]).launch()
+            """,
+        },
+        {
+            "complete_all": ("inline", True),
+            "fire": ("inprocess_background", False),
+            "run": ("inline", False),
+            "launch": ("inprocess_background", False),
+        },
+    )
