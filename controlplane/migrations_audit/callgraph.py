@@ -787,6 +787,8 @@ class CallGraph:
                 return "edge", self.ref_targets(call, module, cls)
             if call.flags & RETURNED:  # return asyncio.create_task(...): the caller's (its
                 return _HANDED, []  # work is not counted in the request: the caller may drop it
+            if self.hosts_event_loop(call, module, cls):
+                return "", []  # the loop's coroutines are handed over, and counted, one by one
             return BACKGROUND, []
         for name in names:
             configured = markers.configured_heavy(name)
@@ -1221,6 +1223,21 @@ class CallGraph:
             if plausible_task_name(target.name):
                 return BY_NAME
             return BY_CONFIG if markers.task_named(target.name) else None
+        return False
+
+    def hosts_event_loop(self, call: CallSite, module: str, cls: str) -> bool:
+        """Whether a thread (or process) is started to run an event loop forever:
+        ``Thread(target=loop.run_forever)``, or a project function that ends in
+        ``loop.run_forever()`` (PATTERNS.md item 90). Such a thread does no work of its own;
+        what the request hands it (``run_coroutine_threadsafe``) is background, or inline
+        where the request waits for the result."""
+        for ref in call.passed():
+            if ref.rpartition(".")[2] == "run_forever":
+                return True
+            target = self.project.resolve(ref, module, cls)
+            facts = self.project.function(target) if target is not None else None
+            if facts is not None and any(c.name.endswith(".run_forever") for c in facts.calls):
+                return True
         return False
 
     def ref_targets(self, call: CallSite, module: str, cls: str) -> list[Node]:

@@ -185,6 +185,7 @@ HEAVY_KINDS = frozenset(HEAVY_PATTERNS) | {"configured"}
 BACKGROUND_PATTERNS = (
     "asyncio.create_task",
     "asyncio.ensure_future",
+    "asyncio.run_coroutine_threadsafe",  # a coroutine handed to another thread's loop
     "*.create_task",
     "*.ensure_future",
     "*.run_in_executor",

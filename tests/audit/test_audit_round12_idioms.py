@@ -140,3 +140,80 @@ def test_futures_collected_and_waited_in_comprehensions_are_inline(check):
             "launch": ("inprocess_background", False),
         },
     )
+
+
+def test_a_thread_hosting_an_event_loop_is_a_bridge_not_background(check):
+    """Item 90: a daemon thread started to run an event loop forever does no work of its
+    own; a coroutine handed to it with ``run_coroutine_threadsafe`` is the request's work
+    where the request waits for the result, and in-process background where it does not.
+    A thread with a real target stays background."""
+    check(
+        {
+            "bridge.py": """
+            import asyncio
+            import threading
+
+            from pages import fetch
+
+            _loop = None
+
+            def _serve():
+                global _loop
+                _loop = asyncio.new_event_loop()
+                _loop.run_forever()
+
+            def _ensure():
+                threading.Thread(target=_serve, daemon=True).start()
+
+            def run_sync(coro):
+                _ensure()
+                return asyncio.run_coroutine_threadsafe(coro, _loop).result()
+
+            class Loop:
+                def __init__(self):
+                    self.loop = asyncio.new_event_loop()
+                    threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+                def fire(self, url):
+                    asyncio.run_coroutine_threadsafe(fetch(url), self.loop)
+            """,
+            "pages.py": """
+            import time
+
+            async def fetch(url):
+                time.sleep(1)
+                return url
+            """,
+            "app.py": """
+            import threading
+
+            from flask import Flask
+            from bridge import Loop, run_sync
+            from pages import fetch
+
+            app = Flask(__name__)
+
+            def crunch():
+                return 1
+
+            @app.get("/render")
+            def render():
+                return run_sync(fetch("https://example.com"))
+
+            @app.post("/warm")
+            def warm():
+                Loop().fire("https://example.com")
+                return "queued"
+
+            @app.post("/crunch")
+            def start_crunch():
+                threading.Thread(target=crunch).start()
+                return "started"
+            """,
+        },
+        {
+            "render": ("inline", True),
+            "warm": ("inprocess_background", False),
+            "start_crunch": ("inprocess_background", False),
+        },
+    )
