@@ -76,7 +76,9 @@ class Classifier:
         status: Status
         reason = ""
         confidence = LIKELY if unseen or decl.route_note else CERTAIN
-        if not decl.entries:
+        if decl.library:
+            status = INLINE  # a library's own view: likely, for the route note
+        elif not decl.entries:
             status, confidence = UNRESOLVED, ""
             reason = "the handler could not be found in the project"
         elif dispatches:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .facts import Lit, UrlEntry
 from .mounts import join_route
-from .project import Target
+from .project import KNOWN_EXTERNAL, Target
 from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
 from .routes import RouteFinder
@@ -313,6 +313,13 @@ class DjangoRoutes:
         view = entry.view
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
         target = project.resolve(name, module) or self.aliased_view(name, module)
+        if target is not None and target.kind == "X" and name:
+            library = self.library_path(name, module)
+            if library and not library.endswith(".urls"):
+                finder.add_library_view(module, entry.line, library, route or "/")
+            if library:
+                return  # admin.site.urls: a library's URL set, not one view
+            target = None  # of the project by its import, and not found in it
         if target is None:
             if name:
                 finder.not_understood(
@@ -339,6 +346,21 @@ class DjangoRoutes:
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
             finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+
+    def library_path(self, name: str, module: str) -> str:
+        """``name`` (as the URLconf renders it: ``django.views.generic.TemplateView``) when
+        it is a view the URLconf imports from outside the project, else ""."""
+        root = name.split(".", 1)[0]
+        imported = {
+            target.split(".", 1)[0] for target in self.project.modules[module].imports.values()
+        }
+        if "." not in name or root not in imported:
+            return ""
+        if any(m == root or m.startswith(root + ".") for m in self.project.modules):
+            return ""  # a package of the project: a view not found in it
+        if root not in KNOWN_EXTERNAL and self.project.module_for(root, module) is not None:
+            return ""
+        return name
 
     def aliased_view(self, name: str, module: str) -> Target | None:
         """The class of ``template_list = TemplateListView.as_view()``, a module variable

@@ -117,6 +117,9 @@ class EndpointDecl:
     # why the route itself is not certain (its module was found by a naming convention):
     # the endpoint is then ``likely`` at best
     route_note: str = ""
+    # the library view that serves the route (``django.views.generic.TemplateView``): its
+    # code is not in the project, so nothing is traced and the status is ``likely`` inline
+    library: str = ""
     # reached only by a guess at how the URLconfs fit (a URLconf nothing includes, walked
     # as a root of its own; modules found by a naming convention): dropped when the same
     # handler has a route found without one (``RouteFinder.declared``)
@@ -612,6 +615,24 @@ class RouteFinder:
                 route,
                 entries,
                 route_note=note,
+            )
+        )
+
+    def add_library_view(self, module: str, line: int, dotted: str, route: str) -> None:
+        """A route a library's view serves (``path("about/", TemplateView.as_view())``):
+        an endpoint of the URLconf's line, PATTERNS.md item 91."""
+        facts = self.project.modules[module]
+        self.add(
+            EndpointDecl(
+                module,
+                facts.relpath,
+                line,
+                dotted.rsplit(".", 1)[-1],
+                "django",
+                ["ANY"],
+                route,
+                route_note=f"served by {dotted}, a library's view: its code is not read",
+                library=dotted,
             )
         )
 

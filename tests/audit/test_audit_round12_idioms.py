@@ -217,3 +217,51 @@ def test_a_thread_hosting_an_event_loop_is_a_bridge_not_background(check):
             "start_crunch": ("inprocess_background", False),
         },
     )
+
+
+def test_library_views_routed_in_a_urlconf_are_endpoints(run_audit):
+    """Item 91: a route a library's view serves is an endpoint of the URLconf's line,
+    inline and ``likely`` (its code is not read), with a note naming the view; a library's
+    URL set (``admin.site.urls``) is not one view, and a view missing from a project
+    package is still said not to be found."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/settings.py": 'ROOT_URLCONF = "app.urls"\n',
+            "app/views.py": """
+            def home(request):
+                return None
+            """,
+            "app/urls.py": """
+            from django.contrib import admin
+            from django.contrib.auth import views as auth_views
+            from django.urls import path
+            from django.views.generic import TemplateView
+            from rest_framework_simplejwt.views import TokenRefreshView
+
+            from app import views
+            from app.missing import Gone
+
+            urlpatterns = [
+                path("", views.home),
+                path("about/", TemplateView.as_view(template_name="about.html")),
+                path("password/done/", auth_views.PasswordResetDoneView.as_view()),
+                path("token/refresh/", TokenRefreshView.as_view()),
+                path("admin/", admin.site.urls),
+                path("gone/", Gone.as_view()),
+            ]
+            """,
+        }
+    )
+    found = sorted(
+        (e.file, e.line, e.handler, e.route, e.status, e.confidence) for e in report.endpoints
+    )
+    assert found == [
+        ("app/urls.py", 12, "TemplateView", "/about/", "inline", "likely"),
+        ("app/urls.py", 13, "PasswordResetDoneView", "/password/done/", "inline", "likely"),
+        ("app/urls.py", 14, "TokenRefreshView", "/token/refresh/", "inline", "likely"),
+        ("app/views.py", 1, "home", "/", "inline", "certain"),
+    ]
+    library = next(e for e in report.endpoints if e.handler == "TemplateView")
+    assert "django.views.generic.TemplateView" in library.route_note
+    assert [(u.line, u.reason) for u in report.unrecognized] == [(16, "view not found")]
