@@ -1255,19 +1255,29 @@ class CallGraph:
         found = self._wrappers.get(target)
         if found is None:
             found = self._wrappers[target] = []
+            cls = self.project.class_of(target.module, target.name)
             for wrapper in wrappers(self.project, target):
-                ctx = dict(self.passed_to_factory(wrapper.passed, target.module))
+                ctx = dict(self.passed_to_factory(wrapper.passed, target.module, cls))
                 if wrapper.wrapped:
                     ctx[wrapper.wrapped] = typed(target)
                 found.append(Node(wrapper.function, tuple(sorted(ctx.items()))))
         return found
 
-    def passed_to_factory(self, passed: dict[str, Any], module: str) -> dict[str, Value]:
-        """``@validate(Serializer)``: the factory's parameters given a class or function."""
+    def passed_to_factory(
+        self, passed: dict[str, Any], module: str, cls: str = ""
+    ) -> dict[str, Value]:
+        """``@validate(Serializer)``: the factory's parameters given a class or function.
+        A decorator on a method sees the names of the class body above it: ``@after(hook)``
+        passes the class's own ``hook`` (PATTERNS.md item 96)."""
         out: dict[str, Value] = {}
         for name, value in passed.items():
             ref = value.get("ref", "") if isinstance(value, dict) else ""
-            found = self.project.resolve(ref, module) if ref else None
+            found = None
+            bare = ref.removeprefix(module + ".")  # rendered as a name of the module
+            if ref and cls and "." not in bare:
+                own = Target("F", module, f"{cls}.{bare}")
+                found = own if self.project.function(own) is not None else None
+            found = found or (self.project.resolve(ref, module) if ref else None)
             if found is not None and found.kind in ("C", "F"):
                 out[name] = typed(found)
         return out

@@ -265,3 +265,72 @@ def test_library_views_routed_in_a_urlconf_are_endpoints(run_audit):
     library = next(e for e in report.endpoints if e.handler == "TemplateView")
     assert "django.views.generic.TemplateView" in library.route_note
     assert [(u.line, u.reason) for u in report.unrecognized] == [(16, "view not found")]
+
+
+def test_a_decorator_argument_names_a_function_of_the_class_body(check):
+    """Item 96: ``@after(post_function=hook)`` on a method passes the ``hook`` defined
+    above it in the same class body (class-body names are in scope there), by keyword or
+    by position; a module-level function of the same name is not the one passed."""
+    hooks = """
+    def after(post_function):
+        def inner(func):
+            def run(*args, **kwargs):
+                result = func(*args, **kwargs)
+                return post_function(*result)
+            return run
+        return inner
+    """
+    services = """
+    from hooks import after
+    from tasks import reindex
+
+    def on_saved(pk):
+        return pk
+
+    class Documents:
+        @staticmethod
+        def on_saved(pk):
+            reindex.delay(pk)
+
+        @after(post_function=on_saved)
+        def save(self, data):
+            return (data["id"],)
+
+        @after(on_saved)
+        def save_again(self, data):
+            return (data["id"],)
+
+    class Notes:
+        @after(post_function=on_saved)
+        def save(self, data):
+            return (data["id"],)
+    """
+    app = """
+    from flask import Flask, request
+    from services import Documents, Notes
+
+    app = Flask(__name__)
+
+    @app.post("/documents")
+    def add_document():
+        Documents().save(request.json)
+        return "ok"
+
+    @app.post("/documents/again")
+    def add_again():
+        Documents().save_again(request.json)
+        return "ok"
+
+    @app.post("/notes")
+    def add_note():
+        Notes().save(request.json)
+        return "ok"
+    """
+    check(
+        {"tasks.py": TASKS, "hooks.py": hooks, "services.py": services, "app.py": app},
+        {
+            "add_document": ("offloaded", False),
+            "add_again": ("offloaded", False),
+            "add_note": ("inline", False),
+        },
+    )
