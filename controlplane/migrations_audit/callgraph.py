@@ -8,9 +8,10 @@ from the handler, so a dispatch two helpers away is found with the chain that re
 
 from __future__ import annotations
 
+import fnmatch
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .arguments import (
@@ -103,6 +104,7 @@ GUESSED_OVERRIDE = "an override of {name}: the receiver's class is not known"
 GUESSED_REGISTERED = "{cls}, one of the classes {base}'s registry holds: the key is not known"
 GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type is not known"
 GUESSED_RESULT = "a method of what a guessed {name}() returns"
+GUESSED_NAMED = "one of the methods named like {pattern}: the name is computed at run time"
 GUESSED_SENDER = "a receiver connected for senders computed at run time"
 # create() variants that may save a row that exists: self._state.adding is not known there
 _MAYBE_EXISTING = ("get_or_", "update_or_", "aget_or_", "aupdate_or_")
@@ -684,6 +686,8 @@ class CallGraph:
         """
         markers = self.markers
         module, cls = env.module, env.cls
+        if "*" in call.name:  # getattr(self, f"{mode}_sync")(): names.name_pattern
+            return self.named_like(call, env)
         resolved = env.resolve(call.name)
         if (
             resolved is not None
@@ -1224,6 +1228,29 @@ class CallGraph:
                 return BY_NAME
             return BY_CONFIG if markers.task_named(target.name) else None
         return False
+
+    def named_like(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
+        """``getattr(self, f"{mode}_sync")()``: each method of the class (or its bases)
+        whose name fits, a possible step (``likely``); none fitting, or no class to look
+        in, is a call the audit could not resolve, said so (PATTERNS.md item 92)."""
+        receiver, _, pattern = call.name.removesuffix("()").partition(".")
+        owner = env.selftype or (Target("C", env.module, env.cls) if env.cls else None)
+        methods: dict[str, None] = {}
+        for mod, qual in self.project.mro(owner.module, owner.name) if owner else []:
+            for name in self.project.modules[mod].functions:
+                head, _, method = name.rpartition(".")
+                if head == qual and fnmatch.fnmatchcase(method, pattern):
+                    methods.setdefault(method, None)
+        nodes: list[Node] = []
+        for method in methods:
+            kind, found = self.classify(replace(call, name=f"{receiver}.{method}"), env)
+            if kind == "edge":
+                nodes.extend(n for n in found if n not in nodes)
+        if not nodes:
+            return UNRESOLVED_CALL, []
+        note = GUESSED_NAMED.format(pattern=pattern)
+        self._guesses = {n: note for n in nodes}
+        return "edge", nodes
 
     def hosts_event_loop(self, call: CallSite, module: str, cls: str) -> bool:
         """Whether a thread (or process) is started to run an event loop forever:

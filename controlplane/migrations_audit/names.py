@@ -68,6 +68,33 @@ def _session_rows(node: ast.Call) -> tuple[ast.expr, str] | None:
     return first, "" if func.attr == "query" else ".get()"
 
 
+def name_pattern(node: ast.expr) -> str:
+    """``*_sync`` for ``f"{mode}_sync"`` or ``mode + "_sync"``: an attribute name computed
+    at run time around literal parts, each computed part a ``*``; "" when no part is
+    literal or the name could not be an identifier (PATTERNS.md item 92)."""
+    if isinstance(node, ast.JoinedStr):
+        parts = [
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "*"
+            for v in node.values
+        ]
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        parts = [name_pattern(node.left) or _literal_name(node.left) or "*"]
+        parts.append(name_pattern(node.right) or _literal_name(node.right) or "*")
+        if isinstance(node.right, ast.Constant) and isinstance(node.right.value, str):
+            parts[1] = node.right.value
+        if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+            parts[0] = node.left.value
+    else:
+        return ""
+    pattern = "".join(parts)
+    literal = pattern.replace("*", "")
+    if not literal or "*" not in pattern or not literal.replace("_", "a").isalnum():
+        return ""
+    while "**" in pattern:
+        pattern = pattern.replace("**", "*")
+    return pattern
+
+
 def _literal_name(node: ast.expr) -> str:
     """The attribute name a ``getattr`` reads when it is written as a literal, else ""."""
     if type(node) is ast.Constant and type(node.value) is str and node.value.isidentifier():
@@ -200,10 +227,25 @@ class Names:
                 # getattr(tasks, f"{kind}_task") an attribute chosen at run time, a value the
                 # audit cannot know (a call on it is unresolved, not absent)
                 attr = _literal_name(node.args[1])  # type: ignore[attr-defined]
+                pattern = "" if attr else name_pattern(node.args[1])  # type: ignore[attr-defined]
+                first = node.args[0]  # type: ignore[attr-defined]
+                if pattern and isinstance(first, ast.Name) and first.id in ("self", "cls"):
+                    return f"{first.id}.{pattern}"  # getattr(self, f"{mode}_sync"): callgraph
                 if not attr:
                     return UNKNOWN_ATTR
                 base = self.render(node.args[0])  # type: ignore[attr-defined]
                 return f"{base}.{attr}" if base else ""
+            func = node.func  # type: ignore[attr-defined]
+            if (  # self.__getattribute__(mode + "_sync"): as getattr(self, ...)
+                isinstance(func, ast.Attribute)
+                and func.attr == "__getattribute__"
+                and isinstance(func.value, ast.Name)
+                and func.value.id in ("self", "cls")
+                and len(node.args) == 1  # type: ignore[attr-defined]
+            ):
+                pattern = name_pattern(node.args[0])  # type: ignore[attr-defined]
+                if pattern:
+                    return f"{func.value.id}.{pattern}"
             rows = _session_rows(node)  # type: ignore[arg-type]
             if rows is not None:  # session.query(Run) / session.get(Run, pk): Run's rows
                 model = self.render(rows[0])

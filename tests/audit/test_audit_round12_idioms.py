@@ -334,3 +334,75 @@ def test_a_decorator_argument_names_a_function_of_the_class_body(check):
             "add_note": ("inline", False),
         },
     )
+
+
+def test_a_method_picked_by_a_computed_name_on_self(check):
+    """Item 92: ``getattr(self, f"{mode}_sync")()`` or ``self.__getattribute__(mode +
+    "_sync")()`` may run any method of the class (or a base) whose name fits: the dispatch
+    one of them makes is possible (``likely``); with no method that fits, the call is listed
+    as one the audit could not resolve, not dropped."""
+    services = """
+    from tasks import reindex
+
+    class BaseSync:
+        def full_sync(self):
+            reindex.delay(1)
+
+    class SiteSync(BaseSync):
+        def replace_sync(self):
+            return 2
+
+        def sync(self, mode):
+            return getattr(self, f"{mode}_sync")()
+
+        def sync_by_name(self, mode):
+            return self.__getattribute__(mode + "_sync")()
+
+        def check(self, field):
+            return getattr(self, f"_check_{field}_changed")()
+
+    class Plain:
+        def _other(self):
+            reindex.delay(3)
+
+        def run(self, mode):
+            return getattr(self, f"{mode}_job")()
+    """
+    app = """
+    from flask import Flask, request
+    from services import Plain, SiteSync
+
+    app = Flask(__name__)
+
+    @app.put("/sync")
+    def sync():
+        return SiteSync().sync(request.args["mode"])
+
+    @app.put("/sync-by-name")
+    def sync_by_name():
+        return SiteSync().sync_by_name(request.args["mode"])
+
+    @app.put("/check")
+    def check():
+        return SiteSync().check(request.args["field"])
+
+    @app.put("/plain")
+    def plain():
+        return Plain().run(request.args["mode"])
+    """
+    report = check(
+        {"tasks.py": TASKS, "services.py": services, "app.py": app},
+        {
+            "sync": ("offloaded", False),
+            "sync_by_name": ("offloaded", False),
+            "check": ("inline", False),
+            "plain": ("inline", False),
+        },
+    )
+    by_handler = {e.handler: e for e in report.endpoints}
+    assert by_handler["sync"].confidence == "likely"
+    assert [u.call for u in by_handler["check"].unresolved_calls] == [
+        'getattr(self, f"_check_{field}_changed")()'
+    ]
+    assert by_handler["check"].confidence == "likely"
+    assert by_handler["plain"].confidence == "likely"
