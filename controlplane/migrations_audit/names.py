@@ -15,6 +15,7 @@ from .facts import Lit, ModuleFacts
 from .route_rows import RowLoops
 from .self_attrs import attr_value
 from .syntax import tail
+from .verb_dispatch import verb_dispatch
 
 # Builtins are dropped from call lists, except the ones that matter to us.
 _KEPT_BUILTINS = frozenset({"open", "super", "exec", "eval", "__import__"})
@@ -227,7 +228,11 @@ class Names:
                 # getattr(tasks, f"{kind}_task") an attribute chosen at run time, a value the
                 # audit cannot know (a call on it is unresolved, not absent)
                 attr = _literal_name(node.args[1])  # type: ignore[attr-defined]
-                pattern = "" if attr else name_pattern(node.args[1])  # type: ignore[attr-defined]
+                pattern = (
+                    ""  # a name built from the request's method: verb_dispatch.py reads it
+                    if attr or verb_dispatch(node) is not None  # type: ignore[arg-type]
+                    else name_pattern(node.args[1])  # type: ignore[attr-defined]
+                )
                 first = node.args[0]  # type: ignore[attr-defined]
                 if pattern and isinstance(first, ast.Name) and first.id in ("self", "cls"):
                     return f"{first.id}.{pattern}"  # getattr(self, f"{mode}_sync"): callgraph
