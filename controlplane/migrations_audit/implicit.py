@@ -130,6 +130,17 @@ ATTRIBUTE = "attr"  # a receivers-index sender: one attribute of a model (SQLAlc
 _ATTRIBUTE_EVENT_KEYS = frozenset({ORM_EVENT + "set"})
 
 
+def called_method(project: Project, handler: Target | None) -> Target | None:
+    """What runs when ``handler`` is called: itself, or the ``__call__`` of an instance's
+    class (``post_save.connect(Notifier())``, PATTERNS.md item 97)."""
+    if handler is None or handler.kind != "I":
+        return handler
+    for module, qual in project.mro(handler.module, handler.name):
+        if f"{qual}.__call__" in project.modules[module].functions:
+            return Target("F", module, f"{qual}.__call__")
+    return handler
+
+
 class Implicit:
     """Implicit calls: model writes, signal receivers, inherited framework view methods."""
 
@@ -466,7 +477,7 @@ class Implicit:
         for module, facts in project.modules.items():
             for hook in facts.signals:
                 key = self.signal_key(hook.signal, module)
-                handler = project.resolve(hook.handler, module)
+                handler = called_method(project, project.resolve(hook.handler, module))
                 if not key or handler is None or handler.kind != "F":
                     continue
                 if not live.counts(module, hook):

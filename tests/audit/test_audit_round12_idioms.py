@@ -406,3 +406,66 @@ def test_a_method_picked_by_a_computed_name_on_self(check):
     ]
     assert by_handler["check"].confidence == "likely"
     assert by_handler["plain"].confidence == "likely"
+
+
+def test_a_callable_instance_connected_as_a_receiver_runs_its_call(check):
+    """Item 97: ``post_save.connect(Notifier())`` (or an instance kept in a local first)
+    runs the instance's ``__call__`` on every save of the sender; an instance of a class
+    without ``__call__`` connects nothing the audit can follow."""
+    check(
+        {
+            "tasks.py": TASKS,
+            "app/__init__.py": "",
+            "app/models.py": """
+            from django.db import models
+
+            class Entry(models.Model):
+                name = models.CharField(max_length=10)
+
+            class Note(models.Model):
+                name = models.CharField(max_length=10)
+            """,
+            "app/receivers.py": """
+            from tasks import reindex
+
+            class Notifier:
+                def __call__(self, sender, instance, **kwargs):
+                    reindex.delay(instance.pk)
+
+            class Inert:
+                def run(self, sender, instance, **kwargs):
+                    reindex.delay(instance.pk)
+            """,
+            "app/apps.py": """
+            from django.apps import AppConfig
+            from django.db.models.signals import post_save
+
+            class EntriesConfig(AppConfig):
+                name = "app"
+
+                def ready(self):
+                    from app.models import Entry, Note
+                    from app.receivers import Inert, Notifier
+
+                    handler = Notifier()
+                    post_save.connect(handler, sender=Entry)
+                    post_save.connect(Inert(), sender=Note)
+            """,
+            "app/views.py": """
+            from app.models import Entry, Note
+
+            def add_entry(request):
+                Entry.objects.create(name="x")
+
+            def add_note(request):
+                Note.objects.create(name="x")
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [path("entries/", views.add_entry), path("notes/", views.add_note)]
+            """,
+        },
+        {"add_entry": ("offloaded", False), "add_note": ("inline", False)},
+    )
