@@ -594,7 +594,8 @@ class _Extractor(FastVisitor):
                 if target:
                     facts.deps.append(target)
                     value = target + "()"
-            if not value and arg.annotation is not None:
+            # kind: Type[Base] names no instance: the class the caller passes decides (99)
+            if not value and arg.annotation is not None and not _declared_class(arg.annotation):
                 typed = queue_annotation(self.names, arg.annotation)[:-2]
                 rendered = typed or self.render(strip_optional(arg.annotation))
                 if rendered and not rendered.startswith("~") and rendered not in _ANY_MODEL:

@@ -469,3 +469,49 @@ def test_a_callable_instance_connected_as_a_receiver_runs_its_call(check):
         },
         {"add_entry": ("offloaded", False), "add_note": ("inline", False)},
     )
+
+
+def test_a_class_passed_to_a_type_annotated_parameter(check):
+    """Item 99: ``def setup(loader_cls: typing.Type[Loader])`` is given a class; the one
+    the caller passes is the one whose methods run, as with ``type[Loader]``."""
+    loaders = """
+    import typing
+
+    import requests
+
+    class Loader:
+        def process(self, data):
+            return data
+
+    class OrgLoader(Loader):
+        def process(self, data):
+            return requests.post("http://embedder/org", json=data)
+
+    def setup(loader_cls: typing.Type[Loader], data):
+        return loader_cls().process(data)
+
+    def setup_builtin(loader_cls: type[Loader], data):
+        return loader_cls().process(data)
+    """
+    app = """
+    from fastapi import FastAPI
+    from loaders import Loader, OrgLoader, setup, setup_builtin
+
+    app = FastAPI()
+
+    @app.post("/index")
+    def index(data: dict):
+        return setup(OrgLoader, data)
+
+    @app.post("/index-builtin")
+    def index_builtin(data: dict):
+        return setup_builtin(OrgLoader, data)
+
+    @app.post("/plain")
+    def plain(data: dict):
+        return setup(Loader, data)
+    """
+    check(
+        {"loaders.py": loaders, "app.py": app},
+        {"index": ("inline", True), "index_builtin": ("inline", True), "plain": ("inline", False)},
+    )
