@@ -122,6 +122,12 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "pinecone.Pinecone().*",
         "weaviate.Client().*",
         "chromadb.HttpClient().*",
+        # payment, messaging and identity services' SDKs: each call is a request (item 100)
+        "stripe.*",
+        "twilio.rest.Client().*",
+        "google.oauth2.id_token.verify_oauth2_token",
+        "apprise.Apprise().notify",
+        "apprise.Apprise().async_notify",
     ),
     "subprocess": (
         "subprocess.run",
@@ -145,6 +151,12 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "*.extractall",
         "joblib.load",
         "joblib.dump",
+        # whole documents parsed (PATTERNS.md item 100)
+        "pypdf.PdfReader",
+        "PyPDF2.PdfReader",
+        "fitz.open",
+        "pymupdf.open",
+        "langchain_community.document_loaders.*().load",
     ),
     "llm": (
         "openai.OpenAI().*",
@@ -176,6 +188,7 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "django.core.mail.send_mass_mail",
         "django.core.mail.mail_admins",
         "django.core.mail.*().send",
+        "resend.Emails.send",
         "flask_mail.Mail().send",
     ),
 }

@@ -515,3 +515,61 @@ def test_a_class_passed_to_a_type_annotated_parameter(check):
         {"loaders.py": loaders, "app.py": app},
         {"index": ("inline", True), "index_builtin": ("inline", True), "plain": ("inline", False)},
     )
+
+
+def test_service_sdks_and_document_parsers_are_heavy(check):
+    """Item 100: a payment, messaging or identity SDK call is a network request; parsing a
+    whole PDF is file work. Reading a setting of the SDK is neither."""
+    app = """
+    import apprise
+    import fitz
+    import resend
+    import stripe
+    from fastapi import FastAPI
+    from google.oauth2 import id_token
+    from langchain_community.document_loaders import PyMuPDFLoader
+    from pypdf import PdfReader
+    from twilio.rest import Client
+
+    app = FastAPI()
+
+    @app.post("/subscribe")
+    def subscribe(customer: str):
+        return stripe.Subscription.modify(customer, cancel_at_period_end=False)
+
+    @app.post("/otp")
+    def otp(phone: str):
+        return Client("sid", "token").verify.v2.services("x").verifications.create(to=phone)
+
+    @app.post("/mail")
+    def mail(to: str):
+        return resend.Emails.send({"to": to})
+
+    @app.post("/login")
+    def login(token: str):
+        return id_token.verify_oauth2_token(token, None)
+
+    @app.post("/notify")
+    def notify(body: str):
+        return apprise.Apprise().notify(body=body)
+
+    @app.post("/pdf")
+    def pdf(path: str):
+        return [len(PdfReader(path).pages), fitz.open(path), PyMuPDFLoader(path).load()]
+
+    @app.get("/key")
+    def key():
+        return stripe.api_key
+    """
+    check(
+        {"app.py": app},
+        {
+            "subscribe": ("inline", True),
+            "otp": ("inline", True),
+            "mail": ("inline", True),
+            "login": ("inline", True),
+            "notify": ("inline", True),
+            "pdf": ("inline", True),
+            "key": ("inline", False),
+        },
+    )
