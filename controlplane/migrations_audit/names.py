@@ -277,6 +277,14 @@ class Names:
             out = base if sliced or not base else base + "[]"
         elif kind is ast.Await:
             return self.render(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.BoolOp and isinstance(node.op, ast.Or):  # type: ignore[attr-defined]
+            # (executor or POOL).submit(f): the first alternative of a known value, a
+            # parameter (``~executor``) or a literal being of none (PATTERNS.md item 94)
+            for value in node.values:  # type: ignore[attr-defined]
+                rendered = self.render(value)
+                if rendered and rendered[0] != "~":
+                    return rendered
+            return ""
         elif kind is ast.BinOp and isinstance(node.op, ast.BitOr):  # type: ignore[attr-defined]
             # sig_a | sig_b builds a Celery chain
             sides = (self.render(node.left), self.render(node.right))  # type: ignore[attr-defined]

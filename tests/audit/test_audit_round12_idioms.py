@@ -573,3 +573,40 @@ def test_service_sdks_and_document_parsers_are_heavy(check):
             "key": ("inline", False),
         },
     )
+
+
+def test_an_executor_chosen_with_or_is_the_module_s_pool(check):
+    """Item 94: ``(executor or POOL).submit(f)``, the parameter unknown and ``POOL`` a
+    module's executor, hands ``f`` to the pool; ``POOL.submit`` already did."""
+    app = """
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flask import Flask
+
+    app = Flask(__name__)
+    POOL = ThreadPoolExecutor(max_workers=3)
+
+    def slow(item_id):
+        time.sleep(30)
+
+    def start(item_id, executor=None):
+        return (executor or POOL).submit(slow, item_id)
+
+    @app.post("/start/<item_id>")
+    def start_direct(item_id):
+        start(item_id)
+        return "started", 202
+
+    @app.post("/start-plain/<item_id>")
+    def start_plain(item_id):
+        POOL.submit(slow, item_id)
+        return "started", 202
+    """
+    check(
+        {"app.py": app},
+        {
+            "start_direct": ("inprocess_background", False),
+            "start_plain": ("inprocess_background", False),
+        },
+    )
