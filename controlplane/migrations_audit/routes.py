@@ -691,6 +691,7 @@ class RouteFinder:
         facts = project.modules[module]
         klass = facts.classes[cls]
         short = alias or cls.rsplit(".", 1)[-1]
+        allowed = self.allowed_verbs(module, cls)
         if actions:
             pairs = [(http.upper(), action) for http, action in actions.items()]
         else:
@@ -723,7 +724,8 @@ class RouteFinder:
         for http, name in pairs:
             target, line = self.handler(module, cls, name)
             owner, relpath, line = self.where(module, target, line)
-            self.add(
+            self.add_permitted(
+                allowed,
                 EndpointDecl(
                     owner,
                     relpath,
@@ -735,7 +737,7 @@ class RouteFinder:
                     [target, *hooks],
                     Target("C", module, cls),
                     note,
-                )
+                ),
             )
         return len(pairs)
 
@@ -753,6 +755,24 @@ class RouteFinder:
         """The class's ``http_method_names`` when it lists them, else any method."""
         named = [m.upper() for m in _strs(self.class_lit(module, cls, "http_method_names"))]
         return [m for m in named if m not in ("HEAD", "OPTIONS")] or ["ANY"]
+
+    def allowed_verbs(self, module: str, cls: str) -> frozenset[str] | None:
+        """The verbs ``http_method_names = ["get", "patch"]`` lets a class view answer
+        (Django's and DRF's dispatch refuse the others with 405), or None when it is not
+        written as a literal list (PATTERNS.md item 101)."""
+        names = self.class_lit(module, cls, "http_method_names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return None
+        return frozenset(str(n).upper() for n in names)
+
+    def add_permitted(self, allowed: frozenset[str] | None, decl: EndpointDecl) -> None:
+        """``add``, less the methods ``http_method_names`` refuses; nothing when none is
+        left."""
+        if allowed is not None:
+            decl.methods = [m for m in decl.methods if m in allowed or m == "ANY"]
+            if not decl.methods:
+                return
+        self.add(decl)
 
     def class_lit(self, module: str, cls: str, name: str) -> Lit:
         """A class-level literal (``methods = ["GET", "POST"]``), inherited as Python does."""
@@ -793,12 +813,14 @@ class RouteFinder:
         detail_route = join_route(base, "{" + str(lookup) + "}") + "/"
         available = self.defined(module, cls)
         hooks = self.request_hooks(module, cls)
+        allowed = self.allowed_verbs(module, cls)
         for action, (http, detail) in _STD_ACTIONS.items():
             if action in available:
                 target, line = self.handler(module, cls, action)
                 owner, relpath, line = self.where(module, target, line)
                 route = detail_route if detail else join_route(base) + "/"
-                self.add(
+                self.add_permitted(
+                    allowed,
                     EndpointDecl(
                         owner,
                         relpath,
@@ -810,7 +832,7 @@ class RouteFinder:
                         [target, *hooks],
                         Target("C", module, cls),
                         note,
-                    )
+                    ),
                 )
         for slot, mapping in (extra or {}).items():
             for http, action in mapping.items():
@@ -819,7 +841,8 @@ class RouteFinder:
                 target, line = self.handler(module, cls, action)
                 owner, relpath, line = self.where(module, target, line)
                 route = detail_route if slot == "detail" else join_route(base) + "/"
-                self.add(
+                self.add_permitted(
+                    allowed,
                     EndpointDecl(
                         owner,
                         relpath,
@@ -831,7 +854,7 @@ class RouteFinder:
                         [target, *hooks],
                         Target("C", module, cls),
                         note,
-                    )
+                    ),
                 )
         for mod, qual in project.mro(module, cls):
             for name in project.modules[mod].classes[qual].methods:
@@ -846,7 +869,8 @@ class RouteFinder:
                     url_path = url_path if isinstance(url_path, str) else name
                     methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
                     route = join_route(detail_route if detail else base, url_path) + "/"
-                    self.add(
+                    self.add_permitted(
+                        allowed,
                         EndpointDecl(
                             mod,
                             project.modules[mod].relpath,
@@ -858,7 +882,7 @@ class RouteFinder:
                             [Target("F", mod, f"{qual}.{name}"), *hooks],
                             Target("C", module, cls),
                             note,
-                        )
+                        ),
                     )
 
     def function_methods(self, function: FunctionFacts) -> tuple[list[str], bool]:

@@ -852,3 +852,48 @@ def test_a_guessed_mount_adds_no_route_to_a_placed_handler(run_audit):
         ("Listed.get", "/api/items/"),
         ("Orphan.get", "/orphan/"),
     ]
+
+
+def test_http_method_names_limits_a_view_s_endpoints(run_audit):
+    """PATTERNS.md item 101: ``http_method_names`` (here inherited) makes Django's and
+    DRF's dispatch refuse every other verb with 405: those are no endpoints."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/views.py": """
+            from django.views import View
+            from rest_framework import viewsets
+
+            class ReadPatch:
+                http_method_names = ["get", "patch", "head", "options"]
+
+            class EntryViewSet(ReadPatch, viewsets.ModelViewSet):
+                pass
+
+            class PingView(View):
+                http_method_names = ["post"]
+
+                def get(self, request):
+                    return None
+
+                def post(self, request):
+                    return None
+            """,
+            "proj/urls.py": """
+            from django.urls import path
+            from rest_framework.routers import DefaultRouter
+            from proj.views import EntryViewSet, PingView
+
+            router = DefaultRouter()
+            router.register("entries", EntryViewSet)
+            urlpatterns = [path("ping/", PingView.as_view())] + router.urls
+            """,
+        }
+    )
+    assert sorted((e.handler, ",".join(e.methods)) for e in report.endpoints) == [
+        ("EntryViewSet.list", "GET"),
+        ("EntryViewSet.partial_update", "PATCH"),
+        ("EntryViewSet.retrieve", "GET"),
+        ("PingView.post", "POST"),
+    ]
