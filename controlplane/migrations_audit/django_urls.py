@@ -32,6 +32,13 @@ def _clean(route: str, regex: bool) -> str:
     return route
 
 
+# framework base classes that answer no method themselves: a subclass adding none answers
+# nothing (still a registration the audit could not understand)
+_BARE_VIEWS = frozenset(
+    {"View", "APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ViewSetMixin"}
+)
+
+
 class DjangoRoutes:
     """Adds the endpoints declared by URL patterns to a RouteFinder."""
 
@@ -333,7 +340,7 @@ class DjangoRoutes:
             actions = entry.actions or self.table_actions(real, entry)
             if not finder.class_endpoints(
                 real.module, real.name, route or "/", framework, actions, note, alias
-            ):
+            ) and not self.library_based(real, route or "/"):
                 finder.not_understood(
                     module,
                     entry.line,
@@ -346,6 +353,23 @@ class DjangoRoutes:
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
             finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+
+    def library_based(self, view: Target, route: str) -> bool:
+        """A project class whose methods all come from a library's view class
+        (``class Docs(LoginRequiredMixin, SpectacularRedocView)``): an endpoint like a
+        library view routed directly (item 91), at the class; False when no base is one."""
+        project = self.project
+        bases = sorted(
+            b.rstrip("()")
+            for b in project.external_bases(view.module, view.name)
+            if b.rstrip("()").rsplit(".", 1)[-1].endswith(("View", "ViewSet"))
+            and b.rstrip("()").rsplit(".", 1)[-1] not in _BARE_VIEWS
+        )
+        if not bases:
+            return False
+        klass = project.modules[view.module].classes[view.name]
+        self.finder.add_library_view(view.module, klass.line, bases[-1], route, view.name)
+        return True
 
     def library_path(self, name: str, module: str) -> str:
         """``name`` (as the URLconf renders it: ``django.views.generic.TemplateView``) when

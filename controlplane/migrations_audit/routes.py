@@ -618,16 +618,19 @@ class RouteFinder:
             )
         )
 
-    def add_library_view(self, module: str, line: int, dotted: str, route: str) -> None:
+    def add_library_view(
+        self, module: str, line: int, dotted: str, route: str, handler: str = ""
+    ) -> None:
         """A route a library's view serves (``path("about/", TemplateView.as_view())``):
-        an endpoint of the URLconf's line, PATTERNS.md item 91."""
+        an endpoint of the URLconf's line, PATTERNS.md item 91; or of the line of a project
+        class (``handler``) that only subclasses such a view."""
         facts = self.project.modules[module]
         self.add(
             EndpointDecl(
                 module,
                 facts.relpath,
                 line,
-                dotted.rsplit(".", 1)[-1],
+                handler.rsplit(".", 1)[-1] or dotted.rsplit(".", 1)[-1],
                 "django",
                 ["ANY"],
                 route,

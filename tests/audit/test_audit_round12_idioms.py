@@ -610,3 +610,44 @@ def test_an_executor_chosen_with_or_is_the_module_s_pool(check):
             "start_plain": ("inprocess_background", False),
         },
     )
+
+
+def test_a_project_class_only_subclassing_a_library_view(run_audit):
+    """Item 101: ``class Docs(LoginRequiredMixin, SpectacularRedocView)`` answers with the
+    library view's methods: an endpoint at the class, inline and ``likely``, not a
+    registration the audit could not understand."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/settings.py": 'ROOT_URLCONF = "app.urls"\n',
+            "app/views.py": """
+            from django.contrib.auth.mixins import LoginRequiredMixin
+            from drf_spectacular.views import SpectacularRedocView
+            from rest_framework import viewsets
+
+            class Docs(LoginRequiredMixin, SpectacularRedocView):
+                pass
+
+            class Helper(LoginRequiredMixin):
+                pass
+
+            class Bare(viewsets.GenericViewSet):
+                pass
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app.views import Bare, Docs, Helper
+
+            urlpatterns = [
+                path("docs/", Docs.as_view(url_name="schema")),
+                path("helper/", Helper.as_view()),
+                path("bare/", Bare.as_view()),
+            ]
+            """,
+        }
+    )
+    assert [(e.file, e.line, e.handler, e.route, e.confidence) for e in report.endpoints] == [
+        ("app/views.py", 5, "Docs", "/docs/", "likely")
+    ]
+    assert "drf_spectacular.views.SpectacularRedocView" in report.endpoints[0].route_note
+    assert [u.line for u in report.unrecognized] == [6, 7]
