@@ -39,6 +39,7 @@ from .facts import (
     EXCEPT,
     FIELDS,
     GUARD,
+    KEPT_UNWAITED,
     RETURNED,
     STORED,
     TRY,
@@ -574,9 +575,9 @@ class CallGraph:
                 summary.hands_task = True
             elif (
                 kind == "edge"
-                and call.flags & DISCARDED
+                and call.flags & (DISCARDED | KEPT_UNWAITED)
                 and any((s := self.summary(n)) is not None and s.hands_task for n in targets[index])
-            ):  # start_job() as a statement: the task it returns is dropped, left running
+            ):  # start_job() as a statement, or job = start_job(); job.id: left running
                 summary.sites.append(self.site(BACKGROUND, relpath, call))
             elif kind.startswith("heavy:"):
                 summary.sites.append(self.site(kind[6:], relpath, call))

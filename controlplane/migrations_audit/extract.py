@@ -26,6 +26,7 @@ from .facts import (
     FIELDS,
     GUARD,
     KEPT_DICT,
+    KEPT_UNWAITED,
     MODEL_BY_NAME,
     REDEFINED,
     RETURNED,
@@ -622,7 +623,14 @@ class _Extractor(FastVisitor):
             for index, root in frame.receivers.items():
                 if root in waited:
                     frame.calls[index].flags |= WAITED
+        held = {h for contents in frame.contents.values() for h in contents}
         for index, names in frame.handles.items():
+            if (
+                not frame.calls[index].flags & WAITED
+                and not any(n in returned or n in held for n in names)
+                and all(n.isidentifier() for n in names)
+            ):
+                frame.calls[index].flags |= KEPT_UNWAITED
             if any(n in returned for n in names):
                 frame.calls[index].flags |= RETURNED
             elif frame.cls is not None and not frame.calls[index].flags & WAITED:

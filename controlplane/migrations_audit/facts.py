@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "113"
+ANALYSER_VERSION = "114"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -49,6 +49,9 @@ STORED = 128
 # holding it): whoever called the function owns it (callgraph: background only where the
 # caller drops the value)
 RETURNED = 256
+# its value kept in a plain local that is neither waited for, returned, nor put in a
+# container (``job = schedule(...)`` then ``job.id``): a handle it returns is left running
+KEPT_UNWAITED = 512
 
 # Block.kind
 TRY = "try"  # body of a try statement

@@ -651,3 +651,64 @@ def test_a_project_class_only_subclassing_a_library_view(run_audit):
     ]
     assert "drf_spectacular.views.SpectacularRedocView" in report.endpoints[0].route_note
     assert [u.line for u in report.unrecognized] == [6, 7]
+
+
+def test_a_returned_handle_the_caller_reads_without_waiting(check):
+    """Item 98: a helper that returns a task, future or job leaves it running when the
+    caller only reads it (``job.id``, ``fut.done()``); awaiting it, returning it or putting
+    it in a list that is gathered stays the caller's wait."""
+    jobs = """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor()
+
+    def crunch():
+        return 1
+
+    def start():
+        return pool.submit(crunch)
+
+    def start_task():
+        return asyncio.create_task(asyncio.sleep(1))
+    """
+    app = """
+    import asyncio
+
+    from fastapi import FastAPI
+    from jobs import start, start_task
+
+    app = FastAPI()
+
+    @app.post("/read")
+    def read():
+        fut = start()
+        return {"done": fut.done()}
+
+    @app.post("/wait")
+    def wait():
+        fut = start()
+        return {"value": fut.result()}
+
+    @app.post("/gather")
+    async def gather():
+        tasks = []
+        task = start_task()
+        tasks.append(task)
+        await asyncio.gather(*tasks)
+        return {}
+
+    @app.post("/name")
+    async def name():
+        task = start_task()
+        return {"name": task.get_name()}
+    """
+    check(
+        {"jobs.py": jobs, "app.py": app},
+        {
+            "read": ("inprocess_background", False),
+            "wait": ("inline", False),
+            "gather": ("inline", False),
+            "name": ("inprocess_background", False),
+        },
+    )
