@@ -79,12 +79,7 @@ def name_pattern(node: ast.expr) -> str:
             for v in node.values
         ]
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        parts = [name_pattern(node.left) or _literal_name(node.left) or "*"]
-        parts.append(name_pattern(node.right) or _literal_name(node.right) or "*")
-        if isinstance(node.right, ast.Constant) and isinstance(node.right.value, str):
-            parts[1] = node.right.value
-        if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
-            parts[0] = node.left.value
+        parts = [_pattern_piece(node.left), _pattern_piece(node.right)]
     else:
         return ""
     pattern = "".join(parts)
@@ -94,6 +89,14 @@ def name_pattern(node: ast.expr) -> str:
     while "**" in pattern:
         pattern = pattern.replace("**", "*")
     return pattern
+
+
+def _pattern_piece(node: ast.expr) -> str:
+    """One side of a ``+`` in ``name_pattern``: a string as written, else its pattern or
+    ``*``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return name_pattern(node) or "*"
 
 
 def _literal_name(node: ast.expr) -> str:
