@@ -17,10 +17,11 @@ from .features import feature_of
 from .markers import EAGER_MODE, Markers
 from .project import Project
 from .report import Endpoint, Evidence, Report, Suppressed
-from .routes import RouteFinder
+from .routes import EndpointDecl, RouteFinder
 from .run_cache import RunCache
 from .scan import Progress, ScanResult, content_keys, discover, named_like_test, no_gc, scan
 from .source_lines import SourceLines
+from .trace_pool import trace_all
 
 _TESTISH = re.compile(r"(^|_)(tests?|testing)(_|$)")
 
@@ -62,7 +63,8 @@ def _audit(
     cache = FactsCache(cache_dir) if cache_dir is not None else None
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if cache is None:
-        return _analyse(base, config, scan(base, relpaths, jobs=workers, progress=progress))[0]
+        scanned = scan(base, relpaths, jobs=workers, progress=progress)
+        return _analyse(base, config, scanned, workers)[0]
     keys = content_keys(base, relpaths)
     runs = RunCache(cache, base, config)
 
@@ -76,13 +78,16 @@ def _audit(
             progress(len(relpaths), len(relpaths))
         return reused
     scanned = scan(base, relpaths, cache=cache, jobs=workers, progress=progress, keys=keys)
-    report, lines = _analyse(base, config, scanned)
+    report, lines = _analyse(base, config, scanned, workers)
     runs.store(keys, report, lines.quoted)
     return report
 
 
-def _analyse(base: Path, config: AuditConfig, scanned: ScanResult) -> tuple[Report, SourceLines]:
-    """Routes, traces and statuses from the files' facts; the lines quoted come back too."""
+def _analyse(
+    base: Path, config: AuditConfig, scanned: ScanResult, jobs: int = 1
+) -> tuple[Report, SourceLines]:
+    """Routes, traces and statuses from the files' facts; the lines quoted come back too.
+    The endpoints are traced in ``jobs`` processes when there are many (``trace_pool``)."""
     project = Project(imported_test_modules(scanned.modules), package_name(base))
     lines = SourceLines(base)
     graph = CallGraph(project, Markers(config), lines.line)
@@ -91,10 +96,12 @@ def _analyse(base: Path, config: AuditConfig, scanned: ScanResult) -> tuple[Repo
     DjangoRoutes(finder).run()
     classifier = Classifier(graph, eager_settings(project), config.max_depth)
 
+    def trace(decl: EndpointDecl) -> Endpoint:
+        return classifier.endpoint(decl, feature_of(decl.file, config.feature_root))
+
     endpoints: list[Endpoint] = []
     suppressed: list[Suppressed] = []
-    for decl in finder.declared():
-        endpoint = classifier.endpoint(decl, feature_of(decl.file, config.feature_root))
+    for endpoint in trace_all(finder.declared(), trace, lines, jobs):
         rule = next(
             (s for s in config.suppressions if s.matches(endpoint.file, endpoint.handler)), None
         )
