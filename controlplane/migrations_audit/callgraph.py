@@ -128,6 +128,8 @@ _FRAMEWORK_ARGS = {
     "self.perform_destroy": "self.get_object()",
     "self.form_valid": "self.get_form()",
 }
+# where the framework views whose inherited bodies implicit.py knows are defined
+_FRAMEWORK_VIEW_PACKAGES = ("rest_framework.", "django.views.", "django.contrib.auth.views.")
 # What a framework passes to project code it runs on a write: nothing the project chose
 _FRAMEWORK_CALL = CallSite("", 0, 0, -1, -1, ARGS_SEEN, -1, -1, [], [])
 # Calls whose edges may be signal receivers: writes, related-manager changes, sends
@@ -167,6 +169,22 @@ def _nowhere_defined(project: Project, resolved: Target, called: str) -> bool:
         if facts.classes[qual].unseen_bases or f"{qual}.__getattr__" in facts.functions:
             return False
     return True
+
+
+def framework_body_on_self(
+    implicit: Implicit, call: CallSite, resolved: Target, env: Env
+) -> Target | None:
+    """``mixins.UpdateModelMixin.update(self, request)``: a framework view's method called by
+    class name with an explicit ``self`` runs the framework's body for the class ``self`` has
+    (PATTERNS.md item 102), as the inherited method would; None for any other call."""
+    if not env.cls or not ([0, "self"] in call.args or [0, "~self"] in call.args):
+        return None
+    path, _, method = resolved.name.rpartition(".")
+    if not path.startswith(_FRAMEWORK_VIEW_PACKAGES):
+        return None
+    owner = env.selftype or Target("C", env.module, env.cls)
+    body = Target("V", owner.module, f"{owner.name}:{method}")
+    return body if implicit.expansions(body) else None
 
 
 _SHORTCUT_RESULTS = ("get_object_or_404()", "aget_object_or_404()")
@@ -704,6 +722,8 @@ class CallGraph:
         if keyed is not None:  # registry.get_by_type(C).do(): C's do, C known exactly
             resolved = keyed.method
         known = keyed.cls if keyed is not None else None
+        if resolved is not None and resolved.kind == "X":
+            resolved = framework_body_on_self(self.implicit, call, resolved, env) or resolved
         if call.name.endswith(".apply") and (resolved is None or resolved.kind == "X"):
             body = env.resolve(call.name[: -len(".apply")])
             if body is not None and body.kind == "F" and self.function_verdict(body) is True:
