@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .facts import Lit, UrlEntry
-from .mounts import join_route
+from .mounts import join_route, ref_of
 from .project import KNOWN_EXTERNAL, Target
 from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
@@ -18,6 +19,8 @@ from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
 
 MAX_NESTING = 4
+# drf-nested-routers' classes: NestedSimpleRouter, NestedDefaultRouter
+_NESTED_ROUTER = re.compile(r"(^|\.)Nested\w*Router\(\)$")
 
 
 def unexpanded_call(name: str) -> bool:
@@ -26,10 +29,18 @@ def unexpanded_call(name: str) -> bool:
     return name.endswith("()") and not name.startswith("django.")
 
 
+# an escaped plain character in a regex route (``robots\\.txt``): shown as the character
+_ESCAPED_PLAIN = re.compile(r"\\([^A-Za-z0-9])")
+
+
+def regex_shown(route: str) -> str:
+    """A regex route as people read it: without its anchors, ``robots\\.txt`` as
+    ``robots.txt``; a class like ``\\d`` or ``\\w`` stays (PATTERNS.md item 106)."""
+    return _ESCAPED_PLAIN.sub(r"\1", route.removeprefix("^").removesuffix("$"))
+
+
 def _clean(route: str, regex: bool) -> str:
-    if regex:
-        route = route.removeprefix("^").removesuffix("$").replace("\\", "")
-    return route
+    return regex_shown(route) if regex else route
 
 
 # framework base classes that answer no method themselves: a subclass adding none answers
@@ -282,14 +293,54 @@ class DjangoRoutes:
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         extra = self.router_mappings(router)
+        _, kwargs = self.project.modules[router[0]].ctors.get(router[1], [[], {}])
+        slash = "" if kwargs.get("trailing_slash") is False else "/"
+        nest = self.nested_under(router, 0)
         for prefix, ref, module, note in self.registrations.get(router, []):
             target = self.project.resolve(ref, module)
             if target is not None and target.kind == "C":
                 real = real_class(self.project, target)
                 alias = target.name.rsplit(".", 1)[-1] if real != target else ""
+                base = join_route(mount, nest, prefix)
                 self.finder.viewset_endpoints(
-                    real.module, real.name, join_route(mount, prefix), "drf", note, extra, alias
+                    real.module, real.name, base, "drf", note, extra, alias, slash
                 )
+
+    def nested_under(self, router: tuple[str, str], depth: int) -> str:
+        """drf-nested-routers: ``NestedSimpleRouter(parent, "projects", lookup="project")``
+        routes its viewsets under ``projects/{project_pk}/``, the lookup of the viewset
+        registered on ``parent`` as "projects", prefixed (and under the parent's own nest
+        when the parent is nested too); "" for any other router."""
+        project = self.project
+        module, var = router
+        facts = project.modules[module]
+        made = facts.assigns.get(var, "")
+        if depth >= MAX_NESTING or not _NESTED_ROUTER.search(made):
+            return ""
+        args, kwargs = facts.ctors.get(var, [[], {}])
+        parent = project.var_key(ref_of(args[0]), module) if args and ref_of(args[0]) else None
+        if parent is None or len(args) < 2 or not isinstance(args[1], str):
+            return ""
+        lookup = kwargs.get("lookup")
+        nest = f"{lookup}_" if isinstance(lookup, str) else f"nested_{depth + 1}_"
+        field = "pk"
+        for prefix, ref, written, _ in self.registrations.get(parent, []):
+            viewset = project.resolve(ref, written) if prefix == args[1] else None
+            if viewset is not None and viewset.kind == "C":
+                field = self.lookup_of(viewset)
+                break
+        above = self.nested_under(parent, depth + 1)
+        return join_route(above, args[1], "{" + nest + field + "}").lstrip("/")
+
+    def lookup_of(self, viewset: Target) -> str:
+        """The URL keyword of a viewset's detail routes: ``lookup_url_kwarg``, else
+        ``lookup_field``, else "pk", through its project bases."""
+        for mod, qual in self.project.mro(viewset.module, viewset.name):
+            lits = self.project.modules[mod].classes[qual].lits
+            for name in ("lookup_url_kwarg", "lookup_field"):
+                if isinstance(lits.get(name), str):
+                    return lits[name]
+        return "pk"
 
     def router_mappings(self, router: tuple[str, str]) -> dict[str, dict[str, str]]:
         """What a project router class adds to the list/detail routes' method mapping

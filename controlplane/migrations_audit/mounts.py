@@ -52,7 +52,7 @@ def _framework_of(name: str) -> str:
         return "sanic"
     if root == "ninja":
         return "ninja"  # django-ninja: NinjaAPI and Router, FastAPI-style decorators
-    if root == "rest_framework" and last.endswith("Router"):
+    if root in ("rest_framework", "rest_framework_nested") and last.endswith("Router"):
         return "drf-router"
     return ""
 

@@ -7,6 +7,7 @@ composed from the prefixes of the blueprints, routers and namespaces it hangs fr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .entry_hooks import answered_verbs, entry_hooks
@@ -89,8 +90,18 @@ _PROVIDED = {
     "UpdateModelMixin": ("update", "partial_update"),
     "DestroyModelMixin": ("destroy",),
 }
+
+
 # Methods a class-based view runs before the one for the HTTP method, when overridden
 # (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
+def action_path(url_path: str) -> str:
+    """An ``@action``'s ``url_path`` as the route shows it: DRF puts it inside its own
+    ``^...$`` pattern, so anchors and a trailing optional slash (``r"data/?$"``) written in
+    it are regex left-overs (PATTERNS.md item 106)."""
+    shown = url_path.removeprefix("^").removesuffix("$").removesuffix("/?")
+    return re.sub(r"\\([^A-Za-z0-9])", r"\1", shown).strip("/") or url_path
+
+
 _REQUEST_HOOKS = ("dispatch", "setup", "initial", "dispatch_request")
 _METHOD_DECORATORS = {
     "require_POST": ("POST",),
@@ -803,17 +814,19 @@ class RouteFinder:
         note: str = "",
         extra: dict[str, dict[str, str]] | None = None,
         alias: str = "",
+        slash: str = "/",
     ) -> None:
         """A DRF ViewSet registered on a router under ``base`` (``note``: why that
         registration is not certain; ``extra``: the router's own additions to its list and
         detail routes, {"list": {"put": "bulk_update"}}; ``alias``: the name the class was
-        registered under when it stands in for this one, ``proxies.py``)."""
+        registered under when it stands in for this one, ``proxies.py``; ``slash``: what
+        ends each route, "" for a router made with ``trailing_slash=False``)."""
         project = self.project
         facts = project.modules[module]
         klass = facts.classes[cls]
         short = alias or cls.rsplit(".", 1)[-1]
         lookup = klass.lits.get("lookup_url_kwarg") or klass.lits.get("lookup_field") or "pk"
-        detail_route = join_route(base, "{" + str(lookup) + "}") + "/"
+        detail_route = join_route(base, "{" + str(lookup) + "}") + slash
         available = self.defined(module, cls)
         hooks = self.request_hooks(module, cls)
         allowed = self.allowed_verbs(module, cls)
@@ -821,7 +834,7 @@ class RouteFinder:
             if action in available:
                 target, line = self.handler(module, cls, action)
                 owner, relpath, line = self.where(module, target, line)
-                route = detail_route if detail else join_route(base) + "/"
+                route = detail_route if detail else join_route(base) + slash
                 self.add_permitted(
                     allowed,
                     EndpointDecl(
@@ -843,7 +856,7 @@ class RouteFinder:
                     continue
                 target, line = self.handler(module, cls, action)
                 owner, relpath, line = self.where(module, target, line)
-                route = detail_route if slot == "detail" else join_route(base) + "/"
+                route = detail_route if slot == "detail" else join_route(base) + slash
                 self.add_permitted(
                     allowed,
                     EndpointDecl(
@@ -869,9 +882,9 @@ class RouteFinder:
                         continue
                     detail = dec.kwargs.get("detail", dec.tail == "detail_route") is True
                     url_path = dec.kwargs.get("url_path")
-                    url_path = url_path if isinstance(url_path, str) else name
+                    url_path = action_path(url_path) if isinstance(url_path, str) else name
                     methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
-                    route = join_route(detail_route if detail else base, url_path) + "/"
+                    route = join_route(detail_route if detail else base, url_path) + slash
                     self.add_permitted(
                         allowed,
                         EndpointDecl(

@@ -101,3 +101,118 @@ def test_a_framework_mixin_method_called_by_class_name_with_self_runs_its_body(c
             "ElsewhereViewSet.partial_update": ("inline", False),
         },
     )
+
+
+def _routes(report) -> set[tuple[str, str, str]]:
+    return {(e.handler, ",".join(e.methods), e.route) for e in report.endpoints}
+
+
+def test_drf_routes_as_the_router_writes_them(run_audit):
+    """Item 106: ``trailing_slash=False`` leaves the slash off every route of that router;
+    an ``@action`` ``url_path`` written as a regex loses its anchors and optional slash;
+    ``re_path`` keeps ``\\d``/``\\w`` and drops only the escapes of plain characters."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import HttpResponse
+            from rest_framework import viewsets
+            from rest_framework.decorators import action
+
+            class TaskViewSet(viewsets.ViewSet):
+                def list(self, request):
+                    return []
+
+                def retrieve(self, request, pk=None):
+                    return {}
+
+                @action(detail=True, methods=["GET"], url_path=r"data/?$")
+                def data(self, request, pk=None):
+                    return {}
+
+            class JobViewSet(viewsets.ViewSet):
+                def list(self, request):
+                    return []
+
+            def confirm(request, key):
+                return HttpResponse(key)
+
+            def robots(request):
+                return HttpResponse("")
+            """,
+            "urls.py": r"""
+            from django.urls import include, path, re_path
+            from rest_framework.routers import DefaultRouter, SimpleRouter
+            from views import JobViewSet, TaskViewSet, confirm, robots
+
+            bare = DefaultRouter(trailing_slash=False)
+            bare.register("tasks", TaskViewSet, basename="task")
+            slashed = SimpleRouter()
+            slashed.register("jobs", JobViewSet, basename="job")
+
+            urlpatterns = [
+                path("api/", include(bare.urls)),
+                path("api/", include(slashed.urls)),
+                re_path(r"^confirm/(?P<key>[-:\w]+)/(?P<n>\d+)/$", confirm),
+                re_path(r"^robots\.txt$", robots),
+            ]
+            """,
+        }
+    )
+    assert _routes(report) == {
+        ("TaskViewSet.list", "GET", "/api/tasks"),
+        ("TaskViewSet.retrieve", "GET", "/api/tasks/{pk}"),
+        ("TaskViewSet.data", "GET", "/api/tasks/{pk}/data"),
+        ("JobViewSet.list", "GET", "/api/jobs/"),
+        ("confirm", "ANY", r"/confirm/(?P<key>[-:\w]+)/(?P<n>\d+)/"),
+        ("robots", "ANY", "/robots.txt"),
+    }
+
+
+def test_drf_nested_routers_route_under_the_parent_lookup(run_audit):
+    """Item 106: drf-nested-routers' ``NestedSimpleRouter(router, "projects",
+    lookup="project")`` routes its viewsets under ``projects/{project_pk}/``, the parent
+    viewset's lookup field prefixed; a router nested in a nested one under both."""
+    report = run_audit(
+        {
+            "views.py": """
+            from rest_framework import viewsets
+
+            class ProjectViewSet(viewsets.ViewSet):
+                def list(self, request):
+                    return []
+
+            class TaskViewSet(viewsets.ViewSet):
+                lookup_field = "uid"
+
+                def list(self, request, project_pk=None):
+                    return []
+
+            class NoteViewSet(viewsets.ViewSet):
+                def retrieve(self, request, pk=None, project_pk=None, task_uid=None):
+                    return {}
+            """,
+            "urls.py": """
+            from django.urls import include, path
+            from rest_framework_nested import routers
+            from views import NoteViewSet, ProjectViewSet, TaskViewSet
+
+            router = routers.DefaultRouter()
+            router.register("projects", ProjectViewSet, basename="projects")
+            tasks = routers.NestedSimpleRouter(router, "projects", lookup="project")
+            tasks.register("tasks", TaskViewSet, basename="project-tasks")
+            notes = routers.NestedSimpleRouter(tasks, "tasks", lookup="task")
+            notes.register("notes", NoteViewSet, basename="task-notes")
+
+            urlpatterns = [
+                path("api/", include(router.urls)),
+                path("api/", include(tasks.urls)),
+                path("api/", include(notes.urls)),
+            ]
+            """,
+        }
+    )
+    assert _routes(report) == {
+        ("ProjectViewSet.list", "GET", "/api/projects/"),
+        ("TaskViewSet.list", "GET", "/api/projects/{project_pk}/tasks/"),
+        ("NoteViewSet.retrieve", "GET", "/api/projects/{project_pk}/tasks/{task_uid}/notes/{pk}/"),
+    }
