@@ -190,6 +190,10 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "django.core.mail.*().send",
         "resend.Emails.send",
         "flask_mail.Mail().send",
+        # django-allauth renders the template and sends through Django's mail, in the request
+        "allauth.account.adapter.get_adapter().send_mail",
+        "allauth.account.adapter.get_adapter().send_confirmation_mail",
+        "allauth.account.utils.send_email_confirmation",
     ),
 }
 HEAVY_KINDS = frozenset(HEAVY_PATTERNS) | {"configured"}

@@ -216,3 +216,43 @@ def test_drf_nested_routers_route_under_the_parent_lookup(run_audit):
         ("TaskViewSet.list", "GET", "/api/projects/{project_pk}/tasks/"),
         ("NoteViewSet.retrieve", "GET", "/api/projects/{project_pk}/tasks/{task_uid}/notes/{pk}/"),
     }
+
+
+def test_mail_sent_through_django_allauth_is_heavy(check):
+    """Item 105: allauth's adapter and helpers render and send mail in the request; its
+    adapter's other methods do not."""
+    check(
+        {
+            "views.py": """
+            from allauth.account.adapter import get_adapter
+            from allauth.account.utils import send_email_confirmation
+            from django.http import JsonResponse
+
+            def invite(request):
+                get_adapter(request).send_mail("invitation", "x@example.com", {"key": "k"})
+                return JsonResponse({})
+
+            def confirm(request):
+                send_email_confirmation(request, request.user)
+                return JsonResponse({})
+
+            def login_url(request):
+                return JsonResponse({"url": get_adapter(request).get_login_redirect_url(request)})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import confirm, invite, login_url
+
+            urlpatterns = [
+                path("invite", invite),
+                path("confirm", confirm),
+                path("login-url", login_url),
+            ]
+            """,
+        },
+        {
+            "invite": ("inline", True),
+            "confirm": ("inline", True),
+            "login_url": ("inline", False),
+        },
+    )
