@@ -68,3 +68,23 @@ def _applied(project: Project, decorator: Target) -> Decorator | None:
         if target is not None and target.kind == "X":
             return Decorator(name=target.name + "()", line=facts.line, args=[], kwargs={})
     return None
+
+
+def factory_made(project: Project, dec: Decorator, module: str) -> Decorator | None:
+    """The external decorator a project factory returns ready-made (``def list_action(**kw):
+    return action(detail=True, **kw)``, used as ``@list_action(...)``), or the one the
+    decorator a factory returns applies (``applied_decorator``). None when neither."""
+    applied = applied_decorator(project, dec, module)
+    if applied is not None or not dec.name.endswith("()"):
+        return applied
+    found = project.resolve(dec.base, module)
+    facts = project.function(found) if found is not None and found.kind == "F" else None
+    if facts is None or found is None:
+        return None
+    for value in facts.returns:
+        if not value.endswith("()") or value.endswith("()()") or value.startswith("~"):
+            continue
+        target = project.resolve(value[:-2], found.module)
+        if target is not None and target.kind == "X":
+            return Decorator(name=target.name + "()", line=facts.line, args=[], kwargs={})
+    return None

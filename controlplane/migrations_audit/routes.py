@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .decorator_aliases import factory_made
 from .entry_hooks import answered_verbs, entry_hooks
-from .facts import REDEFINED, FunctionFacts, Lit, ModuleFacts, RouteCall
+from .facts import REDEFINED, Decorator, FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
 from .implicit import SIMPLEJWT_VIEWS, WIZARDS
@@ -94,6 +95,14 @@ _PROVIDED = {
 
 # Methods a class-based view runs before the one for the HTTP method, when overridden
 # (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
+_DRF_ACTIONS = ("action", "detail_route", "list_route")
+_ACTION_KEYS = ("detail", "methods", "url_path")
+FACTORY_ACTION_NOTE = (
+    "routed by DRF's @action applied inside {factory}, whose arguments to it the audit does "
+    "not read: the route and methods are a guess"
+)
+
+
 def action_path(url_path: str) -> str:
     """An ``@action``'s ``url_path`` as the route shows it: DRF puts it inside its own
     ``^...$`` pattern, so anchors and a trailing optional slash (``r"data/?$"``) written in
@@ -878,8 +887,18 @@ class RouteFinder:
                 if function is None:
                     continue
                 for dec in function.decorators:
-                    if dec.tail not in ("action", "detail_route", "list_route"):
-                        continue
+                    action_note = ""
+                    if dec.tail not in _DRF_ACTIONS:
+                        made = factory_made(project, dec, mod)
+                        if made is None or made.tail not in _DRF_ACTIONS:
+                            continue
+                        if not made.base.startswith("rest_framework."):
+                            continue
+                        # the factory's own arguments to @action are not read: the ones
+                        # written where it is used, when named alike, are the best guess
+                        action_note = FACTORY_ACTION_NOTE.format(factory=dec.base)
+                        kept = {k: v for k, v in dec.kwargs.items() if k in _ACTION_KEYS}
+                        dec = Decorator(made.name, dec.line, [], kept)
                     detail = dec.kwargs.get("detail", dec.tail == "detail_route") is True
                     url_path = dec.kwargs.get("url_path")
                     url_path = action_path(url_path) if isinstance(url_path, str) else name
@@ -897,7 +916,7 @@ class RouteFinder:
                             route,
                             [Target("F", mod, f"{qual}.{name}"), *hooks],
                             Target("C", module, cls),
-                            note,
+                            note or action_note,
                         ),
                     )
 

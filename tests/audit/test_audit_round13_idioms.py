@@ -3,6 +3,13 @@ Snippets written for the audit, not copied from a project."""
 
 from __future__ import annotations
 
+TASKS = """
+    from celery import shared_task
+
+    @shared_task
+    def reindex(pk):
+        return pk
+"""
 NOTE_MODELS = """
     from django.db import models
 
@@ -256,3 +263,92 @@ def test_mail_sent_through_django_allauth_is_heavy(check):
             "login_url": ("inline", False),
         },
     )
+
+
+def test_drf_action_applied_by_a_project_decorator_factory(run_audit):
+    """Item 103: a factory whose decorator applies ``action(...)`` to the method, or one
+    that returns ``action(**params)``, makes the method an extra route of the viewset; its
+    arguments are not read, so the route is a guess and says so (``detail`` and the like,
+    written where the factory is used, are taken as the factory's); a plain project
+    decorator adds no route."""
+    report = run_audit(
+        {
+            "tasks.py": TASKS,
+            "view_utils.py": """
+            from rest_framework.decorators import action
+
+            def chunk_action(*, detail, suffix_base):
+                def decorator(f):
+                    f = action(detail=detail, methods=["HEAD", "PATCH"],
+                               url_path=f"{suffix_base}/(?P<file_id>[0-9a-f-]+)")(f)
+                    return f
+                return decorator
+
+            def list_action(serializer_class, **kwargs):
+                params = dict(detail=True, methods=["GET"], serializer_class=serializer_class)
+                params.update(kwargs)
+                return action(**params)
+
+            def plain_action(url_path):
+                return action(detail=True, methods=["POST"], url_path=url_path)
+
+            def logged(f):
+                return f
+            """,
+            "views.py": """
+            from rest_framework import viewsets
+            from rest_framework.decorators import action
+            from tasks import reindex
+            from view_utils import chunk_action, list_action, logged, plain_action
+
+            class UploadViewSet(viewsets.ViewSet):
+                @action(detail=True, methods=["POST"])
+                def data(self, request, pk=None):
+                    return {}
+
+                @chunk_action(detail=True, suffix_base="data")
+                def append_chunk(self, request, pk=None, file_id=None):
+                    reindex.delay(file_id)
+                    return {}
+
+                @list_action(serializer_class=None)
+                def parts(self, request, pk=None):
+                    return []
+
+                @plain_action("rebuild")
+                def rebuild(self, request, pk=None):
+                    reindex.delay(pk)
+                    return {}
+
+                @logged
+                def helper(self, request):
+                    return {}
+            """,
+            "urls.py": """
+            from rest_framework.routers import DefaultRouter
+            from views import UploadViewSet
+
+            router = DefaultRouter()
+            router.register("uploads", UploadViewSet, basename="upload")
+            urlpatterns = router.urls
+            """,
+        }
+    )
+    found = {
+        e.handler: (e.status, ",".join(e.methods), e.route, e.route_note) for e in report.endpoints
+    }
+    assert set(found) == {
+        "UploadViewSet.data",
+        "UploadViewSet.append_chunk",
+        "UploadViewSet.parts",
+        "UploadViewSet.rebuild",
+    }
+    assert found["UploadViewSet.data"] == ("inline", "POST", "/uploads/{pk}/data/", "")
+    status, _, route, note = found["UploadViewSet.append_chunk"]
+    # detail=True where the factory is used: a detail route, the rest a guess, said so
+    assert status == "offloaded" and route.startswith("/uploads/{pk}/")
+    assert "chunk_action" in note and "guess" in note
+    status, _, _, note = found["UploadViewSet.rebuild"]
+    assert status == "offloaded" and "plain_action" in note
+    status, _, _, note = found["UploadViewSet.parts"]
+    assert status == "inline" and "list_action" in note
