@@ -1,14 +1,17 @@
-"""Tracing endpoints in forked workers (trace_pool.py) gives the report one process gives."""
+"""Tracing endpoints in forked workers (trace_pool.py) gives the report one process gives.
+
+The pool forks only a process with one thread; pytest's may have others (a test's server
+left running), so the checks that need workers run in a fresh interpreter (``_fresh``)."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import textwrap
 import threading
 from pathlib import Path
-
-import pytest
 
 from controlplane.migrations_audit import trace_pool
 from controlplane.migrations_audit.config import AuditConfig
@@ -73,15 +76,28 @@ def send_later(n):
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "tasks.py").write_text(TASKS)
-    (tmp_path / "app" / "helpers.py").write_text(HELPERS)
+def write_project(root: Path) -> Path:
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "tasks.py").write_text(TASKS)
+    (root / "app" / "helpers.py").write_text(HELPERS)
     for n in range(12):
-        (tmp_path / "app" / f"feature_{n}.py").write_text(_feature(n))
-    return tmp_path
+        (root / "app" / f"feature_{n}.py").write_text(_feature(n))
+    return root
+
+
+def _fresh(check: str, *args: str) -> None:
+    """Run ``check(*args)`` of this module in a new interpreter (one thread: forks)."""
+    code = f"import sys; from {__name__} import {check}; {check}(*sys.argv[1:])"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def _analysed(root: Path, jobs: int) -> tuple[str, dict[str, dict[int, str]]]:
@@ -91,9 +107,11 @@ def _analysed(root: Path, jobs: int) -> tuple[str, dict[str, dict[int, str]]]:
     return json.dumps(encode(report), sort_keys=True), lines.quoted
 
 
-def test_forked_workers_give_the_report_and_quoted_lines_of_one_process(project, monkeypatch):
+def check_forked_workers_give_the_report_of_one_process(root: str) -> None:
+    project = write_project(Path(root))
     serial, serial_quoted = _analysed(project, 1)
-    monkeypatch.setattr(trace_pool, "PARALLEL_MIN_ENDPOINTS", 1)
+    trace_pool.PARALLEL_MIN_ENDPOINTS = 1
+    assert trace_pool.can_fork()
     parallel, parallel_quoted = _analysed(project, 2)
     statuses = {e["handler"]: e["status"] for e in json.loads(serial)["endpoints"]}
     assert len(statuses) == 60
@@ -105,29 +123,45 @@ def test_forked_workers_give_the_report_and_quoted_lines_of_one_process(project,
     assert parallel_quoted == serial_quoted and serial_quoted
 
 
+def test_forked_workers_give_the_report_and_quoted_lines_of_one_process(tmp_path):
+    _fresh("check_forked_workers_give_the_report_of_one_process", str(tmp_path))
+
+
 def _pid_endpoint(item: int) -> Endpoint:
     return Endpoint(f"f{item}.py", item, "h", "flask", ("GET",), "/", INLINE, False,
                     reason=str(os.getpid()))  # fmt: skip
 
 
-def test_slices_are_traced_in_other_processes_and_come_back_in_order():
+def check_slices_are_traced_in_other_processes_in_order() -> None:
     found = trace_pool.trace_all(list(range(50)), _pid_endpoint, SourceLines(Path(".")), 2, 1)
     assert [e.line for e in found] == list(range(50))
     pids = {e.reason for e in found}
     assert str(os.getpid()) not in pids and len(pids) == 2
 
 
-def test_a_slice_whose_worker_dies_is_traced_here():
-    parent = os.getpid()
+def test_slices_are_traced_in_other_processes_and_come_back_in_order():
+    _fresh("check_slices_are_traced_in_other_processes_in_order")
 
-    def dies_in_a_worker(item: int) -> Endpoint:
-        if item == 7 and os.getpid() != parent:
-            os._exit(3)
-        return _pid_endpoint(item)
 
-    found = trace_pool.trace_all(list(range(20)), dies_in_a_worker, SourceLines(Path(".")), 2, 1)
+def _dies_in_a_worker(item: int) -> Endpoint:
+    if item == 7 and os.getpid() != _PARENT[0]:
+        os._exit(3)
+    return _pid_endpoint(item)
+
+
+_PARENT = [0]
+
+
+def check_a_slice_whose_worker_dies_is_traced_here() -> None:
+    _PARENT[0] = os.getpid()
+    found = trace_pool.trace_all(list(range(20)), _dies_in_a_worker, SourceLines(Path(".")), 2, 1)
     assert [e.line for e in found] == list(range(20))
-    assert any(e.reason == str(parent) for e in found)
+    assert any(e.reason == str(os.getpid()) for e in found)
+    assert any(e.reason != str(os.getpid()) for e in found)
+
+
+def test_a_slice_whose_worker_dies_is_traced_here():
+    _fresh("check_a_slice_whose_worker_dies_is_traced_here")
 
 
 def test_a_process_with_other_threads_traces_alone():
