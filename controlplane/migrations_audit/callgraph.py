@@ -856,6 +856,10 @@ class CallGraph:
         if resolved is None and call.name.endswith("[]") and call.passed():
             return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
         if resolved is None or resolved.kind == "X":
+            picked = self.picked_from_table(call.name, module)
+            if picked:  # VIEWS[name](request), VIEWS.get(name)(request): any entry may run
+                return "edge", [Node(t) for t in picked]
+        if resolved is None or resolved.kind == "X":
             registered = self.class_registries.registered(call, env)
             if registered is not None:  # Base.get(name=key).execute(): any subclass's
                 return "edge", self.registered_nodes(call, registered, env)
@@ -976,6 +980,14 @@ class CallGraph:
                 return []
             out.append(target)
         return out
+
+    def picked_from_table(self, called: str, module: str) -> list[Target]:
+        """The entries of a module-level table of project functions that a call of one of
+        its items runs: ``TABLE[key](...)`` or ``TABLE.get(key)(...)`` (PATTERNS.md item
+        108); [] for any other call."""
+        if called.endswith(".get()"):
+            called = called[: -len(".get()")] + "[]"
+        return self.table_of(called, module) if called.endswith("[]") else []
 
     def _table(self, receiver: str, module: str) -> tuple[str, list[Any]] | None:
         """(module holding it, its entries) of the module-level list or dict ``receiver``

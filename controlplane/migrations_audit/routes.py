@@ -74,7 +74,7 @@ _PROVIDED = {
     **dict.fromkeys(WIZARDS, ("get", "post")),
     # djangorestframework-simplejwt's token views (post validates the serializer)
     **dict.fromkeys(SIMPLEJWT_VIEWS, ("post",)),
-    # django.contrib.auth.views
+    # django.contrib.auth.views (and django-allauth's, alike; not dj-rest-auth's, below)
     "LoginView": ("get", "post"),
     "LogoutView": ("post",),
     "PasswordChangeView": ("get", "post"),
@@ -93,6 +93,19 @@ _PROVIDED = {
 }
 
 
+# dj-rest-auth (and django-rest-auth before it) names its DRF views like Django's auth
+# views, but each answers POST only (its LogoutView's GET is 405 unless a setting says so)
+_REST_AUTH_VIEWS = frozenset({"dj_rest_auth.views", "rest_auth.views"})
+_REST_AUTH_PROVIDED = dict.fromkeys(
+    (
+        "LoginView",
+        "LogoutView",
+        "PasswordChangeView",
+        "PasswordResetView",
+        "PasswordResetConfirmView",
+    ),
+    ("post",),
+)
 # Methods a class-based view runs before the one for the HTTP method, when overridden
 # (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
 _DRF_ACTIONS = ("action", "detail_route", "list_route")
@@ -691,8 +704,14 @@ class RouteFinder:
         names: set[str] = set()
         for mod, qual in project.mro(module, cls):
             names.update(project.modules[mod].classes[qual].methods)
-        for tail in project.base_tails(module, cls):
-            names.update(_PROVIDED.get(tail, ()))
+        for base in project.external_bases(module, cls):
+            dotted = base.rstrip("()")
+            package, _, tail = dotted.rpartition(".")
+            if package in _REST_AUTH_VIEWS and tail in _REST_AUTH_PROVIDED:
+                # dj-rest-auth's LoginView is an API view, not Django's (PATTERNS.md item 104)
+                names.update(_REST_AUTH_PROVIDED[tail])
+            else:
+                names.update(_PROVIDED.get(tail, ()))
         return names
 
     def is_viewset(self, module: str, cls: str) -> bool:

@@ -352,3 +352,89 @@ def test_drf_action_applied_by_a_project_decorator_factory(run_audit):
     assert status == "offloaded" and "plain_action" in note
     status, _, _, note = found["UploadViewSet.parts"]
     assert status == "inline" and "list_action" in note
+
+
+def test_a_function_picked_from_a_module_level_table_and_called(check):
+    """Item 108: ``VIEWS[key](...)`` and ``VIEWS.get(key)(...)`` on a module-level dict of
+    functions run one of its entries, as a local table's do; a table of plain functions
+    stays inline."""
+    check(
+        {
+            "tasks.py": TASKS,
+            "app.py": """
+            from flask import Flask
+            from tasks import reindex
+
+            app = Flask(__name__)
+
+            def rebuild(pk):
+                reindex.delay(pk)
+                return "queued"
+
+            def show(pk):
+                return str(pk)
+
+            VIEWS = {"rebuild": rebuild, "show": show}
+            PLAIN = {"show": show}
+
+            @app.post("/run/<name>/<int:pk>")
+            def run(name, pk):
+                return VIEWS[name](pk)
+
+            @app.post("/get/<name>/<int:pk>")
+            def run_get(name, pk):
+                view = VIEWS.get(name)
+                return view(pk)
+
+            @app.get("/plain/<name>/<int:pk>")
+            def plain(name, pk):
+                return PLAIN[name](pk)
+            """,
+        },
+        {
+            "run": ("offloaded", False),
+            "run_get": ("offloaded", False),
+            "plain": ("inline", False),
+        },
+    )
+
+
+def test_a_third_party_view_named_like_a_django_auth_view_has_only_its_own_methods(run_audit):
+    """Item 104: Django's ``LoginView`` answers GET and POST; dj-rest-auth's, of the same
+    name, is a DRF view answering POST only; django-allauth's is a form view, like Django's."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.contrib.auth import views as auth_views
+            from allauth.account.views import LoginView as AllauthLogin
+            from dj_rest_auth.views import LoginView
+
+            class ApiLogin(LoginView):
+                def post(self, request, *args, **kwargs):
+                    return super().post(request, *args, **kwargs)
+
+            class PageLogin(auth_views.LoginView):
+                template_name = "login.html"
+
+            class SiteLogin(AllauthLogin):
+                template_name = "account/login.html"
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import ApiLogin, PageLogin, SiteLogin
+
+            urlpatterns = [
+                path("api/login", ApiLogin.as_view()),
+                path("login", PageLogin.as_view()),
+                path("accounts/login", SiteLogin.as_view()),
+            ]
+            """,
+        }
+    )
+    assert _routes(report) == {
+        ("ApiLogin.post", "POST", "/api/login"),
+        ("PageLogin.get", "GET", "/login"),
+        ("PageLogin.post", "POST", "/login"),
+        ("SiteLogin.get", "GET", "/accounts/login"),
+        ("SiteLogin.post", "POST", "/accounts/login"),
+    }
