@@ -16,6 +16,7 @@ from typing import Any
 
 from .action_choices import CHOOSERS, action_choices, named_classes
 from .buffers import self_attrs_read
+from .cascades import note_cascade
 from .class_additions import note_addition
 from .conditions import condition, forget
 from .facts import (
@@ -441,6 +442,7 @@ class _Extractor(FastVisitor):
                     if isinstance(target, ast.Name):
                         note_m2m(self.names, qualname, target.id, value_node)
                         note_fk(self.names, qualname, target.id, value_node)
+                        note_cascade(self.names, qualname, value_node)
                         facts.attrs[target.id] = related or self.render(value_node)
                         value = self.lit(stmt.value)
                         if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:

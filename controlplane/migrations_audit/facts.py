@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "114"
+ANALYSER_VERSION = "115"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -514,6 +514,9 @@ class ModuleFacts:
     m2m: list[list[str]] = field(default_factory=list)
     # foreign keys: [class, field, related model as an instance name, related_name]
     fks: list[list[str]] = field(default_factory=list)
+    # keys that delete their row with the row they point to (``on_delete=CASCADE``):
+    # [class, related model as an instance name or "user"] (cascades.py)
+    cascades: list[list[str]] = field(default_factory=list)
     # names called, and names passed to calls, at module level (``setup_signals()``,
     # ``path("x/", views.start)``): functions that importing the module runs or hands on
     top_refs: list[str] = field(default_factory=list)
@@ -550,6 +553,7 @@ class ModuleFacts:
             "additions": self.additions,
             "m2m": self.m2m,
             "fks": self.fks,
+            "cascades": self.cascades,
             "top_refs": self.top_refs,
             "verb_maps": self.verb_maps,
             "top_calls": self.top_calls,
@@ -582,6 +586,7 @@ class ModuleFacts:
             additions=raw.get("additions", []),
             m2m=raw.get("m2m", []),
             fks=raw.get("fks", []),
+            cascades=raw.get("cascades", []),
             top_refs=raw.get("top_refs", []),
             verb_maps=raw.get("verb_maps", {}),
             top_calls=raw.get("top_calls", []),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .arguments import Ctx, literal, typed
+from .cascades import Cascades
 from .facts import CallSite
 from .live_connections import LiveConnections
 from .m2m_relations import M2MRelations
@@ -154,6 +155,7 @@ class Implicit:
         self._hooks: dict[str, list[Target]] | None = None
         self._orm_listeners: bool | None = None
         self._m2m: M2MRelations | None = None
+        self._cascades: Cascades | None = None
 
     # ---- class-based views called from code ---------------------------------------------
 
@@ -335,9 +337,11 @@ class Implicit:
         op = "delete" if tail in _DELETE_TAILS else "save"
         wanted = (f"django:pre_{op}", f"django:post_{op}")
         receivers = self.receivers()
-        return [
-            h for key in wanted for sender, h in receivers.get(key, []) if sender == USER_SENDER
-        ]
+        out = [h for key in wanted for sender, h in receivers.get(key, []) if sender == USER_SENDER]
+        if op == "delete":  # the rows keyed to the user go with it
+            for child in self.cascades().user_deletes():
+                out.extend(h for h in self.own_receivers(*child, op) if h not in out)
+        return out
 
     def m2m_write(self, owner: Target | None, manager: str) -> Write:
         """``order.tags.add(tag)`` on a many-to-many manager (either side of the field, or
@@ -386,6 +390,20 @@ class Implicit:
         return write
 
     def signal_receivers(self, module: str, cls: str, op: str) -> list[Target]:
+        """The receivers of a write's signals for the model written; a delete's for the
+        rows it deletes with it too (``on_delete=CASCADE``, cascades.py)."""
+        out = self.own_receivers(module, cls, op)
+        if op == "delete":
+            for child in self.cascades().deleted_with(module, cls):
+                out.extend(h for h in self.own_receivers(*child, op) if h not in out)
+        return out
+
+    def cascades(self) -> Cascades:
+        if self._cascades is None:
+            self._cascades = Cascades(self.project)
+        return self._cascades
+
+    def own_receivers(self, module: str, cls: str, op: str) -> list[Target]:
         receivers = self.receivers()
         is_model = any("Model" in t for t in self.project.base_tails(module, cls))
         out = []

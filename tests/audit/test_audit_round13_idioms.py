@@ -438,3 +438,87 @@ def test_a_third_party_view_named_like_a_django_auth_view_has_only_its_own_metho
         ("SiteLogin.get", "GET", "/accounts/login"),
         ("SiteLogin.post", "POST", "/accounts/login"),
     }
+
+
+def test_a_cascading_delete_runs_the_delete_receivers_of_the_rows_it_deletes(check):
+    """Item 109: deleting an Account deletes its members (``on_delete=CASCADE``), and
+    Django sends their delete signals; a ``SET_NULL`` key deletes nothing, and a member's
+    own ``delete()`` override is not run by a cascade."""
+    check(
+        {
+            "tasks.py": TASKS,
+            "models.py": """
+            from django.conf import settings
+            from django.db import models
+
+            class Account(models.Model):
+                name = models.CharField(max_length=10)
+
+            class Team(models.Model):
+                name = models.CharField(max_length=10)
+
+            class Member(models.Model):
+                account = models.ForeignKey(Account, on_delete=models.CASCADE)
+                team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True)
+
+            class Badge(models.Model):
+                member = models.OneToOneField("Member", models.CASCADE)
+
+            class Token(models.Model):
+                user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+                def delete(self, *args, **kwargs):
+                    from tasks import reindex
+                    reindex.delay(self.pk)
+                    return super().delete(*args, **kwargs)
+            """,
+            "receivers.py": """
+            from django.db.models.signals import post_delete
+            from django.dispatch import receiver
+            from models import Badge
+            from tasks import reindex
+
+            @receiver(post_delete, sender=Badge)
+            def badge_gone(sender, instance, **kwargs):
+                reindex.delay(instance.pk)
+            """,
+            "views.py": """
+            from django.contrib.auth.models import User
+            from django.http import HttpResponse
+            from models import Account, Team
+
+            def close_account(request, pk):
+                Account.objects.get(pk=pk).delete()
+                return HttpResponse("")
+
+            def purge_accounts(request):
+                Account.objects.filter(name="").delete()
+                return HttpResponse("")
+
+            def drop_team(request, pk):
+                Team.objects.get(pk=pk).delete()
+                return HttpResponse("")
+
+            def drop_user(request, pk):
+                User.objects.get(pk=pk).delete()
+                return HttpResponse("")
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import close_account, drop_team, drop_user, purge_accounts
+
+            urlpatterns = [
+                path("accounts/<int:pk>/close", close_account),
+                path("accounts/purge", purge_accounts),
+                path("teams/<int:pk>/drop", drop_team),
+                path("users/<int:pk>/drop", drop_user),
+            ]
+            """,
+        },
+        {
+            "close_account": ("offloaded", False),
+            "purge_accounts": ("offloaded", False),
+            "drop_team": ("inline", False),
+            "drop_user": ("inline", False),
+        },
+    )
