@@ -821,6 +821,10 @@ class CallGraph:
                 return "heavy:" + configured, self.edge_targets(
                     call, resolved, env, receiver_class=known
                 )
+        if resolved is not None and resolved.kind == "V":
+            inherited = self.inherited_heavy(resolved)
+            if inherited:  # PatchedSMTP(smtplib.SMTP)(...).sendmail(): the library's own
+                return "heavy:" + inherited, []
         if project_call:
             return "edge", self.edge_targets(call, resolved, env, receiver_class=known)
         if any(markers.runner(n) for n in names):
@@ -980,6 +984,25 @@ class CallGraph:
                 return []
             out.append(target)
         return out
+
+    def inherited_heavy(self, method: Target) -> str:
+        """The heavy kind of a library method a project class inherits and does not
+        override (``class PatchedSMTP(smtplib.SMTP)``: ``sendmail``, and ``__init__``, the
+        library constructor, through ``super().__init__``), by the patterns for that library
+        class (PATTERNS.md item 110); "" when none."""
+        cls, _, name = method.name.partition(":")
+        if not name or self.markers.heavy(f"_.{name}") or self.markers.heavy(f"_().{name}"):
+            return ""  # a pattern for any receiver (``*.get_object``): not this library's
+        for base in sorted(self.project.external_bases(method.module, cls)):
+            dotted = base.removesuffix("()")
+            spellings = [f"{dotted}().{name}", f"{dotted}.{name}"]
+            if name == "__init__":
+                spellings.append(dotted)
+            for spelled in spellings:
+                kind = self.markers.heavy(spelled)
+                if kind:
+                    return kind
+        return ""
 
     def picked_from_table(self, called: str, module: str) -> list[Target]:
         """The entries of a module-level table of project functions that a call of one of

@@ -522,3 +522,56 @@ def test_a_cascading_delete_runs_the_delete_receivers_of_the_rows_it_deletes(che
             "drop_user": ("inline", False),
         },
     )
+
+
+def test_a_heavy_library_class_used_through_a_project_subclass(check):
+    """Item 110: the methods a project subclass inherits from a library class, and the
+    base's constructor it calls through ``super().__init__``, are the library's: heavy as
+    on the library class. A subclass of a plain library class is not."""
+    check(
+        {
+            "app.py": """
+            import smtplib
+            from collections import OrderedDict
+
+            import requests
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+            class LoggingSMTP(smtplib.SMTP):
+                def __init__(self, host="", port=0, log=None):
+                    self.log = log
+                    super().__init__(host, port)
+
+            class TimeoutSession(requests.Session):
+                def request(self, *args, **kwargs):
+                    kwargs.setdefault("timeout", 10)
+                    return super().request(*args, **kwargs)
+
+            class Registry(OrderedDict):
+                def describe(self):
+                    return list(self)
+
+            @app.post("/smtp/test")
+            def test_smtp(host: str, port: int):
+                LoggingSMTP(host, port)
+                return {"ok": True}
+
+            @app.get("/proxy")
+            def proxy(url: str):
+                return TimeoutSession().get(url).json()
+
+            @app.get("/registry")
+            def registry():
+                found = Registry()
+                found.update({"a": 1})
+                return found.describe()
+            """,
+        },
+        {
+            "test_smtp": ("inline", True),
+            "proxy": ("inline", True),
+            "registry": ("inline", False),
+        },
+    )
