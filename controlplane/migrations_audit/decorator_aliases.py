@@ -18,7 +18,7 @@ def unaliased(project: Project, decorators: list[Decorator], module: str) -> lis
     still counts first (``job = partial(rq_job, ...)`` is told by its own name)."""
     out: list[Decorator] = []
     for dec in decorators:
-        applied = applied_decorator(project, dec, module)
+        applied = factory_made(project, dec, module)
         if applied is not None:
             out.append(applied)  # what the project decorator really is comes first
         out.append(dec)

@@ -65,6 +65,12 @@ class UrlPatterns:
                 target = stmt.targets[0]
                 if isinstance(target, ast.Name):
                     name, value = target.id, stmt.value
+            elif (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.value is not None
+            ):  # urlpatterns: list[URLPattern | URLResolver] = [...] (PATTERNS.md item 113)
+                name, value = stmt.target.id, stmt.value
             elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                 name, value, extend = stmt.target.id, stmt.value, True
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):

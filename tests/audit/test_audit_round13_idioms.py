@@ -575,3 +575,91 @@ def test_a_heavy_library_class_used_through_a_project_subclass(check):
             "registry": ("inline", False),
         },
     )
+
+
+def test_a_task_decorator_factory_returning_shared_task_ready_made(check):
+    """Item 112: ``return shared_task(*args, base=RetryTask, **kwargs)`` from a project
+    factory makes ``@retry_task(...)`` Celery's task decorator; a factory that returns a
+    plain decorator of its own does not."""
+    check(
+        {
+            "common.py": """
+            from celery import Task, shared_task
+
+            class RetryTask(Task):
+                pass
+
+            def retry_task(*args, **kwargs):
+                return shared_task(*args, base=RetryTask, **kwargs)
+
+            def logged(**kwargs):
+                def decorator(fn):
+                    return fn
+                return decorator
+            """,
+            "tasks.py": """
+            from common import logged, retry_task
+
+            @retry_task(autoretry_for=(Exception,))
+            def wrapped_job(pk):
+                pass
+
+            @logged(level=1)
+            def plain_job(pk):
+                pass
+            """,
+            "views.py": """
+            from django.http import JsonResponse
+            from tasks import plain_job, wrapped_job
+
+            def wrapped_view(request):
+                wrapped_job.apply_async((1,))
+                return JsonResponse({})
+
+            def plain_view(request):
+                plain_job(1)
+                return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import plain_view, wrapped_view
+
+            urlpatterns = [path("wrapped/", wrapped_view), path("plain/", plain_view)]
+            """,
+        },
+        {"wrapped_view": ("offloaded", False), "plain_view": ("inline", False)},
+    )
+
+
+def test_a_url_list_written_with_an_annotation_is_read(run_audit):
+    """Item 113: ``urlpatterns: list[URLPattern] = [...]`` is the URL list, prefixes and all."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import HttpResponse
+
+            def health(request):
+                return HttpResponse("ok")
+
+            def items(request):
+                return HttpResponse("")
+            """,
+            "api_urls.py": """
+            from django.urls import path
+            from views import items
+
+            urlpatterns = [path("items/", items)]
+            """,
+            "settings.py": 'ROOT_URLCONF = "urls"\n',
+            "urls.py": """
+            from django.urls import URLPattern, URLResolver, include, path
+            from views import health
+
+            urlpatterns: list[URLPattern | URLResolver] = [
+                path("health/", health),
+                path("api/v1/", include("api_urls")),
+            ]
+            """,
+        }
+    )
+    assert _routes(report) == {("health", "ANY", "/health/"), ("items", "ANY", "/api/v1/items/")}
