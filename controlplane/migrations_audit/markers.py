@@ -128,6 +128,11 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "google.oauth2.id_token.verify_oauth2_token",
         "apprise.Apprise().notify",
         "apprise.Apprise().async_notify",
+        # Slack's Web API client: each method is an API call (item 114)
+        "slack_sdk.WebClient().*",
+        "slack_sdk.web.WebClient().*",
+        "slack_sdk.web.client.WebClient().*",
+        "slack_sdk.webhook.WebhookClient().send",
     ),
     "subprocess": (
         "subprocess.run",
@@ -189,6 +194,7 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "django.core.mail.mail_admins",
         "django.core.mail.*().send",
         "resend.Emails.send",
+        "sendgrid.SendGridAPIClient().send",
         "flask_mail.Mail().send",
         # django-allauth renders the template and sends through Django's mail, in the request
         "allauth.account.adapter.get_adapter().send_mail",

@@ -663,3 +663,42 @@ def test_a_url_list_written_with_an_annotation_is_read(run_audit):
         }
     )
     assert _routes(report) == {("health", "ANY", "/health/"), ("items", "ANY", "/api/v1/items/")}
+
+
+def test_slack_and_sendgrid_calls_are_heavy(check):
+    """Item 114: Slack's Web API client (also through a project subclass) and SendGrid."""
+    check(
+        {
+            "app.py": """
+            from fastapi import FastAPI
+            from sendgrid import SendGridAPIClient
+            from slack_sdk import WebClient
+
+            app = FastAPI()
+
+            class SlackClient(WebClient):
+                def __init__(self, token):
+                    super().__init__(token=token, timeout=5)
+
+            @app.post("/notify")
+            def notify(text: str):
+                WebClient(token="t").chat_postMessage(channel="#ops", text=text)
+                return {}
+
+            @app.post("/notify-sub")
+            def notify_sub(text: str):
+                SlackClient("t").chat_postMessage(channel="#ops", text=text)
+                return {}
+
+            @app.post("/mail")
+            def mail(text: str):
+                SendGridAPIClient("key").send({"text": text})
+                return {}
+            """,
+        },
+        {
+            "notify": ("inline", True),
+            "notify_sub": ("inline", True),
+            "mail": ("inline", True),
+        },
+    )
