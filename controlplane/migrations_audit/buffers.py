@@ -9,18 +9,22 @@ method of the same class reads ``self.<attr>`` and sends to S: builds Dramatiq m
 actors it looks up on a broker (``broker.get_actor(name).message_with_options(...)``, what
 ``Actor.send`` does before ``broker.enqueue``) or calls another queue's enqueue
 (``queue.enqueue(...)``, ``dramatiq.*.send``). A buffer whose reader sends nothing (a log, a
-batch of rows) is not a dispatch.
+batch of rows) is not a dispatch. A reader that hands each entry to a thread or executor
+(``self.executor.submit(self._run, item)``) runs the work in this process after the
+response: in-process background (PATTERNS.md item 111).
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from .facts import FunctionFacts
 from .project import Project, Target
 from .queue_annotations import typed_dispatch, typed_receiver
 from .queues import DRAMATIQ, external_system
 
+IN_PROCESS = "in-process"  # a buffer drained on a thread or executor of this process
 # what adds to a container held on self: list, deque, set, queue.Queue
 _ADDS = frozenset(
     {"append", "extend", "appendleft", "extendleft", "insert", "add", "put", "put_nowait"}
@@ -74,11 +78,19 @@ def sends(facts: FunctionFacts) -> str:
     return ""
 
 
-class JobBuffers:
-    """Which project methods put a job into a buffer that their class sends to a queue."""
+def hands_off(facts: FunctionFacts, background: Callable[[str], bool]) -> bool:
+    """Whether a method hands work to something of this process that outlives the call
+    (``self.executor.submit(self._run, item)``, a ``Thread``): a drain run on a thread."""
+    return any(background(call.name) for call in facts.calls)
 
-    def __init__(self, project: Project) -> None:
+
+class JobBuffers:
+    """Which project methods put a job into a buffer that their class sends to a queue, or
+    hands to a thread or executor of its own (``IN_PROCESS``: item 111)."""
+
+    def __init__(self, project: Project, background: Callable[[str], bool] | None = None) -> None:
         self.project = project
+        self.background = background
         self._systems: dict[tuple[str, str], str] | None = None
 
     def system(self, target: Target) -> str:
@@ -103,6 +115,8 @@ class JobBuffers:
                     if not facts.reads:
                         continue
                     system = sends(facts)
+                    if not system and self.background and hands_off(facts, self.background):
+                        system = IN_PROCESS  # appended here, run on its thread later
                     if system:
                         for attr in facts.reads:
                             drained.setdefault(attr, (system, name))

@@ -26,7 +26,7 @@ from .arguments import (
     typed,
 )
 from .budget import SEARCH_CUT, Cut
-from .buffers import JobBuffers
+from .buffers import IN_PROCESS, JobBuffers
 from .class_lookups import BUILTIN_METHODS, keyed_method, unfollowed_lookup
 from .class_registries import ClassRegistries, Registered
 from .conditions import ADDING, HAS_PK
@@ -274,7 +274,7 @@ class CallGraph:
         self.registries = Registries(project)
         self.class_registries = ClassRegistries(project)
         self.arguments = Arguments(project)
-        self.buffers = JobBuffers(project)
+        self.buffers = JobBuffers(project, markers.background)
         self._wrappers: dict[Target, list[Node]] = {}
         self.field_types = FieldTypes(project)
 
@@ -745,6 +745,8 @@ class CallGraph:
         if other:
             return other, []
         buffered = self.buffers.system(resolved) if resolved is not None else ""
+        if buffered == IN_PROCESS:  # appended to a list its object's own thread drains
+            return BACKGROUND, []
         if buffered:  # jobs.add("name", ...) into a buffer its class sends later
             return f"{DISPATCH}::{buffered}", []
         picked = self.table_methods(call.name, module)

@@ -702,3 +702,76 @@ def test_slack_and_sendgrid_calls_are_heavy(check):
             "mail": ("inline", True),
         },
     )
+
+
+def test_work_appended_to_a_list_a_background_thread_of_the_object_drains(check):
+    """Item 111: a method that appends to ``self.pending``, which another method of the
+    class hands item by item to its executor, leaves the work running in this process
+    after the response; a list its reader only logs is not a hand-off."""
+    check(
+        {
+            "scheduler.py": """
+            import logging
+            import threading
+            import time
+            from concurrent.futures import ThreadPoolExecutor
+
+            class Scheduler:
+                def __init__(self):
+                    self.pending = []
+                    self.lock = threading.Lock()
+                    self.executor = ThreadPoolExecutor(max_workers=4)
+
+                def start(self):
+                    self.executor.submit(self._loop)
+
+                def add_run(self, job_id):
+                    with self.lock:
+                        self.pending.append({"id": job_id})
+                    return job_id
+
+                def _drain(self):
+                    with self.lock:
+                        items, self.pending = self.pending, []
+                    for item in items:
+                        self.executor.submit(self._run, item)
+
+                def _loop(self):
+                    while True:
+                        self._drain()
+                        time.sleep(1)
+
+                def _run(self, item):
+                    return item
+
+            class Audit:
+                def __init__(self):
+                    self.seen = []
+
+                def note(self, what):
+                    self.seen.append(what)
+
+                def dump(self):
+                    logging.info("%s", self.seen)
+
+            scheduler = Scheduler()
+            audit = Audit()
+            """,
+            "main.py": """
+            from fastapi import FastAPI
+            from scheduler import audit, scheduler
+
+            app = FastAPI()
+
+            @app.post("/jobs/{job_id}/run")
+            def run_job(job_id: str):
+                return {"execution": scheduler.add_run(job_id)}
+
+            @app.post("/notes")
+            def note(text: str):
+                audit.note(text)
+                return {}
+            """,
+        },
+        {"run_job": ("inprocess_background", False), "note": ("inline", False)},
+    )
