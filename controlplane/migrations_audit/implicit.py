@@ -52,13 +52,20 @@ _REPRESENT = "self.get_serializer().to_representation"
 # written as names rendered inside that class. Keyed by framework family, then method.
 _DRF = {
     "create": ["self.get_serializer().is_valid", "self.perform_create", _REPRESENT],
-    "update": ["self.get_serializer().is_valid", "self.perform_update", _REPRESENT],
+    "update": [
+        "self.get_object",
+        "self.get_serializer().is_valid",
+        "self.perform_update",
+        _REPRESENT,
+    ],
     "partial_update": ["self.update"],  # update(partial=True): a project override runs too
-    "destroy": ["self.perform_destroy"],
+    "destroy": ["self.get_object", "self.perform_destroy"],
     "perform_create": ["self.get_serializer().save"],
     "perform_update": ["self.get_serializer().save"],
     "perform_destroy": ["self.get_object().delete"],
-    "list": ["self.get_queryset", _REPRESENT],
+    "list": ["self.get_queryset", "self.filter_queryset", "self.paginate_queryset", _REPRESENT],
+    # DRF's get_object (retrieve, update, destroy) filters the view's queryset (item 115)
+    "get_object": ["self.get_queryset", "self.filter_queryset"],
     "retrieve": ["self.get_object", _REPRESENT],
     "post": ["self.create"],
     "put": ["self.update"],
@@ -160,8 +167,8 @@ class Implicit:
     # ---- class-based views called from code ---------------------------------------------
 
     def validation_hooks(self, module: str, cls: str) -> list[str]:
-        """``serializer.is_valid()`` runs the serializer's ``validate`` and
-        ``validate_<field>`` methods; ``form.is_valid()`` the form's ``clean`` and
+        """``serializer.is_valid()`` runs the serializer's ``to_internal_value``, ``validate``
+        and ``validate_<field>`` methods; ``form.is_valid()`` the form's ``clean`` and
         ``clean_<field>``: those the class or its project bases define."""
         prefixes = ("validate", "clean")
         out: list[str] = []
@@ -170,7 +177,9 @@ class Implicit:
                 owner, _, method = qualname.rpartition(".")
                 if owner != qual or method in out:
                     continue
-                if any(method == p or method.startswith(p + "_") for p in prefixes):
+                if method == "to_internal_value" or any(
+                    method == p or method.startswith(p + "_") for p in prefixes
+                ):
                     out.append(method)
         return ["self." + method for method in out]
 

@@ -775,3 +775,58 @@ def test_work_appended_to_a_list_a_background_thread_of_the_object_drains(check)
         },
         {"run_job": ("inprocess_background", False), "note": ("inline", False)},
     )
+
+
+def test_drf_generic_hooks_to_internal_value_pagination_and_get_object(check):
+    """Item 115: ``is_valid()`` runs a serializer's ``to_internal_value``; ``list`` runs
+    ``paginate_queryset`` and ``filter_queryset``; ``get_object`` (retrieve, update,
+    destroy) runs ``get_queryset``."""
+    check(
+        {
+            "tasks.py": TASKS,
+            "views.py": """
+            import requests
+            from rest_framework import mixins, serializers, viewsets
+            from tasks import reindex
+
+            class ChannelSerializer(serializers.Serializer):
+                def to_internal_value(self, data):
+                    requests.get("https://chat.example/channels/" + data["id"], timeout=5)
+                    return super().to_internal_value(data)
+
+            class ChannelViewSet(viewsets.GenericViewSet, mixins.CreateModelMixin):
+                serializer_class = ChannelSerializer
+
+                def perform_create(self, serializer):
+                    pass
+
+            class PagedViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
+                def paginate_queryset(self, queryset):
+                    reindex.delay(0)
+                    return super().paginate_queryset(queryset)
+
+            class HookViewSet(viewsets.GenericViewSet, mixins.DestroyModelMixin):
+                def get_queryset(self):
+                    reindex.delay(1)
+                    return []
+
+                def perform_destroy(self, instance):
+                    pass
+            """,
+            "urls.py": """
+            from rest_framework.routers import DefaultRouter
+            from views import ChannelViewSet, HookViewSet, PagedViewSet
+
+            router = DefaultRouter()
+            router.register("channels", ChannelViewSet, basename="channel")
+            router.register("paged", PagedViewSet, basename="paged")
+            router.register("hooks", HookViewSet, basename="hook")
+            urlpatterns = router.urls
+            """,
+        },
+        {
+            "ChannelViewSet.create": ("inline", True),
+            "PagedViewSet.list": ("offloaded", False),
+            "HookViewSet.destroy": ("offloaded", False),
+        },
+    )
