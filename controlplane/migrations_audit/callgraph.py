@@ -128,6 +128,9 @@ _FRAMEWORK_ARGS = {
     "self.perform_destroy": "self.get_object()",
     "self.form_valid": "self.get_form()",
 }
+# a call of a callable an object was given when it was made, not found (item 117)
+_GIVEN = "given"
+GIVEN_CALLABLE = "given"
 # where the framework views whose inherited bodies implicit.py knows are defined
 _FRAMEWORK_VIEW_PACKAGES = ("rest_framework.", "django.views.", "django.contrib.auth.views.")
 # What a framework passes to project code it runs on a write: nothing the project chose
@@ -601,6 +604,8 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
+            elif kind == _GIVEN:
+                summary.sites.append(self.site(UNRESOLVED_CALL, relpath, call, GIVEN_CALLABLE))
             elif kind == UNFILLED:
                 summary.sites.append(self.site(kind, relpath, call, notes[index]))
             bucket = summary.error_edges if excepts else summary.edges
@@ -898,7 +903,22 @@ class CallGraph:
             and unfollowed_lookup(call, env)
         ):
             return UNRESOLVED_CALL, []  # registry.get(name).do(): what name holds is not seen
+        if resolved is None and base and self.given_callable(base, tail, env):
+            return _GIVEN, []  # mount_point.view(request): what its maker was passed
         return "", []
+
+    def given_callable(self, receiver: str, attr: str, env: Env) -> bool:
+        """Whether ``receiver.attr`` is what a project object was given when it was made
+        (``self.view = view`` in its ``__init__``), a value the audit could not find
+        (PATTERNS.md item 117)."""
+        owner = env.resolve(receiver)
+        if owner is None or owner.kind != "I":
+            return False
+        for mod, qual in self.project.mro(owner.module, owner.name):
+            value = self.project.modules[mod].classes[qual].attrs.get(attr)
+            if value is not None:
+                return value.startswith("~")
+        return False
 
     def other_queue(
         self,

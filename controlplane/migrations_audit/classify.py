@@ -10,7 +10,7 @@ only through an override or a same-named method picked for a receiver of unknown
 from __future__ import annotations
 
 from .budget import SEARCH_CUT, STOPPED, stop_reason
-from .callgraph import CallGraph, Found
+from .callgraph import GIVEN_CALLABLE, CallGraph, Found
 from .markers import (
     BACKGROUND,
     BY_CONFIG,
@@ -39,6 +39,7 @@ from .routes import EndpointDecl
 MAX_EVIDENCE = 30
 UNDECIDED_DISPATCH = "could not tell whether the receiver of this call is a task"
 UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
+GIVEN_RECEIVER = "a callable the object was given when it was made, not found in the project"
 MAX_UNRESOLVED = 20  # per endpoint, nearest the handler first
 UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH, SEARCH_CUT})
 NOT_HEAVY = frozenset(
@@ -133,6 +134,8 @@ class Classifier:
                     why = stop_reason(site.note, site.file, site.line, site.call)
                 elif site.kind == UNRESOLVED_DISPATCH:
                     why = UNDECIDED_DISPATCH
+                elif site.note == GIVEN_CALLABLE:
+                    why = GIVEN_RECEIVER
                 else:
                     why = UNKNOWN_RECEIVER
                 items[(site.file, site.line, site.call)] = Unresolved(

@@ -830,3 +830,61 @@ def test_drf_generic_hooks_to_internal_value_pagination_and_get_object(check):
             "HookViewSet.destroy": ("offloaded", False),
         },
     )
+
+
+def test_a_callable_an_object_was_given_is_listed_when_it_cannot_be_found(run_audit):
+    """Item 117: ``MountPoint(url, view)`` keeps the view it is given; calling
+    ``mount_point.view(request)`` runs what some caller passed, which the audit cannot
+    see here: the call is listed as unresolved and the endpoint is ``likely``. An
+    attribute holding a known function is followed as before."""
+    report = run_audit(
+        {
+            "tasks.py": TASKS,
+            "app.py": """
+            from flask import Flask
+            from tasks import reindex
+
+            app = Flask(__name__)
+
+            class MountPoint:
+                def __init__(self, url, view):
+                    self.url = url
+                    self.view = view
+
+            class Fixed:
+                def __init__(self):
+                    self.view = rebuild
+
+            def rebuild():
+                reindex.delay(1)
+                return "queued"
+
+            def serve(mount_point: MountPoint):
+                return mount_point.view()
+
+            HOME = MountPoint("home", None)
+
+            @app.post("/plugins/<name>")
+            def plugin(name):
+                return serve(lookup(name))
+
+            @app.get("/home")
+            def home():
+                return HOME.view()
+
+            def lookup(name):
+                raise LookupError(name)
+
+            @app.post("/fixed")
+            def fixed():
+                return Fixed().view()
+            """,
+        }
+    )
+    found = {e.handler: e for e in report.endpoints}
+    for handler, call in (("plugin", "mount_point.view()"), ("home", "HOME.view()")):
+        endpoint = found[handler]
+        assert (endpoint.status, endpoint.confidence) == ("inline", "likely")
+        assert [u.call for u in endpoint.unresolved_calls] == [call]
+        assert "given" in endpoint.unresolved_calls[0].reason
+    assert (found["fixed"].status, found["fixed"].confidence) == ("offloaded", "certain")
