@@ -128,8 +128,8 @@ _FRAMEWORK_ARGS = {
     "self.perform_destroy": "self.get_object()",
     "self.form_valid": "self.get_form()",
 }
-# a call of a callable an object was given when it was made, not found (item 117)
-_GIVEN = "given"
+# a call of a callable an object was given when it was made, not found (item 117): the
+# kind classify() gives it, and the note of its UNRESOLVED_CALL site
 GIVEN_CALLABLE = "given"
 # where the framework views whose inherited bodies implicit.py knows are defined
 _FRAMEWORK_VIEW_PACKAGES = ("rest_framework.", "django.views.", "django.contrib.auth.views.")
@@ -604,7 +604,7 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
-            elif kind == _GIVEN:
+            elif kind == GIVEN_CALLABLE:
                 summary.sites.append(self.site(UNRESOLVED_CALL, relpath, call, GIVEN_CALLABLE))
             elif kind == UNFILLED:
                 summary.sites.append(self.site(kind, relpath, call, notes[index]))
@@ -870,7 +870,6 @@ class CallGraph:
             picked = self.picked_from_table(call.name, module)
             if picked:  # VIEWS[name](request), VIEWS.get(name)(request): any entry may run
                 return "edge", [Node(t) for t in picked]
-        if resolved is None or resolved.kind == "X":
             registered = self.class_registries.registered(call, env)
             if registered is not None:  # Base.get(name=key).execute(): any subclass's
                 return "edge", self.registered_nodes(call, registered, env)
@@ -904,7 +903,7 @@ class CallGraph:
         ):
             return UNRESOLVED_CALL, []  # registry.get(name).do(): what name holds is not seen
         if resolved is None and base and self.given_callable(base, tail, env):
-            return _GIVEN, []  # mount_point.view(request): what its maker was passed
+            return GIVEN_CALLABLE, []  # mount_point.view(request): what its maker was passed
         return "", []
 
     def given_callable(self, receiver: str, attr: str, env: Env) -> bool:

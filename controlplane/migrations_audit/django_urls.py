@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .facts import Lit, UrlEntry
-from .mounts import join_route, ref_of
+from .mounts import join_route, ref_of, regex_shown
 from .project import KNOWN_EXTERNAL, Target
 from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
@@ -27,16 +27,6 @@ def unexpanded_call(name: str) -> bool:
     """A call whose patterns the audit could not read, to be reported: any but Django's own
     helpers (``static()``, ``staticfiles_urlpatterns()``), which serve files, not views."""
     return name.endswith("()") and not name.startswith("django.")
-
-
-# an escaped plain character in a regex route (``robots\\.txt``): shown as the character
-_ESCAPED_PLAIN = re.compile(r"\\([^A-Za-z0-9])")
-
-
-def regex_shown(route: str) -> str:
-    """A regex route as people read it: without its anchors, ``robots\\.txt`` as
-    ``robots.txt``; a class like ``\\d`` or ``\\w`` stays (PATTERNS.md item 106)."""
-    return _ESCAPED_PLAIN.sub(r"\1", route.removeprefix("^").removesuffix("$"))
 
 
 def _clean(route: str, regex: bool) -> str:

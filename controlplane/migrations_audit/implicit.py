@@ -348,8 +348,7 @@ class Implicit:
         receivers = self.receivers()
         out = [h for key in wanted for sender, h in receivers.get(key, []) if sender == USER_SENDER]
         if op == "delete":  # the rows keyed to the user go with it
-            for child in self.cascades().user_deletes():
-                out.extend(h for h in self.own_receivers(*child, op) if h not in out)
+            self.add_cascaded(out, self.cascades().user_deletes())
         return out
 
     def m2m_write(self, owner: Target | None, manager: str) -> Write:
@@ -403,9 +402,13 @@ class Implicit:
         rows it deletes with it too (``on_delete=CASCADE``, cascades.py)."""
         out = self.own_receivers(module, cls, op)
         if op == "delete":
-            for child in self.cascades().deleted_with(module, cls):
-                out.extend(h for h in self.own_receivers(*child, op) if h not in out)
+            self.add_cascaded(out, self.cascades().deleted_with(module, cls))
         return out
+
+    def add_cascaded(self, out: list[Target], deleted: list[tuple[str, str]]) -> None:
+        """Adds to ``out`` the delete receivers of the models a cascade deletes rows of."""
+        for child in deleted:
+            out.extend(h for h in self.own_receivers(*child, "delete") if h not in out)
 
     def cascades(self) -> Cascades:
         if self._cascades is None:

@@ -4,6 +4,8 @@ path prefix it ends up under once every ``register_blueprint``/``include_router`
 
 from __future__ import annotations
 
+import re
+
 from .facts import Lit
 from .project import Project
 
@@ -19,6 +21,16 @@ def join_route(*parts: str) -> str:
     for piece in pieces[1:]:
         out = out.rstrip("/") + "/" + piece.lstrip("/")
     return out if out.startswith("/") else "/" + out
+
+
+# an escaped plain character in a regex route (``robots\\.txt``): shown as the character
+_ESCAPED_PLAIN = re.compile(r"\\([^A-Za-z0-9])")
+
+
+def regex_shown(route: str) -> str:
+    """A regex route as people read it: without its anchors, ``robots\\.txt`` as
+    ``robots.txt``; a class like ``\\d`` or ``\\w`` stays (PATTERNS.md item 106)."""
+    return _ESCAPED_PLAIN.sub(r"\1", route.removeprefix("^").removesuffix("$"))
 
 
 def ref_of(value: Lit) -> str:

@@ -7,7 +7,6 @@ composed from the prefixes of the blueprints, routers and namespaces it hangs fr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .decorator_aliases import factory_made
@@ -17,7 +16,7 @@ from .forwarding import HelperRoutes
 from .handler_classes import entry_method
 from .implicit import SIMPLEJWT_VIEWS, WIZARDS
 from .loop_rules import LOOP_NOTE, template_rule
-from .mounts import Mounts, join_route, ref_module, ref_of
+from .mounts import Mounts, join_route, ref_module, ref_of, regex_shown
 from .project import Project, Target
 from .report import Unresolved
 from .route_rows import expand as expand_rows
@@ -106,8 +105,6 @@ _REST_AUTH_PROVIDED = dict.fromkeys(
     ),
     ("post",),
 )
-# Methods a class-based view runs before the one for the HTTP method, when overridden
-# (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
 _DRF_ACTIONS = ("action", "detail_route", "list_route")
 _ACTION_KEYS = ("detail", "methods", "url_path")
 FACTORY_ACTION_NOTE = (
@@ -120,10 +117,11 @@ def action_path(url_path: str) -> str:
     """An ``@action``'s ``url_path`` as the route shows it: DRF puts it inside its own
     ``^...$`` pattern, so anchors and a trailing optional slash (``r"data/?$"``) written in
     it are regex left-overs (PATTERNS.md item 106)."""
-    shown = url_path.removeprefix("^").removesuffix("$").removesuffix("/?")
-    return re.sub(r"\\([^A-Za-z0-9])", r"\1", shown).strip("/") or url_path
+    return regex_shown(url_path).removesuffix("/?").strip("/") or url_path
 
 
+# Methods a class-based view runs before the one for the HTTP method, when overridden
+# (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
 _REQUEST_HOOKS = ("dispatch", "setup", "initial", "dispatch_request")
 _METHOD_DECORATORS = {
     "require_POST": ("POST",),
