@@ -67,6 +67,7 @@ from .markers import (
     dispatch_shape,
     plausible_task_name,
 )
+from .names import UNKNOWN_ATTR
 from .orm_assignments import assignment_listeners, constructor_listeners
 from .partials import idle_partials, idle_stored
 from .project import Project, Target
@@ -256,6 +257,16 @@ def _unknown_row(resolved: Target) -> bool:
         return False
     base = resolved.name.rpartition(".")[0]
     return base.endswith(_SHORTCUT_RESULTS) or any(load in base for load in _DYNAMIC_LOADS)
+
+
+def _pattern_parts(name: str) -> tuple[str, str, str]:
+    """``("tasks", "*_task", ".delay")`` for ``tasks.*_task.delay``: what is before the
+    segment holding the name pattern, the pattern, and what follows it."""
+    segments = name.split(".")
+    at = next(i for i, segment in enumerate(segments) if "*" in segment)
+    pattern = segments[at].rstrip("()")
+    tail = segments[at][len(pattern) :] + "".join(f".{s}" for s in segments[at + 1 :])
+    return ".".join(segments[:at]), pattern, tail
 
 
 class CallGraph:
@@ -1309,25 +1320,54 @@ class CallGraph:
     def named_like(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
         """``getattr(self, f"{mode}_sync")()``: each method of the class (or its bases)
         whose name fits, a possible step (``likely``); none fitting, or no class to look
-        in, is a call the audit could not resolve, said so (PATTERNS.md item 92)."""
-        receiver, _, pattern = call.name.removesuffix("()").partition(".")
-        owner = env.selftype or (Target("C", env.module, env.cls) if env.cls else None)
-        methods: dict[str, None] = {}
-        for mod, qual in self.project.mro(owner.module, owner.name) if owner else []:
-            for name in self.project.modules[mod].functions:
-                head, _, method = name.rpartition(".")
-                if head == qual and fnmatch.fnmatchcase(method, pattern):
-                    methods.setdefault(method, None)
+        in, is a call the audit could not resolve, said so (PATTERNS.md item 92). The
+        same for a class or module the receiver names (``getattr(Alert, f"bulk_{x}")()``,
+        ``getattr(tasks, f"{kind}_task").delay()``: item 118)."""
+        owner_name, pattern, tail = _pattern_parts(call.name.removesuffix("()"))
+        names = self._members_like(owner_name, pattern, env) if owner_name else []
         nodes: list[Node] = []
-        for method in methods:
-            kind, found = self.classify(replace(call, name=f"{receiver}.{method}"), env)
+        kinds: set[str] = set()
+        for name in names:
+            kind, found = self.classify(replace(call, name=f"{owner_name}.{name}{tail}"), env)
+            kinds.add(kind)
             if kind == "edge":
                 nodes.extend(n for n in found if n not in nodes)
+        if tail.startswith("."):  # a method of the member: getattr(tasks, ...).delay()
+            if len(kinds) == 1 and kinds.pop().startswith("dispatch"):
+                # whichever name it is, a task is sent
+                return self.classify(replace(call, name=f"{owner_name}.{names[0]}{tail}"), env)
+            # on a value the audit cannot know, as any getattr computed at run time
+            return self.classify(replace(call, name=f"{UNKNOWN_ATTR}{tail}"), env)
         if not nodes:
             return UNRESOLVED_CALL, []
         note = GUESSED_NAMED.format(pattern=pattern)
         self._guesses = {n: note for n in nodes}
         return "edge", nodes
+
+    def _members_like(self, owner_name: str, pattern: str, env: Env) -> list[str]:
+        """The names fitting ``pattern`` that ``owner_name`` has: the methods of the class
+        it is (or of its instance's class, or of ``self``'s), or a module's functions."""
+        if owner_name in ("self", "cls"):
+            owner = env.selftype or (Target("C", env.module, env.cls) if env.cls else None)
+        else:
+            owner = env.resolve(owner_name)
+        project = self.project
+        if owner is None or owner.module not in project.modules:
+            return []
+        names: dict[str, None] = {}
+        if owner.kind == "M":
+            for name in project.modules[owner.module].functions:
+                if "." not in name and fnmatch.fnmatchcase(name, pattern):
+                    names.setdefault(name, None)
+            return list(names)
+        if owner.kind not in ("C", "I"):
+            return []
+        for mod, qual in project.mro(owner.module, owner.name):
+            for name in project.modules[mod].functions:
+                head, _, method = name.rpartition(".")
+                if head == qual and fnmatch.fnmatchcase(method, pattern):
+                    names.setdefault(method, None)
+        return list(names)
 
     def hosts_event_loop(self, call: CallSite, module: str, cls: str) -> bool:
         """Whether a thread (or process) is started to run an event loop forever:

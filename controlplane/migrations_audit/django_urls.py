@@ -35,6 +35,8 @@ def _clean(route: str, regex: bool) -> str:
 
 # framework base classes that answer no method themselves: a subclass adding none answers
 # nothing (still a registration the audit could not understand)
+_INSTANCE_VIEW = "a view made from an instance of a class: the audit reads as_view() on classes"
+_NOT_CALLABLE = "an instance of a class that defines no __call__ the audit can see"
 _BARE_VIEWS = frozenset(
     {"View", "APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ViewSetMixin"}
 )
@@ -394,6 +396,39 @@ class DjangoRoutes:
             methods, is_drf = finder.function_methods(function)
             self.routed.add(target)
             finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+        elif target.kind == "I" and not view.endswith(".as_view()"):
+            self.instance_view(module, entry, route or "/", note, target)
+        else:  # SomeView().as_view(): Django's as_view is a class-only method (item 119)
+            finder.not_understood(
+                module,
+                entry.line,
+                f"path({entry.route!r}, {view})",
+                _INSTANCE_VIEW if target.kind == "I" else "view not found",
+            )
+
+    def instance_view(
+        self, module: str, entry: UrlEntry, route: str, note: str, made: Target
+    ) -> None:
+        """``path("rss/", LatestFeed())``: an instance is the view, its class's ``__call__``
+        runs for the request; one a library's base provides (syndication's ``Feed``) is a
+        library's view at the class (PATTERNS.md item 119)."""
+        project, finder = self.project, self.finder
+        for mod, qual in project.mro(made.module, made.name):
+            function = project.modules[mod].functions.get(f"{qual}.__call__")
+            if function is not None:
+                target = Target("F", mod, f"{qual}.__call__")
+                methods, is_drf = finder.function_methods(function)
+                self.routed.add(target)
+                finder.add_function(target, route, "drf" if is_drf else "django", methods, note)
+                return
+        bases = [b.rstrip("()") for b in project.external_bases(made.module, made.name)]
+        if bases:
+            klass = project.modules[made.module].classes[made.name]
+            finder.add_library_view(made.module, klass.line, bases[-1], route, made.name)
+            return
+        finder.not_understood(
+            module, entry.line, f"path({entry.route!r}, {entry.view})", _NOT_CALLABLE
+        )
 
     def library_based(self, view: Target, route: str) -> bool:
         """A project class whose methods all come from a library's view class

@@ -239,6 +239,9 @@ class Names:
                 first = node.args[0]  # type: ignore[attr-defined]
                 if pattern and isinstance(first, ast.Name) and first.id in ("self", "cls"):
                     return f"{first.id}.{pattern}"  # getattr(self, f"{mode}_sync"): callgraph
+                owner = self.render(first) if pattern else ""
+                if owner and "*" not in owner:  # getattr(Alert, f"bulk_{x}"): item 118
+                    return f"{owner}.{pattern}"
                 if not attr:
                     return UNKNOWN_ATTR
                 base = self.render(node.args[0])  # type: ignore[attr-defined]
