@@ -886,7 +886,9 @@ class CallGraph:
                 return "edge", self.registered_nodes(call, registered, env)
         unknown_value = resolved is None or _unknown_row(resolved) or held_at_run_time(resolved)
         if unknown_value and "." in call.name:
-            candidates = self.duck_candidates(tail, lambda: self.written_receiver(call, env))
+            candidates = self.duck_candidates(
+                tail, lambda: self.written_receiver(call, env), env.module
+            )
             if candidates:
                 note = GUESSED_DUCK.format(name=tail)
                 # a guessed method still gets what the call passes (``asynchronous=False``
@@ -904,7 +906,7 @@ class CallGraph:
             (resolved is None or held_at_run_time(resolved))
             and "." in call.name
             and tail not in BUILTIN_METHODS
-            and self.project.methods_named(tail)
+            and self.project.methods_named(tail, module)
         ):
             return UNRESOLVED_CALL, []
         if (
@@ -1234,7 +1236,7 @@ class CallGraph:
         return receiver if receiver.isidentifier() else ""
 
     def duck_candidates(
-        self, method: str, receiver_name: Callable[[], str] = lambda: ""
+        self, method: str, receiver_name: Callable[[], str] = lambda: "", caller: str = ""
     ) -> list[Target]:
         """Project methods a call on an object of unknown type may reach.
 
@@ -1246,7 +1248,7 @@ class CallGraph:
         ``...Step`` classes) when they implement one base that declares it.
         """
         project = self.project
-        candidates = project.methods_named(method)
+        candidates = project.methods_named(method, caller)
         if len(candidates) <= MAX_DUCK_CANDIDATES:
             return candidates
         if self.one_interface(candidates):

@@ -175,6 +175,9 @@ _TRACKERS = frozenset({"FieldTracker", "ModelTracker"})
 _KEEPERS = frozenset({"append", "add", "insert"})
 _OPAQUE = ast.Name(id="~")  # a local bound to something a condition cannot read
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
+# defaults of a class-level annotated attribute that leave its type to the annotation:
+# dependency markers (``bus: Bus = Depends(...)``) and field specifiers (item 120)
+_DECLARING_DEFAULTS = frozenset({"Depends", "Security", "Inject", "Provide", "field", "Field"})
 _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 )
@@ -438,12 +441,13 @@ class _Extractor(FastVisitor):
                 related = ""
                 if isinstance(value_node, ast.Call) and tail(value_node.func) in _RELATIONS:
                     related = self.names.related_model(value_node)
+                annotated = self.annotated_instance(stmt)
                 for target in targets:
                     if isinstance(target, ast.Name):
                         note_m2m(self.names, qualname, target.id, value_node)
                         note_fk(self.names, qualname, target.id, value_node)
                         note_cascade(self.names, qualname, value_node)
-                        facts.attrs[target.id] = related or self.render(value_node)
+                        facts.attrs[target.id] = related or annotated or self.render(value_node)
                         value = self.lit(stmt.value)
                         if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:
                             # FieldTracker(fields=[...]): the fields changed() can report
@@ -465,13 +469,34 @@ class _Extractor(FastVisitor):
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 declared = _declared_class(strip_optional(stmt.annotation))
                 rendered = self.render(declared) if declared is not None else ""
-                if rendered:  # Model: type[IndicoModel]: the attribute is that class
+                # Model: type[IndicoModel]: the attribute is that class; wallet: LndWallet
+                # (item 120): an instance of it
+                rendered = rendered or self.annotated_instance(stmt)
+                if rendered:
                     facts.attrs.setdefault(stmt.target.id, rendered)
                 self.visit(stmt)
             else:
                 self.visit(stmt)
         self.frame.cls = outer_cls
         self.qual.pop()
+
+    def annotated_instance(self, stmt: ast.Assign | ast.AnnAssign) -> str:
+        """``Bus()`` for a class-level ``bus: Bus``, ``bus: Bus = Depends(...)``, ``bus: Bus |
+        None = None`` or ``bus: Bus = field(...)``: an instance of the class annotated, where
+        the value (if any) says nothing of its type (PATTERNS.md item 120); else ""."""
+        if not isinstance(stmt, ast.AnnAssign):
+            return ""
+        value = stmt.value
+        if value is not None and not (
+            (isinstance(value, ast.Constant) and value.value is None)
+            or (isinstance(value, ast.Call) and tail(value.func) in _DECLARING_DEFAULTS)
+        ):
+            return ""
+        annotation = strip_optional(stmt.annotation)
+        if not isinstance(annotation, ast.Name | ast.Attribute):
+            return ""
+        rendered = self.render(annotation)
+        return rendered + "()" if rendered and rendered[0] != "~" else ""
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.visit_function(node, None)

@@ -197,6 +197,7 @@ class Project:
                 self.suffixes.setdefault(".".join(parts[start:]), []).append(name)
         self.roots: list[str] = [""]
         self._module_memo: dict[tuple[str, str], ModuleFacts | None] = {}
+        self._package_groups: dict[str, str] | None = None
         self._memo: dict[tuple[str, str, str, Target | None], Target | None] = {}
         self._mro: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._external: dict[tuple[str, str], frozenset[str]] = {}
@@ -855,11 +856,60 @@ class Project:
             b.rstrip("()").rsplit(".", 1)[-1] for b in self.external_bases(module, qualname)
         )
 
-    def methods_named(self, name: str) -> list[Target]:
-        """Project methods called ``name`` (none for dunders and very common names)."""
+    def methods_named(self, name: str, caller: str = "") -> list[Target]:
+        """Project methods called ``name`` (none for dunders and very common names); with
+        ``caller`` (a module), only those of packages linked to its own by imports, either
+        way (PATTERNS.md item 121: a client package kept in the same tree as the server,
+        neither importing the other, is not the server's code; a plugin importing the
+        package that calls it is)."""
         if name.startswith("__") or name in _GENERIC_METHODS or len(name) < 4:
             return []
-        return self._method_index().get(name, [])
+        found = self._method_index().get(name, [])
+        if not caller:
+            return found
+        top = caller.split(".", 1)[0]
+        if "." not in caller or all(t.module.split(".", 1)[0] == top for t in found):
+            return found  # a module at the top of the tree: no package to set apart
+        group = self.linked_packages()
+        return [
+            t
+            for t in found
+            if "." not in t.module or group.get(t.module.split(".", 1)[0]) == group.get(top)
+        ]
+
+    def linked_packages(self) -> dict[str, str]:
+        """Each top-level package of the project -> one name for all the packages linked to
+        it by imports (in either direction, through any others)."""
+        if self._package_groups is None:
+            parent: dict[str, str] = {}
+
+            def root(name: str) -> str:
+                while parent.setdefault(name, name) != name:
+                    parent[name] = parent[parent[name]]
+                    name = parent[name]
+                return name
+
+            for mod, facts in self.modules.items():
+                top = mod.split(".", 1)[0]
+                root(top)
+                for target in facts.imports.values():
+                    found = self._imported_module(target, mod)
+                    if found is not None:
+                        parent[root(found.split(".", 1)[0])] = root(top)
+            self._package_groups = {name: root(name) for name in parent}
+        return self._package_groups
+
+    def _imported_module(self, target: str, importer: str) -> str | None:
+        """The project module an import names (``a.b.func`` -> ``a.b``), else None."""
+        dotted = target
+        for _ in range(3):
+            found = self.module_for(dotted, importer)
+            if found is not None:
+                return found.module
+            if "." not in dotted:
+                return None
+            dotted = dotted.rsplit(".", 1)[0]
+        return None
 
     def defines_method(self, name: str) -> bool:
         """Whether any project class has a method ``name`` (short and common names too)."""

@@ -9,6 +9,7 @@ import gc
 import json
 import multiprocessing
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -43,6 +44,8 @@ EXCLUDED_DIRS = frozenset(
 # (``features/build/api.py``): a build output (build/lib/...) or a virtualenv (bin/, lib/)
 # has no Python file at its top.
 PACKAGE_NAMES_KEPT = frozenset({"build", "dist", "env"})
+# migration modules: Django's (0001_initial.py), Alembic's revisions (3b1f9a2c4d5e_add.py)
+_NUMBERED = re.compile(r"\d{3,}_|[0-9a-f]{12}_")
 PARALLEL_MIN_FILES = 64
 DEEP_RECURSION = 12_000
 CHUNK = 48
@@ -64,6 +67,21 @@ def _holds_python(directory: str) -> bool:
         return any(name.endswith(".py") for name in os.listdir(directory))
     except OSError:
         return False
+
+
+def _code_not_migrations(directory: str) -> bool:
+    """A folder named ``migrations`` that is a package of code (importers a route runs),
+    not database migrations: Python files, none named like a migration (Django's
+    ``0001_initial``, an Alembic revision), no Alembic ``env.py`` or ``versions/``
+    (PATTERNS.md item 122)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return False
+    if "env.py" in names or "versions" in names:
+        return False
+    modules = [n for n in names if n.endswith(".py")]
+    return any(n != "__init__.py" for n in modules) and not any(_NUMBERED.match(n) for n in modules)
 
 
 def is_test_file(name: str) -> bool:
@@ -105,6 +123,7 @@ def discover(root: Path, patterns: tuple[str, ...] = ()) -> list[str]:
             and (
                 d not in EXCLUDED_DIRS
                 or (d in PACKAGE_NAMES_KEPT and _holds_python(os.path.join(directory, d)))
+                or (d == "migrations" and _code_not_migrations(os.path.join(directory, d)))
             )
         )
         rel_dir = os.path.relpath(directory, root)

@@ -176,3 +176,174 @@ def test_an_instance_routed_as_a_view(run_audit):
         (7, "a view made from an instance of a class"),
         (8, "an instance of a class that defines no __call__ the audit can see"),
     }
+
+
+def test_an_attribute_typed_by_a_class_level_annotation(check):
+    """Item 120: ``bus: Bus = Depends(Bus.as_dependency)`` in a class-based view and
+    ``wallet: LndWallet`` narrowing what a base's ``__init__`` stores type ``self.bus`` and
+    ``self.wallet``; a default that is a value of its own (``= make_bus()``) keeps its type."""
+    check(
+        {
+            "bus.py": """
+            import httpx
+            from fastapi import BackgroundTasks
+
+            class Bus:
+                def __init__(self, bg: BackgroundTasks):
+                    self.bg = bg
+
+                @classmethod
+                def as_dependency(cls, bg: BackgroundTasks):
+                    return cls(bg)
+
+                def dispatch(self, event):
+                    self.bg.add_task(print, event)
+
+            class Wallet:
+                def __init__(self):
+                    self.client = None
+
+            class LndWallet(Wallet):
+                def __init__(self):
+                    self.client = httpx.Client()
+
+            class Node:
+                def __init__(self, wallet: Wallet):
+                    self.wallet = wallet
+
+            class LndNode(Node):
+                wallet: LndWallet
+
+                def info(self):
+                    return self.wallet.client.get("/v1/getinfo")
+
+            class Quiet:
+                def dispatch(self, event):
+                    return event
+
+            def make_bus():
+                return Quiet()
+            """,
+            "api.py": """
+            from fastapi import APIRouter, Depends
+            from bus import Bus, LndNode, LndWallet, make_bus
+
+            router = APIRouter()
+
+            class Controller:
+                bus: Bus = Depends(Bus.as_dependency)
+                quiet: Bus = make_bus()
+
+                def publish(self, event):
+                    self.bus.dispatch(event)
+
+                def hush(self, event):
+                    self.quiet.dispatch(event)
+
+            @router.post("/recipes")
+            def create(ctl: Controller = Depends()):
+                ctl.publish("created")
+                return {}
+
+            @router.post("/hush")
+            def hush(ctl: Controller = Depends()):
+                ctl.hush("created")
+                return {}
+
+            @router.get("/node")
+            def node_info():
+                return LndNode(LndWallet()).info()
+            """,
+        },
+        {
+            "create": ("inprocess_background", False),
+            "hush": ("inline", False),
+            "node_info": ("inline", True),
+        },
+    )
+
+
+def test_a_method_guessed_by_name_stays_in_packages_linked_by_imports(check):
+    """Item 121: a call on an unknown receiver is not guessed into a package neither
+    importing nor imported by the caller's (a client SDK kept in the same tree); a plugin
+    package that imports the caller's package still counts."""
+    report = check(
+        {
+            "server/__init__.py": "",
+            "server/app.py": """
+            from flask import Flask
+            from server.store import load
+
+            app = Flask(__name__)
+
+            @app.get("/teams")
+            def teams():
+                return load().snapshot_records()
+
+            @app.get("/plugins")
+            def plugins():
+                return load().render_widget()
+            """,
+            "server/store.py": """
+            def load():
+                return make()
+            """,
+            "client/__init__.py": "",
+            "client/pages.py": """
+            import requests
+
+            class Page:
+                def snapshot_records(self):
+                    return requests.post("https://example.com/copy")
+            """,
+            "plugin/__init__.py": "",
+            "plugin/widgets.py": """
+            import requests
+            import server.store
+
+            class Widget:
+                def render_widget(self):
+                    return requests.get("https://example.com/widget")
+            """,
+        },
+        {"teams": ("inline", False), "plugins": ("inline", True)},
+    )
+    assert {e.handler: e.confidence for e in report.endpoints}["teams"] == "certain"
+
+
+def test_a_package_named_migrations_that_is_code_is_read(run_audit):
+    """Item 122: ``services/migrations/`` holding importers a route runs is read; Django's
+    numbered migrations, Alembic's folder (``env.py``, ``versions/``) and a folder of Alembic
+    revisions stay skipped."""
+    report = run_audit(
+        {
+            "app.py": """
+            from fastapi import FastAPI
+            from services.migrations.nextcloud import import_archive
+
+            app = FastAPI()
+
+            @app.post("/migrations")
+            def start(path: str):
+                import_archive(path)
+                return {}
+            """,
+            "services/__init__.py": "",
+            "services/migrations/__init__.py": "",
+            "services/migrations/nextcloud.py": """
+            import zipfile
+
+            def import_archive(path):
+                zipfile.ZipFile(path).extractall("/tmp/x")
+            """,
+            "shop/__init__.py": "",
+            "shop/migrations/__init__.py": "",
+            "shop/migrations/0001_initial.py": "from django.db import migrations\n",
+            "db/migrations/env.py": "from alembic import context\n",
+            "db/migrations/versions/abc_add.py": "revision = 'abc'\n",
+            "plugin/migrations/93284ed9c099_add_prefix.py": "revision = '93284ed9c099'\n",
+        }
+    )
+    (endpoint,) = report.endpoints
+    assert (endpoint.status, endpoint.heavy, endpoint.confidence) == ("inline", True, "certain")
+    assert report.files == 5  # app, services/__init__, services/migrations/ (2), shop/__init__
