@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -132,6 +132,9 @@ _FRAMEWORK_ARGS = {
 # a call of a callable an object was given when it was made, not found (item 117): the
 # kind classify() gives it, and the note of its UNRESOLVED_CALL site
 GIVEN_CALLABLE = "given"
+# a signal of an installed package sent by the project, no receiver of the project's
+# connected (item 125): the kind classify() gives it, and the note of its site
+LIBRARY_SIGNAL = "library_signal"
 # where the framework views whose inherited bodies implicit.py knows are defined
 _FRAMEWORK_VIEW_PACKAGES = ("rest_framework.", "django.views.", "django.contrib.auth.views.")
 # What a framework passes to project code it runs on a write: nothing the project chose
@@ -257,6 +260,16 @@ def _unknown_row(resolved: Target) -> bool:
         return False
     base = resolved.name.rpartition(".")[0]
     return base.endswith(_SHORTCUT_RESULTS) or any(load in base for load in _DYNAMIC_LOADS)
+
+
+def _library_signal(resolved: Target) -> bool:
+    """``UPDATE_COURSE_SKILLS.send(...)`` with the signal imported from an installed
+    package's ``signals`` module (not Django's own): receivers that package connects run,
+    and the audit does not read them (PATTERNS.md item 125)."""
+    if resolved.kind != "X":
+        return False
+    parts = resolved.name.split(".")
+    return parts[0] != "django" and "signals" in parts[1:-2]
 
 
 def _pattern_parts(name: str) -> tuple[str, str, str]:
@@ -615,8 +628,8 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
-            elif kind == GIVEN_CALLABLE:
-                summary.sites.append(self.site(UNRESOLVED_CALL, relpath, call, GIVEN_CALLABLE))
+            elif kind in (GIVEN_CALLABLE, LIBRARY_SIGNAL):
+                summary.sites.append(self.site(UNRESOLVED_CALL, relpath, call, kind))
             elif kind == UNFILLED:
                 summary.sites.append(self.site(kind, relpath, call, notes[index]))
             bucket = summary.error_edges if excepts else summary.edges
@@ -783,6 +796,8 @@ class CallGraph:
             shape = dispatch_shape(name)
             if shape is None:
                 continue
+            if shape[0] == "send_task":
+                return f"{DISPATCH}::{self.sender_system(shape[1], env)}", []
             if shape[0] != "task":
                 return f"{DISPATCH}::{CELERY}", []
             receiver = shape[1]
@@ -866,6 +881,8 @@ class CallGraph:
             receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:
                 return "edge", [Node(t) for t in receivers]
+            if resolved is not None and _library_signal(resolved):
+                return LIBRARY_SIGNAL, []
         if resolved is None and call.name.endswith(".as_view()"):
             view = env.resolve(call.name[: -len(".as_view()")])
             if view is not None and view.kind == "C":
@@ -1102,6 +1119,24 @@ class CallGraph:
 
     def job_system_of(self, target: Target) -> str:
         return system_of_decorators(self.decorators(target)) or CELERY
+
+    def sender_system(self, receiver: str, env: Env) -> str:
+        """The queue system ``receiver.send_task(...)`` sends to: Celery's app, unless the
+        receiver is an object of another library's class (karton's ``Producer``), a
+        project class deriving from one included: that library (PATTERNS.md item 124)."""
+        target = env.resolve(receiver)
+        if target is None:
+            return CELERY
+        if target.kind == "X":
+            names: Iterable[str] = [target.name]
+        elif target.kind in ("C", "I"):
+            names = self.project.external_bases(target.module, target.name)
+        else:
+            return CELERY
+        libraries = {n.split(".", 1)[0] for n in names if n}
+        if not libraries or libraries & {"celery", "kombu"}:
+            return CELERY
+        return min(libraries)
 
     def job_system(
         self, receiver: str, module: str, cls: str, selftype: Target | None = None

@@ -380,7 +380,11 @@ class DjangoRoutes:
             real = real_class(project, target)
             alias = target.name.rsplit(".", 1)[-1] if real != target else ""
             framework = self.framework(real.module, real.name)
-            actions = entry.actions or self.table_actions(real, entry)
+            actions = (
+                entry.actions
+                or self.aliased_actions(view, module)
+                or self.table_actions(real, entry)
+            )
             if not finder.class_endpoints(
                 real.module, real.name, route or "/", framework, actions, note, alias
             ) and not self.library_based(real, route or "/"):
@@ -473,6 +477,21 @@ class DjangoRoutes:
             return None
         found = project.resolve(made[: -len(".as_view()")], facts.module) if facts else None
         return found if found is not None and found.kind == "C" else None
+
+    def aliased_actions(self, name: str, module: str) -> dict[str, str] | None:
+        """The mapping of ``facets = SearchViewSet.as_view({"get": "facets"})``, a module
+        variable a URL entry names (PATTERNS.md item 126), or None."""
+        holder, _, var = name.rpartition(".")
+        facts = (
+            self.project.module_for(holder, module) if holder else self.project.modules.get(module)
+        )
+        if facts is None or not facts.assigns.get(var, "").endswith(".as_view()"):
+            return None
+        made = facts.ctors.get(var)
+        mapping = made[0][0] if made and made[0] else None
+        if not isinstance(mapping, dict):
+            return None
+        return {str(k): str(v) for k, v in mapping.items() if isinstance(v, str)} or None
 
     def table_actions(self, view: Target, entry: UrlEntry) -> dict[str, str] | None:
         """{verb: method} for ``V.as_view(action="create")`` when V's ``as_view`` binds

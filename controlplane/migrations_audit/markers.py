@@ -133,6 +133,17 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "slack_sdk.web.WebClient().*",
         "slack_sdk.web.client.WebClient().*",
         "slack_sdk.webhook.WebhookClient().send",
+        # auth libraries' HTTP sessions, requests.Session / httpx.Client subclasses (item 123)
+        "authlib.integrations.*Session().*",
+        "authlib.integrations.httpx_client.*Client().*",
+        "requests_oauthlib.OAuth1Session().*",
+        "requests_oauthlib.OAuth2Session().*",
+        "edx_rest_api_client.client.OAuthAPIClient().*",
+        "edx_rest_api_client.OAuthAPIClient().*",
+        "fastapi_sso.*().verify_and_process",
+        # LNURL: each resolves or calls the service's URL
+        "lnurl.handle",
+        "lnurl.execute*",
     ),
     "subprocess": (
         "subprocess.run",

@@ -347,3 +347,211 @@ def test_a_package_named_migrations_that_is_code_is_read(run_audit):
     (endpoint,) = report.endpoints
     assert (endpoint.status, endpoint.heavy, endpoint.confidence) == ("inline", True, "certain")
     assert report.files == 5  # app, services/__init__, services/migrations/ (2), shop/__init__
+
+
+def test_http_sessions_of_auth_libraries_are_network_work(check):
+    """Item 123: authlib's and requests-oauthlib's OAuth sessions, edx-rest-api-client's
+    ``OAuthAPIClient`` (``requests.Session`` subclasses), lnurl and fastapi-sso calls."""
+    check(
+        {
+            "app.py": """
+            from flask import Flask
+            from authlib.integrations.requests_client import OAuth2Session
+            from edx_rest_api_client.client import OAuthAPIClient
+            from requests_oauthlib import OAuth1Session
+            from lnurl import handle as lnurl_handle, execute_login
+            from fastapi_sso.sso.google import GoogleSSO
+
+            app = Flask(__name__)
+
+            class Client:
+                def __init__(self):
+                    self.session = OAuth2Session("id", "secret")
+
+                def fetch_id_token(self, code):
+                    return self.session.fetch_token("https://idp/token", code=code)
+
+            @app.post("/authorize")
+            def authorize():
+                return Client().fetch_id_token("x")
+
+            @app.get("/catalog")
+            def catalog():
+                return OAuthAPIClient("https://lms", "id", "secret").get("https://lms/api")
+
+            @app.get("/oauth1")
+            def oauth1():
+                return OAuth1Session("id").get("https://example.com")
+
+            @app.get("/lnurl")
+            def lnurl():
+                lnurl_handle("lnurl1dp68gurn8ghj7")
+                return execute_login("cb", "k")
+
+            @app.get("/sso")
+            def sso():
+                return GoogleSSO("id", "secret").verify_and_process(None)
+
+            @app.get("/plain")
+            def plain():
+                return Client()
+            """
+        },
+        {
+            "authorize": ("inline", True),
+            "catalog": ("inline", True),
+            "oauth1": ("inline", True),
+            "lnurl": ("inline", True),
+            "sso": ("inline", True),
+            "plain": ("inline", False),
+        },
+    )
+
+
+def test_send_task_of_another_queue_library_names_it(run_audit):
+    """Item 124: ``Producer().send_task(task)`` of karton (or a project subclass of its
+    ``Producer``) is a dispatch to karton, not to Celery; ``app.send_task`` stays Celery's."""
+    report = run_audit(
+        {
+            "app.py": """
+            from celery import Celery
+            from flask import Flask
+            from karton.core import Producer, Task
+
+            app = Flask(__name__)
+            celery_app = Celery("proj")
+            producer = Producer()
+
+            class KartonProducer(Producer):
+                pass
+
+            @app.post("/karton")
+            def karton():
+                producer.send_task(Task({"type": "sample"}))
+                return "ok"
+
+            @app.post("/subclass")
+            def subclass():
+                KartonProducer().send_task(Task({"type": "sample"}))
+                return "ok"
+
+            @app.post("/celery")
+            def celery_send():
+                celery_app.send_task("proj.crunch", args=[1])
+                return "ok"
+            """
+        }
+    )
+    systems = {
+        e.handler: (e.status, {ev.queue_system for ev in e.evidence if ev.queue_system})
+        for e in report.endpoints
+    }
+    assert systems == {
+        "karton": ("offloaded", {"karton"}),
+        "subclass": ("offloaded", {"karton"}),
+        "celery_send": ("offloaded", {"celery"}),
+    }
+
+
+def test_a_signal_of_an_installed_package_sent_is_listed(run_audit):
+    """Item 125: ``UPDATE_COURSE_SKILLS.send(...)`` with the signal from a package's
+    ``signals`` module runs receivers that package connects: an unresolved call, ``likely``;
+    one the project connects a receiver to is followed; Django's own signals are not listed."""
+    report = run_audit(
+        {
+            "tasks.py": TASKS,
+            "receivers.py": """
+            from django.dispatch import receiver
+            from allauth.account.signals import user_signed_up
+            from tasks import index_task
+
+            @receiver(user_signed_up)
+            def welcome(sender, user, **kwargs):
+                index_task.delay(user.pk)
+            """,
+            "views.py": """
+            from django.core.signals import request_finished
+            from django.http import JsonResponse
+            from django.views import View
+            from allauth.account.signals import user_signed_up
+            from taxonomy.signals.signals import UPDATE_COURSE_SKILLS
+
+            class Refresh(View):
+                def post(self, request):
+                    UPDATE_COURSE_SKILLS.send(self.__class__, course_uuid="x")
+                    return JsonResponse({})
+
+            class Signup(View):
+                def post(self, request):
+                    user_signed_up.send(sender=None, request=request, user=request.user)
+                    return JsonResponse({})
+
+            class Finish(View):
+                def post(self, request):
+                    request_finished.send(sender=None)
+                    return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            import receivers
+            from views import Finish, Refresh, Signup
+
+            urlpatterns = [
+                path("refresh/", Refresh.as_view()),
+                path("signup/", Signup.as_view()),
+                path("finish/", Finish.as_view()),
+            ]
+            """,
+        }
+    )
+    got = {
+        e.handler: (e.status, e.confidence, [u.reason for u in e.unresolved_calls])
+        for e in report.endpoints
+    }
+    assert got == {
+        "Refresh.post": (
+            "inline",
+            "likely",
+            ["a signal of an installed package: the receivers it connects are not read"],
+        ),
+        "Signup.post": ("offloaded", "certain", []),
+        "Finish.post": ("inline", "certain", []),
+    }
+
+
+def test_a_viewset_mapping_kept_in_a_module_variable(run_audit):
+    """Item 126: ``facets = SearchViewSet.as_view({"get": "facets"})`` then
+    ``path("search/facets", facets)``: the mapping of the call the variable holds."""
+    report = run_audit(
+        {
+            "views.py": """
+            import requests
+            from rest_framework import viewsets
+            from rest_framework.response import Response
+
+            class SearchViewSet(viewsets.ViewSet):
+                def list(self, request):
+                    return Response([])
+
+                def facets(self, request):
+                    return Response(requests.get("https://search/_search").json())
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import SearchViewSet
+
+            facets_action = SearchViewSet.as_view({"get": "facets"})
+            listing = SearchViewSet.as_view({"get": "list", "post": "list"})
+
+            urlpatterns = [
+                path("search/facets", facets_action),
+                path("search/", listing),
+            ]
+            """,
+        }
+    )
+    got = {(e.handler, ",".join(e.methods), e.route, e.heavy) for e in report.endpoints}
+    assert got == {
+        ("SearchViewSet.facets", "GET", "/search/facets", True),
+        ("SearchViewSet.list", "GET,POST", "/search/", False),
+    }
