@@ -1546,6 +1546,10 @@ class _Extractor(FastVisitor):
                     ref = self.render(arg)
                     if ref:
                         args.append([position, ref])
+            for kw in node.keywords:  # Blueprint(..., url_prefix="/api") made in a method
+                literal = kw.value.value if isinstance(kw.value, ast.Constant) else None
+                if kw.arg == "url_prefix" and isinstance(literal, str):
+                    args.append([kw.arg, [literal]])
         elif node.args or node.keywords:
             for position, arg in enumerate(node.args):
                 if type(arg) is ast.Starred:

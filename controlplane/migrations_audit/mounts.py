@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from .facts import Lit
-from .project import Project
+from .project import Project, Target
 
 Key = tuple[str, str]  # (module, variable)
 
@@ -175,6 +175,22 @@ class Mounts:
                     prefix = call.args[0]
                 self.mounts.setdefault(child, (parent, prefix, call.kind))
 
+    def wrapped_prefix(self, owner: Target) -> str:
+        """The ``url_prefix`` of the one blueprint a project class makes in its
+        ``__init__`` (``self.blueprint = Blueprint("api", __name__, url_prefix="/api")``):
+        routes added through the object's own methods land under it (PATTERNS.md item
+        127); "" when it makes none, or several."""
+        project = self.project
+        found: list[str] = []
+        for mod, qual in project.mro(owner.module, owner.name):
+            init = project.modules[mod].functions.get(f"{qual}.__init__")
+            for call in init.calls if init is not None else []:
+                if call.name.rsplit(".", 1)[-1] != "Blueprint":
+                    continue
+                prefix = next((v for k, v in call.args if k == "url_prefix"), None)
+                found.append(prefix[0] if type(prefix) is list and type(prefix[0]) is str else "")
+        return found[0] if len(found) == 1 else ""
+
     def prefix_of(self, receiver: str, module: str) -> str:
         key = self.project.var_key(receiver, module)
         return self.var_prefix(key) if key is not None else ""
@@ -204,6 +220,8 @@ class Mounts:
             tails = project.base_tails(created.module, created.name)
             last = next((t for t in _PREFIXED if t in tails), last)
         own, parent_prefix = "", ""
+        if created is not None and created.kind in ("I", "C") and last not in _PREFIXED:
+            own = self.wrapped_prefix(created)
         if last == "Blueprint":
             own = kwargs.get("url_prefix") if isinstance(kwargs.get("url_prefix"), str) else ""
         elif last in ("APIRouter", "Api", "FastAPI"):

@@ -831,6 +831,17 @@ class RouteFinder:
                 hooks.append(target)
         return hooks
 
+    def library_viewset(self, module: str, cls: str) -> str:
+        """The viewset of a library other than DRF a routed class derives from, whose
+        actions (and so routes) the audit cannot list; "" when none."""
+        for base in self.project.external_bases(module, cls):
+            name = base.rstrip("()")
+            if name.rsplit(".", 1)[-1].endswith("ViewSet") and not name.startswith(
+                ("rest_framework.", "rest_framework_nested.")
+            ):
+                return name
+        return ""
+
     def viewset_endpoints(
         self,
         module: str,
@@ -856,6 +867,14 @@ class RouteFinder:
         available = self.defined(module, cls)
         hooks = self.request_hooks(module, cls)
         allowed = self.allowed_verbs(module, cls)
+        library = self.library_viewset(module, cls)
+        if library:  # django_elasticsearch_dsl_drf's DocumentViewSet: item 128
+            self.not_understood(
+                module,
+                klass.line,
+                f"{short} registered at {join_route(base)}",
+                f"derives from {library}, a library's viewset: the routes it adds are not known",
+            )
         for action, (http, detail) in _STD_ACTIONS.items():
             if action in available:
                 target, line = self.handler(module, cls, action)

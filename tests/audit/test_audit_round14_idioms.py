@@ -555,3 +555,95 @@ def test_a_viewset_mapping_kept_in_a_module_variable(run_audit):
         ("SearchViewSet.facets", "GET", "/search/facets", True),
         ("SearchViewSet.list", "GET,POST", "/search/", False),
     }
+
+
+def test_routes_added_through_an_object_owning_a_prefixed_blueprint(run_audit):
+    """Item 127: a project class whose ``__init__`` makes ``Blueprint(url_prefix="/api")``
+    and whose ``add_resource`` adds rules to it: routes added through it are under /api;
+    one making no blueprint adds no prefix."""
+    report = run_audit(
+        {
+            "app.py": """
+            from flask import Blueprint, Flask
+            from flask.views import MethodView
+
+            app = Flask(__name__)
+
+            class Service:
+                def __init__(self):
+                    self.blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+                def add_resource(self, resource, *urls):
+                    view = resource.as_view(resource.__name__.lower())
+                    for url in urls:
+                        self.blueprint.add_url_rule(rule=url, view_func=view)
+
+            class Plain:
+                def __init__(self, flask_app):
+                    self.app = flask_app
+
+                def add_resource(self, resource, *urls):
+                    for url in urls:
+                        self.app.add_url_rule(url, view_func=resource.as_view("x"))
+
+            class Ping(MethodView):
+                def get(self):
+                    return "pong"
+
+            class Health(MethodView):
+                def get(self):
+                    return "ok"
+
+            api = Service()
+            api.add_resource(Ping, "/ping")
+            app.register_blueprint(api.blueprint)
+            plain = Plain(app)
+            plain.add_resource(Health, "/health")
+            """
+        }
+    )
+    assert {(e.handler, e.route) for e in report.endpoints} == {
+        ("Ping.get", "/api/ping"),
+        ("Health.get", "/health"),
+    }
+
+
+def test_a_routed_viewset_deriving_from_another_librarys_viewset_is_listed(run_audit):
+    """Item 128: the routes a library's viewset adds (django_elasticsearch_dsl_drf's
+    ``DocumentViewSet``) are not known: the registration is listed as not understood, the
+    project's own actions still routed; DRF's own viewsets are read as before."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django_elasticsearch_dsl_drf.viewsets import DocumentViewSet
+            from rest_framework import viewsets
+            from rest_framework.decorators import action
+            from rest_framework.response import Response
+
+            class SearchViewSet(DocumentViewSet):
+                @action(detail=False)
+                def facets(self, request):
+                    return Response([])
+
+            class NoteViewSet(viewsets.ReadOnlyModelViewSet):
+                pass
+            """,
+            "urls.py": """
+            from rest_framework.routers import SimpleRouter
+            from views import NoteViewSet, SearchViewSet
+
+            router = SimpleRouter()
+            router.register("search", SearchViewSet, basename="search")
+            router.register("notes", NoteViewSet)
+            urlpatterns = router.urls
+            """,
+        }
+    )
+    assert {(e.handler, e.route) for e in report.endpoints} == {
+        ("SearchViewSet.facets", "/search/facets/"),
+        ("NoteViewSet.list", "/notes/"),
+        ("NoteViewSet.retrieve", "/notes/{pk}/"),
+    }
+    assert [(u.file, u.line, u.reason.split(",")[0]) for u in report.unrecognized] == [
+        ("views.py", 6, "derives from django_elasticsearch_dsl_drf.viewsets.DocumentViewSet")
+    ]
