@@ -136,6 +136,7 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         # auth libraries' HTTP sessions, requests.Session / httpx.Client subclasses (item 123)
         "authlib.integrations.*Session().*",
         "authlib.integrations.httpx_client.*Client().*",
+        "*.authorize_access_token",  # authlib's Flask/Django/Starlette clients: the token call
         "requests_oauthlib.OAuth1Session().*",
         "requests_oauthlib.OAuth2Session().*",
         "edx_rest_api_client.client.OAuthAPIClient().*",

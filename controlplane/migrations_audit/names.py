@@ -299,6 +299,21 @@ class Names:
             return ""
         return out if len(out) <= _MAX_NAME else ""
 
+    def module_constant(self, piece: ast.FormattedValue) -> str | None:
+        """The value of ``{base_prefix}`` in an f-string when ``base_prefix`` is a string
+        the module assigns at its top (``base_prefix = "/organizers"``), not a parameter of
+        the function the f-string is in (PATTERNS.md item 129); else None."""
+        value = piece.value
+        if not isinstance(value, ast.Name) or piece.format_spec is not None:
+            return None
+        if piece.conversion not in (-1, ord("s")):
+            return None
+        scope = self.scope
+        if scope is not None and value.id in scope.param_names:
+            return None
+        known = self.facts.lits.get(value.id)
+        return known if isinstance(known, str) else None
+
     def lit(self, node: ast.expr | None) -> Lit:
         """A literal as written; anything else as {"ref": rendered} (or {"dep": ...})."""
         if node is None:
@@ -320,7 +335,10 @@ class Names:
                 if isinstance(piece, ast.Constant):
                     parts.append(str(piece.value))
                 elif isinstance(piece, ast.FormattedValue):
-                    parts.append("{" + ast.unparse(piece.value) + "}")
+                    known = self.module_constant(piece)
+                    parts.append(
+                        known if known is not None else "{" + ast.unparse(piece.value) + "}"
+                    )
             return "".join(parts)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.lit(node.left), self.lit(node.right)

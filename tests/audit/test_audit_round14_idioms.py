@@ -647,3 +647,35 @@ def test_a_routed_viewset_deriving_from_another_librarys_viewset_is_listed(run_a
     assert [(u.file, u.line, u.reason.split(",")[0]) for u in report.unrecognized] == [
         ("views.py", 6, "derives from django_elasticsearch_dsl_drf.viewsets.DocumentViewSet")
     ]
+
+
+def test_an_fstring_route_naming_a_module_constant(run_audit):
+    """Item 129: ``APIRouter(prefix=f"{base_prefix}/categories")`` with ``base_prefix`` a
+    string the module assigns: its value; authlib's ``authorize_access_token`` is an HTTP
+    call."""
+    report = run_audit(
+        {
+            "api.py": """
+            from fastapi import APIRouter, FastAPI
+
+            base_prefix = "/organizers"
+            router = APIRouter(prefix=f"{base_prefix}/categories")
+
+            @router.get("/{item_id}")
+            def get_category(item_id: int):
+                return {}
+
+            @router.get("/callback")
+            async def callback(request):
+                client = oauth.create_client("oidc")
+                return await client.authorize_access_token(request)
+
+            app = FastAPI()
+            app.include_router(router, prefix="/api")
+            """
+        }
+    )
+    assert {(e.handler, e.route, e.heavy) for e in report.endpoints} == {
+        ("get_category", "/api/organizers/categories/{item_id}", False),
+        ("callback", "/api/organizers/categories/callback", True),
+    }
