@@ -877,6 +877,10 @@ class CallGraph:
                 listeners = self.implicit.orm_event_targets(model, ORM_WRITES[tail])
                 if listeners:
                     return "edge", [Node(t) for t in listeners]
+        if tail == "save" and call.name.count(".") >= 2:
+            stored = self.file_field_save(call, env)
+            if stored is not None:
+                return stored
         if tail in ("send", "send_robust", "asend"):
             receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
             if receivers:
@@ -935,6 +939,25 @@ class CallGraph:
         if resolved is None and base and self.given_callable(base, tail, env):
             return GIVEN_CALLABLE, []  # mount_point.view(request): what its maker was passed
         return "", []
+
+    def file_field_save(self, call: CallSite, env: Env) -> tuple[str, list[Node]] | None:
+        """``course.card.save(name, content)`` on a model's file field: the file is written
+        to storage, then the row saved (``save=True``, Django's default), its ``save()``
+        and receivers run (PATTERNS.md item 130); None when not such a field."""
+        holder, field = call.name.rsplit(".", 2)[:2]
+        owner = env.resolve(holder)
+        if owner is None or owner.kind != "I" or owner.module not in self.project.modules:
+            return None
+        for mod, qual in self.project.mro(owner.module, owner.name):
+            value = self.project.modules[mod].classes[qual].attrs.get(field)
+            if value is not None:
+                if not value.endswith(("FileField()", "ImageField()")):
+                    return None
+                if any(k == "save" and v == [False] for k, v in call.args):
+                    return "heavy:file_io", []  # card.save(name, content, save=False)
+                kind, saved = self.classify(replace(call, name=f"{holder}.save"), env)
+                return "heavy:file_io", saved if kind == "edge" else []
+        return None
 
     def given_callable(self, receiver: str, attr: str, env: Env) -> bool:
         """Whether ``receiver.attr`` is what a project object was given when it was made

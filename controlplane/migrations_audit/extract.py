@@ -175,6 +175,7 @@ _TRACKERS = frozenset({"FieldTracker", "ModelTracker"})
 _KEEPERS = frozenset({"append", "add", "insert"})
 _OPAQUE = ast.Name(id="~")  # a local bound to something a condition cannot read
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
+_MANY = frozenset({"ManyToManyField", "ParentalManyToManyField"})
 # defaults of a class-level annotated attribute that leave its type to the annotation:
 # dependency markers (``bus: Bus = Depends(...)``) and field specifiers (item 120)
 _DECLARING_DEFAULTS = frozenset({"Depends", "Security", "Inject", "Provide", "field", "Field"})
@@ -441,6 +442,11 @@ class _Extractor(FastVisitor):
                 related = ""
                 if isinstance(value_node, ast.Call) and tail(value_node.func) in _RELATIONS:
                     related = self.names.related_model(value_node)
+                elif isinstance(value_node, ast.Call) and tail(value_node.func) in _MANY:
+                    # orgs = ManyToManyField(Organization): course.orgs is a manager of
+                    # Organization rows (course.orgs.first() one of them): item 130
+                    model = self.names.related_model(value_node)
+                    related = model[:-2] + ".objects" if model.endswith("()") else ""
                 annotated = self.annotated_instance(stmt)
                 for target in targets:
                     if isinstance(target, ast.Name):

@@ -679,3 +679,96 @@ def test_an_fstring_route_naming_a_module_constant(run_audit):
         ("get_category", "/api/organizers/categories/{item_id}", False),
         ("callback", "/api/organizers/categories/callback", True),
     }
+
+
+ORG_MODELS = """
+    from django.db import models
+
+    class Organization(models.Model):
+        name = models.TextField()
+
+    class Course(models.Model):
+        orgs = models.ManyToManyField(Organization)
+        card = models.ImageField()
+"""
+ORG_RECEIVERS = """
+    from celery import shared_task
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+    from models import Course, Organization
+
+    @shared_task
+    def sync(pk):
+        return pk
+
+    @receiver(post_save, sender=Organization)
+    def org_saved(sender, instance, **kwargs):
+        sync.delay(instance.pk)
+
+    @receiver(post_save, sender=Course)
+    def course_saved(sender, instance, **kwargs):
+        sync.delay(instance.pk)
+"""
+
+
+def test_rows_of_a_many_to_many_field_and_a_file_fields_save(check):
+    """Item 130: ``course.orgs.first()`` is an Organization row (its save runs its
+    receivers, as do rows of ``.all()``); ``course.card.save(name, content)`` writes a file
+    and saves the course; with ``save=False`` only the file."""
+    check(
+        {
+            "models.py": ORG_MODELS,
+            "receivers.py": ORG_RECEIVERS,
+            "views.py": """
+            from django.http import JsonResponse
+            from django.views import View
+            from models import Course
+
+            def touch(course):
+                org = course.orgs.first()
+                org.save()
+
+            class First(View):
+                def post(self, request):
+                    course = Course.objects.get(pk=1)
+                    touch(course)
+                    return JsonResponse({})
+
+            class Every(View):
+                def post(self, request):
+                    for org in Course.objects.get(pk=1).orgs.all():
+                        org.save()
+                    return JsonResponse({})
+
+            class Card(View):
+                def post(self, request):
+                    course = Course.objects.get(pk=1)
+                    course.card.save("a.png", request.FILES["f"])
+                    return JsonResponse({})
+
+            class CardOnly(View):
+                def post(self, request):
+                    course = Course.objects.get(pk=1)
+                    course.card.save("a.png", request.FILES["f"], save=False)
+                    return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            import receivers
+            from views import Card, CardOnly, Every, First
+
+            urlpatterns = [
+                path("first/", First.as_view()),
+                path("every/", Every.as_view()),
+                path("card/", Card.as_view()),
+                path("card-only/", CardOnly.as_view()),
+            ]
+            """,
+        },
+        {
+            "First.post": ("offloaded", False),
+            "Every.post": ("offloaded", False),
+            "Card.post": ("offloaded", True),
+            "CardOnly.post": ("inline", True),
+        },
+    )
