@@ -1677,7 +1677,31 @@ class CallGraph:
                 out.append(Target("F", mod, f"{qual}.{method}"))
                 if len(out) >= MAX_OVERRIDES:
                     break
+        if not out and self.is_protocol(target.module, owner):
+            out = self.implementations(target, method)
         return out
+
+    def is_protocol(self, module: str, cls: str) -> bool:
+        """Whether a project class is a ``typing.Protocol`` (its methods are stubs that
+        classes match by shape, deriving from it or not)."""
+        return any(
+            b.rstrip("()").rsplit(".", 1)[-1] == "Protocol"
+            for b in self.project.external_bases(module, cls)
+        )
+
+    def implementations(self, stub: Target, method: str) -> list[Target]:
+        """The project's methods named like a Protocol's stub, outside Protocols: a value
+        typed by the Protocol is an object of one of their classes (PATTERNS.md item 131)."""
+        out = []
+        for found in self.project.methods_named(method, stub.module):
+            if found == stub:
+                continue
+            module, cls = self.owner_of(found)
+            if cls and not self.is_protocol(module, cls):
+                facts = self.project.function(found)
+                if facts is not None and not facts.is_stub:
+                    out.append(found)
+        return out[:MAX_OVERRIDES]
 
     def summarise_virtual(self, node: Target) -> FunctionSummary | None:
         project = self.project

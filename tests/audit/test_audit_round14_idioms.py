@@ -772,3 +772,54 @@ def test_rows_of_a_many_to_many_field_and_a_file_fields_save(check):
             "CardOnly.post": ("inline", True),
         },
     )
+
+
+def test_a_value_typed_by_a_protocol_runs_a_method_of_that_shape(check):
+    """Item 131: ``publisher: PublisherLike`` (a ``typing.Protocol``) stands for the
+    project's classes with that method; a stub of a plain class stays a stub."""
+    check(
+        {
+            "publisher.py": """
+            from typing import Protocol
+            import requests
+
+            class PublisherLike(Protocol):
+                def publish(self, event, urls: list[str]): ...
+
+            class WebhookPublisher:
+                def publish(self, event, urls):
+                    for url in urls:
+                        requests.post(url, json=event)
+
+            class Listener:
+                def __init__(self, publisher: PublisherLike):
+                    self.publisher = publisher
+
+                def notify(self, event, urls):
+                    self.publisher.publish(event, urls)
+
+            class Plain:
+                def render_widget(self): ...
+
+            class Renderer:
+                def render_widget(self):
+                    return requests.get("https://example.com")
+            """,
+            "api.py": """
+            from fastapi import FastAPI
+            from publisher import Listener, Plain, PublisherLike
+
+            app = FastAPI()
+
+            @app.post("/test")
+            def test_notification(p: PublisherLike):
+                Listener(p).notify({}, ["https://example.com"])
+                return {}
+
+            @app.get("/widget")
+            def widget(plain: Plain):
+                return plain.render_widget()
+            """,
+        },
+        {"test_notification": ("inline", True), "widget": ("inline", False)},
+    )
