@@ -174,11 +174,9 @@ class DjangoRoutes:
         """``note``: why the patterns' routes are not certain (found by convention)."""
         project = self.project
         for entry in entries:
-            route = (
-                join_route(prefix, _clean(entry.route, entry.regex))
-                if (prefix or entry.route)
-                else ""
-            )
+            # rf"^{API_PREFIX}/": a constant of the project, imported or not (item 132)
+            written = self.finder.mounts.text_of(entry.route, module) or ""
+            route = join_route(prefix, _clean(written, entry.regex)) if (prefix or written) else ""
             if entry.view:
                 self.view(module, entry, route, note)
             elif entry.include == "nested":

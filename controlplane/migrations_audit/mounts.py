@@ -71,6 +71,7 @@ def _framework_of(name: str) -> str:
 
 # Framework classes whose constructor keywords give a prefix (``_var_prefix``).
 _PREFIXED = ("Blueprint", "APIRouter", "Api", "FastAPI", "Namespace")
+_FIELD = re.compile(r"\{([A-Za-z_][\w.]*)\}")  # {NAME} left in a prefix by an f-string
 
 
 class Mounts:
@@ -158,8 +159,8 @@ class Mounts:
                 parent = project.var_key(call.receiver, module)
                 prefix = None
                 for kw in ("url_prefix", "prefix", "path"):
-                    value = call.kwargs.get(kw)
-                    if isinstance(value, str):
+                    value = self.text_of(call.kwargs.get(kw), module)
+                    if value is not None:
                         prefix = value
                 if (
                     call.kind == "add_namespace"
@@ -190,6 +191,44 @@ class Mounts:
                 prefix = next((v for k, v in call.args if k == "url_prefix"), None)
                 found.append(prefix[0] if type(prefix) is list and type(prefix[0]) is str else "")
         return found[0] if len(found) == 1 else ""
+
+    def text_of(self, value: Lit, module: str) -> str | None:
+        """A prefix as written in ``module``: a string, with ``{NAME}`` / ``{settings.X}``
+        replaced by the constant they name; a bare constant (``prefix=API_ROOT``,
+        ``prefix=settings.API_V1_STR``) by its value; None when it is neither (PATTERNS.md
+        item 132)."""
+        if isinstance(value, str):
+            return _FIELD.sub(lambda m: self.constant(m.group(1), module) or m.group(0), value)
+        if isinstance(value, dict) and isinstance(value.get("ref"), str):
+            return self.constant(value["ref"], module)
+        return None
+
+    def constant(self, name: str, module: str) -> str | None:
+        """The string a module-level constant of the project holds (``API_ROOT``, imported
+        or not), or a class-level one read through a module-level instance
+        (``settings.API_V1_STR`` with ``settings = Settings()``); None when unknown."""
+        project = self.project
+        facts = project.modules.get(module)
+        if facts is None or not name:
+            return None
+        head, _, rest = name.partition(".")
+        dotted = f"{facts.imports[head]}.{rest}".rstrip(".") if head in facts.imports else name
+        holder, _, attr = dotted.rpartition(".")
+        if not holder:
+            value = facts.lits.get(attr)
+            return value if isinstance(value, str) else None
+        home = project.module_for(holder, module)
+        if home is not None:
+            value = home.lits.get(attr)
+            return value if isinstance(value, str) else None
+        made = project.resolve(holder, module)
+        if made is None or made.kind != "I" or made.module not in project.modules:
+            return None
+        for mod, qual in project.mro(made.module, made.name):
+            value = project.modules[mod].classes[qual].lits.get(attr)
+            if value is not None:
+                return value if isinstance(value, str) else None
+        return None
 
     def prefix_of(self, receiver: str, module: str) -> str:
         key = self.project.var_key(receiver, module)
@@ -223,9 +262,9 @@ class Mounts:
         if created is not None and created.kind in ("I", "C") and last not in _PREFIXED:
             own = self.wrapped_prefix(created)
         if last == "Blueprint":
-            own = kwargs.get("url_prefix") if isinstance(kwargs.get("url_prefix"), str) else ""
+            own = self.text_of(kwargs.get("url_prefix"), module) or ""
         elif last in ("APIRouter", "Api", "FastAPI"):
-            own = kwargs.get("prefix") if isinstance(kwargs.get("prefix"), str) else ""
+            own = self.text_of(kwargs.get("prefix"), module) or ""
             if last == "Api" and args:
                 app_name = ref_of(args[0])
                 app = project.var_key(app_name, module) if app_name else None

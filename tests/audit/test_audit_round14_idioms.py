@@ -823,3 +823,68 @@ def test_a_value_typed_by_a_protocol_runs_a_method_of_that_shape(check):
         },
         {"test_notification": ("inline", True), "widget": ("inline", False)},
     )
+
+
+def test_a_prefix_naming_a_constant_of_another_module_or_a_setting(run_audit):
+    """Item 132: ``prefix=settings.API_V1_STR`` (a class-level string read through a
+    module-level instance), ``prefix=f"{API_ROOT}/x"`` with ``API_ROOT`` imported, and
+    ``re_path(rf"^{ANALYTICS}/")``: their values."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/config.py": """
+            from pydantic_settings import BaseSettings
+
+            API_ROOT = "/root"
+            ANALYTICS = "analytics"
+
+            class Settings(BaseSettings):
+                API_V1_STR: str = "/api/v1"
+
+            settings = Settings()
+            """,
+            "app/routes.py": """
+            from fastapi import APIRouter
+
+            items = APIRouter()
+            users = APIRouter()
+
+            @items.get("/items")
+            def list_items():
+                return []
+
+            @users.get("/users")
+            def list_users():
+                return []
+            """,
+            "app/main.py": """
+            from fastapi import FastAPI
+            from app.config import API_ROOT, settings
+            from app.routes import items, users
+
+            app = FastAPI()
+            app.include_router(items, prefix=settings.API_V1_STR)
+            app.include_router(users, prefix=f"{API_ROOT}/x")
+            """,
+            "app/views.py": """
+            from django.http import JsonResponse
+            from django.views import View
+
+            class Report(View):
+                def get(self, request):
+                    return JsonResponse({})
+            """,
+            "app/urls.py": """
+            from django.urls import re_path
+            from app.config import ANALYTICS
+            from app.views import Report
+
+            urlpatterns = [re_path(rf"^{ANALYTICS}/reports/$", Report.as_view())]
+            """,
+        }
+    )
+    assert {(e.handler, e.route) for e in report.endpoints} == {
+        ("list_items", "/api/v1/items"),
+        ("list_users", "/root/x/users"),
+        ("Report.get", "/analytics/reports/"),
+    }
