@@ -757,6 +757,10 @@ class CallGraph:
             body = env.resolve(call.name[: -len(".apply")])
             if body is not None and body.kind == "F" and self.function_verdict(body) is True:
                 return "edge", [Node(body)]  # task.apply(): Celery runs its body here
+        if resolved is not None and resolved.kind == "V" and resolved.name.endswith(":start"):
+            started = self.thread_started(call, resolved, env)
+            if started is not None:
+                return started
         names = [call.name]
         if resolved is not None and resolved.kind == "X" and resolved.name != call.name:
             names.append(resolved.name)
@@ -1058,6 +1062,24 @@ class CallGraph:
                 return []
             out.append(target)
         return out
+
+    def thread_started(
+        self, call: CallSite, start: Target, env: Env
+    ) -> tuple[str, list[Node]] | None:
+        """``EmailThread(message).start()`` on a project subclass of ``threading.Thread``
+        (or ``multiprocessing.Process``): its ``run()`` goes on after the response unless
+        the function joins it (PATTERNS.md item 133); None for another class's ``start``."""
+        cls = start.name.partition(":")[0]
+        bases = self.project.external_bases(start.module, cls)
+        if not any(self.markers.background(b.removesuffix("()")) for b in bases):
+            return None
+        receiver = call.name.rpartition(".")[0]
+        if any(c.name == f"{receiver}.join" for c in env.calls):
+            run = self.project.class_attr(Target("C", start.module, cls), "run", 0)
+            return "edge", [Node(run)] if run is not None and run.kind == "F" else []
+        if call.flags & RETURNED:
+            return _HANDED, []
+        return BACKGROUND, []
 
     def inherited_heavy(self, method: Target) -> str:
         """The heavy kind of a library method a project class inherits and does not

@@ -888,3 +888,69 @@ def test_a_prefix_naming_a_constant_of_another_module_or_a_setting(run_audit):
         ("list_users", "/root/x/users"),
         ("Report.get", "/analytics/reports/"),
     }
+
+
+def test_a_project_thread_subclass_started_and_not_joined(check):
+    """Item 133: ``EmailThread(message).start()`` on a ``threading.Thread`` subclass is
+    in-process background; ``run()`` called directly, or ``start()`` then ``join()``, is
+    the thread's work done in the request."""
+    check(
+        {
+            "emails.py": """
+            import smtplib
+            from threading import Thread
+
+            class EmailThread(Thread):
+                def __init__(self, message):
+                    Thread.__init__(self)
+                    self.message = message
+
+                def run(self):
+                    smtplib.SMTP("localhost").sendmail("a", ["b"], self.message)
+
+            def send(message, block=False):
+                t = EmailThread(message)
+                if block:
+                    t.run()
+                else:
+                    t.start()
+
+            def send_and_wait(message):
+                t = EmailThread(message)
+                t.start()
+                t.join()
+            """,
+            "app.py": """
+            from flask import Flask
+            from emails import EmailThread, send, send_and_wait
+
+            app = Flask(__name__)
+
+            @app.post("/login")
+            def login():
+                send("hi")
+                return "ok"
+
+            @app.post("/always")
+            def always():
+                EmailThread("hi").start()
+                return "ok"
+
+            @app.post("/blocking")
+            def blocking():
+                send("hi", block=True)
+                return "ok"
+
+            @app.post("/joined")
+            def joined():
+                send_and_wait("hi")
+                return "ok"
+            """,
+        },
+        {
+            "login": ("inprocess_background", False),
+            "always": ("inprocess_background", False),
+            "blocking": ("inline", True),
+            "joined": ("inline", True),
+        },
+    )
