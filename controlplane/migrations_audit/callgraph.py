@@ -1008,7 +1008,7 @@ class CallGraph:
         for candidate in names:
             system = external_system(candidate)
             if system:
-                sure = candidate.startswith(("rq.", "django_rq.", "arq.", "dramatiq."))
+                sure = candidate.startswith(("rq.", "django_rq.", "arq.", "dramatiq.", "django_q."))
                 return f"{DISPATCH}:{'' if sure else BY_NAME}:{system}"
         return ""
 

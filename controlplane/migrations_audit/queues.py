@@ -1,4 +1,5 @@
-"""Queue systems other than Celery (issue 14 item 4): RQ, Dramatiq, Huey, arq and Taskiq.
+"""Queue systems other than Celery (issue 14 item 4): RQ, Dramatiq, Huey, arq, Taskiq and
+django-q (``django_q``, django-q2 too).
 
 Teams mid-migration often run two, so each dispatch names its system (``queue_system`` in
 the JSON evidence). Recognition is by shape, as for Celery: the method that enqueues, on a
@@ -16,6 +17,7 @@ DRAMATIQ = "dramatiq"
 HUEY = "huey"
 ARQ = "arq"
 TASKIQ = "taskiq"
+DJANGO_Q = "django-q"
 
 # rq.Queue().enqueue(f, ...), django_rq.enqueue(f), queue.enqueue_call(func=f)
 # a Celery task (or signature) applied; Celery 5.4's Django task class also enqueues on commit
@@ -37,6 +39,20 @@ _DRAMATIQ_COMPOSITIONS = frozenset(
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
 _HUEY_DECORATORS = frozenset({"task", "periodic_task", "db_task", "db_periodic_task"})
 _RQ_ROOTS = ("rq.", "django_rq.", "flask_rq2.", "flask_rq.", "rq_scheduler.")
+# django-q: async_task(f, ...) queues f for the cluster's workers, schedule() for later,
+# AsyncTask(f).run() / Chain().run() / Iter().run() the same as objects (PATTERNS.md item 134)
+_DJANGO_Q_CALLS = frozenset(
+    f"django_q.tasks.{name}"
+    for name in (
+        "async_task",
+        "async_chain",
+        "async_iter",
+        "schedule",
+        "AsyncTask().run",
+        "Chain().run",
+        "Iter().run",
+    )
+)
 
 
 def _last(name: str) -> str:
@@ -71,6 +87,8 @@ def system_of_decorators(decorators: list[Decorator]) -> str:
 def external_system(name: str) -> str:
     """A call outside the project that enqueues by itself: ``django_rq.enqueue(f)``,
     ``rq.Queue().enqueue(f)``, ``ArqRedis().enqueue_job("f")``."""
+    if name in _DJANGO_Q_CALLS:
+        return DJANGO_Q
     base, _, tail = name.rpartition(".")
     if tail in RQ_ENQUEUE and base and looks_like_rq_queue(base):
         return RQ

@@ -954,3 +954,61 @@ def test_a_project_thread_subclass_started_and_not_joined(check):
             "joined": ("inline", True),
         },
     )
+
+
+def test_django_q_is_a_queue_system(run_audit):
+    """Item 134: django-q's ``async_task`` (through a project wrapper) and
+    ``AsyncTask(...).run()`` are offloaded, named ``django-q``."""
+    report = run_audit(
+        {
+            "tasks.py": """
+            from django_q.tasks import async_task
+
+            def offload_task(func, *args, **kwargs):
+                return async_task(func, *args, **kwargs)
+
+            def rebuild(pk):
+                return pk
+            """,
+            "views.py": """
+            from django.http import JsonResponse
+            from django.views import View
+            from django_q.tasks import AsyncTask
+            from tasks import offload_task, rebuild
+
+            class Wrapped(View):
+                def post(self, request):
+                    offload_task(rebuild, 1)
+                    return JsonResponse({})
+
+            class Built(View):
+                def post(self, request):
+                    AsyncTask(rebuild, 1).run()
+                    return JsonResponse({})
+
+            class Plain(View):
+                def post(self, request):
+                    rebuild(1)
+                    return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import Built, Plain, Wrapped
+
+            urlpatterns = [
+                path("wrapped/", Wrapped.as_view()),
+                path("built/", Built.as_view()),
+                path("plain/", Plain.as_view()),
+            ]
+            """,
+        }
+    )
+    got = {
+        e.handler: (e.status, e.confidence, {ev.queue_system for ev in e.evidence} - {""})
+        for e in report.endpoints
+    }
+    assert got == {
+        "Wrapped.post": ("offloaded", "certain", {"django-q"}),
+        "Built.post": ("offloaded", "certain", {"django-q"}),
+        "Plain.post": ("inline", "certain", set()),
+    }
