@@ -1732,6 +1732,12 @@ class CallGraph:
         if facts is None:
             return None
         summary = FunctionSummary(label=f"{facts.relpath}:{cls}.{method}", relpath=facts.relpath)
+        heavy = self.inherited_heavy(node)
+        klass = facts.classes.get(cls)
+        if heavy and klass is not None:  # class Reset(PasswordResetView): its post() mails
+            summary.sites.append(
+                Site(heavy, facts.relpath, klass.line, f"{cls}.{method} (inherited)", "", "")
+            )
         env = Env(project, node.module, cls, ())
         chosen = self.action_serializer(Target("C", node.module, cls), method)
         if chosen is not None:  # get_serializer_class() chooses by self.action

@@ -208,6 +208,12 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "resend.Emails.send",
         "sendgrid.SendGridAPIClient().send",
         "flask_mail.Mail().send",
+        # Django's password reset: the form's save() mails the link, in the request; its
+        # view's post() (form_valid) does through it (PATTERNS.md item 135)
+        "django.contrib.auth.forms.PasswordResetForm().save",
+        "django.contrib.auth.forms.PasswordResetForm().send_mail",
+        "django.contrib.auth.views.PasswordResetView().post",
+        "django.contrib.auth.views.PasswordResetView().form_valid",
         # django-allauth renders the template and sends through Django's mail, in the request
         "allauth.account.adapter.get_adapter().send_mail",
         "allauth.account.adapter.get_adapter().send_confirmation_mail",

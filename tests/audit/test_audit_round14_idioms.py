@@ -1012,3 +1012,42 @@ def test_django_q_is_a_queue_system(run_audit):
         "Built.post": ("offloaded", "certain", {"django-q"}),
         "Plain.post": ("inline", "certain", set()),
     }
+
+
+def test_djangos_password_reset_mails_in_the_request(check):
+    """Item 135: a routed subclass of ``PasswordResetView`` (its inherited ``post``) and
+    ``PasswordResetForm(...).save()`` send mail in the request."""
+    check(
+        {
+            "views.py": """
+            from django.contrib.auth.forms import PasswordResetForm
+            from django.contrib.auth.views import PasswordResetView
+            from django.http import JsonResponse
+            from django.views import View
+
+            class ResetView(PasswordResetView):
+                template_name = "reset.html"
+
+            class ApiReset(View):
+                def post(self, request):
+                    form = PasswordResetForm(request.POST)
+                    if form.is_valid():
+                        form.save(request=request)
+                    return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import ApiReset, ResetView
+
+            urlpatterns = [
+                path("reset/", ResetView.as_view()),
+                path("api/reset/", ApiReset.as_view()),
+            ]
+            """,
+        },
+        {
+            "ResetView.get": ("inline", False),
+            "ResetView.post": ("inline", True),
+            "ApiReset.post": ("inline", True),
+        },
+    )
