@@ -115,6 +115,12 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "urllib.request.urlopen",
         "urllib3.PoolManager().*",
         "urllib3.request",
+        # libcurl and plain sockets: a request made, a connection opened (item 136)
+        "pycurl.Curl().perform",
+        "pycurl.Curl().perform_rb",
+        "pycurl.Curl().perform_rs",
+        "socket.create_connection",
+        "socket.socket().connect",
         # vector databases' network clients (PATTERNS.md item 79)
         "qdrant_client.QdrantClient().*",
         "qdrant_client.AsyncQdrantClient().*",

@@ -330,6 +330,8 @@ class Project:
     ) -> Target | None:
         if not name:
             return None
+        if name == "self.__class__" or name.startswith("self.__class__."):
+            name = "cls" + name[len("self.__class__") :]  # the instance's class (item 136)
         segments = name.split(".")
         head, ops = split_segment(segments[0])
         rest = 1

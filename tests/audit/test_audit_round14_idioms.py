@@ -1051,3 +1051,76 @@ def test_djangos_password_reset_mails_in_the_request(check):
             "ApiReset.post": ("inline", True),
         },
     )
+
+
+def test_self_class_libcurl_and_sockets(check):
+    """Item 136: ``self.__class__.objects.create()`` makes a row of the instance's model
+    (its receivers run on save); ``pycurl.Curl().perform()`` and
+    ``socket.create_connection()`` are network work."""
+    check(
+        {
+            "models.py": """
+            from django.db import models
+
+            class Plan(models.Model):
+                name = models.TextField()
+
+                def clone(self):
+                    return self.__class__.objects.create(name=self.name)
+            """,
+            "receivers.py": """
+            from celery import shared_task
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+            from models import Plan
+
+            @shared_task
+            def notify(pk):
+                return pk
+
+            @receiver(post_save, sender=Plan)
+            def plan_saved(sender, instance, **kwargs):
+                notify.delay(instance.pk)
+            """,
+            "views.py": """
+            import socket
+            import pycurl
+            from django.http import JsonResponse
+            from django.views import View
+            from models import Plan
+
+            class Clone(View):
+                def post(self, request):
+                    Plan.objects.get(pk=1).clone()
+                    return JsonResponse({})
+
+            class Curl(View):
+                def post(self, request):
+                    c = pycurl.Curl()
+                    c.setopt(pycurl.URL, "https://example.com")
+                    c.perform()
+                    return JsonResponse({})
+
+            class Sock(View):
+                def post(self, request):
+                    socket.create_connection(("localhost", 7583)).sendall(b"x")
+                    return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            import receivers
+            from views import Clone, Curl, Sock
+
+            urlpatterns = [
+                path("clone/", Clone.as_view()),
+                path("curl/", Curl.as_view()),
+                path("sock/", Sock.as_view()),
+            ]
+            """,
+        },
+        {
+            "Clone.post": ("offloaded", False),
+            "Curl.post": ("inline", True),
+            "Sock.post": ("inline", True),
+        },
+    )
