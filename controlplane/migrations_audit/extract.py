@@ -176,6 +176,10 @@ _KEEPERS = frozenset({"append", "add", "insert"})
 _OPAQUE = ast.Name(id="~")  # a local bound to something a condition cannot read
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ParentalKey"})
 _MANY = frozenset({"ManyToManyField", "ParentalManyToManyField"})
+# route decorators of Flask and FastAPI/Starlette routers, applied by hand: item 137
+_ROUTE_DECORATORS = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
+)
 # defaults of a class-level annotated attribute that leave its type to the annotation:
 # dependency markers (``bus: Bus = Depends(...)``) and field specifiers (item 120)
 _DECLARING_DEFAULTS = frozenset({"Depends", "Security", "Inject", "Provide", "field", "Field"})
@@ -1304,10 +1308,29 @@ class _Extractor(FastVisitor):
             self.note_fill(filled.id)  # old.append(path)
         if isinstance(value, ast.Call) and self.frame.facts is None:
             self.note_top_statement(value)
+            self.decorate_by_call(value)
         if isinstance(value, ast.Call) and self.frame.facts is not None:
             index = self.frame.node_index.get(id(value))
             if index is not None:
                 self.frame.calls[index].flags |= DISCARDED
+
+    def decorate_by_call(self, call: ast.Call) -> None:
+        """``app.get("/g/{slug}")(serve)`` at the top of a module: a decorator applied by
+        hand to a function of this module, kept as if written over its ``def``
+        (PATTERNS.md item 137)."""
+        inner = call.func
+        if not (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Attribute)
+            and inner.func.attr in _ROUTE_DECORATORS
+            and len(call.args) == 1
+            and not call.keywords
+            and isinstance(call.args[0], ast.Name)
+        ):
+            return
+        function = self.facts.functions.get(call.args[0].id)
+        if function is not None:
+            function.decorators.extend(self.decorators([inner]))
 
     def visit_Await(self, node: ast.Await) -> None:
         awaited = handle_name(node.value)

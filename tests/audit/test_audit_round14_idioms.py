@@ -1124,3 +1124,37 @@ def test_self_class_libcurl_and_sockets(check):
             "Sock.post": ("inline", True),
         },
     )
+
+
+def test_a_route_decorator_applied_by_hand_at_a_modules_top(run_audit):
+    """Item 137: ``app.get("/g/{slug}")(serve)`` and ``bp.route("/x", methods=["POST"])(f)``
+    route the function as the decorator would; a call of something else does not."""
+    report = run_audit(
+        {
+            "api.py": """
+            import functools
+            from fastapi import FastAPI
+            from flask import Flask
+
+            app = FastAPI()
+            flask_app = Flask(__name__)
+
+            def serve(slug: str):
+                return {}
+
+            def other():
+                return "x"
+
+            def helper():
+                return "y"
+
+            app.get("/g/{slug}", include_in_schema=False)(serve)
+            flask_app.route("/other", methods=["POST"])(other)
+            functools.lru_cache(maxsize=1)(helper)
+            """
+        }
+    )
+    assert {(e.handler, ",".join(e.methods), e.route) for e in report.endpoints} == {
+        ("serve", "GET", "/g/{slug}"),
+        ("other", "POST", "/other"),
+    }
