@@ -1408,16 +1408,16 @@ class CallGraph:
         owner_name, pattern, tail = _pattern_parts(call.name.removesuffix("()"))
         names = self._members_like(owner_name, pattern, env) if owner_name else []
         nodes: list[Node] = []
-        kinds: set[str] = set()
-        for name in names:
-            kind, found = self.classify(replace(call, name=f"{owner_name}.{name}{tail}"), env)
-            kinds.add(kind)
+        results = [
+            self.classify(replace(call, name=f"{owner_name}.{name}{tail}"), env) for name in names
+        ]
+        for kind, found in results:
             if kind == "edge":
                 nodes.extend(n for n in found if n not in nodes)
         if tail.startswith("."):  # a method of the member: getattr(tasks, ...).delay()
+            kinds = {kind for kind, _ in results}
             if len(kinds) == 1 and kinds.pop().startswith("dispatch"):
-                # whichever name it is, a task is sent
-                return self.classify(replace(call, name=f"{owner_name}.{names[0]}{tail}"), env)
+                return results[0]  # whichever name it is, a task is sent
             # on a value the audit cannot know, as any getattr computed at run time
             return self.classify(replace(call, name=f"{UNKNOWN_ATTR}{tail}"), env)
         if not nodes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .facts import Lit, UrlEntry
+from .facts import Lit, ModuleFacts, UrlEntry
 from .mounts import join_route, ref_of, regex_shown
 from .project import KNOWN_EXTERNAL, Target
 from .proxies import real_class
@@ -393,11 +393,7 @@ class DjangoRoutes:
                     f"class {real.name} answers no HTTP method the audit can see",
                 )
         elif target.kind == "F":
-            facts = project.modules[target.module]
-            function = facts.functions[target.name]
-            methods, is_drf = finder.function_methods(function)
-            self.routed.add(target)
-            finder.add_function(target, route or "/", "drf" if is_drf else "django", methods, note)
+            self.function_view(target, route or "/", note)
         elif target.kind == "I" and not view.endswith(".as_view()"):
             self.instance_view(module, entry, route or "/", note, target)
         else:  # SomeView().as_view(): Django's as_view is a class-only method (item 119)
@@ -408,6 +404,13 @@ class DjangoRoutes:
                 _INSTANCE_VIEW if target.kind == "I" else "view not found",
             )
 
+    def function_view(self, target: Target, route: str, note: str) -> None:
+        """A function (or an instance's ``__call__``) routed: the methods it accepts."""
+        function = self.project.modules[target.module].functions[target.name]
+        methods, is_drf = self.finder.function_methods(function)
+        self.routed.add(target)
+        self.finder.add_function(target, route, "drf" if is_drf else "django", methods, note)
+
     def instance_view(
         self, module: str, entry: UrlEntry, route: str, note: str, made: Target
     ) -> None:
@@ -416,12 +419,8 @@ class DjangoRoutes:
         library's view at the class (PATTERNS.md item 119)."""
         project, finder = self.project, self.finder
         for mod, qual in project.mro(made.module, made.name):
-            function = project.modules[mod].functions.get(f"{qual}.__call__")
-            if function is not None:
-                target = Target("F", mod, f"{qual}.__call__")
-                methods, is_drf = finder.function_methods(function)
-                self.routed.add(target)
-                finder.add_function(target, route, "drf" if is_drf else "django", methods, note)
+            if f"{qual}.__call__" in project.modules[mod].functions:
+                self.function_view(Target("F", mod, f"{qual}.__call__"), route, note)
                 return
         bases = [b.rstrip("()") for b in project.external_bases(made.module, made.name)]
         if bases:
@@ -464,28 +463,32 @@ class DjangoRoutes:
             return ""
         return name
 
-    def aliased_view(self, name: str, module: str) -> Target | None:
-        """The class of ``template_list = TemplateListView.as_view()``, a module variable
-        a URL entry names (PATTERNS.md item 67), or None."""
-        project = self.project
+    def as_view_variable(self, name: str, module: str) -> tuple[ModuleFacts, str] | None:
+        """(the module, the variable) when ``name`` is a module variable holding
+        ``SomeView.as_view(...)`` (``template_list = TemplateListView.as_view()``), else
+        None."""
         holder, _, var = name.rpartition(".")
+        project = self.project
         facts = project.module_for(holder, module) if holder else project.modules.get(module)
-        made = facts.assigns.get(var, "") if facts is not None else ""
-        if not made.endswith(".as_view()"):
+        if facts is None or not facts.assigns.get(var, "").endswith(".as_view()"):
             return None
-        found = project.resolve(made[: -len(".as_view()")], facts.module) if facts else None
+        return facts, var
+
+    def aliased_view(self, name: str, module: str) -> Target | None:
+        """The class of an ``as_view()`` a module variable a URL entry names holds
+        (PATTERNS.md item 67), or None."""
+        held = self.as_view_variable(name, module)
+        if held is None:
+            return None
+        facts, var = held
+        found = self.project.resolve(facts.assigns[var][: -len(".as_view()")], facts.module)
         return found if found is not None and found.kind == "C" else None
 
     def aliased_actions(self, name: str, module: str) -> dict[str, str] | None:
         """The mapping of ``facets = SearchViewSet.as_view({"get": "facets"})``, a module
         variable a URL entry names (PATTERNS.md item 126), or None."""
-        holder, _, var = name.rpartition(".")
-        facts = (
-            self.project.module_for(holder, module) if holder else self.project.modules.get(module)
-        )
-        if facts is None or not facts.assigns.get(var, "").endswith(".as_view()"):
-            return None
-        made = facts.ctors.get(var)
+        held = self.as_view_variable(name, module)
+        made = held[0].ctors.get(held[1]) if held is not None else None
         mapping = made[0][0] if made and made[0] else None
         if not isinstance(mapping, dict):
             return None
