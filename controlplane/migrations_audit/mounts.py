@@ -10,6 +10,7 @@ from .facts import Lit
 from .project import Project, Target
 
 Key = tuple[str, str]  # (module, variable)
+MAX_MOUNTS = 8  # prefixes per router: a guard against a product of many mounts
 
 
 def join_route(*parts: str) -> str:
@@ -69,7 +70,7 @@ def _framework_of(name: str) -> str:
     return ""
 
 
-# Framework classes whose constructor keywords give a prefix (``_var_prefix``).
+# Framework classes whose constructor keywords give a prefix (``_var_prefixes``).
 _PREFIXED = ("Blueprint", "APIRouter", "Api", "FastAPI", "Namespace")
 _FIELD = re.compile(r"\{([A-Za-z_][\w.]*)\}")  # {NAME} left in a prefix by an f-string
 
@@ -79,8 +80,10 @@ class Mounts:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.mounts: dict[Key, tuple[Key | None, str | None, str]] = {}
-        self._prefix: dict[Key, str] = {}
+        # every place a router is mounted: one included twice serves its routes under
+        # both prefixes (PATTERNS.md item 139)
+        self.mounts: dict[Key, list[tuple[Key | None, str | None, str]]] = {}
+        self._prefix: dict[Key, tuple[str, ...]] = {}
         self._kind: dict[tuple[str, str], str] = {}
         majority = {"flask": 0, "fastapi": 0}
         for facts in project.modules.values():
@@ -174,7 +177,9 @@ class Mounts:
                     and isinstance(call.args[0], str)
                 ):
                     prefix = call.args[0]
-                self.mounts.setdefault(child, (parent, prefix, call.kind))
+                places = self.mounts.setdefault(child, [])
+                if (parent, prefix, call.kind) not in places and len(places) < MAX_MOUNTS:
+                    places.append((parent, prefix, call.kind))
 
     def wrapped_prefix(self, owner: Target) -> str:
         """The ``url_prefix`` of the one blueprint a project class makes in its
@@ -230,19 +235,21 @@ class Mounts:
                 return value if isinstance(value, str) else None
         return None
 
-    def prefix_of(self, receiver: str, module: str) -> str:
+    def prefixes_of(self, receiver: str, module: str) -> tuple[str, ...]:
+        """Every prefix the routes of ``receiver`` end up under, one per place it is mounted
+        (``("",)`` when it is mounted nowhere)."""
         key = self.project.var_key(receiver, module)
-        return self.var_prefix(key) if key is not None else ""
+        return self.var_prefixes(key) if key is not None else ("",)
 
-    def var_prefix(self, key: tuple[str, str]) -> str:
+    def var_prefixes(self, key: tuple[str, str]) -> tuple[str, ...]:
         if key in self._prefix:
             return self._prefix[key]
-        self._prefix[key] = ""  # cycle guard
-        value = self._var_prefix(key)
+        self._prefix[key] = ("",)  # cycle guard
+        value = self._var_prefixes(key)
         self._prefix[key] = value
         return value
 
-    def _var_prefix(self, key: tuple[str, str]) -> str:
+    def _var_prefixes(self, key: tuple[str, str]) -> tuple[str, ...]:
         project = self.project
         module, var = key
         facts = project.modules[module]
@@ -268,7 +275,7 @@ class Mounts:
             if last == "Api" and args:
                 app_name = ref_of(args[0])
                 app = project.var_key(app_name, module) if app_name else None
-                parent_prefix = self.var_prefix(app) if app else ""
+                parent_prefix = self.var_prefixes(app)[0] if app else ""
         elif last in ("Namespace", "namespace"):
             path = kwargs.get("path")
             own = (
@@ -278,12 +285,17 @@ class Mounts:
             )
             if last == "namespace":
                 api = project.var_key(facts.assigns.get(var, "")[: -len(".namespace()")], module)
-                parent_prefix = self.var_prefix(api) if api else ""
-        mount = self.mounts.get(key)
-        if mount is None:
-            return join_route(parent_prefix, own) if parent_prefix or own else ""
-        parent, prefix, how = mount
-        base = self.var_prefix(parent) if parent else ""
-        if how in ("include_router", "mount"):
-            return join_route(base, prefix or "", own)
-        return join_route(base, prefix if prefix is not None else own)
+                parent_prefix = self.var_prefixes(api)[0] if api else ""
+        places = self.mounts.get(key)
+        if not places:
+            return (join_route(parent_prefix, own) if parent_prefix or own else "",)
+        found: list[str] = []
+        for parent, prefix, how in places:
+            for base in self.var_prefixes(parent) if parent else ("",):
+                if how in ("include_router", "mount"):
+                    route = join_route(base, prefix or "", own)
+                else:
+                    route = join_route(base, prefix if prefix is not None else own)
+                if route not in found:
+                    found.append(route)
+        return tuple(found[:MAX_MOUNTS])

@@ -233,8 +233,9 @@ class RouteFinder:
                         receiver = dec.base.rpartition(".")[0]
                         kind = self.mounts.object_kind(receiver, module) if receiver else ""
                         if kind in ("flask-restx", "flask-restful"):
-                            route = join_route(self.mounts.prefix_of(receiver, module), dec.args[0])
-                            self.class_endpoints(module, cls.qualname, route, kind)
+                            for prefix in self.mounts.prefixes_of(receiver, module):
+                                route = join_route(prefix, dec.args[0])
+                                self.class_endpoints(module, cls.qualname, route, kind)
             for call in facts.route_calls:
                 if call.owner or call.kind in (LITESTAR_ROUTER, ROUTER_MAPPING):
                     continue  # a helper's template: registered where the helper is called
@@ -321,7 +322,6 @@ class RouteFinder:
                 methods = ["WEBSOCKET"]
             else:
                 methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
-            route = join_route(self.mounts.prefix_of(receiver, module), path)
             entries = [Target("F", module, function.qualname)]
             entries += self.dependencies(module, function.deps)
             deps = dec.kwargs.get("dependencies")
@@ -329,9 +329,11 @@ class RouteFinder:
                 entries += self.dependencies(
                     module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
                 )
-            decl = self.add_defined(module, facts, function, kind, methods, route, entries)
-            if looped:
-                decl.route_note = decl.route_note or LOOP_NOTE
+            for prefix in self.mounts.prefixes_of(receiver, module):
+                route = join_route(prefix, path)
+                decl = self.add_defined(module, facts, function, kind, methods, route, entries)
+                if looped:
+                    decl.route_note = decl.route_note or LOOP_NOTE
 
     def add_defined(
         self,
@@ -469,15 +471,17 @@ class RouteFinder:
             view = ref_of(given)
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             if isinstance(rule, str) and view:
-                route = join_route(self.mounts.prefix_of(receiver, module), rule)
-                if not self.view(
-                    ref_module(given, module), view, route, "flask", methods or ["GET"]
+                routes = [join_route(p, rule) for p in self.mounts.prefixes_of(receiver, module)]
+                if not all(
+                    self.view(ref_module(given, module), view, each, "flask", methods or ["GET"])
+                    for each in routes
                 ):
                     unknown(f"view {view} not found in the project")
-                elif self.handles_nothing(ref_module(given, module), view) and not (
+                elif self.handles_nothing(ref_module(given, module), view) and not all(
                     self.wrapped_handler(
                         receiver, module, ref_module(given, module), view, route, methods
                     )
+                    for route in routes
                 ):
                     # a request-handler class a blueprint subclass wraps itself, and the
                     # wrapper does not show which of its methods handles the request
@@ -491,9 +495,15 @@ class RouteFinder:
             methods = [m.upper() for m in _strs(kwargs.get("methods"))]
             framework = self.mounts.object_kind(receiver, module) or "starlette"
             if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
-                route = join_route(self.mounts.prefix_of(receiver, module), path)
-                if not self.view(
-                    ref_module(given, module), view, route, framework, methods or ["GET"]
+                if not all(
+                    self.view(
+                        ref_module(given, module),
+                        view,
+                        join_route(prefix, path),
+                        framework,
+                        methods or ["GET"],
+                    )
+                    for prefix in self.mounts.prefixes_of(receiver, module)
                 ):
                     unknown(f"endpoint {view} not found in the project")
             elif framework in ("fastapi", "starlette"):
@@ -520,11 +530,11 @@ class RouteFinder:
                 framework = "flask-restful"
             target = self.project.resolve(resource, ref_module(given, module)) if resource else None
             if target is not None and target.kind == "C" and paths:
-                prefix = self.mounts.prefix_of(receiver, module)
-                for path in paths:  # add_resource(Tag, "/tag", "/tag/<uuid>"): each a route
-                    self.class_endpoints(
-                        target.module, target.name, join_route(prefix, path), framework
-                    )
+                for prefix in self.mounts.prefixes_of(receiver, module):
+                    for path in paths:  # add_resource(Tag, "/tag", "/tag/<uuid>"): each a route
+                        self.class_endpoints(
+                            target.module, target.name, join_route(prefix, path), framework
+                        )
             elif not resource:
                 unknown("the resource class is computed, not written")
             elif target is None or target.kind != "C":

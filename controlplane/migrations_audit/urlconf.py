@@ -162,6 +162,10 @@ class UrlPatterns:
         return False
 
     def entries(self, node: ast.expr) -> list[UrlEntry]:
+        if isinstance(node, ast.ListComp | ast.GeneratorExp):
+            # [path(f"{n}/", page) for n in NAMES]: listed, never read as no routes
+            # (PATTERNS.md item 138)
+            return [_unread(node.lineno, node)]
         if isinstance(node, ast.List | ast.Tuple):
             out: list[UrlEntry] = []
             for elt in node.elts:
