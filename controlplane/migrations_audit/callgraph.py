@@ -8,7 +8,9 @@ from the handler, so a dispatch two helpers away is found with the chain that re
 
 from __future__ import annotations
 
+import builtins
 import fnmatch
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -109,6 +111,7 @@ GUESSED_RESULT = "a method of what a guessed {name}() returns"
 GUESSED_NAMED = "one of the methods named like {pattern}: the name is computed at run time"
 GUESSED_SENDER = "a receiver connected for senders computed at run time"
 # create() variants that may save a row that exists: self._state.adding is not known there
+_BUILTIN_NAMES = frozenset(dir(builtins))
 _MAYBE_EXISTING = ("get_or_", "update_or_", "aget_or_", "aupdate_or_")
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
@@ -613,6 +616,10 @@ class CallGraph:
             elif kind == BACKGROUND:
                 site = self.site(BACKGROUND, relpath, call)
                 kept = facts.self_tasks.get(f"{call.line}:{call.col}")
+                if kept and cls and any(c.name == f"self.{kept}.is_alive" for c in calls):
+                    # if self.cleaner.is_alive(): return ... self.cleaner.start(): a thread
+                    # started once per object, whatever the request (PATTERNS.md item 141)
+                    continue
                 if kept and cls:
                     site.held = (module, cls, kept)
                 summary.sites.append(site)
@@ -826,7 +833,8 @@ class CallGraph:
                 system = self.job_system(shape[1], module, cls, env.selftype)
                 return f"{DISPATCH}::{system}", []
             if verdict in (BY_CONFIG, BY_NAME):
-                return f"{DISPATCH}:{verdict}:{CELERY}", []
+                system = self.job_system(shape[1], module, cls, env.selftype)
+                return f"{DISPATCH}:{verdict}:{system}", []
             undecided = undecided or verdict is None
         if partial and not undecided:
             wrapped = [self.project.resolve(name, module, cls) for name in shaped]
@@ -1152,7 +1160,46 @@ class CallGraph:
             return True
         if system_of_decorators(decorators) == RQ:
             return True  # rq's @job gives the function .delay() too
-        return BY_CONFIG if self.markers.task_named(f"{target.module}.{target.name}") else False
+        if self.markers.task_named(f"{target.module}.{target.name}"):
+            return BY_CONFIG
+        # a decorator no known queue makes may have given it .delay(): another library's
+        # task registration (named like one: a guess), another library's decorator, or one
+        # of the project's that sets ``func.delay`` ("run later" debouncers): undecided
+        # (PATTERNS.md item 140); a plain function has none
+        if self.registering_library(target):
+            return BY_NAME
+        return None if any(self.may_give_delay(d, target.module) for d in decorators) else False
+
+    def may_give_delay(self, decorator: Decorator, module: str) -> bool:
+        """Whether ``decorator`` may give what it wraps a ``.delay``: one the audit cannot
+        read, or a project function that (or whose inner functions) sets one."""
+        made = self.project.resolve(decorator.base, module)
+        if made is not None and made.kind == "X":
+            root = made.name.split(".", 1)[0]
+            # functools.lru_cache, staticmethod: Python's own add no .delay
+            return root not in sys.stdlib_module_names and root not in _BUILTIN_NAMES
+        if made is None or made.kind != "F":
+            return decorator.base not in _BUILTIN_NAMES
+        functions = self.project.modules[made.module].functions
+        inner = f"{made.name}."
+        return any(
+            attr in ("delay", "apply_async")
+            for qualname, facts in functions.items()
+            if qualname == made.name or qualname.startswith(inner)
+            for _, _, attr in facts.obj_sets
+        )
+
+    def registering_library(self, target: Target) -> str:
+        """The library whose decorator, named like a task or job registration
+        (``task_processor``'s ``@register_task_handler()``), a project function wears; ""."""
+        for dec in self.decorators(target):
+            tail = dec.tail.lower()
+            if not ("task" in tail or "job" in tail or tail == "actor"):
+                continue
+            made = self.project.resolve(dec.base, target.module)
+            if made is not None and made.kind == "X":
+                return made.name.split(".", 1)[0]
+        return ""
 
     def decorators(self, target: Target) -> list[Decorator]:
         """A project function's decorators, aliases (``project_task = shared_task``)
@@ -1192,7 +1239,11 @@ class CallGraph:
         target = self.project.resolve(receiver, module, cls, selftype=selftype)
         if target is None or target.kind != "F":
             return CELERY
-        return system_of_decorators(self.decorators(target)) or CELERY
+        return (
+            system_of_decorators(self.decorators(target))
+            or self.registering_library(target)
+            or CELERY
+        )
 
     def with_constructed(self, call: CallSite, ctx: Ctx, env: Env) -> Ctx:
         """``Runner(crunch).run(1)``: the method runs on an object whose ``__init__`` stored

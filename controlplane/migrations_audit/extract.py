@@ -736,7 +736,9 @@ class _Extractor(FastVisitor):
         if type(base) is not ast.Name or scope.locals.get(base.id) != "self":
             facts = self.frame.facts
             rendered = self.render(base) if facts is not None else ""
-            if rendered and rendered[0] != "~":  # run.status = "PAUSED" (orm_assignments.py)
+            if rendered and (rendered[0] != "~" or target.attr in ("delay", "apply_async")):
+                # run.status = "PAUSED" (orm_assignments.py); func.delay = partial(...): a
+                # decorator giving what it wraps a .delay (callgraph.may_give_delay)
                 facts.obj_sets.append([target.lineno, rendered, target.attr])  # type: ignore[union-attr]
             return
         key = attr_key(target, base.id)

@@ -157,6 +157,8 @@ class Mounts:
                         else ref_of(call.kwargs.get("router") or call.kwargs.get("blueprint"))
                     )
                 child = project.var_key(child_name, module) if child_name else None
+                if child is None and child_name.endswith("()"):
+                    child = self.factory_key(child_name[:-2], module)
                 if child is None:
                     continue
                 parent = project.var_key(call.receiver, module)
@@ -235,11 +237,32 @@ class Mounts:
                 return value if isinstance(value, str) else None
         return None
 
-    def prefixes_of(self, receiver: str, module: str) -> tuple[str, ...]:
+    def prefixes_of(self, receiver: str, module: str, within: str = "") -> tuple[str, ...]:
         """Every prefix the routes of ``receiver`` end up under, one per place it is mounted
-        (``("",)`` when it is mounted nowhere)."""
-        key = self.project.var_key(receiver, module)
+        (``("",)`` when it is mounted nowhere). ``within``: the qualified name of the routed
+        function, when the receiver may be a local of a factory around it."""
+        key = self.project.var_key(receiver, module) or self.returned_by(receiver, module, within)
         return self.var_prefixes(key) if key is not None else ("",)
+
+    def factory_key(self, name: str, module: str) -> Key | None:
+        """``register_blueprint(main.make_blueprint(config), ...)``: the object a project
+        function makes and returns, keyed by the function (PATTERNS.md item 143)."""
+        target = self.project.resolve(name, module)
+        if target is None or target.kind != "F":
+            return None
+        return (target.module, f"{target.name}()")
+
+    def returned_by(self, receiver: str, module: str, within: str) -> Key | None:
+        """The factory a route's receiver is a local of: a function around the routed one
+        that returns what the receiver is (``view = Blueprint(...)`` ... ``return view``)."""
+        functions = self.project.modules[module].functions
+        outer = within.rpartition(".")[0]
+        while outer:
+            factory = functions.get(outer)
+            if factory is not None and receiver in factory.returns:
+                return (module, f"{outer}()")
+            outer = outer.rpartition(".")[0]
+        return None
 
     def var_prefixes(self, key: tuple[str, str]) -> tuple[str, ...]:
         if key in self._prefix:

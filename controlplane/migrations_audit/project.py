@@ -835,9 +835,10 @@ class Project:
                             order.append(item)
                     external |= self.external_bases(found.module, found.name)
                 elif found is not None and found.kind == "X":
-                    external.add(found.name)
+                    # RetrieveAPIView[Environment]: the class subscripted (PATTERNS.md 142)
+                    external.add(found.name.removesuffix("[]"))
                 else:
-                    external.add(base)
+                    external.add(base.removesuffix("[]"))
             merged = c3([*parents, [p[0] for p in parents]]) if len(parents) > 1 else None
             if merged is not None and key not in merged:
                 order = [key, *merged]

@@ -329,7 +329,7 @@ class RouteFinder:
                 entries += self.dependencies(
                     module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
                 )
-            for prefix in self.mounts.prefixes_of(receiver, module):
+            for prefix in self.mounts.prefixes_of(receiver, module, function.qualname):
                 route = join_route(prefix, path)
                 decl = self.add_defined(module, facts, function, kind, methods, route, entries)
                 if looped:
@@ -945,11 +945,17 @@ class RouteFinder:
                         action_note = FACTORY_ACTION_NOTE.format(factory=dec.base)
                         kept = {k: v for k, v in dec.kwargs.items() if k in _ACTION_KEYS}
                         dec = Decorator(made.name, dec.line, [], kept)
-                    detail = dec.kwargs.get("detail", dec.tail == "detail_route") is True
+                    # action(methods=None, detail=None, ...): DRF's order, when positional
+                    given = dec.kwargs.get("methods", dec.args[0] if dec.args else None)
+                    on_detail = dec.kwargs.get(
+                        "detail", dec.args[1] if len(dec.args) > 1 else dec.tail == "detail_route"
+                    )
                     url_path = dec.kwargs.get("url_path")
                     url_path = action_path(url_path) if isinstance(url_path, str) else name
-                    methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
-                    route = join_route(detail_route if detail else base, url_path) + slash
+                    methods = self.written_methods(given, mod) or ["GET"]
+                    route = (
+                        join_route(detail_route if on_detail is True else base, url_path) + slash
+                    )
                     self.add_permitted(
                         allowed,
                         EndpointDecl(
@@ -965,6 +971,17 @@ class RouteFinder:
                             note or action_note,
                         ),
                     )
+
+    def written_methods(self, given: Lit, module: str) -> list[str]:
+        """HTTP methods as written: strings, or constants of the project (``methods=[POST]``
+        with ``POST`` imported: PATTERNS.md item 142), upper-cased."""
+        items = given if isinstance(given, list) else [given]
+        names = [
+            item if isinstance(item, str) else self.mounts.text_of(item, module)
+            for item in items
+            if item is not None
+        ]
+        return [n.upper() for n in names if n]
 
     def function_methods(self, function: FunctionFacts) -> tuple[list[str], bool]:
         """HTTP methods a Django/DRF function view accepts, and whether it is a DRF view."""

@@ -142,3 +142,262 @@ def test_a_router_included_once_keeps_one_route(run_audit):
         }
     )
     assert [(e.handler, e.route) for e in report.endpoints] == [("create_item", "/api/items")]
+
+
+TASK_PROCESSOR = """
+    from task_processor.decorators import register_task_handler
+
+    @register_task_handler()
+    def write_environments(project_id):
+        return project_id
+"""
+
+
+def test_delay_on_a_function_a_library_registers_as_a_task(run_audit):
+    """Item 140: ``.delay()`` on a function decorated by another library's task
+    registration (flagsmith's ``@register_task_handler()``) hands the work to that
+    library's queue, named after it, a guess by name (``likely``); it was dropped, and the
+    endpoint read inline and certain with nothing said."""
+    report = run_audit(
+        {
+            "tasks.py": TASK_PROCESSOR,
+            "views.py": """
+            from django.http import JsonResponse
+            from tasks import write_environments
+
+            def publish(request, pk):
+                write_environments.delay(kwargs={"project_id": pk})
+                return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import publish
+
+            urlpatterns = [path("publish/<int:pk>/", publish)]
+            """,
+        }
+    )
+    (endpoint,) = report.endpoints
+    assert (endpoint.status, endpoint.confidence) == ("offloaded", "likely")
+    assert [e.queue_system for e in endpoint.evidence if e.kind == "dispatch"] == ["task_processor"]
+
+
+def test_delay_given_by_a_project_decorator_is_said_unresolved(run_audit):
+    """Item 140: a project decorator that attaches its own ``.delay`` to the function
+    (``func.delay = partial(run_later, func)``: jumpserver's debouncer) does not make a
+    Celery task; the call is one the audit could not resolve, listed, never dropped. A
+    plain function's ``.delay`` stays as before."""
+    report = run_audit(
+        {
+            "later.py": """
+            import functools
+            from concurrent.futures import ThreadPoolExecutor
+
+            executor = ThreadPoolExecutor()
+
+            def run_later(func, *args, **kwargs):
+                executor.submit(func, *args, **kwargs)
+
+            def merge_delay_run(ttl=5):
+                def inner(func):
+                    func.delay = functools.partial(run_later, func)
+
+                    @functools.wraps(func)
+                    def wrapper(*args, **kwargs):
+                        return func(*args, **kwargs)
+
+                    return wrapper
+
+                return inner
+
+            @merge_delay_run(ttl=30)
+            def refresh_counts(ids=()):
+                return ids
+            """,
+            "views.py": """
+            from django.http import JsonResponse
+            from later import refresh_counts
+
+            def touch(request, pk):
+                refresh_counts.delay(ids=(pk,))
+                return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import touch
+
+            urlpatterns = [path("touch/<int:pk>/", touch)]
+            """,
+        }
+    )
+    (endpoint,) = report.endpoints
+    assert endpoint.status == "unresolved"
+    assert [(u.file, u.line) for u in endpoint.unresolved_calls] == [("views.py", 5)]
+
+
+def test_a_thread_started_once_per_object_is_not_the_requests_work(check):
+    """Item 141: a cache's cleanup thread started on first use, behind ``if
+    self.cleaner.is_alive(): return`` (mindsdb's handler cache), runs once per process
+    whatever the request: it is not work the request pushed to the background. A thread
+    the request starts each time stays in-process background."""
+    check(
+        {
+            "cache.py": """
+            import threading
+
+            class HandlersCache:
+                def __init__(self):
+                    self.cleaner = None
+                    self.handlers = {}
+                    self._stop = threading.Event()
+
+                def _start_clean(self):
+                    if isinstance(self.cleaner, threading.Thread) and self.cleaner.is_alive():
+                        return
+                    self.cleaner = threading.Thread(target=self._clean, daemon=True)
+                    self.cleaner.start()
+
+                def _clean(self):
+                    while self._stop.wait(timeout=10) is False:
+                        self.handlers.clear()
+
+                def set(self, name, handler):
+                    self.handlers[name] = handler
+                    self._start_clean()
+
+                def notify(self, name):
+                    self.mailer = threading.Thread(target=print, args=(name,))
+                    self.mailer.start()
+
+            handlers_cache = HandlersCache()
+            """,
+            "app.py": """
+            from flask import Flask
+            from cache import handlers_cache
+
+            app = Flask(__name__)
+
+            @app.post("/handlers/<name>")
+            def add_handler(name):
+                handlers_cache.set(name, object())
+                return "ok"
+
+            @app.post("/notify/<name>")
+            def notify(name):
+                handlers_cache.notify(name)
+                return "ok"
+            """,
+        },
+        {
+            "add_handler": ("inline", False),
+            "notify": ("inprocess_background", False),
+        },
+    )
+
+
+def test_a_generic_alias_base_and_actions_methods_as_drf_reads_them(run_audit):
+    """Item 142: ``class Env(RetrieveAPIView[Environment])`` (typed DRF generics) derives
+    from ``RetrieveAPIView``: it answers GET (it was listed as answering nothing);
+    ``@action(["post"], detail=False)`` gives the methods by position, and
+    ``@action(methods=[POST])`` names a constant another module holds: both POST (they were
+    read as GET)."""
+    report = run_audit(
+        {
+            "consts.py": """
+            POST = "post"
+            """,
+            "views.py": """
+            from rest_framework import generics
+            from rest_framework.decorators import action
+            from rest_framework.generics import RetrieveAPIView
+            from rest_framework.viewsets import GenericViewSet
+            from consts import POST
+
+            class Env(RetrieveAPIView["Environment"]):
+                pass
+
+            class Create(generics.CreateAPIView[int]):
+                pass
+
+            class Things(GenericViewSet):
+                @action(["post"], detail=False)
+                def start(self, request):
+                    return None
+
+                @action(methods=[POST], detail=True)
+                def render(self, request, pk=None):
+                    return None
+
+                @action(detail=True)
+                def show(self, request, pk=None):
+                    return None
+            """,
+            "urls.py": """
+            from django.urls import path
+            from rest_framework.routers import DefaultRouter
+            from views import Create, Env, Things
+
+            router = DefaultRouter()
+            router.register("things", Things, basename="things")
+            urlpatterns = [
+                path("env/", Env.as_view()),
+                path("create/", Create.as_view()),
+            ] + router.urls
+            """,
+        }
+    )
+    assert {(e.handler, e.methods, e.route) for e in report.endpoints} == {
+        ("Env.get", ("GET",), "/env/"),
+        ("Create.post", ("POST",), "/create/"),
+        ("Things.start", ("POST",), "/things/start/"),
+        ("Things.render", ("POST",), "/things/{pk}/render/"),
+        ("Things.show", ("GET",), "/things/{pk}/show/"),
+    }
+    assert report.unrecognized == []
+
+
+def test_a_blueprint_made_by_a_factory_takes_its_registered_prefix(run_audit):
+    """Item 143: ``app.register_blueprint(main.make_blueprint(config), url_prefix="/account")``
+    with the blueprint a local the factory returns, its routes decorated inside (securedrop's
+    journalist and source apps): the routes were shown without ``/account``. A factory
+    registered twice gives both prefixes; a local blueprint the factory does not return
+    keeps its own routes as written."""
+    report = run_audit(
+        {
+            "main.py": """
+            from flask import Blueprint
+
+            def make_blueprint(config):
+                view = Blueprint("main", __name__)
+
+                @view.route("/login", methods=["POST"])
+                def login():
+                    return "ok"
+
+                return view
+
+            def make_other():
+                other = Blueprint("other", __name__)
+
+                @other.route("/ping")
+                def ping():
+                    return "pong"
+
+                return None
+            """,
+            "app.py": """
+            from flask import Flask
+            import main
+
+            def create_app(config):
+                app = Flask(__name__)
+                app.register_blueprint(main.make_blueprint(config), url_prefix="/account")
+                app.register_blueprint(main.make_other(), url_prefix="/other")
+                return app
+            """,
+        }
+    )
+    assert sorted((e.handler, e.route) for e in report.endpoints) == [
+        ("login", "/account/login"),
+        ("ping", "/ping"),
+    ]
