@@ -908,8 +908,9 @@ class CallGraph:
             named = self.looked_up(call, env)
             if named:
                 return "edge", [Node(t) for t in named]  # get_action("create")(ctx)
-        if resolved is None and call.name.endswith("[]") and call.passed():
-            return "edge", self.ref_targets(call, module, cls)  # handlers[kind](...)
+        if resolved is None and (call.refs or (call.name.endswith("[]") and call.passed())):
+            # handlers[kind](...), and through a variable: method = handlers.get(kind)
+            return "edge", self.ref_targets(call, module, cls)
         if resolved is None or resolved.kind == "X":
             picked = self.picked_from_table(call.name, module)
             if picked:  # VIEWS[name](request), VIEWS.get(name)(request): any entry may run

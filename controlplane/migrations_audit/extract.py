@@ -248,6 +248,8 @@ class _Frame:
     tries: int = 0
     node_index: dict[int, int] = field(default_factory=dict)
     tables: dict[str, list[str]] = field(default_factory=dict)
+    # method = actions[key] / actions.get(key): a local holding one of a table's functions
+    picked: dict[str, list[str]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # for t in tasks: t -> tasks
     # tasks.append(task): container -> the handles put in it, waited with it
     contents: dict[str, set[str]] = field(default_factory=dict)
@@ -808,9 +810,15 @@ class _Extractor(FastVisitor):
             rendered = ""  # task = getattr(tasks, kind): a local of unknown value, by its name
         handles = self.handles_of(node.value)
         table = self.function_table(node.value)
+        picked = self.picked_from_table(node.value)
         for target in node.targets:
             if table and isinstance(target, ast.Name):
                 self.frame.tables[target.id] = table
+            if isinstance(target, ast.Name):
+                if picked:  # PATTERNS.md item 144
+                    self.frame.picked[target.id] = picked
+                else:
+                    self.frame.picked.pop(target.id, None)
             fill = fill_of(self.names, target, node.value)
             if fill is not None:  # registries.py
                 self.facts.fills.setdefault(fill[0], []).append(fill[1])
@@ -823,6 +831,21 @@ class _Extractor(FastVisitor):
             name = target.id if isinstance(target, ast.Name) else tail(target)
             if name:
                 note_eager(self.names, name, node.value, node.lineno)
+
+    def picked_from_table(self, value: ast.expr) -> list[str]:
+        """The functions of a local table ``value`` picks one of: ``actions[key]``,
+        ``actions.get(key)``; [] for anything else."""
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+            return self.frame.tables.get(value.value.id, [])
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "get"
+            and isinstance(value.func.value, ast.Name)
+            and value.args
+        ):
+            return self.frame.tables.get(value.func.value.id, [])
+        return []
 
     def note_view_of_each(self, node: ast.Assign) -> None:
         """``view = resource.as_view(...)`` (or ``decorate(view)``) where ``resource`` is a
@@ -1566,6 +1589,8 @@ class _Extractor(FastVisitor):
         if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
             # handlers[kind](request): a dispatch table of functions
             refs.extend(frame.tables.get(func.value.id, ()))
+        elif isinstance(func, ast.Name):
+            refs.extend(frame.picked.get(func.id, ()))  # method = handlers[kind]; method(x)
         args: list[list[Any]] = []
         seen = True  # every argument the call passes is in ``args``
         if name.split(".", 1)[0] in KNOWN_EXTERNAL:

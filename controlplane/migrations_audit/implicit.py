@@ -134,6 +134,13 @@ class Write:
     selftype: Target | None = None  # the class ``self`` is in the code run (a serializer)
 
 
+# django-lifecycle's moments a save or a delete runs (a save may create or update)
+_LIFECYCLE_MOMENTS = {
+    "save": frozenset(
+        f"{when}_{what}" for when in ("before", "after") for what in ("save", "create", "update")
+    ),
+    "delete": frozenset({"before_delete", "after_delete"}),
+}
 ATTRIBUTE = "attr"  # a receivers-index sender: one attribute of a model (SQLAlchemy)
 _ATTRIBUTE_EVENT_KEYS = frozenset({ORM_EVENT + "set"})
 
@@ -401,8 +408,33 @@ class Implicit:
         """The receivers of a write's signals for the model written; a delete's for the
         rows it deletes with it too (``on_delete=CASCADE``, cascades.py)."""
         out = self.own_receivers(module, cls, op)
+        out.extend(h for h in self.lifecycle_hooks(module, cls, op) if h not in out)
         if op == "delete":
             self.add_cascaded(out, self.cascades().deleted_with(module, cls))
+        return out
+
+    def lifecycle_hooks(self, module: str, cls: str, op: str) -> list[Target]:
+        """django-lifecycle's ``@hook(AFTER_UPDATE)`` methods a save (or a delete) of the
+        model runs: its ``LifecycleModelMixin`` calls them from ``save()`` / ``delete()``.
+        Their ``when=`` filters are not read: each may run (PATTERNS.md item 145)."""
+        project = self.project
+        if not any(b.startswith("django_lifecycle") for b in project.external_bases(module, cls)):
+            return []
+        moments = _LIFECYCLE_MOMENTS.get(op, frozenset())
+        out: list[Target] = []
+        for mod, qual in project.mro(module, cls):
+            facts = project.modules[mod]
+            for name in facts.classes[qual].methods:
+                function = facts.functions.get(f"{qual}.{name}")
+                for dec in function.decorators if function is not None else []:
+                    if dec.tail != "hook" or not dec.base.startswith("django_lifecycle"):
+                        continue
+                    moment = dec.args[0] if dec.args else dec.kwargs.get("hook")
+                    if isinstance(moment, dict):
+                        moment = moment.get("ref")
+                    if isinstance(moment, str) and moment.rsplit(".", 1)[-1].lower() in moments:
+                        out.append(Target("F", mod, f"{qual}.{name}"))
+                        break
         return out
 
     def add_cascaded(self, out: list[Target], deleted: list[tuple[str, str]]) -> None:

@@ -401,3 +401,132 @@ def test_a_blueprint_made_by_a_factory_takes_its_registered_prefix(run_audit):
         ("login", "/account/login"),
         ("ping", "/ping"),
     ]
+
+
+def test_a_function_picked_from_a_local_table_into_a_variable_is_followed(check):
+    """Item 144: ``method = actions[action]; method(ids)`` (securedrop's bulk actions) and
+    ``handler = actions.get(name); handler(ids)`` run one of the table's functions, as
+    ``actions[action](ids)`` already did: each is followed. They were dropped, nothing
+    said. A variable bound again to something else is not the table's any more."""
+    check(
+        {
+            "app.py": """
+            import zipfile
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            def download(ids):
+                with zipfile.ZipFile("/tmp/bulk.zip", "w") as archive:
+                    archive.write("a")
+                return "ok"
+
+            def star(ids):
+                return "ok"
+
+            @app.post("/process")
+            def process():
+                actions = {"download": download, "star": star}
+                method = actions[request.form["action"]]
+                return method(request.form.getlist("ids"))
+
+            @app.post("/got")
+            def got():
+                actions = {"download": download, "star": star}
+                handler = actions.get(request.form["action"])
+                return handler(request.form.getlist("ids"))
+
+            @app.post("/rebound")
+            def rebound():
+                actions = {"download": download, "star": star}
+                method = actions[request.form["action"]]
+                method = star
+                return method(request.form.getlist("ids"))
+            """,
+        },
+        {
+            "process": ("inline", True),
+            "got": ("inline", True),
+            "rebound": ("inline", False),
+        },
+    )
+
+
+def test_django_lifecycle_hooks_run_on_the_models_save_and_delete(check):
+    """Item 145: django-lifecycle's ``@hook(AFTER_UPDATE)`` / ``@hook(AFTER_DELETE)``
+    methods on a ``LifecycleModelMixin`` model run from its ``save()`` / ``delete()``
+    (flagsmith: 76 hooks, some enqueueing): they were never followed. A save runs the
+    create/update/save hooks, a delete the delete hooks; a model without the mixin, or a
+    method without ``@hook``, runs nothing of the kind."""
+    check(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def write_to_dynamo(pk):
+                return pk
+            """,
+            "models.py": """
+            import requests
+            from django.db import models
+            from django_lifecycle import AFTER_DELETE, AFTER_UPDATE, LifecycleModelMixin, hook
+            from tasks import write_to_dynamo
+
+            class Project(LifecycleModelMixin, models.Model):
+                name = models.CharField(max_length=20)
+
+                @hook(AFTER_UPDATE)
+                def sync(self):
+                    write_to_dynamo.delay(self.pk)
+
+                @hook(AFTER_DELETE)
+                def clean_up(self):
+                    requests.delete("https://dynamo.example/" + str(self.pk))
+
+                def not_a_hook(self):
+                    write_to_dynamo.delay(self.pk)
+
+            class Plain(models.Model):
+                name = models.CharField(max_length=20)
+
+                @hook(AFTER_UPDATE)
+                def sync(self):
+                    write_to_dynamo.delay(self.pk)
+            """,
+            "views.py": """
+            from django.http import JsonResponse
+            from models import Plain, Project
+
+            def rename(request, pk):
+                project = Project.objects.get(pk=pk)
+                project.name = request.POST["name"]
+                project.save()
+                return JsonResponse({})
+
+            def remove(request, pk):
+                Project.objects.get(pk=pk).delete()
+                return JsonResponse({})
+
+            def rename_plain(request, pk):
+                plain = Plain.objects.get(pk=pk)
+                plain.save()
+                return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import remove, rename, rename_plain
+
+            urlpatterns = [
+                path("rename/<int:pk>/", rename),
+                path("remove/<int:pk>/", remove),
+                path("plain/<int:pk>/", rename_plain),
+            ]
+            """,
+        },
+        {
+            "rename": ("offloaded", False),
+            "remove": ("inline", True),
+            "rename_plain": ("inline", False),
+        },
+    )
