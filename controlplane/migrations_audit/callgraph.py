@@ -69,7 +69,7 @@ from .markers import (
     dispatch_shape,
     plausible_task_name,
 )
-from .names import UNKNOWN_ATTR
+from .names import COMPUTED_ATTR, UNKNOWN_ATTR
 from .orm_assignments import assignment_listeners, constructor_listeners
 from .partials import idle_partials, idle_stored
 from .project import Project, Target
@@ -112,6 +112,7 @@ GUESSED_NAMED = "one of the methods named like {pattern}: the name is computed a
 GUESSED_SENDER = "a receiver connected for senders computed at run time"
 # create() variants that may save a row that exists: self._state.adding is not known there
 _BUILTIN_NAMES = frozenset(dir(builtins))
+_HTTP_FUNCTIONS = ("get", "post", "put", "patch", "delete", "request")
 _MAYBE_EXISTING = ("get_or_", "update_or_", "aget_or_", "aupdate_or_")
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
@@ -743,6 +744,8 @@ class CallGraph:
         module, cls = env.module, env.cls
         if "*" in call.name:  # getattr(self, f"{mode}_sync")(): names.name_pattern
             return self.named_like(call, env)
+        if call.name.endswith(COMPUTED_ATTR):
+            return self.computed_attr(call, env)
         resolved = env.resolve(call.name)
         if (
             resolved is not None
@@ -1450,6 +1453,21 @@ class CallGraph:
                 return BY_NAME
             return BY_CONFIG if markers.task_named(target.name) else None
         return False
+
+    def computed_attr(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
+        """``getattr(requests, method)(url)``: a function of a library picked at run time,
+        by an HTTP verb most often, is that library's kind of work when each of its verb
+        functions is of one kind (``requests``, ``httpx``: PATTERNS.md item 146); anything
+        else as any value ``getattr`` computes."""
+        owner = call.name[: -len(COMPUTED_ATTR)].rstrip(".")
+        target = env.resolve(owner)
+        if target is None or target.kind == "X":
+            library = target.name if target is not None else owner
+            kinds = {self.markers.heavy(f"{library}.{verb}") for verb in _HTTP_FUNCTIONS}
+            kind = kinds.pop() if len(kinds) == 1 else None
+            if kind:
+                return "heavy:" + kind, []
+        return self.classify(replace(call, name=UNKNOWN_ATTR), env)
 
     def named_like(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:
         """``getattr(self, f"{mode}_sync")()``: each method of the class (or its bases)

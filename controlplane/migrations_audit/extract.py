@@ -63,7 +63,7 @@ from .field_loops import (
 from .loop_rules import fill, loop_template
 from .loop_unions import loop_unions
 from .m2m_relations import note_m2m
-from .names import UNKNOWN_ATTR, Names, Scope
+from .names import COMPUTED_ATTR, UNKNOWN_ATTR, Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
 from .queue_annotations import queue_annotation
@@ -1396,6 +1396,12 @@ class _Extractor(FastVisitor):
         frame = self.frame
         func = node.func
         name = self.render(func)
+        if name == UNKNOWN_ATTR and type(func) is ast.Call and len(func.args) > 1:
+            # getattr(requests, method)(url): one of the owner's functions, which one
+            # known at run time only (PATTERNS.md item 146)
+            owner = self.render(func.args[0])
+            if owner and owner[0] != "~" and owner.split(".", 1)[0] not in ("self", "cls"):
+                name = f"{owner}.{COMPUTED_ATTR}"
         method = tail(func)
         index = -1
         arms = self.bound_arms(func) if name[:1] == "~" and frame.facts is not None else []

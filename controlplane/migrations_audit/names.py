@@ -22,6 +22,8 @@ _KEPT_BUILTINS = frozenset({"open", "super", "exec", "eval", "__import__"})
 _DROPPED_BUILTINS = frozenset(dir(builtins)) - _KEPT_BUILTINS
 _MAX_NAME = 240
 UNKNOWN_ATTR = "~getattr()"  # getattr(obj, name) with a name computed at run time
+# getattr(requests, method)(url): called at once, the owner kept (callgraph decides)
+COMPUTED_ATTR = "<computed>"
 _SHORTCUTS = ("get_object_or_404", "aget_object_or_404")
 _CANVAS_ENDINGS = (".s()", ".si()", ".signature()", "chain()", "group()")
 

@@ -530,3 +530,43 @@ def test_django_lifecycle_hooks_run_on_the_models_save_and_delete(check):
             "rename_plain": ("inline", False),
         },
     )
+
+
+def test_a_library_function_picked_by_a_computed_name(check):
+    """Item 146: ``getattr(requests, method)(url)`` (jumpserver's chat-app tests: the verb a
+    parameter) runs one of ``requests``' functions, each an HTTP call: heavy. It was a value
+    the audit could not know, dropped. The same on a library with no heavy functions, or on
+    a project module, stays as it was."""
+    check(
+        {
+            "handlers.py": """
+            def ping(x):
+                return x
+            """,
+            "app.py": """
+            import json
+            import requests
+            from flask import Flask, request
+            import handlers
+
+            app = Flask(__name__)
+
+            def send(url, method="get"):
+                return getattr(requests, method)(url, timeout=5)
+
+            @app.post("/hook")
+            def hook():
+                send(request.json["url"], request.json.get("method", "post"))
+                return "ok"
+
+            @app.post("/codec")
+            def codec():
+                return getattr(json, request.json["how"])(request.json["data"])
+
+            @app.post("/local")
+            def local():
+                return getattr(handlers, request.json["name"])(1)
+            """,
+        },
+        {"hook": ("inline", True), "codec": ("inline", False), "local": ("inline", False)},
+    )
