@@ -155,11 +155,13 @@ class DjangoRoutes:
                 found = self.project.module_for(entry.include[7:], module)
                 if found is not None:
                     into.add(found.module)
+                    into.add(self.module_patterns(found)[0])
             elif entry.include.startswith("ref:"):
                 name = entry.include[4:]
                 target = self.project.resolve(name, module)
                 if target is not None and target.kind == "M":
                     into.add(target.module)
+                    into.add(self.module_patterns(self.project.modules[target.module])[0])
                 # another module's urlpatterns, unpacked or added here (``[*patterns]``):
                 # walked with this list's prefix, not again as a root of its own
                 variable = self.project.var_key(name, module)
@@ -186,12 +188,8 @@ class DjangoRoutes:
             elif entry.include.startswith("module:"):
                 found = project.module_for(entry.include[7:], module)
                 if found is not None and found.module not in seen:
-                    self.walk(
-                        found.module,
-                        found.urllists.get("urlpatterns", []),
-                        route,
-                        seen | {found.module},
-                    )
+                    owner, patterns = self.module_patterns(found)
+                    self.walk(owner, patterns, route, seen | {found.module, owner})
             elif entry.include.startswith("ref:"):
                 self.include_call_or_ref(module, entry, route, seen, note)
             elif entry.include.startswith(UNREAD):
@@ -275,11 +273,21 @@ class DjangoRoutes:
         target = project.resolve(name, module)
         if target is not None and target.kind == "M":
             if target.module not in seen:
-                facts = project.modules[target.module]
-                patterns = facts.urllists.get("urlpatterns", [])
-                self.walk(target.module, patterns, route, seen | {target.module}, note)
+                owner, patterns = self.module_patterns(project.modules[target.module])
+                self.walk(owner, patterns, route, seen | {target.module, owner}, note)
             return True
         return False
+
+    def module_patterns(self, facts: ModuleFacts) -> tuple[str, list[UrlEntry]]:
+        """The module whose ``urlpatterns`` an included module serves, and its entries: its
+        own, or those it imports (a ``urls/`` package whose ``__init__`` re-exports
+        ``from .base import urlpatterns``: PATTERNS.md item 147)."""
+        if "urlpatterns" in facts.urllists or "urlpatterns" not in facts.imports:
+            return facts.module, facts.urllists.get("urlpatterns", [])
+        key = self.project.var_key(f"{facts.module}.urlpatterns", facts.module)
+        if key is None or key[1] != "urlpatterns":
+            return facts.module, []
+        return key[0], self.project.modules[key[0]].urllists.get("urlpatterns", [])
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         extra = self.router_mappings(router)

@@ -570,3 +570,37 @@ def test_a_library_function_picked_by_a_computed_name(check):
         },
         {"hook": ("inline", True), "codec": ("inline", False), "local": ("inline", False)},
     )
+
+
+def test_an_included_urls_package_that_reexports_its_patterns(run_audit):
+    """Item 147: ``include("auth.urls")`` where ``auth/urls/__init__.py`` only imports
+    ``urlpatterns`` from ``auth/urls/base.py`` (a tuple there): the routes were shown as a
+    root of their own, without ``/api/v1/auth/``; they are under the include, once."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+
+            def activate(request, method):
+                return JsonResponse({})
+            """,
+            "auth/__init__.py": "",
+            "auth/urls/__init__.py": """
+            from .base import urlpatterns  # noqa: F401
+            """,
+            "auth/urls/base.py": """
+            from django.urls import path
+            from views import activate
+
+            urlpatterns = (path("<str:method>/activate/", activate),)
+            """,
+            "urls.py": """
+            from django.urls import include, path
+
+            urlpatterns = [path("api/v1/auth/", include("auth.urls"))]
+            """,
+        }
+    )
+    assert [(e.handler, e.route) for e in report.endpoints] == [
+        ("activate", "/api/v1/auth/<str:method>/activate/")
+    ]
