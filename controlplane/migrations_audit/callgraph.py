@@ -233,6 +233,7 @@ class FunctionSummary:
     # returns a task or thread it started (facts.RETURNED): in the background only where a
     # caller drops what it returns
     hands_task: bool = False
+    handed_kind: str = ""  # the heavy kind of what it hands over (a Popen: subprocess)
     # the self.<attr> task handles the function waits for: (module, class, attribute)
     waits: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -558,7 +559,10 @@ class CallGraph:
             ):
                 continue  # a loop over self's fields of a type its model does not declare
             self._guesses = {}
-            kinds[index], targets[index] = self.classify(calls[index], env)
+            call = calls[index]
+            if facts.handed and not call.flags & WAITED and self.helper_waits(call, facts, env):
+                call = replace(call, flags=call.flags | WAITED)  # collect(p): waited there
+            kinds[index], targets[index] = self.classify(call, env)
             guesses[index], self._guesses = self._guesses, {}
             if kinds[index] in ("", "edge"):
                 shown = self.representations(calls[index], env)
@@ -626,12 +630,22 @@ class CallGraph:
                 summary.sites.append(site)
             elif kind == _HANDED:
                 summary.hands_task = True
-            elif (
-                kind == "edge"
-                and call.flags & (DISCARDED | KEPT_UNWAITED)
-                and any((s := self.summary(n)) is not None and s.hands_task for n in targets[index])
-            ):  # start_job() as a statement, or job = start_job(); job.id: left running
-                summary.sites.append(self.site(BACKGROUND, relpath, call))
+                summary.handed_kind = summary.handed_kind or self.markers.heavy(call.name) or ""
+            elif kind == "edge" and (
+                handing := [
+                    s for n in targets[index] if (s := self.summary(n)) is not None and s.hands_task
+                ]
+            ):
+                waited = call.flags & WAITED or (
+                    facts.handed and self.helper_waits(call, facts, env)
+                )
+                if waited:  # p = opener(); p.wait(): the subprocess runs in the request
+                    heavy = next((s.handed_kind for s in handing if s.handed_kind), "")
+                    if heavy:
+                        summary.sites.append(self.site(heavy, relpath, call))
+                elif call.flags & (DISCARDED | KEPT_UNWAITED):
+                    # start_job() as a statement, or job = start_job(); job.id: left running
+                    summary.sites.append(self.site(BACKGROUND, relpath, call))
             elif kind.startswith("heavy:"):
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
@@ -1173,6 +1187,27 @@ class CallGraph:
         if self.registering_library(target):
             return BY_NAME
         return None if any(self.may_give_delay(d, target.module) for d in decorators) else False
+
+    def helper_waits(self, call: CallSite, facts: FunctionFacts, env: Env) -> bool:
+        """Whether the handle ``call`` makes (a Popen, a thread started) is given to a
+        function that waits for that parameter (``collect(p)`` doing ``p.wait()``:
+        PATTERNS.md item 148)."""
+        for name, key in facts.handed.get(f"{call.line}:{call.col}", ()):
+            target = env.resolve(name) if isinstance(name, str) else None
+            callee = self.project.function(target) if target is not None else None
+            if target is None or target.kind != "F" or callee is None or not callee.param_waits:
+                continue
+            if isinstance(key, str):
+                param = key
+            else:
+                positional = [p for p in callee.params if not p.startswith("*")]
+                static = any(d.tail == "staticmethod" for d in callee.decorators)
+                if positional and self.project.class_of(target.module, target.name) and not static:
+                    positional = positional[1:]  # self / cls is not passed at the call
+                param = positional[key] if isinstance(key, int) and key < len(positional) else ""
+            if param in callee.param_waits:
+                return True
+        return False
 
     def may_give_delay(self, decorator: Decorator, module: str) -> bool:
         """Whether ``decorator`` may give what it wraps a ``.delay``: one the audit cannot

@@ -248,6 +248,8 @@ class _Frame:
     tries: int = 0
     node_index: dict[int, int] = field(default_factory=dict)
     tables: dict[str, list[str]] = field(default_factory=dict)
+    # call index -> [position or keyword, local name] of the locals it is given
+    passed: dict[int, list[list[Any]]] = field(default_factory=dict)
     # method = actions[key] / actions.get(key): a local holding one of a table's functions
     picked: dict[str, list[str]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # for t in tasks: t -> tasks
@@ -645,6 +647,35 @@ class _Extractor(FastVisitor):
             if extra is not None:
                 scope.locals[extra.arg] = ""
 
+    def note_handed(self, frame: _Frame, waited: set[str]) -> None:
+        """The parameters this function waits for (``process.wait()``, ``worker.join()``),
+        and where its unwaited handles are given to a call, which may wait for them (a
+        helper: ``self._collect_output(p, result)``; PATTERNS.md item 148)."""
+        facts = frame.facts
+        if facts is None:
+            return
+        facts.param_waits = sorted(p for p in facts.params if p in waited)
+        if not frame.passed:
+            return
+        started = {
+            i: [root]
+            for i, root in frame.receivers.items()
+            if frame.calls[i].name.endswith(".start")
+        }
+        for index, names in [*frame.handles.items(), *started.items()]:
+            call = frame.calls[index]
+            if call.flags & WAITED:
+                continue
+            handed = [
+                [frame.calls[other].name, key]
+                for other, given in frame.passed.items()
+                if other != index
+                for key, local in given
+                if local in names
+            ]
+            if handed:
+                facts.handed[f"{call.line}:{call.col}"] = handed
+
     def finish(self, frame: _Frame) -> None:
         """Mark handles that are awaited or joined, and store the calls."""
         facts = frame.facts
@@ -662,6 +693,7 @@ class _Extractor(FastVisitor):
             for index, root in frame.receivers.items():
                 if root in waited:
                     frame.calls[index].flags |= WAITED
+        self.note_handed(frame, waited)
         held = {h for contents in frame.contents.values() for h in contents}
         for index, names in frame.handles.items():
             if (
@@ -1679,6 +1711,17 @@ class _Extractor(FastVisitor):
                         held = handle_name(item)
                         if held:
                             frame.contents.setdefault(root, set()).add(held)
+        given: list[list[Any]] = []
+        for position, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                break  # positions after *args are unknown
+            local = handle_name(arg)
+            if local:
+                given.append([position, local])
+        given += [[kw.arg, handle_name(kw.value)] for kw in node.keywords if kw.arg]
+        given = [pair for pair in given if pair[1]]
+        if given:  # collect(p): a helper may wait for the handle (PATTERNS.md item 148)
+            frame.passed[index] = given
         if method in _WAIT_FUNCS:
             for arg in node.args:
                 if isinstance(arg, ast.Starred):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "121"
+ANALYSER_VERSION = "122"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -216,6 +216,11 @@ class FunctionFacts:
     # method the same request runs waits for is not in the background)
     self_tasks: dict[str, str] = field(default_factory=dict)
     self_waits: list[str] = field(default_factory=list)
+    # "line:col" of an unwaited handle (a Popen, a thread) -> [[call name, position or
+    # keyword]] where it is given to a call; the parameters this function waits for
+    # (callgraph: a handle a helper waits for is waited; PATTERNS.md item 148)
+    handed: dict[str, list[list[Any]]] = field(default_factory=dict)
+    param_waits: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -248,7 +253,8 @@ class FunctionFacts:
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
             # stored, attr_sets, field_types, named_by, is_property, request_method,
-            # obj_sets, attr_reads, self_tasks, self_waits (trailing empties dropped)
+            # obj_sets, attr_reads, self_tasks, self_waits, handed, param_waits (trailing
+            # empties dropped)
             *self._tail(),
         ]
 
@@ -270,6 +276,8 @@ class FunctionFacts:
             self.attr_reads,
             self.self_tasks,
             self.self_waits,
+            self.handed,
+            self.param_waits,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -307,6 +315,8 @@ class FunctionFacts:
             raw[25] if len(raw) > 25 else [],
             raw[26] if len(raw) > 26 else {},
             raw[27] if len(raw) > 27 else [],
+            raw[28] if len(raw) > 28 else {},
+            raw[29] if len(raw) > 29 else [],
         )
 
 

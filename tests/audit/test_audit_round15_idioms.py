@@ -604,3 +604,96 @@ def test_an_included_urls_package_that_reexports_its_patterns(run_audit):
     assert [(e.handler, e.route) for e in report.endpoints] == [
         ("activate", "/api/v1/auth/<str:method>/activate/")
     ]
+
+
+def test_a_handle_a_helper_waits_for_is_not_background(check):
+    """Item 148: a subprocess or thread handed to a helper that waits for its parameter
+    (securedrop's vendored gnupg: ``p = self._open_subprocess(args);
+    self._collect_output(p, result)``, which joins its readers and ``p.wait()``s) runs in
+    the request: inline, and heavy for a subprocess, also when a helper returns the Popen
+    and the caller waits for it. It was in-process background. A handle passed to a helper
+    that does not wait stays in the background."""
+    check(
+        {
+            "gpg.py": """
+            import subprocess
+            import threading
+
+            def collect(process):
+                out = process.stdout.read()
+                process.wait()
+                return out
+
+            def join_it(worker):
+                worker.join()
+
+            def log_it(worker):
+                print(worker.name)
+
+            def opener():
+                return subprocess.Popen(["gpg", "--list-keys"], stdout=subprocess.PIPE)
+
+            class GPG:
+                def _open(self, args):
+                    return subprocess.Popen(["gpg", *args], stdout=subprocess.PIPE)
+
+                def _collect_output(self, process, result):
+                    result.append(process.stdout.read())
+                    process.wait()
+
+                def delete_keys(self, fingerprint):
+                    result = []
+                    p = self._open(["--delete-keys", fingerprint])
+                    self._collect_output(p, result)
+                    return result
+            """,
+            "app.py": """
+            import subprocess
+            import threading
+            from flask import Flask
+            from gpg import GPG, collect, join_it, log_it, opener
+
+            app = Flask(__name__)
+
+            def work():
+                return 1
+
+            @app.post("/a")
+            def a():
+                p = subprocess.Popen(["gpg"], stdout=subprocess.PIPE)
+                return collect(p)
+
+            @app.post("/b")
+            def b():
+                t = threading.Thread(target=work)
+                t.start()
+                join_it(t)
+                return "ok"
+
+            @app.post("/c")
+            def c():
+                t = threading.Thread(target=work)
+                t.start()
+                log_it(t)
+                return "ok"
+
+            @app.post("/d")
+            def d():
+                p = opener()
+                p.wait()
+                return "ok"
+
+            @app.post("/keys/<fp>")
+            def delete_key(fp):
+                GPG().delete_keys(fp)
+                return "ok"
+            """,
+        },
+        {
+            "a": ("inline", True),
+            "b": ("inline", False),
+            "c": ("inprocess_background", False),
+            "d": ("inline", True),
+            "delete_key": ("inline", True),
+        },
+    )
