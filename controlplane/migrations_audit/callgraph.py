@@ -139,6 +139,10 @@ GIVEN_CALLABLE = "given"
 # a signal of an installed package sent by the project, no receiver of the project's
 # connected (item 125): the kind classify() gives it, and the note of its site
 LIBRARY_SIGNAL = "library_signal"
+# a call on a module imported by a name computed at run time (item 149): the kind
+# classify() gives it, and the note of its UNRESOLVED_CALL site
+MODULE_BY_NAME = "module_by_name"
+_MODULE_BY_NAME = ("importlib.import_module().", "__import__().")
 # where the framework views whose inherited bodies implicit.py knows are defined
 _FRAMEWORK_VIEW_PACKAGES = ("rest_framework.", "django.views.", "django.contrib.auth.views.")
 # What a framework passes to project code it runs on a write: nothing the project chose
@@ -650,7 +654,7 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
-            elif kind in (GIVEN_CALLABLE, LIBRARY_SIGNAL):
+            elif kind in (GIVEN_CALLABLE, LIBRARY_SIGNAL, MODULE_BY_NAME):
                 summary.sites.append(self.site(UNRESOLVED_CALL, relpath, call, kind))
             elif kind == UNFILLED:
                 summary.sites.append(self.site(kind, relpath, call, notes[index]))
@@ -968,6 +972,9 @@ class CallGraph:
             return UNRESOLVED_CALL, []  # registry.get(name).do(): what name holds is not seen
         if resolved is None and base and self.given_callable(base, tail, env):
             return GIVEN_CALLABLE, []  # mount_point.view(request): what its maker was passed
+        if call.name.startswith(_MODULE_BY_NAME) and tail not in BUILTIN_METHODS:
+            # import_module(f"sdk.sms.{backend}").client(): a module chosen at run time
+            return MODULE_BY_NAME, []  # (PATTERNS.md item 149)
         return "", []
 
     def file_field_save(self, call: CallSite, env: Env) -> tuple[str, list[Node]] | None:

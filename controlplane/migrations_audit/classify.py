@@ -10,7 +10,7 @@ only through an override or a same-named method picked for a receiver of unknown
 from __future__ import annotations
 
 from .budget import SEARCH_CUT, STOPPED, stop_reason
-from .callgraph import GIVEN_CALLABLE, LIBRARY_SIGNAL, CallGraph, Found
+from .callgraph import GIVEN_CALLABLE, LIBRARY_SIGNAL, MODULE_BY_NAME, CallGraph, Found
 from .markers import (
     BACKGROUND,
     BY_CONFIG,
@@ -41,6 +41,7 @@ UNDECIDED_DISPATCH = "could not tell whether the receiver of this call is a task
 UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
 GIVEN_RECEIVER = "a callable the object was given when it was made, not found in the project"
 LIBRARY_RECEIVERS = "a signal of an installed package: the receivers it connects are not read"
+MODULE_CHOSEN = "a module imported by a name computed at run time: which one is not known"
 MAX_UNRESOLVED = 20  # per endpoint, nearest the handler first
 UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH, SEARCH_CUT})
 NOT_HEAVY = frozenset(
@@ -139,6 +140,8 @@ class Classifier:
                     why = GIVEN_RECEIVER
                 elif site.note == LIBRARY_SIGNAL:
                     why = LIBRARY_RECEIVERS
+                elif site.note == MODULE_BY_NAME:
+                    why = MODULE_CHOSEN
                 else:
                     why = UNKNOWN_RECEIVER
                 items[(site.file, site.line, site.call)] = Unresolved(

@@ -697,3 +697,35 @@ def test_a_handle_a_helper_waits_for_is_not_background(check):
             "delete_key": ("inline", True),
         },
     )
+
+
+def test_calls_on_a_module_loaded_by_name_are_listed(run_audit):
+    """Item 149: ``m = importlib.import_module(f"sdk.sms.{backend}"); m.client(...).send_sms()``
+    (jumpserver's SMS and vault backends): which module runs is known at run time only; its
+    calls were dropped, the endpoint inline and certain. They are calls the audit could not
+    resolve, listed (the status stays, ``likely``)."""
+    report = run_audit(
+        {
+            "app.py": """
+            import importlib
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            @app.post("/sms")
+            def sms():
+                m = importlib.import_module(f"sdk.sms.{request.json['backend']}")
+                m.client(key="x").send_sms(request.json["to"], "hi")
+                return "ok"
+
+            @app.post("/plain")
+            def plain():
+                return request.json["to"].strip()
+            """,
+        }
+    )
+    got = {
+        e.handler: (e.status, e.confidence, [u.line for u in e.unresolved_calls])
+        for e in report.endpoints
+    }
+    assert got == {"sms": ("inline", "likely", [9, 9]), "plain": ("inline", "certain", [])}
