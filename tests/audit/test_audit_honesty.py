@@ -115,8 +115,12 @@ def test_certain_when_every_call_is_understood_likely_when_one_is_not(check):
     assert (call.file, call.line) == ("app.py", 13)
     assert "unknown type" in call.reason
     text = get_formatter("text")(report)
-    assert "1 endpoints reach calls the audit could not resolve (1 calls):" in text
+    assert (
+        "1 endpoint with a status (likely, not certain) reaches calls the audit could not "
+        "resolve (1 call):" in text
+    )
     assert "app.py:13 service.notify_owner(1)" in text
+    assert text.splitlines()[-1].endswith("reached by 1 endpoint")
     assert "`app.py:13`" in get_formatter("markdown")(report)
 
 

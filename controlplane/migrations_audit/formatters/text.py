@@ -28,6 +28,10 @@ def _cut(value: str, width: int | None) -> str:
 MAX_CALLS_LISTED = 20
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def unresolved_call_lines(report: Report) -> list[str]:
     """Calls not resolved, each once, with how many endpoints reach it (most first); every
     endpoint's own list is in the JSON and Markdown reports."""
@@ -38,9 +42,14 @@ def unresolved_call_lines(report: Report) -> list[str]:
     if not reached:
         return []
     likely = sum(1 for e in report.endpoints if e.unresolved_calls)
-    out = [f"{likely} endpoints reach calls the audit could not resolve ({len(reached)} calls):"]
+    # not the "unresolved" endpoints of the summary: these keep their status, as likely
+    out = [
+        f"{_count(likely, 'endpoint')} with a status (likely, not certain) "
+        f"{'reaches' if likely == 1 else 'reach'} calls the audit could not resolve "
+        f"({_count(len(reached), 'call')}):"
+    ]
     for (file, line, text, reason), count in reached.most_common(MAX_CALLS_LISTED):
-        out.append(f"  {file}:{line} {text} ({reason}): {count} endpoints")
+        out.append(f"  {file}:{line} {text} ({reason}): reached by {_count(count, 'endpoint')}")
     if len(reached) > MAX_CALLS_LISTED:
         out.append(f"  and {len(reached) - MAX_CALLS_LISTED} more (--format json lists them)")
     return out
