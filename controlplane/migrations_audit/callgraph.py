@@ -514,6 +514,8 @@ class CallGraph:
         calls = facts.calls
         blocks = facts.blocks
         env = Env(project, module, cls, node.ctx, facts.params)
+        if facts.handed or facts.cond_waits:  # waits in a helper, or only on some branches
+            calls = [self.waited_here(call, facts, env) for call in calls]
         env.calls = calls
         env.attr_sets = facts.attr_sets
         env.request_method = facts.request_method
@@ -563,10 +565,7 @@ class CallGraph:
             ):
                 continue  # a loop over self's fields of a type its model does not declare
             self._guesses = {}
-            call = calls[index]
-            if facts.handed and not call.flags & WAITED and self.helper_waits(call, facts, env):
-                call = replace(call, flags=call.flags | WAITED)  # collect(p): waited there
-            kinds[index], targets[index] = self.classify(call, env)
+            kinds[index], targets[index] = self.classify(calls[index], env)
             guesses[index], self._guesses = self._guesses, {}
             if kinds[index] in ("", "edge"):
                 shown = self.representations(calls[index], env)
@@ -640,10 +639,9 @@ class CallGraph:
                     s for n in targets[index] if (s := self.summary(n)) is not None and s.hands_task
                 ]
             ):
-                waited = call.flags & WAITED or (
-                    facts.handed and self.helper_waits(call, facts, env)
-                )
-                if waited:  # p = opener(); p.wait(): the subprocess runs in the request
+                if (
+                    call.flags & WAITED
+                ):  # p = opener(); p.wait(): the subprocess runs in the request
                     heavy = next((s.handed_kind for s in handing if s.handed_kind), "")
                     if heavy:
                         summary.sites.append(self.site(heavy, relpath, call))
@@ -1194,6 +1192,45 @@ class CallGraph:
         if self.registering_library(target):
             return BY_NAME
         return None if any(self.may_give_delay(d, target.module) for d in decorators) else False
+
+    def waited_here(self, call: CallSite, facts: FunctionFacts, env: Env) -> CallSite:
+        """``call`` with its handle's wait as this context sees it: waited when a helper
+        it is given waits for it (item 148); not waited when it is waited for only in
+        branches the caller's arguments rule out (``if join: task.result()``, item 150)."""
+        key = f"{call.line}:{call.col}"
+        flags = call.flags
+        if not flags & WAITED and key in facts.handed and self.helper_waits(call, facts, env):
+            flags = (flags | WAITED) & ~KEPT_UNWAITED
+        elif (
+            flags & WAITED
+            and key in facts.cond_waits
+            and self.waits_ruled_out(facts.cond_waits[key], facts, env)
+        ):
+            flags &= ~WAITED
+            if not flags & RETURNED:
+                flags |= KEPT_UNWAITED
+        return call if flags == call.flags else replace(call, flags=flags)
+
+    @staticmethod
+    def waits_ruled_out(waits: list[str], facts: FunctionFacts, env: Env) -> bool:
+        """Whether every call at ``waits`` ("line:col") sits in a branch the context's
+        arguments rule out; a wait not found (pruned) counts as run."""
+        at = {f"{c.line}:{c.col}": c for c in facts.calls}
+        blocks = facts.blocks
+        for key in waits:
+            wait = at.get(key)
+            if wait is None:
+                return False
+            index, ruled = wait.block, False
+            while index >= 0 and not ruled:
+                block = blocks[index]
+                ruled = (
+                    block.kind in (WHEN, UNLESS) and block.cond is not None and env.decided(block)
+                )
+                index = block.parent
+            if not ruled:
+                return False
+        return True
 
     def helper_waits(self, call: CallSite, facts: FunctionFacts, env: Env) -> bool:
         """Whether the handle ``call`` makes (a Popen, a thread started) is given to a

@@ -11,7 +11,7 @@ from .mounts import join_route, ref_of, regex_shown
 from .project import KNOWN_EXTERNAL, Target
 from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
-from .routes import RouteFinder
+from .routes import BULK_ROUTER_LIST, RouteFinder
 from .url_builders import route_built
 from .urlconf import UNREAD
 from .verb_tables import action_tables, routed_pairs
@@ -21,6 +21,12 @@ from .wiring import ROUTER_MAPPING
 MAX_NESTING = 4
 # drf-nested-routers' classes: NestedSimpleRouter, NestedDefaultRouter
 _NESTED_ROUTER = re.compile(r"(^|\.)Nested\w*Router\(\)$")
+
+
+def _bulk_router(name: str) -> bool:
+    """djangorestframework-bulk's ``BulkRouter`` (PATTERNS.md item 151)."""
+    dotted = name.rstrip("()")
+    return dotted.startswith("rest_framework_bulk.") and dotted.endswith(".BulkRouter")
 
 
 def unexpanded_call(name: str) -> bool:
@@ -347,9 +353,15 @@ class DjangoRoutes:
         module, var = router
         made = project.modules[module].assigns.get(var, "")
         cls = project.resolve(made, module) if made.endswith("()") else None
-        if cls is None or cls.kind not in ("I", "C"):
+        if cls is None:
+            return {}
+        if cls.kind == "X":
+            return {"list": dict(BULK_ROUTER_LIST)} if _bulk_router(cls.name) else {}
+        if cls.kind not in ("I", "C"):
             return {}
         extra: dict[str, dict[str, str]] = {}
+        if any(_bulk_router(base) for base in project.external_bases(cls.module, cls.name)):
+            extra["list"] = dict(BULK_ROUTER_LIST)
         for mod, qual in reversed(project.mro(cls.module, cls.name)):
             for call in project.modules[mod].route_calls:
                 if call.kind == ROUTER_MAPPING and call.receiver == f"{mod}.{qual}".lstrip("."):

@@ -245,6 +245,8 @@ class _Frame:
     handles: dict[int, list[str]] = field(default_factory=dict)
     receivers: dict[int, str] = field(default_factory=dict)
     waited: set[str] = field(default_factory=set)
+    # name -> indexes of the calls that wait for it (-1: a wait that is no call, ``await t``)
+    wait_sites: dict[str, list[int]] = field(default_factory=dict)
     tries: int = 0
     node_index: dict[int, int] = field(default_factory=dict)
     tables: dict[str, list[str]] = field(default_factory=dict)
@@ -676,13 +678,59 @@ class _Extractor(FastVisitor):
             if handed:
                 facts.handed[f"{call.line}:{call.col}"] = handed
 
+    def note_conditional_waits(self, frame: _Frame) -> None:
+        """Handles waited for only inside an ``if`` on the function's arguments the handle
+        is not made in (``if join: task.result()``): where their waits are, so a caller
+        whose arguments rule those branches out leaves the work running (PATTERNS.md item
+        150)."""
+        facts = frame.facts
+        if facts is None or not frame.blocks:
+            return
+        blocks = frame.blocks
+
+        def chain(index: int) -> list[int]:
+            out = []
+            while index >= 0:
+                out.append(index)
+                index = blocks[index].parent
+            return out
+
+        started = {
+            i: [r] for i, r in frame.receivers.items() if frame.calls[i].name.endswith(".start")
+        }
+        for index, names in [*frame.handles.items(), *started.items()]:
+            call = frame.calls[index]
+            if not call.flags & WAITED:
+                continue
+            waits = [j for name in names for j in frame.wait_sites.get(name, [-1])]
+            made = set(chain(call.block))
+            if not waits or any(
+                j < 0
+                or not any(
+                    blocks[b].kind in (WHEN, UNLESS)
+                    for b in chain(frame.calls[j].block)
+                    if b not in made
+                )
+                for j in waits
+            ):
+                continue  # waited on every path
+            facts.cond_waits[f"{call.line}:{call.col}"] = [
+                f"{frame.calls[j].line}:{frame.calls[j].col}" for j in waits
+            ]
+
     def finish(self, frame: _Frame) -> None:
         """Mark handles that are awaited or joined, and store the calls."""
         facts = frame.facts
         if facts is None:
             return
         waited = frame.waited
+        sites = frame.wait_sites
+        for name in [n for n in waited if n in frame.aliases]:  # for t in tasks: t.join()
+            sites.setdefault(frame.aliases[name], []).extend(sites.get(name, [-1]))
         waited.update([frame.aliases[n] for n in waited if n in frame.aliases])
+        for name in list(waited):  # tasks.append(t); wait(tasks)
+            for item in frame.contents.get(name, ()):
+                sites.setdefault(item, []).extend(sites.get(name, [-1]))
         waited.update([h for n in list(waited) for h in frame.contents.get(n, ())])
         returned = frame.returned
         returned.update([h for n in list(returned) for h in frame.contents.get(n, ())])
@@ -694,6 +742,7 @@ class _Extractor(FastVisitor):
                 if root in waited:
                     frame.calls[index].flags |= WAITED
         self.note_handed(frame, waited)
+        self.note_conditional_waits(frame)
         held = {h for contents in frame.contents.values() for h in contents}
         for index, names in frame.handles.items():
             if (
@@ -1120,6 +1169,7 @@ class _Extractor(FastVisitor):
                     head = rendered.rstrip("()").rsplit(".", 1)[-1]
                     if head in _WAITING_CONTEXTS:
                         self.frame.waited.add(item.optional_vars.id)
+                        self.frame.wait_sites.setdefault(item.optional_vars.id, []).append(-1)
         self.visit_body(node.body)
 
     visit_AsyncWith = visit_With
@@ -1393,6 +1443,7 @@ class _Extractor(FastVisitor):
         awaited = handle_name(node.value)
         if awaited:
             self.frame.waited.add(awaited)  # await t, await self._task
+            self.frame.wait_sites.setdefault(awaited, []).append(-1)
         self.frame.await_depth += 1
         self.visit(node.value)
         self.frame.await_depth -= 1
@@ -1697,6 +1748,7 @@ class _Extractor(FastVisitor):
                 frame.receivers[index] = root
                 if method in _WAIT_METHODS:
                     frame.waited.add(root)
+                    frame.wait_sites.setdefault(root, []).append(index)
                 elif method in ("append", "add", "extend", "put", "put_nowait") and node.args:
                     inner = node.args[0]
                     if isinstance(inner, ast.Await):
@@ -1731,6 +1783,7 @@ class _Extractor(FastVisitor):
                     waited = handle_name(elt.value if isinstance(elt, ast.Starred) else elt)
                     if waited:
                         frame.waited.add(waited)
+                        frame.wait_sites.setdefault(waited, []).append(index)
         return index
 
     def arg_value(self, node: ast.expr) -> Any:

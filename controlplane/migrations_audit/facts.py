@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "122"
+ANALYSER_VERSION = "123"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -221,6 +221,9 @@ class FunctionFacts:
     # (callgraph: a handle a helper waits for is waited; PATTERNS.md item 148)
     handed: dict[str, list[list[Any]]] = field(default_factory=dict)
     param_waits: list[str] = field(default_factory=list)
+    # "line:col" of a handle waited for only in branches on the function's arguments ->
+    # "line:col" of each call waiting for it (callgraph: PATTERNS.md item 150)
+    cond_waits: dict[str, list[str]] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -253,8 +256,8 @@ class FunctionFacts:
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
             # stored, attr_sets, field_types, named_by, is_property, request_method,
-            # obj_sets, attr_reads, self_tasks, self_waits, handed, param_waits (trailing
-            # empties dropped)
+            # obj_sets, attr_reads, self_tasks, self_waits, handed, param_waits, cond_waits
+            # (trailing empties dropped)
             *self._tail(),
         ]
 
@@ -278,6 +281,7 @@ class FunctionFacts:
             self.self_waits,
             self.handed,
             self.param_waits,
+            self.cond_waits,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -317,6 +321,7 @@ class FunctionFacts:
             raw[27] if len(raw) > 27 else [],
             raw[28] if len(raw) > 28 else {},
             raw[29] if len(raw) > 29 else [],
+            raw[30] if len(raw) > 30 else {},
         )
 
 

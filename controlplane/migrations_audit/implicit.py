@@ -71,6 +71,18 @@ _DRF = {
     "put": ["self.update"],
     "patch": ["self.partial_update"],
     "delete": ["self.destroy"],
+    # djangorestframework-bulk (item 151): a serializer of many rows saved, each row deleted
+    "bulk_update": [
+        "self.get_queryset",
+        "self.filter_queryset",
+        "self.get_serializer().is_valid",
+        "self.perform_bulk_update",
+        _REPRESENT,
+    ],
+    "partial_bulk_update": ["self.bulk_update"],
+    "perform_bulk_update": ["self.perform_update"],
+    "bulk_destroy": ["self.get_queryset", "self.filter_queryset", "self.perform_bulk_destroy"],
+    "perform_bulk_destroy": ["self.perform_destroy"],
 }
 # djangorestframework-simplejwt's token views: ``post`` is ``serializer.is_valid()`` (its
 # ``validate`` authenticates) and a response of the validated data

@@ -32,6 +32,10 @@ _STD_ACTIONS = {
     "partial_update": ("PATCH", True),
     "destroy": ("DELETE", True),
 }
+# djangorestframework-bulk: the actions its viewset adds, and the methods its BulkRouter
+# maps them to on the list route (PATTERNS.md item 151)
+BULK_ACTIONS = ("bulk_update", "partial_bulk_update", "bulk_destroy")
+BULK_ROUTER_LIST = {"put": "bulk_update", "patch": "partial_bulk_update", "delete": "bulk_destroy"}
 # HTTP methods (or ViewSet actions) a framework base class provides without the project
 # writing them, by the base's class name.
 _PROVIDED = {
@@ -83,6 +87,11 @@ _PROVIDED = {
     "PasswordResetDoneView": ("get",),
     "PasswordResetCompleteView": ("get",),
     "ModelViewSet": tuple(_STD_ACTIONS),
+    # djangorestframework-bulk: a ModelViewSet with bulk update and delete (item 151)
+    "BulkModelViewSet": (*_STD_ACTIONS, *BULK_ACTIONS),
+    "BulkUpdateModelMixin": ("bulk_update", "partial_bulk_update"),
+    "BulkDestroyModelMixin": ("bulk_destroy",),
+    "BulkCreateModelMixin": ("create",),
     "ReadOnlyModelViewSet": ("list", "retrieve"),
     "CreateModelMixin": ("create",),
     "ListModelMixin": ("list",),
@@ -847,7 +856,7 @@ class RouteFinder:
         for base in self.project.external_bases(module, cls):
             name = base.rstrip("()")
             if name.rsplit(".", 1)[-1].endswith("ViewSet") and not name.startswith(
-                ("rest_framework.", "rest_framework_nested.")
+                ("rest_framework.", "rest_framework_nested.", "rest_framework_bulk.")
             ):
                 return name
         return ""

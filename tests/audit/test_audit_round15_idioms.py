@@ -729,3 +729,116 @@ def test_calls_on_a_module_loaded_by_name_are_listed(run_audit):
         for e in report.endpoints
     }
     assert got == {"sms": ("inline", "likely", [9, 9]), "plain": ("inline", "certain", [])}
+
+
+def test_a_future_waited_only_when_the_caller_asks_is_background_otherwise(check):
+    """Item 150: ``task = pool.submit(train, data); if join_learn_process is True:
+    task.result()`` (mindsdb's model training, ``join_learn_process=False`` by default):
+    the wait under the ``if`` made the future waited on every path, so the training that
+    outlives the response was inline. Where the caller's arguments rule the waiting branch
+    out, the future is not waited; where they choose it, or cannot be told, it is."""
+    check(
+        {
+            "ml.py": """
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(1)
+
+            def train(data):
+                return data
+
+            def learn(data, join_learn_process=False):
+                task = pool.submit(train, data)
+                if join_learn_process is True:
+                    task.result()
+                else:
+                    task.add_done_callback(print)
+                return "queued"
+            """,
+            "app.py": """
+            from flask import Flask, request
+            from ml import learn
+
+            app = Flask(__name__)
+
+            @app.post("/learn")
+            def learn_view():
+                return learn(request.json)
+
+            @app.post("/learn-sync")
+            def learn_sync():
+                return learn(request.json, join_learn_process=True)
+
+            @app.post("/learn-maybe")
+            def learn_maybe():
+                return learn(request.json, join_learn_process=request.json["wait"])
+            """,
+        },
+        {
+            "learn_view": ("inprocess_background", False),
+            "learn_sync": ("inline", False),
+            "learn_maybe": ("inline", False),
+        },
+    )
+
+
+def test_rest_framework_bulk_viewsets_are_routed_as_drf_reads_them(run_audit):
+    """Item 151: ``class AssetViewSet(BulkModelViewSet)`` (djangorestframework-bulk:
+    jumpserver's 66 viewsets) was listed as another library's viewset whose routes are not
+    known, and none of its routes was reported. It is a ``ModelViewSet`` with bulk update
+    and delete: its standard routes, and under ``BulkRouter`` the list route's PUT, PATCH
+    and DELETE (``bulk_update``, ``partial_bulk_update``, ``bulk_destroy``), each run as
+    the library does (``perform_create`` for a create, ``perform_destroy`` per row)."""
+    report = run_audit(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def index_asset(pk):
+                return pk
+            """,
+            "models.py": """
+            from django.db import models
+
+            class Asset(models.Model):
+                name = models.CharField(max_length=10)
+            """,
+            "views.py": """
+            from rest_framework_bulk import BulkModelViewSet
+            from models import Asset
+            from tasks import index_asset
+
+            class AssetViewSet(BulkModelViewSet):
+                queryset = Asset.objects.all()
+
+                def perform_create(self, serializer):
+                    index_asset.delay(serializer.save().pk)
+
+                def perform_destroy(self, instance):
+                    index_asset.delay(instance.pk)
+                    instance.delete()
+            """,
+            "urls.py": """
+            from rest_framework_bulk.routes import BulkRouter
+            from views import AssetViewSet
+
+            router = BulkRouter()
+            router.register("assets", AssetViewSet)
+            urlpatterns = router.urls
+            """,
+        }
+    )
+    got = {(e.handler, e.methods, e.route): e.status for e in report.endpoints}
+    assert got == {
+        ("AssetViewSet.list", ("GET",), "/assets/"): "inline",
+        ("AssetViewSet.create", ("POST",), "/assets/"): "offloaded",
+        ("AssetViewSet.retrieve", ("GET",), "/assets/{pk}/"): "inline",
+        ("AssetViewSet.update", ("PUT",), "/assets/{pk}/"): "inline",
+        ("AssetViewSet.partial_update", ("PATCH",), "/assets/{pk}/"): "inline",
+        ("AssetViewSet.destroy", ("DELETE",), "/assets/{pk}/"): "offloaded",
+        ("AssetViewSet.bulk_update", ("PUT",), "/assets/"): "inline",
+        ("AssetViewSet.partial_bulk_update", ("PATCH",), "/assets/"): "inline",
+        ("AssetViewSet.bulk_destroy", ("DELETE",), "/assets/"): "offloaded",
+    }
+    assert report.unrecognized == []
