@@ -1158,6 +1158,12 @@ class CallGraph:
         project objects (instances, classes, modules): the ``revoke`` of every entry that
         has one, since any of them may be picked; [] when an entry is not understood."""
         receiver, _, method = name.rpartition(".")
+        # REGISTRY[kind](extras).run(), cls = REGISTRY.get(kind); cls(extras).run(): an
+        # instance of whichever class is picked (PATTERNS.md item 154)
+        made = receiver.endswith(("[]()", ".get()()"))
+        if made:
+            receiver = receiver[:-2].removesuffix(".get()")
+            receiver = receiver if receiver.endswith("[]") else receiver + "[]"
         table = self._table(receiver, module) if method.isidentifier() else None
         if table is None:
             return []
@@ -1166,7 +1172,7 @@ class CallGraph:
         for entry in entries:
             ref = entry.get("ref") if isinstance(entry, dict) else None
             holder = self.project.resolve(ref, owner) if isinstance(ref, str) else None
-            if holder is None or holder.kind not in ("I", "C", "M"):
+            if holder is None or holder.kind not in (("C",) if made else ("I", "C", "M")):
                 return []
             target = self.project.resolve(f"{ref}.{method}", owner)
             if target is not None and target.kind == "F" and target not in out:

@@ -297,8 +297,7 @@ class DjangoRoutes:
 
     def emit_router(self, router: tuple[str, str], mount: str) -> None:
         extra = self.router_mappings(router)
-        _, kwargs = self.project.modules[router[0]].ctors.get(router[1], [[], {}])
-        slash = "" if kwargs.get("trailing_slash") is False else "/"
+        slash = "/" if self.trailing_slash(router, 0) else ""
         nest = self.nested_under(router, 0)
         for prefix, ref, module, note in self.registrations.get(router, []):
             target = self.project.resolve(ref, module)
@@ -309,6 +308,20 @@ class DjangoRoutes:
                 self.finder.viewset_endpoints(
                     real.module, real.name, base, "drf", note, extra, alias, slash
                 )
+
+    def trailing_slash(self, router: tuple[str, str], depth: int) -> bool:
+        """Whether the router's routes end in "/": its ``trailing_slash``, and for a
+        drf-nested-routers router not given one, its parent's (PATTERNS.md item 152)."""
+        project = self.project
+        facts = project.modules[router[0]]
+        args, kwargs = facts.ctors.get(router[1], [[], {}])
+        given = kwargs.get("trailing_slash")
+        if given is not None or depth >= MAX_NESTING:
+            return given is not False
+        if not _NESTED_ROUTER.search(facts.assigns.get(router[1], "")) or not args:
+            return True
+        parent = project.var_key(ref_of(args[0]), router[0]) if ref_of(args[0]) else None
+        return self.trailing_slash(parent, depth + 1) if parent is not None else True
 
     def nested_under(self, router: tuple[str, str], depth: int) -> str:
         """drf-nested-routers: ``NestedSimpleRouter(parent, "projects", lookup="project")``

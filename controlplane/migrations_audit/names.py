@@ -371,6 +371,23 @@ class Names:
                 except (IndexError, KeyError, ValueError):
                     return template
             return template
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mod)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+        ):
+            # r"^%s(?P<path>.*)$" % prefix: the values when known, else the text, its
+            # placeholders showing (PATTERNS.md item 153)
+            template = node.left.value
+            items = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+            values = [self.lit(item) for item in items]
+            if all(isinstance(v, str | int) for v in values):
+                try:
+                    return template % tuple(values)
+                except (TypeError, ValueError):
+                    return template
+            return template
         if isinstance(node, ast.Call) and tail(node.func) in ("Depends", "Security"):
             return {"dep": self.render(node.args[0]) if node.args else ""}
         return {"ref": self.render(node)}

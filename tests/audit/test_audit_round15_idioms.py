@@ -842,3 +842,132 @@ def test_rest_framework_bulk_viewsets_are_routed_as_drf_reads_them(run_audit):
         ("AssetViewSet.bulk_destroy", ("DELETE",), "/assets/"): "offloaded",
     }
     assert report.unrecognized == []
+
+
+def test_a_nested_router_ends_its_routes_as_its_parent_does(run_audit):
+    """Item 152: drf-nested-routers' ``NestedSimpleRouter(parent, "vendors", ...)`` takes
+    ``trailing_slash`` from its parent when not given one (opencve: 34 of 172 routes shown
+    with a "/" they do not have)."""
+    report = run_audit(
+        {
+            "views.py": """
+            from rest_framework import viewsets
+
+            class VendorViewSet(viewsets.ReadOnlyModelViewSet):
+                lookup_field = "name"
+
+            class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+                pass
+            """,
+            "urls.py": """
+            from rest_framework import routers
+            from rest_framework_nested import routers as nested
+            from views import ProductViewSet, VendorViewSet
+
+            router = routers.DefaultRouter(trailing_slash=False)
+            router.register("vendors", VendorViewSet, basename="vendor")
+            products = nested.NestedSimpleRouter(router, "vendors", lookup="vendor")
+            products.register("products", ProductViewSet, basename="product")
+            urlpatterns = router.urls + products.urls
+            """,
+        }
+    )
+    assert sorted(e.route for e in report.endpoints) == [
+        "/vendors",
+        "/vendors/{name}",
+        "/vendors/{vendor_name}/products",
+        "/vendors/{vendor_name}/products/{pk}",
+    ]
+
+
+def test_a_route_formatted_with_percent(run_audit):
+    """Item 153: ``re_path(r"^%s(?P<path>.*)$" % re.escape(settings.MEDIA_URL), serve)``
+    (doccano's media route) was shown as ``/``, as if the route were empty; a ``%``-format
+    of known strings is its value, and one of unknown values keeps its placeholders."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+
+            def serve(request, path):
+                return JsonResponse({})
+
+            def page(request, path):
+                return JsonResponse({})
+            """,
+            "urls.py": """
+            import re
+            from django.conf import settings
+            from django.urls import re_path
+            from views import page, serve
+
+            PAGES = "pages"
+
+            urlpatterns = [
+                re_path(r"^%s(?P<path>.*)$" % re.escape(settings.MEDIA_URL), serve),
+                re_path(r"^%s/(?P<path>.*)$" % PAGES, page),
+            ]
+            """,
+        }
+    )
+    assert sorted((e.handler, e.route) for e in report.endpoints) == [
+        ("page", "/pages/(?P<path>.*)"),
+        ("serve", "/%s(?P<path>.*)"),
+    ]
+
+
+def test_a_method_of_an_instance_made_from_a_table_of_classes(check):
+    """Item 154: ``cls = REGISTRY.get(kind); cls(extras).run()`` and
+    ``REGISTRY[kind](extras).run()`` with ``REGISTRY = {"webhook": WebhookTester, ...}``
+    (opencve's notification "try" buttons): any class's ``run`` may run; they were
+    dropped, nothing said, as ``SERVICES[kind].run()`` on instances already was not."""
+    check(
+        {
+            "testers.py": """
+            import requests
+
+            class WebhookTester:
+                def __init__(self, extras):
+                    self.extras = extras
+
+                def run(self):
+                    return requests.post(self.extras["url"], json={}, timeout=5)
+
+            class NoopTester:
+                def __init__(self, extras):
+                    self.extras = extras
+
+                def run(self):
+                    return None
+
+            REGISTRY = {"webhook": WebhookTester, "noop": NoopTester}
+
+            def run_try(kind, extras):
+                cls = REGISTRY.get(kind)
+                if not cls:
+                    return None
+                tester = cls(extras)
+                return tester.run()
+
+            def run_direct(kind, extras):
+                return REGISTRY[kind](extras).run()
+            """,
+            "app.py": """
+            from flask import Flask, request
+            from testers import run_direct, run_try
+
+            app = Flask(__name__)
+
+            @app.post("/try/<kind>")
+            def try_it(kind):
+                run_try(kind, request.json)
+                return "ok"
+
+            @app.post("/direct/<kind>")
+            def direct(kind):
+                run_direct(kind, request.json)
+                return "ok"
+            """,
+        },
+        {"try_it": ("inline", True), "direct": ("inline", True)},
+    )
