@@ -224,6 +224,13 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "allauth.account.adapter.get_adapter().send_mail",
         "allauth.account.adapter.get_adapter().send_confirmation_mail",
         "allauth.account.utils.send_email_confirmation",
+        # its views a project derives from: signing up mails a verification link, a reset
+        # the reset link, adding an address a confirmation (PATTERNS.md item 155)
+        "allauth.account.views.SignupView().post",
+        "allauth.account.views.SignupView().form_valid",
+        "allauth.account.views.PasswordResetView().post",
+        "allauth.account.views.PasswordResetView().form_valid",
+        "allauth.account.views.EmailView().post",
     ),
 }
 HEAVY_KINDS = frozenset(HEAVY_PATTERNS) | {"configured"}

@@ -86,6 +86,9 @@ _PROVIDED = {
     "PasswordChangeDoneView": ("get",),
     "PasswordResetDoneView": ("get",),
     "PasswordResetCompleteView": ("get",),
+    # django-allauth's form views (item 155)
+    "SignupView": ("get", "post"),
+    "EmailView": ("get", "post"),
     "ModelViewSet": tuple(_STD_ACTIONS),
     # djangorestframework-bulk: a ModelViewSet with bulk update and delete (item 151)
     "BulkModelViewSet": (*_STD_ACTIONS, *BULK_ACTIONS),

@@ -971,3 +971,52 @@ def test_a_method_of_an_instance_made_from_a_table_of_classes(check):
         },
         {"try_it": ("inline", True), "direct": ("inline", True)},
     )
+
+
+def test_allauth_signup_and_password_reset_views_mail_in_the_request(run_audit):
+    """Item 155: a project view deriving from django-allauth's ``SignupView`` (a
+    verification mail on signup), ``PasswordResetView`` (the reset link) or ``EmailView``
+    (adding an address mails a confirmation) sends mail in the request; the signup view
+    answered any method, not heavy. Its GET is plain; allauth's ``LoginView`` stays not
+    heavy (it mails only under a mandatory-verification setting)."""
+    report = run_audit(
+        {
+            "views.py": """
+            from allauth.account.views import EmailView, LoginView, PasswordResetView, SignupView
+
+            class CustomSignupView(SignupView):
+                template_name = "signup.html"
+
+            class CustomResetView(PasswordResetView):
+                template_name = "reset.html"
+
+            class CustomEmailView(EmailView):
+                template_name = "email.html"
+
+            class CustomLoginView(LoginView):
+                template_name = "login.html"
+            """,
+            "urls.py": """
+            from django.urls import path
+            from views import CustomEmailView, CustomLoginView, CustomResetView, CustomSignupView
+
+            urlpatterns = [
+                path("signup/", CustomSignupView.as_view()),
+                path("reset/", CustomResetView.as_view()),
+                path("email/", CustomEmailView.as_view()),
+                path("login/", CustomLoginView.as_view()),
+            ]
+            """,
+        }
+    )
+    got = {(e.handler, e.methods): (e.status, e.heavy) for e in report.endpoints}
+    assert got == {
+        ("CustomSignupView.get", ("GET",)): ("inline", False),
+        ("CustomSignupView.post", ("POST",)): ("inline", True),
+        ("CustomResetView.get", ("GET",)): ("inline", False),
+        ("CustomResetView.post", ("POST",)): ("inline", True),
+        ("CustomEmailView.get", ("GET",)): ("inline", False),
+        ("CustomEmailView.post", ("POST",)): ("inline", True),
+        ("CustomLoginView.get", ("GET",)): ("inline", False),
+        ("CustomLoginView.post", ("POST",)): ("inline", False),
+    }
