@@ -193,7 +193,15 @@ class DjangoRoutes:
                 self.convention(module, entry.call[0], route, seen)
             elif entry.include.startswith("module:"):
                 found = project.module_for(entry.include[7:], module)
-                if found is not None and found.module not in seen:
+                if found is None:  # include("allauth.urls"): said, never dropped (item 156)
+                    name = entry.include[7:]
+                    self.finder.not_understood(
+                        module,
+                        entry.line,
+                        f'include("{name}")',
+                        f"URLs of {name}, a module outside the project: its views are not read",
+                    )
+                elif found.module not in seen:
                     owner, patterns = self.module_patterns(found)
                     self.walk(owner, patterns, route, seen | {found.module, owner})
             elif entry.include.startswith("ref:"):

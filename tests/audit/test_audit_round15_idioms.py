@@ -1020,3 +1020,43 @@ def test_allauth_signup_and_password_reset_views_mail_in_the_request(run_audit):
         ("CustomLoginView.get", ("GET",)): ("inline", False),
         ("CustomLoginView.post", ("POST",)): ("inline", False),
     }
+
+
+def test_urls_of_an_installed_package_are_listed_not_dropped(run_audit):
+    """Item 156: ``include("allauth.urls")``, ``include("health_check.urls")``,
+    ``include(admin.site.urls)``: another package's views, served under the project's URLs
+    (allauth's password reset mails in the request; a health check may send a Celery task
+    and wait), were dropped with nothing said. Each is listed as URLs the audit does not
+    read, with the package named; the project's own includes are read as before."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+
+            def home(request):
+                return JsonResponse({})
+            """,
+            "app_urls.py": """
+            from django.urls import path
+            from views import home
+
+            urlpatterns = [path("", home)]
+            """,
+            "urls.py": """
+            from django.contrib import admin
+            from django.urls import include, path
+
+            urlpatterns = [
+                path("", include("app_urls")),
+                path("accounts/", include("allauth.urls")),
+                path("ht/", include("health_check.urls")),
+                path("admin/", admin.site.urls),
+            ]
+            """,
+        }
+    )
+    assert [(e.handler, e.route) for e in report.endpoints] == [("home", "/")]
+    listed = sorted((u.line, u.call) for u in report.unrecognized)
+    assert [line for line, _ in listed] == [6, 7]
+    assert all("not read" in u.reason for u in report.unrecognized)
+    assert "allauth.urls" in listed[0][1] and "health_check.urls" in listed[1][1]

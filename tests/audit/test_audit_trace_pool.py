@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 from controlplane.migrations_audit import trace_pool
@@ -132,8 +133,14 @@ def _pid_endpoint(item: int) -> Endpoint:
                     reason=str(os.getpid()))  # fmt: skip
 
 
+def _slow_pid_endpoint(item: int) -> Endpoint:
+    # long enough that one worker cannot take every slice before the other has started
+    time.sleep(0.01)
+    return _pid_endpoint(item)
+
+
 def check_slices_are_traced_in_other_processes_in_order() -> None:
-    found = trace_pool.trace_all(list(range(50)), _pid_endpoint, SourceLines(Path(".")), 2, 1)
+    found = trace_pool.trace_all(list(range(50)), _slow_pid_endpoint, SourceLines(Path(".")), 2, 1)
     assert [e.line for e in found] == list(range(50))
     pids = {e.reason for e in found}
     assert str(os.getpid()) not in pids and len(pids) == 2
