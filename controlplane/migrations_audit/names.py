@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .facts import Lit, ModuleFacts
 from .route_rows import RowLoops
 from .self_attrs import attr_value
-from .syntax import tail
+from .syntax import percent_format, tail
 from .verb_dispatch import verb_dispatch
 
 # Builtins are dropped from call lists, except the ones that matter to us.
@@ -371,16 +371,11 @@ class Names:
                 except (IndexError, KeyError, ValueError):
                     return template
             return template
-        if (
-            isinstance(node, ast.BinOp)
-            and isinstance(node.op, ast.Mod)
-            and isinstance(node.left, ast.Constant)
-            and isinstance(node.left.value, str)
-        ):
+        formatted = percent_format(node)
+        if formatted is not None:
             # r"^%s(?P<path>.*)$" % prefix: the values when known, else the text, its
             # placeholders showing (PATTERNS.md item 153)
-            template = node.left.value
-            items = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+            template, items = formatted
             values = [self.lit(item) for item in items]
             if all(isinstance(v, str | int) for v in values):
                 try:

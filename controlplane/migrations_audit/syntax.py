@@ -97,6 +97,20 @@ def tail(node: ast.expr) -> str:
     return ""
 
 
+def percent_format(node: ast.expr) -> tuple[str, list[ast.expr]] | None:
+    """``"%s/<%s>" % (a, b)``: the template and the values it is formatted with; None for
+    anything else."""
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Mod)
+        and isinstance(node.left, ast.Constant)
+        and isinstance(node.left.value, str)
+    ):
+        right = node.right
+        return node.left.value, list(right.elts) if isinstance(right, ast.Tuple) else [right]
+    return None
+
+
 def is_stub(body: list[ast.stmt]) -> bool:
     """Whether a body is only ``pass``, ``...``, a docstring or ``raise NotImplementedError``."""
     for stmt in body:

@@ -10,7 +10,7 @@ from .facts import Decorator, EagerSetting, Lit, RouteCall, SignalHook
 from .loop_rules import loop_template
 from .names import Names
 from .sender_filters import local_imports, positive_guard_classes, render_class, sender_compared
-from .syntax import tail, truthy
+from .syntax import percent_format, tail, truthy
 
 ROUTE_CALL_KINDS = frozenset(
     {
@@ -293,14 +293,9 @@ def _formatted_rule(names: Names, node: ast.expr) -> Lit:
         return None
     template: str
     pieces: list[ast.expr]
-    if (
-        isinstance(node, ast.BinOp)
-        and isinstance(node.op, ast.Mod)
-        and isinstance(node.left, ast.Constant)
-        and isinstance(node.left.value, str)
-    ):
-        template = node.left.value
-        pieces = list(node.right.elts) if isinstance(node.right, ast.Tuple) else [node.right]
+    formatted = percent_format(node)
+    if formatted is not None:
+        template, pieces = formatted
     elif isinstance(node, ast.JoinedStr):
         texts: list[str] = []
         pieces = []
