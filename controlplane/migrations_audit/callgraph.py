@@ -110,9 +110,11 @@ GUESSED_DUCK = "one of the project's methods named {name}: the receiver's type i
 GUESSED_RESULT = "a method of what a guessed {name}() returns"
 GUESSED_NAMED = "one of the methods named like {pattern}: the name is computed at run time"
 GUESSED_SENDER = "a receiver connected for senders computed at run time"
-# create() variants that may save a row that exists: self._state.adding is not known there
+# Python's own names (staticmethod): decorators that give a function no .delay (item 140)
 _BUILTIN_NAMES = frozenset(dir(builtins))
+# a library's functions named by verb, one kind of work when all are (item 146)
 _HTTP_FUNCTIONS = ("get", "post", "put", "patch", "delete", "request")
+# create() variants that may save a row that exists: self._state.adding is not known there
 _MAYBE_EXISTING = ("get_or_", "update_or_", "aget_or_", "aupdate_or_")
 _PROJECT_KINDS = frozenset({"F", "C", "I", "V", "Q", "QM", "S", "M"})
 _DISPATCH_KINDS = frozenset({DISPATCH, SETTING_GUARD, INLINE_FALLBACK})
@@ -639,9 +641,8 @@ class CallGraph:
                     s for n in targets[index] if (s := self.summary(n)) is not None and s.hands_task
                 ]
             ):
-                if (
-                    call.flags & WAITED
-                ):  # p = opener(); p.wait(): the subprocess runs in the request
+                if call.flags & WAITED:
+                    # p = opener(); p.wait(): the subprocess runs in the request
                     heavy = next((s.handed_kind for s in handing if s.handed_kind), "")
                     if heavy:
                         summary.sites.append(self.site(heavy, relpath, call))

@@ -659,12 +659,7 @@ class _Extractor(FastVisitor):
         facts.param_waits = sorted(p for p in facts.params if p in waited)
         if not frame.passed:
             return
-        started = {
-            i: [root]
-            for i, root in frame.receivers.items()
-            if frame.calls[i].name.endswith(".start")
-        }
-        for index, names in [*frame.handles.items(), *started.items()]:
+        for index, names in _handles_and_starts(frame):
             call = frame.calls[index]
             if call.flags & WAITED:
                 continue
@@ -695,10 +690,7 @@ class _Extractor(FastVisitor):
                 index = blocks[index].parent
             return out
 
-        started = {
-            i: [r] for i, r in frame.receivers.items() if frame.calls[i].name.endswith(".start")
-        }
-        for index, names in [*frame.handles.items(), *started.items()]:
+        for index, names in _handles_and_starts(frame):
             call = frame.calls[index]
             if not call.flags & WAITED:
                 continue
@@ -1881,6 +1873,17 @@ def _binding(
         if history[index][0] == name:
             return history[index][1]
     return None
+
+
+def _handles_and_starts(frame: _Frame) -> list[tuple[int, list[str]]]:
+    """(call index, local names) of the handles a function makes (``p = Popen(...)``) and
+    of the ``.start()`` calls on locals (``t.start()``): what a wait may be for."""
+    started = [
+        (index, [root])
+        for index, root in frame.receivers.items()
+        if frame.calls[index].name.endswith(".start")
+    ]
+    return [*frame.handles.items(), *started]
 
 
 def _prune(calls: list[CallSite]) -> list[CallSite]:
