@@ -173,6 +173,15 @@ class Env:
             return None
         return self.project.tracked_fields(instance.module, instance.name, tracker)
 
+    def rules_out(self, blocks: list[Block], chain: list[int]) -> bool:
+        """Whether the context rules out one of the when/unless blocks in ``chain``."""
+        return any(
+            blocks[b].kind in (WHEN, UNLESS)
+            and blocks[b].cond is not None
+            and self.decided(blocks[b])
+            for b in chain
+        )
+
     def decided(self, block: Block) -> bool:
         """Whether the context rules out the statements of a when/unless block."""
         value = evaluate(block.cond, self.lits, self.tracked)

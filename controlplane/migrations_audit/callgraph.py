@@ -46,12 +46,11 @@ from .facts import (
     STORED,
     TRY,
     UNGUARD,
-    UNLESS,
     WAITED,
-    WHEN,
     CallSite,
     Decorator,
     FunctionFacts,
+    block_chain,
 )
 from .field_loops import FieldTypes
 from .implicit import CREATE_TAILS, M2M_TAILS, SAVE_TAILS, Implicit, Write, signal_context
@@ -530,14 +529,7 @@ class CallGraph:
             if chosen is not None:
                 env.results[_GET_SERIALIZER] = chosen
 
-        def chain_of(call: CallSite) -> list[int]:
-            out, index = [], call.block
-            while index >= 0:
-                out.append(index)
-                index = blocks[index].parent
-            return out
-
-        chains = [chain_of(call) for call in calls]
+        chains = [block_chain(blocks, call.block) for call in calls]
         kinds: list[str] = [""] * len(calls)
         notes: list[str] = [""] * len(calls)
         systems: list[str] = [CELERY] * len(calls)
@@ -553,12 +545,7 @@ class CallGraph:
             chain = chains[index]
             if index in idle:
                 continue
-            if node.ctx and any(
-                blocks[b].kind in (WHEN, UNLESS)
-                and blocks[b].cond is not None
-                and env.decided(blocks[b])
-                for b in chain
-            ):
+            if node.ctx and env.rules_out(blocks, chain):
                 continue  # the caller's arguments rule this branch out
             if any(
                 blocks[b].kind == FIELDS
@@ -1223,21 +1210,10 @@ class CallGraph:
         """Whether every call at ``waits`` ("line:col") sits in a branch the context's
         arguments rule out; a wait not found (pruned) counts as run."""
         at = {f"{c.line}:{c.col}": c for c in facts.calls}
-        blocks = facts.blocks
-        for key in waits:
-            wait = at.get(key)
-            if wait is None:
-                return False
-            index, ruled = wait.block, False
-            while index >= 0 and not ruled:
-                block = blocks[index]
-                ruled = (
-                    block.kind in (WHEN, UNLESS) and block.cond is not None and env.decided(block)
-                )
-                index = block.parent
-            if not ruled:
-                return False
-        return True
+        return all(
+            key in at and env.rules_out(facts.blocks, block_chain(facts.blocks, at[key].block))
+            for key in waits
+        )
 
     def helper_waits(self, call: CallSite, facts: FunctionFacts, env: Env) -> bool:
         """Whether the handle ``call`` makes (a Popen, a thread started) is given to a
@@ -1251,10 +1227,7 @@ class CallGraph:
             if isinstance(key, str):
                 param = key
             else:
-                positional = [p for p in callee.params if not p.startswith("*")]
-                static = any(d.tail == "staticmethod" for d in callee.decorators)
-                if positional and self.project.class_of(target.module, target.name) and not static:
-                    positional = positional[1:]  # self / cls is not passed at the call
+                positional = self.passed_positions(target, callee)
                 param = positional[key] if isinstance(key, int) and key < len(positional) else ""
             if param in callee.param_waits:
                 return True
@@ -1664,6 +1637,15 @@ class CallGraph:
                 out[name] = typed(found)
         return out
 
+    def passed_positions(self, callee: Target, facts: FunctionFacts) -> list[str]:
+        """The parameters a call's positional arguments bind, in order (``*args`` last):
+        without ``self`` / ``cls``, which a call of a method does not pass."""
+        positional = [p for p in facts.params if not p.startswith("**")]
+        static = any(d.tail == "staticmethod" for d in facts.decorators)
+        if positional and self.project.class_of(callee.module, callee.name) and not static:
+            positional = positional[1:]
+        return positional
+
     def callbacks_run(self, call: CallSite, callee: Target, env: Env) -> list[Node]:
         """Functions passed to a project function that it calls, passes on or returns; one
         it only stores (``register("n", handler)``) does not run in this request."""
@@ -1671,10 +1653,7 @@ class CallGraph:
         uses = self.arguments.uses(callee)
         if facts is None or uses is None or uses.extras:
             return self.ref_targets(call, env.module, env.cls)
-        positional = [p for p in facts.params if not p.startswith("**")]
-        static = any(d.tail == "staticmethod" for d in facts.decorators)
-        if positional and self.project.class_of(callee.module, callee.name) and not static:
-            positional = positional[1:]  # self / cls is not passed at the call
+        positional = self.passed_positions(callee, facts)
         used = uses.heads | uses.forwarded
         kept = list(call.refs)
         for key, value in call.args:

@@ -320,16 +320,23 @@ class DjangoRoutes:
     def trailing_slash(self, router: tuple[str, str], depth: int) -> bool:
         """Whether the router's routes end in "/": its ``trailing_slash``, and for a
         drf-nested-routers router not given one, its parent's (PATTERNS.md item 152)."""
-        project = self.project
-        facts = project.modules[router[0]]
-        args, kwargs = facts.ctors.get(router[1], [[], {}])
+        _, kwargs = self.project.modules[router[0]].ctors.get(router[1], [[], {}])
         given = kwargs.get("trailing_slash")
         if given is not None or depth >= MAX_NESTING:
             return given is not False
-        if not _NESTED_ROUTER.search(facts.assigns.get(router[1], "")) or not args:
-            return True
-        parent = project.var_key(ref_of(args[0]), router[0]) if ref_of(args[0]) else None
+        parent = self.parent_router(router)
         return self.trailing_slash(parent, depth + 1) if parent is not None else True
+
+    def parent_router(self, router: tuple[str, str]) -> tuple[str, str] | None:
+        """drf-nested-routers: the router ``NestedSimpleRouter(parent, ...)`` nests under;
+        None for any other router."""
+        module, var = router
+        facts = self.project.modules[module]
+        if not _NESTED_ROUTER.search(facts.assigns.get(var, "")):
+            return None
+        args, _ = facts.ctors.get(var, [[], {}])
+        given = ref_of(args[0]) if args else ""
+        return self.project.var_key(given, module) if given else None
 
     def nested_under(self, router: tuple[str, str], depth: int) -> str:
         """drf-nested-routers: ``NestedSimpleRouter(parent, "projects", lookup="project")``
@@ -338,12 +345,8 @@ class DjangoRoutes:
         when the parent is nested too); "" for any other router."""
         project = self.project
         module, var = router
-        facts = project.modules[module]
-        made = facts.assigns.get(var, "")
-        if depth >= MAX_NESTING or not _NESTED_ROUTER.search(made):
-            return ""
-        args, kwargs = facts.ctors.get(var, [[], {}])
-        parent = project.var_key(ref_of(args[0]), module) if args and ref_of(args[0]) else None
+        args, kwargs = project.modules[module].ctors.get(var, [[], {}])
+        parent = self.parent_router(router) if depth < MAX_NESTING else None
         if parent is None or len(args) < 2 or not isinstance(args[1], str):
             return ""
         lookup = kwargs.get("lookup")

@@ -48,6 +48,7 @@ from .facts import (
     Lit,
     ModuleFacts,
     RouteCall,
+    block_chain,
     module_name,
 )
 from .field_loops import (
@@ -682,25 +683,17 @@ class _Extractor(FastVisitor):
         if facts is None or not frame.blocks:
             return
         blocks = frame.blocks
-
-        def chain(index: int) -> list[int]:
-            out = []
-            while index >= 0:
-                out.append(index)
-                index = blocks[index].parent
-            return out
-
         for index, names in _handles_and_starts(frame):
             call = frame.calls[index]
             if not call.flags & WAITED:
                 continue
             waits = [j for name in names for j in frame.wait_sites.get(name, [-1])]
-            made = set(chain(call.block))
+            made = set(block_chain(blocks, call.block))
             if not waits or any(
                 j < 0
                 or not any(
                     blocks[b].kind in (WHEN, UNLESS)
-                    for b in chain(frame.calls[j].block)
+                    for b in block_chain(blocks, frame.calls[j].block)
                     if b not in made
                 )
                 for j in waits

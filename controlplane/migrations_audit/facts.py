@@ -130,6 +130,15 @@ class Block:
         return cls(*raw)
 
 
+def block_chain(blocks: list[Block], index: int) -> list[int]:
+    """The block at ``index`` and every block around it, innermost first."""
+    out = []
+    while index >= 0:
+        out.append(index)
+        index = blocks[index].parent
+    return out
+
+
 @dataclass(slots=True)
 class Decorator:
     """A decorator with its literal arguments, e.g. ``router.post("/x", status_code=201)``."""
