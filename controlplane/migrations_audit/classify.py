@@ -42,6 +42,7 @@ UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
 GIVEN_RECEIVER = "a callable the object was given when it was made, not found in the project"
 LIBRARY_RECEIVERS = "a signal of an installed package: the receivers it connects are not read"
 MODULE_CHOSEN = "a module imported by a name computed at run time: which one is not known"
+TRACE_FAILED = "the audit failed while tracing this endpoint (please report it)"
 MAX_UNRESOLVED = 20  # per endpoint, nearest the handler first
 UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH, SEARCH_CUT})
 NOT_HEAVY = frozenset(
@@ -64,6 +65,27 @@ class Classifier:
         self.max_depth = max_depth
 
     def endpoint(self, decl: EndpointDecl, feature: str) -> Endpoint:
+        """The finding; a defect of the audit met on this endpoint's trace makes it
+        ``unresolved`` with the error as the reason, and costs no other endpoint."""
+        try:
+            return self._traced(decl, feature)
+        except Exception as exc:  # a defect of the audit: this endpoint only
+            return Endpoint(
+                file=decl.file,
+                line=decl.line,
+                handler=decl.handler,
+                framework=decl.framework,
+                methods=tuple(decl.methods),
+                route=decl.route,
+                status=UNRESOLVED,
+                heavy=False,
+                feature=feature,
+                confidence="",
+                reason=f"{TRACE_FAILED} ({type(exc).__name__}: {exc})",
+                route_note=decl.route_note,
+            )
+
+    def _traced(self, decl: EndpointDecl, feature: str) -> Endpoint:
         graph, entries = self.graph, decl.entries
         found = graph.trace(entries, self.max_depth, decl.selftype) if entries else []
         if any(f.site.kind == DISPATCH for f in found):

@@ -150,6 +150,9 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
+AUDIT_FAILED = "not read: the audit failed on this file (please report it)"
+
+
 def _extract_one(root: str, relpath: str, cache_dir: str | None) -> tuple[str, str, str]:
     """(relpath, facts as JSON or "", skip reason or "")."""
     try:
@@ -162,6 +165,9 @@ def _extract_one(root: str, relpath: str, cache_dir: str | None) -> tuple[str, s
         return relpath, "", f"syntax error: {exc.msg} (line {exc.lineno})"
     except (ValueError, RecursionError, MemoryError) as exc:
         return relpath, "", f"cannot parse: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # a defect of the audit on one file
+        # costs that file, said in the report, not the whole run
+        return relpath, "", f"{AUDIT_FAILED}: {type(exc).__name__}: {exc}"
     text = json.dumps(facts.to_json(), separators=(",", ":"))
     if cache_dir is not None:
         FactsCache(Path(cache_dir)).put(cache_key(relpath, data), text)

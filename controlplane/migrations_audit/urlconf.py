@@ -85,7 +85,7 @@ class UrlPatterns:
                     name, value, extend = func.value.id, call.args[-1], True
                     given = value
                     if func.attr != "extend":
-                        value = ast.List(elts=[value], ctx=ast.Load())
+                        value = ast.copy_location(ast.List(elts=[value], ctx=ast.Load()), value)
             if not name or value is None:
                 continue
             if not self.is_url_list(name, value, extend) and not (
@@ -322,7 +322,10 @@ def _renamed(node: ast.expr, old: str, new: str) -> ast.expr:
 
     class Rename(ast.NodeTransformer):
         def visit_Name(self, name: ast.Name) -> ast.Name:
-            return ast.Name(id=new, ctx=name.ctx) if name.id == old else name
+            if name.id != old:
+                return name
+            # the copy keeps the position: entries read the line of what they list
+            return ast.copy_location(ast.Name(id=new, ctx=name.ctx), name)
 
     renamed: ast.expr = Rename().visit(copy.deepcopy(node))
     return renamed
@@ -333,4 +336,7 @@ def _without(node: ast.expr, name: str) -> ast.expr | None:
     terms = [t for t in _operands(node) if not (isinstance(t, ast.Name) and t.id == name)]
     if not terms:
         return None
-    return ast.List(elts=[ast.Starred(value=t, ctx=ast.Load()) for t in terms], ctx=ast.Load())
+    listed = ast.List(elts=[ast.Starred(value=t, ctx=ast.Load()) for t in terms], ctx=ast.Load())
+    for starred, term in zip(listed.elts, terms, strict=True):
+        ast.copy_location(starred, term)
+    return ast.copy_location(listed, node)

@@ -1,0 +1,126 @@
+"""Shapes a round-16 look at five projects found read wrong or unsaid (PATTERNS.md items
+157-). Snippets written for the audit, not copied from a project."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlplane.migrations_audit import classify, scan
+
+DRF_VIEW = """
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class Ping(APIView):
+    def get(self, request):
+        return Response({})
+"""
+
+
+def test_a_url_list_passed_through_a_call_on_itself_is_read(run_audit):
+    """Item 157: ``urlpatterns = format_suffix_patterns(urlpatterns)`` ended the whole run
+    with an AttributeError; its routes are read."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/views.py": DRF_VIEW,
+            "app/urls.py": """
+            from django.urls import path
+            from rest_framework.urlpatterns import format_suffix_patterns
+
+            from .views import Ping
+
+            urlpatterns = [path("ping", Ping.as_view())]
+            urlpatterns = format_suffix_patterns(urlpatterns)
+            """,
+            "urls.py": """
+            from django.urls import include, path
+
+            urlpatterns = [path("api/", include("app.urls"))]
+            """,
+        }
+    )
+    assert [(e.handler, e.route, e.methods) for e in report.endpoints] == [
+        ("Ping.get", "/api/ping", ("GET",))
+    ]
+    assert report.skipped == []
+
+
+@pytest.fixture
+def failing_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A defect of the audit on one file: reading ``broken.py`` raises."""
+    real = scan.extract
+
+    def extract(data: bytes, relpath: str):  # type: ignore[no-untyped-def]
+        if relpath == "broken.py":
+            raise KeyError("a defect")
+        return real(data, relpath)
+
+    monkeypatch.setattr(scan, "extract", extract)
+
+
+def test_a_defect_on_one_file_skips_that_file_not_the_run(run_audit, failing_file):
+    """Item 157: the file is listed as skipped with the error; the rest is audited."""
+    report = run_audit(
+        {
+            "app.py": """
+            from flask import Flask
+
+            app = Flask(__name__)
+
+            @app.get("/ok")
+            def ok():
+                return "ok"
+            """,
+            "broken.py": "X = 1\n",
+        }
+    )
+    assert [e.handler for e in report.endpoints] == ["ok"]
+    assert [(s.file, s.reason) for s in report.skipped] == [
+        ("broken.py", f"{scan.AUDIT_FAILED}: KeyError: 'a defect'")
+    ]
+
+
+def test_a_defect_on_one_endpoint_makes_it_unresolved_alone(run_audit, monkeypatch):
+    """Item 157: an endpoint whose trace raises is ``unresolved`` with the error; the
+    others are traced as before."""
+    real = classify.Classifier._traced
+
+    def traced(self, decl, feature):  # type: ignore[no-untyped-def]
+        if decl.handler == "boom":
+            raise IndexError("a defect")
+        return real(self, decl, feature)
+
+    monkeypatch.setattr(classify.Classifier, "_traced", traced)
+    report = run_audit(
+        {
+            "app.py": """
+            from flask import Flask
+            from tasks import crunch
+
+            app = Flask(__name__)
+
+            @app.post("/boom")
+            def boom():
+                return "ok"
+
+            @app.post("/fine")
+            def fine():
+                crunch.delay()
+                return "ok"
+            """,
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def crunch():
+                pass
+            """,
+        }
+    )
+    found = {e.handler: (e.status, e.reason) for e in report.endpoints}
+    assert found == {
+        "boom": ("unresolved", f"{classify.TRACE_FAILED} (IndexError: a defect)"),
+        "fine": ("offloaded", ""),
+    }
