@@ -197,6 +197,9 @@ _ANY_MODEL = frozenset({"django.db.models.Model", "django.db.models.base.Model"}
 PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
 
 
+_TYPE_VARIABLES = frozenset({"TypeVar", "ParamSpec", "TypeVarTuple"})
+
+
 def _declared_class(annotation: ast.expr) -> ast.expr | None:
     """``X`` of ``type[X]`` / ``Type[X]`` (``typing.Type[X]``, ``Type["X"]``), else None."""
     if not isinstance(annotation, ast.Subscript):
@@ -510,7 +513,7 @@ class _Extractor(FastVisitor):
         ):
             return ""
         annotation = strip_optional(stmt.annotation)
-        if not isinstance(annotation, ast.Name | ast.Attribute):
+        if not isinstance(annotation, ast.Name | ast.Attribute) or self.type_variable(annotation):
             return ""
         rendered = self.render(annotation)
         return rendered + "()" if rendered and rendered[0] != "~" else ""
@@ -560,7 +563,8 @@ class _Extractor(FastVisitor):
             cls.methods.append(node.name)
 
         scope = Scope(locals={}, parent=self.frame.scope, owner=qualname)
-        self.bind_params(node.args, scope, facts, cls, tails)
+        own = frozenset(p.name for p in getattr(node, "type_params", ()))  # def f[T](x: T)
+        self.bind_params(node.args, scope, facts, cls, tails, own)
         if node.returns is not None and _self_annotation(strip_optional(node.returns)):
             # -> Self: an instance of the class it is called on (cls(), or self)
             first = scope.params[0] if scope.params and cls is not None else ""
@@ -596,6 +600,18 @@ class _Extractor(FastVisitor):
         self.frame = outer
         self.names.scope = outer.scope
 
+    def type_variable(self, annotation: ast.expr, own: frozenset[str] = frozenset()) -> bool:
+        """``T`` of ``T = TypeVar("T")``, or a function's own type parameter: it names no
+        class, so it types nothing (``action: T`` is whatever callable is passed; PATTERNS.md
+        item 158)."""
+        node = strip_optional(annotation)
+        if not isinstance(node, ast.Name):
+            return False
+        value = self.names.values.get(node.id)
+        return node.id in own or (
+            isinstance(value, ast.Call) and tail(value.func) in _TYPE_VARIABLES
+        )
+
     def bind_params(
         self,
         args: ast.arguments,
@@ -603,6 +619,7 @@ class _Extractor(FastVisitor):
         facts: FunctionFacts,
         cls: ClassFacts | None,
         tails: set[str],
+        type_params: frozenset[str] = frozenset(),
     ) -> None:
         positional = [*args.posonlyargs, *args.args]
         defaults: dict[str, ast.expr] = {}
@@ -640,7 +657,12 @@ class _Extractor(FastVisitor):
                     facts.deps.append(target)
                     value = target + "()"
             # kind: Type[Base] names no instance: the class the caller passes decides (99)
-            if not value and arg.annotation is not None and not _declared_class(arg.annotation):
+            if (
+                not value
+                and arg.annotation is not None
+                and not _declared_class(arg.annotation)
+                and not self.type_variable(arg.annotation, type_params)
+            ):
                 typed = queue_annotation(self.names, arg.annotation)[:-2]
                 rendered = typed or self.render(strip_optional(arg.annotation))
                 if rendered and not rendered.startswith("~") and rendered not in _ANY_MODEL:
@@ -937,7 +959,7 @@ class _Extractor(FastVisitor):
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
-            if isinstance(node.target, ast.Name):
+            if isinstance(node.target, ast.Name) and not self.type_variable(node.annotation):
                 typed = queue_annotation(self.names, node.annotation)
                 rendered = self.render(strip_optional(node.annotation))
                 self.bind(node.target, typed or (rendered + "()" if rendered else ""))

@@ -124,3 +124,74 @@ def test_a_defect_on_one_endpoint_makes_it_unresolved_alone(run_audit, monkeypat
         "boom": ("unresolved", f"{classify.TRACE_FAILED} (IndexError: a defect)"),
         "fine": ("offloaded", ""),
     }
+
+
+def test_a_parameter_annotated_with_a_type_variable_is_what_the_caller_passes(check):
+    """Item 158: ``action: A`` with ``A = TypeVar("A")`` is the callable each caller
+    passes, followed as for an unannotated parameter; a class annotation still types its
+    parameter (``mailer: Mailer`` given an object of unknown type)."""
+    check(
+        {
+            "hooks.py": """
+            from typing import Generic, TypeVar
+
+            A = TypeVar("A")
+
+
+            class FilterHook(Generic[A]):
+                def __call__(self, action: A, *args, **kwargs):
+                    return action(*args, **kwargs)
+
+
+            class Mailer:
+                def send(self, body):
+                    from tasks import sync
+
+                    sync.delay([body])
+
+
+            def deliver(mailer: Mailer, body):
+                return mailer.send(body)
+
+
+            save_hook = FilterHook()
+            """,
+            "app.py": """
+            from flask import Flask, g
+
+            from hooks import deliver, save_hook
+            from tasks import sync
+
+            web = Flask(__name__)
+
+
+            class State:
+                def save(self):
+                    return save_hook(self.save_action, self)
+
+                def save_action(self, state):
+                    sync.delay([1])
+
+
+            @web.post("/start")
+            def start():
+                State().save()
+                return "ok"
+
+
+            @web.post("/mail")
+            def mail():
+                deliver(g.mailer, "hi")
+                return "ok"
+            """,
+            "tasks.py": """
+            from celery import shared_task
+
+
+            @shared_task
+            def sync(ids):
+                pass
+            """,
+        },
+        {"start": ("offloaded", False), "mail": ("offloaded", False)},
+    )
