@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from .conditions import UNKNOWN, evaluate, names_in
 from .facts import ARGS_SEEN, UNLESS, WHEN, Block, CallSite, FunctionFacts
 from .project import Project, Target, split_segment
+from .queues import CELERY_APPLY, DRAMATIQ_SEND, HUEY_SCHEDULE, TASKIQ_KICK
 from .self_attrs import carried_attr
 
 # A context: sorted (parameter, value) pairs; a value is ("lit", literal) with lists as
@@ -52,9 +53,15 @@ class Uses:
     conditions: frozenset[str]  # parameters its guards read
     extras: bool  # it passes on ``**kwargs``
     blocks: list[Block] = field(default_factory=list)  # its when/unless blocks
+    # parameters it only enqueues (``func.delay(...)``): a function passed there is sent
+    # to a worker, not run in this request (PATTERNS.md item 159)
+    enqueued: frozenset[str] = frozenset()
+    extras_run: bool = True  # ``**kwargs`` passed on to a call that is not an enqueue
 
 
 _EMPTY: dict[str, Any] = {}
+# a task's methods that send it to a worker: a parameter used only so is not run here
+ENQUEUE_TAILS = CELERY_APPLY | DRAMATIQ_SEND | HUEY_SCHEDULE | TASKIQ_KICK
 
 
 SELF_TYPE = "@self"  # context key: the class ``self`` has (never a parameter's name)
@@ -214,15 +221,23 @@ class Arguments:
         ):
             named = named[1:]
         heads = {split_segment(v.split(".", 1)[0])[0][1:] for v in facts.returns if v[:1] == "~"}
+        ran = set(heads)
+        sent: set[str] = set()
         forwarded: set[str] = set()
-        extras = False
+        extras = extras_run = False
         for call in facts.calls:
+            enqueues = False
             if call.name[:1] == "~":
-                heads.add(split_segment(call.name.split(".", 1)[0])[0][1:])
+                head, _, rest = call.name.partition(".")
+                name = split_segment(head)[0][1:]
+                heads.add(name)
+                enqueues = rest in ENQUEUE_TAILS and head[1:] == name
+                (sent if enqueues else ran).add(name)
             for key, value in call.args:
                 if type(value) is str and value[0] == "~":
                     if key == "**":
                         extras = True
+                        extras_run = extras_run or not enqueues
                     else:
                         forwarded.add(value[1:])
         conditions: set[str] = set()
@@ -236,6 +251,8 @@ class Arguments:
             frozenset(conditions),
             extras,
             blocks,
+            frozenset(sent - ran),
+            extras_run,
         )
 
     def bind(

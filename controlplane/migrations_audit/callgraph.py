@@ -1651,10 +1651,10 @@ class CallGraph:
         it only stores (``register("n", handler)``) does not run in this request."""
         facts = self.project.function(callee)
         uses = self.arguments.uses(callee)
-        if facts is None or uses is None or uses.extras:
+        if facts is None or uses is None or uses.extras_run:
             return self.ref_targets(call, env.module, env.cls)
         positional = self.passed_positions(callee, facts)
-        used = uses.heads | uses.forwarded
+        used = (uses.heads - uses.enqueued) | uses.forwarded
         kept = list(call.refs)
         for key, value in call.args:
             if type(value) is not str or value[:1] == "~":

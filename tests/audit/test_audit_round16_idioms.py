@@ -195,3 +195,61 @@ def test_a_parameter_annotated_with_a_type_variable_is_what_the_caller_passes(ch
         },
         {"start": ("offloaded", False), "mail": ("offloaded", False)},
     )
+
+
+def test_a_task_handed_to_an_enqueue_helper_is_not_run_in_the_request(check):
+    """Item 159: ``Job.enqueue(full_sync)`` whose body is ``func.delay(..., **kw)``: the
+    task is offloaded, and its own HTTP call is the worker's, not the request's; a helper
+    that calls what it is given still runs it in the request."""
+    check(
+        {
+            "jobs.py": """
+            import requests
+            from django_rq import job
+
+
+            @job("default")
+            def full_sync():
+                requests.get("https://example.com/everything")
+            """,
+            "models.py": """
+            from django.db import models
+
+
+            class Job(models.Model):
+                @classmethod
+                def enqueue(cls, func, *args, **kw):
+                    job = cls.objects.create()
+                    func.delay(*args, job_id=str(job.pk), **kw)
+
+                @classmethod
+                def run_now(cls, func, *args, **kw):
+                    cls.objects.create()
+                    return func(*args, **kw)
+            """,
+            "views.py": """
+            from django.http import HttpResponse
+
+            from jobs import full_sync
+            from models import Job
+
+
+            def refresh(request):
+                Job.enqueue(full_sync)
+                return HttpResponse(status=202)
+
+
+            def refresh_now(request):
+                Job.run_now(full_sync)
+                return HttpResponse()
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from views import refresh, refresh_now
+
+            urlpatterns = [path("refresh/", refresh), path("now/", refresh_now)]
+            """,
+        },
+        {"refresh": ("offloaded", False), "refresh_now": ("inline", True)},
+    )
