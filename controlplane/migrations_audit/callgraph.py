@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .arguments import (
+    SELF_EXACT,
     Arguments,
     Ctx,
     Env,
@@ -498,7 +499,7 @@ class CallGraph:
             facts = self.project.function(target)
             result = self.summarise(node, facts) if facts is not None else None
         elif target.kind == "V":
-            result = self.summarise_virtual(target)
+            result = self.summarise_virtual(target, node.ctx)
         else:
             result = None
         self._summaries[node] = result
@@ -1735,7 +1736,7 @@ class CallGraph:
                 if found is not None and found.kind == "F":
                     out.append(Node(found, arguments.bind(call, found, env)))
             elif resolved.kind == "V" and self.implicit.expansions(resolved):
-                out.append(Node(resolved))
+                out.append(Node(resolved, self.virtual_context(call, resolved, env)))
         writes = self.implicit.is_write(tail) or tail == "update"
         if writes and ["commit", [False]] not in call.args:
             receiver = env.resolve(base) if base else None
@@ -1860,7 +1861,23 @@ class CallGraph:
                     out.append(found)
         return out[:MAX_OVERRIDES]
 
-    def summarise_virtual(self, node: Target) -> FunctionSummary | None:
+    @staticmethod
+    def virtual_context(call: CallSite, resolved: Target, env: Env) -> Ctx:
+        """``self.list()`` inherited from the framework, on a class known exactly (the
+        routed class): the framework's body runs for that class, so the hooks it calls back
+        are that class's, not any subclass's override (PATTERNS.md item 160)."""
+        cls = resolved.name.partition(":")[0]
+        selftype = env.selftype
+        if (
+            not env.exact
+            or selftype is None
+            or call.name.split(".", 1)[0] != "self"
+            or (selftype.module, selftype.name) != (resolved.module, cls)
+        ):
+            return ()
+        return ((SELF_EXACT, typed(selftype)),)
+
+    def summarise_virtual(self, node: Target, ctx: Ctx = ()) -> FunctionSummary | None:
         project = self.project
         cls, _, method = node.name.partition(":")
         facts = project.modules.get(node.module)
@@ -1873,10 +1890,10 @@ class CallGraph:
             summary.sites.append(
                 Site(heavy, facts.relpath, klass.line, f"{cls}.{method} (inherited)", "", "")
             )
-        env = Env(project, node.module, cls, ())
+        env = Env(project, node.module, cls, ctx)
         chosen = self.action_serializer(Target("C", node.module, cls), method)
         if chosen is not None:  # get_serializer_class() chooses by self.action
-            env = Env(project, node.module, cls, ((_CHOSEN, typed(chosen)),))
+            env = Env(project, node.module, cls, (*ctx, (_CHOSEN, typed(chosen))))
         for name in self.implicit.expansions(node):
             passed = _FRAMEWORK_ARGS.get(name)
             if chosen is not None:

@@ -253,3 +253,47 @@ def test_a_task_handed_to_an_enqueue_helper_is_not_run_in_the_request(check):
         },
         {"refresh": ("offloaded", False), "refresh_now": ("inline", True)},
     )
+
+
+def test_a_hook_the_framework_calls_back_is_the_routed_classs_own(check):
+    """Item 160: DRF's ``list`` (inherited) calls the mixin's ``paginate_queryset``, which
+    calls ``self.prepare(page)``: for a routed class inheriting the no-op, the no-op, not a
+    sibling's heavy override."""
+    check(
+        {
+            "views.py": """
+            import requests
+            from rest_framework import generics, mixins
+
+
+            class ListMixin(mixins.ListModelMixin):
+                def get(self, request, *args, **kwargs):
+                    return self.list(request, *args, **kwargs)
+
+                def paginate_queryset(self, queryset):
+                    page = super().paginate_queryset(queryset)
+                    self.prepare(page)
+                    return page
+
+                def prepare(self, page):
+                    pass
+
+
+            class Plain(ListMixin, generics.GenericAPIView):
+                pass
+
+
+            class Expanded(ListMixin, generics.GenericAPIView):
+                def prepare(self, page):
+                    requests.get("https://example.com/expand")
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from views import Expanded, Plain
+
+            urlpatterns = [path("plain/", Plain.as_view()), path("expanded/", Expanded.as_view())]
+            """,
+        },
+        {"Plain.get": ("inline", False), "Expanded.get": ("inline", True)},
+    )
