@@ -405,6 +405,14 @@ class DjangoRoutes:
         view = entry.view
         name = view[: -len(".as_view()")] if view.endswith(".as_view()") else view
         target = project.resolve(name, module) or self.aliased_view(name, module)
+        unread = target is None or target.kind == "X"
+        held = self.as_view_variable(name, module) if unread else None
+        if held is not None:
+            # schema_view = SpectacularAPIView.as_view(): a library's view, kept in a
+            # variable, read as if written in the entry (PATTERNS.md item 161)
+            module = held[0].module
+            name = held[0].assigns[held[1]][: -len(".as_view()")]
+            target = project.resolve(name, module)
         if target is not None and target.kind == "X" and name:
             library = self.library_path(name, module)
             if library and not library.endswith(".urls"):

@@ -297,3 +297,50 @@ def test_a_hook_the_framework_calls_back_is_the_routed_classs_own(check):
         },
         {"Plain.get": ("inline", False), "Expanded.get": ("inline", True)},
     )
+
+
+def test_a_library_view_kept_in_a_variable_is_routed_like_one_written_inline(run_audit):
+    """Item 161: ``schema_view = SpectacularAPIView.as_view()`` routed by name is the
+    library's view at its route, as when written in the entry; a class picked by a
+    registry call stays listed as not understood."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+            from django.views import View
+
+
+            class Registry:
+                def get(self, base):
+                    return base
+
+
+            registry = Registry()
+
+
+            class Threads(View):
+                def get(self, request):
+                    return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import path
+            from drf_spectacular.views import SpectacularAPIView
+
+            from views import Threads, registry
+
+            schema_view = SpectacularAPIView.as_view()
+            threads = registry.get(Threads).as_view()
+
+            urlpatterns = [
+                path("schema/", schema_view),
+                path("schema-inline/", SpectacularAPIView.as_view()),
+                path("threads/", threads),
+            ]
+            """,
+        }
+    )
+    assert sorted((e.route, e.handler, e.status) for e in report.endpoints) == [
+        ("/schema-inline/", "SpectacularAPIView", "inline"),
+        ("/schema/", "SpectacularAPIView", "inline"),
+    ]
+    assert [(u.line, u.reason) for u in report.unrecognized] == [(12, "view not found")]
