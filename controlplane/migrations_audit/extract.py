@@ -64,7 +64,7 @@ from .field_loops import (
 from .loop_rules import fill, loop_template
 from .loop_unions import loop_unions
 from .m2m_relations import note_m2m
-from .names import COMPUTED_ATTR, UNKNOWN_ATTR, Names, Scope
+from .names import COMPUTED_ATTR, LOADS_BY_PATH, UNKNOWN_ATTR, Names, Scope
 from .partials import PARTIAL_NAMES, STORE_METHODS, calls_elements, stored_callable
 from .project import KNOWN_EXTERNAL
 from .queue_annotations import queue_annotation
@@ -1820,7 +1820,8 @@ class _Extractor(FastVisitor):
                 if type(callee) is ast.Attribute
                 else (callee.id if type(callee) is ast.Name else "")
             )
-            if not head[:1].isupper():
+            # or an object loaded by a literal path: import_string("core.jobs.sync")
+            if not head[:1].isupper() and self.render(callee) not in LOADS_BY_PATH:
                 return None
         elif kind is not ast.Attribute:
             return None

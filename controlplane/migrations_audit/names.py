@@ -265,7 +265,11 @@ class Names:
                 return f"{model}.objects{rows[1]}" if model and model[0] != "~" else ""
             base = self.render(node.func)  # type: ignore[attr-defined]
             out = base + "()" if base else ""
-            if base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]
+            dotted = _literal_path(node) if base in LOADS_BY_PATH else ""  # type: ignore[arg-type]
+            if dotted:
+                # import_string("core.jobs.sync"): the object that path names (item 162)
+                out = dotted
+            elif base.endswith(_SHORTCUTS) and node.args:  # type: ignore[attr-defined]
                 # get_object_or_404(Order, pk=1) is Order.objects.get(pk=1)
                 model = self.render(node.args[0])  # type: ignore[attr-defined]
                 if model:
@@ -386,3 +390,27 @@ class Names:
         if isinstance(node, ast.Call) and tail(node.func) in ("Depends", "Security"):
             return {"dep": self.render(node.args[0]) if node.args else ""}
         return {"ref": self.render(node)}
+
+
+# calls that load an object (or a module) by its dotted path: with a literal path, that
+# object, as if imported (PATTERNS.md item 162)
+LOADS_BY_PATH = frozenset(
+    {
+        "django.utils.module_loading.import_string",
+        "werkzeug.utils.import_string",
+        "pydoc.locate",
+        "importlib.import_module",
+    }
+)
+
+
+def _literal_path(node: ast.Call) -> str:
+    """``"core.jobs.sync"`` for ``import_string("core.jobs.sync")``: one literal, absolute
+    dotted path and nothing else passed; "" otherwise."""
+    if len(node.args) != 1 or node.keywords:
+        return ""
+    value = node.args[0]
+    if not isinstance(value, ast.Constant) or not isinstance(value.value, str):
+        return ""
+    parts = value.value.split(".")
+    return value.value if all(p.isidentifier() for p in parts) else ""

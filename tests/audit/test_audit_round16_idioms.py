@@ -344,3 +344,65 @@ def test_a_library_view_kept_in_a_variable_is_routed_like_one_written_inline(run
         ("/schema/", "SpectacularAPIView", "inline"),
     ]
     assert [(u.line, u.reason) for u in report.unrecognized] == [(12, "view not found")]
+
+
+def test_a_task_loaded_by_a_literal_dotted_path_is_that_task(check):
+    """Item 162: ``import_string("core.jobs.synchronise")`` passed to an enqueue helper
+    is the project's task: offloaded, where it was unresolved; a path from settings stays
+    unknown."""
+    check(
+        {
+            "core/__init__.py": "",
+            "core/jobs.py": """
+            from django_rq import job
+
+
+            @job("default")
+            def synchronise(source):
+                pass
+            """,
+            "core/models.py": """
+            from django.conf import settings
+            from django.db import models
+            from django.utils.module_loading import import_string
+
+
+            class Job(models.Model):
+                @classmethod
+                def enqueue(cls, func, *args, **kw):
+                    job = cls.objects.create()
+                    func.delay(*args, job_id=str(job.pk), **kw)
+
+
+            class Source(models.Model):
+                def sync(self):
+                    return Job.enqueue(import_string("core.jobs.synchronise"), self)
+
+                def sync_configured(self):
+                    return Job.enqueue(import_string(settings.SYNC_JOB), self)
+            """,
+            "core/views.py": """
+            from django.http import HttpResponse
+
+            from core.models import Source
+
+
+            def sync(request):
+                Source.objects.get(pk=1).sync()
+                return HttpResponse(status=202)
+
+
+            def sync_configured(request):
+                Source.objects.get(pk=1).sync_configured()
+                return HttpResponse(status=202)
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from core.views import sync, sync_configured
+
+            urlpatterns = [path("sync/", sync), path("sync2/", sync_configured)]
+            """,
+        },
+        {"sync": ("offloaded", False), "sync_configured": ("unresolved", False)},
+    )
