@@ -13,7 +13,7 @@ from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
 from .routes import BULK_ROUTER_LIST, RouteFinder
 from .url_builders import route_built
-from .urlconf import UNREAD
+from .urlconf import IN_LOOP, UNREAD
 from .verb_tables import action_tables, routed_pairs
 from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
@@ -212,6 +212,13 @@ class DjangoRoutes:
                     entry.line,
                     entry.include[len(UNREAD) :],
                     "added to a URL list, but not as path()s, a URL list or an include",
+                )
+            elif entry.include.startswith(IN_LOOP):
+                self.finder.not_understood(
+                    module,
+                    entry.line,
+                    entry.include[len(IN_LOOP) :],
+                    "added to a URL list in a loop: the routes it adds are not read",
                 )
 
     def include_call_or_ref(

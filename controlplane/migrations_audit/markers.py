@@ -234,6 +234,15 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 HEAVY_KINDS = frozenset(HEAVY_PATTERNS) | {"configured"}
+# Methods of a client a heavy pattern covers that do no I/O: a URL signed locally, a
+# paginator or waiter handed out (the calls on those are the requests; item 163)
+LOCAL_CLIENT_CALLS = (
+    "*.generate_presigned_url",
+    "*.generate_presigned_post",
+    "*.get_paginator",
+    "*.get_waiter",
+    "*.can_paginate",
+)
 
 # Work handed to something in this process that outlives the response, unless waited for.
 BACKGROUND_PATTERNS = (
@@ -352,6 +361,7 @@ class Markers:
     def __init__(self, config: AuditConfig) -> None:
         self.kind_names = list(HEAVY_PATTERNS)
         self._heavy = _compile_kinds({k: list(v) for k, v in HEAVY_PATTERNS.items()})
+        self._local = _compile(LOCAL_CLIENT_CALLS)
         configured: dict[str, list[str]] = {}
         for pattern, kind in config.heavy_calls:
             configured.setdefault(kind, []).extend(_suffix_patterns([pattern]))
@@ -373,7 +383,9 @@ class Markers:
         context it is reached in, and asks about the same names each time."""
         memo = self._memo_heavy
         if name not in memo:
-            memo[name] = _kind_of(self._heavy, self.kind_names, name)
+            kind = _kind_of(self._heavy, self.kind_names, name)
+            local = kind is not None and self._local is not None and self._local.fullmatch(name)
+            memo[name] = None if local else kind
         return memo[name]
 
     def configured_heavy(self, name: str) -> str | None:

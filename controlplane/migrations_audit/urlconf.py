@@ -14,6 +14,7 @@ from .syntax import tail
 URL_FUNCS = frozenset({"path", "re_path", "url"})
 _URL_WRAPPERS = frozenset({"format_suffix_patterns", "i18n_patterns"})
 UNREAD = "unread:"  # UrlEntry.include: an addition to a URL list that could not be read
+IN_LOOP = "unread-loop:"  # one a loop makes (PATTERNS.md item 164)
 _MAX_TEXT = 80
 
 
@@ -59,6 +60,9 @@ class UrlPatterns:
                 for handler in getattr(stmt, "handlers", []):
                     inner.extend(handler.body)
                 self.collect_in(inner)
+                continue
+            if isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
+                self.filled_in_loop(stmt)
                 continue
             name, value, extend, given = "", None, False, None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -110,6 +114,28 @@ class UrlPatterns:
                 self.urllists.setdefault(name, []).extend(entries)
             else:
                 self.urllists[name] = entries
+
+    def filled_in_loop(self, loop: ast.For | ast.AsyncFor | ast.While) -> None:
+        """``for t in TYPES: type_urls.append(re_path(..., include(t.get_urls())))``: what
+        a loop adds to a URL list is not read; each addition is listed as a registration
+        the audit could not read, never dropped (PATTERNS.md item 164)."""
+        for node in ast.walk(loop):
+            name, added = "", None
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                name, added = node.target.id, node.value
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.attr in ("append", "extend", "insert")
+                and node.args
+            ):
+                name, added = node.func.value.id, node.args[-1]
+            if not name or added is None:
+                continue
+            listed = ast.copy_location(ast.List(elts=[added], ctx=ast.Load()), added)
+            if self.is_url_list(name, listed, True) or self.is_url_list(name, added, True):
+                self.urllists.setdefault(name, []).append(_unread(added.lineno, added, IN_LOOP))
 
     def is_url_list(self, name: str, value: ast.expr, extend: bool) -> bool:
         return (
@@ -277,11 +303,12 @@ def _is_empty(node: ast.expr) -> bool:
     )
 
 
-def _unread(line: int, node: ast.expr) -> UrlEntry:
-    """An addition to a URL list the audit cannot read (a comprehension, a subscript)."""
+def _unread(line: int, node: ast.expr, kind: str = UNREAD) -> UrlEntry:
+    """An addition to a URL list the audit cannot read (a comprehension, a subscript, one
+    made in a loop)."""
     text = ast.unparse(node)
     text = text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
-    return UrlEntry(line, "", False, "", None, UNREAD + text, [])
+    return UrlEntry(line, "", False, "", None, kind + text, [])
 
 
 def _has_starred_call(node: ast.expr) -> bool:

@@ -406,3 +406,67 @@ def test_a_task_loaded_by_a_literal_dotted_path_is_that_task(check):
         },
         {"sync": ("offloaded", False), "sync_configured": ("unresolved", False)},
     )
+
+
+def test_a_presigned_url_is_local_work_and_a_paginated_listing_is_not(check):
+    """Item 163: ``generate_presigned_url`` signs locally (not heavy); the pages a
+    paginator fetches are requests (heavy)."""
+    check(
+        {
+            "app.py": """
+            import boto3
+            from flask import Flask
+
+            app = Flask(__name__)
+            s3 = boto3.client("s3")
+
+
+            @app.get("/signed")
+            def signed():
+                return s3.generate_presigned_url("get_object", Params={"Key": "k"})
+
+
+            @app.get("/listing")
+            def listing():
+                pages = s3.get_paginator("list_objects_v2").paginate(Bucket="b")
+                return {"n": sum(1 for _ in pages)}
+            """
+        },
+        {"signed": ("inline", False), "listing": ("inline", True)},
+    )
+
+
+def test_a_url_list_filled_in_a_loop_is_listed_not_dropped(run_audit):
+    """Item 164: additions a module-level loop makes to a URL list are listed as
+    registrations not read; the list's written ``path()``s still count."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+
+
+            def home(request):
+                return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.urls import include, re_path
+
+            from kinds import KINDS
+            from views import home
+
+            kind_urls = []
+            for kind in KINDS:
+                kind_urls.append(re_path("^%s/" % kind.slug, include(kind.get_urls())))
+
+            urlpatterns = [
+                re_path(r"^$", home),
+                re_path(r"^kinds/", include(kind_urls)),
+            ]
+            """,
+            "kinds.py": "KINDS = []\n",
+        }
+    )
+    assert [(e.handler, e.route) for e in report.endpoints] == [("home", "/")]
+    assert [(u.file, u.line, u.reason) for u in report.unrecognized] == [
+        ("urls.py", 8, "added to a URL list in a loop: the routes it adds are not read")
+    ]
