@@ -354,6 +354,11 @@ class Names:
             value = self.facts.lits.get(node.id)
             if isinstance(value, str):
                 return value
+            held = self.values.get(node.id)
+            if isinstance(held, ast.JoinedStr):
+                # prefix = f"{settings.ADMIN_PATH}/": read as the f-string written in place
+                # (its unknown parts shown as written; PATTERNS.md item 165)
+                return self.lit(held)
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)

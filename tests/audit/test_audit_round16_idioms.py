@@ -470,3 +470,39 @@ def test_a_url_list_filled_in_a_loop_is_listed_not_dropped(run_audit):
     assert [(u.file, u.line, u.reason) for u in report.unrecognized] == [
         ("urls.py", 8, "added to a URL list in a loop: the routes it adds are not read")
     ]
+
+
+def test_a_url_prefix_held_in_an_f_string_variable_is_kept(run_audit):
+    """Item 165: ``admin_prefix = f"{settings.ADMIN_PATH}/"`` then ``path(admin_prefix,
+    include(...))`` keeps the prefix, as when written in place."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+
+
+            def logout(request):
+                return JsonResponse({})
+            """,
+            "adminurls.py": """
+            from django.urls import path
+
+            from views import logout
+
+            urlpatterns = [path("logout/", logout)]
+            """,
+            "urls.py": """
+            from django.conf import settings
+            from django.urls import include, path
+
+            urlpatterns = [path("", include("adminurls"))]
+            if settings.ADMIN_PATH:
+                admin_prefix = f"{settings.ADMIN_PATH}/"
+                urlpatterns += [path(admin_prefix, include("adminurls"))]
+            """,
+        }
+    )
+    assert sorted(e.route for e in report.endpoints) == [
+        "/logout/",
+        "/{settings.ADMIN_PATH}/logout/",
+    ]
