@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from dataclasses import dataclass, field
 
 from .facts import Lit, ModuleFacts
@@ -82,6 +83,9 @@ def name_pattern(node: ast.expr) -> str:
         ]
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         parts = [_pattern_piece(node.left), _pattern_piece(node.right)]
+    elif (formatted := percent_format(node)) is not None:
+        # "action_%s" % name (PATTERNS.md item 166): each conversion a computed part
+        parts = [_PERCENT_CONVERSION.sub("*", formatted[0])]
     else:
         return ""
     pattern = "".join(parts)
@@ -91,6 +95,9 @@ def name_pattern(node: ast.expr) -> str:
     while "**" in pattern:
         pattern = pattern.replace("**", "*")
     return pattern
+
+
+_PERCENT_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdrif]")
 
 
 def _pattern_piece(node: ast.expr) -> str:

@@ -506,3 +506,43 @@ def test_a_url_prefix_held_in_an_f_string_variable_is_kept(run_audit):
         "/logout/",
         "/{settings.ADMIN_PATH}/logout/",
     ]
+
+
+def test_a_method_picked_by_a_percent_formatted_name_is_each_that_fits(check):
+    """Item 166: ``getattr(self, "action_%s" % name)(request)`` may run any ``action_*``
+    method of the class: one enqueues, so the endpoint is offloaded (likely)."""
+    report = check(
+        {
+            "app.py": """
+            from celery import shared_task
+            from django.http import HttpResponse
+            from django.views import View
+
+
+            @shared_task
+            def purge(ids):
+                pass
+
+
+            class MassView(View):
+                def post(self, request):
+                    getattr(self, "action_%s" % request.POST["action"])(request)
+                    return HttpResponse()
+
+                def action_delete(self, request):
+                    purge.delay([9])
+
+                def action_noop(self, request):
+                    pass
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from app import MassView
+
+            urlpatterns = [path("mass/", MassView.as_view())]
+            """,
+        },
+        {"MassView.post": ("offloaded", False)},
+    )
+    assert [e.confidence for e in report.endpoints] == ["likely"]
