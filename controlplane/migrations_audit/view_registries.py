@@ -161,10 +161,14 @@ class ViewRegistries:
         guess), and the builder they come from."""
         project = self.project
         params = _params(project, decorator)
+        bound = _bound(params, args, kwargs)
         own = kwargs.get("path")
         if not isinstance(own, str):
-            own = next((a for a in args if isinstance(a, str)), "")
-        model = args[0] if args else None
+            # else its first string argument, given by position or by keyword, in the
+            # order of its parameters (``name="delete"``; PATTERNS.md item 167)
+            given = [*args, *(bound[p] for p in params[len(args) :] if p in bound)]
+            own = next((a for a in given if isinstance(a, str)), "")
+        model = args[0] if args else (bound.get(params[0]) if params else None)
         ref = model.get("ref", "") if isinstance(model, dict) else ""
         found = project.resolve(ref, module) if ref else None
         model_name = found.name.rsplit(".", 1)[-1].lower() if found and found.kind == "C" else ""
@@ -175,7 +179,7 @@ class ViewRegistries:
                 continue
             theirs = _params(project, call.builder)
             score = _agreement(
-                _bound(params, args, kwargs),
+                bound,
                 _bound(theirs, call.args, call.kwargs),
                 set(params) & set(theirs),
             )

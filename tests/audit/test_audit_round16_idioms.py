@@ -546,3 +546,111 @@ def test_a_method_picked_by_a_percent_formatted_name_is_each_that_fits(check):
         {"MassView.post": ("offloaded", False)},
     )
     assert [e.confidence for e in report.endpoints] == ["likely"]
+
+
+REGISTRY_FILES = {
+    "utils/__init__.py": "",
+    "utils/registry.py": """
+    import collections
+
+    registry = {"views": collections.defaultdict(dict)}
+    """,
+    "utils/views.py": """
+    from .registry import registry
+
+
+    def register_model_view(model, name="", path=None, detail=True, kwargs=None):
+        def _wrapper(cls):
+            app_label = model._meta.app_label
+            model_name = model._meta.model_name
+            registry["views"][app_label].setdefault(model_name, []).append(
+                {
+                    "name": name,
+                    "view": cls,
+                    "path": path if path is not None else name,
+                    "detail": detail,
+                    "kwargs": kwargs or {},
+                }
+            )
+            return cls
+
+        return _wrapper
+    """,
+    "utils/urls.py": """
+    from django.urls import path
+
+    from .registry import registry
+
+
+    def get_model_urls(app_label, model_name, detail=True):
+        paths = []
+        for config in registry["views"][app_label].get(model_name, []):
+            if config["detail"] != detail:
+                continue
+            route = f"{config['path']}/" if config["path"] else ""
+            paths.append(path(route, config["view"].as_view(), kwargs=config["kwargs"]))
+        return paths
+    """,
+    "devices/__init__.py": "",
+    "devices/models.py": """
+    from django.db import models
+
+
+    class Router(models.Model):
+        name = models.CharField(max_length=10)
+    """,
+    "devices/views.py": """
+    from django.http import HttpResponse
+    from django.views import View
+
+    from utils.views import register_model_view
+
+    from .models import Router
+
+
+    @register_model_view(Router, name="delete")
+    class RouterDelete(View):
+        def post(self, request, pk):
+            return HttpResponse()
+
+
+    @register_model_view(model=Router, name="add", detail=False)
+    @register_model_view(model=Router, name="edit")
+    class RouterEdit(View):
+        def post(self, request, pk=None):
+            return HttpResponse()
+
+
+    @register_model_view(Router, "configuration", path="config")
+    class RouterConfiguration(View):
+        def get(self, request, pk):
+            return HttpResponse()
+    """,
+    "devices/urls.py": """
+    from django.urls import include, path
+
+    from utils.urls import get_model_urls
+
+    urlpatterns = [
+        path("routers/", include(get_model_urls("devices", "router", detail=False))),
+        path("routers/<int:pk>/", include(get_model_urls("devices", "router"))),
+    ]
+    """,
+    "urls.py": """
+    from django.urls import include, path
+
+    urlpatterns = [path("devices/", include("devices.urls"))]
+    """,
+}
+
+
+def test_a_registering_decorator_given_keywords_binds_them_to_its_parameters(run_audit):
+    """Item 167: ``model=Router`` names the model, ``name="delete"`` is the view's own
+    path when ``path`` is not given; stacked add and edit registrations keep both routes."""
+    report = run_audit(REGISTRY_FILES)
+    assert sorted((e.handler, e.route) for e in report.endpoints) == [
+        ("RouterConfiguration.get", "/devices/routers/<int:pk>/config/"),
+        ("RouterDelete.post", "/devices/routers/<int:pk>/delete/"),
+        ("RouterEdit.post", "/devices/routers/<int:pk>/edit/"),
+        ("RouterEdit.post", "/devices/routers/add/"),
+    ]
