@@ -13,6 +13,7 @@ model".
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from .facts import CallSite
 from .project import Project, Target
@@ -97,9 +98,29 @@ class RuntimeSenders:
                 )
                 if given and type(value) is str:
                     out.extend(self.given(value, module, qualname, cls, hops, kinds))
+        for module, args, kwargs in self.top_calls_of(wanted, short):
+            given_lits = [kwargs.get(param)]
+            if index >= 0:
+                given_lits += args[index:] if starred else args[index : index + 1]
+            for lit in given_lits:
+                ref = lit.get("ref", "") if isinstance(lit, dict) else ""
+                found = project.resolve(ref, module) if ref else None
+                if found is not None and found.kind in kinds:
+                    out.append(found)
         if index == 0 and "C" in kinds:
             out.extend(self.decorated(function, short))
         return _unique(out)
+
+    def top_calls_of(
+        self, wanted: Target, short: str
+    ) -> Iterator[tuple[str, list[Any], dict[str, Any]]]:
+        """Module-level statements calling ``wanted``: ``post_save_connect("file",
+        Phase)`` run when the module is imported (PATTERNS.md item 168)."""
+        project = self.project
+        for module, facts in project.modules.items():
+            for name, args, kwargs in facts.top_calls:
+                if name.rsplit(".", 1)[-1] == short and project.resolve(name, module) == wanted:
+                    yield module, args, kwargs
 
     def calls_of(self, wanted: Target, short: str) -> Iterator[tuple[str, str, str, CallSite]]:
         """Each call in the project's functions that resolves to ``wanted`` (named ``short``

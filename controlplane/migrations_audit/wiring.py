@@ -62,6 +62,15 @@ def note_call(names: Names, node: ast.Call, name: str, method: str, mount: str) 
                 handler = kw.value
             elif kw.arg == "sender":
                 sender = kw.value
+        if (
+            isinstance(handler, ast.Call)
+            and isinstance(handler.func, ast.Call)
+            and len(handler.args) == 1
+            and not handler.keywords
+        ):
+            # connect(field_name("file")(callback), ...): the callback a decorator factory
+            # wraps is what runs when the signal fires (PATTERNS.md item 168)
+            handler = handler.args[0]
         if handler is not None:
             sender_name = ""
             if sender is not None:

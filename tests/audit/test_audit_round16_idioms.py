@@ -654,3 +654,81 @@ def test_a_registering_decorator_given_keywords_binds_them_to_its_parameters(run
         ("RouterEdit.post", "/devices/routers/<int:pk>/edit/"),
         ("RouterEdit.post", "/devices/routers/add/"),
     ]
+
+
+def test_receivers_connected_by_a_module_level_helper_or_wrapped_fire(check):
+    """Item 168: a helper connecting its ``sender`` parameter, called at module level with
+    a model, and a receiver wrapped by a decorator factory, both fire on that model's
+    save; a model nothing connects stays light."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/models.py": """
+            import requests
+            from django.db import models
+            from django.db.models import signals
+
+
+            class Phase(models.Model):
+                annotation = models.FileField()
+
+
+            class Stage(models.Model):
+                name = models.CharField(max_length=10)
+
+
+            class Note(models.Model):
+                text = models.TextField()
+
+
+            def restart(sender, instance, **kwargs):
+                requests.post("https://example.com/restart")
+
+
+            def field_name(name):
+                def decorate(callback):
+                    def wrapper(sender, instance, **kwargs):
+                        callback(sender, instance, field_name=name, **kwargs)
+
+                    return wrapper
+
+                return decorate
+
+
+            def post_save_connect(name, sender):
+                signals.post_save.connect(restart, sender=sender, weak=False)
+
+
+            post_save_connect("annotation", Phase)
+            signals.post_save.connect(field_name("name")(restart), sender=Stage, weak=False)
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+
+            from app.models import Note, Phase, Stage
+
+
+            def phase(request):
+                Phase.objects.get(pk=1).save()
+                return HttpResponse()
+
+
+            def stage(request):
+                Stage.objects.get(pk=1).save()
+                return HttpResponse()
+
+
+            def note(request):
+                Note.objects.get(pk=1).save()
+                return HttpResponse()
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from app.views import note, phase, stage
+
+            urlpatterns = [path("phase/", phase), path("stage/", stage), path("note/", note)]
+            """,
+        },
+        {"phase": ("inline", True), "stage": ("inline", True), "note": ("inline", False)},
+    )
