@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .facts import Lit, ModuleFacts, UrlEntry
+from .facts import FunctionFacts, Lit, ModuleFacts, UrlEntry
 from .mounts import join_route, ref_of, regex_shown
 from .project import KNOWN_EXTERNAL, Target
 from .proxies import real_class
@@ -565,12 +565,36 @@ class DjangoRoutes:
         return next(iter(pairs.values()), None)
 
     def unrouted_api_views(self) -> None:
-        """DRF ``@api_view`` functions are endpoints even when no URLconf names them."""
+        """DRF ``@api_view`` functions are endpoints even when no URLconf names them, unless
+        a routed view calls them: ``gateway`` answering POST with ``login(request)`` serves
+        ``login`` under its own route (PATTERNS.md item 169)."""
+        unrouted: list[tuple[Target, FunctionFacts]] = []
         for module, facts in self.project.modules.items():
             for function in facts.functions.values():
                 if not any(d.tail == "api_view" for d in function.decorators):
                     continue
                 target = Target("F", module, function.qualname)
                 if target not in self.routed:
-                    methods, _ = self.finder.function_methods(function)
-                    self.finder.add_function(target, "", "drf", methods)
+                    unrouted.append((target, function))
+        if not unrouted:
+            return
+        served = self.called_by_routed({t.name.rsplit(".", 1)[-1] for t, _ in unrouted})
+        for target, function in unrouted:
+            if target not in served:
+                methods, _ = self.finder.function_methods(function)
+                self.finder.add_function(target, "", "drf", methods)
+
+    def called_by_routed(self, names: set[str]) -> set[Target]:
+        """Project functions named in ``names`` that a routed function view calls."""
+        project, out = self.project, set()
+        for view in self.routed:
+            function = project.function(view)
+            if function is None:
+                continue
+            cls = project.class_of(view.module, view.name)
+            for call in function.calls:
+                if call.name.rsplit(".", 1)[-1] in names:
+                    found = project.resolve(call.name, view.module, cls)
+                    if found is not None and found.kind == "F":
+                        out.add(found)
+        return out

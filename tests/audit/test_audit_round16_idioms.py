@@ -732,3 +732,49 @@ def test_receivers_connected_by_a_module_level_helper_or_wrapped_fire(check):
         },
         {"phase": ("inline", True), "stage": ("inline", True), "note": ("inline", False)},
     )
+
+
+def test_api_views_a_routed_view_calls_are_not_listed_again(run_audit):
+    """Item 169: ``login`` and ``session_user`` (``@api_view``) served through the routed
+    ``gateway`` are not endpoints of their own; an ``@api_view`` nothing routed calls is
+    still listed, without a route."""
+    report = run_audit(
+        {
+            "auth.py": """
+            from rest_framework.decorators import api_view
+            from rest_framework.response import Response
+
+
+            def gateway(request):
+                if request.method == "POST":
+                    return login(request)
+                return session_user(request)
+
+
+            @api_view(["POST"])
+            def login(request):
+                return Response({})
+
+
+            @api_view()
+            def session_user(request):
+                return Response({})
+
+
+            @api_view(["GET"])
+            def orphan(request):
+                return Response({})
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from auth import gateway
+
+            urlpatterns = [path("auth/", gateway)]
+            """,
+        }
+    )
+    assert sorted((e.handler, e.route) for e in report.endpoints) == [
+        ("gateway", "/auth/"),
+        ("orphan", ""),
+    ]
