@@ -151,6 +151,29 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         # LNURL: each resolves or calls the service's URL
         "lnurl.handle",
         "lnurl.execute*",
+        # cloud SDKs whose client methods are API requests (PATTERNS.md item 170)
+        "aliyunsdkcore.client.AcsClient().do_action*",
+        "alibabacloud_*.client.Client().*",
+        "tencentcloud.*Client().*",
+        "hvac.Client().*",
+        "kubernetes.client.*Api().*",
+        "docker.from_env().*",
+        "docker.DockerClient().*",
+        "docker.APIClient().*",
+    ),
+    # a session with another host that is not HTTP: SSH, LDAP, a network device's API
+    "remote": (
+        "paramiko.SSHClient().connect",
+        "paramiko.SSHClient().exec_command",
+        "netmiko.ConnectHandler",
+        "netmiko.ConnectHandler().*",
+        "napalm.get_network_driver()().*",
+        "ldap3.Connection().bind",
+        "ldap3.Connection().search",
+        "ldap3.Connection().modify",
+        "ldap3.Connection().add",
+        "ldap.initialize().*bind*",
+        "ldap.initialize().search*",
     ),
     "subprocess": (
         "subprocess.run",

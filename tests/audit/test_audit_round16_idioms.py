@@ -778,3 +778,71 @@ def test_api_views_a_routed_view_calls_are_not_listed_again(run_audit):
         ("gateway", "/auth/"),
         ("orphan", ""),
     ]
+
+
+@pytest.mark.parametrize(
+    ("imports", "body", "kind"),
+    [
+        (
+            "from aliyunsdkcore.client import AcsClient",
+            "    AcsClient('ak', 'secret', 'cn').do_action_with_exception(request)",
+            "http",
+        ),
+        (
+            "from tencentcloud.sms.v20210111 import sms_client",
+            "    sms_client.SmsClient(cred, 'ap-guangzhou').SendSms(request)",
+            "http",
+        ),
+        ("import hvac", "    hvac.Client(url='https://vault').secrets.kv.read_secret('k')", "http"),
+        (
+            "import napalm",
+            "    device = napalm.get_network_driver('ios')('h', 'u', 'p')\n    device.open()",
+            "remote",
+        ),
+        ("import paramiko", "    c = paramiko.SSHClient()\n    c.connect('host')", "remote"),
+        ("import ldap3", "    ldap3.Connection('ldap://h').bind()", "remote"),
+    ],
+)
+def test_cloud_sdk_calls_and_sessions_with_other_hosts_are_heavy(check, imports, body, kind):
+    """Item 170: each is a request to another host, made in the request."""
+    report = check(
+        {
+            "app.py": f"""
+from flask import Flask
+{imports}
+
+app = Flask(__name__)
+
+
+@app.post("/x")
+def handler(request=None, cred=None):
+{body}
+    return "ok"
+"""
+        },
+        {"handler": ("inline", True)},
+    )
+    assert {e.kind for e in report.endpoints[0].evidence} == {kind}
+
+
+def test_making_an_sdk_client_or_a_driver_class_is_not_heavy(check):
+    """Item 170, negative: building a client or looking a driver up sends nothing."""
+    check(
+        {
+            "app.py": """
+            import napalm
+            import paramiko
+            from flask import Flask
+
+            app = Flask(__name__)
+
+
+            @app.post("/x")
+            def handler():
+                napalm.get_network_driver("ios")
+                paramiko.SSHClient()
+                return "ok"
+            """
+        },
+        {"handler": ("inline", False)},
+    )
