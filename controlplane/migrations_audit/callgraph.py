@@ -1011,6 +1011,9 @@ class CallGraph:
             if facts is not None and system_of_decorators(self.decorators(resolved)) == HUEY:
                 return f"{DISPATCH}::{HUEY}"  # calling a Huey task enqueues it
             return ""
+        if name.startswith("django_q.") and external_system(name):
+            # django_q.tasks.schedule(...): django-q's, not a Huey task's .schedule (item 171)
+            return f"{DISPATCH}::{external_system(name)}"
         base, _, tail = name.rpartition(".")
         if tail in TASKIQ_KICK and ".kicker()" in base:
             base = base.partition(".kicker()")[0]  # task.kicker().with_labels(...).kiq()

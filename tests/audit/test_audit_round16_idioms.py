@@ -846,3 +846,46 @@ def test_making_an_sdk_client_or_a_driver_class_is_not_heavy(check):
         },
         {"handler": ("inline", False)},
     )
+
+
+def test_django_q_schedule_is_an_enqueue(check):
+    """Item 171: ``django_q.tasks.schedule(...)`` queues a run for the cluster, like
+    ``async_task``; a project function named ``schedule`` is still followed."""
+    check(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+            from django_q.tasks import async_task, schedule
+
+            from planner import Planner
+
+
+            def timed(request):
+                schedule("app.jobs.execute", 1, schedule_type="O", repeats=1)
+                return JsonResponse({})
+
+
+            def now(request):
+                async_task("app.jobs.execute", 1)
+                return JsonResponse({})
+
+
+            def planned(request):
+                Planner().schedule(1)
+                return JsonResponse({})
+            """,
+            "planner.py": """
+            class Planner:
+                def schedule(self, pk):
+                    return pk
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from views import now, planned, timed
+
+            urlpatterns = [path("t/", timed), path("n/", now), path("p/", planned)]
+            """,
+        },
+        {"timed": ("offloaded", False), "now": ("offloaded", False), "planned": ("inline", False)},
+    )
