@@ -41,6 +41,7 @@ def _clean(route: str, regex: bool) -> str:
 
 # framework base classes that answer no method themselves: a subclass adding none answers
 # nothing (still a registration the audit could not understand)
+_ADMIN_SITE_URLS = ".site.urls"  # an admin site's URLs: the admin is not listed (item 156)
 _INSTANCE_VIEW = "a view made from an instance of a class: the audit reads as_view() on classes"
 _NOT_CALLABLE = "an instance of a class that defines no __call__ the audit can see"
 _BARE_VIEWS = frozenset(
@@ -231,9 +232,23 @@ class DjangoRoutes:
         if self.registries.take(module, entry, route, self.finder.guessing):
             return  # views emitted after the walk, once every call is known
         name = entry.include[4:]
-        if not self.include_ref(module, name, route, seen, note) and unexpanded_call(name):
+        if self.include_ref(module, name, route, seen, note):
+            return
+        if unexpanded_call(name):
             reason = "a call in a URL list the audit cannot expand"
             self.finder.not_understood(module, entry.line, f"{name[:-2]}(...)", reason)
+        elif (
+            not name.endswith(")")  # static(...): Django's own helpers, not a package's views
+            and not name.endswith(_ADMIN_SITE_URLS)
+            and self.library_path(name, module)
+        ):
+            # include(oauth2_urlpatterns), imported from an installed package (item 173)
+            self.finder.not_understood(
+                module,
+                entry.line,
+                f"include({name})",
+                f"URLs of {name}, from a module outside the project: its views are not read",
+            )
 
     def merge_extended_lists(self) -> None:
         """URL lists a module extends after importing them from another (keyed by the

@@ -254,6 +254,9 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "allauth.account.views.PasswordResetView().post",
         "allauth.account.views.PasswordResetView().form_valid",
         "allauth.account.views.EmailView().post",
+        # Open edX's messaging: ace.send(msg) renders and delivers through its channel
+        "edx_ace.ace.send",
+        "edx_ace.send",
     ),
 }
 HEAVY_KINDS = frozenset(HEAVY_PATTERNS) | {"configured"}

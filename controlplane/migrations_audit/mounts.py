@@ -53,7 +53,10 @@ def _framework_of(name: str) -> str:
         return "flask-restx"
     if root == "flask_restful":
         return "flask-restful"
-    if root in ("flask", "flask_smorest", "apiflask") or last in ("Flask", "Blueprint"):
+    if root in ("flask", "flask_smorest", "apiflask", "flask_openapi3") or last in (
+        "Flask",
+        "Blueprint",
+    ):
         return "flask"
     if root == "quart":
         return "quart"
@@ -71,7 +74,7 @@ def _framework_of(name: str) -> str:
 
 
 # Framework classes whose constructor keywords give a prefix (``_var_prefixes``).
-_PREFIXED = ("Blueprint", "APIRouter", "Api", "FastAPI", "Namespace")
+_PREFIXED = ("Blueprint", "APIBlueprint", "APIRouter", "Api", "FastAPI", "Namespace")
 _FIELD = re.compile(r"\{([A-Za-z_][\w.]*)\}")  # {NAME} left in a prefix by an f-string
 
 
@@ -138,6 +141,7 @@ class Mounts:
             for call in facts.route_calls:
                 if call.kind not in (
                     "register_blueprint",
+                    "register_api",  # flask-openapi3: app.register_api(api_blueprint)
                     "include_router",
                     "add_namespace",
                     "add_router",
@@ -154,7 +158,11 @@ class Mounts:
                     child_name = (
                         ref_of(call.args[0])
                         if call.args
-                        else ref_of(call.kwargs.get("router") or call.kwargs.get("blueprint"))
+                        else ref_of(
+                            call.kwargs.get("router")
+                            or call.kwargs.get("blueprint")
+                            or call.kwargs.get("api")
+                        )
                     )
                 child = project.var_key(child_name, module) if child_name else None
                 if child is None and child_name.endswith("()"):
@@ -291,7 +299,7 @@ class Mounts:
         own, parent_prefix = "", ""
         if created is not None and created.kind in ("I", "C") and last not in _PREFIXED:
             own = self.wrapped_prefix(created)
-        if last == "Blueprint":
+        if last in ("Blueprint", "APIBlueprint"):  # flask-openapi3's too (item 172)
             own = self.text_of(kwargs.get("url_prefix"), module) or ""
         elif last in ("APIRouter", "Api", "FastAPI"):
             own = self.text_of(kwargs.get("prefix"), module) or ""

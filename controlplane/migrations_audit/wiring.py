@@ -19,6 +19,7 @@ ROUTE_CALL_KINDS = frozenset(
         "add_route",
         "include_router",
         "register_blueprint",
+        "register_api",  # flask-openapi3: app.register_api(api_blueprint), PATTERNS.md item 172
         "add_resource",
         "add_namespace",
         "register",

@@ -889,3 +889,101 @@ def test_django_q_schedule_is_an_enqueue(check):
         },
         {"timed": ("offloaded", False), "now": ("offloaded", False), "planned": ("inline", False)},
     )
+
+
+def test_flask_openapi3_blueprints_keep_their_prefix(run_audit):
+    """Item 172: ``APIBlueprint(url_prefix="/api")`` registered with ``register_api``,
+    in a module that does not import ``flask``."""
+    report = run_audit(
+        {
+            "web/api.py": """
+            from flask_openapi3 import APIBlueprint
+
+            api = APIBlueprint("api", __name__, url_prefix="/api")
+
+
+            @api.post("/upload")
+            def upload():
+                return {}
+            """,
+            "web/app.py": """
+            from flask_openapi3 import OpenAPI
+
+            from web.api import api
+
+            app = OpenAPI(__name__)
+            app.register_api(api)
+
+
+            @app.get("/")
+            def index():
+                return "ok"
+            """,
+        }
+    )
+    assert sorted((e.handler, e.route, e.methods) for e in report.endpoints) == [
+        ("index", "/", ("GET",)),
+        ("upload", "/api/upload", ("POST",)),
+    ]
+
+
+def test_a_url_list_imported_from_a_package_is_listed(run_audit):
+    """Item 173: an included list imported from an installed package is listed as not
+    read; an admin site's URLs are not."""
+    report = run_audit(
+        {
+            "views.py": """
+            from django.http import JsonResponse
+
+
+            def home(request):
+                return JsonResponse({})
+            """,
+            "urls.py": """
+            from django.contrib import admin
+            from django.urls import include, path
+            from oauth2_provider.urls import base_urlpatterns as oauth2_urlpatterns
+
+            from views import home
+
+            urlpatterns = [
+                path("", home),
+                path("oauth2/", include((oauth2_urlpatterns, "oauth2_provider"))),
+                path("admin/", include(admin.site.urls)),
+            ]
+            """,
+        }
+    )
+    assert [e.handler for e in report.endpoints] == ["home"]
+    assert [(u.line, u.reason) for u in report.unrecognized] == [
+        (
+            9,
+            "URLs of oauth2_provider.urls.base_urlpatterns, from a module outside the "
+            "project: its views are not read",
+        )
+    ]
+
+
+def test_an_edx_ace_message_is_email_work(check):
+    """Item 173: ``ace.send(msg)`` delivers the message in the request."""
+    check(
+        {
+            "app.py": """
+            from edx_ace import ace
+            from flask import Flask
+
+            app = Flask(__name__)
+
+
+            @app.post("/notify")
+            def notify():
+                ace.send(build_message())
+                return "ok"
+
+
+            def build_message():
+                return {}
+            """
+        },
+        {"notify": ("inline", True)},
+    )
