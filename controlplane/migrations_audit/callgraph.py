@@ -880,7 +880,8 @@ class CallGraph:
                 return "heavy:" + inherited, []
         if project_call:
             return "edge", self.edge_targets(call, resolved, env, receiver_class=known)
-        if any(markers.runner(n) for n in names):
+        if any(markers.runner(n) for n in names) and not any(markers.heavy(n) for n in names):
+            # a runner calls what it is given; a model's run_sync is the work itself
             return "edge", self.ref_targets(call, module, cls)
         for name in names:
             heavy = markers.heavy(name)

@@ -1312,7 +1312,7 @@ class _Extractor(FastVisitor):
                 type(stmt) is ast.If
                 and frame.facts is not None
                 and not stmt.orelse
-                and type(stmt.body[-1]) in (ast.Return, ast.Raise)
+                and leaves(stmt.body, loops=False, errors=False)
             ):
                 text = self.setting_test(stmt.test)
                 if text:

@@ -226,6 +226,11 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "llama_cpp.Llama().*",
         "google.generativeai.*",
         "cohere.*",
+        # pydantic-ai's agents: a run is one or more model requests (PATTERNS.md item 175)
+        "pydantic_ai.Agent().run",
+        "pydantic_ai.Agent().run_sync",
+        "pydantic_ai.Agent().run_stream",
+        "pydantic_ai.Agent().iter",
     ),
     "email": (
         "smtplib.SMTP",

@@ -57,24 +57,33 @@ def main_returns(body: list[ast.stmt], chain: int = 0) -> dict[int, int]:
     return out
 
 
-def leaves(body: list[ast.stmt]) -> bool:
+def leaves(body: list[ast.stmt], *, loops: bool = True, errors: bool = True) -> bool:
     """Whether no path through ``body`` goes on to the statement after it: it ends in a
-    ``return``, ``raise``, ``continue`` or ``break``, or in an ``if``/``else``, ``with`` or
-    ``try`` whose every way out does."""
+    ``return``, ``raise``, ``continue`` or ``break`` (``loops=False``: only the first
+    two), or in an ``if``/``else``, ``with`` or ``try`` whose every way out does
+    (``errors=False``: the ``except`` paths left out, as a guard on a setting reads them,
+    PATTERNS.md item 174)."""
     if not body:
         return False
     last = body[-1]
-    if isinstance(last, ast.Return | ast.Raise | ast.Continue | ast.Break):
+    ends = (ast.Return, ast.Raise, ast.Continue, ast.Break) if loops else (ast.Return, ast.Raise)
+    if isinstance(last, ends):
         return True
     if isinstance(last, ast.If):
-        return bool(last.orelse) and leaves(last.body) and leaves(last.orelse)
+        return (
+            bool(last.orelse)
+            and leaves(last.body, loops=loops, errors=errors)
+            and leaves(last.orelse, loops=loops, errors=errors)
+        )
     if isinstance(last, ast.With | ast.AsyncWith):
-        return leaves(last.body)
+        return leaves(last.body, loops=loops, errors=errors)
     if isinstance(last, ast.Try | ast.TryStar):
-        if leaves(last.finalbody):
+        if leaves(last.finalbody, loops=loops, errors=errors):
             return True
-        normal = leaves(last.orelse) if last.orelse else leaves(last.body)
-        return normal and all(leaves(handler.body) for handler in last.handlers)
+        normal = last.orelse or last.body
+        return leaves(normal, loops=loops, errors=errors) and (
+            not errors or all(leaves(h.body, loops=loops) for h in last.handlers)
+        )
     return False
 
 

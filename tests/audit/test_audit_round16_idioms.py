@@ -987,3 +987,83 @@ def test_an_edx_ace_message_is_email_work(check):
         },
         {"notify": ("inline", True)},
     )
+
+
+def test_a_setting_guard_leaving_through_with_and_try_is_a_guard(run_audit):
+    """Item 174: the branch returns from inside ``with``/``try`` (its ``except`` aborts):
+    the dispatch after it happens only when the setting is on, so ``likely`` with the
+    guard as evidence."""
+    report = run_audit(
+        {
+            "tasks.py": """
+            from celery import shared_task
+            from flask import abort, current_app
+
+
+            @shared_task
+            def reindex(tree):
+                pass
+
+
+            def run_task(task, **kwargs):
+                if not current_app.config["CELERY_CONFIG"]:
+                    with current_app.app_context():
+                        try:
+                            return task(**kwargs)
+                        except Exception as exc:
+                            abort(500, str(exc))
+                return task.apply_async(kwargs=kwargs)
+            """,
+            "app.py": """
+            from flask import Flask
+
+            from tasks import reindex, run_task
+
+            app = Flask(__name__)
+
+
+            @app.post("/reindex")
+            def do_reindex():
+                run_task(reindex, tree="t")
+                return "ok"
+            """,
+        }
+    )
+    (endpoint,) = report.endpoints
+    assert (endpoint.status, endpoint.confidence) == ("offloaded", "likely")
+    assert [(e.kind, e.line) for e in endpoint.evidence] == [
+        ("dispatch", 17),
+        ("setting_guard", 11),
+    ]
+
+
+def test_a_pydantic_ai_agent_run_is_llm_work(check):
+    """Item 175: ``agent.run_sync(prompt)`` is model requests, not a runner of a function;
+    ``anyio.to_thread.run_sync(fn)`` still runs ``fn``."""
+    check(
+        {
+            "app.py": """
+            import anyio
+            from flask import Flask
+            from pydantic_ai import Agent
+
+            app = Flask(__name__)
+            agent = Agent("openai:gpt-4o")
+
+
+            def tidy():
+                return 1
+
+
+            @app.post("/chat")
+            def chat():
+                return agent.run_sync("hello").output
+
+
+            @app.post("/tidy")
+            async def tidy_view():
+                return await anyio.to_thread.run_sync(tidy)
+            """
+        },
+        {"chat": ("inline", True), "tidy_view": ("inline", False)},
+    )
