@@ -75,6 +75,21 @@ def _framework_of(name: str) -> str:
 
 # Framework classes whose constructor keywords give a prefix (``_var_prefixes``).
 _PREFIXED = ("Blueprint", "APIBlueprint", "APIRouter", "Api", "FastAPI", "Namespace")
+
+
+def _package_routes(name: str) -> bool:
+    """Whether a mounted object outside the project is a package's set of routes
+    (``rq_dashboard.blueprint``, ``FastAPIUsers().get_auth_router()``), not one the
+    project builds from a framework class (``APIRouter()`` made in a function) or a value
+    only the running program knows (``import_module(name).blueprint``)."""
+    root = name.split(".", 1)[0]
+    made = name.rstrip("()").rsplit(".", 1)[-1] in _PREFIXED + ("Router",)
+    return not made and "[]" not in name and root not in ("importlib", "inspect", "builtins")
+
+
+# mounts of another package's routes the report lists (a sub-application such as static
+# files mounted with ``mount`` is not a set of views the audit would read)
+_MOUNTS_LISTED = frozenset({"register_blueprint", "register_api", "include_router"})
 _FIELD = re.compile(r"\{([A-Za-z_][\w.]*)\}")  # {NAME} left in a prefix by an f-string
 
 
@@ -88,6 +103,9 @@ class Mounts:
         self.mounts: dict[Key, list[tuple[Key | None, str | None, str]]] = {}
         self._prefix: dict[Key, tuple[str, ...]] = {}
         self._kind: dict[tuple[str, str], str] = {}
+        # (module, line, call, what) of blueprints and routers of installed packages
+        # mounted here: their routes are not read, and the report says so (item 176)
+        self.external: list[tuple[str, int, str, str]] = []
         majority = {"flask": 0, "fastapi": 0}
         for facts in project.modules.values():
             for target in facts.imports.values():
@@ -168,6 +186,7 @@ class Mounts:
                 if child is None and child_name.endswith("()"):
                     child = self.factory_key(child_name[:-2], module)
                 if child is None:
+                    self.note_external(module, call.line, call.kind, child_name)
                     continue
                 parent = project.var_key(call.receiver, module)
                 prefix = None
@@ -190,6 +209,17 @@ class Mounts:
                 places = self.mounts.setdefault(child, [])
                 if (parent, prefix, call.kind) not in places and len(places) < MAX_MOUNTS:
                     places.append((parent, prefix, call.kind))
+
+    def note_external(self, module: str, line: int, kind: str, child: str) -> None:
+        """``app.register_blueprint(rq_dashboard.blueprint, url_prefix="/rq")``,
+        ``app.include_router(fastapi_users.get_auth_router(backend))``: a blueprint or
+        router of an installed package, kept to be listed as not read."""
+        if kind not in _MOUNTS_LISTED or not child:
+            return
+        found = self.project.resolve(child, module)
+        if found is not None and found.kind == "X" and _package_routes(found.name):
+            what = "blueprint" if kind != "include_router" else "router"
+            self.external.append((module, line, f"{kind}({found.name})", what))
 
     def wrapped_prefix(self, owner: Target) -> str:
         """The ``url_prefix`` of the one blueprint a project class makes in its

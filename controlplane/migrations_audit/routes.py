@@ -233,6 +233,9 @@ class RouteFinder:
 
     def run(self) -> None:
         self.mounts.collect()
+        for module, line, written, what in self.mounts.external:
+            reason = f"a {what} of a package outside the project: its routes are not read"
+            self.not_understood(module, line, written, reason)
         self.litestar_prefixes = self.litestar_routers()
         helpers = HelperRoutes(self)  # a local: a reference back from self would be a cycle
         for module, facts in self.project.modules.items():

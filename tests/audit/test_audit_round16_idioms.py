@@ -1067,3 +1067,42 @@ def test_a_pydantic_ai_agent_run_is_llm_work(check):
         },
         {"chat": ("inline", True), "tidy_view": ("inline", False)},
     )
+
+
+def test_a_package_blueprint_or_router_mounted_is_listed(run_audit):
+    """Item 176: RQ Dashboard's blueprint and a fastapi-users router are served by the app
+    and listed as not read; the project's own blueprints (one made in the call) are not."""
+    report = run_audit(
+        {
+            "app.py": """
+            import rq_dashboard
+            from flask import Blueprint, Flask
+
+            app = Flask(__name__)
+            own = Blueprint("own", __name__)
+
+
+            @own.get("/ping")
+            def ping():
+                return "ok"
+
+
+            app.register_blueprint(rq_dashboard.blueprint, url_prefix="/rq")
+            app.register_blueprint(own, url_prefix="/own")
+            app.register_blueprint(Blueprint("empty", __name__))
+            """,
+            "api.py": """
+            from fastapi import FastAPI
+            from fastapi_users import FastAPIUsers
+
+            users = FastAPIUsers(None, [])
+            api = FastAPI()
+            api.include_router(users.get_auth_router(None), prefix="/auth")
+            """,
+        }
+    )
+    assert [(e.handler, e.route) for e in report.endpoints] == [("ping", "/own/ping")]
+    assert sorted((u.file, u.line, u.reason) for u in report.unrecognized) == [
+        ("api.py", 6, "a router of a package outside the project: its routes are not read"),
+        ("app.py", 13, "a blueprint of a package outside the project: its routes are not read"),
+    ]
