@@ -9,6 +9,8 @@ only through an override or a same-named method picked for a receiver of unknown
 
 from __future__ import annotations
 
+from typing import Any
+
 from .budget import SEARCH_CUT, STOPPED, stop_reason
 from .callgraph import GIVEN_CALLABLE, LIBRARY_SIGNAL, MODULE_BY_NAME, CallGraph, Found
 from .markers import (
@@ -56,6 +58,25 @@ def is_heavy_kind(kind: str) -> bool:
     return kind not in NOT_HEAVY
 
 
+def _finding(
+    decl: EndpointDecl, feature: str, status: Status, heavy: bool, **found: Any
+) -> Endpoint:
+    """The endpoint ``decl`` declares, with what its trace found."""
+    return Endpoint(
+        file=decl.file,
+        line=decl.line,
+        handler=decl.handler,
+        framework=decl.framework,
+        methods=tuple(decl.methods),
+        route=decl.route,
+        status=status,
+        heavy=heavy,
+        feature=feature,
+        route_note=decl.route_note,
+        **found,
+    )
+
+
 class Classifier:
     """Turns declared endpoints into findings."""
 
@@ -70,20 +91,8 @@ class Classifier:
         try:
             return self._traced(decl, feature)
         except Exception as exc:  # a defect of the audit: this endpoint only
-            return Endpoint(
-                file=decl.file,
-                line=decl.line,
-                handler=decl.handler,
-                framework=decl.framework,
-                methods=tuple(decl.methods),
-                route=decl.route,
-                status=UNRESOLVED,
-                heavy=False,
-                feature=feature,
-                confidence="",
-                reason=f"{TRACE_FAILED} ({type(exc).__name__}: {exc})",
-                route_note=decl.route_note,
-            )
+            reason = f"{TRACE_FAILED} ({type(exc).__name__}: {exc})"
+            return _finding(decl, feature, UNRESOLVED, False, confidence="", reason=reason)
 
     def _traced(self, decl: EndpointDecl, feature: str) -> Endpoint:
         graph, entries = self.graph, decl.entries
@@ -129,22 +138,16 @@ class Classifier:
         else:
             status = INLINE
         evidence = self.evidence(found, status)
-        return Endpoint(
-            file=decl.file,
-            line=decl.line,
-            handler=decl.handler,
-            framework=decl.framework,
-            methods=tuple(decl.methods),
-            route=decl.route,
-            status=status,
-            heavy=heavy,
+        return _finding(
+            decl,
+            feature,
+            status,
+            heavy,
             evidence=tuple(evidence),
-            feature=feature,
             confidence=confidence,
             reason=reason,
             unresolved_calls=tuple(unseen),
             uses_config=status == OFFLOADED and all(s.note == BY_CONFIG for s in dispatches),
-            route_note=decl.route_note,
         )
 
     @staticmethod

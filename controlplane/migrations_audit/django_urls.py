@@ -41,6 +41,11 @@ def _clean(route: str, regex: bool) -> str:
 
 # framework base classes that answer no method themselves: a subclass adding none answers
 # nothing (still a registration the audit could not understand)
+# additions to a URL list the URL reader could not read, by the marker it kept them under
+_UNREAD_WHY = {
+    UNREAD: "added to a URL list, but not as path()s, a URL list or an include",
+    IN_LOOP: "added to a URL list in a loop: the routes it adds are not read",
+}
 _ADMIN_SITE_URLS = ".site.urls"  # an admin site's URLs: the admin is not listed (item 156)
 _INSTANCE_VIEW = "a view made from an instance of a class: the audit reads as_view() on classes"
 _NOT_CALLABLE = "an instance of a class that defines no __call__ the audit can see"
@@ -207,20 +212,11 @@ class DjangoRoutes:
                     self.walk(owner, patterns, route, seen | {found.module, owner})
             elif entry.include.startswith("ref:"):
                 self.include_call_or_ref(module, entry, route, seen, note)
-            elif entry.include.startswith(UNREAD):
-                self.finder.not_understood(
-                    module,
-                    entry.line,
-                    entry.include[len(UNREAD) :],
-                    "added to a URL list, but not as path()s, a URL list or an include",
-                )
-            elif entry.include.startswith(IN_LOOP):
-                self.finder.not_understood(
-                    module,
-                    entry.line,
-                    entry.include[len(IN_LOOP) :],
-                    "added to a URL list in a loop: the routes it adds are not read",
-                )
+            else:
+                unread = next((k for k in _UNREAD_WHY if entry.include.startswith(k)), None)
+                if unread is not None:
+                    written = entry.include[len(unread) :]
+                    self.finder.not_understood(module, entry.line, written, _UNREAD_WHY[unread])
 
     def include_call_or_ref(
         self, module: str, entry: UrlEntry, route: str, seen: set[str], note: str = ""
