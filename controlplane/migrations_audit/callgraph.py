@@ -1012,9 +1012,9 @@ class CallGraph:
             if facts is not None and system_of_decorators(self.decorators(resolved)) == HUEY:
                 return f"{DISPATCH}::{HUEY}"  # calling a Huey task enqueues it
             return ""
-        if name.startswith("django_q.") and external_system(name):
+        if name.startswith("django_q.") and (system := external_system(name)):
             # django_q.tasks.schedule(...): django-q's, not a Huey task's .schedule (item 171)
-            return f"{DISPATCH}::{external_system(name)}"
+            return f"{DISPATCH}::{system}"
         base, _, tail = name.rpartition(".")
         if tail in TASKIQ_KICK and ".kicker()" in base:
             base = base.partition(".kicker()")[0]  # task.kicker().with_labels(...).kiq()
@@ -1894,10 +1894,10 @@ class CallGraph:
             summary.sites.append(
                 Site(heavy, facts.relpath, klass.line, f"{cls}.{method} (inherited)", "", "")
             )
-        env = Env(project, node.module, cls, ctx)
         chosen = self.action_serializer(Target("C", node.module, cls), method)
         if chosen is not None:  # get_serializer_class() chooses by self.action
-            env = Env(project, node.module, cls, (*ctx, (_CHOSEN, typed(chosen))))
+            ctx = (*ctx, (_CHOSEN, typed(chosen)))
+        env = Env(project, node.module, cls, ctx)
         for name in self.implicit.expansions(node):
             passed = _FRAMEWORK_ARGS.get(name)
             if chosen is not None:

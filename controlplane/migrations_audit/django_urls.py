@@ -39,8 +39,6 @@ def _clean(route: str, regex: bool) -> str:
     return regex_shown(route) if regex else route
 
 
-# framework base classes that answer no method themselves: a subclass adding none answers
-# nothing (still a registration the audit could not understand)
 # additions to a URL list the URL reader could not read, by the marker it kept them under
 _UNREAD_WHY = {
     UNREAD: "added to a URL list, but not as path()s, a URL list or an include",
@@ -49,6 +47,8 @@ _UNREAD_WHY = {
 _ADMIN_SITE_URLS = ".site.urls"  # an admin site's URLs: the admin is not listed (item 156)
 _INSTANCE_VIEW = "a view made from an instance of a class: the audit reads as_view() on classes"
 _NOT_CALLABLE = "an instance of a class that defines no __call__ the audit can see"
+# framework base classes that answer no method themselves: a subclass adding none answers
+# nothing (still a registration the audit could not understand)
 _BARE_VIEWS = frozenset(
     {"View", "APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ViewSetMixin"}
 )

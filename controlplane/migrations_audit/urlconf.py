@@ -89,7 +89,7 @@ class UrlPatterns:
                     name, value, extend = func.value.id, call.args[-1], True
                     given = value
                     if func.attr != "extend":
-                        value = ast.copy_location(ast.List(elts=[value], ctx=ast.Load()), value)
+                        value = _listed(value)
             if not name or value is None:
                 continue
             if not self.is_url_list(name, value, extend) and not (
@@ -120,7 +120,7 @@ class UrlPatterns:
         a loop adds to a URL list is not read; each addition is listed as a registration
         the audit could not read, never dropped (PATTERNS.md item 164)."""
         for node in ast.walk(loop):
-            name, added = "", None
+            name, added, many = "", None, True
             if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 name, added = node.target.id, node.value
             elif (
@@ -131,10 +131,10 @@ class UrlPatterns:
                 and node.args
             ):
                 name, added = node.func.value.id, node.args[-1]
+                many = node.func.attr == "extend"
             if not name or added is None:
                 continue
-            listed = ast.copy_location(ast.List(elts=[added], ctx=ast.Load()), added)
-            if self.is_url_list(name, listed, True) or self.is_url_list(name, added, True):
+            if self.is_url_list(name, added if many else _listed(added), True):
                 self.urllists.setdefault(name, []).append(_unread(added.lineno, added, IN_LOOP))
 
     def is_url_list(self, name: str, value: ast.expr, extend: bool) -> bool:
@@ -301,6 +301,11 @@ def _is_empty(node: ast.expr) -> bool:
         and not node.args
         and not node.keywords
     )
+
+
+def _listed(node: ast.expr) -> ast.List:
+    """``[node]``, at node's place: what ``append(node)`` adds."""
+    return ast.copy_location(ast.List(elts=[node], ctx=ast.Load()), node)
 
 
 def _unread(line: int, node: ast.expr, kind: str = UNREAD) -> UrlEntry:
