@@ -425,14 +425,15 @@ class DjangoRoutes:
         target = project.resolve(name, module) or self.aliased_view(name, module)
         unread = target is None or target.kind == "X"
         held = self.as_view_variable(name, module) if unread else None
+        home = module  # where ``name`` is read; the entry is still reported where it is
         if held is not None:
             # schema_view = SpectacularAPIView.as_view(): a library's view, kept in a
             # variable, read as if written in the entry (PATTERNS.md item 161)
-            module = held[0].module
+            home = held[0].module
             name = held[0].assigns[held[1]][: -len(".as_view()")]
-            target = project.resolve(name, module)
+            target = project.resolve(name, home)
         if target is not None and target.kind == "X" and name:
-            library = self.library_path(name, module)
+            library = self.library_path(name, home)
             if library and not library.endswith(".urls"):
                 finder.add_library_view(module, entry.line, library, route or "/")
             if library:

@@ -346,6 +346,32 @@ def test_a_library_view_kept_in_a_variable_is_routed_like_one_written_inline(run
     assert [(u.line, u.reason) for u in report.unrecognized] == [(12, "view not found")]
 
 
+def test_a_library_view_kept_in_another_modules_variable_is_reported_where_routed(run_audit):
+    """Item 161: the variable imported from another module: the endpoint is at the URL
+    entry's file and line, not at that line of the module holding the variable."""
+    report = run_audit(
+        {
+            "schema.py": """
+            from drf_spectacular.views import SpectacularAPIView
+
+            schema_view = SpectacularAPIView.as_view()
+            """,
+            "urls.py": """
+            from django.urls import path
+
+            from schema import schema_view
+
+            urlpatterns = [
+                path("schema/", schema_view),
+            ]
+            """,
+        }
+    )
+    assert [(e.file, e.line, e.handler, e.route) for e in report.endpoints] == [
+        ("urls.py", 6, "SpectacularAPIView", "/schema/")
+    ]
+
+
 def test_a_task_loaded_by_a_literal_dotted_path_is_that_task(check):
     """Item 162: ``import_string("core.jobs.synchronise")`` passed to an enqueue helper
     is the project's task: offloaded, where it was unresolved; a path from settings stays
