@@ -103,6 +103,10 @@ _DJANGO_MODEL_FORM_VIEWS = frozenset(
 )
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 _MODEL_QUERY = "query"  # Flask-SQLAlchemy: Model.query, a query of the model
+# where a model declares the class of its Flask-SQLAlchemy query (``query: ShopQuery`` as a
+# type hint, ``query_class = ShopQuery``), and the bases that make a class a query class
+_QUERY_DECLARATIONS = (_MODEL_QUERY, "query_class")
+_QUERY_BASES = frozenset({"Query", "BaseQuery"})
 _AS_MANAGER = ".as_manager()"  # OrderQuerySet.as_manager(): a manager with the QS's methods
 # Method names too common to guess the class from the name alone.
 _GENERIC_METHODS = frozenset(
@@ -559,14 +563,40 @@ class Project:
 
     def model_query(self, target: Target) -> bool:
         """Whether ``target.query`` is the query of the model (Flask-SQLAlchemy): a class with
-        a ``Model`` base that defines no ``query`` of its own."""
+        a ``Model`` base that defines no ``query`` of its own; one typed with a project query
+        class is still the model's (PATTERNS.md item 177)."""
         if "Model" not in self.base_tails(target.module, target.name):
             return False
         for mod, qual in self.mro(target.module, target.name):
             facts = self.modules[mod]
-            if f"{qual}.query" in facts.functions or "query" in facts.classes[qual].attrs:
+            if f"{qual}.query" in facts.functions:
+                return False
+            value = facts.classes[qual].attrs.get(_MODEL_QUERY)
+            if value and self._query_class(value, mod, qual, 0) is None:
                 return False
         return True
+
+    def query_class(self, model: Target, depth: int) -> Target | None:
+        """The project class a model's query is an instance of, declared on the model or a
+        base (``query: ShopQuery``, ``query_class = ShopQuery``): its methods are called on
+        ``Model.query`` (PATTERNS.md item 177)."""
+        for mod, qual in self.mro(model.module, model.name):
+            attrs = self.modules[mod].classes[qual].attrs
+            for attr in _QUERY_DECLARATIONS:
+                value = attrs.get(attr)
+                found = self._query_class(value, mod, qual, depth) if value else None
+                if found is not None:
+                    return found
+        return None
+
+    def _query_class(self, value: str, module: str, cls: str, depth: int) -> Target | None:
+        """The project class ``value`` names or makes, when it derives from a query class."""
+        found = self.resolve(value, module, cls, depth + 1)
+        if found is None or found.kind not in ("C", "I"):
+            return None
+        if not self.base_tails(found.module, found.name) & _QUERY_BASES:
+            return None
+        return Target("C", found.module, found.name)
 
     def shadows(self) -> FrameworkShadows:
         if self._shadows is None:
@@ -605,7 +635,8 @@ class Project:
 
     def manager_method(self, model: Target, attr: str, depth: int) -> Target | None:
         """A method of the project class that implements ``model.objects``, if any: the
-        manager's class, or the QuerySet a manager was made from (``QS.as_manager()``)."""
+        manager's class, or the QuerySet a manager was made from (``QS.as_manager()``); for
+        a Flask-SQLAlchemy model, its query class."""
         for mod, qual in self.mro(model.module, model.name):
             value = self.modules[mod].classes[qual].attrs.get("objects")
             if value:
@@ -616,6 +647,10 @@ class Project:
                     found = self.class_attr(manager, attr, depth + 1)
                     return found if found is not None and found.kind == "F" else None
                 return None
+        query = self.query_class(model, depth)
+        if query is not None:  # Flask-SQLAlchemy: a method of the model's query class
+            found = self.class_attr(Target("I", query.module, query.name), attr, depth + 1)
+            return found if found is not None and found.kind == "F" else None
         return None
 
     def call(self, target: Target, depth: int, owner: Target | None = None) -> Target | None:

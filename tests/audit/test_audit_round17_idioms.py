@@ -1,0 +1,127 @@
+"""Shapes round 17 found read wrong (PATTERNS.md items 177-). Snippets written for the audit,
+not copied from a project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from controlplane.migrations_audit.report import Report
+
+DB = """
+from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.model import Model
+from flask_sqlalchemy.query import Query as BaseQuery
+
+
+class ShopQuery(BaseQuery):
+    def live(self):
+        return self.filter_by(deleted=False)
+
+    def archive_all(self):
+        from app.tasks import archive
+        archive.delay()
+
+
+class ShopModel(Model):
+    {declaration}
+
+
+db = SQLAlchemy(model_class=ShopModel, query_class=ShopQuery)
+"""
+MODELS = """
+from app.db import ShopModel
+from app.tasks import purge
+
+
+class Order(ShopModel):
+    def delete(self):
+        purge.delay(self.id)
+"""
+TASKS = """
+from celery import shared_task
+
+
+@shared_task
+def purge(order_id):
+    pass
+
+
+@shared_task
+def archive():
+    pass
+"""
+VIEWS = """
+from flask import Flask
+
+from app.models import Order
+
+app = Flask(__name__)
+
+
+@app.post("/orders/purge")
+def purge_orders():
+    for order in Order.query.filter_by(paid=False).order_by(Order.id).all()[:]:
+        order.delete()
+    return ""
+
+
+@app.post("/orders/archive")
+def archive_orders():
+    Order.query.archive_all()
+    return ""
+
+
+@app.get("/orders/count")
+def count_orders():
+    return str(Order.query.live().count())
+"""
+
+
+def shop(declaration: str) -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/db.py": DB.replace("{declaration}", declaration),
+        "app/models.py": MODELS,
+        "app/tasks.py": TASKS,
+        "app/views.py": VIEWS,
+    }
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        "query: ShopQuery",
+        "query_class = ShopQuery",
+        "query: ShopQuery\n    query_class = ShopQuery",
+    ],
+)
+def test_a_model_query_typed_with_a_project_query_class_is_the_models_query(
+    check: Callable[..., Report], declaration: str
+) -> None:
+    """Item 177: a base annotating ``query`` with the project's query class made
+    ``Order.query`` an instance of that class, and the rows it returns had no class."""
+    check(
+        shop(declaration),
+        {
+            "purge_orders": ("offloaded", False),
+            "archive_orders": ("offloaded", False),
+            "count_orders": ("inline", False),
+        },
+    )
+
+
+def test_a_query_attribute_of_another_class_stays_what_it_is(
+    check: Callable[..., Report],
+) -> None:
+    """Item 177, negative: ``query`` holding an instance of a class that is no query class
+    (a search helper) is that instance; its rows are not the model's."""
+    files = shop("pass")
+    files["app/models.py"] = MODELS.replace(
+        "class Order(ShopModel):",
+        "class Finder:\n    def filter_by(self, **kw):\n        return []\n\n\n"
+        "class Order(ShopModel):\n    query = Finder()\n",
+    )
+    files["app/views.py"] = VIEWS.split('\n\n@app.post("/orders/archive")')[0] + "\n"
+    check(files, {"purge_orders": ("inline", False)})
