@@ -343,10 +343,12 @@ class Project:
         if head == "self":
             target = Target("I", module, cls) if cls else None
             if selftype is not None:
-                target = Target("I", selftype.module, selftype.name)
+                # in a method of a model's manager or query, self is that query (item 178)
+                kind = "Q" if selftype.kind == "Q" else "I"
+                target = Target(kind, selftype.module, selftype.name)
         elif head == "cls":
             target = Target("C", module, cls) if cls else None
-            if selftype is not None:
+            if selftype is not None and selftype.kind != "Q":
                 target = Target("C", selftype.module, selftype.name)
         elif head == "super":
             target = Target("S", module, cls) if cls else None
@@ -388,7 +390,12 @@ class Project:
         selftype: Target | None = None,
     ) -> Target | None:
         """Apply calls/subscripts ``ops`` to ``target``, then the attribute ``segments``."""
-        if target is not None and target.kind == "S" and selftype is not None:
+        if (
+            target is not None
+            and target.kind == "S"
+            and selftype is not None
+            and selftype.kind != "Q"
+        ):
             target = Target(
                 "S", target.module, target.name + "@" + selftype.module + ":" + selftype.name
             )
@@ -403,8 +410,14 @@ class Project:
                 facts = self.function(target)
                 if facts is not None and facts.is_property:  # read: its value
                     target = self.call(target, depth, _self_of(owner))
-            if ops and target is not None and target.kind == "F" and owner.kind in "ICS":
-                # a method called on an instance: it runs with self of the instance's class
+            if (
+                ops
+                and target is not None
+                and target.kind == "F"
+                and owner.kind in ("I", "C", "S", "Q")
+            ):
+                # a method called on an instance: it runs with self of the instance's class;
+                # one of a model's manager or query class, with self the model's query
                 target = self._apply_ops(target, ops, depth, _self_of(owner))
             else:
                 target = self._apply_ops(target, ops, depth)
@@ -499,6 +512,8 @@ class Project:
                 return Target("C", target.module, nested)
             return None
         if kind == "Q":
+            if attr == "model":  # Manager.model, QuerySet.model: the model class
+                return Target("C", target.module, target.name)
             custom = self.manager_method(target, attr, depth)
             return custom or Target("QM", target.module, f"{target.name}:{attr}")
         return None
@@ -1020,7 +1035,10 @@ class Project:
 
 def _subclass_self(owner: Target, module: str, cls: str) -> Target | None:
     """The class ``self`` has when code of class ``module.cls`` runs for ``owner``: owner's
-    class when that is another class (a subclass), else None (the class itself)."""
+    class when that is another class (a subclass), else None (the class itself); the
+    model's query when ``owner`` is one (PATTERNS.md item 178)."""
+    if owner.kind == "Q":  # a manager's or query class's method: self is the model's query
+        return owner
     if not cls or (owner.module, owner.name) == (module, cls):
         return None
     return Target("C", owner.module, owner.name)

@@ -125,3 +125,117 @@ def test_a_query_attribute_of_another_class_stays_what_it_is(
     )
     files["app/views.py"] = VIEWS.split('\n\n@app.post("/orders/archive")')[0] + "\n"
     check(files, {"purge_orders": ("inline", False)})
+
+
+DJANGO_TASKS = """
+from celery import shared_task
+
+
+@shared_task
+def purge(order_id):
+    pass
+"""
+DJANGO_MODELS = """
+from django.db import models
+
+from app.tasks import purge
+
+
+class OrderQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(paid=False)
+
+    def newest(self):
+        return self.order_by("-id").first()
+
+    def blank(self):
+        return self.model(paid=False)
+
+
+class OrderManager(models.Manager):
+    def stale(self):
+        return super().get_queryset().filter(stale=True)
+
+
+class Order(models.Model):
+    objects = OrderQuerySet.as_manager()
+    stale_ones = OrderManager()
+
+    def delete(self):
+        purge.delay(self.id)
+
+    def archive(self):
+        purge.delay(self.id)
+"""
+DJANGO_VIEWS = """
+from django.http import HttpResponse
+
+from app.models import Order
+
+
+def purge_pending(request):
+    for order in Order.objects.pending().all():
+        order.delete()
+    return HttpResponse()
+
+
+def purge_newest(request):
+    Order.objects.newest().delete()
+    return HttpResponse()
+
+
+def add_blank(request):
+    Order.objects.blank().archive()
+    return HttpResponse()
+"""
+DJANGO_URLS = """
+from django.urls import path
+
+from app.views import add_blank, purge_newest, purge_pending
+
+urlpatterns = [
+    path("pending", purge_pending),
+    path("newest", purge_newest),
+    path("blank", add_blank),
+]
+"""
+
+
+def test_a_custom_queryset_method_returns_the_models_rows(check: Callable[..., Report]) -> None:
+    """Item 178: ``self`` in a method of a model's queryset or manager is the model's query,
+    so ``self.filter(...)`` keeps the model and its rows' ``delete()`` is followed;
+    ``self.model(...)`` is an instance of the model."""
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": DJANGO_TASKS,
+            "app/models.py": DJANGO_MODELS,
+            "app/views.py": DJANGO_VIEWS,
+            "urls.py": DJANGO_URLS,
+        },
+        {
+            "purge_pending": ("offloaded", False),
+            "purge_newest": ("offloaded", False),
+            "add_blank": ("offloaded", False),
+        },
+    )
+    # known, not one guess among the project's methods named like it
+    assert {e.handler: e.confidence for e in report.endpoints} == dict.fromkeys(
+        ("purge_pending", "purge_newest", "add_blank"), "certain"
+    )
+
+
+def test_a_query_class_method_returns_the_models_rows(check: Callable[..., Report]) -> None:
+    """Item 178 for Flask-SQLAlchemy: a query class's method returning ``self.filter_by``."""
+    files = shop("query_class = ShopQuery")
+    files["app/views.py"] = VIEWS.replace(
+        "Order.query.filter_by(paid=False).order_by(Order.id).all()[:]", "Order.query.live()"
+    )
+    check(
+        files,
+        {
+            "purge_orders": ("offloaded", False),
+            "archive_orders": ("offloaded", False),
+            "count_orders": ("inline", False),
+        },
+    )
