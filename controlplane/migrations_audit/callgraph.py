@@ -816,6 +816,8 @@ class CallGraph:
             if shape is None:
                 continue
             if shape[0] == "send_task":
+                if resolved is not None and resolved.kind == "F":
+                    continue  # the project's own send_task(): its body says (item 180)
                 return f"{DISPATCH}::{self.sender_system(shape[1], env)}", []
             if shape[0] != "task":
                 return f"{DISPATCH}::{CELERY}", []
@@ -846,7 +848,11 @@ class CallGraph:
             undecided = undecided or verdict is None
         if partial and not undecided:
             wrapped = [self.project.resolve(name, module, cls) for name in shaped]
-            return "edge", [Node(t) for t in wrapped if t is not None and t.kind in ("F", "V")]
+            return "edge", [
+                Node(t, self.partial_context(call, t, env) if t.kind == "F" else ())
+                for t in wrapped
+                if t is not None and t.kind in ("F", "V")
+            ]
         method = call.name.rpartition(".")[2]
         if resolved is not None and resolved.kind == "X" and self.implicit.is_write(method):
             users = self.implicit.user_write(resolved.name, method)
@@ -1020,7 +1026,12 @@ class CallGraph:
             base = base.partition(".kicker()")[0]  # task.kicker().with_labels(...).kiq()
         if base and tail in DRAMATIQ_SEND | HUEY_SCHEDULE | TASKIQ_KICK:
             wanted = {DRAMATIQ: DRAMATIQ_SEND, HUEY: HUEY_SCHEDULE, TASKIQ: TASKIQ_KICK}
-            system = self.job_system(base, env.module, env.cls, env.selftype)
+            passed = env.resolve(base) if base[:1] == "~" else None
+            if passed is not None and passed.kind == "F":
+                # def send(actor, *a): actor.send(*a), given an actor (PATTERNS.md item 181)
+                system = self.system_of(passed)
+            else:
+                system = self.job_system(base, env.module, env.cls, env.selftype)
             if tail in wanted.get(system, ()):
                 return f"{DISPATCH}::{system}"
             return ""
@@ -1307,11 +1318,27 @@ class CallGraph:
         target = self.project.resolve(receiver, module, cls, selftype=selftype)
         if target is None or target.kind != "F":
             return CELERY
+        return self.system_of(target)
+
+    def system_of(self, target: Target) -> str:
+        """The queue system a project function is a job of: its decorators', Celery's when
+        none tells."""
         return (
             system_of_decorators(self.decorators(target))
             or self.registering_library(target)
             or CELERY
         )
+
+    def partial_context(self, call: CallSite, target: Target, env: Env) -> Ctx:
+        """What ``partial(fire, send=send_task)`` binds: the arguments after the function,
+        given to it as a call would, so its call of ``send(...)`` is followed (item 181)."""
+        shifted = [
+            [key - 1 if type(key) is int else key, value]
+            for key, value in call.args
+            if not (type(key) is int and key == 0)
+        ]
+        later = replace(call, args=shifted, flags=call.flags & ~ARGS_SEEN)  # more come later
+        return self.arguments.bind(later, target, env)
 
     def with_constructed(self, call: CallSite, ctx: Ctx, env: Env) -> Ctx:
         """``Runner(crunch).run(1)``: the method runs on an object whose ``__init__`` stored

@@ -1689,7 +1689,8 @@ class _Extractor(FastVisitor):
             refs.extend(frame.picked.get(func.id, ()))  # method = handlers[kind]; method(x)
         args: list[list[Any]] = []
         seen = True  # every argument the call passes is in ``args``
-        if name.split(".", 1)[0] in KNOWN_EXTERNAL:
+        if name.split(".", 1)[0] in KNOWN_EXTERNAL and name not in PARTIAL_NAMES:
+            # (a partial's arguments are bound like a call's: PATTERNS.md item 181)
             seen = False
             # a library call binds no project parameter: keep only the functions passed,
             # and the parameters handed on (``on_commit(handler)`` runs ``handler``)

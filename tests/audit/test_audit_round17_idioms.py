@@ -239,3 +239,103 @@ def test_a_query_class_method_returns_the_models_rows(check: Callable[..., Repor
             "count_orders": ("inline", False),
         },
     )
+
+
+SENDERS = """
+import dramatiq
+
+
+@dramatiq.actor
+def webhook(kind):
+    pass
+
+
+def plain(kind):
+    pass
+
+
+def send_task(task, *args, **kwargs):
+    task.send(*args, **kwargs)
+
+
+def fire(kind, *, send_task):
+    send_task(webhook, kind)
+"""
+SENDER_DEPENDENCIES = """
+import functools
+
+from app.tasks import fire, send_task
+
+
+async def get_fire():
+    return functools.partial(fire, send_task=send_task)
+"""
+SENDER_ROUTES = """
+import functools
+
+from fastapi import Depends, FastAPI
+
+from app.deps import get_fire
+from app.tasks import fire, plain, send_task, webhook
+
+app = FastAPI()
+
+
+@app.post("/injected")
+async def injected(fire_it=Depends(get_fire)):
+    fire_it("created")
+
+
+@app.post("/local")
+async def local():
+    later = functools.partial(fire, send_task=send_task)
+    later("created")
+
+
+@app.post("/direct")
+async def direct():
+    send_task(webhook, "created")
+
+
+@app.post("/plain")
+async def plain_function():
+    send_task(plain, "created")
+"""
+
+
+def sender_project(rename: str = "send_task") -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/tasks.py": SENDERS.replace("send_task", rename),
+        "app/deps.py": SENDER_DEPENDENCIES.replace("send_task", rename),
+        "app/main.py": SENDER_ROUTES.replace("send_task", rename),
+    }
+
+
+@pytest.mark.parametrize("name", ["send_task", "enqueue"])
+def test_a_sender_bound_into_a_partial_and_an_actor_passed_to_a_helper(
+    check: Callable[..., Report], name: str
+) -> None:
+    """Items 180-181: a partial binding the sender by keyword, returned by a dependency or
+    built locally, runs the helper with it; the helper's ``task.send`` on the actor it was
+    given is Dramatiq's; a project ``send_task`` is followed, not taken for Celery's by its
+    name, so given a plain function it dispatches nothing."""
+    report = check(
+        sender_project(name),
+        {
+            "injected": ("offloaded", False),
+            "local": ("offloaded", False),
+            "direct": ("offloaded", False),
+            "plain_function": ("inline", False),
+        },
+    )
+    systems = {
+        e.handler: {x.queue_system for x in e.evidence if x.kind == "dispatch"}
+        for e in report.endpoints
+    }
+    assert systems == {
+        "injected": {"dramatiq"},
+        "local": {"dramatiq"},
+        "direct": {"dramatiq"},
+        "plain_function": set(),
+    }
