@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from controlplane.fleet.inspection import refresh_worker
 from controlplane.services import Services
@@ -26,7 +28,8 @@ def test_operator_triggers_add_from_the_form_and_lands_on_its_page(
     page.select_option("#trigger-name", "worker_tasks.tasks.add")
     # the queue field stays empty (only a typed queue overrides); the form says where it goes
     assert page.input_value("#trigger-queue") == ""
-    assert page.inner_text("#trigger-route").startswith(f"Goes to {shared_queues[0]}:")
+    # waits: the route is shown by the page's script, which may run after the pick
+    expect(page.locator("#trigger-route")).to_have_text(re.compile(f"^Goes to {shared_queues[0]}:"))
     page.fill("textarea[name=args]", "[2, 40]")
     screenshot(page, "trigger")
     page.click("#trigger-submit")

@@ -120,12 +120,17 @@
 
   // Trigger form: picking a task says where it goes. The queue field stays empty: only a
   // queue the operator types overrides the task's route.
-  document.addEventListener('change', function (event) {
-    if (event.target.id !== 'trigger-name') return;
-    var option = event.target.selectedOptions[0];
+  function showRoute(picker) {
+    var option = picker.selectedOptions[0];
     var shown = document.getElementById('trigger-route');
     if (!shown) return;
     var route = option && option.getAttribute('data-route');
     shown.textContent = route ? 'Goes to ' + route + '.' : shown.getAttribute('data-empty');
+  }
+  document.addEventListener('change', function (event) {
+    if (event.target.id === 'trigger-name') showRoute(event.target);
   });
+  // a task picked before this script ran (a slow load, a form the browser restored)
+  var picker = document.getElementById('trigger-name');
+  if (picker && picker.value) showRoute(picker);
 })();
