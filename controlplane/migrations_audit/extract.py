@@ -656,6 +656,7 @@ class _Extractor(FastVisitor):
                 if target:
                     facts.deps.append(target)
                     value = target + "()"
+                    scope.injected.add(arg.arg)
             # kind: Type[Base] names no instance: the class the caller passes decides (99)
             if (
                 not value
@@ -1801,7 +1802,8 @@ class _Extractor(FastVisitor):
             scope = self.frame.scope
             name = node.id  # type: ignore[attr-defined]
             if scope is not None and name in scope.param_names and name not in self.frame.rebound:
-                return "~" + name
+                # passed on from a dependency FastAPI injects: what its provider returns
+                return scope.locals[name] if name in scope.injected else "~" + name
         elif kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
             if value is None or type(value) in (str, bool, int):

@@ -124,6 +124,9 @@ class Scope:
     owner: str = ""  # qualname of the function
     params: list[str] = field(default_factory=list)  # in order; "*a" and "**kw" for catch-alls
     param_names: frozenset[str] = frozenset()  # the same without the stars
+    # parameters FastAPI fills from a dependency (``x = Depends(get_x)``): their value is
+    # what the provider returns, rendered ``get_x()`` in ``locals`` (PATTERNS.md item 182)
+    injected: set[str] = field(default_factory=set)
     each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
     # loop variable -> instance or class attribute iterated (``for m in self.models``)
     attr_each: dict[str, str] = field(default_factory=dict)

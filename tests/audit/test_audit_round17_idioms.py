@@ -339,3 +339,39 @@ def test_a_sender_bound_into_a_partial_and_an_actor_passed_to_a_helper(
         "direct": {"dramatiq"},
         "plain_function": set(),
     }
+
+
+INJECTED_SENDER = """
+import functools
+
+from fastapi import Depends
+
+from app.tasks import fire, send_task
+
+
+async def get_sender():
+    return send_task
+
+
+async def get_fire(sender=Depends(get_sender)):
+    return functools.partial(fire, send_task=sender)
+"""
+
+
+def test_a_dependency_passed_on_by_its_provider_is_what_its_own_provider_returns(
+    check: Callable[..., Report],
+) -> None:
+    """Item 182: a provider's parameter FastAPI fills (``sender=Depends(get_sender)``) and
+    passes on is what ``get_sender()`` returns, not an unknown parameter."""
+    files = sender_project("enqueue")
+    files["app/deps.py"] = INJECTED_SENDER.replace("send_task", "enqueue")
+    report = check(
+        files,
+        {
+            "injected": ("offloaded", False),
+            "local": ("offloaded", False),
+            "direct": ("offloaded", False),
+            "plain_function": ("inline", False),
+        },
+    )
+    assert [e.confidence for e in report.endpoints if e.handler == "injected"] == ["certain"]
