@@ -607,6 +607,13 @@ class Implicit:
                     found = project.resolve(hook.sender, module)
                     if found is not None and found.kind == "X" and found.name == _GET_USER_MODEL:
                         sender = USER_SENDER  # sender=get_user_model(), or a variable of it
+                    elif (
+                        found is not None
+                        and found.kind == "X"
+                        and found.name == _DJANGO_USER[0][:-1]
+                        and project.user_model() is None
+                    ):
+                        sender = USER_SENDER  # Django's own User, kept (item 184)
                     elif found is not None and found.kind == "C":
                         sender = (found.module, found.name)
                     elif signal == "m2m_changed" and computed_sender(hook.sender, found):

@@ -55,7 +55,10 @@ class UrlPatterns:
         a list started empty and built by such statements (``api_urls = []`` then
         ``api_urls.extend(api_urls_books)``) is one too."""
         for stmt in body:
-            if isinstance(stmt, ast.If | ast.Try):
+            if isinstance(stmt, ast.If):
+                self.both_arms(stmt)
+                continue
+            if isinstance(stmt, ast.Try):
                 inner = list(stmt.body) + list(stmt.orelse)
                 for handler in getattr(stmt, "handlers", []):
                     inner.extend(handler.body)
@@ -114,6 +117,20 @@ class UrlPatterns:
                 self.urllists.setdefault(name, []).extend(entries)
             else:
                 self.urllists[name] = entries
+
+    def both_arms(self, stmt: ast.If) -> None:
+        """``if settings.X: urlpatterns = [...] else: urlpatterns = [...]``: which arm runs
+        is the deployment's choice, so a list either arm sets holds the routes of both
+        (PATTERNS.md item 185)."""
+        before = {name: list(entries) for name, entries in self.urllists.items()}
+        self.collect_in(stmt.body)
+        first = {name: list(entries) for name, entries in self.urllists.items()}
+        self.urllists.clear()
+        self.urllists.update(before)
+        self.collect_in(stmt.orelse)
+        for name, entries in first.items():
+            other = self.urllists.get(name, [])
+            self.urllists[name] = entries + [e for e in other if e not in entries]
 
     def filled_in_loop(self, loop: ast.For | ast.AsyncFor | ast.While) -> None:
         """``for t in TYPES: type_urls.append(re_path(..., include(t.get_urls())))``: what

@@ -375,3 +375,84 @@ def test_a_dependency_passed_on_by_its_provider_is_what_its_own_provider_returns
         },
     )
     assert [e.confidence for e in report.endpoints if e.handler == "injected"] == ["certain"]
+
+
+USER_RECEIVERS = """
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+
+@receiver(post_save, sender=User)
+def welcome(sender, instance, created, **kwargs):
+    if created:
+        send_mail("Welcome", "Hello", "team@example.org", [instance.email])
+"""
+USER_VIEWS = """
+from django.contrib.auth.models import User
+from django.http import HttpResponse
+
+
+def join(request):
+    User.objects.create_user(username=request.POST["name"])
+    return HttpResponse()
+"""
+
+
+@pytest.mark.parametrize("custom_user_model", [False, True])
+def test_a_receiver_for_djangos_own_user_imported_by_name(
+    check: Callable[..., Report], custom_user_model: bool
+) -> None:
+    """Item 184: ``sender=User`` (``django.contrib.auth.models``) is the user model when the
+    project keeps Django's own; with a custom one that receiver never fires."""
+    files = {
+        "app/__init__.py": "",
+        "app/signals.py": USER_RECEIVERS,
+        "app/views.py": USER_VIEWS,
+        "urls.py": "from django.urls import path\nfrom app.views import join\n"
+        'urlpatterns = [path("join", join)]\n',
+    }
+    if custom_user_model:
+        files["settings.py"] = 'AUTH_USER_MODEL = "accounts.Member"\n'
+        files["accounts/__init__.py"] = ""
+        files["accounts/models.py"] = (
+            "from django.contrib.auth.models import AbstractUser\n\n\n"
+            "class Member(AbstractUser):\n    pass\n"
+        )
+    check(files, {"join": ("inline", not custom_user_model)})
+
+
+def test_url_lists_of_both_arms_of_a_setting_test_are_listed(
+    run_audit: Callable[..., Report],
+) -> None:
+    """Item 185: ``if settings.X: urlpatterns = [...] else: urlpatterns = [...]``; both
+    arms' routes exist, one or the other by deployment."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/views.py": "from django.http import HttpResponse\n\n\n"
+            "def login(request):\n    return HttpResponse()\n\n\n"
+            "def signup(request):\n    return HttpResponse()\n\n\n"
+            "def debug(request):\n    return HttpResponse()\n",
+            "urls.py": """
+            from django.conf import settings
+            from django.urls import path
+
+            from app.views import debug, login, signup
+
+            if settings.AUTH_METHOD == "django":
+                urlpatterns = [path("standalone-login/", login)]
+            else:
+                urlpatterns = [path("login/", login), path("signup/", signup)]
+            if settings.DEBUG:
+                urlpatterns += [path("debug/", debug)]
+            """,
+        }
+    )
+    assert sorted(e.route for e in report.endpoints) == [
+        "/debug/",
+        "/login/",
+        "/signup/",
+        "/standalone-login/",
+    ]
