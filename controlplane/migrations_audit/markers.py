@@ -28,6 +28,22 @@ UNRESOLVED_DISPATCH = "unresolved_dispatch"
 BY_CONFIG = "config"  # a configured dispatch wrapper or task name
 BY_NAME = "name"  # a receiver outside the project or unresolved, taken for a task by its name
 
+# what a requests-oauthlib session sends over the network; authorization_url(),
+# new_state() and the response parsers are local (PATTERNS.md item 186)
+_OAUTH_SESSION_REQUESTS = (
+    "fetch_token",
+    "refresh_token",
+    "fetch_request_token",
+    "fetch_access_token",
+    "request",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+)
 HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
     "dataframe": (
         "pandas.read_*",
@@ -143,8 +159,12 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "authlib.integrations.*Session().*",
         "authlib.integrations.httpx_client.*Client().*",
         "*.authorize_access_token",  # authlib's Flask/Django/Starlette clients: the token call
-        "requests_oauthlib.OAuth1Session().*",
-        "requests_oauthlib.OAuth2Session().*",
+        # requests-oauthlib: the token fetches and requests, not authorization_url() (item 186)
+        *(
+            f"requests_oauthlib.{session}().{method}"
+            for session in ("OAuth1Session", "OAuth2Session")
+            for method in _OAUTH_SESSION_REQUESTS
+        ),
         "edx_rest_api_client.client.OAuthAPIClient().*",
         "edx_rest_api_client.OAuthAPIClient().*",
         "fastapi_sso.*().verify_and_process",
@@ -242,6 +262,10 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "resend.Emails.send",
         "sendgrid.SendGridAPIClient().send",
         "flask_mail.Mail().send",
+        "fastapi_mail.FastMail().send_message",  # SMTP in the request (item 186)
+        "aiosmtplib.send",
+        "aiosmtplib.SMTP().send_message",
+        "aiosmtplib.SMTP().sendmail",
         # Django's password reset: the form's save() mails the link, in the request; its
         # view's post() (form_valid) does through it (PATTERNS.md item 135)
         "django.contrib.auth.forms.PasswordResetForm().save",

@@ -456,3 +456,43 @@ def test_url_lists_of_both_arms_of_a_setting_test_are_listed(
         "/signup/",
         "/standalone-login/",
     ]
+
+
+MAIL_AND_OAUTH = """
+from fastapi import FastAPI
+from fastapi_mail import ConnectionConfig, FastMail, MessageSchema
+from requests_oauthlib import OAuth2Session
+
+app = FastAPI()
+mail = FastMail(ConnectionConfig(MAIL_SERVER="smtp.example.org"))
+
+
+@app.post("/contact")
+async def contact():
+    await mail.send_message(MessageSchema(subject="Hi", recipients=["a@example.org"]))
+
+
+@app.get("/login")
+def login():
+    url, state = OAuth2Session("client-id").authorization_url("https://idp.example.org/auth")
+    return {"url": url, "state": state}
+
+
+@app.get("/callback")
+def callback(code: str):
+    return OAuth2Session("client-id").fetch_token("https://idp.example.org/token", code=code)
+"""
+
+
+def test_fastapi_mail_is_email_and_an_oauth_authorization_url_is_local(
+    check: Callable[..., Report],
+) -> None:
+    """Item 186."""
+    check(
+        {"app/__init__.py": "", "app/main.py": MAIL_AND_OAUTH},
+        {
+            "contact": ("inline", True),
+            "login": ("inline", False),
+            "callback": ("inline", True),
+        },
+    )
