@@ -670,17 +670,26 @@ class CallGraph:
         property of the value's project class, its getter runs there (PATTERNS.md item 78).
         ``self.<property>`` is not followed: on netbox it was 906 of 911 property reads and
         30% more trace time, for no change on either labelled set."""
-        properties = self.project.property_names()
-        if not properties or not facts.attr_reads:
+        if not facts.attr_reads:
             return
+        properties = self.project.property_names()
         for line, rendered in facts.attr_reads:
-            if rendered.rpartition(".")[2] not in properties or rendered.startswith("self."):
+            attr = rendered.rpartition(".")[2]
+            if rendered.startswith("self."):
+                # self.get_serializer().data: which class depends on the action, which an
+                # argument's read (representations) is judged with; not guessed here
                 continue
-            read = self.property_read(rendered, env)
+            if attr == "data":  # out.append(S(obj).data): its representation (item 187)
+                read = self.serializer_data(rendered, env)
+            elif attr not in properties:
+                continue
+            else:
+                read = self.property_read(rendered, env)
             if read is None or read == node or read in summary.edges:
                 continue
             summary.edges.append(read)
-            self.via_notes.setdefault((node, read), f"property read at {summary.relpath}:{line}")
+            what = "serializer data" if attr == "data" else "property"
+            self.via_notes.setdefault((node, read), f"{what} read at {summary.relpath}:{line}")
 
     def orm_assignment_edges(
         self,
@@ -1954,19 +1963,27 @@ class CallGraph:
             if read is not None:  # asdict(connection.state): the property's body runs
                 out.append(read)
                 continue
-            if attr != "data" or "." not in value:
-                continue
-            instance = env.resolve(value[: -len(".data")])
-            if instance is None or instance.kind != "I":
-                continue
-            tails = self.project.base_tails(instance.module, instance.name)
-            if not any("Serializer" in t for t in tails):
-                continue
-            shown = self.project.class_attr(instance, "to_representation", 0)
-            if shown is not None and shown.kind in ("F", "V"):
-                ctx = self_context(self.project, shown, Target("C", instance.module, instance.name))
-                out.append(Node(shown, ctx if shown.kind == "F" else ()))
+            shown = self.serializer_data(value, env) if attr == "data" else None
+            if shown is not None:
+                out.append(shown)
         return out
+
+    def serializer_data(self, value: str, env: Env) -> Node | None:
+        """``serializer.data`` (rendered): the representation of a project serializer's
+        instance, which its ``SerializerMethodField`` getters are part of."""
+        if "." not in value:
+            return None
+        instance = env.resolve(value[: -len(".data")])
+        if instance is None or instance.kind != "I":
+            return None
+        tails = self.project.base_tails(instance.module, instance.name)
+        if not any("Serializer" in t for t in tails):
+            return None
+        shown = self.project.class_attr(instance, "to_representation", 0)
+        if shown is None or shown.kind not in ("F", "V"):
+            return None
+        ctx = self_context(self.project, shown, Target("C", instance.module, instance.name))
+        return Node(shown, ctx if shown.kind == "F" else ())
 
     def property_read(self, value: str, env: Env) -> Node | None:
         """The project property ``value`` (``connection.state``, rendered) reads, if it is

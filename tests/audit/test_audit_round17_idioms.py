@@ -496,3 +496,54 @@ def test_fastapi_mail_is_email_and_an_oauth_authorization_url_is_local(
             "callback": ("inline", True),
         },
     )
+
+
+REPRESENTED = """
+import requests
+from rest_framework import serializers
+
+from app.models import Photo
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    similar = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["similar"]
+
+    def get_similar(self, photo):
+        return requests.post("https://similar.example/search", json={"id": photo.pk}).json()
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return Response(PhotoSerializer(photo).data)",
+        "return Response({'photo': PhotoSerializer(photo).data})",
+        "out = []\n        out.append(PhotoSerializer(photo).data)\n        return Response(out)",
+        "shown = PhotoSerializer(photo)\n        return Response({'photo': shown.data})",
+    ],
+)
+def test_a_serializers_data_read_anywhere_runs_its_representation(
+    check: Callable[..., Report], body: str
+) -> None:
+    """Item 187: ``.data`` of a project serializer runs its method fields' getters wherever
+    it is read, not only as a call's argument."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/models.py": "from django.db import models\n\n\n"
+            "class Photo(models.Model):\n    pass\n",
+            "app/serializers.py": REPRESENTED,
+            "app/views.py": "from rest_framework.response import Response\n"
+            "from rest_framework.views import APIView\n\n"
+            "from app.models import Photo\nfrom app.serializers import PhotoSerializer\n\n\n"
+            "class PhotoView(APIView):\n    def get(self, request, pk):\n"
+            f"        photo = Photo.objects.get(pk=pk)\n        {body}\n",
+            "urls.py": "from django.urls import path\n\nfrom app.views import PhotoView\n\n"
+            'urlpatterns = [path("photos/<int:pk>", PhotoView.as_view())]\n',
+        },
+        {"PhotoView.get": ("inline", True)},
+    )
