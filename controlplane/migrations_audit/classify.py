@@ -110,8 +110,10 @@ class Classifier:
         status: Status
         reason = ""
         confidence = LIKELY if unseen or decl.route_note else CERTAIN
-        if decl.library:
-            status = INLINE  # a library's own view: likely, for the route note
+        if decl.library and not decl.entries:
+            # a library's own view: likely, for the route note (one a project class
+            # derives from is judged by the methods the class defines, item 188)
+            status = INLINE
         elif not decl.entries:
             status, confidence = UNRESOLVED, ""
             reason = "the handler could not be found in the project"

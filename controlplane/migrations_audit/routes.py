@@ -681,6 +681,11 @@ class RouteFinder:
         an endpoint of the URLconf's line, PATTERNS.md item 91; or of the line of a project
         class (``handler``) that only subclasses such a view."""
         facts = self.project.modules[module]
+        hooks = self.own_methods(module, handler) if handler else []
+        note = f"served by {dotted}, a library's view: its code is not read"
+        if hooks:  # PATTERNS.md item 188
+            names = ", ".join(sorted({t.name.rsplit(".", 1)[-1] for t in hooks}))
+            note += f"; the class's own methods it may call were traced ({names})"
         self.add(
             EndpointDecl(
                 module,
@@ -690,10 +695,28 @@ class RouteFinder:
                 "django",
                 ["ANY"],
                 route,
-                route_note=f"served by {dotted}, a library's view: its code is not read",
+                entries=hooks,
+                selftype=Target("C", module, handler) if hooks else None,
+                route_note=note,
                 library=dotted,
             )
         )
+
+    def own_methods(self, module: str, qualname: str) -> list[Target]:
+        """The methods a project class and its project bases define (dunders left out):
+        the hooks a library's view it derives from calls, which are project code."""
+        project = self.project
+        seen: set[str] = set()
+        out: list[Target] = []
+        for mod, qual in project.mro(module, qualname):
+            prefix = qual + "."
+            for name in project.modules[mod].functions:
+                method = name[len(prefix) :] if name.startswith(prefix) else ""
+                if not method or "." in method or method.startswith("__") or method in seen:
+                    continue
+                seen.add(method)
+                out.append(Target("F", mod, name))
+        return out
 
     # ---- classes -----------------------------------------------------------------------
 

@@ -547,3 +547,48 @@ def test_a_serializers_data_read_anywhere_runs_its_representation(
         },
         {"PhotoView.get": ("inline", True)},
     )
+
+
+UPLOAD_VIEWS = """
+from chunked_upload.views import ChunkedUploadCompleteView, ChunkedUploadView
+
+from app.tasks import process_upload
+
+
+class UploadDone(ChunkedUploadCompleteView):
+    def on_completion(self, uploaded_file, request):
+        path = self.save_copy(uploaded_file)
+        process_upload.delay(path)
+
+    def save_copy(self, uploaded_file):
+        with open("/srv/uploads/" + uploaded_file.name, "wb") as out:
+            out.write(uploaded_file.read())
+        return out.name
+
+
+class UploadChunk(ChunkedUploadView):
+    pass
+"""
+
+
+def test_a_library_views_hooks_a_project_class_overrides_are_traced(
+    check: Callable[..., Report],
+) -> None:
+    """Item 188: the project's ``on_completion`` that a library's ``post()`` calls decides
+    the status, ``likely`` (the library's code is not read); a subclass adding nothing is
+    still the library's view."""
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": "from celery import shared_task\n\n\n"
+            "@shared_task\ndef process_upload(path):\n    pass\n",
+            "app/views.py": UPLOAD_VIEWS,
+            "urls.py": "from django.urls import path\n\nfrom app.views import UploadChunk, "
+            'UploadDone\n\nurlpatterns = [\n    path("upload/", UploadChunk.as_view()),\n'
+            '    path("upload/done/", UploadDone.as_view()),\n]\n',
+        },
+        {"UploadChunk": ("inline", False), "UploadDone": ("offloaded", False)},
+    )
+    done = next(e for e in report.endpoints if e.handler == "UploadDone")
+    assert done.confidence == "likely"
+    assert "own methods it may call were traced (on_completion, save_copy)" in done.route_note
