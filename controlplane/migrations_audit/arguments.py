@@ -127,6 +127,7 @@ class Env:
         "attr_sets",
         "request_method",
         "guessed_results",
+        "called_params",
     )
 
     def __init__(
@@ -152,6 +153,8 @@ class Env:
         # keys of ``results`` that a guessed call returned ("~spec.update_or_create()"), with
         # the method's name: what is reached through them is a guess too
         self.guessed_results: tuple[tuple[str, str], ...] = ()
+        # FunctionFacts.called_params: an annotated parameter called, when nothing bound it
+        self.called_params: dict[str, str] = _EMPTY
 
     def resolve(self, name: str) -> Target | None:
         for key, target in self.results.items():  # what a call returned here comes first
@@ -172,6 +175,9 @@ class Env:
             base, ops = split_segment(segments[0])
             if base[:1] == "~" and base[1:] in self.types:
                 return self.project.follow(self.types[base[1:]], ops, segments[1:])
+        if name[:1] == "~" and name[1:] in self.called_params:
+            # send(x) with ``send: Sender`` and no caller's value: through the annotation
+            return self.project.resolve(self.called_params[name[1:]], self.module, self.cls)
         return self.project.resolve(name, self.module, self.cls)
 
     def tracked(self, holder: str, tracker: str) -> tuple[str, ...] | None:

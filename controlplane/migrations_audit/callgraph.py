@@ -519,6 +519,7 @@ class CallGraph:
         if facts.handed or facts.cond_waits:  # waits in a helper, or only on some branches
             calls = [self.waited_here(call, facts, env) for call in calls]
         env.calls = calls
+        env.called_params = facts.called_params
         env.attr_sets = facts.attr_sets
         env.request_method = facts.request_method
         env.function = facts.name if cls else ""

@@ -668,6 +668,7 @@ class _Extractor(FastVisitor):
                 rendered = typed or self.render(strip_optional(arg.annotation))
                 if rendered and not rendered.startswith("~") and rendered not in _ANY_MODEL:
                     value = rendered + "()"
+                    scope.annotated.add(arg.arg)
             scope.locals[arg.arg] = value
         for extra in (args.vararg, args.kwarg):
             if extra is not None:
@@ -1493,6 +1494,17 @@ class _Extractor(FastVisitor):
             owner = self.render(func.args[0])
             if owner and owner[0] != "~" and owner.split(".", 1)[0] not in ("self", "cls"):
                 name = f"{owner}.{COMPUTED_ATTR}"
+        if (
+            type(func) is ast.Name
+            and frame.facts is not None
+            and frame.scope is not None
+            and func.id in frame.scope.annotated
+            and func.id not in frame.rebound
+        ):
+            # send(actor, x) with ``send: Callable[..., None]``: what the caller passed is
+            # called; the annotation's instance only when nothing is known (item 189)
+            frame.facts.called_params[func.id] = name
+            name = "~" + func.id
         method = tail(func)
         index = -1
         arms = self.bound_arms(func) if name[:1] == "~" and frame.facts is not None else []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "135"
+ANALYSER_VERSION = "136"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -233,6 +233,9 @@ class FunctionFacts:
     # "line:col" of a handle waited for only in branches on the function's arguments ->
     # "line:col" of each call waiting for it (callgraph: PATTERNS.md item 150)
     cond_waits: dict[str, list[str]] = field(default_factory=dict)
+    # a parameter typed by annotation and called directly -> the annotation's instance,
+    # rendered: what the call resolves to when no caller says what was passed (item 189)
+    called_params: dict[str, str] = field(default_factory=dict)
     _calls: list[CallSite] | None = None
 
     @property
@@ -265,8 +268,8 @@ class FunctionFacts:
             self.loop_args,
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
             # stored, attr_sets, field_types, named_by, is_property, request_method,
-            # obj_sets, attr_reads, self_tasks, self_waits, handed, param_waits, cond_waits
-            # (trailing empties dropped)
+            # obj_sets, attr_reads, self_tasks, self_waits, handed, param_waits, cond_waits,
+            # called_params (trailing empties dropped)
             *self._tail(),
         ]
 
@@ -291,6 +294,7 @@ class FunctionFacts:
             self.handed,
             self.param_waits,
             self.cond_waits,
+            self.called_params,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -331,6 +335,7 @@ class FunctionFacts:
             raw[28] if len(raw) > 28 else {},
             raw[29] if len(raw) > 29 else [],
             raw[30] if len(raw) > 30 else {},
+            raw[31] if len(raw) > 31 else {},
         )
 
 

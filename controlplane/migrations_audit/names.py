@@ -127,6 +127,9 @@ class Scope:
     # parameters FastAPI fills from a dependency (``x = Depends(get_x)``): their value is
     # what the provider returns, rendered ``get_x()`` in ``locals`` (PATTERNS.md item 182)
     injected: set[str] = field(default_factory=set)
+    # parameters whose value in ``locals`` comes from their annotation (``send: Sender``):
+    # a direct call of one stays a call of the parameter (PATTERNS.md item 189)
+    annotated: set[str] = field(default_factory=set)
     each: dict[str, str] = field(default_factory=dict)  # loop variable -> parameter iterated
     # loop variable -> instance or class attribute iterated (``for m in self.models``)
     attr_each: dict[str, str] = field(default_factory=dict)

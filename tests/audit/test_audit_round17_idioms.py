@@ -592,3 +592,82 @@ def test_a_library_views_hooks_a_project_class_overrides_are_traced(
     done = next(e for e in report.endpoints if e.handler == "UploadDone")
     assert done.confidence == "likely"
     assert "own methods it may call were traced (on_completion, save_copy)" in done.route_note
+
+
+CALLABLE_TYPED = """
+from collections.abc import Callable
+
+import dramatiq
+
+from app.types import Sender
+
+
+@dramatiq.actor
+def webhook(kind):
+    pass
+
+
+def enqueue(task, *args):
+    task.send(*args)
+
+
+def fire_inline(kind, *, send: Callable[..., None]):
+    send(webhook, kind)
+
+
+def fire_alias(kind, *, send: Sender):
+    send(webhook, kind)
+
+
+class Notifier:
+    def __call__(self, kind):
+        webhook.send(kind)
+
+
+def notify(kind, notifier: Notifier):
+    notifier(kind)
+"""
+CALLABLE_ROUTES = """
+from fastapi import FastAPI
+
+from app.tasks import Notifier, enqueue, fire_alias, fire_inline, notify
+
+app = FastAPI()
+
+
+@app.post("/inline")
+def inline_typed():
+    fire_inline("created", send=enqueue)
+
+
+@app.post("/alias")
+def alias_typed():
+    fire_alias("created", send=enqueue)
+
+
+@app.post("/instance")
+def instance_typed():
+    notify("created", Notifier())
+"""
+
+
+def test_a_callable_parameter_typed_by_annotation_is_what_the_caller_passes(
+    check: Callable[..., Report],
+) -> None:
+    """Item 189: ``send: Callable[..., None]``, or a ``Callable`` alias from another module,
+    called: what the caller passed is called; a parameter typed with a class whose
+    instances are called still runs that class's ``__call__``."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/types.py": "from collections.abc import Callable\n\n"
+            "Sender = Callable[..., None]\n",
+            "app/tasks.py": CALLABLE_TYPED,
+            "app/main.py": CALLABLE_ROUTES,
+        },
+        {
+            "inline_typed": ("offloaded", False),
+            "alias_typed": ("offloaded", False),
+            "instance_typed": ("offloaded", False),
+        },
+    )
