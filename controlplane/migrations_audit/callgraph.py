@@ -878,7 +878,8 @@ class CallGraph:
                 heavy = next(filter(None, map(markers.heavy, names)), None)
                 if heavy:  # proc = Popen(cmd); proc.wait(): a subprocess in the request
                     return "heavy:" + heavy, []
-                return "edge", self.ref_targets(call, module, cls)
+                given = self.given_heavy(call)  # await loop.run_in_executor(None, sp.run, c)
+                return (f"heavy:{given}" if given else "edge"), self.ref_targets(call, module, cls)
             if call.flags & RETURNED:  # return asyncio.create_task(...): the caller's (its
                 return _HANDED, []  # work is not counted in the request: the caller may drop it
             if self.hosts_event_loop(call, module, cls):
@@ -897,8 +898,10 @@ class CallGraph:
         if project_call:
             return "edge", self.edge_targets(call, resolved, env, receiver_class=known)
         if any(markers.runner(n) for n in names) and not any(markers.heavy(n) for n in names):
-            # a runner calls what it is given; a model's run_sync is the work itself
-            return "edge", self.ref_targets(call, module, cls)
+            # a runner calls what it is given; a model's run_sync is the work itself; a
+            # library function given is the work its call is (PATTERNS.md item 190)
+            kind = self.given_heavy(call)
+            return (f"heavy:{kind}" if kind else "edge"), self.ref_targets(call, module, cls)
         for name in names:
             heavy = markers.heavy(name)
             if heavy:
@@ -1297,6 +1300,12 @@ class CallGraph:
         if facts is None:
             return []
         return unaliased(self.project, facts.decorators, target.module)
+
+    def given_heavy(self, call: CallSite) -> str | None:
+        """The heavy kind of a library function a runner or an awaited executor call is
+        given (``to_thread(requests.get, url)``: http), if any (PATTERNS.md item 190)."""
+        given = [v for k, v in call.args if k in (0, 1) and type(v) is str and v[:1] != "~"]
+        return next(filter(None, map(self.markers.heavy, given)), None)
 
     def job_system_of(self, target: Target) -> str:
         return system_of_decorators(self.decorators(target)) or CELERY

@@ -671,3 +671,41 @@ def test_a_callable_parameter_typed_by_annotation_is_what_the_caller_passes(
             "instance_typed": ("offloaded", False),
         },
     )
+
+
+RUNNERS = """
+import asyncio
+import subprocess
+
+import requests
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/streams")
+async def streams():
+    return await asyncio.to_thread(requests.get, "http://127.0.0.1:1984/api/streams")
+
+
+@app.post("/preview")
+async def preview():
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, subprocess.run, ["ffmpeg", "-i", "in.mp4", "out.gif"])
+
+
+@app.get("/sum")
+async def total():
+    return await asyncio.to_thread(sum, [1, 2, 3])
+"""
+
+
+def test_a_library_function_handed_to_a_thread_runner_is_that_work(
+    check: Callable[..., Report],
+) -> None:
+    """Item 190: ``to_thread(requests.get, url)`` makes the request in the endpoint;
+    ``to_thread(sum, ...)`` is light."""
+    check(
+        {"app/__init__.py": "", "app/main.py": RUNNERS},
+        {"streams": ("inline", True), "preview": ("inline", True), "total": ("inline", False)},
+    )
