@@ -127,6 +127,17 @@ WIZARDS = frozenset(
     }
 )
 _VIEW_METHODS = ("dispatch", "setup", "get", "post", "put", "patch", "delete")
+# the verbs Django's generic views answer with their own code (django.views.generic)
+_GENERIC_VERBS = {
+    "TemplateView": ("get",),
+    "DetailView": ("get",),
+    "ListView": ("get",),
+    "FormView": ("get", "post"),
+    "ProcessFormView": ("get", "post"),
+    "CreateView": ("get", "post"),
+    "UpdateView": ("get", "post"),
+    "DeleteView": ("get", "post", "delete"),
+}
 _DJANGO_FORM_VALID_SAVES = frozenset(
     {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
 )
@@ -230,12 +241,15 @@ class Implicit:
                 if method not in seen and f"{qual}.{method}" in functions:
                     seen.add(method)
                     out.append(Target("F", mod, f"{qual}.{method}"))
-        if (
-            "post" in methods
-            and "post" not in seen
-            and WIZARDS & self.project.base_tails(view.module, view.name)
-        ):  # a wizard's own post: its last step runs done()
-            out.append(Target("V", view.module, f"{view.name}:post"))
+        # a verb the class inherits from Django's generic view runs as for a routed class:
+        # FormView's post() calls back form_valid(); a wizard's, done() (item 191)
+        tails = self.project.base_tails(view.module, view.name)
+        inherited = {verb for tail in tails for verb in _GENERIC_VERBS.get(tail, ())}
+        if tails & WIZARDS:
+            inherited.add("post")
+        for method in methods:
+            if method in inherited and method not in seen:
+                out.append(Target("V", view.module, f"{view.name}:{method}"))
         return out
 
     # ---- plugin hooks ------------------------------------------------------------------

@@ -709,3 +709,43 @@ def test_a_library_function_handed_to_a_thread_runner_is_that_work(
         {"app/__init__.py": "", "app/main.py": RUNNERS},
         {"streams": ("inline", True), "preview": ("inline", True), "total": ("inline", False)},
     )
+
+
+HANDED_VIEWS = """
+from django.core.mail import send_mail
+from django.http import HttpResponse
+from django.views.generic.edit import FormView
+
+from app.forms import TicketForm
+
+
+class CreateTicket(FormView):
+    form_class = TicketForm
+    template_name = "ticket.html"
+
+    def form_valid(self, form):
+        send_mail("New ticket", "...", "desk@example.org", ["staff@example.org"])
+        return HttpResponse()
+
+
+def create_ticket(request):
+    return CreateTicket.as_view()(request)
+"""
+
+
+def test_a_function_view_handing_the_request_to_a_framework_class_view(
+    check: Callable[..., Report],
+) -> None:
+    """Item 191: ``CreateTicket.as_view()(request)``, the class defining no verb of its own:
+    Django's ``post()`` runs and calls back ``form_valid``."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/forms.py": "from django import forms\n\n\nclass TicketForm(forms.Form):\n"
+            "    title = forms.CharField()\n",
+            "app/views.py": HANDED_VIEWS,
+            "urls.py": "from django.urls import path\n\nfrom app.views import create_ticket\n\n"
+            'urlpatterns = [path("tickets/new", create_ticket)]\n',
+        },
+        {"create_ticket": ("inline", True)},
+    )
