@@ -155,6 +155,8 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "slack_sdk.web.WebClient().*",
         "slack_sdk.web.client.WebClient().*",
         "slack_sdk.webhook.WebhookClient().send",
+        "owncloud.Client().*",  # pyocclient: WebDAV requests (PATTERNS.md item 192)
+        "akismet.Akismet().*",  # each check is a request to Akismet's service
         # auth libraries' HTTP sessions, requests.Session / httpx.Client subclasses (item 123)
         "authlib.integrations.*Session().*",
         "authlib.integrations.httpx_client.*Client().*",
@@ -205,6 +207,20 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "os.popen",
         "asyncio.create_subprocess_exec",
         "asyncio.create_subprocess_shell",
+        # libraries that run a program for each call (PATTERNS.md item 192)
+        "pdf2image.convert_from_path",
+        "pdf2image.convert_from_bytes",
+        "pdfkit.from_string",
+        "pdfkit.from_url",
+        "pdfkit.from_file",
+        "exiftool.ExifTool().*",
+        "exiftool.ExifToolHelper().*",
+    ),
+    # a document rendered in the request: HTML laid out into a PDF (PATTERNS.md item 192)
+    "render": (
+        "weasyprint.HTML().write_pdf",
+        "weasyprint.HTML().render",
+        "xhtml2pdf.pisa.CreatePDF",
     ),
     "sleep": ("time.sleep",),
     "file_io": (
@@ -222,6 +238,8 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "PyPDF2.PdfReader",
         "fitz.open",
         "pymupdf.open",
+        "pikepdf.open",  # opened whole, and saved whole (PATTERNS.md item 192)
+        "pikepdf.Pdf.open",
         "langchain_community.document_loaders.*().load",
     ),
     "llm": (

@@ -749,3 +749,74 @@ def test_a_function_view_handing_the_request_to_a_framework_class_view(
         },
         {"create_ticket": ("inline", True)},
     )
+
+
+DOCUMENT_WORK = """
+import akismet
+import exiftool
+import owncloud
+import pdf2image
+import pikepdf
+import weasyprint
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.post("/pages/rotate")
+def rotate():
+    with pikepdf.open("doc.pdf") as pdf:
+        pdf.save("out.pdf")
+    return ""
+
+
+@app.get("/thumbnail")
+def thumbnail():
+    return pdf2image.convert_from_path("doc.pdf")[0].tobytes()
+
+
+@app.get("/invoice.pdf")
+def invoice():
+    return weasyprint.HTML(string="<h1>Invoice</h1>").write_pdf()
+
+
+@app.post("/photos/rate")
+def rate():
+    with exiftool.ExifToolHelper() as tool:
+        tool.set_tags(["a.jpg"], {"Rating": 5})
+    return ""
+
+
+@app.get("/cloud/list")
+def cloud_list():
+    client = owncloud.Client("https://cloud.example.org")
+    return [f.path for f in client.list("/")]
+
+
+@app.post("/comments")
+def comment():
+    return str(akismet.Akismet(key="k", blog_url="https://x").comment_check("text"))
+
+
+@app.get("/plain")
+def plain():
+    return "ok"
+"""
+
+
+def test_document_and_sdk_work_seen_in_spot_checks_is_heavy(
+    run_audit: Callable[..., Report],
+) -> None:
+    """Item 192: each library's call is the work it does, named by kind."""
+    report = run_audit({"app/__init__.py": "", "app/main.py": DOCUMENT_WORK})
+    kinds = {e.handler: sorted({x.kind for x in e.evidence}) for e in report.endpoints}
+    assert kinds == {
+        "rotate": ["file_io"],
+        "thumbnail": ["subprocess"],
+        "invoice": ["render"],
+        "rate": ["subprocess"],
+        "cloud_list": ["http"],
+        "comment": ["http"],
+        "plain": [],
+    }
+    assert {e.handler for e in report.endpoints if e.heavy} == set(kinds) - {"plain"}
