@@ -73,6 +73,7 @@ from .registries import fill_of, fill_of_call
 from .return_flow import joined, leaves, main_returns, returned_self_calls
 from .reverse_managers import note_fk
 from .route_rows import is_starred_row, note_tables
+from .runtime_containers import held_value
 from .self_attrs import attr_key, carried
 from .syntax import (
     FastVisitor,
@@ -970,9 +971,11 @@ class _Extractor(FastVisitor):
         self.names.rows.assign(self.names, node.target, node.value)
         # a queue library's class says what the value is, whatever call made it
         rendered = queue_annotation(self.names, node.annotation) or self.render(node.value)
-        if not rendered:
-            ann = self.render(strip_optional(node.annotation))
-            rendered = ann + "()" if ann else ""
+        if not rendered or held_value(rendered):
+            # context: Ctx = request.app.ctx: what the annotation says (item 193)
+            annotation = strip_optional(node.annotation)
+            ann = "" if self.type_variable(annotation) else self.render(annotation)
+            rendered = ann + "()" if ann and ann[0] != "~" else rendered
         self.bind(node.target, rendered)
         root = handle_name(node.target)
         for handle in self.handles_of(node.value) if root else []:

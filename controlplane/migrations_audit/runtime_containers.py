@@ -73,6 +73,59 @@ _APP = "flask.current_app."
 _GLOBALS = "flask.g."
 _PROXIES = ("werkzeug.local.LocalProxy()", "werkzeug.LocalProxy()")
 _STATE_ROOTS = ("fastapi", "starlette")
+# What Starlette's and FastAPI's application objects define: ``request.app.state`` or
+# ``request.app.url_path_for`` are theirs; any other attribute the project set on the app
+# (``app.ctx = ctx`` in its factory, PATTERNS.md item 193)
+STARLETTE_APP_ATTRIBUTES = frozenset(
+    {
+        "add_api_route",
+        "add_api_websocket_route",
+        "add_event_handler",
+        "add_exception_handler",
+        "add_middleware",
+        "add_route",
+        "add_websocket_route",
+        "build_middleware_stack",
+        "debug",
+        "dependency_overrides",
+        "description",
+        "docs_url",
+        "exception_handler",
+        "exception_handlers",
+        "extra",
+        "host",
+        "include_router",
+        "middleware",
+        "middleware_stack",
+        "mount",
+        "on_event",
+        "openapi",
+        "openapi_schema",
+        "openapi_tags",
+        "openapi_url",
+        "openapi_version",
+        "redoc_url",
+        "root_path",
+        "root_path_in_servers",
+        "route",
+        "router",
+        "routes",
+        "servers",
+        "setup",
+        "state",
+        "summary",
+        "swagger_ui_init_oauth",
+        "swagger_ui_oauth2_redirect_url",
+        "swagger_ui_parameters",
+        "terms_of_service",
+        "title",
+        "url_path_for",
+        "user_middleware",
+        "version",
+        "webhooks",
+        "websocket_route",
+    }
+)
 
 
 def held_at_run_time(resolved: Target | None) -> bool:
@@ -101,7 +154,20 @@ def _container_value(value: str) -> bool:
     if root not in _STATE_ROOTS:
         return False
     head, found, attribute = rest.rpartition(".state.")
-    return bool(found and head) and _plain_attribute(attribute)
+    if found:
+        return bool(head) and _plain_attribute(attribute)
+    head, found, attribute = rest.rpartition(".app.")  # request.app.ctx (item 193)
+    return (
+        bool(found and head)
+        and _plain_attribute(attribute)
+        and attribute not in STARLETTE_APP_ATTRIBUTES
+    )
+
+
+def held_value(value: str) -> bool:
+    """Whether the rendered ``value`` is read out of a run-time container, so that an
+    annotation on the local it is assigned to says more than the value does."""
+    return _container_value(value)
 
 
 def _plain_attribute(text: str) -> bool:

@@ -820,3 +820,70 @@ def test_document_and_sdk_work_seen_in_spot_checks_is_heavy(
         "plain": [],
     }
     assert {e.handler for e in report.endpoints if e.heavy} == set(kinds) - {"plain"}
+
+
+APP_SERVICES = """
+import threading
+
+import requests
+from fastapi import APIRouter, FastAPI, Request
+
+
+class Trainer:
+    def train(self, name):
+        threading.Thread(target=self.run, args=(name,)).start()
+
+    def run(self, name):
+        pass
+
+
+class PlusApi:
+    def upload_model(self, name):
+        requests.post("https://plus.example/models", json={"name": name})
+
+
+router = APIRouter()
+
+
+@router.post("/train")
+def train(request: Request):
+    trainer: Trainer = request.app.trainer
+    trainer.train("x")
+
+
+@router.post("/upload")
+def upload(request: Request):
+    request.app.plus.upload_model("x")
+
+
+@router.get("/title")
+def title(request: Request):
+    return request.app.title.upper()
+
+
+def create_app(trainer: Trainer, plus: PlusApi) -> FastAPI:
+    app = FastAPI()
+    app.include_router(router)
+    app.trainer = trainer
+    app.plus = plus
+    return app
+"""
+
+
+def test_services_kept_on_the_app_object_are_not_the_frameworks(
+    check: Callable[..., Report],
+) -> None:
+    """Item 193: ``request.app.<service>`` is a value held at run time: an annotated local
+    is that class; a method called on it is guessed among the project's (the evidence
+    says so); ``request.app.title`` is Starlette's own."""
+    report = check(
+        {"app/__init__.py": "", "app/main.py": APP_SERVICES},
+        {
+            "train": ("inprocess_background", False),
+            "upload": ("inline", True),
+            "title": ("inline", False),
+        },
+    )
+    upload = next(e for e in report.endpoints if e.handler == "upload")
+    assert [x.kind for x in upload.evidence] == ["http"]
+    assert "the receiver's type is not known" in " ".join(upload.evidence[0].via)
