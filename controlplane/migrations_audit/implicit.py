@@ -127,16 +127,35 @@ WIZARDS = frozenset(
     }
 )
 _VIEW_METHODS = ("dispatch", "setup", "get", "post", "put", "patch", "delete")
-# the verbs Django's generic views answer with their own code (django.views.generic)
-_GENERIC_VERBS = {
-    "TemplateView": ("get",),
-    "DetailView": ("get",),
-    "ListView": ("get",),
-    "FormView": ("get", "post"),
-    "ProcessFormView": ("get", "post"),
+# The verbs Django's generic views answer with their own code, by class name: routed, a
+# project class deriving from one answers them (routes.py); handed a request through
+# ``as_view()(request)``, they run (view_handlers, PATTERNS.md item 191)
+DJANGO_GENERIC_VERBS: dict[str, tuple[str, ...]] = {
     "CreateView": ("get", "post"),
     "UpdateView": ("get", "post"),
-    "DeleteView": ("get", "post", "delete"),
+    "DeleteView": ("get", "post"),
+    "FormView": ("get", "post"),
+    "ListView": ("get",),
+    "DetailView": ("get",),
+    "TemplateView": ("get",),
+    "RedirectView": ("get",),
+    # Django's building blocks, which projects combine into their own generic views
+    "ProcessFormView": ("get", "post"),
+    "BaseFormView": ("get", "post"),
+    "BaseCreateView": ("get", "post"),
+    "BaseUpdateView": ("get", "post"),
+    "BaseDeleteView": ("get", "post"),
+    "DeletionMixin": ("post",),
+    "BaseDetailView": ("get",),
+    "BaseListView": ("get",),
+    "ArchiveIndexView": ("get",),
+    "BaseArchiveIndexView": ("get",),
+    "YearArchiveView": ("get",),
+    "MonthArchiveView": ("get",),
+    "WeekArchiveView": ("get",),
+    "DayArchiveView": ("get",),
+    "TodayArchiveView": ("get",),
+    "DateDetailView": ("get",),
 }
 _DJANGO_FORM_VALID_SAVES = frozenset(
     {"CreateView", "UpdateView", "BaseCreateView", "BaseUpdateView", "ModelFormMixin"}
@@ -244,7 +263,7 @@ class Implicit:
         # a verb the class inherits from Django's generic view runs as for a routed class:
         # FormView's post() calls back form_valid(); a wizard's, done() (item 191)
         tails = self.project.base_tails(view.module, view.name)
-        inherited = {verb for tail in tails for verb in _GENERIC_VERBS.get(tail, ())}
+        inherited = {verb for tail in tails for verb in DJANGO_GENERIC_VERBS.get(tail, ())}
         if tails & WIZARDS:
             inherited.add("post")
         for method in methods:

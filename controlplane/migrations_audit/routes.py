@@ -14,7 +14,7 @@ from .entry_hooks import answered_verbs, entry_hooks
 from .facts import REDEFINED, Decorator, FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
-from .implicit import SIMPLEJWT_VIEWS, WIZARDS
+from .implicit import DJANGO_GENERIC_VERBS, SIMPLEJWT_VIEWS, WIZARDS
 from .loop_rules import LOOP_NOTE, template_rule
 from .mounts import Mounts, join_route, ref_module, ref_of, regex_shown
 from .project import Project, Target
@@ -48,31 +48,7 @@ _PROVIDED = {
     "RetrieveUpdateAPIView": ("get", "put", "patch"),
     "RetrieveDestroyAPIView": ("get", "delete"),
     "RetrieveUpdateDestroyAPIView": ("get", "put", "patch", "delete"),
-    "CreateView": ("get", "post"),
-    "UpdateView": ("get", "post"),
-    "DeleteView": ("get", "post"),
-    "FormView": ("get", "post"),
-    "ListView": ("get",),
-    "DetailView": ("get",),
-    "TemplateView": ("get",),
-    "RedirectView": ("get",),
-    # Django's building blocks, which projects combine into their own generic views
-    "ProcessFormView": ("get", "post"),
-    "BaseFormView": ("get", "post"),
-    "BaseCreateView": ("get", "post"),
-    "BaseUpdateView": ("get", "post"),
-    "BaseDeleteView": ("get", "post"),
-    "DeletionMixin": ("post",),
-    "BaseDetailView": ("get",),
-    "BaseListView": ("get",),
-    "ArchiveIndexView": ("get",),
-    "BaseArchiveIndexView": ("get",),
-    "YearArchiveView": ("get",),
-    "MonthArchiveView": ("get",),
-    "WeekArchiveView": ("get",),
-    "DayArchiveView": ("get",),
-    "TodayArchiveView": ("get",),
-    "DateDetailView": ("get",),
+    **DJANGO_GENERIC_VERBS,
     # django-formtools' wizards (the last step's post runs done(): implicit.py)
     **dict.fromkeys(WIZARDS, ("get", "post")),
     # djangorestframework-simplejwt's token views (post validates the serializer)
