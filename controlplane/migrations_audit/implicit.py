@@ -42,7 +42,8 @@ USER_SENDER = ("user",)  # a receiver's sender: settings.AUTH_USER_MODEL
 # an m2m_changed sender computed at run time (through models found by introspection): any
 RUNTIME_ANY = ("runtime",)
 _GET_USER_MODEL = "django.contrib.auth.get_user_model()"
-_DJANGO_USER = ("django.contrib.auth.models.User.", "django.contrib.auth.get_user_model().")
+_DJANGO_USER_CLASS = "django.contrib.auth.models.User"
+_DJANGO_USER = (f"{_DJANGO_USER_CLASS}.", "django.contrib.auth.get_user_model().")
 # Related-manager calls of a many-to-many field: each sends m2m_changed
 M2M_TAILS = frozenset({"add", "remove", "set", "clear", "aadd", "aremove", "aset", "aclear"})
 
@@ -643,7 +644,7 @@ class Implicit:
                     elif (
                         found is not None
                         and found.kind == "X"
-                        and found.name == _DJANGO_USER[0][:-1]
+                        and found.name == _DJANGO_USER_CLASS
                         and project.user_model() is None
                     ):
                         sender = USER_SENDER  # Django's own User, kept (item 184)

@@ -685,13 +685,11 @@ class RouteFinder:
         seen: set[str] = set()
         out: list[Target] = []
         for mod, qual in project.mro(module, qualname):
-            prefix = qual + "."
-            for name in project.modules[mod].functions:
-                method = name[len(prefix) :] if name.startswith(prefix) else ""
-                if not method or "." in method or method.startswith("__") or method in seen:
+            for method in project.modules[mod].classes[qual].methods:
+                if method.startswith("__") or method in seen:
                     continue
                 seen.add(method)
-                out.append(Target("F", mod, name))
+                out.append(Target("F", mod, f"{qual}.{method}"))
         return out
 
     # ---- classes -----------------------------------------------------------------------

@@ -135,10 +135,12 @@ def held_at_run_time(resolved: Target | None) -> bool:
     if resolved is None or resolved.kind != "X":
         return False
     value = resolved.name.rpartition(".")[0]
-    return _container_value(value)
+    return held_value(value)
 
 
-def _container_value(value: str) -> bool:
+def held_value(value: str) -> bool:
+    """Whether the rendered ``value`` is read out of a run-time container (an annotation
+    on the local it is assigned to then says more than the value does, item 193)."""
     if value.startswith(_EXTENSIONS):
         rest = value[len(_EXTENSIONS) :]
         return rest in ("[]", ".get()")
@@ -162,12 +164,6 @@ def _container_value(value: str) -> bool:
         and _plain_attribute(attribute)
         and attribute not in STARLETTE_APP_ATTRIBUTES
     )
-
-
-def held_value(value: str) -> bool:
-    """Whether the rendered ``value`` is read out of a run-time container, so that an
-    annotation on the local it is assigned to says more than the value does."""
-    return _container_value(value)
 
 
 def _plain_attribute(text: str) -> bool:
