@@ -91,8 +91,10 @@ from .verb_tables import TABLE_UPDATE, verb_loop_table, verb_map
 from .wiring import looked_up_model, note_call, note_eager, note_model_lookup, note_receivers
 
 # Calls whose receiver, once called, is waited for: t.join(), fut.result(), res.get().
-# (``cancel``: a task cancelled before the response does not outlive it)
-_WAIT_METHODS = frozenset({"join", "result", "wait", "get", "exception", "communicate", "cancel"})
+# (``cancel``, ``terminate``, ``kill``: a task or process the request ends does not outlive it)
+_WAIT_METHODS = frozenset(
+    {"join", "result", "wait", "get", "exception", "communicate", "cancel", "terminate", "kill"}
+)
 # ``with X(...)``: leaving the block waits for what X started (a child process)
 _WAITED_ON_EXIT = frozenset({"Popen"})
 # Calls that wait for the handles passed to them.
