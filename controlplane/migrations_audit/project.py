@@ -103,6 +103,7 @@ _DJANGO_MODEL_FORM_VIEWS = frozenset(
 )
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 _MODEL_QUERY = "query"  # Flask-SQLAlchemy: Model.query, a query of the model
+_META = ":Meta"  # a class's inner Meta (kept as a table): Target("V", module, "Cls:Meta")
 # where a model declares the class of its Flask-SQLAlchemy query (``query: ShopQuery`` as a
 # type hint, ``query_class = ShopQuery``), and the bases that make a class a query class
 _QUERY_DECLARATIONS = (_MODEL_QUERY, "query_class")
@@ -485,6 +486,8 @@ class Project:
             return self.module_attr(target.module, attr, depth, set())
         if kind in ("C", "I"):
             return self.class_attr(target, attr, depth)
+        if kind == "V" and target.name.endswith(_META):
+            return self.meta_attr(target.module, target.name.removesuffix(_META), attr, depth)
         if kind == "S":
             cls, _, real = target.name.partition("@")  # "Base@mod:Sub": self is a Sub
             chain = self.mro(target.module, cls)[1:]
@@ -518,6 +521,19 @@ class Project:
             return custom or Target("QM", target.module, f"{target.name}:{attr}")
         return None
 
+    def meta_attr(self, module: str, cls: str, attr: str, depth: int) -> Target | None:
+        """``Cls.Meta.model``: the inner ``Meta`` of the class, or the one it inherits (the
+        first in its MRO that has one, as Python's attribute lookup finds it), whose values
+        the extractor keeps as a table (PATTERNS.md item 197)."""
+        if module not in self.modules or cls not in self.modules[module].classes:
+            return None
+        for mod, qual in self.mro(module, cls):
+            meta = self.modules[mod].classes[qual].meta
+            if meta:
+                value = meta.get(attr)
+                return self.resolve(value, mod, "", depth + 1) if value else None
+        return None
+
     def module_attr(self, module: str, attr: str, depth: int, seen: set[str]) -> Target | None:
         facts = self.modules[module]
         if attr in facts.functions:
@@ -549,6 +565,11 @@ class Project:
             return Target("Q", target.module, target.name)
         if attr == _MODEL_QUERY and target.kind == "C" and self.model_query(target):
             return Target("Q", target.module, target.name)  # Flask-SQLAlchemy's Model.query
+        if attr == "Meta" and any(
+            self.modules[mod].classes[qual].meta
+            for mod, qual in self.mro(target.module, target.name)
+        ):
+            return Target("V", target.module, target.name + _META)
         for mod, qual in self.mro(target.module, target.name):
             facts = self.modules[mod]
             method = f"{qual}.{attr}"
