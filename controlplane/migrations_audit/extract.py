@@ -187,6 +187,11 @@ _ROUTE_DECORATORS = frozenset(
 # defaults of a class-level annotated attribute that leave its type to the annotation:
 # dependency markers (``bus: Bus = Depends(...)``) and field specifiers (item 120)
 _DECLARING_DEFAULTS = frozenset({"Depends", "Security", "Inject", "Provide", "field", "Field"})
+# Annotations that name no class: ``get_serializer: Callable`` types nothing (PATTERNS.md
+# item 198), and as a bare annotation defines nothing either
+_NO_CLASS_TYPES = frozenset(
+    {"typing.Callable", "collections.abc.Callable", "typing.Any", "typing_extensions.Any", "object"}
+)
 _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
 )
@@ -519,7 +524,9 @@ class _Extractor(FastVisitor):
         if not isinstance(annotation, ast.Name | ast.Attribute) or self.type_variable(annotation):
             return ""
         rendered = self.render(annotation)
-        return rendered + "()" if rendered and rendered[0] != "~" else ""
+        if not rendered or rendered[0] == "~" or rendered in _NO_CLASS_TYPES:
+            return ""
+        return rendered + "()"
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.visit_function(node, None)

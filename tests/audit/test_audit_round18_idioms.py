@@ -181,3 +181,65 @@ def test_a_model_read_through_a_serializers_meta_keeps_its_class(check):
             "InheritedValidateAPI.post": ("offloaded", False),
         },
     )
+
+
+def test_a_bare_callable_annotation_does_not_shadow_the_framework_method(check):
+    """Item 198: ``get_serializer: Callable`` in a mixin first in a viewset's bases is a type
+    hint, not a definition: DRF's ``get_serializer`` still builds the viewset's serializer,
+    whose save fires the receiver that enqueues. It was read as an instance of ``Callable``
+    (inline, certain). An annotation naming a class still types the attribute."""
+    check(
+        {
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def gather_facts(pk):
+                pass
+            """,
+            "app/models.py": """
+            from django.db import models
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+            from app.tasks import gather_facts
+
+            class Host(models.Model):
+                name = models.CharField(max_length=20)
+
+            @receiver(post_save, sender=Host)
+            def on_host_saved(sender, instance, created, **kwargs):
+                gather_facts.delay(instance.pk)
+            """,
+            "app/serializers.py": """
+            from rest_framework import serializers
+            from app.models import Host
+
+            class HostSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Host
+                    fields = ["name"]
+            """,
+            "app/api.py": """
+            from typing import Any, Callable
+            from rest_framework import viewsets
+            from rest_framework.routers import DefaultRouter
+            from app.models import Host
+            from app.serializers import HostSerializer
+
+            class SuggestionMixin:
+                get_serializer: Callable
+                get_queryset: Callable
+                request: Any
+
+            class HostViewSet(SuggestionMixin, viewsets.ModelViewSet):
+                queryset = Host.objects.all()
+                serializer_class = HostSerializer
+                http_method_names = ["post"]
+
+            router = DefaultRouter()
+            router.register("hosts", HostViewSet)
+            urlpatterns = router.urls
+            """,
+        },
+        {"HostViewSet.create": ("offloaded", False)},
+    )
