@@ -39,6 +39,8 @@ def action_choices(body: list[ast.stmt], render: Callable[[ast.expr], str]) -> d
             for action in actions:
                 out.setdefault(action, rendered)
             continue
+        if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.IfExp):
+            return _conditional_choices(stmt.value, render, out)
         if isinstance(stmt, ast.Return) and stmt.value is not None and out:
             rendered = render(stmt.value)
             if not rendered:
@@ -47,6 +49,26 @@ def action_choices(body: list[ast.stmt], render: Callable[[ast.expr], str]) -> d
             return out
         return {}
     return {}
+
+
+def _conditional_choices(value: ast.IfExp, render: Render, out: dict[str, str]) -> dict[str, str]:
+    """``return CreateSerializer if self.action in ("create", "update") else Serializer``
+    (conditional expressions chained in the else part too), added to the choices ``out``
+    made so far; {} when a test is not of the action."""
+    current: ast.expr = value
+    while isinstance(current, ast.IfExp):
+        actions = _tested_actions(current.test)
+        rendered = render(current.body)
+        if not actions or not rendered:
+            return {}
+        for action in actions:
+            out.setdefault(action, rendered)
+        current = current.orelse
+    rendered = render(current)
+    if not rendered:
+        return {}
+    out[OTHERWISE] = rendered
+    return out
 
 
 def _tested_actions(test: ast.expr) -> list[str]:

@@ -144,6 +144,10 @@ LIBRARY_SIGNAL = "library_signal"
 # a call on a module imported by a name computed at run time (item 149): the kind
 # classify() gives it, and the note of its UNRESOLVED_CALL site
 MODULE_BY_NAME = "module_by_name"
+# a view's own serializer getter returns a class not read (item 199): the note of the
+# UNRESOLVED_CALL site standing for the inherited ``serializer.save()``
+CHOSEN_SERIALIZER = "chosen_serializer"
+_SERIALIZER_SAVE = "self.get_serializer().save"
 _MODULE_BY_NAME = ("importlib.import_module().", "__import__().")
 # where the framework views whose inherited bodies implicit.py knows are defined
 _FRAMEWORK_VIEW_PACKAGES = ("rest_framework.", "django.views.", "django.contrib.auth.views.")
@@ -1954,6 +1958,10 @@ class CallGraph:
             resolved = (
                 env.resolve(name) if chosen is not None else project.resolve(name, node.module, cls)
             )
+            if resolved is None and name == _SERIALIZER_SAVE:
+                unread = self.unread_serializer(Target("C", node.module, cls))
+                if unread is not None:
+                    summary.sites.append(unread)
             for edge in self.edge_targets(call, resolved, env, FRAMEWORK_BOUND.get(method)):
                 if edge not in summary.edges and edge.target != node:
                     summary.edges.append(edge)
@@ -2010,6 +2018,19 @@ class CallGraph:
             return None
         cls = Target("C", instance.module, instance.name)
         return Node(found, self_context(self.project, found, cls))
+
+    def unread_serializer(self, view: Target) -> Site | None:
+        """The inherited ``serializer.save()`` as an unresolved call at the view's own
+        serializer getter, when that getter returns a class the analysis cannot read (a
+        table looked up by ``self.action``, PATTERNS.md item 199); None without one."""
+        getter = self.project.own_getter(view, "serializer_class", 0)
+        facts = self.project.function(getter) if getter is not None else None
+        if getter is None or facts is None:
+            return None
+        relpath = self.project.modules[getter.module].relpath
+        return Site(
+            UNRESOLVED_CALL, relpath, facts.line, _SERIALIZER_SAVE + "()", CHOSEN_SERIALIZER
+        )
 
     def action_serializer(self, view: Target, method: str) -> Target | None:
         """The instance of the serializer class a DRF view's ``get_serializer_class()``

@@ -12,7 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from .budget import SEARCH_CUT, STOPPED, stop_reason
-from .callgraph import GIVEN_CALLABLE, LIBRARY_SIGNAL, MODULE_BY_NAME, CallGraph, Found
+from .callgraph import (
+    CHOSEN_SERIALIZER,
+    GIVEN_CALLABLE,
+    LIBRARY_SIGNAL,
+    MODULE_BY_NAME,
+    CallGraph,
+    Found,
+)
 from .markers import (
     BACKGROUND,
     BY_CONFIG,
@@ -44,6 +51,10 @@ UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
 GIVEN_RECEIVER = "a callable the object was given when it was made, not found in the project"
 LIBRARY_RECEIVERS = "a signal of an installed package: the receivers it connects are not read"
 MODULE_CHOSEN = "a module imported by a name computed at run time: which one is not known"
+SERIALIZER_CHOSEN = (
+    "the serializer class the view's get_serializer_class() returns is chosen at run time:"
+    " what its save() runs is not seen"
+)
 TRACE_FAILED = "the audit failed while tracing this endpoint (please report it)"
 MAX_UNRESOLVED = 20  # per endpoint, nearest the handler first
 UNSEEN = frozenset({UNRESOLVED_CALL, UNRESOLVED_DISPATCH, SEARCH_CUT})
@@ -169,6 +180,8 @@ class Classifier:
                     why = LIBRARY_RECEIVERS
                 elif site.note == MODULE_BY_NAME:
                     why = MODULE_CHOSEN
+                elif site.note == CHOSEN_SERIALIZER:
+                    why = SERIALIZER_CHOSEN
                 else:
                     why = UNKNOWN_RECEIVER
                 items[(site.file, site.line, site.call)] = Unresolved(

@@ -795,10 +795,27 @@ class Project:
             found = self.call(getter, depth + 1, owner)
             if found is not None and found.kind == "C":
                 return found
+            returned = self.returned_class(getter, owner, depth + 1)
+            if returned is not None:  # ``self.admin_serializer_class`` no class defines
+                return returned
             if facts is not None and facts.named_by:  # looked up by this class's name
                 return self.named_class(getter, facts.named_by, owner, depth + 1)
             return None  # an override whose value is not read: the class is not known
         return self.class_attr(owner, attr, depth)
+
+    def returned_class(self, getter: Target, owner: Target, depth: int) -> Target | None:
+        """The first class a getter returns, passing over values that are not a class (an
+        attribute no class in the view's MRO sets, which the getter guards with ``try``)."""
+        facts = self.function(getter)
+        if facts is None:
+            return None
+        cls = self.class_of(getter.module, getter.name)
+        selftype = _subclass_self(owner, getter.module, cls)
+        for value in facts.returns:
+            found = self.resolve(value, getter.module, cls, depth + 1, selftype)
+            if found is not None and found.kind == "C":
+                return found
+        return None
 
     def own_getter(self, owner: Target, attr: str, depth: int) -> Target | None:
         """The project's ``get_<attr>()`` override that chooses the class for ``owner``,

@@ -243,3 +243,167 @@ def test_a_bare_callable_annotation_does_not_shadow_the_framework_method(check):
         },
         {"HostViewSet.create": ("offloaded", False)},
     )
+
+
+def test_a_serializer_chosen_at_run_time_is_said_not_seen(run_audit):
+    """Item 199: a view's own ``get_serializer_class()`` returning a class looked up in a
+    table at run time: the inherited ``serializer.save()`` of create/update is listed as
+    an unresolved call at the getter, and the endpoint is ``likely``, not ``certain``. A
+    view whose serializer class is read keeps its certain answer."""
+    report = run_audit(
+        {
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def gather_facts(pk):
+                pass
+            """,
+            "app/models.py": """
+            from django.db import models
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+            from app.tasks import gather_facts
+
+            class Host(models.Model):
+                name = models.CharField(max_length=20)
+
+            @receiver(post_save, sender=Host)
+            def on_host_saved(sender, instance, created, **kwargs):
+                gather_facts.delay(instance.pk)
+            """,
+            "app/serializers.py": """
+            from rest_framework import serializers
+            from app.models import Host
+
+            class HostSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Host
+                    fields = ["name"]
+            """,
+            "app/api.py": """
+            from rest_framework import viewsets
+            from rest_framework.routers import DefaultRouter
+            from app.models import Host
+            from app.serializers import HostSerializer
+
+            class SerializerMixin:
+                serializer_classes = None
+
+                def get_serializer_class(self):
+                    table = dict(self.serializer_classes or {})
+                    found = table.get(self.action) or table.get("default")
+                    return found
+
+            class TableViewSet(SerializerMixin, viewsets.ModelViewSet):
+                queryset = Host.objects.all()
+                serializer_classes = {"default": HostSerializer}
+                http_method_names = ["post", "put"]
+
+            class PlainViewSet(viewsets.ModelViewSet):
+                queryset = Host.objects.all()
+                serializer_class = HostSerializer
+                http_method_names = ["post"]
+
+            router = DefaultRouter()
+            router.register("table", TableViewSet)
+            router.register("plain", PlainViewSet)
+            urlpatterns = router.urls
+            """,
+        }
+    )
+    found = {
+        e.handler: (e.status, e.confidence, [(u.file, u.line, u.call) for u in e.unresolved_calls])
+        for e in report.endpoints
+    }
+    getter = ("app/api.py", 9, "self.get_serializer().save()")
+    assert found == {
+        "TableViewSet.create": ("inline", "likely", [getter]),
+        "TableViewSet.update": ("inline", "likely", [getter]),
+        "PlainViewSet.create": ("offloaded", "certain", []),
+    }
+    (unseen,) = next(
+        e for e in report.endpoints if e.handler == "TableViewSet.create"
+    ).unresolved_calls
+    assert "get_serializer_class()" in unseen.reason
+
+
+def test_serializer_getters_read_by_action_or_past_a_guarded_attribute(check):
+    """Item 199 (second part): ``return A if self.action in (...) else B`` chooses by action
+    as the ``if`` statement form does, and a getter whose first return is an attribute no
+    class sets (guarded by ``try``) still returns the class of its second."""
+    check(
+        {
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def gather_facts(pk):
+                pass
+            """,
+            "app/models.py": """
+            from django.db import models
+
+            from app.tasks import gather_facts
+
+            class Host(models.Model):
+                name = models.CharField(max_length=20)
+            """,
+            "app/serializers.py": """
+            from rest_framework import serializers
+            from app.models import Host
+            from app.tasks import gather_facts
+
+            class HostCreateSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Host
+                    fields = ["name"]
+
+                def create(self, validated_data):
+                    host = super().create(validated_data)
+                    gather_facts.delay(host.pk)
+                    return host
+
+            class HostSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Host
+                    fields = ["name"]
+            """,
+            "app/api.py": """
+            from rest_framework import mixins, viewsets
+            from rest_framework.routers import DefaultRouter
+            from app.models import Host
+            from app.serializers import HostCreateSerializer, HostSerializer
+
+            class ByActionViewSet(viewsets.ModelViewSet):
+                queryset = Host.objects.all()
+                http_method_names = ["post", "get"]
+
+                def get_serializer_class(self):
+                    return HostCreateSerializer if self.action in ["create"] else HostSerializer
+
+            class GuardedViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+                queryset = Host.objects.all()
+                serializer_class = HostCreateSerializer
+
+                def get_serializer_class(self):
+                    try:
+                        if self.request.user.is_staff and self.admin_serializer_class is not None:
+                            return self.admin_serializer_class
+                    except AttributeError:
+                        pass
+                    return self.serializer_class
+
+            router = DefaultRouter()
+            router.register("by-action", ByActionViewSet)
+            router.register("guarded", GuardedViewSet)
+            urlpatterns = router.urls
+            """,
+        },
+        {
+            "ByActionViewSet.create": ("offloaded", False),
+            "ByActionViewSet.list": ("inline", False),
+            "ByActionViewSet.retrieve": ("inline", False),
+            "GuardedViewSet.create": ("offloaded", False),
+        },
+    )
