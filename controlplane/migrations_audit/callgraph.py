@@ -2023,8 +2023,12 @@ class CallGraph:
         """The inherited ``serializer.save()`` as an unresolved call at the view's own
         serializer getter, when that getter returns a class the analysis cannot read (a
         table looked up by ``self.action``, PATTERNS.md item 199); None without one."""
-        getter = self.project.own_getter(view, "serializer_class", 0)
-        facts = self.project.function(getter) if getter is not None else None
+        project = self.project
+        getter = project.own_getter(view, "serializer_class", 0)
+        if getter is None:  # one that hands back super()'s class on some path only
+            found = project.class_attr(view, "get_serializer_class", 0)
+            getter = found if found is not None and found.kind == "F" else None
+        facts = project.function(getter) if getter is not None else None
         if getter is None or facts is None:
             return None
         relpath = self.project.modules[getter.module].relpath

@@ -247,9 +247,10 @@ def test_a_bare_callable_annotation_does_not_shadow_the_framework_method(check):
 
 def test_a_serializer_chosen_at_run_time_is_said_not_seen(run_audit):
     """Item 199: a view's own ``get_serializer_class()`` returning a class looked up in a
-    table at run time: the inherited ``serializer.save()`` of create/update is listed as
-    an unresolved call at the getter, and the endpoint is ``likely``, not ``certain``. A
-    view whose serializer class is read keeps its certain answer."""
+    table at run time (falling back to ``super()``'s on some path or not): the inherited
+    ``serializer.save()`` of create/update is listed as an unresolved call at the getter,
+    and the endpoint is ``likely``, not ``certain``. A view whose serializer class is read
+    keeps its certain answer."""
     report = run_audit(
         {
             "app/tasks.py": """
@@ -295,6 +296,20 @@ def test_a_serializer_chosen_at_run_time_is_said_not_seen(run_audit):
                     found = table.get(self.action) or table.get("default")
                     return found
 
+            class FallbackMixin:
+                serializer_classes = None
+
+                def get_serializer_class(self):
+                    found = dict(self.serializer_classes or {}).get(self.action)
+                    if found is None:
+                        found = super().get_serializer_class()
+                    return found
+
+            class FallbackViewSet(FallbackMixin, viewsets.ModelViewSet):
+                queryset = Host.objects.all()
+                serializer_classes = {"create": HostSerializer}
+                http_method_names = ["post"]
+
             class TableViewSet(SerializerMixin, viewsets.ModelViewSet):
                 queryset = Host.objects.all()
                 serializer_classes = {"default": HostSerializer}
@@ -308,6 +323,7 @@ def test_a_serializer_chosen_at_run_time_is_said_not_seen(run_audit):
             router = DefaultRouter()
             router.register("table", TableViewSet)
             router.register("plain", PlainViewSet)
+            router.register("fallback", FallbackViewSet)
             urlpatterns = router.urls
             """,
         }
@@ -321,6 +337,7 @@ def test_a_serializer_chosen_at_run_time_is_said_not_seen(run_audit):
         "TableViewSet.create": ("inline", "likely", [getter]),
         "TableViewSet.update": ("inline", "likely", [getter]),
         "PlainViewSet.create": ("offloaded", "certain", []),
+        "FallbackViewSet.create": ("inline", "likely", [("app/api.py", 17, getter[2])]),
     }
     (unseen,) = next(
         e for e in report.endpoints if e.handler == "TableViewSet.create"
