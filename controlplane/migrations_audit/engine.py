@@ -78,20 +78,22 @@ def _audit(
             progress(len(relpaths), len(relpaths))
         return reused
     scanned = scan(base, relpaths, cache=cache, jobs=workers, progress=progress, keys=keys)
-    report, lines = _analyse(base, config, scanned, workers)
-    runs.store(keys, report, lines.quoted)
+    report, lines, documents = _analyse(base, config, scanned, workers)
+    runs.store(keys, report, lines.quoted, documents)
     return report
 
 
 def _analyse(
     base: Path, config: AuditConfig, scanned: ScanResult, jobs: int = 1
-) -> tuple[Report, SourceLines]:
-    """Routes, traces and statuses from the files' facts; the lines quoted come back too.
-    The endpoints are traced in ``jobs`` processes when there are many (``trace_pool``)."""
+) -> tuple[Report, SourceLines, dict[str, str | None]]:
+    """Routes, traces and statuses from the files' facts; the lines quoted and the content
+    keys of the documents read besides Python files (connexion's OpenAPI documents) come
+    back too. The endpoints are traced in ``jobs`` processes when there are many
+    (``trace_pool``)."""
     project = Project(imported_test_modules(scanned.modules), package_name(base))
     lines = SourceLines(base)
     graph = CallGraph(project, Markers(config), lines.line)
-    finder = RouteFinder(project)
+    finder = RouteFinder(project, base)
     finder.run()
     DjangoRoutes(finder).run()
     classifier = Classifier(graph, eager_settings(project), config.max_depth)
@@ -118,7 +120,7 @@ def _analyse(
         lines=scanned.lines,
         unrecognized=sorted(finder.unrecognized.values(), key=lambda u: (u.file, u.line)),
     )
-    return report, lines
+    return report, lines, finder.documents
 
 
 def package_name(base: Path) -> str:

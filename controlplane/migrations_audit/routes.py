@@ -8,6 +8,7 @@ composed from the prefixes of the blueprints, routers and namespaces it hangs fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .decorator_aliases import factory_made
 from .entry_hooks import answered_verbs, entry_hooks
@@ -17,6 +18,7 @@ from .handler_classes import entry_method
 from .implicit import DJANGO_GENERIC_VERBS, SIMPLEJWT_VIEWS, WIZARDS
 from .loop_rules import LOOP_NOTE, template_rule
 from .mounts import Mounts, join_route, ref_module, ref_of, regex_shown
+from .openapi_docs import fingerprint, is_document_name, locate, read
 from .project import Project, Target
 from .report import Unresolved
 from .route_rows import expand as expand_rows
@@ -156,8 +158,12 @@ def _strs(value: Lit) -> list[str]:
 class RouteFinder:
     """Collects EndpointDecls from every module of a project."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, root: Path | None = None) -> None:
         self.project = project
+        self.root = root  # where documents routes are declared in are read (connexion)
+        # the documents read, relative to root, with their content keys: the run cache
+        # checks them as it does the Python files (None: looked for and not there)
+        self.documents: dict[str, str | None] = {}
         # one endpoint per (handler, route): a view under two paths serves two endpoints
         self.found: dict[tuple[str, str, int, str], EndpointDecl] = {}
         self.mounts = Mounts(project)
@@ -479,6 +485,8 @@ class RouteFinder:
                     unknown(f"view {view} is a class with no HTTP method handlers")
             elif given is not None:
                 unknown("the rule or the view is computed, not written")
+        elif kind == "add_api" and is_document_name(args[0] if args else None):
+            self.openapi_document(module, str(args[0]), kwargs.get("base_path"), call, line)
         elif kind in ("add_api_route", "add_route"):
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
@@ -532,6 +540,55 @@ class RouteFinder:
                 unknown(f"resource {resource} is not a class of the project")
             else:
                 unknown("the URL is computed, not written")
+
+    def openapi_document(
+        self, module: str, name: str, base_path: Lit, call: str, line: int
+    ) -> None:
+        """Every operation of a document connexion's ``add_api`` serves, each an endpoint of
+        the function its ``operationId`` names (openapi_docs.py, PATTERNS.md item 200)."""
+        facts = self.project.modules[module]
+        where = f'{call.removesuffix("(...)")}("{name}")'
+        relpath = locate(self.root, facts.relpath, name) if self.root is not None else None
+        if self.root is None or relpath is None:
+            reason = f"the OpenAPI document {name} was not found in the tree"
+            self.not_understood(module, line, where, reason)
+            return
+        self.documents[relpath] = fingerprint(self.root / relpath)
+        document = read(self.root, relpath)
+        if isinstance(document, str):
+            self.not_understood(module, line, where, document)
+            return
+        note = ""
+        prefix = base_path if isinstance(base_path, str) else None
+        if prefix is None:
+            prefix = document.base_path
+            if base_path is not None:
+                shown = prefix or "/"
+                note = f"add_api's base_path is computed; the document's own ({shown}) is shown"
+        for operation in document.operations:
+            target = self.operation_function(operation.function)
+            shown = f"{where}: {operation.method} {operation.path}"
+            if target is None:
+                why = (
+                    f"operationId {operation.function} not found in the project"
+                    if operation.function
+                    else "no operationId: a resolver chooses the function at run time"
+                )
+                self.not_understood(module, line, shown, why)
+                continue
+            route = join_route(prefix, operation.path)
+            self.add_function(target, route, "connexion", [operation.method], note)
+
+    def operation_function(self, dotted: str) -> Target | None:
+        """The project function an ``operationId`` names: the longest leading part that is a
+        module of the project, the rest a function or a class's method in it."""
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            facts = self.project.module_for(".".join(parts[:cut]))
+            qualname = ".".join(parts[cut:])
+            if facts is not None and qualname in facts.functions:
+                return Target("F", facts.module, qualname)
+        return None
 
     def view(self, module: str, view: str, route: str, framework: str, methods: list[str]) -> bool:
         """A view given by reference: a function, or a class (``X.as_view(...)``).

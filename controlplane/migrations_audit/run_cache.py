@@ -27,6 +27,7 @@ import orjson
 from .cache import FactsCache, analyser_fingerprint, loads, write_atomically
 from .config import AuditConfig
 from .facts import ModuleFacts
+from .openapi_docs import fingerprint
 from .report import Report
 from .report_codec import encode, report_from_json
 from .source_lines import SourceLines
@@ -78,13 +79,16 @@ class RunCache:
             if found is None:
                 return None
             delta = found
+        documents: dict[str, str | None] = entry.get("documents", {})
+        if any(fingerprint(self.root / relpath) != key for relpath, key in documents.items()):
+            return None  # an OpenAPI document the routes were read from changed
         try:
             report = report_from_json(entry["report"])
         except (KeyError, TypeError, ValueError):
             return None
         if changed:
             report.lines += delta
-            self.store(keys, report, entry["quoted"])
+            self.store(keys, report, entry["quoted"], documents)
         return report
 
     def _same_analysis(
@@ -118,9 +122,16 @@ class RunCache:
                     return None
         return sum(a.lines for a in new) - sum(b.lines for b in old)
 
-    def store(self, keys: Keys, report: Report, quoted: dict[Any, dict[Any, str]]) -> None:
+    def store(
+        self,
+        keys: Keys,
+        report: Report,
+        quoted: dict[Any, dict[Any, str]],
+        documents: dict[str, str | None] | None = None,
+    ) -> None:
         """Write the entry; a report the codec cannot carry, or a cache that cannot be
-        written, only makes the next run slower."""
+        written, only makes the next run slower. ``documents``: the content keys of the
+        files besides Python the routes were read from (None: looked for, not there)."""
         if None in keys.values():
             return
         document = encode(report)
@@ -132,6 +143,7 @@ class RunCache:
             "analyser": analyser_fingerprint(),
             "keys": keys,
             "quoted": {f: {str(n): t for n, t in lines.items()} for f, lines in quoted.items()},
+            "documents": documents or {},
             "report": document,
         }
         try:
@@ -151,6 +163,7 @@ class RunCache:
             or entry.get("analyser") != analyser_fingerprint()
             or not isinstance(entry.get("keys"), dict)
             or not isinstance(entry.get("quoted"), dict)
+            or not isinstance(entry.get("documents", {}), dict)
             or "report" not in entry
         ):
             return None

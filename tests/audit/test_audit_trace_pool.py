@@ -104,7 +104,7 @@ def _fresh(check: str, *args: str) -> None:
 def _analysed(root: Path, jobs: int) -> tuple[str, dict[str, dict[int, str]]]:
     config = AuditConfig()
     scanned = scan(root, discover(root, config.exclude))
-    report, lines = _analyse(root, config, scanned, jobs)
+    report, lines, _ = _analyse(root, config, scanned, jobs)
     return json.dumps(encode(report), sort_keys=True), lines.quoted
 
 
