@@ -926,7 +926,8 @@ class CallGraph:
             if stored is not None:
                 return stored
         if tail in ("send", "send_robust", "asend"):
-            receivers = self.implicit.signal_targets(call.name.rsplit(".", 1)[0], module)
+            signal = call.name.rsplit(".", 1)[0]
+            receivers = self.implicit.signal_targets(signal, module, self.sender_of(call, env))
             if receivers:
                 return "edge", [Node(t) for t in receivers]
             if resolved is not None and _library_signal(resolved):
@@ -2018,6 +2019,15 @@ class CallGraph:
             return None
         cls = Target("C", instance.module, instance.name)
         return Node(found, self_context(self.project, found, cls))
+
+    @staticmethod
+    def sender_of(call: CallSite, env: Env) -> Target | None:
+        """The sender a ``signal.send(...)`` names (``sender=`` or its first argument), when
+        it resolves; None otherwise."""
+        for key, value in call.args:
+            if key in ("sender", 0):
+                return env.resolve(value) if type(value) is str else None
+        return None
 
     def unread_serializer(self, view: Target) -> Site | None:
         """The inherited ``serializer.save()`` as an unresolved call at the view's own

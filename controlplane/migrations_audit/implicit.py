@@ -496,29 +496,41 @@ class Implicit:
     def own_receivers(self, module: str, cls: str, op: str) -> list[Target]:
         receivers = self.receivers()
         is_model = any("Model" in t for t in self.project.base_tails(module, cls))
-        out = []
-        lineage: set[str] | None = None
+        out: list[Target] = []
         for signal in (f"django:pre_{op}", f"django:post_{op}"):
-            for sender, handler in receivers.get(signal, []):
-                if sender is None:
-                    matched = is_model
-                elif sender[0] == "isa":
-                    if lineage is None:
-                        lineage = {f"{m}:{q}" for m, q in self.project.mro(module, cls)}
-                    matched = bool(lineage.intersection(sender[1:]))
-                elif sender[0] == "*":  # Django reads model names case-insensitively
-                    matched = sender[1].lower() == cls.rsplit(".", 1)[-1].lower()
-                elif sender == USER_SENDER:
-                    matched = self.project.user_model() == Target("C", module, cls)
-                else:
-                    matched = sender == (module, cls)
-                if matched:
-                    out.append(handler)
+            out.extend(
+                handler
+                for sender, handler in receivers.get(signal, [])
+                if (is_model if sender is None else self.sent_for(sender, module, cls))
+            )
         return out
 
-    def signal_targets(self, receiver: str, module: str) -> list[Target]:
+    def sent_for(self, sender: Any, module: str, cls: str) -> bool:
+        """Whether a receiver connected for ``sender`` (an index entry, not None) runs when
+        the class ``module:cls`` is the sender, as Django matches them."""
+        if sender[0] == "isa":
+            lineage = {f"{m}:{q}" for m, q in self.project.mro(module, cls)}
+            return bool(lineage.intersection(sender[1:]))
+        if sender[0] == "*":  # Django reads model names case-insensitively
+            return bool(sender[1].lower() == cls.rsplit(".", 1)[-1].lower())
+        if sender == USER_SENDER:
+            return self.project.user_model() == Target("C", module, cls)
+        return bool(sender == (module, cls))
+
+    def signal_targets(
+        self, receiver: str, module: str, sender: Target | None = None
+    ) -> list[Target]:
+        """The receivers a ``signal.send()`` runs: for a sender class read at the call
+        (PATTERNS.md item 201), those connected for it or for every sender; else all."""
         key = self.signal_key(receiver, module)
-        return [handler for _, handler in self.receivers().get(key, [])] if key else []
+        entries = self.receivers().get(key, []) if key else []
+        if sender is None or sender.kind != "C":
+            return [handler for _, handler in entries]
+        return [
+            handler
+            for connected, handler in entries
+            if connected is None or self.sent_for(connected, sender.module, sender.name)
+        ]
 
     def orm_event_targets(self, model: Target, events: tuple[str, ...]) -> list[Target]:
         """SQLAlchemy mapper listeners of ``model`` (or of a base it inherits) for these

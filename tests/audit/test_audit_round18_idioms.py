@@ -424,3 +424,80 @@ def test_serializer_getters_read_by_action_or_past_a_guarded_attribute(check):
             "GuardedViewSet.create": ("offloaded", False),
         },
     )
+
+
+def test_a_signal_sent_for_a_class_reaches_only_that_classs_receivers(check):
+    """Item 201: ``post_save.send(sender=cls, ...)`` in a helper the caller gives a class
+    runs the receivers connected for that class (and those for every sender), not every
+    post_save receiver of the project; a sender the audit cannot read keeps them all."""
+    check(
+        {
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def sync_host(pk):
+                pass
+            """,
+            "app/models.py": """
+            from django.db import models
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+            from app.tasks import sync_host
+
+            class Binding(models.Model):
+                name = models.CharField(max_length=20)
+
+            class Host(models.Model):
+                name = models.CharField(max_length=20)
+
+            @receiver(post_save, sender=Host)
+            def on_host_saved(sender, instance, created, **kwargs):
+                sync_host.delay(instance.pk)
+
+            def bulk_create_with_signal(cls, items):
+                cls.objects.bulk_create(items)
+                for item in items:
+                    post_save.send(sender=cls, instance=item, created=True)
+
+            def resend(items):
+                for item in items:
+                    post_save.send(item.__class__, instance=item, created=True)
+            """,
+            "app/views.py": """
+            from django.http import JsonResponse
+            from django.urls import path
+            from app.models import Binding, Host, bulk_create_with_signal, resend
+
+            def bind(request):
+                bulk_create_with_signal(Binding, [Binding(name="x")])
+                return JsonResponse({})
+
+            def hosts(request):
+                bulk_create_with_signal(Host, [Host(name="x")])
+                return JsonResponse({})
+
+            def direct(request):
+                from django.db.models.signals import post_save
+                post_save.send(sender=Binding, instance=None, created=False)
+                return JsonResponse({})
+
+            def unknown(request):
+                resend([Binding(name="y")])
+                return JsonResponse({})
+
+            urlpatterns = [
+                path("bind/", bind),
+                path("hosts/", hosts),
+                path("direct/", direct),
+                path("unknown/", unknown),
+            ]
+            """,
+        },
+        {
+            "bind": ("inline", False),
+            "hosts": ("offloaded", False),
+            "direct": ("inline", False),
+            "unknown": ("offloaded", False),
+        },
+    )
