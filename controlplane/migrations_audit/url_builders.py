@@ -100,7 +100,7 @@ def _views(
     project: Project, module: str, called: str, builder: Target, given: list[object]
 ) -> list[Target]:
     """The class a classmethod builder is called on (when it calls ``cls.as_view``), and
-    the project classes passed to the builder."""
+    the project classes passed to the builder, but for models (PATTERNS.md item 202)."""
     out: list[Target] = []
     function = project.function(builder)
     if (
@@ -114,6 +114,9 @@ def _views(
     for value in given:
         ref = ref_of(value)
         found = project.resolve(ref, module) if ref else None
-        if found is not None and found.kind == "C" and found not in out:
-            out.append(found)
+        if found is None or found.kind != "C" or found in out:
+            continue
+        if project.is_model(Target("I", found.module, found.name)):
+            continue  # meta_path(Part): a model the helper names a route for, no view
+        out.append(found)
     return out

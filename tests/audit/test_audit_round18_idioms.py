@@ -501,3 +501,52 @@ def test_a_signal_sent_for_a_class_reaches_only_that_classs_receivers(check):
             "unknown": ("offloaded", False),
         },
     )
+
+
+def test_a_model_given_to_a_url_helper_is_not_a_view(run_audit):
+    """Item 202: ``meta_path(Part)`` builds a redirect for the model it is given; the model
+    is not a view, so its ``delete()`` is no DELETE endpoint. The call is reported as a URL
+    entry not understood; the view beside it keeps its endpoint."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/models.py": """
+            from django.db import models
+
+            class Part(models.Model):
+                name = models.CharField(max_length=20)
+
+                def delete(self, *args, **kwargs):
+                    return super().delete(*args, **kwargs)
+            """,
+            "proj/views.py": """
+            from django.views.generic import RedirectView, View
+
+            class MetadataRedirectView(RedirectView):
+                model_name = None
+
+            class PartDetail(View):
+                def get(self, request, pk):
+                    return None
+            """,
+            "proj/urls.py": """
+            from django.urls import include, path
+            from proj.models import Part
+            from proj.views import MetadataRedirectView, PartDetail
+
+            def meta_path(model):
+                return path(
+                    "metadata/", MetadataRedirectView.as_view(model_name=model._meta.model_name)
+                )
+
+            urlpatterns = [
+                path("part/<int:pk>/", include([meta_path(Part), path("", PartDetail.as_view())])),
+            ]
+            """,
+        }
+    )
+    assert [(e.handler, e.methods, e.route) for e in report.endpoints] == [
+        ("PartDetail.get", ("GET",), "/part/<int:pk>/")
+    ]
+    assert [u.call for u in report.unrecognized] == ["proj.urls.meta_path(...)"]
