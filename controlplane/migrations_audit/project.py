@@ -103,6 +103,9 @@ _DJANGO_MODEL_FORM_VIEWS = frozenset(
 )
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 _MODEL_QUERY = "query"  # Flask-SQLAlchemy: Model.query, a query of the model
+# DRF's GenericAPIView methods handing back the view's rows, filtered or one page of them
+# (PATTERNS.md item 203): iterated, each is an instance of the view's model
+_FILTERED_ROWS = ("filter_queryset", "paginate_queryset")
 _META = ":Meta"  # a class's inner Meta (kept as a table): Target("V", module, "Cls:Meta")
 # where a model declares the class of its Flask-SQLAlchemy query (``query: ShopQuery`` as a
 # type hint, ``query_class = ShopQuery``), and the bases that make a class a query class
@@ -762,7 +765,7 @@ class Project:
             if method == "get_form" and (form is None or form.kind == "V") and not chosen:
                 return self.model_form(owner, depth)  # no form_class: one made for the model
             return None
-        if method in ("get_object", "get_queryset", "save"):
+        if method in ("get_object", "get_queryset", "save", *_FILTERED_ROWS):
             model = self.model_of(target.module, cls, depth)
             if model is None:
                 return None

@@ -550,3 +550,68 @@ def test_a_model_given_to_a_url_helper_is_not_a_view(run_audit):
         ("PartDetail.get", ("GET",), "/part/<int:pk>/")
     ]
     assert [u.call for u in report.unrecognized] == ["proj.urls.meta_path(...)"]
+
+
+def test_rows_of_drfs_filtered_queryset_keep_the_views_model(check):
+    """Item 203: ``for item in self.filter_queryset(self.get_queryset()): item.delete()``
+    (and over ``paginate_queryset``) deletes rows of the view's model, whose receiver
+    enqueues."""
+    check(
+        {
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def gone(pk):
+                pass
+            """,
+            "app/models.py": """
+            from django.db import models
+            from django.db.models.signals import post_delete
+            from django.dispatch import receiver
+            from app.tasks import gone
+
+            class Address(models.Model):
+                name = models.CharField(max_length=20)
+
+            @receiver(post_delete, sender=Address)
+            def on_delete(sender, instance, **kwargs):
+                gone.delay(instance.pk)
+            """,
+            "app/api.py": """
+            from django.urls import path
+            from rest_framework import generics
+            from rest_framework.response import Response
+            from app.models import Address
+
+            class BulkDeleteMixin:
+                def get_bulk_queryset(self):
+                    return self.filter_queryset(self.get_queryset())
+
+                def delete(self, request, *args, **kwargs):
+                    for item in self.get_bulk_queryset():
+                        item.delete()
+                    return Response(status=204)
+
+            class PageDeleteMixin:
+                def delete(self, request, *args, **kwargs):
+                    for item in self.paginate_queryset(self.get_queryset()):
+                        item.delete()
+                    return Response(status=204)
+
+            class AddressList(BulkDeleteMixin, generics.ListAPIView):
+                queryset = Address.objects.all()
+
+            class AddressPages(PageDeleteMixin, generics.ListAPIView):
+                queryset = Address.objects.all()
+
+            urlpatterns = [path("a/", AddressList.as_view()), path("b/", AddressPages.as_view())]
+            """,
+        },
+        {
+            "AddressList.delete": ("offloaded", False),
+            "AddressList.get": ("inline", False),
+            "AddressPages.delete": ("offloaded", False),
+            "AddressPages.get": ("inline", False),
+        },
+    )
