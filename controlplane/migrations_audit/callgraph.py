@@ -1945,28 +1945,51 @@ class CallGraph:
             summary.sites.append(
                 Site(heavy, facts.relpath, klass.line, f"{cls}.{method} (inherited)", "", "")
             )
-        chosen = self.action_serializer(Target("C", node.module, cls), method)
-        if chosen is not None:  # get_serializer_class() chooses by self.action
-            ctx = (*ctx, (_CHOSEN, typed(chosen)))
-        env = Env(project, node.module, cls, ctx)
-        for name in self.implicit.expansions(node):
-            passed = _FRAMEWORK_ARGS.get(name)
-            if chosen is not None:
-                name = name.replace(_GET_SERIALIZER, "~" + _CHOSEN)
-                passed = passed and passed.replace(_GET_SERIALIZER, "~" + _CHOSEN)
-            args = [[0, passed]] if passed else []
-            call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [], args)
-            resolved = (
-                env.resolve(name) if chosen is not None else project.resolve(name, node.module, cls)
-            )
-            if resolved is None and name == _SERIALIZER_SAVE:
-                unread = self.unread_serializer(Target("C", node.module, cls))
-                if unread is not None:
-                    summary.sites.append(unread)
-            for edge in self.edge_targets(call, resolved, env, FRAMEWORK_BOUND.get(method)):
-                if edge not in summary.edges and edge.target != node:
-                    summary.edges.append(edge)
+        view = Target("C", node.module, cls)
+        chosen = self.action_serializer(view, method)  # get_serializer_class() by self.action
+        serializers = [chosen] if chosen is not None else self.returned_serializers(view)
+        envs: list[tuple[Target | None, Env]] = [
+            (s, Env(project, node.module, cls, (*ctx, (_CHOSEN, typed(s))))) for s in serializers
+        ] or [(None, Env(project, node.module, cls, ctx))]
+        for written in self.implicit.expansions(node):
+            for serializer, env in envs:
+                name, passed = written, _FRAMEWORK_ARGS.get(written)
+                if serializer is not None:
+                    if serializer != serializers[0] and _GET_SERIALIZER not in f"{name}{passed}":
+                        continue  # the same call for every serializer: made once
+                    name = name.replace(_GET_SERIALIZER, "~" + _CHOSEN)
+                    passed = passed and passed.replace(_GET_SERIALIZER, "~" + _CHOSEN)
+                args = [[0, passed]] if passed else []
+                call = CallSite(name, 0, 0, -1, -1, 0, -1, -1, [], args)
+                resolved = (
+                    env.resolve(name)
+                    if serializer is not None
+                    else project.resolve(name, node.module, cls)
+                )
+                if resolved is None and name == _SERIALIZER_SAVE:
+                    unread = self.unread_serializer(view)
+                    if unread is not None:
+                        summary.sites.append(unread)
+                for edge in self.edge_targets(call, resolved, env, FRAMEWORK_BOUND.get(method)):
+                    if edge not in summary.edges and edge.target != node:
+                        summary.edges.append(edge)
         return summary
+
+    def returned_serializers(self, view: Target) -> list[Target]:
+        """The serializers a view's own ``get_serializer()`` or ``get_serializer_class()``
+        override may hand back, when it returns more than one (``ExportSerializer(...)`` on
+        one branch, ``super().get_serializer(...)`` on the other; PATTERNS.md item 204):
+        each one's save may run. [] for one or none (the usual resolution applies)."""
+        project = self.project
+        for attr, made in (("get_serializer", "I"), ("get_serializer_class", "C")):
+            getter = project.class_attr(view, attr, 0)
+            if getter is None or getter.kind != "F":
+                continue
+            found = [t for t in project.returned(getter, view, 0) if t.kind == made]
+            classes = list(dict.fromkeys(Target("I", t.module, t.name) for t in found))
+            if len(classes) > 1:
+                return classes
+        return []
 
     def representations(self, call: CallSite, env: Env) -> list[Node]:
         """What reading a call's arguments runs: ``Response(serializer.data)`` a DRF

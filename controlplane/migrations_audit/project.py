@@ -809,16 +809,22 @@ class Project:
     def returned_class(self, getter: Target, owner: Target, depth: int) -> Target | None:
         """The first class a getter returns, passing over values that are not a class (an
         attribute no class in the view's MRO sets, which the getter guards with ``try``)."""
-        facts = self.function(getter)
+        return next((t for t in self.returned(getter, owner, depth) if t.kind == "C"), None)
+
+    def returned(self, function: Target, owner: Target, depth: int) -> list[Target]:
+        """What each ``return`` of a method gives when it runs for ``owner``, once each, in
+        order; values the analysis cannot resolve are left out."""
+        facts = self.function(function)
         if facts is None:
-            return None
-        cls = self.class_of(getter.module, getter.name)
-        selftype = _subclass_self(owner, getter.module, cls)
+            return []
+        cls = self.class_of(function.module, function.name)
+        selftype = _subclass_self(owner, function.module, cls)
+        out: list[Target] = []
         for value in facts.returns:
-            found = self.resolve(value, getter.module, cls, depth + 1, selftype)
-            if found is not None and found.kind == "C":
-                return found
-        return None
+            found = self.resolve(value, function.module, cls, depth + 1, selftype)
+            if found is not None and found not in out:
+                out.append(found)
+        return out
 
     def own_getter(self, owner: Target, attr: str, depth: int) -> Target | None:
         """The project's ``get_<attr>()`` override that chooses the class for ``owner``,

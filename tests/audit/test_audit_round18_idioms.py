@@ -615,3 +615,67 @@ def test_rows_of_drfs_filtered_queryset_keep_the_views_model(check):
             "AddressPages.get": ("inline", False),
         },
     )
+
+
+def test_each_serializer_a_views_getter_may_return_is_saved(check):
+    """Item 204: a ``get_serializer()`` override returning an export serializer on one
+    branch and ``super().get_serializer(...)`` on the other: create and update may save
+    either, and the model serializer's save fires the receiver that enqueues."""
+    check(
+        {
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def notify(name, pk):
+                pass
+            """,
+            "app/models.py": """
+            from django.db import models
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+            from app.tasks import notify
+
+            class Unit(models.Model):
+                name = models.CharField(max_length=20)
+
+            @receiver(post_save, sender=Unit)
+            def after_save(sender, instance, created, **kwargs):
+                notify.delay(sender.__name__, instance.pk)
+            """,
+            "app/api.py": """
+            from rest_framework import serializers, viewsets
+            from rest_framework.routers import DefaultRouter
+            from app.models import Unit
+
+            class UnitSerializer(serializers.ModelSerializer):
+                class Meta:
+                    model = Unit
+                    fields = ["name"]
+
+            class ExportOptionsSerializer(serializers.Serializer):
+                fmt = serializers.CharField()
+
+            class DataExportViewMixin:
+                def get_serializer(self, *args, **kwargs):
+                    if self.request.method == "GET" and "export" in self.request.query_params:
+                        return ExportOptionsSerializer(*args, **kwargs)
+                    return super().get_serializer(*args, **kwargs)
+
+            class UnitViewSet(DataExportViewMixin, viewsets.ModelViewSet):
+                queryset = Unit.objects.all()
+                serializer_class = UnitSerializer
+                http_method_names = ["get", "post", "put"]
+
+            router = DefaultRouter()
+            router.register("units", UnitViewSet)
+            urlpatterns = router.urls
+            """,
+        },
+        {
+            "UnitViewSet.create": ("offloaded", False),
+            "UnitViewSet.update": ("offloaded", False),
+            "UnitViewSet.list": ("inline", False),
+            "UnitViewSet.retrieve": ("inline", False),
+        },
+    )
