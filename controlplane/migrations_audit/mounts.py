@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-from .facts import Lit
+from .facts import Lit, RouteCall
 from .project import Project, Target
+from .wiring import MOUNT_KINDS
 
 Key = tuple[str, str]  # (module, variable)
 MAX_MOUNTS = 8  # prefixes per router: a guard against a product of many mounts
@@ -157,14 +158,7 @@ class Mounts:
         project = self.project
         for module, facts in project.modules.items():
             for call in facts.route_calls:
-                if call.kind not in (
-                    "register_blueprint",
-                    "register_api",  # flask-openapi3: app.register_api(api_blueprint)
-                    "include_router",
-                    "add_namespace",
-                    "add_router",
-                    "mount",
-                ):
+                if call.kind not in MOUNT_KINDS:  # register_api: flask-openapi3's
                     continue
                 if call.kind == "add_router":  # ninja: api.add_router("/items/", router)
                     child_name = ref_of(call.args[1]) if len(call.args) > 1 else ""
@@ -188,7 +182,11 @@ class Mounts:
                 if child is None:
                     self.note_external(module, call.line, call.kind, child_name)
                     continue
-                parent = project.var_key(call.receiver, module)
+                parents = (
+                    self.given_parents(module, call)
+                    if call.receiver_param and call.owner
+                    else [project.var_key(call.receiver, module)]
+                )
                 prefix = None
                 for kw in ("url_prefix", "prefix", "path"):
                     value = self.text_of(call.kwargs.get(kw), module)
@@ -207,8 +205,33 @@ class Mounts:
                 ):
                     prefix = call.args[0]
                 places = self.mounts.setdefault(child, [])
-                if (parent, prefix, call.kind) not in places and len(places) < MAX_MOUNTS:
-                    places.append((parent, prefix, call.kind))
+                for parent in parents:
+                    if (parent, prefix, call.kind) not in places and len(places) < MAX_MOUNTS:
+                        places.append((parent, prefix, call.kind))
+
+    def given_parents(self, module: str, call: RouteCall) -> list[Key | None]:
+        """The routers a helper's callers pass for the parameter its mount is made on
+        (``def include_x(parent): parent.include_router(x)``, ``include_x(router_v1)``;
+        PATTERNS.md item 205); [None] (the root) when no call of the helper is found."""
+        project = self.project
+        helper = Target("F", module, call.owner)
+        plain = [p for p in call.params if not p.startswith("*")]
+        if project.class_of(module, call.owner) and plain and plain[0] in ("self", "cls"):
+            plain = plain[1:]
+        found: list[Key | None] = []
+        for caller, facts in project.modules.items():
+            for made in facts.route_calls:
+                if made.kind != "call" or project.resolve(made.receiver, caller) != helper:
+                    continue
+                given: Lit = made.kwargs.get(call.receiver_param)
+                if given is None and call.receiver_param in plain:
+                    index = plain.index(call.receiver_param)
+                    given = made.args[index] if index < len(made.args) else None
+                ref = ref_of(given)
+                key = project.var_key(ref, ref_module(given, caller)) if ref else None
+                if key is not None and key not in found:
+                    found.append(key)
+        return found or [None]
 
     def note_external(self, module: str, line: int, kind: str, child: str) -> None:
         """``app.register_blueprint(rq_dashboard.blueprint, url_prefix="/rq")``,

@@ -30,6 +30,10 @@ ROUTE_CALL_KINDS = frozenset(
         "mount",  # Starlette/FastAPI: app.mount("/api/v1", app=api), a sub-application
     }
 )
+# registrations that hang one router, blueprint or namespace under another (mounts.py)
+MOUNT_KINDS = frozenset(
+    {"register_blueprint", "register_api", "include_router", "add_namespace", "add_router", "mount"}
+)
 LITESTAR_ROUTER = "litestar.Router"  # a route-call kind: a Router's path and handlers
 _EAGER_NAME = re.compile(r"(?i)^(celery_)?(tasks?_)?always_eager$")
 
@@ -423,7 +427,9 @@ def note_registration(
             call.owner, call.params = scope.owner, list(scope.params)
         if isinstance(target, dict) and "param" in target:
             call.receiver_param = target["param"]
-            if kind == "register":  # def add_item_urls(router): router.register("items", V)
+            # def add_item_urls(router): router.register("items", V); def include_x(parent):
+            # parent.include_router(x_router) (PATTERNS.md item 205)
+            if kind == "register" or kind in MOUNT_KINDS:
                 call.owner, call.params = scope.owner, list(scope.params)
     names.facts.route_calls.append(call)
 

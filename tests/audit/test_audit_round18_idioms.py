@@ -679,3 +679,69 @@ def test_each_serializer_a_views_getter_may_return_is_saved(check):
             "UnitViewSet.retrieve": ("inline", False),
         },
     )
+
+
+def test_a_router_included_into_the_router_a_helper_is_given(run_audit):
+    """Item 205: ``def include_migration_router(target_router):
+    target_router.include_router(migration_router)``, called with ``router_v1`` (itself
+    under ``/api``): the routes are under ``/api/v1``, also from a caller in another module
+    and for a keyword argument; a helper nobody calls mounts at the root."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/migration.py": """
+            from fastapi import APIRouter
+
+            migration_router = APIRouter(prefix="/migration")
+            deploy_router = APIRouter(prefix="/deployments")
+            orphan_router = APIRouter(prefix="/orphan")
+
+            @migration_router.get("/status")
+            async def status():
+                return {}
+
+            @deploy_router.post("/")
+            async def deploy():
+                return {}
+
+            @orphan_router.get("/")
+            async def orphan():
+                return {}
+            """,
+            "app/helpers.py": """
+            from fastapi import APIRouter
+            from app.migration import deploy_router, migration_router, orphan_router
+
+            def include_migration_router(target_router: APIRouter) -> None:
+                target_router.include_router(migration_router)
+
+            def include_deploy_router(*, parent: APIRouter) -> None:
+                parent.include_router(deploy_router)
+
+            def never_called(target: APIRouter) -> None:
+                target.include_router(orphan_router)
+            """,
+            "app/router.py": """
+            from fastapi import APIRouter
+            from app.helpers import include_deploy_router, include_migration_router
+
+            router = APIRouter(prefix="/api")
+            router_v1 = APIRouter(prefix="/v1")
+            include_migration_router(router_v1)
+            include_deploy_router(parent=router_v1)
+            router.include_router(router_v1)
+            """,
+            "app/main.py": """
+            from fastapi import FastAPI
+            from app.router import router
+
+            app = FastAPI()
+            app.include_router(router)
+            """,
+        }
+    )
+    assert sorted((e.handler, e.route) for e in report.endpoints) == [
+        ("deploy", "/api/v1/deployments/"),
+        ("orphan", "/orphan/"),
+        ("status", "/api/v1/migration/status"),
+    ]
