@@ -2064,7 +2064,7 @@ class CallGraph:
         facts = project.function(getter) if getter is not None else None
         if getter is None or facts is None:
             return None
-        relpath = self.project.modules[getter.module].relpath
+        relpath = project.modules[getter.module].relpath
         return Site(
             UNRESOLVED_CALL, relpath, facts.line, _SERIALIZER_SAVE + "()", CHOSEN_SERIALIZER
         )

@@ -8,7 +8,7 @@ composed from the prefixes of the blueprints, routers and namespaces it hangs fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .decorator_aliases import factory_made
 from .entry_hooks import answered_verbs, entry_hooks
@@ -552,6 +552,8 @@ class RouteFinder:
         if self.root is None or relpath is None:
             reason = f"the OpenAPI document {name} was not found in the tree"
             self.not_understood(module, line, where, reason)
+            # where connexion looks first: a warm run must see the document appear there
+            self.documents[str(PurePosixPath(facts.relpath).parent / name)] = None
             return
         self.documents[relpath] = fingerprint(self.root / relpath)
         document = read(self.root, relpath)

@@ -140,11 +140,13 @@ def test_a_document_found_elsewhere_in_the_tree_and_in_json(run_audit):
 
 
 def test_a_warm_run_reads_the_document_again_when_it_changed(tree, tmp_path):
-    root = tree(files())
+    root = tree({k: v for k, v in files().items() if not k.endswith(".yaml")})
     cache = tmp_path / "cache"
+    assert audit(root, AuditConfig(), jobs=1, cache_dir=cache).endpoints == []
+    document = root / "service" / "openapi.yaml"
+    document.write_text(DOCUMENT.lstrip("\n"))  # the document appears where it was looked for
     first = audit(root, AuditConfig(), jobs=1, cache_dir=cache)
     assert len(first.endpoints) == 3
-    document = root / "service" / "openapi.yaml"
     document.write_text(document.read_text().replace("  /legacy:", "  /legacy-gone:"))
     assert audit(root, AuditConfig(), jobs=1, cache_dir=cache) == audit(root, AuditConfig())
     document.write_text(

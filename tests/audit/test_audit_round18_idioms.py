@@ -183,6 +183,40 @@ def test_a_model_read_through_a_serializers_meta_keeps_its_class(check):
     )
 
 
+# a model whose post_save receiver enqueues, and its plain ModelSerializer (items 198, 199)
+HOST_PROJECT = {
+    "app/tasks.py": """
+    from celery import shared_task
+
+    @shared_task
+    def gather_facts(pk):
+        pass
+    """,
+    "app/models.py": """
+    from django.db import models
+    from django.db.models.signals import post_save
+    from django.dispatch import receiver
+    from app.tasks import gather_facts
+
+    class Host(models.Model):
+        name = models.CharField(max_length=20)
+
+    @receiver(post_save, sender=Host)
+    def on_host_saved(sender, instance, created, **kwargs):
+        gather_facts.delay(instance.pk)
+    """,
+    "app/serializers.py": """
+    from rest_framework import serializers
+    from app.models import Host
+
+    class HostSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Host
+            fields = ["name"]
+    """,
+}
+
+
 def test_a_bare_callable_annotation_does_not_shadow_the_framework_method(check):
     """Item 198: ``get_serializer: Callable`` in a mixin first in a viewset's bases is a type
     hint, not a definition: DRF's ``get_serializer`` still builds the viewset's serializer,
@@ -190,35 +224,7 @@ def test_a_bare_callable_annotation_does_not_shadow_the_framework_method(check):
     (inline, certain). An annotation naming a class still types the attribute."""
     check(
         {
-            "app/tasks.py": """
-            from celery import shared_task
-
-            @shared_task
-            def gather_facts(pk):
-                pass
-            """,
-            "app/models.py": """
-            from django.db import models
-            from django.db.models.signals import post_save
-            from django.dispatch import receiver
-            from app.tasks import gather_facts
-
-            class Host(models.Model):
-                name = models.CharField(max_length=20)
-
-            @receiver(post_save, sender=Host)
-            def on_host_saved(sender, instance, created, **kwargs):
-                gather_facts.delay(instance.pk)
-            """,
-            "app/serializers.py": """
-            from rest_framework import serializers
-            from app.models import Host
-
-            class HostSerializer(serializers.ModelSerializer):
-                class Meta:
-                    model = Host
-                    fields = ["name"]
-            """,
+            **HOST_PROJECT,
             "app/api.py": """
             from typing import Any, Callable
             from rest_framework import viewsets
@@ -253,35 +259,7 @@ def test_a_serializer_chosen_at_run_time_is_said_not_seen(run_audit):
     keeps its certain answer."""
     report = run_audit(
         {
-            "app/tasks.py": """
-            from celery import shared_task
-
-            @shared_task
-            def gather_facts(pk):
-                pass
-            """,
-            "app/models.py": """
-            from django.db import models
-            from django.db.models.signals import post_save
-            from django.dispatch import receiver
-            from app.tasks import gather_facts
-
-            class Host(models.Model):
-                name = models.CharField(max_length=20)
-
-            @receiver(post_save, sender=Host)
-            def on_host_saved(sender, instance, created, **kwargs):
-                gather_facts.delay(instance.pk)
-            """,
-            "app/serializers.py": """
-            from rest_framework import serializers
-            from app.models import Host
-
-            class HostSerializer(serializers.ModelSerializer):
-                class Meta:
-                    model = Host
-                    fields = ["name"]
-            """,
+            **HOST_PROJECT,
             "app/api.py": """
             from rest_framework import viewsets
             from rest_framework.routers import DefaultRouter
