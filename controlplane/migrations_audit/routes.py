@@ -565,8 +565,8 @@ class RouteFinder:
         if prefix is None:
             prefix = document.base_path
             if base_path is not None:
-                shown = prefix or "/"
-                note = f"add_api's base_path is computed; the document's own ({shown}) is shown"
+                own = prefix or "/"
+                note = f"add_api's base_path is computed; the document's own ({own}) is shown"
         for operation in document.operations:
             target = self.operation_function(operation.function)
             shown = f"{where}: {operation.method} {operation.path}"
