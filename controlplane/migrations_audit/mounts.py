@@ -274,7 +274,8 @@ class Mounts:
     def constant(self, name: str, module: str) -> str | None:
         """The string a module-level constant of the project holds (``API_ROOT``, imported
         or not), or a class-level one read through a module-level instance
-        (``settings.API_V1_STR`` with ``settings = Settings()``); None when unknown."""
+        (``settings.API_V1_STR`` with ``settings = Settings()``), or Django's
+        ``settings.AVATAR_PATH`` when the settings modules agree on it; None when unknown."""
         project = self.project
         facts = project.modules.get(module)
         if facts is None or not name:
@@ -288,6 +289,14 @@ class Mounts:
         home = project.module_for(holder, module)
         if home is not None:
             value = home.lits.get(attr)
+            return value if isinstance(value, str) else None
+        if holder == "django.conf.settings":  # the settings module(s) naming ROOT_URLCONF
+            values = {
+                f.lits.get(attr)
+                for f in project.modules.values()
+                if "ROOT_URLCONF" in f.lits and attr in f.lits
+            }
+            value = values.pop() if len(values) == 1 else None
             return value if isinstance(value, str) else None
         made = project.resolve(holder, module)
         if made is None or made.kind != "I" or made.module not in project.modules:

@@ -240,6 +240,27 @@ class UrlPatterns:
                 return [UrlEntry(node.lineno, "", False, "", None, "ref:" + rendered, [])]
         return []
 
+    def summed_route(self, node: ast.expr) -> str:
+        """``"x/" + views.SUB + "/y/"``: the literal terms, and each other name as a
+        ``{views.SUB}`` placeholder (replaced by the constant it names where the project
+        holds one, as an f-string route's are; PATTERNS.md item 206); "" for anything else
+        or a sum with no literal term."""
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+            return ""
+        parts: list[str] = []
+        for term in _operands(node):
+            value = self.names.lit(term)
+            if isinstance(value, str):
+                parts.append(value)
+            elif isinstance(term, ast.Name | ast.Attribute):
+                parts.append("{" + ast.unparse(term) + "}")
+            else:
+                return ""
+        literal = any(
+            isinstance(t, ast.Constant) and isinstance(t.value, str) for t in _operands(node)
+        )
+        return "".join(parts) if literal else ""
+
     def args(self, call: ast.Call) -> list[Any]:
         """[args, kwargs] of a call, as literals."""
         names = self.names
@@ -252,8 +273,10 @@ class UrlPatterns:
         names = self.names
         args = list(call.args)
         kws = {kw.arg: kw.value for kw in call.keywords if kw.arg}
-        route = names.lit(args[0] if args else kws.get("route", kws.get("regex")))
-        route = route if isinstance(route, str) else ""
+        written = args[0] if args else kws.get("route", kws.get("regex"))
+        route = names.lit(written)
+        if not isinstance(route, str):
+            route = self.summed_route(written) if written is not None else ""
         regex = func != "path"
         view = args[1] if len(args) > 1 else kws.get("view")
         if view is None:

@@ -723,3 +723,44 @@ def test_a_router_included_into_the_router_a_helper_is_given(run_audit):
         ("orphan", "/orphan/"),
         ("status", "/api/v1/migration/status"),
     ]
+
+
+def test_a_route_summed_with_a_constant_of_another_module(run_audit):
+    """Item 206: ``"x/" + views.SUB + "/y/"`` and ``r"^data/" + settings.AVATAR_PATH +
+    ...``: the constant's value where the project holds it, else the name as a
+    placeholder; never the root route."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\nAVATAR_PATH = "avatars"\n',
+            "proj/views.py": """
+            SUB = "sub"
+
+            def items(request):
+                return None
+
+            def avatar(request, path):
+                return None
+
+            def other(request):
+                return None
+            """,
+            "proj/urls.py": """
+            from django.conf import settings
+            from django.urls import path, re_path
+            from proj import views
+            from proj.elsewhere import COMPUTED
+
+            urlpatterns = [
+                path("x/" + views.SUB + "/y/", views.items),
+                re_path(r"^data/" + settings.AVATAR_PATH + "/(?P<path>.*)$", views.avatar),
+                path("z/" + COMPUTED + "/", views.other),
+            ]
+            """,
+        }
+    )
+    assert sorted((e.handler, e.route) for e in report.endpoints) == [
+        ("avatar", "/data/avatars/(?P<path>.*)"),
+        ("items", "/x/sub/y/"),
+        ("other", "/z/{COMPUTED}/"),
+    ]
