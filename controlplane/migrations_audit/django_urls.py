@@ -456,7 +456,7 @@ class DjangoRoutes:
             )
             if not finder.class_endpoints(
                 real.module, real.name, route or "/", framework, actions, note, alias
-            ) and not self.library_based(real, route or "/"):
+            ) and not self.library_based(real, route or "/", view.endswith(".as_view()")):
                 finder.not_understood(
                     module,
                     entry.line,
@@ -502,17 +502,26 @@ class DjangoRoutes:
             module, entry.line, f"path({entry.route!r}, {entry.view})", _NOT_CALLABLE
         )
 
-    def library_based(self, view: Target, route: str) -> bool:
+    def library_based(self, view: Target, route: str, as_view: bool = False) -> bool:
         """A project class whose methods all come from a library's view class
         (``class Docs(LoginRequiredMixin, SpectacularRedocView)``): an endpoint like a
-        library view routed directly (item 91), at the class; False when no base is one."""
+        library view routed directly (item 91), at the class; False when no base is one.
+        A class the URLconf calls ``as_view()`` on is a view whatever its package base is
+        named (``GeoJsonLocationList``; PATTERNS.md item 207), mixins aside."""
         project = self.project
+        external = [b.rstrip("()") for b in project.external_bases(view.module, view.name)]
+        tails = {b: b.rsplit(".", 1)[-1] for b in external}
         bases = sorted(
-            b.rstrip("()")
-            for b in project.external_bases(view.module, view.name)
-            if b.rstrip("()").rsplit(".", 1)[-1].endswith(("View", "ViewSet"))
-            and b.rstrip("()").rsplit(".", 1)[-1] not in _BARE_VIEWS
+            b
+            for b in external
+            if tails[b].endswith(("View", "ViewSet")) and tails[b] not in _BARE_VIEWS
         )
+        if not bases and as_view:
+            bases = sorted(
+                b
+                for b in external
+                if not tails[b].endswith("Mixin") and tails[b] not in _BARE_VIEWS
+            )
         if not bases:
             return False
         klass = project.modules[view.module].classes[view.name]

@@ -764,3 +764,34 @@ def test_a_route_summed_with_a_constant_of_another_module(run_audit):
         ("items", "/x/sub/y/"),
         ("other", "/z/{COMPUTED}/"),
     ]
+
+
+def test_a_class_routed_with_as_view_on_a_package_view_not_named_like_one(run_audit):
+    """Item 207: ``GeoJsonLocationList.as_view()`` whose base is an installed package's
+    ``...List`` class: a library-served view (``likely`` inline), not a registration left
+    unread; a class nothing calls ``as_view()`` on is not guessed."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/views.py": """
+            from openwisp_controller.geo.api.views import GeoJsonLocationList as BaseGeoJson
+            from openwisp_utils.mixins import ProtectedAPIMixin
+
+            class GeoJsonLocationList(ProtectedAPIMixin, BaseGeoJson):
+                pass
+            """,
+            "proj/urls.py": """
+            from django.urls import path
+            from proj import views
+
+            urlpatterns = [
+                path("api/v1/geojson/", views.GeoJsonLocationList.as_view()),
+            ]
+            """,
+        }
+    )
+    assert [(e.handler, e.route, e.status, e.confidence) for e in report.endpoints] == [
+        ("GeoJsonLocationList", "/api/v1/geojson/", "inline", "likely")
+    ]
+    assert report.unrecognized == []
