@@ -728,7 +728,7 @@ class RouteFinder:
                 line,
                 handler.rsplit(".", 1)[-1] or dotted.rsplit(".", 1)[-1],
                 "django",
-                ["ANY"],
+                self.method_names(module, handler) if handler else ["ANY"],  # item 208
                 route,
                 entries=hooks,
                 selftype=Target("C", module, handler) if hooks else None,

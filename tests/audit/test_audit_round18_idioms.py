@@ -769,7 +769,7 @@ def test_a_route_summed_with_a_constant_of_another_module(run_audit):
 def test_a_class_routed_with_as_view_on_a_package_view_not_named_like_one(run_audit):
     """Item 207: ``GeoJsonLocationList.as_view()`` whose base is an installed package's
     ``...List`` class: a library-served view (``likely`` inline), not a registration left
-    unread; a class nothing calls ``as_view()`` on is not guessed."""
+    unread. Item 208: such a class answers the methods its ``http_method_names`` lists."""
     report = run_audit(
         {
             "proj/__init__.py": "",
@@ -780,6 +780,9 @@ def test_a_class_routed_with_as_view_on_a_package_view_not_named_like_one(run_au
 
             class GeoJsonLocationList(ProtectedAPIMixin, BaseGeoJson):
                 pass
+
+            class MonitoringDeviceList(BaseGeoJson):
+                http_method_names = ["get", "head", "options"]
             """,
             "proj/urls.py": """
             from django.urls import path
@@ -787,11 +790,14 @@ def test_a_class_routed_with_as_view_on_a_package_view_not_named_like_one(run_au
 
             urlpatterns = [
                 path("api/v1/geojson/", views.GeoJsonLocationList.as_view()),
+                path("api/v1/devices/", views.MonitoringDeviceList.as_view()),
             ]
             """,
         }
     )
-    assert [(e.handler, e.route, e.status, e.confidence) for e in report.endpoints] == [
-        ("GeoJsonLocationList", "/api/v1/geojson/", "inline", "likely")
+    assert [(e.handler, e.methods, e.route, e.status) for e in report.endpoints] == [
+        ("GeoJsonLocationList", ("ANY",), "/api/v1/geojson/", "inline"),
+        ("MonitoringDeviceList", ("GET",), "/api/v1/devices/", "inline"),
     ]
+    assert {e.confidence for e in report.endpoints} == {"likely"}
     assert report.unrecognized == []
