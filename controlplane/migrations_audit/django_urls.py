@@ -49,6 +49,8 @@ _INSTANCE_VIEW = "a view made from an instance of a class: the audit reads as_vi
 _NOT_CALLABLE = "an instance of a class that defines no __call__ the audit can see"
 # framework base classes that answer no method themselves: a subclass adding none answers
 # nothing (still a registration the audit could not understand)
+# a URL entry whose view is a call's result outside the project (PATTERNS.md item 209)
+_RETURNED_VIEW = "the view is what a call returns at run time"
 _BARE_VIEWS = frozenset(
     {"View", "APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ViewSetMixin"}
 )
@@ -434,6 +436,11 @@ class DjangoRoutes:
             target = project.resolve(name, home)
         if target is not None and target.kind == "X" and name:
             library = self.library_path(name, home)
+            if library.endswith("()"):  # import_string(settings.X): a class chosen at run time
+                finder.not_understood(
+                    module, entry.line, f"path({entry.route!r}, {view})", _RETURNED_VIEW
+                )
+                return
             if library and not library.endswith(".urls"):
                 finder.add_library_view(module, entry.line, library, route or "/")
             if library:

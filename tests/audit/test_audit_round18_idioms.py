@@ -801,3 +801,35 @@ def test_a_class_routed_with_as_view_on_a_package_view_not_named_like_one(run_au
     ]
     assert {e.confidence for e in report.endpoints} == {"likely"}
     assert report.unrecognized == []
+
+
+def test_a_view_loaded_by_a_path_held_in_a_setting_is_said_not_read(run_audit):
+    """Item 209: ``import_string(settings.TOKENS_VIEW).as_view()`` in a URL entry is not a
+    library's view named ``import_string()``: no endpoint, a registration not understood."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\nTOKENS_VIEW = "proj.views.Tokens"\n',
+            "proj/views.py": """
+            import requests
+            from django.views.generic import View
+
+            class Tokens(View):
+                def post(self, request):
+                    return requests.post("https://example.com", timeout=5)
+            """,
+            "proj/urls.py": """
+            from django.conf import settings
+            from django.urls import path
+            from django.utils.module_loading import import_string
+
+            urlpatterns = [
+                path("tokens/", import_string(settings.TOKENS_VIEW).as_view()),
+            ]
+            """,
+        }
+    )
+    assert report.endpoints == []
+    assert [(u.file, u.line, u.reason) for u in report.unrecognized] == [
+        ("proj/urls.py", 6, "the view is what a call returns at run time")
+    ]
