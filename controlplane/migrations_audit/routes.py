@@ -487,6 +487,8 @@ class RouteFinder:
                 unknown("the rule or the view is computed, not written")
         elif kind == "add_api" and is_document_name(args[0] if args else None):
             self.openapi_document(module, str(args[0]), kwargs.get("base_path"), call, line)
+        elif kind == "add_api" and self.connexion_app(receiver, module):
+            self.not_understood(module, line, call, "the OpenAPI document's path is computed")
         elif kind in ("add_api_route", "add_route"):
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
@@ -580,6 +582,11 @@ class RouteFinder:
                 continue
             route = join_route(prefix, operation.path)
             self.add_function(target, route, "connexion", [operation.method], note)
+
+    def connexion_app(self, receiver: str, module: str) -> bool:
+        """Whether ``receiver`` is a connexion application (``connexion.FlaskApp(...)``)."""
+        target = self.project.resolve(receiver, module) if receiver else None
+        return target is not None and target.kind == "X" and target.name.startswith("connexion.")
 
     def operation_function(self, dotted: str) -> Target | None:
         """The project function an ``operationId`` names: the longest leading part that is a

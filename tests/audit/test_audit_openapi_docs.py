@@ -158,3 +158,16 @@ def test_a_warm_run_reads_the_document_again_when_it_changed(tree, tmp_path):
     warm = audit(root, AuditConfig(), jobs=1, cache_dir=cache)
     assert warm == audit(root, AuditConfig())
     assert ("delete_report", "/api/legacy-gone") in {(e.handler, e.route) for e in warm.endpoints}
+
+
+def test_a_computed_document_path_on_a_connexion_app_is_said(run_audit):
+    tree = files()
+    tree["service/app.py"] = tree["service/app.py"].replace(
+        'app.add_api("openapi.yaml", base_path="/api")',
+        'app.add_api(settings.SPEC_PATH, base_path="/api")',
+    )
+    report = run_audit(tree)
+    assert report.endpoints == []
+    assert [(u.line, u.reason) for u in report.unrecognized] == [
+        (6, "the OpenAPI document's path is computed")
+    ]
