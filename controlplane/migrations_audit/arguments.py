@@ -78,7 +78,8 @@ def self_context(
     class is known exactly (``exact``), which the context then says."""
     if selftype is None or target.kind != "F":
         return ()
-    owner = project.class_of(target.module, target.name)
+    # a function nested in a method has the method's ``self`` (PATTERNS.md item 210)
+    owner = project.class_of(target.module, target.name) or project.closure_owner(target)
     if not owner:
         return ()
     value = ("t", "C", selftype.module, selftype.name)

@@ -513,7 +513,9 @@ class CallGraph:
         project = self.project
         module = node.target.module
         relpath = project.modules[module].relpath
-        cls = project.class_of(module, facts.qualname)
+        method_of = project.class_of(module, facts.qualname)
+        # a function nested in a method reads the method's ``self`` (PATTERNS.md item 210)
+        cls = method_of or project.closure_class(module, facts.qualname, facts.params)
         summary = FunctionSummary(label=f"{relpath}:{facts.qualname}", relpath=relpath)
         if cls:
             summary.waits = [(module, cls, attr) for attr in facts.self_waits]
@@ -526,7 +528,7 @@ class CallGraph:
         env.called_params = facts.called_params
         env.attr_sets = facts.attr_sets
         env.request_method = facts.request_method
-        env.function = facts.name if cls else ""
+        env.function = facts.name if method_of else ""
         if cls and env.function in _SERIALIZER_ACTIONS:
             # a view's own create/update/partial_update: DRF set self.action to its name,
             # so self.get_serializer() is the class get_serializer_class() picks for it
@@ -1750,7 +1752,9 @@ class CallGraph:
                 ctx = arguments.bind(on_base or call, resolved, env, known)
                 ctx = self.with_constructed(call, ctx, env)
                 on_self = on_base is not None or call.name.split(".", 1)[0] in ("self", "super()")
-                if on_self:
+                # a closure of this method's class, called here: it runs with this ``self``
+                closure = not on_self and bool(env.cls) and resolved.module == env.module
+                if on_self or (closure and project.closure_owner(resolved) == env.cls):
                     # an inherited method (or super()'s) runs for the class this one ran
                     # for: the routed class, or this method's own class (a mixin reading
                     # ``self.sync_task``, a base ``put`` calling ``self.post_update``)

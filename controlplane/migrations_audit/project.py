@@ -309,6 +309,29 @@ class Project:
             return ""
         return owner if owner in facts.classes else ""
 
+    def closure_owner(self, target: Target) -> str:
+        """``closure_class`` of a function target ("" for anything else)."""
+        facts = self.function(target) if target.kind == "F" else None
+        return self.closure_class(target.module, target.name, facts.params) if facts else ""
+
+    def closure_class(self, module: str, qualname: str, params: list[str]) -> str:
+        """The class of the method a function is nested in (``Jobs.post.handle_one``:
+        ``Jobs``), when the function does not take a ``self`` of its own: its ``self`` is
+        the method's; "" otherwise (PATTERNS.md item 210)."""
+        facts = self.modules.get(module)
+        if facts is None or "self" in params:
+            return ""
+        outer = qualname.rpartition(".")[0]
+        while outer:
+            function = facts.functions.get(outer)
+            if function is None:
+                return ""
+            cls = self.class_of(module, outer)
+            if cls:
+                return cls if function.params[:1] == ["self"] else ""
+            outer = outer.rpartition(".")[0]
+        return ""
+
     # ---- names -------------------------------------------------------------------------
 
     def resolve(

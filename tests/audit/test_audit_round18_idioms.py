@@ -833,3 +833,71 @@ def test_a_view_loaded_by_a_path_held_in_a_setting_is_said_not_read(run_audit):
     assert [(u.file, u.line, u.reason) for u in report.unrecognized] == [
         ("proj/urls.py", 6, "the view is what a call returns at run time")
     ]
+
+
+def test_self_in_a_function_nested_in_a_method_is_the_methods_self(check):
+    """Item 210: ``def post(self): def handle_one(p): return self.start(p)``: the closure's
+    ``self`` is the method's, so ``self.start`` (which enqueues) runs, and for a routed
+    subclass its override does; a nested function taking its own ``self`` parameter is
+    left as it is."""
+    check(
+        {
+            "tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def work(p):
+                pass
+            """,
+            "app.py": """
+            from flask import Flask
+            from flask.views import MethodView
+            from tasks import work
+
+            app = Flask(__name__)
+
+            class Jobs(MethodView):
+                def post(self):
+                    def handle_one(payload):
+                        return self.start(payload)
+
+                    return handle_one({"a": 1})
+
+                def put(self):
+                    class Local:
+                        def start(self, payload):
+                            return payload
+
+                    def run(self, payload):
+                        return self.start(payload)
+
+                    return run(Local(), {"a": 1})
+
+                def start(self, payload):
+                    work.delay(payload)
+                    return "ok"
+
+            class Export(MethodView):
+                def get(self):
+                    def rows():
+                        yield self.build_row()
+
+                    return list(rows())
+
+                def build_row(self):
+                    return None
+
+            class JobExport(Export):
+                def build_row(self):
+                    work.delay("row")
+
+            app.add_url_rule("/jobs", view_func=Jobs.as_view("jobs"))
+            app.add_url_rule("/export", view_func=JobExport.as_view("export"))
+            """,
+        },
+        {
+            "Jobs.post": ("offloaded", False),
+            "Jobs.put": ("inline", False),
+            "JobExport.get": ("offloaded", False),
+        },
+    )
