@@ -1753,8 +1753,13 @@ class CallGraph:
                 ctx = self.with_constructed(call, ctx, env)
                 on_self = on_base is not None or call.name.split(".", 1)[0] in ("self", "super()")
                 # a closure of this method's class, called here: it runs with this ``self``
-                closure = not on_self and bool(env.cls) and resolved.module == env.module
-                if on_self or (closure and project.closure_owner(resolved) == env.cls):
+                closure = (
+                    not on_self
+                    and resolved.module == env.module
+                    and resolved.name.startswith(f"{env.cls}.")
+                    and project.closure_owner(resolved) == env.cls
+                )
+                if on_self or closure:
                     # an inherited method (or super()'s) runs for the class this one ran
                     # for: the routed class, or this method's own class (a mixin reading
                     # ``self.sync_task``, a base ``put`` calling ``self.post_update``)

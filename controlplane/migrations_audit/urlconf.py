@@ -248,7 +248,9 @@ class UrlPatterns:
         if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
             return ""
         parts: list[str] = []
+        literal = False
         for term in _operands(node):
+            literal = literal or (isinstance(term, ast.Constant) and isinstance(term.value, str))
             value = self.names.lit(term)
             if isinstance(value, str):
                 parts.append(value)
@@ -256,9 +258,6 @@ class UrlPatterns:
                 parts.append("{" + ast.unparse(term) + "}")
             else:
                 return ""
-        literal = any(
-            isinstance(t, ast.Constant) and isinstance(t.value, str) for t in _operands(node)
-        )
         return "".join(parts) if literal else ""
 
     def args(self, call: ast.Call) -> list[Any]:
