@@ -22,6 +22,7 @@ from .conditions import condition, forget
 from .facts import (
     ARGS_SEEN,
     AWAITED,
+    DEP_ALIAS,
     DISCARDED,
     EXCEPT,
     FIELDS,
@@ -327,6 +328,14 @@ class _Extractor(FastVisitor):
         self.qual: list[str] = []
         self.appends: dict[int, str] = {}
         self.callee = 0  # id() of the callee a call is visiting: not an attribute read
+        self._fastapi: bool | None = None
+
+    def uses_fastapi(self) -> bool:
+        """Whether the module imports FastAPI: only there is a parameter's annotation read
+        as a possible dependency alias."""
+        if self._fastapi is None:
+            self._fastapi = any(t.startswith("fastapi") for t in self.facts.imports.values())
+        return self._fastapi
 
     # ---- module ------------------------------------------------------------------------
 
@@ -337,6 +346,9 @@ class _Extractor(FastVisitor):
         for name, value in assigns.items():
             model = looked_up_model(value)  # Order = apps.get_model("shop", "Order")
             self.facts.assigns[name] = f"{MODEL_BY_NAME}.{model}" if model else self.render(value)
+            dep = annotated_dep(value)
+            if isinstance(dep, ast.Call) and dep.args and self.render(dep.args[0]):
+                self.facts.dep_aliases[name] = self.render(dep.args[0])
             table = self.function_table(value)
             if table and name not in self.facts.lits:
                 # TASKS = {"crunch": crunch, ...}: a table of functions, picked by a value
@@ -667,6 +679,15 @@ class _Extractor(FastVisitor):
                     facts.deps.append(target)
                     value = target + "()"
                     scope.injected.add(arg.arg)
+            elif (
+                dep is None
+                and isinstance(arg.annotation, ast.Name | ast.Attribute)
+                and self.uses_fastapi()
+            ):
+                # maybe an Annotated[T, Depends(f)] alias, defined anywhere (item 212)
+                named = self.render(arg.annotation)
+                if named and "." in named:
+                    facts.deps.append(DEP_ALIAS + named)
             # kind: Type[Base] names no instance: the class the caller passes decides (99)
             if (
                 not value

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "142"
+ANALYSER_VERSION = "143"
+# marks a FunctionFacts.deps entry that is a parameter's annotation, a dependency only when
+# it names an ``Annotated[T, Depends(f)]`` alias (ModuleFacts.dep_aliases)
+DEP_ALIAS = "~"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).
@@ -558,6 +561,9 @@ class ModuleFacts:
     # keys of the queues of callables a loop here calls the elements of
     # (``for fn, *args in g.pending: fn(*args)``: "pending"), partials.py
     called_queues: list[str] = field(default_factory=list)
+    # ``CurrentUser = Annotated[User, Depends(get_current_user)]``: name -> the dependency
+    # rendered; a FastAPI parameter annotated with the name depends on it (item 212)
+    dep_aliases: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -587,6 +593,7 @@ class ModuleFacts:
             "verb_maps": self.verb_maps,
             "top_calls": self.top_calls,
             "called_queues": self.called_queues,
+            "dep_aliases": self.dep_aliases,
         }
 
     @classmethod
@@ -620,6 +627,7 @@ class ModuleFacts:
             verb_maps=raw.get("verb_maps", {}),
             top_calls=raw.get("top_calls", []),
             called_queues=raw.get("called_queues", []),
+            dep_aliases=raw.get("dep_aliases", {}),
         )
 
 

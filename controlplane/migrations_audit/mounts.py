@@ -103,6 +103,10 @@ class Mounts:
         # both prefixes (PATTERNS.md item 139)
         self.mounts: dict[Key, list[tuple[Key | None, str | None, str]]] = {}
         self._prefix: dict[Key, tuple[str, ...]] = {}
+        # FastAPI dependencies given where a router is included (``include_router(r,
+        # dependencies=[Depends(f)])``): (child, parent) -> [(rendered f, module)]
+        self.mount_deps: dict[tuple[Key, Key | None], list[tuple[str, str]]] = {}
+        self._deps: dict[Key, list[tuple[str, str]]] = {}
         self._kind: dict[tuple[str, str], str] = {}
         # (module, line, call, what) of blueprints and routers of installed packages
         # mounted here: their routes are not read, and the report says so (item 176)
@@ -205,7 +209,10 @@ class Mounts:
                 ):
                     prefix = call.args[0]
                 places = self.mounts.setdefault(child, [])
+                given = dependencies_given(call.kwargs, module)
                 for parent in parents:
+                    if given:
+                        self.mount_deps.setdefault((child, parent), []).extend(given)
                     if (parent, prefix, call.kind) not in places and len(places) < MAX_MOUNTS:
                         places.append((parent, prefix, call.kind))
 
@@ -314,6 +321,32 @@ class Mounts:
         key = self.project.var_key(receiver, module) or self.returned_by(receiver, module, within)
         return self.var_prefixes(key) if key is not None else ("",)
 
+    def dependencies_of(
+        self, receiver: str, module: str, within: str = ""
+    ) -> list[tuple[str, str]]:
+        """The FastAPI dependencies every route of ``receiver`` runs besides its own: those
+        given to the router (``APIRouter(dependencies=[...])``), to each place it is
+        included, and to what it is included in (PATTERNS.md item 212); (rendered, module)."""
+        key = self.project.var_key(receiver, module) or self.returned_by(receiver, module, within)
+        return self.var_dependencies(key) if key is not None else []
+
+    def var_dependencies(self, key: Key) -> list[tuple[str, str]]:
+        if key in self._deps:
+            return self._deps[key]
+        self._deps[key] = []  # cycle guard
+        module, var = key
+        found: list[tuple[str, str]] = []
+        facts = self.project.modules.get(module)
+        if facts is not None:
+            found += dependencies_given(facts.ctors.get(var, [[], {}])[1], module)
+        for parent, _prefix, _how in self.mounts.get(key, []):
+            found += self.mount_deps.get((key, parent), [])
+            if parent is not None:
+                found += self.var_dependencies(parent)
+        unique = list(dict.fromkeys(found))
+        self._deps[key] = unique
+        return unique
+
     def factory_key(self, name: str, module: str) -> Key | None:
         """``register_blueprint(main.make_blueprint(config), ...)``: the object a project
         function makes and returns, keyed by the function (PATTERNS.md item 143)."""
@@ -392,3 +425,11 @@ class Mounts:
                 if route not in found:
                     found.append(route)
         return tuple(found[:MAX_MOUNTS])
+
+
+def dependencies_given(kwargs: dict[str, Lit], module: str) -> list[tuple[str, str]]:
+    """``dependencies=[Depends(f), ...]`` among a call's keywords: [(rendered f, module)]."""
+    given = kwargs.get("dependencies") if isinstance(kwargs, dict) else None
+    if not isinstance(given, list):
+        return []
+    return [(d["dep"], module) for d in given if isinstance(d, dict) and d.get("dep")]

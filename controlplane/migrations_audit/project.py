@@ -297,6 +297,21 @@ class Project:
         module = self.modules.get(target.module)
         return module.functions.get(target.name) if module else None
 
+    def dep_alias(self, name: str, importer: str) -> tuple[str, str] | None:
+        """The dependency an ``Annotated[T, Depends(f)]`` alias names (``f`` rendered, and
+        the module it is rendered in), following re-exports; None for any other name."""
+        for _ in range(4):
+            module, _dot, attr = name.rpartition(".")
+            facts = self.module_for(module, importer) if module else None
+            if facts is None:
+                return None
+            if attr in facts.dep_aliases:
+                return facts.dep_aliases[attr], facts.module
+            name, importer = facts.imports.get(attr, ""), facts.module
+            if not name:
+                return None
+        return None
+
     def klass(self, module: str, qualname: str) -> ClassFacts | None:
         facts = self.modules.get(module)
         return facts.classes.get(qualname) if facts else None

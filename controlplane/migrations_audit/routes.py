@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from .decorator_aliases import factory_made
 from .entry_hooks import answered_verbs, entry_hooks
-from .facts import REDEFINED, Decorator, FunctionFacts, Lit, ModuleFacts, RouteCall
+from .facts import DEP_ALIAS, REDEFINED, Decorator, FunctionFacts, Lit, ModuleFacts, RouteCall
 from .forwarding import HelperRoutes
 from .handler_classes import entry_method
 from .implicit import DJANGO_GENERIC_VERBS, SIMPLEJWT_VIEWS, WIZARDS
@@ -26,6 +26,7 @@ from .route_rows import has_rows
 from .wiring import LITESTAR_ROUTER, ROUTER_MAPPING
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
+MAX_DEPENDENCIES = 32  # a route's FastAPI dependencies, its own and theirs, traced with it
 _STD_ACTIONS = {
     "list": ("GET", False),
     "create": ("POST", False),
@@ -321,6 +322,9 @@ class RouteFinder:
                 methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
             entries = [Target("F", module, function.qualname)]
             entries += self.dependencies(module, function.deps)
+            for dep, where in self.mounts.dependencies_of(receiver, module, function.qualname):
+                entries += self.dependencies(where, [dep])
+            entries = list(dict.fromkeys(entries))
             deps = dec.kwargs.get("dependencies")
             if isinstance(deps, list):
                 entries += self.dependencies(
@@ -397,12 +401,26 @@ class RouteFinder:
         return prefixes
 
     def dependencies(self, module: str, names: list[str]) -> list[Target]:
-        """FastAPI dependencies run on every request: trace them with the handler."""
-        out = []
-        for name in names:
-            target = self.project.resolve(name, module)
-            if target is not None and target.kind == "F":
-                out.append(target)
+        """FastAPI dependencies run on every request: trace them with the handler, and
+        theirs with them (FastAPI resolves a dependency's own ``Depends`` parameters first);
+        a parameter annotated with an ``Annotated[T, Depends(f)]`` alias depends on ``f``
+        (PATTERNS.md item 212)."""
+        out: list[Target] = []
+        pending = [(name, module) for name in names]
+        while pending and len(out) < MAX_DEPENDENCIES:
+            name, where = pending.pop(0)
+            if name.startswith(DEP_ALIAS):
+                found = self.project.dep_alias(name[len(DEP_ALIAS) :], where)
+                if found is None:
+                    continue
+                name, where = found
+            target = self.project.resolve(name, where)
+            if target is None or target.kind != "F" or target in out:
+                continue
+            out.append(target)
+            function = self.project.function(target)
+            if function is not None:
+                pending += [(dep, target.module) for dep in function.deps]
         return out
 
     def exposed(

@@ -78,3 +78,109 @@ def test_framework_background_spellings_are_background(check):
             "now": ("inline", False),
         },
     )
+
+
+def test_a_dependency_s_own_dependencies_run_with_the_route(check):
+    """Item 212: FastAPI runs a dependency's own dependencies, those of an
+    ``Annotated[T, Depends(f)]`` alias defined in another module, and those given to the
+    router, to ``include_router`` and to the app. A dependency that does nothing keeps the
+    route inline."""
+    check(
+        {
+            "svc/__init__.py": "",
+            "svc/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def touch_last_seen(pk):
+                return pk
+            """,
+            "svc/deps.py": """
+            from typing import Annotated
+            from fastapi import Depends, Request
+            from svc.tasks import touch_last_seen
+
+            def get_current_user(request: Request):
+                touch_last_seen.delay(1)
+                return {"id": 1}
+
+            def get_verified_user(user=Depends(get_current_user)):
+                return user
+
+            def get_admin(user: Annotated[dict, Depends(get_verified_user)]):
+                return user
+
+            def plain_dep():
+                return 1
+
+            Admin = Annotated[dict, Depends(get_admin)]
+            Plain = Annotated[int, Depends(plain_dep)]
+            """,
+            "svc/api.py": """
+            from fastapi import APIRouter, Depends, FastAPI
+            from svc.deps import Admin, Plain, get_admin, get_current_user, get_verified_user
+
+            router = APIRouter()
+
+            @router.get("/nested")
+            def nested(user=Depends(get_verified_user)):
+                return user
+
+            @router.get("/twice_nested")
+            def twice_nested(user=Depends(get_admin)):
+                return user
+
+            @router.get("/aliased")
+            def aliased(user: Admin):
+                return user
+
+            @router.get("/plain_alias")
+            def plain_alias(value: Plain):
+                return value
+
+            @router.get("/listed", dependencies=[Depends(get_verified_user)])
+            def listed():
+                return 1
+
+            guarded = APIRouter(dependencies=[Depends(get_current_user)])
+
+            @guarded.get("/router_level")
+            def router_level():
+                return 1
+
+            sub = APIRouter()
+
+            @sub.get("/included")
+            def included():
+                return 1
+
+            app = FastAPI()
+            app.include_router(router)
+            app.include_router(guarded)
+            app.include_router(sub, prefix="/s", dependencies=[Depends(get_verified_user)])
+
+            inner = FastAPI(dependencies=[Depends(get_verified_user)])
+
+            @inner.get("/app_level")
+            def app_level():
+                return 1
+
+            free = FastAPI()
+
+            @free.get("/free")
+            def no_dependencies():
+                return 1
+            """,
+        },
+        {
+            "nested": ("offloaded", False),
+            "twice_nested": ("offloaded", False),
+            "aliased": ("offloaded", False),
+            "plain_alias": ("inline", False),
+            "listed": ("offloaded", False),
+            "router_level": ("offloaded", False),
+            "included": ("offloaded", False),
+            "app_level": ("offloaded", False),
+            "no_dependencies": ("inline", False),
+        },
+    )
