@@ -584,7 +584,7 @@ class _Extractor(FastVisitor):
         if cls is not None and node.name not in cls.methods:
             cls.methods.append(node.name)
 
-        scope = Scope(locals={}, parent=self.frame.scope, owner=qualname)
+        scope = Scope(locals={}, parent=self.frame.scope, owner=qualname, node=node)
         own = frozenset(p.name for p in getattr(node, "type_params", ()))  # def f[T](x: T)
         self.bind_params(node.args, scope, facts, cls, tails, own)
         if node.returns is not None and _self_annotation(strip_optional(node.returns)):
@@ -1317,7 +1317,9 @@ class _Extractor(FastVisitor):
         """``if settings.Q: fn = task.delay`` / ``else: fn = run_now``: after the ``if``,
         ``fn`` is either, as if bound to ``task.delay if settings.Q else run_now``
         (``bound_arms``). Only for a local one arm binds to a dispatch method not called,
-        and only when neither arm leaves: any other local keeps its last binding."""
+        or one the function only ever calls (``send = wrap_job(...)`` / ``send =
+        send_now``, then ``send(x)``: PATTERNS.md item 213), and only when neither arm
+        leaves: any other local keeps its last binding."""
         frame, scope = self.frame, self.frame.scope
         if scope is None or leaves(node.body) or leaves(node.orelse):
             return
@@ -1327,7 +1329,7 @@ class _Extractor(FastVisitor):
             orelse = _binding(history, name, mid, len(history)) or _binding(history, name, 0, start)
             if body is None or orelse is None or body is orelse:
                 continue
-            if not any(
+            if name not in scope.callables() and not any(
                 isinstance(v, ast.Attribute) and v.attr in _BOUND_DISPATCH for v in (body, orelse)
             ):
                 continue

@@ -11,6 +11,7 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .facts import Lit, ModuleFacts
 from .route_rows import RowLoops
@@ -143,6 +144,23 @@ class Scope:
     # (``self.object = form.save(commit=False)``): later ``self.object.save()`` is that
     # value's ``save``, as through a local (self_attrs.py)
     attr_values: dict[str, str] = field(default_factory=dict)
+    # the function's node, for a question about its whole body asked rarely (callables_of)
+    node: Any = None
+    _callables: frozenset[str] | None = None
+
+    def callables(self) -> frozenset[str]:
+        """Locals only ever called directly in the function (``send(x)``), never read as an
+        object (``send.close()``): binding one in both arms of an ``if`` makes it either."""
+        if self._callables is None:
+            called: set[str] = set()
+            objects: set[str] = set()
+            for sub in ast.walk(self.node) if self.node is not None else ():
+                if type(sub) is ast.Call and type(sub.func) is ast.Name:
+                    called.add(sub.func.id)
+                elif type(sub) is ast.Attribute and type(sub.value) is ast.Name:
+                    objects.add(sub.value.id)
+            self._callables = frozenset(called - objects)
+        return self._callables
 
 
 class Names:

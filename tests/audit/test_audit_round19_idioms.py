@@ -184,3 +184,70 @@ def test_a_dependency_s_own_dependencies_run_with_the_route(check):
             "no_dependencies": ("inline", False),
         },
     )
+
+
+def test_a_callable_bound_in_both_arms_is_either(check):
+    """Item 213: ``send`` bound to a queuing closure in one arm and to a plain function in
+    the other, then called: either may run. A local also read as an object keeps its last
+    binding, and so does one bound in both arms to plain functions."""
+    check(
+        {
+            "app.py": """
+            from celery import shared_task
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            @shared_task
+            def mail_task(to):
+                return to
+
+            def wrap_job(name):
+                def caller(*args):
+                    mail_task.delay(args)
+                    return True
+                return caller
+
+            def send_now(to):
+                print("sending", to)
+
+            def send_later(to):
+                print("later", to)
+
+            def send_or_enqueue(cfg, to):
+                if cfg.get("enqueue_job"):
+                    send = wrap_job("mail")
+                else:
+                    send = send_now
+                return send(to)
+
+            @app.post("/mail")
+            def mail():
+                send_or_enqueue(request.json, "a@b.c")
+                return "ok"
+
+            @app.post("/swapped")
+            def swapped():
+                if request.json:
+                    send = send_now
+                else:
+                    send = wrap_job("mail")
+                send("a@b.c")
+                return "ok"
+
+            @app.post("/plain")
+            def plain():
+                if request.json:
+                    send = send_now
+                else:
+                    send = send_later
+                send("a@b.c")
+                return "ok"
+            """
+        },
+        {
+            "mail": ("offloaded", False),
+            "swapped": ("offloaded", False),
+            "plain": ("inline", False),
+        },
+    )
