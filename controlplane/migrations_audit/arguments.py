@@ -245,6 +245,10 @@ class Arguments:
                     if key == "**":
                         extras = True
                         extras_run = extras_run or not enqueues
+                    elif "." in value:  # partial(instance.refresh): a method of it will run
+                        head = split_segment(value[1:].split(".", 1)[0])[0]
+                        heads.add(head)
+                        ran.add(head)
                     else:
                         forwarded.add(value[1:])
         conditions: set[str] = set()

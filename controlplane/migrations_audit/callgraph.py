@@ -863,6 +863,13 @@ class CallGraph:
                 return f"{DISPATCH}:{verdict}:{system}", []
             undecided = undecided or verdict is None
         if partial and not undecided:
+            first = call.args[0][1] if call.args and call.args[0][0] == 0 else None
+            if type(first) is str and first[:1] == "~" and "." in first:
+                # partial(instance.refresh, ...) in a receiver: the method of what the
+                # parameter holds here, as a call of it would be (PATTERNS.md item 214)
+                judged, nodes = self.classify(replace(call, name=first, args=[], refs=[]), env)
+                if judged == "edge" or judged.startswith((DISPATCH, BACKGROUND, "heavy:")):
+                    return judged, nodes
             wrapped = [self.project.resolve(name, module, cls) for name in shaped]
             return "edge", [
                 Node(t, self.partial_context(call, t, env) if t.kind == "F" else ())

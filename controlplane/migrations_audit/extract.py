@@ -1757,6 +1757,8 @@ class _Extractor(FastVisitor):
                     seen = False
                     break  # positions after *args are unknown
                 value = self.arg_value(arg)
+                if value is None and position == 0 and name in PARTIAL_NAMES:
+                    value = self.param_method(arg)  # partial(instance.refresh, ...): item 214
                 if value is not None:
                     args.append([position, value])
                     continue
@@ -1841,6 +1843,14 @@ class _Extractor(FastVisitor):
                         frame.waited.add(waited)
                         frame.wait_sites.setdefault(waited, []).append(index)
         return index
+
+    def param_method(self, node: ast.expr) -> str | None:
+        """``instance.refresh`` where ``instance`` is a parameter: rendered ``~instance.refresh``,
+        what the parameter holds in the caller's context decides the function."""
+        if type(node) is not ast.Attribute:
+            return None
+        rendered = self.render(node)
+        return rendered if rendered[:1] == "~" and "." in rendered else None
 
     def arg_value(self, node: ast.expr) -> Any:
         """What an argument is, for binding it to the callee's parameter (CallSite.args)."""

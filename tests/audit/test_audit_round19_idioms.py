@@ -251,3 +251,75 @@ def test_a_callable_bound_in_both_arms_is_either(check):
             "plain": ("inline", False),
         },
     )
+
+
+def test_a_partial_of_a_parameter_s_method_runs_it(check):
+    """Item 214: ``on_commit(partial(instance.project.refresh, ...))`` in a receiver runs
+    the method of what ``instance`` holds; a partial of a method that does nothing queued
+    stays inline."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def refresh_stats(pk):
+                return pk
+            """,
+            "app/models.py": """
+            from functools import partial
+            from django.db import models, transaction
+            from django.db.models.signals import post_delete
+            from django.dispatch import receiver
+            from app.tasks import refresh_stats
+
+            class Project(models.Model):
+                def cleanup_label_stats(self, name):
+                    refresh_stats.delay(self.pk)
+
+                def note(self, name):
+                    return name
+
+            class Label(models.Model):
+                project = models.ForeignKey(Project, on_delete=models.CASCADE)
+                name = models.CharField(max_length=50)
+
+            class Tag(models.Model):
+                project = models.ForeignKey(Project, on_delete=models.CASCADE)
+
+            @receiver(post_delete, sender=Label)
+            def label_deleted(sender, instance, **kwargs):
+                transaction.on_commit(
+                    partial(instance.project.cleanup_label_stats, name=instance.name)
+                )
+
+            @receiver(post_delete, sender=Tag)
+            def tag_deleted(sender, instance, **kwargs):
+                transaction.on_commit(partial(instance.project.note, name="x"))
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+            from django.shortcuts import get_object_or_404
+            from app.models import Label, Tag
+
+            def label_delete(request, pk):
+                get_object_or_404(Label, pk=pk).delete()
+                return HttpResponse("ok")
+
+            def tag_delete(request, pk):
+                get_object_or_404(Tag, pk=pk).delete()
+                return HttpResponse("ok")
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [
+                path("labels/<int:pk>/delete", views.label_delete),
+                path("tags/<int:pk>/delete", views.tag_delete),
+            ]
+            """,
+        },
+        {"label_delete": ("offloaded", False), "tag_delete": ("inline", False)},
+    )
