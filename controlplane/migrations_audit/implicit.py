@@ -11,6 +11,7 @@ from typing import Any
 
 from .arguments import Ctx, literal, typed
 from .cascades import Cascades
+from .factory_receivers import factory_hooks
 from .facts import CallSite
 from .live_connections import LiveConnections
 from .m2m_relations import M2MRelations
@@ -594,84 +595,82 @@ class Implicit:
         items = RegistryItems(project, runtime)
         live = LiveConnections(project)
         runtime_notes: dict[Target, str] = {}
-        for module, facts in project.modules.items():
-            for hook in facts.signals:
-                key = self.signal_key(hook.signal, module)
-                handler = called_method(project, project.resolve(hook.handler, module))
-                if not key or handler is None or handler.kind != "F":
+        hooks = [
+            (module, hook) for module, facts in project.modules.items() for hook in facts.signals
+        ]
+        for module, hook in hooks + factory_hooks(project):
+            facts = project.modules[module]
+            key = self.signal_key(hook.signal, module)
+            handler = called_method(project, project.resolve(hook.handler, module))
+            if not key or handler is None or handler.kind != "F":
+                continue
+            if not live.counts(module, hook):
+                continue  # connected only while a management command or a test runs
+            signal = key.rpartition(":")[2].rsplit(".", 1)[-1]
+            where = f"{facts.relpath}:{hook.line}"
+            self.origins.setdefault(handler, f"{signal} receiver connected at {where}")
+            sender: tuple[str, ...] | None = None
+            if hook.sender.startswith("str:") and hook.sender.endswith(".through"):
+                # sender=Tag.documents.through, Tag looked up by name: matched by name
+                model, _, field = hook.sender[4 : -len(".through")].rpartition(".")
+                sender = ("m2m", "*" + model.rsplit(".", 1)[-1], field)
+            elif hook.sender.startswith("str:"):
+                sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
+            elif hook.sender.startswith("isa:"):
+                classes = [project.resolve(n, module) for n in hook.sender[4:].split("|")]
+                sender = (
+                    "isa",
+                    *(f"{c.module}:{c.name}" for c in classes if c is not None and c.kind == "C"),
+                )
+            elif hook.sender.startswith(RUNTIME_ITEM):
+                home, call, attr = hook.sender[len(RUNTIME_ITEM) :].rsplit(":", 2)
+                for cls in items.classes(home, call, attr):
+                    index.setdefault(key, []).append(((cls.module, cls.name), handler))
+                for name in items.names(home, call, attr):
+                    index.setdefault(key, []).append((("*", name), handler))
+                continue
+            elif hook.sender.startswith((RUNTIME_PARAM, RUNTIME_ATTR, RUNTIME_SELF)):
+                for cls in runtime.classes(hook.sender):
+                    index.setdefault(key, []).append(((cls.module, cls.name), handler))
+                continue
+            elif hook.sender.endswith(".AUTH_USER_MODEL"):
+                sender = USER_SENDER  # sender=settings.AUTH_USER_MODEL
+            elif hook.sender.endswith(".through"):
+                # sender=Order.tags.through: that many-to-many field's changes
+                model, _, field = hook.sender[: -len(".through")].rpartition(".")
+                found = project.resolve(model, module)
+                if found is None or found.kind != "C":
                     continue
-                if not live.counts(module, hook):
-                    continue  # connected only while a management command or a test runs
-                signal = key.rpartition(":")[2].rsplit(".", 1)[-1]
-                where = f"{facts.relpath}:{hook.line}"
-                self.origins.setdefault(handler, f"{signal} receiver connected at {where}")
-                sender: tuple[str, ...] | None = None
-                if hook.sender.startswith("str:") and hook.sender.endswith(".through"):
-                    # sender=Tag.documents.through, Tag looked up by name: matched by name
-                    model, _, field = hook.sender[4 : -len(".through")].rpartition(".")
-                    sender = ("m2m", "*" + model.rsplit(".", 1)[-1], field)
-                elif hook.sender.startswith("str:"):
-                    sender = ("*", hook.sender[4:].rsplit(".", 1)[-1])
-                elif hook.sender.startswith("isa:"):
-                    classes = [project.resolve(n, module) for n in hook.sender[4:].split("|")]
-                    sender = (
-                        "isa",
-                        *(
-                            f"{c.module}:{c.name}"
-                            for c in classes
-                            if c is not None and c.kind == "C"
-                        ),
+                sender = ("m2m", f"{found.module}:{found.name}", field)
+            elif key in _ATTRIBUTE_EVENT_KEYS and "." in hook.sender:
+                # @event.listens_for(Run.status, "set"): the attribute's events
+                owner_name, _, attr = hook.sender.rpartition(".")
+                owner = project.resolve(owner_name, module)
+                if owner is None or owner.kind != "C":
+                    continue
+                sender = (ATTRIBUTE, f"{owner.module}:{owner.name}", attr)
+            elif hook.sender:
+                found = project.resolve(hook.sender, module)
+                if found is not None and found.kind == "X" and found.name == _GET_USER_MODEL:
+                    sender = USER_SENDER  # sender=get_user_model(), or a variable of it
+                elif (
+                    found is not None
+                    and found.kind == "X"
+                    and found.name == _DJANGO_USER_CLASS
+                    and project.user_model() is None
+                ):
+                    sender = USER_SENDER  # Django's own User, kept (item 184)
+                elif found is not None and found.kind == "C":
+                    sender = (found.module, found.name)
+                elif signal == "m2m_changed" and computed_sender(hook.sender, found):
+                    sender = RUNTIME_ANY
+                    runtime_notes.setdefault(
+                        handler,
+                        f"{signal} receiver connected at {where} for senders computed at run time",
                     )
-                elif hook.sender.startswith(RUNTIME_ITEM):
-                    home, call, attr = hook.sender[len(RUNTIME_ITEM) :].rsplit(":", 2)
-                    for cls in items.classes(home, call, attr):
-                        index.setdefault(key, []).append(((cls.module, cls.name), handler))
-                    for name in items.names(home, call, attr):
-                        index.setdefault(key, []).append((("*", name), handler))
+                else:
                     continue
-                elif hook.sender.startswith((RUNTIME_PARAM, RUNTIME_ATTR, RUNTIME_SELF)):
-                    for cls in runtime.classes(hook.sender):
-                        index.setdefault(key, []).append(((cls.module, cls.name), handler))
-                    continue
-                elif hook.sender.endswith(".AUTH_USER_MODEL"):
-                    sender = USER_SENDER  # sender=settings.AUTH_USER_MODEL
-                elif hook.sender.endswith(".through"):
-                    # sender=Order.tags.through: that many-to-many field's changes
-                    model, _, field = hook.sender[: -len(".through")].rpartition(".")
-                    found = project.resolve(model, module)
-                    if found is None or found.kind != "C":
-                        continue
-                    sender = ("m2m", f"{found.module}:{found.name}", field)
-                elif key in _ATTRIBUTE_EVENT_KEYS and "." in hook.sender:
-                    # @event.listens_for(Run.status, "set"): the attribute's events
-                    owner_name, _, attr = hook.sender.rpartition(".")
-                    owner = project.resolve(owner_name, module)
-                    if owner is None or owner.kind != "C":
-                        continue
-                    sender = (ATTRIBUTE, f"{owner.module}:{owner.name}", attr)
-                elif hook.sender:
-                    found = project.resolve(hook.sender, module)
-                    if found is not None and found.kind == "X" and found.name == _GET_USER_MODEL:
-                        sender = USER_SENDER  # sender=get_user_model(), or a variable of it
-                    elif (
-                        found is not None
-                        and found.kind == "X"
-                        and found.name == _DJANGO_USER_CLASS
-                        and project.user_model() is None
-                    ):
-                        sender = USER_SENDER  # Django's own User, kept (item 184)
-                    elif found is not None and found.kind == "C":
-                        sender = (found.module, found.name)
-                    elif signal == "m2m_changed" and computed_sender(hook.sender, found):
-                        sender = RUNTIME_ANY
-                        runtime_notes.setdefault(
-                            handler,
-                            f"{signal} receiver connected at {where} "
-                            "for senders computed at run time",
-                        )
-                    else:
-                        continue
-                index.setdefault(key, []).append((sender, handler))
+            index.setdefault(key, []).append((sender, handler))
         # a receiver only ever connected for run-time senders is reached on a guess (one also
         # connected for a named model is taken as certain: its named writes are)
         named = {h for entries in index.values() for s, h in entries if s != RUNTIME_ANY}

@@ -323,3 +323,91 @@ def test_a_partial_of_a_parameter_s_method_runs_it(check):
         },
         {"label_delete": ("offloaded", False), "tag_delete": ("inline", False)},
     )
+
+
+def test_a_receiver_connected_by_a_decorator_factory(check):
+    """Item 215: ``@index_receiver(post_save, Post)`` where the factory connects its own
+    ``signal`` parameter: the decorated function receives Post's saves, not Note's."""
+    check(
+        {
+            "search/__init__.py": "",
+            "search/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def index_post(pk):
+                return pk
+            """,
+            "search/decorators.py": """
+            from django.conf import settings
+
+            def index_receiver(signal, sender):
+                def decorator(func):
+                    def wrapped(*args, **kwargs):
+                        if settings.LIVE_INDEXING:
+                            return func(*args, **kwargs)
+                    signal.connect(wrapped, sender=sender, dispatch_uid=func.__name__)
+                    return wrapped
+                return decorator
+
+            def logged(label):
+                def decorator(func):
+                    return func
+                return decorator
+            """,
+            "search/signals.py": """
+            from django.db.models.signals import post_save
+            from search.decorators import index_receiver, logged
+            from search.models import Note, Post
+            from search.tasks import index_post
+
+            @index_receiver(post_save, Post)
+            def on_post_save(instance, **kwargs):
+                index_post.delay(instance.pk)
+
+            @logged(Note)
+            def on_note(instance, **kwargs):
+                index_post.delay(instance.pk)
+            """,
+            "search/apps.py": """
+            from django.apps import AppConfig
+
+            class SearchConfig(AppConfig):
+                name = "search"
+
+                def ready(self):
+                    from search import signals  # noqa: F401
+            """,
+            "search/models.py": """
+            from django.db import models
+
+            class Post(models.Model):
+                body = models.TextField()
+
+            class Note(models.Model):
+                body = models.TextField()
+            """,
+            "search/views.py": """
+            from django.http import HttpResponse
+            from search.models import Note, Post
+
+            def edit_post(request, pk):
+                post = Post.objects.get(pk=pk)
+                post.body = request.POST["body"]
+                post.save()
+                return HttpResponse("ok")
+
+            def edit_note(request, pk):
+                note = Note.objects.get(pk=pk)
+                note.save()
+                return HttpResponse("ok")
+            """,
+            "search/urls.py": """
+            from django.urls import path
+            from search import views
+
+            urlpatterns = [path("p/<int:pk>", views.edit_post), path("n/<int:pk>", views.edit_note)]
+            """,
+        },
+        {"edit_post": ("offloaded", False), "edit_note": ("inline", False)},
+    )
