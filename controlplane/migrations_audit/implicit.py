@@ -14,7 +14,7 @@ from .cascades import Cascades
 from .factory_receivers import factory_hooks
 from .facts import CallSite
 from .live_connections import LiveConnections
-from .m2m_relations import M2MRelations
+from .m2m_relations import M2MRelations, library_model
 from .project import Project, Target
 from .registry_items import RegistryItems
 from .runtime_senders import RuntimeSenders
@@ -42,6 +42,7 @@ _DELETE_TAILS = frozenset({"delete", "adelete"})
 USER_SENDER = ("user",)  # a receiver's sender: settings.AUTH_USER_MODEL
 # an m2m_changed sender computed at run time (through models found by introspection): any
 RUNTIME_ANY = ("runtime",)
+EXTERNAL_MODEL = "ext:"  # m2m sender class spelled by a library model's dotted name
 _GET_USER_MODEL = "django.contrib.auth.get_user_model()"
 _DJANGO_USER_CLASS = "django.contrib.auth.models.User"
 _DJANGO_USER = (f"{_DJANGO_USER_CLASS}.", "django.contrib.auth.get_user_model().")
@@ -423,6 +424,8 @@ class Implicit:
             if matched and handler not in out:
                 out.append(handler)
         model = owner if owner is not None and owner.kind == "I" else spellings[0][0]
+        if model.kind == "X":  # a library's model (user.groups): no project class
+            return Write([], out, None, False)
         return Write([], out, Target("C", model.module, model.name), False)
 
     def m2m(self) -> M2MRelations:
@@ -436,6 +439,8 @@ class Implicit:
         (a model looked up by name)."""
         if sender[2] != field:
             return False
+        if cls.kind == "X":  # a relation of Django's own models
+            return sender[1] == EXTERNAL_MODEL + cls.name
         lineage = self.project.mro(cls.module, cls.name)
         if sender[1].startswith("*"):
             name = sender[1][1:].lower()
@@ -639,9 +644,13 @@ class Implicit:
                 # sender=Order.tags.through: that many-to-many field's changes
                 model, _, field = hook.sender[: -len(".through")].rpartition(".")
                 found = project.resolve(model, module)
-                if found is None or found.kind != "C":
+                if found is not None and found.kind == "X" and found.name.startswith("django."):
+                    # sender=User.groups.through, Django's own User (PATTERNS.md item 216)
+                    sender = ("m2m", EXTERNAL_MODEL + library_model(found.name), field)
+                elif found is None or found.kind != "C":
                     continue
-                sender = ("m2m", f"{found.module}:{found.name}", field)
+                else:
+                    sender = ("m2m", f"{found.module}:{found.name}", field)
             elif key in _ATTRIBUTE_EVENT_KEYS and "." in hook.sender:
                 # @event.listens_for(Run.status, "set"): the attribute's events
                 owner_name, _, attr = hook.sender.rpartition(".")

@@ -27,12 +27,22 @@ if TYPE_CHECKING:
 
 # Django's own models (``django.contrib.auth.models.User().groups``)
 _DJANGO_MODELS = ("django.contrib.", "django.db.")
-_NO_REVERSE = "+"  # related_name="+" (or ending in it): no manager on the other side
+# django-taggit's manager is a many-to-many relation too: ``question.tags.add("x")`` sends
+# ``m2m_changed`` with ``Question.tags.through`` as sender (PATTERNS.md item 216)
+_M2M_FIELDS = frozenset({"ManyToManyField", "TaggableManager"})
+_NO_REVERSE = "+"
+_AUTH = "django.contrib.auth.models."
+# django.contrib.auth's relations seen from their other end: (class, manager) -> forward
+_AUTH_REVERSE = {
+    ("Group", "user_set"): ("User", "groups"),
+    ("Permission", "user_set"): ("User", "user_permissions"),
+    ("Permission", "group_set"): ("Group", "permissions"),
+}  # related_name="+" (or ending in it): no manager on the other side
 
 
 def note_m2m(names: Names, cls: str, field: str, value: ast.expr) -> None:
     """``tags = models.ManyToManyField(Tag, related_name="documents")`` in class ``cls``."""
-    if not (isinstance(value, ast.Call) and tail(value.func) == "ManyToManyField"):
+    if not (isinstance(value, ast.Call) and tail(value.func) in _M2M_FIELDS):
         return
     related = next((kw.value for kw in value.keywords if kw.arg == "related_name"), None)
     name = related.value if isinstance(related, ast.Constant) else ""
@@ -81,9 +91,16 @@ class M2MRelations:
         """The (class, name) spellings of the relations ``owner.<manager>`` may change."""
         if owner is None or owner.kind in ("V", "X"):
             # of unknown type (read from a request, a library's object): one relation by
-            # that name; Django's own models' managers (user.groups) are not the project's
+            # that name
             if owner is not None and owner.name.startswith(_DJANGO_MODELS):
-                return []
+                # user.groups on Django's own User: that relation, spelled by the class
+                # (``sender=User.groups.through``; PATTERNS.md item 216)
+                model = library_model(owner.name)
+                spelled = [(Target("X", "", model), manager)]
+                other = _AUTH_REVERSE.get((model.rsplit(".", 1)[-1], manager))
+                if other is not None:  # group.user_set is User.groups seen from Group
+                    spelled.append((Target("X", "", _AUTH + other[0]), other[1]))
+                return spelled
             found = self.forward.get(manager, []) + self.reverse.get(manager, [])
             return found[0].spellings() if len(found) == 1 else []
         if owner.kind != "I":
@@ -100,3 +117,13 @@ class M2MRelations:
             and (relation.other.module, relation.other.name) in lineage
             for spelling in relation.spellings()
         ]
+
+
+def library_model(name: str) -> str:
+    """The model class a value of a library's model is rendered from:
+    ``django.contrib.auth.models.User`` for ``...User.objects.get()`` or ``...User()``."""
+    parts = name.split(".")
+    for index, part in enumerate(parts):
+        if part[:1].isupper():
+            return ".".join([*parts[:index], part.removesuffix("()")])
+    return name.removesuffix("()")

@@ -411,3 +411,96 @@ def test_a_receiver_connected_by_a_decorator_factory(check):
         },
         {"edit_post": ("offloaded", False), "edit_note": ("inline", False)},
     )
+
+
+def test_m2m_changed_on_relations_a_library_declares(check):
+    """Item 216: Django's own ``User.groups`` (from either side) and a taggit manager fire
+    ``m2m_changed`` for their through models; a receiver for another relation does not
+    run, and a plain save stays inline."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def index_object(kind, pk):
+                return pk
+            """,
+            "app/models.py": """
+            from django.contrib.auth.models import User
+            from django.db import models
+            from django.db.models.signals import m2m_changed
+            from django.dispatch import receiver
+            from taggit.managers import TaggableManager
+            from app.tasks import index_object
+
+            class Question(models.Model):
+                title = models.CharField(max_length=10)
+                tags = TaggableManager()
+
+            @receiver(m2m_changed, sender=User.groups.through)
+            def on_groups_changed(sender, instance, action, **kwargs):
+                index_object.delay("profile", instance.pk)
+
+            @receiver(m2m_changed, sender=User.user_permissions.through)
+            def on_permissions_changed(sender, instance, action, **kwargs):
+                index_object.delay("perms", instance.pk)
+
+            @receiver(m2m_changed, sender=Question.tags.through)
+            def on_tags_changed(sender, instance, action, **kwargs):
+                index_object.delay("question", instance.pk)
+            """,
+            "app/views.py": """
+            from django.contrib.auth.models import Group, Permission, User
+            from django.http import HttpResponse
+            from django.shortcuts import get_object_or_404
+            from app.models import Question
+
+            def add_member(request, pk):
+                user = get_object_or_404(User, pk=pk)
+                user.groups.add(Group.objects.get(name="x"))
+                return HttpResponse("ok")
+
+            def add_to_group(request, pk):
+                group = Group.objects.get(pk=pk)
+                group.user_set.add(request.user)
+                return HttpResponse("ok")
+
+            def grant(request, pk):
+                group = Group.objects.get(pk=pk)
+                group.permissions.add(Permission.objects.get(codename="x"))
+                return HttpResponse("ok")
+
+            def add_tag(request, pk):
+                question = get_object_or_404(Question, pk=pk)
+                question.tags.add("urgent")
+                return HttpResponse("ok")
+
+            def rename(request, pk):
+                question = get_object_or_404(Question, pk=pk)
+                question.title = "x"
+                question.save()
+                return HttpResponse("ok")
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [
+                path("a/<int:pk>", views.add_member),
+                path("b/<int:pk>", views.add_to_group),
+                path("c/<int:pk>", views.grant),
+                path("d/<int:pk>", views.add_tag),
+                path("e/<int:pk>", views.rename),
+            ]
+            """,
+        },
+        {
+            "add_member": ("offloaded", False),
+            "add_to_group": ("offloaded", False),
+            "grant": ("inline", False),
+            "add_tag": ("offloaded", False),
+            "rename": ("inline", False),
+        },
+    )
