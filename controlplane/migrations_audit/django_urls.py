@@ -19,6 +19,7 @@ from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
 
 MAX_NESTING = 4
+MAX_ROUTER_MOUNTS = 8  # prefixes one router is served under (a URLconf included twice)
 # drf-nested-routers' classes: NestedSimpleRouter, NestedDefaultRouter
 _NESTED_ROUTER = re.compile(r"(^|\.)Nested\w*Router\(\)$")
 
@@ -64,7 +65,7 @@ class DjangoRoutes:
         self.project = finder.project
         # router -> (prefix, viewset, module it is written in, why it is not certain)
         self.registrations: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
-        self.router_mounts: dict[tuple[str, str], str] = {}
+        self.router_mounts: dict[tuple[str, str], list[str]] = {}
         self.routed: set[Target] = set()
         self.registries = ViewRegistries(self.project)
 
@@ -163,7 +164,16 @@ class DjangoRoutes:
             receiver, module, kwargs = call.receiver, owner, call.kwargs
         return receiver, prefix
 
-    def includes(self, module: str, entries: list[UrlEntry], into: set[str]) -> None:
+    def includes(
+        self,
+        module: str,
+        entries: list[UrlEntry],
+        into: set[str],
+        lists: set[tuple[str, str]] | None = None,
+    ) -> None:
+        """The URLconf modules ``entries`` include, into ``into``; through another list
+        they include too (``include(document_patterns)``: PATTERNS.md item 217)."""
+        lists = lists if lists is not None else set()
         for entry in entries:
             if entry.include.startswith("module:"):
                 found = self.project.module_for(entry.include[7:], module)
@@ -181,8 +191,13 @@ class DjangoRoutes:
                 variable = self.project.var_key(name, module)
                 if variable is not None and variable[1] == "urlpatterns" and variable[0] != module:
                     into.add(variable[0])
+                elif variable is not None and variable not in lists:
+                    listed = self.project.modules[variable[0]].urllists.get(variable[1])
+                    if listed is not None:
+                        lists.add(variable)
+                        self.includes(variable[0], listed, into, lists)
             elif entry.include == "nested":
-                self.includes(module, entry.nested, into)
+                self.includes(module, entry.nested, into, lists)
 
     def walk(
         self, module: str, entries: list[UrlEntry], prefix: str, seen: set[str], note: str = ""
@@ -291,8 +306,11 @@ class DjangoRoutes:
         if name.endswith(".urls"):
             router = project.var_key(name[: -len(".urls")], module)
             if router is not None and router in self.registrations:
-                if router not in self.router_mounts:
-                    self.router_mounts[router] = route
+                mounted = self.router_mounts.setdefault(router, [])
+                if route not in mounted and len(mounted) < MAX_ROUTER_MOUNTS:
+                    # a URLconf included under two prefixes serves its router under both
+                    # (PATTERNS.md item 217)
+                    mounted.append(route)
                     self.emit_router(router, route)
                 return True
         variable = project.var_key(name, module)

@@ -504,3 +504,81 @@ def test_m2m_changed_on_relations_a_library_declares(check):
             "rename": ("inline", False),
         },
     )
+
+
+def test_urlconfs_reached_twice_or_through_another_list(run_audit):
+    """Item 217: a router in a URLconf included under two prefixes is served under both;
+    a URLconf included only from a list another list includes is not also a root."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": """
+            PROJECT_MODULE = "proj"
+            ROOT_URLCONF = "{}.urls".format(PROJECT_MODULE)
+            """,
+            "proj/urls.py": """
+            from django.urls import include, path
+
+            urlpatterns = [
+                path("kb/", include("wiki.urls")),
+                path("api/1/users/", include("users.urls_api")),
+                path("api/", include("users.urls_api")),
+            ]
+            """,
+            "wiki/__init__.py": "",
+            "wiki/views.py": """
+            from django.http import HttpResponse
+
+            def doc(request, slug):
+                return HttpResponse("x")
+            """,
+            "wiki/urls.py": """
+            from django.urls import include, re_path
+            from wiki import views
+
+            document_patterns = [
+                re_path(r"^discuss/", include("discuss.urls")),
+                re_path(r"^$", views.doc),
+            ]
+            urlpatterns = [re_path(r"^(?P<slug>[^/]+)/", include(document_patterns))]
+            """,
+            "discuss/__init__.py": "",
+            "discuss/views.py": """
+            from django.http import HttpResponse
+
+            def threads(request, slug):
+                return HttpResponse("x")
+            """,
+            "discuss/urls.py": """
+            from django.urls import re_path
+            from discuss import views
+
+            urlpatterns = [re_path(r"^new$", views.threads)]
+            """,
+            "users/__init__.py": "",
+            "users/api.py": """
+            from rest_framework import viewsets
+
+            class ProfileViewSet(viewsets.ReadOnlyModelViewSet):
+                queryset = None
+            """,
+            "users/urls_api.py": """
+            from django.urls import include, re_path
+            from rest_framework import routers
+            from users import api
+
+            router = routers.SimpleRouter()
+            router.register(r"user", api.ProfileViewSet, basename="user")
+            urlpatterns = [re_path("^2/", include(router.urls))]
+            """,
+        }
+    )
+    routes = sorted((e.handler, e.route) for e in report.endpoints)
+    assert routes == [
+        ("ProfileViewSet.list", "/api/1/users/2/user/"),
+        ("ProfileViewSet.list", "/api/2/user/"),
+        ("ProfileViewSet.retrieve", "/api/1/users/2/user/{pk}/"),
+        ("ProfileViewSet.retrieve", "/api/2/user/{pk}/"),
+        ("doc", "/kb/(?P<slug>[^/]+)/"),
+        ("threads", "/kb/(?P<slug>[^/]+)/discuss/new"),
+    ]
