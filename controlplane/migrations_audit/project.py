@@ -441,8 +441,9 @@ class Project:
             target = Target(
                 "S", target.module, target.name + "@" + selftype.module + ":" + selftype.name
             )
-        target = self._apply_ops(target, ops, depth)
-        for segment in segments:
+        chosen = self._return_defining(target, ops, segments, depth)
+        target = chosen if chosen is not None else self._apply_ops(target, ops, depth)
+        for index, segment in enumerate(segments):
             if target is None:
                 return None
             attr, ops = split_segment(segment)
@@ -452,7 +453,10 @@ class Project:
                 facts = self.function(target)
                 if facts is not None and facts.is_property:  # read: its value
                     target = self.call(target, depth, _self_of(owner))
-            if (
+            chosen = self._return_defining(target, ops, segments[index + 1 :], depth)
+            if chosen is not None:
+                target = chosen
+            elif (
                 ops
                 and target is not None
                 and target.kind == "F"
@@ -468,6 +472,30 @@ class Project:
                 # for by the model's instance): the instance, as a model form's save() gives
                 target = self._apply_ops(owner, ops[2:], depth)
         return target
+
+    def _return_defining(
+        self, target: Target | None, ops: str, segments: list[str], depth: int
+    ) -> Target | None:
+        """``parse_path(...).do_lock()`` where the function returns instances of several
+        classes and the first it returns has no ``do_lock``: the first returned whose class
+        defines the method read (PATTERNS.md item 218); None to go on as usual."""
+        if ops != "()" or len(segments) != 1 or target is None or target.kind != "F":
+            return None  # the method called on the value itself, not deeper in a chain
+        facts = self.function(target)
+        if facts is None or len(facts.returns) < 2:
+            return None
+        attr = split_segment(segments[0])[0]
+        cls = self.class_of(target.module, target.name)
+        first = True
+        for value in facts.returns:
+            found = self.resolve(value, target.module, cls, depth + 1)
+            if found is None or found.kind != "I":
+                continue
+            defined = self.class_attr(found, attr, depth)
+            if defined is not None and defined.kind == "F":
+                return None if first else found
+            first = False
+        return None
 
     def is_model(self, target: Target) -> bool:
         """Whether ``target`` is an instance of a project model: a class with a framework

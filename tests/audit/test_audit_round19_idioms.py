@@ -582,3 +582,71 @@ def test_urlconfs_reached_twice_or_through_another_list(run_audit):
         ("doc", "/kb/(?P<slug>[^/]+)/"),
         ("threads", "/kb/(?P<slug>[^/]+)/discuss/new"),
     ]
+
+
+def test_a_method_of_one_of_several_returned_classes(check):
+    """Item 218: ``parse_path(...)`` returns a Language or a Project; ``.do_lock()`` on it
+    is Project's, and ``.describe()``, which only Language defines, stays Language's."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def push_task(pk):
+                return pk
+            """,
+            "app/models.py": """
+            from django.db import models
+            from app.tasks import push_task
+
+            class Language(models.Model):
+                code = models.CharField(max_length=5)
+
+                def describe(self):
+                    return self.code
+
+            class Project(models.Model):
+                slug = models.CharField(max_length=5)
+
+                def do_lock(self, user):
+                    push_task.delay(self.pk)
+            """,
+            "app/utils.py": """
+            from django.shortcuts import get_object_or_404
+            from app.models import Language, Project
+
+            def parse_path(request, path, types):
+                if None in types and not path:
+                    return None
+                if path[0] == "-":
+                    return get_object_or_404(Language, code=path[1])
+                return get_object_or_404(Project, slug=path[0])
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+            from app.models import Project
+            from app.utils import parse_path
+
+            def lock(request, path):
+                obj = parse_path(request, path.split("/"), (Project,))
+                obj.do_lock(request.user)
+                return HttpResponse("ok")
+
+            def describe(request, path):
+                obj = parse_path(request, path.split("/"), (Project,))
+                return HttpResponse(obj.describe())
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [
+                path("lock/<path:path>", views.lock),
+                path("d/<path:path>", views.describe),
+            ]
+            """,
+        },
+        {"lock": ("offloaded", False), "describe": ("inline", False)},
+    )
