@@ -290,6 +290,16 @@ class Names:
                 pattern = name_pattern(node.args[0])  # type: ignore[attr-defined]
                 if pattern:
                     return f"{func.value.id}.{pattern}"
+            if (  # type(self).x: the class of self, whose attributes self reads (item 219)
+                isinstance(func, ast.Name)
+                and func.id == "type"
+                and len(node.args) == 1  # type: ignore[attr-defined]
+                and not node.keywords  # type: ignore[attr-defined]
+                and isinstance(node.args[0], ast.Name)  # type: ignore[attr-defined]
+                and node.args[0].id in ("self", "cls")  # type: ignore[attr-defined]
+                and self.render_name("type") == ""
+            ):
+                return node.args[0].id  # type: ignore[attr-defined]
             rows = _session_rows(node)  # type: ignore[arg-type]
             if rows is not None:  # session.query(Run) / session.get(Run, pk): Run's rows
                 model = self.render(rows[0])

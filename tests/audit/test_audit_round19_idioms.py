@@ -650,3 +650,58 @@ def test_a_method_of_one_of_several_returned_classes(check):
         },
         {"lock": ("offloaded", False), "describe": ("inline", False)},
     )
+
+
+def test_a_call_through_type_of_self_is_seen(check):
+    """Item 219: ``type(self).async_execute.apply_async(...)`` on a task the base class
+    makes at run time is at least an unresolved dispatch; ``type(self).helper()`` runs the
+    class's method."""
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/celery.py": """
+            from celery import Celery
+
+            app = Celery("e")
+
+            @app.task
+            def rebuild(pk):
+                return pk
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+            from django.views import View
+            from app.celery import app, rebuild
+
+            class AsyncView(View):
+                def __init_subclass__(cls):
+                    def async_execute(self, data):
+                        return cls().run(data)
+                    cls.async_execute = app.task(bind=True, name=cls.__name__)(async_execute)
+
+                def post(self, request):
+                    type(self).async_execute.apply_async(kwargs={"data": 1})
+                    return HttpResponse("ok")
+
+            class Kick(View):
+                @staticmethod
+                def later(pk):
+                    rebuild.delay(pk)
+
+                def post(self, request):
+                    type(self).later(1)
+                    return HttpResponse("ok")
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [path("a", views.AsyncView.as_view()), path("k", views.Kick.as_view())]
+            """,
+        },
+        {"AsyncView.post": ("unresolved", False), "Kick.post": ("offloaded", False)},
+    )
+    (dispatch,) = [e for e in report.endpoints if e.handler == "AsyncView.post"]
+    assert [u.call for u in dispatch.unresolved_calls] == [
+        'type(self).async_execute.apply_async(kwargs={"data": 1})'
+    ]
