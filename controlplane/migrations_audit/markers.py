@@ -269,6 +269,19 @@ HEAVY_PATTERNS: dict[str, tuple[str, ...]] = {
         "pydantic_ai.Agent().run_sync",
         "pydantic_ai.Agent().run_stream",
         "pydantic_ai.Agent().iter",
+        # LangChain's chat and LLM models: each call is a model request (PATTERNS.md 220)
+        "langchain.chat_models.*().*",
+        "langchain.llms.*().*",
+        "langchain_openai.*().*",
+        "langchain_anthropic.*().*",
+        "langchain_community.chat_models.*().*",
+        "langchain_community.llms.*().*",
+        # Hugging Face models run in the process: loading one, and running it
+        "transformers.pipeline",
+        "transformers.pipeline()*",
+        "transformers.*.from_pretrained",
+        "sentence_transformers.SentenceTransformer",
+        "sentence_transformers.SentenceTransformer().*",
     ),
     "email": (
         "smtplib.SMTP",
@@ -367,6 +380,9 @@ RUNNER_PATTERNS = (
     "asgiref.sync.async_to_sync",
     "*.run_sync",
     "django.db.transaction.on_commit",
+    "asyncer.asyncify",  # await asyncify(fn)(...): fn in a worker thread, awaited
+    "asyncer.syncify",
+    "*.soonify",  # a task group's soonify(fn)(...): joined when the group's block ends
 )
 CANVAS = frozenset(
     {

@@ -705,3 +705,59 @@ def test_a_call_through_type_of_self_is_seen(check):
     assert [u.call for u in dispatch.unresolved_calls] == [
         'type(self).async_execute.apply_async(kwargs={"data": 1})'
     ]
+
+
+def test_asyncer_runners_and_models_in_the_request_are_heavy(check):
+    """Item 220: HTTP run through asyncer's asyncify/soonify is inline and heavy, as
+    through anyio; a transformers pipeline and a LangChain chat model called in the handler
+    are heavy; a handler that does neither is light."""
+    check(
+        {
+            "app/main.py": """
+            import httpx
+            from asyncer import asyncify, create_task_group
+            from fastapi import FastAPI
+            from langchain_openai import ChatOpenAI
+            from transformers import pipeline
+
+            app = FastAPI()
+            model = pipeline("sentiment-analysis")
+
+            def fetch(city: str):
+                return httpx.get(f"https://wttr.in/{city}").json()
+
+            async def afetch(city: str):
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(f"https://wttr.in/{city}")).json()
+
+            @app.get("/asyncify")
+            async def via_asyncify(city: str):
+                return await asyncify(fetch)(city=city)
+
+            @app.get("/soonify")
+            async def via_soonify(cities: list[str]):
+                async with create_task_group() as tg:
+                    values = [tg.soonify(afetch)(city=c) for c in cities]
+                return [v.value for v in values]
+
+            @app.post("/sentiment")
+            async def sentiment(text: str):
+                return model(text)
+
+            @app.post("/chat")
+            async def chat(text: str):
+                return ChatOpenAI(temperature=0).invoke(text)
+
+            @app.get("/plain")
+            async def plain(city: str):
+                return {"city": city}
+            """
+        },
+        {
+            "via_asyncify": ("inline", True),
+            "via_soonify": ("inline", True),
+            "sentiment": ("inline", True),
+            "chat": ("inline", True),
+            "plain": ("inline", False),
+        },
+    )
