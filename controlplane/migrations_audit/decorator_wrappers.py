@@ -53,8 +53,13 @@ def wrappers(project: Project, target: Target) -> list[Wrapper]:
     out: list[Wrapper] = []
     for decorator in facts.decorators:
         found = project.resolve(decorator.base, target.module, cls)
+        if found is not None and found.kind == "C":
+            made = _class_wrapper(project, found, decorator, target)
+            if made is not None:
+                out.append(made)
+            continue
         if found is None or found.kind != "F":
-            continue  # a framework's decorator, a class, or a name the audit cannot read
+            continue  # a framework's decorator, or a name the audit cannot read
         passed: dict[str, Lit] = {}
         if decorator.name.endswith("()"):  # a factory: the decorator is what it returns
             passed = _factory_arguments(project, found, decorator)
@@ -83,3 +88,50 @@ def _wrapped_param(project: Project, decorator: Target) -> str:
     facts = project.function(decorator)
     params = [p for p in facts.params if p not in ("self", "cls")] if facts else []
     return params[0] if len(params) == 1 and params[0].isidentifier() else ""
+
+
+def _class_wrapper(
+    project: Project, cls: Target, decorator: Decorator, target: Target
+) -> Wrapper | None:
+    """A project class as the decorator (PATTERNS.md item 221). Called
+    (``@postpolicy(check, request)``): the instance's ``__call__(self, wrapped)`` returns the
+    wrapper, whose ``self.<attr>`` hold what ``__init__`` kept of the arguments. Not called
+    (``@logged``): ``__init__(self, func)`` keeps the function and ``__call__`` is the
+    wrapper itself."""
+    call = Target("F", cls.module, f"{cls.name}.__call__")
+    if project.function(call) is None:
+        return None
+    if decorator.name.endswith("()"):
+        wrapper = returned_inner(project, call)
+        if wrapper is None or wrapper == target:
+            return None
+        return Wrapper(wrapper, _wrapped_param(project, call), _kept(project, cls, decorator))
+    init = project.function(Target("F", cls.module, f"{cls.name}.__init__"))
+    params = [p for p in init.params[1:] if p.isidentifier()] if init is not None else []
+    if len(params) != 1:
+        return None
+    kept = _kept_as(project, cls, params[0])
+    return Wrapper(call, f"self.{kept}" if kept else "", {})
+
+
+def _kept(project: Project, cls: Target, decorator: Decorator) -> dict[str, Lit]:
+    """``self.<attr>`` -> what the decoration passed for the ``__init__`` parameter the
+    attribute keeps (``self.function = function``)."""
+    init = project.function(Target("F", cls.module, f"{cls.name}.__init__"))
+    params = [p for p in init.params[1:] if p.isidentifier()] if init is not None else []
+    passed: dict[str, Lit] = dict(zip(params, decorator.args, strict=False))
+    passed.update((k, v) for k, v in decorator.kwargs.items() if k in params)
+    out: dict[str, Lit] = {}
+    for param, value in passed.items():
+        kept = _kept_as(project, cls, param)
+        if kept:
+            out[f"self.{kept}"] = value
+    return out
+
+
+def _kept_as(project: Project, cls: Target, param: str) -> str:
+    """The attribute ``__init__`` keeps ``param`` in (``self.func = func``), or ""."""
+    klass = project.klass(cls.module, cls.name)
+    if klass is None:
+        return ""
+    return next((attr for attr, value in klass.attrs.items() if value == "~" + param), "")

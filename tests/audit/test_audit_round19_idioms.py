@@ -761,3 +761,70 @@ def test_asyncer_runners_and_models_in_the_request_are_heavy(check):
             "plain": ("inline", False),
         },
     )
+
+
+def test_a_class_used_as_a_decorator_runs_its_wrapper(check):
+    """Item 221: ``@postpolicy(check)`` runs the wrapper ``__call__`` returns, whose
+    ``self.function`` is ``check``; ``@audited`` runs its ``__call__``. A policy that does
+    nothing keeps its route inline."""
+    check(
+        {
+            "app.py": """
+            import functools
+            from celery import shared_task
+            from flask import Flask
+
+            app = Flask(__name__)
+
+            @shared_task
+            def send_mail(to):
+                return to
+
+            def verify_enrollment(req, response):
+                send_mail.delay("a@b.c")
+                return response
+
+            def noop(req, response):
+                return response
+
+            class postpolicy:
+                def __init__(self, function, request=None):
+                    self.function = function
+                    self.request = request
+
+                def __call__(self, wrapped):
+                    @functools.wraps(wrapped)
+                    def policy_wrapper(*args, **kwds):
+                        return self.function(self.request, wrapped(*args, **kwds))
+                    return policy_wrapper
+
+            class audited:
+                def __init__(self, func):
+                    self.func = func
+
+                def __call__(self, *args, **kwargs):
+                    send_mail.delay("audit@example.org")
+                    return self.func(*args, **kwargs)
+
+            @app.route("/token/init", methods=["POST"])
+            @postpolicy(verify_enrollment)
+            def init():
+                return "ok"
+
+            @app.route("/token/plain", methods=["POST"])
+            @postpolicy(noop)
+            def plain():
+                return "ok"
+
+            @app.route("/audited", methods=["POST"])
+            @audited
+            def audited_view():
+                return "ok"
+            """
+        },
+        {
+            "init": ("offloaded", False),
+            "plain": ("inline", False),
+            "audited_view": ("offloaded", False),
+        },
+    )
