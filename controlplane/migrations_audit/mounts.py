@@ -107,6 +107,7 @@ class Mounts:
         # dependencies=[Depends(f)])``): (child, parent) -> [(rendered f, module)]
         self.mount_deps: dict[tuple[Key, Key | None], list[tuple[str, str]]] = {}
         self._deps: dict[Key, list[tuple[str, str]]] = {}
+        self._assigned: dict[str, list[Key]] | None = None  # assigned_from's index
         self._kind: dict[tuple[str, str], str] = {}
         # (module, line, call, what) of blueprints and routers of installed packages
         # mounted here: their routes are not read, and the report says so (item 176)
@@ -189,7 +190,9 @@ class Mounts:
                 parents = (
                     self.given_parents(module, call)
                     if call.receiver_param and call.owner
-                    else [project.var_key(call.receiver, module)]
+                    else [
+                        project.var_key(call.receiver, module) or self.made_by_factory(module, call)
+                    ]
                 )
                 prefix = None
                 for kw in ("url_prefix", "prefix", "path"):
@@ -347,6 +350,34 @@ class Mounts:
         self._deps[key] = unique
         return unique
 
+    def made_by_factory(self, module: str, call: RouteCall) -> Key | None:
+        """``def create_api(): api = FastAPI(); api.include_router(r); return api``: the
+        router mounted on a local its function returns hangs under that function's result,
+        keyed like ``factory_key`` (PATTERNS.md item 222); None elsewhere."""
+        if not call.receiver.endswith("()"):
+            return None
+        inner: tuple[int, str] | None = None
+        for qualname, function in self.project.modules[module].functions.items():
+            if function.line <= call.line <= function.end_line and (
+                inner is None or function.line > inner[0]
+            ):
+                inner = (function.line, qualname)
+        if inner is None:
+            return None
+        function = self.project.modules[module].functions[inner[1]]
+        return (module, f"{inner[1]}()") if call.receiver in function.returns else None
+
+    def assigned_from(self, module: str, made: str) -> list[Key]:
+        """The module-level variables assigned ``<module>.<made>`` (a factory's call)."""
+        written = f"{module}.{made}" if module else made
+        if self._assigned is None:
+            self._assigned = {}
+            for name, facts in self.project.modules.items():
+                for var, value in facts.assigns.items():
+                    if value.endswith("()"):
+                        self._assigned.setdefault(value, []).append((name, var))
+        return self._assigned.get(written, [])
+
     def factory_key(self, name: str, module: str) -> Key | None:
         """``register_blueprint(main.make_blueprint(config), ...)``: the object a project
         function makes and returns, keyed by the function (PATTERNS.md item 143)."""
@@ -413,6 +444,12 @@ class Mounts:
                 api = project.var_key(facts.assigns.get(var, "")[: -len(".namespace()")], module)
                 parent_prefix = self.var_prefixes(api)[0] if api else ""
         places = self.mounts.get(key)
+        if not places and var.endswith("()"):
+            # what a factory makes is mounted where the variables assigned its call are
+            # (``api_v1 = create_api_v1()`` ... ``app.mount("/api/v1", api_v1)``: item 222)
+            built = [p for v in self.assigned_from(module, var) for p in self.var_prefixes(v)]
+            if built:
+                return tuple(dict.fromkeys(built))[:MAX_MOUNTS]
         if not places:
             return (join_route(parent_prefix, own) if parent_prefix or own else "",)
         found: list[str] = []

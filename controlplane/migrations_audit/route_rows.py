@@ -79,6 +79,9 @@ class RowLoops:
         self.modules: dict[str, dict[str, Any]] = {}  # var -> {"pattern", "over"}
         self.read: dict[str, dict[str, Any]] = {}  # var = getattr(module var, "attr")
         self.loop_vars: dict[str, int] = {}  # every loop variable bound now (nesting count)
+        # var -> the names a loop over a literal list of names gives it, one by one
+        # (``for r in [items.router, users.router]: app.include_router(r)``: item 222)
+        self.elements: dict[str, list[ast.expr]] = {}
 
     def enter(self, names: Names, node: ast.For | ast.AsyncFor) -> list[str]:
         """Bind the loop's variables; returns the names to forget when the loop ends."""
@@ -89,6 +92,15 @@ class RowLoops:
         if isinstance(target, ast.Name):
             self.sources[target.id] = _names_given(names, node.iter)
             bound = [target.id]
+            listed: ast.expr | None = node.iter
+            if isinstance(listed, ast.Name) and names.scope is None:
+                listed = names.values.get(listed.id)  # a module-level list of routers
+            if (
+                isinstance(listed, ast.List | ast.Tuple)
+                and 0 < len(listed.elts) <= MAX_ROWS
+                and all(isinstance(e, ast.Name | ast.Attribute) for e in listed.elts)
+            ):
+                self.elements[target.id] = list(listed.elts)
         else:
             bound = []
         table = self.table(names, node.iter)
@@ -107,6 +119,7 @@ class RowLoops:
         for name in bound:
             self.items.pop(name, None)
             self.sources.pop(name, None)
+            self.elements.pop(name, None)
         for element in ast.walk(node.target):
             if isinstance(element, ast.Name):
                 count = self.loop_vars.get(element.id, 0) - 1

@@ -392,6 +392,13 @@ def note_registration(
     names: Names, node: ast.Call, kind: str, receiver: str, receiver_node: ast.expr | None
 ) -> None:
     """A route registration (or a call that may register routes through a helper)."""
+    first = node.args[0] if node.args else None
+    if kind in MOUNT_KINDS and isinstance(first, ast.Name) and first.id in names.rows.elements:
+        # each router of a literal list mounted in a loop, as if mounted one by one
+        for element in names.rows.elements[first.id]:
+            each = ast.Call(func=node.func, args=[element, *node.args[1:]], keywords=node.keywords)
+            note_registration(names, ast.copy_location(each, node), kind, receiver, receiver_node)
+        return
     args: list[Lit] = []
     for arg in node.args:
         if isinstance(arg, ast.Starred):

@@ -828,3 +828,69 @@ def test_a_class_used_as_a_decorator_runs_its_wrapper(check):
             "audited_view": ("offloaded", False),
         },
     )
+
+
+def test_routers_mounted_in_a_loop_on_an_app_a_factory_makes(run_audit):
+    """Item 222: routers included in a loop over a literal list, on a FastAPI app a factory
+    makes and returns, hang under where that factory's result is mounted; a loop at module
+    level keeps its prefix too."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/items.py": """
+            from fastapi import APIRouter
+
+            router = APIRouter()
+
+            @router.post("/items")
+            async def create_item():
+                return {}
+            """,
+            "app/jobs.py": """
+            from fastapi import APIRouter
+
+            router = APIRouter(prefix="/jobs")
+
+            @router.get("/{job_id}")
+            async def get_job(job_id: str):
+                return {}
+            """,
+            "app/extra.py": """
+            from fastapi import APIRouter
+
+            router = APIRouter()
+
+            @router.get("/extra")
+            async def extra():
+                return {}
+            """,
+            "app/routes.py": """
+            from fastapi import FastAPI
+            from app import items, jobs
+
+            def create_api_v1():
+                api = FastAPI()
+                for router in [items.router, jobs.router]:
+                    api.include_router(router)
+                return api
+
+            api_v1 = create_api_v1()
+            """,
+            "app/main.py": """
+            from fastapi import FastAPI
+            from app import extra
+            from app.routes import api_v1
+
+            app = FastAPI()
+            app.mount("/api/v1", api_v1)
+            for router in [extra.router]:
+                app.include_router(router, prefix="/more")
+            """,
+        }
+    )
+    routes = sorted((e.handler, e.route) for e in report.endpoints)
+    assert routes == [
+        ("create_item", "/api/v1/items"),
+        ("extra", "/more/extra"),
+        ("get_job", "/api/v1/jobs/{job_id}"),
+    ]
