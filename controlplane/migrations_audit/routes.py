@@ -319,7 +319,9 @@ class RouteFinder:
                     continue
                 methods = ["WEBSOCKET"]
             else:
-                methods = [m.upper() for m in _strs(dec.kwargs.get("methods"))] or ["GET"]
+                methods = [
+                    m.upper() for m in _strs(self.constant(dec.kwargs.get("methods"), module))
+                ] or ["GET"]
             entries = [Target("F", module, function.qualname)]
             entries += self.dependencies(module, function.deps)
             for dep, where in self.mounts.dependencies_of(receiver, module, function.qualname):
@@ -400,6 +402,18 @@ class RouteFinder:
                         prefixes.setdefault(target, path)
         return prefixes
 
+    def constant(self, value: Lit, module: str) -> Lit:
+        """``methods=PROXY_METHODS``: the literal a module-level name holds (in this module
+        or imported), else ``value`` itself (PATTERNS.md item 223)."""
+        ref = value.get("ref") if isinstance(value, dict) else None
+        if not isinstance(ref, str):
+            return value
+        owner, _, name = ref.rpartition(".")
+        facts = self.project.module_for(owner, module) if owner else None
+        if facts is None:
+            return value
+        return facts.lits.get(name, facts.tables.get(name, value))
+
     def dependencies(self, module: str, names: list[str]) -> list[Target]:
         """FastAPI dependencies run on every request: trace them with the handler, and
         theirs with them (FastAPI resolves a dependency's own ``Depends`` parameters first);
@@ -446,7 +460,9 @@ class RouteFinder:
             name = name if isinstance(name, str) else short.lower()
             base = f"/api/v1/{name}" if any(t.endswith("Api") for t in tails) else f"/{name}"
         path = args[0] if args and isinstance(args[0], str) else "/"
-        methods = [m.upper() for m in _strs(kwargs.get("methods"))] or ["GET"]
+        methods = [m.upper() for m in _strs(self.constant(kwargs.get("methods"), module))] or [
+            "GET"
+        ]
         route = join_route(base, path) + (f" (action {note!r})" if note else "")
         self.add_defined(module, facts, function, "flask-appbuilder", methods, route)
 
@@ -484,7 +500,7 @@ class RouteFinder:
                 return
             given = kwargs.get("view_func") or (args[2] if len(args) > 2 else None)
             view = ref_of(given)
-            methods = [m.upper() for m in _strs(kwargs.get("methods"))]
+            methods = [m.upper() for m in _strs(self.constant(kwargs.get("methods"), module))]
             if isinstance(rule, str) and view:
                 routes = [join_route(p, rule) for p in self.mounts.prefixes_of(receiver, module)]
                 if not all(
@@ -511,7 +527,7 @@ class RouteFinder:
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
             view = ref_of(given)
-            methods = [m.upper() for m in _strs(kwargs.get("methods"))]
+            methods = [m.upper() for m in _strs(self.constant(kwargs.get("methods"), module))]
             framework = self.mounts.object_kind(receiver, module) or "starlette"
             if isinstance(path, str) and view and framework in ("fastapi", "starlette"):
                 if not all(
@@ -531,7 +547,7 @@ class RouteFinder:
             path = args[0] if args else kwargs.get("path")
             given = args[1] if len(args) > 1 else kwargs.get("endpoint")
             view = ref_of(given)
-            methods = [m.upper() for m in _strs(kwargs.get("methods"))]
+            methods = [m.upper() for m in _strs(self.constant(kwargs.get("methods"), module))]
             if isinstance(path, str) and view:
                 self.view(
                     ref_module(given, module),

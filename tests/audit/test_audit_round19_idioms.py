@@ -894,3 +894,41 @@ def test_routers_mounted_in_a_loop_on_an_app_a_factory_makes(run_audit):
         ("extra", "/more/extra"),
         ("get_job", "/api/v1/jobs/{job_id}"),
     ]
+
+
+def test_route_methods_named_by_a_constant(run_audit):
+    """Item 223: ``methods=PROXY_METHODS`` (defined here or imported) lists those
+    methods; a literal list still does."""
+    report = run_audit(
+        {
+            "app/__init__.py": "",
+            "app/constants.py": """
+            SHARED_METHODS = ("GET", "DELETE")
+            """,
+            "app/main.py": """
+            from fastapi import FastAPI
+            from app.constants import SHARED_METHODS
+
+            app = FastAPI()
+            PROXY_METHODS = ["GET", "POST", "PUT"]
+
+            @app.api_route("/proxy/{path:path}", methods=PROXY_METHODS)
+            async def proxy(path: str):
+                return {}
+
+            @app.api_route("/shared", methods=SHARED_METHODS)
+            async def shared():
+                return {}
+
+            @app.api_route("/two", methods=["GET", "POST"])
+            async def two():
+                return {}
+            """,
+        }
+    )
+    methods = {e.handler: list(e.methods) for e in report.endpoints}
+    assert methods == {
+        "proxy": ["GET", "POST", "PUT"],
+        "shared": ["GET", "DELETE"],
+        "two": ["GET", "POST"],
+    }
