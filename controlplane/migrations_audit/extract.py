@@ -293,6 +293,13 @@ _BINDING_BUILTINS = frozenset({"staticmethod", "classmethod"})
 MAX_UNROLLED = 500  # elements of a module-level route table expanded one by one
 # dispatch methods a local may be bound to uncalled in the arms of an ``if`` (Celery, Dramatiq,
 # RQ, Huey, Taskiq): the local is then either arm (``join_bound_dispatch``)
+# Django's calls returning (row, created): the row is what the audit reads the call as
+_ROW_PAIRS = (
+    ".get_or_create()",
+    ".update_or_create()",
+    ".aget_or_create()",
+    ".aupdate_or_create()",
+)
 _BOUND_DISPATCH = CELERY_APPLY | DRAMATIQ_SEND | TASKIQ_KICK | {"enqueue", "enqueue_call"}
 _MAX_ARM_DEPTH = 4  # nested conditional expressions followed in a bound local's value
 
@@ -834,8 +841,11 @@ class _Extractor(FastVisitor):
                 if target.id in scope.params:
                     frame.rebound.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
-            for elt in target.elts:
-                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, "")
+            for index, elt in enumerate(target.elts):
+                # obj, created = Order.objects.get_or_create(...): obj is the row, as the
+                # call's value is read elsewhere (PATTERNS.md item 224)
+                row = index == 0 and len(target.elts) == 2 and value.endswith(_ROW_PAIRS)
+                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, value if row else "")
             return
         if isinstance(target, ast.Attribute) and scope is not None:
             self.carry_attr(target, scope, value, node)

@@ -932,3 +932,43 @@ def test_route_methods_named_by_a_constant(run_audit):
         "shared": ["GET", "DELETE"],
         "two": ["GET", "POST"],
     }
+
+
+def test_the_row_of_get_or_create_unpacked(check):
+    """Item 224: ``hook, created = Webhook.objects.get_or_create(...)`` makes ``hook`` a
+    Webhook: its ``notify`` runs, not the other class's that starts a thread."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/models.py": """
+            import threading
+            from django.db import models
+
+            class Webhook(models.Model):
+                url = models.URLField()
+
+                def notify(self):
+                    return self.url
+
+            class Email(models.Model):
+                def notify(self):
+                    threading.Thread(target=print).start()
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+            from app.models import Webhook
+
+            def hook(request):
+                hook, created = Webhook.objects.get_or_create(url="https://example.org")
+                hook.notify()
+                return HttpResponse("ok")
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [path("hook", views.hook)]
+            """,
+        },
+        {"hook": ("inline", False)},
+    )
