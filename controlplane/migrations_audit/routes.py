@@ -75,6 +75,8 @@ _PROVIDED = {
     "BulkDestroyModelMixin": ("bulk_destroy",),
     "BulkCreateModelMixin": ("create",),
     "ReadOnlyModelViewSet": ("list", "retrieve"),
+    # dynamic-rest's viewsets: DRF's ModelViewSet with its query parameters (item 225)
+    "DynamicModelViewSet": tuple(_STD_ACTIONS),
     "CreateModelMixin": ("create",),
     "ListModelMixin": ("list",),
     "RetrieveModelMixin": ("retrieve",),
@@ -95,6 +97,13 @@ _REST_AUTH_PROVIDED = dict.fromkeys(
         "PasswordResetConfirmView",
     ),
     ("post",),
+)
+# packages whose viewsets serve DRF's actions, listed in _PROVIDED
+_KNOWN_VIEWSET_PACKAGES = (
+    "rest_framework.",
+    "rest_framework_nested.",
+    "rest_framework_bulk.",
+    "dynamic_rest.",
 )
 _DRF_ACTIONS = ("action", "detail_route", "list_route")
 _ACTION_KEYS = ("detail", "methods", "url_path")
@@ -959,7 +968,7 @@ class RouteFinder:
         for base in self.project.external_bases(module, cls):
             name = base.rstrip("()")
             if name.rsplit(".", 1)[-1].endswith("ViewSet") and not name.startswith(
-                ("rest_framework.", "rest_framework_nested.", "rest_framework_bulk.")
+                _KNOWN_VIEWSET_PACKAGES
             ):
                 return name
         return ""

@@ -972,3 +972,58 @@ def test_the_row_of_get_or_create_unpacked(check):
         },
         {"hook": ("inline", False)},
     )
+
+
+def test_dynamic_rest_viewsets_serve_model_viewset_actions(run_audit):
+    """Item 225: a ``DynamicModelViewSet`` on a ``DynamicRouter`` answers ModelViewSet's
+    six actions; its destroy runs the model's ``delete`` override."""
+    report = run_audit(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+            "proj/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def notify(pk):
+                return pk
+            """,
+            "proj/models.py": """
+            from django.db import models
+            from proj.tasks import notify
+
+            class Map(models.Model):
+                title = models.CharField(max_length=10)
+
+                def delete(self, *args, **kwargs):
+                    notify.delay(self.pk)
+                    return super().delete(*args, **kwargs)
+            """,
+            "proj/api.py": """
+            from dynamic_rest.viewsets import DynamicModelViewSet
+            from proj.models import Map
+
+            class MapViewSet(DynamicModelViewSet):
+                queryset = Map.objects.all()
+            """,
+            "proj/urls.py": """
+            from django.urls import include, path
+            from dynamic_rest.routers import DynamicRouter
+            from proj.api import MapViewSet
+
+            router = DynamicRouter()
+            router.register(r"maps", MapViewSet, "maps")
+            urlpatterns = [path("api/v2/", include(router.urls))]
+            """,
+        }
+    )
+    statuses = {e.handler: e.status for e in report.endpoints}
+    assert statuses == {
+        "MapViewSet.list": "inline",
+        "MapViewSet.create": "inline",
+        "MapViewSet.retrieve": "inline",
+        "MapViewSet.update": "inline",
+        "MapViewSet.partial_update": "inline",
+        "MapViewSet.destroy": "offloaded",
+    }
+    assert report.unrecognized == []
