@@ -175,9 +175,10 @@ def instance_class(env: Env, receiver: str) -> Target | None:
 
 def _nowhere_defined(project: Project, resolved: Target, called: str) -> bool:
     """Whether ``called`` is a method no class could supply (PATTERNS.md item 68): its
-    receiver's class and every base are the project's own, and none defines it or
-    ``__getattr__``. The type the audit gave the value (one return of several, say) is then
-    not the whole story, and the call is one on an unknown receiver."""
+    receiver's class and every base are the project's own, and none defines it, or one
+    defines ``__getattr__`` (a proxy forwarding to an object of its own: item 226). The
+    type the audit gave the value (one return of several, say) is then not the whole
+    story, and the call is one on an unknown receiver."""
     if resolved.kind != "V":
         return False
     cls, _, attr = resolved.name.partition(":")
@@ -187,7 +188,9 @@ def _nowhere_defined(project: Project, resolved: Target, called: str) -> bool:
         return False
     for mod, qual in project.mro(resolved.module, cls):
         facts = project.modules[mod]
-        if facts.classes[qual].unseen_bases or f"{qual}.__getattr__" in facts.functions:
+        if f"{qual}.__getattr__" in facts.functions:
+            return True  # a proxy: what its __getattr__ hands back has it (item 226)
+        if facts.classes[qual].unseen_bases:
             return False
     return True
 

@@ -1027,3 +1027,55 @@ def test_dynamic_rest_viewsets_serve_model_viewset_actions(run_audit):
         "MapViewSet.destroy": "offloaded",
     }
     assert report.unrecognized == []
+
+
+def test_a_method_a_proxy_forwards_is_looked_for(check):
+    """Item 226: ``lazy_manager.build_item(1)`` on a project proxy whose ``__getattr__``
+    forwards to another object: the call is one on an object of unknown type, matched to
+    the project's only ``build_item`` (a guess, so ``likely``)."""
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def notify(x):
+                return x
+            """,
+            "app/managers.py": """
+            from app.tasks import notify
+
+            class Manager:
+                def build_item(self, x):
+                    notify.delay(x)
+
+            class Lazy:
+                def __init__(self, cls):
+                    self.cls, self._inst = cls, None
+
+                def __getattr__(self, name):
+                    if self._inst is None:
+                        self._inst = self.cls()
+                    return getattr(self._inst, name)
+
+            lazy_manager = Lazy(Manager)
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+            from app.managers import lazy_manager
+
+            def create_view(request):
+                lazy_manager.build_item(1)
+                return HttpResponse("ok")
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [path("create/", views.create_view)]
+            """,
+        },
+        {"create_view": ("offloaded", False)},
+    )
+    assert report.endpoints[0].confidence == "likely"
