@@ -760,4 +760,17 @@ def signal_context(call: CallSite, tail: str, write: Write, lits: dict[str, Any]
             out["update_fields"] = literal(fields)
             if fields:
                 out["created"] = literal(False)  # update_fields forces an UPDATE
+        if fetched_row(call.name.rpartition(".")[0]):
+            out["created"] = literal(False)  # a row read from the database: an UPDATE
     return tuple(sorted(out.items()))
+
+
+# what a query hands back as one row that exists (PATTERNS.md item 227)
+_FETCHED = (".get()", ".first()", ".last()", ".latest()", ".earliest()", "[]")
+
+
+def fetched_row(rendered: str) -> bool:
+    """Whether ``rendered`` is a row read through a model's manager
+    (``Order.objects.get()``, ``get_object_or_404(Order)``, an element of
+    ``Order.objects.filter()``): saving it updates, it never creates."""
+    return ".objects." in rendered and rendered.endswith(_FETCHED)

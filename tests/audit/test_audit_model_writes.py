@@ -455,8 +455,9 @@ CLEANUP_VIEWS = """
 
 def test_self_state_adding_is_true_under_create_and_false_for_an_update(check):
     """``if self._state.adding: return super().save()``: work after it runs for rows that
-    exist (PATTERNS.md item 63). ``create()`` inserts; ``save(update_fields=...)`` updates;
-    ``get_or_create()`` and a plain ``save()`` may do either."""
+    exist (PATTERNS.md item 63). ``create()`` inserts; ``save(update_fields=...)`` updates,
+    and so does ``save()`` on a row ``objects.get()`` read (item 227); ``get_or_create()``
+    may do either."""
     check(
         {
             "shop/urls.py": urls("add", "add_or_touch", "touch", "edit"),
@@ -486,6 +487,6 @@ def test_work_only_for_new_rows_runs_under_create_only(check):
             "add": ("offloaded", False),
             "add_or_touch": ("offloaded", False),
             "touch": ("inline", False),
-            "edit": ("offloaded", False),
+            "edit": ("inline", False),  # a row read from the database: an UPDATE (227)
         },
     )

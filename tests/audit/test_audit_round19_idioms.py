@@ -1079,3 +1079,73 @@ def test_a_method_a_proxy_forwards_is_looked_for(check):
         {"create_view": ("offloaded", False)},
     )
     assert report.endpoints[0].confidence == "likely"
+
+
+def test_saving_a_row_read_from_the_database_does_not_create(check):
+    """Item 227: a receiver that enqueues only for created rows does not run its enqueue
+    for a row read with ``get_object_or_404`` or ``objects.get`` and saved; it does for a
+    row made in the request."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def push(pk):
+                return pk
+            """,
+            "app/models.py": """
+            from django.db import models
+            from django.db.models.signals import post_save
+            from django.dispatch import receiver
+            from app.tasks import push
+
+            class Notification(models.Model):
+                is_read = models.BooleanField(default=False)
+
+            @receiver(post_save, sender=Notification)
+            def on_notification(sender, instance, created, **kwargs):
+                if not created:
+                    return
+                push.delay(instance.pk)
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+            from django.shortcuts import get_object_or_404
+            from app.models import Notification
+
+            def mark_read(request, pk):
+                note = get_object_or_404(Notification, pk=pk)
+                note.is_read = True
+                note.save()
+                return HttpResponse("ok")
+
+            def mark_unread(request, pk):
+                note = Notification.objects.get(pk=pk)
+                note.is_read = False
+                note.save()
+                return HttpResponse("ok")
+
+            def new(request):
+                note = Notification()
+                note.save()
+                return HttpResponse("ok")
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [
+                path("r/<int:pk>", views.mark_read),
+                path("u/<int:pk>", views.mark_unread),
+                path("n", views.new),
+            ]
+            """,
+        },
+        {
+            "mark_read": ("inline", False),
+            "mark_unread": ("inline", False),
+            "new": ("offloaded", False),
+        },
+    )
