@@ -1101,9 +1101,20 @@ class _Extractor(FastVisitor):
         known = bool(iterable) and iterable[0] != "~"
         # for p in Project.objects.filter(): each p is a row of the model (an element of
         # what the iterable resolves to; nothing when that is not known)
-        self.bind(node.target, iterable + "[]" if known else "")
-        if self.frame.facts is not None and not known:
-            self.frame.unions.update(loop_unions(self.frame, self.render, node))
+        listed: dict[str, list[str]] = {}
+        if (  # for sink in EVENT_SINKS, a module-level literal list (item 228)
+            known
+            and self.frame.facts is not None
+            and isinstance(node.iter, ast.Name)
+            and self.frame.assigned.get(node.iter.id) is None
+            and isinstance(self.names.values.get(node.iter.id), ast.List | ast.Tuple)
+        ):
+            listed = loop_unions(self.frame, self.render, node, self.names.values)
+        self.bind(node.target, iterable + "[]" if known and not listed else "")
+        if listed:
+            self.frame.unions.update(listed)
+        elif self.frame.facts is not None and not known:
+            self.frame.unions.update(loop_unions(self.frame, self.render, node, self.names.values))
         source = handle_name(node.iter)
         if source and isinstance(node.target, ast.Name):
             self.frame.aliases[node.target.id] = source

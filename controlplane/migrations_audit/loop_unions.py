@@ -17,18 +17,26 @@ MAX_VALUES = 32  # elements of a literal list followed value by value
 
 
 def loop_unions(
-    frame: Any, render: Callable[[ast.expr], str], node: ast.For | ast.AsyncFor
+    frame: Any,
+    render: Callable[[ast.expr], str],
+    node: ast.For | ast.AsyncFor,
+    module_values: dict[str, ast.expr] | None = None,
 ) -> dict[str, list[str]]:
     """{loop variable: the values it takes} for a loop over a list or tuple written in the
-    function (or a local last bound to one), or over another such variable (an element of
-    each value); {} when a variable has one value or the list cannot be read."""
-    target, iterated = node.target, node.iter
+    function (or a local last bound to one, or a module-level name bound to one:
+    ``for sink in EVENT_SINKS``, PATTERNS.md item 228), or over another such variable (an
+    element of each value); {} when a variable has one value or the list cannot be read."""
+    target = node.target
+    iterated: ast.expr | None = node.iter
     if isinstance(iterated, ast.Name) and isinstance(target, ast.Name):
         outer = frame.unions.get(iterated.id)
         if outer:  # for obj in entry: each element of each value entry takes
             return {target.id: [value + "[]" for value in outer]}
     if isinstance(iterated, ast.Name):
-        iterated = frame.assigned.get(iterated.id)
+        name = iterated.id
+        iterated = frame.assigned.get(name)
+        if iterated is None and module_values is not None:
+            iterated = module_values.get(name)
     if not isinstance(iterated, ast.List | ast.Tuple) or not iterated.elts:
         return {}
     rows = iterated.elts

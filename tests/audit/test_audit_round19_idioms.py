@@ -1149,3 +1149,60 @@ def test_saving_a_row_read_from_the_database_does_not_create(check):
             "new": ("offloaded", False),
         },
     )
+
+
+def test_a_loop_over_a_module_level_list_of_objects(check):
+    """Item 228: ``for sink in EVENT_SINKS`` over a module-level list of instances calls
+    each class's ``handle_event``; a list whose objects do nothing in the background keeps
+    the route inline."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/sinks.py": """
+            import asyncio
+
+            class WebhookSink:
+                async def handle_event(self, event):
+                    asyncio.create_task(self.post(event))
+
+                async def post(self, event):
+                    return event
+
+            class LogSink:
+                async def handle_event(self, event):
+                    print(event)
+
+            class CountSink:
+                async def handle_event(self, event):
+                    return 1
+
+            EVENT_SINKS = [WebhookSink(), LogSink()]
+            QUIET_SINKS = [LogSink(), CountSink()]
+
+            async def publish_event(event):
+                for sink in EVENT_SINKS:
+                    await sink.handle_event(event)
+
+            async def publish_quietly(event):
+                for sink in QUIET_SINKS:
+                    await sink.handle_event(event)
+            """,
+            "app/main.py": """
+            from fastapi import FastAPI
+            from app.sinks import publish_event, publish_quietly
+
+            app = FastAPI()
+
+            @app.post("/chat")
+            async def chat():
+                await publish_event({"x": 1})
+                return {}
+
+            @app.post("/quiet")
+            async def quiet():
+                await publish_quietly({"x": 1})
+                return {}
+            """,
+        },
+        {"chat": ("inprocess_background", False), "quiet": ("inline", False)},
+    )
