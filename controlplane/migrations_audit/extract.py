@@ -852,13 +852,19 @@ class _Extractor(FastVisitor):
         if (
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
-            and target.value.id == "self"
+            and (target.value.id == "self" or self.class_param(target.value.id))
             and self.frame.cls is not None
             and value
         ):
             attrs = self.frame.cls.attrs
             if not attrs.get(target.attr):
                 attrs[target.attr] = value
+
+    def class_param(self, name: str) -> bool:
+        """Whether ``name`` is the class a classmethod or ``__init_subclass__`` is given
+        (``cls.async_execute = app.task(...)(fn)``: an attribute of the class, item 229)."""
+        scope = self.frame.scope
+        return scope is not None and name == "cls" and scope.locals.get(name) in ("cls", "self")
 
     def carry_attr(
         self, target: ast.Attribute, scope: Scope, value: str, node: ast.expr | None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "149"
+ANALYSER_VERSION = "150"
 # marks a FunctionFacts.deps entry that is a parameter's annotation, a dependency only when
 # it names an ``Annotated[T, Depends(f)]`` alias (ModuleFacts.dep_aliases)
 DEP_ALIAS = "~"

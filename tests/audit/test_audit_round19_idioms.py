@@ -653,9 +653,10 @@ def test_a_method_of_one_of_several_returned_classes(check):
 
 
 def test_a_call_through_type_of_self_is_seen(check):
-    """Item 219: ``type(self).async_execute.apply_async(...)`` on a task the base class
-    makes at run time is at least an unresolved dispatch; ``type(self).helper()`` runs the
-    class's method."""
+    """Item 219: ``type(self).async_execute.apply_async(...)`` is recorded; with item 229
+    the task ``__init_subclass__`` sets on ``cls`` is read, so it is a dispatch, and one on
+    an attribute nothing sets stays an unresolved dispatch; ``type(self).helper()`` runs
+    the class's method."""
     report = check(
         {
             "app/__init__.py": "",
@@ -683,6 +684,11 @@ def test_a_call_through_type_of_self_is_seen(check):
                     type(self).async_execute.apply_async(kwargs={"data": 1})
                     return HttpResponse("ok")
 
+            class Unknown(View):
+                def post(self, request):
+                    type(self).runner.apply_async(kwargs={"data": 1})
+                    return HttpResponse("ok")
+
             class Kick(View):
                 @staticmethod
                 def later(pk):
@@ -696,14 +702,22 @@ def test_a_call_through_type_of_self_is_seen(check):
             from django.urls import path
             from app import views
 
-            urlpatterns = [path("a", views.AsyncView.as_view()), path("k", views.Kick.as_view())]
+            urlpatterns = [
+                path("a", views.AsyncView.as_view()),
+                path("u", views.Unknown.as_view()),
+                path("k", views.Kick.as_view()),
+            ]
             """,
         },
-        {"AsyncView.post": ("unresolved", False), "Kick.post": ("offloaded", False)},
+        {
+            "AsyncView.post": ("offloaded", False),
+            "Unknown.post": ("unresolved", False),
+            "Kick.post": ("offloaded", False),
+        },
     )
-    (dispatch,) = [e for e in report.endpoints if e.handler == "AsyncView.post"]
+    (dispatch,) = [e for e in report.endpoints if e.handler == "Unknown.post"]
     assert [u.call for u in dispatch.unresolved_calls] == [
-        'type(self).async_execute.apply_async(kwargs={"data": 1})'
+        'type(self).runner.apply_async(kwargs={"data": 1})'
     ]
 
 
