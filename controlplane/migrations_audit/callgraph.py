@@ -144,6 +144,9 @@ LIBRARY_SIGNAL = "library_signal"
 # a call on a module imported by a name computed at run time (item 149): the kind
 # classify() gives it, and the note of its UNRESOLVED_CALL site
 MODULE_BY_NAME = "module_by_name"
+# getattr(obj, name)(...) on a project object with the name computed at run time (item
+# 230): the kind classify() gives it, and the note of its UNRESOLVED_CALL site
+METHOD_BY_NAME = "method_by_name"
 # a view's own serializer getter returns a class not read (item 199): the note of the
 # UNRESOLVED_CALL site standing for the inherited ``serializer.save()``
 CHOSEN_SERIALIZER = "chosen_serializer"
@@ -651,7 +654,7 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
-            elif kind in (GIVEN_CALLABLE, LIBRARY_SIGNAL, MODULE_BY_NAME):
+            elif kind in (GIVEN_CALLABLE, LIBRARY_SIGNAL, MODULE_BY_NAME, METHOD_BY_NAME):
                 summary.sites.append(self.site(UNRESOLVED_CALL, relpath, call, kind))
             elif kind == UNFILLED:
                 summary.sites.append(self.site(kind, relpath, call, notes[index]))
@@ -1594,6 +1597,10 @@ class CallGraph:
             kind = kinds.pop() if len(kinds) == 1 else None
             if kind:
                 return "heavy:" + kind, []
+        if target is not None and target.kind in ("I", "C"):
+            # getattr(component, method)(request): one of the project class's methods,
+            # which one known at run time only; said, not dropped (PATTERNS.md item 230)
+            return METHOD_BY_NAME, []
         return self.classify(replace(call, name=UNKNOWN_ATTR), env)
 
     def named_like(self, call: CallSite, env: Env) -> tuple[str, list[Node]]:

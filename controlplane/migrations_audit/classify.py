@@ -16,6 +16,7 @@ from .callgraph import (
     CHOSEN_SERIALIZER,
     GIVEN_CALLABLE,
     LIBRARY_SIGNAL,
+    METHOD_BY_NAME,
     MODULE_BY_NAME,
     CallGraph,
     Found,
@@ -51,6 +52,7 @@ UNKNOWN_RECEIVER = "a method of the project called on an object of unknown type"
 GIVEN_RECEIVER = "a callable the object was given when it was made, not found in the project"
 LIBRARY_RECEIVERS = "a signal of an installed package: the receivers it connects are not read"
 MODULE_CHOSEN = "a module imported by a name computed at run time: which one is not known"
+METHOD_CHOSEN = "a method of the project's class picked by a name computed at run time"
 SERIALIZER_CHOSEN = (
     "the serializer class the view's get_serializer_class() returns is chosen at run time:"
     " what its save() runs is not seen"
@@ -180,6 +182,8 @@ class Classifier:
                     why = LIBRARY_RECEIVERS
                 elif site.note == MODULE_BY_NAME:
                     why = MODULE_CHOSEN
+                elif site.note == METHOD_BY_NAME:
+                    why = METHOD_CHOSEN
                 elif site.note == CHOSEN_SERIALIZER:
                     why = SERIALIZER_CHOSEN
                 else:

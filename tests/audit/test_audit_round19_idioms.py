@@ -1220,3 +1220,63 @@ def test_a_loop_over_a_module_level_list_of_objects(check):
         },
         {"chat": ("inprocess_background", False), "quiet": ("inline", False)},
     )
+
+
+def test_a_method_picked_by_a_computed_name_is_said(check):
+    """Item 230: ``getattr(component, method)(request)`` with ``method`` from a table is a
+    call the audit lists as unresolved, not one it drops; a getattr with a literal name is
+    the method itself."""
+    report = check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def push_task(pk):
+                return pk
+            """,
+            "app/models.py": """
+            from django.db import models
+            from app.tasks import push_task
+
+            class Component(models.Model):
+                def do_push(self, request):
+                    push_task.delay(self.pk)
+
+                def do_cleanup(self, request):
+                    return 1
+            """,
+            "app/views.py": """
+            from django.http import JsonResponse
+            from django.shortcuts import get_object_or_404
+            from app.models import Component
+
+            OPERATIONS = {"push": "do_push", "cleanup": "do_cleanup"}
+
+            def repository(request, pk):
+                component = get_object_or_404(Component, pk=pk)
+                method = OPERATIONS[request.POST["operation"]]
+                return JsonResponse({"result": getattr(component, method)(request)})
+
+            def push(request, pk):
+                component = get_object_or_404(Component, pk=pk)
+                return JsonResponse({"result": getattr(component, "do_push")(request)})
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [path("r/<int:pk>", views.repository), path("p/<int:pk>", views.push)]
+            """,
+        },
+        {"repository": ("inline", False), "push": ("offloaded", False)},
+    )
+    (picked,) = [e for e in report.endpoints if e.handler == "repository"]
+    assert picked.confidence == "likely"
+    assert [(u.call, u.reason) for u in picked.unresolved_calls] == [
+        (
+            "getattr(component, method)(request)",
+            "a method of the project's class picked by a name computed at run time",
+        )
+    ]
