@@ -30,6 +30,7 @@ from .facts import (
     KEPT_DICT,
     KEPT_UNWAITED,
     MODEL_BY_NAME,
+    QUERYSET_OF,
     REDEFINED,
     RETURNED,
     SPLATTED,
@@ -495,6 +496,12 @@ class _Extractor(FastVisitor):
                         note_fk(self.names, qualname, target.id, value_node)
                         note_cascade(self.names, qualname, value_node)
                         facts.attrs[target.id] = related or annotated or self.render(value_node)
+                        made = from_queryset(value_node)
+                        if made is not None:  # objects = M.from_queryset(QS)(): item 231
+                            manager, queryset = (self.render(n) for n in made)
+                            if manager and queryset:
+                                facts.attrs[target.id] = manager + "()"
+                                facts.attrs[target.id + QUERYSET_OF] = queryset + "()"
                         value = self.lit(stmt.value)
                         if isinstance(value_node, ast.Call) and tail(value_node.func) in _TRACKERS:
                             # FieldTracker(fields=[...]): the fields changed() can report
@@ -2092,3 +2099,17 @@ def instance_flag(node: ast.Call) -> int:
     ):
         return WITH_INSTANCE | (SPLATTED if splatted else 0)
     return SPLATTED if splatted else WITHOUT_INSTANCE
+
+
+def from_queryset(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """``Manager.from_queryset(QuerySet)()``: (the manager class, the QuerySet class)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Call)):
+        return None
+    made = node.func
+    if (
+        isinstance(made.func, ast.Attribute)
+        and made.func.attr == "from_queryset"
+        and len(made.args) == 1
+    ):
+        return made.func.value, made.args[0]
+    return None

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "150"
+ANALYSER_VERSION = "151"
 # marks a FunctionFacts.deps entry that is a parameter's annotation, a dependency only when
 # it names an ``Annotated[T, Depends(f)]`` alias (ModuleFacts.dep_aliases)
 DEP_ALIAS = "~"
+# ClassFacts.attrs key suffix: the QuerySet class a manager made by
+# ``Manager.from_queryset(QS)()`` also answers for (``objects:queryset``)
+QUERYSET_OF = ":queryset"
 
 # A literal value as written in the source: str, int, float, bool, None, or a list of those.
 # Anything else becomes {"ref": rendered-name} (or {"dep": name} for FastAPI Depends).

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .class_additions import Additions
-from .facts import MODEL_BY_NAME, ClassFacts, FunctionFacts, ModuleFacts
+from .facts import MODEL_BY_NAME, QUERYSET_OF, ClassFacts, FunctionFacts, ModuleFacts
 from .framework_shadows import FrameworkShadows
 from .injected import Injections
 from .injected import collect as collect_injections
@@ -750,7 +750,13 @@ class Project:
                 manager = self.resolve(value, mod, qual, depth + 1)
                 if manager is not None and manager.kind == "I":
                     found = self.class_attr(manager, attr, depth + 1)
-                    return found if found is not None and found.kind == "F" else None
+                    if found is not None and found.kind == "F":
+                        return found
+                    made_from = self.modules[mod].classes[qual].attrs.get("objects" + QUERYSET_OF)
+                    queryset = self.resolve(made_from, mod, qual, depth + 1) if made_from else None
+                    if queryset is not None and queryset.kind == "I":  # item 231
+                        found = self.class_attr(queryset, attr, depth + 1)
+                        return found if found is not None and found.kind == "F" else None
                 return None
         query = self.query_class(model, depth)
         if query is not None:  # Flask-SQLAlchemy: a method of the model's query class

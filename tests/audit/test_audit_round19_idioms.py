@@ -1280,3 +1280,61 @@ def test_a_method_picked_by_a_computed_name_is_said(check):
             "a method of the project's class picked by a name computed at run time",
         )
     ]
+
+
+def test_a_manager_made_from_a_queryset(check):
+    """Item 231: ``objects = CommentManager.from_queryset(CommentQuerySet)()`` answers the
+    manager's methods and the QuerySet's; a method neither defines stays Django's."""
+    check(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def notify(pk):
+                return pk
+            """,
+            "app/models.py": """
+            from django.db import models
+            from app.tasks import notify
+
+            class CommentQuerySet(models.QuerySet):
+                def flag_all(self):
+                    notify.delay(1)
+
+            class CommentManager(models.Manager):
+                def add(self, text):
+                    notify.delay(text)
+
+            class Comment(models.Model):
+                objects = CommentManager.from_queryset(CommentQuerySet)()
+            """,
+            "app/views.py": """
+            from django.http import HttpResponse
+            from app.models import Comment
+
+            def comment(request):
+                Comment.objects.add("x")
+                return HttpResponse("ok")
+
+            def flag(request):
+                Comment.objects.flag_all()
+                return HttpResponse("ok")
+
+            def count(request):
+                return HttpResponse(str(Comment.objects.count()))
+            """,
+            "app/urls.py": """
+            from django.urls import path
+            from app import views
+
+            urlpatterns = [path("c", views.comment), path("f", views.flag), path("n", views.count)]
+            """,
+        },
+        {
+            "comment": ("offloaded", False),
+            "flag": ("offloaded", False),
+            "count": ("inline", False),
+        },
+    )
