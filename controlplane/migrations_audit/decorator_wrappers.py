@@ -77,10 +77,20 @@ def _factory_arguments(project: Project, factory: Target, decorator: Decorator) 
     facts = project.function(factory)
     if facts is None:
         return {}
-    params = [p for p in facts.params if p.isidentifier()]
+    return _bound([p for p in facts.params if p.isidentifier()], decorator)
+
+
+def _bound(params: list[str], decorator: Decorator) -> dict[str, Lit]:
+    """``params`` -> what the decoration passes for each, by position or keyword."""
     out: dict[str, Lit] = dict(zip(params, decorator.args, strict=False))
     out.update((k, v) for k, v in decorator.kwargs.items() if k in params)
     return out
+
+
+def _init_params(project: Project, cls: Target) -> list[str]:
+    """The named parameters of the class's own ``__init__``, ``self`` aside."""
+    init = project.function(Target("F", cls.module, f"{cls.name}.__init__"))
+    return [p for p in init.params[1:] if p.isidentifier()] if init is not None else []
 
 
 def _wrapped_param(project: Project, decorator: Target) -> str:
@@ -106,8 +116,7 @@ def _class_wrapper(
         if wrapper is None or wrapper == target:
             return None
         return Wrapper(wrapper, _wrapped_param(project, call), _kept(project, cls, decorator))
-    init = project.function(Target("F", cls.module, f"{cls.name}.__init__"))
-    params = [p for p in init.params[1:] if p.isidentifier()] if init is not None else []
+    params = _init_params(project, cls)
     if len(params) != 1:
         return None
     kept = _kept_as(project, cls, params[0])
@@ -117,12 +126,8 @@ def _class_wrapper(
 def _kept(project: Project, cls: Target, decorator: Decorator) -> dict[str, Lit]:
     """``self.<attr>`` -> what the decoration passed for the ``__init__`` parameter the
     attribute keeps (``self.function = function``)."""
-    init = project.function(Target("F", cls.module, f"{cls.name}.__init__"))
-    params = [p for p in init.params[1:] if p.isidentifier()] if init is not None else []
-    passed: dict[str, Lit] = dict(zip(params, decorator.args, strict=False))
-    passed.update((k, v) for k, v in decorator.kwargs.items() if k in params)
     out: dict[str, Lit] = {}
-    for param, value in passed.items():
+    for param, value in _bound(_init_params(project, cls), decorator).items():
         kept = _kept_as(project, cls, param)
         if kept:
             out[f"self.{kept}"] = value

@@ -355,8 +355,9 @@ class _Extractor(FastVisitor):
             model = looked_up_model(value)  # Order = apps.get_model("shop", "Order")
             self.facts.assigns[name] = f"{MODEL_BY_NAME}.{model}" if model else self.render(value)
             dep = annotated_dep(value)
-            if isinstance(dep, ast.Call) and dep.args and self.render(dep.args[0]):
-                self.facts.dep_aliases[name] = self.render(dep.args[0])
+            aliased = self.render(dep.args[0]) if isinstance(dep, ast.Call) and dep.args else ""
+            if aliased:
+                self.facts.dep_aliases[name] = aliased
             table = self.function_table(value)
             if table and name not in self.facts.lits:
                 # TASKS = {"crunch": crunch, ...}: a table of functions, picked by a value

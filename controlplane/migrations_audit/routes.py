@@ -17,7 +17,7 @@ from .forwarding import HelperRoutes
 from .handler_classes import entry_method
 from .implicit import DJANGO_GENERIC_VERBS, SIMPLEJWT_VIEWS, WIZARDS
 from .loop_rules import LOOP_NOTE, template_rule
-from .mounts import Mounts, join_route, ref_module, ref_of, regex_shown
+from .mounts import Mounts, dependencies_given, join_route, ref_module, ref_of, regex_shown
 from .openapi_docs import fingerprint, is_document_name, locate, read
 from .project import Project, Target
 from .report import Unresolved
@@ -333,14 +333,11 @@ class RouteFinder:
                 ] or ["GET"]
             entries = [Target("F", module, function.qualname)]
             entries += self.dependencies(module, function.deps)
-            for dep, where in self.mounts.dependencies_of(receiver, module, function.qualname):
+            given = self.mounts.dependencies_of(receiver, module, function.qualname)
+            given = given + dependencies_given(dec.kwargs, module)
+            for dep, where in given:
                 entries += self.dependencies(where, [dep])
             entries = list(dict.fromkeys(entries))
-            deps = dec.kwargs.get("dependencies")
-            if isinstance(deps, list):
-                entries += self.dependencies(
-                    module, [d["dep"] for d in deps if isinstance(d, dict) and d.get("dep")]
-                )
             for prefix in self.mounts.prefixes_of(receiver, module, function.qualname):
                 route = join_route(prefix, path)
                 decl = self.add_defined(module, facts, function, kind, methods, route, entries)
