@@ -162,13 +162,26 @@ class Summary:
         Unresolved endpoints are outside both sides of the ratio: the figure is over what
         the audit could see, and is always shown beside the unresolved count.
         """
-        denominator = self.offloaded + self.inline_heavy + self.inprocess_background
+        denominator = self.movable
         return 100.0 if denominator == 0 else round(100.0 * self.offloaded / denominator, 1)
 
     @property
+    def movable(self) -> int:
+        """Resolved endpoints with work worth offloading: the coverage's denominator."""
+        return self.offloaded + self.inline_heavy + self.inprocess_background
+
+    @property
     def coverage_text(self) -> str:
-        """``62.0% of 180 resolved; 14 unresolved``."""
-        return f"{self.coverage:.1f}% of {self.resolved} resolved; {self.unresolved} unresolved"
+        """``62.0% of the 50 endpoints with work to move are offloaded; 180 resolved, 14
+        unresolved``: what the percentage is of, said with it (spot checks read "62.0% of
+        180 resolved" as a share of all endpoints)."""
+        counts = f"{self.resolved} resolved, {self.unresolved} unresolved"
+        if self.movable == 0:
+            return f"{self.coverage:.1f}%: no endpoint has work to move; {counts}"
+        return (
+            f"{self.coverage:.1f}% of the {self.movable} endpoints with work to move are "
+            f"offloaded; {counts}"
+        )
 
 
 @dataclass(slots=True)

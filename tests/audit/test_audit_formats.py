@@ -132,7 +132,9 @@ def test_json_has_exactly_the_documented_shape():
         "unresolved": 0,
         "resolved": 4,
         "coverage": 33.3,
-        "coverage_text": "33.3% of 4 resolved; 0 unresolved",
+        "coverage_text": (
+            "33.3% of the 3 endpoints with work to move are offloaded; 4 resolved, 0 unresolved"
+        ),
         "unrecognized_registrations": 0,
     }
     first = data["endpoints"][0]
@@ -265,7 +267,8 @@ def test_text_is_a_table_with_the_summary_skipped_and_suppressed():
     assert lines[1].split()[:3] == ["offloaded", "POST", "/upload"]
     assert (
         "4 endpoints: 1 offloaded, 2 inline (1 heavy), 1 in-process background; "
-        "coverage 33.3% of 4 resolved; 0 unresolved" in lines
+        "coverage 33.3% of the 3 endpoints with work to move are offloaded; "
+        "4 resolved, 0 unresolved" in lines
     )
     assert "suppressed: app/admin.py:3 export_all (admin only, nightly)" in lines
     assert "skipped: app/broken.py: syntax error: invalid syntax (line 3)" in lines

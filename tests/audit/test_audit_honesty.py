@@ -215,8 +215,9 @@ def test_coverage_is_over_resolved_endpoints_beside_the_unresolved_count(check):
     )
     summary = report.summary
     assert summary.coverage == 50.0
-    assert summary.coverage_text == "50.0% of 2 resolved; 1 unresolved"
-    assert "coverage 50.0% of 2 resolved; 1 unresolved" in get_formatter("text")(report)
+    text = "50.0% of the 2 endpoints with work to move are offloaded; 2 resolved, 1 unresolved"
+    assert summary.coverage_text == text
+    assert f"coverage {text}" in get_formatter("text")(report)
 
 
 def test_the_baseline_gate_ignores_an_endpoint_becoming_unresolved_alone(run_audit):
