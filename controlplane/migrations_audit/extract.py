@@ -36,6 +36,7 @@ from .facts import (
     SPLATTED,
     STORED,
     TRY,
+    TUPLE_ELEMENT,
     UNGUARD,
     UNLESS,
     WAITED,
@@ -618,6 +619,9 @@ class _Extractor(FastVisitor):
                 ret = ret or self.render(strip_optional(node.returns))
                 if ret and not ret.startswith("~"):
                     facts.returns.append(ret + "()")
+                elements = self.annotated_elements(strip_optional(node.returns))
+                if elements:  # -> tuple[Webhook, bool] (PATTERNS.md item 232)
+                    facts.tuple_returns.append(elements)
         outer = self.frame
         self.frame = _Frame(facts=facts, scope=scope, cls=cls if cls is not None else outer.cls)
         if cls is not None:
@@ -849,11 +853,19 @@ class _Extractor(FastVisitor):
                 if target.id in scope.params:
                     frame.rebound.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
-            for index, elt in enumerate(target.elts):
+            elts = target.elts
+            # x, y = helper(...): element i of what the helper returns (item 232)
+            positional = (
+                value.endswith("()")
+                and not value.endswith(_ROW_PAIRS)
+                and not any(isinstance(e, ast.Starred) for e in elts)
+            )
+            for index, elt in enumerate(elts):
                 # obj, created = Order.objects.get_or_create(...): obj is the row, as the
                 # call's value is read elsewhere (PATTERNS.md item 224)
-                row = index == 0 and len(target.elts) == 2 and value.endswith(_ROW_PAIRS)
-                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, value if row else "")
+                row = index == 0 and len(elts) == 2 and value.endswith(_ROW_PAIRS)
+                bound = value if row else f"{value}.{TUPLE_ELEMENT}{index}" if positional else ""
+                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, bound)
             return
         if isinstance(target, ast.Attribute) and scope is not None:
             self.carry_attr(target, scope, value, node)
@@ -1468,16 +1480,45 @@ class _Extractor(FastVisitor):
         facts = self.frame.facts
         if facts is None:
             return
-        rendered = self.render(value)
-        if not rendered or rendered in facts.returns:
+        if isinstance(value, ast.Tuple) and len(value.elts) > 1:
+            # return row, True: each element, for ``x, y = f()`` (PATTERNS.md item 232)
+            if not any(isinstance(e, ast.Starred) for e in value.elts):
+                elements = [self.kept_return(self.render(e)) for e in value.elts]
+                if any(elements) and elements not in facts.tuple_returns:
+                    facts.tuple_returns.append(elements)
             return
-        if rendered[0] == "~":
+        rendered = self.kept_return(self.render(value))
+        if rendered and rendered not in facts.returns:
+            facts.returns.append(rendered)
+
+    def kept_return(self, rendered: str) -> str:
+        """A returned value as kept: "" for a local nothing resolves; one built from a
+        parameter only while the parameter still holds what the caller passed."""
+        if rendered[:1] == "~":
             # only what is built from a parameter: its caller may know what that was
             head = rendered[1:].split(".", 1)[0].split("(", 1)[0].split("[", 1)[0]
             scope = self.frame.scope
             if scope is None or head not in scope.param_names or head in self.frame.rebound:
-                return
-        facts.returns.append(rendered)
+                return ""
+        return rendered
+
+    def annotated_elements(self, annotation: ast.expr) -> list[str]:
+        """The instances a ``tuple[A, B]`` (or ``typing.Tuple``) return annotation names,
+        rendered ("" for an element that is no project class); [] for any other."""
+        if not isinstance(annotation, ast.Subscript) or not isinstance(annotation.slice, ast.Tuple):
+            return []
+        base = annotation.value
+        tail = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+        elts = annotation.slice.elts
+        if tail not in ("tuple", "Tuple") or len(elts) < 2:
+            return []
+        if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts):
+            return []  # tuple[A, ...]: a sequence, not positions
+        elements = []
+        for elt in elts:
+            rendered = self.render(strip_optional(elt))
+            elements.append(rendered + "()" if rendered and rendered[0] != "~" else "")
+        return elements if any(elements) else []
 
     def visit_Yield(self, node: ast.Yield) -> None:
         if node.value is not None:

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "151"
+ANALYSER_VERSION = "152"
+# x, y = helper(): ``x`` is "helper().#0", element 0 of what the helper returns (item 232)
+TUPLE_ELEMENT = "#"
 # marks a FunctionFacts.deps entry that is a parameter's annotation, a dependency only when
 # it names an ``Annotated[T, Depends(f)]`` alias (ModuleFacts.dep_aliases)
 DEP_ALIAS = "~"
@@ -242,6 +244,10 @@ class FunctionFacts:
     # a parameter typed by annotation and called directly -> the annotation's instance,
     # rendered: what the call resolves to when no caller says what was passed (item 189)
     called_params: dict[str, str] = field(default_factory=dict)
+    # the elements of each ``return a, b`` (and of a ``-> tuple[A, B]`` annotation, first),
+    # rendered as single returns are ("" where one is not kept): what ``x, y = f()`` binds
+    # (Project.follow, PATTERNS.md item 232)
+    tuple_returns: list[list[str]] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -275,7 +281,7 @@ class FunctionFacts:
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
             # stored, attr_sets, field_types, named_by, is_property, request_method,
             # obj_sets, attr_reads, self_tasks, self_waits, handed, param_waits, cond_waits,
-            # called_params (trailing empties dropped)
+            # called_params, tuple_returns (trailing empties dropped)
             *self._tail(),
         ]
 
@@ -301,6 +307,7 @@ class FunctionFacts:
             self.param_waits,
             self.cond_waits,
             self.called_params,
+            self.tuple_returns,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -342,6 +349,7 @@ class FunctionFacts:
             raw[29] if len(raw) > 29 else [],
             raw[30] if len(raw) > 30 else {},
             raw[31] if len(raw) > 31 else {},
+            raw[32] if len(raw) > 32 else [],
         )
 
 

@@ -13,7 +13,14 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .class_additions import Additions
-from .facts import MODEL_BY_NAME, QUERYSET_OF, ClassFacts, FunctionFacts, ModuleFacts
+from .facts import (
+    MODEL_BY_NAME,
+    QUERYSET_OF,
+    TUPLE_ELEMENT,
+    ClassFacts,
+    FunctionFacts,
+    ModuleFacts,
+)
 from .framework_shadows import FrameworkShadows
 from .injected import Injections
 from .injected import collect as collect_injections
@@ -420,6 +427,8 @@ class Project:
                     target, rest, ops = Target("M", facts.module, ""), k, ""
                     break
             if target is None:
+                if f".{TUPLE_ELEMENT}" in name:
+                    return None  # an element of a library call's tuple: not known (item 232)
                 return Target("X", "", name)
         return self.follow(target, ops, segments[rest:], depth, selftype)
 
@@ -441,11 +450,19 @@ class Project:
             target = Target(
                 "S", target.module, target.name + "@" + selftype.module + ":" + selftype.name
             )
-        chosen = self._return_defining(target, ops, segments, depth)
-        target = chosen if chosen is not None else self._apply_ops(target, ops, depth)
+        if segments and segments[0][:1] == TUPLE_ELEMENT:
+            target = self._element(target, ops, segments[0], depth)
+            segments = segments[1:]
+        else:
+            chosen = self._return_defining(target, ops, segments, depth)
+            target = chosen if chosen is not None else self._apply_ops(target, ops, depth)
+        skip = False
         for index, segment in enumerate(segments):
             if target is None:
                 return None
+            if skip:  # the element taken below
+                skip = False
+                continue
             attr, ops = split_segment(segment)
             owner = target
             target = self.attr(target, attr, depth)
@@ -453,7 +470,12 @@ class Project:
                 facts = self.function(target)
                 if facts is not None and facts.is_property:  # read: its value
                     target = self.call(target, depth, _self_of(owner))
-            chosen = self._return_defining(target, ops, segments[index + 1 :], depth)
+            rest = segments[index + 1 :]
+            if rest and rest[0][:1] == TUPLE_ELEMENT:
+                target = self._element(target, ops, rest[0], depth, _self_of(owner))
+                skip = True
+                continue
+            chosen = self._return_defining(target, ops, rest, depth)
             if chosen is not None:
                 target = chosen
             elif (
@@ -472,6 +494,34 @@ class Project:
                 # for by the model's instance): the instance, as a model form's save() gives
                 target = self._apply_ops(owner, ops[2:], depth)
         return target
+
+    def _element(
+        self,
+        target: Target | None,
+        ops: str,
+        segment: str,
+        depth: int,
+        owner: Target | None = None,
+    ) -> Target | None:
+        """Element ``i`` (``segment`` is "#i") of what calling the project function
+        ``target`` returns: the first of its ``return a, b`` statements' (or its ``tuple[...]``
+        annotation's) element ``i`` that resolves (PATTERNS.md item 232); None for anything
+        else, as a name nothing is known of."""
+        index = segment[len(TUPLE_ELEMENT) :]
+        if ops != "()" or target is None or target.kind != "F" or not index.isdigit():
+            return None
+        facts = self.function(target)
+        if facts is None:
+            return None
+        cls = self.class_of(target.module, target.name)
+        selftype = _subclass_self(owner, target.module, cls) if owner is not None else None
+        position = int(index)
+        for elements in facts.tuple_returns:
+            if position < len(elements) and elements[position]:
+                found = self.resolve(elements[position], target.module, cls, depth + 1, selftype)
+                if found is not None:
+                    return found
+        return None
 
     def _return_defining(
         self, target: Target | None, ops: str, segments: list[str], depth: int
