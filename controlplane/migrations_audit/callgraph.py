@@ -147,6 +147,9 @@ MODULE_BY_NAME = "module_by_name"
 # getattr(obj, name)(...) on a project object with the name computed at run time (item
 # 230): the kind classify() gives it, and the note of its UNRESOLVED_CALL site
 METHOD_BY_NAME = "method_by_name"
+# a call into a file of the project that could not be parsed (item 246): the kind
+# classify() gives it, and the note of its UNRESOLVED_CALL site
+UNREADABLE = "unreadable"
 # a view's own serializer getter returns a class not read (item 199): the note of the
 # UNRESOLVED_CALL site standing for the inherited ``serializer.save()``
 CHOSEN_SERIALIZER = "chosen_serializer"
@@ -216,8 +219,12 @@ def framework_body_on_self(
 
 _SHORTCUT_RESULTS = ("get_object_or_404()", "aget_object_or_404()")
 # a class or module loaded by its dotted path at run time: of no type the audit can know
+# decorators that leave a function's parameters as written (callgraph.accepts)
+_SIGNATURE_KEEPING = frozenset(
+    {"staticmethod", "classmethod", "property", "cached_property", "abstractmethod", "override"}
+)
 _DYNAMIC_LOADS = (
-    "django.utils.module_loading.import_string()",
+    "import_string()",  # Django's, werkzeug's, Invenio's obj_or_import_string (item 240)
     "importlib.import_module()",
     "pydoc.locate()",
 )
@@ -654,7 +661,13 @@ class CallGraph:
                 summary.sites.append(self.site(kind[6:], relpath, call))
             elif kind in (UNRESOLVED_CALL, UNRESOLVED_DISPATCH):
                 summary.sites.append(self.site(kind, relpath, call))
-            elif kind in (GIVEN_CALLABLE, LIBRARY_SIGNAL, MODULE_BY_NAME, METHOD_BY_NAME):
+            elif kind in (
+                GIVEN_CALLABLE,
+                LIBRARY_SIGNAL,
+                MODULE_BY_NAME,
+                METHOD_BY_NAME,
+                UNREADABLE,
+            ):
                 summary.sites.append(self.site(UNRESOLVED_CALL, relpath, call, kind))
             elif kind == UNFILLED:
                 summary.sites.append(self.site(kind, relpath, call, notes[index]))
@@ -774,6 +787,12 @@ class CallGraph:
         if call.name.endswith(COMPUTED_ATTR):
             return self.computed_attr(call, env)
         resolved = env.resolve(call.name)
+        if (
+            resolved is not None
+            and resolved.kind == "X"
+            and self.project.in_unreadable(resolved.name)
+        ):
+            return UNREADABLE, []  # a function of a project file that could not be parsed
         if (
             resolved is not None
             and resolved.kind != "F"
@@ -971,6 +990,8 @@ class CallGraph:
             candidates = self.duck_candidates(
                 tail, lambda: self.written_receiver(call, env), env.module
             )
+            # one the call cannot bind to is not what it calls (PATTERNS.md item 241)
+            candidates = [t for t in candidates if self.accepts(t, call)]
             if candidates:
                 note = GUESSED_DUCK.format(name=tail)
                 # a guessed method still gets what the call passes (``asynchronous=False``
@@ -988,7 +1009,9 @@ class CallGraph:
             (resolved is None or held_at_run_time(resolved))
             and "." in call.name
             and tail not in BUILTIN_METHODS
-            and self.project.methods_named(tail, module)
+            # a project method of that name the call could bind to (none: not the
+            # project's, a library's method of the same name; PATTERNS.md item 241)
+            and any(self.accepts(t, call) for t in self.project.methods_named(tail, module))
         ):
             return UNRESOLVED_CALL, []
         if (
@@ -1542,6 +1565,35 @@ class CallGraph:
             c for c in candidates if self.owner_of(c)[1].rpartition(".")[2].endswith(family_name)
         ]
         return family if len(family) > 1 and self.one_interface(family) else []
+
+    def accepts(self, method: Target, call: CallSite) -> bool:
+        """Whether ``call`` could bind to the method's parameters: False only when every
+        argument it passes is known and one the method requires is missing, or it passes
+        more positional arguments or a keyword the method does not take. A decorator other
+        than Python's own may change the signature: such a method accepts anything."""
+        facts = self.project.function(method)
+        if facts is None or not call.flags & ARGS_SEEN:
+            return True
+        tails = {d.tail for d in facts.decorators}
+        if tails - _SIGNATURE_KEEPING:
+            return True
+        params = list(facts.params)
+        if params and "staticmethod" not in tails and not params[0].startswith("*"):
+            params = params[1:]  # a method called on an object: the first binds to it
+        keys = [key for key, _ in call.args]
+        if "**" in keys:
+            return True
+        given = sum(1 for key in keys if type(key) is int)
+        words = {key for key in keys if type(key) is str and key.isidentifier()}
+        named = [p for p in params if not p.startswith("*")]
+        splat = any(p.startswith("*") and not p.startswith("**") for p in params)
+        if not splat and given > len(named):
+            return False
+        if not any(p.startswith("**") for p in params) and words - set(named):
+            return False
+        return all(
+            name in words or named.index(name) < given for name in facts.required if name in named
+        )
 
     def owner_of(self, method: Target) -> tuple[str, str]:
         """(module, class) a method belongs to (``Model.add_to_class`` counted)."""

@@ -18,6 +18,7 @@ from .callgraph import (
     LIBRARY_SIGNAL,
     METHOD_BY_NAME,
     MODULE_BY_NAME,
+    UNREADABLE,
     CallGraph,
     Found,
 )
@@ -53,6 +54,7 @@ GIVEN_RECEIVER = "a callable the object was given when it was made, not found in
 LIBRARY_RECEIVERS = "a signal of an installed package: the receivers it connects are not read"
 MODULE_CHOSEN = "a module imported by a name computed at run time: which one is not known"
 METHOD_CHOSEN = "a method of the project's class picked by a name computed at run time"
+UNREADABLE_FILE = "in a file of the project the audit could not parse (see skipped)"
 SERIALIZER_CHOSEN = (
     "the serializer class the view's get_serializer_class() returns is chosen at run time:"
     " what its save() runs is not seen"
@@ -152,6 +154,8 @@ class Classifier:
                 confidence = LIKELY  # every hand-off reached through a guessed receiver
         else:
             status = INLINE
+            if heavy and all(f.guessed for f in found if is_heavy_kind(f.site.kind)):
+                confidence = LIKELY  # heavy only through receivers guessed by name (item 241)
         evidence = self.evidence(found, status)
         return _finding(
             decl,
@@ -184,6 +188,8 @@ class Classifier:
                     why = MODULE_CHOSEN
                 elif site.note == METHOD_BY_NAME:
                     why = METHOD_CHOSEN
+                elif site.note == UNREADABLE:
+                    why = UNREADABLE_FILE
                 elif site.note == CHOSEN_SERIALIZER:
                     why = SERIALIZER_CHOSEN
                 else:

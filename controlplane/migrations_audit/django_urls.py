@@ -13,7 +13,7 @@ from .proxies import real_class
 from .route_rows import CONVENTION, convention_modules
 from .routes import BULK_ROUTER_LIST, RouteFinder
 from .url_builders import route_built
-from .urlconf import IN_LOOP, UNREAD
+from .urlconf import IN_LOOP, LAMBDA_VIEW, UNREAD
 from .verb_tables import action_tables, routed_pairs
 from .view_registries import ViewRegistries
 from .wiring import ROUTER_MAPPING
@@ -44,6 +44,7 @@ def _clean(route: str, regex: bool) -> str:
 _UNREAD_WHY = {
     UNREAD: "added to a URL list, but not as path()s, a URL list or an include",
     IN_LOOP: "added to a URL list in a loop: the routes it adds are not read",
+    LAMBDA_VIEW: "a lambda as the view: its body is not read",
 }
 _ADMIN_SITE_URLS = ".site.urls"  # an admin site's URLs: the admin is not listed (item 156)
 _INSTANCE_VIEW = "a view made from an instance of a class: the audit reads as_view() on classes"

@@ -12,7 +12,7 @@ from .classify import Classifier
 from .config import AuditConfig
 from .django_urls import DjangoRoutes
 from .errors import SourceError
-from .facts import ModuleFacts
+from .facts import ModuleFacts, module_name
 from .features import feature_of
 from .markers import EAGER_MODE, Markers
 from .project import Project
@@ -90,7 +90,8 @@ def _analyse(
     keys of the documents read besides Python files (connexion's OpenAPI documents) come
     back too. The endpoints are traced in ``jobs`` processes when there are many
     (``trace_pool``)."""
-    project = Project(imported_test_modules(scanned.modules), package_name(base))
+    unreadable = [module_name(s.file)[0] for s in scanned.skipped if s.file.endswith(".py")]
+    project = Project(imported_test_modules(scanned.modules), package_name(base), unreadable)
     lines = SourceLines(base)
     graph = CallGraph(project, Markers(config), lines.line)
     finder = RouteFinder(project, base)
@@ -156,7 +157,7 @@ def eager_settings(project: Project) -> list[Evidence]:
     out = []
     for facts in project.modules.values():
         stems = [p.removesuffix(".py") for p in facts.relpath.split("/")]
-        if any(_TESTISH.search(stem) for stem in stems):
+        if any(_TESTISH.search(stem) for stem in stems) or _command(stems):
             continue
         for setting in facts.eager:
             if setting.value:
@@ -164,3 +165,11 @@ def eager_settings(project: Project) -> list[Evidence]:
                     Evidence(facts.relpath, setting.line, EAGER_MODE, f"{setting.name} = True", ())
                 )
     return sorted(out, key=lambda e: (e.file, e.line))
+
+
+def _command(stems: list[str]) -> bool:
+    """Whether the module is a Django management command (``app/management/commands/x.py``):
+    it runs in its own process, never in a request (PATTERNS.md item 236)."""
+    return any(
+        a == "management" and b == "commands" for a, b in zip(stems, stems[1:], strict=False)
+    )

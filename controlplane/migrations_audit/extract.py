@@ -274,6 +274,9 @@ class _Frame:
     contents: dict[str, set[str]] = field(default_factory=dict)
     returned: set[str] = field(default_factory=set)  # handles in a ``return`` value
     assigned: dict[str, ast.expr] = field(default_factory=dict)  # local -> last value so far
+    # locals last bound inside an if, try or loop already left: their last binding may not
+    # have run, so a condition reads them as unknown (PATTERNS.md item 233)
+    uncertain: set[str] = field(default_factory=set)
     rebound: set[str] = field(default_factory=set)  # parameters assigned in the body
     conds: dict[int, list[Any]] = field(default_factory=dict)  # id(If) -> its condition
     loop_sources: dict[str, str] = field(default_factory=dict)  # for f in X: f -> X rendered
@@ -557,10 +560,16 @@ class _Extractor(FastVisitor):
         return rendered + "()"
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self.visit_function(node, None)
+        self.visit_function(node, self.body_class())
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self.visit_function(node, None)
+        self.visit_function(node, self.body_class())
+
+    def body_class(self) -> ClassFacts | None:
+        """The class whose body a ``def`` met here is in: one under an ``if`` or ``try`` of
+        the class body, not inside a function, is a method (PATTERNS.md item 245)."""
+        frame = self.frame
+        return frame.cls if frame.facts is None and self.qual else None
 
     def visit_function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, cls: ClassFacts | None
@@ -672,6 +681,7 @@ class _Extractor(FastVisitor):
             if kw_default is not None:
                 defaults[arg.arg] = kw_default
         every = [*positional, *args.kwonlyargs]
+        facts.required = [a.arg for a in every if a.arg not in defaults]
         for name, default in defaults.items():
             if type(default) is ast.Constant and (
                 default.value is None or type(default.value) in (bool, int, str)
@@ -850,6 +860,7 @@ class _Extractor(FastVisitor):
                 frame.unions.pop(target.id, None)
                 frame.assigned[target.id] = node if node is not None else _OPAQUE
                 frame.history.append((target.id, frame.assigned[target.id]))
+                frame.uncertain.discard(target.id)
                 if target.id in scope.params:
                     frame.rebound.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
@@ -1111,6 +1122,23 @@ class _Extractor(FastVisitor):
                     scope.locals[name] = value
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        start = len(self.frame.history)
+        self.visit_loop(node)
+        self.mark_uncertain(start)
+
+    def visit_While(self, node: ast.While) -> None:
+        start = len(self.frame.history)
+        self.generic_visit(node)
+        self.mark_uncertain(start)
+
+    def mark_uncertain(self, start: int) -> None:
+        """The locals bound since ``history[start]``, inside a statement that may not have
+        run them, are unknown to the conditions after it (``try: author = rows[0]`` /
+        ``except IndexError: author = None``, then ``if author and ...``: item 233)."""
+        frame = self.frame
+        frame.uncertain.update(name for name, _ in frame.history[start:])
+
+    def visit_loop(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         iterable = self.render(node.iter)
         table = verb_loop_table(node)
@@ -1313,6 +1341,7 @@ class _Extractor(FastVisitor):
         frame.tries += 1
         try_id = frame.tries
         outer = frame.block
+        start = len(frame.history)
         frame.block = self.push_block(TRY, try_id, "", node.lineno)
         self.visit_body(node.body)
         frame.block = outer
@@ -1322,7 +1351,8 @@ class _Extractor(FastVisitor):
                 self.visit_body(handler.body)
             frame.block = outer
         self.visit_body(node.orelse)
-        self.visit_body(node.finalbody)
+        self.mark_uncertain(start)
+        self.visit_body(node.finalbody)  # runs whatever happened: its bindings hold
 
     visit_TryStar = visit_Try
 
@@ -1354,6 +1384,7 @@ class _Extractor(FastVisitor):
         frame.block = outer
         if frame.facts is not None and len(frame.history) > start:
             self.join_bound_dispatch(node, start, mid)
+        self.mark_uncertain(start)
         if frame.main_returns and len(frame.history) > start:
             # a local bound in the arms: each arm that goes on past the if gives a value
             frame.history.extend(
@@ -1421,7 +1452,10 @@ class _Extractor(FastVisitor):
         scope = self.frame.scope
         if self.frame.facts is None or scope is None or not scope.params:
             return None
-        return condition(test, scope.param_names, self.frame.assigned)
+        assigned = self.frame.assigned
+        if self.frame.uncertain:
+            assigned = {**assigned, **dict.fromkeys(self.frame.uncertain, _OPAQUE)}
+        return condition(test, scope.param_names, assigned)
 
     def setting_test(self, test: ast.expr) -> str:
         """The test as written when it reads a setting or a feature flag, else ""."""

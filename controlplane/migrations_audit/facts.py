@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when extraction changes what it records: cached facts of older versions are ignored.
-ANALYSER_VERSION = "152"
+ANALYSER_VERSION = "153"
 # x, y = helper(): ``x`` is "helper().#0", element 0 of what the helper returns (item 232)
 TUPLE_ELEMENT = "#"
 # marks a FunctionFacts.deps entry that is a parameter's annotation, a dependency only when
@@ -248,6 +248,9 @@ class FunctionFacts:
     # rendered as single returns are ("" where one is not kept): what ``x, y = f()`` binds
     # (Project.follow, PATTERNS.md item 232)
     tuple_returns: list[list[str]] = field(default_factory=list)
+    # the parameters a call must give, in order (no default, not ``*a``/``**kw``): a method
+    # guessed by its name that a call cannot bind is not the one it calls (item 241)
+    required: list[str] = field(default_factory=list)
     _calls: list[CallSite] | None = None
 
     @property
@@ -281,7 +284,7 @@ class FunctionFacts:
             # optional tail, positional: choices, reads, defaults, verbs, flow, verb_tables,
             # stored, attr_sets, field_types, named_by, is_property, request_method,
             # obj_sets, attr_reads, self_tasks, self_waits, handed, param_waits, cond_waits,
-            # called_params, tuple_returns (trailing empties dropped)
+            # called_params, tuple_returns, required (trailing empties dropped)
             *self._tail(),
         ]
 
@@ -308,6 +311,7 @@ class FunctionFacts:
             self.cond_waits,
             self.called_params,
             self.tuple_returns,
+            self.required,
         ]
         while tail and not tail[-1]:
             tail.pop()
@@ -350,6 +354,7 @@ class FunctionFacts:
             raw[30] if len(raw) > 30 else {},
             raw[31] if len(raw) > 31 else {},
             raw[32] if len(raw) > 32 else [],
+            raw[33] if len(raw) > 33 else [],
         )
 
 

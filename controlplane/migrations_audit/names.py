@@ -314,7 +314,10 @@ class Names:
                 # get_object_or_404(Order, pk=1) is Order.objects.get(pk=1)
                 model = self.render(node.args[0])  # type: ignore[attr-defined]
                 if model:
-                    out = model + (".get()" if model.endswith(")") else ".objects.get()")
+                    # Model.objects / Model.unfiltered / a name for a queryset: the rows it
+                    # holds (item 234); a class: its default manager's
+                    attribute = model.endswith(")") or model.rpartition(".")[2][:1].islower()
+                    out = model + (".get()" if attribute else ".objects.get()")
             elif base == "django.shortcuts._get_queryset" and node.args:  # type: ignore[attr-defined]
                 # the shortcuts' own helper: a model's default queryset
                 model = self.render(node.args[0])  # type: ignore[attr-defined]
@@ -330,6 +333,13 @@ class Names:
             out = base if sliced or not base else base + "[]"
         elif kind is ast.Await:
             return self.render(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.IfExp:
+            # engine if engine.ready() else None: nothing is called on None, so a call on
+            # the value is a call on the other arm (PATTERNS.md item 238)
+            body, orelse = node.body, node.orelse  # type: ignore[attr-defined]
+            if _is_none(orelse):
+                return self.render(body)
+            return self.render(orelse) if _is_none(body) else ""
         elif kind is ast.BoolOp and isinstance(node.op, ast.Or):  # type: ignore[attr-defined]
             # (executor or POOL).submit(f): the first alternative of a known value, a
             # parameter (``~executor``) or a literal being of none (PATTERNS.md item 94)
@@ -444,6 +454,9 @@ LOADS_BY_PATH = frozenset(
     {
         "django.utils.module_loading.import_string",
         "werkzeug.utils.import_string",
+        "werkzeug.import_string",
+        "invenio_base.utils.obj_or_import_string",
+        "invenio_records_rest.utils.obj_or_import_string",
         "pydoc.locate",
         "importlib.import_module",
     }
@@ -458,5 +471,9 @@ def _literal_path(node: ast.Call) -> str:
     value = node.args[0]
     if not isinstance(value, ast.Constant) or not isinstance(value.value, str):
         return ""
-    parts = value.value.split(".")
-    return value.value if all(p.isidentifier() for p in parts) else ""
+    path = value.value.replace(":", ".", 1)  # "pkg.mod:Name", werkzeug's and Invenio's form
+    return path if all(p.isidentifier() for p in path.split(".")) else ""
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

@@ -118,6 +118,10 @@ _META = ":Meta"  # a class's inner Meta (kept as a table): Target("V", module, "
 # type hint, ``query_class = ShopQuery``), and the bases that make a class a query class
 _QUERY_DECLARATIONS = (_MODEL_QUERY, "query_class")
 _QUERY_BASES = frozenset({"Query", "BaseQuery"})
+# enumerations whose class attributes are instances of the class (PATTERNS.md item 239)
+_ENUM_BASES = frozenset(
+    {"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "TextChoices", "IntegerChoices", "Choices"}
+)
 _AS_MANAGER = ".as_manager()"  # OrderQuerySet.as_manager(): a manager with the QS's methods
 # Method names too common to guess the class from the name alone.
 _GENERIC_METHODS = frozenset(
@@ -169,6 +173,15 @@ _GENERIC_METHODS = frozenset(
         "add",
         "remove",
         "query",
+        # Django's async forms of the names above (PATTERNS.md item 248)
+        "asave",
+        "adelete",
+        "acreate",
+        "aget",
+        "aupdate",
+        "afirst",
+        "aexists",
+        "acount",
     }
 )
 
@@ -196,7 +209,9 @@ def split_segment(segment: str) -> tuple[str, str]:
 class Project:
     """Index over every module's facts, with memoised name resolution."""
 
-    def __init__(self, modules: Iterable[ModuleFacts], package: str = "") -> None:
+    def __init__(
+        self, modules: Iterable[ModuleFacts], package: str = "", unreadable: Iterable[str] = ()
+    ) -> None:
         # the dotted name the audited directory itself has when it is a package (its
         # modules import each other as ``package.x``): PATTERNS.md item 73
         self.package = package
@@ -211,6 +226,8 @@ class Project:
             for start in range(1, len(parts)):
                 self.suffixes.setdefault(".".join(parts[start:]), []).append(name)
         self.roots: list[str] = [""]
+        # modules of the project's files that could not be parsed (the report's skipped)
+        self.unreadable = frozenset(unreadable)
         self._module_memo: dict[tuple[str, str], ModuleFacts | None] = {}
         self._package_groups: dict[str, str] | None = None
         self._memo: dict[tuple[str, str, str, Target | None], Target | None] = {}
@@ -222,6 +239,7 @@ class Project:
         self._classes_by_spelling: dict[str, list[Target]] | None = None
         self._properties: frozenset[str] | None = None
         self._active: set[tuple[str, str, str, Target | None]] = set()
+        self._reading_rows: set[tuple[str, str]] = set()  # model_of's get_queryset() reads
         self._injections: Injections | None = None
         self._additions: Additions | None = None
         self._reverse: ReverseManagers | None = None
@@ -255,6 +273,22 @@ class Project:
                         roots[root] = roots.get(root, 0) + 1
                         break
         self.roots = ["", *sorted(roots, key=lambda r: (-roots[r], r))]
+
+    def in_unreadable(self, name: str) -> bool:
+        """Whether ``name`` (rendered) leads into a file of the project the audit could not
+        parse: what it calls there is not read (PATTERNS.md item 246)."""
+        if not self.unreadable:
+            return False
+        parts: list[str] = []
+        for segment in name.split("."):
+            base, ops = split_segment(segment)
+            parts.append(base)
+            dotted = ".".join(parts)
+            if any(f"{root}.{dotted}".lstrip(".") in self.unreadable for root in self.roots):
+                return True
+            if ops:
+                return False
+        return False
 
     def module_for(self, dotted: str, importer: str = "") -> ModuleFacts | None:
         key = (dotted, importer)
@@ -700,6 +734,8 @@ class Project:
                 return Target("F", mod, method)
             if method in facts.classes:
                 return Target("C", mod, method)
+            if target.kind == "C" and self._enum_member(facts.classes[qual], mod, attr):
+                return Target("I", mod, qual)  # MTEngine.GOOGLE: an MTEngine (item 239)
             value = facts.classes[qual].attrs.get(attr)
             if value:
                 # set on a base (``self.object = self.get_object()`` in its dispatch): ``self``
@@ -708,6 +744,16 @@ class Project:
                 found = self.resolve(value, mod, qual, depth + 1, selftype)
                 if found is None and value[0] == "~":  # self.x = x, x a parameter
                     found = self.injected(target, value[1:], depth)
+                if (
+                    found is not None
+                    and found.kind == "X"
+                    and found.name.endswith(("Manager()", _AS_MANAGER))
+                    and target.kind == "C"
+                    and any(t.endswith("Model") for t in self.base_tails(mod, qual))
+                ):
+                    # unfiltered = models.Manager(): a manager of the model, as objects is
+                    # (PATTERNS.md item 235)
+                    return Target("Q", target.module, target.name)
                 return found
         return (
             self.added(target, attr)
@@ -715,6 +761,14 @@ class Project:
             or self.reverse_managers().manager(target, attr)
             or Target("V", target.module, f"{target.name}:{attr}")
         )
+
+    def _enum_member(self, facts: ClassFacts, module: str, attr: str) -> bool:
+        """Whether ``attr`` is a member of an Enum the project defines: a literal (or
+        ``auto()``) assigned in the body of a class derived from one of Python's or
+        Django's enumerations."""
+        if attr not in facts.lits and not facts.attrs.get(attr, "").endswith("auto()"):
+            return False
+        return bool(self.base_tails(module, facts.qualname) & _ENUM_BASES)
 
     def model_query(self, target: Target) -> bool:
         """Whether ``target.query`` is the query of the model (Flask-SQLAlchemy): a class with
@@ -829,8 +883,12 @@ class Project:
             selftype = _subclass_self(owner, target.module, cls) if owner is not None else None
             for value in facts.returns:
                 found = self.resolve(value, target.module, cls, depth + 1, selftype)
-                if found is not None and found.kind != "X":
+                if found is not None and found.kind not in ("X", "V"):
                     return found
+            for value in facts.returns:
+                found = self.resolve(value, target.module, cls, depth + 1, selftype)
+                if found is not None and found.kind == "V":
+                    return found  # after every project value (PATTERNS.md item 242)
             overridden = self.overridden_getter(target, cls, owner, depth)
             if overridden is not None:
                 return overridden
@@ -984,6 +1042,18 @@ class Project:
                 found = self.resolve(meta_model, mod, "", depth + 1)
                 if found is not None and found.kind == "C":
                     return found
+        getter = self.class_attr(owner, "get_queryset", depth)
+        if getter is not None and getter.kind == "F" and (module, cls) not in self._reading_rows:
+            # def get_queryset(self): return Bag.objects.filter(...): the rows it hands
+            # back are the view's, whatever serializer it picks (PATTERNS.md item 243); a
+            # getter reading the view's model (self.model.objects) comes back here: not again
+            self._reading_rows.add((module, cls))
+            try:
+                rows = self.call(getter, depth + 1, Target("I", module, cls))
+            finally:
+                self._reading_rows.discard((module, cls))
+            if rows is not None and rows.kind in ("Q", "I"):
+                return Target("C", rows.module, rows.name)
         for attr in ("serializer_class", "form_class"):
             found = self.class_attr(owner, attr, depth)
             if (

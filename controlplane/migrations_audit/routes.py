@@ -120,9 +120,10 @@ def action_path(url_path: str) -> str:
     return regex_shown(url_path).removesuffix("/?").strip("/") or url_path
 
 
-# Methods a class-based view runs before the one for the HTTP method, when overridden
-# (Django's dispatch and setup, DRF's initial, Flask's View/MethodView dispatch_request).
-_REQUEST_HOOKS = ("dispatch", "setup", "initial", "dispatch_request")
+# Methods a class-based view runs around the one for the HTTP method, when overridden
+# (Django's dispatch and setup, DRF's initial and finalize_response, Flask's
+# View/MethodView dispatch_request).
+_REQUEST_HOOKS = ("dispatch", "setup", "initial", "finalize_response", "dispatch_request")
 _METHOD_DECORATORS = {
     "require_POST": ("POST",),
     "require_GET": ("GET",),
@@ -951,7 +952,8 @@ class RouteFinder:
         return None
 
     def request_hooks(self, module: str, cls: str) -> list[Target]:
-        """Overrides that run before every method of a view: dispatch, setup, initial."""
+        """Overrides that run around every method of a view: dispatch, setup, initial,
+        finalize_response (PATTERNS.md item 247)."""
         hooks = []
         for name in _REQUEST_HOOKS:
             target, _ = self.handler(module, cls, name)

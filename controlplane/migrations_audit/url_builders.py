@@ -111,6 +111,12 @@ def _views(
         owner = project.resolve(called.rpartition(".")[0], module)
         if owner is not None and owner.kind == "C":
             out.append(owner)
+    for call in function.calls if function is not None else ():
+        # path("more", views.Other.as_view()) in the builder's own body (item 244)
+        if call.name.endswith(".as_view") and not call.name.startswith(("cls.", "self.", "~")):
+            named = project.resolve(call.name.removesuffix(".as_view"), builder.module)
+            if named is not None and named.kind == "C" and named not in out:
+                out.append(named)
     for value in given:
         ref = ref_of(value)
         found = project.resolve(ref, module) if ref else None

@@ -15,6 +15,7 @@ URL_FUNCS = frozenset({"path", "re_path", "url"})
 _URL_WRAPPERS = frozenset({"format_suffix_patterns", "i18n_patterns"})
 UNREAD = "unread:"  # UrlEntry.include: an addition to a URL list that could not be read
 IN_LOOP = "unread-loop:"  # one a loop makes (PATTERNS.md item 164)
+LAMBDA_VIEW = "unread-lambda:"  # path("x/", lambda request: ...): a view with no def (item 237)
 _MAX_TEXT = 80
 
 
@@ -295,6 +296,8 @@ class UrlPatterns:
                 )
             return None
         view = _unwrapped(view)
+        if isinstance(view, ast.Lambda):
+            return _unread(call.lineno, view, LAMBDA_VIEW)
         actions = None
         given = None  # as_view(action="create"): the keywords, for a view that reads a table
         if isinstance(view, ast.Call) and tail(view.func) == "as_view" and view.keywords:
