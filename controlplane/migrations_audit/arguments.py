@@ -341,6 +341,8 @@ class Arguments:
             return typed(found)
         if found is not None and found.kind == "F":
             return typed(found)  # a function passed in: a task its callee will .delay()
+        if passed_callable(value, found):
+            return ("n", value)  # call_with_retry(task.delay, 1): what fn(...) calls
         return None
 
     def specialize(self, target: Target, raw: dict[str, Value]) -> Ctx:
@@ -354,7 +356,7 @@ class Arguments:
         guards_only: list[str] = []
         for name, value in raw.items():
             if (
-                (value[0] == "t" and name in uses.heads)
+                (value[0] in ("t", "n") and name in uses.heads)
                 or name in uses.forwarded
                 or (uses.extras and name not in uses.named)
             ):
@@ -390,3 +392,26 @@ class Arguments:
                 if found is not None and found.kind != "X":
                     return found
         return None
+
+
+def passed_callable(value: str, found: Target | None) -> bool:
+    """A bound dispatch method (``task.delay``) or a library callable (``requests.get``)
+    given as an argument, written from a module down: a call of the parameter it binds
+    calls it, judged in the callee as if written there (PATTERNS.md item 249)."""
+    head = value.split(".", 1)[0]
+    if head in ("self", "cls", "super()") or "(" in value or "." not in value:
+        return False
+    if found is not None:
+        return found.kind == "X"
+    return value.rpartition(".")[2] in ENQUEUE_TAILS
+
+
+def passed_name(name: str, ctx: dict[str, Value]) -> str:
+    """``fn(...)`` for a parameter ``fn`` bound to a passed callable: the call as written
+    with the callable's name in place of the parameter; "" when it is bound to none."""
+    head, dot, rest = name[1:].partition(".")
+    base, ops = split_segment(head)
+    bound = ctx.get(base)
+    if bound is None or bound[0] != "n":
+        return ""
+    return bound[1] + ops + dot + rest

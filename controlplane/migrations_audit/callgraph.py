@@ -25,6 +25,7 @@ from .arguments import (
     Value,
     base_call_on_self,
     literal,
+    passed_name,
     self_context,
     typed,
 )
@@ -782,6 +783,10 @@ class CallGraph:
         """
         markers = self.markers
         module, cls = env.module, env.cls
+        if call.name[:1] == "~" and env.ctx:
+            substituted = passed_name(call.name, env.ctx)
+            if substituted:  # fn(*a) for fn=task.delay given by the caller (item 249)
+                return self.classify(replace(call, name=substituted), env)
         if "*" in call.name:  # getattr(self, f"{mode}_sync")(): names.name_pattern
             return self.named_like(call, env)
         if call.name.endswith(COMPUTED_ATTR):

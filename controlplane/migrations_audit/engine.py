@@ -14,6 +14,7 @@ from .django_urls import DjangoRoutes
 from .errors import SourceError
 from .facts import ModuleFacts, module_name
 from .features import feature_of
+from .live_connections import is_command_module
 from .markers import EAGER_MODE, Markers
 from .project import Project
 from .report import Endpoint, Evidence, Report, Suppressed
@@ -23,7 +24,8 @@ from .scan import Progress, ScanResult, content_keys, discover, named_like_test,
 from .source_lines import SourceLines
 from .trace_pool import trace_all
 
-_TESTISH = re.compile(r"(^|_)(tests?|testing)(_|$)")
+# test settings: settings/test.py, test_settings.py, settings/pytest.py (item 250)
+_TESTISH = re.compile(r"(^|_)(py)?(tests?|testing)(_|$)")
 
 
 def audit(
@@ -157,7 +159,7 @@ def eager_settings(project: Project) -> list[Evidence]:
     out = []
     for facts in project.modules.values():
         stems = [p.removesuffix(".py") for p in facts.relpath.split("/")]
-        if any(_TESTISH.search(stem) for stem in stems) or _command(stems):
+        if any(_TESTISH.search(stem) for stem in stems) or is_command_module(facts.relpath):
             continue
         for setting in facts.eager:
             if setting.value:
@@ -165,11 +167,3 @@ def eager_settings(project: Project) -> list[Evidence]:
                     Evidence(facts.relpath, setting.line, EAGER_MODE, f"{setting.name} = True", ())
                 )
     return sorted(out, key=lambda e: (e.file, e.line))
-
-
-def _command(stems: list[str]) -> bool:
-    """Whether the module is a Django management command (``app/management/commands/x.py``):
-    it runs in its own process, never in a request (PATTERNS.md item 236)."""
-    return any(
-        a == "management" and b == "commands" for a, b in zip(stems, stems[1:], strict=False)
-    )

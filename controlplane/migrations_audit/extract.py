@@ -118,6 +118,7 @@ _SETTINGLIKE = re.compile(
     r"(?i)settings|config|conf$|environ|getenv|feature|flag|celery|eager|broker|^use_|enable"
 )
 _ALLCAPS = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
+_REQUEST_DATA = frozenset({"GET", "POST", "FILES", "META", "COOKIES"})  # Django's request
 _WORDS: dict[str, bool] = {}
 _M2M_METHODS = frozenset({"add", "remove", "clear"})  # also a related manager's
 # Methods of dicts, lists, strings and sets. Called on a local of unknown type they tell the
@@ -235,6 +236,22 @@ def _self_annotation(node: ast.expr) -> bool:
         and node.attr == "Self"
         and isinstance(node.value, ast.Name)
         and node.value.id in ("typing", "typing_extensions", "t")
+    )
+
+
+def _class_member(node: ast.Attribute) -> bool:
+    """``Event.Kind.DELETED``: an ALL-CAPS attribute of a CamelCase name, a member of a
+    class (an enumeration's, a class constant), unless the word itself says setting; and
+    ``request.GET`` and the like, the request's data."""
+    owner = node.value
+    name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+    if name == "request" and node.attr in _REQUEST_DATA:
+        return True  # request.GET["k"]: what the client sent, not a setting
+    return (
+        bool(_ALLCAPS.match(node.attr))
+        and not _SETTINGLIKE.search(node.attr)
+        and name[:1].isupper()
+        and not name.isupper()
     )
 
 
@@ -1465,6 +1482,8 @@ class _Extractor(FastVisitor):
                 word = node.id  # type: ignore[attr-defined]
             elif kind is ast.Attribute:
                 word = node.attr  # type: ignore[attr-defined]
+                if _class_member(node):  # type: ignore[arg-type]
+                    continue  # Event.Kind.DELETED: a class's member, not a setting (item 252)
             elif kind is ast.Constant and type(node.value) is str:  # type: ignore[attr-defined]
                 word = node.value  # type: ignore[attr-defined]
             else:

@@ -708,6 +708,8 @@ class Implicit:
             return []
         if tails & WIZARDS:
             return _WIZARD.get(method, [])
+        if method == "get" and "RedirectView" in tails:
+            return ["self.get_redirect_url"]  # not a template (PATTERNS.md item 251)
         if method == "form_valid":
             if tails & _DJANGO_DELETES:
                 return ["self.get_object().delete"]

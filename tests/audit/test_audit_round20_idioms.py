@@ -860,3 +860,143 @@ def test_django_s_async_save_on_an_unknown_value_is_not_guessed(check):
         },
         {"untyped": ("inline", False), "typed": ("offloaded", False)},
     )
+
+
+def test_a_dispatch_method_or_library_callable_passed_to_a_helper_that_calls_it(check):
+    """Item 249: ``call_with_retry(ping.delay, 1)`` with ``def call_with_retry(fn, *a):
+    return fn(*a)`` enqueues, and ``call_with_retry(requests.get, url)`` makes an HTTP call
+    in the request; a plain project function passed the same way runs as itself."""
+    check(
+        {
+            "shop/tasks.py": TASKS,
+            "shop/helpers.py": """
+            def call_with_retry(fn, *args):
+                return fn(*args)
+
+
+            def quiet(value):
+                return value
+            """,
+            "shop/views.py": """
+            import requests
+            from django.http import HttpResponse
+            from shop.helpers import call_with_retry, quiet
+            from shop.tasks import ping
+
+
+            def queued(request):
+                call_with_retry(ping.delay, 1)
+                return HttpResponse()
+
+
+            def fetched(request):
+                call_with_retry(requests.get, "https://x.example/")
+                return HttpResponse()
+
+
+            def plain(request):
+                call_with_retry(quiet, 1)
+                return HttpResponse()
+            """,
+            "shop/urls.py": urls("queued", "fetched", "plain"),
+        },
+        {"queued": ("offloaded", False), "fetched": ("inline", True), "plain": ("inline", False)},
+    )
+
+
+def test_settings_named_pytest_are_test_settings(check):
+    """Item 250: ``settings/pytest.py`` making Celery eager is not the web's setting."""
+    report = check(
+        {
+            "shop/tasks.py": TASKS,
+            "shop/settings/pytest.py": "CELERY_TASK_ALWAYS_EAGER = True\n",
+            "shop/views.py": """
+            from django.http import HttpResponse
+            from shop.tasks import ping
+
+
+            def queued(request):
+                ping.delay(1)
+                return HttpResponse()
+            """,
+            "shop/urls.py": urls("queued"),
+        },
+        {"queued": ("offloaded", False)},
+    )
+    assert [e.kind for e in report.endpoints[0].evidence] == ["dispatch"]
+
+
+def test_a_redirect_view_runs_its_get_redirect_url(check):
+    """Item 251: Django's ``RedirectView.get`` calls ``get_redirect_url``: a project
+    override that enqueues makes the GET offloaded; one that only builds a URL does not."""
+    check(
+        {
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+            from django.views.generic import RedirectView
+            from shop.tasks import ping
+
+
+            class AddToCart(RedirectView):
+                def get_redirect_url(self, *args, **kwargs):
+                    ping.delay(1)
+                    return "/cart/"
+
+
+            class Moved(RedirectView):
+                def get_redirect_url(self, *args, **kwargs):
+                    return "/new/"
+            """,
+            "shop/urls.py": """
+            from django.urls import path
+            from shop import views
+
+            urlpatterns = [
+                path("cart/add/", views.AddToCart.as_view()),
+                path("old/", views.Moved.as_view()),
+            ]
+            """,
+        },
+        {"AddToCart.get": ("offloaded", False), "Moved.get": ("inline", False)},
+    )
+
+
+def test_a_class_member_in_a_test_is_not_a_setting(check):
+    """Item 252: ``kind == Event.Kind.DELETED`` compares request data with a class's member:
+    the dispatch under it is certain, with no setting guard; ``settings.QUEUE_ON`` still is
+    a setting (``likely``, the guard shown)."""
+    report = check(
+        {
+            "shop/tasks.py": TASKS,
+            "shop/views.py": """
+            from django.conf import settings
+            from django.db import models
+            from django.http import HttpResponse
+            from shop.tasks import ping
+
+
+            class Event(models.Model):
+                class Kind(models.TextChoices):
+                    DELETED = "deleted"
+
+
+            def member(request):
+                if request.GET["k"] == Event.Kind.DELETED:
+                    ping.delay(1)
+                return HttpResponse()
+
+
+            def setting(request):
+                if settings.QUEUE_ON:
+                    ping.delay(1)
+                return HttpResponse()
+            """,
+            "shop/urls.py": urls("member", "setting"),
+        },
+        {"member": ("offloaded", False), "setting": ("offloaded", False)},
+    )
+    found = {e.handler: e for e in report.endpoints}
+    assert [e.kind for e in found["member"].evidence] == ["dispatch"]
+    assert found["member"].confidence == "certain"
+    assert "setting_guard" in [e.kind for e in found["setting"].evidence]
+    assert found["setting"].confidence == "likely"
