@@ -219,11 +219,11 @@ def framework_body_on_self(
 
 
 _SHORTCUT_RESULTS = ("get_object_or_404()", "aget_object_or_404()")
-# a class or module loaded by its dotted path at run time: of no type the audit can know
 # decorators that leave a function's parameters as written (callgraph.accepts)
 _SIGNATURE_KEEPING = frozenset(
     {"staticmethod", "classmethod", "property", "cached_property", "abstractmethod", "override"}
 )
+# a class or module loaded by its dotted path at run time: of no type the audit can know
 _DYNAMIC_LOADS = (
     "import_string()",  # Django's, werkzeug's, Invenio's obj_or_import_string (item 240)
     "importlib.import_module()",

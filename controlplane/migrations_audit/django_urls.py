@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .facts import FunctionFacts, Lit, ModuleFacts, UrlEntry
+from .facts import FunctionFacts, Lit, ModuleFacts, RouteCall, UrlEntry
 from .mounts import join_route, ref_of, regex_shown
 from .project import KNOWN_EXTERNAL, Target
 from .proxies import real_class
@@ -83,6 +83,7 @@ class DjangoRoutes:
                 continue
             prefix, viewset = call.args[0], call.args[1]
             if not isinstance(prefix, str) or not isinstance(viewset, dict):
+                self.unread_registration(module, call)
                 continue
             receiver, prefix = self.nested_parent(call.receiver, module, prefix, call.kwargs)
             kind = self.finder.mounts.object_kind(receiver, module)
@@ -129,6 +130,19 @@ class DjangoRoutes:
         self.finder.guessing = False
         self.registries.emit(self.finder, self.framework)
         self.unrouted_api_views()
+
+    def unread_registration(self, module: str, call: RouteCall) -> None:
+        """A DRF router's ``register`` whose prefix or viewset is a value the audit does
+        not follow (``for prefix, viewset, name in other.registry: router.register(...)``):
+        reported, never dropped (PATTERNS.md item 253)."""
+        kind = self.finder.mounts.object_kind(call.receiver, module)
+        if kind == "drf-router" or "router" in call.receiver.rsplit(".", 1)[-1].lower():
+            self.finder.not_understood(
+                module,
+                call.line,
+                f"{call.receiver.rsplit('.', 1)[-1]}.register(...)",
+                "a router registration whose prefix or viewset the audit cannot read",
+            )
 
     def nested_parent(
         self, receiver: str, module: str, prefix: str, kwargs: dict[str, Lit]

@@ -1000,3 +1000,51 @@ def test_a_class_member_in_a_test_is_not_a_setting(check):
     assert found["member"].confidence == "certain"
     assert "setting_guard" in [e.kind for e in found["setting"].evidence]
     assert found["setting"].confidence == "likely"
+
+
+def test_a_router_filled_in_a_loop_the_audit_cannot_follow_is_reported(check):
+    """Item 253: ``router_v4.register(prefix, viewset)`` in a loop over another router's
+    ``registry`` is reported as a registration not understood; a helper given literal
+    pairs still routes its viewset."""
+    report = check(
+        {
+            "app/views.py": """
+            from rest_framework import viewsets
+
+
+            class AViewSet(viewsets.ViewSet):
+                def list(self, request):
+                    return None
+            """,
+            "app/urls.py": """
+            from django.urls import include, path
+            from rest_framework.routers import DefaultRouter
+            from app import views
+
+            router = DefaultRouter()
+            router.register("a", views.AViewSet, basename="a")
+            router_v4 = DefaultRouter()
+            for prefix, viewset, basename in router.registry:
+                router_v4.register(prefix, viewset, basename=basename)
+            extra = DefaultRouter()
+
+
+            def fill(target, pairs):
+                for name, view in pairs:
+                    target.register(name, view)
+
+
+            fill(extra, [("x", views.AViewSet)])
+            urlpatterns = [
+                path("v3/", include(router.urls)),
+                path("v4/", include(router_v4.urls)),
+                path("e/", include(extra.urls)),
+            ]
+            """,
+        },
+        {"AViewSet.list": ("inline", False)},
+    )
+    assert sorted(e.route for e in report.endpoints) == ["/e/x/", "/v3/a/"]
+    assert [(u.file, u.line, u.call) for u in report.unrecognized] == [
+        ("app/urls.py", 9, "router_v4.register(...)")
+    ]
