@@ -881,14 +881,15 @@ class Project:
                 return None
             cls = self.class_of(target.module, target.name)
             selftype = _subclass_self(owner, target.module, cls) if owner is not None else None
+            framework: Target | None = None
             for value in facts.returns:
                 found = self.resolve(value, target.module, cls, depth + 1, selftype)
                 if found is not None and found.kind not in ("X", "V"):
                     return found
-            for value in facts.returns:
-                found = self.resolve(value, target.module, cls, depth + 1, selftype)
-                if found is not None and found.kind == "V":
-                    return found  # after every project value (PATTERNS.md item 242)
+                if found is not None and found.kind == "V" and framework is None:
+                    framework = found
+            if framework is not None:
+                return framework  # after every project value (PATTERNS.md item 242)
             overridden = self.overridden_getter(target, cls, owner, depth)
             if overridden is not None:
                 return overridden
